@@ -1,0 +1,31 @@
+"""Declarative bilingual conversation flows and the pure engine that runs them."""
+
+from flows._errors import FlowProblem, FlowValidationError
+from flows._loader import load_flowset
+from flows._model import FieldSpec, FlowSet, Step
+from flows._state import (
+    AFTER_REVIEW,
+    CONFIRM,
+    RESUME,
+    Action,
+    Begin,
+    DiscardDraft,
+    Event,
+    Finished,
+    Reply,
+    Resume,
+    State,
+    Submitted,
+    SubmitReport,
+    UserCommand,
+    UserFile,
+    UserText,
+)
+from flows.engine import Engine
+
+__all__ = [
+    "AFTER_REVIEW", "CONFIRM", "RESUME", "Action", "Begin", "DiscardDraft", "Engine", "Event",
+    "FieldSpec", "Finished", "FlowProblem", "FlowSet", "FlowValidationError", "Reply", "Resume",
+    "State", "Step", "SubmitReport", "Submitted", "UserCommand", "UserFile", "UserText",
+    "load_flowset",
+]

@@ -1,0 +1,106 @@
+"""The console channel: machine mode (JSON lines) and human mode (a terminal conversation).
+
+Both drive the same IntakeService as Telegram and Signal; only the rendering differs.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TextIO
+
+from flows import Reply
+from intake.service import COMMANDS, Incoming, IntakeService
+
+CHUNK = 64 * 1024
+
+
+def _file_chunks(path: Path) -> Iterator[bytes]:
+    with open(path, "rb") as fh:
+        while chunk := fh.read(CHUNK):
+            yield chunk
+
+
+def dispatch(service: IntakeService, src: Incoming, line: str) -> list[Reply]:
+    """Turn one typed line into a service call: a slash command, an attachment, or text."""
+    text = line.strip()
+    if not text.startswith("/") or len(text) < 2:
+        return service.text(src, line.rstrip("\r\n"))
+    name, _, arg = text[1:].partition(" ")
+    name, arg = name.lower(), arg.strip()
+    if name == "attach":
+        path = Path(arg).expanduser()
+        if not arg or not path.is_file():
+            return [_local_error(service, src, "sys.attachment.rejected")]
+        return service.file(src, path.name, _guess_type(path), _file_chunks(path))
+    if name in COMMANDS:
+        return service.command(src, name, arg or None)
+    return service.command(src, "help")
+
+
+def _guess_type(path: Path) -> str:
+    import mimetypes
+    return mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+
+
+def _local_error(service: IntakeService, src: Incoming, key: str) -> Reply:
+    lang = "ar"
+    return Reply(service.flows.text(lang, key), "info", lang)
+
+
+def run_jsonl(service: IntakeService, user: str, lang: str | None, stdin: TextIO,
+              stdout: TextIO) -> None:
+    src = Incoming("console", user)
+    _emit_json(service.open(src, lang), stdout)
+    for line in stdin:
+        if not line.strip():
+            continue
+        _emit_json(dispatch(service, src, line), stdout)
+
+
+def _emit_json(replies: list[Reply], stdout: TextIO) -> None:
+    for reply in replies:
+        stdout.write(json.dumps(reply.to_json(), ensure_ascii=False) + "\n")
+    stdout.flush()
+
+
+# ---- human mode ---------------------------------------------------------------------------
+
+def shape(text: str) -> str:
+    """Reorder and join Arabic letters for terminals that neither shape nor apply bidi."""
+    import arabic_reshaper
+    from bidi import get_display
+    return "\n".join(get_display(arabic_reshaper.reshape(line)) for line in text.split("\n"))
+
+
+def render_human(reply: Reply, shaped: bool) -> str:
+    lines = [reply.text]
+    if reply.kind == "receipt":
+        lines.append("")
+    for number, (_, label) in enumerate(reply.options, start=1):
+        lines.append(f"  {number}. {label}")
+    if reply.kind == "multi":
+        lines.append("  (1,3 …)")
+    text = "\n".join(lines)
+    return shape(text) if shaped and reply.lang == "ar" else text
+
+
+def run_interactive(service: IntakeService, user: str, lang: str | None, shaped: bool,
+                    stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> None:
+    src = Incoming("console", user)
+    for reply in service.open(src, lang):
+        stdout.write(render_human(reply, shaped) + "\n\n")
+    while True:
+        stdout.write("> ")
+        stdout.flush()
+        line = stdin.readline()
+        if not line:
+            stdout.write("\n")
+            return
+        if not line.strip():
+            continue
+        for reply in dispatch(service, src, line):
+            stdout.write("\n" + render_human(reply, shaped) + "\n")
+        stdout.write("\n")

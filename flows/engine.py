@@ -1,0 +1,449 @@
+"""The conversation engine: `Engine(flowset).step(state, event) -> (state, actions)`.
+
+Pure: no I/O, no clock, no randomness. Channels turn platform updates into events and the
+returned actions into platform calls; the intake service persists the state in between.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from flows._model import BOOL_OPTIONS, FlowSet, Step
+from flows._state import (
+    AFTER_REVIEW,
+    CONFIRM,
+    RESUME,
+    SUBMITTING,
+    Action,
+    Begin,
+    DiscardDraft,
+    Event,
+    Finished,
+    Reply,
+    Resume,
+    State,
+    Submitted,
+    SubmitReport,
+    UserCommand,
+    UserFile,
+    UserText,
+)
+from nlu import OPTION_SYNONYMS, match_option, parse_date, to_ascii_digits
+
+MAX_TEXT = 20_000
+SUMMARY_TEXT = 300
+_COMMAND_INTENTS = {
+    "quick_exit": "exit", "skip": "skip", "go_back": "back", "help": "help",
+    "change_language": "lang", "withdraw_consent": "exit",
+}
+
+
+class _Invalid(Exception):
+    """An answer that does not fit the question: re-ask kindly."""
+
+
+class Engine:
+    def __init__(self, flows: FlowSet) -> None:
+        self.flows = flows
+        self._labels = {  # option id -> every label and synonym, both languages
+            opt: tuple({flows.catalog[lang].get(f"opt.{opt}", opt) for lang in flows.catalog})
+            + (opt, *OPTION_SYNONYMS.get(opt, ()))
+            for spec in flows.fields.values() for opt in (*spec.options, *BOOL_OPTIONS)
+        }
+
+    # ---- public ---------------------------------------------------------------------------
+
+    def expecting(self, state: State) -> str | None:
+        """The kind of answer the pending question wants (used to read free text in context)."""
+        if state.at in (RESUME, CONFIRM):
+            return "bool"
+        if state.at == AFTER_REVIEW:
+            return "choice"
+        step = self.flows.steps.get(state.at or "")
+        return step.kind if step else None
+
+    def step(self, state: State, event: Event) -> tuple[State, list[Action]]:
+        out: list[Action] = []
+        if isinstance(event, Begin):
+            state = self._begin(state, event, out)
+        elif isinstance(event, Resume):
+            state = replace(state, paused_at=state.at, at=RESUME)
+            out.append(self._ask_pseudo(state))
+        elif isinstance(event, Submitted):
+            state = self._submitted(state, event, out)
+        elif isinstance(event, UserCommand):
+            state = self._command(state, event.name, event.arg, event.at, out)
+        elif isinstance(event, UserFile):
+            state = self._file(state, event, out)
+        elif isinstance(event, UserText):
+            state = self._text(state, event, out)
+        return state, out
+
+    # ---- events ---------------------------------------------------------------------------
+
+    def _begin(self, state: State, event: Begin, out: list[Action]) -> State:
+        lang = event.lang or event.hint or state.lang
+        state = State(lang=lang, started_at=event.at.isoformat())
+        if event.lang:
+            first = self.flows.steps[self.flows.start]
+            state = self._record(state, first, event.lang, event.at)
+            return self._advance(state, first.next, out)
+        return self._advance(state, self.flows.start, out)
+
+    def _submitted(self, state: State, event: Submitted, out: list[Action]) -> State:
+        review = next(s for s in self.flows.steps.values() if s.kind == "review")
+        receipt = self.flows.steps[review.next or ""]
+        intro = self._t(state, receipt.text or "")
+        body = self._t(state, "sys.receipt", case_ref=event.case_ref, receipt=event.receipt)
+        out.append(Reply(f"{intro}\n\n{body}", "receipt", state.lang, "receipt",
+                         extra={"case_ref": event.case_ref, "receipt": event.receipt}))
+        state = replace(state, mode="submitted")
+        return self._advance(state, receipt.next, out)
+
+    def _command(self, state: State, name: str, arg: str | None, at: datetime,
+                 out: list[Action]) -> State:
+        if name in ("exit", "delete"):
+            out.append(Reply(self._t(state, "sys.quick_exit_done"), "info", state.lang))
+            out += [DiscardDraft(), Finished()]
+            return replace(state, mode="ended", at=None)
+        if name == "help":
+            step = self.flows.steps.get(state.at or "")
+            key = step.help if step and step.help else "sys.help"
+            out.append(Reply(self._t(state, key), "info", state.lang))
+            return self._reask(state, out)
+        if name == "lang":
+            lang = arg if arg in self.flows.catalog else ("en" if state.lang == "ar" else "ar")
+            answers = {**state.answers, "language": lang}
+            state = replace(state, lang=lang, answers=answers)
+            out.append(Reply(self._t(state, "sys.lang_switched"), "info", lang))
+            return self._reask(state, out)
+        if name == "back":
+            return self._back(state, out)
+        if name == "skip":
+            return self._skip(state, at, out)
+        if name == "start":
+            return self._step_resume(state, out)
+        return self._reask(state, out)
+
+    def _step_resume(self, state: State, out: list[Action]) -> State:
+        if state.at in (RESUME, None):
+            return self._reask(state, out)
+        state = replace(state, paused_at=state.at, at=RESUME)
+        out.append(self._ask_pseudo(state))
+        return state
+
+    def _text(self, state: State, event: UserText, out: list[Action]) -> State:
+        interp = event.interpretation
+        step = self.flows.steps.get(state.at or "")
+        intent = interp.intent.name if hasattr(interp.intent, "name") else interp.intent
+        if getattr(interp, "urgent", False):
+            state = self._mark_urgent(state, tuple(getattr(interp, "urgent_reasons", ()))
+                                      or ("urgent_text",), out)
+        answering_language = step is not None and step.field == "language"
+        command = _COMMAND_INTENTS.get(intent)
+        if command and not (answering_language and command == "lang"):
+            arg = next((str(e.value) for e in interp.entities if e.entity == "language"), None)
+            return self._command(state, command, arg, event.at, out)
+        if state.at in (RESUME, CONFIRM, AFTER_REVIEW):
+            return self._pseudo_answer(state, event.text, intent, event.at, out)
+        if step is None or state.at == SUBMITTING:
+            return self._reask(state, out)
+        try:
+            value = self._parse(step, event.text, intent, state, event.at)
+        except _Invalid:
+            out.append(Reply(self._t(state, f"sys.invalid.{step.kind}"), "info", state.lang))
+            return self._reask(state, out)
+        if step.kind == "files":
+            return self._finish_files(state, step, event.at, out)
+        if step.field == "consent_store" and value == "unknown":
+            out.append(Reply(self._t(state, "sys.consent_unsure"), "info", state.lang))
+            return self._reask(state, out)
+        return self._answer(state, step, value, event.at, out)
+
+    def _file(self, state: State, event: UserFile, out: list[Action]) -> State:
+        step = self.flows.steps.get(state.at or "")
+        field = step.field if step and step.kind in ("files", "text") else "evidence"
+        meta = {"id": event.id, "name": event.name, "size": event.size, "sha256": event.sha256,
+                "content_type": event.content_type, "field": field}
+        state = replace(state, files=(*state.files, meta))
+        out.append(Reply(self._t(state, "sys.attachment.received", name=event.name), "info",
+                         state.lang))
+        if step is not None and step.kind == "text":
+            return self._answer(state, step, {"attachments": [event.id]}, event.at, out)
+        if step is not None and step.kind == "files":
+            out.append(Reply(self._t(state, "sys.files.more"), "files", state.lang, step.field,
+                             self._options(state, ("done",))))
+            return state
+        return self._reask(state, out)
+
+    # ---- moving through the graph ---------------------------------------------------------
+
+    def _advance(self, state: State, ref: str | None, out: list[Action]) -> State:
+        for _ in range(500):  # the checked graph has no loops without a question; be safe
+            if ref is None:
+                return self._finish(state, out)
+            step = self.flows.steps[ref]
+            if step.when is not None and not step.when.holds(state.answers):
+                ref = step.next
+                continue
+            if step.kind == "info":
+                out.append(Reply(self._t(state, step.text or ""), "info", state.lang))
+                ref = step.next
+            elif step.kind == "route":
+                value = state.answers.get(step.on or "")
+                ref = step.branch.get(value, step.next) if isinstance(value, str) else step.next
+            elif step.kind == "review":
+                out.append(Reply(self._summary(state), "info", state.lang))
+                state = replace(state, at=CONFIRM)
+                out.append(self._ask_pseudo(state))
+                return state
+            elif step.kind in ("end", "receipt"):
+                out.append(Reply(self._t(state, step.text or ""), "info", state.lang))
+                return self._finish(state, out)
+            else:
+                state = replace(state, at=ref)
+                out.append(self._ask(state, step))
+                return state
+        raise RuntimeError("flow graph loops without asking anything")
+
+    def _finish(self, state: State, out: list[Action]) -> State:
+        if state.mode != "submitted":
+            out.append(DiscardDraft())
+            state = replace(state, mode="ended")
+        out.append(Finished())
+        return replace(state, at=None)
+
+    def _answer(self, state: State, step: Step, value: Any, at: datetime,
+                out: list[Action]) -> State:
+        state = self._record(state, step, value, at)
+        if step.urgent_if is not None and value == step.urgent_if:
+            state = self._mark_urgent(state, (step.field or step.id,), out)
+        target = step.branch.get(value, step.next) if isinstance(value, str) else step.next
+        return self._advance(state, target, out)
+
+    def _record(self, state: State, step: Step, value: Any, at: datetime) -> State:
+        field = step.field or step.id
+        answers = {**state.answers, field: value}
+        consent = dict(state.consent)
+        if step.consent:
+            key = step.consent_text or step.text or ""
+            shown = self._t(state, key)
+            consent[field] = {
+                "value": value, "at": at.isoformat(), "text": key, "lang": state.lang,
+                "version": hashlib.sha256(shown.encode()).hexdigest()[:12],
+            }
+        lang = value if field == "language" and isinstance(value, str) else state.lang
+        return replace(state, answers=answers, consent=consent, lang=lang,
+                       skipped=tuple(s for s in state.skipped if s != field),
+                       trail=(*[r for r in state.trail if r != step.ref], step.ref))
+
+    def _skip(self, state: State, at: datetime, out: list[Action]) -> State:
+        if state.at == RESUME:
+            return self._resume_answer(state, "yes", out)
+        step = self.flows.steps.get(state.at or "")
+        if step is None or step.required:
+            out.append(Reply(self._t(state, "sys.cannot_skip"), "info", state.lang))
+            return self._reask(state, out)
+        if step.kind == "files" and any(f["field"] == step.field for f in state.files):
+            return self._finish_files(state, step, at, out)
+        field = step.field or step.id
+        answers = {k: v for k, v in state.answers.items() if k != field}
+        state = replace(state, answers=answers, skipped=(*state.skipped, field),
+                        trail=(*[r for r in state.trail if r != step.ref], step.ref))
+        return self._advance(state, step.branch.get("skipped", step.next), out)
+
+    def _back(self, state: State, out: list[Action]) -> State:
+        trail = state.trail
+        if state.at in self.flows.steps and state.at in trail:
+            trail = trail[: trail.index(state.at)]
+        if not trail:
+            out.append(Reply(self._t(state, "sys.back_at_start"), "info", state.lang))
+            return self._reask(state, out)
+        state = replace(state, at=trail[-1], trail=trail[:-1])
+        return self._reask(state, out)
+
+    def _finish_files(self, state: State, step: Step, at: datetime,
+                      out: list[Action]) -> State:
+        ids = [f["id"] for f in state.files if f["field"] == step.field]
+        if not ids:
+            return self._skip(state, at, out)
+        return self._answer(state, step, ids, at, out)
+
+    def _mark_urgent(self, state: State, reasons: tuple[str, ...], out: list[Action]) -> State:
+        if not state.urgent:
+            out.append(Reply(self._t(state, "sys.urgent"), "info", state.lang))
+        merged = tuple(dict.fromkeys((*state.urgent, *reasons)))
+        return replace(state, urgent=merged)
+
+    # ---- pseudo-questions: resume, confirm, after review ----------------------------------
+
+    def _pseudo_answer(self, state: State, text: str, intent: str, at: datetime,
+                       out: list[Action]) -> State:
+        if state.at == AFTER_REVIEW:
+            choice = self._match_choice(text, ("edit", "discard", "later"))
+            if choice is None:
+                out.append(Reply(self._t(state, "sys.invalid.choice"), "info", state.lang))
+                return self._reask(state, out)
+            if choice == "edit":
+                return self._back(replace(state, at=CONFIRM), out)
+            if choice == "discard":
+                return self._command(state, "exit", None, at, out)
+            out.append(Reply(self._t(state, "sys.ended"), "info", state.lang))
+            return replace(state, at=CONFIRM)  # the draft stays; coming back resumes at review
+        answer = self._match_bool(text, intent)
+        if answer is None or answer == "unknown":
+            out.append(Reply(self._t(state, "sys.invalid.bool"), "info", state.lang))
+            return self._reask(state, out)
+        if state.at == RESUME:
+            return self._resume_answer(state, answer, out)
+        if answer == "no":
+            state = replace(state, at=AFTER_REVIEW)
+            out.append(self._ask_pseudo(state))
+            return state
+        state = replace(state, at=SUBMITTING)
+        fields = {self.flows.steps[r].field or r: state.answers[self.flows.steps[r].field or r]
+                  for r in state.trail
+                  if (self.flows.steps[r].field or r) in state.answers}
+        files = tuple(f for f in state.files
+                      if f["field"] not in fields or f["id"] in _ids(fields[f["field"]]))
+        out.append(SubmitReport(fields=fields, files=files, consent=dict(state.consent),
+                                urgent=state.urgent, lang=state.lang))
+        return state
+
+    def _resume_answer(self, state: State, answer: str, out: list[Action]) -> State:
+        if answer == "yes":
+            return self._reask(replace(state, at=state.paused_at, paused_at=None), out)
+        out.append(Reply(self._t(state, "sys.resume.discarded"), "info", state.lang))
+        out.append(DiscardDraft())
+        fresh = State(lang=state.lang, started_at=state.started_at)
+        return self._advance(fresh, self.flows.start, out)
+
+    def _ask_pseudo(self, state: State) -> Reply:
+        if state.at == RESUME:
+            return Reply(self._t(state, "sys.resume.ask"), "bool", state.lang, "resume",
+                         self._options(state, ("yes", "no"), {"yes": "opt.continue",
+                                                              "no": "opt.restart"}))
+        if state.at == CONFIRM:
+            return Reply(self._t(state, "sys.review.confirm"), "bool", state.lang,
+                         "confirm_submit", self._options(state, ("yes", "no")))
+        return Reply(self._t(state, "sys.review.after_no"), "choice", state.lang,
+                     "after_review", self._options(state, ("edit", "discard", "later")))
+
+    # ---- asking and parsing ---------------------------------------------------------------
+
+    def _reask(self, state: State, out: list[Action]) -> State:
+        if state.at in (RESUME, CONFIRM, AFTER_REVIEW):
+            out.append(self._ask_pseudo(state))
+        elif state.at in self.flows.steps:
+            out.append(self._ask(state, self.flows.steps[state.at]))
+        return state
+
+    def _ask(self, state: State, step: Step) -> Reply:
+        text = self._t(state, step.text or "")
+        if step.kind == "files":
+            options = self._options(state, ("done",))
+        else:
+            options = self._options(state, step.option_ids(), step.labels)
+        return Reply(text, step.kind, state.lang, step.field, options)
+
+    def _options(self, state: State, ids: tuple[str, ...],
+                 labels: dict[str, str] | None = None) -> tuple[tuple[str, str], ...]:
+        labels = labels or {}
+        return tuple((i, self._t(state, labels.get(i, f"opt.{i}"))) for i in ids)
+
+    def _parse(self, step: Step, text: str, intent: str, state: State, at: datetime) -> Any:
+        raw = text.strip()
+        if not raw:
+            raise _Invalid
+        if step.kind == "text":
+            if len(raw) > MAX_TEXT:
+                raise _Invalid
+            return raw
+        if step.kind == "bool":
+            answer = self._match_bool(raw, intent)
+            if answer is None:
+                raise _Invalid
+            return answer
+        if step.kind == "choice":
+            choice = self._match_choice(raw, step.options)
+            if choice is None:
+                raise _Invalid
+            return choice
+        if step.kind == "multi":
+            chosen = self._match_multi(raw, step.options)
+            if not chosen:
+                raise _Invalid
+            return chosen
+        if step.kind == "date":
+            return _parse_date_answer(raw, state.lang, at)
+        if step.kind == "files":
+            if intent in ("done", "deny", "affirm") or self._match_choice(raw, ("done",)):
+                return None
+            raise _Invalid
+        raise _Invalid
+
+    def _match_bool(self, text: str, intent: str) -> str | None:
+        by_intent = {"affirm": "yes", "deny": "no", "dont_know": "unknown"}.get(intent)
+        return by_intent or self._match_choice(text, BOOL_OPTIONS)
+
+    def _match_choice(self, text: str, options: tuple[str, ...]) -> str | None:
+        found = self._match_multi(text, options)
+        return found[0] if len(found) == 1 else None
+
+    def _match_multi(self, text: str, options: tuple[str, ...]) -> list[str]:
+        parts = [p.strip() for p in to_ascii_digits(text).replace("،", ",").split(",")]
+        if all(p.lower() in options or (p.isdigit() and 1 <= int(p) <= len(options))
+               for p in parts if p) and any(parts):
+            ids = [p.lower() if p.lower() in options else options[int(p) - 1]
+                   for p in parts if p]
+            return list(dict.fromkeys(ids))
+        return match_option(text, {o: self._labels.get(o, (o,)) for o in options})
+
+    def _summary(self, state: State) -> str:
+        lines = [self._t(state, "sys.review.heading")]
+        for ref in state.trail:
+            step = self.flows.steps[ref]
+            field = step.field or step.id
+            if field == "language" or field not in state.answers:
+                continue
+            lines.append(f"• {self._t(state, f'field.{field}')}: "
+                         f"{self._show(state, step, state.answers[field])}")
+        for field in state.skipped:
+            if f"field.{field}" in self.flows.catalog[state.lang]:
+                lines.append(f"• {self._t(state, f'field.{field}')}: "
+                             f"{self._t(state, 'sys.review.skipped')}")
+        return "\n".join(lines)
+
+    def _show(self, state: State, step: Step, value: Any) -> str:
+        if step.kind in ("choice", "bool") and isinstance(value, str):
+            return self._t(state, step.label_key(value))
+        if step.kind == "multi" and isinstance(value, list):
+            sep = "، " if state.lang == "ar" else ", "
+            return sep.join(self._t(state, step.label_key(v)) for v in value)
+        if step.kind == "date" and isinstance(value, dict):
+            return str(value.get("raw", ""))
+        if isinstance(value, list) or (isinstance(value, dict) and "attachments" in value):
+            return self._t(state, "sys.review.files", n=len(_ids(value)))
+        text = str(value)
+        return text if len(text) <= SUMMARY_TEXT else text[:SUMMARY_TEXT] + "…"
+
+    def _t(self, state: State, key: str, **params: object) -> str:
+        return self.flows.text(state.lang, key, **params)
+
+
+def _ids(value: Any) -> list[str]:
+    if isinstance(value, dict):
+        return list(value.get("attachments", []))
+    return list(value) if isinstance(value, list) else []
+
+
+def _parse_date_answer(raw: str, lang: str, at: datetime) -> dict[str, Any]:
+    """Keep the reporter's own words; add a normalised date where the parser finds one."""
+    parsed = parse_date(raw, lang, now=at.replace(tzinfo=None))
+    iso = parsed.iso if parsed else None
+    if iso and iso > (at.replace(tzinfo=None) + timedelta(days=1)).date().isoformat():
+        raise _Invalid  # a date in the future is a slip of the keyboard: ask again
+    return {"raw": raw, "iso": iso, "precision": parsed.precision if parsed else None}

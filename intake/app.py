@@ -1,0 +1,45 @@
+"""Build the running pieces from settings: the composition root shared by every command."""
+
+from __future__ import annotations
+
+import logging
+import time
+from logging.handlers import RotatingFileHandler
+
+from flows import load_flowset
+from intake.home import Home
+from intake.service import IntakeService
+from intake.settings import Settings
+from nlu import RuleInterpreter
+from storage import crypto
+from storage.db import Database
+
+
+def setup_logging(settings: Settings, verbose: bool = False) -> None:
+    """Operational log in the home. Messages name event kinds and counts, never content."""
+    root = logging.getLogger("sanad")
+    if root.handlers:
+        return
+    root.setLevel(logging.DEBUG if verbose else logging.INFO)
+    if settings.logs_dir.parent.exists():
+        settings.logs_dir.mkdir(mode=0o700, exist_ok=True)
+        handler = RotatingFileHandler(settings.logs_dir / "sanad.log", maxBytes=5_000_000,
+                                      backupCount=3, encoding="utf-8")
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+        root.addHandler(handler)
+
+
+def open_database(settings: Settings) -> Database:
+    return Database(settings.database_url)
+
+
+def build_intake(settings: Settings, db: Database | None = None) -> IntakeService:
+    home = Home(settings.home)
+    home.require()
+    db = db or open_database(settings)
+    if not db.is_current():
+        db.migrate()
+    epoch_dir = settings.epoch_dir or crypto.default_epoch_dir(settings.home)
+    keyring = crypto.DraftKeyring(epoch_dir, settings.epoch_seconds, time.time)
+    return IntakeService(settings, db, load_flowset(), RuleInterpreter(), home.pepper(),
+                         home.admin_public(), keyring)

@@ -1,0 +1,116 @@
+"""The data folder (SANAD_HOME): what lives where, and `sanad init --demo`.
+
+    SANAD_HOME/
+      sanad.db                 default SQLite database
+      keys/pepper              secret for user handles (HMAC); intake side
+      keys/admin-signing.pub   pinned administrator key that signs the recipient manifest
+      offline/                 private halves that must leave this machine in production:
+        admin-signing.pem      encrypted with the administrator's passphrase
+        recovery.pem           the organisation recovery key, encrypted likewise
+      attachments/<case>/      sealed files
+      logs/sanad.log           operational log: event kinds and counts, never content
+
+The intake process reads only keys/ (public material and the pepper); it never opens offline/.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from intake.settings import Settings
+from storage import accounts, crypto
+from storage.db import Database
+
+DEMO_USER = "demo"
+
+
+class HomeError(Exception):
+    """The home is missing or incomplete; the message says what to run."""
+
+
+def _private_dir(path: Path) -> None:
+    path.mkdir(parents=True, exist_ok=True)
+    os.chmod(path, 0o700)
+
+
+def _write_secret(path: Path, data: bytes) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+@dataclass(frozen=True)
+class Home:
+    root: Path
+
+    @property
+    def keys(self) -> Path:
+        return self.root / "keys"
+
+    @property
+    def offline(self) -> Path:
+        return self.root / "offline"
+
+    def is_initialised(self) -> bool:
+        return (self.keys / "pepper").exists() and (self.keys / "admin-signing.pub").exists()
+
+    def require(self) -> None:
+        if not self.is_initialised():
+            raise HomeError(f"no Sanad home at {self.root}: run `sanad init --demo` first "
+                            "(or set SANAD_HOME)")
+
+    def pepper(self) -> bytes:
+        self.require()
+        return (self.keys / "pepper").read_bytes()
+
+    def admin_public(self) -> bytes:
+        self.require()
+        return bytes.fromhex((self.keys / "admin-signing.pub").read_text().strip())
+
+
+@dataclass(frozen=True)
+class InitResult:
+    created: bool
+    generated_passphrase: str | None
+    message: str
+
+
+def init_demo(settings: Settings, db: Database, passphrase: str | None) -> InitResult:
+    """Create a ready home: schema, organisation keys, and the caseworker `demo`."""
+    home = Home(settings.home)
+    db.migrate()
+    with db.transaction() as session:
+        if home.is_initialised() and accounts.get_user(session, DEMO_USER) is not None:
+            return InitResult(False, None, f"Sanad home at {settings.home} is already "
+                                           "initialised; nothing was changed.")
+    generated = None
+    if not passphrase:
+        generated = passphrase = "-".join(secrets.token_hex(3) for _ in range(4))
+    for folder in (settings.home, home.keys, home.offline, settings.attachments_dir,
+                   settings.logs_dir):
+        _private_dir(folder)
+    now = datetime.now(UTC)
+    if not (home.keys / "pepper").exists():
+        _write_secret(home.keys / "pepper", crypto.new_pepper())
+    admin_key, admin_pub = crypto.generate_signing_key()
+    recovery_key, recovery_pub = crypto.generate_keypair()
+    _write_secret(home.offline / "admin-signing.pem",
+                  crypto.export_private_key_encrypted(admin_key, passphrase))
+    _write_secret(home.offline / "recovery.pem",
+                  crypto.export_private_key_encrypted(recovery_key, passphrase))
+    with db.transaction() as session:
+        accounts.create_user(session, DEMO_USER, "caseworker", passphrase, settings.user_kdf, now)
+        recipients = [*accounts.report_readers(session),
+                      crypto.Recipient(label=accounts.RECOVERY_LABEL, public_key=recovery_pub)]
+        accounts.publish_manifest(session, admin_key, recipients, now)
+    (home.keys / "admin-signing.pub").write_text(admin_pub.hex() + "\n")
+    return InitResult(True, generated, f"Created a demo Sanad home at {settings.home} with the "
+                                       f"caseworker account '{DEMO_USER}'.")

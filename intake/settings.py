@@ -1,0 +1,66 @@
+"""One frozen settings object, built once from the environment and passed in."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from storage import crypto
+
+
+class SettingsError(Exception):
+    """A setting has a value the program cannot use; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path
+    database_url: str
+    user_kdf: crypto.KdfParams = crypto.PRODUCTION_USER_KDF
+    receipt_kdf: crypto.KdfParams = crypto.PRODUCTION_RECEIPT_KDF
+    epoch_seconds: int = 24 * 3600  # a draft lives at most two epochs
+    epoch_dir: Path | None = None  # None: chosen by crypto.default_epoch_dir(home)
+    max_attachment_bytes: int = 20 * 1024 * 1024  # Telegram's bot download limit
+    insecure_fast_kdf: bool = False
+
+    @property
+    def attachments_dir(self) -> Path:
+        return self.home / "attachments"
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.home / "logs"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        home = Path(env.get("SANAD_HOME") or ".sanad").expanduser().absolute()
+        url = env.get("SANAD_DATABASE_URL") or f"sqlite:///{home / 'sanad.db'}"
+        fast = env.get("SANAD_INSECURE_FAST_KDF", "") == "1"
+        kdf = crypto.TEST_KDF if fast else None
+        return cls(
+            home=home,
+            database_url=url,
+            user_kdf=kdf or crypto.PRODUCTION_USER_KDF,
+            receipt_kdf=kdf or crypto.PRODUCTION_RECEIPT_KDF,
+            epoch_seconds=_int(env, "SANAD_DRAFT_EPOCH_SECONDS", 24 * 3600, minimum=60),
+            epoch_dir=Path(env["SANAD_EPOCH_DIR"]) if env.get("SANAD_EPOCH_DIR") else None,
+            max_attachment_bytes=_int(env, "SANAD_MAX_ATTACHMENT_BYTES", 20 * 1024 * 1024,
+                                      minimum=1024),
+            insecure_fast_kdf=fast,
+        )
+
+
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int) -> int:
+    raw = env.get(name)
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{name} must be a whole number, not '{raw}'") from exc
+    if value < minimum:
+        raise SettingsError(f"{name} must be at least {minimum}")
+    return value

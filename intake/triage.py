@@ -1,0 +1,69 @@
+"""Rule-based triage: priority and readable reasons from `triage_rules.yaml`.
+
+Automated triage must stay explainable and overridable (Kyiv-Copenhagen III-ث): the rules are
+data, every decision carries the ids of the rules that made it, and the stored priority is only
+a starting point for a person.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+RULES_FILE = Path(__file__).with_name("triage_rules.yaml")
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    priority: int
+    when: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Triage:
+    priority: int
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class TriageRules:
+    rules: tuple[Rule, ...]
+    default_priority: int
+
+    @classmethod
+    def load(cls, path: Path = RULES_FILE) -> TriageRules:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        rules = tuple(Rule(r["id"], int(r["priority"]), dict(r["when"])) for r in data["rules"])
+        return cls(rules, int(data["default_priority"]))
+
+    def assess(self, fields: dict[str, Any], urgent: bool, now: datetime) -> Triage:
+        matched = [r for r in self.rules if _holds(r.when, fields, urgent, now.date())]
+        if not matched:
+            return Triage(self.default_priority, ())
+        matched.sort(key=lambda r: r.priority)
+        return Triage(matched[0].priority, tuple(r.id for r in matched))
+
+
+def _holds(cond: dict[str, Any], fields: dict[str, Any], urgent: bool, today: date) -> bool:
+    if "urgent" in cond:
+        return bool(cond["urgent"]) == urgent
+    value = fields.get(cond["field"])
+    if "is" in cond:
+        return isinstance(value, str) and value in cond["is"]
+    if "has_any" in cond:
+        return isinstance(value, list) and any(v in cond["has_any"] for v in value)
+    if "within_days" in cond:
+        iso = value.get("iso") if isinstance(value, dict) else None
+        if not iso:
+            return False
+        try:
+            days = (today - date.fromisoformat(iso[:10])).days
+        except ValueError:
+            return False
+        return 0 <= days <= int(cond["within_days"])
+    raise ValueError(f"unknown triage condition {sorted(cond)}")

@@ -1,0 +1,98 @@
+"""Caseworker accounts, the signed recipient manifest, and the audit log."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from storage import crypto
+from storage.models import AuditEntry, RecipientManifest, User
+
+ROLES = ("caseworker", "supervisor", "admin", "auditor")
+READS_REPORTS = frozenset({"caseworker", "supervisor"})  # new reports are sealed to them
+RECOVERY_LABEL = "organisation-recovery"
+
+
+class AccountError(Exception):
+    """A user-facing problem with an account (unknown name, wrong role, duplicate)."""
+
+
+def create_user(session: Session, name: str, role: str, passphrase: str,
+                params: crypto.KdfParams, now: datetime) -> User:
+    if role not in ROLES:
+        raise AccountError(f"unknown role '{role}' (use one of: {', '.join(ROLES)})")
+    if not name or len(name) > 64 or not name.replace("-", "").replace("_", "").isalnum():
+        raise AccountError("a user name is 1 to 64 letters, digits, '-' or '_'")
+    if len(passphrase) < 8:
+        raise AccountError("the passphrase must have at least 8 characters")
+    if session.scalar(select(User.id).where(User.name == name)) is not None:
+        raise AccountError(f"a user named '{name}' already exists")
+    user_id = str(uuid.uuid4())
+    private, public = crypto.generate_keypair()
+    user = User(id=user_id, name=name, role=role, public_key=public,
+                key_id=crypto.key_id(public),
+                private_key_blob=crypto.lock_private_key(private, passphrase, user_id, params),
+                created_at=now)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def get_user(session: Session, name: str) -> User | None:
+    return session.scalar(select(User).where(User.name == name, User.disabled_at.is_(None)))
+
+
+def unlock(user: User, passphrase: str) -> Any:
+    """The user's private key; crypto.CryptoError on a wrong passphrase."""
+    return crypto.unlock_private_key(user.private_key_blob, passphrase, user.id)
+
+
+def report_readers(session: Session) -> list[crypto.Recipient]:
+    users = session.scalars(select(User).where(User.role.in_(READS_REPORTS),
+                                               User.disabled_at.is_(None)).order_by(User.name))
+    return [crypto.Recipient(label=f"user:{u.name}", public_key=u.public_key) for u in users]
+
+
+def publish_manifest(session: Session, admin_key: Any, recipients: Sequence[crypto.Recipient],
+                     now: datetime) -> int:
+    latest = session.scalar(select(RecipientManifest.version)
+                            .order_by(RecipientManifest.version.desc()).limit(1)) or 0
+    version = latest + 1
+    blob = crypto.sign_manifest(admin_key, list(recipients), version)
+    session.add(RecipientManifest(version=version, blob=blob, created_at=now))
+    session.flush()
+    return version
+
+
+def current_recipients(session: Session, pinned_admin_public: bytes) -> tuple[crypto.Recipient, ...]:
+    """Recipients from the newest manifest, verified against the pinned administrator key.
+
+    Raises crypto.ManifestError when there is none or it does not verify: the intake side then
+    refuses to seal anything rather than seal to keys it cannot trust.
+    """
+    row = session.scalar(select(RecipientManifest).order_by(RecipientManifest.version.desc())
+                         .limit(1))
+    if row is None:
+        raise crypto.ManifestError("no recipient manifest: run `sanad init`")
+    manifest = crypto.verify_manifest(row.blob, pinned_admin_public)
+    if manifest.version != row.version:
+        raise crypto.ManifestError("manifest version does not match its row")
+    if not any(r.label == RECOVERY_LABEL for r in manifest.recipients):
+        raise crypto.ManifestError("the manifest lacks the organisation recovery key")
+    return tuple(manifest.recipients)
+
+
+def audit(session: Session, actor: str, action: str, case_ref: str | None, outcome: str,
+          now: datetime, **detail: Any) -> None:
+    session.add(AuditEntry(at=now, actor=actor, action=action, case_ref=case_ref,
+                           outcome=outcome, detail=detail))
+    session.flush()
+
+
+def audit_log(session: Session, limit: int = 200) -> list[AuditEntry]:
+    return list(session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)))

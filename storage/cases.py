@@ -1,0 +1,141 @@
+"""Cases: storing a sealed report in one transaction, the queue, and opening a case.
+
+Functions take a session; the caller (intake service, caseworker commands) owns the
+transaction. All sealing goes through storage.crypto.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from storage import crypto
+from storage.models import Attachment, Case, CaseEvent, CaseField, WrappedKey
+
+INITIAL_STATUS = "allegation_pending_assessment"  # San José Guidelines para 12
+# Letters and digits that are hard to mishear or misread (no 0/O, 1/I/L, 2/Z, 5/S, 8/B, 6/G).
+CASE_REF_ALPHABET = "ACDEFHJKMNPRTUVWXY3479"
+META_FIELD = "attachment_meta"
+
+
+def new_case_ref() -> str:
+    chars = "".join(secrets.choice(CASE_REF_ALPHABET) for _ in range(6))
+    return f"{chars[:3]}-{chars[3:]}"
+
+
+@dataclass(frozen=True)
+class ReportToStore:
+    case_id: str
+    data_key: bytes
+    fields: dict[str, Any]
+    files: Sequence[dict[str, Any]]  # metadata of files already sealed on disk
+    consent: dict[str, dict[str, Any]]
+    report_type: str | None
+    priority: int
+    reasons: Sequence[str]
+    channel: str
+    lang: str
+    flow_version: str
+
+
+def _seal_json(key: bytes, case_id: str, field_id: str, seq: int, value: Any) -> bytes:
+    data = json.dumps(value, ensure_ascii=False, sort_keys=True).encode("utf-8")
+    return crypto.seal_field(key, case_id, field_id, seq, data)
+
+
+def _open_json(key: bytes, case_id: str, field_id: str, seq: int, sealed: bytes) -> Any:
+    return json.loads(crypto.open_field(key, case_id, field_id, seq, sealed).decode("utf-8"))
+
+
+def store_report(session: Session, report: ReportToStore, recipients: Sequence[crypto.Recipient],
+                 receipt: crypto.Receipt, now: datetime) -> Case:
+    """Write case, sealed fields, wrapped keys, attachments and history; flush, don't commit."""
+    ref = new_case_ref()
+    while session.scalar(select(Case.id).where(Case.case_ref == ref)) is not None:
+        ref = new_case_ref()
+    consent_times = [datetime.fromisoformat(c["at"]) for c in report.consent.values() if "at" in c]
+    case = Case(
+        id=report.case_id, case_ref=ref, report_type=report.report_type, status=INITIAL_STATUS,
+        priority=report.priority, reasons=list(report.reasons), received_at=now,
+        updated_at=now, channel=report.channel, lang=report.lang,
+        flow_version=report.flow_version, consent=report.consent,
+        consent_recorded_at=min(consent_times) if consent_times else None,
+        receipt_handle=receipt.handle, receipt_verifier=receipt.verifier, incomplete=False,
+    )
+    session.add(case)
+    session.flush()
+    for field_id, value in report.fields.items():
+        session.add(CaseField(case_id=case.id, field_id=field_id, seq=0,
+                              sealed=_seal_json(report.data_key, case.id, field_id, 0, value)))
+    for recipient in recipients:
+        session.add(WrappedKey(
+            case_id=case.id, seq=0, key_id=recipient.key_id,
+            wrapped=crypto.wrap_key(report.data_key, case.id, recipient.public_key,
+                                    recipient.suite)))
+    for meta in report.files:
+        sealed_meta = _seal_json(report.data_key, case.id, f"{META_FIELD}:{meta['id']}", 0,
+                                 {k: meta[k] for k in ("name", "content_type", "sha256", "field")})
+        session.add(Attachment(id=meta["id"], case_id=case.id, seq=0, size=int(meta["size"]),
+                               path=str(meta["path"]), sealed_meta=sealed_meta, created_at=now))
+    session.add(CaseEvent(case_id=case.id, at=now, kind="received", actor=None,
+                          detail={"channel": report.channel, "flow_version": report.flow_version,
+                                  "priority": report.priority,
+                                  "reasons": list(report.reasons)}))
+    session.flush()
+    return case
+
+
+def queue(session: Session) -> list[Case]:
+    """Most urgent first, then oldest first; needs no key."""
+    return list(session.scalars(select(Case).order_by(Case.priority, Case.received_at,
+                                                      Case.case_ref)))
+
+
+def by_ref(session: Session, case_ref: str) -> Case | None:
+    return session.scalar(select(Case).where(Case.case_ref == case_ref.strip().upper()))
+
+
+@dataclass(frozen=True)
+class OpenedCase:
+    fields: dict[str, Any]
+    attachments: list[dict[str, Any]]
+
+
+def open_case(session: Session, case: Case, private_key: Any, key_id: bytes) -> OpenedCase:
+    """Unwrap each sequence's data key with the caseworker's key and open everything sealed.
+
+    Raises crypto.CryptoError when this key is not a recipient or anything was altered.
+    """
+    wrapped = {w.seq: w for w in session.scalars(
+        select(WrappedKey).where(WrappedKey.case_id == case.id, WrappedKey.key_id == key_id))}
+    if not wrapped:
+        raise crypto.CryptoError("this key is not a recipient of the case")
+    keys = {seq: crypto.unwrap_key(w.wrapped, case.id, private_key) for seq, w in wrapped.items()}
+    fields: dict[str, Any] = {}
+    for row in session.scalars(select(CaseField).where(CaseField.case_id == case.id)
+                               .order_by(CaseField.seq, CaseField.id)):
+        if row.seq not in keys:
+            raise crypto.CryptoError("no key for a part of this case")
+        fields[row.field_id] = _open_json(keys[row.seq], case.id, row.field_id, row.seq,
+                                          row.sealed)
+    attachments = []
+    for att in session.scalars(select(Attachment).where(Attachment.case_id == case.id)
+                               .order_by(Attachment.created_at, Attachment.id)):
+        meta = _open_json(keys[att.seq], case.id, f"{META_FIELD}:{att.id}", att.seq,
+                          att.sealed_meta)
+        attachments.append({"id": att.id, "size": att.size, "path": att.path,
+                            "seq": att.seq, **meta})
+    return OpenedCase(fields, attachments)
+
+
+def history(session: Session, case: Case) -> list[dict[str, Any]]:
+    rows = session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id)
+                           .order_by(CaseEvent.at, CaseEvent.id))
+    return [{"at": r.at.isoformat(), "kind": r.kind, "actor": r.actor, **r.detail} for r in rows]

@@ -1,0 +1,89 @@
+"""Drafts: in-progress conversations, sealed under epoch keys that never enter the database."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from storage import crypto
+from storage.models import Draft, ProcessedEvent
+
+
+@dataclass(frozen=True)
+class OpenDraft:
+    """A draft opened in memory: the engine state plus what the service keeps beside it."""
+
+    id: str
+    case_id: str
+    data_key: bytes
+    state: dict[str, Any]
+
+
+def load(session: Session, keyring: crypto.DraftKeyring, handle: bytes,
+         now: int) -> OpenDraft | None:
+    """The user's live draft, or None (expired or sealed under an epoch key already gone)."""
+    row = session.scalar(select(Draft).where(Draft.user_handle == handle).with_for_update())
+    if row is None:
+        return None
+    if row.expires_at <= now:
+        session.delete(row)
+        return None
+    try:
+        plain = crypto.open_draft(keyring, row.id, handle, row.expires_at, row.sealed)
+    except crypto.CryptoError:
+        session.delete(row)  # its epoch key is gone: it can never be opened again
+        return None
+    data = json.loads(plain)
+    return OpenDraft(row.id, row.case_id, bytes.fromhex(data["data_key"]), data["state"])
+
+
+def new(case_id: str | None = None) -> OpenDraft:
+    return OpenDraft(str(uuid.uuid4()), case_id or str(uuid.uuid4()), crypto.new_data_key(), {})
+
+
+def save(session: Session, keyring: crypto.DraftKeyring, handle: bytes, draft: OpenDraft,
+         expires_at: int, now: datetime) -> None:
+    plain = json.dumps({"data_key": draft.data_key.hex(), "state": draft.state},
+                       ensure_ascii=False).encode("utf-8")
+    sealed = crypto.seal_draft(keyring, draft.id, handle, expires_at, plain)
+    row = session.get(Draft, draft.id)
+    if row is None:
+        session.execute(delete(Draft).where(Draft.user_handle == handle))
+        session.add(Draft(id=draft.id, user_handle=handle, case_id=draft.case_id, sealed=sealed,
+                          expires_at=expires_at, updated_at=now))
+    else:
+        row.sealed, row.expires_at, row.updated_at = sealed, expires_at, now
+    session.flush()
+
+
+def discard(session: Session, handle: bytes) -> list[str]:
+    """Delete the user's draft; return its case id(s) so the caller can remove sealed files."""
+    ids = list(session.scalars(select(Draft.case_id).where(Draft.user_handle == handle)))
+    session.execute(delete(Draft).where(Draft.user_handle == handle))
+    return ids
+
+
+def purge_expired(session: Session, now: int) -> list[str]:
+    """Delete expired drafts for real (SQLite runs with secure_delete); return their case ids."""
+    ids = list(session.scalars(select(Draft.case_id).where(Draft.expires_at <= now)))
+    session.execute(delete(Draft).where(Draft.expires_at <= now))
+    return ids
+
+
+def live_case_ids(session: Session) -> set[str]:
+    return set(session.scalars(select(Draft.case_id)))
+
+
+def seen_before(session: Session, channel: str, event_id: str, now: datetime) -> bool:
+    """Record a platform event id; True if it was already processed (redelivery)."""
+    if session.get(ProcessedEvent, (channel, event_id)) is not None:
+        return True
+    session.add(ProcessedEvent(channel=channel, event_id=event_id, processed_at=now))
+    session.flush()
+    return False

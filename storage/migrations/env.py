@@ -1,0 +1,14 @@
+"""Alembic environment: runs on the connection the application hands over (storage.db)."""
+
+from alembic import context
+
+from storage.models import Base
+
+connection = context.config.attributes.get("connection")
+if connection is None:  # pragma: no cover - only the application runs migrations
+    raise RuntimeError("run migrations through `sanad init` / storage.db.Database.migrate()")
+context.configure(
+    connection=connection, target_metadata=Base.metadata, render_as_batch=True, compare_type=True
+)
+with context.begin_transaction():
+    context.run_migrations()
