@@ -1,0 +1,252 @@
+"""Drafts: conversations in progress, sealed under short-lived epoch keys.
+
+The bot must read drafts to continue a conversation, so they cannot be sealed to
+caseworkers. Epoch keys live in memory or in a tmpfs file, never in the database; only
+the current and previous epoch's keys are kept, so a stolen database plus a later
+compromise reveals no draft older than two epochs.
+
+Draft blob: ``version(1) | epoch(8, big-endian) | nonce(12) | AESGCM ciphertext`` with
+AAD = ``sanad/v1/draft|draft_id|user_handle hex|expires_at``.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import hashlib
+import os
+import secrets
+import stat
+import struct
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from ._errors import CryptoError
+from ._util import component, context, number
+
+VERSION = 1
+KEYS_FILE = "draft-epoch-keys"
+LOCK_FILE = "draft-epoch-keys.lock"
+_MAGIC = b"SANADEK1"
+_ENTRY = struct.Struct(">Q32s")
+_EPOCH = struct.Struct(">Q")
+_NONCE = 12
+_PREFIX = b"sanad/v1/draft|"
+
+
+def default_epoch_dir(home: Path) -> Path:
+    """Where the epoch-keys file should live for a Sanad home directory.
+
+    Preference order and why:
+
+    1. ``$SANAD_EPOCH_DIR``: the operator knows best.
+    2. ``$XDG_RUNTIME_DIR/sanad-<hash>``: per-user tmpfs (mode 0700, wiped at logout and
+       reboot); the key never reaches a disk.
+    3. ``/dev/shm/sanad-<uid>-<hash>``: tmpfs too, but shared and world-writable, so the
+       keyring checks ownership and mode of the directory it is given.
+    4. ``home/run``: on disk as a last resort. Keys then survive reboots and may reach
+       backups or swap; drafts stay readable for at most two epochs either way.
+
+    The hash (of the resolved home path) keeps two Sanad homes on one host apart.
+    """
+    explicit = os.environ.get("SANAD_EPOCH_DIR")
+    if explicit:
+        return Path(explicit)
+    tag = hashlib.sha256(str(Path(home).resolve()).encode("utf-8")).hexdigest()[:12]
+    runtime = os.environ.get("XDG_RUNTIME_DIR")
+    if runtime and Path(runtime).is_dir():
+        return Path(runtime) / f"sanad-{tag}"
+    shm = Path("/dev/shm")  # noqa: S108 - deliberate tmpfs; the keyring checks owner and mode
+    if shm.is_dir() and os.access(shm, os.W_OK | os.X_OK):
+        return shm / f"sanad-{os.getuid()}-{tag}"
+    return Path(home) / "run"
+
+
+class DraftKeyring:
+    """Epoch keys for drafts, in a 0600 file under a 0700 directory or in memory only.
+
+    The epoch is ``int(clock() // epoch_seconds)``. Every access drops keys older than
+    the previous epoch and creates the current one if missing. File writes are atomic
+    (temp file + ``os.replace``) and serialised across processes with ``flock``.
+    """
+
+    def __init__(
+        self,
+        directory: Path | None,
+        epoch_seconds: int,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if isinstance(epoch_seconds, bool) or not isinstance(epoch_seconds, int):
+            raise TypeError("epoch_seconds must be int")
+        if epoch_seconds <= 0:
+            raise ValueError("epoch_seconds must be positive")
+        self._directory = None if directory is None else Path(directory)
+        self._epoch_seconds = epoch_seconds
+        self._clock = clock
+        self._memory: dict[int, bytes] = {}
+        self._thread_lock = threading.Lock()
+        if self._directory is not None:
+            _prepare_directory(self._directory)
+
+    def __repr__(self) -> str:
+        where = "memory" if self._directory is None else str(self._directory)
+        return f"DraftKeyring({where}, epoch_seconds={self._epoch_seconds})"
+
+    @property
+    def path(self) -> Path | None:
+        """The keys file, or None for an in-memory keyring."""
+        return None if self._directory is None else self._directory / KEYS_FILE
+
+    def current(self) -> int:
+        """The current epoch number (by the keyring's clock)."""
+        return int(self._clock() // self._epoch_seconds)
+
+    def rotate(self) -> tuple[int, ...]:
+        """Apply retention now (e.g. from a scheduled job); return the epochs kept."""
+        return tuple(sorted(self._refresh()))
+
+    def epochs(self) -> tuple[int, ...]:
+        """Epochs whose keys are held, after applying retention."""
+        return self.rotate()
+
+    def _sealing_key(self) -> tuple[int, bytes]:
+        keys = self._refresh()
+        epoch = max(keys)
+        return epoch, keys[epoch]
+
+    def _key_for(self, epoch: int) -> bytes | None:
+        return self._refresh().get(epoch)
+
+    def _refresh(self) -> dict[int, bytes]:
+        with self._thread_lock:
+            now = self.current()
+            if self._directory is None:
+                self._memory = _retain(self._memory, now)
+                return dict(self._memory)
+            with _flocked(self._directory / LOCK_FILE):
+                path = self._directory / KEYS_FILE
+                stored = _read_keys(path)
+                kept = _retain(stored, now)
+                if kept != stored:
+                    _write_keys(path, kept)
+                return kept
+
+
+def _retain(keys: dict[int, bytes], now: int) -> dict[int, bytes]:
+    """Keep only the current and previous epoch; add the current key if missing."""
+    kept = {epoch: key for epoch, key in keys.items() if now - 1 <= epoch <= now}
+    if now not in kept:
+        kept[now] = AESGCM.generate_key(bit_length=256)
+    return kept
+
+
+def _prepare_directory(directory: Path) -> None:
+    """Create the directory 0700 and refuse one owned by someone else (e.g. in /dev/shm)."""
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    info = os.lstat(directory)
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid():
+        raise PermissionError(f"epoch key directory is not a directory owned by us: {directory}")
+    if stat.S_IMODE(info.st_mode) != 0o700:
+        os.chmod(directory, 0o700)
+
+
+@contextmanager
+def _flocked(path: Path) -> Iterator[None]:
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the flock
+
+
+def _read_keys(path: Path) -> dict[int, bytes]:
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return {}
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        if info.st_uid != os.geteuid() or stat.S_IMODE(info.st_mode) & 0o077:
+            raise CryptoError("epoch keys file has unsafe owner or mode; delete it")
+        data = handle.read()
+    body = data[len(_MAGIC) :]
+    if not data.startswith(_MAGIC) or len(body) % _ENTRY.size:
+        raise CryptoError("epoch keys file is corrupt; delete it (open drafts are lost)")
+    return dict(_ENTRY.iter_unpack(body))
+
+
+def _write_keys(path: Path, keys: dict[int, bytes]) -> None:
+    body = b"".join(_ENTRY.pack(epoch, keys[epoch]) for epoch in sorted(keys))
+    temp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+    fd = os.open(temp, flags, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            os.fchmod(handle.fileno(), 0o600)
+            handle.write(_MAGIC + body)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    _fsync_directory(path.parent)
+
+
+def _fsync_directory(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    except OSError as exc:  # some filesystems refuse fsync on directories
+        if exc.errno not in (errno.EINVAL, errno.ENOTSUP):
+            raise
+    finally:
+        os.close(fd)
+
+
+def _aad(draft_id: str, user_handle: bytes, expires_at: int) -> bytes:
+    return context(
+        _PREFIX,
+        component("draft_id", draft_id),
+        bytes(user_handle).hex().encode("ascii"),
+        number("expires_at", expires_at),
+    )
+
+
+def seal_draft(
+    keyring: DraftKeyring, draft_id: str, user_handle: bytes, expires_at: int, plaintext: bytes
+) -> bytes:
+    """Seal a draft under the current epoch key (the epoch is recorded in the blob)."""
+    aad = _aad(draft_id, user_handle, expires_at)
+    epoch, key = keyring._sealing_key()
+    nonce = os.urandom(_NONCE)
+    return (
+        bytes([VERSION]) + _EPOCH.pack(epoch) + nonce + AESGCM(key).encrypt(nonce, plaintext, aad)
+    )
+
+
+def open_draft(
+    keyring: DraftKeyring, draft_id: str, user_handle: bytes, expires_at: int, sealed: bytes
+) -> bytes:
+    """Open a draft; CryptoError if its epoch key is gone, or it was altered or moved."""
+    aad = _aad(draft_id, user_handle, expires_at)
+    header = 1 + _EPOCH.size + _NONCE
+    if len(sealed) < header + 16 or sealed[0] != VERSION:
+        raise CryptoError("sealed draft is malformed")
+    (epoch,) = _EPOCH.unpack(bytes(sealed[1 : 1 + _EPOCH.size]))
+    key = keyring._key_for(epoch)
+    if key is None:
+        raise CryptoError("draft key has expired")
+    try:
+        return AESGCM(key).decrypt(
+            bytes(sealed[header - _NONCE : header]), bytes(sealed[header:]), aad
+        )
+    except InvalidTag as exc:
+        raise CryptoError("sealed draft cannot be opened") from exc
