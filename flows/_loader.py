@@ -49,7 +49,7 @@ SYSTEM_KEYS = (
     "sys.resume.ask", "sys.resume.discarded", "sys.consent_refused", "sys.review.heading",
     "sys.review.confirm", "sys.review.skipped", "sys.review.after_no", "sys.review.files",
     "sys.receipt", "sys.attachment.received", "sys.attachment.rejected", "sys.files.more",
-    "sys.urgent", "sys.text_too_long", "sys.ended",
+    "sys.urgent", "sys.text_too_long", "sys.ended", "sys.receipt_pasted",
     "opt.yes", "opt.no", "opt.unknown", "opt.done", "opt.edit", "opt.discard", "opt.later",
     "opt.continue", "opt.restart",
 )
@@ -206,7 +206,9 @@ def _load_flow(path: Path, problems: list[FlowProblem]) -> Flow | None:
     # Fill the implicit "next" (the following step in the list).
     resolved = []
     for i, step in enumerate(steps):
-        if step.next is None and step.kind not in ("end",) and i + 1 < len(steps):
+        # Routes get no implicit next: a value without a branch must not fall into whatever
+        # step happens to follow (e.g. the consent-refused ending).
+        if step.next is None and step.kind not in ("end", "route") and i + 1 < len(steps):
             step = Step(**{**step.__dict__, "next": steps[i + 1].ref})
         resolved.append(step)
     return Flow(data["flow"], int(data["version"]), str(path), tuple(resolved))

@@ -126,6 +126,8 @@ class Engine:
             return self._skip(state, at, out)
         if name == "start":
             return self._step_resume(state, out)
+        if name == "receipt":  # a receipt code typed here is never kept in the conversation
+            out.append(Reply(self._t(state, "sys.receipt_pasted"), "info", state.lang))
         return self._reask(state, out)
 
     def _step_resume(self, state: State, out: list[Action]) -> State:
@@ -144,6 +146,8 @@ class Engine:
                                       or ("urgent_text",), out)
         answering_language = step is not None and step.field == "language"
         command = _COMMAND_INTENTS.get(intent)
+        if command and step is not None and self._strict_ids(event.text, step.option_ids()):
+            command = None  # an option id or number is an answer, never a command
         if command and not (answering_language and command == "lang"):
             arg = next((str(e.value) for e in interp.entities if e.entity == "language"), None)
             return self._command(state, command, arg, event.at, out)
@@ -394,13 +398,19 @@ class Engine:
         return found[0] if len(found) == 1 else None
 
     def _match_multi(self, text: str, options: tuple[str, ...]) -> list[str]:
+        return self._strict_ids(text, options) or match_option(
+            text, {o: self._labels.get(o, (o,)) for o in options})
+
+    @staticmethod
+    def _strict_ids(text: str, options: tuple[str, ...]) -> list[str]:
+        """Option ids or 1-based numbers (either digit set), separated by commas."""
         parts = [p.strip() for p in to_ascii_digits(text).replace("،", ",").split(",")]
-        if all(p.lower() in options or (p.isdigit() and 1 <= int(p) <= len(options))
-               for p in parts if p) and any(parts):
-            ids = [p.lower() if p.lower() in options else options[int(p) - 1]
-                   for p in parts if p]
-            return list(dict.fromkeys(ids))
-        return match_option(text, {o: self._labels.get(o, (o,)) for o in options})
+        parts = [p for p in parts if p]
+        if not parts or not all(p.lower() in options or
+                                (p.isdigit() and 1 <= int(p) <= len(options)) for p in parts):
+            return []
+        ids = [p.lower() if p.lower() in options else options[int(p) - 1] for p in parts]
+        return list(dict.fromkeys(ids))
 
     def _summary(self, state: State) -> str:
         lines = [self._t(state, "sys.review.heading")]

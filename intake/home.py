@@ -86,6 +86,7 @@ class InitResult:
 def init_demo(settings: Settings, db: Database, passphrase: str | None) -> InitResult:
     """Create a ready home: schema, organisation keys, and the caseworker `demo`."""
     home = Home(settings.home)
+    _private_dir(settings.home)
     db.migrate()
     with db.transaction() as session:
         if home.is_initialised() and accounts.get_user(session, DEMO_USER) is not None:

@@ -81,6 +81,10 @@ class IntakeService:
         return self._run(src, event)
 
     def text(self, src: Incoming, text: str) -> list[Reply]:
+        if crypto.looks_like_receipt(text):
+            return self._run(src, lambda state, now: UserCommand("receipt", now)
+                             if state is not None else Begin(now))
+
         def event(state: State | None, now: datetime) -> Event:
             hint_state = state or State()
             interp = self.nlu.interpret(text, expecting=self.engine.expecting(hint_state))
@@ -191,7 +195,10 @@ class IntakeService:
         from sqlalchemy.orm import Session
         assert isinstance(session, Session)
         recipients = accounts.current_recipients(session, self._admin_public)
-        triage = self.triage.assess(action.fields, bool(action.urgent), now)
+        # Urgency from the reporter's words (NLU), apart from answers such as current_danger
+        # that the triage rules already read.
+        words_urgent = bool(set(action.urgent) - set(self.flows.fields))
+        triage = self.triage.assess(action.fields, words_urgent, now)
         receipt = crypto.new_receipt(self.settings.receipt_kdf)
         report_type = action.fields.get("report_type")
         case = cases.store_report(session, cases.ReportToStore(

@@ -39,6 +39,11 @@ class TriageRules:
     def load(cls, path: Path = RULES_FILE) -> TriageRules:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
         rules = tuple(Rule(r["id"], int(r["priority"]), dict(r["when"])) for r in data["rules"])
+        for rule in rules:
+            values = rule.when.get("is", []) + rule.when.get("has_any", [])
+            if any(not isinstance(v, str) for v in values):
+                raise ValueError(f"{path}: rule '{rule.id}' compares with a non-text value; "
+                                 "quote yes/no")
         return cls(rules, int(data["default_priority"]))
 
     def assess(self, fields: dict[str, Any], urgent: bool, now: datetime) -> Triage:

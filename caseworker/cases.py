@@ -1,0 +1,88 @@
+"""The reading side: the triage queue (no key needed) and opening a case (audited)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from storage import accounts, cases, crypto
+from storage.db import Database
+
+
+class AccessDenied(Exception):
+    """Wrong passphrase, unknown case or user, or a user who is not a recipient."""
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    case_ref: str
+    status: str
+    priority: int
+    report_type: str | None
+    received_at: datetime
+    reasons: tuple[str, ...]
+    channel: str
+    incomplete: bool
+
+    def to_json(self) -> dict[str, Any]:
+        return {"case_ref": self.case_ref, "status": self.status, "priority": self.priority,
+                "report_type": self.report_type, "received_at": self.received_at.isoformat(),
+                "reasons": list(self.reasons), "channel": self.channel,
+                "incomplete": self.incomplete}
+
+
+def list_queue(db: Database) -> list[QueueItem]:
+    with db.transaction() as session:
+        return [QueueItem(c.case_ref, c.status, c.priority, c.report_type,
+                          _utc(c.received_at), tuple(c.reasons), c.channel, c.incomplete)
+                for c in cases.queue(session)]
+
+
+def _utc(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def show_case(db: Database, case_ref: str, username: str, passphrase: str) -> dict[str, Any]:
+    """Decrypt one case for a caseworker; every attempt, granted or refused, is audited."""
+    now = datetime.now(UTC)
+    outcome, reason = "refused", "unknown user"
+    try:
+        with db.transaction() as session:
+            user = accounts.get_user(session, username)
+            case = cases.by_ref(session, case_ref)
+            if user is None:
+                raise AccessDenied(f"unknown user '{username}'")
+            if case is None:
+                reason = "unknown case"
+                raise AccessDenied(f"no case with reference '{case_ref}'")
+            try:
+                private = accounts.unlock(user, passphrase)
+            except crypto.CryptoError as exc:
+                reason = "wrong passphrase"
+                raise AccessDenied(f"wrong passphrase for '{username}'") from exc
+            try:
+                opened = cases.open_case(session, case, private, user.key_id)
+            except crypto.CryptoError as exc:
+                reason = "no access"
+                raise AccessDenied(f"'{username}' has no access to case {case.case_ref}") from exc
+            result = {
+                "case_ref": case.case_ref, "status": case.status, "priority": case.priority,
+                "reasons": list(case.reasons), "report_type": case.report_type,
+                "received_at": _utc(case.received_at).isoformat(), "channel": case.channel,
+                "lang": case.lang, "flow_version": case.flow_version,
+                "fields": opened.fields,
+                "attachments": [{"name": a["name"], "size": a["size"], "sha256": a["sha256"],
+                                 "content_type": a.get("content_type"),
+                                 "field": a.get("field")} for a in opened.attachments],
+                "consent": case.consent,
+                "history": cases.history(session, case),
+            }
+            accounts.audit(session, username, "case.read", case.case_ref, "granted", now)
+            outcome = "granted"
+            return result
+    finally:
+        if outcome != "granted":
+            with db.transaction() as session:
+                accounts.audit(session, username, "case.read", case_ref.strip().upper()[:16],
+                               outcome, now, reason=reason)

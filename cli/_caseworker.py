@@ -1,0 +1,114 @@
+"""`sanad queue` and `sanad show`: the caseworker's command-line view."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import UTC, datetime
+from typing import Any
+
+import click
+
+from caseworker.cases import AccessDenied, list_queue, show_case
+
+__all__ = ["AccessDenied", "queue", "show"]
+
+
+def _age(received: datetime) -> str:
+    minutes = int((datetime.now(UTC) - received).total_seconds() // 60)
+    if minutes < 60:
+        return f"{minutes}m"
+    if minutes < 48 * 60:
+        return f"{minutes // 60}h"
+    return f"{minutes // 1440}d"
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="A JSON array (contracts.md).")
+def queue(as_json: bool) -> None:
+    """The triage queue, most urgent first, then oldest; decrypts nothing."""
+    from cli.main import _settings, friendly_errors
+    from intake.app import open_database
+    from intake.home import Home
+
+    @friendly_errors
+    def run() -> None:
+        settings = _settings()
+        Home(settings.home).require()
+        db = open_database(settings)
+        items = list_queue(db)
+        db.dispose()
+        if as_json:
+            click.echo(json.dumps([i.to_json() for i in items], ensure_ascii=False, indent=1))
+            return
+        if not items:
+            click.echo("The queue is empty.")
+            return
+        click.echo(f"{'CASE':<9} {'PRI':<3} {'AGE':>5}  {'TYPE':<10} {'STATUS':<30} REASONS")
+        for i in items:
+            click.echo(f"{i.case_ref:<9} {i.priority:<3} {_age(i.received_at):>5}  "
+                       f"{(i.report_type or '-'):<10} {i.status:<30} {', '.join(i.reasons)}")
+        click.echo(f"{len(items)} case(s).")
+    run()
+
+
+def _passphrase() -> str:
+    value = os.environ.get("SANAD_PASSPHRASE")
+    if value:
+        return value
+    return str(click.prompt("Passphrase", hide_input=True, err=True))
+
+
+@click.command()
+@click.argument("case_ref")
+@click.option("--as", "username", required=True, help="The caseworker account.")
+@click.option("--json", "as_json", is_flag=True, help="JSON output (contracts.md).")
+@click.option("--lang", type=click.Choice(["ar", "en"]), default="en", show_default=True,
+              help="Language of the labels in the readable view.")
+def show(case_ref: str, username: str, as_json: bool, lang: str) -> None:
+    """Decrypt one case for USER (audited). Wrong passphrase or no access: exit code 2."""
+    from cli.main import _settings, friendly_errors
+    from intake.app import open_database
+    from intake.home import Home
+
+    @friendly_errors
+    def run() -> None:
+        settings = _settings()
+        Home(settings.home).require()
+        db = open_database(settings)
+        try:
+            case = show_case(db, case_ref, username, _passphrase())
+        finally:
+            db.dispose()
+        if as_json:
+            click.echo(json.dumps(case, ensure_ascii=False, indent=1))
+        else:
+            click.echo(_readable(case, lang))
+    run()
+
+
+def _readable(case: dict[str, Any], lang: str) -> str:
+    from flows import load_flowset
+
+    flows = load_flowset()
+    cat = flows.catalog[lang]
+
+    def label(value: Any) -> str:
+        if isinstance(value, str):
+            return cat.get(f"opt.{value}", value)
+        if isinstance(value, list):
+            return ", ".join(label(v) for v in value)
+        if isinstance(value, dict) and "raw" in value:
+            iso = f" [{value['iso']}]" if value.get("iso") else ""
+            return f"{value['raw']}{iso}"
+        return json.dumps(value, ensure_ascii=False)
+
+    # Bidi isolation (FSI ... PDI) keeps a reporter's right-to-left or control characters from
+    # reordering the labels around them.
+    lines = [f"Case {case['case_ref']}  priority {case['priority']}  {case['status']}",
+             f"Reasons: {', '.join(case['reasons']) or '-'}", ""]
+    for fid, value in case["fields"].items():
+        lines.append(f"{cat.get('field.' + fid, fid)}: \u2068{label(value)}\u2069")
+    for att in case["attachments"]:
+        lines.append(f"[file] \u2068{att['name']}\u2069 {att['size']} bytes sha256 {att['sha256']}")
+    return "\n".join(lines)

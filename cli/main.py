@@ -1,0 +1,196 @@
+"""The `sanad` command (see ../shared/contracts.md for the stable, scriptable surface).
+
+Errors a person can fix are one line on stderr and exit code 2; nothing a reporter wrote is
+ever part of an error message.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+import click
+
+from cli import _caseworker
+from intake.settings import Settings, SettingsError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class UserFacingError(click.ClickException):
+    exit_code = 2
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"sanad: {self.message}", err=True)
+
+
+def friendly_errors(func: F) -> F:
+    """Turn the project's expected errors into one clear line and exit code 2."""
+    from flows import FlowValidationError
+    from intake.home import HomeError
+    from storage.accounts import AccountError
+    from storage.crypto import CryptoError
+    from storage.db import DatabaseUnavailable
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except (HomeError, SettingsError, DatabaseUnavailable, AccountError,
+                _caseworker.AccessDenied) as exc:
+            raise UserFacingError(str(exc)) from exc
+        except CryptoError as exc:
+            raise UserFacingError(f"the keys or signed data do not verify: {exc}") from exc
+        except FlowValidationError as exc:
+            raise UserFacingError(f"the flows are not valid:\n{exc}") from exc
+    return wrapper  # type: ignore[return-value]
+
+
+def _settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except SettingsError as exc:
+        raise UserFacingError(str(exc)) from exc
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="sanad")
+def main() -> None:
+    """Sanad (سند): secure bilingual intake for reports of torture, ill-treatment and reprisals.
+
+    Settings come from the environment: SANAD_HOME (data folder, default ./.sanad),
+    SANAD_DATABASE_URL (default SQLite in the home), SANAD_PASSPHRASE (for non-interactive use).
+    """
+
+
+@main.command()
+@click.option("--demo", is_flag=True, required=True,
+              help="Create a ready home without questions (demo caseworker 'demo').")
+@friendly_errors
+def init(demo: bool) -> None:
+    """Create the home: schema, organisation keys, and the caseworker account `demo`."""
+    from intake.app import open_database, setup_logging
+    from intake.home import init_demo
+
+    settings = _settings()
+    if settings.insecure_fast_kdf:
+        click.echo("warning: SANAD_INSECURE_FAST_KDF=1: weak key derivation, for tests only",
+                   err=True)
+    db = open_database(settings)
+    result = init_demo(settings, db, os.environ.get("SANAD_PASSPHRASE"))
+    setup_logging(settings)
+    click.echo(result.message)
+    if result.generated_passphrase:
+        click.echo(f"Passphrase of 'demo' (shown once, keep it safe): "
+                   f"{result.generated_passphrase}")
+    if result.created:
+        click.echo("Private keys to move offline are in "
+                   f"{settings.home / 'offline'} (encrypted with the same passphrase).")
+
+
+@main.command()
+@click.option("--jsonl", is_flag=True, help="Machine mode: JSON lines in and out.")
+@click.option("--user", "user", default="console", show_default=True,
+              help="Stands for a distinct chat user; the same ID resumes a draft.")
+@click.option("--lang", type=click.Choice(["ar", "en"]), default=None,
+              help="Start in this language (skips the language question).")
+@click.option("--shape/--no-shape", default=True, show_default=True,
+              help="Human mode: reshape Arabic for terminals that do not (arabic-reshaper, "
+                   "python-bidi).")
+@friendly_errors
+def chat(jsonl: bool, user: str, lang: str | None, shape: bool) -> None:
+    """Report through the console: the same flows, consent, encryption and queue as Telegram."""
+    from bot.console import run_interactive, run_jsonl
+    from intake.app import build_intake, setup_logging
+
+    settings = _settings()
+    setup_logging(settings)
+    service = build_intake(settings)
+    try:
+        if jsonl:
+            sys.stdout.reconfigure(encoding="utf-8")  # type: ignore[union-attr]
+            sys.stdin.reconfigure(encoding="utf-8")  # type: ignore[union-attr]
+            run_jsonl(service, user, lang, sys.stdin, sys.stdout)
+        else:
+            run_interactive(service, user, lang, shape)
+    except KeyboardInterrupt:
+        click.echo("", err=True)
+    finally:
+        service.db.dispose()
+
+
+main.add_command(_caseworker.queue)
+main.add_command(_caseworker.show)
+
+
+@main.group()
+def flows() -> None:
+    """Conversation flows."""
+
+
+@flows.command("check")
+@click.option("--path", type=click.Path(exists=True, file_okay=False), default=None,
+              help="A flows folder (definitions/, catalog/, fields.yaml); default: built in.")
+def flows_check(path: str | None) -> None:
+    """Validate flows and catalogues: schema, graph, both languages. Exit 1 on problems."""
+    from pathlib import Path
+
+    from flows import FlowValidationError, load_flowset
+
+    try:
+        flowset = load_flowset(Path(path) if path else None)
+    except FlowValidationError as exc:
+        for problem in exc.problems:
+            click.echo(str(problem), err=True)
+        click.echo(f"{len(exc.problems)} problem(s) found.", err=True)
+        sys.exit(1)
+    click.echo(f"OK: {len(flowset.flows)} flows, {len(flowset.steps)} steps, "
+               f"{len(flowset.catalog['en'])} texts in each language ({flowset.version}).")
+
+
+@main.group()
+def nlu() -> None:
+    """Language understanding, as the bot uses it."""
+
+
+@nlu.command("parse")
+@click.argument("text", required=False)
+@click.option("--json", "as_json", is_flag=True, help="JSON output (the default).")
+@click.option("--jsonl", is_flag=True, help="Read one text per line from stdin.")
+def nlu_parse(text: str | None, as_json: bool, jsonl: bool) -> None:
+    """Interpret TEXT (or each stdin line with --jsonl) the way the bot does."""
+    from nlu import RuleInterpreter
+
+    interpreter = RuleInterpreter()
+    if jsonl:
+        sys.stdin.reconfigure(encoding="utf-8")  # type: ignore[union-attr]
+        for line in sys.stdin:
+            out = interpreter.interpret(line.rstrip("\r\n")).to_json()
+            click.echo(json.dumps(out, ensure_ascii=False))
+        return
+    if text is None:
+        raise UserFacingError("give a TEXT, or --jsonl to read lines from stdin")
+    click.echo(json.dumps(interpreter.interpret(text).to_json(), ensure_ascii=False))
+
+
+@main.command()
+@friendly_errors
+def purge() -> None:
+    """Delete expired drafts and the sealed files of abandoned conversations."""
+    from intake.app import build_intake, setup_logging
+    from intake.retention import purge_drafts
+
+    settings = _settings()
+    setup_logging(settings)
+    service = build_intake(settings)
+    drafts_removed, folders_removed = purge_drafts(service)
+    click.echo(f"Removed {drafts_removed} expired draft(s) and {folders_removed} folder(s) "
+               "of abandoned files.")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,23 @@
+"""Retention jobs that delete for real: expired drafts and abandoned sealed files."""
+
+from __future__ import annotations
+
+import shutil
+
+from intake.service import IntakeService
+from storage import drafts
+from storage.models import Case
+
+
+def purge_drafts(service: IntakeService) -> tuple[int, int]:
+    """Delete expired drafts, then any attachment folder that belongs to no case or draft."""
+    now = int(service.clock())
+    with service.db.transaction() as session:
+        expired = drafts.purge_expired(session, now)
+        live = drafts.live_case_ids(session)
+        folders = [p for p in service.settings.attachments_dir.glob("*") if p.is_dir()]
+        orphans = [p for p in folders
+                   if p.name not in live and session.get(Case, p.name) is None]
+    for folder in orphans:
+        shutil.rmtree(folder, ignore_errors=True)
+    return len(expired), len(orphans)

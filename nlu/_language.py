@@ -1,0 +1,61 @@
+"""Language detection: Arabic script, Arabizi (Arabic in Latin letters and digits), English."""
+
+from __future__ import annotations
+
+import re
+
+from nlu._normalise import normalise_arabic
+
+__all__ = ["detect_language", "tokens"]
+
+_ARABIC_LETTER = re.compile(r"[\u0620-\u064A\u066E-\u06D3\u06FA-\u06FF\u0750-\u077F\u08A0-\u08FF]")
+_LATIN_LETTER = re.compile(r"[a-zA-Z\u00C0-\u024F]")
+_TOKEN = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
+
+# A Latin word with an Arabizi digit used as a letter: "3ayez", "la2", "7abs", "ma3".
+# Single digits only, so "covid19", "2021" and "3rd" do not count.
+_DIGIT_WORD = re.compile(r"^(?=.*[a-z])[a-z]*[235789](?:[a-z]+[235789]?)*[a-z]*$")
+_NOT_ARABIZI = re.compile(r"^\d+(?:st|nd|rd|th|am|pm|h|hr|hrs|min|mins|s|x|k|m|km|kg|d|g|gb)$")
+
+_STRONG = frozenset(
+    "ana msh mish mesh mush aywa aiwa aywah ya3ni yaani mafi mafish ma3 shu shou sho leh lesh "
+    "leish kaman kamen 3ayez 3ayz 3awez 7abs la2 laa2 badi bade baddi bidi bde ba3ref mbere7 "
+    "embare7 mbare7 hala2 halla2 hal2 dilwa2ti delwa2ty yalla wallah wallahi khalas 5alas "
+    "shukran shokran choukran inshallah habibi hayda hek keda kda ezay izzay ahlan marhaba "
+    "mar7aba na3am tayeb tayyeb mashi e7na ne7na homma 3shan 3alashan ma3lesh ma3lish "
+    "wein fein ween emta imta hene hinne hadol wakha waxa mwafe2 mowafe2 3arabi "
+    "khrooj kharej ta3zib 5ayef khayef".split()
+)
+_WEAK = frozenset("w eh bas la ma fi el ya hay min wala enta enti inta inti fe ams".split())
+_ENGLISH = frozenset(
+    "the i a an is are was were to and of my me you he she it they we not don't do did "
+    "please yes no ok okay in on at for with this that what who have has been be will can "
+    "want need help hi hello thanks thank from by our their his her him them".split()
+)
+
+
+def tokens(normalised: str) -> list[str]:
+    """Split normalised text into word tokens (letters and digits, inner apostrophes)."""
+    return _TOKEN.findall(normalised)
+
+
+def detect_language(text: str) -> tuple[str, bool]:
+    """Return (lang, arabizi): "ar" for Arabic script or Arabizi, otherwise "en"."""
+    arabic = len(_ARABIC_LETTER.findall(text))
+    latin = len(_LATIN_LETTER.findall(text))
+    if arabic and arabic >= latin:
+        return "ar", False
+    if not latin:
+        return "en", False
+    words = [w for w in tokens(normalise_arabic(text)) if _LATIN_LETTER.search(w)]
+    strong = sum(
+        1
+        for w in words
+        if w in _STRONG or (_DIGIT_WORD.match(w) and not _NOT_ARABIZI.match(w))
+    )
+    weak = sum(1 for w in words if w in _WEAK)
+    english = sum(1 for w in words if w in _ENGLISH)
+    score = 2 * strong + weak
+    if score and score >= english and (strong or weak >= 2 or len(words) == 1):
+        return "ar", True
+    return "en", False

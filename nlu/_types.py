@@ -1,0 +1,78 @@
+"""Typed results of interpretation and the `Interpreter` protocol every backend implements."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
+
+__all__ = ["EXPECTING_KINDS", "INTENTS", "Entity", "Interpretation", "Interpreter"]
+
+#: Intent names of the `sanad nlu parse` contract (plus `done` for the files step).
+INTENTS: tuple[str, ...] = (
+    "greet", "affirm", "deny", "dont_know", "skip", "go_back", "quick_exit", "help",
+    "ask_human", "urgent_danger", "change_language", "report_complaint", "report_reprisal",
+    "withdraw_consent", "check_status", "thanks", "done", "nlu_fallback",
+)
+
+#: Kinds of question the bot may be asking when it interprets an answer.
+EXPECTING_KINDS: tuple[str | None, ...] = (None, "choice", "multi", "bool", "date", "files", "text")
+
+
+@dataclass(frozen=True)
+class Entity:
+    """A value found in the text; `start`/`end` index the caller's original text."""
+
+    entity: str
+    value: object
+    start: int
+    end: int
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready form; dataclass values (e.g. `DateValue`) become objects."""
+        value = self.value
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            value = dataclasses.asdict(value)
+        return {"entity": self.entity, "value": value, "start": self.start, "end": self.end}
+
+
+@dataclass(frozen=True)
+class Interpretation:
+    """What a message means: language, intent, entities and whether it signals danger."""
+
+    text: str
+    lang: str
+    arabizi: bool
+    intent: str
+    confidence: float
+    entities: tuple[Entity, ...] = ()
+    urgent: bool = False
+    urgent_reasons: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        """The object printed by `sanad nlu parse` (contracts.md), key for key."""
+        return {
+            "text": self.text,
+            "lang": self.lang,
+            "arabizi": self.arabizi,
+            "intent": {"name": self.intent, "confidence": round(self.confidence, 3)},
+            "entities": [e.to_json() for e in self.entities],
+            "urgent": self.urgent,
+        }
+
+    def entity(self, name: str) -> Entity | None:
+        """The first entity called `name`, if any."""
+        return next((e for e in self.entities if e.entity == name), None)
+
+
+@runtime_checkable
+class Interpreter(Protocol):
+    """Turns one user message into an `Interpretation`.
+
+    `expecting` is the kind of question being asked (see `EXPECTING_KINDS`); with "text"
+    the message is taken as an answer unless it is a short, unmistakable command.
+    """
+
+    def interpret(self, text: str, *, expecting: str | None = None) -> Interpretation:
+        """Interpret `text`; never raises for any string input."""
+        ...

@@ -1,0 +1,107 @@
+"""Shared fixtures: no outside network, cheap key derivation, SQLite and PostgreSQL databases."""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from intake.settings import Settings
+from storage import crypto
+
+pytest_plugins = ["tests.support"]
+
+POSTGRES_URL = os.environ.get("SANAD_TEST_POSTGRES_URL",
+                              "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+_LOOPBACK = ("127.", "::1", "localhost")
+
+
+@pytest.fixture(autouse=True)
+def _no_outside_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests talk to loopback servers only: anything else fails loudly."""
+    real_connect = socket.socket.connect
+
+    def guarded(self: socket.socket, address: object) -> object:
+        host = address[0] if isinstance(address, tuple) else str(address)
+        if self.family in (socket.AF_INET, socket.AF_INET6) and not str(host).startswith(
+                _LOOPBACK):
+            raise OSError(f"test tried to reach the network: {host}")
+        return real_connect(self, address)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket.socket, "connect", guarded)
+
+
+def _postgres_reason() -> str | None:
+    try:
+        engine = create_engine(POSTGRES_URL)
+        with engine.connect() as conn:
+            conn.execute(text("select 1"))
+        engine.dispose()
+    except Exception as exc:  # any failure means: skip, and say why
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return f"PostgreSQL not reachable at {make_url(POSTGRES_URL).render_as_string()}: {first}"
+    return None
+
+
+_PG_REASON: list[str | None] = []
+
+
+def postgres_skip_reason() -> str | None:
+    if not _PG_REASON:
+        _PG_REASON.append(_postgres_reason())
+    return _PG_REASON[0]
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
+    reason = postgres_skip_reason()
+    if reason:
+        pytest.skip(reason)
+    name = f"sanad_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Storage and queue tests run against both SQLite and PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'home' / 'sanad.db'}"
+    return str(request.getfixturevalue("postgres_url"))
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """SQLite settings in a temporary home, with cheap key derivation (tests only)."""
+    home = tmp_path / "home"
+    return Settings(home=home, database_url=f"sqlite:///{home / 'sanad.db'}",
+                    user_kdf=crypto.TEST_KDF, receipt_kdf=crypto.TEST_KDF,
+                    epoch_dir=tmp_path / "epochs", insecure_fast_kdf=True)
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path) -> dict[str, str]:
+    """Environment for running the real `sanad` command in a subprocess."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SANAD_")}
+    env.update({
+        "SANAD_HOME": str(tmp_path / "home"),
+        "SANAD_PASSPHRASE": "correct horse battery staple",
+        "SANAD_INSECURE_FAST_KDF": "1",
+        "SANAD_EPOCH_DIR": str(tmp_path / "epochs"),
+        "PYTHONIOENCODING": "utf-8",
+    })
+    return env

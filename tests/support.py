@@ -1,0 +1,108 @@
+"""Shared test support: an intake service on a real database with real crypto, a chat driver."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.console import dispatch
+from caseworker.cases import show_case
+from flows import Reply, load_flowset
+from intake.home import Home, init_demo
+from intake.service import Incoming, IntakeService
+from intake.settings import Settings
+from nlu import RuleInterpreter
+from storage import crypto
+from storage.db import Database
+
+PASSPHRASE = "correct horse battery staple"
+
+
+class Clock:
+    """A clock the test moves by hand."""
+
+    def __init__(self, start: float = 1_790_000_000.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+class Chat:
+    """One reporter talking to the service, as the console channel would."""
+
+    def __init__(self, service: IntakeService, user: str = "reporter-1",
+                 lang: str | None = None, open_now: bool = True) -> None:
+        self.service = service
+        self.src = Incoming("console", user)
+        self.replies: list[Reply] = []
+        if open_now:
+            self.replies = service.open(self.src, lang)
+
+    @property
+    def question(self) -> Reply:
+        asked = [r for r in self.replies if r.kind != "info"]
+        assert asked, f"the bot asked nothing; it said: {[r.text[:60] for r in self.replies]}"
+        return asked[-1]
+
+    def say(self, line: str) -> list[Reply]:
+        self.replies = dispatch(self.service, self.src, line)
+        return self.replies
+
+    def answer(self, field: str, line: str) -> list[Reply]:
+        assert self.question.field == field, (
+            f"expected the bot to ask '{field}', it asked '{self.question.field}'")
+        return self.say(line)
+
+    def run(self, script: list[tuple[str, str]]) -> list[Reply]:
+        for field, line in script:
+            self.answer(field, line)
+        return self.replies
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def make_service(settings: Settings, clock: Clock
+                 ) -> Iterator[Callable[..., IntakeService]]:
+    databases: list[Database] = []
+
+    def factory(database_url: str | None = None, **overrides: Any) -> IntakeService:
+        cfg = replace(settings, **({"database_url": database_url} if database_url else {}),
+                      **overrides)
+        cfg.home.mkdir(parents=True, exist_ok=True)
+        db = Database(cfg.database_url)
+        databases.append(db)
+        if not Home(cfg.home).is_initialised():
+            init_demo(cfg, db, PASSPHRASE)
+        keyring = crypto.DraftKeyring(cfg.epoch_dir, cfg.epoch_seconds, clock)
+        home = Home(cfg.home)
+        return IntakeService(cfg, db, load_flowset(), RuleInterpreter(), home.pepper(),
+                             home.admin_public(), keyring, clock=clock)
+
+    yield factory
+    for db in databases:
+        db.dispose()
+
+
+@pytest.fixture
+def service(make_service: Callable[..., IntakeService]) -> IntakeService:
+    return make_service()
+
+
+def open_report(service: IntakeService, case_ref: str) -> dict[str, Any]:
+    return show_case(service.db, case_ref, "demo", PASSPHRASE)
+
+
+def home_files(root: Path) -> list[Path]:
+    return [p for p in root.rglob("*") if p.is_file()]
