@@ -25,8 +25,8 @@ from flows._state import (
     Reply,
     Resume,
     State,
-    Submitted,
     SubmitReport,
+    Submitted,
     UserCommand,
     UserFile,
     UserText,
@@ -49,8 +49,8 @@ class Engine:
     def __init__(self, flows: FlowSet) -> None:
         self.flows = flows
         self._labels = {  # option id -> every label and synonym, both languages
-            opt: tuple({flows.catalog[lang].get(f"opt.{opt}", opt) for lang in flows.catalog})
-            + (opt, *OPTION_SYNONYMS.get(opt, ()))
+            opt: (*{flows.catalog[lang].get(f"opt.{opt}", opt) for lang in flows.catalog},
+                  opt, *OPTION_SYNONYMS.get(opt, ()))
             for spec in flows.fields.values() for opt in (*spec.options, *BOOL_OPTIONS)
         }
 

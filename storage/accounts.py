@@ -69,7 +69,8 @@ def publish_manifest(session: Session, admin_key: Any, recipients: Sequence[cryp
     return version
 
 
-def current_recipients(session: Session, pinned_admin_public: bytes) -> tuple[crypto.Recipient, ...]:
+def current_recipients(session: Session,
+                       pinned_admin_public: bytes) -> tuple[crypto.Recipient, ...]:
     """Recipients from the newest manifest, verified against the pinned administrator key.
 
     Raises crypto.ManifestError when there is none or it does not verify: the intake side then

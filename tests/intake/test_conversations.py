@@ -10,7 +10,6 @@ import pytest
 
 from caseworker.cases import list_queue
 from intake.service import IntakeService
-
 from tests.support import Chat, open_report
 
 COMPLAINT_EN = [

@@ -12,8 +12,8 @@ import pytest
 
 from intake.app import setup_logging
 from intake.service import IntakeService
-
 from tests.support import Chat
+
 from .test_conversations import COMPLAINT_EN, REPRISAL_AR
 
 

@@ -9,7 +9,6 @@ from sqlalchemy import func, select
 from intake.retention import purge_drafts
 from intake.service import IntakeService
 from storage.models import Case, Draft
-
 from tests.support import Chat, Clock
 
 
