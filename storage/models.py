@@ -154,3 +154,54 @@ class AuditEntry(Base):
     case_ref: Mapped[str | None] = mapped_column(String(16), nullable=True)
     outcome: Mapped[str] = mapped_column(String(16))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class ChatMessage(Base):
+    """Platform message ids of a conversation (both directions), so quick exit and "clean this
+    chat" can delete them. Keyed by the user handle (a keyed hash), never by a chat id."""
+
+    __tablename__ = "chat_messages"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_handle: Mapped[bytes] = mapped_column(LargeBinary(32), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    message_ref: Mapped[str] = mapped_column(String(64))
+    direction: Mapped[str] = mapped_column(String(3))  # in | out
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class CaseRoute(Base):
+    """How to write back to the reporter: kept only with consent_followup, sealed under the
+    intake's route key (the bot must read it to deliver; see docs/architecture.md)."""
+
+    __tablename__ = "case_routes"
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    user_handle: Mapped[bytes] = mapped_column(LargeBinary(32), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    sealed_route: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class OutboxMessage(Base):
+    """A caseworker's message waiting for the running bot to deliver it (sealed)."""
+
+    __tablename__ = "outbox"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    channel: Mapped[str] = mapped_column(String(16), index=True)
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    status: Mapped[str] = mapped_column(String(12), index=True)  # pending | sent | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str] = mapped_column(String(64))
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class RateLimit(Base):
+    """Fixed-window counters (e.g. receipt attempts per user handle)."""
+
+    __tablename__ = "rate_limits"
+    bucket: Mapped[str] = mapped_column(String(96), primary_key=True)
+    window_start: Mapped[int] = mapped_column(Integer)
+    count: Mapped[int] = mapped_column(Integer)
