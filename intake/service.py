@@ -449,7 +449,7 @@ class IntakeService:
         country = state.answers.get("country") if state else None
         replies, ids = self._support_replies(lang, needs,
                                              country if isinstance(country, str) else None)
-        if state is None:
+        if state is None or draft is None:
             return Outcome(replies)
         offered = list(dict.fromkeys([*draft.extra.get("support_offered", []), *ids]))
         outcome = self._run(src, lambda st, at: UserCommand("reask", at),
