@@ -170,9 +170,10 @@ def _load_tar(plain: IO[bytes], settings: Settings, db: Database) -> dict[str, i
         if db.engine.dialect.name == "postgresql":
             for table in tables.values():  # explicit ids were inserted: move sequences on
                 if "id" in table.c and table.c["id"].autoincrement is True:
-                    conn.execute(text(
-                        f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
-                        f"COALESCE((SELECT MAX(id) FROM {table.name}), 1))"))
+                    # Table names come from our own models, never from the backup.
+                    top = conn.execute(select(func.max(table.c["id"]))).scalar() or 1
+                    conn.execute(text("SELECT setval(pg_get_serial_sequence(:t, 'id'), :v)"),
+                                 {"t": table.name, "v": top})
         for member in tar.getmembers():
             if not member.isfile() or member.name.startswith("db/"):
                 continue
