@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.privacy
+
 from intake.app import setup_logging
 from intake.service import IntakeService
 from tests.support import Chat
