@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import event, func, select, text
+from sqlalchemy.exc import OperationalError
 
 from caseworker.cases import list_queue
 from intake.service import IntakeService
@@ -47,7 +48,7 @@ def test_connection_killed_mid_submission(make_service: Callable[..., IntakeServ
 
     event.listen(service.db.engine, "before_cursor_execute", kill_self)
     try:
-        with pytest.raises(Exception):  # the driver reports the lost connection
+        with pytest.raises(OperationalError):  # the driver reports the lost connection
             chat.say("yes")
     finally:
         event.remove(service.db.engine, "before_cursor_execute", kill_self)

@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.privacy
-
 from intake.app import setup_logging
 from intake.service import IntakeService
 from tests.support import Chat
 
 from .test_conversations import COMPLAINT_EN, REPRISAL_AR
+
+pytestmark = pytest.mark.privacy
 
 
 def _encodings(secret: str) -> list[bytes]:
