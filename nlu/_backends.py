@@ -63,6 +63,18 @@ class RasaClient:
         self._lock = threading.Lock()
         self._conn: http.client.HTTPConnection | None = None
 
+    def close(self) -> None:
+        """Close the kept-alive connection (a later call opens a new one)."""
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+    def __del__(self) -> None:
+        conn = getattr(self, "_conn", None)
+        if conn is not None:
+            conn.close()
+
     def _connection(self) -> http.client.HTTPConnection:
         if self._conn is None:
             cls = http.client.HTTPSConnection if self._https else http.client.HTTPConnection
