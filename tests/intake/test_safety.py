@@ -130,6 +130,8 @@ def test_danger_now_is_recognised_early_and_marks_the_case_urgent(
               ("reporter_role", "family")])
     replies = chat.answer("current_danger", "yes")
     assert replies[0].kind == "info"  # the urgent guidance comes first
+    assert chat.question.field == "urgent_path"
+    chat.say("urgent_full")
     assert chat.question.field == "ongoing"
 
 
@@ -150,4 +152,4 @@ def test_same_platform_event_is_processed_once(service: IntakeService) -> None:
     src = replace(chat.src, event_id="update-42")
     first = service.text(src, "yes")
     again = service.text(src, "yes")
-    assert first and again == []
+    assert first.replies and again.replies == []
