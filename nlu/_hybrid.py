@@ -85,15 +85,15 @@ class HybridInterpreter:
 
     def _model_intent(self, text: str, expecting: str | None) -> tuple[str, float]:
         """The model's intent where it may decide, or ("nlu_fallback", its confidence)."""
-        ranking = self._rank(text)
-        if not ranking:
+        if expecting == "text":
+            # A narrative answer: only the rules' short commands count, and the text is not
+            # even shown to the model (nor sent to a Rasa server).
             return "nlu_fallback", 0.0
+        ranking = self._rank(text)
         allowed = [
             (name, p) for name, p in ranking
             if expecting in _MODEL_MAY_COMMAND or name not in _COMMANDS
         ]
-        if expecting == "text":  # a narrative: the model names no intent, it only listens
-            allowed = []
         if not allowed:
             return "nlu_fallback", 0.0
         name, p = allowed[0]

@@ -58,6 +58,7 @@ def test_urgency_dates_and_context_stay_ours() -> None:
         danger = interpreter.interpret("they are at my door right now")
         date = interpreter.interpret("٣/٥/٢٠٢٤", expecting="date")
     assert narrative.intent == "nlu_fallback"
+    assert "they told me to stop talking" not in fake.seen  # narratives stay here
     assert danger.urgent and danger.intent == "urgent_danger"
     assert date.entity("date") is not None
 
