@@ -8,7 +8,7 @@ when an alert is sent. Every problem names the file and the line.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -299,31 +299,26 @@ def _parse(path: Path, problems: list[ConfigProblem],
                 if key not in known:
                     problem([*at, key], f"{_where(error)}: unknown key '{key}'")
             continue
-        problem(at, f"{_where(error)}: {error.message}")
-    if problems:
-        return None
-
-    try:
-        tz = ZoneInfo(str(doc["timezone"]))
-    except (ZoneInfoNotFoundError, ValueError):
+        hint = _HINTS.get(error.schema.get("pattern", "")) if error.validator == "pattern" \
+            else None
+        problem(at, f"{_where(error)}: {error.instance!r} {hint}" if hint
+                else f"{_where(error)}: {error.message}")
+    tz = _zone(doc.get("timezone"))
+    if tz is None and isinstance(doc.get("timezone"), str):
         problem(["timezone"], f"timezone: unknown time zone '{doc['timezone']}' "
                               "(use a name such as Asia/Amman or UTC)")
+    _check_references(doc, problem)
+    if problems or tz is None or not isinstance(routes, dict):
+        problems.sort(key=lambda p: p.line or 0)
         return None
     built: dict[str, Route] = {name: _route(name, raw) for name, raw in routes.items()}
     rota: list[Person] = []
-    for i, raw in enumerate(doc["rota"]):
-        for j, name in enumerate(raw["routes"]):
-            if name not in built:
-                problem(["rota", i, "routes", j],
-                        f"rota[{i}] ({raw['name']}): no route named '{name}' under routes")
+    for raw in doc["rota"]:
         windows = tuple(Window(
             days=frozenset(DAYS.index(d) for d in w.get("days", DAYS)),
             start=_minutes(w["from"]), end=_minutes(w["to"]) or 1440)
             for w in raw.get("windows", []))
         rota.append(Person(raw["name"], raw["role"], tuple(raw["routes"]), windows))
-    for role in ("on_call", "supervisor"):
-        if not any(p.role == role for p in rota):
-            problem(["rota"], f"rota: nobody has the role {role}")
     used = {r for p in rota for r in p.routes}
     for name in built:
         if name not in used:
@@ -336,6 +331,7 @@ def _parse(path: Path, problems: list[ConfigProblem],
                     problem(["routes", name],
                             f"routes.{name}: environment variable {var} is not set here",
                             "warning")
+    problems.sort(key=lambda p: p.line or 0)
     if any(p.severity == "error" for p in problems):
         return None
     retry = doc.get("retry", {})
@@ -343,6 +339,44 @@ def _parse(path: Path, problems: list[ConfigProblem],
         timezone=tz, routes=built, rota=tuple(rota),
         escalate_after_minutes=int(doc.get("escalate_after_minutes", 30)),
         retry=Retry(**{k: int(v) for k, v in retry.items()}), source=file)
+
+
+_HINTS = {
+    _TIME["pattern"]: "is not a time of day (HH:MM, from 00:00 to 24:00)",
+    _ENV["pattern"]: "is not an environment variable name (capitals, digits and _)",
+    "^https?://": "must start with http:// or https://",
+}
+
+
+def _zone(name: object) -> ZoneInfo | None:
+    if not isinstance(name, str) or not name:
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+def _check_references(doc: LineDict, problem: Callable[..., None]) -> None:
+    """Rota entries name routes that exist; both roles are present (as far as can be read)."""
+    routes = doc.get("routes")
+    names = set(routes) if isinstance(routes, dict) else set()
+    rota = doc.get("rota")
+    if not isinstance(rota, list):
+        return
+    roles = set()
+    for i, person in enumerate(rota):
+        if not isinstance(person, dict):
+            continue
+        roles.add(person.get("role"))
+        wanted = person.get("routes")
+        for j, name in enumerate(wanted if isinstance(wanted, list) else []):
+            if isinstance(name, str) and name not in names:
+                problem(["rota", i, "routes", j],
+                        f"rota.{i}.routes: no route named '{name}' under routes")
+    for role in ("on_call", "supervisor"):
+        if rota and role not in roles:
+            problem(["rota"], f"rota: nobody has the role {role}")
 
 
 def _env_key(key: str) -> str:

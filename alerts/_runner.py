@@ -66,19 +66,19 @@ class AlertWorker:
     clock: Callable[[], float]
     senders: Mapping[str, Sender] = field(default_factory=default_senders)
     interval: float = 20.0
-    _source: ConfigSource | None = None
+    source: ConfigSource | None = None  # default: the home's oncall.yaml
     _last: float | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def run_once(self) -> DispatchReport:
         """One round now. Never raises."""
         with self._lock:
-            if self._source is None:
-                self._source = ConfigSource(self.home)
+            if self.source is None:
+                self.source = ConfigSource(self.home)
             self._last = self.clock()
             now = datetime.fromtimestamp(self._last, UTC)
             try:
-                config = self._source.current()
+                config = self.source.current()
             except OncallConfigError as exc:
                 log.error("alerts: no usable on-call configuration (%d problem(s)); run "
                           "`sanad config check`", len(exc.problems))
