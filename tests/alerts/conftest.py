@@ -116,7 +116,10 @@ def report(service: IntakeService, user: str = REPORTER, danger: str = "yes") ->
     chat.run([("consent_store", "yes"), ("consent_followup", "no"),
               ("consent_share_identity", "no"), ("consent_refer", "no"),
               ("consent_stats", "yes"), ("report_type", "complaint"),
-              ("reporter_role", "family"), ("current_danger", danger), ("ongoing", "yes")])
+              ("reporter_role", "family"), ("current_danger", danger)])
+    if chat.question.field == "urgent_path":
+        chat.say("urgent_full")  # the whole report, so every free-text answer is given
+    chat.answer("ongoing", "yes")
     while chat.question.field != "confirm_submit":
         chat.say(ANSWERS.get(str(chat.question.field), "/skip"))
     chat.say("yes")
