@@ -49,6 +49,46 @@ def _flows_check(path: Path) -> Sequence[Any]:
     return []
 
 
+@dataclass(frozen=True)
+class _TextProblem:
+    """A problem reported as a 'file:line: message' string (intake.support.ConfigError)."""
+
+    file: str
+    line: int | None
+    message: str
+
+    @classmethod
+    def parse(cls, path: Path, text: str) -> _TextProblem:
+        rest = text[len(str(path)):] if text.startswith(str(path)) else f": {text}"
+        head, _, tail = rest[1:].partition(":")
+        if head.isdigit():
+            return cls(str(path), int(head), tail.strip())
+        return cls(str(path), None, rest.lstrip(": "))
+
+    def __str__(self) -> str:
+        where = self.file if self.line is None else f"{self.file}:{self.line}"
+        return f"{where}: error: {self.message}"
+
+
+def _support_file(name: str) -> ConfigFile:
+    """guidance.yaml / directory.yaml, checked by the same loader the intake runs at start."""
+
+    def paths(home: Path) -> list[Path]:
+        from intake.support import config_path
+        return [config_path(home, name)]
+
+    def check(path: Path) -> Sequence[Any]:
+        from intake.support import DEFAULTS, ConfigError, Directory, Guidance
+        home = None if path.parent == DEFAULTS else path.parent.parent
+        loader = Guidance if name == "guidance.yaml" else Directory
+        try:
+            loader.load(home)
+        except ConfigError as exc:
+            return [_TextProblem.parse(path, p) for p in exc.problems]
+        return []
+    return ConfigFile(name.removesuffix(".yaml"), paths, check)
+
+
 def _oncall_paths(home: Path) -> list[Path]:
     from alerts import oncall_path
     return [oncall_path(home)]
@@ -61,6 +101,8 @@ def _oncall_check(path: Path) -> Sequence[Any]:
 
 CONFIG_FILES: list[ConfigFile] = [
     ConfigFile("flows", _flows_paths, _flows_check),
+    _support_file("guidance.yaml"),
+    _support_file("directory.yaml"),
     ConfigFile("oncall", _oncall_paths, _oncall_check),
 ]
 
@@ -85,7 +127,7 @@ def run_checks(home: Path) -> list[tuple[str, Path, Sequence[Any]]]:
 
 @click.group()
 def config() -> None:
-    """Configuration files: rota and alert routes, flows (and more as they come)."""
+    """Configuration files: flows, guidance, support directory, on-call rota and routes."""
 
 
 @config.command("check")

@@ -6,6 +6,7 @@ import logging
 import time
 from logging.handlers import RotatingFileHandler
 
+import alerts
 from flows import load_flowset
 from intake.home import Home
 from intake.service import IntakeService
@@ -41,5 +42,8 @@ def build_intake(settings: Settings, db: Database | None = None) -> IntakeServic
         db.migrate()
     epoch_dir = settings.epoch_dir or crypto.default_epoch_dir(settings.home)
     keyring = crypto.DraftKeyring(epoch_dir, settings.epoch_seconds, time.time)
-    return IntakeService(settings, db, load_flowset(), RuleInterpreter(), home.pepper(),
-                         home.admin_public(), keyring)
+    service = IntakeService(settings, db, load_flowset(), RuleInterpreter(), home.pepper(),
+                            home.admin_public(), keyring)
+    # On-call alerts: queued in the transaction that makes a priority-1 case (one INSERT).
+    service.priority_one_hooks.append(alerts.enqueue_for_case)
+    return service

@@ -151,6 +151,7 @@ def test_config_check_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     ok = runner.invoke(main, ["config", "check"], env=env)
     assert ok.exit_code == 0, ok.output
     assert "oncall" in ok.output and "shipped example" in ok.output and "flows" in ok.output
+    assert "guidance" in ok.output and "directory" in ok.output
 
     live = alerts.live_oncall_path(tmp_path / "home")
     live.parent.mkdir(parents=True)
@@ -159,6 +160,12 @@ def test_config_check_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     assert bad.exit_code == 1
     assert f"{live}:6: error: routes.duty.token" in bad.output
     assert f"{live}:22: error: rota.0.windows.0.from" in bad.output
+
+    # The support files are checked by the loader the intake runs at start.
+    (live.parent / "directory.yaml").write_text("services:\n  - id: x\n    kinds: [nothing]\n",
+                                                 encoding="utf-8")
+    both = runner.invoke(main, ["config", "check"], env=env)
+    assert f"{live.parent / 'directory.yaml'}:2: error: services/0" in both.output
 
     # Another kind of file joins with one registration.
     monkeypatch.setattr(_config, "CONFIG_FILES", list(_config.CONFIG_FILES))
