@@ -72,6 +72,7 @@ class SmtpRoute:
     to: tuple[str, ...]
     user_env: str | None = None
     password_env: str | None = None
+    ca_file: str | None = None  # trust this CA (a private mail server) instead of the system's
 
 
 @dataclass(frozen=True)
@@ -176,6 +177,7 @@ _ROUTE_SCHEMA: dict[str, Any] = {
             "host": {"type": "string", "minLength": 1},
             "port": {"type": "integer", "minimum": 1, "maximum": 65535},
             "starttls": {"type": "boolean"},
+            "ca_file": {"type": "string", "minLength": 1},
             "user_env": _ENV,
             "password_env": _ENV,
             "from": {"type": "string", "pattern": "^[^@\\s]+@[^@\\s]+$"},
@@ -324,6 +326,11 @@ def _parse(path: Path, problems: list[ConfigProblem],
         if name not in used:
             problem(["routes", name], f"routes.{name}: no one in the rota uses this route",
                     "warning")
+    for name, route in built.items():
+        if isinstance(route, SmtpRoute) and route.ca_file and not Path(route.ca_file).is_file():
+            problem(["routes", name, "ca_file"],
+                    f"routes.{name}.ca_file: no file at {route.ca_file} on this machine",
+                    "warning")
     if env is not None:
         for name, route in built.items():
             for var in _env_names(route):
@@ -399,7 +406,7 @@ def _route(name: str, raw: Mapping[str, Any]) -> Route:
         to = raw["to"]
         return SmtpRoute(name, raw["host"], int(raw["port"]), bool(raw.get("starttls", True)),
                          raw["from"], tuple([to] if isinstance(to, str) else to),
-                         raw.get("user_env"), raw.get("password_env"))
+                         raw.get("user_env"), raw.get("password_env"), raw.get("ca_file"))
     return WebhookRoute(name, raw["url"], raw.get("secret_env"),
                         raw.get("secret_header", "X-Sanad-Signature"))
 

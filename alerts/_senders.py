@@ -119,10 +119,14 @@ def send_smtp(route: SmtpRoute, message: AlertMessage, env: Mapping[str, str],
     mail["Message-ID"] = make_msgid(domain=route.sender.rpartition("@")[2] or None)
     mail.set_content(message.text + "\n")
     try:
+        context = ssl.create_default_context(cafile=route.ca_file)
+    except (OSError, ssl.SSLError):
+        raise SendError("cannot read the ca_file") from None
+    try:
         with smtplib.SMTP(route.host, route.port, timeout=timeout) as smtp:
             smtp.ehlo()
             if route.starttls:
-                smtp.starttls(context=ssl.create_default_context())
+                smtp.starttls(context=context)
                 smtp.ehlo()
             if route.user_env and route.password_env:
                 smtp.login(_secret(env, route.user_env), _secret(env, route.password_env))
@@ -133,6 +137,8 @@ def send_smtp(route: SmtpRoute, message: AlertMessage, env: Mapping[str, str],
         raise SendError("SMTP recipients refused") from None
     except smtplib.SMTPException as exc:
         raise SendError(f"SMTP {type(exc).__name__}") from None
+    except ssl.SSLError as exc:
+        raise SendError(f"TLS failed ({exc.reason or type(exc).__name__})") from None
     except TimeoutError:
         raise SendError(f"no answer within {timeout:g} s") from None
     except OSError as exc:

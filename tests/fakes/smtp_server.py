@@ -1,11 +1,13 @@
-"""A minimal SMTP server on 127.0.0.1 (socketserver), enough for smtplib: EHLO/HELO, AUTH
-PLAIN, MAIL, RCPT, DATA, RSET, NOOP, QUIT. Records each message; `reply_to_data` makes it
-refuse (e.g. "451 try later")."""
+"""A minimal SMTP server on 127.0.0.1 (socketserver), enough for smtplib: EHLO/HELO, STARTTLS
+(when given a server TLS context; AUTH is then refused before it), AUTH PLAIN, MAIL, RCPT,
+DATA, RSET, NOOP, QUIT. Records each message; `reply_to_data` makes it refuse (e.g. "451 try
+later")."""
 
 from __future__ import annotations
 
 import base64
 import socketserver
+import ssl
 import threading
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
@@ -18,6 +20,7 @@ class Received:
     rcpt_to: list[str]
     data: bytes
     login: tuple[str, str] | None = None
+    tls: bool = False
 
     def message(self) -> EmailMessage:
         parsed = message_from_bytes(self.data, policy=policy.default)
@@ -30,10 +33,11 @@ class _State:
     mail_from: str = ""
     rcpt_to: list[str] = field(default_factory=list)
     login: tuple[str, str] | None = None
+    tls: bool = False
 
 
 class SmtpServer:
-    def __init__(self) -> None:
+    def __init__(self, tls_context: ssl.SSLContext | None = None) -> None:
         self.messages: list[Received] = []
         self.reply_to_data: str | None = None
         owner = self
@@ -44,6 +48,11 @@ class SmtpServer:
             def reply(self, line: str) -> None:
                 self.wfile.write(line.encode("ascii") + b"\r\n")
                 self.wfile.flush()
+
+            def finish(self) -> None:
+                super().finish()
+                if isinstance(self.connection, ssl.SSLSocket):  # ours after STARTTLS
+                    self.connection.close()
 
             def handle(self) -> None:
                 state = _State()
@@ -59,9 +68,20 @@ class SmtpServer:
                         self.reply("250-127.0.0.1")
                         self.reply("250-8BITMIME")
                         self.reply("250-SMTPUTF8")
+                        if tls_context is not None and not state.tls:
+                            self.reply("250-STARTTLS")
                         self.reply("250 AUTH PLAIN")
+                    elif verb == "STARTTLS" and tls_context is not None and not state.tls:
+                        self.reply("220 ready to start TLS")
+                        self.connection = tls_context.wrap_socket(self.connection,
+                                                                  server_side=True)
+                        self.rfile = self.connection.makefile("rb")
+                        self.wfile = self.connection.makefile("wb")
+                        state = _State(tls=True)
                     elif verb == "HELO":
                         self.reply("250 127.0.0.1")
+                    elif verb == "AUTH" and tls_context is not None and not state.tls:
+                        self.reply("530 must issue STARTTLS first")
                     elif verb == "AUTH":
                         mech, _, token = arg.partition(" ")
                         if mech.upper() != "PLAIN" or not token:
@@ -88,11 +108,12 @@ class SmtpServer:
                             self.reply(owner.reply_to_data)
                         else:
                             owner.messages.append(Received(state.mail_from, state.rcpt_to,
-                                                           b"".join(lines), state.login))
+                                                           b"".join(lines), state.login,
+                                                           state.tls))
                             self.reply("250 queued")
-                        state = _State(login=state.login)
+                        state = _State(login=state.login, tls=state.tls)
                     elif verb == "RSET":
-                        state = _State(login=state.login)
+                        state = _State(login=state.login, tls=state.tls)
                         self.reply("250 ok")
                     elif verb == "NOOP":
                         self.reply("250 ok")
