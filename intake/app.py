@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import datetime
 from logging.handlers import RotatingFileHandler
+
+from sqlalchemy.orm import Session
 
 import alerts
 from flows import load_flowset
@@ -14,6 +17,7 @@ from intake.settings import Settings
 from nlu import RuleInterpreter
 from storage import crypto
 from storage.db import Database
+from storage.models import Case
 
 
 def setup_logging(settings: Settings, verbose: bool = False) -> None:
@@ -44,6 +48,10 @@ def build_intake(settings: Settings, db: Database | None = None) -> IntakeServic
     keyring = crypto.DraftKeyring(epoch_dir, settings.epoch_seconds, time.time)
     service = IntakeService(settings, db, load_flowset(), RuleInterpreter(), home.pepper(),
                             home.admin_public(), keyring)
-    # On-call alerts: queued in the transaction that makes a priority-1 case (one INSERT).
-    service.priority_one_hooks.append(alerts.enqueue_for_case)
+    service.priority_one_hooks.append(_queue_oncall_alert)
     return service
+
+
+def _queue_oncall_alert(session: Session, case: Case, now: datetime) -> None:
+    """On-call alerts: queued in the transaction that makes a priority-1 case (one INSERT)."""
+    alerts.enqueue_for_case(session, case, now)

@@ -56,6 +56,9 @@ def test_build_intake_wires_the_alert_hook(make_service: Callable[..., IntakeSer
     make_service()  # initialises the home
     service = build_intake(settings)
     try:
-        assert alerts.enqueue_for_case in service.priority_one_hooks
+        chat = Chat(service, user="wired", lang="en")
+        chat.answer("consent_store", "they are at my door right now")
+        chat.answer("consent_store", "yes")
+        assert _alerts(service) == [("new", ROTA, "pending")]
     finally:
         service.db.dispose()
