@@ -79,3 +79,27 @@ def run(once: bool, interval: float) -> None:
         finally:
             db.dispose()
     go()
+
+
+@alerts.command("test")
+@click.argument("route")
+def test_route(route: str) -> None:
+    """Send a test alert (no case in it) through ROUTE now, to check the route works."""
+    from alerts import ConfigSource, OncallConfigError, SendError, default_senders, render
+    from cli.main import UserFacingError, _settings
+
+    try:
+        config = ConfigSource(_settings().home).current()
+    except OncallConfigError as exc:
+        raise UserFacingError(f"the on-call configuration is not valid (sanad config "
+                              f"check):\n{exc}") from exc
+    chosen = config.routes.get(route)
+    if chosen is None:
+        raise UserFacingError(f"no route named '{route}'; there are: "
+                              f"{', '.join(sorted(config.routes))}")
+    try:
+        default_senders()[chosen.kind](chosen, render("test", "TEST", 0, 0, 0))
+    except SendError as exc:
+        click.echo(f"{route}: not delivered ({exc.reason})", err=True)
+        sys.exit(1)
+    click.echo(f"{route}: delivered a test alert ({chosen.kind})")

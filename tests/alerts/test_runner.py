@@ -82,3 +82,28 @@ def test_alerts_run_once_from_the_command_line(
     live.write_text("timezone: UTC\n", encoding="utf-8")
     refused = sanad(env, "alerts", "run", "--once", check=False)
     assert refused.returncode == 2 and f"{live}:1" in refused.stderr
+
+
+def test_alerts_test_sends_a_case_free_message_through_one_route(
+        tmp_path: Path, servers: Servers, monkeypatch: object) -> None:
+    from click.testing import CliRunner
+
+    from cli.main import main
+
+    home = tmp_path / "home"
+    live = alerts.live_oncall_path(home)
+    live.parent.mkdir(parents=True)
+    live.write_text(oncall_text(servers), encoding="utf-8")
+    env = {**ENV, "SANAD_HOME": str(home)}
+    runner = CliRunner()
+    ok = runner.invoke(main, ["alerts", "test", "duty-signal"], env=env)
+    assert ok.exit_code == 0, ok.output
+    assert "duty-signal: delivered a test alert (signal)" in ok.output
+    assert "No case is waiting" in servers.signal.requests[0].json()["message"]
+
+    servers.webhook.status = 503
+    down = runner.invoke(main, ["alerts", "test", "case-hook"], env=env)
+    assert down.exit_code == 1 and "not delivered (HTTP 503)" in down.output
+
+    unknown = runner.invoke(main, ["alerts", "test", "pigeon"], env=env)
+    assert unknown.exit_code == 2 and "no route named 'pigeon'" in unknown.output
