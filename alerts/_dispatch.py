@@ -33,7 +33,7 @@ __all__ = ["LEASE", "DispatchReport", "dispatch", "enqueue_for_case"]
 log = logging.getLogger("sanad.alerts")
 LEASE = timedelta(minutes=5)  # longer than any send can take (every call has a timeout)
 URGENT = 1
-CLOSED = ("closed",)
+INACTIVE = ("closed", "withdrawn")  # no one needs telling any more: alerts are cancelled
 
 
 def _aware(value: datetime) -> datetime:
@@ -99,7 +99,7 @@ def _escalate(session: Session, config: OncallConfig, now: datetime) -> int:
     escalated = exists().where(Alert.case_id == Case.id, Alert.kind == "escalation")
     due = session.scalars(select(Case.id).where(
         Case.priority == URGENT, Case.assigned_to.is_(None), Case.received_at <= cutoff,
-        Case.status.not_in(CLOSED), alerted, ~escalated))
+        Case.status.not_in(INACTIVE), alerted, ~escalated))
     count = 0
     for case_id in list(due):
         if _insert_once(session, case_id, "escalation", ROTA, now):
@@ -117,6 +117,10 @@ def _plan(session: Session, config: OncallConfig, now: datetime) -> int:
                            .order_by(Alert.id).with_for_update(skip_locked=True))
     planned = 0
     for row in list(rows):
+        case = session.get(Case, row.case_id)
+        if case is None or case.status in INACTIVE:
+            row.status = "cancelled"
+            continue
         routes = config.routes_for(row.kind, now)
         for route in routes:
             planned += _insert_once(session, row.case_id, row.kind, route.name, now)
@@ -138,6 +142,9 @@ def _claim(session: Session, now: datetime, limit: int) -> list[_Job]:
         .with_for_update(skip_locked=True, of=Alert))
     jobs = []
     for alert, case in rows:
+        if case.status in INACTIVE:
+            alert.status = "cancelled"
+            continue
         alert.next_attempt_at = now + LEASE
         jobs.append(_Job(alert.id, alert.kind, alert.route, case.case_ref, case.priority,
                          _aware(case.received_at)))

@@ -20,7 +20,8 @@ __all__ = ["KINDS", "ROTA", "STATUSES", "Alert"]
 
 ROTA = "*"  # the case-level row: routes are chosen from the rota when it is dispatched
 KINDS = ("new", "escalation")
-STATUSES = ("pending", "sent", "failed")
+STATUSES = ("pending", "sent", "failed", "cancelled")  # cancelled: the case was closed or
+# withdrawn before the alert went out
 
 
 class Alert(Base):
@@ -29,7 +30,7 @@ class Alert(Base):
     case_id: Mapped[str] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(12))  # new | escalation
     route: Mapped[str] = mapped_column(String(64))  # a route name in oncall.yaml, or ROTA
-    status: Mapped[str] = mapped_column(String(12))  # pending | sent | failed
+    status: Mapped[str] = mapped_column(String(12))  # pending | sent | failed | cancelled
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -208,3 +208,20 @@ def test_dispatch_never_raises(svc: IntakeService, urgent_case: str, tmp_path: o
 def _with(config: alerts.OncallConfig, route: alerts.Route) -> alerts.OncallConfig:
     from dataclasses import replace
     return replace(config, routes={**config.routes, route.name: route})
+
+
+def test_a_withdrawn_case_is_neither_alerted_nor_escalated(
+        svc: IntakeService, urgent_case: str, servers: Servers, oncall: alerts.OncallConfig,
+        senders: dict[str, alerts.Sender], clock: Clock) -> None:
+    servers.telegram.status = 500
+    start = now_of(clock)
+    alerts.dispatch(svc.db, oncall, start, senders)  # telegram is left to retry
+    with svc.db.transaction() as session:
+        case = cases.by_ref(session, urgent_case)
+        assert case is not None
+        cases.withdraw(session, case, start + timedelta(minutes=1))
+    servers.telegram.status = 200
+    result = alerts.dispatch(svc.db, oncall, start + timedelta(hours=1), senders)
+    assert (result.sent, result.escalated) == (0, 0)
+    assert len(servers.telegram.requests) == 1 and servers.smtp.messages == []
+    assert _rows(svc)[("new", "duty-telegram")].status == "cancelled"
