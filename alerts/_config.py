@@ -30,6 +30,7 @@ DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 SECRET_KEYS = ("token", "password", "secret", "bot_token", "api_key")
 _ENV = {"type": "string", "pattern": "^[A-Z_][A-Z0-9_]*$"}
 _TIME = {"type": "string", "pattern": "^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$"}
+_START = {"type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$"}
 _NAME = "^[a-z0-9][a-z0-9_-]{0,63}$"
 
 
@@ -222,7 +223,7 @@ _SCHEMA: dict[str, Any] = {
                     "properties": {
                         "days": {"type": "array", "minItems": 1,
                                  "items": {"enum": list(DAYS)}},
-                        "from": _TIME, "to": _TIME}}}}}},
+                        "from": _START, "to": _TIME}}}}}},
     },
 }
 _VALIDATOR = jsonschema.Draft202012Validator(_SCHEMA)
@@ -327,6 +328,12 @@ def _parse(path: Path, problems: list[ConfigProblem],
             problem(["routes", name], f"routes.{name}: no one in the rota uses this route",
                     "warning")
     for name, route in built.items():
+        url = route.url if isinstance(route, WebhookRoute) else (
+            route.base_url if isinstance(route, TelegramRoute) else None)
+        if url and url.startswith("http://") and not _loopback(url):
+            problem(["routes", name], f"routes.{name}: http:// sends alerts unencrypted; use "
+                                      "https:// unless the far end is on this machine",
+                    "warning")
         if isinstance(route, SmtpRoute) and route.ca_file and not Path(route.ca_file).is_file():
             problem(["routes", name, "ca_file"],
                     f"routes.{name}.ca_file: no file at {route.ca_file} on this machine",
@@ -350,9 +357,15 @@ def _parse(path: Path, problems: list[ConfigProblem],
 
 _HINTS = {
     _TIME["pattern"]: "is not a time of day (HH:MM, from 00:00 to 24:00)",
+    _START["pattern"]: "is not a time of day (HH:MM, from 00:00 to 23:59)",
     _ENV["pattern"]: "is not an environment variable name (capitals, digits and _)",
     "^https?://": "must start with http:// or https://",
 }
+
+
+def _loopback(url: str) -> bool:
+    host = url.split("://", 1)[1].split("/", 1)[0].rsplit(":", 1)[0].strip("[]")
+    return host in ("localhost", "::1") or host.startswith("127.")
 
 
 def _zone(name: object) -> ZoneInfo | None:

@@ -175,3 +175,23 @@ def test_config_check_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
         lambda path: [alerts.ConfigProblem(str(path), 3, "no services for region 'north'")]))
     extended = runner.invoke(main, ["config", "check"], env=env)
     assert f"{directory}:3: error: no services for region 'north'" in extended.output
+
+
+def test_plain_http_to_another_machine_is_a_warning(tmp_path: Path) -> None:
+    path = tmp_path / "oncall.yaml"
+    path.write_text("""\
+timezone: UTC
+routes:
+  far: {kind: webhook, url: "http://cases.example.invalid/hook"}
+  near: {kind: webhook, url: "http://127.0.0.1:8080/hook"}
+rota:
+  - {name: A, role: on_call, routes: [far, near]}
+  - {name: B, role: supervisor, routes: [far], windows: [{from: "24:00", to: "08:00"}]}
+""", encoding="utf-8")
+    problems = alerts.check_oncall(path)
+    assert [(p.line, p.severity) for p in problems if "unencrypted" in p.message] == []
+    assert any(p.line == 7 and "00:00 to 23:59" in p.message for p in problems)
+    path.write_text(path.read_text().replace('"24:00"', '"22:00"'), encoding="utf-8")
+    problems = alerts.check_oncall(path)
+    assert [(p.line, p.severity) for p in problems] == [(3, "warning")]
+    assert "routes.far: http:// sends alerts unencrypted" in problems[0].message
