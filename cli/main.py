@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 import click
 
 from cli import _caseworker
+from cli._signal import run_signal
 from intake.settings import Settings, SettingsError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -126,6 +127,7 @@ def chat(jsonl: bool, user: str, lang: str | None, shape: bool) -> None:
 main.add_command(_caseworker.queue)
 main.add_command(_caseworker.show)
 main.add_command(_caseworker.reply)
+main.add_command(run_signal, name="run-signal")
 
 
 @main.group()
