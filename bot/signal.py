@@ -218,8 +218,8 @@ class SignalChannel:
             return f"{where} did not answer in time; is signal-cli-rest-api running?"
         if isinstance(exc, RuntimeError):
             return f"{where} cannot be used: {exc}"
-        return (f"{where} cannot be reached ({type(exc).__name__}); check SANAD_SIGNAL_SERVICE "
-                "and that signal-cli-rest-api runs in json-rpc mode")
+        return (f"{where} cannot be reached; check SANAD_SIGNAL_SERVICE and that "
+                "signal-cli-rest-api is running in json-rpc mode")
 
     # ---- test and operations hooks ---------------------------------------------------------
 
@@ -375,7 +375,8 @@ class SignalChannel:
     async def _send(self, src: Incoming, recipient: str, replies: list[Reply]) -> None:
         for reply in replies:
             self._note_lang(recipient, reply.lang)
-            sent = await self._client.messages.send(SendMessage(text=render_reply(reply)), recipient)
+            message = SendMessage(text=render_reply(reply))
+            sent = await self._client.messages.send(message, recipient)
             await asyncio.to_thread(self.service.track, src, str(sent.timestamp), "out")
 
     async def _send_keys(self, recipient: str, keys: list[str]) -> None:
