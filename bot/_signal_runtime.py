@@ -1,26 +1,31 @@
 """The parts of signalbot 2.x we drive by hand: start-up, the receive loop, its logger.
 
 signalbot's own receive loop (`SignalBot.start`) ends for good when the WebSocket closes cleanly,
-prints tracebacks (which can quote a malformed frame) to stderr, and logs every raw frame and
-sent text at INFO. So the channel starts signalbot's pipeline *without* its producer and runs
-the producer itself under a watchdog that reconnects with backoff and logs only exception types.
-Every use of a signalbot private name is in this module, so an upgrade breaks in one place (and
-tests/bot/test_signal_channel.py notices).
+drops the connection on one malformed frame, treats a message the bot's account sent from a
+linked device (a sync message) as if the other person had written it, prints tracebacks (which
+can quote a frame) to stderr, and logs every raw frame and sent text at INFO. So the channel
+starts signalbot's pipeline *without* its producer and runs its own: the same parse and dispatch
+to the registered handlers, minus those four, under a watchdog that reconnects with backoff and
+logs only exception types. Every use of a signalbot private name is in this module, so an
+upgrade breaks in one place (and tests/bot/test_signal_channel.py notices).
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from typing import TYPE_CHECKING
+
+from signalbot import UnknownMessageFormatError, parse
 
 if TYPE_CHECKING:
     from signalbot import SignalBot
 
 log = logging.getLogger("sanad.signal")
 
-__all__ = ["ReceiveWatchdog", "initialise", "quiet_signalbot_logger", "start_consumers",
-           "stop_pipeline"]
+__all__ = ["ReceiveWatchdog", "initialise", "quiet_signalbot_logger", "receive",
+           "start_consumers", "stop_pipeline"]
 
 
 class _Redact(logging.Filter):
@@ -88,7 +93,7 @@ class ReceiveWatchdog:
         while True:
             started = loop.time()
             try:
-                await self._bot._pipeline._produce(1)
+                await receive(self._bot)
                 reason = "closed"
             except Exception as exc:  # any failure: reconnect; the type is enough to log
                 reason = f"failed ({type(exc).__name__})"
@@ -98,3 +103,31 @@ class ReceiveWatchdog:
             await asyncio.sleep(delay)
             delay = min(self.max_delay, delay * 2)
             self.restarts += 1
+
+
+async def receive(bot: SignalBot) -> None:
+    """One receive connection: parse each frame and hand it to the registered handlers, until
+    the WebSocket closes. A frame that cannot be read is skipped, not fatal."""
+    pipeline = bot._pipeline
+    async for raw in bot._signal.messages.receive():
+        if _is_sync(raw):
+            log.info("signal sync message ignored")
+            continue
+        try:
+            message = await parse(bot._signal, raw)
+        except UnknownMessageFormatError:
+            continue  # receipts, calls, stories: nothing for the intake
+        except ValueError as exc:  # pydantic's ValidationError: a malformed frame
+            log.warning("signal frame skipped (%s)", type(exc).__name__)
+            continue
+        await pipeline._process_updates(message)
+        await pipeline._dispatch_to_handlers(message)
+
+
+def _is_sync(raw: str) -> bool:
+    """A message this account sent from another device: never the reporter's words."""
+    try:
+        envelope = json.loads(raw).get("envelope") or {}
+    except (ValueError, AttributeError):
+        return False
+    return isinstance(envelope, dict) and envelope.get("syncMessage") is not None

@@ -217,6 +217,27 @@ def test_watchdog_reconnects_after_a_clean_close(service: IntakeService) -> None
     assert texts[0].startswith("Welcome to Sanad")
 
 
+def test_malformed_and_own_device_frames_are_skipped_without_reconnecting(
+        service: IntakeService) -> None:
+    async def scenario() -> dict[str, Any]:
+        async with signal_bot(service) as (server, channel):
+            r = Reporter.new(server, channel)
+            broken = r.frame("hello")
+            del broken["envelope"]["serverReceivedTimestamp"]
+            await server.push(broken)
+            await server.push("not json at all")
+            sync = r.frame("/exit")  # typed on a linked device of the bot's own account
+            sync["envelope"]["syncMessage"] = {"sentMessage": {
+                **sync["envelope"].pop("dataMessage"), "destinationUuid": r.uuid}}
+            await server.push(sync)
+            texts = await r.say("hello")
+            return {"texts": texts, "connections": server.receive_connections,
+                    "handled": channel.stats.handled, "sent": len(server.sent_to(r.uuid))}
+    out = run(scenario)
+    assert out["connections"] == 1 and out["handled"] == 1
+    assert out["sent"] == len(out["texts"]) and out["texts"][-1].endswith("2. English")
+
+
 def test_files_over_the_limit_or_of_other_types_are_refused_clearly(
         service: IntakeService) -> None:
     async def scenario() -> dict[str, Any]:
