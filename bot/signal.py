@@ -30,6 +30,7 @@ from signalbot import (
     SendMessage,
     SentMessage,
     SignalBot,
+    SignalBotError,
     UpdateContact,
 )
 
@@ -167,7 +168,8 @@ class SignalChannel:
             quiet_signalbot_logger()
             self.bot.register(_Handler(self), contacts=True, groups=False)
             await asyncio.wait_for(initialise(self.bot), self.config.startup_timeout)
-        except (TimeoutError, aiohttp.ClientError, OSError, RuntimeError) as exc:
+        except (TimeoutError, aiohttp.ClientError, OSError, RuntimeError, SignalBotError,
+                ValueError) as exc:
             await self._close_clients()
             raise SignalUnavailable(self._unavailable(exc)) from exc
         except BaseException:
@@ -218,6 +220,9 @@ class SignalChannel:
             return f"{where} did not answer in time; is signal-cli-rest-api running?"
         if isinstance(exc, RuntimeError):
             return f"{where} cannot be used: {exc}"
+        if isinstance(exc, SignalBotError | ValueError):  # e.g. /v1/about not understood
+            return (f"{where} answered in a way signalbot does not understand "
+                    f"({type(exc).__name__}); is it signal-cli-rest-api 0.101 or newer?")
         return (f"{where} cannot be reached; check SANAD_SIGNAL_SERVICE and that "
                 "signal-cli-rest-api is running in json-rpc mode")
 
@@ -330,7 +335,7 @@ class SignalChannel:
                 reason = verdict.reason or "type"
                 log.info("signal attachment refused (%s)", reason)
                 return self._local(sender, f"signal.file.{reason}",
-                                   max_mb=self.config.max_attachment_bytes // (1024 * 1024))
+                                   max_mb=f"{self.config.max_attachment_bytes / 2**20:.3g}")
             name = self._policy.name_for(attachment.remote_filename, attachment.content_type,
                                          attachment.is_voice_note)
             assert self._session is not None

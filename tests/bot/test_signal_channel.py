@@ -251,7 +251,7 @@ def test_files_over_the_limit_or_of_other_types_are_refused_clearly(
             return {"too_large": too_large, "exe": exe, "downloads": server.record.downloads,
                     "deleted": server.record.attachment_deletes}
     out = run(scenario)
-    assert out["too_large"] == [service.flows.text("en", "signal.file.too_large", max_mb=2)]
+    assert out["too_large"] == [service.flows.text("en", "signal.file.too_large", max_mb="2")]
     assert out["exe"] == [service.flows.text("en", "signal.file.type")]
     assert out["downloads"] == [] and len(out["deleted"]) == 2  # refused unread, then removed
 
@@ -401,3 +401,24 @@ def test_replies_render_numbered_options() -> None:
     assert render_reply(reply) == "Which?\n\n1. Police\n2. Army"
     assert render_reply(Reply("Hi", "info", "en")) == "Hi"
     assert json.dumps(render_reply(reply))  # plain text, nothing else
+
+
+def test_an_unhealthy_service_stops_start_up_with_one_sentence(service: IntakeService) -> None:
+    from bot.signal import SignalChannel, SignalUnavailable
+    from tests.bot.signal_harness import BOT_NUMBER, make_config
+    from tests.fakes.signal_server import FakeSignalServer
+
+    async def scenario() -> str:
+        server = FakeSignalServer(BOT_NUMBER)
+        await server.start()
+        server.health_status = 503
+        channel = SignalChannel(make_config(server), service, b"k" * 32)
+        try:
+            with pytest.raises(SignalUnavailable) as caught:
+                await channel.start()
+            return str(caught.value)
+        finally:
+            await server.stop()
+    message = run(scenario)
+    assert message.endswith("cannot be used: its health check answered HTTP 503")
+    assert "\n" not in message
