@@ -382,7 +382,11 @@ class SignalChannel:
             self._note_lang(recipient, reply.lang)
             message = SendMessage(text=render_reply(reply))
             sent = await self._client.messages.send(message, recipient)
-            await asyncio.to_thread(self.service.track, src, str(sent.timestamp), "out")
+            try:  # a message we cannot remember must not stop the others being sent
+                await asyncio.to_thread(self.service.track, src, str(sent.timestamp), "out")
+            except Exception as exc:
+                log.error("signal sent message not tracked for deletion (%s)",
+                          type(exc).__name__)
 
     async def _send_keys(self, recipient: str, keys: list[str]) -> None:
         lang = self._langs.get(recipient, "ar")
