@@ -20,6 +20,7 @@ import time
 from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from dataclasses import replace as dc_replace
 from typing import Any
 
 import aiohttp
@@ -371,11 +372,14 @@ class SignalChannel:
 
     async def _deliver_outcome(self, recipient: str, outcome: Outcome) -> None:
         src = Incoming(CHANNEL, recipient, None, recipient)
+        replies = outcome.replies
         if outcome.erased:
             await self._erase(src, recipient)
-        await self._send(src, recipient, outcome.replies)
-        if outcome.erased and outcome.replies:
-            await self._send_keys(recipient, ["signal.exit.own_messages"])
+            if replies:  # the quick-exit reply also says what Signal cannot delete
+                last = replies[-1]
+                note = self.service.flows.text(last.lang, "signal.exit.own_messages")
+                replies = [*replies[:-1], dc_replace(last, text=f"{last.text}\n\n{note}")]
+        await self._send(src, recipient, replies)
 
     async def _send(self, src: Incoming, recipient: str, replies: list[Reply]) -> None:
         for reply in replies:

@@ -159,8 +159,8 @@ def test_quick_exit_remotely_deletes_every_bot_message(service: IntakeService) -
     out = run(scenario)
     assert sorted(d["timestamp"] for d in out["deletes"]) == sorted(map(int, out["before"]))
     assert {d["recipient"] for d in out["deletes"]} == {out["uuid"]}
-    assert out["texts"][0] == service.flows.text("en", "sys.quick_exit_done")
-    assert out["texts"][-1] == service.flows.text("en", "signal.exit.own_messages")
+    assert out["texts"] == [service.flows.text("en", "sys.quick_exit_done") + "\n\n"
+                            + service.flows.text("en", "signal.exit.own_messages")]
     assert len(out["left"]) == len(out["texts"])  # only what was said after the erasure
 
 
