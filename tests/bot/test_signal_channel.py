@@ -422,3 +422,53 @@ def test_an_unhealthy_service_stops_start_up_with_one_sentence(service: IntakeSe
     message = run(scenario)
     assert message.endswith("cannot be used: its health check answered HTTP 503")
     assert "\n" not in message
+
+
+def test_coming_back_with_the_receipt_from_another_phone_adds_a_file(
+        service: IntakeService) -> None:
+    script = [("g", "hello"), ("language", "en"), ("consent_store", "yes"),
+              ("consent_followup", "no"), ("consent_share_identity", "no"),
+              ("consent_refer", "no"), ("consent_stats", "no"), ("report_type", "reprisal")]
+
+    async def scenario() -> dict[str, Any]:
+        async with signal_bot(service) as (server, channel):
+            first = Reporter.new(server, channel)
+            await _converse(first, script)
+            for _ in range(40):
+                if any("Send this report now?" in t for t in await first.say("/skip")):
+                    break
+            texts = await first.say("yes")
+            case_ref = _case_ref(texts, service)
+            code = next(line.split(": ", 1)[1] for t in texts for line in t.splitlines()
+                        if line.startswith("Your private receipt code:"))
+            other_phone = Reporter.new(server, channel)
+            status = await other_phone.say(f"/status {code}")
+            added = await other_phone.send_file(PHOTO, "image/jpeg", "summons.jpg")
+            done = await other_phone.say("1")  # the only option: Done
+            return {"case_ref": case_ref, "status": status, "added": added, "done": done}
+    out = run(scenario)
+    assert out["case_ref"] in out["status"][0]
+    # The service marks the finished addendum as erased: the bot's messages go, as on /exit
+    assert out["done"] == [service.flows.text("en", "sys.addendum.done") + "\n\n"
+                           + service.flows.text("en", "signal.exit.own_messages")]
+    shown = open_report(service, out["case_ref"])
+    assert [(a["name"], a["sha256"]) for a in shown["attachments"]] == [("summons.jpg",
+                                                                          _sha(PHOTO))]
+
+
+def test_twenty_reporters_at_once_each_get_their_own_conversation(
+        service: IntakeService) -> None:
+    import asyncio
+
+    async def scenario() -> list[list[str]]:
+        async with signal_bot(service) as (server, channel):
+            reporters = [Reporter.new(server, channel) for _ in range(20)]
+            start = channel.stats.handled
+            lines = ["hello", "en", "yes", "no"]
+            for line in lines:  # every reporter's next line, all in flight together
+                await asyncio.gather(*(server.push(r.frame(line)) for r in reporters))
+            await channel.wait_handled(start + len(lines) * len(reporters), timeout=30)
+            return [[m["message"] for m in server.sent_to(r.uuid)] for r in reporters]
+    conversations = run(scenario)
+    assert len({len(c) for c in conversations}) == 1  # same steps for all
+    assert all(c[-1].startswith("Sometimes we raise a case") for c in conversations)
