@@ -18,6 +18,7 @@ AFTER_REVIEW = "sys:after_review"
 SUBMITTING = "sys:submitting"
 ADDENDUM = "sys:addendum"  # adding information to a submitted case (receipt or follow-up)
 URGENT_OFFER = "sys:urgent_offer"  # only the urgent questions, or the full report?
+WITHDRAW = "sys:withdraw"  # confirm withdrawing a submitted report
 
 
 @dataclass(frozen=True)
@@ -159,6 +160,13 @@ class SubmitAddendum:
 
 
 @dataclass(frozen=True)
+class WithdrawCase:
+    """The reporter withdrew: remove the case's content, keep a minimal tombstone."""
+
+    case_ref: str
+
+
+@dataclass(frozen=True)
 class DiscardDraft:
     """Erase the draft and every file sealed for it."""
 
@@ -168,4 +176,4 @@ class Finished:
     """The conversation is over; the next message starts a new one."""
 
 
-Action = Reply | SubmitReport | SubmitAddendum | DiscardDraft | Finished
+Action = Reply | SubmitReport | SubmitAddendum | WithdrawCase | DiscardDraft | Finished

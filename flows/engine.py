@@ -20,6 +20,7 @@ from flows._state import (
     RESUME,
     SUBMITTING,
     URGENT_OFFER,
+    WITHDRAW,
     Action,
     Begin,
     DiscardDraft,
@@ -35,6 +36,7 @@ from flows._state import (
     UserCommand,
     UserFile,
     UserText,
+    WithdrawCase,
 )
 from nlu import OPTION_SYNONYMS, match_option, parse_date, to_ascii_digits
 
@@ -65,7 +67,8 @@ class Engine:
                   opt, *OPTION_SYNONYMS.get(opt, ()))
             for spec in flows.fields.values() for opt in (*spec.options, *BOOL_OPTIONS)
         }
-        for opt in ("done", "edit", "discard", "later", "urgent_short", "urgent_full"):
+        for opt in ("done", "edit", "discard", "later", "urgent_short", "urgent_full",
+                    "withdraw"):
             self._labels[opt] = (*{flows.catalog[lang][f"opt.{opt}"] for lang in flows.catalog},
                                  opt, *OPTION_SYNONYMS.get(opt, ()))
 
@@ -73,7 +76,7 @@ class Engine:
 
     def expecting(self, state: State) -> str | None:
         """The kind of answer the pending question wants (used to read free text in context)."""
-        if state.at in (RESUME, CONFIRM):
+        if state.at in (RESUME, CONFIRM, WITHDRAW):
             return "bool"
         if state.at in (AFTER_REVIEW, URGENT_OFFER):
             return "choice"
@@ -177,6 +180,13 @@ class Engine:
             state = self._mark_urgent(state, tuple(getattr(interp, "urgent_reasons", ()))
                                       or ("urgent_text",), out)
         answering_language = step is not None and step.field == "language"
+        if state.at == ADDENDUM and (intent == "withdraw_consent" or self._strict_ids(
+                event.text, ("withdraw",))):
+            state = replace(state, at=WITHDRAW)
+            out.append(self._ask_pseudo(state))
+            return state
+        if state.at == WITHDRAW:
+            return self._withdraw_answer(state, event.text, intent, out)
         command = None if picked else _COMMAND_INTENTS.get(intent)
         if command and not (answering_language and command == "lang"):
             arg = next((str(e.value) for e in interp.entities if e.entity == "language"), None)
@@ -411,6 +421,19 @@ class Engine:
         out.append(self._ask_pseudo(state))
         return state
 
+    def _withdraw_answer(self, state: State, text: str, intent: str,
+                         out: list[Action]) -> State:
+        answer = self._match_bool(text, intent)
+        if answer == "yes" and state.addendum_for:
+            out.append(WithdrawCase(state.addendum_for))
+            out.append(Reply(self._t(state, "sys.withdrawn"), "info", state.lang))
+            out += [DiscardDraft(), Finished()]
+            return replace(state, mode="ended", at=None)
+        if answer == "no":
+            return self._reask(replace(state, at=ADDENDUM), out)
+        out.append(Reply(self._t(state, "sys.invalid.bool"), "info", state.lang))
+        return self._reask(state, out)
+
     def _end_addendum(self, state: State, out: list[Action]) -> State:
         out.append(Reply(self._t(state, "sys.addendum.done"), "info", state.lang))
         out += [DiscardDraft(), Finished()]
@@ -430,7 +453,10 @@ class Engine:
                          "urgent_path", self._options(state, ("urgent_short", "urgent_full")))
         if state.at == ADDENDUM:
             return Reply(self._t(state, "sys.addendum.ask"), "text", state.lang, "addendum",
-                         self._options(state, ("done",)))
+                         self._options(state, ("done", "withdraw")))
+        if state.at == WITHDRAW:
+            return Reply(self._t(state, "sys.withdraw.ask"), "bool", state.lang,
+                         "withdraw_confirm", self._options(state, ("yes", "no")))
         if state.at == RESUME:
             return Reply(self._t(state, "sys.resume.ask"), "bool", state.lang, "resume",
                          self._options(state, ("yes", "no"), {"yes": "opt.continue",
@@ -446,7 +472,8 @@ class Engine:
     def _pending_options(self, state: State) -> tuple[str, ...]:
         pseudo = {RESUME: ("yes", "no"), CONFIRM: ("yes", "no"),
                   AFTER_REVIEW: ("edit", "discard", "later"),
-                  URGENT_OFFER: ("urgent_short", "urgent_full"), ADDENDUM: ("done",)}
+                  URGENT_OFFER: ("urgent_short", "urgent_full"),
+                  ADDENDUM: ("done", "withdraw"), WITHDRAW: ("yes", "no")}
         if state.at in pseudo:
             return pseudo[state.at]
         step = self.flows.steps.get(state.at or "")
@@ -455,7 +482,7 @@ class Engine:
         return ("done",) if step.kind == "files" else step.option_ids()
 
     def _reask(self, state: State, out: list[Action]) -> State:
-        if state.at in (RESUME, CONFIRM, AFTER_REVIEW, ADDENDUM, URGENT_OFFER):
+        if state.at in (RESUME, CONFIRM, AFTER_REVIEW, ADDENDUM, URGENT_OFFER, WITHDRAW):
             out.append(self._ask_pseudo(state))
         elif state.at in self.flows.steps:
             out.append(self._ask(state, self.flows.steps[state.at]))

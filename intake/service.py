@@ -36,6 +36,7 @@ from flows import (
     UserCommand,
     UserFile,
     UserText,
+    WithdrawCase,
 )
 from intake import _followup
 from intake.settings import Settings
@@ -241,6 +242,7 @@ class IntakeService:
         now = datetime.fromtimestamp(now_ts, UTC)
         replies: list[Reply] = []
         remove_dirs: list[str] = []
+        remove_files: list[str] = []
         erased = finished = False
         case_ref = None
         with self.db.transaction() as session:
@@ -273,6 +275,11 @@ class IntakeService:
                     if file_path is not None and action.file is not None:
                         action = replace(action, file={**action.file, "path": file_path[1]})
                     draft = self._append(session, draft, action, now)
+                elif isinstance(action, WithdrawCase):
+                    case = cases.by_ref(session, action.case_ref)
+                    if case is not None and case.id == draft.case_id:
+                        remove_files += cases.withdraw(session, case, now)
+                        log.info("case withdrawn by the reporter")
                 elif isinstance(action, DiscardDraft):
                     remove_dirs += drafts.discard(session, handle)
                     remove_dirs.append(draft.case_id)
@@ -288,6 +295,8 @@ class IntakeService:
                 drafts.save(session, self.keyring, handle, draft, expires, now)
         for case_id in set(remove_dirs):
             self._remove_files(case_id)
+        for rel in remove_files:
+            (self.settings.attachments_dir / rel).unlink(missing_ok=True)
         log.info("message handled channel=%s replies=%d", src.channel, len(replies))
         return Outcome(replies, erased=erased and case_ref is None, finished=finished,
                        case_ref=case_ref)
@@ -360,6 +369,10 @@ class IntakeService:
             return Outcome([Reply(self.flows.text(lang, "sys.status.unknown"), "info", lang)])
         case_id, case_ref, status, _, case_lang = found
         lang = lang if state else case_lang
+        if status == "withdrawn":  # nothing can be added to a withdrawn report
+            return Outcome([Reply(self.flows.text(
+                lang, "sys.status", case_ref=case_ref,
+                status=self.flows.text(lang, "status.withdrawn")), "info", lang)])
         with self.db.transaction() as session:
             drafts.discard(session, handle)
         status_text = self.flows.text(lang, f"status.{status}")
@@ -436,7 +449,7 @@ class IntakeService:
         country = state.answers.get("country") if state else None
         replies, ids = self._support_replies(lang, needs,
                                              country if isinstance(country, str) else None)
-        if state is None:
+        if state is None or draft is None:
             return Outcome(replies)
         offered = list(dict.fromkeys([*draft.extra.get("support_offered", []), *ids]))
         outcome = self._run(src, lambda st, at: UserCommand("reask", at),

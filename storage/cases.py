@@ -208,3 +208,22 @@ def append_addendum(session: Session, case: Case, data_key: bytes,
     case.updated_at = now
     session.flush()
     return seq
+
+
+def withdraw(session: Session, case: Case, now: datetime) -> list[str]:
+    """The reporter withdrew: delete the content for real, keep a minimal tombstone.
+
+    The register keeps the reference, the dates and the fact of the withdrawal (San José
+    para 11: a register of all allegations); answers, files, keys, routes and messages go.
+    Returns the attachment paths to remove from disk after the transaction commits.
+    """
+    from storage.models import CaseRoute, OutboxMessage
+    paths = list(session.scalars(select(Attachment.path).where(Attachment.case_id == case.id)))
+    for model in (CaseField, WrappedKey, Attachment, CaseRoute, OutboxMessage):
+        session.execute(delete(model).where(model.case_id == case.id))  # type: ignore[attr-defined]
+    case.status, case.reasons, case.incomplete = "withdrawn", [], False
+    case.consent = {"withdrawn_at": now.isoformat()}
+    case.updated_at = now
+    session.add(CaseEvent(case_id=case.id, at=now, kind="withdrawn", actor=None, detail={}))
+    session.flush()
+    return paths
