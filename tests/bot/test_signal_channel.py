@@ -444,7 +444,7 @@ def test_coming_back_with_the_receipt_from_another_phone_adds_a_file(
             other_phone = Reporter.new(server, channel)
             status = await other_phone.say(f"/status {code}")
             added = await other_phone.send_file(PHOTO, "image/jpeg", "summons.jpg")
-            done = await other_phone.say("1")  # the only option: Done
+            done = await other_phone.say("done")
             return {"case_ref": case_ref, "status": status, "added": added, "done": done}
     out = run(scenario)
     assert out["case_ref"] in out["status"][0]
