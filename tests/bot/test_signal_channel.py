@@ -472,3 +472,29 @@ def test_twenty_reporters_at_once_each_get_their_own_conversation(
     conversations = run(scenario)
     assert len({len(c) for c in conversations}) == 1  # same steps for all
     assert all(c[-1].startswith("Sometimes we raise a case") for c in conversations)
+
+
+def test_attachments_reach_the_encryption_as_a_stream_of_small_chunks(
+        service: IntakeService, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot._signal_files import CHUNK
+
+    sizes: list[int] = []
+    real_file = service.file
+
+    def spying_file(src: Incoming, name: str, content_type: str, chunks: Any) -> Any:
+        def counted() -> Any:
+            for chunk in chunks:
+                sizes.append(len(chunk))
+                yield chunk
+        return real_file(src, name, content_type, counted())
+
+    monkeypatch.setattr(service, "file", spying_file)
+
+    async def scenario() -> None:
+        async with signal_bot(service) as (server, channel):
+            r = Reporter.new(server, channel)
+            for line in ("hello", "en"):
+                await r.say(line)
+            await r.send_file(VOICE, "audio/ogg", None, voice=True)
+    run(scenario)
+    assert sum(sizes) == len(VOICE) and len(sizes) >= 3 and max(sizes) <= CHUNK
