@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 import click
 
 from cli import _alerts, _caseworker, _config
+from cli._signal import run_signal
 from intake.settings import Settings, SettingsError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -128,6 +129,7 @@ main.add_command(_caseworker.show)
 main.add_command(_caseworker.reply)
 main.add_command(_config.config)
 main.add_command(_alerts.alerts)
+main.add_command(run_signal, name="run-signal")
 
 
 @main.group()
