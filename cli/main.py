@@ -129,6 +129,7 @@ def chat(jsonl: bool, user: str, lang: str | None, shape: bool) -> None:
 
 main.add_command(_caseworker.queue)
 main.add_command(_caseworker.show)
+main.add_command(_caseworker.reply)
 main.add_command(_users.users)
 main.add_command(_web.web)
 main.add_command(_audit.audit)

@@ -8,7 +8,7 @@ Entries hold actors, actions, case references and outcomes: never case content o
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -81,14 +81,25 @@ class Verification:
         return f"The audit log is broken at entry {self.broken_id}: {self.problem}"
 
 
+def _entries(session: Session, batch: int = 1000) -> Iterator[AuditEntry]:
+    """All entries in id order, a batch at a time (memory bounded for long logs)."""
+    last = -1
+    while True:
+        rows = list(session.scalars(select(AuditEntry).where(AuditEntry.id > last)
+                                    .order_by(AuditEntry.id).limit(batch)))
+        if not rows:
+            return
+        yield from rows
+        last = rows[-1].id
+        session.expunge_all()
+
+
 def verify(session: Session) -> Verification:
     """Walk the chain in id order; report the first entry that does not fit."""
     prev = GENESIS
     count = 0
     previous_id: int | None = None
-    for entry in session.scalars(select(AuditEntry).order_by(AuditEntry.id)
-                                 .execution_options(yield_per=1000)):
-        session.expunge(entry)
+    for entry in _entries(session):
         if entry.prev_hash is None or bytes(entry.prev_hash) != prev:
             where = f"after entry {previous_id}" if previous_id is not None else "at the start"
             return Verification(False, count, entry.id,
