@@ -126,8 +126,9 @@ class CaseView:
 
 class Dashboard:
     def __init__(self, db: Database, admin_public: bytes, attachments_dir: Path,
-                 clock: Any = time.time) -> None:
+                 clock: Any = time.time, pepper: bytes | None = None) -> None:
         self.db = db
+        self.pepper = pepper  # for the follow-up route key: writing back through the outbox
         self.admin_public = admin_public
         self.attachments_dir = attachments_dir
         self._clock = clock
@@ -354,8 +355,14 @@ class Dashboard:
         def body(session: Any, case: Case) -> casework.ActionResult:
             result = casework.record_action(session, case, kind, who.name, now, target)
             if result.done and kind == "write_back" and message and message.strip():
-                casework.add_note(session, case, message.strip()[:4000], who.name,
-                                  self.admin_public, now, kind="to_reporter")
+                body_text = message.strip()[:3000]
+                casework.add_note(session, case, body_text, who.name, self.admin_public, now,
+                                  kind="to_reporter")
+                if self.pepper is not None:  # the channels' outbox delivers it
+                    from intake import _followup
+
+                    _followup.queue_message(session, _followup.route_key(self.pepper), case,
+                                            body_text, who.name, now)
             return result
 
         def outcome(result: casework.ActionResult) -> tuple[str, dict[str, Any]]:

@@ -20,7 +20,8 @@ def build_web_app(settings: object, secure_cookies: bool = False) -> object:
     db = open_database(settings)
     if not db.is_current():
         db.migrate()
-    return create_app(Dashboard(db, home.admin_public(), settings.attachments_dir),
+    return create_app(Dashboard(db, home.admin_public(), settings.attachments_dir,
+                                pepper=home.pepper()),
                       secure_cookies=secure_cookies)
 
 
