@@ -415,32 +415,62 @@ class Dashboard:
     # ------------------------------------------------------------ statistics
 
     def statistics(self, who: Principal) -> list[dict[str, Any]]:
-        """Counts from reports whose authors consented to statistics, by what the register
-        holds without decryption; counts below SMALL_CELL are shown as "<5"."""
+        """Counts from reports whose authors consented to statistics; counts below SMALL_CELL
+        are shown as "<5". Everyone gets what the register holds without decryption (type,
+        status, month, time to first response); a reader also gets the breakdowns that need
+        the report (place, perpetrator, violation, gender, age, groups) over the cases their
+        key opens. Nothing but counts leaves this function."""
         self._require(who, STATS_ROLES, "stats.read")
         counts: dict[tuple[str, str], int] = {}
         total = 0
+        first_response: list[float] = []
+
+        def bump(dim: str, value: Any) -> None:
+            values = value if isinstance(value, list) else [value]
+            for v in values:
+                if isinstance(v, str) and v:
+                    counts[(dim, v)] = counts.get((dim, v), 0) + 1
+
         with self.db.transaction() as session:
-            for report_type, status, received, consent in session.execute(
-                    select(Case.report_type, Case.status, Case.received_at, Case.consent)):
-                if not casework.consented_map(consent, "consent_stats"):
-                    continue
+            consenting = [c for c in session.scalars(select(Case))
+                          if casework.consented_map(c.consent, "consent_stats")]
+            firsts = casework.first_responses(session, [c.id for c in consenting])
+            for case in consenting:
                 total += 1
-                month = (_utc(received) or self.now()).strftime("%Y-%m")
-                for dim, value in (("report_type", report_type or "none"),
-                                   ("status", status), ("month", month)):
-                    counts[(dim, value)] = counts.get((dim, value), 0) + 1
+                received = _utc(case.received_at) or self.now()
+                bump("report_type", case.report_type or "none")
+                bump("status", case.status)
+                bump("month", received.strftime("%Y-%m"))
+                if case.id in firsts:
+                    first_response.append(
+                        ((_utc(firsts[case.id]) or received) - received).total_seconds())
+                if who.role in CASE_ROLES and casework.has_access(session, case, who.key_id):
+                    try:
+                        opened = cases.open_case(session, case, who.private_key, who.key_id)
+                    except crypto.CryptoError:
+                        continue
+                    for dim in CONTENT_DIMENSIONS:
+                        bump(dim, opened.fields.get(dim))
             accounts.audit(session, who.name, "stats.read", None, "granted", self.now())
         label_prefix = {"report_type": "type.", "status": "status."}
         top = max([c for c in counts.values() if c >= SMALL_CELL], default=0)
         rows: list[dict[str, Any]] = [{"dimension": "total", "value": "", "label_key": None,
                                        "count": suppress(total), "bar": 0}]
+        if len(first_response) >= SMALL_CELL:
+            hours = sorted(first_response)[len(first_response) // 2] / 3600
+            rows.append({"dimension": "first_response_median_hours", "value": "",
+                         "label_key": None, "count": f"{hours:.1f}", "bar": 0})
         for (dim, value), count in sorted(counts.items()):
             rows.append({"dimension": dim, "value": value,
-                         "label_key": label_prefix[dim] + value if dim in label_prefix else None,
+                         "label_key": label_prefix[dim] + value if dim in label_prefix
+                         else f"opt.{value}",
                          "count": suppress(count),
                          "bar": round(10 * count / top) if top and count >= SMALL_CELL else 0})
         return rows
+
+
+CONTENT_DIMENSIONS = ("place_type", "perpetrator_type", "violation_types", "victim_gender",
+                      "victim_age_group", "victim_groups")
 
 
 SMALL_CELL = 5

@@ -313,6 +313,13 @@ class WebApp:
             return self.page(request, s, "error.html", status=403, message_key="error.role")
         if request.query_params.get("format") == "csv":
             return _csv_response(table)
+        t = i18n.Translator(self.lang(request, s))
+        for row in table:
+            key = row["label_key"]
+            if key and key.startswith("opt."):
+                row["label"] = self.fields.option(row["value"], t.lang) or row["value"]
+            else:
+                row["label"] = t(key) if key and t.has(key) else row["value"]
         return self.page(request, s, "stats.html", table=table)
 
     # ------------------------------------------------------------ the app

@@ -25,6 +25,9 @@ class FieldRenderer:
     def label(self, field_id: str, lang: str) -> str:
         return str(self._catalog[lang].get(f"field.{field_id}", field_id))
 
+    def option(self, value: str, lang: str) -> str | None:
+        return self._option(value, lang)
+
     def _option(self, value: str, lang: str) -> str | None:
         text = self._catalog[lang].get(f"opt.{value}")
         return str(text) if text is not None else None

@@ -278,3 +278,32 @@ def test_statistics_suppress_small_cells_and_csv_is_safe(site: Site, demo) -> No
     from web.app import csv_cell
     assert csv_cell("=HYPERLINK(\"x\")") == "'=HYPERLINK(\"x\")"
     assert csv_cell("+1") == "'+1" and csv_cell("@SUM") == "'@SUM" and csv_cell("ok") == "ok"
+
+
+def test_readers_see_content_breakdowns_auditors_only_the_register(site: Site, demo) -> None:  # type: ignore[no-untyped-def]
+    for i in range(6):
+        site.make_case(fields={"place_type": "prison", "victim_gender": "woman",
+                               "violation_types": ["beating"] + (["threats"] if i < 2 else [])})
+    page = demo.get("/stats").text
+    assert "Place type" in page and "Prison" in page
+    lines = demo.get("/stats?format=csv").text.splitlines()
+    assert "place_type,prison,6" in lines and "violation_types,threats,<5" in lines
+    secret = site.add_user("audra", "auditor")
+    auditor = site.client()
+    assert login(auditor, "audra", OTHER_PASSPHRASE, secret).status_code == 303
+    audit_lines = auditor.get("/stats?format=csv").text.splitlines()
+    assert "report_type,complaint,6" in audit_lines
+    assert not any(line.startswith("place_type") for line in audit_lines)
+
+
+def test_session_expires_and_drops_the_key(site: Site) -> None:
+    from web import security
+
+    now = [1_000_000.0]
+    store = security.SessionStore(clock=lambda: now[0])
+    s = store.new()
+    s.principal = object()  # type: ignore[assignment]
+    assert store.get(s.id) is s
+    now[0] += security.IDLE_SECONDS + 1
+    assert store.get(s.id) is None
+    assert s.principal is None
