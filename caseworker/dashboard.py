@@ -287,7 +287,8 @@ class Dashboard:
 
     # ------------------------------------------------------------ the case
 
-    def open_case(self, who: Principal, ref: str) -> CaseView:
+    def open_case(self, who: Principal, ref: str, action: str = "case.read") -> CaseView:
+        """Decrypt a case for its reader (audited as `action`: case.read or case.export)."""
         def body(session: Any, case: Case) -> CaseView:
             opened = cases.open_case(session, case, who.private_key, who.key_id)
             assigned = session.get(User, case.assigned_to) if case.assigned_to else None
@@ -305,9 +306,9 @@ class Dashboard:
                 [u.name for u in casework.readers(session, case)],
                 casework.TRANSITIONS.get(case.status, ()))
         try:
-            return self._run(who, ref, "case.read", body)  # type: ignore[no-any-return]
+            return self._run(who, ref, action, body)  # type: ignore[no-any-return]
         except crypto.CryptoError as exc:
-            self._refused(who, "case.read", ref, "does not decrypt")
+            self._refused(who, action, ref, "does not decrypt")
             raise Forbidden("this case cannot be opened with your key") from exc
 
     def attachment(self, who: Principal, ref: str, attachment_id: str,

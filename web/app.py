@@ -201,6 +201,23 @@ class WebApp:
                     _ConsentView(view.consent), k))
         return response
 
+    async def case_pdf(self, request: Request) -> Response:
+        s, who = self.who(request)
+        if who is None:
+            return self.login_redirect(s)
+        ref = request.path_params["ref"]
+        try:
+            view = self.d.open_case(who, ref, action="case.export")
+        except dash.Forbidden:
+            return self.page(request, s, "error.html", status=404,
+                             message_key="error.forbidden")
+        from web.pdf import case_pdf
+
+        t = i18n.Translator(self.lang(request, s))
+        content = case_pdf(view, self.fields.rows(view.fields, t.lang), t)
+        return Response(content, media_type="application/pdf", headers={
+            "Content-Disposition": f'attachment; filename="case-{view.case_ref}-{t.lang}.pdf"'})
+
     async def case_post(self, request: Request) -> Response:
         s, who = self.who(request)
         if who is None:
@@ -332,6 +349,7 @@ class WebApp:
             Route("/queue", self.queue),
             Route("/cases/{ref}", self.case),
             Route("/cases/{ref}/claim", self.claim, methods=["POST"]),
+            Route("/cases/{ref}/pdf", self.case_pdf),
             Route("/cases/{ref}/files/{att}/reveal", self.reveal, methods=["POST"]),
             Route("/cases/{ref}/files/{att}", self.file),
             Route("/cases/{ref}/{op}", self.case_post, methods=["POST"]),

@@ -1,6 +1,6 @@
 """The dashboard in a real browser: Debian's Chromium driven by Playwright. A caseworker logs
 in with TOTP, sees the queue in Arabic (dir="rtl"), claims a case, reveals a blurred file,
-changes the status and writes a note. Screenshots go to test-artefacts/browser/."""
+changes the status, writes a note and exports the PDF. Screenshots go to test-artefacts/browser/."""
 
 from __future__ import annotations
 
@@ -120,6 +120,15 @@ def test_caseworker_works_a_case_in_arabic(site: Site, server: str) -> None:
             expect(page.locator(".note-text")).to_have_text(
                 "تواصلتُ مع المبلّغ؛ سيرسل تقريرًا طبيًا.")
             page.screenshot(path=str(ARTEFACTS / "05-after-note.png"), full_page=True)
+
+            with page.expect_download() as download_info:
+                page.click("#export-pdf")
+            download = download_info.value
+            pdf_path = ARTEFACTS / "case-ar.pdf"
+            download.save_as(str(pdf_path))
+            from pypdf import PdfReader
+            text = "".join(pg.extract_text() for pg in PdfReader(str(pdf_path)).pages)
+            assert "احتجزوني ثلاثة أيام وضربوني بالكابلات" in text
 
             page.click("#switch-lang")
             expect(page.locator("html")).to_have_attribute("dir", "ltr")

@@ -307,3 +307,28 @@ def test_session_expires_and_drops_the_key(site: Site) -> None:
     now[0] += security.IDLE_SECONDS + 1
     assert store.get(s.id) is None
     assert s.principal is None
+
+
+def test_case_pdf_has_arabic_in_logical_order(site: Site, demo) -> None:  # type: ignore[no-untyped-def]
+    import io
+
+    import pytest
+    from pypdf import PdfReader
+
+    from web.pdf import fonts_available
+
+    if not fonts_available():
+        pytest.skip("no Arabic-capable font installed (Debian: fonts-noto-core)")
+    ref = site.make_case(fields={"narrative": "احتجزوني ثلاثة أيام وضربوني بالكابلات",
+                                 "place_type": "prison"},
+                         files=[("photo.png", "image/png", b"\x89PNG....")])
+    response = demo.get(f"/cases/{ref}/pdf?lang=ar")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/pdf"
+    text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(response.content)).pages)
+    assert "احتجزوني ثلاثة أيام وضربوني بالكابلات" in text
+    assert "الحالة" in text and ref in text
+    assert [e.outcome for e in _audit(site, "case.export")] == ["granted"]
+    english = demo.get(f"/cases/{ref}/pdf?lang=en")
+    text_en = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(english.content)).pages)
+    assert "What happened" in text_en and "Prison" in text_en
