@@ -41,7 +41,9 @@ from flows._model import (
 
 LANGS = ("ar", "en")
 START = "opening:language"
-FLOW_ORDER = ("opening", "complaint", "reprisal", "details", "closing")
+URGENT_START = "urgent:start"  # entered from the engine's urgent offer
+ENTRY_POINTS = (START, URGENT_START)
+FLOW_ORDER = ("opening", "complaint", "reprisal", "urgent", "details", "closing")
 SYSTEM_KEYS = (
     "sys.invalid.choice", "sys.invalid.multi", "sys.invalid.bool", "sys.invalid.date",
     "sys.invalid.text", "sys.invalid.files", "sys.cannot_skip", "sys.consent_unsure",
@@ -55,6 +57,10 @@ SYSTEM_KEYS = (
     "sys.followup",
     "status.allegation_pending_assessment", "status.under_assessment", "status.action_taken",
     "status.referred", "status.monitoring", "status.closed",
+    "sys.urgent.offer", "opt.urgent_short", "opt.urgent_full", "sys.quick_exit_urgent",
+    "rights.what", "rights.complain", "rights.institution", "rights.confidentiality",
+    "rights.safety", "sys.support.intro", "sys.support.none",
+    "opt.withdraw", "sys.withdraw.ask", "sys.withdrawn", "status.withdrawn",
     "opt.yes", "opt.no", "opt.unknown", "opt.done", "opt.edit", "opt.discard", "opt.later",
     "opt.continue", "opt.restart",
 )
@@ -301,7 +307,7 @@ def _check_graph(flows: dict[str, Flow], steps: dict[str, Step], fields: dict[st
                 bad(DeadEnd, "has no next step and is not an end")
     # Reachability from the start.
     seen: set[str] = set()
-    todo = [START] if START in steps else []
+    todo = [ref for ref in ENTRY_POINTS if ref in steps]
     while todo:
         ref = todo.pop()
         if ref in seen or ref not in steps:
@@ -313,6 +319,9 @@ def _check_graph(flows: dict[str, Flow], steps: dict[str, Step], fields: dict[st
         if ref not in seen:
             problems.append(UnreachableStep(flows[step.flow].path, step.id, step.line,
                                             f"no path from {START} reaches it"))
+    if START in steps and URGENT_START not in steps:
+        problems.append(UnknownTarget(str(Path(next(iter(flows.values())).path).parent), None,
+                                      None, f"the urgent path {URGENT_START} does not exist"))
 
 
 def _needed_keys(steps: dict[str, Step]) -> list[tuple[str, Step | None]]:
