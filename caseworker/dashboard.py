@@ -433,19 +433,27 @@ class Dashboard:
                     counts[(dim, v)] = counts.get((dim, v), 0) + 1
 
         with self.db.transaction() as session:
-            consenting = [c for c in session.scalars(select(Case))
-                          if casework.consented_map(c.consent, "consent_stats")]
-            firsts = casework.first_responses(session, [c.id for c in consenting])
-            for case in consenting:
+            consenting = [r for r in session.execute(select(
+                Case.id, Case.report_type, Case.status, Case.received_at, Case.consent))
+                if casework.consented_map(r.consent, "consent_stats")]
+            firsts = casework.first_responses(session, [r.id for r in consenting])
+            readable: set[str] = set()
+            if who.role in CASE_ROLES:
+                from storage.models import WrappedKey
+                readable = set(session.scalars(select(WrappedKey.case_id).where(
+                    WrappedKey.key_id == who.key_id).distinct()))
+            for row in consenting:
                 total += 1
-                received = _utc(case.received_at) or self.now()
-                bump("report_type", case.report_type or "none")
-                bump("status", case.status)
+                received = _utc(row.received_at) or self.now()
+                bump("report_type", row.report_type or "none")
+                bump("status", row.status)
                 bump("month", received.strftime("%Y-%m"))
-                if case.id in firsts:
+                if row.id in firsts:
                     first_response.append(
-                        ((_utc(firsts[case.id]) or received) - received).total_seconds())
-                if who.role in CASE_ROLES and casework.has_access(session, case, who.key_id):
+                        ((_utc(firsts[row.id]) or received) - received).total_seconds())
+                if row.id in readable:
+                    case = session.get(Case, row.id)
+                    assert case is not None
                     try:
                         opened = cases.open_case(session, case, who.private_key, who.key_id)
                     except crypto.CryptoError:

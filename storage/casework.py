@@ -169,6 +169,24 @@ def claim(session: Session, case_id: str, user: User, now: datetime) -> bool:
     return True
 
 
+def claim_next(session: Session, user: User, now: datetime,
+               key_id: bytes | None = None) -> str | None:
+    """Claim the most urgent unassigned case this user can read; its id, or None.
+
+    On PostgreSQL concurrent claimers skip each other's locked rows (SKIP LOCKED) instead of
+    queueing behind them; on SQLite the database's single writer lock serialises them."""
+    kid = key_id if key_id is not None else user.key_id
+    readable = select(WrappedKey.case_id).where(WrappedKey.key_id == kid)
+    query = (select(Case.id).where(Case.assigned_to.is_(None), Case.id.in_(readable))
+             .order_by(Case.priority, Case.received_at, Case.case_ref).limit(1))
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True, of=Case)
+    case_id = session.scalar(query)
+    if case_id is None:
+        return None
+    return case_id if claim(session, case_id, user, now) else None
+
+
 def release(session: Session, case: Case, actor: str, now: datetime,
             to: User | None = None) -> None:
     """Release (to=None) or reassign a claim; callers check the supervisor role."""

@@ -138,3 +138,15 @@ def test_sixteen_racing_claimers_claim_each_case_once(settings, postgres_url: st
             assert session.scalar(select(Case.id).where(Case.assigned_to.is_(None))) is None
     finally:
         site.db.dispose()
+
+
+def test_claim_next_takes_the_most_urgent_readable_case(any_site: Site) -> None:
+    calm = any_site.make_case(priority=3)
+    urgent = any_site.make_case(priority=1)
+    with any_site.db.transaction() as session:
+        demo = session.scalars(select(User).where(User.name == "demo")).one()
+        first = casework.claim_next(session, demo, datetime.now(UTC))
+        second = casework.claim_next(session, demo, datetime.now(UTC))
+        third = casework.claim_next(session, demo, datetime.now(UTC))
+        refs = [session.get(Case, i).case_ref for i in (first, second)]  # type: ignore[union-attr]
+    assert refs == [urgent, calm] and third is None

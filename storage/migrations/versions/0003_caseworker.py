@@ -59,6 +59,13 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("entry_hash", sa.LargeBinary(length=32), nullable=True))
     with op.batch_alter_table("cases", schema=None) as batch_op:
         batch_op.create_index("ix_cases_assigned_to", ["assigned_to"], unique=False)
+        # The unfiltered queue (most urgent, then oldest) reads its first page from this index.
+        batch_op.create_index("ix_cases_urgency", ["priority", "received_at", "case_ref"],
+                              unique=False)
+        # Claiming "the next most urgent unassigned case" skips nothing already claimed.
+        batch_op.create_index("ix_cases_unassigned", ["priority", "received_at", "case_ref"],
+                              unique=False, postgresql_where=sa.text("assigned_to IS NULL"),
+                              sqlite_where=sa.text("assigned_to IS NULL"))
 
     # Chain the entries written before this revision, in id order, so `sanad audit verify`
     # covers the whole log.
@@ -80,6 +87,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     with op.batch_alter_table("cases", schema=None) as batch_op:
+        batch_op.drop_index("ix_cases_unassigned")
+        batch_op.drop_index("ix_cases_urgency")
         batch_op.drop_index("ix_cases_assigned_to")
     with op.batch_alter_table("audit_log", schema=None) as batch_op:
         batch_op.drop_column("entry_hash")
