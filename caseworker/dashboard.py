@@ -272,6 +272,20 @@ class Dashboard:
                            **({} if won else {"reason": "already claimed"}))
             return won
 
+    def claim_next(self, who: Principal) -> str | None:
+        """Claim the most urgent unassigned case this account can read; its reference."""
+        self._require(who, CASE_ROLES, "case.claim")
+        now = self.now()
+        with self.db.transaction() as session:
+            user = session.get(User, who.user_id)
+            assert user is not None
+            case_id = casework.claim_next(session, user, now, who.key_id)
+            case = session.get(Case, case_id) if case_id else None
+            if case is None:
+                return None
+            accounts.audit(session, who.name, "case.claim", case.case_ref, "granted", now)
+            return case.case_ref
+
     def release(self, who: Principal, ref: str, to: str | None = None) -> None:
         self._require(who, {"supervisor"}, "case.reassign")
 

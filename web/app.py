@@ -178,6 +178,23 @@ class WebApp:
         target = f"/cases/{ref.upper()}" if data.get("next") == "case" else "/queue"
         return self.redirect(s, target)
 
+    async def claim_next(self, request: Request) -> Response:
+        s, who = self.who(request)
+        if who is None:
+            return self.login_redirect(s)
+        data = await self.form(request, s)
+        if data is None:
+            return self.refuse_csrf(request, s)
+        try:
+            ref = self.d.claim_next(who)
+        except dash.Forbidden:
+            return self.page(request, s, "error.html", status=403, message_key="error.role")
+        if ref is None:
+            s.flash.append(("warn", "queue.nothing_to_claim", {}))
+            return self.redirect(s, "/queue")
+        s.flash.append(("ok", "queue.claimed", {"case_ref": ref}))
+        return self.redirect(s, f"/cases/{ref}")
+
     # ------------------------------------------------------------ the case
 
     async def case(self, request: Request) -> Response:
@@ -347,6 +364,7 @@ class WebApp:
             Route("/login", self.login, methods=["GET", "POST"]),
             Route("/logout", self.logout, methods=["POST"]),
             Route("/queue", self.queue),
+            Route("/queue/claim-next", self.claim_next, methods=["POST"]),
             Route("/cases/{ref}", self.case),
             Route("/cases/{ref}/claim", self.claim, methods=["POST"]),
             Route("/cases/{ref}/pdf", self.case_pdf),

@@ -332,3 +332,10 @@ def test_case_pdf_has_arabic_in_logical_order(site: Site, demo) -> None:  # type
     english = demo.get(f"/cases/{ref}/pdf?lang=en")
     text_en = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(english.content)).pages)
     assert "What happened" in text_en and "Prison" in text_en
+
+
+def test_claim_next_opens_the_most_urgent_case(site: Site, demo) -> None:  # type: ignore[no-untyped-def]
+    site.make_case(priority=3)
+    urgent = site.make_case(priority=1)
+    response = post(demo, "/queue/claim-next")
+    assert response.status_code == 303 and response.headers["location"] == f"/cases/{urgent}"
