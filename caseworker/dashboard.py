@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import pyotp
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from storage import accounts, audit_chain, cases, casework, crypto
 from storage.db import Database
-from storage.models import Attachment, Case, User
+from storage.models import Attachment, Case, CaseEvent, User
 
 CASE_ROLES = frozenset({"caseworker", "supervisor"})
 AUDIT_ROLES = frozenset({"auditor", "admin", "supervisor"})
@@ -447,27 +447,29 @@ class Dashboard:
                     counts[(dim, v)] = counts.get((dim, v), 0) + 1
 
         with self.db.transaction() as session:
-            consenting = [r for r in session.execute(select(
-                Case.id, Case.report_type, Case.status, Case.received_at, Case.consent))
-                if casework.consented_map(r.consent, "consent_stats")]
-            firsts = casework.first_responses(session, [r.id for r in consenting])
-            readable: set[str] = set()
+            consents = Case.consent["consent_stats"]["value"].as_string() == "yes"
+            month = _month(session)
+            for report_type, status, mon, n in session.execute(
+                    select(Case.report_type, Case.status, month, func.count())
+                    .where(consents).group_by(Case.report_type, Case.status, month)):
+                total += n
+                for dim, value in (("report_type", report_type or "none"),
+                                   ("status", status), ("month", mon)):
+                    if value:
+                        counts[(dim, str(value))] = counts.get((dim, str(value)), 0) + n
+            first = (select(CaseEvent.case_id, func.min(CaseEvent.at).label("first"))
+                     .where(CaseEvent.kind.in_(casework.RESPONSE_EVENTS))
+                     .group_by(CaseEvent.case_id).subquery())
+            for received, responded in session.execute(
+                    select(Case.received_at, first.c.first)
+                    .join(first, first.c.case_id == Case.id).where(consents)):
+                delta = (_utc(responded) or self.now()) - (_utc(received) or self.now())
+                first_response.append(delta.total_seconds())
             if who.role in CASE_ROLES:
                 from storage.models import WrappedKey
-                readable = set(session.scalars(select(WrappedKey.case_id).where(
-                    WrappedKey.key_id == who.key_id).distinct()))
-            for row in consenting:
-                total += 1
-                received = _utc(row.received_at) or self.now()
-                bump("report_type", row.report_type or "none")
-                bump("status", row.status)
-                bump("month", received.strftime("%Y-%m"))
-                if row.id in firsts:
-                    first_response.append(
-                        ((_utc(firsts[row.id]) or received) - received).total_seconds())
-                if row.id in readable:
-                    case = session.get(Case, row.id)
-                    assert case is not None
+                readable = select(WrappedKey.case_id).where(WrappedKey.key_id == who.key_id)
+                for case in session.scalars(select(Case).where(consents,
+                                                               Case.id.in_(readable))):
                     try:
                         opened = cases.open_case(session, case, who.private_key, who.key_id)
                     except crypto.CryptoError:
@@ -497,6 +499,13 @@ CONTENT_DIMENSIONS = ("place_type", "perpetrator_type", "violation_types", "vict
 
 
 SMALL_CELL = 5
+
+
+def _month(session: Any) -> Any:
+    """`YYYY-MM` of the received time, computed by the database."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.to_char(func.timezone("UTC", Case.received_at), "YYYY-MM")
+    return func.strftime("%Y-%m", Case.received_at)
 
 
 def suppress(count: int) -> str:

@@ -176,11 +176,24 @@ def claim_next(session: Session, user: User, now: datetime,
     On PostgreSQL concurrent claimers skip each other's locked rows (SKIP LOCKED) instead of
     queueing behind them; on SQLite the database's single writer lock serialises them."""
     kid = key_id if key_id is not None else user.key_id
+    if session.get_bind().dialect.name == "postgresql":
+        # One statement picks, locks and assigns: no second round trip per claim.
+        case_id = session.scalar(text(
+            "WITH next AS (SELECT id FROM cases WHERE assigned_to IS NULL AND id IN "
+            "(SELECT case_id FROM wrapped_keys WHERE key_id = :kid) "
+            "ORDER BY priority, received_at, case_ref LIMIT 1 FOR UPDATE SKIP LOCKED) "
+            "UPDATE cases SET assigned_to = :uid, updated_at = :now FROM next "
+            "WHERE cases.id = next.id AND cases.assigned_to IS NULL RETURNING cases.id"),
+            {"kid": kid, "uid": user.id, "now": now})
+        if case_id is None:
+            return None
+        session.add(CaseEvent(case_id=case_id, at=now, kind="claimed", actor=user.name,
+                              detail={}))
+        session.flush()
+        return str(case_id)
     readable = select(WrappedKey.case_id).where(WrappedKey.key_id == kid)
     query = (select(Case.id).where(Case.assigned_to.is_(None), Case.id.in_(readable))
              .order_by(Case.priority, Case.received_at, Case.case_ref).limit(1))
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True, of=Case)
     case_id = session.scalar(query)
     if case_id is None:
         return None

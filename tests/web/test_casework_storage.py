@@ -150,3 +150,62 @@ def test_claim_next_takes_the_most_urgent_readable_case(any_site: Site) -> None:
         third = casework.claim_next(session, demo, datetime.now(UTC))
         refs = [session.get(Case, i).case_ref for i in (first, second)]  # type: ignore[union-attr]
     assert refs == [urgent, calm] and third is None
+
+
+def test_statistics_on_both_databases(any_site: Site) -> None:
+    from caseworker.dashboard import Principal
+    from storage import crypto as c
+    from tests.support import PASSPHRASE
+    from tests.web.conftest import CONSENT_NONE
+
+    refs = [any_site.make_case(fields={"place_type": "prison"}) for _ in range(5)]
+    any_site.make_case(report_type="reprisal")
+    any_site.make_case(consent=CONSENT_NONE)
+    with any_site.db.transaction() as session:
+        demo = session.scalars(select(User).where(User.name == "demo")).one()
+        key = c.unlock_private_key(demo.private_key_blob, PASSPHRASE, demo.id)
+        me = Principal(demo.id, "demo", "caseworker", bytes(demo.key_id), key)
+    for ref in refs:
+        assert any_site.dashboard.claim(me, ref)
+    rows = {(r["dimension"], r["value"]): r["count"] for r in any_site.dashboard.statistics(me)}
+    month = datetime.now(UTC).strftime("%Y-%m")
+    assert rows[("total", "")] == "6"
+    assert rows[("report_type", "complaint")] == "5"
+    assert rows[("report_type", "reprisal")] == "<5"
+    assert rows[("month", month)] == "6"
+    assert rows[("place_type", "prison")] == "5"
+    assert ("first_response_median_hours", "") in rows
+    auditor = Principal("-", "aud", "auditor", b"\0" * 16, None)
+    assert ("place_type", "prison") not in {
+        (r["dimension"], r["value"]) for r in any_site.dashboard.statistics(auditor)}
+
+
+def test_sixteen_claimers_taking_the_next_case_never_share_one(settings, postgres_url: str) -> None:  # type: ignore[no-untyped-def]
+    site = make_site(settings, postgres_url)
+    try:
+        for i in range(48):
+            site.make_case(priority=1 + i % 4)
+        with site.db.transaction() as session:
+            demo = session.scalars(select(User).where(User.name == "demo")).one()
+        wins: list[str] = []
+        lock = threading.Lock()
+        start = threading.Barrier(16)
+
+        def claimer() -> None:
+            start.wait()
+            while True:
+                with site.db.transaction() as session:
+                    won = casework.claim_next(session, demo, datetime.now(UTC))
+                if won is None:
+                    return
+                with lock:
+                    wins.append(won)
+
+        threads = [threading.Thread(target=claimer) for _ in range(16)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join(timeout=120)
+        assert len(wins) == 48 and len(set(wins)) == 48
+    finally:
+        site.db.dispose()
