@@ -449,9 +449,11 @@ class Dashboard:
         with self.db.transaction() as session:
             consents = Case.consent["consent_stats"]["value"].as_string() == "yes"
             month = _month(session)
-            for report_type, status, mon, n in session.execute(
-                    select(Case.report_type, Case.status, month, func.count())
-                    .where(consents).group_by(Case.report_type, Case.status, month)):
+            grouped: Any = session.execute(
+                select(Case.report_type, Case.status, month, func.count())
+                .where(consents).group_by(Case.report_type, Case.status, month))
+            for report_type, status, mon, n in grouped:
+                n = int(n)
                 total += n
                 for dim, value in (("report_type", report_type or "none"),
                                    ("status", status), ("month", mon)):
@@ -460,9 +462,12 @@ class Dashboard:
             first = (select(CaseEvent.case_id, func.min(CaseEvent.at).label("first"))
                      .where(CaseEvent.kind.in_(casework.RESPONSE_EVENTS))
                      .group_by(CaseEvent.case_id).subquery())
-            for received, responded in session.execute(
-                    select(Case.received_at, first.c.first)
-                    .join(first, first.c.case_id == Case.id).where(consents)):
+            timed: Any = session.execute(select(Case.received_at, first.c.first)
+                                         .join(first, first.c.case_id == Case.id)
+                                         .where(consents))
+            for received, responded in timed:
+                if not isinstance(responded, datetime):  # SQLite returns min() as text
+                    responded = datetime.fromisoformat(str(responded))
                 delta = (_utc(responded) or self.now()) - (_utc(received) or self.now())
                 first_response.append(delta.total_seconds())
             if who.role in CASE_ROLES:

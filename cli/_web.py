@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 __all__ = ["build_web_app", "web"]
 
 
-def build_web_app(settings: object, secure_cookies: bool = False) -> object:
+def build_web_app(settings: object, secure_cookies: bool = False) -> Any:
     from caseworker.dashboard import Dashboard
     from intake.app import open_database
     from intake.home import Home

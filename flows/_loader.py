@@ -60,7 +60,8 @@ SYSTEM_KEYS = (
     "sys.urgent.offer", "opt.urgent_short", "opt.urgent_full", "sys.quick_exit_urgent",
     "rights.what", "rights.complain", "rights.institution", "rights.confidentiality",
     "rights.safety", "sys.support.intro", "sys.support.none",
-    "opt.withdraw", "sys.withdraw.ask", "sys.withdrawn", "status.withdrawn",
+    "opt.withdraw", "sys.attachment.failed", "sys.withdraw.ask", "sys.withdrawn",
+    "status.withdrawn",
     "opt.yes", "opt.no", "opt.unknown", "opt.done", "opt.edit", "opt.discard", "opt.later",
     "opt.continue", "opt.restart",
 )
@@ -127,7 +128,7 @@ class _LineLoader(yaml.SafeLoader):
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> _LineDict:
-    result = _LineDict(loader.construct_mapping(node, deep=True))
+    result = _LineDict({str(k): v for k, v in loader.construct_mapping(node, deep=True).items()})
     result.line = node.start_mark.line + 1
     return result
 
@@ -212,7 +213,7 @@ def _load_flow(path: Path, problems: list[FlowProblem]) -> Flow | None:
         if name in seen:
             problems.append(DuplicateStep(str(path), name, line, "step id used twice"))
             continue
-        seen.add(name)
+        seen.add(str(name))
         steps.append(_build_step(data["flow"], raw))
     # Fill the implicit "next" (the following step in the list).
     resolved = []
@@ -237,7 +238,8 @@ def _load_catalogs(root: Path, problems: list[FlowProblem]) -> dict[str, dict[st
             continue
         bad = [k for k, v in data.items() if not isinstance(v, str) or not v.strip()]
         for key in bad:
-            problems.append(SchemaProblem(str(path), None, data.line, f"'{key}' must be text"))
+            problems.append(SchemaProblem(str(path), None, getattr(data, "line", None),
+                                          f"'{key}' must be text"))
         catalogs[lang] = {k: v for k, v in data.items() if k not in bad}
     return catalogs
 

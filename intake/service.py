@@ -173,6 +173,10 @@ class IntakeService:
         except crypto.AttachmentTooLarge:
             tmp.unlink(missing_ok=True)
             return self._say(src, "sys.attachment.rejected")
+        except OSError as exc:  # e.g. the disk is full: nothing half-written stays behind
+            tmp.unlink(missing_ok=True)
+            log.error("could not store an attachment: %s", exc.strerror or type(exc).__name__)
+            return self._say(src, "sys.attachment.failed")
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
@@ -449,7 +453,7 @@ class IntakeService:
         country = state.answers.get("country") if state else None
         replies, ids = self._support_replies(lang, needs,
                                              country if isinstance(country, str) else None)
-        if state is None:
+        if state is None or draft is None:
             return Outcome(replies)
         offered = list(dict.fromkeys([*draft.extra.get("support_offered", []), *ids]))
         outcome = self._run(src, lambda st, at: UserCommand("reask", at),

@@ -151,11 +151,15 @@ class WebApp:
             return self.login_redirect(s)
         q = request.query_params
         priority = q.get("priority")
-        filters = {"status": q.get("status") or None, "report_type": q.get("type") or None,
-                   "priority": int(priority) if priority and priority.isdigit() else None,
-                   "mine": q.get("mine") == "1", "unassigned": q.get("unassigned") == "1"}
+        filters: dict[str, Any] = {
+            "status": q.get("status") or None, "report_type": q.get("type") or None,
+            "priority": int(priority) if priority and priority.isdigit() else None,
+            "mine": q.get("mine") == "1", "unassigned": q.get("unassigned") == "1"}
         try:
-            rows = self.d.queue(who, **filters)
+            rows = self.d.queue(who, status=filters["status"],
+                                report_type=filters["report_type"],
+                                priority=filters["priority"], mine=filters["mine"],
+                                unassigned=filters["unassigned"])
         except dash.Forbidden:
             return self.page(request, s, "error.html", status=403, message_key="error.role")
         return self.page(request, s, "queue.html", rows=rows, filters=filters,
@@ -213,9 +217,9 @@ class WebApp:
             revealed=s.revealed, colleagues=self.d.colleagues(who),
             status_reasons=casework.STATUS_REASONS, priority_reasons=casework.PRIORITY_REASONS,
             fields_label=lambda k: self.fields.label(k, t.lang),
-            action_kinds=list(casework.ACTION_CONSENT), consent_keys=sorted(
-                set(casework.ACTION_CONSENT.values())), consented=lambda k: casework.consented(
-                    _ConsentView(view.consent), k))
+            action_kinds=list(casework.ACTION_CONSENT),
+            consent_keys=sorted(set(casework.ACTION_CONSENT.values())),
+            consented=lambda k: casework.consented_map(view.consent, k))
         return response
 
     async def case_pdf(self, request: Request) -> Response:
@@ -377,11 +381,6 @@ class WebApp:
         ]
         app = Starlette(routes=routes)
         return _Headers(app)  # type: ignore[return-value]
-
-
-class _ConsentView:
-    def __init__(self, consent: dict[str, Any]) -> None:
-        self.consent = consent
 
 
 class _Headers:

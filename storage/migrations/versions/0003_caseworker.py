@@ -79,7 +79,7 @@ def upgrade() -> None:
                      sa.column("entry_hash", sa.LargeBinary))
     prev = GENESIS
     for row in conn.execute(sa.select(table).order_by(table.c.id)).mappings().all():
-        digest = entry_hash(prev, row)
+        digest = entry_hash(prev, dict(row))
         conn.execute(table.update().where(table.c.id == row["id"])
                      .values(prev_hash=prev, entry_hash=digest))
         prev = digest
