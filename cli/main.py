@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 import click
 
-from cli import _alerts, _caseworker, _config
+from cli import _alerts, _audit, _caseworker, _config, _users, _web
 from cli._signal import run_signal
 from intake.settings import Settings, SettingsError
 
@@ -82,12 +82,16 @@ def init(demo: bool) -> None:
         click.echo("warning: SANAD_INSECURE_FAST_KDF=1: weak key derivation, for tests only",
                    err=True)
     db = open_database(settings)
-    result = init_demo(settings, db, os.environ.get("SANAD_PASSPHRASE"))
+    result = init_demo(settings, db, os.environ.get("SANAD_PASSPHRASE"),
+                       os.environ.get("SANAD_DEMO_TOTP_SECRET"))
     setup_logging(settings)
     click.echo(result.message)
     if result.generated_passphrase:
         click.echo(f"Passphrase of 'demo' (shown once, keep it safe): "
                    f"{result.generated_passphrase}")
+    if result.created and result.totp_generated and result.totp_secret:
+        from cli._users import show_totp
+        show_totp("demo", result.totp_secret)
     if result.created:
         click.echo("Private keys to move offline are in "
                    f"{settings.home / 'offline'} (encrypted with the same passphrase).")
@@ -130,6 +134,9 @@ main.add_command(_caseworker.reply)
 main.add_command(_config.config)
 main.add_command(_alerts.alerts)
 main.add_command(run_signal, name="run-signal")
+main.add_command(_users.users)
+main.add_command(_web.web)
+main.add_command(_audit.audit)
 
 
 @main.group()

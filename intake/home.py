@@ -81,10 +81,17 @@ class InitResult:
     created: bool
     generated_passphrase: str | None
     message: str
+    totp_secret: str | None = None  # the demo account's second factor, shown once when made
+    totp_generated: bool = False
 
 
-def init_demo(settings: Settings, db: Database, passphrase: str | None) -> InitResult:
-    """Create a ready home: schema, organisation keys, and the caseworker `demo`."""
+def init_demo(settings: Settings, db: Database, passphrase: str | None,
+              totp_secret: str | None = None) -> InitResult:
+    """Create a ready home: schema, organisation keys, and the caseworker `demo` (with a TOTP
+    secret for the dashboard: `totp_secret`, e.g. SANAD_DEMO_TOTP_SECRET, or a new one)."""
+    from caseworker.users import new_totp_secret, normalise_totp_secret
+    from storage import casework
+
     home = Home(settings.home)
     _private_dir(settings.home)
     db.migrate()
@@ -92,6 +99,7 @@ def init_demo(settings: Settings, db: Database, passphrase: str | None) -> InitR
         if home.is_initialised() and accounts.get_user(session, DEMO_USER) is not None:
             return InitResult(False, None, f"Sanad home at {settings.home} is already "
                                            "initialised; nothing was changed.")
+    totp = normalise_totp_secret(totp_secret) if totp_secret else new_totp_secret()
     generated = None
     if not passphrase:
         generated = passphrase = "-".join(secrets.token_hex(3) for _ in range(4))
@@ -108,10 +116,13 @@ def init_demo(settings: Settings, db: Database, passphrase: str | None) -> InitR
     _write_secret(home.offline / "recovery.pem",
                   crypto.export_private_key_encrypted(recovery_key, passphrase))
     with db.transaction() as session:
-        accounts.create_user(session, DEMO_USER, "caseworker", passphrase, settings.user_kdf, now)
+        demo = accounts.create_user(session, DEMO_USER, "caseworker", passphrase,
+                                    settings.user_kdf, now)
+        casework.set_totp_secret(session, demo, totp, now)
         recipients = [*accounts.report_readers(session),
                       crypto.Recipient(label=accounts.RECOVERY_LABEL, public_key=recovery_pub)]
         accounts.publish_manifest(session, admin_key, recipients, now)
     (home.keys / "admin-signing.pub").write_text(admin_pub.hex() + "\n")
     return InitResult(True, generated, f"Created a demo Sanad home at {settings.home} with the "
-                                       f"caseworker account '{DEMO_USER}'.")
+                                       f"caseworker account '{DEMO_USER}'.",
+                      totp_secret=totp, totp_generated=not totp_secret)

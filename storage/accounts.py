@@ -90,9 +90,10 @@ def current_recipients(session: Session,
 
 def audit(session: Session, actor: str, action: str, case_ref: str | None, outcome: str,
           now: datetime, **detail: Any) -> None:
-    session.add(AuditEntry(at=now, actor=actor, action=action, case_ref=case_ref,
-                           outcome=outcome, detail=detail))
-    session.flush()
+    """Append to the hash-chained audit log (storage.audit_chain); never pass content."""
+    from storage import audit_chain
+
+    audit_chain.append(session, actor, action, case_ref, outcome, now, detail)
 
 
 def audit_log(session: Session, limit: int = 200) -> list[AuditEntry]:

@@ -144,7 +144,7 @@ class CaseEvent(Base):
 
 
 class AuditEntry(Base):
-    """Every read of a report and every refused attempt."""
+    """Every login, read, reveal, export and state change, and every refused attempt."""
 
     __tablename__ = "audit_log"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -154,6 +154,9 @@ class AuditEntry(Base):
     case_ref: Mapped[str | None] = mapped_column(String(16), nullable=True)
     outcome: Mapped[str] = mapped_column(String(16))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # Hash chain (storage.audit_chain): each entry's hash covers the previous one's.
+    prev_hash: Mapped[bytes | None] = mapped_column(LargeBinary(32), nullable=True)
+    entry_hash: Mapped[bytes | None] = mapped_column(LargeBinary(32), nullable=True)
 
 
 class ChatMessage(Base):

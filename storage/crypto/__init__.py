@@ -8,6 +8,7 @@ receipts through Argon2id; drafts under short-lived epoch keys kept out of the d
 """
 
 from ._attachments import open_attachment, seal_attachment
+from ._chain import GENESIS, chain_hash
 from ._drafts import DraftKeyring, default_epoch_dir, open_draft, seal_draft
 from ._errors import AttachmentTooLarge, CryptoError, ManifestError
 from ._fields import new_data_key, open_field, seal_field
@@ -43,6 +44,7 @@ from ._userkeys import (
 )
 
 __all__ = [
+    "GENESIS",
     "PRODUCTION_RECEIPT_KDF",
     "PRODUCTION_USER_KDF",
     "SUITE_MLKEM768_X25519",
@@ -57,6 +59,7 @@ __all__ = [
     "ManifestError",
     "Receipt",
     "Recipient",
+    "chain_hash",
     "default_epoch_dir",
     "export_private_key_encrypted",
     "format_receipt",

@@ -3,9 +3,6 @@
 Revision ID: 0004
 Revises: 0003
 Create Date: 2026-11-23 13:25:00.000000
-
-MERGE NOTE: down_revision is temporarily "0002" so this branch migrates on its own; it must
-become "0003" once the 0003 migration (built in parallel) is merged.
 """
 
 from collections.abc import Sequence
@@ -14,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0004"
-down_revision: str | None = "0002"  # TODO(merge): "0003"
+down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

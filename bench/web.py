@@ -1,0 +1,163 @@
+"""Benchmarks of the caseworker dashboard on PostgreSQL; prints a table.
+
+    .venv/bin/python -m bench.web [--cases 1000000] [--claimers 16] [--claims 4000]
+
+Cases are bulk-inserted (metadata and one wrapped-key row each, no sealed content: the queue
+and claims never decrypt). Measured: the queue's first page (the query, and the whole HTTP
+response through the ASGI app), claims per second with N concurrent claimers (and that no
+case is claimed twice), and the statistics page (register-only breakdowns, as an auditor).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.engine import make_url
+
+PG_URL = os.environ.get("SANAD_BENCH_POSTGRES_URL",
+                        "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+
+
+def _median_ms(fn, runs: int) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - start) * 1000)
+    times.sort()
+    return statistics.median(times), times[int(len(times) * 0.95) - 1]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", type=int, default=100_000)
+    parser.add_argument("--claimers", type=int, default=16)
+    parser.add_argument("--claims", type=int, default=4000)
+    args = parser.parse_args(argv)
+
+    import pyotp
+    from starlette.testclient import TestClient
+
+    from caseworker.dashboard import Dashboard, Principal
+    from intake.home import Home, init_demo
+    from intake.settings import Settings
+    from storage import casework, crypto
+    from storage.db import Database
+    from storage.models import Case, User
+    from web import create_app
+
+    name = f"sanad_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:
+        print(f"PostgreSQL not reachable at {make_url(PG_URL).render_as_string()}: {exc}")
+        return 2
+    url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    root = Path(tempfile.mkdtemp(prefix="sanad-bench-web-"))
+    db = Database(url)
+    rows: list[tuple[str, str]] = []
+    try:
+        settings = Settings(home=root / "home", database_url=url, user_kdf=crypto.TEST_KDF,
+                            receipt_kdf=crypto.TEST_KDF, epoch_dir=root / "epochs")
+        settings.home.mkdir(parents=True)
+        secret = pyotp.random_base32()
+        init_demo(settings, db, "bench passphrase 1", secret)
+        home = Home(settings.home)
+        with db.transaction() as session:
+            demo = session.scalars(select(User).where(User.name == "demo")).one()
+        start = time.perf_counter()
+        with db.engine.begin() as conn:
+            conn.execute(text("""
+                INSERT INTO cases (id, case_ref, report_type, status, priority, reasons,
+                  received_at, updated_at, channel, lang, flow_version, consent,
+                  receipt_handle, receipt_verifier, incomplete)
+                SELECT md5(i::text)::uuid::text, 'B' || lpad(i::text, 8, '0'),
+                  CASE WHEN i % 3 = 0 THEN 'reprisal' ELSE 'complaint' END,
+                  'allegation_pending_assessment', 1 + (i % 4), '["bench"]',
+                  now() - (i || ' seconds')::interval, now(), 'console', 'en', 'bench',
+                  '{"consent_stats": {"value": "yes"}}',
+                  decode(lpad(to_hex(i), 10, '0'), 'hex'), '\\x00'::bytea, false
+                FROM generate_series(1, :n) AS i"""), {"n": args.cases})
+            conn.execute(text("""
+                INSERT INTO wrapped_keys (case_id, seq, key_id, wrapped)
+                SELECT id, 0, :kid, '\\x00'::bytea FROM cases"""), {"kid": demo.key_id})
+            conn.execute(text("ANALYZE"))
+        rows.append(("bulk insert of cases", f"{args.cases:,} in "
+                     f"{time.perf_counter() - start:.1f} s"))
+
+        dashboard = Dashboard(db, home.admin_public(), settings.attachments_dir)
+        private = crypto.unlock_private_key(demo.private_key_blob, "bench passphrase 1",
+                                            demo.id)
+        me = Principal(demo.id, demo.name, demo.role, bytes(demo.key_id), private)
+        med, p95 = _median_ms(lambda: dashboard.queue(me, limit=50), 30)
+        rows.append(("queue first page (50 rows), query", f"median {med:.1f} ms, p95 "
+                     f"{p95:.1f} ms"))
+        client = TestClient(create_app(dashboard), follow_redirects=False)
+        page = client.get("/login")
+        token = page.text.split('name="csrf" value="')[1].split('"')[0]
+        client.post("/login", data={"username": "demo", "passphrase": "bench passphrase 1",
+                                    "totp": pyotp.TOTP(secret).now(), "csrf": token})
+        med, p95 = _median_ms(lambda: client.get("/queue"), 30)
+        rows.append(("queue page over HTTP (render, 200 rows)", f"median {med:.1f} ms, p95 "
+                     f"{p95:.1f} ms"))
+
+        wins: list[str] = []
+        lock = threading.Lock()
+        barrier = threading.Barrier(args.claimers)
+        per_claimer = args.claims // args.claimers
+        claim_db = Database(url)
+
+        def claimer(k: int) -> None:
+            barrier.wait()
+            for _ in range(per_claimer):
+                with claim_db.transaction() as session:
+                    won = casework.claim_next(session, demo, datetime.now(UTC))
+                if won:
+                    with lock:
+                        wins.append(won)
+
+        threads = [threading.Thread(target=claimer, args=(k,)) for k in range(args.claimers)]
+        start = time.perf_counter()
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+        elapsed = time.perf_counter() - start
+        with db.transaction() as session:
+            assigned = session.scalar(select(func.count()).select_from(Case)
+                                      .where(Case.assigned_to.is_not(None)))
+        doubles = len(wins) - len(set(wins))
+        rows.append((f"claims, {args.claimers} concurrent claimers",
+                     f"{len(wins) / elapsed:,.0f} claims/s ({len(wins)} cases claimed next-"
+                     f"most-urgent), double claims: {doubles}, assigned rows: {assigned}"))
+        claim_db.dispose()
+
+        auditor = Principal("-", "bench-auditor", "auditor", b"\0" * 16, None)
+        med, _ = _median_ms(lambda: dashboard.statistics(auditor), 3)
+        rows.append(("statistics (register only, auditor)", f"median {med:.0f} ms"))
+    finally:
+        db.dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+    width = max(len(r[0]) for r in rows)
+    print(f"Sanad dashboard benchmark on PostgreSQL ({os.cpu_count()} cores)")
+    for label, value in rows:
+        print(f"  {label:<{width}}  {value}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,518 @@
+"""The caseworker dashboard's use cases, independent of HTTP: each call is one transaction,
+checks the role and the case's readers, and writes the audit log (never content).
+
+A `Principal` carries the private key unlocked at login; the web layer keeps it only in the
+server-side session's memory.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pyotp
+from sqlalchemy import func, select
+
+from storage import accounts, audit_chain, cases, casework, crypto
+from storage.db import Database
+from storage.models import Attachment, Case, CaseEvent, User
+
+CASE_ROLES = frozenset({"caseworker", "supervisor"})
+AUDIT_ROLES = frozenset({"auditor", "admin", "supervisor"})
+STATS_ROLES = frozenset({"auditor", "admin", "supervisor", "caseworker"})
+INLINE_TYPES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp", "audio/ogg",
+                          "audio/mpeg", "audio/mp4", "audio/wav", "audio/webm"})
+
+
+class DashboardError(Exception):
+    """Base of the dashboard's refusals; `code` keys a catalogue text for the person."""
+
+    code = "error"
+
+    def __init__(self, message: str, code: str | None = None) -> None:
+        super().__init__(message)
+        if code:
+            self.code = code
+
+
+class LoginFailed(DashboardError):
+    code = "login_failed"
+
+
+class Forbidden(DashboardError):
+    """The role may not do this, or the account is not a reader of the case."""
+
+    code = "forbidden"
+
+
+class NotFound(DashboardError):
+    code = "not_found"
+
+
+class Refused(DashboardError):
+    """A rule of the workflow refused the change (transition, reason, consent)."""
+
+    code = "refused"
+
+
+@dataclass
+class Principal:
+    user_id: str
+    name: str
+    role: str
+    key_id: bytes
+    private_key: Any = field(repr=False)
+
+    def __repr__(self) -> str:
+        return f"Principal({self.name!r}, {self.role!r}, <key hidden>)"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def new_totp_secret() -> str:
+    return pyotp.random_base32()
+
+
+def totp_uri(secret: str, name: str) -> str:
+    return pyotp.TOTP(secret).provisioning_uri(name=name, issuer_name="Sanad")
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    case_ref: str
+    status: str
+    priority: int
+    report_type: str | None
+    received_at: datetime
+    reasons: tuple[str, ...]
+    assigned_to: str | None
+    deadline: datetime | None
+    readable: bool
+
+
+@dataclass(frozen=True)
+class CaseView:
+    case_ref: str
+    status: str
+    priority: int
+    reasons: list[str]
+    report_type: str | None
+    received_at: datetime
+    lang: str
+    channel: str
+    assigned_to: str | None
+    fields: dict[str, Any]
+    attachments: list[dict[str, Any]]
+    consent: dict[str, Any]
+    history: list[dict[str, Any]]
+    notes: list[dict[str, Any]]
+    actions: list[dict[str, Any]]
+    readers: list[str]
+    transitions: tuple[str, ...]
+
+
+class Dashboard:
+    def __init__(self, db: Database, admin_public: bytes, attachments_dir: Path,
+                 clock: Any = time.time, pepper: bytes | None = None) -> None:
+        self.db = db
+        self.pepper = pepper  # for the follow-up route key: writing back through the outbox
+        self.admin_public = admin_public
+        self.attachments_dir = attachments_dir
+        self._clock = clock
+        self._used_steps: dict[str, int] = {}  # replay guard: last TOTP time step per user
+
+    def now(self) -> datetime:
+        return datetime.fromtimestamp(self._clock(), UTC)
+
+    # ------------------------------------------------------------ login
+
+    def login(self, name: str, passphrase: str, code: str) -> Principal:
+        """Passphrase unlocks the private key, which opens the TOTP secret, which checks the
+        code. Every attempt is audited; the message never says which part was wrong."""
+        now = self.now()
+        reason = "unknown user"
+        with self.db.transaction() as session:
+            user = accounts.get_user(session, name)
+            principal = None
+            if user is not None:
+                reason = "wrong passphrase"
+                try:
+                    private = accounts.unlock(user, passphrase)
+                    reason = "wrong code"
+                    secret = casework.open_totp_secret(session, user, private)
+                except crypto.CryptoError:
+                    secret, private = None, None
+                if secret and private is not None and self._check_code(user.id, secret, code):
+                    principal = Principal(user.id, user.name, user.role, bytes(user.key_id),
+                                          private)
+            actor = user.name if user is not None else "-"
+            if principal is not None:
+                accounts.audit(session, actor, "login", None, "granted", now)
+                return principal
+            accounts.audit(session, actor, "login", None, "refused", now, reason=reason)
+        raise LoginFailed("wrong user name, passphrase or code")
+
+    def _check_code(self, user_id: str, secret: str, code: str) -> bool:
+        code = "".join(ch for ch in code if ch.isdigit())
+        totp = pyotp.TOTP(secret)
+        now = self._clock()
+        for drift in (0, -1, 1):
+            at = now + drift * totp.interval
+            step = int(at // totp.interval)
+            if totp.verify(code, for_time=int(at)) and step > self._used_steps.get(user_id, -1):
+                self._used_steps[user_id] = step
+                return True
+        return False
+
+    def logout(self, who: Principal, reason: str = "logout") -> None:
+        with self.db.transaction() as session:
+            accounts.audit(session, who.name, "logout", None, "granted", self.now(),
+                           reason=reason)
+
+    # ------------------------------------------------------------ helpers
+
+    def _require(self, who: Principal, roles: Iterable[str], action: str) -> None:
+        if who.role not in roles:
+            with self.db.transaction() as session:
+                accounts.audit(session, who.name, action, None, "refused", self.now(),
+                               reason="role")
+            raise Forbidden(f"the role {who.role} may not do this")
+
+    def _case_for(self, session: Any, who: Principal, ref: str, action: str) -> Case:
+        """The case, if this account is a reader; otherwise refused (and audited) alike for
+        unknown and inaccessible references, so guessing a URL learns nothing."""
+        case = cases.by_ref(session, ref) if who.role in CASE_ROLES else None
+        if case is None or not casework.has_access(session, case, who.key_id):
+            raise Forbidden("no such case, or no access to it")
+        return case
+
+    def _refused(self, who: Principal, action: str, ref: str, reason: str) -> None:
+        with self.db.transaction() as session:
+            accounts.audit(session, who.name, action, ref.strip().upper()[:16], "refused",
+                           self.now(), reason=reason)
+
+    def _run(self, who: Principal, ref: str, action: str, body: Any,
+             outcome: Any = None) -> Any:
+        """Run body(session, case) in one transaction with the access check; audit the
+        outcome (`outcome(result)` -> (outcome, detail) when the body can refuse)."""
+        try:
+            with self.db.transaction() as session:
+                case = self._case_for(session, who, ref, action)
+                result = body(session, case)
+                verdict, detail = outcome(result) if outcome else ("granted", {})
+                accounts.audit(session, who.name, action, case.case_ref, verdict, self.now(),
+                               **detail)
+                return result
+        except Forbidden:
+            self._refused(who, action, ref, "no access")
+            raise
+        except casework.CaseworkError as exc:
+            self._refused(who, action, ref, exc.code)
+            raise Refused(str(exc), exc.code) from exc
+
+    # ------------------------------------------------------------ queue
+
+    def queue(self, who: Principal, status: str | None = None, report_type: str | None = None,
+              priority: int | None = None, mine: bool = False, unassigned: bool = False,
+              limit: int = 200) -> list[QueueRow]:
+        self._require(who, CASE_ROLES, "queue")
+        with self.db.transaction() as session:
+            query = select(Case)
+            if status:
+                query = query.where(Case.status == status)
+            if report_type:
+                query = query.where(Case.report_type == report_type)
+            if priority:
+                query = query.where(Case.priority == priority)
+            if mine:
+                query = query.where(Case.assigned_to == who.user_id)
+            if unassigned:
+                query = query.where(Case.assigned_to.is_(None))
+            rows = list(session.scalars(query.order_by(Case.priority, Case.received_at,
+                                                       Case.case_ref).limit(limit)))
+            ids = [c.id for c in rows]
+            names = dict(session.execute(select(User.id, User.name).where(
+                User.id.in_({c.assigned_to for c in rows if c.assigned_to}))).all())
+            deadlines = casework.open_deadlines(session, ids)
+            from storage.models import WrappedKey
+            readable = set(session.scalars(select(WrappedKey.case_id).where(
+                WrappedKey.case_id.in_(ids), WrappedKey.key_id == who.key_id)))
+            return [QueueRow(c.case_ref, c.status, c.priority, c.report_type,
+                             _utc(c.received_at) or self.now(), tuple(c.reasons),
+                             names.get(c.assigned_to) if c.assigned_to else None,
+                             _utc(deadlines.get(c.id)), c.id in readable) for c in rows]
+
+    def claim(self, who: Principal, ref: str) -> bool:
+        self._require(who, CASE_ROLES, "case.claim")
+        now = self.now()
+        with self.db.transaction() as session:
+            case = cases.by_ref(session, ref)
+            if case is None or not casework.has_access(session, case, who.key_id):
+                accounts.audit(session, who.name, "case.claim", ref.strip().upper()[:16],
+                               "refused", now, reason="no access")
+                raise Forbidden("no such case, or no access to it")
+            user = session.get(User, who.user_id)
+            assert user is not None
+            won = casework.claim(session, case.id, user, now)
+            accounts.audit(session, who.name, "case.claim", case.case_ref,
+                           "granted" if won else "refused", now,
+                           **({} if won else {"reason": "already claimed"}))
+            return won
+
+    def claim_next(self, who: Principal) -> str | None:
+        """Claim the most urgent unassigned case this account can read; its reference."""
+        self._require(who, CASE_ROLES, "case.claim")
+        now = self.now()
+        with self.db.transaction() as session:
+            user = session.get(User, who.user_id)
+            assert user is not None
+            case_id = casework.claim_next(session, user, now, who.key_id)
+            case = session.get(Case, case_id) if case_id else None
+            if case is None:
+                return None
+            accounts.audit(session, who.name, "case.claim", case.case_ref, "granted", now)
+            return case.case_ref
+
+    def release(self, who: Principal, ref: str, to: str | None = None) -> None:
+        self._require(who, {"supervisor"}, "case.reassign")
+
+        def body(session: Any, case: Case) -> None:
+            target = None
+            if to:
+                target = accounts.get_user(session, to)
+                if target is None or not casework.has_access(session, case, target.key_id):
+                    raise casework.CaseworkError("bad_assignee",
+                                                 "that colleague has no access to the case")
+            casework.release(session, case, who.name, self.now(), target)
+        self._run(who, ref, "case.reassign" if to else "case.release", body)
+
+    # ------------------------------------------------------------ the case
+
+    def open_case(self, who: Principal, ref: str, action: str = "case.read") -> CaseView:
+        """Decrypt a case for its reader (audited as `action`: case.read or case.export)."""
+        def body(session: Any, case: Case) -> CaseView:
+            opened = cases.open_case(session, case, who.private_key, who.key_id)
+            assigned = session.get(User, case.assigned_to) if case.assigned_to else None
+            return CaseView(
+                case.case_ref, case.status, case.priority, list(case.reasons),
+                case.report_type, _utc(case.received_at) or self.now(), case.lang,
+                case.channel, assigned.name if assigned else None, opened.fields,
+                [{k: a.get(k) for k in ("id", "name", "size", "sha256", "content_type",
+                                        "field")} for a in opened.attachments],
+                dict(case.consent or {}), cases.history(session, case),
+                casework.notes(session, case, who.private_key, who.key_id),
+                [{"kind": a.kind, "outcome": a.outcome, "actor": a.actor, "at": _utc(a.at),
+                  "deadline": _utc(a.deadline), **a.detail}
+                 for a in casework.actions(session, case)],
+                [u.name for u in casework.readers(session, case)],
+                casework.TRANSITIONS.get(case.status, ()))
+        try:
+            return self._run(who, ref, action, body)  # type: ignore[no-any-return]
+        except crypto.CryptoError as exc:
+            self._refused(who, action, ref, "does not decrypt")
+            raise Forbidden("this case cannot be opened with your key") from exc
+
+    def attachment(self, who: Principal, ref: str, attachment_id: str,
+                   reveal: bool = False) -> tuple[bytes, str, str]:
+        """Decrypt one file: (content, content type, name). `reveal` marks the caseworker's
+        choice to see it (audited as attachment.reveal; the view itself as attachment.read)."""
+        def body(session: Any, case: Case) -> tuple[bytes, str, str]:
+            att = session.get(Attachment, attachment_id)
+            if att is None or att.case_id != case.id:
+                raise casework.CaseworkError("no_file", "no such file in this case")
+            opened = cases.open_case(session, case, who.private_key, who.key_id)
+            meta = next(a for a in opened.attachments if a["id"] == attachment_id)
+            from storage.models import WrappedKey
+            wrapped = session.scalar(select(WrappedKey).where(
+                WrappedKey.case_id == case.id, WrappedKey.seq == att.seq,
+                WrappedKey.key_id == who.key_id))
+            data_key = crypto.unwrap_key(wrapped.wrapped, case.id, who.private_key)
+            out = io.BytesIO()
+            with open(self.attachments_dir / att.path, "rb") as src:
+                crypto.open_attachment(data_key, case.id, att.id, src, out)
+            return out.getvalue(), str(meta.get("content_type") or ""), str(meta["name"])
+        return self._run(who, ref, "attachment.reveal" if reveal else "attachment.read",
+                         body)  # type: ignore[no-any-return]
+
+    def add_note(self, who: Principal, ref: str, body_text: str) -> None:
+        text = body_text.strip()
+        if not text:
+            raise Refused("an empty note", "empty_note")
+        self._run(who, ref, "case.note", lambda s, c: casework.add_note(
+            s, c, text[:20000], who.name, self.admin_public, self.now()))
+
+    def change_status(self, who: Principal, ref: str, to: str, reason: str) -> None:
+        self._run(who, ref, "case.status", lambda s, c: casework.change_status(
+            s, c, to, reason, who.name, self.now()))
+
+    def override_priority(self, who: Principal, ref: str, priority: int, reason: str) -> None:
+        self._run(who, ref, "case.priority", lambda s, c: casework.override_priority(
+            s, c, priority, reason, who.name, self.now()))
+
+    def act(self, who: Principal, ref: str, kind: str, target: str | None = None,
+            message: str | None = None) -> casework.ActionResult:
+        """A consent-gated action; a refusal is recorded on the case and in the audit log."""
+        now = self.now()
+
+        def body(session: Any, case: Case) -> casework.ActionResult:
+            result = casework.record_action(session, case, kind, who.name, now, target)
+            if result.done and kind == "write_back" and message and message.strip():
+                body_text = message.strip()[:3000]
+                casework.add_note(session, case, body_text, who.name, self.admin_public, now,
+                                  kind="to_reporter")
+                if self.pepper is not None:  # the channels' outbox delivers it
+                    from intake import _followup
+
+                    _followup.queue_message(session, _followup.route_key(self.pepper), case,
+                                            body_text, who.name, now)
+            return result
+
+        def outcome(result: casework.ActionResult) -> tuple[str, dict[str, Any]]:
+            if result.done:
+                return "granted", {}
+            return "refused", {"reason": "no consent", "consent": result.consent_key}
+        return self._run(who, ref, f"action.{kind}", body,  # type: ignore[no-any-return]
+                         outcome)
+
+    def grant(self, who: Principal, ref: str, colleague: str) -> None:
+        def body(session: Any, case: Case) -> None:
+            user = accounts.get_user(session, colleague)
+            if user is None:
+                raise casework.CaseworkError("no_user", "no such colleague")
+            casework.grant(session, case, who.private_key, who.key_id, user, who.name,
+                           self.now())
+        self._run(who, ref, "case.grant", body)
+
+    def revoke(self, who: Principal, ref: str, colleague: str) -> None:
+        def body(session: Any, case: Case) -> None:
+            user = accounts.get_user(session, colleague)
+            if user is None:
+                raise casework.CaseworkError("no_user", "no such colleague")
+            casework.revoke(session, case, user, who.name, self.now())
+        self._run(who, ref, "case.revoke", body)
+
+    def colleagues(self, who: Principal) -> list[str]:
+        with self.db.transaction() as session:
+            return [u.name for u in session.scalars(
+                select(User).where(User.role.in_(accounts.READS_REPORTS),
+                                   User.disabled_at.is_(None)).order_by(User.name))
+                    if u.name != who.name]
+
+    # ------------------------------------------------------------ audit
+
+    def audit_entries(self, who: Principal, limit: int = 200) -> list[dict[str, Any]]:
+        self._require(who, AUDIT_ROLES, "audit.read")
+        with self.db.transaction() as session:
+            rows = accounts.audit_log(session, limit)
+            accounts.audit(session, who.name, "audit.read", None, "granted", self.now())
+            return [{"id": r.id, "at": _utc(r.at), "actor": r.actor, "action": r.action,
+                     "case_ref": r.case_ref, "outcome": r.outcome,
+                     "reason": (r.detail or {}).get("reason")} for r in rows]
+
+    def verify_audit(self, who: Principal) -> audit_chain.Verification:
+        self._require(who, AUDIT_ROLES, "audit.verify")
+        with self.db.transaction() as session:
+            return audit_chain.verify(session)
+
+    # ------------------------------------------------------------ statistics
+
+    def statistics(self, who: Principal) -> list[dict[str, Any]]:
+        """Counts from reports whose authors consented to statistics; counts below SMALL_CELL
+        are shown as "<5". Everyone gets what the register holds without decryption (type,
+        status, month, time to first response); a reader also gets the breakdowns that need
+        the report (place, perpetrator, violation, gender, age, groups) over the cases their
+        key opens. Nothing but counts leaves this function."""
+        self._require(who, STATS_ROLES, "stats.read")
+        counts: dict[tuple[str, str], int] = {}
+        total = 0
+        first_response: list[float] = []
+
+        def bump(dim: str, value: Any) -> None:
+            values = value if isinstance(value, list) else [value]
+            for v in values:
+                if isinstance(v, str) and v:
+                    counts[(dim, v)] = counts.get((dim, v), 0) + 1
+
+        with self.db.transaction() as session:
+            consents = Case.consent["consent_stats"]["value"].as_string() == "yes"
+            month = _month(session)
+            grouped: Any = session.execute(
+                select(Case.report_type, Case.status, month, func.count())
+                .where(consents).group_by(Case.report_type, Case.status, month))
+            for report_type, status, mon, n in grouped:
+                n = int(n)
+                total += n
+                for dim, value in (("report_type", report_type or "none"),
+                                   ("status", status), ("month", mon)):
+                    if value:
+                        counts[(dim, str(value))] = counts.get((dim, str(value)), 0) + n
+            first = (select(CaseEvent.case_id, func.min(CaseEvent.at).label("first"))
+                     .where(CaseEvent.kind.in_(casework.RESPONSE_EVENTS))
+                     .group_by(CaseEvent.case_id).subquery())
+            timed: Any = session.execute(select(Case.received_at, first.c.first)
+                                         .join(first, first.c.case_id == Case.id)
+                                         .where(consents))
+            for received, responded in timed:
+                if not isinstance(responded, datetime):  # SQLite returns min() as text
+                    responded = datetime.fromisoformat(str(responded))
+                delta = (_utc(responded) or self.now()) - (_utc(received) or self.now())
+                first_response.append(delta.total_seconds())
+            if who.role in CASE_ROLES:
+                from storage.models import WrappedKey
+                readable = select(WrappedKey.case_id).where(WrappedKey.key_id == who.key_id)
+                for case in session.scalars(select(Case).where(consents,
+                                                               Case.id.in_(readable))):
+                    try:
+                        opened = cases.open_case(session, case, who.private_key, who.key_id)
+                    except crypto.CryptoError:
+                        continue
+                    for dim in CONTENT_DIMENSIONS:
+                        bump(dim, opened.fields.get(dim))
+            accounts.audit(session, who.name, "stats.read", None, "granted", self.now())
+        label_prefix = {"report_type": "type.", "status": "status."}
+        top = max([c for c in counts.values() if c >= SMALL_CELL], default=0)
+        rows: list[dict[str, Any]] = [{"dimension": "total", "value": "", "label_key": None,
+                                       "count": suppress(total), "bar": 0}]
+        if len(first_response) >= SMALL_CELL:
+            hours = sorted(first_response)[len(first_response) // 2] / 3600
+            rows.append({"dimension": "first_response_median_hours", "value": "",
+                         "label_key": None, "count": f"{hours:.1f}", "bar": 0})
+        for (dim, value), count in sorted(counts.items()):
+            rows.append({"dimension": dim, "value": value,
+                         "label_key": label_prefix[dim] + value if dim in label_prefix
+                         else f"opt.{value}",
+                         "count": suppress(count),
+                         "bar": round(10 * count / top) if top and count >= SMALL_CELL else 0})
+        return rows
+
+
+CONTENT_DIMENSIONS = ("place_type", "perpetrator_type", "violation_types", "victim_gender",
+                      "victim_age_group", "victim_groups")
+
+
+SMALL_CELL = 5
+
+
+def _month(session: Any) -> Any:
+    """`YYYY-MM` of the received time, computed by the database."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.to_char(func.timezone("UTC", Case.received_at), "YYYY-MM")
+    return func.strftime("%Y-%m", Case.received_at)
+
+
+def suppress(count: int) -> str:
+    """Small-cell suppression: a published count below 5 could identify someone."""
+    return "<5" if 0 < count < SMALL_CELL else str(count)

@@ -1,0 +1,82 @@
+"""`sanad users add NAME --role ...`: an account with its key pair and TOTP enrolment."""
+
+from __future__ import annotations
+
+import os
+
+import click
+
+__all__ = ["show_totp", "users"]
+
+
+def show_totp(name: str, secret: str) -> None:
+    """Show a TOTP secret once: as text and as a QR code for an authenticator app."""
+    from caseworker.dashboard import totp_uri
+    from caseworker.users import terminal_qr
+
+    uri = totp_uri(secret, name)
+    click.echo(f"TOTP secret of '{name}' (shown once; add it to an authenticator app): {secret}")
+    click.echo(terminal_qr(uri))
+    click.echo(uri)
+
+
+def _secret(variable: str, prompt: str, confirm: bool = False) -> str:
+    value = os.environ.get(variable)
+    if value:
+        return value
+    return str(click.prompt(prompt, hide_input=True, confirmation_prompt=confirm, err=True))
+
+
+@click.group()
+def users() -> None:
+    """Dashboard accounts."""
+
+
+@users.command("add")
+@click.argument("name")
+@click.option("--role", required=True,
+              type=click.Choice(["caseworker", "supervisor", "admin", "auditor"]))
+def add(name: str, role: str) -> None:
+    """Create NAME with a key pair (passphrase: SANAD_PASSPHRASE or a prompt) and a TOTP
+    secret (SANAD_TOTP_SECRET or a new one, shown once). A caseworker or supervisor is added
+    to a newly signed recipient manifest: that needs the administrator's passphrase
+    (SANAD_ADMIN_PASSPHRASE or a prompt) for SANAD_HOME/offline/admin-signing.pem."""
+    from caseworker.users import add_user, load_admin_key
+    from cli.main import _settings, friendly_errors
+    from intake.app import open_database
+    from intake.home import Home
+    from storage import accounts
+
+    @friendly_errors
+    def run() -> None:
+        settings = _settings()
+        home = Home(settings.home)
+        home.require()
+        passphrase = _secret("SANAD_PASSPHRASE", f"Passphrase for {name}", confirm=True)
+        admin_key = None
+        if role in accounts.READS_REPORTS:
+            pem_path = home.offline / "admin-signing.pem"
+            if not pem_path.exists():
+                raise accounts.AccountError(
+                    f"the administrator's signing key is not at {pem_path}: bring it from "
+                    "offline storage to add a caseworker or supervisor")
+            admin_key = load_admin_key(pem_path.read_bytes(), _secret(
+                "SANAD_ADMIN_PASSPHRASE", "Administrator passphrase (signing key)"))
+        db = open_database(settings)
+        try:
+            if not db.is_current():
+                db.migrate()
+            created = add_user(db, name, role, passphrase, settings.user_kdf,
+                               home.admin_public(), os.environ.get("SANAD_TOTP_SECRET"),
+                               admin_key)
+        finally:
+            db.dispose()
+        click.echo(f"Created the {role} account '{name}'.")
+        if created.manifest_version is not None:
+            click.echo(f"Published recipient manifest version {created.manifest_version}: "
+                       "new reports are sealed to this account too.")
+        if created.totp_generated:
+            show_totp(name, created.totp_secret)
+        else:
+            click.echo("TOTP secret: taken from SANAD_TOTP_SECRET.")
+    run()

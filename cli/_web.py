@@ -1,0 +1,51 @@
+"""`sanad web`: the caseworker dashboard on 127.0.0.1 by default."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+__all__ = ["build_web_app", "web"]
+
+
+def build_web_app(settings: object, secure_cookies: bool = False) -> Any:
+    from caseworker.dashboard import Dashboard
+    from intake.app import open_database
+    from intake.home import Home
+    from intake.settings import Settings
+    from web import create_app
+
+    assert isinstance(settings, Settings)
+    home = Home(settings.home)
+    home.require()
+    db = open_database(settings)
+    if not db.is_current():
+        db.migrate()
+    return create_app(Dashboard(db, home.admin_public(), settings.attachments_dir,
+                                pepper=home.pepper()),
+                      secure_cookies=secure_cookies)
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on (keep it local; put a TLS proxy in front).")
+@click.option("--port", default=8080, show_default=True, type=int)
+@click.option("--secure-cookies", is_flag=True,
+              help="Mark the session cookie Secure (when served over HTTPS by a proxy).")
+def web(host: str, port: int, secure_cookies: bool) -> None:
+    """The caseworker dashboard: queue, cases, audit log, statistics (Arabic and English)."""
+    import uvicorn
+
+    from cli.main import _settings, friendly_errors
+    from intake.app import setup_logging
+
+    @friendly_errors
+    def run() -> None:
+        settings = _settings()
+        setup_logging(settings)
+        app = build_web_app(settings, secure_cookies)
+        click.echo(f"Sanad dashboard on http://{host}:{port}/login", err=True)
+        uvicorn.run(app, host=host, port=port, access_log=False, server_header=False,
+                    log_level="warning")
+    run()

@@ -1,0 +1,115 @@
+"""A tamper-evident audit log: every entry stores the hash of the one before it.
+
+An edited entry no longer matches its own hash; a deleted or reordered entry breaks the link
+from the entry after it. `verify` walks the log in id order and names the first broken entry.
+Entries hold actors, actions, case references and outcomes: never case content or reporter ids.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from storage import crypto
+from storage.models import AuditEntry
+
+GENESIS = crypto.GENESIS
+_PG_LOCK = 0x5A4E_4144  # advisory lock id serialising appends on PostgreSQL
+
+
+def _at(value: Any) -> str:
+    if isinstance(value, str):  # raw SQLite value during a migration
+        value = datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _record(row: Mapping[str, Any]) -> bytes:
+    detail = row["detail"]
+    if isinstance(detail, str):
+        detail = json.loads(detail)
+    payload = {"id": int(row["id"]), "at": _at(row["at"]), "actor": row["actor"],
+               "action": row["action"], "case_ref": row["case_ref"],
+               "outcome": row["outcome"], "detail": detail}
+    return json.dumps(payload, sort_keys=True, separators=(",", ":"),
+                      ensure_ascii=True).encode("ascii")
+
+
+def entry_hash(prev: bytes, row: Mapping[str, Any]) -> bytes:
+    return crypto.chain_hash(bytes(prev), _record(row))
+
+
+def _as_row(entry: AuditEntry) -> dict[str, Any]:
+    return {"id": entry.id, "at": entry.at, "actor": entry.actor, "action": entry.action,
+            "case_ref": entry.case_ref, "outcome": entry.outcome, "detail": entry.detail}
+
+
+def append(session: Session, actor: str, action: str, case_ref: str | None, outcome: str,
+           now: datetime, detail: dict[str, Any]) -> AuditEntry:
+    """Add one entry linked to the newest one (appends are serialised per database)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK})
+    last = session.scalar(select(AuditEntry.entry_hash).order_by(AuditEntry.id.desc()).limit(1))
+    prev = bytes(last) if last is not None else GENESIS
+    now = now.astimezone(UTC) if now.tzinfo else now.replace(tzinfo=UTC)
+    entry = AuditEntry(at=now, actor=actor, action=action, case_ref=case_ref, outcome=outcome,
+                       detail=detail, prev_hash=prev)
+    session.add(entry)
+    session.flush()
+    entry.entry_hash = entry_hash(prev, _as_row(entry))
+    session.flush()
+    return entry
+
+
+@dataclass(frozen=True)
+class Verification:
+    ok: bool
+    checked: int
+    broken_id: int | None = None
+    problem: str | None = None
+
+    def message(self) -> str:
+        if self.ok:
+            return f"The audit log is intact: {self.checked} entries, hash chain verified."
+        return f"The audit log is broken at entry {self.broken_id}: {self.problem}"
+
+
+def _entries(session: Session, batch: int = 1000) -> Iterator[AuditEntry]:
+    """All entries in id order, a batch at a time (memory bounded for long logs)."""
+    last = -1
+    while True:
+        rows = list(session.scalars(select(AuditEntry).where(AuditEntry.id > last)
+                                    .order_by(AuditEntry.id).limit(batch)))
+        if not rows:
+            return
+        yield from rows
+        last = rows[-1].id
+        session.expunge_all()
+
+
+def verify(session: Session) -> Verification:
+    """Walk the chain in id order; report the first entry that does not fit."""
+    prev = GENESIS
+    count = 0
+    previous_id: int | None = None
+    for entry in _entries(session):
+        if entry.prev_hash is None or bytes(entry.prev_hash) != prev:
+            where = f"after entry {previous_id}" if previous_id is not None else "at the start"
+            return Verification(False, count, entry.id,
+                                f"its link to the previous entry does not match (an entry "
+                                f"{where} was deleted, inserted or reordered)")
+        if entry.entry_hash is None or bytes(entry.entry_hash) != entry_hash(prev,
+                                                                            _as_row(entry)):
+            return Verification(False, count, entry.id,
+                                "its content does not match its hash (it was edited)")
+        prev = bytes(entry.entry_hash)
+        previous_id = entry.id
+        count += 1
+    return Verification(True, count)

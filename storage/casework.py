@@ -1,0 +1,375 @@
+"""Repository functions of the caseworker side: TOTP secrets, claims, notes, status, priority,
+consent-gated actions and access grants. They take a session; callers own the transaction.
+All sealing goes through storage.crypto; every change lands in the case's history."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, func, select, text, update
+from sqlalchemy.orm import Session
+
+from storage import accounts, crypto
+from storage.caseworker_models import CaseAction, CaseNote, UserTotp
+from storage.models import Case, CaseEvent, User, WrappedKey
+
+# San José Guidelines para 12-13: an allegation until assessed, then a decision, then closure.
+STATUSES = ("allegation_pending_assessment", "under_assessment", "action_taken", "referred",
+            "monitoring", "closed")
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    "allegation_pending_assessment": ("under_assessment",),
+    "under_assessment": ("action_taken", "referred", "monitoring", "closed"),
+    "action_taken": ("referred", "monitoring", "closed"),
+    "referred": ("action_taken", "monitoring", "closed"),
+    "monitoring": ("action_taken", "referred", "closed"),
+    "closed": ("under_assessment",),
+}
+STATUS_REASONS = ("assessment_started", "credible_allegation", "protection_requested",
+                  "referred_elsewhere", "awaiting_information", "no_action_possible",
+                  "reporter_withdrew", "resolved", "duplicate", "reopened", "other")
+PRIORITY_REASONS = ("more_urgent_on_review", "less_urgent_on_review", "new_information",
+                    "reporter_safe", "other")
+# Outward-facing actions and the consent each needs (San José para 21, 26, 29; domain.md).
+ACTION_CONSENT = {
+    "raise_with_state": "consent_share_identity",
+    "interim_measures": "consent_share_identity",
+    "refer": "consent_refer",
+    "write_back": "consent_followup",
+    "publish": "consent_stats",
+}
+INTERIM_DEFAULT_DAYS = 7
+_TOTP_CONTEXT = "totp"
+
+
+class CaseworkError(Exception):
+    """A refused change (bad transition, unknown reason, not a reader); `code` keys a text."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _event(session: Session, case: Case, kind: str, actor: str, now: datetime,
+           **detail: Any) -> None:
+    session.add(CaseEvent(case_id=case.id, at=now, kind=kind, actor=actor, detail=detail))
+
+
+# ---------------------------------------------------------------- TOTP secrets
+
+
+def _totp_id(user_id: str) -> str:
+    return f"user-{user_id}"
+
+
+def set_totp_secret(session: Session, user: User, secret_b32: str, now: datetime) -> None:
+    """Seal the secret to the user's own public key: only their passphrase opens it."""
+    key = crypto.new_data_key()
+    ctx = _totp_id(user.id)
+    row = session.get(UserTotp, user.id) or UserTotp(user_id=user.id)
+    row.wrapped = crypto.wrap_key(key, ctx, user.public_key)
+    row.sealed = crypto.seal_field(key, ctx, _TOTP_CONTEXT, 0, secret_b32.encode("ascii"))
+    row.created_at = now
+    session.add(row)
+    session.flush()
+
+
+def open_totp_secret(session: Session, user: User, private_key: Any) -> str | None:
+    row = session.get(UserTotp, user.id)
+    if row is None:
+        return None
+    ctx = _totp_id(user.id)
+    key = crypto.unwrap_key(row.wrapped, ctx, private_key)
+    return crypto.open_field(key, ctx, _TOTP_CONTEXT, 0, row.sealed).decode("ascii")
+
+
+# ---------------------------------------------------------------- access
+
+
+def has_access(session: Session, case: Case, key_id: bytes) -> bool:
+    return session.scalar(select(WrappedKey.id).where(WrappedKey.case_id == case.id,
+                                                      WrappedKey.key_id == key_id)
+                          .limit(1)) is not None
+
+
+def readers(session: Session, case: Case) -> list[User]:
+    """Accounts that hold a wrapped key of this case."""
+    kids = select(WrappedKey.key_id).where(WrappedKey.case_id == case.id).distinct()
+    return list(session.scalars(select(User).where(User.key_id.in_(kids)).order_by(User.name)))
+
+
+def _data_keys(session: Session, case: Case, private_key: Any, key_id: bytes) -> dict[int, bytes]:
+    rows = session.scalars(select(WrappedKey).where(WrappedKey.case_id == case.id,
+                                                    WrappedKey.key_id == key_id))
+    keys = {w.seq: crypto.unwrap_key(w.wrapped, case.id, private_key) for w in rows}
+    if not keys:
+        raise CaseworkError("no_access", "this account is not a reader of the case")
+    return keys
+
+
+def grant(session: Session, case: Case, private_key: Any, key_id: bytes, grantee: User,
+          actor: str, now: datetime) -> int:
+    """Re-wrap every data key of the case (report, addenda, notes) to a colleague."""
+    if grantee.role not in accounts.READS_REPORTS or grantee.disabled_at is not None:
+        raise CaseworkError("grantee_role", "only active caseworkers and supervisors can be "
+                                            "given access")
+    keys = _data_keys(session, case, private_key, key_id)
+    have = set(session.scalars(select(WrappedKey.seq).where(WrappedKey.case_id == case.id,
+                                                            WrappedKey.key_id == grantee.key_id)))
+    added = 0
+    for seq, data_key in sorted(keys.items()):
+        if seq in have:
+            continue
+        session.add(WrappedKey(case_id=case.id, seq=seq, key_id=grantee.key_id,
+                               wrapped=crypto.wrap_key(data_key, case.id, grantee.public_key)))
+        added += 1
+    _event(session, case, "access_granted", actor, now, user=grantee.name)
+    session.flush()
+    return added
+
+
+def revoke(session: Session, case: Case, grantee: User, actor: str, now: datetime) -> int:
+    """Delete the colleague's wrapped keys (not retroactive for what they already read)."""
+    if grantee.name == actor:
+        raise CaseworkError("revoke_self", "you cannot revoke your own access")
+    result = session.execute(delete(WrappedKey).where(WrappedKey.case_id == case.id,
+                                                      WrappedKey.key_id == grantee.key_id))
+    if case.assigned_to == grantee.id:
+        case.assigned_to = None
+    _event(session, case, "access_revoked", actor, now, user=grantee.name)
+    session.flush()
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+# ---------------------------------------------------------------- claims
+
+
+def claim(session: Session, case_id: str, user: User, now: datetime) -> bool:
+    """Assign an unassigned case; True for exactly one of any number of racing claimers.
+
+    PostgreSQL: the row is locked with FOR UPDATE SKIP LOCKED, so a claimer never waits
+    behind another; SQLite: a conditional UPDATE under the database's single writer lock.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        row = session.execute(text(
+            "SELECT id FROM cases WHERE id = :id AND assigned_to IS NULL "
+            "FOR UPDATE SKIP LOCKED"), {"id": case_id}).first()
+        if row is None:
+            return False
+    result = session.execute(update(Case).where(Case.id == case_id, Case.assigned_to.is_(None))
+                             .values(assigned_to=user.id, updated_at=now)
+                             .execution_options(synchronize_session=False))
+    if int(result.rowcount or 0) != 1:  # type: ignore[attr-defined]
+        return False
+    session.add(CaseEvent(case_id=case_id, at=now, kind="claimed", actor=user.name, detail={}))
+    session.flush()
+    return True
+
+
+def claim_next(session: Session, user: User, now: datetime,
+               key_id: bytes | None = None) -> str | None:
+    """Claim the most urgent unassigned case this user can read; its id, or None.
+
+    On PostgreSQL concurrent claimers skip each other's locked rows (SKIP LOCKED) instead of
+    queueing behind them; on SQLite the database's single writer lock serialises them."""
+    kid = key_id if key_id is not None else user.key_id
+    if session.get_bind().dialect.name == "postgresql":
+        # One statement picks, locks and assigns: no second round trip per claim.
+        case_id = session.scalar(text(
+            "WITH next AS (SELECT id FROM cases WHERE assigned_to IS NULL AND id IN "
+            "(SELECT case_id FROM wrapped_keys WHERE key_id = :kid) "
+            "ORDER BY priority, received_at, case_ref LIMIT 1 FOR UPDATE SKIP LOCKED) "
+            "UPDATE cases SET assigned_to = :uid, updated_at = :now FROM next "
+            "WHERE cases.id = next.id AND cases.assigned_to IS NULL RETURNING cases.id"),
+            {"kid": kid, "uid": user.id, "now": now})
+        if case_id is None:
+            return None
+        session.add(CaseEvent(case_id=case_id, at=now, kind="claimed", actor=user.name,
+                              detail={}))
+        session.flush()
+        return str(case_id)
+    readable = select(WrappedKey.case_id).where(WrappedKey.key_id == kid)
+    query = (select(Case.id).where(Case.assigned_to.is_(None), Case.id.in_(readable))
+             .order_by(Case.priority, Case.received_at, Case.case_ref).limit(1))
+    case_id = session.scalar(query)
+    if case_id is None:
+        return None
+    return case_id if claim(session, case_id, user, now) else None
+
+
+def release(session: Session, case: Case, actor: str, now: datetime,
+            to: User | None = None) -> None:
+    """Release (to=None) or reassign a claim; callers check the supervisor role."""
+    previous = session.get(User, case.assigned_to) if case.assigned_to else None
+    case.assigned_to = to.id if to else None
+    case.updated_at = now
+    _event(session, case, "reassigned" if to else "released", actor, now,
+           previous=previous.name if previous else None, to=to.name if to else None)
+    session.flush()
+
+
+# ---------------------------------------------------------------- notes
+
+
+def _next_seq(session: Session, case: Case) -> int:
+    top = session.scalar(select(func.max(WrappedKey.seq)).where(WrappedKey.case_id == case.id))
+    return (top or 0) + 1
+
+
+def _case_recipients(session: Session, case: Case,
+                     admin_public: bytes) -> list[crypto.Recipient]:
+    kids = set(session.scalars(select(WrappedKey.key_id)
+                               .where(WrappedKey.case_id == case.id).distinct()))
+    found: dict[bytes, crypto.Recipient] = {}
+    for user in session.scalars(select(User).where(User.key_id.in_(kids))):
+        found[user.key_id] = crypto.Recipient(label=f"user:{user.name}",
+                                              public_key=user.public_key)
+    for recipient in accounts.current_recipients(session, admin_public):
+        if recipient.label == accounts.RECOVERY_LABEL:
+            found[recipient.key_id] = recipient
+    return list(found.values())
+
+
+def add_note(session: Session, case: Case, body: str, author: str, admin_public: bytes,
+             now: datetime, kind: str = "note") -> CaseNote:
+    """Seal a note under a new data key (its own sequence) wrapped to the case's readers and
+    the recovery key; it needs no private key, like the intake side."""
+    seq = _next_seq(session, case)
+    data_key = crypto.new_data_key()
+    note_id = str(uuid.uuid4())
+    payload = json.dumps({"kind": kind, "text": body}, ensure_ascii=False).encode("utf-8")
+    for recipient in _case_recipients(session, case, admin_public):
+        session.add(WrappedKey(case_id=case.id, seq=seq, key_id=recipient.key_id,
+                               wrapped=crypto.wrap_key(data_key, case.id, recipient.public_key,
+                                                       recipient.suite)))
+    note = CaseNote(id=note_id, case_id=case.id, seq=seq, author=author, created_at=now,
+                    sealed=crypto.seal_field(data_key, case.id, f"note:{note_id}", seq, payload))
+    session.add(note)
+    _event(session, case, "note_added", author, now, note_kind=kind)
+    session.flush()
+    return note
+
+
+def notes(session: Session, case: Case, private_key: Any, key_id: bytes) -> list[dict[str, Any]]:
+    keys = _data_keys(session, case, private_key, key_id)
+    out = []
+    for note in session.scalars(select(CaseNote).where(CaseNote.case_id == case.id)
+                                .order_by(CaseNote.created_at, CaseNote.id)):
+        if note.seq not in keys:
+            raise crypto.CryptoError("no key for a note of this case")
+        data = json.loads(crypto.open_field(keys[note.seq], case.id, f"note:{note.id}",
+                                            note.seq, note.sealed).decode("utf-8"))
+        out.append({"id": note.id, "author": note.author, "at": note.created_at,
+                    "kind": data.get("kind", "note"), "text": data.get("text", "")})
+    return out
+
+
+# ---------------------------------------------------------------- status and priority
+
+
+def change_status(session: Session, case: Case, to: str, reason: str, actor: str,
+                  now: datetime) -> None:
+    if to not in TRANSITIONS.get(case.status, ()):
+        raise CaseworkError("bad_transition", f"a case cannot go from {case.status} to {to}")
+    if reason not in STATUS_REASONS:
+        raise CaseworkError("bad_reason", f"unknown reason '{reason}'")
+    _event(session, case, "status_changed", actor, now, **{"from": case.status, "to": to,
+                                                          "reason": reason})
+    case.status = to
+    case.updated_at = now
+    session.flush()
+
+
+def override_priority(session: Session, case: Case, priority: int, reason: str, actor: str,
+                      now: datetime) -> None:
+    """A person overrides the automated triage (Kyiv–Copenhagen III-ث); the rule's reasons
+    stay visible, the override and its reason are added."""
+    if priority not in (1, 2, 3, 4):
+        raise CaseworkError("bad_priority", "priority is 1 (most urgent) to 4")
+    if reason not in PRIORITY_REASONS:
+        raise CaseworkError("bad_reason", f"unknown reason '{reason}'")
+    _event(session, case, "priority_overridden", actor, now,
+           **{"from": case.priority, "to": priority, "reason": reason})
+    case.priority = priority
+    case.reasons = [*[r for r in case.reasons if not r.startswith("override:")],
+                    f"override:{reason}"]
+    case.updated_at = now
+    session.flush()
+
+
+# ---------------------------------------------------------------- consent-gated actions
+
+
+def consented(case: Case, consent_key: str) -> bool:
+    return consented_map(case.consent, consent_key)
+
+
+def consented_map(consent: dict[str, Any] | None, consent_key: str) -> bool:
+    """True only for an explicit yes: "no", "unknown" and a missing answer all refuse."""
+    entry = (consent or {}).get(consent_key)
+    value = entry.get("value") if isinstance(entry, dict) else entry
+    return value is True or value == "yes"
+
+
+@dataclass(frozen=True)
+class ActionResult:
+    action: CaseAction
+    done: bool
+    consent_key: str
+
+
+def record_action(session: Session, case: Case, kind: str, actor: str, now: datetime,
+                  target: str | None = None, days: int | None = None) -> ActionResult:
+    """Record an outward-facing action; refuse it (and record the refusal) without consent."""
+    if kind not in ACTION_CONSENT:
+        raise CaseworkError("bad_action", f"unknown action '{kind}'")
+    consent_key = ACTION_CONSENT[kind]
+    done = consented(case, consent_key)
+    deadline = None
+    if done and kind == "interim_measures":
+        deadline = now + timedelta(days=days or INTERIM_DEFAULT_DAYS)
+    action = CaseAction(id=str(uuid.uuid4()), case_id=case.id, kind=kind,
+                        outcome="done" if done else "refused", actor=actor, at=now,
+                        deadline=deadline, detail={"consent": consent_key,
+                                                   **({"target": target} if target else {})})
+    session.add(action)
+    _event(session, case, "action_done" if done else "action_refused", actor, now,
+           action=kind, consent=consent_key,
+           **({"deadline": deadline.isoformat()} if deadline else {}))
+    session.flush()
+    return ActionResult(action, done, consent_key)
+
+
+def actions(session: Session, case: Case) -> list[CaseAction]:
+    return list(session.scalars(select(CaseAction).where(CaseAction.case_id == case.id)
+                                .order_by(CaseAction.at, CaseAction.id)))
+
+
+def open_deadlines(session: Session, case_ids: list[str]) -> dict[str, datetime]:
+    """Nearest deadline of interim measures per case."""
+    if not case_ids:
+        return {}
+    rows = session.execute(select(CaseAction.case_id, func.min(CaseAction.deadline))
+                           .where(CaseAction.case_id.in_(case_ids),
+                                  CaseAction.deadline.is_not(None))
+                           .group_by(CaseAction.case_id))
+    return {case_id: deadline for case_id, deadline in rows if deadline is not None}
+
+
+RESPONSE_EVENTS = ("claimed", "status_changed", "note_added", "action_done")
+
+
+def first_responses(session: Session, case_ids: list[str]) -> dict[str, datetime]:
+    """When a person first acted on each case (claim, status, note or action)."""
+    out: dict[str, datetime] = {}
+    for start in range(0, len(case_ids), 500):
+        chunk = case_ids[start:start + 500]
+        rows = session.execute(select(CaseEvent.case_id, func.min(CaseEvent.at))
+                               .where(CaseEvent.case_id.in_(chunk),
+                                      CaseEvent.kind.in_(RESPONSE_EVENTS))
+                               .group_by(CaseEvent.case_id))
+        out.update({case_id: at for case_id, at in rows if at is not None})
+    return out

@@ -1,0 +1,51 @@
+"""Dashboard texts by key from web/catalog/{ar,en}.yaml, and the language a request wants."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+LANGS = ("ar", "en")
+CATALOG_DIR = Path(__file__).parent / "catalog"
+
+
+@cache
+def catalog(lang: str) -> dict[str, str]:
+    data = yaml.safe_load((CATALOG_DIR / f"{lang}.yaml").read_text(encoding="utf-8"))
+    return {str(k): str(v) for k, v in data.items()}
+
+
+def negotiate(accept_language: str | None) -> str:
+    """The first of Arabic or English in Accept-Language by weight; English otherwise."""
+    best, best_q = "en", -1.0
+    for part in (accept_language or "").split(","):
+        pieces = part.strip().split(";")
+        tag = pieces[0].strip().lower().split("-")[0]
+        q = 1.0
+        for p in pieces[1:]:
+            if p.strip().startswith("q="):
+                try:
+                    q = float(p.strip()[2:])
+                except ValueError:
+                    q = 0.0
+        if tag in LANGS and q > best_q:
+            best, best_q = tag, q
+    return best
+
+
+class Translator:
+    def __init__(self, lang: str) -> None:
+        self.lang = lang if lang in LANGS else "en"
+        self.dir = "rtl" if self.lang == "ar" else "ltr"
+        self._cat = catalog(self.lang)
+
+    def __call__(self, key: str, **values: object) -> str:
+        text = self._cat.get(key)
+        if text is None:
+            return key
+        return text.format(**values) if values else text
+
+    def has(self, key: str) -> bool:
+        return key in self._cat

@@ -1,0 +1,54 @@
+"""A decrypted report as labelled rows in the caseworker's language; the reporter's own
+words stay as written (the template isolates them with <bdi dir="auto">)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flows import load_flowset
+
+
+@dataclass(frozen=True)
+class FieldRow:
+    field_id: str
+    label: str
+    value: str
+    original: bool  # the reporter's own words, not a label chosen from options
+
+
+class FieldRenderer:
+    def __init__(self) -> None:
+        flows = load_flowset()
+        self._catalog = flows.catalog
+
+    def label(self, field_id: str, lang: str) -> str:
+        return str(self._catalog[lang].get(f"field.{field_id}", field_id))
+
+    def option(self, value: str, lang: str) -> str | None:
+        return self._option(value, lang)
+
+    def _option(self, value: str, lang: str) -> str | None:
+        text = self._catalog[lang].get(f"opt.{value}")
+        return str(text) if text is not None else None
+
+    def rows(self, fields: dict[str, Any], lang: str) -> list[FieldRow]:
+        out = []
+        for field_id, value in fields.items():
+            label = self.label(field_id, lang)
+            if isinstance(value, dict) and "raw" in value:
+                iso = f" [{value['iso']}]" if value.get("iso") else ""
+                out.append(FieldRow(field_id, label, f"{value['raw']}{iso}", True))
+            elif isinstance(value, list):
+                shown = [self._option(str(v), lang) or str(v) for v in value]
+                original = any(self._option(str(v), lang) is None for v in value)
+                out.append(FieldRow(field_id, label, "، ".join(shown) if lang == "ar"
+                                    else ", ".join(shown), original))
+            elif isinstance(value, str):
+                option = self._option(value, lang)
+                out.append(FieldRow(field_id, label, option or value, option is None))
+            elif value is None:
+                continue
+            else:
+                out.append(FieldRow(field_id, label, str(value), True))
+        return out
