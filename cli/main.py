@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 import click
 
-from cli import _caseworker
+from cli import _caseworker, _channels
 from intake.settings import Settings, SettingsError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -125,6 +125,7 @@ def chat(jsonl: bool, user: str, lang: str | None, shape: bool) -> None:
 
 main.add_command(_caseworker.queue)
 main.add_command(_caseworker.show)
+main.add_command(_channels.run)
 
 
 @main.group()

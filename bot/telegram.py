@@ -1,0 +1,538 @@
+"""The Telegram channel: python-telegram-bot in front of the same IntakeService as the console.
+
+Updates become service calls (text, option ids from buttons, slash commands, files); replies
+become messages sent with `protect_content`, choices as inline keyboards. Service calls are
+synchronous (SQLAlchemy), so they run in worker threads; `_tg_flow` keeps each chat in order,
+paces sending, and confirms an update to Telegram only after its replies went out.
+
+What a crash does (polling): an update is confirmed (getUpdates offset) only once it was handled
+and answered, so after a SIGKILL at any point Telegram delivers it again.
+- Killed before the service committed: the update is simply handled on the second delivery.
+- Killed after the commit, before the replies were sent: the service recognises the event id
+  and does nothing (no answer stored twice, no report stored twice); the channel then shows the
+  reporter where they are (`service.open`: the "continue your report?" question), so the
+  conversation goes on from the committed state. The reply that was never sent is not
+  re-sent word for word — the one case where that matters is the receipt of a report submitted
+  just before the crash: the report is stored once, but its receipt code is not shown again.
+Webhook mode: PTB answers Telegram's POST once the update is queued, so a crash in the window
+before the commit loses that one message (the reporter sees no answer and writes again).
+
+Nothing here logs what a reporter wrote, nor a chat or user id: update ids at most.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import hmac
+import logging
+import os
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from telegram import BotCommand, Update
+from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, TelegramError
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    ContextTypes,
+    Defaults,
+    MessageHandler,
+    filters,
+)
+
+from bot import _tg_render as render
+from bot._tg_flow import Pacer, PerChatProcessor, Poller
+from bot.commands import parse_command
+from flows import Reply
+from intake.service import Incoming, IntakeService
+
+__all__ = ["TelegramChannel", "TelegramError", "TelegramSettings", "TelegramSetupError",
+           "WebhookConfig", "webhook_secret"]
+
+log = logging.getLogger("sanad.telegram")
+
+CHANNEL = "telegram"
+PUBLIC_API = "https://api.telegram.org/bot"
+TELEGRAM_FILE_LIMIT = 20 * 1024 * 1024  # what a bot may download
+CHUNK = 64 * 1024
+MENU = ("start", "help", "skip", "back", "lang", "status", "delete", "exit")
+ALLOWED_TYPES = ("image/", "audio/", "video/", "application/pdf", "text/plain")
+
+
+class TelegramSetupError(Exception):
+    """The bot cannot start: the message is one sentence a person can act on."""
+
+
+@dataclass(frozen=True)
+class TelegramSettings:
+    token: str = field(repr=False)
+    base_url: str = PUBLIC_API
+    chat_rate: float = 1.0  # messages per second per chat (0: no pacing)
+    chat_burst: float = 20.0
+    global_rate: float = 30.0  # messages per second overall (0: no pacing)
+    poll_timeout: int = 10
+    workers: int = 8
+    max_file_bytes: int = TELEGRAM_FILE_LIMIT
+    webhook_secret: str | None = field(default=None, repr=False)
+
+    @property
+    def base_file_url(self) -> str:
+        """PTB's base_file_url next to base_url: .../bot → .../file/bot."""
+        base = self.base_url.rstrip("/")
+        head, _, tail = base.rpartition("/")
+        return f"{head}/file/{tail}"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None,
+                 max_file_bytes: int = TELEGRAM_FILE_LIMIT) -> TelegramSettings:
+        env = os.environ if env is None else env
+        token = (env.get("SANAD_TELEGRAM_TOKEN") or "").strip()
+        if not token:
+            raise TelegramSetupError("set SANAD_TELEGRAM_TOKEN to the bot's token from @BotFather")
+        base = (env.get("SANAD_TELEGRAM_BASE_URL") or PUBLIC_API).strip()
+        if not base.startswith(("http://", "https://")):
+            raise TelegramSetupError(
+                "SANAD_TELEGRAM_BASE_URL must look like http://127.0.0.1:8081/bot")
+
+        def number(name: str, default: float) -> float:
+            raw = env.get(name)
+            try:
+                value = float(raw) if raw else default
+            except ValueError as exc:
+                raise TelegramSetupError(f"{name} must be a number, not '{raw}'") from exc
+            if value < 0:
+                raise TelegramSetupError(f"{name} must not be negative")
+            return value
+
+        return cls(token=token, base_url=base,
+                   chat_rate=number("SANAD_TELEGRAM_CHAT_RATE", 1.0),
+                   chat_burst=max(1.0, number("SANAD_TELEGRAM_CHAT_BURST", 20.0)),
+                   global_rate=number("SANAD_TELEGRAM_GLOBAL_RATE", 30.0),
+                   poll_timeout=int(number("SANAD_TELEGRAM_POLL_TIMEOUT", 10)),
+                   workers=max(1, int(number("SANAD_TELEGRAM_WORKERS", 8))),
+                   max_file_bytes=min(max_file_bytes, TELEGRAM_FILE_LIMIT),
+                   webhook_secret=env.get("SANAD_TELEGRAM_WEBHOOK_SECRET") or None)
+
+
+@dataclass(frozen=True)
+class WebhookConfig:
+    url: str
+    listen: str = "127.0.0.1"
+    port: int = 8443
+
+
+def webhook_secret(settings: TelegramSettings) -> str:
+    """The secret Telegram must send with every webhook POST. Every worker behind one URL
+    derives the same one from the token (or takes SANAD_TELEGRAM_WEBHOOK_SECRET)."""
+    if settings.webhook_secret:
+        return settings.webhook_secret
+    return hmac.new(settings.token.encode(), b"sanad telegram webhook secret",
+                    hashlib.sha256).hexdigest()
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    replies: list[Reply]
+    erased: bool = False
+    finished: bool = False
+    case_ref: str | None = None
+
+
+def _as_outcome(result: Any, command: str | None = None) -> _Outcome:
+    """Adapter while the service moves from `list[Reply]` to `Outcome`."""
+    if hasattr(result, "replies"):
+        return _Outcome(list(result.replies), bool(getattr(result, "erased", False)),
+                        bool(getattr(result, "finished", False)),
+                        getattr(result, "case_ref", None))
+    replies = list(result)
+    receipt = next((r for r in replies if r.kind == "receipt"), None)
+    erased = command in ("exit", "delete")
+    return _Outcome(replies, erased, erased or receipt is not None,
+                    receipt.extra.get("case_ref") if receipt else None)
+
+
+def _chunks(data: bytearray) -> Iterator[bytes]:
+    view = memoryview(data)
+    for start in range(0, len(view), CHUNK):
+        yield bytes(view[start:start + CHUNK])
+
+
+class TelegramChannel:
+    """Build with a service and settings; `await start()` … `await stop()` (or `run()`)."""
+
+    def __init__(self, service: IntakeService, settings: TelegramSettings,
+                 webhook: WebhookConfig | None = None,
+                 outbox_interval: float = 2.0) -> None:
+        self.service = service
+        self.settings = settings
+        self.webhook = webhook
+        self.outbox_interval = outbox_interval
+        self._langs: dict[int, str] = {}  # chat → language of the last reply (memory only)
+        self._memory_tracks: dict[str, list[tuple[str, str]]] = {}  # when service.track is absent
+        self._poller: Poller | None = None
+        self._outbox_task: asyncio.Task[None] | None = None
+        self.processor = PerChatProcessor(settings.workers, on_done=self._done)
+        self.pacer = Pacer(settings.chat_rate, settings.chat_burst, settings.global_rate)
+        builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
+            ApplicationBuilder().token(settings.token)
+            .base_url(settings.base_url).base_file_url(settings.base_file_url)
+            .defaults(Defaults(protect_content=True))
+            .concurrent_updates(self.processor)
+            .rate_limiter(self.pacer)
+            .connection_pool_size(max(16, settings.workers * 4))
+            .pool_timeout(30.0)
+        )
+        if webhook is None:
+            builder = builder.updater(None)
+        self.app: Application[Any, Any, Any, Any, Any, Any] = builder.build()
+        self.app.add_handler(CallbackQueryHandler(self._on_callback))
+        self.app.add_handler(MessageHandler(filters.COMMAND, self._on_command))
+        self.app.add_handler(MessageHandler(
+            filters.PHOTO | filters.VOICE | filters.AUDIO | filters.VIDEO
+            | filters.VIDEO_NOTE | filters.Document.ALL, self._on_file))
+        self.app.add_handler(MessageHandler(filters.TEXT, self._on_text))
+        self.app.add_handler(MessageHandler(filters.ALL, self._on_other))
+        self.app.add_error_handler(self._on_error)
+
+    # ---- life cycle ------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        host = urlsplit(self.settings.base_url).netloc or "the Telegram API"
+        try:
+            await self.app.initialize()  # getMe
+        except InvalidToken as exc:
+            raise TelegramSetupError("the Telegram token was refused") from exc
+        except NetworkError as exc:
+            raise TelegramSetupError(f"the Telegram API at {host} could not be reached") from exc
+        try:
+            await self._set_menu()
+            if self.webhook is None:
+                await self.app.bot.delete_webhook()
+                self._poller = Poller(self.app.bot, self.app.update_queue,
+                                      timeout=self.settings.poll_timeout,
+                                      allowed_updates=["message", "callback_query"])
+                await self._poller.start()
+            else:
+                assert self.app.updater is not None
+                await self.app.updater.start_webhook(
+                    listen=self.webhook.listen, port=self.webhook.port,
+                    url_path=urlsplit(self.webhook.url).path.lstrip("/"),
+                    webhook_url=self.webhook.url, secret_token=webhook_secret(self.settings),
+                    allowed_updates=["message", "callback_query"])
+        except InvalidToken as exc:
+            raise TelegramSetupError("the Telegram token was refused") from exc
+        except NetworkError as exc:
+            raise TelegramSetupError(f"the Telegram API at {host} could not be reached") from exc
+        await self.app.start()
+        if hasattr(self.service, "pending_outbox"):
+            self._outbox_task = asyncio.create_task(self._outbox_loop(), name="sanad-outbox")
+        log.info("telegram channel started mode=%s", "webhook" if self.webhook else "polling")
+
+    async def stop(self) -> None:
+        if self._outbox_task is not None:
+            self._outbox_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._outbox_task
+        if self._poller is not None:
+            await self._poller.stop()
+        if self.app.updater is not None and self.app.updater.running:
+            await self.app.updater.stop()
+        if self.app.running:
+            await self.app.stop()
+        if self._poller is not None:
+            await self._poller.drain()
+        await self.app.shutdown()
+        log.info("telegram channel stopped")
+
+    async def run(self, stop: asyncio.Event,
+                  on_ready: Callable[[], None] | None = None) -> None:
+        await self.start()
+        if on_ready is not None:
+            on_ready()
+        try:
+            while not stop.is_set():
+                if self._poller is not None and self._poller.fatal is not None:
+                    raise TelegramSetupError("the Telegram token was refused")
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=0.5)
+        finally:
+            await self.stop()
+
+    async def _set_menu(self) -> None:
+        for lang in ("en", "ar"):
+            commands = [BotCommand(name, self._t(lang, f"tg.cmd.{name}")) for name in MENU]
+            await self.app.bot.set_my_commands(commands,
+                                               language_code=None if lang == "en" else lang)
+
+    def _done(self, update: object) -> None:
+        if self._poller is not None:
+            self._poller.done(update)
+
+    # ---- helpers ---------------------------------------------------------------------------
+
+    def _t(self, lang: str, key: str, **values: Any) -> str:
+        text = self.service.flows.text(lang, key)
+        return text.format(**values) if values else text
+
+    @staticmethod
+    def _src(update: Update) -> Incoming:
+        user = update.effective_user
+        chat = update.effective_chat
+        assert user is not None and chat is not None
+        kwargs: dict[str, Any] = {}
+        if "route" in getattr(Incoming, "__dataclass_fields__", {}):
+            kwargs["route"] = str(chat.id)
+        return Incoming(CHANNEL, str(user.id), str(update.update_id), **kwargs)
+
+    def _lang(self, update: Update) -> str:
+        chat = update.effective_chat
+        if chat is not None and chat.id in self._langs:
+            return self._langs[chat.id]
+        user = update.effective_user
+        code = (user.language_code or "") if user else ""
+        return "en" if code.startswith("en") else "ar"
+
+    async def _call(self, fn: Callable[..., Any], *args: Any, command: str | None = None
+                    ) -> _Outcome:
+        return _as_outcome(await asyncio.to_thread(fn, *args), command)
+
+    async def _track(self, src: Incoming, message_id: int, direction: str) -> None:
+        track = getattr(self.service, "track", None)
+        if track is not None:
+            await asyncio.to_thread(track, src, str(message_id), direction)
+        else:
+            self._memory_tracks.setdefault(src.user_id, []).append((str(message_id), direction))
+
+    async def _tracked(self, src: Incoming) -> list[int]:
+        messages_of = getattr(self.service, "messages_of", None)
+        if messages_of is not None:
+            pairs = await asyncio.to_thread(messages_of, src)
+        else:
+            pairs = self._memory_tracks.get(src.user_id, [])
+        return sorted({int(ref) for ref, _ in pairs if str(ref).isdigit()})
+
+    async def _forget(self, src: Incoming) -> None:
+        forget = getattr(self.service, "forget_messages", None)
+        if forget is not None:
+            await asyncio.to_thread(forget, src)
+        else:
+            self._memory_tracks.pop(src.user_id, None)
+
+    async def _send(self, chat_id: int, src: Incoming, text: str,
+                    keyboard: list[list[dict[str, str]]] | None = None) -> None:
+        message = await self.app.bot.send_message(
+            chat_id, text, reply_markup=render.markup(keyboard), protect_content=True)
+        await self._track(src, message.message_id, "out")
+
+    async def _deliver(self, update: Update, src: Incoming, outcome: _Outcome) -> None:
+        chat = update.effective_chat
+        assert chat is not None
+        if not outcome.replies and not outcome.erased and src.event_id is not None:
+            # Already handled before a crash or a redelivery: show where the reporter is.
+            retry = Incoming(**{**src.__dict__, "event_id": None})
+            outcome = _as_outcome(await asyncio.to_thread(self.service.open, retry))
+        lang = self._lang(update)
+        if outcome.erased:
+            failed = await self._erase(chat.id, src)
+            if outcome.replies:
+                lang = outcome.replies[-1].lang
+            await self._send_replies(chat.id, src, outcome.replies)
+            if failed:
+                await self._send(chat.id, src, self._t(lang, "tg.clean_partial", n=failed))
+            return
+        await self._send_replies(chat.id, src, outcome.replies)
+        if outcome.replies:
+            lang = outcome.replies[-1].lang
+        if outcome.finished and outcome.case_ref:
+            await self._send(chat.id, src, self._t(lang, "tg.clean_offer"),
+                             [[{"text": self._t(lang, "tg.clean_button"),
+                                "callback_data": render.CLEAN}]])
+
+    async def _send_replies(self, chat_id: int, src: Incoming, replies: list[Reply]) -> None:
+        for reply in replies:
+            self._langs[chat_id] = reply.lang
+            for out in render.render(reply, self._t(reply.lang, "tg.multi_done")):
+                await self._send(chat_id, src, out.text, out.keyboard)
+
+    async def _erase(self, chat_id: int, src: Incoming) -> int:
+        """Delete the conversation's messages from the chat; return how many could not be."""
+        ids = await self._tracked(src)
+        failed = 0
+        for start in range(0, len(ids), 100):
+            batch = ids[start:start + 100]
+            try:
+                await self.app.bot.delete_messages(chat_id, batch)
+            except (BadRequest, Forbidden):
+                for mid in batch:  # find out which ones, one by one
+                    try:
+                        await self.app.bot.delete_message(chat_id, mid)
+                    except BadRequest as exc:
+                        if "not found" not in exc.message.lower():  # else: already gone
+                            failed += 1
+                    except Forbidden:
+                        failed += 1
+        await self._forget(src)
+        return failed
+
+    # ---- handlers --------------------------------------------------------------------------
+
+    async def _on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        assert message is not None
+        src = self._src(update)
+        await self._track(src, message.message_id, "in")
+        outcome = await self._call(self.service.text, src, message.text or "")
+        await self._deliver(update, src, outcome)
+
+    async def _on_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        assert message is not None
+        src = self._src(update)
+        await self._track(src, message.message_id, "in")
+        parsed = parse_command(message.text or "")
+        if parsed is None:
+            outcome = await self._call(self.service.text, src, message.text or "")
+        elif parsed[0] == "start":
+            outcome = await self._call(self.service.open, src)
+        else:
+            name, arg = parsed
+            outcome = await self._call(self.service.command, src, name, arg, command=name)
+        await self._deliver(update, src, outcome)
+
+    async def _on_other(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        if message is None or update.effective_user is None or update.effective_chat is None:
+            return
+        src = self._src(update)
+        await self._track(src, message.message_id, "in")
+        await self._send(update.effective_chat.id, src,
+                         self._t(self._lang(update), "tg.unsupported"))
+
+    async def _on_file(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        chat = update.effective_chat
+        assert message is not None and chat is not None
+        src = self._src(update)
+        await self._track(src, message.message_id, "in")
+        mid = message.message_id
+        attachment: Any
+        if message.photo:
+            attachment, name, ctype = message.photo[-1], f"photo-{mid}.jpg", "image/jpeg"
+        elif message.voice:
+            attachment, name = message.voice, f"voice-{mid}.ogg"
+            ctype = message.voice.mime_type or "audio/ogg"
+        elif message.audio:
+            attachment, name = message.audio, message.audio.file_name or f"audio-{mid}"
+            ctype = message.audio.mime_type or "audio/mpeg"
+        elif message.video:
+            attachment, name = message.video, message.video.file_name or f"video-{mid}.mp4"
+            ctype = message.video.mime_type or "video/mp4"
+        elif message.video_note:
+            attachment, name, ctype = message.video_note, f"video-{mid}.mp4", "video/mp4"
+        else:
+            assert message.document is not None
+            attachment = message.document
+            name = message.document.file_name or f"document-{mid}"
+            ctype = message.document.mime_type or "application/octet-stream"
+        lang = self._lang(update)
+        if not ctype.startswith(ALLOWED_TYPES):
+            await self._send(chat.id, src, self._t(lang, "tg.file_type"))
+            return
+        limit = self.settings.max_file_bytes
+        if (attachment.file_size or 0) > limit:
+            await self._send(chat.id, src, self._t(lang, "tg.file_too_big",
+                                                   mb=limit // (1024 * 1024)))
+            return
+        tg_file = await attachment.get_file()
+        if (tg_file.file_size or 0) > limit:
+            await self._send(chat.id, src, self._t(lang, "tg.file_too_big",
+                                                   mb=limit // (1024 * 1024)))
+            return
+        # In memory only (at most the 20 MB Telegram lets a bot download), then streamed in
+        # chunks into the attachment encryption: never written to disk in clear.
+        data = await tg_file.download_as_bytearray()
+        try:
+            if len(data) > limit:
+                await self._send(chat.id, src, self._t(lang, "tg.file_too_big",
+                                                       mb=limit // (1024 * 1024)))
+                return
+            outcome = await self._call(self.service.file, src, name, ctype, _chunks(data))
+        finally:
+            data[:] = b"\0" * len(data)
+            del data
+        await self._deliver(update, src, outcome)
+
+    async def _on_callback(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.callback_query
+        chat = update.effective_chat
+        assert query is not None and chat is not None
+        data = query.data or ""
+        with contextlib.suppress(TelegramError):
+            await query.answer()
+        src = self._src(update)
+        if data == render.CLEAN:
+            failed = await self._erase(chat.id, src)
+            lang = self._lang(update)
+            key = "tg.cleaned" if not failed else "tg.clean_partial"
+            await self._send(chat.id, src, self._t(lang, key, n=failed))
+            return
+        message = query.message
+        if data.startswith(render.MULTI_PREFIX) and data != render.MULTI_DONE:
+            keyboard = render.toggle(render.keyboard_of(message), data)
+            if message is not None:
+                with contextlib.suppress(BadRequest):
+                    await self.app.bot.edit_message_reply_markup(
+                        chat.id, message.message_id, reply_markup=render.markup(keyboard))
+            return
+        if data == render.MULTI_DONE:
+            text = render.selection(render.keyboard_of(message))
+        else:
+            text = data[1:] if data.startswith("#") else data
+        outcome = await self._call(self.service.text, src, text)
+        await self._deliver(update, src, outcome)
+
+    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        uid = getattr(update, "update_id", None)
+        error = context.error
+        log.error("update failed update_id=%s error=%s", uid, type(error).__name__)
+        if isinstance(update, Update) and update.effective_chat is not None and \
+                not isinstance(error, TelegramError):
+            with contextlib.suppress(TelegramError):
+                await self.app.bot.send_message(
+                    update.effective_chat.id, self._t(self._lang(update), "tg.error"),
+                    protect_content=True)
+
+    # ---- caseworkers' messages -------------------------------------------------------------
+
+    async def _outbox_loop(self) -> None:
+        while True:
+            try:
+                await self.deliver_outbox()
+            except Exception as exc:  # keep delivering; never log contents
+                log.error("outbox delivery failed error=%s", type(exc).__name__)
+            await asyncio.sleep(self.outbox_interval)
+
+    async def deliver_outbox(self) -> int:
+        """Send pending caseworker messages; return how many were delivered."""
+        items = await asyncio.to_thread(self.service.pending_outbox, CHANNEL)  # type: ignore[attr-defined]
+        sent = 0
+        for item in items:
+            try:
+                chat_id = int(item.route)
+                kwargs: dict[str, Any] = {}
+                if "route" in getattr(Incoming, "__dataclass_fields__", {}):
+                    kwargs["route"] = str(item.route)
+                src = Incoming(CHANNEL, str(item.route), None, **kwargs)
+                await self._send_replies(chat_id, src, list(item.replies))
+            except (TelegramError, ValueError) as exc:
+                log.warning("outbox item not delivered error=%s", type(exc).__name__)
+                await asyncio.to_thread(self.service.outbox_failed, item.id)  # type: ignore[attr-defined]
+                continue
+            await asyncio.to_thread(self.service.outbox_sent, item.id)  # type: ignore[attr-defined]
+            sent += 1
+        return sent
