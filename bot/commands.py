@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-COMMANDS = frozenset({"skip", "back", "exit", "lang", "help", "start", "delete", "status"})
-
 
 def parse_command(text: str) -> tuple[str, str | None] | None:
     """("skip", None), ("lang", "ar"), ("status", "ABCD-…") for "/skip", "/lang ar", …; None for

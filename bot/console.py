@@ -11,8 +11,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TextIO
 
+from bot.commands import parse_command
 from flows import Reply
-from intake.service import COMMANDS, Incoming, IntakeService
+from intake.service import Incoming, IntakeService, Outcome
 
 CHUNK = 64 * 1024
 
@@ -23,21 +24,18 @@ def _file_chunks(path: Path) -> Iterator[bytes]:
             yield chunk
 
 
-def dispatch(service: IntakeService, src: Incoming, line: str) -> list[Reply]:
+def dispatch(service: IntakeService, src: Incoming, line: str) -> Outcome:
     """Turn one typed line into a service call: a slash command, an attachment, or text."""
-    text = line.strip()
-    if not text.startswith("/") or len(text) < 2:
+    command = parse_command(line)
+    if command is None:
         return service.text(src, line.rstrip("\r\n"))
-    name, _, arg = text[1:].partition(" ")
-    name, arg = name.lower(), arg.strip()
+    name, arg = command
     if name == "attach":
-        path = Path(arg).expanduser()
+        path = Path(arg or "").expanduser()
         if not arg or not path.is_file():
-            return [_local_error(service, src, "sys.attachment.rejected")]
+            return Outcome([_local_error(service, "sys.attachment.rejected")])
         return service.file(src, path.name, _guess_type(path), _file_chunks(path))
-    if name in COMMANDS:
-        return service.command(src, name, arg or None)
-    return service.command(src, "help")
+    return service.command(src, name, arg)
 
 
 def _guess_type(path: Path) -> str:
@@ -45,7 +43,7 @@ def _guess_type(path: Path) -> str:
     return mimetypes.guess_type(path.name)[0] or "application/octet-stream"
 
 
-def _local_error(service: IntakeService, src: Incoming, key: str) -> Reply:
+def _local_error(service: IntakeService, key: str) -> Reply:
     lang = "ar"
     return Reply(service.flows.text(lang, key), "info", lang)
 
@@ -53,11 +51,11 @@ def _local_error(service: IntakeService, src: Incoming, key: str) -> Reply:
 def run_jsonl(service: IntakeService, user: str, lang: str | None, stdin: TextIO,
               stdout: TextIO) -> None:
     src = Incoming("console", user)
-    _emit_json(service.open(src, lang), stdout)
+    _emit_json(service.open(src, lang).replies, stdout)
     for line in stdin:
         if not line.strip():
             continue
-        _emit_json(dispatch(service, src, line), stdout)
+        _emit_json(dispatch(service, src, line).replies, stdout)
 
 
 def _emit_json(replies: list[Reply], stdout: TextIO) -> None:
@@ -90,7 +88,7 @@ def render_human(reply: Reply, shaped: bool) -> str:
 def run_interactive(service: IntakeService, user: str, lang: str | None, shaped: bool,
                     stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> None:
     src = Incoming("console", user)
-    for reply in service.open(src, lang):
+    for reply in service.open(src, lang).replies:
         stdout.write(render_human(reply, shaped) + "\n\n")
     while True:
         stdout.write("> ")
@@ -101,6 +99,6 @@ def run_interactive(service: IntakeService, user: str, lang: str | None, shaped:
             return
         if not line.strip():
             continue
-        for reply in dispatch(service, src, line):
+        for reply in dispatch(service, src, line).replies:
             stdout.write("\n" + render_human(reply, shaped) + "\n")
         stdout.write("\n")

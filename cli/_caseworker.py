@@ -11,7 +11,7 @@ import click
 
 from caseworker.cases import AccessDenied, list_queue, show_case
 
-__all__ = ["AccessDenied", "queue", "show"]
+__all__ = ["AccessDenied", "queue", "reply", "show"]
 
 
 def _age(received: datetime) -> str:
@@ -112,3 +112,29 @@ def _readable(case: dict[str, Any], lang: str) -> str:
     for att in case["attachments"]:
         lines.append(f"[file] \u2068{att['name']}\u2069 {att['size']} bytes sha256 {att['sha256']}")
     return "\n".join(lines)
+
+
+@click.command()
+@click.argument("case_ref")
+@click.argument("text")
+@click.option("--as", "username", required=True, help="The caseworker account.")
+def reply(case_ref: str, text: str, username: str) -> None:
+    """Queue TEXT for the reporter of CASE_REF; the running bot delivers it through their
+    channel. Refused (exit 2) when the reporter did not consent to follow-up."""
+    from caseworker.followup import queue_reply
+    from cli.main import _settings, friendly_errors
+    from intake.app import open_database
+    from intake.home import Home
+
+    @friendly_errors
+    def run() -> None:
+        settings = _settings()
+        home = Home(settings.home)
+        home.require()
+        db = open_database(settings)
+        try:
+            queue_reply(db, home.pepper(), case_ref, username, _passphrase(), text)
+        finally:
+            db.dispose()
+        click.echo(f"Queued for {case_ref.upper()}: the bot delivers it on its next round.")
+    run()

@@ -125,6 +125,7 @@ def chat(jsonl: bool, user: str, lang: str | None, shape: bool) -> None:
 
 main.add_command(_caseworker.queue)
 main.add_command(_caseworker.show)
+main.add_command(_caseworker.reply)
 main.add_command(_channels.run)
 
 

@@ -4,6 +4,7 @@ from flows._errors import FlowProblem, FlowValidationError
 from flows._loader import load_flowset
 from flows._model import FieldSpec, FlowSet, Step
 from flows._state import (
+    ADDENDUM,
     AFTER_REVIEW,
     CONFIRM,
     RESUME,
@@ -12,9 +13,11 @@ from flows._state import (
     DiscardDraft,
     Event,
     Finished,
+    OpenAddendum,
     Reply,
     Resume,
     State,
+    SubmitAddendum,
     SubmitReport,
     Submitted,
     UserCommand,
@@ -24,8 +27,9 @@ from flows._state import (
 from flows.engine import Engine
 
 __all__ = [
-    "AFTER_REVIEW", "CONFIRM", "RESUME", "Action", "Begin", "DiscardDraft", "Engine", "Event",
-    "FieldSpec", "Finished", "FlowProblem", "FlowSet", "FlowValidationError", "Reply", "Resume",
-    "State", "Step", "SubmitReport", "Submitted", "UserCommand", "UserFile", "UserText",
+    "ADDENDUM", "AFTER_REVIEW", "CONFIRM", "RESUME", "Action", "Begin", "DiscardDraft",
+    "Engine", "Event", "FieldSpec", "Finished", "FlowProblem", "FlowSet",
+    "FlowValidationError", "OpenAddendum", "Reply", "Resume", "State", "Step",
+    "SubmitAddendum", "SubmitReport", "Submitted", "UserCommand", "UserFile", "UserText",
     "load_flowset",
 ]

@@ -50,6 +50,11 @@ SYSTEM_KEYS = (
     "sys.review.confirm", "sys.review.skipped", "sys.review.after_no", "sys.review.files",
     "sys.receipt", "sys.attachment.received", "sys.attachment.rejected", "sys.files.more",
     "sys.urgent", "sys.text_too_long", "sys.ended", "sys.receipt_pasted",
+    "sys.status", "sys.status.unknown", "sys.status.limited", "sys.status.finish_first",
+    "sys.status.how", "sys.addendum.ask", "sys.addendum.saved", "sys.addendum.done",
+    "sys.followup",
+    "status.allegation_pending_assessment", "status.under_assessment", "status.action_taken",
+    "status.referred", "status.monitoring", "status.closed",
     "opt.yes", "opt.no", "opt.unknown", "opt.done", "opt.edit", "opt.discard", "opt.later",
     "opt.continue", "opt.restart",
 )

@@ -16,6 +16,7 @@ RESUME = "sys:resume"
 CONFIRM = "sys:confirm"
 AFTER_REVIEW = "sys:after_review"
 SUBMITTING = "sys:submitting"
+ADDENDUM = "sys:addendum"  # adding information to a submitted case (receipt or follow-up)
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,8 @@ class State:
     urgent: tuple[str, ...] = ()
     mode: str = "active"  # active | ended | submitted
     started_at: str | None = None
+    addendum_for: str | None = None  # case_ref being added to
+    addendum_count: int = 0
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -43,6 +46,8 @@ class State:
             trail=tuple(data.get("trail", ())), consent=dict(data.get("consent", {})),
             files=tuple(data.get("files", ())), urgent=tuple(data.get("urgent", ())),
             mode=data.get("mode", "active"), started_at=data.get("started_at"),
+            addendum_for=data.get("addendum_for"),
+            addendum_count=int(data.get("addendum_count", 0)),
         )
 
 
@@ -93,7 +98,19 @@ class Submitted:
     at: datetime
 
 
-Event = Begin | Resume | UserText | UserCommand | UserFile | Submitted
+@dataclass(frozen=True)
+class OpenAddendum:
+    """A receipt was verified, or a caseworker's message was delivered: the reporter may add
+    information to the case. `intro` is a catalogue key shown first, with `params`."""
+
+    case_ref: str
+    lang: str
+    intro: str | None
+    at: datetime
+    params: dict[str, str] = dc_field(default_factory=dict)
+
+
+Event = Begin | Resume | UserText | UserCommand | UserFile | Submitted | OpenAddendum
 
 
 # ---- actions ------------------------------------------------------------------------------
@@ -129,6 +146,16 @@ class SubmitReport:
 
 
 @dataclass(frozen=True)
+class SubmitAddendum:
+    """Seal this addition to the case under a new data key and append it to its history."""
+
+    case_ref: str
+    index: int
+    text: str | None = None
+    file: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
 class DiscardDraft:
     """Erase the draft and every file sealed for it."""
 
@@ -138,4 +165,4 @@ class Finished:
     """The conversation is over; the next message starts a new one."""
 
 
-Action = Reply | SubmitReport | DiscardDraft | Finished
+Action = Reply | SubmitReport | SubmitAddendum | DiscardDraft | Finished

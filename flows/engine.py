@@ -13,6 +13,7 @@ from typing import Any
 
 from flows._model import BOOL_OPTIONS, FlowSet, Step
 from flows._state import (
+    ADDENDUM,
     AFTER_REVIEW,
     CONFIRM,
     RESUME,
@@ -22,9 +23,11 @@ from flows._state import (
     DiscardDraft,
     Event,
     Finished,
+    OpenAddendum,
     Reply,
     Resume,
     State,
+    SubmitAddendum,
     SubmitReport,
     Submitted,
     UserCommand,
@@ -62,6 +65,8 @@ class Engine:
             return "bool"
         if state.at == AFTER_REVIEW:
             return "choice"
+        if state.at == ADDENDUM:
+            return "text"
         step = self.flows.steps.get(state.at or "")
         return step.kind if step else None
 
@@ -74,6 +79,13 @@ class Engine:
             out.append(self._ask_pseudo(state))
         elif isinstance(event, Submitted):
             state = self._submitted(state, event, out)
+        elif isinstance(event, OpenAddendum):
+            state = State(lang=event.lang, at=ADDENDUM, addendum_for=event.case_ref,
+                          started_at=event.at.isoformat())
+            if event.intro:
+                out.append(Reply(self._t(state, event.intro, **event.params), "info",
+                                 state.lang))
+            out.append(self._ask_pseudo(state))
         elif isinstance(event, UserCommand):
             state = self._command(state, event.name, event.arg, event.at, out)
         elif isinstance(event, UserFile):
@@ -109,6 +121,8 @@ class Engine:
             out.append(Reply(self._t(state, "sys.quick_exit_done"), "info", state.lang))
             out += [DiscardDraft(), Finished()]
             return replace(state, mode="ended", at=None)
+        if state.at == ADDENDUM and name == "skip":
+            return self._end_addendum(state, out)
         if name == "help":
             step = self.flows.steps.get(state.at or "")
             key = step.help if step and step.help else "sys.help"
@@ -131,7 +145,7 @@ class Engine:
         return self._reask(state, out)
 
     def _step_resume(self, state: State, out: list[Action]) -> State:
-        if state.at in (RESUME, None):
+        if state.at in (RESUME, ADDENDUM, None):
             return self._reask(state, out)
         state = replace(state, paused_at=state.at, at=RESUME)
         out.append(self._ask_pseudo(state))
@@ -151,6 +165,8 @@ class Engine:
         if command and not (answering_language and command == "lang"):
             arg = next((str(e.value) for e in interp.entities if e.entity == "language"), None)
             return self._command(state, command, arg, event.at, out)
+        if state.at == ADDENDUM:
+            return self._addendum_text(state, event.text, intent, out)
         if state.at in (RESUME, CONFIRM, AFTER_REVIEW):
             return self._pseudo_answer(state, event.text, intent, event.at, out)
         if step is None or state.at == SUBMITTING:
@@ -172,6 +188,15 @@ class Engine:
         field = step.field if step and step.kind in ("files", "text") else "evidence"
         meta = {"id": event.id, "name": event.name, "size": event.size, "sha256": event.sha256,
                 "content_type": event.content_type, "field": field}
+        if state.at == ADDENDUM and state.addendum_for:
+            index = state.addendum_count + 1
+            out.append(SubmitAddendum(state.addendum_for, index, file={**meta, "field":
+                                                                        f"addendum.{index}"}))
+            out.append(Reply(self._t(state, "sys.attachment.received", name=event.name),
+                             "info", state.lang))
+            state = replace(state, addendum_count=index)
+            out.append(self._ask_pseudo(state))
+            return state
         state = replace(state, files=(*state.files, meta))
         out.append(Reply(self._t(state, "sys.attachment.received", name=event.name), "info",
                          state.lang))
@@ -317,6 +342,25 @@ class Engine:
                                 urgent=state.urgent, lang=state.lang))
         return state
 
+    def _addendum_text(self, state: State, text: str, intent: str, out: list[Action]) -> State:
+        if intent in ("done", "deny", "skip", "thanks") or self._match_choice(text, ("done",)):
+            return self._end_addendum(state, out)
+        raw = text.strip()
+        if not raw or len(raw) > MAX_TEXT or not state.addendum_for:
+            out.append(Reply(self._t(state, "sys.invalid.text"), "info", state.lang))
+            return self._reask(state, out)
+        index = state.addendum_count + 1
+        out.append(SubmitAddendum(state.addendum_for, index, text=raw))
+        out.append(Reply(self._t(state, "sys.addendum.saved"), "info", state.lang))
+        state = replace(state, addendum_count=index)
+        out.append(self._ask_pseudo(state))
+        return state
+
+    def _end_addendum(self, state: State, out: list[Action]) -> State:
+        out.append(Reply(self._t(state, "sys.addendum.done"), "info", state.lang))
+        out += [DiscardDraft(), Finished()]
+        return replace(state, mode="ended", at=None)
+
     def _resume_answer(self, state: State, answer: str, out: list[Action]) -> State:
         if answer == "yes":
             return self._reask(replace(state, at=state.paused_at, paused_at=None), out)
@@ -326,6 +370,9 @@ class Engine:
         return self._advance(fresh, self.flows.start, out)
 
     def _ask_pseudo(self, state: State) -> Reply:
+        if state.at == ADDENDUM:
+            return Reply(self._t(state, "sys.addendum.ask"), "text", state.lang, "addendum",
+                         self._options(state, ("done",)))
         if state.at == RESUME:
             return Reply(self._t(state, "sys.resume.ask"), "bool", state.lang, "resume",
                          self._options(state, ("yes", "no"), {"yes": "opt.continue",
@@ -339,7 +386,7 @@ class Engine:
     # ---- asking and parsing ---------------------------------------------------------------
 
     def _reask(self, state: State, out: list[Action]) -> State:
-        if state.at in (RESUME, CONFIRM, AFTER_REVIEW):
+        if state.at in (RESUME, CONFIRM, AFTER_REVIEW, ADDENDUM):
             out.append(self._ask_pseudo(state))
         elif state.at in self.flows.steps:
             out.append(self._ask(state, self.flows.steps[state.at]))

@@ -1,9 +1,9 @@
 """The intake service: joins the pure engine, the NLU, the sealed store and the queue.
 
-Every channel calls the same four methods. For each incoming message, one transaction holds
-the processed-event id and the sealed draft (or the whole submission), committed before the
-reply is returned for sending: a crash loses at most the message being processed, never a
-confirmed answer, and a report is stored once or not at all.
+Every channel calls the same methods (docs/architecture.md, "Channel API"). For each incoming
+message one transaction holds the processed-event id and the sealed draft (or the whole
+submission), committed before the reply is returned for sending: a crash loses at most the
+message being processed, never a confirmed answer, and a report is stored once or not at all.
 """
 
 from __future__ import annotations
@@ -13,9 +13,11 @@ import shutil
 import time
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
+
+from sqlalchemy.orm import Session
 
 from flows import (
     Begin,
@@ -24,24 +26,30 @@ from flows import (
     Event,
     Finished,
     FlowSet,
+    OpenAddendum,
     Reply,
     Resume,
     State,
+    SubmitAddendum,
     SubmitReport,
     Submitted,
     UserCommand,
     UserFile,
     UserText,
 )
+from intake import _followup
 from intake.settings import Settings
 from intake.triage import TriageRules
 from nlu import Interpreter
 from storage import accounts, cases, crypto, drafts
 from storage.db import Database
+from storage.models import Case
 
 log = logging.getLogger("sanad.intake")
 
-COMMANDS = frozenset({"skip", "back", "exit", "lang", "help", "start", "delete"})
+COMMANDS = frozenset({"skip", "back", "exit", "lang", "help", "start", "delete", "status"})
+RECEIPT_ATTEMPTS = 5  # per user handle and window: receipts are guessed, never brute-forced
+RECEIPT_WINDOW = 15 * 60
 
 
 @dataclass(frozen=True)
@@ -51,6 +59,22 @@ class Incoming:
     channel: str
     user_id: str
     event_id: str | None = None
+    route: str | None = None  # how to write back later; kept sealed, only with consent
+
+
+@dataclass(frozen=True)
+class Outcome:
+    replies: list[Reply] = field(default_factory=list)
+    erased: bool = False  # the draft was wiped: channels delete the conversation's messages
+    finished: bool = False
+    case_ref: str | None = None
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    id: str
+    route: str
+    replies: list[Reply]
 
 
 class IntakeService:
@@ -65,35 +89,40 @@ class IntakeService:
         self.nlu = interpreter
         self._pepper = pepper
         self._admin_public = admin_public
+        self._route_key = _followup.route_key(pepper)
         self.keyring = keyring
         self.triage = triage or TriageRules.load()
         self.clock = clock
 
-    def __repr__(self) -> str:  # never show the pepper
+    def __repr__(self) -> str:  # never show the pepper or keys
         return f"IntakeService(home={self.settings.home})"
+
+    def _now(self) -> datetime:
+        return datetime.fromtimestamp(self.clock(), UTC)
 
     # ---- entry points used by channels ----------------------------------------------------
 
-    def open(self, src: Incoming, lang: str | None = None) -> list[Reply]:
+    def open(self, src: Incoming, lang: str | None = None) -> Outcome:
         """A session starts (console start, /start): resume an unfinished draft or begin."""
-        def event(state: State | None, now: datetime) -> Event:
-            return Resume(now) if state is not None else Begin(now, lang=lang)
-        return self._run(src, event)
+        return self._run(src, lambda state, now: Resume(now) if state is not None
+                         else Begin(now, lang=lang))
 
-    def text(self, src: Incoming, text: str) -> list[Reply]:
+    def text(self, src: Incoming, text: str) -> Outcome:
         if crypto.looks_like_receipt(text):
-            return self._run(src, lambda state, now: UserCommand("receipt", now)
-                             if state is not None else Begin(now))
+            return self._receipt(src, text)
 
         def event(state: State | None, now: datetime) -> Event:
-            hint_state = state or State()
-            interp = self.nlu.interpret(text, expecting=self.engine.expecting(hint_state))
+            interp = self.nlu.interpret(text, expecting=self.engine.expecting(state or State()))
             if state is None:
                 return Begin(now, hint=interp.lang)
             return UserText(text, interp, now)
         return self._run(src, event)
 
-    def command(self, src: Incoming, name: str, arg: str | None = None) -> list[Reply]:
+    def command(self, src: Incoming, name: str, arg: str | None = None) -> Outcome:
+        if name == "status":
+            if arg:
+                return self._receipt(src, arg)
+            return self._say(src, "sys.status.how")
         if name not in COMMANDS:
             name = "help"
 
@@ -105,13 +134,15 @@ class IntakeService:
         return self._run(src, event)
 
     def file(self, src: Incoming, name: str, content_type: str,
-             chunks: Iterable[bytes]) -> list[Reply]:
+             chunks: Iterable[bytes]) -> Outcome:
         """Seal an incoming file straight from the platform stream, then tell the engine."""
         handle = self._handle(src)
         with self.db.transaction() as session:
             draft = drafts.load(session, self.keyring, handle, int(self.clock()))
-        if draft is None:
-            return self.text(src, "")
+        if draft is None or not draft.state:
+            for _ in chunks:  # drain the stream; nothing is kept without a conversation
+                pass
+            return self.open(src)
         attachment_id = str(uuid.uuid4())
         rel = Path(draft.case_id) / f"{attachment_id}.sealed"
         path = self.settings.attachments_dir / rel
@@ -125,59 +156,109 @@ class IntakeService:
             tmp.replace(path)
         except crypto.AttachmentTooLarge:
             tmp.unlink(missing_ok=True)
-            state = State.from_json(draft.state)
-            return [Reply(self.flows.text(state.lang, "sys.attachment.rejected"), "info",
-                          state.lang)]
+            return self._say(src, "sys.attachment.rejected")
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
         safe_name = Path(name).name[:120] or "file"
+        return self._run(src, lambda state, now: UserFile(
+            attachment_id, safe_name, size, digest, content_type, now),
+            file_path=(attachment_id, str(rel)))
 
-        def event(state: State | None, now: datetime) -> Event:
-            return UserFile(attachment_id, safe_name, size, digest, content_type, now)
-        replies = self._run(src, event, meta_path=(attachment_id, str(rel)))
-        return replies
+    # ---- message tracking (for deleting a conversation from the reporter's phone) --------
+
+    def track(self, src: Incoming, message_ref: str, direction: str) -> None:
+        with self.db.transaction() as session:
+            _followup.track(session, self._handle(src), src.channel, message_ref, direction,
+                            self._now())
+
+    def messages_of(self, src: Incoming) -> list[tuple[str, str]]:
+        with self.db.transaction() as session:
+            return _followup.messages_of(session, self._handle(src))
+
+    def forget_messages(self, src: Incoming) -> None:
+        with self.db.transaction() as session:
+            _followup.forget_messages(session, self._handle(src))
+
+    # ---- caseworker replies waiting for delivery -----------------------------------------
+
+    def pending_outbox(self, channel: str, limit: int = 50) -> list[OutboxItem]:
+        with self.db.transaction() as session:
+            items = _followup.pending(session, self._route_key, channel, self._now(), limit)
+        return [OutboxItem(i.id, i.route, [
+            Reply(self.flows.text(i.lang, "sys.followup", case_ref=i.case_ref, text=i.text),
+                  "info", i.lang),
+            Reply(self.flows.text(i.lang, "sys.addendum.ask"), "text", i.lang, "addendum",
+                  (("done", self.flows.text(i.lang, "opt.done")),))]) for i in items]
+
+    def outbox_sent(self, item_id: str) -> None:
+        """Mark delivered and let the reporter answer: their reply is appended to the case."""
+        with self.db.transaction() as session:
+            sent = _followup.mark_sent(session, item_id, self._now())
+        if sent is None:
+            return
+        src = Incoming(sent.channel, "", None)
+        self._run(src, lambda state, now: OpenAddendum(sent.case_ref, sent.lang, None, now),
+                  handle=sent.handle, only_if_idle=True, new_case_id=sent.case_id)
+
+    def outbox_failed(self, item_id: str) -> None:
+        with self.db.transaction() as session:
+            _followup.mark_failed(session, item_id, self._now())
 
     # ---- the one loop ---------------------------------------------------------------------
 
     def _handle(self, src: Incoming) -> bytes:
         return crypto.user_handle(self._pepper, src.channel, src.user_id)
 
+    def _say(self, src: Incoming, key: str) -> Outcome:
+        """A reply that changes nothing (in the conversation's language, if there is one)."""
+        with self.db.transaction() as session:
+            draft = drafts.load(session, self.keyring, self._handle(src), int(self.clock()))
+        lang = State.from_json(draft.state).lang if draft and draft.state else "ar"
+        return Outcome([Reply(self.flows.text(lang, key), "info", lang)])
+
     def _run(self, src: Incoming, make_event: Callable[[State | None, datetime], Event],
-             meta_path: tuple[str, str] | None = None) -> list[Reply]:
-        handle = self._handle(src)
+             file_path: tuple[str, str] | None = None, handle: bytes | None = None,
+             only_if_idle: bool = False, new_case_id: str | None = None) -> Outcome:
+        handle = handle or self._handle(src)
         now_ts = self.clock()
         now = datetime.fromtimestamp(now_ts, UTC)
         replies: list[Reply] = []
         remove_dirs: list[str] = []
+        erased = finished = False
+        case_ref = None
         with self.db.transaction() as session:
             if src.event_id and drafts.seen_before(session, src.channel, src.event_id, now):
                 log.info("duplicate event ignored channel=%s", src.channel)
-                return []
+                return Outcome()
             draft = drafts.load(session, self.keyring, handle, int(now_ts))
+            if only_if_idle and draft is not None and draft.state:
+                return Outcome()
             state = State.from_json(draft.state) if draft and draft.state else None
             event = make_event(state, now)
-            if state is None:
-                if draft is None:
-                    draft = drafts.new()
-                state = State()
-            state, actions = self.engine.step(state, event)
-            if meta_path is not None:  # remember where the sealed file lives
-                att_id, rel = meta_path
+            if draft is None or not draft.state:
+                draft = drafts.new(new_case_id)
+            state, actions = self.engine.step(state or State(), event)
+            if file_path is not None:  # remember where the sealed file lives
+                att_id, rel = file_path
                 state = replace(state, files=tuple(
                     {**f, "path": rel} if f["id"] == att_id else f for f in state.files))
-            finished = False
             while actions:
                 action = actions.pop(0)
                 if isinstance(action, Reply):
                     replies.append(action)
                 elif isinstance(action, SubmitReport):
-                    ref, receipt = self._submit(session, src, draft, action, now)
-                    state, more = self.engine.step(state, Submitted(ref, receipt, now))
+                    case_ref, receipt = self._submit(session, src, handle, draft, action, now)
+                    state, more = self.engine.step(state, Submitted(case_ref, receipt, now))
                     actions = more + actions
+                elif isinstance(action, SubmitAddendum):
+                    if file_path is not None and action.file is not None:
+                        action = replace(action, file={**action.file, "path": file_path[1]})
+                    draft = self._append(session, draft, action, now)
                 elif isinstance(action, DiscardDraft):
                     remove_dirs += drafts.discard(session, handle)
                     remove_dirs.append(draft.case_id)
+                    erased = erased or state.mode == "ended"
                 elif isinstance(action, Finished):
                     drafts.discard(session, handle)
                     finished = True
@@ -188,15 +269,14 @@ class IntakeService:
         for case_id in set(remove_dirs):
             self._remove_files(case_id)
         log.info("message handled channel=%s replies=%d", src.channel, len(replies))
-        return replies
+        return Outcome(replies, erased=erased and case_ref is None, finished=finished,
+                       case_ref=case_ref)
 
-    def _submit(self, session: object, src: Incoming, draft: drafts.OpenDraft,
+    def _submit(self, session: Session, src: Incoming, handle: bytes, draft: drafts.OpenDraft,
                 action: SubmitReport, now: datetime) -> tuple[str, str]:
-        from sqlalchemy.orm import Session
-        assert isinstance(session, Session)
         recipients = accounts.current_recipients(session, self._admin_public)
         # Urgency from the reporter's words (NLU), apart from answers such as current_danger
-        # that the triage rules already read.
+        # that the triage rules read themselves.
         words_urgent = bool(set(action.urgent) - set(self.flows.fields))
         triage = self.triage.assess(action.fields, words_urgent, now)
         receipt = crypto.new_receipt(self.settings.receipt_kdf)
@@ -207,13 +287,66 @@ class IntakeService:
             report_type=report_type if isinstance(report_type, str) else None,
             priority=triage.priority, reasons=triage.reasons, channel=src.channel,
             lang=action.lang, flow_version=self.flows.version), recipients, receipt, now)
+        if action.fields.get("consent_followup") == "yes" and src.route:
+            _followup.keep_route(session, self._route_key, case.id, handle, src.channel,
+                                 src.route, now)
         log.info("report stored priority=%d channel=%s", case.priority, src.channel)
         return case.case_ref, receipt.code
+
+    def _append(self, session: Session, draft: drafts.OpenDraft, action: SubmitAddendum,
+                now: datetime) -> drafts.OpenDraft:
+        case = cases.by_ref(session, action.case_ref)
+        if case is None or case.id != draft.case_id:
+            return draft
+        recipients = accounts.current_recipients(session, self._admin_public)
+        seq = cases.append_addendum(session, case, draft.data_key, recipients,
+                                    draft.extra.get("addendum_seq"), action.index,
+                                    action.text, action.file, now)
+        log.info("addendum stored")
+        return replace(draft, extra={**draft.extra, "addendum_seq": seq})
+
+    def _receipt(self, src: Incoming, code: str) -> Outcome:
+        """Check a receipt: status in the reporter's language, then "add information" mode.
+
+        The slow hash runs only when the handle exists, and attempts are rate-limited per
+        user handle. The code itself is never stored.
+        """
+        handle = self._handle(src)
+        with self.db.transaction() as session:
+            draft = drafts.load(session, self.keyring, handle, int(self.clock()))
+            state = State.from_json(draft.state) if draft and draft.state else None
+        lang = state.lang if state else "ar"
+        if state is not None and len(state.trail) > 1 and state.addendum_for is None:
+            # A report is in progress: the code is neither kept nor checked here.
+            return self._run(src, lambda st, at: UserCommand("receipt", at))
+        with self.db.transaction() as session:
+            if not _followup.allow(session, f"receipt:{handle.hex()[:40]}", int(self.clock()),
+                                   RECEIPT_ATTEMPTS, RECEIPT_WINDOW):
+                return Outcome([Reply(self.flows.text(lang, "sys.status.limited"), "info",
+                                      lang)])
+            parsed = crypto.parse_receipt(code)
+            case = (session.scalar(_by_receipt(parsed[0])) if parsed else None)
+            found = (case.id, case.case_ref, case.status, case.receipt_verifier,
+                     case.lang) if case else None
+        if found is None or parsed is None or not crypto.verify_receipt(parsed[1], found[3]):
+            return Outcome([Reply(self.flows.text(lang, "sys.status.unknown"), "info", lang)])
+        case_id, case_ref, status, _, case_lang = found
+        lang = lang if state else case_lang
+        with self.db.transaction() as session:
+            drafts.discard(session, handle)
+        status_text = self.flows.text(lang, f"status.{status}")
+        return self._run(src, lambda st, at: OpenAddendum(
+            case_ref, lang, "sys.status", at, {"case_ref": case_ref, "status": status_text}),
+            new_case_id=case_id)
 
     def _remove_files(self, case_id: str) -> None:
         folder = self.settings.attachments_dir / case_id
         with self.db.transaction() as session:
-            from storage.models import Case
             if session.get(Case, case_id) is not None:
                 return  # submitted: the files belong to the case now
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _by_receipt(receipt_handle: bytes):  # type: ignore[no-untyped-def]
+    from sqlalchemy import select
+    return select(Case).where(Case.receipt_handle == receipt_handle)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from storage import crypto
@@ -139,3 +139,37 @@ def history(session: Session, case: Case) -> list[dict[str, Any]]:
     rows = session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id)
                            .order_by(CaseEvent.at, CaseEvent.id))
     return [{"at": r.at.isoformat(), "kind": r.kind, "actor": r.actor, **r.detail} for r in rows]
+
+
+def append_addendum(session: Session, case: Case, data_key: bytes,
+                    recipients: Sequence[crypto.Recipient], seq: int | None, index: int,
+                    text: str | None, file: dict[str, Any] | None, now: datetime) -> int:
+    """Seal information the reporter adds later under its own data key (one per session),
+    wrapped to the current recipients; the reporter can add but never read back.
+
+    `seq` is None for the first addition of a session: a new sequence is allocated and the
+    session's key wrapped; the caller keeps the returned seq (sealed in its draft).
+    """
+    if seq is None:
+        seq = (session.scalar(select(func.max(WrappedKey.seq))
+                              .where(WrappedKey.case_id == case.id)) or 0) + 1
+        for recipient in recipients:
+            session.add(WrappedKey(case_id=case.id, seq=seq, key_id=recipient.key_id,
+                                   wrapped=crypto.wrap_key(data_key, case.id,
+                                                           recipient.public_key,
+                                                           recipient.suite)))
+    field_id = f"addendum.{index}"
+    if text is not None:
+        session.add(CaseField(case_id=case.id, field_id=field_id, seq=seq,
+                              sealed=_seal_json(data_key, case.id, field_id, seq, text)))
+    if file is not None:
+        sealed_meta = _seal_json(data_key, case.id, f"{META_FIELD}:{file['id']}", seq,
+                                 {k: file[k] for k in ("name", "content_type", "sha256",
+                                                       "field")})
+        session.add(Attachment(id=file["id"], case_id=case.id, seq=seq, size=int(file["size"]),
+                               path=str(file["path"]), sealed_meta=sealed_meta, created_at=now))
+    session.add(CaseEvent(case_id=case.id, at=now, kind="addendum", actor=None,
+                          detail={"seq": seq, "part": index, "has_file": file is not None}))
+    case.updated_at = now
+    session.flush()
+    return seq

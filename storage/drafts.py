@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -23,6 +23,7 @@ class OpenDraft:
     case_id: str
     data_key: bytes
     state: dict[str, Any]
+    extra: dict[str, Any] = field(default_factory=dict)  # the service's own notes, sealed too
 
 
 def load(session: Session, keyring: crypto.DraftKeyring, handle: bytes,
@@ -40,7 +41,8 @@ def load(session: Session, keyring: crypto.DraftKeyring, handle: bytes,
         session.delete(row)  # its epoch key is gone: it can never be opened again
         return None
     data = json.loads(plain)
-    return OpenDraft(row.id, row.case_id, bytes.fromhex(data["data_key"]), data["state"])
+    return OpenDraft(row.id, row.case_id, bytes.fromhex(data["data_key"]), data["state"],
+                     data.get("extra", {}))
 
 
 def new(case_id: str | None = None) -> OpenDraft:
@@ -49,7 +51,8 @@ def new(case_id: str | None = None) -> OpenDraft:
 
 def save(session: Session, keyring: crypto.DraftKeyring, handle: bytes, draft: OpenDraft,
          expires_at: int, now: datetime) -> None:
-    plain = json.dumps({"data_key": draft.data_key.hex(), "state": draft.state},
+    plain = json.dumps({"data_key": draft.data_key.hex(), "state": draft.state,
+                        "extra": draft.extra},
                        ensure_ascii=False).encode("utf-8")
     sealed = crypto.seal_draft(keyring, draft.id, handle, expires_at, plain)
     row = session.get(Draft, draft.id)

@@ -44,7 +44,7 @@ class Chat:
         self.src = Incoming("console", user)
         self.replies: list[Reply] = []
         if open_now:
-            self.replies = service.open(self.src, lang)
+            self.replies = service.open(self.src, lang).replies
 
     @property
     def question(self) -> Reply:
@@ -53,7 +53,8 @@ class Chat:
         return asked[-1]
 
     def say(self, line: str) -> list[Reply]:
-        self.replies = dispatch(self.service, self.src, line)
+        self.outcome = dispatch(self.service, self.src, line)
+        self.replies = self.outcome.replies
         return self.replies
 
     def answer(self, field: str, line: str) -> list[Reply]:

@@ -150,4 +150,4 @@ def test_same_platform_event_is_processed_once(service: IntakeService) -> None:
     src = replace(chat.src, event_id="update-42")
     first = service.text(src, "yes")
     again = service.text(src, "yes")
-    assert first and again == []
+    assert first.replies and again.replies == []

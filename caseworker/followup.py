@@ -1,0 +1,40 @@
+"""Writing back to a reporter: only through their channel and only with consent_followup."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from caseworker.cases import AccessDenied, show_case
+from intake import _followup
+from storage import accounts, cases
+from storage.db import Database
+
+MAX_REPLY = 3000
+
+
+def queue_reply(db: Database, pepper: bytes, case_ref: str, username: str, passphrase: str,
+                text: str, now: datetime | None = None) -> str:
+    """Queue a message for the running bot to deliver; refused without follow-up consent."""
+    text = text.strip()
+    if not text or len(text) > MAX_REPLY:
+        raise AccessDenied(f"a reply is 1 to {MAX_REPLY} characters")
+    show_case(db, case_ref, username, passphrase)  # proves access (and is audited)
+    now = now or datetime.now(UTC)
+    with db.transaction() as session:
+        case = cases.by_ref(session, case_ref)
+        assert case is not None
+        consent = case.consent.get("consent_followup", {}).get("value")
+        if consent != "yes":
+            accounts.audit(session, username, "case.reply", case.case_ref, "refused", now,
+                           reason="no consent_followup")
+            raise AccessDenied(f"the reporter of {case.case_ref} did not consent to be "
+                               "contacted (consent_followup); nothing was sent")
+        message_id = _followup.queue_message(session, _followup.route_key(pepper), case, text,
+                                             username, now)
+        if message_id is None:
+            accounts.audit(session, username, "case.reply", case.case_ref, "refused", now,
+                           reason="no route")
+            raise AccessDenied(f"{case.case_ref} came through a channel that cannot be "
+                               "written back to; nothing was sent")
+        accounts.audit(session, username, "case.reply", case.case_ref, "queued", now)
+        return message_id

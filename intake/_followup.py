@@ -1,0 +1,141 @@
+"""Follow-up plumbing: sealed routes, the outbox, message ids to delete, rate limits.
+
+Routes and outbox texts are sealed under a key derived from the intake's pepper: the bot must
+read a route to deliver a caseworker's message, so only reporters who consented to follow-up
+have one, and it is never stored in clear.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from storage import crypto
+from storage.models import Case, CaseEvent, CaseRoute, ChatMessage, OutboxMessage, RateLimit
+
+MAX_ATTEMPTS = 8
+ROUTE_FIELD = "route"
+
+
+def route_key(pepper: bytes) -> bytes:
+    return hmac.new(pepper, b"sanad/v1/route-key", hashlib.sha256).digest()
+
+
+def keep_route(session: Session, key: bytes, case_id: str, handle: bytes, channel: str,
+               route: str, now: datetime) -> None:
+    sealed = crypto.seal_field(key, case_id, ROUTE_FIELD, 0, route.encode("utf-8"))
+    session.add(CaseRoute(case_id=case_id, user_handle=handle, channel=channel,
+                          sealed_route=sealed, created_at=now))
+
+
+def queue_message(session: Session, key: bytes, case: Case, text: str, author: str,
+                  now: datetime) -> str | None:
+    """Queue a caseworker's message; None when the case has no route (no follow-up consent)."""
+    route = session.get(CaseRoute, case.id)
+    if route is None:
+        return None
+    message_id = str(uuid.uuid4())
+    body = json.dumps({"text": text}, ensure_ascii=False).encode("utf-8")
+    session.add(OutboxMessage(
+        id=message_id, case_id=case.id, channel=route.channel,
+        sealed=crypto.seal_field(key, case.id, f"outbox:{message_id}", 0, body),
+        status="pending", attempts=0, next_attempt_at=now, created_at=now, created_by=author))
+    session.add(CaseEvent(case_id=case.id, at=now, kind="reply_queued", actor=author,
+                          detail={"message": message_id}))
+    return message_id
+
+
+@dataclass(frozen=True)
+class PendingMessage:
+    id: str
+    route: str
+    text: str
+    case_ref: str
+    lang: str
+
+
+def pending(session: Session, key: bytes, channel: str, now: datetime,
+            limit: int) -> list[PendingMessage]:
+    rows = session.execute(
+        select(OutboxMessage, Case, CaseRoute)
+        .join(Case, Case.id == OutboxMessage.case_id)
+        .join(CaseRoute, CaseRoute.case_id == OutboxMessage.case_id)
+        .where(OutboxMessage.channel == channel, OutboxMessage.status == "pending",
+               OutboxMessage.next_attempt_at <= now)
+        .order_by(OutboxMessage.created_at).limit(limit))
+    out = []
+    for msg, case, route in rows:
+        text = json.loads(crypto.open_field(key, case.id, f"outbox:{msg.id}", 0, msg.sealed))
+        dest = crypto.open_field(key, case.id, ROUTE_FIELD, 0, route.sealed_route).decode()
+        out.append(PendingMessage(msg.id, dest, text["text"], case.case_ref, case.lang))
+    return out
+
+
+@dataclass(frozen=True)
+class SentMessage:
+    case_id: str
+    case_ref: str
+    lang: str
+    channel: str
+    handle: bytes
+
+
+def mark_sent(session: Session, message_id: str, now: datetime) -> SentMessage | None:
+    msg = session.get(OutboxMessage, message_id)
+    if msg is None or msg.status == "sent":
+        return None
+    msg.status, msg.sent_at = "sent", now
+    case = session.get(Case, msg.case_id)
+    route = session.get(CaseRoute, msg.case_id)
+    assert case is not None and route is not None
+    session.add(CaseEvent(case_id=case.id, at=now, kind="reply_sent", actor=None,
+                          detail={"message": message_id}))
+    return SentMessage(case.id, case.case_ref, case.lang, route.channel, route.user_handle)
+
+
+def mark_failed(session: Session, message_id: str, now: datetime) -> None:
+    msg = session.get(OutboxMessage, message_id)
+    if msg is None:
+        return
+    msg.attempts += 1
+    if msg.attempts >= MAX_ATTEMPTS:
+        msg.status = "failed"
+    msg.next_attempt_at = now + timedelta(seconds=min(3600, 15 * 2 ** msg.attempts))
+
+
+def track(session: Session, handle: bytes, channel: str, message_ref: str, direction: str,
+          now: datetime) -> None:
+    if direction not in ("in", "out"):
+        raise ValueError("direction is 'in' or 'out'")
+    session.add(ChatMessage(user_handle=handle, channel=channel, message_ref=message_ref[:64],
+                            direction=direction, at=now))
+
+
+def messages_of(session: Session, handle: bytes) -> list[tuple[str, str]]:
+    rows = session.scalars(select(ChatMessage).where(ChatMessage.user_handle == handle)
+                           .order_by(ChatMessage.id))
+    return [(r.message_ref, r.direction) for r in rows]
+
+
+def forget_messages(session: Session, handle: bytes) -> None:
+    session.execute(delete(ChatMessage).where(ChatMessage.user_handle == handle))
+
+
+def allow(session: Session, bucket: str, now: int, limit: int, window: int) -> bool:
+    """Fixed-window rate limit; counts this attempt."""
+    row = session.get(RateLimit, bucket, with_for_update=True)
+    if row is None or row.window_start + window <= now:
+        if row is None:
+            session.add(RateLimit(bucket=bucket, window_start=now, count=1))
+        else:
+            row.window_start, row.count = now, 1
+        return True
+    row.count += 1
+    return row.count <= limit

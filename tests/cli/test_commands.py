@@ -1,0 +1,71 @@
+"""The other commands of contracts.md, and property 9: the intake side holds no private key."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from bot.console import render_human
+from flows import Reply
+
+from .conftest import ConsoleProcess, home_of, sanad
+
+
+def test_nlu_parse_contract(cli_env: dict[str, str]) -> None:
+    out = json.loads(sanad(cli_env, "nlu", "parse", "مش موافق", "--json").stdout)
+    assert set(out) == {"text", "lang", "arabizi", "intent", "entities", "urgent"}
+    assert out["intent"]["name"] == "deny" and out["lang"] == "ar"
+    lines = sanad(cli_env, "nlu", "parse", "--jsonl",
+                  stdin="aywa\nthey are at my door right now\n").stdout.splitlines()
+    first, second = (json.loads(line) for line in lines)
+    assert first["arabizi"] is True and first["intent"]["name"] == "affirm"
+    assert second["urgent"] is True
+
+
+@pytest.mark.slow
+def test_intake_runs_without_any_private_key(home_env: dict[str, str]) -> None:
+    """The bot side needs only public keys and its pepper: with the offline folder gone,
+    reports are still sealed and can later be read by the caseworker."""
+    home = home_of(home_env)
+    offline = home.parent / "moved-offline"
+    shutil.move(str(home / "offline"), offline)
+    for path in (home / "keys").iterdir():
+        assert b"PRIVATE KEY" not in path.read_bytes()
+    console = ConsoleProcess(home_env, "u", lang="en")
+    msg = console.next_question()
+    msg = console.answer("consent_store", "yes", msg)
+    while msg["field"] != "confirm_submit":
+        console.send("/skip")
+        msg = console.next_question()
+    msg = console.answer("confirm_submit", "yes", msg)
+    assert msg["kind"] == "receipt"
+    console.close()
+    shown = json.loads(sanad(home_env, "show", msg["case_ref"], "--as", "demo",
+                             "--json").stdout)
+    assert shown["fields"]["consent_store"] == "yes"
+
+
+@pytest.mark.slow
+def test_reply_is_refused_without_followup_consent(home_env: dict[str, str]) -> None:
+    proc = sanad(home_env, "chat", "--jsonl", "--user", "u", "--lang", "en",
+                 stdin="yes\nno\n" + "/skip\n" * 40 + "yes\n")
+    receipt = next(json.loads(line) for line in proc.stdout.splitlines()
+                   if json.loads(line)["kind"] == "receipt")
+    out = sanad(home_env, "reply", receipt["case_ref"], "Are you safe?", "--as", "demo",
+                check=False)
+    assert out.returncode == 2 and "consent" in out.stderr
+
+
+def test_human_mode_shapes_arabic_for_plain_terminals() -> None:
+    reply = Reply("هل نحتفظ ببلاغك؟", "bool", "ar", "consent_store",
+                  (("yes", "نعم"), ("no", "لا")))
+    shaped = render_human(reply, shaped=True)
+    plain = render_human(reply, shaped=False)
+    assert "هل نحتفظ ببلاغك؟" in plain and "1. نعم" in plain
+    # Presentation forms (joined letters) in visual order for terminals that cannot shape.
+    assert any("\ufe70" <= ch <= "\ufeff" for ch in shaped)
+    assert "هل نحتفظ ببلاغك؟" not in shaped
+    english = Reply("Keep it?", "bool", "en", "consent_store", (("yes", "Yes"),))
+    assert render_human(english, shaped=True) == render_human(english, shaped=False)
