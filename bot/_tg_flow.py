@@ -199,6 +199,7 @@ class Poller:
         backoff = 0.5
         while True:
             timeout = 0 if self._inflight else self.timeout
+            self._changed.clear()  # before asking, so a finish during the call is not missed
             try:
                 updates = await self.bot.get_updates(
                     offset=self.offset(), timeout=timeout, allowed_updates=self.allowed_updates,
@@ -222,7 +223,6 @@ class Poller:
             if not fresh and self._inflight:
                 # Only updates still being handled came back: wait for one to finish rather
                 # than asking again at once.
-                self._changed.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._changed.wait(), timeout=0.25)
 

@@ -177,6 +177,12 @@ class FakeTelegram:
         self.held[method] = threading.Event()
         return release
 
+    def release(self, method: str) -> None:
+        """Stop holding `method` and let any waiting call through."""
+        event = self._holds.pop(method, None)
+        if event is not None:
+            event.set()
+
     # ---- what tests read -------------------------------------------------------------------
 
     def calls_of(self, method: str) -> list[Call]:
@@ -223,9 +229,10 @@ class FakeTelegram:
             if failure.retry_after is not None:
                 body["parameters"] = {"retry_after": failure.retry_after}
             return failure.status, body
-        if method in self._holds:
+        release = self._holds.get(method)
+        if release is not None:
             self.held[method].set()
-            self._holds[method].wait(timeout=60)
+            release.wait(timeout=60)
         handler = getattr(self, f"_m_{method}", None)
         if handler is None:
             return 404, {"ok": False, "error_code": 404, "description": "Not Found"}
