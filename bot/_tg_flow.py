@@ -224,7 +224,7 @@ class Poller:
                 # Only updates still being handled came back: wait for one to finish rather
                 # than asking again at once.
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._changed.wait(), timeout=0.25)
+                    await asyncio.wait_for(self._changed.wait(), timeout=0.05)
 
     async def drain(self, timeout: float = 10) -> None:
         """Wait until everything received was handled, then confirm it to Telegram."""

@@ -49,7 +49,7 @@ from bot import _tg_render as render
 from bot._tg_flow import Pacer, PerChatProcessor, Poller
 from bot.commands import parse_command
 from flows import Reply
-from intake.service import Incoming, IntakeService
+from intake.service import Incoming, IntakeService, Outcome
 
 __all__ = ["TelegramChannel", "TelegramError", "TelegramSettings", "TelegramSetupError",
            "WebhookConfig", "webhook_secret"]
@@ -135,27 +135,6 @@ def webhook_secret(settings: TelegramSettings) -> str:
                     hashlib.sha256).hexdigest()
 
 
-@dataclass(frozen=True)
-class _Outcome:
-    replies: list[Reply]
-    erased: bool = False
-    finished: bool = False
-    case_ref: str | None = None
-
-
-def _as_outcome(result: Any, command: str | None = None) -> _Outcome:
-    """Adapter while the service moves from `list[Reply]` to `Outcome`."""
-    if hasattr(result, "replies"):
-        return _Outcome(list(result.replies), bool(getattr(result, "erased", False)),
-                        bool(getattr(result, "finished", False)),
-                        getattr(result, "case_ref", None))
-    replies = list(result)
-    receipt = next((r for r in replies if r.kind == "receipt"), None)
-    erased = command in ("exit", "delete")
-    return _Outcome(replies, erased, erased or receipt is not None,
-                    receipt.extra.get("case_ref") if receipt else None)
-
-
 def _chunks(data: bytearray) -> Iterator[bytes]:
     view = memoryview(data)
     for start in range(0, len(view), CHUNK):
@@ -173,7 +152,6 @@ class TelegramChannel:
         self.webhook = webhook
         self.outbox_interval = outbox_interval
         self._langs: dict[int, str] = {}  # chat → language of the last reply (memory only)
-        self._memory_tracks: dict[str, list[tuple[str, str]]] = {}  # when service.track is absent
         self._poller: Poller | None = None
         self._outbox_task: asyncio.Task[None] | None = None
         self.processor = PerChatProcessor(settings.workers, on_done=self._done)
@@ -229,7 +207,7 @@ class TelegramChannel:
         except NetworkError as exc:
             raise TelegramSetupError(f"the Telegram API at {host} could not be reached") from exc
         await self.app.start()
-        if hasattr(self.service, "pending_outbox"):
+        if self.outbox_interval > 0:
             self._outbox_task = asyncio.create_task(self._outbox_loop(), name="sanad-outbox")
         log.info("telegram channel started mode=%s", "webhook" if self.webhook else "polling")
 
@@ -284,10 +262,7 @@ class TelegramChannel:
         user = update.effective_user
         chat = update.effective_chat
         assert user is not None and chat is not None
-        kwargs: dict[str, Any] = {}
-        if "route" in getattr(Incoming, "__dataclass_fields__", {}):
-            kwargs["route"] = str(chat.id)
-        return Incoming(CHANNEL, str(user.id), str(update.update_id), **kwargs)
+        return Incoming(CHANNEL, str(user.id), str(update.update_id), route=str(chat.id))
 
     def _lang(self, update: Update) -> str:
         chat = update.effective_chat
@@ -297,71 +272,74 @@ class TelegramChannel:
         code = (user.language_code or "") if user else ""
         return "en" if code.startswith("en") else "ar"
 
-    async def _call(self, fn: Callable[..., Any], *args: Any, command: str | None = None
-                    ) -> _Outcome:
-        return _as_outcome(await asyncio.to_thread(fn, *args), command)
+    @staticmethod
+    async def _call(fn: Callable[..., Outcome], *args: Any) -> Outcome:
+        return await asyncio.to_thread(fn, *args)
 
-    async def _track(self, src: Incoming, message_id: int, direction: str) -> None:
-        track = getattr(self.service, "track", None)
-        if track is not None:
-            await asyncio.to_thread(track, src, str(message_id), direction)
-        else:
-            self._memory_tracks.setdefault(src.user_id, []).append((str(message_id), direction))
+    async def _track(self, src: Incoming, refs: list[tuple[int, str]]) -> None:
+        """Remember message ids (both directions) so quick exit and cleaning can delete them."""
+        def track_all() -> None:
+            for message_id, direction in refs:
+                self.service.track(src, str(message_id), direction)
+        if refs:
+            await asyncio.to_thread(track_all)
 
-    async def _tracked(self, src: Incoming) -> list[int]:
-        messages_of = getattr(self.service, "messages_of", None)
-        if messages_of is not None:
-            pairs = await asyncio.to_thread(messages_of, src)
-        else:
-            pairs = self._memory_tracks.get(src.user_id, [])
-        return sorted({int(ref) for ref, _ in pairs if str(ref).isdigit()})
-
-    async def _forget(self, src: Incoming) -> None:
-        forget = getattr(self.service, "forget_messages", None)
-        if forget is not None:
-            await asyncio.to_thread(forget, src)
-        else:
-            self._memory_tracks.pop(src.user_id, None)
-
-    async def _send(self, chat_id: int, src: Incoming, text: str,
-                    keyboard: list[list[dict[str, str]]] | None = None) -> None:
+    async def _send(self, chat_id: int, text: str,
+                    keyboard: list[list[dict[str, str]]] | None = None) -> int:
         message = await self.app.bot.send_message(
             chat_id, text, reply_markup=render.markup(keyboard), protect_content=True)
-        await self._track(src, message.message_id, "out")
+        return message.message_id
 
-    async def _deliver(self, update: Update, src: Incoming, outcome: _Outcome) -> None:
+    async def _say(self, update: Update, src: Incoming, key: str, incoming: int | None,
+                   **values: Any) -> None:
+        """A channel-local message (from the catalogue), tracked with the reporter's one."""
+        chat = update.effective_chat
+        assert chat is not None
+        sent = await self._send(chat.id, self._t(self._lang(update), key, **values))
+        refs = [(incoming, "in")] if incoming is not None else []
+        await self._track(src, [*refs, (sent, "out")])
+
+    async def _deliver(self, update: Update, src: Incoming, outcome: Outcome,
+                       incoming: int | None) -> None:
+        """Send the replies; track the reporter's message and ours after the first reply went
+        out (tracking is off the reply's critical path)."""
         chat = update.effective_chat
         assert chat is not None
         if not outcome.replies and not outcome.erased and src.event_id is not None:
             # Already handled before a crash or a redelivery: show where the reporter is.
-            retry = Incoming(**{**src.__dict__, "event_id": None})
-            outcome = _as_outcome(await asyncio.to_thread(self.service.open, retry))
-        lang = self._lang(update)
+            retry = Incoming(src.channel, src.user_id, None, src.route)
+            outcome = await asyncio.to_thread(self.service.open, retry)
+        lang = outcome.replies[-1].lang if outcome.replies else self._lang(update)
+        refs: list[tuple[int, str]] = []
         if outcome.erased:
-            failed = await self._erase(chat.id, src)
-            if outcome.replies:
-                lang = outcome.replies[-1].lang
-            await self._send_replies(chat.id, src, outcome.replies)
+            failed = await self._erase(chat.id, src, [incoming] if incoming else [])
+            sent = await self._send_replies(chat.id, outcome.replies)
             if failed:
-                await self._send(chat.id, src, self._t(lang, "tg.clean_partial", n=failed))
+                sent.append(await self._send(chat.id, self._t(lang, "tg.clean_partial",
+                                                              n=failed)))
+            await self._track(src, [(m, "out") for m in sent])
             return
-        await self._send_replies(chat.id, src, outcome.replies)
-        if outcome.replies:
-            lang = outcome.replies[-1].lang
+        if incoming is not None:
+            refs.append((incoming, "in"))
+        sent = await self._send_replies(chat.id, outcome.replies)
         if outcome.finished and outcome.case_ref:
-            await self._send(chat.id, src, self._t(lang, "tg.clean_offer"),
-                             [[{"text": self._t(lang, "tg.clean_button"),
-                                "callback_data": render.CLEAN}]])
+            sent.append(await self._send(
+                chat.id, self._t(lang, "tg.clean_offer"),
+                [[{"text": self._t(lang, "tg.clean_button"), "callback_data": render.CLEAN}]]))
+        await self._track(src, refs + [(m, "out") for m in sent])
 
-    async def _send_replies(self, chat_id: int, src: Incoming, replies: list[Reply]) -> None:
+    async def _send_replies(self, chat_id: int, replies: list[Reply]) -> list[int]:
+        sent = []
         for reply in replies:
             self._langs[chat_id] = reply.lang
             for out in render.render(reply, self._t(reply.lang, "tg.multi_done")):
-                await self._send(chat_id, src, out.text, out.keyboard)
+                sent.append(await self._send(chat_id, out.text, out.keyboard))
+        return sent
 
-    async def _erase(self, chat_id: int, src: Incoming) -> int:
+    async def _erase(self, chat_id: int, src: Incoming, extra: list[int]) -> int:
         """Delete the conversation's messages from the chat; return how many could not be."""
-        ids = await self._tracked(src)
+        pairs = await asyncio.to_thread(self.service.messages_of, src)
+        ids = sorted({int(ref) for ref, _ in pairs if str(ref).isdigit()} | set(extra))
         failed = 0
         for start in range(0, len(ids), 100):
             batch = ids[start:start + 100]
@@ -376,7 +354,7 @@ class TelegramChannel:
                             failed += 1
                     except Forbidden:
                         failed += 1
-        await self._forget(src)
+        await asyncio.to_thread(self.service.forget_messages, src)
         return failed
 
     # ---- handlers --------------------------------------------------------------------------
@@ -385,40 +363,32 @@ class TelegramChannel:
         message = update.effective_message
         assert message is not None
         src = self._src(update)
-        await self._track(src, message.message_id, "in")
         outcome = await self._call(self.service.text, src, message.text or "")
-        await self._deliver(update, src, outcome)
+        await self._deliver(update, src, outcome, message.message_id)
 
     async def _on_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
         assert message is not None
         src = self._src(update)
-        await self._track(src, message.message_id, "in")
         parsed = parse_command(message.text or "")
         if parsed is None:
             outcome = await self._call(self.service.text, src, message.text or "")
         elif parsed[0] == "start":
             outcome = await self._call(self.service.open, src)
         else:
-            name, arg = parsed
-            outcome = await self._call(self.service.command, src, name, arg, command=name)
-        await self._deliver(update, src, outcome)
+            outcome = await self._call(self.service.command, src, *parsed)
+        await self._deliver(update, src, outcome, message.message_id)
 
     async def _on_other(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
         if message is None or update.effective_user is None or update.effective_chat is None:
             return
-        src = self._src(update)
-        await self._track(src, message.message_id, "in")
-        await self._send(update.effective_chat.id, src,
-                         self._t(self._lang(update), "tg.unsupported"))
+        await self._say(update, self._src(update), "tg.unsupported", message.message_id)
 
     async def _on_file(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
-        chat = update.effective_chat
-        assert message is not None and chat is not None
+        assert message is not None
         src = self._src(update)
-        await self._track(src, message.message_id, "in")
         mid = message.message_id
         attachment: Any
         if message.photo:
@@ -439,33 +409,30 @@ class TelegramChannel:
             attachment = message.document
             name = message.document.file_name or f"document-{mid}"
             ctype = message.document.mime_type or "application/octet-stream"
-        lang = self._lang(update)
         if not ctype.startswith(ALLOWED_TYPES):
-            await self._send(chat.id, src, self._t(lang, "tg.file_type"))
+            await self._say(update, src, "tg.file_type", mid)
             return
         limit = self.settings.max_file_bytes
+        too_big = {"mb": max(1, limit // (1024 * 1024))}
         if (attachment.file_size or 0) > limit:
-            await self._send(chat.id, src, self._t(lang, "tg.file_too_big",
-                                                   mb=limit // (1024 * 1024)))
+            await self._say(update, src, "tg.file_too_big", mid, **too_big)
             return
         tg_file = await attachment.get_file()
         if (tg_file.file_size or 0) > limit:
-            await self._send(chat.id, src, self._t(lang, "tg.file_too_big",
-                                                   mb=limit // (1024 * 1024)))
+            await self._say(update, src, "tg.file_too_big", mid, **too_big)
             return
         # In memory only (at most the 20 MB Telegram lets a bot download), then streamed in
         # chunks into the attachment encryption: never written to disk in clear.
         data = await tg_file.download_as_bytearray()
         try:
             if len(data) > limit:
-                await self._send(chat.id, src, self._t(lang, "tg.file_too_big",
-                                                       mb=limit // (1024 * 1024)))
+                await self._say(update, src, "tg.file_too_big", mid, **too_big)
                 return
             outcome = await self._call(self.service.file, src, name, ctype, _chunks(data))
         finally:
-            data[:] = b"\0" * len(data)
+            data[:] = bytes(len(data))
             del data
-        await self._deliver(update, src, outcome)
+        await self._deliver(update, src, outcome, mid)
 
     async def _on_callback(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
@@ -476,10 +443,9 @@ class TelegramChannel:
             await query.answer()
         src = self._src(update)
         if data == render.CLEAN:
-            failed = await self._erase(chat.id, src)
-            lang = self._lang(update)
-            key = "tg.cleaned" if not failed else "tg.clean_partial"
-            await self._send(chat.id, src, self._t(lang, key, n=failed))
+            failed = await self._erase(chat.id, src, [])
+            await self._say(update, src, "tg.clean_partial" if failed else "tg.cleaned", None,
+                            n=failed)
             return
         message = query.message
         if data.startswith(render.MULTI_PREFIX) and data != render.MULTI_DONE:
@@ -494,7 +460,7 @@ class TelegramChannel:
         else:
             text = data[1:] if data.startswith("#") else data
         outcome = await self._call(self.service.text, src, text)
-        await self._deliver(update, src, outcome)
+        await self._deliver(update, src, outcome, None)
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         uid = getattr(update, "update_id", None)
@@ -518,21 +484,19 @@ class TelegramChannel:
             await asyncio.sleep(self.outbox_interval)
 
     async def deliver_outbox(self) -> int:
-        """Send pending caseworker messages; return how many were delivered."""
-        items = await asyncio.to_thread(self.service.pending_outbox, CHANNEL)  # type: ignore[attr-defined]
-        sent = 0
+        """Send pending caseworker messages (only cases with consent_followup have a route);
+        return how many were delivered. A failure is reported back for retry with backoff."""
+        items = await asyncio.to_thread(self.service.pending_outbox, CHANNEL)
+        delivered = 0
         for item in items:
+            src = Incoming(CHANNEL, str(item.route), None, route=str(item.route))
             try:
-                chat_id = int(item.route)
-                kwargs: dict[str, Any] = {}
-                if "route" in getattr(Incoming, "__dataclass_fields__", {}):
-                    kwargs["route"] = str(item.route)
-                src = Incoming(CHANNEL, str(item.route), None, **kwargs)
-                await self._send_replies(chat_id, src, list(item.replies))
+                sent = await self._send_replies(int(item.route), list(item.replies))
             except (TelegramError, ValueError) as exc:
                 log.warning("outbox item not delivered error=%s", type(exc).__name__)
-                await asyncio.to_thread(self.service.outbox_failed, item.id)  # type: ignore[attr-defined]
+                await asyncio.to_thread(self.service.outbox_failed, item.id)
                 continue
-            await asyncio.to_thread(self.service.outbox_sent, item.id)  # type: ignore[attr-defined]
-            sent += 1
-        return sent
+            await asyncio.to_thread(self.service.outbox_sent, item.id)
+            await self._track(src, [(m, "out") for m in sent])
+            delivered += 1
+        return delivered

@@ -58,6 +58,7 @@ class FakeTelegram:
         self._holds: dict[str, threading.Event] = {}
         self.held: dict[str, threading.Event] = {}  # set when a held call arrived
         self.confirmed_offset = 0
+        self.on_call: Any = None  # optional hook(method, params), called in the server thread
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
         self._server.handle_error = lambda request, address: None  # type: ignore[method-assign]
@@ -237,6 +238,8 @@ class FakeTelegram:
         if handler is None:
             return 404, {"ok": False, "error_code": 404, "description": "Not Found"}
         result = handler(params)
+        if self.on_call is not None:
+            self.on_call(method, params)
         if isinstance(result, tuple):
             return result
         return 200, {"ok": True, "result": result}
