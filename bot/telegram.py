@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from sqlalchemy.exc import IntegrityError
 from telegram import BotCommand, Update
 from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, TelegramError
 from telegram.ext import (
@@ -273,8 +274,17 @@ class TelegramChannel:
         return "en" if code.startswith("en") else "ar"
 
     @staticmethod
-    async def _call(fn: Callable[..., Outcome], *args: Any) -> Outcome:
-        return await asyncio.to_thread(fn, *args)
+    async def _call(fn: Callable[..., Outcome], *args: Any) -> Outcome | None:
+        """The service call, in a worker thread. None: another worker is handling this very
+        update right now (two webhook workers got it at once; the service's processed-event
+        insert lost the race), so this one stays silent."""
+        try:
+            return await asyncio.to_thread(fn, *args)
+        except IntegrityError as exc:
+            if "processed_events" not in str(exc.statement or ""):
+                raise
+            log.info("update handled by another worker")
+            return None
 
     async def _track(self, src: Incoming, refs: list[tuple[int, str]]) -> None:
         """Remember message ids (both directions) so quick exit and cleaning can delete them."""
@@ -299,12 +309,14 @@ class TelegramChannel:
         refs = [(incoming, "in")] if incoming is not None else []
         await self._track(src, [*refs, (sent, "out")])
 
-    async def _deliver(self, update: Update, src: Incoming, outcome: Outcome,
+    async def _deliver(self, update: Update, src: Incoming, outcome: Outcome | None,
                        incoming: int | None) -> None:
         """Send the replies; track the reporter's message and ours after the first reply went
         out (tracking is off the reply's critical path)."""
         chat = update.effective_chat
         assert chat is not None
+        if outcome is None:
+            return
         if not outcome.replies and not outcome.erased and src.event_id is not None:
             # Already handled before a crash or a redelivery: show where the reporter is.
             retry = Incoming(src.channel, src.user_id, None, src.route)
