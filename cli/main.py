@@ -194,5 +194,69 @@ def purge() -> None:
                "of abandoned files.")
 
 
+@main.command()
+@click.argument("destination", type=click.Path(dir_okay=False, writable=True))
+@friendly_errors
+def backup(destination: str) -> None:
+    """Write an encrypted backup that only the organisation recovery key can open."""
+    from pathlib import Path
+
+    from intake.app import open_database
+    from intake.backup import BackupError, make_backup
+    from intake.home import Home
+    from storage import accounts
+
+    settings = _settings()
+    home = Home(settings.home)
+    home.require()
+    db = open_database(settings)
+    try:
+        with db.transaction() as session:
+            recovery = next(r for r in accounts.current_recipients(session, home.admin_public())
+                            if r.label == accounts.RECOVERY_LABEL)
+        click.echo("Writing the backup…", err=True)
+        counts = make_backup(settings, db, recovery.public_key, Path(destination))
+    except BackupError as exc:
+        raise UserFacingError(str(exc)) from exc
+    finally:
+        db.dispose()
+    click.echo(f"Backup written to {destination}: {counts.get('cases', 0)} case(s), "
+               f"{sum(counts.values())} row(s). Only the organisation recovery key opens it.")
+
+
+@main.command()
+@click.argument("source", type=click.Path(exists=True, dir_okay=False))
+@click.option("--recovery-key", type=click.Path(exists=True, dir_okay=False), required=True,
+              help="The organisation recovery key (PEM, encrypted), kept offline.")
+@friendly_errors
+def restore(source: str, recovery_key: str) -> None:
+    """Restore a backup into an empty SANAD_HOME and an empty database.
+
+    The recovery key's passphrase comes from SANAD_RECOVERY_PASSPHRASE or a prompt."""
+    from pathlib import Path
+
+    from intake.app import open_database
+    from intake.backup import BackupError, restore_backup
+    from storage import crypto
+
+    settings = _settings()
+    passphrase = os.environ.get("SANAD_RECOVERY_PASSPHRASE") or str(
+        click.prompt("Recovery key passphrase", hide_input=True, err=True))
+    try:
+        private = crypto.import_private_key_encrypted(Path(recovery_key).read_bytes(),
+                                                      passphrase)
+    except (crypto.CryptoError, ValueError) as exc:
+        raise UserFacingError("the recovery key or its passphrase is wrong") from exc
+    db = open_database(settings)
+    try:
+        counts = restore_backup(Path(source), private, settings, db)
+    except BackupError as exc:
+        raise UserFacingError(str(exc)) from exc
+    finally:
+        db.dispose()
+    click.echo(f"Restored {counts.get('cases', 0)} case(s), {sum(counts.values())} row(s) "
+               f"into {settings.home}.")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -23,6 +23,7 @@ from flows._state import (
     UserCommand,
     UserFile,
     UserText,
+    WithdrawCase,
 )
 from flows.engine import Engine
 
@@ -31,5 +32,6 @@ __all__ = [
     "Engine", "Event", "FieldSpec", "Finished", "FlowProblem", "FlowSet",
     "FlowValidationError", "OpenAddendum", "Reply", "Resume", "State", "Step",
     "SubmitAddendum", "SubmitReport", "Submitted", "UserCommand", "UserFile", "UserText",
+    "WithdrawCase",
     "load_flowset",
 ]

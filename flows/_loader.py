@@ -41,7 +41,9 @@ from flows._model import (
 
 LANGS = ("ar", "en")
 START = "opening:language"
-FLOW_ORDER = ("opening", "complaint", "reprisal", "details", "closing")
+URGENT_START = "urgent:start"  # entered from the engine's urgent offer
+ENTRY_POINTS = (START, URGENT_START)
+FLOW_ORDER = ("opening", "complaint", "reprisal", "urgent", "details", "closing")
 SYSTEM_KEYS = (
     "sys.invalid.choice", "sys.invalid.multi", "sys.invalid.bool", "sys.invalid.date",
     "sys.invalid.text", "sys.invalid.files", "sys.cannot_skip", "sys.consent_unsure",
@@ -55,6 +57,10 @@ SYSTEM_KEYS = (
     "sys.followup",
     "status.allegation_pending_assessment", "status.under_assessment", "status.action_taken",
     "status.referred", "status.monitoring", "status.closed",
+    "sys.urgent.offer", "opt.urgent_short", "opt.urgent_full", "sys.quick_exit_urgent",
+    "rights.what", "rights.complain", "rights.institution", "rights.confidentiality",
+    "rights.safety", "sys.support.intro", "sys.support.none",
+    "opt.withdraw", "sys.withdraw.ask", "sys.withdrawn", "status.withdrawn",
     "opt.yes", "opt.no", "opt.unknown", "opt.done", "opt.edit", "opt.discard", "opt.later",
     "opt.continue", "opt.restart",
 )
@@ -121,7 +127,7 @@ class _LineLoader(yaml.SafeLoader):
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> _LineDict:
-    result = _LineDict(loader.construct_mapping(node, deep=True))
+    result = _LineDict({str(k): v for k, v in loader.construct_mapping(node, deep=True).items()})
     result.line = node.start_mark.line + 1
     return result
 
@@ -206,7 +212,7 @@ def _load_flow(path: Path, problems: list[FlowProblem]) -> Flow | None:
         if name in seen:
             problems.append(DuplicateStep(str(path), name, line, "step id used twice"))
             continue
-        seen.add(name)
+        seen.add(str(name))
         steps.append(_build_step(data["flow"], raw))
     # Fill the implicit "next" (the following step in the list).
     resolved = []
@@ -231,7 +237,8 @@ def _load_catalogs(root: Path, problems: list[FlowProblem]) -> dict[str, dict[st
             continue
         bad = [k for k, v in data.items() if not isinstance(v, str) or not v.strip()]
         for key in bad:
-            problems.append(SchemaProblem(str(path), None, data.line, f"'{key}' must be text"))
+            problems.append(SchemaProblem(str(path), None, getattr(data, "line", None),
+                                          f"'{key}' must be text"))
         catalogs[lang] = {k: v for k, v in data.items() if k not in bad}
     return catalogs
 
@@ -301,7 +308,7 @@ def _check_graph(flows: dict[str, Flow], steps: dict[str, Step], fields: dict[st
                 bad(DeadEnd, "has no next step and is not an end")
     # Reachability from the start.
     seen: set[str] = set()
-    todo = [START] if START in steps else []
+    todo = [ref for ref in ENTRY_POINTS if ref in steps]
     while todo:
         ref = todo.pop()
         if ref in seen or ref not in steps:
@@ -313,6 +320,9 @@ def _check_graph(flows: dict[str, Flow], steps: dict[str, Step], fields: dict[st
         if ref not in seen:
             problems.append(UnreachableStep(flows[step.flow].path, step.id, step.line,
                                             f"no path from {START} reaches it"))
+    if START in steps and URGENT_START not in steps:
+        problems.append(UnknownTarget(str(Path(next(iter(flows.values())).path).parent), None,
+                                      None, f"the urgent path {URGENT_START} does not exist"))
 
 
 def _needed_keys(steps: dict[str, Step]) -> list[tuple[str, Step | None]]:

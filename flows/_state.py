@@ -17,6 +17,8 @@ CONFIRM = "sys:confirm"
 AFTER_REVIEW = "sys:after_review"
 SUBMITTING = "sys:submitting"
 ADDENDUM = "sys:addendum"  # adding information to a submitted case (receipt or follow-up)
+URGENT_OFFER = "sys:urgent_offer"  # only the urgent questions, or the full report?
+WITHDRAW = "sys:withdraw"  # confirm withdrawing a submitted report
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,7 @@ class State:
     started_at: str | None = None
     addendum_for: str | None = None  # case_ref being added to
     addendum_count: int = 0
+    urgent_offered: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -48,6 +51,7 @@ class State:
             mode=data.get("mode", "active"), started_at=data.get("started_at"),
             addendum_for=data.get("addendum_for"),
             addendum_count=int(data.get("addendum_count", 0)),
+            urgent_offered=bool(data.get("urgent_offered", False)),
         )
 
 
@@ -156,6 +160,13 @@ class SubmitAddendum:
 
 
 @dataclass(frozen=True)
+class WithdrawCase:
+    """The reporter withdrew: remove the case's content, keep a minimal tombstone."""
+
+    case_ref: str
+
+
+@dataclass(frozen=True)
 class DiscardDraft:
     """Erase the draft and every file sealed for it."""
 
@@ -165,4 +176,4 @@ class Finished:
     """The conversation is over; the next message starts a new one."""
 
 
-Action = Reply | SubmitReport | SubmitAddendum | DiscardDraft | Finished
+Action = Reply | SubmitReport | SubmitAddendum | WithdrawCase | DiscardDraft | Finished

@@ -7,6 +7,7 @@ returned actions into platform calls; the intake service persists the state in b
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -18,6 +19,8 @@ from flows._state import (
     CONFIRM,
     RESUME,
     SUBMITTING,
+    URGENT_OFFER,
+    WITHDRAW,
     Action,
     Begin,
     DiscardDraft,
@@ -33,8 +36,15 @@ from flows._state import (
     UserCommand,
     UserFile,
     UserText,
+    WithdrawCase,
 )
 from nlu import OPTION_SYNONYMS, match_option, parse_date, to_ascii_digits
+
+URGENT_START = "urgent:start"
+RIGHTS = ("rights.what", "rights.complain", "rights.institution", "rights.confidentiality",
+          "rights.safety")
+# Emergency guidance for (language, what the reporter wrote as their country).
+GuidanceText = Callable[[str, str | None], str]
 
 MAX_TEXT = 20_000
 SUMMARY_TEXT = 300
@@ -49,21 +59,26 @@ class _Invalid(Exception):
 
 
 class Engine:
-    def __init__(self, flows: FlowSet) -> None:
+    def __init__(self, flows: FlowSet, guidance: GuidanceText | None = None) -> None:
         self.flows = flows
+        self.guidance = guidance
         self._labels = {  # option id -> every label and synonym, both languages
             opt: (*{flows.catalog[lang].get(f"opt.{opt}", opt) for lang in flows.catalog},
                   opt, *OPTION_SYNONYMS.get(opt, ()))
             for spec in flows.fields.values() for opt in (*spec.options, *BOOL_OPTIONS)
         }
+        for opt in ("done", "edit", "discard", "later", "urgent_short", "urgent_full",
+                    "withdraw"):
+            self._labels[opt] = (*{flows.catalog[lang][f"opt.{opt}"] for lang in flows.catalog},
+                                 opt, *OPTION_SYNONYMS.get(opt, ()))
 
     # ---- public ---------------------------------------------------------------------------
 
     def expecting(self, state: State) -> str | None:
         """The kind of answer the pending question wants (used to read free text in context)."""
-        if state.at in (RESUME, CONFIRM):
+        if state.at in (RESUME, CONFIRM, WITHDRAW):
             return "bool"
-        if state.at == AFTER_REVIEW:
+        if state.at in (AFTER_REVIEW, URGENT_OFFER):
             return "choice"
         if state.at == ADDENDUM:
             return "text"
@@ -92,7 +107,7 @@ class Engine:
             state = self._file(state, event, out)
         elif isinstance(event, UserText):
             state = self._text(state, event, out)
-        return state, out
+        return self._offer_urgent_path(state, out), out
 
     # ---- events ---------------------------------------------------------------------------
 
@@ -118,7 +133,9 @@ class Engine:
     def _command(self, state: State, name: str, arg: str | None, at: datetime,
                  out: list[Action]) -> State:
         if name in ("exit", "delete"):
-            out.append(Reply(self._t(state, "sys.quick_exit_done"), "info", state.lang))
+            kept = state.urgent and state.answers.get("consent_store") == "yes"
+            key = "sys.quick_exit_urgent" if kept else "sys.quick_exit_done"
+            out.append(Reply(self._t(state, key), "info", state.lang))
             out += [DiscardDraft(), Finished()]
             return replace(state, mode="ended", at=None)
         if state.at == ADDENDUM and name == "skip":
@@ -140,6 +157,8 @@ class Engine:
             return self._skip(state, at, out)
         if name == "start":
             return self._step_resume(state, out)
+        if name == "rights":
+            out += [Reply(self._t(state, key), "info", state.lang) for key in RIGHTS]
         if name == "receipt":  # a receipt code typed here is never kept in the conversation
             out.append(Reply(self._t(state, "sys.receipt_pasted"), "info", state.lang))
         return self._reask(state, out)
@@ -155,18 +174,27 @@ class Engine:
         interp = event.interpretation
         step = self.flows.steps.get(state.at or "")
         intent = interp.intent.name if hasattr(interp.intent, "name") else interp.intent
-        if getattr(interp, "urgent", False):
+        # An option id or number is an answer: never a command, never words of danger.
+        picked = bool(self._strict_ids(event.text, self._pending_options(state)))
+        if getattr(interp, "urgent", False) and not picked:
             state = self._mark_urgent(state, tuple(getattr(interp, "urgent_reasons", ()))
                                       or ("urgent_text",), out)
         answering_language = step is not None and step.field == "language"
-        command = _COMMAND_INTENTS.get(intent)
-        if command and step is not None and self._strict_ids(event.text, step.option_ids()):
-            command = None  # an option id or number is an answer, never a command
+        if state.at == ADDENDUM and (intent == "withdraw_consent" or self._strict_ids(
+                event.text, ("withdraw",))):
+            state = replace(state, at=WITHDRAW)
+            out.append(self._ask_pseudo(state))
+            return state
+        if state.at == WITHDRAW:
+            return self._withdraw_answer(state, event.text, intent, out)
+        command = None if picked else _COMMAND_INTENTS.get(intent)
         if command and not (answering_language and command == "lang"):
             arg = next((str(e.value) for e in interp.entities if e.entity == "language"), None)
             return self._command(state, command, arg, event.at, out)
         if state.at == ADDENDUM:
             return self._addendum_text(state, event.text, intent, out)
+        if state.at == URGENT_OFFER:
+            return self._urgent_choice(state, event.text, out)
         if state.at in (RESUME, CONFIRM, AFTER_REVIEW):
             return self._pseudo_answer(state, event.text, intent, event.at, out)
         if step is None or state.at == SUBMITTING:
@@ -302,10 +330,42 @@ class Engine:
         return self._answer(state, step, ids, at, out)
 
     def _mark_urgent(self, state: State, reasons: tuple[str, ...], out: list[Action]) -> State:
-        if not state.urgent:
-            out.append(Reply(self._t(state, "sys.urgent"), "info", state.lang))
+        if not state.urgent:  # guidance at once, before anything else is asked
+            country = state.answers.get("country")
+            text = (self.guidance(state.lang, country if isinstance(country, str) else None)
+                    if self.guidance else self._t(state, "sys.urgent"))
+            out.append(Reply(text, "info", state.lang))
         merged = tuple(dict.fromkeys((*state.urgent, *reasons)))
         return replace(state, urgent=merged)
+
+    # ---- the urgent path ------------------------------------------------------------------
+
+    def _offer_urgent_path(self, state: State, out: list[Action]) -> State:
+        """Once someone is in danger and storage is consented, offer the short path.
+
+        Offered once, in place of the question just asked; "full" returns to that question.
+        """
+        if (not state.urgent or state.urgent_offered or state.mode != "active"
+                or state.answers.get("consent_store") != "yes"
+                or state.at not in self.flows.steps
+                or self.flows.steps[state.at].flow not in ("opening", "complaint", "reprisal",
+                                                           "details")):
+            return state
+        if out and isinstance(out[-1], Reply) and out[-1].kind != "info":
+            out.pop()  # the question comes back if they choose the full report
+        state = replace(state, urgent_offered=True, paused_at=state.at, at=URGENT_OFFER)
+        out.append(self._ask_pseudo(state))
+        return state
+
+    def _urgent_choice(self, state: State, text: str, out: list[Action]) -> State:
+        choice = self._match_choice(text, ("urgent_short", "urgent_full"))
+        if choice is None:
+            out.append(Reply(self._t(state, "sys.invalid.choice"), "info", state.lang))
+            return self._reask(state, out)
+        paused, state = state.paused_at, replace(state, paused_at=None)
+        if choice == "urgent_short":
+            return self._advance(replace(state, at=None), URGENT_START, out)
+        return self._reask(replace(state, at=paused), out)
 
     # ---- pseudo-questions: resume, confirm, after review ----------------------------------
 
@@ -333,14 +393,19 @@ class Engine:
             out.append(self._ask_pseudo(state))
             return state
         state = replace(state, at=SUBMITTING)
+        fields, files = self.report(state)
+        out.append(SubmitReport(fields=fields, files=files, consent=dict(state.consent),
+                                urgent=state.urgent, lang=state.lang))
+        return state
+
+    def report(self, state: State) -> tuple[dict[str, Any], tuple[dict[str, Any], ...]]:
+        """The answers on the path taken (not those left behind by /back) and their files."""
         fields = {self.flows.steps[r].field or r: state.answers[self.flows.steps[r].field or r]
                   for r in state.trail
                   if (self.flows.steps[r].field or r) in state.answers}
         files = tuple(f for f in state.files
                       if f["field"] not in fields or f["id"] in _ids(fields[f["field"]]))
-        out.append(SubmitReport(fields=fields, files=files, consent=dict(state.consent),
-                                urgent=state.urgent, lang=state.lang))
-        return state
+        return fields, files
 
     def _addendum_text(self, state: State, text: str, intent: str, out: list[Action]) -> State:
         if intent in ("done", "deny", "skip", "thanks") or self._match_choice(text, ("done",)):
@@ -356,6 +421,19 @@ class Engine:
         out.append(self._ask_pseudo(state))
         return state
 
+    def _withdraw_answer(self, state: State, text: str, intent: str,
+                         out: list[Action]) -> State:
+        answer = self._match_bool(text, intent)
+        if answer == "yes" and state.addendum_for:
+            out.append(WithdrawCase(state.addendum_for))
+            out.append(Reply(self._t(state, "sys.withdrawn"), "info", state.lang))
+            out += [DiscardDraft(), Finished()]
+            return replace(state, mode="ended", at=None)
+        if answer == "no":
+            return self._reask(replace(state, at=ADDENDUM), out)
+        out.append(Reply(self._t(state, "sys.invalid.bool"), "info", state.lang))
+        return self._reask(state, out)
+
     def _end_addendum(self, state: State, out: list[Action]) -> State:
         out.append(Reply(self._t(state, "sys.addendum.done"), "info", state.lang))
         out += [DiscardDraft(), Finished()]
@@ -370,9 +448,15 @@ class Engine:
         return self._advance(fresh, self.flows.start, out)
 
     def _ask_pseudo(self, state: State) -> Reply:
+        if state.at == URGENT_OFFER:
+            return Reply(self._t(state, "sys.urgent.offer"), "choice", state.lang,
+                         "urgent_path", self._options(state, ("urgent_short", "urgent_full")))
         if state.at == ADDENDUM:
             return Reply(self._t(state, "sys.addendum.ask"), "text", state.lang, "addendum",
-                         self._options(state, ("done",)))
+                         self._options(state, ("done", "withdraw")))
+        if state.at == WITHDRAW:
+            return Reply(self._t(state, "sys.withdraw.ask"), "bool", state.lang,
+                         "withdraw_confirm", self._options(state, ("yes", "no")))
         if state.at == RESUME:
             return Reply(self._t(state, "sys.resume.ask"), "bool", state.lang, "resume",
                          self._options(state, ("yes", "no"), {"yes": "opt.continue",
@@ -385,8 +469,20 @@ class Engine:
 
     # ---- asking and parsing ---------------------------------------------------------------
 
+    def _pending_options(self, state: State) -> tuple[str, ...]:
+        pseudo = {RESUME: ("yes", "no"), CONFIRM: ("yes", "no"),
+                  AFTER_REVIEW: ("edit", "discard", "later"),
+                  URGENT_OFFER: ("urgent_short", "urgent_full"),
+                  ADDENDUM: ("done", "withdraw"), WITHDRAW: ("yes", "no")}
+        if state.at in pseudo:
+            return pseudo[state.at]
+        step = self.flows.steps.get(state.at or "")
+        if step is None:
+            return ()
+        return ("done",) if step.kind == "files" else step.option_ids()
+
     def _reask(self, state: State, out: list[Action]) -> State:
-        if state.at in (RESUME, CONFIRM, AFTER_REVIEW, ADDENDUM):
+        if state.at in (RESUME, CONFIRM, AFTER_REVIEW, ADDENDUM, URGENT_OFFER, WITHDRAW):
             out.append(self._ask_pseudo(state))
         elif state.at in self.flows.steps:
             out.append(self._ask(state, self.flows.steps[state.at]))

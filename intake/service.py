@@ -36,9 +36,11 @@ from flows import (
     UserCommand,
     UserFile,
     UserText,
+    WithdrawCase,
 )
 from intake import _followup
 from intake.settings import Settings
+from intake.support import Directory, Guidance, country_code, needs_in
 from intake.triage import TriageRules
 from nlu import Interpreter
 from storage import accounts, cases, crypto, drafts
@@ -47,7 +49,9 @@ from storage.models import Case
 
 log = logging.getLogger("sanad.intake")
 
-COMMANDS = frozenset({"skip", "back", "exit", "lang", "help", "start", "delete", "status"})
+COMMANDS = frozenset({"skip", "back", "exit", "lang", "help", "start", "delete", "status",
+                      "rights", "support"})
+CaseHook = Callable[[Session, Case, datetime], None]
 RECEIPT_ATTEMPTS = 5  # per user handle and window: receipts are guessed, never brute-forced
 RECEIPT_WINDOW = 15 * 60
 
@@ -81,11 +85,16 @@ class IntakeService:
     def __init__(self, settings: Settings, db: Database, flows: FlowSet,
                  interpreter: Interpreter, pepper: bytes, admin_public: bytes,
                  keyring: crypto.DraftKeyring, triage: TriageRules | None = None,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, guidance: Guidance | None = None,
+                 directory: Directory | None = None) -> None:
         self.settings = settings
         self.db = db
         self.flows = flows
-        self.engine = Engine(flows)
+        self.guidance = guidance or Guidance.load(settings.home)
+        self.directory = directory or Directory.load(settings.home)
+        self.engine = Engine(flows, self.guidance.text)
+        # Called in the same transaction when a priority-1 case appears (on-call alerts).
+        self.priority_one_hooks: list[CaseHook] = []
         self.nlu = interpreter
         self._pepper = pepper
         self._admin_public = admin_public
@@ -110,6 +119,11 @@ class IntakeService:
     def text(self, src: Incoming, text: str) -> Outcome:
         if crypto.looks_like_receipt(text):
             return self._receipt(src, text)
+        needs = needs_in(text)
+        if needs:
+            offered = self._support_request(src, needs)
+            if offered is not None:
+                return offered
 
         def event(state: State | None, now: datetime) -> Event:
             interp = self.nlu.interpret(text, expecting=self.engine.expecting(state or State()))
@@ -125,6 +139,8 @@ class IntakeService:
             return self._say(src, "sys.status.how")
         if name not in COMMANDS:
             name = "help"
+        if name == "support":
+            return self._support_request(src, None) or self._say(src, "sys.support.none")
 
         def event(state: State | None, now: datetime) -> Event:
             if state is None and name not in ("exit", "delete"):
@@ -219,12 +235,14 @@ class IntakeService:
 
     def _run(self, src: Incoming, make_event: Callable[[State | None, datetime], Event],
              file_path: tuple[str, str] | None = None, handle: bytes | None = None,
-             only_if_idle: bool = False, new_case_id: str | None = None) -> Outcome:
+             only_if_idle: bool = False, new_case_id: str | None = None,
+             extra: dict[str, object] | None = None) -> Outcome:
         handle = handle or self._handle(src)
         now_ts = self.clock()
         now = datetime.fromtimestamp(now_ts, UTC)
         replies: list[Reply] = []
         remove_dirs: list[str] = []
+        remove_files: list[str] = []
         erased = finished = False
         case_ref = None
         with self.db.transaction() as session:
@@ -238,6 +256,8 @@ class IntakeService:
             event = make_event(state, now)
             if draft is None or not draft.state:
                 draft = drafts.new(new_case_id)
+            if extra:
+                draft = replace(draft, extra={**draft.extra, **extra})
             state, actions = self.engine.step(state or State(), event)
             if file_path is not None:  # remember where the sealed file lives
                 att_id, rel = file_path
@@ -250,11 +270,16 @@ class IntakeService:
                 elif isinstance(action, SubmitReport):
                     case_ref, receipt = self._submit(session, src, handle, draft, action, now)
                     state, more = self.engine.step(state, Submitted(case_ref, receipt, now))
-                    actions = more + actions
+                    actions = self._offer_support_after(session, draft, action, more) + actions
                 elif isinstance(action, SubmitAddendum):
                     if file_path is not None and action.file is not None:
                         action = replace(action, file={**action.file, "path": file_path[1]})
                     draft = self._append(session, draft, action, now)
+                elif isinstance(action, WithdrawCase):
+                    case = cases.by_ref(session, action.case_ref)
+                    if case is not None and case.id == draft.case_id:
+                        remove_files += cases.withdraw(session, case, now)
+                        log.info("case withdrawn by the reporter")
                 elif isinstance(action, DiscardDraft):
                     remove_dirs += drafts.discard(session, handle)
                     remove_dirs.append(draft.case_id)
@@ -262,12 +287,16 @@ class IntakeService:
                 elif isinstance(action, Finished):
                     drafts.discard(session, handle)
                     finished = True
+            if not finished and self._holds_urgent_case(state):
+                draft = self._keep_urgent_case(session, src, draft, state, now)
             if not finished:
                 draft = replace(draft, state=state.to_json())
                 expires = int(now_ts) + self.settings.epoch_seconds
                 drafts.save(session, self.keyring, handle, draft, expires, now)
         for case_id in set(remove_dirs):
             self._remove_files(case_id)
+        for rel in remove_files:
+            (self.settings.attachments_dir / rel).unlink(missing_ok=True)
         log.info("message handled channel=%s replies=%d", src.channel, len(replies))
         return Outcome(replies, erased=erased and case_ref is None, finished=finished,
                        case_ref=case_ref)
@@ -279,14 +308,22 @@ class IntakeService:
         # that the triage rules read themselves.
         words_urgent = bool(set(action.urgent) - set(self.flows.fields))
         triage = self.triage.assess(action.fields, words_urgent, now)
-        receipt = crypto.new_receipt(self.settings.receipt_kdf)
         report_type = action.fields.get("report_type")
-        case = cases.store_report(session, cases.ReportToStore(
+        report = cases.ReportToStore(
             case_id=draft.case_id, data_key=draft.data_key, fields=action.fields,
             files=[f for f in action.files if "path" in f], consent=action.consent,
             report_type=report_type if isinstance(report_type, str) else None,
             priority=triage.priority, reasons=triage.reasons, channel=src.channel,
-            lang=action.lang, flow_version=self.flows.version), recipients, receipt, now)
+            lang=action.lang, flow_version=self.flows.version)
+        early = session.get(Case, draft.case_id) if draft.extra.get("early_receipt") else None
+        if early is not None:  # the urgent case already in the queue is completed in place
+            cases.update_report(session, early, report, now)
+            log.info("urgent case completed channel=%s", src.channel)
+            return early.case_ref, str(draft.extra["early_receipt"])
+        receipt = crypto.new_receipt(self.settings.receipt_kdf)
+        case = cases.store_report(session, report, recipients, receipt, now)
+        if case.priority == 1:
+            self._priority_one(session, case, now)
         if action.fields.get("consent_followup") == "yes" and src.route:
             _followup.keep_route(session, self._route_key, case.id, handle, src.channel,
                                  src.route, now)
@@ -332,12 +369,111 @@ class IntakeService:
             return Outcome([Reply(self.flows.text(lang, "sys.status.unknown"), "info", lang)])
         case_id, case_ref, status, _, case_lang = found
         lang = lang if state else case_lang
+        if status == "withdrawn":  # nothing can be added to a withdrawn report
+            return Outcome([Reply(self.flows.text(
+                lang, "sys.status", case_ref=case_ref,
+                status=self.flows.text(lang, "status.withdrawn")), "info", lang)])
         with self.db.transaction() as session:
             drafts.discard(session, handle)
         status_text = self.flows.text(lang, f"status.{status}")
         return self._run(src, lambda st, at: OpenAddendum(
             case_ref, lang, "sys.status", at, {"case_ref": case_ref, "status": status_text}),
             new_case_id=case_id)
+
+    # ---- urgent cases are not lost if the person stops ------------------------------------
+
+    @staticmethod
+    def _holds_urgent_case(state: State) -> bool:
+        return (bool(state.urgent) and state.mode == "active" and state.addendum_for is None
+                and state.answers.get("consent_store") == "yes")
+
+    def _keep_urgent_case(self, session: Session, src: Incoming, draft: drafts.OpenDraft,
+                          state: State, now: datetime) -> drafts.OpenDraft:
+        """Create (once) or update the incomplete priority-1 case of an urgent conversation."""
+        fields, files = self.engine.report(state)
+        words_urgent = bool(set(state.urgent) - set(self.flows.fields))
+        triage = self.triage.assess(fields, words_urgent, now)
+        report_type = fields.get("report_type")
+        report = cases.ReportToStore(
+            case_id=draft.case_id, data_key=draft.data_key, fields=fields,
+            files=[f for f in files if "path" in f], consent=dict(state.consent),
+            report_type=report_type if isinstance(report_type, str) else None,
+            priority=1, reasons=tuple(dict.fromkeys((*triage.reasons, "incomplete"))),
+            channel=src.channel, lang=state.lang, flow_version=self.flows.version,
+            incomplete=True)
+        case = session.get(Case, draft.case_id)
+        if case is not None:
+            cases.update_report(session, case, report, now)
+            return draft
+        recipients = accounts.current_recipients(session, self._admin_public)
+        receipt = crypto.new_receipt(self.settings.receipt_kdf)
+        case = cases.store_report(session, report, recipients, receipt, now)
+        if src.route and fields.get("consent_followup") == "yes":
+            _followup.keep_route(session, self._route_key, case.id, self._handle(src),
+                                 src.channel, src.route, now)
+        self._priority_one(session, case, now)
+        log.info("urgent case opened channel=%s", src.channel)
+        # The receipt is shown at the end, as for every report; until then it is only in the
+        # sealed draft.
+        return replace(draft, extra={**draft.extra, "early_receipt": receipt.code})
+
+    def _priority_one(self, session: Session, case: Case, now: datetime) -> None:
+        for hook in self.priority_one_hooks:
+            hook(session, case, now)
+
+    # ---- support directory ------------------------------------------------------------------
+
+    def _support_replies(self, lang: str, needs: set[str],
+                         country: str | None) -> tuple[list[Reply], list[str]]:
+        found = self.directory.match(needs, country_code(self.guidance, country))
+        if not found:
+            return [Reply(self.flows.text(lang, "sys.support.none"), "info", lang)], []
+        body = "\n".join([self.flows.text(lang, "sys.support.intro"),
+                          *(s.render(lang) for s in found)])
+        return [Reply(body, "info", lang)], [s.id for s in found]
+
+    def _support_request(self, src: Incoming, needs: set[str] | None) -> Outcome | None:
+        """Words like "I need a doctor" (outside a free-text answer) or /support."""
+        handle = self._handle(src)
+        with self.db.transaction() as session:
+            draft = drafts.load(session, self.keyring, handle, int(self.clock()))
+        state = State.from_json(draft.state) if draft and draft.state else None
+        if needs is not None and state is not None and \
+                self.engine.expecting(state) in ("text", "date"):
+            return None  # inside a narrative these words are an answer, not a request
+        lang = state.lang if state else "ar"
+        answered = state.answers.get("support_needs") if state else None
+        if needs is None:
+            needs = set(answered) - {"none"} if isinstance(answered, list) else set()
+            needs = needs or {"medical", "psychosocial", "legal", "shelter"}
+        country = state.answers.get("country") if state else None
+        replies, ids = self._support_replies(lang, needs,
+                                             country if isinstance(country, str) else None)
+        if state is None or draft is None:
+            return Outcome(replies)
+        offered = list(dict.fromkeys([*draft.extra.get("support_offered", []), *ids]))
+        outcome = self._run(src, lambda st, at: UserCommand("reask", at),
+                            extra={"support_offered": offered})
+        return replace(outcome, replies=replies + outcome.replies)
+
+    def _offer_support_after(self, session: Session, draft: drafts.OpenDraft,
+                             action: SubmitReport, more: list) -> list:  # type: ignore[type-arg]
+        needs = action.fields.get("support_needs")
+        wanted = set(needs) - {"none"} if isinstance(needs, list) else set()
+        offered = list(draft.extra.get("support_offered", []))
+        replies: list[Reply] = []
+        if wanted:
+            country = action.fields.get("country")
+            replies, ids = self._support_replies(action.lang, wanted,
+                                                 country if isinstance(country, str) else None)
+            offered = list(dict.fromkeys([*offered, *ids]))
+        if offered:
+            cases.record_event(session, draft.case_id, "support_offered",
+                               datetime.fromtimestamp(self.clock(), UTC), services=offered)
+        # After the receipt, before the closing words.
+        head = [a for a in more if isinstance(a, Reply) and a.kind == "receipt"]
+        rest = [a for a in more if a not in head]
+        return head + replies + rest
 
     def _remove_files(self, case_id: str) -> None:
         folder = self.settings.attachments_dir / case_id

@@ -89,7 +89,7 @@ def _prepare(text: str) -> str:
 @lru_cache(maxsize=16)
 def _parser(now: datetime | None, languages: tuple[str, ...]) -> Any:
     """One `DateDataParser` per (relative base, language order), built once and reused."""
-    from dateparser.date import DateDataParser
+    from dateparser.date import DateDataParser  # type: ignore[import-untyped]
 
     return DateDataParser(languages=list(languages), settings=_settings(now))
 
@@ -144,7 +144,7 @@ def parse_date(
 
 def _search(prepared: str, now: datetime | None, parser: Any) -> Any:
     """Find a date inside a longer answer ("it was around March 2023, at night")."""
-    from dateparser.search import search_dates
+    from dateparser.search import search_dates  # type: ignore[import-untyped]
 
     found = search_dates(prepared, languages=_LANGUAGES, settings=_settings(now))
     if not found:

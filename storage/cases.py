@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from storage import crypto
@@ -43,6 +43,7 @@ class ReportToStore:
     channel: str
     lang: str
     flow_version: str
+    incomplete: bool = False
 
 
 def _seal_json(key: bytes, case_id: str, field_id: str, seq: int, value: Any) -> bytes:
@@ -67,29 +68,63 @@ def store_report(session: Session, report: ReportToStore, recipients: Sequence[c
         updated_at=now, channel=report.channel, lang=report.lang,
         flow_version=report.flow_version, consent=report.consent,
         consent_recorded_at=min(consent_times) if consent_times else None,
-        receipt_handle=receipt.handle, receipt_verifier=receipt.verifier, incomplete=False,
+        receipt_handle=receipt.handle, receipt_verifier=receipt.verifier,
+        incomplete=report.incomplete,
     )
     session.add(case)
     session.flush()
-    for field_id, value in report.fields.items():
-        session.add(CaseField(case_id=case.id, field_id=field_id, seq=0,
-                              sealed=_seal_json(report.data_key, case.id, field_id, 0, value)))
+    _add_fields_and_files(session, case, report, now)
     for recipient in recipients:
         session.add(WrappedKey(
             case_id=case.id, seq=0, key_id=recipient.key_id,
             wrapped=crypto.wrap_key(report.data_key, case.id, recipient.public_key,
                                     recipient.suite)))
-    for meta in report.files:
-        sealed_meta = _seal_json(report.data_key, case.id, f"{META_FIELD}:{meta['id']}", 0,
-                                 {k: meta[k] for k in ("name", "content_type", "sha256", "field")})
-        session.add(Attachment(id=meta["id"], case_id=case.id, seq=0, size=int(meta["size"]),
-                               path=str(meta["path"]), sealed_meta=sealed_meta, created_at=now))
     session.add(CaseEvent(case_id=case.id, at=now, kind="received", actor=None,
                           detail={"channel": report.channel, "flow_version": report.flow_version,
                                   "priority": report.priority,
                                   "reasons": list(report.reasons)}))
     session.flush()
     return case
+
+
+def _add_fields_and_files(session: Session, case: Case, report: ReportToStore,
+                          now: datetime) -> None:
+    for field_id, value in report.fields.items():
+        session.add(CaseField(case_id=case.id, field_id=field_id, seq=0,
+                              sealed=_seal_json(report.data_key, case.id, field_id, 0, value)))
+    known = set(session.scalars(select(Attachment.id).where(Attachment.case_id == case.id)))
+    for meta in report.files:
+        if meta["id"] in known:
+            continue
+        sealed_meta = _seal_json(report.data_key, case.id, f"{META_FIELD}:{meta['id']}", 0,
+                                 {k: meta[k] for k in ("name", "content_type", "sha256", "field")})
+        session.add(Attachment(id=meta["id"], case_id=case.id, seq=0, size=int(meta["size"]),
+                               path=str(meta["path"]), sealed_meta=sealed_meta, created_at=now))
+
+
+def update_report(session: Session, case: Case, report: ReportToStore, now: datetime) -> None:
+    """Re-seal an incomplete (urgent) case's answers as the conversation goes on, in place.
+
+    The data key and its wrapped copies stay; the answers of sequence 0 are replaced, so an
+    answer changed with /back is changed in the case too. Completing it keeps its reference.
+    """
+    session.execute(delete(CaseField).where(CaseField.case_id == case.id, CaseField.seq == 0))
+    session.flush()
+    _add_fields_and_files(session, case, report, now)
+    was_incomplete = case.incomplete
+    case.report_type = report.report_type
+    case.priority, case.reasons = report.priority, list(report.reasons)
+    case.consent, case.incomplete, case.updated_at = report.consent, report.incomplete, now
+    if was_incomplete and not report.incomplete:
+        session.add(CaseEvent(case_id=case.id, at=now, kind="completed", actor=None,
+                              detail={"priority": report.priority,
+                                      "reasons": list(report.reasons)}))
+    session.flush()
+
+
+def record_event(session: Session, case_id: str, kind: str, now: datetime,
+                 **detail: Any) -> None:
+    session.add(CaseEvent(case_id=case_id, at=now, kind=kind, actor=None, detail=detail))
 
 
 def queue(session: Session) -> list[Case]:
@@ -173,3 +208,22 @@ def append_addendum(session: Session, case: Case, data_key: bytes,
     case.updated_at = now
     session.flush()
     return seq
+
+
+def withdraw(session: Session, case: Case, now: datetime) -> list[str]:
+    """The reporter withdrew: delete the content for real, keep a minimal tombstone.
+
+    The register keeps the reference, the dates and the fact of the withdrawal (San José
+    para 11: a register of all allegations); answers, files, keys, routes and messages go.
+    Returns the attachment paths to remove from disk after the transaction commits.
+    """
+    from storage.models import CaseRoute, OutboxMessage
+    paths = list(session.scalars(select(Attachment.path).where(Attachment.case_id == case.id)))
+    for model in (CaseField, WrappedKey, Attachment, CaseRoute, OutboxMessage):
+        session.execute(delete(model).where(model.case_id == case.id))  # type: ignore[attr-defined]
+    case.status, case.reasons, case.incomplete = "withdrawn", [], False
+    case.consent = {"withdrawn_at": now.isoformat()}
+    case.updated_at = now
+    session.add(CaseEvent(case_id=case.id, at=now, kind="withdrawn", actor=None, detail={}))
+    session.flush()
+    return paths

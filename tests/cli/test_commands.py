@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -69,3 +70,20 @@ def test_human_mode_shapes_arabic_for_plain_terminals() -> None:
     assert "هل نحتفظ ببلاغك؟" not in shaped
     english = Reply("Keep it?", "bool", "en", "consent_store", (("yes", "Yes"),))
     assert render_human(english, shaped=True) == render_human(english, shaped=False)
+
+
+@pytest.mark.slow
+def test_backup_and_restore_commands(home_env: dict[str, str], tmp_path: Path) -> None:
+    sanad(home_env, "chat", "--jsonl", "--user", "u", "--lang", "en",
+          stdin="yes\n" + "/skip\n" * 40 + "yes\n")
+    archive = tmp_path / "nightly.backup"
+    out = sanad(home_env, "backup", str(archive))
+    assert "1 case(s)" in out.stdout and archive.exists()
+    target = dict(home_env, SANAD_HOME=str(tmp_path / "restored"),
+                  SANAD_RECOVERY_PASSPHRASE=home_env["SANAD_PASSPHRASE"])
+    key = home_of(home_env) / "offline" / "recovery.pem"
+    out = sanad(target, "restore", str(archive), "--recovery-key", str(key))
+    assert "Restored 1 case(s)" in out.stdout
+    assert len(json.loads(sanad(target, "queue", "--json").stdout)) == 1
+    again = sanad(target, "restore", str(archive), "--recovery-key", str(key), check=False)
+    assert again.returncode == 2 and "empty" in again.stderr

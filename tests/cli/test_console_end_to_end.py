@@ -55,7 +55,8 @@ def test_report_then_queue_then_show(home_env: dict[str, str], photo: Path) -> N
     assert fields["incident_date"]["iso"] == "2024-03-15"
     assert shown["attachments"][0]["name"] == "scan-of-wounds.png"
     assert shown["attachments"][0]["size"] == photo.stat().st_size
-    assert [h["kind"] for h in shown["history"]] == ["received"]
+    # Medical and legal help were asked for: the directory's matches were offered, recorded.
+    assert [h["kind"] for h in shown["history"]] == ["received", "support_offered"]
     # People get readable tables too.
     table = sanad(home_env, "queue").stdout
     assert str(receipt["case_ref"]) in table and "ongoing_detention_or_threat" in table

@@ -39,7 +39,8 @@ def _problems(root: Path) -> list[str]:
 
 def test_the_shipped_flows_are_valid() -> None:
     flows = load_flowset()
-    assert set(flows.flows) == {"opening", "complaint", "reprisal", "details", "closing"}
+    assert set(flows.flows) == {"opening", "complaint", "reprisal", "urgent", "details",
+                                  "closing"}
     assert set(flows.catalog["ar"]) == set(flows.catalog["en"])
 
 

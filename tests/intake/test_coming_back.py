@@ -131,3 +131,38 @@ def test_quick_exit_tells_the_channel_to_erase(service: IntakeService) -> None:
     chat.answer("consent_store", "yes")
     chat.say("/exit")
     assert chat.outcome.erased and chat.outcome.finished
+
+
+def test_withdrawal_deletes_the_content_and_keeps_a_tombstone(service: IntakeService,
+                                                             tmp_path: Path) -> None:
+    from sqlalchemy import func, select
+
+    from caseworker.cases import list_queue
+    from storage.models import Attachment, CaseField, WrappedKey
+
+    case_ref, code = _report(service, "amal")
+    back = Chat(service, user="amal", open_now=False)
+    back.say(code)
+    doc = tmp_path / "more.pdf"
+    doc.write_bytes(b"%PDF more" * 10)
+    back.say(f"/attach {doc}")
+    assert list(service.settings.attachments_dir.rglob("*.sealed"))
+    back.answer("addendum", "withdraw")
+    assert back.question.field == "withdraw_confirm"
+    back.answer("withdraw_confirm", "no")
+    assert back.question.field == "addendum"  # nothing happened
+    back.answer("addendum", "احذفوا بلاغي")  # "delete my report", in words
+    back.answer("withdraw_confirm", "yes")
+    assert back.outcome.finished
+    item = next(i for i in list_queue(service.db) if i.case_ref == case_ref)
+    assert item.status == "withdrawn" and item.reasons == ()
+    with service.db.transaction() as session:
+        for model in (CaseField, WrappedKey, Attachment):
+            assert session.scalar(select(func.count()).select_from(model)) == 0
+    assert not list(service.settings.attachments_dir.rglob("*.sealed"))
+    with pytest.raises(AccessDenied):
+        open_report(service, case_ref)
+    # The receipt still tells the reporter what became of it.
+    again = Chat(service, user="amal", open_now=False)
+    replies = again.say(code)
+    assert "withdrawn" in replies[0].text and len(replies) == 1  # and nothing can be added

@@ -79,6 +79,8 @@ REPRISAL_AR = [
     ("incident_location", "حلب، قرب الحاجز الشمالي"),
     ("country", "سوريا"),
     ("narrative", "بعد ما حكيت مع اللجنة بجنيف صاروا يلحقوني ويهددوا أهلي. قالولي اسكت وإلا."),
+    # Threats against the family now: guidance at once, and the short path is offered.
+    ("urgent_path", "البلاغ كاملًا"),
     ("evidence", "تخطي"),
     ("reported_elsewhere", "/skip"),
     ("support_needs", "legal"),

@@ -72,9 +72,9 @@ def test_nothing_written_reaches_disk_or_logs_in_clear(service: IntakeService, p
     # written in the reporter's own words must be absent.
     option_ids = {o for spec in service.flows.fields.values() for o in spec.options}
     answers = [line for script in (COMPLAINT_EN, REPRISAL_AR) for field, line in script
-               if len(line) >= 6 and not line.startswith("/") and line not in option_ids
-               and service.flows.fields[field].type in ("text", "date")
-               if field in service.flows.fields]
+               if field in service.flows.fields and len(line) >= 6
+               and not line.startswith("/") and line not in option_ids
+               and service.flows.fields[field].type in ("text", "date")]
     answers += ["Sednaya wing B, cell 14", "last winter near the river", "UNIQUE-PHOTO-CONTENT",
                 "bruises-photo.jpg", "en-user", "ar-user", "halfway", *receipts,
                 *[r.replace("-", "") for r in receipts]]

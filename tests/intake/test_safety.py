@@ -130,6 +130,8 @@ def test_danger_now_is_recognised_early_and_marks_the_case_urgent(
               ("reporter_role", "family")])
     replies = chat.answer("current_danger", "yes")
     assert replies[0].kind == "info"  # the urgent guidance comes first
+    assert chat.question.field == "urgent_path"
+    chat.say("urgent_full")
     assert chat.question.field == "ongoing"
 
 

@@ -22,8 +22,10 @@ def quick_report(service: IntakeService, user: str, *, danger: str = "no",
     chat.run([("consent_store", "yes"), ("consent_followup", "no"),
               ("consent_share_identity", "no"), ("consent_refer", "no"),
               ("consent_stats", "yes"), ("report_type", report_type),
-              ("reporter_role", "witness"), ("current_danger", danger),
-              ("ongoing", ongoing)])
+              ("reporter_role", "witness"), ("current_danger", danger)])
+    if chat.question.field == "urgent_path":
+        chat.say("urgent_full")
+    chat.answer("ongoing", ongoing)
     while chat.question.field != "confirm_submit":
         line = narrative if chat.question.field == "narrative" else "/skip"
         chat.say(line)
