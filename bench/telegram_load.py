@@ -119,6 +119,9 @@ def main() -> None:
     parser.add_argument("--production-kdf", action="store_true",
                         help="Receipts with the production Argon2id cost (64 MiB each).")
     parser.add_argument("--quiet-ms", type=float, default=40.0)
+    parser.add_argument("--database-url", default=None,
+                        help="e.g. postgresql+psycopg://postgres@127.0.0.1:5432/DB "
+                             "(an empty database); default SQLite in the home.")
     args = parser.parse_args()
 
     root = Path(tempfile.mkdtemp(prefix="sanad-tgbench-"))
@@ -130,6 +133,8 @@ def main() -> None:
                SANAD_PASSPHRASE="bench passphrase 1", SANAD_TELEGRAM_TOKEN=TOKEN,
                SANAD_TELEGRAM_BASE_URL=fake.base_url, SANAD_TELEGRAM_CHAT_RATE="0",
                SANAD_TELEGRAM_GLOBAL_RATE="0", SANAD_TELEGRAM_POLL_TIMEOUT="5")
+    if args.database_url:
+        env["SANAD_DATABASE_URL"] = args.database_url
     if not args.production_kdf:
         env["SANAD_INSECURE_FAST_KDF"] = "1"
     cmd = [sys.executable, "-m", "cli.main"]
@@ -166,6 +171,7 @@ def main() -> None:
     p50 = statistics.median(lat) * 1000
     p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))] * 1000
     print(f"reporters            {args.reporters} (each {len(SCRIPT)} messages, one photo)")
+    print(f"database             {'PostgreSQL' if args.database_url else 'SQLite'}")
     print(f"receipt KDF          {'production (64 MiB)' if args.production_kdf else 'test'}")
     print(f"bot ready in         {ready:.2f} s")
     print(f"messages handled     {messages} in {wall:.1f} s = {messages / wall:.0f} messages/s")
