@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import statistics
 import subprocess
 import sys
@@ -62,9 +63,12 @@ class Chats:
 
 
 def reporter(fake: FakeTelegram, chats: Chats, chat: int, latencies: list[float],
-             quiet: float) -> None:
+             quiet: float, think: float) -> None:
     event = chats.events.setdefault(chat, threading.Event())
+    rng = random.Random(chat)
     for line in SCRIPT:
+        if think:
+            time.sleep(think * rng.uniform(0.5, 1.5))
         with chats.lock:
             seen = chats.count.get(chat, 0)
         event.clear()
@@ -119,6 +123,9 @@ def main() -> None:
     parser.add_argument("--production-kdf", action="store_true",
                         help="Receipts with the production Argon2id cost (64 MiB each).")
     parser.add_argument("--quiet-ms", type=float, default=40.0)
+    parser.add_argument("--think-ms", type=float, default=0.0,
+                        help="Pause before each answer (0: answer as soon as the bot is done, "
+                             "which saturates the bot: latency is then mostly queueing).")
     parser.add_argument("--database-url", default=None,
                         help="e.g. postgresql+psycopg://postgres@127.0.0.1:5432/DB "
                              "(an empty database); default SQLite in the home.")
@@ -151,7 +158,8 @@ def main() -> None:
 
     latencies: list[float] = []
     threads = [threading.Thread(target=reporter, args=(fake, chats, 800_000_000 + n, latencies,
-                                                       args.quiet_ms / 1000))
+                                                       args.quiet_ms / 1000,
+                                                       args.think_ms / 1000))
                for n in range(args.reporters)]
     start = time.monotonic()
     for t in threads:
@@ -170,7 +178,8 @@ def main() -> None:
     lat = sorted(latencies)
     p50 = statistics.median(lat) * 1000
     p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))] * 1000
-    print(f"reporters            {args.reporters} (each {len(SCRIPT)} messages, one photo)")
+    print(f"reporters            {args.reporters} (each {len(SCRIPT)} messages, one photo), "
+          f"think time {args.think_ms:.0f} ms ±50%")
     print(f"database             {'PostgreSQL' if args.database_url else 'SQLite'}")
     print(f"receipt KDF          {'production (64 MiB)' if args.production_kdf else 'test'}")
     print(f"bot ready in         {ready:.2f} s")

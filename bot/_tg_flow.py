@@ -173,6 +173,7 @@ class Poller:
         self._changed = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.fatal: BaseException | None = None
+        self.busy_interval = 0.05
 
     def done(self, update: object) -> None:
         uid = getattr(update, "update_id", None)
@@ -220,11 +221,16 @@ class Poller:
                 self._inflight.add(update.update_id)
                 self._highest = update.update_id
                 await self.queue.put(update)
-            if not fresh and self._inflight:
-                # Only updates still being handled came back: wait for one to finish rather
-                # than asking again at once.
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._changed.wait(), timeout=0.05)
+            if self._inflight:
+                # While updates are being handled, Telegram answers at once (they are still
+                # unconfirmed) and sends them again each time: ask at most every 50 ms, and
+                # sooner only if nothing new came and one finished.
+                if fresh:
+                    await asyncio.sleep(self.busy_interval)
+                else:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._changed.wait(),
+                                               timeout=self.busy_interval)
 
     async def drain(self, timeout: float = 10) -> None:
         """Wait until everything received was handled, then confirm it to Telegram."""
