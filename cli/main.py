@@ -159,24 +159,62 @@ def nlu() -> None:
     """Language understanding, as the bot uses it."""
 
 
+_BACKEND_OPTION = click.option(
+    "--backend", type=click.Choice(["builtin", "rasa", "rules"]), default=None,
+    help="Default: rasa when SANAD_RASA_URL is set, else builtin (or SANAD_NLU_BACKEND).")
+
+
+def _interpreter(backend: str | None) -> Any:
+    from nlu import build_interpreter
+
+    try:
+        return build_interpreter(backend)
+    except ValueError as exc:
+        raise UserFacingError(str(exc)) from exc
+
+
 @nlu.command("parse")
 @click.argument("text", required=False)
 @click.option("--json", "as_json", is_flag=True, help="JSON output (the default).")
 @click.option("--jsonl", is_flag=True, help="Read one text per line from stdin.")
-def nlu_parse(text: str | None, as_json: bool, jsonl: bool) -> None:
+@_BACKEND_OPTION
+def nlu_parse(text: str | None, as_json: bool, jsonl: bool, backend: str | None) -> None:
     """Interpret TEXT (or each stdin line with --jsonl) the way the bot does."""
-    from nlu import RuleInterpreter
-
-    interpreter = RuleInterpreter()
+    if not jsonl and text is None:
+        raise UserFacingError("give a TEXT, or --jsonl to read lines from stdin")
+    interpreter = _interpreter(backend)
     if jsonl:
         sys.stdin.reconfigure(encoding="utf-8")  # type: ignore[union-attr]
         for line in sys.stdin:
             out = interpreter.interpret(line.rstrip("\r\n")).to_json()
             click.echo(json.dumps(out, ensure_ascii=False))
         return
-    if text is None:
-        raise UserFacingError("give a TEXT, or --jsonl to read lines from stdin")
     click.echo(json.dumps(interpreter.interpret(text).to_json(), ensure_ascii=False))
+
+
+@nlu.command("eval")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@_BACKEND_OPTION
+def nlu_eval(file: str, as_json: bool, backend: str | None) -> None:
+    """Evaluate intents on FILE (Rasa NLU YAML), e.g. the held-out nlu/data/test.yml."""
+    from nlu import NluDataError, evaluate_intents, load_nlu
+
+    try:
+        data = load_nlu(file)
+    except NluDataError as exc:
+        raise UserFacingError(str(exc)) from exc
+    report = evaluate_intents(_interpreter(backend), data.examples)
+    if as_json:
+        click.echo(json.dumps(report, ensure_ascii=False))
+        return
+    click.echo(f"{report['n']} examples: accuracy {report['accuracy']:.3f}, "
+               f"macro-F1 {report['macro_f1']:.3f}")
+    for name, m in report["per_intent"].items():
+        click.echo(f"  {name:<18} P {m['precision']:.2f}  R {m['recall']:.2f}  "
+                   f"F1 {m['f1']:.2f}  n={m['support']}")
+    for c in report["confusions"][:10]:
+        click.echo(f"  confused: {c['intent']} -> {c['predicted']} ({c['count']})")
 
 
 @main.command()

@@ -60,7 +60,8 @@ SYSTEM_KEYS = (
     "sys.urgent.offer", "opt.urgent_short", "opt.urgent_full", "sys.quick_exit_urgent",
     "rights.what", "rights.complain", "rights.institution", "rights.confidentiality",
     "rights.safety", "sys.support.intro", "sys.support.none",
-    "opt.withdraw", "sys.withdraw.ask", "sys.withdrawn", "status.withdrawn",
+    "opt.withdraw", "sys.attachment.failed", "sys.withdraw.ask", "sys.withdrawn",
+    "status.withdrawn",
     "opt.yes", "opt.no", "opt.unknown", "opt.done", "opt.edit", "opt.discard", "opt.later",
     "opt.continue", "opt.restart",
 )

@@ -10,7 +10,7 @@ from flows import load_flowset
 from intake.home import Home
 from intake.service import IntakeService
 from intake.settings import Settings
-from nlu import RuleInterpreter
+from nlu import build_interpreter
 from storage import crypto
 from storage.db import Database
 
@@ -41,5 +41,5 @@ def build_intake(settings: Settings, db: Database | None = None) -> IntakeServic
         db.migrate()
     epoch_dir = settings.epoch_dir or crypto.default_epoch_dir(settings.home)
     keyring = crypto.DraftKeyring(epoch_dir, settings.epoch_seconds, time.time)
-    return IntakeService(settings, db, load_flowset(), RuleInterpreter(), home.pepper(),
+    return IntakeService(settings, db, load_flowset(), build_interpreter(), home.pepper(),
                          home.admin_public(), keyring)

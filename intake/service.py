@@ -173,6 +173,10 @@ class IntakeService:
         except crypto.AttachmentTooLarge:
             tmp.unlink(missing_ok=True)
             return self._say(src, "sys.attachment.rejected")
+        except OSError as exc:  # e.g. the disk is full: nothing half-written stays behind
+            tmp.unlink(missing_ok=True)
+            log.error("could not store an attachment: %s", exc.strerror or type(exc).__name__)
+            return self._say(src, "sys.attachment.failed")
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise

@@ -1,10 +1,33 @@
 """Language understanding for Sanad: normalisation, language, intents, urgency, dates, options.
 
-`RuleInterpreter` is the lexicon backend of the `Interpreter` protocol; trained backends
-implement the same protocol and return the same `Interpretation`.
+Backends of the `Interpreter` protocol, all returning the same `Interpretation`:
+- `RuleInterpreter`: the lexicon and rules alone;
+- `builtin_interpreter()`: rules plus the built-in scikit-learn classifier (the default);
+- `rasa_interpreter(url)`: rules plus a Rasa server (`POST /model/parse`).
+`build_interpreter()` picks one from the environment (`SANAD_NLU_BACKEND`, `SANAD_RASA_URL`).
 """
 
+from nlu._backends import (
+    BACKENDS,
+    RasaClient,
+    RasaUnavailable,
+    build_interpreter,
+    builtin_interpreter,
+    rasa_interpreter,
+)
+from nlu._data import (
+    TEST_PATH,
+    TRAIN_PATH,
+    URGENCY_PATH,
+    LabelledText,
+    NluData,
+    NluDataError,
+    load_labelled,
+    load_nlu,
+)
 from nlu._dates import DateValue, parse_date
+from nlu._evaluate import evaluate_intents, evaluate_language, evaluate_urgency
+from nlu._hybrid import HybridInterpreter
 from nlu._language import detect_language
 from nlu._normalise import normalise_arabic, to_ascii_digits
 from nlu._options import OPTION_SYNONYMS, match_option
@@ -12,17 +35,35 @@ from nlu._rules import RuleInterpreter
 from nlu._types import EXPECTING_KINDS, INTENTS, Entity, Interpretation, Interpreter
 
 __all__ = [
+    "BACKENDS",
     "EXPECTING_KINDS",
     "INTENTS",
     "OPTION_SYNONYMS",
+    "TEST_PATH",
+    "TRAIN_PATH",
+    "URGENCY_PATH",
     "DateValue",
     "Entity",
+    "HybridInterpreter",
     "Interpretation",
     "Interpreter",
+    "LabelledText",
+    "NluData",
+    "NluDataError",
+    "RasaClient",
+    "RasaUnavailable",
     "RuleInterpreter",
+    "build_interpreter",
+    "builtin_interpreter",
     "detect_language",
+    "evaluate_intents",
+    "evaluate_language",
+    "evaluate_urgency",
+    "load_labelled",
+    "load_nlu",
     "match_option",
     "normalise_arabic",
     "parse_date",
+    "rasa_interpreter",
     "to_ascii_digits",
 ]

@@ -23,10 +23,15 @@ _STRONG = frozenset(
     "embare7 mbare7 hala2 halla2 hal2 dilwa2ti delwa2ty yalla wallah wallahi khalas 5alas "
     "shukran shokran choukran inshallah habibi hayda hek keda kda ezay izzay ahlan marhaba "
     "mar7aba na3am tayeb tayyeb mashi e7na ne7na homma 3shan 3alashan ma3lesh ma3lish "
-    "wein fein ween emta imta hene hinne hadol wakha waxa mwafe2 mowafe2 3arabi "
+    "wein fein ween emta imta hene hinne hadol wakha waxa mwafe2 mowafe2 3arabi kano kanu "
     "khrooj kharej ta3zib 5ayef khayef".split()
 )
-_WEAK = frozenset("w eh bas la ma fi el ya hay min wala enta enti inta inti fe ams".split())
+_WEAK = frozenset(
+    "w eh bas la ma fi el ya hay min wala enta enti inta inti fe ams 3am bel bil abl ba3d kel "
+    "kol yom abi sene sijen sijn".split()
+)
+# Arabic verb endings written in Latin letters: "darabouni", "ydarbouna", "5adouh".
+_ARABIZI_ENDING = re.compile(r"^[a-z2357]{2,}(?:ouni|oni|ouna|ouh|ouha|ouhom|ohom)$")
 _ENGLISH = frozenset(
     "the i a an is are was were to and of my me you he she it they we not don't do did "
     "please yes no ok okay in on at for with this that what who have has been be will can "
@@ -51,7 +56,9 @@ def detect_language(text: str) -> tuple[str, bool]:
     strong = sum(
         1
         for w in words
-        if w in _STRONG or (_DIGIT_WORD.match(w) and not _NOT_ARABIZI.match(w))
+        if w in _STRONG
+        or _ARABIZI_ENDING.match(w)
+        or (_DIGIT_WORD.match(w) and not _NOT_ARABIZI.match(w))
     )
     weak = sum(1 for w in words if w in _WEAK)
     english = sum(1 for w in words if w in _ENGLISH)

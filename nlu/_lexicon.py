@@ -57,6 +57,7 @@ SHORT_PHRASES: dict[str, str] = {
         "yes|yeah|yea|yep|yup|ok|okay|okey|k|sure|of course|agree|i agree|yes i agree|i do|"
         "correct|that's right|alright|all right|fine|go ahead|continue|yes please|absolutely|"
         "definitely|certainly|indeed|y|no problem|no objection|why not|sounds good|i consent|"
+        "consent|"
         "oui|d'accord|نعم|أجل|اجل|ايوه|إيوه|أيوه|ايوا|أيوا|ايوة|اه|آه|اها|إي|اي|ايه|إيه|"
         "اي نعم|إي نعم|ايه نعم|نعم موافق|طيب|موافق|موافقة|أوافق|اوافق|انا موافق|أنا موافقة|"
         "انا موافقة|تمام|ماشي|يب|يس|اكيد|أكيد|بالتأكيد|طبعا|طبعاً|صح|صحيح|اوكي|أوكي|اوك|حاضر|"

@@ -16,6 +16,8 @@ from tests.support import Chat
 
 from .test_conversations import COMPLAINT_EN, REPRISAL_AR
 
+pytestmark = pytest.mark.privacy
+
 
 def _encodings(secret: str) -> list[bytes]:
     raw = secret.encode("utf-8")

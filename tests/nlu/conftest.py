@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 
-from nlu import RuleInterpreter
+from nlu import HybridInterpreter, Interpreter, RuleInterpreter, builtin_interpreter
 
 FIXED_NOW = datetime(2025, 6, 15, 12, 0)
 
@@ -18,6 +19,24 @@ def fixed_now() -> datetime:
 
 
 @pytest.fixture(scope="session")
-def interpreter() -> RuleInterpreter:
-    """One interpreter for the session: construction compiles the lexicon once."""
+def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A private model cache: the tests train once per session and never touch the home."""
+    return tmp_path_factory.mktemp("nlu-cache")
+
+
+@pytest.fixture(scope="session")
+def rules() -> RuleInterpreter:
+    """The lexicon backend alone (construction compiles the lexicon once)."""
     return RuleInterpreter(clock=lambda: FIXED_NOW)
+
+
+@pytest.fixture(scope="session")
+def builtin(model_cache: Path) -> HybridInterpreter:
+    """The default backend: rules plus the built-in classifier, trained once per session."""
+    return builtin_interpreter(clock=lambda: FIXED_NOW, cache_dir=model_cache)
+
+
+@pytest.fixture(scope="session", params=["rules", "builtin"])
+def interpreter(request: pytest.FixtureRequest) -> Interpreter:
+    """Each behavioural test runs against both the rules and the default backend."""
+    return request.getfixturevalue(request.param)
