@@ -67,7 +67,9 @@ def start_bot(fake: FakeTelegram) -> Iterator[Callable[..., Running]]:
 
     def start(service: IntakeService, webhook: WebhookConfig | None = None,
               **overrides: Any) -> Running:
-        bot = Running(TelegramChannel(service, tg_settings(fake, **overrides), webhook))
+        # The outbox is delivered by the test (deliver_outbox), not by a background loop.
+        bot = Running(TelegramChannel(service, tg_settings(fake, **overrides), webhook,
+                                      outbox_interval=0))
         running.append(bot)
         return bot
 

@@ -14,7 +14,9 @@ import pytest
 from bot import _tg_render as render
 from bot.telegram import WebhookConfig, webhook_secret
 from caseworker.cases import list_queue
+from caseworker.followup import queue_reply
 from flows import Reply
+from intake.home import Home
 from intake.service import IntakeService
 from tests.bot.conftest import Reporter, Running, tg_settings
 from tests.fakes.telegram_server import FakeTelegram, webhook_post
@@ -24,7 +26,7 @@ from tests.intake.test_conversations import (
     REPRISAL_AR,
     REPRISAL_AR_EXPECTED,
 )
-from tests.support import home_files, open_report
+from tests.support import PASSPHRASE, home_files, open_report
 
 PHOTO = b"\xff\xd8\xff\xe0 a photo of bruises, bytes all the same " * 700
 VOICE = b"OggS\x00\x02 a voice note telling what happened " * 900
@@ -90,8 +92,9 @@ def _attachments_ok(report: dict[str, Any]) -> None:
 
 def test_whole_english_report_with_photo_and_voice(service: IntakeService, fake: FakeTelegram,
                                                    start_bot: Callable[..., Running]) -> None:
-    start_bot(service)
-    _run(Reporter(fake, 700_000_101, "en"), COMPLAINT_EN)
+    bot = start_bot(service)
+    reporter = Reporter(fake, 700_000_101, "en")
+    _run(reporter, COMPLAINT_EN)
     report = open_report(service, _case_ref(service))
     fields = dict(report["fields"])
     date = fields.pop("incident_date")
@@ -107,9 +110,18 @@ def test_whole_english_report_with_photo_and_voice(service: IntakeService, fake:
     # After the receipt, the bot offers to clean the chat.
     assert fake.sent(700_000_101)[-1]["reply_markup"]["inline_keyboard"][0][0][
         "callback_data"] == render.CLEAN
+    # A caseworker writes back (the reporter consented to follow-up): delivered in the chat.
+    queue_reply(service.db, Home(service.settings.home).pepper(), _case_ref(service), "demo",
+                PASSPHRASE, "Are you safe now?", now=service._now())
+    assert bot.call(bot.channel.deliver_outbox()) == 1
+    assert any("Are you safe now?" in m["text"] for m in fake.sent(reporter.id)[-2:])
+    assert bot.call(bot.channel.deliver_outbox()) == 0
+    reporter.say("Yes, I moved to my aunt's house.")
+    assert reporter.replies
     # The database holds no chat or user id, no answer and no file in clear.
     service.db.dispose()
-    needles = [b"700000101", b"Al-Hamra", b"zaytoun", b"cables", PHOTO[:40], VOICE[:40]]
+    needles = [b"700000101", b"Al-Hamra", b"zaytoun", b"cables", b"aunt's house",
+               PHOTO[:40], VOICE[:40]]
     for path in home_files(service.settings.home):
         data = path.read_bytes()
         for needle in needles:
