@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 import click
 
-from cli import _caseworker, _channels
+from cli import _alerts, _caseworker, _channels, _config
 from intake.settings import Settings, SettingsError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -126,6 +126,8 @@ def chat(jsonl: bool, user: str, lang: str | None, shape: bool) -> None:
 main.add_command(_caseworker.queue)
 main.add_command(_caseworker.show)
 main.add_command(_caseworker.reply)
+main.add_command(_config.config)
+main.add_command(_alerts.alerts)
 main.add_command(_channels.run)
 
 

@@ -550,7 +550,8 @@ class Engine:
         parts = [p.strip() for p in to_ascii_digits(text).replace("،", ",").split(",")]
         parts = [p for p in parts if p]
         if not parts or not all(p.lower() in options or
-                                (p.isdigit() and 1 <= int(p) <= len(options)) for p in parts):
+                                (p.isdecimal() and p.isascii()
+                                 and 1 <= int(p) <= len(options)) for p in parts):
             return []
         ids = [p.lower() if p.lower() in options else options[int(p) - 1] for p in parts]
         return list(dict.fromkeys(ids))

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import datetime
 from logging.handlers import RotatingFileHandler
 
+from sqlalchemy.orm import Session
+
+import alerts
 from flows import load_flowset
 from intake.home import Home
 from intake.service import IntakeService
@@ -13,6 +17,7 @@ from intake.settings import Settings
 from nlu import build_interpreter
 from storage import crypto
 from storage.db import Database
+from storage.models import Case
 
 
 def setup_logging(settings: Settings, verbose: bool = False) -> None:
@@ -41,5 +46,12 @@ def build_intake(settings: Settings, db: Database | None = None) -> IntakeServic
         db.migrate()
     epoch_dir = settings.epoch_dir or crypto.default_epoch_dir(settings.home)
     keyring = crypto.DraftKeyring(epoch_dir, settings.epoch_seconds, time.time)
-    return IntakeService(settings, db, load_flowset(), build_interpreter(), home.pepper(),
-                         home.admin_public(), keyring)
+    service = IntakeService(settings, db, load_flowset(), build_interpreter(), home.pepper(),
+                            home.admin_public(), keyring)
+    service.priority_one_hooks.append(_queue_oncall_alert)
+    return service
+
+
+def _queue_oncall_alert(session: Session, case: Case, now: datetime) -> None:
+    """On-call alerts: queued in the transaction that makes a priority-1 case (one INSERT)."""
+    alerts.enqueue_for_case(session, case, now)

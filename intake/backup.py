@@ -26,6 +26,7 @@ from typing import IO, Any
 from sqlalchemy import func, select, text
 from sqlalchemy.types import DateTime, LargeBinary
 
+import alerts.models  # noqa: F401  (the alerts table lives outside storage/models.py)
 from intake.settings import Settings
 from storage import crypto
 from storage.db import Database

@@ -2,6 +2,7 @@
 
 from alembic import context
 
+import alerts.models  # noqa: F401  (tables outside storage/models.py, so autogenerate sees them)
 from storage.models import Base
 
 connection = context.config.attributes.get("connection")

@@ -1,0 +1,50 @@
+"""On-call alerts for priority-1 cases (issue 7, item 3).
+
+When an urgent case arrives the caseworkers on call are told through configured routes
+(Telegram, Signal, SMTP e-mail, webhook) with the case reference, priority and age only; if
+nobody claims it (``cases.assigned_to``) within ``escalate_after_minutes`` the supervisors are
+told. The rota and routes live in ``oncall.yaml`` (see alerts/defaults/oncall.yaml).
+
+For the intake::
+
+    alerts.enqueue_for_case(session, case, now)   # same transaction as the case; one INSERT
+
+For whoever runs delivery (``sanad alerts run``, or a bot's periodic job)::
+
+    worker = alerts.AlertWorker(db, settings.home, clock=time.time)
+    worker.tick()                                  # a round when one is due; never raises
+    alerts.dispatch(db, config, now, senders)      # one round, everything injected
+
+For ``sanad config check``: ``alerts.check_oncall(path, env) -> list[ConfigProblem]``.
+"""
+
+from alerts._config import (
+    DEFAULT_ONCALL,
+    OncallConfig,
+    OncallConfigError,
+    Person,
+    Retry,
+    Route,
+    SignalRoute,
+    SmtpRoute,
+    TelegramRoute,
+    WebhookRoute,
+    Window,
+    check_oncall,
+    live_oncall_path,
+    load_oncall,
+    oncall_path,
+)
+from alerts._dispatch import DispatchReport, dispatch, enqueue_for_case
+from alerts._lines import ConfigProblem
+from alerts._message import AlertMessage, render
+from alerts._runner import AlertWorker, ConfigSource
+from alerts._senders import Sender, SendError, default_senders
+
+__all__ = [
+    "DEFAULT_ONCALL", "AlertMessage", "AlertWorker", "ConfigProblem", "ConfigSource",
+    "DispatchReport", "OncallConfig", "OncallConfigError", "Person", "Retry", "Route",
+    "SendError", "Sender", "SignalRoute", "SmtpRoute", "TelegramRoute", "WebhookRoute", "Window",
+    "check_oncall", "default_senders", "dispatch", "enqueue_for_case", "live_oncall_path",
+    "load_oncall", "oncall_path", "render",
+]

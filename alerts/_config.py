@@ -1,0 +1,435 @@
+"""oncall.yaml: the rota and the routes alerts travel by, checked at load like the flows.
+
+The shipped example is `alerts/defaults/oncall.yaml`; the live file is
+`SANAD_HOME/config/oncall.yaml` and, when it exists, is the one used. Secrets never appear in
+the file: routes name environment variables (`token_env`, `password_env`, `secret_env`), read
+when an alert is sent. Every problem names the file and the line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, ClassVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import jsonschema
+
+from alerts._lines import ConfigProblem, LineDict, line_of, read_yaml
+
+__all__ = [
+    "DEFAULT_ONCALL", "OncallConfig", "OncallConfigError", "Person", "Retry", "Route",
+    "SignalRoute", "SmtpRoute", "TelegramRoute", "WebhookRoute", "Window", "check_oncall",
+    "live_oncall_path", "load_oncall", "oncall_path",
+]
+
+DEFAULT_ONCALL = Path(__file__).parent / "defaults" / "oncall.yaml"
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+SECRET_KEYS = ("token", "password", "secret", "bot_token", "api_key")
+_ENV = {"type": "string", "pattern": "^[A-Z_][A-Z0-9_]*$"}
+_TIME = {"type": "string", "pattern": "^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$"}
+_START = {"type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$"}
+_NAME = "^[a-z0-9][a-z0-9_-]{0,63}$"
+
+
+class OncallConfigError(Exception):
+    """The on-call configuration cannot be used; carries every problem found."""
+
+    def __init__(self, problems: list[ConfigProblem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+# ---- the typed, frozen configuration --------------------------------------------------------
+
+@dataclass(frozen=True)
+class TelegramRoute:
+    kind: ClassVar[str] = "telegram"
+    name: str
+    chat_id: str
+    token_env: str
+    base_url: str | None = None  # like PTB: ".../bot"; else SANAD_TELEGRAM_BASE_URL, else public
+
+
+@dataclass(frozen=True)
+class SignalRoute:
+    kind: ClassVar[str] = "signal"
+    name: str
+    service: str  # signal-cli-rest-api host:port, no scheme
+    number: str  # the registered sender
+    recipient: str
+
+
+@dataclass(frozen=True)
+class SmtpRoute:
+    kind: ClassVar[str] = "smtp"
+    name: str
+    host: str
+    port: int
+    starttls: bool
+    sender: str
+    to: tuple[str, ...]
+    user_env: str | None = None
+    password_env: str | None = None
+    ca_file: str | None = None  # trust this CA (a private mail server) instead of the system's
+
+
+@dataclass(frozen=True)
+class WebhookRoute:
+    kind: ClassVar[str] = "webhook"
+    name: str
+    url: str
+    secret_env: str | None = None  # HMAC-SHA256 of the body, hex, in `secret_header`
+    secret_header: str = "X-Sanad-Signature"  # noqa: S105 (a header name)
+
+
+Route = TelegramRoute | SignalRoute | SmtpRoute | WebhookRoute
+
+
+@dataclass(frozen=True)
+class Window:
+    """Weekly hours in the rota's timezone; `end <= start` runs past midnight."""
+
+    days: frozenset[int]  # 0 = Monday
+    start: int  # minutes after midnight
+    end: int  # 1..1440
+
+    def contains(self, local: datetime) -> bool:
+        minute = local.hour * 60 + local.minute
+        day = local.weekday()
+        if self.start < self.end:
+            return day in self.days and self.start <= minute < self.end
+        return ((day in self.days and minute >= self.start)
+                or ((day - 1) % 7 in self.days and minute < self.end))
+
+
+@dataclass(frozen=True)
+class Person:
+    name: str
+    role: str  # on_call | supervisor
+    routes: tuple[str, ...]
+    windows: tuple[Window, ...] = ()  # none: always on duty
+
+    def on_duty(self, local: datetime) -> bool:
+        return not self.windows or any(w.contains(local) for w in self.windows)
+
+
+@dataclass(frozen=True)
+class Retry:
+    first_delay_seconds: int = 15
+    max_delay_seconds: int = 900
+    max_attempts: int = 10
+
+    def delay(self, attempts: int) -> int:
+        """Exponential backoff after the `attempts`-th failure: 15 s, 30 s, 60 s, ..."""
+        return int(min(self.max_delay_seconds, self.first_delay_seconds * 2 ** (attempts - 1)))
+
+
+@dataclass(frozen=True)
+class OncallConfig:
+    timezone: ZoneInfo
+    routes: Mapping[str, Route]
+    rota: tuple[Person, ...]
+    escalate_after_minutes: int = 30
+    retry: Retry = field(default_factory=Retry)
+    source: str = ""
+
+    def routes_for(self, kind: str, now: datetime) -> list[Route]:
+        """Who is told, now: on-call people on duty for `new` alerts, supervisors on duty for
+        `escalation`. Nobody on duty is never silence: `new` falls back to the supervisors on
+        duty, and then (as `escalation` does) to every supervisor."""
+        local = now.astimezone(self.timezone)
+
+        def of(role: str, duty_only: bool) -> list[Person]:
+            return [p for p in self.rota if p.role == role and (p.on_duty(local) or not duty_only)]
+
+        people = of("on_call", True) if kind == "new" else []
+        people = people or of("supervisor", True) or of("supervisor", False)
+        names = dict.fromkeys(r for p in people for r in p.routes)
+        return [self.routes[n] for n in names if n in self.routes]
+
+
+# ---- the schema -----------------------------------------------------------------------------
+
+def _route_schema(kind: str, required: list[str], props: dict[str, Any],
+                  **extra: Any) -> dict[str, Any]:
+    return {"if": {"properties": {"kind": {"const": kind}}, "required": ["kind"]},
+            "then": {"required": required,
+                     "properties": props,
+                     "propertyNames": {"enum": ["kind", *props, *SECRET_KEYS]}, **extra}}
+
+
+_ROUTE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["kind"],
+    "properties": {"kind": {"enum": ["telegram", "signal", "smtp", "webhook"]}},
+    "allOf": [
+        _route_schema("telegram", ["chat_id", "token_env"], {
+            "chat_id": {"type": ["string", "integer"]},
+            "token_env": _ENV,
+            "base_url": {"type": "string", "pattern": "^https?://"}}),
+        _route_schema("signal", ["service", "number", "recipient"], {
+            "service": {"type": "string", "pattern": r"^[A-Za-z0-9.\-\[\]:]+:[0-9]{1,5}$"},
+            "number": {"type": "string", "pattern": r"^\+[0-9]{6,15}$"},
+            "recipient": {"type": "string", "minLength": 1}}),
+        _route_schema("smtp", ["host", "port", "from", "to"], {
+            "host": {"type": "string", "minLength": 1},
+            "port": {"type": "integer", "minimum": 1, "maximum": 65535},
+            "starttls": {"type": "boolean"},
+            "ca_file": {"type": "string", "minLength": 1},
+            "user_env": _ENV,
+            "password_env": _ENV,
+            "from": {"type": "string", "pattern": "^[^@\\s]+@[^@\\s]+$"},
+            "to": {"oneOf": [
+                {"type": "string", "pattern": "^[^@\\s]+@[^@\\s]+$"},
+                {"type": "array", "minItems": 1,
+                 "items": {"type": "string", "pattern": "^[^@\\s]+@[^@\\s]+$"}}]}},
+            dependentRequired={"user_env": ["password_env"], "password_env": ["user_env"]}),
+        _route_schema("webhook", ["url"], {
+            "url": {"type": "string", "pattern": "^https?://"},
+            "secret_env": _ENV,
+            "secret_header": {"type": "string", "pattern": "^[A-Za-z0-9-]+$"}}),
+    ],
+}
+
+_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["timezone", "routes", "rota"],
+    "additionalProperties": False,
+    "properties": {
+        "timezone": {"type": "string"},
+        "escalate_after_minutes": {"type": "integer", "minimum": 1, "maximum": 1440},
+        "retry": {
+            "type": "object", "additionalProperties": False,
+            "properties": {
+                "first_delay_seconds": {"type": "integer", "minimum": 1, "maximum": 3600},
+                "max_delay_seconds": {"type": "integer", "minimum": 1, "maximum": 86400},
+                "max_attempts": {"type": "integer", "minimum": 1, "maximum": 100}}},
+        "routes": {"type": "object", "minProperties": 1,
+                   "propertyNames": {"pattern": _NAME},
+                   "additionalProperties": _ROUTE_SCHEMA},
+        "rota": {"type": "array", "minItems": 1, "items": {
+            "type": "object", "required": ["name", "role", "routes"],
+            "additionalProperties": False,
+            "properties": {
+                "name": {"type": "string", "minLength": 1, "maxLength": 80},
+                "role": {"enum": ["on_call", "supervisor"]},
+                "routes": {"type": "array", "minItems": 1, "items": {"type": "string"}},
+                "windows": {"type": "array", "items": {
+                    "type": "object", "required": ["from", "to"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "days": {"type": "array", "minItems": 1,
+                                 "items": {"enum": list(DAYS)}},
+                        "from": _START, "to": _TIME}}}}}},
+    },
+}
+_VALIDATOR = jsonschema.Draft202012Validator(_SCHEMA)
+
+
+# ---- loading and checking -------------------------------------------------------------------
+
+def live_oncall_path(home: Path) -> Path:
+    return home / "config" / "oncall.yaml"
+
+
+def oncall_path(home: Path) -> Path:
+    """The file in use: the live one in the home, else the shipped example."""
+    live = live_oncall_path(home)
+    return live if live.exists() else DEFAULT_ONCALL
+
+
+def check_oncall(path: Path, env: Mapping[str, str] | None = None) -> list[ConfigProblem]:
+    """Every problem in `path` (errors, and warnings for unset environment variables when
+    `env` is given); an empty list means the file can be used."""
+    problems: list[ConfigProblem] = []
+    _parse(path, problems, env)
+    return problems
+
+
+def load_oncall(path: Path) -> OncallConfig:
+    """The typed configuration; raises OncallConfigError listing every error."""
+    problems: list[ConfigProblem] = []
+    config = _parse(path, problems, None)
+    errors = [p for p in problems if p.severity == "error"]
+    if errors or config is None:
+        raise OncallConfigError(errors)
+    return config
+
+
+def _where(error: jsonschema.ValidationError) -> str:
+    return ".".join(str(p) for p in error.absolute_path) or "(top level)"
+
+
+def _parse(path: Path, problems: list[ConfigProblem],
+           env: Mapping[str, str] | None) -> OncallConfig | None:
+    file = str(path)
+    doc = read_yaml(path, problems)
+    if problems:
+        return None
+    if not isinstance(doc, LineDict):
+        problems.append(ConfigProblem(file, 1, "expected a mapping with timezone, routes, rota"))
+        return None
+
+    def problem(at: list[Any], message: str, severity: str = "error") -> None:
+        problems.append(ConfigProblem(file, line_of(doc, at), message, severity))
+
+    routes = doc.get("routes")
+    if isinstance(routes, LineDict):
+        for name, route in routes.items():
+            for key in SECRET_KEYS:
+                if isinstance(route, LineDict) and key in route:
+                    problem(["routes", name, key],
+                            f"routes.{name}.{key}: secrets never go in this file; name an "
+                            f"environment variable instead ({_env_key(key)}: MY_VARIABLE)")
+    for error in sorted(_VALIDATOR.iter_errors(doc), key=lambda e: list(map(str, e.path))):
+        at = list(error.absolute_path)
+        if "propertyNames" in error.schema_path:  # error.instance is the key itself
+            if error.instance in SECRET_KEYS:
+                continue  # reported above, with the way to fix it
+            if at == ["routes"]:
+                problem([*at, error.instance], f"routes: the name '{error.instance}' may hold "
+                        "only lowercase letters, digits, - and _ (at most 64)")
+            else:
+                problem([*at, error.instance], f"{_where(error)}: unknown key "
+                        f"'{error.instance}'")
+            continue
+        if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+            known = error.schema.get("properties", {})
+            for key in error.instance:
+                if key not in known:
+                    problem([*at, key], f"{_where(error)}: unknown key '{key}'")
+            continue
+        hint = _HINTS.get(error.schema.get("pattern", "")) if error.validator == "pattern" \
+            else None
+        problem(at, f"{_where(error)}: {error.instance!r} {hint}" if hint
+                else f"{_where(error)}: {error.message}")
+    tz = _zone(doc.get("timezone"))
+    if tz is None and isinstance(doc.get("timezone"), str):
+        problem(["timezone"], f"timezone: unknown time zone '{doc['timezone']}' "
+                              "(use a name such as Asia/Amman or UTC)")
+    _check_references(doc, problem)
+    if problems or tz is None or not isinstance(routes, dict):
+        problems.sort(key=lambda p: p.line or 0)
+        return None
+    built: dict[str, Route] = {name: _route(name, raw) for name, raw in routes.items()}
+    rota: list[Person] = []
+    for raw in doc["rota"]:
+        windows = tuple(Window(
+            days=frozenset(DAYS.index(d) for d in w.get("days", DAYS)),
+            start=_minutes(w["from"]), end=_minutes(w["to"]) or 1440)
+            for w in raw.get("windows", []))
+        rota.append(Person(raw["name"], raw["role"], tuple(raw["routes"]), windows))
+    used = {r for p in rota for r in p.routes}
+    for name in built:
+        if name not in used:
+            problem(["routes", name], f"routes.{name}: no one in the rota uses this route",
+                    "warning")
+    for name, route in built.items():
+        url = route.url if isinstance(route, WebhookRoute) else (
+            route.base_url if isinstance(route, TelegramRoute) else None)
+        if url and url.startswith("http://") and not _loopback(url):
+            problem(["routes", name], f"routes.{name}: http:// sends alerts unencrypted; use "
+                                      "https:// unless the far end is on this machine",
+                    "warning")
+        if isinstance(route, SmtpRoute) and route.ca_file and not Path(route.ca_file).is_file():
+            problem(["routes", name, "ca_file"],
+                    f"routes.{name}.ca_file: no file at {route.ca_file} on this machine",
+                    "warning")
+    if env is not None:
+        for name, route in built.items():
+            for var in _env_names(route):
+                if not env.get(var):
+                    problem(["routes", name],
+                            f"routes.{name}: environment variable {var} is not set here",
+                            "warning")
+    problems.sort(key=lambda p: p.line or 0)
+    if any(p.severity == "error" for p in problems):
+        return None
+    retry = doc.get("retry", {})
+    return OncallConfig(
+        timezone=tz, routes=built, rota=tuple(rota),
+        escalate_after_minutes=int(doc.get("escalate_after_minutes", 30)),
+        retry=Retry(**{k: int(v) for k, v in retry.items()}), source=file)
+
+
+_HINTS = {
+    _TIME["pattern"]: "is not a time of day (HH:MM, from 00:00 to 24:00)",
+    _START["pattern"]: "is not a time of day (HH:MM, from 00:00 to 23:59)",
+    _ENV["pattern"]: "is not an environment variable name (capitals, digits and _)",
+    "^https?://": "must start with http:// or https://",
+}
+
+
+def _loopback(url: str) -> bool:
+    host = url.split("://", 1)[1].split("/", 1)[0].rsplit(":", 1)[0].strip("[]")
+    return host in ("localhost", "::1") or host.startswith("127.")
+
+
+def _zone(name: object) -> ZoneInfo | None:
+    if not isinstance(name, str) or not name:
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+def _check_references(doc: LineDict, problem: Callable[..., None]) -> None:
+    """Rota entries name routes that exist; both roles are present (as far as can be read)."""
+    routes = doc.get("routes")
+    names = set(routes) if isinstance(routes, dict) else set()
+    rota = doc.get("rota")
+    if not isinstance(rota, list):
+        return
+    roles = set()
+    for i, person in enumerate(rota):
+        if not isinstance(person, dict):
+            continue
+        roles.add(person.get("role"))
+        wanted = person.get("routes")
+        for j, name in enumerate(wanted if isinstance(wanted, list) else []):
+            if isinstance(name, str) and name not in names:
+                problem(["rota", i, "routes", j],
+                        f"rota.{i}.routes: no route named '{name}' under routes")
+    for role in ("on_call", "supervisor"):
+        if rota and role not in roles:
+            problem(["rota"], f"rota: nobody has the role {role}")
+
+
+def _env_key(key: str) -> str:
+    return {"token": "token_env", "bot_token": "token_env", "password": "password_env"}.get(
+        key, "secret_env")
+
+
+def _minutes(text: str) -> int:
+    hours, minutes = text.split(":")
+    return int(hours) * 60 + int(minutes)
+
+
+def _route(name: str, raw: Mapping[str, Any]) -> Route:
+    kind = raw["kind"]
+    if kind == "telegram":
+        return TelegramRoute(name, str(raw["chat_id"]), raw["token_env"], raw.get("base_url"))
+    if kind == "signal":
+        return SignalRoute(name, raw["service"], raw["number"], raw["recipient"])
+    if kind == "smtp":
+        to = raw["to"]
+        return SmtpRoute(name, raw["host"], int(raw["port"]), bool(raw.get("starttls", True)),
+                         raw["from"], tuple([to] if isinstance(to, str) else to),
+                         raw.get("user_env"), raw.get("password_env"), raw.get("ca_file"))
+    return WebhookRoute(name, raw["url"], raw.get("secret_env"),
+                        raw.get("secret_header", "X-Sanad-Signature"))
+
+
+def _env_names(route: Route) -> list[str]:
+    if isinstance(route, TelegramRoute):
+        return [route.token_env]
+    if isinstance(route, SmtpRoute):
+        return [v for v in (route.user_env, route.password_env) if v]
+    if isinstance(route, WebhookRoute):
+        return [route.secret_env] if route.secret_env else []
+    return []
+

@@ -1,0 +1,225 @@
+"""Queueing, escalation and delivery of on-call alerts.
+
+    enqueue_for_case(session, case, now)   the intake, inside the transaction that makes a
+                                           priority-1 case: one INSERT, no network, no config
+    dispatch(db, config, now, senders)     a round: escalate, fan out to the rota, send what is
+                                           due, record the outcome; never raises
+
+A round holds the database only for short transactions and never while a route is being
+called, so it cannot hold up a conversation (SQLite takes its write lock at BEGIN). Rows being
+sent are leased (their next attempt moved ahead) so two dispatchers do not send the same alert.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import exists, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from alerts._config import OncallConfig
+from alerts._message import render
+from alerts._senders import Sender, SendError
+from alerts.models import ROTA, Alert
+from storage.db import Database
+from storage.models import Case, CaseEvent
+
+__all__ = ["LEASE", "DispatchReport", "dispatch", "enqueue_for_case"]
+
+log = logging.getLogger("sanad.alerts")
+LEASE = timedelta(minutes=5)  # longer than any send can take (every call has a timeout)
+URGENT = 1
+INACTIVE = ("closed", "withdrawn")  # no one needs telling any more: alerts are cancelled
+
+
+def _aware(value: datetime) -> datetime:
+    """SQLite gives back naive datetimes (stored as UTC); PostgreSQL aware ones."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def _insert_once(session: Session, case_id: str, kind: str, route: str,
+                 now: datetime) -> bool:
+    """Add one pending alert unless (case, kind, route) exists; True if added."""
+    if session.scalar(select(Alert.id).where(Alert.case_id == case_id, Alert.kind == kind,
+                                             Alert.route == route)) is not None:
+        return False
+    try:
+        with session.begin_nested():  # a concurrent insert loses here, not the caller's work
+            session.add(Alert(case_id=case_id, kind=kind, route=route, status="pending",
+                              attempts=0, next_attempt_at=now, created_at=now))
+    except IntegrityError:
+        return False
+    return True
+
+
+def enqueue_for_case(session: Session, case: Case, now: datetime) -> bool:
+    """Ask for an on-call alert about `case`, in the caller's transaction.
+
+    Call it in the transaction that creates (or raises to priority 1) a case: it is a single
+    INSERT, so the conversation never waits for a route, and the alert exists exactly when the
+    case does. It does nothing for cases that are not priority 1 and is idempotent per case:
+    calling it again, as an urgent case is completed in place, adds nothing. Returns True when
+    an alert was queued. The routes are chosen from the rota by the dispatcher.
+    """
+    if case.priority != URGENT:
+        return False
+    session.flush()  # the case row must exist for the foreign key
+    return _insert_once(session, case.id, "new", ROTA, now)
+
+
+@dataclass
+class DispatchReport:
+    """What one round did (counts only)."""
+
+    escalated: int = 0
+    planned: int = 0
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+    error: str | None = None  # the round stopped early (e.g. database unavailable)
+
+
+@dataclass(frozen=True)
+class _Job:
+    id: int
+    kind: str
+    route: str
+    case_ref: str
+    priority: int
+    received_at: datetime
+
+
+def _escalate(session: Session, config: OncallConfig, now: datetime) -> int:
+    cutoff = now - timedelta(minutes=config.escalate_after_minutes)
+    alerted = exists().where(Alert.case_id == Case.id, Alert.kind == "new")
+    escalated = exists().where(Alert.case_id == Case.id, Alert.kind == "escalation")
+    due = session.scalars(select(Case.id).where(
+        Case.priority == URGENT, Case.assigned_to.is_(None), Case.received_at <= cutoff,
+        Case.status.not_in(INACTIVE), alerted, ~escalated))
+    count = 0
+    for case_id in list(due):
+        if _insert_once(session, case_id, "escalation", ROTA, now):
+            session.add(CaseEvent(case_id=case_id, at=now, kind="alert_escalated", actor=None,
+                                  detail={"after_minutes": config.escalate_after_minutes}))
+            count += 1
+    if count:
+        log.warning("alerts: %d unclaimed priority-1 case(s) escalated to supervisors", count)
+    return count
+
+
+def _plan(session: Session, config: OncallConfig, now: datetime) -> int:
+    """Turn each case-level row into one row per route of the people on duty now."""
+    rows = session.scalars(select(Alert).where(Alert.route == ROTA, Alert.status == "pending")
+                           .order_by(Alert.id).with_for_update(skip_locked=True))
+    planned = 0
+    for row in list(rows):
+        case = session.get(Case, row.case_id)
+        if case is None or case.status in INACTIVE:
+            row.status = "cancelled"
+            continue
+        routes = config.routes_for(row.kind, now)
+        for route in routes:
+            planned += _insert_once(session, row.case_id, row.kind, route.name, now)
+        row.attempts += 1
+        if routes:
+            row.status, row.sent_at = "sent", now
+        else:
+            row.status = "failed"
+            log.error("alerts: no route for a %s alert (alert %d): check the rota", row.kind,
+                      row.id)
+    return planned
+
+
+def _claim(session: Session, now: datetime, limit: int) -> list[_Job]:
+    rows = session.execute(
+        select(Alert, Case).join(Case, Case.id == Alert.case_id)
+        .where(Alert.status == "pending", Alert.route != ROTA, Alert.next_attempt_at <= now)
+        .order_by(Alert.next_attempt_at, Alert.id).limit(limit)
+        .with_for_update(skip_locked=True, of=Alert))
+    jobs = []
+    for alert, case in rows:
+        if case.status in INACTIVE:
+            alert.status = "cancelled"
+            continue
+        alert.next_attempt_at = now + LEASE
+        jobs.append(_Job(alert.id, alert.kind, alert.route, case.case_ref, case.priority,
+                         _aware(case.received_at)))
+    return jobs
+
+
+def _send(job: _Job, config: OncallConfig, now: datetime,
+          senders: Mapping[str, Sender]) -> SendError | None:
+    route = config.routes.get(job.route)
+    if route is None:
+        return SendError("the route is no longer in the configuration")
+    sender = senders.get(route.kind)
+    if sender is None:
+        return SendError(f"no sender for {route.kind} routes")
+    age = int((now - job.received_at).total_seconds() // 60)
+    message = render(job.kind, job.case_ref, job.priority, age, config.escalate_after_minutes)
+    try:
+        sender(route, message)
+    except SendError as exc:
+        return exc
+    except Exception as exc:  # a sender bug must not stop the other alerts
+        return SendError(f"unexpected {type(exc).__name__}")
+    return None
+
+
+def _record(session: Session, job: _Job, error: SendError | None, config: OncallConfig,
+            now: datetime, report: DispatchReport) -> None:
+    alert = session.get(Alert, job.id)
+    if alert is None:  # the case was deleted meanwhile
+        return
+    alert.attempts += 1
+    if error is None:
+        alert.status, alert.sent_at = "sent", now
+        session.add(CaseEvent(case_id=alert.case_id, at=now, kind="alert_sent", actor=None,
+                              detail={"alert": alert.kind, "route": alert.route}))
+        log.info("alert sent route=%s kind=%s alert=%d", alert.route, alert.kind, alert.id)
+        report.sent += 1
+        return
+    if alert.attempts >= config.retry.max_attempts:
+        alert.status = "failed"
+        session.add(CaseEvent(case_id=alert.case_id, at=now, kind="alert_failed", actor=None,
+                              detail={"alert": alert.kind, "route": alert.route}))
+        log.error("alert failed for good route=%s kind=%s alert=%d attempts=%d reason=%s",
+                  alert.route, alert.kind, alert.id, alert.attempts, error.reason)
+        report.failed += 1
+        return
+    delay = max(config.retry.delay(alert.attempts), int(error.retry_after or 0))
+    alert.next_attempt_at = now + timedelta(seconds=delay)
+    log.warning("alert not delivered route=%s kind=%s alert=%d attempt=%d reason=%s "
+                "retry_in=%ds", alert.route, alert.kind, alert.id, alert.attempts, error.reason,
+                delay)
+    report.retrying += 1
+
+
+def dispatch(db: Database, config: OncallConfig, now: datetime,
+             senders: Mapping[str, Sender], limit: int = 100) -> DispatchReport:
+    """One round at time `now`. Never raises: problems are logged (route and outcome, never
+    content) and reported in the returned counts."""
+    report = DispatchReport()
+    try:
+        with db.transaction() as session:
+            report.escalated = _escalate(session, config, now)
+            report.planned = _plan(session, config, now)
+            jobs = _claim(session, now, limit)
+    except Exception as exc:
+        report.error = type(exc).__name__
+        log.error("alerts: round stopped before sending (%s)", report.error)
+        return report
+    for job in jobs:
+        error = _send(job, config, now, senders)
+        try:
+            with db.transaction() as session:
+                _record(session, job, error, config, now, report)
+        except Exception as exc:  # the lease expires and the alert is tried again
+            report.error = type(exc).__name__
+            log.error("alerts: cannot record the outcome of alert %d (%s)", job.id,
+                      report.error)
+    return report

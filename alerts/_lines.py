@@ -1,0 +1,98 @@
+"""YAML that remembers line numbers, so every configuration error names its file and line.
+
+Mirrors the SafeLoader subclass in flows/_loader.py, and also keeps the line of every key and
+list item: a schema error found at ``routes.duty.port`` points at the ``port:`` line, not at the
+start of the mapping. Kept here rather than imported from flows' private module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+__all__ = ["ConfigProblem", "LineDict", "LineList", "line_of", "read_yaml"]
+
+
+@dataclass(frozen=True)
+class ConfigProblem:
+    """One problem in a configuration file; `severity` is "error" or "warning"."""
+
+    file: str
+    line: int | None
+    message: str
+    severity: str = "error"
+
+    def __str__(self) -> str:
+        where = self.file if self.line is None else f"{self.file}:{self.line}"
+        return f"{where}: {self.severity}: {self.message}"
+
+
+class LineDict(dict[str, Any]):
+    line: int = 0
+    key_lines: dict[Any, int]
+
+
+class LineList(list[Any]):
+    line: int = 0
+    item_lines: list[int]
+
+
+class _LineLoader(yaml.SafeLoader):
+    """SafeLoader that remembers the 1-based line of every mapping, key and list item."""
+
+
+def _mapping(loader: _LineLoader, node: yaml.MappingNode) -> LineDict:
+    loader.flatten_mapping(node)
+    result = LineDict()
+    result.line = node.start_mark.line + 1
+    result.key_lines = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        result[key] = loader.construct_object(value_node, deep=True)
+        result.key_lines[key] = key_node.start_mark.line + 1
+    return result
+
+
+def _sequence(loader: _LineLoader, node: yaml.SequenceNode) -> LineList:
+    result = LineList(loader.construct_object(child, deep=True) for child in node.value)
+    result.line = node.start_mark.line + 1
+    result.item_lines = [child.start_mark.line + 1 for child in node.value]
+    return result
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _sequence)
+
+
+def read_yaml(path: Path, problems: list[ConfigProblem]) -> Any:
+    """The document, or None after adding a problem that names the file (and line)."""
+    try:
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader)  # noqa: S506
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        problems.append(ConfigProblem(str(path), line, f"not valid YAML: {exc}"))
+    except OSError as exc:
+        problems.append(ConfigProblem(str(path), None, f"cannot read: {exc.strerror}"))
+    except UnicodeDecodeError:
+        problems.append(ConfigProblem(str(path), None, "not UTF-8 text"))
+    return None
+
+
+def line_of(doc: Any, path: Iterable[Any]) -> int | None:
+    """The line of the deepest node along `path` (keys and list indexes) that has one."""
+    node, line = doc, getattr(doc, "line", None)
+    for part in path:
+        if isinstance(node, LineDict) and part in node:
+            line = node.key_lines.get(part, line)
+            node = node[part]
+        elif isinstance(node, LineList) and isinstance(part, int) and part < len(node):
+            line = node.item_lines[part]
+            node = node[part]
+        else:
+            break
+    return line

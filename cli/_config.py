@@ -1,0 +1,154 @@
+"""`sanad config check`: validate every configuration file an operator may change.
+
+CONFIG_FILES is the registry: a name, the files of that kind a home uses, and a checker that
+returns problems (anything with `file`, `line`, `message`, an optional `severity` of "error"
+or "warning", and a readable `str()`). Adding a kind of file is one `register(...)` call next
+to its loader, e.g. for the support directory:
+
+    register(ConfigFile("directory", directory.paths_in_use, directory.check_directory))
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import click
+
+__all__ = ["CONFIG_FILES", "ConfigFile", "Problem", "config", "register", "run_checks"]
+
+
+class Problem(Protocol):
+    file: str
+    line: int | None
+    message: str
+
+
+@dataclass(frozen=True)
+class ConfigFile:
+    name: str
+    paths: Callable[[Path], list[Path]]  # home -> the files of this kind it uses
+    check: Callable[[Path], Sequence[Any]]  # one file -> its problems (Problem)
+
+
+def _flows_paths(home: Path) -> list[Path]:
+    from flows._loader import default_root
+    return [default_root()]
+
+
+def _flows_check(path: Path) -> Sequence[Any]:
+    from flows import FlowValidationError, load_flowset
+    try:
+        load_flowset(path)
+    except FlowValidationError as exc:
+        return exc.problems
+    return []
+
+
+@dataclass(frozen=True)
+class _TextProblem:
+    """A problem reported as a 'file:line: message' string (intake.support.ConfigError)."""
+
+    file: str
+    line: int | None
+    message: str
+
+    @classmethod
+    def parse(cls, path: Path, text: str) -> _TextProblem:
+        rest = text[len(str(path)):] if text.startswith(str(path)) else f": {text}"
+        head, _, tail = rest[1:].partition(":")
+        if head.isdigit():
+            return cls(str(path), int(head), tail.strip())
+        return cls(str(path), None, rest.lstrip(": "))
+
+    def __str__(self) -> str:
+        where = self.file if self.line is None else f"{self.file}:{self.line}"
+        return f"{where}: error: {self.message}"
+
+
+def _support_file(name: str) -> ConfigFile:
+    """guidance.yaml / directory.yaml, checked by the same loader the intake runs at start."""
+
+    def paths(home: Path) -> list[Path]:
+        from intake.support import config_path
+        return [config_path(home, name)]
+
+    def check(path: Path) -> Sequence[Any]:
+        from intake.support import DEFAULTS, ConfigError, Directory, Guidance
+        home = None if path.parent == DEFAULTS else path.parent.parent
+        loader = Guidance if name == "guidance.yaml" else Directory
+        try:
+            loader.load(home)
+        except ConfigError as exc:
+            return [_TextProblem.parse(path, p) for p in exc.problems]
+        return []
+    return ConfigFile(name.removesuffix(".yaml"), paths, check)
+
+
+def _oncall_paths(home: Path) -> list[Path]:
+    from alerts import oncall_path
+    return [oncall_path(home)]
+
+
+def _oncall_check(path: Path) -> Sequence[Any]:
+    from alerts import check_oncall
+    return check_oncall(path, os.environ)  # unset secrets are warnings, not errors
+
+
+CONFIG_FILES: list[ConfigFile] = [
+    ConfigFile("flows", _flows_paths, _flows_check),
+    _support_file("guidance.yaml"),
+    _support_file("directory.yaml"),
+    ConfigFile("oncall", _oncall_paths, _oncall_check),
+]
+
+
+def register(entry: ConfigFile) -> None:
+    """Add a kind of configuration file to `sanad config check` (a name is checked once)."""
+    CONFIG_FILES[:] = [e for e in CONFIG_FILES if e.name != entry.name] + [entry]
+
+
+def severity(problem: Any) -> str:
+    return str(getattr(problem, "severity", "error"))
+
+
+def run_checks(home: Path) -> list[tuple[str, Path, Sequence[Any]]]:
+    """Every registered file of `home`, with its problems."""
+    results = []
+    for entry in CONFIG_FILES:
+        for path in entry.paths(home):
+            results.append((entry.name, path, entry.check(path)))
+    return results
+
+
+@click.group()
+def config() -> None:
+    """Configuration files: flows, guidance, support directory, on-call rota and routes."""
+
+
+@config.command("check")
+def check() -> None:
+    """Validate every configuration file in use; problems name the file and line. Exit 1 when
+    any has an error (warnings, such as an unset environment variable, do not fail)."""
+    from alerts import DEFAULT_ONCALL, live_oncall_path
+    from cli.main import _settings
+
+    home = _settings().home
+    errors = warnings = 0
+    for name, path, problems in run_checks(home):
+        status = "ok" if not any(severity(p) == "error" for p in problems) else "FAILED"
+        click.echo(f"{status:<6} {name:<10} {path}")
+        if path == DEFAULT_ONCALL:
+            click.echo(f"       (the shipped example: copy it to {live_oncall_path(home)} and "
+                       "edit it)")
+        for problem in problems:
+            click.echo(f"  {problem}")
+            errors += severity(problem) == "error"
+            warnings += severity(problem) != "error"
+    click.echo(f"{errors} error(s), {warnings} warning(s).")
+    if errors:
+        sys.exit(1)
