@@ -1,4 +1,4 @@
-"""`sanad run-signal`: the Signal channel as a long-running command.
+"""`sanad run signal`: the Signal channel as a long-running command.
 
 To become `sanad run signal` once the `run` group (with `run telegram`) is on main.
 """
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 __all__ = ["run_signal"]
 
 
-@click.command("run-signal")
+@click.command("signal")
 @click.option("-v", "--verbose", is_flag=True, help="Debug-level operational log.")
 def run_signal(verbose: bool) -> None:
     """Serve reporters on Signal through a signal-cli-rest-api in json-rpc mode.

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 import click
 
-from cli import _alerts, _audit, _caseworker, _config, _users, _web
+from cli import _alerts, _audit, _caseworker, _channels, _config, _users, _web
 from cli._signal import run_signal
 from intake.settings import Settings, SettingsError
 
@@ -133,7 +133,8 @@ main.add_command(_caseworker.show)
 main.add_command(_caseworker.reply)
 main.add_command(_config.config)
 main.add_command(_alerts.alerts)
-main.add_command(run_signal, name="run-signal")
+_channels.run.add_command(run_signal, name="signal")  # sanad run signal (contracts.md)
+main.add_command(_channels.run)
 main.add_command(_users.users)
 main.add_command(_web.web)
 main.add_command(_audit.audit)

@@ -1,0 +1,243 @@
+"""Traffic control for the Telegram channel: per-chat ordering, pacing, and crash-safe polling.
+
+- `PerChatProcessor` (a PTB update processor): updates of one chat run strictly in order, one at
+  a time; different chats run concurrently. The global limit is taken *inside* the chat's turn,
+  so a chat flooding the bot holds at most one worker and cannot starve the others.
+- `Pacer` (a PTB rate limiter): every outgoing API call waits for a token of its chat's bucket
+  (about one message a second, bursts allowed) and of the global bucket (about 30/s), and a
+  429 answer is waited out (`retry_after`) and retried.
+- `Poller`: getUpdates with an offset that only moves past an update once it was handled *and
+  its replies were sent*. PTB's own Updater confirms an update on the next poll, before the
+  handler has run; a crash then loses it. Here a crash at any point leaves the update
+  unconfirmed, Telegram delivers it again, and the service's persisted event id makes the
+  second delivery a no-op (see `bot.telegram` for how the reporter is then shown where they are).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
+
+from telegram import Update
+from telegram.error import InvalidToken, NetworkError, RetryAfter, TimedOut
+from telegram.ext import BaseRateLimiter, BaseUpdateProcessor
+
+log = logging.getLogger("sanad.telegram")
+
+# Messages shown in a chat count against its ~1/s limit; deletions only against the global one
+# (quick exit must not be slowed down by the chat's pacing).
+CHAT_PACED = frozenset({"sendMessage", "editMessageText", "editMessageReplyMarkup",
+                        "sendPhoto", "sendDocument"})
+GLOBAL_PACED = CHAT_PACED | {"deleteMessage", "deleteMessages"}
+
+
+def chat_key(update: object) -> int | None:
+    if isinstance(update, Update) and update.effective_chat is not None:
+        return update.effective_chat.id
+    if isinstance(update, Update) and update.effective_user is not None:
+        return update.effective_user.id
+    return None
+
+
+class PerChatProcessor(BaseUpdateProcessor):
+    """One queue per chat, a shared bound on the work in progress."""
+
+    def __init__(self, workers: int, on_done: Callable[[object], None] | None = None,
+                 max_backlog: int = 50) -> None:
+        # PTB's own semaphore is taken before do_process_update; make it never bind, and
+        # bound the real work inside each chat's turn instead.
+        super().__init__(max_concurrent_updates=1_000_000)
+        self._work = asyncio.Semaphore(workers)
+        self._chats: dict[int | None, tuple[asyncio.Lock, int]] = {}
+        self._on_done = on_done
+        self._max_backlog = max_backlog
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        key = chat_key(update)
+        lock, waiting = self._chats.get(key) or (asyncio.Lock(), 0)
+        if waiting >= self._max_backlog:
+            # A chat sending faster than anyone types: drop, so it cannot hold the offset.
+            if isinstance(coroutine, Coroutine):
+                coroutine.close()
+            log.warning("flood: update dropped update_id=%s", getattr(update, "update_id", "?"))
+            self._finish(update)
+            return
+        self._chats[key] = (lock, waiting + 1)
+        try:
+            async with lock, self._work:
+                await coroutine
+        finally:
+            lock, waiting = self._chats[key]
+            if waiting <= 1:
+                del self._chats[key]
+            else:
+                self._chats[key] = (lock, waiting - 1)
+            self._finish(update)
+
+    def _finish(self, update: object) -> None:
+        if self._on_done is not None:
+            self._on_done(update)
+
+    async def initialize(self) -> None:
+        return None
+
+    async def shutdown(self) -> None:
+        return None
+
+
+class _Bucket:
+    def __init__(self, rate: float, burst: float) -> None:
+        self.rate, self.burst = rate, burst
+        self.tokens = burst
+        self.stamp = time.monotonic()
+        self.lock = asyncio.Lock()
+
+    async def take(self) -> None:
+        async with self.lock:
+            while True:
+                now = time.monotonic()
+                self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
+                self.stamp = now
+                if self.tokens >= 1:
+                    self.tokens -= 1
+                    return
+                await asyncio.sleep((1 - self.tokens) / self.rate)
+
+
+class Pacer(BaseRateLimiter[None]):
+    """Per-chat and global token buckets; 429 answers are waited out and retried."""
+
+    def __init__(self, chat_rate: float = 1.0, chat_burst: float = 20,
+                 global_rate: float = 30.0, max_retries: int = 3) -> None:
+        self.chat_rate, self.chat_burst = chat_rate, chat_burst
+        self.global_rate = global_rate
+        self.max_retries = max_retries
+        self._global = _Bucket(global_rate, global_rate) if global_rate > 0 else None
+        self._chats: dict[str, tuple[_Bucket, float]] = {}
+        self.retries = 0
+
+    async def initialize(self) -> None:
+        return None
+
+    async def shutdown(self) -> None:
+        return None
+
+    def _chat(self, chat: str) -> _Bucket:
+        now = time.monotonic()
+        if len(self._chats) > 10_000:  # forget idle chats (their buckets are full again)
+            idle = 2 * self.chat_burst / self.chat_rate
+            self._chats = {k: v for k, v in self._chats.items() if now - v[1] < idle}
+        bucket = self._chats[chat][0] if chat in self._chats else \
+            _Bucket(self.chat_rate, self.chat_burst)
+        self._chats[chat] = (bucket, now)
+        return bucket
+
+    async def process_request(self, callback: Callable[..., Coroutine[Any, Any, Any]],
+                              args: Any, kwargs: dict[str, Any], endpoint: str,
+                              data: dict[str, Any], rate_limit_args: None) -> Any:
+        chat = data.get("chat_id")
+        if endpoint in CHAT_PACED and chat is not None and self.chat_rate > 0:
+            await self._chat(str(chat)).take()
+        if endpoint in GLOBAL_PACED and self._global is not None:
+            await self._global.take()
+        attempt = 0
+        while True:
+            try:
+                return await callback(*args, **kwargs)
+            except RetryAfter as exc:
+                attempt += 1
+                if attempt > self.max_retries:
+                    raise
+                self.retries += 1
+                wait = getattr(exc, "_retry_after", None)
+                seconds = wait.total_seconds() if wait is not None else 1.0
+                log.info("429 from Telegram on %s: waiting %.1fs", endpoint, seconds)
+                await asyncio.sleep(seconds)
+
+
+class Poller:
+    """Long polling whose offset only passes updates that are fully handled."""
+
+    def __init__(self, bot: Any, queue: asyncio.Queue[object], timeout: int = 10,
+                 allowed_updates: list[str] | None = None) -> None:
+        self.bot = bot
+        self.queue = queue
+        self.timeout = timeout
+        self.allowed_updates = allowed_updates
+        self._inflight: set[int] = set()
+        self._highest: int | None = None
+        self._changed = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self.fatal: BaseException | None = None
+        self.busy_interval = 0.05
+
+    def done(self, update: object) -> None:
+        uid = getattr(update, "update_id", None)
+        if uid is not None:
+            self._inflight.discard(uid)
+            self._changed.set()
+
+    def offset(self) -> int | None:
+        if self._inflight:
+            return min(self._inflight)
+        return None if self._highest is None else self._highest + 1
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._loop(), name="sanad-telegram-poller")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _loop(self) -> None:
+        backoff = 0.5
+        while True:
+            timeout = 0 if self._inflight else self.timeout
+            self._changed.clear()  # before asking, so a finish during the call is not missed
+            try:
+                updates = await self.bot.get_updates(
+                    offset=self.offset(), timeout=timeout, allowed_updates=self.allowed_updates,
+                    read_timeout=timeout + 10)
+                backoff = 0.5
+            except InvalidToken as exc:
+                self.fatal = exc
+                log.error("the Telegram token was refused; polling stopped")
+                return
+            except (TimedOut, NetworkError) as exc:
+                log.warning("getUpdates failed (%s); retrying", type(exc).__name__)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 30)
+                continue
+            fresh = [u for u in updates
+                     if self._highest is None or u.update_id > self._highest]
+            for update in fresh:
+                self._inflight.add(update.update_id)
+                self._highest = update.update_id
+                await self.queue.put(update)
+            if self._inflight:
+                # While updates are being handled, Telegram answers at once (they are still
+                # unconfirmed) and sends them again each time: ask at most every 50 ms, and
+                # sooner only if nothing new came and one finished.
+                if fresh:
+                    await asyncio.sleep(self.busy_interval)
+                else:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._changed.wait(),
+                                               timeout=self.busy_interval)
+
+    async def drain(self, timeout: float = 10) -> None:
+        """Wait until everything received was handled, then confirm it to Telegram."""
+        deadline = time.monotonic() + timeout
+        while self._inflight and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+        if self._highest is not None and not self._inflight:
+            with contextlib.suppress(Exception):
+                await self.bot.get_updates(offset=self._highest + 1, timeout=0,
+                                           allowed_updates=self.allowed_updates)

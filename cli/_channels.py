@@ -1,0 +1,81 @@
+"""`sanad run telegram`: the messaging channels as long-running commands.
+
+Errors a person can fix (no token, a refused token, an unreachable API) are one sentence on
+stderr and exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+from urllib.parse import urlsplit
+
+import click
+
+
+class _SetupFailed(click.ClickException):
+    exit_code = 2
+
+    def show(self, file: object = None) -> None:
+        click.echo(f"sanad: {self.message}", err=True)
+
+
+@click.group("run")
+def run() -> None:
+    """Run a messaging channel (Telegram) until stopped (Ctrl-C or SIGTERM)."""
+
+
+@run.command("telegram")
+@click.option("--webhook", "webhook_url", default=None, metavar="URL",
+              help="Receive updates on this public HTTPS URL (default: long polling).")
+@click.option("--listen", default="127.0.0.1", show_default=True,
+              help="Webhook mode: address the local server listens on.")
+@click.option("--port", default=8443, show_default=True, type=int,
+              help="Webhook mode: port the local server listens on.")
+def telegram(webhook_url: str | None, listen: str, port: int) -> None:
+    """Serve reporters on Telegram: SANAD_TELEGRAM_TOKEN, SANAD_TELEGRAM_BASE_URL."""
+    from bot.telegram import TelegramChannel, TelegramSettings, TelegramSetupError, WebhookConfig
+    from cli.main import _settings, friendly_errors
+    from intake.app import build_intake, setup_logging
+
+    @friendly_errors
+    def start() -> None:
+        settings = _settings()
+        try:
+            tg = TelegramSettings.from_env(max_file_bytes=settings.max_attachment_bytes)
+        except TelegramSetupError as exc:
+            raise _SetupFailed(str(exc)) from exc
+        webhook = None
+        if webhook_url:
+            if urlsplit(webhook_url).scheme not in ("http", "https"):
+                raise _SetupFailed("--webhook needs a URL such as https://example.org/telegram")
+            webhook = WebhookConfig(webhook_url, listen, port)
+        setup_logging(settings)
+        # PTB 22's documented opt-in to timedelta time periods (else it warns on every 429).
+        os.environ.setdefault("PTB_TIMEDELTA", "true")
+        # Library loggers name the token in request URLs at INFO: keep them at warnings.
+        for noisy in ("httpx", "httpcore", "telegram", "apscheduler", "tornado.access"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
+        service = build_intake(settings)
+        channel = TelegramChannel(service, tg, webhook)
+        try:
+            asyncio.run(_serve(channel))
+        except TelegramSetupError as exc:
+            raise _SetupFailed(str(exc)) from exc
+        finally:
+            service.db.dispose()
+
+    start()
+
+
+async def _serve(channel: object) -> None:
+    from bot.telegram import TelegramChannel
+    assert isinstance(channel, TelegramChannel)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await channel.run(stop, on_ready=lambda: click.echo(
+        "sanad: the Telegram channel is running (Ctrl-C to stop)", err=True))

@@ -1,0 +1,162 @@
+"""`sanad run telegram` as a process: killed (SIGKILL) between receiving an update and replying,
+before and after the service committed the answer; restarted, it loses nothing and doubles
+nothing. Also: one clear sentence for a refused token, and no id or answer in the home's
+database or logs."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.bot.conftest import Reporter
+from tests.cli.conftest import sanad
+from tests.fakes.telegram_server import TOKEN, FakeTelegram
+from tests.intake.test_conversations import COMPLAINT_EN_EXPECTED
+
+pytestmark = pytest.mark.slow
+
+USER = 700_123_456
+
+
+class BotProcess:
+    def __init__(self, env: dict[str, str]) -> None:
+        self.proc = subprocess.Popen([sys.executable, "-m", "cli.main", "run", "telegram"],
+                                     env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     text=True)
+        self.ready = threading.Event()
+        self.err: list[str] = []
+        threading.Thread(target=self._read, daemon=True).start()
+        if not self.ready.wait(30):
+            self.kill()
+            raise AssertionError(f"the bot did not start: {''.join(self.err)}")
+
+    def _read(self) -> None:
+        assert self.proc.stderr is not None
+        for line in self.proc.stderr:
+            self.err.append(line)
+            if "running" in line:
+                self.ready.set()
+
+    def kill(self) -> None:
+        self.proc.kill()
+        self.proc.wait(timeout=10)
+        for pipe in (self.proc.stdout, self.proc.stderr):
+            if pipe is not None:
+                pipe.close()
+
+    def terminate(self) -> int:
+        self.proc.terminate()
+        code = self.proc.wait(timeout=20)
+        for pipe in (self.proc.stdout, self.proc.stderr):
+            if pipe is not None:
+                pipe.close()
+        return code
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeTelegram]:
+    server = FakeTelegram().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def bot_env(cli_env: dict[str, str], fake: FakeTelegram) -> dict[str, str]:
+    env = dict(cli_env, SANAD_TELEGRAM_TOKEN=TOKEN, SANAD_TELEGRAM_BASE_URL=fake.base_url,
+               SANAD_TELEGRAM_CHAT_RATE="0", SANAD_TELEGRAM_GLOBAL_RATE="0",
+               SANAD_TELEGRAM_POLL_TIMEOUT="1")
+    sanad(env, "init", "--demo")
+    return env
+
+
+SCRIPT = [  # COMPLAINT_EN as a Telegram user answers it: buttons where there are buttons
+    "en", "yes", "yes", "no", "yes", "unknown", "complaint", "It happened to me", "no", "yes",
+    "15 March 2024", "police_station", "Central station, Al-Hamra district", "Lebanon",
+    "police, intelligence", "1,5",
+    "They kept me three days and beat me with cables. "
+    "The officer told me to stop talking or they would come back.",
+    "Bruises on my back", "no", "done", "none", "medical, legal", "man", "adult",
+    "deprived_of_liberty", "any", "Evenings only. Code word: zaytoun", "yes"]
+
+
+def test_sigkill_before_and_after_the_commit_loses_and_doubles_nothing(
+        bot_env: dict[str, str], fake: FakeTelegram) -> None:
+    bot = BotProcess(bot_env)
+    r = Reporter(fake, USER, "en")
+    r.say("/start")
+    for line in SCRIPT[:2]:
+        r.answer(line)
+    # 1. Killed before the service saw the answer (the bot is acknowledging the button).
+    fake.hold("answerCallbackQuery")
+    uid = fake.press(USER, SCRIPT[2])
+    assert fake.held["answerCallbackQuery"].wait(10)
+    bot.kill()
+    fake.release("answerCallbackQuery")
+    assert fake.confirmed_offset <= uid  # never confirmed: Telegram will deliver it again
+    before = len(fake.sent(USER))
+    bot = BotProcess(bot_env)
+    fake.wait_for(lambda: fake.confirmed_offset > uid, timeout=20)
+    r.replies = fake.sent(USER)[before:]
+    assert len(r.replies) == 1 and r.buttons()  # the next question, once
+    # 2. Killed after the service committed the answer, while the reply was on its way.
+    fake.hold("sendMessage")
+    uid = fake.press(USER, SCRIPT[3])
+    assert fake.held["sendMessage"].wait(10)
+    lost_reply = fake.calls_of("sendMessage")[-1].params["text"]
+    bot.kill()
+    fake.release("sendMessage")
+    before = len(fake.sent(USER))
+    bot = BotProcess(bot_env)
+    fake.wait_for(lambda: fake.confirmed_offset > uid, timeout=20)
+    r.replies = fake.sent(USER)[before:]
+    # Handled once: the reporter is asked to continue, and continues at the next question.
+    assert r.buttons()[0] == "yes" and len(r.replies) == 1
+    r.press("yes")
+    assert r.last_text == lost_reply
+    for line in SCRIPT[4:]:
+        r.answer(line)
+    assert bot.terminate() == 0
+    queue = json.loads(sanad(bot_env, "queue", "--json").stdout)
+    assert len(queue) == 1  # stored once
+    shown = json.loads(sanad(bot_env, "show", queue[0]["case_ref"], "--as", "demo",
+                             "--json").stdout)
+    fields = dict(shown["fields"])
+    fields.pop("incident_date")
+    fields.pop("evidence", None)
+    assert fields == COMPLAINT_EN_EXPECTED
+    # Nothing identifying or said in clear anywhere in the home: database, WAL, logs.
+    home = Path(bot_env["SANAD_HOME"])
+    logs = list((home / "logs").glob("*"))
+    assert logs and any(p.stat().st_size for p in logs)
+    needles = [str(USER).encode(), b"Al-Hamra", b"zaytoun", b"cables", b"Bruises",
+               TOKEN.encode()]
+    for path in (p for p in home.rglob("*") if p.is_file()):
+        data = path.read_bytes()
+        for needle in needles:
+            assert needle not in data, f"{needle[:20]!r} in clear in {path.name}"
+
+
+def test_a_refused_token_or_no_api_is_one_sentence(bot_env: dict[str, str]) -> None:
+    cases = {
+        "refused": dict(bot_env, SANAD_TELEGRAM_TOKEN="42:not-the-token"),
+        "missing": {k: v for k, v in bot_env.items() if k != "SANAD_TELEGRAM_TOKEN"},
+        "unreachable": dict(bot_env, SANAD_TELEGRAM_BASE_URL="http://127.0.0.1:9/bot"),
+    }
+    procs = {name: subprocess.Popen([sys.executable, "-m", "cli.main", "run", "telegram"],
+                                    env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                    text=True) for name, env in cases.items()}
+    errors = {}
+    for name, proc in procs.items():
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode == 2, (name, err)
+        assert "Traceback" not in err and len(err.strip().splitlines()) == 1, (name, err)
+        errors[name] = err.strip()
+    assert errors["refused"] == "sanad: the Telegram token was refused"
+    assert "SANAD_TELEGRAM_TOKEN" in errors["missing"]
+    assert "could not be reached" in errors["unreachable"]
