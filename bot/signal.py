@@ -312,6 +312,8 @@ class SignalChannel:
     # ---- outgoing --------------------------------------------------------------------------
 
     async def _deliver_outcome(self, recipient: str, outcome: Outcome) -> None:
+        if outcome.replayed:  # signal-cli does not redeliver after a crash: a repeat is a copy
+            return
         src = Incoming(CHANNEL, recipient, None, recipient)
         replies = outcome.replies
         if outcome.erased:

@@ -246,6 +246,11 @@ class TelegramChannel:
         assert chat is not None
         if outcome is None:
             return
+        if outcome.replayed and self.webhook is not None:
+            # A webhook may be delivered again while the first answer is on its way: do not
+            # repeat it. (Polling confirms an update only after its replies went out, so a
+            # repeat there follows a crash and the committed answer is sent again below.)
+            outcome = Outcome()
         if not outcome.replies and not outcome.erased and src.event_id is not None:
             # Already handled before a crash or a redelivery: show where the reporter is.
             retry = Incoming(src.channel, src.user_id, None, src.route)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import shutil
 
+from sqlalchemy import update
+
 from intake.service import IntakeService
 from storage import drafts
-from storage.models import Case
+from storage.models import Case, ProcessedEvent
 
 
 def purge_drafts(service: IntakeService) -> tuple[int, int]:
@@ -14,6 +16,9 @@ def purge_drafts(service: IntakeService) -> tuple[int, int]:
     now = int(service.clock())
     with service.db.transaction() as session:
         expired = drafts.purge_expired(session, now)
+        # Answers kept for re-sending after a crash live no longer than a draft.
+        session.execute(update(ProcessedEvent).where(ProcessedEvent.expires_at <= now)
+                        .values(sealed_replies=None, expires_at=None))
         live = drafts.live_case_ids(session)
         folders = [p for p in service.settings.attachments_dir.glob("*") if p.is_dir()]
         orphans = [p for p in folders

@@ -8,15 +8,19 @@ message being processed, never a confirmed answer, and a report is stored once o
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import shutil
 import time
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from flows import (
@@ -45,7 +49,7 @@ from intake.triage import TriageRules
 from nlu import Interpreter
 from storage import accounts, cases, crypto, drafts
 from storage.db import Database
-from storage.models import Case
+from storage.models import Case, ProcessedEvent
 
 log = logging.getLogger("sanad.intake")
 
@@ -72,6 +76,9 @@ class Outcome:
     erased: bool = False  # the draft was wiped: channels delete the conversation's messages
     finished: bool = False
     case_ref: str | None = None
+    # The answer to an update already processed (redelivered): channels that know the first
+    # answer never went out (e.g. polling after a crash) send it again; others stay silent.
+    replayed: bool = False
 
 
 @dataclass(frozen=True)
@@ -242,6 +249,38 @@ class IntakeService:
              only_if_idle: bool = False, new_case_id: str | None = None,
              extra: dict[str, object] | None = None) -> Outcome:
         handle = handle or self._handle(src)
+        try:
+            return self._run_once(src, make_event, file_path, handle, only_if_idle,
+                                  new_case_id, extra)
+        except IntegrityError:
+            if not src.event_id:
+                raise
+            # Another worker took the same update at the same moment and answers it: this one
+            # stays silent (a redelivery later, after a crash, gets the answer again).
+            with self.db.transaction() as session:
+                if drafts.event_row(session, src.channel, src.event_id) is None:
+                    raise
+            log.info("update handled by another worker channel=%s", src.channel)
+            return Outcome()
+
+    def _replay(self, row: ProcessedEvent, handle: bytes) -> Outcome:
+        """The committed answer to an update seen before (redelivered after a crash)."""
+        log.info("duplicate event answered again channel=%s", row.channel)
+        if row.sealed_replies is None or row.expires_at is None or \
+                row.expires_at <= int(self.clock()):
+            return Outcome()
+        try:
+            plain = crypto.open_draft(self.keyring, _event_key(row.channel, row.event_id),
+                                      handle, row.expires_at, row.sealed_replies)
+        except crypto.CryptoError:
+            return Outcome()
+        data = json.loads(plain)
+        return Outcome([_reply_from(r) for r in data["replies"]], erased=data["erased"],
+                       finished=data["finished"], case_ref=data["case_ref"], replayed=True)
+
+    def _run_once(self, src: Incoming, make_event: Callable[[State | None, datetime], Event],
+                  file_path: tuple[str, str] | None, handle: bytes, only_if_idle: bool,
+                  new_case_id: str | None, extra: dict[str, object] | None) -> Outcome:
         now_ts = self.clock()
         now = datetime.fromtimestamp(now_ts, UTC)
         replies: list[Reply] = []
@@ -250,9 +289,12 @@ class IntakeService:
         erased = finished = False
         case_ref = None
         with self.db.transaction() as session:
-            if src.event_id and drafts.seen_before(session, src.channel, src.event_id, now):
-                log.info("duplicate event ignored channel=%s", src.channel)
-                return Outcome()
+            event_row = None
+            if src.event_id:
+                seen = drafts.event_row(session, src.channel, src.event_id)
+                if seen is not None:
+                    return self._replay(seen, handle)
+                event_row = drafts.record_event(session, src.channel, src.event_id, now)
             draft = drafts.load(session, self.keyring, handle, int(now_ts))
             if only_if_idle and draft is not None and draft.state:
                 return Outcome()
@@ -297,13 +339,22 @@ class IntakeService:
                 draft = replace(draft, state=state.to_json())
                 expires = int(now_ts) + self.settings.epoch_seconds
                 drafts.save(session, self.keyring, handle, draft, expires, now)
+            outcome = Outcome(replies, erased=erased and case_ref is None, finished=finished,
+                              case_ref=case_ref)
+            if event_row is not None:  # in the same transaction as the answer it records
+                event_row.expires_at = int(now_ts) + self.settings.epoch_seconds
+                event_row.sealed_replies = crypto.seal_draft(
+                    self.keyring, _event_key(src.channel, str(src.event_id)), handle,
+                    event_row.expires_at, json.dumps({
+                        "replies": [asdict(r) for r in replies], "erased": outcome.erased,
+                        "finished": finished, "case_ref": case_ref},
+                        ensure_ascii=False).encode("utf-8"))
         for case_id in set(remove_dirs):
             self._remove_files(case_id)
         for rel in remove_files:
             (self.settings.attachments_dir / rel).unlink(missing_ok=True)
         log.info("message handled channel=%s replies=%d", src.channel, len(replies))
-        return Outcome(replies, erased=erased and case_ref is None, finished=finished,
-                       case_ref=case_ref)
+        return outcome
 
     def _submit(self, session: Session, src: Incoming, handle: bytes, draft: drafts.OpenDraft,
                 action: SubmitReport, now: datetime) -> tuple[str, str]:
@@ -485,6 +536,16 @@ class IntakeService:
             if session.get(Case, case_id) is not None:
                 return  # submitted: the files belong to the case now
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _event_key(channel: str, event_id: str) -> str:
+    return "event-" + hashlib.sha256(f"{channel}\x00{event_id}".encode()).hexdigest()[:32]
+
+
+def _reply_from(data: dict[str, Any]) -> Reply:
+    return Reply(data["text"], data["kind"], data["lang"], data.get("field"),
+                 tuple((str(i), str(label)) for i, label in data.get("options", ())),
+                 dict(data.get("extra", {})))
 
 
 def _by_receipt(receipt_handle: bytes):  # type: ignore[no-untyped-def]

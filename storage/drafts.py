@@ -83,10 +83,15 @@ def live_case_ids(session: Session) -> set[str]:
     return set(session.scalars(select(Draft.case_id)))
 
 
-def seen_before(session: Session, channel: str, event_id: str, now: datetime) -> bool:
-    """Record a platform event id; True if it was already processed (redelivery)."""
-    if session.get(ProcessedEvent, (channel, event_id)) is not None:
-        return True
-    session.add(ProcessedEvent(channel=channel, event_id=event_id, processed_at=now))
+def event_row(session: Session, channel: str, event_id: str) -> ProcessedEvent | None:
+    """The record of a platform event already processed, if any (locked for this unit)."""
+    return session.get(ProcessedEvent, (channel, event_id), with_for_update=True)
+
+
+def record_event(session: Session, channel: str, event_id: str,
+                 now: datetime) -> ProcessedEvent:
+    """Mark a platform event as processed; committed together with its answer."""
+    row = ProcessedEvent(channel=channel, event_id=event_id, processed_at=now)
+    session.add(row)
     session.flush()
-    return False
+    return row

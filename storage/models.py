@@ -69,6 +69,10 @@ class ProcessedEvent(Base):
     channel: Mapped[str] = mapped_column(String(16), primary_key=True)
     event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     processed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    # The replies this event produced, sealed like a draft (epoch keys, never in the database),
+    # so an update redelivered after a crash gets the same answer again, receipt included.
+    sealed_replies: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    expires_at: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class Case(Base):

@@ -151,5 +151,32 @@ def test_same_platform_event_is_processed_once(service: IntakeService) -> None:
     chat = Chat(service, lang="en")
     src = replace(chat.src, event_id="update-42")
     first = service.text(src, "yes")
+    again = service.text(src, "yes")  # redelivered after a crash: the same answer, once stored
+    assert first.replies and again.replies == first.replies
+    assert chat.question.field == "consent_store"
+    assert service.text(replace(src, event_id="update-43"), "yes").replies[-1].field == \
+        "consent_share_identity"
+
+
+def test_a_receipt_is_never_lost_to_a_crash_before_sending(service: IntakeService,
+                                                          clock: Clock) -> None:
+    """Killed after the submission committed but before the receipt went out: the platform
+    redelivers the update and gets the same receipt; the report exists once."""
+    from dataclasses import replace
+
+    from caseworker.cases import list_queue
+    from intake.retention import purge_drafts
+    chat = Chat(service, lang="en")
+    chat.answer("consent_store", "yes")
+    while chat.question.field != "confirm_submit":
+        chat.say("/skip")
+    src = replace(chat.src, event_id="update-99")
+    first = service.text(src, "yes")
     again = service.text(src, "yes")
-    assert first.replies and again.replies == []
+    receipts = [r.extra["receipt"] for o in (first, again) for r in o.replies
+                if r.kind == "receipt"]
+    assert len(receipts) == 2 and receipts[0] == receipts[1]
+    assert len(list_queue(service.db)) == 1
+    clock.advance(service.settings.epoch_seconds * 2 + 10)
+    purge_drafts(service)  # kept no longer than a draft
+    assert service.text(src, "yes").replies == []
