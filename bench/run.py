@@ -31,7 +31,7 @@ from flows import load_flowset
 from intake.home import Home, init_demo
 from intake.service import Incoming, IntakeService
 from intake.settings import Settings
-from nlu import RuleInterpreter
+from nlu import build_interpreter
 from storage import accounts, cases, crypto
 from storage.db import Database
 
@@ -54,7 +54,7 @@ def _service(url: str | None, root: Path) -> Iterator[IntakeService]:
     db = Database(settings.database_url)
     init_demo(settings, db, "bench passphrase 1")
     h = Home(home)
-    svc = IntakeService(settings, db, load_flowset(), RuleInterpreter(), h.pepper(),
+    svc = IntakeService(settings, db, load_flowset(), build_interpreter(), h.pepper(),
                         h.admin_public(), crypto.DraftKeyring(settings.epoch_dir,
                                                               settings.epoch_seconds))
     try:
