@@ -87,6 +87,17 @@ class WebApp:
             return None
         return data
 
+    async def posted(self, request: Request) -> tuple[security.WebSession, Principal,
+                                                      dict[str, Any]] | Response:
+        """Every state-changing POST: a logged-in user and a valid CSRF token, or a refusal."""
+        s, who = self.who(request)
+        if who is None:
+            return self.login_redirect(s)
+        data = await self.form(request, s)
+        if data is None:
+            return self.refuse_csrf(request, s)
+        return s, who, data
+
     def refuse_csrf(self, request: Request, s: security.WebSession) -> Response:
         return self.page(request, s, "error.html", status=403, message_key="error.csrf")
 
@@ -166,12 +177,10 @@ class WebApp:
                          statuses=casework.STATUSES, now=datetime.now(UTC))
 
     async def claim(self, request: Request) -> Response:
-        s, who = self.who(request)
-        if who is None:
-            return self.login_redirect(s)
-        data = await self.form(request, s)
-        if data is None:
-            return self.refuse_csrf(request, s)
+        checked = await self.posted(request)
+        if isinstance(checked, Response):
+            return checked
+        s, who, data = checked
         ref = request.path_params["ref"]
         try:
             won = self.d.claim(who, ref)
@@ -183,12 +192,10 @@ class WebApp:
         return self.redirect(s, target)
 
     async def claim_next(self, request: Request) -> Response:
-        s, who = self.who(request)
-        if who is None:
-            return self.login_redirect(s)
-        data = await self.form(request, s)
-        if data is None:
-            return self.refuse_csrf(request, s)
+        checked = await self.posted(request)
+        if isinstance(checked, Response):
+            return checked
+        s, who, _data = checked
         try:
             ref = self.d.claim_next(who)
         except dash.Forbidden:
@@ -240,12 +247,10 @@ class WebApp:
             "Content-Disposition": f'attachment; filename="case-{view.case_ref}-{t.lang}.pdf"'})
 
     async def case_post(self, request: Request) -> Response:
-        s, who = self.who(request)
-        if who is None:
-            return self.login_redirect(s)
-        data = await self.form(request, s)
-        if data is None:
-            return self.refuse_csrf(request, s)
+        checked = await self.posted(request)
+        if isinstance(checked, Response):
+            return checked
+        s, who, data = checked
         ref = request.path_params["ref"].upper()
         op = request.path_params["op"]
         back = f"/cases/{ref}"
@@ -292,12 +297,10 @@ class WebApp:
         return self.redirect(s, back)
 
     async def reveal(self, request: Request) -> Response:
-        s, who = self.who(request)
-        if who is None:
-            return self.login_redirect(s)
-        data = await self.form(request, s)
-        if data is None:
-            return self.refuse_csrf(request, s)
+        checked = await self.posted(request)
+        if isinstance(checked, Response):
+            return checked
+        s, who, _data = checked
         ref, att = request.path_params["ref"].upper(), request.path_params["att"]
         try:
             self.d.attachment(who, ref, att, reveal=True)
