@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -265,7 +266,7 @@ class IntakeService:
 
     def _replay(self, row: ProcessedEvent, handle: bytes) -> Outcome:
         """The committed answer to an update seen before (redelivered after a crash)."""
-        log.info("duplicate event answered again channel=%s", row.channel)
+        log.info("duplicate event replayed channel=%s", row.channel)
         if row.sealed_replies is None or row.expires_at is None or \
                 row.expires_at <= int(self.clock()):
             return Outcome()
@@ -417,7 +418,8 @@ class IntakeService:
                 return Outcome([Reply(self.flows.text(lang, "sys.status.limited"), "info",
                                       lang)])
             parsed = crypto.parse_receipt(code)
-            case = (session.scalar(_by_receipt(parsed[0])) if parsed else None)
+            case = (session.scalar(select(Case).where(Case.receipt_handle == parsed[0]))
+                    if parsed else None)
             found = (case.id, case.case_ref, case.status, case.receipt_verifier,
                      case.lang) if case else None
         if found is None or parsed is None or not crypto.verify_receipt(parsed[1], found[3]):
@@ -546,8 +548,3 @@ def _reply_from(data: dict[str, Any]) -> Reply:
     return Reply(data["text"], data["kind"], data["lang"], data.get("field"),
                  tuple((str(i), str(label)) for i, label in data.get("options", ())),
                  dict(data.get("extra", {})))
-
-
-def _by_receipt(receipt_handle: bytes):  # type: ignore[no-untyped-def]
-    from sqlalchemy import select
-    return select(Case).where(Case.receipt_handle == receipt_handle)
