@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -54,16 +55,24 @@ class Database:
             event.listen(self.engine, "connect", _sqlite_pragmas)
             event.listen(self.engine, "begin", _sqlite_begin_immediate)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._local_writer: AbstractContextManager[Any] = (
+            threading.RLock() if self.is_sqlite else nullcontext())
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
-        """One unit of work: commit on success, roll back on any error."""
-        session = self._sessions()
-        try:
-            with session.begin():
-                yield session
-        finally:
-            session.close()
+        """One unit of work: commit on success, roll back on any error.
+
+        On SQLite every transaction writes (BEGIN IMMEDIATE) and SQLite lets one writer in at a
+        time; threads of this process queue on a lock here instead of in SQLite's busy
+        handler, which sleeps in growing steps (up to 100 ms) and made replies slow under
+        load. Other processes on the same file still wait in the busy handler."""
+        with self._local_writer:
+            session = self._sessions()
+            try:
+                with session.begin():
+                    yield session
+            finally:
+                session.close()
 
     def migrate(self) -> None:
         """Bring the schema to the newest revision (idempotent)."""
