@@ -91,6 +91,10 @@ class DraftKeyring:
         self._clock = clock
         self._memory: dict[int, bytes] = {}
         self._thread_lock = threading.Lock()
+        # The keys file as last read: (epoch, file identity, keys). Reused while neither the
+        # epoch nor the file changed, so sealing does not take the flock and read the file
+        # for every message; any change by another process (rotation) is seen at once.
+        self._cached: tuple[int, tuple[int, ...], dict[int, bytes]] | None = None
         if self._directory is not None:
             _prepare_directory(self._directory)
 
@@ -129,13 +133,26 @@ class DraftKeyring:
             if self._directory is None:
                 self._memory = _retain(self._memory, now)
                 return dict(self._memory)
+            path = self._directory / KEYS_FILE
+            cached = self._cached
+            if cached is not None and cached[0] == now and cached[1] == _identity(path):
+                return dict(cached[2])
             with _flocked(self._directory / LOCK_FILE):
-                path = self._directory / KEYS_FILE
                 stored = _read_keys(path)
                 kept = _retain(stored, now)
                 if kept != stored:
                     _write_keys(path, kept)
+                self._cached = (now, _identity(path), dict(kept))
                 return kept
+
+
+def _identity(path: Path) -> tuple[int, ...]:
+    """Changes with any write, replacement, chmod or chown of the file (ctime moves)."""
+    try:
+        st = os.stat(path, follow_symlinks=False)
+    except FileNotFoundError:
+        return (-1,)
+    return (st.st_ino, st.st_ctime_ns, st.st_mtime_ns, st.st_size, st.st_mode, st.st_uid)
 
 
 def _retain(keys: dict[int, bytes], now: int) -> dict[int, bytes]:
