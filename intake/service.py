@@ -48,7 +48,7 @@ from intake.settings import Settings
 from intake.support import Directory, Guidance, country_code, needs_in
 from intake.triage import TriageRules
 from nlu import Interpreter
-from storage import accounts, cases, crypto, drafts
+from storage import accounts, cases, crypto, drafts, inbox
 from storage.db import Database
 from storage.models import Case, ProcessedEvent
 
@@ -196,9 +196,36 @@ class IntakeService:
     # ---- message tracking (for deleting a conversation from the reporter's phone) --------
 
     def track(self, src: Incoming, message_ref: str, direction: str) -> None:
+        self.track_many(src, [(message_ref, direction)])
+
+    def track_many(self, src: Incoming, refs: Iterable[tuple[str, str]]) -> None:
+        """Remember several message ids (direction "in" or "out") in one transaction."""
+        refs = list(refs)
+        if not refs:
+            return
+        handle, now = self._handle(src), self._now()
         with self.db.transaction() as session:
-            _followup.track(session, self._handle(src), src.channel, message_ref, direction,
-                            self._now())
+            for message_ref, direction in refs:
+                _followup.track(session, handle, src.channel, message_ref, direction, now)
+
+    # ---- the channel inbox (storage.inbox) --------------------------------------------------
+
+    def inbox_put(self, channel: str, updates: Iterable[tuple[str, bytes]]) -> int:
+        """Hold raw platform updates, sealed, until `inbox_done`: once this returns, the
+        channel may confirm them to the platform."""
+        now = self.clock()
+        with self.db.transaction() as session:
+            return inbox.put(session, self.keyring, channel, updates,
+                             int(now) + self.settings.epoch_seconds, self._now())
+
+    def inbox_pending(self, channel: str) -> list[tuple[str, bytes]]:
+        """Updates held but not answered when the channel last stopped (or crashed)."""
+        with self.db.transaction() as session:
+            return inbox.pending(session, self.keyring, channel, int(self.clock()))
+
+    def inbox_done(self, channel: str, event_ids: Iterable[str]) -> None:
+        with self.db.transaction() as session:
+            inbox.done(session, channel, event_ids)
 
     def messages_of(self, src: Incoming) -> list[tuple[str, str]]:
         with self.db.transaction() as session:

@@ -75,6 +75,18 @@ class ProcessedEvent(Base):
     expires_at: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
+class InboxUpdate(Base):
+    """A platform update received and confirmed to the platform but not yet fully answered
+    (storage.inbox). Sealed like a draft: it holds what the reporter wrote and their chat id."""
+
+    __tablename__ = "channel_inbox"
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    expires_at: Mapped[int] = mapped_column(Integer, index=True)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class Case(Base):
     __tablename__ = "cases"
     id: Mapped[str] = mapped_column(String(36), primary_key=True)

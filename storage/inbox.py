@@ -1,0 +1,77 @@
+"""The channel inbox: platform updates held, sealed, between receiving and answering them.
+
+A polling channel confirms an update to the platform (Telegram's getUpdates offset) as soon as
+it is here, so it can go straight back to long polling instead of asking again and again while
+updates are being handled. A crash after that loses nothing: the next start takes whatever is
+left here and handles it again (the service's processed-event ids make that a replay, never a
+second answer stored). Rows are sealed like drafts (epoch keys that never enter the database):
+an update holds what the reporter wrote and their chat id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from storage import crypto
+from storage.models import InboxUpdate
+
+_HANDLE = b"sanad/v1/inbox"
+
+
+def _sealing_id(channel: str, event_id: str) -> str:
+    return f"inbox:{channel}:{event_id}"
+
+
+def put(session: Session, keyring: crypto.DraftKeyring, channel: str,
+        updates: Iterable[tuple[str, bytes]], expires_at: int, now: datetime) -> int:
+    """Keep these (event id, raw update) pairs, sealed; ones already here are left as they are."""
+    fresh = dict(updates)
+    if not fresh:
+        return 0
+    have = set(session.scalars(select(InboxUpdate.event_id).where(
+        InboxUpdate.channel == channel, InboxUpdate.event_id.in_(list(fresh)))))
+    for event_id, raw in fresh.items():
+        if event_id in have:
+            continue
+        sealed = crypto.seal_draft(keyring, _sealing_id(channel, event_id), _HANDLE,
+                                   expires_at, raw)
+        session.add(InboxUpdate(channel=channel, event_id=event_id, sealed=sealed,
+                                expires_at=expires_at, received_at=now))
+    session.flush()
+    return len(fresh) - len(have)
+
+
+def pending(session: Session, keyring: crypto.DraftKeyring, channel: str,
+            now: int) -> list[tuple[str, bytes]]:
+    """What is left after a stop or crash, oldest first. Rows that can no longer be opened
+    (their epoch key is gone, or they expired) are deleted: the platform redelivers nothing
+    older than a day anyway, and a stale answer would only confuse the reporter."""
+    out: list[tuple[str, bytes]] = []
+    rows = session.scalars(select(InboxUpdate).where(InboxUpdate.channel == channel)
+                           .order_by(InboxUpdate.received_at, InboxUpdate.event_id))
+    for row in list(rows):
+        try:
+            if row.expires_at <= now:
+                raise crypto.CryptoError("expired")
+            out.append((row.event_id, crypto.open_draft(
+                keyring, _sealing_id(channel, row.event_id), _HANDLE, row.expires_at,
+                row.sealed)))
+        except crypto.CryptoError:
+            session.delete(row)
+    return out
+
+
+def done(session: Session, channel: str, event_ids: Iterable[str]) -> None:
+    ids = list(event_ids)
+    for start in range(0, len(ids), 500):
+        session.execute(delete(InboxUpdate).where(InboxUpdate.channel == channel,
+                                                  InboxUpdate.event_id.in_(ids[start:start + 500])))
+
+
+def purge_expired(session: Session, now: int) -> int:
+    result = session.execute(delete(InboxUpdate).where(InboxUpdate.expires_at <= now))
+    return int(getattr(result, "rowcount", 0) or 0)
