@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import time
 from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any
+from typing import Any, Protocol
 
 from telegram import Update
 from telegram.error import InvalidToken, NetworkError, RetryAfter, TimedOut
@@ -159,35 +160,83 @@ class Pacer(BaseRateLimiter[None]):
                 await asyncio.sleep(seconds)
 
 
+class Inbox(Protocol):
+    """Where the poller holds updates between receiving and answering them (storage.inbox)."""
+
+    async def put(self, updates: list[tuple[str, bytes]]) -> None: ...
+    async def pending(self) -> list[tuple[str, bytes]]: ...
+    async def done(self, event_ids: list[str]) -> None: ...
+
+
 class Poller:
-    """Long polling whose offset only passes updates that are fully handled."""
+    """Long polling that never loses an update a crash interrupted.
+
+    With an `inbox` (the default in the bot): each batch from getUpdates is first stored,
+    sealed, in the inbox, then handed to the handlers, and the next getUpdates confirms it at
+    once, so polling goes straight back to waiting for Telegram (an update is handled the
+    moment it arrives). Finished updates leave the inbox in small batches; on start, whatever
+    is left there (a crash) is handled first.
+
+    Without one: the offset only passes updates that are handled and answered, so Telegram
+    keeps resending the unfinished ones and polling cannot wait for new ones meanwhile (it asks
+    every `busy_interval` instead).
+    """
 
     def __init__(self, bot: Any, queue: asyncio.Queue[object], timeout: int = 10,
-                 allowed_updates: list[str] | None = None) -> None:
+                 allowed_updates: list[str] | None = None, inbox: Inbox | None = None) -> None:
         self.bot = bot
         self.queue = queue
         self.timeout = timeout
         self.allowed_updates = allowed_updates
+        self.inbox = inbox
         self._inflight: set[int] = set()
         self._highest: int | None = None
         self._changed = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._flusher: asyncio.Task[None] | None = None
+        self._finished: list[str] = []
+        self._finished_event = asyncio.Event()
         self.fatal: BaseException | None = None
         self.busy_interval = 0.05
+        self.flush_interval = 0.05
+        self.restored = 0
 
     def done(self, update: object) -> None:
         uid = getattr(update, "update_id", None)
         if uid is not None:
             self._inflight.discard(uid)
             self._changed.set()
+            if self.inbox is not None:
+                self._finished.append(str(uid))
+                self._finished_event.set()
 
     def offset(self) -> int | None:
-        if self._inflight:
+        if self._inflight and self.inbox is None:
             return min(self._inflight)
         return None if self._highest is None else self._highest + 1
 
     async def start(self) -> None:
+        if self.inbox is not None:
+            await self._restore()
+            self._flusher = asyncio.create_task(self._flush_loop(), name="sanad-inbox-flush")
         self._task = asyncio.create_task(self._loop(), name="sanad-telegram-poller")
+
+    async def _restore(self) -> None:
+        assert self.inbox is not None
+        for event_id, raw in await self.inbox.pending():
+            try:
+                update = Update.de_json(json.loads(raw), self.bot)
+            except (ValueError, TypeError, KeyError):
+                update = None
+            if update is None:
+                await self.inbox.done([event_id])
+                continue
+            self._inflight.add(update.update_id)
+            self._highest = max(self._highest or 0, update.update_id)
+            await self.queue.put(update)
+            self.restored += 1
+        if self.restored:
+            log.info("handling %d update(s) left from the last run", self.restored)
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -196,10 +245,30 @@ class Poller:
                 await self._task
             self._task = None
 
+    async def _flush_loop(self) -> None:
+        while True:
+            await self._finished_event.wait()
+            await asyncio.sleep(self.flush_interval)  # gather a batch: one transaction
+            await self._flush()
+
+    async def _flush(self) -> None:
+        self._finished_event.clear()
+        batch, self._finished = self._finished, []
+        if not batch or self.inbox is None:
+            return
+        try:
+            await self.inbox.done(batch)
+        except Exception as exc:
+            log.warning("inbox cleanup failed (%s); will retry", type(exc).__name__)
+            self._finished = batch + self._finished
+            await asyncio.sleep(1.0)
+            self._finished_event.set()
+
     async def _loop(self) -> None:
         backoff = 0.5
         while True:
-            timeout = 0 if self._inflight else self.timeout
+            busy = self._inflight and self.inbox is None
+            timeout = 0 if busy else self.timeout
             self._changed.clear()  # before asking, so a finish during the call is not missed
             try:
                 updates = await self.bot.get_updates(
@@ -217,11 +286,20 @@ class Poller:
                 continue
             fresh = [u for u in updates
                      if self._highest is None or u.update_id > self._highest]
+            if fresh and self.inbox is not None:
+                try:
+                    await self.inbox.put([(str(u.update_id), _raw(u)) for u in fresh])
+                except Exception as exc:
+                    log.error("inbox unavailable (%s); updates left with Telegram",
+                              type(exc).__name__)
+                    await asyncio.sleep(backoff)
+                    backoff = min(backoff * 2, 30)
+                    continue
             for update in fresh:
                 self._inflight.add(update.update_id)
                 self._highest = update.update_id
                 await self.queue.put(update)
-            if self._inflight:
+            if self._inflight and self.inbox is None:
                 # While updates are being handled, Telegram answers at once (they are still
                 # unconfirmed) and sends them again each time: ask at most every 50 ms, and
                 # sooner only if nothing new came and one finished.
@@ -237,7 +315,17 @@ class Poller:
         deadline = time.monotonic() + timeout
         while self._inflight and time.monotonic() < deadline:
             await asyncio.sleep(0.01)
+        if self._flusher is not None:
+            self._flusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._flusher
+            self._flusher = None
+            await self._flush()
         if self._highest is not None and not self._inflight:
             with contextlib.suppress(Exception):
                 await self.bot.get_updates(offset=self._highest + 1, timeout=0,
                                            allowed_updates=self.allowed_updates)
+
+
+def _raw(update: Update) -> bytes:
+    return json.dumps(update.to_dict(), ensure_ascii=False, separators=(",", ":")).encode()

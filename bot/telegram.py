@@ -2,18 +2,18 @@
 
 Updates become service calls (text, option ids from buttons, slash commands, files); replies
 become messages sent with `protect_content`, choices as inline keyboards. Service calls are
-synchronous (SQLAlchemy), so they run in worker threads; `_tg_flow` keeps each chat in order,
-paces sending, and confirms an update to Telegram only after its replies went out.
+synchronous (SQLAlchemy), so they run in worker threads; `_tg_flow` keeps each chat in order
+and paces sending.
 
-What a crash does (polling): an update is confirmed (getUpdates offset) only once it was handled
-and answered, so after a SIGKILL at any point Telegram delivers it again.
-- Killed before the service committed: the update is simply handled on the second delivery.
-- Killed after the commit, before the replies were sent: the service recognises the event id
-  and does nothing (no answer stored twice, no report stored twice); the channel then shows the
-  reporter where they are (`service.open`: the "continue your report?" question), so the
-  conversation goes on from the committed state. The reply that was never sent is not
-  re-sent word for word — the one case where that matters is the receipt of a report submitted
-  just before the crash: the report is stored once, but its receipt code is not shown again.
+What a crash does (polling): each update is stored, sealed, in the channel inbox
+(storage.inbox) before it is confirmed to Telegram, and leaves it only once it was handled and
+answered; the next start handles whatever is left there first.
+- Killed before the service committed: the update is simply handled on restart.
+- Killed after the commit, before the replies were sent: the service recognises the event id,
+  stores nothing again (no answer or report twice) and hands back the committed replies, sealed
+  at commit time, which are sent then (a report's receipt included).
+- Killed after the replies went out but before the inbox let go of the update (a window of
+  about `Poller.flush_interval`): the same replay, so the reporter may see an answer twice.
 Webhook mode: PTB answers Telegram's POST once the update is queued, so a crash in the window
 before the commit loses that one message (the reporter sees no answer and writes again).
 
@@ -71,6 +71,22 @@ def _chunks(data: bytearray) -> Iterator[bytes]:
         yield bytes(view[start:start + CHUNK])
 
 
+class _ServiceInbox:
+    """The poller's inbox (bot._tg_flow.Inbox) in the service's database, sealed."""
+
+    def __init__(self, service: IntakeService) -> None:
+        self.service = service
+
+    async def put(self, updates: list[tuple[str, bytes]]) -> None:
+        await asyncio.to_thread(self.service.inbox_put, CHANNEL, updates)
+
+    async def pending(self) -> list[tuple[str, bytes]]:
+        return await asyncio.to_thread(self.service.inbox_pending, CHANNEL)
+
+    async def done(self, event_ids: list[str]) -> None:
+        await asyncio.to_thread(self.service.inbox_done, CHANNEL, event_ids)
+
+
 class TelegramChannel:
     """Build with a service and settings; `await start()` … `await stop()` (or `run()`)."""
 
@@ -123,7 +139,8 @@ class TelegramChannel:
                 await self.app.bot.delete_webhook()
                 self._poller = Poller(self.app.bot, self.app.update_queue,
                                       timeout=self.settings.poll_timeout,
-                                      allowed_updates=["message", "callback_query"])
+                                      allowed_updates=["message", "callback_query"],
+                                      inbox=_ServiceInbox(self.service))
                 await self._poller.start()
             else:
                 assert self.app.updater is not None
@@ -217,11 +234,9 @@ class TelegramChannel:
 
     async def _track(self, src: Incoming, refs: list[tuple[int, str]]) -> None:
         """Remember message ids (both directions) so quick exit and cleaning can delete them."""
-        def track_all() -> None:
-            for message_id, direction in refs:
-                self.service.track(src, str(message_id), direction)
         if refs:
-            await asyncio.to_thread(track_all)
+            await asyncio.to_thread(self.service.track_many, src,
+                                    [(str(mid), direction) for mid, direction in refs])
 
     async def _send(self, chat_id: int, text: str,
                     keyboard: list[list[dict[str, str]]] | None = None) -> int:

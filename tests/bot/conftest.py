@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from sqlalchemy import Engine, text
 
 from bot.telegram import TelegramChannel, TelegramSettings, WebhookConfig
 from intake.service import IntakeService
@@ -35,6 +36,17 @@ def tg_settings(fake: FakeTelegram, **overrides: Any) -> TelegramSettings:
                               "chat_burst": 50.0, "global_rate": 0.0, "poll_timeout": 2}
     values.update(overrides)
     return TelegramSettings(**values)
+
+
+def inbox_ids(engine: Engine) -> set[int]:
+    """Update ids the bot holds in its inbox: confirmed to Telegram, not yet finished."""
+    with engine.connect() as conn:
+        return {int(i) for i in conn.execute(text(
+            "SELECT event_id FROM channel_inbox WHERE channel = 'telegram'")).scalars()}
+
+
+def answered_in(engine: Engine) -> Callable[[int], bool]:
+    return lambda update_id: update_id not in inbox_ids(engine)
 
 
 class Running:
@@ -68,6 +80,7 @@ def start_bot(fake: FakeTelegram) -> Iterator[Callable[..., Running]]:
     def start(service: IntakeService, webhook: WebhookConfig | None = None,
               **overrides: Any) -> Running:
         # The outbox is delivered by the test (deliver_outbox), not by a background loop.
+        fake.answered = answered_in(service.db.engine)
         bot = Running(TelegramChannel(service, tg_settings(fake, **overrides), webhook,
                                       outbox_interval=0))
         running.append(bot)
@@ -90,7 +103,7 @@ class Reporter:
     def _act(self, push: Callable[[], int]) -> list[dict[str, Any]]:
         before = len(self.fake.sent(self.id))
         uid = push()
-        self.fake.wait_for(lambda: self.fake.confirmed_offset > uid)
+        self.fake.wait_answered(uid)
         self.replies = self.fake.sent(self.id)[before:]
         return self.replies
 

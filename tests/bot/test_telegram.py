@@ -229,7 +229,7 @@ def test_a_redelivered_update_is_processed_once(service: IntakeService, fake: Fa
     asked = r.last_text
     # The next answer is processed, then the bot restarts and Telegram delivers it again.
     uid = fake.press(r.id, "complaint")
-    fake.wait_for(lambda: fake.confirmed_offset > uid)
+    fake.wait_answered(uid)
     after_answer = fake.sent(r.id)[-1]["text"]
     bot.stop()
     update = {"update_id": uid, "callback_query": {
@@ -240,7 +240,7 @@ def test_a_redelivered_update_is_processed_once(service: IntakeService, fake: Fa
     fake.confirmed_offset = 0
     fake.push_update(update)  # the same update_id again
     start_bot(service)
-    fake.wait_for(lambda: fake.confirmed_offset > uid)
+    fake.wait_answered(uid)
     # After a restart a repeated update can only mean its answer never went out: the committed
     # answer (the same next question) is sent again; the answer itself is not processed twice.
     again = fake.sent(r.id)[-1]
@@ -282,7 +282,7 @@ def test_a_flooding_chat_does_not_starve_another(service: IntakeService, fake: F
     calm = fake.send_text(700_001_002, "/start")
     fake.wait_for(lambda: len(fake.sent(700_001_002)) >= 1)
     assert len(fake.sent(700_001_001)) < 30  # the other chat was answered mid-flood
-    fake.wait_for(lambda: fake.confirmed_offset > max([*flood, calm]), timeout=30)
+    fake.wait_answered(max([*flood, calm]), timeout=30)
 
 
 def test_long_text_is_split_and_keyboards_stay_small() -> None:

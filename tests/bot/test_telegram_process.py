@@ -13,8 +13,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine
 
-from tests.bot.conftest import Reporter
+from tests.bot.conftest import Reporter, answered_in, inbox_ids
 from tests.cli.conftest import sanad
 from tests.fakes.telegram_server import TOKEN, FakeTelegram
 from tests.intake.test_conversations import COMPLAINT_EN_EXPECTED
@@ -87,6 +88,8 @@ SCRIPT = [  # COMPLAINT_EN as a Telegram user answers it: buttons where there ar
 
 def test_sigkill_before_and_after_the_commit_loses_and_doubles_nothing(
         bot_env: dict[str, str], fake: FakeTelegram) -> None:
+    engine = create_engine(f"sqlite:///{Path(bot_env['SANAD_HOME']) / 'sanad.db'}")
+    fake.answered = answered_in(engine)
     bot = BotProcess(bot_env)
     r = Reporter(fake, USER, "en")
     r.say("/start")
@@ -98,10 +101,11 @@ def test_sigkill_before_and_after_the_commit_loses_and_doubles_nothing(
     assert fake.held["answerCallbackQuery"].wait(10)
     bot.kill()
     fake.release("answerCallbackQuery")
-    assert fake.confirmed_offset <= uid  # never confirmed: Telegram will deliver it again
+    # Confirmed to Telegram, but held (sealed) in the bot's inbox until it is answered.
+    assert uid in inbox_ids(engine)
     before = len(fake.sent(USER))
     bot = BotProcess(bot_env)
-    fake.wait_for(lambda: fake.confirmed_offset > uid, timeout=20)
+    fake.wait_answered(uid, timeout=20)
     r.replies = fake.sent(USER)[before:]
     assert len(r.replies) == 1 and r.buttons()  # the next question, once
     # 2. Killed after the service committed the answer, while the reply was on its way.
@@ -113,7 +117,7 @@ def test_sigkill_before_and_after_the_commit_loses_and_doubles_nothing(
     fake.release("sendMessage")
     before = len(fake.sent(USER))
     bot = BotProcess(bot_env)
-    fake.wait_for(lambda: fake.confirmed_offset > uid, timeout=20)
+    fake.wait_answered(uid, timeout=20)
     r.replies = fake.sent(USER)[before:]
     # Handled once: the committed answer that never went out (the next question) is sent now.
     assert len(r.replies) == 1 and r.last_text == lost_reply and r.buttons()

@@ -59,6 +59,9 @@ class FakeTelegram:
         self.held: dict[str, threading.Event] = {}  # set when a held call arrived
         self.confirmed_offset = 0
         self.on_call: Any = None  # optional hook(method, params), called in the server thread
+        # Whether the bot has finished with an update it confirmed: a bot that confirms on
+        # receipt (its own inbox) tells tests through this predicate (see tests/bot/conftest).
+        self.answered: Any = lambda update_id: True
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
         self._server.handle_error = lambda request, address: None  # type: ignore[method-assign]
@@ -202,6 +205,11 @@ class FakeTelegram:
                 return
             time.sleep(0.005)
         raise AssertionError("the fake Telegram server did not see what the test waited for")
+
+    def wait_answered(self, update_id: int, timeout: float = 10.0) -> None:
+        """Until the bot has confirmed `update_id` and finished with it."""
+        self.wait_for(lambda: self.confirmed_offset > update_id and self.answered(update_id),
+                      timeout)
 
     def visible(self, chat_id: int) -> dict[int, dict[str, Any]]:
         """Messages still shown in the chat (not deleted)."""
