@@ -41,6 +41,30 @@ BUTTONS = {"en", "yes", "no", "unknown", "complaint", "police_station", "done", 
 PHOTO = b"\xff\xd8\xff\xe0" + os.urandom(40_000)
 
 
+class TimedFake(FakeTelegram):
+    """The fake, noting when each update was pushed and when getUpdates first handed it out,
+    so the reply time splits into "waiting at Telegram" and "in the bot"."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pushed: dict[int, float] = {}
+        self.fetched: dict[int, float] = {}
+
+    def push_update(self, body: dict[str, object]) -> int:
+        at = time.monotonic()
+        uid = super().push_update(body)
+        self.pushed.setdefault(uid, at)
+        return uid
+
+    def _m_getUpdates(self, p: dict[str, object]) -> object:
+        result = super()._m_getUpdates(p)
+        if isinstance(result, list):
+            now = time.monotonic()
+            for update in result:
+                self.fetched.setdefault(int(update["update_id"]), now)
+        return result
+
+
 class Chats:
     """Per-chat 'the bot sent something' signals, fed by the fake's call hook."""
 
@@ -62,8 +86,8 @@ class Chats:
         event.set()
 
 
-def reporter(fake: FakeTelegram, chats: Chats, chat: int, latencies: list[float],
-             quiet: float, think: float) -> None:
+def reporter(fake: TimedFake, chats: Chats, chat: int, latencies: list[float],
+             quiet: float, think: float, waits: list[float]) -> None:
     event = chats.events.setdefault(chat, threading.Event())
     rng = random.Random(chat)
     for line in SCRIPT:
@@ -73,17 +97,17 @@ def reporter(fake: FakeTelegram, chats: Chats, chat: int, latencies: list[float]
             seen = chats.count.get(chat, 0)
         event.clear()
         if line == "<photo>":
-            fake.send_photo(chat, PHOTO)
+            uid = fake.send_photo(chat, PHOTO)
         elif line in BUTTONS:
             stub = {"message_id": 1, "date": int(time.time()),
                     "chat": {"id": chat, "type": "private"},
                     "from": {"id": 1, "is_bot": True, "first_name": "B"}, "text": "q"}
-            fake.push_update({"callback_query": {
+            uid = fake.push_update({"callback_query": {
                 "id": str(chat), "from": {"id": chat, "is_bot": False, "first_name": "R"},
                 "chat_instance": "ci", "data": line, "message": stub}})
         else:
-            fake.send_text(chat, line)
-        sent_at = time.monotonic()
+            uid = fake.send_text(chat, line)
+        sent_at = fake.pushed.get(uid, time.monotonic())
         while True:
             if not event.wait(60):
                 raise RuntimeError("the bot stopped answering")
@@ -94,6 +118,8 @@ def reporter(fake: FakeTelegram, chats: Chats, chat: int, latencies: list[float]
                                      if chats.count[chat] == seen + 1 else
                                      latencies_first(chats, chat, sent_at))
                     break
+        if uid in fake.fetched:
+            waits.append(fake.fetched[uid] - fake.pushed[uid])
         # Let the rest of this answer's messages arrive before answering (no think time).
         while True:
             with chats.lock:
@@ -117,6 +143,16 @@ def peak_rss_mb(pid: int) -> float:
     return float("nan")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process: unlike wall-clock figures, barely moved by other
+    work on the machine."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return float("nan")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reporters", type=int, default=200)
@@ -132,7 +168,7 @@ def main() -> None:
     args = parser.parse_args()
 
     root = Path(tempfile.mkdtemp(prefix="sanad-tgbench-"))
-    fake = FakeTelegram().start()
+    fake = TimedFake().start()
     chats = Chats()
     fake.on_call = chats.hook
     env = {k: v for k, v in os.environ.items() if not k.startswith("SANAD_")}
@@ -157,17 +193,20 @@ def main() -> None:
     threading.Thread(target=lambda: [None for _ in bot.stderr or []], daemon=True).start()
 
     latencies: list[float] = []
+    waits: list[float] = []
     threads = [threading.Thread(target=reporter, args=(fake, chats, 800_000_000 + n, latencies,
                                                        args.quiet_ms / 1000,
-                                                       args.think_ms / 1000))
+                                                       args.think_ms / 1000, waits))
                for n in range(args.reporters)]
     start = time.monotonic()
+    cpu_before = cpu_seconds(bot.pid)
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     wall = time.monotonic() - start
     rss = peak_rss_mb(bot.pid)
+    cpu = cpu_seconds(bot.pid) - cpu_before
     bot.terminate()
     bot.wait(timeout=30)
     queue = json.loads(subprocess.run([*cmd, "queue", "--json"], env=env, check=True,
@@ -175,9 +214,11 @@ def main() -> None:
     fake.stop()
 
     messages = args.reporters * len(SCRIPT)
-    lat = sorted(latencies)
-    p50 = statistics.median(lat) * 1000
-    p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))] * 1000
+    def pct(values: list[float], q: float) -> float:
+        ordered = sorted(values)
+        return ordered[min(len(ordered) - 1, int(len(ordered) * q))] * 1000 if ordered else 0.0
+
+    p50, p99 = statistics.median(latencies) * 1000, pct(latencies, 0.99)
     print(f"reporters            {args.reporters} (each {len(SCRIPT)} messages, one photo), "
           f"think time {args.think_ms:.0f} ms ±50%")
     print(f"database             {'PostgreSQL' if args.database_url else 'SQLite'}")
@@ -185,6 +226,11 @@ def main() -> None:
     print(f"bot ready in         {ready:.2f} s")
     print(f"messages handled     {messages} in {wall:.1f} s = {messages / wall:.0f} messages/s")
     print(f"update -> reply      p50 {p50:.1f} ms   p99 {p99:.1f} ms")
+    print(f"  of which at Telegram (until getUpdates took it)  p50 {pct(waits, 0.5):.1f} ms   "
+          f"p99 {pct(waits, 0.99):.1f} ms")
+    print(f"bench load           {os.getloadavg()[0]:.1f} (1-min load average at the end: "
+          "above ~2 on 2 cores, other work inflated the figures)")
+    print(f"bot CPU per message  {cpu / messages * 1000:.2f} ms")
     print(f"reports stored       {len(queue)}")
     print(f"bot peak RSS         {rss:.0f} MB")
 
