@@ -7,7 +7,7 @@ import shutil
 from sqlalchemy import update
 
 from intake.service import IntakeService
-from storage import drafts
+from storage import drafts, inbox
 from storage.models import Case, ProcessedEvent
 
 
@@ -19,6 +19,8 @@ def purge_drafts(service: IntakeService) -> tuple[int, int]:
         # Answers kept for re-sending after a crash live no longer than a draft.
         session.execute(update(ProcessedEvent).where(ProcessedEvent.expires_at <= now)
                         .values(sealed_replies=None, expires_at=None))
+        # Updates held for a channel that never came back to them live no longer either.
+        inbox.purge_expired(session, now)
         live = drafts.live_case_ids(session)
         folders = [p for p in service.settings.attachments_dir.glob("*") if p.is_dir()]
         orphans = [p for p in folders

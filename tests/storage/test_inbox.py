@@ -50,3 +50,17 @@ def test_held_updates_are_sealed_on_disk(make_service: Callable[..., IntakeServi
         data = path.read_bytes()
         assert b"Zaytoun" not in data and b"700555111" not in data
     assert svc.inbox_pending("telegram") == [("41", UPDATE)]
+
+
+def test_purge_deletes_expired_held_updates(svc: IntakeService, clock: Clock) -> None:
+    from intake.retention import purge_drafts
+    from storage.models import InboxUpdate
+
+    svc.inbox_put("telegram", [("41", UPDATE)])
+    purge_drafts(svc)
+    with svc.db.transaction() as session:
+        assert session.query(InboxUpdate).count() == 1  # still live
+    clock.advance(svc.settings.epoch_seconds + 1)
+    purge_drafts(svc)
+    with svc.db.transaction() as session:
+        assert session.query(InboxUpdate).count() == 0
