@@ -94,16 +94,18 @@ def start_bot(fake: FakeTelegram) -> Iterator[Callable[..., Running]]:
 class Reporter:
     """One person in one private chat: acts, then waits until the bot has fully answered."""
 
-    def __init__(self, fake: FakeTelegram, user_id: int, lang: str | None = None) -> None:
+    def __init__(self, fake: FakeTelegram, user_id: int, lang: str | None = None,
+                 timeout: float = 10.0) -> None:
         self.fake = fake
         self.id = user_id
         self.lang = lang
+        self.timeout = timeout
         self.replies: list[dict[str, Any]] = []
 
     def _act(self, push: Callable[[], int]) -> list[dict[str, Any]]:
         before = len(self.fake.sent(self.id))
         uid = push()
-        self.fake.wait_answered(uid)
+        self.fake.wait_answered(uid, self.timeout)
         self.replies = self.fake.sent(self.id)[before:]
         return self.replies
 

@@ -6,15 +6,18 @@ database or logs."""
 from __future__ import annotations
 
 import json
+import random
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine
 
+from bot._tg_render import CLEAN
 from tests.bot.conftest import Reporter, answered_in, inbox_ids
 from tests.cli.conftest import sanad
 from tests.fakes.telegram_server import TOKEN, FakeTelegram
@@ -162,3 +165,63 @@ def test_a_refused_token_or_no_api_is_one_sentence(bot_env: dict[str, str]) -> N
     assert errors["refused"] == "sanad: the Telegram token was refused"
     assert "SANAD_TELEGRAM_TOKEN" in errors["missing"]
     assert "could not be reached" in errors["unreachable"]
+
+
+@pytest.mark.chaos
+def test_killed_at_random_points_of_many_conversations_loses_and_doubles_nothing(
+        bot_env: dict[str, str], fake: FakeTelegram) -> None:
+    """Four reporters talk at once while the bot is SIGKILLed at random moments and started
+    again: every answer the bot took is kept, every report is stored once and whole, and
+    nothing said is left in clear anywhere in the home."""
+    engine = create_engine(f"sqlite:///{Path(bot_env['SANAD_HOME']) / 'sanad.db'}")
+    fake.answered = answered_in(engine)
+    bots = [BotProcess(bot_env)]
+    users = [USER + n for n in range(1, 5)]
+    errors: list[BaseException] = []
+    finished = threading.Event()
+
+    def converse(user: int) -> None:
+        try:
+            r = Reporter(fake, user, "en", timeout=90)
+            r.answer("/start")
+            for line in SCRIPT:
+                r.answer(line)
+                # Every answer taken got its next question: retries make no difference.
+                assert r.replies, f"no answer to {line!r}"
+            assert CLEAN in r.buttons()  # the report went in: "clean this chat" is offered
+        except BaseException as exc:  # reported by the main thread
+            errors.append(exc)
+
+    rng = random.Random(20261123)
+    reporters = [threading.Thread(target=converse, args=(u,)) for u in users]
+    for t in reporters:
+        t.start()
+    kills = 0
+    while any(t.is_alive() for t in reporters) and kills < 6:
+        time.sleep(rng.uniform(0.2, 1.5))
+        bots[-1].kill()
+        kills += 1
+        time.sleep(rng.uniform(0.0, 0.5))  # updates pile up at Telegram meanwhile
+        bots.append(BotProcess(bot_env))
+    for t in reporters:
+        t.join(timeout=180)
+    finished.set()
+    assert not errors, errors[0]
+    assert kills >= 3
+    assert bots[-1].terminate() == 0
+    assert inbox_ids(engine) == set()  # nothing left half-handled
+    queue = json.loads(sanad(bot_env, "queue", "--json").stdout)
+    assert len(queue) == len(users)  # each report stored once
+    for item in queue:
+        shown = json.loads(sanad(bot_env, "show", item["case_ref"], "--as", "demo",
+                                 "--json").stdout)
+        fields = dict(shown["fields"])
+        fields.pop("incident_date")
+        fields.pop("evidence", None)
+        assert fields == COMPLAINT_EN_EXPECTED  # whole: no answer lost or taken twice
+    home = Path(bot_env["SANAD_HOME"])
+    needles = [*(str(u).encode() for u in users), b"Al-Hamra", b"zaytoun", b"cables"]
+    for path in (p for p in home.rglob("*") if p.is_file()):
+        data = path.read_bytes()
+        for needle in needles:
+            assert needle not in data, f"{needle[:20]!r} in clear in {path.name}"
