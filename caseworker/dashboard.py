@@ -11,7 +11,7 @@ import io
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -122,6 +122,19 @@ class CaseView:
     actions: list[dict[str, Any]]
     readers: list[str]
     transitions: tuple[str, ...]
+    deadline: datetime | None = None  # the earliest interim-measures deadline, if any
+
+
+# A deadline this close is shown as "soon" (the alerts' default measure_reminder_days).
+DEADLINE_SOON = timedelta(days=2)
+
+
+def deadline_state(deadline: datetime, now: datetime) -> str:
+    """overdue | soon | later: how a deadline is shown on the queue and the case."""
+    deadline = _utc(deadline) or now
+    if deadline <= now:
+        return "overdue"
+    return "soon" if deadline - now <= DEADLINE_SOON else "later"
 
 
 class Dashboard:
@@ -306,6 +319,11 @@ class Dashboard:
         def body(session: Any, case: Case) -> CaseView:
             opened = cases.open_case(session, case, who.private_key, who.key_id)
             assigned = session.get(User, case.assigned_to) if case.assigned_to else None
+            measures = [{"kind": a.kind, "outcome": a.outcome, "actor": a.actor,
+                         "at": _utc(a.at), "deadline": _utc(a.deadline),
+                         "reminded": a.reminded, **a.detail}
+                        for a in casework.actions(session, case)]
+            deadlines = [m["deadline"] for m in measures if m["deadline"] is not None]
             return CaseView(
                 case.case_ref, case.status, case.priority, list(case.reasons),
                 case.report_type, _utc(case.received_at) or self.now(), case.lang,
@@ -313,12 +331,9 @@ class Dashboard:
                 [{k: a.get(k) for k in ("id", "name", "size", "sha256", "content_type",
                                         "field")} for a in opened.attachments],
                 dict(case.consent or {}), cases.history(session, case),
-                casework.notes(session, case, who.private_key, who.key_id),
-                [{"kind": a.kind, "outcome": a.outcome, "actor": a.actor, "at": _utc(a.at),
-                  "deadline": _utc(a.deadline), **a.detail}
-                 for a in casework.actions(session, case)],
+                casework.notes(session, case, who.private_key, who.key_id), measures,
                 [u.name for u in casework.readers(session, case)],
-                casework.TRANSITIONS.get(case.status, ()))
+                casework.TRANSITIONS.get(case.status, ()), min(deadlines, default=None))
         try:
             return self._run(who, ref, action, body)  # type: ignore[no-any-return]
         except crypto.CryptoError as exc:
@@ -363,12 +378,15 @@ class Dashboard:
             s, c, priority, reason, who.name, self.now()))
 
     def act(self, who: Principal, ref: str, kind: str, target: str | None = None,
-            message: str | None = None) -> casework.ActionResult:
-        """A consent-gated action; a refusal is recorded on the case and in the audit log."""
+            message: str | None = None, days: int | None = None) -> casework.ActionResult:
+        """A consent-gated action; a refusal is recorded on the case and in the audit log.
+        `days`: the State's time to respond to interim measures (default 7)."""
         now = self.now()
+        if days is not None and not 1 <= days <= casework.INTERIM_MAX_DAYS:
+            raise Refused("the deadline is 1 to 90 days", "bad_days")
 
         def body(session: Any, case: Case) -> casework.ActionResult:
-            result = casework.record_action(session, case, kind, who.name, now, target)
+            result = casework.record_action(session, case, kind, who.name, now, target, days)
             if result.done and kind == "write_back" and message and message.strip():
                 body_text = message.strip()[:3000]
                 casework.add_note(session, case, body_text, who.name, self.admin_public, now,

@@ -42,6 +42,7 @@ ACTION_CONSENT = {
     "publish": "consent_stats",
 }
 INTERIM_DEFAULT_DAYS = 7
+INTERIM_MAX_DAYS = 90
 _TOTP_CONTEXT = "totp"
 
 
