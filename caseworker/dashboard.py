@@ -123,7 +123,14 @@ class CaseView:
     readers: list[str]
     transitions: tuple[str, ...]
     deadline: datetime | None = None  # the earliest interim-measures deadline, if any
+    # the conversation with the reporter: caseworkers' messages and the reporter's replies
+    thread: list[dict[str, Any]] = field(default_factory=list)
 
+
+TO_REPORTER = "to_reporter"  # the note kind that keeps a message written to the reporter
+# Delivery of a message to the reporter, as the outbox knows it: pending | sent | failed; a
+# message the dashboard could not queue (no channel to write back through) is not_sent.
+DELIVERY_STATES = ("pending", "sent", "failed", "not_sent", "unknown")
 
 # A deadline this close is shown as "soon" (the alerts' default measure_reminder_days).
 DEADLINE_SOON = timedelta(days=2)
@@ -324,6 +331,8 @@ class Dashboard:
                          "reminded": a.reminded, **a.detail}
                         for a in casework.actions(session, case)]
             deadlines = [m["deadline"] for m in measures if m["deadline"] is not None]
+            notes = casework.notes(session, case, who.private_key, who.key_id)
+            thread = self._thread(session, case, notes, who)
             return CaseView(
                 case.case_ref, case.status, case.priority, list(case.reasons),
                 case.report_type, _utc(case.received_at) or self.now(), case.lang,
@@ -331,14 +340,72 @@ class Dashboard:
                 [{k: a.get(k) for k in ("id", "name", "size", "sha256", "content_type",
                                         "field")} for a in opened.attachments],
                 dict(case.consent or {}), cases.history(session, case),
-                casework.notes(session, case, who.private_key, who.key_id), measures,
+                [n for n in notes if n["kind"] != TO_REPORTER], measures,
                 [u.name for u in casework.readers(session, case)],
-                casework.TRANSITIONS.get(case.status, ()), min(deadlines, default=None))
+                casework.TRANSITIONS.get(case.status, ()), min(deadlines, default=None), thread)
         try:
             return self._run(who, ref, action, body)  # type: ignore[no-any-return]
         except crypto.CryptoError as exc:
             self._refused(who, action, ref, "does not decrypt")
             raise Forbidden("this case cannot be opened with your key") from exc
+
+    def _thread(self, session: Any, case: Case, notes: list[dict[str, Any]],
+                who: Principal) -> list[dict[str, Any]]:
+        """The conversation with the reporter, oldest first: each caseworker message with its
+        delivery state (from the outbox), each reply the reporter sent back (decrypted here,
+        with this account's key)."""
+        from intake import _followup
+        from storage.models import OutboxMessage
+
+        outbox = {m.id: m for m in session.scalars(
+            select(OutboxMessage).where(OutboxMessage.case_id == case.id))}
+        queued: dict[tuple[datetime | None, str | None], str] = {}
+        sent_at: dict[str, datetime | None] = {}
+        for event in session.scalars(select(CaseEvent).where(
+                CaseEvent.case_id == case.id,
+                CaseEvent.kind.in_(("reply_queued", "reply_sent"))).order_by(CaseEvent.id)):
+            message = str(event.detail.get("message", ""))
+            if event.kind == "reply_queued":
+                queued.setdefault((_utc(event.at), event.actor), message)
+            else:
+                sent_at[message] = _utc(event.at)
+
+        def delivery(message: str | None) -> tuple[str, datetime | None]:
+            row = outbox.get(message or "")
+            if row is not None:
+                return row.status, _utc(row.sent_at)
+            if message and message in sent_at:
+                return "sent", sent_at[message]
+            return ("unknown", None) if message else ("not_sent", None)
+
+        items: list[dict[str, Any]] = []
+        shown: set[str] = set()
+        for note in notes:
+            if note["kind"] != TO_REPORTER:
+                continue
+            message = note.get("message") or queued.get((_utc(note["at"]), note["author"]))
+            state, delivered = delivery(message)
+            shown.add(message or "")
+            items.append({"from": "caseworker", "author": note["author"], "at": _utc(note["at"]),
+                          "text": note["text"], "file": None, "state": state,
+                          "delivered_at": delivered})
+        for message, row in outbox.items():  # written from the command line: no note
+            if message in shown or self.pepper is None:
+                continue
+            try:
+                text = _followup.open_message(session, _followup.route_key(self.pepper), row)
+            except crypto.CryptoError:
+                continue
+            items.append({"from": "caseworker", "author": row.created_by,
+                          "at": _utc(row.created_at), "text": text, "file": None,
+                          "state": row.status, "delivered_at": _utc(row.sent_at)})
+        for added in cases.addenda(session, case, who.private_key, who.key_id):
+            items.append({"from": "reporter", "author": None,
+                          "at": _utc(added["at"]) or _utc(case.received_at),
+                          "text": added.get("text"), "file": added.get("file"),
+                          "state": "received", "delivered_at": None})
+        items.sort(key=lambda i: i["at"] or self.now())
+        return items
 
     def attachment(self, who: Principal, ref: str, attachment_id: str,
                    reveal: bool = False) -> tuple[bytes, str, str]:
@@ -389,13 +456,15 @@ class Dashboard:
             result = casework.record_action(session, case, kind, who.name, now, target, days)
             if result.done and kind == "write_back" and message and message.strip():
                 body_text = message.strip()[:3000]
-                casework.add_note(session, case, body_text, who.name, self.admin_public, now,
-                                  kind="to_reporter")
+                message_id = None
                 if self.pepper is not None:  # the channels' outbox delivers it
                     from intake import _followup
 
-                    _followup.queue_message(session, _followup.route_key(self.pepper), case,
-                                            body_text, who.name, now)
+                    message_id = _followup.queue_message(
+                        session, _followup.route_key(self.pepper), case, body_text, who.name,
+                        now)
+                casework.add_note(session, case, body_text, who.name, self.admin_public, now,
+                                  kind="to_reporter", message_id=message_id)
             return result
 
         def outcome(result: casework.ActionResult) -> tuple[str, dict[str, Any]]:

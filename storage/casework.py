@@ -235,13 +235,17 @@ def _case_recipients(session: Session, case: Case,
 
 
 def add_note(session: Session, case: Case, body: str, author: str, admin_public: bytes,
-             now: datetime, kind: str = "note") -> CaseNote:
+             now: datetime, kind: str = "note", message_id: str | None = None) -> CaseNote:
     """Seal a note under a new data key (its own sequence) wrapped to the case's readers and
-    the recovery key; it needs no private key, like the intake side."""
+    the recovery key; it needs no private key, like the intake side. A message to the reporter
+    (kind `to_reporter`) names its outbox message, whose delivery the case page shows."""
     seq = _next_seq(session, case)
     data_key = crypto.new_data_key()
     note_id = str(uuid.uuid4())
-    payload = json.dumps({"kind": kind, "text": body}, ensure_ascii=False).encode("utf-8")
+    content: dict[str, Any] = {"kind": kind, "text": body}
+    if message_id:
+        content["message"] = message_id
+    payload = json.dumps(content, ensure_ascii=False).encode("utf-8")
     for recipient in _case_recipients(session, case, admin_public):
         session.add(WrappedKey(case_id=case.id, seq=seq, key_id=recipient.key_id,
                                wrapped=crypto.wrap_key(data_key, case.id, recipient.public_key,
@@ -264,7 +268,8 @@ def notes(session: Session, case: Case, private_key: Any, key_id: bytes) -> list
         data = json.loads(crypto.open_field(keys[note.seq], case.id, f"note:{note.id}",
                                             note.seq, note.sealed).decode("utf-8"))
         out.append({"id": note.id, "author": note.author, "at": note.created_at,
-                    "kind": data.get("kind", "note"), "text": data.get("text", "")})
+                    "kind": data.get("kind", "note"), "text": data.get("text", ""),
+                    "message": data.get("message")})
     return out
 
 
