@@ -297,14 +297,11 @@ class Dashboard:
         self._require(who, CASE_ROLES, "case.claim")
         now = self.now()
         with self.db.transaction() as session:
-            user = session.get(User, who.user_id)
-            assert user is not None
-            case_id = casework.claim_next(session, user, now, who.key_id)
-            case = session.get(Case, case_id) if case_id else None
-            if case is None:
+            won = casework.claim_next_ref(session, who.user_id, who.name, who.key_id, now)
+            if won is None:
                 return None
-            accounts.audit(session, who.name, "case.claim", case.case_ref, "granted", now)
-            return case.case_ref
+            accounts.audit(session, who.name, "case.claim", won[1], "granted", now)
+            return won[1]
 
     def release(self, who: Principal, ref: str, to: str | None = None) -> None:
         self._require(who, {"supervisor"}, "case.reassign")
