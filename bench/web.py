@@ -6,7 +6,8 @@ Cases are bulk-inserted (metadata and one wrapped-key row each, no sealed conten
 and claims never decrypt). Measured: the queue's first page (the query, and the whole HTTP
 response through the ASGI app), claims per second with N concurrent claimers (and that no
 case is claimed twice) both at the storage level and through the dashboard (which also writes
-the hash-chained audit entry of each claim), and the statistics page (register-only breakdowns, as an auditor).
+the hash-chained audit entry of each claim), and the statistics page (register-only
+breakdowns, as an auditor).
 """
 
 from __future__ import annotations

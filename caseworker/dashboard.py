@@ -380,14 +380,14 @@ class Dashboard:
         for note in notes:
             if note["kind"] != TO_REPORTER:
                 continue
-            message = note.get("message") or queued.get((_utc(note["at"]), note["author"]))
-            state, delivered = delivery(message)
-            shown.add(message or "")
+            mid = note.get("message") or queued.get((_utc(note["at"]), note["author"]))
+            state, delivered = delivery(mid)
+            shown.add(mid or "")
             items.append({"from": "caseworker", "author": note["author"], "at": _utc(note["at"]),
                           "text": note["text"], "file": None, "state": state,
                           "delivered_at": delivered})
-        for message, row in outbox.items():  # written from the command line: no note
-            if message in shown or self.pepper is None:
+        for mid, row in outbox.items():  # written from the command line: no note
+            if mid in shown or self.pepper is None:
                 continue
             try:
                 text = _followup.open_message(session, _followup.route_key(self.pepper), row)

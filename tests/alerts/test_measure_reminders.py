@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 import alerts
 from intake.service import IntakeService
-from storage import accounts, casework, cases
+from storage import accounts, cases, casework
 from storage.caseworker_models import CaseAction
 from storage.db import Database
 from storage.models import CaseEvent

@@ -8,12 +8,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import alerts
-from storage import casework, cases
+from storage import cases, casework
 from tests.alerts.conftest import ENV, oncall_text
 from tests.fakes.http_recorder import HttpRecorder
 from tests.fakes.smtp_server import SmtpServer
-from tests.web.conftest import Site, login, post
 from tests.support import PASSPHRASE
+from tests.web.conftest import Site, login, post
 
 
 def _row(html: str, ref: str) -> str:
