@@ -32,6 +32,7 @@ _ENV = {"type": "string", "pattern": "^[A-Z_][A-Z0-9_]*$"}
 _TIME = {"type": "string", "pattern": "^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$"}
 _START = {"type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$"}
 _NAME = "^[a-z0-9][a-z0-9_-]{0,63}$"
+ON_CALL_KINDS = ("new", "measure_due")  # the others go to the supervisors
 
 
 class OncallConfigError(Exception):
@@ -135,17 +136,19 @@ class OncallConfig:
     escalate_after_minutes: int = 30
     retry: Retry = field(default_factory=Retry)
     source: str = ""
+    measure_reminder_days: int = 2  # remind this long before an interim measure's deadline
 
     def routes_for(self, kind: str, now: datetime) -> list[Route]:
-        """Who is told, now: on-call people on duty for `new` alerts, supervisors on duty for
-        `escalation`. Nobody on duty is never silence: `new` falls back to the supervisors on
-        duty, and then (as `escalation` does) to every supervisor."""
+        """Who is told, now: on-call people on duty for `new` alerts and near measure
+        deadlines (`measure_due`), supervisors on duty for `escalation` and passed deadlines
+        (`measure_late`). Nobody on duty is never silence: the on-call kinds fall back to the
+        supervisors on duty, and then (as the others do) to every supervisor."""
         local = now.astimezone(self.timezone)
 
         def of(role: str, duty_only: bool) -> list[Person]:
             return [p for p in self.rota if p.role == role and (p.on_duty(local) or not duty_only)]
 
-        people = of("on_call", True) if kind == "new" else []
+        people = of("on_call", True) if kind in ON_CALL_KINDS else []
         people = people or of("supervisor", True) or of("supervisor", False)
         names = dict.fromkeys(r for p in people for r in p.routes)
         return [self.routes[n] for n in names if n in self.routes]
@@ -201,6 +204,7 @@ _SCHEMA: dict[str, Any] = {
     "properties": {
         "timezone": {"type": "string"},
         "escalate_after_minutes": {"type": "integer", "minimum": 1, "maximum": 1440},
+        "measure_reminder_days": {"type": "integer", "minimum": 0, "maximum": 60},
         "retry": {
             "type": "object", "additionalProperties": False,
             "properties": {
@@ -352,7 +356,8 @@ def _parse(path: Path, problems: list[ConfigProblem],
     return OncallConfig(
         timezone=tz, routes=built, rota=tuple(rota),
         escalate_after_minutes=int(doc.get("escalate_after_minutes", 30)),
-        retry=Retry(**{k: int(v) for k, v in retry.items()}), source=file)
+        retry=Retry(**{k: int(v) for k, v in retry.items()}), source=file,
+        measure_reminder_days=int(doc.get("measure_reminder_days", 2)))
 
 
 _HINTS = {

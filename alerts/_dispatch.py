@@ -2,8 +2,9 @@
 
     enqueue_for_case(session, case, now)   the intake, inside the transaction that makes a
                                            priority-1 case: one INSERT, no network, no config
-    dispatch(db, config, now, senders)     a round: escalate, fan out to the rota, send what is
-                                           due, record the outcome; never raises
+    dispatch(db, config, now, senders)     a round: escalate, remind of interim-measure
+                                           deadlines, fan out to the rota, send what is due,
+                                           record the outcome; never raises
 
 A round holds the database only for short transactions and never while a route is being
 called, so it cannot hold up a conversation (SQLite takes its write lock at BEGIN). Rows being
@@ -17,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -25,6 +26,7 @@ from alerts._config import OncallConfig
 from alerts._message import render
 from alerts._senders import Sender, SendError
 from alerts.models import ROTA, Alert
+from storage.caseworker_models import CaseAction
 from storage.db import Database
 from storage.models import Case, CaseEvent
 
@@ -34,6 +36,7 @@ log = logging.getLogger("sanad.alerts")
 LEASE = timedelta(minutes=5)  # longer than any send can take (every call has a timeout)
 URGENT = 1
 INACTIVE = ("closed", "withdrawn")  # no one needs telling any more: alerts are cancelled
+MEASURE = "interim_measures"  # the case action whose deadline is reminded
 
 
 def _aware(value: datetime) -> datetime:
@@ -42,15 +45,17 @@ def _aware(value: datetime) -> datetime:
 
 
 def _insert_once(session: Session, case_id: str, kind: str, route: str,
-                 now: datetime) -> bool:
-    """Add one pending alert unless (case, kind, route) exists; True if added."""
+                 now: datetime, action_id: str = "") -> bool:
+    """Add one pending alert unless (case, kind, route, measure) exists; True if added."""
     if session.scalar(select(Alert.id).where(Alert.case_id == case_id, Alert.kind == kind,
-                                             Alert.route == route)) is not None:
+                                             Alert.route == route,
+                                             Alert.action_id == action_id)) is not None:
         return False
     try:
         with session.begin_nested():  # a concurrent insert loses here, not the caller's work
             session.add(Alert(case_id=case_id, kind=kind, route=route, status="pending",
-                              attempts=0, next_attempt_at=now, created_at=now))
+                              attempts=0, next_attempt_at=now, created_at=now,
+                              action_id=action_id))
     except IntegrityError:
         return False
     return True
@@ -80,6 +85,7 @@ class DispatchReport:
     sent: int = 0
     retrying: int = 0
     failed: int = 0
+    reminded: int = 0  # interim-measure deadlines that became due or overdue this round
     error: str | None = None  # the round stopped early (e.g. database unavailable)
 
 
@@ -91,6 +97,7 @@ class _Job:
     case_ref: str
     priority: int
     received_at: datetime
+    deadline: datetime | None = None  # measure reminders
 
 
 def _escalate(session: Session, config: OncallConfig, now: datetime) -> int:
@@ -111,6 +118,40 @@ def _escalate(session: Session, config: OncallConfig, now: datetime) -> int:
     return count
 
 
+def _remind(session: Session, config: OncallConfig, now: datetime) -> int:
+    """Queue a reminder for each interim measure whose deadline is within the configured
+    window (`measure_due`) or has passed (`measure_late`), once per measure and stage.
+
+    The stage is recorded on the measure in this transaction, so a restart, a second
+    dispatcher or the next round never queues it again; a measure first seen after its
+    deadline gets only the overdue reminder."""
+    horizon = now + timedelta(days=config.measure_reminder_days)
+    due = session.execute(
+        select(CaseAction).join(Case, Case.id == CaseAction.case_id)
+        .where(CaseAction.kind == MEASURE, CaseAction.outcome == "done",
+               CaseAction.deadline.is_not(None), CaseAction.deadline <= horizon,
+               Case.status.not_in(INACTIVE),
+               or_(CaseAction.reminded.is_(None),
+                   (CaseAction.reminded == "due") & (CaseAction.deadline <= now)))
+        .order_by(CaseAction.deadline, CaseAction.id)
+        .with_for_update(skip_locked=True, of=CaseAction)).scalars()
+    count = 0
+    for action in list(due):
+        assert action.deadline is not None
+        stage = "overdue" if _aware(action.deadline) <= now else "due"
+        kind = "measure_late" if stage == "overdue" else "measure_due"
+        action.reminded = stage
+        if _insert_once(session, action.case_id, kind, ROTA, now, action.id):
+            session.add(CaseEvent(case_id=action.case_id, at=now, kind="measure_reminder",
+                                  actor=None, detail={"stage": stage,
+                                                      "deadline": _aware(action.deadline)
+                                                      .isoformat()}))
+            count += 1
+    if count:
+        log.info("alerts: %d interim-measure deadline reminder(s) queued", count)
+    return count
+
+
 def _plan(session: Session, config: OncallConfig, now: datetime) -> int:
     """Turn each case-level row into one row per route of the people on duty now."""
     rows = session.scalars(select(Alert).where(Alert.route == ROTA, Alert.status == "pending")
@@ -123,7 +164,8 @@ def _plan(session: Session, config: OncallConfig, now: datetime) -> int:
             continue
         routes = config.routes_for(row.kind, now)
         for route in routes:
-            planned += _insert_once(session, row.case_id, row.kind, route.name, now)
+            planned += _insert_once(session, row.case_id, row.kind, route.name, now,
+                                    row.action_id)
         row.attempts += 1
         if routes:
             row.status, row.sent_at = "sent", now
@@ -136,18 +178,20 @@ def _plan(session: Session, config: OncallConfig, now: datetime) -> int:
 
 def _claim(session: Session, now: datetime, limit: int) -> list[_Job]:
     rows = session.execute(
-        select(Alert, Case).join(Case, Case.id == Alert.case_id)
+        select(Alert, Case, CaseAction.deadline).join(Case, Case.id == Alert.case_id)
+        .outerjoin(CaseAction, CaseAction.id == Alert.action_id)
         .where(Alert.status == "pending", Alert.route != ROTA, Alert.next_attempt_at <= now)
         .order_by(Alert.next_attempt_at, Alert.id).limit(limit)
         .with_for_update(skip_locked=True, of=Alert))
     jobs = []
-    for alert, case in rows:
+    for alert, case, deadline in rows:
         if case.status in INACTIVE:
             alert.status = "cancelled"
             continue
         alert.next_attempt_at = now + LEASE
         jobs.append(_Job(alert.id, alert.kind, alert.route, case.case_ref, case.priority,
-                         _aware(case.received_at)))
+                         _aware(case.received_at),
+                         _aware(deadline) if deadline is not None else None))
     return jobs
 
 
@@ -160,7 +204,10 @@ def _send(job: _Job, config: OncallConfig, now: datetime,
     if sender is None:
         return SendError(f"no sender for {route.kind} routes")
     age = int((now - job.received_at).total_seconds() // 60)
-    message = render(job.kind, job.case_ref, job.priority, age, config.escalate_after_minutes)
+    until = (int((job.deadline - now).total_seconds() // 60) if job.deadline is not None
+             else None)
+    message = render(job.kind, job.case_ref, job.priority, age, config.escalate_after_minutes,
+                     until)
     try:
         sender(route, message)
     except SendError as exc:
@@ -207,6 +254,7 @@ def dispatch(db: Database, config: OncallConfig, now: datetime,
     try:
         with db.transaction() as session:
             report.escalated = _escalate(session, config, now)
+            report.reminded = _remind(session, config, now)
             report.planned = _plan(session, config, now)
             jobs = _claim(session, now, limit)
     except Exception as exc:

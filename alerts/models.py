@@ -19,7 +19,9 @@ from storage.models import Base
 __all__ = ["KINDS", "ROTA", "STATUSES", "Alert"]
 
 ROTA = "*"  # the case-level row: routes are chosen from the rota when it is dispatched
-KINDS = ("new", "escalation")
+KINDS = ("new", "escalation", "measure_due", "measure_late")
+# measure_due / measure_late: an interim measure's deadline is near / has passed (one per
+# measure and stage; `action_id` names the measure, '' for the case-level kinds)
 STATUSES = ("pending", "sent", "failed", "cancelled")  # cancelled: the case was closed or
 # withdrawn before the alert went out
 
@@ -28,14 +30,16 @@ class Alert(Base):
     __tablename__ = "alerts"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     case_id: Mapped[str] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[str] = mapped_column(String(12))  # new | escalation
+    kind: Mapped[str] = mapped_column(String(12))  # see KINDS
     route: Mapped[str] = mapped_column(String(64))  # a route name in oncall.yaml, or ROTA
     status: Mapped[str] = mapped_column(String(12))  # pending | sent | failed | cancelled
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    action_id: Mapped[str] = mapped_column(String(36), default="", server_default="")
     __table_args__ = (
-        UniqueConstraint("case_id", "kind", "route", name="uq_alerts_case_kind_route"),
+        UniqueConstraint("case_id", "kind", "route", "action_id",
+                         name="uq_alerts_case_kind_route_action"),
         Index("ix_alerts_due", "status", "next_attempt_at"),
     )

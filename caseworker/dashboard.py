@@ -11,7 +11,7 @@ import io
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -122,6 +122,26 @@ class CaseView:
     actions: list[dict[str, Any]]
     readers: list[str]
     transitions: tuple[str, ...]
+    deadline: datetime | None = None  # the earliest interim-measures deadline, if any
+    # the conversation with the reporter: caseworkers' messages and the reporter's replies
+    thread: list[dict[str, Any]] = field(default_factory=list)
+
+
+TO_REPORTER = "to_reporter"  # the note kind that keeps a message written to the reporter
+# Delivery of a message to the reporter, as the outbox knows it: pending | sent | failed; a
+# message the dashboard could not queue (no channel to write back through) is not_sent.
+DELIVERY_STATES = ("pending", "sent", "failed", "not_sent", "unknown")
+
+# A deadline this close is shown as "soon" (the alerts' default measure_reminder_days).
+DEADLINE_SOON = timedelta(days=2)
+
+
+def deadline_state(deadline: datetime, now: datetime) -> str:
+    """overdue | soon | later: how a deadline is shown on the queue and the case."""
+    deadline = _utc(deadline) or now
+    if deadline <= now:
+        return "overdue"
+    return "soon" if deadline - now <= DEADLINE_SOON else "later"
 
 
 class Dashboard:
@@ -277,14 +297,11 @@ class Dashboard:
         self._require(who, CASE_ROLES, "case.claim")
         now = self.now()
         with self.db.transaction() as session:
-            user = session.get(User, who.user_id)
-            assert user is not None
-            case_id = casework.claim_next(session, user, now, who.key_id)
-            case = session.get(Case, case_id) if case_id else None
-            if case is None:
+            won = casework.claim_next_ref(session, who.user_id, who.name, who.key_id, now)
+            if won is None:
                 return None
-            accounts.audit(session, who.name, "case.claim", case.case_ref, "granted", now)
-            return case.case_ref
+            accounts.audit(session, who.name, "case.claim", won[1], "granted", now)
+            return won[1]
 
     def release(self, who: Principal, ref: str, to: str | None = None) -> None:
         self._require(who, {"supervisor"}, "case.reassign")
@@ -306,6 +323,13 @@ class Dashboard:
         def body(session: Any, case: Case) -> CaseView:
             opened = cases.open_case(session, case, who.private_key, who.key_id)
             assigned = session.get(User, case.assigned_to) if case.assigned_to else None
+            measures = [{"kind": a.kind, "outcome": a.outcome, "actor": a.actor,
+                         "at": _utc(a.at), "deadline": _utc(a.deadline),
+                         "reminded": a.reminded, **a.detail}
+                        for a in casework.actions(session, case)]
+            deadlines = [m["deadline"] for m in measures if m["deadline"] is not None]
+            notes = casework.notes(session, case, who.private_key, who.key_id)
+            thread = self._thread(session, case, notes, who)
             return CaseView(
                 case.case_ref, case.status, case.priority, list(case.reasons),
                 case.report_type, _utc(case.received_at) or self.now(), case.lang,
@@ -313,17 +337,72 @@ class Dashboard:
                 [{k: a.get(k) for k in ("id", "name", "size", "sha256", "content_type",
                                         "field")} for a in opened.attachments],
                 dict(case.consent or {}), cases.history(session, case),
-                casework.notes(session, case, who.private_key, who.key_id),
-                [{"kind": a.kind, "outcome": a.outcome, "actor": a.actor, "at": _utc(a.at),
-                  "deadline": _utc(a.deadline), **a.detail}
-                 for a in casework.actions(session, case)],
+                [n for n in notes if n["kind"] != TO_REPORTER], measures,
                 [u.name for u in casework.readers(session, case)],
-                casework.TRANSITIONS.get(case.status, ()))
+                casework.TRANSITIONS.get(case.status, ()), min(deadlines, default=None), thread)
         try:
             return self._run(who, ref, action, body)  # type: ignore[no-any-return]
         except crypto.CryptoError as exc:
             self._refused(who, action, ref, "does not decrypt")
             raise Forbidden("this case cannot be opened with your key") from exc
+
+    def _thread(self, session: Any, case: Case, notes: list[dict[str, Any]],
+                who: Principal) -> list[dict[str, Any]]:
+        """The conversation with the reporter, oldest first: each caseworker message with its
+        delivery state (from the outbox), each reply the reporter sent back (decrypted here,
+        with this account's key)."""
+        from intake import _followup
+        from storage.models import OutboxMessage
+
+        outbox = {m.id: m for m in session.scalars(
+            select(OutboxMessage).where(OutboxMessage.case_id == case.id))}
+        queued: dict[tuple[datetime | None, str | None], str] = {}
+        sent_at: dict[str, datetime | None] = {}
+        for event in session.scalars(select(CaseEvent).where(
+                CaseEvent.case_id == case.id,
+                CaseEvent.kind.in_(("reply_queued", "reply_sent"))).order_by(CaseEvent.id)):
+            message = str(event.detail.get("message", ""))
+            if event.kind == "reply_queued":
+                queued.setdefault((_utc(event.at), event.actor), message)
+            else:
+                sent_at[message] = _utc(event.at)
+
+        def delivery(message: str | None) -> tuple[str, datetime | None]:
+            row = outbox.get(message or "")
+            if row is not None:
+                return row.status, _utc(row.sent_at)
+            if message and message in sent_at:
+                return "sent", sent_at[message]
+            return ("unknown", None) if message else ("not_sent", None)
+
+        items: list[dict[str, Any]] = []
+        shown: set[str] = set()
+        for note in notes:
+            if note["kind"] != TO_REPORTER:
+                continue
+            mid = note.get("message") or queued.get((_utc(note["at"]), note["author"]))
+            state, delivered = delivery(mid)
+            shown.add(mid or "")
+            items.append({"from": "caseworker", "author": note["author"], "at": _utc(note["at"]),
+                          "text": note["text"], "file": None, "state": state,
+                          "delivered_at": delivered})
+        for mid, row in outbox.items():  # written from the command line: no note
+            if mid in shown or self.pepper is None:
+                continue
+            try:
+                text = _followup.open_message(session, _followup.route_key(self.pepper), row)
+            except crypto.CryptoError:
+                continue
+            items.append({"from": "caseworker", "author": row.created_by,
+                          "at": _utc(row.created_at), "text": text, "file": None,
+                          "state": row.status, "delivered_at": _utc(row.sent_at)})
+        for added in cases.addenda(session, case, who.private_key, who.key_id):
+            items.append({"from": "reporter", "author": None,
+                          "at": _utc(added["at"]) or _utc(case.received_at),
+                          "text": added.get("text"), "file": added.get("file"),
+                          "state": "received", "delivered_at": None})
+        items.sort(key=lambda i: i["at"] or self.now())
+        return items
 
     def attachment(self, who: Principal, ref: str, attachment_id: str,
                    reveal: bool = False) -> tuple[bytes, str, str]:
@@ -363,21 +442,26 @@ class Dashboard:
             s, c, priority, reason, who.name, self.now()))
 
     def act(self, who: Principal, ref: str, kind: str, target: str | None = None,
-            message: str | None = None) -> casework.ActionResult:
-        """A consent-gated action; a refusal is recorded on the case and in the audit log."""
+            message: str | None = None, days: int | None = None) -> casework.ActionResult:
+        """A consent-gated action; a refusal is recorded on the case and in the audit log.
+        `days`: the State's time to respond to interim measures (default 7)."""
         now = self.now()
+        if days is not None and not 1 <= days <= casework.INTERIM_MAX_DAYS:
+            raise Refused("the deadline is 1 to 90 days", "bad_days")
 
         def body(session: Any, case: Case) -> casework.ActionResult:
-            result = casework.record_action(session, case, kind, who.name, now, target)
+            result = casework.record_action(session, case, kind, who.name, now, target, days)
             if result.done and kind == "write_back" and message and message.strip():
                 body_text = message.strip()[:3000]
-                casework.add_note(session, case, body_text, who.name, self.admin_public, now,
-                                  kind="to_reporter")
+                message_id = None
                 if self.pepper is not None:  # the channels' outbox delivers it
                     from intake import _followup
 
-                    _followup.queue_message(session, _followup.route_key(self.pepper), case,
-                                            body_text, who.name, now)
+                    message_id = _followup.queue_message(
+                        session, _followup.route_key(self.pepper), case, body_text, who.name,
+                        now)
+                casework.add_note(session, case, body_text, who.name, self.admin_public, now,
+                                  kind="to_reporter", message_id=message_id)
             return result
 
         def outcome(result: casework.ActionResult) -> tuple[str, dict[str, Any]]:

@@ -22,8 +22,9 @@ def alerts() -> None:
 @click.option("--interval", type=click.FloatRange(min=1), default=20.0, show_default=True,
               help="Seconds between rounds.")
 def run(once: bool, interval: float) -> None:
-    """Escalate unclaimed cases, send due alerts, retry failed ones; a round every INTERVAL
-    seconds until stopped. Logs name routes and outcomes, never content."""
+    """Escalate unclaimed cases, remind of interim-measure deadlines, send due alerts, retry
+    failed ones; a round every INTERVAL seconds until stopped. Logs name routes and outcomes,
+    never content."""
     from alerts import (
         DEFAULT_ONCALL,
         AlertWorker,
@@ -59,9 +60,11 @@ def run(once: bool, interval: float) -> None:
         def show(report: DispatchReport) -> None:
             if report.error:
                 click.echo(f"alerts: round stopped ({report.error}); see the log", err=True)
-            elif once or report.sent or report.retrying or report.failed or report.escalated:
+            elif (once or report.sent or report.retrying or report.failed or report.escalated
+                  or report.reminded):
                 click.echo(f"alerts: {report.sent} sent, {report.retrying} to retry, "
-                           f"{report.failed} given up, {report.escalated} escalated")
+                           f"{report.failed} given up, {report.escalated} escalated, "
+                           f"{report.reminded} measure deadline(s) reminded")
         try:
             if once:
                 report = worker.run_once()

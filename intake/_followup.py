@@ -52,6 +52,12 @@ def queue_message(session: Session, key: bytes, case: Case, text: str, author: s
     return message_id
 
 
+def open_message(session: Session, key: bytes, message: OutboxMessage) -> str:
+    """The text of one outbox message (for the case page's conversation)."""
+    body = crypto.open_field(key, message.case_id, f"outbox:{message.id}", 0, message.sealed)
+    return str(json.loads(body)["text"])
+
+
 @dataclass(frozen=True)
 class PendingMessage:
     id: str

@@ -21,6 +21,10 @@ from storage.models import AuditEntry
 
 GENESIS = crypto.GENESIS
 _PG_LOCK = 0x5A4E_4144  # advisory lock id serialising appends on PostgreSQL
+# Under that lock: the id the new entry will have and the hash it links to, in one statement
+# (ids are taken only under the lock, so id order is chain order).
+_PG_NEXT = text("SELECT nextval(pg_get_serial_sequence('audit_log', 'id')), "
+                "(SELECT entry_hash FROM audit_log ORDER BY id DESC LIMIT 1)")
 
 
 def _at(value: Any) -> str:
@@ -53,12 +57,25 @@ def _as_row(entry: AuditEntry) -> dict[str, Any]:
 
 def append(session: Session, actor: str, action: str, case_ref: str | None, outcome: str,
            now: datetime, detail: dict[str, Any]) -> AuditEntry:
-    """Add one entry linked to the newest one (appends are serialised per database)."""
+    """Add one entry linked to the newest one (appends are serialised per database).
+
+    On PostgreSQL the lock is held until the transaction ends, so the work done under it is
+    kept to three round trips: the lock; the next id with the newest hash; one INSERT of the
+    finished entry (its hash computed here, before it is written)."""
+    now = now.astimezone(UTC) if now.tzinfo else now.replace(tzinfo=UTC)
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK})
+        row: Any = session.execute(_PG_NEXT).one()
+        next_id, last = row
+        prev = bytes(last) if last is not None else GENESIS
+        entry = AuditEntry(id=int(next_id), at=now, actor=actor, action=action,
+                           case_ref=case_ref, outcome=outcome, detail=detail, prev_hash=prev)
+        entry.entry_hash = entry_hash(prev, _as_row(entry))
+        session.add(entry)
+        session.flush()
+        return entry
     last = session.scalar(select(AuditEntry.entry_hash).order_by(AuditEntry.id.desc()).limit(1))
     prev = bytes(last) if last is not None else GENESIS
-    now = now.astimezone(UTC) if now.tzinfo else now.replace(tzinfo=UTC)
     entry = AuditEntry(at=now, actor=actor, action=action, case_ref=case_ref, outcome=outcome,
                        detail=detail, prev_hash=prev)
     session.add(entry)

@@ -176,6 +176,55 @@ def history(session: Session, case: Case) -> list[dict[str, Any]]:
     return [{"at": r.at.isoformat(), "kind": r.kind, "actor": r.actor, **r.detail} for r in rows]
 
 
+ADDENDUM_PREFIX = "addendum."
+
+
+def addenda(session: Session, case: Case, private_key: Any, key_id: bytes
+            ) -> list[dict[str, Any]]:
+    """What the reporter added after the report (answers to a caseworker and information
+    brought later), one entry per message in the order it came: `at`, `seq`, `part` and
+    `text` or `file` (the attachment's id and name). Each session's parts are numbered from 1,
+    so two sessions both have an `addendum.1`: unlike `open_case`'s fields, none hides another.
+    Raises crypto.CryptoError when this key is not a recipient."""
+    wrapped = {w.seq: w for w in session.scalars(
+        select(WrappedKey).where(WrappedKey.case_id == case.id, WrappedKey.key_id == key_id,
+                                 WrappedKey.seq > 0))}
+    keys: dict[int, bytes] = {}
+
+    def key(seq: int) -> bytes:
+        if seq not in keys:
+            if seq not in wrapped:
+                raise crypto.CryptoError("no key for a part of this case")
+            keys[seq] = crypto.unwrap_key(wrapped[seq].wrapped, case.id, private_key)
+        return keys[seq]
+
+    when: dict[tuple[int, int], datetime] = {}
+    for event in session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id,
+                                                         CaseEvent.kind == "addendum")):
+        when.setdefault((int(event.detail.get("seq", 0)), int(event.detail.get("part", 0))),
+                        event.at)
+    out: list[dict[str, Any]] = []
+    for row in session.scalars(select(CaseField).where(
+            CaseField.case_id == case.id, CaseField.seq > 0,
+            CaseField.field_id.startswith(ADDENDUM_PREFIX))):
+        part = int(row.field_id.removeprefix(ADDENDUM_PREFIX) or 0)
+        out.append({"seq": row.seq, "part": part, "at": when.get((row.seq, part)),
+                    "text": _open_json(key(row.seq), case.id, row.field_id, row.seq,
+                                       row.sealed)})
+    for att in session.scalars(select(Attachment).where(Attachment.case_id == case.id,
+                                                        Attachment.seq > 0)):
+        meta = _open_json(key(att.seq), case.id, f"{META_FIELD}:{att.id}", att.seq,
+                          att.sealed_meta)
+        field = str(meta.get("field") or "")
+        if not field.startswith(ADDENDUM_PREFIX):
+            continue
+        part = int(field.removeprefix(ADDENDUM_PREFIX) or 0)
+        out.append({"seq": att.seq, "part": part, "at": when.get((att.seq, part), att.created_at),
+                    "file": {"id": att.id, "name": meta.get("name", "")}})
+    out.sort(key=lambda a: (a["seq"], a["part"]))
+    return out
+
+
 def append_addendum(session: Session, case: Case, data_key: bytes,
                     recipients: Sequence[crypto.Recipient], seq: int | None, index: int,
                     text: str | None, file: dict[str, Any] | None, now: datetime) -> int:

@@ -42,6 +42,7 @@ ACTION_CONSENT = {
     "publish": "consent_stats",
 }
 INTERIM_DEFAULT_DAYS = 7
+INTERIM_MAX_DAYS = 90
 _TOTP_CONTEXT = "totp"
 
 
@@ -171,33 +172,54 @@ def claim(session: Session, case_id: str, user: User, now: datetime) -> bool:
 
 def claim_next(session: Session, user: User, now: datetime,
                key_id: bytes | None = None) -> str | None:
-    """Claim the most urgent unassigned case this user can read; its id, or None.
+    """Claim the most urgent unassigned case this user can read; its id, or None."""
+    won = claim_next_ref(session, user.id, user.name,
+                         key_id if key_id is not None else user.key_id, now)
+    return won[0] if won else None
+
+
+# PostgreSQL: one statement picks the most urgent readable unassigned case, locks it (other
+# claimers skip it rather than queue behind it), assigns it and writes its history: one round
+# trip per claim. The UPDATE re-checks `assigned_to IS NULL` on the locked row.
+_CLAIM_NEXT_PG = text(
+    "WITH next AS (SELECT id FROM cases WHERE assigned_to IS NULL AND id IN "
+    "(SELECT case_id FROM wrapped_keys WHERE key_id = :kid) "
+    "ORDER BY priority, received_at, case_ref LIMIT 1 FOR UPDATE SKIP LOCKED), "
+    "claimed AS (UPDATE cases SET assigned_to = :uid, updated_at = :now FROM next "
+    "WHERE cases.id = next.id AND cases.assigned_to IS NULL "
+    "RETURNING cases.id, cases.case_ref), "
+    "history AS (INSERT INTO case_events (case_id, at, kind, actor, detail) "
+    "SELECT id, :now, 'claimed', :actor, CAST('{}' AS json) FROM claimed) "
+    "SELECT id, case_ref FROM claimed")
+
+
+def claim_next_ref(session: Session, user_id: str, actor: str, key_id: bytes,
+                   now: datetime) -> tuple[str, str] | None:
+    """Claim the most urgent unassigned case readable with `key_id` for the account
+    `user_id`; (case id, case reference), or None when there is none left.
 
     On PostgreSQL concurrent claimers skip each other's locked rows (SKIP LOCKED) instead of
-    queueing behind them; on SQLite the database's single writer lock serialises them."""
-    kid = key_id if key_id is not None else user.key_id
+    queueing behind them, in a single statement; on SQLite the database's single writer lock
+    serialises them and the claim is a conditional UPDATE."""
     if session.get_bind().dialect.name == "postgresql":
-        # One statement picks, locks and assigns: no second round trip per claim.
-        case_id = session.scalar(text(
-            "WITH next AS (SELECT id FROM cases WHERE assigned_to IS NULL AND id IN "
-            "(SELECT case_id FROM wrapped_keys WHERE key_id = :kid) "
-            "ORDER BY priority, received_at, case_ref LIMIT 1 FOR UPDATE SKIP LOCKED) "
-            "UPDATE cases SET assigned_to = :uid, updated_at = :now FROM next "
-            "WHERE cases.id = next.id AND cases.assigned_to IS NULL RETURNING cases.id"),
-            {"kid": kid, "uid": user.id, "now": now})
-        if case_id is None:
-            return None
-        session.add(CaseEvent(case_id=case_id, at=now, kind="claimed", actor=user.name,
-                              detail={}))
-        session.flush()
-        return str(case_id)
-    readable = select(WrappedKey.case_id).where(WrappedKey.key_id == kid)
-    query = (select(Case.id).where(Case.assigned_to.is_(None), Case.id.in_(readable))
+        row = session.execute(_CLAIM_NEXT_PG, {"kid": key_id, "uid": user_id, "now": now,
+                                               "actor": actor}).first()
+        return (str(row[0]), str(row[1])) if row is not None else None
+    readable = select(WrappedKey.case_id).where(WrappedKey.key_id == key_id)
+    query = (select(Case.id, Case.case_ref)
+             .where(Case.assigned_to.is_(None), Case.id.in_(readable))
              .order_by(Case.priority, Case.received_at, Case.case_ref).limit(1))
-    case_id = session.scalar(query)
-    if case_id is None:
+    found = session.execute(query).first()
+    if found is None:
         return None
-    return case_id if claim(session, case_id, user, now) else None
+    result = session.execute(update(Case).where(Case.id == found[0], Case.assigned_to.is_(None))
+                             .values(assigned_to=user_id, updated_at=now)
+                             .execution_options(synchronize_session=False))
+    if int(result.rowcount or 0) != 1:  # type: ignore[attr-defined]
+        return None
+    session.add(CaseEvent(case_id=found[0], at=now, kind="claimed", actor=actor, detail={}))
+    session.flush()
+    return str(found[0]), str(found[1])
 
 
 def release(session: Session, case: Case, actor: str, now: datetime,
@@ -234,13 +256,17 @@ def _case_recipients(session: Session, case: Case,
 
 
 def add_note(session: Session, case: Case, body: str, author: str, admin_public: bytes,
-             now: datetime, kind: str = "note") -> CaseNote:
+             now: datetime, kind: str = "note", message_id: str | None = None) -> CaseNote:
     """Seal a note under a new data key (its own sequence) wrapped to the case's readers and
-    the recovery key; it needs no private key, like the intake side."""
+    the recovery key; it needs no private key, like the intake side. A message to the reporter
+    (kind `to_reporter`) names its outbox message, whose delivery the case page shows."""
     seq = _next_seq(session, case)
     data_key = crypto.new_data_key()
     note_id = str(uuid.uuid4())
-    payload = json.dumps({"kind": kind, "text": body}, ensure_ascii=False).encode("utf-8")
+    content: dict[str, Any] = {"kind": kind, "text": body}
+    if message_id:
+        content["message"] = message_id
+    payload = json.dumps(content, ensure_ascii=False).encode("utf-8")
     for recipient in _case_recipients(session, case, admin_public):
         session.add(WrappedKey(case_id=case.id, seq=seq, key_id=recipient.key_id,
                                wrapped=crypto.wrap_key(data_key, case.id, recipient.public_key,
@@ -263,7 +289,8 @@ def notes(session: Session, case: Case, private_key: Any, key_id: bytes) -> list
         data = json.loads(crypto.open_field(keys[note.seq], case.id, f"note:{note.id}",
                                             note.seq, note.sealed).decode("utf-8"))
         out.append({"id": note.id, "author": note.author, "at": note.created_at,
-                    "kind": data.get("kind", "note"), "text": data.get("text", "")})
+                    "kind": data.get("kind", "note"), "text": data.get("text", ""),
+                    "message": data.get("message")})
     return out
 
 

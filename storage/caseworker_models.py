@@ -51,4 +51,6 @@ class CaseAction(Base):
     actor: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     deadline: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # the last deadline reminder sent by the alerts (due, then overdue): once per stage
+    reminded: Mapped[str | None] = mapped_column(String(12), nullable=True)
     detail: Mapped[dict[str, Any]] = mapped_column(JSON)

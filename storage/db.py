@@ -42,7 +42,10 @@ def _sqlite_begin_immediate(conn: Any) -> None:
 class Database:
     """Owns the SQLAlchemy engine; `transaction()` is the only way code gets a session."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, pool_size: int | None = None) -> None:
+        """`pool_size`: connections kept open (server databases), for as many threads as
+        will use the database at once; more than the pool would open and close a connection
+        per transaction."""
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         kwargs: dict[str, Any] = {}
@@ -50,6 +53,9 @@ class Database:
             kwargs["connect_args"] = {"isolation_level": None, "check_same_thread": False}
         else:
             kwargs["pool_pre_ping"] = True
+            if pool_size is not None:
+                kwargs["pool_size"] = pool_size
+                kwargs["max_overflow"] = pool_size
         self.engine: Engine = create_engine(url, **kwargs)
         if self.is_sqlite:
             event.listen(self.engine, "connect", _sqlite_pragmas)

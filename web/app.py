@@ -65,7 +65,8 @@ class WebApp:
         html = self.env.get_template(template).render(
             t=t, lang=t.lang, dir=t.dir, csrf=s.csrf, me=s.principal, flash=flash,
             switch_url=f"{request.url.path}?{urlencode({**request.query_params, 'lang': other})}",
-            fmt_time=_fmt_time, age=lambda d: _age(t, d), **ctx)
+            fmt_time=_fmt_time, age=lambda d: _age(t, d),
+            deadline=lambda d: _deadline(t, d), **ctx)
         response = HTMLResponse(html, status_code=status)
         self.cookie(response, s)
         return response
@@ -268,9 +269,11 @@ class WebApp:
                                          str(data.get("reason", "")))
                 s.flash.append(("ok", "case.priority_saved", {}))
             elif op == "action":
+                days = str(data.get("days", "")).strip()
                 result = self.d.act(who, ref, str(data.get("kind", "")),
                                     str(data.get("target", "")).strip()[:200] or None,
-                                    str(data.get("message", "")))
+                                    str(data.get("message", "")),
+                                    int(days) if days.isdigit() else None)
                 if result.done:
                     s.flash.append(("ok", "case.action_done", {}))
                 else:
@@ -293,7 +296,10 @@ class WebApp:
         except dash.Forbidden:
             return self.page(request, s, "error.html", status=403, message_key="error.forbidden")
         except dash.Refused as exc:
-            s.flash.append(("error", "case.refused", {"reason": str(exc)}))
+            t = i18n.Translator(self.lang(request, s))
+            key = f"refused.{exc.code}"
+            s.flash.append(("error", "case.refused",
+                            {"reason": t(key) if t.has(key) else str(exc)}))
         return self.redirect(s, back)
 
     async def reveal(self, request: Request) -> Response:
@@ -428,8 +434,22 @@ def _fmt_time(value: datetime | str | None) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
+def _deadline(t: i18n.Translator, deadline: datetime) -> dict[str, str]:
+    """A deadline's state (overdue | soon | later, for the CSS class) and a sentence saying
+    how long until, or since, it."""
+    now = datetime.now(UTC)
+    state = dash.deadline_state(deadline, now)
+    if deadline.tzinfo is None:
+        deadline = deadline.replace(tzinfo=UTC)
+    span = _span(t, abs(int((deadline - now).total_seconds() // 60)))
+    return {"state": state, "text": t(f"deadline.{state}", span=span)}
+
+
 def _age(t: i18n.Translator, received: datetime) -> str:
-    minutes = max(0, int((datetime.now(UTC) - received).total_seconds() // 60))
+    return _span(t, max(0, int((datetime.now(UTC) - received).total_seconds() // 60)))
+
+
+def _span(t: i18n.Translator, minutes: int) -> str:
     if minutes < 60:
         return t("age.minutes", n=minutes)
     if minutes < 48 * 60:

@@ -137,8 +137,8 @@ def test_alert_texts_exist_in_both_languages_with_the_same_placeholders() -> Non
     for key in texts["en"]:
         fields = [{f for _, f, _, _ in string.Formatter().parse(texts[lang][key]) if f}
                   for lang in ("ar", "en")]
-        assert fields[0] == fields[1] or key.startswith(("minutes.", "hours.")), key
-        assert fields[1] <= {"case_ref", "priority", "age", "limit", "n"}, key
+        assert fields[0] == fields[1] or key.startswith(("minutes.", "hours.", "days.")), key
+        assert fields[1] <= {"case_ref", "priority", "age", "limit", "left", "n"}, key
     message = alerts.render("new", "K7M-4QX", 1, 3, 30)
     assert message.text_en == "Sanad: priority 1 case K7M-4QX, waiting 3 min, unclaimed. " \
         "Open the queue."
