@@ -4,8 +4,8 @@
 second dispatcher never sends the same reminder twice. `alerts.action_id` names the measure a
 reminder is about ('' for case-level alerts), so two measures of one case are two reminders.
 
-Revision ID: 0006_measure_reminders
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 """
 
 from collections.abc import Sequence
@@ -13,8 +13,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0006_measure_reminders"
-down_revision: str | None = "0005"
+revision: str = "0007"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
