@@ -36,6 +36,7 @@ def run() -> None:
               help="Webhook mode: port the local server listens on.")
 def telegram(webhook_url: str | None, listen: str, port: int) -> None:
     """Serve reporters on Telegram: SANAD_TELEGRAM_TOKEN, SANAD_TELEGRAM_BASE_URL."""
+    from bot._redact import redact_library_logs
     from bot.telegram import TelegramChannel, TelegramSettings, TelegramSetupError, WebhookConfig
     from cli.main import _settings, friendly_errors
     from intake.app import build_intake, setup_logging
@@ -53,6 +54,7 @@ def telegram(webhook_url: str | None, listen: str, port: int) -> None:
                 raise _SetupFailed("--webhook needs a URL such as https://example.org/telegram")
             webhook = WebhookConfig(webhook_url, listen, port)
         setup_logging(settings)
+        redact_library_logs()  # library records (PTB logs unparsable updates whole): no content
         # PTB 22's documented opt-in to timedelta time periods (else it warns on every 429).
         os.environ.setdefault("PTB_TIMEDELTA", "true")
         # Library loggers name the token in request URLs at INFO: keep them at warnings.
