@@ -40,6 +40,7 @@ def telegram(webhook_url: str | None, listen: str, port: int) -> None:
     from bot.telegram import TelegramChannel, TelegramSettings, TelegramSetupError, WebhookConfig
     from cli.main import _settings, friendly_errors
     from intake.app import build_intake, setup_logging
+    from intake.retention import DailyPurge
 
     @friendly_errors
     def start() -> None:
@@ -61,12 +62,15 @@ def telegram(webhook_url: str | None, listen: str, port: int) -> None:
         for noisy in ("httpx", "httpcore", "telegram", "apscheduler", "tornado.access"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
         service = build_intake(settings)
+        # Retention beside the channel (intake/retention.py): at start, then daily.
+        purging = DailyPurge(service).start()
         channel = TelegramChannel(service, tg, webhook)
         try:
             asyncio.run(_serve(channel))
         except TelegramSetupError as exc:
             raise _SetupFailed(str(exc)) from exc
         finally:
+            purging.stop()
             service.db.dispose()
 
     start()

@@ -34,6 +34,7 @@ def run_signal(verbose: bool) -> None:
     from cli.main import UserFacingError, _settings, friendly_errors
     from intake.app import build_intake, setup_logging
     from intake.home import Home
+    from intake.retention import DailyPurge
 
     @friendly_errors
     def run() -> None:
@@ -42,11 +43,14 @@ def run_signal(verbose: bool) -> None:
         setup_logging(settings, verbose)
         redact_library_logs()  # library records reach stderr without their arguments
         service = build_intake(settings)
+        # Retention beside the channel (intake/retention.py): at start, then daily.
+        purging = DailyPurge(service).start()
         try:
             asyncio.run(_serve(config, service, Home(settings.home).pepper()))
         except SignalUnavailable as exc:
             raise UserFacingError(str(exc)) from exc
         finally:
+            purging.stop()
             service.db.dispose()
     run()
 

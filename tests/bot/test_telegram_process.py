@@ -158,3 +158,20 @@ def test_a_refused_token_or_no_api_is_one_sentence(bot_env: dict[str, str]) -> N
     assert errors["refused"] == "sanad: the Telegram token was refused"
     assert "SANAD_TELEGRAM_TOKEN" in errors["missing"]
     assert "could not be reached" in errors["unreachable"]
+
+
+def test_the_running_bot_purges_at_start_and_logs_only_counts(bot_env: dict[str, str]) -> None:
+    """Retention runs beside the channel (cli/_channels.py), not inside it."""
+    log = Path(bot_env["SANAD_HOME"]) / "logs" / "sanad.log"
+    bot = BotProcess(bot_env)
+    try:
+        for _ in range(200):
+            if log.exists() and "purge done" in log.read_text(encoding="utf-8"):
+                break
+            threading.Event().wait(0.05)
+    finally:
+        code = bot.terminate()
+    assert code == 0
+    lines = [line for line in log.read_text(encoding="utf-8").splitlines() if "purge" in line]
+    assert len(lines) == 1 and lines[0].endswith(
+        "sanad.retention purge done drafts=0 folders=0 closed_cases=0 attachments=0")
