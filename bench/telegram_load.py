@@ -89,7 +89,7 @@ class Chats:
 def reporter(fake: TimedFake, chats: Chats, chat: int, latencies: list[float],
              quiet: float, think: float, waits: list[float]) -> None:
     event = chats.events.setdefault(chat, threading.Event())
-    rng = random.Random(chat)
+    rng = random.Random(chat)  # nosec B311 - simulated typing pauses, not secrets
     for line in SCRIPT:
         if think:
             time.sleep(think * rng.uniform(0.5, 1.5))
@@ -173,7 +173,8 @@ def main() -> None:
     fake.on_call = chats.hook
     env = {k: v for k, v in os.environ.items() if not k.startswith("SANAD_")}
     env.update(SANAD_HOME=str(root / "home"), SANAD_EPOCH_DIR=str(root / "epochs"),
-               SANAD_PASSPHRASE="bench passphrase 1", SANAD_TELEGRAM_TOKEN=TOKEN,
+               SANAD_PASSPHRASE="bench passphrase 1",  # nosec B106 - throwaway home
+               SANAD_TELEGRAM_TOKEN=TOKEN,
                SANAD_TELEGRAM_BASE_URL=fake.base_url, SANAD_TELEGRAM_CHAT_RATE="0",
                SANAD_TELEGRAM_GLOBAL_RATE="0", SANAD_TELEGRAM_POLL_TIMEOUT="5")
     if args.database_url:

@@ -1,13 +1,15 @@
 """The parts of signalbot 2.x we drive by hand: start-up, the receive loop, its logger.
 
-signalbot's own receive loop (`SignalBot.start`) ends for good when the WebSocket closes cleanly,
-drops the connection on one malformed frame, treats a message the bot's account sent from a
-linked device (a sync message) as if the other person had written it, prints tracebacks (which
-can quote a frame) to stderr, and logs every raw frame and sent text at INFO. So the channel
-starts signalbot's pipeline *without* its producer and runs its own: the same parse and dispatch
-to the registered handlers, minus those four, under a watchdog that reconnects with backoff and
-logs only exception types. Every use of a signalbot private name is in this module, so an
-upgrade breaks in one place (and tests/bot/test_signal_channel.py notices).
+signalbot's own receive loop (`SignalBot.start`) ends for good when the WebSocket closes
+cleanly, drops the connection on one malformed frame, treats a message the bot's account sent
+from a linked device (a sync message) as if the other person had written it, prints tracebacks
+(which can quote a frame) to stderr, and logs every raw frame and sent text at INFO. So the
+channel starts signalbot's pipeline *without* its producer and runs its own: the same parse and
+dispatch to the registered handlers, minus those four, with every frame screened first
+(bot/_update_guard.py: a malformed, oversized or wrongly typed frame is refused and counted,
+and its sender, when known, gets a short bilingual answer), under a watchdog that reconnects
+with backoff and logs only exception types. Every use of a signalbot private name is in this
+module, so an upgrade breaks in one place (and tests/bot/test_signal_channel.py notices).
 """
 
 from __future__ import annotations
@@ -19,8 +21,15 @@ from typing import TYPE_CHECKING
 
 from signalbot import UnknownMessageFormatError, parse
 
+from bot._redact import Redact
+from bot._update_guard import Refusal, check_signal_frame, signal_reply_to
+
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from signalbot import SignalBot
+
+    OnRefusal = Callable[[Refusal], None]
 
 log = logging.getLogger("sanad.signal")
 
@@ -28,23 +37,7 @@ __all__ = ["ReceiveWatchdog", "initialise", "quiet_signalbot_logger", "receive",
            "start_consumers", "stop_pipeline"]
 
 
-class _Redact(logging.Filter):
-    """Keep signalbot's message templates, drop their arguments and exception texts: they can
-    hold frames, sent texts, phone numbers and UUIDs."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if record.args:
-            record.msg = f"{record.msg} [details withheld]"
-            record.args = ()
-        if record.exc_info:
-            exc = record.exc_info[1]
-            record.msg = f"{record.msg} ({type(exc).__name__})"
-            record.exc_info = None
-            record.exc_text = None
-        return True
-
-
-_REDACT = _Redact()
+_REDACT = Redact()  # signalbot's records: template only (bot/_redact.py)
 
 
 def quiet_signalbot_logger() -> None:
@@ -80,8 +73,9 @@ class ReceiveWatchdog:
     that resets once a connection has stayed up for `stable_after` seconds."""
 
     def __init__(self, bot: SignalBot, min_delay: float = 1.0, max_delay: float = 60.0,
-                 stable_after: float = 60.0) -> None:
+                 stable_after: float = 60.0, on_refusal: OnRefusal | None = None) -> None:
         self._bot = bot
+        self._on_refusal = on_refusal
         self.min_delay = min_delay
         self.max_delay = max_delay
         self.stable_after = stable_after
@@ -93,7 +87,7 @@ class ReceiveWatchdog:
         while True:
             started = loop.time()
             try:
-                await receive(self._bot)
+                await receive(self._bot, self._on_refusal)
                 reason = "closed"
             except Exception as exc:  # any failure: reconnect; the type is enough to log
                 reason = f"failed ({type(exc).__name__})"
@@ -105,20 +99,27 @@ class ReceiveWatchdog:
             self.restarts += 1
 
 
-async def receive(bot: SignalBot) -> None:
-    """One receive connection: parse each frame and hand it to the registered handlers, until
-    the WebSocket closes. A frame that cannot be read is skipped, not fatal."""
+async def receive(bot: SignalBot, on_refusal: OnRefusal | None = None) -> None:
+    """One receive connection: screen each frame (bot/_update_guard.py), parse it and hand it
+    to the registered handlers, until the WebSocket closes. A frame that cannot be read is
+    skipped and reported to `on_refusal`, never fatal to the connection."""
     pipeline = bot._pipeline
     async for raw in bot._signal.messages.receive():
         if _is_sync(raw):
             log.info("signal sync message ignored")
             continue
-        try:
-            message = await parse(bot._signal, raw)
-        except UnknownMessageFormatError:
-            continue  # receipts, calls, stories: nothing for the intake
-        except ValueError as exc:  # pydantic's ValidationError: a malformed frame
-            log.warning("signal frame skipped (%s)", type(exc).__name__)
+        refusal = check_signal_frame(raw)
+        if refusal is None:
+            try:
+                message = await parse(bot._signal, raw)
+            except UnknownMessageFormatError:
+                continue  # receipts, calls, stories: nothing for the intake
+            except Exception as exc:  # pydantic's ValidationError and anything else
+                refusal = Refusal(f"unparseable:{type(exc).__name__}", signal_reply_to(raw))
+        if refusal is not None:
+            log.warning("signal frame refused (%s)", refusal.reason)
+            if on_refusal is not None:
+                on_refusal(refusal)
             continue
         await pipeline._process_updates(message)
         await pipeline._dispatch_to_handlers(message)
@@ -128,6 +129,6 @@ def _is_sync(raw: str) -> bool:
     """A message this account sent from another device: never the reporter's words."""
     try:
         envelope = json.loads(raw).get("envelope") or {}
-    except (ValueError, AttributeError):
+    except (ValueError, AttributeError, RecursionError):  # the guard refuses it next
         return False
     return isinstance(envelope, dict) and envelope.get("syncMessage") is not None

@@ -43,6 +43,7 @@ from bot._signal_runtime import (
     start_consumers,
     stop_pipeline,
 )
+from bot._update_guard import Refusal, bilingual
 from bot.commands import parse_command
 from flows import Reply
 from intake.service import Incoming, IntakeService, Outcome
@@ -59,6 +60,7 @@ Job = Callable[[], Awaitable[None]]
 @dataclass
 class _Stats:
     handled: int = 0  # incoming messages finished (answered, ignored or failed)
+    refused: int = 0  # frames refused unread (malformed, oversized, wrongly typed)
     delivered: int = 0  # outbox items delivered
     changed: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -119,7 +121,7 @@ class SignalChannel:
             raise
         await start_consumers(self.bot)
         self.watchdog = ReceiveWatchdog(self.bot, self.config.reconnect_min,
-                                        self.config.reconnect_max)
+                                        self.config.reconnect_max, on_refusal=self.refuse)
         self._tasks = [asyncio.create_task(self.watchdog.run(), name="signal-receive"),
                        asyncio.create_task(self._outbox_loop(), name="signal-outbox")]
         log.info("signal channel started")
@@ -225,6 +227,27 @@ class SignalChannel:
         if not self._enqueue(sender, job):
             log.warning("signal message dropped: too many waiting from one reporter")
             self._bump()
+
+    def refuse(self, refusal: Refusal) -> None:
+        """A frame the guard refused (bot/_update_guard.py): counted, and its sender, when
+        known, told in both languages, in order with their other messages."""
+        self.stats.refused += 1
+        self.stats.changed.set()
+        recipient = refusal.reply_to
+        if not isinstance(recipient, str):
+            return
+
+        async def job() -> None:
+            try:
+                await self._ensure_timer(recipient, None)
+                text = bilingual(self.service.flows.text, refusal.key)
+                src = Incoming(CHANNEL, recipient, None, recipient)
+                await self._send(src, recipient, [Reply(text, "info", "ar")])
+            except Exception as exc:
+                log.warning("signal refusal not sent (%s)", type(exc).__name__)
+
+        if not self._enqueue(recipient, job):
+            log.warning("signal refusal not sent: too many waiting from one reporter")
 
     def _event_id(self, sender: str, timestamp: int) -> str:
         """The envelope's timestamp and source, as a keyed hash: the processed-events table

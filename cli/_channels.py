@@ -36,9 +36,11 @@ def run() -> None:
               help="Webhook mode: port the local server listens on.")
 def telegram(webhook_url: str | None, listen: str, port: int) -> None:
     """Serve reporters on Telegram: SANAD_TELEGRAM_TOKEN, SANAD_TELEGRAM_BASE_URL."""
+    from bot._redact import redact_library_logs
     from bot.telegram import TelegramChannel, TelegramSettings, TelegramSetupError, WebhookConfig
     from cli.main import _settings, friendly_errors
     from intake.app import build_intake, setup_logging
+    from intake.retention import DailyPurge
 
     @friendly_errors
     def start() -> None:
@@ -53,18 +55,22 @@ def telegram(webhook_url: str | None, listen: str, port: int) -> None:
                 raise _SetupFailed("--webhook needs a URL such as https://example.org/telegram")
             webhook = WebhookConfig(webhook_url, listen, port)
         setup_logging(settings)
+        redact_library_logs()  # library records (PTB logs unparsable updates whole): no content
         # PTB 22's documented opt-in to timedelta time periods (else it warns on every 429).
         os.environ.setdefault("PTB_TIMEDELTA", "true")
         # Library loggers name the token in request URLs at INFO: keep them at warnings.
         for noisy in ("httpx", "httpcore", "telegram", "apscheduler", "tornado.access"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
         service = build_intake(settings)
+        # Retention beside the channel (intake/retention.py): at start, then daily.
+        purging = DailyPurge(service).start()
         channel = TelegramChannel(service, tg, webhook)
         try:
             asyncio.run(_serve(channel))
         except TelegramSetupError as exc:
             raise _SetupFailed(str(exc)) from exc
         finally:
+            purging.stop()
             service.db.dispose()
 
     start()

@@ -29,22 +29,28 @@ def run_signal(verbose: bool) -> None:
     SANAD_SIGNAL_NUMBER (the bot's registered number), SANAD_SIGNAL_DISAPPEAR_SECONDS
     (disappearing-messages timer set for each conversation; default 86400, 0 leaves it alone).
     """
+    from bot._redact import redact_library_logs
     from bot.signal import SignalConfig, SignalUnavailable
     from cli.main import UserFacingError, _settings, friendly_errors
     from intake.app import build_intake, setup_logging
     from intake.home import Home
+    from intake.retention import DailyPurge
 
     @friendly_errors
     def run() -> None:
         settings = _settings()
         config = SignalConfig.from_env(os.environ, settings.max_attachment_bytes)
         setup_logging(settings, verbose)
+        redact_library_logs()  # library records reach stderr without their arguments
         service = build_intake(settings)
+        # Retention beside the channel (intake/retention.py): at start, then daily.
+        purging = DailyPurge(service).start()
         try:
             asyncio.run(_serve(config, service, Home(settings.home).pepper()))
         except SignalUnavailable as exc:
             raise UserFacingError(str(exc)) from exc
         finally:
+            purging.stop()
             service.db.dispose()
     run()
 

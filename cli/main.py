@@ -229,18 +229,56 @@ def nlu_eval(file: str, as_json: bool, backend: str | None) -> None:
 
 
 @main.command()
+@click.option("--vacuum", is_flag=True,
+              help="PostgreSQL: run VACUUM FULL on the tables the purge touched, so deleted "
+                   "rows leave the table files (each table is locked while rewritten).")
 @friendly_errors
-def purge() -> None:
-    """Delete expired drafts and the sealed files of abandoned conversations."""
+def purge(vacuum: bool) -> None:
+    """Delete expired data for real: drafts, sealed files of abandoned conversations and, when
+    a retention is set, the content and files of closed cases. A running bot does this daily.
+
+    \b
+    Retention (environment; unset keeps for ever):
+      SANAD_CLOSED_CASE_RETENTION_DAYS  days after a case was closed (its last change
+          while closed) until its content, files, keys and notes are deleted; the register
+          keeps a tombstone (reference, dates, type, status), as a withdrawal does.
+      SANAD_ATTACHMENT_RETENTION_DAYS   days after a case was closed until its files are
+          deleted (may be shorter; the answers stay until the case retention).
+      SANAD_DRAFT_EPOCH_SECONDS         a draft lives at most two epochs (default 86400).
+      SANAD_PURGE_INTERVAL_SECONDS      how often a running bot purges (default 86400).
+
+    On SQLite deleted rows are overwritten and the WAL is truncated. On PostgreSQL they stay
+    in the table files until VACUUM FULL: use --vacuum.
+    """
     from intake.app import build_intake, setup_logging
-    from intake.retention import purge_drafts
+    from intake.retention import purge as purge_all
+    from intake.retention import vacuum_postgres
 
     settings = _settings()
     setup_logging(settings)
     service = build_intake(settings)
-    drafts_removed, folders_removed = purge_drafts(service)
-    click.echo(f"Removed {drafts_removed} expired draft(s) and {folders_removed} folder(s) "
-               "of abandoned files.")
+    try:
+        counts = purge_all(service)
+        click.echo(f"Removed {counts.drafts} expired draft(s) and {counts.folders} folder(s) "
+                   "of abandoned files.")
+        if settings.closed_case_retention_days or settings.attachment_retention_days:
+            click.echo(f"Removed the content of {counts.closed_cases} closed case(s) past "
+                       f"retention and {counts.attachments} file(s) of closed cases.")
+        if service.db.is_sqlite:
+            if vacuum:
+                click.echo("--vacuum is for PostgreSQL; SQLite overwrites deleted rows "
+                           "(secure_delete) and its WAL was truncated.")
+        elif vacuum:
+            click.echo("Running VACUUM FULL on the purged tables…", err=True)
+            vacuum_postgres(service.db)
+            click.echo("VACUUM FULL done: the purged tables were rewritten without the "
+                       "deleted rows.")
+        else:
+            click.echo("PostgreSQL keeps deleted rows in its table files until VACUUM FULL "
+                       "(autovacuum only marks their space free). Run `sanad purge --vacuum` "
+                       "to rewrite the purged tables now.")
+    finally:
+        service.db.dispose()
 
 
 @main.command()

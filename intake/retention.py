@@ -1,14 +1,59 @@
-"""Retention jobs that delete for real: expired drafts and abandoned sealed files."""
+"""Retention jobs that delete for real: expired drafts, abandoned sealed files, and — when the
+organisation sets a retention — the content and files of closed cases.
+
+- Drafts live at most two epochs (`SANAD_DRAFT_EPOCH_SECONDS`).
+- `SANAD_CLOSED_CASE_RETENTION_DAYS`: that many days after a case was closed (its last
+  change while closed), its answers, files, keys, follow-up route, waiting messages and notes
+  are deleted; the register keeps a tombstone (reference, dates, type, status, the fact of the
+  expiry), as a withdrawal does (San José para 11).
+- `SANAD_ATTACHMENT_RETENTION_DAYS`: the files of closed cases go after that many days (files
+  are the bulkiest and most identifying part), the answers stay until the case retention.
+  Open cases are never touched: evidence is kept while a case is worked on.
+
+On SQLite deleted rows are overwritten (`secure_delete`), and the WAL — which still holds the
+pages as they were before the deletion — is checkpointed and truncated after each purge. On
+PostgreSQL deleted rows stay in the table files until VACUUM FULL rewrites them:
+`vacuum_postgres` runs it on the tables a purge touches (`sanad purge --vacuum`).
+`DailyPurge` runs `purge` in a running bot. Logs and results hold counts only.
+"""
 
 from __future__ import annotations
 
+import logging
+import os
 import shutil
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
-from sqlalchemy import update
+from sqlalchemy import select, text, update
 
 from intake.service import IntakeService
-from storage import drafts, inbox
-from storage.models import Case, ProcessedEvent
+from storage import cases, drafts, inbox
+from storage.db import Database
+from storage.models import Case, CaseEvent, ProcessedEvent
+
+log = logging.getLogger("sanad.retention")
+
+__all__ = ["PURGED_TABLES", "DailyPurge", "PurgeCounts", "compact_sqlite", "purge",
+           "purge_closed_cases", "purge_drafts", "vacuum_postgres"]
+
+# Tables whose rows a purge deletes or clears: what VACUUM must rewrite on PostgreSQL.
+PURGED_TABLES = ("drafts", "processed_events", "channel_inbox", "case_fields", "wrapped_keys", "attachments",
+                 "case_routes", "outbox", "case_notes", "cases", "case_events")
+
+
+@dataclass(frozen=True)
+class PurgeCounts:
+    drafts: int = 0
+    folders: int = 0
+    closed_cases: int = 0
+    attachments: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.drafts + self.folders + self.closed_cases + self.attachments
 
 
 def purge_drafts(service: IntakeService) -> tuple[int, int]:
@@ -28,3 +73,125 @@ def purge_drafts(service: IntakeService) -> tuple[int, int]:
     for folder in orphans:
         shutil.rmtree(folder, ignore_errors=True)
     return len(expired), len(orphans)
+
+
+def purge_closed_cases(service: IntakeService) -> tuple[int, int]:
+    """Apply the closed-case and attachment retentions; (cases expired, files deleted)."""
+    case_days = service.settings.closed_case_retention_days
+    file_days = service.settings.attachment_retention_days
+    if case_days is None and file_days is None:
+        return 0, 0
+    now = datetime.fromtimestamp(service.clock(), UTC)
+    expired_cases, paths = 0, []
+    with service.db.transaction() as session:
+        done = set(session.scalars(select(CaseEvent.case_id)
+                                   .where(CaseEvent.kind == "content_expired")))
+        closed = [c for c in session.scalars(select(Case).where(Case.status == "closed"))
+                  if c.id not in done]
+        for case in closed:
+            closed_for = now - _aware(case.updated_at)
+            if case_days is not None and closed_for >= timedelta(days=case_days):
+                paths += cases.expire_content(session, case, now, case_days)
+                expired_cases += 1
+            elif file_days is not None and closed_for >= timedelta(days=file_days):
+                paths += cases.expire_attachments(session, case,
+                                                  now - timedelta(days=file_days), now,
+                                                  file_days)
+    for rel in paths:
+        _shred(service.settings.attachments_dir / rel)
+    return expired_cases, len(paths)
+
+
+def purge(service: IntakeService) -> PurgeCounts:
+    """Every retention at once, then the SQLite WAL is emptied (see the module docstring)."""
+    removed_drafts, folders = purge_drafts(service)
+    expired_cases, files = purge_closed_cases(service)
+    counts = PurgeCounts(removed_drafts, folders, expired_cases, files)
+    if service.db.is_sqlite:
+        compact_sqlite(service.db)
+    log.info("purge done drafts=%d folders=%d closed_cases=%d attachments=%d",
+             counts.drafts, counts.folders, counts.closed_cases, counts.attachments)
+    return counts
+
+
+def compact_sqlite(db: Database) -> bool:
+    """Checkpoint the WAL into the database file and truncate it to zero bytes: until then it
+    holds the pages as they were before a deletion. False if a reader kept it busy."""
+    raw = db.engine.raw_connection()  # autocommit (no BEGIN): a checkpoint needs no txn
+    try:
+        cursor = raw.cursor()
+        busy, _, _ = cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        cursor.close()
+    finally:
+        raw.close()
+    if busy:
+        log.warning("purge: the SQLite WAL could not be truncated (busy); next purge retries")
+    return not busy
+
+
+def vacuum_postgres(db: Database, tables: tuple[str, ...] = PURGED_TABLES) -> None:
+    """VACUUM FULL the tables a purge touches: each is rewritten into new files and the old
+    ones are removed. A plain VACUUM only marks dead rows' space free, and their bytes stay in
+    the pages until overwritten (tests/intake/test_retention.py shows it). Each table is locked
+    while it is rewritten: seconds for these tables of small sealed rows."""
+    if db.is_sqlite:
+        raise ValueError("VACUUM here is for PostgreSQL; SQLite overwrites deleted rows")
+    unknown = [t for t in tables if t not in PURGED_TABLES]
+    if unknown:
+        raise ValueError(f"not a table the purge touches: {', '.join(unknown)}")
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        for table in tables:
+            conn.execute(text(f'VACUUM FULL "{table}"'))  # a name from PURGED_TABLES
+    log.info("vacuum done tables=%d", len(tables))
+
+
+def _shred(path: Path) -> None:
+    """Overwrite a sealed file with zeros before unlinking it (best effort: copy-on-write and
+    flash storage may keep old blocks; the file is ciphertext either way)."""
+    try:
+        size = path.stat().st_size
+        with open(path, "r+b") as out:
+            chunk = bytes(min(size, 1 << 20))
+            left = size
+            while left > 0:
+                left -= out.write(chunk[:left])
+            out.flush()
+            os.fsync(out.fileno())
+        path.unlink()
+    except FileNotFoundError:
+        return
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+class DailyPurge:
+    """`purge` in a background thread of a running bot: once at start, then every
+    `settings.purge_interval_seconds`. A failure is logged (its type only) and retried at the
+    next interval; it never stops the channel."""
+
+    def __init__(self, service: IntakeService, interval: float | None = None) -> None:
+        self.service = service
+        self.interval = interval or service.settings.purge_interval_seconds
+        self.runs = 0
+        self.last: PurgeCounts | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="sanad-purge", daemon=True)
+
+    def start(self) -> DailyPurge:
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 30) -> None:
+        self._stop.set()
+        self._thread.join(timeout)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.last = purge(self.service)
+            except Exception as exc:  # keep the bot running; the type is all the log says
+                log.error("scheduled purge failed error=%s", type(exc).__name__)
+            self.runs += 1
+            self._stop.wait(self.interval)

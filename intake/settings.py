@@ -24,6 +24,11 @@ class Settings:
     epoch_dir: Path | None = None  # None: chosen by crypto.default_epoch_dir(home)
     max_attachment_bytes: int = 20 * 1024 * 1024  # Telegram's bot download limit
     insecure_fast_kdf: bool = False
+    # Retention (intake/retention.py); None keeps for ever. Counted from the day a case was
+    # closed (its last change while closed): content goes, a tombstone stays in the register.
+    closed_case_retention_days: int | None = None
+    attachment_retention_days: int | None = None  # files of closed cases; may be shorter
+    purge_interval_seconds: int = 24 * 3600  # how often a running bot purges
 
     @property
     def attachments_dir(self) -> Path:
@@ -50,6 +55,10 @@ class Settings:
             max_attachment_bytes=_int(env, "SANAD_MAX_ATTACHMENT_BYTES", 20 * 1024 * 1024,
                                       minimum=1024),
             insecure_fast_kdf=fast,
+            closed_case_retention_days=_days(env, "SANAD_CLOSED_CASE_RETENTION_DAYS"),
+            attachment_retention_days=_days(env, "SANAD_ATTACHMENT_RETENTION_DAYS"),
+            purge_interval_seconds=_int(env, "SANAD_PURGE_INTERVAL_SECONDS", 24 * 3600,
+                                        minimum=60),
         )
 
 
@@ -64,3 +73,10 @@ def _int(env: Mapping[str, str], name: str, default: int, minimum: int) -> int:
     if value < minimum:
         raise SettingsError(f"{name} must be at least {minimum}")
     return value
+
+
+def _days(env: Mapping[str, str], name: str) -> int | None:
+    """A retention in days; unset or empty keeps for ever."""
+    if not env.get(name, "").strip():
+        return None
+    return _int(env, name, 0, minimum=1)

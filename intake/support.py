@@ -89,7 +89,7 @@ def _line_of(data: Any, path: list[Any]) -> int | None:
 
 def load_checked(path: Path, schema: dict[str, Any]) -> Any:
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader)  # noqa: S506
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader)  # noqa: S506  # nosec B506
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise ConfigError([f"{path}:{mark.line + 1 if mark else '?'}: not valid YAML"]) from exc

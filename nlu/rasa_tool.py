@@ -240,7 +240,7 @@ def serve(model: Path, *, port: int | None = None,
 
 def _status_ready(url: str) -> bool:
     try:
-        with urllib.request.urlopen(url + "/status", timeout=2) as resp:  # noqa: S310 (loopback)
+        with urllib.request.urlopen(url + "/status", timeout=2) as resp:  # noqa: S310  # nosec B310 (loopback)
             return bool(json.loads(resp.read()).get("model_file"))
     except (OSError, ValueError, urllib.error.URLError):
         return False

@@ -10,7 +10,7 @@ import json
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import delete, func, select
@@ -259,6 +259,17 @@ def append_addendum(session: Session, case: Case, data_key: bytes,
     return seq
 
 
+def _delete_content(session: Session, case: Case) -> list[str]:
+    """Delete a case's answers, files, keys, routes, waiting messages and caseworker notes
+    for real; return the attachment paths to remove from disk after the commit."""
+    from storage.caseworker_models import CaseNote
+    from storage.models import CaseRoute, OutboxMessage
+    paths = list(session.scalars(select(Attachment.path).where(Attachment.case_id == case.id)))
+    for model in (CaseField, WrappedKey, Attachment, CaseRoute, OutboxMessage, CaseNote):
+        session.execute(delete(model).where(model.case_id == case.id))  # type: ignore[attr-defined]
+    return paths
+
+
 def withdraw(session: Session, case: Case, now: datetime) -> list[str]:
     """The reporter withdrew: delete the content for real, keep a minimal tombstone.
 
@@ -266,13 +277,42 @@ def withdraw(session: Session, case: Case, now: datetime) -> list[str]:
     para 11: a register of all allegations); answers, files, keys, routes and messages go.
     Returns the attachment paths to remove from disk after the transaction commits.
     """
-    from storage.models import CaseRoute, OutboxMessage
-    paths = list(session.scalars(select(Attachment.path).where(Attachment.case_id == case.id)))
-    for model in (CaseField, WrappedKey, Attachment, CaseRoute, OutboxMessage):
-        session.execute(delete(model).where(model.case_id == case.id))  # type: ignore[attr-defined]
+    paths = _delete_content(session, case)
     case.status, case.reasons, case.incomplete = "withdrawn", [], False
     case.consent = {"withdrawn_at": now.isoformat()}
     case.updated_at = now
     session.add(CaseEvent(case_id=case.id, at=now, kind="withdrawn", actor=None, detail={}))
     session.flush()
     return paths
+
+
+def expire_content(session: Session, case: Case, now: datetime, days: int) -> list[str]:
+    """A closed case's retention ran out: the same deletion as a withdrawal, and the same
+    tombstone (reference, dates, type, status "closed", the fact of the expiry)."""
+    paths = _delete_content(session, case)
+    case.reasons, case.incomplete = [], False
+    case.consent = {"content_expired_at": now.isoformat()}
+    case.updated_at = now
+    session.add(CaseEvent(case_id=case.id, at=now, kind="content_expired", actor=None,
+                          detail={"retention_days": days}))
+    session.flush()
+    return paths
+
+
+def expire_attachments(session: Session, case: Case, older_than: datetime, now: datetime,
+                       days: int) -> list[str]:
+    """Delete a closed case's files received before `older_than`; the answers stay."""
+    rows = list(session.scalars(select(Attachment).where(Attachment.case_id == case.id)))
+    old = [a for a in rows if _aware(a.created_at) <= older_than]
+    for attachment in old:
+        session.delete(attachment)
+    if old:
+        session.add(CaseEvent(case_id=case.id, at=now, kind="attachments_expired", actor=None,
+                              detail={"count": len(old), "retention_days": days}))
+    session.flush()
+    return [a.path for a in old]
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite gives back naive datetimes; everything here is stored in UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

@@ -62,7 +62,7 @@ def default_epoch_dir(home: Path) -> Path:
     runtime = os.environ.get("XDG_RUNTIME_DIR")
     if runtime and Path(runtime).is_dir():
         return Path(runtime) / f"sanad-{tag}"
-    shm = Path("/dev/shm")  # noqa: S108 - deliberate tmpfs; the keyring checks owner and mode
+    shm = Path("/dev/shm")  # noqa: S108  # nosec B108 - deliberate tmpfs; the keyring checks owner and mode
     if shm.is_dir() and os.access(shm, os.W_OK | os.X_OK):
         return shm / f"sanad-{os.getuid()}-{tag}"
     return Path(home) / "run"

@@ -225,3 +225,20 @@ def test_killed_at_random_points_of_many_conversations_loses_and_doubles_nothing
         data = path.read_bytes()
         for needle in needles:
             assert needle not in data, f"{needle[:20]!r} in clear in {path.name}"
+
+
+def test_the_running_bot_purges_at_start_and_logs_only_counts(bot_env: dict[str, str]) -> None:
+    """Retention runs beside the channel (cli/_channels.py), not inside it."""
+    log = Path(bot_env["SANAD_HOME"]) / "logs" / "sanad.log"
+    bot = BotProcess(bot_env)
+    try:
+        for _ in range(200):
+            if log.exists() and "purge done" in log.read_text(encoding="utf-8"):
+                break
+            threading.Event().wait(0.05)
+    finally:
+        code = bot.terminate()
+    assert code == 0
+    lines = [line for line in log.read_text(encoding="utf-8").splitlines() if "purge" in line]
+    assert len(lines) == 1 and lines[0].endswith(
+        "sanad.retention purge done drafts=0 folders=0 closed_cases=0 attachments=0")
