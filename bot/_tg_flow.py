@@ -24,7 +24,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, Protocol
 
 from telegram import Update
-from telegram.error import InvalidToken, NetworkError, RetryAfter, TimedOut
+from telegram.error import InvalidToken, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import BaseRateLimiter, BaseUpdateProcessor
 
 log = logging.getLogger("sanad.telegram")
@@ -279,7 +279,9 @@ class Poller:
                 self.fatal = exc
                 log.error("the Telegram token was refused; polling stopped")
                 return
-            except (TimedOut, NetworkError) as exc:
+            except (TimedOut, NetworkError, TelegramError) as exc:
+                # Anything else Telegram answers (a 5xx, a conflict) is waited out: polling
+                # must never end on its own while the bot runs.
                 log.warning("getUpdates failed (%s); retrying", type(exc).__name__)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 30)

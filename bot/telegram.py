@@ -44,6 +44,7 @@ from telegram.ext import (
 
 from bot import _tg_render as render
 from bot._tg_flow import Pacer, PerChatProcessor, Poller
+from bot._tg_guard import GuardedRequest, RefusalHandler
 from bot._tg_settings import (
     TelegramSettings,
     TelegramSetupError,
@@ -111,9 +112,13 @@ class TelegramChannel:
             .connection_pool_size(max(16, settings.workers * 4))
             .pool_timeout(30.0)
         )
+        # getUpdates answers are screened before the library parses them (bot._tg_guard): a
+        # malformed update is refused, confirmed and answered, instead of stopping polling.
+        builder = builder.get_updates_request(GuardedRequest(connection_pool_size=1))
         if webhook is None:
             builder = builder.updater(None)
         self.app: Application[Any, Any, Any, Any, Any, Any] = builder.build()
+        self.app.add_handler(RefusalHandler(lambda lang, key: self._t(lang, key)), group=-1)
         self.app.add_handler(CallbackQueryHandler(self._on_callback))
         self.app.add_handler(MessageHandler(filters.COMMAND, self._on_command))
         self.app.add_handler(MessageHandler(

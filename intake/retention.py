@@ -40,8 +40,8 @@ __all__ = ["PURGED_TABLES", "DailyPurge", "PurgeCounts", "compact_sqlite", "purg
            "purge_closed_cases", "purge_drafts", "vacuum_postgres"]
 
 # Tables whose rows a purge deletes or clears: what VACUUM must rewrite on PostgreSQL.
-PURGED_TABLES = ("drafts", "processed_events", "channel_inbox", "case_fields", "wrapped_keys", "attachments",
-                 "case_routes", "outbox", "case_notes", "cases", "case_events")
+PURGED_TABLES = ("drafts", "processed_events", "channel_inbox", "case_fields", "wrapped_keys",
+                 "attachments", "case_routes", "outbox", "case_notes", "cases", "case_events")
 
 
 @dataclass(frozen=True)

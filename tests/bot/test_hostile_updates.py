@@ -23,7 +23,7 @@ from bot._update_guard import MAX_TEXT_CHARS, REFUSED_KEY, TOO_LONG_KEY, bilingu
 from bot.telegram import TelegramChannel
 from flows import load_flowset
 from intake.service import IntakeService
-from tests.bot.conftest import Running, tg_settings
+from tests.bot.conftest import Running, answered_in, tg_settings
 from tests.bot.signal_harness import Reporter as SignalReporter
 from tests.bot.signal_harness import run, signal_bot
 from tests.fakes.telegram_server import TOKEN, FakeTelegram
@@ -148,16 +148,14 @@ def test_a_polling_bot_answers_refusals_in_both_languages_and_goes_on(
     assert request.refused >= 3 and not _leaks(caplog.records)  # re-screened if redelivered
 
 
-@pytest.mark.xfail(strict=True, reason="bot/telegram.py does not use GuardedRequest and "
-                   "RefusalHandler yet (wiring in bot/_tg_guard.py's docstring); when it "
-                   "does, this passes: remove the marker")
 def test_the_telegram_channel_keeps_polling_after_a_malformed_update(
         service: IntakeService, fake: FakeTelegram) -> None:
+    fake.answered = answered_in(service.db.engine)
     bot = Running(TelegramChannel(service, tg_settings(fake), None, outbox_interval=0))
     try:
         _poison(fake)
         last = fake.send_text(CHAT, "/start")
-        fake.wait_for(lambda: fake.confirmed_offset > last, timeout=5)
+        fake.wait_answered(last, timeout=10)
         texts = [m["text"] for m in fake.sent(CHAT)]
         assert bilingual(FLOWS.text, TOO_LONG_KEY) in texts
         assert any("Sanad" in t for t in texts)
