@@ -6,7 +6,8 @@ random (case ids, keys, receipts) is made by the service around it.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
+from dataclasses import fields as dc_fields
 from dataclasses import field as dc_field
 from datetime import datetime
 from typing import Any
@@ -39,7 +40,9 @@ class State:
     urgent_offered: bool = False
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        # Field by field rather than dataclasses.asdict, which deep-copies every answer on
+        # each message; the result is serialised at once and never changed.
+        return {f.name: getattr(self, f.name) for f in dc_fields(self)}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> State:

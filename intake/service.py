@@ -15,7 +15,7 @@ import shutil
 import time
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -374,7 +374,7 @@ class IntakeService:
                 event_row.sealed_replies = crypto.seal_draft(
                     self.keyring, _event_key(src.channel, str(src.event_id)), handle,
                     event_row.expires_at, json.dumps({
-                        "replies": [asdict(r) for r in replies], "erased": outcome.erased,
+                        "replies": [_reply_data(r) for r in replies], "erased": outcome.erased,
                         "finished": finished, "case_ref": case_ref},
                         ensure_ascii=False).encode("utf-8"))
         for case_id in set(remove_dirs):
@@ -569,6 +569,12 @@ class IntakeService:
 
 def _event_key(channel: str, event_id: str) -> str:
     return "event-" + hashlib.sha256(f"{channel}\x00{event_id}".encode()).hexdigest()[:32]
+
+
+def _reply_data(reply: Reply) -> dict[str, Any]:
+    """A reply as plain data for sealing (shallow: dataclasses.asdict deep-copies)."""
+    return {"text": reply.text, "kind": reply.kind, "lang": reply.lang, "field": reply.field,
+            "options": reply.options, "extra": reply.extra}
 
 
 def _reply_from(data: dict[str, Any]) -> Reply:
