@@ -143,14 +143,15 @@ def peak_rss_mb(pid: int) -> float:
     return float("nan")
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process: unlike wall-clock figures, barely moved by other
+def cpu_seconds(pid: int) -> tuple[float, float]:
+    """User and system CPU time of a process: unlike wall-clock figures, barely moved by other
     work on the machine."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        tick = os.sysconf("SC_CLK_TCK")
+        return int(fields[11]) / tick, int(fields[12]) / tick
     except (OSError, IndexError, ValueError):
-        return float("nan")
+        return float("nan"), float("nan")
 
 
 def main() -> None:
@@ -207,7 +208,8 @@ def main() -> None:
         t.join()
     wall = time.monotonic() - start
     rss = peak_rss_mb(bot.pid)
-    cpu = cpu_seconds(bot.pid) - cpu_before
+    user, system = (after - before for after, before in zip(cpu_seconds(bot.pid), cpu_before,
+                                                            strict=True))
     bot.terminate()
     bot.wait(timeout=30)
     queue = json.loads(subprocess.run([*cmd, "queue", "--json"], env=env, check=True,
@@ -231,7 +233,8 @@ def main() -> None:
           f"p99 {pct(waits, 0.99):.1f} ms")
     print(f"bench load           {os.getloadavg()[0]:.1f} (1-min load average at the end: "
           "above ~2 on 2 cores, other work inflated the figures)")
-    print(f"bot CPU per message  {cpu / messages * 1000:.2f} ms")
+    print(f"bot CPU per message  {(user + system) / messages * 1000:.2f} ms "
+          f"(user {user / messages * 1000:.2f}, system {system / messages * 1000:.2f})")
     print(f"reports stored       {len(queue)}")
     print(f"bot peak RSS         {rss:.0f} MB")
 

@@ -407,8 +407,22 @@ class TelegramChannel:
         chat = update.effective_chat
         assert query is not None and chat is not None
         data = query.data or ""
+        # Stop the button's spinner while the answer is being worked out, not before.
+        answered = asyncio.create_task(self._answer_query(query))
+        try:
+            await self._on_button(update, data)
+        finally:
+            await answered
+
+    @staticmethod
+    async def _answer_query(query: Any) -> None:
         with contextlib.suppress(TelegramError):
             await query.answer()
+
+    async def _on_button(self, update: Update, data: str) -> None:
+        query = update.callback_query
+        chat = update.effective_chat
+        assert query is not None and chat is not None
         src = self._src(update)
         if data == render.CLEAN:
             failed = await self._erase(chat.id, src, [])
