@@ -199,6 +199,13 @@ def cpu_seconds(pid: int) -> float:
         return 0.0
 
 
+def niceness(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[16]
+    except (OSError, IndexError):
+        return "?"
+
+
 def wait_ready(log: Path, proc: subprocess.Popen[bytes], timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -285,9 +292,11 @@ class Workers:
     logs: list[Path]
     ready: list[float]
 
-    def stop(self) -> tuple[list[float], list[int]]:
-        """SIGTERM, then peak RSS (MB, read before) and error lines logged, per worker."""
+    def stop(self) -> tuple[list[float], list[int], list[str]]:
+        """SIGTERM; peak RSS (MB, read before), error lines logged and nice value, per worker
+        (a shared machine may renice long runs: that changes the timings)."""
         rss = [peak_rss_mb(p.pid) for p in self.procs]
+        nice = [niceness(p.pid) for p in self.procs]
         for p in self.procs:
             p.terminate()
         for p in self.procs:
@@ -295,7 +304,7 @@ class Workers:
         errors = [sum(line.count("update failed") + line.count("Traceback")
                       for line in log.read_text(errors="replace").splitlines())
                   for log in self.logs]
-        return rss, errors
+        return rss, errors, nice
 
 
 def start_workers(cmd: list[str], env: dict[str, str], root: Path, count: int) -> Workers:
@@ -379,7 +388,7 @@ def main() -> None:
         pg_cpu, backends = sampler.stop()
         self1 = resource.getrusage(resource.RUSAGE_SELF)
         bench_cpu = (self1.ru_utime + self1.ru_stime) - (self0.ru_utime + self0.ru_stime)
-        rss, errors = workers.stop()
+        rss, errors, nice = workers.stop()
 
         # ---- what was stored: every reporter (and the calibration run) once ------------------
         everyone = [calibration_chat, *chats]
@@ -436,7 +445,8 @@ def main() -> None:
                                    f" refused, {len(dispatcher.lost)} lost"),
         ]
         rows += [(f"worker {i + 1}", f"ready {workers.ready[i]:.2f} s   peak RSS {rss[i]:.0f} MB"
-                                     f"   CPU {cpu[i]:.0f} s   errors logged {errors[i]}")
+                                     f"   CPU {cpu[i]:.0f} s   errors logged {errors[i]}"
+                                     f"   nice {nice[i]}")
                  for i in range(args.workers)]
         bench_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         rows += [
