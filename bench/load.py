@@ -96,7 +96,7 @@ class Stats:
     messages: int = 0
     finished: int = 0
     stalled: int = 0
-    surplus: int = 0  # steps that got more messages than the calibration run
+    surplus: int = 0  # reporters sent more messages than the calibration run had
     first: float = float("inf")
     last: float = 0.0
 
