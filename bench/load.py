@@ -38,6 +38,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -97,6 +98,7 @@ class Stats:
     finished: int = 0
     stalled: int = 0
     surplus: int = 0  # reporters sent more messages than the calibration run had
+    stalls: list[str] = field(default_factory=list)  # "step N: got/expected messages"
     first: float = float("inf")
     last: float = 0.0
 
@@ -160,6 +162,8 @@ async def reporter(fake: FakeTelegram, replies: Replies, chat: int, expected: li
             return
         if not await wait_count(replies, chat, seen + count, sent_at + args.timeout_s):
             stats.stalled += 1
+            stats.stalls.append(f"step {SCRIPT.index(line) + 1} ({line[:12]!r}): "
+                                f"{replies.count(chat) - seen} of {count} messages")
             return
         stats.first_reply.append(replies.at(chat, seen) - sent_at)
         stats.whole_answer.append(replies.at(chat, seen + count - 1) - sent_at)
@@ -268,6 +272,18 @@ def table_sizes(db: Engine) -> dict[str, int]:
     return sizes
 
 
+def logged_problems(logs: Path) -> Counter[str]:
+    """WARNING and ERROR lines of the workers' shared log in the home (all rotations),
+    by message without the update id."""
+    found: Counter[str] = Counter()
+    for path in logs.glob("sanad.log*"):
+        for line in path.read_text(errors="replace").splitlines():
+            parts = line.split(" ", 3)
+            if len(parts) == 4 and parts[2] in ("WARNING", "ERROR", "CRITICAL"):
+                found[re.sub(r"update_id=\d+", "update_id=…", parts[2] + " " + parts[3])] += 1
+    return found
+
+
 def dir_bytes(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
@@ -301,9 +317,8 @@ class Workers:
             p.terminate()
         for p in self.procs:
             p.wait(timeout=60)
-        errors = [sum(line.count("update failed") + line.count("Traceback")
-                      for line in log.read_text(errors="replace").splitlines())
-                  for log in self.logs]
+        errors = [sum(line.count("Traceback") for line in
+                      log.read_text(errors="replace").splitlines()) for log in self.logs]
         return rss, errors, nice
 
 
@@ -445,9 +460,14 @@ def main() -> None:
                                    f" refused, {len(dispatcher.lost)} lost"),
         ]
         rows += [(f"worker {i + 1}", f"ready {workers.ready[i]:.2f} s   peak RSS {rss[i]:.0f} MB"
-                                     f"   CPU {cpu[i]:.0f} s   errors logged {errors[i]}"
+                                     f"   CPU {cpu[i]:.0f} s   tracebacks {errors[i]}"
                                      f"   nice {nice[i]}")
                  for i in range(args.workers)]
+        problems = logged_problems(root / "home" / "logs")
+        rows.append(("workers' log", f"{sum(problems.values())} warnings/errors" if problems
+                     else "no warnings or errors"))
+        rows += [("", f"{n:6d} x {msg[:90]}") for msg, n in problems.most_common(8)]
+        rows += [("stalled at", stall) for stall in stats.stalls[:5]]
         bench_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         rows += [
             ("PostgreSQL backends", f"CPU {pg_cpu:.0f} s, {backends} backends seen"),
@@ -479,7 +499,7 @@ def main() -> None:
         print("\nSanad load benchmark (issue 6): timings on a shared, noisy machine")
         print("-" * 100)
         for key, value in rows:
-            print(f"{key:<{width}}  {value}" if key else "")
+            print(f"{key:<{width}}  {value}" if key or value else "")
         print("-" * 100)
         if not exactly_once:
             sys.exit(1)
