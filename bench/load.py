@@ -146,7 +146,7 @@ async def calibrate(fake: FakeTelegram, replies: Replies, chat: int,
 
 async def reporter(fake: FakeTelegram, replies: Replies, chat: int, expected: list[int],
                    stats: Stats, args: argparse.Namespace) -> None:
-    rng = random.Random(chat)
+    rng = random.Random(chat)  # nosec B311 - simulated typing pauses, not secrets
     think = args.think_ms / 1000
     await asyncio.sleep(rng.uniform(0, args.ramp_s))
     for line, count in zip(SCRIPT, expected, strict=True):
@@ -377,9 +377,10 @@ def main() -> None:
     try:
         env = {k: v for k, v in os.environ.items() if not k.startswith("SANAD_")}
         env.update(SANAD_HOME=str(root / "home"), SANAD_EPOCH_DIR=str(root / "epochs"),
-                   SANAD_PASSPHRASE="bench passphrase 1", SANAD_TELEGRAM_TOKEN=TOKEN,
-                   SANAD_TELEGRAM_BASE_URL=fake.base_url, SANAD_TELEGRAM_CHAT_RATE="0",
-                   SANAD_TELEGRAM_GLOBAL_RATE="0", SANAD_DATABASE_URL=url)
+                   SANAD_PASSPHRASE="bench passphrase 1",  # nosec B106 - throwaway home
+                   SANAD_TELEGRAM_TOKEN=TOKEN, SANAD_TELEGRAM_BASE_URL=fake.base_url,
+                   SANAD_TELEGRAM_CHAT_RATE="0", SANAD_TELEGRAM_GLOBAL_RATE="0",
+                   SANAD_DATABASE_URL=url)
         if not args.production_kdf:
             env["SANAD_INSECURE_FAST_KDF"] = "1"
         cmd = [sys.executable, "-m", "cli.main"]
