@@ -7,7 +7,9 @@ bodies (non-string values JSON-encoded), answered `{"ok": true, "result": ...}`;
 
 Tests inject updates (`send_text`, `press`, `send_photo`, `send_voice`, `send_document`), make
 a method answer 429 (`fail_next`), hold a method until released (`hold`), and read what the
-bot sent (`sent`, `calls_of`, `chat_messages`).
+bot sent (`sent`, `calls_of`, `chat_messages`). Updates wait for getUpdates, or, when
+`webhook_delivery` is set (e.g. `telegram_webhook.WebhookDispatcher.submit`), are pushed to it.
+`record_calls=False` keeps `calls` empty (long load runs).
 """
 
 from __future__ import annotations
@@ -41,8 +43,9 @@ class _Failure:
 
 
 class FakeTelegram:
-    def __init__(self, token: str = TOKEN) -> None:
+    def __init__(self, token: str = TOKEN, record_calls: bool = True) -> None:
         self.token = token
+        self.record_calls = record_calls
         self.calls: list[Call] = []
         self._lock = threading.Condition()
         self._updates: list[dict[str, Any]] = []
@@ -62,6 +65,7 @@ class FakeTelegram:
         # Whether the bot has finished with an update it confirmed: a bot that confirms on
         # receipt (its own inbox) tells tests through this predicate (see tests/bot/conftest).
         self.answered: Any = lambda update_id: True
+        self.webhook_delivery: Any = None  # optional deliver(update): then no getUpdates queue
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
         self._server.handle_error = lambda request, address: None  # type: ignore[method-assign]
@@ -112,13 +116,17 @@ class FakeTelegram:
         return msg
 
     def push_update(self, body: dict[str, Any]) -> int:
+        deliver = self.webhook_delivery
         with self._lock:
             if "update_id" not in body:
                 self._next_update += 1
             update = {"update_id": self._next_update, **body}
-            self._updates.append(update)
-            self._lock.notify_all()
-            return int(update["update_id"])
+            if deliver is None:
+                self._updates.append(update)
+                self._lock.notify_all()
+        if deliver is not None:
+            deliver(update)
+        return int(update["update_id"])
 
     def send_text(self, user_id: int, text: str, lang: str | None = None) -> int:
         msg = self._message(user_id, lang, text=text)
@@ -229,7 +237,8 @@ class FakeTelegram:
 
     def api(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         with self._lock:
-            self.calls.append(Call(method, params))
+            if self.record_calls:
+                self.calls.append(Call(method, params))
             failures = self._failures.get(method)
             failure = failures.pop(0) if failures else None
         if failure is not None:
