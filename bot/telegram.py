@@ -109,7 +109,7 @@ class TelegramChannel:
             .defaults(Defaults(protect_content=True))
             .concurrent_updates(self.processor)
             .rate_limiter(self.pacer)
-            .connection_pool_size(max(16, settings.workers * 4))
+            .connection_pool_size(max(8, settings.workers * 2))
             .pool_timeout(30.0)
         )
         # getUpdates answers are screened before the library parses them (bot._tg_guard): a

@@ -18,6 +18,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+DEFAULT_POOL = 12
 
 
 class DatabaseUnavailable(Exception):
@@ -45,7 +46,8 @@ class Database:
     def __init__(self, url: str, pool_size: int | None = None) -> None:
         """`pool_size`: connections kept open (server databases), for as many threads as
         will use the database at once; more than the pool would open and close a connection
-        per transaction."""
+        per transaction. The default covers a bot's worker threads (asyncio's default
+        executor: up to 32) and its background jobs."""
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         kwargs: dict[str, Any] = {}
@@ -53,9 +55,9 @@ class Database:
             kwargs["connect_args"] = {"isolation_level": None, "check_same_thread": False}
         else:
             kwargs["pool_pre_ping"] = True
-            if pool_size is not None:
-                kwargs["pool_size"] = pool_size
-                kwargs["max_overflow"] = pool_size
+            size = pool_size if pool_size is not None else DEFAULT_POOL
+            kwargs["pool_size"] = size
+            kwargs["max_overflow"] = size
         self.engine: Engine = create_engine(url, **kwargs)
         if self.is_sqlite:
             event.listen(self.engine, "connect", _sqlite_pragmas)
