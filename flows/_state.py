@@ -7,8 +7,8 @@ random (case ids, keys, receipts) is made by the service around it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from dataclasses import fields as dc_fields
 from dataclasses import field as dc_field
+from dataclasses import fields as dc_fields
 from datetime import datetime
 from typing import Any
 

@@ -14,7 +14,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from storage import crypto
@@ -118,10 +118,18 @@ def mark_failed(session: Session, message_id: str, now: datetime) -> None:
 
 def track(session: Session, handle: bytes, channel: str, message_ref: str, direction: str,
           now: datetime) -> None:
-    if direction not in ("in", "out"):
+    track_many(session, handle, channel, [(message_ref, direction)], now)
+
+
+def track_many(session: Session, handle: bytes, channel: str,
+               refs: list[tuple[str, str]], now: datetime) -> None:
+    """Message ids of a conversation, in one statement (after every message: no ORM)."""
+    if any(direction not in ("in", "out") for _, direction in refs):
         raise ValueError("direction is 'in' or 'out'")
-    session.add(ChatMessage(user_handle=handle, channel=channel, message_ref=message_ref[:64],
-                            direction=direction, at=now))
+    if refs:
+        session.execute(insert(ChatMessage), [
+            {"user_handle": handle, "channel": channel, "message_ref": ref[:64],
+             "direction": direction, "at": now} for ref, direction in refs])
 
 
 def messages_of(session: Session, handle: bytes) -> list[tuple[str, str]]:

@@ -205,8 +205,7 @@ class IntakeService:
             return
         handle, now = self._handle(src), self._now()
         with self.db.transaction() as session:
-            for message_ref, direction in refs:
-                _followup.track(session, handle, src.channel, message_ref, direction, now)
+            _followup.track_many(session, handle, src.channel, refs, now)
 
     # ---- the channel inbox (storage.inbox) --------------------------------------------------
 

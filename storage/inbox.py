@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from storage import crypto
@@ -28,21 +28,21 @@ def _sealing_id(channel: str, event_id: str) -> str:
 
 def put(session: Session, keyring: crypto.DraftKeyring, channel: str,
         updates: Iterable[tuple[str, bytes]], expires_at: int, now: datetime) -> int:
-    """Keep these (event id, raw update) pairs, sealed; ones already here are left as they are."""
+    """Keep these (event id, raw update) pairs, sealed; ones already here are left as they are.
+    Core statements, not the ORM: this runs for every update before anything else."""
     fresh = dict(updates)
     if not fresh:
         return 0
     have = set(session.scalars(select(InboxUpdate.event_id).where(
         InboxUpdate.channel == channel, InboxUpdate.event_id.in_(list(fresh)))))
-    for event_id, raw in fresh.items():
-        if event_id in have:
-            continue
-        sealed = crypto.seal_draft(keyring, _sealing_id(channel, event_id), _HANDLE,
-                                   expires_at, raw)
-        session.add(InboxUpdate(channel=channel, event_id=event_id, sealed=sealed,
-                                expires_at=expires_at, received_at=now))
-    session.flush()
-    return len(fresh) - len(have)
+    rows = [{"channel": channel, "event_id": event_id, "expires_at": expires_at,
+             "received_at": now,
+             "sealed": crypto.seal_draft(keyring, _sealing_id(channel, event_id), _HANDLE,
+                                         expires_at, raw)}
+            for event_id, raw in fresh.items() if event_id not in have]
+    if rows:
+        session.execute(insert(InboxUpdate), rows)
+    return len(rows)
 
 
 def pending(session: Session, keyring: crypto.DraftKeyring, channel: str,
