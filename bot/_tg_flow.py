@@ -34,6 +34,8 @@ log = logging.getLogger("sanad.telegram")
 CHAT_PACED = frozenset({"sendMessage", "editMessageText", "editMessageReplyMarkup",
                         "sendPhoto", "sendDocument"})
 GLOBAL_PACED = CHAT_PACED | {"deleteMessage", "deleteMessages"}
+# Calls tried again after a network failure (see Pacer.process_request).
+RESENT = CHAT_PACED | {"deleteMessage", "deleteMessages", "answerCallbackQuery"}
 
 
 def chat_key(update: object) -> int | None:
@@ -158,6 +160,17 @@ class Pacer(BaseRateLimiter[None]):
                 seconds = wait.total_seconds() if wait is not None else 1.0
                 log.info("429 from Telegram on %s: waiting %.1fs", endpoint, seconds)
                 await asyncio.sleep(seconds)
+            except NetworkError as exc:  # includes TimedOut; not BadRequest or Forbidden
+                # A reply whose sending failed is never sent again by anyone (the answer is
+                # already committed): try again, accepting that a message whose answer was
+                # lost in a timeout may arrive twice, which is better than a reporter left
+                # without the next question.
+                attempt += 1
+                if endpoint not in RESENT or attempt > self.max_retries:
+                    raise
+                self.retries += 1
+                log.warning("%s failed (%s): trying again", endpoint, type(exc).__name__)
+                await asyncio.sleep(0.5 * 2 ** (attempt - 1))
 
 
 class Inbox(Protocol):

@@ -261,6 +261,27 @@ def test_429_is_waited_out(service: IntakeService, fake: FakeTelegram,
     assert len(r.replies) == 2  # the failed attempt and the retry, which got through
 
 
+@pytest.mark.chaos
+def test_a_5xx_from_telegram_is_retried_so_no_reply_is_lost(
+        service: IntakeService, fake: FakeTelegram, start_bot: Callable[..., Running]) -> None:
+    """The answer is committed before its reply is sent: a send that fails must be tried
+    again, or the reporter is left without the next question."""
+    start_bot(service)
+    r = Reporter(fake, 700_000_818, "en")
+    r.say("/start")
+    fake.fail_next("sendMessage", 502, retry_after=None, description="Bad Gateway", times=2)
+    fake.fail_next("answerCallbackQuery", 500, retry_after=None, description="Internal")
+    r.answer("en")
+    control = Reporter(fake, 700_000_819, "en")  # the same steps, nothing failing
+    control.say("/start")
+    control.answer("en")
+    # The next question arrived after two failed sends, as it does when nothing fails.
+    assert r.buttons() and r.last_text == control.last_text
+    assert r.buttons() == control.buttons()
+    failed = [c for c in fake.calls_of("sendMessage") if int(c.params["chat_id"]) == r.id]
+    assert len(failed) >= 3
+
+
 def test_files_too_big_or_of_the_wrong_type_get_a_clear_answer(
         service: IntakeService, fake: FakeTelegram, start_bot: Callable[..., Running]) -> None:
     start_bot(service, max_file_bytes=4096)
