@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import struct
+import threading
 import unicodedata
 from dataclasses import dataclass
 
@@ -55,8 +56,19 @@ PRODUCTION_RECEIPT_KDF = KdfParams(memory_kib=65536, iterations=3, lanes=1)
 TEST_KDF = KdfParams(memory_kib=8, iterations=1, lanes=1)  # Argon2id's minimum: tests only
 
 
+# Argon2id is memory-hard on purpose: 64 MiB for a receipt, 256 MiB for a caseworker key.
+# One derivation at a time per process, so a burst of submissions (or logins) costs that
+# memory once instead of once per thread; each takes well under a second.
+_MEMORY_SLOTS = threading.BoundedSemaphore(1)
+
+
 def derive(secret: bytes, salt: bytes, params: KdfParams, ad: bytes) -> bytes:
     """Argon2id to 32 bytes; ``ad`` separates the uses (user keys, receipts)."""
+    with _MEMORY_SLOTS:
+        return _derive(secret, salt, params, ad)
+
+
+def _derive(secret: bytes, salt: bytes, params: KdfParams, ad: bytes) -> bytes:
     kdf = Argon2id(
         salt=salt,
         length=32,
