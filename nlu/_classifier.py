@@ -27,7 +27,7 @@ import numpy as np
 from nlu._data import TRAIN_PATH, load_nlu
 from nlu._normalise import normalise_arabic
 
-__all__ = ["IntentModel", "default_cache_dir", "features", "load_or_train"]
+__all__ = ["IntentModel", "default_cache_dir", "features", "is_cached", "load_or_train"]
 
 log = logging.getLogger(__name__)
 
@@ -238,6 +238,12 @@ def cache_key(data: bytes) -> str:
     h.update(Path(__file__).with_name("_normalise.py").read_bytes())
     h.update(data)
     return h.hexdigest()[:24]
+
+
+def is_cached(train_path: Path = TRAIN_PATH, cache_dir: Path | None = None) -> bool:
+    """Whether the model for `train_path` is already trained and cached."""
+    key = cache_key(train_path.read_bytes())
+    return ((cache_dir or default_cache_dir()) / f"intent-{key}.npz").exists()
 
 
 def load_or_train(train_path: Path = TRAIN_PATH, cache_dir: Path | None = None,

@@ -87,3 +87,14 @@ def test_backup_and_restore_commands(home_env: dict[str, str], tmp_path: Path) -
     assert len(json.loads(sanad(target, "queue", "--json").stdout)) == 1
     again = sanad(target, "restore", str(archive), "--recovery-key", str(key), check=False)
     assert again.returncode == 2 and "empty" in again.stderr
+
+
+@pytest.mark.slow
+def test_init_prepares_the_language_model_once(cli_env: dict[str, str], tmp_path: Path) -> None:
+    """So the bot's first start does not train it (issue: ready within 2 s)."""
+    env = {**cli_env, "SANAD_NLU_CACHE": str(tmp_path / "nlu")}
+    first = sanad(env, "init", "--demo")
+    assert "Preparing the language model" in first.stderr
+    assert list((tmp_path / "nlu").glob("intent-*.npz"))
+    again = sanad(env, "init", "--demo")
+    assert "Preparing" not in again.stderr
