@@ -44,6 +44,7 @@ from flows import (
     WithdrawCase,
 )
 from intake import _followup
+from intake._receipt_pool import ReceiptPool
 from intake.settings import Settings
 from intake.support import Directory, Guidance, country_code, needs_in
 from intake.triage import TriageRules
@@ -108,6 +109,7 @@ class IntakeService:
         self._admin_public = admin_public
         self._route_key = _followup.route_key(pepper)
         self.keyring = keyring
+        self.receipts = ReceiptPool(settings.receipt_kdf)
         self.triage = triage or TriageRules.load()
         self.clock = clock
 
@@ -402,7 +404,7 @@ class IntakeService:
             cases.update_report(session, early, report, now)
             log.info("urgent case completed channel=%s", src.channel)
             return early.case_ref, str(draft.extra["early_receipt"])
-        receipt = crypto.new_receipt(self.settings.receipt_kdf)
+        receipt = self.receipts.take()
         case = cases.store_report(session, report, recipients, receipt, now)
         if case.priority == 1:
             self._priority_one(session, case, now)
@@ -489,7 +491,7 @@ class IntakeService:
             cases.update_report(session, case, report, now)
             return draft
         recipients = accounts.current_recipients(session, self._admin_public)
-        receipt = crypto.new_receipt(self.settings.receipt_kdf)
+        receipt = self.receipts.take()
         case = cases.store_report(session, report, recipients, receipt, now)
         if src.route and fields.get("consent_followup") == "yes":
             _followup.keep_route(session, self._route_key, case.id, self._handle(src),
