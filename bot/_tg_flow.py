@@ -24,7 +24,14 @@ from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, Protocol
 
 from telegram import Update
-from telegram.error import InvalidToken, NetworkError, RetryAfter, TelegramError, TimedOut
+from telegram.error import (
+    BadRequest,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
 from telegram.ext import BaseRateLimiter, BaseUpdateProcessor
 
 log = logging.getLogger("sanad.telegram")
@@ -166,8 +173,9 @@ class Pacer(BaseRateLimiter[None]):
                 # lost in a timeout may arrive twice, which is better than a reporter left
                 # without the next question.
                 attempt += 1
-                if endpoint not in RESENT or attempt > self.max_retries:
-                    raise
+                if isinstance(exc, BadRequest) or endpoint not in RESENT or \
+                        attempt > self.max_retries:
+                    raise  # BadRequest is a NetworkError in python-telegram-bot: final
                 self.retries += 1
                 log.warning("%s failed (%s): trying again", endpoint, type(exc).__name__)
                 await asyncio.sleep(0.5 * 2 ** (attempt - 1))
