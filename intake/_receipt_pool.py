@@ -3,8 +3,9 @@
 A receipt's verifier is Argon2id (64 MiB, about 0.15 s in production). Computed inside the
 submission's transaction, it held SQLite's single write lock that long, and every other
 reporter's message waited behind it. The pool keeps a couple ready, computed by a background
-thread; `take()` returns one at once (or computes it inline when the pool is empty, e.g. the
-first submission after a start). Unused receipts exist only in this process's memory: they
+thread; `take_ready()` returns one at once or None when the pool is empty (a burst of
+submissions), and the service then computes one with `take()` outside its transaction and
+runs the step again. Unused receipts exist only in this process's memory: they
 are random codes linked to nothing until a report takes one.
 """
 
@@ -26,6 +27,20 @@ class ReceiptPool:
         self._ready: deque[crypto.Receipt] = deque()
         self._lock = threading.Lock()
         self._filling = False
+
+    def take_ready(self) -> crypto.Receipt | None:
+        """A receipt computed beforehand, or None (the caller computes one outside its
+        transaction with `take()` and tries again)."""
+        with self._lock:
+            receipt = self._ready.popleft() if self._ready else None
+        self._refill()
+        return receipt
+
+    def give_back(self, receipt: crypto.Receipt) -> None:
+        """An unused receipt (drawn for a step that did not submit after all)."""
+        with self._lock:
+            if len(self._ready) < self.keep:
+                self._ready.append(receipt)
 
     def take(self) -> crypto.Receipt:
         with self._lock:

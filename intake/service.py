@@ -12,6 +12,7 @@ import hashlib
 import json
 import logging
 import shutil
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable
@@ -110,6 +111,7 @@ class IntakeService:
         self._route_key = _followup.route_key(pepper)
         self.keyring = keyring
         self.receipts = ReceiptPool(settings.receipt_kdf)
+        self._drawn = threading.local()  # a receipt hashed for the step being run again
         self.triage = triage or TriageRules.load()
         self.clock = clock
 
@@ -279,8 +281,15 @@ class IntakeService:
              extra: dict[str, object] | None = None) -> Outcome:
         handle = handle or self._handle(src)
         try:
-            return self._run_once(src, make_event, file_path, handle, only_if_idle,
-                                  new_case_id, extra)
+            for _ in range(3):
+                try:
+                    return self._run_once(src, make_event, file_path, handle, only_if_idle,
+                                          new_case_id, extra)
+                except _ReceiptNeeded:
+                    # Rolled back; hash a receipt now, outside the transaction (and SQLite's
+                    # write lock), then run the same step again: the engine is pure.
+                    self._drawn.receipt = self.receipts.take()
+            raise RuntimeError("no receipt could be drawn for the submission")
         except IntegrityError:
             if not src.event_id:
                 raise
@@ -291,6 +300,23 @@ class IntakeService:
                     raise
             log.info("update handled by another worker channel=%s", src.channel)
             return Outcome()
+        finally:
+            unused = getattr(self._drawn, "receipt", None)
+            if unused is not None:
+                self._drawn.receipt = None
+                self.receipts.give_back(unused)
+
+    def _draw_receipt(self) -> crypto.Receipt:
+        """For a submission inside a transaction: a receipt hashed beforehand, never one
+        hashed here (Argon2id under the write lock would hold up every other reporter)."""
+        drawn = getattr(self._drawn, "receipt", None)
+        if drawn is not None:
+            self._drawn.receipt = None
+            return drawn
+        ready = self.receipts.take_ready()
+        if ready is None:
+            raise _ReceiptNeeded
+        return ready
 
     def _replay(self, row: ProcessedEvent, handle: bytes) -> Outcome:
         """The committed answer to an update seen before (redelivered after a crash)."""
@@ -404,7 +430,7 @@ class IntakeService:
             cases.update_report(session, early, report, now)
             log.info("urgent case completed channel=%s", src.channel)
             return early.case_ref, str(draft.extra["early_receipt"])
-        receipt = self.receipts.take()
+        receipt = self._draw_receipt()
         case = cases.store_report(session, report, recipients, receipt, now)
         if case.priority == 1:
             self._priority_one(session, case, now)
@@ -491,7 +517,7 @@ class IntakeService:
             cases.update_report(session, case, report, now)
             return draft
         recipients = accounts.current_recipients(session, self._admin_public)
-        receipt = self.receipts.take()
+        receipt = self._draw_receipt()
         case = cases.store_report(session, report, recipients, receipt, now)
         if src.route and fields.get("consent_followup") == "yes":
             _followup.keep_route(session, self._route_key, case.id, self._handle(src),
@@ -566,6 +592,10 @@ class IntakeService:
             if session.get(Case, case_id) is not None:
                 return  # submitted: the files belong to the case now
         shutil.rmtree(folder, ignore_errors=True)
+
+
+class _ReceiptNeeded(Exception):
+    """A submission found no receipt ready: roll back, hash one outside, run again."""
 
 
 def _event_key(channel: str, event_id: str) -> str:
