@@ -451,10 +451,10 @@ def _age(t: i18n.Translator, received: datetime) -> str:
 
 def _span(t: i18n.Translator, minutes: int) -> str:
     if minutes < 60:
-        return t("age.minutes", n=minutes)
+        return t.count("age.minutes", minutes)
     if minutes < 48 * 60:
-        return t("age.hours", n=minutes // 60)
-    return t("age.days", n=minutes // 1440)
+        return t.count("age.hours", minutes // 60)
+    return t.count("age.days", minutes // 1440)
 
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "|", "%")

@@ -35,6 +35,22 @@ def negotiate(accept_language: str | None) -> str:
     return best
 
 
+def plural_form(lang: str, n: int) -> str:
+    """CLDR plural category of `n` (Arabic has six; English only one and other)."""
+    if lang != "ar":
+        return "one" if n == 1 else "other"
+    rest = n % 100
+    if n == 0:
+        return "zero"
+    if n in (1, 2):
+        return "one" if n == 1 else "two"
+    if 3 <= rest <= 10:
+        return "few"
+    if 11 <= rest <= 99:
+        return "many"
+    return "other"
+
+
 class Translator:
     def __init__(self, lang: str) -> None:
         self.lang = lang if lang in LANGS else "en"
@@ -46,6 +62,12 @@ class Translator:
         if text is None:
             return key
         return text.format(**values) if values else text
+
+    def count(self, key: str, n: int) -> str:
+        """`key` with the number `n`, in the plural form the language needs: `key.few`
+        etc. where the catalogue has it (Arabic: 3-10 days are أيام, 11-99 يومًا), else `key`."""
+        form = f"{key}.{plural_form(self.lang, n)}"
+        return self(form if form in self._cat else key, n=n)
 
     def has(self, key: str) -> bool:
         return key in self._cat

@@ -16,12 +16,30 @@ def _placeholders(text: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(text) if name}
 
 
+PLURAL = re.compile(r"\.(zero|one|two|few|many|other)$")
+
+
 def test_both_languages_have_every_key_and_placeholder() -> None:
     ar, en = i18n.catalog("ar"), i18n.catalog("en")
-    assert set(ar) == set(en), set(ar) ^ set(en)
-    for key in en:
+    # Plural forms (age.days.few) exist only in the language that needs them, beside a base
+    # key both languages have, with the same placeholders.
+    forms = {k for k in set(ar) ^ set(en) if PLURAL.search(k)}
+    assert set(ar) - forms == set(en) - forms, (set(ar) ^ set(en)) - forms
+    for key in forms:
+        base = PLURAL.sub("", key)
+        text = ar.get(key) or en[key]
+        assert base in en and _placeholders(text) == _placeholders(en[base]), key
+    for key in set(en) - forms:
         assert _placeholders(ar[key]) == _placeholders(en[key]), key
         assert ar[key].strip() and en[key].strip(), key
+
+
+def test_counts_take_the_plural_form_of_the_language() -> None:
+    ar, en = i18n.Translator("ar"), i18n.Translator("en")
+    assert [ar.count("age.days", n) for n in (1, 2, 3, 10, 11, 99, 100)] == [
+        "1 يوم", "2 يوم", "3 أيام", "10 أيام", "11 يومًا", "99 يومًا", "100 يوم"]
+    assert ar.count("age.hours", 5) == "5 ساعات" and ar.count("age.hours", 20) == "20 ساعة"
+    assert en.count("age.days", 5) == "5 days"
 
 
 def test_templates_name_only_existing_keys() -> None:
