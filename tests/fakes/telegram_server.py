@@ -418,6 +418,11 @@ class FakeTelegram:
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length) if length else b""
+                if len(raw) < length:
+                    # The client died mid-request (a test SIGKILLs the bot): like a real
+                    # server, act on nothing half-received.
+                    self.close_connection = True
+                    return
                 parts = self.path.split("/")
                 if len(parts) != 3 or not parts[1].startswith("bot"):
                     self._reply(404, b'{"ok":false,"error_code":404,"description":"Not Found"}')
