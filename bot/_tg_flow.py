@@ -6,11 +6,11 @@
 - `Pacer` (a PTB rate limiter): every outgoing API call waits for a token of its chat's bucket
   (about one message a second, bursts allowed) and of the global bucket (about 30/s), and a
   429 answer is waited out (`retry_after`) and retried.
-- `Poller`: getUpdates with an offset that only moves past an update once it was handled *and
-  its replies were sent*. PTB's own Updater confirms an update on the next poll, before the
-  handler has run; a crash then loses it. Here a crash at any point leaves the update
-  unconfirmed, Telegram delivers it again, and the service's persisted event id makes the
-  second delivery a no-op (see `bot.telegram` for how the reporter is then shown where they are).
+- `Poller`: getUpdates whose updates are held, sealed, in the channel inbox (storage.inbox)
+  before they are confirmed, and leave it only once handled and answered. PTB's own Updater
+  confirms an update on the next poll, before the handler has run; a crash then loses it. Here
+  a restart after a crash at any point handles what the inbox still holds, and the service's
+  persisted event id makes a second handling a replay of the committed answer.
 """
 
 from __future__ import annotations
@@ -192,19 +192,14 @@ class Inbox(Protocol):
 class Poller:
     """Long polling that never loses an update a crash interrupted.
 
-    With an `inbox` (the default in the bot): each batch from getUpdates is first stored,
-    sealed, in the inbox, then handed to the handlers, and the next getUpdates confirms it at
-    once, so polling goes straight back to waiting for Telegram (an update is handled the
-    moment it arrives). Finished updates leave the inbox in small batches; on start, whatever
-    is left there (a crash) is handled first.
-
-    Without one: the offset only passes updates that are handled and answered, so Telegram
-    keeps resending the unfinished ones and polling cannot wait for new ones meanwhile (it asks
-    every `busy_interval` instead).
+    Each batch from getUpdates is first stored, sealed, in the `inbox`, then handed to the
+    handlers, and the next getUpdates confirms it at once, so polling goes straight back to
+    waiting for Telegram (an update is handled the moment it arrives). Finished updates leave
+    the inbox in small batches; on start, whatever is left there (a crash) is handled first.
     """
 
     def __init__(self, bot: Any, queue: asyncio.Queue[object], timeout: int = 10,
-                 allowed_updates: list[str] | None = None, inbox: Inbox | None = None) -> None:
+                 allowed_updates: list[str] | None = None, *, inbox: Inbox) -> None:
         self.bot = bot
         self.queue = queue
         self.timeout = timeout
@@ -212,13 +207,11 @@ class Poller:
         self.inbox = inbox
         self._inflight: set[int] = set()
         self._highest: int | None = None
-        self._changed = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._flusher: asyncio.Task[None] | None = None
         self._finished: list[str] = []
         self._finished_event = asyncio.Event()
         self.fatal: BaseException | None = None
-        self.busy_interval = 0.05
         self.flush_interval = 0.05
         self.restored = 0
 
@@ -226,24 +219,18 @@ class Poller:
         uid = getattr(update, "update_id", None)
         if uid is not None:
             self._inflight.discard(uid)
-            self._changed.set()
-            if self.inbox is not None:
-                self._finished.append(str(uid))
-                self._finished_event.set()
+            self._finished.append(str(uid))
+            self._finished_event.set()
 
     def offset(self) -> int | None:
-        if self._inflight and self.inbox is None:
-            return min(self._inflight)
         return None if self._highest is None else self._highest + 1
 
     async def start(self) -> None:
-        if self.inbox is not None:
-            await self._restore()
-            self._flusher = asyncio.create_task(self._flush_loop(), name="sanad-inbox-flush")
+        await self._restore()
+        self._flusher = asyncio.create_task(self._flush_loop(), name="sanad-inbox-flush")
         self._task = asyncio.create_task(self._loop(), name="sanad-telegram-poller")
 
     async def _restore(self) -> None:
-        assert self.inbox is not None
         for event_id, raw in await self.inbox.pending():
             try:
                 update = Update.de_json(json.loads(raw), self.bot)
@@ -275,7 +262,7 @@ class Poller:
     async def _flush(self) -> None:
         self._finished_event.clear()
         batch, self._finished = self._finished, []
-        if not batch or self.inbox is None:
+        if not batch:
             return
         try:
             await self.inbox.done(batch)
@@ -288,13 +275,10 @@ class Poller:
     async def _loop(self) -> None:
         backoff = 0.5
         while True:
-            busy = self._inflight and self.inbox is None
-            timeout = 0 if busy else self.timeout
-            self._changed.clear()  # before asking, so a finish during the call is not missed
             try:
                 updates = await self.bot.get_updates(
-                    offset=self.offset(), timeout=timeout, allowed_updates=self.allowed_updates,
-                    read_timeout=timeout + 10)
+                    offset=self.offset(), timeout=self.timeout,
+                    allowed_updates=self.allowed_updates, read_timeout=self.timeout + 10)
                 backoff = 0.5
             except InvalidToken as exc:
                 self.fatal = exc
@@ -309,7 +293,7 @@ class Poller:
                 continue
             fresh = [u for u in updates
                      if self._highest is None or u.update_id > self._highest]
-            if fresh and self.inbox is not None:
+            if fresh:
                 try:
                     await self.inbox.put([(str(u.update_id), _raw(u)) for u in fresh])
                 except Exception as exc:
@@ -322,16 +306,6 @@ class Poller:
                 self._inflight.add(update.update_id)
                 self._highest = update.update_id
                 await self.queue.put(update)
-            if self._inflight and self.inbox is None:
-                # While updates are being handled, Telegram answers at once (they are still
-                # unconfirmed) and sends them again each time: ask at most every 50 ms, and
-                # sooner only if nothing new came and one finished.
-                if fresh:
-                    await asyncio.sleep(self.busy_interval)
-                else:
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._changed.wait(),
-                                               timeout=self.busy_interval)
 
     async def drain(self, timeout: float = 10) -> None:
         """Wait until everything received was handled, then confirm it to Telegram."""
@@ -343,7 +317,7 @@ class Poller:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._flusher
             self._flusher = None
-            await self._flush()
+        await self._flush()
         if self._highest is not None and not self._inflight:
             with contextlib.suppress(Exception):
                 await self.bot.get_updates(offset=self._highest + 1, timeout=0,

@@ -116,11 +116,6 @@ def mark_failed(session: Session, message_id: str, now: datetime) -> None:
     msg.next_attempt_at = now + timedelta(seconds=min(3600, 15 * 2 ** msg.attempts))
 
 
-def track(session: Session, handle: bytes, channel: str, message_ref: str, direction: str,
-          now: datetime) -> None:
-    track_many(session, handle, channel, [(message_ref, direction)], now)
-
-
 def track_many(session: Session, handle: bytes, channel: str,
                refs: list[tuple[str, str]], now: datetime) -> None:
     """Message ids of a conversation, in one statement (after every message: no ORM)."""

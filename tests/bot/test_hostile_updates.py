@@ -130,12 +130,15 @@ def test_a_polling_bot_answers_refusals_in_both_languages_and_goes_on(
     async def scenario() -> None:
         async with app:
             await app.start()
-            poller = Poller(app.bot, app.update_queue, timeout=1)
+            inbox = MemoryInbox()
+            poller = Poller(app.bot, app.update_queue, timeout=1, inbox=inbox)
             pollers.append(poller)
             await poller.start()
             ids = _poison(fake)
             last = fake.send_text(CHAT, "hello")
-            await asyncio.to_thread(fake.wait_for, lambda: fake.confirmed_offset > last)
+            # Confirmed, and answered: the inbox let go of everything, refusals included.
+            await asyncio.to_thread(
+                fake.wait_for, lambda: fake.confirmed_offset > last and not inbox.held)
             assert min(ids) < last
             await poller.stop()
             await app.stop()
@@ -161,6 +164,24 @@ def test_the_telegram_channel_keeps_polling_after_a_malformed_update(
         assert any("Sanad" in t for t in texts)
     finally:
         _stop_even_if_the_poller_died(bot)
+
+
+class MemoryInbox:
+    """The poller's inbox kept in memory (the bot's own is sealed in the database)."""
+
+    def __init__(self) -> None:
+        self.held: dict[str, bytes] = {}
+
+    async def put(self, updates: list[tuple[str, bytes]]) -> None:
+        for event_id, raw in updates:
+            self.held.setdefault(event_id, raw)
+
+    async def pending(self) -> list[tuple[str, bytes]]:
+        return list(self.held.items())
+
+    async def done(self, event_ids: list[str]) -> None:
+        for event_id in event_ids:
+            self.held.pop(event_id, None)
 
 
 def _stop_even_if_the_poller_died(bot: Running) -> None:
