@@ -38,7 +38,7 @@ from flows._state import (
     UserText,
     WithdrawCase,
 )
-from nlu import OPTION_SYNONYMS, match_option, parse_date, to_ascii_digits
+from nlu import BARE_NUMBER, OPTION_SYNONYMS, match_option, parse_date, to_ascii_digits
 
 URGENT_START = "urgent:start"
 RIGHTS = ("rights.what", "rights.complain", "rights.institution", "rights.confidentiality",
@@ -382,7 +382,7 @@ class Engine:
                 return self._command(state, "exit", None, at, out)
             out.append(Reply(self._t(state, "sys.ended"), "info", state.lang))
             return replace(state, at=CONFIRM)  # the draft stays; coming back resumes at review
-        answer = self._match_bool(text, intent)
+        answer = self._match_bool(text, intent, ("yes", "no"))
         if answer is None or answer == "unknown":
             out.append(Reply(self._t(state, "sys.invalid.bool"), "info", state.lang))
             return self._reask(state, out)
@@ -423,7 +423,7 @@ class Engine:
 
     def _withdraw_answer(self, state: State, text: str, intent: str,
                          out: list[Action]) -> State:
-        answer = self._match_bool(text, intent)
+        answer = self._match_bool(text, intent, ("yes", "no"))
         if answer == "yes" and state.addendum_for:
             out.append(WithdrawCase(state.addendum_for))
             out.append(Reply(self._t(state, "sys.withdrawn"), "info", state.lang))
@@ -532,9 +532,19 @@ class Engine:
             raise _Invalid
         raise _Invalid
 
-    def _match_bool(self, text: str, intent: str) -> str | None:
+    def _match_bool(self, text: str, intent: str,
+                    shown: tuple[str, ...] = BOOL_OPTIONS) -> str | None:
+        """An option id, number or label of the options shown decides; the model's intent
+        only reads free text that names none of them, and a bare number is never an intent
+        ("2" under "1. Yes 2. No" is No, whatever a model makes of the digit)."""
+        if BARE_NUMBER.match(text):
+            ids = self._strict_ids(text, shown)
+            return ids[0] if len(ids) == 1 else None
+        named = self._match_choice(text, shown)
+        if named is not None:
+            return named
         by_intent = {"affirm": "yes", "deny": "no", "dont_know": "unknown"}.get(intent)
-        return by_intent or self._match_choice(text, BOOL_OPTIONS)
+        return by_intent if by_intent in shown else None
 
     def _match_choice(self, text: str, options: tuple[str, ...]) -> str | None:
         found = self._match_multi(text, options)
@@ -547,7 +557,8 @@ class Engine:
     @staticmethod
     def _strict_ids(text: str, options: tuple[str, ...]) -> list[str]:
         """Option ids or 1-based numbers (either digit set), separated by commas."""
-        parts = [p.strip() for p in to_ascii_digits(text).replace("،", ",").split(",")]
+        parts = [p.strip().rstrip(".)").strip()
+                 for p in to_ascii_digits(text).replace("،", ",").split(",")]
         parts = [p for p in parts if p]
         if not parts or not all(p.lower() in options or
                                 (p.isdecimal() and p.isascii()

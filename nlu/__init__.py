@@ -30,12 +30,13 @@ from nlu._evaluate import evaluate_intents, evaluate_language, evaluate_urgency
 from nlu._hybrid import HybridInterpreter
 from nlu._language import detect_language
 from nlu._normalise import normalise_arabic, to_ascii_digits
-from nlu._options import OPTION_SYNONYMS, match_option
+from nlu._options import BARE_NUMBER, OPTION_SYNONYMS, match_option
 from nlu._rules import RuleInterpreter
 from nlu._types import EXPECTING_KINDS, INTENTS, Entity, Interpretation, Interpreter
 
 __all__ = [
     "BACKENDS",
+    "BARE_NUMBER",
     "EXPECTING_KINDS",
     "INTENTS",
     "OPTION_SYNONYMS",

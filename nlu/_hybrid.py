@@ -16,6 +16,7 @@ from dataclasses import replace
 from nlu import _lexicon as lx
 from nlu._data import OUT_OF_SCOPE
 from nlu._normalise import AR_LETTER_TABLE, normalise_arabic
+from nlu._options import BARE_NUMBER
 from nlu._rules import RuleInterpreter
 from nlu._types import EXPECTING_KINDS, Interpretation
 from nlu._urgency import IMMEDIATE
@@ -64,6 +65,8 @@ class HybridInterpreter:
         if expecting not in EXPECTING_KINDS:
             raise ValueError(f"unknown expecting kind: {expecting!r}")
         ruled = self.rules.interpret(text, expecting=expecting)
+        if BARE_NUMBER.match(text) and not ruled.urgent:
+            return replace(ruled, intent="nlu_fallback", confidence=0.0)
         if not text.strip() or ruled.confidence >= RULE_SURE or ruled.intent == "urgent_danger":
             return ruled
         if expecting == "date" and ruled.entity("date") is not None:

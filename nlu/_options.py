@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 
@@ -9,7 +10,11 @@ from nlu._language import tokens
 from nlu._normalise import normalise_arabic
 from nlu._synonyms import OPTION_SYNONYMS
 
-__all__ = ["OPTION_SYNONYMS", "match_option"]
+__all__ = ["BARE_NUMBER", "OPTION_SYNONYMS", "match_option"]
+
+#: A bare number or list of numbers ("2", "٢.", "1, 3"): never an intent of its own; only a
+#: question's options give it meaning (contracts.md, nlu parse).
+BARE_NUMBER = re.compile(r"^\s*[0-9٠-٩۰-۹]+(?:\s*[,،]\s*[0-9٠-٩۰-۹]+)*\s*[.)]?\s*$")
 
 _NEGATORS = frozenset("not never no مش مو ليس ليست غير مب مش mish msh mesh mo".split())
 _SKIPPABLE = frozenset("the a an by from of".split())
