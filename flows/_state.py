@@ -20,6 +20,7 @@ SUBMITTING = "sys:submitting"
 ADDENDUM = "sys:addendum"  # adding information to a submitted case (receipt or follow-up)
 URGENT_OFFER = "sys:urgent_offer"  # only the urgent questions, or the full report?
 WITHDRAW = "sys:withdraw"  # confirm withdrawing a submitted report
+READING = "sys:reading"  # "You wrote …: is that a Yes?" before a model-only Yes counts
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,9 @@ class State:
     addendum_for: str | None = None  # case_ref being added to
     addendum_count: int = 0
     urgent_offered: bool = False
+    # A consequential answer the model proposed: {"for": step ref or pseudo-step, "value",
+    # "words"}; it counts only once the reporter confirms it (state.at is READING meanwhile).
+    reading: dict[str, str] | None = None
 
     def to_json(self) -> dict[str, Any]:
         # Field by field rather than dataclasses.asdict, which deep-copies every answer on
@@ -55,6 +59,7 @@ class State:
             addendum_for=data.get("addendum_for"),
             addendum_count=int(data.get("addendum_count", 0)),
             urgent_offered=bool(data.get("urgent_offered", False)),
+            reading=data.get("reading"),
         )
 
 

@@ -17,6 +17,7 @@ from flows._state import (
     ADDENDUM,
     AFTER_REVIEW,
     CONFIRM,
+    READING,
     RESUME,
     SUBMITTING,
     URGENT_OFFER,
@@ -38,7 +39,14 @@ from flows._state import (
     UserText,
     WithdrawCase,
 )
-from nlu import BARE_NUMBER, OPTION_SYNONYMS, match_option, parse_date, to_ascii_digits
+from nlu import (
+    BARE_NUMBER,
+    OPTION_SYNONYMS,
+    is_hedged,
+    match_option,
+    parse_date,
+    to_ascii_digits,
+)
 
 URGENT_START = "urgent:start"
 RIGHTS = ("rights.what", "rights.complain", "rights.institution", "rights.confidentiality",
@@ -76,7 +84,7 @@ class Engine:
 
     def expecting(self, state: State) -> str | None:
         """The kind of answer the pending question wants (used to read free text in context)."""
-        if state.at in (RESUME, CONFIRM, WITHDRAW):
+        if state.at in (RESUME, CONFIRM, WITHDRAW, READING):
             return "bool"
         if state.at in (AFTER_REVIEW, URGENT_OFFER):
             return "choice"
@@ -174,6 +182,9 @@ class Engine:
         interp = event.interpretation
         step = self.flows.steps.get(state.at or "")
         intent = interp.intent.name if hasattr(interp.intent, "name") else interp.intent
+        # Only a curated word list's whole-message match is as good as a label ("ايوه", "ok");
+        # a trained model's guess, or a partial match, is a proposal on consequential questions.
+        sure = not getattr(interp, "by_model", False) and getattr(interp, "confidence", 0) >= 0.95
         # An option id or number is an answer: never a command, never words of danger.
         picked = bool(self._strict_ids(event.text, self._pending_options(state)))
         if getattr(interp, "urgent", False) and not picked:
@@ -186,19 +197,23 @@ class Engine:
             out.append(self._ask_pseudo(state))
             return state
         if state.at == WITHDRAW:
-            return self._withdraw_answer(state, event.text, intent, out)
+            return self._withdraw_answer(state, event.text, intent, sure, out)
         command = None if picked else _COMMAND_INTENTS.get(intent)
         if command and not (answering_language and command == "lang"):
             arg = next((str(e.value) for e in interp.entities if e.entity == "language"), None)
             return self._command(state, command, arg, event.at, out)
+        if state.at == READING:
+            return self._reading_answer(state, event.text, intent, event.at, out)
         if state.at == ADDENDUM:
             return self._addendum_text(state, event.text, intent, out)
         if state.at == URGENT_OFFER:
             return self._urgent_choice(state, event.text, out)
         if state.at in (RESUME, CONFIRM, AFTER_REVIEW):
-            return self._pseudo_answer(state, event.text, intent, event.at, out)
+            return self._pseudo_answer(state, event.text, intent, sure, event.at, out)
         if step is None or state.at == SUBMITTING:
             return self._reask(state, out)
+        if step.kind == "bool":
+            return self._bool_step(state, step, event.text, intent, sure, event.at, out)
         try:
             value = self._parse(step, event.text, intent, state, event.at)
         except _Invalid:
@@ -206,10 +221,61 @@ class Engine:
             return self._reask(state, out)
         if step.kind == "files":
             return self._finish_files(state, step, event.at, out)
-        if step.field == "consent_store" and value == "unknown":
+        return self._answer(state, step, value, event.at, out)
+
+    def _bool_step(self, state: State, step: Step, text: str, intent: str, sure: bool,
+                   at: datetime, out: list[Action]) -> State:
+        """A yes/no question of the flows: numbers and labels decide; a condition or a hedge
+        on a consent is not consent; a model-only Yes to a consent is confirmed first."""
+        raw = text.strip()
+        answer, explicit = self._read_bool(raw, intent, step.option_ids(), sure) if raw else (
+            None, False)
+        if step.consent and answer in ("yes", None) and raw and is_hedged(raw):
+            if step.required:  # storage: nothing can be kept on a condition; ask plainly
+                out.append(Reply(self._t(state, "sys.consent_conditional_store"), "info",
+                                 state.lang))
+                return self._reask(state, out)
+            out.append(Reply(self._t(state, "sys.consent_conditional"), "info", state.lang))
+            return self._answer(state, step, "no", at, out)
+        if answer is None:
+            out.append(Reply(self._t(state, "sys.invalid.bool"), "info", state.lang))
+            return self._reask(state, out)
+        if step.field == "consent_store" and answer == "unknown":
             out.append(Reply(self._t(state, "sys.consent_unsure"), "info", state.lang))
             return self._reask(state, out)
-        return self._answer(state, step, value, event.at, out)
+        if step.consent and answer == "yes" and not explicit:
+            return self._propose(state, answer, raw, out)
+        return self._answer(state, step, answer, at, out)
+
+    # ---- a model's reading of a consequential answer, confirmed ---------------------------
+
+    def _propose(self, state: State, value: str, words: str, out: list[Action]) -> State:
+        """The model alone never makes a consent, "send now", "withdraw" or "discard" Yes:
+        it proposes the reading and the reporter confirms it in one short question."""
+        state = replace(state, at=READING,
+                        reading={"for": state.at or "", "value": value, "words": words[:80]})
+        out.append(self._ask_pseudo(state))
+        return state
+
+    def _reading_answer(self, state: State, text: str, intent: str, at: datetime,
+                        out: list[Action]) -> State:
+        answer, _ = self._read_bool(text.strip(), intent, ("yes", "no"))
+        if answer is None:
+            out.append(Reply(self._t(state, "sys.invalid.yes_no"), "info", state.lang))
+            return self._reask(state, out)
+        reading = state.reading or {}
+        back = replace(state, at=reading.get("for") or None, reading=None)
+        if answer != "yes":  # not what they meant: the question itself again
+            return self._reask(back, out)
+        value = reading.get("value", "")
+        if back.at == WITHDRAW:
+            return self._apply_withdraw(back, value, out)
+        if back.at in (RESUME, CONFIRM):
+            return self._apply_pseudo(back, value, out)
+        step = self.flows.steps.get(back.at or "")
+        if step is None:
+            return self._reask(back, out)
+        return self._answer(back, step, value, at, out)
 
     def _file(self, state: State, event: UserFile, out: list[Action]) -> State:
         step = self.flows.steps.get(state.at or "")
@@ -298,8 +364,20 @@ class Engine:
                        trail=(*[r for r in state.trail if r != step.ref], step.ref))
 
     def _skip(self, state: State, at: datetime, out: list[Action]) -> State:
+        """Every question but the storage consent can be skipped; on the bot's own questions
+        skipping takes the choice that changes nothing irreversible."""
         if state.at == RESUME:
             return self._resume_answer(state, "yes", out)
+        if state.at == READING:  # not confirmed: the question itself again
+            return self._reask(replace(state, at=(state.reading or {}).get("for") or None,
+                                       reading=None), out)
+        if state.at == URGENT_OFFER:  # someone in danger: the fewest questions
+            return self._urgent_choice(state, "urgent_short", out)
+        if state.at == WITHDRAW:  # nothing is withdrawn without a yes
+            return self._apply_withdraw(state, "no", out)
+        if state.at in (CONFIRM, AFTER_REVIEW):  # nothing is sent without a yes: "later"
+            out.append(Reply(self._t(state, "sys.review.later"), "info", state.lang))
+            return replace(state, at=CONFIRM)
         step = self.flows.steps.get(state.at or "")
         if step is None or step.required:
             out.append(Reply(self._t(state, "sys.cannot_skip"), "info", state.lang))
@@ -313,6 +391,9 @@ class Engine:
         return self._advance(state, step.branch.get("skipped", step.next), out)
 
     def _back(self, state: State, out: list[Action]) -> State:
+        if state.at == READING:
+            return self._reask(replace(state, at=(state.reading or {}).get("for") or None,
+                                       reading=None), out)
         trail = state.trail
         if state.at in self.flows.steps and state.at in trail:
             trail = trail[: trail.index(state.at)]
@@ -369,7 +450,7 @@ class Engine:
 
     # ---- pseudo-questions: resume, confirm, after review ----------------------------------
 
-    def _pseudo_answer(self, state: State, text: str, intent: str, at: datetime,
+    def _pseudo_answer(self, state: State, text: str, intent: str, sure: bool, at: datetime,
                        out: list[Action]) -> State:
         if state.at == AFTER_REVIEW:
             choice = self._match_choice(text, ("edit", "discard", "later"))
@@ -380,12 +461,18 @@ class Engine:
                 return self._back(replace(state, at=CONFIRM), out)
             if choice == "discard":
                 return self._command(state, "exit", None, at, out)
-            out.append(Reply(self._t(state, "sys.ended"), "info", state.lang))
+            out.append(Reply(self._t(state, "sys.review.later"), "info", state.lang))
             return replace(state, at=CONFIRM)  # the draft stays; coming back resumes at review
-        answer = self._match_bool(text, intent, ("yes", "no"))
+        answer, explicit = self._read_bool(text, intent, ("yes", "no"), sure)
         if answer is None or answer == "unknown":
-            out.append(Reply(self._t(state, "sys.invalid.bool"), "info", state.lang))
+            out.append(Reply(self._t(state, "sys.invalid.yes_no"), "info", state.lang))
             return self._reask(state, out)
+        consequential = "no" if state.at == RESUME else "yes"  # discard the draft / send
+        if answer == consequential and not explicit:
+            return self._propose(state, answer, text.strip(), out)
+        return self._apply_pseudo(state, answer, out)
+
+    def _apply_pseudo(self, state: State, answer: str, out: list[Action]) -> State:
         if state.at == RESUME:
             return self._resume_answer(state, answer, out)
         if answer == "no":
@@ -421,18 +508,23 @@ class Engine:
         out.append(self._ask_pseudo(state))
         return state
 
-    def _withdraw_answer(self, state: State, text: str, intent: str,
+    def _withdraw_answer(self, state: State, text: str, intent: str, sure: bool,
                          out: list[Action]) -> State:
-        answer = self._match_bool(text, intent, ("yes", "no"))
+        answer, explicit = self._read_bool(text, intent, ("yes", "no"), sure)
+        if answer == "yes" and not explicit:
+            return self._propose(state, answer, text.strip(), out)
+        if answer is None:
+            out.append(Reply(self._t(state, "sys.invalid.yes_no"), "info", state.lang))
+            return self._reask(state, out)
+        return self._apply_withdraw(state, answer, out)
+
+    def _apply_withdraw(self, state: State, answer: str, out: list[Action]) -> State:
         if answer == "yes" and state.addendum_for:
             out.append(WithdrawCase(state.addendum_for))
             out.append(Reply(self._t(state, "sys.withdrawn"), "info", state.lang))
             out += [DiscardDraft(), Finished()]
             return replace(state, mode="ended", at=None)
-        if answer == "no":
-            return self._reask(replace(state, at=ADDENDUM), out)
-        out.append(Reply(self._t(state, "sys.invalid.bool"), "info", state.lang))
-        return self._reask(state, out)
+        return self._reask(replace(state, at=ADDENDUM), out)
 
     def _end_addendum(self, state: State, out: list[Action]) -> State:
         out.append(Reply(self._t(state, "sys.addendum.done"), "info", state.lang))
@@ -457,6 +549,14 @@ class Engine:
         if state.at == WITHDRAW:
             return Reply(self._t(state, "sys.withdraw.ask"), "bool", state.lang,
                          "withdraw_confirm", self._options(state, ("yes", "no")))
+        if state.at == READING:
+            reading = state.reading or {}
+            value = reading.get("value", "yes")
+            step = self.flows.steps.get(reading.get("for", ""))
+            label = self._t(state, step.label_key(value) if step else f"opt.{value}")
+            return Reply(self._t(state, "sys.reading.ask", words=reading.get("words", ""),
+                                 answer=label), "bool", state.lang, "confirm_reading",
+                         self._options(state, ("yes", "no")))
         if state.at == RESUME:
             return Reply(self._t(state, "sys.resume.ask"), "bool", state.lang, "resume",
                          self._options(state, ("yes", "no"), {"yes": "opt.continue",
@@ -473,7 +573,8 @@ class Engine:
         pseudo = {RESUME: ("yes", "no"), CONFIRM: ("yes", "no"),
                   AFTER_REVIEW: ("edit", "discard", "later"),
                   URGENT_OFFER: ("urgent_short", "urgent_full"),
-                  ADDENDUM: ("done", "withdraw"), WITHDRAW: ("yes", "no")}
+                  ADDENDUM: ("done", "withdraw"), WITHDRAW: ("yes", "no"),
+                  READING: ("yes", "no")}
         if state.at in pseudo:
             return pseudo[state.at]
         step = self.flows.steps.get(state.at or "")
@@ -482,7 +583,8 @@ class Engine:
         return ("done",) if step.kind == "files" else step.option_ids()
 
     def _reask(self, state: State, out: list[Action]) -> State:
-        if state.at in (RESUME, CONFIRM, AFTER_REVIEW, ADDENDUM, URGENT_OFFER, WITHDRAW):
+        if state.at in (RESUME, CONFIRM, AFTER_REVIEW, ADDENDUM, URGENT_OFFER, WITHDRAW,
+                        READING):
             out.append(self._ask_pseudo(state))
         elif state.at in self.flows.steps:
             out.append(self._ask(state, self.flows.steps[state.at]))
@@ -509,11 +611,6 @@ class Engine:
             if len(raw) > MAX_TEXT:
                 raise _Invalid
             return raw
-        if step.kind == "bool":
-            answer = self._match_bool(raw, intent)
-            if answer is None:
-                raise _Invalid
-            return answer
         if step.kind == "choice":
             choice = self._match_choice(raw, step.options)
             if choice is None:
@@ -532,19 +629,20 @@ class Engine:
             raise _Invalid
         raise _Invalid
 
-    def _match_bool(self, text: str, intent: str,
-                    shown: tuple[str, ...] = BOOL_OPTIONS) -> str | None:
-        """An option id, number or label of the options shown decides; the model's intent
-        only reads free text that names none of them, and a bare number is never an intent
-        ("2" under "1. Yes 2. No" is No, whatever a model makes of the digit)."""
+    def _read_bool(self, text: str, intent: str, shown: tuple[str, ...] = BOOL_OPTIONS,
+                   sure: bool = False) -> tuple[str | None, bool]:
+        """(answer, explicit). An option id, number or label of the options shown decides
+        (explicit); the intent reads only free text that names none of them (explicit when
+        `sure`: a curated word list's whole-message match), and a bare number is never an
+        intent ("2" under "1. Yes 2. No" is No, whatever a model makes of the digit)."""
         if BARE_NUMBER.match(text):
             ids = self._strict_ids(text, shown)
-            return ids[0] if len(ids) == 1 else None
+            return (ids[0], True) if len(ids) == 1 else (None, False)
         named = self._match_choice(text, shown)
         if named is not None:
-            return named
+            return named, True
         by_intent = {"affirm": "yes", "deny": "no", "dont_know": "unknown"}.get(intent)
-        return by_intent if by_intent in shown else None
+        return (by_intent, sure) if by_intent in shown else (None, False)
 
     def _match_choice(self, text: str, options: tuple[str, ...]) -> str | None:
         found = self._match_multi(text, options)

@@ -27,6 +27,7 @@ from nlu._data import (
 )
 from nlu._dates import DateValue, parse_date
 from nlu._evaluate import evaluate_intents, evaluate_language, evaluate_urgency
+from nlu._hedges import is_hedged
 from nlu._hybrid import HybridInterpreter
 from nlu._language import detect_language
 from nlu._normalise import normalise_arabic, to_ascii_digits
@@ -60,6 +61,7 @@ __all__ = [
     "evaluate_intents",
     "evaluate_language",
     "evaluate_urgency",
+    "is_hedged",
     "load_labelled",
     "load_nlu",
     "match_option",

@@ -84,7 +84,7 @@ class HybridInterpreter:
         reasons = (IMMEDIATE,) if urgent else ()
         entities = tuple(e for e in ruled.entities if e.entity != "language")
         return replace(ruled, intent=intent, confidence=confidence, entities=entities,
-                       urgent=urgent, urgent_reasons=reasons)
+                       urgent=urgent, urgent_reasons=reasons, by_model=True)
 
     def _model_intent(self, text: str, expecting: str | None) -> tuple[str, float]:
         """The model's intent where it may decide, or ("nlu_fallback", its confidence)."""

@@ -48,6 +48,9 @@ class Interpretation:
     entities: tuple[Entity, ...] = ()
     urgent: bool = False
     urgent_reasons: tuple[str, ...] = ()
+    #: The intent is a trained model's guess, not a curated word list's match: on a consent,
+    #: "send now", "withdraw" or "discard" question such a guess is confirmed, never taken.
+    by_model: bool = False
 
     def to_json(self) -> dict[str, Any]:
         """The object printed by `sanad nlu parse` (contracts.md), key for key."""

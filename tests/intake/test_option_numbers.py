@@ -101,3 +101,104 @@ def test_bare_number_is_never_an_intent(shipped_nlu: HybridInterpreter) -> None:
     for text in ("2", "٢", "4", "5", "2.", "1, 3", "٣"):
         assert shipped_nlu.interpret(text, expecting="bool").intent == "nlu_fallback", text
         assert shipped_nlu.interpret(text).intent == "nlu_fallback", text
+
+
+@pytest.mark.parametrize("lang,answer", [
+    ("en", "only if I agree first"), ("en", "yes but only if I agree first"),
+    ("ar", "نعم بس بشرط"), ("ar", "اه بس لازم تسألني قبل"), ("ar", "ok bas b shart"),
+    ("ar", "ah wakha ila bghit"), ("ar", "إي بس إذا حكيتو معي أول"),
+])
+def test_a_condition_on_a_consent_is_recorded_as_not_given(shipped_service: IntakeService,
+                                                           lang: str, answer: str) -> None:
+    """Walkthrough M1: "only if I agree first" to "May we refer your case?" was stored as Yes."""
+    chat = Chat(shipped_service, user=f"hedge-{abs(hash(answer))}")
+    chat.answer("language", "en" if lang == "en" else "ar")
+    chat.answer("consent_store", "yes")
+    chat.answer("consent_followup", "yes")
+    chat.answer("consent_share_identity", "no")
+    told = chat.answer("consent_refer", answer)
+    expected = shipped_service.flows.text(lang, "sys.consent_conditional")
+    assert expected in [r.text for r in told], "the reporter is not told what was recorded"
+    assert chat.question.field == "consent_stats"
+    chat.answer("consent_stats", "yes")
+    chat.answer("report_type", "complaint")
+    while chat.question.field != "confirm_submit":
+        chat.say("/skip")
+    chat.answer("confirm_submit", "yes")
+    report = open_report(shipped_service, chat.outcome.case_ref or "")
+    assert report["fields"]["consent_refer"] == "no"
+    assert report["consent"]["consent_refer"]["value"] == "no"
+
+
+def test_a_condition_on_keeping_the_report_asks_again_plainly(
+        shipped_service: IntakeService) -> None:
+    chat = Chat(shipped_service, user="hedge-store")
+    chat.answer("language", "en")
+    chat.answer("consent_store", "yes, but only if you ask me first")
+    assert chat.question.field == "consent_store"
+    assert not chat.outcome.finished
+    chat.answer("consent_store", "1")
+    assert chat.question.field == "consent_followup"
+
+
+@pytest.mark.parametrize("lang,words", [("en", "alright then"), ("en", "fine by me"),
+                                        ("ar", "باهي")])
+def test_a_models_yes_to_a_consent_is_confirmed_before_it_counts(
+        shipped_service: IntakeService, lang: str, words: str) -> None:
+    chat = Chat(shipped_service, user=f"reading-{lang}-{len(words)}")
+    chat.answer("language", lang)
+    chat.answer("consent_store", "1")
+    chat.answer("consent_followup", words)
+    assert chat.question.field == "confirm_reading"
+    assert words in chat.question.text
+    chat.answer("confirm_reading", "2")  # "no, that is not what I meant": asked again
+    assert chat.question.field == "consent_followup"
+    chat.answer("consent_followup", words)
+    chat.answer("confirm_reading", "1")
+    assert chat.question.field == "consent_share_identity"
+
+
+def test_a_models_yes_to_send_now_is_confirmed_first(shipped_service: IntakeService) -> None:
+    chat = Chat(shipped_service, user="reading-send")
+    chat.answer("language", "en")
+    chat.answer("consent_store", "yes")
+    while chat.question.field != "confirm_submit":
+        chat.say("/skip")
+    chat.answer("confirm_submit", "alright then")
+    assert chat.outcome.case_ref is None
+    assert chat.question.field == "confirm_reading"
+    chat.answer("confirm_reading", "yes")
+    assert chat.outcome.case_ref
+
+
+def test_skip_at_the_urgent_offer_moves_on(shipped_service: IntakeService) -> None:
+    """A person in danger who skips the "urgent questions only?" choice was stuck for ever."""
+    chat = Chat(shipped_service, user="urgent-skip")
+    chat.answer("language", "en")
+    chat.answer("consent_store", "yes")
+    for field in ("consent_followup", "consent_share_identity", "consent_refer",
+                  "consent_stats"):
+        chat.answer(field, "no")
+    chat.answer("report_type", "complaint")
+    chat.answer("reporter_role", "1")
+    chat.answer("current_danger", "yes")
+    assert chat.question.field == "urgent_path"
+    refusal = shipped_service.flows.text("en", "sys.cannot_skip")
+    replies = chat.say("/skip")
+    assert refusal not in [r.text for r in replies]
+    assert chat.question.field not in ("urgent_path", "current_danger")
+
+
+@pytest.mark.parametrize("where", ["confirm_submit", "after_review"])
+def test_skip_on_the_review_never_sends(shipped_service: IntakeService, where: str) -> None:
+    chat = Chat(shipped_service, user=f"skip-{where}")
+    chat.answer("language", "en")
+    chat.answer("consent_store", "yes")
+    while chat.question.field != "confirm_submit":
+        chat.say("/skip")
+    if where == "after_review":
+        chat.answer("confirm_submit", "no")
+    refusal = shipped_service.flows.text("en", "sys.cannot_skip")
+    replies = chat.say("/skip")
+    assert refusal not in [r.text for r in replies]
+    assert chat.outcome.case_ref is None
