@@ -27,7 +27,9 @@ _WORDS = frozenset("""
 # Phrases (token sequences) for what single words would over-match.
 _PHRASES = (
     ("as", "long", "as"), ("not", "sure"), ("i", "think"), ("ask", "me"), ("check", "with"),
-    ("let", "me", "know"), ("ان", "شاء", "الله"), ("inshallah",), ("insha", "allah"), ("peut", "etre"), ("مش", "متاكد"), ("مو", "متاكد"),
+    ("let", "me", "know"),
+    ("ان", "شاء", "الله"), ("inshallah",), ("insha", "allah"), ("peut", "etre"),
+    ("مش", "متاكد"), ("مو", "متاكد"),
     ("مش", "متأكد"), ("ما", "بعرف"), ("msh", "mt2akd"), ("mish", "met2aked"),
     ("تسالني", ), ("تسألني",), ("تسألوني",), ("تسالوني",), ("تستأذني",), ("تستاذني",),
     ("tis2alni",), ("tes2alni",), ("tsalni",),
