@@ -132,7 +132,8 @@ def chat(jsonl: bool, user: str, lang: str | None, shape: bool) -> None:
     try:
         if jsonl:
             sys.stdout.reconfigure(encoding="utf-8")  # type: ignore[union-attr]
-            sys.stdin.reconfigure(encoding="utf-8")  # type: ignore[union-attr]
+            # a broken byte becomes U+FFFD; the valid lines around it are read (finding 22)
+            sys.stdin.reconfigure(encoding="utf-8", errors="replace")  # type: ignore[union-attr]
             run_jsonl(service, user, lang, sys.stdin, sys.stdout)
         else:
             run_interactive(service, user, lang, shape)
@@ -209,7 +210,7 @@ def nlu_parse(text: str | None, as_json: bool, jsonl: bool, backend: str | None)
         raise UserFacingError("give a TEXT, or --jsonl to read lines from stdin")
     interpreter = _interpreter(backend)
     if jsonl:
-        sys.stdin.reconfigure(encoding="utf-8")  # type: ignore[union-attr]
+        sys.stdin.reconfigure(encoding="utf-8", errors="replace")  # type: ignore[union-attr]
         for line in sys.stdin:
             out = interpreter.interpret(line.rstrip("\r\n")).to_json()
             click.echo(json.dumps(out, ensure_ascii=False))
