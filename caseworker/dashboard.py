@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pyotp
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select, update
 
 from storage import accounts, audit_chain, cases, casework, crypto
 from storage.db import Database
@@ -25,6 +25,8 @@ from storage.models import Attachment, Case, CaseEvent, User
 CASE_ROLES = frozenset({"caseworker", "supervisor"})
 AUDIT_ROLES = frozenset({"auditor", "admin", "supervisor"})
 STATS_ROLES = frozenset({"auditor", "admin", "supervisor", "caseworker"})
+# Who may take whom off a case: nobody removes a colleague of a higher role.
+ROLE_RANK = {"caseworker": 1, "supervisor": 2}
 INLINE_TYPES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp", "audio/ogg",
                           "audio/mpeg", "audio/mp4", "audio/wav", "audio/webm"})
 
@@ -152,7 +154,6 @@ class Dashboard:
         self.admin_public = admin_public
         self.attachments_dir = attachments_dir
         self._clock = clock
-        self._used_steps: dict[str, int] = {}  # replay guard: last TOTP time step per user
 
     def now(self) -> datetime:
         return datetime.fromtimestamp(self._clock(), UTC)
@@ -167,7 +168,9 @@ class Dashboard:
         with self.db.transaction() as session:
             user = accounts.get_user(session, name)
             principal = None
-            if user is not None:
+            if user is None:
+                self._dummy_unlock(session, passphrase)
+            else:
                 reason = "wrong passphrase"
                 try:
                     private = accounts.unlock(user, passphrase)
@@ -175,7 +178,8 @@ class Dashboard:
                     secret = casework.open_totp_secret(session, user, private)
                 except crypto.CryptoError:
                     secret, private = None, None
-                if secret and private is not None and self._check_code(user.id, secret, code):
+                if secret and private is not None and self._check_code(session, user.id,
+                                                                       secret, code):
                     principal = Principal(user.id, user.name, user.role, bytes(user.key_id),
                                           private)
             actor = user.name if user is not None else "-"
@@ -185,16 +189,37 @@ class Dashboard:
             accounts.audit(session, actor, "login", None, "refused", now, reason=reason)
         raise LoginFailed("wrong user name, passphrase or code")
 
-    def _check_code(self, user_id: str, secret: str, code: str) -> bool:
+    @staticmethod
+    def _dummy_unlock(session: Any, passphrase: str) -> None:
+        """An unknown name costs the same Argon2id as a known one, so timing does not tell
+        which names exist (finding 17): a real account's blob, tried under an id no account
+        has (the AAD binds the id, so this can never unlock anything)."""
+        blob = session.scalar(select(User.private_key_blob)
+                              .order_by(User.created_at.desc()).limit(1))
+        if blob is None:
+            return
+        try:
+            crypto.unlock_private_key(bytes(blob), passphrase, "no-such-user")
+        except crypto.CryptoError:
+            pass
+
+    def _check_code(self, session: Any, user_id: str, secret: str, code: str) -> bool:
+        """The code is right for this or a neighbouring step and that step is newer than the
+        last one used: recorded in the database with a conditional update, so a code works
+        once across restarts and workers (finding 16)."""
         code = "".join(ch for ch in code if ch.isdigit())
         totp = pyotp.TOTP(secret)
         now = self._clock()
         for drift in (0, -1, 1):
             at = now + drift * totp.interval
             step = int(at // totp.interval)
-            if totp.verify(code, for_time=int(at)) and step > self._used_steps.get(user_id, -1):
-                self._used_steps[user_id] = step
-                return True
+            if not totp.verify(code, for_time=int(at)):
+                continue
+            won = session.execute(update(User).where(
+                User.id == user_id,
+                or_(User.totp_last_step.is_(None), User.totp_last_step < step))
+                .values(totp_last_step=step))
+            return bool(won.rowcount)
         return False
 
     def logout(self, who: Principal, reason: str = "logout") -> None:
@@ -485,6 +510,10 @@ class Dashboard:
             user = accounts.get_user(session, colleague)
             if user is None:
                 raise casework.CaseworkError("no_user", "no such colleague")
+            if ROLE_RANK.get(user.role, 0) > ROLE_RANK.get(who.role, 0):
+                # review finding 19: a caseworker does not take a supervisor off a case
+                raise casework.CaseworkError("revoke_senior",
+                                             "only a supervisor can remove a supervisor")
             casework.revoke(session, case, user, who.name, self.now())
         self._run(who, ref, "case.revoke", body)
 
