@@ -77,15 +77,19 @@ def test_backup_and_restore_commands(home_env: dict[str, str], tmp_path: Path) -
     sanad(home_env, "chat", "--jsonl", "--user", "u", "--lang", "en",
           stdin="yes\n" + "/skip\n" * 40 + "yes\n")
     archive = tmp_path / "nightly.backup"
-    out = sanad(home_env, "backup", str(archive))
+    out = sanad(dict(home_env, SANAD_ADMIN_PASSPHRASE=home_env["SANAD_PASSPHRASE"]),
+                "backup", str(archive))  # the first backup certifies the signing key
     assert "1 case(s)" in out.stdout and archive.exists()
     target = dict(home_env, SANAD_HOME=str(tmp_path / "restored"),
                   SANAD_RECOVERY_PASSPHRASE=home_env["SANAD_PASSPHRASE"])
     key = home_of(home_env) / "offline" / "recovery.pem"
-    out = sanad(target, "restore", str(archive), "--recovery-key", str(key))
+    admin_pub = str(home_of(home_env) / "keys" / "admin-signing.pub")
+    out = sanad(target, "restore", str(archive), "--recovery-key", str(key),
+                "--admin-pub", admin_pub)
     assert "Restored 1 case(s)" in out.stdout
     assert len(json.loads(sanad(target, "queue", "--json").stdout)) == 1
-    again = sanad(target, "restore", str(archive), "--recovery-key", str(key), check=False)
+    again = sanad(target, "restore", str(archive), "--recovery-key", str(key),
+                  "--admin-pub", admin_pub, check=False)
     assert again.returncode == 2 and "empty" in again.stderr
 
 
