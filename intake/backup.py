@@ -354,3 +354,22 @@ def _load_tar(plain: IO[bytes], settings: Settings, db: Database) -> dict[str, i
     for folder in (settings.home / "offline", settings.logs_dir):
         folder.mkdir(mode=0o700, exist_ok=True)
     return counts
+
+
+def sign_document(signer: BackupSigner, body: dict[str, Any], prefix: bytes) -> dict[str, Any]:
+    """A JSON document signed by the home's certified backup key (e.g. audit checkpoints)."""
+    blob = json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
+    return {**body, "signer": signer.cert, "signature": signer.key.sign(prefix + blob).hex()}
+
+
+def verify_document(document: Any, admin_public: bytes, prefix: bytes) -> dict[str, Any]:
+    """The body of a signed document, if a key `admin_public` certified signed it."""
+    try:
+        body = {k: v for k, v in document.items() if k not in ("signer", "signature")}
+        signing_public = _check_cert(document["signer"], admin_public)
+        blob = json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
+        Ed25519PublicKey.from_public_bytes(signing_public).verify(
+            bytes.fromhex(document["signature"]), prefix + blob)
+        return body
+    except (AttributeError, KeyError, TypeError, ValueError, InvalidSignature) as exc:
+        raise BackupError("the signature does not verify for the administrator key") from exc
