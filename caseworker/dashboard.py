@@ -52,6 +52,12 @@ class Forbidden(DashboardError):
     code = "forbidden"
 
 
+class Tampered(DashboardError):
+    """The account is a reader of the case, but its sealed content was altered."""
+
+    code = "tampered"
+
+
 class NotFound(DashboardError):
     code = "not_found"
 
@@ -127,6 +133,8 @@ class CaseView:
     deadline: datetime | None = None  # the earliest interim-measures deadline, if any
     # the conversation with the reporter: caseworkers' messages and the reporter's replies
     thread: list[dict[str, Any]] = field(default_factory=list)
+    # what does not match what was sealed with the report (storage.cases.OpenedCase)
+    integrity: list[str] = field(default_factory=list)
 
 
 TO_REPORTER = "to_reporter"  # the note kind that keeps a message written to the reporter
@@ -364,9 +372,17 @@ class Dashboard:
                 dict(case.consent or {}), cases.history(session, case),
                 [n for n in notes if n["kind"] != TO_REPORTER], measures,
                 [u.name for u in casework.readers(session, case)],
-                casework.TRANSITIONS.get(case.status, ()), min(deadlines, default=None), thread)
+                casework.TRANSITIONS.get(case.status, ()), min(deadlines, default=None), thread,
+                list(opened.problems))
+
+        def outcome(view: CaseView) -> tuple[str, dict[str, Any]]:
+            return "granted", ({"integrity": ",".join(view.integrity)} if view.integrity
+                               else {})
         try:
-            return self._run(who, ref, action, body)  # type: ignore[no-any-return]
+            return self._run(who, ref, action, body, outcome)  # type: ignore[no-any-return]
+        except cases.Tampered as exc:
+            self._refused(who, action, ref, "tampered")
+            raise Tampered("the sealed content of this case was altered") from exc
         except crypto.CryptoError as exc:
             self._refused(who, action, ref, "does not decrypt")
             raise Forbidden("this case cannot be opened with your key") from exc
@@ -463,8 +479,11 @@ class Dashboard:
             s, c, to, reason, who.name, self.now()))
 
     def override_priority(self, who: Principal, ref: str, priority: int, reason: str) -> None:
-        self._run(who, ref, "case.priority", lambda s, c: casework.override_priority(
-            s, c, priority, reason, who.name, self.now()))
+        def body(session: Any, case: Case) -> None:
+            casework.override_priority(session, case, priority, reason, who.name, self.now())
+            cases.reseal_priority(session, case, cases.report_key(session, case,
+                                                                  who.private_key, who.key_id))
+        self._run(who, ref, "case.priority", body)
 
     def act(self, who: Principal, ref: str, kind: str, target: str | None = None,
             message: str | None = None, days: int | None = None) -> casework.ActionResult:

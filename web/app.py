@@ -23,6 +23,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from caseworker import dashboard as dash
+from caseworker.cases import integrity_text
 from caseworker.dashboard import Dashboard, Principal
 from storage import casework
 from web import i18n, security
@@ -224,6 +225,9 @@ class WebApp:
         ref = request.path_params["ref"]
         try:
             view = self.d.open_case(who, ref)
+        except dash.Tampered:
+            return self.page(request, s, "error.html", status=409,
+                             message_key="error.tampered")
         except dash.Forbidden:
             return self.page(request, s, "error.html", status=404,
                              message_key="error.forbidden")
@@ -235,7 +239,8 @@ class WebApp:
             fields_label=lambda k: self.fields.label(k, t.lang),
             action_kinds=list(casework.ACTION_CONSENT),
             consent_keys=sorted(set(casework.ACTION_CONSENT.values())),
-            consented=lambda k: casework.consented_map(view.consent, k))
+            consented=lambda k: casework.consented_map(view.consent, k),
+            integrity=[integrity_text(t, p) for p in view.integrity])
         return response
 
     async def case_pdf(self, request: Request) -> Response:
@@ -245,6 +250,9 @@ class WebApp:
         ref = request.path_params["ref"]
         try:
             view = self.d.open_case(who, ref, action="case.export")
+        except dash.Tampered:
+            return self.page(request, s, "error.html", status=409,
+                             message_key="error.tampered")
         except dash.Forbidden:
             return self.page(request, s, "error.html", status=404,
                              message_key="error.forbidden")

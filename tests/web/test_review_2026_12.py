@@ -282,3 +282,92 @@ def test_odd_numbers_in_case_forms_are_refused_not_errors(site: Site, demo: Any,
         from storage.models import Case
 
         assert session.scalar(select(Case.priority).where(Case.case_ref == ref)) == 3
+
+
+def _show(site: Site, ref: str) -> dict[str, Any]:
+    from caseworker.cases import show_case
+
+    return show_case(site.db, ref, "demo", PASSPHRASE)
+
+
+def test_a_deleted_answer_is_reported_as_tampering(site: Site, demo: Any) -> None:
+    """Finding 20: `DELETE FROM case_fields WHERE field_id='narrative'` went unnoticed; the
+    list of sealed answers is now sealed with the report."""
+    from storage.models import Case, CaseField
+
+    ref = site.make_case(fields={"report_type": "complaint", "narrative": "DELETEDMARK"})
+    assert _show(site, ref)["integrity"] == []
+    with site.db.transaction() as session:
+        case_id = session.scalar(select(Case.id).where(Case.case_ref == ref))
+        session.execute(CaseField.__table__.delete().where(
+            CaseField.case_id == case_id, CaseField.field_id == "narrative"))
+    shown = _show(site, ref)
+    assert "narrative" not in shown["fields"] and shown["integrity"] == ["missing:narrative"]
+    page = demo.get(f"/cases/{ref}")
+    assert page.status_code == 200 and 'data-integrity="tampered"' in page.text
+    assert "a sealed answer was deleted (narrative)" in page.text
+    arabic = demo.get(f"/cases/{ref}?lang=ar").text
+    assert "حُذفت إجابة مختومة (narrative)" in arabic
+    with site.db.transaction() as session:
+        reads = session.scalars(select(AuditEntry).where(AuditEntry.case_ref == ref,
+                                                         AuditEntry.action == "case.read"))
+        assert any((e.detail or {}).get("integrity") == "missing:narrative" for e in reads)
+
+
+def test_priority_changed_in_the_database_is_reported(site: Site, demo: Any) -> None:
+    """Finding 10 (priority): `UPDATE cases SET priority=4, reasons='[]'` demoted an urgent
+    case unnoticed. The priority and its reasons are sealed with the report; a caseworker's
+    override through the dashboard reseals them and is not reported."""
+    from sqlalchemy import update
+
+    from storage.models import Case
+
+    ref = site.make_case(priority=1, reasons=("present_danger",))
+    with site.db.transaction() as session:
+        session.execute(update(Case).where(Case.case_ref == ref).values(priority=4,
+                                                                         reasons=[]))
+    assert _show(site, ref)["integrity"] == ["priority", "reasons"]
+    assert "the priority was changed outside the dashboard" in demo.get(f"/cases/{ref}").text
+
+    other = site.make_case(priority=1, reasons=("present_danger",))
+    assert post(demo, f"/cases/{other}/priority",
+                {"priority": "3", "reason": "reporter_safe"}, f"/cases/{other}"
+                ).status_code == 303
+    shown = _show(site, other)
+    assert shown["priority"] == 3 and shown["integrity"] == []
+
+
+def test_tampered_ciphertext_is_reported_as_tampering_not_no_access(site: Site,
+                                                                     demo: Any) -> None:
+    """Finding 25: a flipped bit made `sanad show` and the dashboard say "no access", so an
+    integrity incident looked like a permissions question."""
+    from caseworker.cases import AccessDenied, CaseTampered
+    from storage.models import Case, CaseField
+
+    ref = site.make_case(fields={"report_type": "complaint", "narrative": "FLIPMARK"})
+    with site.db.transaction() as session:
+        case_id = session.scalar(select(Case.id).where(Case.case_ref == ref))
+        row = session.scalar(select(CaseField).where(CaseField.case_id == case_id,
+                                                     CaseField.field_id == "narrative"))
+        assert row is not None
+        sealed = bytearray(row.sealed)
+        sealed[-1] ^= 1
+        row.sealed = bytes(sealed)
+    with pytest.raises(CaseTampered) as raised:
+        _show(site, ref)
+    assert "tampered with" in str(raised.value) and "عُبِث بالقضية" in str(raised.value)
+    page = demo.get(f"/cases/{ref}")
+    assert page.status_code == 409 and "integrity incident" in page.text
+    assert "حادثة سلامة بيانات" in demo.get(f"/cases/{ref}?lang=ar").text
+    unrelated = site.make_case()  # a case this account cannot read still says no access
+    site.add_user("carol", "caseworker")
+    with site.db.transaction() as session:
+        from storage.models import User, WrappedKey
+
+        demo_key = session.scalar(select(User.key_id).where(User.name == "demo"))
+        cid = session.scalar(select(Case.id).where(Case.case_ref == unrelated))
+        session.execute(WrappedKey.__table__.delete().where(WrappedKey.case_id == cid,
+                                                            WrappedKey.key_id == demo_key))
+    with pytest.raises(AccessDenied) as denied:
+        _show(site, unrelated)
+    assert not isinstance(denied.value, CaseTampered) and "no access" in str(denied.value)
