@@ -111,3 +111,35 @@ def test_audit_checkpoint_detects_truncation_and_rechained_rewrites(
         assert refused.returncode != 0 and "not valid" in refused.stderr
     finally:
         db.dispose()
+
+
+def test_show_reports_tampering_as_tampering(home_env: dict[str, str]) -> None:
+    """Findings 20 and 25 through `sanad show`: a deleted answer is listed under
+    "integrity" with a warning in both languages; a flipped bit says "tampered with" (exit
+    2), no longer "has no access"."""
+    from storage.models import Case, CaseField
+
+    sanad(home_env, "chat", "--jsonl", "--user", "u", "--lang", "en",
+          stdin="yes\n" + "/skip\n" * 40 + "yes\n")
+    ref = json.loads(sanad(home_env, "queue", "--json").stdout)[0]["case_ref"]
+    db = _db_of(home_env)
+    try:
+        with db.transaction() as session:
+            case_id = session.scalar(select(Case.id).where(Case.case_ref == ref))
+            rows = list(session.scalars(select(CaseField).where(CaseField.case_id == case_id,
+                                                                CaseField.seq == 0)))
+            victim = next(r for r in rows if not r.field_id.startswith("_"))
+            session.delete(victim)
+        shown = sanad(home_env, "show", ref, "--as", "demo", "--json")
+        assert json.loads(shown.stdout)["integrity"] == [f"missing:{victim.field_id}"]
+        assert "tampered with" in shown.stderr and "عُبِث بالقضية" in shown.stderr
+        with db.transaction() as session:
+            row = session.scalar(select(CaseField).where(CaseField.case_id == case_id,
+                                                         CaseField.seq == 0).limit(1))
+            assert row is not None
+            row.sealed = bytes(row.sealed[:-1]) + bytes([row.sealed[-1] ^ 1])
+        flipped = sanad(home_env, "show", ref, "--as", "demo", "--json", check=False)
+        assert flipped.returncode == 2
+        assert "tampered with" in flipped.stderr and "no access" not in flipped.stderr
+    finally:
+        db.dispose()
