@@ -28,7 +28,9 @@ def test_nlu_parse_contract(cli_env: dict[str, str]) -> None:
 @pytest.mark.slow
 def test_intake_runs_without_any_private_key(home_env: dict[str, str]) -> None:
     """The bot side needs only public keys and its pepper: with the offline folder gone,
-    reports are still sealed and can later be read by the caseworker."""
+    reports are still sealed and can later be read by the caseworker.
+    Crypto property 9 (crypto-design.md).
+    """
     home = home_of(home_env)
     offline = home.parent / "moved-offline"
     shutil.move(str(home / "offline"), offline)
