@@ -464,8 +464,12 @@ class Dashboard:
             with open(self.attachments_dir / att.path, "rb") as src:
                 crypto.open_attachment(data_key, case.id, att.id, src, out)
             return out.getvalue(), str(meta.get("content_type") or ""), str(meta["name"])
-        return self._run(who, ref, "attachment.reveal" if reveal else "attachment.read",
-                         body)  # type: ignore[no-any-return]
+        action = "attachment.reveal" if reveal else "attachment.read"
+        try:
+            return self._run(who, ref, action, body)  # type: ignore[no-any-return]
+        except crypto.CryptoError as exc:  # a reader, yet the case or the file was altered
+            self._refused(who, action, ref, "tampered")
+            raise Tampered("the sealed content of this case was altered") from exc
 
     def add_note(self, who: Principal, ref: str, body_text: str) -> None:
         text = body_text.strip()

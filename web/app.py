@@ -167,6 +167,9 @@ class WebApp:
 
     # ------------------------------------------------------------ queue
 
+    # Pages that decrypt or walk the database (a case, a file, the audit chain, statistics)
+    # run in a worker thread, so one slow page does not hold up everyone else's requests.
+
     async def queue(self, request: Request) -> Response:
         s, who = self.who(request)
         if who is None:
@@ -177,10 +180,10 @@ class WebApp:
             "priority": _small_int(q.get("priority"), 1, 9),
             "mine": q.get("mine") == "1", "unassigned": q.get("unassigned") == "1"}
         try:
-            rows = self.d.queue(who, status=filters["status"],
-                                report_type=filters["report_type"],
-                                priority=filters["priority"], mine=filters["mine"],
-                                unassigned=filters["unassigned"])
+            rows = await run_in_threadpool(
+                self.d.queue, who, status=filters["status"],
+                report_type=filters["report_type"], priority=filters["priority"],
+                mine=filters["mine"], unassigned=filters["unassigned"])
         except dash.Forbidden:
             return self.page(request, s, "error.html", status=403, message_key="error.role")
         return self.page(request, s, "queue.html", rows=rows, filters=filters,
@@ -224,7 +227,7 @@ class WebApp:
             return self.login_redirect(s)
         ref = request.path_params["ref"]
         try:
-            view = self.d.open_case(who, ref)
+            view = await run_in_threadpool(self.d.open_case, who, ref)
         except dash.Tampered:
             return self.page(request, s, "error.html", status=409,
                              message_key="error.tampered")
@@ -249,7 +252,7 @@ class WebApp:
             return self.login_redirect(s)
         ref = request.path_params["ref"]
         try:
-            view = self.d.open_case(who, ref, action="case.export")
+            view = await run_in_threadpool(self.d.open_case, who, ref, "case.export")
         except dash.Tampered:
             return self.page(request, s, "error.html", status=409,
                              message_key="error.tampered")
@@ -326,7 +329,10 @@ class WebApp:
         s, who, _data = checked
         ref, att = request.path_params["ref"].upper(), request.path_params["att"]
         try:
-            self.d.attachment(who, ref, att, reveal=True)
+            await run_in_threadpool(self.d.attachment, who, ref, att, True)
+        except dash.Tampered:
+            return self.page(request, s, "error.html", status=409,
+                             message_key="error.tampered")
         except (dash.Forbidden, dash.Refused):
             return self.page(request, s, "error.html", status=404,
                              message_key="error.forbidden")
@@ -342,7 +348,10 @@ class WebApp:
             return self.page(request, s, "error.html", status=403,
                              message_key="error.forbidden")
         try:
-            content, ctype, name = self.d.attachment(who, ref, att)
+            content, ctype, name = await run_in_threadpool(self.d.attachment, who, ref, att)
+        except dash.Tampered:
+            return self.page(request, s, "error.html", status=409,
+                             message_key="error.tampered")
         except (dash.Forbidden, dash.Refused):
             return self.page(request, s, "error.html", status=404,
                              message_key="error.forbidden")
@@ -360,8 +369,8 @@ class WebApp:
         if who is None:
             return self.login_redirect(s)
         try:
-            verification = self.d.verify_audit(who)
-            entries = self.d.audit_entries(who)
+            verification = await run_in_threadpool(self.d.verify_audit, who)
+            entries = await run_in_threadpool(self.d.audit_entries, who)
         except dash.Forbidden:
             return self.page(request, s, "error.html", status=403, message_key="error.role")
         return self.page(request, s, "audit.html", entries=entries, verification=verification)
@@ -371,7 +380,7 @@ class WebApp:
         if who is None:
             return self.login_redirect(s)
         try:
-            table = self.d.statistics(who)
+            table = await run_in_threadpool(self.d.statistics, who)
         except dash.Forbidden:
             return self.page(request, s, "error.html", status=403, message_key="error.role")
         if request.query_params.get("format") == "csv":

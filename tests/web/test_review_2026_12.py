@@ -371,3 +371,20 @@ def test_tampered_ciphertext_is_reported_as_tampering_not_no_access(site: Site,
     with pytest.raises(AccessDenied) as denied:
         _show(site, unrelated)
     assert not isinstance(denied.value, CaseTampered) and "no access" in str(denied.value)
+
+
+def test_a_tampered_attachment_is_reported_as_tampering(site: Site, demo: Any) -> None:
+    """Finding 25 for files: a flipped byte in a sealed attachment is an integrity incident
+    (HTTP 409 with the tampering text), not a server error or "no access"."""
+    ref = site.make_case(files=[("injury.png", "image/png", PNG)])
+    att = _revealed_file(site, demo, ref)
+    stored = next(site.settings.attachments_dir.rglob(f"{att}.bin"))
+    data = bytearray(stored.read_bytes())
+    data[-5] ^= 1
+    stored.write_bytes(bytes(data))
+    response = demo.get(f"/cases/{ref}/files/{att}")
+    assert response.status_code == 409 and "integrity incident" in response.text
+    with site.db.transaction() as session:
+        assert session.scalar(select(AuditEntry.detail).where(
+            AuditEntry.action == "attachment.read").order_by(AuditEntry.id.desc())
+            .limit(1)) == {"reason": "tampered"}
