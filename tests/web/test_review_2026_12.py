@@ -176,9 +176,10 @@ def test_unknown_user_names_cost_as_much_as_known_ones(settings: Settings) -> No
         site.db.dispose()
 
 
-def test_totp_code_cannot_be_replayed_after_a_restart(site: Site) -> None:
+def test_totp_code_cannot_be_replayed_after_a_restart(any_site: Site) -> None:
     """Finding 16: the replay guard lived in memory; the same code logged in again after a
-    restart. The last used step is now in the database."""
+    restart. The last used step is now in the database (SQLite and PostgreSQL)."""
+    site = any_site
     code = totp_code(DEMO_TOTP)
     first = site.client()
     page = first.get("/login")
