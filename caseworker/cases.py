@@ -14,6 +14,30 @@ class AccessDenied(Exception):
     """Wrong passphrase, unknown case or user, or a user who is not a recipient."""
 
 
+class CaseTampered(AccessDenied):
+    """The user is a recipient, but the case's sealed content was altered (an integrity
+    incident to report, not a missing permission)."""
+
+
+def tampering_message(case_ref: str, problems: list[str] | None = None) -> str:
+    """One line in English and Arabic, from the dashboard's catalogue."""
+    from web import i18n
+
+    parts = []
+    for lang in ("en", "ar"):
+        t = i18n.Translator(lang)
+        text = t("integrity.tampered", case_ref=case_ref)
+        if problems:
+            text += " " + "; ".join(integrity_text(t, p) for p in problems)
+        parts.append(text)
+    return " / ".join(parts)
+
+
+def integrity_text(t: Any, problem: str) -> str:
+    kind, _, field = problem.partition(":")
+    return str(t(f"integrity.{kind}", field=field))
+
+
 @dataclass(frozen=True)
 class QueueItem:
     case_ref: str
@@ -63,6 +87,9 @@ def show_case(db: Database, case_ref: str, username: str, passphrase: str) -> di
                 raise AccessDenied(f"wrong passphrase for '{username}'") from exc
             try:
                 opened = cases.open_case(session, case, private, user.key_id)
+            except cases.Tampered as exc:
+                reason = "tampered"
+                raise CaseTampered(tampering_message(case.case_ref)) from exc
             except crypto.CryptoError as exc:
                 reason = "no access"
                 raise AccessDenied(f"'{username}' has no access to case {case.case_ref}") from exc
@@ -77,8 +104,11 @@ def show_case(db: Database, case_ref: str, username: str, passphrase: str) -> di
                                  "field": a.get("field")} for a in opened.attachments],
                 "consent": case.consent,
                 "history": cases.history(session, case),
+                "integrity": list(opened.problems),  # empty unless the case was tampered with
             }
-            accounts.audit(session, username, "case.read", case.case_ref, "granted", now)
+            accounts.audit(session, username, "case.read", case.case_ref, "granted", now,
+                           **({"integrity": ",".join(opened.problems)} if opened.problems
+                              else {}))
             outcome = "granted"
             return result
     finally:

@@ -80,6 +80,10 @@ def show(case_ref: str, username: str, as_json: bool, lang: str) -> None:
             case = show_case(db, case_ref, username, _passphrase())
         finally:
             db.dispose()
+        if case.get("integrity"):  # tampering is said as such, in both languages
+            from caseworker.cases import tampering_message
+
+            click.echo(tampering_message(case["case_ref"], case["integrity"]), err=True)
         if as_json:
             click.echo(json.dumps(case, ensure_ascii=False, indent=1))
         else:

@@ -24,12 +24,13 @@ def build_web_app(settings: object, secure_cookies: bool = False) -> Any:
         db.migrate()
     return create_app(Dashboard(db, home.admin_public(), settings.attachments_dir,
                                 pepper=home.pepper()),
-                      secure_cookies=secure_cookies)
+                      secure_cookies=secure_cookies, trusted_proxies=settings.trusted_proxies)
 
 
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True,
-              help="Address to listen on (keep it local; put a TLS proxy in front).")
+              help="Address to listen on (keep it local; put a TLS proxy in front and name it "
+                   "in SANAD_TRUSTED_PROXIES).")
 @click.option("--port", default=8080, show_default=True, type=int)
 @click.option("--secure-cookies", is_flag=True,
               help="Mark the session cookie Secure (when served over HTTPS by a proxy).")

@@ -132,7 +132,8 @@ def chat(jsonl: bool, user: str, lang: str | None, shape: bool) -> None:
     try:
         if jsonl:
             sys.stdout.reconfigure(encoding="utf-8")  # type: ignore[union-attr]
-            sys.stdin.reconfigure(encoding="utf-8")  # type: ignore[union-attr]
+            # a broken byte becomes U+FFFD; the valid lines around it are read (finding 22)
+            sys.stdin.reconfigure(encoding="utf-8", errors="replace")  # type: ignore[union-attr]
             run_jsonl(service, user, lang, sys.stdin, sys.stdout)
         else:
             run_interactive(service, user, lang, shape)
@@ -209,7 +210,7 @@ def nlu_parse(text: str | None, as_json: bool, jsonl: bool, backend: str | None)
         raise UserFacingError("give a TEXT, or --jsonl to read lines from stdin")
     interpreter = _interpreter(backend)
     if jsonl:
-        sys.stdin.reconfigure(encoding="utf-8")  # type: ignore[union-attr]
+        sys.stdin.reconfigure(encoding="utf-8", errors="replace")  # type: ignore[union-attr]
         for line in sys.stdin:
             out = interpreter.interpret(line.rstrip("\r\n")).to_json()
             click.echo(json.dumps(out, ensure_ascii=False))
@@ -299,47 +300,104 @@ def purge(vacuum: bool) -> None:
 @click.argument("destination", type=click.Path(dir_okay=False, writable=True))
 @friendly_errors
 def backup(destination: str) -> None:
-    """Write an encrypted backup that only the organisation recovery key can open."""
+    """Write an encrypted, signed backup that only the organisation recovery key can open.
+
+    The home's backup signing key is certified by the administrator's key the first time
+    (SANAD_ADMIN_PASSPHRASE or a prompt, for SANAD_HOME/offline/admin-signing.pem)."""
     from pathlib import Path
 
+    from caseworker.users import load_admin_key
     from intake.app import open_database
-    from intake.backup import BackupError, make_backup
+    from intake.backup import BackupError, backup_signer, fingerprint, make_backup
     from intake.home import Home
-    from storage import accounts
+    from storage import accounts, crypto
 
     settings = _settings()
     home = Home(settings.home)
     home.require()
+    try:
+        signer = backup_signer(home.keys)
+    except BackupError:
+        pem = home.offline / "admin-signing.pem"
+        if not pem.exists():
+            raise
+        passphrase = os.environ.get("SANAD_ADMIN_PASSPHRASE") or str(click.prompt(
+            "Administrator passphrase (certifies the backup signing key, once)",
+            hide_input=True, err=True))
+        try:
+            admin_key = load_admin_key(pem.read_bytes(), passphrase)
+        except (crypto.CryptoError, ValueError) as exc:
+            raise UserFacingError("the administrator key or its passphrase is wrong") from exc
+        if admin_key.public_key().public_bytes_raw() != home.admin_public():
+            raise UserFacingError("that signing key is not the pinned administrator key") from None
+        signer = backup_signer(home.keys, admin_key)
     db = open_database(settings)
     try:
         with db.transaction() as session:
             recovery = next(r for r in accounts.current_recipients(session, home.admin_public())
                             if r.label == accounts.RECOVERY_LABEL)
         click.echo("Writing the backup…", err=True)
-        counts = make_backup(settings, db, recovery.public_key, Path(destination))
+        counts = make_backup(settings, db, recovery.public_key, Path(destination), signer)
     except BackupError as exc:
         raise UserFacingError(str(exc)) from exc
     finally:
         db.dispose()
     click.echo(f"Backup written to {destination}: {counts.get('cases', 0)} case(s), "
                f"{sum(counts.values())} row(s). Only the organisation recovery key opens it.")
+    click.echo(f"Signed for the administrator key {fingerprint(home.admin_public())}; "
+               "restore with --admin-pub naming that key.")
+
+
+def _admin_public_option(value: str) -> bytes:
+    """`--admin-pub`: the administrator's public key (64 hex digits) or a file holding it
+    (e.g. a copy of SANAD_HOME/keys/admin-signing.pub kept apart from the backups)."""
+    from pathlib import Path
+
+    text = value.strip()
+    path = Path(text)
+    if len(text) != 64 and path.is_file():
+        text = path.read_text().strip()
+    try:
+        raw = bytes.fromhex(text.replace(" ", ""))
+    except ValueError:
+        raw = b""
+    if len(raw) != 32:
+        raise UserFacingError("--admin-pub takes the administrator's public key: 64 hex "
+                              "digits, or a file holding them (keys/admin-signing.pub)")
+    return raw
 
 
 @main.command()
 @click.argument("source", type=click.Path(exists=True, dir_okay=False))
 @click.option("--recovery-key", type=click.Path(exists=True, dir_okay=False), required=True,
               help="The organisation recovery key (PEM, encrypted), kept offline.")
+@click.option("--admin-pub", "admin_pub", default=None,
+              help="The administrator's public key (hex, or a file such as a copy of "
+                   "keys/admin-signing.pub): the backup must be signed for it.")
 @friendly_errors
-def restore(source: str, recovery_key: str) -> None:
-    """Restore a backup into an empty SANAD_HOME and an empty database.
+def restore(source: str, recovery_key: str, admin_pub: str | None) -> None:
+    """Restore a signed backup into an empty SANAD_HOME and an empty database.
 
-    The recovery key's passphrase comes from SANAD_RECOVERY_PASSPHRASE or a prompt."""
+    The backup must be signed by a key the administrator named with --admin-pub certified,
+    and it must pin that same key; without --admin-pub the backup's administrator key
+    fingerprint is shown and nothing is restored. The recovery key's passphrase comes from
+    SANAD_RECOVERY_PASSPHRASE or a prompt."""
     from pathlib import Path
 
     from intake.app import open_database
-    from intake.backup import BackupError, restore_backup
+    from intake.backup import BackupError, backup_admin, fingerprint, restore_backup
     from storage import crypto
 
+    claimed = backup_admin(Path(source))
+    shown = fingerprint(claimed) if claimed else "none (the backup is not signed)"
+    click.echo(f"The backup says it is signed for the administrator key {shown}.", err=True)
+    if admin_pub is None:
+        raise UserFacingError("name the administrator key you trust with --admin-pub (its "
+                              "fingerprint must match the one above); nothing was restored")
+    expected = _admin_public_option(admin_pub)
+    if claimed != expected:
+        raise UserFacingError(f"the backup's administrator key is not {fingerprint(expected)}"
+                              ": it may be forged; nothing was restored")
     settings = _settings()
     passphrase = os.environ.get("SANAD_RECOVERY_PASSPHRASE") or str(
         click.prompt("Recovery key passphrase", hide_input=True, err=True))
@@ -350,13 +408,13 @@ def restore(source: str, recovery_key: str) -> None:
         raise UserFacingError("the recovery key or its passphrase is wrong") from exc
     db = open_database(settings)
     try:
-        counts = restore_backup(Path(source), private, settings, db)
+        counts = restore_backup(Path(source), private, settings, db, expected)
     except BackupError as exc:
         raise UserFacingError(str(exc)) from exc
     finally:
         db.dispose()
     click.echo(f"Restored {counts.get('cases', 0)} case(s), {sum(counts.values())} row(s) "
-               f"into {settings.home}.")
+               f"into {settings.home}. Pinned administrator key: {fingerprint(expected)}.")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -6,12 +6,21 @@ wrapped with HPKE to the organisation recovery key. Making one needs no private 
 restoring needs the recovery key, which lives offline. Report content inside is sealed
 twice: once as always, once by the backup.
 
-    file = b"SANADBK1\\n" + header JSON + b"\\n" + sealed tar stream
+    file = b"SANADBK1\\n" + header JSON + b"\\n" + sealed tar stream [+ signature trailer]
+
+Signed backups (review finding 7: HPKE base mode is unauthenticated, so anyone holding the
+recovery *public* key could forge one). The home keeps a backup signing key
+(`keys/backup-signing.key`, Ed25519) whose public half the administrator's key certified
+once (`keys/backup-signing.cert`); the header carries that certificate and the trailer
+``signature(64) | b"SANADSG1"`` signs SHA-256 of everything before it. Restore checks the
+certificate against the administrator key the operator names (`--admin-pub`), the signature,
+and that the home it installs pins that same administrator key.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import os
 import tarfile
@@ -19,10 +28,13 @@ import tempfile
 import threading
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from sqlalchemy import func, select, text
 from sqlalchemy.types import DateTime, LargeBinary
 
@@ -33,6 +45,10 @@ from storage.db import Database
 from storage.models import Base
 
 MAGIC = b"SANADBK1\n"
+SIG_MAGIC = b"SANADSG1"
+_TRAILER = 64 + len(SIG_MAGIC)
+_CERT_PREFIX = b"sanad/v1/backup-key|"
+_SIGNED_PREFIX = b"sanad/v1/backup|"
 CONTEXT = "backup"
 PIECE = 1 << 16
 
@@ -82,15 +98,76 @@ def _write_tar(out: IO[bytes], settings: Settings, db: Database) -> dict[str, in
     return counts
 
 
+def fingerprint(public: bytes) -> str:
+    """A public key's fingerprint as people compare it: its key id in groups of 4 hex."""
+    hexed = crypto.key_id(public).hex().upper()
+    return " ".join(hexed[i:i + 4] for i in range(0, len(hexed), 4))
+
+
+@dataclass(frozen=True)
+class BackupSigner:
+    """The home's backup signing key and the administrator's certificate of it."""
+
+    key: Ed25519PrivateKey = field(repr=False)
+    cert: dict[str, Any]
+
+
+def backup_signer(keys_dir: Path, admin_key: Any | None = None) -> BackupSigner:
+    """The backup signing key of the home, made and certified by `admin_key` the first time
+    (the only time the administrator's key is needed); BackupError when it is needed."""
+    key_path, cert_path = keys_dir / "backup-signing.key", keys_dir / "backup-signing.cert"
+    if key_path.exists() and cert_path.exists():
+        key = Ed25519PrivateKey.from_private_bytes(key_path.read_bytes())
+        cert = json.loads(cert_path.read_text())
+        if bytes.fromhex(cert["public_key"]) != key.public_key().public_bytes_raw():
+            raise BackupError("the backup signing key does not match its certificate")
+        return BackupSigner(key, cert)
+    if admin_key is None:
+        raise BackupError("the first signed backup needs the administrator's key, to certify "
+                          "this home's backup signing key (SANAD_ADMIN_PASSPHRASE)")
+    key = Ed25519PrivateKey.generate()
+    public = key.public_key().public_bytes_raw()
+    admin_public = admin_key.public_key().public_bytes_raw()
+    body = {"format": "sanad/v1/backup-key", "public_key": public.hex(),
+            "admin": admin_public.hex()}
+    blob = json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
+    cert = {**body, "signature": admin_key.sign(_CERT_PREFIX + blob).hex()}
+    keys_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as out:
+        out.write(key.private_bytes_raw())
+    cert_path.write_text(json.dumps(cert, sort_keys=True) + "\n")
+    return BackupSigner(key, cert)
+
+
+def _check_cert(cert: Any, admin_public: bytes) -> bytes:
+    """The certified backup public key, if `admin_public` signed it; BackupError otherwise."""
+    try:
+        body = {k: cert[k] for k in ("format", "public_key", "admin")}
+        blob = json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
+        if body["format"] != "sanad/v1/backup-key" or bytes.fromhex(body["admin"]) != \
+                admin_public:
+            raise ValueError("another administrator")
+        Ed25519PublicKey.from_public_bytes(admin_public).verify(
+            bytes.fromhex(cert["signature"]), _CERT_PREFIX + blob)
+        return bytes.fromhex(body["public_key"])
+    except (KeyError, TypeError, ValueError, InvalidSignature) as exc:
+        raise BackupError("the backup is not signed by a key of that administrator: it may "
+                          "be forged; do not restore it") from exc
+
+
 def make_backup(settings: Settings, db: Database, recovery_public: bytes,
-                destination: Path) -> dict[str, int]:
-    """Write an encrypted backup; returns row counts per table (progress for the caller)."""
+                destination: Path, signer: BackupSigner | None = None) -> dict[str, int]:
+    """Write an encrypted backup; returns row counts per table (progress for the caller).
+    With `signer` (what `sanad backup` always gives) the backup is signed."""
     key = crypto.new_data_key()
     backup_id = str(uuid.uuid4())
     header = {"version": 1, "id": backup_id, "created": datetime.now().astimezone().isoformat(),
               "recipient": crypto.key_id(recovery_public).hex(),
               "wrapped": base64.b64encode(crypto.wrap_key(key, f"backup:{backup_id}",
                                                           recovery_public)).decode()}
+    if signer is not None:
+        header["signer"] = signer.cert
     read_fd, write_fd = os.pipe()
     counts: dict[str, int] = {}
     failure: list[BaseException] = []
@@ -116,22 +193,90 @@ def make_backup(settings: Settings, db: Database, recovery_public: bytes,
         worker.join()
         if failure:
             raise BackupError(f"the backup could not be written: {failure[0]}") from failure[0]
+        if signer is not None:
+            digest = _digest(tmp, tmp.stat().st_size)
+            with open(tmp, "ab") as out:
+                out.write(signer.key.sign(_SIGNED_PREFIX + digest) + SIG_MAGIC)
         os.replace(tmp, destination)
     finally:
         tmp.unlink(missing_ok=True)
     return counts
 
 
-def restore_backup(source: Path, recovery_private: Any, settings: Settings,
-                   db: Database) -> dict[str, int]:
-    """Restore into an empty home and an empty database; returns row counts per table."""
-    if (settings.home / "keys" / "pepper").exists():
-        raise BackupError(f"{settings.home} already holds a Sanad home: restore into an "
-                          "empty one")
+def _digest(path: Path, length: int) -> bytes:
+    digest = hashlib.sha256()
+    with open(path, "rb") as src:
+        left = length
+        while left > 0 and (piece := src.read(min(PIECE, left))):
+            digest.update(piece)
+            left -= len(piece)
+    return digest.digest()
+
+
+def backup_admin(source: Path) -> bytes | None:
+    """The administrator key a backup says certified it (unverified: for showing only)."""
+    with open(source, "rb") as src:
+        if src.read(len(MAGIC)) != MAGIC:
+            raise BackupError(f"{source} is not a Sanad backup")
+        signer = json.loads(src.readline()).get("signer")
+    try:
+        return bytes.fromhex(signer["admin"]) if signer else None
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def verify_backup(source: Path, admin_public: bytes) -> int:
+    """Check that `admin_public` certified the key that signed this backup, and the
+    signature over the whole file; the length of the signed part. BackupError otherwise."""
+    size = source.stat().st_size
     with open(source, "rb") as src:
         if src.read(len(MAGIC)) != MAGIC:
             raise BackupError(f"{source} is not a Sanad backup")
         header = json.loads(src.readline())
+        src.seek(max(0, size - _TRAILER))
+        trailer = src.read(_TRAILER)
+    if not header.get("signer") or not trailer.endswith(SIG_MAGIC):
+        raise BackupError("the backup is not signed: it may be forged; do not restore it")
+    signing_public = _check_cert(header["signer"], admin_public)
+    try:
+        Ed25519PublicKey.from_public_bytes(signing_public).verify(
+            trailer[:64], _SIGNED_PREFIX + _digest(source, size - _TRAILER))
+    except (ValueError, InvalidSignature) as exc:
+        raise BackupError("the backup's signature does not verify: it was altered or "
+                          "forged; do not restore it") from exc
+    return size - _TRAILER
+
+
+class _Bounded:
+    """A file read up to `end` (the signed part, without the trailer)."""
+
+    def __init__(self, fh: IO[bytes], end: int) -> None:
+        self.fh, self.end = fh, end
+
+    def read(self, n: int = -1) -> bytes:
+        left = self.end - self.fh.tell()
+        if left <= 0:
+            return b""
+        return self.fh.read(left if n < 0 else min(n, left))
+
+
+def restore_backup(source: Path, recovery_private: Any, settings: Settings,
+                   db: Database, admin_public: bytes | None = None) -> dict[str, int]:
+    """Restore into an empty home and an empty database; returns row counts per table.
+
+    With `admin_public` (what `sanad restore` always gives) the backup must be signed by a
+    key that administrator certified, and the home it installs must pin that same key."""
+    if (settings.home / "keys" / "pepper").exists():
+        raise BackupError(f"{settings.home} already holds a Sanad home: restore into an "
+                          "empty one")
+    end = verify_backup(source, admin_public) if admin_public is not None else None
+    with open(source, "rb") as raw:
+        if raw.read(len(MAGIC)) != MAGIC:
+            raise BackupError(f"{source} is not a Sanad backup")
+        header = json.loads(raw.readline())
+        if end is None and header.get("signer"):  # signed, but not checked by this caller
+            end = source.stat().st_size - _TRAILER
+        src: Any = _Bounded(raw, end) if end is not None else raw
         try:
             key = crypto.unwrap_key(base64.b64decode(header["wrapped"]),
                                     f"backup:{header['id']}", recovery_private)
@@ -143,9 +288,25 @@ def restore_backup(source: Path, recovery_private: Any, settings: Settings,
             with os.fdopen(fd, "w+b") as plain:
                 crypto.open_attachment(key, CONTEXT, header["id"], src, plain)
                 plain.seek(0)
+                if admin_public is not None:
+                    _check_pin(plain, admin_public)
+                    plain.seek(0)
                 return _load_tar(plain, settings, db)
         finally:
             os.unlink(name)
+
+
+def _check_pin(plain: IO[bytes], admin_public: bytes) -> None:
+    """The pinned administrator key inside the backup is the one the operator named."""
+    with tarfile.open(fileobj=plain, mode="r:") as tar:
+        try:
+            member = tar.extractfile("keys/admin-signing.pub")
+            pinned = bytes.fromhex(member.read().decode().strip()) if member else b""
+        except (KeyError, ValueError):
+            pinned = b""
+    if pinned != admin_public:
+        raise BackupError("the backup would pin another administrator key "
+                          f"({fingerprint(pinned) if pinned else 'none'}): do not restore it")
 
 
 def _load_tar(plain: IO[bytes], settings: Settings, db: Database) -> dict[str, int]:
@@ -193,3 +354,22 @@ def _load_tar(plain: IO[bytes], settings: Settings, db: Database) -> dict[str, i
     for folder in (settings.home / "offline", settings.logs_dir):
         folder.mkdir(mode=0o700, exist_ok=True)
     return counts
+
+
+def sign_document(signer: BackupSigner, body: dict[str, Any], prefix: bytes) -> dict[str, Any]:
+    """A JSON document signed by the home's certified backup key (e.g. audit checkpoints)."""
+    blob = json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
+    return {**body, "signer": signer.cert, "signature": signer.key.sign(prefix + blob).hex()}
+
+
+def verify_document(document: Any, admin_public: bytes, prefix: bytes) -> dict[str, Any]:
+    """The body of a signed document, if a key `admin_public` certified signed it."""
+    try:
+        body = {k: v for k, v in document.items() if k not in ("signer", "signature")}
+        signing_public = _check_cert(document["signer"], admin_public)
+        blob = json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
+        Ed25519PublicKey.from_public_bytes(signing_public).verify(
+            bytes.fromhex(document["signature"]), prefix + blob)
+        return body
+    except (AttributeError, KeyError, TypeError, ValueError, InvalidSignature) as exc:
+        raise BackupError("the signature does not verify for the administrator key") from exc

@@ -29,6 +29,9 @@ class Settings:
     closed_case_retention_days: int | None = None
     attachment_retention_days: int | None = None  # files of closed cases; may be shorter
     purge_interval_seconds: int = 24 * 3600  # how often a running bot purges
+    # The dashboard's reverse proxies (addresses or networks): only their X-Forwarded-For
+    # names the client, for the login backoff (SANAD_TRUSTED_PROXIES, comma-separated).
+    trusted_proxies: tuple[str, ...] = ()
 
     @property
     def attachments_dir(self) -> Path:
@@ -59,6 +62,7 @@ class Settings:
             attachment_retention_days=_days(env, "SANAD_ATTACHMENT_RETENTION_DAYS"),
             purge_interval_seconds=_int(env, "SANAD_PURGE_INTERVAL_SECONDS", 24 * 3600,
                                         minimum=60),
+            trusted_proxies=_proxies(env.get("SANAD_TRUSTED_PROXIES", "")),
         )
 
 
@@ -80,3 +84,20 @@ def _days(env: Mapping[str, str], name: str) -> int | None:
     if not env.get(name, "").strip():
         return None
     return _int(env, name, 0, minimum=1)
+
+
+def _proxies(raw: str) -> tuple[str, ...]:
+    """Addresses or networks (127.0.0.1, 10.0.0.0/8, ::1), comma-separated."""
+    import ipaddress
+
+    out = []
+    for item in (p.strip() for p in raw.split(",")):
+        if not item:
+            continue
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError as exc:
+            raise SettingsError(
+                f"SANAD_TRUSTED_PROXIES: '{item}' is not an address or network") from exc
+        out.append(item)
+    return tuple(out)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from storage import crypto
@@ -130,3 +130,44 @@ def verify(session: Session) -> Verification:
         previous_id = entry.id
         count += 1
     return Verification(True, count)
+
+
+CHECKPOINT_FORMAT = "sanad/v1/audit-checkpoint"
+
+
+def checkpoint(session: Session, now: datetime) -> dict[str, Any]:
+    """The chain's head as of now: to be signed and kept outside the database (finding 8:
+    without it, deleting the newest entries or rewriting one and re-chaining went unseen)."""
+    result = verify(session)
+    if not result.ok:
+        raise ValueError(result.message())
+    last = session.scalar(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(1))
+    return {"format": CHECKPOINT_FORMAT, "entries": result.checked,
+            "last_id": last.id if last else 0,
+            "head": bytes(last.entry_hash).hex() if last and last.entry_hash else GENESIS.hex(),
+            "at": _at(now)}
+
+
+def verify_against(session: Session, point: Mapping[str, Any]) -> Verification:
+    """The chain verifies and still holds the checkpoint's head: the entry `last_id` with
+    that hash, and exactly `entries` entries up to it. Truncation below the checkpoint and
+    a rewrite before it (re-chained or not) are both reported."""
+    result = verify(session)
+    if not result.ok:
+        return result
+    last_id, head = int(point["last_id"]), bytes.fromhex(str(point["head"]))
+    entry = session.get(AuditEntry, last_id) if last_id else None
+    upto = int(session.scalar(select(func.count()).select_from(AuditEntry)
+                              .where(AuditEntry.id <= last_id)) or 0)
+    if last_id and entry is None:
+        return Verification(False, result.checked, last_id,
+                            f"the checkpoint's last entry is gone: the log was cut back to "
+                            f"{result.checked} entries (the checkpoint of {point['at']} saw "
+                            f"{point['entries']})")
+    if (entry is not None and bytes(entry.entry_hash or b"") != head) or \
+            upto != int(point["entries"]):
+        return Verification(False, result.checked, last_id,
+                            "the log does not hold what the checkpoint of "
+                            f"{point['at']} saw: entries up to it were rewritten or removed "
+                            "and the chain recomputed")
+    return Verification(True, result.checked)

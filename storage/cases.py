@@ -23,6 +23,15 @@ INITIAL_STATUS = "allegation_pending_assessment"  # San José Guidelines para 12
 # Letters and digits that are hard to mishear or misread (no 0/O, 1/I/L, 2/Z, 5/S, 8/B, 6/G).
 CASE_REF_ALPHABET = "ACDEFHJKMNPRTUVWXY3479"
 META_FIELD = "attachment_meta"
+# Sealed with every report (sequence 0): the ids of its sealed answers and the triage priority
+# and reasons, so a deleted answer or a changed priority is reported as tampering when the
+# case is opened (review findings 20 and 10).
+SEAL_FIELD = "_sealed"
+
+
+class Tampered(crypto.CryptoError):
+    """This key is a recipient, yet something sealed in the case does not open: the
+    database was altered. Reported as tampering, never as "no access" (finding 25)."""
 
 
 def new_case_ref() -> str:
@@ -87,11 +96,22 @@ def store_report(session: Session, report: ReportToStore, recipients: Sequence[c
     return case
 
 
+def _seal_index(case_id: str, data_key: bytes, field_ids: Sequence[str], priority: int,
+                reasons: Sequence[str]) -> bytes:
+    return _seal_json(data_key, case_id, SEAL_FIELD, 0,
+                      {"fields": sorted(field_ids), "priority": priority,
+                       "reasons": list(reasons)})
+
+
 def _add_fields_and_files(session: Session, case: Case, report: ReportToStore,
                           now: datetime) -> None:
+    if SEAL_FIELD in report.fields:
+        raise ValueError(f"{SEAL_FIELD} is not an answer")
     for field_id, value in report.fields.items():
         session.add(CaseField(case_id=case.id, field_id=field_id, seq=0,
                               sealed=_seal_json(report.data_key, case.id, field_id, 0, value)))
+    session.add(CaseField(case_id=case.id, field_id=SEAL_FIELD, seq=0, sealed=_seal_index(
+        case.id, report.data_key, list(report.fields), report.priority, report.reasons)))
     known = set(session.scalars(select(Attachment.id).where(Attachment.case_id == case.id)))
     for meta in report.files:
         if meta["id"] in known:
@@ -141,33 +161,86 @@ def by_ref(session: Session, case_ref: str) -> Case | None:
 class OpenedCase:
     fields: dict[str, Any]
     attachments: list[dict[str, Any]]
+    # What does not match what was sealed with the report (`missing:FIELD`, `priority`,
+    # `reasons`, `no_index`): each one is tampering to report, not a detail to ignore.
+    problems: tuple[str, ...] = ()
 
 
 def open_case(session: Session, case: Case, private_key: Any, key_id: bytes) -> OpenedCase:
     """Unwrap each sequence's data key with the caseworker's key and open everything sealed.
 
-    Raises crypto.CryptoError when this key is not a recipient or anything was altered.
+    Raises crypto.CryptoError when this key is not a recipient, and its subclass Tampered
+    when it is but something sealed was altered, moved or swapped. A deleted answer or a
+    changed priority (against the index sealed with the report) is listed in `problems`.
     """
     wrapped = {w.seq: w for w in session.scalars(
         select(WrappedKey).where(WrappedKey.case_id == case.id, WrappedKey.key_id == key_id))}
     if not wrapped:
         raise crypto.CryptoError("this key is not a recipient of the case")
+    try:
+        return _open_all(session, case, private_key, wrapped)
+    except crypto.CryptoError as exc:
+        raise Tampered(f"case {case.case_ref} was altered: {exc}") from exc
+
+
+def _open_all(session: Session, case: Case, private_key: Any,
+              wrapped: dict[int, WrappedKey]) -> OpenedCase:
     keys = {seq: crypto.unwrap_key(w.wrapped, case.id, private_key) for seq, w in wrapped.items()}
     fields: dict[str, Any] = {}
+    index: dict[str, Any] | None = None
+    first: set[str] = set()
     for row in session.scalars(select(CaseField).where(CaseField.case_id == case.id)
                                .order_by(CaseField.seq, CaseField.id)):
         if row.seq not in keys:
             raise crypto.CryptoError("no key for a part of this case")
-        fields[row.field_id] = _open_json(keys[row.seq], case.id, row.field_id, row.seq,
-                                          row.sealed)
+        value = _open_json(keys[row.seq], case.id, row.field_id, row.seq, row.sealed)
+        if row.field_id == SEAL_FIELD:
+            index = value if row.seq == 0 else index
+            continue
+        if row.seq == 0:
+            first.add(row.field_id)
+        fields[row.field_id] = value
     attachments = []
     for att in session.scalars(select(Attachment).where(Attachment.case_id == case.id)
                                .order_by(Attachment.created_at, Attachment.id)):
+        if att.seq not in keys:
+            raise crypto.CryptoError("no key for a part of this case")
         meta = _open_json(keys[att.seq], case.id, f"{META_FIELD}:{att.id}", att.seq,
                           att.sealed_meta)
         attachments.append({"id": att.id, "size": att.size, "path": att.path,
                             "seq": att.seq, **meta})
-    return OpenedCase(fields, attachments)
+    problems: list[str] = []
+    if index is None:
+        problems.append("no_index")
+    else:
+        problems += [f"missing:{f}" for f in index.get("fields", []) if f not in first]
+        if index.get("priority") != case.priority:
+            problems.append("priority")
+        if list(index.get("reasons", [])) != list(case.reasons):
+            problems.append("reasons")
+    return OpenedCase(fields, attachments, tuple(problems))
+
+
+def reseal_priority(session: Session, case: Case, data_key: bytes) -> None:
+    """A caseworker changed the priority: seal the new one (and reasons) with the report."""
+    row = session.scalar(select(CaseField).where(CaseField.case_id == case.id,
+                                                 CaseField.seq == 0,
+                                                 CaseField.field_id == SEAL_FIELD))
+    if row is None:
+        return
+    index = _open_json(data_key, case.id, SEAL_FIELD, 0, row.sealed)
+    row.sealed = _seal_index(case.id, data_key, index.get("fields", []), case.priority,
+                             case.reasons)
+    session.flush()
+
+
+def report_key(session: Session, case: Case, private_key: Any, key_id: bytes) -> bytes:
+    """The report's data key (sequence 0), unwrapped with this reader's key."""
+    wrapped = session.scalar(select(WrappedKey).where(
+        WrappedKey.case_id == case.id, WrappedKey.seq == 0, WrappedKey.key_id == key_id))
+    if wrapped is None:
+        raise crypto.CryptoError("this key is not a recipient of the case")
+    return crypto.unwrap_key(wrapped.wrapped, case.id, private_key)
 
 
 def history(session: Session, case: Case) -> list[dict[str, Any]]:

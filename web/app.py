@@ -3,21 +3,27 @@ caseworker.dashboard; this module only translates requests and refusals."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import csv
 import io
+import unicodedata
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import jinja2
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from caseworker import dashboard as dash
+from caseworker.cases import integrity_text
 from caseworker.dashboard import Dashboard, Principal
 from storage import casework
 from web import i18n, security
@@ -26,14 +32,12 @@ from web.render import FieldRenderer
 HERE = Path(__file__).parent
 
 
-def _client(request: Request) -> str:
-    return request.client.host if request.client else "?"
-
-
 class WebApp:
     def __init__(self, dashboard: Dashboard, secure_cookies: bool = False,
-                 limiter: security.LoginLimiter | None = None) -> None:
+                 limiter: security.LoginLimiter | None = None,
+                 trusted_proxies: tuple[str, ...] = ()) -> None:
         self.d = dashboard
+        self.trusted_proxies = tuple(trusted_proxies)
         self.sessions = security.SessionStore(
             on_expire=lambda p: self.d.logout(p, reason="expired"))
         self.limiter = limiter or security.LoginLimiter()
@@ -106,6 +110,12 @@ class WebApp:
         s, _ = self.session(request)
         return s, s.principal
 
+    def client(self, request: Request) -> str:
+        """The client's address, through the trusted proxies only (SANAD_TRUSTED_PROXIES)."""
+        return security.client_address(request.client.host if request.client else None,
+                                       request.headers.get("x-forwarded-for"),
+                                       self.trusted_proxies)
+
     def login_redirect(self, s: security.WebSession) -> Response:
         return self.redirect(s, "/login")
 
@@ -121,12 +131,12 @@ class WebApp:
         if data is None:
             return self.refuse_csrf(request, s)
         name = str(data.get("username", "")).strip()[:64]
-        keys = (f"user:{name.lower()}", f"ip:{_client(request)}")
+        keys = (f"user:{name.lower()}", f"ip:{self.client(request)}")
         if not self.limiter.allowed(*keys):
             return self.page(request, s, "login.html", status=429, error="login.limited")
-        try:
-            principal = self.d.login(name, str(data.get("passphrase", "")),
-                                     str(data.get("totp", "")))
+        try:  # Argon2id (about 0.8 s) in a worker thread: the loop keeps serving (finding 11)
+            principal = await run_in_threadpool(
+                self.d.login, name, str(data.get("passphrase", "")), str(data.get("totp", "")))
         except dash.LoginFailed:
             self.limiter.failed(*keys)
             return self.page(request, s, "login.html", status=401, error="login.failed")
@@ -157,21 +167,23 @@ class WebApp:
 
     # ------------------------------------------------------------ queue
 
+    # Pages that decrypt or walk the database (a case, a file, the audit chain, statistics)
+    # run in a worker thread, so one slow page does not hold up everyone else's requests.
+
     async def queue(self, request: Request) -> Response:
         s, who = self.who(request)
         if who is None:
             return self.login_redirect(s)
         q = request.query_params
-        priority = q.get("priority")
         filters: dict[str, Any] = {
             "status": q.get("status") or None, "report_type": q.get("type") or None,
-            "priority": int(priority) if priority and priority.isdigit() else None,
+            "priority": _small_int(q.get("priority"), 1, 9),
             "mine": q.get("mine") == "1", "unassigned": q.get("unassigned") == "1"}
         try:
-            rows = self.d.queue(who, status=filters["status"],
-                                report_type=filters["report_type"],
-                                priority=filters["priority"], mine=filters["mine"],
-                                unassigned=filters["unassigned"])
+            rows = await run_in_threadpool(
+                self.d.queue, who, status=filters["status"],
+                report_type=filters["report_type"], priority=filters["priority"],
+                mine=filters["mine"], unassigned=filters["unassigned"])
         except dash.Forbidden:
             return self.page(request, s, "error.html", status=403, message_key="error.role")
         return self.page(request, s, "queue.html", rows=rows, filters=filters,
@@ -215,7 +227,10 @@ class WebApp:
             return self.login_redirect(s)
         ref = request.path_params["ref"]
         try:
-            view = self.d.open_case(who, ref)
+            view = await run_in_threadpool(self.d.open_case, who, ref)
+        except dash.Tampered:
+            return self.page(request, s, "error.html", status=409,
+                             message_key="error.tampered")
         except dash.Forbidden:
             return self.page(request, s, "error.html", status=404,
                              message_key="error.forbidden")
@@ -227,7 +242,8 @@ class WebApp:
             fields_label=lambda k: self.fields.label(k, t.lang),
             action_kinds=list(casework.ACTION_CONSENT),
             consent_keys=sorted(set(casework.ACTION_CONSENT.values())),
-            consented=lambda k: casework.consented_map(view.consent, k))
+            consented=lambda k: casework.consented_map(view.consent, k),
+            integrity=[integrity_text(t, p) for p in view.integrity])
         return response
 
     async def case_pdf(self, request: Request) -> Response:
@@ -236,7 +252,10 @@ class WebApp:
             return self.login_redirect(s)
         ref = request.path_params["ref"]
         try:
-            view = self.d.open_case(who, ref, action="case.export")
+            view = await run_in_threadpool(self.d.open_case, who, ref, "case.export")
+        except dash.Tampered:
+            return self.page(request, s, "error.html", status=409,
+                             message_key="error.tampered")
         except dash.Forbidden:
             return self.page(request, s, "error.html", status=404,
                              message_key="error.forbidden")
@@ -264,16 +283,17 @@ class WebApp:
                                      str(data.get("reason", "")))
                 s.flash.append(("ok", "case.status_saved", {}))
             elif op == "priority":
-                value = str(data.get("priority", ""))
-                self.d.override_priority(who, ref, int(value) if value.isdigit() else 0,
-                                         str(data.get("reason", "")))
+                value = _small_int(str(data.get("priority", "")), 1, 9)
+                self.d.override_priority(who, ref, value or 0, str(data.get("reason", "")))
                 s.flash.append(("ok", "case.priority_saved", {}))
             elif op == "action":
                 days = str(data.get("days", "")).strip()
+                if days and _small_int(days, 1, casework.INTERIM_MAX_DAYS) is None:
+                    raise dash.Refused("the deadline is 1 to 90 days", "bad_days")
                 result = self.d.act(who, ref, str(data.get("kind", "")),
                                     str(data.get("target", "")).strip()[:200] or None,
                                     str(data.get("message", "")),
-                                    int(days) if days.isdigit() else None)
+                                    _small_int(days, 1, casework.INTERIM_MAX_DAYS))
                 if result.done:
                     s.flash.append(("ok", "case.action_done", {}))
                 else:
@@ -309,7 +329,10 @@ class WebApp:
         s, who, _data = checked
         ref, att = request.path_params["ref"].upper(), request.path_params["att"]
         try:
-            self.d.attachment(who, ref, att, reveal=True)
+            await run_in_threadpool(self.d.attachment, who, ref, att, True)
+        except dash.Tampered:
+            return self.page(request, s, "error.html", status=409,
+                             message_key="error.tampered")
         except (dash.Forbidden, dash.Refused):
             return self.page(request, s, "error.html", status=404,
                              message_key="error.forbidden")
@@ -325,16 +348,18 @@ class WebApp:
             return self.page(request, s, "error.html", status=403,
                              message_key="error.forbidden")
         try:
-            content, ctype, name = self.d.attachment(who, ref, att)
+            content, ctype, name = await run_in_threadpool(self.d.attachment, who, ref, att)
+        except dash.Tampered:
+            return self.page(request, s, "error.html", status=409,
+                             message_key="error.tampered")
         except (dash.Forbidden, dash.Refused):
             return self.page(request, s, "error.html", status=404,
                              message_key="error.forbidden")
         inline = ctype in dash.INLINE_TYPES and request.query_params.get("download") != "1"
-        safe_name = "".join(ch for ch in name if ch.isalnum() or ch in "._-")[:80] or "file"
         return Response(content, media_type=ctype if inline else "application/octet-stream",
                         headers={"Content-Disposition":
-                                 f'{"inline" if inline else "attachment"}; '
-                                 f'filename="{safe_name}"',
+                                 content_disposition("inline" if inline else "attachment",
+                                                     name),
                                  "Content-Security-Policy": "default-src 'none'; sandbox"})
 
     # ------------------------------------------------------------ audit and statistics
@@ -344,8 +369,8 @@ class WebApp:
         if who is None:
             return self.login_redirect(s)
         try:
-            verification = self.d.verify_audit(who)
-            entries = self.d.audit_entries(who)
+            verification = await run_in_threadpool(self.d.verify_audit, who)
+            entries = await run_in_threadpool(self.d.audit_entries, who)
         except dash.Forbidden:
             return self.page(request, s, "error.html", status=403, message_key="error.role")
         return self.page(request, s, "audit.html", entries=entries, verification=verification)
@@ -355,7 +380,7 @@ class WebApp:
         if who is None:
             return self.login_redirect(s)
         try:
-            table = self.d.statistics(who)
+            table = await run_in_threadpool(self.d.statistics, who)
         except dash.Forbidden:
             return self.page(request, s, "error.html", status=403, message_key="error.role")
         if request.query_params.get("format") == "csv":
@@ -388,8 +413,21 @@ class WebApp:
             Route("/stats", self.stats),
             Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
         ]
-        app = Starlette(routes=routes)
+        app = Starlette(routes=routes, lifespan=self._lifespan)
         return _Headers(app)  # type: ignore[return-value]
+
+    @contextlib.asynccontextmanager
+    async def _lifespan(self, _app: Starlette) -> AsyncIterator[None]:
+        """Sweep expired sessions every minute even when no request comes (finding 15)."""
+        async def sweeper() -> None:
+            while True:
+                await asyncio.sleep(security.SWEEP_SECONDS)
+                await run_in_threadpool(self.sessions.sweep)
+        task = asyncio.create_task(sweeper())
+        try:
+            yield
+        finally:
+            task.cancel()
 
 
 class _Headers:
@@ -422,6 +460,16 @@ class _Headers:
                 message = {**message, "headers": headers + extra}
             await send(message)
         await self.app(scope, receive, wrapped)
+
+
+def _small_int(raw: str | None, low: int, high: int) -> int | None:
+    """A whole number in [low, high] typed in ASCII or Arabic-Indic digits; None for anything
+    else (`²`, `1e9`, 22 digits), so an odd value is refused instead of raising (finding 21)."""
+    text = (raw or "").strip()
+    if not text or len(text) > 6 or not text.isdecimal():
+        return None
+    value = int(text)
+    return value if low <= value <= high else None
 
 
 def _fmt_time(value: datetime | str | None) -> str:
@@ -457,6 +505,27 @@ def _span(t: i18n.Translator, minutes: int) -> str:
     return t.count("age.days", minutes // 1440)
 
 
+def safe_name(name: str) -> str:
+    """An ASCII file name for the `filename=` parameter (HTTP headers are Latin-1): letters,
+    digits and `._-` only, never starting with a dot."""
+    def keep(text: str) -> str:
+        return "".join(ch for ch in text if (ch.isascii() and ch.isalnum()) or ch in "_-")
+
+    stem, dot, ext = name.rpartition(".")
+    stem, ext = (keep(stem), keep(ext)[:10]) if dot else (keep(name), "")
+    if not any(ch.isalnum() for ch in stem):
+        stem = "file"
+    return stem[:80] + (f".{ext}" if ext else "")
+
+
+def content_disposition(kind: str, name: str) -> str:
+    """`inline`/`attachment` with an ASCII fallback name and the real (e.g. Arabic) name in
+    RFC 5987 form, `filename*=UTF-8''...`: bidi and other control characters dropped."""
+    clean = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C"
+                    and ch not in '/\\"').strip(". ")[:120] or "file"
+    return f"{kind}; filename=\"{safe_name(name)}\"; filename*=UTF-8''{quote(clean, safe='')}"
+
+
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "|", "%")
 
 
@@ -478,5 +547,6 @@ def _csv_response(table: list[dict[str, Any]]) -> Response:
 
 
 def create_app(dashboard: Dashboard, secure_cookies: bool = False,
-               limiter: security.LoginLimiter | None = None) -> Any:
-    return WebApp(dashboard, secure_cookies, limiter).build()
+               limiter: security.LoginLimiter | None = None,
+               trusted_proxies: tuple[str, ...] = ()) -> Any:
+    return WebApp(dashboard, secure_cookies, limiter, trusted_proxies).build()

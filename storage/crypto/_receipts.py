@@ -32,6 +32,7 @@ _ALPHABET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
 _GROUPED = r"[0-9A-Z]{4}(?:[ \t\n\r\-]*[0-9A-Z]{4}){7}"
 _FULL = re.compile(_GROUPED, re.ASCII)
 _EMBEDDED = re.compile(rf"(?<![0-9A-Z]){_GROUPED}(?![0-9A-Z])", re.ASCII)
+_OVERLAPPING = re.compile(rf"(?<![0-9A-Z])(?=({_GROUPED})(?![0-9A-Z]))", re.ASCII)
 _TRIM = " \t\r\n.,;:!?\"'()[]«»،؛؟"
 
 
@@ -101,16 +102,30 @@ def parse_receipt(text: str) -> tuple[bytes, bytes] | None:
 def looks_like_receipt(text: str) -> bool:
     """True if ``text`` is or contains a receipt, so it is not stored in a conversation.
 
-    A candidate separated only by spaces also needs a digit (or a dash) to count, so
-    eight four-letter English words in a row are not mistaken for a code (about 0.1% of
-    codes have no digit; pasted codes keep their dashes and are always caught).
+    Inside a longer message only the forms a pasted or copied code has count: the 8 groups
+    joined by dashes (every gap holds a dash), or the 32 characters in one run. Groups
+    separated by spaces only count when they are the whole message and hold a digit, so an
+    English sentence of four-letter words ("They were held with many more from 2023 until
+    now.") is an answer, not a code (review finding 14).
     """
-    for match in _EMBEDDED.finditer(_normalise(text)):
-        found = match.group()
-        spaced = " " in found and "-" not in found
-        if _decode(found) and (not spaced or any(c.isdigit() for c in found)):
+    normal = _normalise(text)
+    whole = _FULL.fullmatch(normal.strip(_TRIM))
+    if whole and _decode(whole.group()) and _pasted(whole.group(), whole=True):
+        return True
+    for match in _OVERLAPPING.finditer(normal):  # every start, not only the leftmost
+        found = match.group(1)
+        if _decode(found) and _pasted(found, whole=False):
             return True
     return False
+
+
+def _pasted(found: str, whole: bool) -> bool:
+    """Dashes in every gap between groups, or no gap at all; or (the whole message only)
+    groups parted by spaces that hold a digit, as someone retyping a code might."""
+    gaps = re.split(r"[0-9A-Z]{4}", found)[1:-1]  # the 7 separators between groups
+    if all("-" in g for g in gaps) or not any(gaps):
+        return True
+    return whole and not any("-" in g for g in gaps) and any(c.isdigit() for c in found)
 
 
 def verify_receipt(secret: bytes, verifier: bytes) -> bool:

@@ -28,7 +28,9 @@ def test_nlu_parse_contract(cli_env: dict[str, str]) -> None:
 @pytest.mark.slow
 def test_intake_runs_without_any_private_key(home_env: dict[str, str]) -> None:
     """The bot side needs only public keys and its pepper: with the offline folder gone,
-    reports are still sealed and can later be read by the caseworker."""
+    reports are still sealed and can later be read by the caseworker.
+    Crypto property 9 (crypto-design.md).
+    """
     home = home_of(home_env)
     offline = home.parent / "moved-offline"
     shutil.move(str(home / "offline"), offline)
@@ -77,15 +79,19 @@ def test_backup_and_restore_commands(home_env: dict[str, str], tmp_path: Path) -
     sanad(home_env, "chat", "--jsonl", "--user", "u", "--lang", "en",
           stdin="yes\n" + "/skip\n" * 40 + "yes\n")
     archive = tmp_path / "nightly.backup"
-    out = sanad(home_env, "backup", str(archive))
+    out = sanad(dict(home_env, SANAD_ADMIN_PASSPHRASE=home_env["SANAD_PASSPHRASE"]),
+                "backup", str(archive))  # the first backup certifies the signing key
     assert "1 case(s)" in out.stdout and archive.exists()
     target = dict(home_env, SANAD_HOME=str(tmp_path / "restored"),
                   SANAD_RECOVERY_PASSPHRASE=home_env["SANAD_PASSPHRASE"])
     key = home_of(home_env) / "offline" / "recovery.pem"
-    out = sanad(target, "restore", str(archive), "--recovery-key", str(key))
+    admin_pub = str(home_of(home_env) / "keys" / "admin-signing.pub")
+    out = sanad(target, "restore", str(archive), "--recovery-key", str(key),
+                "--admin-pub", admin_pub)
     assert "Restored 1 case(s)" in out.stdout
     assert len(json.loads(sanad(target, "queue", "--json").stdout)) == 1
-    again = sanad(target, "restore", str(archive), "--recovery-key", str(key), check=False)
+    again = sanad(target, "restore", str(archive), "--recovery-key", str(key),
+                  "--admin-pub", admin_pub, check=False)
     assert again.returncode == 2 and "empty" in again.stderr
 
 

@@ -65,6 +65,7 @@ def test_wrong_or_unknown_receipts_are_refused_the_same_way(service: IntakeServi
 
 def test_unknown_handle_never_runs_the_slow_hash(service: IntakeService,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Crypto property 7 (crypto-design.md)."""
     calls: list[int] = []
     real = crypto.verify_receipt
     monkeypatch.setattr(crypto, "verify_receipt",

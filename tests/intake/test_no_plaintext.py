@@ -49,6 +49,7 @@ def photo(tmp_path: Path) -> Path:
 
 def test_nothing_written_reaches_disk_or_logs_in_clear(service: IntakeService, photo: Path,
                                                        tmp_path: Path) -> None:
+    """Crypto property 1 (crypto-design.md)."""
     setup_logging(service.settings, verbose=True)
     receipts = []
     try:

@@ -136,6 +136,7 @@ def test_danger_now_is_recognised_early_and_marks_the_case_urgent(
 
 
 def test_expired_drafts_are_purged_for_real(service: IntakeService, clock: Clock) -> None:
+    """Crypto property 8 (crypto-design.md)."""
     chat = Chat(service, lang="en")
     chat.answer("consent_store", "yes")
     assert _count(service, Draft) == 1

@@ -80,3 +80,71 @@ def test_a_tampered_backup_or_wrong_key_is_refused(service: IntakeService,
             restore_backup(archive, private, target, db)
     finally:
         db.dispose()
+
+
+def _admin(service: IntakeService) -> object:
+    from caseworker.users import load_admin_key
+
+    pem = (service.settings.home / "offline" / "admin-signing.pem").read_bytes()
+    return load_admin_key(pem, PASSPHRASE)
+
+
+def test_forged_backups_are_refused(make_service: Callable[..., IntakeService],
+                                    tmp_path: Path) -> None:
+    """Review finding 7: with only the recovery *public* key, an attacker built a backup
+    holding their own pinned administrator key, and restore installed it. Now a backup must
+    be signed by a key the administrator named at restore certified, and pin that key."""
+    from intake.backup import backup_signer
+
+    victim = make_service()
+    quick_report(victim, "u")
+    private, public = _recovery(victim)
+    real_admin = Home(victim.settings.home).admin_public()
+    legit = tmp_path / "legit.backup"
+    make_backup(victim.settings, victim.db, public,
+                legit, backup_signer(victim.settings.home / "keys", _admin(victim)))
+
+    # The forger's own home: their admin key, their caseworker; the victim's recovery key.
+    forger_settings = replace(victim.settings, home=tmp_path / "forger",
+                              database_url=f"sqlite:///{tmp_path / 'forger.db'}")
+    forger = make_service(database_url=forger_settings.database_url, home=forger_settings.home)
+    unsigned = tmp_path / "unsigned.backup"
+    make_backup(forger.settings, forger.db, public, unsigned)
+    self_signed = tmp_path / "self-signed.backup"
+    make_backup(forger.settings, forger.db, public, self_signed,
+                backup_signer(forger.settings.home / "keys", _admin(forger)))
+
+    for n, (archive, problem) in enumerate(((unsigned, "not signed"),
+                                            (self_signed, "not signed by a key of that"))):
+        target = replace(victim.settings, home=tmp_path / f"r{n}",
+                         database_url=f"sqlite:///{tmp_path / f'r{n}.db'}")
+        db = Database(target.database_url)
+        try:
+            with pytest.raises(BackupError, match=problem):
+                restore_backup(archive, private, target, db, real_admin)
+            assert not (target.home / "keys" / "admin-signing.pub").exists()
+        finally:
+            db.dispose()
+
+    # A byte changed anywhere in a signed backup, or the signature cut off: refused.
+    for n, mutate in enumerate((lambda b: b[:200] + bytes([b[200] ^ 1]) + b[201:],
+                                lambda b: b[:-72])):
+        bad = tmp_path / f"bad{n}.backup"
+        bad.write_bytes(mutate(legit.read_bytes()))
+        target = replace(victim.settings, home=tmp_path / f"b{n}",
+                         database_url=f"sqlite:///{tmp_path / f'b{n}.db'}")
+        db = Database(target.database_url)
+        try:
+            with pytest.raises(BackupError):
+                restore_backup(bad, private, target, db, real_admin)
+        finally:
+            db.dispose()
+
+    target = replace(victim.settings, home=tmp_path / "ok",
+                     database_url=f"sqlite:///{tmp_path / 'ok.db'}")
+    db = Database(target.database_url)
+    try:  # the real one restores, and pins the administrator key that was named
+        assert restore_backup(legit, private, target, db, real_admin)["cases"] == 1
+        assert Home(target.home).admin_public() == real_admin
+    finally:
+        db.dispose()

@@ -100,6 +100,7 @@ def test_empty_attachment(data_key: bytes) -> None:
 
 
 def test_bit_flips_detected(material: tuple[bytes, bytes, bytes]) -> None:
+    """Crypto property 2 (crypto-design.md)."""
     key, _, sealed = material
     positions = [*range(HEADER + 2), *range(HEADER, len(sealed), 9973), len(sealed) - 1]
     for position in positions:
@@ -117,6 +118,7 @@ def test_every_byte_of_a_small_attachment(data_key: bytes) -> None:
 
 
 def test_truncation_detected(material: tuple[bytes, bytes, bytes]) -> None:
+    """Crypto property 3 (crypto-design.md)."""
     key, _, sealed = material
     boundaries = range(HEADER, len(sealed), CHUNK)
     for cut in [0, 1, HEADER - 1, *boundaries, len(sealed) - 1, len(sealed) - 16]:
@@ -124,6 +126,7 @@ def test_truncation_detected(material: tuple[bytes, bytes, bytes]) -> None:
 
 
 def test_reordering_detected(material: tuple[bytes, bytes, bytes]) -> None:
+    """Crypto property 3 (crypto-design.md)."""
     key, _, sealed = material
     for first in (0, 5, 40):
         a = HEADER + first * CHUNK
@@ -134,6 +137,7 @@ def test_reordering_detected(material: tuple[bytes, bytes, bytes]) -> None:
 
 
 def test_extension_detected(material: tuple[bytes, bytes, bytes]) -> None:
+    """Crypto property 3 (crypto-design.md)."""
     key, _, sealed = material
     other = _seal(key, _plain(100_000))
     for extended in (

@@ -41,6 +41,7 @@ def test_round_trip(keyring: DraftKeyring) -> None:
 
 
 def test_survives_one_rotation_not_two(keyring: DraftKeyring, clock: FakeClock) -> None:
+    """Crypto property 8 (crypto-design.md)."""
     sealed = seal_draft(keyring, DRAFT, HANDLE, EXPIRES, STATE)
     clock.advance(EPOCH)
     assert open_draft(keyring, DRAFT, HANDLE, EXPIRES, sealed) == STATE

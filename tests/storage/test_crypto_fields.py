@@ -24,6 +24,7 @@ def test_empty_plaintext(data_key: bytes) -> None:
 
 
 def test_every_byte_flip_is_detected(data_key: bytes) -> None:
+    """Crypto property 2 (crypto-design.md)."""
     sealed = seal_field(data_key, CASE, FIELD, 0, b"short answer")
     for position in range(len(sealed)):
         for mask in (0x01, 0x80):
@@ -38,6 +39,7 @@ def test_every_byte_flip_is_detected(data_key: bytes) -> None:
     [("case-2", FIELD, 0), (CASE, "q_date", 0), (CASE, FIELD, 1), ("case-10", FIELD, 0)],
 )
 def test_moved_ciphertext_fails(data_key: bytes, case_id: str, field_id: str, seq: int) -> None:
+    """Crypto property 5 (crypto-design.md)."""
     sealed = seal_field(data_key, CASE, FIELD, 0, TEXT)
     with pytest.raises(CryptoError):
         open_field(data_key, case_id, field_id, seq, sealed)

@@ -44,12 +44,14 @@ def data_key(golden_dir: Path, meta: dict[str, Any], private: X25519PrivateKey) 
 
 
 def test_field(golden_dir: Path, meta: dict[str, Any], data_key: bytes) -> None:
+    """Crypto property 10 (crypto-design.md)."""
     sealed = (golden_dir / "field.bin").read_bytes()
     opened = open_field(data_key, meta["case_id"], meta["field_id"], meta["seq"], sealed)
     assert opened.decode() == meta["field_text"]
 
 
 def test_attachment(golden_dir: Path, meta: dict[str, Any], data_key: bytes) -> None:
+    """Crypto property 10 (crypto-design.md)."""
     out = io.BytesIO()
     with (golden_dir / "attachment.bin").open("rb") as src:
         size, digest = open_attachment(data_key, meta["case_id"], meta["attachment_id"], src, out)

@@ -37,12 +37,14 @@ def test_round_trip(recipient: Party, data_key: bytes) -> None:
 
 
 def test_non_recipient_opens_nothing(recipient: Party, outsider: Party, data_key: bytes) -> None:
+    """Crypto property 4 (crypto-design.md)."""
     wrapped = wrap_key(data_key, "case-1", recipient.public)
     with pytest.raises(CryptoError):
         unwrap_key(wrapped, "case-1", outsider.private)
 
 
 def test_moved_between_cases_fails(recipient: Party, data_key: bytes) -> None:
+    """Crypto property 5 (crypto-design.md)."""
     wrapped = wrap_key(data_key, "case-1", recipient.public)
     with pytest.raises(CryptoError):
         unwrap_key(wrapped, "case-2", recipient.private)

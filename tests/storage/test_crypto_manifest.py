@@ -50,6 +50,7 @@ def test_round_trip(admin: tuple[Ed25519PrivateKey, bytes], recipients: list[Rec
 def test_unsigned_rejected(
     admin: tuple[Ed25519PrivateKey, bytes], recipients: list[Recipient]
 ) -> None:
+    """Crypto property 9 (crypto-design.md)."""
     blob = sign_manifest(admin[0], recipients, 1)
     header, payload, _, _ = blob.split(b"\n")
     for unsigned in (payload, header + b"\n" + payload + b"\n\n", header + b"\n" + payload + b"\n"):
@@ -68,6 +69,7 @@ def test_signed_by_another_key_rejected(
 def test_altered_rejected(
     admin: tuple[Ed25519PrivateKey, bytes], recipients: list[Recipient]
 ) -> None:
+    """Crypto property 9 (crypto-design.md)."""
     blob = sign_manifest(admin[0], recipients[:1], 1)
     header, payload, signature, _ = blob.split(b"\n")
     data = json.loads(payload)

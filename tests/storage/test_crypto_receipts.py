@@ -36,6 +36,7 @@ def test_format(receipt: Receipt) -> None:
 
 
 def test_right_receipt_verifies(receipt: Receipt) -> None:
+    """Crypto property 7 (crypto-design.md)."""
     parsed = parse_receipt(receipt.code)
     assert parsed is not None
     handle, secret = parsed
@@ -44,6 +45,7 @@ def test_right_receipt_verifies(receipt: Receipt) -> None:
 
 
 def test_wrong_receipt_fails(receipt: Receipt, kdf: KdfParams) -> None:
+    """Crypto property 7 (crypto-design.md)."""
     parsed = parse_receipt(receipt.code)
     assert parsed is not None
     _, secret = parsed

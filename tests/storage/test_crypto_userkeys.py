@@ -34,12 +34,14 @@ def test_round_trip(recipient: Party, kdf: KdfParams) -> None:
 
 
 def test_wrong_passphrase_fails(recipient: Party, kdf: KdfParams) -> None:
+    """Crypto property 6 (crypto-design.md)."""
     blob = lock_private_key(recipient.private, PASS, "amira", kdf)
     with pytest.raises(CryptoError):
         unlock_private_key(blob, PASS + "!", "amira")
 
 
 def test_blob_moved_to_another_user_fails(recipient: Party, kdf: KdfParams) -> None:
+    """Crypto property 6 (crypto-design.md)."""
     blob = lock_private_key(recipient.private, PASS, "amira", kdf)
     with pytest.raises(CryptoError):
         unlock_private_key(blob, PASS, "basel")
