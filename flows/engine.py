@@ -76,7 +76,7 @@ class Engine:
             for spec in flows.fields.values() for opt in (*spec.options, *BOOL_OPTIONS)
         }
         for opt in ("done", "edit", "discard", "later", "urgent_short", "urgent_full",
-                    "withdraw"):
+                    "withdraw", "continue", "restart"):
             self._labels[opt] = (*{flows.catalog[lang][f"opt.{opt}"] for lang in flows.catalog},
                                  opt, *OPTION_SYNONYMS.get(opt, ()))
 
@@ -191,19 +191,23 @@ class Engine:
             state = self._mark_urgent(state, tuple(getattr(interp, "urgent_reasons", ()))
                                       or ("urgent_text",), out)
         answering_language = step is not None and step.field == "language"
-        if state.at == ADDENDUM and (intent == "withdraw_consent" or self._strict_ids(
-                event.text, ("withdraw",))):
+        if state.at == ADDENDUM and (intent == "withdraw_consent" or self._match_choice(
+                event.text, ("done", "withdraw")) == "withdraw"):
             state = replace(state, at=WITHDRAW)
             out.append(self._ask_pseudo(state))
             return state
         if state.at == WITHDRAW:
             return self._withdraw_answer(state, event.text, intent, sure, out)
-        command = None if picked else _COMMAND_INTENTS.get(intent)
+        # ...and an option's label is an answer, not a command ("مساعدة قانونية" is not /help);
+        # labels do not silence danger, which free text may carry beside a label.
+        named = picked or (step is not None and step.kind in ("choice", "multi") and bool(
+            self._match_multi(event.text, step.options)))
+        command = None if named else _COMMAND_INTENTS.get(intent)
         if command and not (answering_language and command == "lang"):
             arg = next((str(e.value) for e in interp.entities if e.entity == "language"), None)
             return self._command(state, command, arg, event.at, out)
         if state.at == READING:
-            return self._reading_answer(state, event.text, intent, event.at, out)
+            return self._reading_answer(state, event.text, intent, sure, event.at, out)
         if state.at == ADDENDUM:
             return self._addendum_text(state, event.text, intent, out)
         if state.at == URGENT_OFFER:
@@ -257,10 +261,10 @@ class Engine:
         out.append(self._ask_pseudo(state))
         return state
 
-    def _reading_answer(self, state: State, text: str, intent: str, at: datetime,
-                        out: list[Action]) -> State:
-        answer, _ = self._read_bool(text.strip(), intent, ("yes", "no"))
-        if answer is None:
+    def _reading_answer(self, state: State, text: str, intent: str, sure: bool,
+                        at: datetime, out: list[Action]) -> State:
+        answer, explicit = self._read_bool(text.strip(), intent, ("yes", "no"), sure)
+        if answer is None or (answer == "yes" and not explicit):  # a guess confirms nothing
             out.append(Reply(self._t(state, "sys.invalid.yes_no"), "info", state.lang))
             return self._reask(state, out)
         reading = state.reading or {}
@@ -464,6 +468,11 @@ class Engine:
             out.append(Reply(self._t(state, "sys.review.later"), "info", state.lang))
             return replace(state, at=CONFIRM)  # the draft stays; coming back resumes at review
         answer, explicit = self._read_bool(text, intent, ("yes", "no"), sure)
+        if state.at == RESUME:  # its options read "Continue my report" / "Start again"
+            named = match_option(text, {"yes": self._labels["continue"],
+                                        "no": self._labels["restart"]}, synonyms=None)
+            if len(named) == 1:
+                answer, explicit = named[0], True
         if answer is None or answer == "unknown":
             out.append(Reply(self._t(state, "sys.invalid.yes_no"), "info", state.lang))
             return self._reask(state, out)

@@ -15,7 +15,7 @@ from flows import Reply, load_flowset
 from intake.home import Home, init_demo
 from intake.service import Incoming, IntakeService
 from intake.settings import Settings
-from nlu import RuleInterpreter
+from nlu import HybridInterpreter, builtin_interpreter
 from storage import crypto
 from storage.db import Database
 
@@ -73,8 +73,15 @@ def clock() -> Clock:
     return Clock()
 
 
+@pytest.fixture(scope="session")
+def shipped_nlu(tmp_path_factory: pytest.TempPathFactory) -> HybridInterpreter:
+    """The shipped default backend: the built-in model, trained once per test process the
+    way `sanad init` prepares it (into a private cache, never the user's)."""
+    return builtin_interpreter(cache_dir=tmp_path_factory.mktemp("nlu-cache"))
+
+
 @pytest.fixture
-def make_service(settings: Settings, clock: Clock
+def make_service(settings: Settings, clock: Clock, shipped_nlu: HybridInterpreter
                  ) -> Iterator[Callable[..., IntakeService]]:
     databases: list[Database] = []
 
@@ -88,7 +95,7 @@ def make_service(settings: Settings, clock: Clock
             init_demo(cfg, db, PASSPHRASE)
         keyring = crypto.DraftKeyring(cfg.epoch_dir, cfg.epoch_seconds, clock)
         home = Home(cfg.home)
-        return IntakeService(cfg, db, load_flowset(), RuleInterpreter(), home.pepper(),
+        return IntakeService(cfg, db, load_flowset(), shipped_nlu, home.pepper(),
                              home.admin_public(), keyring, clock=clock)
 
     yield factory

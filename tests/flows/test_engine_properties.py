@@ -21,11 +21,10 @@ from flows import (
     UserText,
     load_flowset,
 )
-from nlu import RuleInterpreter
+from nlu import HybridInterpreter
 
 FLOWS = load_flowset()
 ENGINE = Engine(FLOWS, lambda lang, country: f"guidance {lang}")
-NLU = RuleInterpreter()
 T0 = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
 _ids = sorted({o for spec in FLOWS.fields.values() for o in spec.options}
@@ -48,10 +47,11 @@ events = st.one_of(
 )
 
 
-def _event(kind: str, value: str, state: State, i: int):  # type: ignore[no-untyped-def]
+def _event(nlu: HybridInterpreter, kind: str, value: str, state: State,  # type: ignore[no-untyped-def]
+           i: int):
     at = T0 + timedelta(seconds=i)
     if kind == "text":
-        return UserText(value, NLU.interpret(value, expecting=ENGINE.expecting(state)), at)
+        return UserText(value, nlu.interpret(value, expecting=ENGINE.expecting(state)), at)
     if kind == "command":
         return UserCommand(value, at, "ar" if value == "lang" else None)
     if kind == "file":
@@ -61,12 +61,14 @@ def _event(kind: str, value: str, state: State, i: int):  # type: ignore[no-unty
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.sampled_from([None, "ar", "en"]), st.lists(events, max_size=60))
-def test_any_event_sequence_is_safe(lang: str | None, sequence: list[tuple[str, str]]) -> None:
+def test_any_event_sequence_is_safe(shipped_nlu: HybridInterpreter, lang: str | None,
+                                    sequence: list[tuple[str, str]]) -> None:
+    """On the shipped default backend (tests.support's `shipped_nlu`)."""
     state, out = ENGINE.step(State(), Begin(T0, lang=lang))
     for i, (kind, value) in enumerate(sequence, start=1):
         if state.mode != "active":
             state, out = ENGINE.step(State(), Begin(T0, lang=lang))
-        state, out = ENGINE.step(state, _event(kind, value, state, i))
+        state, out = ENGINE.step(state, _event(shipped_nlu, kind, value, state, i))
         for action in out:
             if isinstance(action, SubmitReport):
                 assert action.fields.get("consent_store") == "yes"

@@ -7,32 +7,16 @@ prepares it, because that is where "2" used to come out as `affirm`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 
-from flows import load_flowset
-from intake.home import Home
 from intake.service import IntakeService
-from nlu import HybridInterpreter, builtin_interpreter
-from storage import crypto
-from tests.support import Chat, Clock, open_report
-
-
-@pytest.fixture(scope="session")
-def shipped_nlu(tmp_path_factory: pytest.TempPathFactory) -> HybridInterpreter:
-    return builtin_interpreter(cache_dir=tmp_path_factory.mktemp("nlu-cache"))
+from nlu import HybridInterpreter
+from tests.support import Chat, open_report
 
 
 @pytest.fixture
-def shipped_service(make_service: Callable[..., IntakeService], shipped_nlu: HybridInterpreter,
-                    clock: Clock) -> IntakeService:
-    base = make_service()
-    cfg = base.settings
-    home = Home(cfg.home)
-    keyring = crypto.DraftKeyring(cfg.epoch_dir, cfg.epoch_seconds, clock)
-    return IntakeService(cfg, base.db, load_flowset(), shipped_nlu, home.pepper(),
-                         home.admin_public(), keyring, clock=clock)
+def shipped_service(service: IntakeService) -> IntakeService:
+    return service  # tests.support builds every service on the shipped default backend
 
 
 def _to_first_consent(chat: Chat, lang: str) -> None:
