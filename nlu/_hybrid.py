@@ -77,6 +77,10 @@ class HybridInterpreter:
             return replace(ruled, confidence=min(confidence, ruled.confidence or confidence))
         if intent == ruled.intent:
             return replace(ruled, confidence=max(confidence, ruled.confidence))
+        if intent == "urgent_danger" and expecting is not None:
+            # An answer to a question ("المخابرات" at "who was responsible?") is urgent only
+            # by the rules' cues, never by a model that has seen similar words in danger.
+            return ruled
         urgent = intent == "urgent_danger"  # the rules found no danger; the model does
         reasons = (IMMEDIATE,) if urgent else ()
         entities = tuple(e for e in ruled.entities if e.entity != "language")
