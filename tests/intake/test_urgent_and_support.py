@@ -30,6 +30,8 @@ def test_urgent_persona_gets_guidance_first_and_a_case_right_after_consent(
     queue = list_queue(service.db)
     assert len(queue) == 1 and queue[0].priority == 1 and queue[0].incomplete
     assert "incomplete" in queue[0].reasons
+    # why the words were urgent is kept with the triage, for the caseworker
+    assert {"urgent_words", "present_danger"} <= set(queue[0].reasons)
     assert chat.question.field == "urgent_path"
     chat.answer("urgent_path", "1")  # only the urgent questions
     chat.run([("urgent_who", "My brother Samir" if lang == "en" else "أخي سمير"),
