@@ -102,7 +102,7 @@ class IntakeService:
         self.flows = flows
         self.guidance = guidance or Guidance.load(settings.home)
         self.directory = directory or Directory.load(settings.home)
-        self.engine = Engine(flows, self.guidance.text)
+        self.engine = Engine(flows, self.guidance.text, self._self_harm_text)
         # Called in the same transaction when a priority-1 case appears (on-call alerts).
         self.priority_one_hooks: list[CaseHook] = []
         self.nlu = interpreter
@@ -535,6 +535,12 @@ class IntakeService:
             hook(session, case, now)
 
     # ---- support directory ------------------------------------------------------------------
+
+    def _self_harm_text(self, lang: str, country: str | None) -> str:
+        """Words for someone who may harm themselves, with the directory's crisis lines."""
+        found = self.directory.match({"psychosocial"}, country_code(self.guidance, country))
+        return "\n".join([self.flows.text(lang, "sys.urgent.self_harm"),
+                          *(s.render(lang) for s in found)])
 
     def _support_replies(self, lang: str, needs: set[str],
                          country: str | None) -> tuple[list[Reply], list[str]]:
