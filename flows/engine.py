@@ -179,9 +179,16 @@ class Engine:
         intent = interp.intent.name if hasattr(interp.intent, "name") else interp.intent
         # An option id or number is an answer: never a command, never words of danger.
         picked = bool(self._strict_ids(event.text, self._pending_options(state)))
-        if getattr(interp, "urgent", False) and not picked:
+        erasing = intent == "quick_exit" and not picked
+        if getattr(interp, "urgent", False) and not picked and not erasing:
             state = self._mark_urgent(state, tuple(getattr(interp, "urgent_reasons", ()))
                                       or ("urgent_text",), out)
+        if erasing and getattr(interp, "urgent", False) and not state.urgent:
+            # "someone is here, delete everything": erase at once, no guidance on the screen
+            # first; how to reach the urgent questions later is said with the erasure.
+            out.append(Reply(self._t(state, "sys.quick_exit_danger"), "info", state.lang))
+            out += [DiscardDraft(), Finished()]
+            return replace(state, mode="ended", at=None)
         answering_language = step is not None and step.field == "language"
         if state.at == ADDENDUM and (intent == "withdraw_consent" or self._strict_ids(
                 event.text, ("withdraw",))):

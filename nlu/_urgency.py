@@ -37,11 +37,11 @@ REASONS: dict[str, str] = {
     CHILD: "child_in_danger",
     IMMEDIATE: "present_danger",
     ONGOING: "present_danger",
-    WATCHED: "present_danger",
     THREAT_WITHDRAW: "threat_to_withdraw",
     THREAT_TIME: "threat_with_time",
     DISAPPEARED: "fresh_disappearance",
     ARREST: "fresh_disappearance",
+    WATCHED: "present_danger",
 }
 
 
@@ -84,7 +84,8 @@ _CUES: tuple[tuple[str, str, str], ...] = (
      r"(?:me|us|him|her|them|my|our)\b|\bthey(?:'re| are) coming\b|\bcoming to (?:my|our) "
      r"(?:house|home)\b"),
     (IMMEDIATE, "none", r"\b(?:going to|gonna|will|want to|about to|threaten(?:ing|s)? to|"
-     r"trying to) (?:kill|shoot|execute|torture|arrest|take|hurt|rape|kidnap) "),
+     r"trying to) (?:kill|shoot|execute|torture|arrest|take(?! (?:my |the |our |it |this )?"
+     r"(?:complaint|case|report|statement|consent|back|it back))|hurt|rape|kidnap) "),
     (IMMEDIATE, "none", r"\b(?:following|chasing|hunting|surrounding|surrounded|raiding) (?:me|us|"
      r"him|her|the house|my house|our house|the building)\b|"
      r"\b(?:i am|i'm|im|we are|we're) hiding\b"),
@@ -94,6 +95,10 @@ _CUES: tuple[tuple[str, str, str], ...] = (
     (IMMEDIATE, "none", r"\b(?:عم |قاعدين |قاعد )?(?:بي|ب|ي)?(?:دق|طرق|خبط|كسر|دفش)(?:و|وا|ون)\b"
      r".{0,20}باب|\b(?:3and|3ind|3al|3a|odam|2oddam) ?(?:el|l)?[ -]?bab\b|"
      r"\b\w*(?:do2|du2|dou2|tor2|tro2|5bt|khbt|khabt|5abt)\w*\b.{0,15}\bbab\b"),
+    (WATCHED, "none", r"\b(?:(?:في |فيه )?(?:حدا|حد|واحد|ناس|شي حدا|حدن) (?:جاي|جايين|هون|هنا|"
+     r"برا|بالباب|عالباب|داخل|دخل|وصل)|someone(?:'s| is) (?:here|coming)|somebody(?:'s| is) "
+     r"(?:here|coming)|(?:fi |fih )?(?:7ada|7ad|wa7ed|wahed|chi wa7ed) (?:jay|jaye|hon|hena|"
+     r"hna|jayin|jaw|ja)|rah jaw|jaw l|جاو|جاوا)\b"),
     (IMMEDIATE, "none", r"\b(?:جايين|جاين|قادمون|في الطريق|عالطريق|عم يلحقوني|يلحقوني|"
      r"يلاحقوني|بيلاحقوني|يطاردوني|بيطاردوني|لاحقيني|محاصرين|حاصرونا|حاصروا البيت|يحاصرون|"
      r"طوقوا|مداهمه|يداهمون|عم يداهموا|مختبي|متخبي|مخبي حالي|عم اتخبي|قاعد اتخبي|"
