@@ -98,6 +98,7 @@ class RuleInterpreter:
         self._negators = frozenset(normalise_arabic(n) for n in lx.split_phrases(lx.NEGATORS))
         self._rank = {intent: i for i, intent in enumerate(lx.PRIORITY)}
         self._urgency = UrgencyDetector()
+        self.urgency = self._urgency  # the hybrid asks it whether a text speaks of the past
         self._threat = re.compile(_THREAT.translate(AR_LETTER_TABLE))
         self._cooperation = re.compile(_COOPERATION.translate(AR_LETTER_TABLE))
         self._erase = re.compile(_ERASE.translate(AR_LETTER_TABLE))

@@ -95,6 +95,10 @@ _CUES: tuple[tuple[str, str, str], ...] = (
     (IMMEDIATE, "none", r"\b(?:عم |قاعدين |قاعد )?(?:بي|ب|ي)?(?:دق|طرق|خبط|كسر|دفش)(?:و|وا|ون)\b"
      r".{0,20}باب|\b(?:3and|3ind|3al|3a|odam|2oddam) ?(?:el|l)?[ -]?bab\b|"
      r"\b\w*(?:do2|du2|dou2|tor2|tro2|5bt|khbt|khabt|5abt)\w*\b.{0,15}\bbab\b"),
+    (IMMEDIATE, "none", r"\b(?:el |l|la |al )?(?:shorta|chorta|amn|police|polis|bolis|bolice|"
+     r"jaysh|jeish|mukhabarat|mokhabarat|mo5abarat|dawriyye|dawriya) (?:odam|2odam|oddam|"
+     r"9dam|gdam|gedam|3and|3end|3ind|bara|barra|7ad|janb) (?:el |l)?(?:bet|beit|beet|bab|dar|"
+     r"binaye|3imara|door|house)\b"),
     (WATCHED, "none", r"\b(?:(?:في |فيه )?(?:حدا|حد|واحد|ناس|شي حدا|حدن) (?:جاي|جايين|هون|هنا|"
      r"برا|بالباب|عالباب|داخل|دخل|وصل)|someone(?:'s| is) (?:here|coming)|somebody(?:'s| is) "
      r"(?:here|coming)|(?:fi |fih )?(?:7ada|7ad|wa7ed|wahed|chi wa7ed) (?:jay|jaye|hon|hena|"
@@ -117,7 +121,7 @@ _CUES: tuple[tuple[str, str, str], ...] = (
     (ONGOING, "none", r"\b(?:ب|ف|و)?(?:ي|بي|بت|ت)(?:ضرب|عذب|غتصب|صعق|كهرب|جلد|خنق|رفس|دعس)"
      r"(?:و|وا|ون|ونه|وه|وها|وهم|وني|ونا|ونني|وننا|ونها|ونهم|ه|ها|هم|ني|نا)?\b"),
     (ONGOING, "none", r"\b(?:3am|2a3d|ga3d|gaa3d|2a3din|ga3din) \w*(?:drb|darb|dorb|3azb|3adhb|"
-     r"3azeb|3adb|3zb|dreb|ta3zib)\w*|\bbi(?:darbo|3azbo|3azbou|drbo)\w*"),
+     r"3azeb|3adb|3zb|dreb|ta3zib)\w*|\bbiy?(?:darbo|3azbo|3azbou|drbo)\w*"),
     (ONGOING, "now", r"\b(?:beat|beating|beaten|torture|torturing|tortured|hit|hitting|rape|"
      r"raping|shoot|shooting|attack|attacking|kill|killing|ضرب\w*|تعذيب|التعذيب|عذب\w*|"
      r"اغتصاب|اغتصب\w*|صعق\w*|قتل\w*|طخ\w*|darab\w*|3azab\w*|ta3zib)\b"),
@@ -129,7 +133,7 @@ _CUES: tuple[tuple[str, str, str], ...] = (
     (ARREST, "recent", r"\b(?:و|ف)?(?:اعتقل\w*|عتقل\w*|اعتقال|قبضوا|قبض علي\w*|مسكوه|مسكوها|"
      r"مسكوني|مسكو|اخدوه|اخدوها|اخدوني|اخذوه|اخذوها|اخذوني|اخدو|اخذوا|اخدوا|خدوه|خدوها|خدوني|"
      r"خطف\w*|اختطف\w*|اختفي|اختفت|شحطوه|سحبوه|لموه|زتوه|شالوه|داهموا|اقتحموا)\b|"
-     r"\b(?:e3ta2al\w*|i3ta2al\w*|3ta2al\w*|akhadou\w*|a5adou\w*|5adoh|5adouh|msakoh|msakouh|"
+     r"\b(?:5dhaw\w*|khdhaw\w*|akhadhaw\w*|a5dhaw\w*|shalo\w*|shalooh|e3ta2al\w*|i3ta2al\w*|3ta2al\w*|akhadou\w*|a5adou\w*|5adoh|5adouh|msakoh|msakouh|"
      r"5atafo\w*|khatafo\w*)\b"),
 )
 
@@ -158,13 +162,15 @@ _MEDICAL_CUES = (
     r"dialysis|heart medicine|a doctor|medical care))\b|"
     r"\b(?:و|ف)?(?:ينزف|بينزف|عم ينزف|تنزف|نزيف|نزف|فاقد الوعي|فاقده الوعي|فقد الوعي|غايب عن الوعي|"
     r"مغمى عليه|مغمي عليه|اغمي عليه|اغمى عليه|غمي عليه|مضرب عن الطعام|مضربه عن الطعام|"
-    r"مضربين عن الطعام|اضراب عن الطعام|مضرب عن الاكل|بطل ياكل|بطلت تاكل|ما عم ياكل|ما عم تاكل|"
+    r"مضربين عن الطعام|اضراب عن الطعام|مضرب عن الماكله|مضربه عن الماكله|"
+    r"مضرب عن الاكل|بطل ياكل|بطلت تاكل|ما عم ياكل|ما عم تاكل|"
     r"مش بياكل|مبياكلش|مابياكل|ما ياكل|مش عم ياكل|رافض ياكل|رافض الاكل|لا ياكل ولا يشرب|"
     r"ما ياكل ولا يشرب|ما كياكلش|ماكيكولش|ما كيكول|ما ياكلش|عم يموت|رح يموت|بيموت|حيموت|"
     r"راح يموت|غادي يموت|حالته خطيره|وضعه الصحي خطير|ما بيتنفس|ما يقدر يتنفس)\b|"
     r"\b(?:و|ف)?(?:بلا|بدون|من غير|من دون|ما عنده|ماعنده|ما عندو|ماعندوش|معندوش|ما عطوه|"
     r"منعوا عنه|منعو عنه|حرموه من|محروم من|ما يعطوه|ما بيعطوه|مش بيدوه|ما كيعطيوهش|"
-    r"مايعطوهش|ما عطاوهش)\s?(?:ال)?(?:دوا|دواء|دوائه|دواه|ادويته|ادويه|علاج|"
+    r"مايعطوهش|ما عطاوهش|ما عندوش|ما عندهوش|معندهوش|ما عندهاش|مش راضيين يدوه|"
+    r"مش راضيين يعطوه|ما رضيوا يعطوه|ما يرضون يعطونه|رافضين يعطوه|رافضين يدوه)\s?(?:ال)?(?:دوا|دواء|دوائه|دواه|ادويته|ادويه|علاج|"
     r"علاجه|انسولين|الانسولين|غسيل الكلى|طبيب|دكتور)\w*|"
     r"\b(?:yenzef|yinzif|ynzef|nazif|fa2ed el wa3i|fa2d l wa3i|ghayeb 3an el wa3i|"
     r"edrab 3an el ta3am|edrab 3n l akl|mdreb 3an|modrib 3an|ma 3am yakol|mabyakolsh|"
@@ -210,6 +216,7 @@ _WATCH_CUES = (
     r"standing )?(?:outside|in front of) (?:the|my|our) (?:house|home|building|door)\b|"
     r"\b(?:و|ف)?(?:عم|قاعد|قاعدين|لسا|لسه)\s?(?:ي|بي|ب)?راقب\w*|\b(?:بيراقبوني|بيراقبونا|"
     r"يراقبوا البيت|يراقبون البيت|يراقبو الدار|كيراقبو|كيتبعوني|كيضربو|دخلوا علينا|دخلو علينا|"
+    r"(?:واقف|واقفه|واقفين|واقفه) (?:تحت|قدام|جنب|برا|عند) (?:ال)?(?:بيت|بنايه|عماره|دار|باب|شقه)|"
     r"دخلوا البيت|دخلو الدار|داخلين علينا|واقفين تحت البيت|واقفين قدام|سياره واقفه|"
     r"dakhlo 3lina|dkhlo 3lina|da5lo 3lina|d5lo 3lina|dakhlu 3lina|w9fin 9dam|wa9fin 9dam|"
     r"kayraqbo|kaytab3oni|3am yra2bo|3am yrak?bouna)\b"
@@ -226,7 +233,8 @@ _DISAPPEARED = (
     r"ما حدا يعرف وين|محدش يعرف (?:هو )?(?:مكانه|مكانها|فين|وين)|محدش عارف (?:مكانه|فين)|"
     r"ما نعرف وين|ما منعرف وين|ما نعرف مكانه|ما نعرفش فين|منعرفش فين|ماعرفناش فين|ما عرفنا وين|"
     r"ما نعرفوش وين|ماكو خبر|ما في خبر عنه|ما في اي خبر|ما اجانا خبر|مكانه مجهول|مصيره مجهول|"
-    r"مجهول المصير|لا نعلم مكانه|ما رجع|مارجعش|ما رجعش|لم يعد|mafi khabar|ma 7ada bya3ref wen|"
+    r"مجهول المصير|لا نعلم مكانه|mako khabar|mako 5abar|mafi 5abar|ma3rfna wen|"
+    r"ma3rafna wen|ma na3rfouch win|ma n3rfouch win|ma n3rfoch win|ma na3rafch win|ما رجع|مارجعش|ما رجعش|لم يعد|mafi khabar|ma 7ada bya3ref wen|"
     r"mahadesh y3raf fen|ma n3rfouch fin|ma3rafnach fin|mkhtfi|mafqud|mafqoud)\b"
 )
 # Self-harm or suicide risk.
@@ -236,7 +244,7 @@ _SELF_HARM = (
     r"no reason to live|can'?t go on|hurt myself|harm myself|cut myself|self.harm|"
     r"انتحر|انتحار|بنتحر|رح انتحر|بدي انتحر|حنتحر|هنتحر|سانتحر|افكر بالانتحار|افكر في الانتحار|"
     r"بدي موت|بدي اموت|بدي اموت حالي|اقتل حالي|اقتل نفسي|اقتل روحي|اموت حالي|اموت نفسي|"
-    r"انهي حياتي|اخلص من حياتي|اخلص حياتي|ما بدي عيش|ما عاد بدي عيش|ما عاد بدي اعيش|"
+    r"انهي حياتي|اخلص من حياتي|خلص من حياتي|خلص حياتي|اخلص حياتي|ما بدي عيش|ما عاد بدي عيش|ما عاد بدي اعيش|"
     r"مش عايز اعيش|مش عاوز اعيش|مش عايزه اعيش|عايز اموت|عاوز اموت|نفسي اموت|ابي اموت|ابغى اموت|"
     r"ابغي اموت|اريد اموت|اريد ان اموت|اريد انتحر|داير اموت|داير انتحر|دايره اموت|اشتي اموت|"
     r"اشتي انتحر|بغيت نموت|بغيت ننتحر|نقتل راسي|نقتل روحي|نموت روحي|نحب نموت|"
@@ -276,8 +284,8 @@ _RECENT = (
     r"\b(?:today|this morning|this evening|tonight|last night|yesterday|just now|"
     r"(?:a few |few |\d+ |an |one |two |half an )?(?:minutes?|hours?|hrs?|mins?) ago|"
     r"earlier today|اليوم|الليله|هالليله|الصبح|الصباح|هالصبح|المسا|قبل ساعه|"
-    r"قبل ساعتين|قبل ساعات|قبل شوي|من شوي|قبل قليل|قبل دقايق|قبل دقيقه|من ساعه|من ساعتين|"
-    r"امبارح|مبارح|البارحه|امس|ليله امبارح|توه|للتو|منذ قليل|منذ ساعه|منذ ساعتين|"
+    r"قبل ساعتين|قبل ساعات|قبل شوي|من شوي|من شويه|قبل شويه|من شويا|قبل قليل|قبل دقايق|قبل دقيقه|من ساعه|من ساعتين|"
+    r"امبارح|مبارح|البارحه|امس|bar7a|el bar7a|lbar7a|ليله امبارح|توه|للتو|منذ قليل|منذ ساعه|منذ ساعتين|"
     r"قبل ربع ساعه|قبل نص ساعه|قبل \d+ (?:ساعات|ساعه|دقايق|دقيقه)|قبل يومين|lyom|el yom|elyom|"
     r"lyoum|ams|embare7|mbere7|mbare7|abl sa3a|2abl sa3a|men shway|abl shway|2abl shway|"
     r"since (?:yesterday|last night|this morning|two days|2 days|three days|3 days)|"
@@ -293,7 +301,7 @@ _PAST_WEAK = (
 _PAST_STRONG = (
     r"\b(?:last (?:year|month|week|summer|winter)|(?:years?|months?|weeks?) ago|in (?:19|20)\d\d|"
     r"back in|long ago|in the past|(?:19|20)\d\d|زمان|في الماضي|"
-    r"(?:قبل|منذ|من) (?:\d+ )?(?:سنه|سنتين|سنين|سنوات|اشهر|شهر|شهرين|شهور|اسبوع|اسبوعين|"
+    r"وقتها|ساعتها|وقتيها|(?:قبل|منذ|من) (?:\S+ )?(?:سنه|سنتين|سنين|سنوات|اشهر|شهر|شهرين|شهور|اسبوع|اسبوعين|"
     r"اسابيع|عام|عامين|اعوام)|السنه الماضيه|العام الماضي|الشهر الماضي|الاسبوع الماضي|"
     r"abl sene|2abl sene|abl snin|men zaman|zaman)\b"
 )
@@ -364,6 +372,10 @@ class UrgencyDetector:
             if self._withdraw.search(normalised) and (threat or reasons):
                 reasons.append(THREAT_WITHDRAW)
         return Urgency(bool(reasons), tuple(dict.fromkeys(reasons)))
+
+    def past(self, normalised: str) -> bool:
+        """Whether the text speaks of the past ("كنت", "وقتها", "in 2019")."""
+        return bool(self._past_weak.search(normalised) or self._past_strong.search(normalised))
 
     @staticmethod
     def _found(pattern: re.Pattern[str], text: str) -> bool:
