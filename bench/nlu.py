@@ -25,6 +25,7 @@ from typing import Any
 from nlu import (
     TEST_PATH,
     Interpreter,
+    LabelledText,
     RasaClient,
     RuleInterpreter,
     builtin_interpreter,
@@ -104,9 +105,58 @@ def column(interpreter: Interpreter, examples: list[tuple[str, str]], texts: lis
     return {
         "accuracy": report["accuracy"], "macro_f1": report["macro_f1"],
         "language": evaluate_language(interpreter, labelled)["accuracy"],
-        "urgency_recall": evaluate_urgency(interpreter, labelled)["recall"],
+        **_urgency_cells(evaluate_urgency(interpreter, labelled), labelled),
         **latency(interpreter, texts, repeat),
     }
+
+
+DIALECTS_DIR = Path(__file__).resolve().parents[1] / "nlu" / "data" / "dialects"
+
+
+def dialect_sets() -> dict[str, tuple[list[tuple[str, str]], list[LabelledText]]]:
+    """Held-out intents and urgency examples per dialect (`nlu/data/dialects/NAME[.urgency].yml`),
+    plus "all" for `test.yml` with `urgency.yml`."""
+    sets = {"all": (list(load_nlu(TEST_PATH).examples), load_labelled())}
+    for path in sorted(DIALECTS_DIR.glob("*.yml")):
+        if path.name.endswith(".urgency.yml"):
+            continue
+        urgency = path.with_name(path.stem + ".urgency.yml")
+        sets[path.stem] = (list(load_nlu(path).examples),
+                           load_labelled(urgency) if urgency.exists() else [])
+    return sets
+
+
+def dialect_row(interpreter: Interpreter, examples: list[tuple[str, str]],
+                labelled: list[LabelledText]) -> dict[str, float]:
+    """Intent accuracy and macro-F1, language id, urgent recall and false-alarm rate."""
+    report = evaluate_intents(interpreter, examples)
+    urgent = [x for x in labelled if x.urgent]
+    calm = [x for x in labelled if not x.urgent]
+    hits = sum(interpreter.interpret(x.text).urgent for x in urgent)
+    alarms = sum(interpreter.interpret(x.text).urgent for x in calm)
+    lang = evaluate_language(interpreter, labelled)["accuracy"] if labelled else float("nan")
+    return {"n": len(examples), "accuracy": report["accuracy"], "macro_f1": report["macro_f1"],
+            "language": lang, "recall": hits / len(urgent) if urgent else float("nan"),
+            "false_alarms": alarms / len(calm) if calm else float("nan"),
+            "n_urgency": len(labelled)}
+
+
+def print_dialects(rows: dict[str, dict[str, dict[str, float]]]) -> None:
+    """One line per dialect and backend."""
+    print()
+    print(f"{'dialect':11}{'backend':10}{'n':>5}{'acc':>7}{'F1':>7}{'lang':>7}{'urg n':>7}"
+          f"{'recall':>8}{'false al':>9}")
+    for dialect, by_backend in rows.items():
+        for backend, r in by_backend.items():
+            print(f"{dialect:11}{backend:10}{r['n']:>5}{r['accuracy']:>7.3f}{r['macro_f1']:>7.3f}"
+                  f"{r['language']:>7.3f}{r['n_urgency']:>7}{r['recall']:>8.3f}"
+                  f"{r['false_alarms']:>9.3f}")
+
+
+def _urgency_cells(report: dict[str, Any], labelled: list[LabelledText]) -> dict[str, float]:
+    calm = sum(not x.urgent for x in labelled)
+    return {"urgency_recall": report["recall"],
+            "false_alarm_rate": report["false_alarms"] / calm if calm else 0.0}
 
 
 def _rss_of_group(pid: int) -> float:
@@ -151,6 +201,7 @@ def main() -> None:
         ("model alone, accuracy", "model_alone", "{:.3f}"),
         ("language id accuracy", "language", "{:.3f}"),
         ("urgency recall", "urgency_recall", "{:.3f}"),
+        ("urgency false-alarm rate", "false_alarm_rate", "{:.3f}"),
         ("parse median (ms)", "median_ms", "{:.3f}"),
         ("parse p99 (ms)", "p99_ms", "{:.3f}"),
         ("parse median, CPU (ms)", "cpu_median_ms", "{:.3f}"),
@@ -158,6 +209,16 @@ def main() -> None:
         ("load time (s)", "load_s", "{:.2f}"),
         ("added memory (MB)", "rss_mb", "{:.0f}"),
     ]
+    per_dialect: dict[str, dict[str, dict[str, float]]] = {}
+    sets = dialect_sets()
+    for dialect, (exs, labelled) in sets.items():
+        per_dialect[dialect] = {"built-in": dialect_row(builtin, exs, labelled)}
+    if "rasa" in cols:
+        for dialect, row in cols["rasa"].pop("dialects").items():
+            per_dialect[dialect]["rasa"] = row
+    else:
+        print("(Rasa DIET not measured: no Rasa column, see above)", file=sys.stderr)
+
     names = list(cols)
     print(f"NLU benchmark (load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores): "
           f"{len(examples)} held-out examples, "
@@ -167,6 +228,7 @@ def main() -> None:
     for label, key, fmt in rows:
         cells = [fmt.format(cols[n][key]) if key in cols[n] else "-" for n in names]
         print(f"{label:28}" + "".join(f"{c:>12}" for c in cells))
+    print_dialects(per_dialect)
 
 
 def rasa_column(examples: list[tuple[str, str]], texts: list[str],
@@ -191,6 +253,8 @@ def _rasa_measure(url: str, examples: list[tuple[str, str]], texts: list[str],
     interpreter = rasa_interpreter(url)
     col = column(interpreter, examples, texts, max(1, repeat // 2))
     col["model_alone"] = model_alone(RasaClient(url).rank, RASA_THRESHOLD, examples)
+    col["dialects"] = {d: dialect_row(interpreter, exs, lab)
+                       for d, (exs, lab) in dialect_sets().items()}
     return col
 
 

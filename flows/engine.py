@@ -67,9 +67,12 @@ class _Invalid(Exception):
 
 
 class Engine:
-    def __init__(self, flows: FlowSet, guidance: GuidanceText | None = None) -> None:
+    def __init__(self, flows: FlowSet, guidance: GuidanceText | None = None,
+                 self_harm_guidance: GuidanceText | None = None) -> None:
         self.flows = flows
         self.guidance = guidance
+        #: Text for someone who may harm themselves (crisis lines), in place of `guidance`.
+        self.self_harm_guidance = self_harm_guidance
         self._labels = {  # option id -> every label and synonym, both languages
             opt: (*{flows.catalog[lang].get(f"opt.{opt}", opt) for lang in flows.catalog},
                   opt, *OPTION_SYNONYMS.get(opt, ()))
@@ -187,9 +190,16 @@ class Engine:
         sure = not getattr(interp, "by_model", False) and getattr(interp, "confidence", 0) >= 0.95
         # An option id or number is an answer: never a command, never words of danger.
         picked = bool(self._strict_ids(event.text, self._pending_options(state)))
-        if getattr(interp, "urgent", False) and not picked:
+        erasing = intent == "quick_exit" and not picked
+        if getattr(interp, "urgent", False) and not picked and not erasing:
             state = self._mark_urgent(state, tuple(getattr(interp, "urgent_reasons", ()))
                                       or ("urgent_text",), out)
+        if erasing and getattr(interp, "urgent", False) and not state.urgent:
+            # "someone is here, delete everything": erase at once, no guidance on the screen
+            # first; how to reach the urgent questions later is said with the erasure.
+            out.append(Reply(self._t(state, "sys.quick_exit_danger"), "info", state.lang))
+            out += [DiscardDraft(), Finished()]
+            return replace(state, mode="ended", at=None)
         answering_language = step is not None and step.field == "language"
         if state.at == ADDENDUM and (intent == "withdraw_consent" or self._match_choice(
                 event.text, ("done", "withdraw")) == "withdraw"):
@@ -415,9 +425,15 @@ class Engine:
         return self._answer(state, step, ids, at, out)
 
     def _mark_urgent(self, state: State, reasons: tuple[str, ...], out: list[Action]) -> State:
-        if not state.urgent:  # guidance at once, before anything else is asked
-            country = state.answers.get("country")
-            text = (self.guidance(state.lang, country if isinstance(country, str) else None)
+        country = state.answers.get("country")
+        where = country if isinstance(country, str) else None
+        if "self_harm" in reasons and "self_harm" not in state.urgent:
+            # someone who may end their life is answered about that first, in their language
+            text = (self.self_harm_guidance(state.lang, where) if self.self_harm_guidance
+                    else self._t(state, "sys.urgent.self_harm"))
+            out.append(Reply(text, "info", state.lang))
+        elif not state.urgent:  # guidance at once, before anything else is asked
+            text = (self.guidance(state.lang, where)
                     if self.guidance else self._t(state, "sys.urgent"))
             out.append(Reply(text, "info", state.lang))
         merged = tuple(dict.fromkeys((*state.urgent, *reasons)))

@@ -48,7 +48,7 @@ from intake import _followup
 from intake._receipt_pool import ReceiptPool
 from intake.settings import Settings
 from intake.support import Directory, Guidance, country_code, needs_in
-from intake.triage import TriageRules
+from intake.triage import TriageRules, word_reasons
 from nlu import Interpreter
 from storage import accounts, cases, crypto, drafts, inbox
 from storage.db import Database
@@ -102,7 +102,7 @@ class IntakeService:
         self.flows = flows
         self.guidance = guidance or Guidance.load(settings.home)
         self.directory = directory or Directory.load(settings.home)
-        self.engine = Engine(flows, self.guidance.text)
+        self.engine = Engine(flows, self.guidance.text, self._self_harm_text)
         # Called in the same transaction when a priority-1 case appears (on-call alerts).
         self.priority_one_hooks: list[CaseHook] = []
         self.nlu = interpreter
@@ -418,12 +418,13 @@ class IntakeService:
         # that the triage rules read themselves.
         words_urgent = bool(set(action.urgent) - set(self.flows.fields))
         triage = self.triage.assess(action.fields, words_urgent, now)
+        reasons = _with_word_reasons(triage.reasons, action.urgent)
         report_type = action.fields.get("report_type")
         report = cases.ReportToStore(
             case_id=draft.case_id, data_key=draft.data_key, fields=action.fields,
             files=[f for f in action.files if "path" in f], consent=action.consent,
             report_type=report_type if isinstance(report_type, str) else None,
-            priority=triage.priority, reasons=triage.reasons, channel=src.channel,
+            priority=triage.priority, reasons=reasons, channel=src.channel,
             lang=action.lang, flow_version=self.flows.version)
         early = session.get(Case, draft.case_id) if draft.extra.get("early_receipt") else None
         if early is not None:  # the urgent case already in the queue is completed in place
@@ -509,7 +510,8 @@ class IntakeService:
             case_id=draft.case_id, data_key=draft.data_key, fields=fields,
             files=[f for f in files if "path" in f], consent=dict(state.consent),
             report_type=report_type if isinstance(report_type, str) else None,
-            priority=1, reasons=tuple(dict.fromkeys((*triage.reasons, "incomplete"))),
+            priority=1, reasons=tuple(dict.fromkeys(
+                (*_with_word_reasons(triage.reasons, state.urgent), "incomplete"))),
             channel=src.channel, lang=state.lang, flow_version=self.flows.version,
             incomplete=True)
         case = session.get(Case, draft.case_id)
@@ -533,6 +535,12 @@ class IntakeService:
             hook(session, case, now)
 
     # ---- support directory ------------------------------------------------------------------
+
+    def _self_harm_text(self, lang: str, country: str | None) -> str:
+        """Words for someone who may harm themselves, with the directory's crisis lines."""
+        found = self.directory.match({"psychosocial"}, country_code(self.guidance, country))
+        return "\n".join([self.flows.text(lang, "sys.urgent.self_harm"),
+                          *(s.render(lang) for s in found)])
 
     def _support_replies(self, lang: str, needs: set[str],
                          country: str | None) -> tuple[list[Reply], list[str]]:
@@ -612,3 +620,10 @@ def _reply_from(data: dict[str, Any]) -> Reply:
     return Reply(data["text"], data["kind"], data["lang"], data.get("field"),
                  tuple((str(i), str(label)) for i, label in data.get("options", ())),
                  dict(data.get("extra", {})))
+
+
+def _with_word_reasons(reasons: tuple[str, ...], urgent: Iterable[str]) -> tuple[str, ...]:
+    """Triage reasons, with why the words were urgent ("self_harm"...) after urgent_words."""
+    if "urgent_words" not in reasons:
+        return reasons
+    return tuple(dict.fromkeys((*reasons, *word_reasons(urgent))))

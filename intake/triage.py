@@ -7,12 +7,15 @@ a starting point for a person.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from nlu._urgency import REASONS
 
 RULES_FILE = Path(__file__).with_name("triage_rules.yaml")
 
@@ -52,6 +55,13 @@ class TriageRules:
             return Triage(self.default_priority, ())
         matched.sort(key=lambda r: r.priority)
         return Triage(matched[0].priority, tuple(r.id for r in matched))
+
+
+def word_reasons(urgent: Iterable[str]) -> tuple[str, ...]:
+    """The reporter's words' urgent reasons (contracts.md `urgent_reason` ids), most serious
+    first, from the detector reasons an urgent conversation collected (`State.urgent`)."""
+    seen = set(urgent)
+    return tuple(dict.fromkeys(label for key, label in REASONS.items() if key in seen))
 
 
 def _holds(cond: dict[str, Any], fields: dict[str, Any], urgent: bool, today: date) -> bool:

@@ -34,6 +34,9 @@ _COMMANDS = lx.COMMAND_INTENTS | {"withdraw_consent"}
 #: Destructive intents need more than the usual confidence from a model.
 _DESTRUCTIVE = frozenset({"quick_exit", "withdraw_consent"})
 DESTRUCTIVE_MIN = 0.75
+#: A model's urgent_danger that no rule backs needs this much confidence (false alarms page
+#: on-call); the rules' cues are what usually find danger.
+URGENT_MIN = 0.45
 _MODEL_MAY_COMMAND = frozenset({None, "bool"})
 _ANSWERS = frozenset({"affirm", "deny", "dont_know"})
 # "We are safe", "ما في خطر": a model that sees the word "danger" must not raise the alarm.
@@ -43,6 +46,15 @@ _SAFE = re.compile((
     r"بامان|امان|بخير|منيح|مرتاح|ما في خطر|مافي خطر|ما فيه خطر|مش بخطر|مو بخطر|لا يوجد خطر|"
     r"ما في حدا بخطر|b ?amen|b ?aman|mni7|mne7|bkhair|b5air|bi ?khair|"
     r"mafi khatar|ma fi khatar|mesh b ?khatar|msh b ?khatar)\b"
+).translate(AR_LETTER_TABLE))
+
+# The bare name of an agency or place ("المخابرات الجوية", "state security") is no danger,
+# however often such names appear in the model's urgent examples.
+_AGENCY = re.compile((
+    r"^(?:the |al |el )?(?:\w+ )?(?:ال)?(?:مخابرات|امن|شرطه|بوليس|جيش|عسكر|دياراس|لاديستي|"
+    r"ديستي|حرس|مباحث|جهاز|فرع|سجن|قسم|كوميساريه|police|army|military|intelligence|security|"
+    r"state security|mukhabarat|mokhabarat|amn|shorta|jaish|commissariat|prison|jail|"
+    r"checkpoint|حاجز|معتقل|الامن)(?: \w+)?$"
 ).translate(AR_LETTER_TABLE))
 
 
@@ -80,6 +92,10 @@ class HybridInterpreter:
             return replace(ruled, confidence=min(confidence, ruled.confidence or confidence))
         if intent == ruled.intent:
             return replace(ruled, confidence=max(confidence, ruled.confidence))
+        if intent == "urgent_danger" and expecting is not None:
+            # An answer to a question ("المخابرات" at "who was responsible?") is urgent only
+            # by the rules' cues, never by a model that has seen similar words in danger.
+            return ruled
         urgent = intent == "urgent_danger"  # the rules found no danger; the model does
         reasons = (IMMEDIATE,) if urgent else ()
         entities = tuple(e for e in ruled.entities if e.entity != "language")
@@ -100,10 +116,14 @@ class HybridInterpreter:
         if not allowed:
             return "nlu_fallback", 0.0
         name, p = allowed[0]
-        if name == "urgent_danger" and _SAFE.search(normalise_arabic(text)):
+        norm = normalise_arabic(text).strip()
+        if name == "urgent_danger" and (_SAFE.search(norm) or _AGENCY.match(norm)
+                                        or self.rules.urgency.past(norm)):
             return "nlu_fallback", 0.0
         if name in (OUT_OF_SCOPE, "nlu_fallback") or p < self.threshold:
             return "nlu_fallback", min(p, self.threshold)
+        if name == "urgent_danger" and p < URGENT_MIN:
+            return "nlu_fallback", p
         if name in _DESTRUCTIVE and p < max(DESTRUCTIVE_MIN, self.threshold):
             return "nlu_fallback", p
         return name, p

@@ -24,7 +24,13 @@ _STRONG = frozenset(
     "shukran shokran choukran inshallah habibi hayda hek keda kda ezay izzay ahlan marhaba "
     "mar7aba na3am tayeb tayyeb mashi e7na ne7na homma 3shan 3alashan ma3lesh ma3lish "
     "wein fein ween emta imta hene hinne hadol wakha waxa mwafe2 mowafe2 3arabi kano kanu "
-    "khrooj kharej ta3zib 5ayef khayef".split()
+    "khrooj kharej ta3zib 5ayef khayef "
+    # Maghrebi (Moroccan, Algerian, Tunisian) and Iraqi, Gulf, Sudanese words
+    "bghit bghina bghiti rah rahom rahi daba dba drk dork tawa kolchi koulchi kulshi bzaf bezzaf "
+    "chno chnou chnowa chkoun chkon wach wesh fin mzyan mezyan dyali dyal dialna ddawh ddawha "
+    "jaw jaou chedouh kifach kifech nmout nmoot 3lina 3lih mako makuu shaku hassa hessa "
+    "shlonak shlon chlon abgha abi ab8a ma3ando ma3ndouch behi barcha famma fama ma3adch "
+    "ntaa nta3 mta3 dyalo dyalha 5dhaw akhadhaw shalo ghodwa ghadwa bokra bukra".split()
 )
 _WEAK = frozenset(
     "w eh bas la ma fi el ya hay min wala enta enti inta inti fe ams 3am bel bil abl ba3d kel "

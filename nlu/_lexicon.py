@@ -54,6 +54,7 @@ SHORT_PHRASES: dict[str, str] = {
         "بارك الله فيك|الله يجزيك الخير|ممنون|متشكر|متشكرين|شكرا لك|شكرا لكم"
     ),
     "affirm": (
+        "eyh behi|ih behi|behi|باهي|إيه باهي|"
         "yes|yeah|yea|yep|yup|ok|okay|okey|k|sure|of course|agree|i agree|yes i agree|i do|"
         "correct|that's right|alright|all right|fine|go ahead|continue|yes please|absolutely|"
         "definitely|certainly|indeed|y|no problem|no objection|why not|sounds good|i consent|"

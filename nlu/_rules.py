@@ -43,6 +43,20 @@ _COOPERATION = (
     r"تعاونت|تواصلت مع|قابلت|الوفد|el umam|omam|2omam)\b"
 )
 
+# "Delete everything" said with other words ("someone is here, delete everything", "حدا جاي
+# امسح كل شي", "jaw, m7i kolchi"): quick exit first, whatever else the message says.
+_ERASE = (
+    r"\b(?:delete|erase|wipe|clear|remove) (?:everything|it all|all of it|all|this chat|the chat|"
+    r"this conversation|the conversation|my messages)\b|"
+    r"\b(?:و|ف)?(?:امسح|امسحي|امسحوا|امسحو|احذف|احذفي|احذفوا|امحي|امحو|امحيه|مسح|نحي|نحيو|شيل|"
+    r"فسخ|احذفلي|امسحلي|حذف)\s?(?:كل شي|كل شيء|كلشي|كل حاجه|كله|الكل|المحادثه|الرسايل|"
+    r"الرسائل|كولشي|قاع|الشات|كل حاجة)\b|"
+    r"\b(?:m7i|m7ih|mse7|ms7|imsa7|emsa7|amsa7|ems7|e7zef|i7zif|ahzef|a7zef|fasakh|fsakh|"
+    r"na7i|n7i|supprime|supprimi|efface|effaci|delete|suppr)\w* ?(?:kolchi|kolshi|kol shi|"
+    r"kel shi|kelshi|koulchi|kulshi|tout|kol 7aga|kol haga|koloh|kollo|el chat|lmessages|9a3)\b"
+)
+_ERASE_SHORT = 10  # words: a longer message needs words of danger too
+
 
 @dataclass(frozen=True)
 class _Phrase:
@@ -84,8 +98,10 @@ class RuleInterpreter:
         self._negators = frozenset(normalise_arabic(n) for n in lx.split_phrases(lx.NEGATORS))
         self._rank = {intent: i for i, intent in enumerate(lx.PRIORITY)}
         self._urgency = UrgencyDetector()
+        self.urgency = self._urgency  # the hybrid asks it whether a text speaks of the past
         self._threat = re.compile(_THREAT.translate(AR_LETTER_TABLE))
         self._cooperation = re.compile(_COOPERATION.translate(AR_LETTER_TABLE))
+        self._erase = re.compile(_ERASE.translate(AR_LETTER_TABLE))
 
     def _add(
         self, intent: str, phrases: Iterable[str], *, contained: bool, value: str | None = None
@@ -127,6 +143,10 @@ class RuleInterpreter:
         if match is None and intent == "nlu_fallback":
             if self._threat.search(norm) and self._cooperation.search(norm):
                 intent, confidence = "report_reprisal", 0.8
+
+        if confidence < 0.95 and self._erase.search(norm) and (
+                reasons or (len(words) <= _ERASE_SHORT and expecting != "text")):
+            intent, confidence, match = "quick_exit", 0.97, None  # erase first, alarm second
 
         if intent == "urgent_danger" and not reasons:
             reasons = (IMMEDIATE,)

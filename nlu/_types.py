@@ -52,6 +52,13 @@ class Interpretation:
     #: "send now", "withdraw" or "discard" question such a guess is confirmed, never taken.
     by_model: bool = False
 
+    @property
+    def urgent_reason(self) -> str | None:
+        """Why the text is urgent, in the contract's words (None when it is not)."""
+        from nlu._urgency import primary_reason
+
+        return primary_reason(self.urgent_reasons) if self.urgent else None
+
     def to_json(self) -> dict[str, Any]:
         """The object printed by `sanad nlu parse` (contracts.md), key for key."""
         return {
@@ -61,6 +68,7 @@ class Interpretation:
             "intent": {"name": self.intent, "confidence": round(self.confidence, 3)},
             "entities": [e.to_json() for e in self.entities],
             "urgent": self.urgent,
+            "urgent_reason": self.urgent_reason,
         }
 
     def entity(self, name: str) -> Entity | None:

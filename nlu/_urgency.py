@@ -16,11 +16,42 @@ from dataclasses import dataclass
 
 from nlu._normalise import AR_LETTER_TABLE
 
-__all__ = ["Urgency", "UrgencyDetector"]
+__all__ = ["REASONS", "Urgency", "UrgencyDetector", "primary_reason"]
 
 IMMEDIATE = "immediate_danger"
 ONGOING = "ongoing_violence"
 ARREST = "recent_arrest"
+MEDICAL = "medical_in_custody"
+THREAT_TIME = "threat_with_time"
+THREAT_WITHDRAW = "threat_to_withdraw"
+SELF_HARM = "self_harm"
+CHILD = "child_in_danger"
+DISAPPEARED = "fresh_disappearance"
+WATCHED = "present_danger"
+
+#: The `urgent_reason` of the parse contract for each detector reason, most serious first:
+#: the first reason of a message in this order is the one a caseworker sees.
+REASONS: dict[str, str] = {
+    SELF_HARM: "self_harm",
+    MEDICAL: "medical_in_custody",
+    CHILD: "child_in_danger",
+    IMMEDIATE: "present_danger",
+    ONGOING: "present_danger",
+    THREAT_WITHDRAW: "threat_to_withdraw",
+    THREAT_TIME: "threat_with_time",
+    DISAPPEARED: "fresh_disappearance",
+    ARREST: "fresh_disappearance",
+    WATCHED: "present_danger",
+}
+
+
+def primary_reason(reasons: tuple[str, ...]) -> str | None:
+    """The contract's `urgent_reason` for detector `reasons` (None when there are none)."""
+    if not reasons:
+        return None
+    order = list(REASONS)
+    known = sorted((r for r in reasons if r in REASONS), key=order.index)
+    return REASONS[known[0]] if known else "present_danger"
 
 # (reason, needs): needs is "none" (present by itself), "now" (needs a now-marker),
 # or "recent" (a now- or recent-marker).
@@ -53,7 +84,8 @@ _CUES: tuple[tuple[str, str, str], ...] = (
      r"(?:me|us|him|her|them|my|our)\b|\bthey(?:'re| are) coming\b|\bcoming to (?:my|our) "
      r"(?:house|home)\b"),
     (IMMEDIATE, "none", r"\b(?:going to|gonna|will|want to|about to|threaten(?:ing|s)? to|"
-     r"trying to) (?:kill|shoot|execute|torture|arrest|take|hurt|rape|kidnap) "),
+     r"trying to) (?:kill|shoot|execute|torture|arrest|take(?! (?:my |the |our |it |this )?"
+     r"(?:complaint|case|report|statement|consent|back|it back))|hurt|rape|kidnap) "),
     (IMMEDIATE, "none", r"\b(?:following|chasing|hunting|surrounding|surrounded|raiding) (?:me|us|"
      r"him|her|the house|my house|our house|the building)\b|"
      r"\b(?:i am|i'm|im|we are|we're) hiding\b"),
@@ -63,6 +95,14 @@ _CUES: tuple[tuple[str, str, str], ...] = (
     (IMMEDIATE, "none", r"\b(?:عم |قاعدين |قاعد )?(?:بي|ب|ي)?(?:دق|طرق|خبط|كسر|دفش)(?:و|وا|ون)\b"
      r".{0,20}باب|\b(?:3and|3ind|3al|3a|odam|2oddam) ?(?:el|l)?[ -]?bab\b|"
      r"\b\w*(?:do2|du2|dou2|tor2|tro2|5bt|khbt|khabt|5abt)\w*\b.{0,15}\bbab\b"),
+    (IMMEDIATE, "none", r"\b(?:el |l|la |al )?(?:shorta|chorta|amn|police|polis|bolis|bolice|"
+     r"jaysh|jeish|mukhabarat|mokhabarat|mo5abarat|dawriyye|dawriya) (?:odam|2odam|oddam|"
+     r"9dam|gdam|gedam|3and|3end|3ind|bara|barra|7ad|janb) (?:el |l)?(?:bet|beit|beet|bab|dar|"
+     r"binaye|3imara|door|house)\b"),
+    (WATCHED, "none", r"\b(?:(?:في |فيه )?(?:حدا|حد|واحد|ناس|شي حدا|حدن) (?:جاي|جايين|هون|هنا|"
+     r"برا|بالباب|عالباب|داخل|دخل|وصل)|someone(?:'s| is) (?:here|coming)|somebody(?:'s| is) "
+     r"(?:here|coming)|(?:fi |fih )?(?:7ada|7ad|wa7ed|wahed|chi wa7ed) (?:jay|jaye|hon|hena|"
+     r"hna|jayin|jaw|ja)|rah jaw|jaw l|جاو|جاوا)\b"),
     (IMMEDIATE, "none", r"\b(?:جايين|جاين|قادمون|في الطريق|عالطريق|عم يلحقوني|يلحقوني|"
      r"يلاحقوني|بيلاحقوني|يطاردوني|بيطاردوني|لاحقيني|محاصرين|حاصرونا|حاصروا البيت|يحاصرون|"
      r"طوقوا|مداهمه|يداهمون|عم يداهموا|مختبي|متخبي|مخبي حالي|عم اتخبي|قاعد اتخبي|"
@@ -81,7 +121,7 @@ _CUES: tuple[tuple[str, str, str], ...] = (
     (ONGOING, "none", r"\b(?:ب|ف|و)?(?:ي|بي|بت|ت)(?:ضرب|عذب|غتصب|صعق|كهرب|جلد|خنق|رفس|دعس)"
      r"(?:و|وا|ون|ونه|وه|وها|وهم|وني|ونا|ونني|وننا|ونها|ونهم|ه|ها|هم|ني|نا)?\b"),
     (ONGOING, "none", r"\b(?:3am|2a3d|ga3d|gaa3d|2a3din|ga3din) \w*(?:drb|darb|dorb|3azb|3adhb|"
-     r"3azeb|3adb|3zb|dreb|ta3zib)\w*|\bbi(?:darbo|3azbo|3azbou|drbo)\w*"),
+     r"3azeb|3adb|3zb|dreb|ta3zib)\w*|\bbiy?(?:darbo|3azbo|3azbou|drbo)\w*"),
     (ONGOING, "now", r"\b(?:beat|beating|beaten|torture|torturing|tortured|hit|hitting|rape|"
      r"raping|shoot|shooting|attack|attacking|kill|killing|ضرب\w*|تعذيب|التعذيب|عذب\w*|"
      r"اغتصاب|اغتصب\w*|صعق\w*|قتل\w*|طخ\w*|darab\w*|3azab\w*|ta3zib)\b"),
@@ -93,8 +133,147 @@ _CUES: tuple[tuple[str, str, str], ...] = (
     (ARREST, "recent", r"\b(?:و|ف)?(?:اعتقل\w*|عتقل\w*|اعتقال|قبضوا|قبض علي\w*|مسكوه|مسكوها|"
      r"مسكوني|مسكو|اخدوه|اخدوها|اخدوني|اخذوه|اخذوها|اخذوني|اخدو|اخذوا|اخدوا|خدوه|خدوها|خدوني|"
      r"خطف\w*|اختطف\w*|اختفي|اختفت|شحطوه|سحبوه|لموه|زتوه|شالوه|داهموا|اقتحموا)\b|"
-     r"\b(?:e3ta2al\w*|i3ta2al\w*|3ta2al\w*|akhadou\w*|a5adou\w*|5adoh|5adouh|msakoh|msakouh|"
+     r"\b(?:5dhaw\w*|khdhaw\w*|akhadhaw\w*|a5dhaw\w*|shalo\w*|shalooh|e3ta2al\w*|i3ta2al\w*|"
+     r"3ta2al\w*|akhadou\w*|a5adou\w*|5adoh|5adouh|msakoh|msakouh|"
      r"5atafo\w*|khatafo\w*)\b"),
+)
+
+_KIN_CHILD = (
+    r"(?:child|children|kid|kids|baby|my little|toddler|طفل|طفلي|طفلتي|اطفالي|اطفالنا|الاطفال|"
+    r"ولادي|اولادي|ولادنا|اولادنا|عيالي|عيالنا|صغاري|وليداتي|drari|dra3i|wladi|awladi|"
+    r"atfali|tefli|tifli|3iyali|3yali)"
+)
+_CHILD_CUES = (
+    r"\b" + _KIN_CHILD + r"\w*\b.{0,30}\b(?:taken|arrested|detained|abducted|kidnapped|"
+    r"missing|اعتقل\w*|معتقل\w*|خطف\w*|مخطوف\w*|اخدوه\w*|اخذوه\w*|خدوه\w*|ddawh\w*|5atfo\w*|"
+    r"khatfo\w*)\b|\b(?:took|arrested|detained|abducted|kidnapped|taken|grabbed) (?:my|our|"
+    r"his|her|their) (?:\w+ )?(?:child|children|kid|kids|baby|\d+ year old)\b|"
+    r"\b(?:اعتقل\w*|خطف\w*|اختطف\w*|اخدو|اخذوا|خدو|شدو|داو)\s?(?:ال)?(?:طفل|اطفال|ولاد|اولاد|"
+    r"عيال)\w*|\b(?:ابني|بنتي|ابنتي|ولدي|wlidi|weldi|ibni|ebni|binti)\b.{0,30}\b"
+    r"(?:عمره|عمرها|3omro|3mro|aged?|is) (?:[1-9]|1[0-7])\b(?! years? ago)"
+)
+
+# Life-threatening health in custody: bleeding, unconscious, no medicine, not eating.
+_MEDICAL_CUES = (
+    r"\b(?:bleeding|unconscious|fainted|fainting|passed out|collapsed|can'?t breathe|"
+    r"not breathing|dying|hunger strike|on strike from food|stopped eating|not eating|"
+    r"refus\w* (?:food|to eat|water|to drink)|not drinking|no food or water|"
+    r"(?:without|no|denied|denying|refuse\w* (?:him|her|them|me)|not given|doesn'?t have) "
+    r"(?:his |her |their |my |any )?(?:medicine|medication|meds|insulin|pills|treatment|"
+    r"dialysis|heart medicine|a doctor|medical care))\b|"
+    r"\b(?:و|ف)?(?:ينزف|بينزف|عم ينزف|تنزف|نزيف|نزف|فاقد الوعي|فاقده الوعي|فقد الوعي|غايب عن الوعي|"
+    r"مغمى عليه|مغمي عليه|اغمي عليه|اغمى عليه|غمي عليه|مضرب عن الطعام|مضربه عن الطعام|"
+    r"مضربين عن الطعام|اضراب عن الطعام|مضرب عن الماكله|مضربه عن الماكله|"
+    r"مضرب عن الاكل|بطل ياكل|بطلت تاكل|ما عم ياكل|ما عم تاكل|"
+    r"مش بياكل|مبياكلش|مابياكل|ما ياكل|مش عم ياكل|رافض ياكل|رافض الاكل|لا ياكل ولا يشرب|"
+    r"ما ياكل ولا يشرب|ما كياكلش|ماكيكولش|ما كيكول|ما ياكلش|عم يموت|رح يموت|بيموت|حيموت|"
+    r"راح يموت|غادي يموت|حالته خطيره|وضعه الصحي خطير|ما بيتنفس|ما يقدر يتنفس)\b|"
+    r"\b(?:و|ف)?(?:بلا|بدون|من غير|من دون|ما عنده|ماعنده|ما عندو|ماعندوش|معندوش|ما عطوه|"
+    r"منعوا عنه|منعو عنه|حرموه من|محروم من|ما يعطوه|ما بيعطوه|مش بيدوه|ما كيعطيوهش|"
+    r"مايعطوهش|ما عطاوهش|ما عندوش|ما عندهوش|معندهوش|ما عندهاش|مش راضيين يدوه|"
+    r"مش راضيين يعطوه|ما رضيوا يعطوه|ما يرضون يعطونه|رافضين يعطوه|رافضين يدوه)\s?(?:ال)?(?:دوا|"
+    r"دواء|دوائه|دواه|ادويته|ادويه|علاج|"
+    r"علاجه|انسولين|الانسولين|غسيل الكلى|طبيب|دكتور)\w*|"
+    r"\b(?:yenzef|yinzif|ynzef|nazif|fa2ed el wa3i|fa2d l wa3i|ghayeb 3an el wa3i|"
+    r"edrab 3an el ta3am|edrab 3n l akl|mdreb 3an|modrib 3an|ma 3am yakol|mabyakolsh|"
+    r"ma kaykoulch|makaykoulch|ma yakolsh|3am ymoot|ra7 ymoot|ghadi ymout|"
+    r"(?:bala|bla|bdoun|bidoun|bdun|men gheir|min ghair|ma3ando|ma 3ando|ma3ndouch|ma 3ndou)"
+    r" ?(?:el |l)?(?:dawa|dwa|dowa|insulin|3ilaj|3laj|doctor|tbib))\w*"
+)
+
+# A threat, and (checked with _SOON) a time that is near.
+_THREAT_WORDS = (
+    r"\b(?:threat\w*|warn\w*|will (?:kill|take|arrest|hurt|come|shoot|burn|rape)|"
+    r"going to (?:kill|take|arrest|hurt|come|shoot|burn)|said they(?:'d| would) come|"
+    r"told (?:me|us) they would|يهدد\w*|بيهدد\w*|هدد\w*|تهديد\w*|توعد\w*|اتوعد\w*|اتهددت|"
+    r"رح ي\w+|راح ي\w+|ح ي\w+|هي\w+(?:وني|ونا|وه|ك)|سي\w+(?:ونني|وننا|ونه)|بدهم ي\w+|"
+    r"قالوا (?:انهم )?(?:رح|راح|ح|ه|س)\w*|قالولي\w*|غادي ي\w+|غادي ن\w+|باش ي\w+|"
+    r"hadad\w*|haddad\w*|yhaded\w*|yhadd\w*|tahdid\w*|ra7 y\w+|ha y\w+|ghadi y\w+|"
+    r"bech y\w+|bach y\w+)"
+)
+_SOON = (
+    r"\b(?:tonight|tomorrow|this (?:evening|night|week|weekend)|in (?:a|two|three|2|3) "
+    r"(?:days?|hours?)|within (?:days|hours|a day|\d+ (?:days|hours))|by (?:monday|tuesday|"
+    r"wednesday|thursday|friday|saturday|sunday|the end of the week)|next (?:few )?days|"
+    r"بكره|بكرا|باكر|غدا|غدوه|الليله|هالليله|الليلادي|الليلاديه|الليله دي|الليله هاي|"
+    r"هالاسبوع|الاسبوع هاد|هذا الاسبوع|خلال يومين|خلال ايام|بعد يومين|بعد بكره|بعد بكرا|"
+    r"قبل الجمعه|حتى الجمعه|لبكره|لبكرا|هاد الليله|هاد الاسبوع|daba|dba|bokra|bukra|boukra|"
+    r"bokr|ghodwa|ghadwa|ghdwa|lyoum|el lila|ellila|el leila|elleila|had lila|"
+    r"ba3d bokra|hal esbou3|had sima|had l2osbou3)\b"
+)
+# A threat conditioned on withdrawing a complaint or testimony.
+_WITHDRAW_DEMAND = (
+    r"\b(?:withdraw|drop|retract|take back|pull) (?:my |the |our |his |her |their )?"
+    r"(?:complaint|case|testimony|report|statement|lawsuit|charges)\b|"
+    r"\b(?:اسحب|تسحب|يسحب|نسحب|سحب|تتنازل|اتنازل|يتنازل|نتنازل|التنازل|تشيل|نحيد|تحيد|"
+    r"تراجع|اتراجع|تتراجع)\w*\s?(?:عن )?(?:ال)?(?:شكوي|شكوه|شكايه|قضيه|دعوي|دعوه|شهاده|بلاغ|"
+    r"افاده)\w*|\b(?:ns7ab|tes7ab|tsi7b|tsheb|t7eyed|tna7i|tetnazel)\w* ?(?:el |l|ech|esh)?"
+    r"(?:shakwa|chakwa|chkaya|shikaya|9adia|qadiya|da3wa|chhada|shahada)\b"
+)
+
+# People at the door or watching now.
+_WATCH_CUES = (
+    r"\b(?:watching|following|filming|photographing) (?:me|us|the house|our house|my house|"
+    r"the building|the door)\b|\b(?:car|men|someone|people) (?:is |are )?(?:parked |waiting |"
+    r"standing )?(?:outside|in front of) (?:the|my|our) (?:house|home|building|door)\b|"
+    r"\b(?:و|ف)?(?:عم|قاعد|قاعدين|لسا|لسه)\s?(?:ي|بي|ب)?راقب\w*|\b(?:بيراقبوني|بيراقبونا|"
+    r"يراقبوا البيت|يراقبون البيت|يراقبو الدار|كيراقبو|كيتبعوني|كيضربو|دخلوا علينا|دخلو علينا|"
+    r"(?:واقف|واقفه|واقفين|واقفه) (?:تحت|قدام|جنب|برا|عند) (?:ال)?(?:بيت|بنايه|عماره|دار|باب|شقه)|"
+    r"دخلوا البيت|دخلو الدار|داخلين علينا|واقفين تحت البيت|واقفين قدام|سياره واقفه|"
+    r"dakhlo 3lina|dkhlo 3lina|da5lo 3lina|d5lo 3lina|dakhlu 3lina|w9fin 9dam|wa9fin 9dam|"
+    r"kayraqbo|kaytab3oni|3am yra2bo|3am yrak?bouna)\b"
+)
+# Taken by Maghrebi verbs ("ddawh": they took him).
+_MAGHREB_TAKEN = (
+    r"\b(?:ddawh|ddawha|ddaweh|ddawhom|ddawni|ddawna|chedouh|chedduh|chaddouh|cheddouh|"
+    r"hazouh|hazuh|شدوه|شدوها|شدوني|داوه|داوها|هزوه)\b"
+)
+_DISAPPEARED = (
+    r"\b(?:no one|nobody|no-one|we don'?t|we do not) (?:knows?|know) where (?:he|she|they) "
+    r"(?:is|are|was taken)\b|\bwhereabouts (?:are )?unknown\b|\bhas(?:n'?t| not) (?:come back|"
+    r"returned|called)\b|\b(?:و|ف)?(?:مختفي|مختفيه|مفقود|اختفي|اختفت|اختفوا|ما حدا بيعرف وين|"
+    r"ما حدا يعرف وين|محدش يعرف (?:هو )?(?:مكانه|مكانها|فين|وين)|محدش عارف (?:مكانه|فين)|"
+    r"ما نعرف وين|ما منعرف وين|ما نعرف مكانه|ما نعرفش فين|منعرفش فين|ماعرفناش فين|ما عرفنا وين|"
+    r"ما نعرفوش وين|ماكو خبر|ما في خبر عنه|ما في اي خبر|ما اجانا خبر|مكانه مجهول|مصيره مجهول|"
+    r"مجهول المصير|لا نعلم مكانه|mako khabar|mako 5abar|mafi 5abar|ma3rfna wen|"
+    r"ma3rafna wen|ma na3rfouch win|ma n3rfouch win|ma n3rfoch win|ma na3rafch win|ما رجع|"
+    r"مارجعش|ما رجعش|لم يعد|mafi khabar|ma 7ada bya3ref wen|"
+    r"mahadesh y3raf fen|ma n3rfouch fin|ma3rafnach fin|mkhtfi|mafqud|mafqoud)\b"
+)
+# Self-harm or suicide risk.
+_SELF_HARM = (
+    r"\b(?:kill myself|end my life|end it all|take my (?:own )?life|suicid\w*|want to die|"
+    r"wanna die|wish i (?:was|were) dead|better off dead|don'?t want to (?:live|be alive)|"
+    r"no reason to live|can'?t go on|hurt myself|harm myself|cut myself|self.harm|"
+    r"انتحر|انتحار|بنتحر|رح انتحر|بدي انتحر|حنتحر|هنتحر|سانتحر|افكر بالانتحار|افكر في الانتحار|"
+    r"بدي موت|بدي اموت|بدي اموت حالي|اقتل حالي|اقتل نفسي|اقتل روحي|اموت حالي|اموت نفسي|"
+    r"انهي حياتي|اخلص من حياتي|خلص من حياتي|خلص حياتي|اخلص حياتي|ما بدي عيش|ما عاد بدي عيش|"
+    r"ما عاد بدي اعيش|"
+    r"مش عايز اعيش|مش عاوز اعيش|مش عايزه اعيش|عايز اموت|عاوز اموت|نفسي اموت|ابي اموت|ابغى اموت|"
+    r"ابغي اموت|اريد اموت|اريد ان اموت|اريد انتحر|داير اموت|داير انتحر|دايره اموت|اشتي اموت|"
+    r"اشتي انتحر|بغيت نموت|بغيت ننتحر|نقتل راسي|نقتل روحي|نموت روحي|نحب نموت|"
+    r"حابب نموت|نحرق روحي|نحرق راسي|نذبح روحي|ما بقيتش باغي نعيش|ما عاد اريد اعيش|"
+    r"ente7er|ent7er|inti7ar|ente7ar|bade mout|badde mout|badi mot|bdi mot|bde mout|"
+    r"3ayez amout|3ayz amot|3awez amoot|abi amoot|abgha amoot|areed amoot|bghit nmout|"
+    r"n9tel rasi|nqtel rasi|n9tel rou7i|nmout rou7i|n7areg rou7i|na7reg rou7i|"
+    r"ma bade 3ish|ma badi 3ish|msh 3ayez a3ish)\b"
+)
+_SAFE_NOW = (
+    r"\b(?:(?:i am|i'm|im|we are|we're|he is|he's|she is|she's|they are|they're)(?: now)? "
+    r"(?:safe|fine|ok|okay|released|free|out of prison|home)|released|set free|was freed|"
+    r"بامان|بخير|افرج\w* عن\w*|اطلقوا سراح\w*|اطلق سراح\w*|طلع من السجن|طلعوه|رجع عالبيت|"
+    r"رجع للبيت|رجع البيت|خرج من السجن|سيبوه|خلوا سبيله|b ?aman|b ?amen|bkhair|b5eir|"
+    r"tla9 sra7o|tlqo sra7o|sra7o)\b"
+)
+
+_CUES += (
+    (SELF_HARM, "none", _SELF_HARM),
+    (MEDICAL, "state", _MEDICAL_CUES),
+    (CHILD, "none", _CHILD_CUES),
+    (WATCHED, "none", _WATCH_CUES),
+    (ARREST, "none", r"\b(?:rah|راه|راهم)\b.{0,25}" + _MAGHREB_TAKEN),
+    (ARREST, "recent", _MAGHREB_TAKEN),
+    (DISAPPEARED, "state", _DISAPPEARED),
 )
 
 _NOW = (
@@ -102,16 +281,24 @@ _NOW = (
     r"immediately|hurry|asap|urgent|urgently|tonight|الان|الحين|هلق|هلء|هسه|هسا|"
     r"هسع|دلوقتي|دلوقت|دحين|توا|دابا|درك|حاليا|في هذه اللحظه|هاللحظه|بهاللحظه|هالحين|"
     r"فورا|بسرعه|ضروري|عاجل|مستعجل|لحد الان|لهلق|هاي اللحظه|hala2|halla2|hal2|daloa2ti|"
-    r"dilwa2ti|delwa2ty|dlw2ty|el7in|hal7in|7alan|hasa|hessa|fawran)\b|(?<=\S )هلا\b"
+    r"dilwa2ti|delwa2ty|dlw2ty|el7in|hal7in|7alan|hasa|hessa|fawran|daba|dba|drk|daroka|tawa|"
+    r"taw|دروك|دركا|دلوقت|هسع|هاذي اللحظه)\b|(?<=\S )هلا\b"
 )
 _RECENT = (
     r"\b(?:today|this morning|this evening|tonight|last night|yesterday|just now|"
     r"(?:a few |few |\d+ |an |one |two |half an )?(?:minutes?|hours?|hrs?|mins?) ago|"
     r"earlier today|اليوم|الليله|هالليله|الصبح|الصباح|هالصبح|المسا|قبل ساعه|"
-    r"قبل ساعتين|قبل ساعات|قبل شوي|من شوي|قبل قليل|قبل دقايق|قبل دقيقه|من ساعه|من ساعتين|"
-    r"امبارح|مبارح|البارحه|امس|ليله امبارح|توه|للتو|منذ قليل|منذ ساعه|منذ ساعتين|"
+    r"قبل ساعتين|قبل ساعات|قبل شوي|من شوي|من شويه|قبل شويه|من شويا|قبل قليل|قبل دقايق|قبل دقيقه|"
+    r"من ساعه|من ساعتين|"
+    r"امبارح|مبارح|البارحه|امس|bar7a|el bar7a|lbar7a|ليله امبارح|توه|للتو|منذ قليل|منذ ساعه|"
+    r"منذ ساعتين|"
     r"قبل ربع ساعه|قبل نص ساعه|قبل \d+ (?:ساعات|ساعه|دقايق|دقيقه)|قبل يومين|lyom|el yom|elyom|"
-    r"lyoum|ams|embare7|mbere7|mbare7|abl sa3a|2abl sa3a|men shway|abl shway|2abl shway)\b"
+    r"lyoum|ams|embare7|mbere7|mbare7|abl sa3a|2abl sa3a|men shway|abl shway|2abl shway|"
+    r"since (?:yesterday|last night|this morning|two days|2 days|three days|3 days)|"
+    r"(?:two|three|2|3) days ago|for (?:two|three|2|3) days|من امبارح|من مبارح|من البارحه|"
+    r"من امس|من يومين|منذ يومين|منذ امس|من تلات تيام|من ثلاث ايام|منذ ثلاثه ايام|من 3 ايام|"
+    r"هادي يومين|هادي تلت ايام|البارح|lbare7|l bare7|mn lbare7|men lbare7|men yomin|"
+    r"mn yomin|yomin hadi|men ams|mn ams)\b"
 )
 _PAST_WEAK = (
     r"\b(?:was|were|had been|used to|previously|when i was|back then|كان|كانوا|كانو|كنت|كنا|"
@@ -120,9 +307,15 @@ _PAST_WEAK = (
 _PAST_STRONG = (
     r"\b(?:last (?:year|month|week|summer|winter)|(?:years?|months?|weeks?) ago|in (?:19|20)\d\d|"
     r"back in|long ago|in the past|(?:19|20)\d\d|زمان|في الماضي|"
-    r"(?:قبل|منذ|من) (?:\d+ )?(?:سنه|سنتين|سنين|سنوات|اشهر|شهر|شهرين|شهور|اسبوع|اسبوعين|"
+    r"وقتها|ساعتها|وقتيها|(?:قبل|منذ|من) (?:\S+ )?(?:سنه|سنتين|سنين|سنوات|اشهر|شهر|شهرين|شهور|"
+    r"اسبوع|اسبوعين|"
     r"اسابيع|عام|عامين|اعوام)|السنه الماضيه|العام الماضي|الشهر الماضي|الاسبوع الماضي|"
     r"abl sene|2abl sene|abl snin|men zaman|zaman)\b"
+)
+_SINCE = (
+    r"\b(?:(?:for|since) (?:\d+ |a |two |three |several )?(?:weeks?|months?|days?)|"
+    r"(?:من|منذ|صارله|صارلو|صار له|بقاله|بقالو|له|عنده|هادي) (?:\d+ )?(?:اسبوع|اسبوعين|اسابيع|"
+    r"شهر|شهرين|اشهر|شهور|ايام|يومين|جمعه|جمعتين)|men osbou3|mn jem3a|men shahr)\b"
 )
 _NEGATORS = frozenset(
     "not no never nobody isn't aren't ain't wasn't don't doesn't nothing without "
@@ -154,6 +347,11 @@ class UrgencyDetector:
         self._recent = _compile(_RECENT)
         self._past_weak = _compile(_PAST_WEAK)
         self._past_strong = _compile(_PAST_STRONG)
+        self._safe = _compile(_SAFE_NOW)
+        self._since = _compile(_SINCE)
+        self._threat = _compile(_THREAT_WORDS)
+        self._soon = _compile(_SOON)
+        self._withdraw = _compile(_WITHDRAW_DEMAND)
 
     def detect(self, normalised: str) -> Urgency:
         """Assess `normalised` (output of `normalise_arabic`)."""
@@ -168,17 +366,36 @@ class UrgencyDetector:
             markers = self._markers(clause)
             if not any(markers):
                 markers = whole
+            if self._found(self._safe, clause):  # "now he is released": a past event
+                markers = (False, False, True, markers[3], False)
             for reason, needs in cues:
                 if _fires(needs, *markers) and reason not in reasons:
                     reasons.append(reason)
-        return Urgency(bool(reasons), tuple(reasons))
+        if not whole[3]:  # a threat with a near time, or one tied to withdrawing a complaint
+            threat = self._found(self._threat, normalised)
+            if threat and self._found(self._soon, normalised):
+                reasons.append(THREAT_TIME)
+            # no negation check: "if you don't withdraw" is how the condition is said
+            if self._withdraw.search(normalised) and (threat or reasons):
+                reasons.append(THREAT_WITHDRAW)
+        return Urgency(bool(reasons), tuple(dict.fromkeys(reasons)))
 
-    def _markers(self, text: str) -> tuple[bool, bool, bool, bool]:
+    def past(self, normalised: str) -> bool:
+        """Whether the text speaks of the past ("كنت", "وقتها", "in 2019")."""
+        return bool(self._past_weak.search(normalised) or self._past_strong.search(normalised))
+
+    @staticmethod
+    def _found(pattern: re.Pattern[str], text: str) -> bool:
+        """A match of `pattern` in `text` that no negator just before takes back."""
+        return any(not _negated(text, m.start()) for m in pattern.finditer(text))
+
+    def _markers(self, text: str) -> tuple[bool, bool, bool, bool, bool]:
         return (
             bool(self._now.search(text)),
             bool(self._recent.search(text)),
             bool(self._past_weak.search(text)),
             bool(self._past_strong.search(text)),
+            bool(self._since.search(text)),
         )
 
     def _cues_in(self, clause: str) -> list[tuple[str, str]]:
@@ -191,10 +408,17 @@ class UrgencyDetector:
         return found
 
 
-def _fires(needs: str, now: bool, recent: bool, weak_past: bool, strong_past: bool) -> bool:
-    """Apply the time markers of a clause to a cue of kind `needs`."""
+def _fires(needs: str, now: bool, recent: bool, weak_past: bool, strong_past: bool,
+           since: bool = False) -> bool:
+    """Apply the time markers of a clause to a cue of kind `needs`.
+
+    "state" cues (on hunger strike, without medicine, whereabouts unknown) are still true
+    "since two weeks": a duration does not make them past.
+    """
     if now:
         return True
+    if needs == "state":
+        return recent or not (weak_past or (strong_past and not since))
     if needs == "now":
         return False
     if needs == "recent":

@@ -69,7 +69,9 @@ def case_pdf(view: CaseView, rows: list[FieldRow], t: Translator) -> bytes:
 
     para(t("case.title", case_ref=view.case_ref), size=16, gap=3)
     para(f"{t('queue.status')}: {t('status.' + view.status)}")
-    para(f"{t('queue.priority')}: {view.priority} ({', '.join(view.reasons)})")
+    reasons = [t("triage." + r) if t.has("triage." + r) else r for r in view.reasons]
+    sep = "، " if rtl else ", "
+    para(f"{t('queue.priority')}: {view.priority} ({sep.join(reasons)})")
     para(f"{t('queue.type')}: {t('type.' + (view.report_type or 'none'))}")
     para(f"{t('case.received')}: {view.received_at.strftime('%Y-%m-%d %H:%M UTC')}", gap=4)
     para(t("case.report"), size=13, gap=2)

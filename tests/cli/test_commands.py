@@ -16,13 +16,15 @@ from .conftest import ConsoleProcess, home_of, sanad
 
 def test_nlu_parse_contract(cli_env: dict[str, str]) -> None:
     out = json.loads(sanad(cli_env, "nlu", "parse", "مش موافق", "--json").stdout)
-    assert set(out) == {"text", "lang", "arabizi", "intent", "entities", "urgent"}
-    assert out["intent"]["name"] == "deny" and out["lang"] == "ar"
+    # contracts.md adds urgent_reason to the parse object (null when not urgent)
+    assert set(out) == {"text", "lang", "arabizi", "intent", "entities", "urgent",
+                        "urgent_reason"}
+    assert out["intent"]["name"] == "deny" and out["lang"] == "ar" and out["urgent_reason"] is None
     lines = sanad(cli_env, "nlu", "parse", "--jsonl",
                   stdin="aywa\nthey are at my door right now\n").stdout.splitlines()
     first, second = (json.loads(line) for line in lines)
     assert first["arabizi"] is True and first["intent"]["name"] == "affirm"
-    assert second["urgent"] is True
+    assert second["urgent"] is True and second["urgent_reason"] == "present_danger"
 
 
 @pytest.mark.slow

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from intake.retention import purge_drafts
@@ -181,3 +182,20 @@ def test_a_receipt_is_never_lost_to_a_crash_before_sending(service: IntakeServic
     clock.advance(service.settings.epoch_seconds * 2 + 10)
     purge_drafts(service)  # kept no longer than a draft
     assert service.text(src, "yes").replies == []
+
+
+@pytest.mark.parametrize(("lang", "words", "said"), [
+    ("en", "someone is here, delete everything", "say it is urgent"),
+    ("ar", "حدا جاي امسح كل شي", "قل إن الأمر عاجل"),
+    ("ar", "rah jaw l police, m7i kolchi", "قل إن الأمر عاجل")])
+def test_quick_exit_phrased_as_danger_erases_first(service: IntakeService, lang: str,
+                                                   words: str, said: str) -> None:
+    """Erase first, alarm second: no emergency guidance left on the screen before erasing;
+    the erasure says how to reach the urgent questions when it is safe."""
+    chat = Chat(service, user=f"exit-danger-{lang}-{len(words)}", lang=lang)
+    chat.run([("consent_store", "yes"), ("consent_followup", "yes")])
+    assert _count(service, Draft) == 1
+    replies = chat.say(words)
+    assert _count(service, Draft) == 0
+    assert len(replies) == 1 and said in replies[0].text
+    assert _count(service, Case) == 0  # nothing kept: the danger was only in these words

@@ -30,6 +30,8 @@ def test_urgent_persona_gets_guidance_first_and_a_case_right_after_consent(
     queue = list_queue(service.db)
     assert len(queue) == 1 and queue[0].priority == 1 and queue[0].incomplete
     assert "incomplete" in queue[0].reasons
+    # why the words were urgent is kept with the triage, for the caseworker
+    assert {"urgent_words", "present_danger"} <= set(queue[0].reasons)
     assert chat.question.field == "urgent_path"
     chat.answer("urgent_path", "1")  # only the urgent questions
     chat.run([("urgent_who", "My brother Samir" if lang == "en" else "أخي سمير"),
@@ -128,3 +130,20 @@ def test_broken_config_names_file_and_line(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         Guidance.load(tmp_path)
     assert "guidance.yaml:1" in info.value.problems[0]
+
+
+@pytest.mark.parametrize(("lang", "words", "said"), [
+    ("en", "I can't take it anymore, I want to kill myself", "you do not have to face it alone"),
+    ("ar", "ما عاد فيني، بدي انتحر", "لست وحدك")])
+def test_self_harm_gets_its_own_guidance_with_crisis_lines(
+        service: IntakeService, lang: str, words: str, said: str) -> None:
+    chat = Chat(service, user=f"selfharm-{lang}", lang=lang)
+    replies = chat.answer("consent_store", words)
+    first = replies[0]
+    assert first.kind == "info" and first.lang == lang and said in first.text
+    # the directory's psychosocial line, in the reporter's language
+    line = "Psychosocial support line" if lang == "en" else "خط دعم نفسي واجتماعي"
+    assert line in first.text
+    chat.answer("consent_store", "yes")
+    queue = list_queue(service.db)
+    assert queue and queue[0].priority == 1 and "self_harm" in queue[0].reasons

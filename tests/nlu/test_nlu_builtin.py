@@ -128,10 +128,19 @@ def test_the_model_understands_what_no_rule_lists(builtin: HybridInterpreter, te
 @pytest.mark.parametrize("expecting", ["text", "choice", "multi", "date", "files"])
 def test_the_model_never_issues_a_command_inside_an_answer(builtin: HybridInterpreter,
                                                            expecting: str) -> None:
-    for text in ("erase this chat now please", "i want to take my complaint back",
-                 "wipe it all, someone is looking"):
-        assert builtin.interpret(text, expecting=expecting).intent not in {
+    for text in ("i want to take my complaint back", "skip to the part about my brother"):
+        result = builtin.interpret(text, expecting=expecting)
+        assert result.intent not in {
             "quick_exit", "withdraw_consent", "skip", "go_back", "help", "change_language"}
+        assert not result.urgent  # "take my complaint back" was a false alarm too
+    # Erasing is the one command the rules take from inside an answer (issue 13: "someone is
+    # here, delete everything" must erase first); the old expectation here predates that.
+    # In a narrative answer it needs words of danger as well.
+    for text in ("erase this chat now please", "wipe it all, someone is looking"):
+        result = builtin.interpret(text, expecting=expecting)
+        assert result.intent == ("nlu_fallback" if expecting == "text" else "quick_exit")
+    assert builtin.interpret("someone is here, delete everything",
+                             expecting=expecting).intent == "quick_exit"
 
 
 def test_destructive_intents_need_a_confident_model() -> None:

@@ -33,7 +33,10 @@ def test_intent_names_match_the_contract() -> None:
 )
 def test_to_json_shape(interpreter: RuleInterpreter, text: str) -> None:
     data = interpreter.interpret(text).to_json()
-    assert set(data) == {"text", "lang", "arabizi", "intent", "entities", "urgent"}
+    # contracts.md now adds urgent_reason (a reason id when urgent, otherwise null)
+    assert set(data) == {"text", "lang", "arabizi", "intent", "entities", "urgent",
+                         "urgent_reason"}
+    assert (data["urgent_reason"] is None) is (not data["urgent"])
     assert data["text"] == text
     assert data["lang"] in {"ar", "en"}
     assert isinstance(data["arabizi"], bool)
@@ -58,6 +61,7 @@ def test_to_json_example() -> None:
         "intent": {"name": "change_language", "confidence": 1.0},
         "entities": [{"entity": "language", "value": "en", "start": 0, "end": 7}],
         "urgent": False,
+        "urgent_reason": None,
     }
 
 
