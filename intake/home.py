@@ -67,6 +67,10 @@ class Home:
             raise HomeError(f"no Sanad home at {self.root}: run `sanad init --demo` first "
                             "(or set SANAD_HOME)")
 
+    def manifest_pin(self) -> accounts.ManifestPin:
+        """The highest recipient-manifest version seen (keys/manifest-version)."""
+        return accounts.ManifestPin(self.keys / "manifest-version")
+
     def pepper(self) -> bytes:
         self.require()
         return (self.keys / "pepper").read_bytes()
@@ -121,8 +125,9 @@ def init_demo(settings: Settings, db: Database, passphrase: str | None,
         casework.set_totp_secret(session, demo, totp, now)
         recipients = [*accounts.report_readers(session),
                       crypto.Recipient(label=accounts.RECOVERY_LABEL, public_key=recovery_pub)]
-        accounts.publish_manifest(session, admin_key, recipients, now)
+        version = accounts.publish_manifest(session, admin_key, recipients, now)
     (home.keys / "admin-signing.pub").write_text(admin_pub.hex() + "\n")
+    home.manifest_pin().check(version)
     return InitResult(True, generated, f"Created a demo Sanad home at {settings.home} with the "
                                        f"caseworker account '{DEMO_USER}'.",
                       totp_secret=totp, totp_generated=not totp_secret)

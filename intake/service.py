@@ -109,6 +109,8 @@ class IntakeService:
         self._pepper = pepper
         self._admin_public = admin_public
         self._route_key = _followup.route_key(pepper)
+        # The manifest version only grows (finding 18): the pin lives beside the keys.
+        self._pin = accounts.ManifestPin(settings.home / "keys" / "manifest-version")
         self.keyring = keyring
         self.receipts = ReceiptPool(settings.receipt_kdf)
         self._drawn = threading.local()  # a receipt hashed for the step being run again
@@ -449,7 +451,7 @@ class IntakeService:
 
     def _submit(self, session: Session, src: Incoming, handle: bytes, draft: drafts.OpenDraft,
                 action: SubmitReport, now: datetime) -> tuple[str, str]:
-        recipients = accounts.current_recipients(session, self._admin_public)
+        recipients = accounts.current_recipients(session, self._admin_public, self._pin)
         # Urgency from the reporter's words (NLU), apart from answers such as current_danger
         # that the triage rules read themselves.
         words_urgent = bool(set(action.urgent) - set(self.flows.fields))
@@ -481,7 +483,7 @@ class IntakeService:
         case = cases.by_ref(session, action.case_ref)
         if case is None or case.id != draft.case_id:
             return draft
-        recipients = accounts.current_recipients(session, self._admin_public)
+        recipients = accounts.current_recipients(session, self._admin_public, self._pin)
         seq = cases.append_addendum(session, case, draft.data_key, recipients,
                                     draft.extra.get("addendum_seq"), action.index,
                                     action.text, action.file, now)
@@ -552,7 +554,7 @@ class IntakeService:
         if case is not None:
             cases.update_report(session, case, report, now)
             return draft
-        recipients = accounts.current_recipients(session, self._admin_public)
+        recipients = accounts.current_recipients(session, self._admin_public, self._pin)
         receipt = self._draw_receipt()
         case = cases.store_report(session, report, recipients, receipt, now)
         if src.route and fields.get("consent_followup") == "yes":
