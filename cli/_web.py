@@ -23,7 +23,8 @@ def build_web_app(settings: object, secure_cookies: bool = False) -> Any:
     if not db.is_current():
         db.migrate()
     return create_app(Dashboard(db, home.admin_public(), settings.attachments_dir,
-                                pepper=home.pepper(), manifest_pin=home.keys / "manifest-version"),
+                                pepper=home.pepper(),
+                                manifest_pin=home.keys / "manifest-version"),
                       secure_cookies=secure_cookies)
 
 

@@ -154,7 +154,7 @@ def test_withdrawal_checkpoints_the_wal(service: IntakeService) -> None:
     """Finding 5 (withdrawal): the withdrawn report's sealed answers leave the WAL too."""
     from storage.models import CaseField
 
-    chat, case_ref, receipt = _submit(service, "wd-user")
+    _, _, receipt = _submit(service, "wd-user")
     with service.db.transaction() as session:
         fields = [bytes(f.sealed) for f in session.scalars(select(CaseField))]
     back = Chat(service, user="wd-user-2", open_now=False)
@@ -171,7 +171,7 @@ def test_withdrawal_checkpoints_the_wal(service: IntakeService) -> None:
 def test_a_delivered_message_keeps_no_body_the_intake_can_open(service: IntakeService) -> None:
     """Finding 6: delivered caseworker messages stayed sealed under a key derived from the
     pepper. Now the body goes at delivery; the case keeps its copy sealed to the readers."""
-    chat, case_ref, _ = _submit(service, "out-user")
+    _, case_ref, _ = _submit(service, "out-user")
     queue_reply(service.db, service._pepper, case_ref, "demo", PASSPHRASE,
                 "OUTBOXMARK: meet our lawyer Thursday", now=service._now(),
                 admin_public=service._admin_public)
@@ -188,7 +188,7 @@ def test_a_delivered_message_keeps_no_body_the_intake_can_open(service: IntakeSe
             except crypto.CryptoError:
                 pass
     assert b"OUTBOXMARK" not in _wal_bytes(service)
-    from storage import accounts, casework, cases  # the caseworker still has the text
+    from storage import accounts, cases, casework  # the caseworker still has the text
 
     with service.db.transaction() as session:
         user = accounts.get_user(session, "demo")

@@ -12,11 +12,11 @@ import pytest
 from sqlalchemy import delete, select
 
 from caseworker.users import Cancelled, add_user, load_admin_key
-from storage import accounts, casework, cases, crypto
+from storage import accounts, cases, casework, crypto
 from storage.models import RecipientManifest, User, WrappedKey
 from tests.cli.conftest import sanad
 from tests.support import PASSPHRASE
-from tests.web.conftest import OTHER_PASSPHRASE, Site, make_site
+from tests.web.conftest import OTHER_PASSPHRASE, Site
 
 
 def _rogue(site: Site, name: str) -> tuple[object, bytes]:
@@ -61,13 +61,13 @@ def test_grant_refuses_a_key_swapped_in_the_users_table(site: Site) -> None:
     is not the one in the signed manifest gets nothing, and the grant is refused."""
     site.add_user("cw2", "caseworker")
     ref = site.make_case({"narrative": "RTMKEN16-narrative"})
-    attacker, attacker_pub = crypto.generate_keypair()
+    _, attacker_pub = crypto.generate_keypair()
     with site.db.transaction() as session:
         user = accounts.get_user(session, "cw2")
         assert user is not None
         user.public_key = attacker_pub  # key_id left as it was: the review's variant
     who = site.dashboard.login("demo", PASSPHRASE, _totp(site, "demo"))
-    with pytest.raises(Exception, match="does not match its key id|not in the signed"):
+    with pytest.raises(Exception, match=r"does not match its key id|not in the signed"):
         site.dashboard.grant(who, ref, "cw2")
     with site.db.transaction() as session:  # and with key_id rewritten too
         user = accounts.get_user(session, "cw2")
