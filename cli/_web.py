@@ -44,6 +44,9 @@ def web(host: str, port: int, secure_cookies: bool) -> None:
     @friendly_errors
     def run() -> None:
         settings = _settings()
+        from intake.hygiene import harden
+
+        harden(settings)
         setup_logging(settings)
         app = build_web_app(settings, secure_cookies)
         click.echo(f"Sanad dashboard on http://{host}:{port}/login", err=True)

@@ -20,6 +20,9 @@ from storage import crypto
 from storage.db import Database
 
 PASSPHRASE = "correct horse battery staple"
+# The offline keys have passphrases of their own (review finding 4).
+ADMIN_PASSPHRASE = "administrator signing passphrase"
+RECOVERY_PASSPHRASE = "organisation recovery passphrase"
 
 
 class Clock:
@@ -85,7 +88,7 @@ def make_service(settings: Settings, clock: Clock
         db = Database(cfg.database_url)
         databases.append(db)
         if not Home(cfg.home).is_initialised():
-            init_demo(cfg, db, PASSPHRASE)
+            init_demo(cfg, db, PASSPHRASE, None, ADMIN_PASSPHRASE, RECOVERY_PASSPHRASE)
         keyring = crypto.DraftKeyring(cfg.epoch_dir, cfg.epoch_seconds, clock)
         home = Home(cfg.home)
         return IntakeService(cfg, db, load_flowset(), RuleInterpreter(), home.pepper(),

@@ -79,8 +79,7 @@ def test_backup_and_restore_commands(home_env: dict[str, str], tmp_path: Path) -
     archive = tmp_path / "nightly.backup"
     out = sanad(home_env, "backup", str(archive))
     assert "1 case(s)" in out.stdout and archive.exists()
-    target = dict(home_env, SANAD_HOME=str(tmp_path / "restored"),
-                  SANAD_RECOVERY_PASSPHRASE=home_env["SANAD_PASSPHRASE"])
+    target = dict(home_env, SANAD_HOME=str(tmp_path / "restored"))
     key = home_of(home_env) / "offline" / "recovery.pem"
     out = sanad(target, "restore", str(archive), "--recovery-key", str(key))
     assert "Restored 1 case(s)" in out.stdout

@@ -15,7 +15,7 @@ from caseworker.users import Cancelled, add_user, load_admin_key
 from storage import accounts, cases, casework, crypto
 from storage.models import RecipientManifest, User, WrappedKey
 from tests.cli.conftest import sanad
-from tests.support import PASSPHRASE
+from tests.support import ADMIN_PASSPHRASE, PASSPHRASE
 from tests.web.conftest import OTHER_PASSPHRASE, Site
 
 
@@ -41,7 +41,8 @@ def test_users_add_signs_the_previous_manifest_plus_one_key(site: Site) -> None:
     admin is shown each recipient before signing."""
     _rogue(site, "zz-backup-svc")
     shown: list[list[str]] = []
-    admin = load_admin_key((site.home.offline / "admin-signing.pem").read_bytes(), PASSPHRASE)
+    admin = load_admin_key((site.home.offline / "admin-signing.pem").read_bytes(),
+                           ADMIN_PASSPHRASE)
     add_user(site.db, "newhire", "caseworker", OTHER_PASSPHRASE, site.settings.user_kdf,
              site.home.admin_public(), None, admin,
              confirm=lambda rs: shown.append([r.label for r in rs]) or True,
@@ -124,7 +125,7 @@ def test_users_add_cli_lists_fingerprints_and_needs_yes_without_a_terminal(
     """Finding 2 (command line): `users add` shows each recipient with its fingerprint; with
     no terminal and no --yes it changes nothing and exits 2 (contracts.md)."""
     sanad(cli_env, "init", "--demo")
-    env = dict(cli_env, SANAD_ADMIN_PASSPHRASE=cli_env["SANAD_PASSPHRASE"])
+    env = cli_env
     refused = sanad(env, "users", "add", "nina", "--role", "caseworker", check=False,
                     stdin="")
     assert refused.returncode == 2 and "--yes" in refused.stderr
