@@ -71,6 +71,11 @@ def add(name: str, role: str, assume_yes: bool) -> None:
         settings = _settings()
         home = Home(settings.home)
         home.require()
+        from intake.hygiene import in_tests
+
+        if settings.insecure_fast_kdf and not in_tests():  # review finding 23
+            click.echo("sanad: warning: SANAD_INSECURE_FAST_KDF=1: this account's key gets a "
+                       "weak key derivation (for tests only); unset it", err=True)
         if role in accounts.READS_REPORTS and not assume_yes and not sys.stdin.isatty():
             click.echo("sanad: the new recipient list needs confirming: run in a terminal or "
                        "pass --yes; nothing was changed", err=True)

@@ -143,7 +143,7 @@ def chat(jsonl: bool, user: str, lang: str | None, shape: bool) -> None:
     from intake.hygiene import harden
 
     harden(settings)
-    service = build_intake(settings)
+    service = friendly_errors(build_intake)(settings)
     try:
         if jsonl:
             sys.stdout.reconfigure(encoding="utf-8")  # type: ignore[union-attr]

@@ -79,3 +79,33 @@ def test_long_running_commands_cannot_dump_core() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          timeout=60, check=True, cwd=Path(__file__).parents[2])
     assert out.stdout.split() == ["True", "False", "(0,", "0)"]
+
+
+def test_the_epoch_folder_name_cannot_be_guessed_and_a_squatted_one_is_one_line(
+        home_env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Finding 24: /dev/shm/sanad-<uid>-<sha256(home)> could be made in advance by another
+    user, and the bot then died with a traceback. The name now carries a random tag kept in
+    the home's keys folder, and a folder that is not ours is refused in one line."""
+    import hashlib
+
+    home = home_of(home_env)
+    monkeypatch.delenv("SANAD_EPOCH_DIR", raising=False)
+    monkeypatch.delenv("XDG_RUNTIME_DIR", raising=False)
+    chosen = crypto.default_epoch_dir(home)
+    if str(chosen).startswith("/dev/shm"):
+        guess = hashlib.sha256(str(home.resolve()).encode()).hexdigest()[:12]
+        assert guess not in chosen.name
+        assert (home / "keys" / "epoch-tag").read_text().strip() in chosen.name
+        assert crypto.default_epoch_dir(home) == chosen  # stable for the same home
+    squat = tmp_path / "squatted"
+    squat.mkdir(mode=0o777)
+    import os
+
+    if os.geteuid() == 0:
+        os.chown(squat, 65534, 65534)  # as the review did, with `nobody`
+    else:
+        pytest.skip("needs root to make a folder owned by another user")
+    out = sanad(dict(home_env, SANAD_EPOCH_DIR=str(squat)), "chat", "--jsonl", stdin="",
+                check=False)
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1 and "SANAD_EPOCH_DIR" in out.stderr
