@@ -209,12 +209,16 @@ class TelegramChannel:
         text = self.service.flows.text(lang, key)
         return text.format(**values) if values else text
 
-    @staticmethod
-    def _src(update: Update) -> Incoming:
+    def _src(self, update: Update) -> Incoming:
+        """The event key names the bot (its id, from the token) as well as the update id:
+        update ids of another bot, or after Telegram restarts its counter, meet no record of
+        this bot's (review finding 13)."""
         user = update.effective_user
         chat = update.effective_chat
         assert user is not None and chat is not None
-        return Incoming(CHANNEL, str(user.id), str(update.update_id), route=str(chat.id))
+        bot_id = self.settings.token.split(":", 1)[0]
+        return Incoming(CHANNEL, str(user.id), f"{bot_id}:{update.update_id}",
+                        route=str(chat.id))
 
     def _lang(self, update: Update) -> str:
         chat = update.effective_chat

@@ -156,8 +156,10 @@ def deadline_state(deadline: datetime, now: datetime) -> str:
 
 class Dashboard:
     def __init__(self, db: Database, admin_public: bytes, attachments_dir: Path,
-                 clock: Any = time.time, pepper: bytes | None = None) -> None:
+                 clock: Any = time.time, pepper: bytes | None = None,
+                 manifest_pin: Path | None = None) -> None:
         self.db = db
+        self.manifest_pin = accounts.ManifestPin(manifest_pin) if manifest_pin else None
         self.pepper = pepper  # for the follow-up route key: writing back through the outbox
         self.admin_public = admin_public
         self.attachments_dir = attachments_dir
@@ -525,7 +527,7 @@ class Dashboard:
             if user is None:
                 raise casework.CaseworkError("no_user", "no such colleague")
             casework.grant(session, case, who.private_key, who.key_id, user, who.name,
-                           self.now())
+                           self.now(), self.admin_public, self.manifest_pin)
         self._run(who, ref, "case.grant", body)
 
     def revoke(self, who: Principal, ref: str, colleague: str) -> None:

@@ -13,7 +13,8 @@ MAX_REPLY = 3000
 
 
 def queue_reply(db: Database, pepper: bytes, case_ref: str, username: str, passphrase: str,
-                text: str, now: datetime | None = None) -> str:
+                text: str, now: datetime | None = None,
+                admin_public: bytes | None = None) -> str:
     """Queue a message for the running bot to deliver; refused without follow-up consent."""
     text = text.strip()
     if not text or len(text) > MAX_REPLY:
@@ -36,5 +37,10 @@ def queue_reply(db: Database, pepper: bytes, case_ref: str, username: str, passp
                            reason="no route")
             raise AccessDenied(f"{case.case_ref} came through a channel that cannot be "
                                "written back to; nothing was sent")
+        if admin_public is not None:  # the case keeps the text once the outbox body goes
+            from storage import casework
+
+            casework.add_note(session, case, text, username, admin_public, now,
+                              kind="to_reporter", message_id=message_id)
         accounts.audit(session, username, "case.reply", case.case_ref, "queued", now)
         return message_id

@@ -3,6 +3,7 @@ the signed recipient manifest when the new user reads reports."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -47,11 +48,23 @@ def load_admin_key(pem: bytes, passphrase: str) -> Any:
     return key
 
 
+class Cancelled(Exception):
+    """The administrator did not confirm the new recipient list: nothing was changed."""
+
+
+Confirm = Callable[[list[crypto.Recipient]], bool]
+
+
 def add_user(db: Database, name: str, role: str, passphrase: str, kdf: crypto.KdfParams,
              admin_public: bytes, totp_secret: str | None = None,
-             admin_key: Any = None) -> NewUser:
+             admin_key: Any = None, confirm: Confirm | None = None,
+             pin: accounts.ManifestPin | None = None) -> NewUser:
     """Create the account; a caseworker or supervisor also goes into a newly signed manifest
-    (so new reports are sealed to them), which needs the administrator's signing key."""
+    (so new reports are sealed to them), which needs the administrator's signing key.
+
+    The new manifest is the previous *verified* manifest plus this one key, never what the
+    users table holds (review finding 2). `confirm` is shown the whole new list before
+    signing; False changes nothing (Cancelled)."""
     now = datetime.now(UTC)
     generated = not totp_secret
     secret = normalise_totp_secret(totp_secret) if totp_secret else pyotp.random_base32()
@@ -65,11 +78,17 @@ def add_user(db: Database, name: str, role: str, passphrase: str, kdf: crypto.Kd
         if role in accounts.READS_REPORTS:
             if admin_key.public_key().public_bytes_raw() != admin_public:
                 raise crypto.ManifestError("that signing key is not the pinned administrator key")
-            recovery = [r for r in accounts.current_recipients(session, admin_public)
-                        if r.label == accounts.RECOVERY_LABEL]
-            version = accounts.publish_manifest(
-                session, admin_key, [*accounts.report_readers(session), *recovery], now)
+            previous = accounts.verified_manifest(session, admin_public, pin)
+            new = crypto.Recipient(label=f"user:{name}", public_key=user.public_key)
+            recipients = [r for r in previous.recipients if r.label != new.label] + [new]
+            if confirm is not None and not confirm(recipients):
+                raise Cancelled("nothing was changed")
+            version = accounts.publish_manifest(session, admin_key, recipients, now)
+            if version <= previous.version:
+                raise crypto.ManifestError("the manifest version did not grow")
         accounts.audit(session, "admin", "user.add", None, "granted", now, user=name, role=role)
+    if version is not None and pin is not None:
+        pin.check(version)
     return NewUser(name, role, secret, generated, version)
 
 

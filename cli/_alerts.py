@@ -41,6 +41,9 @@ def run(once: bool, interval: float) -> None:
     @friendly_errors
     def go() -> None:
         settings = _settings()
+        from intake.hygiene import harden
+
+        harden(settings)
         Home(settings.home).require()
         setup_logging(settings)
         source = ConfigSource(settings.home)

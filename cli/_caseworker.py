@@ -137,7 +137,8 @@ def reply(case_ref: str, text: str, username: str) -> None:
         home.require()
         db = open_database(settings)
         try:
-            queue_reply(db, home.pepper(), case_ref, username, _passphrase(), text)
+            queue_reply(db, home.pepper(), case_ref, username, _passphrase(), text,
+                        admin_public=home.admin_public())
         finally:
             db.dispose()
         click.echo(f"Queued for {case_ref.upper()}: the bot delivers it on its next round.")

@@ -45,6 +45,9 @@ def telegram(webhook_url: str | None, listen: str, port: int) -> None:
     @friendly_errors
     def start() -> None:
         settings = _settings()
+        from intake.hygiene import harden
+
+        harden(settings)
         try:
             tg = TelegramSettings.from_env(max_file_bytes=settings.max_attachment_bytes)
         except TelegramSetupError as exc:

@@ -39,6 +39,9 @@ def run_signal(verbose: bool) -> None:
     @friendly_errors
     def run() -> None:
         settings = _settings()
+        from intake.hygiene import harden
+
+        harden(settings)
         config = SignalConfig.from_env(os.environ, settings.max_attachment_bytes)
         setup_logging(settings, verbose)
         redact_library_logs()  # library records reach stderr without their arguments

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import click
 
@@ -27,6 +28,18 @@ def _secret(variable: str, prompt: str, confirm: bool = False) -> str:
     return str(click.prompt(prompt, hide_input=True, confirmation_prompt=confirm, err=True))
 
 
+def _confirm(recipients: list[Any], assume_yes: bool) -> bool:
+    """Show every recipient of new reports with its key fingerprint; ask unless --yes."""
+    from storage import accounts
+
+    click.echo("New reports will be sealed to these keys (check each fingerprint):")
+    for r in sorted(recipients, key=lambda r: r.label):
+        click.echo(f"  {r.label:<32} {accounts.fingerprint(r.public_key)}")
+    if assume_yes:
+        return True
+    return bool(click.confirm("Sign this recipient list?", default=False))
+
+
 @click.group()
 def users() -> None:
     """Dashboard accounts."""
@@ -36,12 +49,18 @@ def users() -> None:
 @click.argument("name")
 @click.option("--role", required=True,
               type=click.Choice(["caseworker", "supervisor", "admin", "auditor"]))
-def add(name: str, role: str) -> None:
+@click.option("--yes", "assume_yes", is_flag=True,
+              help="Confirm the new recipient list without asking (for scripts).")
+def add(name: str, role: str, assume_yes: bool) -> None:
     """Create NAME with a key pair (passphrase: SANAD_PASSPHRASE or a prompt) and a TOTP
     secret (SANAD_TOTP_SECRET or a new one, shown once). A caseworker or supervisor is added
     to a newly signed recipient manifest: that needs the administrator's passphrase
-    (SANAD_ADMIN_PASSPHRASE or a prompt) for SANAD_HOME/offline/admin-signing.pem."""
-    from caseworker.users import add_user, load_admin_key
+    (SANAD_ADMIN_PASSPHRASE or a prompt) for SANAD_HOME/offline/admin-signing.pem. The new
+    list (the previous signed one plus NAME) is shown with key fingerprints and must be
+    confirmed: --yes for scripts; with no terminal and no --yes nothing changes (exit 2)."""
+    import sys
+
+    from caseworker.users import Cancelled, add_user, load_admin_key
     from cli.main import _settings, friendly_errors
     from intake.app import open_database
     from intake.home import Home
@@ -52,6 +71,15 @@ def add(name: str, role: str) -> None:
         settings = _settings()
         home = Home(settings.home)
         home.require()
+        from intake.hygiene import in_tests
+
+        if settings.insecure_fast_kdf and not in_tests():  # review finding 23
+            click.echo("sanad: warning: SANAD_INSECURE_FAST_KDF=1: this account's key gets a "
+                       "weak key derivation (for tests only); unset it", err=True)
+        if role in accounts.READS_REPORTS and not assume_yes and not sys.stdin.isatty():
+            click.echo("sanad: the new recipient list needs confirming: run in a terminal or "
+                       "pass --yes; nothing was changed", err=True)
+            raise SystemExit(2)
         passphrase = _secret("SANAD_PASSPHRASE", f"Passphrase for {name}", confirm=True)
         admin_key = None
         if role in accounts.READS_REPORTS:
@@ -68,7 +96,11 @@ def add(name: str, role: str) -> None:
                 db.migrate()
             created = add_user(db, name, role, passphrase, settings.user_kdf,
                                home.admin_public(), os.environ.get("SANAD_TOTP_SECRET"),
-                               admin_key)
+                               admin_key, confirm=lambda rs: _confirm(rs, assume_yes),
+                               pin=home.manifest_pin())
+        except Cancelled:
+            click.echo("sanad: not confirmed; nothing was changed", err=True)
+            raise SystemExit(2) from None
         finally:
             db.dispose()
         click.echo(f"Created the {role} account '{name}'.")

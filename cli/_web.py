@@ -23,7 +23,8 @@ def build_web_app(settings: object, secure_cookies: bool = False) -> Any:
     if not db.is_current():
         db.migrate()
     return create_app(Dashboard(db, home.admin_public(), settings.attachments_dir,
-                                pepper=home.pepper()),
+                                pepper=home.pepper(),
+                                manifest_pin=home.keys / "manifest-version"),
                       secure_cookies=secure_cookies, trusted_proxies=settings.trusted_proxies)
 
 
@@ -44,6 +45,9 @@ def web(host: str, port: int, secure_cookies: bool) -> None:
     @friendly_errors
     def run() -> None:
         settings = _settings()
+        from intake.hygiene import harden
+
+        harden(settings)
         setup_logging(settings)
         app = build_web_app(settings, secure_cookies)
         click.echo(f"Sanad dashboard on http://{host}:{port}/login", err=True)

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 import click
 
-from cli import _alerts, _audit, _caseworker, _channels, _config, _users, _web
+from cli import _alerts, _audit, _caseworker, _channels, _config, _keys, _users, _web
 from cli._signal import run_signal
 from intake.settings import Settings, SettingsError
 
@@ -82,8 +82,16 @@ def init(demo: bool) -> None:
         click.echo("warning: SANAD_INSECURE_FAST_KDF=1: weak key derivation, for tests only",
                    err=True)
     db = open_database(settings)
-    result = init_demo(settings, db, os.environ.get("SANAD_PASSPHRASE"),
-                       os.environ.get("SANAD_DEMO_TOTP_SECRET"))
+    from intake.home import HomeError
+
+    try:
+        result = init_demo(settings, db, os.environ.get("SANAD_PASSPHRASE"),
+                           os.environ.get("SANAD_DEMO_TOTP_SECRET"),
+                           os.environ.get("SANAD_ADMIN_PASSPHRASE"),
+                           os.environ.get("SANAD_RECOVERY_PASSPHRASE"))
+    except HomeError as exc:
+        click.echo(f"sanad: {exc}", err=True)
+        raise SystemExit(2) from None
     setup_logging(settings)
     click.echo(result.message)
     if result.generated_passphrase:
@@ -92,9 +100,13 @@ def init(demo: bool) -> None:
     if result.created and result.totp_generated and result.totp_secret:
         from cli._users import show_totp
         show_totp("demo", result.totp_secret)
+    names = {"admin": "administrator signing key (SANAD_ADMIN_PASSPHRASE)",
+             "recovery": "organisation recovery key (SANAD_RECOVERY_PASSPHRASE)"}
+    for which, value in result.generated_offline.items():
+        click.echo(f"Passphrase of the {names[which]}, shown once, keep it offline: {value}")
     if result.created:
-        click.echo("Private keys to move offline are in "
-                   f"{settings.home / 'offline'} (encrypted with the same passphrase).")
+        click.echo(f"Private keys to move offline are in {settings.home / 'offline'}: "
+                   "`sanad keys export-offline DIR` moves them off this server.")
     _prepare_language_model()
 
 
@@ -128,7 +140,10 @@ def chat(jsonl: bool, user: str, lang: str | None, shape: bool) -> None:
 
     settings = _settings()
     setup_logging(settings)
-    service = build_intake(settings)
+    from intake.hygiene import harden
+
+    harden(settings)
+    service = friendly_errors(build_intake)(settings)
     try:
         if jsonl:
             sys.stdout.reconfigure(encoding="utf-8")  # type: ignore[union-attr]
@@ -151,6 +166,7 @@ main.add_command(_alerts.alerts)
 _channels.run.add_command(run_signal, name="signal")  # sanad run signal (contracts.md)
 main.add_command(_channels.run)
 main.add_command(_users.users)
+main.add_command(_keys.keys)
 main.add_command(_web.web)
 main.add_command(_audit.audit)
 

@@ -53,7 +53,10 @@ def queue_message(session: Session, key: bytes, case: Case, text: str, author: s
 
 
 def open_message(session: Session, key: bytes, message: OutboxMessage) -> str:
-    """The text of one outbox message (for the case page's conversation)."""
+    """The text of one outbox message (for the case page's conversation); CryptoError once
+    delivered (its body is deleted then)."""
+    if not message.sealed:
+        raise crypto.CryptoError("a delivered message keeps no body")
     body = crypto.open_field(key, message.case_id, f"outbox:{message.id}", 0, message.sealed)
     return str(json.loads(body)["text"])
 
@@ -97,7 +100,8 @@ def mark_sent(session: Session, message_id: str, now: datetime) -> SentMessage |
     msg = session.get(OutboxMessage, message_id)
     if msg is None or msg.status == "sent":
         return None
-    msg.status, msg.sent_at = "sent", now
+    # Delivered: the body goes (finding 6); the case keeps its copy sealed to the readers.
+    msg.status, msg.sent_at, msg.sealed = "sent", now, b""
     case = session.get(Case, msg.case_id)
     route = session.get(CaseRoute, msg.case_id)
     assert case is not None and route is not None

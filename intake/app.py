@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 import alerts
 from flows import load_flowset
-from intake.home import Home
+from intake.home import Home, HomeError
 from intake.service import IntakeService
 from intake.settings import Settings
 from nlu import build_interpreter
@@ -45,7 +45,10 @@ def build_intake(settings: Settings, db: Database | None = None) -> IntakeServic
     if not db.is_current():
         db.migrate()
     epoch_dir = settings.epoch_dir or crypto.default_epoch_dir(settings.home)
-    keyring = crypto.DraftKeyring(epoch_dir, settings.epoch_seconds, time.time)
+    try:
+        keyring = crypto.DraftKeyring(epoch_dir, settings.epoch_seconds, time.time)
+    except PermissionError as exc:  # one line, not a traceback (review finding 24)
+        raise HomeError(str(exc)) from None
     service = IntakeService(settings, db, load_flowset(), build_interpreter(), home.pepper(),
                             home.admin_public(), keyring)
     service.priority_one_hooks.append(_queue_oncall_alert)

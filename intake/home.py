@@ -5,8 +5,9 @@
       keys/pepper              secret for user handles (HMAC); intake side
       keys/admin-signing.pub   pinned administrator key that signs the recipient manifest
       offline/                 private halves that must leave this machine in production:
-        admin-signing.pem      encrypted with the administrator's passphrase
-        recovery.pem           the organisation recovery key, encrypted likewise
+        admin-signing.pem      locked (Argon2id) with the administrator's passphrase
+        recovery.pem           the organisation recovery key, locked with its own passphrase
+                               (`sanad keys export-offline DIR` moves both off the server)
       attachments/<case>/      sealed files
       logs/sanad.log           operational log: event kinds and counts, never content
 
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -67,6 +68,10 @@ class Home:
             raise HomeError(f"no Sanad home at {self.root}: run `sanad init --demo` first "
                             "(or set SANAD_HOME)")
 
+    def manifest_pin(self) -> accounts.ManifestPin:
+        """The highest recipient-manifest version seen (keys/manifest-version)."""
+        return accounts.ManifestPin(self.keys / "manifest-version")
+
     def pepper(self) -> bytes:
         self.require()
         return (self.keys / "pepper").read_bytes()
@@ -83,12 +88,22 @@ class InitResult:
     message: str
     totp_secret: str | None = None  # the demo account's second factor, shown once when made
     totp_generated: bool = False
+    generated_offline: dict[str, str] = field(default_factory=dict)  # shown once: admin, recovery
+
+
+def _new_passphrase() -> str:
+    return "-".join(secrets.token_hex(3) for _ in range(4))
 
 
 def init_demo(settings: Settings, db: Database, passphrase: str | None,
-              totp_secret: str | None = None) -> InitResult:
+              totp_secret: str | None = None, admin_passphrase: str | None = None,
+              recovery_passphrase: str | None = None) -> InitResult:
     """Create a ready home: schema, organisation keys, and the caseworker `demo` (with a TOTP
-    secret for the dashboard: `totp_secret`, e.g. SANAD_DEMO_TOTP_SECRET, or a new one)."""
+    secret for the dashboard: `totp_secret`, e.g. SANAD_DEMO_TOTP_SECRET, or a new one).
+
+    The recovery and administrator keys get their own passphrases (SANAD_RECOVERY_PASSPHRASE,
+    SANAD_ADMIN_PASSPHRASE, or generated and shown once), never the demo caseworker's
+    (review finding 4), and the project's Argon2id format."""
     from caseworker.users import new_totp_secret, normalise_totp_secret
     from storage import casework
 
@@ -102,7 +117,16 @@ def init_demo(settings: Settings, db: Database, passphrase: str | None,
     totp = normalise_totp_secret(totp_secret) if totp_secret else new_totp_secret()
     generated = None
     if not passphrase:
-        generated = passphrase = "-".join(secrets.token_hex(3) for _ in range(4))
+        generated = passphrase = _new_passphrase()
+    made: dict[str, str] = {}
+    if not admin_passphrase:
+        admin_passphrase = made["admin"] = _new_passphrase()
+    if not recovery_passphrase:
+        recovery_passphrase = made["recovery"] = _new_passphrase()
+    if passphrase in (admin_passphrase, recovery_passphrase) or \
+            admin_passphrase == recovery_passphrase:
+        raise HomeError("the recovery key, the administrator key and the demo account need "
+                        "three different passphrases")
     for folder in (settings.home, home.keys, home.offline, settings.attachments_dir,
                    settings.logs_dir):
         _private_dir(folder)
@@ -112,17 +136,33 @@ def init_demo(settings: Settings, db: Database, passphrase: str | None,
     admin_key, admin_pub = crypto.generate_signing_key()
     recovery_key, recovery_pub = crypto.generate_keypair()
     _write_secret(home.offline / "admin-signing.pem",
-                  crypto.export_private_key_encrypted(admin_key, passphrase))
+                  crypto.export_private_key_encrypted(admin_key, admin_passphrase,
+                                                      _offline_kdf(settings)))
     _write_secret(home.offline / "recovery.pem",
-                  crypto.export_private_key_encrypted(recovery_key, passphrase))
+                  crypto.export_private_key_encrypted(recovery_key, recovery_passphrase,
+                                                      _offline_kdf(settings)))
     with db.transaction() as session:
         demo = accounts.create_user(session, DEMO_USER, "caseworker", passphrase,
                                     settings.user_kdf, now)
         casework.set_totp_secret(session, demo, totp, now)
         recipients = [*accounts.report_readers(session),
                       crypto.Recipient(label=accounts.RECOVERY_LABEL, public_key=recovery_pub)]
-        accounts.publish_manifest(session, admin_key, recipients, now)
+        version = accounts.publish_manifest(session, admin_key, recipients, now)
     (home.keys / "admin-signing.pub").write_text(admin_pub.hex() + "\n")
+    home.manifest_pin().check(version)
     return InitResult(True, generated, f"Created a demo Sanad home at {settings.home} with the "
                                        f"caseworker account '{DEMO_USER}'.",
-                      totp_secret=totp, totp_generated=not totp_secret)
+                      totp_secret=totp, totp_generated=not totp_secret,
+                      generated_offline=made)
+
+
+def _offline_kdf(settings: Settings) -> crypto.KdfParams:
+    """Production Argon2id (256 MiB, t=3), as for caseworker keys; the cheap test parameters
+    only where the test switch is honoured (tests)."""
+    return settings.user_kdf if settings.insecure_fast_kdf else crypto.PRODUCTION_USER_KDF
+
+
+def offline_keys(home: Home) -> list[Path]:
+    """Private key files still on this machine (they belong offline)."""
+    return sorted(p for p in home.offline.glob("*.pem") if p.is_file()) \
+        if home.offline.is_dir() else []

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import select, text, update
+from sqlalchemy import delete, select, text
 
 from intake.service import IntakeService
 from storage import cases, drafts, inbox
@@ -61,9 +61,12 @@ def purge_drafts(service: IntakeService) -> tuple[int, int]:
     now = int(service.clock())
     with service.db.transaction() as session:
         expired = drafts.purge_expired(session, now)
-        # Answers kept for re-sending after a crash live no longer than a draft.
-        session.execute(update(ProcessedEvent).where(ProcessedEvent.expires_at <= now)
-                        .values(sealed_replies=None, expires_at=None))
+        # Event keys expire (finding 13): a record of a processed update lives no longer
+        # than a draft; rows of older versions without an expiry go after two epochs.
+        old = datetime.fromtimestamp(now - 2 * service.settings.epoch_seconds, UTC)
+        session.execute(delete(ProcessedEvent).where(
+            (ProcessedEvent.expires_at <= now)
+            | (ProcessedEvent.expires_at.is_(None) & (ProcessedEvent.processed_at < old))))
         # Updates held for a channel that never came back to them live no longer either.
         inbox.purge_expired(session, now)
         live = drafts.live_case_ids(session)
@@ -117,13 +120,7 @@ def purge(service: IntakeService) -> PurgeCounts:
 def compact_sqlite(db: Database) -> bool:
     """Checkpoint the WAL into the database file and truncate it to zero bytes: until then it
     holds the pages as they were before a deletion. False if a reader kept it busy."""
-    raw = db.engine.raw_connection()  # autocommit (no BEGIN): a checkpoint needs no txn
-    try:
-        cursor = raw.cursor()
-        busy, _, _ = cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
-        cursor.close()
-    finally:
-        raw.close()
+    busy = not db.truncate_wal()
     if busy:
         log.warning("purge: the SQLite WAL could not be truncated (busy); next purge retries")
     return not busy

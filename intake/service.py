@@ -19,7 +19,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -109,6 +108,8 @@ class IntakeService:
         self._pepper = pepper
         self._admin_public = admin_public
         self._route_key = _followup.route_key(pepper)
+        # The manifest version only grows (finding 18): the pin lives beside the keys.
+        self._pin = accounts.ManifestPin(settings.home / "keys" / "manifest-version")
         self.keyring = keyring
         self.receipts = ReceiptPool(settings.receipt_kdf)
         self._drawn = threading.local()  # a receipt hashed for the step being run again
@@ -318,20 +319,44 @@ class IntakeService:
             raise _ReceiptNeeded
         return ready
 
-    def _replay(self, row: ProcessedEvent, handle: bytes) -> Outcome:
-        """The committed answer to an update seen before (redelivered after a crash)."""
-        log.info("duplicate event replayed channel=%s", row.channel)
+    def _replay(self, session: Session, row: ProcessedEvent, handle: bytes,
+                now_ts: float) -> Outcome | None:
+        """The answer to an update seen before (redelivered after a crash), re-created from
+        what holds no answers (findings 1 and 13 of the December 2026 review): the current
+        question from the live draft, or a fixed text once the conversation ended. The
+        receipt is shown once and never replayed. None: the record is not this reporter's
+        (an update id reused by another bot or after Telegram restarted its counter), so
+        the update is a new one."""
         if row.sealed_replies is None or row.expires_at is None or \
-                row.expires_at <= int(self.clock()):
-            return Outcome()
+                row.expires_at <= int(now_ts):
+            return None
         try:
             plain = crypto.open_draft(self.keyring, _event_key(row.channel, row.event_id),
                                       handle, row.expires_at, row.sealed_replies)
         except crypto.CryptoError:
-            return Outcome()
+            return None
+        log.info("duplicate event replayed channel=%s", row.channel)
         data = json.loads(plain)
-        return Outcome([_reply_from(r) for r in data["replies"]], erased=data["erased"],
-                       finished=data["finished"], case_ref=data["case_ref"], replayed=True)
+        lang = str(data.get("lang") or "ar")
+        if lang not in self.flows.catalog:
+            lang = "ar"
+        case_ref = data.get("case_ref")
+        finished, erased = bool(data.get("finished")), bool(data.get("erased"))
+        replies: list[Reply] = []
+        if data.get("receipt") or (finished and case_ref):
+            replies.append(Reply(self.flows.text(lang, "sys.replay.receipt_once",
+                                                 case_ref=str(case_ref or "")), "info", lang))
+        elif finished or erased:
+            replies.append(Reply(self.flows.text(lang, "sys.replay.ended"), "info", lang))
+        else:
+            draft = drafts.load(session, self.keyring, handle, int(now_ts))
+            if draft is not None and draft.state:
+                state = State.from_json(draft.state)
+                _, actions = self.engine.step(state, UserCommand(
+                    "reask", datetime.fromtimestamp(now_ts, UTC)))
+                replies = [a for a in actions if isinstance(a, Reply)]
+        return Outcome(replies, erased=erased, finished=finished, case_ref=case_ref,
+                       replayed=True)
 
     def _run_once(self, src: Incoming, make_event: Callable[[State | None, datetime], Event],
                   file_path: tuple[str, str] | None, handle: bytes, only_if_idle: bool,
@@ -341,15 +366,19 @@ class IntakeService:
         replies: list[Reply] = []
         remove_dirs: list[str] = []
         remove_files: list[str] = []
-        erased = finished = False
+        erased = finished = withdrawn = False
         case_ref = None
         with self.db.transaction() as session:
             event_row = None
             if src.event_id:
                 seen = drafts.event_row(session, src.channel, src.event_id)
                 if seen is not None:
-                    return self._replay(seen, handle)
-                event_row = drafts.record_event(session, src.channel, src.event_id, now)
+                    replayed = self._replay(session, seen, handle, now_ts)
+                    if replayed is not None:
+                        return replayed
+                    seen.processed_at, event_row = now, seen  # someone else's: a new event
+                else:
+                    event_row = drafts.record_event(session, src.channel, src.event_id, now)
             draft = drafts.load(session, self.keyring, handle, int(now_ts))
             if only_if_idle and draft is not None and draft.state:
                 return Outcome()
@@ -380,10 +409,12 @@ class IntakeService:
                     case = cases.by_ref(session, action.case_ref)
                     if case is not None and case.id == draft.case_id:
                         remove_files += cases.withdraw(session, case, now)
+                        withdrawn = True
                         log.info("case withdrawn by the reporter")
                 elif isinstance(action, DiscardDraft):
                     remove_dirs += drafts.discard(session, handle)
                     remove_dirs.append(draft.case_id)
+                    withdrawn = True  # a discarded draft leaves the WAL as a withdrawal does
                     erased = erased or state.mode == "ended"
                 elif isinstance(action, Finished):
                     drafts.discard(session, handle)
@@ -397,13 +428,19 @@ class IntakeService:
             outcome = Outcome(replies, erased=erased and case_ref is None, finished=finished,
                               case_ref=case_ref)
             if event_row is not None:  # in the same transaction as the answer it records
+                # What a replay needs, and nothing the reporter said: no reply text, no
+                # summary, no receipt (findings 1 and 13).
                 event_row.expires_at = int(now_ts) + self.settings.epoch_seconds
                 event_row.sealed_replies = crypto.seal_draft(
                     self.keyring, _event_key(src.channel, str(src.event_id)), handle,
                     event_row.expires_at, json.dumps({
-                        "replies": [_reply_data(r) for r in replies], "erased": outcome.erased,
-                        "finished": finished, "case_ref": case_ref},
-                        ensure_ascii=False).encode("utf-8"))
+                        "v": 2, "erased": outcome.erased, "finished": finished,
+                        "case_ref": case_ref, "lang": state.lang,
+                        "receipt": any(r.kind == "receipt" for r in replies)}).encode())
+        if withdrawn:
+            # The WAL still holds the pages of the erased draft or withdrawn report as they
+            # were: checkpoint and truncate it now (finding 5; PostgreSQL: see retention).
+            self.db.truncate_wal()
         for case_id in set(remove_dirs):
             self._remove_files(case_id)
         for rel in remove_files:
@@ -413,7 +450,7 @@ class IntakeService:
 
     def _submit(self, session: Session, src: Incoming, handle: bytes, draft: drafts.OpenDraft,
                 action: SubmitReport, now: datetime) -> tuple[str, str]:
-        recipients = accounts.current_recipients(session, self._admin_public)
+        recipients = accounts.current_recipients(session, self._admin_public, self._pin)
         # Urgency from the reporter's words (NLU), apart from answers such as current_danger
         # that the triage rules read themselves.
         words_urgent = bool(set(action.urgent) - set(self.flows.fields))
@@ -446,7 +483,7 @@ class IntakeService:
         case = cases.by_ref(session, action.case_ref)
         if case is None or case.id != draft.case_id:
             return draft
-        recipients = accounts.current_recipients(session, self._admin_public)
+        recipients = accounts.current_recipients(session, self._admin_public, self._pin)
         seq = cases.append_addendum(session, case, draft.data_key, recipients,
                                     draft.extra.get("addendum_seq"), action.index,
                                     action.text, action.file, now)
@@ -518,7 +555,7 @@ class IntakeService:
         if case is not None:
             cases.update_report(session, case, report, now)
             return draft
-        recipients = accounts.current_recipients(session, self._admin_public)
+        recipients = accounts.current_recipients(session, self._admin_public, self._pin)
         receipt = self._draw_receipt()
         case = cases.store_report(session, report, recipients, receipt, now)
         if src.route and fields.get("consent_followup") == "yes":
@@ -608,18 +645,6 @@ class _ReceiptNeeded(Exception):
 
 def _event_key(channel: str, event_id: str) -> str:
     return "event-" + hashlib.sha256(f"{channel}\x00{event_id}".encode()).hexdigest()[:32]
-
-
-def _reply_data(reply: Reply) -> dict[str, Any]:
-    """A reply as plain data for sealing (shallow: dataclasses.asdict deep-copies)."""
-    return {"text": reply.text, "kind": reply.kind, "lang": reply.lang, "field": reply.field,
-            "options": reply.options, "extra": reply.extra}
-
-
-def _reply_from(data: dict[str, Any]) -> Reply:
-    return Reply(data["text"], data["kind"], data["lang"], data.get("field"),
-                 tuple((str(i), str(label)) for i, label in data.get("options", ())),
-                 dict(data.get("extra", {})))
 
 
 def _with_word_reasons(reasons: tuple[str, ...], urgent: Iterable[str]) -> tuple[str, ...]:

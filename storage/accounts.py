@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -53,6 +55,8 @@ def unlock(user: User, passphrase: str) -> Any:
 
 
 def report_readers(session: Session) -> list[crypto.Recipient]:
+    """Reader rows of the users table. Not a source of recipients: a database writer can add
+    rows (finding 2); the next manifest is built from the previous verified one."""
     users = session.scalars(select(User).where(User.role.in_(READS_REPORTS),
                                                User.disabled_at.is_(None)).order_by(User.name))
     return [crypto.Recipient(label=f"user:{u.name}", public_key=u.public_key) for u in users]
@@ -69,13 +73,41 @@ def publish_manifest(session: Session, admin_key: Any, recipients: Sequence[cryp
     return version
 
 
-def current_recipients(session: Session,
-                       pinned_admin_public: bytes) -> tuple[crypto.Recipient, ...]:
-    """Recipients from the newest manifest, verified against the pinned administrator key.
+class ManifestPin:
+    """The highest manifest version seen, kept outside the database (SANAD_HOME/keys/
+    manifest-version): deleting newer manifest rows cannot roll the recipients back
+    (December 2026 review, finding 18). It only grows."""
 
-    Raises crypto.ManifestError when there is none or it does not verify: the intake side then
-    refuses to seal anything rather than seal to keys it cannot trust.
-    """
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def floor(self) -> int:
+        try:
+            return int(self.path.read_text().strip() or 0)
+        except FileNotFoundError:
+            return 0
+        except ValueError as exc:
+            raise crypto.ManifestError(f"{self.path} is not a version number") from exc
+
+    def check(self, version: int) -> None:
+        """Refuse a version below the pin; raise the pin to a newer one."""
+        floor = self.floor()
+        if version < floor:
+            raise crypto.ManifestError(
+                f"the newest recipient manifest is version {version} but version {floor} was "
+                "seen before: newer manifests were deleted (rollback refused)")
+        if version > floor:
+            tmp = self.path.with_suffix(".tmp")
+            tmp.write_text(f"{version}\n")
+            os.replace(tmp, self.path)
+
+
+def verified_manifest(session: Session, pinned_admin_public: bytes,
+                      pin: ManifestPin | None = None) -> crypto.Manifest:
+    """The newest manifest, verified against the pinned administrator key (and, with a pin,
+    never older than one seen before). crypto.ManifestError when there is none or it does
+    not verify: the intake side then refuses to seal anything rather than seal to keys it
+    cannot trust."""
     row = session.scalar(select(RecipientManifest).order_by(RecipientManifest.version.desc())
                          .limit(1))
     if row is None:
@@ -85,7 +117,36 @@ def current_recipients(session: Session,
         raise crypto.ManifestError("manifest version does not match its row")
     if not any(r.label == RECOVERY_LABEL for r in manifest.recipients):
         raise crypto.ManifestError("the manifest lacks the organisation recovery key")
-    return tuple(manifest.recipients)
+    if pin is not None:
+        pin.check(manifest.version)
+    return manifest
+
+
+def current_recipients(session: Session, pinned_admin_public: bytes,
+                       pin: ManifestPin | None = None) -> tuple[crypto.Recipient, ...]:
+    """Recipients from the newest verified manifest (see `verified_manifest`)."""
+    return tuple(verified_manifest(session, pinned_admin_public, pin).recipients)
+
+
+def verified_key(session: Session, user: User, pinned_admin_public: bytes,
+                 pin: ManifestPin | None = None) -> crypto.Recipient:
+    """The user's key as the signed manifest lists it; ManifestError when the users row's
+    key is not the signed one (findings 2 and 3: a row written into the database, or a
+    swapped public key, gets nothing wrapped to it)."""
+    if crypto.key_id(user.public_key) != user.key_id:
+        raise crypto.ManifestError(f"the key of '{user.name}' does not match its key id")
+    for recipient in current_recipients(session, pinned_admin_public, pin):
+        if recipient.label == f"user:{user.name}" and recipient.key_id == user.key_id \
+                and recipient.public_key == user.public_key:
+            return recipient
+    raise crypto.ManifestError(f"the key of '{user.name}' is not in the signed recipient "
+                               "manifest")
+
+
+def fingerprint(public_key: bytes) -> str:
+    """A key's id as people compare it: 32 hex digits in groups of 4."""
+    kid = crypto.key_id(public_key).hex()
+    return " ".join(kid[i:i + 4] for i in range(0, len(kid), 4))
 
 
 def audit(session: Session, actor: str, action: str, case_ref: str | None, outcome: str,

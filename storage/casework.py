@@ -112,11 +112,17 @@ def _data_keys(session: Session, case: Case, private_key: Any, key_id: bytes) ->
 
 
 def grant(session: Session, case: Case, private_key: Any, key_id: bytes, grantee: User,
-          actor: str, now: datetime) -> int:
-    """Re-wrap every data key of the case (report, addenda, notes) to a colleague."""
+          actor: str, now: datetime, admin_public: bytes,
+          pin: accounts.ManifestPin | None = None) -> int:
+    """Re-wrap every data key of the case (report, addenda, notes) to a colleague, with the
+    colleague's key as the signed manifest lists it (review finding 3)."""
     if grantee.role not in accounts.READS_REPORTS or grantee.disabled_at is not None:
         raise CaseworkError("grantee_role", "only active caseworkers and supervisors can be "
                                             "given access")
+    try:
+        signed = accounts.verified_key(session, grantee, admin_public, pin)
+    except crypto.ManifestError as exc:
+        raise CaseworkError("unsigned_key", str(exc)) from exc
     keys = _data_keys(session, case, private_key, key_id)
     have = set(session.scalars(select(WrappedKey.seq).where(WrappedKey.case_id == case.id,
                                                             WrappedKey.key_id == grantee.key_id)))
@@ -124,8 +130,8 @@ def grant(session: Session, case: Case, private_key: Any, key_id: bytes, grantee
     for seq, data_key in sorted(keys.items()):
         if seq in have:
             continue
-        session.add(WrappedKey(case_id=case.id, seq=seq, key_id=grantee.key_id,
-                               wrapped=crypto.wrap_key(data_key, case.id, grantee.public_key)))
+        session.add(WrappedKey(case_id=case.id, seq=seq, key_id=signed.key_id,
+                               wrapped=crypto.wrap_key(data_key, case.id, signed.public_key)))
         added += 1
     _event(session, case, "access_granted", actor, now, user=grantee.name)
     session.flush()
@@ -243,14 +249,18 @@ def _next_seq(session: Session, case: Case) -> int:
 
 def _case_recipients(session: Session, case: Case,
                      admin_public: bytes) -> list[crypto.Recipient]:
+    """The case's readers and the recovery key, each with the key the signed manifest lists
+    (finding 3): a users row or a wrapped-key row written into the database adds no one."""
     kids = set(session.scalars(select(WrappedKey.key_id)
                                .where(WrappedKey.case_id == case.id).distinct()))
     found: dict[bytes, crypto.Recipient] = {}
-    for user in session.scalars(select(User).where(User.key_id.in_(kids))):
-        found[user.key_id] = crypto.Recipient(label=f"user:{user.name}",
-                                              public_key=user.public_key)
+    names = {f"user:{u.name}": u for u in session.scalars(select(User).where(
+        User.key_id.in_(kids), User.disabled_at.is_(None)))}
     for recipient in accounts.current_recipients(session, admin_public):
-        if recipient.label == accounts.RECOVERY_LABEL:
+        user = names.get(recipient.label)
+        if recipient.label == accounts.RECOVERY_LABEL or (
+                user is not None and recipient.key_id in kids
+                and user.public_key == recipient.public_key):
             found[recipient.key_id] = recipient
     return list(found.values())
 

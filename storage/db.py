@@ -104,6 +104,24 @@ class Database:
         except OperationalError as exc:
             raise DatabaseUnavailable(_describe(self.url, exc)) from exc
 
+    def truncate_wal(self) -> bool:
+        """SQLite: checkpoint the WAL into the database file and truncate it to zero bytes
+        (until then it holds pages as they were before a deletion, e.g. an erased draft).
+        False if another connection kept it busy (the next call retries). PostgreSQL: nothing
+        to do here; deleted rows stay in table files and pg_wal until VACUUM FULL (`sanad
+        purge --vacuum`) and WAL recycling, sealed under keys that expire."""
+        if not self.is_sqlite:
+            return True
+        with self._local_writer:  # no writer of this process is in the middle of a txn
+            raw = self.engine.raw_connection()  # autocommit (no BEGIN): no txn needed
+            try:
+                cursor = raw.cursor()
+                busy, _, _ = cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+                cursor.close()
+            finally:
+                raw.close()
+        return not busy
+
     def dispose(self) -> None:
         self.engine.dispose()
 

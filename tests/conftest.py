@@ -100,6 +100,8 @@ def cli_env(tmp_path: Path) -> dict[str, str]:
     env.update({
         "SANAD_HOME": str(tmp_path / "home"),
         "SANAD_PASSPHRASE": "correct horse battery staple",
+        "SANAD_ADMIN_PASSPHRASE": "administrator signing passphrase",
+        "SANAD_RECOVERY_PASSPHRASE": "organisation recovery passphrase",
         "SANAD_INSECURE_FAST_KDF": "1",
         "SANAD_EPOCH_DIR": str(tmp_path / "epochs"),
         "PYTHONIOENCODING": "utf-8",

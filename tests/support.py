@@ -20,6 +20,9 @@ from storage import crypto
 from storage.db import Database
 
 PASSPHRASE = "correct horse battery staple"
+# The offline keys have passphrases of their own (review finding 4).
+ADMIN_PASSPHRASE = "administrator signing passphrase"
+RECOVERY_PASSPHRASE = "organisation recovery passphrase"
 
 
 class Clock:
@@ -92,7 +95,7 @@ def make_service(settings: Settings, clock: Clock, shipped_nlu: HybridInterprete
         db = Database(cfg.database_url)
         databases.append(db)
         if not Home(cfg.home).is_initialised():
-            init_demo(cfg, db, PASSPHRASE)
+            init_demo(cfg, db, PASSPHRASE, None, ADMIN_PASSPHRASE, RECOVERY_PASSPHRASE)
         keyring = crypto.DraftKeyring(cfg.epoch_dir, cfg.epoch_seconds, clock)
         home = Home(cfg.home)
         return IntakeService(cfg, db, load_flowset(), shipped_nlu, home.pepper(),

@@ -38,6 +38,7 @@ from ._receipts import (
 from ._userkeys import (
     export_private_key_encrypted,
     import_private_key_encrypted,
+    is_locked_offline_key,
     lock_private_key,
     locked_key_id,
     unlock_private_key,
@@ -67,6 +68,7 @@ __all__ = [
     "generate_keypair",
     "generate_signing_key",
     "import_private_key_encrypted",
+    "is_locked_offline_key",
     "key_id",
     "load_public",
     "lock_private_key",

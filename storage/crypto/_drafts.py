@@ -64,8 +64,27 @@ def default_epoch_dir(home: Path) -> Path:
         return Path(runtime) / f"sanad-{tag}"
     shm = Path("/dev/shm")  # noqa: S108  # nosec B108 - deliberate tmpfs; the keyring checks owner and mode
     if shm.is_dir() and os.access(shm, os.W_OK | os.X_OK):
-        return shm / f"sanad-{os.getuid()}-{tag}"
+        # Shared and world-writable: a name no other user can know in advance (a random tag
+        # kept in the home's private keys folder), so it cannot be squatted (review 24).
+        return shm / f"sanad-{os.getuid()}-{_shm_tag(Path(home)) or tag}"
     return Path(home) / "run"
+
+
+def _shm_tag(home: Path) -> str | None:
+    """The home's random epoch-folder tag (keys/epoch-tag, 0600), made on first use."""
+    keys = home / "keys"
+    if not keys.is_dir():
+        return None
+    path = keys / "epoch-tag"
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    except FileExistsError:
+        return path.read_text().strip() or None
+    except OSError:
+        return None
+    with os.fdopen(fd, "w") as out:
+        out.write(secrets.token_hex(16) + "\n")
+    return path.read_text().strip()
 
 
 class DraftKeyring:
@@ -168,7 +187,8 @@ def _prepare_directory(directory: Path) -> None:
     directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     info = os.lstat(directory)
     if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid():
-        raise PermissionError(f"epoch key directory is not a directory owned by us: {directory}")
+        raise PermissionError(f"the epoch key folder {directory} is not a folder of this user "
+                              "(someone else made it): remove it or set SANAD_EPOCH_DIR")
     if stat.S_IMODE(info.st_mode) != 0o700:
         os.chmod(directory, 0o700)
 

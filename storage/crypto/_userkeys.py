@@ -80,20 +80,72 @@ def unlock_private_key(blob: bytes, passphrase: str, user_id: str) -> X25519Priv
 OfflineKey = X25519PrivateKey | Ed25519PrivateKey
 
 
-def export_private_key_encrypted(private_key: OfflineKey, passphrase: str) -> bytes:
-    """PKCS#8 PEM under the library's best passphrase encryption, for keys kept offline."""
+_OFFLINE_MAGIC = b"-----BEGIN SANAD OFFLINE KEY v1-----"
+_OFFLINE_END = b"-----END SANAD OFFLINE KEY v1-----"
+_OFFLINE_AD = b"sanad/v1/offlinekey-kek"
+_OFFLINE_KINDS = (1, 2)  # X25519, Ed25519
+
+
+def export_private_key_encrypted(private_key: OfflineKey, passphrase: str,
+                                 params: KdfParams | None = None) -> bytes:
+    """An offline key (recovery, administrator signing) locked like a caseworker's key:
+    Argon2id (production parameters by default, stored with the blob) and AES-256-GCM
+    (December 2026 review, finding 4; PKCS#8 used PBKDF2 at 2,048 iterations). Text armour:
+    ``version(1) | kind(1) | params(9) | salt(16) | nonce(12) | AESGCM(raw key)``, AAD =
+    ``sanad/v1/offlinekey|kind``."""
+    import base64
+
+    from ._kdf import PRODUCTION_USER_KDF
+
     if not isinstance(private_key, X25519PrivateKey | Ed25519PrivateKey):
         raise TypeError("only X25519 and Ed25519 private keys are exported")
-    return private_key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.BestAvailableEncryption(passphrase_bytes(passphrase)),
-    )
+    params = params or PRODUCTION_USER_KDF
+    kind = 1 if isinstance(private_key, X25519PrivateKey) else 2
+    salt, nonce = os.urandom(SALT_BYTES), os.urandom(_NONCE)
+    kek = derive(passphrase_bytes(passphrase), salt, params, _OFFLINE_AD)
+    header = bytes([VERSION, kind]) + params.pack() + salt + nonce
+    sealed = AESGCM(kek).encrypt(nonce, private_key.private_bytes_raw(),
+                                 b"sanad/v1/offlinekey|" + bytes([kind]) + header)
+    body = base64.encodebytes(header + sealed).strip()
+    return b"\n".join([_OFFLINE_MAGIC, body, _OFFLINE_END]) + b"\n"
+
+
+def is_locked_offline_key(data: bytes) -> bool:
+    """True for the Argon2id format, False for an older PKCS#8 file."""
+    return data.lstrip().startswith(_OFFLINE_MAGIC)
 
 
 def import_private_key_encrypted(pem: bytes, passphrase: str) -> OfflineKey:
-    """Load a key written by ``export_private_key_encrypted``; CryptoError if it fails."""
+    """Load an offline key (the Argon2id format, or an older PKCS#8 file); CryptoError if it
+    fails."""
+    import base64
+    import binascii
+
     secret = passphrase_bytes(passphrase)
+    if is_locked_offline_key(pem):
+        lines = pem.strip().split(b"\n")
+        if lines[-1] != _OFFLINE_END:
+            raise CryptoError("offline key file is malformed")
+        try:
+            blob = base64.decodebytes(b"".join(lines[1:-1]))
+        except binascii.Error as exc:
+            raise CryptoError("offline key file is malformed") from exc
+        head = 2 + PACKED_SIZE + SALT_BYTES + _NONCE
+        if len(blob) != head + 48 or blob[0] != VERSION or blob[1] not in _OFFLINE_KINDS:
+            raise CryptoError("offline key file is malformed")
+        kind = blob[1]
+        params = KdfParams.unpack(bytes(blob[2:2 + PACKED_SIZE]))
+        salt = bytes(blob[2 + PACKED_SIZE:2 + PACKED_SIZE + SALT_BYTES])
+        nonce = bytes(blob[head - _NONCE:head])
+        kek = derive(secret, salt, params, _OFFLINE_AD)
+        try:
+            raw = AESGCM(kek).decrypt(nonce, bytes(blob[head:]),
+                                      b"sanad/v1/offlinekey|" + bytes([kind]) + blob[:head])
+        except InvalidTag as exc:
+            raise CryptoError("private key file cannot be opened") from exc
+        if kind == 1:
+            return X25519PrivateKey.from_private_bytes(raw)
+        return Ed25519PrivateKey.from_private_bytes(raw)
     try:
         key = serialization.load_pem_private_key(pem, password=secret)
     except (ValueError, TypeError, UnsupportedAlgorithm) as exc:

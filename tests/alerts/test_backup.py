@@ -14,7 +14,7 @@ from intake.service import IntakeService
 from storage import crypto
 from storage.db import Database
 from tests.alerts.conftest import Servers, now_of
-from tests.support import PASSPHRASE, Clock
+from tests.support import RECOVERY_PASSPHRASE, Clock
 
 
 def test_alerts_survive_backup_and_restore(
@@ -22,7 +22,7 @@ def test_alerts_survive_backup_and_restore(
         senders: dict[str, alerts.Sender], clock: Clock, tmp_path: Path) -> None:
     alerts.dispatch(svc.db, oncall, now_of(clock), senders)
     pem = (svc.settings.home / "offline" / "recovery.pem").read_bytes()
-    private = crypto.import_private_key_encrypted(pem, PASSPHRASE)
+    private = crypto.import_private_key_encrypted(pem, RECOVERY_PASSPHRASE)
     archive = tmp_path / "sanad.backup"
     counts = make_backup(svc.settings, svc.db, crypto.public_bytes(private), archive)
     assert counts["alerts"] == 4

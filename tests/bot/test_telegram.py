@@ -329,3 +329,19 @@ def test_settings_derive_the_file_url_and_hide_the_token(fake: FakeTelegram) -> 
     s = tg_settings(fake, base_url="http://127.0.0.1:8081/bot")
     assert s.base_file_url == "http://127.0.0.1:8081/file/bot"
     assert s.token not in repr(s)
+
+
+def test_event_keys_name_the_bot(service: IntakeService, fake: FakeTelegram) -> None:
+    """Finding 13: the event key was the update id alone, so another bot's (or a restarted
+    counter's) update ids met this bot's records. The key now includes the bot's id."""
+    from telegram import Update
+
+    from bot.telegram import TelegramChannel
+
+    channel = TelegramChannel(service, tg_settings(fake), outbox_interval=0)
+    update = Update.de_json({"update_id": 1000, "message": {
+        "message_id": 1, "date": 0, "chat": {"id": 5, "type": "private"},
+        "from": {"id": 5, "is_bot": False, "first_name": "R"}, "text": "hi"}}, None)
+    assert update is not None
+    bot_id = tg_settings(fake).token.split(":")[0]
+    assert channel._src(update).event_id == f"{bot_id}:1000"

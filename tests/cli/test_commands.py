@@ -84,8 +84,7 @@ def test_backup_and_restore_commands(home_env: dict[str, str], tmp_path: Path) -
     out = sanad(dict(home_env, SANAD_ADMIN_PASSPHRASE=home_env["SANAD_PASSPHRASE"]),
                 "backup", str(archive))  # the first backup certifies the signing key
     assert "1 case(s)" in out.stdout and archive.exists()
-    target = dict(home_env, SANAD_HOME=str(tmp_path / "restored"),
-                  SANAD_RECOVERY_PASSPHRASE=home_env["SANAD_PASSPHRASE"])
+    target = dict(home_env, SANAD_HOME=str(tmp_path / "restored"))
     key = home_of(home_env) / "offline" / "recovery.pem"
     admin_pub = str(home_of(home_env) / "keys" / "admin-signing.pub")
     out = sanad(target, "restore", str(archive), "--recovery-key", str(key),

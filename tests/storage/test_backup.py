@@ -16,12 +16,12 @@ from intake.service import IntakeService
 from storage import accounts, cases, crypto
 from storage.db import Database
 from tests.storage.test_store_and_queue import quick_report
-from tests.support import PASSPHRASE
+from tests.support import PASSPHRASE, RECOVERY_PASSPHRASE
 
 
 def _recovery(service: IntakeService) -> tuple[object, bytes]:
     pem = (service.settings.home / "offline" / "recovery.pem").read_bytes()
-    private = crypto.import_private_key_encrypted(pem, PASSPHRASE)
+    private = crypto.import_private_key_encrypted(pem, RECOVERY_PASSPHRASE)
     return private, crypto.public_bytes(private)  # type: ignore[arg-type]
 
 

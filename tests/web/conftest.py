@@ -22,7 +22,7 @@ from intake.home import Home, init_demo
 from intake.settings import Settings
 from storage import accounts, cases, crypto
 from storage.db import Database
-from tests.support import PASSPHRASE
+from tests.support import ADMIN_PASSPHRASE, PASSPHRASE, RECOVERY_PASSPHRASE
 from web import create_app
 
 DEMO_TOTP = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
@@ -50,7 +50,7 @@ class Site:
     def add_user(self, name: str, role: str) -> str:
         secret = pyotp.random_base32()
         admin = load_admin_key((self.home.offline / "admin-signing.pem").read_bytes(),
-                               PASSPHRASE)
+                               ADMIN_PASSPHRASE)
         add_user(self.db, name, role, OTHER_PASSPHRASE, self.settings.user_kdf,
                  self.home.admin_public(), secret, admin)
         self.secrets[name] = secret
@@ -115,7 +115,7 @@ def make_site(settings: Settings, database_url: str | None = None) -> Site:
     cfg = replace(settings, database_url=database_url) if database_url else settings
     cfg.home.mkdir(parents=True, exist_ok=True)
     db = Database(cfg.database_url)
-    init_demo(cfg, db, PASSPHRASE, DEMO_TOTP)
+    init_demo(cfg, db, PASSPHRASE, DEMO_TOTP, ADMIN_PASSPHRASE, RECOVERY_PASSPHRASE)
     home = Home(cfg.home)
     return Site(cfg, db, home, Dashboard(db, home.admin_public(), cfg.attachments_dir),
                 {"demo": DEMO_TOTP})
