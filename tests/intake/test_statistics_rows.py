@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from intake.service import IntakeService
 from storage import statistics as stat_rows
 from storage.models import Case
-from tests.support import Chat
+from tests.support import Chat, Clock
 
 REPORT = [
     ("consent_store", "yes"), ("consent_followup", "yes"), ("consent_share_identity", "no"),
@@ -53,3 +54,24 @@ def test_submission_records_consented_categories_and_withdrawal_removes_them(
     back.answer("withdraw_confirm", "yes")
     assert back.outcome.finished
     assert _rows(service) == set()
+
+
+def test_retention_expiry_removes_the_row(make_service: Callable[..., IntakeService],
+                                          clock: Clock) -> None:
+    from intake.retention import purge
+    from tests.intake.test_retention import DAY, _close
+
+    service = make_service(closed_case_retention_days=30)
+    old, _ = _submit(service, "amal", "yes")
+    _submit(service, "basel", "yes")
+    _close(service, old, clock)
+    assert len({v for d, v in _rows(service) if d == "report_type"}) == 1
+    with service.db.transaction() as session:
+        before = session.scalar(select(func.count()).where(stat_rows.StatValue.dimension
+                                                           == "month"))
+    clock.advance(31 * DAY)
+    assert purge(service).closed_cases == 1
+    with service.db.transaction() as session:
+        after = session.scalar(select(func.count()).where(stat_rows.StatValue.dimension
+                                                          == "month"))
+    assert (before, after) == (2, 1)
