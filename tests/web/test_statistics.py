@@ -168,3 +168,19 @@ def test_no_suppressed_cell_can_be_recomputed_from_random_publications() -> None
         for r in rows:  # what is shown as a number is the true number
             if r["dimension"] != "total" and not r["count"].startswith("<"):
                 assert int(r["count"]) == counts[(r["dimension"], r["value"])]
+
+
+def test_charts_are_svg_without_scripts_in_both_languages_and_mark_suppressed_cells(
+        site: Site, demo: Any) -> None:
+    for i in range(7):
+        site.make_case(fields={"report_type": "complaint",
+                               "place_type": "prison" if i < 6 else "home"})
+    page = demo.get("/stats").text
+    assert 'src="/stats/chart/place_type.svg"' in page
+    en = demo.get("/stats/chart/place_type.svg")
+    assert en.headers["content-type"].startswith("image/svg+xml")
+    assert "<script" not in en.text and "Prison (&lt;10, withheld)" in en.text
+    assert "At home (&lt;5, withheld)" in en.text and ">6<" not in en.text
+    demo.get("/stats?lang=ar")
+    ar = demo.get("/stats/chart/place_type.svg", headers={"Accept-Language": "ar"}).text
+    assert "محجوب" in ar and "<script" not in ar
