@@ -26,7 +26,8 @@ def bar_chart(title: str, rows: list[dict[str, Any]], suppressed_note: str) -> b
     chart = pygal.HorizontalBar(style=_STYLE, js=[], show_legend=False, print_values=True,
                                 width=720, height=max(160, 40 * len(rows) + 80),
                                 title=title, disable_xml_declaration=False, x_labels_major=[])
-    labels, values = [], []
+    labels: list[str] = []
+    values: list[dict[str, Any]] = []
     for row in rows:
         count = str(row["count"])
         if count.startswith("<"):
