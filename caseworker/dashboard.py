@@ -18,7 +18,9 @@ from typing import Any
 import pyotp
 from sqlalchemy import func, or_, select, update
 
+from caseworker import statistics as stats_publish
 from storage import accounts, audit_chain, cases, casework, crypto
+from storage import statistics as stat_rows
 from storage.db import Database
 from storage.models import Attachment, Case, CaseEvent, User
 
@@ -481,8 +483,11 @@ class Dashboard:
             s, c, text[:20000], who.name, self.admin_public, self.now()))
 
     def change_status(self, who: Principal, ref: str, to: str, reason: str) -> None:
-        self._run(who, ref, "case.status", lambda s, c: casework.change_status(
-            s, c, to, reason, who.name, self.now()))
+        def body(s: Any, c: Case) -> None:
+            casework.change_status(s, c, to, reason, who.name, self.now())
+            if self.pepper is not None:  # the statistics row follows the status
+                stat_rows.set_status(s, self.pepper, c.id, to)
+        self._run(who, ref, "case.status", body)
 
     def override_priority(self, who: Principal, ref: str, priority: int, reason: str) -> None:
         def body(session: Any, case: Case) -> None:
@@ -567,73 +572,28 @@ class Dashboard:
 
     # ------------------------------------------------------------ statistics
 
+    stats_threshold = stats_publish.DEFAULT_THRESHOLD  # operator setting: smallest shown count
+
     def statistics(self, who: Principal) -> list[dict[str, Any]]:
-        """Counts from reports whose authors consented to statistics; counts below SMALL_CELL
-        are shown as "<5". Everyone gets what the register holds without decryption (type,
-        status, month, time to first response); a reader also gets the breakdowns that need
-        the report (place, perpetrator, violation, gender, age, groups) over the cases their
-        key opens. Nothing but counts leaves this function."""
+        """Counts from the statistics rows of consented reports (storage.statistics), with
+        the suppression of caseworker.statistics: no case is opened, so every reader with a
+        statistics role gets the same figures. Nothing but counts leaves this function."""
         self._require(who, STATS_ROLES, "stats.read")
-        counts: dict[tuple[str, str], int] = {}
-        total = 0
-        first_response: list[float] = []
-
-        def bump(dim: str, value: Any) -> None:
-            values = value if isinstance(value, list) else [value]
-            for v in values:
-                if isinstance(v, str) and v:
-                    counts[(dim, v)] = counts.get((dim, v), 0) + 1
-
         with self.db.transaction() as session:
-            consents = Case.consent["consent_stats"]["value"].as_string() == "yes"
-            month = _month(session)
-            grouped: Any = session.execute(
-                select(Case.report_type, Case.status, month, func.count())
-                .where(consents).group_by(Case.report_type, Case.status, month))
-            for report_type, status, mon, n in grouped:
-                n = int(n)
-                total += n
-                for dim, value in (("report_type", report_type or "none"),
-                                   ("status", status), ("month", mon)):
-                    if value:
-                        counts[(dim, str(value))] = counts.get((dim, str(value)), 0) + n
-            first = (select(CaseEvent.case_id, func.min(CaseEvent.at).label("first"))
-                     .where(CaseEvent.kind.in_(casework.RESPONSE_EVENTS))
-                     .group_by(CaseEvent.case_id).subquery())
-            timed: Any = session.execute(select(Case.received_at, first.c.first)
-                                         .join(first, first.c.case_id == Case.id)
-                                         .where(consents))
-            for received, responded in timed:
-                if not isinstance(responded, datetime):  # SQLite returns min() as text
-                    responded = datetime.fromisoformat(str(responded))
-                delta = (_utc(responded) or self.now()) - (_utc(received) or self.now())
-                first_response.append(delta.total_seconds())
-            if who.role in CASE_ROLES:
-                from storage.models import WrappedKey
-                readable = select(WrappedKey.case_id).where(WrappedKey.key_id == who.key_id)
-                for case in session.scalars(select(Case).where(consents,
-                                                               Case.id.in_(readable))):
-                    try:
-                        opened = cases.open_case(session, case, who.private_key, who.key_id)
-                    except crypto.CryptoError:
-                        continue
-                    for dim in CONTENT_DIMENSIONS:
-                        bump(dim, opened.fields.get(dim))
+            total, counts = stat_rows.counts(session)
             accounts.audit(session, who.name, "stats.read", None, "granted", self.now())
+        published = stats_publish.publish(total, counts, self.stats_threshold)
         label_prefix = {"report_type": "type.", "status": "status."}
-        top = max([c for c in counts.values() if c >= SMALL_CELL], default=0)
-        rows: list[dict[str, Any]] = [{"dimension": "total", "value": "", "label_key": None,
-                                       "count": suppress(total), "bar": 0}]
-        if len(first_response) >= SMALL_CELL:
-            hours = sorted(first_response)[len(first_response) // 2] / 3600
-            rows.append({"dimension": "first_response_median_hours", "value": "",
-                         "label_key": None, "count": f"{hours:.1f}", "bar": 0})
-        for (dim, value), count in sorted(counts.items()):
+        top = max([r["raw"] for r in published if r["dimension"] != "total"], default=0)
+        rows: list[dict[str, Any]] = []
+        for row in published:
+            dim, value = row["dimension"], row["value"]
             rows.append({"dimension": dim, "value": value,
-                         "label_key": label_prefix[dim] + value if dim in label_prefix
+                         "label_key": None if dim in ("total", "month", "country")
+                         else label_prefix[dim] + value if dim in label_prefix
                          else f"opt.{value}",
-                         "count": suppress(count),
-                         "bar": round(10 * count / top) if top and count >= SMALL_CELL else 0})
+                         "count": row["count"],
+                         "bar": round(10 * row["raw"] / top) if top and dim != "total" else 0})
         return rows
 
 

@@ -31,6 +31,7 @@ from sqlalchemy import delete, select, text
 
 from intake.service import IntakeService
 from storage import cases, drafts, inbox
+from storage import statistics as stat_rows
 from storage.db import Database
 from storage.models import Case, CaseEvent, ProcessedEvent
 
@@ -95,6 +96,7 @@ def purge_closed_cases(service: IntakeService) -> tuple[int, int]:
             closed_for = now - _aware(case.updated_at)
             if case_days is not None and closed_for >= timedelta(days=case_days):
                 paths += cases.expire_content(session, case, now, case_days)
+                stat_rows.forget_case_statistics(session, case.id, service._pepper)
                 expired_cases += 1
             elif file_days is not None and closed_for >= timedelta(days=file_days):
                 paths += cases.expire_attachments(session, case,

@@ -50,6 +50,7 @@ from intake.support import Directory, Guidance, country_code, needs_in
 from intake.triage import TriageRules, word_reasons
 from nlu import Interpreter
 from storage import accounts, cases, crypto, drafts, inbox
+from storage import statistics as stat_rows
 from storage.db import Database
 from storage.models import Case, ProcessedEvent
 
@@ -409,6 +410,7 @@ class IntakeService:
                     case = cases.by_ref(session, action.case_ref)
                     if case is not None and case.id == draft.case_id:
                         remove_files += cases.withdraw(session, case, now)
+                        stat_rows.forget_case_statistics(session, case.id, self._pepper)
                         withdrawn = True
                         log.info("case withdrawn by the reporter")
                 elif isinstance(action, DiscardDraft):
@@ -466,10 +468,12 @@ class IntakeService:
         early = session.get(Case, draft.case_id) if draft.extra.get("early_receipt") else None
         if early is not None:  # the urgent case already in the queue is completed in place
             cases.update_report(session, early, report, now)
+            stat_rows.record_case(session, self._pepper, early, action.fields)
             log.info("urgent case completed channel=%s", src.channel)
             return early.case_ref, str(draft.extra["early_receipt"])
         receipt = self._draw_receipt()
         case = cases.store_report(session, report, recipients, receipt, now)
+        stat_rows.record_case(session, self._pepper, case, action.fields)
         if case.priority == 1:
             self._priority_one(session, case, now)
         if action.fields.get("consent_followup") == "yes" and src.route:

@@ -394,6 +394,37 @@ class WebApp:
                 row["label"] = t(key) if key and t.has(key) else row["value"]
         return self.page(request, s, "stats.html", table=table)
 
+    async def stats_chart(self, request: Request) -> Response:
+        """One dimension of the statistics as an SVG chart (an image: no script can run)."""
+        from caseworker.charts import bar_chart
+        s, who = self.who(request)
+        if who is None:
+            return self.login_redirect(s)
+        try:
+            table = self.d.statistics(who)
+        except dash.Forbidden:
+            return self.page(request, s, "error.html", status=403, message_key="error.role")
+        t = i18n.Translator(self.lang(request, s))
+        dim = request.path_params["dim"]
+        rows = []
+        for row in table:
+            if row["dimension"] != dim:
+                continue
+            key = row["label_key"]
+            label = (self.fields.option(row["value"], t.lang) or row["value"]
+                     if key and key.startswith("opt.")
+                     else t(key) if key and t.has(key) else row["value"])
+            if row["value"] == "none" and t.has("stats.unanswered"):
+                label = t("stats.unanswered")
+            rows.append({"label": label, "count": row["count"]})
+        if not rows:
+            return Response(status_code=404)
+        title = t("dim." + dim) if t.has("dim." + dim) else dim
+        return Response(bar_chart(title, rows, t("stats.suppressed")),
+                        media_type="image/svg+xml",
+                        headers={"Content-Security-Policy":
+                                 "default-src 'none'; style-src 'unsafe-inline'"})
+
     # ------------------------------------------------------------ the app
 
     def build(self) -> Starlette:
@@ -411,6 +442,7 @@ class WebApp:
             Route("/cases/{ref}/{op}", self.case_post, methods=["POST"]),
             Route("/audit", self.audit),
             Route("/stats", self.stats),
+            Route("/stats/chart/{dim}.svg", self.stats_chart),
             Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
         ]
         app = Starlette(routes=routes, lifespan=self._lifespan)

@@ -21,6 +21,7 @@ from caseworker.users import add_user, load_admin_key
 from intake.home import Home, init_demo
 from intake.settings import Settings
 from storage import accounts, cases, crypto
+from storage import statistics as stat_rows
 from storage.db import Database
 from tests.support import ADMIN_PASSPHRASE, PASSPHRASE, RECOVERY_PASSPHRASE
 from web import create_app
@@ -83,6 +84,9 @@ class Site:
                 files=metas, consent=consent_rec, report_type=report_type, priority=priority,
                 reasons=reasons, channel="console", lang="en", flow_version="test"),
                 recipients, crypto.new_receipt(crypto.TEST_KDF), now)
+            # what the intake does after storing a report (intake.service._submit)
+            stat_rows.record_case(session, self.home.pepper(), case,
+                                  fields or {"report_type": report_type})
             return case.case_ref
 
     def client(self, lang: str | None = None) -> TestClient:
@@ -117,7 +121,8 @@ def make_site(settings: Settings, database_url: str | None = None) -> Site:
     db = Database(cfg.database_url)
     init_demo(cfg, db, PASSPHRASE, DEMO_TOTP, ADMIN_PASSPHRASE, RECOVERY_PASSPHRASE)
     home = Home(cfg.home)
-    return Site(cfg, db, home, Dashboard(db, home.admin_public(), cfg.attachments_dir),
+    return Site(cfg, db, home, Dashboard(db, home.admin_public(), cfg.attachments_dir,
+                                                  pepper=home.pepper()),
                 {"demo": DEMO_TOTP})
 
 

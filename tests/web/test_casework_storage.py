@@ -170,14 +170,13 @@ def test_statistics_on_both_databases(any_site: Site) -> None:
     rows = {(r["dimension"], r["value"]): r["count"] for r in any_site.dashboard.statistics(me)}
     month = datetime.now(UTC).strftime("%Y-%m")
     assert rows[("total", "")] == "6"
-    assert rows[("report_type", "complaint")] == "5"
+    # complaint 5 next to total 6 would give the reprisal away: both are suppressed
+    assert rows[("report_type", "complaint")] == "<10"
     assert rows[("report_type", "reprisal")] == "<5"
     assert rows[("month", month)] == "6"
-    assert rows[("place_type", "prison")] == "5"
-    assert ("first_response_median_hours", "") in rows
+    assert rows[("place_type", "prison")] == "<10" and rows[("place_type", "none")] == "<5"
     auditor = Principal("-", "aud", "auditor", b"\0" * 16, None)
-    assert ("place_type", "prison") not in {
-        (r["dimension"], r["value"]) for r in any_site.dashboard.statistics(auditor)}
+    assert any_site.dashboard.statistics(auditor) == any_site.dashboard.statistics(me)
 
 
 def test_sixteen_claimers_taking_the_next_case_never_share_one(settings, postgres_url: str) -> None:  # type: ignore[no-untyped-def]

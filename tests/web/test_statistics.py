@@ -1,0 +1,186 @@
+"""Statistics from the consented-categories table: the same figures for every reader, rows
+that go with withdrawal, and suppression no published figure can undo."""
+
+from __future__ import annotations
+
+import itertools
+import random
+from typing import Any
+
+from sqlalchemy import select
+
+from caseworker.statistics import publish
+from storage import statistics as stat_rows
+from storage.models import Case
+from tests.web.conftest import CONSENT_NONE, OTHER_PASSPHRASE, Site, login, post
+
+SINGLE_DIMS = [d for d in stat_rows.DIMENSIONS if d not in stat_rows.MULTI]
+
+
+def _csv(client: Any) -> list[str]:
+    response = client.get("/stats?format=csv")
+    assert response.status_code == 200
+    return response.text.splitlines()
+
+
+def _attack(lines: list[str], k: int = 5) -> dict[tuple[str, str], set[int]]:
+    """Everything a reader can learn of each suppressed cell from the published CSV: each
+    single-choice table sums to the total, absent cells are 0, `<N` means 1..N-1. Returns
+    the values each suppressed cell can still take (exhaustively enumerated)."""
+    rows = [line.split(",") for line in lines[1:]]
+    total_text = next(c for d, _, c in rows if d == "total")
+    if total_text.startswith("<"):
+        assert len(rows) == 1, "with a suppressed total nothing else may be published"
+        return {}
+    total = int(total_text)
+    possible: dict[tuple[str, str], set[int]] = {}
+    for dim in {d for d, _, _ in rows if d != "total"}:
+        cells = [(v, c) for d, v, c in rows if d == dim]
+        hidden = [(v, int(c[1:]) - 1) for v, c in cells if c.startswith("<")]
+        known = sum(int(c) for _, c in cells if not c.startswith("<"))
+        if dim in stat_rows.MULTI:
+            for v, hi in hidden:
+                possible[(dim, v)] = set(range(1, hi + 1))
+            continue
+        seen: dict[str, set[int]] = {v: set() for v, _ in hidden}
+        for combo in itertools.product(*[range(1, hi + 1) for _, hi in hidden]):
+            if known + sum(combo) == total:
+                for (v, _), x in zip(hidden, combo, strict=True):
+                    seen[v].add(x)
+        for v, values in seen.items():
+            possible[(dim, v)] = values
+    return possible
+
+
+def _assert_nothing_recomputable(lines: list[str]) -> None:
+    for cell, values in _attack(lines).items():
+        assert len(values) >= 2, f"{cell} can be recomputed as {values}"
+
+
+def test_two_caseworkers_and_an_auditor_see_the_same_figures_and_withdrawal_removes(
+        site: Site, demo: Any) -> None:
+    for i in range(7):
+        site.make_case(fields={"report_type": "complaint", "place_type": "prison",
+                               "victim_gender": "woman" if i < 5 else "man",
+                               "violation_types": ["beating"], "narrative": "Secret words."})
+    gone = site.make_case(fields={"report_type": "reprisal", "place_type": "prison",
+                                  "violation_types": ["threats"]}, report_type="reprisal")
+    site.make_case(report_type="reprisal", consent=CONSENT_NONE)
+    site.add_user("sam", "caseworker")
+    sam = site.client()
+    assert login(sam, "sam", OTHER_PASSPHRASE, site.secrets["sam"]).status_code == 303
+    site.add_user("audra", "auditor")
+    audra = site.client()
+    assert login(audra, "audra", OTHER_PASSPHRASE, site.secrets["audra"]).status_code == 303
+    # sam holds no key to these cases and audra none at all: the figures are the same
+    demo_lines, sam_lines, audra_lines = _csv(demo), _csv(sam), _csv(audra)
+    assert demo_lines == sam_lines == audra_lines
+    assert "total,,8" in demo_lines and "place_type,prison,8" in demo_lines
+    assert "violation_types,beating,7" in demo_lines
+    assert not any("Secret" in line for line in demo_lines)
+    _assert_nothing_recomputable(demo_lines)
+    with site.db.transaction() as session:
+        case_id = session.scalar(select(Case.id).where(Case.case_ref == gone))
+        assert case_id is not None
+        stat_rows.forget_case_statistics(session, case_id, site.home.pepper())
+    after = _csv(audra)
+    assert after == _csv(demo) and "total,,7" in after
+    assert not any(line.startswith("violation_types,threats") for line in after)
+    assert not any(line.startswith("report_type,reprisal") for line in after)
+
+
+def test_the_statistics_rows_hold_no_identifier_free_text_or_date(site: Site) -> None:
+    ref = site.make_case(fields={"report_type": "complaint", "country": "Aleppo, near the bridge",
+                                 "narrative": "Secret words.", "incident_date": "2025-03-04"})
+    with site.db.transaction() as session:
+        case = session.scalar(select(Case).where(Case.case_ref == ref))
+        assert case is not None
+        stored = [(r.row_key, r.dimension, r.value)
+                  for r in session.scalars(select(stat_rows.StatValue))]
+        case_id = case.id
+    assert stored and all(key != case_id and case_id not in key for key, _, _ in stored)
+    values = {v for _, _, v in stored}
+    assert not any("Aleppo" in v or "Secret" in v or "2025-03" in v or ref in v for v in values)
+    assert ("country", "none") in {(d, v) for _, d, v in stored}
+
+
+def test_a_status_change_moves_the_row(site: Site, demo: Any) -> None:
+    refs = [site.make_case() for _ in range(6)]
+    with site.db.transaction() as session:
+        case = session.scalar(select(Case).where(Case.case_ref == refs[0]))
+        assert case is not None
+        start = case.status
+    assert f"status,{start},6" in _csv(demo)
+    from storage import casework
+    target = casework.TRANSITIONS[start][0]
+    reason = sorted(casework.STATUS_REASONS)[0]
+    changed = post(demo, f"/cases/{refs[0]}/status", {"to": target, "reason": reason},
+                   f"/cases/{refs[0]}")
+    assert changed.status_code == 303
+    lines = _csv(demo)
+    assert f"status,{target},<5" in lines
+    _assert_nothing_recomputable(lines)
+
+
+def test_the_example_total_7_complaint_6_cannot_happen(site: Site, demo: Any) -> None:
+    for _ in range(6):
+        site.make_case(report_type="complaint")
+    site.make_case(report_type="reprisal")
+    lines = _csv(demo)
+    assert "total,,7" in lines and "report_type,complaint,6" not in lines
+    assert "report_type,reprisal,<5" in lines
+    assert _attack(lines)[("report_type", "reprisal")] == {1, 2, 3, 4}
+
+
+def test_fewer_reports_than_the_threshold_publish_only_a_suppressed_total(
+        site: Site, demo: Any) -> None:
+    for _ in range(4):
+        site.make_case(fields={"report_type": "complaint", "place_type": "prison"})
+    assert _csv(demo)[1:] == ["total,,<5"]
+
+
+def test_no_suppressed_cell_can_be_recomputed_from_random_publications() -> None:
+    """The re-identification check against many random data sets, straight on publish()."""
+    rng = random.Random(17)
+    for _ in range(400):
+        total = rng.randint(0, 40)
+        counts: dict[tuple[str, str], int] = {}
+        for dim in SINGLE_DIMS:
+            split = [0] * rng.randint(1, 5)
+            for _ in range(total):
+                split[rng.randrange(len(split))] += 1
+            for i, n in enumerate(split):
+                if n:
+                    counts[(dim, f"v{i}")] = n
+        for dim in stat_rows.MULTI:
+            for i in range(rng.randint(0, 4)):
+                n = rng.randint(0, total)
+                if n:
+                    counts[(dim, f"v{i}")] = n
+        rows = publish(total, counts)
+        lines = ["dimension,value,count"] + [f"{r['dimension']},{r['value']},{r['count']}"
+                                            for r in rows]
+        for cell, values in _attack(lines).items():
+            primary = counts[cell] < 5
+            assert len(values) >= 2, (cell, values, lines)
+            if primary:
+                assert values == {1, 2, 3, 4}, (cell, values, lines)
+        for r in rows:  # what is shown as a number is the true number
+            if r["dimension"] != "total" and not r["count"].startswith("<"):
+                assert int(r["count"]) == counts[(r["dimension"], r["value"])]
+
+
+def test_charts_are_svg_without_scripts_in_both_languages_and_mark_suppressed_cells(
+        site: Site, demo: Any) -> None:
+    for i in range(7):
+        site.make_case(fields={"report_type": "complaint",
+                               "place_type": "prison" if i < 6 else "home"})
+    page = demo.get("/stats").text
+    assert 'src="/stats/chart/place_type.svg"' in page
+    en = demo.get("/stats/chart/place_type.svg")
+    assert en.headers["content-type"].startswith("image/svg+xml")
+    assert "<script" not in en.text and "Prison (&lt;10, withheld)" in en.text
+    assert "At home (&lt;5, withheld)" in en.text and ">6<" not in en.text
+    demo.get("/stats?lang=ar")
+    ar = demo.get("/stats/chart/place_type.svg", headers={"Accept-Language": "ar"}).text
+    assert "محجوب" in ar and "<script" not in ar
