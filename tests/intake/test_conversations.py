@@ -48,7 +48,8 @@ COMPLAINT_EN = [
 COMPLAINT_EN_EXPECTED: dict[str, Any] = {
     "language": "en", "consent_store": "yes", "consent_followup": "yes",
     "consent_share_identity": "no", "consent_refer": "yes", "consent_stats": "unknown",
-    "consent_publish": "no", "report_type": "complaint", "reporter_role": "victim", "current_danger": "no",
+    "consent_publish": "no", "report_type": "complaint", "reporter_role": "victim",
+    "current_danger": "no",
     "ongoing": "yes", "place_type": "police_station",
     "incident_location": "Central station, Al-Hamra district", "country": "Lebanon",
     "perpetrator_type": ["police", "intelligence"], "violation_types": ["beating", "threats"],
@@ -94,7 +95,8 @@ REPRISAL_AR = [
 REPRISAL_AR_EXPECTED: dict[str, Any] = {
     "language": "ar", "consent_store": "yes", "consent_followup": "no",
     "consent_share_identity": "no", "consent_refer": "yes", "consent_stats": "yes",
-    "consent_publish": "no", "report_type": "reprisal", "reporter_role": "witness", "current_danger": "no",
+    "consent_publish": "no", "report_type": "reprisal", "reporter_role": "witness",
+    "current_danger": "no",
     "ongoing": "yes", "cooperation_body": ["un_treaty_body"],
     "reprisal_acts": ["arrest_or_detention", "surveillance"], "reprisal_by": ["intelligence"],
     "incident_location": "حلب، قرب الحاجز الشمالي", "country": "سوريا",
