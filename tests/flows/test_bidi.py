@@ -53,3 +53,26 @@ def test_isolation_changes_nothing_in_english_and_is_idempotent() -> None:
     assert isolate_ltr_runs("Call +961 1 234 567 now") == "Call +961 1 234 567 now"
     once = isolate_ltr_runs("اتصل على +961 1 234 567")
     assert isolate_ltr_runs(once) == once
+
+
+def test_console_wraps_arabic_before_reordering_so_it_reads_top_to_bottom() -> None:
+    import unicodedata
+
+    from bot.console import shape
+
+    text = max(load_flowset().text("ar", "opening.welcome").split("\n"), key=len)
+    assert len(text) > 60, "the test needs a line longer than the terminal"
+    lines = shape(text, width=60).split("\n")
+    assert len(lines) > 1 and all(len(line) <= 60 for line in lines)
+    logical = [unicodedata.normalize("NFKC", line)[::-1] for line in lines]  # undo display
+    words = [w.strip(".،") for w in text.split() if "ل" not in w]  # lam-alef is one glyph
+    assert words[0] in logical[0] and words[-1] in logical[-1]
+    assert FSI not in "".join(lines) and PDI not in "".join(lines)
+
+
+def test_console_mirrors_brackets_and_keeps_tanween() -> None:
+    from bot.console import shape
+
+    shown = shape("أهلاً (محاماة أو منظمة) «سند»", width=80)
+    assert "\u064b" in shown  # the tanween of أهلاً
+    assert shown.index("(") < shown.index(")") and shown.index("«") < shown.index("»")
