@@ -76,3 +76,24 @@ def test_console_mirrors_brackets_and_keeps_tanween() -> None:
     shown = shape("أهلاً (محاماة أو منظمة) «سند»", width=80)
     assert "\u064b" in shown  # the tanween of أهلاً
     assert shown.index("(") < shown.index(")") and shown.index("«") < shown.index("»")
+
+
+@pytest.mark.parametrize("text, kept", [
+    ("3 days ago [2026-11-28]", "3 days ago [2026-11-28]"),  # an English answer
+    ("قبل 3 أيام [2026-11-28]", "2026-11-28"),
+    ("تاريخ الاستلام: 2026-12-01 19:42 UTC", "2026-12-01 19:42 UTC"),
+])
+def test_the_arabic_case_pdf_prints_left_to_right_values_in_order(text: str, kept: str) -> None:
+    """As the PDF lays out a paragraph (fpdf2's own bidi, with the direction we give it)."""
+    from fpdf.bidi import BidiParagraph
+    from fpdf.enums import TextDirection
+
+    from web.pdf import _prepared
+
+    prepared, direction = _prepared(text, rtl_document=True)
+    base = TextDirection.RTL if direction == "rtl" else TextDirection.LTR
+    shown = BidiParagraph(prepared, base_direction=base).get_reordered_string()
+    if direction == "rtl":  # compare the Latin run: read as displayed, left to right
+        assert kept in shown.replace(FSI, "").replace(PDI, "")
+    else:
+        assert shown == kept
