@@ -157,3 +157,14 @@ def test_exit_after_sending_says_the_report_is_kept_and_how_to_withdraw(
     assert "stays with our caseworkers" in said and "Withdraw my report" in said
     with service.db.transaction() as session:
         assert cases.by_ref(session, case_ref) is not None  # still in the queue
+
+
+def test_sanad_show_lists_current_consents_and_the_change_in_history(
+        service: IntakeService) -> None:
+    from cli._caseworker import _readable
+
+    case_ref, code = _report(service, "rana")
+    _change(service, code, "consent_refer", "yes")
+    shown = _readable(open_report(service, case_ref), "en")
+    assert "  May be referred to other bodies: given" in shown
+    assert "consent_changed: May be referred to other bodies -> given" in shown
