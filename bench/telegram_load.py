@@ -30,7 +30,8 @@ from pathlib import Path
 from tests.fakes.telegram_server import TOKEN, FakeTelegram
 
 SCRIPT = [
-    "/start", "en", "yes", "yes", "no", "yes", "unknown", "complaint", "It happened to me",
+    "/start", "en", "yes", "yes", "no", "yes", "unknown", "no", "complaint",
+    "It happened to me",
     "no", "yes", "15 March 2024", "police_station", "Central station, Al-Hamra district",
     "Lebanon", "police, intelligence", "1,5",
     "They kept me three days and beat me with cables.", "Bruises on my back", "no",

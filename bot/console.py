@@ -6,13 +6,16 @@ Both drive the same IntakeService as Telegram and Signal; only the rendering dif
 from __future__ import annotations
 
 import json
+import shutil
 import sys
+import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TextIO
 
 from bot.commands import parse_command
 from flows import Reply
+from flows._bidi import FSI, PDI
 from intake.service import Incoming, IntakeService, Outcome
 
 CHUNK = 64 * 1024
@@ -66,11 +69,39 @@ def _emit_json(replies: list[Reply], stdout: TextIO) -> None:
 
 # ---- human mode ---------------------------------------------------------------------------
 
-def shape(text: str) -> str:
-    """Reorder and join Arabic letters for terminals that neither shape nor apply bidi."""
+_MIRROR = str.maketrans("()[]{}<>«»", ")(][}{><»«")
+
+
+def shape(text: str, width: int | None = None) -> str:
+    """Reorder and join Arabic letters for terminals that neither shape nor apply bidi.
+
+    Each logical line is wrapped to the terminal's width first, then each piece reordered, so
+    a sentence still reads top to bottom; brackets in right-to-left runs are mirrored,
+    harakat (the tanween of أهلاً) kept, and the isolate marks (FSI/PDI) used for their order
+    and then dropped, since terminals show them as boxes."""
     import arabic_reshaper
     from bidi import get_display
-    return "\n".join(get_display(arabic_reshaper.reshape(line)) for line in text.split("\n"))
+
+    width = width or shutil.get_terminal_size((80, 24)).columns
+    reshaper = arabic_reshaper.ArabicReshaper(configuration={"delete_harakat": False})
+    out: list[str] = []
+    for line in text.split("\n"):
+        pieces = textwrap.wrap(line, width=max(20, width - 1), break_long_words=False,
+                               break_on_hyphens=False, drop_whitespace=True) or [""]
+        for piece in pieces:
+            out.append(_mirror_rtl(get_display(reshaper.reshape(piece), base_dir="R")))
+    return "\n".join(out)
+
+
+def _mirror_rtl(visual: str) -> str:
+    """Mirror brackets outside isolated left-to-right runs; drop the isolate marks."""
+    chars, ltr = [], False
+    for ch in visual:
+        if ch in (FSI, PDI):
+            ltr = not ltr
+            continue
+        chars.append(ch if ltr else ch.translate(_MIRROR))
+    return "".join(chars)
 
 
 def render_human(reply: Reply, shaped: bool) -> str:

@@ -103,6 +103,10 @@ def show_case(db: Database, case_ref: str, username: str, passphrase: str) -> di
                                  "content_type": a.get("content_type"),
                                  "field": a.get("field")} for a in opened.attachments],
                 "consent": case.consent,
+                # the consents as the sealed records have them now (changes with the receipt
+                # included), and those whose plaintext flag says otherwise (tampering)
+                "consent_sealed": cases.sealed_consent(opened),
+                "consent_tampered": cases.consent_mismatch(case, cases.sealed_consent(opened)),
                 "history": cases.history(session, case),
                 "integrity": list(opened.problems),  # empty unless the case was tampered with
             }

@@ -92,6 +92,20 @@ def _utc(value: datetime | None) -> datetime | None:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+def _current_consent(case: Case, opened: cases.OpenedCase) -> dict[str, Any]:
+    """Each consent as the sealed records have it now, with the plaintext version details
+    (time, language, text version) where they agree; a disagreeing flag is not trusted."""
+    plain = dict(case.consent or {})
+    out: dict[str, Any] = {k: v for k, v in plain.items() if not k.startswith("consent_")}
+    for key, value in cases.sealed_consent(opened).items():
+        entry = plain.get(key)
+        if isinstance(entry, dict) and entry.get("value") == value:
+            out[key] = entry
+        else:
+            out[key] = {"value": value}
+    return out
+
+
 def new_totp_secret() -> str:
     return pyotp.random_base32()
 
@@ -137,6 +151,8 @@ class CaseView:
     thread: list[dict[str, Any]] = field(default_factory=list)
     # what does not match what was sealed with the report (storage.cases.OpenedCase)
     integrity: list[str] = field(default_factory=list)
+    # consents whose plaintext flag differs from the sealed records: shown as tampering
+    consent_tampered: tuple[str, ...] = ()
 
 
 TO_REPORTER = "to_reporter"  # the note kind that keeps a message written to the reporter
@@ -373,11 +389,12 @@ class Dashboard:
                 case.channel, assigned.name if assigned else None, opened.fields,
                 [{k: a.get(k) for k in ("id", "name", "size", "sha256", "content_type",
                                         "field")} for a in opened.attachments],
-                dict(case.consent or {}), cases.history(session, case),
+                _current_consent(case, opened), cases.history(session, case),
                 [n for n in notes if n["kind"] != TO_REPORTER], measures,
                 [u.name for u in casework.readers(session, case)],
                 casework.TRANSITIONS.get(case.status, ()), min(deadlines, default=None), thread,
-                list(opened.problems))
+                list(opened.problems),
+                tuple(cases.consent_mismatch(case, cases.sealed_consent(opened))))
 
         def outcome(view: CaseView) -> tuple[str, dict[str, Any]]:
             return "granted", ({"integrity": ",".join(view.integrity)} if view.integrity
@@ -505,7 +522,12 @@ class Dashboard:
             raise Refused("the deadline is 1 to 90 days", "bad_days")
 
         def body(session: Any, case: Case) -> casework.ActionResult:
-            result = casework.record_action(session, case, kind, who.name, now, target, days)
+            try:  # the gate reads the sealed consent records, never the plaintext flags alone
+                opened = cases.open_case(session, case, who.private_key, who.key_id)
+            except crypto.CryptoError as exc:
+                raise Forbidden("this case cannot be opened with your key") from exc
+            result = casework.record_action(session, case, kind, who.name, now, target, days,
+                                            sealed=cases.sealed_consent(opened))
             if result.done and kind == "write_back" and message and message.strip():
                 body_text = message.strip()[:3000]
                 message_id = None

@@ -19,13 +19,19 @@ def queue_reply(db: Database, pepper: bytes, case_ref: str, username: str, passp
     text = text.strip()
     if not text or len(text) > MAX_REPLY:
         raise AccessDenied(f"a reply is 1 to {MAX_REPLY} characters")
-    show_case(db, case_ref, username, passphrase)  # proves access (and is audited)
+    shown = show_case(db, case_ref, username, passphrase)  # proves access (and is audited)
     now = now or datetime.now(UTC)
+    sealed = shown["consent_sealed"]  # from the sealed records, not the plaintext flags
     with db.transaction() as session:
         case = cases.by_ref(session, case_ref)
         assert case is not None
-        consent = case.consent.get("consent_followup", {}).get("value")
-        if consent != "yes":
+        tampered = cases.consent_mismatch(case, sealed)
+        if tampered:
+            accounts.audit(session, username, "case.reply", case.case_ref, "refused", now,
+                           reason="consent_tampered")
+            raise AccessDenied(f"the consent flags of {case.case_ref} do not match its sealed "
+                               f"records ({', '.join(tampered)}): tampering; nothing was sent")
+        if sealed.get("consent_followup") != "yes":
             accounts.audit(session, username, "case.reply", case.case_ref, "refused", now,
                            reason="no consent_followup")
             raise AccessDenied(f"the reporter of {case.case_ref} did not consent to be "

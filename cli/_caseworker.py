@@ -115,6 +115,22 @@ def _readable(case: dict[str, Any], lang: str) -> str:
         lines.append(f"{cat.get('field.' + fid, fid)}: \u2068{label(value)}\u2069")
     for att in case["attachments"]:
         lines.append(f"[file] \u2068{att['name']}\u2069 {att['size']} bytes sha256 {att['sha256']}")
+    # The consents as the sealed records have them now (changes with the receipt included).
+    given, not_given = cat["sys.consents.given"], cat["sys.consents.not_given"]
+    lines += ["", f"{cat['sys.consents.list']}"]
+    for fid, value in sorted(case.get("consent_sealed", {}).items()):
+        lines.append(f"  {cat.get('field.' + fid, fid)}: {given if value == 'yes' else not_given}")
+    if case.get("consent_tampered"):
+        lines.append("  TAMPERING: plaintext consent flags differ from the sealed records: "
+                     + ", ".join(case["consent_tampered"]))
+    lines += ["", "History:"]
+    for event in case.get("history", []):
+        what = str(event["kind"])
+        if what == "consent_changed":
+            what += (f": {cat.get('field.' + str(event.get('consent')), event.get('consent'))}"
+                     f" -> {given if event.get('value') == 'yes' else not_given}")
+        actor = f" ({event['actor']})" if event.get("actor") else ""
+        lines.append(f"  {str(event['at'])[:16].replace('T', ' ')}  {what}{actor}")
     return "\n".join(lines)
 
 

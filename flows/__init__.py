@@ -10,6 +10,7 @@ from flows._state import (
     RESUME,
     Action,
     Begin,
+    ChangeConsent,
     DiscardDraft,
     Event,
     Finished,
@@ -28,7 +29,8 @@ from flows._state import (
 from flows.engine import Engine
 
 __all__ = [
-    "ADDENDUM", "AFTER_REVIEW", "CONFIRM", "RESUME", "Action", "Begin", "DiscardDraft",
+    "ADDENDUM", "AFTER_REVIEW", "CONFIRM", "RESUME", "Action", "Begin", "ChangeConsent",
+    "DiscardDraft",
     "Engine", "Event", "FieldSpec", "Finished", "FlowProblem", "FlowSet",
     "FlowValidationError", "OpenAddendum", "Reply", "Resume", "State", "Step",
     "SubmitAddendum", "SubmitReport", "Submitted", "UserCommand", "UserFile", "UserText",

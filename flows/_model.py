@@ -80,4 +80,8 @@ class FlowSet:
 
     def text(self, lang: str, key: str, **params: object) -> str:
         template = self.catalog[lang][key]
-        return template.format(**params) if params else template
+        text = template.format(**params) if params else template
+        if lang == "ar":  # numbers, codes and commands keep their order in Arabic text
+            from flows._bidi import isolate_ltr_runs
+            text = isolate_ltr_runs(text)
+        return text

@@ -21,6 +21,8 @@ ADDENDUM = "sys:addendum"  # adding information to a submitted case (receipt or 
 URGENT_OFFER = "sys:urgent_offer"  # only the urgent questions, or the full report?
 WITHDRAW = "sys:withdraw"  # confirm withdrawing a submitted report
 READING = "sys:reading"  # "You wrote …: is that a Yes?" before a model-only Yes counts
+CONSENTS = "sys:consents"  # with the receipt: the current consents, pick one to change
+CONSENT_SET = "sys:consent_set"  # grant or withdraw the consent picked (held in paused_at)
 
 
 @dataclass(frozen=True)
@@ -120,6 +122,9 @@ class OpenAddendum:
     intro: str | None
     at: datetime
     params: dict[str, str] = dc_field(default_factory=dict)
+    # With a receipt: the case's current consents (as cases.consent holds them), so the
+    # reporter can see and change each one; None when a caseworker's message opened it.
+    consent: dict[str, dict[str, Any]] | None = None
 
 
 Event = Begin | Resume | UserText | UserCommand | UserFile | Submitted | OpenAddendum
@@ -168,6 +173,21 @@ class SubmitAddendum:
 
 
 @dataclass(frozen=True)
+class ChangeConsent:
+    """The reporter changed one consent with the receipt: seal a new consent version
+    (value, time, language, text version) to the case's recipients."""
+
+    case_ref: str
+    index: int
+    field: str
+    value: str
+    at: str
+    lang: str
+    text: str
+    version: str
+
+
+@dataclass(frozen=True)
 class WithdrawCase:
     """The reporter withdrew: remove the case's content, keep a minimal tombstone."""
 
@@ -184,4 +204,5 @@ class Finished:
     """The conversation is over; the next message starts a new one."""
 
 
-Action = Reply | SubmitReport | SubmitAddendum | WithdrawCase | DiscardDraft | Finished
+Action = (Reply | SubmitReport | SubmitAddendum | ChangeConsent | WithdrawCase | DiscardDraft
+          | Finished)

@@ -17,6 +17,8 @@ from flows._state import (
     ADDENDUM,
     AFTER_REVIEW,
     CONFIRM,
+    CONSENT_SET,
+    CONSENTS,
     READING,
     RESUME,
     SUBMITTING,
@@ -24,6 +26,7 @@ from flows._state import (
     WITHDRAW,
     Action,
     Begin,
+    ChangeConsent,
     DiscardDraft,
     Event,
     Finished,
@@ -82,14 +85,23 @@ class Engine:
                     "withdraw", "continue", "restart"):
             self._labels[opt] = (*{flows.catalog[lang][f"opt.{opt}"] for lang in flows.catalog},
                                  opt, *OPTION_SYNONYMS.get(opt, ()))
+        # Consents a reporter may change with the receipt (keeping the report is changed by
+        # withdrawing it): their steps, in the order asked.
+        self._consent_steps = {s.field: s for s in flows.steps.values()
+                               if s.consent and s.field and not s.required}
+        for opt in self._consent_steps:
+            self._labels[opt] = (*{flows.catalog[lang].get(f"field.{opt}", opt)
+                                   for lang in flows.catalog}, opt)
+        self._labels["consents"] = (*{flows.catalog[lang].get("opt.consents", "consents")
+                                      for lang in flows.catalog}, "consents")
 
     # ---- public ---------------------------------------------------------------------------
 
     def expecting(self, state: State) -> str | None:
         """The kind of answer the pending question wants (used to read free text in context)."""
-        if state.at in (RESUME, CONFIRM, WITHDRAW, READING):
+        if state.at in (RESUME, CONFIRM, WITHDRAW, READING, CONSENT_SET):
             return "bool"
-        if state.at in (AFTER_REVIEW, URGENT_OFFER):
+        if state.at in (AFTER_REVIEW, URGENT_OFFER, CONSENTS):
             return "choice"
         if state.at == ADDENDUM:
             return "text"
@@ -107,7 +119,7 @@ class Engine:
             state = self._submitted(state, event, out)
         elif isinstance(event, OpenAddendum):
             state = State(lang=event.lang, at=ADDENDUM, addendum_for=event.case_ref,
-                          started_at=event.at.isoformat())
+                          started_at=event.at.isoformat(), consent=dict(event.consent or {}))
             if event.intro:
                 out.append(Reply(self._t(state, event.intro, **event.params), "info",
                                  state.lang))
@@ -146,9 +158,17 @@ class Engine:
         if name in ("exit", "delete"):
             kept = state.urgent and state.answers.get("consent_store") == "yes"
             key = "sys.quick_exit_urgent" if kept else "sys.quick_exit_done"
-            out.append(Reply(self._t(state, key), "info", state.lang))
+            if not kept and not state.answers and not state.trail:
+                key = "sys.quick_exit_nothing"  # e.g. after sending: the report is kept
+            text = self._t(state, key)
+            if key == "sys.quick_exit_nothing" and state.started_at is None:
+                # No conversation here (e.g. the report was sent): its language is not known.
+                text = "\n\n".join(self.flows.text(lang, key) for lang in self.flows.catalog)
+            out.append(Reply(text, "info", state.lang))
             out += [DiscardDraft(), Finished()]
             return replace(state, mode="ended", at=None)
+        if state.at in (CONSENTS, CONSENT_SET) and name in ("skip", "back"):
+            return self._reask(replace(state, at=ADDENDUM, paused_at=None), out)
         if state.at == ADDENDUM and name == "skip":
             return self._end_addendum(state, out)
         if name == "help":
@@ -202,12 +222,19 @@ class Engine:
             return replace(state, mode="ended", at=None)
         answering_language = step is not None and step.field == "language"
         if state.at == ADDENDUM and (intent == "withdraw_consent" or self._match_choice(
-                event.text, ("done", "withdraw")) == "withdraw"):
+                event.text, self._pending_options(state)) == "withdraw"):
             state = replace(state, at=WITHDRAW)
             out.append(self._ask_pseudo(state))
             return state
         if state.at == WITHDRAW:
             return self._withdraw_answer(state, event.text, intent, sure, out)
+        if state.at == ADDENDUM and state.consent and self._match_choice(
+                event.text, self._pending_options(state)) == "consents":
+            return self._show_consents(state, out)
+        if state.at == CONSENTS:
+            return self._consent_pick(state, event.text, out)
+        if state.at == CONSENT_SET:
+            return self._consent_set(state, event.text, intent, event.at, out)
         # ...and an option's label is an answer, not a command ("مساعدة قانونية" is not /help);
         # labels do not silence danger, which free text may carry beside a label.
         named = picked or (step is not None and step.kind in ("choice", "multi") and bool(
@@ -551,6 +578,58 @@ class Engine:
             return replace(state, mode="ended", at=None)
         return self._reask(replace(state, at=ADDENDUM), out)
 
+    # ---- changing one consent later, with the receipt -------------------------------------
+
+    def _changeable(self, state: State) -> tuple[str, ...]:
+        return tuple(f for f in self._consent_steps if f in state.consent)
+
+    def _consent_now(self, state: State, field: str) -> str:
+        entry = state.consent.get(field)
+        given = isinstance(entry, dict) and entry.get("value") == "yes"
+        return self._t(state, "sys.consents.given" if given else "sys.consents.not_given")
+
+    def _show_consents(self, state: State, out: list[Action]) -> State:
+        state = replace(state, at=CONSENTS, paused_at=None)
+        out.append(self._ask_pseudo(state))
+        return state
+
+    def _consent_pick(self, state: State, text: str, out: list[Action]) -> State:
+        choice = self._match_choice(text, self._pending_options(state))
+        if choice is None:
+            out.append(Reply(self._t(state, "sys.invalid.choice"), "info", state.lang))
+            return self._reask(state, out)
+        if choice == "done":
+            return self._reask(replace(state, at=ADDENDUM), out)
+        state = replace(state, at=CONSENT_SET, paused_at=choice)
+        out.append(self._ask_pseudo(state))
+        return state
+
+    def _consent_set(self, state: State, text: str, intent: str, at: datetime,
+                     out: list[Action]) -> State:
+        # Only an option decides here; the model may only read a plain "no".
+        answer = self._match_choice(text, ("yes", "no")) or ("no" if intent == "deny" else None)
+        if answer == "yes" and is_hedged(text):  # a condition is not consent: ask plainly
+            answer = None
+        field = state.paused_at or ""
+        step = self._consent_steps.get(field)
+        if answer is None or step is None or not state.addendum_for:
+            out.append(Reply(self._t(state, "sys.invalid.yes_no"), "info", state.lang))
+            return self._reask(state, out)
+        key = step.consent_text or step.text or ""
+        shown = self._t(state, key)
+        entry = {"value": answer, "at": at.isoformat(), "text": key, "lang": state.lang,
+                 "version": hashlib.sha256(shown.encode()).hexdigest()[:12]}
+        index = state.addendum_count + 1
+        out.append(ChangeConsent(state.addendum_for, index, field, answer, entry["at"],
+                                 state.lang, key, entry["version"]))
+        state = replace(state, consent={**state.consent, field: entry}, addendum_count=index,
+                        at=CONSENTS, paused_at=None)
+        out.append(Reply(self._t(state, "sys.consents.changed",
+                                 consent=self._t(state, f"field.{field}"),
+                                 now=self._consent_now(state, field)), "info", state.lang))
+        out.append(self._ask_pseudo(state))
+        return state
+
     def _end_addendum(self, state: State, out: list[Action]) -> State:
         out.append(Reply(self._t(state, "sys.addendum.done"), "info", state.lang))
         out += [DiscardDraft(), Finished()]
@@ -570,7 +649,22 @@ class Engine:
                          "urgent_path", self._options(state, ("urgent_short", "urgent_full")))
         if state.at == ADDENDUM:
             return Reply(self._t(state, "sys.addendum.ask"), "text", state.lang, "addendum",
-                         self._options(state, ("done", "withdraw")))
+                         self._options(state, self._pending_options(state)))
+        if state.at == CONSENTS:
+            lines = [self._t(state, "sys.consents.list")]
+            lines += [f"• {self._t(state, f'field.{f}')}: {self._consent_now(state, f)}"
+                      for f in self._changeable(state)]
+            lines.append(self._t(state, "sys.consents.pick"))
+            return Reply("\n".join(lines), "choice", state.lang, "consent_change",
+                         self._options(state, (*self._changeable(state), "done"),
+                                       {f: f"field.{f}" for f in self._changeable(state)}))
+        if state.at == CONSENT_SET:
+            field = state.paused_at or ""
+            step = self._consent_steps.get(field)
+            question = self._t(state, step.text or "") if step else ""
+            now = self._t(state, "sys.consents.current", now=self._consent_now(state, field))
+            return Reply(f"{now}\n{question}", "bool", state.lang, field,
+                         self._options(state, ("yes", "no")))
         if state.at == WITHDRAW:
             return Reply(self._t(state, "sys.withdraw.ask"), "bool", state.lang,
                          "withdraw_confirm", self._options(state, ("yes", "no")))
@@ -599,7 +693,11 @@ class Engine:
                   AFTER_REVIEW: ("edit", "discard", "later"),
                   URGENT_OFFER: ("urgent_short", "urgent_full"),
                   ADDENDUM: ("done", "withdraw"), WITHDRAW: ("yes", "no"),
-                  READING: ("yes", "no")}
+                  READING: ("yes", "no"), CONSENT_SET: ("yes", "no")}
+        if state.at == ADDENDUM and state.consent:
+            return ("done", "withdraw", "consents")
+        if state.at == CONSENTS:
+            return (*self._changeable(state), "done")
         if state.at in pseudo:
             return pseudo[state.at]
         step = self.flows.steps.get(state.at or "")
@@ -609,7 +707,7 @@ class Engine:
 
     def _reask(self, state: State, out: list[Action]) -> State:
         if state.at in (RESUME, CONFIRM, AFTER_REVIEW, ADDENDUM, URGENT_OFFER, WITHDRAW,
-                        READING):
+                        READING, CONSENTS, CONSENT_SET):
             out.append(self._ask_pseudo(state))
         elif state.at in self.flows.steps:
             out.append(self._ask(state, self.flows.steps[state.at]))

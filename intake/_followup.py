@@ -35,6 +35,13 @@ def keep_route(session: Session, key: bytes, case_id: str, handle: bytes, channe
                           sealed_route=sealed, created_at=now))
 
 
+def forget_route(session: Session, case_id: str) -> None:
+    """Follow-up consent withdrawn: the way back and the messages not yet sent are deleted."""
+    session.execute(delete(OutboxMessage).where(OutboxMessage.case_id == case_id,
+                                                OutboxMessage.status != "sent"))
+    session.execute(delete(CaseRoute).where(CaseRoute.case_id == case_id))
+
+
 def queue_message(session: Session, key: bytes, case: Case, text: str, author: str,
                   now: datetime) -> str | None:
     """Queue a caseworker's message; None when the case has no route (no follow-up consent)."""

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from flows import (
     Begin,
+    ChangeConsent,
     DiscardDraft,
     Engine,
     Event,
@@ -406,6 +407,8 @@ class IntakeService:
                     if file_path is not None and action.file is not None:
                         action = replace(action, file={**action.file, "path": file_path[1]})
                     draft = self._append(session, draft, action, now)
+                elif isinstance(action, ChangeConsent):
+                    draft = self._change_consent(session, src, handle, draft, action, now)
                 elif isinstance(action, WithdrawCase):
                     case = cases.by_ref(session, action.case_ref)
                     if case is not None and case.id == draft.case_id:
@@ -494,6 +497,30 @@ class IntakeService:
         log.info("addendum stored")
         return replace(draft, extra={**draft.extra, "addendum_seq": seq})
 
+    def _change_consent(self, session: Session, src: Incoming, handle: bytes,
+                        draft: drafts.OpenDraft, action: ChangeConsent,
+                        now: datetime) -> drafts.OpenDraft:
+        """Seal a new consent version to the case's recipients (the intake cannot read it
+        back), and act on it here: a withdrawn follow-up consent deletes the way back to the
+        reporter, a granted one keeps this chat's."""
+        case = cases.by_ref(session, action.case_ref)
+        if case is None or case.id != draft.case_id:
+            return draft
+        recipients = accounts.current_recipients(session, self._admin_public)
+        record = {"field": action.field, "value": action.value, "at": action.at,
+                  "lang": action.lang, "text": action.text, "version": action.version}
+        seq = cases.change_consent(session, case, draft.data_key, recipients,
+                                   draft.extra.get("addendum_seq"), action.index, record, now)
+        if action.field == "consent_followup":
+            if action.value == "yes" and src.route:
+                _followup.forget_route(session, case.id)  # this chat's route replaces any
+                _followup.keep_route(session, self._route_key, case.id, handle, src.channel,
+                                     src.route, now)
+            elif action.value != "yes":
+                _followup.forget_route(session, case.id)
+        log.info("consent changed by the reporter")
+        return replace(draft, extra={**draft.extra, "addendum_seq": seq})
+
     def _receipt(self, src: Incoming, code: str) -> Outcome:
         """Check a receipt: status in the reporter's language, then "add information" mode.
 
@@ -518,6 +545,8 @@ class IntakeService:
                     if parsed else None)
             found = (case.id, case.case_ref, case.status, case.receipt_verifier,
                      case.lang) if case else None
+            consent = {k: dict(v) for k, v in (case.consent or {}).items()
+                       if k.startswith("consent_") and isinstance(v, dict)} if case else {}
         if found is None or parsed is None or not crypto.verify_receipt(parsed[1], found[3]):
             return Outcome([Reply(self.flows.text(lang, "sys.status.unknown"), "info", lang)])
         case_id, case_ref, status, _, case_lang = found
@@ -530,8 +559,8 @@ class IntakeService:
             drafts.discard(session, handle)
         status_text = self.flows.text(lang, f"status.{status}")
         return self._run(src, lambda st, at: OpenAddendum(
-            case_ref, lang, "sys.status", at, {"case_ref": case_ref, "status": status_text}),
-            new_case_id=case_id)
+            case_ref, lang, "sys.status", at, {"case_ref": case_ref, "status": status_text},
+            consent), new_case_id=case_id)
 
     # ---- urgent cases are not lost if the person stops ------------------------------------
 

@@ -14,6 +14,7 @@ from typing import Any
 import jsonschema
 import yaml
 
+from flows._bidi import isolate, isolate_ltr_runs
 from flows._loader import _LineLoader
 from nlu import OPTION_SYNONYMS, normalise_arabic
 
@@ -139,7 +140,9 @@ class Guidance:
 
     def text(self, lang: str, country: str | None) -> str:
         region = self.regions[self.region_for(country)]
-        return str(region[lang]).format(urgent_line=self.urgent_line, hours=self.hours[lang])
+        text = str(region[lang]).format(urgent_line=isolate(self.urgent_line),
+                                        hours=self.hours[lang])
+        return isolate_ltr_runs(text) if lang == "ar" else text
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ import json
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
+from dataclasses import field as dc_field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -157,6 +158,9 @@ def by_ref(session: Session, case_ref: str) -> Case | None:
     return session.scalar(select(Case).where(Case.case_ref == case_ref.strip().upper()))
 
 
+CONSENT_CHANGE_PREFIX = "consent_change."
+
+
 @dataclass(frozen=True)
 class OpenedCase:
     fields: dict[str, Any]
@@ -164,6 +168,9 @@ class OpenedCase:
     # What does not match what was sealed with the report (`missing:FIELD`, `priority`,
     # `reasons`, `no_index`): each one is tampering to report, not a detail to ignore.
     problems: tuple[str, ...] = ()
+    # Consents the reporter changed later with the receipt, sealed like an addendum:
+    # {"seq", "part", "field", "value", "at", "lang", "text", "version"}, in the order made.
+    consent_changes: list[dict[str, Any]] = dc_field(default_factory=list)
 
 
 def open_case(session: Session, case: Case, private_key: Any, key_id: bytes) -> OpenedCase:
@@ -189,6 +196,7 @@ def _open_all(session: Session, case: Case, private_key: Any,
     fields: dict[str, Any] = {}
     index: dict[str, Any] | None = None
     first: set[str] = set()
+    changes: list[dict[str, Any]] = []
     for row in session.scalars(select(CaseField).where(CaseField.case_id == case.id)
                                .order_by(CaseField.seq, CaseField.id)):
         if row.seq not in keys:
@@ -199,6 +207,10 @@ def _open_all(session: Session, case: Case, private_key: Any,
             continue
         if row.seq == 0:
             first.add(row.field_id)
+        if row.field_id.startswith(CONSENT_CHANGE_PREFIX) and isinstance(value, dict):
+            part = int(row.field_id.removeprefix(CONSENT_CHANGE_PREFIX) or 0)
+            changes.append({**value, "seq": row.seq, "part": part})
+            continue
         fields[row.field_id] = value
     attachments = []
     for att in session.scalars(select(Attachment).where(Attachment.case_id == case.id)
@@ -218,7 +230,8 @@ def _open_all(session: Session, case: Case, private_key: Any,
             problems.append("priority")
         if list(index.get("reasons", [])) != list(case.reasons):
             problems.append("reasons")
-    return OpenedCase(fields, attachments, tuple(problems))
+    changes.sort(key=lambda c: (c["seq"], c["part"]))
+    return OpenedCase(fields, attachments, tuple(problems), changes)
 
 
 def reseal_priority(session: Session, case: Case, data_key: bytes) -> None:
@@ -241,6 +254,29 @@ def report_key(session: Session, case: Case, private_key: Any, key_id: bytes) ->
     if wrapped is None:
         raise crypto.CryptoError("this key is not a recipient of the case")
     return crypto.unwrap_key(wrapped.wrapped, case.id, private_key)
+
+
+def sealed_consent(opened: OpenedCase) -> dict[str, str]:
+    """The current value of each consent, from sealed records only: the consent answers of
+    the report, then each later change in the order made. A database writer can flip the
+    plaintext `cases.consent` column; they cannot forge these."""
+    current = {k: str(v) for k, v in opened.fields.items()
+               if k.startswith("consent_") and isinstance(v, str)}
+    for change in opened.consent_changes:
+        if str(change.get("field", "")).startswith("consent_"):
+            current[str(change["field"])] = str(change.get("value"))
+    return current
+
+
+def consent_mismatch(case: Case, sealed: dict[str, str]) -> list[str]:
+    """Consents whose plaintext flag says otherwise than the sealed records (tampering)."""
+    plain = case.consent if isinstance(case.consent, dict) else {}
+    keys = {k for k in (*plain, *sealed) if k.startswith("consent_")}
+
+    def given(entry: Any) -> bool:
+        value = entry.get("value") if isinstance(entry, dict) else entry
+        return value is True or value == "yes"
+    return sorted(k for k in keys if given(plain.get(k)) != given(sealed.get(k)))
 
 
 def history(session: Session, case: Case) -> list[dict[str, Any]]:
@@ -307,14 +343,7 @@ def append_addendum(session: Session, case: Case, data_key: bytes,
     `seq` is None for the first addition of a session: a new sequence is allocated and the
     session's key wrapped; the caller keeps the returned seq (sealed in its draft).
     """
-    if seq is None:
-        seq = (session.scalar(select(func.max(WrappedKey.seq))
-                              .where(WrappedKey.case_id == case.id)) or 0) + 1
-        for recipient in recipients:
-            session.add(WrappedKey(case_id=case.id, seq=seq, key_id=recipient.key_id,
-                                   wrapped=crypto.wrap_key(data_key, case.id,
-                                                           recipient.public_key,
-                                                           recipient.suite)))
+    seq = _session_seq(session, case, data_key, recipients, seq)
     field_id = f"addendum.{index}"
     if text is not None:
         session.add(CaseField(case_id=case.id, field_id=field_id, seq=seq,
@@ -327,6 +356,44 @@ def append_addendum(session: Session, case: Case, data_key: bytes,
                                path=str(file["path"]), sealed_meta=sealed_meta, created_at=now))
     session.add(CaseEvent(case_id=case.id, at=now, kind="addendum", actor=None,
                           detail={"seq": seq, "part": index, "has_file": file is not None}))
+    case.updated_at = now
+    session.flush()
+    return seq
+
+
+def _session_seq(session: Session, case: Case, data_key: bytes,
+                 recipients: Sequence[crypto.Recipient], seq: int | None) -> int:
+    """The sequence of this session's additions: allocated (and its key wrapped) once."""
+    if seq is not None:
+        return seq
+    seq = (session.scalar(select(func.max(WrappedKey.seq))
+                          .where(WrappedKey.case_id == case.id)) or 0) + 1
+    for recipient in recipients:
+        session.add(WrappedKey(case_id=case.id, seq=seq, key_id=recipient.key_id,
+                               wrapped=crypto.wrap_key(data_key, case.id, recipient.public_key,
+                                                       recipient.suite)))
+    return seq
+
+
+def change_consent(session: Session, case: Case, data_key: bytes,
+                   recipients: Sequence[crypto.Recipient], seq: int | None, index: int,
+                   record: dict[str, Any], now: datetime) -> int:
+    """A consent the reporter changed with the receipt: a new consent version, sealed to the
+    recipients like an addendum (the gate of every consent-gated action reads it), mirrored
+    in the plaintext flags the queue and statistics read without a key, and in the history.
+    `record` holds field, value, at, lang, text and version. Returns the session's seq."""
+    seq = _session_seq(session, case, data_key, recipients, seq)
+    field_id = f"{CONSENT_CHANGE_PREFIX}{index}"
+    session.add(CaseField(case_id=case.id, field_id=field_id, seq=seq,
+                          sealed=_seal_json(data_key, case.id, field_id, seq, record)))
+    plain = dict(case.consent) if isinstance(case.consent, dict) else {}
+    plain[str(record["field"])] = {k: record[k] for k in ("value", "at", "text", "lang",
+                                                           "version")}
+    case.consent = plain
+    session.add(CaseEvent(case_id=case.id, at=now, kind="consent_changed", actor=None,
+                          detail={"seq": seq, "part": index, "consent": record["field"],
+                                  "value": record["value"], "lang": record["lang"],
+                                  "version": record["version"]}))
     case.updated_at = now
     session.flush()
     return seq

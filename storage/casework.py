@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.orm import Session
 
-from storage import accounts, crypto
+from storage import accounts, cases, crypto
 from storage.caseworker_models import CaseAction, CaseNote, UserTotp
 from storage.models import Case, CaseEvent, User, WrappedKey
 
@@ -39,7 +39,7 @@ ACTION_CONSENT = {
     "interim_measures": "consent_share_identity",
     "refer": "consent_refer",
     "write_back": "consent_followup",
-    "publish": "consent_stats",
+    "publish": "consent_publish",  # San José 26: never implied by consent_stats
 }
 INTERIM_DEFAULT_DAYS = 7
 INTERIM_MAX_DAYS = 90
@@ -358,13 +358,32 @@ class ActionResult:
     consent_key: str
 
 
+def check_sealed_consent(case: Case, sealed: dict[str, str]) -> None:
+    """Refuse, as tampering, a case whose plaintext consent flags differ from its sealed
+    consent records (cases.sealed_consent)."""
+    changed = cases.consent_mismatch(case, sealed)
+    if changed:
+        raise CaseworkError("consent_tampered",
+                            f"the consent flags of {case.case_ref} do not match its sealed "
+                            f"records ({', '.join(changed)}): tampering; nothing was done")
+
+
 def record_action(session: Session, case: Case, kind: str, actor: str, now: datetime,
-                  target: str | None = None, days: int | None = None) -> ActionResult:
-    """Record an outward-facing action; refuse it (and record the refusal) without consent."""
+                  target: str | None = None, days: int | None = None,
+                  sealed: dict[str, str] | None = None) -> ActionResult:
+    """Record an outward-facing action; refuse it (and record the refusal) without consent.
+
+    `sealed`: the current consents from the sealed records (cases.sealed_consent), as the
+    dashboard passes them; then they decide, and a plaintext flag that says otherwise is
+    refused as tampering. Without it (scripts holding no key) the plaintext flags decide."""
     if kind not in ACTION_CONSENT:
         raise CaseworkError("bad_action", f"unknown action '{kind}'")
     consent_key = ACTION_CONSENT[kind]
-    done = consented(case, consent_key)
+    if sealed is not None:
+        check_sealed_consent(case, sealed)
+        done = consented_map(sealed, consent_key)
+    else:
+        done = consented(case, consent_key)
     deadline = None
     if done and kind == "interim_measures":
         deadline = now + timedelta(days=days or INTERIM_DEFAULT_DAYS)

@@ -9,6 +9,7 @@ from pathlib import Path
 from fpdf import FPDF
 
 from caseworker.dashboard import CaseView
+from flows._bidi import isolate_ltr_runs
 from web.i18n import Translator
 from web.render import FieldRow
 
@@ -43,6 +44,16 @@ def _clean(text: str) -> str:
                    "\u2066\u2067\u2068\u2069\u200e\u200f")
 
 
+def _prepared(text: str, rtl_document: bool) -> tuple[str, str]:
+    """The text to print and its direction: a paragraph goes the way its first strong letter
+    does (an English answer in an Arabic file stays left to right); inside Arabic, numbers,
+    dates, codes and Latin runs are isolated (FSI/PDI) so they keep their order."""
+    text = _clean(text)
+    first = next((ch for ch in text if ch.isalpha()), "")
+    is_rtl = _is_arabic(first) if first else rtl_document
+    return (isolate_ltr_runs(text) if _is_arabic(text) else text), ("rtl" if is_rtl else "ltr")
+
+
 def case_pdf(view: CaseView, rows: list[FieldRow], t: Translator) -> bytes:
     arabic, latin = _find(ARABIC_FONTS), _find(LATIN_FONTS)
     if arabic is None or latin is None:
@@ -56,12 +67,12 @@ def case_pdf(view: CaseView, rows: list[FieldRow], t: Translator) -> bytes:
     align = "R" if rtl else "L"
 
     def para(text: str, size: float = 11, gap: float = 1.5) -> None:
-        text = _clean(text)
+        text, direction = _prepared(text, rtl)
         is_ar = _is_arabic(text)
         pdf.set_font("arabic" if is_ar else "latin", size=size)
         pdf.set_fallback_fonts(["latin" if is_ar else "arabic"])
         pdf.set_text_shaping(use_shaping_engine=True,
-                             direction="rtl" if (is_ar or rtl) else "ltr",
+                             direction=direction,
                              script="arab" if is_ar else "latn",
                              language="ar" if is_ar else "en")
         pdf.multi_cell(0, size * 0.55, text, align=align, new_x="LMARGIN", new_y="NEXT")

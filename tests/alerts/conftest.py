@@ -115,7 +115,7 @@ def report(service: IntakeService, user: str = REPORTER, danger: str = "yes") ->
     chat = Chat(service, user=user, lang="en")
     chat.run([("consent_store", "yes"), ("consent_followup", "no"),
               ("consent_share_identity", "no"), ("consent_refer", "no"),
-              ("consent_stats", "yes"), ("report_type", "complaint"),
+              ("consent_stats", "yes"), ("consent_publish", "no"), ("report_type", "complaint"),
               ("reporter_role", "family"), ("current_danger", danger)])
     if chat.question.field == "urgent_path":
         chat.say("urgent_full")  # the whole report, so every free-text answer is given

@@ -26,7 +26,7 @@ def _consenting_report(service: IntakeService, user: str = REPORTER) -> str:
     chat = Chat(service, user=user, lang="en")
     chat.run([("consent_store", "yes"), ("consent_followup", "no"),
               ("consent_share_identity", "yes"), ("consent_refer", "no"),
-              ("consent_stats", "yes"), ("report_type", "complaint"),
+              ("consent_stats", "yes"), ("consent_publish", "no"), ("report_type", "complaint"),
               ("reporter_role", "family"), ("current_danger", "no")])
     while chat.question.field != "confirm_submit":
         chat.say(ANSWERS.get(str(chat.question.field), "/skip"))

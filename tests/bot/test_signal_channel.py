@@ -299,7 +299,8 @@ def test_caseworker_reply_is_delivered_and_the_answer_appended(
     """`sanad reply` queues; the running bot delivers through the reporter's Signal chat."""
     script = [("g", "hello"), ("language", "en"), ("consent_store", "yes"),
               ("consent_followup", "yes"), ("consent_share_identity", "no"),
-              ("consent_refer", "no"), ("consent_stats", "no"), ("report_type", "reprisal")]
+              ("consent_refer", "no"), ("consent_stats", "no"),
+              ("consent_publish", "no"), ("report_type", "reprisal")]
 
     async def scenario() -> dict[str, Any]:
         async with signal_bot(service) as (server, channel):
@@ -336,7 +337,8 @@ def test_no_number_uuid_or_answer_in_clear_on_disk_or_in_logs(
     secret = "Officer Karim Haddad beat me in cell 14"
     script = [("g", "hello"), ("language", "en"), ("consent_store", "yes"),
               ("consent_followup", "yes"), ("consent_share_identity", "no"),
-              ("consent_refer", "no"), ("consent_stats", "no"), ("report_type", "complaint"),
+              ("consent_refer", "no"), ("consent_stats", "no"),
+              ("consent_publish", "no"), ("report_type", "complaint"),
               ("reporter_role", "1"), ("current_danger", "no"), ("ongoing", "no"),
               ("incident_date", "/skip"), ("place_type", "/skip"),
               ("incident_location", secret)]
@@ -428,7 +430,8 @@ def test_coming_back_with_the_receipt_from_another_phone_adds_a_file(
         service: IntakeService) -> None:
     script = [("g", "hello"), ("language", "en"), ("consent_store", "yes"),
               ("consent_followup", "no"), ("consent_share_identity", "no"),
-              ("consent_refer", "no"), ("consent_stats", "no"), ("report_type", "reprisal")]
+              ("consent_refer", "no"), ("consent_stats", "no"),
+              ("consent_publish", "no"), ("report_type", "reprisal")]
 
     async def scenario() -> dict[str, Any]:
         async with signal_bot(service) as (server, channel):

@@ -175,7 +175,7 @@ def test_multi_choice_keyboard_and_typed_lists(service: IntakeService, fake: Fak
     start_bot(service)
     r = Reporter(fake, 700_000_505, "en")
     r.say("/start")
-    for _field, line in COMPLAINT_EN[:15]:  # up to violation_types (a multi question)
+    for _field, line in COMPLAINT_EN[:16]:  # up to violation_types (a multi question)
         r.answer(line)
     assert "m:." in r.buttons()
     r.press("m:beating")
@@ -224,7 +224,7 @@ def test_a_redelivered_update_is_processed_once(service: IntakeService, fake: Fa
                                                 start_bot: Callable[..., Running]) -> None:
     bot = start_bot(service)
     r = Reporter(fake, 700_000_707, "en")
-    for line in ["/start", "en", "yes", "yes", "no", "yes", "3"]:
+    for line in ["/start", "en", "yes", "yes", "no", "yes", "3", "no"]:
         r.answer(line)
     asked = r.last_text
     # The next answer is processed, then the bot restarts and Telegram delivers it again.

@@ -80,7 +80,8 @@ def bot_env(cli_env: dict[str, str], fake: FakeTelegram) -> dict[str, str]:
 
 
 SCRIPT = [  # COMPLAINT_EN as a Telegram user answers it: buttons where there are buttons
-    "en", "yes", "yes", "no", "yes", "unknown", "complaint", "It happened to me", "no", "yes",
+    "en", "yes", "yes", "no", "yes", "unknown", "no", "complaint", "It happened to me", "no",
+    "yes",
     "15 March 2024", "police_station", "Central station, Al-Hamra district", "Lebanon",
     "police, intelligence", "1,5",
     "They kept me three days and beat me with cables. "

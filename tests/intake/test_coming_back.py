@@ -15,7 +15,8 @@ from tests.support import PASSPHRASE, Chat, open_report
 
 FOLLOWUP_REPORT = [
     ("consent_store", "yes"), ("consent_followup", "yes"), ("consent_share_identity", "no"),
-    ("consent_refer", "no"), ("consent_stats", "no"), ("report_type", "reprisal"),
+    ("consent_refer", "no"), ("consent_stats", "no"),
+    ("consent_publish", "no"), ("report_type", "reprisal"),
     ("reporter_role", "victim"), ("current_danger", "no"), ("ongoing", "yes"),
 ]
 

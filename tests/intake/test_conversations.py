@@ -18,7 +18,7 @@ COMPLAINT_EN = [
     ("consent_followup", "Yes"),
     ("consent_share_identity", "no thanks"),
     ("consent_refer", "yes"),
-    ("consent_stats", "3"),  # third option: I don't know
+    ("consent_stats", "3"), ("consent_publish", "no"),  # third option: I don't know
     ("report_type", "complaint"),
     ("reporter_role", "It happened to me"),
     ("current_danger", "no"),
@@ -48,7 +48,8 @@ COMPLAINT_EN = [
 COMPLAINT_EN_EXPECTED: dict[str, Any] = {
     "language": "en", "consent_store": "yes", "consent_followup": "yes",
     "consent_share_identity": "no", "consent_refer": "yes", "consent_stats": "unknown",
-    "report_type": "complaint", "reporter_role": "victim", "current_danger": "no",
+    "consent_publish": "no", "report_type": "complaint", "reporter_role": "victim",
+    "current_danger": "no",
     "ongoing": "yes", "place_type": "police_station",
     "incident_location": "Central station, Al-Hamra district", "country": "Lebanon",
     "perpetrator_type": ["police", "intelligence"], "violation_types": ["beating", "threats"],
@@ -66,7 +67,7 @@ REPRISAL_AR = [
     ("consent_followup", "لأ"),
     ("consent_share_identity", "لا"),
     ("consent_refer", "نعم"),
-    ("consent_stats", "موافق"),
+    ("consent_stats", "موافق"), ("consent_publish", "no"),
     ("report_type", "ترهيب أو انتقام بسبب التعاون"),
     ("reporter_role", "٣"),  # Arabic-Indic digit: the third option (witness)
     ("current_danger", "لا"),
@@ -94,7 +95,8 @@ REPRISAL_AR = [
 REPRISAL_AR_EXPECTED: dict[str, Any] = {
     "language": "ar", "consent_store": "yes", "consent_followup": "no",
     "consent_share_identity": "no", "consent_refer": "yes", "consent_stats": "yes",
-    "report_type": "reprisal", "reporter_role": "witness", "current_danger": "no",
+    "consent_publish": "no", "report_type": "reprisal", "reporter_role": "witness",
+    "current_danger": "no",
     "ongoing": "yes", "cooperation_body": ["un_treaty_body"],
     "reprisal_acts": ["arrest_or_detention", "surveillance"], "reprisal_by": ["intelligence"],
     "incident_location": "حلب، قرب الحاجز الشمالي", "country": "سوريا",
@@ -135,7 +137,8 @@ def test_complaint_in_english_arrives_intact(service: IntakeService, photo: Path
         "content_type": "image/jpeg", "field": "evidence"}]
     assert report["status"] == "allegation_pending_assessment"
     assert set(report["consent"]) == {"consent_store", "consent_followup",
-                                      "consent_share_identity", "consent_refer", "consent_stats"}
+                                      "consent_share_identity", "consent_refer", "consent_stats",
+                                      "consent_publish"}
     assert report["consent"]["consent_store"]["value"] == "yes"
     assert report["consent"]["consent_store"]["version"]
 

@@ -23,6 +23,7 @@ pytestmark = pytest.mark.chaos
 
 SCRIPT = [("consent_store", "yes"), ("consent_followup", "no"),
           ("consent_share_identity", "no"), ("consent_refer", "no"), ("consent_stats", "no"),
+          ("consent_publish", "no"),
           ("report_type", "complaint"), ("reporter_role", "victim"), ("current_danger", "no"),
           ("ongoing", "no"), ("incident_date", "last spring"), ("place_type", "prison"),
           ("incident_location", "Block C, third floor")]

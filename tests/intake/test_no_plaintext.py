@@ -62,7 +62,7 @@ def test_nothing_written_reaches_disk_or_logs_in_clear(service: IntakeService, p
         chat = Chat(service, user="halfway", lang="en")
         chat.run([("consent_store", "yes"), ("consent_followup", "yes"),
                   ("consent_share_identity", "no"), ("consent_refer", "no"),
-                  ("consent_stats", "no"), ("report_type", "complaint"),
+                  ("consent_stats", "no"), ("consent_publish", "no"), ("report_type", "complaint"),
                   ("reporter_role", "victim"), ("current_danger", "no"), ("ongoing", "no"),
                   ("incident_date", "last winter near the river"),
                   ("place_type", "prison"),
@@ -93,7 +93,7 @@ def test_receipt_pasted_into_a_new_conversation_is_not_kept(service: IntakeServi
     chat = Chat(service, lang="en")
     chat.run([("consent_store", "yes"), ("consent_followup", "no"),
               ("consent_share_identity", "no"), ("consent_refer", "no"),
-              ("consent_stats", "no"), ("report_type", "complaint"),
+              ("consent_stats", "no"), ("consent_publish", "no"), ("report_type", "complaint"),
               ("reporter_role", "victim"), ("current_danger", "no"), ("ongoing", "no"),
               ("incident_date", "/skip"), ("place_type", "/skip")])
     code = "ABCD-EFGH-2345-6723-ABCD-EFGH-JKMN-PQRS"

@@ -47,7 +47,7 @@ def test_quick_exit_erases_the_draft_and_its_files(service: IntakeService,
     chat = Chat(service, lang="en")
     chat.run([("consent_store", "yes"), ("consent_followup", "/skip"),
               ("consent_share_identity", "/skip"), ("consent_refer", "/skip"),
-              ("consent_stats", "/skip"), ("report_type", "complaint"),
+              ("consent_stats", "/skip"), ("consent_publish", "no"), ("report_type", "complaint"),
               ("reporter_role", "/skip"), ("current_danger", "/skip"), ("ongoing", "/skip"),
               ("incident_date", "/skip"), ("place_type", "/skip"),
               ("incident_location", "/skip"), ("country", "/skip"),
@@ -114,7 +114,7 @@ def test_invalid_answers_are_asked_again_kindly(service: IntakeService) -> None:
     chat = Chat(service, lang="en")
     chat.run([("consent_store", "yes"), ("consent_followup", "yes"),
               ("consent_share_identity", "no"), ("consent_refer", "no"),
-              ("consent_stats", "no")])
+              ("consent_stats", "no"), ("consent_publish", "no")])
     replies = chat.answer("report_type", "banana")
     assert replies[0].kind == "info" and "/skip" in replies[0].text
     assert chat.question.field == "report_type"
@@ -127,7 +127,7 @@ def test_danger_now_is_recognised_early_and_marks_the_case_urgent(
     chat = Chat(service, lang="en")
     chat.run([("consent_store", "yes"), ("consent_followup", "yes"),
               ("consent_share_identity", "no"), ("consent_refer", "no"),
-              ("consent_stats", "no"), ("report_type", "complaint"),
+              ("consent_stats", "no"), ("consent_publish", "no"), ("report_type", "complaint"),
               ("reporter_role", "family")])
     replies = chat.answer("current_danger", "yes")
     assert replies[0].kind == "info"  # the urgent guidance comes first

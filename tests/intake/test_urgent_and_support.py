@@ -55,7 +55,7 @@ def test_urgent_case_stays_when_the_person_stops(service: IntakeService) -> None
     chat = Chat(service, lang="en")
     chat.run([("consent_store", "yes"), ("consent_followup", "yes"),
               ("consent_share_identity", "no"), ("consent_refer", "no"),
-              ("consent_stats", "no"), ("report_type", "complaint"),
+              ("consent_stats", "no"), ("consent_publish", "no"), ("report_type", "complaint"),
               ("reporter_role", "family"), ("current_danger", "yes")])
     replies = chat.say("/exit")
     assert "danger" in replies[0].text

@@ -21,7 +21,7 @@ def quick_report(service: IntakeService, user: str, *, danger: str = "no",
     chat = Chat(service, user=user, lang="en")
     chat.run([("consent_store", "yes"), ("consent_followup", "no"),
               ("consent_share_identity", "no"), ("consent_refer", "no"),
-              ("consent_stats", "yes"), ("report_type", report_type),
+              ("consent_stats", "yes"), ("consent_publish", "no"), ("report_type", report_type),
               ("reporter_role", "witness"), ("current_danger", danger)])
     if chat.question.field == "urgent_path":
         chat.say("urgent_full")

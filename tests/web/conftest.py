@@ -30,10 +30,10 @@ DEMO_TOTP = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 OTHER_PASSPHRASE = "another long passphrase"
 
 CONSENT_ALL = {k: "yes" for k in ("consent_store", "consent_followup", "consent_share_identity",
-                                  "consent_refer", "consent_stats")}
+                                  "consent_refer", "consent_stats", "consent_publish")}
 CONSENT_NONE = {"consent_store": "yes", "consent_followup": "no",
                 "consent_share_identity": "no", "consent_refer": "unknown",
-                "consent_stats": "no"}
+                "consent_stats": "no", "consent_publish": "no"}
 
 
 def totp_code(secret: str, step_offset: int = 0) -> str:
@@ -80,7 +80,9 @@ class Site:
             recipients = accounts.current_recipients(session, self.home.admin_public())
             case = cases.store_report(session, cases.ReportToStore(
                 case_id=case_id, data_key=key,
-                fields=fields or {"report_type": report_type, "narrative": "A short account."},
+                # the consent answers are sealed with the report, as the intake stores them
+                fields={**(consent or CONSENT_ALL), **(fields or {
+                    "report_type": report_type, "narrative": "A short account."})},
                 files=metas, consent=consent_rec, report_type=report_type, priority=priority,
                 reasons=reasons, channel="console", lang="en", flow_version="test"),
                 recipients, crypto.new_receipt(crypto.TEST_KDF), now)

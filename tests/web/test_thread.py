@@ -31,7 +31,7 @@ def _report(service: IntakeService, user: str, followup: str) -> str:
     chat.replies = service.open(chat.src, "en").replies
     chat.run([("consent_store", "yes"), ("consent_followup", followup),
               ("consent_share_identity", "no"), ("consent_refer", "no"),
-              ("consent_stats", "no"), ("report_type", "reprisal"),
+              ("consent_stats", "no"), ("consent_publish", "no"), ("report_type", "reprisal"),
               ("reporter_role", "victim"), ("current_danger", "no"), ("ongoing", "yes")])
     while chat.question.field != "confirm_submit":
         chat.say("/skip")
