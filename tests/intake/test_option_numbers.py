@@ -33,7 +33,7 @@ def test_number_two_is_no_on_every_consent(shipped_service: IntakeService, lang:
     assert chat.question.lang == lang
     chat.answer("consent_store", yes)
     for field in ("consent_followup", "consent_share_identity", "consent_refer",
-                  "consent_stats"):
+                  "consent_stats", "consent_publish"):
         chat.answer(field, no)
     fields = [r.field for r in chat.replies]
     assert "report_type" in fields
@@ -56,9 +56,11 @@ def test_number_two_is_no_on_every_consent(shipped_service: IntakeService, lang:
     report = open_report(shipped_service, case_ref)
     assert {k: report["fields"][k] for k in ("consent_store", "consent_followup",
                                              "consent_share_identity", "consent_refer",
-                                             "consent_stats", "current_danger")} == {
+                                             "consent_stats", "consent_publish",
+                                             "current_danger")} == {
         "consent_store": "yes", "consent_followup": "no", "consent_share_identity": "no",
-        "consent_refer": "no", "consent_stats": "no", "current_danger": "no"}
+        "consent_refer": "no", "consent_stats": "no", "consent_publish": "no",
+        "current_danger": "no"}
 
 
 @pytest.mark.parametrize("no", ["2", "٢"])
@@ -105,6 +107,7 @@ def test_a_condition_on_a_consent_is_recorded_as_not_given(shipped_service: Inta
     assert expected in [r.text for r in told], "the reporter is not told what was recorded"
     assert chat.question.field == "consent_stats"
     chat.answer("consent_stats", "yes")
+    chat.answer("consent_publish", "no")
     chat.answer("report_type", "complaint")
     while chat.question.field != "confirm_submit":
         chat.say("/skip")
@@ -126,7 +129,7 @@ def test_a_condition_on_keeping_the_report_asks_again_plainly(
 
 
 @pytest.mark.parametrize("lang,words", [("en", "alright then"), ("en", "fine by me"),
-                                        ("ar", "باهي")])
+                                        ("ar", "هيك منيح")])
 def test_a_models_yes_to_a_consent_is_confirmed_before_it_counts(
         shipped_service: IntakeService, lang: str, words: str) -> None:
     chat = Chat(shipped_service, user=f"reading-{lang}-{len(words)}")
@@ -161,7 +164,7 @@ def test_skip_at_the_urgent_offer_moves_on(shipped_service: IntakeService) -> No
     chat.answer("language", "en")
     chat.answer("consent_store", "yes")
     for field in ("consent_followup", "consent_share_identity", "consent_refer",
-                  "consent_stats"):
+                  "consent_stats", "consent_publish"):
         chat.answer(field, "no")
     chat.answer("report_type", "complaint")
     chat.answer("reporter_role", "1")
