@@ -518,6 +518,10 @@ class IntakeService:
                                      src.route, now)
             elif action.value != "yes":
                 _followup.forget_route(session, case.id)
+        if action.field == "consent_stats" and action.value != "yes":
+            # no longer counted: its categories leave the statistics table at once (a later
+            # "yes" cannot add them back: the intake side cannot read the report's answers)
+            stat_rows.forget_case_statistics(session, case.id, self._pepper)
         log.info("consent changed by the reporter")
         return replace(draft, extra={**draft.extra, "addendum_seq": seq})
 

@@ -10,11 +10,13 @@ from sqlalchemy import func, select
 from intake.service import IntakeService
 from storage import statistics as stat_rows
 from storage.models import Case
+from tests.intake.test_consent_change import _change
 from tests.support import Chat, Clock
 
 REPORT = [
     ("consent_store", "yes"), ("consent_followup", "yes"), ("consent_share_identity", "no"),
-    ("consent_refer", "no"), ("consent_stats", "STATS"), ("report_type", "reprisal"),
+    ("consent_refer", "no"), ("consent_stats", "STATS"), ("consent_publish", "no"),
+    ("report_type", "reprisal"),
     ("reporter_role", "victim"), ("current_danger", "no"), ("ongoing", "yes"),
 ]
 
@@ -53,6 +55,15 @@ def test_submission_records_consented_categories_and_withdrawal_removes_them(
     back.answer("addendum", "withdraw")
     back.answer("withdraw_confirm", "yes")
     assert back.outcome.finished
+    assert _rows(service) == set()
+
+
+def test_withdrawing_the_statistics_consent_later_removes_the_row(
+        service: IntakeService) -> None:
+    """A reporter who withdraws consent_stats with their receipt is no longer counted."""
+    _case_ref, code = _submit(service, "nour", "yes")
+    assert _rows(service)
+    _change(service, code, "consent_stats", "no", user="nour")
     assert _rows(service) == set()
 
 
