@@ -189,3 +189,22 @@ def test_skip_on_the_review_never_sends(shipped_service: IntakeService, where: s
     replies = chat.say("/skip")
     assert refusal not in [r.text for r in replies]
     assert chat.outcome.case_ref is None
+
+
+def test_one_after_a_receipt_is_done_not_withdraw(service: IntakeService) -> None:
+    """"1. Done" used to open the withdraw confirmation (the number was read against a list
+    of one option); a second "1" would have withdrawn the report."""
+    chat = Chat(service, user="after-receipt")
+    chat.answer("language", "en")
+    chat.answer("consent_store", "yes")
+    while chat.question.field != "confirm_submit":
+        chat.say("/skip")
+    chat.answer("confirm_submit", "yes")
+    receipt = next(r for r in chat.replies if r.kind == "receipt").extra["receipt"]
+    back = Chat(service, user="after-receipt-2", open_now=False)
+    back.say(receipt)
+    assert back.question.field == "addendum"
+    assert [o[0] for o in back.question.options][0] == "done"
+    back.say("1")
+    assert back.outcome.finished
+    assert "withdraw_confirm" not in [r.field for r in back.replies]
