@@ -120,3 +120,26 @@ def show_case(db: Database, case_ref: str, username: str, passphrase: str) -> di
             with db.transaction() as session:
                 accounts.audit(session, username, "case.read", case_ref.strip().upper()[:16],
                                outcome, now, reason=reason)
+
+
+def reissue_receipt(db: Database, case_ref: str, username: str, passphrase: str,
+                    params: crypto.KdfParams) -> str:
+    """A new receipt for a reporter who lost theirs (it is shown once and never replayed).
+
+    Only a caseworker who can open the case may do it; the old code stops working at once,
+    the new one is returned once and never stored (only its handle and Argon2id verifier),
+    and the re-issue is in the case's history and the audit log. Give it to the reporter
+    through a safe way (`sanad reply`, in person), never by e-mail or SMS.
+    """
+    show_case(db, case_ref, username, passphrase)  # access checked, tampering reported, audited
+    receipt = crypto.new_receipt(params)
+    now = datetime.now(UTC)
+    with db.transaction() as session:
+        case = cases.by_ref(session, case_ref)
+        if case is None:
+            raise AccessDenied(f"no case with reference '{case_ref}'")
+        case.receipt_handle, case.receipt_verifier = receipt.handle, receipt.verifier
+        cases.record_event(session, case.id, "receipt_reissued", now, by=username)
+        accounts.audit(session, username, "receipt.reissue", case.case_ref, "granted", now)
+    return receipt.code
+

@@ -11,7 +11,7 @@ import click
 
 from caseworker.cases import AccessDenied, list_queue, show_case
 
-__all__ = ["AccessDenied", "queue", "reply", "show"]
+__all__ = ["AccessDenied", "queue", "reissue_receipt", "reply", "show"]
 
 
 def _age(received: datetime) -> str:
@@ -88,6 +88,37 @@ def show(case_ref: str, username: str, as_json: bool, lang: str) -> None:
             click.echo(json.dumps(case, ensure_ascii=False, indent=1))
         else:
             click.echo(_readable(case, lang))
+    run()
+
+
+@click.command("reissue-receipt")
+@click.argument("case_ref")
+@click.option("--as", "username", required=True, help="The caseworker account.")
+def reissue_receipt(case_ref: str, username: str) -> None:
+    """A new receipt code for CASE_REF whose reporter lost theirs; the old one stops working.
+
+    Printed once and never stored; pass it on only through a safe way (`sanad reply`, in
+    person). Needs access to the case (audited); wrong passphrase or no access: exit code 2.
+    """
+    from caseworker import cases as cw_cases
+    from cli.main import _settings, friendly_errors
+    from intake.app import open_database
+    from intake.home import Home
+
+    @friendly_errors
+    def run() -> None:
+        settings = _settings()
+        Home(settings.home).require()
+        db = open_database(settings)
+        try:
+            code = cw_cases.reissue_receipt(db, case_ref, username, _passphrase(),
+                                            settings.receipt_kdf)
+        finally:
+            db.dispose()
+        click.echo(f"New receipt code for {case_ref.upper()} (shown once; the old one no "
+                   f"longer works): {code}")
+        click.echo(f"رمز إيصال جديد للحالة {case_ref.upper()} (يُعرض مرة واحدة؛ الرمز القديم "
+                   f"لم يعد يعمل): \u2066{code}\u2069")
     run()
 
 

@@ -161,6 +161,7 @@ def chat(jsonl: bool, user: str, lang: str | None, shape: bool) -> None:
 main.add_command(_caseworker.queue)
 main.add_command(_caseworker.show)
 main.add_command(_caseworker.reply)
+main.add_command(_caseworker.reissue_receipt)
 main.add_command(_config.config)
 main.add_command(_alerts.alerts)
 _channels.run.add_command(run_signal, name="signal")  # sanad run signal (contracts.md)
