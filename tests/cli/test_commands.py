@@ -81,7 +81,7 @@ def test_backup_and_restore_commands(home_env: dict[str, str], tmp_path: Path) -
     sanad(home_env, "chat", "--jsonl", "--user", "u", "--lang", "en",
           stdin="yes\n" + "/skip\n" * 40 + "yes\n")
     archive = tmp_path / "nightly.backup"
-    out = sanad(dict(home_env, SANAD_ADMIN_PASSPHRASE=home_env["SANAD_PASSPHRASE"]),
+    out = sanad(dict(home_env),
                 "backup", str(archive))  # the first backup certifies the signing key
     assert "1 case(s)" in out.stdout and archive.exists()
     target = dict(home_env, SANAD_HOME=str(tmp_path / "restored"))

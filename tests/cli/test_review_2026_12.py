@@ -70,7 +70,7 @@ def test_audit_checkpoint_detects_truncation_and_rechained_rewrites(
     from storage import accounts
     from storage.models import AuditEntry
 
-    env = dict(home_env, SANAD_ADMIN_PASSPHRASE=home_env["SANAD_PASSPHRASE"])
+    env = dict(home_env)
     db = _db_of(env)
     try:
         with db.transaction() as session:

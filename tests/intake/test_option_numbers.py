@@ -204,7 +204,7 @@ def test_one_after_a_receipt_is_done_not_withdraw(service: IntakeService) -> Non
     back = Chat(service, user="after-receipt-2", open_now=False)
     back.say(receipt)
     assert back.question.field == "addendum"
-    assert [o[0] for o in back.question.options][0] == "done"
+    assert next(o[0] for o in back.question.options) == "done"
     back.say("1")
     assert back.outcome.finished
     assert "withdraw_confirm" not in [r.field for r in back.replies]

@@ -16,7 +16,7 @@ from intake.service import IntakeService
 from storage import accounts, cases, crypto
 from storage.db import Database
 from tests.storage.test_store_and_queue import quick_report
-from tests.support import PASSPHRASE, RECOVERY_PASSPHRASE
+from tests.support import ADMIN_PASSPHRASE, PASSPHRASE, RECOVERY_PASSPHRASE
 
 
 def _recovery(service: IntakeService) -> tuple[object, bytes]:
@@ -86,7 +86,7 @@ def _admin(service: IntakeService) -> object:
     from caseworker.users import load_admin_key
 
     pem = (service.settings.home / "offline" / "admin-signing.pem").read_bytes()
-    return load_admin_key(pem, PASSPHRASE)
+    return load_admin_key(pem, ADMIN_PASSPHRASE)
 
 
 def test_forged_backups_are_refused(make_service: Callable[..., IntakeService],

@@ -13,7 +13,7 @@ from caseworker.users import load_admin_key
 from storage import accounts, cases, casework, crypto
 from storage.caseworker_models import CaseNote
 from storage.models import WrappedKey
-from tests.support import PASSPHRASE
+from tests.support import ADMIN_PASSPHRASE, PASSPHRASE
 from tests.web.conftest import OTHER_PASSPHRASE, Site
 
 
@@ -32,7 +32,8 @@ def test_a_revoked_recipient_opens_no_new_report(site: Site) -> None:
     site.add_user("carol", "caseworker")
     before = site.make_case(fields={"narrative": "before the revocation"})
     assert _open(site, before, "carol", OTHER_PASSPHRASE).fields["narrative"]
-    admin = load_admin_key((site.home.offline / "admin-signing.pem").read_bytes(), PASSPHRASE)
+    admin = load_admin_key((site.home.offline / "admin-signing.pem").read_bytes(),
+                           ADMIN_PASSPHRASE)
     now = datetime.now(UTC)
     with site.db.transaction() as session:
         kept = [r for r in accounts.current_recipients(session, site.home.admin_public())
