@@ -19,6 +19,11 @@ def shipped_service(service: IntakeService) -> IntakeService:
     return service  # tests.support builds every service on the shipped default backend
 
 
+def _skip_to(chat: Chat, field: str) -> None:
+    while chat.question.field != field:
+        chat.say("/skip")
+
+
 def _to_first_consent(chat: Chat, lang: str) -> None:
     chat.answer("language", "2" if lang == "en" else "1")
 
@@ -41,15 +46,13 @@ def test_number_two_is_no_on_every_consent(shipped_service: IntakeService, lang:
     chat.answer("reporter_role", "1")
     chat.answer("current_danger", no)
     assert chat.question.field != "urgent_path", "No to 'someone in danger now' raised the alarm"
-    while chat.question.field != "confirm_submit":
-        chat.say("/skip")
+    _skip_to(chat, "confirm_submit")
     chat.answer("confirm_submit", no)
     assert chat.outcome.case_ref is None, "'2' (No) to 'Send this report now?' submitted it"
     assert chat.question.field == "after_review"
     chat.say("1")  # edit: one step back
     assert chat.question.field != "confirm_submit"
-    while chat.question.field != "confirm_submit":
-        chat.say("/skip")
+    _skip_to(chat, "confirm_submit")
     chat.answer("confirm_submit", yes)
     case_ref = chat.outcome.case_ref
     assert case_ref
@@ -109,8 +112,7 @@ def test_a_condition_on_a_consent_is_recorded_as_not_given(shipped_service: Inta
     chat.answer("consent_stats", "yes")
     chat.answer("consent_publish", "no")
     chat.answer("report_type", "complaint")
-    while chat.question.field != "confirm_submit":
-        chat.say("/skip")
+    _skip_to(chat, "confirm_submit")
     chat.answer("confirm_submit", "yes")
     report = open_report(shipped_service, chat.outcome.case_ref or "")
     assert report["fields"]["consent_refer"] == "no"
@@ -149,8 +151,7 @@ def test_a_models_yes_to_send_now_is_confirmed_first(shipped_service: IntakeServ
     chat = Chat(shipped_service, user="reading-send")
     chat.answer("language", "en")
     chat.answer("consent_store", "yes")
-    while chat.question.field != "confirm_submit":
-        chat.say("/skip")
+    _skip_to(chat, "confirm_submit")
     chat.answer("confirm_submit", "alright then")
     assert chat.outcome.case_ref is None
     assert chat.question.field == "confirm_reading"
@@ -181,8 +182,7 @@ def test_skip_on_the_review_never_sends(shipped_service: IntakeService, where: s
     chat = Chat(shipped_service, user=f"skip-{where}")
     chat.answer("language", "en")
     chat.answer("consent_store", "yes")
-    while chat.question.field != "confirm_submit":
-        chat.say("/skip")
+    _skip_to(chat, "confirm_submit")
     if where == "after_review":
         chat.answer("confirm_submit", "no")
     refusal = shipped_service.flows.text("en", "sys.cannot_skip")
@@ -197,8 +197,7 @@ def test_one_after_a_receipt_is_done_not_withdraw(service: IntakeService) -> Non
     chat = Chat(service, user="after-receipt")
     chat.answer("language", "en")
     chat.answer("consent_store", "yes")
-    while chat.question.field != "confirm_submit":
-        chat.say("/skip")
+    _skip_to(chat, "confirm_submit")
     chat.answer("confirm_submit", "yes")
     receipt = next(r for r in chat.replies if r.kind == "receipt").extra["receipt"]
     back = Chat(service, user="after-receipt-2", open_now=False)
