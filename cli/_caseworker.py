@@ -4,14 +4,38 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from caseworker.cases import AccessDenied, list_queue, show_case
 
+if TYPE_CHECKING:
+    from intake.home import Home
+    from intake.settings import Settings
+    from storage.db import Database
+
 __all__ = ["AccessDenied", "queue", "reissue_receipt", "reply", "show"]
+
+
+@contextmanager
+def _home_database() -> Iterator[tuple[Settings, Home, Database]]:
+    """The settings, the (required) home and its database, disposed of afterwards."""
+    from cli.main import _settings
+    from intake.app import open_database
+    from intake.home import Home
+
+    settings = _settings()
+    home = Home(settings.home)
+    home.require()
+    db = open_database(settings)
+    try:
+        yield settings, home, db
+    finally:
+        db.dispose()
 
 
 def _age(received: datetime) -> str:
@@ -27,17 +51,12 @@ def _age(received: datetime) -> str:
 @click.option("--json", "as_json", is_flag=True, help="A JSON array (contracts.md).")
 def queue(as_json: bool) -> None:
     """The triage queue, most urgent first, then oldest; decrypts nothing."""
-    from cli.main import _settings, friendly_errors
-    from intake.app import open_database
-    from intake.home import Home
+    from cli.main import friendly_errors
 
     @friendly_errors
     def run() -> None:
-        settings = _settings()
-        Home(settings.home).require()
-        db = open_database(settings)
-        items = list_queue(db)
-        db.dispose()
+        with _home_database() as (_, _, db):
+            items = list_queue(db)
         if as_json:
             click.echo(json.dumps([i.to_json() for i in items], ensure_ascii=False, indent=1))
             return
@@ -67,19 +86,12 @@ def _passphrase() -> str:
               help="Language of the labels in the readable view.")
 def show(case_ref: str, username: str, as_json: bool, lang: str) -> None:
     """Decrypt one case for USER (audited). Wrong passphrase or no access: exit code 2."""
-    from cli.main import _settings, friendly_errors
-    from intake.app import open_database
-    from intake.home import Home
+    from cli.main import friendly_errors
 
     @friendly_errors
     def run() -> None:
-        settings = _settings()
-        Home(settings.home).require()
-        db = open_database(settings)
-        try:
+        with _home_database() as (_, _, db):
             case = show_case(db, case_ref, username, _passphrase())
-        finally:
-            db.dispose()
         if case.get("integrity"):  # tampering is said as such, in both languages
             from caseworker.cases import tampering_message
 
@@ -101,20 +113,13 @@ def reissue_receipt(case_ref: str, username: str) -> None:
     person). Needs access to the case (audited); wrong passphrase or no access: exit code 2.
     """
     from caseworker import cases as cw_cases
-    from cli.main import _settings, friendly_errors
-    from intake.app import open_database
-    from intake.home import Home
+    from cli.main import friendly_errors
 
     @friendly_errors
     def run() -> None:
-        settings = _settings()
-        Home(settings.home).require()
-        db = open_database(settings)
-        try:
+        with _home_database() as (settings, _, db):
             code = cw_cases.reissue_receipt(db, case_ref, username, _passphrase(),
                                             settings.receipt_kdf)
-        finally:
-            db.dispose()
         click.echo(f"New receipt code for {case_ref.upper()} (shown once; the old one no "
                    f"longer works): {code}")
         click.echo(f"رمز إيصال جديد للحالة {case_ref.upper()} (يُعرض مرة واحدة؛ الرمز القديم "
@@ -173,20 +178,12 @@ def reply(case_ref: str, text: str, username: str) -> None:
     """Queue TEXT for the reporter of CASE_REF; the running bot delivers it through their
     channel. Refused (exit 2) when the reporter did not consent to follow-up."""
     from caseworker.followup import queue_reply
-    from cli.main import _settings, friendly_errors
-    from intake.app import open_database
-    from intake.home import Home
+    from cli.main import friendly_errors
 
     @friendly_errors
     def run() -> None:
-        settings = _settings()
-        home = Home(settings.home)
-        home.require()
-        db = open_database(settings)
-        try:
+        with _home_database() as (_, home, db):
             queue_reply(db, home.pepper(), case_ref, username, _passphrase(), text,
                         admin_public=home.admin_public())
-        finally:
-            db.dispose()
         click.echo(f"Queued for {case_ref.upper()}: the bot delivers it on its next round.")
     run()

@@ -105,3 +105,18 @@ def test_init_prepares_the_language_model_once(cli_env: dict[str, str], tmp_path
     assert list((tmp_path / "nlu").glob("intent-*.npz"))
     again = sanad(env, "init", "--demo")
     assert "Preparing" not in again.stderr
+
+
+@pytest.mark.slow
+def test_reissue_receipt_prints_a_new_code_once_and_refuses_a_wrong_passphrase(
+        home_env: dict[str, str]) -> None:
+    proc = sanad(home_env, "chat", "--jsonl", "--user", "lost", "--lang", "en",
+                 stdin="yes\n" + "/skip\n" * 40 + "yes\n")
+    receipt = next(json.loads(line) for line in proc.stdout.splitlines()
+                   if json.loads(line)["kind"] == "receipt")
+    out = sanad(home_env, "reissue-receipt", receipt["case_ref"], "--as", "demo").stdout
+    codes = [w.strip("⁦⁩") for w in out.split() if w.count("-") == 7]
+    assert codes and codes[0] != receipt["receipt"] and len(set(codes)) == 1
+    wrong = sanad(dict(home_env, SANAD_PASSPHRASE="not it"), "reissue-receipt",
+                  receipt["case_ref"], "--as", "demo", check=False)
+    assert wrong.returncode == 2 and "Traceback" not in wrong.stderr
