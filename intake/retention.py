@@ -61,7 +61,7 @@ def purge_drafts(service: IntakeService) -> tuple[int, int]:
     """Delete expired drafts, then any attachment folder that belongs to no case or draft."""
     now = int(service.clock())
     with service.db.transaction() as session:
-        expired = drafts.purge_expired(session, now)
+        expired = drafts.purge_expired(session, service.keyring, now)
         # Event keys expire (finding 13): a record of a processed update lives no longer
         # than a draft; rows of older versions without an expiry go after two epochs.
         old = datetime.fromtimestamp(now - 2 * service.settings.epoch_seconds, UTC)
@@ -69,8 +69,11 @@ def purge_drafts(service: IntakeService) -> tuple[int, int]:
             (ProcessedEvent.expires_at <= now)
             | (ProcessedEvent.expires_at.is_(None) & (ProcessedEvent.processed_at < old))))
         # Updates held for a channel that never came back to them live no longer either.
-        inbox.purge_expired(session, now)
+        inbox.purge_expired(session, service.keyring, now)
         live = drafts.live_case_ids(session)
+    # Item keys of drafts and inbox rows not sealed for two epochs open nothing any more.
+    service.keyring.rotate()
+    with service.db.transaction() as session:
         folders = [p for p in service.settings.attachments_dir.glob("*") if p.is_dir()]
         orphans = [p for p in folders
                    if p.name not in live and session.get(Case, p.name) is None]

@@ -231,7 +231,7 @@ class IntakeService:
 
     def inbox_done(self, channel: str, event_ids: Iterable[str]) -> None:
         with self.db.transaction() as session:
-            inbox.done(session, channel, event_ids)
+            inbox.done(session, self.keyring, channel, event_ids)
 
     def messages_of(self, src: Incoming) -> list[tuple[str, str]]:
         with self.db.transaction() as session:
@@ -417,12 +417,15 @@ class IntakeService:
                         withdrawn = True
                         log.info("case withdrawn by the reporter")
                 elif isinstance(action, DiscardDraft):
-                    remove_dirs += drafts.discard(session, handle)
+                    remove_dirs += drafts.discard(session, self.keyring, handle)
                     remove_dirs.append(draft.case_id)
+                    # What is kept from here on (an ended state) is a new draft, under a
+                    # new item key: the old one is erased with the commit.
+                    draft = replace(draft, id=str(uuid.uuid4()))
                     withdrawn = True  # a discarded draft leaves the WAL as a withdrawal does
                     erased = erased or state.mode == "ended"
                 elif isinstance(action, Finished):
-                    drafts.discard(session, handle)
+                    drafts.discard(session, self.keyring, handle)
                     finished = True
             if not finished and self._holds_urgent_case(state):
                 draft = self._keep_urgent_case(session, src, draft, state, now)
@@ -560,7 +563,7 @@ class IntakeService:
                 lang, "sys.status", case_ref=case_ref,
                 status=self.flows.text(lang, "status.withdrawn")), "info", lang)])
         with self.db.transaction() as session:
-            drafts.discard(session, handle)
+            drafts.discard(session, self.keyring, handle)
         status_text = self.flows.text(lang, f"status.{status}")
         return self._run(src, lambda st, at: OpenAddendum(
             case_ref, lang, "sys.status", at, {"case_ref": case_ref, "status": status_text},

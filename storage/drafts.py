@@ -1,4 +1,9 @@
-"""Drafts: in-progress conversations, sealed under epoch keys that never enter the database."""
+"""Drafts: in-progress conversations, sealed under epoch keys that never enter the database.
+
+Each draft is also sealed under an item key of its own (``draft:<id>``), erased once the
+draft's deletion is committed: a copy left behind by the database (a PostgreSQL dead tuple
+until VACUUM, pg_wal, the SQLite WAL, a backup) then opens for no one (crypto-shredding).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, event, select
 from sqlalchemy.orm import Session
 
 from storage import crypto
@@ -26,6 +31,36 @@ class OpenDraft:
     extra: dict[str, Any] = field(default_factory=dict)  # the service's own notes, sealed too
 
 
+def item_name(draft_id: str) -> str:
+    """The keyring item a draft is sealed under."""
+    return f"draft:{draft_id}"
+
+
+def forget_after_commit(session: Session, keyring: crypto.DraftKeyring,
+                        names: list[str]) -> None:
+    """Erase these item keys once this transaction commits (never before: a rollback
+    keeps the rows, which must still open)."""
+    if not names:
+        return
+    pending: list[str] = session.info.setdefault("sanad_forget", [])
+    if not pending:
+        def erase(committed: Session) -> None:
+            keyring.forget(committed.info.pop("sanad_forget", []))
+
+        def keep(rolled_back: Session) -> None:
+            rolled_back.info.pop("sanad_forget", None)
+
+        event.listen(session, "after_commit", erase, once=True)
+        event.listen(session, "after_soft_rollback", keep, once=True)
+    pending.extend(names)
+
+
+def _open(keyring: crypto.DraftKeyring, row: Draft, handle: bytes) -> bytes:
+    sealed = bytes(row.sealed)
+    item = item_name(row.id) if sealed[:1] == bytes([2]) else None  # older drafts: epoch only
+    return crypto.open_draft(keyring, row.id, handle, row.expires_at, sealed, item)
+
+
 def load(session: Session, keyring: crypto.DraftKeyring, handle: bytes,
          now: int) -> OpenDraft | None:
     """The user's live draft, or None (expired or sealed under an epoch key already gone)."""
@@ -34,11 +69,13 @@ def load(session: Session, keyring: crypto.DraftKeyring, handle: bytes,
         return None
     if row.expires_at <= now:
         session.delete(row)
+        forget_after_commit(session, keyring, [item_name(row.id)])
         return None
     try:
-        plain = crypto.open_draft(keyring, row.id, handle, row.expires_at, row.sealed)
+        plain = _open(keyring, row, handle)
     except crypto.CryptoError:
         session.delete(row)  # its epoch key is gone: it can never be opened again
+        forget_after_commit(session, keyring, [item_name(row.id)])
         return None
     data = json.loads(plain)
     return OpenDraft(row.id, row.case_id, bytes.fromhex(data["data_key"]), data["state"],
@@ -54,10 +91,11 @@ def save(session: Session, keyring: crypto.DraftKeyring, handle: bytes, draft: O
     plain = json.dumps({"data_key": draft.data_key.hex(), "state": draft.state,
                         "extra": draft.extra},
                        ensure_ascii=False).encode("utf-8")
-    sealed = crypto.seal_draft(keyring, draft.id, handle, expires_at, plain)
+    sealed = crypto.seal_draft(keyring, draft.id, handle, expires_at, plain,
+                               item_name(draft.id))
     row = session.get(Draft, draft.id)
     if row is None:
-        session.execute(delete(Draft).where(Draft.user_handle == handle))
+        discard(session, keyring, handle)
         session.add(Draft(id=draft.id, user_handle=handle, case_id=draft.case_id, sealed=sealed,
                           expires_at=expires_at, updated_at=now))
     else:
@@ -65,18 +103,24 @@ def save(session: Session, keyring: crypto.DraftKeyring, handle: bytes, draft: O
     session.flush()
 
 
-def discard(session: Session, handle: bytes) -> list[str]:
-    """Delete the user's draft; return its case id(s) so the caller can remove sealed files."""
-    ids = list(session.scalars(select(Draft.case_id).where(Draft.user_handle == handle)))
+def discard(session: Session, keyring: crypto.DraftKeyring, handle: bytes) -> list[str]:
+    """Delete the user's draft and, once committed, its item key; return its case id(s) so
+    the caller can remove sealed files."""
+    rows = session.execute(select(Draft.id, Draft.case_id)
+                           .where(Draft.user_handle == handle)).all()
     session.execute(delete(Draft).where(Draft.user_handle == handle))
-    return ids
+    forget_after_commit(session, keyring, [item_name(r.id) for r in rows])
+    return [r.case_id for r in rows]
 
 
-def purge_expired(session: Session, now: int) -> list[str]:
-    """Delete expired drafts for real (SQLite runs with secure_delete); return their case ids."""
-    ids = list(session.scalars(select(Draft.case_id).where(Draft.expires_at <= now)))
+def purge_expired(session: Session, keyring: crypto.DraftKeyring, now: int) -> list[str]:
+    """Delete expired drafts for real (SQLite runs with secure_delete; their item keys go
+    after the commit); return their case ids."""
+    rows = session.execute(select(Draft.id, Draft.case_id)
+                           .where(Draft.expires_at <= now)).all()
     session.execute(delete(Draft).where(Draft.expires_at <= now))
-    return ids
+    forget_after_commit(session, keyring, [item_name(r.id) for r in rows])
+    return [r.case_id for r in rows]
 
 
 def live_case_ids(session: Session) -> set[str]:

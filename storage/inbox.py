@@ -4,8 +4,10 @@ A polling channel confirms an update to the platform (Telegram's getUpdates offs
 it is here, so it can go straight back to long polling instead of asking again and again while
 updates are being handled. A crash after that loses nothing: the next start takes whatever is
 left here and handles it again (the service's processed-event ids make that a replay, never a
-second answer stored). Rows are sealed like drafts (epoch keys that never enter the database):
-an update holds what the reporter wrote and their chat id.
+second answer stored). Rows are sealed like drafts (epoch keys that never enter the database),
+each also under an item key of its own that is erased once the row's deletion is committed:
+an update holds what the reporter wrote and their chat id, and no copy of it the database
+keeps after deleting it (dead tuples, WAL) can be opened.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from storage import crypto
+from storage.drafts import forget_after_commit
 from storage.models import InboxUpdate
 
 _HANDLE = b"sanad/v1/inbox"
@@ -38,7 +41,7 @@ def put(session: Session, keyring: crypto.DraftKeyring, channel: str,
     rows = [{"channel": channel, "event_id": event_id, "expires_at": expires_at,
              "received_at": now,
              "sealed": crypto.seal_draft(keyring, _sealing_id(channel, event_id), _HANDLE,
-                                         expires_at, raw)}
+                                         expires_at, raw, _sealing_id(channel, event_id))}
             for event_id, raw in fresh.items() if event_id not in have]
     if rows:
         session.execute(insert(InboxUpdate), rows)
@@ -57,21 +60,30 @@ def pending(session: Session, keyring: crypto.DraftKeyring, channel: str,
         try:
             if row.expires_at <= now:
                 raise crypto.CryptoError("expired")
+            sealed = bytes(row.sealed)
+            name = _sealing_id(channel, row.event_id)
             out.append((row.event_id, crypto.open_draft(
-                keyring, _sealing_id(channel, row.event_id), _HANDLE, row.expires_at,
-                row.sealed)))
+                keyring, name, _HANDLE, row.expires_at, sealed,
+                name if sealed[:1] == bytes([2]) else None)))
         except crypto.CryptoError:
             session.delete(row)
+            forget_after_commit(session, keyring, [_sealing_id(channel, row.event_id)])
     return out
 
 
-def done(session: Session, channel: str, event_ids: Iterable[str]) -> None:
+def done(session: Session, keyring: crypto.DraftKeyring, channel: str,
+         event_ids: Iterable[str]) -> None:
+    """The updates are answered: delete them, and their item keys once that is committed."""
     ids = list(event_ids)
     for start in range(0, len(ids), 500):
         session.execute(delete(InboxUpdate).where(InboxUpdate.channel == channel,
                                                   InboxUpdate.event_id.in_(ids[start:start + 500])))
+    forget_after_commit(session, keyring, [_sealing_id(channel, i) for i in ids])
 
 
-def purge_expired(session: Session, now: int) -> int:
-    result = session.execute(delete(InboxUpdate).where(InboxUpdate.expires_at <= now))
-    return int(getattr(result, "rowcount", 0) or 0)
+def purge_expired(session: Session, keyring: crypto.DraftKeyring, now: int) -> int:
+    rows = session.execute(select(InboxUpdate.channel, InboxUpdate.event_id)
+                           .where(InboxUpdate.expires_at <= now)).all()
+    session.execute(delete(InboxUpdate).where(InboxUpdate.expires_at <= now))
+    forget_after_commit(session, keyring, [_sealing_id(r.channel, r.event_id) for r in rows])
+    return len(rows)

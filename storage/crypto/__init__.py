@@ -9,7 +9,7 @@ receipts through Argon2id; drafts under short-lived epoch keys kept out of the d
 
 from ._attachments import open_attachment, seal_attachment
 from ._chain import GENESIS, chain_hash
-from ._drafts import DraftKeyring, default_epoch_dir, open_draft, seal_draft
+from ._drafts import DraftKeyMissing, DraftKeyring, default_epoch_dir, open_draft, seal_draft
 from ._errors import AttachmentTooLarge, CryptoError, ManifestError
 from ._fields import new_data_key, open_field, seal_field
 from ._handles import new_pepper, user_handle
@@ -45,6 +45,7 @@ from ._userkeys import (
 )
 
 __all__ = [
+    "DraftKeyMissing",
     "GENESIS",
     "PRODUCTION_RECEIPT_KDF",
     "PRODUCTION_USER_KDF",

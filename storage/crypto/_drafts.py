@@ -7,6 +7,14 @@ compromise reveals no draft older than two epochs.
 
 Draft blob: ``version(1) | epoch(8, big-endian) | nonce(12) | AESGCM ciphertext`` with
 AAD = ``sanad/v1/draft|draft_id|user_handle hex|expires_at``.
+
+Item keys (version 2): a draft or inbox row may also be sealed under a key of its own, held
+beside the epoch keys (never in the database) and deleted the moment the row is erased. The
+sealing key is then HKDF(epoch key || item key), so a copy of the row that outlives its
+deletion (a PostgreSQL dead tuple before VACUUM, pg_wal, a SQLite WAL frame, a backup of the
+database taken that morning) can no longer be opened by anyone, the host included: erasing is
+crypto-shredding, in both databases' terms. An item key unused for two epochs is dropped with
+the epoch key it was used with (it could open nothing more).
 """
 
 from __future__ import annotations
@@ -20,19 +28,23 @@ import stat
 import struct
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from ._errors import CryptoError
 from ._util import component, context, number
 
 VERSION = 1
+VERSION_ITEM = 2  # sealed under epoch key and item key (erasable on its own)
 KEYS_FILE = "draft-epoch-keys"
 LOCK_FILE = "draft-epoch-keys.lock"
+ITEMS_DIR = "items"
 _MAGIC = b"SANADEK1"
 _ENTRY = struct.Struct(">Q32s")
 _EPOCH = struct.Struct(">Q")
@@ -109,6 +121,7 @@ class DraftKeyring:
         self._epoch_seconds = epoch_seconds
         self._clock = clock
         self._memory: dict[int, bytes] = {}
+        self._items: dict[str, tuple[bytes, float]] = {}  # in-memory item keys, last used
         self._thread_lock = threading.Lock()
         # The keys file as last read: (epoch, file identity, keys). Reused while neither the
         # epoch nor the file changed, so sealing does not take the flock and read the file
@@ -116,6 +129,7 @@ class DraftKeyring:
         self._cached: tuple[int, tuple[int, ...], dict[int, bytes]] | None = None
         if self._directory is not None:
             _prepare_directory(self._directory)
+            _prepare_directory(self._directory / ITEMS_DIR)
 
     def __repr__(self) -> str:
         where = "memory" if self._directory is None else str(self._directory)
@@ -131,12 +145,76 @@ class DraftKeyring:
         return int(self._clock() // self._epoch_seconds)
 
     def rotate(self) -> tuple[int, ...]:
-        """Apply retention now (e.g. from a scheduled job); return the epochs kept."""
-        return tuple(sorted(self._refresh()))
+        """Apply retention now (e.g. from a scheduled job), item keys included; return the
+        epochs kept."""
+        kept = tuple(sorted(self._refresh()))
+        self._drop_stale_items(self.current())
+        return kept
 
     def epochs(self) -> tuple[int, ...]:
         """Epochs whose keys are held, after applying retention."""
         return self.rotate()
+
+    # ---- item keys: one per draft or inbox row, deleted when the row is erased -----------
+
+    def item_key(self, name: str, create: bool = False) -> bytes | None:
+        """The key of one sealed item (a draft, an inbox row), or None if it was erased or
+        never made. ``create`` makes a fresh one when missing, and marks it as used now
+        (an unused key goes after two epochs)."""
+        if self._directory is None:
+            with self._thread_lock:
+                held = self._items.get(name)
+                if held is None and create:
+                    held = (AESGCM.generate_key(bit_length=256), self._clock())
+                elif held is not None and create:
+                    held = (held[0], self._clock())
+                if held is not None:
+                    self._items[name] = held
+                return None if held is None else held[0]
+        path = self._item_path(name)
+        key = _read_item(path)
+        if key is None and create:
+            key = _create_item(path, self._clock())
+        elif key is not None and create:
+            os.utime(path, (self._clock(), self._clock()), follow_symlinks=False)
+        return key
+
+    def forget(self, names: Iterable[str]) -> int:
+        """Erase these items' keys (their sealed rows can never be opened again); the count
+        erased. Call it once the rows' deletion is committed."""
+        erased = 0
+        for name in names:
+            if self._directory is None:
+                with self._thread_lock:
+                    erased += self._items.pop(name, None) is not None
+                continue
+            try:
+                self._item_path(name).unlink()
+                erased += 1
+            except FileNotFoundError:
+                pass
+        return erased
+
+    def _item_path(self, name: str) -> Path:
+        assert self._directory is not None
+        digest = hashlib.sha256(name.encode("utf-8")).hexdigest()[:40]
+        return self._directory / ITEMS_DIR / digest
+
+    def _drop_stale_items(self, now: int) -> None:
+        """Item keys last used before the previous epoch began: their epoch keys are gone."""
+        oldest = (now - 1) * self._epoch_seconds
+        now_s = self._clock()
+        if self._directory is None:
+            with self._thread_lock:
+                self._items = {k: v for k, v in self._items.items() if v[1] >= oldest}
+            return
+        for path in (self._directory / ITEMS_DIR).iterdir():
+            try:
+                if os.lstat(path).st_mtime < oldest or (
+                        path.name.endswith(".tmp") and os.lstat(path).st_mtime < now_s - 60):
+                    path.unlink()
+            except FileNotFoundError:
+                pass
 
     def _sealing_key(self) -> tuple[int, bytes]:
         keys = self._refresh()
@@ -237,6 +315,44 @@ def _write_keys(path: Path, keys: dict[int, bytes]) -> None:
     _fsync_directory(path.parent)
 
 
+def _create_item(path: Path, now: float) -> bytes:
+    """Write a fresh item key atomically (temp file, then a hard link that fails if another
+    process made it first: then that one is used)."""
+    key = AESGCM.generate_key(bit_length=256)
+    temp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
+                 0o600)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(key)
+        os.utime(temp, (now, now))
+        try:
+            os.link(temp, path)
+        except FileExistsError:
+            other = _read_item(path)
+            if other is None:
+                raise CryptoError("an item key vanished while it was made") from None
+            return other
+    finally:
+        temp.unlink(missing_ok=True)
+    return key
+
+
+def _read_item(path: Path) -> bytes | None:
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return None
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        if info.st_uid != os.geteuid() or stat.S_IMODE(info.st_mode) & 0o077:
+            raise CryptoError("an item key file has unsafe owner or mode; delete it")
+        key = handle.read()
+    if len(key) != 32:
+        raise CryptoError("an item key file is corrupt")
+    return key
+
+
 def _fsync_directory(directory: Path) -> None:
     fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
     try:
@@ -248,42 +364,82 @@ def _fsync_directory(directory: Path) -> None:
         os.close(fd)
 
 
-def _aad(draft_id: str, user_handle: bytes, expires_at: int) -> bytes:
-    return context(
+def _aad(draft_id: str, user_handle: bytes, expires_at: int, item: str | None = None) -> bytes:
+    parts = [
         _PREFIX,
         component("draft_id", draft_id),
         bytes(user_handle).hex().encode("ascii"),
         number("expires_at", expires_at),
-    )
+    ]
+    if item is not None:
+        parts.append(component("item", item))
+    return context(*parts)
+
+
+def _item_sealing_key(epoch_key: bytes, item_key: bytes) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
+                info=b"sanad/v1/draft-item-key").derive(epoch_key + item_key)
 
 
 def seal_draft(
-    keyring: DraftKeyring, draft_id: str, user_handle: bytes, expires_at: int, plaintext: bytes
+    keyring: DraftKeyring, draft_id: str, user_handle: bytes, expires_at: int, plaintext: bytes,
+    item: str | None = None,
 ) -> bytes:
-    """Seal a draft under the current epoch key (the epoch is recorded in the blob)."""
-    aad = _aad(draft_id, user_handle, expires_at)
+    """Seal a draft under the current epoch key (the epoch is recorded in the blob); with
+    ``item``, also under that item's own key (made if missing), so ``keyring.forget(item)``
+    erases every copy of it."""
+    aad = _aad(draft_id, user_handle, expires_at, item)
     epoch, key = keyring._sealing_key()
+    version = VERSION
+    if item is not None:
+        item_key = keyring.item_key(item, create=True)
+        assert item_key is not None
+        key, version = _item_sealing_key(key, item_key), VERSION_ITEM
     nonce = os.urandom(_NONCE)
     return (
-        bytes([VERSION]) + _EPOCH.pack(epoch) + nonce + AESGCM(key).encrypt(nonce, plaintext, aad)
+        bytes([version]) + _EPOCH.pack(epoch) + nonce + AESGCM(key).encrypt(nonce, plaintext, aad)
     )
 
 
 def open_draft(
-    keyring: DraftKeyring, draft_id: str, user_handle: bytes, expires_at: int, sealed: bytes
+    keyring: DraftKeyring, draft_id: str, user_handle: bytes, expires_at: int, sealed: bytes,
+    item: str | None = None,
 ) -> bytes:
-    """Open a draft; CryptoError if its epoch key is gone, or it was altered or moved."""
-    aad = _aad(draft_id, user_handle, expires_at)
+    """Open a draft; CryptoError if its epoch key or item key is gone, or it was altered or
+    moved. A blob sealed with an item key opens only with that item named."""
     header = 1 + _EPOCH.size + _NONCE
-    if len(sealed) < header + 16 or sealed[0] != VERSION:
+    if len(sealed) < header + 16 or sealed[0] not in (VERSION, VERSION_ITEM):
         raise CryptoError("sealed draft is malformed")
+    if (sealed[0] == VERSION_ITEM) != (item is not None):
+        raise CryptoError("sealed draft cannot be opened")
+    aad = _aad(draft_id, user_handle, expires_at, item)
     (epoch,) = _EPOCH.unpack(bytes(sealed[1 : 1 + _EPOCH.size]))
     key = keyring._key_for(epoch)
     if key is None:
-        raise CryptoError("draft key has expired")
+        raise DraftKeyMissing("draft key has expired", epoch=epoch, current=keyring.current())
+    if item is not None:
+        item_key = keyring.item_key(item)
+        if item_key is None:
+            raise DraftKeyMissing("draft item key was erased", epoch=epoch,
+                                  current=keyring.current(), erased=True)
+        key = _item_sealing_key(key, item_key)
     try:
         return AESGCM(key).decrypt(
             bytes(sealed[header - _NONCE : header]), bytes(sealed[header:]), aad
         )
     except InvalidTag as exc:
         raise CryptoError("sealed draft cannot be opened") from exc
+
+
+class DraftKeyMissing(CryptoError):
+    """The key a sealed draft needs is not in the keyring. ``unexpected`` when that should
+    not happen (the epoch is still within retention and the item was not erased): the
+    keyring was lost (a tmpfs host rebooted) or is not shared with the host that sealed it."""
+
+    def __init__(self, message: str, epoch: int, current: int, erased: bool = False) -> None:
+        super().__init__(message)
+        self.epoch, self.current, self.erased = epoch, current, erased
+
+    @property
+    def unexpected(self) -> bool:
+        return self.epoch >= self.current - 1

@@ -7,16 +7,18 @@ the pepper and the tmpfs epoch keys) and shows it yields nothing the reporter sa
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from caseworker.followup import queue_reply
 from intake import _followup
 from intake.service import Incoming, IntakeService
 from storage import crypto
-from storage.models import Draft, OutboxMessage, ProcessedEvent
+from storage.models import Draft, InboxUpdate, OutboxMessage, ProcessedEvent
 from tests.support import PASSPHRASE, Chat, dispatch, open_report
 
 MARK = "TGMARKEN-narrative-secretword"
@@ -196,3 +198,77 @@ def test_a_delivered_message_keeps_no_body_the_intake_can_open(service: IntakeSe
         assert user is not None and case is not None
         notes = casework.notes(session, case, accounts.unlock(user, PASSPHRASE), user.key_id)
     assert [n["text"] for n in notes] == ["OUTBOXMARK: meet our lawyer Thursday"]
+
+
+def _raw_pages(engine: object, table: str) -> bytes:
+    """Every page of a table and of its TOAST table as PostgreSQL holds them, dead tuples
+    included (pageinspect): what someone with the database's files reads."""
+    from sqlalchemy import text
+
+    data = b""
+    with engine.connect() as conn:  # type: ignore[attr-defined]
+        conn.execute(text("CREATE EXTENSION IF NOT EXISTS pageinspect"))
+        toast = conn.scalar(text("SELECT reltoastrelid::regclass::text FROM pg_class "
+                                 "WHERE relname = :t"), {"t": table})
+        for rel in [table] + ([toast] if toast and toast != "-" else []):
+            pages = conn.scalar(text("SELECT pg_relation_size(:r) / 8192"), {"r": rel})
+            for block in range(int(pages or 0)):
+                data += bytes(conn.scalar(text("SELECT get_raw_page(:r, :b)"),
+                                          {"r": rel, "b": block}))
+    return data
+
+
+def test_quick_exit_on_postgresql_leaves_only_copies_no_one_can_open(
+        make_service: Callable[..., IntakeService], postgres_url: str) -> None:
+    """Finding 5 in PostgreSQL's terms: a deleted row stays in the table's pages (a dead
+    tuple) until VACUUM, and in pg_wal. Each draft and inbox row is sealed under an item key
+    of its own as well as the epoch key; /exit erases the item key once the deletion is
+    committed, so every copy the database still holds opens for no one, the bot host (with
+    its epoch keys) included."""
+    from sqlalchemy import create_engine, text
+
+    service = make_service(postgres_url)
+    engine = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:  # no autovacuum to tidy up behind the test's back
+        for table in ("drafts", "channel_inbox"):
+            conn.execute(text(f"ALTER TABLE {table} SET (autovacuum_enabled = false, "
+                              "toast.autovacuum_enabled = false)"))
+    chat = Chat(service, user="pg-exit-user", lang="en")
+    versions: list[tuple[str, bytes, int]] = []
+    for line in ["yes", "yes", "no", "no", "no", "no", "complaint", "self"]:
+        chat.say(line)
+        with service.db.transaction() as session:
+            versions += [(r.id, bytes(r.sealed), r.expires_at)
+                         for r in session.scalars(select(Draft))]
+    handle = service._handle(chat.src)
+    draft_id, latest, expires = versions[-1]
+    assert _opens(service, draft_id, handle, expires, latest)
+    update = json.dumps({"message": {"text": "EXITRESIDUE inbox words"}}).encode()
+    service.inbox_put("telegram", [("77", update)])
+    with service.db.transaction() as session:
+        row = session.scalars(select(InboxUpdate)).one()
+        held, held_expires = bytes(row.sealed), row.expires_at
+    inbox_item = ("inbox:telegram:77", b"sanad/v1/inbox", held_expires, held, "inbox:telegram:77")
+    assert crypto.open_draft(service.keyring, *inbox_item) == update
+
+    chat.say("/exit")
+    service.inbox_done("telegram", ["77"])
+
+    pages = _raw_pages(engine, "drafts") + _raw_pages(engine, "channel_inbox")
+    assert latest[16:48] in pages and held[16:48] in pages  # the residue is really there
+    for draft_id, blob, expires in versions:  # ...and no version of it opens
+        assert not _opens(service, draft_id, handle, expires, blob)
+    with pytest.raises(crypto.CryptoError, match="erased"):
+        crypto.open_draft(service.keyring, *inbox_item)
+    assert service.keyring.epochs()  # though the host still holds its epoch keys
+    engine.dispose()
+
+
+def _opens(service: IntakeService, draft_id: str, handle: bytes, expires: int,
+                      blob: bytes) -> bool:
+    try:
+        plain = crypto.open_draft(service.keyring, draft_id, handle, expires, blob,
+                                  f"draft:{draft_id}")
+    except crypto.CryptoError:
+        return False
+    return b'"consent_followup": "yes"' in plain

@@ -109,7 +109,9 @@ def test_keys_file_modes_and_no_old_keys(tmp_path: Path, clock: FakeClock) -> No
     assert first_key not in content
     assert len(content) == 8 + 40  # one entry: only the current epoch
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert sorted(p.name for p in directory.iterdir()) == sorted([path.name, f"{path.name}.lock"])
+    assert sorted(p.name for p in directory.iterdir()) == sorted(
+        [path.name, f"{path.name}.lock", "items"])
+    assert stat.S_IMODE((directory / "items").stat().st_mode) == 0o700
 
 
 def test_processes_share_the_file(tmp_path: Path, clock: FakeClock) -> None:
@@ -191,3 +193,57 @@ def test_default_epoch_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path / "missing"))
     fallback = default_epoch_dir(home)
     assert fallback.parent == Path("/dev/shm") or fallback == home / "run"
+
+
+# ---- item keys: erasing one draft or inbox row is crypto-shredding ----------------------
+
+
+def test_an_erased_item_opens_for_no_one_though_the_epoch_key_is_still_held(
+        keyring: DraftKeyring) -> None:
+    """What a PostgreSQL dead tuple, pg_wal or a morning backup keeps of a deleted draft is the
+    sealed blob; with the item key erased, the host's own keyring cannot open it."""
+    copy = seal_draft(keyring, DRAFT, HANDLE, EXPIRES, STATE, item="draft:1")
+    assert open_draft(keyring, DRAFT, HANDLE, EXPIRES, copy, item="draft:1") == STATE
+    assert keyring.forget(["draft:1"]) == 1
+    assert keyring.epochs()  # the epoch key is still there
+    with pytest.raises(CryptoError, match="erased"):
+        open_draft(keyring, DRAFT, HANDLE, EXPIRES, copy, item="draft:1")
+    # Nor can a blob sealed with an item be opened as an epoch-only one, or under another item.
+    with pytest.raises(CryptoError):
+        open_draft(keyring, DRAFT, HANDLE, EXPIRES, copy)
+    other = seal_draft(keyring, DRAFT, HANDLE, EXPIRES, STATE, item="draft:2")
+    with pytest.raises(CryptoError):
+        open_draft(keyring, DRAFT, HANDLE, EXPIRES, other, item="draft:3")
+
+
+def test_item_keys_are_shared_by_processes_and_never_hold_the_plaintext(
+        tmp_path: Path, clock: FakeClock) -> None:
+    directory = tmp_path / "epochs"
+    sealed = seal_draft(DraftKeyring(directory, EPOCH, clock), DRAFT, HANDLE, EXPIRES, STATE,
+                        item="draft:1")
+    other = DraftKeyring(directory, EPOCH, clock)  # another worker on the same host
+    assert open_draft(other, DRAFT, HANDLE, EXPIRES, sealed, item="draft:1") == STATE
+    files = list((directory / "items").iterdir())
+    assert len(files) == 1 and stat.S_IMODE(files[0].stat().st_mode) == 0o600
+    assert b"draft:1" not in files[0].name.encode() and STATE not in files[0].read_bytes()
+    other.forget(["draft:1"])
+    assert not list((directory / "items").iterdir())
+
+
+def test_unused_item_keys_go_with_their_epoch(keyring: DraftKeyring, clock: FakeClock) -> None:
+    sealed = seal_draft(keyring, DRAFT, HANDLE, EXPIRES, STATE, item="draft:old")
+    clock.advance(EPOCH)
+    keyring.rotate()
+    assert keyring.item_key("draft:old") is not None  # the previous epoch still opens
+    assert open_draft(keyring, DRAFT, HANDLE, EXPIRES, sealed, item="draft:old") == STATE
+    clock.advance(EPOCH)
+    keyring.rotate()
+    assert keyring.item_key("draft:old") is None
+
+
+def test_resealing_keeps_an_item_key_alive(keyring: DraftKeyring, clock: FakeClock) -> None:
+    for _ in range(4):  # a conversation that goes on for days, a message per epoch
+        sealed = seal_draft(keyring, DRAFT, HANDLE, EXPIRES, STATE, item="draft:long")
+        clock.advance(EPOCH)
+        keyring.rotate()
+    assert open_draft(keyring, DRAFT, HANDLE, EXPIRES, sealed, item="draft:long") == STATE
