@@ -45,7 +45,6 @@ from ._userkeys import (
 )
 
 __all__ = [
-    "DraftKeyMissing",
     "GENESIS",
     "PRODUCTION_RECEIPT_KDF",
     "PRODUCTION_USER_KDF",
@@ -54,6 +53,7 @@ __all__ = [
     "TEST_KDF",
     "AttachmentTooLarge",
     "CryptoError",
+    "DraftKeyMissing",
     "DraftKeyring",
     "HybridPrivateKey",
     "KdfParams",
