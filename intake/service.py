@@ -525,6 +525,11 @@ class IntakeService:
             # no longer counted: its categories leave the statistics table at once (a later
             # "yes" cannot add them back: the intake side cannot read the report's answers)
             stat_rows.forget_case_statistics(session, case.id, self._pepper)
+        # Also in the hash-chained audit log: a deleted change then breaks the chain or falls
+        # short of a checkpoint exported after it (the sealed record alone cannot show that
+        # it was the newest).
+        accounts.audit(session, "reporter", "consent_changed", case.case_ref, "ok", now,
+                       consent=action.field, value=action.value, seq=seq)
         log.info("consent changed by the reporter")
         return replace(draft, extra={**draft.extra, "addendum_seq": seq})
 

@@ -89,6 +89,12 @@ def test_a_reporter_sees_their_consents_and_grants_one_later(service: IntakeServ
     assert (change["consent"], change["value"]) == ("consent_refer", "yes")
     assert shown["consent_tampered"] == []
     assert _act(service, case_ref, "refer")  # the gate reads the new version
+    with service.db.transaction() as session:  # and the change is in the audit chain
+        from storage import accounts, audit_chain
+
+        entries = [e for e in accounts.audit_log(session) if e.action == "consent_changed"]
+        assert [(e.actor, e.case_ref) for e in entries] == [("reporter", case_ref)]
+        assert audit_chain.verify(session).ok
 
 
 def test_withdrawing_follow_up_consent_stops_writing_back(service: IntakeService) -> None:
