@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from datetime import datetime
 from logging.handlers import RotatingFileHandler
 
@@ -38,19 +39,32 @@ def open_database(settings: Settings) -> Database:
     return Database(settings.database_url)
 
 
+def open_keyring(settings: Settings, pepper: bytes,
+                 clock: Callable[[], float] = time.time) -> crypto.Keyring:
+    """Where draft and inbox keys live (`SANAD_KEYRING_URL`): the epoch folder on this host
+    by default; ``redis://`` (or ``rediss://``, ``unix://``) shares them between hosts."""
+    url = settings.keyring_url
+    if url:
+        if not url.startswith(("redis://", "rediss://", "unix://")):
+            raise HomeError(f"SANAD_KEYRING_URL must be a redis://, rediss:// or unix:// URL, "
+                            f"not {url.split('://')[0]}://…")
+        return crypto.RedisKeyring(url, settings.epoch_seconds,
+                                   crypto.keyring_namespace(pepper), clock)
+    epoch_dir = settings.epoch_dir or crypto.default_epoch_dir(settings.home)
+    try:
+        return crypto.DraftKeyring(epoch_dir, settings.epoch_seconds, clock)
+    except PermissionError as exc:  # one line, not a traceback (review finding 24)
+        raise HomeError(str(exc)) from None
+
+
 def build_intake(settings: Settings, db: Database | None = None) -> IntakeService:
     home = Home(settings.home)
     home.require()
     db = db or open_database(settings)
     if not db.is_current():
         db.migrate()
-    epoch_dir = settings.epoch_dir or crypto.default_epoch_dir(settings.home)
-    try:
-        keyring = crypto.DraftKeyring(epoch_dir, settings.epoch_seconds, time.time)
-    except PermissionError as exc:  # one line, not a traceback (review finding 24)
-        raise HomeError(str(exc)) from None
     service = IntakeService(settings, db, load_flowset(), build_interpreter(), home.pepper(),
-                            home.admin_public(), keyring)
+                            home.admin_public(), open_keyring(settings, home.pepper()))
     service.priority_one_hooks.append(_queue_oncall_alert)
     return service
 

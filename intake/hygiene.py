@@ -60,6 +60,16 @@ def warnings_for(settings: Settings, in_tests: bool = False) -> list[str]:
         out.append(f"private keys are still on this server in {settings.home / 'offline'} "
                    f"({', '.join(p.name for p in keys)}): move them offline with "
                    "`sanad keys export-offline DIR`")
+    if settings.keyring_url:
+        from storage import crypto
+
+        try:
+            ring = crypto.RedisKeyring(settings.keyring_url, settings.epoch_seconds, "check")
+            for what in ring.persistence():
+                out.append(f"the shared keyring (SANAD_KEYRING_URL) writes keys to disk: {what}; "
+                           "run that Redis without persistence (save \"\", appendonly no)")
+        except crypto.CryptoError as exc:
+            out.append(str(exc))
     if settings.insecure_fast_kdf and not in_tests:
         out.append("SANAD_INSECURE_FAST_KDF=1: keys and receipts made now use a weak key "
                    "derivation (for tests only); unset it")

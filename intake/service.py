@@ -95,7 +95,7 @@ class OutboxItem:
 class IntakeService:
     def __init__(self, settings: Settings, db: Database, flows: FlowSet,
                  interpreter: Interpreter, pepper: bytes, admin_public: bytes,
-                 keyring: crypto.DraftKeyring, triage: TriageRules | None = None,
+                 keyring: crypto.Keyring, triage: TriageRules | None = None,
                  clock: Callable[[], float] = time.time, guidance: Guidance | None = None,
                  directory: Directory | None = None) -> None:
         self.settings = settings

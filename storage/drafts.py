@@ -36,7 +36,7 @@ def item_name(draft_id: str) -> str:
     return f"draft:{draft_id}"
 
 
-def forget_after_commit(session: Session, keyring: crypto.DraftKeyring,
+def forget_after_commit(session: Session, keyring: crypto.Keyring,
                         names: list[str]) -> None:
     """Erase these item keys once this transaction commits (never before: a rollback
     keeps the rows, which must still open)."""
@@ -55,13 +55,13 @@ def forget_after_commit(session: Session, keyring: crypto.DraftKeyring,
     pending.extend(names)
 
 
-def _open(keyring: crypto.DraftKeyring, row: Draft, handle: bytes) -> bytes:
+def _open(keyring: crypto.Keyring, row: Draft, handle: bytes) -> bytes:
     sealed = bytes(row.sealed)
     item = item_name(row.id) if sealed[:1] == bytes([2]) else None  # older drafts: epoch only
     return crypto.open_draft(keyring, row.id, handle, row.expires_at, sealed, item)
 
 
-def load(session: Session, keyring: crypto.DraftKeyring, handle: bytes,
+def load(session: Session, keyring: crypto.Keyring, handle: bytes,
          now: int) -> OpenDraft | None:
     """The user's live draft, or None (expired or sealed under an epoch key already gone)."""
     row = session.scalar(select(Draft).where(Draft.user_handle == handle).with_for_update())
@@ -86,7 +86,7 @@ def new(case_id: str | None = None) -> OpenDraft:
     return OpenDraft(str(uuid.uuid4()), case_id or str(uuid.uuid4()), crypto.new_data_key(), {})
 
 
-def save(session: Session, keyring: crypto.DraftKeyring, handle: bytes, draft: OpenDraft,
+def save(session: Session, keyring: crypto.Keyring, handle: bytes, draft: OpenDraft,
          expires_at: int, now: datetime) -> None:
     plain = json.dumps({"data_key": draft.data_key.hex(), "state": draft.state,
                         "extra": draft.extra},
@@ -103,7 +103,7 @@ def save(session: Session, keyring: crypto.DraftKeyring, handle: bytes, draft: O
     session.flush()
 
 
-def discard(session: Session, keyring: crypto.DraftKeyring, handle: bytes) -> list[str]:
+def discard(session: Session, keyring: crypto.Keyring, handle: bytes) -> list[str]:
     """Delete the user's draft and, once committed, its item key; return its case id(s) so
     the caller can remove sealed files."""
     rows = session.execute(select(Draft.id, Draft.case_id)
@@ -113,7 +113,7 @@ def discard(session: Session, keyring: crypto.DraftKeyring, handle: bytes) -> li
     return [r.case_id for r in rows]
 
 
-def purge_expired(session: Session, keyring: crypto.DraftKeyring, now: int) -> list[str]:
+def purge_expired(session: Session, keyring: crypto.Keyring, now: int) -> list[str]:
     """Delete expired drafts for real (SQLite runs with secure_delete; their item keys go
     after the commit); return their case ids."""
     rows = session.execute(select(Draft.id, Draft.case_id)

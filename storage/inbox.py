@@ -29,7 +29,7 @@ def _sealing_id(channel: str, event_id: str) -> str:
     return f"inbox:{channel}:{event_id}"
 
 
-def put(session: Session, keyring: crypto.DraftKeyring, channel: str,
+def put(session: Session, keyring: crypto.Keyring, channel: str,
         updates: Iterable[tuple[str, bytes]], expires_at: int, now: datetime) -> int:
     """Keep these (event id, raw update) pairs, sealed; ones already here are left as they are.
     Core statements, not the ORM: this runs for every update before anything else."""
@@ -48,7 +48,7 @@ def put(session: Session, keyring: crypto.DraftKeyring, channel: str,
     return len(rows)
 
 
-def pending(session: Session, keyring: crypto.DraftKeyring, channel: str,
+def pending(session: Session, keyring: crypto.Keyring, channel: str,
             now: int) -> list[tuple[str, bytes]]:
     """What is left after a stop or crash, oldest first. Rows that can no longer be opened
     (their epoch key is gone, or they expired) are deleted: the platform redelivers nothing
@@ -71,7 +71,7 @@ def pending(session: Session, keyring: crypto.DraftKeyring, channel: str,
     return out
 
 
-def done(session: Session, keyring: crypto.DraftKeyring, channel: str,
+def done(session: Session, keyring: crypto.Keyring, channel: str,
          event_ids: Iterable[str]) -> None:
     """The updates are answered: delete them, and their item keys once that is committed."""
     ids = list(event_ids)
@@ -81,7 +81,7 @@ def done(session: Session, keyring: crypto.DraftKeyring, channel: str,
     forget_after_commit(session, keyring, [_sealing_id(channel, i) for i in ids])
 
 
-def purge_expired(session: Session, keyring: crypto.DraftKeyring, now: int) -> int:
+def purge_expired(session: Session, keyring: crypto.Keyring, now: int) -> int:
     rows = session.execute(select(InboxUpdate.channel, InboxUpdate.event_id)
                            .where(InboxUpdate.expires_at <= now)).all()
     session.execute(delete(InboxUpdate).where(InboxUpdate.expires_at <= now))

@@ -107,3 +107,37 @@ def cli_env(tmp_path: Path) -> dict[str, str]:
         "PYTHONIOENCODING": "utf-8",
     })
     return env
+
+
+REDIS_URL = os.environ.get("SANAD_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+_REDIS_REASON: list[str | None] = []
+
+
+def redis_skip_reason() -> str | None:
+    if not _REDIS_REASON:
+        import redis
+
+        try:
+            redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+            _REDIS_REASON.append(None)
+        except (redis.RedisError, OSError) as exc:
+            _REDIS_REASON.append(f"no Redis answers at {REDIS_URL} ({type(exc).__name__}): "
+                                 "the shared-keyring tests need one")
+    return _REDIS_REASON[0]
+
+
+@pytest.fixture
+def redis_keyring_url() -> Iterator[str]:
+    """A Redis for the shared keyring (database 15); the keys a test made are removed."""
+    reason = redis_skip_reason()
+    if reason:
+        pytest.skip(reason)
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL)
+    before = set(client.keys("sanad:*"))
+    yield REDIS_URL
+    made = [k for k in client.keys("sanad:*") if k not in before]
+    if made:
+        client.delete(*made)
+    client.close()

@@ -12,11 +12,11 @@ import pytest
 from bot.console import dispatch
 from caseworker.cases import show_case
 from flows import Reply, load_flowset
+from intake.app import open_keyring
 from intake.home import Home, init_demo
 from intake.service import Incoming, IntakeService
 from intake.settings import Settings
 from nlu import HybridInterpreter, builtin_interpreter
-from storage import crypto
 from storage.db import Database
 
 PASSPHRASE = "correct horse battery staple"
@@ -96,8 +96,8 @@ def make_service(settings: Settings, clock: Clock, shipped_nlu: HybridInterprete
         databases.append(db)
         if not Home(cfg.home).is_initialised():
             init_demo(cfg, db, PASSPHRASE, None, ADMIN_PASSPHRASE, RECOVERY_PASSPHRASE)
-        keyring = crypto.DraftKeyring(cfg.epoch_dir, cfg.epoch_seconds, clock)
         home = Home(cfg.home)
+        keyring = open_keyring(cfg, home.pepper(), clock)  # as `sanad run` chooses it
         return IntakeService(cfg, db, load_flowset(), shipped_nlu, home.pepper(),
                              home.admin_public(), keyring, clock=clock)
 

@@ -9,7 +9,14 @@ receipts through Argon2id; drafts under short-lived epoch keys kept out of the d
 
 from ._attachments import open_attachment, seal_attachment
 from ._chain import GENESIS, chain_hash
-from ._drafts import DraftKeyMissing, DraftKeyring, default_epoch_dir, open_draft, seal_draft
+from ._drafts import (
+    DraftKeyMissing,
+    DraftKeyring,
+    Keyring,
+    default_epoch_dir,
+    open_draft,
+    seal_draft,
+)
 from ._errors import AttachmentTooLarge, CryptoError, ManifestError
 from ._fields import new_data_key, open_field, seal_field
 from ._handles import new_pepper, user_handle
@@ -35,6 +42,7 @@ from ._receipts import (
     parse_receipt,
     verify_receipt,
 )
+from ._redis_keyring import KeyringUnavailable, RedisKeyring, keyring_namespace
 from ._userkeys import (
     export_private_key_encrypted,
     import_private_key_encrypted,
@@ -57,10 +65,13 @@ __all__ = [
     "DraftKeyring",
     "HybridPrivateKey",
     "KdfParams",
+    "Keyring",
+    "KeyringUnavailable",
     "Manifest",
     "ManifestError",
     "Receipt",
     "Recipient",
+    "RedisKeyring",
     "chain_hash",
     "default_epoch_dir",
     "export_private_key_encrypted",
@@ -71,6 +82,7 @@ __all__ = [
     "import_private_key_encrypted",
     "is_locked_offline_key",
     "key_id",
+    "keyring_namespace",
     "load_public",
     "lock_private_key",
     "locked_key_id",

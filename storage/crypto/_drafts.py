@@ -31,6 +31,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Protocol
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
@@ -97,6 +98,21 @@ def _shm_tag(home: Path) -> str | None:
     with os.fdopen(fd, "w") as out:
         out.write(secrets.token_hex(16) + "\n")
     return path.read_text().strip()
+
+
+class Keyring(Protocol):
+    """Where draft and inbox keys live: `DraftKeyring` (memory or a tmpfs folder, one host)
+    or `RedisKeyring` (shared by several hosts). Never the database."""
+
+    @property
+    def path(self) -> Path | None: ...
+    def current(self) -> int: ...
+    def rotate(self) -> tuple[int, ...]: ...
+    def epochs(self) -> tuple[int, ...]: ...
+    def item_key(self, name: str, create: bool = False) -> bytes | None: ...
+    def forget(self, names: Iterable[str]) -> int: ...
+    def _sealing_key(self) -> tuple[int, bytes]: ...
+    def _key_for(self, epoch: int) -> bytes | None: ...
 
 
 class DraftKeyring:
@@ -382,7 +398,7 @@ def _item_sealing_key(epoch_key: bytes, item_key: bytes) -> bytes:
 
 
 def seal_draft(
-    keyring: DraftKeyring, draft_id: str, user_handle: bytes, expires_at: int, plaintext: bytes,
+    keyring: Keyring, draft_id: str, user_handle: bytes, expires_at: int, plaintext: bytes,
     item: str | None = None,
 ) -> bytes:
     """Seal a draft under the current epoch key (the epoch is recorded in the blob); with
@@ -402,7 +418,7 @@ def seal_draft(
 
 
 def open_draft(
-    keyring: DraftKeyring, draft_id: str, user_handle: bytes, expires_at: int, sealed: bytes,
+    keyring: Keyring, draft_id: str, user_handle: bytes, expires_at: int, sealed: bytes,
     item: str | None = None,
 ) -> bytes:
     """Open a draft; CryptoError if its epoch key or item key is gone, or it was altered or

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import stat
 import threading
+import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -13,6 +14,7 @@ import pytest
 from storage.crypto import (
     CryptoError,
     DraftKeyring,
+    RedisKeyring,
     default_epoch_dir,
     open_draft,
     seal_draft,
@@ -28,8 +30,12 @@ EXPIRES = 1_700_100_000
 STATE = '{"step": "q_location", "answers": {"q_name": "سامي"}}'.encode()
 
 
-@pytest.fixture(params=["memory", "file"])
+@pytest.fixture(params=["memory", "file", pytest.param("redis", marks=pytest.mark.redis)])
 def keyring(request: pytest.FixtureRequest, tmp_path: Path, clock: FakeClock) -> DraftKeyring:
+    """Each property holds for every keyring: in memory, the tmpfs folder, and Redis."""
+    if request.param == "redis":
+        url = request.getfixturevalue("redis_keyring_url")
+        return RedisKeyring(url, EPOCH, uuid.uuid4().hex[:16], clock)  # type: ignore[return-value]
     directory = None if request.param == "memory" else tmp_path / "epochs"
     return DraftKeyring(directory, EPOCH, clock)
 
