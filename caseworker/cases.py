@@ -76,6 +76,9 @@ def show_case(db: Database, case_ref: str, username: str, passphrase: str) -> di
             user = accounts.get_user(session, username)
             case = cases.by_ref(session, case_ref)
             if user is None:
+                if accounts.any_user(session, username) is not None:
+                    reason = "disabled"
+                    raise AccessDenied(f"the account '{username}' is disabled")
                 raise AccessDenied(f"unknown user '{username}'")
             if case is None:
                 reason = "unknown case"

@@ -250,6 +250,12 @@ class Dashboard:
             return bool(won.rowcount)
         return False
 
+    def still_active(self, who: Principal) -> bool:
+        """False once the account was disabled: the web layer asks on every request and ends
+        the session at once (issue 14; the session code may call it from its sweeper too)."""
+        with self.db.transaction() as session:
+            return accounts.is_active(session, who.user_id)
+
     def logout(self, who: Principal, reason: str = "logout") -> None:
         with self.db.transaction() as session:
             accounts.audit(session, who.name, "logout", None, "granted", self.now(),

@@ -3,14 +3,14 @@ the signed recipient manifest when the new user reads reports."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import pyotp
 
-from storage import accounts, casework, crypto
+from storage import accounts, casework, crypto, teams
 from storage.db import Database
 
 
@@ -58,16 +58,21 @@ Confirm = Callable[[list[crypto.Recipient]], bool]
 def add_user(db: Database, name: str, role: str, passphrase: str, kdf: crypto.KdfParams,
              admin_public: bytes, totp_secret: str | None = None,
              admin_key: Any = None, confirm: Confirm | None = None,
-             pin: accounts.ManifestPin | None = None) -> NewUser:
+             pin: accounts.ManifestPin | None = None,
+             team_names: Sequence[str] = ()) -> NewUser:
     """Create the account; a caseworker or supervisor also goes into a newly signed manifest
     (so new reports are sealed to them), which needs the administrator's signing key.
 
     The new manifest is the previous *verified* manifest plus this one key, never what the
     users table holds (review finding 2). `confirm` is shown the whole new list before
-    signing; False changes nothing (Cancelled)."""
+    signing; False changes nothing (Cancelled). `team_names` (existing teams of the signed
+    manifest) are signed with it; admins and auditors read no reports and join no team."""
     now = datetime.now(UTC)
     generated = not totp_secret
     secret = normalise_totp_secret(totp_secret) if totp_secret else pyotp.random_base32()
+    if team_names and role not in accounts.READS_REPORTS:
+        raise accounts.AccountError("only caseworkers and supervisors are team members: "
+                                    "admins and auditors read no reports")
     if role in accounts.READS_REPORTS and admin_key is None:
         raise accounts.AccountError("adding a caseworker or supervisor needs the "
                                     "administrator's signing key")
@@ -80,13 +85,22 @@ def add_user(db: Database, name: str, role: str, passphrase: str, kdf: crypto.Kd
                 raise crypto.ManifestError("that signing key is not the pinned administrator key")
             previous = accounts.verified_manifest(session, admin_public, pin)
             new = crypto.Recipient(label=f"user:{name}", public_key=user.public_key)
-            recipients = [r for r in previous.recipients if r.label != new.label] + [new]
+            plan = teams.Plan.of(previous)
+            plan.put(new)
+            try:
+                plan.set_teams(new.label, team_names)
+            except teams.TeamError as exc:
+                raise accounts.AccountError(str(exc)) from exc
+            recipients = plan.signed_list()
             if confirm is not None and not confirm(recipients):
                 raise Cancelled("nothing was changed")
-            version = accounts.publish_manifest(session, admin_key, recipients, now)
+            version = accounts.publish_manifest(session, admin_key, list(recipients), now,
+                                                teams=recipients.teams)
             if version <= previous.version:
                 raise crypto.ManifestError("the manifest version did not grow")
-        accounts.audit(session, "admin", "user.add", None, "granted", now, user=name, role=role)
+            teams.mirror(session, accounts.verified_manifest(session, admin_public), now)
+        accounts.audit(session, "admin", "user.add", None, "granted", now, user=name, role=role,
+                       **({"teams": ",".join(team_names)} if team_names else {}))
     if version is not None and pin is not None:
         pin.check(version)
     return NewUser(name, role, secret, generated, version)

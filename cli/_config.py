@@ -99,11 +99,48 @@ def _oncall_check(path: Path) -> Sequence[Any]:
     return check_oncall(path, os.environ)  # unset secrets are warnings, not errors
 
 
+def _routing_paths(home: Path) -> list[Path]:
+    from intake.routing import EXAMPLE, routing_path
+    live = routing_path(home)
+    return [live if live.exists() else EXAMPLE]
+
+
+def _known_teams(path: Path) -> set[str] | None:
+    """The teams of the home's signed manifest, when the home and its database are there."""
+    from intake.routing import EXAMPLE
+    if path == EXAMPLE:
+        return None
+    try:
+        from cli.main import _settings
+        from intake.app import open_database
+        from intake.home import Home
+        from storage import accounts
+
+        settings = _settings()
+        home = Home(settings.home)
+        if not home.is_initialised():
+            return None
+        db = open_database(settings)
+        try:
+            with db.transaction() as session:
+                return set(accounts.verified_manifest(session, home.admin_public()).teams)
+        finally:
+            db.dispose()
+    except Exception:  # no database or no manifest yet: check the file alone
+        return None
+
+
+def _routing_check(path: Path) -> Sequence[Any]:
+    from intake.routing import check_routing
+    return check_routing(path, _known_teams(path))
+
+
 CONFIG_FILES: list[ConfigFile] = [
     ConfigFile("flows", _flows_paths, _flows_check),
     _support_file("guidance.yaml"),
     _support_file("directory.yaml"),
     ConfigFile("oncall", _oncall_paths, _oncall_check),
+    ConfigFile("routing", _routing_paths, _routing_check),
 ]
 
 
@@ -127,7 +164,8 @@ def run_checks(home: Path) -> list[tuple[str, Path, Sequence[Any]]]:
 
 @click.group()
 def config() -> None:
-    """Configuration files: flows, guidance, support directory, on-call rota and routes."""
+    """Configuration files: flows, guidance, support directory, on-call rota and routes,
+    team routing."""
 
 
 @config.command("check")

@@ -33,6 +33,7 @@ def friendly_errors(func: F) -> F:
     """Turn the project's expected errors into one clear line and exit code 2."""
     from flows import FlowValidationError
     from intake.home import HomeError
+    from intake.routing import RoutingError
     from storage.accounts import AccountError
     from storage.crypto import CryptoError
     from storage.db import DatabaseUnavailable
@@ -42,7 +43,7 @@ def friendly_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except (HomeError, SettingsError, DatabaseUnavailable, AccountError,
-                _caseworker.AccessDenied) as exc:
+                _caseworker.AccessDenied, RoutingError) as exc:
             raise UserFacingError(str(exc)) from exc
         except CryptoError as exc:
             raise UserFacingError(f"the keys or signed data do not verify: {exc}") from exc
@@ -167,6 +168,7 @@ main.add_command(_alerts.alerts)
 _channels.run.add_command(run_signal, name="signal")  # sanad run signal (contracts.md)
 main.add_command(_channels.run)
 main.add_command(_users.users)
+main.add_command(_users.teams)
 main.add_command(_keys.keys)
 main.add_command(_web.web)
 main.add_command(_audit.audit)

@@ -10,6 +10,7 @@
                                (`sanad keys export-offline DIR` moves both off the server)
       attachments/<case>/      sealed files
       logs/sanad.log           operational log: event kinds and counts, never content
+      config/routing.yaml      which teams new reports are sealed to (intake.routing)
 
 The intake process reads only keys/ (public material and the pepper); it never opens offline/.
 """
@@ -150,10 +151,25 @@ def init_demo(settings: Settings, db: Database, passphrase: str | None,
         version = accounts.publish_manifest(session, admin_key, recipients, now)
     (home.keys / "admin-signing.pub").write_text(admin_pub.hex() + "\n")
     home.manifest_pin().check(version)
+    install_routing_example(settings.home)
     return InitResult(True, generated, f"Created a demo Sanad home at {settings.home} with the "
                                        f"caseworker account '{DEMO_USER}'.",
                       totp_secret=totp, totp_generated=not totp_secret,
                       generated_offline=made)
+
+
+def install_routing_example(root: Path) -> Path | None:
+    """Copy the shipped routing example to SANAD_HOME/config/routing.yaml unless one is
+    there. Its teams do not exist in a new home, so until they are created (`sanad teams
+    add`) every report still goes to every caseworker (storage.teams.route)."""
+    from intake.routing import EXAMPLE, routing_path
+
+    target = routing_path(root)
+    if target.exists():
+        return None
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(EXAMPLE.read_text(encoding="utf-8"), encoding="utf-8")
+    return target
 
 
 def _offline_kdf(settings: Settings) -> crypto.KdfParams:

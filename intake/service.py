@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -46,11 +47,12 @@ from flows import (
 )
 from intake import _followup
 from intake._receipt_pool import ReceiptPool
+from intake.routing import Routing, recipients_for_case, recipients_for_report
 from intake.settings import Settings
 from intake.support import Directory, Guidance, country_code, needs_in
 from intake.triage import TriageRules, word_reasons
 from nlu import Interpreter
-from storage import accounts, cases, crypto, drafts, inbox
+from storage import accounts, cases, crypto, drafts, inbox, teams
 from storage import statistics as stat_rows
 from storage.db import Database
 from storage.models import Case, ProcessedEvent
@@ -116,6 +118,8 @@ class IntakeService:
         self.receipts = ReceiptPool(settings.receipt_kdf)
         self._drawn = threading.local()  # a receipt hashed for the step being run again
         self.triage = triage or TriageRules.load()
+        # Need-to-know routing (SANAD_HOME/config/routing.yaml; None: every recipient)
+        self.routing = Routing.load(settings.home)
         self.clock = clock
 
     def __repr__(self) -> str:  # never show the pepper or keys
@@ -456,9 +460,16 @@ class IntakeService:
         log.info("message handled channel=%s replies=%d", src.channel, len(replies))
         return outcome
 
+    def _routed(self, session: Session, fields: dict[str, Any],
+                priority: int) -> teams.Routed:
+        """The teams the routing rules choose for a report, and their members' keys."""
+        country = fields.get("country")
+        return recipients_for_report(
+            session, self._admin_public, self._pin, self.routing, fields, priority,
+            country_code(self.guidance, country) if isinstance(country, str) else None)
+
     def _submit(self, session: Session, src: Incoming, handle: bytes, draft: drafts.OpenDraft,
                 action: SubmitReport, now: datetime) -> tuple[str, str]:
-        recipients = accounts.current_recipients(session, self._admin_public, self._pin)
         # Urgency from the reporter's words (NLU), apart from answers such as current_danger
         # that the triage rules read themselves.
         words_urgent = bool(set(action.urgent) - set(self.flows.fields))
@@ -474,11 +485,17 @@ class IntakeService:
         early = session.get(Case, draft.case_id) if draft.extra.get("early_receipt") else None
         if early is not None:  # the urgent case already in the queue is completed in place
             cases.update_report(session, early, report, now)
+            # the full answers may route it to more teams than its first urgent words did
+            routed = self._routed(session, action.fields, triage.priority)
+            teams.add_wraps(session, early.id, draft.data_key, routed.recipients)
+            teams.record_case_teams(session, early.id, routed.teams, now)
             stat_rows.record_case(session, self._pepper, early, action.fields)
             log.info("urgent case completed channel=%s", src.channel)
             return early.case_ref, str(draft.extra["early_receipt"])
+        routed = self._routed(session, action.fields, triage.priority)
         receipt = self._draw_receipt()
-        case = cases.store_report(session, report, recipients, receipt, now)
+        case = cases.store_report(session, report, routed.recipients, receipt, now)
+        teams.record_case_teams(session, case.id, routed.teams, now)
         stat_rows.record_case(session, self._pepper, case, action.fields)
         if case.priority == 1:
             self._priority_one(session, case, now)
@@ -493,7 +510,7 @@ class IntakeService:
         case = cases.by_ref(session, action.case_ref)
         if case is None or case.id != draft.case_id:
             return draft
-        recipients = accounts.current_recipients(session, self._admin_public, self._pin)
+        recipients = recipients_for_case(session, self._admin_public, self._pin, case)
         seq = cases.append_addendum(session, case, draft.data_key, recipients,
                                     draft.extra.get("addendum_seq"), action.index,
                                     action.text, action.file, now)
@@ -509,7 +526,7 @@ class IntakeService:
         case = cases.by_ref(session, action.case_ref)
         if case is None or case.id != draft.case_id:
             return draft
-        recipients = accounts.current_recipients(session, self._admin_public)
+        recipients = recipients_for_case(session, self._admin_public, None, case)
         record = {"field": action.field, "value": action.value, "at": action.at,
                   "lang": action.lang, "text": action.text, "version": action.version}
         seq = cases.change_consent(session, case, draft.data_key, recipients,
@@ -600,9 +617,10 @@ class IntakeService:
         if case is not None:
             cases.update_report(session, case, report, now)
             return draft
-        recipients = accounts.current_recipients(session, self._admin_public, self._pin)
+        routed = self._routed(session, fields, 1)
         receipt = self._draw_receipt()
-        case = cases.store_report(session, report, recipients, receipt, now)
+        case = cases.store_report(session, report, routed.recipients, receipt, now)
+        teams.record_case_teams(session, case.id, routed.teams, now)
         if src.route and fields.get("consent_followup") == "yes":
             _followup.keep_route(session, self._route_key, case.id, self._handle(src),
                                  src.channel, src.route, now)

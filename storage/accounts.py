@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -46,7 +46,20 @@ def create_user(session: Session, name: str, role: str, passphrase: str,
 
 
 def get_user(session: Session, name: str) -> User | None:
+    """The active account NAME; None for an unknown or disabled one."""
     return session.scalar(select(User).where(User.name == name, User.disabled_at.is_(None)))
+
+
+def any_user(session: Session, name: str) -> User | None:
+    """The account NAME, disabled or not (for the lifecycle commands)."""
+    return session.scalar(select(User).where(User.name == name))
+
+
+def is_active(session: Session, user_id: str) -> bool:
+    """True while the account exists and is not disabled. The dashboard asks this on every
+    request, so a disabled person's open sessions end at once (issue 14)."""
+    return session.scalar(select(User.id).where(User.id == user_id,
+                                                User.disabled_at.is_(None))) is not None
 
 
 def unlock(user: User, passphrase: str) -> Any:
@@ -63,11 +76,14 @@ def report_readers(session: Session) -> list[crypto.Recipient]:
 
 
 def publish_manifest(session: Session, admin_key: Any, recipients: Sequence[crypto.Recipient],
-                     now: datetime) -> int:
+                     now: datetime,
+                     teams: Mapping[str, Sequence[str]] | None = None) -> int:
+    """Sign and store the next manifest version: the recipients and (storage.teams) the
+    teams, both under the administrator's signature."""
     latest = session.scalar(select(RecipientManifest.version)
                             .order_by(RecipientManifest.version.desc()).limit(1)) or 0
     version = latest + 1
-    blob = crypto.sign_manifest(admin_key, list(recipients), version)
+    blob = crypto.sign_manifest(admin_key, list(recipients), version, teams=teams)
     session.add(RecipientManifest(version=version, blob=blob, created_at=now))
     session.flush()
     return version

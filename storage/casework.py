@@ -251,12 +251,18 @@ def _case_recipients(session: Session, case: Case,
                      admin_public: bytes) -> list[crypto.Recipient]:
     """The case's readers and the recovery key, each with the key the signed manifest lists
     (finding 3): a users row or a wrapped-key row written into the database adds no one."""
+    return case_readers_signed(session, case, accounts.verified_manifest(session, admin_public))
+
+
+def case_readers_signed(session: Session, case: Case,
+                        manifest: crypto.Manifest) -> list[crypto.Recipient]:
+    """`_case_recipients` against an already verified manifest."""
     kids = set(session.scalars(select(WrappedKey.key_id)
                                .where(WrappedKey.case_id == case.id).distinct()))
     found: dict[bytes, crypto.Recipient] = {}
     names = {f"user:{u.name}": u for u in session.scalars(select(User).where(
         User.key_id.in_(kids), User.disabled_at.is_(None)))}
-    for recipient in accounts.current_recipients(session, admin_public):
+    for recipient in manifest.recipients:
         user = names.get(recipient.label)
         if recipient.label == accounts.RECOVERY_LABEL or (
                 user is not None and recipient.key_id in kids

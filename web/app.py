@@ -37,6 +37,9 @@ class WebApp:
                  limiter: security.LoginLimiter | None = None,
                  trusted_proxies: tuple[str, ...] = ()) -> None:
         self.d = dashboard
+        from caseworker.access import AccessDesk
+
+        self.access = AccessDesk(dashboard)
         self.trusted_proxies = tuple(trusted_proxies)
         self.sessions = security.SessionStore(
             on_expire=lambda p: self.d.logout(p, reason="expired"))
@@ -108,6 +111,12 @@ class WebApp:
 
     def who(self, request: Request) -> tuple[security.WebSession, Principal | None]:
         s, _ = self.session(request)
+        if s.principal is not None and not self.d.still_active(s.principal):
+            # disabled since login: the session ends now, its unlocked key dropped
+            self.d.logout(s.principal, reason="disabled")
+            lang = s.lang
+            self.sessions.drop(s)
+            s = self.sessions.new(lang)
         return s, s.principal
 
     def client(self, request: Request) -> str:
@@ -243,7 +252,8 @@ class WebApp:
             action_kinds=list(casework.ACTION_CONSENT),
             consent_keys=sorted(set(casework.ACTION_CONSENT.values())),
             consented=lambda k: casework.consented_map(view.consent, k),
-            integrity=[integrity_text(t, p) for p in view.integrity])
+            integrity=[integrity_text(t, p) for p in view.integrity],
+            case_teams=self.access.case_teams(who, ref))
         return response
 
     async def case_pdf(self, request: Request) -> Response:
@@ -306,6 +316,14 @@ class WebApp:
             elif op == "revoke":
                 self.d.revoke(who, ref, str(data.get("colleague", "")))
                 s.flash.append(("ok", "case.revoked", {}))
+            elif op == "request_access":
+                self.access.request(who, ref, str(data.get("reason", "")))
+                s.flash.append(("ok", "access.requested", {"case_ref": ref}))
+                back = "/access"
+            elif op in ("share_team", "move_team"):
+                self.access.share(who, ref, str(data.get("team", "")), op == "move_team")
+                s.flash.append(("ok", "case.team_" + op.split("_")[0], {
+                    "team": str(data.get("team", ""))}))
             elif op == "release":
                 self.d.release(who, ref, str(data.get("to", "")).strip() or None)
                 s.flash.append(("ok", "case.released", {}))
@@ -361,6 +379,68 @@ class WebApp:
                                  content_disposition("inline" if inline else "attachment",
                                                      name),
                                  "Content-Security-Policy": "default-src 'none'; sandbox"})
+
+    # ------------------------------------------------------------ access requests, accounts
+
+    async def access_page(self, request: Request) -> Response:
+        s, who = self.who(request)
+        if who is None:
+            return self.login_redirect(s)
+        if who.role not in dash.CASE_ROLES:
+            return self.page(request, s, "error.html", status=403, message_key="error.role")
+        mine = await run_in_threadpool(self.access.mine, who)
+        pending = await run_in_threadpool(self.access.to_decide, who)
+        ask = str(request.query_params.get("case", "")).strip().upper()[:16]
+        return self.page(request, s, "access.html", mine=mine, pending=pending, ask=ask)
+
+    async def access_decide(self, request: Request) -> Response:
+        checked = await self.posted(request)
+        if isinstance(checked, Response):
+            return checked
+        s, who, _data = checked
+        if request.path_params["verdict"] not in ("approve", "refuse"):
+            return self.page(request, s, "error.html", status=404, message_key="error.not_found")
+        approve = request.path_params["verdict"] == "approve"
+        try:
+            ref = await run_in_threadpool(self.access.decide, who,
+                                          request.path_params["rid"], approve)
+            s.flash.append(("ok", "access.approved" if approve else "access.refused",
+                            {"case_ref": ref}))
+        except dash.Refused as exc:
+            t = i18n.Translator(self.lang(request, s))
+            key = f"refused.{exc.code}"
+            s.flash.append(("error", "case.refused",
+                            {"reason": t(key) if t.has(key) else str(exc)}))
+        return self.redirect(s, "/access")
+
+    async def users_page(self, request: Request) -> Response:
+        s, who = self.who(request)
+        if who is None:
+            return self.login_redirect(s)
+        try:
+            rows = await run_in_threadpool(self.access.users, who)
+        except dash.Forbidden:
+            return self.page(request, s, "error.html", status=403, message_key="error.role")
+        return self.page(request, s, "users.html", users=rows)
+
+    async def user_disable(self, request: Request) -> Response:
+        checked = await self.posted(request)
+        if isinstance(checked, Response):
+            return checked
+        s, who, _data = checked
+        name = request.path_params["name"]
+        try:
+            done = await run_in_threadpool(self.access.disable, who, name)
+        except dash.Forbidden:
+            return self.page(request, s, "error.html", status=403, message_key="error.role")
+        except dash.Refused as exc:
+            s.flash.append(("error", "case.refused", {"reason": str(exc)}))
+            return self.redirect(s, "/admin/users")
+        s.flash.append(("ok", "users.disabled", {"name": name, "keys": str(done.keys_deleted)}))
+        if done.recovery_only:
+            s.flash.append(("warn", "users.recovery_only",
+                            {"cases": ", ".join(done.recovery_only)}))
+        return self.redirect(s, "/admin/users")
 
     # ------------------------------------------------------------ audit and statistics
 
@@ -440,6 +520,10 @@ class WebApp:
             Route("/cases/{ref}/files/{att}/reveal", self.reveal, methods=["POST"]),
             Route("/cases/{ref}/files/{att}", self.file),
             Route("/cases/{ref}/{op}", self.case_post, methods=["POST"]),
+            Route("/access", self.access_page),
+            Route("/access/{rid}/{verdict:str}", self.access_decide, methods=["POST"]),
+            Route("/admin/users", self.users_page),
+            Route("/admin/users/{name}/disable", self.user_disable, methods=["POST"]),
             Route("/audit", self.audit),
             Route("/stats", self.stats),
             Route("/stats/chart/{dim}.svg", self.stats_chart),

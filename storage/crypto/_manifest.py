@@ -7,6 +7,11 @@ add an eavesdropper. Blob (ASCII, three lines)::
     sanad-manifest-v1
     <canonical JSON: sorted keys, no spaces, ASCII escapes>
     <base64 Ed25519 signature over b"sanad/v1/manifest|" + JSON>
+
+Teams (need-to-know routing) are part of the signed JSON when there are any: ``"teams":
+{NAME: [recipient labels, sorted]}``, every member a recipient of the same manifest. A
+manifest without teams is byte for byte the format before teams existed, so old manifests
+and the golden files still verify.
 """
 
 from __future__ import annotations
@@ -14,8 +19,8 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
@@ -28,6 +33,8 @@ _MAGIC = b"sanad-manifest-v1"
 _FORMAT = "sanad/v1/manifest"
 _SIGNED_PREFIX = b"sanad/v1/manifest|"
 _TOP_KEYS = {"created", "format", "recipients", "version"}
+_TEAMS_KEY = "teams"
+MAX_TEAM_NAME = 64
 _RECIPIENT_KEYS = {"key_id", "label", "public_key", "suite"}
 
 
@@ -62,6 +69,11 @@ class Manifest:
     version: int
     recipients: tuple[Recipient, ...]
     created: int | None = None
+    # team name -> labels of its members (each a recipient above); signed with the rest
+    teams: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def teams_of(self, label: str) -> tuple[str, ...]:
+        return tuple(sorted(name for name, members in self.teams.items() if label in members))
 
 
 def generate_signing_key() -> tuple[Ed25519PrivateKey, bytes]:
@@ -84,8 +96,10 @@ def sign_manifest(
     version: int,
     *,
     created: int | None = None,
+    teams: Mapping[str, Sequence[str]] | None = None,
 ) -> bytes:
-    """Serialise and sign a recipient list (sorted by key id, duplicates refused)."""
+    """Serialise and sign a recipient list (sorted by key id, duplicates refused) and, when
+    given and not empty, the teams (each member must be one of the recipients' labels)."""
     if not _is_int(version) or version < 1:
         raise ValueError("version must be a positive int")
     if created is not None and not _is_int(created):
@@ -95,8 +109,15 @@ def sign_manifest(
         raise ValueError("a manifest needs at least one recipient")
     if len({r.key_id for r in ordered}) != len(ordered):
         raise ValueError("duplicate recipient key")
+    content: dict[str, Any] = {}
+    if teams:
+        labels = {r.label for r in ordered}
+        for name, members in teams.items():
+            _check_team(name, members, labels)
+        content[_TEAMS_KEY] = {name: sorted(set(members)) for name, members in teams.items()}
     payload = _canonical(
         {
+            **content,
             "created": created,
             "format": _FORMAT,
             "version": version,
@@ -135,9 +156,19 @@ def verify_manifest(blob: bytes, pinned_admin_public: bytes) -> Manifest:
         raise ManifestError("signed manifest has invalid content") from exc
 
 
+def _check_team(name: Any, members: Any, labels: set[str]) -> None:
+    if not isinstance(name, str) or not name or len(name) > MAX_TEAM_NAME:
+        raise ValueError("a team name is a non-empty str of at most 64 characters")
+    if isinstance(members, str | bytes) or not all(isinstance(m, str) for m in members):
+        raise ValueError("team members are recipient labels")
+    if set(members) - labels:
+        raise ValueError("a team member is not a recipient of the manifest")
+
+
 def _parse(payload: bytes) -> Manifest:
     data = json.loads(payload)
-    if not isinstance(data, dict) or set(data) != _TOP_KEYS or data["format"] != _FORMAT:
+    if not isinstance(data, dict) or set(data) - {_TEAMS_KEY} != _TOP_KEYS \
+            or data["format"] != _FORMAT:
         raise ValueError("unexpected manifest fields")
     if _canonical(data) != payload:
         raise ValueError("manifest is not canonical")
@@ -160,4 +191,18 @@ def _parse(payload: bytes) -> Manifest:
         recipients.append(recipient)
     if len({r.key_id for r in recipients}) != len(recipients):
         raise ValueError("duplicate recipient")
-    return Manifest(version=version, recipients=tuple(recipients), created=created)
+    teams: dict[str, tuple[str, ...]] = {}
+    if _TEAMS_KEY in data:
+        raw = data[_TEAMS_KEY]
+        if not isinstance(raw, dict) or not raw:  # an empty map is written as no key
+            raise ValueError("bad teams")
+        labels = {r.label for r in recipients}
+        for name, members in raw.items():
+            if not isinstance(members, list):
+                raise ValueError("bad team")
+            _check_team(name, members, labels)
+            if members != sorted(set(members)):
+                raise ValueError("team members are not canonical")
+            teams[name] = tuple(members)
+    return Manifest(version=version, recipients=tuple(recipients), created=created,
+                    teams=teams)
