@@ -255,6 +255,14 @@ class Dashboard:
             accounts.audit(session, who.name, "logout", None, "granted", self.now(),
                            reason=reason)
 
+    def active(self, who: Principal) -> bool:
+        """The account still exists and is not disabled: asked on every dashboard request,
+        so `sanad users disable` in another process ends its sessions at once."""
+        with self.db.transaction() as session:
+            row = session.execute(select(User.disabled_at).where(User.id == who.user_id)
+                                  ).first()
+        return row is not None and row[0] is None
+
     # ------------------------------------------------------------ helpers
 
     def _require(self, who: Principal, roles: Iterable[str], action: str) -> None:
