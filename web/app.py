@@ -123,14 +123,14 @@ class WebApp:
     def cookie(self, response: Response, s: security.WebSession) -> None:
         flags: dict[str, Any] = {"httponly": True, "samesite": "strict",
                                  "secure": self.secure_cookies, "path": "/"}
+        if s.lang:  # kept after logout too: the login page stays in the chosen language
+            response.set_cookie(security.LANG_COOKIE, s.lang, max_age=365 * 86400, **flags)
         if s.stored:
             response.set_cookie(security.COOKIE, s.id, **flags)
             return
         assert s.preauth is not None
         response.set_cookie(security.LOGIN_COOKIE, s.preauth,
                             max_age=int(self.login_forms.max_age), **flags)
-        if s.lang:
-            response.set_cookie(security.LANG_COOKIE, s.lang, max_age=365 * 86400, **flags)
         if s.ended:
             response.delete_cookie(security.COOKIE, **flags)
 
@@ -206,7 +206,8 @@ class WebApp:
         self.limiter.succeeded(keys[0])
         if s.stored:  # logging in again from a live session: that one ends
             self.sessions.drop(s)
-        return self.redirect(self.sessions.new(s.lang, principal), "/")
+        fresh = await run_in_threadpool(self.sessions.new, s.lang, principal)  # may sweep
+        return self.redirect(fresh, "/")
 
     async def logout(self, request: Request) -> Response:
         s, who = await self.who(request)
