@@ -74,6 +74,7 @@ def _logged_in(base: str, web: WebApp, user: str = "demo", passphrase: str = PAS
 
 def test_idle_session_is_swept_without_its_cookie_coming_back(site: Site, web: WebApp,
                                                                base: str, clock: Clock) -> None:
+    """Finding 15."""
     client, principal = _logged_in(base, web)
     with closing(client):
         clock.now += 14 * 60  # still inside the idle limit: the sweeper leaves it alone
@@ -94,6 +95,7 @@ def test_idle_session_is_swept_without_its_cookie_coming_back(site: Site, web: W
 
 def test_absolute_limit_holds_even_while_active(site: Site, web: WebApp, base: str,
                                                 clock: Clock) -> None:
+    """Finding 15."""
     client, principal = _logged_in(base, web)
     with closing(client):
         for _ in range(47):  # a request every 10 minutes for 7 h 50 min
@@ -107,6 +109,7 @@ def test_absolute_limit_holds_even_while_active(site: Site, web: WebApp, base: s
 
 def test_cookie_less_requests_store_nothing_and_login_still_needs_csrf(
         site: Site, web: WebApp, base: str) -> None:
+    """Finding 15."""
     before = len(web.sessions)
     with _client(base) as probe:
         for n in range(1000):
@@ -143,6 +146,7 @@ def test_language_chosen_before_login_is_kept_without_a_session(web: WebApp,
 
 
 def test_logout_wipes_the_key(site: Site, web: WebApp, base: str) -> None:
+    """Finding 15."""
     client, principal = _logged_in(base, web)
     with closing(client):
         token = csrf_of(client.get("/queue").text)
@@ -155,6 +159,7 @@ def test_logout_wipes_the_key(site: Site, web: WebApp, base: str) -> None:
 
 def test_disabled_account_loses_its_sessions_at_once(site: Site, web: WebApp, base: str,
                                                      clock: Clock) -> None:
+    """Finding 15."""
     secret = site.add_user("dana", "caseworker")
     dana, dana_key = _logged_in(base, web, "dana", OTHER_PASSPHRASE, secret)
     demo, demo_key = _logged_in(base, web)
@@ -192,8 +197,8 @@ def _fail(client: httpx.Client, name: str) -> httpx.Response:
 
 
 def test_login_is_limited_per_account_in_both_languages(site: Site, base: str) -> None:
-    """Five failures for one account, from one address: the account waits, from any
-    address, and is told how long in the page's language (Retry-After too)."""
+    """Finding 11: five failures for one account, from one address: the account waits,
+    from any address, and is told how long in the page's language (Retry-After too)."""
     with _client(base, **{"X-Forwarded-For": "203.0.113.9"}) as attacker:
         for _ in range(5):
             assert _fail(attacker, "demo").status_code == 401
@@ -213,7 +218,7 @@ def test_login_is_limited_per_account_in_both_languages(site: Site, base: str) -
 
 
 def test_login_is_limited_per_address(site: Site, base: str) -> None:
-    """Failures with many names from one address hold back that address only."""
+    """Finding 11. Failures with many names from one address hold back that address only."""
     with _client(base, **{"X-Forwarded-For": "203.0.113.9"}) as guesser:
         for n in range(5):
             assert _fail(guesser, f"nobody{n}").status_code == 401
@@ -234,9 +239,9 @@ def pg_site(settings: Settings, postgres_url: str) -> Iterator[Site]:
 @pytest.mark.postgres
 def test_a_slow_statistics_page_does_not_block_the_queue(pg_site: Site,
                                                          postgres_url: str) -> None:
-    """The statistics query is made slow for real: another transaction holds a lock on the
-    statistics table, so the real statistics code waits in PostgreSQL. Meanwhile a
-    colleague's queue and case pages must answer."""
+    """Finding 11 and issue 14: the statistics query is made slow for real (another
+    transaction holds a lock on the statistics table, so the real statistics code waits in
+    PostgreSQL). Meanwhile a colleague's queue and case pages must answer."""
     site = pg_site
     ref = site.make_case()
     secret = site.add_user("sami", "supervisor")
