@@ -1,8 +1,15 @@
 """Benchmarks of the caseworker dashboard on PostgreSQL; prints a table.
 
-    .venv/bin/python -m bench.web [--cases 1000000] [--claimers 16] [--claims 4000]
+    .venv/bin/python -m bench.web [--caseworkers 20] [--seconds 15] [--stat-reports 200000]
+    .venv/bin/python -m bench.web --cases 1000000 [--claimers 16] [--claims 4000]
 
-Cases are bulk-inserted (metadata and one wrapped-key row each, no sealed content: the queue
+The first (the default) is issue 14's: N caseworkers at once, each logged in with TOTP over
+real HTTP to a `sanad web` process on 127.0.0.1, load the queue and case pages (a short
+pause between pages) while, in a second run, another client loads the statistics page over
+and over; p50/p99 per page kind, with and without that load (`bench/_web_concurrent.py`).
+
+The second (`--cases`) measures the register at scale. Cases are bulk-inserted (metadata and
+one wrapped-key row each, no sealed content: the queue
 and claims never decrypt). Measured: the queue's first page (the query, and the whole HTTP
 response through the ASGI app), claims per second with N concurrent claimers (and that no
 case is claimed twice) both at the storage level and through the dashboard (which also writes
@@ -43,10 +50,29 @@ def _median_ms(fn, runs: int) -> tuple[float, float]:  # type: ignore[no-untyped
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cases", type=int, default=100_000)
+    parser.add_argument("--cases", type=int, default=None,
+                        help="the register benchmark with this many cases (e.g. 100000)")
     parser.add_argument("--claimers", type=int, default=16)
     parser.add_argument("--claims", type=int, default=4000)
+    parser.add_argument("--caseworkers", type=int, default=20)
+    parser.add_argument("--seconds", type=float, default=15.0, help="length of each run")
+    parser.add_argument("--think-ms", type=int, default=100,
+                        help="each caseworker's pause between two pages")
+    parser.add_argument("--sealed-cases", type=int, default=200,
+                        help="real sealed cases the caseworkers open")
+    parser.add_argument("--stat-reports", type=int, default=200_000,
+                        help="reports in the statistics table (bulk-inserted rows)")
+    parser.add_argument("--source", type=Path, default=None,
+                        help="run the server from another checkout (to measure before a change)")
     args = parser.parse_args(argv)
+    if args.cases is None:
+        from bench._web_concurrent import run
+
+        return run(PG_URL, args)
+    return register(args)
+
+
+def register(args: argparse.Namespace) -> int:
 
     import pyotp
     from starlette.testclient import TestClient

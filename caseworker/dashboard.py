@@ -250,16 +250,16 @@ class Dashboard:
             return bool(won.rowcount)
         return False
 
-    def still_active(self, who: Principal) -> bool:
-        """False once the account was disabled: the web layer asks on every request and ends
-        the session at once (issue 14; the session code may call it from its sweeper too)."""
-        with self.db.transaction() as session:
-            return accounts.is_active(session, who.user_id)
-
     def logout(self, who: Principal, reason: str = "logout") -> None:
         with self.db.transaction() as session:
             accounts.audit(session, who.name, "logout", None, "granted", self.now(),
                            reason=reason)
+
+    def active(self, who: Principal) -> bool:
+        """The account still exists and is not disabled: asked on every dashboard request,
+        so `sanad users disable` in another process ends its sessions at once."""
+        with self.db.transaction() as session:
+            return accounts.is_active(session, who.user_id)
 
     # ------------------------------------------------------------ helpers
 

@@ -33,6 +33,11 @@ class Settings:
     # The dashboard's reverse proxies (addresses or networks): only their X-Forwarded-For
     # names the client, for the login backoff (SANAD_TRUSTED_PROXIES, comma-separated).
     trusted_proxies: tuple[str, ...] = ()
+    # Dashboard sessions end after this long without a request, and this long after login
+    # whatever happens (SANAD_SESSION_IDLE_SECONDS, SANAD_SESSION_ABSOLUTE_SECONDS); the
+    # unlocked private key goes with them.
+    session_idle_seconds: int = 15 * 60
+    session_absolute_seconds: int = 8 * 3600
 
     @property
     def attachments_dir(self) -> Path:
@@ -65,6 +70,9 @@ class Settings:
             purge_interval_seconds=_int(env, "SANAD_PURGE_INTERVAL_SECONDS", 24 * 3600,
                                         minimum=60),
             trusted_proxies=_proxies(env.get("SANAD_TRUSTED_PROXIES", "")),
+            session_idle_seconds=_int(env, "SANAD_SESSION_IDLE_SECONDS", 15 * 60, minimum=60),
+            session_absolute_seconds=_int(env, "SANAD_SESSION_ABSOLUTE_SECONDS", 8 * 3600,
+                                          minimum=60),
         )
 
 

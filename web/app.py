@@ -7,8 +7,11 @@ import asyncio
 import contextlib
 import csv
 import io
+import logging
+import math
+import time
 import unicodedata
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -30,42 +33,85 @@ from web import i18n, security
 from web.render import FieldRenderer
 
 HERE = Path(__file__).parent
+log = logging.getLogger(__name__)
+_CASE_OPS = frozenset({"note", "status", "priority", "action", "grant", "revoke", "release",
+                       "request_access", "share_team", "move_team"})
 
 
 class WebApp:
     def __init__(self, dashboard: Dashboard, secure_cookies: bool = False,
                  limiter: security.LoginLimiter | None = None,
-                 trusted_proxies: tuple[str, ...] = ()) -> None:
+                 trusted_proxies: tuple[str, ...] = (),
+                 idle_seconds: float = security.IDLE_SECONDS,
+                 absolute_seconds: float = security.ABSOLUTE_SECONDS,
+                 clock: Callable[[], float] = time.time,
+                 sweep_seconds: float = security.SWEEP_SECONDS) -> None:
         self.d = dashboard
         from caseworker.access import AccessDesk
 
         self.access = AccessDesk(dashboard)
         self.trusted_proxies = tuple(trusted_proxies)
         self.sessions = security.SessionStore(
-            on_expire=lambda p: self.d.logout(p, reason="expired"))
+            clock=clock, on_expire=lambda p: self.d.logout(p, reason="expired"),
+            idle_seconds=idle_seconds, absolute_seconds=absolute_seconds,
+            sweep_seconds=sweep_seconds)
+        self.login_forms = security.LoginForms(clock)
         self.limiter = limiter or security.LoginLimiter()
         self.secure_cookies = secure_cookies
         self.env = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"),
                                       autoescape=True, undefined=jinja2.StrictUndefined)
         self.fields = FieldRenderer()
 
-    # ------------------------------------------------------------ plumbing
+    # ------------------------------------------------------------ sessions
 
-    def session(self, request: Request) -> tuple[security.WebSession, bool]:
-        s = self.sessions.get(request.cookies.get(security.COOKIE))
-        fresh = s is None
-        if s is None:
-            s = self.sessions.new()
+    def end_sessions_of(self, username: str, reason: str = "disabled") -> int:
+        """End every dashboard session of `username` now (for the account-disable code):
+        each unlocked key is dropped and each end audited. The number of sessions ended."""
+        ended = self.sessions.end_sessions_of(username)
+        for principal in ended:
+            self.d.logout(principal, reason=reason)
+        return len(ended)
+
+    def sweep(self) -> int:
+        """Expired sessions, and sessions of accounts disabled since they logged in (for
+        instance by `sanad users disable` in another process): the number ended."""
+        ended = self.sessions.sweep()
+        for name in {p.name for p in self.sessions.principals() if not self.d.active(p)}:
+            ended += self.end_sessions_of(name)
+        return ended
+
+    def _session(self, request: Request) -> security.WebSession:
+        """This request's session, or a visitor who is stored nowhere (no session for
+        anonymous requests, finding 15). Runs in a worker thread: it may sweep, audit an
+        expiry and asks the database whether the account was disabled."""
+        sid = request.cookies.get(security.COOKIE)
+        s = self.sessions.get(sid)
+        if s is not None and s.principal is not None and not self.d.active(s.principal):
+            self.end_sessions_of(s.principal.name)  # disabled: the session ends at once
+            s = None
         lang = request.query_params.get("lang")
-        if lang in i18n.LANGS:
+        if s is None:
+            remembered = request.cookies.get(security.LANG_COOKIE)
+            s = self.login_forms.visitor(
+                request.cookies.get(security.LOGIN_COOKIE),
+                lang if lang in i18n.LANGS else
+                remembered if remembered in i18n.LANGS else None, self.sessions.now())
+            s.ended = bool(sid)
+        elif lang in i18n.LANGS:
             s.lang = lang
-        return s, fresh
+        return s
+
+    async def session(self, request: Request) -> security.WebSession:
+        return await run_in_threadpool(self._session, request)
+
+    # ------------------------------------------------------------ plumbing
 
     def lang(self, request: Request, s: security.WebSession) -> str:
         return s.lang or i18n.negotiate(request.headers.get("accept-language"))
 
     def page(self, request: Request, s: security.WebSession, template: str,
-             status: int = 200, **ctx: Any) -> Response:
+             status: int = 200, headers: dict[str, str] | None = None,
+             **ctx: Any) -> Response:
         t = i18n.Translator(self.lang(request, s))
         flash, s.flash = list(s.flash), []
         other = "en" if t.lang == "ar" else "ar"
@@ -74,13 +120,23 @@ class WebApp:
             switch_url=f"{request.url.path}?{urlencode({**request.query_params, 'lang': other})}",
             fmt_time=_fmt_time, age=lambda d: _age(t, d),
             deadline=lambda d: _deadline(t, d), **ctx)
-        response = HTMLResponse(html, status_code=status)
+        response = HTMLResponse(html, status_code=status, headers=headers)
         self.cookie(response, s)
         return response
 
     def cookie(self, response: Response, s: security.WebSession) -> None:
-        response.set_cookie(security.COOKIE, s.id, httponly=True, samesite="strict",
-                            secure=self.secure_cookies, path="/")
+        flags: dict[str, Any] = {"httponly": True, "samesite": "strict",
+                                 "secure": self.secure_cookies, "path": "/"}
+        if s.lang:  # kept after logout too: the login page stays in the chosen language
+            response.set_cookie(security.LANG_COOKIE, s.lang, max_age=365 * 86400, **flags)
+        if s.stored:
+            response.set_cookie(security.COOKIE, s.id, **flags)
+            return
+        assert s.preauth is not None
+        response.set_cookie(security.LOGIN_COOKIE, s.preauth,
+                            max_age=int(self.login_forms.max_age), **flags)
+        if s.ended:
+            response.delete_cookie(security.COOKIE, **flags)
 
     def redirect(self, s: security.WebSession, url: str) -> Response:
         response = RedirectResponse(url, status_code=303)
@@ -98,7 +154,7 @@ class WebApp:
     async def posted(self, request: Request) -> tuple[security.WebSession, Principal,
                                                       dict[str, Any]] | Response:
         """Every state-changing POST: a logged-in user and a valid CSRF token, or a refusal."""
-        s, who = self.who(request)
+        s, who = await self.who(request)
         if who is None:
             return self.login_redirect(s)
         data = await self.form(request, s)
@@ -109,14 +165,8 @@ class WebApp:
     def refuse_csrf(self, request: Request, s: security.WebSession) -> Response:
         return self.page(request, s, "error.html", status=403, message_key="error.csrf")
 
-    def who(self, request: Request) -> tuple[security.WebSession, Principal | None]:
-        s, _ = self.session(request)
-        if s.principal is not None and not self.d.still_active(s.principal):
-            # disabled since login: the session ends now, its unlocked key dropped
-            self.d.logout(s.principal, reason="disabled")
-            lang = s.lang
-            self.sessions.drop(s)
-            s = self.sessions.new(lang)
+    async def who(self, request: Request) -> tuple[security.WebSession, Principal | None]:
+        s = await self.session(request)
         return s, s.principal
 
     def client(self, request: Request) -> str:
@@ -126,23 +176,31 @@ class WebApp:
                                        self.trusted_proxies)
 
     def login_redirect(self, s: security.WebSession) -> Response:
-        return self.redirect(s, "/login")
+        """To the login page; saying so when the session this request named has ended."""
+        return self.redirect(s, "/login?ended=1" if s.ended else "/login")
 
     # ------------------------------------------------------------ login
 
     async def login(self, request: Request) -> Response:
-        s, _ = self.session(request)
+        s = await self.session(request)
         if request.method == "GET":
             if s.principal is not None:
                 return self.redirect(s, "/")
-            return self.page(request, s, "login.html")
+            ended = s.ended or request.query_params.get("ended") == "1"
+            return self.page(request, s, "login.html",
+                             notice="login.expired" if ended else None)
         data = await self.form(request, s)
         if data is None:
             return self.refuse_csrf(request, s)
         name = str(data.get("username", "")).strip()[:64]
         keys = (f"user:{name.lower()}", f"ip:{self.client(request)}")
-        if not self.limiter.allowed(*keys):
-            return self.page(request, s, "login.html", status=429, error="login.limited")
+        wait = self.limiter.wait_all(*keys)
+        if wait > 0:  # refused before the slow derivation runs (finding 11)
+            seconds = max(1, math.ceil(wait))
+            t = i18n.Translator(self.lang(request, s))
+            return self.page(request, s, "login.html", status=429,
+                             headers={"Retry-After": str(seconds)},
+                             error_text=t.count("login.limited", seconds))
         try:  # Argon2id (about 0.8 s) in a worker thread: the loop keeps serving (finding 11)
             principal = await run_in_threadpool(
                 self.d.login, name, str(data.get("passphrase", "")), str(data.get("totp", "")))
@@ -150,24 +208,26 @@ class WebApp:
             self.limiter.failed(*keys)
             return self.page(request, s, "login.html", status=401, error="login.failed")
         self.limiter.succeeded(keys[0])
-        s = self.sessions.rotate(s)
-        s.principal = principal
-        return self.redirect(s, "/")
+        if s.stored:  # logging in again from a live session: that one ends
+            self.sessions.drop(s)
+        fresh = await run_in_threadpool(self.sessions.new, s.lang, principal)  # may sweep
+        return self.redirect(fresh, "/")
 
     async def logout(self, request: Request) -> Response:
-        s, who = self.who(request)
+        s, who = await self.who(request)
         data = await self.form(request, s)
         if data is None:
             return self.refuse_csrf(request, s)
+        if s.stored:
+            self.sessions.drop(s)  # the unlocked key goes first
         if who is not None:
-            self.d.logout(who)
-        lang = s.lang
-        self.sessions.drop(s)
-        fresh = self.sessions.new(lang)
-        return self.redirect(fresh, "/login")
+            await run_in_threadpool(self.d.logout, who)
+        visitor = self.login_forms.visitor(None, s.lang, self.sessions.now())
+        visitor.ended = True  # clears the session cookie
+        return self.redirect(visitor, "/login")
 
     async def home(self, request: Request) -> Response:
-        s, who = self.who(request)
+        s, who = await self.who(request)
         if who is None:
             return self.login_redirect(s)
         if who.role in dash.CASE_ROLES:
@@ -180,7 +240,7 @@ class WebApp:
     # run in a worker thread, so one slow page does not hold up everyone else's requests.
 
     async def queue(self, request: Request) -> Response:
-        s, who = self.who(request)
+        s, who = await self.who(request)
         if who is None:
             return self.login_redirect(s)
         q = request.query_params
@@ -205,7 +265,7 @@ class WebApp:
         s, who, data = checked
         ref = request.path_params["ref"]
         try:
-            won = self.d.claim(who, ref)
+            won = await run_in_threadpool(self.d.claim, who, ref)
         except dash.Forbidden:
             return self.page(request, s, "error.html", status=403, message_key="error.forbidden")
         s.flash.append(("ok" if won else "warn", "queue.claimed" if won else "queue.claim_lost",
@@ -219,7 +279,7 @@ class WebApp:
             return checked
         s, who, _data = checked
         try:
-            ref = self.d.claim_next(who)
+            ref = await run_in_threadpool(self.d.claim_next, who)
         except dash.Forbidden:
             return self.page(request, s, "error.html", status=403, message_key="error.role")
         if ref is None:
@@ -231,12 +291,13 @@ class WebApp:
     # ------------------------------------------------------------ the case
 
     async def case(self, request: Request) -> Response:
-        s, who = self.who(request)
+        s, who = await self.who(request)
         if who is None:
             return self.login_redirect(s)
         ref = request.path_params["ref"]
         try:
             view = await run_in_threadpool(self.d.open_case, who, ref)
+            colleagues = await run_in_threadpool(self.d.colleagues, who)
         except dash.Tampered:
             return self.page(request, s, "error.html", status=409,
                              message_key="error.tampered")
@@ -246,7 +307,7 @@ class WebApp:
         t = i18n.Translator(self.lang(request, s))
         response = self.page(
             request, s, "case.html", c=view, fields=self.fields.rows(view.fields, t.lang),
-            revealed=s.revealed, colleagues=self.d.colleagues(who),
+            revealed=s.revealed, colleagues=colleagues,
             status_reasons=casework.STATUS_REASONS, priority_reasons=casework.PRIORITY_REASONS,
             fields_label=lambda k: self.fields.label(k, t.lang),
             action_kinds=list(casework.ACTION_CONSENT),
@@ -257,7 +318,7 @@ class WebApp:
         return response
 
     async def case_pdf(self, request: Request) -> Response:
-        s, who = self.who(request)
+        s, who = await self.who(request)
         if who is None:
             return self.login_redirect(s)
         ref = request.path_params["ref"]
@@ -272,7 +333,8 @@ class WebApp:
         from web.pdf import case_pdf
 
         t = i18n.Translator(self.lang(request, s))
-        content = case_pdf(view, self.fields.rows(view.fields, t.lang), t)
+        content = await run_in_threadpool(case_pdf, view, self.fields.rows(view.fields, t.lang),
+                                          t)
         return Response(content, media_type="application/pdf", headers={
             "Content-Disposition": f'attachment; filename="case-{view.case_ref}-{t.lang}.pdf"'})
 
@@ -283,54 +345,11 @@ class WebApp:
         s, who, data = checked
         ref = request.path_params["ref"].upper()
         op = request.path_params["op"]
-        back = f"/cases/{ref}"
-        try:
-            if op == "note":
-                self.d.add_note(who, ref, str(data.get("text", "")))
-                s.flash.append(("ok", "case.note_saved", {}))
-            elif op == "status":
-                self.d.change_status(who, ref, str(data.get("to", "")),
-                                     str(data.get("reason", "")))
-                s.flash.append(("ok", "case.status_saved", {}))
-            elif op == "priority":
-                value = _small_int(str(data.get("priority", "")), 1, 9)
-                self.d.override_priority(who, ref, value or 0, str(data.get("reason", "")))
-                s.flash.append(("ok", "case.priority_saved", {}))
-            elif op == "action":
-                days = str(data.get("days", "")).strip()
-                if days and _small_int(days, 1, casework.INTERIM_MAX_DAYS) is None:
-                    raise dash.Refused("the deadline is 1 to 90 days", "bad_days")
-                result = self.d.act(who, ref, str(data.get("kind", "")),
-                                    str(data.get("target", "")).strip()[:200] or None,
-                                    str(data.get("message", "")),
-                                    _small_int(days, 1, casework.INTERIM_MAX_DAYS))
-                if result.done:
-                    s.flash.append(("ok", "case.action_done", {}))
-                else:
-                    s.flash.append(("error", "case.action_refused",
-                                    {"consent": self.fields.label(result.consent_key,
-                                                                  self.lang(request, s))}))
-            elif op == "grant":
-                self.d.grant(who, ref, str(data.get("colleague", "")))
-                s.flash.append(("ok", "case.granted", {}))
-            elif op == "revoke":
-                self.d.revoke(who, ref, str(data.get("colleague", "")))
-                s.flash.append(("ok", "case.revoked", {}))
-            elif op == "request_access":
-                self.access.request(who, ref, str(data.get("reason", "")))
-                s.flash.append(("ok", "access.requested", {"case_ref": ref}))
-                back = "/access"
-            elif op in ("share_team", "move_team"):
-                self.access.share(who, ref, str(data.get("team", "")), op == "move_team")
-                s.flash.append(("ok", "case.team_" + op.split("_")[0], {
-                    "team": str(data.get("team", ""))}))
-            elif op == "release":
-                self.d.release(who, ref, str(data.get("to", "")).strip() or None)
-                s.flash.append(("ok", "case.released", {}))
-                back = "/queue"
-            else:
-                return self.page(request, s, "error.html", status=404,
-                                 message_key="error.not_found")
+        if op not in _CASE_OPS:
+            return self.page(request, s, "error.html", status=404,
+                             message_key="error.not_found")
+        try:  # database and crypto work in a worker thread (issue 14, item 6)
+            back = await run_in_threadpool(self._case_op, request, s, who, ref, op, data)
         except dash.Forbidden:
             return self.page(request, s, "error.html", status=403, message_key="error.forbidden")
         except dash.Refused as exc:
@@ -338,7 +357,57 @@ class WebApp:
             key = f"refused.{exc.code}"
             s.flash.append(("error", "case.refused",
                             {"reason": t(key) if t.has(key) else str(exc)}))
+            back = f"/cases/{ref}"
         return self.redirect(s, back)
+
+    def _case_op(self, request: Request, s: security.WebSession, who: Principal, ref: str,
+                 op: str, data: dict[str, Any]) -> str:
+        """One change to a case (blocking: run it in a thread); the page to go back to."""
+        back = f"/cases/{ref}"
+        if op == "note":
+            self.d.add_note(who, ref, str(data.get("text", "")))
+            s.flash.append(("ok", "case.note_saved", {}))
+        elif op == "status":
+            self.d.change_status(who, ref, str(data.get("to", "")),
+                                 str(data.get("reason", "")))
+            s.flash.append(("ok", "case.status_saved", {}))
+        elif op == "priority":
+            value = _small_int(str(data.get("priority", "")), 1, 9)
+            self.d.override_priority(who, ref, value or 0, str(data.get("reason", "")))
+            s.flash.append(("ok", "case.priority_saved", {}))
+        elif op == "action":
+            days = str(data.get("days", "")).strip()
+            if days and _small_int(days, 1, casework.INTERIM_MAX_DAYS) is None:
+                raise dash.Refused("the deadline is 1 to 90 days", "bad_days")
+            result = self.d.act(who, ref, str(data.get("kind", "")),
+                                str(data.get("target", "")).strip()[:200] or None,
+                                str(data.get("message", "")),
+                                _small_int(days, 1, casework.INTERIM_MAX_DAYS))
+            if result.done:
+                s.flash.append(("ok", "case.action_done", {}))
+            else:
+                s.flash.append(("error", "case.action_refused",
+                                {"consent": self.fields.label(result.consent_key,
+                                                              self.lang(request, s))}))
+        elif op == "grant":
+            self.d.grant(who, ref, str(data.get("colleague", "")))
+            s.flash.append(("ok", "case.granted", {}))
+        elif op == "revoke":
+            self.d.revoke(who, ref, str(data.get("colleague", "")))
+            s.flash.append(("ok", "case.revoked", {}))
+        elif op == "request_access":
+            self.access.request(who, ref, str(data.get("reason", "")))
+            s.flash.append(("ok", "access.requested", {"case_ref": ref}))
+            back = "/access"
+        elif op in ("share_team", "move_team"):
+            self.access.share(who, ref, str(data.get("team", "")), op == "move_team")
+            s.flash.append(("ok", "case.team_" + op.split("_")[0], {
+                "team": str(data.get("team", ""))}))
+        elif op == "release":
+            self.d.release(who, ref, str(data.get("to", "")).strip() or None)
+            s.flash.append(("ok", "case.released", {}))
+            back = "/queue"
+        return back
 
     async def reveal(self, request: Request) -> Response:
         checked = await self.posted(request)
@@ -358,7 +427,7 @@ class WebApp:
         return self.redirect(s, f"/cases/{ref}#file-{att}")
 
     async def file(self, request: Request) -> Response:
-        s, who = self.who(request)
+        s, who = await self.who(request)
         if who is None:
             return self.login_redirect(s)
         ref, att = request.path_params["ref"].upper(), request.path_params["att"]
@@ -383,7 +452,7 @@ class WebApp:
     # ------------------------------------------------------------ access requests, accounts
 
     async def access_page(self, request: Request) -> Response:
-        s, who = self.who(request)
+        s, who = await self.who(request)
         if who is None:
             return self.login_redirect(s)
         if who.role not in dash.CASE_ROLES:
@@ -414,7 +483,7 @@ class WebApp:
         return self.redirect(s, "/access")
 
     async def users_page(self, request: Request) -> Response:
-        s, who = self.who(request)
+        s, who = await self.who(request)
         if who is None:
             return self.login_redirect(s)
         try:
@@ -436,6 +505,7 @@ class WebApp:
         except dash.Refused as exc:
             s.flash.append(("error", "case.refused", {"reason": str(exc)}))
             return self.redirect(s, "/admin/users")
+        await run_in_threadpool(self.end_sessions_of, name)  # their sessions end now
         s.flash.append(("ok", "users.disabled", {"name": name, "keys": str(done.keys_deleted)}))
         if done.recovery_only:
             s.flash.append(("warn", "users.recovery_only",
@@ -445,7 +515,7 @@ class WebApp:
     # ------------------------------------------------------------ audit and statistics
 
     async def audit(self, request: Request) -> Response:
-        s, who = self.who(request)
+        s, who = await self.who(request)
         if who is None:
             return self.login_redirect(s)
         try:
@@ -456,7 +526,7 @@ class WebApp:
         return self.page(request, s, "audit.html", entries=entries, verification=verification)
 
     async def stats(self, request: Request) -> Response:
-        s, who = self.who(request)
+        s, who = await self.who(request)
         if who is None:
             return self.login_redirect(s)
         try:
@@ -477,11 +547,11 @@ class WebApp:
     async def stats_chart(self, request: Request) -> Response:
         """One dimension of the statistics as an SVG chart (an image: no script can run)."""
         from caseworker.charts import bar_chart
-        s, who = self.who(request)
+        s, who = await self.who(request)
         if who is None:
             return self.login_redirect(s)
         try:
-            table = self.d.statistics(who)
+            table = await run_in_threadpool(self.d.statistics, who)
         except dash.Forbidden:
             return self.page(request, s, "error.html", status=403, message_key="error.role")
         t = i18n.Translator(self.lang(request, s))
@@ -534,11 +604,14 @@ class WebApp:
 
     @contextlib.asynccontextmanager
     async def _lifespan(self, _app: Starlette) -> AsyncIterator[None]:
-        """Sweep expired sessions every minute even when no request comes (finding 15)."""
+        """Sweep sessions every `sweep_seconds` even when no request comes (finding 15)."""
         async def sweeper() -> None:
             while True:
-                await asyncio.sleep(security.SWEEP_SECONDS)
-                await run_in_threadpool(self.sessions.sweep)
+                await asyncio.sleep(self.sessions.sweep_seconds)
+                try:
+                    await run_in_threadpool(self.sweep)
+                except Exception:  # a database outage must not end the sweeping for good
+                    log.exception("session sweep failed; trying again at the next interval")
         task = asyncio.create_task(sweeper())
         try:
             yield
@@ -664,5 +737,8 @@ def _csv_response(table: list[dict[str, Any]]) -> Response:
 
 def create_app(dashboard: Dashboard, secure_cookies: bool = False,
                limiter: security.LoginLimiter | None = None,
-               trusted_proxies: tuple[str, ...] = ()) -> Any:
-    return WebApp(dashboard, secure_cookies, limiter, trusted_proxies).build()
+               trusted_proxies: tuple[str, ...] = (),
+               idle_seconds: float = security.IDLE_SECONDS,
+               absolute_seconds: float = security.ABSOLUTE_SECONDS) -> Any:
+    return WebApp(dashboard, secure_cookies, limiter, trusted_proxies, idle_seconds,
+                  absolute_seconds).build()

@@ -15,16 +15,23 @@ from typing import Any
 from caseworker.dashboard import Principal
 
 COOKIE = "sanad_session"
-IDLE_SECONDS = 15 * 60
+LOGIN_COOKIE = "sanad_login"  # signed pre-login CSRF cookie: nothing stored on the server
+LANG_COOKIE = "sanad_lang"  # the language chosen before logging in
+IDLE_SECONDS = 15 * 60  # defaults of Settings.session_idle_seconds / _absolute_seconds
 ABSOLUTE_SECONDS = 8 * 3600
 SWEEP_SECONDS = 60
-MAX_ANONYMOUS = 2000  # sessions that only hold a login form's CSRF token
+LOGIN_FORM_SECONDS = 3600  # how long a login form's CSRF token stays valid
+MAX_ANONYMOUS = 2000  # stored sessions nobody logged into (only `SessionStore.new` makes them)
 CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; media-src 'self'; "
        "script-src 'none'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 
 
 @dataclass
 class WebSession:
+    """A logged-in session (stored, `id` set), or a visitor who is not logged in: then `id`
+    is empty, nothing is kept on the server and `csrf` is derived from the signed
+    `LOGIN_COOKIE` (`preauth`), a double-submit token (finding 15)."""
+
     id: str
     csrf: str
     created: float
@@ -33,39 +40,100 @@ class WebSession:
     principal: Principal | None = field(default=None, repr=False)
     revealed: set[str] = field(default_factory=set)
     flash: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
+    preauth: str | None = field(default=None, repr=False)  # LOGIN_COOKIE value to send
+    ended: bool = False  # the request carried a session cookie that no longer works
+
+    @property
+    def stored(self) -> bool:
+        return bool(self.id)
 
     def drop_key(self) -> None:
-        """Forget the unlocked key and everything decrypted for this session."""
+        """Forget the unlocked key and everything decrypted for this session. The Principal
+        held the only reference to the key object, and OpenSSL clears an X25519 key's bytes
+        when it is freed; clearing the attribute also disarms any other holder of the
+        Principal (a request still running when the session was ended)."""
+        if isinstance(self.principal, Principal):
+            self.principal.private_key = None
         self.principal = None
         self.revealed.clear()
+
+
+class LoginForms:
+    """CSRF for the login form without a server-side session: the cookie is
+    `nonce.issued.mac` (HMAC under a per-process key), the form's token is an HMAC of that
+    cookie. A cross-site page can neither read the cookie (HttpOnly, SameSite=Strict) nor
+    forge a pair; a restart invalidates open login forms, as it ends every session."""
+
+    def __init__(self, clock: Callable[[], float] = time.time,
+                 max_age: float = LOGIN_FORM_SECONDS, key: bytes | None = None) -> None:
+        self._clock, self.max_age = clock, max_age
+        self._key = key or secrets.token_bytes(32)
+
+    def _mac(self, label: str, text: str) -> str:
+        return hmac.new(self._key, f"{label}:{text}".encode(), "sha256").hexdigest()
+
+    def issue(self) -> str:
+        body = f"{secrets.token_urlsafe(18)}.{int(self._clock())}"
+        return f"{body}.{self._mac('cookie', body)}"
+
+    def valid(self, cookie: str | None) -> bool:
+        if not cookie or len(cookie) > 200 or cookie.count(".") != 2:
+            return False
+        body, _, mac = cookie.rpartition(".")
+        if not hmac.compare_digest(mac.encode(), self._mac("cookie", body).encode()):
+            return False
+        issued = body.rpartition(".")[2]
+        if not issued.isdigit():
+            return False
+        age = self._clock() - int(issued)
+        return -60 <= age <= self.max_age
+
+    def token(self, cookie: str) -> str:
+        return self._mac("form", cookie)
+
+    def visitor(self, cookie: str | None, lang: str | None, now: float) -> WebSession:
+        """The not-logged-in visitor of this request (kept nowhere)."""
+        preauth = cookie if cookie is not None and self.valid(cookie) else self.issue()
+        return WebSession("", self.token(preauth), now, now, lang, preauth=preauth)
 
 
 class SessionStore:
     """In-memory only: a restart logs everyone out, and nothing secret reaches the disk.
 
-    Expired sessions are swept (their unlocked key dropped and the expiry audited through
-    `on_expire`) at most every `SWEEP_SECONDS` on any request, and by the app's background
-    task when none come; sessions nobody logged into are capped at `max_anonymous`, the oldest
-    going first, so cookie-less requests cannot grow memory without limit (finding 15).
+    Only logged-in sessions are stored (the web app makes none for visitors). Expired ones
+    (idle longer than `idle_seconds`, or older than `absolute_seconds` however active) are
+    swept, their unlocked key dropped and the expiry audited through `on_expire`, by the
+    app's background task every `sweep_seconds` whether or not any cookie comes back, and at
+    most that often on any access (finding 15).
     """
 
     def __init__(self, clock: Callable[[], float] = time.time,
                  on_expire: Callable[[Principal], None] | None = None,
-                 max_anonymous: int = MAX_ANONYMOUS) -> None:
+                 max_anonymous: int = MAX_ANONYMOUS, idle_seconds: float = IDLE_SECONDS,
+                 absolute_seconds: float = ABSOLUTE_SECONDS,
+                 sweep_seconds: float = SWEEP_SECONDS) -> None:
         self._clock = clock
         self._sessions: dict[str, WebSession] = {}
         self._lock = threading.Lock()
         self._on_expire = on_expire
         self.max_anonymous = max_anonymous
+        self.idle_seconds, self.absolute_seconds = idle_seconds, absolute_seconds
+        self.sweep_seconds = sweep_seconds
         self._last_sweep = clock()
 
     def __len__(self) -> int:
         return len(self._sessions)
 
-    def new(self, lang: str | None = None) -> WebSession:
+    def now(self) -> float:
+        return self._clock()
+
+    def new(self, lang: str | None = None, principal: Principal | None = None) -> WebSession:
+        """A stored session; with `principal`, the one a successful login starts (a new id
+        and CSRF token each time: no session fixation)."""
         self.maybe_sweep()
         now = self._clock()
-        s = WebSession(secrets.token_urlsafe(32), secrets.token_urlsafe(32), now, now, lang)
+        s = WebSession(secrets.token_urlsafe(32), secrets.token_urlsafe(32), now, now, lang,
+                       principal)
         with self._lock:
             anonymous = [k for k, v in self._sessions.items() if v.principal is None]
             for sid in anonymous[:max(0, len(anonymous) - self.max_anonymous + 1)]:
@@ -74,9 +142,10 @@ class SessionStore:
         return s
 
     def _expired(self, s: WebSession, now: float) -> bool:
-        return now - s.seen > IDLE_SECONDS or now - s.created > ABSOLUTE_SECONDS
+        return now - s.seen > self.idle_seconds or now - s.created > self.absolute_seconds
 
     def get(self, sid: str | None) -> WebSession | None:
+        self.maybe_sweep()
         if not sid:
             return None
         now = self._clock()
@@ -105,8 +174,28 @@ class SessionStore:
         with self._lock:
             self._sessions.pop(s.id, None)
 
+    def principals(self) -> list[Principal]:
+        """Who is logged in now (one entry per session)."""
+        with self._lock:
+            return [s.principal for s in self._sessions.values() if s.principal is not None]
+
+    def end_sessions_of(self, username: str) -> list[Principal]:
+        """End every session of this account at once (disabled, or its key changed): each
+        key is dropped; the ended principals (key already wiped) are returned for the
+        audit log."""
+        with self._lock:
+            gone = [s for s in self._sessions.values()
+                    if s.principal is not None and s.principal.name == username]
+            ended = []
+            for s in gone:
+                self._sessions.pop(s.id, None)
+                assert s.principal is not None
+                ended.append(s.principal)
+                s.drop_key()
+        return ended
+
     def maybe_sweep(self) -> None:
-        if self._clock() - self._last_sweep >= SWEEP_SECONDS:
+        if self._clock() - self._last_sweep >= self.sweep_seconds:
             self.sweep()
 
     def sweep(self) -> int:
@@ -170,6 +259,10 @@ class LoginLimiter:
 
     def allowed(self, *keys: str) -> bool:
         return all(self.wait(k) <= 0 for k in keys)
+
+    def wait_all(self, *keys: str) -> float:
+        """Seconds until every one of `keys` may try again (what the refusal tells)."""
+        return max((self.wait(k) for k in keys), default=0.0)
 
     def failed(self, *keys: str) -> None:
         with self._lock:
