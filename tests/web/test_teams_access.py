@@ -112,7 +112,7 @@ def test_routed_case_access_requests_and_disable(site: Site) -> None:
     assert done.status_code == 303
     assert 'data-user="rita" data-disabled="yes"' in adam.get("/admin/users").text
     after = rita.get(f"/cases/{ref}")
-    assert after.status_code == 303 and after.headers["location"] == "/login"
+    assert after.status_code == 303 and after.headers["location"] == "/login?ended=1"
     assert login(site.client(), "rita", OTHER_PASSPHRASE, site.secrets["rita"],
                  step_offset=1).status_code == 401
     # and the intake no longer seals to her, before the manifest is even re-signed
