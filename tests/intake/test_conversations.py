@@ -41,6 +41,7 @@ COMPLAINT_EN = [
     ("victim_age_group", "adult"),
     ("victim_groups", "deprived_of_liberty"),
     ("caseworker_gender_pref", "any"),
+    ("reporter_name", "Karim Haddad-Nassar"),
     ("contact_safety", "Evenings only. Code word: zaytoun"),
     ("confirm_submit", "yes"),
 ]
@@ -59,6 +60,7 @@ COMPLAINT_EN_EXPECTED: dict[str, Any] = {
     "support_needs": ["medical", "legal"], "victim_gender": "man", "victim_age_group": "adult",
     "victim_groups": ["deprived_of_liberty"], "caseworker_gender_pref": "any",
     "contact_safety": "Evenings only. Code word: zaytoun",
+    "reporter_name": "Karim Haddad-Nassar",
 }
 
 REPRISAL_AR = [
@@ -89,6 +91,8 @@ REPRISAL_AR = [
     ("victim_age_group", "adult"),
     ("victim_groups", "hrd, journalist"),
     ("caseworker_gender_pref", "woman"),
+    ("reporter_name", "سلمى ناصيف"),
+    ("victim_name", "يوسف الخطيب المعتقل"),
     ("confirm_submit", "نعم"),
 ]
 
@@ -103,6 +107,7 @@ REPRISAL_AR_EXPECTED: dict[str, Any] = {
     "narrative": "بعد ما حكيت مع اللجنة بجنيف صاروا يلحقوني ويهددوا أهلي. قالولي اسكت وإلا.",
     "support_needs": ["legal"], "victim_gender": "prefer_not", "victim_age_group": "adult",
     "victim_groups": ["hrd", "journalist"], "caseworker_gender_pref": "woman",
+    "reporter_name": "سلمى ناصيف", "victim_name": "يوسف الخطيب المعتقل",
 }
 
 
