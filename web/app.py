@@ -26,6 +26,7 @@ from caseworker import dashboard as dash
 from caseworker.cases import integrity_text
 from caseworker.dashboard import Dashboard, Principal
 from storage import casework
+from storage import identity as identity_store
 from web import i18n, security
 from web.render import FieldRenderer
 
@@ -163,6 +164,8 @@ class WebApp:
             return self.login_redirect(s)
         if who.role in dash.CASE_ROLES:
             return self.redirect(s, "/queue")
+        if who.role == "custodian":
+            return self.redirect(s, "/identity")
         return self.redirect(s, "/audit" if who.role in dash.AUDIT_ROLES else "/stats")
 
     # ------------------------------------------------------------ queue
@@ -236,7 +239,10 @@ class WebApp:
                              message_key="error.forbidden")
         t = i18n.Translator(self.lang(request, s))
         response = self.page(
-            request, s, "case.html", c=view, fields=self.fields.rows(view.fields, t.lang),
+            request, s, "case.html", c=view,
+            # the identity section's values are in the view only once a custodian approved
+            fields=self.fields.rows({**view.fields, **view.identity}, t.lang),
+            identity_purposes=identity_store.PURPOSES,
             revealed=s.revealed, colleagues=self.d.colleagues(who),
             status_reasons=casework.STATUS_REASONS, priority_reasons=casework.PRIORITY_REASONS,
             fields_label=lambda k: self.fields.label(k, t.lang),
@@ -262,7 +268,7 @@ class WebApp:
         from web.pdf import case_pdf
 
         t = i18n.Translator(self.lang(request, s))
-        content = case_pdf(view, self.fields.rows(view.fields, t.lang), t)
+        content = case_pdf(view, self.fields.rows({**view.fields, **view.identity}, t.lang), t)
         return Response(content, media_type="application/pdf", headers={
             "Content-Disposition": f'attachment; filename="case-{view.case_ref}-{t.lang}.pdf"'})
 
@@ -306,6 +312,10 @@ class WebApp:
             elif op == "revoke":
                 self.d.revoke(who, ref, str(data.get("colleague", "")))
                 s.flash.append(("ok", "case.revoked", {}))
+            elif op == "identity_request":
+                self.d.identity_request(who, ref, str(data.get("purpose", "")))
+                s.flash.append(("ok", "identity.requested", {}))
+                back = f"/cases/{ref}#identity"
             elif op == "release":
                 self.d.release(who, ref, str(data.get("to", "")).strip() or None)
                 s.flash.append(("ok", "case.released", {}))
@@ -361,6 +371,44 @@ class WebApp:
                                  content_disposition("inline" if inline else "attachment",
                                                      name),
                                  "Content-Security-Policy": "default-src 'none'; sandbox"})
+
+    # ------------------------------------------------------------ protected identity
+
+    async def identity(self, request: Request) -> Response:
+        """The custodian's page: requests waiting for a decision (never report content)."""
+        s, who = self.who(request)
+        if who is None:
+            return self.login_redirect(s)
+        try:
+            pending = await run_in_threadpool(self.d.identity_pending, who)
+        except dash.Forbidden:
+            return self.page(request, s, "error.html", status=403, message_key="error.role")
+        return self.page(request, s, "identity.html", pending=pending,
+                         reasons=identity_store.REFUSAL_REASONS)
+
+    async def identity_post(self, request: Request) -> Response:
+        checked = await self.posted(request)
+        if isinstance(checked, Response):
+            return checked
+        s, who, data = checked
+        op, request_id = request.path_params["op"], request.path_params["id"]
+        if op not in ("approve", "refuse"):
+            return self.page(request, s, "error.html", status=404,
+                             message_key="error.not_found")
+        try:
+            done = await run_in_threadpool(self.d.identity_decide, who, request_id,
+                                           op == "approve", str(data.get("reason", "")))
+        except dash.Forbidden:
+            return self.page(request, s, "error.html", status=403, message_key="error.role")
+        except dash.Refused as exc:
+            t = i18n.Translator(self.lang(request, s))
+            key = f"refused.{exc.code}"
+            s.flash.append(("error", "case.refused",
+                            {"reason": t(key) if t.has(key) else str(exc)}))
+            return self.redirect(s, "/identity")
+        s.flash.append(("ok", "identity.approved" if op == "approve" else "identity.refused",
+                        {"requester": done["requester"], "case_ref": done["case_ref"] or ""}))
+        return self.redirect(s, "/identity")
 
     # ------------------------------------------------------------ audit and statistics
 
@@ -440,6 +488,8 @@ class WebApp:
             Route("/cases/{ref}/files/{att}/reveal", self.reveal, methods=["POST"]),
             Route("/cases/{ref}/files/{att}", self.file),
             Route("/cases/{ref}/{op}", self.case_post, methods=["POST"]),
+            Route("/identity", self.identity),
+            Route("/identity/{id}/{op}", self.identity_post, methods=["POST"]),
             Route("/audit", self.audit),
             Route("/stats", self.stats),
             Route("/stats/chart/{dim}.svg", self.stats_chart),
