@@ -33,6 +33,16 @@ def tampering_message(case_ref: str, problems: list[str] | None = None) -> str:
     return " / ".join(parts)
 
 
+def identity_summary(opened: cases.OpenedCase) -> dict[str, Any]:
+    """What `sanad show` and the dashboard say about the protected identity section:
+    `access` is `granted` (a custodian approved, or this is a custodian's copy), `protected`
+    (ask a custodian: `sanad identity request`) or `none` (the case has no such section)."""
+    access = ("none" if not opened.identity_fields and not opened.identity_open
+              else "granted" if opened.identity_open else "protected")
+    return {"access": access, "fields": list(opened.identity_fields),
+            "protected": list(opened.identity_protected)}
+
+
 def integrity_text(t: Any, problem: str) -> str:
     kind, _, field = problem.partition(":")
     return str(t(f"integrity.{kind}", field=field))
@@ -101,7 +111,9 @@ def show_case(db: Database, case_ref: str, username: str, passphrase: str) -> di
                 "reasons": list(case.reasons), "report_type": case.report_type,
                 "received_at": _utc(case.received_at).isoformat(), "channel": case.channel,
                 "lang": case.lang, "flow_version": case.flow_version,
-                "fields": opened.fields,
+                # identity fields (names, contact details) only once a custodian approved
+                "fields": {**opened.fields, **opened.identity},
+                "identity": identity_summary(opened),
                 "attachments": [{"name": a["name"], "size": a["size"], "sha256": a["sha256"],
                                  "content_type": a.get("content_type"),
                                  "field": a.get("field")} for a in opened.attachments],

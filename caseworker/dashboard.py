@@ -18,8 +18,10 @@ from typing import Any
 import pyotp
 from sqlalchemy import func, or_, select, update
 
+from caseworker import identity as cw_identity
 from caseworker import statistics as stats_publish
 from storage import accounts, audit_chain, cases, casework, crypto
+from storage import identity as identity_store
 from storage import statistics as stat_rows
 from storage.db import Database
 from storage.models import Attachment, Case, CaseEvent, User
@@ -153,6 +155,16 @@ class CaseView:
     integrity: list[str] = field(default_factory=list)
     # consents whose plaintext flag differs from the sealed records: shown as tampering
     consent_tampered: tuple[str, ...] = ()
+    # the protected identity section: its field ids, whether this reader holds its key (the
+    # values are then in `identity`), and this reader's requests to open it
+    identity_fields: tuple[str, ...] = ()
+    identity_open: bool = False
+    identity: dict[str, Any] = field(default_factory=dict)
+    identity_requests: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def identity_protected(self) -> tuple[str, ...]:
+        return () if self.identity_open else self.identity_fields
 
 
 TO_REPORTER = "to_reporter"  # the note kind that keeps a message written to the reporter
@@ -400,7 +412,10 @@ class Dashboard:
                 [u.name for u in casework.readers(session, case)],
                 casework.TRANSITIONS.get(case.status, ()), min(deadlines, default=None), thread,
                 list(opened.problems),
-                tuple(cases.consent_mismatch(case, cases.sealed_consent(opened))))
+                tuple(cases.consent_mismatch(case, cases.sealed_consent(opened))),
+                opened.identity_fields, opened.identity_open, dict(opened.identity),
+                [r for r in identity_store.requests_of_case(session, case)
+                 if r["requester"] == who.name])
 
         def outcome(view: CaseView) -> tuple[str, dict[str, Any]]:
             return "granted", ({"integrity": ",".join(view.integrity)} if view.integrity
@@ -574,6 +589,33 @@ class Dashboard:
                                              "only a supervisor can remove a supervisor")
             casework.revoke(session, case, user, who.name, self.now())
         self._run(who, ref, "case.revoke", body)
+
+    # ------------------------------------------------------------ protected identity
+
+    def identity_request(self, who: Principal, ref: str, purpose: str) -> dict[str, Any]:
+        """Ask a custodian to open the case's names and contact details (audited)."""
+        self._require(who, CASE_ROLES, "identity.request")
+        try:
+            return cw_identity.request(self.db, who, ref, purpose)
+        except cw_identity.IdentityRefused as exc:
+            raise Refused(str(exc), exc.code) from exc
+
+    def identity_pending(self, who: Principal) -> list[dict[str, Any]]:
+        self._require(who, {accounts.CUSTODIAN}, "identity.list")
+        return cw_identity.pending(self.db, who)
+
+    def identity_decide(self, who: Principal, request_id: str, approve: bool,
+                        reason: str = "") -> dict[str, Any]:
+        """A custodian approves (re-wraps the identity key to the requester) or refuses."""
+        self._require(who, {accounts.CUSTODIAN}, "identity.approve" if approve
+                      else "identity.refuse")
+        try:
+            if approve:
+                return cw_identity.approve(self.db, who, request_id, self.admin_public,
+                                           self.manifest_pin)
+            return cw_identity.refuse(self.db, who, request_id, reason)
+        except cw_identity.IdentityRefused as exc:
+            raise Refused(str(exc), exc.code) from exc
 
     def colleagues(self, who: Principal) -> list[str]:
         with self.db.transaction() as session:

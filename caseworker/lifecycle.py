@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from caseworker.users import Cancelled, normalise_totp_secret
 from storage import accounts, casework, crypto, teams
 from storage.db import Database
-from storage.models import Case, User, WrappedKey
+from storage.models import Case, IdentityKey, User, WrappedKey
 from storage.team_models import AccessRequest
 
 __all__ = ["Disabled", "add_team", "change_manifest", "change_passphrase", "disable_user",
@@ -152,6 +152,8 @@ def stop_access(session: Session, user: User) -> int:
     open any case, even one they opened before), release their claims and close their
     pending access requests; the number of wrapped keys deleted."""
     result = session.execute(delete(WrappedKey).where(WrappedKey.key_id == user.key_id))
+    # and every copy of an identity key (a custodian's, or a reader's approved one)
+    session.execute(delete(IdentityKey).where(IdentityKey.key_id == user.key_id))
     session.execute(update(Case).where(Case.assigned_to == user.id)
                     .values(assigned_to=None).execution_options(synchronize_session=False))
     session.execute(update(AccessRequest).where(AccessRequest.requester_id == user.id,

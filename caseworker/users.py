@@ -61,7 +61,9 @@ def add_user(db: Database, name: str, role: str, passphrase: str, kdf: crypto.Kd
              pin: accounts.ManifestPin | None = None,
              team_names: Sequence[str] = ()) -> NewUser:
     """Create the account; a caseworker or supervisor also goes into a newly signed manifest
-    (so new reports are sealed to them), which needs the administrator's signing key.
+    (so new reports are sealed to them), and so does a custodian, under its own label (so the
+    identity keys of new reports are wrapped to them); that needs the administrator's
+    signing key.
 
     The new manifest is the previous *verified* manifest plus this one key, never what the
     users table holds (review finding 2). `confirm` is shown the whole new list before
@@ -72,19 +74,20 @@ def add_user(db: Database, name: str, role: str, passphrase: str, kdf: crypto.Kd
     secret = normalise_totp_secret(totp_secret) if totp_secret else pyotp.random_base32()
     if team_names and role not in accounts.READS_REPORTS:
         raise accounts.AccountError("only caseworkers and supervisors are team members: "
-                                    "admins and auditors read no reports")
-    if role in accounts.READS_REPORTS and admin_key is None:
-        raise accounts.AccountError("adding a caseworker or supervisor needs the "
+                                    "admins, auditors and custodians read no reports")
+    if role in accounts.SIGNED_ROLES and admin_key is None:
+        raise accounts.AccountError("adding a caseworker, supervisor or custodian needs the "
                                     "administrator's signing key")
     version = None
     with db.transaction() as session:
         user = accounts.create_user(session, name, role, passphrase, kdf, now)
         casework.set_totp_secret(session, user, secret, now)
-        if role in accounts.READS_REPORTS:
+        if role in accounts.SIGNED_ROLES:
             if admin_key.public_key().public_bytes_raw() != admin_public:
                 raise crypto.ManifestError("that signing key is not the pinned administrator key")
             previous = accounts.verified_manifest(session, admin_public, pin)
-            new = crypto.Recipient(label=f"user:{name}", public_key=user.public_key)
+            new = crypto.Recipient(label=accounts.manifest_label(name, role),
+                                   public_key=user.public_key)
             plan = teams.Plan.of(previous)
             plan.put(new)
             try:

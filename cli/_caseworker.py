@@ -149,6 +149,16 @@ def _readable(case: dict[str, Any], lang: str) -> str:
              f"Reasons: {', '.join(case['reasons']) or '-'}", ""]
     for fid, value in case["fields"].items():
         lines.append(f"{cat.get('field.' + fid, fid)}: \u2068{label(value)}\u2069")
+    identity = case.get("identity") or {}
+    if identity.get("protected"):  # names and contact details: a custodian must approve
+        from web import i18n
+
+        tr = i18n.Translator(lang)
+        lines += ["", tr("identity.section")]
+        for fid in identity["protected"]:
+            lines.append(f"{cat.get('field.' + fid, fid)}: {tr('identity.protected')}")
+        lines.append(f"  sanad identity request {case['case_ref']} --as USER --purpose "
+                     "PURPOSE")
     for att in case["attachments"]:
         lines.append(f"[file] \u2068{att['name']}\u2069 {att['size']} bytes sha256 {att['sha256']}")
     # The consents as the sealed records have them now (changes with the receipt included).

@@ -61,7 +61,7 @@ def users() -> None:
 @users.command("add")
 @click.argument("name")
 @click.option("--role", required=True,
-              type=click.Choice(["caseworker", "supervisor", "admin", "auditor"]))
+              type=click.Choice(["caseworker", "supervisor", "admin", "auditor", "custodian"]))
 @click.option("--team", "team_names", multiple=True,
               help="A team of the signed manifest (may repeat): reports routed to it are "
                    "sealed to this account.")
@@ -69,8 +69,9 @@ def users() -> None:
               help="Confirm the new recipient list without asking (for scripts).")
 def add(name: str, role: str, team_names: tuple[str, ...], assume_yes: bool) -> None:
     """Create NAME with a key pair (passphrase: SANAD_PASSPHRASE or a prompt) and a TOTP
-    secret (SANAD_TOTP_SECRET or a new one, shown once). A caseworker or supervisor is added
-    to a newly signed recipient manifest: that needs the administrator's passphrase
+    secret (SANAD_TOTP_SECRET or a new one, shown once). A caseworker, supervisor or
+    custodian (who holds the identity keys of new reports) is added to a newly signed
+    recipient manifest: that needs the administrator's passphrase
     (SANAD_ADMIN_PASSPHRASE or a prompt) for SANAD_HOME/offline/admin-signing.pem. The new
     list (the previous signed one plus NAME) is shown with key fingerprints and must be
     confirmed: --yes for scripts; with no terminal and no --yes nothing changes (exit 2)."""
@@ -92,18 +93,18 @@ def add(name: str, role: str, team_names: tuple[str, ...], assume_yes: bool) -> 
         if settings.insecure_fast_kdf and not in_tests():  # review finding 23
             click.echo("sanad: warning: SANAD_INSECURE_FAST_KDF=1: this account's key gets a "
                        "weak key derivation (for tests only); unset it", err=True)
-        if role in accounts.READS_REPORTS and not assume_yes and not sys.stdin.isatty():
+        if role in accounts.SIGNED_ROLES and not assume_yes and not sys.stdin.isatty():
             click.echo("sanad: the new recipient list needs confirming: run in a terminal or "
                        "pass --yes; nothing was changed", err=True)
             raise SystemExit(2)
         passphrase = _secret("SANAD_PASSPHRASE", f"Passphrase for {name}", confirm=True)
         admin_key = None
-        if role in accounts.READS_REPORTS:
+        if role in accounts.SIGNED_ROLES:
             pem_path = home.offline / "admin-signing.pem"
             if not pem_path.exists():
                 raise accounts.AccountError(
                     f"the administrator's signing key is not at {pem_path}: bring it from "
-                    "offline storage to add a caseworker or supervisor")
+                    "offline storage to add a caseworker, supervisor or custodian")
             admin_key = load_admin_key(pem_path.read_bytes(), _secret(
                 "SANAD_ADMIN_PASSPHRASE", "Administrator passphrase (signing key)"))
         db = open_database(settings)
@@ -121,8 +122,11 @@ def add(name: str, role: str, team_names: tuple[str, ...], assume_yes: bool) -> 
             db.dispose()
         click.echo(f"Created the {role} account '{name}'.")
         if created.manifest_version is not None:
+            what = ("the identity sections (names, contact details) of new reports are "
+                    "sealed to this custodian too" if role == accounts.CUSTODIAN
+                    else "new reports are sealed to this account too")
             click.echo(f"Published recipient manifest version {created.manifest_version}: "
-                       "new reports are sealed to this account too.")
+                       f"{what}.")
         if created.totp_generated:
             show_totp(name, created.totp_secret)
         else:

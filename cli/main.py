@@ -15,7 +15,17 @@ from typing import Any, TypeVar
 
 import click
 
-from cli import _alerts, _audit, _caseworker, _channels, _config, _keys, _users, _web
+from cli import (
+    _alerts,
+    _audit,
+    _caseworker,
+    _channels,
+    _config,
+    _identity,
+    _keys,
+    _users,
+    _web,
+)
 from cli._signal import run_signal
 from intake.settings import Settings, SettingsError
 
@@ -172,6 +182,7 @@ main.add_command(_users.teams)
 main.add_command(_keys.keys)
 main.add_command(_web.web)
 main.add_command(_audit.audit)
+main.add_command(_identity.identity)
 
 
 @main.group()

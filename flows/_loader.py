@@ -156,9 +156,21 @@ def default_root() -> Path:
 def load_fields(path: Path) -> dict[str, FieldSpec]:
     raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     return {
-        fid: FieldSpec(fid, spec["type"], tuple(spec.get("options", ())))
+        fid: FieldSpec(fid, spec["type"], tuple(spec.get("options", ())),
+                       _section(fid, spec.get("section", "report")))
         for fid, spec in raw.items()
     }
+
+
+SECTIONS = ("report", "identity")
+
+
+def _section(fid: str, section: object) -> str:
+    if section not in SECTIONS:
+        raise ValueError(f"fields.yaml: {fid}: section must be one of {', '.join(SECTIONS)}")
+    if section == "identity" and fid.startswith("consent_"):
+        raise ValueError(f"fields.yaml: {fid}: a consent is never in the identity section")
+    return str(section)
 
 
 def _qualify(flow: str, target: str) -> str:

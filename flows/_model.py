@@ -16,6 +16,9 @@ class FieldSpec:
     id: str
     type: str
     options: tuple[str, ...] = ()
+    # "identity": a name or contact detail, sealed apart from the narrative under the case's
+    # identity key (storage.identity); "report" for everything else.
+    section: str = "report"
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,11 @@ class FlowSet:
     fields: dict[str, FieldSpec]
     start: str
     version: str  # e.g. "opening.1+complaint.1+..." recorded with every report
+
+    @property
+    def identity_fields(self) -> frozenset[str]:
+        """The ids of the protected identity section (fields.yaml `section: identity`)."""
+        return frozenset(f.id for f in self.fields.values() if f.section == "identity")
 
     def text(self, lang: str, key: str, **params: object) -> str:
         template = self.catalog[lang][key]

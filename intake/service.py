@@ -476,15 +476,18 @@ class IntakeService:
         triage = self.triage.assess(action.fields, words_urgent, now)
         reasons = _with_word_reasons(triage.reasons, action.urgent)
         report_type = action.fields.get("report_type")
+        narrative, identity = self._split_identity(action.fields)
         report = cases.ReportToStore(
-            case_id=draft.case_id, data_key=draft.data_key, fields=action.fields,
+            case_id=draft.case_id, data_key=draft.data_key, fields=narrative,
             files=[f for f in action.files if "path" in f], consent=action.consent,
             report_type=report_type if isinstance(report_type, str) else None,
             priority=triage.priority, reasons=reasons, channel=src.channel,
-            lang=action.lang, flow_version=self.flows.version)
+            lang=action.lang, flow_version=self.flows.version,
+            identity=identity, identity_key=_identity_key(draft))
+        custodians = self._identity_recipients(session)
         early = session.get(Case, draft.case_id) if draft.extra.get("early_receipt") else None
         if early is not None:  # the urgent case already in the queue is completed in place
-            cases.update_report(session, early, report, now)
+            cases.update_report(session, early, report, now, custodians)
             # the full answers may route it to more teams than its first urgent words did
             routed = self._routed(session, action.fields, triage.priority)
             teams.add_wraps(session, early.id, draft.data_key, routed.recipients)
@@ -494,7 +497,7 @@ class IntakeService:
             return early.case_ref, str(draft.extra["early_receipt"])
         routed = self._routed(session, action.fields, triage.priority)
         receipt = self._draw_receipt()
-        case = cases.store_report(session, report, routed.recipients, receipt, now)
+        case = cases.store_report(session, report, routed.recipients, receipt, now, custodians)
         teams.record_case_teams(session, case.id, routed.teams, now)
         stat_rows.record_case(session, self._pepper, case, action.fields)
         if case.priority == 1:
@@ -504,6 +507,23 @@ class IntakeService:
                                  src.route, now)
         log.info("report stored priority=%d channel=%s", case.priority, src.channel)
         return case.case_ref, receipt.code
+
+    def _split_identity(self, fields: dict[str, object]) -> tuple[dict[str, object],
+                                                                    dict[str, object]]:
+        """The report's answers, and the names and contact details (fields.yaml `section:
+        identity`) that are sealed apart under the identity key."""
+        protected = self.flows.identity_fields
+        return ({k: v for k, v in fields.items() if k not in protected},
+                {k: v for k, v in fields.items() if k in protected})
+
+    def _identity_recipients(self, session: Session) -> tuple[crypto.Recipient, ...]:
+        """The custodians of the signed manifest and the recovery key (never a reader)."""
+        found = accounts.identity_recipients(session, self._admin_public, self._pin)
+        if not any(r.label.startswith(accounts.CUSTODIAN_PREFIX) for r in found):
+            log.warning("no custodian in the recipient manifest: identity sections are "
+                        "sealed to the recovery key only (sanad users add NAME --role "
+                        "custodian)")
+        return found
 
     def _append(self, session: Session, draft: drafts.OpenDraft, action: SubmitAddendum,
                 now: datetime) -> drafts.OpenDraft:
@@ -605,21 +625,25 @@ class IntakeService:
         words_urgent = bool(set(state.urgent) - set(self.flows.fields))
         triage = self.triage.assess(fields, words_urgent, now)
         report_type = fields.get("report_type")
+        narrative, identity = self._split_identity(fields)
+        draft = replace(draft, extra={**draft.extra,
+                                      "identity_key": _identity_key(draft).hex()})
         report = cases.ReportToStore(
-            case_id=draft.case_id, data_key=draft.data_key, fields=fields,
+            case_id=draft.case_id, data_key=draft.data_key, fields=narrative,
             files=[f for f in files if "path" in f], consent=dict(state.consent),
             report_type=report_type if isinstance(report_type, str) else None,
             priority=1, reasons=tuple(dict.fromkeys(
                 (*_with_word_reasons(triage.reasons, state.urgent), "incomplete"))),
             channel=src.channel, lang=state.lang, flow_version=self.flows.version,
-            incomplete=True)
+            incomplete=True, identity=identity, identity_key=_identity_key(draft))
+        custodians = self._identity_recipients(session)
         case = session.get(Case, draft.case_id)
         if case is not None:
-            cases.update_report(session, case, report, now)
+            cases.update_report(session, case, report, now, custodians)
             return draft
         routed = self._routed(session, fields, 1)
         receipt = self._draw_receipt()
-        case = cases.store_report(session, report, routed.recipients, receipt, now)
+        case = cases.store_report(session, report, routed.recipients, receipt, now, custodians)
         teams.record_case_teams(session, case.id, routed.teams, now)
         if src.route and fields.get("consent_followup") == "yes":
             _followup.keep_route(session, self._route_key, case.id, self._handle(src),
@@ -704,6 +728,15 @@ class IntakeService:
 
 class _ReceiptNeeded(Exception):
     """A submission found no receipt ready: roll back, hash one outside, run again."""
+
+
+def _identity_key(draft: drafts.OpenDraft) -> bytes:
+    """The case's identity key: kept in the sealed draft while an urgent case is updated in
+    place, so every update seals under the key its custodians already hold."""
+    kept = draft.extra.get("identity_key")
+    if isinstance(kept, str) and len(kept) == 64:
+        return bytes.fromhex(kept)
+    return crypto.new_data_key()
 
 
 def _event_key(channel: str, event_id: str) -> str:

@@ -15,9 +15,20 @@ from sqlalchemy.orm import Session
 from storage import crypto
 from storage.models import AuditEntry, RecipientManifest, User
 
-ROLES = ("caseworker", "supervisor", "admin", "auditor")
+ROLES = ("caseworker", "supervisor", "admin", "auditor", "custodian")
 READS_REPORTS = frozenset({"caseworker", "supervisor"})  # new reports are sealed to them
+# Custodians hold the identity keys of new reports (names, contact details) and approve a
+# reader's request to open them; they read no narrative (docs/threat-model.md). They are in
+# the signed manifest under their own label, so the intake knows them without the users table.
+CUSTODIAN = "custodian"
+SIGNED_ROLES = READS_REPORTS | {CUSTODIAN}  # accounts whose key goes into the manifest
+CUSTODIAN_PREFIX = "custodian:"
 RECOVERY_LABEL = "organisation-recovery"
+
+
+def manifest_label(name: str, role: str) -> str:
+    """The label of an account's key in the signed manifest."""
+    return f"{CUSTODIAN_PREFIX}{name}" if role == CUSTODIAN else f"user:{name}"
 
 
 class AccountError(Exception):
@@ -140,8 +151,18 @@ def verified_manifest(session: Session, pinned_admin_public: bytes,
 
 def current_recipients(session: Session, pinned_admin_public: bytes,
                        pin: ManifestPin | None = None) -> tuple[crypto.Recipient, ...]:
-    """Recipients from the newest verified manifest (see `verified_manifest`)."""
-    return tuple(verified_manifest(session, pinned_admin_public, pin).recipients)
+    """Report recipients from the newest verified manifest (see `verified_manifest`): the
+    readers and the recovery key, never the custodians (they get identity keys only)."""
+    return tuple(r for r in verified_manifest(session, pinned_admin_public, pin).recipients
+                 if not r.label.startswith(CUSTODIAN_PREFIX))
+
+
+def identity_recipients(session: Session, pinned_admin_public: bytes,
+                        pin: ManifestPin | None = None) -> tuple[crypto.Recipient, ...]:
+    """Who a new report's identity key is wrapped to: the custodians the newest verified
+    manifest lists, and the recovery key. Never a reader, never a users row."""
+    return tuple(r for r in verified_manifest(session, pinned_admin_public, pin).recipients
+                 if r.label.startswith(CUSTODIAN_PREFIX) or r.label == RECOVERY_LABEL)
 
 
 def verified_key(session: Session, user: User, pinned_admin_public: bytes,
@@ -151,8 +172,9 @@ def verified_key(session: Session, user: User, pinned_admin_public: bytes,
     swapped public key, gets nothing wrapped to it)."""
     if crypto.key_id(user.public_key) != user.key_id:
         raise crypto.ManifestError(f"the key of '{user.name}' does not match its key id")
-    for recipient in current_recipients(session, pinned_admin_public, pin):
-        if recipient.label == f"user:{user.name}" and recipient.key_id == user.key_id \
+    label = manifest_label(user.name, user.role)
+    for recipient in verified_manifest(session, pinned_admin_public, pin).recipients:
+        if recipient.label == label and recipient.key_id == user.key_id \
                 and recipient.public_key == user.public_key:
             return recipient
     raise crypto.ManifestError(f"the key of '{user.name}' is not in the signed recipient "

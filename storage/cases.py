@@ -18,7 +18,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from storage import crypto
-from storage.models import Attachment, Case, CaseEvent, CaseField, WrappedKey
+from storage.models import Attachment, Case, CaseEvent, CaseField, IdentityKey, WrappedKey
 
 INITIAL_STATUS = "allegation_pending_assessment"  # San José Guidelines para 12
 # Letters and digits that are hard to mishear or misread (no 0/O, 1/I/L, 2/Z, 5/S, 8/B, 6/G).
@@ -54,6 +54,13 @@ class ReportToStore:
     lang: str
     flow_version: str
     incomplete: bool = False
+    # The protected identity section (names, contact details): sealed under `identity_key`,
+    # which is wrapped to the custodians and the recovery key only, never to the readers.
+    identity: dict[str, Any] = dc_field(default_factory=dict)
+    identity_key: bytes | None = dc_field(default=None, repr=False)
+
+
+IDENTITY_PREFIX = crypto.IDENTITY_FIELD_PREFIX
 
 
 def _seal_json(key: bytes, case_id: str, field_id: str, seq: int, value: Any) -> bytes:
@@ -66,8 +73,13 @@ def _open_json(key: bytes, case_id: str, field_id: str, seq: int, sealed: bytes)
 
 
 def store_report(session: Session, report: ReportToStore, recipients: Sequence[crypto.Recipient],
-                 receipt: crypto.Receipt, now: datetime) -> Case:
-    """Write case, sealed fields, wrapped keys, attachments and history; flush, don't commit."""
+                 receipt: crypto.Receipt, now: datetime,
+                 identity_recipients: Sequence[crypto.Recipient] = ()) -> Case:
+    """Write case, sealed fields, wrapped keys, attachments and history; flush, don't commit.
+
+    With an identity key, its wrapped copies go to `identity_recipients` (the custodians of
+    the signed manifest and the recovery key: accounts.identity_recipients), never to
+    `recipients`."""
     ref = new_case_ref()
     while session.scalar(select(Case.id).where(Case.case_ref == ref)) is not None:
         ref = new_case_ref()
@@ -84,6 +96,7 @@ def store_report(session: Session, report: ReportToStore, recipients: Sequence[c
     session.add(case)
     session.flush()
     _add_fields_and_files(session, case, report, now)
+    _wrap_identity_key(session, case, report, identity_recipients, now)
     for recipient in recipients:
         session.add(WrappedKey(
             case_id=case.id, seq=0, key_id=recipient.key_id,
@@ -98,21 +111,59 @@ def store_report(session: Session, report: ReportToStore, recipients: Sequence[c
 
 
 def _seal_index(case_id: str, data_key: bytes, field_ids: Sequence[str], priority: int,
-                reasons: Sequence[str]) -> bytes:
-    return _seal_json(data_key, case_id, SEAL_FIELD, 0,
-                      {"fields": sorted(field_ids), "priority": priority,
-                       "reasons": list(reasons)})
+                reasons: Sequence[str], identity: dict[str, Any] | None = None) -> bytes:
+    index: dict[str, Any] = {"fields": sorted(field_ids), "priority": priority,
+                             "reasons": list(reasons)}
+    if identity:  # the identity section's field ids and a commitment to its key
+        index.update(identity)
+    return _seal_json(data_key, case_id, SEAL_FIELD, 0, index)
+
+
+def _identity_index(case_id: str, report: ReportToStore) -> dict[str, Any] | None:
+    if report.identity_key is None:
+        return None
+    return {"identity": sorted(report.identity),
+            "identity_key": crypto.identity_commitment(report.identity_key, case_id)}
+
+
+def _wrap_identity_key(session: Session, case: Case, report: ReportToStore,
+                       recipients: Sequence[crypto.Recipient], now: datetime) -> None:
+    """Wrap the identity key to the custodians and the recovery key, once per case."""
+    if report.identity_key is None:
+        return
+    if session.scalar(select(IdentityKey.id).where(IdentityKey.case_id == case.id)
+                      .limit(1)) is not None:
+        return
+    if not recipients:
+        raise ValueError("an identity section needs identity recipients (the recovery key)")
+    for recipient in {r.key_id: r for r in recipients}.values():
+        session.add(IdentityKey(
+            case_id=case.id, key_id=recipient.key_id, created_at=now,
+            wrapped=crypto.wrap_identity_key(report.identity_key, case.id,
+                                             recipient.public_key, recipient.suite)))
 
 
 def _add_fields_and_files(session: Session, case: Case, report: ReportToStore,
                           now: datetime) -> None:
     if SEAL_FIELD in report.fields:
         raise ValueError(f"{SEAL_FIELD} is not an answer")
+    if report.identity and report.identity_key is None:
+        raise ValueError("identity fields need an identity key")
+    if set(report.identity) & set(report.fields):
+        raise ValueError("a field is either in the report or in the identity section")
     for field_id, value in report.fields.items():
+        if field_id.startswith(IDENTITY_PREFIX):
+            raise ValueError(f"{field_id} is not an answer")
         session.add(CaseField(case_id=case.id, field_id=field_id, seq=0,
                               sealed=_seal_json(report.data_key, case.id, field_id, 0, value)))
+    for field_id, value in report.identity.items():
+        assert report.identity_key is not None
+        name = IDENTITY_PREFIX + field_id
+        session.add(CaseField(case_id=case.id, field_id=name, seq=0,
+                              sealed=_seal_json(report.identity_key, case.id, name, 0, value)))
     session.add(CaseField(case_id=case.id, field_id=SEAL_FIELD, seq=0, sealed=_seal_index(
-        case.id, report.data_key, list(report.fields), report.priority, report.reasons)))
+        case.id, report.data_key, list(report.fields), report.priority, report.reasons,
+        _identity_index(case.id, report))))
     known = set(session.scalars(select(Attachment.id).where(Attachment.case_id == case.id)))
     for meta in report.files:
         if meta["id"] in known:
@@ -123,7 +174,8 @@ def _add_fields_and_files(session: Session, case: Case, report: ReportToStore,
                                path=str(meta["path"]), sealed_meta=sealed_meta, created_at=now))
 
 
-def update_report(session: Session, case: Case, report: ReportToStore, now: datetime) -> None:
+def update_report(session: Session, case: Case, report: ReportToStore, now: datetime,
+                  identity_recipients: Sequence[crypto.Recipient] = ()) -> None:
     """Re-seal an incomplete (urgent) case's answers as the conversation goes on, in place.
 
     The data key and its wrapped copies stay; the answers of sequence 0 are replaced, so an
@@ -132,6 +184,7 @@ def update_report(session: Session, case: Case, report: ReportToStore, now: date
     session.execute(delete(CaseField).where(CaseField.case_id == case.id, CaseField.seq == 0))
     session.flush()
     _add_fields_and_files(session, case, report, now)
+    _wrap_identity_key(session, case, report, identity_recipients, now)
     was_incomplete = case.incomplete
     case.report_type = report.report_type
     case.priority, case.reasons = report.priority, list(report.reasons)
@@ -171,6 +224,16 @@ class OpenedCase:
     # Consents the reporter changed later with the receipt, sealed like an addendum:
     # {"seq", "part", "field", "value", "at", "lang", "text", "version"}, in the order made.
     consent_changes: list[dict[str, Any]] = dc_field(default_factory=list)
+    # The protected identity section: the ids it holds (empty for a case stored before it
+    # existed), and their values only when this key holds the case's identity key.
+    identity_fields: tuple[str, ...] = ()
+    identity: dict[str, Any] = dc_field(default_factory=dict)
+    identity_open: bool = False
+
+    @property
+    def identity_protected(self) -> tuple[str, ...]:
+        """Identity fields this reader sees as "protected — request access"."""
+        return () if self.identity_open else self.identity_fields
 
 
 def open_case(session: Session, case: Case, private_key: Any, key_id: bytes) -> OpenedCase:
@@ -184,21 +247,30 @@ def open_case(session: Session, case: Case, private_key: Any, key_id: bytes) -> 
         select(WrappedKey).where(WrappedKey.case_id == case.id, WrappedKey.key_id == key_id))}
     if not wrapped:
         raise crypto.CryptoError("this key is not a recipient of the case")
+    identity_wrapped = session.scalar(select(IdentityKey).where(
+        IdentityKey.case_id == case.id, IdentityKey.key_id == key_id))
     try:
-        return _open_all(session, case, private_key, wrapped)
+        return _open_all(session, case, private_key, wrapped, identity_wrapped)
     except crypto.CryptoError as exc:
         raise Tampered(f"case {case.case_ref} was altered: {exc}") from exc
 
 
 def _open_all(session: Session, case: Case, private_key: Any,
-              wrapped: dict[int, WrappedKey]) -> OpenedCase:
+              wrapped: dict[int, WrappedKey],
+              identity_wrapped: IdentityKey | None = None) -> OpenedCase:
     keys = {seq: crypto.unwrap_key(w.wrapped, case.id, private_key) for seq, w in wrapped.items()}
     fields: dict[str, Any] = {}
     index: dict[str, Any] | None = None
     first: set[str] = set()
     changes: list[dict[str, Any]] = []
+    identity_rows: dict[str, CaseField] = {}
     for row in session.scalars(select(CaseField).where(CaseField.case_id == case.id)
                                .order_by(CaseField.seq, CaseField.id)):
+        if row.field_id.startswith(IDENTITY_PREFIX):
+            if row.seq != 0:
+                raise crypto.CryptoError("an identity field outside the report")
+            identity_rows[row.field_id.removeprefix(IDENTITY_PREFIX)] = row
+            continue
         if row.seq not in keys:
             raise crypto.CryptoError("no key for a part of this case")
         value = _open_json(keys[row.seq], case.id, row.field_id, row.seq, row.sealed)
@@ -230,8 +302,30 @@ def _open_all(session: Session, case: Case, private_key: Any,
             problems.append("priority")
         if list(index.get("reasons", [])) != list(case.reasons):
             problems.append("reasons")
+    sealed_ids = [str(f) for f in (index or {}).get("identity", [])]
+    problems += [f"missing:{IDENTITY_PREFIX}{f}" for f in sealed_ids if f not in identity_rows]
+    problems += [f"unexpected:{IDENTITY_PREFIX}{f}" for f in identity_rows
+                 if f not in sealed_ids]
+    identity: dict[str, Any] = {}
+    if identity_wrapped is not None:
+        identity = _open_identity(case, private_key, identity_wrapped, index, identity_rows)
     changes.sort(key=lambda c: (c["seq"], c["part"]))
-    return OpenedCase(fields, attachments, tuple(problems), changes)
+    return OpenedCase(fields, attachments, tuple(problems), changes,
+                      tuple(f for f in sealed_ids if f in identity_rows), identity,
+                      identity_wrapped is not None)
+
+
+def _open_identity(case: Case, private_key: Any, wrapped: IdentityKey,
+                   index: dict[str, Any] | None, rows: dict[str, CaseField]) -> dict[str, Any]:
+    """Open the identity section with the identity key this reader was given: a key that
+    does not match the readers' sealed commitment, or a row that does not open, is tampering
+    (CryptoError, turned into Tampered by the caller)."""
+    identity_key = crypto.unwrap_identity_key(wrapped.wrapped, case.id, private_key)
+    committed = (index or {}).get("identity_key")
+    if committed is None or committed != crypto.identity_commitment(identity_key, case.id):
+        raise crypto.CryptoError("the identity key is not the one sealed with the report")
+    return {fid: _open_json(identity_key, case.id, row.field_id, 0, row.sealed)
+            for fid, row in sorted(rows.items())}
 
 
 def reseal_priority(session: Session, case: Case, data_key: bytes) -> None:
@@ -242,8 +336,9 @@ def reseal_priority(session: Session, case: Case, data_key: bytes) -> None:
     if row is None:
         return
     index = _open_json(data_key, case.id, SEAL_FIELD, 0, row.sealed)
+    kept = {k: index[k] for k in ("identity", "identity_key") if k in index}
     row.sealed = _seal_index(case.id, data_key, index.get("fields", []), case.priority,
-                             case.reasons)
+                             case.reasons, kept)
     session.flush()
 
 
@@ -403,9 +498,10 @@ def _delete_content(session: Session, case: Case) -> list[str]:
     """Delete a case's answers, files, keys, routes, waiting messages and caseworker notes
     for real; return the attachment paths to remove from disk after the commit."""
     from storage.caseworker_models import CaseNote
-    from storage.models import CaseRoute, OutboxMessage
+    from storage.models import CaseRoute, IdentityRequest, OutboxMessage
     paths = list(session.scalars(select(Attachment.path).where(Attachment.case_id == case.id)))
-    for model in (CaseField, WrappedKey, Attachment, CaseRoute, OutboxMessage, CaseNote):
+    for model in (CaseField, WrappedKey, IdentityKey, IdentityRequest, Attachment, CaseRoute,
+                  OutboxMessage, CaseNote):
         session.execute(delete(model).where(model.case_id == case.id))  # type: ignore[attr-defined]
     return paths
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from storage import accounts, cases, crypto
 from storage.caseworker_models import CaseAction, CaseNote, UserTotp
-from storage.models import Case, CaseEvent, User, WrappedKey
+from storage.models import Case, CaseEvent, IdentityKey, User, WrappedKey
 
 # San José Guidelines para 12-13: an allegation until assessed, then a decision, then closure.
 STATUSES = ("allegation_pending_assessment", "under_assessment", "action_taken", "referred",
@@ -144,6 +144,10 @@ def revoke(session: Session, case: Case, grantee: User, actor: str, now: datetim
         raise CaseworkError("revoke_self", "you cannot revoke your own access")
     result = session.execute(delete(WrappedKey).where(WrappedKey.case_id == case.id,
                                                       WrappedKey.key_id == grantee.key_id))
+    # a copy of the identity key a custodian approved goes with the access it depended on
+    session.execute(delete(IdentityKey).where(IdentityKey.case_id == case.id,
+                                              IdentityKey.key_id == grantee.key_id,
+                                              IdentityKey.granted_by.is_not(None)))
     if case.assigned_to == grantee.id:
         case.assigned_to = None
     _event(session, case, "access_revoked", actor, now, user=grantee.name)

@@ -228,3 +228,36 @@ class RateLimit(Base):
     bucket: Mapped[str] = mapped_column(String(96), primary_key=True)
     window_start: Mapped[int] = mapped_column(Integer)
     count: Mapped[int] = mapped_column(Integer)
+
+
+class IdentityKey(Base):
+    """A case's identity key (names and contact details, storage.identity) wrapped to one
+    key: at intake to each custodian of the signed manifest and the recovery key; later to a
+    reader a custodian approved (`request_id`, `granted_by`). Never to a reader by default."""
+
+    __tablename__ = "identity_keys"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    key_id: Mapped[bytes] = mapped_column(LargeBinary(16))
+    wrapped: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    granted_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    request_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    __table_args__ = (UniqueConstraint("case_id", "key_id"),)
+
+
+class IdentityRequest(Base):
+    """A reader asks to open a case's identity section for a purpose (a code, never free
+    text: nothing a person wrote is kept in clear); a custodian other than the requester
+    approves or refuses it. pending | approved | refused."""
+
+    __tablename__ = "identity_requests"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    requester: Mapped[str] = mapped_column(String(64), index=True)
+    purpose: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(12), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    decided_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    decision_reason: Mapped[str | None] = mapped_column(String(32), nullable=True)

@@ -30,6 +30,7 @@ __all__ = ["Plan", "Routed", "SignedList", "case_teams", "check_team_name", "lab
 
 log = logging.getLogger("sanad.teams")
 RECOVERY_LABEL = "organisation-recovery"
+CUSTODIAN_PREFIX = "custodian:"  # as storage.accounts labels custodians in the manifest
 
 
 class TeamError(ValueError):
@@ -146,7 +147,9 @@ def route(manifest: crypto.Manifest, chosen: Sequence[str] | None,
     signed list (a disable from the dashboard takes effect before the manifest is re-signed);
     nothing in the database can add a recipient."""
     skip = set(inactive)
-    everyone = tuple(r for r in manifest.recipients if r.label not in skip)
+    # Custodians hold identity keys only: never a recipient of a report's content.
+    everyone = tuple(r for r in manifest.recipients if r.label not in skip
+                     and not r.label.startswith(CUSTODIAN_PREFIX))
     recovery = [r for r in everyone if r.label == RECOVERY_LABEL]
     if chosen is None:
         return Routed(everyone, ())

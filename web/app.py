@@ -29,13 +29,14 @@ from caseworker import dashboard as dash
 from caseworker.cases import integrity_text
 from caseworker.dashboard import Dashboard, Principal
 from storage import casework
+from storage import identity as identity_store
 from web import i18n, security
 from web.render import FieldRenderer
 
 HERE = Path(__file__).parent
 log = logging.getLogger(__name__)
 _CASE_OPS = frozenset({"note", "status", "priority", "action", "grant", "revoke", "release",
-                       "request_access", "share_team", "move_team"})
+                       "request_access", "share_team", "move_team", "identity_request"})
 
 
 class WebApp:
@@ -232,6 +233,8 @@ class WebApp:
             return self.login_redirect(s)
         if who.role in dash.CASE_ROLES:
             return self.redirect(s, "/queue")
+        if who.role == "custodian":
+            return self.redirect(s, "/identity")
         return self.redirect(s, "/audit" if who.role in dash.AUDIT_ROLES else "/stats")
 
     # ------------------------------------------------------------ queue
@@ -306,7 +309,10 @@ class WebApp:
                              message_key="error.forbidden")
         t = i18n.Translator(self.lang(request, s))
         response = self.page(
-            request, s, "case.html", c=view, fields=self.fields.rows(view.fields, t.lang),
+            request, s, "case.html", c=view,
+            # the identity section's values are in the view only once a custodian approved
+            fields=self.fields.rows({**view.fields, **view.identity}, t.lang),
+            identity_purposes=identity_store.PURPOSES,
             revealed=s.revealed, colleagues=colleagues,
             status_reasons=casework.STATUS_REASONS, priority_reasons=casework.PRIORITY_REASONS,
             fields_label=lambda k: self.fields.label(k, t.lang),
@@ -333,8 +339,8 @@ class WebApp:
         from web.pdf import case_pdf
 
         t = i18n.Translator(self.lang(request, s))
-        content = await run_in_threadpool(case_pdf, view, self.fields.rows(view.fields, t.lang),
-                                          t)
+        content = await run_in_threadpool(
+            case_pdf, view, self.fields.rows({**view.fields, **view.identity}, t.lang), t)
         return Response(content, media_type="application/pdf", headers={
             "Content-Disposition": f'attachment; filename="case-{view.case_ref}-{t.lang}.pdf"'})
 
@@ -395,6 +401,10 @@ class WebApp:
         elif op == "revoke":
             self.d.revoke(who, ref, str(data.get("colleague", "")))
             s.flash.append(("ok", "case.revoked", {}))
+        elif op == "identity_request":
+            self.d.identity_request(who, ref, str(data.get("purpose", "")))
+            s.flash.append(("ok", "identity.requested", {}))
+            back = f"/cases/{ref}#identity"
         elif op == "request_access":
             self.access.request(who, ref, str(data.get("reason", "")))
             s.flash.append(("ok", "access.requested", {"case_ref": ref}))
@@ -512,6 +522,44 @@ class WebApp:
                             {"cases": ", ".join(done.recovery_only)}))
         return self.redirect(s, "/admin/users")
 
+    # ------------------------------------------------------------ protected identity
+
+    async def identity(self, request: Request) -> Response:
+        """The custodian's page: requests waiting for a decision (never report content)."""
+        s, who = await self.who(request)
+        if who is None:
+            return self.login_redirect(s)
+        try:
+            pending = await run_in_threadpool(self.d.identity_pending, who)
+        except dash.Forbidden:
+            return self.page(request, s, "error.html", status=403, message_key="error.role")
+        return self.page(request, s, "identity.html", pending=pending,
+                         reasons=identity_store.REFUSAL_REASONS)
+
+    async def identity_post(self, request: Request) -> Response:
+        checked = await self.posted(request)
+        if isinstance(checked, Response):
+            return checked
+        s, who, data = checked
+        op, request_id = request.path_params["op"], request.path_params["id"]
+        if op not in ("approve", "refuse"):
+            return self.page(request, s, "error.html", status=404,
+                             message_key="error.not_found")
+        try:
+            done = await run_in_threadpool(self.d.identity_decide, who, request_id,
+                                           op == "approve", str(data.get("reason", "")))
+        except dash.Forbidden:
+            return self.page(request, s, "error.html", status=403, message_key="error.role")
+        except dash.Refused as exc:
+            t = i18n.Translator(self.lang(request, s))
+            key = f"refused.{exc.code}"
+            s.flash.append(("error", "case.refused",
+                            {"reason": t(key) if t.has(key) else str(exc)}))
+            return self.redirect(s, "/identity")
+        s.flash.append(("ok", "identity.approved" if op == "approve" else "identity.refused",
+                        {"requester": done["requester"], "case_ref": done["case_ref"] or ""}))
+        return self.redirect(s, "/identity")
+
     # ------------------------------------------------------------ audit and statistics
 
     async def audit(self, request: Request) -> Response:
@@ -594,6 +642,8 @@ class WebApp:
             Route("/access/{rid}/{verdict:str}", self.access_decide, methods=["POST"]),
             Route("/admin/users", self.users_page),
             Route("/admin/users/{name}/disable", self.user_disable, methods=["POST"]),
+            Route("/identity", self.identity),
+            Route("/identity/{id}/{op}", self.identity_post, methods=["POST"]),
             Route("/audit", self.audit),
             Route("/stats", self.stats),
             Route("/stats/chart/{dim}.svg", self.stats_chart),

@@ -86,6 +86,8 @@ def case_pdf(view: CaseView, rows: list[FieldRow], t: Translator) -> bytes:
     para(f"{t('queue.type')}: {t('type.' + (view.report_type or 'none'))}")
     para(f"{t('case.received')}: {view.received_at.strftime('%Y-%m-%d %H:%M UTC')}", gap=4)
     para(t("case.report"), size=13, gap=2)
+    if view.identity_protected:  # names and contact details only once a custodian approved
+        para(t("identity.pdf_left_out"), size=10, gap=2)
     for row in rows:
         para(f"{row.label}:", size=10, gap=0.5)
         para(row.value, size=11, gap=2)

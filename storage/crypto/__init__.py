@@ -20,6 +20,12 @@ from ._drafts import (
 from ._errors import AttachmentTooLarge, CryptoError, ManifestError
 from ._fields import new_data_key, open_field, seal_field
 from ._handles import new_pepper, user_handle
+from ._identity import (
+    IDENTITY_FIELD_PREFIX,
+    identity_commitment,
+    unwrap_identity_key,
+    wrap_identity_key,
+)
 from ._kdf import PRODUCTION_RECEIPT_KDF, PRODUCTION_USER_KDF, TEST_KDF, KdfParams
 from ._keys import (
     SUITE_MLKEM768_X25519,
@@ -54,6 +60,7 @@ from ._userkeys import (
 
 __all__ = [
     "GENESIS",
+    "IDENTITY_FIELD_PREFIX",
     "PRODUCTION_RECEIPT_KDF",
     "PRODUCTION_USER_KDF",
     "SUITE_MLKEM768_X25519",
@@ -79,6 +86,7 @@ __all__ = [
     "generate_hybrid_keypair",
     "generate_keypair",
     "generate_signing_key",
+    "identity_commitment",
     "import_private_key_encrypted",
     "is_locked_offline_key",
     "key_id",
@@ -100,9 +108,11 @@ __all__ = [
     "seal_field",
     "sign_manifest",
     "unlock_private_key",
+    "unwrap_identity_key",
     "unwrap_key",
     "user_handle",
     "verify_manifest",
     "verify_receipt",
+    "wrap_identity_key",
     "wrap_key",
 ]

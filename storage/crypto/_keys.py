@@ -80,8 +80,8 @@ def load_public(raw: bytes) -> X25519PublicKey:
     return X25519PublicKey.from_public_bytes(raw)
 
 
-def _info(case_id: str, kid: bytes) -> bytes:
-    return context(_PREFIX, component("case_id", case_id), kid.hex().encode("ascii"))
+def _info(case_id: str, kid: bytes, prefix: bytes = _PREFIX) -> bytes:
+    return context(prefix, component("case_id", case_id), kid.hex().encode("ascii"))
 
 
 def _hpke_public(suite: int, raw: bytes) -> X25519PublicKey | hpke.MLKEM768X25519PublicKey:
@@ -98,17 +98,19 @@ def _hpke_public(suite: int, raw: bytes) -> X25519PublicKey | hpke.MLKEM768X2551
 
 
 def wrap_key(
-    data_key: bytes, case_id: str, recipient_public: bytes, suite: int = SUITE_X25519
+    data_key: bytes, case_id: str, recipient_public: bytes, suite: int = SUITE_X25519,
+    *, _prefix: bytes = _PREFIX,
 ) -> bytes:
     """Encrypt a case's data key to one recipient (one wrapped-key row per recipient)."""
     check_key(data_key)
     public = _hpke_public(suite, bytes(recipient_public))
-    info = _info(case_id, key_id(bytes(recipient_public)))
+    info = _info(case_id, key_id(bytes(recipient_public)), _prefix)
     return bytes([suite]) + _SUITES[suite].encrypt(bytes(data_key), public, info=info)
 
 
 def unwrap_key(
-    wrapped: bytes, case_id: str, private_key: X25519PrivateKey | HybridPrivateKey
+    wrapped: bytes, case_id: str, private_key: X25519PrivateKey | HybridPrivateKey,
+    *, _prefix: bytes = _PREFIX,
 ) -> bytes:
     """Recover the data key; CryptoError unless wrapped for this case and this key."""
     component("case_id", case_id)
@@ -122,7 +124,7 @@ def unwrap_key(
         hpke_key, pub = private_key._hpke_key(), private_key.public_bytes()
     else:
         raise CryptoError("wrapped key is not for this kind of key")
-    info = _info(case_id, key_id(pub))
+    info = _info(case_id, key_id(pub), _prefix)
     try:
         data_key = _SUITES[suite].decrypt(bytes(wrapped[1:]), hpke_key, info=info)
     except (InvalidTag, ValueError) as exc:

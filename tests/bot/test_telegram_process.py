@@ -87,7 +87,8 @@ SCRIPT = [  # COMPLAINT_EN as a Telegram user answers it: buttons where there ar
     "They kept me three days and beat me with cables. "
     "The officer told me to stop talking or they would come back.",
     "Bruises on my back", "no", "done", "none", "medical, legal", "man", "adult",
-    "deprived_of_liberty", "any", "Evenings only. Code word: zaytoun", "yes"]
+    "deprived_of_liberty", "any", "Karim Haddad-Nassar", "Evenings only. Code word: zaytoun",
+    "yes"]
 
 
 def test_sigkill_before_and_after_the_commit_loses_and_doubles_nothing(

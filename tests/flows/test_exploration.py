@@ -51,12 +51,17 @@ COMMANDS = (("skip", None), ("back", None), ("exit", None), ("help", None), ("la
 NOISE = ("xq zzv blorp", "", "   ", "a" * 10_000, "\u202eevil\u202c \u2067x\u2069", "🙂")
 #: Answers that routes, conditions and the storage consent read: part of a state's identity.
 DECIDING = ("consent_store", "consent_followup", "report_type")
+#: Conditions of `when` steps that read other answers, reduced to whether they hold (the
+#: victim's name is asked when the reporter is someone else: five roles, two outcomes).
+CONDITIONS = tuple(s.when for s in FLOWS.steps.values()
+                   if s.when is not None and s.when.field not in DECIDING)
 
 
 def _key(state: State) -> tuple[Any, ...]:
     reading = (state.reading or {}).get("for")
     return (state.at, state.mode, state.lang, bool(state.urgent), state.urgent_offered,
-            reading, bool(state.addendum_for), tuple(str(state.answers.get(f)) for f in DECIDING))
+            reading, bool(state.addendum_for), tuple(str(state.answers.get(f)) for f in DECIDING),
+            tuple(c.holds(state.answers) for c in CONDITIONS))
 
 
 @dataclass(frozen=True)

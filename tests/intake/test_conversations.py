@@ -41,6 +41,7 @@ COMPLAINT_EN = [
     ("victim_age_group", "adult"),
     ("victim_groups", "deprived_of_liberty"),
     ("caseworker_gender_pref", "any"),
+    ("reporter_name", "Karim Haddad-Nassar"),
     ("contact_safety", "Evenings only. Code word: zaytoun"),
     ("confirm_submit", "yes"),
 ]
@@ -58,8 +59,11 @@ COMPLAINT_EN_EXPECTED: dict[str, Any] = {
     "injuries": "Bruises on my back", "medical_exam": "no", "reported_elsewhere": ["none"],
     "support_needs": ["medical", "legal"], "victim_gender": "man", "victim_age_group": "adult",
     "victim_groups": ["deprived_of_liberty"], "caseworker_gender_pref": "any",
-    "contact_safety": "Evenings only. Code word: zaytoun",
 }
+# Sealed apart, in the protected identity section: the demo caseworker sees them only as
+# protected (tests/intake/test_identity.py shows a custodian's approval opening them).
+COMPLAINT_EN_IDENTITY = {"contact_safety": "Evenings only. Code word: zaytoun",
+                         "reporter_name": "Karim Haddad-Nassar"}
 
 REPRISAL_AR = [
     ("language", "العربية"),
@@ -89,6 +93,8 @@ REPRISAL_AR = [
     ("victim_age_group", "adult"),
     ("victim_groups", "hrd, journalist"),
     ("caseworker_gender_pref", "woman"),
+    ("reporter_name", "سلمى ناصيف"),
+    ("victim_name", "يوسف الخطيب المعتقل"),
     ("confirm_submit", "نعم"),
 ]
 
@@ -104,6 +110,7 @@ REPRISAL_AR_EXPECTED: dict[str, Any] = {
     "support_needs": ["legal"], "victim_gender": "prefer_not", "victim_age_group": "adult",
     "victim_groups": ["hrd", "journalist"], "caseworker_gender_pref": "woman",
 }
+REPRISAL_AR_IDENTITY = {"reporter_name": "سلمى ناصيف", "victim_name": "يوسف الخطيب المعتقل"}
 
 
 def _script(script: list[tuple[str, str]], photo: Path) -> list[tuple[str, str]]:
@@ -128,6 +135,9 @@ def test_complaint_in_english_arrives_intact(service: IntakeService, photo: Path
     date = fields.pop("incident_date")
     evidence = fields.pop("evidence")
     assert fields == COMPLAINT_EN_EXPECTED
+    assert report["identity"] == {"access": "protected",
+                                  "fields": sorted(COMPLAINT_EN_IDENTITY),
+                                  "protected": sorted(COMPLAINT_EN_IDENTITY)}
     assert date["raw"] == "15 March 2024" and date["iso"] == "2024-03-15"
     assert len(evidence) == 1
     import hashlib
@@ -152,6 +162,7 @@ def test_reprisal_in_arabic_with_natural_answers(service: IntakeService, photo: 
     fields = dict(report["fields"])
     when = fields.pop("cooperation_when")
     assert fields == REPRISAL_AR_EXPECTED
+    assert report["identity"]["protected"] == sorted(REPRISAL_AR_IDENTITY)
     assert when == {"raw": "٣ آذار ٢٠٢٤", "iso": "2024-03-03", "precision": "day"}
     queue = list_queue(service.db)
     assert [q.case_ref for q in queue] == [receipt.extra["case_ref"]]
