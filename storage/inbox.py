@@ -12,8 +12,9 @@ keeps after deleting it (dead tuples, WAL) can be opened.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
@@ -23,6 +24,7 @@ from storage.drafts import forget_after_commit
 from storage.models import InboxUpdate
 
 _HANDLE = b"sanad/v1/inbox"
+log = logging.getLogger("sanad.inbox")
 
 
 def _sealing_id(channel: str, event_id: str) -> str:
@@ -52,8 +54,11 @@ def pending(session: Session, keyring: crypto.Keyring, channel: str,
             now: int) -> list[tuple[str, bytes]]:
     """What is left after a stop or crash, oldest first. Rows that can no longer be opened
     (their epoch key is gone, or they expired) are deleted: the platform redelivers nothing
-    older than a day anyway, and a stale answer would only confuse the reporter."""
+    older than a day anyway, and a stale answer would only confuse the reporter. A row whose
+    key should still be in the keyring and is not is kept (until it expires), logged and
+    counted in the audit log: never a silent delete."""
     out: list[tuple[str, bytes]] = []
+    unreadable: list[str] = []
     rows = session.scalars(select(InboxUpdate).where(InboxUpdate.channel == channel)
                            .order_by(InboxUpdate.received_at, InboxUpdate.event_id))
     for row in list(rows):
@@ -65,9 +70,22 @@ def pending(session: Session, keyring: crypto.Keyring, channel: str,
             out.append((row.event_id, crypto.open_draft(
                 keyring, name, _HANDLE, row.expires_at, sealed,
                 name if sealed[:1] == bytes([2]) else None)))
-        except crypto.CryptoError:
+        except crypto.DraftKeyMissing as exc:
+            if exc.unexpected:  # the keyring lost it or is not shared: keep it, loudly
+                log.error("an update held in the inbox cannot be opened: its key is missing "
+                          "from the keyring; it is kept until it expires")
+                unreadable.append(row.event_id)
+                continue
             session.delete(row)
             forget_after_commit(session, keyring, [_sealing_id(channel, row.event_id)])
+        except crypto.CryptoError:
+            session.delete(row)  # expired, altered or moved: it can never be opened
+            forget_after_commit(session, keyring, [_sealing_id(channel, row.event_id)])
+    if unreadable:
+        from storage import accounts
+
+        accounts.audit(session, "intake", "inbox_key_missing", None, "error",
+                       datetime.now(UTC), count=len(unreadable))
     return out
 
 
