@@ -522,6 +522,52 @@ class WebApp:
                             {"cases": ", ".join(done.recovery_only)}))
         return self.redirect(s, "/admin/users")
 
+    async def passphrase_page(self, request: Request) -> Response:
+        """Change one's own passphrase (every role)."""
+        s, who = await self.who(request)
+        if who is None:
+            return self.login_redirect(s)
+        if request.method == "GET":
+            return self.page(request, s, "passphrase.html")
+        data = await self.form(request, s)
+        if data is None:
+            return self.refuse_csrf(request, s)
+        new = str(data.get("new", ""))
+        t = i18n.Translator(self.lang(request, s))
+        if new != str(data.get("repeat", "")):
+            s.flash.append(("error", "case.refused", {"reason": t("refused.repeat_differs")}))
+            return self.redirect(s, "/account/passphrase")
+        try:
+            await run_in_threadpool(self.access.change_passphrase, who,
+                                    str(data.get("current", "")), new)
+        except dash.Refused as exc:
+            key = f"refused.{exc.code}"
+            s.flash.append(("error", "case.refused",
+                            {"reason": t(key) if t.has(key) else str(exc)}))
+            return self.redirect(s, "/account/passphrase")
+        s.flash.append(("ok", "passphrase.changed", {}))
+        return self.redirect(s, "/")
+
+    async def user_reset_totp(self, request: Request) -> Response:
+        """An administrator resets NAME's second factor: the new secret is shown once, the
+        person's open sessions end, and they enrol it at their next login."""
+        checked = await self.posted(request)
+        if isinstance(checked, Response):
+            return checked
+        s, who, _data = checked
+        name = request.path_params["name"]
+        try:
+            secret = await run_in_threadpool(self.access.reset_totp, who, name)
+        except dash.Forbidden:
+            return self.page(request, s, "error.html", status=403, message_key="error.role")
+        except dash.Refused as exc:
+            s.flash.append(("error", "case.refused", {"reason": str(exc)}))
+            return self.redirect(s, "/admin/users")
+        await run_in_threadpool(self.end_sessions_of, name, "totp_reset")
+        return self.page(request, s, "totp_reset.html", name=name, secret=secret,
+                         uri=dash.totp_uri(secret, name),
+                         headers={"Cache-Control": "no-store"})
+
     # ------------------------------------------------------------ protected identity
 
     async def identity(self, request: Request) -> Response:
@@ -642,6 +688,8 @@ class WebApp:
             Route("/access/{rid}/{verdict:str}", self.access_decide, methods=["POST"]),
             Route("/admin/users", self.users_page),
             Route("/admin/users/{name}/disable", self.user_disable, methods=["POST"]),
+            Route("/admin/users/{name}/reset-totp", self.user_reset_totp, methods=["POST"]),
+            Route("/account/passphrase", self.passphrase_page, methods=["GET", "POST"]),
             Route("/identity", self.identity),
             Route("/identity/{id}/{op}", self.identity_post, methods=["POST"]),
             Route("/audit", self.audit),
