@@ -30,7 +30,9 @@ from caseworker.cases import integrity_text
 from caseworker.dashboard import Dashboard, Principal
 from storage import casework
 from storage import identity as identity_store
+from storage.health import Heartbeat
 from web import i18n, security
+from web.health import health_routes
 from web.render import FieldRenderer
 
 HERE = Path(__file__).parent
@@ -695,6 +697,7 @@ class WebApp:
             Route("/audit", self.audit),
             Route("/stats", self.stats),
             Route("/stats/chart/{dim}.svg", self.stats_chart),
+            *health_routes(self.d.db),
             Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
         ]
         app = Starlette(routes=routes, lifespan=self._lifespan)
@@ -711,10 +714,12 @@ class WebApp:
                 except Exception:  # a database outage must not end the sweeping for good
                     log.exception("session sweep failed; trying again at the next interval")
         task = asyncio.create_task(sweeper())
+        beat = Heartbeat(self.d.db, "dashboard").start()  # `sanad status` sees it alive
         try:
             yield
         finally:
             task.cancel()
+            await run_in_threadpool(beat.stop)
 
 
 class _Headers:
