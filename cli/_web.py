@@ -27,7 +27,8 @@ def build_web_app(settings: object, secure_cookies: bool = False) -> Any:
                                 manifest_pin=home.keys / "manifest-version"),
                       secure_cookies=secure_cookies, trusted_proxies=settings.trusted_proxies,
                       idle_seconds=settings.session_idle_seconds,
-                      absolute_seconds=settings.session_absolute_seconds)
+                      absolute_seconds=settings.session_absolute_seconds,
+                      session_store_url=settings.session_store_url)
 
 
 @click.command()
