@@ -28,7 +28,8 @@ def build_web_app(settings: object, secure_cookies: bool = False) -> Any:
                                 user_kdf=settings.user_kdf),
                       secure_cookies=secure_cookies, trusted_proxies=settings.trusted_proxies,
                       idle_seconds=settings.session_idle_seconds,
-                      absolute_seconds=settings.session_absolute_seconds)
+                      absolute_seconds=settings.session_absolute_seconds,
+                      session_store_url=settings.session_store_url)
 
 
 @click.command()

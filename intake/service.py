@@ -54,6 +54,7 @@ from intake.triage import TriageRules, word_reasons
 from nlu import Interpreter
 from storage import accounts, cases, crypto, drafts, inbox, teams
 from storage import statistics as stat_rows
+from storage.chatlock import ChatLocks
 from storage.db import Database
 from storage.models import Case, ProcessedEvent
 
@@ -227,6 +228,40 @@ class IntakeService:
         with self.db.transaction() as session:
             return inbox.put(session, self.keyring, channel, updates,
                              int(now) + self.settings.epoch_seconds, self._now())
+
+    def inbox_tag(self, channel: str, chat: str) -> str:
+        """The keyed tag an inbox row carries for its chat (webhook order): stable per chat,
+        unlike the chat id useless without the pepper, and not the user handle drafts use."""
+        return crypto.user_handle(self._pepper, f"inbox:{channel}", chat).hex()[:32]
+
+    def inbox_put_ordered(self, channel: str,
+                          updates: Iterable[tuple[str, bytes, str, int, str]]) -> int:
+        """`inbox_put` for (event id, raw update, chat tag, sequence, service event id) rows:
+        webhook mode, where one worker at a time answers a chat's updates in order
+        (`inbox_of_chat`). An update the service already handled (its event id is recorded)
+        is not held again: a late redelivery after it was answered is not answered twice."""
+        items = list(updates)
+        now = self.clock()
+        with self.db.transaction() as session:
+            items = [item for item in items
+                     if drafts.event_row(session, channel, item[4]) is None]
+            return inbox.put(session, self.keyring, channel,
+                             [(event_id, raw) for event_id, raw, *_ in items],
+                             int(now) + self.settings.epoch_seconds, self._now(),
+                             order={event_id: (tag, seq)
+                                    for event_id, _, tag, seq, _ in items})
+
+    def inbox_of_chat(self, channel: str, chat_tag: str) -> list[tuple[str, bytes]]:
+        with self.db.transaction() as session:
+            return inbox.of_chat(session, self.keyring, channel, chat_tag, int(self.clock()))
+
+    def inbox_chats(self, channel: str) -> list[str]:
+        with self.db.transaction() as session:
+            return inbox.chats(session, channel)
+
+    def chat_locks(self, size: int = 8) -> ChatLocks:
+        """Per-chat locks shared by every worker on this database (storage.chatlock)."""
+        return ChatLocks(self.db.url, self.db.is_sqlite, size=size)
 
     def inbox_pending(self, channel: str) -> list[tuple[str, bytes]]:
         """Updates held but not answered when the channel last stopped (or crashed)."""

@@ -23,6 +23,8 @@ class Settings:
     epoch_seconds: int = 24 * 3600  # a draft lives at most two epochs
     epoch_dir: Path | None = None  # None: chosen by crypto.default_epoch_dir(home)
     keyring_url: str | None = None  # None: the epoch folder; redis://…: shared by hosts
+    # None: dashboard sessions in memory; redis://…: sealed sessions shared by instances
+    session_store_url: str | None = None
     max_attachment_bytes: int = 20 * 1024 * 1024  # Telegram's bot download limit
     insecure_fast_kdf: bool = False
     # Retention (intake/retention.py); None keeps for ever. Counted from the day a case was
@@ -62,6 +64,7 @@ class Settings:
             epoch_seconds=_int(env, "SANAD_DRAFT_EPOCH_SECONDS", 24 * 3600, minimum=60),
             epoch_dir=Path(env["SANAD_EPOCH_DIR"]) if env.get("SANAD_EPOCH_DIR") else None,
             keyring_url=env.get("SANAD_KEYRING_URL") or None,
+            session_store_url=env.get("SANAD_SESSION_STORE_URL") or None,
             max_attachment_bytes=_int(env, "SANAD_MAX_ATTACHMENT_BYTES", 20 * 1024 * 1024,
                                       minimum=1024),
             insecure_fast_kdf=fast,

@@ -89,6 +89,10 @@ class InboxUpdate(Base):
     sealed: Mapped[bytes] = mapped_column(LargeBinary)
     expires_at: Mapped[int] = mapped_column(Integer, index=True)
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # Webhook mode: which chat (a keyed hash, never the chat id) and the platform's order
+    # (Telegram's update_id), so one worker at a time answers a chat's updates in order.
+    chat_tag: Mapped[str | None] = mapped_column(String(32), index=True, nullable=True)
+    seq: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
 
 class Case(Base):

@@ -32,6 +32,7 @@ from storage import casework
 from storage import identity as identity_store
 from storage.health import Heartbeat
 from web import i18n, security
+from web._redis_sessions import RedisSessionStore
 from web.health import health_routes
 from web.render import FieldRenderer
 
@@ -48,16 +49,26 @@ class WebApp:
                  idle_seconds: float = security.IDLE_SECONDS,
                  absolute_seconds: float = security.ABSOLUTE_SECONDS,
                  clock: Callable[[], float] = time.time,
-                 sweep_seconds: float = security.SWEEP_SECONDS) -> None:
+                 sweep_seconds: float = security.SWEEP_SECONDS,
+                 session_store_url: str | None = None,
+                 session_namespace: str = "sanad") -> None:
         self.d = dashboard
         from caseworker.access import AccessDesk
 
         self.access = AccessDesk(dashboard)
         self.trusted_proxies = tuple(trusted_proxies)
-        self.sessions = security.SessionStore(
-            clock=clock, on_expire=lambda p: self.d.logout(p, reason="expired"),
-            idle_seconds=idle_seconds, absolute_seconds=absolute_seconds,
-            sweep_seconds=sweep_seconds)
+        self.sessions: security.SessionStore | RedisSessionStore
+        if session_store_url:  # several instances: sealed sessions in Redis
+            self.sessions = RedisSessionStore(
+                session_store_url, clock=clock,
+                on_expire=lambda p: self.d.logout(p, reason="expired"),
+                idle_seconds=idle_seconds, absolute_seconds=absolute_seconds,
+                sweep_seconds=sweep_seconds, namespace=session_namespace)
+        else:
+            self.sessions = security.SessionStore(
+                clock=clock, on_expire=lambda p: self.d.logout(p, reason="expired"),
+                idle_seconds=idle_seconds, absolute_seconds=absolute_seconds,
+                sweep_seconds=sweep_seconds)
         self.login_forms = security.LoginForms(clock)
         self.limiter = limiter or security.LoginLimiter()
         self.secure_cookies = secure_cookies
@@ -133,6 +144,7 @@ class WebApp:
         if s.lang:  # kept after logout too: the login page stays in the chosen language
             response.set_cookie(security.LANG_COOKIE, s.lang, max_age=365 * 86400, **flags)
         if s.stored:
+            self.sessions.save(s)
             response.set_cookie(security.COOKIE, s.id, **flags)
             return
         assert s.preauth is not None
@@ -842,6 +854,7 @@ def create_app(dashboard: Dashboard, secure_cookies: bool = False,
                limiter: security.LoginLimiter | None = None,
                trusted_proxies: tuple[str, ...] = (),
                idle_seconds: float = security.IDLE_SECONDS,
-               absolute_seconds: float = security.ABSOLUTE_SECONDS) -> Any:
+               absolute_seconds: float = security.ABSOLUTE_SECONDS,
+               session_store_url: str | None = None) -> Any:
     return WebApp(dashboard, secure_cookies, limiter, trusted_proxies, idle_seconds,
-                  absolute_seconds).build()
+                  absolute_seconds, session_store_url=session_store_url).build()
