@@ -259,7 +259,7 @@ def run(pg_url: str, args: argparse.Namespace) -> int:
         print(f"  {kind:<11} {alone}   {_pct(b, .5):>12.1f}ms {_pct(b, .99):>7.1f}ms "
               f"{len(b):>6}")
     if quiet.errors or loaded.errors:
-        print(f"  non-200 answers: {quiet.errors} alone, {loaded.errors} with statistics")
+        print(f"  non-200 responses: {quiet.errors} alone, {loaded.errors} with statistics")
     return 1 if quiet.errors or loaded.errors else 0
 
 

@@ -177,6 +177,13 @@ class WebApp:
             return self.refuse_csrf(request, s)
         return s, who, data
 
+    def flash_refused(self, request: Request, s: security.WebSession,
+                      exc: dash.Refused) -> None:
+        """Say why an action was refused, in the reader's language when the reason is known."""
+        t = i18n.Translator(self.lang(request, s))
+        key = f"refused.{exc.code}"
+        s.flash.append(("error", "case.refused", {"reason": t(key) if t.has(key) else str(exc)}))
+
     def refuse_csrf(self, request: Request, s: security.WebSession) -> Response:
         return self.page(request, s, "error.html", status=403, message_key="error.csrf")
 
@@ -373,10 +380,7 @@ class WebApp:
         except dash.Forbidden:
             return self.page(request, s, "error.html", status=403, message_key="error.forbidden")
         except dash.Refused as exc:
-            t = i18n.Translator(self.lang(request, s))
-            key = f"refused.{exc.code}"
-            s.flash.append(("error", "case.refused",
-                            {"reason": t(key) if t.has(key) else str(exc)}))
+            self.flash_refused(request, s, exc)
             back = f"/cases/{ref}"
         return self.redirect(s, back)
 
@@ -500,10 +504,7 @@ class WebApp:
             s.flash.append(("ok", "access.approved" if approve else "access.refused",
                             {"case_ref": ref}))
         except dash.Refused as exc:
-            t = i18n.Translator(self.lang(request, s))
-            key = f"refused.{exc.code}"
-            s.flash.append(("error", "case.refused",
-                            {"reason": t(key) if t.has(key) else str(exc)}))
+            self.flash_refused(request, s, exc)
         return self.redirect(s, "/access")
 
     async def users_page(self, request: Request) -> Response:
@@ -527,7 +528,7 @@ class WebApp:
         except dash.Forbidden:
             return self.page(request, s, "error.html", status=403, message_key="error.role")
         except dash.Refused as exc:
-            s.flash.append(("error", "case.refused", {"reason": str(exc)}))
+            self.flash_refused(request, s, exc)
             return self.redirect(s, "/admin/users")
         await run_in_threadpool(self.end_sessions_of, name)  # their sessions end now
         s.flash.append(("ok", "users.disabled", {"name": name, "keys": str(done.keys_deleted)}))
@@ -555,9 +556,7 @@ class WebApp:
             await run_in_threadpool(self.access.change_passphrase, who,
                                     str(data.get("current", "")), new)
         except dash.Refused as exc:
-            key = f"refused.{exc.code}"
-            s.flash.append(("error", "case.refused",
-                            {"reason": t(key) if t.has(key) else str(exc)}))
+            self.flash_refused(request, s, exc)
             return self.redirect(s, "/account/passphrase")
         s.flash.append(("ok", "passphrase.changed", {}))
         return self.redirect(s, "/")
@@ -575,7 +574,7 @@ class WebApp:
         except dash.Forbidden:
             return self.page(request, s, "error.html", status=403, message_key="error.role")
         except dash.Refused as exc:
-            s.flash.append(("error", "case.refused", {"reason": str(exc)}))
+            self.flash_refused(request, s, exc)
             return self.redirect(s, "/admin/users")
         await run_in_threadpool(self.end_sessions_of, name, "totp_reset")
         return self.page(request, s, "totp_reset.html", name=name, secret=secret,
@@ -611,10 +610,7 @@ class WebApp:
         except dash.Forbidden:
             return self.page(request, s, "error.html", status=403, message_key="error.role")
         except dash.Refused as exc:
-            t = i18n.Translator(self.lang(request, s))
-            key = f"refused.{exc.code}"
-            s.flash.append(("error", "case.refused",
-                            {"reason": t(key) if t.has(key) else str(exc)}))
+            self.flash_refused(request, s, exc)
             return self.redirect(s, "/identity")
         s.flash.append(("ok", "identity.approved" if op == "approve" else "identity.refused",
                         {"requester": done["requester"], "case_ref": done["case_ref"] or ""}))
