@@ -198,3 +198,31 @@ def test_config_check_names_an_unreachable_bucket_in_one_line(
     assert bad.exit_code != 0
     assert bad.output.strip().splitlines() == [
         "sanad: SANAD_OBJECT_STORE_URL must be s3://bucket[/prefix], not ftp://…"]
+
+
+def test_a_backup_carries_the_buckets_files_and_a_restore_puts_them_back(
+        make_service: Callable[..., IntakeService], s3_bucket: S3Bucket, photo: Path,
+        tmp_path: Path) -> None:
+    from intake.backup import make_backup, restore_backup
+    from tests.storage.test_backup import _recovery
+
+    service = make_service(object_store_url=s3_bucket.url)
+    case_ref, _ = _submit_with_photo(service, photo)
+    [key] = s3_bucket.keys()
+    sealed = s3_bucket.read(key)
+    private, public = _recovery(service)
+    archive = tmp_path / "sanad.backup"
+    make_backup(service.settings, service.db, public, archive)
+    assert PHOTO[:24] not in archive.read_bytes()
+    # Restored where the objects are gone: into another prefix of the bucket.
+    target = replace(service.settings, home=tmp_path / "restored",
+                     database_url=f"sqlite:///{tmp_path / 'restored.db'}",
+                     object_store_url=f"s3://{s3_bucket.name}/restored")
+    db = Database(target.database_url)
+    try:
+        restore_backup(archive, private, target, db)
+    finally:
+        db.dispose()
+    relative = key.removeprefix(f"{s3_bucket.prefix}/")
+    assert s3_bucket.read(f"restored/{relative}") == sealed
+    assert _files(target.home) == []
