@@ -27,6 +27,7 @@ import os
 import re
 import shutil
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path, PurePosixPath
@@ -220,6 +221,7 @@ class S3Objects:
         self.prefix = f"{prefix}/" if prefix else ""
         self.url = f"s3://{bucket}/{prefix}".rstrip("/")
         self._client = client
+        self._lock = threading.Lock()
         self._versioned: bool | None = None
 
     def __repr__(self) -> str:
@@ -227,14 +229,15 @@ class S3Objects:
 
     @property
     def client(self) -> Any:
-        if self._client is None:
-            import boto3  # lazily: processes without an object store never pay for it
-            from botocore.config import Config
+        with self._lock:  # making a client is not thread-safe in boto3; using one is
+            if self._client is None:
+                import boto3  # lazily: processes without an object store never pay for it
+                from botocore.config import Config
 
-            self._client = boto3.client("s3", config=Config(
-                connect_timeout=5, read_timeout=60,
-                retries={"mode": "standard", "max_attempts": 3}))
-        return self._client
+                self._client = boto3.session.Session().client("s3", config=Config(
+                    connect_timeout=5, read_timeout=60,
+                    retries={"mode": "standard", "max_attempts": 3}))
+            return self._client
 
     def _key(self, key: str) -> str:
         return self.prefix + _checked_key(key)
