@@ -15,6 +15,10 @@ For whoever runs delivery (``sanad alerts run``, or a bot's periodic job)::
     worker.tick()                                  # a round when one is due; never raises
     alerts.dispatch(db, config, now, senders)      # one round, everything injected
 
+The watchdog (anywhere but the alerts worker: a bot, the job worker)::
+
+    alerts.watch_alerts_worker(db, config, now, senders)  # on-call told after 2 min silence
+
 For ``sanad config check``: ``alerts.check_oncall(path, env) -> list[ConfigProblem]``.
 """
 
@@ -40,11 +44,35 @@ from alerts._lines import ConfigProblem
 from alerts._message import AlertMessage, render
 from alerts._runner import AlertWorker, ConfigSource
 from alerts._senders import Sender, SendError, default_senders
+from alerts._watchdog import SILENCE, watch_alerts_worker
 
 __all__ = [
-    "DEFAULT_ONCALL", "AlertMessage", "AlertWorker", "ConfigProblem", "ConfigSource",
-    "DispatchReport", "OncallConfig", "OncallConfigError", "Person", "Retry", "Route",
-    "SendError", "Sender", "SignalRoute", "SmtpRoute", "TelegramRoute", "WebhookRoute", "Window",
-    "check_oncall", "default_senders", "dispatch", "enqueue_for_case", "live_oncall_path",
-    "load_oncall", "oncall_path", "render",
+    "DEFAULT_ONCALL",
+    "SILENCE",
+    "AlertMessage",
+    "AlertWorker",
+    "ConfigProblem",
+    "ConfigSource",
+    "DispatchReport",
+    "OncallConfig",
+    "OncallConfigError",
+    "Person",
+    "Retry",
+    "Route",
+    "SendError",
+    "Sender",
+    "SignalRoute",
+    "SmtpRoute",
+    "TelegramRoute",
+    "WebhookRoute",
+    "Window",
+    "check_oncall",
+    "default_senders",
+    "dispatch",
+    "enqueue_for_case",
+    "live_oncall_path",
+    "load_oncall",
+    "oncall_path",
+    "render",
+    "watch_alerts_worker",
 ]

@@ -20,6 +20,7 @@ from pathlib import Path
 from alerts._config import OncallConfig, OncallConfigError, load_oncall, oncall_path
 from alerts._dispatch import DispatchReport, dispatch
 from alerts._senders import Sender, default_senders
+from storage import health
 from storage.db import Database
 
 __all__ = ["AlertWorker", "ConfigSource"]
@@ -67,6 +68,7 @@ class AlertWorker:
     senders: Mapping[str, Sender] = field(default_factory=default_senders)
     interval: float = 20.0
     source: ConfigSource | None = None  # default: the home's oncall.yaml
+    worker: str | None = None  # heartbeat id (default: host:pid); "" writes no heartbeat
     _last: float | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -87,7 +89,18 @@ class AlertWorker:
                 log.error("alerts: cannot read the on-call configuration (%s)",
                           type(exc).__name__)
                 return DispatchReport(error=type(exc).__name__)
-            return dispatch(self.db, config, now, self.senders)
+            report = dispatch(self.db, config, now, self.senders)
+            if report.error is None and self.worker != "":
+                self._beat(now)
+            return report
+
+    def _beat(self, now: datetime) -> None:
+        """The round ran: the watchdog (alerts/_watchdog.py) sees this worker alive."""
+        try:
+            with self.db.transaction() as session:
+                health.beat(session, "alerts", now, self.worker)
+        except Exception as exc:
+            log.warning("alerts: heartbeat not written (%s)", type(exc).__name__)
 
     def tick(self) -> DispatchReport | None:
         """For a bot's periodic job: a round if `interval` has passed since the last one."""

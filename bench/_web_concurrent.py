@@ -187,8 +187,9 @@ async def _phase(base: str, clients: dict[str, Any], refs: list[str], seconds: f
         while time.perf_counter() < stop:
             await timed(client, "statistics", "/stats")
 
-    tasks = [caseworker(c, random.Random(n)) for n, (name, c) in enumerate(clients.items())
-             if name != "stats-sup"]
+    # which page a simulated caseworker loads next: not security-relevant
+    tasks = [caseworker(c, random.Random(n))  # nosec B311
+             for n, (name, c) in enumerate(clients.items()) if name != "stats-sup"]
     if with_stats:
         tasks.append(statistics_reader(clients["stats-sup"]))
     await asyncio.gather(*tasks)

@@ -1,6 +1,7 @@
 """Load benchmark (issue 6): many reporters at once, two webhook workers, one PostgreSQL.
 
     .venv/bin/python -m bench.load [--reporters 2000] [--think-ms 3000] [--workers 2]
+                                   [--hosts 2 [--redis redis://127.0.0.1:6379/13]]
 
 Not part of the test suite. Creates a fresh PostgreSQL database (dropped at the end unless
 --keep), runs `sanad init --demo` on it, starts the loopback Bot API fake and N `sanad run
@@ -15,6 +16,13 @@ the bot's reply, seen through the fake's sendMessage calls, before thinking (uni
 of --think-ms) and answering. --think-ms 0 answers as soon as the reply is complete: that
 saturates the workers, and reply time is then mostly queueing. Pacing is off (the figures are
 the bot's own, excluding Telegram's ~1 message/s per chat).
+
+`--hosts 2` spreads the workers over two simulated hosts (issue 15): two homes holding the
+same keys and configuration (a copy of the first), each with its own epoch folder, one
+PostgreSQL database and one Redis keyring (`SANAD_KEYRING_URL`); worker n runs on host
+n mod 2. The dispatcher picks a worker per update (fewest in flight), not per chat, so a
+conversation moves between hosts at any message (no stickiness). The attachment folder of
+the second home is the first's (a stand-in for the shared object store of issue 15 item 2).
 
 At the end the database is checked: exactly one case per reporter, every case reference shown
 to exactly one reporter, no draft left; and the table printed: throughput, reply time (update
@@ -322,9 +330,12 @@ class Workers:
         return rss, errors, nice
 
 
-def start_workers(cmd: list[str], env: dict[str, str], root: Path, count: int) -> Workers:
+def start_workers(cmd: list[str], envs: list[dict[str, str]], root: Path,
+                  count: int) -> Workers:
+    """`count` workers; worker n runs on host n mod len(envs)."""
     workers = Workers([], [], [], [])
     for n in range(count):
+        env = envs[n % len(envs)]
         port = free_port()
         workers.urls.append(f"http://127.0.0.1:{port}/tg")
         workers.logs.append(root / f"worker-{n}.log")
@@ -347,6 +358,12 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--ramp-s", type=float, default=0.0,
                         help="Spread the reporters' first message over this many seconds.")
     parser.add_argument("--workers", type=int, default=2, help="`sanad run telegram` processes")
+    parser.add_argument("--hosts", type=int, default=1,
+                        help="Simulated hosts (homes with the same keys, own epoch folders, "
+                             "a Redis keyring); workers are spread over them.")
+    parser.add_argument("--redis", default="redis://127.0.0.1:6379/13",
+                        help="With --hosts > 1: the shared keyring (its sanad:* keys are "
+                             "removed at the end).")
     parser.add_argument("--connections", type=int, default=40,
                         help="Parallel webhook deliveries (Telegram's max_connections).")
     parser.add_argument("--quiet-ms", type=float, default=500.0,
@@ -384,9 +401,21 @@ def main() -> None:
         if not args.production_kdf:
             env["SANAD_INSECURE_FAST_KDF"] = "1"
         cmd = [sys.executable, "-m", "cli.main"]
+        if args.hosts > 1:
+            env["SANAD_KEYRING_URL"] = args.redis
         subprocess.run([*cmd, "init", "--demo"], env=env, check=True, capture_output=True)
+        envs = [env]
+        for h in range(1, args.hosts):  # the same keys and config; its own epoch folder
+            home = root / f"home-{h}"
+            shutil.copytree(root / "home", home, ignore=shutil.ignore_patterns("logs"))
+            attachments = home / "attachments"
+            shutil.rmtree(attachments, ignore_errors=True)
+            (root / "home" / "attachments").mkdir(exist_ok=True)
+            attachments.symlink_to(root / "home" / "attachments")
+            envs.append(dict(env, SANAD_HOME=str(home),
+                             SANAD_EPOCH_DIR=str(root / f"epochs-{h}")))
         empty = table_sizes(db)
-        workers = start_workers(cmd, env, root, args.workers)
+        workers = start_workers(cmd, envs, root, args.workers)
         assert fake.webhook is not None, "the workers did not call setWebhook"
         dispatcher = WebhookDispatcher(workers.urls, fake.webhook.get("secret_token"),
                                        connections=args.connections).start()
@@ -444,6 +473,9 @@ def main() -> None:
             ("think time", think),
             ("workers", f"{args.workers} x `sanad run telegram --webhook`, one PostgreSQL "
                         f"database; {args.connections} webhook connections, least-in-flight"),
+            ("hosts", f"{args.hosts}: homes with the same keys, own epoch folders, Redis "
+                      f"keyring {args.redis}; no stickiness" if args.hosts > 1
+             else "1 (one home, one epoch folder)"),
             ("receipt KDF", "production (Argon2id 64 MiB)" if args.production_kdf
              else "test (SANAD_INSECURE_FAST_KDF)"),
             ("machine", f"{os.cpu_count()} cores SHARED with other work: timings are noisy; "
@@ -464,7 +496,9 @@ def main() -> None:
                                      f"   CPU {cpu[i]:.0f} s   tracebacks {errors[i]}"
                                      f"   nice {nice[i]}")
                  for i in range(args.workers)]
-        problems = logged_problems(root / "home" / "logs")
+        problems = Counter[str]()
+        for h in range(args.hosts):
+            problems += logged_problems(root / ("home" if h == 0 else f"home-{h}") / "logs")
         rows.append(("workers' log", f"{sum(problems.values())} warnings/errors" if problems
                      else "no warnings or errors"))
         rows += [("", f"{n:6d} x {msg[:90]}") for msg, n in problems.most_common(8)]
@@ -514,6 +548,12 @@ def main() -> None:
             dispatcher.stop()
         fake.stop()
         db.dispose()
+        if args.hosts > 1 and not args.keep:
+            import redis
+
+            client = redis.Redis.from_url(args.redis)
+            for key in client.scan_iter("sanad:*"):
+                client.delete(key)
         if args.keep:
             print(f"kept: database {database}, home {root}")
         else:

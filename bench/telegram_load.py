@@ -36,7 +36,7 @@ SCRIPT = [
     "Lebanon", "police, intelligence", "1,5",
     "They kept me three days and beat me with cables.", "Bruises on my back", "no",
     "<photo>", "done", "none", "medical, legal", "man", "adult", "deprived_of_liberty",
-    "any", "Evenings only.", "yes"]
+    "any", "Karim Haddad-Nassar", "Evenings only.", "yes"]
 BUTTONS = {"en", "yes", "no", "unknown", "complaint", "police_station", "done", "none",
            "man", "adult", "any"}
 PHOTO = b"\xff\xd8\xff\xe0" + os.urandom(40_000)

@@ -14,8 +14,11 @@ answered; the next start handles whatever is left there first.
   at commit time, which are sent then (a report's receipt included).
 - Killed after the replies went out but before the inbox let go of the update (a window of
   about `Poller.flush_interval`): the same replay, so the reporter may see an answer twice.
-Webhook mode: PTB answers Telegram's POST once the update is queued, so a crash in the window
-before the commit loses that one message (the reporter sees no answer and writes again).
+Webhook mode (bot._tg_webhook): the POST is answered 200 only once the update is held, sealed,
+in the same inbox; a chat's held updates are then handled in order by one worker at a time (a
+per-chat lock, across workers on PostgreSQL), and each start handles what the inbox holds. The
+crash cases are those of polling; a redelivery of an update already answered is not answered
+again.
 
 Nothing here logs what a reporter wrote, nor a chat or user id: update ids at most.
 """
@@ -51,6 +54,7 @@ from bot._tg_settings import (
     WebhookConfig,
     webhook_secret,
 )
+from bot._tg_webhook import WebhookIntake, WebhookServer
 from bot.commands import parse_command
 from flows import Reply
 from intake.service import Incoming, IntakeService, Outcome
@@ -100,6 +104,8 @@ class TelegramChannel:
         self.outbox_interval = outbox_interval
         self._langs: dict[int, str] = {}  # chat → language of the last reply (memory only)
         self._poller: Poller | None = None
+        self._intake: WebhookIntake | None = None
+        self._server: WebhookServer | None = None
         self._outbox_task: asyncio.Task[None] | None = None
         self.processor = PerChatProcessor(settings.workers, on_done=self._done)
         self.pacer = Pacer(settings.chat_rate, settings.chat_burst, settings.global_rate)
@@ -115,8 +121,8 @@ class TelegramChannel:
         # getUpdates answers are screened before the library parses them (bot._tg_guard): a
         # malformed update is refused, confirmed and answered, instead of stopping polling.
         builder = builder.get_updates_request(GuardedRequest(connection_pool_size=1))
-        if webhook is None:
-            builder = builder.updater(None)
+        # Neither mode uses PTB's Updater: polling has the Poller, webhooks bot._tg_webhook.
+        builder = builder.updater(None)
         self.app: Application[Any, Any, Any, Any, Any, Any] = builder.build()
         self.app.add_handler(RefusalHandler(lambda lang, key: self._t(lang, key)), group=-1)
         self.app.add_handler(CallbackQueryHandler(self._on_callback))
@@ -148,22 +154,40 @@ class TelegramChannel:
                                       inbox=_ServiceInbox(self.service))
                 await self._poller.start()
             else:
-                assert self.app.updater is not None
-                await self.app.updater.start_webhook(
-                    listen=self.webhook.listen, port=self.webhook.port,
-                    url_path=urlsplit(self.webhook.url).path.lstrip("/"),
-                    webhook_url=self.webhook.url, secret_token=webhook_secret(self.settings),
-                    allowed_updates=["message", "callback_query"])
+                await self._start_webhook(self.webhook)
         except InvalidToken as exc:
             raise TelegramSetupError("the Telegram token was refused") from exc
         except NetworkError as exc:
             raise TelegramSetupError(f"the Telegram API at {host} could not be reached") from exc
         await self.app.start()
+        if self._intake is not None:
+            await self._intake.restore()
         if self.outbox_interval > 0:
             self._outbox_task = asyncio.create_task(self._outbox_loop(), name="sanad-outbox")
         log.info("telegram channel started mode=%s", "webhook" if self.webhook else "polling")
 
+    async def _start_webhook(self, webhook: WebhookConfig) -> None:
+        secret = webhook_secret(self.settings)
+        bot_id = self.settings.token.split(":", 1)[0]
+        self._intake = WebhookIntake(
+            CHANNEL, self.service, self.service.chat_locks(size=self.settings.workers + 2),
+            self.app.bot, self.app.process_update, self.settings.workers,
+            event_id=lambda uid: f"{bot_id}:{uid}")
+        self._server = WebhookServer(self._intake, secret, urlsplit(webhook.url).path,
+                                     db=self.service.db)
+        try:
+            self._server.listen(webhook.listen, webhook.port)
+        except OSError as exc:
+            raise TelegramSetupError(
+                f"cannot listen on {webhook.listen}:{webhook.port} ({exc.strerror})") from exc
+        await self.app.bot.set_webhook(webhook.url, secret_token=secret,
+                                       allowed_updates=["message", "callback_query"])
+
     async def stop(self) -> None:
+        if self._server is not None:
+            await self._server.stop()
+        if self._intake is not None:
+            await self._intake.stop()
         if self._outbox_task is not None:
             self._outbox_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -270,11 +294,9 @@ class TelegramChannel:
         assert chat is not None
         if outcome is None:
             return
-        if outcome.replayed and self.webhook is not None:
-            # A webhook may be delivered again while the first answer is on its way: do not
-            # repeat it. (Polling confirms an update only after its replies went out, so a
-            # repeat there follows a crash and the committed answer is sent again below.)
-            outcome = Outcome()
+        # A replay means the update was still held in the inbox, unanswered (a crash after
+        # the commit): the committed answer is sent now. (A webhook redelivered after it was
+        # answered never gets here: the inbox does not take it again.)
         if not outcome.replies and not outcome.erased and src.event_id is not None:
             # Already handled before a crash or a redelivery: show where the reporter is.
             retry = Incoming(src.channel, src.user_id, None, src.route)

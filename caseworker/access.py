@@ -195,6 +195,26 @@ class AccessDesk:
             self._audit(session, who, "users.read", None, "granted")
         return rows
 
+    def change_passphrase(self, who: Principal, current: str, new: str) -> None:
+        """Anyone changes their own passphrase (the key is re-wrapped; the pair stays)."""
+        try:
+            lifecycle.change_passphrase(self.d.db, who.name, current, new, self.d.user_kdf)
+        except accounts.AccountError as exc:
+            code = "wrong_passphrase" if "wrong current" in str(exc) else \
+                "same_passphrase" if "same as" in str(exc) else "short_passphrase"
+            raise Refused(str(exc), code) from exc
+
+    def reset_totp(self, who: Principal, name: str) -> str:
+        """An administrator gives NAME a new second factor to enrol (shown once here); the
+        old codes stop working. The new secret, never stored in clear outside the database's
+        TOTP column as before."""
+        self.d._require(who, ADMIN_ROLES, "user.totp_reset")
+        try:
+            secret, _ = lifecycle.reset_totp(self.d.db, name, None, actor=who.name)
+        except accounts.AccountError as exc:
+            raise self._refuse(who, "user.totp_reset", None, "bad_user", str(exc)) from exc
+        return secret
+
     def disable(self, who: Principal, name: str) -> lifecycle.Disabled:
         self.d._require(who, ADMIN_ROLES, "user.disable")
         try:

@@ -188,8 +188,10 @@ def deadline_state(deadline: datetime, now: datetime) -> str:
 class Dashboard:
     def __init__(self, db: Database, admin_public: bytes, objects: ObjectStore | Path,
                  clock: Any = time.time, pepper: bytes | None = None,
-                 manifest_pin: Path | None = None) -> None:
+                 manifest_pin: Path | None = None,
+                 user_kdf: crypto.KdfParams = crypto.PRODUCTION_USER_KDF) -> None:
         self.db = db
+        self.user_kdf = user_kdf  # for a passphrase changed on the dashboard
         self.manifest_pin = accounts.ManifestPin(manifest_pin) if manifest_pin else None
         self.pepper = pepper  # for the follow-up route key: writing back through the outbox
         self.admin_public = admin_public

@@ -40,7 +40,7 @@ def telegram(webhook_url: str | None, listen: str, port: int) -> None:
     from bot.telegram import TelegramChannel, TelegramSettings, TelegramSetupError, WebhookConfig
     from cli.main import _settings, friendly_errors
     from intake.app import build_intake, setup_logging
-    from intake.retention import DailyPurge
+    from jobs import channel_runner
 
     @friendly_errors
     def start() -> None:
@@ -65,8 +65,8 @@ def telegram(webhook_url: str | None, listen: str, port: int) -> None:
         for noisy in ("httpx", "httpcore", "telegram", "apscheduler", "tornado.access"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
         service = build_intake(settings)
-        # Retention beside the channel (intake/retention.py): at start, then daily.
-        purging = DailyPurge(service).start()
+        # Retention (once across hosts on PostgreSQL), the alerts watchdog, a heartbeat.
+        purging = channel_runner(service, "telegram").start()
         channel = TelegramChannel(service, tg, webhook)
         try:
             asyncio.run(_serve(channel))

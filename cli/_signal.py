@@ -34,7 +34,7 @@ def run_signal(verbose: bool) -> None:
     from cli.main import UserFacingError, _settings, friendly_errors
     from intake.app import build_intake, setup_logging
     from intake.home import Home
-    from intake.retention import DailyPurge
+    from jobs import channel_runner
 
     @friendly_errors
     def run() -> None:
@@ -46,8 +46,8 @@ def run_signal(verbose: bool) -> None:
         setup_logging(settings, verbose)
         redact_library_logs()  # library records reach stderr without their arguments
         service = build_intake(settings)
-        # Retention beside the channel (intake/retention.py): at start, then daily.
-        purging = DailyPurge(service).start()
+        # Retention (once across hosts on PostgreSQL), the alerts watchdog, a heartbeat.
+        purging = channel_runner(service, "signal").start()
         try:
             asyncio.run(_serve(config, service, Home(settings.home).pepper()))
         except SignalUnavailable as exc:

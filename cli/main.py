@@ -22,6 +22,7 @@ from cli import (
     _channels,
     _config,
     _identity,
+    _jobs,
     _keys,
     _users,
     _web,
@@ -183,6 +184,8 @@ main.add_command(_keys.keys)
 main.add_command(_web.web)
 main.add_command(_audit.audit)
 main.add_command(_identity.identity)
+main.add_command(_jobs.status)
+main.add_command(_jobs.jobs)
 
 
 @main.group()

@@ -21,6 +21,9 @@ from storage import crypto
 from storage.models import Case, CaseEvent, CaseRoute, ChatMessage, OutboxMessage, RateLimit
 
 MAX_ATTEMPTS = 8
+# How long a worker holds a message it took for delivery: longer than any send (every
+# platform call has a timeout). A worker that dies mid-send gives it up after this.
+LEASE = timedelta(minutes=5)
 ROUTE_FIELD = "route"
 
 
@@ -78,16 +81,26 @@ class PendingMessage:
 
 
 def pending(session: Session, key: bytes, channel: str, now: datetime,
-            limit: int) -> list[PendingMessage]:
+            limit: int, lease: timedelta = LEASE) -> list[PendingMessage]:
+    """Take up to `limit` due messages for delivery: each is leased to the caller until
+    `now + lease`, so another worker (thread, process or host) does not take it meanwhile.
+
+    The rows are locked with `FOR UPDATE SKIP LOCKED` while the lease is written (PostgreSQL:
+    a second worker skips them instead of waiting, then sees the lease; SQLite: BEGIN
+    IMMEDIATE already lets one writer in at a time). `mark_sent` or `mark_failed` ends the
+    lease; a lease that runs out (the worker died) makes the message due again."""
+    free = OutboxMessage.lease_until.is_(None) | (OutboxMessage.lease_until <= now)
     rows = session.execute(
         select(OutboxMessage, Case, CaseRoute)
         .join(Case, Case.id == OutboxMessage.case_id)
         .join(CaseRoute, CaseRoute.case_id == OutboxMessage.case_id)
         .where(OutboxMessage.channel == channel, OutboxMessage.status == "pending",
-               OutboxMessage.next_attempt_at <= now)
-        .order_by(OutboxMessage.created_at).limit(limit))
+               OutboxMessage.next_attempt_at <= now, free)
+        .order_by(OutboxMessage.created_at).limit(limit)
+        .with_for_update(skip_locked=True, of=OutboxMessage))
     out = []
     for msg, case, route in rows:
+        msg.lease_until = now + lease
         text = json.loads(crypto.open_field(key, case.id, f"outbox:{msg.id}", 0, msg.sealed))
         dest = crypto.open_field(key, case.id, ROUTE_FIELD, 0, route.sealed_route).decode()
         out.append(PendingMessage(msg.id, dest, text["text"], case.case_ref, case.lang))
@@ -108,7 +121,7 @@ def mark_sent(session: Session, message_id: str, now: datetime) -> SentMessage |
     if msg is None or msg.status == "sent":
         return None
     # Delivered: the body goes (finding 6); the case keeps its copy sealed to the readers.
-    msg.status, msg.sent_at, msg.sealed = "sent", now, b""
+    msg.status, msg.sent_at, msg.sealed, msg.lease_until = "sent", now, b"", None
     case = session.get(Case, msg.case_id)
     route = session.get(CaseRoute, msg.case_id)
     assert case is not None and route is not None
@@ -122,9 +135,15 @@ def mark_failed(session: Session, message_id: str, now: datetime) -> None:
     if msg is None:
         return
     msg.attempts += 1
+    msg.lease_until = None
     if msg.attempts >= MAX_ATTEMPTS:
         msg.status = "failed"
-    msg.next_attempt_at = now + timedelta(seconds=min(3600, 15 * 2 ** msg.attempts))
+    msg.next_attempt_at = now + backoff(msg.attempts)
+
+
+def backoff(attempts: int) -> timedelta:
+    """The wait before the next try after `attempts` failures: 30 s, 1 min, 2 min … 1 h."""
+    return timedelta(seconds=min(3600, 15 * 2 ** attempts))
 
 
 def track_many(session: Session, handle: bytes, channel: str,

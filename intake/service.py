@@ -53,6 +53,7 @@ from intake.triage import TriageRules, word_reasons
 from nlu import Interpreter
 from storage import accounts, cases, crypto, drafts, inbox, teams
 from storage import statistics as stat_rows
+from storage.chatlock import ChatLocks
 from storage.db import Database
 from storage.models import Case, ProcessedEvent
 from storage.objects import ObjectStore
@@ -176,7 +177,7 @@ class IntakeService:
         """Seal an incoming file straight from the platform stream, then tell the engine."""
         handle = self._handle(src)
         with self.db.transaction() as session:
-            draft = drafts.load(session, self.keyring, handle, int(self.clock()))
+            draft = self._load(session, handle, self.clock())
         if draft is None or not draft.state:
             for _ in chunks:  # drain the stream; nothing is kept without a conversation
                 pass
@@ -221,6 +222,40 @@ class IntakeService:
         with self.db.transaction() as session:
             return inbox.put(session, self.keyring, channel, updates,
                              int(now) + self.settings.epoch_seconds, self._now())
+
+    def inbox_tag(self, channel: str, chat: str) -> str:
+        """The keyed tag an inbox row carries for its chat (webhook order): stable per chat,
+        unlike the chat id useless without the pepper, and not the user handle drafts use."""
+        return crypto.user_handle(self._pepper, f"inbox:{channel}", chat).hex()[:32]
+
+    def inbox_put_ordered(self, channel: str,
+                          updates: Iterable[tuple[str, bytes, str, int, str]]) -> int:
+        """`inbox_put` for (event id, raw update, chat tag, sequence, service event id) rows:
+        webhook mode, where one worker at a time answers a chat's updates in order
+        (`inbox_of_chat`). An update the service already handled (its event id is recorded)
+        is not held again: a late redelivery after it was answered is not answered twice."""
+        items = list(updates)
+        now = self.clock()
+        with self.db.transaction() as session:
+            items = [item for item in items
+                     if drafts.event_row(session, channel, item[4]) is None]
+            return inbox.put(session, self.keyring, channel,
+                             [(event_id, raw) for event_id, raw, *_ in items],
+                             int(now) + self.settings.epoch_seconds, self._now(),
+                             order={event_id: (tag, seq)
+                                    for event_id, _, tag, seq, _ in items})
+
+    def inbox_of_chat(self, channel: str, chat_tag: str) -> list[tuple[str, bytes]]:
+        with self.db.transaction() as session:
+            return inbox.of_chat(session, self.keyring, channel, chat_tag, int(self.clock()))
+
+    def inbox_chats(self, channel: str) -> list[str]:
+        with self.db.transaction() as session:
+            return inbox.chats(session, channel)
+
+    def chat_locks(self, size: int = 8) -> ChatLocks:
+        """Per-chat locks shared by every worker on this database (storage.chatlock)."""
+        return ChatLocks(self.db.url, self.db.is_sqlite, size=size)
 
     def inbox_pending(self, channel: str) -> list[tuple[str, bytes]]:
         """Updates held but not answered when the channel last stopped (or crashed)."""
@@ -269,10 +304,26 @@ class IntakeService:
     def _handle(self, src: Incoming) -> bytes:
         return crypto.user_handle(self._pepper, src.channel, src.user_id)
 
+    def _load(self, session: Session, handle: bytes, now: float) -> drafts.OpenDraft | None:
+        """The live draft, or None; one whose key is missing counts as none here (kept)."""
+        try:
+            return drafts.load(session, self.keyring, handle, int(now))
+        except drafts.DraftUnreadable:
+            return None
+
+    def _unreadable(self, session: Session, lang: str | None, now: datetime) -> Outcome:
+        """A live draft cannot be opened: say so, keep it, count it (the audit log)."""
+        log.error("a live draft cannot be opened: its key is missing from the keyring "
+                  "(SANAD_KEYRING_URL not shared between hosts, or a tmpfs keyring lost in a "
+                  "reboot); the draft is kept")
+        accounts.audit(session, "intake", "draft_key_missing", None, "error", now)
+        lang = lang if lang in self.flows.catalog else "ar"
+        return Outcome([Reply(self.flows.text(lang, "sys.draft.unreadable"), "info", lang)])
+
     def _say(self, src: Incoming, key: str) -> Outcome:
         """A reply that changes nothing (in the conversation's language, if there is one)."""
         with self.db.transaction() as session:
-            draft = drafts.load(session, self.keyring, self._handle(src), int(self.clock()))
+            draft = self._load(session, self._handle(src), self.clock())
         lang = State.from_json(draft.state).lang if draft and draft.state else "ar"
         return Outcome([Reply(self.flows.text(lang, key), "info", lang)])
 
@@ -349,7 +400,7 @@ class IntakeService:
         elif finished or erased:
             replies.append(Reply(self.flows.text(lang, "sys.replay.ended"), "info", lang))
         else:
-            draft = drafts.load(session, self.keyring, handle, int(now_ts))
+            draft = self._load(session, handle, now_ts)
             if draft is not None and draft.state:
                 state = State.from_json(draft.state)
                 _, actions = self.engine.step(state, UserCommand(
@@ -379,7 +430,15 @@ class IntakeService:
                     seen.processed_at, event_row = now, seen  # someone else's: a new event
                 else:
                     event_row = drafts.record_event(session, src.channel, src.event_id, now)
-            draft = drafts.load(session, self.keyring, handle, int(now_ts))
+            try:
+                draft = drafts.load(session, self.keyring, handle, int(now_ts))
+            except drafts.DraftUnreadable:
+                peek = make_event(None, now)
+                if not (isinstance(peek, UserCommand) and peek.name in ("exit", "delete")):
+                    return self._unreadable(session, getattr(peek, "lang", None)
+                                            or getattr(peek, "hint", None), now)
+                drafts.discard(session, self.keyring, handle)  # the reporter erases it
+                draft = None
             if only_if_idle and draft is not None and draft.state:
                 return Outcome()
             state = State.from_json(draft.state) if draft and draft.state else None
@@ -576,7 +635,7 @@ class IntakeService:
         """
         handle = self._handle(src)
         with self.db.transaction() as session:
-            draft = drafts.load(session, self.keyring, handle, int(self.clock()))
+            draft = self._load(session, handle, self.clock())
             state = State.from_json(draft.state) if draft and draft.state else None
         lang = state.lang if state else "ar"
         if state is not None and len(state.trail) > 1 and state.addendum_for is None:
@@ -677,7 +736,7 @@ class IntakeService:
         """Words like "I need a doctor" (outside a free-text answer) or /support."""
         handle = self._handle(src)
         with self.db.transaction() as session:
-            draft = drafts.load(session, self.keyring, handle, int(self.clock()))
+            draft = self._load(session, handle, self.clock())
         state = State.from_json(draft.state) if draft and draft.state else None
         if needs is not None and state is not None and \
                 self.engine.expecting(state) in ("text", "date"):

@@ -24,6 +24,8 @@ class Settings:
     epoch_seconds: int = 24 * 3600  # a draft lives at most two epochs
     epoch_dir: Path | None = None  # None: chosen by crypto.default_epoch_dir(home)
     keyring_url: str | None = None  # None: the epoch folder; redis://…: shared by hosts
+    # None: dashboard sessions in memory; redis://…: sealed sessions shared by instances
+    session_store_url: str | None = None
     # Sealed attachments (storage/objects.py): None keeps them in SANAD_HOME/attachments;
     # s3://bucket[/prefix] in an S3-compatible store shared by hosts (SANAD_OBJECT_STORE_URL).
     object_store_url: str | None = None
@@ -71,6 +73,7 @@ class Settings:
             epoch_seconds=_int(env, "SANAD_DRAFT_EPOCH_SECONDS", 24 * 3600, minimum=60),
             epoch_dir=Path(env["SANAD_EPOCH_DIR"]) if env.get("SANAD_EPOCH_DIR") else None,
             keyring_url=env.get("SANAD_KEYRING_URL") or None,
+            session_store_url=env.get("SANAD_SESSION_STORE_URL") or None,
             object_store_url=_object_store(env.get("SANAD_OBJECT_STORE_URL", "")),
             max_attachment_bytes=_int(env, "SANAD_MAX_ATTACHMENT_BYTES", 20 * 1024 * 1024,
                                       minimum=1024),

@@ -31,6 +31,16 @@ class OpenDraft:
     extra: dict[str, Any] = field(default_factory=dict)  # the service's own notes, sealed too
 
 
+class DraftUnreadable(crypto.CryptoError):
+    """A live draft whose key should be in the keyring and is not (a tmpfs keyring lost in a
+    reboot, or hosts that do not share one). The draft is kept, never silently deleted: the
+    caller says so and counts it; only the reporter's /exit erases it."""
+
+    def __init__(self, draft_id: str) -> None:
+        super().__init__("a live draft's key is missing from the keyring")
+        self.draft_id = draft_id
+
+
 def item_name(draft_id: str) -> str:
     """The keyring item a draft is sealed under."""
     return f"draft:{draft_id}"
@@ -73,8 +83,14 @@ def load(session: Session, keyring: crypto.Keyring, handle: bytes,
         return None
     try:
         plain = _open(keyring, row, handle)
-    except crypto.CryptoError:
+    except crypto.DraftKeyMissing as exc:
+        if exc.unexpected:  # still within retention: the keyring lost it, or is not shared
+            raise DraftUnreadable(row.id) from None
         session.delete(row)  # its epoch key is gone: it can never be opened again
+        forget_after_commit(session, keyring, [item_name(row.id)])
+        return None
+    except crypto.CryptoError:
+        session.delete(row)  # altered or moved: it can never be opened
         forget_after_commit(session, keyring, [item_name(row.id)])
         return None
     data = json.loads(plain)

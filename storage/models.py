@@ -89,6 +89,10 @@ class InboxUpdate(Base):
     sealed: Mapped[bytes] = mapped_column(LargeBinary)
     expires_at: Mapped[int] = mapped_column(Integer, index=True)
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # Webhook mode: which chat (a keyed hash, never the chat id) and the platform's order
+    # (Telegram's update_id), so one worker at a time answers a chat's updates in order.
+    chat_tag: Mapped[str | None] = mapped_column(String(32), index=True, nullable=True)
+    seq: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
 
 class Case(Base):
@@ -218,6 +222,33 @@ class OutboxMessage(Base):
     next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     created_by: Mapped[str] = mapped_column(String(64))
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # A worker delivering the message holds it until then (intake/_followup.py::claim).
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    __table_args__ = (Index("ix_outbox_due", "channel", "status", "next_attempt_at"),)
+
+
+class WorkerHeartbeat(Base):
+    """The last beat of one long-running worker (kind and process): liveness, no content."""
+
+    __tablename__ = "worker_heartbeats"
+    kind: Mapped[str] = mapped_column(String(24), primary_key=True)
+    worker_id: Mapped[str] = mapped_column(String(96), primary_key=True)  # host:pid
+    host: Mapped[str] = mapped_column(String(64))
+    pid: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    beat_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class HealthAlert(Base):
+    """An open health problem the on-call route is told about once (e.g. `alerts_silent`)."""
+
+    __tablename__ = "health_alerts"
+    kind: Mapped[str] = mapped_column(String(32), primary_key=True)
+    raised_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(String(12))  # pending | sent | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 

@@ -34,7 +34,7 @@ def test_mypy_finds_nothing() -> None:
 # ---- security linter -----------------------------------------------------------------------
 
 PACKAGES = ("bot", "cli", "flows", "intake", "nlu", "storage", "web", "caseworker", "alerts",
-            "bench")
+            "jobs", "bench")
 
 
 def test_bandit_finds_nothing() -> None:

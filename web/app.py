@@ -30,7 +30,10 @@ from caseworker.cases import integrity_text
 from caseworker.dashboard import Dashboard, Principal
 from storage import casework
 from storage import identity as identity_store
+from storage.health import Heartbeat
 from web import i18n, security
+from web._redis_sessions import RedisSessionStore
+from web.health import health_routes
 from web.render import FieldRenderer
 
 HERE = Path(__file__).parent
@@ -46,16 +49,26 @@ class WebApp:
                  idle_seconds: float = security.IDLE_SECONDS,
                  absolute_seconds: float = security.ABSOLUTE_SECONDS,
                  clock: Callable[[], float] = time.time,
-                 sweep_seconds: float = security.SWEEP_SECONDS) -> None:
+                 sweep_seconds: float = security.SWEEP_SECONDS,
+                 session_store_url: str | None = None,
+                 session_namespace: str = "sanad") -> None:
         self.d = dashboard
         from caseworker.access import AccessDesk
 
         self.access = AccessDesk(dashboard)
         self.trusted_proxies = tuple(trusted_proxies)
-        self.sessions = security.SessionStore(
-            clock=clock, on_expire=lambda p: self.d.logout(p, reason="expired"),
-            idle_seconds=idle_seconds, absolute_seconds=absolute_seconds,
-            sweep_seconds=sweep_seconds)
+        self.sessions: security.SessionStore | RedisSessionStore
+        if session_store_url:  # several instances: sealed sessions in Redis
+            self.sessions = RedisSessionStore(
+                session_store_url, clock=clock,
+                on_expire=lambda p: self.d.logout(p, reason="expired"),
+                idle_seconds=idle_seconds, absolute_seconds=absolute_seconds,
+                sweep_seconds=sweep_seconds, namespace=session_namespace)
+        else:
+            self.sessions = security.SessionStore(
+                clock=clock, on_expire=lambda p: self.d.logout(p, reason="expired"),
+                idle_seconds=idle_seconds, absolute_seconds=absolute_seconds,
+                sweep_seconds=sweep_seconds)
         self.login_forms = security.LoginForms(clock)
         self.limiter = limiter or security.LoginLimiter()
         self.secure_cookies = secure_cookies
@@ -131,6 +144,7 @@ class WebApp:
         if s.lang:  # kept after logout too: the login page stays in the chosen language
             response.set_cookie(security.LANG_COOKIE, s.lang, max_age=365 * 86400, **flags)
         if s.stored:
+            self.sessions.save(s)
             response.set_cookie(security.COOKIE, s.id, **flags)
             return
         assert s.preauth is not None
@@ -522,6 +536,52 @@ class WebApp:
                             {"cases": ", ".join(done.recovery_only)}))
         return self.redirect(s, "/admin/users")
 
+    async def passphrase_page(self, request: Request) -> Response:
+        """Change one's own passphrase (every role)."""
+        s, who = await self.who(request)
+        if who is None:
+            return self.login_redirect(s)
+        if request.method == "GET":
+            return self.page(request, s, "passphrase.html")
+        data = await self.form(request, s)
+        if data is None:
+            return self.refuse_csrf(request, s)
+        new = str(data.get("new", ""))
+        t = i18n.Translator(self.lang(request, s))
+        if new != str(data.get("repeat", "")):
+            s.flash.append(("error", "case.refused", {"reason": t("refused.repeat_differs")}))
+            return self.redirect(s, "/account/passphrase")
+        try:
+            await run_in_threadpool(self.access.change_passphrase, who,
+                                    str(data.get("current", "")), new)
+        except dash.Refused as exc:
+            key = f"refused.{exc.code}"
+            s.flash.append(("error", "case.refused",
+                            {"reason": t(key) if t.has(key) else str(exc)}))
+            return self.redirect(s, "/account/passphrase")
+        s.flash.append(("ok", "passphrase.changed", {}))
+        return self.redirect(s, "/")
+
+    async def user_reset_totp(self, request: Request) -> Response:
+        """An administrator resets NAME's second factor: the new secret is shown once, the
+        person's open sessions end, and they enrol it at their next login."""
+        checked = await self.posted(request)
+        if isinstance(checked, Response):
+            return checked
+        s, who, _data = checked
+        name = request.path_params["name"]
+        try:
+            secret = await run_in_threadpool(self.access.reset_totp, who, name)
+        except dash.Forbidden:
+            return self.page(request, s, "error.html", status=403, message_key="error.role")
+        except dash.Refused as exc:
+            s.flash.append(("error", "case.refused", {"reason": str(exc)}))
+            return self.redirect(s, "/admin/users")
+        await run_in_threadpool(self.end_sessions_of, name, "totp_reset")
+        return self.page(request, s, "totp_reset.html", name=name, secret=secret,
+                         uri=dash.totp_uri(secret, name),
+                         headers={"Cache-Control": "no-store"})
+
     # ------------------------------------------------------------ protected identity
 
     async def identity(self, request: Request) -> Response:
@@ -642,11 +702,14 @@ class WebApp:
             Route("/access/{rid}/{verdict:str}", self.access_decide, methods=["POST"]),
             Route("/admin/users", self.users_page),
             Route("/admin/users/{name}/disable", self.user_disable, methods=["POST"]),
+            Route("/admin/users/{name}/reset-totp", self.user_reset_totp, methods=["POST"]),
+            Route("/account/passphrase", self.passphrase_page, methods=["GET", "POST"]),
             Route("/identity", self.identity),
             Route("/identity/{id}/{op}", self.identity_post, methods=["POST"]),
             Route("/audit", self.audit),
             Route("/stats", self.stats),
             Route("/stats/chart/{dim}.svg", self.stats_chart),
+            *health_routes(self.d.db),
             Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
         ]
         app = Starlette(routes=routes, lifespan=self._lifespan)
@@ -663,10 +726,12 @@ class WebApp:
                 except Exception:  # a database outage must not end the sweeping for good
                     log.exception("session sweep failed; trying again at the next interval")
         task = asyncio.create_task(sweeper())
+        beat = Heartbeat(self.d.db, "dashboard").start()  # `sanad status` sees it alive
         try:
             yield
         finally:
             task.cancel()
+            await run_in_threadpool(beat.stop)
 
 
 class _Headers:
@@ -789,6 +854,7 @@ def create_app(dashboard: Dashboard, secure_cookies: bool = False,
                limiter: security.LoginLimiter | None = None,
                trusted_proxies: tuple[str, ...] = (),
                idle_seconds: float = security.IDLE_SECONDS,
-               absolute_seconds: float = security.ABSOLUTE_SECONDS) -> Any:
+               absolute_seconds: float = security.ABSOLUTE_SECONDS,
+               session_store_url: str | None = None) -> Any:
     return WebApp(dashboard, secure_cookies, limiter, trusted_proxies, idle_seconds,
-                  absolute_seconds).build()
+                  absolute_seconds, session_store_url=session_store_url).build()

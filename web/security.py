@@ -163,6 +163,10 @@ class SessionStore:
             self._on_expire(expired)
         return None
 
+    def save(self, s: WebSession) -> None:
+        """Nothing to do in memory: the request changed the stored object itself (the Redis
+        store, web._redis_sessions, seals it again)."""
+
     def rotate(self, old: WebSession) -> WebSession:
         """A new id and CSRF token at login (no session fixation)."""
         fresh = self.new(old.lang)

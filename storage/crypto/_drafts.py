@@ -138,6 +138,7 @@ class DraftKeyring:
         self._clock = clock
         self._memory: dict[int, bytes] = {}
         self._items: dict[str, tuple[bytes, float]] = {}  # in-memory item keys, last used
+        self._swept: int | None = None  # the epoch whose stale item keys were last dropped
         self._thread_lock = threading.Lock()
         # The keys file as last read: (epoch, file identity, keys). Reused while neither the
         # epoch nor the file changed, so sealing does not take the flock and read the file
@@ -235,6 +236,9 @@ class DraftKeyring:
     def _sealing_key(self) -> tuple[int, bytes]:
         keys = self._refresh()
         epoch = max(keys)
+        if self._swept != epoch:  # once per epoch per process, whoever runs the purge
+            self._swept = epoch
+            self._drop_stale_items(epoch)
         return epoch, keys[epoch]
 
     def _key_for(self, epoch: int) -> bytes | None:

@@ -29,8 +29,9 @@ USER = 700_123_456
 
 
 class BotProcess:
-    def __init__(self, env: dict[str, str]) -> None:
-        self.proc = subprocess.Popen([sys.executable, "-m", "cli.main", "run", "telegram"],
+    def __init__(self, env: dict[str, str], args: list[str] | None = None) -> None:
+        self.proc = subprocess.Popen([sys.executable, "-m", "cli.main", "run", "telegram",
+                                      *(args or [])],
                                      env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                      text=True)
         self.ready = threading.Event()

@@ -41,6 +41,7 @@ class WebhookDispatcher:
         self._busy = [0] * len(self.urls)
         self._turn = 0
         self.delivered = [0] * len(self.urls)  # 2xx answers, per URL
+        self.accepted: set[int] = set()  # update ids some worker answered 2xx
         self.retries = 0  # deliveries made again after a connection error, timeout or 5xx
         self.refused: list[int] = []  # update ids answered 4xx (not retried)
         self.lost: list[int] = []  # update ids given up after max_attempts
@@ -90,6 +91,7 @@ class WebhookDispatcher:
             if 200 <= status < 300:
                 with self._lock:
                     self.delivered[index] += 1
+                    self.accepted.add(uid)
             elif 400 <= status < 500:
                 with self._lock:
                     self.refused.append(uid)

@@ -19,8 +19,6 @@ from intake.service import IntakeService
 from storage.models import Draft
 from tests.support import Chat, open_report
 
-pytestmark = [pytest.mark.postgres, pytest.mark.redis]
-
 
 def _two_hosts(make_service: Callable[..., IntakeService], postgres_url: str, redis_url: str,
                tmp_path: Path) -> tuple[IntakeService, IntakeService]:
@@ -45,6 +43,8 @@ class Roaming(Chat):
         return super().say(line)
 
 
+@pytest.mark.postgres
+@pytest.mark.redis
 def test_a_conversation_alternating_between_hosts_completes_with_one_case(
         make_service: Callable[..., IntakeService], postgres_url: str, redis_keyring_url: str,
         tmp_path: Path) -> None:
@@ -70,6 +70,8 @@ def test_a_conversation_alternating_between_hosts_completes_with_one_case(
         assert not folder.exists() or not any(p.is_file() for p in folder.rglob("*"))
 
 
+@pytest.mark.postgres
+@pytest.mark.redis
 def test_a_host_reboot_loses_no_draft(
         make_service: Callable[..., IntakeService], postgres_url: str, redis_keyring_url: str,
         tmp_path: Path) -> None:
@@ -89,3 +91,30 @@ def test_a_host_reboot_loses_no_draft(
     chat.service = second
     chat.say("self" if asked == "victim_relation" else "/skip")
     assert chat.question.field != "language"
+
+
+def test_a_missing_key_is_said_and_counted_never_a_silent_delete(
+        make_service: Callable[..., IntakeService], tmp_path: Path) -> None:
+    """One host, the default tmpfs keyring, rebooted mid-conversation (its epoch folder is
+    gone): the draft is kept, the reporter is told in their language, the event is counted in
+    the audit log; it is erased only when the reporter sends /exit. (SQLite: no shared
+    keyring is needed to show it.)"""
+    from storage import accounts
+
+    service = make_service()
+    chat = Chat(service, user="lost-keys", lang="ar")
+    for line in ["1", "1", "2", "2", "2", "2"]:
+        chat.say(line)
+    assert service.settings.epoch_dir is not None
+    shutil.rmtree(service.settings.epoch_dir)
+    rebooted = make_service()
+    chat.service = rebooted
+    said = " ".join(r.text for r in chat.say("نعم"))
+    assert "لم يُحذف شيء" in said and "/exit" in said
+    with rebooted.db.transaction() as session:
+        assert len(list(session.scalars(select(Draft)))) == 1  # kept
+        misses = [e for e in accounts.audit_log(session) if e.action == "draft_key_missing"]
+    assert len(misses) == 1 and misses[0].outcome == "error"
+    chat.say("/exit")
+    with rebooted.db.transaction() as session:
+        assert list(session.scalars(select(Draft))) == []  # erased because they asked

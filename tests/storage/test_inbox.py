@@ -64,3 +64,29 @@ def test_purge_deletes_expired_held_updates(svc: IntakeService, clock: Clock) ->
     purge_drafts(svc)
     with svc.db.transaction() as session:
         assert session.query(InboxUpdate).count() == 0
+
+
+def test_an_update_whose_key_is_lost_is_kept_and_counted_not_deleted(
+        make_service: Callable[..., IntakeService], database_url: str) -> None:
+    """A host reboot takes the tmpfs keyring with it: the update was already confirmed to
+    Telegram, so deleting it would lose the reporter's words without a trace. It is kept
+    until it expires, and the loss of the key is counted in the audit log."""
+    import shutil
+
+    from storage import accounts
+
+    svc = make_service(database_url)
+    svc.inbox_put("telegram", [("41", UPDATE)])
+    assert svc.settings.epoch_dir is not None
+    shutil.rmtree(svc.settings.epoch_dir)
+    rebooted = make_service(database_url)
+    assert rebooted.inbox_pending("telegram") == []
+    assert rebooted.inbox_pending("telegram") == []
+    with rebooted.db.transaction() as session:
+        from sqlalchemy import func, select
+
+        from storage.models import InboxUpdate
+
+        assert session.scalar(select(func.count()).select_from(InboxUpdate)) == 1
+        misses = [e for e in accounts.audit_log(session) if e.action == "inbox_key_missing"]
+    assert len(misses) == 2

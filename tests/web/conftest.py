@@ -124,7 +124,7 @@ def make_site(settings: Settings, database_url: str | None = None) -> Site:
     init_demo(cfg, db, PASSPHRASE, DEMO_TOTP, ADMIN_PASSPHRASE, RECOVERY_PASSPHRASE)
     home = Home(cfg.home)
     return Site(cfg, db, home, Dashboard(db, home.admin_public(), cfg.attachments_dir,
-                                                  pepper=home.pepper()),
+                                         pepper=home.pepper(), user_kdf=cfg.user_kdf),
                 {"demo": DEMO_TOTP})
 
 

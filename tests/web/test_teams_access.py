@@ -16,6 +16,7 @@ from caseworker.users import add_user, load_admin_key
 from intake.routing import Routing, recipients_for_report
 from storage import cases, casework, crypto, teams
 from tests.support import ADMIN_PASSPHRASE, PASSPHRASE
+from web import create_app
 
 from .conftest import DEMO_TOTP, OTHER_PASSPHRASE, Site, login, post
 
@@ -146,3 +147,47 @@ def test_share_a_case_with_another_team(site: Site) -> None:
         from storage.models import AuditEntry
         actions = {a.action for a in session.query(AuditEntry)}
     assert {"case.share_team", "case.move_team"} <= actions
+
+
+def test_own_passphrase_and_an_admins_totp_reset_on_the_dashboard(site: Site) -> None:
+    """Issue 14 item 2 from the dashboard: anyone changes their own passphrase (only the new
+    one works after); an admin resets a colleague's second factor, shown once, their open
+    session ends and only the new codes work."""
+    setup_teams(site)
+    app = create_app(site.dashboard)  # one dashboard process serving both of them
+    adam, colin = (TestClient(app, follow_redirects=False) for _ in range(2))
+    assert login(colin, "colin", OTHER_PASSPHRASE, site.secrets["colin"]).status_code == 303
+    assert login(adam, "adam", OTHER_PASSPHRASE, site.secrets["adam"]).status_code == 303
+    form = colin.get("/account/passphrase?lang=ar")
+    assert form.status_code == 200 and 'dir="rtl"' in form.text and "عبارة المرور" in form.text
+    wrong = post(colin, "/account/passphrase", {"current": "not it", "new": "a new long one",
+                                                "repeat": "a new long one"},
+                 page="/account/passphrase")
+    assert wrong.headers["location"] == "/account/passphrase"
+    assert "غير صحيحة" in colin.get("/account/passphrase").text  # said in Arabic
+    done = post(colin, "/account/passphrase", {"current": OTHER_PASSPHRASE,
+                                               "new": "a new long one",
+                                               "repeat": "a new long one"},
+                page="/account/passphrase")
+    assert done.status_code == 303 and done.headers["location"] == "/"
+    # (the wrong passphrase is refused before the code is looked at: the step stays unused)
+    assert login(site.client(), "colin", OTHER_PASSPHRASE, site.secrets["colin"],
+                 step_offset=1).status_code == 401
+    assert login(site.client(), "colin", "a new long one", site.secrets["colin"],
+                 step_offset=1).status_code == 303
+
+    shown = post(adam, "/admin/users/colin/reset-totp", page="/admin/users")
+    assert shown.status_code == 200 and "Shown once" in shown.text
+    secret = shown.text.split("data-totp-secret>")[1].split("<")[0]
+    assert secret != site.secrets["colin"]
+    assert secret not in adam.get("/admin/users").text  # once
+    after = colin.get("/queue")
+    assert after.status_code == 303 and after.headers["location"] == "/login?ended=1"
+    assert login(site.client(), "colin", "a new long one",
+                 site.secrets["colin"]).status_code == 401
+    assert login(site.client(), "colin", "a new long one", secret).status_code == 303
+    assert post(client_for(site, "rita"), "/admin/users/colin/reset-totp").status_code == 403
+    with site.db.transaction() as session:
+        from storage.models import AuditEntry
+        actions = {a.action for a in session.query(AuditEntry)}
+    assert {"user.passwd", "user.totp_reset"} <= actions

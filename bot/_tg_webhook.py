@@ -1,0 +1,239 @@
+"""Webhook mode without loss or reordering: store first, answer Telegram, then handle per chat.
+
+python-telegram-bot's own webhook server (`Updater.start_webhook`, tornado) answers Telegram's
+POST with 200 once the update is in `Application.update_queue`, before anything is stored: a
+crash in that window loses the message, and with two workers behind a load balancer two
+updates of one chat can be handled at the same time and answered out of order.
+
+Here (tornado, as PTB's server, with PTB's checks: the secret header, `application/json`):
+1. a POST is screened (bot._tg_guard, as getUpdates answers are), parsed, and stored, sealed,
+   in the channel inbox (service.inbox_put_ordered) with its chat's keyed tag and the
+   update id as its order; only then is 200 sent. If the database cannot take it, 500, and
+   Telegram delivers it again.
+2. the chat's updates are handled by whoever holds the chat's lock (storage.chatlock: a
+   PostgreSQL advisory lock across workers, an in-process lock on SQLite): that worker takes
+   every update of the chat the inbox holds, in update-id order, hands each to
+   `Application.process_update`, and lets the inbox go of it before the next one, all under
+   the lock. A worker that gets the lock after another finds nothing left to do.
+3. on start, every chat the inbox still holds is handled the same way (a crash, a restart).
+
+A crash after the commit but before the replies went out leaves the update in the inbox; the
+next holder of the chat's lock (a restart, or the other worker on the chat's next message)
+replays it and the service hands back the committed replies, which are sent then.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
+
+import tornado.httpserver
+import tornado.web
+from telegram import Update
+
+from bot._tg_flow import chat_key
+from bot._tg_guard import screen_updates
+
+__all__ = ["WebhookIntake", "WebhookServer"]
+
+log = logging.getLogger("sanad.telegram")
+
+MAX_BODY = 1024 * 1024  # an update is a few kilobytes; files are fetched separately
+
+
+class _Inbox(Protocol):
+    def inbox_tag(self, channel: str, chat: str) -> str: ...
+    def inbox_put_ordered(self, channel: str,
+                          updates: list[tuple[str, bytes, str, int, str]]) -> int: ...
+    def inbox_of_chat(self, channel: str, chat_tag: str) -> list[tuple[str, bytes]]: ...
+    def inbox_chats(self, channel: str) -> list[str]: ...
+    def inbox_done(self, channel: str, event_ids: list[str]) -> None: ...
+
+
+class _Locks(Protocol):
+    def hold(self, tag: str) -> contextlib.AbstractAsyncContextManager[None]: ...
+    def dispose(self) -> None: ...
+
+
+class WebhookIntake:
+    """What a POST does (`receive`) and how a chat's held updates are handled (`_drain`)."""
+
+    def __init__(self, channel: str, service: _Inbox, locks: _Locks, bot: Any,
+                 process: Callable[[Update], Awaitable[None]], workers: int,
+                 event_id: Callable[[int], str]) -> None:
+        self.channel = channel
+        self.service = service
+        self.locks = locks
+        self.bot = bot
+        self.process = process
+        self.event_id = event_id  # update id → the service's event id (the bot's id in it)
+        self._stopping = False
+        self._work = asyncio.Semaphore(workers)
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._again: set[str] = set()
+        self.handled = 0
+        self.restored = 0
+
+    async def receive(self, body: bytes) -> int:
+        """Store one POSTed update; the HTTP status to answer (200 only once it is stored)."""
+        try:
+            item = json.loads(body.decode("utf-8"))
+        except (ValueError, RecursionError):
+            log.warning("telegram webhook body refused reason=not_json")
+            return 400
+        screened, _ = screen_updates([item])
+        if not screened:  # no usable update id: nothing Telegram could redeliver either
+            return 200
+        raw = screened[0]
+        try:
+            update = Update.de_json(raw, self.bot)
+        except (ValueError, TypeError, KeyError):
+            update = None
+        if update is None:
+            log.warning("telegram webhook update refused reason=unparsable")
+            return 200
+        key = chat_key(update)
+        tag = self.service.inbox_tag(self.channel, "none" if key is None else str(key))
+        data = json.dumps(raw, ensure_ascii=False, separators=(",", ":")).encode()
+        try:
+            await asyncio.to_thread(self.service.inbox_put_ordered, self.channel,
+                                    [(str(update.update_id), data, tag, update.update_id,
+                                      self.event_id(update.update_id))])
+        except Exception as exc:
+            log.error("inbox unavailable (%s); Telegram will deliver again",
+                      type(exc).__name__)
+            return 500
+        self.schedule(tag)
+        return 200
+
+    async def restore(self) -> int:
+        """Handle whatever the inbox holds (after a crash or a stop): every held chat."""
+        tags = await asyncio.to_thread(self.service.inbox_chats, self.channel)
+        for tag in tags:
+            self.schedule(tag)
+        if tags:
+            log.info("handling the held updates of %d chat(s) left from the last run",
+                     len(tags))
+        self.restored += len(tags)
+        return len(tags)
+
+    def schedule(self, tag: str) -> None:
+        self._again.add(tag)
+        if tag not in self._tasks:
+            self._tasks[tag] = asyncio.create_task(self._drain(tag), name="sanad-webhook-chat")
+
+    async def _drain(self, tag: str) -> None:
+        try:
+            async with self._work, self.locks.hold(tag):
+                while True:
+                    self._again.discard(tag)
+                    rows = await asyncio.to_thread(self.service.inbox_of_chat, self.channel,
+                                                   tag)
+                    if not rows and tag not in self._again:
+                        return
+                    for event_id, raw in rows:
+                        await self._handle(event_id, raw)
+        except Exception as exc:  # the rows stay held: the next message or start retries
+            log.error("webhook chat handling failed error=%s", type(exc).__name__)
+        finally:
+            self._tasks.pop(tag, None)
+            # An update came while the lock was being let go: handle it now.
+            if tag in self._again and not self._stopping:
+                self.schedule(tag)
+
+    async def _handle(self, event_id: str, raw: bytes) -> None:
+        try:
+            update = Update.de_json(json.loads(raw), self.bot)
+        except (ValueError, TypeError, KeyError):
+            update = None
+        if update is not None:
+            await self.process(update)
+            self.handled += 1
+        await asyncio.to_thread(self.service.inbox_done, self.channel, [event_id])
+
+    async def idle(self, timeout: float = 10) -> None:
+        """Wait until no chat is being handled (a clean stop)."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout):
+                while self._tasks:
+                    await asyncio.gather(*list(self._tasks.values()),
+                                         return_exceptions=True)
+
+    async def stop(self, timeout: float = 10) -> None:
+        self._stopping = True
+        await self.idle(timeout)
+        for task in list(self._tasks.values()):
+            task.cancel()
+        await asyncio.gather(*list(self._tasks.values()), return_exceptions=True)
+        await asyncio.to_thread(self.locks.dispose)
+
+
+class _Handler(tornado.web.RequestHandler):
+    def initialize(self, intake: WebhookIntake, secret: str) -> None:
+        self.intake = intake
+        self.secret = secret
+
+    def compute_etag(self) -> None:
+        return None
+
+    async def post(self) -> None:
+        given = self.request.headers.get("X-Telegram-Bot-Api-Secret-Token") or ""
+        if not hmac.compare_digest(given.encode(), self.secret.encode()):
+            log.warning("telegram webhook refused reason=secret")
+            self.set_status(403)
+            return
+        ctype = (self.request.headers.get("Content-Type") or "").split(";")[0].strip()
+        if ctype != "application/json":
+            self.set_status(403)
+            return
+        self.set_status(await self.intake.receive(self.request.body))
+
+    def log_exception(self, *args: Any, **kwargs: Any) -> None:  # never log a body
+        log.error("telegram webhook request failed")
+
+
+class _Health(tornado.web.RequestHandler):
+    """`/healthz` (alive) and `/readyz` (database answers, schema current), as on the
+    dashboard (web/health.py): no login, nothing about cases."""
+
+    def initialize(self, db: Any, ready: bool) -> None:
+        self.db, self.ready = db, ready
+
+    async def get(self) -> None:
+        if not self.ready:
+            self.write({"ok": True})
+            return
+        from storage.health import readiness
+
+        state = await asyncio.to_thread(readiness, self.db)
+        self.set_status(200 if state.ready else 503)
+        self.write(state.to_json())
+
+
+class WebhookServer:
+    """The HTTP endpoint Telegram (or the TLS proxy in front) posts to, with the health
+    endpoints a load balancer asks."""
+
+    def __init__(self, intake: WebhookIntake, secret: str, path: str,
+                 db: Any = None) -> None:
+        handlers: list[Any] = [
+            (f"/{path.lstrip('/')}", _Handler, {"intake": intake, "secret": secret})]
+        if db is not None:
+            handlers += [("/healthz", _Health, {"db": db, "ready": False}),
+                         ("/readyz", _Health, {"db": db, "ready": True})]
+        app = tornado.web.Application(handlers, log_function=lambda handler: None)
+        self._server = tornado.httpserver.HTTPServer(app, max_body_size=MAX_BODY,
+                                                     xheaders=False)
+
+    def listen(self, host: str, port: int) -> None:
+        self._server.listen(port, address=host, reuse_port=False)
+
+    async def stop(self) -> None:
+        self._server.stop()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self._server.close_all_connections(), timeout=5)

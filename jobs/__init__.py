@@ -1,0 +1,32 @@
+"""Background work behind one interface: periodic tasks that run once across every host on
+PostgreSQL (procrastinate), or in this process on SQLite.
+
+    runner = jobs.runner_for(db, [Periodic("purge", 86400, run_purge), ...], kind="telegram")
+    runner.start() … runner.stop()
+
+A task takes no arguments: it finds its work in the database (ids, leases), so no job row
+ever holds what a reporter wrote. `tasks_for(...)` builds the shipped tasks (purge, alerts
+round, alerts watchdog); `status(session, now)` is what `sanad status` prints.
+
+Outbox delivery stays in the channel processes (only they hold the platform connection, and
+Signal orders a reply behind the reporter's own messages), but every message is leased
+(`intake/_followup.py::pending`, `FOR UPDATE SKIP LOCKED` and `lease_until`) and retried with
+backoff, so two workers or hosts deliver it once.
+"""
+
+from jobs._runner import (
+    CLUSTER,
+    PROCESS,
+    Periodic,
+    ProcrastinateRunner,
+    Runner,
+    ThreadRunner,
+    cron_for,
+    ensure_schema,
+    runner_for,
+)
+from jobs._status import status
+from jobs._tasks import channel_runner, tasks_for
+
+__all__ = ["CLUSTER", "PROCESS", "Periodic", "ProcrastinateRunner", "Runner", "ThreadRunner",
+           "channel_runner", "cron_for", "ensure_schema", "runner_for", "status", "tasks_for"]

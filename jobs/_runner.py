@@ -1,0 +1,203 @@
+"""The two runners of periodic tasks.
+
+- `ThreadRunner` (SQLite, one host): a thread per task, at start and then every `every`
+  seconds, as the bots' loops always did.
+- `ProcrastinateRunner` (PostgreSQL): each task is a procrastinate periodic task. Every
+  process that runs one defers the task for each tick, and procrastinate's unique periodic
+  defer lets one of them win, so a tick runs once across every host; whichever worker is
+  free runs it. A failed run is retried with exponential backoff. procrastinate is imported
+  only here, when a runner is built for PostgreSQL.
+
+A task whose scope is `PROCESS` runs in every process either way (a per-process duty).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from storage.db import Database
+from storage.health import Heartbeat
+
+__all__ = ["CLUSTER", "PROCESS", "Periodic", "ProcrastinateRunner", "Runner", "ThreadRunner",
+           "cron_for", "ensure_schema", "runner_for"]
+
+log = logging.getLogger("sanad.jobs")
+CLUSTER = "cluster"  # once per tick across every host (PostgreSQL); in-process on SQLite
+PROCESS = "process"  # in every process that runs it
+QUEUE = "sanad"
+SCHEMA_LOCK = 0x53414E4144  # "SANAD": one process installs the engine's tables at a time
+
+
+@dataclass(frozen=True)
+class Periodic:
+    """A task run every `every` seconds. `run` takes nothing: its work is in the database."""
+
+    name: str
+    every: float
+    run: Callable[[], object]
+    scope: str = CLUSTER
+    retries: int = 3  # PostgreSQL: further tries of a failed run, with exponential backoff
+
+
+class Runner(Protocol):
+    def start(self) -> Runner: ...
+
+    def stop(self, timeout: float = 30) -> None: ...
+
+
+def _guarded(task: Periodic) -> None:
+    try:
+        task.run()
+    except Exception as exc:  # keep running; the type is all the log says
+        log.error("job failed task=%s error=%s", task.name, type(exc).__name__)
+
+
+class ThreadRunner:
+    """Every task in a thread of this process."""
+
+    def __init__(self, tasks: list[Periodic], heartbeat: Heartbeat | None = None) -> None:
+        self.tasks = tasks
+        self.heartbeat = heartbeat
+        self.runs: dict[str, int] = {t.name: 0 for t in tasks}
+        self._stop = threading.Event()
+        self._threads = [threading.Thread(target=self._loop, args=(t,), daemon=True,
+                                          name=f"sanad-job-{t.name}") for t in tasks]
+
+    def start(self) -> ThreadRunner:
+        if self.heartbeat is not None:
+            self.heartbeat.start()
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def stop(self, timeout: float = 30) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            if thread.is_alive():
+                thread.join(timeout)
+        if self.heartbeat is not None:
+            self.heartbeat.stop()
+
+    def _loop(self, task: Periodic) -> None:
+        while not self._stop.is_set():
+            _guarded(task)
+            self.runs[task.name] += 1
+            self._stop.wait(task.every)
+
+
+def cron_for(every: float) -> str:
+    """A cron line for "every `every` seconds" (croniter's six fields, seconds last); a day
+    or more is daily at 03:00 UTC."""
+    seconds = max(1, int(every))
+    if seconds < 60:
+        return f"* * * * * */{seconds}"
+    if seconds < 3600:
+        return f"*/{max(1, seconds // 60)} * * * *"
+    if seconds < 86400:
+        return f"0 */{max(1, seconds // 3600)} * * *"
+    return "0 3 * * *"
+
+
+def ensure_schema(db: Database) -> bool:
+    """Install procrastinate's tables if this database has none yet; True if it did. An
+    advisory lock makes concurrent starts on several hosts install them once."""
+    from procrastinate.schema import SchemaManager
+
+    with db.engine.begin() as conn:
+        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": SCHEMA_LOCK})
+        if conn.scalar(text("SELECT to_regclass('procrastinate_jobs')")) is not None:
+            return False
+        conn.exec_driver_sql(SchemaManager.get_schema().replace("%", "%%"))
+    log.info("jobs: the job engine's tables were installed")
+    return True
+
+
+def _conninfo(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+class ProcrastinateRunner:
+    """Cluster tasks on procrastinate (a worker in a thread with its own event loop); process
+    tasks in threads."""
+
+    def __init__(self, db: Database, tasks: list[Periodic],
+                 heartbeat: Heartbeat | None = None, worker_name: str = "sanad") -> None:
+        import procrastinate
+
+        self.db = db
+        self.worker_name = worker_name
+        self.runs: dict[str, int] = {t.name: 0 for t in tasks}
+        self.ticks: list[tuple[str, int]] = []  # (task, cron tick) this process ran
+        self.app = procrastinate.App(connector=procrastinate.PsycopgConnector(
+            conninfo=_conninfo(db.url), min_size=1, max_size=4))
+        for task in tasks:
+            if task.scope == CLUSTER:
+                self._register(procrastinate, task)
+        self._local = ThreadRunner([t for t in tasks if t.scope != CLUSTER], heartbeat)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._serve, name="sanad-jobs", daemon=True)
+
+    def _register(self, procrastinate: Any, task: Periodic) -> None:
+        def job(timestamp: int) -> None:
+            task.run()  # raises: procrastinate retries it (exponential backoff)
+            self.runs[task.name] += 1
+            self.ticks.append((task.name, timestamp))
+
+        job.__name__ = f"sanad_{task.name.replace(':', '_')}"
+        retry = procrastinate.RetryStrategy(max_attempts=task.retries, exponential_wait=2)
+        registered = self.app.task(name=f"sanad.{task.name}", queue=QUEUE, retry=retry)(job)
+        self.app.periodic(cron=cron_for(task.every), periodic_id=task.name)(registered)
+
+    def start(self) -> ProcrastinateRunner:
+        ensure_schema(self.db)
+        self._local.start()
+        self._thread.start()
+        self._ready.wait(30)
+        return self
+
+    def _serve(self) -> None:
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        try:
+            loop.run_until_complete(self._work())
+        finally:
+            loop.close()
+
+    async def _work(self) -> None:
+        async with self.app.open_async():
+            self._task = asyncio.current_task()  # type: ignore[assignment]
+            self._ready.set()
+            try:
+                await self.app.run_worker_async(
+                    queues=[QUEUE], wait=True, name=self.worker_name,
+                    install_signal_handlers=False, fetch_job_polling_interval=1.0,
+                    delete_jobs="successful")
+            except asyncio.CancelledError:
+                pass
+
+    def stop(self, timeout: float = 30) -> None:
+        loop, task = self._loop, self._task
+        if loop is not None and task is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(task.cancel)
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+        self._local.stop(timeout)
+
+
+def runner_for(db: Database, tasks: list[Periodic], kind: str | None = None,
+               heartbeat_interval: float = 15.0) -> ThreadRunner | ProcrastinateRunner:
+    """The runner for this database; `kind` names the heartbeat this process writes."""
+    beat = Heartbeat(db, kind, heartbeat_interval) if kind else None
+    if db.is_sqlite:
+        return ThreadRunner(tasks, beat)
+    return ProcrastinateRunner(db, tasks, beat, worker_name=kind or "sanad")
