@@ -207,7 +207,7 @@ def test_a_backup_carries_the_buckets_files_and_a_restore_puts_them_back(
     from tests.storage.test_backup import _recovery
 
     service = make_service(object_store_url=s3_bucket.url)
-    case_ref, _ = _submit_with_photo(service, photo)
+    _submit_with_photo(service, photo)
     [key] = s3_bucket.keys()
     sealed = s3_bucket.read(key)
     private, public = _recovery(service)
