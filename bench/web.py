@@ -126,7 +126,7 @@ def register(args: argparse.Namespace) -> int:
         rows.append(("bulk insert of cases", f"{args.cases:,} in "
                      f"{time.perf_counter() - start:.1f} s"))
 
-        dashboard = Dashboard(db, home.admin_public(), settings.attachments_dir)
+        dashboard = Dashboard(db, home.admin_public(), settings.objects())
         private = crypto.unlock_private_key(demo.private_key_blob, "bench passphrase 1",
                                             demo.id)
         me = Principal(demo.id, demo.name, demo.role, bytes(demo.key_id), private)
@@ -144,7 +144,7 @@ def register(args: argparse.Namespace) -> int:
                      f"{p95:.1f} ms"))
 
         claim_db = Database(url, pool_size=args.claimers)  # one connection per claimer
-        claim_dash = Dashboard(claim_db, home.admin_public(), settings.attachments_dir)
+        claim_dash = Dashboard(claim_db, home.admin_public(), settings.objects())
         per_claimer = args.claims // args.claimers
 
         def storage_claim() -> str | None:

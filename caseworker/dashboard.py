@@ -25,6 +25,7 @@ from storage import identity as identity_store
 from storage import statistics as stat_rows
 from storage.db import Database
 from storage.models import Attachment, Case, CaseEvent, User
+from storage.objects import LocalObjects, ObjectStore
 
 CASE_ROLES = frozenset({"caseworker", "supervisor"})
 AUDIT_ROLES = frozenset({"auditor", "admin", "supervisor"})
@@ -185,7 +186,7 @@ def deadline_state(deadline: datetime, now: datetime) -> str:
 
 
 class Dashboard:
-    def __init__(self, db: Database, admin_public: bytes, attachments_dir: Path,
+    def __init__(self, db: Database, admin_public: bytes, objects: ObjectStore | Path,
                  clock: Any = time.time, pepper: bytes | None = None,
                  manifest_pin: Path | None = None,
                  user_kdf: crypto.KdfParams = crypto.PRODUCTION_USER_KDF) -> None:
@@ -194,7 +195,8 @@ class Dashboard:
         self.manifest_pin = accounts.ManifestPin(manifest_pin) if manifest_pin else None
         self.pepper = pepper  # for the follow-up route key: writing back through the outbox
         self.admin_public = admin_public
-        self.attachments_dir = attachments_dir
+        # Where the sealed files are (Settings.objects(); a folder means the local store).
+        self.objects = LocalObjects(objects) if isinstance(objects, Path) else objects
         self._clock = clock
 
     def now(self) -> datetime:
@@ -505,7 +507,7 @@ class Dashboard:
                 WrappedKey.key_id == who.key_id))
             data_key = crypto.unwrap_key(wrapped.wrapped, case.id, who.private_key)
             out = io.BytesIO()
-            with open(self.attachments_dir / att.path, "rb") as src:
+            with self.objects.reader(att.path) as src:  # streamed, piece by piece
                 crypto.open_attachment(data_key, case.id, att.id, src, out)
             return out.getvalue(), str(meta.get("content_type") or ""), str(meta["name"])
         action = "attachment.reveal" if reveal else "attachment.read"

@@ -187,9 +187,19 @@ def check() -> None:
             click.echo(f"  {problem}")
             errors += severity(problem) == "error"
             warnings += severity(problem) != "error"
+    settings = _settings()  # a malformed SANAD_OBJECT_STORE_URL stops here, in one line
+    if settings.object_store_url:  # only a shared store can be unreachable from here
+        from storage.objects import ObjectStoreError
+
+        try:
+            settings.objects().check()
+            click.echo(f"{'ok':<6} {'objects':<10} {settings.object_store_url}")
+        except ObjectStoreError as exc:
+            click.echo(f"{'FAILED':<6} {'objects':<10} {exc}")
+            errors += 1
     from intake.hygiene import warnings_for
 
-    for line in warnings_for(_settings()):  # keys still here, the test-only fast KDF
+    for line in warnings_for(settings):  # keys still here, the test-only fast KDF
         click.echo(f"warning: {line}")
         warnings += 1
     click.echo(f"{errors} error(s), {warnings} warning(s).")

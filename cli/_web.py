@@ -22,7 +22,7 @@ def build_web_app(settings: object, secure_cookies: bool = False) -> Any:
     db = open_database(settings)
     if not db.is_current():
         db.migrate()
-    return create_app(Dashboard(db, home.admin_public(), settings.attachments_dir,
+    return create_app(Dashboard(db, home.admin_public(), settings.objects(),
                                 pepper=home.pepper(),
                                 manifest_pin=home.keys / "manifest-version",
                                 user_kdf=settings.user_kdf),

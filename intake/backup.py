@@ -1,6 +1,7 @@
 """Encrypted backups: `sanad backup FILE` and `sanad restore FILE`.
 
-A backup is a tar stream (every table as JSON lines, the sealed attachment files, the
+A backup is a tar stream (every table as JSON lines, the sealed attachment files from the
+object store in use (`SANAD_OBJECT_STORE_URL`, the home's folder by default), the
 intake's pepper and pinned key) sealed with Cobblestone-256 under a fresh key that is
 wrapped with HPKE to the organisation recovery key. Making one needs no private key;
 restoring needs the recovery key, which lives offline. Report content inside is sealed
@@ -89,12 +90,17 @@ def _write_tar(out: IO[bytes], settings: Settings, db: Database) -> dict[str, in
                 info = tarfile.TarInfo(f"db/{table.name}.jsonl")
                 info.size = size
                 tar.addfile(info, buf)
-        for folder, prefix in ((settings.attachments_dir, "attachments"),
-                               (settings.home / "keys", "keys")):
-            if folder.exists():
-                for path in sorted(folder.rglob("*")):
-                    if path.is_file() and not path.name.endswith(".partial"):
-                        tar.add(path, arcname=f"{prefix}/{path.relative_to(folder)}")
+        objects = settings.objects()  # the sealed files, wherever they are stored
+        for key, size in objects.walk():
+            info = tarfile.TarInfo(f"attachments/{key}")
+            info.size, info.mode = size, 0o600
+            with objects.reader(key) as src:
+                tar.addfile(info, src)
+        folder = settings.home / "keys"
+        if folder.exists():
+            for path in sorted(folder.rglob("*")):
+                if path.is_file() and not path.name.endswith(".partial"):
+                    tar.add(path, arcname=f"keys/{path.relative_to(folder)}")
     return counts
 
 
@@ -336,17 +342,23 @@ def _load_tar(plain: IO[bytes], settings: Settings, db: Database) -> dict[str, i
                     top = conn.execute(select(func.max(table.c["id"]))).scalar() or 1
                     conn.execute(text("SELECT setval(pg_get_serial_sequence(:t, 'id'), :v)"),
                                  {"t": table.name, "v": top})
+        objects = settings.objects()  # restored into the store these settings name
         for member in tar.getmembers():
             if not member.isfile() or member.name.startswith("db/"):
                 continue
             top, _, rel = member.name.partition("/")
-            base = {"attachments": settings.attachments_dir, "keys": settings.home / "keys"}
-            if top not in base or ".." in Path(rel).parts or Path(rel).is_absolute():
+            if top not in ("attachments", "keys") or ".." in Path(rel).parts \
+                    or Path(rel).is_absolute():
                 raise BackupError(f"unexpected entry in the backup: {member.name}")
-            target = base[top] / rel
-            target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             fh = tar.extractfile(member)
             assert fh is not None
+            if top == "attachments":
+                with objects.writer(rel) as out:
+                    while piece := fh.read(PIECE):
+                        out.write(piece)
+                continue
+            target = settings.home / "keys" / rel
+            target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             with open(target, "wb") as out:
                 while piece := fh.read(PIECE):
                     out.write(piece)

@@ -20,8 +20,6 @@ PostgreSQL deleted rows stay in the table files until VACUUM FULL rewrites them:
 from __future__ import annotations
 
 import logging
-import os
-import shutil
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -33,12 +31,13 @@ from intake.service import IntakeService
 from storage import cases, drafts, inbox
 from storage import statistics as stat_rows
 from storage.db import Database
-from storage.models import Case, CaseEvent, ProcessedEvent
+from storage.models import Attachment, Case, CaseEvent, ProcessedEvent
+from storage.objects import shred
 
 log = logging.getLogger("sanad.retention")
 
 __all__ = ["PURGED_TABLES", "DailyPurge", "PurgeCounts", "compact_sqlite", "purge",
-           "purge_closed_cases", "purge_drafts", "vacuum_postgres"]
+           "purge_closed_cases", "purge_drafts", "sweep_objects", "vacuum_postgres"]
 
 # Tables whose rows a purge deletes or clears: what VACUUM must rewrite on PostgreSQL.
 PURGED_TABLES = ("drafts", "processed_events", "channel_inbox", "case_fields", "wrapped_keys",
@@ -70,16 +69,42 @@ def purge_drafts(service: IntakeService) -> tuple[int, int]:
             | (ProcessedEvent.expires_at.is_(None) & (ProcessedEvent.processed_at < old))))
         # Updates held for a channel that never came back to them live no longer either.
         inbox.purge_expired(session, service.keyring, now)
-        live = drafts.live_case_ids(session)
     # Item keys of drafts and inbox rows not sealed for two epochs open nothing any more.
     service.keyring.rotate()
+    return len(expired), sweep_objects(service)
+
+
+def sweep_objects(service: IntakeService) -> int:
+    """Delete the attachment groups (``<case_id>/``) that belong to no case or live draft,
+    and, in a case's group, the objects the case no longer lists (a deletion that failed
+    after its transaction committed). The store is listed before the database is read, so
+    every object listed was stored while its draft was live: the draft is live still or its
+    rows are committed. Returns the groups
+    deleted whole (the purge's "folders")."""
+    objects = service.objects
+    groups = objects.list_prefixes()
+    keys = [key for key, _ in objects.walk()]
+    listed: dict[str, set[str]] = {}  # a case's group: the paths its rows name
     with service.db.transaction() as session:
-        folders = [p for p in service.settings.attachments_dir.glob("*") if p.is_dir()]
-        orphans = [p for p in folders
-                   if p.name not in live and session.get(Case, p.name) is None]
-    for folder in orphans:
-        shutil.rmtree(folder, ignore_errors=True)
-    return len(expired), len(orphans)
+        live = set(drafts.live_case_ids(session))
+        for start in range(0, len(groups), 500):
+            batch = [g for g in groups[start:start + 500] if g not in live]
+            for case_id in session.scalars(select(Case.id).where(Case.id.in_(batch))):
+                listed[case_id] = set()
+            for case_id, path in session.execute(
+                    select(Attachment.case_id, Attachment.path)
+                    .where(Attachment.case_id.in_(batch))):
+                listed.setdefault(case_id, set()).add(path)
+    orphans = [g for g in groups if g not in live and g not in listed]
+    for group in orphans:
+        objects.delete_prefix(group)
+    strays = [key for key in keys
+              if key.partition("/")[0] in listed and key not in listed[key.partition("/")[0]]]
+    for key in strays:
+        objects.delete(key)
+    if strays:
+        log.info("purge: stray attachments deleted count=%d", len(strays))
+    return len(orphans)
 
 
 def purge_closed_cases(service: IntakeService) -> tuple[int, int]:
@@ -105,8 +130,8 @@ def purge_closed_cases(service: IntakeService) -> tuple[int, int]:
                 paths += cases.expire_attachments(session, case,
                                                   now - timedelta(days=file_days), now,
                                                   file_days)
-    for rel in paths:
-        _shred(service.settings.attachments_dir / rel)
+    for rel in paths:  # committed: a failure here is left to the next sweep, not retried now
+        service.objects.delete(rel)
     return expired_cases, len(paths)
 
 
@@ -150,20 +175,8 @@ def vacuum_postgres(db: Database, tables: tuple[str, ...] = PURGED_TABLES) -> No
 
 
 def _shred(path: Path) -> None:
-    """Overwrite a sealed file with zeros before unlinking it (best effort: copy-on-write and
-    flash storage may keep old blocks; the file is ciphertext either way)."""
-    try:
-        size = path.stat().st_size
-        with open(path, "r+b") as out:
-            chunk = bytes(min(size, 1 << 20))
-            left = size
-            while left > 0:
-                left -= out.write(chunk[:left])
-            out.flush()
-            os.fsync(out.fileno())
-        path.unlink()
-    except FileNotFoundError:
-        return
+    """Overwrite a file with zeros before unlinking it (storage.objects.shred)."""
+    shred(path)
 
 
 def _aware(moment: datetime) -> datetime:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import shutil
 import threading
 import time
 import uuid
@@ -57,6 +56,7 @@ from storage import statistics as stat_rows
 from storage.chatlock import ChatLocks
 from storage.db import Database
 from storage.models import Case, ProcessedEvent
+from storage.objects import ObjectStore
 
 log = logging.getLogger("sanad.intake")
 
@@ -100,8 +100,11 @@ class IntakeService:
                  interpreter: Interpreter, pepper: bytes, admin_public: bytes,
                  keyring: crypto.Keyring, triage: TriageRules | None = None,
                  clock: Callable[[], float] = time.time, guidance: Guidance | None = None,
-                 directory: Directory | None = None) -> None:
+                 directory: Directory | None = None,
+                 objects: ObjectStore | None = None) -> None:
         self.settings = settings
+        # Where sealed attachments go (SANAD_OBJECT_STORE_URL; the home's folder by default).
+        self.objects = objects or settings.objects()
         self.db = db
         self.flows = flows
         self.guidance = guidance or Guidance.load(settings.home)
@@ -180,30 +183,21 @@ class IntakeService:
                 pass
             return self.open(src)
         attachment_id = str(uuid.uuid4())
-        rel = Path(draft.case_id) / f"{attachment_id}.sealed"
-        path = self.settings.attachments_dir / rel
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        tmp = path.with_suffix(".partial")
-        try:
-            with open(tmp, "wb") as out:
+        rel = f"{draft.case_id}/{attachment_id}.sealed"
+        try:  # sealed here, so only ciphertext reaches the disk or the object store
+            with self.objects.writer(rel) as out:
                 size, digest = crypto.seal_attachment(
                     draft.data_key, draft.case_id, attachment_id, chunks, out,
                     max_size=self.settings.max_attachment_bytes)
-            tmp.replace(path)
         except crypto.AttachmentTooLarge:
-            tmp.unlink(missing_ok=True)
             return self._say(src, "sys.attachment.rejected")
-        except OSError as exc:  # e.g. the disk is full: nothing half-written stays behind
-            tmp.unlink(missing_ok=True)
+        except OSError as exc:  # a full disk, an unreachable bucket: nothing half-stored stays
             log.error("could not store an attachment: %s", exc.strerror or type(exc).__name__)
             return self._say(src, "sys.attachment.failed")
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
         safe_name = Path(name).name[:120] or "file"
         return self._run(src, lambda state, now: UserFile(
             attachment_id, safe_name, size, digest, content_type, now),
-            file_path=(attachment_id, str(rel)))
+            file_path=(attachment_id, rel))
 
     # ---- message tracking (for deleting a conversation from the reporter's phone) --------
 
@@ -512,10 +506,14 @@ class IntakeService:
             # The WAL still holds the pages of the erased draft or withdrawn report as they
             # were: checkpoint and truncate it now (finding 5; PostgreSQL: see retention).
             self.db.truncate_wal()
-        for case_id in set(remove_dirs):
-            self._remove_files(case_id)
-        for rel in remove_files:
-            (self.settings.attachments_dir / rel).unlink(missing_ok=True)
+        try:
+            for case_id in set(remove_dirs):
+                self._remove_files(case_id)
+            for rel in remove_files:
+                self.objects.delete(rel)
+        except OSError as exc:  # committed already: the purge's sweep deletes what is left
+            log.error("could not delete attachments now, the purge will: %s",
+                      exc.strerror or type(exc).__name__)
         log.info("message handled channel=%s replies=%d", src.channel, len(replies))
         return outcome
 
@@ -778,11 +776,10 @@ class IntakeService:
         return head + replies + rest
 
     def _remove_files(self, case_id: str) -> None:
-        folder = self.settings.attachments_dir / case_id
         with self.db.transaction() as session:
             if session.get(Case, case_id) is not None:
                 return  # submitted: the files belong to the case now
-        shutil.rmtree(folder, ignore_errors=True)
+        self.objects.delete_prefix(case_id)
 
 
 class _ReceiptNeeded(Exception):

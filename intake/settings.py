@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from storage import crypto
+from storage.objects import ObjectStore, ObjectStoreUrlError, open_objects, parse_s3_url
 
 
 class SettingsError(Exception):
@@ -25,6 +26,9 @@ class Settings:
     keyring_url: str | None = None  # None: the epoch folder; redis://…: shared by hosts
     # None: dashboard sessions in memory; redis://…: sealed sessions shared by instances
     session_store_url: str | None = None
+    # Sealed attachments (storage/objects.py): None keeps them in SANAD_HOME/attachments;
+    # s3://bucket[/prefix] in an S3-compatible store shared by hosts (SANAD_OBJECT_STORE_URL).
+    object_store_url: str | None = None
     max_attachment_bytes: int = 20 * 1024 * 1024  # Telegram's bot download limit
     insecure_fast_kdf: bool = False
     # Retention (intake/retention.py); None keeps for ever. Counted from the day a case was
@@ -44,6 +48,11 @@ class Settings:
     @property
     def attachments_dir(self) -> Path:
         return self.home / "attachments"
+
+    def objects(self) -> ObjectStore:
+        """The attachment store these settings name (a new client each call: callers keep
+        the one they open)."""
+        return open_objects(self.object_store_url, self.attachments_dir)
 
     @property
     def logs_dir(self) -> Path:
@@ -65,6 +74,7 @@ class Settings:
             epoch_dir=Path(env["SANAD_EPOCH_DIR"]) if env.get("SANAD_EPOCH_DIR") else None,
             keyring_url=env.get("SANAD_KEYRING_URL") or None,
             session_store_url=env.get("SANAD_SESSION_STORE_URL") or None,
+            object_store_url=_object_store(env.get("SANAD_OBJECT_STORE_URL", "")),
             max_attachment_bytes=_int(env, "SANAD_MAX_ATTACHMENT_BYTES", 20 * 1024 * 1024,
                                       minimum=1024),
             insecure_fast_kdf=fast,
@@ -97,6 +107,18 @@ def _days(env: Mapping[str, str], name: str) -> int | None:
     if not env.get(name, "").strip():
         return None
     return _int(env, name, 0, minimum=1)
+
+
+def _object_store(raw: str) -> str | None:
+    """s3://bucket[/prefix], checked here so every command names a bad URL in one line."""
+    url = raw.strip()
+    if not url:
+        return None
+    try:
+        parse_s3_url(url)
+    except ObjectStoreUrlError as exc:
+        raise SettingsError(str(exc)) from None
+    return url
 
 
 def _proxies(raw: str) -> tuple[str, ...]:
