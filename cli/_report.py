@@ -95,3 +95,57 @@ def periodic(start: str, end: str, lang: str, fmt: str, out: Path,
 @click.group()
 def export() -> None:
     """Consent-gated exports of cases for partner systems (docs/exports.md)."""
+
+
+def _export(kind: str, username: str, out: Path, start: str | None, end: str | None) -> None:
+    from caseworker import exports, reports
+    from cli._caseworker import _home_database, _passphrase
+    from cli.main import UserFacingError, friendly_errors
+    from storage import accounts
+    from storage.crypto import CryptoError
+
+    @friendly_errors
+    def run() -> None:
+        try:
+            first = reports.parse_period(start, start)[0] if start else None
+            last = reports.parse_period(end, end)[1] if end else None
+        except reports.PeriodError as exc:
+            raise UserFacingError(str(exc)) from exc
+        if first and last and last < first:
+            raise UserFacingError("the period ends before it starts")
+        with _home_database() as (_, _, db):
+            with db.transaction() as session:
+                user = accounts.get_user(session, username)
+                if user is None:
+                    raise UserFacingError(f"unknown user '{username}'")
+                try:
+                    private = accounts.unlock(user, _passphrase())
+                except CryptoError as exc:
+                    raise UserFacingError(f"wrong passphrase for '{username}'") from exc
+                who = exports.Exporter(user.name, user.role, bytes(user.key_id), private)
+            try:
+                result = exports.export_cases(db, who, kind, first, last)
+            except PermissionError as exc:
+                raise UserFacingError(str(exc)) from exc
+        write_private(out, result.data)
+        click.echo(f"Wrote {out}: {result.summary()}.")
+    run()
+
+
+def _export_command(kind: str, what: str) -> click.Command:
+    @click.command(kind, help=f"{what} Only cases whose reporter consented to referral or "
+                   "publication (sealed records), read with USER's key; identity only with "
+                   "consent to share it. Audited per case; FILE is written 0600.")
+    @click.option("--as", "username", required=True, help="The supervisor exporting.")
+    @click.option("--out", "out", required=True,
+                  type=click.Path(dir_okay=False, path_type=Path))
+    @click.option("--from", "start", default=None, help="Received on or after, YYYY-MM-DD.")
+    @click.option("--to", "end", default=None, help="Received on or before, YYYY-MM-DD.")
+    def command(username: str, out: Path, start: str | None, end: str | None) -> None:
+        _export(kind, username, out, start, end)
+    return command
+
+
+export.add_command(_export_command("uwazi", "Uwazi entities as CSV (docs/exports.md)."))
+export.add_command(_export_command("openevsys", "OpenEvSys events, acts, victims and "
+                                                "perpetrators as JSON (docs/exports.md)."))

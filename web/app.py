@@ -722,6 +722,31 @@ class WebApp:
                             "query": urlencode({"from": first.isoformat(),
                                                 "to": last.isoformat()})})
 
+    async def export(self, request: Request) -> Response:
+        """POST /reports/export/{uwazi|openevsys}: a supervisor's consent-gated export,
+        streamed as the response and never written on the server (caseworker.exports)."""
+        from caseworker import exports
+
+        checked = await self.posted(request)
+        if isinstance(checked, Response):
+            return checked
+        s, who, _ = checked
+        kind = request.path_params["kind"]
+        if kind not in exports.EXPORT_KINDS:
+            return Response(status_code=404)
+        exporter = exports.Exporter(who.name, who.role, who.key_id, who.private_key)
+        try:
+            result = await run_in_threadpool(exports.export_cases, self.d.db, exporter, kind,
+                                             None, None, self.d.now())
+        except PermissionError:
+            return self.page(request, s, "error.html", status=403, message_key="error.role")
+        ext = "csv" if kind == "uwazi" else "json"
+        return Response(result.data, media_type=result.media_type, headers={
+            "Content-Disposition": f'attachment; filename="sanad-{kind}.{ext}"',
+            "X-Sanad-Exported": str(result.exported),
+            "X-Sanad-Skipped": str(result.skipped_no_access),
+            "X-Sanad-Refused": str(result.refused_tampered)})
+
     # ------------------------------------------------------------ the app
 
     def build(self) -> Starlette:
@@ -749,6 +774,7 @@ class WebApp:
             Route("/stats", self.stats),
             Route("/stats/chart/{dim}.svg", self.stats_chart),
             Route("/reports/periodic", self.periodic_report),
+            Route("/reports/export/{kind}", self.export, methods=["POST"]),
             *health_routes(self.d.db),
             Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
         ]
