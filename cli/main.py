@@ -24,6 +24,7 @@ from cli import (
     _identity,
     _jobs,
     _keys,
+    _report,
     _users,
     _web,
 )
@@ -185,6 +186,8 @@ main.add_command(_web.web)
 main.add_command(_audit.audit)
 main.add_command(_identity.identity)
 main.add_command(_jobs.status)
+main.add_command(_report.report)
+main.add_command(_report.export)
 main.add_command(_jobs.jobs)
 
 

@@ -409,6 +409,27 @@ def record_action(session: Session, case: Case, kind: str, actor: str, now: date
     return ActionResult(action, done, consent_key)
 
 
+STATE_ANSWERS = ("replied", "measures_taken", "refused")
+
+
+def record_state_response(session: Session, case: Case, kind: str, answer: str, actor: str,
+                          now: datetime) -> CaseAction:
+    """What the State answered to the latest done step of `kind` (raise_with_state or
+    interim_measures) of this case: a code, never text; it feeds the periodic report."""
+    if kind not in ("raise_with_state", "interim_measures") or answer not in STATE_ANSWERS:
+        raise CaseworkError("bad_response", f"unknown State response '{kind}: {answer}'")
+    action = session.scalar(select(CaseAction).where(
+        CaseAction.case_id == case.id, CaseAction.kind == kind, CaseAction.outcome == "done")
+        .order_by(CaseAction.at.desc(), CaseAction.id.desc()).limit(1))
+    if action is None:
+        raise CaseworkError("no_step", f"no {kind} was done on {case.case_ref}")
+    action.detail = {**(action.detail or {}), "state_response": answer,
+                     "answered_at": now.isoformat()}
+    _event(session, case, "state_response", actor, now, action=kind, response=answer)
+    session.flush()
+    return action
+
+
 def actions(session: Session, case: Case) -> list[CaseAction]:
     return list(session.scalars(select(CaseAction).where(CaseAction.case_id == case.id)
                                 .order_by(CaseAction.at, CaseAction.id)))

@@ -679,6 +679,82 @@ class WebApp:
                         headers={"Content-Security-Policy":
                                  "default-src 'none'; style-src 'unsafe-inline'"})
 
+    # ------------------------------------------------------------ the periodic report
+
+    async def periodic_report(self, request: Request) -> Response:
+        """GET /reports/periodic?from=YYYY-MM-DD&to=YYYY-MM-DD[&format=csv|pdf]: the annual
+        (or periodic) report of caseworker.reports, for supervisors, auditors and admins."""
+        from caseworker import reports
+
+        s, who = await self.who(request)
+        if who is None:
+            return self.login_redirect(s)
+        if who.role not in reports.REPORT_ROLES:
+            try:
+                await run_in_threadpool(self.d._require, who, reports.REPORT_ROLES,
+                                        "report.periodic")
+            except dash.Forbidden:
+                return self.page(request, s, "error.html", status=403,
+                                 message_key="error.role")
+        params = request.query_params
+        start, end = params.get("from", ""), params.get("to", "")
+        ctx: dict[str, Any] = {"start": start, "end": end, "tables": [], "error": None,
+                               "threshold": self.d.stats_threshold,
+                               "exports": who.role == "supervisor"}
+        if not start and not end:
+            return self.page(request, s, "report.html", **ctx)
+        try:
+            first, last = reports.parse_period(start, end)
+        except reports.PeriodError as exc:
+            return self.page(request, s, "report.html", status=400,
+                             **{**ctx, "error": f"refused.{exc.code}"})
+        report = await run_in_threadpool(
+            reports.periodic_report, self.d.db, self.d.pepper or b"", who.name, who.role,
+            first, last, self.d.now(), self.d.stats_threshold)
+        name = f"sanad-report-{report.first_month}-{report.last_month}"
+        t = i18n.Translator(self.lang(request, s))
+        if params.get("format") == "csv":
+            return Response(reports.report_csv(report), media_type="text/csv; charset=utf-8",
+                            headers={"Content-Disposition":
+                                     f'attachment; filename="{name}.csv"'})
+        from web.report_pdf import labelled, local_digits, report_pdf
+        if params.get("format") == "pdf":
+            content = await run_in_threadpool(report_pdf, report, t, self.d.now())
+            return Response(content, media_type="application/pdf", headers={
+                "Content-Disposition": f'attachment; filename="{name}-{t.lang}.pdf"'})
+        period = local_digits(t("report.period", first=report.first_month,
+                                last=report.last_month), t.lang)
+        return self.page(request, s, "report.html",
+                         **{**ctx, "tables": labelled(report, t, self.fields),
+                            "period": period,
+                            "query": urlencode({"from": first.isoformat(),
+                                                "to": last.isoformat()})})
+
+    async def export(self, request: Request) -> Response:
+        """POST /reports/export/{uwazi|openevsys}: a supervisor's consent-gated export,
+        streamed as the response and never written on the server (caseworker.exports)."""
+        from caseworker import exports
+
+        checked = await self.posted(request)
+        if isinstance(checked, Response):
+            return checked
+        s, who, _ = checked
+        kind = request.path_params["kind"]
+        if kind not in exports.EXPORT_KINDS:
+            return Response(status_code=404)
+        exporter = exports.Exporter(who.name, who.role, who.key_id, who.private_key)
+        try:
+            result = await run_in_threadpool(exports.export_cases, self.d.db, exporter, kind,
+                                             None, None, self.d.now())
+        except PermissionError:
+            return self.page(request, s, "error.html", status=403, message_key="error.role")
+        ext = "csv" if kind == "uwazi" else "json"
+        return Response(result.data, media_type=result.media_type, headers={
+            "Content-Disposition": f'attachment; filename="sanad-{kind}.{ext}"',
+            "X-Sanad-Exported": str(result.exported),
+            "X-Sanad-Skipped": str(result.skipped_no_access),
+            "X-Sanad-Refused": str(result.refused_tampered)})
+
     # ------------------------------------------------------------ the app
 
     def build(self) -> Starlette:
@@ -705,6 +781,8 @@ class WebApp:
             Route("/audit", self.audit),
             Route("/stats", self.stats),
             Route("/stats/chart/{dim}.svg", self.stats_chart),
+            Route("/reports/periodic", self.periodic_report),
+            Route("/reports/export/{kind}", self.export, methods=["POST"]),
             *health_routes(self.d.db),
             Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
         ]
