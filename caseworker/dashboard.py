@@ -573,6 +573,17 @@ class Dashboard:
         return self._run(who, ref, f"action.{kind}", body,  # type: ignore[no-any-return]
                          outcome)
 
+    def state_response(self, who: Principal, ref: str, kind: str, answer: str) -> None:
+        """Record what the State answered to the case's latest State-facing step (a code,
+        never text); the periodic report counts it."""
+        def body(session: Any, case: Case) -> None:
+            try:  # only a reader of the case records on it
+                cases.report_key(session, case, who.private_key, who.key_id)
+            except crypto.CryptoError as exc:
+                raise Forbidden("this case cannot be opened with your key") from exc
+            casework.record_state_response(session, case, kind, answer, who.name, self.now())
+        self._run(who, ref, "case.state_response", body)
+
     def grant(self, who: Principal, ref: str, colleague: str) -> None:
         def body(session: Any, case: Case) -> None:
             user = accounts.get_user(session, colleague)

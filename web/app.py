@@ -39,7 +39,8 @@ from web.render import FieldRenderer
 HERE = Path(__file__).parent
 log = logging.getLogger(__name__)
 _CASE_OPS = frozenset({"note", "status", "priority", "action", "grant", "revoke", "release",
-                       "request_access", "share_team", "move_team", "identity_request"})
+                       "request_access", "share_team", "move_team", "identity_request",
+                       "state_response"})
 
 
 class WebApp:
@@ -419,6 +420,10 @@ class WebApp:
         elif op == "revoke":
             self.d.revoke(who, ref, str(data.get("colleague", "")))
             s.flash.append(("ok", "case.revoked", {}))
+        elif op == "state_response":
+            self.d.state_response(who, ref, str(data.get("step", "")),
+                                  str(data.get("answer", "")))
+            s.flash.append(("ok", "case.state_response_saved", {}))
         elif op == "identity_request":
             self.d.identity_request(who, ref, str(data.get("purpose", "")))
             s.flash.append(("ok", "identity.requested", {}))

@@ -255,3 +255,35 @@ def test_period_parsing_takes_arabic_digits_and_whole_months() -> None:
                                                                  date(2026, 3, 2))
     with pytest.raises(reports.PeriodError):
         reports.parse_period("2020-01-01", "2026-01-01")
+
+
+def test_a_caseworker_records_the_states_answer_on_the_case_page(site: Site) -> None:
+    """The State's answer is a choice on the case page (never text), shown in the actions
+    and counted by the report; before anything was sent to the State there is no form."""
+    from tests.web.conftest import DEMO_TOTP, PASSPHRASE, post
+
+    ref = site.make_case(fields={"report_type": "reprisal", "country": "SY"},
+                         report_type="reprisal")
+    demo = site.client()
+    assert login(demo, "demo", PASSPHRASE, DEMO_TOTP).status_code == 303
+    assert 'data-action="state-response"' not in demo.get(f"/cases/{ref}").text
+    _act(site, ref, "raise_with_state")
+    page = demo.get(f"/cases/{ref}?lang=ar").text
+    assert 'data-action="state-response"' in page and "سجِّل ردّ الدولة" in page
+    bad = post(demo, f"/cases/{ref}/state_response", {"step": "raise_with_state",
+                                                       "answer": "whatever"},
+               page=f"/cases/{ref}")
+    assert bad.status_code == 303
+    assert "اختر بماذا ردّت الدولة" in demo.get(f"/cases/{ref}").text  # the reader's language
+    ok = post(demo, f"/cases/{ref}/state_response", {"step": "raise_with_state",
+                                                      "answer": "refused"},
+              page=f"/cases/{ref}")
+    assert ok.status_code == 303
+    shown = demo.get(f"/cases/{ref}?lang=en").text
+    assert "answer was recorded" in shown and "the State answered: refused" in shown
+    with site.db.transaction() as session:
+        case = session.scalar(select(Case).where(Case.case_ref == ref))
+        assert case is not None
+        answers = [a.detail.get("state_response") for a in casework.actions(session, case)]
+        kinds = {a.action for a in session.scalars(select(AuditEntry))}
+    assert answers == ["refused"] and "case.state_response" in kinds
