@@ -7,12 +7,18 @@ says `<N`, so a chart never reveals more than the CSV.
 from __future__ import annotations
 
 import re
+import sys
 from typing import Any
 
 import pygal
 from pygal.style import Style
 
 __all__ = ["bar_chart"]
+
+# pygal appends a legacy finder to sys.meta_path (for pygal.maps plugins, unused here) that
+# has no find_spec, so every later import that nothing else resolves (e.g. uvicorn probing for
+# uvloop) raises ImportWarning in this process: take it out again.
+sys.meta_path[:] = [f for f in sys.meta_path if type(f).__name__ != "PluginImportFixer"]
 
 _STYLE = Style(background="white", plot_background="white", foreground="#222",
                foreground_strong="#111", foreground_subtle="#888", colors=("#2a6f97",),
