@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from tests.fakes import POLL_SECONDS
+
 
 @dataclass(frozen=True)
 class Recorded:
@@ -56,7 +58,8 @@ class HttpRecorder:
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}"
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self.server.serve_forever, args=(POLL_SECONDS,),
+                                        daemon=True)
 
     def __enter__(self) -> HttpRecorder:
         self._thread.start()

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 
+from tests.fakes import POLL_SECONDS
+
 
 @dataclass
 class Received:
@@ -129,7 +131,8 @@ class SmtpServer:
 
         self.server = Server(("127.0.0.1", 0), Handler)
         self.port = self.server.server_address[1]
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self.server.serve_forever, args=(POLL_SECONDS,),
+                                        daemon=True)
 
     def __enter__(self) -> SmtpServer:
         self._thread.start()

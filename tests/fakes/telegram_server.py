@@ -22,6 +22,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
+from tests.fakes import POLL_SECONDS
+
 TOKEN = "123456:TEST-token-for-the-loopback-fake"
 BOT_ID = 123456
 _JSON_PARAMS = {"reply_markup", "message_ids", "commands", "allowed_updates", "scope",
@@ -69,7 +71,8 @@ class FakeTelegram:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
         self._server.handle_error = lambda request, address: None  # type: ignore[method-assign]
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(POLL_SECONDS,),
+                                        daemon=True)
 
     # ---- life cycle ------------------------------------------------------------------------
 
