@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import jsonschema
 
 from alerts._lines import ConfigProblem, LineDict, line_of, read_yaml
+from core import ConfigurationError
 
 __all__ = [
     "DEFAULT_ONCALL", "OncallConfig", "OncallConfigError", "Person", "Retry", "Route",
@@ -35,7 +36,7 @@ _NAME = "^[a-z0-9][a-z0-9_-]{0,63}$"
 ON_CALL_KINDS = ("new", "measure_due")  # the others go to the supervisors
 
 
-class OncallConfigError(Exception):
+class OncallConfigError(ConfigurationError):
     """The on-call configuration cannot be used; carries every problem found."""
 
     def __init__(self, problems: list[ConfigProblem]) -> None:

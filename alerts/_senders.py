@@ -26,6 +26,7 @@ from typing import Any
 
 from alerts._config import Route, SignalRoute, SmtpRoute, TelegramRoute, WebhookRoute
 from alerts._message import AlertMessage
+from core import UnavailableError
 
 __all__ = ["PUBLIC_TELEGRAM_API", "SendError", "Sender", "default_senders"]
 
@@ -33,7 +34,7 @@ PUBLIC_TELEGRAM_API = "https://api.telegram.org/bot"
 Sender = Callable[[Any, AlertMessage], None]
 
 
-class SendError(Exception):
+class SendError(UnavailableError):
     """A route did not take an alert. The reason never holds content, URLs or secrets."""
 
     def __init__(self, reason: str, retry_after: float | None = None) -> None:

@@ -6,6 +6,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from core import UnavailableError
 from flows import Reply
 from intake.settings import SettingsError
 
@@ -15,7 +16,7 @@ _SERVICE = re.compile(r"^[A-Za-z0-9.\-]+:\d{1,5}$|^\[[0-9A-Fa-f:]+\]:\d{1,5}$")
 _NUMBER = re.compile(r"^\+[1-9]\d{6,14}$")
 
 
-class SignalUnavailable(Exception):
+class SignalUnavailable(UnavailableError):
     """The signal-cli-rest-api cannot be used; the message is one sentence for the operator."""
 
 

@@ -8,11 +8,13 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from core import ConfigurationError
+
 PUBLIC_API = "https://api.telegram.org/bot"
 TELEGRAM_FILE_LIMIT = 20 * 1024 * 1024  # what a bot may download
 
 
-class TelegramSetupError(Exception):
+class TelegramSetupError(ConfigurationError):
     """The bot cannot start: the message is one sentence a person can act on."""
 
 

@@ -6,11 +6,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from core import RefusedError
 from storage import accounts, cases, crypto
 from storage.db import Database
 
 
-class AccessDenied(Exception):
+class AccessDenied(RefusedError):
     """Wrong passphrase, unknown case or user, or a user who is not a recipient."""
 
 

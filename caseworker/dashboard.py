@@ -20,6 +20,7 @@ from sqlalchemy import func, or_, select, update
 
 from caseworker import identity as cw_identity
 from caseworker import statistics as stats_publish
+from core import RefusedError
 from storage import accounts, audit_chain, cases, casework, crypto
 from storage import identity as identity_store
 from storage import statistics as stat_rows
@@ -36,7 +37,7 @@ INLINE_TYPES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp", 
                           "audio/mpeg", "audio/mp4", "audio/wav", "audio/webm"})
 
 
-class DashboardError(Exception):
+class DashboardError(RefusedError):
     """Base of the dashboard's refusals; `code` keys a catalogue text for the person."""
 
     code = "error"

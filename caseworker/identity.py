@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from core import RefusedError
 from storage import accounts, cases, crypto
 from storage import identity as store
 from storage.db import Database
@@ -28,7 +29,7 @@ class Actor(Protocol):
     private_key: Any
 
 
-class IdentityRefused(Exception):
+class IdentityRefused(RefusedError):
     """A refused identity step; `code` keys the text (web catalogue `refused.<code>`)."""
 
     def __init__(self, code: str, message: str) -> None:

@@ -35,6 +35,7 @@ from typing import Any
 from sqlalchemy import select
 
 from caseworker import statistics as stats_publish
+from core import RefusedError
 from storage import accounts
 from storage.cases import INITIAL_STATUS
 from storage.casework import ACTION_CONSENT
@@ -62,7 +63,7 @@ X = " × "  # joins the parts of a cross-table's dimension and value (contracts.
 _SINGLE_CARRIER, _MULTI_CARRIER = "country", "perpetrator_type"
 
 
-class PeriodError(ValueError):
+class PeriodError(RefusedError, ValueError):
     """A period that is not two ISO dates in order, within MAX_MONTHS; `code` keys a text."""
 
     def __init__(self, message: str, code: str = "bad_period") -> None:

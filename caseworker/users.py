@@ -10,6 +10,7 @@ from typing import Any
 
 import pyotp
 
+from core import SanadError
 from storage import accounts, casework, crypto, teams
 from storage.db import Database
 
@@ -48,7 +49,7 @@ def load_admin_key(pem: bytes, passphrase: str) -> Any:
     return key
 
 
-class Cancelled(Exception):
+class Cancelled(SanadError):
     """The administrator did not confirm the new recipient list: nothing was changed."""
 
 

@@ -43,6 +43,7 @@ class UserFacingError(click.ClickException):
 
 def friendly_errors(func: F) -> F:
     """Turn the project's expected errors into one clear line and exit code 2."""
+    from core import SanadError
     from flows import FlowValidationError
     from intake.home import HomeError
     from intake.routing import RoutingError
@@ -61,6 +62,8 @@ def friendly_errors(func: F) -> F:
             raise UserFacingError(f"the keys or signed data do not verify: {exc}") from exc
         except FlowValidationError as exc:
             raise UserFacingError(f"the flows are not valid:\n{exc}") from exc
+        except SanadError as exc:  # any other error the project raises on purpose: one line
+            raise UserFacingError(str(exc) or type(exc).__name__) from exc
     return wrapper  # type: ignore[return-value]
 
 

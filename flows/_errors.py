@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core import ConfigurationError
+
 
 @dataclass(frozen=True)
 class FlowProblem:
@@ -71,7 +73,7 @@ class MissingText(FlowProblem):
     pass
 
 
-class FlowValidationError(Exception):
+class FlowValidationError(ConfigurationError):
     """Raised by the loader with every problem it found."""
 
     def __init__(self, problems: list[FlowProblem]) -> None:

@@ -40,6 +40,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.types import DateTime, LargeBinary
 
 import alerts.models  # noqa: F401  (the alerts table lives outside storage/models.py)
+from core import SanadError
 from intake.settings import Settings
 from storage import crypto
 from storage.db import Database
@@ -54,7 +55,7 @@ CONTEXT = "backup"
 PIECE = 1 << 16
 
 
-class BackupError(Exception):
+class BackupError(SanadError):
     """The backup cannot be made or restored; the message says why."""
 
 

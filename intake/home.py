@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from core import ConfigurationError
 from intake.settings import Settings
 from storage import accounts, crypto
 from storage.db import Database
@@ -30,7 +31,7 @@ from storage.db import Database
 DEMO_USER = "demo"
 
 
-class HomeError(Exception):
+class HomeError(ConfigurationError):
     """The home is missing or incomplete; the message says what to run."""
 
 

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from alerts._lines import ConfigProblem, LineDict, LineList, line_of, read_yaml
+from core import ConfigurationError
 from storage.teams import TeamError, check_team_name
 
 __all__ = ["EXAMPLE", "ROUTING_FILE", "Routing", "RoutingError", "check_routing",
@@ -35,7 +36,7 @@ EXTRA_FIELDS = {"priority": ("1", "2", "3", "4"), "urgent": ("true", "false")}
 _BOOL_OPTIONS = ("yes", "no", "unknown")
 
 
-class RoutingError(Exception):
+class RoutingError(ConfigurationError):
     """routing.yaml does not validate; `problems` name the file and line."""
 
     def __init__(self, problems: list[ConfigProblem]) -> None:

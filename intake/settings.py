@@ -7,11 +7,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from core import ConfigurationError
 from storage import crypto
 from storage.objects import ObjectStore, ObjectStoreUrlError, open_objects, parse_s3_url
 
 
-class SettingsError(Exception):
+class SettingsError(ConfigurationError):
     """A setting has a value the program cannot use; the message names the variable."""
 
 

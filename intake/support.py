@@ -14,6 +14,7 @@ from typing import Any
 import jsonschema
 import yaml
 
+from core import ConfigurationError
 from flows._bidi import isolate, isolate_ltr_runs
 from flows._loader import _LineLoader
 from nlu import OPTION_SYNONYMS, normalise_arabic
@@ -63,7 +64,7 @@ DIRECTORY_SCHEMA: dict[str, Any] = {
 }
 
 
-class ConfigError(Exception):
+class ConfigError(ConfigurationError):
     """A configuration file does not validate; `problems` are 'file:line: message' lines."""
 
     def __init__(self, problems: list[str]) -> None:

@@ -18,6 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from core import UnavailableError
 from nlu._data import OUT_OF_SCOPE, TRAIN_PATH
 from nlu._hybrid import HybridInterpreter, Ranking
 from nlu._normalise import normalise_arabic
@@ -44,7 +45,7 @@ def builtin_interpreter(*, clock: Callable[[], datetime] | None = None,
     return HybridInterpreter(model.ranking, model.threshold, RuleInterpreter(clock=clock))
 
 
-class RasaUnavailable(RuntimeError):
+class RasaUnavailable(UnavailableError, RuntimeError):
     """The Rasa server did not answer, or answered something that is not a parse result."""
 
 

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import yaml
 
+from core import ConfigurationError
+
 __all__ = [
     "DATA_DIR", "OUT_OF_SCOPE", "TEST_PATH", "TRAIN_PATH", "URGENCY_PATH", "LabelledText",
     "NluData", "NluDataError", "gold_intent", "load_labelled", "load_nlu",
@@ -28,7 +30,7 @@ OUT_OF_SCOPE = "out_of_scope"
 _ANNOTATION = re.compile(r"\[(?P<text>[^\]]+?)\](?:\([^)]*\)|\{[^}]*\})")
 
 
-class NluDataError(ValueError):
+class NluDataError(ConfigurationError, ValueError):
     """The file is not NLU data in Rasa's YAML format."""
 
 

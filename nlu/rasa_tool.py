@@ -33,6 +33,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from core import UnavailableError
 from nlu._data import TRAIN_PATH, load_nlu
 from nlu._normalise import normalise_arabic
 
@@ -45,7 +46,7 @@ CONFIG = HERE / "config.yml"
 CONSTRAINTS = HERE / "constraints.txt"
 
 
-class RasaSetupError(RuntimeError):
+class RasaSetupError(UnavailableError, RuntimeError):
     """Rasa could not be installed, trained or started here (the message says why)."""
 
 

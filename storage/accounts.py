@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core import RefusedError
 from storage import crypto
 from storage.models import AuditEntry, RecipientManifest, User
 
@@ -31,7 +32,7 @@ def manifest_label(name: str, role: str) -> str:
     return f"{CUSTODIAN_PREFIX}{name}" if role == CUSTODIAN else f"user:{name}"
 
 
-class AccountError(Exception):
+class AccountError(RefusedError):
     """A user-facing problem with an account (unknown name, wrong role, duplicate)."""
 
 

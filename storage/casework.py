@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.orm import Session
 
+from core import RefusedError
 from storage import accounts, cases, crypto
 from storage.caseworker_models import CaseAction, CaseNote, UserTotp
 from storage.models import Case, CaseEvent, IdentityKey, User, WrappedKey
@@ -46,7 +47,7 @@ INTERIM_MAX_DAYS = 90
 _TOTP_CONTEXT = "totp"
 
 
-class CaseworkError(Exception):
+class CaseworkError(RefusedError):
     """A refused change (bad transition, unknown reason, not a reader); `code` keys a text."""
 
     def __init__(self, code: str, message: str) -> None:

@@ -17,11 +17,13 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from core import UnavailableError
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 DEFAULT_POOL = 12
 
 
-class DatabaseUnavailable(Exception):
+class DatabaseUnavailable(UnavailableError):
     """The database cannot be reached or opened; the message says which and why."""
 
 

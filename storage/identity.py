@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core import RefusedError
 from storage import accounts, crypto
 from storage.models import Case, CaseEvent, IdentityKey, IdentityRequest, User, WrappedKey
 
@@ -39,7 +40,7 @@ PURPOSE_CONSENTS: Mapping[str, tuple[str, ...]] = {
 REFUSAL_REASONS = ("purpose_not_met", "risk_to_person", "more_information", "other")
 
 
-class IdentityError(Exception):
+class IdentityError(RefusedError):
     """A refused identity step; `code` keys a catalogue text (web/catalog `refused.*`)."""
 
     def __init__(self, code: str, message: str) -> None:

@@ -34,6 +34,8 @@ from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO, Protocol, TypeVar, runtime_checkable
 from urllib.parse import urlsplit
 
+from core import ConfigurationError, UnavailableError
+
 __all__ = ["LocalObjects", "ObjectMissing", "ObjectStore", "ObjectStoreError",
            "ObjectStoreUrlError", "S3Objects", "open_objects", "parse_s3_url", "shred"]
 
@@ -43,7 +45,7 @@ _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 T = TypeVar("T")
 
 
-class ObjectStoreError(OSError):
+class ObjectStoreError(UnavailableError, OSError):
     """The object store refused or did not answer; the message is one line, no secrets."""
 
     def __init__(self, message: str) -> None:
@@ -57,7 +59,7 @@ class ObjectMissing(ObjectStoreError, FileNotFoundError):
     """No object under that key."""
 
 
-class ObjectStoreUrlError(ValueError):
+class ObjectStoreUrlError(ConfigurationError, ValueError):
     """`SANAD_OBJECT_STORE_URL` is not a URL this program can use."""
 
 

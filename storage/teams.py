@@ -21,6 +21,7 @@ from datetime import datetime
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from core import RefusedError
 from storage import crypto
 from storage.models import User
 from storage.team_models import CaseTeam, Team, TeamMember
@@ -33,7 +34,7 @@ RECOVERY_LABEL = "organisation-recovery"
 CUSTODIAN_PREFIX = "custodian:"  # as storage.accounts labels custodians in the manifest
 
 
-class TeamError(ValueError):
+class TeamError(RefusedError, ValueError):
     """A refused team change (bad or unknown name); the message is for the person."""
 
 

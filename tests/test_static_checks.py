@@ -33,8 +33,8 @@ def test_mypy_finds_nothing() -> None:
 
 # ---- security linter -----------------------------------------------------------------------
 
-PACKAGES = ("bot", "cli", "flows", "intake", "nlu", "storage", "web", "caseworker", "alerts",
-            "jobs", "bench")
+PACKAGES = ("core", "bot", "cli", "flows", "intake", "nlu", "storage", "web", "caseworker",
+            "alerts", "jobs", "bench")
 
 
 def test_bandit_finds_nothing() -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 from fpdf import FPDF
 
 from caseworker.dashboard import CaseView
+from core import UnavailableError
 from flows._bidi import isolate_ltr_runs
 from web.i18n import Translator
 from web.render import FieldRow
@@ -18,7 +19,7 @@ ARABIC_FONTS = ("NotoNaskhArabic-Regular.ttf", "DejaVuSans.ttf")
 LATIN_FONTS = ("NotoSans-Regular.ttf", "DejaVuSans.ttf")
 
 
-class PdfUnavailable(Exception):
+class PdfUnavailable(UnavailableError):
     """No font able to draw Arabic is installed (Debian: fonts-noto-core)."""
 
 

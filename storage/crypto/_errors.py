@@ -15,8 +15,10 @@ wrong length, an id containing ``|``) raise ``ValueError``/``TypeError`` instead
 
 from __future__ import annotations
 
+from core import RefusedError, SanadError
 
-class CryptoError(Exception):
+
+class CryptoError(SanadError):
     """Sealed data could not be opened or verified."""
 
 
@@ -24,7 +26,7 @@ class ManifestError(CryptoError):
     """A recipient manifest is unsigned, altered, malformed or signed by another key."""
 
 
-class AttachmentTooLarge(ValueError):
+class AttachmentTooLarge(RefusedError, ValueError):
     """An attachment exceeded the size limit given to ``seal_attachment``."""
 
     def __init__(self, limit: int) -> None:
