@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import exists, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -26,6 +26,7 @@ from alerts._config import OncallConfig
 from alerts._message import render
 from alerts._senders import Sender, SendError
 from alerts.models import ROTA, Alert
+from core.time import as_utc as _aware
 from storage.caseworker_models import CaseAction
 from storage.db import Database
 from storage.models import Case, CaseEvent
@@ -37,11 +38,6 @@ LEASE = timedelta(minutes=5)  # longer than any send can take (every call has a 
 URGENT = 1
 INACTIVE = ("closed", "withdrawn")  # no one needs telling any more: alerts are cancelled
 MEASURE = "interim_measures"  # the case action whose deadline is reminded
-
-
-def _aware(value: datetime) -> datetime:
-    """SQLite gives back naive datetimes (stored as UTC); PostgreSQL aware ones."""
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def _insert_once(session: Session, case_id: str, kind: str, route: str,

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from core import RefusedError
+from core.time import as_utc as _utc
 from storage import accounts, cases, crypto
 from storage.db import Database
 
@@ -72,10 +73,6 @@ def list_queue(db: Database) -> list[QueueItem]:
         return [QueueItem(c.case_ref, c.status, c.priority, c.report_type,
                           _utc(c.received_at), tuple(c.reasons), c.channel, c.incomplete)
                 for c in cases.queue(session)]
-
-
-def _utc(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def show_case(db: Database, case_ref: str, username: str, passphrase: str) -> dict[str, Any]:

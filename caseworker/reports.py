@@ -36,6 +36,7 @@ from sqlalchemy import select
 
 from caseworker import statistics as stats_publish
 from core import RefusedError
+from core.time import as_utc as _utc
 from storage import accounts
 from storage.cases import INITIAL_STATUS
 from storage.casework import ACTION_CONSENT
@@ -117,10 +118,6 @@ def _months(first: date, last: date) -> tuple[str, str, datetime, datetime]:
     days = calendar.monthrange(last.year, last.month)[1]
     until = datetime(last.year, last.month, days, tzinfo=UTC) + timedelta(days=1)
     return first.strftime("%Y-%m"), last.strftime("%Y-%m"), begin, until
-
-
-def _utc(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _publish(total: int, cells: dict[str, int], k: int, multi: bool

@@ -27,6 +27,7 @@ from pathlib import Path
 
 from sqlalchemy import delete, select, text
 
+from core.time import as_utc as _aware
 from intake.service import IntakeService
 from storage import cases, drafts, inbox
 from storage import statistics as stat_rows
@@ -177,10 +178,6 @@ def vacuum_postgres(db: Database, tables: tuple[str, ...] = PURGED_TABLES) -> No
 def _shred(path: Path) -> None:
     """Overwrite a file with zeros before unlinking it (storage.objects.shred)."""
     shred(path)
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 class DailyPurge:

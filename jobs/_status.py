@@ -3,23 +3,20 @@ failures. Case references, ages and counts only: no content (README, "sanad stat
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from alerts.models import ROTA, Alert
+from core.time import as_utc as _aware
 from storage import health
 from storage.models import Case, HealthAlert, OutboxMessage
 
 __all__ = ["status"]
 
 INACTIVE = ("closed", "withdrawn")
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def status(session: Session, now: datetime) -> dict[str, Any]:

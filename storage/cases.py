@@ -11,12 +11,13 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field as dc_field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from core.time import as_utc as _aware
 from storage import crypto
 from storage.models import Attachment, Case, CaseEvent, CaseField, IdentityKey, WrappedKey
 
@@ -549,6 +550,3 @@ def expire_attachments(session: Session, case: Case, older_than: datetime, now: 
     return [a.path for a in old]
 
 
-def _aware(moment: datetime) -> datetime:
-    """SQLite gives back naive datetimes; everything here is stored in UTC."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

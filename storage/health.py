@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from core.time import as_utc as _aware
 from storage.db import Database
 from storage.models import WorkerHeartbeat
 
@@ -38,10 +39,6 @@ KINDS = ("telegram", "signal", "webchat", "webhook", "alerts", "dashboard", "job
 def worker_id() -> str:
     """This process: host name and process id (no user data)."""
     return f"{socket.gethostname()[:64]}:{os.getpid()}"
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def beat(session: Session, kind: str, now: datetime, worker: str | None = None,
