@@ -17,8 +17,9 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from caseworker.users import Cancelled, normalise_totp_secret
+from caseworker.users import Cancelled
 from storage import accounts, casework, crypto, teams
+from storage.accounts import normalise_totp_secret
 from storage.db import Database
 from storage.models import Case, IdentityKey, User, WrappedKey
 from storage.team_models import AccessRequest

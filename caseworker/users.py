@@ -12,6 +12,7 @@ import pyotp
 
 from core import SanadError
 from storage import accounts, casework, crypto, teams
+from storage.accounts import normalise_totp_secret
 from storage.db import Database
 
 
@@ -22,22 +23,6 @@ class NewUser:
     totp_secret: str
     totp_generated: bool
     manifest_version: int | None
-
-
-def normalise_totp_secret(secret: str) -> str:
-    """Accept base32 with spaces or lower case; refuse anything else clearly."""
-    cleaned = "".join(secret.split()).upper().rstrip("=")
-    try:
-        pyotp.TOTP(cleaned).now()
-    except Exception as exc:  # pyotp raises binascii.Error/ValueError on bad base32
-        raise accounts.AccountError("the TOTP secret must be base32 (A-Z, 2-7)") from exc
-    if len(cleaned) < 16:
-        raise accounts.AccountError("the TOTP secret must have at least 16 base32 characters")
-    return cleaned
-
-
-def new_totp_secret() -> str:
-    return pyotp.random_base32()
 
 
 def load_admin_key(pem: bytes, passphrase: str) -> Any:

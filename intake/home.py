@@ -106,8 +106,8 @@ def init_demo(settings: Settings, db: Database, passphrase: str | None,
     The recovery and administrator keys get their own passphrases (SANAD_RECOVERY_PASSPHRASE,
     SANAD_ADMIN_PASSPHRASE, or generated and shown once), never the demo caseworker's
     (review finding 4), and the project's Argon2id format."""
-    from caseworker.users import new_totp_secret, normalise_totp_secret
     from storage import casework
+    from storage.accounts import new_totp_secret, normalise_totp_secret
 
     home = Home(settings.home)
     _private_dir(settings.home)

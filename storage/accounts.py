@@ -9,6 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import pyotp
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -198,3 +199,19 @@ def audit(session: Session, actor: str, action: str, case_ref: str | None, outco
 
 def audit_log(session: Session, limit: int = 200) -> list[AuditEntry]:
     return list(session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)))
+
+
+def normalise_totp_secret(secret: str) -> str:
+    """Accept base32 with spaces or lower case; refuse anything else clearly."""
+    cleaned = "".join(secret.split()).upper().rstrip("=")
+    try:
+        pyotp.TOTP(cleaned).now()
+    except Exception as exc:  # pyotp raises binascii.Error/ValueError on bad base32
+        raise AccountError("the TOTP secret must be base32 (A-Z, 2-7)") from exc
+    if len(cleaned) < 16:
+        raise AccountError("the TOTP secret must have at least 16 base32 characters")
+    return cleaned
+
+
+def new_totp_secret() -> str:
+    return pyotp.random_base32()
