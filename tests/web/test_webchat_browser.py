@@ -124,7 +124,7 @@ def test_whole_reports_with_a_file_in_both_languages_javascript_off(
                 context = browser.new_context(java_script_enabled=False, locale="en-US")
                 page = context.new_page()
                 blocked: list[str] = []
-                page.on("request", lambda r: blocked.append(r.url)
+                page.on("request", lambda r, seen=blocked: seen.append(r.url)
                         if not r.url.startswith(chat) else None)
                 page.goto(chat + "/")
                 assert page.locator("script").count() == 0
