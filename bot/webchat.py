@@ -233,11 +233,20 @@ class WebChat:
             undefined=jinja2.StrictUndefined)
         self._skippable = {s.field for s in service.flows.steps.values()
                            if s.field and not s.required}
+        from bot import voice
+
+        # Spoken questions (/voice): an <audio> element, which plays with JavaScript off.
+        self.speaker = voice.speaker_for(service.settings.home, service.flows.catalog) \
+            if voice.check() is None else None
+        self._voiced: set[str] = set()  # sessions that asked for voice (memory; the draft
+        # keeps the choice sealed for a restart)
 
     # ---- memory --------------------------------------------------------------------------
 
-    def _remember(self, sid: str, replies: list[Reply]) -> None:
+    def _remember(self, sid: str, replies: list[Reply], voice: bool | None = None) -> None:
         with self._lock:
+            if voice is not None:
+                (self._voiced.add if voice else self._voiced.discard)(sid)
             self._pages[sid] = replies
             self._pages.move_to_end(sid)
             while len(self._pages) > self.settings.max_sessions:
@@ -251,6 +260,7 @@ class WebChat:
         with self._lock:
             self._pages.pop(sid, None)
             self._budgets.pop(sid, None)
+            self._voiced.discard(sid)
 
     def _spend(self, sid: str) -> bool:
         with self._lock:
@@ -281,6 +291,8 @@ class WebChat:
             lang=lang, dir="rtl" if lang == "ar" else "ltr", replies=replies,
             question=question, form=self.tokens.form(sid), notice=notice,
             skippable=question is not None and question.field in self._skippable,
+            audio=question is not None and self.speaker is not None and sid in self._voiced,
+            can_speak=self.speaker is not None,
             t=lambda key, **kw: self._t(lang, key, **kw))
         return self._respond(HTMLResponse(html, status_code=status))
 
@@ -323,7 +335,7 @@ class WebChat:
             asked = request.query_params.get("lang")
             outcome = await run_in_threadpool(self.service.open, Incoming(CHANNEL, sid),
                                               asked if asked in ("ar", "en") else None)
-            self._remember(sid, outcome.replies)
+            self._remember(sid, outcome.replies, outcome.voice)
             response = self._page(sid, outcome.replies, lang)
             self._set_cookie(response, token)
             return response
@@ -331,7 +343,7 @@ class WebChat:
         if replies is None:  # a restart, or another host: the sealed draft says where we are
             outcome = await run_in_threadpool(self.service.open, Incoming(CHANNEL, sid))
             replies = outcome.replies
-            self._remember(sid, replies)
+            self._remember(sid, replies, outcome.voice)
         return self._page(sid, replies, lang)
 
     async def answer(self, request: Request) -> Response:
@@ -355,7 +367,7 @@ class WebChat:
         if isinstance(outcome, Response):
             return outcome
         if outcome.replies and not (outcome.replayed and previous):
-            self._remember(sid, outcome.replies)
+            self._remember(sid, outcome.replies, None if outcome.replayed else outcome.voice)
         return self._respond(RedirectResponse("/", status_code=303))
 
     async def _dispatch(self, sid: str, fields: dict[str, list[str]],
@@ -442,6 +454,21 @@ class WebChat:
         response.headers["Clear-Site-Data"] = '"cache", "cookies", "storage"'
         return self._respond(response)
 
+    async def spoken(self, request: Request) -> Response:
+        """The current question as an OGG/Opus voice note (bot.voice), for the <audio>."""
+        sid = self.tokens.session_of(request.cookies.get(COOKIE))
+        replies = self._recall(sid) if sid else None
+        question = next((r for r in reversed(replies or []) if r.kind in QUESTION_KINDS), None)
+        if self.speaker is None or question is None or sid not in self._voiced:
+            return self._respond(Response(status_code=404))
+        from bot.voice import VoiceUnavailable
+
+        try:
+            note = await run_in_threadpool(self.speaker.note, question)
+        except VoiceUnavailable:
+            return self._respond(Response(status_code=503))
+        return self._respond(Response(note.data, media_type="audio/ogg"))
+
     async def neutral(self, request: Request) -> Response:
         html = self.env.get_template("about.html").render(exit_url=self.settings.exit_url)
         return self._respond(HTMLResponse(html))
@@ -452,6 +479,7 @@ class WebChat:
             Route("/", self.answer, methods=["POST"]),
             Route("/exit", self.quick_exit, methods=["POST"]),
             Route("/about", self.neutral, methods=["GET"]),
+            Route("/voice.ogg", self.spoken, methods=["GET"]),
             Mount("/static", StaticFiles(directory=HERE / "webchat_static"), name="static"),
         ])
 

@@ -86,6 +86,9 @@ class Outcome:
     # The answer to an update already processed (redelivered): channels that know the first
     # answer never went out (e.g. polling after a crash) send it again; others stay silent.
     replayed: bool = False
+    # The reporter asked for spoken questions (/voice): channels add a voice note to each
+    # question (bot.voice). Kept in the sealed draft, so it ends with the conversation.
+    voice: bool = False
 
 
 @dataclass(frozen=True)
@@ -160,6 +163,8 @@ class IntakeService:
             if arg:
                 return self._receipt(src, arg)
             return self._say(src, "sys.status.how")
+        if name == "voice":
+            return self._voice(src, arg)
         if name not in COMMANDS:
             name = "help"
         if name == "support":
@@ -171,6 +176,18 @@ class IntakeService:
                 return Begin(now, hint=lang)
             return UserCommand(name, now, arg)
         return self._run(src, event)
+
+    def _voice(self, src: Incoming, arg: str | None) -> Outcome:
+        """/voice (or /voice on|off): questions also as voice notes, then the question again."""
+        on = (arg or "on").strip().lower() not in ("off", "0", "no", "stop")
+
+        def event(state: State | None, now: datetime) -> Event:
+            return UserCommand("reask", now) if state is not None else Begin(now)
+        outcome = self._run(src, event, extra={"voice": on})
+        lang = outcome.replies[-1].lang if outcome.replies else "ar"
+        said = Reply(self.flows.text(lang, "sys.voice.on" if on else "sys.voice.off"), "info",
+                     lang)
+        return replace(outcome, replies=[said, *outcome.replies])
 
     def file(self, src: Incoming, name: str, content_type: str,
              chunks: Iterable[bytes]) -> Outcome:
@@ -491,7 +508,7 @@ class IntakeService:
                 expires = int(now_ts) + self.settings.epoch_seconds
                 drafts.save(session, self.keyring, handle, draft, expires, now)
             outcome = Outcome(replies, erased=erased and case_ref is None, finished=finished,
-                              case_ref=case_ref)
+                              case_ref=case_ref, voice=bool(draft.extra.get("voice")))
             if event_row is not None:  # in the same transaction as the answer it records
                 # What a replay needs, and nothing the reporter said: no reply text, no
                 # summary, no receipt (findings 1 and 13).

@@ -187,3 +187,27 @@ def test_settings_are_checked() -> None:
     with pytest.raises(WebchatSetupError, match="SANAD_WEBCHAT_EXIT_URL"):
         WebchatSettings.from_env({"SANAD_WEBCHAT_EXIT_URL": "javascript:alert(1)"})
     assert replace(WebchatSettings(), secure_cookie=True).secure_cookie
+
+
+@pytest.mark.skipif(__import__("bot.voice", fromlist=["check"]).check() is not None,
+                    reason="espeak-ng or ffmpeg missing (.ci/run installs them when root)")
+def test_voice_button_adds_the_question_as_an_opus_note(chat_url: str) -> None:
+    from bot.voice import ogg_opus_seconds
+
+    with httpx.Client(base_url=chat_url, follow_redirects=True) as client:
+        page = client.get("/")
+        assert "<audio" not in page.text and 'value="/voice"' in page.text
+        form = _form(page.text, "language")
+        page = client.post("/", data={"t": form["t"], "answer": "/voice"})
+        assert "<audio controls" in page.text and _form(page.text)["field"] == "language"
+        note = client.get("/voice.ogg")
+        assert note.headers["content-type"] == "audio/ogg"
+        assert note.headers["cache-control"] == "no-store"
+        assert 2 < ogg_opus_seconds(note.content) < 30
+        page = _answer(client, "language", "en")
+        assert "<audio controls" in page  # every question from now on
+        english = client.get("/voice.ogg").content
+        assert english != note.content
+        form = _form(page)
+        page = client.post("/", data={"t": form["t"], "answer": "/voice off"}).text
+        assert "<audio" not in page and client.get("/voice.ogg").status_code == 404
