@@ -156,7 +156,7 @@ def _script_of(line: str, lang: str) -> str:
 def ssml(text: str, lang: str) -> str:
     """SSML for espeak-ng: each line in the voice of its own script, so the bilingual
     language question is spoken in both languages rather than spelt out letter by letter."""
-    from xml.sax.saxutils import escape
+    from html import escape  # the XML-special characters; espeak-ng reads nothing else
 
     parts = []
     for line in text.split("\n"):

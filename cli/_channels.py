@@ -132,3 +132,48 @@ def webchat(host: str, port: int) -> None:
             service.db.dispose()
 
     start()
+
+
+@run.command("whatsapp")
+@click.option("--listen", default="127.0.0.1", show_default=True,
+              help="Address the webhook server listens on (a TLS proxy sits in front).")
+@click.option("--port", default=8444, show_default=True, type=int)
+def whatsapp(listen: str, port: int) -> None:
+    """Serve reporters on WhatsApp (Cloud API webhook at /whatsapp): SANAD_WHATSAPP_TOKEN,
+    SANAD_WHATSAPP_PHONE_ID, SANAD_WHATSAPP_APP_SECRET, SANAD_WHATSAPP_VERIFY_TOKEN."""
+    from bot.whatsapp import WhatsAppChannel, WhatsAppSettings, WhatsAppSetupError
+    from cli.main import _settings, friendly_errors
+    from intake.app import build_intake, setup_logging
+    from jobs import channel_runner
+
+    @friendly_errors
+    def start() -> None:
+        import uvicorn
+
+        settings = _settings()
+        from intake.hygiene import harden
+
+        harden(settings)
+        try:
+            wa = WhatsAppSettings.from_env()
+        except WhatsAppSetupError as exc:
+            raise _SetupFailed(str(exc)) from exc
+        setup_logging(settings)
+        # httpx logs request URLs (media ids, phone numbers in paths): warnings only.
+        for noisy in ("httpx", "httpcore", "pywa", "uvicorn.access", "uvicorn.error"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
+        service = build_intake(settings)
+        purging = channel_runner(service, "whatsapp").start()
+        channel = WhatsAppChannel(service, wa)
+        click.echo(f"sanad: the WhatsApp webhook is at http://{listen}:{port}/whatsapp "
+                   "(Ctrl-C to stop)", err=True)
+        try:
+            uvicorn.run(channel.create_app(), host=listen, port=port, log_level="warning",
+                        access_log=False, server_header=False, date_header=False, ws="none")
+        except OSError as exc:
+            raise _SetupFailed(f"cannot listen on {listen}:{port} ({exc.strerror})") from exc
+        finally:
+            purging.stop()
+            service.db.dispose()
+
+    start()

@@ -96,6 +96,7 @@ class OutboxItem:
     id: str
     route: str
     replies: list[Reply]
+    case_ref: str | None = None  # for channels that must name it apart (WhatsApp templates)
 
 
 class IntakeService:
@@ -300,7 +301,8 @@ class IntakeService:
             Reply(self.flows.text(i.lang, "sys.followup", case_ref=i.case_ref, text=i.text),
                   "info", i.lang),
             Reply(self.flows.text(i.lang, "sys.addendum.ask"), "text", i.lang, "addendum",
-                  (("done", self.flows.text(i.lang, "opt.done")),))]) for i in items]
+                  (("done", self.flows.text(i.lang, "opt.done")),))], i.case_ref)
+            for i in items]
 
     def outbox_sent(self, item_id: str) -> None:
         """Mark delivered and let the reporter answer: their reply is appended to the case."""
