@@ -211,3 +211,23 @@ def test_settings_are_checked() -> None:
         WhatsAppSettings.from_env(env)
     assert WhatsAppSettings.from_env({**env, "SANAD_WHATSAPP_PHONE_ID": "1065"}).template == \
         "sanad_reply"
+
+
+@pytest.mark.skipif(__import__("bot.voice", fromlist=["check"]).check() is not None,
+                    reason="espeak-ng or ffmpeg missing (.ci/run installs them when root)")
+def test_voice_asks_each_question_also_as_an_opus_voice_note(bot: Bot) -> None:
+    from bot.voice import ogg_opus_seconds
+
+    _type(bot, "/start")
+    _press(bot, "en")
+    sent = _type(bot, "/voice")
+    assert any("voice note" in s.text for s in sent)
+    audio = [s for s in sent if s.type == "audio"]
+    assert len(audio) == 1
+    media_id = audio[0].body["audio"]["id"]
+    mime, data = bot.cloud.uploads[media_id]
+    assert mime.startswith("audio/ogg") and 1 < ogg_opus_seconds(data) < 120
+    sent = _press(bot, "yes")  # the next question comes with its own note
+    assert [s.type for s in sent][-1] == "audio"
+    sent = _type(bot, "/voice off")
+    assert all(s.type != "audio" for s in sent)
