@@ -17,7 +17,10 @@ fetched from the Cloud API's media URL as a stream straight into the attachment 
 Caseworker replies go out as text inside WhatsApp's 24-hour customer-service window; after it
 only an approved template may be sent, so a template (`SANAD_WHATSAPP_TEMPLATE`, parameter:
 the case reference only, never the reply) tells the reporter a message waits, and the message
-itself is delivered when they write back.
+itself is delivered when they write back. The window is known from the messages this process
+received (memory only, no timestamps of anyone's messages are stored): after a restart it
+counts as closed until the reporter writes, so the worst case is a template too many, never a
+message Meta refuses.
 
 What WhatsApp and Meta can see is said to reporters at the start (catalogue `wa.privacy`):
 the phone number, when and how often they write to us, and everything sent through Meta's
