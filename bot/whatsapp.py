@@ -150,7 +150,10 @@ def render(reply: Reply, list_button: str, numbers_hint: str) -> list[OutMessage
         return [*head, OutMessage(last, buttons=options)]
     if reply.kind != "multi" and len(options) <= 10:
         return [*head, OutMessage(last, rows=options)]
-    numbered = "\n".join(f"{n}. {label}" for n, (_, label) in enumerate(options, start=1))
+    # Arabic-Indic digits in Arabic (either digit set typed back is an answer).
+    digits = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩") if reply.lang == "ar" else None
+    numbered = "\n".join(f"{str(n).translate(digits) if digits else n}. {label}"
+                          for n, (_, label) in enumerate(options, start=1))
     hint = f"\n\n{numbers_hint}" if reply.kind == "multi" else ""
     return [*head, OutMessage(f"{last}\n\n{numbered}{hint}"[:MAX_TEXT])]
 

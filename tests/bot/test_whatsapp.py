@@ -200,6 +200,8 @@ def test_options_become_buttons_lists_or_numbers() -> None:
     out = render(multi, "Choose", "Reply with numbers")[-1]
     assert not out.buttons and not out.rows and "1. Alpha" in out.text
     assert "Reply with numbers" in out.text
+    arabic = Reply("؟", "multi", "ar", "x", (("a", "ألف"), ("b", "باء")))
+    assert "١. ألف\n٢. باء" in render(arabic, "اختر", "أرقام")[-1].text
 
 
 def test_settings_are_checked() -> None:
