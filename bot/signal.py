@@ -89,6 +89,7 @@ class SignalChannel:
         # Spoken questions (/voice), where espeak-ng and ffmpeg are installed.
         self.speaker = voice.speaker_for(service.settings.home, service.flows.catalog) \
             if voice.check() is None else None
+        service.voice_available = self.speaker is not None
 
     def __repr__(self) -> str:
         return f"SignalChannel({self.config!r})"

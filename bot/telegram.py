@@ -113,6 +113,7 @@ class TelegramChannel:
         # Spoken questions (/voice), where espeak-ng and ffmpeg are installed.
         self.speaker = voice.speaker_for(service.settings.home, service.flows.catalog) \
             if voice.check() is None else None
+        service.voice_available = self.speaker is not None
         self.pacer = Pacer(settings.chat_rate, settings.chat_burst, settings.global_rate)
         builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
             ApplicationBuilder().token(settings.token)

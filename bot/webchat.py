@@ -238,6 +238,7 @@ class WebChat:
         # Spoken questions (/voice): an <audio> element, which plays with JavaScript off.
         self.speaker = voice.speaker_for(service.settings.home, service.flows.catalog) \
             if voice.check() is None else None
+        service.voice_available = self.speaker is not None
         self._voiced: set[str] = set()  # sessions that asked for voice (memory; the draft
         # keeps the choice sealed for a restart)
 

@@ -179,6 +179,7 @@ class WhatsAppChannel:
 
         self.speaker = voice.speaker_for(service.settings.home, service.flows.catalog) \
             if voice.check() is None else None
+        service.voice_available = self.speaker is not None
         self._locks = service.chat_locks(size=10)
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._again: set[str] = set()

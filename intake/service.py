@@ -129,6 +129,9 @@ class IntakeService:
         # Need-to-know routing (SANAD_HOME/config/routing.yaml; None: every recipient)
         self.routing = Routing.load(settings.home)
         self.clock = clock
+        # Whether this process can make voice notes (bot.voice; channels set it): /voice
+        # says so honestly where espeak-ng or ffmpeg is missing.
+        self.voice_available = True
 
     def __repr__(self) -> str:  # never show the pepper or keys
         return f"IntakeService(home={self.settings.home})"
@@ -181,6 +184,8 @@ class IntakeService:
     def _voice(self, src: Incoming, arg: str | None) -> Outcome:
         """/voice (or /voice on|off): questions also as voice notes, then the question again."""
         on = (arg or "on").strip().lower() not in ("off", "0", "no", "stop")
+        if on and not self.voice_available:
+            return self._say(src, "sys.voice.unavailable")
 
         def event(state: State | None, now: datetime) -> Event:
             return UserCommand("reask", now) if state is not None else Begin(now)

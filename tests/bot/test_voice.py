@@ -15,7 +15,7 @@ import pytest
 from bot import voice
 from flows import Engine, Reply, State, load_flowset
 
-pytestmark = pytest.mark.skipif(
+needs_tools = pytest.mark.skipif(
     voice.check() is not None or shutil.which("ffprobe") is None,
     reason=f"{voice.check() or 'ffprobe missing'} (.ci/run installs them when run as root)")
 
@@ -37,6 +37,7 @@ def _probe(path: Path) -> dict[str, object]:
     return {**data["streams"][0], **data["format"]}
 
 
+@needs_tools
 @pytest.mark.parametrize("lang", ["ar", "en"])
 def test_every_question_of_every_flow_is_a_valid_opus_note(lang: str, tmp_path: Path) -> None:
     speaker = voice.speaker_for(tmp_path, FLOWS.catalog)
@@ -58,6 +59,7 @@ def test_every_question_of_every_flow_is_a_valid_opus_note(lang: str, tmp_path: 
         assert seconds < 150
 
 
+@needs_tools
 def test_notes_are_cached_per_text_and_never_for_the_reporters_words(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     speaker = voice.speaker_for(tmp_path, FLOWS.catalog)
@@ -87,3 +89,18 @@ def test_notes_are_cached_per_text_and_never_for_the_reporters_words(
 def test_duration_reader_refuses_what_is_not_opus() -> None:
     with pytest.raises(ValueError):
         voice.ogg_opus_seconds(b"RIFF....WAVEfmt ")
+
+
+def test_voice_is_refused_honestly_where_it_cannot_be_made(service: object) -> None:
+    from intake.service import IntakeService
+    from tests.support import Chat
+
+    assert isinstance(service, IntakeService)
+    service.voice_available = False
+    chat = Chat(service, lang="en")
+    replies = chat.say("/voice")
+    assert replies[0].text == FLOWS.text("en", "sys.voice.unavailable")
+    assert not chat.outcome.voice
+    service.voice_available = True
+    chat.say("/voice")
+    assert chat.outcome.voice and chat.replies[0].text == FLOWS.text("en", "sys.voice.on")
