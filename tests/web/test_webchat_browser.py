@@ -167,7 +167,7 @@ def test_whole_reports_with_a_file_in_both_languages_javascript_off(
     assert _scan(service.settings.epoch_dir or home, secrets) == []
 
 
-def test_quick_exit_in_the_browser(chat: str,
+def test_resubmission_and_quick_exit_in_the_browser(chat: str,
                                                            service: IntakeService) -> None:
     from playwright.sync_api import sync_playwright
 
@@ -178,9 +178,20 @@ def test_quick_exit_in_the_browser(chat: str,
             page = context.new_page()
             page.goto(chat + "/")
             page.locator('form[data-field="language"] button[value="ar"]').click()
+            nonce = page.locator('form[data-field="consent_store"] input[name="t"]') \
+                .get_attribute("value")
             page.locator('form[data-field="consent_store"] button[value="yes"]').click()
             assert page.locator("form[data-field]").last.get_attribute(
                 "data-field") == "consent_followup"
+            # The same form sent again with the browser's cookie (a double click, a
+            # resubmission after a lost answer): answered once, the conversation does not
+            # move on twice.
+            again = context.request.post(chat + "/", form={"t": nonce or "", "answer": "yes"})
+            assert again.ok
+            page.goto(chat + "/")
+            page.locator('form[data-field="consent_followup"] button[value="no"]').click()
+            assert page.locator("form[data-field]").last.get_attribute(
+                "data-field") == "consent_share_identity"  # one step on, not two
             sid = context.cookies()[0]["value"].split(".")[0]
             page.locator('form[data-action="quick-exit"] button').click()
             page.wait_for_load_state()
