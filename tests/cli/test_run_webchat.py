@@ -49,3 +49,35 @@ def test_a_bad_setting_is_one_sentence(home_env: dict[str, str]) -> None:
     assert out.returncode == 2
     assert out.stderr.strip() == "sanad: SANAD_WEBCHAT_SESSION_PER_MINUTE must be a number, " \
                                  "not 'fast'"
+
+
+def test_run_whatsapp_answers_metas_verification(home_env: dict[str, str]) -> None:
+    port = _free_port()
+    env = {**home_env, "SANAD_WHATSAPP_TOKEN": "EAAtoken", "SANAD_WHATSAPP_PHONE_ID": "1065",
+           "SANAD_WHATSAPP_APP_SECRET": "secret", "SANAD_WHATSAPP_VERIFY_TOKEN": "verify-me",
+           "SANAD_WHATSAPP_API_URL": "http://127.0.0.1:9/v23.0"}
+    proc = subprocess.Popen([sys.executable, "-m", "cli.main", "run", "whatsapp", "--port",
+                             str(port)], env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        deadline, answer = time.monotonic() + 60, None
+        params = {"hub.mode": "subscribe", "hub.verify_token": "verify-me",
+                  "hub.challenge": "424242"}
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                answer = httpx.get(f"http://127.0.0.1:{port}/whatsapp", params=params,
+                                   timeout=5)
+                break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        assert answer is not None and answer.status_code == 200 and answer.text == "424242"
+        unsigned = httpx.post(f"http://127.0.0.1:{port}/whatsapp", content=b"{}")
+        assert unsigned.status_code == 401
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+def test_run_whatsapp_without_settings_is_one_sentence(home_env: dict[str, str]) -> None:
+    out = sanad(home_env, "run", "whatsapp", check=False)
+    assert out.returncode == 2 and out.stderr.startswith("sanad: set SANAD_WHATSAPP_TOKEN")
