@@ -84,6 +84,12 @@ class SignalChannel:
         self.bot: SignalBot | None = None
         self.watchdog: ReceiveWatchdog | None = None
         self.stats = _Stats()
+        from bot import voice
+
+        # Spoken questions (/voice), where espeak-ng and ffmpeg are installed.
+        self.speaker = voice.speaker_for(service.settings.home, service.flows.catalog) \
+            if voice.check() is None else None
+        service.voice_available = self.speaker is not None
 
     def __repr__(self) -> str:
         return f"SignalChannel({self.config!r})"
@@ -349,6 +355,32 @@ class SignalChannel:
                 note = self.service.flows.text(last.lang, "signal.exit.own_messages")
                 replies = [*replies[:-1], dc_replace(last, text=f"{last.text}\n\n{note}")]
         await self._send(src, recipient, replies)
+        if outcome.voice:
+            await self._send_voice(src, recipient, replies)
+
+    async def _send_voice(self, src: Incoming, recipient: str, replies: list[Reply]) -> None:
+        """/voice: the question also as a voice note (OGG/Opus, as Signal records them),
+        tracked so that quick exit deletes it with the rest."""
+        import base64
+
+        from bot.voice import VoiceUnavailable
+
+        question = next((r for r in reversed(replies) if r.kind not in ("info", "receipt")),
+                        None)
+        if question is None or self.speaker is None:
+            return
+        try:
+            note = await asyncio.to_thread(self.speaker.note, question)
+        except VoiceUnavailable:
+            return
+        data = base64.b64encode(note.data).decode("ascii")
+        message = SendMessage(text="", base64_attachments=[
+            f"data:audio/ogg;filename=question.ogg;base64,{data}"])
+        sent = await self._client.messages.send(message, recipient)
+        try:
+            await asyncio.to_thread(self.service.track, src, str(sent.timestamp), "out")
+        except Exception as exc:
+            log.error("signal voice note not tracked for deletion (%s)", type(exc).__name__)
 
     async def _send(self, src: Incoming, recipient: str, replies: list[Reply]) -> None:
         for reply in replies:

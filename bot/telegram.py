@@ -66,7 +66,7 @@ log = logging.getLogger("sanad.telegram")
 
 CHANNEL = "telegram"
 CHUNK = 64 * 1024
-MENU = ("start", "help", "skip", "back", "lang", "status", "delete", "exit")
+MENU = ("start", "help", "skip", "back", "lang", "voice", "status", "delete", "exit")
 ALLOWED_TYPES = ("image/", "audio/", "video/", "application/pdf", "text/plain")
 
 
@@ -108,6 +108,12 @@ class TelegramChannel:
         self._server: WebhookServer | None = None
         self._outbox_task: asyncio.Task[None] | None = None
         self.processor = PerChatProcessor(settings.workers, on_done=self._done)
+        from bot import voice
+
+        # Spoken questions (/voice), where espeak-ng and ffmpeg are installed.
+        self.speaker = voice.speaker_for(service.settings.home, service.flows.catalog) \
+            if voice.check() is None else None
+        service.voice_available = self.speaker is not None
         self.pacer = Pacer(settings.chat_rate, settings.chat_burst, settings.global_rate)
         builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
             ApplicationBuilder().token(settings.token)
@@ -314,6 +320,8 @@ class TelegramChannel:
         if incoming is not None:
             refs.append((incoming, "in"))
         sent = await self._send_replies(chat.id, outcome.replies)
+        if outcome.voice:
+            sent += await self._send_voice(chat.id, outcome.replies)
         if outcome.finished and outcome.case_ref:
             sent.append(await self._send(
                 chat.id, self._t(lang, "tg.clean_offer"),
@@ -329,6 +337,24 @@ class TelegramChannel:
             for out in render.render(reply, self._t(reply.lang, "tg.multi_done")):
                 sent.append(await self._send(chat_id, out.text, out.keyboard))
         return sent
+
+    async def _send_voice(self, chat_id: int, replies: list[Reply]) -> list[int]:
+        """/voice: the question also as a voice note (bot.voice; OGG/Opus, as Telegram's
+        own voice messages), tracked like every other message so quick exit deletes it."""
+        question = next((r for r in reversed(replies) if r.kind not in ("info", "receipt")),
+                        None)
+        if question is None or self.speaker is None:
+            return []
+        from bot.voice import VoiceUnavailable
+
+        try:
+            note = await asyncio.to_thread(self.speaker.note, question)
+        except VoiceUnavailable:
+            return []
+        message = await self.app.bot.send_voice(chat_id, note.data,
+                                                duration=max(1, round(note.seconds)),
+                                                protect_content=True)
+        return [message.message_id]
 
     async def _erase(self, chat_id: int, src: Incoming, extra: list[int]) -> int:
         """Delete the conversation's messages from the chat; return how many could not be."""

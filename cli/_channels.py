@@ -88,3 +88,92 @@ async def _serve(channel: object) -> None:
         loop.add_signal_handler(sig, stop.set)
     await channel.run(stop, on_ready=lambda: click.echo(
         "sanad: the Telegram channel is running (Ctrl-C to stop)", err=True))
+
+
+@run.command("webchat")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on (keep it local: Tor or a TLS proxy sits in front).")
+@click.option("--port", default=8090, show_default=True, type=int)
+def webchat(host: str, port: int) -> None:
+    """Serve reporters on a web page that works with JavaScript off (Tor Browser)."""
+    from bot._webchat_settings import WebchatSettings, WebchatSetupError
+    from bot.webchat import create_app
+    from cli.main import _settings, friendly_errors
+    from intake.app import build_intake, setup_logging
+    from jobs import channel_runner
+
+    @friendly_errors
+    def start() -> None:
+        import uvicorn
+
+        settings = _settings()
+        from intake.hygiene import harden
+
+        harden(settings)
+        try:
+            chat = WebchatSettings.from_env()
+        except WebchatSetupError as exc:
+            raise _SetupFailed(str(exc)) from exc
+        setup_logging(settings)
+        # No access log: request lines would tie times to pages, and nothing else is needed.
+        for noisy in ("uvicorn.access", "uvicorn.error"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
+        service = build_intake(settings)
+        purging = channel_runner(service, "webchat").start()
+        click.echo(f"sanad: the web chat is at http://{host}:{port}/ (Ctrl-C to stop)", err=True)
+        try:
+            uvicorn.run(create_app(service, chat), host=host, port=port, log_level="warning",
+                        access_log=False, server_header=False, date_header=False,
+                        lifespan="off", ws="none")
+        except OSError as exc:
+            raise _SetupFailed(f"cannot listen on {host}:{port} ({exc.strerror})") from exc
+        finally:
+            purging.stop()
+            service.db.dispose()
+
+    start()
+
+
+@run.command("whatsapp")
+@click.option("--listen", default="127.0.0.1", show_default=True,
+              help="Address the webhook server listens on (a TLS proxy sits in front).")
+@click.option("--port", default=8444, show_default=True, type=int)
+def whatsapp(listen: str, port: int) -> None:
+    """Serve reporters on WhatsApp (Cloud API webhook at /whatsapp): SANAD_WHATSAPP_TOKEN,
+    SANAD_WHATSAPP_PHONE_ID, SANAD_WHATSAPP_APP_SECRET, SANAD_WHATSAPP_VERIFY_TOKEN."""
+    from bot.whatsapp import WhatsAppChannel, WhatsAppSettings, WhatsAppSetupError
+    from cli.main import _settings, friendly_errors
+    from intake.app import build_intake, setup_logging
+    from jobs import channel_runner
+
+    @friendly_errors
+    def start() -> None:
+        import uvicorn
+
+        settings = _settings()
+        from intake.hygiene import harden
+
+        harden(settings)
+        try:
+            wa = WhatsAppSettings.from_env()
+        except WhatsAppSetupError as exc:
+            raise _SetupFailed(str(exc)) from exc
+        setup_logging(settings)
+        # httpx logs request URLs (media ids, phone numbers in paths): warnings only.
+        for noisy in ("httpx", "httpcore", "pywa", "uvicorn.access", "uvicorn.error"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
+        service = build_intake(settings)
+        purging = channel_runner(service, "whatsapp").start()
+        channel = WhatsAppChannel(service, wa)
+        click.echo(f"sanad: the WhatsApp webhook is at http://{listen}:{port}/whatsapp "
+                   "(Ctrl-C to stop)", err=True)
+        try:
+            uvicorn.run(channel.create_app(), host=listen, port=port, log_level="warning",
+                        access_log=False, server_header=False, date_header=False, ws="none")
+        except OSError as exc:
+            raise _SetupFailed(f"cannot listen on {listen}:{port} ({exc.strerror})") from exc
+        finally:
+            purging.stop()
+            service.db.dispose()
+
+    start()

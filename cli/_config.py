@@ -144,6 +144,19 @@ CONFIG_FILES: list[ConfigFile] = [
 ]
 
 
+def _torrc_paths(home: Path) -> list[Path]:
+    from cli._channel_config import torrc_paths
+    return torrc_paths(home)
+
+
+def _torrc_check(path: Path) -> Sequence[Any]:
+    from cli._channel_config import check_torrc
+    return check_torrc(path)
+
+
+CONFIG_FILES.append(ConfigFile("torrc", _torrc_paths, _torrc_check))
+
+
 def register(entry: ConfigFile) -> None:
     """Add a kind of configuration file to `sanad config check` (a name is checked once)."""
     CONFIG_FILES[:] = [e for e in CONFIG_FILES if e.name != entry.name] + [entry]
@@ -197,6 +210,12 @@ def check() -> None:
         except ObjectStoreError as exc:
             click.echo(f"{'FAILED':<6} {'objects':<10} {exc}")
             errors += 1
+    from cli._channel_config import channel_lines
+
+    for item in channel_lines(os.environ):  # web chat, WhatsApp, voice (issue 19)
+        click.echo(f"{item.status:<6} {item.name:<10} {item.detail}")
+        errors += item.status == "FAILED"
+        warnings += item.status == "warn"
     from intake.hygiene import warnings_for
 
     for line in warnings_for(settings):  # keys still here, the test-only fast KDF

@@ -24,6 +24,7 @@ from cli import (
     _identity,
     _jobs,
     _keys,
+    _onion,
     _report,
     _users,
     _web,
@@ -182,6 +183,7 @@ main.add_command(_config.config)
 main.add_command(_alerts.alerts)
 _channels.run.add_command(run_signal, name="signal")  # sanad run signal (contracts.md)
 main.add_command(_channels.run)
+main.add_command(_onion.onion)
 main.add_command(_users.users)
 main.add_command(_users.teams)
 main.add_command(_keys.keys)

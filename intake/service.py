@@ -86,6 +86,9 @@ class Outcome:
     # The answer to an update already processed (redelivered): channels that know the first
     # answer never went out (e.g. polling after a crash) send it again; others stay silent.
     replayed: bool = False
+    # The reporter asked for spoken questions (/voice): channels add a voice note to each
+    # question (bot.voice). Kept in the sealed draft, so it ends with the conversation.
+    voice: bool = False
 
 
 @dataclass(frozen=True)
@@ -93,6 +96,7 @@ class OutboxItem:
     id: str
     route: str
     replies: list[Reply]
+    case_ref: str | None = None  # for channels that must name it apart (WhatsApp templates)
 
 
 class IntakeService:
@@ -125,6 +129,9 @@ class IntakeService:
         # Need-to-know routing (SANAD_HOME/config/routing.yaml; None: every recipient)
         self.routing = Routing.load(settings.home)
         self.clock = clock
+        # Whether this process can make voice notes (bot.voice; channels set it): /voice
+        # says so honestly where espeak-ng or ffmpeg is missing.
+        self.voice_available = True
 
     def __repr__(self) -> str:  # never show the pepper or keys
         return f"IntakeService(home={self.settings.home})"
@@ -160,6 +167,8 @@ class IntakeService:
             if arg:
                 return self._receipt(src, arg)
             return self._say(src, "sys.status.how")
+        if name == "voice":
+            return self._voice(src, arg)
         if name not in COMMANDS:
             name = "help"
         if name == "support":
@@ -171,6 +180,20 @@ class IntakeService:
                 return Begin(now, hint=lang)
             return UserCommand(name, now, arg)
         return self._run(src, event)
+
+    def _voice(self, src: Incoming, arg: str | None) -> Outcome:
+        """/voice (or /voice on|off): questions also as voice notes, then the question again."""
+        on = (arg or "on").strip().lower() not in ("off", "0", "no", "stop")
+        if on and not self.voice_available:
+            return self._say(src, "sys.voice.unavailable")
+
+        def event(state: State | None, now: datetime) -> Event:
+            return UserCommand("reask", now) if state is not None else Begin(now)
+        outcome = self._run(src, event, extra={"voice": on})
+        lang = outcome.replies[-1].lang if outcome.replies else "ar"
+        said = Reply(self.flows.text(lang, "sys.voice.on" if on else "sys.voice.off"), "info",
+                     lang)
+        return replace(outcome, replies=[said, *outcome.replies])
 
     def file(self, src: Incoming, name: str, content_type: str,
              chunks: Iterable[bytes]) -> Outcome:
@@ -283,7 +306,8 @@ class IntakeService:
             Reply(self.flows.text(i.lang, "sys.followup", case_ref=i.case_ref, text=i.text),
                   "info", i.lang),
             Reply(self.flows.text(i.lang, "sys.addendum.ask"), "text", i.lang, "addendum",
-                  (("done", self.flows.text(i.lang, "opt.done")),))]) for i in items]
+                  (("done", self.flows.text(i.lang, "opt.done")),))], i.case_ref)
+            for i in items]
 
     def outbox_sent(self, item_id: str) -> None:
         """Mark delivered and let the reporter answer: their reply is appended to the case."""
@@ -491,7 +515,7 @@ class IntakeService:
                 expires = int(now_ts) + self.settings.epoch_seconds
                 drafts.save(session, self.keyring, handle, draft, expires, now)
             outcome = Outcome(replies, erased=erased and case_ref is None, finished=finished,
-                              case_ref=case_ref)
+                              case_ref=case_ref, voice=bool(draft.extra.get("voice")))
             if event_row is not None:  # in the same transaction as the answer it records
                 # What a replay needs, and nothing the reporter said: no reply text, no
                 # summary, no receipt (findings 1 and 13).

@@ -309,6 +309,24 @@ class FakeTelegram:
             self.chat_messages.setdefault(chat_id, {})[mid] = {**msg, "by": "bot"}
         return msg
 
+    def _m_sendVoice(self, p: dict[str, Any]) -> Any:
+        chat_id = int(p["chat_id"])
+        data = p.get("voice")
+        if not isinstance(data, bytes):
+            return 400, {"ok": False, "error_code": 400,
+                         "description": "Bad Request: there is no voice in the request"}
+        with self._lock:
+            mid = self._new_message_id(chat_id)
+            msg: dict[str, Any] = {
+                "message_id": mid, "date": int(time.time()),
+                "chat": {"id": chat_id, "type": "private"}, "from": self._bot_user(),
+                "voice": {"file_id": f"voice-{chat_id}-{mid}", "file_unique_id": f"v{mid}",
+                          "duration": int(p.get("duration") or 1), "mime_type": "audio/ogg",
+                          "file_size": len(data)}}
+            self.chat_messages.setdefault(chat_id, {})[mid] = {**msg, "by": "bot",
+                                                               "data": data}
+        return msg
+
     def _m_editMessageText(self, p: dict[str, Any]) -> Any:
         chat_id, mid = int(p["chat_id"]), int(p["message_id"])
         with self._lock:
@@ -446,6 +464,21 @@ def _decode(raw: bytes, ctype: str) -> dict[str, Any]:
         return {}
     if ctype.startswith("application/json"):
         return dict(json.loads(raw))
+    if ctype.startswith("multipart/form-data"):  # an uploaded file (sendVoice, sendPhoto)
+        from email.parser import BytesParser
+        from email.policy import HTTP
+
+        message = BytesParser(policy=HTTP).parsebytes(
+            b"Content-Type: " + ctype.encode() + b"\r\n\r\n" + raw)
+        parts: dict[str, Any] = {}
+        for part in message.iter_parts():
+            name = part.get_param("name", header="content-disposition")
+            payload = part.get_payload(decode=True) or b""
+            if part.get_filename() is not None:
+                parts[str(name)] = payload
+            else:
+                parts[str(name)] = payload.decode("utf-8")
+        return parts
     out: dict[str, Any] = {}
     for key, values in parse_qs(raw.decode("utf-8"), keep_blank_values=True).items():
         value: Any = values[-1]
