@@ -6,10 +6,12 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from core import ConfigurationError
+
 MAX_TEXT_CHARS = 20_000  # one answer typed into the page
 
 
-class WebchatSetupError(Exception):
+class WebchatSetupError(ConfigurationError):
     """The web chat cannot start: the message is one sentence a person can act on."""
 
 

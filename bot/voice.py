@@ -22,6 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from core import UnavailableError
 from flows import Reply
 
 log = logging.getLogger("sanad.voice")
@@ -32,7 +33,7 @@ MAX_SPOKEN_CHARS = 1200  # a voice note, not an audiobook: the rest is read on s
 SPEED_WPM = 150
 
 
-class VoiceUnavailable(Exception):
+class VoiceUnavailable(UnavailableError):
     """espeak-ng or ffmpeg is missing or failed: the message says which, for `config check`."""
 
 

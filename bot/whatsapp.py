@@ -50,6 +50,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from bot.commands import parse_command
+from core import ConfigurationError
 from flows import Reply
 from intake.service import Incoming, IntakeService, Outcome
 
@@ -62,7 +63,7 @@ WINDOW_SECONDS = 24 * 3600
 MEDIA_TYPES = ("image", "audio", "video", "document", "voice", "sticker")
 
 
-class WhatsAppSetupError(Exception):
+class WhatsAppSetupError(ConfigurationError):
     """The channel cannot start: one sentence a person can act on."""
 
 

@@ -17,6 +17,8 @@ in the tree, so older ``except`` clauses still hold.
      │    ├── flows.FlowValidationError            flows and catalogues (file, step, line)
      │    ├── nlu.NluDataError                     NLU data not in Rasa's YAML format
      │    ├── bot._tg_settings.TelegramSetupError  the Telegram channel cannot start
+     │    ├── bot.whatsapp.WhatsAppSetupError      the WhatsApp channel cannot start
+     │    ├── bot._webchat_settings.WebchatSetupError  the web chat cannot start
      │    └── storage.objects.ObjectStoreUrlError  SANAD_OBJECT_STORE_URL
      ├── UnavailableError        a service the process needs does not answer; try again
      │    ├── storage.db.DatabaseUnavailable
@@ -24,6 +26,7 @@ in the tree, so older ``except`` clauses still hold.
      │    │    └── storage.objects.ObjectMissing
      │    ├── nlu.RasaUnavailable, nlu.rasa_tool.RasaSetupError
      │    ├── bot._signal_config.SignalUnavailable
+     │    ├── bot.voice.VoiceUnavailable           espeak-ng or ffmpeg missing or failing
      │    ├── web.pdf.PdfUnavailable               no font that draws Arabic
      │    └── alerts._senders.SendError            a route did not take an alert
      ├── RefusedError            understood and not allowed (`code`, where set, keys a text)
