@@ -111,13 +111,21 @@ def column(interpreter: Interpreter, examples: list[tuple[str, str]], texts: lis
 
 
 DIALECTS_DIR = Path(__file__).resolve().parents[1] / "nlu" / "data" / "dialects"
+#: The blind held-out sets per dialect, written before any tuning and never tuned on.
+BLIND_DIR = DIALECTS_DIR.parent / "blind"
+#: The development sets per dialect: the only dialect data rules and lexicon are tuned on.
+DEV_DIR = DIALECTS_DIR.parent / "dev"
+
+DialectSets = dict[str, tuple[list[tuple[str, str]], list[LabelledText]]]
 
 
-def dialect_sets() -> dict[str, tuple[list[tuple[str, str]], list[LabelledText]]]:
-    """Held-out intents and urgency examples per dialect (`nlu/data/dialects/NAME[.urgency].yml`),
-    plus "all" for `test.yml` with `urgency.yml`."""
-    sets = {"all": (list(load_nlu(TEST_PATH).examples), load_labelled())}
-    for path in sorted(DIALECTS_DIR.glob("*.yml")):
+def dialect_sets(directory: Path = DIALECTS_DIR, *, with_all: bool = True) -> DialectSets:
+    """Intents and urgency examples per dialect (`DIR/NAME.yml`, `DIR/NAME.urgency.yml`),
+    plus "all" for `test.yml` with `urgency.yml` (unless `with_all` is false)."""
+    sets: DialectSets = {}
+    if with_all:
+        sets["all"] = (list(load_nlu(TEST_PATH).examples), load_labelled())
+    for path in sorted(directory.glob("*.yml")):
         if path.name.endswith(".urgency.yml"):
             continue
         urgency = path.with_name(path.stem + ".urgency.yml")
