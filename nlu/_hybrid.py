@@ -72,11 +72,13 @@ class HybridInterpreter:
         self.threshold = threshold
         self.rules = rules or RuleInterpreter()
 
-    def interpret(self, text: str, *, expecting: str | None = None) -> Interpretation:
-        """Interpret one message; `expecting` is the kind of question being asked."""
+    def interpret(self, text: str, *, expecting: str | None = None,
+                  field: str | None = None) -> Interpretation:
+        """Interpret one message; `expecting` is the kind of question being asked and
+        `field` the report field it asks for (an answer naming a place is not a danger)."""
         if expecting not in EXPECTING_KINDS:
             raise ValueError(f"unknown expecting kind: {expecting!r}")
-        ruled = self.rules.interpret(text, expecting=expecting)
+        ruled = self.rules.interpret(text, expecting=expecting, field=field)
         if BARE_NUMBER.match(text) and not ruled.urgent:
             return replace(ruled, intent="nlu_fallback", confidence=0.0)
         if not text.strip() or ruled.confidence >= RULE_SURE or ruled.intent == "urgent_danger":

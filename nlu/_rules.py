@@ -15,8 +15,17 @@ from nlu import _lexicon as lx
 from nlu._dates import parse_date
 from nlu._language import detect_language, tokens
 from nlu._normalise import AR_LETTER_TABLE, normalise_arabic, normalise_with_map
-from nlu._types import EXPECTING_KINDS, Entity, Interpretation
-from nlu._urgency import IMMEDIATE, UrgencyDetector
+from nlu._types import EXPECTING_KINDS, NAMING_FIELDS, Entity, Interpretation
+from nlu._urgency import (
+    CHILD,
+    IMMEDIATE,
+    MEDICAL,
+    ONGOING,
+    SELF_HARM,
+    THREAT_TIME,
+    THREAT_WITHDRAW,
+    UrgencyDetector,
+)
 
 __all__ = ["RuleInterpreter"]
 
@@ -56,6 +65,10 @@ _ERASE = (
     r"kel shi|kelshi|koulchi|kulshi|tout|kol 7aga|kol haga|koloh|kollo|el chat|lmessages|9a3)\b"
 )
 _ERASE_SHORT = 10  # words: a longer message needs words of danger too
+# An answer to a naming question (who, where) is a name up to this many words: there only
+# the reasons below ("عم يعذبوه بالفرع" is an act), or a now-marker ("هلق", "daba"), make it urgent.
+_NAMING_ANSWER_WORDS = 6
+_NAMING_KEEPS = frozenset({SELF_HARM, MEDICAL, CHILD, ONGOING, THREAT_TIME, THREAT_WITHDRAW})
 
 
 @dataclass(frozen=True)
@@ -117,8 +130,10 @@ class RuleInterpreter:
                 )
             self._phrases[key] = _Phrase(intent, contained or bool(old and old.contained), value)
 
-    def interpret(self, text: str, *, expecting: str | None = None) -> Interpretation:
-        """Interpret one message; `expecting` is the kind of question being asked."""
+    def interpret(self, text: str, *, expecting: str | None = None,
+                  field: str | None = None) -> Interpretation:
+        """Interpret one message; `expecting` is the kind of question being asked and
+        `field` the report field it asks for (`NAMING_FIELDS`: a name is not a danger)."""
         if expecting not in EXPECTING_KINDS:
             raise ValueError(f"unknown expecting kind: {expecting!r}")
         lang, arabizi = detect_language(text)
@@ -128,6 +143,10 @@ class RuleInterpreter:
         if _ONLY_PUNCT_QUESTION.match(text):
             return Interpretation(text, lang, arabizi, "help", 1.0)
         words = tokens(norm)
+        if reasons and field in NAMING_FIELDS and len(words) <= _NAMING_ANSWER_WORDS \
+                and not self._urgency.now(norm):
+            # "قسم الشرطة جنب البيت" for "where did it happen?" names a place
+            reasons = tuple(r for r in reasons if r in _NAMING_KEEPS)
         content, positions = self._strip_fillers(words)
         entities: list[Entity] = []
 

@@ -380,6 +380,10 @@ class UrgencyDetector:
                 reasons.append(THREAT_WITHDRAW)
         return Urgency(bool(reasons), tuple(dict.fromkeys(reasons)))
 
+    def now(self, normalised: str) -> bool:
+        """Whether the text says "now" ("هلق", "daba", "right now"), not taken back."""
+        return self._found(self._now, normalised)
+
     def past(self, normalised: str) -> bool:
         """Whether the text speaks of the past ("كنت", "وقتها", "in 2019")."""
         return bool(self._past_weak.search(normalised) or self._past_strong.search(normalised))
