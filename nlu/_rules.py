@@ -108,6 +108,10 @@ class RuleInterpreter:
         self._fillers = sorted(
             (_norm_tokens(f) for f in lx.split_phrases(lx.FILLERS)), key=len, reverse=True
         )
+        # by first word, longest first: a word that starts no filler costs one lookup
+        self._fillers_by_first: dict[str, list[tuple[str, ...]]] = {}
+        for filler in self._fillers:
+            self._fillers_by_first.setdefault(filler[0], []).append(filler)
         self._negators = frozenset(normalise_arabic(n) for n in lx.split_phrases(lx.NEGATORS))
         self._rank = {intent: i for i, intent in enumerate(lx.PRIORITY)}
         self._urgency = UrgencyDetector()
@@ -182,8 +186,9 @@ class RuleInterpreter:
         content: list[str] = []
         positions: list[int] = []
         i = 0
+        by_first = self._fillers_by_first
         while i < len(words):
-            for filler in self._fillers:
+            for filler in by_first.get(words[i], ()):
                 if tuple(words[i : i + len(filler)]) == filler:
                     i += len(filler)
                     break

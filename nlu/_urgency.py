@@ -357,10 +357,13 @@ class UrgencyDetector:
         """Assess `normalised` (output of `normalise_arabic`)."""
         reasons: list[str] = []
         whole = self._markers(normalised)
-        for clause in _CLAUSE_SPLIT.split(normalised):
+        # Most messages carry no cue: one pass over the whole text finds the cues that can
+        # match at all, and only those are tried clause by clause.
+        present = tuple(c for c in self._cues if c[2].search(normalised))
+        for clause in _CLAUSE_SPLIT.split(normalised) if present else ():
             if not clause.strip():
                 continue
-            cues = self._cues_in(clause)
+            cues = self._cues_in(clause, present)
             if not cues:
                 continue
             markers = self._markers(clause)
@@ -402,9 +405,10 @@ class UrgencyDetector:
             bool(self._since.search(text)),
         )
 
-    def _cues_in(self, clause: str) -> list[tuple[str, str]]:
+    def _cues_in(self, clause: str,
+                 cues: tuple[tuple[str, str, re.Pattern[str]], ...]) -> list[tuple[str, str]]:
         found: list[tuple[str, str]] = []
-        for reason, needs, pattern in self._cues:
+        for reason, needs, pattern in cues:
             for match in pattern.finditer(clause):
                 if not _negated(clause, match.start()):
                     found.append((reason, needs))
