@@ -56,13 +56,17 @@ _COOPERATION = (
 # امسح كل شي", "jaw, m7i kolchi"): quick exit first, whatever else the message says.
 _ERASE = (
     r"\b(?:delete|erase|wipe|clear|remove) (?:everything|it all|all of it|all|this chat|the chat|"
-    r"this conversation|the conversation|my messages)\b|"
+    r"this conversation|the conversation|my messages|the whole (?:chat|conversation|thing))\b|"
+    # "امسح الكلام كله", "مسح الهضرة كاملة", "فسخ الكلام الكل", "امحُ المحادثة كلها"
+    r"\b(?:و|ف)?(?:امسح|امسحي|امسحوا|امسحو|احذف|امحي|امحو|امح|مسح|فسخ|احذفلي|امسحلي)\s"
+    r"(?:ال)?(?:كلام|حكي|حچي|هضره|هدره|محادثه|رسايل|رسائل|شات)\w*\b|"
     r"\b(?:و|ف)?(?:امسح|امسحي|امسحوا|امسحو|احذف|احذفي|احذفوا|امحي|امحو|امحيه|مسح|نحي|نحيو|شيل|"
     r"فسخ|احذفلي|امسحلي|حذف)\s?(?:كل شي|كل شيء|كلشي|كل حاجه|كله|الكل|المحادثه|الرسايل|"
     r"الرسائل|كولشي|قاع|الشات|كل حاجة)\b|"
     r"\b(?:m7i|m7ih|mse7|ms7|imsa7|emsa7|amsa7|ems7|e7zef|i7zif|ahzef|a7zef|fasakh|fsakh|"
-    r"na7i|n7i|supprime|supprimi|efface|effaci|delete|suppr)\w* ?(?:kolchi|kolshi|kol shi|"
-    r"kel shi|kelshi|koulchi|kulshi|tout|kol 7aga|kol haga|koloh|kollo|el chat|lmessages|9a3)\b"
+    r"na7i|n7i|supprime|supprimi|efface|effaci|delete|suppr|ims7|ms7)\w* ?(?:el |l)?(?:kolchi|"
+    r"kolshi|kol shi|kel shi|kelshi|koulchi|kulshi|tout|kol 7aga|kol haga|koloh|kollo|el chat|"
+    r"lmessages|9a3|kil shay|kol chay|hedra|lhedra|mo7adatha|kalam|chat|messages)\b"
 )
 _ERASE_SHORT = 10  # words: a longer message needs words of danger too
 # An answer to a naming question (who, where) is a name up to this many words: there only
