@@ -319,7 +319,7 @@ _DETAINED = (
     r"(?:سجن|السجن|حبس|الحبس|حجز|الحجز|توقيف|التوقيف|معتقل|المعتقل|موقوف|محبوس|مسجون|زنزان\w*|"
     r"كوميسار\w*|بوسته|البوسته|الحراسه|حراسه|المركز|custody|detained|detention|cell|prison|jail|"
     r"l7abs|7abs|7bes|sijin|sijn|sejen|tawgeef|tawgif|commissariat|zenzane|maw2ouf|mawgoof|"
-    r"m7bous|ma7bous|mo3ta2al)"
+    r"m7bous|ma7bous|mo3ta2al|منفرد\w*|المنفرد\w*|انفرادي\w*|solitary)"
 )
 _MEDICINE = (
     r"(?:دوا|دواء|دواه|دواءه|ادويه|ادويته|علاج|العلاج|علاجه|انسولين|الانسولين|الدوا|الدواء|dwa|dawa|"
@@ -331,7 +331,7 @@ _REFUSED = (
     r"mani3\w*|mane3\w*|\bdeny|\bdenied|won'?t|\bno\b|without|refus\w*)"
 )
 _MEDICAL_ORDERLESS = (  # "عنده سكري وما يعطوه الدوا", "dwa ma kay3tiwhch": any order, one text
-    r"(?=.*\b(?:و|ف|ب|بال|وبال|فال|ل|لل|f |fel |bel |b |f l)?" + _DETAINED + r"\b)"
+    r"^(?=.*\b(?:و|ف|ب|بال|وبال|فال|ل|لل|f |fel |bel |b |f l)?" + _DETAINED + r"\b)"
     r"(?=.*\b(?:و|ال|وال)?" + _MEDICINE + r"\b)(?=.*" + _REFUSED + r").*|"
     r"\b(?:طاح|وقع|سقط|ta7|wa2a3)\w*\b.{0,40}(?:ما فاق\w*|ما بصحى|ما يصحى|ما صحي|مغمي\w*|"
     r"ما يتنفس\w*|ma fa9\w*|ma fa2\w*|maghma\w*)|"
@@ -342,7 +342,7 @@ _MEDICAL_ORDERLESS = (  # "عنده سكري وما يعطوه الدوا", "dwa
 # Cues read on the whole message: their parts may sit in different clauses ("they arrested
 # my nephew, he is only 14"; "عنده سكري، وما يعطوه الدوا").
 _CHILD_AGE = (  # "ابني ١٤ سنة اتاخد", "weldi 3ndo 13 3am chddouh", "he is only 14"
-    r"(?=.*\b(?:اعتقل\w*|معتقل\w*|خطف\w*|مخطوف\w*|اخد\w*|اخذ\w*|خذو\w*|خدو\w*|اتاخد|شالو\w*|"
+    r"^(?=.*\b(?:اعتقل\w*|معتقل\w*|خطف\w*|مخطوف\w*|اخد\w*|اخذ\w*|خذو\w*|خدو\w*|اتاخد|شالو\w*|"
     r"شدو\w*|داو\w*|هزو\w*|موقوف\w*|محتجز\w*|محبوس\w*|قبضوا\w*|arrest\w*|detain\w*|took|taken|"
     r"held|abduct\w*|kidnap\w*|chddou\w*|daw\w*|5athoo\w*|5athaw\w*|akhado\w*|e3ta2al\w*|"
     r"mawgoof\w*|m7tajaz\w*)\b).*\b(?:و)?(?:عمره|عمرو|عمرها|عنده|عندو|3omra|3emro|3mro|3omro|3ndo|3ando|"
@@ -433,6 +433,8 @@ class UrgencyDetector:
         self._cues = tuple((reason, needs, _compile(src)) for reason, needs, src in _CUES)
         self._whole_cues = tuple((reason, needs, _compile(src))
                                  for reason, needs, src in _WHOLE_CUES)
+        # One scan that says whether any cue can match: most messages carry none.
+        self._any_cue = _compile("|".join(f"(?:{src})" for _, _, src in _CUES))
         self._now = _compile(_NOW)
         self._recent = _compile(_RECENT)
         self._past_weak = _compile(_PAST_WEAK)
@@ -450,7 +452,8 @@ class UrgencyDetector:
         whole = self._markers(normalised)
         # Most messages carry no cue: one pass over the whole text finds the cues that can
         # match at all, and only those are tried clause by clause.
-        present = tuple(c for c in self._cues if c[2].search(normalised))
+        present = tuple(c for c in self._cues if c[2].search(normalised)) \
+            if self._any_cue.search(normalised) else ()
         for clause in _CLAUSE_SPLIT.split(normalised) if present else ():
             if not clause.strip():
                 continue
