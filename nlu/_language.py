@@ -34,7 +34,8 @@ _STRONG = frozenset(
     # more words of the dev sets' dialects (issue 13)
     "ghadi ghedda lila yjiw daw wlidati tnazeltich nqtel rassi rasi rou7i sanat sint dawla "
     "nsajant tawaggaft ta3arradt dst dged bnpj drs sijn sejen 7ajez far3 moba7ith "
-    "galou galaw 9alou 2aloule haddadouni haddadoune kaynin kayn khouya khoya khayye".split()
+    "galou galaw 9alou 2aloule haddadouni haddadoune kaynin kayn khouya khoya khayye "
+    "akhado ddaw daw wlad wled zghar sghar jirani jiranna".split()
 )
 _WEAK = frozenset(
     "w eh bas la ma fi el ya hay min wala enta enti inta inti fe ams 3am bel bil abl ba3d kel "

@@ -156,7 +156,11 @@ _CHILD_CUES = (
     r"(?:عمره|عمرها|3omro|3mro|aged?|is) (?:[1-9]|1[0-7])\b(?! years? ago)|"
     r"\b(?:و)?(?:عمره|عمرها|العمر)\s(?:\S+\s)?(?:ثلاث|اربع|خمس|ست|سبع|ثمان|تسع)\w*\sعشر\w*|"
     r"\b(?:خذو\w*|خدو\w*|اخدو\w*|اخذو\w*|خطف\w*|اختطف\w*|شالو\w*|هزو\w*|داو\w*|شدو\w*|اعتقلو\w*|"
-    r"daw|5athaw|akhado|khadu|chddou|took|abducted|kidnapped)\s(?:ال)?(?:جهال|صغار|وليدات|ولادي|"
+    r"daw|ddaw|5athaw|akhado|khadu|chddou|took|abducted|kidnapped|e3tagalaw|e3ta2alo)\s(?:\S+\s)?"
+    r"(?:ال)?(?:ولاد|اولاد|اطفال|wlad|wled|wlade|wildi|weldi|ebne|ebni|binti|bente|benti)\w*\b.{0,20}"
+    r"\b(?:ال)?(?:صغار|صغير|صغيره|زغار|زغير|sagheer|sagheera|sghir|sghira|zghir|zghire|sghar|zghar)\b|"
+    r"\b(?:اعتقل\w*|خطف\w*|اخدو|اخذوا|خدو|خذوا|شالوا|هزو|داو|شدو|"
+    r"daw|ddaw|5athaw|akhado|khadu|chddou|took|abducted|kidnapped)\s(?:ال)?(?:جهال|صغار|وليدات|ولادي|"
     r"اولادي|عيالي|اطفالي|wlidati|wlede|wladi|3yali|atfali|sghari|my (?:kids|children))\w*"
 )
 
@@ -195,20 +199,21 @@ _THREAT_WORDS = (
     r"told (?:me|us) they would|يهدد\w*|بيهدد\w*|هدد\w*|تهديد\w*|توعد\w*|اتوعد\w*|اتهددت|"
     r"رح ي\w+|راح ي\w+|ح ي\w+|هي\w+(?:وني|ونا|وه|ك)|سي\w+(?:ونني|وننا|ونه)|بدهم ي\w+|"
     r"قالوا (?:انهم )?(?:رح|راح|ح|ه|س)\w*|قالولي\w*|غادي ي\w+|غادي ن\w+|باش ي\w+|"
-    r"hadad\w*|haddad\w*|yhaded\w*|yhadd\w*|tahdid\w*|ra7 y\w+|ha y\w+|ghadi y\w+|"
+    r"hadad\w*|haddad\w*|yhaded\w*|yhadd\w*|tahdid\w*|ra7 y\w+|ha y\w+|ghadi [yn]\w+|"
     r"bech y\w+|bach y\w+|قالو\w*|گالو\w*|galou\w*|galaw\w*|9alou\w*|2alou\w*|they said|"
     r"they told|haddad\w*|"
     # someone coming: "بيجون", "حيجوا", "يجيو", "سيأتون", "bijoon", "yjiw"
     r"(?:ب|ح|ه|رح |راح |غادي |باش |بش )?"
     r"(?:يجو|يجوا|يجون|يجيو|يجي|نجيك|نجيوك|نجي|يمرو|يمرون|نمر)\w*|"
-    r"سياتون|سيزورون\w*|جايين|جاين|جاي|bijoon|bijo|yjiw|yjeo|yejo|yjo|njiwk|jayin|jeyin|"
+    r"سياتون|سيزورون\w*|جايين|جاين|جاي|(?:ب|ح|ه|رح |راح )?يداهم\w*|سيداهم\w*|"
+    r"b(?:i|e)?d(?:a|aa)?hm\w*|y?dahm\w*|ydahmo\w*|bijoon|bijo|yjiw|yjeo|yejo|yjo|njiwk|jayin|jeyin|"
     r"bnmurr|bimurroon|(?:they(?:'re| are| will)|will) (?:come|coming|visit)\w*|"
     r"coming (?:for|to get) (?:me|us|him|her))"
 )
 _CONDITION = (  # "or else", "if you don't": how a demand becomes a threat ("لو سمحت" is not)
     r"\b(?:(?:و)?(?:الا|ولا|الا ما) (?:ن|ب|ه|ح|س|ت|ي|غادي |راح )\w+|لو ما|اذا ما|ان لم|كان ما|"
     r"يا ت\w+ يا|(?:walla|wla|wella|willa|w ?illa|w ?ella|w ?ela) (?:n|b|h|7|y|t|ghadi )\w+|"
-    r"ila ma|iza ma|eza ma|itha ma|ya t\w+ ya|unless|or else|or you|"
+    r"ila ma|iza ma|eza ma|itha ma|law ma|lw ma|ya t\w+ ya|unless|or else|or you|"
     r"if (?:i|you|we) (?:don'?t|do not))\b"
 )
 _SOON = (
@@ -218,7 +223,8 @@ _SOON = (
     r"بكره|بكرا|باكر|غدا|غدوه|الليله|هالليله|الليلادي|الليلاديه|الليله دي|الليله هاي|"
     r"هالاسبوع|الاسبوع هاد|هذا الاسبوع|خلال يومين|خلال ايام|بعد يومين|بعد بكره|بعد بكرا|"
     r"قبل الجمعه|حتى الجمعه|لبكره|لبكرا|هاد الليله|هاد الاسبوع|daba|dba|bokra|bukra|boukra|"
-    r"bokr|ghodwa|ghadwa|ghdwa|lyoum|el lila|ellila|el leila|elleila|had lila|hal leile|"
+    r"bokr|ghodwa|ghadwa|ghdwa|lyoum|el lila|ellila|el leila|elleila|had lila|hal leile|had lil|"
+    r"hal lil|"
     r"el leile|leila|ghedda|ghda|3a ?bokra|عبكرا|عبكره|عالليل|هالليل|sob7|tomorrow morning|"
     r"ba3d bokra|hal esbou3|had sima|had l2osbou3)\b"
 )
@@ -230,8 +236,9 @@ _WITHDRAW_DEMAND = (
     r"نحيد|تحيد|حيد|نحي|تنحي|نحيت|تراجع|اتراجع|تتراجع|اتسحب|تتسحب|سحبت|تنازلت|حيدت)\w*\s?"
     r"(?:عن |على |علي )?(?:ال)?(?:شكوي|شكوه|شكايه|قضيه|دعوي|دعوه|شهاده|شهادت|بلاغ|افاده|محضر)\w*|"
     r"\b(?:ال)?(?:قضيه|شكوي|بلاغ|محضر)\w* (?:ما )?(?:اتسحب|تتسحب|تنسحب)\w*|"
-    r"\b(?:ns7ab|nes7ab|tes7ab|ts7ab|tsi7b|tsheb|t7eyed|tna7i|tetnazel|tnazel|tnazal|7ayd|shelt|"
+    r"\b(?:b|bi|bt)?(?:ns7ab|nes7ab|tes7ab|ts7ab|tsi7b|tsheb|t7eyed|tna7i|tetnazel|tnazel|tnazal|7ayd|shelt|"
     r"bes7ab|es7ab|as7ab|etraja3)\w* ?(?:el |l|ech|esh|3an el |3an |3la )?"
+    r"(?:dik |dak |had |hadi )?"
     r"(?:shakwa|chakwa|chkaya|chikaya|shikaya|9adia|qadiya|gadhiya|da3wa|chhada|shahada|"
     r"shahadte|balagh)\w*|\b(?:tnazel|tnazal|tnazeltich|tetnazal|btetnazal)\w*\b|"
     r"\b(?:و|ف)?(?:ت|ي|ا|ن|بت|هت)?تنازل\w*\b|"
@@ -250,6 +257,12 @@ _WATCH_CUES = (
     r"دخلوا البيت|دخلو الدار|داخلين علينا|واقفين تحت البيت|واقفين قدام|سياره واقفه|"
     r"dakhlo 3lina|dkhlo 3lina|da5lo 3lina|d5lo 3lina|dakhlu 3lina|w9fin 9dam|wa9fin 9dam|"
     r"kayraqbo|kaytab3oni|3am yra2bo|3am yrak?bouna)\b|"
+    r"\b(?:t|y|b|k|kay|kat|3am y|3am t)?ra(?:q|k|2|g)(?:e|i)?b\w*\b.{0,32}"
+    r"\b(?:bait|beit|bet|dar|house)\b|"
+    r"\b(?:kayt3bo|kayt3bou|kaytab3o|yt3bo|ytab3o|yla7\w*|yt7arrak\w*)\w*\b.{0,20}\b(?:daba|dorka|"
+    r"halla2|al7een|tawa|now)\b|\b(?:ydkhlou|ydakhlo|ydkhlo|yodkhlo) 3lina\b|"
+    r"\b(?:wagfeen|wagfin|wa2fin|wa2fe|waqfin|wa9fin|w9fin|waqfa|wa9fa|wagfa|waqfen)\b.{0,15}"
+    r"\b(?:barra|bara|9dam|odam|2odam|gdam|3and|3end|3ind|janb|ta7t|outside)\b|"
     r"\b\w{0,3}راقب\w*\s(?:ال)?(?:بيت|منزل|دار|عماره|بنايه)\w*|\b\w{0,3}راقب\w*\b(?=.*\b(?:هلق|هسه|هسي|"
     r"الحين|الان|دلوقتي|دابا|درك|توه|ذلحين|now)\b)|\by?ra(?:q|k|2|g)b\w*\b.{0,32}\b(?:bait|beit|bet|"
     r"dar|house)\b|\bwatching\b.{0,20}\b(?:now|house|home)\b"
@@ -279,7 +292,12 @@ _DISAPPEARED = (
     r"ya3ref|y2elna|ygool\w*|y9ol\w*)\s.{0,15}?(?:wen|win|fin|fen|wain|makan\w*|3ana shay)|"
     r"\b(?:la|ma|mafi|ma kayn|makaynch|ma kaynch|mako|w ma kayn)\s(?:7ta |7atta )?(?:khbar|5abar|"
     r"khabar|5bar)\b|\bmajh?ool\b|\bmajhoul\b|\b(?:ghbar|e5tifa|ekhtafa|ikhtafa|enkhataf|t5tef|"
-    r"vanished)\b|\bno news\b|\bnobody knows where\b|\b(?:ma|w ma) (?:reje3|rje3|rja3|raja3)\b"
+    r"vanished)\b|\bno news\b|\bnobody knows where\b|"
+    r"\b(?:ma|w ma) (?:reje3|rje3|rja3|raja3|rija3)\b|"
+    r"\b(?:ma ?rj3ch|ma ?rje3ch|ma ?rja3ch|مارجعش)\b|"
+    r"\b(?:tilifoun|tilifoon|tilifoona|telefono|telefon|"
+    r"telephone|phone|تلفون|تليفون|موبايل|جوال)\w* (?:msdoud|msakkar|msakar|maqfoul|mtafi|m9foul|"
+    r"مسكر|مقفول|مغلق|مطفي|مسدود|(?:is )?off)\b"
 )
 # Self-harm or suicide risk.
 _SELF_HARM = (
@@ -319,16 +337,18 @@ _DETAINED = (
     r"(?:سجن|السجن|حبس|الحبس|حجز|الحجز|توقيف|التوقيف|معتقل|المعتقل|موقوف|محبوس|مسجون|زنزان\w*|"
     r"كوميسار\w*|بوسته|البوسته|الحراسه|حراسه|المركز|custody|detained|detention|cell|prison|jail|"
     r"l7abs|7abs|7bes|sijin|sijn|sejen|tawgeef|tawgif|commissariat|zenzane|maw2ouf|mawgoof|"
-    r"m7bous|ma7bous|mo3ta2al|منفرد\w*|المنفرد\w*|انفرادي\w*|solitary)"
+    r"m7bous|ma7bous|mo3ta2al|منفرد\w*|المنفرد\w*|انفرادي\w*|solitary|far3|garde|l far3|فرع|"
+    r"الفرع)"
 )
 _MEDICINE = (
     r"(?:دوا|دواء|دواه|دواءه|ادويه|ادويته|علاج|العلاج|علاجه|انسولين|الانسولين|الدوا|الدواء|dwa|dawa|"
-    r"dowa|dawah|3ilaj|3laj|insulin|treatment|medicine|medication|meds)"
+    r"dowa|dawah|3ilaj|3laj|insulin|insuline|treatment|medicine|medication|meds)"
 )
 _REFUSED = (
     r"(?:\b(?:و|ف)?(?:ما|مش|مو|لا)\b|\bمن غير\b|\bبدون\b|\bبلا\b|منع\w*|يمنع\w*|مانع\w*|حرم\w*|"
     r"يحرم\w*|محروم\w*|\bما\w*(?:وش|هش|ش)\b|مايد\w*|مانط\w*|\bma\b|\bmsh\b|\bmish\b|"
-    r"mani3\w*|mane3\w*|\bdeny|\bdenied|won'?t|\bno\b|without|refus\w*)"
+    r"mani3\w*|mane3\w*|mamno3\w*|mamnoo3\w*|\bma\w*(?:ch|sh)\b|\bdeny|\bdenied|won'?t|\bno\b|"
+    r"without|refus\w*)"
 )
 _MEDICAL_ORDERLESS = (  # "عنده سكري وما يعطوه الدوا", "dwa ma kay3tiwhch": any order, one text
     r"^(?=.*\b(?:و|ف|ب|بال|وبال|فال|ل|لل|f |fel |bel |b |f l)?" + _DETAINED + r"\b)"
@@ -336,6 +356,8 @@ _MEDICAL_ORDERLESS = (  # "عنده سكري وما يعطوه الدوا", "dwa
     r"\b(?:طاح|وقع|سقط|ta7|wa2a3)\w*\b.{0,40}(?:ما فاق\w*|ما بصحى|ما يصحى|ما صحي|مغمي\w*|"
     r"ما يتنفس\w*|ma fa9\w*|ma fa2\w*|maghma\w*)|"
     r"\b(?:مغمي عليه\w*|maghma 3l\w*|fainted|collapsed)\b|"
+    r"\b(?:modhrib|modhreb|medreb|mdreb|modreb|mdrb|modrib|edrab|mudrib)\w* (?:3a|3la|3an|3n) "
+    r"(?:el |l)?(?:akel|akil|akl|makla|lmakla|ta3am|mekla)\b|"
     r"\bما (?:بي|ي)?تنفس\w*"
 )
 
@@ -345,7 +367,8 @@ _CHILD_AGE = (  # "ابني ١٤ سنة اتاخد", "weldi 3ndo 13 3am chddouh"
     r"^(?=.*\b(?:اعتقل\w*|معتقل\w*|خطف\w*|مخطوف\w*|اخد\w*|اخذ\w*|خذو\w*|خدو\w*|اتاخد|شالو\w*|"
     r"شدو\w*|داو\w*|هزو\w*|موقوف\w*|محتجز\w*|محبوس\w*|قبضوا\w*|arrest\w*|detain\w*|took|taken|"
     r"held|abduct\w*|kidnap\w*|chddou\w*|daw\w*|5athoo\w*|5athaw\w*|akhado\w*|e3ta2al\w*|"
-    r"mawgoof\w*|m7tajaz\w*)\b).*\b(?:و)?(?:عمره|عمرو|عمرها|عنده|عندو|3omra|3emro|3mro|3omro|3ndo|3ando|"
+    r"mawgoof\w*|m7tajaz\w*)\b).*\b(?:و)?(?:عمره|عمرو|عمرها|عنده|عندو|عندها|3omra|3emro|3mro|3omro|3ndo|3ando|3omraha|3omrha|"
+    r"3emra|3ndha|3andha|"
     r"only|aged?|ابني|ابنتي|بنتي|ولدي|وليدي)\s(?:[1-9]|1[0-7])\s?(?:سنه|سنين|سنوات|عام|اعوام|sana|"
     r"sene|3am|years?|yo)?\b(?! years? ago)"
 )
