@@ -157,11 +157,11 @@ def print_dialects(rows: dict[str, dict[str, dict[str, float]]], title: str = ""
     print()
     if title:
         print(title)
-    print(f"{'dialect':11}{'backend':10}{'n':>5}{'acc':>7}{'F1':>7}{'lang':>7}{'urg n':>7}"
+    print(f"{'dialect':16}{'backend':10}{'n':>5}{'acc':>7}{'F1':>7}{'lang':>7}{'urg n':>7}"
           f"{'recall':>8}{'false al':>9}")
     for dialect, by_backend in rows.items():
         for backend, r in by_backend.items():
-            print(f"{dialect:11}{backend:10}{r['n']:>5}{r['accuracy']:>7.3f}{r['macro_f1']:>7.3f}"
+            print(f"{dialect:16}{backend:10}{r['n']:>5}{r['accuracy']:>7.3f}{r['macro_f1']:>7.3f}"
                   f"{r['language']:>7.3f}{r['n_urgency']:>7}{r['recall']:>8.3f}"
                   f"{r['false_alarms']:>9.3f}")
 
