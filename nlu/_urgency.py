@@ -185,7 +185,8 @@ _MEDICAL_CUES = (
     r"مش راضيين يعطوه|ما رضيوا يعطوه|ما يرضون يعطونه|رافضين يعطوه|رافضين يدوه)\s?(?:ال)?(?:دوا|"
     r"دواء|دوائه|دواه|ادويته|ادويه|علاج|"
     r"علاجه|انسولين|الانسولين|غسيل الكلى|طبيب|دكتور)\w*|"
-    r"\b(?:yenzef|yinzif|ynzef|nazif|fa2ed el wa3i|fa2d l wa3i|ghayeb 3an el wa3i|"
+    r"\b(?:yenzef|yinzif|ynzef|nazif|kaynzef|kaynzf|kaynzaf|yenzf|ynzf|fa2ed el wa3i|"
+    r"fa2d l wa3i|ghayeb 3an el wa3i|"
     r"edrab 3an el ta3am|edrab 3n l akl|mdreb 3an|modrib 3an|ma 3am yakol|mabyakolsh|"
     r"ma kaykoulch|makaykoulch|ma yakolsh|3am ymoot|ra7 ymoot|ghadi ymout|"
     r"(?:bala|bla|bdoun|bidoun|bdun|men gheir|min ghair|ma3ando|ma 3ando|ma3ndouch|ma 3ndou)"
@@ -201,7 +202,7 @@ _THREAT_WORDS = (
     r"قالوا (?:انهم )?(?:رح|راح|ح|ه|س)\w*|قالولي\w*|غادي ي\w+|غادي ن\w+|باش ي\w+|"
     r"hadad\w*|haddad\w*|yhaded\w*|yhadd\w*|tahdid\w*|ra7 y\w+|ha y\w+|ghadi [yn]\w+|"
     r"bech y\w+|bach y\w+|قالو\w*|گالو\w*|galou\w*|galaw\w*|9alou\w*|2alou\w*|they said|"
-    r"they told|haddad\w*|"
+    r"they told|haddad\w*|hdd\w*|hedd\w*|"
     # someone coming: "بيجون", "حيجوا", "يجيو", "سيأتون", "bijoon", "yjiw"
     r"(?:ب|ح|ه|رح |راح |غادي |باش |بش )?"
     r"(?:يجو|يجوا|يجون|يجيو|يجي|نجيك|نجيوك|نجي|يمرو|يمرون|نمر)\w*|"
@@ -224,7 +225,7 @@ _SOON = (
     r"هالاسبوع|الاسبوع هاد|هذا الاسبوع|خلال يومين|خلال ايام|بعد يومين|بعد بكره|بعد بكرا|"
     r"قبل الجمعه|حتى الجمعه|لبكره|لبكرا|هاد الليله|هاد الاسبوع|daba|dba|bokra|bukra|boukra|"
     r"bokr|ghodwa|ghadwa|ghdwa|lyoum|el lila|ellila|el leila|elleila|had lila|hal leile|had lil|"
-    r"hal lil|"
+    r"hal lil|الغد|صباح الغد|"
     r"el leile|leila|ghedda|ghda|3a ?bokra|عبكرا|عبكره|عالليل|هالليل|sob7|tomorrow morning|"
     r"ba3d bokra|hal esbou3|had sima|had l2osbou3)\b"
 )
@@ -240,7 +241,7 @@ _WITHDRAW_DEMAND = (
     r"bes7ab|es7ab|as7ab|etraja3)\w* ?(?:el |l|ech|esh|3an el |3an |3la )?"
     r"(?:dik |dak |had |hadi )?"
     r"(?:shakwa|chakwa|chkaya|chikaya|shikaya|9adia|qadiya|gadhiya|da3wa|chhada|shahada|"
-    r"shahadte|balagh)\w*|\b(?:tnazel|tnazal|tnazeltich|tetnazal|btetnazal)\w*\b|"
+    r"shahadte|balagh)\w*|\b(?:tnazel|tnazal|tnazeltich|tetnazal|btetnazal|ntnazel|ntnazal)\w*\b|"
     r"\b(?:و|ف)?(?:ت|ي|ا|ن|بت|هت)?تنازل\w*\b|"
     r"\b(?:withdraw|drop|retract|take back|pull) (?:my |the |our |his |her |their )?"
     r"(?:complaint|case|testimony|report|statement|lawsuit|charges)\b|\bwithdraw\b"
@@ -261,6 +262,10 @@ _WATCH_CUES = (
     r"\b(?:bait|beit|bet|dar|house)\b|"
     r"\b(?:kayt3bo|kayt3bou|kaytab3o|yt3bo|ytab3o|yla7\w*|yt7arrak\w*)\w*\b.{0,20}\b(?:daba|dorka|"
     r"halla2|al7een|tawa|now)\b|\b(?:ydkhlou|ydakhlo|ydkhlo|yodkhlo) 3lina\b|"
+    r"\bjaw (?:3nd|3l|l3nd)\w*|جاو (?:ل)?عند\w*|"
+    r"\b(?:kat3ebni|kat3bni|kayt3bni|kat3bani|yt3bni|tab3ani|تلاحقني|بتلاحقني|تتبعني|كتبعني|"
+    r"بتتبعني|تطاردني|following me)\b|\b(?:ماشي|ماشيه|ماشين|ماشه)\s(?:\S+\s)?ورا(?:ي|يا)\b|"
+    r"\b(?:ي|بي|عم ي|ت|بت)(?:قتحم|داهم)\w*|"
     r"\b(?:wagfeen|wagfin|wa2fin|wa2fe|waqfin|wa9fin|w9fin|waqfa|wa9fa|wagfa|waqfen)\b.{0,15}"
     r"\b(?:barra|bara|9dam|odam|2odam|gdam|3and|3end|3ind|janb|ta7t|outside)\b|"
     r"\b\w{0,3}راقب\w*\s(?:ال)?(?:بيت|منزل|دار|عماره|بنايه)\w*|\b\w{0,3}راقب\w*\b(?=.*\b(?:هلق|هسه|هسي|"
@@ -294,7 +299,8 @@ _DISAPPEARED = (
     r"khabar|5bar)\b|\bmajh?ool\b|\bmajhoul\b|\b(?:ghbar|e5tifa|ekhtafa|ikhtafa|enkhataf|t5tef|"
     r"vanished)\b|\bno news\b|\bnobody knows where\b|"
     r"\b(?:ma|w ma) (?:reje3|rje3|rja3|raja3|rija3)\b|"
-    r"\b(?:ma ?rj3ch|ma ?rje3ch|ma ?rja3ch|مارجعش)\b|"
+    r"\b(?:ma ?rj3ch|ma ?rje3ch|ma ?rja3ch|مارجعش)\b|\b(?:و)?(?:ما بانش|مابانش|ما ظهر|"
+    r"ماظهرش|ما ظهرش|لم يظهر|ma banch|ma dhahar)\b|"
     r"\b(?:tilifoun|tilifoon|tilifoona|telefono|telefon|"
     r"telephone|phone|تلفون|تليفون|موبايل|جوال)\w* (?:msdoud|msakkar|msakar|maqfoul|mtafi|m9foul|"
     r"مسكر|مقفول|مغلق|مطفي|مسدود|(?:is )?off)\b"
@@ -323,7 +329,12 @@ _SELF_HARM = (
     r"\b(?:n|a|e|ba|bn|ghadi n|ra7 e|ra7 a)?(?:qtel|9tel|ktel|2tol|gtil|ktil|qtil|mawwet|mout|"
     r"moot|ra9i|rmi|7ra9|7reg|dhba7|thba7|dba7)\w* (?:rassi|rasi|rou7i|ro7i|rou7y|nafsi|7ale|"
     r"7aly|7ali)\b|\b(?:nmout|amoot|amout|mout) w (?:nrta7|arta7|narta7|nrtah)\b|"
-    r"\bkhall?es men (?:hal |el )?7ay|\benhi 7ayat|\b(?:i want|i wanna|want) to die\b"
+    r"\bkhall?es men (?:hal |el )?7ay|\benhi 7ayat|\b(?:i want|i wanna|want) to die\b|"
+    r"\b(?:ننتحر|نتحر|nnt7er|nt7er|nt7ar|nenta7er|nenta7ar|ntahar)\b|"
+    # "ما بقيتش قادر نعيش", "لم أعد أرغب في الحياة", "ma b9itch 9ader n3ich"
+    r"\b(?:ما|لم|مش|مو|ma|msh|mish)\s(?:عاد |اعد |عدت |بقيت\w* |b9it\w* |bqit\w* |3ad )?"
+    r"(?:بدي|عايز|عاوز|ابي|ابغي|اريد|داير|باغي|قادر|اقدر|ارغب|bghit|baghi|9ader|qader|badde|bade|"
+    r"abi|3ayez)\s(?:\S+\s)?(?:اعيش|نعيش|n3ich|n3ish|a3ish|a3eesh|3ich|في الحياه|الحياه)\b"
 )
 _SAFE_NOW = (
     r"\b(?:(?:i am|i'm|im|we are|we're|he is|he's|she is|she's|they are|they're)(?: now)? "
@@ -356,6 +367,7 @@ _MEDICAL_ORDERLESS = (  # "عنده سكري وما يعطوه الدوا", "dwa
     r"\b(?:طاح|وقع|سقط|ta7|wa2a3)\w*\b.{0,40}(?:ما فاق\w*|ما بصحى|ما يصحى|ما صحي|مغمي\w*|"
     r"ما يتنفس\w*|ma fa9\w*|ma fa2\w*|maghma\w*)|"
     r"\b(?:مغمي عليه\w*|maghma 3l\w*|fainted|collapsed)\b|"
+    r"\bمضرب\w* (?:عن|علي|ع) (?:ال)?(?:طعام|اكل|ماكله|اكله)\b|"
     r"\b(?:modhrib|modhreb|medreb|mdreb|modreb|mdrb|modrib|edrab|mudrib)\w* (?:3a|3la|3an|3n) "
     r"(?:el |l)?(?:akel|akil|akl|makla|lmakla|ta3am|mekla)\b|"
     r"\bما (?:بي|ي)?تنفس\w*"
@@ -367,17 +379,26 @@ _CHILD_AGE = (  # "ابني ١٤ سنة اتاخد", "weldi 3ndo 13 3am chddouh"
     r"^(?=.*\b(?:اعتقل\w*|معتقل\w*|خطف\w*|مخطوف\w*|اخد\w*|اخذ\w*|خذو\w*|خدو\w*|اتاخد|شالو\w*|"
     r"شدو\w*|داو\w*|هزو\w*|موقوف\w*|محتجز\w*|محبوس\w*|قبضوا\w*|arrest\w*|detain\w*|took|taken|"
     r"held|abduct\w*|kidnap\w*|chddou\w*|daw\w*|5athoo\w*|5athaw\w*|akhado\w*|e3ta2al\w*|"
+    r"خداو\w*|اداو\w*|khdaw\w*|5daw\w*|"
     r"mawgoof\w*|m7tajaz\w*)\b).*\b(?:و)?(?:عمره|عمرو|عمرها|عنده|عندو|عندها|3omra|3emro|3mro|3omro|3ndo|3ando|3omraha|3omrha|"
-    r"3emra|3ndha|3andha|"
+    r"3emra|3ndha|3andha|sghira|sghir|صغيره|صغير|"
     r"only|aged?|ابني|ابنتي|بنتي|ولدي|وليدي)\s(?:[1-9]|1[0-7])\s?(?:سنه|سنين|سنوات|عام|اعوام|sana|"
     r"sene|3am|years?|yo)?\b(?! years? ago)"
 )
+_CHILD_TAKEN = (  # "اعتقلوا ابنة عمي وهي طفلة", "شالوا بت عمي وهي شافعة"
+    r"\b(?:اعتقل\w*|خطف\w*|اختطف\w*|اخد\w*|اخذ\w*|خذو\w*|خدو\w*|خداو\w*|شالو\w*|شدو\w*|داو\w*|"
+    r"هزو\w*|قبضو\w*|chddou\w*|daw\w*|ddaw\w*|5athaw\w*|akhado\w*|arrest\w*|took|taken)\b.{0,40}"
+    r"\b(?:وهو|وهي|هو|هي|w howa|w hiya|w hia)\s(?:\S+\s)?(?:طفل|طفله|قاصر|قاصره|شافع|شافعه|"
+    r"tfel|tfla|9aser|qaser|a child|a minor)\b"
+)
 _WHOLE_CUES: tuple[tuple[str, str, str], ...] = (
+    (CHILD, "none", _CHILD_TAKEN),
     (MEDICAL, "state", _MEDICAL_ORDERLESS),
     (CHILD, "none", _CHILD_AGE),
 )
 
 _CUES += (
+    (IMMEDIATE, "now", r"\b\w*d(?:o|ou)?(?:99|qq|22)\w*\b"),  # "kayd99o daba": knocking now
     (SELF_HARM, "none", _SELF_HARM),
     (MEDICAL, "state", _MEDICAL_CUES),
     (CHILD, "none", _CHILD_CUES),
@@ -408,7 +429,8 @@ _RECENT = (
     r"since (?:yesterday|last night|this morning|two days|2 days|three days|3 days)|"
     r"(?:two|three|2|3) days ago|for (?:two|three|2|3) days|من امبارح|من مبارح|من البارحه|"
     r"من امس|من يومين|منذ يومين|منذ امس|من تلات تيام|من ثلاث ايام|منذ ثلاثه ايام|من 3 ايام|"
-    r"هادي يومين|هادي تلت ايام|البارح|lbare7|l bare7|mn lbare7|men lbare7|men yomin|"
+    r"هادي يومين|هادي تلت ايام|هادي جوج (?:ايام|يام)|hadi jouj (?:iyam|yam)|"
+    r"البارح|lbare7|l bare7|mn lbare7|men lbare7|men yomin|"
     r"mn yomin|yomin hadi|men ams|mn ams)\b"
 )
 _PAST_WEAK = (
