@@ -263,6 +263,8 @@ _WATCH_CUES = (
     r"\b(?:kayt3bo|kayt3bou|kaytab3o|yt3bo|ytab3o|yla7\w*|yt7arrak\w*)\w*\b.{0,20}\b(?:daba|dorka|"
     r"halla2|al7een|tawa|now)\b|\b(?:ydkhlou|ydakhlo|ydkhlo|yodkhlo) 3lina\b|"
     r"\bjaw (?:3nd|3l|l3nd)\w*|جاو (?:ل)?عند\w*|"
+    r"\b(?:da5leen|dakhlin|dakhleen|da5lin|داخلين|داخله)\s(?:ل|لل|ال|el |l|3al |عل|علي)?"
+    r"(?:bait|beit|dar|بيت|دار|الدار|البيت|3lina|علينا)\b|"
     r"\b(?:kat3ebni|kat3bni|kayt3bni|kat3bani|yt3bni|tab3ani|تلاحقني|بتلاحقني|تتبعني|كتبعني|"
     r"بتتبعني|تطاردني|following me)\b|\b(?:ماشي|ماشيه|ماشين|ماشه)\s(?:\S+\s)?ورا(?:ي|يا)\b|"
     r"\b(?:ي|بي|عم ي|ت|بت)(?:قتحم|داهم)\w*|"
