@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import subprocess
 import sys
 import tempfile
@@ -34,9 +35,10 @@ def chat_memory(nlu_cache: str | None = None) -> dict[str, float]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("SANAD_")}
         env.update({
             "SANAD_HOME": f"{tmp}/home", "SANAD_EPOCH_DIR": f"{tmp}/epochs",
-            "SANAD_PASSPHRASE": "bench passphrase for a throw-away home",
-            "SANAD_ADMIN_PASSPHRASE": "bench administrator passphrase",
-            "SANAD_RECOVERY_PASSPHRASE": "bench recovery passphrase",
+            # a throw-away home: fresh random passphrases, never shown or kept
+            "SANAD_PASSPHRASE": secrets.token_urlsafe(24),
+            "SANAD_ADMIN_PASSPHRASE": secrets.token_urlsafe(24),
+            "SANAD_RECOVERY_PASSPHRASE": secrets.token_urlsafe(24),
             "SANAD_INSECURE_FAST_KDF": "1", "PYTHONIOENCODING": "utf-8",
         })
         if nlu_cache or os.environ.get("SANAD_NLU_CACHE"):
