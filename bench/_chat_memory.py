@@ -45,23 +45,23 @@ def chat_memory(nlu_cache: str | None = None) -> dict[str, float]:
             env["SANAD_NLU_CACHE"] = nlu_cache or os.environ["SANAD_NLU_CACHE"]
         subprocess.run([sys.executable, "-m", "cli.main", "init", "--demo"], env=env,
                        cwd=ROOT, check=True, capture_output=True, timeout=600)
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "cli.main", "chat", "--jsonl", "--user", "bench"],
-            env=env, cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL, text=True, encoding="utf-8", bufsize=1)
-        assert proc.stdin is not None and proc.stdout is not None
-        try:
-            for line in _LINES:
-                proc.stdin.write(line + "\n")
-                proc.stdin.flush()
-                while True:  # until the bot asks something (each reply is one JSON line)
-                    reply = json.loads(proc.stdout.readline() or "{}")
-                    if not reply or reply.get("kind") != "info":
-                        break
-            status = _status(proc.pid)
-        finally:
-            proc.stdin.close()
-            proc.wait(timeout=60)
+        with subprocess.Popen(
+                [sys.executable, "-m", "cli.main", "chat", "--jsonl", "--user", "bench"],
+                env=env, cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL, text=True, encoding="utf-8", bufsize=1) as proc:
+            assert proc.stdin is not None and proc.stdout is not None
+            try:
+                for line in _LINES:
+                    proc.stdin.write(line + "\n")
+                    proc.stdin.flush()
+                    while True:  # until the bot asks something (each reply is one JSON line)
+                        reply = json.loads(proc.stdout.readline() or "{}")
+                        if not reply or reply.get("kind") != "info":
+                            break
+                status = _status(proc.pid)
+            finally:
+                proc.stdin.close()
+                proc.wait(timeout=60)
     return {"chat_rss_mb": status["VmRSS"], "chat_peak_mb": status["VmHWM"]}
 
 
