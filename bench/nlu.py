@@ -1,12 +1,15 @@
 """NLU benchmark: the backends side by side on the held-out split; prints a table.
 
-    .venv/bin/python -m bench.nlu [--no-rasa] [--repeat 5]
+    .venv/bin/python -m bench.nlu [--no-rasa] [--no-chat] [--repeat 5]
 
 Columns: rules alone, built-in (rules + scikit-learn model, the default) and Rasa (rules +
 a Rasa 3.6 server trained on the same data; started with nlu.rasa_tool unless SANAD_RASA_URL
 points at one, skipped with --no-rasa or when Rasa cannot be set up). "model alone" is the
 trained model's top intent without the rules. Load time and memory of the local backends are
 measured in a fresh process (imports included); Rasa's are the server's start-up and RSS.
+"sanad chat RSS" is the whole console process (a throw-away `sanad init --demo` home) with
+the model loaded, after a few messages (`bench/_chat_memory.py`). The per-dialect tables are
+the small sets of `nlu/data/dialects` and the blind sets of `nlu/data/blind`.
 """
 
 from __future__ import annotations
@@ -111,13 +114,21 @@ def column(interpreter: Interpreter, examples: list[tuple[str, str]], texts: lis
 
 
 DIALECTS_DIR = Path(__file__).resolve().parents[1] / "nlu" / "data" / "dialects"
+#: The blind held-out sets per dialect, written before any tuning and never tuned on.
+BLIND_DIR = DIALECTS_DIR.parent / "blind"
+#: The development sets per dialect: the only dialect data rules and lexicon are tuned on.
+DEV_DIR = DIALECTS_DIR.parent / "dev"
+
+DialectSets = dict[str, tuple[list[tuple[str, str]], list[LabelledText]]]
 
 
-def dialect_sets() -> dict[str, tuple[list[tuple[str, str]], list[LabelledText]]]:
-    """Held-out intents and urgency examples per dialect (`nlu/data/dialects/NAME[.urgency].yml`),
-    plus "all" for `test.yml` with `urgency.yml`."""
-    sets = {"all": (list(load_nlu(TEST_PATH).examples), load_labelled())}
-    for path in sorted(DIALECTS_DIR.glob("*.yml")):
+def dialect_sets(directory: Path = DIALECTS_DIR, *, with_all: bool = True) -> DialectSets:
+    """Intents and urgency examples per dialect (`DIR/NAME.yml`, `DIR/NAME.urgency.yml`),
+    plus "all" for `test.yml` with `urgency.yml` (unless `with_all` is false)."""
+    sets: DialectSets = {}
+    if with_all:
+        sets["all"] = (list(load_nlu(TEST_PATH).examples), load_labelled())
+    for path in sorted(directory.glob("*.yml")):
         if path.name.endswith(".urgency.yml"):
             continue
         urgency = path.with_name(path.stem + ".urgency.yml")
@@ -141,14 +152,16 @@ def dialect_row(interpreter: Interpreter, examples: list[tuple[str, str]],
             "n_urgency": len(labelled)}
 
 
-def print_dialects(rows: dict[str, dict[str, dict[str, float]]]) -> None:
+def print_dialects(rows: dict[str, dict[str, dict[str, float]]], title: str = "") -> None:
     """One line per dialect and backend."""
     print()
-    print(f"{'dialect':11}{'backend':10}{'n':>5}{'acc':>7}{'F1':>7}{'lang':>7}{'urg n':>7}"
+    if title:
+        print(title)
+    print(f"{'dialect':16}{'backend':10}{'n':>5}{'acc':>7}{'F1':>7}{'lang':>7}{'urg n':>7}"
           f"{'recall':>8}{'false al':>9}")
     for dialect, by_backend in rows.items():
         for backend, r in by_backend.items():
-            print(f"{dialect:11}{backend:10}{r['n']:>5}{r['accuracy']:>7.3f}{r['macro_f1']:>7.3f}"
+            print(f"{dialect:16}{backend:10}{r['n']:>5}{r['accuracy']:>7.3f}{r['macro_f1']:>7.3f}"
                   f"{r['language']:>7.3f}{r['n_urgency']:>7}{r['recall']:>8.3f}"
                   f"{r['false_alarms']:>9.3f}")
 
@@ -177,6 +190,8 @@ def main() -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--no-rasa", action="store_true", help="skip the Rasa column")
     parser.add_argument("--repeat", type=int, default=5, help="passes for latency")
+    parser.add_argument("--no-chat", action="store_true",
+                        help="skip the memory of a running `sanad chat`")
     args = parser.parse_args()
 
     examples = list(load_nlu(TEST_PATH).examples)
@@ -188,6 +203,10 @@ def main() -> None:
     builtin = builtin_interpreter()
     cols["built-in"] = column(builtin, examples, texts, args.repeat) | probe("builtin")
     cols["built-in"]["model_alone"] = model_alone(builtin._rank, builtin.threshold, examples)
+    if not args.no_chat:
+        from bench._chat_memory import chat_memory
+
+        cols["built-in"] |= chat_memory()
 
     if not args.no_rasa:
         try:
@@ -208,14 +227,21 @@ def main() -> None:
         ("parse p99, CPU (ms)", "cpu_p99_ms", "{:.3f}"),
         ("load time (s)", "load_s", "{:.2f}"),
         ("added memory (MB)", "rss_mb", "{:.0f}"),
+        ("sanad chat RSS (MB)", "chat_rss_mb", "{:.0f}"),
+        ("sanad chat peak RSS (MB)", "chat_peak_mb", "{:.0f}"),
     ]
     per_dialect: dict[str, dict[str, dict[str, float]]] = {}
     sets = dialect_sets()
     for dialect, (exs, labelled) in sets.items():
         per_dialect[dialect] = {"built-in": dialect_row(builtin, exs, labelled)}
+    blind: dict[str, dict[str, dict[str, float]]] = {
+        d: {"built-in": dialect_row(builtin, exs, lab)}
+        for d, (exs, lab) in dialect_sets(BLIND_DIR, with_all=False).items()}
     if "rasa" in cols:
         for dialect, row in cols["rasa"].pop("dialects").items():
             per_dialect[dialect]["rasa"] = row
+        for dialect, row in cols["rasa"].pop("blind").items():
+            blind[dialect]["rasa"] = row
     else:
         print("(Rasa DIET not measured: no Rasa column, see above)", file=sys.stderr)
 
@@ -228,7 +254,8 @@ def main() -> None:
     for label, key, fmt in rows:
         cells = [fmt.format(cols[n][key]) if key in cols[n] else "-" for n in names]
         print(f"{label:28}" + "".join(f"{c:>12}" for c in cells))
-    print_dialects(per_dialect)
+    print_dialects(per_dialect, "Per dialect, nlu/data/dialects (small; rules corrected on them):")
+    print_dialects(blind, "Per dialect, nlu/data/blind (blind held-out, never tuned on):")
 
 
 def rasa_column(examples: list[tuple[str, str]], texts: list[str],
@@ -255,6 +282,8 @@ def _rasa_measure(url: str, examples: list[tuple[str, str]], texts: list[str],
     col["model_alone"] = model_alone(RasaClient(url).rank, RASA_THRESHOLD, examples)
     col["dialects"] = {d: dialect_row(interpreter, exs, lab)
                        for d, (exs, lab) in dialect_sets().items()}
+    col["blind"] = {d: dialect_row(interpreter, exs, lab)
+                    for d, (exs, lab) in dialect_sets(BLIND_DIR, with_all=False).items()}
     return col
 
 

@@ -244,19 +244,29 @@ def _interpreter(backend: str | None) -> Any:
 @click.argument("text", required=False)
 @click.option("--json", "as_json", is_flag=True, help="JSON output (the default).")
 @click.option("--jsonl", is_flag=True, help="Read one text per line from stdin.")
+@click.option("--expecting",
+              type=click.Choice(["choice", "multi", "bool", "date", "files", "text"]),
+              help="The kind of question the text answers (as the bot reads it).")
+@click.option("--field", help="The report field the question asks for (e.g. "
+              "incident_location, narrative): a place or perpetrator alone is not urgent.")
 @_BACKEND_OPTION
-def nlu_parse(text: str | None, as_json: bool, jsonl: bool, backend: str | None) -> None:
+def nlu_parse(text: str | None, as_json: bool, jsonl: bool, expecting: str | None,
+              field: str | None, backend: str | None) -> None:
     """Interpret TEXT (or each stdin line with --jsonl) the way the bot does."""
     if not jsonl and text is None:
         raise UserFacingError("give a TEXT, or --jsonl to read lines from stdin")
+    if field and not expecting:
+        expecting = "text"
     interpreter = _interpreter(backend)
     if jsonl:
         sys.stdin.reconfigure(encoding="utf-8", errors="replace")  # type: ignore[union-attr]
         for line in sys.stdin:
-            out = interpreter.interpret(line.rstrip("\r\n")).to_json()
+            out = interpreter.interpret(line.rstrip("\r\n"), expecting=expecting,
+                                        field=field).to_json()
             click.echo(json.dumps(out, ensure_ascii=False))
         return
-    click.echo(json.dumps(interpreter.interpret(text).to_json(), ensure_ascii=False))
+    out = interpreter.interpret(text or "", expecting=expecting, field=field).to_json()
+    click.echo(json.dumps(out, ensure_ascii=False))
 
 
 @nlu.command("eval")

@@ -58,7 +58,7 @@ SYSTEM_KEYS = (
     "status.allegation_pending_assessment", "status.under_assessment", "status.action_taken",
     "status.referred", "status.monitoring", "status.closed",
     "sys.urgent.offer", "sys.urgent.self_harm", "sys.quick_exit_danger", "opt.urgent_short",
-    "opt.urgent_full", "sys.quick_exit_urgent",
+    "opt.urgent_full", "sys.quick_exit_urgent", "sys.urgent.after_exit",
     "rights.what", "rights.complain", "rights.institution", "rights.confidentiality",
     "rights.safety", "sys.support.intro", "sys.support.none",
     "opt.withdraw", "sys.attachment.failed", "sys.withdraw.ask", "sys.withdrawn",

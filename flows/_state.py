@@ -44,6 +44,10 @@ class State:
     # A consequential answer the model proposed: {"for": step ref or pseudo-step, "value",
     # "words"}; it counts only once the reporter confirms it (state.at is READING meanwhile).
     reading: dict[str, str] | None = None
+    # The conversation was erased because someone was there ("someone is here, delete
+    # everything"): nothing of it is kept but this mark, the language and the reason codes,
+    # so that the next message (until the draft expires) is offered the urgent questions.
+    danger_exit: bool = False
 
     def to_json(self) -> dict[str, Any]:
         # Field by field rather than dataclasses.asdict, which deep-copies every answer on
@@ -62,6 +66,7 @@ class State:
             addendum_count=int(data.get("addendum_count", 0)),
             urgent_offered=bool(data.get("urgent_offered", False)),
             reading=data.get("reading"),
+            danger_exit=bool(data.get("danger_exit", False)),
         )
 
 

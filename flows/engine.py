@@ -108,8 +108,20 @@ class Engine:
         step = self.flows.steps.get(state.at or "")
         return step.kind if step else None
 
+    def answering(self, state: State) -> str | None:
+        """The report field the pending question asks for (None for the engine's own
+        questions): the interpreter judges a free-text answer with it ("where?" answered
+        with a place is not a danger; a narrative can be)."""
+        if state.at == ADDENDUM:
+            return "addendum"
+        step = self.flows.steps.get(state.at or "")
+        return (step.field or step.id) if step else None
+
     def step(self, state: State, event: Event) -> tuple[State, list[Action]]:
         out: list[Action] = []
+        if state.danger_exit and not (isinstance(event, UserCommand)
+                                      and event.name in ("exit", "delete")):
+            return self._after_danger_exit(state, event, out), out
         if isinstance(event, Begin):
             state = self._begin(state, event, out)
         elif isinstance(event, Resume):
@@ -142,6 +154,13 @@ class Engine:
             state = self._record(state, first, event.lang, event.at)
             return self._advance(state, first.next, out)
         return self._advance(state, self.flows.start, out)
+
+    def _after_danger_exit(self, state: State, event: Event, out: list[Action]) -> State:
+        """They come back after an erase-first exit: a fresh conversation in their language
+        that offers the urgent questions as soon as storage is consented."""
+        out.append(Reply(self._t(state, "sys.urgent.after_exit"), "info", state.lang))
+        fresh = self._begin(State(), Begin(event.at, lang=state.lang), out)
+        return replace(fresh, urgent=state.urgent)
 
     def _submitted(self, state: State, event: Submitted, out: list[Action]) -> State:
         review = next(s for s in self.flows.steps.values() if s.kind == "review")
@@ -218,8 +237,11 @@ class Engine:
             # "someone is here, delete everything": erase at once, no guidance on the screen
             # first; how to reach the urgent questions later is said with the erasure.
             out.append(Reply(self._t(state, "sys.quick_exit_danger"), "info", state.lang))
-            out += [DiscardDraft(), Finished()]
-            return replace(state, mode="ended", at=None)
+            out.append(DiscardDraft())
+            # Only the mark is kept (no answer, no words), so that their next message is
+            # offered the urgent questions.
+            reasons = tuple(getattr(interp, "urgent_reasons", ())) or ("urgent_text",)
+            return State(lang=state.lang, mode="ended", urgent=reasons, danger_exit=True)
         answering_language = step is not None and step.field == "language"
         if state.at == ADDENDUM and (intent == "withdraw_consent" or self._match_choice(
                 event.text, self._pending_options(state)) == "withdraw"):

@@ -156,7 +156,9 @@ class IntakeService:
                 return offered
 
         def event(state: State | None, now: datetime) -> Event:
-            interp = self.nlu.interpret(text, expecting=self.engine.expecting(state or State()))
+            at = state or State()
+            interp = self.nlu.interpret(text, expecting=self.engine.expecting(at),
+                                        field=self.engine.answering(at))
             if state is None:
                 return Begin(now, hint=interp.lang)
             return UserText(text, interp, now)

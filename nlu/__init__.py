@@ -33,13 +33,21 @@ from nlu._language import detect_language
 from nlu._normalise import normalise_arabic, to_ascii_digits
 from nlu._options import BARE_NUMBER, OPTION_SYNONYMS, match_option
 from nlu._rules import RuleInterpreter
-from nlu._types import EXPECTING_KINDS, INTENTS, Entity, Interpretation, Interpreter
+from nlu._types import (
+    EXPECTING_KINDS,
+    INTENTS,
+    NAMING_FIELDS,
+    Entity,
+    Interpretation,
+    Interpreter,
+)
 
 __all__ = [
     "BACKENDS",
     "BARE_NUMBER",
     "EXPECTING_KINDS",
     "INTENTS",
+    "NAMING_FIELDS",
     "OPTION_SYNONYMS",
     "TEST_PATH",
     "TRAIN_PATH",

@@ -43,7 +43,8 @@ _ANSWERS = frozenset({"affirm", "deny", "dont_know"})
 # (The rules already flag "I am not safe" / "مش بأمان" before the model is asked.)
 _SAFE = re.compile((
     r"\b(?:safe|not in danger|no danger|nobody is in danger|no one is in danger|fine|ok now|"
-    r"بامان|امان|بخير|منيح|مرتاح|ما في خطر|مافي خطر|ما فيه خطر|مش بخطر|مو بخطر|لا يوجد خطر|"
+    r"بامان|امان|(?:و|ف|وف|في)امان|لاباس|مزيان|labas|mzyan|f aman|"
+    r"بخير|منيح|مرتاح|ما في خطر|مافي خطر|ما فيه خطر|مش بخطر|مو بخطر|لا يوجد خطر|"
     r"ما في حدا بخطر|b ?amen|b ?aman|mni7|mne7|bkhair|b5air|bi ?khair|"
     r"mafi khatar|ma fi khatar|mesh b ?khatar|msh b ?khatar)\b"
 ).translate(AR_LETTER_TABLE))
@@ -51,10 +52,12 @@ _SAFE = re.compile((
 # The bare name of an agency or place ("المخابرات الجوية", "state security") is no danger,
 # however often such names appear in the model's urgent examples.
 _AGENCY = re.compile((
-    r"^(?:the |al |el )?(?:\w+ )?(?:ال)?(?:مخابرات|امن|شرطه|بوليس|جيش|عسكر|دياراس|لاديستي|"
+    r"^(?:the |al |el |la |le |l )?(?:\w+ )?(?:ال)?"
+    r"(?:مخابرات|امن|شرطه|بوليس|جيش|عسكر|دياراس|لاديستي|"
     r"ديستي|حرس|مباحث|جهاز|فرع|سجن|قسم|كوميساريه|police|army|military|intelligence|security|"
     r"state security|mukhabarat|mokhabarat|amn|shorta|jaish|commissariat|prison|jail|"
-    r"checkpoint|حاجز|معتقل|الامن)(?: \w+)?$"
+    r"checkpoint|حاجز|معتقل|الامن|dst|dged|bnpj|drs|dgsn|gendarmerie|moba7ith|mukhabarat|"
+    r"sijn|sejen|7abs|7bes|far3|7ajez|markaz)(?: \w+)?(?: (?:el|al|l|de|du) \w+)?$"
 ).translate(AR_LETTER_TABLE))
 
 
@@ -72,11 +75,13 @@ class HybridInterpreter:
         self.threshold = threshold
         self.rules = rules or RuleInterpreter()
 
-    def interpret(self, text: str, *, expecting: str | None = None) -> Interpretation:
-        """Interpret one message; `expecting` is the kind of question being asked."""
+    def interpret(self, text: str, *, expecting: str | None = None,
+                  field: str | None = None) -> Interpretation:
+        """Interpret one message; `expecting` is the kind of question being asked and
+        `field` the report field it asks for (an answer naming a place is not a danger)."""
         if expecting not in EXPECTING_KINDS:
             raise ValueError(f"unknown expecting kind: {expecting!r}")
-        ruled = self.rules.interpret(text, expecting=expecting)
+        ruled = self.rules.interpret(text, expecting=expecting, field=field)
         if BARE_NUMBER.match(text) and not ruled.urgent:
             return replace(ruled, intent="nlu_fallback", confidence=0.0)
         if not text.strip() or ruled.confidence >= RULE_SURE or ruled.intent == "urgent_danger":

@@ -30,7 +30,12 @@ _STRONG = frozenset(
     "chno chnou chnowa chkoun chkon wach wesh fin mzyan mezyan dyali dyal dialna ddawh ddawha "
     "jaw jaou chedouh kifach kifech nmout nmoot 3lina 3lih mako makuu shaku hassa hessa "
     "shlonak shlon chlon abgha abi ab8a ma3ando ma3ndouch behi barcha famma fama ma3adch "
-    "ntaa nta3 mta3 dyalo dyalha 5dhaw akhadhaw shalo ghodwa ghadwa bokra bukra".split()
+    "ntaa nta3 mta3 dyalo dyalha 5dhaw akhadhaw shalo ghodwa ghadwa bokra bukra "
+    # more words of the dev sets' dialects (issue 13)
+    "ghadi ghedda lila yjiw daw wlidati tnazeltich nqtel rassi rasi rou7i sanat sint dawla "
+    "nsajant tawaggaft ta3arradt dst dged bnpj drs sijn sejen 7ajez far3 moba7ith "
+    "galou galaw 9alou 2aloule haddadouni haddadoune kaynin kayn khouya khoya khayye "
+    "akhado ddaw daw wlad wled zghar sghar jirani jiranna".split()
 )
 _WEAK = frozenset(
     "w eh bas la ma fi el ya hay min wala enta enti inta inti fe ams 3am bel bil abl ba3d kel "

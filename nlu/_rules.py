@@ -15,8 +15,17 @@ from nlu import _lexicon as lx
 from nlu._dates import parse_date
 from nlu._language import detect_language, tokens
 from nlu._normalise import AR_LETTER_TABLE, normalise_arabic, normalise_with_map
-from nlu._types import EXPECTING_KINDS, Entity, Interpretation
-from nlu._urgency import IMMEDIATE, UrgencyDetector
+from nlu._types import EXPECTING_KINDS, NAMING_FIELDS, Entity, Interpretation
+from nlu._urgency import (
+    CHILD,
+    IMMEDIATE,
+    MEDICAL,
+    ONGOING,
+    SELF_HARM,
+    THREAT_TIME,
+    THREAT_WITHDRAW,
+    UrgencyDetector,
+)
 
 __all__ = ["RuleInterpreter"]
 
@@ -47,15 +56,23 @@ _COOPERATION = (
 # امسح كل شي", "jaw, m7i kolchi"): quick exit first, whatever else the message says.
 _ERASE = (
     r"\b(?:delete|erase|wipe|clear|remove) (?:everything|it all|all of it|all|this chat|the chat|"
-    r"this conversation|the conversation|my messages)\b|"
+    r"this conversation|the conversation|my messages|the whole (?:chat|conversation|thing))\b|"
+    # "امسح الكلام كله", "مسح الهضرة كاملة", "فسخ الكلام الكل", "امحُ المحادثة كلها"
+    r"\b(?:و|ف)?(?:امسح|امسحي|امسحوا|امسحو|احذف|امحي|امحو|امح|مسح|فسخ|احذفلي|امسحلي)\s"
+    r"(?:ال)?(?:كلام|حكي|حچي|هضره|هدره|محادثه|رسايل|رسائل|شات)\w*\b|"
     r"\b(?:و|ف)?(?:امسح|امسحي|امسحوا|امسحو|احذف|احذفي|احذفوا|امحي|امحو|امحيه|مسح|نحي|نحيو|شيل|"
     r"فسخ|احذفلي|امسحلي|حذف)\s?(?:كل شي|كل شيء|كلشي|كل حاجه|كله|الكل|المحادثه|الرسايل|"
     r"الرسائل|كولشي|قاع|الشات|كل حاجة)\b|"
     r"\b(?:m7i|m7ih|mse7|ms7|imsa7|emsa7|amsa7|ems7|e7zef|i7zif|ahzef|a7zef|fasakh|fsakh|"
-    r"na7i|n7i|supprime|supprimi|efface|effaci|delete|suppr)\w* ?(?:kolchi|kolshi|kol shi|"
-    r"kel shi|kelshi|koulchi|kulshi|tout|kol 7aga|kol haga|koloh|kollo|el chat|lmessages|9a3)\b"
+    r"na7i|n7i|supprime|supprimi|efface|effaci|delete|suppr|ims7|ms7)\w* ?(?:el |l)?(?:kolchi|"
+    r"kolshi|kol shi|kel shi|kelshi|koulchi|kulshi|tout|kol 7aga|kol haga|koloh|kollo|el chat|"
+    r"lmessages|9a3|kil shay|kol chay|hedra|lhedra|mo7adatha|kalam|chat|messages)\b"
 )
 _ERASE_SHORT = 10  # words: a longer message needs words of danger too
+# An answer to a naming question (who, where) is a name up to this many words: there only
+# the reasons below ("عم يعذبوه بالفرع" is an act), or a now-marker ("هلق", "daba"), make it urgent.
+_NAMING_ANSWER_WORDS = 6
+_NAMING_KEEPS = frozenset({SELF_HARM, MEDICAL, CHILD, ONGOING, THREAT_TIME, THREAT_WITHDRAW})
 
 
 @dataclass(frozen=True)
@@ -95,6 +112,10 @@ class RuleInterpreter:
         self._fillers = sorted(
             (_norm_tokens(f) for f in lx.split_phrases(lx.FILLERS)), key=len, reverse=True
         )
+        # by first word, longest first: a word that starts no filler costs one lookup
+        self._fillers_by_first: dict[str, list[tuple[str, ...]]] = {}
+        for filler in self._fillers:
+            self._fillers_by_first.setdefault(filler[0], []).append(filler)
         self._negators = frozenset(normalise_arabic(n) for n in lx.split_phrases(lx.NEGATORS))
         self._rank = {intent: i for i, intent in enumerate(lx.PRIORITY)}
         self._urgency = UrgencyDetector()
@@ -117,8 +138,10 @@ class RuleInterpreter:
                 )
             self._phrases[key] = _Phrase(intent, contained or bool(old and old.contained), value)
 
-    def interpret(self, text: str, *, expecting: str | None = None) -> Interpretation:
-        """Interpret one message; `expecting` is the kind of question being asked."""
+    def interpret(self, text: str, *, expecting: str | None = None,
+                  field: str | None = None) -> Interpretation:
+        """Interpret one message; `expecting` is the kind of question being asked and
+        `field` the report field it asks for (`NAMING_FIELDS`: a name is not a danger)."""
         if expecting not in EXPECTING_KINDS:
             raise ValueError(f"unknown expecting kind: {expecting!r}")
         lang, arabizi = detect_language(text)
@@ -128,6 +151,10 @@ class RuleInterpreter:
         if _ONLY_PUNCT_QUESTION.match(text):
             return Interpretation(text, lang, arabizi, "help", 1.0)
         words = tokens(norm)
+        if reasons and field in NAMING_FIELDS and len(words) <= _NAMING_ANSWER_WORDS \
+                and not self._urgency.now(norm):
+            # "قسم الشرطة جنب البيت" for "where did it happen?" names a place
+            reasons = tuple(r for r in reasons if r in _NAMING_KEEPS)
         content, positions = self._strip_fillers(words)
         entities: list[Entity] = []
 
@@ -163,8 +190,9 @@ class RuleInterpreter:
         content: list[str] = []
         positions: list[int] = []
         i = 0
+        by_first = self._fillers_by_first
         while i < len(words):
-            for filler in self._fillers:
+            for filler in by_first.get(words[i], ()):
                 if tuple(words[i : i + len(filler)]) == filler:
                     i += len(filler)
                     break

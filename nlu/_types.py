@@ -6,7 +6,9 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
-__all__ = ["EXPECTING_KINDS", "INTENTS", "Entity", "Interpretation", "Interpreter"]
+__all__ = [
+    "EXPECTING_KINDS", "INTENTS", "NAMING_FIELDS", "Entity", "Interpretation", "Interpreter",
+]
 
 #: Intent names of the `sanad nlu parse` contract (plus `done` for the files step).
 INTENTS: tuple[str, ...] = (
@@ -17,6 +19,17 @@ INTENTS: tuple[str, ...] = (
 
 #: Kinds of question the bot may be asking when it interprets an answer.
 EXPECTING_KINDS: tuple[str | None, ...] = (None, "choice", "multi", "bool", "date", "files", "text")
+
+#: Fields (report-fields.md ids) whose answer names someone or somewhere: who was
+#: responsible, where it happened, the country, a name. Such an answer alone ("فرع المخابرات
+#: تحت البناية" for "where?") never raises urgency; words of danger beyond it still do (a
+#: now-marker, self-harm, health in custody, a child, a threat, or a longer account).
+#: Narrative and "anything else" answers (`narrative`, `injuries`, `contact_safety`...) and
+#: messages with no question open are judged on their words alone.
+NAMING_FIELDS: frozenset[str] = frozenset({
+    "perpetrator_type", "reprisal_by", "incident_location", "place_type", "country",
+    "reporter_name", "victim_name", "reporter_role", "cooperation_body", "urgent_who",
+})
 
 
 @dataclass(frozen=True)
@@ -81,9 +94,11 @@ class Interpreter(Protocol):
     """Turns one user message into an `Interpretation`.
 
     `expecting` is the kind of question being asked (see `EXPECTING_KINDS`); with "text"
-    the message is taken as an answer unless it is a short, unmistakable command.
+    the message is taken as an answer unless it is a short, unmistakable command. `field`
+    is the report field the question asks for (see `NAMING_FIELDS`), None when unknown.
     """
 
-    def interpret(self, text: str, *, expecting: str | None = None) -> Interpretation:
+    def interpret(self, text: str, *, expecting: str | None = None,
+                  field: str | None = None) -> Interpretation:
         """Interpret `text`; never raises for any string input."""
         ...

@@ -59,7 +59,7 @@ _SUBJECT_AR = (
     r"(?:هم|هني|هن|همه|الامن|الشرطه|البوليس|الجيش|العسكر|المخابرات|الشبيحه|المليشيا|"
     r"الميليشيا|رجال|عناصر|دوريه|سياره|سيارات|شباب)"
 )
-_PLACE_PREP_AR = r"(?:عند|ع|علي|قدام|امام|برا|بره|خارج|حول|جنب|تحت|داخل|جوا|جوه|في|ب)"
+_PLACE_PREP_AR = r"(?:عند|ع|علي|قدام|امام|برا|بره|خارج|حول|جنب|تحت|داخل|جوا|جوه|في|ب|يم|گدام|كدام)"
 _HOUSE_AR = r"(?:ال)?(?:بيت|منزل|دار|عماره|بنايه|شقه|حاره|حي|باب)\w*"
 
 _CUES: tuple[tuple[str, str, str], ...] = (
@@ -136,6 +136,9 @@ _CUES: tuple[tuple[str, str, str], ...] = (
      r"\b(?:5dhaw\w*|khdhaw\w*|akhadhaw\w*|a5dhaw\w*|shalo\w*|shalooh|e3ta2al\w*|i3ta2al\w*|"
      r"3ta2al\w*|akhadou\w*|a5adou\w*|5adoh|5adouh|msakoh|msakouh|"
      r"5atafo\w*|khatafo\w*)\b"),
+    (ARREST, "recent", r"\b(?:و|ف)?(?:خذو\w*|خذوا|شالوه\w*|هزوه|هزوها|شدوه|شدوها|داوه|داوها|اتاخد|"
+     r"اتقبض\w*|تخطف|اتخطف|انخطف|5athooh|5athoo|5athaw|akhado|akhadu|chddouh|chddou|hazouh|"
+     r"e3ta2alo\w*|enkhataf|t5tef)\b"),
 )
 
 _KIN_CHILD = (
@@ -150,7 +153,15 @@ _CHILD_CUES = (
     r"his|her|their) (?:\w+ )?(?:child|children|kid|kids|baby|\d+ year old)\b|"
     r"\b(?:اعتقل\w*|خطف\w*|اختطف\w*|اخدو|اخذوا|خدو|شدو|داو)\s?(?:ال)?(?:طفل|اطفال|ولاد|اولاد|"
     r"عيال)\w*|\b(?:ابني|بنتي|ابنتي|ولدي|wlidi|weldi|ibni|ebni|binti)\b.{0,30}\b"
-    r"(?:عمره|عمرها|3omro|3mro|aged?|is) (?:[1-9]|1[0-7])\b(?! years? ago)"
+    r"(?:عمره|عمرها|3omro|3mro|aged?|is) (?:[1-9]|1[0-7])\b(?! years? ago)|"
+    r"\b(?:و)?(?:عمره|عمرها|العمر)\s(?:\S+\s)?(?:ثلاث|اربع|خمس|ست|سبع|ثمان|تسع)\w*\sعشر\w*|"
+    r"\b(?:خذو\w*|خدو\w*|اخدو\w*|اخذو\w*|خطف\w*|اختطف\w*|شالو\w*|هزو\w*|داو\w*|شدو\w*|اعتقلو\w*|"
+    r"daw|ddaw|5athaw|akhado|khadu|chddou|took|abducted|kidnapped|e3tagalaw|e3ta2alo)\s(?:\S+\s)?"
+    r"(?:ال)?(?:ولاد|اولاد|اطفال|wlad|wled|wlade|wildi|weldi|ebne|ebni|binti|bente|benti)\w*\b.{0,20}"
+    r"\b(?:ال)?(?:صغار|صغير|صغيره|زغار|زغير|sagheer|sagheera|sghir|sghira|zghir|zghire|sghar|zghar)\b|"
+    r"\b(?:اعتقل\w*|خطف\w*|اخدو|اخذوا|خدو|خذوا|شالوا|هزو|داو|شدو|"
+    r"daw|ddaw|5athaw|akhado|khadu|chddou|took|abducted|kidnapped)\s(?:ال)?(?:جهال|صغار|وليدات|ولادي|"
+    r"اولادي|عيالي|اطفالي|wlidati|wlede|wladi|3yali|atfali|sghari|my (?:kids|children))\w*"
 )
 
 # Life-threatening health in custody: bleeding, unconscious, no medicine, not eating.
@@ -174,7 +185,8 @@ _MEDICAL_CUES = (
     r"مش راضيين يعطوه|ما رضيوا يعطوه|ما يرضون يعطونه|رافضين يعطوه|رافضين يدوه)\s?(?:ال)?(?:دوا|"
     r"دواء|دوائه|دواه|ادويته|ادويه|علاج|"
     r"علاجه|انسولين|الانسولين|غسيل الكلى|طبيب|دكتور)\w*|"
-    r"\b(?:yenzef|yinzif|ynzef|nazif|fa2ed el wa3i|fa2d l wa3i|ghayeb 3an el wa3i|"
+    r"\b(?:yenzef|yinzif|ynzef|nazif|kaynzef|kaynzf|kaynzaf|yenzf|ynzf|fa2ed el wa3i|"
+    r"fa2d l wa3i|ghayeb 3an el wa3i|"
     r"edrab 3an el ta3am|edrab 3n l akl|mdreb 3an|modrib 3an|ma 3am yakol|mabyakolsh|"
     r"ma kaykoulch|makaykoulch|ma yakolsh|3am ymoot|ra7 ymoot|ghadi ymout|"
     r"(?:bala|bla|bdoun|bidoun|bdun|men gheir|min ghair|ma3ando|ma 3ando|ma3ndouch|ma 3ndou)"
@@ -188,8 +200,22 @@ _THREAT_WORDS = (
     r"told (?:me|us) they would|يهدد\w*|بيهدد\w*|هدد\w*|تهديد\w*|توعد\w*|اتوعد\w*|اتهددت|"
     r"رح ي\w+|راح ي\w+|ح ي\w+|هي\w+(?:وني|ونا|وه|ك)|سي\w+(?:ونني|وننا|ونه)|بدهم ي\w+|"
     r"قالوا (?:انهم )?(?:رح|راح|ح|ه|س)\w*|قالولي\w*|غادي ي\w+|غادي ن\w+|باش ي\w+|"
-    r"hadad\w*|haddad\w*|yhaded\w*|yhadd\w*|tahdid\w*|ra7 y\w+|ha y\w+|ghadi y\w+|"
-    r"bech y\w+|bach y\w+)"
+    r"hadad\w*|haddad\w*|yhaded\w*|yhadd\w*|tahdid\w*|ra7 y\w+|ha y\w+|ghadi [yn]\w+|"
+    r"bech y\w+|bach y\w+|قالو\w*|گالو\w*|galou\w*|galaw\w*|9alou\w*|2alou\w*|they said|"
+    r"they told|haddad\w*|hdd\w*|hedd\w*|"
+    # someone coming: "بيجون", "حيجوا", "يجيو", "سيأتون", "bijoon", "yjiw"
+    r"(?:ب|ح|ه|رح |راح |غادي |باش |بش )?"
+    r"(?:يجو|يجوا|يجون|يجيو|يجي|نجيك|نجيوك|نجي|يمرو|يمرون|نمر)\w*|"
+    r"سياتون|سيزورون\w*|جايين|جاين|جاي|(?:ب|ح|ه|رح |راح )?يداهم\w*|سيداهم\w*|"
+    r"b(?:i|e)?d(?:a|aa)?hm\w*|y?dahm\w*|ydahmo\w*|bijoon|bijo|yjiw|yjeo|yejo|yjo|njiwk|jayin|jeyin|"
+    r"bnmurr|bimurroon|(?:they(?:'re| are| will)|will) (?:come|coming|visit)\w*|"
+    r"coming (?:for|to get) (?:me|us|him|her))"
+)
+_CONDITION = (  # "or else", "if you don't": how a demand becomes a threat ("لو سمحت" is not)
+    r"\b(?:(?:و)?(?:الا|ولا|الا ما) (?:ن|ب|ه|ح|س|ت|ي|غادي |راح )\w+|لو ما|اذا ما|ان لم|كان ما|"
+    r"يا ت\w+ يا|(?:walla|wla|wella|willa|w ?illa|w ?ella|w ?ela) (?:n|b|h|7|y|t|ghadi )\w+|"
+    r"ila ma|iza ma|eza ma|itha ma|law ma|lw ma|ya t\w+ ya|unless|or else|or you|"
+    r"if (?:i|you|we) (?:don'?t|do not))\b"
 )
 _SOON = (
     r"\b(?:tonight|tomorrow|this (?:evening|night|week|weekend)|in (?:a|two|three|2|3) "
@@ -198,17 +224,27 @@ _SOON = (
     r"بكره|بكرا|باكر|غدا|غدوه|الليله|هالليله|الليلادي|الليلاديه|الليله دي|الليله هاي|"
     r"هالاسبوع|الاسبوع هاد|هذا الاسبوع|خلال يومين|خلال ايام|بعد يومين|بعد بكره|بعد بكرا|"
     r"قبل الجمعه|حتى الجمعه|لبكره|لبكرا|هاد الليله|هاد الاسبوع|daba|dba|bokra|bukra|boukra|"
-    r"bokr|ghodwa|ghadwa|ghdwa|lyoum|el lila|ellila|el leila|elleila|had lila|"
+    r"bokr|ghodwa|ghadwa|ghdwa|lyoum|el lila|ellila|el leila|elleila|had lila|hal leile|had lil|"
+    r"hal lil|الغد|صباح الغد|"
+    r"el leile|leila|ghedda|ghda|3a ?bokra|عبكرا|عبكره|عالليل|هالليل|sob7|tomorrow morning|"
     r"ba3d bokra|hal esbou3|had sima|had l2osbou3)\b"
 )
 # A threat conditioned on withdrawing a complaint or testimony.
 _WITHDRAW_DEMAND = (
     r"\b(?:withdraw|drop|retract|take back|pull) (?:my |the |our |his |her |their )?"
     r"(?:complaint|case|testimony|report|statement|lawsuit|charges)\b|"
-    r"\b(?:اسحب|تسحب|يسحب|نسحب|سحب|تتنازل|اتنازل|يتنازل|نتنازل|التنازل|تشيل|نحيد|تحيد|"
-    r"تراجع|اتراجع|تتراجع)\w*\s?(?:عن )?(?:ال)?(?:شكوي|شكوه|شكايه|قضيه|دعوي|دعوه|شهاده|بلاغ|"
-    r"افاده)\w*|\b(?:ns7ab|tes7ab|tsi7b|tsheb|t7eyed|tna7i|tetnazel)\w* ?(?:el |l|ech|esh)?"
-    r"(?:shakwa|chakwa|chkaya|shikaya|9adia|qadiya|da3wa|chhada|shahada)\b"
+    r"\b(?:و|ف)?(?:اسحب|تسحب|يسحب|نسحب|سحب|تتنازل|اتنازل|يتنازل|نتنازل|التنازل|تنازل|تشيل|شلت|"
+    r"نحيد|تحيد|حيد|نحي|تنحي|نحيت|تراجع|اتراجع|تتراجع|اتسحب|تتسحب|سحبت|تنازلت|حيدت)\w*\s?"
+    r"(?:عن |على |علي )?(?:ال)?(?:شكوي|شكوه|شكايه|قضيه|دعوي|دعوه|شهاده|شهادت|بلاغ|افاده|محضر)\w*|"
+    r"\b(?:ال)?(?:قضيه|شكوي|بلاغ|محضر)\w* (?:ما )?(?:اتسحب|تتسحب|تنسحب)\w*|"
+    r"\b(?:b|bi|bt)?(?:ns7ab|nes7ab|tes7ab|ts7ab|tsi7b|tsheb|t7eyed|tna7i|tetnazel|tnazel|tnazal|7ayd|shelt|"
+    r"bes7ab|es7ab|as7ab|etraja3)\w* ?(?:el |l|ech|esh|3an el |3an |3la )?"
+    r"(?:dik |dak |had |hadi )?"
+    r"(?:shakwa|chakwa|chkaya|chikaya|shikaya|9adia|qadiya|gadhiya|da3wa|chhada|shahada|"
+    r"shahadte|balagh)\w*|\b(?:tnazel|tnazal|tnazeltich|tetnazal|btetnazal|ntnazel|ntnazal)\w*\b|"
+    r"\b(?:و|ف)?(?:ت|ي|ا|ن|بت|هت)?تنازل\w*\b|"
+    r"\b(?:withdraw|drop|retract|take back|pull) (?:my |the |our |his |her |their )?"
+    r"(?:complaint|case|testimony|report|statement|lawsuit|charges)\b|\bwithdraw\b"
 )
 
 # People at the door or watching now.
@@ -221,7 +257,22 @@ _WATCH_CUES = (
     r"(?:واقف|واقفه|واقفين|واقفه) (?:تحت|قدام|جنب|برا|عند) (?:ال)?(?:بيت|بنايه|عماره|دار|باب|شقه)|"
     r"دخلوا البيت|دخلو الدار|داخلين علينا|واقفين تحت البيت|واقفين قدام|سياره واقفه|"
     r"dakhlo 3lina|dkhlo 3lina|da5lo 3lina|d5lo 3lina|dakhlu 3lina|w9fin 9dam|wa9fin 9dam|"
-    r"kayraqbo|kaytab3oni|3am yra2bo|3am yrak?bouna)\b"
+    r"kayraqbo|kaytab3oni|3am yra2bo|3am yrak?bouna)\b|"
+    r"\b(?:t|y|b|k|kay|kat|3am y|3am t)?ra(?:q|k|2|g)(?:e|i)?b\w*\b.{0,32}"
+    r"\b(?:bait|beit|bet|dar|house)\b|"
+    r"\b(?:kayt3bo|kayt3bou|kaytab3o|yt3bo|ytab3o|yla7\w*|yt7arrak\w*)\w*\b.{0,20}\b(?:daba|dorka|"
+    r"halla2|al7een|tawa|now)\b|\b(?:ydkhlou|ydakhlo|ydkhlo|yodkhlo) 3lina\b|"
+    r"\bjaw (?:3nd|3l|l3nd)\w*|جاو (?:ل)?عند\w*|"
+    r"\b(?:da5leen|dakhlin|dakhleen|da5lin|داخلين|داخله)\s(?:ل|لل|ال|el |l|3al |عل|علي)?"
+    r"(?:bait|beit|dar|بيت|دار|الدار|البيت|3lina|علينا)\b|"
+    r"\b(?:kat3ebni|kat3bni|kayt3bni|kat3bani|yt3bni|tab3ani|تلاحقني|بتلاحقني|تتبعني|كتبعني|"
+    r"بتتبعني|تطاردني|following me)\b|\b(?:ماشي|ماشيه|ماشين|ماشه)\s(?:\S+\s)?ورا(?:ي|يا)\b|"
+    r"\b(?:ي|بي|عم ي|ت|بت)(?:قتحم|داهم)\w*|"
+    r"\b(?:wagfeen|wagfin|wa2fin|wa2fe|waqfin|wa9fin|w9fin|waqfa|wa9fa|wagfa|waqfen)\b.{0,15}"
+    r"\b(?:barra|bara|9dam|odam|2odam|gdam|3and|3end|3ind|janb|ta7t|outside)\b|"
+    r"\b\w{0,3}راقب\w*\s(?:ال)?(?:بيت|منزل|دار|عماره|بنايه)\w*|\b\w{0,3}راقب\w*\b(?=.*\b(?:هلق|هسه|هسي|"
+    r"الحين|الان|دلوقتي|دابا|درك|توه|ذلحين|now)\b)|\by?ra(?:q|k|2|g)b\w*\b.{0,32}\b(?:bait|beit|bet|"
+    r"dar|house)\b|\bwatching\b.{0,20}\b(?:now|house|home)\b"
 )
 # Taken by Maghrebi verbs ("ddawh": they took him).
 _MAGHREB_TAKEN = (
@@ -238,7 +289,23 @@ _DISAPPEARED = (
     r"مجهول المصير|لا نعلم مكانه|mako khabar|mako 5abar|mafi 5abar|ma3rfna wen|"
     r"ma3rafna wen|ma na3rfouch win|ma n3rfouch win|ma n3rfoch win|ma na3rafch win|ما رجع|"
     r"مارجعش|ما رجعش|لم يعد|mafi khabar|ma 7ada bya3ref wen|"
-    r"mahadesh y3raf fen|ma n3rfouch fin|ma3rafnach fin|mkhtfi|mafqud|mafqoud)\b"
+    r"mahadesh y3raf fen|ma n3rfouch fin|ma3rafnach fin|mkhtfi|mafqud|mafqoud)\b|"
+    r"\b(?:ما|لا|مش|محد|محدش|ماحد|ما حد|ولا حد|ولا احد|ما حدا|ومحد|ومحدش|ولا)\s?(?:\w+\s)?"
+    r"(?:نعرف\w*|عرفنا\w*|منعرف\w*|يعرف\w*|ندري|يدري|عارفين|معروف|بيقول|يقول\w*|يگل\w*|قال\w*|"
+    r"نعلم|يعلم)\s.{0,20}?(?:وين|فين|مكان\w*|فينه|وينه|وينو|اين)|"
+    r"\b(?:و|ف)?(?:لا|ما|ما في|مافي|ما كاين|ما كاش|ماكاش|ما فما|مافيش|مفيش|ماكو|بلا|لا حس لا|حتي)\s"
+    r"(?:حتي |اي |أي )?خبر\b|\bمجهول\w*|\b(?:غبر|اتاخد|اتخطف|تخطف|انخطف)\b|"
+    r"\b(?:ma|la|msh|mish|w ma|w la)\s?(?:n?3rf\w*|na3r\w*|nadri|mna3ref|ma3rouf|3rfna\w*|y3raf|"
+    r"ya3ref|y2elna|ygool\w*|y9ol\w*)\s.{0,15}?(?:wen|win|fin|fen|wain|makan\w*|3ana shay)|"
+    r"\b(?:la|ma|mafi|ma kayn|makaynch|ma kaynch|mako|w ma kayn)\s(?:7ta |7atta )?(?:khbar|5abar|"
+    r"khabar|5bar)\b|\bmajh?ool\b|\bmajhoul\b|\b(?:ghbar|e5tifa|ekhtafa|ikhtafa|enkhataf|t5tef|"
+    r"vanished)\b|\bno news\b|\bnobody knows where\b|"
+    r"\b(?:ma|w ma) (?:reje3|rje3|rja3|raja3|rija3)\b|"
+    r"\b(?:ma ?rj3ch|ma ?rje3ch|ma ?rja3ch|مارجعش)\b|\b(?:و)?(?:ما بانش|مابانش|ما ظهر|"
+    r"ماظهرش|ما ظهرش|لم يظهر|ma banch|ma dhahar)\b|"
+    r"\b(?:tilifoun|tilifoon|tilifoona|telefono|telefon|"
+    r"telephone|phone|تلفون|تليفون|موبايل|جوال)\w* (?:msdoud|msakkar|msakar|maqfoul|mtafi|m9foul|"
+    r"مسكر|مقفول|مغلق|مطفي|مسدود|(?:is )?off)\b"
 )
 # Self-harm or suicide risk.
 _SELF_HARM = (
@@ -256,17 +323,84 @@ _SELF_HARM = (
     r"ente7er|ent7er|inti7ar|ente7ar|bade mout|badde mout|badi mot|bdi mot|bde mout|"
     r"3ayez amout|3ayz amot|3awez amoot|abi amoot|abgha amoot|areed amoot|bghit nmout|"
     r"n9tel rasi|nqtel rasi|n9tel rou7i|nmout rou7i|n7areg rou7i|na7reg rou7i|"
-    r"ma bade 3ish|ma badi 3ish|msh 3ayez a3ish)\b"
+    r"ma bade 3ish|ma badi 3ish|msh 3ayez a3ish)\b|"
+    # a verb of killing or dying with "myself" (روحي، نفسي، حالي، راسي), any dialect
+    r"\b(?:و|ف)?(?:ا|ب|ح|ه|س|ن|بن|حا|رح ا|راح ا|غادي ن|باش ن|راح ن)?(?:قتل|كتل|موت|رمي|حرق|ذبح|"
+    r"نحر|شنق)\s(?:روحي|نفسي|حالي|راسي)\b|\b(?:اموت|نموت) و ?(?:ارتاح|نرتاح)\b|"
+    r"\b(?:اخلص|خلص|نخلص|اتخلص) من (?:ها|هال|هاي ال|هذي ال|ال)?حيا[هت]\w*|"
+    r"\b(?:n|a|e|ba|bn|ghadi n|ra7 e|ra7 a)?(?:qtel|9tel|ktel|2tol|gtil|ktil|qtil|mawwet|mout|"
+    r"moot|ra9i|rmi|7ra9|7reg|dhba7|thba7|dba7)\w* (?:rassi|rasi|rou7i|ro7i|rou7y|nafsi|7ale|"
+    r"7aly|7ali)\b|\b(?:nmout|amoot|amout|mout) w (?:nrta7|arta7|narta7|nrtah)\b|"
+    r"\bkhall?es men (?:hal |el )?7ay|\benhi 7ayat|\b(?:i want|i wanna|want) to die\b|"
+    r"\b(?:ننتحر|نتحر|nnt7er|nt7er|nt7ar|nenta7er|nenta7ar|ntahar)\b|"
+    # "ما بقيتش قادر نعيش", "لم أعد أرغب في الحياة", "ma b9itch 9ader n3ich"
+    r"\b(?:ما|لم|مش|مو|ma|msh|mish)\s(?:عاد |اعد |عدت |بقيت\w* |b9it\w* |bqit\w* |3ad )?"
+    r"(?:بدي|عايز|عاوز|ابي|ابغي|اريد|داير|باغي|قادر|اقدر|ارغب|bghit|baghi|9ader|qader|badde|bade|"
+    r"abi|3ayez)\s(?:\S+\s)?(?:اعيش|نعيش|n3ich|n3ish|a3ish|a3eesh|3ich|في الحياه|الحياه)\b"
 )
 _SAFE_NOW = (
     r"\b(?:(?:i am|i'm|im|we are|we're|he is|he's|she is|she's|they are|they're)(?: now)? "
     r"(?:safe|fine|ok|okay|released|free|out of prison|home)|released|set free|was freed|"
     r"بامان|بخير|افرج\w* عن\w*|اطلقوا سراح\w*|اطلق سراح\w*|طلع من السجن|طلعوه|رجع عالبيت|"
     r"رجع للبيت|رجع البيت|خرج من السجن|سيبوه|خلوا سبيله|b ?aman|b ?amen|bkhair|b5eir|"
-    r"tla9 sra7o|tlqo sra7o|sra7o)\b"
+    r"tla9 sra7o|tlqo sra7o|sra7o|(?:و|ف|وف|في )امان|لاباس|مزيان|labas|mzyan|f aman)\b"
+)
+
+_DETAINED = (
+    r"(?:سجن|السجن|حبس|الحبس|حجز|الحجز|توقيف|التوقيف|معتقل|المعتقل|موقوف|محبوس|مسجون|زنزان\w*|"
+    r"كوميسار\w*|بوسته|البوسته|الحراسه|حراسه|المركز|custody|detained|detention|cell|prison|jail|"
+    r"l7abs|7abs|7bes|sijin|sijn|sejen|tawgeef|tawgif|commissariat|zenzane|maw2ouf|mawgoof|"
+    r"m7bous|ma7bous|mo3ta2al|منفرد\w*|المنفرد\w*|انفرادي\w*|solitary|far3|garde|l far3|فرع|"
+    r"الفرع)"
+)
+_MEDICINE = (
+    r"(?:دوا|دواء|دواه|دواءه|ادويه|ادويته|علاج|العلاج|علاجه|انسولين|الانسولين|الدوا|الدواء|dwa|dawa|"
+    r"dowa|dawah|3ilaj|3laj|insulin|insuline|treatment|medicine|medication|meds)"
+)
+_REFUSED = (
+    r"(?:\b(?:و|ف)?(?:ما|مش|مو|لا)\b|\bمن غير\b|\bبدون\b|\bبلا\b|منع\w*|يمنع\w*|مانع\w*|حرم\w*|"
+    r"يحرم\w*|محروم\w*|\bما\w*(?:وش|هش|ش)\b|مايد\w*|مانط\w*|\bma\b|\bmsh\b|\bmish\b|"
+    r"mani3\w*|mane3\w*|mamno3\w*|mamnoo3\w*|\bma\w*(?:ch|sh)\b|\bdeny|\bdenied|won'?t|\bno\b|"
+    r"without|refus\w*)"
+)
+_MEDICAL_ORDERLESS = (  # "عنده سكري وما يعطوه الدوا", "dwa ma kay3tiwhch": any order, one text
+    r"^(?=.*\b(?:و|ف|ب|بال|وبال|فال|ل|لل|f |fel |bel |b |f l)?" + _DETAINED + r"\b)"
+    r"(?=.*\b(?:و|ال|وال)?" + _MEDICINE + r"\b)(?=.*" + _REFUSED + r").*|"
+    r"\b(?:طاح|وقع|سقط|ta7|wa2a3)\w*\b.{0,40}(?:ما فاق\w*|ما بصحى|ما يصحى|ما صحي|مغمي\w*|"
+    r"ما يتنفس\w*|ma fa9\w*|ma fa2\w*|maghma\w*)|"
+    r"\b(?:مغمي عليه\w*|maghma 3l\w*|fainted|collapsed)\b|"
+    r"\bمضرب\w* (?:عن|علي|ع) (?:ال)?(?:طعام|اكل|ماكله|اكله)\b|"
+    r"\b(?:modhrib|modhreb|medreb|mdreb|modreb|mdrb|modrib|edrab|mudrib)\w* (?:3a|3la|3an|3n) "
+    r"(?:el |l)?(?:akel|akil|akl|makla|lmakla|ta3am|mekla)\b|"
+    r"\bما (?:بي|ي)?تنفس\w*"
+)
+
+# Cues read on the whole message: their parts may sit in different clauses ("they arrested
+# my nephew, he is only 14"; "عنده سكري، وما يعطوه الدوا").
+_CHILD_AGE = (  # "ابني ١٤ سنة اتاخد", "weldi 3ndo 13 3am chddouh", "he is only 14"
+    r"^(?=.*\b(?:اعتقل\w*|معتقل\w*|خطف\w*|مخطوف\w*|اخد\w*|اخذ\w*|خذو\w*|خدو\w*|اتاخد|شالو\w*|"
+    r"شدو\w*|داو\w*|هزو\w*|موقوف\w*|محتجز\w*|محبوس\w*|قبضوا\w*|arrest\w*|detain\w*|took|taken|"
+    r"held|abduct\w*|kidnap\w*|chddou\w*|daw\w*|5athoo\w*|5athaw\w*|akhado\w*|e3ta2al\w*|"
+    r"خداو\w*|اداو\w*|khdaw\w*|5daw\w*|"
+    r"mawgoof\w*|m7tajaz\w*)\b).*\b(?:و)?(?:عمره|عمرو|عمرها|عنده|عندو|عندها|3omra|3emro|3mro|3omro|3ndo|3ando|3omraha|3omrha|"
+    r"3emra|3ndha|3andha|sghira|sghir|صغيره|صغير|"
+    r"only|aged?|ابني|ابنتي|بنتي|ولدي|وليدي)\s(?:[1-9]|1[0-7])\s?(?:سنه|سنين|سنوات|عام|اعوام|sana|"
+    r"sene|3am|years?|yo)?\b(?! years? ago)"
+)
+_CHILD_TAKEN = (  # "اعتقلوا ابنة عمي وهي طفلة", "شالوا بت عمي وهي شافعة"
+    r"\b(?:اعتقل\w*|خطف\w*|اختطف\w*|اخد\w*|اخذ\w*|خذو\w*|خدو\w*|خداو\w*|شالو\w*|شدو\w*|داو\w*|"
+    r"هزو\w*|قبضو\w*|chddou\w*|daw\w*|ddaw\w*|5athaw\w*|akhado\w*|arrest\w*|took|taken)\b.{0,40}"
+    r"\b(?:وهو|وهي|هو|هي|w howa|w hiya|w hia)\s(?:\S+\s)?(?:طفل|طفله|قاصر|قاصره|شافع|شافعه|"
+    r"tfel|tfla|9aser|qaser|a child|a minor)\b"
+)
+_WHOLE_CUES: tuple[tuple[str, str, str], ...] = (
+    (CHILD, "none", _CHILD_TAKEN),
+    (MEDICAL, "state", _MEDICAL_ORDERLESS),
+    (CHILD, "none", _CHILD_AGE),
 )
 
 _CUES += (
+    (IMMEDIATE, "now", r"\b\w*d(?:o|ou)?(?:99|qq|22)\w*\b"),  # "kayd99o daba": knocking now
     (SELF_HARM, "none", _SELF_HARM),
     (MEDICAL, "state", _MEDICAL_CUES),
     (CHILD, "none", _CHILD_CUES),
@@ -297,7 +431,8 @@ _RECENT = (
     r"since (?:yesterday|last night|this morning|two days|2 days|three days|3 days)|"
     r"(?:two|three|2|3) days ago|for (?:two|three|2|3) days|من امبارح|من مبارح|من البارحه|"
     r"من امس|من يومين|منذ يومين|منذ امس|من تلات تيام|من ثلاث ايام|منذ ثلاثه ايام|من 3 ايام|"
-    r"هادي يومين|هادي تلت ايام|البارح|lbare7|l bare7|mn lbare7|men lbare7|men yomin|"
+    r"هادي يومين|هادي تلت ايام|هادي جوج (?:ايام|يام)|hadi jouj (?:iyam|yam)|"
+    r"البارح|lbare7|l bare7|mn lbare7|men lbare7|men yomin|"
     r"mn yomin|yomin hadi|men ams|mn ams)\b"
 )
 _PAST_WEAK = (
@@ -343,6 +478,10 @@ class UrgencyDetector:
 
     def __init__(self) -> None:
         self._cues = tuple((reason, needs, _compile(src)) for reason, needs, src in _CUES)
+        self._whole_cues = tuple((reason, needs, _compile(src))
+                                 for reason, needs, src in _WHOLE_CUES)
+        # One scan that says whether any cue can match: most messages carry none.
+        self._any_cue = _compile("|".join(f"(?:{src})" for _, _, src in _CUES))
         self._now = _compile(_NOW)
         self._recent = _compile(_RECENT)
         self._past_weak = _compile(_PAST_WEAK)
@@ -352,15 +491,20 @@ class UrgencyDetector:
         self._threat = _compile(_THREAT_WORDS)
         self._soon = _compile(_SOON)
         self._withdraw = _compile(_WITHDRAW_DEMAND)
+        self._condition = _compile(_CONDITION)
 
     def detect(self, normalised: str) -> Urgency:
         """Assess `normalised` (output of `normalise_arabic`)."""
         reasons: list[str] = []
         whole = self._markers(normalised)
-        for clause in _CLAUSE_SPLIT.split(normalised):
+        # Most messages carry no cue: one pass over the whole text finds the cues that can
+        # match at all, and only those are tried clause by clause.
+        present = tuple(c for c in self._cues if c[2].search(normalised)) \
+            if self._any_cue.search(normalised) else ()
+        for clause in _CLAUSE_SPLIT.split(normalised) if present else ():
             if not clause.strip():
                 continue
-            cues = self._cues_in(clause)
+            cues = self._cues_in(clause, present)
             if not cues:
                 continue
             markers = self._markers(clause)
@@ -371,14 +515,23 @@ class UrgencyDetector:
             for reason, needs in cues:
                 if _fires(needs, *markers) and reason not in reasons:
                     reasons.append(reason)
+        for reason, needs, pattern in self._whole_cues:
+            if reason not in reasons and _fires(needs, *whole) and self._found(pattern,
+                                                                              normalised):
+                reasons.append(reason)
         if not whole[3]:  # a threat with a near time, or one tied to withdrawing a complaint
             threat = self._found(self._threat, normalised)
             if threat and self._found(self._soon, normalised):
                 reasons.append(THREAT_TIME)
             # no negation check: "if you don't withdraw" is how the condition is said
-            if self._withdraw.search(normalised) and (threat or reasons):
+            if self._withdraw.search(normalised) and (
+                    threat or reasons or self._condition.search(normalised)):
                 reasons.append(THREAT_WITHDRAW)
         return Urgency(bool(reasons), tuple(dict.fromkeys(reasons)))
+
+    def now(self, normalised: str) -> bool:
+        """Whether the text says "now" ("هلق", "daba", "right now"), not taken back."""
+        return self._found(self._now, normalised)
 
     def past(self, normalised: str) -> bool:
         """Whether the text speaks of the past ("كنت", "وقتها", "in 2019")."""
@@ -398,9 +551,10 @@ class UrgencyDetector:
             bool(self._since.search(text)),
         )
 
-    def _cues_in(self, clause: str) -> list[tuple[str, str]]:
+    def _cues_in(self, clause: str,
+                 cues: tuple[tuple[str, str, re.Pattern[str]], ...]) -> list[tuple[str, str]]:
         found: list[tuple[str, str]] = []
-        for reason, needs, pattern in self._cues:
+        for reason, needs, pattern in cues:
             for match in pattern.finditer(clause):
                 if not _negated(clause, match.start()):
                     found.append((reason, needs))

@@ -199,6 +199,17 @@ def test_quick_exit_phrased_as_danger_erases_first(service: IntakeService, lang:
     chat.run([("consent_store", "yes"), ("consent_followup", "yes")])
     assert _count(service, Draft) == 1
     replies = chat.say(words)
-    assert _count(service, Draft) == 0
     assert len(replies) == 1 and said in replies[0].text
     assert _count(service, Case) == 0  # nothing kept: the danger was only in these words
+    # only a mark stays, for their next message (tests/intake/test_danger_exit_return.py)
+    assert _kept_state(service, chat)["answers"] == {}
+
+
+def _kept_state(service: IntakeService, chat: Chat) -> dict:
+    from storage import drafts
+
+    with service.db.transaction() as session:
+        draft = drafts.load(session, service.keyring, service._handle(chat.src),
+                            int(service.clock()))
+    assert draft is not None and draft.state is not None
+    return dict(draft.state)
