@@ -16,7 +16,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -279,11 +279,29 @@ class IntakeService:
     def pending_outbox(self, channel: str, limit: int = 50) -> list[OutboxItem]:
         with self.db.transaction() as session:
             items = _followup.pending(session, self._route_key, channel, self._now(), limit)
-        return [OutboxItem(i.id, i.route, [
+        return [self._outbox_item(i) for i in items]
+
+    def outbox_due(self, channel: str, limit: int = 50) -> list[str]:
+        """Ids of the messages due for delivery on this channel (the in-process path)."""
+        with self.db.transaction() as session:
+            return _followup.due(session, channel, self._now(), limit)
+
+    def take_outbox(self, channel: str,
+                    message_id: str) -> tuple[OutboxItem | None, timedelta | None]:
+        """Lease one message for delivery (`_followup.take`): the item, or None with how long
+        to wait before looking again (None: nothing to send)."""
+        with self.db.transaction() as session:
+            taken, wait = _followup.take(session, self._route_key, message_id, self._now())
+        if taken is None:
+            return None, wait
+        return self._outbox_item(taken), None
+
+    def _outbox_item(self, i: _followup.PendingMessage) -> OutboxItem:
+        return OutboxItem(i.id, i.route, [
             Reply(self.flows.text(i.lang, "sys.followup", case_ref=i.case_ref, text=i.text),
                   "info", i.lang),
             Reply(self.flows.text(i.lang, "sys.addendum.ask"), "text", i.lang, "addendum",
-                  (("done", self.flows.text(i.lang, "opt.done")),))]) for i in items]
+                  (("done", self.flows.text(i.lang, "opt.done")),))])
 
     def outbox_sent(self, item_id: str) -> None:
         """Mark delivered and let the reporter answer: their reply is appended to the case."""
@@ -295,9 +313,11 @@ class IntakeService:
         self._run(src, lambda state, now: OpenAddendum(sent.case_ref, sent.lang, None, now),
                   handle=sent.handle, only_if_idle=True, new_case_id=sent.case_id)
 
-    def outbox_failed(self, item_id: str) -> None:
+    def outbox_failed(self, item_id: str) -> timedelta | None:
+        """A failed try: the wait before the next (None: failed for good, after
+        `_followup.MAX_ATTEMPTS` tries; `sanad status` counts it)."""
         with self.db.transaction() as session:
-            _followup.mark_failed(session, item_id, self._now())
+            return _followup.mark_failed(session, item_id, self._now())
 
     # ---- the one loop ---------------------------------------------------------------------
 
