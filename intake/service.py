@@ -310,8 +310,17 @@ class IntakeService:
         if sent is None:
             return
         src = Incoming(sent.channel, "", None)
-        self._run(src, lambda state, now: OpenAddendum(sent.case_ref, sent.lang, None, now),
-                  handle=sent.handle, only_if_idle=True, new_case_id=sent.case_id)
+        for last in (False, True):
+            try:
+                self._run(src, lambda state, now: OpenAddendum(sent.case_ref, sent.lang, None,
+                                                               now),
+                          handle=sent.handle, only_if_idle=True, new_case_id=sent.case_id)
+                return
+            except IntegrityError:
+                # Another worker delivered a message of the same case at the same moment and
+                # opened the addendum first: with it there, this one finds it and stays idle.
+                if last:
+                    raise
 
     def outbox_failed(self, item_id: str) -> timedelta | None:
         """A failed try: the wait before the next (None: failed for good, after
