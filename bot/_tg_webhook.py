@@ -67,6 +67,8 @@ class _Inbox(Protocol):
                           updates: list[tuple[str, bytes, str, int, str]]) -> int: ...
     def inbox_of_chat(self, channel: str, chat_tag: str) -> list[tuple[str, bytes]]: ...
     def inbox_chats(self, channel: str) -> list[str]: ...
+    def inbox_adopt(self, channel: str,
+                    order_of: Callable[[bytes], tuple[str, int]]) -> int: ...
     def inbox_done(self, channel: str, event_ids: list[str]) -> None: ...
 
 
@@ -128,7 +130,12 @@ class WebhookIntake:
         return 200
 
     async def restore(self) -> int:
-        """Handle whatever the inbox holds (after a crash or a stop): every held chat."""
+        """Handle whatever the inbox holds (after a crash or a stop): every held chat, with
+        the updates a polling run left (adopted into their chats' order first)."""
+        adopted = await asyncio.to_thread(self.service.inbox_adopt, self.channel,
+                                          self._order_of)
+        if adopted:
+            log.info("%d update(s) held by a polling run are handled here", adopted)
         tags = await asyncio.to_thread(self.service.inbox_chats, self.channel)
         for tag in tags:
             self.schedule(tag)
@@ -137,6 +144,17 @@ class WebhookIntake:
                      len(tags))
         self.restored += len(tags)
         return len(tags)
+
+    def _order_of(self, raw: bytes) -> tuple[str, int]:
+        """A held update's chat (as `receive` tags it) and its update id."""
+        try:
+            update = Update.de_json(json.loads(raw), self.bot)
+        except (ValueError, TypeError, KeyError):
+            update = None
+        if update is None:  # handled (and let go) like any unparsable held update
+            return "none", 0
+        key = chat_key(update)
+        return ("none" if key is None else str(key)), update.update_id
 
     def schedule(self, tag: str) -> None:
         self._again.add(tag)

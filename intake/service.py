@@ -249,6 +249,18 @@ class IntakeService:
         with self.db.transaction() as session:
             return inbox.of_chat(session, self.keyring, channel, chat_tag, int(self.clock()))
 
+    def inbox_adopt(self, channel: str,
+                    order_of: Callable[[bytes], tuple[str, int]]) -> int:
+        """Give every held update a polling run left (no chat tag) its chat's tag and its
+        sequence, `order_of(raw) -> (chat, sequence)`, so a webhook start handles it in order
+        with that chat's other updates. How many were adopted."""
+        with self.db.transaction() as session:
+            rows = inbox.untagged(session, self.keyring, channel, int(self.clock()))
+            for event_id, raw in rows:
+                chat, seq = order_of(raw)
+                inbox.set_order(session, channel, event_id, self.inbox_tag(channel, chat), seq)
+            return len(rows)
+
     def inbox_chats(self, channel: str) -> list[str]:
         with self.db.transaction() as session:
             return inbox.chats(session, channel)
