@@ -175,6 +175,12 @@ def mark_sent(session: Session, message_id: str, now: datetime) -> SentMessage |
     return SentMessage(case.id, case.case_ref, case.lang, route.channel, route.user_handle)
 
 
+def release(session: Session, message_id: str) -> None:
+    msg = session.get(OutboxMessage, message_id)
+    if msg is not None and msg.status == "pending":
+        msg.lease_until = None
+
+
 def mark_failed(session: Session, message_id: str, now: datetime) -> timedelta | None:
     """One more failed try: the wait before the next, or None when it failed for good."""
     msg = session.get(OutboxMessage, message_id)

@@ -308,6 +308,11 @@ class IntakeService:
             return None, wait
         return self._outbox_item(taken), None
 
+    def outbox_release(self, item_id: str) -> None:
+        """Give up a message taken but not sent (no try counted): due again at once."""
+        with self.db.transaction() as session:
+            _followup.release(session, item_id)
+
     def _outbox_item(self, i: _followup.PendingMessage) -> OutboxItem:
         return OutboxItem(i.id, i.route, [
             Reply(self.flows.text(i.lang, "sys.followup", case_ref=i.case_ref, text=i.text),
