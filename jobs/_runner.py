@@ -75,23 +75,27 @@ class Runner(Protocol):
     def stop(self, timeout: float = 30) -> None: ...
 
 
-class _OutboxRetry:
+UNEXPECTED_TRIES = 10
+
+
+def _outbox_retry() -> Any:
     """When the engine runs an outbox job again: after the wait the outbox row records for a
     failed send (`DeliveryDeferred`), or a minute after an unexpected error (the database
     away), at most `UNEXPECTED_TRIES` times; the sweep takes it up after that."""
+    from procrastinate import BaseRetryStrategy, RetryDecision
 
-    UNEXPECTED_TRIES = 10
+    class OutboxRetry(BaseRetryStrategy):
+        def get_retry_decision(self, *, exception: BaseException,
+                               job: Any) -> RetryDecision | None:
+            if isinstance(exception, DeliveryDeferred):
+                seconds = max(1, math.ceil(exception.wait.total_seconds()))
+            elif job.attempts + 1 < UNEXPECTED_TRIES:
+                seconds = 60
+            else:
+                return None
+            return RetryDecision(retry_in={"seconds": seconds})
 
-    def get_retry_exception(self, exception: BaseException, job: Any) -> Any:
-        from procrastinate import RetryDecision, exceptions
-
-        if isinstance(exception, DeliveryDeferred):
-            seconds = max(1, math.ceil(exception.wait.total_seconds()))
-        elif job.attempts + 1 < self.UNEXPECTED_TRIES:
-            seconds = 60
-        else:
-            return None
-        return exceptions.JobRetry(RetryDecision(retry_in={"seconds": seconds}))
+    return OutboxRetry()
 
 
 def _guarded(task: Periodic) -> None:
@@ -237,7 +241,7 @@ class ProcrastinateRunner:
             return result
 
         deliver.__name__ = f"sanad_outbox_{channel}"
-        self.app.task(name=name, queue=queue, retry=_OutboxRetry())(deliver)
+        self.app.task(name=name, queue=queue, retry=_outbox_retry())(deliver)
 
         async def sweep(timestamp: int) -> int:
             def due() -> int:

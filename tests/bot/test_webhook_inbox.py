@@ -184,8 +184,9 @@ def test_two_updates_of_one_chat_at_two_workers_at_once_are_handled_in_order(
         # This process runs both workers, the fake and the clients under one GIL on a
         # shared machine: a settle with room for that (in production SETTLE, 100 ms).
         intake.settle = 0.5
+        original = intake.process
 
-        def recording(update: Any, process: Any = intake.process) -> Any:
+        def recording(update: Any, process: Any = original) -> Any:
             order.append(update.update_id)
             return process(update)
         intake.process = recording
