@@ -92,6 +92,11 @@ class WebhookIntake:
         self.event_id = event_id  # update id → the service's event id (the bot's id in it)
         self._stopping = False
         self._work = asyncio.Semaphore(workers)
+        # Chats holding their lock at once (settling or handled): each holds a connection of
+        # the lock's pool (ChatLocks: `workers + 2`, as many again on overflow), so never more
+        # than that pool has; a wait for a pooled connection would block a thread of the
+        # default executor, which the stores and the handling need too.
+        self._holding = asyncio.Semaphore(2 * workers)
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._again: set[str] = set()
         self.handled = 0
@@ -163,7 +168,7 @@ class WebhookIntake:
 
     async def _drain(self, tag: str) -> None:
         try:
-            async with self.locks.hold(tag):
+            async with self._holding, self.locks.hold(tag):
                 seen: set[str] = set()
                 while True:
                     self._again.discard(tag)

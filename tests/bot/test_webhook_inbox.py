@@ -221,3 +221,35 @@ def test_two_updates_of_one_chat_at_two_workers_at_once_are_handled_in_order(
     fields.pop("incident_date")
     fields.pop("evidence", None)
     assert fields == COMPLAINT_EN_EXPECTED
+
+
+@pytest.mark.postgres
+def test_many_chats_at_once_on_one_webhook_worker_are_all_answered(
+        make_service: Callable[..., IntakeService], postgres_url: str, fake: FakeTelegram,
+        start_bot: Callable[..., Running]) -> None:
+    """More chats at once than the worker's chat-lock pool has connections: each waits its
+    turn (a chat settling holds its lock, not a worker slot), none starves the others."""
+    service = make_service(postgres_url)
+    port = _port()
+    url = f"http://127.0.0.1:{port}/tg"
+    bot = start_bot(service, webhook=WebhookConfig(url, "127.0.0.1", port), workers=2)
+    secret = webhook_secret(bot.channel.settings)
+    updates: list[dict[str, Any]] = []
+    fake.webhook_delivery = updates.append
+    users = [700_500_000 + n for n in range(30)]  # lock pool: 2 * (2 + 2) connections
+    for user in users:
+        fake.send_text(user, "/start", "en")
+    codes: list[int] = []
+    go = threading.Barrier(len(updates))
+
+    def post(update: dict[str, Any]) -> None:
+        go.wait()
+        codes.append(webhook_post(url, update, secret))
+    threads = [threading.Thread(target=post, args=(u,)) for u in updates]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert codes == [200] * len(users)
+    fake.wait_for(lambda: all(fake.sent(u) for u in users), timeout=60)
+    fake.wait_for(lambda: not inbox_ids(service.db.engine), timeout=30)
