@@ -66,6 +66,7 @@ class _Inbox(Protocol):
     def inbox_put_ordered(self, channel: str,
                           updates: list[tuple[str, bytes, str, int, str]]) -> int: ...
     def inbox_of_chat(self, channel: str, chat_tag: str) -> list[tuple[str, bytes]]: ...
+    def inbox_held(self, channel: str, chat_tag: str) -> list[str]: ...
     def inbox_chats(self, channel: str) -> list[str]: ...
     def inbox_adopt(self, channel: str,
                     order_of: Callable[[bytes], tuple[str, int]]) -> int: ...
@@ -172,17 +173,22 @@ class WebhookIntake:
                 seen: set[str] = set()
                 while True:
                     self._again.discard(tag)
-                    rows = await asyncio.to_thread(self.service.inbox_of_chat, self.channel,
-                                                   tag)
-                    if not rows and tag not in self._again:
+                    held = await asyncio.to_thread(self.service.inbox_held, self.channel, tag)
+                    if not held and tag not in self._again:
                         return
-                    fresh = {event_id for event_id, _ in rows} - seen
+                    fresh = set(held) - seen
                     if fresh and self.settle:
                         # First sight of these: an earlier update of the chat that another
                         # worker received at the same instant may still be being stored.
                         seen |= fresh
                         await asyncio.sleep(self.settle)
                         continue
+                    if not held:
+                        continue
+                    # Opened only now, once (a look above opens nothing), in update order.
+                    settled = set(held)  # one stored since the look waits for the next round
+                    rows = [row for row in await asyncio.to_thread(
+                        self.service.inbox_of_chat, self.channel, tag) if row[0] in settled]
                     async with self._work:
                         for event_id, raw in rows:
                             await self._handle(event_id, raw)

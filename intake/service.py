@@ -261,6 +261,12 @@ class IntakeService:
                 inbox.set_order(session, channel, event_id, self.inbox_tag(channel, chat), seq)
             return len(rows)
 
+    def inbox_held(self, channel: str, chat_tag: str) -> list[str]:
+        """The event ids of a chat's held updates, none opened (webhook mode's look before
+        it settles)."""
+        with self.db.transaction() as session:
+            return inbox.ids_of_chat(session, channel, chat_tag)
+
     def inbox_chats(self, channel: str) -> list[str]:
         with self.db.transaction() as session:
             return inbox.chats(session, channel)

@@ -106,6 +106,12 @@ def of_chat(session: Session, keyring: crypto.Keyring, channel: str, chat_tag: s
     return out
 
 
+def ids_of_chat(session: Session, channel: str, chat_tag: str) -> list[str]:
+    """The event ids of one chat's held updates (nothing opened: a cheap look)."""
+    return list(session.scalars(select(InboxUpdate.event_id).where(
+        InboxUpdate.channel == channel, InboxUpdate.chat_tag == chat_tag)))
+
+
 def chats(session: Session, channel: str) -> list[str]:
     """The chats with held updates (webhook mode): what a restart must answer."""
     return list(session.scalars(select(InboxUpdate.chat_tag).where(
