@@ -159,7 +159,7 @@ def test_two_channel_workers_deliver_each_outbox_job_once(
         for n in range(4):
             assert _texts(fake, chat, f"Are you safe? #{n}") == 1
     outcomes = [r.delivered for r in runners]  # type: ignore[attr-defined]
-    assert _wait(lambda: sum(o.get("sent", 0) for o in outcomes) == 12, 10), outcomes
+    assert _wait(lambda: sum(o.get("sent", 0) for o in outcomes) == 12, 30), outcomes
     assert not any(o.get("skipped") or o.get("failed") for o in outcomes), outcomes
     with host_a.db.transaction() as session:
         rows = list(session.query(OutboxMessage))
