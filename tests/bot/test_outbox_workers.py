@@ -214,3 +214,27 @@ def test_a_failing_outbox_job_is_retried_with_backoff_and_ends_in_status(
     assert shown["pending"] == 0 and shown["failed"] == 1
     assert runner.delivered == {"failed": 1}  # type: ignore[attr-defined]
     assert not [m for m in fake.visible(chat).values() if "Hello?" in m.get("text", "")]
+
+
+def test_the_sweep_gives_a_job_to_a_reply_queued_without_one(
+        make_service: Callable[..., IntakeService], postgres_url: str, fake: FakeTelegram,
+        start_bot: Callable[..., Running]) -> None:
+    """A reply queued before the engine's tables existed (an upgrade) has no job: the sweep
+    defers one, and it is delivered once."""
+    service = make_service(postgres_url)
+    chat = 700_100_250
+    ref = _telegram_case(service, chat)
+    queue_reply(service.db, service._pepper, ref, "demo", PASSPHRASE, "Still safe?",
+                now=service._now())
+    with service.db.engine.connect() as conn:  # no engine yet: no job for it
+        assert conn.scalar(text("SELECT to_regclass('procrastinate_jobs')")) is None
+    runner = channel_runner(service, "telegram")
+    consume = runner.consume_outbox
+    runner.consume_outbox = (  # type: ignore[method-assign]
+        lambda *args, **kwargs: consume(*args, **{**kwargs, "every": 1}))  # a sweep a second
+    start_bot(service, jobs=runner)
+    assert _wait(lambda: _texts(fake, chat, "Still safe?") >= 1, 30)
+    time.sleep(2.5)  # more sweeps: no second job, no second send
+    assert _texts(fake, chat, "Still safe?") == 1
+    with service.db.transaction() as session:
+        assert session.query(OutboxMessage).one().status == "sent"
