@@ -2,6 +2,7 @@
 
     .venv/bin/python -m bench.load [--reporters 2000] [--think-ms 3000] [--workers 2]
                                    [--hosts 2 [--redis redis://127.0.0.1:6379/13]]
+                                   [--profile DIR]   (then: python -m bench.profile DIR)
 
 Not part of the test suite. Creates a fresh PostgreSQL database (dropped at the end unless
 --keep), runs `sanad init --demo` on it, starts the loopback Bot API fake and N `sanad run
