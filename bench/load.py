@@ -2,6 +2,7 @@
 
     .venv/bin/python -m bench.load [--reporters 2000] [--think-ms 3000] [--workers 2]
                                    [--hosts 2 [--redis redis://127.0.0.1:6379/13]]
+                                   [--profile DIR]   (then: python -m bench.profile DIR)
 
 Not part of the test suite. Creates a fresh PostgreSQL database (dropped at the end unless
 --keep), runs `sanad init --demo` on it, starts the loopback Bot API fake and N `sanad run
@@ -40,6 +41,7 @@ import random
 import re
 import resource
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -349,6 +351,27 @@ def start_workers(cmd: list[str], envs: list[dict[str, str]], root: Path,
     return workers
 
 
+def start_profilers(folder: Path, workers: Workers) -> list[subprocess.Popen[bytes]]:
+    """py-spy attached to each worker (on-CPU samples only, all threads, 100 Hz)."""
+    spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    folder.mkdir(parents=True, exist_ok=True)
+    return [subprocess.Popen([spy, "record", "--pid", str(p.pid), "--rate", "100",
+                              "--format", "raw", "--nonblocking",
+                              "--output", str(folder / f"worker-{n}.txt")],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            for n, p in enumerate(workers.procs)]
+
+
+def stop_profilers(spies: list[subprocess.Popen[bytes]]) -> None:
+    for spy in spies:
+        spy.send_signal(signal.SIGINT)  # py-spy writes its file on SIGINT
+    for spy in spies:
+        try:
+            spy.wait(30)
+        except subprocess.TimeoutExpired:
+            spy.kill()
+
+
 def arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--reporters", type=int, default=2000)
@@ -375,6 +398,10 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432",
                         help="Server URL (no database): a fresh database is created on it.")
     parser.add_argument("--keep", action="store_true", help="Keep the database and the home.")
+    parser.add_argument("--profile", type=Path, default=None, metavar="DIR",
+                        help="Sample each worker with py-spy (on PATH or in .venv/bin; not "
+                             "a dependency) while the reporters talk: collapsed stacks "
+                             "DIR/worker-N.txt, then a summary (bench.profile).")
     return parser.parse_args()
 
 
@@ -424,12 +451,14 @@ def main() -> None:
         calibration_chat = 809_999_999
         chats = [810_000_000 + n for n in range(args.reporters)]
         cpu0 = [cpu_seconds(p.pid) for p in workers.procs]
+        spies = start_profilers(args.profile, workers) if args.profile else []
         sampler = BackendSampler(db, database).start()
         self0 = resource.getrusage(resource.RUSAGE_SELF)
         replies, stats, expected = asyncio.run(converse(fake, calibration_chat, chats, args))
         wall = stats.last - stats.first if stats.messages else float("nan")
         time.sleep(2)  # let the last answers' message tracking commit
         cpu = [cpu_seconds(p.pid) - c for p, c in zip(workers.procs, cpu0, strict=True)]
+        stop_profilers(spies)
         pg_cpu, backends = sampler.stop()
         self1 = resource.getrusage(resource.RUSAGE_SELF)
         bench_cpu = (self1.ru_utime + self1.ru_stime) - (self0.ru_utime + self0.ru_stime)

@@ -17,6 +17,17 @@ Here (tornado, as PTB's server, with PTB's checks: the secret header, `applicati
    the lock. A worker that gets the lock after another finds nothing left to do.
 3. on start, every chat the inbox still holds is handled the same way (a crash, a restart).
 
+Order across workers. Telegram numbers updates in order (update_id) and, with setWebhook's
+`max_connections` (1-100, default 40), keeps up to that many POSTs in flight at once: with 1
+it sends the next update only after the previous one's 200, a total order at the price of
+throughput; with more, two updates of one chat can reach two workers at the same instant.
+Then whichever worker gets the chat's lock first takes every held update of the chat in
+update-id order, but only once it has seen them for a short settle (`SETTLE`, 100 ms): an
+earlier update whose store on the other worker is a few milliseconds behind is in the inbox
+by then and is handled first. The settle holds the chat's lock, not a worker slot. Only an
+earlier update stored more than the settle after a later one (a stalled connection) can
+still come second; `max_connections=1` rules even that out (docs/deploy.md).
+
 A crash after the commit but before the replies went out leaves the update in the inbox; the
 next holder of the chat's lock (a restart, or the other worker on the chat's next message)
 replays it and the service hands back the committed replies, which are sent then.
@@ -44,6 +55,10 @@ __all__ = ["WebhookIntake", "WebhookServer"]
 log = logging.getLogger("sanad.telegram")
 
 MAX_BODY = 1024 * 1024  # an update is a few kilobytes; files are fetched separately
+# A chat's held update is handled no sooner than this after the lock holder first saw it, so
+# an earlier update of the chat that another worker received at the same instant is stored
+# (and handled first) by then.
+SETTLE = 0.1
 
 
 class _Inbox(Protocol):
@@ -51,7 +66,10 @@ class _Inbox(Protocol):
     def inbox_put_ordered(self, channel: str,
                           updates: list[tuple[str, bytes, str, int, str]]) -> int: ...
     def inbox_of_chat(self, channel: str, chat_tag: str) -> list[tuple[str, bytes]]: ...
+    def inbox_held(self, channel: str, chat_tag: str) -> list[str]: ...
     def inbox_chats(self, channel: str) -> list[str]: ...
+    def inbox_adopt(self, channel: str,
+                    order_of: Callable[[bytes], tuple[str, int]]) -> int: ...
     def inbox_done(self, channel: str, event_ids: list[str]) -> None: ...
 
 
@@ -65,8 +83,9 @@ class WebhookIntake:
 
     def __init__(self, channel: str, service: _Inbox, locks: _Locks, bot: Any,
                  process: Callable[[Update], Awaitable[None]], workers: int,
-                 event_id: Callable[[int], str]) -> None:
+                 event_id: Callable[[int], str], settle: float = SETTLE) -> None:
         self.channel = channel
+        self.settle = settle
         self.service = service
         self.locks = locks
         self.bot = bot
@@ -74,6 +93,11 @@ class WebhookIntake:
         self.event_id = event_id  # update id → the service's event id (the bot's id in it)
         self._stopping = False
         self._work = asyncio.Semaphore(workers)
+        # Chats holding their lock at once (settling or handled): each holds a connection of
+        # the lock's pool (ChatLocks: `workers + 2`, as many again on overflow), so never more
+        # than that pool has; a wait for a pooled connection would block a thread of the
+        # default executor, which the stores and the handling need too.
+        self._holding = asyncio.Semaphore(2 * workers)
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._again: set[str] = set()
         self.handled = 0
@@ -112,7 +136,12 @@ class WebhookIntake:
         return 200
 
     async def restore(self) -> int:
-        """Handle whatever the inbox holds (after a crash or a stop): every held chat."""
+        """Handle whatever the inbox holds (after a crash or a stop): every held chat, with
+        the updates a polling run left (adopted into their chats' order first)."""
+        adopted = await asyncio.to_thread(self.service.inbox_adopt, self.channel,
+                                          self._order_of)
+        if adopted:
+            log.info("%d update(s) held by a polling run are handled here", adopted)
         tags = await asyncio.to_thread(self.service.inbox_chats, self.channel)
         for tag in tags:
             self.schedule(tag)
@@ -122,6 +151,17 @@ class WebhookIntake:
         self.restored += len(tags)
         return len(tags)
 
+    def _order_of(self, raw: bytes) -> tuple[str, int]:
+        """A held update's chat (as `receive` tags it) and its update id."""
+        try:
+            update = Update.de_json(json.loads(raw), self.bot)
+        except (ValueError, TypeError, KeyError):
+            update = None
+        if update is None:  # handled (and let go) like any unparsable held update
+            return "none", 0
+        key = chat_key(update)
+        return ("none" if key is None else str(key)), update.update_id
+
     def schedule(self, tag: str) -> None:
         self._again.add(tag)
         if tag not in self._tasks:
@@ -129,15 +169,29 @@ class WebhookIntake:
 
     async def _drain(self, tag: str) -> None:
         try:
-            async with self._work, self.locks.hold(tag):
+            async with self._holding, self.locks.hold(tag):
+                seen: set[str] = set()
                 while True:
                     self._again.discard(tag)
-                    rows = await asyncio.to_thread(self.service.inbox_of_chat, self.channel,
-                                                   tag)
-                    if not rows and tag not in self._again:
+                    held = await asyncio.to_thread(self.service.inbox_held, self.channel, tag)
+                    if not held and tag not in self._again:
                         return
-                    for event_id, raw in rows:
-                        await self._handle(event_id, raw)
+                    fresh = set(held) - seen
+                    if fresh and self.settle:
+                        # First sight of these: an earlier update of the chat that another
+                        # worker received at the same instant may still be being stored.
+                        seen |= fresh
+                        await asyncio.sleep(self.settle)
+                        continue
+                    if not held:
+                        continue
+                    # Opened only now, once (a look above opens nothing), in update order.
+                    settled = set(held)  # one stored since the look waits for the next round
+                    rows = [row for row in await asyncio.to_thread(
+                        self.service.inbox_of_chat, self.channel, tag) if row[0] in settled]
+                    async with self._work:
+                        for event_id, raw in rows:
+                            await self._handle(event_id, raw)
         except Exception as exc:  # the rows stay held: the next message or start retries
             log.error("webhook chat handling failed error=%s", type(exc).__name__)
         finally:

@@ -20,6 +20,7 @@ from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from dataclasses import replace as dc_replace
+from datetime import timedelta
 from typing import Any
 
 import aiohttp
@@ -47,6 +48,8 @@ from bot._update_guard import Refusal, bilingual
 from bot.commands import parse_command
 from flows import Reply
 from intake.service import Incoming, IntakeService, Outcome
+from jobs._outbox import FAILED, RETRY, SENT, SKIPPED, DeliveryDeferred
+from jobs._runner import Runner
 from storage import crypto
 
 log = logging.getLogger("sanad.signal")
@@ -68,9 +71,13 @@ class _Stats:
 class SignalChannel:
     """One running Signal bot. `await start()`, then `await serve_forever()` or `await stop()`."""
 
-    def __init__(self, config: SignalConfig, service: IntakeService, event_key: bytes) -> None:
+    def __init__(self, config: SignalConfig, service: IntakeService, event_key: bytes,
+                 jobs: Runner | None = None) -> None:
         self.config = config
         self.service = service
+        # The process's job runner (jobs.channel_runner): on PostgreSQL it consumes this
+        # channel's outbox queue (`deliver_message`), on SQLite it runs `deliver_outbox`.
+        self.jobs = jobs
         self._event_key = event_key  # keys the hash that turns (sender, timestamp) into an id
         self._policy = AttachmentPolicy(config.max_attachment_bytes)
         self._queues: dict[str, deque[Job]] = {}
@@ -128,14 +135,22 @@ class SignalChannel:
         await start_consumers(self.bot)
         self.watchdog = ReceiveWatchdog(self.bot, self.config.reconnect_min,
                                         self.config.reconnect_max, on_refusal=self.refuse)
-        self._tasks = [asyncio.create_task(self.watchdog.run(), name="signal-receive"),
-                       asyncio.create_task(self._outbox_loop(), name="signal-outbox")]
+        self._tasks = [asyncio.create_task(self.watchdog.run(), name="signal-receive")]
+        if self.jobs is not None:
+            self.jobs.consume_outbox(CHANNEL, self, asyncio.get_running_loop(),
+                                     clock=self.service.clock,
+                                     every=self.config.outbox_interval)
+            await asyncio.to_thread(self.jobs.start)
+        else:
+            self._tasks.append(asyncio.create_task(self._outbox_loop(), name="signal-outbox"))
         log.info("signal channel started")
 
     async def serve_forever(self) -> None:
         await asyncio.gather(*self._tasks)
 
     async def stop(self, drain_timeout: float = 10.0) -> None:
+        if self.jobs is not None:  # its outbox jobs run on this loop: stop it while it runs
+            await asyncio.to_thread(self.jobs.stop)
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -448,13 +463,39 @@ class SignalChannel:
             await asyncio.sleep(self.config.outbox_interval)
             await self.deliver_outbox()
 
-    async def deliver_outbox(self) -> None:
-        """Queue every pending caseworker reply behind that reporter's own messages."""
+    async def deliver_message(self, message_id: str) -> str:
+        """The job engine's task for one outbox message (its argument is the id only): queued
+        behind that reporter's own messages, as `deliver_outbox` does, and awaited. SENT,
+        FAILED (for good) or SKIPPED; DeliveryDeferred to be run again later."""
+        item, wait = await asyncio.to_thread(self.service.take_outbox, CHANNEL, message_id)
+        if item is None:
+            if wait is not None:
+                raise DeliveryDeferred(wait)
+            return SKIPPED
+        done: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+
+        async def job() -> None:
+            try:
+                done.set_result(await self._deliver_item(item, deferrable=True))
+            except BaseException as exc:
+                done.set_exception(exc)
+                if not isinstance(exc, DeliveryDeferred):
+                    raise
+
+        if not self._enqueue(item.route, job):  # that reporter's queue is full: later
+            await asyncio.to_thread(self.service.outbox_release, item.id)
+            raise DeliveryDeferred(timedelta(seconds=30))
+        return await done
+
+    async def deliver_outbox(self) -> int:
+        """Queue every pending caseworker reply behind that reporter's own messages (the
+        in-process path); how many were queued."""
         try:
             items = await asyncio.to_thread(self.service.pending_outbox, CHANNEL)
         except Exception as exc:
             log.error("signal outbox not read (%s)", type(exc).__name__)
-            return
+            return 0
+        queued = 0
         for item in items:
             if item.id in self._outbox_busy:
                 continue
@@ -468,20 +509,28 @@ class SignalChannel:
 
             if not self._enqueue(item.route, job):
                 self._outbox_busy.discard(item.id)
+            else:
+                queued += 1
+        return queued
 
-    async def _deliver_item(self, item: Any) -> None:
+    async def _deliver_item(self, item: Any, deferrable: bool = False) -> str:
         src = Incoming(CHANNEL, item.route, None, item.route)
         try:
             await self._ensure_timer(item.route, None)
             await self._send(src, item.route, item.replies)
         except Exception as exc:
             log.warning("signal outbox delivery failed (%s)", type(exc).__name__)
-            await asyncio.to_thread(self.service.outbox_failed, item.id)
-            return
+            wait = await asyncio.to_thread(self.service.outbox_failed, item.id)
+            if wait is None:
+                return FAILED
+            if deferrable:  # a job: the engine tries again after the backoff
+                raise DeliveryDeferred(wait) from None
+            return RETRY
         await asyncio.to_thread(self.service.outbox_sent, item.id)
         self.stats.delivered += 1
         self.stats.changed.set()
         log.info("signal outbox item delivered")
+        return SENT
 
 
 class _Handler(DataMessageHandler):

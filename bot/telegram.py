@@ -58,6 +58,8 @@ from bot._tg_webhook import WebhookIntake, WebhookServer
 from bot.commands import parse_command
 from flows import Reply
 from intake.service import Incoming, IntakeService, Outcome
+from jobs._outbox import FAILED, SENT, SKIPPED, DeliveryDeferred
+from jobs._runner import Runner
 
 __all__ = ["TelegramChannel", "TelegramSettings", "TelegramSetupError", "WebhookConfig",
            "webhook_secret"]
@@ -97,11 +99,14 @@ class TelegramChannel:
 
     def __init__(self, service: IntakeService, settings: TelegramSettings,
                  webhook: WebhookConfig | None = None,
-                 outbox_interval: float = 2.0) -> None:
+                 outbox_interval: float = 2.0, jobs: Runner | None = None) -> None:
         self.service = service
         self.settings = settings
         self.webhook = webhook
         self.outbox_interval = outbox_interval
+        # The process's job runner (jobs.channel_runner): it delivers the outbox (a queue of
+        # this channel on PostgreSQL, in-process on SQLite). Without one, a loop here.
+        self.jobs = jobs
         self._langs: dict[int, str] = {}  # chat → language of the last reply (memory only)
         self._poller: Poller | None = None
         self._intake: WebhookIntake | None = None
@@ -168,7 +173,11 @@ class TelegramChannel:
         await self.app.start()
         if self._intake is not None:
             await self._intake.restore()
-        if self.outbox_interval > 0:
+        if self.jobs is not None:
+            self.jobs.consume_outbox(CHANNEL, self, asyncio.get_running_loop(),
+                                     clock=self.service.clock)
+            await asyncio.to_thread(self.jobs.start)
+        elif self.outbox_interval > 0:
             self._outbox_task = asyncio.create_task(self._outbox_loop(), name="sanad-outbox")
         log.info("telegram channel started mode=%s", "webhook" if self.webhook else "polling")
 
@@ -190,6 +199,8 @@ class TelegramChannel:
                                        allowed_updates=["message", "callback_query"])
 
     async def stop(self) -> None:
+        if self.jobs is not None:  # its outbox jobs run on this loop: stop it while it runs
+            await asyncio.to_thread(self.jobs.stop)
         if self._server is not None:
             await self._server.stop()
         if self._intake is not None:
@@ -518,19 +529,34 @@ class TelegramChannel:
             await asyncio.sleep(self.outbox_interval)
 
     async def deliver_outbox(self) -> int:
-        """Send pending caseworker messages (only cases with consent_followup have a route);
-        return how many were delivered. A failure is reported back for retry with backoff."""
-        items = await asyncio.to_thread(self.service.pending_outbox, CHANNEL)
+        """Send the due caseworker messages (only cases with consent_followup have a route),
+        each as the job engine's task would (`deliver_message`); how many were delivered.
+        The in-process path (SQLite), and what tests call."""
         delivered = 0
-        for item in items:
-            src = Incoming(CHANNEL, str(item.route), None, route=str(item.route))
-            try:
-                sent = await self._send_replies(int(item.route), list(item.replies))
-            except (TelegramError, ValueError) as exc:
-                log.warning("outbox item not delivered error=%s", type(exc).__name__)
-                await asyncio.to_thread(self.service.outbox_failed, item.id)
-                continue
-            await asyncio.to_thread(self.service.outbox_sent, item.id)
-            await self._track(src, [(m, "out") for m in sent])
-            delivered += 1
+        for message_id in await asyncio.to_thread(self.service.outbox_due, CHANNEL):
+            with contextlib.suppress(DeliveryDeferred):  # retried after its backoff
+                delivered += await self.deliver_message(message_id) == SENT
         return delivered
+
+    async def deliver_message(self, message_id: str) -> str:
+        """Deliver one outbox message (the job engine's task; its argument is the id only).
+        SENT, FAILED (for good) or SKIPPED (nothing to send); DeliveryDeferred when the
+        engine should run it again later (the send failed, or another worker holds it)."""
+        item, wait = await asyncio.to_thread(self.service.take_outbox, CHANNEL, message_id)
+        if item is None:
+            if wait is not None:
+                raise DeliveryDeferred(wait)
+            return SKIPPED
+        src = Incoming(CHANNEL, str(item.route), None, route=str(item.route))
+        try:
+            sent = await self._send_replies(int(item.route), list(item.replies))
+        except (TelegramError, ValueError) as exc:
+            log.warning("outbox item not delivered error=%s", type(exc).__name__)
+            wait = await asyncio.to_thread(self.service.outbox_failed, item.id)
+            if wait is None:
+                log.error("outbox item failed for good after its last try")
+                return FAILED
+            raise DeliveryDeferred(wait) from None
+        await asyncio.to_thread(self.service.outbox_sent, item.id)
+        await self._track(src, [(m, "out") for m in sent])
+        return SENT

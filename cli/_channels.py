@@ -66,8 +66,9 @@ def telegram(webhook_url: str | None, listen: str, port: int) -> None:
             logging.getLogger(noisy).setLevel(logging.WARNING)
         service = build_intake(settings)
         # Retention (once across hosts on PostgreSQL), the alerts watchdog, a heartbeat.
-        purging = channel_runner(service, "telegram").start()
-        channel = TelegramChannel(service, tg, webhook)
+        # The outbox too: this channel's queue of delivery jobs (started with the channel).
+        purging = channel_runner(service, "telegram")
+        channel = TelegramChannel(service, tg, webhook, jobs=purging)
         try:
             asyncio.run(_serve(channel))
         except TelegramSetupError as exc:

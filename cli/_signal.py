@@ -9,7 +9,7 @@ import asyncio
 import contextlib
 import os
 import signal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -47,9 +47,10 @@ def run_signal(verbose: bool) -> None:
         redact_library_logs()  # library records reach stderr without their arguments
         service = build_intake(settings)
         # Retention (once across hosts on PostgreSQL), the alerts watchdog, a heartbeat.
-        purging = channel_runner(service, "signal").start()
+        # The outbox too: this channel's queue of delivery jobs (started with the channel).
+        purging = channel_runner(service, "signal")
         try:
-            asyncio.run(_serve(config, service, Home(settings.home).pepper()))
+            asyncio.run(_serve(config, service, Home(settings.home).pepper(), purging))
         except SignalUnavailable as exc:
             raise UserFacingError(str(exc)) from exc
         finally:
@@ -58,10 +59,11 @@ def run_signal(verbose: bool) -> None:
     run()
 
 
-async def _serve(config: SignalConfig, service: IntakeService, pepper: bytes) -> None:
+async def _serve(config: SignalConfig, service: IntakeService, pepper: bytes,
+                 jobs: Any = None) -> None:
     from bot.signal import SignalChannel
 
-    channel = SignalChannel(config, service, pepper)
+    channel = SignalChannel(config, service, pepper, jobs=jobs)
     await channel.start()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -59,6 +59,10 @@ def queue_message(session: Session, key: bytes, case: Case, text: str, author: s
         status="pending", attempts=0, next_attempt_at=now, created_at=now, created_by=author))
     session.add(CaseEvent(case_id=case.id, at=now, kind="reply_queued", actor=author,
                           detail={"message": message_id}))
+    from jobs._outbox import defer_delivery  # its job, in this transaction (PostgreSQL)
+
+    session.flush()
+    defer_delivery(session, route.channel, [message_id])
     return message_id
 
 
@@ -107,6 +111,47 @@ def pending(session: Session, key: bytes, channel: str, now: datetime,
     return out
 
 
+def due(session: Session, channel: str, now: datetime, limit: int) -> list[str]:
+    """The ids of messages due for delivery and held by no worker, oldest first."""
+    free = OutboxMessage.lease_until.is_(None) | (OutboxMessage.lease_until <= now)
+    return list(session.scalars(
+        select(OutboxMessage.id).where(OutboxMessage.channel == channel,
+                                       OutboxMessage.status == "pending",
+                                       OutboxMessage.next_attempt_at <= now, free)
+        .order_by(OutboxMessage.created_at).limit(limit)))
+
+
+def take(session: Session, key: bytes, message_id: str, now: datetime,
+         lease: timedelta = LEASE) -> tuple[PendingMessage | None, timedelta | None]:
+    """Lease one message for delivery (the job engine's task: its schedule says when).
+    (message, None) when taken; (None, wait) when another worker holds it, to look again
+    after `wait`; (None, None) when there is nothing to send (sent, failed for good, or
+    deleted with the consent to follow-up)."""
+    row = session.execute(
+        select(OutboxMessage, Case, CaseRoute)
+        .join(Case, Case.id == OutboxMessage.case_id)
+        .join(CaseRoute, CaseRoute.case_id == OutboxMessage.case_id)
+        .where(OutboxMessage.id == message_id)
+        .with_for_update(skip_locked=True, of=OutboxMessage)).first()
+    if row is None:
+        held = session.scalar(select(OutboxMessage.status).where(
+            OutboxMessage.id == message_id))
+        return None, (lease if held == "pending" else None)  # locked by a taker right now
+    msg, case, route = row
+    if msg.status != "pending":
+        return None, None
+    lease_until = msg.lease_until
+    if lease_until is not None:
+        lease_until = lease_until if lease_until.tzinfo else lease_until.replace(
+            tzinfo=now.tzinfo)
+        if lease_until > now:
+            return None, lease_until - now
+    msg.lease_until = now + lease
+    body = json.loads(crypto.open_field(key, case.id, f"outbox:{msg.id}", 0, msg.sealed))
+    dest = crypto.open_field(key, case.id, ROUTE_FIELD, 0, route.sealed_route).decode()
+    return PendingMessage(msg.id, dest, body["text"], case.case_ref, case.lang), None
+
+
 @dataclass(frozen=True)
 class SentMessage:
     case_id: str
@@ -130,15 +175,25 @@ def mark_sent(session: Session, message_id: str, now: datetime) -> SentMessage |
     return SentMessage(case.id, case.case_ref, case.lang, route.channel, route.user_handle)
 
 
-def mark_failed(session: Session, message_id: str, now: datetime) -> None:
+def release(session: Session, message_id: str) -> None:
+    msg = session.get(OutboxMessage, message_id)
+    if msg is not None and msg.status == "pending":
+        msg.lease_until = None
+
+
+def mark_failed(session: Session, message_id: str, now: datetime) -> timedelta | None:
+    """One more failed try: the wait before the next, or None when it failed for good."""
     msg = session.get(OutboxMessage, message_id)
     if msg is None:
-        return
+        return None
     msg.attempts += 1
     msg.lease_until = None
+    wait = backoff(msg.attempts)
+    msg.next_attempt_at = now + wait
     if msg.attempts >= MAX_ATTEMPTS:
         msg.status = "failed"
-    msg.next_attempt_at = now + backoff(msg.attempts)
+        return None
+    return wait
 
 
 def backoff(attempts: int) -> timedelta:

@@ -16,7 +16,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -274,6 +274,24 @@ class IntakeService:
         with self.db.transaction() as session:
             return inbox.of_chat(session, self.keyring, channel, chat_tag, int(self.clock()))
 
+    def inbox_adopt(self, channel: str,
+                    order_of: Callable[[bytes], tuple[str, int]]) -> int:
+        """Give every held update a polling run left (no chat tag) its chat's tag and its
+        sequence, `order_of(raw) -> (chat, sequence)`, so a webhook start handles it in order
+        with that chat's other updates. How many were adopted."""
+        with self.db.transaction() as session:
+            rows = inbox.untagged(session, self.keyring, channel, int(self.clock()))
+            for event_id, raw in rows:
+                chat, seq = order_of(raw)
+                inbox.set_order(session, channel, event_id, self.inbox_tag(channel, chat), seq)
+            return len(rows)
+
+    def inbox_held(self, channel: str, chat_tag: str) -> list[str]:
+        """The event ids of a chat's held updates, none opened (webhook mode's look before
+        it settles)."""
+        with self.db.transaction() as session:
+            return inbox.ids_of_chat(session, channel, chat_tag)
+
     def inbox_chats(self, channel: str) -> list[str]:
         with self.db.transaction() as session:
             return inbox.chats(session, channel)
@@ -304,12 +322,34 @@ class IntakeService:
     def pending_outbox(self, channel: str, limit: int = 50) -> list[OutboxItem]:
         with self.db.transaction() as session:
             items = _followup.pending(session, self._route_key, channel, self._now(), limit)
-        return [OutboxItem(i.id, i.route, [
+        return [self._outbox_item(i) for i in items]
+
+    def outbox_due(self, channel: str, limit: int = 50) -> list[str]:
+        """Ids of the messages due for delivery on this channel (the in-process path)."""
+        with self.db.transaction() as session:
+            return _followup.due(session, channel, self._now(), limit)
+
+    def take_outbox(self, channel: str,
+                    message_id: str) -> tuple[OutboxItem | None, timedelta | None]:
+        """Lease one message for delivery (`_followup.take`): the item, or None with how long
+        to wait before looking again (None: nothing to send)."""
+        with self.db.transaction() as session:
+            taken, wait = _followup.take(session, self._route_key, message_id, self._now())
+        if taken is None:
+            return None, wait
+        return self._outbox_item(taken), None
+
+    def outbox_release(self, item_id: str) -> None:
+        """Give up a message taken but not sent (no try counted): due again at once."""
+        with self.db.transaction() as session:
+            _followup.release(session, item_id)
+
+    def _outbox_item(self, i: _followup.PendingMessage) -> OutboxItem:
+        return OutboxItem(i.id, i.route, [
             Reply(self.flows.text(i.lang, "sys.followup", case_ref=i.case_ref, text=i.text),
                   "info", i.lang),
             Reply(self.flows.text(i.lang, "sys.addendum.ask"), "text", i.lang, "addendum",
                   (("done", self.flows.text(i.lang, "opt.done")),))], i.case_ref)
-            for i in items]
 
     def outbox_sent(self, item_id: str) -> None:
         """Mark delivered and let the reporter answer: their reply is appended to the case."""
@@ -318,12 +358,23 @@ class IntakeService:
         if sent is None:
             return
         src = Incoming(sent.channel, "", None)
-        self._run(src, lambda state, now: OpenAddendum(sent.case_ref, sent.lang, None, now),
-                  handle=sent.handle, only_if_idle=True, new_case_id=sent.case_id)
+        for last in (False, True):
+            try:
+                self._run(src, lambda state, now: OpenAddendum(sent.case_ref, sent.lang, None,
+                                                               now),
+                          handle=sent.handle, only_if_idle=True, new_case_id=sent.case_id)
+                return
+            except IntegrityError:
+                # Another worker delivered a message of the same case at the same moment and
+                # opened the addendum first: with it there, this one finds it and stays idle.
+                if last:
+                    raise
 
-    def outbox_failed(self, item_id: str) -> None:
+    def outbox_failed(self, item_id: str) -> timedelta | None:
+        """A failed try: the wait before the next (None: failed for good, after
+        `_followup.MAX_ATTEMPTS` tries; `sanad status` counts it)."""
         with self.db.transaction() as session:
-            _followup.mark_failed(session, item_id, self._now())
+            return _followup.mark_failed(session, item_id, self._now())
 
     # ---- the one loop ---------------------------------------------------------------------
 

@@ -8,10 +8,11 @@ A task takes no arguments: it finds its work in the database (ids, leases), so n
 ever holds what a reporter wrote. `tasks_for(...)` builds the shipped tasks (purge, alerts
 round, alerts watchdog); `status(session, now)` is what `sanad status` prints.
 
-Outbox delivery stays in the channel processes (only they hold the platform connection, and
-Signal orders a reply behind the reporter's own messages), but every message is leased
-(`intake/_followup.py::pending`, `FOR UPDATE SKIP LOCKED` and `lease_until`) and retried with
-backoff, so two workers or hosts deliver it once.
+Caseworker-outbox delivery is a job too (`jobs/_outbox.py`): on PostgreSQL one job per
+message, holding its id only, on its channel's queue (`sanad.outbox.telegram`, `…signal`),
+which only that channel's processes consume (they hold the platform connection; the channel
+calls `runner.consume_outbox(...)` when it starts); leased, sent once, retried with the
+backoff the outbox row records. On SQLite the channel process delivers due messages itself.
 """
 
 from jobs._runner import (

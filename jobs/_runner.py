@@ -15,19 +15,29 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from jobs._outbox import (
+    DeliveryDeferred,
+    defer_delivery,
+    outbox_queue,
+    outbox_task,
+    sweep_candidates,
+)
 from storage.db import Database
 from storage.health import Heartbeat
 
-__all__ = ["CLUSTER", "PROCESS", "Periodic", "ProcrastinateRunner", "Runner", "ThreadRunner",
-           "cron_for", "ensure_schema", "runner_for"]
+__all__ = ["CLUSTER", "PROCESS", "OutboxConsumer", "Periodic", "ProcrastinateRunner", "Runner",
+           "ThreadRunner", "cron_for", "ensure_schema", "runner_for"]
 
 log = logging.getLogger("sanad.jobs")
 CLUSTER = "cluster"  # once per tick across every host (PostgreSQL); in-process on SQLite
@@ -47,10 +57,45 @@ class Periodic:
     retries: int = 3  # PostgreSQL: further tries of a failed run, with exponential backoff
 
 
+class OutboxConsumer(Protocol):
+    """A channel process's side of outbox delivery (bot.telegram, bot.signal)."""
+
+    async def deliver_message(self, message_id: str) -> str: ...
+
+    async def deliver_outbox(self) -> int: ...
+
+
 class Runner(Protocol):
+    def consume_outbox(self, channel: str, consumer: OutboxConsumer,
+                       loop: asyncio.AbstractEventLoop, clock: Callable[[], float] = ...,
+                       every: float = ...) -> None: ...
+
     def start(self) -> Runner: ...
 
     def stop(self, timeout: float = 30) -> None: ...
+
+
+UNEXPECTED_TRIES = 10
+
+
+def _outbox_retry() -> Any:
+    """When the engine runs an outbox job again: after the wait the outbox row records for a
+    failed send (`DeliveryDeferred`), or a minute after an unexpected error (the database
+    away), at most `UNEXPECTED_TRIES` times; the sweep takes it up after that."""
+    from procrastinate import BaseRetryStrategy, RetryDecision
+
+    class OutboxRetry(BaseRetryStrategy):
+        def get_retry_decision(self, *, exception: BaseException,
+                               job: Any) -> RetryDecision | None:
+            if isinstance(exception, DeliveryDeferred):
+                seconds = max(1, math.ceil(exception.wait.total_seconds()))
+            elif job.attempts + 1 < UNEXPECTED_TRIES:
+                seconds = 60
+            else:
+                return None
+            return RetryDecision(retry_in={"seconds": seconds})
+
+    return OutboxRetry()
 
 
 def _guarded(task: Periodic) -> None:
@@ -68,12 +113,27 @@ class ThreadRunner:
         self.heartbeat = heartbeat
         self.runs: dict[str, int] = {t.name: 0 for t in tasks}
         self._stop = threading.Event()
-        self._threads = [threading.Thread(target=self._loop, args=(t,), daemon=True,
-                                          name=f"sanad-job-{t.name}") for t in tasks]
+        self._threads: list[threading.Thread] = []
+
+    def consume_outbox(self, channel: str, consumer: OutboxConsumer,
+                       loop: asyncio.AbstractEventLoop, clock: Callable[[], float] = time.time,
+                       every: float = 2.0) -> None:
+        """Deliver this channel's due outbox messages every `every` seconds, each through
+        the same `consumer.deliver_message` the engine's jobs call (on the channel's loop)."""
+        def run() -> object:
+            return asyncio.run_coroutine_threadsafe(consumer.deliver_outbox(),
+                                                    loop).result(timeout=300)
+        task = Periodic(f"outbox:{channel}", every, run, PROCESS)
+        self.tasks.append(task)
+        self.runs[task.name] = 0
 
     def start(self) -> ThreadRunner:
+        if self._threads:
+            return self
         if self.heartbeat is not None:
             self.heartbeat.start()
+        self._threads = [threading.Thread(target=self._loop, args=(t,), daemon=True,
+                                          name=f"sanad-job-{t.name}") for t in self.tasks]
         for thread in self._threads:
             thread.start()
         return self
@@ -142,6 +202,9 @@ class ProcrastinateRunner:
             if task.scope == CLUSTER:
                 self._register(procrastinate, task)
         self._local = ThreadRunner([t for t in tasks if t.scope != CLUSTER], heartbeat)
+        self.queues = [QUEUE]
+        self.delivered: dict[str, int] = {}  # outbox job outcomes in this process
+        self._started = False
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[None] | None = None
         self._ready = threading.Event()
@@ -158,7 +221,54 @@ class ProcrastinateRunner:
         registered = self.app.task(name=f"sanad.{task.name}", queue=QUEUE, retry=retry)(job)
         self.app.periodic(cron=cron_for(task.every), periodic_id=task.name)(registered)
 
+    def consume_outbox(self, channel: str, consumer: OutboxConsumer,
+                       loop: asyncio.AbstractEventLoop, clock: Callable[[], float] = time.time,
+                       every: float = 60.0) -> None:
+        """Consume this channel's outbox queue here: each job (a message id) is delivered by
+        `consumer.deliver_message` on the channel's own event loop, which holds the platform
+        connection. With it, the sweep every `every` seconds (at least 1 s; once across
+        hosts): a job for every due message without one, and another go for the jobs of
+        workers that died mid-send."""
+        import procrastinate
+
+        queue, name = outbox_queue(channel), outbox_task(channel)
+        self.queues.append(queue)
+
+        async def deliver(message_id: str) -> str:
+            result = await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(
+                consumer.deliver_message(message_id), loop))
+            self.delivered[result] = self.delivered.get(result, 0) + 1
+            return result
+
+        deliver.__name__ = f"sanad_outbox_{channel}"
+        self.app.task(name=name, queue=queue, retry=_outbox_retry())(deliver)
+
+        async def sweep(timestamp: int) -> int:
+            def due() -> int:
+                with self.db.transaction() as session:
+                    now = datetime.fromtimestamp(clock(), UTC)
+                    return defer_delivery(session, channel,
+                                          sweep_candidates(session, channel, now))
+            deferred = await asyncio.to_thread(due)
+            stalled = list(await self.app.job_manager.get_stalled_jobs(
+                queue=queue, task_name=name))
+            for job in stalled:
+                await self.app.job_manager.retry_job(job)
+            if deferred or stalled:
+                log.info("outbox sweep channel=%s deferred=%d stalled=%d", channel, deferred,
+                         len(stalled))
+            return deferred
+
+        sweep.__name__ = f"sanad_outbox_sweep_{channel}"
+        swept = self.app.task(name=f"{name}.sweep", queue=queue,
+                              retry=procrastinate.RetryStrategy(max_attempts=2))(sweep)
+        self.app.periodic(cron=cron_for(max(1.0, every)),
+                          periodic_id=f"outbox_sweep:{channel}")(swept)
+
     def start(self) -> ProcrastinateRunner:
+        if self._started:
+            return self
+        self._started = True
         ensure_schema(self.db)
         self._local.start()
         self._thread.start()
@@ -179,7 +289,7 @@ class ProcrastinateRunner:
             self._ready.set()
             try:
                 await self.app.run_worker_async(
-                    queues=[QUEUE], wait=True, name=self.worker_name,
+                    queues=self.queues, wait=True, name=self.worker_name, concurrency=2,
                     install_signal_handlers=False, fetch_job_polling_interval=1.0,
                     delete_jobs="successful")
             except asyncio.CancelledError:

@@ -16,7 +16,7 @@ import logging
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from storage import crypto
@@ -106,23 +106,52 @@ def of_chat(session: Session, keyring: crypto.Keyring, channel: str, chat_tag: s
     return out
 
 
+def ids_of_chat(session: Session, channel: str, chat_tag: str) -> list[str]:
+    """The event ids of one chat's held updates (nothing opened: a cheap look)."""
+    return list(session.scalars(select(InboxUpdate.event_id).where(
+        InboxUpdate.channel == channel, InboxUpdate.chat_tag == chat_tag)))
+
+
 def chats(session: Session, channel: str) -> list[str]:
     """The chats with held updates (webhook mode): what a restart must answer."""
     return list(session.scalars(select(InboxUpdate.chat_tag).where(
         InboxUpdate.channel == channel, InboxUpdate.chat_tag.is_not(None)).distinct()))
 
 
+def untagged(session: Session, keyring: crypto.Keyring, channel: str,
+             now: int) -> list[tuple[str, bytes]]:
+    """The held updates without a chat tag (stored by a polling run), oldest first."""
+    rows = session.scalars(select(InboxUpdate).where(InboxUpdate.channel == channel,
+                                                     InboxUpdate.chat_tag.is_(None))
+                           .order_by(InboxUpdate.received_at, InboxUpdate.event_id))
+    out: list[tuple[str, bytes]] = []
+    for row in list(rows):
+        raw = _open(session, keyring, channel, row, now)
+        if raw is not None:
+            out.append((row.event_id, raw))
+    return out
+
+
+def set_order(session: Session, channel: str, event_id: str, chat_tag: str, seq: int) -> None:
+    """Give a held update its chat tag and sequence (a webhook start adopting what a polling
+    run left)."""
+    session.execute(update(InboxUpdate).where(InboxUpdate.channel == channel,
+                                              InboxUpdate.event_id == event_id)
+                    .values(chat_tag=chat_tag, seq=seq))
+
+
 def pending(session: Session, keyring: crypto.Keyring, channel: str,
             now: int) -> list[tuple[str, bytes]]:
-    """What is left after a stop or crash, oldest first. Rows that can no longer be opened
+    """What is left after a stop or crash, oldest first (polling's start: what a polling or
+    a webhook run left; a chat's webhook updates in their order). Rows that can no longer be opened
     (their epoch key is gone, or they expired) are deleted: the platform redelivers nothing
     older than a day anyway, and a stale answer would only confuse the reporter. A row whose
     key should still be in the keyring and is not is kept (until it expires), logged and
     counted in the audit log: never a silent delete."""
     out: list[tuple[str, bytes]] = []
-    rows = session.scalars(select(InboxUpdate).where(InboxUpdate.channel == channel,
-                                                     InboxUpdate.chat_tag.is_(None))
-                           .order_by(InboxUpdate.received_at, InboxUpdate.event_id))
+    rows = session.scalars(select(InboxUpdate).where(InboxUpdate.channel == channel)
+                           .order_by(InboxUpdate.received_at, InboxUpdate.seq,
+                                     InboxUpdate.event_id))
     for row in list(rows):
         raw = _open(session, keyring, channel, row, now)
         if raw is not None:

@@ -78,11 +78,12 @@ def start_bot(fake: FakeTelegram) -> Iterator[Callable[..., Running]]:
     running: list[Running] = []
 
     def start(service: IntakeService, webhook: WebhookConfig | None = None,
-              **overrides: Any) -> Running:
-        # The outbox is delivered by the test (deliver_outbox), not by a background loop.
+              jobs: Any = None, **overrides: Any) -> Running:
+        # The outbox is delivered by the test (deliver_outbox), not by a background loop,
+        # unless a job runner is given (jobs.channel_runner): then by its jobs.
         fake.answered = answered_in(service.db.engine)
         bot = Running(TelegramChannel(service, tg_settings(fake, **overrides), webhook,
-                                      outbox_interval=0))
+                                      outbox_interval=0, jobs=jobs))
         running.append(bot)
         return bot
 

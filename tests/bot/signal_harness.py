@@ -33,14 +33,16 @@ def make_config(server: FakeSignalServer, **overrides: Any) -> SignalConfig:
 
 @asynccontextmanager
 async def signal_bot(service: IntakeService, server: FakeSignalServer | None = None,
+                     jobs: Any = None,
                      **overrides: Any) -> AsyncIterator[tuple[FakeSignalServer, SignalChannel]]:
-    """A started fake server and channel; both stopped afterwards."""
+    """A started fake server and channel (with `jobs`, the process's job runner, delivering
+    the outbox); both stopped afterwards."""
     own = server is None
     server = server or FakeSignalServer(BOT_NUMBER)
     if own:
         await server.start()
     channel = SignalChannel(make_config(server, **overrides), service,
-                            Home(service.settings.home).pepper())
+                            Home(service.settings.home).pepper(), jobs=jobs)
     try:
         await channel.start()
         await server.wait_for(lambda: server.receive_connections > 0)
