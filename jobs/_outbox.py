@@ -30,10 +30,19 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-__all__ = ["FAILED", "RETRY", "SENT", "SKIPPED", "DeliveryDeferred", "defer_delivery",
-           "outbox_lock", "outbox_queue", "outbox_task", "sweep_candidates"]
+from core import UnavailableError
+
+__all__ = ["FAILED", "JOB_CHANNELS", "RETRY", "SENT", "SKIPPED", "DeliveryDeferred",
+           "defer_delivery", "outbox_lock", "outbox_queue", "outbox_task", "sweep_candidates"]
 
 SENT, RETRY, FAILED, SKIPPED = "sent", "retry", "failed", "skipped"
+
+
+# The channels whose processes consume an outbox queue. WhatsApp delivers from its own leased
+# loop (`bot/whatsapp.py::deliver_outbox`): outside the 24-hour window a reply waits, leased,
+# until the reporter writes back, which a job retried on a timer cannot express. Its messages
+# get no job, so no job waits for ever on a queue nobody reads.
+JOB_CHANNELS = frozenset({"telegram", "signal"})
 
 
 def outbox_queue(channel: str) -> str:
@@ -48,7 +57,7 @@ def outbox_lock(message_id: str) -> str:
     return f"outbox:{message_id}"
 
 
-class DeliveryDeferred(Exception):
+class DeliveryDeferred(UnavailableError):
     """Raised by an outbox job whose send failed (or whose message another worker holds): the
     engine runs it again after `wait`."""
 
@@ -66,7 +75,8 @@ def defer_delivery(session: Session, channel: str, message_ids: list[str]) -> in
     the engine's tables; otherwise nothing: the in-process runner or the sweep finds them).
     Ids only in the job's arguments. How many jobs were deferred."""
     bind = session.get_bind()
-    if bind.dialect.name != "postgresql" or not message_ids or not _engine_installed(session):
+    if (bind.dialect.name != "postgresql" or not message_ids or channel not in JOB_CHANNELS
+            or not _engine_installed(session)):
         return 0
     count = 0
     for message_id in message_ids:
