@@ -405,6 +405,7 @@ class Dashboard:
             deadlines = [m["deadline"] for m in measures if m["deadline"] is not None]
             notes = casework.notes(session, case, who.private_key, who.key_id)
             thread = self._thread(session, case, notes, who)
+            _delivery_of_write_backs(measures, thread)
             return CaseView(
                 case.case_ref, case.status, case.priority, list(case.reasons),
                 case.report_type, _utc(case.received_at) or self.now(), case.lang,
@@ -553,6 +554,10 @@ class Dashboard:
                 raise Forbidden("this case cannot be opened with your key") from exc
             result = casework.record_action(session, case, kind, who.name, now, target, days,
                                             sealed=cases.sealed_consent(opened))
+            if result.done and kind == "write_back" and not (message or "").strip():
+                # one conversation box: writing back is a message, never an empty "done"
+                # (raised inside the transaction, so the action is not recorded either)
+                raise casework.CaseworkError("empty_message", "an empty message")
             if result.done and kind == "write_back" and message and message.strip():
                 body_text = message.strip()[:3000]
                 message_id = None
@@ -680,6 +685,18 @@ class Dashboard:
                          "count": row["count"],
                          "bar": round(10 * row["raw"] / top) if top and dim != "total" else 0})
         return rows
+
+
+def _delivery_of_write_backs(measures: list[dict[str, Any]],
+                             thread: list[dict[str, Any]]) -> None:
+    """A "write back" action is shown with what became of its message (pending, delivered,
+    not sent), never as a bare "done" while nothing was sent: its message is the caseworker's
+    thread item written by the same person at the same moment."""
+    by_moment = {(m["author"], m["at"]): m["state"] for m in thread
+                 if m["from"] == "caseworker"}
+    for m in measures:
+        if m["kind"] == "write_back" and m["outcome"] == "done":
+            m["delivery"] = by_moment.get((m["actor"], m["at"]), "not_sent")
 
 
 CONTENT_DIMENSIONS = ("place_type", "perpetrator_type", "violation_types", "victim_gender",

@@ -31,7 +31,7 @@ from caseworker.dashboard import Dashboard, Principal
 from storage import casework
 from storage import identity as identity_store
 from storage.health import Heartbeat
-from web import i18n, security
+from web import i18n, labels, security
 from web._redis_sessions import RedisSessionStore
 from web.health import health_routes
 from web.render import FieldRenderer
@@ -134,7 +134,7 @@ class WebApp:
             t=t, lang=t.lang, dir=t.dir, csrf=s.csrf, me=s.principal, flash=flash,
             switch_url=f"{request.url.path}?{urlencode({**request.query_params, 'lang': other})}",
             fmt_time=_fmt_time, age=lambda d: _age(t, d),
-            deadline=lambda d: _deadline(t, d), **ctx)
+            deadline=lambda d: _deadline(t, d), **labels.globals_for(t), **ctx)
         response = HTMLResponse(html, status_code=status, headers=headers)
         self.cookie(response, s)
         return response

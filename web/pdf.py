@@ -10,6 +10,7 @@ from fpdf import FPDF
 
 from caseworker.dashboard import CaseView
 from flows._bidi import isolate_ltr_runs
+from web import labels
 from web.i18n import Translator
 from web.render import FieldRow
 
@@ -80,7 +81,7 @@ def case_pdf(view: CaseView, rows: list[FieldRow], t: Translator) -> bytes:
 
     para(t("case.title", case_ref=view.case_ref), size=16, gap=3)
     para(f"{t('queue.status')}: {t('status.' + view.status)}")
-    reasons = [t("triage." + r) if t.has("triage." + r) else r for r in view.reasons]
+    reasons = [labels.reason(t, r) for r in view.reasons]
     sep = "، " if rtl else ", "
     para(f"{t('queue.priority')}: {view.priority} ({sep.join(reasons)})")
     para(f"{t('queue.type')}: {t('type.' + (view.report_type or 'none'))}")
@@ -98,8 +99,7 @@ def case_pdf(view: CaseView, rows: list[FieldRow], t: Translator) -> bytes:
             para(f"SHA-256 {att['sha256']}", size=8, gap=2)
     para(t("case.history"), size=13, gap=2)
     for event in view.history:
-        kind = f"event.{event['kind']}"
-        label = t(kind) if t.has(kind) else t("event.other")
+        label = labels.event(t, event)
         actor = f" — {event['actor']}" if event.get("actor") else ""
         para(f"{str(event['at'])[:16].replace('T', ' ')} — {label}{actor}", size=9, gap=0.5)
     return bytes(pdf.output())
