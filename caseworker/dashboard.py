@@ -20,7 +20,7 @@ from sqlalchemy import func, or_, select, update
 
 from caseworker import identity as cw_identity
 from caseworker import statistics as stats_publish
-from storage import accounts, audit_chain, cases, casework, crypto
+from storage import accounts, audit_chain, cases, casework, crypto, search
 from storage import identity as identity_store
 from storage import statistics as stat_rows
 from storage.db import Database
@@ -128,6 +128,18 @@ class QueueRow:
     assigned_to: str | None
     deadline: datetime | None
     readable: bool
+    labels: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    """One page of the queue: its rows, how many cases match in all, and where it is."""
+
+    rows: list[QueueRow]
+    total: int
+    page: int
+    pages: int
+    page_size: int
 
 
 @dataclass(frozen=True)
@@ -323,32 +335,51 @@ class Dashboard:
     def queue(self, who: Principal, status: str | None = None, report_type: str | None = None,
               priority: int | None = None, mine: bool = False, unassigned: bool = False,
               limit: int = 200) -> list[QueueRow]:
+        return self.find(who, search.QueueQuery(
+            status=status, report_type=report_type, priority=priority, mine=mine,
+            unassigned=unassigned, page_size=limit), count=False).rows
+
+    def find(self, who: Principal, q: search.QueueQuery, count: bool = True) -> QueuePage:
+        """The queue filtered, searched (blind indexes: nothing is decrypted), sorted and
+        paged, with the number of matching cases. The audit log records that a search ran,
+        never its words."""
         self._require(who, CASE_ROLES, "queue")
+        now = self.now()
+        size = max(1, min(q.page_size, 500))
         with self.db.transaction() as session:
-            query = select(Case)
-            if status:
-                query = query.where(Case.status == status)
-            if report_type:
-                query = query.where(Case.report_type == report_type)
-            if priority:
-                query = query.where(Case.priority == priority)
-            if mine:
-                query = query.where(Case.assigned_to == who.user_id)
-            if unassigned:
-                query = query.where(Case.assigned_to.is_(None))
-            rows = list(session.scalars(query.order_by(Case.priority, Case.received_at,
-                                                       Case.case_ref).limit(limit)))
+            matching = search.where(select(Case), q, self.pepper, who.user_id, now)
+            total = -1
+            if count:
+                total = session.scalar(select(func.count()).select_from(
+                    search.where(select(Case.id), q, self.pepper, who.user_id, now)
+                    .subquery())) or 0
+            pages = max(1, -(-total // size)) if total >= 0 else 1
+            page = max(1, min(q.page, pages)) if total >= 0 else max(1, q.page)
+            rows = list(session.scalars(search.ordered(matching, q)
+                                        .offset((page - 1) * size).limit(size)))
             ids = [c.id for c in rows]
             names = dict(session.execute(select(User.id, User.name).where(
                 User.id.in_({c.assigned_to for c in rows if c.assigned_to}))).all())
             deadlines = casework.open_deadlines(session, ids)
+            labels = search.labels_of(session, ids)
             from storage.models import WrappedKey
             readable = set(session.scalars(select(WrappedKey.case_id).where(
                 WrappedKey.case_id.in_(ids), WrappedKey.key_id == who.key_id)))
-            return [QueueRow(c.case_ref, c.status, c.priority, c.report_type,
-                             _utc(c.received_at) or self.now(), tuple(c.reasons),
-                             names.get(c.assigned_to) if c.assigned_to else None,
-                             _utc(deadlines.get(c.id)), c.id in readable) for c in rows]
+            if q.q.strip() or q.country or q.region:
+                accounts.audit(session, who.name, "queue.search", None, "granted", now,
+                               results=str(total))
+            return QueuePage([QueueRow(c.case_ref, c.status, c.priority, c.report_type,
+                                       _utc(c.received_at) or now, tuple(c.reasons),
+                                       names.get(c.assigned_to) if c.assigned_to else None,
+                                       _utc(deadlines.get(c.id)), c.id in readable,
+                                       tuple(labels.get(c.id, ()))) for c in rows],
+                             total, page, pages, size)
+
+    def labels(self, who: Principal) -> list[str]:
+        """Every label in use, for the queue's filter."""
+        self._require(who, CASE_ROLES, "queue")
+        with self.db.transaction() as session:
+            return search.all_labels(session)
 
     def claim(self, who: Principal, ref: str) -> bool:
         self._require(who, CASE_ROLES, "case.claim")

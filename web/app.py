@@ -31,7 +31,7 @@ from caseworker.dashboard import Dashboard, Principal
 from storage import casework
 from storage import identity as identity_store
 from storage.health import Heartbeat
-from web import i18n, labels, security
+from web import i18n, labels, security, workbench
 from web._redis_sessions import RedisSessionStore
 from web.health import health_routes
 from web.render import FieldRenderer
@@ -265,22 +265,32 @@ class WebApp:
     # run in a worker thread, so one slow page does not hold up everyone else's requests.
 
     async def queue(self, request: Request) -> Response:
+        """The queue: search, filters, saved views, sorting and pages (web.workbench)."""
         s, who = await self.who(request)
         if who is None:
             return self.login_redirect(s)
-        q = request.query_params
-        filters: dict[str, Any] = {
-            "status": q.get("status") or None, "report_type": q.get("type") or None,
-            "priority": _small_int(q.get("priority"), 1, 9),
-            "mine": q.get("mine") == "1", "unassigned": q.get("unassigned") == "1"}
         try:
-            rows = await run_in_threadpool(
-                self.d.queue, who, status=filters["status"],
-                report_type=filters["report_type"], priority=filters["priority"],
-                mine=filters["mine"], unassigned=filters["unassigned"])
+            parsed = workbench.parse(request.query_params, casework.STATUSES)
+        except workbench.BadQuery as exc:
+            t = i18n.Translator(self.lang(request, s))
+            s.flash.append(("error", "case.refused", {"reason": t(f"refused.{exc.code}")}))
+            parsed = workbench.parse({}, casework.STATUSES)
+        try:
+            found = await run_in_threadpool(self.d.find, who, parsed.query)
+            labels_known = await run_in_threadpool(self.d.labels, who)
         except dash.Forbidden:
             return self.page(request, s, "error.html", status=403, message_key="error.role")
-        return self.page(request, s, "queue.html", rows=rows, filters=filters,
+        q = parsed.query
+        filters: dict[str, Any] = {
+            "status": q.status, "report_type": q.report_type, "priority": q.priority,
+            "mine": q.mine, "unassigned": q.unassigned}
+        return self.page(request, s, "queue.html", rows=found.rows, found=found,
+                         filters=filters, params=parsed.params, view=parsed.view,
+                         views=workbench.VIEWS, channels=workbench.CHANNELS,
+                         reporter_langs=workbench.REPORTER_LANGS, labels_known=labels_known,
+                         link=lambda **kw: workbench.link(parsed.params, **kw),
+                         sort_link=lambda col: workbench.sort_link(parsed.params, col),
+                         page_numbers=workbench.page_numbers(found.page, found.pages),
                          statuses=casework.STATUSES, now=datetime.now(UTC))
 
     async def claim(self, request: Request) -> Response:

@@ -59,6 +59,14 @@ def event(t: Translator, entry: Mapping[str, Any]) -> str:
     return t(key) if t.has(key) else t("event.other")
 
 
+def counted(t: Translator, key: str, n: int) -> str:
+    """`key` in the plural form `n` needs, the number in the language's digits."""
+    from web.i18n import plural_form
+
+    form = f"{key}.{plural_form(t.lang, n)}"
+    return t(form if t.has(form) else key, n=digits(n, t.lang))
+
+
 def globals_for(t: Translator) -> dict[str, Any]:
     """The template globals: `reason_label(code)`, `lang_name(code)` and so on."""
     return {"reason_label": lambda code: reason(t, code),
@@ -66,4 +74,5 @@ def globals_for(t: Translator) -> dict[str, Any]:
             "channel_name": lambda code: channel(t, code),
             "count_text": lambda shown: count(t, shown),
             "event_label": lambda entry: event(t, entry),
-            "local_digits": lambda text: digits(text, t.lang)}
+            "local_digits": lambda text: digits(text, t.lang),
+            "counted": lambda key, n: counted(t, key, n)}
