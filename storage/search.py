@@ -29,7 +29,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from sqlalchemy import Select, and_, delete, exists, func, or_, select
+from sqlalchemy import Select, and_, delete, exists, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from storage.caseworker_models import CaseAction
@@ -230,7 +230,7 @@ def where(query: Select[Any], q: QueueQuery, pepper: bytes | None, user_id: str,
         words = normalise(text)
         if words:
             if key is None:
-                return query.where(False)
+                return query.where(false())
             for condition in _all_words(key, kinds, words):
                 query = query.where(condition)
     if q.q.strip():
@@ -247,7 +247,7 @@ def where(query: Select[Any], q: QueueQuery, pepper: bytes | None, user_id: str,
         elif by_words is not None:
             query = query.where(by_words)
         else:
-            query = query.where(False)
+            query = query.where(false())
     return query
 
 
