@@ -40,7 +40,7 @@ HERE = Path(__file__).parent
 log = logging.getLogger(__name__)
 _CASE_OPS = frozenset({"note", "status", "priority", "action", "grant", "revoke", "release",
                        "request_access", "share_team", "move_team", "identity_request",
-                       "state_response"})
+                       "state_response"}) | workbench.CASE_OPS
 
 
 class WebApp:
@@ -57,6 +57,9 @@ class WebApp:
         from caseworker.access import AccessDesk
 
         self.access = AccessDesk(dashboard)
+        from caseworker.workbench import Workbench
+
+        self.bench = Workbench(dashboard)
         self.trusted_proxies = tuple(trusted_proxies)
         self.sessions: security.SessionStore | RedisSessionStore
         if session_store_url:  # several instances: sealed sessions in Redis
@@ -278,6 +281,7 @@ class WebApp:
         try:
             found = await run_in_threadpool(self.d.find, who, parsed.query)
             labels_known = await run_in_threadpool(self.d.labels, who)
+            assignable = await run_in_threadpool(self.bench.assignable, who)
         except dash.Forbidden:
             return self.page(request, s, "error.html", status=403, message_key="error.role")
         q = parsed.query
@@ -291,7 +295,35 @@ class WebApp:
                          link=lambda **kw: workbench.link(parsed.params, **kw),
                          sort_link=lambda col: workbench.sort_link(parsed.params, col),
                          page_numbers=workbench.page_numbers(found.page, found.pages),
+                         assignable=assignable, status_reasons=casework.STATUS_REASONS,
+                         here=workbench.link(parsed.params, page=found.page
+                                             if found.page > 1 else None),
                          statuses=casework.STATUSES, now=datetime.now(UTC))
+
+    async def bulk(self, request: Request) -> Response:
+        """POST /queue/bulk: assign, unassign, label or close the ticked cases."""
+        from caseworker.workbench import audit_bulk
+
+        checked = await self.posted(request)
+        if isinstance(checked, Response):
+            return checked
+        s, who, data = checked
+        refs = [str(v) for v in (await request.form()).getlist("refs")]
+        op = str(data.get("op", ""))
+        value = str(data.get({"assign": "to", "label": "label", "close": "reason"}.get(op, ""),
+                             ""))
+        try:
+            result = await run_in_threadpool(self.bench.bulk, who, refs, op, value)
+        except dash.Forbidden:
+            return self.page(request, s, "error.html", status=403, message_key="error.role")
+        except dash.Refused as exc:
+            self.flash_refused(request, s, exc)
+            return self.redirect(s, str(data.get("back", "")) or "/queue")
+        await run_in_threadpool(audit_bulk, self.d, who, op, result)
+        s.flash.append(("ok" if not result["refused"] else "warn", "bulk.done", {
+            "done": str(len(result["done"])), "refused": str(len(result["refused"]))}))
+        back = str(data.get("back", ""))
+        return self.redirect(s, back if back.startswith("/queue") else "/queue")
 
     async def claim(self, request: Request) -> Response:
         checked = await self.posted(request)
@@ -352,8 +384,17 @@ class WebApp:
             consent_keys=sorted(set(casework.ACTION_CONSENT.values())),
             consented=lambda k: casework.consented_map(view.consent, k),
             integrity=[integrity_text(t, p) for p in view.integrity],
-            case_teams=self.access.case_teams(who, ref))
+            case_teams=self.access.case_teams(who, ref),
+            **await run_in_threadpool(self._workbench_of, who, ref))
         return response
+
+    def _workbench_of(self, who: Principal, ref: str) -> dict[str, Any]:
+        """The case page's workbench parts: labels, links both ways, possible duplicates."""
+        from caseworker.workbench import LINK_KINDS
+
+        return {"labels": self.bench.labels_of(who, ref), "links": self.bench.links(who, ref),
+                "duplicates": self.bench.possible_duplicates(who, ref),
+                "link_kinds": LINK_KINDS, "term_kinds": ("place", "person", "country")}
 
     async def case_pdf(self, request: Request) -> Response:
         s, who = await self.who(request)
@@ -399,6 +440,8 @@ class WebApp:
                  op: str, data: dict[str, Any]) -> str:
         """One change to a case (blocking: run it in a thread); the page to go back to."""
         back = f"/cases/{ref}"
+        if op in workbench.CASE_OPS:  # labels, links, search words, merge (issue 16)
+            return workbench.case_op(self.bench, s.flash, who, ref, op, data)
         if op == "note":
             self.d.add_note(who, ref, str(data.get("text", "")))
             s.flash.append(("ok", "case.note_saved", {}))
@@ -779,6 +822,7 @@ class WebApp:
             Route("/logout", self.logout, methods=["POST"]),
             Route("/queue", self.queue),
             Route("/queue/claim-next", self.claim_next, methods=["POST"]),
+            Route("/queue/bulk", self.bulk, methods=["POST"]),
             Route("/cases/{ref}", self.case),
             Route("/cases/{ref}/claim", self.claim, methods=["POST"]),
             Route("/cases/{ref}/pdf", self.case_pdf),

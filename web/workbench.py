@@ -123,3 +123,39 @@ def page_numbers(page: int, pages: int) -> list[int]:
     """The page links shown: the first two, the last two and two either side of this one."""
     near = set(range(max(1, page - 2), min(pages, page + 2) + 1))
     return sorted(near | {n for n in (1, 2, pages - 1, pages) if 1 <= n <= pages})
+
+
+# ------------------------------------------------------------------ case-page changes
+
+CASE_OPS = frozenset({"terms", "label", "unlabel", "link", "unlink", "merge", "unassign"})
+
+
+def case_op(bench: Any, flash: list[Any], who: Any, ref: str, op: str,
+            data: Mapping[str, Any]) -> str:
+    """One workbench change from the case page (blocking); the page to go back to. Refusals
+    are raised as caseworker.dashboard.Refused for the caller to show."""
+    back = f"/cases/{ref}"
+    if op == "terms":
+        added = bench.add_terms(who, ref, str(data.get("kind", "")), str(data.get("text", "")))
+        flash.append(("ok", "case.terms_added", {"n": str(added)}))
+        back += "#organise"
+    elif op in ("label", "unlabel"):
+        bench.label(who, ref, str(data.get("label", "")), remove=op == "unlabel")
+        flash.append(("ok", "case.labels_saved", {}))
+        back += "#organise"
+    elif op == "link":
+        bench.link(who, ref, str(data.get("other", "")), str(data.get("kind", "")))
+        flash.append(("ok", "case.linked", {}))
+        back += "#organise"
+    elif op == "unlink":
+        bench.unlink(who, ref, str(data.get("other", "")))
+        flash.append(("ok", "case.unlinked", {}))
+        back += "#organise"
+    elif op == "merge":
+        bench.merge(who, ref, str(data.get("into", "")))
+        flash.append(("ok", "case.merged", {}))
+    elif op == "unassign":
+        bench.unassign(who, ref)
+        flash.append(("ok", "case.released", {}))
+        back = "/queue"
+    return back
