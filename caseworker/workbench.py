@@ -25,7 +25,7 @@ from caseworker.dashboard import (
 )
 from storage import accounts, casework, search
 from storage.models import Case, CaseEvent, User
-from storage.search_models import CaseLabel, CaseLink, CaseTerm
+from storage.search_models import CannedReply, CaseLabel, CaseLink, CaseTerm
 
 LINK_KINDS = ("same_incident", "same_facility", "same_person", "duplicate")
 BULK_OPS = ("assign", "label", "close", "unassign")
@@ -280,6 +280,53 @@ class Workbench:
         with self.d.db.transaction() as session:
             return list(session.scalars(select(User.name).where(
                 User.role.in_(CASE_ROLES), User.disabled_at.is_(None)).order_by(User.name)))
+
+
+# ------------------------------------------------------------------ canned replies
+
+CANNED_LANGS = ("ar", "en")
+
+
+class Canned:
+    """Prepared replies in both languages: every caseworker uses them, supervisors keep
+    them (add, remove); each change audited."""
+
+    def __init__(self, dashboard: Dashboard) -> None:
+        self.d = dashboard
+
+    def all(self, who: Principal) -> list[dict[str, Any]]:
+        self.d._require(who, CASE_ROLES, "canned.list")
+        with self.d.db.transaction() as session:
+            return [{"id": r.id, "lang": r.lang, "title": r.title, "body": r.body,
+                     "created_by": r.created_by}
+                    for r in session.scalars(select(CannedReply).order_by(
+                        CannedReply.lang, CannedReply.title, CannedReply.id))]
+
+    def add(self, who: Principal, lang: str, title: str, body: str) -> int:
+        self.d._require(who, {"supervisor"}, "canned.add")
+        title, body = " ".join(title.split())[:80], body.strip()[:3000]
+        if lang not in CANNED_LANGS:
+            raise Refused("choose the reply's language", "bad_canned_lang")
+        if not title or not body:
+            raise Refused("a canned reply needs a title and a text", "empty_canned")
+        with self.d.db.transaction() as session:
+            row = CannedReply(lang=lang, title=title, body=body, created_by=who.name,
+                              created_at=self.d.now())
+            session.add(row)
+            session.flush()
+            accounts.audit(session, who.name, "canned.add", None, "granted", self.d.now(),
+                           canned=str(row.id))
+            return int(row.id)
+
+    def remove(self, who: Principal, canned_id: int) -> None:
+        self.d._require(who, {"supervisor"}, "canned.remove")
+        with self.d.db.transaction() as session:
+            row = session.get(CannedReply, canned_id)
+            if row is None:
+                raise Refused("no such canned reply", "not_found")
+            session.delete(row)
+            accounts.audit(session, who.name, "canned.remove", None, "granted", self.d.now(),
+                           canned=str(canned_id))
 
 
 def audit_bulk(d: Dashboard, who: Principal, op: str, result: dict[str, Any]) -> None:

@@ -1,4 +1,5 @@
-"""Tables of the caseworker workbench (issue 16): blind-index terms, labels and links.
+"""Tables of the caseworker workbench (issue 16): blind-index terms, labels, links and
+canned replies.
 
 `case_terms` holds keyed HMACs of normalised words (storage.search), never the words: the key
 is derived from the organisation's pepper, which lives in the home folder and never in the
@@ -52,6 +53,19 @@ class CaseLink(Base):
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
+
+
+class CannedReply(Base):
+    """A prepared message to reporters in one language, kept by supervisors; the
+    organisation's words, not a reporter's, so plaintext like the catalogues."""
+
+    __tablename__ = "canned_replies"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    lang: Mapped[str] = mapped_column(String(4))
+    title: Mapped[str] = mapped_column(String(80))
+    body: Mapped[str] = mapped_column(String(3000))
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 # The queue's first page in the order of a sortable column, read from an index rather than
 # by sorting every case (issue 16; bench.web at 1,000,000 cases). Declared here, with the

@@ -60,6 +60,9 @@ class WebApp:
         from caseworker.workbench import Workbench
 
         self.bench = Workbench(dashboard)
+        from caseworker.workbench import Canned
+
+        self.canned = Canned(dashboard)
         self.trusted_proxies = tuple(trusted_proxies)
         self.sessions: security.SessionStore | RedisSessionStore
         if session_store_url:  # several instances: sealed sessions in Redis
@@ -325,6 +328,40 @@ class WebApp:
         back = str(data.get("back", ""))
         return self.redirect(s, back if back.startswith("/queue") else "/queue")
 
+    # ------------------------------------------------------------ canned replies (issue 16)
+
+    async def canned_page(self, request: Request) -> Response:
+        s, who = await self.who(request)
+        if who is None:
+            return self.login_redirect(s)
+        try:
+            replies = await run_in_threadpool(self.canned.all, who)
+        except dash.Forbidden:
+            return self.page(request, s, "error.html", status=403, message_key="error.role")
+        return self.page(request, s, "canned.html", replies=replies)
+
+    async def canned_post(self, request: Request) -> Response:
+        checked = await self.posted(request)
+        if isinstance(checked, Response):
+            return checked
+        s, who, data = checked
+        op = request.path_params["op"]
+        try:
+            if op == "add":
+                await run_in_threadpool(self.canned.add, who, str(data.get("lang", "")),
+                                        str(data.get("title", "")), str(data.get("body", "")))
+            elif op == "remove":
+                await run_in_threadpool(self.canned.remove, who,
+                                        _small_int(str(data.get("id", "")), 1, 10**6) or 0)
+            else:
+                return Response(status_code=404)
+            s.flash.append(("ok", "canned.saved", {}))
+        except dash.Forbidden:
+            return self.page(request, s, "error.html", status=403, message_key="error.role")
+        except dash.Refused as exc:
+            self.flash_refused(request, s, exc)
+        return self.redirect(s, "/canned")
+
     async def claim(self, request: Request) -> Response:
         checked = await self.posted(request)
         if isinstance(checked, Response):
@@ -385,6 +422,7 @@ class WebApp:
             consented=lambda k: casework.consented_map(view.consent, k),
             integrity=[integrity_text(t, p) for p in view.integrity],
             case_teams=self.access.case_teams(who, ref),
+            prefill=_small_int(request.query_params.get("canned"), 1, 10**6),
             **await run_in_threadpool(self._workbench_of, who, ref))
         return response
 
@@ -393,6 +431,7 @@ class WebApp:
         from caseworker.workbench import LINK_KINDS
 
         return {"labels": self.bench.labels_of(who, ref), "links": self.bench.links(who, ref),
+                "canned": self.canned.all(who),
                 "duplicates": self.bench.possible_duplicates(who, ref),
                 "link_kinds": LINK_KINDS, "term_kinds": ("place", "person", "country")}
 
@@ -823,6 +862,8 @@ class WebApp:
             Route("/queue", self.queue),
             Route("/queue/claim-next", self.claim_next, methods=["POST"]),
             Route("/queue/bulk", self.bulk, methods=["POST"]),
+            Route("/canned", self.canned_page),
+            Route("/canned/{op}", self.canned_post, methods=["POST"]),
             Route("/cases/{ref}", self.case),
             Route("/cases/{ref}/claim", self.claim, methods=["POST"]),
             Route("/cases/{ref}/pdf", self.case_pdf),

@@ -1,4 +1,4 @@
-"""caseworker workbench: blind-index terms, labels, case links; queue sort indexes
+"""caseworker workbench: blind-index terms, labels, case links, canned replies; sort indexes
 
 `case_terms` holds keyed HMACs of normalised place, country and person words (the key is
 derived from the home's pepper, never stored here); `case_labels` short working tags;
@@ -52,6 +52,15 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"))
     op.create_index("ix_case_links_case_a", "case_links", ["case_a"], unique=False)
     op.create_index("ix_case_links_case_b", "case_links", ["case_b"], unique=False)
+    op.create_table(
+        "canned_replies",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("lang", sa.String(length=4), nullable=False),
+        sa.Column("title", sa.String(length=80), nullable=False),
+        sa.Column("body", sa.String(length=3000), nullable=False),
+        sa.Column("created_by", sa.String(length=64), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id"))
     op.create_index("ix_cases_order_priority", "cases", ["priority", "received_at", "case_ref"])
     op.create_index("ix_cases_received", "cases", ["received_at"])
 
@@ -59,6 +68,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_cases_received", table_name="cases")
     op.drop_index("ix_cases_order_priority", table_name="cases")
+    op.drop_table("canned_replies")
     op.drop_index("ix_case_links_case_b", table_name="case_links")
     op.drop_index("ix_case_links_case_a", table_name="case_links")
     op.drop_table("case_links")
