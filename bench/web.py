@@ -177,7 +177,7 @@ def register(args: argparse.Namespace) -> int:
                      f"{time.perf_counter() - start:.1f} s"))
         sealed_ref = _sealed_case(db, home, settings)
 
-        dashboard = Dashboard(db, home.admin_public(), settings.objects())
+        dashboard = Dashboard(db, home.admin_public(), settings.objects(), pepper=home.pepper())
         private = crypto.unlock_private_key(demo.private_key_blob, "bench passphrase 1",
                                             demo.id)
         me = Principal(demo.id, demo.name, demo.role, bytes(demo.key_id), private)

@@ -53,7 +53,7 @@ def _date(raw: str) -> date | None:
 
 def _int(raw: str, low: int, high: int) -> int | None:
     text = raw.strip().translate(_DIGITS)
-    if not text or len(text) > 7 or not text.isdigit():
+    if not text or len(text) > 7 or not (text.isascii() and text.isdigit()):
         return None
     value = int(text)
     return value if low <= value <= high else None
