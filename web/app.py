@@ -323,8 +323,10 @@ class WebApp:
             self.flash_refused(request, s, exc)
             return self.redirect(s, str(data.get("back", "")) or "/queue")
         await run_in_threadpool(audit_bulk, self.d, who, op, result)
+        lang = self.lang(request, s)
         s.flash.append(("ok" if not result["refused"] else "warn", "bulk.done", {
-            "done": str(len(result["done"])), "refused": str(len(result["refused"]))}))
+            "done": labels.digits(len(result["done"]), lang),
+            "refused": labels.digits(len(result["refused"]), lang)}))
         back = str(data.get("back", ""))
         return self.redirect(s, back if back.startswith("/queue") else "/queue")
 
@@ -440,21 +442,27 @@ class WebApp:
         if who is None:
             return self.login_redirect(s)
         ref = request.path_params["ref"]
+        redacted = request.query_params.get("redacted") == "1"
         try:
-            view = await run_in_threadpool(self.d.open_case, who, ref, "case.export")
+            view = await run_in_threadpool(self.d.open_case, who, ref,
+                                           "case.export_redacted" if redacted
+                                           else "case.export")
         except dash.Tampered:
             return self.page(request, s, "error.html", status=409,
                              message_key="error.tampered")
         except dash.Forbidden:
             return self.page(request, s, "error.html", status=404,
                              message_key="error.forbidden")
-        from web.pdf import case_pdf
+        from web.pdf import Export, case_pdf
 
         t = i18n.Translator(self.lang(request, s))
         content = await run_in_threadpool(
-            case_pdf, view, self.fields.rows({**view.fields, **view.identity}, t.lang), t)
+            case_pdf, view, self.fields.rows({**view.fields, **view.identity}, t.lang), t,
+            Export(who.name, self.d.now(), redacted))
+        kind = "-redacted" if redacted else ""
         return Response(content, media_type="application/pdf", headers={
-            "Content-Disposition": f'attachment; filename="case-{view.case_ref}-{t.lang}.pdf"'})
+            "Content-Disposition":
+                f'attachment; filename="case-{view.case_ref}-{t.lang}{kind}.pdf"'})
 
     async def case_post(self, request: Request) -> Response:
         checked = await self.posted(request)

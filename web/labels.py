@@ -67,6 +67,29 @@ def counted(t: Translator, key: str, n: int) -> str:
     return t(form if t.has(form) else key, n=digits(n, t.lang))
 
 
+def event_detail(t: Translator, e: Mapping[str, Any]) -> str:
+    """What an event changed, in words, for the PDF (the page shows the same)."""
+    kind = e.get("kind")
+    if kind == "status_changed":
+        return (f"{t('status.' + str(e.get('from')))} → {t('status.' + str(e.get('to')))} "
+                f"({t('reason.' + str(e.get('reason')))})")
+    if kind == "priority_overridden":
+        return (f"{digits(e.get('from'), t.lang)} → {digits(e.get('to'), t.lang)} "
+                f"({t('preason.' + str(e.get('reason')))})")
+    if kind in ("action_done", "action_refused") and e.get("action") != "write_back":
+        return t(f"action.{e.get('action')}")
+    if kind in ("linked", "unlinked", "merged"):
+        link = f" ({t('link.' + str(e['link_kind']))})" if e.get("link_kind") else ""
+        return f"{e.get('case_ref')}{link}"
+    if kind in ("labelled", "unlabelled"):
+        return str(e.get("label", ""))
+    if kind in ("reassigned", "released") and (e.get("previous") or e.get("to")):
+        return f"{e.get('previous') or '—'} → {e.get('to') or '—'}"
+    if kind in ("access_granted", "access_revoked"):
+        return str(e.get("user", ""))
+    return ""
+
+
 def globals_for(t: Translator) -> dict[str, Any]:
     """The template globals: `reason_label(code)`, `lang_name(code)` and so on."""
     return {"reason_label": lambda code: reason(t, code),
