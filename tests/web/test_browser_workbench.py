@@ -133,6 +133,7 @@ def test_workbench_in_the_browser(site: Site, server: str, lang: str, size: str)
             page.click("#link-save")
             expect(page.locator(f"#links li[data-link='{tadmur}']")).to_be_visible()
             _no_overflow(page, size)
+            page.evaluate("window.scrollTo(0, 0)")  # the summary, as a caseworker opens it
             page.screenshot(path=str(SHOTS / f"case-{lang}-{size}.png"),
                             full_page=size == "desktop")
             page.goto(f"{server}/cases/{tadmur}")

@@ -63,7 +63,8 @@ def _refs(html: str) -> list[str]:
 
 
 def _total(html: str) -> tuple[int, int, int]:
-    m = re.search(r'data-total="(-?\d+)" data-page="(\d+)" data-pages="(\d+)"', html)
+    m = re.search(r'data-total="(-?\d+)" data-more="[01]" '
+                  r'data-page="(\d+)" data-pages="(\d+)"', html)
     assert m, "no total on the queue page"
     return int(m.group(1)), int(m.group(2)), int(m.group(3))
 
@@ -153,3 +154,15 @@ def test_a_bad_date_is_refused_in_words(site: Site, demo) -> None:  # type: igno
     assert page.status_code == 200 and "dates are written YYYY-MM-DD" in page.text
     later = demo.get("/queue?from=2030-01-01").text
     assert _total(later)[0] == 0
+
+
+def test_counting_stops_at_the_cap_and_says_so(site: Site, demo, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from caseworker import dashboard
+
+    monkeypatch.setattr(dashboard, "COUNT_CAP", 5)
+    for _ in range(8):
+        site.make_case()
+    page = demo.get("/queue?lang=en").text
+    assert 'data-total="5" data-more="1"' in page
+    assert "more than 5 cases: narrow the search or the filters" in page
+    assert "أكثر من ٥ حالة" in demo.get("/queue?lang=ar").text
