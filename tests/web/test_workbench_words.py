@@ -120,3 +120,11 @@ def test_small_counts_read_fewer_than_in_arabic_digits(site: Site, demo) -> None
     assert "&lt;5" not in table.group(1) and "5&gt;" not in table.group(1)
     english = demo.get("/stats?lang=en").text
     assert "fewer than 5" in english
+
+
+def test_a_date_inside_arabic_free_text_keeps_its_order(site: Site, demo) -> None:  # type: ignore[no-untyped-def]
+    ref = site.make_case(fields={"report_type": "complaint", "narrative": "x",
+                                 "incident_date": {"raw": "قبل ثلاثة أيام",
+                                                   "iso": "2026-11-28"}})
+    page = demo.get(f"/cases/{ref}?lang=ar").text
+    assert "قبل ثلاثة أيام \u2066[2026-11-28]\u2069" in page
