@@ -201,8 +201,11 @@ def register(args: argparse.Namespace) -> int:
                 ("search by a case reference over HTTP", "/queue?q=" + "B00500000"),
                 ("case page over HTTP (decrypted, sealed case)", f"/cases/{sealed_ref}")):
             assert client.get(path).status_code == 200, path
+            cpu = time.process_time()
             med, p99 = _p99_ms(lambda p=path: client.get(p), args.runs)  # type: ignore[misc]
-            rows.append((label, f"median {med:.1f} ms, p99 {p99:.1f} ms ({args.runs} runs)"))
+            cpu_ms = (time.process_time() - cpu) * 1000 / args.runs
+            rows.append((label, f"median {med:.1f} ms, p99 {p99:.1f} ms, CPU {cpu_ms:.1f} ms "
+                                f"per request ({args.runs} runs)"))
 
         claim_db = Database(url, pool_size=args.claimers)  # one connection per claimer
         claim_dash = Dashboard(claim_db, home.admin_public(), settings.objects())
@@ -257,7 +260,10 @@ def register(args: argparse.Namespace) -> int:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
     width = max(len(r[0]) for r in rows)
-    print(f"Sanad dashboard benchmark on PostgreSQL ({os.cpu_count()} cores)")
+    load = os.getloadavg() if hasattr(os, "getloadavg") else (0.0, 0.0, 0.0)
+    print(f"Sanad dashboard benchmark on PostgreSQL ({os.cpu_count()} cores, load average "
+          f"{load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} at the end; CPU: this process, the "
+          "app and its test client, PostgreSQL apart)")
     for label, value in rows:
         print(f"  {label:<{width}}  {value}")
     return 0
