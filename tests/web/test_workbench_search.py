@@ -166,3 +166,25 @@ def test_counting_stops_at_the_cap_and_says_so(site: Site, demo, monkeypatch) ->
     assert 'data-total="5" data-more="1"' in page
     assert "more than 5 cases: narrow the search or the filters" in page
     assert "أكثر من ٥ حالة" in demo.get("/queue?lang=ar").text
+
+
+def test_withdrawal_deletes_the_blind_index_words_too(site: Site, demo) -> None:  # type: ignore[no-untyped-def]
+    from datetime import UTC, datetime
+
+    from storage import cases
+    from storage.models import Case
+
+    ref = site.make_case()
+    with site.db.transaction() as session:
+        case = session.scalar(select(Case).where(Case.case_ref == ref))
+        assert case is not None
+        search.index_case(session, site.home.pepper(), case.id,
+                          {"incident_location": "سجن صيدنايا"})
+    assert _refs(demo.get("/queue", params={"q": "صيدنايا"}).text) == [ref]
+    with site.db.transaction() as session:
+        case = session.scalar(select(Case).where(Case.case_ref == ref))
+        assert case is not None
+        cases.withdraw(session, case, datetime.now(UTC))
+    with site.db.transaction() as session:
+        assert list(session.scalars(select(CaseTerm))) == []
+    assert _refs(demo.get("/queue", params={"q": "صيدنايا"}).text) == []
