@@ -23,7 +23,7 @@ import hmac
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -172,7 +172,6 @@ class QueueQuery:
     descending: bool = False
     page: int = 1
     page_size: int = PAGE_SIZE
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def as_ref(text: str) -> str | None:
