@@ -163,50 +163,63 @@ class Workbench:
                     self._event(session, one, "unlinked", who, case_ref=two.case_ref)
         self._run(who, ref, "case.unlink", body)
 
+    def case_extras(self, who: Principal, ref: str) -> dict[str, Any]:
+        """The case page's workbench parts in one transaction: labels, links (both ways)
+        and possible duplicates."""
+        with self.d.db.transaction() as session:
+            case = self._case(session, who, ref)
+            return {"labels": search.labels_of(session, [case.id]).get(case.id, []),
+                    "links": self._links(session, who, case),
+                    "duplicates": self._duplicates(session, who, case, 5)}
+
     def links(self, who: Principal, ref: str) -> list[Linked]:
         """The case's links, seen from this case (each link shows on both cases)."""
         with self.d.db.transaction() as session:
-            case = self._case(session, who, ref)
-            rows = session.execute(select(CaseLink).where(or_(
-                CaseLink.case_a == case.id, CaseLink.case_b == case.id))
-                .order_by(CaseLink.id)).scalars().all()
-            others = {c.id: c for c in session.scalars(select(Case).where(Case.id.in_(
-                {r.case_b if r.case_a == case.id else r.case_a for r in rows})))}
-            out = []
-            for r in rows:
-                other = others[r.case_b if r.case_a == case.id else r.case_a]
-                out.append(Linked(other.case_ref, "duplicate" if r.kind == "merged" else r.kind,
-                                  r.kind == "merged",
-                                  casework.has_access(session, other, who.key_id)))
-            return out
+            return self._links(session, who, self._case(session, who, ref))
+
+    def _links(self, session: Any, who: Principal, case: Case) -> list[Linked]:
+        rows = session.execute(select(CaseLink).where(or_(
+            CaseLink.case_a == case.id, CaseLink.case_b == case.id))
+            .order_by(CaseLink.id)).scalars().all()
+        others = {c.id: c for c in session.scalars(select(Case).where(Case.id.in_(
+            {r.case_b if r.case_a == case.id else r.case_a for r in rows})))}
+        out = []
+        for r in rows:
+            other = others[r.case_b if r.case_a == case.id else r.case_a]
+            out.append(Linked(other.case_ref, "duplicate" if r.kind == "merged" else r.kind,
+                              r.kind == "merged",
+                              casework.has_access(session, other, who.key_id)))
+        return out
 
     def possible_duplicates(self, who: Principal, ref: str, limit: int = 5) -> list[str]:
         """Other cases this account can read that share place or person words with this one
         (from the blind indexes: nothing is decrypted), not already linked; most shared
         first."""
+        with self.d.db.transaction() as session:
+            return self._duplicates(session, who, self._case(session, who, ref), limit)
+
+    def _duplicates(self, session: Any, who: Principal, case: Case, limit: int) -> list[str]:
         from storage.models import WrappedKey
 
-        with self.d.db.transaction() as session:
-            case = self._case(session, who, ref)
-            mine = select(CaseTerm.term).where(CaseTerm.case_id == case.id,
-                                               CaseTerm.kind != "country")
-            linked = {i for r in session.scalars(select(CaseLink).where(or_(
-                CaseLink.case_a == case.id, CaseLink.case_b == case.id)))
-                for i in (r.case_a, r.case_b)}
-            shared = func.count(CaseTerm.term)
-            persons = func.sum(sql_case((CaseTerm.kind == "person", 1), else_=0))
-            rows = session.execute(
-                select(CaseTerm.case_id, shared, persons)
-                .where(CaseTerm.term.in_(mine), CaseTerm.case_id != case.id,
-                       CaseTerm.case_id.in_(select(WrappedKey.case_id).where(
-                           WrappedKey.key_id == who.key_id)))
-                .group_by(CaseTerm.case_id)
-                .having(or_(shared >= DUPLICATE_MIN_SHARED, persons >= 1))
-                .order_by(shared.desc()).limit(limit + len(linked))).all()
-            ids = [r[0] for r in rows if r[0] not in linked][:limit]
-            refs = dict(session.execute(select(Case.id, Case.case_ref)
-                                        .where(Case.id.in_(ids))).all())
-            return [refs[i] for i in ids if i in refs]
+        mine = select(CaseTerm.term).where(CaseTerm.case_id == case.id,
+                                           CaseTerm.kind != "country")
+        linked = {i for r in session.scalars(select(CaseLink).where(or_(
+            CaseLink.case_a == case.id, CaseLink.case_b == case.id)))
+            for i in (r.case_a, r.case_b)}
+        shared = func.count(CaseTerm.term)
+        persons = func.sum(sql_case((CaseTerm.kind == "person", 1), else_=0))
+        rows = session.execute(
+            select(CaseTerm.case_id, shared, persons)
+            .where(CaseTerm.term.in_(mine), CaseTerm.case_id != case.id,
+                   CaseTerm.case_id.in_(select(WrappedKey.case_id).where(
+                       WrappedKey.key_id == who.key_id)))
+            .group_by(CaseTerm.case_id)
+            .having(or_(shared >= DUPLICATE_MIN_SHARED, persons >= 1))
+            .order_by(shared.desc()).limit(limit + len(linked))).all()
+        ids = [r[0] for r in rows if r[0] not in linked][:limit]
+        refs = dict(session.execute(select(Case.id, Case.case_ref)
+                                    .where(Case.id.in_(ids))).all())
+        return [refs[i] for i in ids if i in refs]
 
     # ------------------------------------------------------------ merge
 

@@ -432,9 +432,7 @@ class WebApp:
         """The case page's workbench parts: labels, links both ways, possible duplicates."""
         from caseworker.workbench import LINK_KINDS
 
-        return {"labels": self.bench.labels_of(who, ref), "links": self.bench.links(who, ref),
-                "canned": self.canned.all(who),
-                "duplicates": self.bench.possible_duplicates(who, ref),
+        return {**self.bench.case_extras(who, ref), "canned": self.canned.all(who),
                 "link_kinds": LINK_KINDS, "term_kinds": ("place", "person", "country")}
 
     async def case_pdf(self, request: Request) -> Response:
