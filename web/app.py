@@ -982,11 +982,12 @@ def _age(t: i18n.Translator, received: datetime) -> str:
 
 
 def _span(t: i18n.Translator, minutes: int) -> str:
+    # in the reader's digits: "٣ أيام" in Arabic (issue 16), the plural form as before
     if minutes < 60:
-        return t.count("age.minutes", minutes)
+        return labels.counted(t, "age.minutes", minutes)
     if minutes < 48 * 60:
-        return t.count("age.hours", minutes // 60)
-    return t.count("age.days", minutes // 1440)
+        return labels.counted(t, "age.hours", minutes // 60)
+    return labels.counted(t, "age.days", minutes // 1440)
 
 
 def safe_name(name: str) -> str:

@@ -39,6 +39,7 @@ def test_codes_are_words_in_both_languages(site: Site, demo) -> None:  # type: i
     arabic = demo.get(f"/cases/{ref}?lang=ar").text
     assert '<dd class="prio p1">١ —' in arabic  # the priority in Arabic-Indic digits
     assert "لا ملفات." in arabic and "No files." in demo.get(f"/cases/{ref}?lang=en").text
+    assert "(٠ دقيقة)" in arabic  # the age in Arabic-Indic digits
 
 
 def test_nothing_consequential_is_preselected(site: Site, demo) -> None:  # type: ignore[no-untyped-def]
