@@ -21,7 +21,7 @@ from sqlalchemy import func, or_, select, update
 from caseworker import identity as cw_identity
 from caseworker import statistics as stats_publish
 from core import RefusedError
-from storage import accounts, audit_chain, cases, casework, crypto
+from storage import accounts, audit_chain, cases, casework, crypto, search
 from storage import identity as identity_store
 from storage import statistics as stat_rows
 from storage.db import Database
@@ -129,6 +129,24 @@ class QueueRow:
     assigned_to: str | None
     deadline: datetime | None
     readable: bool
+    labels: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    """One page of the queue: its rows, how many cases match in all, and where it is."""
+
+    rows: list[QueueRow]
+    total: int
+    page: int
+    pages: int
+    page_size: int
+    more: bool = False  # more than `total` match (counting stops at COUNT_CAP)
+
+
+# Counting stops here: "more than 10,000 cases" costs a bounded index scan at any size of
+# register, where an exact count of a million rows would cost every queue page ~100 ms.
+COUNT_CAP = 10_000
 
 
 @dataclass(frozen=True)
@@ -324,32 +342,53 @@ class Dashboard:
     def queue(self, who: Principal, status: str | None = None, report_type: str | None = None,
               priority: int | None = None, mine: bool = False, unassigned: bool = False,
               limit: int = 200) -> list[QueueRow]:
+        return self.find(who, search.QueueQuery(
+            status=status, report_type=report_type, priority=priority, mine=mine,
+            unassigned=unassigned, page_size=limit), count=False).rows
+
+    def find(self, who: Principal, q: search.QueueQuery, count: bool = True) -> QueuePage:
+        """The queue filtered, searched (blind indexes: nothing is decrypted), sorted and
+        paged, with the number of matching cases. The audit log records that a search ran,
+        never its words."""
         self._require(who, CASE_ROLES, "queue")
+        now = self.now()
+        size = max(1, min(q.page_size, 500))
         with self.db.transaction() as session:
-            query = select(Case)
-            if status:
-                query = query.where(Case.status == status)
-            if report_type:
-                query = query.where(Case.report_type == report_type)
-            if priority:
-                query = query.where(Case.priority == priority)
-            if mine:
-                query = query.where(Case.assigned_to == who.user_id)
-            if unassigned:
-                query = query.where(Case.assigned_to.is_(None))
-            rows = list(session.scalars(query.order_by(Case.priority, Case.received_at,
-                                                       Case.case_ref).limit(limit)))
+            matching = search.where(select(Case), q, self.pepper, who.user_id, now)
+            total, more = -1, False
+            if count:
+                total = session.scalar(select(func.count()).select_from(
+                    search.where(select(Case.id), q, self.pepper, who.user_id, now)
+                    .limit(COUNT_CAP + 1).subquery())) or 0
+                more = total > COUNT_CAP
+                total = min(total, COUNT_CAP)
+            pages = max(1, -(-total // size)) if total >= 0 else 1
+            page = max(1, min(q.page, pages)) if total >= 0 else max(1, q.page)
+            rows = list(session.scalars(search.ordered(matching, q)
+                                        .offset((page - 1) * size).limit(size)))
             ids = [c.id for c in rows]
             names = dict(session.execute(select(User.id, User.name).where(
                 User.id.in_({c.assigned_to for c in rows if c.assigned_to}))).all())
             deadlines = casework.open_deadlines(session, ids)
+            labels = search.labels_of(session, ids)
             from storage.models import WrappedKey
             readable = set(session.scalars(select(WrappedKey.case_id).where(
                 WrappedKey.case_id.in_(ids), WrappedKey.key_id == who.key_id)))
-            return [QueueRow(c.case_ref, c.status, c.priority, c.report_type,
-                             _utc(c.received_at) or self.now(), tuple(c.reasons),
-                             names.get(c.assigned_to) if c.assigned_to else None,
-                             _utc(deadlines.get(c.id)), c.id in readable) for c in rows]
+            if q.q.strip() or q.country or q.region:
+                accounts.audit(session, who.name, "queue.search", None, "granted", now,
+                               results=str(total))
+            return QueuePage([QueueRow(c.case_ref, c.status, c.priority, c.report_type,
+                                       _utc(c.received_at) or now, tuple(c.reasons),
+                                       names.get(c.assigned_to) if c.assigned_to else None,
+                                       _utc(deadlines.get(c.id)), c.id in readable,
+                                       tuple(labels.get(c.id, ()))) for c in rows],
+                             total, page, pages, size, more)
+
+    def labels(self, who: Principal) -> list[str]:
+        """Every label in use, for the queue's filter."""
+        self._require(who, CASE_ROLES, "queue")
+        with self.db.transaction() as session:
+            return search.all_labels(session)
 
     def claim(self, who: Principal, ref: str) -> bool:
         self._require(who, CASE_ROLES, "case.claim")
@@ -406,6 +445,7 @@ class Dashboard:
             deadlines = [m["deadline"] for m in measures if m["deadline"] is not None]
             notes = casework.notes(session, case, who.private_key, who.key_id)
             thread = self._thread(session, case, notes, who)
+            _delivery_of_write_backs(measures, thread)
             return CaseView(
                 case.case_ref, case.status, case.priority, list(case.reasons),
                 case.report_type, _utc(case.received_at) or self.now(), case.lang,
@@ -554,6 +594,10 @@ class Dashboard:
                 raise Forbidden("this case cannot be opened with your key") from exc
             result = casework.record_action(session, case, kind, who.name, now, target, days,
                                             sealed=cases.sealed_consent(opened))
+            if result.done and kind == "write_back" and not (message or "").strip():
+                # one conversation box: writing back is a message, never an empty "done"
+                # (raised inside the transaction, so the action is not recorded either)
+                raise casework.CaseworkError("empty_message", "an empty message")
             if result.done and kind == "write_back" and message and message.strip():
                 body_text = message.strip()[:3000]
                 message_id = None
@@ -681,6 +725,18 @@ class Dashboard:
                          "count": row["count"],
                          "bar": round(10 * row["raw"] / top) if top and dim != "total" else 0})
         return rows
+
+
+def _delivery_of_write_backs(measures: list[dict[str, Any]],
+                             thread: list[dict[str, Any]]) -> None:
+    """A "write back" action is shown with what became of its message (pending, delivered,
+    not sent), never as a bare "done" while nothing was sent: its message is the caseworker's
+    thread item written by the same person at the same moment."""
+    by_moment = {(m["author"], m["at"]): m["state"] for m in thread
+                 if m["from"] == "caseworker"}
+    for m in measures:
+        if m["kind"] == "write_back" and m["outcome"] == "done":
+            m["delivery"] = by_moment.get((m["actor"], m["at"]), "not_sent")
 
 
 CONTENT_DIMENSIONS = ("place_type", "perpetrator_type", "violation_types", "victim_gender",

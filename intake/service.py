@@ -51,7 +51,7 @@ from intake.settings import Settings
 from intake.support import Directory, Guidance, country_code, needs_in
 from intake.triage import TriageRules, word_reasons
 from nlu import Interpreter
-from storage import accounts, cases, crypto, drafts, inbox, teams
+from storage import accounts, cases, crypto, drafts, inbox, search, teams
 from storage import statistics as stat_rows
 from storage.chatlock import ChatLocks
 from storage.db import Database
@@ -627,6 +627,7 @@ class IntakeService:
             teams.add_wraps(session, early.id, draft.data_key, routed.recipients)
             teams.record_case_teams(session, early.id, routed.teams, now)
             stat_rows.record_case(session, self._pepper, early, action.fields)
+            search.index_case(session, self._pepper, early.id, action.fields)
             log.info("urgent case completed channel=%s", src.channel)
             return early.case_ref, str(draft.extra["early_receipt"])
         routed = self._routed(session, action.fields, triage.priority)
@@ -634,6 +635,7 @@ class IntakeService:
         case = cases.store_report(session, report, routed.recipients, receipt, now, custodians)
         teams.record_case_teams(session, case.id, routed.teams, now)
         stat_rows.record_case(session, self._pepper, case, action.fields)
+        search.index_case(session, self._pepper, case.id, action.fields)
         if case.priority == 1:
             self._priority_one(session, case, now)
         if action.fields.get("consent_followup") == "yes" and src.route:
@@ -774,11 +776,13 @@ class IntakeService:
         case = session.get(Case, draft.case_id)
         if case is not None:
             cases.update_report(session, case, report, now, custodians)
+            search.index_case(session, self._pepper, case.id, fields)
             return draft
         routed = self._routed(session, fields, 1)
         receipt = self._draw_receipt()
         case = cases.store_report(session, report, routed.recipients, receipt, now, custodians)
         teams.record_case_teams(session, case.id, routed.teams, now)
+        search.index_case(session, self._pepper, case.id, fields)
         if src.route and fields.get("consent_followup") == "yes":
             _followup.keep_route(session, self._route_key, case.id, self._handle(src),
                                  src.channel, src.route, now)

@@ -500,9 +500,10 @@ def _delete_content(session: Session, case: Case) -> list[str]:
     for real; return the attachment paths to remove from disk after the commit."""
     from storage.caseworker_models import CaseNote
     from storage.models import CaseRoute, IdentityRequest, OutboxMessage
+    from storage.search_models import CaseTerm  # blind-index words come from the answers
     paths = list(session.scalars(select(Attachment.path).where(Attachment.case_id == case.id)))
     for model in (CaseField, WrappedKey, IdentityKey, IdentityRequest, Attachment, CaseRoute,
-                  OutboxMessage, CaseNote):
+                  OutboxMessage, CaseNote, CaseTerm):
         session.execute(delete(model).where(model.case_id == case.id))  # type: ignore[attr-defined]
     return paths
 

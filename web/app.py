@@ -31,7 +31,7 @@ from caseworker.dashboard import Dashboard, Principal
 from storage import casework
 from storage import identity as identity_store
 from storage.health import Heartbeat
-from web import i18n, security
+from web import i18n, labels, security, workbench
 from web._redis_sessions import RedisSessionStore
 from web.health import health_routes
 from web.render import FieldRenderer
@@ -40,7 +40,7 @@ HERE = Path(__file__).parent
 log = logging.getLogger(__name__)
 _CASE_OPS = frozenset({"note", "status", "priority", "action", "grant", "revoke", "release",
                        "request_access", "share_team", "move_team", "identity_request",
-                       "state_response"})
+                       "state_response"}) | workbench.CASE_OPS
 
 
 class WebApp:
@@ -57,6 +57,12 @@ class WebApp:
         from caseworker.access import AccessDesk
 
         self.access = AccessDesk(dashboard)
+        from caseworker.workbench import Workbench
+
+        self.bench = Workbench(dashboard)
+        from caseworker.workbench import Canned
+
+        self.canned = Canned(dashboard)
         self.trusted_proxies = tuple(trusted_proxies)
         self.sessions: security.SessionStore | RedisSessionStore
         if session_store_url:  # several instances: sealed sessions in Redis
@@ -134,7 +140,7 @@ class WebApp:
             t=t, lang=t.lang, dir=t.dir, csrf=s.csrf, me=s.principal, flash=flash,
             switch_url=f"{request.url.path}?{urlencode({**request.query_params, 'lang': other})}",
             fmt_time=_fmt_time, age=lambda d: _age(t, d),
-            deadline=lambda d: _deadline(t, d), **ctx)
+            deadline=lambda d: _deadline(t, d), **labels.globals_for(t), **ctx)
         response = HTMLResponse(html, status_code=status, headers=headers)
         self.cookie(response, s)
         return response
@@ -265,23 +271,98 @@ class WebApp:
     # run in a worker thread, so one slow page does not hold up everyone else's requests.
 
     async def queue(self, request: Request) -> Response:
+        """The queue: search, filters, saved views, sorting and pages (web.workbench)."""
         s, who = await self.who(request)
         if who is None:
             return self.login_redirect(s)
-        q = request.query_params
-        filters: dict[str, Any] = {
-            "status": q.get("status") or None, "report_type": q.get("type") or None,
-            "priority": _small_int(q.get("priority"), 1, 9),
-            "mine": q.get("mine") == "1", "unassigned": q.get("unassigned") == "1"}
         try:
-            rows = await run_in_threadpool(
-                self.d.queue, who, status=filters["status"],
-                report_type=filters["report_type"], priority=filters["priority"],
-                mine=filters["mine"], unassigned=filters["unassigned"])
+            parsed = workbench.parse(request.query_params, casework.STATUSES)
+        except workbench.BadQuery as exc:
+            t = i18n.Translator(self.lang(request, s))
+            s.flash.append(("error", "case.refused", {"reason": t(f"refused.{exc.code}")}))
+            parsed = workbench.parse({}, casework.STATUSES)
+        try:
+            found = await run_in_threadpool(self.d.find, who, parsed.query)
+            labels_known = await run_in_threadpool(self.d.labels, who)
+            assignable = await run_in_threadpool(self.bench.assignable, who)
         except dash.Forbidden:
             return self.page(request, s, "error.html", status=403, message_key="error.role")
-        return self.page(request, s, "queue.html", rows=rows, filters=filters,
+        q = parsed.query
+        filters: dict[str, Any] = {
+            "status": q.status, "report_type": q.report_type, "priority": q.priority,
+            "mine": q.mine, "unassigned": q.unassigned}
+        return self.page(request, s, "queue.html", rows=found.rows, found=found,
+                         filters=filters, params=parsed.params, view=parsed.view,
+                         views=workbench.VIEWS, channels=workbench.CHANNELS,
+                         reporter_langs=workbench.REPORTER_LANGS, labels_known=labels_known,
+                         link=lambda **kw: workbench.link(parsed.params, **kw),
+                         sort_link=lambda col: workbench.sort_link(parsed.params, col),
+                         page_numbers=workbench.page_numbers(found.page, found.pages),
+                         assignable=assignable, status_reasons=casework.STATUS_REASONS,
+                         here=workbench.link(parsed.params, page=found.page
+                                             if found.page > 1 else None),
                          statuses=casework.STATUSES, now=datetime.now(UTC))
+
+    async def bulk(self, request: Request) -> Response:
+        """POST /queue/bulk: assign, unassign, label or close the ticked cases."""
+        from caseworker.workbench import audit_bulk
+
+        checked = await self.posted(request)
+        if isinstance(checked, Response):
+            return checked
+        s, who, data = checked
+        refs = [str(v) for v in (await request.form()).getlist("refs")]
+        op = str(data.get("op", ""))
+        value = str(data.get({"assign": "to", "label": "label", "close": "reason"}.get(op, ""),
+                             ""))
+        try:
+            result = await run_in_threadpool(self.bench.bulk, who, refs, op, value)
+        except dash.Forbidden:
+            return self.page(request, s, "error.html", status=403, message_key="error.role")
+        except dash.Refused as exc:
+            self.flash_refused(request, s, exc)
+            return self.redirect(s, str(data.get("back", "")) or "/queue")
+        await run_in_threadpool(audit_bulk, self.d, who, op, result)
+        lang = self.lang(request, s)
+        s.flash.append(("ok" if not result["refused"] else "warn", "bulk.done", {
+            "done": labels.digits(len(result["done"]), lang),
+            "refused": labels.digits(len(result["refused"]), lang)}))
+        back = str(data.get("back", ""))
+        return self.redirect(s, back if back.startswith("/queue") else "/queue")
+
+    # ------------------------------------------------------------ canned replies (issue 16)
+
+    async def canned_page(self, request: Request) -> Response:
+        s, who = await self.who(request)
+        if who is None:
+            return self.login_redirect(s)
+        try:
+            replies = await run_in_threadpool(self.canned.all, who)
+        except dash.Forbidden:
+            return self.page(request, s, "error.html", status=403, message_key="error.role")
+        return self.page(request, s, "canned.html", replies=replies)
+
+    async def canned_post(self, request: Request) -> Response:
+        checked = await self.posted(request)
+        if isinstance(checked, Response):
+            return checked
+        s, who, data = checked
+        op = request.path_params["op"]
+        try:
+            if op == "add":
+                await run_in_threadpool(self.canned.add, who, str(data.get("lang", "")),
+                                        str(data.get("title", "")), str(data.get("body", "")))
+            elif op == "remove":
+                await run_in_threadpool(self.canned.remove, who,
+                                        _small_int(str(data.get("id", "")), 1, 10**6) or 0)
+            else:
+                return Response(status_code=404)
+            s.flash.append(("ok", "canned.saved", {}))
+        except dash.Forbidden:
+            return self.page(request, s, "error.html", status=403, message_key="error.role")
+        except dash.Refused as exc:
+            self.flash_refused(request, s, exc)
+        return self.redirect(s, "/canned")
 
     async def claim(self, request: Request) -> Response:
         checked = await self.posted(request)
@@ -342,29 +423,44 @@ class WebApp:
             consent_keys=sorted(set(casework.ACTION_CONSENT.values())),
             consented=lambda k: casework.consented_map(view.consent, k),
             integrity=[integrity_text(t, p) for p in view.integrity],
-            case_teams=self.access.case_teams(who, ref))
+            case_teams=self.access.case_teams(who, ref),
+            prefill=_small_int(request.query_params.get("canned"), 1, 10**6),
+            **await run_in_threadpool(self._workbench_of, who, ref))
         return response
+
+    def _workbench_of(self, who: Principal, ref: str) -> dict[str, Any]:
+        """The case page's workbench parts: labels, links both ways, possible duplicates."""
+        from caseworker.workbench import LINK_KINDS
+
+        return {**self.bench.case_extras(who, ref), "canned": self.canned.all(who),
+                "link_kinds": LINK_KINDS, "term_kinds": ("place", "person", "country")}
 
     async def case_pdf(self, request: Request) -> Response:
         s, who = await self.who(request)
         if who is None:
             return self.login_redirect(s)
         ref = request.path_params["ref"]
+        redacted = request.query_params.get("redacted") == "1"
         try:
-            view = await run_in_threadpool(self.d.open_case, who, ref, "case.export")
+            view = await run_in_threadpool(self.d.open_case, who, ref,
+                                           "case.export_redacted" if redacted
+                                           else "case.export")
         except dash.Tampered:
             return self.page(request, s, "error.html", status=409,
                              message_key="error.tampered")
         except dash.Forbidden:
             return self.page(request, s, "error.html", status=404,
                              message_key="error.forbidden")
-        from web.pdf import case_pdf
+        from web.pdf import Export, case_pdf
 
         t = i18n.Translator(self.lang(request, s))
         content = await run_in_threadpool(
-            case_pdf, view, self.fields.rows({**view.fields, **view.identity}, t.lang), t)
+            case_pdf, view, self.fields.rows({**view.fields, **view.identity}, t.lang), t,
+            Export(who.name, self.d.now(), redacted))
+        kind = "-redacted" if redacted else ""
         return Response(content, media_type="application/pdf", headers={
-            "Content-Disposition": f'attachment; filename="case-{view.case_ref}-{t.lang}.pdf"'})
+            "Content-Disposition":
+                f'attachment; filename="case-{view.case_ref}-{t.lang}{kind}.pdf"'})
 
     async def case_post(self, request: Request) -> Response:
         checked = await self.posted(request)
@@ -389,6 +485,8 @@ class WebApp:
                  op: str, data: dict[str, Any]) -> str:
         """One change to a case (blocking: run it in a thread); the page to go back to."""
         back = f"/cases/{ref}"
+        if op in workbench.CASE_OPS:  # labels, links, search words, merge (issue 16)
+            return workbench.case_op(self.bench, s.flash, who, ref, op, data)
         if op == "note":
             self.d.add_note(who, ref, str(data.get("text", "")))
             s.flash.append(("ok", "case.note_saved", {}))
@@ -769,6 +867,9 @@ class WebApp:
             Route("/logout", self.logout, methods=["POST"]),
             Route("/queue", self.queue),
             Route("/queue/claim-next", self.claim_next, methods=["POST"]),
+            Route("/queue/bulk", self.bulk, methods=["POST"]),
+            Route("/canned", self.canned_page),
+            Route("/canned/{op}", self.canned_post, methods=["POST"]),
             Route("/cases/{ref}", self.case),
             Route("/cases/{ref}/claim", self.claim, methods=["POST"]),
             Route("/cases/{ref}/pdf", self.case_pdf),
@@ -881,11 +982,12 @@ def _age(t: i18n.Translator, received: datetime) -> str:
 
 
 def _span(t: i18n.Translator, minutes: int) -> str:
+    # in the reader's digits: "٣ أيام" in Arabic (issue 16), the plural form as before
     if minutes < 60:
-        return t.count("age.minutes", minutes)
+        return labels.counted(t, "age.minutes", minutes)
     if minutes < 48 * 60:
-        return t.count("age.hours", minutes // 60)
-    return t.count("age.days", minutes // 1440)
+        return labels.counted(t, "age.hours", minutes // 60)
+    return labels.counted(t, "age.days", minutes // 1440)
 
 
 def safe_name(name: str) -> str:

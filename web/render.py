@@ -37,7 +37,9 @@ class FieldRenderer:
         for field_id, value in fields.items():
             label = self.label(field_id, lang)
             if isinstance(value, dict) and "raw" in value:
-                iso = f" [{value['iso']}]" if value.get("iso") else ""
+                # the normalised date isolated left to right (LRI…PDI), so inside Arabic
+                # free text it reads [2026-11-17], not [17-11-2026] (walkthrough, web minors)
+                iso = f" \u2066[{value['iso']}]\u2069" if value.get("iso") else ""
                 out.append(FieldRow(field_id, label, f"{value['raw']}{iso}", True))
             elif isinstance(value, list):
                 shown = [self._option(str(v), lang) or str(v) for v in value]
