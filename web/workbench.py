@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
+from core import RefusedError
 from storage import search
 
 # Saved views: a name a caseworker clicks, and the filters it stands for.
@@ -26,7 +27,7 @@ KEPT = ("q", "status", "type", "priority", "mine", "unassigned", "overdue", "cou
 _DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
 
 
-class BadQuery(ValueError):
+class BadQuery(RefusedError, ValueError):
     """A parameter the page cannot use; `code` keys the text shown (refused.*)."""
 
     def __init__(self, code: str) -> None:
