@@ -266,7 +266,7 @@ class Workbench:
         to_me = op == "assign" and value.strip() == who.name
         if op == "assign" and not to_me and who.role != "supervisor":
             self.d._require(who, {"supervisor"}, "case.reassign")
-        if op == "close" and value not in casework.STATUS_REASONS:
+        if op == "close" and value not in casework.REASONS_FOR_STATUS["closed"]:
             raise Refused("choose a reason", "bad_reason")
         if op == "label":
             value = self.clean_label(value)

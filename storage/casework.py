@@ -32,6 +32,16 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
 STATUS_REASONS = ("assessment_started", "credible_allegation", "protection_requested",
                   "referred_elsewhere", "awaiting_information", "no_action_possible",
                   "reporter_withdrew", "resolved", "duplicate", "reopened", "other")
+# Which reasons explain a move to each status (a case is not "resolved" into assessment).
+REASONS_FOR_STATUS: dict[str, tuple[str, ...]] = {
+    "under_assessment": ("assessment_started", "reopened", "awaiting_information", "other"),
+    "action_taken": ("credible_allegation", "protection_requested", "other"),
+    "referred": ("referred_elsewhere", "credible_allegation", "other"),
+    "monitoring": ("awaiting_information", "protection_requested", "credible_allegation",
+                   "other"),
+    "closed": ("resolved", "no_action_possible", "reporter_withdrew", "duplicate",
+               "referred_elsewhere", "other"),
+}
 PRIORITY_REASONS = ("more_urgent_on_review", "less_urgent_on_review", "new_information",
                     "reporter_safe", "other")
 # Outward-facing actions and the consent each needs (San José para 21, 26, 29; domain.md).
@@ -324,6 +334,8 @@ def change_status(session: Session, case: Case, to: str, reason: str, actor: str
         raise CaseworkError("bad_transition", f"a case cannot go from {case.status} to {to}")
     if reason not in STATUS_REASONS:
         raise CaseworkError("bad_reason", f"unknown reason '{reason}'")
+    if reason not in REASONS_FOR_STATUS.get(to, STATUS_REASONS):
+        raise CaseworkError("reason_not_for_status", f"'{reason}' does not explain a move to {to}")
     _event(session, case, "status_changed", actor, now, **{"from": case.status, "to": to,
                                                           "reason": reason})
     case.status = to

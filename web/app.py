@@ -298,7 +298,8 @@ class WebApp:
                          link=lambda **kw: workbench.link(parsed.params, **kw),
                          sort_link=lambda col: workbench.sort_link(parsed.params, col),
                          page_numbers=workbench.page_numbers(found.page, found.pages),
-                         assignable=assignable, status_reasons=casework.STATUS_REASONS,
+                         assignable=assignable,
+                         close_reasons=casework.REASONS_FOR_STATUS["closed"],
                          here=workbench.link(parsed.params, page=found.page
                                              if found.page > 1 else None),
                          statuses=casework.STATUSES, now=datetime.now(UTC))
@@ -417,7 +418,8 @@ class WebApp:
             fields=self.fields.rows({**view.fields, **view.identity}, t.lang),
             identity_purposes=identity_store.PURPOSES,
             revealed=s.revealed, colleagues=colleagues,
-            status_reasons=casework.STATUS_REASONS, priority_reasons=casework.PRIORITY_REASONS,
+            reasons_for_status=casework.REASONS_FOR_STATUS,
+            priority_reasons=casework.PRIORITY_REASONS,
             fields_label=lambda k: self.fields.label(k, t.lang),
             action_kinds=list(casework.ACTION_CONSENT),
             consent_keys=sorted(set(casework.ACTION_CONSENT.values())),

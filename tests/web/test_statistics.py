@@ -113,7 +113,7 @@ def test_a_status_change_moves_the_row(site: Site, demo: Any) -> None:
     assert f"status,{start},6" in _csv(demo)
     from storage import casework
     target = casework.TRANSITIONS[start][0]
-    reason = sorted(casework.STATUS_REASONS)[0]
+    reason = casework.REASONS_FOR_STATUS[target][0]
     changed = post(demo, f"/cases/{refs[0]}/status", {"to": target, "reason": reason},
                    f"/cases/{refs[0]}")
     assert changed.status_code == 303

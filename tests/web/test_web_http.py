@@ -343,3 +343,20 @@ def test_claim_next_opens_the_most_urgent_case(site: Site, demo) -> None:  # typ
     urgent = site.make_case(priority=1)
     response = post(demo, "/queue/claim-next")
     assert response.status_code == 303 and response.headers["location"] == f"/cases/{urgent}"
+
+
+def test_a_reason_that_does_not_explain_the_status_is_refused_and_not_offered(  # type: ignore[no-untyped-def]
+        site: Site, demo) -> None:
+    """Walkthrough: 'Resolved' was offered, and taken, for a move into assessment."""
+    ref = site.make_case()
+    case_url = f"/cases/{ref}"
+    page = demo.get(case_url).text
+    form = page[page.index('action="/cases/' + ref + '/status"'):]
+    form = form[:form.index("</form>")]
+    assert 'value="assessment_started"' in form and 'value="resolved"' not in form
+    post(demo, f"{case_url}/status", {"to": "under_assessment", "reason": "resolved"}, case_url)
+    page = demo.get(case_url).text
+    assert "that reason does not explain this status" in page
+    with site.db.transaction() as session:
+        case = session.scalar(select(Case).where(Case.case_ref == ref))
+        assert case is not None and case.status == "allegation_pending_assessment"
