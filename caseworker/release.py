@@ -1,0 +1,457 @@
+"""The canonical statistics release: one suppression over the whole time lattice, from which
+every date range a reader may choose is answered (domain principle 7; issue 17).
+
+Why one release. Two tables of overlapping periods (January-June and January-July) give July
+by difference, and a total next to all but one of its cells gives the last. So the figures are
+decided once, jointly, for every period of the lattice (each month, each quarter, each year):
+- primary: a count 1..k-1 (k the operator's threshold, default 5) is shown as `<k`;
+- complementary, audited by linear programming: for each suppressed cell an attacker's least
+  and greatest value, given every published cell of every period and table, every margin and
+  every `<N` (scipy.optimize.linprog, HiGHS). A primary cell must keep its whole range 1..k-1,
+  a complementary cell (shown `<N`, N the next multiple of k above the period's total: a
+  tighter bound would itself narrow the primary cells) at least two values; while one does not, the smallest related published cell is suppressed too (the set of
+  constraints only loosens, so a cell that passed stays passed). Should even that fail, the
+  year is withheld. Years share no published cell (no all-time figure is part of the lattice),
+  so each year is audited on its own.
+A chosen range [first month, last month] then shows a cell exactly only if its value follows
+from the canonical release (the range's month indicator lies in the span of the periods where
+that cell is published, year by year) and is 0 or at least k; otherwise it is `<N` with N a
+bound computed from the canonical figures alone. A range therefore tells nothing the lattice
+did not. The periodic report's consented-population tables use the same rule through
+`Release.range` (caseworker.reports).
+
+Tables. One-way tables of every dimension; cross-tables `report_type × country`,
+`victim_gender × violation_types`, `country × perpetrator_type`, with their margins (the one-way
+tables). A multiple-choice dimension (a report may name several violation types) has no sum:
+each of its values is audited as its own yes/no table (the unpublished "no" share is a variable
+of the audit), so no margin is presented as a sum. The cross-tables form a tree over the
+dimensions (report_type - country - perpetrator values; victim_gender - violation values; the
+other dimensions hang on the monthly total), which makes the audit's clique-by-clique linear
+program exact for the joint table (junction-tree property): adding a cross-table that closes a
+cycle would need the audit to model the joint table instead. The audit is the linear
+relaxation (integer attacks are not modelled beyond it); tests/web/test_release_attack.py
+attacks the product's outputs with an independent linear program over the full joint table.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from scipy.optimize import linprog
+from scipy.sparse import csr_matrix
+
+__all__ = ["CROSS", "MULTI_CARRIER", "PROFILE", "Figure", "Release", "build", "months_between"]
+
+X = " × "  # joins a cross-table's parts (contracts.md, statistics CSV)
+# the single-choice answers of one report, in the order of a profile tuple
+PROFILE = ("month", "report_type", "country", "status", "place_type", "victim_gender",
+           "victim_age_group")
+SINGLE_CROSS = ("report_type", "country")  # a single × single cross-table
+# multiple-choice dimension -> the single-choice dimension it is crossed with (None: one-way)
+MULTI_CARRIER: dict[str, str | None] = {"perpetrator_type": "country",
+                                        "violation_types": "victim_gender",
+                                        "victim_groups": None}
+CROSS = (SINGLE_CROSS, ("victim_gender", "violation_types"), ("country", "perpetrator_type"))
+ONE_WAY = ("report_type", "status", "month", "country", "place_type", "victim_gender",
+           "victim_age_group", "perpetrator_type", "violation_types", "victim_groups")
+_OWN = ("status", "place_type", "victim_gender", "victim_age_group")  # own one-way cliques
+_EPS = 1e-6
+
+
+def months_between(first: str, last: str) -> list[str]:
+    """Every YYYY-MM from first to last inclusive."""
+    y, m = int(first[:4]), int(first[5:7])
+    out = []
+    while f"{y:04d}-{m:02d}" <= last:
+        out.append(f"{y:04d}-{m:02d}")
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return out
+
+
+def _periods(year: str) -> list[tuple[str, tuple[str, ...]]]:
+    months = [f"{year}-{m:02d}" for m in range(1, 13)]
+    out = [(m, (m,)) for m in months]
+    out += [(f"{year}-Q{q}", tuple(months[3 * q - 3:3 * q])) for q in range(1, 5)]
+    out.append((year, tuple(months)))
+    return out
+
+
+@dataclass
+class _Cell:
+    table: str
+    value: str
+    months: frozenset[str]  # the months with reports that the cell covers
+    atoms: tuple[int, ...]
+    count: int
+    parts: tuple[str, ...]
+    shown: str = ""  # an integer or `<N`
+    primary: bool = False
+
+    @property
+    def suppressed(self) -> bool:
+        return self.shown.startswith("<")
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One published row: `count` is an integer or `<N`; `raw` is the exact value when shown
+    (for bar widths), else 0."""
+    dimension: str
+    value: str
+    count: str
+    raw: int
+
+
+def _bound(count: int, k: int) -> int:
+    return (count // k + 1) * k
+
+
+class _Year:
+    """The audit of one calendar year: atoms (clique cells per month), couplings, cells."""
+
+    def __init__(self, year: str, profiles: dict[tuple[str, ...], int],
+                 multi: dict[tuple[str, str, str, str], int], k: int) -> None:
+        self.k = k
+        self.year = year
+        self.months = sorted({p[0] for p in profiles})
+        idx = {d: i for i, d in enumerate(PROFILE)}
+        values: dict[str, list[str]] = {
+            d: sorted({p[idx[d]] for p in profiles}) for d in PROFILE[1:]}
+        mvalues: dict[str, list[str]] = defaultdict(list)
+        for (dim, _, _, v) in multi:
+            if v not in mvalues[dim]:
+                mvalues[dim].append(v)
+        for dim in mvalues:
+            mvalues[dim].sort()
+        self.atoms: list[int] = []  # true counts
+        self.eq_rows: list[tuple[tuple[int, ...], tuple[int, ...]]] = []  # (+atoms, -atoms)
+
+        def atom(n: int) -> int:
+            self.atoms.append(n)
+            return len(self.atoms) - 1
+
+        # report_type × country
+        rc: dict[tuple[str, str, str], int] = {}
+        tally: dict[str, dict[tuple[str, ...], int]] = defaultdict(lambda: defaultdict(int))
+        for p, n in profiles.items():
+            tally["rc"][(p[0], p[1], p[2])] += n
+            for d in _OWN:
+                tally[d][(p[0], p[idx[d]])] += n
+        for m in self.months:
+            for r in values["report_type"]:
+                for c in values["country"]:
+                    rc[(m, r, c)] = atom(tally["rc"].get((m, r, c), 0))
+        own: dict[str, dict[tuple[str, str], int]] = {}
+        for d in _OWN:
+            own[d] = {(m, v): atom(tally[d].get((m, v), 0))
+                      for m in self.months for v in values[d]}
+            for m in self.months:  # each one-way table sums to the month's total
+                self.eq_rows.append((tuple(own[d][(m, v)] for v in values[d]),
+                                     tuple(rc[(m, r, c)] for r in values["report_type"]
+                                           for c in values["country"])))
+
+        def margin(dim: str, m: str, v: str) -> tuple[int, ...]:
+            if dim == "report_type":
+                return tuple(rc[(m, v, c)] for c in values["country"])
+            if dim == "country":
+                return tuple(rc[(m, r, v)] for r in values["report_type"])
+            return (own[dim][(m, v)],)
+
+        def total(m: str) -> tuple[int, ...]:
+            return tuple(rc[(m, r, c)] for r in values["report_type"] for c in values["country"])
+
+        # multiple-choice values: a yes/no table each, crossed with its carrier if any
+        yes: dict[tuple[str, str, str, str], int] = {}  # (dim, value, month, carrier value)
+        for dim, carrier in MULTI_CARRIER.items():
+            for v in mvalues.get(dim, []):
+                for m in self.months:
+                    for cv in (values[carrier] if carrier else [""]):
+                        n = multi.get((dim, m, cv, v), 0)
+                        whole = margin(carrier, m, cv) if carrier else total(m)
+                        size = sum(self.atoms[a] for a in whole)
+                        y, no = atom(n), atom(size - n)
+                        yes[(dim, v, m, cv)] = y
+                        self.eq_rows.append(((y, no), whole))
+        self.cells: list[_Cell] = []
+        seen: set[tuple[str, str, frozenset[str]]] = set()
+
+        def add(table: str, value: str, months: frozenset[str], atoms: Iterable[int],
+                parts: tuple[str, ...]) -> None:
+            if not months or (table, value, months) in seen:
+                return
+            seen.add((table, value, months))
+            atoms = tuple(sorted(atoms))
+            self.cells.append(_Cell(table, value, months, atoms,
+                                    sum(self.atoms[a] for a in atoms), parts))
+
+        present = set(self.months)
+        for _, period in _periods(year):
+            ms = frozenset(period) & present
+            add("total", "", ms, (a for m in ms for a in total(m)), ())
+            for d in ("report_type", "country", *_OWN):
+                for v in values[d]:
+                    add(d, v, ms, (a for m in ms for a in margin(d, m, v)), (v,))
+            for dim, carrier in MULTI_CARRIER.items():
+                for v in mvalues.get(dim, []):
+                    cvs = values[carrier] if carrier else [""]
+                    add(dim, v, ms, (yes[(dim, v, m, cv)] for m in ms for cv in cvs), (v,))
+                    if carrier:
+                        for cv in cvs:
+                            add(f"{carrier}{X}{dim}", f"{cv}{X}{v}", ms,
+                                (yes[(dim, v, m, cv)] for m in ms), (cv, v))
+            for r in values["report_type"]:
+                for c in values["country"]:
+                    add(f"report_type{X}country", f"{r}{X}{c}", ms,
+                        (rc[(m, r, c)] for m in ms), (r, c))
+        self.withheld = False
+        self._suppress()
+
+    # -------------------------------------------------------------- the audit
+    def _matrices(self) -> tuple[Any, ...]:
+        n = len(self.atoms)
+        by_row: list[_Cell | None] = [None] * len(self.eq_rows)
+        eq_r, eq_c, eq_v, eq_b = [], [], [], []
+        row = 0
+        for plus, minus in self.eq_rows:
+            for a in plus:
+                eq_r.append(row), eq_c.append(a), eq_v.append(1.0)
+            for a in minus:
+                eq_r.append(row), eq_c.append(a), eq_v.append(-1.0)
+            eq_b.append(0.0)
+            row += 1
+        ub_r, ub_c, ub_v, ub_b = [], [], [], []
+        urow = 0
+        zero: set[int] = set()
+        for cell in self.cells:
+            if cell.count == 0:
+                zero.update(cell.atoms)
+            elif not cell.suppressed:
+                for a in cell.atoms:
+                    eq_r.append(row), eq_c.append(a), eq_v.append(1.0)
+                eq_b.append(float(cell.count))
+                by_row.append(cell)
+                row += 1
+            else:
+                top = int(cell.shown[1:]) - 1
+                for a in cell.atoms:
+                    ub_r += [urow, urow + 1]
+                    ub_c += [a, a]
+                    ub_v += [1.0, -1.0]
+                ub_b += [float(top), -1.0]
+                urow += 2
+        a_eq = csr_matrix((eq_v, (eq_r, eq_c)), shape=(row, n)) if row else None
+        a_ub = csr_matrix((ub_v, (ub_r, ub_c)), shape=(urow, n)) if urow else None
+        bounds = [(0.0, 0.0) if i in zero else (0.0, None) for i in range(n)]
+        return a_eq, np.array(eq_b), a_ub, np.array(ub_b), bounds, by_row
+
+    def _range(self, cell: _Cell, mats: Any) -> tuple[int, int]:
+        a_eq, b_eq, a_ub, b_ub, bounds, by_row = mats
+        objective = np.zeros(len(self.atoms))
+        objective[list(cell.atoms)] = 1.0
+        found = []
+        self._binding: list[_Cell] = []
+        for sign in (1.0, -1.0):
+            res = linprog(sign * objective, A_ub=a_ub, b_ub=b_ub if a_ub is not None else None,
+                          A_eq=a_eq, b_eq=b_eq if a_eq is not None else None, bounds=bounds,
+                          method="highs")
+            if res.status != 0:
+                raise RuntimeError(f"statistics audit: linear program failed ({res.message})")
+            found.append(sign * res.fun)
+            if a_eq is not None:  # the published cells whose value holds the bound (duals)
+                self._binding += [by_row[i] for i in np.flatnonzero(
+                    np.abs(res.eqlin.marginals) > 1e-9) if by_row[i] is not None]
+        return math.ceil(found[0] - _EPS), math.floor(found[1] + _EPS)
+
+    def _holds(self, cell: _Cell, mats: Any) -> bool:
+        low, high = self._range(cell, mats)
+        if cell.primary:
+            return low <= 1 and high >= self.k - 1
+        return high > low
+
+    def _related(self, cell: _Cell) -> _Cell | None:
+        """The published cell to suppress next: the smallest of those whose published value
+        the last bound rests on (nonzero dual), else the smallest in the same table and period
+        sharing a value part, then the same cell in an overlapping period, then its margins,
+        then anything of an overlapping period."""
+        live = [c for c in self.cells if not c.suppressed and c.count > 0]
+        binding = [c for c in self._binding if not c.suppressed and c.count > 0]
+        if binding:
+            return min(binding, key=lambda c: (c.count, c.table, c.value, sorted(c.months)))
+        own_parts = set(cell.parts)
+        margins = {"total", *[t for t in cell.table.split(X)]}
+        groups = [
+            [c for c in live if c.table == cell.table and c.months == cell.months
+             and (not own_parts or own_parts & set(c.parts) or len(c.parts) == 1)],
+            [c for c in live if c.table == cell.table and c.value == cell.value
+             and c.months & cell.months],
+            [c for c in live if c.months == cell.months and (c.table in margins
+                                                          or cell.table in c.table.split(X))],
+            [c for c in live if c.months & cell.months],
+            live,
+        ]
+        for group in groups:
+            if group:
+                return min(group, key=lambda c: (c.count, c.table, c.value, sorted(c.months)))
+        return None
+
+    def _suppress(self) -> None:
+        k = self.k
+        for cell in self.cells:
+            cell.primary = 0 < cell.count < k
+            cell.shown = f"<{k}" if cell.primary else str(cell.count)
+        totals = {c.months: c.count for c in self.cells if c.table == "total"}
+        queue = [c for c in self.cells if c.primary]
+        mats = self._matrices() if queue else None
+        while queue:
+            cell = queue.pop(0)
+            while not self._holds(cell, mats):
+                extra = self._related(cell)
+                if extra is None:
+                    self.withheld = True
+                    return
+                # shown below the period's total, not its own next multiple of k: a tight
+                # bound on a complementary cell would itself narrow the primary ones
+                extra.shown = f"<{_bound(totals[extra.months], k)}"
+                queue.append(extra)
+                mats = self._matrices()
+
+
+@dataclass
+class Release:
+    """The canonical release and the ranges answered from it. Built by `build`."""
+
+    k: int
+    years: dict[str, _Year] = field(default_factory=dict)
+    # (table, value) -> {year: [(months, shown, count)]}, for the range rule
+    _index: dict[tuple[str, str], dict[str, list[_Cell]]] = field(default_factory=dict)
+
+    @property
+    def months(self) -> list[str]:
+        return sorted(m for y in self.years.values() for m in y.months)
+
+    def _part(self, year: _Year, key: tuple[str, str], months: frozenset[str]
+              ) -> tuple[int, int | None, int]:
+        """(true count, exact value if derivable else None, upper bound as derivable) of
+        one cell over `months` (months of one year that have reports)."""
+        cells = self._index.get(key, {}).get(year.year, [])
+        count = 0
+        by_month = {next(iter(c.months)): c for c in cells if len(c.months) == 1}
+        for m in months:
+            c = by_month.get(m)
+            count += c.count if c else 0
+        if not months or year.withheld:
+            return count, (None if year.withheld and months else 0), 0
+        order = sorted(year.months)
+        # indicator vectors: published periods of this cell, and months where it is 0
+        # (absent from the month, or the month has no cell of this value)
+        basis = [[1.0 if m in c.months else 0.0 for m in order]
+                 for c in cells if not c.suppressed]
+        basis += [[1.0 if m == z else 0.0 for m in order] for z in order
+                  if z not in by_month or by_month[z].count == 0]
+        target = [1.0 if m in months else 0.0 for m in order]
+        exact = None
+        if basis:
+            b = np.array(basis)
+            if np.linalg.matrix_rank(np.vstack([b, target])) == np.linalg.matrix_rank(b):
+                exact = count
+        whole = next((c for c in cells if c.months == months), None)
+        if whole is not None and whole.suppressed:
+            top = int(whole.shown[1:]) - 1
+        else:
+            top = 0
+            for m in months:
+                c = by_month.get(m)
+                if c is not None and c.count:
+                    top += int(c.shown[1:]) - 1 if c.suppressed else c.count
+        return count, exact, top
+
+    def range(self, first: str | None = None, last: str | None = None) -> list[Figure]:
+        """The published rows for the months first..last (YYYY-MM, inclusive; default all),
+        in the statistics CSV's order: total, one-way tables, then cross-tables."""
+        months = self.months
+        if not months:
+            return [Figure("total", "", "0", 0)]
+        first, last = first or months[0], last or months[-1]
+        chosen = {m for m in months if first <= m <= last}
+        k = self.k
+        if any(y.withheld and chosen & set(y.months) for y in self.years.values()):
+            # the audit could not protect a year: only an upper bound of the total is shown
+            n = sum(c.count for key, ys in self._index.items() if key[0] == "total"
+                    for c in (cell for y in ys.values() for cell in y)
+                    if len(c.months) == 1 and c.months <= chosen)
+            return [Figure("total", "", f"<{_bound(n, k)}", 0)]
+        out: list[Figure] = []
+        order = ["total", *ONE_WAY, *[f"{a}{X}{b}" for a, b in CROSS]]
+        keys = sorted(self._index, key=lambda key: (order.index(key[0]), key[1]))
+        # the `month` table: each chosen month's total (a cell of the lattice)
+        at = next(i for i, key in enumerate(keys) if order.index(key[0]) > 2) if any(
+            order.index(key[0]) > 2 for key in keys) else len(keys)
+        plan = [(key, None) for key in keys[:at]]
+        plan += [(("month", m), frozenset((m,))) for m in sorted(chosen)]
+        plan += [(key, None) for key in keys[at:]]
+        for (table, value), only in plan:
+            key = ("total", "") if table == "month" else (table, value)
+            count, exact, top = 0, 0, 0
+            for year in self.years.values():
+                c, e, t = self._part(year, key, frozenset((only or chosen) & set(year.months)))
+                count += c
+                top += t if e is None else e
+                exact = None if exact is None or e is None else exact + e
+            if table == "total" and count == 0 and exact == 0:
+                out.append(Figure("total", "", "0", 0))
+                continue
+            if count == 0 and exact == 0:
+                continue  # absent: zero, and known to be
+            if exact is not None and (exact == 0 or exact >= k):
+                out.append(Figure(table, value, str(exact), exact))
+            elif exact is not None:
+                out.append(Figure(table, value, f"<{k}", 0))
+            else:
+                out.append(Figure(table, value, f"<{max(top + 1, k)}", 0))
+        if out and out[0].dimension == "total" and out[0].count.startswith("<"):
+            return out[:1]  # a withheld total: nothing else is broken down
+        return out
+
+
+def build(profiles: dict[tuple[str, ...], int],
+          multi: dict[tuple[str, str, str, str], int], k: int) -> Release:
+    """The canonical release of the counts: `profiles` {(month, report_type, country, status,
+    place_type, victim_gender, victim_age_group): reports}, `multi` {(dimension, month,
+    carrier value, value): reports} for the multiple-choice dimensions (carrier value: the
+    report's answer to MULTI_CARRIER[dimension], or "" when it has none)."""
+    release = Release(k)
+    by_year: dict[str, dict[tuple[str, ...], int]] = defaultdict(dict)
+    for p, n in profiles.items():
+        if n > 0:
+            by_year[p[0][:4]][p] = n
+    multi_by_year: dict[str, dict[tuple[str, str, str, str], int]] = defaultdict(dict)
+    for key, n in multi.items():
+        if n > 0:
+            multi_by_year[key[1][:4]][key] = n
+    for year in sorted(by_year):
+        audited = _Year(year, by_year[year], multi_by_year[year], k)
+        release.years[year] = audited
+        for cell in audited.cells:
+            release._index.setdefault((cell.table, cell.value), {}).setdefault(
+                year, []).append(cell)
+    return release
+
+
+def tallies(cases: Iterable[dict[str, Any]]) -> tuple[dict[tuple[str, ...], int],
+                                                     dict[tuple[str, str, str, str], int]]:
+    """`build`'s input from per-report answers (tests and benchmarks): each case a dict with
+    the PROFILE keys and lists for the multiple-choice dimensions."""
+    profiles: dict[tuple[str, ...], int] = defaultdict(int)
+    multi: dict[tuple[str, str, str, str], int] = defaultdict(int)
+    for case in cases:
+        profiles[tuple(case.get(d, "none") for d in PROFILE)] += 1
+        for dim, carrier in MULTI_CARRIER.items():
+            for v in case.get(dim, []) or []:
+                multi[(dim, case["month"], case.get(carrier, "none") if carrier else "", v)] += 1
+    return dict(profiles), dict(multi)
+
