@@ -7,7 +7,10 @@ decided once, jointly, for every period of the lattice (each month, each quarter
 - primary: a count 1..k-1 (k the operator's threshold, default 5) is shown as `<k`;
 - complementary, audited by linear programming: for each suppressed cell an attacker's least
   and greatest value, given every published cell of every period and table, every margin and
-  every `<N` (scipy.optimize.linprog, HiGHS). A primary cell must keep its whole range 1..k-1,
+  every `<N` (scipy.optimize.linprog, HiGHS). A primary cell must keep at least k-2 possible
+  values (at k=5: 1..3 or 2..4, never 3..4 or one value): the whole 1..k-1 cannot be asked
+  for, since a part of a suppressed sum is at most that sum less its other suppressed, and
+  so non-zero, parts),
   a complementary cell (shown `<N`, N the next multiple of k above the period's total: a
   tighter bound would itself narrow the primary cells) at least two values; while one does not, the smallest related published cell is suppressed too (the set of
   constraints only loosens, so a cell that passed stays passed). Should even that fail, the
@@ -105,6 +108,11 @@ class Figure:
     value: str
     count: str
     raw: int
+
+
+def _spread(k: int) -> int:
+    """How many values a primary cell must keep open: k-2 (3 of 1..4 at k=5), at least 2."""
+    return max(2, k - 2)
 
 
 def _bound(count: int, k: int) -> int:
@@ -270,7 +278,7 @@ class _Year:
     def _holds(self, cell: _Cell, mats: Any) -> bool:
         low, high = self._range(cell, mats)
         if cell.primary:
-            return low <= 1 and high >= self.k - 1
+            return high - low + 1 >= _spread(self.k)
         return high > low
 
     def _related(self, cell: _Cell) -> _Cell | None:
