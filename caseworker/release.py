@@ -7,10 +7,12 @@ decided once, jointly, for every period of the lattice (each month, each quarter
 - primary: a count 1..k-1 (k the operator's threshold, default 5) is shown as `<k`;
 - complementary, audited by linear programming: for each suppressed cell an attacker's least
   and greatest value, given every published cell of every period and table, every margin and
-  every `<N` (scipy.optimize.linprog, HiGHS). A primary cell must keep at least k-2 possible
-  values (at k=5: 1..3 or 2..4, never 3..4 or one value): the whole 1..k-1 cannot be asked
-  for, since a part of a suppressed sum is at most that sum less its other suppressed, and
-  so non-zero, parts),
+  every `<N` (scipy.optimize.linprog, HiGHS). A primary cell must not be pinned and must either
+  keep k-1 possible or keep at least k-2 values (at k=5: 1..3, 2..4 or 3..4, never 1..2, 2..3
+  or one value), unless the published figures narrow it no further than the suppression
+  pattern alone does (every non-zero cell withheld: three months of a year each below k and
+  at least 1 are at most 2 whatever is published). The whole 1..k-1 cannot be asked for: a
+  part of a suppressed sum is at most the sum less its other, non-zero, suppressed parts),
   a complementary cell (shown `<N`, N the next multiple of k above the period's total: a
   tighter bound would itself narrow the primary cells) at least two values; while one does not, the smallest related published cell is suppressed too (the set of
   constraints only loosens, so a cell that passed stays passed). Should even that fail, the
@@ -94,6 +96,7 @@ class _Cell:
     parts: tuple[str, ...]
     shown: str = ""  # an integer or `<N`
     primary: bool = False
+    structural: tuple[int, int] | None = None
 
     @property
     def suppressed(self) -> bool:
@@ -220,42 +223,51 @@ class _Year:
         self._suppress()
 
     # -------------------------------------------------------------- the audit
-    def _matrices(self) -> tuple[Any, ...]:
+    def _static(self) -> tuple[Any, Any]:
+        """The couplings and every cell's vector as sparse matrices, built once."""
         n = len(self.atoms)
-        by_row: list[_Cell | None] = [None] * len(self.eq_rows)
-        eq_r, eq_c, eq_v, eq_b = [], [], [], []
-        row = 0
-        for plus, minus in self.eq_rows:
-            for a in plus:
-                eq_r.append(row), eq_c.append(a), eq_v.append(1.0)
-            for a in minus:
-                eq_r.append(row), eq_c.append(a), eq_v.append(-1.0)
-            eq_b.append(0.0)
-            row += 1
-        ub_r, ub_c, ub_v, ub_b = [], [], [], []
-        urow = 0
+        r, c, v = [], [], []
+        for row, (plus, minus) in enumerate(self.eq_rows):
+            r += [row] * (len(plus) + len(minus))
+            c += [*plus, *minus]
+            v += [1.0] * len(plus) + [-1.0] * len(minus)
+        couplings = csr_matrix((v, (r, c)), shape=(len(self.eq_rows), n))
+        r, c = [], []
+        for row, cell in enumerate(self.cells):
+            r += [row] * len(cell.atoms)
+            c += cell.atoms
+        vectors = csr_matrix(([1.0] * len(r), (r, c)), shape=(len(self.cells), n))
+        return couplings, vectors
+
+    def _matrices(self) -> tuple[Any, ...]:
+        from scipy.sparse import vstack
+
+        if not hasattr(self, "_built"):
+            self._built = self._static()
+        couplings, vectors = self._built
+        n = len(self.atoms)
+        published = [i for i, c in enumerate(self.cells) if c.count and not c.suppressed]
+        hidden = [i for i, c in enumerate(self.cells) if c.suppressed]
         zero: set[int] = set()
         for cell in self.cells:
             if cell.count == 0:
                 zero.update(cell.atoms)
-            elif not cell.suppressed:
-                for a in cell.atoms:
-                    eq_r.append(row), eq_c.append(a), eq_v.append(1.0)
-                eq_b.append(float(cell.count))
-                by_row.append(cell)
-                row += 1
-            else:
-                top = int(cell.shown[1:]) - 1
-                for a in cell.atoms:
-                    ub_r += [urow, urow + 1]
-                    ub_c += [a, a]
-                    ub_v += [1.0, -1.0]
-                ub_b += [float(top), -1.0]
-                urow += 2
-        a_eq = csr_matrix((eq_v, (eq_r, eq_c)), shape=(row, n)) if row else None
-        a_ub = csr_matrix((ub_v, (ub_r, ub_c)), shape=(urow, n)) if urow else None
-        bounds = [(0.0, 0.0) if i in zero else (0.0, None) for i in range(n)]
-        return a_eq, np.array(eq_b), a_ub, np.array(ub_b), bounds, by_row
+        a_eq = vstack([couplings, vectors[published]]).tocsr()
+        b_eq = np.concatenate([np.zeros(couplings.shape[0]),
+                               [float(self.cells[i].count) for i in published]])
+        by_row: list[_Cell | None] = [None] * couplings.shape[0]
+        by_row += [self.cells[i] for i in published]
+        a_ub = b_ub = None
+        if hidden:
+            part = vectors[hidden]
+            a_ub = vstack([part, -part]).tocsr()
+            b_ub = np.concatenate([[float(int(self.cells[i].shown[1:]) - 1) for i in hidden],
+                                   [-1.0] * len(hidden)])
+        bounds = np.zeros((n, 2))
+        bounds[:, 1] = np.inf
+        if zero:
+            bounds[list(zero), 1] = 0.0
+        return a_eq, b_eq, a_ub, b_ub, bounds, by_row
 
     def _range(self, cell: _Cell, mats: Any) -> tuple[int, int]:
         a_eq, b_eq, a_ub, b_ub, bounds, by_row = mats
@@ -278,18 +290,37 @@ class _Year:
     def _holds(self, cell: _Cell, mats: Any) -> bool:
         low, high = self._range(cell, mats)
         if cell.primary:
-            return high - low + 1 >= _spread(self.k)
+            if high > low and (high >= self.k - 1 or high - low + 1 >= _spread(self.k)):
+                return True
+            # what the suppression pattern alone (every non-zero cell withheld) tells: no
+            # release can hide more, so a cell that the published figures do not narrow
+            # beyond it holds (e.g. three months of a year below k each at least 1)
+            if cell.structural is None:
+                binding = self._binding
+                cell.structural = self._range(cell, self._structure())
+                self._binding = binding
+            return (low, high) == cell.structural
         return high > low
 
+    def _structure(self) -> Any:
+        if not hasattr(self, "_worst"):
+            saved = [c.shown for c in self.cells]
+            totals = {c.months: c.count for c in self.cells if c.table == "total"}
+            for c in self.cells:
+                if c.count and not c.primary:
+                    c.shown = f"<{_bound(totals[c.months], self.k)}"
+            self._worst = self._matrices()
+            for c, shown in zip(self.cells, saved, strict=True):
+                c.shown = shown
+        return self._worst
+
     def _related(self, cell: _Cell) -> _Cell | None:
-        """The published cell to suppress next: the smallest of those whose published value
-        the last bound rests on (nonzero dual), else the smallest in the same table and period
-        sharing a value part, then the same cell in an overlapping period, then its margins,
-        then anything of an overlapping period."""
+        """The published cell to suppress next, among those the last bound rests on (nonzero
+        dual) if any: the smallest in the same table and period sharing a value part, then
+        the same cell in an overlapping period, then its margins, then anything of an
+        overlapping period, then anything."""
         live = [c for c in self.cells if not c.suppressed and c.count > 0]
-        binding = [c for c in self._binding if not c.suppressed and c.count > 0]
-        if binding:
-            return min(binding, key=lambda c: (c.count, c.table, c.value, sorted(c.months)))
+        binding = {id(c) for c in self._binding if not c.suppressed and c.count > 0}
         own_parts = set(cell.parts)
         margins = {"total", *[t for t in cell.table.split(X)]}
         groups = [
@@ -302,9 +333,16 @@ class _Year:
             [c for c in live if c.months & cell.months],
             live,
         ]
+        def pick(group: list[_Cell]) -> _Cell:
+            return min(group, key=lambda c: (c.count, c.table, c.value, sorted(c.months)))
+
+        for group in groups:  # a cell the bound rests on, nearest first
+            held = [c for c in group if id(c) in binding]
+            if held:
+                return pick(held)
         for group in groups:
             if group:
-                return min(group, key=lambda c: (c.count, c.table, c.value, sorted(c.months)))
+                return pick(group)
         return None
 
     def _suppress(self) -> None:
@@ -337,50 +375,75 @@ class Release:
     years: dict[str, _Year] = field(default_factory=dict)
     # (table, value) -> {year: [(months, shown, count)]}, for the range rule
     _index: dict[tuple[str, str], dict[str, list[_Cell]]] = field(default_factory=dict)
+    _plans: dict[tuple[str, tuple[str, str]], tuple[Any, ...]] = field(default_factory=dict)
+    _ranges: dict[tuple[str | None, str | None], list[Figure]] = field(default_factory=dict)
 
     @property
     def months(self) -> list[str]:
         return sorted(m for y in self.years.values() for m in y.months)
 
-    def _part(self, year: _Year, key: tuple[str, str], months: frozenset[str]
-              ) -> tuple[int, int | None, int]:
-        """(true count, exact value if derivable else None, upper bound as derivable) of
-        one cell over `months` (months of one year that have reports)."""
+    def _plan(self, year: _Year, key: tuple[str, str]) -> tuple[Any, ...]:
+        """What the range rule needs of one cell in one year, computed once: its month
+        cells, the projector onto the span of its published periods' indicators, and each
+        month's share of the derivable upper bound."""
+        found = self._plans.get((year.year, key))
+        if found is not None:
+            return found
         cells = self._index.get(key, {}).get(year.year, [])
-        count = 0
-        by_month = {next(iter(c.months)): c for c in cells if len(c.months) == 1}
-        for m in months:
-            c = by_month.get(m)
-            count += c.count if c else 0
-        if not months or year.withheld:
-            return count, (None if year.withheld and months else 0), 0
         order = sorted(year.months)
+        by_month = {next(iter(c.months)): c for c in cells if len(c.months) == 1}
         # indicator vectors: published periods of this cell, and months where it is 0
-        # (absent from the month, or the month has no cell of this value)
         basis = [[1.0 if m in c.months else 0.0 for m in order]
                  for c in cells if not c.suppressed]
         basis += [[1.0 if m == z else 0.0 for m in order] for z in order
                   if z not in by_month or by_month[z].count == 0]
-        target = [1.0 if m in months else 0.0 for m in order]
-        exact = None
+        projector = None
         if basis:
             b = np.array(basis)
-            if np.linalg.matrix_rank(np.vstack([b, target])) == np.linalg.matrix_rank(b):
+            projector = np.linalg.pinv(b) @ b  # projects onto the row space of b
+        counts = {m: (by_month[m].count if m in by_month else 0) for m in order}
+        tops = {m: (0 if m not in by_month or not by_month[m].count
+                    else int(by_month[m].shown[1:]) - 1 if by_month[m].suppressed
+                    else by_month[m].count) for m in order}
+        whole = {c.months: c for c in cells}
+        found = (order, projector, counts, tops, whole)
+        self._plans[(year.year, key)] = found
+        return found
+
+    def _part(self, year: _Year, key: tuple[str, str], months: frozenset[str]
+              ) -> tuple[int, int | None, int]:
+        """(true count, exact value if derivable else None, upper bound as derivable) of
+        one cell over `months` (months of one year that have reports)."""
+        if not months:
+            return 0, 0, 0
+        order, projector, counts, tops, whole = self._plan(year, key)
+        count = sum(counts[m] for m in months)
+        if year.withheld:
+            return count, None, 0
+        exact = None
+        if projector is not None:
+            target = np.array([1.0 if m in months else 0.0 for m in order])
+            if np.abs(projector @ target - target).max() < 1e-7:
                 exact = count
-        whole = next((c for c in cells if c.months == months), None)
-        if whole is not None and whole.suppressed:
-            top = int(whole.shown[1:]) - 1
+        cell = whole.get(months)
+        if cell is not None and cell.suppressed:
+            top = int(cell.shown[1:]) - 1
         else:
-            top = 0
-            for m in months:
-                c = by_month.get(m)
-                if c is not None and c.count:
-                    top += int(c.shown[1:]) - 1 if c.suppressed else c.count
+            top = sum(tops[m] for m in months)
         return count, exact, top
 
     def range(self, first: str | None = None, last: str | None = None) -> list[Figure]:
         """The published rows for the months first..last (YYYY-MM, inclusive; default all),
         in the statistics CSV's order: total, one-way tables, then cross-tables."""
+        found = self._ranges.get((first, last))
+        if found is None:
+            found = self._range(first, last)
+            if len(self._ranges) >= 1024:  # a bounded memo: ranges are few (months²/2)
+                self._ranges.pop(next(iter(self._ranges)))
+            self._ranges[(first, last)] = found
+        return list(found)
+
+    def _range(self, first: str | None, last: str | None) -> list[Figure]:
         months = self.months
         if not months:
             return [Figure("total", "", "0", 0)]
