@@ -317,7 +317,8 @@ class _Year:
     def _related(self, cell: _Cell) -> _Cell | None:
         """The published cell to suppress next, among those the last bound rests on (nonzero
         dual) if any: the smallest in the same table and period sharing a value part, then
-        the same cell in an overlapping period, then its margins, then anything of an
+        any cell of other months no longer than its own, then the same cell in an
+        overlapping period, then its margins, then anything of an
         overlapping period, then anything."""
         live = [c for c in self.cells if not c.suppressed and c.count > 0]
         binding = {id(c) for c in self._binding if not c.suppressed and c.count > 0}
@@ -326,6 +327,10 @@ class _Year:
         groups = [
             [c for c in live if c.table == cell.table and c.months == cell.months
              and (not own_parts or own_parts & set(c.parts) or len(c.parts) == 1)],
+            # the same cell in other months (a sibling in a published sum) before the
+            # sums themselves: a quarter's or year's total is worth more than a month's
+            [c for c in live if not c.months & cell.months
+             and len(c.months) <= len(cell.months)],
             [c for c in live if c.table == cell.table and c.value == cell.value
              and c.months & cell.months],
             [c for c in live if c.months == cell.months and (c.table in margins
