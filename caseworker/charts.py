@@ -58,16 +58,18 @@ _CROSS_STYLE = Style(background="white", plot_background="white", foreground="#2
 
 def cross_chart(title: str, rows: list[str], cols: list[str],
                 cells: dict[tuple[str, str], str], suppressed_note: str,
-                digits: Any = str) -> bytes:
+                digits: Any = str, below: Any = None) -> bytes:
     """A cross-table as grouped horizontal bars: one group per column value (e.g. a violation
     type), one series per row value (e.g. a gender). A suppressed cell has no bar; its value
-    is printed as `<N` with the note, so the chart never shows more than the table. `digits`
-    renders numbers (Arabic-Indic in Arabic)."""
+    is printed as `<N` (or `below(N)`, e.g. «أقل من ٥»: SVG text has no bidi isolation, so
+    `<٥` would read `٥>` in Arabic) with the note, so the chart never shows more than the
+    table. `digits` renders numbers (Arabic-Indic in Arabic)."""
     height = max(200, 30 * len(cols) * max(1, len(rows)) + 40 * len(cols) + 120)
     chart = pygal.HorizontalBar(style=_CROSS_STYLE, js=[], print_values=True,
                                 print_zeroes=True, width=760, height=height, title=title,
                                 legend_at_bottom=True, disable_xml_declaration=False,
-                                x_labels_major=[])
+                                x_labels_major=[],
+                                value_formatter=lambda v: digits(f"{v:g}"))
     chart.x_labels = cols
     for r in rows:
         values: list[Any] = []
@@ -76,7 +78,8 @@ def cross_chart(title: str, rows: list[str], cols: list[str],
             if shown is None:
                 values.append({"value": 0, "formatter": lambda _v: digits("0")})
             elif shown.startswith("<"):
-                text = f"{digits(shown)} {suppressed_note}"
+                bound = below(shown[1:]) if below else digits(shown)
+                text = f"{bound} {suppressed_note}"
                 values.append({"value": 0, "formatter": lambda _v, text=text: text,
                                "style": "stroke: #888; stroke-dasharray: 4 3"})
             else:
@@ -88,5 +91,5 @@ def cross_chart(title: str, rows: list[str], cols: list[str],
     # being centred on it, so it does not run into the row labels
     zero = re.escape(digits("0").encode())
     return re.sub(rb'<text text-anchor="middle"( x="[^"]*" y="[^"]*" class="value">'
-                  rb'(?:&lt;[^<]*|' + zero + rb')<)',
+                  rb'(?:[^<]*' + re.escape(suppressed_note.encode()) + rb'|' + zero + rb')<)',
                   rb'<text text-anchor="start"\1', svg)

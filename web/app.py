@@ -697,7 +697,9 @@ class WebApp:
             if not cells:
                 return Response(status_code=404)
             svg = cross_chart(title, rows_, cols, cells, t("stats.suppressed"),
-                              lambda text: stats_view.local_digits(text, t.lang))
+                              lambda text: stats_view.local_digits(text, t.lang),
+                              (lambda n: t("stats.below", n=stats_view.local_digits(n, "ar")))
+                              if t.lang == "ar" else None)
         else:
             rows = [{"label": stats_view.label(row, t, self.fields), "count": row["count"]}
                     for row in table if row["dimension"] == dim]
