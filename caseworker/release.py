@@ -14,10 +14,11 @@ decided once, jointly, for every period of the lattice (each month, each quarter
   at least 1 are at most 2 whatever is published). The whole 1..k-1 cannot be asked for: a
   part of a suppressed sum is at most the sum less its other, non-zero, suppressed parts),
   a complementary cell (shown `<N`, N the next multiple of k above the period's total: a
-  tighter bound would itself narrow the primary cells) at least two values; while one does not, the smallest related published cell is suppressed too (the set of
-  constraints only loosens, so a cell that passed stays passed). Should even that fail, the
-  year is withheld. Years share no published cell (no all-time figure is part of the lattice),
-  so each year is audited on its own.
+  tighter bound would itself narrow the primary cells) at least two values. While one does
+  not, a published cell its bound rests on (a non-zero dual of the linear program), nearest
+  first, is suppressed too (the constraints only loosen, so a cell that passed stays
+  passed). Should even that fail, the year is withheld. Years share no published cell (no
+  all-time figure is part of the lattice), so each year is audited on its own.
 A chosen range [first month, last month] then shows a cell exactly only if its value follows
 from the canonical release (the range's month indicator lies in the span of the periods where
 that cell is published, year by year) and is 0 or at least k; otherwise it is `<N` with N a
@@ -80,7 +81,7 @@ def months_between(first: str, last: str) -> list[str]:
 
 def _periods(year: str) -> list[tuple[str, tuple[str, ...]]]:
     months = [f"{year}-{m:02d}" for m in range(1, 13)]
-    out = [(m, (m,)) for m in months]
+    out: list[tuple[str, tuple[str, ...]]] = [(m, (m,)) for m in months]
     out += [(f"{year}-Q{q}", tuple(months[3 * q - 3:3 * q])) for q in range(1, 5)]
     out.append((year, tuple(months)))
     return out
@@ -467,12 +468,14 @@ class Release:
         # the `month` table: each chosen month's total (a cell of the lattice)
         at = next(i for i, key in enumerate(keys) if order.index(key[0]) > 2) if any(
             order.index(key[0]) > 2 for key in keys) else len(keys)
-        plan = [(key, None) for key in keys[:at]]
+        plan: list[tuple[tuple[str, str], frozenset[str] | None]] = [
+            (key, None) for key in keys[:at]]
         plan += [(("month", m), frozenset((m,))) for m in sorted(chosen)]
         plan += [(key, None) for key in keys[at:]]
         for (table, value), only in plan:
             key = ("total", "") if table == "month" else (table, value)
-            count, exact, top = 0, 0, 0
+            count, top = 0, 0
+            exact: int | None = 0
             for year in self.years.values():
                 c, e, t = self._part(year, key, frozenset((only or chosen) & set(year.months)))
                 count += c

@@ -26,8 +26,9 @@ def _csv(client: Any) -> list[str]:
 def _attack(lines: list[str], k: int = 5) -> dict[tuple[str, str], set[int]]:
     """What a reader can learn of each suppressed cell from one table at a time of the
     published CSV (tests/web/test_release_attack.py attacks all of them together, by linear
-    programming): each single-choice table (and report_type × country) sums to the total, absent cells are 0, `<N` means 1..N-1. Returns
-    the values each suppressed cell can still take (exhaustively enumerated)."""
+    programming): each single-choice table (and report_type × country) sums to the total,
+    absent cells are 0, `<N` means 1..N-1. Returns the values each suppressed cell can still
+    take (exhaustively enumerated)."""
     rows = [line.split(",") for line in lines[1:]]
     total_text = next(c for d, _, c in rows if d == "total")
     if total_text.startswith("<"):
@@ -60,7 +61,7 @@ def _assert_nothing_recomputable(lines: list[str]) -> None:
 
 def test_two_caseworkers_and_an_auditor_see_the_same_figures_and_withdrawal_removes(
         site: Site, demo: Any) -> None:
-    for i in range(7):
+    for _ in range(7):
         site.make_case(fields={"report_type": "complaint", "place_type": "prison",
                                "victim_gender": "woman",
                                "violation_types": ["beating"], "narrative": "Secret words."})
