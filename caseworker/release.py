@@ -45,11 +45,14 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-from scipy.optimize import linprog
-from scipy.sparse import csr_matrix
+if TYPE_CHECKING:
+    pass
+
+# numpy and scipy are imported where they are used, in the worker thread that builds a
+# release: importing scipy takes seconds of CPU (and the GIL), which must not happen in the
+# web server's event loop when the statistics page module is first imported.
 
 __all__ = ["CROSS", "MULTI_CARRIER", "PROFILE", "Figure", "Release", "build", "months_between"]
 
@@ -226,6 +229,8 @@ class _Year:
     # -------------------------------------------------------------- the audit
     def _static(self) -> tuple[Any, Any]:
         """The couplings and every cell's vector as sparse matrices, built once."""
+        from scipy.sparse import csr_matrix
+
         n = len(self.atoms)
         r, c, v = [], [], []
         for row, (plus, minus) in enumerate(self.eq_rows):
@@ -241,6 +246,7 @@ class _Year:
         return couplings, vectors
 
     def _matrices(self) -> tuple[Any, ...]:
+        import numpy as np
         from scipy.sparse import vstack
 
         if not hasattr(self, "_built"):
@@ -271,6 +277,9 @@ class _Year:
         return a_eq, b_eq, a_ub, b_ub, bounds, by_row
 
     def _range(self, cell: _Cell, mats: Any) -> tuple[int, int]:
+        import numpy as np
+        from scipy.optimize import linprog
+
         a_eq, b_eq, a_ub, b_ub, bounds, by_row = mats
         objective = np.zeros(len(self.atoms))
         objective[list(cell.atoms)] = 1.0
@@ -392,6 +401,8 @@ class Release:
         """What the range rule needs of one cell in one year, computed once: its month
         cells, the projector onto the span of its published periods' indicators, and each
         month's share of the derivable upper bound."""
+        import numpy as np
+
         found = self._plans.get((year.year, key))
         if found is not None:
             return found
@@ -420,6 +431,8 @@ class Release:
               ) -> tuple[int, int | None, int]:
         """(true count, exact value if derivable else None, upper bound as derivable) of
         one cell over `months` (months of one year that have reports)."""
+        import numpy as np
+
         if not months:
             return 0, 0, 0
         order, projector, counts, tops, whole = self._plan(year, key)
