@@ -8,6 +8,7 @@ server-side session's memory.
 from __future__ import annotations
 
 import io
+import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -703,28 +704,61 @@ class Dashboard:
     # ------------------------------------------------------------ statistics
 
     stats_threshold = stats_publish.DEFAULT_THRESHOLD  # operator setting: smallest shown count
+    _release_cache: tuple[int, int, Any] | None = None  # (generation, threshold, Release)
+    _release_lock = threading.Lock()
 
-    def statistics(self, who: Principal) -> list[dict[str, Any]]:
-        """Counts from the statistics rows of consented reports (storage.statistics), with
-        the suppression of caseworker.statistics: no case is opened, so every reader with a
-        statistics role gets the same figures. Nothing but counts leaves this function."""
+    def stats_release(self, session: Any) -> Any:
+        """The canonical statistics release (caseworker.release), rebuilt only when the
+        statistics rows changed (their generation counter) or the threshold did."""
+        from caseworker.release import build
+
+        gen = stat_rows.generation(session)
+        cached = self._release_cache
+        if cached is not None and cached[:2] == (gen, self.stats_threshold):
+            return cached[2]
+        with self._release_lock:
+            cached = self._release_cache
+            if cached is not None and cached[:2] == (gen, self.stats_threshold):
+                return cached[2]
+            release = build(*stat_rows.tallies(session), k=self.stats_threshold)
+            self._release_cache = (gen, self.stats_threshold, release)
+            return release
+
+    def statistics(self, who: Principal, first: str | None = None,
+                   last: str | None = None) -> list[dict[str, Any]]:
+        """Counts from the statistics rows of consented reports (storage.statistics) for the
+        months first..last (YYYY-MM; default all), answered from the canonical release of
+        caseworker.release: no case is opened, so every reader with a statistics role gets
+        the same figures, and no range can be differenced against another. Nothing but
+        counts leaves this function."""
         self._require(who, STATS_ROLES, "stats.read")
         with self.db.transaction() as session:
-            total, counts = stat_rows.counts(session)
-            accounts.audit(session, who.name, "stats.read", None, "granted", self.now())
-        published = stats_publish.publish(total, counts, self.stats_threshold)
+            release = self.stats_release(session)
+            accounts.audit(session, who.name, "stats.read", None, "granted", self.now(),
+                           **({"period": f"{first or ''}/{last or ''}"}
+                              if first or last else {}))
+        published = release.range(first, last)
         label_prefix = {"report_type": "type.", "status": "status."}
-        top = max([r["raw"] for r in published if r["dimension"] != "total"], default=0)
+        top = max([r.raw for r in published if r.dimension != "total"
+                   and " × " not in r.dimension], default=0)
         rows: list[dict[str, Any]] = []
         for row in published:
-            dim, value = row["dimension"], row["value"]
+            dim, value = row.dimension, row.value
             rows.append({"dimension": dim, "value": value,
                          "label_key": None if dim in ("total", "month", "country")
+                         or " × " in dim
                          else label_prefix[dim] + value if dim in label_prefix
                          else f"opt.{value}",
-                         "count": row["count"],
-                         "bar": round(10 * row["raw"] / top) if top and dim != "total" else 0})
+                         "count": row.count,
+                         "bar": round(10 * row.raw / top)
+                         if top and dim != "total" and " × " not in dim else 0})
         return rows
+
+    def stats_months(self, who: Principal) -> list[str]:
+        """The months that have statistics (for the range picker)."""
+        self._require(who, STATS_ROLES, "stats.read")
+        with self.db.transaction() as session:
+            return list(self.stats_release(session).months)
 
 
 def _delivery_of_write_backs(measures: list[dict[str, Any]],

@@ -16,13 +16,14 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, delete, func, select, update
+from sqlalchemy import BigInteger, Integer, String, delete, func, insert, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from storage.models import Base, Case
 
-__all__ = ["DIMENSIONS", "MULTI", "StatValue", "counts", "forget_case_statistics",
-           "record_case", "set_status", "stat_key"]
+__all__ = ["DIMENSIONS", "MULTI", "StatGeneration", "StatValue", "counts",
+           "forget_case_statistics", "generation", "record_case", "set_status", "stat_key",
+           "tallies"]
 
 SINGLE = ("report_type", "status", "month", "country", "place_type", "victim_gender",
           "victim_age_group")
@@ -39,6 +40,28 @@ class StatValue(Base):
     row_key: Mapped[str] = mapped_column(String(64), primary_key=True)
     dimension: Mapped[str] = mapped_column(String(40), primary_key=True)
     value: Mapped[str] = mapped_column(String(48), primary_key=True)
+
+
+class StatGeneration(Base):
+    """One row whose `generation` goes up with every write to stat_values (same transaction),
+    so a cached statistics release knows when it is stale."""
+
+    __tablename__ = "stat_generation"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    generation: Mapped[int] = mapped_column(BigInteger)
+
+
+def _changed(session: Session) -> None:
+    done = session.execute(update(StatGeneration).where(StatGeneration.id == 1)
+                           .values(generation=StatGeneration.generation + 1))
+    if not getattr(done, "rowcount", 1):
+        session.execute(insert(StatGeneration).values(id=1, generation=1))
+
+
+def generation(session: Session) -> int:
+    """The current generation of the statistics rows (0 before any write)."""
+    return int(session.scalar(select(StatGeneration.generation)
+                              .where(StatGeneration.id == 1)) or 0)
 
 
 def stat_key(pepper: bytes, case_id: str) -> str:
@@ -69,9 +92,12 @@ def _values(dim: str, raw: Any) -> list[str]:
 def record_case(session: Session, pepper: bytes, case: Case, fields: dict[str, Any]) -> None:
     """(Re)write a report's statistics rows from its answers, or none without consent_stats."""
     key = stat_key(pepper, case.id)
-    session.execute(delete(StatValue).where(StatValue.row_key == key))
+    gone = session.execute(delete(StatValue).where(StatValue.row_key == key))
     if not _consented(case):
+        if getattr(gone, "rowcount", 1):
+            _changed(session)
         return
+    _changed(session)
     received: datetime = case.received_at
     answers = {**fields, "report_type": case.report_type or "none", "status": case.status,
                "month": received.strftime("%Y-%m")}
@@ -89,11 +115,13 @@ def set_status(session: Session, pepper: bytes, case_id: str, status: str) -> No
     session.execute(update(StatValue).where(StatValue.row_key == stat_key(pepper, case_id),
                                             StatValue.dimension == "status")
                     .values(value=status))
+    _changed(session)
 
 
 def forget_case_statistics(session: Session, case_id: str, pepper: bytes) -> None:
     """Withdrawal, retention expiry or a revoked consent_stats: the report's rows go."""
     session.execute(delete(StatValue).where(StatValue.row_key == stat_key(pepper, case_id)))
+    _changed(session)
 
 
 def counts(session: Session, dimensions: Iterable[str] = DIMENSIONS
@@ -106,3 +134,39 @@ def counts(session: Session, dimensions: Iterable[str] = DIMENSIONS
         .where(StatValue.dimension.in_(list(dimensions)))
         .group_by(StatValue.dimension, StatValue.value))
     return total, {(d, v): int(n) for d, v, n in rows}
+
+
+_PROFILE = ("month", "report_type", "country", "status", "place_type", "victim_gender",
+            "victim_age_group")  # caseworker.release.PROFILE
+_CARRIER = {"perpetrator_type": "country", "violation_types": "victim_gender",
+            "victim_groups": None}  # caseworker.release.MULTI_CARRIER
+
+
+def tallies(session: Session) -> tuple[dict[tuple[str, ...], int],
+                                       dict[tuple[str, str, str, str], int]]:
+    """The input of caseworker.release.build, counted by the database in two queries:
+    reports by their single-choice answers (month, report_type, country, status, place_type,
+    victim_gender, victim_age_group), and multiple-choice values by (dimension, month, the
+    carrier answer the release crosses them with, value)."""
+    pivot = (select(StatValue.row_key, *[
+        func.coalesce(func.max(StatValue.value).filter(StatValue.dimension == d),
+                      "none").label(d) for d in _PROFILE])
+        .where(StatValue.dimension.in_(_PROFILE)).group_by(StatValue.row_key).subquery())
+    cols = [pivot.c[d] for d in _PROFILE]
+    profiles: Any = session.execute(select(*cols, func.count()).group_by(*cols))
+    found = {tuple(row[:-1]): int(row[-1]) for row in profiles}
+    many = StatValue.__table__.alias("many")
+    rows: Any = session.execute(
+        select(many.c.dimension, pivot.c.month, pivot.c.victim_gender, pivot.c.country,
+               many.c.value, func.count())
+        .join(pivot, pivot.c.row_key == many.c.row_key)
+        .where(many.c.dimension.in_(MULTI))
+        .group_by(many.c.dimension, pivot.c.month, pivot.c.victim_gender, pivot.c.country,
+                  many.c.value))
+    multi: dict[tuple[str, str, str, str], int] = {}
+    for dim, month, gender, country, value, n in rows:
+        carrier = _CARRIER.get(dim)
+        key = (dim, month, gender if carrier == "victim_gender" else
+               country if carrier == "country" else "", value)
+        multi[key] = multi.get(key, 0) + int(n)
+    return found, multi

@@ -735,52 +735,78 @@ class WebApp:
         return self.page(request, s, "audit.html", entries=entries, verification=verification)
 
     async def stats(self, request: Request) -> Response:
+        """GET /stats[?from=YYYY-MM&to=YYYY-MM][&format=csv]: web.stats_view, a range of the
+        canonical release (caseworker.release)."""
+        from web import stats_view
+
         s, who = await self.who(request)
         if who is None:
             return self.login_redirect(s)
+        params = request.query_params
+        t = i18n.Translator(self.lang(request, s))
         try:
-            table = await run_in_threadpool(self.d.statistics, who)
+            first, last = stats_view.parse_range(params.get("from"), params.get("to"))
+        except stats_view.RangeError as exc:
+            return self.page(request, s, "error.html", status=400, message_key=exc.code)
+        try:
+            table = await run_in_threadpool(self.d.statistics, who, first, last)
+            months = await run_in_threadpool(self.d.stats_months, who)
         except dash.Forbidden:
             return self.page(request, s, "error.html", status=403, message_key="error.role")
-        if request.query_params.get("format") == "csv":
+        if params.get("format") == "csv":
             return _csv_response(table)
-        t = i18n.Translator(self.lang(request, s))
         for row in table:
-            key = row["label_key"]
-            if key and key.startswith("opt."):
-                row["label"] = self.fields.option(row["value"], t.lang) or row["value"]
-            else:
-                row["label"] = t(key) if key and t.has(key) else row["value"]
-        return self.page(request, s, "stats.html", table=table)
+            row["label"] = stats_view.label(row, t, self.fields)
+        one_way = [r for r in table if " × " not in r["dimension"]]
+        cross = []
+        for dim in stats_view.CROSS_TABLES:
+            rows, cols, cells = stats_view.cross_rows(table, dim, t, self.fields)
+            if cells:
+                cross.append({"dim": dim, "title": stats_view.dimension_label(dim, t),
+                              "rows": rows, "cols": cols, "cells": cells,
+                              "src": "/stats/cross/" + dim.replace(" × ", "/") + ".svg"})
+        query = urlencode({k: v for k, v in (("from", first), ("to", last)) if v})
+        return self.page(request, s, "stats.html", table=one_way, cross=cross,
+                         months=months, first=first or "", last=last or "",
+                         query=("&" + query) if query else "",
+                         digits=lambda text: stats_view.local_digits(str(text), t.lang))
 
     async def stats_chart(self, request: Request) -> Response:
-        """One dimension of the statistics as an SVG chart (an image: no script can run)."""
-        from caseworker.charts import bar_chart
+        """One dimension (or, under /stats/cross/A/B.svg, a cross-table) of the statistics
+        for the chosen range as an SVG chart (an image: no script can run)."""
+        from caseworker.charts import bar_chart, cross_chart
+        from web import stats_view
+
         s, who = await self.who(request)
         if who is None:
             return self.login_redirect(s)
         try:
-            table = await run_in_threadpool(self.d.statistics, who)
+            first, last = stats_view.parse_range(request.query_params.get("from"),
+                                                 request.query_params.get("to"))
+            table = await run_in_threadpool(self.d.statistics, who, first, last)
+        except stats_view.RangeError:
+            return Response(status_code=400)
         except dash.Forbidden:
             return self.page(request, s, "error.html", status=403, message_key="error.role")
         t = i18n.Translator(self.lang(request, s))
-        dim = request.path_params["dim"]
-        rows = []
-        for row in table:
-            if row["dimension"] != dim:
-                continue
-            key = row["label_key"]
-            label = (self.fields.option(row["value"], t.lang) or row["value"]
-                     if key and key.startswith("opt.")
-                     else t(key) if key and t.has(key) else row["value"])
-            if row["value"] == "none" and t.has("stats.unanswered"):
-                label = t("stats.unanswered")
-            rows.append({"label": label, "count": row["count"]})
-        if not rows:
-            return Response(status_code=404)
-        title = t("dim." + dim) if t.has("dim." + dim) else dim
-        return Response(bar_chart(title, rows, t("stats.suppressed")),
-                        media_type="image/svg+xml",
+        params = request.path_params
+        dim = (f"{params['a']} × {params['b']}" if "a" in params else params["dim"])
+        title = stats_view.dimension_label(dim, t)
+        if " × " in dim:
+            rows_, cols, cells = stats_view.cross_rows(table, dim, t, self.fields)
+            if not cells:
+                return Response(status_code=404)
+            svg = cross_chart(title, rows_, cols, cells, t("stats.suppressed"),
+                              lambda text: stats_view.local_digits(text, t.lang),
+                              (lambda n: t("stats.below", n=stats_view.local_digits(n, "ar")))
+                              if t.lang == "ar" else None)
+        else:
+            rows = [{"label": stats_view.label(row, t, self.fields), "count": row["count"]}
+                    for row in table if row["dimension"] == dim]
+            if not rows:
+                return Response(status_code=404)
+            svg = bar_chart(title, rows, t("stats.suppressed"))
+        return Response(svg, media_type="image/svg+xml",
                         headers={"Content-Security-Policy":
                                  "default-src 'none'; style-src 'unsafe-inline'"})
 
@@ -889,6 +915,7 @@ class WebApp:
             Route("/audit", self.audit),
             Route("/stats", self.stats),
             Route("/stats/chart/{dim}.svg", self.stats_chart),
+            Route("/stats/cross/{a}/{b}.svg", self.stats_chart),
             Route("/reports/periodic", self.periodic_report),
             Route("/reports/export/{kind}", self.export, methods=["POST"]),
             *health_routes(self.d.db),

@@ -10,18 +10,16 @@ from datetime import datetime
 from fpdf import FPDF
 
 from caseworker.reports import SECTIONS, STATE_STEPS, PeriodicReport, X
+from web import labels
 from web.i18n import Translator
 from web.pdf import ARABIC_FONTS, LATIN_FONTS, PdfUnavailable, _find, _is_arabic, _prepared
 from web.render import FieldRenderer
 
 __all__ = ["Table", "labelled", "local_digits", "report_pdf"]
 
-_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
 
 
-def local_digits(text: str, lang: str) -> str:
-    """Arabic-Indic digits in Arabic (counts, dates, `<5`); ASCII otherwise."""
-    return text.translate(_INDIC) if lang == "ar" else text
+local_digits = labels.digits  # Arabic-Indic digits in Arabic (counts, dates, `<5`)
 
 
 @dataclass(frozen=True)

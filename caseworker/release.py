@@ -1,0 +1,549 @@
+"""The canonical statistics release: one suppression over the whole time lattice, from which
+every date range a reader may choose is answered (domain principle 7; issue 17).
+
+Why one release. Two tables of overlapping periods (January-June and January-July) give July
+by difference, and a total next to all but one of its cells gives the last. So the figures are
+decided once, jointly, for every period of the lattice (each month, each quarter, each year):
+- primary: a count 1..k-1 (k the operator's threshold, default 5) is shown as `<k`;
+- complementary, audited by linear programming: for each suppressed cell an attacker's least
+  and greatest value, given every published cell of every period and table, every margin and
+  every `<N` (scipy.optimize.linprog, HiGHS). A primary cell must not be pinned and must either
+  keep k-1 possible or keep at least k-2 values (at k=5: 1..3, 2..4 or 3..4, never 1..2, 2..3
+  or one value), unless the published figures narrow it no further than the suppression
+  pattern alone does (every non-zero cell withheld: three months of a year each below k and
+  at least 1 are at most 2 whatever is published). The whole 1..k-1 cannot be asked for: a
+  part of a suppressed sum is at most the sum less its other, non-zero, suppressed parts),
+  a complementary cell (shown `<N`, N the next multiple of k above the period's total: a
+  tighter bound would itself narrow the primary cells) at least two values. While one does
+  not, a published cell its bound rests on (a non-zero dual of the linear program), nearest
+  first, is suppressed too (the constraints only loosen, so a cell that passed stays
+  passed). Should even that fail, the year is withheld. Years share no published cell (no
+  all-time figure is part of the lattice), so each year is audited on its own.
+A chosen range [first month, last month] then shows a cell exactly only if its value follows
+from the canonical release (the range's month indicator lies in the span of the periods where
+that cell is published, year by year) and is 0 or at least k; otherwise it is `<N` with N a
+bound computed from the canonical figures alone. A range therefore tells nothing the lattice
+did not. The periodic report's consented-population tables use the same rule through
+`Release.range` (caseworker.reports).
+
+Tables. One-way tables of every dimension; cross-tables `report_type × country`,
+`victim_gender × violation_types`, `country × perpetrator_type`, with their margins (the one-way
+tables). A multiple-choice dimension (a report may name several violation types) has no sum:
+each of its values is audited as its own yes/no table (the unpublished "no" share is a variable
+of the audit), so no margin is presented as a sum. The cross-tables form a tree over the
+dimensions (report_type - country - perpetrator values; victim_gender - violation values; the
+other dimensions hang on the monthly total), which makes the audit's clique-by-clique linear
+program exact for the joint table (junction-tree property): adding a cross-table that closes a
+cycle would need the audit to model the joint table instead. The audit is the linear
+relaxation (integer attacks are not modelled beyond it); tests/web/test_release_attack.py
+attacks the product's outputs with an independent linear program over the full joint table.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    pass
+
+# numpy and scipy are imported where they are used, in the worker thread that builds a
+# release: importing scipy takes seconds of CPU (and the GIL), which must not happen in the
+# web server's event loop when the statistics page module is first imported.
+
+__all__ = ["CROSS", "MULTI_CARRIER", "PROFILE", "Figure", "Release", "build", "months_between"]
+
+X = " × "  # joins a cross-table's parts (contracts.md, statistics CSV)
+# the single-choice answers of one report, in the order of a profile tuple
+PROFILE = ("month", "report_type", "country", "status", "place_type", "victim_gender",
+           "victim_age_group")
+SINGLE_CROSS = ("report_type", "country")  # a single × single cross-table
+# multiple-choice dimension -> the single-choice dimension it is crossed with (None: one-way)
+MULTI_CARRIER: dict[str, str | None] = {"perpetrator_type": "country",
+                                        "violation_types": "victim_gender",
+                                        "victim_groups": None}
+CROSS = (SINGLE_CROSS, ("victim_gender", "violation_types"), ("country", "perpetrator_type"))
+ONE_WAY = ("report_type", "status", "month", "country", "place_type", "victim_gender",
+           "victim_age_group", "perpetrator_type", "violation_types", "victim_groups")
+_OWN = ("status", "place_type", "victim_gender", "victim_age_group")  # own one-way cliques
+_EPS = 1e-6
+
+
+def months_between(first: str, last: str) -> list[str]:
+    """Every YYYY-MM from first to last inclusive."""
+    y, m = int(first[:4]), int(first[5:7])
+    out = []
+    while f"{y:04d}-{m:02d}" <= last:
+        out.append(f"{y:04d}-{m:02d}")
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return out
+
+
+def _periods(year: str) -> list[tuple[str, tuple[str, ...]]]:
+    months = [f"{year}-{m:02d}" for m in range(1, 13)]
+    out: list[tuple[str, tuple[str, ...]]] = [(m, (m,)) for m in months]
+    out += [(f"{year}-Q{q}", tuple(months[3 * q - 3:3 * q])) for q in range(1, 5)]
+    out.append((year, tuple(months)))
+    return out
+
+
+@dataclass
+class _Cell:
+    table: str
+    value: str
+    months: frozenset[str]  # the months with reports that the cell covers
+    atoms: tuple[int, ...]
+    count: int
+    parts: tuple[str, ...]
+    shown: str = ""  # an integer or `<N`
+    primary: bool = False
+    structural: tuple[int, int] | None = None
+
+    @property
+    def suppressed(self) -> bool:
+        return self.shown.startswith("<")
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One published row: `count` is an integer or `<N`; `raw` is the exact value when shown
+    (for bar widths), else 0."""
+    dimension: str
+    value: str
+    count: str
+    raw: int
+
+
+def _spread(k: int) -> int:
+    """How many values a primary cell must keep open: k-2 (3 of 1..4 at k=5), at least 2."""
+    return max(2, k - 2)
+
+
+def _bound(count: int, k: int) -> int:
+    return (count // k + 1) * k
+
+
+class _Year:
+    """The audit of one calendar year: atoms (clique cells per month), couplings, cells."""
+
+    def __init__(self, year: str, profiles: dict[tuple[str, ...], int],
+                 multi: dict[tuple[str, str, str, str], int], k: int) -> None:
+        self.k = k
+        self.year = year
+        self.months = sorted({p[0] for p in profiles})
+        idx = {d: i for i, d in enumerate(PROFILE)}
+        values: dict[str, list[str]] = {
+            d: sorted({p[idx[d]] for p in profiles}) for d in PROFILE[1:]}
+        mvalues: dict[str, list[str]] = defaultdict(list)
+        for (dim, _, _, v) in multi:
+            if v not in mvalues[dim]:
+                mvalues[dim].append(v)
+        for dim in mvalues:
+            mvalues[dim].sort()
+        self.atoms: list[int] = []  # true counts
+        self.eq_rows: list[tuple[tuple[int, ...], tuple[int, ...]]] = []  # (+atoms, -atoms)
+
+        def atom(n: int) -> int:
+            self.atoms.append(n)
+            return len(self.atoms) - 1
+
+        # report_type × country
+        rc: dict[tuple[str, str, str], int] = {}
+        tally: dict[str, dict[tuple[str, ...], int]] = defaultdict(lambda: defaultdict(int))
+        for p, n in profiles.items():
+            tally["rc"][(p[0], p[1], p[2])] += n
+            for d in _OWN:
+                tally[d][(p[0], p[idx[d]])] += n
+        for m in self.months:
+            for r in values["report_type"]:
+                for c in values["country"]:
+                    rc[(m, r, c)] = atom(tally["rc"].get((m, r, c), 0))
+        own: dict[str, dict[tuple[str, str], int]] = {}
+        for d in _OWN:
+            own[d] = {(m, v): atom(tally[d].get((m, v), 0))
+                      for m in self.months for v in values[d]}
+            for m in self.months:  # each one-way table sums to the month's total
+                self.eq_rows.append((tuple(own[d][(m, v)] for v in values[d]),
+                                     tuple(rc[(m, r, c)] for r in values["report_type"]
+                                           for c in values["country"])))
+
+        def margin(dim: str, m: str, v: str) -> tuple[int, ...]:
+            if dim == "report_type":
+                return tuple(rc[(m, v, c)] for c in values["country"])
+            if dim == "country":
+                return tuple(rc[(m, r, v)] for r in values["report_type"])
+            return (own[dim][(m, v)],)
+
+        def total(m: str) -> tuple[int, ...]:
+            return tuple(rc[(m, r, c)] for r in values["report_type"] for c in values["country"])
+
+        # multiple-choice values: a yes/no table each, crossed with its carrier if any
+        yes: dict[tuple[str, str, str, str], int] = {}  # (dim, value, month, carrier value)
+        for dim, carrier in MULTI_CARRIER.items():
+            for v in mvalues.get(dim, []):
+                for m in self.months:
+                    for cv in (values[carrier] if carrier else [""]):
+                        n = multi.get((dim, m, cv, v), 0)
+                        whole = margin(carrier, m, cv) if carrier else total(m)
+                        size = sum(self.atoms[a] for a in whole)
+                        y, no = atom(n), atom(size - n)
+                        yes[(dim, v, m, cv)] = y
+                        self.eq_rows.append(((y, no), whole))
+        self.cells: list[_Cell] = []
+        seen: set[tuple[str, str, frozenset[str]]] = set()
+
+        def add(table: str, value: str, months: frozenset[str], atoms: Iterable[int],
+                parts: tuple[str, ...]) -> None:
+            if not months or (table, value, months) in seen:
+                return
+            seen.add((table, value, months))
+            atoms = tuple(sorted(atoms))
+            self.cells.append(_Cell(table, value, months, atoms,
+                                    sum(self.atoms[a] for a in atoms), parts))
+
+        present = set(self.months)
+        for _, period in _periods(year):
+            ms = frozenset(period) & present
+            add("total", "", ms, (a for m in ms for a in total(m)), ())
+            for d in ("report_type", "country", *_OWN):
+                for v in values[d]:
+                    add(d, v, ms, (a for m in ms for a in margin(d, m, v)), (v,))
+            for dim, carrier in MULTI_CARRIER.items():
+                for v in mvalues.get(dim, []):
+                    cvs = values[carrier] if carrier else [""]
+                    add(dim, v, ms, (yes[(dim, v, m, cv)] for m in ms for cv in cvs), (v,))
+                    if carrier:
+                        for cv in cvs:
+                            add(f"{carrier}{X}{dim}", f"{cv}{X}{v}", ms,
+                                (yes[(dim, v, m, cv)] for m in ms), (cv, v))
+            for r in values["report_type"]:
+                for c in values["country"]:
+                    add(f"report_type{X}country", f"{r}{X}{c}", ms,
+                        (rc[(m, r, c)] for m in ms), (r, c))
+        self.withheld = False
+        self._suppress()
+
+    # -------------------------------------------------------------- the audit
+    def _static(self) -> tuple[Any, Any]:
+        """The couplings and every cell's vector as sparse matrices, built once."""
+        from scipy.sparse import csr_matrix
+
+        n = len(self.atoms)
+        r, c, v = [], [], []
+        for row, (plus, minus) in enumerate(self.eq_rows):
+            r += [row] * (len(plus) + len(minus))
+            c += [*plus, *minus]
+            v += [1.0] * len(plus) + [-1.0] * len(minus)
+        couplings = csr_matrix((v, (r, c)), shape=(len(self.eq_rows), n))
+        r, c = [], []
+        for row, cell in enumerate(self.cells):
+            r += [row] * len(cell.atoms)
+            c += cell.atoms
+        vectors = csr_matrix(([1.0] * len(r), (r, c)), shape=(len(self.cells), n))
+        return couplings, vectors
+
+    def _matrices(self) -> tuple[Any, ...]:
+        import numpy as np
+        from scipy.sparse import vstack
+
+        if not hasattr(self, "_built"):
+            self._built = self._static()
+        couplings, vectors = self._built
+        n = len(self.atoms)
+        published = [i for i, c in enumerate(self.cells) if c.count and not c.suppressed]
+        hidden = [i for i, c in enumerate(self.cells) if c.suppressed]
+        zero: set[int] = set()
+        for cell in self.cells:
+            if cell.count == 0:
+                zero.update(cell.atoms)
+        a_eq = vstack([couplings, vectors[published]]).tocsr()
+        b_eq = np.concatenate([np.zeros(couplings.shape[0]),
+                               [float(self.cells[i].count) for i in published]])
+        by_row: list[_Cell | None] = [None] * couplings.shape[0]
+        by_row += [self.cells[i] for i in published]
+        a_ub = b_ub = None
+        if hidden:
+            part = vectors[hidden]
+            a_ub = vstack([part, -part]).tocsr()
+            b_ub = np.concatenate([[float(int(self.cells[i].shown[1:]) - 1) for i in hidden],
+                                   [-1.0] * len(hidden)])
+        bounds = np.zeros((n, 2))
+        bounds[:, 1] = np.inf
+        if zero:
+            bounds[list(zero), 1] = 0.0
+        return a_eq, b_eq, a_ub, b_ub, bounds, by_row
+
+    def _range(self, cell: _Cell, mats: Any) -> tuple[int, int]:
+        import numpy as np
+        from scipy.optimize import linprog
+
+        a_eq, b_eq, a_ub, b_ub, bounds, by_row = mats
+        objective = np.zeros(len(self.atoms))
+        objective[list(cell.atoms)] = 1.0
+        found = []
+        self._binding: list[_Cell] = []
+        for sign in (1.0, -1.0):
+            res = linprog(sign * objective, A_ub=a_ub, b_ub=b_ub if a_ub is not None else None,
+                          A_eq=a_eq, b_eq=b_eq if a_eq is not None else None, bounds=bounds,
+                          method="highs")
+            if res.status != 0:
+                raise RuntimeError(f"statistics audit: linear program failed ({res.message})")
+            found.append(sign * res.fun)
+            if a_eq is not None:  # the published cells whose value holds the bound (duals)
+                self._binding += [by_row[i] for i in np.flatnonzero(
+                    np.abs(res.eqlin.marginals) > 1e-9) if by_row[i] is not None]
+        return math.ceil(found[0] - _EPS), math.floor(found[1] + _EPS)
+
+    def _holds(self, cell: _Cell, mats: Any) -> bool:
+        low, high = self._range(cell, mats)
+        if cell.primary:
+            if high > low and (high >= self.k - 1 or high - low + 1 >= _spread(self.k)):
+                return True
+            # what the suppression pattern alone (every non-zero cell withheld) tells: no
+            # release can hide more, so a cell that the published figures do not narrow
+            # beyond it holds (e.g. three months of a year below k each at least 1)
+            if cell.structural is None:
+                binding = self._binding
+                cell.structural = self._range(cell, self._structure())
+                self._binding = binding
+            return (low, high) == cell.structural
+        return high > low
+
+    def _structure(self) -> Any:
+        if not hasattr(self, "_worst"):
+            saved = [c.shown for c in self.cells]
+            totals = {c.months: c.count for c in self.cells if c.table == "total"}
+            for c in self.cells:
+                if c.count and not c.primary:
+                    c.shown = f"<{_bound(totals[c.months], self.k)}"
+            self._worst = self._matrices()
+            for c, shown in zip(self.cells, saved, strict=True):
+                c.shown = shown
+        return self._worst
+
+    def _related(self, cell: _Cell) -> _Cell | None:
+        """The published cell to suppress next, among those the last bound rests on (nonzero
+        dual) if any: the smallest in the same table and period sharing a value part, then
+        any cell of other months no longer than its own, then the same cell in an
+        overlapping period, then its margins, then anything of an
+        overlapping period, then anything."""
+        live = [c for c in self.cells if not c.suppressed and c.count > 0]
+        binding = {id(c) for c in self._binding if not c.suppressed and c.count > 0}
+        own_parts = set(cell.parts)
+        margins = {"total", *[t for t in cell.table.split(X)]}
+        groups = [
+            [c for c in live if c.table == cell.table and c.months == cell.months
+             and (not own_parts or own_parts & set(c.parts) or len(c.parts) == 1)],
+            # the same cell in other months (a sibling in a published sum) before the
+            # sums themselves: a quarter's or year's total is worth more than a month's
+            [c for c in live if not c.months & cell.months
+             and len(c.months) <= len(cell.months)],
+            [c for c in live if c.table == cell.table and c.value == cell.value
+             and c.months & cell.months],
+            [c for c in live if c.months == cell.months and (c.table in margins
+                                                          or cell.table in c.table.split(X))],
+            [c for c in live if c.months & cell.months],
+            live,
+        ]
+        def pick(group: list[_Cell]) -> _Cell:
+            return min(group, key=lambda c: (c.count, c.table, c.value, sorted(c.months)))
+
+        for group in groups:  # a cell the bound rests on, nearest first
+            held = [c for c in group if id(c) in binding]
+            if held:
+                return pick(held)
+        for group in groups:
+            if group:
+                return pick(group)
+        return None
+
+    def _suppress(self) -> None:
+        k = self.k
+        for cell in self.cells:
+            cell.primary = 0 < cell.count < k
+            cell.shown = f"<{k}" if cell.primary else str(cell.count)
+        totals = {c.months: c.count for c in self.cells if c.table == "total"}
+        queue = [c for c in self.cells if c.primary]
+        mats = self._matrices() if queue else None
+        while queue:
+            cell = queue.pop(0)
+            while not self._holds(cell, mats):
+                extra = self._related(cell)
+                if extra is None:
+                    self.withheld = True
+                    return
+                # shown below the period's total, not its own next multiple of k: a tight
+                # bound on a complementary cell would itself narrow the primary ones
+                extra.shown = f"<{_bound(totals[extra.months], k)}"
+                queue.append(extra)
+                mats = self._matrices()
+
+
+@dataclass
+class Release:
+    """The canonical release and the ranges answered from it. Built by `build`."""
+
+    k: int
+    years: dict[str, _Year] = field(default_factory=dict)
+    # (table, value) -> {year: [(months, shown, count)]}, for the range rule
+    _index: dict[tuple[str, str], dict[str, list[_Cell]]] = field(default_factory=dict)
+    _plans: dict[tuple[str, tuple[str, str]], tuple[Any, ...]] = field(default_factory=dict)
+    _ranges: dict[tuple[str | None, str | None], list[Figure]] = field(default_factory=dict)
+
+    @property
+    def months(self) -> list[str]:
+        return sorted(m for y in self.years.values() for m in y.months)
+
+    def _plan(self, year: _Year, key: tuple[str, str]) -> tuple[Any, ...]:
+        """What the range rule needs of one cell in one year, computed once: its month
+        cells, the projector onto the span of its published periods' indicators, and each
+        month's share of the derivable upper bound."""
+        import numpy as np
+
+        found = self._plans.get((year.year, key))
+        if found is not None:
+            return found
+        cells = self._index.get(key, {}).get(year.year, [])
+        order = sorted(year.months)
+        by_month = {next(iter(c.months)): c for c in cells if len(c.months) == 1}
+        # indicator vectors: published periods of this cell, and months where it is 0
+        basis = [[1.0 if m in c.months else 0.0 for m in order]
+                 for c in cells if not c.suppressed]
+        basis += [[1.0 if m == z else 0.0 for m in order] for z in order
+                  if z not in by_month or by_month[z].count == 0]
+        projector = None
+        if basis:
+            b = np.array(basis)
+            projector = np.linalg.pinv(b) @ b  # projects onto the row space of b
+        counts = {m: (by_month[m].count if m in by_month else 0) for m in order}
+        tops = {m: (0 if m not in by_month or not by_month[m].count
+                    else int(by_month[m].shown[1:]) - 1 if by_month[m].suppressed
+                    else by_month[m].count) for m in order}
+        whole = {c.months: c for c in cells}
+        found = (order, projector, counts, tops, whole)
+        self._plans[(year.year, key)] = found
+        return found
+
+    def _part(self, year: _Year, key: tuple[str, str], months: frozenset[str]
+              ) -> tuple[int, int | None, int]:
+        """(true count, exact value if derivable else None, upper bound as derivable) of
+        one cell over `months` (months of one year that have reports)."""
+        import numpy as np
+
+        if not months:
+            return 0, 0, 0
+        order, projector, counts, tops, whole = self._plan(year, key)
+        count = sum(counts[m] for m in months)
+        if year.withheld:
+            return count, None, 0
+        exact = None
+        if projector is not None:
+            target = np.array([1.0 if m in months else 0.0 for m in order])
+            if np.abs(projector @ target - target).max() < 1e-7:
+                exact = count
+        cell = whole.get(months)
+        if cell is not None and cell.suppressed:
+            top = int(cell.shown[1:]) - 1
+        else:
+            top = sum(tops[m] for m in months)
+        return count, exact, top
+
+    def range(self, first: str | None = None, last: str | None = None) -> list[Figure]:
+        """The published rows for the months first..last (YYYY-MM, inclusive; default all),
+        in the statistics CSV's order: total, one-way tables, then cross-tables."""
+        found = self._ranges.get((first, last))
+        if found is None:
+            found = self._range(first, last)
+            if len(self._ranges) >= 1024:  # a bounded memo: ranges are few (months²/2)
+                self._ranges.pop(next(iter(self._ranges)))
+            self._ranges[(first, last)] = found
+        return list(found)
+
+    def _range(self, first: str | None, last: str | None) -> list[Figure]:
+        months = self.months
+        if not months:
+            return [Figure("total", "", "0", 0)]
+        first, last = first or months[0], last or months[-1]
+        chosen = {m for m in months if first <= m <= last}
+        k = self.k
+        if any(y.withheld and chosen & set(y.months) for y in self.years.values()):
+            # the audit could not protect a year: only an upper bound of the total is shown
+            n = sum(c.count for key, ys in self._index.items() if key[0] == "total"
+                    for c in (cell for y in ys.values() for cell in y)
+                    if len(c.months) == 1 and c.months <= chosen)
+            return [Figure("total", "", f"<{_bound(n, k)}", 0)]
+        out: list[Figure] = []
+        order = ["total", *ONE_WAY, *[f"{a}{X}{b}" for a, b in CROSS]]
+        keys = sorted(self._index, key=lambda key: (order.index(key[0]), key[1]))
+        # the `month` table: each chosen month's total (a cell of the lattice)
+        at = next(i for i, key in enumerate(keys) if order.index(key[0]) > 2) if any(
+            order.index(key[0]) > 2 for key in keys) else len(keys)
+        plan: list[tuple[tuple[str, str], frozenset[str] | None]] = [
+            (key, None) for key in keys[:at]]
+        plan += [(("month", m), frozenset((m,))) for m in sorted(chosen)]
+        plan += [(key, None) for key in keys[at:]]
+        for (table, value), only in plan:
+            key = ("total", "") if table == "month" else (table, value)
+            count, top = 0, 0
+            exact: int | None = 0
+            for year in self.years.values():
+                c, e, t = self._part(year, key, frozenset((only or chosen) & set(year.months)))
+                count += c
+                top += t if e is None else e
+                exact = None if exact is None or e is None else exact + e
+            if table == "total" and count == 0 and exact == 0:
+                out.append(Figure("total", "", "0", 0))
+                continue
+            if count == 0 and exact == 0:
+                continue  # absent: zero, and known to be
+            if exact is not None and (exact == 0 or exact >= k):
+                out.append(Figure(table, value, str(exact), exact))
+            elif exact is not None:
+                out.append(Figure(table, value, f"<{k}", 0))
+            else:
+                out.append(Figure(table, value, f"<{max(top + 1, k)}", 0))
+        if out and out[0].dimension == "total" and out[0].count.startswith("<"):
+            return out[:1]  # a withheld total: nothing else is broken down
+        return out
+
+
+def build(profiles: dict[tuple[str, ...], int],
+          multi: dict[tuple[str, str, str, str], int], k: int) -> Release:
+    """The canonical release of the counts: `profiles` {(month, report_type, country, status,
+    place_type, victim_gender, victim_age_group): reports}, `multi` {(dimension, month,
+    carrier value, value): reports} for the multiple-choice dimensions (carrier value: the
+    report's answer to MULTI_CARRIER[dimension], or "" when it has none)."""
+    release = Release(k)
+    by_year: dict[str, dict[tuple[str, ...], int]] = defaultdict(dict)
+    for p, n in profiles.items():
+        if n > 0:
+            by_year[p[0][:4]][p] = n
+    multi_by_year: dict[str, dict[tuple[str, str, str, str], int]] = defaultdict(dict)
+    for key, n in multi.items():
+        if n > 0:
+            multi_by_year[key[1][:4]][key] = n
+    for year in sorted(by_year):
+        audited = _Year(year, by_year[year], multi_by_year[year], k)
+        release.years[year] = audited
+        for cell in audited.cells:
+            release._index.setdefault((cell.table, cell.value), {}).setdefault(
+                year, []).append(cell)
+    return release
+
+
+def tallies(cases: Iterable[dict[str, Any]]) -> tuple[dict[tuple[str, ...], int],
+                                                     dict[tuple[str, str, str, str], int]]:
+    """`build`'s input from per-report answers (tests and benchmarks): each case a dict with
+    the PROFILE keys and lists for the multiple-choice dimensions."""
+    profiles: dict[tuple[str, ...], int] = defaultdict(int)
+    multi: dict[tuple[str, str, str, str], int] = defaultdict(int)
+    for case in cases:
+        profiles[tuple(case.get(d, "none") for d in PROFILE)] += 1
+        for dim, carrier in MULTI_CARRIER.items():
+            for v in case.get(dim, []) or []:
+                multi[(dim, case["month"], case.get(carrier, "none") if carrier else "", v)] += 1
+    return dict(profiles), dict(multi)
+

@@ -1,0 +1,235 @@
+"""The re-identification attack on every statistics table the product can produce (issue 17):
+random data sets; every range a reader may choose (each month, quarter and year of the
+lattice and every other span of months, overlapping ones included); one-way tables and
+cross-tables. The attacker is written independently of caseworker.release: it models the
+FULL joint table of the reports (every combination of answers, month by month, a non-negative
+count each), turns every published row of every range into a linear constraint (an integer:
+equal; `<N`: 1..N-1; a value absent from a published table: 0) and bounds each suppressed
+figure by linear programming (scipy.optimize.linprog). Then:
+- no suppressed figure of any range is pinned to one value, and one below the threshold
+  could still be k-1 or keeps at least k-2 possible values (1..3, 2..4 or 3..4 at k=5: a
+  part of a suppressed sum is at most the sum less its other, non-zero, suppressed parts),
+  or else is narrowed no further than the suppression pattern alone narrows it (every
+  non-zero figure withheld: three months of a year each below k are at most 2 each);
+- every figure shown as a number is the true count, and in a range that is not a period of
+  the lattice it already follows from the lattice's figures alone (the attacker pins it
+  without the range), so a chosen range tells nothing new.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import random
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+from scipy.optimize import linprog
+from scipy.sparse import csr_matrix
+
+from caseworker.release import Figure, build, months_between, tallies
+
+K = 5
+X = " × "
+MONTHS = ["2025-11", "2025-12", "2026-01", "2026-02"]
+DOMAIN: dict[str, list[str]] = {
+    "report_type": ["complaint", "reprisal"],
+    "country": ["SY", "LB"],
+    "victim_gender": ["woman", "man", "none"],
+}
+MULTI: dict[str, list[str]] = {"violation_types": ["beating", "threats"],
+                               "perpetrator_type": ["police"]}
+CONSTANT = {"status": "pending", "place_type": "none", "victim_age_group": "none"}
+
+
+def _profiles() -> list[dict[str, Any]]:
+    """Every combination of answers a report can have in the attacker's model."""
+    singles = list(itertools.product(MONTHS, *DOMAIN.values()))
+    subsets = {d: [tuple(v for v, on in zip(vals, bits, strict=True) if on)
+                   for bits in itertools.product((0, 1), repeat=len(vals))]
+               for d, vals in MULTI.items()}
+    out = []
+    for single in singles:
+        for combo in itertools.product(*subsets.values()):
+            case = dict(zip(["month", *DOMAIN], single, strict=True)) | CONSTANT
+            case.update({d: list(v) for d, v in zip(MULTI, combo, strict=True)})
+            out.append(case)
+    return out
+
+
+PROFILES = _profiles()
+
+
+def _predicate(dimension: str, value: str) -> Callable[[dict[str, Any]], bool]:
+    dims, values = dimension.split(X), value.split(X)
+
+    def one(d: str, v: str) -> Callable[[dict[str, Any]], bool]:
+        if d in MULTI:
+            return lambda c: v in c[d]
+        return lambda c: c.get(d) == v
+
+    tests = [one(d, v) for d, v in zip(dims, values, strict=True)]
+    return lambda c: all(t(c) for t in tests)
+
+
+def _cells_of(dimension: str) -> list[str]:
+    """Every value (combination) of a table the attacker knows could appear."""
+    def values(d: str) -> list[str]:
+        if d in MULTI:
+            return MULTI[d]
+        if d in DOMAIN:
+            return DOMAIN[d]
+        if d == "month":
+            return MONTHS
+        return [CONSTANT[d]]
+    return [X.join(p) for p in itertools.product(*(values(d) for d in dimension.split(X)))]
+
+
+TABLES = ["report_type", "status", "month", "country", "place_type", "victim_gender",
+          "victim_age_group", "perpetrator_type", "violation_types",
+          f"report_type{X}country", f"victim_gender{X}violation_types",
+          f"country{X}perpetrator_type"]
+
+
+class Attacker:
+    def __init__(self) -> None:
+        self.eq: list[tuple[np.ndarray, float]] = []
+        self.ub: list[tuple[np.ndarray, float]] = []
+        self._built: Any = None
+
+    @staticmethod
+    def vector(dimension: str, value: str, months: set[str]) -> np.ndarray:
+        test = (lambda c: True) if dimension == "total" else _predicate(dimension, value)
+        return np.array([1.0 if c["month"] in months and test(c) else 0.0 for c in PROFILES])
+
+    def learn(self, figures: list[Figure], months: set[str]) -> None:
+        self._built = None
+        for f in figures:
+            v = self.vector(f.dimension, f.value, months)
+            if f.count.startswith("<"):
+                self.ub.append((v, float(int(f.count[1:]) - 1)))
+                self.ub.append((-v, -1.0))
+            else:
+                self.eq.append((v, float(int(f.count))))
+        if len(figures) == 1 and figures[0].count.startswith("<"):
+            return  # only a withheld total: absent rows say nothing
+        listed = {(f.dimension, f.value) for f in figures}
+        for table in TABLES:
+            for value in _cells_of(table):
+                if (table, value) not in listed:
+                    self.eq.append((self.vector(table, value, months), 0.0))
+
+    def bounds(self, v: np.ndarray) -> tuple[int, int]:
+        if self._built is None:
+            eq = {(r.tobytes(), b): (r, b) for r, b in self.eq}.values()  # no duplicates
+            ub = {(r.tobytes(), b): (r, b) for r, b in self.ub}.values()
+            self._built = (
+                csr_matrix(np.array([r for r, _ in eq])) if eq else None,
+                np.array([b for _, b in eq]) if eq else None,
+                csr_matrix(np.array([r for r, _ in ub])) if ub else None,
+                np.array([b for _, b in ub]) if ub else None)
+        a_eq, b_eq, a_ub, b_ub = self._built
+        found = []
+        for sign in (1.0, -1.0):
+            res = linprog(sign * v, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq,
+                          bounds=(0, None), method="highs")
+            assert res.status == 0, res.message  # the published figures are consistent
+            found.append(sign * res.fun)
+        return math.ceil(found[0] - 1e-6), math.floor(found[1] + 1e-6)
+
+
+def _lattice() -> list[tuple[str, str]]:
+    out = [(m, m) for m in MONTHS]
+    for year in sorted({m[:4] for m in MONTHS}):
+        out += [(f"{year}-{3 * q - 2:02d}", f"{year}-{3 * q:02d}") for q in range(1, 5)]
+        out.append((f"{year}-01", f"{year}-12"))
+    return out
+
+
+def _random_cases(rng: random.Random, n: int) -> list[dict[str, Any]]:
+    cases = []
+    for _ in range(n):
+        case: dict[str, Any] = {"month": rng.choice(MONTHS), **CONSTANT}
+        for d, vals in DOMAIN.items():
+            case[d] = rng.choice(vals)
+        for d, vals in MULTI.items():
+            case[d] = [v for v in vals if rng.random() < 0.5]
+        cases.append(case)
+    return cases
+
+
+def _true(cases: list[dict[str, Any]], f: Figure, months: set[str]) -> int:
+    test = (lambda c: True) if f.dimension == "total" else _predicate(f.dimension, f.value)
+    return sum(1 for c in cases if c["month"] in months and test(c))
+
+
+def _attack(cases: list[dict[str, Any]]) -> None:
+    release = build(*tallies(cases), k=K)
+    lattice = _lattice()
+    spans = [(a, b) for a, b in itertools.combinations_with_replacement(MONTHS, 2)]
+    every = lattice + [s for s in spans if s not in lattice]
+    outputs = {(a, b): release.range(a, b) for a, b in every}
+    canonical, everything, pattern = Attacker(), Attacker(), Attacker()
+    for (a, b), figures in outputs.items():
+        months = set(months_between(a, b))
+        if (a, b) in lattice:
+            canonical.learn(figures, months)
+        everything.learn(figures, months)
+        # the benchmark: what the suppression pattern alone tells (every non-zero figure
+        # withheld, below the next multiple of k above its range's total)
+        size = sum(1 for c in cases if c["month"] in months)
+        pattern.learn([f if f.count.startswith("<") or f.count == "0"
+                       else Figure(f.dimension, f.value, f"<{(size // K + 1) * K}", 0)
+                       for f in figures], months)
+    for (a, b), figures in outputs.items():
+        months = set(months_between(a, b))
+        for f in figures:
+            true = _true(cases, f, months)
+            v = Attacker.vector(f.dimension, f.value, months)
+            if not f.count.startswith("<"):
+                assert int(f.count) == true, (a, b, f)
+                if (a, b) not in lattice:  # nothing new: the lattice alone pins it
+                    low, high = canonical.bounds(v)
+                    assert low == high == true, ("not derivable", a, b, f, low, high)
+                continue
+            low, high = everything.bounds(v)
+            assert low <= true <= high
+            assert high > low, ("pinned", a, b, f, low, high)
+            if true < K and not (high >= K - 1 or high - low + 1 >= K - 2):
+                # narrowed: only as far as the suppression pattern alone narrows it
+                assert (low, high) == pattern.bounds(v), ("narrowed", a, b, f, low, high)
+
+
+@pytest.mark.parametrize("seed", [3, 17])
+def test_no_suppressed_figure_of_any_range_or_table_can_be_recomputed(seed: int) -> None:
+    rng = random.Random(seed)
+    _attack(_random_cases(rng, rng.randint(25, 70)))
+
+
+def test_overlapping_ranges_do_not_give_away_the_last_month() -> None:
+    """January-June against January-July must not give July (here: Nov-Dec against
+    Nov-Jan gives January, with one report in January)."""
+    rng = random.Random(5)
+    cases = [c for c in _random_cases(rng, 60) if c["month"] in ("2025-11", "2025-12")]
+    cases.append(next(c for c in _random_cases(rng, 5)) | {"month": "2026-01"})
+    release = build(*tallies(cases), k=K)
+    short, long = release.range("2025-11", "2025-12"), release.range("2025-11", "2026-01")
+    # never both exact: their difference would be January's single report
+    assert not (short[0].count.isdigit() and long[0].count.isdigit())
+    assert long[0].count.startswith("<")
+    _attack(cases)
+
+
+def test_the_example_total_7_complaint_6_cannot_happen() -> None:
+    cases = [{"month": "2026-01", "report_type": "complaint", "country": "SY",
+              "victim_gender": "woman", **CONSTANT} for _ in range(6)]
+    cases.append({"month": "2026-01", "report_type": "reprisal", "country": "SY",
+                  "victim_gender": "woman", **CONSTANT})
+    figures = {(f.dimension, f.value): f.count
+               for f in build(*tallies(cases), k=K).range()}
+    assert figures[("total", "")] == "7"
+    assert figures[("report_type", "complaint")] != "6"
+    assert figures[("report_type", "reprisal")] == "<5"
+    _attack(cases)
