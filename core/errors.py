@@ -36,6 +36,7 @@ in the tree, so older ``except`` clauses still hold.
      │    ├── caseworker.identity.IdentityRefused, storage.identity.IdentityError
      │    ├── caseworker.reports.PeriodError       a report period that cannot be used
      │    ├── web.workbench.BadQuery               a queue parameter that cannot be used
+     │    ├── web.stats_view.RangeError            a statistics range that cannot be used
      │    ├── storage.accounts.AccountError, storage.teams.TeamError
      │    ├── storage.casework.CaseworkError       a refused change to a case
      │    └── storage.crypto.AttachmentTooLarge

@@ -9,6 +9,7 @@ import re
 from typing import Any
 
 from caseworker.release import CROSS
+from core import RefusedError
 from web import labels
 from web.i18n import Translator
 from web.render import FieldRenderer
@@ -21,7 +22,7 @@ _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 _INDIC = str.maketrans("٠١٢٣٤٥٦٧٨٩", "0123456789")
 
 
-class RangeError(ValueError):
+class RangeError(RefusedError, ValueError):
     """A range that is not two months YYYY-MM in order; `code` keys a catalogue text."""
 
     def __init__(self, code: str) -> None:
