@@ -103,7 +103,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stat-cases", type=int, default=None,
                         help="the statistics benchmark (issue 17) with this many consented "
                              "reports' statistics rows, e.g. 1000000")
-    parser.add_argument("--runs", type=int, default=200, help="page loads per measurement")
     parser.add_argument("--source", type=Path, default=None,
                         help="run the server from another checkout (to measure before a change)")
     args = parser.parse_args(argv)

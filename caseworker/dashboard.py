@@ -707,12 +707,16 @@ class Dashboard:
     _release_cache: tuple[int, int, Any] | None = None  # (generation, threshold, Release)
     _release_lock = threading.Lock()
 
-    def stats_release(self, session: Any) -> Any:
+    def stats_release(self) -> Any:
         """The canonical statistics release (caseworker.release), rebuilt only when the
-        statistics rows changed (their generation counter) or the threshold did."""
+        statistics rows changed (their generation counter) or the threshold did. The rows are
+        counted in one short transaction and the release is built after it has ended: the
+        linear-programming audit can take minutes on a large register, and no database
+        snapshot or connection is held for it."""
         from caseworker.release import build
 
-        gen = stat_rows.generation(session)
+        with self.db.transaction() as session:
+            gen = stat_rows.generation(session)
         cached = self._release_cache
         if cached is not None and cached[:2] == (gen, self.stats_threshold):
             return cached[2]
@@ -720,7 +724,10 @@ class Dashboard:
             cached = self._release_cache
             if cached is not None and cached[:2] == (gen, self.stats_threshold):
                 return cached[2]
-            release = build(*stat_rows.tallies(session), k=self.stats_threshold)
+            with self.db.transaction() as session:  # the generation and its counts together
+                gen = stat_rows.generation(session)
+                counted = stat_rows.tallies(session)
+            release = build(*counted, k=self.stats_threshold)
             self._release_cache = (gen, self.stats_threshold, release)
             return release
 
@@ -732,8 +739,8 @@ class Dashboard:
         the same figures, and no range can be differenced against another. Nothing but
         counts leaves this function."""
         self._require(who, STATS_ROLES, "stats.read")
+        release = self.stats_release()
         with self.db.transaction() as session:
-            release = self.stats_release(session)
             accounts.audit(session, who.name, "stats.read", None, "granted", self.now(),
                            **({"period": f"{first or ''}/{last or ''}"}
                               if first or last else {}))
@@ -757,8 +764,7 @@ class Dashboard:
     def stats_months(self, who: Principal) -> list[str]:
         """The months that have statistics (for the range picker)."""
         self._require(who, STATS_ROLES, "stats.read")
-        with self.db.transaction() as session:
-            return list(self.stats_release(session).months)
+        return list(self.stats_release().months)
 
 
 def _delivery_of_write_backs(measures: list[dict[str, Any]],
