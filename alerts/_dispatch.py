@@ -22,6 +22,7 @@ from sqlalchemy import exists, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from alerts._assessment import assess_by, queue_assessment_alerts, teams_of
 from alerts._config import OncallConfig
 from alerts._message import render
 from alerts._senders import Sender, SendError
@@ -86,6 +87,7 @@ class DispatchReport:
     retrying: int = 0
     failed: int = 0
     reminded: int = 0  # interim-measure deadlines that became due or overdue this round
+    assessments: int = 0  # first-assessment notices and reminders queued this round
     error: str | None = None  # the round stopped early (e.g. database unavailable)
 
 
@@ -162,7 +164,8 @@ def _plan(session: Session, config: OncallConfig, now: datetime) -> int:
         if case is None or case.status in INACTIVE:
             row.status = "cancelled"
             continue
-        routes = config.routes_for(row.kind, now)
+        routes = config.routes_for(row.kind, now, tuple(teams_of(session, [case.id])
+                                                        .get(case.id, ())))
         for route in routes:
             planned += _insert_once(session, row.case_id, row.kind, route.name, now,
                                     row.action_id)
@@ -176,7 +179,8 @@ def _plan(session: Session, config: OncallConfig, now: datetime) -> int:
     return planned
 
 
-def _claim(session: Session, now: datetime, limit: int) -> list[_Job]:
+def _claim(session: Session, config: OncallConfig, now: datetime,
+           limit: int) -> list[_Job]:
     rows = session.execute(
         select(Alert, Case, CaseAction.deadline).join(Case, Case.id == Alert.case_id)
         .outerjoin(CaseAction, CaseAction.id == Alert.action_id)
@@ -189,6 +193,9 @@ def _claim(session: Session, now: datetime, limit: int) -> list[_Job]:
             alert.status = "cancelled"
             continue
         alert.next_attempt_at = now + LEASE
+        if alert.kind.startswith("assessment_") or alert.kind == "allegation":
+            deadline = assess_by(config, case.priority, case.received_at,
+                                 teams_of(session, [case.id]).get(case.id, ()))
         jobs.append(_Job(alert.id, alert.kind, alert.route, case.case_ref, case.priority,
                          _aware(case.received_at),
                          _aware(deadline) if deadline is not None else None))
@@ -255,8 +262,9 @@ def dispatch(db: Database, config: OncallConfig, now: datetime,
         with db.transaction() as session:
             report.escalated = _escalate(session, config, now)
             report.reminded = _remind(session, config, now)
+            report.assessments = queue_assessment_alerts(session, config, now)
             report.planned = _plan(session, config, now)
-            jobs = _claim(session, now, limit)
+            jobs = _claim(session, config, now, limit)
     except Exception as exc:
         report.error = type(exc).__name__
         log.error("alerts: round stopped before sending (%s)", report.error)

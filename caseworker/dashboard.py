@@ -18,6 +18,7 @@ from typing import Any
 import pyotp
 from sqlalchemy import func, or_, select, update
 
+import alerts
 from caseworker import identity as cw_identity
 from caseworker import statistics as stats_publish
 from storage import accounts, audit_chain, cases, casework, crypto
@@ -128,6 +129,7 @@ class QueueRow:
     assigned_to: str | None
     deadline: datetime | None
     readable: bool
+    assess_by: datetime | None = None  # first assessment due (pending allegations only)
 
 
 @dataclass(frozen=True)
@@ -162,6 +164,7 @@ class CaseView:
     identity_open: bool = False
     identity: dict[str, Any] = field(default_factory=dict)
     identity_requests: list[dict[str, Any]] = field(default_factory=list)
+    assess_by: datetime | None = None  # first assessment due (pending allegations only)
 
     @property
     def identity_protected(self) -> tuple[str, ...]:
@@ -189,8 +192,11 @@ class Dashboard:
     def __init__(self, db: Database, admin_public: bytes, objects: ObjectStore | Path,
                  clock: Any = time.time, pepper: bytes | None = None,
                  manifest_pin: Path | None = None,
-                 user_kdf: crypto.KdfParams = crypto.PRODUCTION_USER_KDF) -> None:
+                 user_kdf: crypto.KdfParams = crypto.PRODUCTION_USER_KDF,
+                 home: Path | None = None) -> None:
         self.db = db
+        # The home's oncall.yaml, for first-assessment deadlines (alerts/_assessment.py)
+        self.oncall = alerts.ConfigSource(home) if home is not None else None
         self.user_kdf = user_kdf  # for a passphrase changed on the dashboard
         self.manifest_pin = accounts.ManifestPin(manifest_pin) if manifest_pin else None
         self.pepper = pepper  # for the follow-up route key: writing back through the outbox
@@ -201,6 +207,23 @@ class Dashboard:
 
     def now(self) -> datetime:
         return datetime.fromtimestamp(self._clock(), UTC)
+
+    def _assess_by(self, session: Any, rows: list[Case]) -> dict[str, datetime]:
+        """When each pending allegation's first assessment is due, as the alerts count it."""
+        pending = [c for c in rows if c.status == cases.INITIAL_STATUS]
+        if self.oncall is None or not pending:
+            return {}
+        try:
+            config = self.oncall.current()
+        except Exception:  # no usable oncall.yaml: `sanad config check` says why
+            return {}
+        teams = alerts.teams_of(session, [c.id for c in pending])
+        out = {}
+        for c in pending:
+            due = alerts.assess_by(config, c.priority, c.received_at, teams.get(c.id, ()))
+            if due is not None:
+                out[c.id] = due
+        return out
 
     # ------------------------------------------------------------ login
 
@@ -345,10 +368,12 @@ class Dashboard:
             from storage.models import WrappedKey
             readable = set(session.scalars(select(WrappedKey.case_id).where(
                 WrappedKey.case_id.in_(ids), WrappedKey.key_id == who.key_id)))
+            assess = self._assess_by(session, rows)
             return [QueueRow(c.case_ref, c.status, c.priority, c.report_type,
                              _utc(c.received_at) or self.now(), tuple(c.reasons),
                              names.get(c.assigned_to) if c.assigned_to else None,
-                             _utc(deadlines.get(c.id)), c.id in readable) for c in rows]
+                             _utc(deadlines.get(c.id)), c.id in readable,
+                             assess.get(c.id)) for c in rows]
 
     def claim(self, who: Principal, ref: str) -> bool:
         self._require(who, CASE_ROLES, "case.claim")
@@ -419,7 +444,8 @@ class Dashboard:
                 tuple(cases.consent_mismatch(case, cases.sealed_consent(opened))),
                 opened.identity_fields, opened.identity_open, dict(opened.identity),
                 [r for r in identity_store.requests_of_case(session, case)
-                 if r["requester"] == who.name])
+                 if r["requester"] == who.name],
+                self._assess_by(session, [case]).get(case.id))
 
         def outcome(view: CaseView) -> tuple[str, dict[str, Any]]:
             return "granted", ({"integrity": ",".join(view.integrity)} if view.integrity

@@ -25,7 +25,7 @@ def build_web_app(settings: object, secure_cookies: bool = False) -> Any:
     return create_app(Dashboard(db, home.admin_public(), settings.objects(),
                                 pepper=home.pepper(),
                                 manifest_pin=home.keys / "manifest-version",
-                                user_kdf=settings.user_kdf),
+                                user_kdf=settings.user_kdf, home=settings.home),
                       secure_cookies=secure_cookies, trusted_proxies=settings.trusted_proxies,
                       idle_seconds=settings.session_idle_seconds,
                       absolute_seconds=settings.session_absolute_seconds,
