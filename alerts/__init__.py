@@ -27,8 +27,11 @@ For ``sanad config check``: ``alerts.check_oncall(path, env) -> list[ConfigProbl
 """
 
 from alerts._assessment import assess_by, queue_assessment_alerts, teams_of
+from alerts._checkins import CHECKIN_KINDS, queue_missed_checkins, raise_for_checkin
 from alerts._config import (
+    CHECKIN_STAGES,
     DEFAULT_ONCALL,
+    CheckinSchedule,
     OncallConfig,
     OncallConfigError,
     Person,
@@ -53,10 +56,13 @@ from alerts._senders import Sender, SendError, default_senders
 from alerts._watchdog import SILENCE, watch_alerts_worker
 
 __all__ = [
+    "CHECKIN_KINDS",
+    "CHECKIN_STAGES",
     "DEFAULT_ONCALL",
     "SILENCE",
     "AlertMessage",
     "AlertWorker",
+    "CheckinSchedule",
     "ConfigProblem",
     "ConfigSource",
     "DispatchReport",
@@ -82,6 +88,8 @@ __all__ = [
     "load_oncall",
     "oncall_path",
     "queue_assessment_alerts",
+    "queue_missed_checkins",
+    "raise_for_checkin",
     "render",
     "teams_of",
     "watch_alerts_worker",

@@ -20,7 +20,8 @@ import jsonschema
 from alerts._lines import ConfigProblem, LineDict, line_of, read_yaml
 
 __all__ = [
-    "DEFAULT_ONCALL", "OncallConfig", "OncallConfigError", "Person", "Retry", "Route",
+    "CHECKIN_STAGES", "DEFAULT_ONCALL", "CheckinSchedule", "OncallConfig", "OncallConfigError",
+    "Person", "Retry", "Route",
     "SignalRoute", "SmtpRoute", "TeamTargets", "TelegramRoute", "WebhookRoute", "Window",
     "check_oncall", "live_oncall_path", "load_oncall", "oncall_path",
 ]
@@ -33,10 +34,17 @@ _TIME = {"type": "string", "pattern": "^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$"}
 _START = {"type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$"}
 _NAME = "^[a-z0-9][a-z0-9_-]{0,63}$"
 PRIORITIES = (1, 2, 3, 4)
+_DAYS = {"type": "array", "items": {"type": "number", "exclusiveMinimum": 0, "maximum": 3650}}
+_CHECKINS = {"type": "object", "additionalProperties": False,
+             "properties": {"after_report": _DAYS, "after_contact": _DAYS,
+                            "after_visit": _DAYS,
+                            "answer_within_hours": {"type": "number", "minimum": 1,
+                                                    "maximum": 720}}}
 # first_assessment_minutes: {PRIORITY: MINUTES}, priorities 1 to 4, at most a year
 _TARGETS = {"type": "object", "propertyNames": {"enum": [*PRIORITIES, *map(str, PRIORITIES)]},
             "additionalProperties": {"type": "integer", "minimum": 1, "maximum": 525600}}
-ON_CALL_KINDS = ("new", "measure_due", "assessment_due")  # the others go to the supervisors
+ON_CALL_KINDS = ("new", "measure_due", "assessment_due", "checkin_unsafe", "checkin_call",
+                 "checkin_missed")  # the others go to the supervisors
 FOCAL_KINDS = ("allegation", "assessment_due", "assessment_late")  # also the team's focal point
 
 
@@ -133,13 +141,33 @@ class Retry:
         return int(min(self.max_delay_seconds, self.first_delay_seconds * 2 ** (attempts - 1)))
 
 
+CHECKIN_STAGES = ("after_report", "after_contact", "after_visit")
+
+
+@dataclass(frozen=True)
+class CheckinSchedule:
+    """Safety check-ins (issue 18 item 1): days after the report, after a caseworker's
+    message reached the reporter, and after a visit; unanswered after `answer_within_hours`
+    the case is raised and the on-call caseworkers told."""
+
+    after_report: tuple[float, ...] = ()
+    after_contact: tuple[float, ...] = ()
+    after_visit: tuple[float, ...] = ()
+    answer_within_hours: float = 48.0
+
+    def days(self, stage: str) -> tuple[float, ...]:
+        return tuple(getattr(self, stage))
+
+
 @dataclass(frozen=True)
 class TeamTargets:
     """A team's own first-assessment targets (overriding the file's) and its focal point: the
-    routes told of each new allegation routed to the team and of its assessment deadlines."""
+    routes told of each new allegation routed to the team and of its assessment deadlines;
+    and its own check-in schedule, if it has one."""
 
     first_assessment_minutes: Mapping[int, int] = field(default_factory=dict)
     focal_point: tuple[str, ...] = ()
+    checkins: CheckinSchedule | None = None
 
 
 @dataclass(frozen=True)
@@ -155,6 +183,16 @@ class OncallConfig:
     first_assessment_minutes: Mapping[int, int] = field(default_factory=dict)
     assessment_reminder_percent: int = 75  # remind once this much of the time has gone
     teams: Mapping[str, TeamTargets] = field(default_factory=dict)
+    checkins: CheckinSchedule | None = None  # None: no safety check-ins
+
+    def checkins_for(self, teams: tuple[str, ...] = ()) -> CheckinSchedule | None:
+        """The check-in schedule of a case routed to `teams`: its first team that has one,
+        else the file's."""
+        for name in teams:
+            own = self.teams.get(name)
+            if own is not None and own.checkins is not None:
+                return own.checkins
+        return self.checkins
 
     def assessment_minutes(self, priority: int, teams: tuple[str, ...] = ()) -> int | None:
         """How long an allegation of `priority` routed to `teams` may wait for its first
@@ -245,11 +283,13 @@ _SCHEMA: dict[str, Any] = {
         "measure_reminder_days": {"type": "integer", "minimum": 0, "maximum": 60},
         "first_assessment_minutes": _TARGETS,
         "assessment_reminder_percent": {"type": "integer", "minimum": 1, "maximum": 99},
+        "checkins": _CHECKINS,
         "teams": {"type": "object", "propertyNames": {"pattern": _NAME},
                   "additionalProperties": {
                       "type": "object", "additionalProperties": False,
                       "properties": {
                           "first_assessment_minutes": _TARGETS,
+                          "checkins": _CHECKINS,
                           "focal_point": {"type": "array", "minItems": 1,
                                           "items": {"type": "string"}}}}},
         "retry": {
@@ -402,7 +442,7 @@ def _parse(path: Path, problems: list[ConfigProblem],
         return None
     retry = doc.get("retry", {})
     teams = {name: TeamTargets(_targets(raw.get("first_assessment_minutes")),
-                               tuple(raw.get("focal_point", ())))
+                               tuple(raw.get("focal_point", ())), _checkins(raw.get("checkins")))
              for name, raw in (doc.get("teams") or {}).items()}
     return OncallConfig(
         timezone=tz, routes=built, rota=tuple(rota),
@@ -411,7 +451,16 @@ def _parse(path: Path, problems: list[ConfigProblem],
         measure_reminder_days=int(doc.get("measure_reminder_days", 2)),
         first_assessment_minutes=_targets(doc.get("first_assessment_minutes")),
         assessment_reminder_percent=int(doc.get("assessment_reminder_percent", 75)),
-        teams=teams)
+        teams=teams, checkins=_checkins(doc.get("checkins")))
+
+
+def _checkins(raw: Any) -> CheckinSchedule | None:
+    if raw is None:
+        return None
+    def days(stage: str) -> tuple[float, ...]:
+        return tuple(sorted(float(d) for d in raw.get(stage, ())))
+    return CheckinSchedule(days("after_report"), days("after_contact"), days("after_visit"),
+                           float(raw.get("answer_within_hours", 48)))
 
 
 def _targets(raw: Any) -> dict[int, int]:

@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from alerts._assessment import assess_by, queue_assessment_alerts, teams_of
+from alerts._checkins import queue_missed_checkins
 from alerts._config import OncallConfig
 from alerts._message import render
 from alerts._senders import Sender, SendError
@@ -88,6 +89,7 @@ class DispatchReport:
     failed: int = 0
     reminded: int = 0  # interim-measure deadlines that became due or overdue this round
     assessments: int = 0  # first-assessment notices and reminders queued this round
+    checkins_missed: int = 0  # safety check-ins left unanswered: cases raised this round
     error: str | None = None  # the round stopped early (e.g. database unavailable)
 
 
@@ -263,6 +265,7 @@ def dispatch(db: Database, config: OncallConfig, now: datetime,
             report.escalated = _escalate(session, config, now)
             report.reminded = _remind(session, config, now)
             report.assessments = queue_assessment_alerts(session, config, now)
+            report.checkins_missed = queue_missed_checkins(session, config, now)
             report.planned = _plan(session, config, now)
             jobs = _claim(session, config, now, limit)
     except Exception as exc:

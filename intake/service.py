@@ -27,12 +27,14 @@ from sqlalchemy.orm import Session
 from flows import (
     Begin,
     ChangeConsent,
+    CheckinAnswer,
     DiscardDraft,
     Engine,
     Event,
     Finished,
     FlowSet,
     OpenAddendum,
+    OpenCheckin,
     Reply,
     Resume,
     State,
@@ -44,7 +46,7 @@ from flows import (
     UserText,
     WithdrawCase,
 )
-from intake import _followup
+from intake import _checkins, _followup
 from intake._receipt_pool import ReceiptPool
 from intake.routing import Routing, recipients_for_case, recipients_for_report
 from intake.settings import Settings
@@ -125,6 +127,10 @@ class IntakeService:
         # Need-to-know routing (SANAD_HOME/config/routing.yaml; None: every recipient)
         self.routing = Routing.load(settings.home)
         self.clock = clock
+        # Safety check-ins: the schedule in the home's oncall.yaml, looked at now and then
+        self.checkin_source: Any = None  # alerts.ConfigSource, made on first use
+        self.checkin_every = 30.0  # seconds between two looks for check-ins come due
+        self._checkins_at: float | None = None
 
     def __repr__(self) -> str:  # never show the pepper or keys
         return f"IntakeService(home={self.settings.home})"
@@ -277,21 +283,60 @@ class IntakeService:
     # ---- caseworker replies waiting for delivery -----------------------------------------
 
     def pending_outbox(self, channel: str, limit: int = 50) -> list[OutboxItem]:
+        self.schedule_checkins()
         with self.db.transaction() as session:
             items = _followup.pending(session, self._route_key, channel, self._now(), limit)
-        return [OutboxItem(i.id, i.route, [
+            checkins = _checkins.of_outbox(session, [i.id for i in items])
+        return [OutboxItem(i.id, i.route, self._checkin_question(i, checkins[i.id])
+                           if i.id in checkins else [
             Reply(self.flows.text(i.lang, "sys.followup", case_ref=i.case_ref, text=i.text),
                   "info", i.lang),
             Reply(self.flows.text(i.lang, "sys.addendum.ask"), "text", i.lang, "addendum",
                   (("done", self.flows.text(i.lang, "opt.done")),))]) for i in items]
 
+    # ---- safety check-ins (issue 18; intake/_checkins.py) ---------------------------------
+
+    def schedule_checkins(self, force: bool = False) -> int:
+        """Queue the check-ins come due (at most every `checkin_every` seconds); never
+        raises: a problem is logged and the caseworkers' messages still go."""
+        now_ts = self.clock()
+        if not force and self._checkins_at is not None and \
+                now_ts - self._checkins_at < self.checkin_every:
+            return 0
+        self._checkins_at = now_ts
+        try:
+            if self.checkin_source is None:
+                import alerts
+
+                self.checkin_source = alerts.ConfigSource(self.settings.home)
+            config = self.checkin_source.current()
+            with self.db.transaction() as session:
+                return _checkins.schedule_due(session, self._route_key, config,
+                                              datetime.fromtimestamp(now_ts, UTC))
+        except Exception as exc:
+            log.error("check-ins not scheduled (%s); run `sanad config check`",
+                      type(exc).__name__)
+            return 0
+
+    def _checkin_question(self, item: Any, checkin_id: str) -> list[Reply]:
+        _, actions = self.engine.step(State(), OpenCheckin(item.case_ref, item.lang,
+                                                           checkin_id, self._now()))
+        return [a for a in actions if isinstance(a, Reply)]
+
     def outbox_sent(self, item_id: str) -> None:
         """Mark delivered and let the reporter answer: their reply is appended to the case."""
         with self.db.transaction() as session:
             sent = _followup.mark_sent(session, item_id, self._now())
+            checkin = _checkins.delivered(session, item_id, self._now()) if sent else None
+            checkin_id = checkin.id if checkin is not None else None
         if sent is None:
             return
         src = Incoming(sent.channel, "", None)
+        if checkin_id is not None:  # the answer is read as a check-in's (engine CHECKIN)
+            self._run(src, lambda state, now: OpenCheckin(sent.case_ref, sent.lang,
+                                                          checkin_id, now),
+                      handle=sent.handle, only_if_idle=True, new_case_id=sent.case_id)
+            return
         self._run(src, lambda state, now: OpenAddendum(sent.case_ref, sent.lang, None, now),
                   handle=sent.handle, only_if_idle=True, new_case_id=sent.case_id)
 
@@ -466,6 +511,10 @@ class IntakeService:
                     draft = self._append(session, draft, action, now)
                 elif isinstance(action, ChangeConsent):
                     draft = self._change_consent(session, src, handle, draft, action, now)
+                elif isinstance(action, CheckinAnswer):
+                    case = cases.by_ref(session, action.case_ref)
+                    if case is not None and case.id == draft.case_id:
+                        _checkins.answer(session, action.checkin_id, case, action.answer, now)
                 elif isinstance(action, WithdrawCase):
                     case = cases.by_ref(session, action.case_ref)
                     if case is not None and case.id == draft.case_id:

@@ -1,7 +1,9 @@
-"""protection at every stage (issue 18): alert kinds long enough for the first-assessment ones
+"""protection at every stage (issue 18): first-assessment alert kinds, safety check-ins
 
 `alerts.kind` holds `assessment_due` and `assessment_late` (14 and 15 characters), so it grows
-from 12 to 24 characters. SQLite ignores lengths; PostgreSQL needs the change.
+from 12 to 24 characters (SQLite ignores lengths; PostgreSQL needs the change). `checkins`
+holds one row per safety check-in of a case: when it was due, whether it reached the
+reporter, and which fixed answer they chose; never anything they wrote.
 
 Revision ID: 0019
 Revises: 0015
@@ -22,9 +24,30 @@ def upgrade() -> None:
     with op.batch_alter_table("alerts") as batch:
         batch.alter_column("kind", existing_type=sa.String(length=12),
                            type_=sa.String(length=24), existing_nullable=False)
+    op.create_table(
+        "checkins",
+        sa.Column("id", sa.String(length=36), primary_key=True),
+        sa.Column("case_id", sa.String(length=36),
+                  sa.ForeignKey("cases.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("stage", sa.String(length=16), nullable=False),
+        sa.Column("anchor_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("seq", sa.Integer(), nullable=False),
+        sa.Column("due_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("status", sa.String(length=12), nullable=False),
+        sa.Column("outbox_id", sa.String(length=36), nullable=True),
+        sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("answer", sa.String(length=12), nullable=True),
+        sa.Column("answered_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.UniqueConstraint("case_id", "stage", "anchor_at", "seq", name="uq_checkins_slot"),
+    )
+    op.create_index("ix_checkins_case_id", "checkins", ["case_id"])
+    op.create_index("ix_checkins_outbox_id", "checkins", ["outbox_id"])
+    op.create_index("ix_checkins_status", "checkins", ["status", "sent_at"])
 
 
 def downgrade() -> None:
+    op.drop_table("checkins")
     op.execute("DELETE FROM alerts WHERE length(kind) > 12")
     with op.batch_alter_table("alerts") as batch:
         batch.alter_column("kind", existing_type=sa.String(length=24),
