@@ -130,6 +130,7 @@ class QueueRow:
     deadline: datetime | None
     readable: bool
     assess_by: datetime | None = None  # first assessment due (pending allegations only)
+    source: str | None = None  # taken by a caseworker: in_person | phone | letter | visit
 
 
 @dataclass(frozen=True)
@@ -171,6 +172,8 @@ class CaseView:
         return () if self.identity_open else self.identity_fields
 
 
+# Reports taken by caseworkers come in on these "channels" (web/take_report.py SOURCES)
+TAKEN_SOURCES = ("in_person", "phone", "letter", "detention_visit")
 TO_REPORTER = "to_reporter"  # the note kind that keeps a message written to the reporter
 # Delivery of a message to the reporter, as the outbox knows it: pending | sent | failed; a
 # message the dashboard could not queue (no channel to write back through) is not_sent.
@@ -197,6 +200,8 @@ class Dashboard:
         self.db = db
         # The home's oncall.yaml, for first-assessment deadlines (alerts/_assessment.py)
         self.oncall = alerts.ConfigSource(home) if home is not None else None
+        # The intake service, for reports taken by caseworkers (web/take_report.py)
+        self.intake: Any = None
         self.user_kdf = user_kdf  # for a passphrase changed on the dashboard
         self.manifest_pin = accounts.ManifestPin(manifest_pin) if manifest_pin else None
         self.pepper = pepper  # for the follow-up route key: writing back through the outbox
@@ -373,7 +378,8 @@ class Dashboard:
                              _utc(c.received_at) or self.now(), tuple(c.reasons),
                              names.get(c.assigned_to) if c.assigned_to else None,
                              _utc(deadlines.get(c.id)), c.id in readable,
-                             assess.get(c.id)) for c in rows]
+                             assess.get(c.id),
+                             c.channel if c.channel in TAKEN_SOURCES else None) for c in rows]
 
     def claim(self, who: Principal, ref: str) -> bool:
         self._require(who, CASE_ROLES, "case.claim")

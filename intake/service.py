@@ -57,7 +57,7 @@ from storage import accounts, cases, crypto, drafts, inbox, teams
 from storage import statistics as stat_rows
 from storage.chatlock import ChatLocks
 from storage.db import Database
-from storage.models import Case, ProcessedEvent
+from storage.models import Case, CaseEvent, ProcessedEvent
 from storage.objects import ObjectStore
 
 log = logging.getLogger("sanad.intake")
@@ -140,10 +140,22 @@ class IntakeService:
 
     # ---- entry points used by channels ----------------------------------------------------
 
-    def open(self, src: Incoming, lang: str | None = None) -> Outcome:
-        """A session starts (console start, /start): resume an unfinished draft or begin."""
+    def open(self, src: Incoming, lang: str | None = None,
+             taken: dict[str, str] | None = None) -> Outcome:
+        """A session starts (console start, /start): resume an unfinished draft or begin.
+
+        `taken`: a report a caseworker takes on the dashboard (web/take_report.py), as
+        {"source": in_person | phone | letter | detention_visit, "recorded_by": name}; it is
+        sealed with the report and marks each consent as read aloud and recorded by them."""
         return self._run(src, lambda state, now: Resume(now) if state is not None
-                         else Begin(now, lang=lang))
+                         else Begin(now, lang=lang),
+                         extra={"taken": dict(taken)} if taken else None)
+
+    def current(self, src: Incoming) -> Outcome:
+        """The question this conversation waits on, asked again (a dashboard page reloaded);
+        a conversation that does not exist (any more) begins."""
+        return self._run(src, lambda state, now: UserCommand("reask", now)
+                         if state is not None else Begin(now))
 
     def text(self, src: Incoming, text: str) -> Outcome:
         if crypto.looks_like_receipt(text):
@@ -583,9 +595,16 @@ class IntakeService:
         reasons = _with_word_reasons(triage.reasons, action.urgent)
         report_type = action.fields.get("report_type")
         narrative, identity = self._split_identity(action.fields)
+        taken = draft.extra.get("taken")
+        consent = action.consent
+        if isinstance(taken, dict) and taken.get("source"):  # taken by a caseworker
+            narrative = {**narrative, "source": str(taken["source"]),
+                         "recorded_by": str(taken.get("recorded_by", ""))}
+            consent = {k: {**v, "read_aloud": True, "recorded_by": taken.get("recorded_by")}
+                       for k, v in consent.items()}
         report = cases.ReportToStore(
             case_id=draft.case_id, data_key=draft.data_key, fields=narrative,
-            files=[f for f in action.files if "path" in f], consent=action.consent,
+            files=[f for f in action.files if "path" in f], consent=consent,
             report_type=report_type if isinstance(report_type, str) else None,
             priority=triage.priority, reasons=reasons, channel=src.channel,
             lang=action.lang, flow_version=self.flows.version,
@@ -605,6 +624,14 @@ class IntakeService:
         receipt = self._draw_receipt()
         case = cases.store_report(session, report, routed.recipients, receipt, now, custodians)
         teams.record_case_teams(session, case.id, routed.teams, now)
+        if isinstance(taken, dict) and taken.get("source"):
+            session.add(CaseEvent(case_id=case.id, at=now, kind="taken_by_caseworker",
+                                  actor=str(taken.get("recorded_by") or "")[:64] or None,
+                                  detail={"source": str(taken["source"]),
+                                          "consent": "read_aloud"}))
+            if taken["source"] == "detention_visit":  # what a visit check-in follows
+                session.add(CaseEvent(case_id=case.id, at=now, kind="visit", actor=None,
+                                      detail={}))
         stat_rows.record_case(session, self._pepper, case, action.fields)
         if case.priority == 1:
             self._priority_one(session, case, now)
@@ -751,6 +778,15 @@ class IntakeService:
         receipt = self._draw_receipt()
         case = cases.store_report(session, report, routed.recipients, receipt, now, custodians)
         teams.record_case_teams(session, case.id, routed.teams, now)
+        taken = draft.extra.get("taken")  # an urgent report a caseworker is taking
+        if isinstance(taken, dict) and taken.get("source"):
+            session.add(CaseEvent(case_id=case.id, at=now, kind="taken_by_caseworker",
+                                  actor=str(taken.get("recorded_by") or "")[:64] or None,
+                                  detail={"source": str(taken["source"]),
+                                          "consent": "read_aloud"}))
+            if taken["source"] == "detention_visit":  # what a visit check-in follows
+                session.add(CaseEvent(case_id=case.id, at=now, kind="visit", actor=None,
+                                      detail={}))
         if src.route and fields.get("consent_followup") == "yes":
             _followup.keep_route(session, self._route_key, case.id, self._handle(src),
                                  src.channel, src.route, now)

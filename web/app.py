@@ -35,6 +35,7 @@ from web import i18n, security
 from web._redis_sessions import RedisSessionStore
 from web.health import health_routes
 from web.render import FieldRenderer
+from web.take_report import TakeReport
 
 HERE = Path(__file__).parent
 log = logging.getLogger(__name__)
@@ -788,6 +789,7 @@ class WebApp:
             Route("/stats/chart/{dim}.svg", self.stats_chart),
             Route("/reports/periodic", self.periodic_report),
             Route("/reports/export/{kind}", self.export, methods=["POST"]),
+            *TakeReport(self).routes(),  # reports taken by caseworkers (web/take_report.py)
             *health_routes(self.d.db),
             Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
         ]
