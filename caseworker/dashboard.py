@@ -130,6 +130,7 @@ class QueueRow:
     deadline: datetime | None
     readable: bool
     assess_by: datetime | None = None  # first assessment due (pending allegations only)
+    caseworker_pref: str | None = None  # the reporter asked for a woman | man caseworker
     source: str | None = None  # taken by a caseworker: in_person | phone | letter | visit
 
 
@@ -166,6 +167,7 @@ class CaseView:
     identity: dict[str, Any] = field(default_factory=dict)
     identity_requests: list[dict[str, Any]] = field(default_factory=list)
     assess_by: datetime | None = None  # first assessment due (pending allegations only)
+    caseworker_pref: str | None = None  # the reporter asked for a woman | man caseworker
 
     @property
     def identity_protected(self) -> tuple[str, ...]:
@@ -378,7 +380,7 @@ class Dashboard:
                              _utc(c.received_at) or self.now(), tuple(c.reasons),
                              names.get(c.assigned_to) if c.assigned_to else None,
                              _utc(deadlines.get(c.id)), c.id in readable,
-                             assess.get(c.id),
+                             assess.get(c.id), c.caseworker_pref,
                              c.channel if c.channel in TAKEN_SOURCES else None) for c in rows]
 
     def claim(self, who: Principal, ref: str) -> bool:
@@ -392,11 +394,16 @@ class Dashboard:
                 raise Forbidden("no such case, or no access to it")
             user = session.get(User, who.user_id)
             assert user is not None
-            won = casework.claim(session, case.id, user, now)
+            held = casework.held_for_gender(case, user, now)
+            won = not held and casework.claim(session, case.id, user, now)
             accounts.audit(session, who.name, "case.claim", case.case_ref,
                            "granted" if won else "refused", now,
-                           **({} if won else {"reason": "already claimed"}))
-            return won
+                           **({} if won else {"reason": "caseworker gender asked for" if held
+                                              else "already claimed"}))
+        if held:
+            raise Refused("the reporter asked for a caseworker of another gender; a "
+                          "supervisor can assign it", "held_for_gender")
+        return won
 
     def claim_next(self, who: Principal) -> str | None:
         """Claim the most urgent unassigned case this account can read; its reference."""
@@ -451,7 +458,7 @@ class Dashboard:
                 opened.identity_fields, opened.identity_open, dict(opened.identity),
                 [r for r in identity_store.requests_of_case(session, case)
                  if r["requester"] == who.name],
-                self._assess_by(session, [case]).get(case.id))
+                self._assess_by(session, [case]).get(case.id), case.caseworker_pref)
 
         def outcome(view: CaseView) -> tuple[str, dict[str, Any]]:
             return "granted", ({"integrity": ",".join(view.integrity)} if view.integrity

@@ -613,6 +613,7 @@ class IntakeService:
         early = session.get(Case, draft.case_id) if draft.extra.get("early_receipt") else None
         if early is not None:  # the urgent case already in the queue is completed in place
             cases.update_report(session, early, report, now, custodians)
+            early.caseworker_pref = _pref(action.fields)
             # the full answers may route it to more teams than its first urgent words did
             routed = self._routed(session, action.fields, triage.priority)
             teams.add_wraps(session, early.id, draft.data_key, routed.recipients)
@@ -623,6 +624,7 @@ class IntakeService:
         routed = self._routed(session, action.fields, triage.priority)
         receipt = self._draw_receipt()
         case = cases.store_report(session, report, routed.recipients, receipt, now, custodians)
+        case.caseworker_pref = _pref(action.fields)
         teams.record_case_teams(session, case.id, routed.teams, now)
         if isinstance(taken, dict) and taken.get("source"):
             session.add(CaseEvent(case_id=case.id, at=now, kind="taken_by_caseworker",
@@ -878,6 +880,12 @@ def _identity_key(draft: drafts.OpenDraft) -> bytes:
     if isinstance(kept, str) and len(kept) == 64:
         return bytes.fromhex(kept)
     return crypto.new_data_key()
+
+
+def _pref(fields: dict[str, Any]) -> str | None:
+    """The caseworker the reporter asked for (woman | man), kept plain for "claim next"."""
+    value = fields.get("caseworker_gender_pref")
+    return value if value in ("woman", "man") else None
 
 
 def _event_key(channel: str, event_id: str) -> str:

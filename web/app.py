@@ -292,6 +292,9 @@ class WebApp:
         ref = request.path_params["ref"]
         try:
             won = await run_in_threadpool(self.d.claim, who, ref)
+        except dash.Refused as exc:  # e.g. held for a caseworker of the gender asked for
+            self.flash_refused(request, s, exc)
+            return self.redirect(s, "/queue")
         except dash.Forbidden:
             return self.page(request, s, "error.html", status=403, message_key="error.forbidden")
         s.flash.append(("ok" if won else "warn", "queue.claimed" if won else "queue.claim_lost",

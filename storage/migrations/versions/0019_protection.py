@@ -3,7 +3,8 @@
 `alerts.kind` holds `assessment_due` and `assessment_late` (14 and 15 characters), so it grows
 from 12 to 24 characters (SQLite ignores lengths; PostgreSQL needs the change). `checkins`
 holds one row per safety check-in of a case: when it was due, whether it reached the
-reporter, and which fixed answer they chose; never anything they wrote.
+reporter, and which fixed answer they chose; never anything they wrote. `cases.caseworker_pref`
+(woman | man) and `users.gender` let "claim next" honour the reporter's caseworker preference.
 
 Revision ID: 0019
 Revises: 0015
@@ -44,9 +45,17 @@ def upgrade() -> None:
     op.create_index("ix_checkins_case_id", "checkins", ["case_id"])
     op.create_index("ix_checkins_outbox_id", "checkins", ["outbox_id"])
     op.create_index("ix_checkins_status", "checkins", ["status", "sent_at"])
+    with op.batch_alter_table("cases") as batch:
+        batch.add_column(sa.Column("caseworker_pref", sa.String(length=8), nullable=True))
+    with op.batch_alter_table("users") as batch:
+        batch.add_column(sa.Column("gender", sa.String(length=8), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("users") as batch:
+        batch.drop_column("gender")
+    with op.batch_alter_table("cases") as batch:
+        batch.drop_column("caseworker_pref")
     op.drop_table("checkins")
     op.execute("DELETE FROM alerts WHERE length(kind) > 12")
     with op.batch_alter_table("alerts") as batch:
