@@ -44,7 +44,7 @@ _CHECKINS = {"type": "object", "additionalProperties": False,
 _TARGETS = {"type": "object", "propertyNames": {"enum": [*PRIORITIES, *map(str, PRIORITIES)]},
             "additionalProperties": {"type": "integer", "minimum": 1, "maximum": 525600}}
 ON_CALL_KINDS = ("new", "measure_due", "assessment_due", "checkin_unsafe", "checkin_call",
-                 "checkin_missed")  # the others go to the supervisors
+                 "checkin_missed", "referral_due")  # the others go to the supervisors
 FOCAL_KINDS = ("allegation", "assessment_due", "assessment_late")  # also the team's focal point
 
 

@@ -156,6 +156,34 @@ def _remind(session: Session, config: OncallConfig, now: datetime) -> int:
     return count
 
 
+def _remind_referrals(session: Session, config: OncallConfig, now: datetime) -> int:
+    """A referral's deadline, as an interim measure's: `referral_due` once it is within the
+    measure window (the on-call caseworkers), `referral_late` once passed (the supervisors),
+    once per referral and stage; none once the referral is answered or closed."""
+    from storage.referral_models import Referral
+
+    horizon = now + timedelta(days=config.measure_reminder_days)
+    due = session.execute(
+        select(Referral).join(Case, Case.id == Referral.case_id)
+        .where(Referral.status.in_(("sent", "acknowledged")), Referral.deadline.is_not(None),
+               Referral.deadline <= horizon, Case.status.not_in(INACTIVE),
+               or_(Referral.reminded.is_(None),
+                   (Referral.reminded == "due") & (Referral.deadline <= now)))
+        .order_by(Referral.deadline, Referral.id)
+        .with_for_update(skip_locked=True, of=Referral)).scalars()
+    count = 0
+    for row in list(due):
+        assert row.deadline is not None
+        stage = "overdue" if _aware(row.deadline) <= now else "due"
+        row.reminded = stage
+        kind = "referral_late" if stage == "overdue" else "referral_due"
+        if _insert_once(session, row.case_id, kind, ROTA, now, row.id):
+            session.add(CaseEvent(case_id=row.case_id, at=now, kind="referral_reminder",
+                                  actor=None, detail={"stage": stage, "body": row.body}))
+            count += 1
+    return count
+
+
 def _plan(session: Session, config: OncallConfig, now: datetime) -> int:
     """Turn each case-level row into one row per route of the people on duty now."""
     rows = session.scalars(select(Alert).where(Alert.route == ROTA, Alert.status == "pending")
@@ -195,6 +223,11 @@ def _claim(session: Session, config: OncallConfig, now: datetime,
             alert.status = "cancelled"
             continue
         alert.next_attempt_at = now + LEASE
+        if alert.kind.startswith("referral_"):
+            from storage.referral_models import Referral
+
+            referral = session.get(Referral, alert.action_id)
+            deadline = referral.deadline if referral is not None else None
         if alert.kind.startswith("assessment_") or alert.kind == "allegation":
             deadline = assess_by(config, case.priority, case.received_at,
                                  teams_of(session, [case.id]).get(case.id, ()))
@@ -264,6 +297,7 @@ def dispatch(db: Database, config: OncallConfig, now: datetime,
         with db.transaction() as session:
             report.escalated = _escalate(session, config, now)
             report.reminded = _remind(session, config, now)
+            report.reminded += _remind_referrals(session, config, now)
             report.assessments = queue_assessment_alerts(session, config, now)
             report.checkins_missed = queue_missed_checkins(session, config, now)
             report.planned = _plan(session, config, now)

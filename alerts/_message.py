@@ -78,7 +78,8 @@ def render(kind: str, case_ref: str, priority: int, age_minutes: int,
     texts = catalog()
     age_minutes = max(0, age_minutes)
     until = deadline_minutes or 0
-    left = max(0, -until) if kind in ("measure_late", "assessment_late") else max(0, until)
+    late = ("measure_late", "assessment_late", "referral_late")
+    left = max(0, -until) if kind in late else max(0, until)
 
     def one(lang: str, key: str) -> str:
         return texts[lang][key].format(case_ref=case_ref, priority=priority,

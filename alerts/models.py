@@ -20,7 +20,8 @@ __all__ = ["KINDS", "ROTA", "STATUSES", "Alert"]
 
 ROTA = "*"  # the case-level row: routes are chosen from the rota when it is dispatched
 KINDS = ("new", "escalation", "measure_due", "measure_late", "allegation", "assessment_due",
-         "assessment_late", "checkin_unsafe", "checkin_call", "checkin_missed")
+         "assessment_late", "checkin_unsafe", "checkin_call", "checkin_missed", "referral_due",
+         "referral_late")
 # measure_due / measure_late: an interim measure's deadline is near / has passed (one per
 # measure and stage; `action_id` names the measure, '' for the case-level kinds)
 STATUSES = ("pending", "sent", "failed", "cancelled")  # cancelled: the case was closed or

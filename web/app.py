@@ -34,6 +34,7 @@ from storage.health import Heartbeat
 from web import i18n, security
 from web._redis_sessions import RedisSessionStore
 from web.health import health_routes
+from web.referrals import Referrals
 from web.render import FieldRenderer
 from web.take_report import TakeReport
 
@@ -778,6 +779,7 @@ class WebApp:
             Route("/cases/{ref}/pdf", self.case_pdf),
             Route("/cases/{ref}/files/{att}/reveal", self.reveal, methods=["POST"]),
             Route("/cases/{ref}/files/{att}", self.file),
+            *Referrals(self).routes(),  # before /cases/{ref}/{op} (web/referrals.py)
             Route("/cases/{ref}/{op}", self.case_post, methods=["POST"]),
             Route("/access", self.access_page),
             Route("/access/{rid}/{verdict:str}", self.access_decide, methods=["POST"]),
