@@ -78,6 +78,9 @@ class WebApp:
         self.env = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"),
                                       autoescape=True, undefined=jinja2.StrictUndefined)
         self.fields = FieldRenderer()
+        from caseworker.child_protection import rule_for  # issue 18: children (case page)
+
+        self.env.globals["child_rule"] = rule_for
 
     # ------------------------------------------------------------ sessions
 
