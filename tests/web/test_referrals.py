@@ -96,3 +96,34 @@ def test_no_referral_without_consent_and_the_reporter_told_only_with_a_way_back(
     assert _referral(site, ref).reporter_told_at is None
     # the register is data, in both languages
     assert all(b.name["ar"] and b.name["en"] for b in referrals.bodies().values())
+
+
+def test_the_reporter_is_told_in_their_language_through_their_channel(
+        site: Site, demo, make_service, clock) -> None:  # type: ignore[no-untyped-def]
+    import time
+    from dataclasses import replace as dc_replace
+
+    clock.now = time.time()  # the intake and the dashboard read the same time
+    from tests.support import Chat
+
+    service = make_service()
+    chat = Chat(service, user="huda", lang="ar", open_now=False)
+    chat.src = dc_replace(chat.src, route="chat-huda")
+    chat.replies = service.open(chat.src, "ar").replies
+    chat.run([("consent_store", "نعم"), ("consent_followup", "نعم"),
+              ("consent_share_identity", "لا"), ("consent_refer", "نعم"),
+              ("consent_stats", "لا"), ("consent_publish", "لا"),
+              ("report_type", "complaint"), ("reporter_role", "victim"),
+              ("current_danger", "لا")])
+    while chat.question.field != "confirm_submit":
+        chat.say("/skip")
+    chat.say("نعم")
+    ref = next(r for r in chat.replies if r.kind == "receipt").extra["case_ref"]
+    post(demo, f"/cases/{ref}/referrals", {"body": "sr_torture"}, page=f"/cases/{ref}")
+    rid = _referral(site, ref).id
+    post(demo, f"/cases/{ref}/referrals/{rid}", {"tell": "1"}, page=f"/cases/{ref}")
+    assert _referral(site, ref).reporter_told_at is not None
+    clock.now = time.time() + 60  # the bot's next outbox round
+    [item] = [i for i in service.pending_outbox("console") if i.route == "chat-huda"]
+    assert "أحلناه بإذنك إلى المقرر الخاص المعني بالتعذيب" in item.replies[0].text
+    assert "the reporter was told" in demo.get(f"/cases/{ref}?lang=en").text
