@@ -184,3 +184,25 @@ def test_call_me_alerts_on_call_without_raising(
     assert _case(svc, ref)[0] == before
     alerts.dispatch(svc.db, config, _now(clock), senders)
     assert servers.webhook.requests[0].json()["kind"] == "checkin_call"
+
+
+def test_a_check_in_follows_a_caseworkers_message(
+        svc: IntakeService, servers: Servers, clock: Clock) -> None:
+    from caseworker.followup import queue_reply
+    from tests.support import PASSPHRASE
+
+    path = svc.settings.home / "config" / "oncall.yaml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(oncall_text(servers) + "checkins:\n  after_contact: [3]\n",
+                    encoding="utf-8")
+    ref = _report(svc, "amal")
+    queue_reply(svc.db, svc._pepper, ref, "demo", PASSPHRASE, "We called the prison.",
+                now=_now(clock))
+    [message, _ask] = _deliver(svc, "amal")  # the caseworker's message, then "add more?"
+    assert "We called the prison." in message
+    Chat(svc, user="amal", open_now=False).say("done")
+    clock.advance(3 * DAY - 120)
+    assert _deliver(svc, "amal") == []
+    clock.advance(240)
+    [question] = _deliver(svc, "amal")
+    assert question.startswith("We are checking on you")
