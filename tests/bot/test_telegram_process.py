@@ -84,7 +84,7 @@ SCRIPT = [  # COMPLAINT_EN as a Telegram user answers it: buttons where there ar
     "en", "yes", "yes", "no", "yes", "unknown", "no", "complaint", "It happened to me", "no",
     "yes",
     "15 March 2024", "police_station",
-    "/skip", "/skip", "/skip", "/skip", "/skip", "/skip",  # the detention questions (issue 18)
+    "/skip", "/skip", "official", "/skip", "no lawyer", "no",  # detention questions (issue 18)
     "Central station, Al-Hamra district", "Lebanon",
     "police, intelligence", "/skip", "1,5",
     "They kept me three days and beat me with cables. "
