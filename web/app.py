@@ -81,6 +81,7 @@ class WebApp:
         from caseworker.child_protection import rule_for  # issue 18: children (case page)
 
         self.env.globals["child_rule"] = rule_for
+        self.referrals = Referrals(self)  # issue 18: the case page's referrals
 
     # ------------------------------------------------------------ sessions
 
@@ -331,6 +332,7 @@ class WebApp:
         try:
             view = await run_in_threadpool(self.d.open_case, who, ref)
             colleagues = await run_in_threadpool(self.d.colleagues, who)
+            referral_rows = await run_in_threadpool(self.referrals.rows, view.case_ref)
         except dash.Tampered:
             return self.page(request, s, "error.html", status=409,
                              message_key="error.tampered")
@@ -350,7 +352,7 @@ class WebApp:
             consent_keys=sorted(set(casework.ACTION_CONSENT.values())),
             consented=lambda k: casework.consented_map(view.consent, k),
             integrity=[integrity_text(t, p) for p in view.integrity],
-            case_teams=self.access.case_teams(who, ref))
+            case_teams=self.access.case_teams(who, ref), referrals=referral_rows)
         return response
 
     async def case_pdf(self, request: Request) -> Response:
@@ -782,7 +784,7 @@ class WebApp:
             Route("/cases/{ref}/pdf", self.case_pdf),
             Route("/cases/{ref}/files/{att}/reveal", self.reveal, methods=["POST"]),
             Route("/cases/{ref}/files/{att}", self.file),
-            *Referrals(self).routes(),  # before /cases/{ref}/{op} (web/referrals.py)
+            *self.referrals.routes(),  # before /cases/{ref}/{op} (web/referrals.py)
             Route("/cases/{ref}/{op}", self.case_post, methods=["POST"]),
             Route("/access", self.access_page),
             Route("/access/{rid}/{verdict:str}", self.access_decide, methods=["POST"]),

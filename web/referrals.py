@@ -27,7 +27,7 @@ class Referrals:
     def __init__(self, app: Any) -> None:
         self.app = app
         self.flows = load_flowset()
-        app.env.globals.update(referrals_of=self.rows, referral_bodies=referrals.bodies(),
+        app.env.globals.update(referral_bodies=referrals.bodies(),
                                referral_statuses=STATUSES, referral_outcomes=OUTCOMES)
 
     def routes(self) -> list[Route]:
