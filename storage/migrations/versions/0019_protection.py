@@ -71,10 +71,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("users") as batch:
-        batch.drop_column("gender")
-    with op.batch_alter_table("cases") as batch:
-        batch.drop_column("caseworker_pref")
+    # Not batch mode: on SQLite it would copy and drop `cases`, and the drop cascades to every
+    # table that references it. ALTER TABLE ... DROP COLUMN works on SQLite 3.35+ and PostgreSQL.
+    op.execute("ALTER TABLE users DROP COLUMN gender")
+    op.execute("ALTER TABLE cases DROP COLUMN caseworker_pref")
     op.drop_table("referrals")
     op.drop_table("checkins")
     op.execute("DELETE FROM alerts WHERE length(kind) > 12")
