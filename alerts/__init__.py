@@ -19,11 +19,19 @@ The watchdog (anywhere but the alerts worker: a bot, the job worker)::
 
     alerts.watch_alerts_worker(db, config, now, senders)  # on-call told after 2 min silence
 
+First-assessment deadlines (contracts.md): ``oncall.yaml`` ``first_assessment_minutes`` per
+priority (a team may override it); a round tells the focal point of each new allegation,
+reminds before the deadline and escalates after it (alerts/_assessment.py).
+
 For ``sanad config check``: ``alerts.check_oncall(path, env) -> list[ConfigProblem]``.
 """
 
+from alerts._assessment import assess_by, queue_assessment_alerts, teams_of
+from alerts._checkins import CHECKIN_KINDS, queue_missed_checkins, raise_for_checkin
 from alerts._config import (
+    CHECKIN_STAGES,
     DEFAULT_ONCALL,
+    CheckinSchedule,
     OncallConfig,
     OncallConfigError,
     Person,
@@ -31,6 +39,7 @@ from alerts._config import (
     Route,
     SignalRoute,
     SmtpRoute,
+    TeamTargets,
     TelegramRoute,
     WebhookRoute,
     Window,
@@ -47,10 +56,13 @@ from alerts._senders import Sender, SendError, default_senders
 from alerts._watchdog import SILENCE, watch_alerts_worker
 
 __all__ = [
+    "CHECKIN_KINDS",
+    "CHECKIN_STAGES",
     "DEFAULT_ONCALL",
     "SILENCE",
     "AlertMessage",
     "AlertWorker",
+    "CheckinSchedule",
     "ConfigProblem",
     "ConfigSource",
     "DispatchReport",
@@ -63,9 +75,11 @@ __all__ = [
     "Sender",
     "SignalRoute",
     "SmtpRoute",
+    "TeamTargets",
     "TelegramRoute",
     "WebhookRoute",
     "Window",
+    "assess_by",
     "check_oncall",
     "default_senders",
     "dispatch",
@@ -73,6 +87,10 @@ __all__ = [
     "live_oncall_path",
     "load_oncall",
     "oncall_path",
+    "queue_assessment_alerts",
+    "queue_missed_checkins",
+    "raise_for_checkin",
     "render",
+    "teams_of",
     "watch_alerts_worker",
 ]

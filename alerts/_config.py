@@ -21,9 +21,10 @@ from alerts._lines import ConfigProblem, LineDict, line_of, read_yaml
 from core import ConfigurationError
 
 __all__ = [
-    "DEFAULT_ONCALL", "OncallConfig", "OncallConfigError", "Person", "Retry", "Route",
-    "SignalRoute", "SmtpRoute", "TelegramRoute", "WebhookRoute", "Window", "check_oncall",
-    "live_oncall_path", "load_oncall", "oncall_path",
+    "CHECKIN_STAGES", "DEFAULT_ONCALL", "CheckinSchedule", "OncallConfig", "OncallConfigError",
+    "Person", "Retry", "Route",
+    "SignalRoute", "SmtpRoute", "TeamTargets", "TelegramRoute", "WebhookRoute", "Window",
+    "check_oncall", "live_oncall_path", "load_oncall", "oncall_path",
 ]
 
 DEFAULT_ONCALL = Path(__file__).parent / "defaults" / "oncall.yaml"
@@ -33,7 +34,19 @@ _ENV = {"type": "string", "pattern": "^[A-Z_][A-Z0-9_]*$"}
 _TIME = {"type": "string", "pattern": "^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$"}
 _START = {"type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$"}
 _NAME = "^[a-z0-9][a-z0-9_-]{0,63}$"
-ON_CALL_KINDS = ("new", "measure_due")  # the others go to the supervisors
+PRIORITIES = (1, 2, 3, 4)
+_DAYS = {"type": "array", "items": {"type": "number", "exclusiveMinimum": 0, "maximum": 3650}}
+_CHECKINS = {"type": "object", "additionalProperties": False,
+             "properties": {"after_report": _DAYS, "after_contact": _DAYS,
+                            "after_visit": _DAYS,
+                            "answer_within_hours": {"type": "number", "minimum": 1,
+                                                    "maximum": 720}}}
+# first_assessment_minutes: {PRIORITY: MINUTES}, priorities 1 to 4, at most a year
+_TARGETS = {"type": "object", "propertyNames": {"enum": [*PRIORITIES, *map(str, PRIORITIES)]},
+            "additionalProperties": {"type": "integer", "minimum": 1, "maximum": 525600}}
+ON_CALL_KINDS = ("new", "measure_due", "assessment_due", "checkin_unsafe", "checkin_call",
+                 "checkin_missed", "referral_due")  # the others go to the supervisors
+FOCAL_KINDS = ("allegation", "assessment_due", "assessment_late")  # also the team's focal point
 
 
 class OncallConfigError(ConfigurationError):
@@ -129,6 +142,35 @@ class Retry:
         return int(min(self.max_delay_seconds, self.first_delay_seconds * 2 ** (attempts - 1)))
 
 
+CHECKIN_STAGES = ("after_report", "after_contact", "after_visit")
+
+
+@dataclass(frozen=True)
+class CheckinSchedule:
+    """Safety check-ins (issue 18 item 1): days after the report, after a caseworker's
+    message reached the reporter, and after a visit; unanswered after `answer_within_hours`
+    the case is raised and the on-call caseworkers told."""
+
+    after_report: tuple[float, ...] = ()
+    after_contact: tuple[float, ...] = ()
+    after_visit: tuple[float, ...] = ()
+    answer_within_hours: float = 48.0
+
+    def days(self, stage: str) -> tuple[float, ...]:
+        return tuple(getattr(self, stage))
+
+
+@dataclass(frozen=True)
+class TeamTargets:
+    """A team's own first-assessment targets (overriding the file's) and its focal point: the
+    routes told of each new allegation routed to the team and of its assessment deadlines;
+    and its own check-in schedule, if it has one."""
+
+    first_assessment_minutes: Mapping[int, int] = field(default_factory=dict)
+    focal_point: tuple[str, ...] = ()
+    checkins: CheckinSchedule | None = None
+
+
 @dataclass(frozen=True)
 class OncallConfig:
     timezone: ZoneInfo
@@ -138,12 +180,46 @@ class OncallConfig:
     retry: Retry = field(default_factory=Retry)
     source: str = ""
     measure_reminder_days: int = 2  # remind this long before an interim measure's deadline
+    # First-assessment deadlines (contracts.md): minutes per priority; empty: not in use
+    first_assessment_minutes: Mapping[int, int] = field(default_factory=dict)
+    assessment_reminder_percent: int = 75  # remind once this much of the time has gone
+    teams: Mapping[str, TeamTargets] = field(default_factory=dict)
+    checkins: CheckinSchedule | None = None  # None: no safety check-ins
 
-    def routes_for(self, kind: str, now: datetime) -> list[Route]:
-        """Who is told, now: on-call people on duty for `new` alerts and near measure
-        deadlines (`measure_due`), supervisors on duty for `escalation` and passed deadlines
-        (`measure_late`). Nobody on duty is never silence: the on-call kinds fall back to the
-        supervisors on duty, and then (as the others do) to every supervisor."""
+    def checkins_for(self, teams: tuple[str, ...] = ()) -> CheckinSchedule | None:
+        """The check-in schedule of a case routed to `teams`: its first team that has one,
+        else the file's."""
+        for name in teams:
+            own = self.teams.get(name)
+            if own is not None and own.checkins is not None:
+                return own.checkins
+        return self.checkins
+
+    def assessment_minutes(self, priority: int, teams: tuple[str, ...] = ()) -> int | None:
+        """How long an allegation of `priority` routed to `teams` may wait for its first
+        assessment: the shortest target of its teams, else the file's; None when no target
+        is set for that priority."""
+        own = [t.first_assessment_minutes[priority] for name in teams
+               if (t := self.teams.get(name)) and priority in t.first_assessment_minutes]
+        if own:
+            return min(own)
+        return self.first_assessment_minutes.get(priority)
+
+    def routes_for(self, kind: str, now: datetime,
+                   teams: tuple[str, ...] = ()) -> list[Route]:
+        """Who is told, now: on-call people on duty for `new` alerts, near measure deadlines
+        (`measure_due`) and near first-assessment deadlines (`assessment_due`), supervisors on
+        duty for `escalation` and passed deadlines (`measure_late`, `assessment_late`).
+        Nobody on duty is never silence: the on-call kinds fall back to the supervisors on
+        duty, and then (as the others do) to every supervisor.
+
+        A new allegation (`allegation`) goes to the focal point of the case's `teams` and the
+        assessment kinds to it as well; a case whose teams name no focal point tells the
+        supervisors of a new allegation."""
+        focal = dict.fromkeys(r for name in teams if (t := self.teams.get(name))
+                              for r in t.focal_point) if kind in FOCAL_KINDS else {}
+        if kind == "allegation" and focal:
+            return [self.routes[n] for n in focal if n in self.routes]
         local = now.astimezone(self.timezone)
 
         def of(role: str, duty_only: bool) -> list[Person]:
@@ -151,7 +227,7 @@ class OncallConfig:
 
         people = of("on_call", True) if kind in ON_CALL_KINDS else []
         people = people or of("supervisor", True) or of("supervisor", False)
-        names = dict.fromkeys(r for p in people for r in p.routes)
+        names = dict.fromkeys([*(r for p in people for r in p.routes), *focal])
         return [self.routes[n] for n in names if n in self.routes]
 
 
@@ -206,6 +282,17 @@ _SCHEMA: dict[str, Any] = {
         "timezone": {"type": "string"},
         "escalate_after_minutes": {"type": "integer", "minimum": 1, "maximum": 1440},
         "measure_reminder_days": {"type": "integer", "minimum": 0, "maximum": 60},
+        "first_assessment_minutes": _TARGETS,
+        "assessment_reminder_percent": {"type": "integer", "minimum": 1, "maximum": 99},
+        "checkins": _CHECKINS,
+        "teams": {"type": "object", "propertyNames": {"pattern": _NAME},
+                  "additionalProperties": {
+                      "type": "object", "additionalProperties": False,
+                      "properties": {
+                          "first_assessment_minutes": _TARGETS,
+                          "checkins": _CHECKINS,
+                          "focal_point": {"type": "array", "minItems": 1,
+                                          "items": {"type": "string"}}}}},
         "retry": {
             "type": "object", "additionalProperties": False,
             "properties": {
@@ -327,7 +414,8 @@ def _parse(path: Path, problems: list[ConfigProblem],
             start=_minutes(w["from"]), end=_minutes(w["to"]) or 1440)
             for w in raw.get("windows", []))
         rota.append(Person(raw["name"], raw["role"], tuple(raw["routes"]), windows))
-    used = {r for p in rota for r in p.routes}
+    used = {r for p in rota for r in p.routes} | {
+        r for raw in (doc.get("teams") or {}).values() for r in raw.get("focal_point", ())}
     for name in built:
         if name not in used:
             problem(["routes", name], f"routes.{name}: no one in the rota uses this route",
@@ -354,11 +442,30 @@ def _parse(path: Path, problems: list[ConfigProblem],
     if any(p.severity == "error" for p in problems):
         return None
     retry = doc.get("retry", {})
+    teams = {name: TeamTargets(_targets(raw.get("first_assessment_minutes")),
+                               tuple(raw.get("focal_point", ())), _checkins(raw.get("checkins")))
+             for name, raw in (doc.get("teams") or {}).items()}
     return OncallConfig(
         timezone=tz, routes=built, rota=tuple(rota),
         escalate_after_minutes=int(doc.get("escalate_after_minutes", 30)),
         retry=Retry(**{k: int(v) for k, v in retry.items()}), source=file,
-        measure_reminder_days=int(doc.get("measure_reminder_days", 2)))
+        measure_reminder_days=int(doc.get("measure_reminder_days", 2)),
+        first_assessment_minutes=_targets(doc.get("first_assessment_minutes")),
+        assessment_reminder_percent=int(doc.get("assessment_reminder_percent", 75)),
+        teams=teams, checkins=_checkins(doc.get("checkins")))
+
+
+def _checkins(raw: Any) -> CheckinSchedule | None:
+    if raw is None:
+        return None
+    def days(stage: str) -> tuple[float, ...]:
+        return tuple(sorted(float(d) for d in raw.get(stage, ())))
+    return CheckinSchedule(days("after_report"), days("after_contact"), days("after_visit"),
+                           float(raw.get("answer_within_hours", 48)))
+
+
+def _targets(raw: Any) -> dict[int, int]:
+    return {int(k): int(v) for k, v in (raw or {}).items()}
 
 
 _HINTS = {
@@ -400,6 +507,13 @@ def _check_references(doc: LineDict, problem: Callable[..., None]) -> None:
             if isinstance(name, str) and name not in names:
                 problem(["rota", i, "routes", j],
                         f"rota.{i}.routes: no route named '{name}' under routes")
+    teams = doc.get("teams")
+    for team, raw in (teams.items() if isinstance(teams, dict) else ()):
+        focal = raw.get("focal_point") if isinstance(raw, dict) else None
+        for j, name in enumerate(focal if isinstance(focal, list) else []):
+            if isinstance(name, str) and name not in names:
+                problem(["teams", team, "focal_point", j],
+                        f"teams.{team}.focal_point: no route named '{name}' under routes")
     for role in ("on_call", "supervisor"):
         if rota and role not in roles:
             problem(["rota"], f"rota: nobody has the role {role}")

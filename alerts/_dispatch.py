@@ -22,6 +22,8 @@ from sqlalchemy import exists, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from alerts._assessment import assess_by, queue_assessment_alerts, teams_of
+from alerts._checkins import queue_missed_checkins
 from alerts._config import OncallConfig
 from alerts._message import render
 from alerts._senders import Sender, SendError
@@ -82,6 +84,8 @@ class DispatchReport:
     retrying: int = 0
     failed: int = 0
     reminded: int = 0  # interim-measure deadlines that became due or overdue this round
+    assessments: int = 0  # first-assessment notices and reminders queued this round
+    checkins_missed: int = 0  # safety check-ins left unanswered: cases raised this round
     error: str | None = None  # the round stopped early (e.g. database unavailable)
 
 
@@ -148,6 +152,34 @@ def _remind(session: Session, config: OncallConfig, now: datetime) -> int:
     return count
 
 
+def _remind_referrals(session: Session, config: OncallConfig, now: datetime) -> int:
+    """A referral's deadline, as an interim measure's: `referral_due` once it is within the
+    measure window (the on-call caseworkers), `referral_late` once passed (the supervisors),
+    once per referral and stage; none once the referral is answered or closed."""
+    from storage.referral_models import Referral
+
+    horizon = now + timedelta(days=config.measure_reminder_days)
+    due = session.execute(
+        select(Referral).join(Case, Case.id == Referral.case_id)
+        .where(Referral.status.in_(("sent", "acknowledged")), Referral.deadline.is_not(None),
+               Referral.deadline <= horizon, Case.status.not_in(INACTIVE),
+               or_(Referral.reminded.is_(None),
+                   (Referral.reminded == "due") & (Referral.deadline <= now)))
+        .order_by(Referral.deadline, Referral.id)
+        .with_for_update(skip_locked=True, of=Referral)).scalars()
+    count = 0
+    for row in list(due):
+        assert row.deadline is not None
+        stage = "overdue" if _aware(row.deadline) <= now else "due"
+        row.reminded = stage
+        kind = "referral_late" if stage == "overdue" else "referral_due"
+        if _insert_once(session, row.case_id, kind, ROTA, now, row.id):
+            session.add(CaseEvent(case_id=row.case_id, at=now, kind="referral_reminder",
+                                  actor=None, detail={"stage": stage, "body": row.body}))
+            count += 1
+    return count
+
+
 def _plan(session: Session, config: OncallConfig, now: datetime) -> int:
     """Turn each case-level row into one row per route of the people on duty now."""
     rows = session.scalars(select(Alert).where(Alert.route == ROTA, Alert.status == "pending")
@@ -158,7 +190,8 @@ def _plan(session: Session, config: OncallConfig, now: datetime) -> int:
         if case is None or case.status in INACTIVE:
             row.status = "cancelled"
             continue
-        routes = config.routes_for(row.kind, now)
+        routes = config.routes_for(row.kind, now, tuple(teams_of(session, [case.id])
+                                                        .get(case.id, ())))
         for route in routes:
             planned += _insert_once(session, row.case_id, row.kind, route.name, now,
                                     row.action_id)
@@ -172,7 +205,8 @@ def _plan(session: Session, config: OncallConfig, now: datetime) -> int:
     return planned
 
 
-def _claim(session: Session, now: datetime, limit: int) -> list[_Job]:
+def _claim(session: Session, config: OncallConfig, now: datetime,
+           limit: int) -> list[_Job]:
     rows = session.execute(
         select(Alert, Case, CaseAction.deadline).join(Case, Case.id == Alert.case_id)
         .outerjoin(CaseAction, CaseAction.id == Alert.action_id)
@@ -185,6 +219,14 @@ def _claim(session: Session, now: datetime, limit: int) -> list[_Job]:
             alert.status = "cancelled"
             continue
         alert.next_attempt_at = now + LEASE
+        if alert.kind.startswith("referral_"):
+            from storage.referral_models import Referral
+
+            referral = session.get(Referral, alert.action_id)
+            deadline = referral.deadline if referral is not None else None
+        if alert.kind.startswith("assessment_") or alert.kind == "allegation":
+            deadline = assess_by(config, case.priority, case.received_at,
+                                 teams_of(session, [case.id]).get(case.id, ()))
         jobs.append(_Job(alert.id, alert.kind, alert.route, case.case_ref, case.priority,
                          _aware(case.received_at),
                          _aware(deadline) if deadline is not None else None))
@@ -251,8 +293,11 @@ def dispatch(db: Database, config: OncallConfig, now: datetime,
         with db.transaction() as session:
             report.escalated = _escalate(session, config, now)
             report.reminded = _remind(session, config, now)
+            report.reminded += _remind_referrals(session, config, now)
+            report.assessments = queue_assessment_alerts(session, config, now)
+            report.checkins_missed = queue_missed_checkins(session, config, now)
             report.planned = _plan(session, config, now)
-            jobs = _claim(session, now, limit)
+            jobs = _claim(session, config, now, limit)
     except Exception as exc:
         report.error = type(exc).__name__
         log.error("alerts: round stopped before sending (%s)", report.error)

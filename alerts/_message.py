@@ -27,14 +27,15 @@ def catalog() -> dict[str, dict[str, str]]:
 
 @dataclass(frozen=True)
 class AlertMessage:
-    kind: str  # new | escalation | measure_due | measure_late | test
+    kind: str  # new | escalation | measure_due | measure_late | allegation | assessment_* | test
     case_ref: str
     priority: int
     age_minutes: int
     text_en: str
     text_ar: str
     subject: str
-    deadline_minutes: int | None = None  # measure kinds: until the deadline (< 0: since)
+    deadline_minutes: int | None = None  # measure and assessment kinds: until the deadline
+    # (< 0: since)
 
     @property
     def text(self) -> str:
@@ -77,7 +78,8 @@ def render(kind: str, case_ref: str, priority: int, age_minutes: int,
     texts = catalog()
     age_minutes = max(0, age_minutes)
     until = deadline_minutes or 0
-    left = max(0, -until) if kind == "measure_late" else max(0, until)
+    late = ("measure_late", "assessment_late", "referral_late")
+    left = max(0, -until) if kind in late else max(0, until)
 
     def one(lang: str, key: str) -> str:
         return texts[lang][key].format(case_ref=case_ref, priority=priority,

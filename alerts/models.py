@@ -19,7 +19,9 @@ from storage.models import Base
 __all__ = ["KINDS", "ROTA", "STATUSES", "Alert"]
 
 ROTA = "*"  # the case-level row: routes are chosen from the rota when it is dispatched
-KINDS = ("new", "escalation", "measure_due", "measure_late")
+KINDS = ("new", "escalation", "measure_due", "measure_late", "allegation", "assessment_due",
+         "assessment_late", "checkin_unsafe", "checkin_call", "checkin_missed", "referral_due",
+         "referral_late")
 # measure_due / measure_late: an interim measure's deadline is near / has passed (one per
 # measure and stage; `action_id` names the measure, '' for the case-level kinds)
 STATUSES = ("pending", "sent", "failed", "cancelled")  # cancelled: the case was closed or
@@ -30,7 +32,7 @@ class Alert(Base):
     __tablename__ = "alerts"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     case_id: Mapped[str] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[str] = mapped_column(String(12))  # see KINDS
+    kind: Mapped[str] = mapped_column(String(24))  # see KINDS
     route: Mapped[str] = mapped_column(String(64))  # a route name in oncall.yaml, or ROTA
     status: Mapped[str] = mapped_column(String(12))  # pending | sent | failed | cancelled
     attempts: Mapped[int] = mapped_column(Integer, default=0)

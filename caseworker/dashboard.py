@@ -19,6 +19,7 @@ from typing import Any
 import pyotp
 from sqlalchemy import func, or_, select, update
 
+import alerts
 from caseworker import identity as cw_identity
 from caseworker import statistics as stats_publish
 from core import RefusedError
@@ -131,6 +132,9 @@ class QueueRow:
     deadline: datetime | None
     readable: bool
     labels: tuple[str, ...] = ()
+    assess_by: datetime | None = None  # first assessment due (pending allegations only)
+    caseworker_pref: str | None = None  # the reporter asked for a woman | man caseworker
+    source: str | None = None  # taken by a caseworker: in_person | phone | letter | visit
 
 
 @dataclass(frozen=True)
@@ -182,12 +186,16 @@ class CaseView:
     identity_open: bool = False
     identity: dict[str, Any] = field(default_factory=dict)
     identity_requests: list[dict[str, Any]] = field(default_factory=list)
+    assess_by: datetime | None = None  # first assessment due (pending allegations only)
+    caseworker_pref: str | None = None  # the reporter asked for a woman | man caseworker
 
     @property
     def identity_protected(self) -> tuple[str, ...]:
         return () if self.identity_open else self.identity_fields
 
 
+# Reports taken by caseworkers come in on these "channels" (web/take_report.py SOURCES)
+TAKEN_SOURCES = ("in_person", "phone", "letter", "detention_visit")
 TO_REPORTER = "to_reporter"  # the note kind that keeps a message written to the reporter
 # Delivery of a message to the reporter, as the outbox knows it: pending | sent | failed; a
 # message the dashboard could not queue (no channel to write back through) is not_sent.
@@ -209,8 +217,13 @@ class Dashboard:
     def __init__(self, db: Database, admin_public: bytes, objects: ObjectStore | Path,
                  clock: Any = time.time, pepper: bytes | None = None,
                  manifest_pin: Path | None = None,
-                 user_kdf: crypto.KdfParams = crypto.PRODUCTION_USER_KDF) -> None:
+                 user_kdf: crypto.KdfParams = crypto.PRODUCTION_USER_KDF,
+                 home: Path | None = None) -> None:
         self.db = db
+        # The home's oncall.yaml, for first-assessment deadlines (alerts/_assessment.py)
+        self.oncall = alerts.ConfigSource(home) if home is not None else None
+        # The intake service, for reports taken by caseworkers (web/take_report.py)
+        self.intake: Any = None
         self.user_kdf = user_kdf  # for a passphrase changed on the dashboard
         self.manifest_pin = accounts.ManifestPin(manifest_pin) if manifest_pin else None
         self.pepper = pepper  # for the follow-up route key: writing back through the outbox
@@ -221,6 +234,23 @@ class Dashboard:
 
     def now(self) -> datetime:
         return datetime.fromtimestamp(self._clock(), UTC)
+
+    def _assess_by(self, session: Any, rows: list[Case]) -> dict[str, datetime]:
+        """When each pending allegation's first assessment is due, as the alerts count it."""
+        pending = [c for c in rows if c.status == cases.INITIAL_STATUS]
+        if self.oncall is None or not pending:
+            return {}
+        try:
+            config = self.oncall.current()
+        except Exception:  # no usable oncall.yaml: `sanad config check` says why
+            return {}
+        teams = alerts.teams_of(session, [c.id for c in pending])
+        out = {}
+        for c in pending:
+            due = alerts.assess_by(config, c.priority, c.received_at, teams.get(c.id, ()))
+            if due is not None:
+                out[c.id] = due
+        return out
 
     # ------------------------------------------------------------ login
 
@@ -378,11 +408,15 @@ class Dashboard:
             if q.q.strip() or q.country or q.region:
                 accounts.audit(session, who.name, "queue.search", None, "granted", now,
                                results=str(total))
+            assess = self._assess_by(session, rows)
             return QueuePage([QueueRow(c.case_ref, c.status, c.priority, c.report_type,
                                        _utc(c.received_at) or now, tuple(c.reasons),
                                        names.get(c.assigned_to) if c.assigned_to else None,
                                        _utc(deadlines.get(c.id)), c.id in readable,
-                                       tuple(labels.get(c.id, ()))) for c in rows],
+                                       tuple(labels.get(c.id, ())), assess.get(c.id),
+                                       c.caseworker_pref,
+                                       c.channel if c.channel in TAKEN_SOURCES else None)
+                              for c in rows],
                              total, page, pages, size, more)
 
     def labels(self, who: Principal) -> list[str]:
@@ -402,11 +436,16 @@ class Dashboard:
                 raise Forbidden("no such case, or no access to it")
             user = session.get(User, who.user_id)
             assert user is not None
-            won = casework.claim(session, case.id, user, now)
+            held = casework.held_for_gender(case, user, now)
+            won = not held and casework.claim(session, case.id, user, now)
             accounts.audit(session, who.name, "case.claim", case.case_ref,
                            "granted" if won else "refused", now,
-                           **({} if won else {"reason": "already claimed"}))
-            return won
+                           **({} if won else {"reason": "caseworker gender asked for" if held
+                                              else "already claimed"}))
+        if held:
+            raise Refused("the reporter asked for a caseworker of another gender; a "
+                          "supervisor can assign it", "held_for_gender")
+        return won
 
     def claim_next(self, who: Principal) -> str | None:
         """Claim the most urgent unassigned case this account can read; its reference."""
@@ -461,7 +500,8 @@ class Dashboard:
                 tuple(cases.consent_mismatch(case, cases.sealed_consent(opened))),
                 opened.identity_fields, opened.identity_open, dict(opened.identity),
                 [r for r in identity_store.requests_of_case(session, case)
-                 if r["requester"] == who.name])
+                 if r["requester"] == who.name],
+                self._assess_by(session, [case]).get(case.id), case.caseworker_pref)
 
         def outcome(view: CaseView) -> tuple[str, dict[str, Any]]:
             return "granted", ({"integrity": ",".join(view.integrity)} if view.integrity

@@ -272,6 +272,32 @@ def passwd(name: str) -> None:
     run()
 
 
+@users.command("gender")
+@click.argument("name")
+@click.argument("gender", type=click.Choice(["woman", "man", "none"]))
+def set_gender(name: str, gender: str) -> None:
+    """Record NAME as a woman or a man caseworker ("none": not recorded), so that a report
+    whose reporter asked for a woman (or a man) caseworker is offered first to one by
+    "claim next" (issue 18). Audited; grants nothing."""
+    from datetime import UTC, datetime
+
+    from cli._caseworker import _home_database
+    from cli.main import friendly_errors
+    from storage import accounts
+
+    @friendly_errors
+    def run() -> None:
+        with _home_database() as (_, _home, db), db.transaction() as session:
+            user = accounts.get_user(session, name)
+            if user is None:
+                raise accounts.AccountError(f"no account named '{name}'")
+            user.gender = None if gender == "none" else gender
+            accounts.audit(session, "admin", "user.gender", None, "granted",
+                           datetime.now(UTC), user=name, gender=gender)
+        click.echo(f"'{name}' is recorded as: {gender}.")
+    run()
+
+
 @users.command("reset-totp")
 @click.argument("name")
 def reset_totp(name: str) -> None:

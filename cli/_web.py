@@ -11,7 +11,7 @@ __all__ = ["build_web_app", "web"]
 
 def build_web_app(settings: object, secure_cookies: bool = False) -> Any:
     from caseworker.dashboard import Dashboard
-    from intake.app import open_database
+    from intake.app import build_intake, open_database
     from intake.home import Home
     from intake.settings import Settings
     from web import create_app
@@ -22,10 +22,11 @@ def build_web_app(settings: object, secure_cookies: bool = False) -> Any:
     db = open_database(settings)
     if not db.is_current():
         db.migrate()
-    return create_app(Dashboard(db, home.admin_public(), settings.objects(),
-                                pepper=home.pepper(),
-                                manifest_pin=home.keys / "manifest-version",
-                                user_kdf=settings.user_kdf),
+    dashboard = Dashboard(db, home.admin_public(), settings.objects(), pepper=home.pepper(),
+                          manifest_pin=home.keys / "manifest-version",
+                          user_kdf=settings.user_kdf, home=settings.home)
+    dashboard.intake = build_intake(settings, db)  # reports taken by caseworkers
+    return create_app(dashboard,
                       secure_cookies=secure_cookies, trusted_proxies=settings.trusted_proxies,
                       idle_seconds=settings.session_idle_seconds,
                       absolute_seconds=settings.session_absolute_seconds,

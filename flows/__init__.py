@@ -6,15 +6,19 @@ from flows._model import FieldSpec, FlowSet, Step
 from flows._state import (
     ADDENDUM,
     AFTER_REVIEW,
+    CHECKIN,
+    CHECKIN_OPTIONS,
     CONFIRM,
     RESUME,
     Action,
     Begin,
     ChangeConsent,
+    CheckinAnswer,
     DiscardDraft,
     Event,
     Finished,
     OpenAddendum,
+    OpenCheckin,
     Reply,
     Resume,
     State,
@@ -29,10 +33,10 @@ from flows._state import (
 from flows.engine import Engine
 
 __all__ = [
-    "ADDENDUM", "AFTER_REVIEW", "CONFIRM", "RESUME", "Action", "Begin", "ChangeConsent",
-    "DiscardDraft",
+    "ADDENDUM", "AFTER_REVIEW", "CHECKIN", "CHECKIN_OPTIONS", "CONFIRM", "RESUME", "Action",
+    "Begin", "ChangeConsent", "CheckinAnswer", "DiscardDraft",
     "Engine", "Event", "FieldSpec", "Finished", "FlowProblem", "FlowSet",
-    "FlowValidationError", "OpenAddendum", "Reply", "Resume", "State", "Step",
+    "FlowValidationError", "OpenAddendum", "OpenCheckin", "Reply", "Resume", "State", "Step",
     "SubmitAddendum", "SubmitReport", "Submitted", "UserCommand", "UserFile", "UserText",
     "WithdrawCase",
     "load_flowset",

@@ -23,6 +23,8 @@ WITHDRAW = "sys:withdraw"  # confirm withdrawing a submitted report
 READING = "sys:reading"  # "You wrote …: is that a Yes?" before a model-only Yes counts
 CONSENTS = "sys:consents"  # with the receipt: the current consents, pick one to change
 CONSENT_SET = "sys:consent_set"  # grant or withdraw the consent picked (held in paused_at)
+CHECKIN = "sys:checkin"  # a safety check-in: safe / something happened / call me / stop them
+CHECKIN_OPTIONS = ("safe", "not_safe", "call_me", "stop_checkins")
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,7 @@ class State:
     # everything"): nothing of it is kept but this mark, the language and the reason codes,
     # so that the next message (until the draft expires) is offered the urgent questions.
     danger_exit: bool = False
+    checkin: str | None = None  # the id of the safety check-in being answered
 
     def to_json(self) -> dict[str, Any]:
         # Field by field rather than dataclasses.asdict, which deep-copies every answer on
@@ -65,7 +68,7 @@ class State:
             addendum_for=data.get("addendum_for"),
             addendum_count=int(data.get("addendum_count", 0)),
             urgent_offered=bool(data.get("urgent_offered", False)),
-            reading=data.get("reading"),
+            reading=data.get("reading"), checkin=data.get("checkin"),
             danger_exit=bool(data.get("danger_exit", False)),
         )
 
@@ -132,7 +135,19 @@ class OpenAddendum:
     consent: dict[str, dict[str, Any]] | None = None
 
 
-Event = Begin | Resume | UserText | UserCommand | UserFile | Submitted | OpenAddendum
+@dataclass(frozen=True)
+class OpenCheckin:
+    """A safety check-in reached the reporter (their channel, their language): ask how they
+    are, answerable by number or word."""
+
+    case_ref: str
+    lang: str
+    checkin_id: str
+    at: datetime
+
+
+Event = (Begin | Resume | UserText | UserCommand | UserFile | Submitted | OpenAddendum
+         | OpenCheckin)
 
 
 # ---- actions ------------------------------------------------------------------------------
@@ -193,6 +208,15 @@ class ChangeConsent:
 
 
 @dataclass(frozen=True)
+class CheckinAnswer:
+    """The reporter answered a safety check-in: safe | not_safe | call_me | stop."""
+
+    case_ref: str
+    checkin_id: str
+    answer: str
+
+
+@dataclass(frozen=True)
 class WithdrawCase:
     """The reporter withdrew: remove the case's content, keep a minimal tombstone."""
 
@@ -210,4 +234,4 @@ class Finished:
 
 
 Action = (Reply | SubmitReport | SubmitAddendum | ChangeConsent | WithdrawCase | DiscardDraft
-          | Finished)
+          | Finished | CheckinAnswer)

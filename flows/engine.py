@@ -16,6 +16,8 @@ from flows._model import BOOL_OPTIONS, FlowSet, Step
 from flows._state import (
     ADDENDUM,
     AFTER_REVIEW,
+    CHECKIN,
+    CHECKIN_OPTIONS,
     CONFIRM,
     CONSENT_SET,
     CONSENTS,
@@ -27,10 +29,12 @@ from flows._state import (
     Action,
     Begin,
     ChangeConsent,
+    CheckinAnswer,
     DiscardDraft,
     Event,
     Finished,
     OpenAddendum,
+    OpenCheckin,
     Reply,
     Resume,
     State,
@@ -82,7 +86,7 @@ class Engine:
             for spec in flows.fields.values() for opt in (*spec.options, *BOOL_OPTIONS)
         }
         for opt in ("done", "edit", "discard", "later", "urgent_short", "urgent_full",
-                    "withdraw", "continue", "restart"):
+                    "withdraw", "continue", "restart", *CHECKIN_OPTIONS):
             self._labels[opt] = (*{flows.catalog[lang][f"opt.{opt}"] for lang in flows.catalog},
                                  opt, *OPTION_SYNONYMS.get(opt, ()))
         # Consents a reporter may change with the receipt (keeping the report is changed by
@@ -101,7 +105,7 @@ class Engine:
         """The kind of answer the pending question wants (used to read free text in context)."""
         if state.at in (RESUME, CONFIRM, WITHDRAW, READING, CONSENT_SET):
             return "bool"
-        if state.at in (AFTER_REVIEW, URGENT_OFFER, CONSENTS):
+        if state.at in (AFTER_REVIEW, URGENT_OFFER, CONSENTS, CHECKIN):
             return "choice"
         if state.at == ADDENDUM:
             return "text"
@@ -135,6 +139,10 @@ class Engine:
             if event.intro:
                 out.append(Reply(self._t(state, event.intro, **event.params), "info",
                                  state.lang))
+            out.append(self._ask_pseudo(state))
+        elif isinstance(event, OpenCheckin):
+            state = State(lang=event.lang, at=CHECKIN, addendum_for=event.case_ref,
+                          started_at=event.at.isoformat(), checkin=event.checkin_id)
             out.append(self._ask_pseudo(state))
         elif isinstance(event, UserCommand):
             state = self._command(state, event.name, event.arg, event.at, out)
@@ -190,6 +198,10 @@ class Engine:
             return self._reask(replace(state, at=ADDENDUM, paused_at=None), out)
         if state.at == ADDENDUM and name == "skip":
             return self._end_addendum(state, out)
+        if state.at == CHECKIN and name in ("skip", "back"):  # no answer: it stays unanswered
+            out.append(Reply(self._t(state, "sys.checkin.later"), "info", state.lang))
+            out += [DiscardDraft(), Finished()]
+            return replace(state, mode="ended", at=None)
         if name == "help":
             step = self.flows.steps.get(state.at or "")
             key = step.help if step and step.help else "sys.help"
@@ -230,6 +242,9 @@ class Engine:
         # An option id or number is an answer: never a command, never words of danger.
         picked = bool(self._strict_ids(event.text, self._pending_options(state)))
         erasing = intent == "quick_exit" and not picked
+        if state.at == CHECKIN and not erasing:
+            return self._checkin_answer(state, event.text,
+                                        bool(getattr(interp, "urgent", False)), out)
         if getattr(interp, "urgent", False) and not picked and not erasing:
             state = self._mark_urgent(state, tuple(getattr(interp, "urgent_reasons", ()))
                                       or ("urgent_text",), out)
@@ -652,6 +667,32 @@ class Engine:
         out.append(self._ask_pseudo(state))
         return state
 
+    # ---- a safety check-in ----------------------------------------------------------------
+
+    def _checkin_answer(self, state: State, text: str, urgent: bool,
+                        out: list[Action]) -> State:
+        """A number or a word picks the answer; words of danger mean "something happened"
+        (a question about safety is never answered "safe" by a guess)."""
+        choice = self._match_choice(text, CHECKIN_OPTIONS)
+        if choice is None and urgent:
+            choice = "not_safe"
+        if choice is None or not state.addendum_for or not state.checkin:
+            out.append(Reply(self._t(state, "sys.invalid.choice"), "info", state.lang))
+            return self._reask(state, out)
+        answer = "stop" if choice == "stop_checkins" else choice
+        out.append(CheckinAnswer(state.addendum_for, state.checkin, answer))
+        out.append(Reply(self._t(state, f"sys.checkin.{answer}"), "info", state.lang))
+        if answer == "not_safe":
+            if self.guidance:  # what to do now, as for anyone in danger
+                out.append(Reply(self.guidance(state.lang, None), "info", state.lang))
+            # they may say what happened: added to the case, sealed, like any addendum
+            state = replace(state, at=ADDENDUM, checkin=None, urgent=("checkin_not_safe",),
+                            urgent_offered=True)
+            out.append(self._ask_pseudo(state))
+            return state
+        out += [DiscardDraft(), Finished()]
+        return replace(state, mode="ended", at=None)
+
     def _end_addendum(self, state: State, out: list[Action]) -> State:
         out.append(Reply(self._t(state, "sys.addendum.done"), "info", state.lang))
         out += [DiscardDraft(), Finished()]
@@ -672,6 +713,9 @@ class Engine:
         if state.at == ADDENDUM:
             return Reply(self._t(state, "sys.addendum.ask"), "text", state.lang, "addendum",
                          self._options(state, self._pending_options(state)))
+        if state.at == CHECKIN:
+            return Reply(self._t(state, "sys.checkin.ask", case_ref=state.addendum_for or ""),
+                         "choice", state.lang, "checkin", self._options(state, CHECKIN_OPTIONS))
         if state.at == CONSENTS:
             lines = [self._t(state, "sys.consents.list")]
             lines += [f"• {self._t(state, f'field.{f}')}: {self._consent_now(state, f)}"
@@ -715,7 +759,8 @@ class Engine:
                   AFTER_REVIEW: ("edit", "discard", "later"),
                   URGENT_OFFER: ("urgent_short", "urgent_full"),
                   ADDENDUM: ("done", "withdraw"), WITHDRAW: ("yes", "no"),
-                  READING: ("yes", "no"), CONSENT_SET: ("yes", "no")}
+                  READING: ("yes", "no"), CONSENT_SET: ("yes", "no"),
+                  CHECKIN: CHECKIN_OPTIONS}
         if state.at == ADDENDUM and state.consent:
             return ("done", "withdraw", "consents")
         if state.at == CONSENTS:
@@ -729,7 +774,7 @@ class Engine:
 
     def _reask(self, state: State, out: list[Action]) -> State:
         if state.at in (RESUME, CONFIRM, AFTER_REVIEW, ADDENDUM, URGENT_OFFER, WITHDRAW,
-                        READING, CONSENTS, CONSENT_SET):
+                        READING, CONSENTS, CONSENT_SET, CHECKIN):
             out.append(self._ask_pseudo(state))
         elif state.at in self.flows.steps:
             out.append(self._ask(state, self.flows.steps[state.at]))

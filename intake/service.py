@@ -27,12 +27,14 @@ from sqlalchemy.orm import Session
 from flows import (
     Begin,
     ChangeConsent,
+    CheckinAnswer,
     DiscardDraft,
     Engine,
     Event,
     Finished,
     FlowSet,
     OpenAddendum,
+    OpenCheckin,
     Reply,
     Resume,
     State,
@@ -44,7 +46,7 @@ from flows import (
     UserText,
     WithdrawCase,
 )
-from intake import _followup
+from intake import _checkins, _followup
 from intake._receipt_pool import ReceiptPool
 from intake.routing import Routing, recipients_for_case, recipients_for_report
 from intake.settings import Settings
@@ -55,7 +57,7 @@ from storage import accounts, cases, crypto, drafts, inbox, search, teams
 from storage import statistics as stat_rows
 from storage.chatlock import ChatLocks
 from storage.db import Database
-from storage.models import Case, ProcessedEvent
+from storage.models import Case, CaseEvent, ProcessedEvent
 from storage.objects import ObjectStore
 
 log = logging.getLogger("sanad.intake")
@@ -132,6 +134,10 @@ class IntakeService:
         # Whether this process can make voice notes (bot.voice; channels set it): /voice
         # says so honestly where espeak-ng or ffmpeg is missing.
         self.voice_available = True
+        # Safety check-ins: the schedule in the home's oncall.yaml, looked at now and then
+        self.checkin_source: Any = None  # alerts.ConfigSource, made on first use
+        self.checkin_every = 30.0  # seconds between two looks for check-ins come due
+        self._checkins_at: float | None = None
 
     def __repr__(self) -> str:  # never show the pepper or keys
         return f"IntakeService(home={self.settings.home})"
@@ -141,10 +147,22 @@ class IntakeService:
 
     # ---- entry points used by channels ----------------------------------------------------
 
-    def open(self, src: Incoming, lang: str | None = None) -> Outcome:
-        """A session starts (console start, /start): resume an unfinished draft or begin."""
+    def open(self, src: Incoming, lang: str | None = None,
+             taken: dict[str, str] | None = None) -> Outcome:
+        """A session starts (console start, /start): resume an unfinished draft or begin.
+
+        `taken`: a report a caseworker takes on the dashboard (web/take_report.py), as
+        {"source": in_person | phone | letter | detention_visit, "recorded_by": name}; it is
+        sealed with the report and marks each consent as read aloud and recorded by them."""
         return self._run(src, lambda state, now: Resume(now) if state is not None
-                         else Begin(now, lang=lang))
+                         else Begin(now, lang=lang),
+                         extra={"taken": dict(taken)} if taken else None)
+
+    def current(self, src: Incoming) -> Outcome:
+        """The question this conversation waits on, asked again (a dashboard page reloaded);
+        a conversation that does not exist (any more) begins."""
+        return self._run(src, lambda state, now: UserCommand("reask", now)
+                         if state is not None else Begin(now))
 
     def text(self, src: Incoming, text: str) -> Outcome:
         if crypto.looks_like_receipt(text):
@@ -320,12 +338,16 @@ class IntakeService:
     # ---- caseworker replies waiting for delivery -----------------------------------------
 
     def pending_outbox(self, channel: str, limit: int = 50) -> list[OutboxItem]:
+        self.schedule_checkins()
         with self.db.transaction() as session:
             items = _followup.pending(session, self._route_key, channel, self._now(), limit)
-        return [self._outbox_item(i) for i in items]
+            checkins = _checkins.of_outbox(session, [i.id for i in items])
+        return [self._outbox_item(i, checkins.get(i.id)) for i in items]
 
     def outbox_due(self, channel: str, limit: int = 50) -> list[str]:
-        """Ids of the messages due for delivery on this channel (the in-process path)."""
+        """Ids of the messages due for delivery on this channel (the in-process path); the
+        safety check-ins come due are queued first."""
+        self.schedule_checkins()
         with self.db.transaction() as session:
             return _followup.due(session, channel, self._now(), limit)
 
@@ -335,29 +357,71 @@ class IntakeService:
         to wait before looking again (None: nothing to send)."""
         with self.db.transaction() as session:
             taken, wait = _followup.take(session, self._route_key, message_id, self._now())
+            checkins = _checkins.of_outbox(session, [taken.id]) if taken is not None else {}
         if taken is None:
             return None, wait
-        return self._outbox_item(taken), None
+        return self._outbox_item(taken, checkins.get(taken.id)), None
 
     def outbox_release(self, item_id: str) -> None:
         """Give up a message taken but not sent (no try counted): due again at once."""
         with self.db.transaction() as session:
             _followup.release(session, item_id)
 
-    def _outbox_item(self, i: _followup.PendingMessage) -> OutboxItem:
+    def _outbox_item(self, i: _followup.PendingMessage,
+                     checkin_id: str | None = None) -> OutboxItem:
+        """The replies that deliver one message: a safety check-in's question (the engine's
+        CHECKIN step), or the caseworker's text with the add-information question."""
+        if checkin_id is not None:
+            return OutboxItem(i.id, i.route, self._checkin_question(i, checkin_id), i.case_ref)
         return OutboxItem(i.id, i.route, [
             Reply(self.flows.text(i.lang, "sys.followup", case_ref=i.case_ref, text=i.text),
                   "info", i.lang),
             Reply(self.flows.text(i.lang, "sys.addendum.ask"), "text", i.lang, "addendum",
                   (("done", self.flows.text(i.lang, "opt.done")),))], i.case_ref)
 
+    # ---- safety check-ins (issue 18; intake/_checkins.py) ---------------------------------
+
+    def schedule_checkins(self, force: bool = False) -> int:
+        """Queue the check-ins come due (at most every `checkin_every` seconds); never
+        raises: a problem is logged and the caseworkers' messages still go."""
+        now_ts = self.clock()
+        if not force and self._checkins_at is not None and \
+                now_ts - self._checkins_at < self.checkin_every:
+            return 0
+        self._checkins_at = now_ts
+        try:
+            if self.checkin_source is None:
+                import alerts
+
+                self.checkin_source = alerts.ConfigSource(self.settings.home)
+            config = self.checkin_source.current()
+            with self.db.transaction() as session:
+                return _checkins.schedule_due(session, self._route_key, config,
+                                              datetime.fromtimestamp(now_ts, UTC))
+        except Exception as exc:
+            log.error("check-ins not scheduled (%s); run `sanad config check`",
+                      type(exc).__name__)
+            return 0
+
+    def _checkin_question(self, item: Any, checkin_id: str) -> list[Reply]:
+        _, actions = self.engine.step(State(), OpenCheckin(item.case_ref, item.lang,
+                                                           checkin_id, self._now()))
+        return [a for a in actions if isinstance(a, Reply)]
+
     def outbox_sent(self, item_id: str) -> None:
         """Mark delivered and let the reporter answer: their reply is appended to the case."""
         with self.db.transaction() as session:
             sent = _followup.mark_sent(session, item_id, self._now())
+            checkin = _checkins.delivered(session, item_id, self._now()) if sent else None
+            checkin_id = checkin.id if checkin is not None else None
         if sent is None:
             return
         src = Incoming(sent.channel, "", None)
+        if checkin_id is not None:  # the answer is read as a check-in's (engine CHECKIN)
+            self._run(src, lambda state, now: OpenCheckin(sent.case_ref, sent.lang,
+                                                          checkin_id, now),
+                      handle=sent.handle, only_if_idle=True, new_case_id=sent.case_id)
+            return
         for last in (False, True):
             try:
                 self._run(src, lambda state, now: OpenAddendum(sent.case_ref, sent.lang, None,
@@ -543,6 +607,10 @@ class IntakeService:
                     draft = self._append(session, draft, action, now)
                 elif isinstance(action, ChangeConsent):
                     draft = self._change_consent(session, src, handle, draft, action, now)
+                elif isinstance(action, CheckinAnswer):
+                    case = cases.by_ref(session, action.case_ref)
+                    if case is not None and case.id == draft.case_id:
+                        _checkins.answer(session, action.checkin_id, case, action.answer, now)
                 elif isinstance(action, WithdrawCase):
                     case = cases.by_ref(session, action.case_ref)
                     if case is not None and case.id == draft.case_id:
@@ -611,9 +679,16 @@ class IntakeService:
         reasons = _with_word_reasons(triage.reasons, action.urgent)
         report_type = action.fields.get("report_type")
         narrative, identity = self._split_identity(action.fields)
+        taken = draft.extra.get("taken")
+        consent = action.consent
+        if isinstance(taken, dict) and taken.get("source"):  # taken by a caseworker
+            narrative = {**narrative, "source": str(taken["source"]),
+                         "recorded_by": str(taken.get("recorded_by", ""))}
+            consent = {k: {**v, "read_aloud": True, "recorded_by": taken.get("recorded_by")}
+                       for k, v in consent.items()}
         report = cases.ReportToStore(
             case_id=draft.case_id, data_key=draft.data_key, fields=narrative,
-            files=[f for f in action.files if "path" in f], consent=action.consent,
+            files=[f for f in action.files if "path" in f], consent=consent,
             report_type=report_type if isinstance(report_type, str) else None,
             priority=triage.priority, reasons=reasons, channel=src.channel,
             lang=action.lang, flow_version=self.flows.version,
@@ -622,6 +697,7 @@ class IntakeService:
         early = session.get(Case, draft.case_id) if draft.extra.get("early_receipt") else None
         if early is not None:  # the urgent case already in the queue is completed in place
             cases.update_report(session, early, report, now, custodians)
+            early.caseworker_pref = _pref(action.fields)
             # the full answers may route it to more teams than its first urgent words did
             routed = self._routed(session, action.fields, triage.priority)
             teams.add_wraps(session, early.id, draft.data_key, routed.recipients)
@@ -633,7 +709,16 @@ class IntakeService:
         routed = self._routed(session, action.fields, triage.priority)
         receipt = self._draw_receipt()
         case = cases.store_report(session, report, routed.recipients, receipt, now, custodians)
+        case.caseworker_pref = _pref(action.fields)
         teams.record_case_teams(session, case.id, routed.teams, now)
+        if isinstance(taken, dict) and taken.get("source"):
+            session.add(CaseEvent(case_id=case.id, at=now, kind="taken_by_caseworker",
+                                  actor=str(taken.get("recorded_by") or "")[:64] or None,
+                                  detail={"source": str(taken["source"]),
+                                          "consent": "read_aloud"}))
+            if taken["source"] == "detention_visit":  # what a visit check-in follows
+                session.add(CaseEvent(case_id=case.id, at=now, kind="visit", actor=None,
+                                      detail={}))
         stat_rows.record_case(session, self._pepper, case, action.fields)
         search.index_case(session, self._pepper, case.id, action.fields)
         if case.priority == 1:
@@ -783,6 +868,15 @@ class IntakeService:
         case = cases.store_report(session, report, routed.recipients, receipt, now, custodians)
         teams.record_case_teams(session, case.id, routed.teams, now)
         search.index_case(session, self._pepper, case.id, fields)
+        taken = draft.extra.get("taken")  # an urgent report a caseworker is taking
+        if isinstance(taken, dict) and taken.get("source"):
+            session.add(CaseEvent(case_id=case.id, at=now, kind="taken_by_caseworker",
+                                  actor=str(taken.get("recorded_by") or "")[:64] or None,
+                                  detail={"source": str(taken["source"]),
+                                          "consent": "read_aloud"}))
+            if taken["source"] == "detention_visit":  # what a visit check-in follows
+                session.add(CaseEvent(case_id=case.id, at=now, kind="visit", actor=None,
+                                      detail={}))
         if src.route and fields.get("consent_followup") == "yes":
             _followup.keep_route(session, self._route_key, case.id, self._handle(src),
                                  src.channel, src.route, now)
@@ -874,6 +968,12 @@ def _identity_key(draft: drafts.OpenDraft) -> bytes:
     if isinstance(kept, str) and len(kept) == 64:
         return bytes.fromhex(kept)
     return crypto.new_data_key()
+
+
+def _pref(fields: dict[str, Any]) -> str | None:
+    """The caseworker the reporter asked for (woman | man), kept plain for "claim next"."""
+    value = fields.get("caseworker_gender_pref")
+    return value if value in ("woman", "man") else None
 
 
 def _event_key(channel: str, event_id: str) -> str:

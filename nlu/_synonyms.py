@@ -182,4 +182,14 @@ OPTION_SYNONYMS: dict[str, tuple[str, ...]] = {
     # language
     "ar": _s("arabic|عربي|العربية|بالعربي|3arabi"),
     "en": _s("english|انجليزي|إنجليزي|الإنجليزية|انكليزي|englizi|inglizi"),
+    # a safety check-in (issue 18): fixed answers, by word
+    "safe": _s("safe|i am safe|i'm safe|im safe|i am ok|i'm ok|i am fine|i'm fine|all good|"
+               "بأمان|انا بأمان|أنا بخير|انا بخير|بخير|تمام|الحمد لله|كويس|mnih|labas|bikhair"),
+    "not_safe": _s("not safe|something happened|unsafe|in danger|help|they came|"
+                   "لست بأمان|مش بأمان|حدث شيء|صار شي|صار شيء|في خطر|بخطر|ساعدوني|"
+                   "مو بخير|مش بخير|sar shi"),
+    "call_me": _s("call me|call|phone me|ring me|اتصلوا بي|اتصلوا|اتصل بي|كلموني|رنوا|"
+                  "ettasilu|kallimuni"),
+    "stop_checkins": _s("stop|stop them|no more|unsubscribe|أوقفوا|أوقف|توقفوا|كفى|"
+                        "لا أريد رسائل|wa2fu|stop messages"),
 }

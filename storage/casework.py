@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import delete, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from core import RefusedError
@@ -169,12 +169,24 @@ def revoke(session: Session, case: Case, grantee: User, actor: str, now: datetim
 # ---------------------------------------------------------------- claims
 
 
+def held_for_gender(case: Case, user: User, now: datetime) -> bool:
+    """The case waits for a caseworker of the gender its reporter asked for, and `user` is
+    not one (supervisors assign; after GENDER_HOLD anyone may claim it)."""
+    received = case.received_at if case.received_at.tzinfo else case.received_at.replace(
+        tzinfo=now.tzinfo)
+    return (case.caseworker_pref in GENDERS and user.gender != case.caseworker_pref
+            and user.role != "supervisor" and received > now - GENDER_HOLD)
+
+
 def claim(session: Session, case_id: str, user: User, now: datetime) -> bool:
     """Assign an unassigned case; True for exactly one of any number of racing claimers.
 
     PostgreSQL: the row is locked with FOR UPDATE SKIP LOCKED, so a claimer never waits
     behind another; SQLite: a conditional UPDATE under the database's single writer lock.
     """
+    case = session.get(Case, case_id)
+    if case is not None and held_for_gender(case, user, now):
+        return False
     if session.get_bind().dialect.name == "postgresql":
         row = session.execute(text(
             "SELECT id FROM cases WHERE id = :id AND assigned_to IS NULL "
@@ -202,9 +214,17 @@ def claim_next(session: Session, user: User, now: datetime,
 # PostgreSQL: one statement picks the most urgent readable unassigned case, locks it (other
 # claimers skip it rather than queue behind it), assigns it and writes its history: one round
 # trip per claim. The UPDATE re-checks `assigned_to IS NULL` on the locked row.
+# A case whose reporter asked for a woman (or a man) caseworker goes first to one: for this
+# long after it came in, "claim next" offers it only to caseworkers of that gender, and a
+# caseworker of another gender cannot claim it (a supervisor can assign it); then to anyone,
+# so that it never waits for nobody.
+GENDER_HOLD = timedelta(hours=24)
+GENDERS = ("woman", "man")
+
 _CLAIM_NEXT_PG = text(
     "WITH next AS (SELECT id FROM cases WHERE assigned_to IS NULL AND id IN "
     "(SELECT case_id FROM wrapped_keys WHERE key_id = :kid) "
+    "AND (caseworker_pref IS NULL OR caseworker_pref = :gender OR received_at <= :hold) "
     "ORDER BY priority, received_at, case_ref LIMIT 1 FOR UPDATE SKIP LOCKED), "
     "claimed AS (UPDATE cases SET assigned_to = :uid, updated_at = :now FROM next "
     "WHERE cases.id = next.id AND cases.assigned_to IS NULL "
@@ -222,13 +242,19 @@ def claim_next_ref(session: Session, user_id: str, actor: str, key_id: bytes,
     On PostgreSQL concurrent claimers skip each other's locked rows (SKIP LOCKED) instead of
     queueing behind them, in a single statement; on SQLite the database's single writer lock
     serialises them and the claim is a conditional UPDATE."""
+    user = session.get(User, user_id)
+    gender = user.gender if user is not None else None
+    hold = now - GENDER_HOLD
     if session.get_bind().dialect.name == "postgresql":
         row = session.execute(_CLAIM_NEXT_PG, {"kid": key_id, "uid": user_id, "now": now,
-                                               "actor": actor}).first()
+                                               "actor": actor, "gender": gender or "",
+                                               "hold": hold}).first()
         return (str(row[0]), str(row[1])) if row is not None else None
     readable = select(WrappedKey.case_id).where(WrappedKey.key_id == key_id)
     query = (select(Case.id, Case.case_ref)
-             .where(Case.assigned_to.is_(None), Case.id.in_(readable))
+             .where(Case.assigned_to.is_(None), Case.id.in_(readable),
+                    or_(Case.caseworker_pref.is_(None), Case.caseworker_pref == (gender or ""),
+                        Case.received_at <= hold))
              .order_by(Case.priority, Case.received_at, Case.case_ref).limit(1))
     found = session.execute(query).first()
     if found is None:

@@ -43,6 +43,8 @@ class User(Base):
     # The last TOTP time step that logged in: a code is good once, across restarts and
     # workers (review finding 16).
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    # woman | man | None: what "claim next" matches a reporter's caseworker preference with
+    gender: Mapped[str | None] = mapped_column(String(8), nullable=True)
 
 
 class RecipientManifest(Base):
@@ -115,6 +117,9 @@ class Case(Base):
     receipt_verifier: Mapped[bytes] = mapped_column(LargeBinary)
     incomplete: Mapped[bool] = mapped_column(Boolean, default=False)
     assigned_to: Mapped[str | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    # The reporter's caseworker_gender_pref (woman | man; None: any or not said), kept plain
+    # so routing's choice is honoured by "claim next" (issue 18 item 5); no report content.
+    caseworker_pref: Mapped[str | None] = mapped_column(String(8), nullable=True)
     __table_args__ = (Index("ix_cases_queue", "status", "priority", "received_at"),)
 
 

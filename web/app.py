@@ -34,7 +34,9 @@ from storage.health import Heartbeat
 from web import i18n, labels, security, workbench
 from web._redis_sessions import RedisSessionStore
 from web.health import health_routes
+from web.referrals import Referrals
 from web.render import FieldRenderer
+from web.take_report import TakeReport
 
 HERE = Path(__file__).parent
 log = logging.getLogger(__name__)
@@ -82,6 +84,10 @@ class WebApp:
         self.env = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"),
                                       autoescape=True, undefined=jinja2.StrictUndefined)
         self.fields = FieldRenderer()
+        from caseworker.child_protection import rule_for  # issue 18: children (case page)
+
+        self.env.globals["child_rule"] = rule_for
+        self.referrals = Referrals(self)  # issue 18: the case page's referrals
 
     # ------------------------------------------------------------ sessions
 
@@ -373,6 +379,9 @@ class WebApp:
         ref = request.path_params["ref"]
         try:
             won = await run_in_threadpool(self.d.claim, who, ref)
+        except dash.Refused as exc:  # e.g. held for a caseworker of the gender asked for
+            self.flash_refused(request, s, exc)
+            return self.redirect(s, "/queue")
         except dash.Forbidden:
             return self.page(request, s, "error.html", status=403, message_key="error.forbidden")
         s.flash.append(("ok" if won else "warn", "queue.claimed" if won else "queue.claim_lost",
@@ -405,6 +414,7 @@ class WebApp:
         try:
             view = await run_in_threadpool(self.d.open_case, who, ref)
             colleagues = await run_in_threadpool(self.d.colleagues, who)
+            referral_rows = await run_in_threadpool(self.referrals.rows, view.case_ref)
         except dash.Tampered:
             return self.page(request, s, "error.html", status=409,
                              message_key="error.tampered")
@@ -425,7 +435,7 @@ class WebApp:
             consent_keys=sorted(set(casework.ACTION_CONSENT.values())),
             consented=lambda k: casework.consented_map(view.consent, k),
             integrity=[integrity_text(t, p) for p in view.integrity],
-            case_teams=self.access.case_teams(who, ref),
+            case_teams=self.access.case_teams(who, ref), referrals=referral_rows,
             prefill=_small_int(request.query_params.get("canned"), 1, 10**6),
             **await run_in_threadpool(self._workbench_of, who, ref))
         return response
@@ -903,6 +913,7 @@ class WebApp:
             Route("/cases/{ref}/pdf", self.case_pdf),
             Route("/cases/{ref}/files/{att}/reveal", self.reveal, methods=["POST"]),
             Route("/cases/{ref}/files/{att}", self.file),
+            *self.referrals.routes(),  # before /cases/{ref}/{op} (web/referrals.py)
             Route("/cases/{ref}/{op}", self.case_post, methods=["POST"]),
             Route("/access", self.access_page),
             Route("/access/{rid}/{verdict:str}", self.access_decide, methods=["POST"]),
@@ -918,6 +929,7 @@ class WebApp:
             Route("/stats/cross/{a}/{b}.svg", self.stats_chart),
             Route("/reports/periodic", self.periodic_report),
             Route("/reports/export/{kind}", self.export, methods=["POST"]),
+            *TakeReport(self).routes(),  # reports taken by caseworkers (web/take_report.py)
             *health_routes(self.d.db),
             Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
         ]

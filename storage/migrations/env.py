@@ -4,6 +4,8 @@ from alembic import context
 
 import alerts.models  # noqa: F401  (tables outside storage/models.py, so autogenerate sees them)
 import storage.caseworker_models
+import storage.checkin_models
+import storage.referral_models
 import storage.search_models
 import storage.team_models  # noqa: F401
 from storage.models import Base

@@ -83,11 +83,13 @@ def bot_env(cli_env: dict[str, str], fake: FakeTelegram) -> dict[str, str]:
 SCRIPT = [  # COMPLAINT_EN as a Telegram user answers it: buttons where there are buttons
     "en", "yes", "yes", "no", "yes", "unknown", "no", "complaint", "It happened to me", "no",
     "yes",
-    "15 March 2024", "police_station", "Central station, Al-Hamra district", "Lebanon",
-    "police, intelligence", "1,5",
+    "15 March 2024", "police_station",
+    "/skip", "/skip", "official", "/skip", "no lawyer", "no",  # detention questions (issue 18)
+    "Central station, Al-Hamra district", "Lebanon",
+    "police, intelligence", "/skip", "1,5",
     "They kept me three days and beat me with cables. "
-    "The officer told me to stop talking or they would come back.",
-    "Bruises on my back", "no", "done", "none", "medical, legal", "man", "adult",
+    "The officer told me to stop talking or they would come back.", "/skip",
+    "Bruises on my back", "/skip", "no", "done", "none", "medical, legal", "man", "adult",
     "deprived_of_liberty", "any", "Karim Haddad-Nassar", "Evenings only. Code word: zaytoun",
     "yes"]
 

@@ -26,6 +26,9 @@ SCRIPT = [("consent_store", "yes"), ("consent_followup", "no"),
           ("consent_publish", "no"),
           ("report_type", "complaint"), ("reporter_role", "victim"), ("current_danger", "no"),
           ("ongoing", "no"), ("incident_date", "last spring"), ("place_type", "prison"),
+          # the detention questions (issue 18), skipped
+          ("arrest_date", "/skip"), ("arrest_time", "/skip"), ("place_official", "/skip"),
+          ("place_name", "/skip"), ("safeguards_denied", "/skip"), ("interrogated", "/skip"),
           ("incident_location", "Block C, third floor")]
 
 

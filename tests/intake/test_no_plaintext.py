@@ -66,6 +66,9 @@ def test_nothing_written_reaches_disk_or_logs_in_clear(service: IntakeService, p
                   ("reporter_role", "victim"), ("current_danger", "no"), ("ongoing", "no"),
                   ("incident_date", "last winter near the river"),
                   ("place_type", "prison"),
+                  ("arrest_date", "/skip"), ("arrest_time", "/skip"),
+                  ("place_official", "/skip"), ("place_name", "/skip"),
+                  ("safeguards_denied", "/skip"), ("interrogated", "/skip"),
                   ("incident_location", "Sednaya wing B, cell 14")])
     finally:
         for handler in logging.getLogger("sanad").handlers[:]:

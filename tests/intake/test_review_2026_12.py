@@ -27,7 +27,7 @@ def test_ordinary_english_is_an_answer_not_a_receipt(service: IntakeService) -> 
         assert not crypto.looks_like_receipt(text), text
     chat = _to_narrative(service, "finding-14")
     chat.answer("narrative", SENTENCE)
-    assert chat.question.field == "injuries"
+    assert chat.question.field == "witnesses"  # the next question (issue 18)
     assert not any("receipt" in r.text.lower() for r in chat.replies)
 
 

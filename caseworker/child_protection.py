@@ -1,0 +1,55 @@
+"""Mandatory-reporting rules for harm to a child, per country, as data
+(`defaults/child_protection.yaml`); the case page of a report about a child shows the rule of
+the country the reporter named, or says none is recorded."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+__all__ = ["RULES_FILE", "ChildRule", "rule_for", "rules"]
+
+RULES_FILE = Path(__file__).parent / "defaults" / "child_protection.yaml"
+
+
+@dataclass(frozen=True)
+class ChildRule:
+    code: str
+    names: tuple[str, ...]
+    mandatory: bool
+    verified: bool
+    rule: dict[str, str]
+
+
+@cache
+def rules(path: Path = RULES_FILE) -> tuple[ChildRule, ...]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    out = []
+    for i, raw in enumerate(data.get("countries") or []):
+        text = raw.get("rule") or {}
+        if not (isinstance(raw.get("code"), str) and len(raw["code"]) == 2
+                and all(isinstance(text.get(lang), str) for lang in ("en", "ar"))):
+            raise ValueError(f"{path}: countries[{i}] needs a 2-letter code and the rule in "
+                             "en and ar")
+        out.append(ChildRule(raw["code"].upper(), tuple(str(n).lower() for n in
+                                                          raw.get("names", ())),
+                             bool(raw.get("mandatory")), bool(raw.get("verified")),
+                             dict(text)))
+    return tuple(out)
+
+
+def rule_for(country: Any) -> ChildRule | None:
+    """The rule of the country a reporter named (its code or one of its names)."""
+    if isinstance(country, dict):
+        country = country.get("iso") or country.get("raw")
+    if not isinstance(country, str) or not country.strip():
+        return None
+    wanted = country.strip().lower()
+    for rule in rules():
+        if wanted == rule.code.lower() or wanted in rule.names:
+            return rule
+    return None

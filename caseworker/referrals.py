@@ -1,0 +1,151 @@
+"""Referrals followed up (issue 18 item 6; San José 23, 28-31; Kyiv-Copenhagen III-س).
+
+A referral names a body of the register (`referral_bodies.yaml`: treaty bodies, special
+rapporteurs, the national preventive mechanism, UN country teams, partner NGOs), needs the
+reporter's `consent_refer` (read from the sealed records), and has a date sent, a status
+(sent, acknowledged, answered, closed), a deadline the alerts remind of before and after
+(`referral_due` to the on-call caseworkers, `referral_late` to the supervisors) and an
+outcome. With `consent_followup` the reporter can be told, in their language, through their
+channel. Nothing here holds content: bodies, codes and dates.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from storage import casework
+from storage.models import Case, CaseEvent
+from storage.referral_models import OUTCOMES, STATUSES, Referral
+
+__all__ = [
+    "BODIES_FILE",
+    "Body",
+    "ReferralError",
+    "bodies",
+    "create",
+    "of_case",
+    "told",
+    "update",
+]
+
+BODIES_FILE = Path(__file__).parent / "defaults" / "referral_bodies.yaml"
+KINDS = ("treaty_body", "special_procedure", "npm", "un_country_team", "partner_ngo", "other")
+MAX_DAYS = 365
+
+
+class ReferralError(casework.CaseworkError):
+    """A refused referral change; `code` keys a catalogue text."""
+
+
+@dataclass(frozen=True)
+class Body:
+    id: str
+    kind: str
+    name: dict[str, str]
+    response_days: int
+
+
+@cache
+def bodies(path: Path = BODIES_FILE) -> dict[str, Body]:
+    """The register, checked: unknown kinds, missing names or bad days are refused."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    out: dict[str, Body] = {}
+    for i, raw in enumerate(data.get("bodies") or []):
+        where = f"{path}: bodies[{i}]"
+        if not isinstance(raw, dict) or not str(raw.get("id", "")).replace("_", "").isalnum():
+            raise ValueError(f"{where}: each body has an id of letters, digits and _")
+        if raw.get("kind") not in KINDS:
+            raise ValueError(f"{where}: kind is one of {', '.join(KINDS)}")
+        name = raw.get("name") or {}
+        if not all(isinstance(name.get(lang), str) and name[lang] for lang in ("en", "ar")):
+            raise ValueError(f"{where}: a name in both languages (en, ar)")
+        days = raw.get("response_days", 30)
+        if not isinstance(days, int) or not 1 <= days <= MAX_DAYS:
+            raise ValueError(f"{where}: response_days is 1 to {MAX_DAYS}")
+        out[raw["id"]] = Body(raw["id"], raw["kind"], dict(name), days)
+    return out
+
+
+def create(session: Session, case: Case, body: str, actor: str, now: datetime,
+           sealed: dict[str, str], days: int | None = None) -> Referral:
+    """Record a referral sent today; refused without consent_refer (sealed records)."""
+    register = bodies()
+    if body not in register:
+        raise ReferralError("bad_body", f"no body '{body}' in the register")
+    days = days or register[body].response_days
+    if not 1 <= days <= MAX_DAYS:
+        raise ReferralError("bad_days", f"the deadline is 1 to {MAX_DAYS} days")
+    result = casework.record_action(session, case, "refer", actor, now, target=body,
+                                    sealed=sealed)
+    if not result.done:
+        raise ReferralError("no_consent", "the reporter did not consent to a referral "
+                                          "(consent_refer)")
+    row = Referral(id=str(uuid.uuid4()), case_id=case.id, body=body, status="sent",
+                   sent_at=now, deadline=now + timedelta(days=days), created_by=actor,
+                   updated_at=now)
+    session.add(row)
+    session.add(CaseEvent(case_id=case.id, at=now, kind="referral_sent", actor=actor,
+                          detail={"body": body, "days": days}))
+    session.flush()
+    return row
+
+
+def update(session: Session, case: Case, referral_id: str, actor: str, now: datetime,
+           status: str | None = None, outcome: str | None = None) -> Referral:
+    row = session.get(Referral, referral_id)
+    if row is None or row.case_id != case.id:
+        raise ReferralError("no_referral", "no such referral on this case")
+    if status is not None:
+        if status not in STATUSES:
+            raise ReferralError("bad_status", f"unknown status '{status}'")
+        row.status = status
+    if outcome is not None:
+        if outcome not in OUTCOMES:
+            raise ReferralError("bad_outcome", f"unknown outcome '{outcome}'")
+        row.outcome = outcome
+    row.updated_at = now
+    session.add(CaseEvent(case_id=case.id, at=now, kind="referral_updated", actor=actor,
+                          detail={"body": row.body, "status": row.status,
+                                  "outcome": row.outcome}))
+    session.flush()
+    return row
+
+
+def told(session: Session, case: Case, referral_id: str, pepper: bytes | None,
+         sealed: dict[str, str], actor: str, now: datetime, text: str) -> Referral:
+    """Tell the reporter (consent_followup, their channel): `text` is already in their
+    language (web/referrals.py renders it from the catalogue)."""
+    from intake import _followup
+
+    row = session.get(Referral, referral_id)
+    if row is None or row.case_id != case.id:
+        raise ReferralError("no_referral", "no such referral on this case")
+    casework.check_sealed_consent(case, sealed)
+    if not casework.consented_map(sealed, "consent_followup") or pepper is None:
+        raise ReferralError("no_followup", "the reporter did not agree to be contacted")
+    if _followup.queue_message(session, _followup.route_key(pepper), case, text, actor,
+                               now) is None:
+        raise ReferralError("no_followup", "this report came through no channel to write "
+                                           "back to")
+    row.reporter_told_at = now
+    session.add(CaseEvent(case_id=case.id, at=now, kind="referral_told", actor=actor,
+                          detail={"body": row.body}))
+    session.flush()
+    return row
+
+
+def of_case(session: Session, case_id: str) -> list[dict[str, Any]]:
+    return [{"id": r.id, "body": r.body, "status": r.status, "sent_at": r.sent_at,
+             "deadline": r.deadline, "reminded": r.reminded, "outcome": r.outcome,
+             "told": r.reporter_told_at}
+            for r in session.scalars(select(Referral).where(Referral.case_id == case_id)
+                                     .order_by(Referral.sent_at))]

@@ -1,0 +1,97 @@
+"""The case page's referrals (issue 18 item 6): send to a body of the register, follow its
+status and outcome, tell the reporter (caseworker/referrals.py holds the rules).
+
+    POST /cases/{ref}/referrals               body, days: a referral sent today
+    POST /cases/{ref}/referrals/{rid}         status | outcome, or tell=1: tell the reporter
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from caseworker import dashboard as dash
+from caseworker import referrals
+from flows import load_flowset
+from storage import cases, crypto
+from storage.referral_models import OUTCOMES, STATUSES
+
+__all__ = ["Referrals"]
+
+
+class Referrals:
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.flows = load_flowset()
+        app.env.globals.update(referral_bodies=referrals.bodies(),
+                               referral_statuses=STATUSES, referral_outcomes=OUTCOMES)
+
+    def routes(self) -> list[Route]:
+        return [Route("/cases/{ref}/referrals", self.create, methods=["POST"]),
+                Route("/cases/{ref}/referrals/{rid}", self.change, methods=["POST"])]
+
+    def rows(self, case_ref: str) -> list[dict[str, Any]]:
+        """For the case page, already opened by its reader: codes and dates only."""
+        with self.app.d.db.transaction() as session:
+            case = cases.by_ref(session, case_ref)
+            return referrals.of_case(session, case.id) if case is not None else []
+
+    def _sealed(self, session: Any, case: Any, who: Any) -> dict[str, str]:
+        try:
+            opened = cases.open_case(session, case, who.private_key, who.key_id)
+        except crypto.CryptoError as exc:
+            raise dash.Forbidden("this case cannot be opened with your key") from exc
+        return cases.sealed_consent(opened)
+
+    async def _do(self, request: Request, action: str, body: Any) -> Response:
+        checked = await self.app.posted(request)
+        if isinstance(checked, Response):
+            return checked
+        s, who, data = checked
+        ref = request.path_params["ref"].upper()
+        try:
+            await run_in_threadpool(self.app.d._run, who, ref, action,
+                                    lambda session, case: body(session, case, who, data))
+            s.flash.append(("ok", "referral.saved", {}))
+        except dash.Refused as exc:
+            self.app.flash_refused(request, s, exc)
+        except dash.Forbidden:
+            return self.app.page(request, s, "error.html", status=403,
+                                 message_key="error.forbidden")
+        return self.app.redirect(s, f"/cases/{ref}#referrals")
+
+    async def create(self, request: Request) -> Response:
+        def body(session: Any, case: Any, who: Any, data: dict[str, Any]) -> None:
+            days = str(data.get("days") or "").strip()
+            if days and not days.isdigit():
+                raise referrals.ReferralError("bad_days", "the deadline is a number of days")
+            referrals.create(session, case, str(data.get("body", "")), who.name,
+                             self.app.d.now(), self._sealed(session, case, who),
+                             int(days) if days else None)
+        return await self._do(request, "case.referral", body)
+
+    async def change(self, request: Request) -> Response:
+        rid = request.path_params["rid"]
+
+        def body(session: Any, case: Any, who: Any, data: dict[str, Any]) -> None:
+            now = self.app.d.now()
+            if data.get("tell"):
+                row = next((r for r in referrals.of_case(session, case.id) if r["id"] == rid),
+                           None)
+                if row is None:
+                    raise referrals.ReferralError("no_referral", "no such referral")
+                lang = case.lang if case.lang in self.flows.catalog else "ar"
+                name = referrals.bodies()[row["body"]].name[lang] \
+                    if row["body"] in referrals.bodies() else row["body"]
+                text = self.flows.text(lang, "sys.referral.told", body=name)
+                referrals.told(session, case, rid, self.app.d.pepper,
+                               self._sealed(session, case, who), who.name, now, text)
+                return
+            referrals.update(session, case, rid, who.name, now,
+                             status=data.get("status") or None,
+                             outcome=data.get("outcome") or None)
+        return await self._do(request, "case.referral", body)
