@@ -463,6 +463,10 @@ class SignalChannel:
             await asyncio.sleep(self.config.outbox_interval)
             await self.deliver_outbox()
 
+    def schedule_checkins(self) -> int:
+        """Queue the safety check-ins come due (the job engine's sweep calls it)."""
+        return self.service.schedule_checkins()
+
     async def deliver_message(self, message_id: str) -> str:
         """The job engine's task for one outbox message (its argument is the id only): queued
         behind that reporter's own messages, as `deliver_outbox` does, and awaited. SENT,

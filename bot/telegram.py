@@ -538,6 +538,10 @@ class TelegramChannel:
                 delivered += await self.deliver_message(message_id) == SENT
         return delivered
 
+    def schedule_checkins(self) -> int:
+        """Queue the safety check-ins come due (the job engine's sweep calls it)."""
+        return self.service.schedule_checkins()
+
     async def deliver_message(self, message_id: str) -> str:
         """Deliver one outbox message (the job engine's task; its argument is the id only).
         SENT, FAILED (for good) or SKIPPED (nothing to send); DeliveryDeferred when the

@@ -64,6 +64,8 @@ class OutboxConsumer(Protocol):
 
     async def deliver_outbox(self) -> int: ...
 
+    def schedule_checkins(self) -> int: ...
+
 
 class Runner(Protocol):
     def consume_outbox(self, channel: str, consumer: OutboxConsumer,
@@ -245,6 +247,7 @@ class ProcrastinateRunner:
 
         async def sweep(timestamp: int) -> int:
             def due() -> int:
+                consumer.schedule_checkins()  # safety check-ins come due become messages
                 with self.db.transaction() as session:
                     now = datetime.fromtimestamp(clock(), UTC)
                     return defer_delivery(session, channel,
