@@ -132,7 +132,9 @@ _CUES: tuple[tuple[str, str, str], ...] = (
      r"\b(?:was|were|been|got|being) taken\b"),
     (ARREST, "recent", r"\b(?:و|ف)?(?:اعتقل\w*|عتقل\w*|اعتقال|قبضوا|قبض علي\w*|مسكوه|مسكوها|"
      r"مسكوني|مسكو|اخدوه|اخدوها|اخدوني|اخذوه|اخذوها|اخذوني|اخدو|اخذوا|اخدوا|خدوه|خدوها|خدوني|"
-     r"خطف\w*|اختطف\w*|اختفي|اختفت|شحطوه|سحبوه|لموه|زتوه|شالوه|داهموا|اقتحموا)\b|"
+     r"خطف\w*|اختطف\w*|اختفي|اختفت|شحطوه|سحبوه|سحبوا|لموه|زتوه|شالوه|شالوا|شالو|شلوا|شلو|"
+    r"داهموا|اقتحموا|خدوا|خدو|شدو|شدوا|اقتاد\w*|اقتيد\w*|ساقوه|جروه|هزو|هزوا|داو|ودوه|ودوهو|"
+    r"s7abaw|s7abooh|sa7abooh|shalaw|shalouh|hazzou|hazou|khtfo|5tfo|khatfo|5atfo|iqtado)\b|"
      r"\b(?:5dhaw\w*|khdhaw\w*|akhadhaw\w*|a5dhaw\w*|shalo\w*|shalooh|e3ta2al\w*|i3ta2al\w*|"
      r"3ta2al\w*|akhadou\w*|a5adou\w*|5adoh|5adouh|msakoh|msakouh|"
      r"5atafo\w*|khatafo\w*)\b"),
@@ -209,7 +211,8 @@ _THREAT_WORDS = (
     r"سياتون|سيزورون\w*|جايين|جاين|جاي|(?:ب|ح|ه|رح |راح )?يداهم\w*|سيداهم\w*|"
     r"b(?:i|e)?d(?:a|aa)?hm\w*|y?dahm\w*|ydahmo\w*|bijoon|bijo|yjiw|yjeo|yejo|yjo|njiwk|jayin|jeyin|"
     r"bnmurr|bimurroon|(?:they(?:'re| are| will)|will) (?:come|coming|visit)\w*|"
-    r"coming (?:for|to get) (?:me|us|him|her))"
+    r"coming (?:for|to get) (?:me|us|him|her)|دورك|دوركم|dorak|dorek|dorkom|با (?:ي|ن|ت)\w+|"
+    r"بي\w{2,}ون|هي\w+وا|by\w{2,}oon|b?y?(?:i|e)?j(?:oo|ou)n|yeju|yiju)"
 )
 _CONDITION = (  # "or else", "if you don't": how a demand becomes a threat ("لو سمحت" is not)
     r"\b(?:(?:و)?(?:الا|ولا|الا ما) (?:ن|ب|ه|ح|س|ت|ي|غادي |راح )\w+|لو ما|اذا ما|ان لم|كان ما|"
@@ -227,13 +230,14 @@ _SOON = (
     r"bokr|ghodwa|ghadwa|ghdwa|lyoum|el lila|ellila|el leila|elleila|had lila|hal leile|had lil|"
     r"hal lil|الغد|صباح الغد|"
     r"el leile|leila|ghedda|ghda|3a ?bokra|عبكرا|عبكره|عالليل|هالليل|sob7|tomorrow morning|"
-    r"ba3d bokra|hal esbou3|had sima|had l2osbou3)\b"
+    r"ba3d bokra|hal esbou3|had sima|had l2osbou3|باجر|النهارده بالليل|الليله دي|اليوم بالليل|"
+    r"بالليل ده|baachir|bachir|bacher|baacher|bukrah|bokrah|el layla|el laila|tonite)\b"
 )
 # A threat conditioned on withdrawing a complaint or testimony.
 _WITHDRAW_DEMAND = (
     r"\b(?:withdraw|drop|retract|take back|pull) (?:my |the |our |his |her |their )?"
     r"(?:complaint|case|testimony|report|statement|lawsuit|charges)\b|"
-    r"\b(?:و|ف)?(?:اسحب|تسحب|يسحب|نسحب|سحب|تتنازل|اتنازل|يتنازل|نتنازل|التنازل|تنازل|تشيل|شلت|"
+    r"\b(?:و|ف)?م?(?:اسحب|تسحب|يسحب|نسحب|سحب|تتنازل|اتنازل|يتنازل|نتنازل|التنازل|تنازل|تشيل|شلت|"
     r"نحيد|تحيد|حيد|نحي|تنحي|نحيت|تراجع|اتراجع|تتراجع|اتسحب|تتسحب|سحبت|تنازلت|حيدت)\w*\s?"
     r"(?:عن |على |علي )?(?:ال)?(?:شكوي|شكوه|شكايه|قضيه|دعوي|دعوه|شهاده|شهادت|بلاغ|افاده|محضر)\w*|"
     r"\b(?:ال)?(?:قضيه|شكوي|بلاغ|محضر)\w* (?:ما )?(?:اتسحب|تتسحب|تنسحب)\w*|"
@@ -244,7 +248,10 @@ _WITHDRAW_DEMAND = (
     r"shahadte|balagh)\w*|\b(?:tnazel|tnazal|tnazeltich|tetnazal|btetnazal|ntnazel|ntnazal)\w*\b|"
     r"\b(?:و|ف)?(?:ت|ي|ا|ن|بت|هت)?تنازل\w*\b|"
     r"\b(?:withdraw|drop|retract|take back|pull) (?:my |the |our |his |her |their )?"
-    r"(?:complaint|case|testimony|report|statement|lawsuit|charges)\b|\bwithdraw\b"
+    r"(?:complaint|case|testimony|report|statement|lawsuit|charges)\b|\bwithdraw\b|"
+    r"\b\w{0,4}(?:s7ab|sa7ab|s7eb|shil|shel|chil|7ayd|7ayed|7iyd|7ayyed|na7i|n7i)\w*\s"
+    r"(?:el |l|dik |dak |had |hadi )?(?:shakwa|chakwa|shikwa|chkaya|chikaya|shikaya|balagh|"
+    r"bala8|qadiya|9adiya|qadiyye|2adiyye|2adiye|da3wa|mahdar|shahada)\w*"
 )
 
 # People at the door or watching now.
@@ -254,10 +261,16 @@ _WATCH_CUES = (
     r"standing )?(?:outside|in front of) (?:the|my|our) (?:house|home|building|door)\b|"
     r"\b(?:و|ف)?(?:عم|قاعد|قاعدين|لسا|لسه)\s?(?:ي|بي|ب)?راقب\w*|\b(?:بيراقبوني|بيراقبونا|"
     r"يراقبوا البيت|يراقبون البيت|يراقبو الدار|كيراقبو|كيتبعوني|كيضربو|دخلوا علينا|دخلو علينا|"
-    r"(?:واقف|واقفه|واقفين|واقفه) (?:تحت|قدام|جنب|برا|عند) (?:ال)?(?:بيت|بنايه|عماره|دار|باب|شقه)|"
+    r"(?:واقف|واقفه|واقفين|متوقفه|راكنه) (?:تحت|قدام|جنب|برا|بره|عند|امام|يم) (?:ال)?"
+    r"(?:بيت|بنايه|عماره|دار|باب|شقه)\w*|"
     r"دخلوا البيت|دخلو الدار|داخلين علينا|واقفين تحت البيت|واقفين قدام|سياره واقفه|"
     r"dakhlo 3lina|dkhlo 3lina|da5lo 3lina|d5lo 3lina|dakhlu 3lina|w9fin 9dam|wa9fin 9dam|"
     r"kayraqbo|kaytab3oni|3am yra2bo|3am yrak?bouna)\b|"
+    r"\b(?:و|ف)?(?:مصور\w*|بيصور\w*|يصور\w*|kaysawro|ysawro\w*|ysawroon)\s(?:\S+\s)?(?:ال)?"
+    r"(?:باب|بيت|دار|عماره|بنايه|منزل|bab|bet|dar)\w*|"
+    r"\b(?:sayyara|sayara|sayyarah|tomobil|tonobil|karhba|karhaba|3arabiyya|3arabeya|ta9m)\w* "
+    r"(?:\S+ ){0,2}(?:wagfa|waqfa|wa9fa|wa2fe|wa2fa|mw9fa|mwagfa|mawgoofa|msaffa|mwa2afe|parked|"
+    r"waguefa)\b.{0,25}\b(?:bait|beit|bet|dar|house|building|bab|3imara|binaye)\w*|"
     r"\b(?:t|y|b|k|kay|kat|3am y|3am t)?ra(?:q|k|2|g)(?:e|i)?b\w*\b.{0,32}"
     r"\b(?:bait|beit|bet|dar|house)\b|"
     r"\b(?:kayt3bo|kayt3bou|kaytab3o|yt3bo|ytab3o|yla7\w*|yt7arrak\w*)\w*\b.{0,20}\b(?:daba|dorka|"
@@ -290,22 +303,27 @@ _DISAPPEARED = (
     r"ma3rafna wen|ma na3rfouch win|ma n3rfouch win|ma n3rfoch win|ma na3rafch win|ما رجع|"
     r"مارجعش|ما رجعش|لم يعد|mafi khabar|ma 7ada bya3ref wen|"
     r"mahadesh y3raf fen|ma n3rfouch fin|ma3rafnach fin|mkhtfi|mafqud|mafqoud)\b|"
-    r"\b(?:ما|لا|مش|محد|محدش|ماحد|ما حد|ولا حد|ولا احد|ما حدا|ومحد|ومحدش|ولا)\s?(?:\w+\s)?"
-    r"(?:نعرف\w*|عرفنا\w*|منعرف\w*|يعرف\w*|ندري|يدري|عارفين|معروف|بيقول|يقول\w*|يگل\w*|قال\w*|"
+    r"\b(?:و|ف)?م\w{0,3}عرف\w*ش\s(?:\S+\s)?(?:وين|فين|مكان\w*|اين|وينو|فينو|وينه|فينه)|"
+    r"\b(?:و|ف)?(?:ما|لا|مش|محد|محدش|ماحد|ما حد|ولا حد|ولا احد|ما حدا|ومحد|ومحدش|ولا)\s?(?:\w+\s)?"
+    r"(?:نعرف\w*|عرفنا\w*|عرف\w*|منعرف\w*|يعرف\w*|ندري|يدري|عارفين|معروف|بيقول|يقول\w*|يگل\w*|قال\w*|"
     r"نعلم|يعلم)\s.{0,20}?(?:وين|فين|مكان\w*|فينه|وينه|وينو|اين)|"
     r"\b(?:و|ف)?(?:لا|ما|ما في|مافي|ما كاين|ما كاش|ماكاش|ما فما|مافيش|مفيش|ماكو|بلا|لا حس لا|حتي)\s"
     r"(?:حتي |اي |أي )?خبر\b|\bمجهول\w*|\b(?:غبر|اتاخد|اتخطف|تخطف|انخطف)\b|"
-    r"\b(?:ma|la|msh|mish|w ma|w la)\s?(?:n?3rf\w*|na3r\w*|nadri|mna3ref|ma3rouf|3rfna\w*|y3raf|"
-    r"ya3ref|y2elna|ygool\w*|y9ol\w*)\s.{0,15}?(?:wen|win|fin|fen|wain|makan\w*|3ana shay)|"
+    r"\b(?:ma|la|msh|mish|w ma|w la)\s?(?:\w+\s)?(?:n?3rf\w*|na3r\w*|nadri|ndri|mna3ref|ma3rouf|"
+    r"3rfna\w*|3r[ae]f\w*|y3raf|ya3ref|bya3ref|y2elna|ygool\w*|y9ol\w*|nidri|yidri)\s.{0,15}?"
+    r"(?:wen|win|fin|fen|wain|wein|wayn|fein|makan\w*|3ana shay)|"
     r"\b(?:la|ma|mafi|ma kayn|makaynch|ma kaynch|mako|w ma kayn)\s(?:7ta |7atta )?(?:khbar|5abar|"
     r"khabar|5bar)\b|\bmajh?ool\b|\bmajhoul\b|\b(?:ghbar|e5tifa|ekhtafa|ikhtafa|enkhataf|t5tef|"
     r"vanished)\b|\bno news\b|\bnobody knows where\b|"
-    r"\b(?:ma|w ma) (?:reje3|rje3|rja3|raja3|rija3)\b|"
+    r"\b(?:ma|w ma) (?:reje3|rje3|rja3|raja3|rija3)\b|\bma ?r[ei]?j[ea]?3(?:at)?(?:ch|sh)\b|"
+    r"\b(?:و)?(?:ما ?|م)رجع(?:ش|اتش|تش|وش)\b|"
     r"\b(?:ma ?rj3ch|ma ?rje3ch|ma ?rja3ch|مارجعش)\b|\b(?:و)?(?:ما بانش|مابانش|ما ظهر|"
     r"ماظهرش|ما ظهرش|لم يظهر|ma banch|ma dhahar)\b|"
-    r"\b(?:tilifoun|tilifoon|tilifoona|telefono|telefon|"
-    r"telephone|phone|تلفون|تليفون|موبايل|جوال)\w* (?:msdoud|msakkar|msakar|maqfoul|mtafi|m9foul|"
-    r"مسكر|مقفول|مغلق|مطفي|مسدود|(?:is )?off)\b"
+    r"\b(?:و|ف|w )?(?:tilifoun|tilifoon|tilifoona|telefono|telefon|tilifon|jawal|jawwal|mobile|"
+    r"mobayl|hatif|hatef|telephone|phone|تلفون|تليفون|تيليفون|تاليفون|موبايل|جوال|هاتف|بورطابل)"
+    r"\w* (?:\S+ )?(?:msdoud|msakkar|msakar|maqfoul|mtafi|m9foul|maghlag|maghloog|mghlag|"
+    r"ma2fool|m2fool|tafi|mqfoul|مسكر|مقفول|مقفل|مغلق|مطفي|طافي|مسدود|مغلوق|(?:is |was )?off|"
+    r"switched off|dead)\b"
 )
 # Self-harm or suicide risk.
 _SELF_HARM = (
@@ -351,14 +369,17 @@ _DETAINED = (
     r"كوميسار\w*|بوسته|البوسته|الحراسه|حراسه|المركز|custody|detained|detention|cell|prison|jail|"
     r"l7abs|7abs|7bes|sijin|sijn|sejen|tawgeef|tawgif|commissariat|zenzane|maw2ouf|mawgoof|"
     r"m7bous|ma7bous|mo3ta2al|منفرد\w*|المنفرد\w*|انفرادي\w*|solitary|far3|garde|l far3|فرع|"
-    r"الفرع)"
+    r"الفرع|(?:ال)?قسم|(?:ال)?موقف|محتجز\w*|(?:ال)?احتجاز|بوسطه|البوسطه|ma3takal|mo3takal|m3ta2al|"
+    r"ma3ta2al|m7tajaz|mo7tajaz|zenzene|zinzana|tawqeef|qism|9ism|el 9ism)"
 )
 _MEDICINE = (
-    r"(?:دوا|دواء|دواه|دواءه|ادويه|ادويته|علاج|العلاج|علاجه|انسولين|الانسولين|الدوا|الدواء|dwa|dawa|"
+    r"(?:(?:ال)?(?:دوا|دواء)\w{0,3}|(?:ال)?(?:حقنه|حقن|ابر|ابره|حبوب\w*)|7boob\w*|7bob\w*|"
+    r"pills|injections?|ebar|ادويه|ادويته|علاج|العلاج|علاجه|انسولين|الانسولين|الدوا|الدواء|dwa|dawa|"
     r"dowa|dawah|3ilaj|3laj|insulin|insuline|treatment|medicine|medication|meds)"
 )
 _REFUSED = (
-    r"(?:\b(?:و|ف)?(?:ما|مش|مو|لا)\b|\bمن غير\b|\bبدون\b|\bبلا\b|منع\w*|يمنع\w*|مانع\w*|حرم\w*|"
+    r"(?:\b(?:و|ف)?(?:ما|مش|مو|لا)\b|\bمن غير\b|\bبدون\b|\bبلا\b|منع\w*|حارم\w*|رافض\w*|يرفض\w*|"
+    r"\bرفض\w*|ويرفض\w*|يمنع\w*|مانع\w*|حرم\w*|"
     r"يحرم\w*|محروم\w*|\bما\w*(?:وش|هش|ش)\b|مايد\w*|مانط\w*|\bma\b|\bmsh\b|\bmish\b|"
     r"mani3\w*|mane3\w*|mamno3\w*|mamnoo3\w*|\bma\w*(?:ch|sh)\b|\bdeny|\bdenied|won'?t|\bno\b|"
     r"without|refus\w*)"
@@ -366,7 +387,10 @@ _REFUSED = (
 _MEDICAL_ORDERLESS = (  # "عنده سكري وما يعطوه الدوا", "dwa ma kay3tiwhch": any order, one text
     r"^(?=.*\b(?:و|ف|ب|بال|وبال|فال|ل|لل|f |fel |bel |b |f l)?" + _DETAINED + r"\b)"
     r"(?=.*\b(?:و|ال|وال)?" + _MEDICINE + r"\b)(?=.*" + _REFUSED + r").*|"
-    r"\b(?:طاح|وقع|سقط|ta7|wa2a3)\w*\b.{0,40}(?:ما فاق\w*|ما بصحى|ما يصحى|ما صحي|مغمي\w*|"
+    r"\b(?:طاح|وقع|سقط|ta7|wa2a3|w9a3|wi2i3)\w*\b.{0,40}(?:ما فاق\w*|ما بصحى|ما يصحى|ما صحي|"
+    r"مغمي\w*|"
+    r"ما قام|ما قعد|مش بيرد|ما بيرد|ما يرد|ما رد\w*|مابيردش|ما صحا|ma gaam|ma 2am|ma qam|"
+    r"ma sa7a|mish biyrod|msh byrod|ma fa9|ma faq|"
     r"ما يتنفس\w*|ma fa9\w*|ma fa2\w*|maghma\w*)|"
     r"\b(?:مغمي عليه\w*|maghma 3l\w*|fainted|collapsed)\b|"
     r"\bمضرب\w* (?:عن|علي|ع) (?:ال)?(?:طعام|اكل|ماكله|اكله)\b|"
@@ -382,7 +406,7 @@ _CHILD_AGE = (  # "ابني ١٤ سنة اتاخد", "weldi 3ndo 13 3am chddouh"
     r"شدو\w*|داو\w*|هزو\w*|موقوف\w*|محتجز\w*|محبوس\w*|قبضوا\w*|arrest\w*|detain\w*|took|taken|"
     r"held|abduct\w*|kidnap\w*|chddou\w*|daw\w*|5athoo\w*|5athaw\w*|akhado\w*|e3ta2al\w*|"
     r"خداو\w*|اداو\w*|khdaw\w*|5daw\w*|"
-    r"mawgoof\w*|m7tajaz\w*)\b).*\b(?:و)?(?:عمره|عمرو|عمرها|عنده|عندو|عندها|3omra|3emro|3mro|3omro|3ndo|3ando|3omraha|3omrha|"
+    r"mawgoof\w*|m7tajaz\w*|khataf\w*|5ataf\w*|khtf\w*|5tf\w*|khatf\w*|5atf\w*)\b).*\b(?:و)?(?:عمره|عمرو|عمرها|عنده|عندو|عندها|3omra|3emro|3mro|3omro|3ndo|3ando|3omraha|3omrha|"
     r"3emra|3ndha|3andha|sghira|sghir|صغيره|صغير|"
     r"only|aged?|ابني|ابنتي|بنتي|ولدي|وليدي)\s(?:[1-9]|1[0-7])\s?(?:سنه|سنين|سنوات|عام|اعوام|sana|"
     r"sene|3am|years?|yo)?\b(?! years? ago)"
@@ -410,18 +434,75 @@ _CUES += (
     (DISAPPEARED, "state", _DISAPPEARED),
 )
 
+# More ways to say it, per dialect: bleeding or vomiting blood, fainting, hunger strike.
+_MEDICAL_MORE = (
+    r"\b\w{0,3}سيل\w*\s(?:\S+\s){0,2}(?:ال)?(?:دم|دمه|دمها)\b|"
+    r"\b(?:ي|بي|عم ي|ب|ت|بت)?(?:رجع|ستفرغ|تقيا|قيء|ترجع)\w*\s(?:\S+\s)?(?:ال)?(?:دم|دمه)\b|"
+    r"\b(?:kay|ki|ra|y|t)?s(?:i|ee)l\w* (?:\S+ ){0,2}(?:dem|dam|ddem|eddem)\b|"
+    r"\b(?:dem|dam|eddem|ddem) (?:kay|ki|ra|y|t)?s(?:i|ee)l\w*|"
+    r"\b(?:ال)?دم\s(?:\S+\s)?\w{0,3}سيل\w*|"
+    r"\b(?:yestafreg|yesta?fra2|yistafrigh|biyraga3|yraja3|byerja3)\w* (?:\S+ )?(?:dam|dem)\b|"
+    r"\b(?:vomiting|coughing up|coughing|spitting|throwing up) blood\b|"
+    r"\bm[ae]?gh?m[ai]y? 3[ae]?l\w*|"
+    r"\b(?:و|ف)?(?:ال)?اضراب (?:عن|علي|ع) (?:ال)?(?:طعام|اكل|ماكله|اكله)\b|"
+    r"\b(?:و|ف)?(?:ال)?اضراب (?:ال)?جوع\b|"
+    r"\b(?:داير|دايره|عامل|عامله|دخل|دخلت) (?:في )?(?:ال)?اضراب\b|"
+    r"\bhunger.strik\w*|"
+    r"\b(?:edrab|idrab|i9rab) (?:3an |3la |3a )?(?:el |l)?(?:akl|makla|ta3am|jou3)\b"
+)
+# Self-harm said in other words: "اخلص من الدنيا", "ودي اموت", "خلّص على حالي", "end it".
+_SELF_HARM_MORE = (
+    r"\b(?:اخلص|خلص|نخلص|اتخلص) من (?:ها|هال|هاي ال|هذي ال|ال)?دنيا\w*|"
+    r"\b(?:و|ف)?(?:بدي|عايز|عاوز|عايزه|ابي|ابغي|ابغا|اريد|داير|دايره|اشتي|نفسي|ودي|بودي|حاب|حابه|"
+    r"حابب|نحب|بغيت|نبغي|ناوي|ناويه) (?:ان |اني |انو )?(?:اموت|نموت|انتحر|ننتحر)\b|"
+    r"\b\w{0,5}(?:قتل|كتل|ذبح|شنق|حرق|موت)\s(?:روحي|نفسي|حالي|راسي)\b|"
+    r"\b(?:ا|ن|ب)?خلص (?:علي|ع|عل) (?:حالي|روحي|نفسي|راسي)\b|"
+    r"\bkhall?[ae]s (?:3a|3ala|3la|3al) (?:7ale|7ali|7aly|rou7i|ro7i|nafsi)\b|"
+    r"\b\w{0,4}(?:qtel|9tel|ktel|2tol|gtil|ktil|qtil|thba7|dhba7|dba7|7ra9|7reg|mawwet)\w* "
+    r"(?:rassi|rasi|rou7i|ro7i|nafsi|7ale|7ali|7aly)\b|"
+    r"\b(?:w ?)?(?:wddi|widdi|wodi|nefsi|nifsi|bade|badde|baddi|bdi|3ayez|abi|abgha|areed|ariid|"
+    r"bghit|n7eb|7ab) (?:an )?(?:amoot|amout|amut|nmout|nmoot|mout|moot)\b|"
+    r"\b(?:اضع|نضع|احط|نحط) (?:حدا|حد|نهايه) ل?حياتي\b|\bانهاء حياتي\b|"
+    r"\b(?:killing|kill|hurting|harming) myself\b|"
+    r"\b(?:going to|gonna|want to|will|i'll|about to|ready to) end it\b|\bend my (?:own )?life\b"
+)
+# A child still held: "الطفل لسه محبوس", "الشافع مازال عندهم", "the boy is still being held".
+_CHILD_STILL = (
+    r"\b(?:ال|و|وال|el |l|the )?(?:طفل|طفله|شافع|شافعه|جاهل|جاهله|صغير|صغيره|دري|دريه|بزر|ولد|"
+    r"tfel|tefl|tifl|sghir|sghira|sagheer|zghir|walad|child|boy|girl|kid|minor)\b.{0,20}?"
+    r"\b(?:still|لسه|لسا|لسع|مازال|ما زال|مازالت|لا يزال|لا تزال|بعده|بعدو|بعدها|لليوم|للحين|"
+    r"ba3do|ba3da|mazal|mazel|mazzal|lissa|lessa|lil7een)\b.{0,25}?"
+    r"\b(?:عندهم|عدهم|لديهم|عندن|محبوس\w*|محتجز\w*|محجوز\w*|معتقل\w*|موقوف\w*|مخطوف\w*|3ndhom|"
+    r"3andhom|3andon|3ndahom|3endhom|3andhum|m7tajaz|ma7bous|m7bous|held|detained|in custody|"
+    r"with them|locked up)"
+)
+_CHILD_AGE_WORDS = (  # "اختطف ولدي ذو التسع سنوات"
+    r"\b(?:اعتقل\w*|خطف\w*|اختطف\w*|اخذ\w*|اخد\w*|خذو\w*|خدو\w*|شالو\w*|شدو\w*|داو\w*|هزو\w*)\b"
+    r".{0,30}\b(?:ذو|ذات|البالغ|البالغه|عمره|عمرها|عمرو)\s(?:من العمر\s)?(?:ال)?"
+    r"(?:ثلاث|اربع|خمس|ست|سبع|ثمان|تسع|عشر|سنتين)\w*"
+)
+_CUES += (
+    (MEDICAL, "state", _MEDICAL_MORE),
+    (SELF_HARM, "none", _SELF_HARM_MORE),
+    (CHILD, "none", _CHILD_STILL),
+    (CHILD, "none", _CHILD_AGE_WORDS),
+)
+
 _NOW = (
     r"\b(?:now|right now|currently|at the moment|at this moment|as we speak|as i write|"
     r"immediately|hurry|asap|urgent|urgently|tonight|الان|الحين|هلق|هلء|هسه|هسا|"
     r"هسع|دلوقتي|دلوقت|دحين|توا|دابا|درك|حاليا|في هذه اللحظه|هاللحظه|بهاللحظه|هالحين|"
     r"فورا|بسرعه|ضروري|عاجل|مستعجل|لحد الان|لهلق|هاي اللحظه|hala2|halla2|hal2|daloa2ti|"
     r"dilwa2ti|delwa2ty|dlw2ty|el7in|hal7in|7alan|hasa|hessa|fawran|daba|dba|drk|daroka|tawa|"
-    r"taw|دروك|دركا|دلوقت|هسع|هاذي اللحظه)\b|(?<=\S )هلا\b"
+    r"taw|دروك|دركا|دلوقت|هسع|هاذي اللحظه|هسي|هسى|ذلحين|ذالحين|ذحين|دحين|الحين|للحين|لليوم|"
+    r"hassi|hessi|halla|al7een|el7een|lil7een|dl7in|dal7in|dorka|drok)\b|(?<=\S )هلا\b"
 )
 _RECENT = (
     r"\b(?:today|this morning|this evening|tonight|last night|yesterday|just now|"
     r"(?:a few |few |\d+ |an |one |two |half an )?(?:minutes?|hours?|hrs?|mins?) ago|"
-    r"earlier today|اليوم|الليله|هالليله|الصبح|الصباح|هالصبح|المسا|قبل ساعه|"
+    r"earlier today|at dawn|اليوم|الليله|هالليله|الصبح|الصباح|هالصبح|المسا|الفجر|النهارده|"
+    r"انهارده|النهار ده|هالفجر|el fajr|l fjer|lfjer|fajr|sba7|sbe7|el sob7|el sa?ba7|"
+    r"naharda|ennaharda|el naharda|el yom|lyouma|lyoum|قبل ساعه|"
     r"قبل ساعتين|قبل ساعات|قبل شوي|من شوي|من شويه|قبل شويه|من شويا|قبل قليل|قبل دقايق|قبل دقيقه|"
     r"من ساعه|من ساعتين|"
     r"امبارح|مبارح|البارحه|امس|bar7a|el bar7a|lbar7a|ليله امبارح|توه|للتو|منذ قليل|منذ ساعه|"
