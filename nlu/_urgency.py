@@ -59,8 +59,9 @@ _SUBJECT_AR = (
     r"(?:هم|هني|هن|همه|الامن|الشرطه|البوليس|الجيش|العسكر|المخابرات|الشبيحه|المليشيا|"
     r"الميليشيا|رجال|عناصر|دوريه|سياره|سيارات|شباب)"
 )
-_PLACE_PREP_AR = r"(?:عند|ع|علي|قدام|امام|برا|بره|خارج|حول|جنب|تحت|داخل|جوا|جوه|في|ب|يم|گدام|كدام)"
-_HOUSE_AR = r"(?:ال)?(?:بيت|منزل|دار|عماره|بنايه|شقه|حاره|حي|باب)\w*"
+_PLACE_PREP_AR = (r"(?:حدا|عند|ع|علي|قدام|امام|برا|بره|خارج|حول|جنب|تحت|داخل|جوا|جوه|في|ب|يم|"
+                  r"گدام|كدام)")
+_HOUSE_AR = r"(?:ال)?(?:مدخل|بيت|منزل|دار|عماره|بنايه|شقه|حاره|حي|باب)\w*"
 
 _CUES: tuple[tuple[str, str, str], ...] = (
     (IMMEDIATE, "none", r"\b(?:sos|mayday|emergency|نجده|النجده|انجدوني|انجدونا|الحقوني|الحقونا|"
@@ -134,7 +135,7 @@ _CUES: tuple[tuple[str, str, str], ...] = (
      r"مسكوني|مسكو|اخدوه|اخدوها|اخدوني|اخذوه|اخذوها|اخذوني|اخدو|اخذوا|اخدوا|خدوه|خدوها|خدوني|"
      r"خطف\w*|اختطف\w*|اختفي|اختفت|شحطوه|سحبوه|سحبوا|لموه|زتوه|شالوه|شالوا|شالو|شلوا|شلو|"
     r"داهموا|اقتحموا|خدوا|خدو|شدو|شدوا|اقتاد\w*|اقتيد\w*|ساقوه|جروه|هزو|هزوا|داو|ودوه|ودوهو|"
-    r"s7abaw|s7abooh|sa7abooh|shalaw|shalouh|hazzou|hazou|khtfo|5tfo|khatfo|5atfo|iqtado)\b|"
+    r"حكمو|حكموه|حكموها|حكموني|7akmouh|7kmouh|انسحب|insa7ab|nsa7ab|s7abaw|s7abooh|sa7abooh|shalaw|shalouh|hazzou|hazou|khtfo|5tfo|khatfo|5atfo|iqtado)\b|"
      r"\b(?:5dhaw\w*|khdhaw\w*|akhadhaw\w*|a5dhaw\w*|shalo\w*|shalooh|e3ta2al\w*|i3ta2al\w*|"
      r"3ta2al\w*|akhadou\w*|a5adou\w*|5adoh|5adouh|msakoh|msakouh|"
      r"5atafo\w*|khatafo\w*)\b"),
@@ -218,6 +219,7 @@ _CONDITION = (  # "or else", "if you don't": how a demand becomes a threat ("ل�
     r"\b(?:(?:و)?(?:الا|ولا|الا ما) (?:ن|ب|ه|ح|س|ت|ي|غادي |راح )\w+|لو ما|اذا ما|ان لم|كان ما|"
     r"يا ت\w+ يا|(?:walla|wla|wella|willa|w ?illa|w ?ella|w ?ela) (?:n|b|h|7|y|t|ghadi )\w+|"
     r"ila ma|iza ma|eza ma|itha ma|law ma|lw ma|ya t\w+ ya|unless|or else|or you|"
+    r"or (?:my|we|he|she|they|i|your|his|her)|لو (?:ي|ت|ن|ب|ح)\w+|"
     r"if (?:i|you|we) (?:don'?t|do not))\b"
 )
 _SOON = (
@@ -237,7 +239,7 @@ _SOON = (
 _WITHDRAW_DEMAND = (
     r"\b(?:withdraw|drop|retract|take back|pull) (?:my |the |our |his |her |their )?"
     r"(?:complaint|case|testimony|report|statement|lawsuit|charges)\b|"
-    r"\b(?:و|ف)?م?(?:اسحب|تسحب|يسحب|نسحب|سحب|تتنازل|اتنازل|يتنازل|نتنازل|التنازل|تنازل|تشيل|شلت|"
+    r"\b(?:و|ف|ل|ب)?م?(?:اسحب|تسحب|يسحب|نسحب|سحب|تتنازل|اتنازل|يتنازل|نتنازل|التنازل|تنازل|تشيل|شلت|"
     r"نحيد|تحيد|حيد|نحي|تنحي|نحيت|تراجع|اتراجع|تتراجع|اتسحب|تتسحب|سحبت|تنازلت|حيدت)\w*\s?"
     r"(?:عن |على |علي )?(?:ال)?(?:شكوي|شكوه|شكايه|قضيه|دعوي|دعوه|شهاده|شهادت|بلاغ|افاده|محضر)\w*|"
     r"\b(?:ال)?(?:قضيه|شكوي|بلاغ|محضر)\w* (?:ما )?(?:اتسحب|تتسحب|تنسحب)\w*|"
@@ -251,7 +253,8 @@ _WITHDRAW_DEMAND = (
     r"(?:complaint|case|testimony|report|statement|lawsuit|charges)\b|\bwithdraw\b|"
     r"\b\w{0,4}(?:s7ab|sa7ab|s7eb|shil|shel|chil|7ayd|7ayed|7iyd|7ayyed|na7i|n7i)\w*\s"
     r"(?:el |l|dik |dak |had |hadi )?(?:shakwa|chakwa|shikwa|chkaya|chikaya|shikaya|balagh|"
-    r"bala8|qadiya|9adiya|qadiyye|2adiyye|2adiye|da3wa|mahdar|shahada)\w*"
+    r"bala8|qadiya|9adiya|qadiyye|2adiyye|2adiye|da3wa|mahdar|shahada|me7dar|m7dar|ma7dar|ma7dhar|"
+    r"ifede|ifada|efada|2ifade|ifade)\w*|\b\w{0,2}tnaz[ae]l\w*"
 )
 
 # People at the door or watching now.
@@ -281,8 +284,11 @@ _WATCH_CUES = (
     r"\b(?:kat3ebni|kat3bni|kayt3bni|kat3bani|yt3bni|tab3ani|تلاحقني|بتلاحقني|تتبعني|كتبعني|"
     r"بتتبعني|تطاردني|following me)\b|\b(?:ماشي|ماشيه|ماشين|ماشه)\s(?:\S+\s)?ورا(?:ي|يا)\b|"
     r"\b(?:ي|بي|عم ي|ت|بت)(?:قتحم|داهم)\w*|"
-    r"\b(?:wagfeen|wagfin|wa2fin|wa2fe|waqfin|wa9fin|w9fin|waqfa|wa9fa|wagfa|waqfen)\b.{0,15}"
-    r"\b(?:barra|bara|9dam|odam|2odam|gdam|3and|3end|3ind|janb|ta7t|outside)\b|"
+    r"\b(?:wagfeen|wagfin|wa2fin|wa2fe|waqfin|wa9fin|w9fin|waqfa|wa9fa|wagfa|waqfen|wagfat)\b.{0,15}"
+    r"\b(?:barra|bara|9dam|odam|2odam|gdam|3and|3end|3ind|janb|ta7t|outside|7da|7eda)\b|"
+    r"\b(?:tlif|ydoor|tdoor|tlef|ydouro) (?:7ol|7awl|7awalen|7wali) (?:el )?(?:bait|bet|dar)\w*|"
+    r"\b(?:ت|ي|بت|بي)?(?:لف|لفو|حوم|حومو|دور|دورو)\w* (?:حول|"
+    r"حوالين|حولين) (?:ال)?(?:بيت|دار|منزل)\w*|"
     r"\b\w{0,3}راقب\w*\s(?:ال)?(?:بيت|منزل|دار|عماره|بنايه)\w*|\b\w{0,3}راقب\w*\b(?=.*\b(?:هلق|هسه|هسي|"
     r"الحين|الان|دلوقتي|دابا|درك|توه|ذلحين|now)\b)|\by?ra(?:q|k|2|g)b\w*\b.{0,32}\b(?:bait|beit|bet|"
     r"dar|house)\b|\bwatching\b.{0,20}\b(?:now|house|home)\b"
@@ -319,6 +325,14 @@ _DISAPPEARED = (
     r"\b(?:و)?(?:ما ?|م)رجع(?:ش|اتش|تش|وش)\b|"
     r"\b(?:ma ?rj3ch|ma ?rje3ch|ma ?rja3ch|مارجعش)\b|\b(?:و)?(?:ما بانش|مابانش|ما ظهر|"
     r"ماظهرش|ما ظهرش|لم يظهر|ma banch|ma dhahar)\b|"
+    r"\b(?:ان|ت)?(?:قطع|قطعت|قطعو|قطعات)\w* (?:\S+ )?(?:ال)?(?:اخبار|خبر|اتصال)\w*|"
+    r"\b(?:ال)?اخبار\w* (?:ان|ت)?قطع\w*|\b(?:ما|محد|ولا حد|ما حد|ما حدا|محدش|حتي حد)\s(?:\S+\s)?"
+    r"سمع\w* (?:عنه|عنو|عنها|منه|منو|منها|عليه|خبر)|\bما عندنا (?:حتي |اي )?خبر|"
+    r"\bما (?:عارفين|نعرف|نعرفو) (?:عنو|عنه|عنها|عليه) (?:حاجه|شي|اي شي)|"
+    r"\bhaven'?t heard (?:from|anything)|\bno word from|\blost (?:contact|touch) with|"
+    r"\b(?:t9at3|tqat3|ngat3|n9at3|angat3|in9ata3|n2ata3|t2ata3)\w* (?:\S+ )?(?:l|la|el )?"
+    r"(?:akhbar|5bar|khbar|khabar|lakhbar)\w*|\b(?:ma|w ma) 7ada? sme3 3an\w*|"
+    r"\b(?:اتخطف|تخطف|انخطف)\w*|"
     r"\b(?:و|ف|w )?(?:tilifoun|tilifoon|tilifoona|telefono|telefon|tilifon|jawal|jawwal|mobile|"
     r"mobayl|hatif|hatef|telephone|phone|تلفون|تليفون|تيليفون|تاليفون|موبايل|جوال|هاتف|بورطابل)"
     r"\w* (?:\S+ )?(?:msdoud|msakkar|msakar|maqfoul|mtafi|m9foul|maghlag|maghloog|mghlag|"
@@ -352,9 +366,10 @@ _SELF_HARM = (
     r"\bkhall?es men (?:hal |el )?7ay|\benhi 7ayat|\b(?:i want|i wanna|want) to die\b|"
     r"\b(?:ننتحر|نتحر|nnt7er|nt7er|nt7ar|nenta7er|nenta7ar|ntahar)\b|"
     # "ما بقيتش قادر نعيش", "لم أعد أرغب في الحياة", "ma b9itch 9ader n3ich"
-    r"\b(?:ما|لم|مش|مو|ma|msh|mish)\s(?:عاد |اعد |عدت |بقيت\w* |b9it\w* |bqit\w* |3ad )?"
-    r"(?:بدي|عايز|عاوز|ابي|ابغي|اريد|داير|باغي|قادر|اقدر|ارغب|bghit|baghi|9ader|qader|badde|bade|"
-    r"abi|3ayez)\s(?:\S+\s)?(?:اعيش|نعيش|n3ich|n3ish|a3ish|a3eesh|3ich|في الحياه|الحياه)\b"
+    r"\b(?:ما|لم|مش|مو|لا|ma|msh|mish)\s(?:عاد |اعد |عدت |بقيت\w* |b9it\w* |bqit\w* |3ad )?"
+    r"(?:بدي|عايز|عاوز|ابي|ابغي|اريد|داير|باغي|قادر|اقدر|ارغب|نحب|نحبش|bghit|baghi|9ader|qader|"
+    r"badde|bade|abi|3ayez|abgha|abgh|baddi|biddi|bidi|areed|n7eb|n7ebch)\s(?:\S+\s)?"
+    r"(?:اعيش|نعيش|n3ich|n3ish|a3ish|a3eesh|3ich|في الحياه|الحياه|في العيش|العيش|العيشه)\b"
 )
 _SAFE_NOW = (
     r"\b(?:(?:i am|i'm|im|we are|we're|he is|he's|she is|she's|they are|they're)(?: now)? "
@@ -413,9 +428,10 @@ _CHILD_AGE = (  # "ابني ١٤ سنة اتاخد", "weldi 3ndo 13 3am chddouh"
 )
 _CHILD_TAKEN = (  # "اعتقلوا ابنة عمي وهي طفلة", "شالوا بت عمي وهي شافعة"
     r"\b(?:اعتقل\w*|خطف\w*|اختطف\w*|اخد\w*|اخذ\w*|خذو\w*|خدو\w*|خداو\w*|شالو\w*|شدو\w*|داو\w*|"
-    r"هزو\w*|قبضو\w*|chddou\w*|daw\w*|ddaw\w*|5athaw\w*|akhado\w*|arrest\w*|took|taken)\b.{0,40}"
-    r"\b(?:وهو|وهي|هو|هي|w howa|w hiya|w hia)\s(?:\S+\s)?(?:طفل|طفله|قاصر|قاصره|شافع|شافعه|"
-    r"tfel|tfla|9aser|qaser|a child|a minor)\b"
+    r"هزو\w*|قبضو\w*|حكمو\w*|اتخطف\w*|khataf\w*|5ataf\w*|khtf\w*|grabbed|chddou\w*|daw\w*|ddaw\w*|5athaw\w*|akhado\w*|arrest\w*|took|taken)\b.{0,40}"
+    r"\b(?:وهو|وهي|هو|هي|w howa|w hiya|w hia|w huwe|w huwa|w hiye|w howwa|he is|she is|he's|"
+    r"she's)\s(?:\S+\s)?(?:طفل|طفله|قاصر|قاصره|شافع|شافعه|tfel|tfla|9aser|qaser|2aser|2asser|"
+    r"qasir|9asra|qasra|a child|a minor)\b"
 )
 _WHOLE_CUES: tuple[tuple[str, str, str], ...] = (
     (CHILD, "none", _CHILD_TAKEN),
@@ -450,15 +466,27 @@ _MEDICAL_MORE = (
     r"\bhunger.strik\w*|"
     r"\b(?:edrab|idrab|i9rab) (?:3an |3la |3a )?(?:el |l)?(?:akl|makla|ta3am|jou3)\b"
 )
+_NOT_EATING = (  # "ما كلاش ما شربش", "لم يأكل ولم يشرب", "ma 3am yekol wala yeshrab"
+    r"\b(?:و)?(?:ما|لم|مش|مو|م)\s?(?:\w+\s)?\w{0,4}(?:اكل|كل)\w*\s(?:و\s?)?(?:ما|لم|ولا|لا|ولم|وما|"
+    r"ومش|مش)\s?\w{0,4}شرب\w*|"
+    r"\b(?:ma|la|lam|msh|mish)\s(?:\w+\s)?\w{0,4}(?:kol|kla|kel|akil|akel|kal)\w*\s(?:w ?)?"
+    r"(?:ma|la|wala|w la|w ma)\s?\w{0,4}(?:shrab|chrab|cherb|shreb|shrb|sharab|shrob|chreb)\w*|"
+    r"\b(?:hasn'?t|has not|haven'?t|not|hadn'?t) (?:eaten|eating) (?:or|and|nor) "
+    r"(?:drunk|drinking|drank)\b"
+)
 # Self-harm said in other words: "اخلص من الدنيا", "ودي اموت", "خلّص على حالي", "end it".
 _SELF_HARM_MORE = (
     r"\b(?:اخلص|خلص|نخلص|اتخلص) من (?:ها|هال|هاي ال|هذي ال|ال)?دنيا\w*|"
     r"\b(?:و|ف)?(?:بدي|عايز|عاوز|عايزه|ابي|ابغي|ابغا|اريد|داير|دايره|اشتي|نفسي|ودي|بودي|حاب|حابه|"
     r"حابب|نحب|بغيت|نبغي|ناوي|ناويه) (?:ان |اني |انو )?(?:اموت|نموت|انتحر|ننتحر)\b|"
-    r"\b\w{0,5}(?:قتل|كتل|ذبح|شنق|حرق|موت)\s(?:روحي|نفسي|حالي|راسي)\b|"
+    r"\b\w{0,5}(?:قتل|كتل|ذبح|شنق|حرق|موت|رمي)\s(?:روحي|نفسي|حالي|راسي)\b|"
+    r"\b(?:و|ف)?(?:س|ب|ح|ه|رح |راح |غادي |باش |با |ناوي |ناويه |بدي )?(?:ا|ن)نتحر\b|"
+    r"\b(?:a|n|ba|bn|ra7 a|ghadi n|nawi a|bade a)?nta7[ie]r\b|"
+    r"\bkhall?[aei]s\w* m[ei]n (?:hal |el |had )?(?:7ay|7ya|dinya|denya|donia)|"
     r"\b(?:ا|ن|ب)?خلص (?:علي|ع|عل) (?:حالي|روحي|نفسي|راسي)\b|"
     r"\bkhall?[ae]s (?:3a|3ala|3la|3al) (?:7ale|7ali|7aly|rou7i|ro7i|nafsi)\b|"
-    r"\b\w{0,4}(?:qtel|9tel|ktel|2tol|gtil|ktil|qtil|thba7|dhba7|dba7|7ra9|7reg|mawwet)\w* "
+    r"\b\w{0,4}(?:qtel|9tel|ktel|2tol|gtil|ktil|qtil|thba7|"
+    r"dhba7|dba7|7ra9|7reg|mawwet|rmi|ra9i)\w* "
     r"(?:rassi|rasi|rou7i|ro7i|nafsi|7ale|7ali|7aly)\b|"
     r"\b(?:w ?)?(?:wddi|widdi|wodi|nefsi|nifsi|bade|badde|baddi|bdi|3ayez|abi|abgha|areed|ariid|"
     r"bghit|n7eb|7ab) (?:an )?(?:amoot|amout|amut|nmout|nmoot|mout|moot)\b|"
@@ -476,17 +504,30 @@ _CHILD_STILL = (
     r"3andhom|3andon|3ndahom|3endhom|3andhum|m7tajaz|ma7bous|m7bous|held|detained|in custody|"
     r"with them|locked up)"
 )
-_CHILD_AGE_WORDS = (  # "اختطف ولدي ذو التسع سنوات"
+_CHILD_AGE_WORDS = (  # "اختطف ولدي ذو التسع سنوات", "بنت خالتي ١٤ سنة اتخطفت"
+    r"^(?=.*\b(?:اعتقل\w*|خطف\w*|اختطف\w*|اتخطف\w*|اخد\w*|اخذ\w*|خذو\w*|خدو\w*|شالو\w*|شدو\w*|"
+    r"داو\w*|هزو\w*|حكمو\w*|اتاخد\w*)\b).*\b(?:بنت|ابن|ولد|بن|ود|wld|weld|bent|ebn|ibn)\w*\s"
+    r"(?:\S+\s)?(?:[1-9]|1[0-7])\s?(?:سنه|سنين|سنوات|عام|sana|sene|snin|3am|years?)\b|"
     r"\b(?:اعتقل\w*|خطف\w*|اختطف\w*|اخذ\w*|اخد\w*|خذو\w*|خدو\w*|شالو\w*|شدو\w*|داو\w*|هزو\w*)\b"
     r".{0,30}\b(?:ذو|ذات|البالغ|البالغه|عمره|عمرها|عمرو)\s(?:من العمر\s)?(?:ال)?"
     r"(?:ثلاث|اربع|خمس|ست|سبع|ثمان|تسع|عشر|سنتين)\w*"
 )
 _CUES += (
     (MEDICAL, "state", _MEDICAL_MORE),
+    (MEDICAL, "state", _NOT_EATING),
     (SELF_HARM, "none", _SELF_HARM_MORE),
     (CHILD, "none", _CHILD_STILL),
     (CHILD, "none", _CHILD_AGE_WORDS),
 )
+
+_ASKING_NOW = (  # plain clothes at the building, "asking for me": with a now-marker
+    r"\b(?:بالسيفيل|السيفيل|مدني|مدنيه|بلباس مدني|b civil|bel civil|en civil|madani|madaniya|"
+    r"plain ?clothes\w*)\b|\b(?:بي|ي|عم ي|كي|قاعدين ي)?سال(?:و|"
+    r"ون|وا)\s(?:عليا|عني|علي|عنا|علينا)\b|"
+    r"\b(?:yes2alo|yas2alo|biyes2alo|kaysawlo|kays9sio|ys2aloon) (?:3anne|3ani|3lia|3liya|3anna)\b|"
+    r"\basking (?:for|about) (?:me|us)\b"
+)
+_CUES += ((IMMEDIATE, "now", _ASKING_NOW),)
 
 _NOW = (
     r"\b(?:now|right now|currently|at the moment|at this moment|as we speak|as i write|"
@@ -523,7 +564,8 @@ _PAST_WEAK = (
 _PAST_STRONG = (
     r"\b(?:last (?:year|month|week|summer|winter)|(?:years?|months?|weeks?) ago|in (?:19|20)\d\d|"
     r"back in|long ago|in the past|(?:19|20)\d\d|زمان|في الماضي|"
-    r"وقتها|ساعتها|وقتيها|(?:قبل|منذ|من) (?:\S+ )?(?:سنه|سنتين|سنين|سنوات|اشهر|شهر|شهرين|شهور|"
+    r"(?<!من )وقتها|ساعتها|وقتيها|(?:قبل|منذ|من) (?:\S+ )?(?:سنه|"
+    r"سنتين|سنين|سنوات|اشهر|شهر|شهرين|شهور|"
     r"اسبوع|اسبوعين|"
     r"اسابيع|عام|عامين|اعوام)|السنه الماضيه|العام الماضي|الشهر الماضي|الاسبوع الماضي|"
     r"abl sene|2abl sene|abl snin|men zaman|zaman)\b"
