@@ -376,7 +376,8 @@ _SAFE_NOW = (
     r"(?:safe|fine|ok|okay|released|free|out of prison|home)|released|set free|was freed|"
     r"بامان|بخير|افرج\w* عن\w*|اطلقوا سراح\w*|اطلق سراح\w*|طلع من السجن|طلعوه|رجع عالبيت|"
     r"رجع للبيت|رجع البيت|خرج من السجن|سيبوه|خلوا سبيله|b ?aman|b ?amen|bkhair|b5eir|"
-    r"tla9 sra7o|tlqo sra7o|sra7o|(?:و|ف|وف|في )امان|لاباس|مزيان|labas|mzyan|f aman)\b"
+    r"tla9 sra7o|tlqo sra7o|sra7o|tele3|tle3|tla3|tala3|khrej|5rej|kharaj|sayyboh|"
+    r"sabouh|atla9o|(?:و|ف|وف|في )امان|لاباس|مزيان|labas|mzyan|f aman)\b"
 )
 
 _DETAINED = (
@@ -559,7 +560,7 @@ _RECENT = (
 )
 _PAST_WEAK = (
     r"\b(?:was|were|had been|used to|previously|when i was|back then|كان|كانوا|كانو|كنت|كنا|"
-    r"كانت|سابقا|kan|kano|kanu|kenet|kunt|kenna)\b"
+    r"كانت|سابقا|kan|kano|kanu|kanaw|kanou|kanet|kenet|kunt|kenna|kunna|kint)\b"
 )
 _PAST_STRONG = (
     r"\b(?:last (?:year|month|week|summer|winter)|(?:years?|months?|weeks?) ago|in (?:19|20)\d\d|"
@@ -568,7 +569,9 @@ _PAST_STRONG = (
     r"سنتين|سنين|سنوات|اشهر|شهر|شهرين|شهور|"
     r"اسبوع|اسبوعين|"
     r"اسابيع|عام|عامين|اعوام)|السنه الماضيه|العام الماضي|الشهر الماضي|الاسبوع الماضي|"
-    r"abl sene|2abl sene|abl snin|men zaman|zaman)\b"
+    r"abl sene|2abl sene|abl snin|men zaman|zaman|"
+    r"(?:gabl|9bel|qabl|abl|2abl) (?:\S+ )?(?:sana|sanatain|sanatein|sene|snin|sneen|sinin|shahr|"
+    r"shhar|ashhor|3am|3amein|3amin|asabi3)\w*)\b"
 )
 _SINCE = (
     r"\b(?:(?:for|since) (?:\d+ |a |two |three |several )?(?:weeks?|months?|days?)|"
@@ -580,7 +583,8 @@ _NEGATORS = frozenset(
     "ما مش مو لا لم لن ليس لست ليست لسنا غير مافي مافيش مفيش ماكو ماكاين مكاينش ماني مانيش "
     "مب msh mish mesh mush mo mu mafi mafish mani".split()
 )
-_CLAUSE_SPLIT = re.compile(r"[.!?؟،,;؛\n]+|\s(?:but|however|although|though|لكن|بس|بينما)\s")
+_CLAUSE_SPLIT = re.compile(r"[.!?؟،,;؛\n]+|\s(?:but|however|although|though|لكن|بس|بينما|bas|"
+                           r"walakin|lakin|lakn)\s")
 _WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
 
 
@@ -638,9 +642,13 @@ class UrgencyDetector:
             for reason, needs in cues:
                 if _fires(needs, *markers) and reason not in reasons:
                     reasons.append(reason)
+        # "sant 2016 ... w halla2 tele3": a whole-message cue is a past event once the
+        # message says the person is out and safe now, like a clause cue.
+        settled = (False, False, True, whole[3], False) \
+            if self._found(self._safe, normalised) else whole
         for reason, needs, pattern in self._whole_cues:
-            if reason not in reasons and _fires(needs, *whole) and self._found(pattern,
-                                                                              normalised):
+            if reason not in reasons and _fires(needs, *settled) and self._found(pattern,
+                                                                                normalised):
                 reasons.append(reason)
         if not whole[3]:  # a threat with a near time, or one tied to withdrawing a complaint
             threat = self._found(self._threat, normalised)
