@@ -135,7 +135,8 @@ _CUES: tuple[tuple[str, str, str], ...] = (
      r"مسكوني|مسكو|اخدوه|اخدوها|اخدوني|اخذوه|اخذوها|اخذوني|اخدو|اخذوا|اخدوا|خدوه|خدوها|خدوني|"
      r"خطف\w*|اختطف\w*|اختفي|اختفت|شحطوه|سحبوه|سحبوا|لموه|زتوه|شالوه|شالوا|شالو|شلوا|شلو|"
     r"داهموا|اقتحموا|خدوا|خدو|شدو|شدوا|اقتاد\w*|اقتيد\w*|ساقوه|جروه|هزو|هزوا|داو|ودوه|ودوهو|"
-    r"حكمو|حكموه|حكموها|حكموني|7akmouh|7kmouh|انسحب|insa7ab|nsa7ab|s7abaw|s7abooh|sa7abooh|shalaw|shalouh|hazzou|hazou|khtfo|5tfo|khatfo|5atfo|iqtado)\b|"
+    r"حكمو|حكموه|حكموها|حكموني|7akmouh|7kmouh|انسحب|insa7ab|nsa7ab|s7abaw|s7abooh|"
+    r"sa7abooh|shalaw|shalouh|hazzou|hazou|khtfo|5tfo|khatfo|5atfo|iqtado)\b|"
      r"\b(?:5dhaw\w*|khdhaw\w*|akhadhaw\w*|a5dhaw\w*|shalo\w*|shalooh|e3ta2al\w*|i3ta2al\w*|"
      r"3ta2al\w*|akhadou\w*|a5adou\w*|5adoh|5adouh|msakoh|msakouh|"
      r"5atafo\w*|khatafo\w*)\b"),
@@ -153,17 +154,20 @@ _CHILD_CUES = (
     r"\b" + _KIN_CHILD + r"\w*\b.{0,30}\b(?:taken|arrested|detained|abducted|kidnapped|"
     r"missing|اعتقل\w*|معتقل\w*|خطف\w*|مخطوف\w*|اخدوه\w*|اخذوه\w*|خدوه\w*|ddawh\w*|5atfo\w*|"
     r"khatfo\w*)\b|\b(?:took|arrested|detained|abducted|kidnapped|taken|grabbed) (?:my|our|"
-    r"his|her|their) (?:\w+ )?(?:child|children|kid|kids|baby|\d+ year old)\b|"
+    r"his|her|their) (?:\w+ )?(?:child|children|kid|kids|baby|\d+[- ]years?[- ]old)\b|"
     r"\b(?:اعتقل\w*|خطف\w*|اختطف\w*|اخدو|اخذوا|خدو|شدو|داو)\s?(?:ال)?(?:طفل|اطفال|ولاد|اولاد|"
     r"عيال)\w*|\b(?:ابني|بنتي|ابنتي|ولدي|wlidi|weldi|ibni|ebni|binti)\b.{0,30}\b"
     r"(?:عمره|عمرها|3omro|3mro|aged?|is) (?:[1-9]|1[0-7])\b(?! years? ago)|"
     r"\b(?:و)?(?:عمره|عمرها|العمر)\s(?:\S+\s)?(?:ثلاث|اربع|خمس|ست|سبع|ثمان|تسع)\w*\sعشر\w*|"
     r"\b(?:خذو\w*|خدو\w*|اخدو\w*|اخذو\w*|خطف\w*|اختطف\w*|شالو\w*|هزو\w*|داو\w*|شدو\w*|اعتقلو\w*|"
     r"daw|ddaw|5athaw|akhado|khadu|chddou|took|abducted|kidnapped|e3tagalaw|e3ta2alo)\s(?:\S+\s)?"
-    r"(?:ال)?(?:ولاد|اولاد|اطفال|wlad|wled|wlade|wildi|weldi|ebne|ebni|binti|bente|benti)\w*\b.{0,20}"
-    r"\b(?:ال)?(?:صغار|صغير|صغيره|زغار|زغير|sagheer|sagheera|sghir|sghira|zghir|zghire|sghar|zghar)\b|"
+    r"(?:ال)?(?:ولاد|اولاد|اطفال|wlad|wled|wlade|wildi|weldi|"
+    r"ebne|ebni|binti|bente|benti|بنت|ابن|ولد)\w*\b.{0,20}"
+    r"\b(?:ال)?(?:صغار|صغير|صغيره|زغار|زغير|sagheer|sagheera|"
+    r"sghir|sghira|zghir|zghire|sghar|zghar)\b|"
     r"\b(?:اعتقل\w*|خطف\w*|اخدو|اخذوا|خدو|خذوا|شالوا|هزو|داو|شدو|"
-    r"daw|ddaw|5athaw|akhado|khadu|chddou|took|abducted|kidnapped)\s(?:ال)?(?:جهال|صغار|وليدات|ولادي|"
+    r"daw|ddaw|5athaw|akhado|khadu|chddou|took|abducted|"
+    r"kidnapped)\s(?:ال)?(?:جهال|صغار|وليدات|ولادي|"
     r"اولادي|عيالي|اطفالي|wlidati|wlede|wladi|3yali|atfali|sghari|my (?:kids|children))\w*"
 )
 
@@ -202,15 +206,18 @@ _THREAT_WORDS = (
     r"going to (?:kill|take|arrest|hurt|come|shoot|burn)|said they(?:'d| would) come|"
     r"told (?:me|us) they would|يهدد\w*|بيهدد\w*|هدد\w*|تهديد\w*|توعد\w*|اتوعد\w*|اتهددت|"
     r"رح ي\w+|راح ي\w+|ح ي\w+|هي\w+(?:وني|ونا|وه|ك)|سي\w+(?:ونني|وننا|ونه)|بدهم ي\w+|"
-    r"قالوا (?:انهم )?(?:رح|راح|ح|ه|س)\w*|قالولي\w*|غادي ي\w+|غادي ن\w+|باش ي\w+|"
-    r"hadad\w*|haddad\w*|yhaded\w*|yhadd\w*|tahdid\w*|ra7 y\w+|ha y\w+|ghadi [yn]\w+|"
+    r"قالوا (?:انهم )?(?:رح|راح|ح|ه|س)\w*|قالولي\w*|غادي ي\w+|"
+    r"غادي ن\w+(?:وك|ك|كم|وه)\b|باش ي\w+|"
+    r"hadad\w*|haddad\w*|yhaded\w*|yhadd\w*|tahdid\w*|ra7 y\w+|ha y\w+|ghadi y\w+|"
+    r"ghadi n\w+(?:ouk|ok|k|kom|ouh)\b|"
     r"bech y\w+|bach y\w+|قالو\w*|گالو\w*|galou\w*|galaw\w*|9alou\w*|2alou\w*|they said|"
     r"they told|haddad\w*|hdd\w*|hedd\w*|"
     # someone coming: "بيجون", "حيجوا", "يجيو", "سيأتون", "bijoon", "yjiw"
     r"(?:ب|ح|ه|رح |راح |غادي |باش |بش )?"
     r"(?:يجو|يجوا|يجون|يجيو|يجي|نجيك|نجيوك|نجي|يمرو|يمرون|نمر)\w*|"
     r"سياتون|سيزورون\w*|جايين|جاين|جاي|(?:ب|ح|ه|رح |راح )?يداهم\w*|سيداهم\w*|"
-    r"b(?:i|e)?d(?:a|aa)?hm\w*|y?dahm\w*|ydahmo\w*|bijoon|bijo|yjiw|yjeo|yejo|yjo|njiwk|jayin|jeyin|"
+    r"b(?:i|e)?d(?:a|aa)?hm\w*|y?dahm\w*|ydahmo\w*|bijoon|"
+    r"bijo|yjiw|yjeo|yejo|yjo|njiwk|jayin|jeyin|"
     r"bnmurr|bimurroon|(?:they(?:'re| are| will)|will) (?:come|coming|visit)\w*|"
     r"coming (?:for|to get) (?:me|us|him|her)|دورك|دوركم|dorak|dorek|dorkom|با (?:ي|ن|ت)\w+|"
     r"بي\w{2,}ون|هي\w+وا|by\w{2,}oon|b?y?(?:i|e)?j(?:oo|ou)n|yeju|yiju)"
@@ -239,11 +246,13 @@ _SOON = (
 _WITHDRAW_DEMAND = (
     r"\b(?:withdraw|drop|retract|take back|pull) (?:my |the |our |his |her |their )?"
     r"(?:complaint|case|testimony|report|statement|lawsuit|charges)\b|"
-    r"\b(?:و|ف|ل|ب)?م?(?:اسحب|تسحب|يسحب|نسحب|سحب|تتنازل|اتنازل|يتنازل|نتنازل|التنازل|تنازل|تشيل|شلت|"
+    r"\b(?:و|ف|ل|ب)?م?(?:اسحب|تسحب|يسحب|نسحب|سحب|تتنازل|"
+    r"اتنازل|يتنازل|نتنازل|التنازل|تنازل|تشيل|شلت|"
     r"نحيد|تحيد|حيد|نحي|تنحي|نحيت|تراجع|اتراجع|تتراجع|اتسحب|تتسحب|سحبت|تنازلت|حيدت)\w*\s?"
     r"(?:عن |على |علي )?(?:ال)?(?:شكوي|شكوه|شكايه|قضيه|دعوي|دعوه|شهاده|شهادت|بلاغ|افاده|محضر)\w*|"
     r"\b(?:ال)?(?:قضيه|شكوي|بلاغ|محضر)\w* (?:ما )?(?:اتسحب|تتسحب|تنسحب)\w*|"
-    r"\b(?:b|bi|bt)?(?:ns7ab|nes7ab|tes7ab|ts7ab|tsi7b|tsheb|t7eyed|tna7i|tetnazel|tnazel|tnazal|7ayd|shelt|"
+    r"\b(?:b|bi|bt)?(?:ns7ab|nes7ab|tes7ab|ts7ab|tsi7b|tsheb|"
+    r"t7eyed|tna7i|tetnazel|tnazel|tnazal|7ayd|shelt|"
     r"bes7ab|es7ab|as7ab|etraja3)\w* ?(?:el |l|ech|esh|3an el |3an |3la )?"
     r"(?:dik |dak |had |hadi )?"
     r"(?:shakwa|chakwa|chkaya|chikaya|shikaya|9adia|qadiya|gadhiya|da3wa|chhada|shahada|"
@@ -284,13 +293,16 @@ _WATCH_CUES = (
     r"\b(?:kat3ebni|kat3bni|kayt3bni|kat3bani|yt3bni|tab3ani|تلاحقني|بتلاحقني|تتبعني|كتبعني|"
     r"بتتبعني|تطاردني|following me)\b|\b(?:ماشي|ماشيه|ماشين|ماشه)\s(?:\S+\s)?ورا(?:ي|يا)\b|"
     r"\b(?:ي|بي|عم ي|ت|بت)(?:قتحم|داهم)\w*|"
-    r"\b(?:wagfeen|wagfin|wa2fin|wa2fe|waqfin|wa9fin|w9fin|waqfa|wa9fa|wagfa|waqfen|wagfat)\b.{0,15}"
+    r"\b(?:wagfeen|wagfin|wa2fin|wa2fe|waqfin|wa9fin|w9fin|"
+    r"waqfa|wa9fa|wagfa|waqfen|wagfat)\b.{0,15}"
     r"\b(?:barra|bara|9dam|odam|2odam|gdam|3and|3end|3ind|janb|ta7t|outside|7da|7eda)\b|"
     r"\b(?:tlif|ydoor|tdoor|tlef|ydouro) (?:7ol|7awl|7awalen|7wali) (?:el )?(?:bait|bet|dar)\w*|"
     r"\b(?:ت|ي|بت|بي)?(?:لف|لفو|حوم|حومو|دور|دورو)\w* (?:حول|"
     r"حوالين|حولين) (?:ال)?(?:بيت|دار|منزل)\w*|"
-    r"\b\w{0,3}راقب\w*\s(?:ال)?(?:بيت|منزل|دار|عماره|بنايه)\w*|\b\w{0,3}راقب\w*\b(?=.*\b(?:هلق|هسه|هسي|"
-    r"الحين|الان|دلوقتي|دابا|درك|توه|ذلحين|now)\b)|\by?ra(?:q|k|2|g)b\w*\b.{0,32}\b(?:bait|beit|bet|"
+    r"\b\w{0,3}راقب\w*\s(?:ال)?(?:بيت|منزل|دار|عماره|بنايه)\w*|"
+    r"\b\w{0,3}راقب\w*\b(?=.*\b(?:هلق|هسه|هسي|"
+    r"الحين|الان|دلوقتي|دابا|درك|توه|ذلحين|now)\b)|\by?ra(?:q|"
+    r"k|2|g)b\w*\b.{0,32}\b(?:bait|beit|bet|"
     r"dar|house)\b|\bwatching\b.{0,20}\b(?:now|house|home)\b"
 )
 # Taken by Maghrebi verbs ("ddawh": they took him).
@@ -308,10 +320,12 @@ _DISAPPEARED = (
     r"مجهول المصير|لا نعلم مكانه|mako khabar|mako 5abar|mafi 5abar|ma3rfna wen|"
     r"ma3rafna wen|ma na3rfouch win|ma n3rfouch win|ma n3rfoch win|ma na3rafch win|ما رجع|"
     r"مارجعش|ما رجعش|لم يعد|mafi khabar|ma 7ada bya3ref wen|"
-    r"mahadesh y3raf fen|ma n3rfouch fin|ma3rafnach fin|mkhtfi|mafqud|mafqoud)\b|"
+    r"mahadesh y3raf fen|ma n3rfouch fin|ma3rafnach fin|mkhtfi|mafqud|"
+    r"mafqoud|mkhtafi|mokhtafi|m5tafi|mafqood|mafgood)\b|"
     r"\b(?:و|ف)?م\w{0,3}عرف\w*ش\s(?:\S+\s)?(?:وين|فين|مكان\w*|اين|وينو|فينو|وينه|فينه)|"
     r"\b(?:و|ف)?(?:ما|لا|مش|محد|محدش|ماحد|ما حد|ولا حد|ولا احد|ما حدا|ومحد|ومحدش|ولا)\s?(?:\w+\s)?"
-    r"(?:نعرف\w*|عرفنا\w*|عرف\w*|منعرف\w*|يعرف\w*|ندري|يدري|عارفين|معروف|بيقول|يقول\w*|يگل\w*|قال\w*|"
+    r"(?:نعرف\w*|عرفنا\w*|عرف\w*|منعرف\w*|يعرف\w*|ندري|"
+    r"يدري|عارفين|معروف|بيقول|يقول\w*|يگل\w*|قال\w*|"
     r"نعلم|يعلم)\s.{0,20}?(?:وين|فين|مكان\w*|فينه|وينه|وينو|اين)|"
     r"\b(?:و|ف)?(?:لا|ما|ما في|مافي|ما كاين|ما كاش|ماكاش|ما فما|مافيش|مفيش|ماكو|بلا|لا حس لا|حتي)\s"
     r"(?:حتي |اي |أي )?خبر\b|\bمجهول\w*|\b(?:غبر|اتاخد|اتخطف|تخطف|انخطف)\b|"
@@ -321,8 +335,7 @@ _DISAPPEARED = (
     r"\b(?:la|ma|mafi|ma kayn|makaynch|ma kaynch|mako|w ma kayn)\s(?:7ta |7atta )?(?:khbar|5abar|"
     r"khabar|5bar)\b|\bmajh?ool\b|\bmajhoul\b|\b(?:ghbar|e5tifa|ekhtafa|ikhtafa|enkhataf|t5tef|"
     r"vanished)\b|\bno news\b|\bnobody knows where\b|"
-    r"\b(?:ma|w ma) (?:reje3|rje3|rja3|raja3|rija3)\b|\bma ?r[ei]?j[ea]?3(?:at)?(?:ch|sh)\b|"
-    r"\b(?:و)?(?:ما ?|م)رجع(?:ش|اتش|تش|وش)\b|"
+    r"\b(?:ma|w ma) (?:reje3|rje3|rja3|raja3|rija3)\b|"
     r"\b(?:ma ?rj3ch|ma ?rje3ch|ma ?rja3ch|مارجعش)\b|\b(?:و)?(?:ما بانش|مابانش|ما ظهر|"
     r"ماظهرش|ما ظهرش|لم يظهر|ma banch|ma dhahar)\b|"
     r"\b(?:ان|ت)?(?:قطع|قطعت|قطعو|قطعات)\w* (?:\S+ )?(?:ال)?(?:اخبار|خبر|اتصال)\w*|"
@@ -332,7 +345,12 @@ _DISAPPEARED = (
     r"\bhaven'?t heard (?:from|anything)|\bno word from|\blost (?:contact|touch) with|"
     r"\b(?:t9at3|tqat3|ngat3|n9at3|angat3|in9ata3|n2ata3|t2ata3)\w* (?:\S+ )?(?:l|la|el )?"
     r"(?:akhbar|5bar|khbar|khabar|lakhbar)\w*|\b(?:ma|w ma) 7ada? sme3 3an\w*|"
-    r"\b(?:اتخطف|تخطف|انخطف)\w*|"
+    r"\b(?:اتخطف|تخطف|انخطف)\w*"
+)
+# Not back, or the phone off: a fresh disappearance with a recent-marker ("من البارح"),
+# not "ما رجعش الرد من المحامي" or a broken phone.
+_NOT_BACK = (
+    r"\bma ?r[ei]?j[ea]?3(?:at)?(?:ch|sh)\b|\b(?:و)?(?:ما ?|م)رجع(?:ش|اتش|تش|وش)\b|"
     r"\b(?:و|ف|w )?(?:tilifoun|tilifoon|tilifoona|telefono|telefon|tilifon|jawal|jawwal|mobile|"
     r"mobayl|hatif|hatef|telephone|phone|تلفون|تليفون|تيليفون|تاليفون|موبايل|جوال|هاتف|بورطابل)"
     r"\w* (?:\S+ )?(?:msdoud|msakkar|msakar|maqfoul|mtafi|m9foul|maghlag|maghloog|mghlag|"
@@ -375,7 +393,8 @@ _SAFE_NOW = (
     r"\b(?:(?:i am|i'm|im|we are|we're|he is|he's|she is|she's|they are|they're)(?: now)? "
     r"(?:safe|fine|ok|okay|released|free|out of prison|home)|released|set free|was freed|"
     r"بامان|بخير|افرج\w* عن\w*|اطلقوا سراح\w*|اطلق سراح\w*|طلع من السجن|طلعوه|رجع عالبيت|"
-    r"رجع للبيت|رجع البيت|خرج من السجن|سيبوه|خلوا سبيله|b ?aman|b ?amen|bkhair|b5eir|"
+    r"رجع للبيت|رجع البيت|خرج من السجن|سيبوه|خلوا سبيله|خرجت|سيبوني|سرحوني|طلقوني|"
+    r"افرجوا عني|b ?aman|b ?amen|bkhair|b5eir|"
     r"tla9 sra7o|tlqo sra7o|sra7o|tele3|tle3|tla3|tala3|khrej|5rej|kharaj|sayyboh|"
     r"sabouh|atla9o|(?:و|ف|وف|في )امان|لاباس|مزيان|labas|mzyan|f aman)\b"
 )
@@ -383,14 +402,16 @@ _SAFE_NOW = (
 _DETAINED = (
     r"(?:سجن|السجن|حبس|الحبس|حجز|الحجز|توقيف|التوقيف|معتقل|المعتقل|موقوف|محبوس|مسجون|زنزان\w*|"
     r"كوميسار\w*|بوسته|البوسته|الحراسه|حراسه|المركز|custody|detained|detention|cell|prison|jail|"
-    r"l7abs|7abs|7bes|sijin|sijn|sejen|tawgeef|tawgif|commissariat|zenzane|maw2ouf|mawgoof|"
+    r"lockup|l7abs|7abs|7bes|sijin|sijn|sejen|tawgeef|tawgif|commissariat|zenzane|maw2ouf|mawgoof|"
     r"m7bous|ma7bous|mo3ta2al|منفرد\w*|المنفرد\w*|انفرادي\w*|solitary|far3|garde|l far3|فرع|"
-    r"الفرع|(?:ال)?قسم|(?:ال)?موقف|محتجز\w*|(?:ال)?احتجاز|بوسطه|البوسطه|ma3takal|mo3takal|m3ta2al|"
+    r"الفرع|(?:ال)?قسم|محجوز\w*|حابس\w*|(?:ال)?نظاره|nazara|nadhara|(?:ال)?موقف|"
+    r"محتجز\w*|(?:ال)?احتجاز|بوسطه|البوسطه|ma3takal|mo3takal|m3ta2al|"
     r"ma3ta2al|m7tajaz|mo7tajaz|zenzene|zinzana|tawqeef|qism|9ism|el 9ism)"
 )
 _MEDICINE = (
     r"(?:(?:ال)?(?:دوا|دواء)\w{0,3}|(?:ال)?(?:حقنه|حقن|ابر|ابره|حبوب\w*)|7boob\w*|7bob\w*|"
-    r"pills|injections?|ebar|ادويه|ادويته|علاج|العلاج|علاجه|انسولين|الانسولين|الدوا|الدواء|dwa|dawa|"
+    r"pills|injections?|ebar|inhaler|(?:ال)?بخاخ\w*|(?:ال)?علاج\w{0,2}|ادويه|"
+    r"ادويته|علاج|العلاج|علاجه|انسولين|الانسولين|الدوا|الدواء|dwa|dawa|"
     r"dowa|dawah|3ilaj|3laj|insulin|insuline|treatment|medicine|medication|meds)"
 )
 _REFUSED = (
@@ -422,14 +443,16 @@ _CHILD_AGE = (  # "ابني ١٤ سنة اتاخد", "weldi 3ndo 13 3am chddouh"
     r"شدو\w*|داو\w*|هزو\w*|موقوف\w*|محتجز\w*|محبوس\w*|قبضوا\w*|arrest\w*|detain\w*|took|taken|"
     r"held|abduct\w*|kidnap\w*|chddou\w*|daw\w*|5athoo\w*|5athaw\w*|akhado\w*|e3ta2al\w*|"
     r"خداو\w*|اداو\w*|khdaw\w*|5daw\w*|"
-    r"mawgoof\w*|m7tajaz\w*|khataf\w*|5ataf\w*|khtf\w*|5tf\w*|khatf\w*|5atf\w*)\b).*\b(?:و)?(?:عمره|عمرو|عمرها|عنده|عندو|عندها|3omra|3emro|3mro|3omro|3ndo|3ando|3omraha|3omrha|"
+    r"mawgoof\w*|m7tajaz\w*|khataf\w*|5ataf\w*|khtf\w*|5tf\w*|khatf\w*|5atf\w*)\b).*\b(?:و)?(?:عمره|"
+    r"عمرو|عمرها|عنده|عندو|عندها|3omra|3emro|3mro|3omro|3ndo|3ando|3omraha|3omrha|"
     r"3emra|3ndha|3andha|sghira|sghir|صغيره|صغير|"
     r"only|aged?|ابني|ابنتي|بنتي|ولدي|وليدي)\s(?:[1-9]|1[0-7])\s?(?:سنه|سنين|سنوات|عام|اعوام|sana|"
     r"sene|3am|years?|yo)?\b(?! years? ago)"
 )
 _CHILD_TAKEN = (  # "اعتقلوا ابنة عمي وهي طفلة", "شالوا بت عمي وهي شافعة"
     r"\b(?:اعتقل\w*|خطف\w*|اختطف\w*|اخد\w*|اخذ\w*|خذو\w*|خدو\w*|خداو\w*|شالو\w*|شدو\w*|داو\w*|"
-    r"هزو\w*|قبضو\w*|حكمو\w*|اتخطف\w*|khataf\w*|5ataf\w*|khtf\w*|grabbed|chddou\w*|daw\w*|ddaw\w*|5athaw\w*|akhado\w*|arrest\w*|took|taken)\b.{0,40}"
+    r"هزو\w*|قبضو\w*|حكمو\w*|اتخطف\w*|khataf\w*|5ataf\w*|khtf\w*|grabbed|chddou\w*|"
+    r"daw\w*|ddaw\w*|5athaw\w*|akhado\w*|arrest\w*|took|taken)\b.{0,40}"
     r"\b(?:وهو|وهي|هو|هي|w howa|w hiya|w hia|w huwe|w huwa|w hiye|w howwa|he is|she is|he's|"
     r"she's)\s(?:\S+\s)?(?:طفل|طفله|قاصر|قاصره|شافع|شافعه|tfel|tfla|9aser|qaser|2aser|2asser|"
     r"qasir|9asra|qasra|a child|a minor)\b"
@@ -449,6 +472,7 @@ _CUES += (
     (ARREST, "none", r"\b(?:rah|راه|راهم)\b.{0,25}" + _MAGHREB_TAKEN),
     (ARREST, "recent", _MAGHREB_TAKEN),
     (DISAPPEARED, "state", _DISAPPEARED),
+    (DISAPPEARED, "recent", _NOT_BACK),
 )
 
 # More ways to say it, per dialect: bleeding or vomiting blood, fainting, hunger strike.
@@ -475,6 +499,10 @@ _NOT_EATING = (  # "ما كلاش ما شربش", "لم يأكل ولم يشرب
     r"\b(?:hasn'?t|has not|haven'?t|not|hadn'?t) (?:eaten|eating) (?:or|and|nor) "
     r"(?:drunk|drinking|drank)\b"
 )
+_WHOLE_CUES += (
+    (MEDICAL, "state", r"^(?=.*\b(?:و|ف|ب|بال|وبال|فال|ل|لل|f |fel |bel |b |f l|in the )?"
+     + _DETAINED + r"\b).*(?:" + _NOT_EATING + ")"),
+)
 # Self-harm said in other words: "اخلص من الدنيا", "ودي اموت", "خلّص على حالي", "end it".
 _SELF_HARM_MORE = (
     r"\b(?:اخلص|خلص|نخلص|اتخلص) من (?:ها|هال|هاي ال|هذي ال|ال)?دنيا\w*|"
@@ -496,6 +524,31 @@ _SELF_HARM_MORE = (
     r"\b(?:going to|gonna|want to|will|i'll|about to|ready to) end it\b|\bend my (?:own )?life\b"
 )
 # A child still held: "الطفل لسه محبوس", "الشافع مازال عندهم", "the boy is still being held".
+_MEDICAL_MORE += (
+    r"|\b(?:و|ف)?(?:حالت|صحت|وضع)\w* (?:ال)?(?:صحي\w* )?(?:تدهور|"
+    r"ساء|سيئه|خطير|خطيره|صعبه|متدهور|تسوء)\w*|"
+    r"\bتدهور\w* (?:حالت|صحت|وضع)\w*|\b(?:his|her|their) (?:health|condition) is (?:getting worse|"
+    r"deteriorating|critical|very bad)|\bhealth (?:is )?deteriorat\w*|"
+    r"\b\w{0,3}غيب\w* عن الوعي|\bفقد\w* الوعي|\bغايب\w* عن الوعي|"
+    r"\b(?:took|taken|confiscated|took away) (?:his|her|"
+    r"my|their) (?:medicine|medication|meds|insulin|"
+    r"inhaler|pills)\b"
+)
+_SELF_HARM_MORE += (
+    r"|\b(?:ا|ن)?(?:شرب|اخد|اخذ|بلع|ناخد|ناخذ|نبلع|نشرب)\s(?:\S+\s)?(?:ال)?(?:دوا|حبوب|ادويه)\w*\s"
+    r"(?:كتير|كثير|كله|كلها|بزاف|برشا|زياده)\b|\bending my (?:own )?life\b|"
+    r"\b(?:ما|مافي|ما في|ما عندي|ما بقاش عندي|ما بقا عندي|ماعنديش|ما عادش عندي) (?:\S+ ){0,2}"
+    r"(?:علاش|ليش|لشو|سبب|شي يخليني) (?:ا|ن)?عيش\b"
+)
+_PLACE_AZ = (  # "barra el bet", "9dam dar": Arabizi at the house
+    r"\b(?:barra|bara|9dam|odam|2odam|gdam|3and|3end|3ind|janb|ta7t|7da|outside) (?:el |l|d )?"
+    r"(?:bet|beit|bait|dar|bab|binaye|3imara|house|door)\w*"
+)
+_CUES += (
+    (IMMEDIATE, "now", _PLACE_AZ),
+    (IMMEDIATE, "none", r"\b(?:rahom|rahoum|rahum|rahoma|راهم)\b.{0,15}(?:" + _PLACE_AZ + r"|\b"
+     + _PLACE_PREP_AR + r"\s?" + _HOUSE_AR + r")"),
+)
 _CHILD_STILL = (
     r"\b(?:ال|و|وال|el |l|the )?(?:طفل|طفله|شافع|شافعه|جاهل|جاهله|صغير|صغيره|دري|دريه|بزر|ولد|"
     r"tfel|tefl|tifl|sghir|sghira|sagheer|zghir|walad|child|boy|girl|kid|minor)\b.{0,20}?"
@@ -515,7 +568,6 @@ _CHILD_AGE_WORDS = (  # "اختطف ولدي ذو التسع سنوات", "بن�
 )
 _CUES += (
     (MEDICAL, "state", _MEDICAL_MORE),
-    (MEDICAL, "state", _NOT_EATING),
     (SELF_HARM, "none", _SELF_HARM_MORE),
     (CHILD, "none", _CHILD_STILL),
     (CHILD, "none", _CHILD_AGE_WORDS),
