@@ -43,7 +43,8 @@ _ANSWERS = frozenset({"affirm", "deny", "dont_know"})
 # (The rules already flag "I am not safe" / "مش بأمان" before the model is asked.)
 _SAFE = re.compile((
     r"\b(?:safe|not in danger|no danger|nobody is in danger|no one is in danger|fine|ok now|"
-    r"بامان|امان|(?:و|ف|وف|في)امان|لاباس|مزيان|labas|mzyan|f aman|"
+    r"(?:و|ف)?بامان|امان|كويس|كويسه|مليح|مليحه|زين|ana labas|ana zin|ana zen|ana kwayes|mli7|"
+    r"(?:و|ف|وف|في)امان|لاباس|مزيان|labas|mzyan|f aman|"
     r"بخير|منيح|مرتاح|ما في خطر|مافي خطر|ما فيه خطر|مش بخطر|مو بخطر|لا يوجد خطر|"
     r"ما في حدا بخطر|b ?amen|b ?aman|mni7|mne7|bkhair|b5air|bi ?khair|"
     r"mafi khatar|ma fi khatar|mesh b ?khatar|msh b ?khatar)\b"
@@ -54,10 +55,12 @@ _SAFE = re.compile((
 _AGENCY = re.compile((
     r"^(?:the |al |el |la |le |l )?(?:\w+ )?(?:ال)?"
     r"(?:مخابرات|امن|شرطه|بوليس|جيش|عسكر|دياراس|لاديستي|"
-    r"ديستي|حرس|مباحث|جهاز|فرع|سجن|قسم|كوميساريه|police|army|military|intelligence|security|"
+    r"ديستي|حرس|مباحث|جهاز|فرع|سجن|قسم|كوميساريه|بوسطه|بوسته|حراسه|موقف|مديريه|"
+    r"police|army|military|intelligence|security|"
     r"state security|mukhabarat|mokhabarat|amn|shorta|jaish|commissariat|prison|jail|"
     r"checkpoint|حاجز|معتقل|الامن|dst|dged|bnpj|drs|dgsn|gendarmerie|moba7ith|mukhabarat|"
-    r"sijn|sejen|7abs|7bes|far3|7ajez|markaz)(?: \w+)?(?: (?:el|al|l|de|du) \w+)?$"
+    r"sijn|sejen|7abs|7bes|far3|7ajez|markaz)(?: \w+)?"
+    r"(?: (?:el|al|l|de|du|متاع|ديال|تاع|بتاع|تبع|dyal|dial|mta3|ta3) \w+)?$"
 ).translate(AR_LETTER_TABLE))
 
 

@@ -35,7 +35,16 @@ _STRONG = frozenset(
     "ghadi ghedda lila yjiw daw wlidati tnazeltich nqtel rassi rasi rou7i sanat sint dawla "
     "nsajant tawaggaft ta3arradt dst dged bnpj drs sijn sejen 7ajez far3 moba7ith "
     "galou galaw 9alou 2aloule haddadouni haddadoune kaynin kayn khouya khoya khayye "
-    "akhado ddaw daw wlad wled zghar sghar jirani jiranna".split()
+    "akhado ddaw daw wlad wled zghar sghar jirani jiranna "
+    # Maghrebi words and the French of the Maghreb ("la gendarmerie", "lpolice", "garde à vue")
+    "walou walo safi wakha iyeh bzzaf chwiya chwia 3lach fach mnin kayna kaynin makaynch "
+    "lbare7 lbar7 ghedwa hadak hadik lmakla lkhedma lbab ldar khti mrati rajli weldi wldi "
+    "benti bnti wlidi yemma lwalida lwalid bba gendarmerie gendarme gendarmes commissariat "
+    "flics lpolice lboulis boulis boulisiya boulice sbitar mazal mazel 7ta hta "
+    # Gulf and Iraqi words
+    "hatha hathi hadha hadhi haadi elli illi shino shinu eish laish lain wayed wayid waayed "
+    "yabi yaboon yabon aboy abooy akhooy akhoy okhti ukhti zoji zawji baitna betna sayyara "
+    "sayara jawal jawwal galoli ygool ygoloon baachir bachir tawgeef shakwa balagh hassa".split()
 )
 _WEAK = frozenset(
     "w eh bas la ma fi el ya hay min wala enta enti inta inti fe ams 3am bel bil abl ba3d kel "
@@ -43,6 +52,8 @@ _WEAK = frozenset(
 )
 # Arabic verb endings written in Latin letters: "darabouni", "ydarbouna", "5adouh".
 _ARABIZI_ENDING = re.compile(r"^[a-z2357]{2,}(?:ouni|oni|ouna|ouh|ouha|ouhom|ohom)$")
+# Maghrebi present tense "kay-/kat-/kan-" + verb: "kaydrbo", "katkhdem", "kanmchi".
+_MAGHREB_PRESENT = re.compile(r"^ka[ynt](?!ak|e$)[a-z2357]{3,}$")
 _ENGLISH = frozenset(
     "the i a an is are was were to and of my me you he she it they we not don't do did "
     "please yes no ok okay in on at for with this that what who have has been be will can "
@@ -69,6 +80,7 @@ def detect_language(text: str) -> tuple[str, bool]:
         for w in words
         if w in _STRONG
         or _ARABIZI_ENDING.match(w)
+        or _MAGHREB_PRESENT.match(w)
         or (_DIGIT_WORD.match(w) and not _NOT_ARABIZI.match(w))
     )
     weak = sum(1 for w in words if w in _WEAK)

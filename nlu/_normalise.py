@@ -19,6 +19,8 @@ AR_LETTER_TABLE: dict[int, str] = {
     ord("أ"): "ا", ord("إ"): "ا", ord("آ"): "ا", ord("ٱ"): "ا",
     ord("ؤ"): "و", ord("ئ"): "ي", ord("ى"): "ي", ord("ة"): "ه",
     ord("ی"): "ي", ord("ک"): "ك",  # Persian yeh / kaf typed on Persian keyboards
+    # Iraqi and Gulf گ (g, for ق: "گالو") and چ (ch, for ك: "باچر"), Maghrebi ڨ (g) and ڤ (v)
+    ord("گ"): "ق", ord("چ"): "ك", ord("ڨ"): "ق", ord("ڤ"): "ف",
 }
 
 _CONTROL = [

@@ -59,8 +59,9 @@ _SUBJECT_AR = (
     r"(?:هم|هني|هن|همه|الامن|الشرطه|البوليس|الجيش|العسكر|المخابرات|الشبيحه|المليشيا|"
     r"الميليشيا|رجال|عناصر|دوريه|سياره|سيارات|شباب)"
 )
-_PLACE_PREP_AR = r"(?:عند|ع|علي|قدام|امام|برا|بره|خارج|حول|جنب|تحت|داخل|جوا|جوه|في|ب|يم|گدام|كدام)"
-_HOUSE_AR = r"(?:ال)?(?:بيت|منزل|دار|عماره|بنايه|شقه|حاره|حي|باب)\w*"
+_PLACE_PREP_AR = (r"(?:حدا|عند|ع|علي|قدام|امام|برا|بره|خارج|حول|جنب|تحت|داخل|جوا|جوه|في|ب|يم|"
+                  r"گدام|كدام)")
+_HOUSE_AR = r"(?:ال)?(?:مدخل|بيت|منزل|دار|عماره|بنايه|شقه|حاره|حي|باب)\w*"
 
 _CUES: tuple[tuple[str, str, str], ...] = (
     (IMMEDIATE, "none", r"\b(?:sos|mayday|emergency|نجده|النجده|انجدوني|انجدونا|الحقوني|الحقونا|"
@@ -132,7 +133,10 @@ _CUES: tuple[tuple[str, str, str], ...] = (
      r"\b(?:was|were|been|got|being) taken\b"),
     (ARREST, "recent", r"\b(?:و|ف)?(?:اعتقل\w*|عتقل\w*|اعتقال|قبضوا|قبض علي\w*|مسكوه|مسكوها|"
      r"مسكوني|مسكو|اخدوه|اخدوها|اخدوني|اخذوه|اخذوها|اخذوني|اخدو|اخذوا|اخدوا|خدوه|خدوها|خدوني|"
-     r"خطف\w*|اختطف\w*|اختفي|اختفت|شحطوه|سحبوه|لموه|زتوه|شالوه|داهموا|اقتحموا)\b|"
+     r"خطف\w*|اختطف\w*|اختفي|اختفت|شحطوه|سحبوه|سحبوا|لموه|زتوه|شالوه|شالوا|شالو|شلوا|شلو|"
+    r"داهموا|اقتحموا|خدوا|خدو|شدو|شدوا|اقتاد\w*|اقتيد\w*|ساقوه|جروه|هزو|هزوا|داو|ودوه|ودوهو|"
+    r"حكمو|حكموه|حكموها|حكموني|7akmouh|7kmouh|انسحب|insa7ab|nsa7ab|s7abaw|s7abooh|"
+    r"sa7abooh|shalaw|shalouh|hazzou|hazou|khtfo|5tfo|khatfo|5atfo|iqtado)\b|"
      r"\b(?:5dhaw\w*|khdhaw\w*|akhadhaw\w*|a5dhaw\w*|shalo\w*|shalooh|e3ta2al\w*|i3ta2al\w*|"
      r"3ta2al\w*|akhadou\w*|a5adou\w*|5adoh|5adouh|msakoh|msakouh|"
      r"5atafo\w*|khatafo\w*)\b"),
@@ -150,17 +154,20 @@ _CHILD_CUES = (
     r"\b" + _KIN_CHILD + r"\w*\b.{0,30}\b(?:taken|arrested|detained|abducted|kidnapped|"
     r"missing|اعتقل\w*|معتقل\w*|خطف\w*|مخطوف\w*|اخدوه\w*|اخذوه\w*|خدوه\w*|ddawh\w*|5atfo\w*|"
     r"khatfo\w*)\b|\b(?:took|arrested|detained|abducted|kidnapped|taken|grabbed) (?:my|our|"
-    r"his|her|their) (?:\w+ )?(?:child|children|kid|kids|baby|\d+ year old)\b|"
+    r"his|her|their) (?:\w+ )?(?:child|children|kid|kids|baby|\d+[- ]years?[- ]old)\b|"
     r"\b(?:اعتقل\w*|خطف\w*|اختطف\w*|اخدو|اخذوا|خدو|شدو|داو)\s?(?:ال)?(?:طفل|اطفال|ولاد|اولاد|"
     r"عيال)\w*|\b(?:ابني|بنتي|ابنتي|ولدي|wlidi|weldi|ibni|ebni|binti)\b.{0,30}\b"
     r"(?:عمره|عمرها|3omro|3mro|aged?|is) (?:[1-9]|1[0-7])\b(?! years? ago)|"
     r"\b(?:و)?(?:عمره|عمرها|العمر)\s(?:\S+\s)?(?:ثلاث|اربع|خمس|ست|سبع|ثمان|تسع)\w*\sعشر\w*|"
     r"\b(?:خذو\w*|خدو\w*|اخدو\w*|اخذو\w*|خطف\w*|اختطف\w*|شالو\w*|هزو\w*|داو\w*|شدو\w*|اعتقلو\w*|"
     r"daw|ddaw|5athaw|akhado|khadu|chddou|took|abducted|kidnapped|e3tagalaw|e3ta2alo)\s(?:\S+\s)?"
-    r"(?:ال)?(?:ولاد|اولاد|اطفال|wlad|wled|wlade|wildi|weldi|ebne|ebni|binti|bente|benti)\w*\b.{0,20}"
-    r"\b(?:ال)?(?:صغار|صغير|صغيره|زغار|زغير|sagheer|sagheera|sghir|sghira|zghir|zghire|sghar|zghar)\b|"
+    r"(?:ال)?(?:ولاد|اولاد|اطفال|wlad|wled|wlade|wildi|weldi|"
+    r"ebne|ebni|binti|bente|benti|بنت|ابن|ولد)\w*\b.{0,20}"
+    r"\b(?:ال)?(?:صغار|صغير|صغيره|زغار|زغير|sagheer|sagheera|"
+    r"sghir|sghira|zghir|zghire|sghar|zghar)\b|"
     r"\b(?:اعتقل\w*|خطف\w*|اخدو|اخذوا|خدو|خذوا|شالوا|هزو|داو|شدو|"
-    r"daw|ddaw|5athaw|akhado|khadu|chddou|took|abducted|kidnapped)\s(?:ال)?(?:جهال|صغار|وليدات|ولادي|"
+    r"daw|ddaw|5athaw|akhado|khadu|chddou|took|abducted|"
+    r"kidnapped)\s(?:ال)?(?:جهال|صغار|وليدات|ولادي|"
     r"اولادي|عيالي|اطفالي|wlidati|wlede|wladi|3yali|atfali|sghari|my (?:kids|children))\w*"
 )
 
@@ -199,22 +206,27 @@ _THREAT_WORDS = (
     r"going to (?:kill|take|arrest|hurt|come|shoot|burn)|said they(?:'d| would) come|"
     r"told (?:me|us) they would|يهدد\w*|بيهدد\w*|هدد\w*|تهديد\w*|توعد\w*|اتوعد\w*|اتهددت|"
     r"رح ي\w+|راح ي\w+|ح ي\w+|هي\w+(?:وني|ونا|وه|ك)|سي\w+(?:ونني|وننا|ونه)|بدهم ي\w+|"
-    r"قالوا (?:انهم )?(?:رح|راح|ح|ه|س)\w*|قالولي\w*|غادي ي\w+|غادي ن\w+|باش ي\w+|"
-    r"hadad\w*|haddad\w*|yhaded\w*|yhadd\w*|tahdid\w*|ra7 y\w+|ha y\w+|ghadi [yn]\w+|"
+    r"قالوا (?:انهم )?(?:رح|راح|ح|ه|س)\w*|قالولي\w*|غادي ي\w+|"
+    r"غادي ن\w+(?:وك|ك|كم|وه)\b|باش ي\w+|"
+    r"hadad\w*|haddad\w*|yhaded\w*|yhadd\w*|tahdid\w*|ra7 y\w+|ha y\w+|ghadi y\w+|"
+    r"ghadi n\w+(?:ouk|ok|k|kom|ouh)\b|"
     r"bech y\w+|bach y\w+|قالو\w*|گالو\w*|galou\w*|galaw\w*|9alou\w*|2alou\w*|they said|"
     r"they told|haddad\w*|hdd\w*|hedd\w*|"
     # someone coming: "بيجون", "حيجوا", "يجيو", "سيأتون", "bijoon", "yjiw"
     r"(?:ب|ح|ه|رح |راح |غادي |باش |بش )?"
     r"(?:يجو|يجوا|يجون|يجيو|يجي|نجيك|نجيوك|نجي|يمرو|يمرون|نمر)\w*|"
     r"سياتون|سيزورون\w*|جايين|جاين|جاي|(?:ب|ح|ه|رح |راح )?يداهم\w*|سيداهم\w*|"
-    r"b(?:i|e)?d(?:a|aa)?hm\w*|y?dahm\w*|ydahmo\w*|bijoon|bijo|yjiw|yjeo|yejo|yjo|njiwk|jayin|jeyin|"
+    r"b(?:i|e)?d(?:a|aa)?hm\w*|y?dahm\w*|ydahmo\w*|bijoon|"
+    r"bijo|yjiw|yjeo|yejo|yjo|njiwk|jayin|jeyin|"
     r"bnmurr|bimurroon|(?:they(?:'re| are| will)|will) (?:come|coming|visit)\w*|"
-    r"coming (?:for|to get) (?:me|us|him|her))"
+    r"coming (?:for|to get) (?:me|us|him|her)|دورك|دوركم|dorak|dorek|dorkom|با (?:ي|ن|ت)\w+|"
+    r"بي\w{2,}ون|هي\w+وا|by\w{2,}oon|b?y?(?:i|e)?j(?:oo|ou)n|yeju|yiju)"
 )
 _CONDITION = (  # "or else", "if you don't": how a demand becomes a threat ("لو سمحت" is not)
     r"\b(?:(?:و)?(?:الا|ولا|الا ما) (?:ن|ب|ه|ح|س|ت|ي|غادي |راح )\w+|لو ما|اذا ما|ان لم|كان ما|"
     r"يا ت\w+ يا|(?:walla|wla|wella|willa|w ?illa|w ?ella|w ?ela) (?:n|b|h|7|y|t|ghadi )\w+|"
     r"ila ma|iza ma|eza ma|itha ma|law ma|lw ma|ya t\w+ ya|unless|or else|or you|"
+    r"or (?:my|we|he|she|they|i|your|his|her)|لو (?:ي|ت|ن|ب|ح)\w+|"
     r"if (?:i|you|we) (?:don'?t|do not))\b"
 )
 _SOON = (
@@ -227,24 +239,31 @@ _SOON = (
     r"bokr|ghodwa|ghadwa|ghdwa|lyoum|el lila|ellila|el leila|elleila|had lila|hal leile|had lil|"
     r"hal lil|الغد|صباح الغد|"
     r"el leile|leila|ghedda|ghda|3a ?bokra|عبكرا|عبكره|عالليل|هالليل|sob7|tomorrow morning|"
-    r"ba3d bokra|hal esbou3|had sima|had l2osbou3)\b"
+    r"ba3d bokra|hal esbou3|had sima|had l2osbou3|باجر|النهارده بالليل|الليله دي|اليوم بالليل|"
+    r"بالليل ده|baachir|bachir|bacher|baacher|bukrah|bokrah|el layla|el laila|tonite)\b"
 )
 # A threat conditioned on withdrawing a complaint or testimony.
 _WITHDRAW_DEMAND = (
     r"\b(?:withdraw|drop|retract|take back|pull) (?:my |the |our |his |her |their )?"
     r"(?:complaint|case|testimony|report|statement|lawsuit|charges)\b|"
-    r"\b(?:و|ف)?(?:اسحب|تسحب|يسحب|نسحب|سحب|تتنازل|اتنازل|يتنازل|نتنازل|التنازل|تنازل|تشيل|شلت|"
+    r"\b(?:و|ف|ل|ب)?م?(?:اسحب|تسحب|يسحب|نسحب|سحب|تتنازل|"
+    r"اتنازل|يتنازل|نتنازل|التنازل|تنازل|تشيل|شلت|"
     r"نحيد|تحيد|حيد|نحي|تنحي|نحيت|تراجع|اتراجع|تتراجع|اتسحب|تتسحب|سحبت|تنازلت|حيدت)\w*\s?"
     r"(?:عن |على |علي )?(?:ال)?(?:شكوي|شكوه|شكايه|قضيه|دعوي|دعوه|شهاده|شهادت|بلاغ|افاده|محضر)\w*|"
     r"\b(?:ال)?(?:قضيه|شكوي|بلاغ|محضر)\w* (?:ما )?(?:اتسحب|تتسحب|تنسحب)\w*|"
-    r"\b(?:b|bi|bt)?(?:ns7ab|nes7ab|tes7ab|ts7ab|tsi7b|tsheb|t7eyed|tna7i|tetnazel|tnazel|tnazal|7ayd|shelt|"
+    r"\b(?:b|bi|bt)?(?:ns7ab|nes7ab|tes7ab|ts7ab|tsi7b|tsheb|"
+    r"t7eyed|tna7i|tetnazel|tnazel|tnazal|7ayd|shelt|"
     r"bes7ab|es7ab|as7ab|etraja3)\w* ?(?:el |l|ech|esh|3an el |3an |3la )?"
     r"(?:dik |dak |had |hadi )?"
     r"(?:shakwa|chakwa|chkaya|chikaya|shikaya|9adia|qadiya|gadhiya|da3wa|chhada|shahada|"
     r"shahadte|balagh)\w*|\b(?:tnazel|tnazal|tnazeltich|tetnazal|btetnazal|ntnazel|ntnazal)\w*\b|"
     r"\b(?:و|ف)?(?:ت|ي|ا|ن|بت|هت)?تنازل\w*\b|"
     r"\b(?:withdraw|drop|retract|take back|pull) (?:my |the |our |his |her |their )?"
-    r"(?:complaint|case|testimony|report|statement|lawsuit|charges)\b|\bwithdraw\b"
+    r"(?:complaint|case|testimony|report|statement|lawsuit|charges)\b|\bwithdraw\b|"
+    r"\b\w{0,4}(?:s7ab|sa7ab|s7eb|shil|shel|chil|7ayd|7ayed|7iyd|7ayyed|na7i|n7i)\w*\s"
+    r"(?:el |l|dik |dak |had |hadi )?(?:shakwa|chakwa|shikwa|chkaya|chikaya|shikaya|balagh|"
+    r"bala8|qadiya|9adiya|qadiyye|2adiyye|2adiye|da3wa|mahdar|shahada|me7dar|m7dar|ma7dar|ma7dhar|"
+    r"ifede|ifada|efada|2ifade|ifade)\w*|\b\w{0,2}tnaz[ae]l\w*"
 )
 
 # People at the door or watching now.
@@ -254,10 +273,16 @@ _WATCH_CUES = (
     r"standing )?(?:outside|in front of) (?:the|my|our) (?:house|home|building|door)\b|"
     r"\b(?:و|ف)?(?:عم|قاعد|قاعدين|لسا|لسه)\s?(?:ي|بي|ب)?راقب\w*|\b(?:بيراقبوني|بيراقبونا|"
     r"يراقبوا البيت|يراقبون البيت|يراقبو الدار|كيراقبو|كيتبعوني|كيضربو|دخلوا علينا|دخلو علينا|"
-    r"(?:واقف|واقفه|واقفين|واقفه) (?:تحت|قدام|جنب|برا|عند) (?:ال)?(?:بيت|بنايه|عماره|دار|باب|شقه)|"
+    r"(?:واقف|واقفه|واقفين|متوقفه|راكنه) (?:تحت|قدام|جنب|برا|بره|عند|امام|يم) (?:ال)?"
+    r"(?:بيت|بنايه|عماره|دار|باب|شقه)\w*|"
     r"دخلوا البيت|دخلو الدار|داخلين علينا|واقفين تحت البيت|واقفين قدام|سياره واقفه|"
     r"dakhlo 3lina|dkhlo 3lina|da5lo 3lina|d5lo 3lina|dakhlu 3lina|w9fin 9dam|wa9fin 9dam|"
     r"kayraqbo|kaytab3oni|3am yra2bo|3am yrak?bouna)\b|"
+    r"\b(?:و|ف)?(?:مصور\w*|بيصور\w*|يصور\w*|kaysawro|ysawro\w*|ysawroon)\s(?:\S+\s)?(?:ال)?"
+    r"(?:باب|بيت|دار|عماره|بنايه|منزل|bab|bet|dar)\w*|"
+    r"\b(?:sayyara|sayara|sayyarah|tomobil|tonobil|karhba|karhaba|3arabiyya|3arabeya|ta9m)\w* "
+    r"(?:\S+ ){0,2}(?:wagfa|waqfa|wa9fa|wa2fe|wa2fa|mw9fa|mwagfa|mawgoofa|msaffa|mwa2afe|parked|"
+    r"waguefa)\b.{0,25}\b(?:bait|beit|bet|dar|house|building|bab|3imara|binaye)\w*|"
     r"\b(?:t|y|b|k|kay|kat|3am y|3am t)?ra(?:q|k|2|g)(?:e|i)?b\w*\b.{0,32}"
     r"\b(?:bait|beit|bet|dar|house)\b|"
     r"\b(?:kayt3bo|kayt3bou|kaytab3o|yt3bo|ytab3o|yla7\w*|yt7arrak\w*)\w*\b.{0,20}\b(?:daba|dorka|"
@@ -268,10 +293,16 @@ _WATCH_CUES = (
     r"\b(?:kat3ebni|kat3bni|kayt3bni|kat3bani|yt3bni|tab3ani|تلاحقني|بتلاحقني|تتبعني|كتبعني|"
     r"بتتبعني|تطاردني|following me)\b|\b(?:ماشي|ماشيه|ماشين|ماشه)\s(?:\S+\s)?ورا(?:ي|يا)\b|"
     r"\b(?:ي|بي|عم ي|ت|بت)(?:قتحم|داهم)\w*|"
-    r"\b(?:wagfeen|wagfin|wa2fin|wa2fe|waqfin|wa9fin|w9fin|waqfa|wa9fa|wagfa|waqfen)\b.{0,15}"
-    r"\b(?:barra|bara|9dam|odam|2odam|gdam|3and|3end|3ind|janb|ta7t|outside)\b|"
-    r"\b\w{0,3}راقب\w*\s(?:ال)?(?:بيت|منزل|دار|عماره|بنايه)\w*|\b\w{0,3}راقب\w*\b(?=.*\b(?:هلق|هسه|هسي|"
-    r"الحين|الان|دلوقتي|دابا|درك|توه|ذلحين|now)\b)|\by?ra(?:q|k|2|g)b\w*\b.{0,32}\b(?:bait|beit|bet|"
+    r"\b(?:wagfeen|wagfin|wa2fin|wa2fe|waqfin|wa9fin|w9fin|"
+    r"waqfa|wa9fa|wagfa|waqfen|wagfat)\b.{0,15}"
+    r"\b(?:barra|bara|9dam|odam|2odam|gdam|3and|3end|3ind|janb|ta7t|outside|7da|7eda)\b|"
+    r"\b(?:tlif|ydoor|tdoor|tlef|ydouro) (?:7ol|7awl|7awalen|7wali) (?:el )?(?:bait|bet|dar)\w*|"
+    r"\b(?:ت|ي|بت|بي)?(?:لف|لفو|حوم|حومو|دور|دورو)\w* (?:حول|"
+    r"حوالين|حولين) (?:ال)?(?:بيت|دار|منزل)\w*|"
+    r"\b\w{0,3}راقب\w*\s(?:ال)?(?:بيت|منزل|دار|عماره|بنايه)\w*|"
+    r"\b\w{0,3}راقب\w*\b(?=.*\b(?:هلق|هسه|هسي|"
+    r"الحين|الان|دلوقتي|دابا|درك|توه|ذلحين|now)\b)|\by?ra(?:q|"
+    r"k|2|g)b\w*\b.{0,32}\b(?:bait|beit|bet|"
     r"dar|house)\b|\bwatching\b.{0,20}\b(?:now|house|home)\b"
 )
 # Taken by Maghrebi verbs ("ddawh": they took him).
@@ -289,23 +320,42 @@ _DISAPPEARED = (
     r"مجهول المصير|لا نعلم مكانه|mako khabar|mako 5abar|mafi 5abar|ma3rfna wen|"
     r"ma3rafna wen|ma na3rfouch win|ma n3rfouch win|ma n3rfoch win|ma na3rafch win|ما رجع|"
     r"مارجعش|ما رجعش|لم يعد|mafi khabar|ma 7ada bya3ref wen|"
-    r"mahadesh y3raf fen|ma n3rfouch fin|ma3rafnach fin|mkhtfi|mafqud|mafqoud)\b|"
-    r"\b(?:ما|لا|مش|محد|محدش|ماحد|ما حد|ولا حد|ولا احد|ما حدا|ومحد|ومحدش|ولا)\s?(?:\w+\s)?"
-    r"(?:نعرف\w*|عرفنا\w*|منعرف\w*|يعرف\w*|ندري|يدري|عارفين|معروف|بيقول|يقول\w*|يگل\w*|قال\w*|"
+    r"mahadesh y3raf fen|ma n3rfouch fin|ma3rafnach fin|mkhtfi|mafqud|"
+    r"mafqoud|mkhtafi|mokhtafi|m5tafi|mafqood|mafgood)\b|"
+    r"\b(?:و|ف)?م\w{0,3}عرف\w*ش\s(?:\S+\s)?(?:وين|فين|مكان\w*|اين|وينو|فينو|وينه|فينه)|"
+    r"\b(?:و|ف)?(?:ما|لا|مش|محد|محدش|ماحد|ما حد|ولا حد|ولا احد|ما حدا|ومحد|ومحدش|ولا)\s?(?:\w+\s)?"
+    r"(?:نعرف\w*|عرفنا\w*|عرف\w*|منعرف\w*|يعرف\w*|ندري|"
+    r"يدري|عارفين|معروف|بيقول|يقول\w*|يگل\w*|قال\w*|"
     r"نعلم|يعلم)\s.{0,20}?(?:وين|فين|مكان\w*|فينه|وينه|وينو|اين)|"
     r"\b(?:و|ف)?(?:لا|ما|ما في|مافي|ما كاين|ما كاش|ماكاش|ما فما|مافيش|مفيش|ماكو|بلا|لا حس لا|حتي)\s"
     r"(?:حتي |اي |أي )?خبر\b|\bمجهول\w*|\b(?:غبر|اتاخد|اتخطف|تخطف|انخطف)\b|"
-    r"\b(?:ma|la|msh|mish|w ma|w la)\s?(?:n?3rf\w*|na3r\w*|nadri|mna3ref|ma3rouf|3rfna\w*|y3raf|"
-    r"ya3ref|y2elna|ygool\w*|y9ol\w*)\s.{0,15}?(?:wen|win|fin|fen|wain|makan\w*|3ana shay)|"
+    r"\b(?:ma|la|msh|mish|w ma|w la)\s?(?:\w+\s)?(?:n?3rf\w*|na3r\w*|nadri|ndri|mna3ref|ma3rouf|"
+    r"3rfna\w*|3r[ae]f\w*|y3raf|ya3ref|bya3ref|y2elna|ygool\w*|y9ol\w*|nidri|yidri)\s.{0,15}?"
+    r"(?:wen|win|fin|fen|wain|wein|wayn|fein|makan\w*|3ana shay)|"
     r"\b(?:la|ma|mafi|ma kayn|makaynch|ma kaynch|mako|w ma kayn)\s(?:7ta |7atta )?(?:khbar|5abar|"
     r"khabar|5bar)\b|\bmajh?ool\b|\bmajhoul\b|\b(?:ghbar|e5tifa|ekhtafa|ikhtafa|enkhataf|t5tef|"
     r"vanished)\b|\bno news\b|\bnobody knows where\b|"
     r"\b(?:ma|w ma) (?:reje3|rje3|rja3|raja3|rija3)\b|"
     r"\b(?:ma ?rj3ch|ma ?rje3ch|ma ?rja3ch|مارجعش)\b|\b(?:و)?(?:ما بانش|مابانش|ما ظهر|"
     r"ماظهرش|ما ظهرش|لم يظهر|ma banch|ma dhahar)\b|"
-    r"\b(?:tilifoun|tilifoon|tilifoona|telefono|telefon|"
-    r"telephone|phone|تلفون|تليفون|موبايل|جوال)\w* (?:msdoud|msakkar|msakar|maqfoul|mtafi|m9foul|"
-    r"مسكر|مقفول|مغلق|مطفي|مسدود|(?:is )?off)\b"
+    r"\b(?:ان|ت)?(?:قطع|قطعت|قطعو|قطعات)\w* (?:\S+ )?(?:ال)?(?:اخبار|خبر|اتصال)\w*|"
+    r"\b(?:ال)?اخبار\w* (?:ان|ت)?قطع\w*|\b(?:ما|محد|ولا حد|ما حد|ما حدا|محدش|حتي حد)\s(?:\S+\s)?"
+    r"سمع\w* (?:عنه|عنو|عنها|منه|منو|منها|عليه|خبر)|\bما عندنا (?:حتي |اي )?خبر|"
+    r"\bما (?:عارفين|نعرف|نعرفو) (?:عنو|عنه|عنها|عليه) (?:حاجه|شي|اي شي)|"
+    r"\bhaven'?t heard (?:from|anything)|\bno word from|\blost (?:contact|touch) with|"
+    r"\b(?:t9at3|tqat3|ngat3|n9at3|angat3|in9ata3|n2ata3|t2ata3)\w* (?:\S+ )?(?:l|la|el )?"
+    r"(?:akhbar|5bar|khbar|khabar|lakhbar)\w*|\b(?:ma|w ma) 7ada? sme3 3an\w*|"
+    r"\b(?:اتخطف|تخطف|انخطف)\w*"
+)
+# Not back, or the phone off: a fresh disappearance with a recent-marker ("من البارح"),
+# not "ما رجعش الرد من المحامي" or a broken phone.
+_NOT_BACK = (
+    r"\bma ?r[ei]?j[ea]?3(?:at)?(?:ch|sh)\b|\b(?:و)?(?:ما ?|م)رجع(?:ش|اتش|تش|وش)\b|"
+    r"\b(?:و|ف|w )?(?:tilifoun|tilifoon|tilifoona|telefono|telefon|tilifon|jawal|jawwal|mobile|"
+    r"mobayl|hatif|hatef|telephone|phone|تلفون|تليفون|تيليفون|تاليفون|موبايل|جوال|هاتف|بورطابل)"
+    r"\w* (?:\S+ )?(?:msdoud|msakkar|msakar|maqfoul|mtafi|m9foul|maghlag|maghloog|mghlag|"
+    r"ma2fool|m2fool|tafi|mqfoul|مسكر|مقفول|مقفل|مغلق|مطفي|طافي|مسدود|مغلوق|(?:is |was )?off|"
+    r"switched off|dead)\b"
 )
 # Self-harm or suicide risk.
 _SELF_HARM = (
@@ -334,31 +384,39 @@ _SELF_HARM = (
     r"\bkhall?es men (?:hal |el )?7ay|\benhi 7ayat|\b(?:i want|i wanna|want) to die\b|"
     r"\b(?:ننتحر|نتحر|nnt7er|nt7er|nt7ar|nenta7er|nenta7ar|ntahar)\b|"
     # "ما بقيتش قادر نعيش", "لم أعد أرغب في الحياة", "ma b9itch 9ader n3ich"
-    r"\b(?:ما|لم|مش|مو|ma|msh|mish)\s(?:عاد |اعد |عدت |بقيت\w* |b9it\w* |bqit\w* |3ad )?"
-    r"(?:بدي|عايز|عاوز|ابي|ابغي|اريد|داير|باغي|قادر|اقدر|ارغب|bghit|baghi|9ader|qader|badde|bade|"
-    r"abi|3ayez)\s(?:\S+\s)?(?:اعيش|نعيش|n3ich|n3ish|a3ish|a3eesh|3ich|في الحياه|الحياه)\b"
+    r"\b(?:ما|لم|مش|مو|لا|ma|msh|mish)\s(?:عاد |اعد |عدت |بقيت\w* |b9it\w* |bqit\w* |3ad )?"
+    r"(?:بدي|عايز|عاوز|ابي|ابغي|اريد|داير|باغي|قادر|اقدر|ارغب|نحب|نحبش|bghit|baghi|9ader|qader|"
+    r"badde|bade|abi|3ayez|abgha|abgh|baddi|biddi|bidi|areed|n7eb|n7ebch)\s(?:\S+\s)?"
+    r"(?:اعيش|نعيش|n3ich|n3ish|a3ish|a3eesh|3ich|في الحياه|الحياه|في العيش|العيش|العيشه)\b"
 )
 _SAFE_NOW = (
     r"\b(?:(?:i am|i'm|im|we are|we're|he is|he's|she is|she's|they are|they're)(?: now)? "
     r"(?:safe|fine|ok|okay|released|free|out of prison|home)|released|set free|was freed|"
     r"بامان|بخير|افرج\w* عن\w*|اطلقوا سراح\w*|اطلق سراح\w*|طلع من السجن|طلعوه|رجع عالبيت|"
-    r"رجع للبيت|رجع البيت|خرج من السجن|سيبوه|خلوا سبيله|b ?aman|b ?amen|bkhair|b5eir|"
-    r"tla9 sra7o|tlqo sra7o|sra7o|(?:و|ف|وف|في )امان|لاباس|مزيان|labas|mzyan|f aman)\b"
+    r"رجع للبيت|رجع البيت|خرج من السجن|سيبوه|خلوا سبيله|خرجت|سيبوني|سرحوني|طلقوني|"
+    r"افرجوا عني|b ?aman|b ?amen|bkhair|b5eir|"
+    r"tla9 sra7o|tlqo sra7o|sra7o|tele3|tle3|tla3|tala3|khrej|5rej|kharaj|sayyboh|"
+    r"sabouh|atla9o|(?:و|ف|وف|في )امان|لاباس|مزيان|labas|mzyan|f aman)\b"
 )
 
 _DETAINED = (
     r"(?:سجن|السجن|حبس|الحبس|حجز|الحجز|توقيف|التوقيف|معتقل|المعتقل|موقوف|محبوس|مسجون|زنزان\w*|"
     r"كوميسار\w*|بوسته|البوسته|الحراسه|حراسه|المركز|custody|detained|detention|cell|prison|jail|"
-    r"l7abs|7abs|7bes|sijin|sijn|sejen|tawgeef|tawgif|commissariat|zenzane|maw2ouf|mawgoof|"
+    r"lockup|l7abs|7abs|7bes|sijin|sijn|sejen|tawgeef|tawgif|commissariat|zenzane|maw2ouf|mawgoof|"
     r"m7bous|ma7bous|mo3ta2al|منفرد\w*|المنفرد\w*|انفرادي\w*|solitary|far3|garde|l far3|فرع|"
-    r"الفرع)"
+    r"الفرع|(?:ال)?قسم|محجوز\w*|حابس\w*|(?:ال)?نظاره|nazara|nadhara|(?:ال)?موقف|"
+    r"محتجز\w*|(?:ال)?احتجاز|بوسطه|البوسطه|ma3takal|mo3takal|m3ta2al|"
+    r"ma3ta2al|m7tajaz|mo7tajaz|zenzene|zinzana|tawqeef|qism|9ism|el 9ism)"
 )
 _MEDICINE = (
-    r"(?:دوا|دواء|دواه|دواءه|ادويه|ادويته|علاج|العلاج|علاجه|انسولين|الانسولين|الدوا|الدواء|dwa|dawa|"
+    r"(?:(?:ال)?(?:دوا|دواء)\w{0,3}|(?:ال)?(?:حقنه|حقن|ابر|ابره|حبوب\w*)|7boob\w*|7bob\w*|"
+    r"pills|injections?|ebar|inhaler|(?:ال)?بخاخ\w*|(?:ال)?علاج\w{0,2}|ادويه|"
+    r"ادويته|علاج|العلاج|علاجه|انسولين|الانسولين|الدوا|الدواء|dwa|dawa|"
     r"dowa|dawah|3ilaj|3laj|insulin|insuline|treatment|medicine|medication|meds)"
 )
 _REFUSED = (
-    r"(?:\b(?:و|ف)?(?:ما|مش|مو|لا)\b|\bمن غير\b|\bبدون\b|\bبلا\b|منع\w*|يمنع\w*|مانع\w*|حرم\w*|"
+    r"(?:\b(?:و|ف)?(?:ما|مش|مو|لا)\b|\bمن غير\b|\bبدون\b|\bبلا\b|منع\w*|حارم\w*|رافض\w*|يرفض\w*|"
+    r"\bرفض\w*|ويرفض\w*|يمنع\w*|مانع\w*|حرم\w*|"
     r"يحرم\w*|محروم\w*|\bما\w*(?:وش|هش|ش)\b|مايد\w*|مانط\w*|\bma\b|\bmsh\b|\bmish\b|"
     r"mani3\w*|mane3\w*|mamno3\w*|mamnoo3\w*|\bma\w*(?:ch|sh)\b|\bdeny|\bdenied|won'?t|\bno\b|"
     r"without|refus\w*)"
@@ -366,7 +424,10 @@ _REFUSED = (
 _MEDICAL_ORDERLESS = (  # "عنده سكري وما يعطوه الدوا", "dwa ma kay3tiwhch": any order, one text
     r"^(?=.*\b(?:و|ف|ب|بال|وبال|فال|ل|لل|f |fel |bel |b |f l)?" + _DETAINED + r"\b)"
     r"(?=.*\b(?:و|ال|وال)?" + _MEDICINE + r"\b)(?=.*" + _REFUSED + r").*|"
-    r"\b(?:طاح|وقع|سقط|ta7|wa2a3)\w*\b.{0,40}(?:ما فاق\w*|ما بصحى|ما يصحى|ما صحي|مغمي\w*|"
+    r"\b(?:طاح|وقع|سقط|ta7|wa2a3|w9a3|wi2i3)\w*\b.{0,40}(?:ما فاق\w*|ما بصحى|ما يصحى|ما صحي|"
+    r"مغمي\w*|"
+    r"ما قام|ما قعد|مش بيرد|ما بيرد|ما يرد|ما رد\w*|مابيردش|ما صحا|ma gaam|ma 2am|ma qam|"
+    r"ma sa7a|mish biyrod|msh byrod|ma fa9|ma faq|"
     r"ما يتنفس\w*|ma fa9\w*|ma fa2\w*|maghma\w*)|"
     r"\b(?:مغمي عليه\w*|maghma 3l\w*|fainted|collapsed)\b|"
     r"\bمضرب\w* (?:عن|علي|ع) (?:ال)?(?:طعام|اكل|ماكله|اكله)\b|"
@@ -382,16 +443,19 @@ _CHILD_AGE = (  # "ابني ١٤ سنة اتاخد", "weldi 3ndo 13 3am chddouh"
     r"شدو\w*|داو\w*|هزو\w*|موقوف\w*|محتجز\w*|محبوس\w*|قبضوا\w*|arrest\w*|detain\w*|took|taken|"
     r"held|abduct\w*|kidnap\w*|chddou\w*|daw\w*|5athoo\w*|5athaw\w*|akhado\w*|e3ta2al\w*|"
     r"خداو\w*|اداو\w*|khdaw\w*|5daw\w*|"
-    r"mawgoof\w*|m7tajaz\w*)\b).*\b(?:و)?(?:عمره|عمرو|عمرها|عنده|عندو|عندها|3omra|3emro|3mro|3omro|3ndo|3ando|3omraha|3omrha|"
+    r"mawgoof\w*|m7tajaz\w*|khataf\w*|5ataf\w*|khtf\w*|5tf\w*|khatf\w*|5atf\w*)\b).*\b(?:و)?(?:عمره|"
+    r"عمرو|عمرها|عنده|عندو|عندها|3omra|3emro|3mro|3omro|3ndo|3ando|3omraha|3omrha|"
     r"3emra|3ndha|3andha|sghira|sghir|صغيره|صغير|"
     r"only|aged?|ابني|ابنتي|بنتي|ولدي|وليدي)\s(?:[1-9]|1[0-7])\s?(?:سنه|سنين|سنوات|عام|اعوام|sana|"
     r"sene|3am|years?|yo)?\b(?! years? ago)"
 )
 _CHILD_TAKEN = (  # "اعتقلوا ابنة عمي وهي طفلة", "شالوا بت عمي وهي شافعة"
     r"\b(?:اعتقل\w*|خطف\w*|اختطف\w*|اخد\w*|اخذ\w*|خذو\w*|خدو\w*|خداو\w*|شالو\w*|شدو\w*|داو\w*|"
-    r"هزو\w*|قبضو\w*|chddou\w*|daw\w*|ddaw\w*|5athaw\w*|akhado\w*|arrest\w*|took|taken)\b.{0,40}"
-    r"\b(?:وهو|وهي|هو|هي|w howa|w hiya|w hia)\s(?:\S+\s)?(?:طفل|طفله|قاصر|قاصره|شافع|شافعه|"
-    r"tfel|tfla|9aser|qaser|a child|a minor)\b"
+    r"هزو\w*|قبضو\w*|حكمو\w*|اتخطف\w*|khataf\w*|5ataf\w*|khtf\w*|grabbed|chddou\w*|"
+    r"daw\w*|ddaw\w*|5athaw\w*|akhado\w*|arrest\w*|took|taken)\b.{0,40}"
+    r"\b(?:وهو|وهي|هو|هي|w howa|w hiya|w hia|w huwe|w huwa|w hiye|w howwa|he is|she is|he's|"
+    r"she's)\s(?:\S+\s)?(?:طفل|طفله|قاصر|قاصره|شافع|شافعه|tfel|tfla|9aser|qaser|2aser|2asser|"
+    r"qasir|9asra|qasra|a child|a minor)\b"
 )
 _WHOLE_CUES: tuple[tuple[str, str, str], ...] = (
     (CHILD, "none", _CHILD_TAKEN),
@@ -408,7 +472,115 @@ _CUES += (
     (ARREST, "none", r"\b(?:rah|راه|راهم)\b.{0,25}" + _MAGHREB_TAKEN),
     (ARREST, "recent", _MAGHREB_TAKEN),
     (DISAPPEARED, "state", _DISAPPEARED),
+    (DISAPPEARED, "recent", _NOT_BACK),
 )
+
+# More ways to say it, per dialect: bleeding or vomiting blood, fainting, hunger strike.
+_MEDICAL_MORE = (
+    r"\b\w{0,3}سيل\w*\s(?:\S+\s){0,2}(?:ال)?(?:دم|دمه|دمها)\b|"
+    r"\b(?:ي|بي|عم ي|ب|ت|بت)?(?:رجع|ستفرغ|تقيا|قيء|ترجع)\w*\s(?:\S+\s)?(?:ال)?(?:دم|دمه)\b|"
+    r"\b(?:kay|ki|ra|y|t)?s(?:i|ee)l\w* (?:\S+ ){0,2}(?:dem|dam|ddem|eddem)\b|"
+    r"\b(?:dem|dam|eddem|ddem) (?:kay|ki|ra|y|t)?s(?:i|ee)l\w*|"
+    r"\b(?:ال)?دم\s(?:\S+\s)?\w{0,3}سيل\w*|"
+    r"\b(?:yestafreg|yesta?fra2|yistafrigh|biyraga3|yraja3|byerja3)\w* (?:\S+ )?(?:dam|dem)\b|"
+    r"\b(?:vomiting|coughing up|coughing|spitting|throwing up) blood\b|"
+    r"\bm[ae]?gh?m[ai]y? 3[ae]?l\w*|"
+    r"\b(?:و|ف)?(?:ال)?اضراب (?:عن|علي|ع) (?:ال)?(?:طعام|اكل|ماكله|اكله)\b|"
+    r"\b(?:و|ف)?(?:ال)?اضراب (?:ال)?جوع\b|"
+    r"\b(?:داير|دايره|عامل|عامله|دخل|دخلت) (?:في )?(?:ال)?اضراب\b|"
+    r"\bhunger.strik\w*|"
+    r"\b(?:edrab|idrab|i9rab) (?:3an |3la |3a )?(?:el |l)?(?:akl|makla|ta3am|jou3)\b"
+)
+_NOT_EATING = (  # "ما كلاش ما شربش", "لم يأكل ولم يشرب", "ma 3am yekol wala yeshrab"
+    r"\b(?:و)?(?:ما|لم|مش|مو|م)\s?(?:\w+\s)?\w{0,4}(?:اكل|كل)\w*\s(?:و\s?)?(?:ما|لم|ولا|لا|ولم|وما|"
+    r"ومش|مش)\s?\w{0,4}شرب\w*|"
+    r"\b(?:ma|la|lam|msh|mish)\s(?:\w+\s)?\w{0,4}(?:kol|kla|kel|akil|akel|kal)\w*\s(?:w ?)?"
+    r"(?:ma|la|wala|w la|w ma)\s?\w{0,4}(?:shrab|chrab|cherb|shreb|shrb|sharab|shrob|chreb)\w*|"
+    r"\b(?:hasn'?t|has not|haven'?t|not|hadn'?t) (?:eaten|eating) (?:or|and|nor) "
+    r"(?:drunk|drinking|drank)\b"
+)
+_WHOLE_CUES += (
+    (MEDICAL, "state", r"^(?=.*\b(?:و|ف|ب|بال|وبال|فال|ل|لل|f |fel |bel |b |f l|in the )?"
+     + _DETAINED + r"\b).*(?:" + _NOT_EATING + ")"),
+)
+# Self-harm said in other words: "اخلص من الدنيا", "ودي اموت", "خلّص على حالي", "end it".
+_SELF_HARM_MORE = (
+    r"\b(?:اخلص|خلص|نخلص|اتخلص) من (?:ها|هال|هاي ال|هذي ال|ال)?دنيا\w*|"
+    r"\b(?:و|ف)?(?:بدي|عايز|عاوز|عايزه|ابي|ابغي|ابغا|اريد|داير|دايره|اشتي|نفسي|ودي|بودي|حاب|حابه|"
+    r"حابب|نحب|بغيت|نبغي|ناوي|ناويه) (?:ان |اني |انو )?(?:اموت|نموت|انتحر|ننتحر)\b|"
+    r"\b\w{0,5}(?:قتل|كتل|ذبح|شنق|حرق|موت|رمي)\s(?:روحي|نفسي|حالي|راسي)\b|"
+    r"\b(?:و|ف)?(?:س|ب|ح|ه|رح |راح |غادي |باش |با |ناوي |ناويه |بدي )?(?:ا|ن)نتحر\b|"
+    r"\b(?:a|n|ba|bn|ra7 a|ghadi n|nawi a|bade a)?nta7[ie]r\b|"
+    r"\bkhall?[aei]s\w* m[ei]n (?:hal |el |had )?(?:7ay|7ya|dinya|denya|donia)|"
+    r"\b(?:ا|ن|ب)?خلص (?:علي|ع|عل) (?:حالي|روحي|نفسي|راسي)\b|"
+    r"\bkhall?[ae]s (?:3a|3ala|3la|3al) (?:7ale|7ali|7aly|rou7i|ro7i|nafsi)\b|"
+    r"\b\w{0,4}(?:qtel|9tel|ktel|2tol|gtil|ktil|qtil|thba7|"
+    r"dhba7|dba7|7ra9|7reg|mawwet|rmi|ra9i)\w* "
+    r"(?:rassi|rasi|rou7i|ro7i|nafsi|7ale|7ali|7aly)\b|"
+    r"\b(?:w ?)?(?:wddi|widdi|wodi|nefsi|nifsi|bade|badde|baddi|bdi|3ayez|abi|abgha|areed|ariid|"
+    r"bghit|n7eb|7ab) (?:an )?(?:amoot|amout|amut|nmout|nmoot|mout|moot)\b|"
+    r"\b(?:اضع|نضع|احط|نحط) (?:حدا|حد|نهايه) ل?حياتي\b|\bانهاء حياتي\b|"
+    r"\b(?:killing|kill|hurting|harming) myself\b|"
+    r"\b(?:going to|gonna|want to|will|i'll|about to|ready to) end it\b|\bend my (?:own )?life\b"
+)
+# A child still held: "الطفل لسه محبوس", "الشافع مازال عندهم", "the boy is still being held".
+_MEDICAL_MORE += (
+    r"|\b(?:و|ف)?(?:حالت|صحت|وضع)\w* (?:ال)?(?:صحي\w* )?(?:تدهور|"
+    r"ساء|سيئه|خطير|خطيره|صعبه|متدهور|تسوء)\w*|"
+    r"\bتدهور\w* (?:حالت|صحت|وضع)\w*|\b(?:his|her|their) (?:health|condition) is (?:getting worse|"
+    r"deteriorating|critical|very bad)|\bhealth (?:is )?deteriorat\w*|"
+    r"\b\w{0,3}غيب\w* عن الوعي|\bفقد\w* الوعي|\bغايب\w* عن الوعي|"
+    r"\b(?:took|taken|confiscated|took away) (?:his|her|"
+    r"my|their) (?:medicine|medication|meds|insulin|"
+    r"inhaler|pills)\b"
+)
+_SELF_HARM_MORE += (
+    r"|\b(?:ا|ن)?(?:شرب|اخد|اخذ|بلع|ناخد|ناخذ|نبلع|نشرب)\s(?:\S+\s)?(?:ال)?(?:دوا|حبوب|ادويه)\w*\s"
+    r"(?:كتير|كثير|كله|كلها|بزاف|برشا|زياده)\b|\bending my (?:own )?life\b|"
+    r"\b(?:ما|مافي|ما في|ما عندي|ما بقاش عندي|ما بقا عندي|ماعنديش|ما عادش عندي) (?:\S+ ){0,2}"
+    r"(?:علاش|ليش|لشو|سبب|شي يخليني) (?:ا|ن)?عيش\b"
+)
+_PLACE_AZ = (  # "barra el bet", "9dam dar": Arabizi at the house
+    r"\b(?:barra|bara|9dam|odam|2odam|gdam|3and|3end|3ind|janb|ta7t|7da|outside) (?:el |l|d )?"
+    r"(?:bet|beit|bait|dar|bab|binaye|3imara|house|door)\w*"
+)
+_CUES += (
+    (IMMEDIATE, "now", _PLACE_AZ),
+    (IMMEDIATE, "none", r"\b(?:rahom|rahoum|rahum|rahoma|راهم)\b.{0,15}(?:" + _PLACE_AZ + r"|\b"
+     + _PLACE_PREP_AR + r"\s?" + _HOUSE_AR + r")"),
+)
+_CHILD_STILL = (
+    r"\b(?:ال|و|وال|el |l|the )?(?:طفل|طفله|شافع|شافعه|جاهل|جاهله|صغير|صغيره|دري|دريه|بزر|ولد|"
+    r"tfel|tefl|tifl|sghir|sghira|sagheer|zghir|walad|child|boy|girl|kid|minor)\b.{0,20}?"
+    r"\b(?:still|لسه|لسا|لسع|مازال|ما زال|مازالت|لا يزال|لا تزال|بعده|بعدو|بعدها|لليوم|للحين|"
+    r"ba3do|ba3da|mazal|mazel|mazzal|lissa|lessa|lil7een)\b.{0,25}?"
+    r"\b(?:عندهم|عدهم|لديهم|عندن|محبوس\w*|محتجز\w*|محجوز\w*|معتقل\w*|موقوف\w*|مخطوف\w*|3ndhom|"
+    r"3andhom|3andon|3ndahom|3endhom|3andhum|m7tajaz|ma7bous|m7bous|held|detained|in custody|"
+    r"with them|locked up)"
+)
+_CHILD_AGE_WORDS = (  # "اختطف ولدي ذو التسع سنوات", "بنت خالتي ١٤ سنة اتخطفت"
+    r"^(?=.*\b(?:اعتقل\w*|خطف\w*|اختطف\w*|اتخطف\w*|اخد\w*|اخذ\w*|خذو\w*|خدو\w*|شالو\w*|شدو\w*|"
+    r"داو\w*|هزو\w*|حكمو\w*|اتاخد\w*)\b).*\b(?:بنت|ابن|ولد|بن|ود|wld|weld|bent|ebn|ibn)\w*\s"
+    r"(?:\S+\s)?(?:[1-9]|1[0-7])\s?(?:سنه|سنين|سنوات|عام|sana|sene|snin|3am|years?)\b|"
+    r"\b(?:اعتقل\w*|خطف\w*|اختطف\w*|اخذ\w*|اخد\w*|خذو\w*|خدو\w*|شالو\w*|شدو\w*|داو\w*|هزو\w*)\b"
+    r".{0,30}\b(?:ذو|ذات|البالغ|البالغه|عمره|عمرها|عمرو)\s(?:من العمر\s)?(?:ال)?"
+    r"(?:ثلاث|اربع|خمس|ست|سبع|ثمان|تسع|عشر|سنتين)\w*"
+)
+_CUES += (
+    (MEDICAL, "state", _MEDICAL_MORE),
+    (SELF_HARM, "none", _SELF_HARM_MORE),
+    (CHILD, "none", _CHILD_STILL),
+    (CHILD, "none", _CHILD_AGE_WORDS),
+)
+
+_ASKING_NOW = (  # plain clothes at the building, "asking for me": with a now-marker
+    r"\b(?:بالسيفيل|السيفيل|مدني|مدنيه|بلباس مدني|b civil|bel civil|en civil|madani|madaniya|"
+    r"plain ?clothes\w*)\b|\b(?:بي|ي|عم ي|كي|قاعدين ي)?سال(?:و|"
+    r"ون|وا)\s(?:عليا|عني|علي|عنا|علينا)\b|"
+    r"\b(?:yes2alo|yas2alo|biyes2alo|kaysawlo|kays9sio|ys2aloon) (?:3anne|3ani|3lia|3liya|3anna)\b|"
+    r"\basking (?:for|about) (?:me|us)\b"
+)
+_CUES += ((IMMEDIATE, "now", _ASKING_NOW),)
 
 _NOW = (
     r"\b(?:now|right now|currently|at the moment|at this moment|as we speak|as i write|"
@@ -416,12 +588,15 @@ _NOW = (
     r"هسع|دلوقتي|دلوقت|دحين|توا|دابا|درك|حاليا|في هذه اللحظه|هاللحظه|بهاللحظه|هالحين|"
     r"فورا|بسرعه|ضروري|عاجل|مستعجل|لحد الان|لهلق|هاي اللحظه|hala2|halla2|hal2|daloa2ti|"
     r"dilwa2ti|delwa2ty|dlw2ty|el7in|hal7in|7alan|hasa|hessa|fawran|daba|dba|drk|daroka|tawa|"
-    r"taw|دروك|دركا|دلوقت|هسع|هاذي اللحظه)\b|(?<=\S )هلا\b"
+    r"taw|دروك|دركا|دلوقت|هسع|هاذي اللحظه|هسي|هسى|ذلحين|ذالحين|ذحين|دحين|الحين|للحين|لليوم|"
+    r"hassi|hessi|halla|al7een|el7een|lil7een|dl7in|dal7in|dorka|drok)\b|(?<=\S )هلا\b"
 )
 _RECENT = (
     r"\b(?:today|this morning|this evening|tonight|last night|yesterday|just now|"
     r"(?:a few |few |\d+ |an |one |two |half an )?(?:minutes?|hours?|hrs?|mins?) ago|"
-    r"earlier today|اليوم|الليله|هالليله|الصبح|الصباح|هالصبح|المسا|قبل ساعه|"
+    r"earlier today|at dawn|اليوم|الليله|هالليله|الصبح|الصباح|هالصبح|المسا|الفجر|النهارده|"
+    r"انهارده|النهار ده|هالفجر|el fajr|l fjer|lfjer|fajr|sba7|sbe7|el sob7|el sa?ba7|"
+    r"naharda|ennaharda|el naharda|el yom|lyouma|lyoum|قبل ساعه|"
     r"قبل ساعتين|قبل ساعات|قبل شوي|من شوي|من شويه|قبل شويه|من شويا|قبل قليل|قبل دقايق|قبل دقيقه|"
     r"من ساعه|من ساعتين|"
     r"امبارح|مبارح|البارحه|امس|bar7a|el bar7a|lbar7a|ليله امبارح|توه|للتو|منذ قليل|منذ ساعه|"
@@ -437,15 +612,18 @@ _RECENT = (
 )
 _PAST_WEAK = (
     r"\b(?:was|were|had been|used to|previously|when i was|back then|كان|كانوا|كانو|كنت|كنا|"
-    r"كانت|سابقا|kan|kano|kanu|kenet|kunt|kenna)\b"
+    r"كانت|سابقا|kan|kano|kanu|kanaw|kanou|kanet|kenet|kunt|kenna|kunna|kint)\b"
 )
 _PAST_STRONG = (
     r"\b(?:last (?:year|month|week|summer|winter)|(?:years?|months?|weeks?) ago|in (?:19|20)\d\d|"
     r"back in|long ago|in the past|(?:19|20)\d\d|زمان|في الماضي|"
-    r"وقتها|ساعتها|وقتيها|(?:قبل|منذ|من) (?:\S+ )?(?:سنه|سنتين|سنين|سنوات|اشهر|شهر|شهرين|شهور|"
+    r"(?<!من )وقتها|ساعتها|وقتيها|(?:قبل|منذ|من) (?:\S+ )?(?:سنه|"
+    r"سنتين|سنين|سنوات|اشهر|شهر|شهرين|شهور|"
     r"اسبوع|اسبوعين|"
     r"اسابيع|عام|عامين|اعوام)|السنه الماضيه|العام الماضي|الشهر الماضي|الاسبوع الماضي|"
-    r"abl sene|2abl sene|abl snin|men zaman|zaman)\b"
+    r"abl sene|2abl sene|abl snin|men zaman|zaman|"
+    r"(?:gabl|9bel|qabl|abl|2abl) (?:\S+ )?(?:sana|sanatain|sanatein|sene|snin|sneen|sinin|shahr|"
+    r"shhar|ashhor|3am|3amein|3amin|asabi3)\w*)\b"
 )
 _SINCE = (
     r"\b(?:(?:for|since) (?:\d+ |a |two |three |several )?(?:weeks?|months?|days?)|"
@@ -457,7 +635,8 @@ _NEGATORS = frozenset(
     "ما مش مو لا لم لن ليس لست ليست لسنا غير مافي مافيش مفيش ماكو ماكاين مكاينش ماني مانيش "
     "مب msh mish mesh mush mo mu mafi mafish mani".split()
 )
-_CLAUSE_SPLIT = re.compile(r"[.!?؟،,;؛\n]+|\s(?:but|however|although|though|لكن|بس|بينما)\s")
+_CLAUSE_SPLIT = re.compile(r"[.!?؟،,;؛\n]+|\s(?:but|however|although|though|لكن|بس|بينما|bas|"
+                           r"walakin|lakin|lakn)\s")
 _WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
 
 
@@ -515,9 +694,13 @@ class UrgencyDetector:
             for reason, needs in cues:
                 if _fires(needs, *markers) and reason not in reasons:
                     reasons.append(reason)
+        # "sant 2016 ... w halla2 tele3": a whole-message cue is a past event once the
+        # message says the person is out and safe now, like a clause cue.
+        settled = (False, False, True, whole[3], False) \
+            if self._found(self._safe, normalised) else whole
         for reason, needs, pattern in self._whole_cues:
-            if reason not in reasons and _fires(needs, *whole) and self._found(pattern,
-                                                                              normalised):
+            if reason not in reasons and _fires(needs, *settled) and self._found(pattern,
+                                                                                normalised):
                 reasons.append(reason)
         if not whole[3]:  # a threat with a near time, or one tied to withdrawing a complaint
             threat = self._found(self._threat, normalised)
