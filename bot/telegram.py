@@ -94,6 +94,9 @@ class _ServiceInbox:
         await asyncio.to_thread(self.service.inbox_done, CHANNEL, event_ids)
 
 
+FILE_TRIES = 3  # a file the bot could not fetch is asked again of the reporter after these
+
+
 class TelegramChannel:
     """Build with a service and settings; `await start()` … `await stop()` (or `run()`)."""
 
@@ -448,13 +451,27 @@ class TelegramChannel:
         if (attachment.file_size or 0) > limit:
             await self._say(update, src, "tg.file_too_big", mid, **too_big)
             return
-        tg_file = await attachment.get_file()
-        if (tg_file.file_size or 0) > limit:
-            await self._say(update, src, "tg.file_too_big", mid, **too_big)
-            return
         # In memory only (at most the 20 MB Telegram lets a bot download), then streamed in
         # chunks into the attachment encryption: never written to disk in clear.
-        data = await tg_file.download_as_bytearray()
+        for attempt in range(FILE_TRIES):
+            try:
+                tg_file = await attachment.get_file()
+                if (tg_file.file_size or 0) > limit:
+                    await self._say(update, src, "tg.file_too_big", mid, **too_big)
+                    return
+                data = await tg_file.download_as_bytearray()
+                break
+            except NetworkError as exc:  # not BadRequest (a NetworkError too): that is final
+                if isinstance(exc, BadRequest):
+                    raise
+                if attempt + 1 == FILE_TRIES:
+                    # Said to the reporter, who can send it again, instead of silence (the
+                    # 2,000-reporter run left two reporters waiting after a photo).
+                    log.warning("file download failed %d times (%s)", FILE_TRIES,
+                                type(exc).__name__)
+                    await self._say(update, src, "tg.file_failed", mid)
+                    return
+                await asyncio.sleep(0.5 * 2 ** attempt)  # getting a file again is harmless
         try:
             if len(data) > limit:
                 await self._say(update, src, "tg.file_too_big", mid, **too_big)

@@ -304,6 +304,22 @@ def test_files_too_big_or_of_the_wrong_type_get_a_clear_answer(
     assert fake.calls_of("getFile") == []  # refused before anything was downloaded
 
 
+def test_a_file_the_bot_could_not_fetch_is_tried_again_then_asked_for_again(
+        service: IntakeService, fake: FakeTelegram, start_bot: Callable[..., Running]) -> None:
+    """The 2,000-reporter run: a getFile lost to a network error left the reporter unanswered."""
+    start_bot(service)
+    r = Reporter(fake, 700_000_910, "en")
+    for line in ["/start", "en"]:
+        r.answer(line)
+    fake.fail_next("getFile", status=502, retry_after=None, description="Bad Gateway", times=2)
+    r._act(lambda: fake.send_document(r.id, b"%PDF-1.4 x", "a.pdf", "application/pdf"))
+    assert "could not be received" not in r.last_text  # fetched at the third try
+    assert len(fake.calls_of("getFile")) == 3
+    fake.fail_next("getFile", status=502, retry_after=None, description="Bad Gateway", times=3)
+    r._act(lambda: fake.send_document(r.id, b"%PDF-1.4 y", "b.pdf", "application/pdf"))
+    assert "could not be received. Please send it again." in r.last_text
+
+
 def test_a_flooding_chat_does_not_starve_another(service: IntakeService, fake: FakeTelegram,
                                                  start_bot: Callable[..., Running]) -> None:
     start_bot(service, chat_rate=25.0, chat_burst=1.0, workers=2)
