@@ -15,6 +15,9 @@ TO_PLACE = [
     ("consent_refer", "no"), ("consent_stats", "no"), ("consent_publish", "no"),
     ("report_type", "complaint"), ("reporter_role", "family"), ("current_danger", "no"),
     ("ongoing", "no"), ("incident_date", "2019"), ("place_type", "police_station"),
+    # a place of detention: the detention questions (issue 18), skipped or answered plainly
+    ("arrest_date", "/skip"), ("arrest_time", "/skip"), ("place_official", "official"),
+    ("place_name", "/skip"), ("safeguards_denied", "/skip"), ("interrogated", "no"),
 ]
 NAMES = {
     "en": ("the police station near my house", "Syria", "state security officers"),
@@ -39,7 +42,7 @@ def test_place_and_perpetrator_answers_alone_never_alarm(service: IntakeService,
         if field == "perpetrator_type" and chat.question.field == field:
             chat.say("police")  # a name that is no option is asked again
     assert list_queue(service.db) == []  # no urgent case
-    assert chat.question.field == "violation_types"
+    assert chat.question.field == "perpetrator_description"
 
 
 @pytest.mark.parametrize("script", ["en", "ar", "arabizi"])
@@ -47,7 +50,8 @@ def test_a_narrative_answer_can_raise_urgency(service: IntakeService, script: st
     lang = "en" if script == "en" else "ar"
     chat = Chat(service, user=f"ctx-n-{script}", lang=lang)
     chat.run([*TO_PLACE, ("incident_location", "x"), ("country", "y"),
-              ("perpetrator_type", "police"), ("violation_types", "1")])
+              ("perpetrator_type", "police"), ("perpetrator_description", "/skip"),
+              ("violation_types", "1")])
     replies = chat.answer("narrative", DANGER[script])
     assert replies[0].kind == "info" and "+000 000 0000" in replies[0].text  # guidance
     queue = list_queue(service.db)
