@@ -135,10 +135,15 @@ def test_file_streams_into_the_encryption_and_reaches_the_case(
         with httpx.Client(base_url=url, follow_redirects=True) as client:
             client.get("/")
             script = [*OPENING, ("incident_date", "/skip"), ("place_type", "prison"),
-                                ("incident_location", "/skip"), ("country", "/skip"),
-                                ("perpetrator_type", "/skip"), ("violation_types", "/skip"),
-                                ("narrative", "/skip"), ("injuries", "/skip"),
-                                ("medical_exam", "/skip")]
+                      # a place of detention: the detention questions (issue 18)
+                      ("arrest_date", "/skip"), ("arrest_time", "/skip"),
+                      ("place_official", "/skip"), ("place_name", "/skip"),
+                      ("safeguards_denied", "/skip"), ("interrogated", "/skip"),
+                      ("incident_location", "/skip"), ("country", "/skip"),
+                      ("perpetrator_type", "/skip"), ("perpetrator_description", "/skip"),
+                      ("violation_types", "/skip"), ("narrative", "/skip"),
+                      ("witnesses", "/skip"), ("injuries", "/skip"),
+                      ("psychological_symptoms", "/skip"), ("medical_exam", "/skip")]
             for field, answer in script:
                 _answer(client, field, answer)
             form = _form(client.get("/").text, "evidence")

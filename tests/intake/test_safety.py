@@ -51,8 +51,10 @@ def test_quick_exit_erases_the_draft_and_its_files(service: IntakeService,
               ("reporter_role", "/skip"), ("current_danger", "/skip"), ("ongoing", "/skip"),
               ("incident_date", "/skip"), ("place_type", "/skip"),
               ("incident_location", "/skip"), ("country", "/skip"),
-              ("perpetrator_type", "/skip"), ("violation_types", "/skip"),
-              ("narrative", "/skip"), ("injuries", "/skip"), ("medical_exam", "/skip")])
+              ("perpetrator_type", "/skip"), ("perpetrator_description", "/skip"),
+              ("violation_types", "/skip"), ("narrative", "/skip"), ("witnesses", "/skip"),
+              ("injuries", "/skip"), ("psychological_symptoms", "/skip"),
+              ("medical_exam", "/skip")])
     doc = tmp_path / "doc.pdf"
     doc.write_bytes(b"%PDF-1.4 statement" * 100)
     chat.answer("evidence", f"/attach {doc}")

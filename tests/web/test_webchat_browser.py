@@ -36,6 +36,11 @@ ENGLISH: dict[str, list[Any]] = {
     "consent_publish": ["no"], "report_type": ["complaint"], "reporter_role": ["victim"],
     "current_danger": ["no"], "ongoing": ["yes"], "incident_date": ["15 March 2024"],
     "place_type": ["police_station"],
+    # a place of detention: the detention questions (issue 18), skipped or answered plainly
+    "arrest_date": ["/skip"], "arrest_time": ["/skip"], "place_official": ["official"],
+    "place_name": ["/skip"], "safeguards_denied": [["no_lawyer"]], "interrogated": ["no"],
+    "perpetrator_description": ["/skip"], "witnesses": ["/skip"],
+    "psychological_symptoms": ["/skip"],
     "incident_location": ["Central station, Al-Hamra district"], "country": ["Lebanon"],
     "perpetrator_type": [["police", "intelligence"]], "violation_types": [["beating", "threats"]],
     "narrative": ["They kept me three days in the basement and beat me with cables."],
@@ -53,10 +58,11 @@ ARABIC: dict[str, list[Any]] = {
     "current_danger": ["no"], "ongoing": ["yes"], "cooperation_body": [["un_treaty_body"]],
     "cooperation_when": ["٣ آذار ٢٠٢٤"], "reprisal_acts": [["surveillance"]],
     "reprisal_by": [["intelligence"]], "incident_date": ["/skip"],
-    "place_type": ["/skip"],
+    "place_type": ["/skip"], "perpetrator_description": ["/skip"], "witnesses": ["/skip"],
+    "psychological_symptoms": ["/skip"],
     "incident_location": ["حلب، قرب الحاجز الشمالي"], "country": ["سوريا"],
     "narrative": ["بعد ما حكيت مع اللجنة صاروا يراقبوا بيتنا كل يوم."],
-    "urgent_path": ["/skip"],
+    "urgent_path": ["urgent_full"],
     "evidence": ["FILE", "done"], "reported_elsewhere": ["/skip"],
     "support_needs": [["legal"]], "victim_gender": ["prefer_not"],
     "victim_age_group": ["adult"], "victim_groups": [["hrd"]],
@@ -94,7 +100,9 @@ def _drive(page: Any, plan: dict[str, list[Any]], photo: Path) -> tuple[str, str
             form.locator('input[type="file"][name="file"]').set_input_files(str(photo))
             form.locator("button.upload").click()
         elif answer == "/skip":
-            form.locator('button[value="/skip"]').click()
+            skip = form.locator('button[value="/skip"]')
+            assert skip.count(), f"the page offers no skip for {field!r} ({kind})"
+            skip.click()
         elif kind == "multi":
             for option in answer:
                 form.locator(f'input[type="checkbox"][value="{option}"]').check()
