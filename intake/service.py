@@ -711,14 +711,7 @@ class IntakeService:
         case = cases.store_report(session, report, routed.recipients, receipt, now, custodians)
         case.caseworker_pref = _pref(action.fields)
         teams.record_case_teams(session, case.id, routed.teams, now)
-        if isinstance(taken, dict) and taken.get("source"):
-            session.add(CaseEvent(case_id=case.id, at=now, kind="taken_by_caseworker",
-                                  actor=str(taken.get("recorded_by") or "")[:64] or None,
-                                  detail={"source": str(taken["source"]),
-                                          "consent": "read_aloud"}))
-            if taken["source"] == "detention_visit":  # what a visit check-in follows
-                session.add(CaseEvent(case_id=case.id, at=now, kind="visit", actor=None,
-                                      detail={}))
+        _record_taken(session, case.id, taken, now)
         stat_rows.record_case(session, self._pepper, case, action.fields)
         search.index_case(session, self._pepper, case.id, action.fields)
         if case.priority == 1:
@@ -869,14 +862,7 @@ class IntakeService:
         teams.record_case_teams(session, case.id, routed.teams, now)
         search.index_case(session, self._pepper, case.id, fields)
         taken = draft.extra.get("taken")  # an urgent report a caseworker is taking
-        if isinstance(taken, dict) and taken.get("source"):
-            session.add(CaseEvent(case_id=case.id, at=now, kind="taken_by_caseworker",
-                                  actor=str(taken.get("recorded_by") or "")[:64] or None,
-                                  detail={"source": str(taken["source"]),
-                                          "consent": "read_aloud"}))
-            if taken["source"] == "detention_visit":  # what a visit check-in follows
-                session.add(CaseEvent(case_id=case.id, at=now, kind="visit", actor=None,
-                                      detail={}))
+        _record_taken(session, case.id, taken, now)
         if src.route and fields.get("consent_followup") == "yes":
             _followup.keep_route(session, self._route_key, case.id, self._handle(src),
                                  src.channel, src.route, now)
@@ -985,3 +971,15 @@ def _with_word_reasons(reasons: tuple[str, ...], urgent: Iterable[str]) -> tuple
     if "urgent_words" not in reasons:
         return reasons
     return tuple(dict.fromkeys((*reasons, *word_reasons(urgent))))
+
+
+def _record_taken(session: Any, case_id: str, taken: object, now: datetime) -> None:
+    """A report a caseworker took (in person, phone, letter, visit): its source and who
+    recorded it, consent read aloud; a detention visit is what a visit check-in follows."""
+    if not (isinstance(taken, dict) and taken.get("source")):
+        return
+    session.add(CaseEvent(case_id=case_id, at=now, kind="taken_by_caseworker",
+                          actor=str(taken.get("recorded_by") or "")[:64] or None,
+                          detail={"source": str(taken["source"]), "consent": "read_aloud"}))
+    if taken["source"] == "detention_visit":
+        session.add(CaseEvent(case_id=case_id, at=now, kind="visit", actor=None, detail={}))
