@@ -241,6 +241,12 @@ def main() -> None:
           f"(user {user / messages * 1000:.2f}, system {system / messages * 1000:.2f})")
     print(f"reports stored       {len(queue)}")
     print(f"bot peak RSS         {rss:.0f} MB")
+    if len(queue) != args.reporters:
+        # The scripted conversation no longer reaches the summary (a flow gained a question
+        # the script does not answer), or reports were lost: either way the figures are void.
+        print(f"FAILED: {args.reporters} reporters but {len(queue)} reports stored",
+              file=sys.stderr)
+        sys.exit(1)
 
 
 if __name__ == "__main__":
