@@ -49,11 +49,11 @@ from alerts._config import (
     oncall_path,
 )
 from alerts._dispatch import DispatchReport, dispatch, enqueue_for_case
-from alerts._lines import ConfigProblem
 from alerts._message import AlertMessage, render
 from alerts._runner import AlertWorker, ConfigSource
 from alerts._senders import Sender, SendError, default_senders
 from alerts._watchdog import SILENCE, watch_alerts_worker
+from core.yaml_lines import ConfigProblem
 
 __all__ = [
     "CHECKIN_KINDS",

@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from alerts._config import OncallConfig
 from alerts.models import ROTA, Alert
+from core.time import as_utc
 from storage.cases import INITIAL_STATUS
 from storage.models import Case, CaseEvent
 from storage.team_models import CaseTeam
@@ -37,17 +38,13 @@ PENDING = INITIAL_STATUS
 STAGES = ("allegation", "assessment_due", "assessment_late")
 
 
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-
-
 def assess_by(config: OncallConfig | None, priority: int, received_at: datetime,
               teams: Iterable[str] = ()) -> datetime | None:
     """When the first assessment of this allegation is due; None when no target applies."""
     if config is None:
         return None
     minutes = config.assessment_minutes(priority, tuple(teams))
-    return None if minutes is None else _aware(received_at) + timedelta(minutes=minutes)
+    return None if minutes is None else as_utc(received_at) + timedelta(minutes=minutes)
 
 
 def teams_of(session: Session, case_ids: Iterable[str]) -> dict[str, tuple[str, ...]]:
@@ -91,7 +88,7 @@ def queue_assessment_alerts(session: Session, config: OncallConfig, now: datetim
     teams = teams_of(session, [r[0] for r in rows])
     count = 0
     for case_id, priority, received_at in rows:
-        received = _aware(received_at)
+        received = as_utc(received_at)
         deadline = assess_by(config, priority, received, teams.get(case_id, ()))
         if deadline is None:
             continue

@@ -8,13 +8,14 @@ answered in time, and telling the on-call caseworkers (case reference and priori
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from alerts._config import OncallConfig
 from alerts.models import ROTA
+from core.time import as_utc
 from storage.checkin_models import Checkin
 from storage.models import Case, CaseEvent, CaseRoute
 
@@ -24,10 +25,6 @@ log = logging.getLogger("sanad.alerts")
 CHECKIN_KINDS = ("checkin_unsafe", "checkin_call", "checkin_missed")
 INACTIVE = ("closed", "withdrawn")
 REASONS = {"checkin_unsafe": "checkin_not_safe", "checkin_missed": "checkin_no_answer"}
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def raise_for_checkin(session: Session, case: Case, checkin_id: str, kind: str,
@@ -67,7 +64,7 @@ def queue_missed_checkins(session: Session, config: OncallConfig, now: datetime)
     for row in rows:
         schedule = config.checkins_for(teams.get(row.case_id, ()))
         within = timedelta(hours=schedule.answer_within_hours if schedule else 48)
-        since = _aware(row.sent_at or row.due_at)
+        since = as_utc(row.sent_at or row.due_at)
         if since + within > now:
             continue
         case = session.get(Case, row.case_id)

@@ -17,8 +17,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import jsonschema
 
-from alerts._lines import ConfigProblem, LineDict, line_of, read_yaml
 from core import ConfigurationError
+from core.yaml_lines import ConfigProblem, LineDict, line_of, read_yaml
 
 __all__ = [
     "CHECKIN_STAGES", "DEFAULT_ONCALL", "CheckinSchedule", "OncallConfig", "OncallConfigError",

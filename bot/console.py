@@ -14,8 +14,7 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.commands import parse_command
-from flows import Reply
-from flows._bidi import FSI, PDI
+from flows import FSI, PDI, Reply
 from intake.service import Incoming, IntakeService, Outcome
 
 CHUNK = 64 * 1024

@@ -169,7 +169,7 @@ def ssml(text: str, lang: str) -> str:
 
 def catalogue_texts(catalog: dict[str, dict[str, str]]) -> list[str]:
     """Every catalogue text as the engine shows it (Arabic with its isolate marks)."""
-    from flows._bidi import isolate_ltr_runs
+    from flows import isolate_ltr_runs
 
     out = []
     for lang, entries in catalog.items():

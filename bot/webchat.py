@@ -53,8 +53,8 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from bot._webchat_settings import MAX_TEXT_CHARS, WebchatSettings
 from bot.commands import parse_command
+from bot.webchat_settings import MAX_TEXT_CHARS, WebchatSettings
 from flows import Reply
 from intake.service import Incoming, IntakeService, Outcome
 
@@ -313,7 +313,7 @@ class WebChat:
 
     @staticmethod
     def _lang_of(request: Request) -> str:
-        from web.i18n import negotiate
+        from caseworker.i18n import negotiate
 
         asked = request.query_params.get("lang")
         if asked in ("ar", "en"):

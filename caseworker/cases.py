@@ -23,7 +23,7 @@ class CaseTampered(AccessDenied):
 
 def tampering_message(case_ref: str, problems: list[str] | None = None) -> str:
     """One line in English and Arabic, from the dashboard's catalogue."""
-    from web import i18n
+    from caseworker import i18n
 
     parts = []
     for lang in ("en", "ar"):

@@ -23,6 +23,7 @@ import alerts
 from caseworker import identity as cw_identity
 from caseworker import statistics as stats_publish
 from core import RefusedError
+from core.time import as_utc
 from storage import accounts, audit_chain, cases, casework, crypto, search
 from storage import identity as identity_store
 from storage import statistics as stat_rows
@@ -66,10 +67,6 @@ class Tampered(DashboardError):
     code = "tampered"
 
 
-class NotFound(DashboardError):
-    code = "not_found"
-
-
 class Refused(DashboardError):
     """A rule of the workflow refused the change (transition, reason, consent)."""
 
@@ -93,9 +90,7 @@ def _now() -> datetime:
 
 
 def _utc(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return None if value is None else as_utc(value)
 
 
 def _current_consent(case: Case, opened: cases.OpenedCase) -> dict[str, Any]:
@@ -520,7 +515,7 @@ class Dashboard:
         """The conversation with the reporter, oldest first: each caseworker message with its
         delivery state (from the outbox), each reply the reporter sent back (decrypted here,
         with this account's key)."""
-        from intake import _followup
+        from intake import followup as _followup
         from storage.models import OutboxMessage
 
         outbox = {m.id: m for m in session.scalars(
@@ -643,7 +638,7 @@ class Dashboard:
                 body_text = message.strip()[:3000]
                 message_id = None
                 if self.pepper is not None:  # the channels' outbox delivers it
-                    from intake import _followup
+                    from intake import followup as _followup
 
                     message_id = _followup.queue_message(
                         session, _followup.route_key(self.pepper), case, body_text, who.name,

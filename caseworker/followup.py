@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from caseworker.cases import AccessDenied, show_case
-from intake import _followup
+from intake import followup as _followup
 from storage import accounts, cases
 from storage.db import Database
 

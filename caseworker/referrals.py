@@ -124,7 +124,7 @@ def told(session: Session, case: Case, referral_id: str, pepper: bytes | None,
          sealed: dict[str, str], actor: str, now: datetime, text: str) -> Referral:
     """Tell the reporter (consent_followup, their channel): `text` is already in their
     language (web/referrals.py renders it from the catalogue)."""
-    from intake import _followup
+    from intake import followup as _followup
 
     row = session.get(Referral, referral_id)
     if row is None or row.case_id != case.id:

@@ -34,7 +34,8 @@ def run(once: bool, interval: float) -> None:
         live_oncall_path,
         oncall_path,
     )
-    from cli.main import UserFacingError, _settings, friendly_errors
+    from cli._common import UserFacingError, friendly_errors
+    from cli._common import settings as _settings
     from intake.app import open_database, setup_logging
     from intake.home import Home
 
@@ -92,7 +93,8 @@ def run(once: bool, interval: float) -> None:
 def test_route(route: str) -> None:
     """Send a test alert (no case in it) through ROUTE now, to check the route works."""
     from alerts import ConfigSource, OncallConfigError, SendError, default_senders, render
-    from cli.main import UserFacingError, _settings
+    from cli._common import UserFacingError
+    from cli._common import settings as _settings
 
     try:
         config = ConfigSource(_settings().home).current()

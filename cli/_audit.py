@@ -28,7 +28,8 @@ def checkpoint(out: str) -> None:
     import json
     from datetime import UTC, datetime
 
-    from cli.main import UserFacingError, _settings, friendly_errors
+    from cli._common import UserFacingError, friendly_errors
+    from cli._common import settings as _settings
     from intake.app import open_database
     from intake.backup import BackupError, backup_signer, sign_document
     from intake.home import Home
@@ -68,7 +69,8 @@ def checkpoint(out: str) -> None:
                                  "still hold everything it saw.")
 def verify(checkpoint_file: str | None) -> None:
     """Check every entry's hash and link; name the first broken entry (exit code 1)."""
-    from cli.main import _settings, friendly_errors
+    from cli._common import friendly_errors
+    from cli._common import settings as _settings
     from intake.app import open_database
     from intake.home import Home
     from storage import audit_chain
@@ -101,7 +103,7 @@ def _checkpoint(path: str, home: object) -> dict[str, object]:
     """A checkpoint file's content, if its signature verifies for the pinned admin key."""
     import json
 
-    from cli.main import UserFacingError
+    from cli._common import UserFacingError
     from intake.backup import BackupError, verify_document
     from intake.home import Home
 

@@ -3,39 +3,19 @@
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import click
 
 from caseworker.cases import AccessDenied, list_queue, show_case
+from cli._common import home_database as _home_database
+from cli._common import passphrase as _passphrase
 
 if TYPE_CHECKING:
-    from intake.home import Home
-    from intake.settings import Settings
-    from storage.db import Database
+    pass
 
 __all__ = ["AccessDenied", "queue", "reissue_receipt", "reply", "show"]
-
-
-@contextmanager
-def _home_database() -> Iterator[tuple[Settings, Home, Database]]:
-    """The settings, the (required) home and its database, disposed of afterwards."""
-    from cli.main import _settings
-    from intake.app import open_database
-    from intake.home import Home
-
-    settings = _settings()
-    home = Home(settings.home)
-    home.require()
-    db = open_database(settings)
-    try:
-        yield settings, home, db
-    finally:
-        db.dispose()
 
 
 def _age(received: datetime) -> str:
@@ -51,7 +31,7 @@ def _age(received: datetime) -> str:
 @click.option("--json", "as_json", is_flag=True, help="A JSON array (contracts.md).")
 def queue(as_json: bool) -> None:
     """The triage queue, most urgent first, then oldest; decrypts nothing."""
-    from cli.main import friendly_errors
+    from cli._common import friendly_errors
 
     @friendly_errors
     def run() -> None:
@@ -71,13 +51,6 @@ def queue(as_json: bool) -> None:
     run()
 
 
-def _passphrase() -> str:
-    value = os.environ.get("SANAD_PASSPHRASE")
-    if value:
-        return value
-    return str(click.prompt("Passphrase", hide_input=True, err=True))
-
-
 @click.command()
 @click.argument("case_ref")
 @click.option("--as", "username", required=True, help="The caseworker account.")
@@ -86,7 +59,7 @@ def _passphrase() -> str:
               help="Language of the labels in the readable view.")
 def show(case_ref: str, username: str, as_json: bool, lang: str) -> None:
     """Decrypt one case for USER (audited). Wrong passphrase or no access: exit code 2."""
-    from cli.main import friendly_errors
+    from cli._common import friendly_errors
 
     @friendly_errors
     def run() -> None:
@@ -113,7 +86,7 @@ def reissue_receipt(case_ref: str, username: str) -> None:
     person). Needs access to the case (audited); wrong passphrase or no access: exit code 2.
     """
     from caseworker import cases as cw_cases
-    from cli.main import friendly_errors
+    from cli._common import friendly_errors
 
     @friendly_errors
     def run() -> None:
@@ -151,7 +124,7 @@ def _readable(case: dict[str, Any], lang: str) -> str:
         lines.append(f"{cat.get('field.' + fid, fid)}: \u2068{label(value)}\u2069")
     identity = case.get("identity") or {}
     if identity.get("protected"):  # names and contact details: a custodian must approve
-        from web import i18n
+        from caseworker import i18n
 
         tr = i18n.Translator(lang)
         lines += ["", tr("identity.section")]
@@ -188,7 +161,7 @@ def reply(case_ref: str, text: str, username: str) -> None:
     """Queue TEXT for the reporter of CASE_REF; the running bot delivers it through their
     channel. Refused (exit 2) when the reporter did not consent to follow-up."""
     from caseworker.followup import queue_reply
-    from cli.main import friendly_errors
+    from cli._common import friendly_errors
 
     @friendly_errors
     def run() -> None:

@@ -21,7 +21,7 @@ class Line:
 
 def channel_lines(env: Mapping[str, str]) -> list[Line]:
     from bot import voice
-    from bot._webchat_settings import WebchatSettings, WebchatSetupError
+    from bot.webchat_settings import WebchatSettings, WebchatSetupError
     from bot.whatsapp import WhatsAppSettings, WhatsAppSetupError
 
     out: list[Line] = []

@@ -36,9 +36,10 @@ def run() -> None:
               help="Webhook mode: port the local server listens on.")
 def telegram(webhook_url: str | None, listen: str, port: int) -> None:
     """Serve reporters on Telegram: SANAD_TELEGRAM_TOKEN, SANAD_TELEGRAM_BASE_URL."""
-    from bot._redact import redact_library_logs
+    from bot.redact import redact_library_logs
     from bot.telegram import TelegramChannel, TelegramSettings, TelegramSetupError, WebhookConfig
-    from cli.main import _settings, friendly_errors
+    from cli._common import friendly_errors
+    from cli._common import settings as _settings
     from intake.app import build_intake, setup_logging
     from jobs import channel_runner
 
@@ -97,9 +98,10 @@ async def _serve(channel: object) -> None:
 @click.option("--port", default=8090, show_default=True, type=int)
 def webchat(host: str, port: int) -> None:
     """Serve reporters on a web page that works with JavaScript off (Tor Browser)."""
-    from bot._webchat_settings import WebchatSettings, WebchatSetupError
     from bot.webchat import create_app
-    from cli.main import _settings, friendly_errors
+    from bot.webchat_settings import WebchatSettings, WebchatSetupError
+    from cli._common import friendly_errors
+    from cli._common import settings as _settings
     from intake.app import build_intake, setup_logging
     from jobs import channel_runner
 
@@ -143,7 +145,8 @@ def whatsapp(listen: str, port: int) -> None:
     """Serve reporters on WhatsApp (Cloud API webhook at /whatsapp): SANAD_WHATSAPP_TOKEN,
     SANAD_WHATSAPP_PHONE_ID, SANAD_WHATSAPP_APP_SECRET, SANAD_WHATSAPP_VERIFY_TOKEN."""
     from bot.whatsapp import WhatsAppChannel, WhatsAppSettings, WhatsAppSetupError
-    from cli.main import _settings, friendly_errors
+    from cli._common import friendly_errors
+    from cli._common import settings as _settings
     from intake.app import build_intake, setup_logging
     from jobs import channel_runner
 

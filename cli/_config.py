@@ -36,7 +36,7 @@ class ConfigFile:
 
 
 def _flows_paths(home: Path) -> list[Path]:
-    from flows._loader import default_root
+    from flows import default_root
     return [default_root()]
 
 
@@ -111,7 +111,7 @@ def _known_teams(path: Path) -> set[str] | None:
     if path == EXAMPLE:
         return None
     try:
-        from cli.main import _settings
+        from cli._common import settings as _settings
         from intake.app import open_database
         from intake.home import Home
         from storage import accounts
@@ -186,7 +186,7 @@ def check() -> None:
     """Validate every configuration file in use; problems name the file and line. Exit 1 when
     any has an error (warnings, such as an unset environment variable, do not fail)."""
     from alerts import DEFAULT_ONCALL, live_oncall_path
-    from cli.main import _settings
+    from cli._common import settings as _settings
 
     home = _settings().home
     errors = warnings = 0

@@ -25,7 +25,7 @@ class _Account:
 
 def _unlock(db: Any, username: str) -> _Account:
     from caseworker.cases import AccessDenied
-    from cli._caseworker import _passphrase
+    from cli._common import passphrase as _passphrase
     from storage import accounts, crypto
 
     with db.transaction() as session:
@@ -41,14 +41,14 @@ def _unlock(db: Any, username: str) -> _Account:
 
 def _both(key: str, **values: Any) -> str:
     """One line in English and Arabic, from the dashboard's catalogue."""
-    from web import i18n
+    from caseworker import i18n
 
     return " / ".join(i18n.Translator(lang)(key, **values) for lang in ("en", "ar"))
 
 
 def _run(action: Any) -> Any:
     from caseworker.identity import IdentityRefused
-    from cli.main import UserFacingError
+    from cli._common import UserFacingError
 
     try:
         return action()
@@ -68,8 +68,8 @@ def identity() -> None:
 def request_cmd(case_ref: str, username: str, purpose: str) -> None:
     """Ask a custodian to open CASE_REF's names and contact details, for PURPOSE."""
     from caseworker import identity as cw
-    from cli._caseworker import _home_database
-    from cli.main import friendly_errors
+    from cli._common import friendly_errors
+    from cli._common import home_database as _home_database
 
     @friendly_errors
     def run() -> None:
@@ -88,8 +88,8 @@ def list_cmd(username: str, as_json: bool) -> None:
     """A custodian: the requests waiting for a decision. Anyone else: their own requests
     and what became of them."""
     from caseworker import identity as cw
-    from cli._caseworker import _home_database
-    from cli.main import friendly_errors
+    from cli._common import friendly_errors
+    from cli._common import home_database as _home_database
     from storage import accounts
 
     @friendly_errors
@@ -120,8 +120,8 @@ def list_cmd(username: str, as_json: bool) -> None:
 def approve_cmd(request_id: str, username: str) -> None:
     """Open the case's identity section to the requester (their signed key)."""
     from caseworker import identity as cw
-    from cli._caseworker import _home_database
-    from cli.main import friendly_errors
+    from cli._common import friendly_errors
+    from cli._common import home_database as _home_database
 
     @friendly_errors
     def run() -> None:
@@ -141,8 +141,8 @@ def approve_cmd(request_id: str, username: str) -> None:
 def refuse_cmd(request_id: str, username: str, reason: str) -> None:
     """Refuse a request; the requester sees the reason on the case and in `identity list`."""
     from caseworker import identity as cw
-    from cli._caseworker import _home_database
-    from cli.main import friendly_errors
+    from cli._common import friendly_errors
+    from cli._common import home_database as _home_database
 
     @friendly_errors
     def run() -> None:

@@ -19,7 +19,8 @@ __all__ = ["jobs", "status"]
 def status(as_json: bool) -> None:
     """Each worker's last heartbeat, the oldest unclaimed priority-1 case, outbox and alert
     failures. No case content."""
-    from cli.main import _settings, friendly_errors
+    from cli._common import friendly_errors
+    from cli._common import settings as _settings
     from intake.app import open_database
     from jobs import status as report
 
@@ -66,7 +67,8 @@ def jobs() -> None:
 def run() -> None:
     """Run the background work until stopped: on PostgreSQL on the job engine (each periodic
     task once across every host running it), on SQLite in this process."""
-    from cli.main import _settings, friendly_errors
+    from cli._common import friendly_errors
+    from cli._common import settings as _settings
     from intake.app import build_intake, setup_logging
     from intake.retention import purge
     from jobs import runner_for, tasks_for

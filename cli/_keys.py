@@ -21,7 +21,7 @@ def export_offline(target: Path) -> None:
     """Move recovery.pem and admin-signing.pem from SANAD_HOME/offline to TARGET (e.g. a
     removable disk): each is copied, read back and compared, then overwritten and deleted
     here (review finding 4). Bring admin-signing.pem back only while adding a reader."""
-    from cli.main import _settings
+    from cli._common import settings as _settings
     from intake.home import Home, offline_keys
     from intake.retention import _shred
 

@@ -45,8 +45,8 @@ def periodic(start: str, end: str, lang: str, fmt: str, out: Path,
     """The periodic report (San José Guidelines 15, 25, 32-33) for whole months of the
     period: counts only, suppressed as on the dashboard; nothing is decrypted. Audited."""
     from caseworker import reports
-    from cli._caseworker import _home_database, _passphrase
-    from cli.main import UserFacingError, friendly_errors
+    from cli._common import UserFacingError, _passphrase, friendly_errors
+    from cli._common import home_database as _home_database
 
     @friendly_errors
     def run() -> None:
@@ -78,7 +78,7 @@ def periodic(start: str, end: str, lang: str, fmt: str, out: Path,
         if fmt == "csv":
             data = reports.report_csv(result).encode("utf-8")
         else:
-            from web.i18n import Translator
+            from caseworker.i18n import Translator
             from web.pdf import PdfUnavailable
             from web.report_pdf import report_pdf
 
@@ -99,8 +99,8 @@ def export() -> None:
 
 def _export(kind: str, username: str, out: Path, start: str | None, end: str | None) -> None:
     from caseworker import exports, reports
-    from cli._caseworker import _home_database, _passphrase
-    from cli.main import UserFacingError, friendly_errors
+    from cli._common import UserFacingError, _passphrase, friendly_errors
+    from cli._common import home_database as _home_database
     from storage import accounts
     from storage.crypto import CryptoError
 

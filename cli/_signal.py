@@ -29,9 +29,10 @@ def run_signal(verbose: bool) -> None:
     SANAD_SIGNAL_NUMBER (the bot's registered number), SANAD_SIGNAL_DISAPPEAR_SECONDS
     (disappearing-messages timer set for each conversation; default 86400, 0 leaves it alone).
     """
-    from bot._redact import redact_library_logs
+    from bot.redact import redact_library_logs
     from bot.signal import SignalConfig, SignalUnavailable
-    from cli.main import UserFacingError, _settings, friendly_errors
+    from cli._common import UserFacingError, friendly_errors
+    from cli._common import settings as _settings
     from intake.app import build_intake, setup_logging
     from intake.home import Home
     from jobs import channel_runner

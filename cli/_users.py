@@ -14,6 +14,8 @@ from typing import Any
 
 import click
 
+from cli._common import secret as _secret
+
 __all__ = ["show_totp", "teams", "users"]
 
 
@@ -26,13 +28,6 @@ def show_totp(name: str, secret: str) -> None:
     click.echo(f"TOTP secret of '{name}' (shown once; add it to an authenticator app): {secret}")
     click.echo(terminal_qr(uri))
     click.echo(uri)
-
-
-def _secret(variable: str, prompt: str, confirm: bool = False) -> str:
-    value = os.environ.get(variable)
-    if value:
-        return value
-    return str(click.prompt(prompt, hide_input=True, confirmation_prompt=confirm, err=True))
 
 
 def _confirm(recipients: list[Any], assume_yes: bool) -> bool:
@@ -78,7 +73,8 @@ def add(name: str, role: str, team_names: tuple[str, ...], assume_yes: bool) -> 
     import sys
 
     from caseworker.users import Cancelled, add_user, load_admin_key
-    from cli.main import _settings, friendly_errors
+    from cli._common import friendly_errors
+    from cli._common import settings as _settings
     from intake.app import open_database
     from intake.home import Home
     from storage import accounts
@@ -146,7 +142,7 @@ def _manifest_change(assume_yes: bool, change: Any) -> Any:
     import sys
 
     from caseworker.users import Cancelled, load_admin_key
-    from cli.main import _settings
+    from cli._common import settings as _settings
     from intake.app import open_database
     from intake.home import Home
     from storage import accounts
@@ -178,8 +174,8 @@ def _manifest_change(assume_yes: bool, change: Any) -> Any:
 
 
 def _reading(as_json: bool, read: Any) -> None:
-    from cli._caseworker import _home_database
-    from cli.main import friendly_errors
+    from cli._common import friendly_errors
+    from cli._common import home_database as _home_database
 
     @friendly_errors
     def run() -> None:
@@ -216,7 +212,7 @@ def set_user(name: str, role: str | None, team_names: tuple[str, ...],
     reads no reports: a reader who becomes one leaves the manifest and loses their copies of
     case keys."""
     from caseworker.lifecycle import set_user as change
-    from cli.main import friendly_errors
+    from cli._common import friendly_errors
 
     if role is None and not team_names:
         raise click.UsageError("give --role and/or --team")
@@ -239,7 +235,7 @@ def disable(name: str, assume_yes: bool) -> None:
     case, even one they read before). What they already read or copied cannot be taken back
     (docs/threat-model.md)."""
     from caseworker.lifecycle import disable_user
-    from cli.main import friendly_errors
+    from cli._common import friendly_errors
 
     @friendly_errors
     def run() -> None:
@@ -259,8 +255,8 @@ def passwd(name: str) -> None:
     """A new passphrase for NAME: the private key is re-wrapped (current passphrase from
     SANAD_PASSPHRASE or a prompt, the new one from SANAD_NEW_PASSPHRASE or a prompt)."""
     from caseworker.lifecycle import change_passphrase
-    from cli._caseworker import _home_database
-    from cli.main import friendly_errors
+    from cli._common import friendly_errors
+    from cli._common import home_database as _home_database
 
     @friendly_errors
     def run() -> None:
@@ -281,8 +277,8 @@ def set_gender(name: str, gender: str) -> None:
     "claim next" (issue 18). Audited; grants nothing."""
     from datetime import UTC, datetime
 
-    from cli._caseworker import _home_database
-    from cli.main import friendly_errors
+    from cli._common import friendly_errors
+    from cli._common import home_database as _home_database
     from storage import accounts
 
     @friendly_errors
@@ -306,8 +302,8 @@ def reset_totp(name: str) -> None:
     (SANAD_ADMIN_PASSPHRASE or a prompt)."""
     from caseworker.lifecycle import reset_totp as reset
     from caseworker.users import load_admin_key
-    from cli._caseworker import _home_database
-    from cli.main import friendly_errors
+    from cli._common import friendly_errors
+    from cli._common import home_database as _home_database
     from storage import accounts, crypto
 
     @friendly_errors
@@ -342,7 +338,7 @@ def add_team(name: str, assume_yes: bool) -> None:
     """A new (empty) team in a newly signed recipient manifest; add members with
     `sanad users add/set NAME --team TEAM`."""
     from caseworker.lifecycle import add_team as add_it
-    from cli.main import friendly_errors
+    from cli._common import friendly_errors
 
     @friendly_errors
     def run() -> None:

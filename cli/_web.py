@@ -44,7 +44,8 @@ def web(host: str, port: int, secure_cookies: bool) -> None:
     """The caseworker dashboard: queue, cases, audit log, statistics (Arabic and English)."""
     import uvicorn
 
-    from cli.main import _settings, friendly_errors
+    from cli._common import friendly_errors
+    from cli._common import settings as _settings
     from intake.app import setup_logging
 
     @friendly_errors

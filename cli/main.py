@@ -9,9 +9,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable
-from functools import wraps
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
@@ -29,50 +27,11 @@ from cli import (
     _users,
     _web,
 )
+from cli._common import UserFacingError, friendly_errors, settings
 from cli._signal import run_signal
-from intake.settings import Settings, SettingsError
 
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-class UserFacingError(click.ClickException):
-    exit_code = 2
-
-    def show(self, file: Any = None) -> None:
-        click.echo(f"sanad: {self.message}", err=True)
-
-
-def friendly_errors(func: F) -> F:
-    """Turn the project's expected errors into one clear line and exit code 2."""
-    from core import SanadError
-    from flows import FlowValidationError
-    from intake.home import HomeError
-    from intake.routing import RoutingError
-    from storage.accounts import AccountError
-    from storage.crypto import CryptoError
-    from storage.db import DatabaseUnavailable
-
-    @wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except (HomeError, SettingsError, DatabaseUnavailable, AccountError,
-                _caseworker.AccessDenied, RoutingError) as exc:
-            raise UserFacingError(str(exc)) from exc
-        except CryptoError as exc:
-            raise UserFacingError(f"the keys or signed data do not verify: {exc}") from exc
-        except FlowValidationError as exc:
-            raise UserFacingError(f"the flows are not valid:\n{exc}") from exc
-        except SanadError as exc:  # any other error the project raises on purpose: one line
-            raise UserFacingError(str(exc) or type(exc).__name__) from exc
-    return wrapper  # type: ignore[return-value]
-
-
-def _settings() -> Settings:
-    try:
-        return Settings.from_env()
-    except SettingsError as exc:
-        raise UserFacingError(str(exc)) from exc
+# The shared helpers live in cli/_common.py; these names stay importable from here.
+_settings = settings
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -133,7 +92,7 @@ def _prepare_language_model() -> None:
     if os.environ.get("SANAD_RASA_URL", "").strip() or \
             os.environ.get("SANAD_NLU_BACKEND", "builtin").strip() not in ("", "builtin"):
         return
-    from nlu._classifier import is_cached, load_or_train
+    from nlu.classifier import is_cached, load_or_train
 
     if not is_cached():
         click.echo("Preparing the language model (once, a few seconds)…", err=True)

@@ -16,23 +16,22 @@ in the tree, so older ``except`` clauses still hold.
      │    ├── alerts.OncallConfigError             oncall.yaml
      │    ├── flows.FlowValidationError            flows and catalogues (file, step, line)
      │    ├── nlu.NluDataError                     NLU data not in Rasa's YAML format
-     │    ├── bot._tg_settings.TelegramSetupError  the Telegram channel cannot start
+     │    ├── bot.telegram._settings.TelegramSetupError  the Telegram channel cannot start
      │    ├── bot.whatsapp.WhatsAppSetupError      the WhatsApp channel cannot start
-     │    ├── bot._webchat_settings.WebchatSetupError  the web chat cannot start
+     │    ├── bot.webchat_settings.WebchatSetupError   the web chat cannot start
      │    └── storage.objects.ObjectStoreUrlError  SANAD_OBJECT_STORE_URL
      ├── UnavailableError        a service the process needs does not answer; try again
      │    ├── storage.db.DatabaseUnavailable
      │    ├── storage.objects.ObjectStoreError
      │    │    └── storage.objects.ObjectMissing
      │    ├── nlu.RasaUnavailable, nlu.rasa_tool.RasaSetupError
-     │    ├── bot._signal_config.SignalUnavailable
+     │    ├── bot.signal._config.SignalUnavailable
      │    ├── bot.voice.VoiceUnavailable           espeak-ng or ffmpeg missing or failing
      │    ├── web.pdf.PdfUnavailable               no font that draws Arabic
      │    └── alerts._senders.SendError            a route did not take an alert
      ├── RefusedError            understood and not allowed (`code`, where set, keys a text)
      │    ├── caseworker.cases.AccessDenied        wrong passphrase, unknown case, no access
-     │    ├── caseworker.dashboard.DashboardError  LoginFailed, Forbidden, Tampered,
-     │    │                                        NotFound, Refused
+     │    ├── caseworker.dashboard.DashboardError  LoginFailed, Forbidden, Tampered, Refused
      │    ├── caseworker.identity.IdentityRefused, storage.identity.IdentityError
      │    ├── caseworker.reports.PeriodError       a report period that cannot be used
      │    ├── web.workbench.BadQuery               a queue parameter that cannot be used

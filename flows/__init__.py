@@ -1,7 +1,8 @@
 """Declarative bilingual conversation flows and the pure engine that runs them."""
 
+from flows._bidi import FSI, PDI, isolate, isolate_ltr_runs
 from flows._errors import FlowProblem, FlowValidationError
-from flows._loader import load_flowset
+from flows._loader import default_root, load_fields, load_flowset
 from flows._model import FieldSpec, FlowSet, Step
 from flows._state import (
     ADDENDUM,
@@ -33,11 +34,42 @@ from flows._state import (
 from flows.engine import Engine
 
 __all__ = [
-    "ADDENDUM", "AFTER_REVIEW", "CHECKIN", "CHECKIN_OPTIONS", "CONFIRM", "RESUME", "Action",
-    "Begin", "ChangeConsent", "CheckinAnswer", "DiscardDraft",
-    "Engine", "Event", "FieldSpec", "Finished", "FlowProblem", "FlowSet",
-    "FlowValidationError", "OpenAddendum", "OpenCheckin", "Reply", "Resume", "State", "Step",
-    "SubmitAddendum", "SubmitReport", "Submitted", "UserCommand", "UserFile", "UserText",
+    "ADDENDUM",
+    "AFTER_REVIEW",
+    "CHECKIN",
+    "CHECKIN_OPTIONS",
+    "CONFIRM",
+    "FSI",
+    "PDI",
+    "RESUME",
+    "Action",
+    "Begin",
+    "ChangeConsent",
+    "CheckinAnswer",
+    "DiscardDraft",
+    "Engine",
+    "Event",
+    "FieldSpec",
+    "Finished",
+    "FlowProblem",
+    "FlowSet",
+    "FlowValidationError",
+    "OpenAddendum",
+    "OpenCheckin",
+    "Reply",
+    "Resume",
+    "State",
+    "Step",
+    "SubmitAddendum",
+    "SubmitReport",
+    "Submitted",
+    "UserCommand",
+    "UserFile",
+    "UserText",
     "WithdrawCase",
+    "default_root",
+    "isolate",
+    "isolate_ltr_runs",
+    "load_fields",
     "load_flowset",
 ]

@@ -15,6 +15,7 @@ from typing import Any
 import jsonschema
 import yaml
 
+from core.yaml_lines import LineDict, StrKeyLineLoader
 from flows._errors import (
     BadOption,
     DeadEnd,
@@ -120,26 +121,9 @@ _FLOW_SCHEMA: dict[str, Any] = {
 }
 
 
-class _LineDict(dict[str, Any]):
-    line: int = 0
-
-
-class _LineLoader(yaml.SafeLoader):
-    """SafeLoader that remembers the 1-based line of every mapping."""
-
-
-def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> _LineDict:
-    result = _LineDict({str(k): v for k, v in loader.construct_mapping(node, deep=True).items()})
-    result.line = node.start_mark.line + 1
-    return result
-
-
-_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-
-
 def _read_yaml(path: Path, problems: list[FlowProblem]) -> Any:
     try:
-        return yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader)  # noqa: S506  # nosec B506
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=StrKeyLineLoader)  # noqa: S506  # nosec B506
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
@@ -177,7 +161,7 @@ def _qualify(flow: str, target: str) -> str:
     return target if ":" in target else f"{flow}:{target}"
 
 
-def _build_step(flow: str, raw: _LineDict) -> Step:
+def _build_step(flow: str, raw: LineDict) -> Step:
     when = raw.get("when")
     return Step(
         flow=flow,

@@ -18,13 +18,14 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 import alerts
+from core.time import as_utc
 from storage import crypto
 from storage.checkin_models import Checkin
 from storage.models import Case, CaseEvent, CaseRoute, OutboxMessage
@@ -35,10 +36,6 @@ log = logging.getLogger("sanad.intake")
 AUTHOR = "sanad:checkin"  # the outbox's created_by for a check-in (not a caseworker)
 INACTIVE = ("closed", "withdrawn")
 OPEN = ("queued", "sent")
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def _followup_given(case: Case) -> bool:
@@ -63,15 +60,15 @@ def schedule_due(session: Session, key: bytes, config: alerts.OncallConfig | Non
         Checkin.case_id.in_(ids), Checkin.status == "stopped")))
     busy = set(session.scalars(select(Checkin.case_id).where(
         Checkin.case_id.in_(ids), Checkin.status.in_(OPEN))))
-    slots = {(r.case_id, r.stage, _aware(r.anchor_at), r.seq) for r in session.execute(
+    slots = {(r.case_id, r.stage, as_utc(r.anchor_at), r.seq) for r in session.execute(
         select(Checkin.case_id, Checkin.stage, Checkin.anchor_at, Checkin.seq)
         .where(Checkin.case_id.in_(ids)))}
-    contact = {cid: _aware(at) for cid, at in session.execute(
+    contact = {cid: as_utc(at) for cid, at in session.execute(
         select(OutboxMessage.case_id, func.max(OutboxMessage.sent_at))
         .where(OutboxMessage.case_id.in_(ids), OutboxMessage.status == "sent",
                OutboxMessage.created_by != AUTHOR)
         .group_by(OutboxMessage.case_id)) if at is not None}
-    visits = {cid: _aware(at) for cid, at in session.execute(
+    visits = {cid: as_utc(at) for cid, at in session.execute(
         select(CaseEvent.case_id, func.max(CaseEvent.at))
         .where(CaseEvent.case_id.in_(ids), CaseEvent.kind == "visit")
         .group_by(CaseEvent.case_id)) if at is not None}
@@ -84,7 +81,7 @@ def schedule_due(session: Session, key: bytes, config: alerts.OncallConfig | Non
         if schedule is None:
             continue
         window = timedelta(hours=schedule.answer_within_hours)
-        anchors = {"after_report": _aware(case.received_at),
+        anchors = {"after_report": as_utc(case.received_at),
                    "after_contact": contact.get(case.id), "after_visit": visits.get(case.id)}
         done = False
         for stage in alerts.CHECKIN_STAGES:

@@ -12,7 +12,7 @@ recognised (as the guidance does) or the reporter's words. A report no rule matc
 `default_team`. The live file is SANAD_HOME/config/routing.yaml (`sanad init` installs the
 example shipped as intake/defaults/routing.yaml); a home without one seals every report to
 every recipient of the signed manifest, as before teams existed. Checked at start and by
-`sanad config check`, with the file and line of each problem (alerts._lines, the same
+`sanad config check`, with the file and line of each problem (core.yaml_lines, the same
 line-numbered YAML loader as the on-call file).
 """
 
@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from alerts._lines import ConfigProblem, LineDict, LineList, line_of, read_yaml
 from core import ConfigurationError
+from core.yaml_lines import ConfigProblem, LineDict, LineList, line_of, read_yaml
 from storage.teams import TeamError, check_team_name
 
 __all__ = ["EXAMPLE", "ROUTING_FILE", "Routing", "RoutingError", "check_routing",
@@ -106,7 +106,7 @@ def _view(fields: Mapping[str, Any], priority: int,
 
 def _field_options() -> dict[str, tuple[str, ...] | None]:
     """Each routable field and its allowed values (None: free text)."""
-    from flows._loader import default_root, load_fields
+    from flows import default_root, load_fields
 
     out: dict[str, tuple[str, ...] | None] = {}
     for fid, spec in load_fields(default_root() / "fields.yaml").items():

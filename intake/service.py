@@ -46,7 +46,8 @@ from flows import (
     UserText,
     WithdrawCase,
 )
-from intake import _checkins, _followup
+from intake import _checkins
+from intake import followup as _followup
 from intake._receipt_pool import ReceiptPool
 from intake.routing import Routing, recipients_for_case, recipients_for_report
 from intake.settings import Settings

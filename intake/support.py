@@ -15,8 +15,8 @@ import jsonschema
 import yaml
 
 from core import ConfigurationError
-from flows._bidi import isolate, isolate_ltr_runs
-from flows._loader import _LineLoader
+from core.yaml_lines import StrKeyLineLoader
+from flows import isolate, isolate_ltr_runs
 from nlu import OPTION_SYNONYMS, normalise_arabic
 
 DEFAULTS = Path(__file__).with_name("defaults")
@@ -91,7 +91,7 @@ def _line_of(data: Any, path: list[Any]) -> int | None:
 
 def load_checked(path: Path, schema: dict[str, Any]) -> Any:
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader)  # noqa: S506  # nosec B506
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=StrKeyLineLoader)  # noqa: S506  # nosec B506
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise ConfigError([f"{path}:{mark.line + 1 if mark else '?'}: not valid YAML"]) from exc

@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from nlu._urgency import REASONS
+from nlu import URGENT_REASONS as REASONS
 
 RULES_FILE = Path(__file__).with_name("triage_rules.yaml")
 

@@ -8,7 +8,7 @@ A task takes no arguments: it finds its work in the database (ids, leases), so n
 ever holds what a reporter wrote. `tasks_for(...)` builds the shipped tasks (purge, alerts
 round, alerts watchdog); `status(session, now)` is what `sanad status` prints.
 
-Caseworker-outbox delivery is a job too (`jobs/_outbox.py`): on PostgreSQL one job per
+Caseworker-outbox delivery is a job too (`storage/outbox_jobs.py`): on PostgreSQL one job per
 message, holding its id only, on its channel's queue (`sanad.outbox.telegram`, `…signal`),
 which only that channel's processes consume (they hold the platform connection; the channel
 calls `runner.consume_outbox(...)` when it starts); leased, sent once, retried with the

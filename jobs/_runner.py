@@ -26,15 +26,15 @@ from typing import Any, Protocol
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from jobs._outbox import (
+from storage.db import Database
+from storage.health import Heartbeat
+from storage.outbox_jobs import (
     DeliveryDeferred,
     defer_delivery,
     outbox_queue,
     outbox_task,
     sweep_candidates,
 )
-from storage.db import Database
-from storage.health import Heartbeat
 
 __all__ = ["CLUSTER", "PROCESS", "OutboxConsumer", "Periodic", "ProcrastinateRunner", "Runner",
            "ThreadRunner", "cron_for", "ensure_schema", "runner_for"]

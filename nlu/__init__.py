@@ -41,6 +41,7 @@ from nlu._types import (
     Interpretation,
     Interpreter,
 )
+from nlu._urgency import REASONS as URGENT_REASONS
 
 __all__ = [
     "BACKENDS",
@@ -52,6 +53,7 @@ __all__ = [
     "TEST_PATH",
     "TRAIN_PATH",
     "URGENCY_PATH",
+    "URGENT_REASONS",
     "DateValue",
     "Entity",
     "HybridInterpreter",

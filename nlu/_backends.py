@@ -39,7 +39,7 @@ def builtin_interpreter(*, clock: Callable[[], datetime] | None = None,
                         train_path: Path = TRAIN_PATH,
                         cache_dir: Path | None = None) -> HybridInterpreter:
     """Rules plus the built-in classifier, trained from `train_path` on first use and cached."""
-    from nlu._classifier import load_or_train  # numpy only when this backend is used
+    from nlu.classifier import load_or_train  # numpy only when this backend is used
 
     model = load_or_train(train_path, cache_dir)
     return HybridInterpreter(model.ranking, model.threshold, RuleInterpreter(clock=clock))

@@ -41,7 +41,7 @@ REFUSAL_REASONS = ("purpose_not_met", "risk_to_person", "more_information", "oth
 
 
 class IdentityError(RefusedError):
-    """A refused identity step; `code` keys a catalogue text (web/catalog `refused.*`)."""
+    """A refused identity step; `code` keys a catalogue text (caseworker/catalog `refused.*`)."""
 
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)

@@ -228,7 +228,7 @@ class OutboxMessage(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     created_by: Mapped[str] = mapped_column(String(64))
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    # A worker delivering the message holds it until then (intake/_followup.py::claim).
+    # A worker delivering the message holds it until then (intake/followup.py::claim).
     lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     __table_args__ = (Index("ix_outbox_due", "channel", "status", "next_attempt_at"),)
 

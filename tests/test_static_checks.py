@@ -31,6 +31,24 @@ def test_mypy_finds_nothing() -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
+def test_the_layers_contract_holds() -> None:
+    """import-linter's contracts in pyproject.toml: the layers, and private modules kept
+    private. lint-imports is a console script (no `python -m`), beside this Python."""
+    lint = Path(sys.executable).with_name("lint-imports")
+    proc = subprocess.run([str(lint), "--no-cache"], cwd=ROOT, capture_output=True, text=True,
+                          timeout=600, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "0 broken" in proc.stdout
+
+
+def test_the_layers_contract_names_every_package() -> None:
+    """A new top-level package outside the contract would escape it unseen."""
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    listed = set(config["tool"]["importlinter"]["root_packages"])
+    packages = {p.parent.name for p in ROOT.glob("*/__init__.py")} - {"tests", "bench"}
+    assert packages == listed
+
+
 # ---- security linter -----------------------------------------------------------------------
 
 PACKAGES = ("core", "bot", "cli", "flows", "intake", "nlu", "storage", "web", "caseworker",

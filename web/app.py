@@ -26,12 +26,13 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from caseworker import dashboard as dash
+from caseworker import i18n
 from caseworker.cases import integrity_text
 from caseworker.dashboard import Dashboard, Principal
 from storage import casework
 from storage import identity as identity_store
 from storage.health import Heartbeat
-from web import i18n, labels, security, workbench
+from web import labels, security, workbench
 from web._redis_sessions import RedisSessionStore
 from web.health import health_routes
 from web.referrals import Referrals

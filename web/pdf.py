@@ -13,11 +13,11 @@ from typing import Any
 from fpdf import FPDF
 
 from caseworker.dashboard import CaseView
+from caseworker.i18n import Translator
 from core import UnavailableError
-from flows._bidi import isolate_ltr_runs
+from flows import isolate_ltr_runs
 from storage import casework
 from web import labels
-from web.i18n import Translator
 from web.render import FieldRow
 
 FONT_DIRS = (Path("/usr/share/fonts/truetype/noto"), Path("/usr/share/fonts/truetype/dejavu"))

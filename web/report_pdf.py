@@ -9,9 +9,9 @@ from datetime import datetime
 
 from fpdf import FPDF
 
+from caseworker.i18n import Translator
 from caseworker.reports import SECTIONS, STATE_STEPS, PeriodicReport, X
 from web import labels
-from web.i18n import Translator
 from web.pdf import ARABIC_FONTS, LATIN_FONTS, PdfUnavailable, _find, _is_arabic, _prepared
 from web.render import FieldRenderer
 

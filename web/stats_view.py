@@ -8,10 +8,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from caseworker.i18n import Translator
 from caseworker.release import CROSS
 from core import RefusedError
 from web import labels
-from web.i18n import Translator
 from web.render import FieldRenderer
 
 __all__ = ["CROSS_TABLES", "RangeError", "cross_rows", "label", "local_digits", "parse_range"]

@@ -16,11 +16,11 @@ from telegram import Bot, Update
 from telegram.error import TelegramError
 from telegram.ext import ApplicationBuilder, ContextTypes, MessageHandler, filters
 
-from bot._redact import redact_library_logs
-from bot._tg_flow import PerChatProcessor, Poller
-from bot._tg_guard import GuardedRequest, RefusalHandler
 from bot._update_guard import MAX_TEXT_CHARS, REFUSED_KEY, TOO_LONG_KEY, bilingual
+from bot.redact import redact_library_logs
 from bot.telegram import TelegramChannel
+from bot.telegram._flow import PerChatProcessor, Poller
+from bot.telegram._guard import GuardedRequest, RefusalHandler
 from flows import load_flowset
 from intake.service import IntakeService
 from tests.bot.conftest import Running, answered_in, tg_settings
@@ -111,7 +111,7 @@ def test_guarded_getupdates_hands_stubs_for_refused_updates(
 
 def test_a_polling_bot_answers_refusals_in_both_languages_and_goes_on(
         fake: FakeTelegram, caplog: pytest.LogCaptureFixture) -> None:
-    """The wiring bot/telegram.py needs (see bot/_tg_guard.py), on a real Application with
+    """The wiring the Telegram channel needs (bot/telegram/_guard.py), on a real Application with
     the channel's own Poller and per-chat processor."""
     caplog.set_level(logging.DEBUG)
     request = GuardedRequest(connection_pool_size=1)

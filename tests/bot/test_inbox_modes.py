@@ -53,7 +53,7 @@ def test_a_webhook_start_answers_what_a_polling_run_left(
     port = _port()
     left, live = 700_400_001, 700_400_002
     held = _updates(fake, left)
-    # What the poller does with a getUpdates batch before confirming it (bot._tg_flow):
+    # What the poller does with a getUpdates batch before confirming it (bot.telegram._flow):
     # stored, sealed, without a chat tag; then the polling run died.
     service.inbox_put("telegram", [(str(u["update_id"]), _raw(u)) for u in reversed(held)])
     assert inbox_ids(service.db.engine) == {u["update_id"] for u in held}
@@ -76,7 +76,7 @@ def test_a_polling_start_answers_what_a_webhook_worker_left(
     left, live = 700_400_011, 700_400_012
     held = _updates(fake, left)
     bot_id = TOKEN.split(":", 1)[0]
-    # What a webhook worker does before its 200 (bot._tg_webhook): stored, sealed, with the
+    # What a webhook worker does before its 200 (bot.telegram._webhook): stored, sealed, with the
     # chat's tag and the update id as its order; then the worker died.
     tag = service.inbox_tag("telegram", str(left))
     service.inbox_put_ordered("telegram", [

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import text
 
 from caseworker.followup import queue_reply
-from intake import _followup
+from intake import followup as _followup
 from intake.service import IntakeService
 from jobs import ProcrastinateRunner, channel_runner, ensure_schema, status
 from storage.models import OutboxMessage

@@ -479,7 +479,7 @@ def test_twenty_reporters_at_once_each_get_their_own_conversation(
 
 def test_attachments_reach_the_encryption_as_a_stream_of_small_chunks(
         service: IntakeService, monkeypatch: pytest.MonkeyPatch) -> None:
-    from bot._signal_files import CHUNK
+    from bot.signal._files import CHUNK
 
     sizes: list[int] = []
     real_file = service.file

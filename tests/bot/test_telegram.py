@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from bot import _tg_render as render
 from bot.telegram import WebhookConfig, webhook_secret
+from bot.telegram import _render as render
 from caseworker.cases import list_queue
 from caseworker.followup import queue_reply
 from flows import Reply

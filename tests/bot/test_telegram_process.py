@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine
 
-from bot._tg_render import CLEAN
+from bot.telegram._render import CLEAN
 from tests.bot.conftest import Reporter, answered_in, inbox_ids
 from tests.cli.conftest import sanad
 from tests.fakes.telegram_server import TOKEN, FakeTelegram

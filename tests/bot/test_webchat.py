@@ -14,8 +14,8 @@ from dataclasses import replace
 import httpx
 import pytest
 
-from bot._webchat_settings import WebchatSettings, WebchatSetupError
 from bot.webchat import WebChat
+from bot.webchat_settings import WebchatSettings, WebchatSetupError
 from intake.service import Incoming, IntakeService
 from tests.support import open_report
 from tests.web.live import serve

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from caseworker.followup import queue_reply
-from intake import _followup
+from intake import followup as _followup
 from intake.service import Incoming, IntakeService
 from storage import crypto
 from storage.models import Draft, InboxUpdate, OutboxMessage, ProcessedEvent

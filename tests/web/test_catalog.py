@@ -7,9 +7,9 @@ import re
 import string
 from pathlib import Path
 
-from web import i18n
+from caseworker import i18n
 
-TEMPLATES = Path(i18n.__file__).parent / "templates"
+TEMPLATES = Path(__file__).resolve().parents[2] / "web" / "templates"
 
 
 def _placeholders(text: str) -> set[str]:

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from bot._webchat_settings import WebchatSettings
 from bot.webchat import WebChat
+from bot.webchat_settings import WebchatSettings
 from intake.app import setup_logging
 from intake.service import Incoming, IntakeService
 from tests.intake.test_no_plaintext import _scan

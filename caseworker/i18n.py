@@ -1,4 +1,6 @@
-"""Dashboard texts by key from web/catalog/{ar,en}.yaml, and the language a request wants."""
+"""The caseworker side's texts by key from caseworker/catalog/{ar,en}.yaml (the dashboard, the
+CLI, the PDFs and the case-integrity errors read the same words), and the language a request
+wants."""
 
 from __future__ import annotations
 

@@ -35,22 +35,22 @@ from signalbot import (
     UpdateContact,
 )
 
-from bot._signal_config import SignalConfig, SignalUnavailable, render_reply
-from bot._signal_files import AttachmentPolicy, stream_chunks
-from bot._signal_runtime import (
+from bot._update_guard import Refusal, bilingual
+from bot.commands import parse_command
+from bot.signal._config import SignalConfig, SignalUnavailable, render_reply
+from bot.signal._files import AttachmentPolicy, stream_chunks
+from bot.signal._runtime import (
     ReceiveWatchdog,
     initialise,
     quiet_signalbot_logger,
     start_consumers,
     stop_pipeline,
 )
-from bot._update_guard import Refusal, bilingual
-from bot.commands import parse_command
 from flows import Reply
 from intake.service import Incoming, IntakeService, Outcome
-from jobs._outbox import FAILED, RETRY, SENT, SKIPPED, DeliveryDeferred
-from jobs._runner import Runner
+from jobs import Runner
 from storage import crypto
+from storage.outbox_jobs import FAILED, RETRY, SENT, SKIPPED, DeliveryDeferred
 
 log = logging.getLogger("sanad.signal")
 
@@ -119,7 +119,7 @@ class SignalChannel:
                 "signal_service": self.config.service,
                 "storage": {"type": "in-memory"},
                 "connection_mode": "http_only",
-                "download_attachments": False,  # streamed by us: see bot/_signal_files.py
+                "download_attachments": False,  # streamed by us: see bot/signal/_files.py
                 "retry_interval": 1,
             })
             quiet_signalbot_logger()

@@ -6,7 +6,7 @@ crash in that window loses the message, and with two workers behind a load balan
 updates of one chat can be handled at the same time and answered out of order.
 
 Here (tornado, as PTB's server, with PTB's checks: the secret header, `application/json`):
-1. a POST is screened (bot._tg_guard, as getUpdates answers are), parsed, and stored, sealed,
+1. a POST is screened (bot.telegram._guard, as getUpdates answers are), parsed, and stored, sealed,
    in the channel inbox (service.inbox_put_ordered) with its chat's keyed tag and the
    update id as its order; only then is 200 sent. If the database cannot take it, 500, and
    Telegram delivers it again.
@@ -47,8 +47,8 @@ import tornado.httpserver
 import tornado.web
 from telegram import Update
 
-from bot._tg_flow import chat_key
-from bot._tg_guard import screen_updates
+from bot.telegram._flow import chat_key
+from bot.telegram._guard import screen_updates
 
 __all__ = ["WebhookIntake", "WebhookServer"]
 

@@ -2,7 +2,7 @@
 
 Updates become service calls (text, option ids from buttons, slash commands, files); replies
 become messages sent with `protect_content`, choices as inline keyboards. Service calls are
-synchronous (SQLAlchemy), so they run in worker threads; `_tg_flow` keeps each chat in order
+synchronous (SQLAlchemy), so they run in worker threads; `_flow` keeps each chat in order
 and paces sending.
 
 What a crash does (polling): each update is stored, sealed, in the channel inbox
@@ -14,7 +14,7 @@ answered; the next start handles whatever is left there first.
   at commit time, which are sent then (a report's receipt included).
 - Killed after the replies went out but before the inbox let go of the update (a window of
   about `Poller.flush_interval`): the same replay, so the reporter may see an answer twice.
-Webhook mode (bot._tg_webhook): the POST is answered 200 only once the update is held, sealed,
+Webhook mode (bot.telegram._webhook): the POST is answered 200 only once the update is held, sealed,
 in the same inbox; a chat's held updates are then handled in order by one worker at a time (a
 per-chat lock, across workers on PostgreSQL), and each start handles what the inbox holds. The
 crash cases are those of polling; a redelivery of an update already answered is not answered
@@ -45,21 +45,21 @@ from telegram.ext import (
     filters,
 )
 
-from bot import _tg_render as render
-from bot._tg_flow import Pacer, PerChatProcessor, Poller
-from bot._tg_guard import GuardedRequest, RefusalHandler
-from bot._tg_settings import (
+from bot.commands import parse_command
+from bot.telegram import _render as render
+from bot.telegram._flow import Pacer, PerChatProcessor, Poller
+from bot.telegram._guard import GuardedRequest, RefusalHandler
+from bot.telegram._settings import (
     TelegramSettings,
     TelegramSetupError,
     WebhookConfig,
     webhook_secret,
 )
-from bot._tg_webhook import WebhookIntake, WebhookServer
-from bot.commands import parse_command
+from bot.telegram._webhook import WebhookIntake, WebhookServer
 from flows import Reply
 from intake.service import Incoming, IntakeService, Outcome
-from jobs._outbox import FAILED, SENT, SKIPPED, DeliveryDeferred
-from jobs._runner import Runner
+from jobs import Runner
+from storage.outbox_jobs import FAILED, SENT, SKIPPED, DeliveryDeferred
 
 __all__ = ["TelegramChannel", "TelegramSettings", "TelegramSetupError", "WebhookConfig",
            "webhook_secret"]
@@ -79,7 +79,7 @@ def _chunks(data: bytearray) -> Iterator[bytes]:
 
 
 class _ServiceInbox:
-    """The poller's inbox (bot._tg_flow.Inbox) in the service's database, sealed."""
+    """The poller's inbox (bot.telegram._flow.Inbox) in the service's database, sealed."""
 
     def __init__(self, service: IntakeService) -> None:
         self.service = service
@@ -132,10 +132,10 @@ class TelegramChannel:
             .connection_pool_size(max(8, settings.workers * 2))
             .pool_timeout(30.0)
         )
-        # getUpdates answers are screened before the library parses them (bot._tg_guard): a
+        # getUpdates answers are screened before the library parses them (bot.telegram._guard): a
         # malformed update is refused, confirmed and answered, instead of stopping polling.
         builder = builder.get_updates_request(GuardedRequest(connection_pool_size=1))
-        # Neither mode uses PTB's Updater: polling has the Poller, webhooks bot._tg_webhook.
+        # Neither mode uses PTB's Updater: polling has the Poller, webhooks bot.telegram._webhook.
         builder = builder.updater(None)
         self.app: Application[Any, Any, Any, Any, Any, Any] = builder.build()
         self.app.add_handler(RefusalHandler(lambda lang, key: self._t(lang, key)), group=-1)

@@ -9,7 +9,7 @@ argument is the message id; the text and the way back stay sealed in the outbox 
 
 Exactly once: procrastinate hands a job to one worker (`FOR UPDATE SKIP LOCKED`), jobs of one
 message share a `lock` (never two running at once) and a `queueing_lock` (never two waiting),
-and the delivery itself leases the outbox row (`intake/_followup.py::take`), so even a
+and the delivery itself leases the outbox row (`intake/followup.py::take`), so even a
 duplicate job sends nothing twice. A failed send is retried by the engine after the backoff
 the outbox row records (30 s, 1 min, 2 min … 1 h), until `MAX_ATTEMPTS`; then the row is
 `failed`, which `sanad status` counts.

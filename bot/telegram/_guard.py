@@ -12,7 +12,7 @@ poller confirms it like any other and Telegram does not send it again; `RefusalH
 answers it with a short bilingual message when the update named a private chat. Logs hold the
 reason and the update id, never content or a chat id.
 
-Wiring (bot/telegram.py, `TelegramChannel.__init__`):
+Wiring (bot/telegram/__init__.py, `TelegramChannel.__init__`):
     builder = builder.get_updates_request(GuardedRequest(connection_pool_size=1))
     self.app.add_handler(RefusalHandler(lambda lang, key: self._t(lang, key)), group=-1)
 """

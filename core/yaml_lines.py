@@ -1,8 +1,10 @@
 """YAML that remembers line numbers, so every configuration error names its file and line.
 
-Mirrors the SafeLoader subclass in flows/_loader.py, and also keeps the line of every key and
-list item: a schema error found at ``routes.duty.port`` points at the ``port:`` line, not at the
-start of the mapping. Kept here rather than imported from flows' private module.
+The one line-numbered loader of the project (flows, the support directory, on-call and team
+routing all read through it). It keeps the line of every mapping, key and list item: a schema
+error found at ``routes.duty.port`` points at the ``port:`` line, not at the start of the
+mapping. ``LineLoader`` keeps keys as YAML reads them; ``StrKeyLineLoader`` makes every key a
+string (flow and step ids, option keys: what the flows have always been read as).
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from typing import Any
 
 import yaml
 
-__all__ = ["ConfigProblem", "LineDict", "LineList", "line_of", "read_yaml"]
+__all__ = ["ConfigProblem", "LineDict", "LineList", "LineLoader", "StrKeyLineLoader", "line_of",
+           "read_yaml"]
 
 
 @dataclass(frozen=True)
@@ -41,37 +44,47 @@ class LineList(list[Any]):
     item_lines: list[int]
 
 
-class _LineLoader(yaml.SafeLoader):
+class LineLoader(yaml.SafeLoader):
     """SafeLoader that remembers the 1-based line of every mapping, key and list item."""
 
+    str_keys = False
 
-def _mapping(loader: _LineLoader, node: yaml.MappingNode) -> LineDict:
+
+class StrKeyLineLoader(LineLoader):
+    """The same, with every mapping key turned into a string."""
+
+    str_keys = True
+
+
+def _mapping(loader: LineLoader, node: yaml.MappingNode) -> LineDict:
     loader.flatten_mapping(node)
     result = LineDict()
     result.line = node.start_mark.line + 1
     result.key_lines = {}
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
+        if loader.str_keys:
+            key = str(key)
         result[key] = loader.construct_object(value_node, deep=True)
         result.key_lines[key] = key_node.start_mark.line + 1
     return result
 
 
-def _sequence(loader: _LineLoader, node: yaml.SequenceNode) -> LineList:
+def _sequence(loader: LineLoader, node: yaml.SequenceNode) -> LineList:
     result = LineList(loader.construct_object(child, deep=True) for child in node.value)
     result.line = node.start_mark.line + 1
     result.item_lines = [child.start_mark.line + 1 for child in node.value]
     return result
 
 
-_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
-_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _sequence)
+LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
+LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _sequence)
 
 
 def read_yaml(path: Path, problems: list[ConfigProblem]) -> Any:
     """The document, or None after adding a problem that names the file (and line)."""
     try:
-        return yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader)  # noqa: S506  # nosec B506
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=LineLoader)  # noqa: S506  # nosec B506
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None

@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING
 
 from signalbot import UnknownMessageFormatError, parse
 
-from bot._redact import Redact
 from bot._update_guard import Refusal, check_signal_frame, signal_reply_to
+from bot.redact import Redact
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -37,7 +37,7 @@ __all__ = ["ReceiveWatchdog", "initialise", "quiet_signalbot_logger", "receive",
            "start_consumers", "stop_pipeline"]
 
 
-_REDACT = Redact()  # signalbot's records: template only (bot/_redact.py)
+_REDACT = Redact()  # signalbot's records: template only (bot/redact.py)
 
 
 def quiet_signalbot_logger() -> None:

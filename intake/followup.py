@@ -59,7 +59,7 @@ def queue_message(session: Session, key: bytes, case: Case, text: str, author: s
         status="pending", attempts=0, next_attempt_at=now, created_at=now, created_by=author))
     session.add(CaseEvent(case_id=case.id, at=now, kind="reply_queued", actor=author,
                           detail={"message": message_id}))
-    from jobs._outbox import defer_delivery  # its job, in this transaction (PostgreSQL)
+    from storage.outbox_jobs import defer_delivery  # its job, in this transaction (PostgreSQL)
 
     session.flush()
     defer_delivery(session, route.channel, [message_id])

@@ -1,0 +1,96 @@
+"""Helpers every `sanad` command shares: the one-line errors, the settings, the home and its
+database, secrets from the environment or a prompt."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import wraps
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+from intake.settings import Settings, SettingsError
+
+if TYPE_CHECKING:
+    from intake.home import Home
+    from storage.db import Database
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+__all__ = ["UserFacingError", "friendly_errors", "home_database", "passphrase", "secret",
+           "settings"]
+
+
+class UserFacingError(click.ClickException):
+    """A problem the person can fix: one line on stderr, exit code 2."""
+
+    exit_code = 2
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"sanad: {self.message}", err=True)
+
+
+def friendly_errors(func: F) -> F:
+    """Turn the project's expected errors into one clear line and exit code 2."""
+    from caseworker.cases import AccessDenied
+    from core import SanadError
+    from flows import FlowValidationError
+    from intake.home import HomeError
+    from intake.routing import RoutingError
+    from storage.accounts import AccountError
+    from storage.crypto import CryptoError
+    from storage.db import DatabaseUnavailable
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except (HomeError, SettingsError, DatabaseUnavailable, AccountError, AccessDenied,
+                RoutingError) as exc:
+            raise UserFacingError(str(exc)) from exc
+        except CryptoError as exc:
+            raise UserFacingError(f"the keys or signed data do not verify: {exc}") from exc
+        except FlowValidationError as exc:
+            raise UserFacingError(f"the flows are not valid:\n{exc}") from exc
+        except SanadError as exc:  # any other error the project raises on purpose: one line
+            raise UserFacingError(str(exc) or type(exc).__name__) from exc
+    return wrapper  # type: ignore[return-value]
+
+
+def settings() -> Settings:
+    """The settings from the environment, or one line saying what is wrong with them."""
+    try:
+        return Settings.from_env()
+    except SettingsError as exc:
+        raise UserFacingError(str(exc)) from exc
+
+
+@contextmanager
+def home_database() -> Iterator[tuple[Settings, Home, Database]]:
+    """The settings, the (required) home and its database, disposed of afterwards."""
+    from intake.app import open_database
+    from intake.home import Home
+
+    current = settings()
+    home = Home(current.home)
+    home.require()
+    db = open_database(current)
+    try:
+        yield current, home, db
+    finally:
+        db.dispose()
+
+
+def secret(variable: str, prompt: str, confirm: bool = False) -> str:
+    """A passphrase from `variable` in the environment, or asked for without echo."""
+    value = os.environ.get(variable)
+    if value:
+        return value
+    return str(click.prompt(prompt, hide_input=True, confirmation_prompt=confirm, err=True))
+
+
+def passphrase() -> str:
+    """The caseworker's passphrase: SANAD_PASSPHRASE or a prompt."""
+    return secret("SANAD_PASSPHRASE", "Passphrase")
