@@ -39,7 +39,9 @@ SCRIPT = [
     "They kept me three days and beat me with cables.", "/skip", "Bruises on my back",
     "/skip", "no",
     "<photo>", "done", "none", "medical, legal", "man", "adult", "deprived_of_liberty",
-    "any", "Karim Haddad-Nassar", "Evenings only.", "yes"]
+    "any", "Karim Haddad-Nassar",
+    "no",  # nobody else harmed or detained with them (issue 18 item 7)
+    "Evenings only.", "yes"]
 BUTTONS = {"en", "yes", "no", "unknown", "complaint", "police_station", "done", "none",
            "man", "adult", "any"}
 PHOTO = b"\xff\xd8\xff\xe0" + os.urandom(40_000)

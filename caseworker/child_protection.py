@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-__all__ = ["RULES_FILE", "ChildRule", "rule_for", "rules"]
+__all__ = ["RULES_FILE", "ChildRule", "RuleProblem", "check_rules", "rule_for", "rules"]
 
 RULES_FILE = Path(__file__).parent / "defaults" / "child_protection.yaml"
 
@@ -40,6 +40,33 @@ def rules(path: Path = RULES_FILE) -> tuple[ChildRule, ...]:
                              bool(raw.get("mandatory")), bool(raw.get("verified")),
                              dict(text)))
     return tuple(out)
+
+
+@dataclass(frozen=True)
+class RuleProblem:
+    """A `sanad config check` line: an unverified example rule is a warning, a malformed
+    file an error."""
+
+    file: str
+    line: int | None
+    message: str
+    severity: str = "warning"
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.severity}: {self.message}"
+
+
+def check_rules(path: Path = RULES_FILE) -> list[RuleProblem]:
+    """Every rule not marked `verified: true` (by the institution's legal advisers): the
+    shipped ones are examples, not legal facts."""
+    try:
+        found = rules.__wrapped__(path)
+    except (OSError, ValueError, yaml.YAMLError, AttributeError, TypeError) as exc:
+        return [RuleProblem(str(path), None, str(exc), "error")]
+    return [RuleProblem(str(path), None,
+                        f"the mandatory-reporting rule for {r.code} is an unverified example: "
+                        "have your legal advisers check it, then set verified: true")
+            for r in found if not r.verified]
 
 
 def rule_for(country: Any) -> ChildRule | None:

@@ -157,6 +157,21 @@ def _torrc_check(path: Path) -> Sequence[Any]:
 CONFIG_FILES.append(ConfigFile("torrc", _torrc_paths, _torrc_check))
 
 
+def _child_rules_paths(home: Path) -> list[Path]:
+    from caseworker.child_protection import RULES_FILE
+    return [RULES_FILE]
+
+
+def _child_rules_check(path: Path) -> Sequence[Any]:
+    from caseworker.child_protection import check_rules
+    return check_rules(path)
+
+
+# Mandatory reporting of harm to a child per country (issue 18 item 5): example rules until
+# an operator's legal advisers verify them, each one a warning here.
+CONFIG_FILES.append(ConfigFile("children", _child_rules_paths, _child_rules_check))
+
+
 def register(entry: ConfigFile) -> None:
     """Add a kind of configuration file to `sanad config check` (a name is checked once)."""
     CONFIG_FILES[:] = [e for e in CONFIG_FILES if e.name != entry.name] + [entry]

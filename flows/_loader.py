@@ -31,6 +31,7 @@ from flows._errors import (
 )
 from flows._model import (
     BOOL_OPTIONS,
+    GROUP,
     QUESTION_KINDS,
     STEP_KINDS,
     Condition,
@@ -96,6 +97,8 @@ _STEP_SCHEMA: dict[str, Any] = {
         "consent": {"type": "boolean"},
         "consent_text": {"type": "string"},
         "urgent_if": {"enum": list(BOOL_OPTIONS)},
+        "again": {"type": "boolean"},
+        "text_child": {"type": "string"},
     },
     "allOf": [
         {"if": {"properties": {"kind": {"enum": sorted(QUESTION_KINDS)}}},
@@ -141,7 +144,8 @@ def load_fields(path: Path) -> dict[str, FieldSpec]:
     raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     return {
         fid: FieldSpec(fid, spec["type"], tuple(spec.get("options", ())),
-                       _section(fid, spec.get("section", "report")))
+                       _section(fid, spec.get("section", "report")), spec.get("group"),
+                       int(spec.get("max", 0)))
         for fid, spec in raw.items()
     }
 
@@ -181,6 +185,8 @@ def _build_step(flow: str, raw: LineDict) -> Step:
         consent=bool(raw.get("consent", False)),
         consent_text=raw.get("consent_text"),
         urgent_if=raw.get("urgent_if"),
+        again=bool(raw.get("again", False)),
+        text_child=raw.get("text_child"),
     )
 
 
@@ -326,7 +332,7 @@ def _check_graph(flows: dict[str, Flow], steps: dict[str, Step], fields: dict[st
 def _needed_keys(steps: dict[str, Step]) -> list[tuple[str, Step | None]]:
     needed: list[tuple[str, Step | None]] = [(k, None) for k in SYSTEM_KEYS]
     for step in steps.values():
-        for key in (step.text, step.help, step.consent_text):
+        for key in (step.text, step.help, step.consent_text, step.text_child):
             if key:
                 needed.append((key, step))
         for opt in step.options:
@@ -334,6 +340,69 @@ def _needed_keys(steps: dict[str, Step]) -> list[tuple[str, Step | None]]:
         if step.field and step.kind in QUESTION_KINDS:
             needed.append((f"field.{step.field}", step))
     return needed
+
+
+REPEAT_KEYS = ("sys.repeat.person", "sys.repeat.cap", "sys.repeat.heading")
+
+
+def _check_groups(root: Path, flows: dict[str, Flow], steps: dict[str, Step],
+                  fields: dict[str, FieldSpec], problems: list[FlowProblem],
+                  needed: list[tuple[str, Step | None]]) -> None:
+    """A repeated block (fields.yaml `type: group`): its questions are contiguous in one flow,
+    entered only at its first question, left only by its `again` question, which is a
+    yes/no whose "yes" starts the next entry; names in it go to `<group>_identity`."""
+    groups = {f.id: f for f in fields.values() if f.type == GROUP and not f.id.endswith(
+        "_identity")}
+    for spec in fields.values():
+        if spec.group is not None and spec.group not in groups:
+            problems.append(UnknownField(str(root / "fields.yaml"), spec.id, None,
+                                         f"group '{spec.group}' is not a group field"))
+    for gid, spec in groups.items():
+        members = [s for s in steps.values() if fields.get(s.field or "") is not None
+                   and fields[s.field or ""].group == gid]
+        if not members:
+            continue
+        if spec.max < 1:
+            problems.append(SchemaProblem(str(root / "fields.yaml"), gid, None,
+                                          "a group needs max: 1 or more"))
+        first, flow = members[0], flows[members[0].flow]
+        refs = {s.ref for s in members}
+        needed.extend([(f"field.{gid}", first), *((k, first) for k in REPEAT_KEYS)])
+
+        def bad(cls: type[FlowProblem], msg: str, step: Step, flow: Flow = flow) -> None:
+            problems.append(cls(flow.path, step.id, step.line, msg))
+
+        if any(fields[s.field or ""].section == "identity" for s in members) and (
+                fields.get(f"{gid}_identity") is None
+                or fields[f"{gid}_identity"].section != "identity"):
+            bad(UnknownField, f"names in group '{gid}' need a '{gid}_identity' group field "
+                              "in the identity section", first)
+        again = [s for s in members if s.again]
+        if len(again) != 1:
+            bad(SchemaProblem, f"group '{gid}' needs exactly one step with again: true", first)
+        for step in again:
+            if step.kind != "bool" or step.branch.get("yes") != first.ref:
+                bad(SchemaProblem, f"the again step of '{gid}' must be a yes/no whose "
+                                   f"\"yes\" goes to {first.ref}", step)
+            if step.next is None or step.next in refs:
+                bad(DeadEnd, f"the again step of '{gid}' must leave the block by next", step)
+        for step in members:
+            if step.flow != first.flow:
+                bad(SchemaProblem, f"group '{gid}' spans two flows", step)
+            if step.kind == "files":
+                bad(SchemaProblem, "files cannot be asked per person", step)
+            if step.again:
+                continue
+            for target in [step.next, *step.branch.values()]:
+                if target is not None and target not in refs:
+                    bad(SchemaProblem, f"leaves group '{gid}' before its again step", step)
+        for step in steps.values():
+            if step.ref in refs:
+                continue
+            for target in [step.next, *step.branch.values()]:
+                if target in refs and target != first.ref:
+                    bad(SchemaProblem, f"enters group '{gid}' at {target}, not at its first "
+                                       f"question {first.ref}", step)
 
 
 def load_flowset(root: Path | None = None) -> FlowSet:
@@ -352,7 +421,9 @@ def load_flowset(root: Path | None = None) -> FlowSet:
                                       f"the start step {START} does not exist"))
     catalogs = _load_catalogs(root, problems)
     _check_graph(flows, steps, fields, problems)
-    _check_catalogs(root, catalogs, _needed_keys(steps), problems)
+    needed = _needed_keys(steps)
+    _check_groups(root, flows, steps, fields, problems, needed)
+    _check_catalogs(root, catalogs, needed, problems)
     if problems:
         raise FlowValidationError(problems)
     order = {name: i for i, name in enumerate(FLOW_ORDER)}

@@ -7,6 +7,10 @@ from dataclasses import field as dc_field
 from typing import Any
 
 QUESTION_KINDS = frozenset({"choice", "multi", "text", "date", "bool", "files"})
+# A field of this type holds a list, one entry per person, of the answers to a block of
+# questions that repeats (several victims in one report): fields.yaml `group: <its id>`.
+GROUP = "group"
+REPEAT_SEP = "@"  # a repeated step in the trail: "details:other_victim_gender@2"
 STEP_KINDS = QUESTION_KINDS | {"info", "route", "review", "receipt", "end"}
 BOOL_OPTIONS = ("yes", "no", "unknown")
 
@@ -19,6 +23,10 @@ class FieldSpec:
     # "identity": a name or contact detail, sealed apart from the narrative under the case's
     # identity key (storage.identity); "report" for everything else.
     section: str = "report"
+    # The repeated block (a GROUP field) this field belongs to, if any; for a GROUP field,
+    # how many entries it may hold.
+    group: str | None = None
+    max: int = 0
 
 
 @dataclass(frozen=True)
@@ -50,6 +58,11 @@ class Step:
     consent: bool = False
     consent_text: str | None = None
     urgent_if: str | None = None
+    # The last question of a repeated block: "yes" starts one more entry (up to the group's
+    # max), anything else leaves the block by `next`.
+    again: bool = False
+    # A simpler wording (catalogue key) used when the reporter is a child (issue 18 item 5).
+    text_child: str | None = None
 
     @property
     def ref(self) -> str:
@@ -80,6 +93,18 @@ class FlowSet:
     fields: dict[str, FieldSpec]
     start: str
     version: str  # e.g. "opening.1+complaint.1+..." recorded with every report
+
+    def group_of(self, step: Step) -> str | None:
+        """The repeated block a question belongs to (None for a question asked once)."""
+        spec = self.fields.get(step.field or "")
+        return spec.group if spec is not None else None
+
+    def group_start(self, group: str) -> str:
+        """The first question of a repeated block (file order): where each entry begins."""
+        return next(ref for ref, s in self.steps.items() if self.group_of(s) == group)
+
+    def group_again(self, group: str) -> Step:
+        return next(s for s in self.steps.values() if s.again and self.group_of(s) == group)
 
     @property
     def identity_fields(self) -> frozenset[str]:

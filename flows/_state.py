@@ -51,6 +51,9 @@ class State:
     # so that the next message (until the draft expires) is offered the urgent questions.
     danger_exit: bool = False
     checkin: str | None = None  # the id of the safety check-in being answered
+    # Inside a repeated block (several victims): which entry is being asked, 1-based (person
+    # n + 1: the first person is the one the report is about); 0 outside any block.
+    repeat: int = 0
 
     def to_json(self) -> dict[str, Any]:
         # Field by field rather than dataclasses.asdict, which deep-copies every answer on
@@ -70,6 +73,7 @@ class State:
             urgent_offered=bool(data.get("urgent_offered", False)),
             reading=data.get("reading"), checkin=data.get("checkin"),
             danger_exit=bool(data.get("danger_exit", False)),
+            repeat=int(data.get("repeat", 0)),
         )
 
 

@@ -12,7 +12,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from flows._model import BOOL_OPTIONS, FlowSet, Step
+from flows._model import BOOL_OPTIONS, REPEAT_SEP, FlowSet, Step
 from flows._state import (
     ADDENDUM,
     AFTER_REVIEW,
@@ -405,10 +405,61 @@ class Engine:
                 out.append(Reply(self._t(state, step.text or ""), "info", state.lang))
                 return self._finish(state, out)
             else:
+                group = self.flows.group_of(step)
+                if group is not None:
+                    entered = self._enter_group(state, step, group, out)
+                    if entered is None:  # full: the block is left without asking
+                        ref = self.flows.group_again(group).next
+                        continue
+                    state = entered
                 state = replace(state, at=ref)
                 out.append(self._ask(state, step))
                 return state
         raise RuntimeError("flow graph loops without asking anything")
+
+    # ---- a repeated block (several victims) -----------------------------------------------
+
+    def _entry(self, state: State, step: Step) -> str:
+        """The step's place in the trail: a repeated question names its entry ("@2")."""
+        if self.flows.group_of(step) is None:
+            return step.ref
+        return f"{step.ref}{REPEAT_SEP}{state.repeat}"
+
+    def _entries(self, state: State, group: str) -> int:
+        """How many entries of the block are on the path taken (left-behind ones are not)."""
+        counts = [n for ref, n in map(_split_ref, state.trail)
+                  if n and self.flows.group_of(self.flows.steps[ref]) == group]
+        return max(counts, default=0)
+
+    def _enter_group(self, state: State, step: Step, group: str,
+                     out: list[Action]) -> State | None:
+        """At the block's first question a new entry starts; at its `again` question with
+        the block full, nothing is asked (None: leave the block)."""
+        cap = self.flows.fields[group].max
+        if step.again and state.repeat >= cap:
+            out.append(Reply(self._t(state, "sys.repeat.cap", max=cap), "info", state.lang))
+            return None
+        if step.ref != self.flows.group_start(group):
+            return state
+        n = self._entries(state, group) + 1
+        if n > cap:
+            out.append(Reply(self._t(state, "sys.repeat.cap", max=cap), "info", state.lang))
+            return None
+        kept = [dict(e) for e in state.answers.get(group, [])][: n - 1]
+        kept += [{} for _ in range(n - 1 - len(kept))]
+        return replace(state, repeat=n, answers={**state.answers, group: [*kept, {}]})
+
+    def _store_in_group(self, state: State, step: Step, group: str, value: Any,
+                        answered: bool) -> State:
+        entries = [dict(e) for e in state.answers.get(group, [])]
+        entries += [{} for _ in range(state.repeat - len(entries))]
+        field = step.field or step.id
+        entries[state.repeat - 1].pop(field, None)
+        if answered:
+            entries[state.repeat - 1][field] = value
+        entry = self._entry(state, step)
+        return replace(state, answers={**state.answers, group: entries},
+                       trail=(*[r for r in state.trail if r != entry], entry))
 
     def _finish(self, state: State, out: list[Action]) -> State:
         if state.mode != "submitted":
@@ -426,6 +477,9 @@ class Engine:
         return self._advance(state, target, out)
 
     def _record(self, state: State, step: Step, value: Any, at: datetime) -> State:
+        group = self.flows.group_of(step)
+        if group is not None and state.repeat:
+            return self._store_in_group(state, step, group, value, answered=True)
         field = step.field or step.id
         answers = {**state.answers, field: value}
         consent = dict(state.consent)
@@ -463,6 +517,10 @@ class Engine:
         if step.kind == "files" and any(f["field"] == step.field for f in state.files):
             return self._finish_files(state, step, at, out)
         field = step.field or step.id
+        group = self.flows.group_of(step)
+        if group is not None and state.repeat:  # a skipped answer about one more person
+            state = self._store_in_group(state, step, group, None, answered=False)
+            return self._advance(state, step.branch.get("skipped", step.next), out)
         answers = {k: v for k, v in state.answers.items() if k != field}
         state = replace(state, answers=answers, skipped=(*state.skipped, field),
                         trail=(*[r for r in state.trail if r != step.ref], step.ref))
@@ -473,12 +531,14 @@ class Engine:
             return self._reask(replace(state, at=(state.reading or {}).get("for") or None,
                                        reading=None), out)
         trail = state.trail
-        if state.at in self.flows.steps and state.at in trail:
-            trail = trail[: trail.index(state.at)]
+        here = self.flows.steps.get(state.at or "")
+        if here is not None and self._entry(state, here) in trail:
+            trail = trail[: trail.index(self._entry(state, here))]
         if not trail:
             out.append(Reply(self._t(state, "sys.back_at_start"), "info", state.lang))
             return self._reask(state, out)
-        state = replace(state, at=trail[-1], trail=trail[:-1])
+        ref, n = _split_ref(trail[-1])  # inside a repeated block: that person's question
+        state = replace(state, at=ref, repeat=n, trail=trail[:-1])
         return self._reask(state, out)
 
     def _finish_files(self, state: State, step: Step, at: datetime,
@@ -576,9 +636,29 @@ class Engine:
 
     def report(self, state: State) -> tuple[dict[str, Any], tuple[dict[str, Any], ...]]:
         """The answers on the path taken (not those left behind by /back) and their files."""
-        fields = {self.flows.steps[r].field or r: state.answers[self.flows.steps[r].field or r]
-                  for r in state.trail
-                  if (self.flows.steps[r].field or r) in state.answers}
+        fields: dict[str, Any] = {}
+        people: dict[str, dict[int, dict[str, Any]]] = {}  # repeated block -> entry -> answers
+        for entry in state.trail:
+            ref, n = _split_ref(entry)
+            step = self.flows.steps[ref]
+            field = step.field or ref
+            group = self.flows.group_of(step)
+            if group is not None and n:
+                person = people.setdefault(group, {}).setdefault(n, {})
+                items = state.answers.get(group, [])
+                if not step.again and n <= len(items) and field in items[n - 1]:
+                    person[field] = items[n - 1][field]
+            elif field in state.answers:
+                fields[field] = state.answers[field]
+        identity = self.flows.identity_fields
+        for group, entries in people.items():
+            ordered = [entries[n] for n in sorted(entries)]
+            # each person's name goes with the protected identity section, by position
+            fields[group] = [{k: v for k, v in p.items() if k not in identity}
+                             for p in ordered]
+            names = [{k: v for k, v in p.items() if k in identity} for p in ordered]
+            if any(names):
+                fields[f"{group}_identity"] = names
         files = tuple(f for f in state.files
                       if f["field"] not in fields or f["id"] in _ids(fields[f["field"]]))
         return fields, files
@@ -781,12 +861,22 @@ class Engine:
         return state
 
     def _ask(self, state: State, step: Step) -> Reply:
-        text = self._t(state, step.text or "")
+        text = self._t(state, self._text_key(state, step))
+        if state.repeat and self.flows.group_of(step) is not None:
+            # person 1 is the one the report is about: the others are 2, 3, ...
+            text = f"{self._t(state, 'sys.repeat.person', n=state.repeat + 1)} {text}"
         if step.kind == "files":
             options = self._options(state, ("done",))
         else:
             options = self._options(state, step.option_ids(), step.labels)
         return Reply(text, step.kind, state.lang, step.field, options)
+
+    def _text_key(self, state: State, step: Step) -> str:
+        """The question's wording; its simpler one (text_child) when a child is reporting
+        about themselves."""
+        if step.text_child and is_child_reporter(state.answers):
+            return step.text_child
+        return step.text or ""
 
     def _options(self, state: State, ids: tuple[str, ...],
                  labels: dict[str, str] | None = None) -> tuple[tuple[str, str], ...]:
@@ -857,9 +947,24 @@ class Engine:
 
     def _summary(self, state: State) -> str:
         lines = [self._t(state, "sys.review.heading")]
-        for ref in state.trail:
+        person = 0
+        for entry in state.trail:
+            ref, n = _split_ref(entry)
             step = self.flows.steps[ref]
             field = step.field or step.id
+            group = self.flows.group_of(step)
+            if group is not None and n:
+                items = state.answers.get(group, [])
+                if step.again or n > len(items) or field not in items[n - 1]:
+                    continue
+                if n != person:  # each other person under their number
+                    if not person:
+                        lines.append(self._t(state, "sys.repeat.heading"))
+                    lines.append(self._t(state, "sys.repeat.person", n=n + 1))
+                    person = n
+                lines.append(f"  ◦ {self._t(state, f'field.{field}')}: "
+                             f"{self._show(state, step, items[n - 1][field])}")
+                continue
             if field == "language" or field not in state.answers:
                 continue
             lines.append(f"• {self._t(state, f'field.{field}')}: "
@@ -885,6 +990,18 @@ class Engine:
 
     def _t(self, state: State, key: str, **params: object) -> str:
         return self.flows.text(state.lang, key, **params)
+
+
+def _split_ref(entry: str) -> tuple[str, int]:
+    """A trail entry: (step ref, entry number of a repeated block or 0)."""
+    ref, sep, n = entry.partition(REPEAT_SEP)
+    return ref, int(n) if sep and n.isdecimal() else 0
+
+
+def is_child_reporter(answers: dict[str, Any]) -> bool:
+    """A child reporting about what happened to themselves (the simpler wordings apply)."""
+    return answers.get("reporter_is_child") == "yes" or (
+        answers.get("reporter_role") == "victim" and answers.get("victim_age_group") == "child")
 
 
 def _ids(value: Any) -> list[str]:

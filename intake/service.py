@@ -922,6 +922,8 @@ class IntakeService:
                              action: SubmitReport, more: list) -> list:  # type: ignore[type-arg]
         needs = action.fields.get("support_needs")
         wanted = set(needs) - {"none"} if isinstance(needs, list) else set()
+        if _sexual_violence(action.fields):  # the protocol: specialised support, always
+            wanted.add("sexual_violence")
         offered = list(draft.extra.get("support_offered", []))
         replies: list[Reply] = []
         if wanted:
@@ -957,9 +959,18 @@ def _identity_key(draft: drafts.OpenDraft) -> bytes:
     return crypto.new_data_key()
 
 
+def _sexual_violence(fields: dict[str, Any]) -> bool:
+    kinds = fields.get("violation_types")
+    return isinstance(kinds, list) and "sexual_violence" in kinds
+
+
 def _pref(fields: dict[str, Any]) -> str | None:
-    """The caseworker the reporter asked for (woman | man), kept plain for "claim next"."""
+    """The caseworker the reporter asked for (woman | man), kept plain for "claim next".
+    A report of sexual violence that left the question unanswered asks for a woman (the
+    sexual-violence protocol, issue 18 item 5); "any" is the reporter's own choice."""
     value = fields.get("caseworker_gender_pref")
+    if value is None and _sexual_violence(fields):
+        return "woman"
     return value if value in ("woman", "man") else None
 
 

@@ -20,7 +20,9 @@ from flows import isolate, isolate_ltr_runs
 from nlu import OPTION_SYNONYMS, normalise_arabic
 
 DEFAULTS = Path(__file__).with_name("defaults")
-KINDS = ("medical", "psychosocial", "legal", "shelter", "rehabilitation")
+# sexual_violence: services specialised in survivors of sexual violence, offered whenever a
+# report names it (the sexual-violence protocol, issue 18 item 5).
+KINDS = ("medical", "psychosocial", "legal", "shelter", "rehabilitation", "sexual_violence")
 _BILINGUAL = {"type": "object", "required": ["ar", "en"], "additionalProperties": False,
               "properties": {"ar": {"type": "string", "minLength": 1},
                              "en": {"type": "string", "minLength": 1}}}

@@ -47,6 +47,9 @@ def test_the_shipped_flows_are_valid() -> None:
 def test_every_field_of_the_data_dictionary_is_collected() -> None:
     flows = load_flowset()
     collected = {s.field for s in flows.steps.values() if s.field}
+    # a repeated block's list (and its names' list) is collected by the questions in it
+    collected |= {f.group for f in flows.fields.values() if f.id in collected and f.group}
+    collected |= {f"{g}_identity" for g in set(collected) if f"{g}_identity" in flows.fields}
     assert set(flows.fields) <= collected
 
 
@@ -127,3 +130,24 @@ def test_flows_check_command(flows_dir: Path) -> None:
     bad = subprocess.run([sys.executable, "-m", "cli.main", "flows", "check", "--path",
                           str(flows_dir)], capture_output=True, text=True, timeout=60)
     assert bad.returncode == 1 and "complaint.yaml:" in bad.stderr and "nowhere" in bad.stderr
+
+
+def test_the_repeated_victims_block_is_checked_in_both_languages(flows_dir: Path) -> None:
+    """Several victims (issue 18 item 7): a per-person question without its Arabic text, an
+    "anyone else?" that does not loop back, or a step entering the block midway, is named."""
+    ar = flows_dir / "catalog" / "ar.yaml"
+    lines = [ln for ln in ar.read_text(encoding="utf-8").splitlines()
+             if not ln.startswith(("details.other_victim_harm:", "sys.repeat.person:"))]
+    ar.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    details = flows_dir / "definitions" / "details.yaml"
+    _edit(details, 'again: true\n    branch:\n      "yes": other_victim_name',
+          'again: true\n    branch:\n      "yes": other_victim_gender')
+    _edit(details, '"yes": other_victim_name\n\n  - id: contact_safety',
+          '"yes": other_victim_harm\n\n  - id: contact_safety')
+    problems = _problems(flows_dir)
+    assert any("details.other_victim_harm" in p and "'ar'" in p and "other_victim_harm" in p
+               for p in problems), problems
+    assert any("sys.repeat.person" in p and "'ar'" in p for p in problems), problems
+    assert any("another_victim" in p and "again step" in p for p in problems), problems
+    assert any("more_victims" in p and "enters group 'other_victims'" in p
+               for p in problems), problems

@@ -48,6 +48,7 @@ COMPLAINT_EN = [
     ("victim_groups", "deprived_of_liberty"),
     ("caseworker_gender_pref", "any"),
     ("reporter_name", "Karim Haddad-Nassar"),
+    ("more_victims", "no"),  # nobody else harmed with them (issue 18 item 7)
     ("contact_safety", "Evenings only. Code word: zaytoun"),
     ("confirm_submit", "yes"),
 ]
@@ -66,6 +67,7 @@ COMPLAINT_EN_EXPECTED: dict[str, Any] = {
     "injuries": "Bruises on my back", "medical_exam": "no", "reported_elsewhere": ["none"],
     "support_needs": ["medical", "legal"], "victim_gender": "man", "victim_age_group": "adult",
     "victim_groups": ["deprived_of_liberty"], "caseworker_gender_pref": "any",
+    "more_victims": "no",
 }
 # Sealed apart, in the protected identity section: the demo caseworker sees them only as
 # protected (tests/intake/test_identity.py shows a custodian's approval opening them).
@@ -102,6 +104,7 @@ REPRISAL_AR = [
     ("caseworker_gender_pref", "woman"),
     ("reporter_name", "سلمى ناصيف"),
     ("victim_name", "يوسف الخطيب المعتقل"),
+    ("more_victims", "لا"),
     ("confirm_submit", "نعم"),
 ]
 
@@ -116,6 +119,7 @@ REPRISAL_AR_EXPECTED: dict[str, Any] = {
     "narrative": "بعد ما حكيت مع اللجنة بجنيف صاروا يلحقوني ويهددوا أهلي. قالولي اسكت وإلا.",
     "support_needs": ["legal"], "victim_gender": "prefer_not", "victim_age_group": "adult",
     "victim_groups": ["hrd", "journalist"], "caseworker_gender_pref": "woman",
+    "more_victims": "no",
 }
 REPRISAL_AR_IDENTITY = {"reporter_name": "سلمى ناصيف", "victim_name": "يوسف الخطيب المعتقل"}
 

@@ -59,3 +59,35 @@ def test_the_guardian_question_is_asked_only_for_a_child(service: IntakeService)
     assert child[child.index("victim_age_group") + 1] == "guardian_aware"
     assert child[child.index("guardian_aware") + 1] == "victim_groups"
     assert "guardian_aware" not in walk("adult")
+
+
+def _sexual_violence_report(service: IntakeService, user: str, lang: str,
+                            pref: str | None) -> tuple[str, str]:
+    chat = Chat(service, user=user, lang=lang)
+    chat.run([("consent_store", "yes"), ("consent_followup", "no"),
+              ("consent_share_identity", "no"), ("consent_refer", "no"),
+              ("consent_stats", "no"), ("consent_publish", "no"),
+              ("report_type", "complaint"), ("reporter_role", "victim"),
+              ("current_danger", "no")])
+    while chat.question.field != "confirm_submit":
+        field = chat.question.field
+        chat.say("sexual_violence" if field == "violation_types" else
+                 pref if field == "caseworker_gender_pref" and pref else "/skip")
+    said = "\n".join(r.text for r in chat.say("yes"))
+    return str(next(r for r in chat.replies if r.kind == "receipt").extra["case_ref"]), said
+
+
+def test_the_sexual_violence_protocol_asks_for_a_woman_and_offers_specialised_support(
+        service: IntakeService) -> None:
+    from storage import cases
+
+    ref, said = _sexual_violence_report(service, "sv-en", "en", None)
+    assert "survivors of sexual violence" in said  # from the directory, in their language
+    _, said_ar = _sexual_violence_report(service, "sv-ar", "ar", None)
+    assert "للناجين والناجيات من العنف الجنسي" in said_ar
+    chose, _ = _sexual_violence_report(service, "sv-any", "en", "any")
+    with service.db.transaction() as session:
+        skipped, own = cases.by_ref(session, ref), cases.by_ref(session, chose)
+        assert skipped is not None and skipped.caseworker_pref == "woman"
+        assert skipped.priority <= 2
+        assert own is not None and own.caseworker_pref is None  # their own choice stands

@@ -48,7 +48,7 @@ ENGLISH: dict[str, list[Any]] = {
     "evidence": ["FILE", "done"], "reported_elsewhere": [["none"]],
     "support_needs": [["medical", "legal"]], "victim_gender": ["man"],
     "victim_age_group": ["adult"], "victim_groups": [["deprived_of_liberty"]],
-    "caseworker_gender_pref": ["any"], "reporter_name": ["Karim Haddad-Nassar"],
+    "caseworker_gender_pref": ["any"], "reporter_name": ["Karim Haddad-Nassar"], "more_victims": ["no"],
     "contact_safety": ["Evenings only. Code word zaytoun"], "confirm_submit": ["yes"],
 }
 ARABIC: dict[str, list[Any]] = {
@@ -67,7 +67,7 @@ ARABIC: dict[str, list[Any]] = {
     "support_needs": [["legal"]], "victim_gender": ["prefer_not"],
     "victim_age_group": ["adult"], "victim_groups": [["hrd"]],
     "caseworker_gender_pref": ["woman"], "reporter_name": ["سلمى ناصيف"],
-    "victim_name": ["يوسف الخطيب المعتقل"], "confirm_submit": ["yes"],
+    "victim_name": ["يوسف الخطيب المعتقل"], "more_victims": ["no"], "confirm_submit": ["yes"],
 }
 
 
