@@ -48,7 +48,8 @@ ENGLISH: dict[str, list[Any]] = {
     "evidence": ["FILE", "done"], "reported_elsewhere": [["none"]],
     "support_needs": [["medical", "legal"]], "victim_gender": ["man"],
     "victim_age_group": ["adult"], "victim_groups": [["deprived_of_liberty"]],
-    "caseworker_gender_pref": ["any"], "reporter_name": ["Karim Haddad-Nassar"], "more_victims": ["no"],
+    "caseworker_gender_pref": ["any"], "reporter_name": ["Karim Haddad-Nassar"],
+    "more_victims": ["no"],
     "contact_safety": ["Evenings only. Code word zaytoun"], "confirm_submit": ["yes"],
 }
 ARABIC: dict[str, list[Any]] = {
