@@ -103,6 +103,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stat-cases", type=int, default=None,
                         help="the statistics benchmark (issue 17) with this many consented "
                              "reports' statistics rows, e.g. 1000000")
+    parser.add_argument("--keep", type=Path, default=None,
+                        help="with --cases: keep the seeded database and home, described in "
+                             "this JSON file, for a later --reuse")
+    parser.add_argument("--reuse", type=Path, default=None,
+                        help="with --cases: measure the database and home a --keep run left "
+                             "(no seeding; claims assign more of its cases)")
+    parser.add_argument("--profile", type=Path, default=None,
+                        help="with --cases: cProfile the case page requests into this file")
     parser.add_argument("--source", type=Path, default=None,
                         help="run the server from another checkout (to measure before a change)")
     args = parser.parse_args(argv)
@@ -115,73 +123,134 @@ def main(argv: list[str] | None = None) -> int:
     return register(args)
 
 
+def _seed(args: argparse.Namespace, db: Any, settings: Any,
+          rows: list[tuple[str, str]]) -> tuple[str, str, Any, Any]:
+    """A fresh home and N bulk-inserted cases (metadata, one wrapped key, one blind-index
+    place word each) and one real sealed case; returns its reference, the TOTP secret, the
+    home and the demo user."""
+    import pyotp
+
+    from intake.home import Home, init_demo
+    from storage.models import User
+
+    settings.home.mkdir(parents=True)
+    secret = pyotp.random_base32()
+    init_demo(settings, db, "bench passphrase 1", secret)
+    home = Home(settings.home)
+    with db.transaction() as session:
+        demo = session.scalars(select(User).where(User.name == "demo")).one()
+    start = time.perf_counter()
+    with db.engine.begin() as conn:
+        conn.execute(text("""
+            INSERT INTO cases (id, case_ref, report_type, status, priority, reasons,
+              received_at, updated_at, channel, lang, flow_version, consent,
+              receipt_handle, receipt_verifier, incomplete)
+            SELECT md5(i::text)::uuid::text, 'B' || lpad(i::text, 8, '0'),
+              CASE WHEN i % 3 = 0 THEN 'reprisal' ELSE 'complaint' END,
+              'allegation_pending_assessment', 1 + (i % 4), '["bench"]',
+              now() - (i || ' seconds')::interval, now(), 'console', 'en', 'bench',
+              '{"consent_stats": {"value": "yes"}}',
+              decode(lpad(to_hex(i), 10, '0'), 'hex'), '\\x00'::bytea, false
+            FROM generate_series(1, :n) AS i"""), {"n": args.cases})
+        conn.execute(text("""
+            INSERT INTO wrapped_keys (case_id, seq, key_id, wrapped)
+            SELECT id, 0, :kid, '\\x00'::bytea FROM cases"""), {"kid": demo.key_id})
+        # issue 16: one blind-index place word per case from a pool of 5,000 facility
+        # names (so each name is on about n/5,000 cases), set-based like the cases
+        from storage import search
+        key = search.index_key(home.pepper())
+        conn.execute(text("CREATE TEMP TABLE bench_words (n int PRIMARY KEY, term bytea)"))
+        conn.execute(text("INSERT INTO bench_words VALUES (:n, :term)"),
+                     [{"n": n, "term": search.term(key, "place", f"facility{n}")}
+                      for n in range(FACILITIES)])
+        conn.execute(text("""
+            INSERT INTO case_terms (term, case_id, kind, source)
+            SELECT w.term, md5(i::text)::uuid::text, 'place', 'bench'
+            FROM generate_series(1, :n) AS i JOIN bench_words w ON w.n = i % :pool"""),
+            {"n": args.cases, "pool": FACILITIES})
+        conn.execute(text("ANALYZE"))
+    rows.append(("bulk insert of cases", f"{args.cases:,} in "
+                 f"{time.perf_counter() - start:.1f} s"))
+    sealed_ref = _sealed_case(db, home, settings)
+    return sealed_ref, secret, home, demo
+
+
+def _profile(client: Any, path: str, runs: int, out: Path) -> None:
+    """cProfile `runs` loads of `path` with the whole request in this thread: the same app
+    and session (the client's cookies), driven through httpx's ASGI transport with the
+    app's worker-thread hops run inline (a profiler sees only its own thread)."""
+    import asyncio
+    import cProfile
+
+    import httpx2
+
+    import web.app as web_app
+
+    async def inline(fn: Any, *a: Any, **k: Any) -> Any:
+        return fn(*a, **k)
+
+    async def go() -> None:
+        transport = httpx2.ASGITransport(app=client.app)
+        async with httpx2.AsyncClient(transport=transport, base_url="http://testserver",
+                                      cookies=client.cookies) as inner:
+            assert (await inner.get(path)).status_code == 200
+            profiler = cProfile.Profile()
+            profiler.enable()
+            for _ in range(runs):
+                await inner.get(path)
+            profiler.disable()
+            profiler.dump_stats(str(out))
+
+    hop, web_app.run_in_threadpool = web_app.run_in_threadpool, inline  # type: ignore[assignment]
+    try:
+        asyncio.run(go())
+    finally:
+        web_app.run_in_threadpool = hop
+
+
 def register(args: argparse.Namespace) -> int:
+    import json
 
     import pyotp
     from starlette.testclient import TestClient
 
     from caseworker.dashboard import Dashboard, Principal
-    from intake.home import Home, init_demo
+    from intake.home import Home
     from intake.settings import Settings
     from storage import casework, crypto
     from storage.db import Database
     from storage.models import Case, User
     from web import create_app
 
-    name = f"sanad_bench_{uuid.uuid4().hex[:8]}"
+    kept = json.loads(args.reuse.read_text()) if args.reuse else None
+    name = kept["database"] if kept else f"sanad_bench_{uuid.uuid4().hex[:8]}"
     admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
+            if not kept:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
     except Exception as exc:
         print(f"PostgreSQL not reachable at {make_url(PG_URL).render_as_string()}: {exc}")
         return 2
     url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-    root = Path(tempfile.mkdtemp(prefix="sanad-bench-web-"))
+    root = Path(kept["root"]) if kept else Path(tempfile.mkdtemp(prefix="sanad-bench-web-"))
     db = Database(url)
     rows: list[tuple[str, str]] = []
     try:
         settings = Settings(home=root / "home", database_url=url, user_kdf=crypto.TEST_KDF,
                             receipt_kdf=crypto.TEST_KDF, epoch_dir=root / "epochs")
-        settings.home.mkdir(parents=True)
-        secret = pyotp.random_base32()
-        init_demo(settings, db, "bench passphrase 1", secret)
-        home = Home(settings.home)
-        with db.transaction() as session:
-            demo = session.scalars(select(User).where(User.name == "demo")).one()
-        start = time.perf_counter()
-        with db.engine.begin() as conn:
-            conn.execute(text("""
-                INSERT INTO cases (id, case_ref, report_type, status, priority, reasons,
-                  received_at, updated_at, channel, lang, flow_version, consent,
-                  receipt_handle, receipt_verifier, incomplete)
-                SELECT md5(i::text)::uuid::text, 'B' || lpad(i::text, 8, '0'),
-                  CASE WHEN i % 3 = 0 THEN 'reprisal' ELSE 'complaint' END,
-                  'allegation_pending_assessment', 1 + (i % 4), '["bench"]',
-                  now() - (i || ' seconds')::interval, now(), 'console', 'en', 'bench',
-                  '{"consent_stats": {"value": "yes"}}',
-                  decode(lpad(to_hex(i), 10, '0'), 'hex'), '\\x00'::bytea, false
-                FROM generate_series(1, :n) AS i"""), {"n": args.cases})
-            conn.execute(text("""
-                INSERT INTO wrapped_keys (case_id, seq, key_id, wrapped)
-                SELECT id, 0, :kid, '\\x00'::bytea FROM cases"""), {"kid": demo.key_id})
-            # issue 16: one blind-index place word per case from a pool of 5,000 facility
-            # names (so each name is on about n/5,000 cases), set-based like the cases
-            from storage import search
-            key = search.index_key(home.pepper())
-            conn.execute(text("CREATE TEMP TABLE bench_words (n int PRIMARY KEY, term bytea)"))
-            conn.execute(text("INSERT INTO bench_words VALUES (:n, :term)"),
-                         [{"n": n, "term": search.term(key, "place", f"facility{n}")}
-                          for n in range(FACILITIES)])
-            conn.execute(text("""
-                INSERT INTO case_terms (term, case_id, kind, source)
-                SELECT w.term, md5(i::text)::uuid::text, 'place', 'bench'
-                FROM generate_series(1, :n) AS i JOIN bench_words w ON w.n = i % :pool"""),
-                {"n": args.cases, "pool": FACILITIES})
-            conn.execute(text("ANALYZE"))
-        rows.append(("bulk insert of cases", f"{args.cases:,} in "
-                     f"{time.perf_counter() - start:.1f} s"))
-        sealed_ref = _sealed_case(db, home, settings)
+        if kept:
+            secret, sealed_ref = kept["totp"], kept["sealed_ref"]
+            home = Home(settings.home)
+            with db.transaction() as session:
+                demo = session.scalars(select(User).where(User.name == "demo")).one()
+                n = session.scalar(select(func.count()).select_from(Case))
+            rows.append(("reused database (no seeding)", f"{n:,} cases"))
+        else:
+            sealed_ref, secret, home, demo = _seed(args, db, settings, rows)
+        if args.keep:  # the passphrase is the bench's own ("bench passphrase 1")
+            args.keep.write_text(json.dumps({"database": name, "root": str(root),
+                                             "totp": secret, "sealed_ref": sealed_ref}))
 
         dashboard = Dashboard(db, home.admin_public(), settings.objects(), pepper=home.pepper())
         private = crypto.unlock_private_key(demo.private_key_blob, "bench passphrase 1",
@@ -210,6 +279,8 @@ def register(args: argparse.Namespace) -> int:
             cpu = time.process_time()
             med, p99 = _p99_ms(lambda p=path: client.get(p), args.runs)  # type: ignore[misc]
             cpu_ms = (time.process_time() - cpu) * 1000 / args.runs
+            if args.profile and path.startswith("/cases/"):
+                _profile(client, path, args.runs, args.profile)
             rows.append((label, f"median {med:.1f} ms, p99 {p99:.1f} ms, CPU {cpu_ms:.1f} ms "
                                 f"per request ({args.runs} runs)"))
 
@@ -250,7 +321,10 @@ def register(args: argparse.Namespace) -> int:
                          f"next-most-urgent), double claims: {doubles}, newly assigned rows: "
                          f"{(assigned or 0) - before}"))
 
-        measure("claims (storage: claim + history)", storage_claim, 0)
+        with db.transaction() as session:  # a reused database has earlier runs' claims
+            before = session.scalar(select(func.count()).select_from(Case)
+                                    .where(Case.assigned_to.is_not(None))) or 0
+        measure("claims (storage: claim + history)", storage_claim, before)
         with db.transaction() as session:
             before = session.scalar(select(func.count()).select_from(Case)
                                     .where(Case.assigned_to.is_not(None))) or 0
@@ -262,8 +336,9 @@ def register(args: argparse.Namespace) -> int:
         rows.append(("statistics (register only, auditor)", f"median {med:.0f} ms"))
     finally:
         db.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        if not (args.keep or args.reuse):
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
     width = max(len(r[0]) for r in rows)
     load = os.getloadavg() if hasattr(os, "getloadavg") else (0.0, 0.0, 0.0)

@@ -479,7 +479,7 @@ class Dashboard:
                         for a in casework.actions(session, case)]
             deadlines = [m["deadline"] for m in measures if m["deadline"] is not None]
             notes = casework.notes(session, case, who.private_key, who.key_id)
-            thread = self._thread(session, case, notes, who)
+            thread = self._thread(session, case, notes, who, bool(opened.later_seqs))
             _delivery_of_write_backs(measures, thread)
             return CaseView(
                 case.case_ref, case.status, case.priority, list(case.reasons),
@@ -511,7 +511,7 @@ class Dashboard:
             raise Forbidden("this case cannot be opened with your key") from exc
 
     def _thread(self, session: Any, case: Case, notes: list[dict[str, Any]],
-                who: Principal) -> list[dict[str, Any]]:
+                who: Principal, later: bool = True) -> list[dict[str, Any]]:
         """The conversation with the reporter, oldest first: each caseworker message with its
         delivery state (from the outbox), each reply the reporter sent back (decrypted here,
         with this account's key)."""
@@ -560,7 +560,11 @@ class Dashboard:
             items.append({"from": "caseworker", "author": row.created_by,
                           "at": _utc(row.created_at), "text": text, "file": None,
                           "state": row.status, "delivered_at": _utc(row.sent_at)})
-        for added in cases.addenda(session, case, who.private_key, who.key_id):
+        # `later`: open_case found a later session's key; without one there is no addendum
+        # (open_case refuses any sealed row of a session it has no key for), so its four
+        # queries are skipped (issue 16: the case page's time)
+        for added in (cases.addenda(session, case, who.private_key, who.key_id)
+                      if later else ()):
             items.append({"from": "reporter", "author": None,
                           "at": _utc(added["at"]) or _utc(case.received_at),
                           "text": added.get("text"), "file": added.get("file"),

@@ -29,7 +29,9 @@ def _age(received: datetime) -> str:
 
 @click.command()
 @click.option("--json", "as_json", is_flag=True, help="A JSON array (contracts.md).")
-def queue(as_json: bool) -> None:
+@click.option("--lang", type=click.Choice(["ar", "en"]), default="en", show_default=True,
+              help="Language of the readable table (the JSON keeps the codes).")
+def queue(as_json: bool, lang: str) -> None:
     """The triage queue, most urgent first, then oldest; decrypts nothing."""
     from cli._common import friendly_errors
 
@@ -37,18 +39,39 @@ def queue(as_json: bool) -> None:
     def run() -> None:
         with _home_database() as (_, _, db):
             items = list_queue(db)
-        if as_json:
+        if as_json:  # the machine form of contracts.md: codes, unchanged
             click.echo(json.dumps([i.to_json() for i in items], ensure_ascii=False, indent=1))
             return
-        if not items:
-            click.echo("The queue is empty.")
-            return
-        click.echo(f"{'CASE':<9} {'PRI':<3} {'AGE':>5}  {'TYPE':<10} {'STATUS':<30} REASONS")
-        for i in items:
-            click.echo(f"{i.case_ref:<9} {i.priority:<3} {_age(i.received_at):>5}  "
-                       f"{(i.report_type or '-'):<10} {i.status:<30} {', '.join(i.reasons)}")
-        click.echo(f"{len(items)} case(s).")
+        click.echo(_queue_table(items, lang))
     run()
+
+
+def _queue_table(items: list[Any], lang: str) -> str:
+    """The queue in words of `lang`: the dashboard's own catalogue (caseworker/catalog) and
+    web.labels, so the terminal, the page and the PDF name each code the same way."""
+    from caseworker.i18n import Translator
+    from web import labels
+
+    t = Translator(lang)
+    if not items:
+        return t("cli.queue_empty")
+    lines = [" | ".join((t("queue.case"), t("queue.priority"), t("queue.age"),
+                         t("queue.type"), t("queue.status"), t("case.channel"),
+                         t("queue.reasons")))]
+    for i in items:
+        lines.append(" | ".join((
+            i.case_ref, labels.digits(i.priority, lang), labels.digits(_age(i.received_at), lang),
+            t(f"type.{i.report_type or 'none'}"), _status(t, i.status),
+            labels.channel(t, i.channel),
+            "، ".join(labels.reason(t, r) for r in i.reasons) if lang == "ar"
+            else "; ".join(labels.reason(t, r) for r in i.reasons))))
+    lines.append(labels.counted(t, "queue.total", len(items)))
+    return "\n".join(lines)
+
+
+def _status(t: Any, code: str) -> str:
+    key = f"status.{code}"
+    return t(key) if t.has(key) else t("cli.status_other")
 
 
 @click.command()
@@ -118,8 +141,18 @@ def _readable(case: dict[str, Any], lang: str) -> str:
 
     # Bidi isolation (FSI ... PDI) keeps a reporter's right-to-left or control characters from
     # reordering the labels around them.
-    lines = [f"Case {case['case_ref']}  priority {case['priority']}  {case['status']}",
-             f"Reasons: {', '.join(case['reasons']) or '-'}", ""]
+    from caseworker.i18n import Translator
+    from web import labels
+
+    t = Translator(lang)  # the dashboard's words for the codes: one source for both views
+    sep = "، " if lang == "ar" else "; "
+    lines = [f"{t('case.title', case_ref=case['case_ref'])}  "
+             f"{t('queue.priority')} {labels.digits(case['priority'], lang)}  "
+             f"{_status(t, case['status'])}",
+             f"{t('queue.reasons')}: "
+             f"{sep.join(labels.reason(t, r) for r in case['reasons']) or '-'}",
+             f"{t('case.channel')}: {labels.channel(t, case.get('channel'))}  "
+             f"{t('case.language')}: {labels.language(t, case.get('lang'))}", ""]
     for fid, value in case["fields"].items():
         lines.append(f"{cat.get('field.' + fid, fid)}: \u2068{label(value)}\u2069")
     identity = case.get("identity") or {}
@@ -142,12 +175,14 @@ def _readable(case: dict[str, Any], lang: str) -> str:
     if case.get("consent_tampered"):
         lines.append("  TAMPERING: plaintext consent flags differ from the sealed records: "
                      + ", ".join(case["consent_tampered"]))
-    lines += ["", "History:"]
+    lines += ["", f"{t('case.history')}:"]
     for event in case.get("history", []):
-        what = str(event["kind"])
-        if what == "consent_changed":
+        what = labels.event(t, event)
+        if event["kind"] == "consent_changed":
             what += (f": {cat.get('field.' + str(event.get('consent')), event.get('consent'))}"
                      f" -> {given if event.get('value') == 'yes' else not_given}")
+        elif detail := labels.event_detail(t, event):
+            what += f": {detail}"
         actor = f" ({event['actor']})" if event.get("actor") else ""
         lines.append(f"  {str(event['at'])[:16].replace('T', ' ')}  {what}{actor}")
     return "\n".join(lines)

@@ -230,6 +230,9 @@ class OpenedCase:
     identity_fields: tuple[str, ...] = ()
     identity: dict[str, Any] = dc_field(default_factory=dict)
     identity_open: bool = False
+    # The later sessions (seq > 0: addenda, consent changes) this key can open; none means
+    # the reporter added nothing, so the case page need not look for addenda (issue 16).
+    later_seqs: tuple[int, ...] = ()
 
     @property
     def identity_protected(self) -> tuple[str, ...]:
@@ -313,7 +316,7 @@ def _open_all(session: Session, case: Case, private_key: Any,
     changes.sort(key=lambda c: (c["seq"], c["part"]))
     return OpenedCase(fields, attachments, tuple(problems), changes,
                       tuple(f for f in sealed_ids if f in identity_rows), identity,
-                      identity_wrapped is not None)
+                      identity_wrapped is not None, tuple(sorted(k for k in keys if k > 0)))
 
 
 def _open_identity(case: Case, private_key: Any, wrapped: IdentityKey,

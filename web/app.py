@@ -412,10 +412,15 @@ class WebApp:
         if who is None:
             return self.login_redirect(s)
         ref = request.path_params["ref"]
+
+        def reads() -> tuple[Any, ...]:  # one worker-thread hop for the page's reads
+            view = self.d.open_case(who, ref)
+            return (view, self.d.colleagues(who), self.referrals.rows(view.case_ref),
+                    self.access.case_teams(who, ref), self._workbench_of(who, ref))
+
         try:
-            view = await run_in_threadpool(self.d.open_case, who, ref)
-            colleagues = await run_in_threadpool(self.d.colleagues, who)
-            referral_rows = await run_in_threadpool(self.referrals.rows, view.case_ref)
+            view, colleagues, referral_rows, case_teams, workbench = await run_in_threadpool(
+                reads)
         except dash.Tampered:
             return self.page(request, s, "error.html", status=409,
                              message_key="error.tampered")
@@ -436,9 +441,8 @@ class WebApp:
             consent_keys=sorted(set(casework.ACTION_CONSENT.values())),
             consented=lambda k: casework.consented_map(view.consent, k),
             integrity=[integrity_text(t, p) for p in view.integrity],
-            case_teams=self.access.case_teams(who, ref), referrals=referral_rows,
-            prefill=_small_int(request.query_params.get("canned"), 1, 10**6),
-            **await run_in_threadpool(self._workbench_of, who, ref))
+            case_teams=case_teams, referrals=referral_rows,
+            prefill=_small_int(request.query_params.get("canned"), 1, 10**6), **workbench)
         return response
 
     def _workbench_of(self, who: Principal, ref: str) -> dict[str, Any]:
