@@ -309,7 +309,10 @@ class _Year:
                 binding = self._binding
                 cell.structural = self._range(cell, self._structure())
                 self._binding = binding
-            return (low, high) == cell.structural
+            # never a pinned cell, even where the pattern alone pins it (a published total
+            # and parts each below k that add up to it): then more is suppressed, or the
+            # year withheld, rather than one exact small count shown by difference
+            return high > low and (low, high) == cell.structural
         return high > low
 
     def _structure(self) -> Any:

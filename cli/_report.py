@@ -45,8 +45,9 @@ def periodic(start: str, end: str, lang: str, fmt: str, out: Path,
     """The periodic report (San José Guidelines 15, 25, 32-33) for whole months of the
     period: counts only, suppressed as on the dashboard; nothing is decrypted. Audited."""
     from caseworker import reports
-    from cli._common import UserFacingError, _passphrase, friendly_errors
+    from cli._common import UserFacingError, friendly_errors
     from cli._common import home_database as _home_database
+    from cli._common import passphrase as _passphrase
 
     @friendly_errors
     def run() -> None:
@@ -99,8 +100,9 @@ def export() -> None:
 
 def _export(kind: str, username: str, out: Path, start: str | None, end: str | None) -> None:
     from caseworker import exports, reports
-    from cli._common import UserFacingError, _passphrase, friendly_errors
+    from cli._common import UserFacingError, friendly_errors
     from cli._common import home_database as _home_database
+    from cli._common import passphrase as _passphrase
     from storage import accounts
     from storage.crypto import CryptoError
 

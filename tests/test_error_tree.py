@@ -64,7 +64,7 @@ def test_the_command_turns_any_project_error_into_one_line(monkeypatch: pytest.M
         raise ObjectStoreUrlError("SANAD_OBJECT_STORE_URL must start with s3://")
 
     monkeypatch.setenv("SANAD_HOME", str(tmp_path / "home"))
-    monkeypatch.setattr("cli.main._settings", refuse)
+    monkeypatch.setattr("cli._common.settings", refuse)  # where every command reads them
     result = CliRunner().invoke(main, ["queue"])
     assert result.exit_code == 2
     assert "SANAD_OBJECT_STORE_URL must start with s3://" in result.output

@@ -90,8 +90,9 @@ SCRIPT = [  # COMPLAINT_EN as a Telegram user answers it: buttons where there ar
     "They kept me three days and beat me with cables. "
     "The officer told me to stop talking or they would come back.", "/skip",
     "Bruises on my back", "/skip", "no", "done", "none", "medical, legal", "man", "adult",
-    "deprived_of_liberty", "any", "Karim Haddad-Nassar", "Evenings only. Code word: zaytoun",
-    "yes"]
+    "deprived_of_liberty", "any", "Karim Haddad-Nassar",
+    "no",  # nobody else harmed or detained with them (issue 18 item 7)
+    "Evenings only. Code word: zaytoun", "yes"]
 
 
 def test_sigkill_before_and_after_the_commit_loses_and_doubles_nothing(

@@ -59,7 +59,7 @@ def test_report_then_queue_then_show(home_env: dict[str, str], photo: Path) -> N
     assert [h["kind"] for h in shown["history"]] == ["received", "support_offered"]
     # People get readable tables too.
     table = sanad(home_env, "queue").stdout
-    assert str(receipt["case_ref"]) in table and "ongoing_detention_or_threat" in table
+    assert str(receipt["case_ref"]) in table and "ongoing detention or threat" in table  # words
     readable = sanad(home_env, "show", str(receipt["case_ref"]), "--as", "demo").stdout
     assert "Central station, Al-Hamra district" in readable
 

@@ -173,4 +173,5 @@ def test_sanad_show_lists_current_consents_and_the_change_in_history(
     _change(service, code, "consent_refer", "yes")
     shown = _readable(open_report(service, case_ref), "en")
     assert "  May be referred to other bodies: given" in shown
-    assert "consent_changed: May be referred to other bodies -> given" in shown
+    assert ("The reporter changed a consent (with the receipt): May be referred to other bodies"
+            " -> given") in shown
