@@ -81,10 +81,11 @@ LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapp
 LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _sequence)
 
 
-def read_yaml(path: Path, problems: list[ConfigProblem]) -> Any:
+def read_yaml(path: Path, problems: list[ConfigProblem],
+              loader: type[LineLoader] = LineLoader) -> Any:
     """The document, or None after adding a problem that names the file (and line)."""
     try:
-        return yaml.load(path.read_text(encoding="utf-8"), Loader=LineLoader)  # noqa: S506  # nosec B506
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506  # nosec B506
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None

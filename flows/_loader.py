@@ -15,7 +15,7 @@ from typing import Any
 import jsonschema
 import yaml
 
-from core.yaml_lines import LineDict, StrKeyLineLoader
+from core.yaml_lines import ConfigProblem, LineDict, StrKeyLineLoader, read_yaml
 from flows._errors import (
     BadOption,
     DeadEnd,
@@ -125,15 +125,11 @@ _FLOW_SCHEMA: dict[str, Any] = {
 
 
 def _read_yaml(path: Path, problems: list[FlowProblem]) -> Any:
-    try:
-        return yaml.load(path.read_text(encoding="utf-8"), Loader=StrKeyLineLoader)  # noqa: S506  # nosec B506
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        problems.append(SchemaProblem(str(path), None, line, f"not valid YAML: {exc}"))
-    except OSError as exc:
-        problems.append(SchemaProblem(str(path), None, None, f"cannot read: {exc.strerror}"))
-    return None
+    """core.yaml_lines.read_yaml, its problems as the flows checker reports them."""
+    found: list[ConfigProblem] = []
+    data = read_yaml(path, found, loader=StrKeyLineLoader)
+    problems.extend(SchemaProblem(p.file, None, p.line, p.message) for p in found)
+    return data
 
 
 def default_root() -> Path:
