@@ -111,6 +111,9 @@ class TelegramChannel:
         # this channel on PostgreSQL, in-process on SQLite). Without one, a loop here.
         self.jobs = jobs
         self._langs: dict[int, str] = {}  # chat → language of the last reply (memory only)
+        # Updates whose reply could not be sent (Telegram unreachable after the Pacer's
+        # tries): kept held and handled again, which replays the committed answer.
+        self._unsent: set[int] = set()
         self._poller: Poller | None = None
         self._intake: WebhookIntake | None = None
         self._server: WebhookServer | None = None
@@ -190,7 +193,7 @@ class TelegramChannel:
         self._intake = WebhookIntake(
             CHANNEL, self.service, self.service.chat_locks(size=self.settings.workers + 2),
             self.app.bot, self.app.process_update, self.settings.workers,
-            event_id=lambda uid: f"{bot_id}:{uid}")
+            event_id=lambda uid: f"{bot_id}:{uid}", unsent=self._was_unsent)
         self._server = WebhookServer(self._intake, secret, urlsplit(webhook.url).path,
                                      db=self.service.db)
         try:
@@ -244,8 +247,19 @@ class TelegramChannel:
                                                language_code=None if lang == "en" else lang)
 
     def _done(self, update: object) -> None:
-        if self._poller is not None:
+        if self._poller is None:
+            return
+        if self._was_unsent(update):
+            self._poller.again(update)
+        else:
             self._poller.done(update)
+
+    def _was_unsent(self, update: object) -> bool:
+        uid = getattr(update, "update_id", None)
+        if uid in self._unsent:
+            self._unsent.discard(uid)
+            return True
+        return False
 
     # ---- helpers ---------------------------------------------------------------------------
 
@@ -528,6 +542,12 @@ class TelegramChannel:
         uid = getattr(update, "update_id", None)
         error = context.error
         log.error("update failed update_id=%s error=%s", uid, type(error).__name__)
+        if isinstance(error, NetworkError) and not isinstance(error, BadRequest) and \
+                isinstance(uid, int):
+            # Sending failed (BadRequest is final): handled again later (`_done`, the webhook
+            # intake), so the reporter is not left without the next question.
+            self._unsent.add(uid)
+            return
         if isinstance(update, Update) and update.effective_chat is not None and \
                 not isinstance(error, TelegramError):
             with contextlib.suppress(TelegramError):

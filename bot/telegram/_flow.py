@@ -43,6 +43,16 @@ CHAT_PACED = frozenset({"sendMessage", "editMessageText", "editMessageReplyMarku
 GLOBAL_PACED = CHAT_PACED | {"deleteMessage", "deleteMessages"}
 # Calls tried again after a network failure (see Pacer.process_request).
 RESENT = CHAT_PACED | {"deleteMessage", "deleteMessages", "answerCallbackQuery"}
+# When a reply still could not be sent after the Pacer's own tries, its update stays held in
+# the inbox and is handled again after these pauses (seconds): the service replays the
+# committed answer, so the reporter gets the next question once Telegram answers again. After
+# the last one the update waits in the inbox for the chat's next message or the next start.
+RESEND_AFTER = (2.0, 4.0, 8.0, 15.0, 30.0, 60.0, 60.0, 60.0, 60.0, 60.0)
+
+
+def resend_delay(attempt: int) -> float | None:
+    """The pause before handling an unanswered update again (attempt 1, 2, …), or None."""
+    return RESEND_AFTER[attempt - 1] if 0 < attempt <= len(RESEND_AFTER) else None
 
 
 def chat_key(update: object) -> int | None:
@@ -214,10 +224,31 @@ class Poller:
         self.fatal: BaseException | None = None
         self.flush_interval = 0.05
         self.restored = 0
+        self.resent = 0
+        self._attempts: dict[int, int] = {}
+
+    def again(self, update: object) -> None:
+        """The update's reply could not be sent: keep it held and hand it to the handlers
+        again after a pause (`resend_delay`); the service replays its committed answer."""
+        uid = getattr(update, "update_id", None)
+        if uid is None:
+            return
+        attempt = self._attempts.get(uid, 0) + 1
+        delay = resend_delay(attempt)
+        if delay is None:  # left in the inbox: the next start handles it
+            self._attempts.pop(uid, None)
+            self._inflight.discard(uid)
+            log.error("reply still not sent update_id=%s; left for the next start", uid)
+            return
+        self._attempts[uid] = attempt
+        self.resent += 1
+        log.warning("reply not sent update_id=%s; handling it again in %.0fs", uid, delay)
+        asyncio.get_running_loop().call_later(delay, self.queue.put_nowait, update)
 
     def done(self, update: object) -> None:
         uid = getattr(update, "update_id", None)
         if uid is not None:
+            self._attempts.pop(uid, None)
             self._inflight.discard(uid)
             self._finished.append(str(uid))
             self._finished_event.set()

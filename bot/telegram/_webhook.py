@@ -47,7 +47,7 @@ import tornado.httpserver
 import tornado.web
 from telegram import Update
 
-from bot.telegram._flow import chat_key
+from bot.telegram._flow import chat_key, resend_delay
 from bot.telegram._guard import screen_updates
 
 __all__ = ["WebhookIntake", "WebhookServer"]
@@ -59,6 +59,10 @@ MAX_BODY = 1024 * 1024  # an update is a few kilobytes; files are fetched separa
 # an earlier update of the chat that another worker received at the same instant is stored
 # (and handled first) by then.
 SETTLE = 0.1
+
+
+class _Unsent(Exception):
+    """An update was handled but its reply could not be sent: it stays held."""
 
 
 class _Inbox(Protocol):
@@ -83,8 +87,14 @@ class WebhookIntake:
 
     def __init__(self, channel: str, service: _Inbox, locks: _Locks, bot: Any,
                  process: Callable[[Update], Awaitable[None]], workers: int,
-                 event_id: Callable[[int], str], settle: float = SETTLE) -> None:
+                 event_id: Callable[[int], str], settle: float = SETTLE,
+                 unsent: Callable[[Update], bool] | None = None) -> None:
         self.channel = channel
+        # Whether the update just handled left its reply unsent (Telegram unreachable after
+        # the Pacer's tries): it then stays held and the chat is handled again after a pause.
+        self.unsent = unsent or (lambda update: False)
+        self._attempts: dict[str, int] = {}
+        self.resent = 0
         self.settle = settle
         self.service = service
         self.locks = locks
@@ -191,7 +201,9 @@ class WebhookIntake:
                         self.service.inbox_of_chat, self.channel, tag) if row[0] in settled]
                     async with self._work:
                         for event_id, raw in rows:
-                            await self._handle(event_id, raw)
+                            await self._handle(tag, event_id, raw)
+        except _Unsent:  # held, with the chat's later updates behind it, in order
+            self._again_later(tag)
         except Exception as exc:  # the rows stay held: the next message or start retries
             log.error("webhook chat handling failed error=%s", type(exc).__name__)
         finally:
@@ -200,15 +212,36 @@ class WebhookIntake:
             if tag in self._again and not self._stopping:
                 self.schedule(tag)
 
-    async def _handle(self, event_id: str, raw: bytes) -> None:
+    async def _handle(self, tag: str, event_id: str, raw: bytes) -> None:
         try:
             update = Update.de_json(json.loads(raw), self.bot)
         except (ValueError, TypeError, KeyError):
             update = None
         if update is not None:
             await self.process(update)
+            if self.unsent(update):
+                raise _Unsent
             self.handled += 1
         await asyncio.to_thread(self.service.inbox_done, self.channel, [event_id])
+        self._attempts.pop(tag, None)
+
+    def _again_later(self, tag: str) -> None:
+        # Counted per chat: the first held update is the one that failed.
+        attempt = self._attempts.get(tag, 0) + 1
+        delay = resend_delay(attempt)
+        if delay is None or self._stopping:
+            self._attempts.pop(tag, None)
+            log.error("reply still not sent; the chat's next message or the next start "
+                      "handles it again")
+            return
+        self._attempts[tag] = attempt
+        self.resent += 1
+        log.warning("reply not sent; the chat is handled again in %.0fs", delay)
+        asyncio.get_running_loop().call_later(delay, self._resume, tag)
+
+    def _resume(self, tag: str) -> None:
+        if not self._stopping:
+            self.schedule(tag)
 
     async def idle(self, timeout: float = 10) -> None:
         """Wait until no chat is being handled (a clean stop)."""

@@ -291,6 +291,48 @@ def test_a_5xx_from_telegram_is_retried_so_no_reply_is_lost(
     assert len(failed) >= 3
 
 
+@pytest.mark.chaos
+def test_a_reply_telegram_keeps_refusing_is_sent_once_it_answers_again(
+        service: IntakeService, fake: FakeTelegram, start_bot: Callable[..., Running]) -> None:
+    """The 2,000-reporter run: after the Pacer's three tries the reply was dropped and the
+    reporter never got the next question. Now the update stays held and is handled again."""
+    bot = start_bot(service)
+    r = Reporter(fake, 700_000_820, "en", timeout=30)
+    r.say("/start")
+    fake.fail_next("sendMessage", 502, retry_after=None, description="Bad Gateway", times=4)
+    r.answer("en")
+    control = Reporter(fake, 700_000_821, "en")
+    control.say("/start")
+    control.answer("en")
+    assert r.buttons() and r.last_text == control.last_text
+    assert r.buttons() == control.buttons()
+    assert bot.channel._poller is not None and bot.channel._poller.resent == 1
+    assert inbox_ids(service.db.engine) == set()  # let go once answered
+    r.answer(control.buttons()[0])  # and the conversation goes on from there, once
+    control.answer(control.buttons()[0])
+    assert r.last_text == control.last_text
+
+
+@pytest.mark.chaos
+def test_a_webhook_reply_telegram_keeps_refusing_is_sent_once_it_answers_again(
+        service: IntakeService, fake: FakeTelegram,
+        start_bot: Callable[..., Running], unused_tcp_port: int) -> None:
+    url = f"http://127.0.0.1:{unused_tcp_port}/telegram/hook"
+    bot = start_bot(service, webhook=WebhookConfig(url, "127.0.0.1", unused_tcp_port))
+    secret = webhook_secret(bot.channel.settings)
+    chat = 700_000_822
+    start = {"update_id": 41, "message": {
+        "message_id": 1, "date": int(time.time()), "chat": {"id": chat, "type": "private"},
+        "from": {"id": chat, "is_bot": False, "first_name": "R"}, "text": "/start"}}
+    fake.fail_next("sendMessage", 502, retry_after=None, description="Bad Gateway", times=4)
+    assert webhook_post(url, start, secret) == 200
+    fake.wait_for(lambda: len(fake.sent(chat)) >= 1, timeout=30)
+    fake.wait_for(lambda: inbox_ids(service.db.engine) == set(), timeout=10)
+    assert bot.channel._intake is not None and bot.channel._intake.resent == 1
+    assert "language" in fake.sent(chat)[-1]["text"].lower() or \
+        "اللغة" in fake.sent(chat)[-1]["text"]
+
+
 def test_files_too_big_or_of_the_wrong_type_get_a_clear_answer(
         service: IntakeService, fake: FakeTelegram, start_bot: Callable[..., Running]) -> None:
     start_bot(service, max_file_bytes=4096)
