@@ -130,6 +130,7 @@ class QueueRow:
     assess_by: datetime | None = None  # first assessment due (pending allegations only)
     caseworker_pref: str | None = None  # the reporter asked for a woman | man caseworker
     source: str | None = None  # taken by a caseworker: in_person | phone | letter | visit
+    unseen: bool = False  # arrived or changed since this caseworker last opened it
 
 
 @dataclass(frozen=True)
@@ -147,6 +148,7 @@ class QueuePage:
 # Counting stops here: "more than 10,000 cases" costs a bounded index scan at any size of
 # register, where an exact count of a million rows would cost every queue page ~100 ms.
 COUNT_CAP = 10_000
+CHANGES_CAP = 99  # the live queue says "more than 99" beyond this
 
 
 @dataclass(frozen=True)
@@ -355,6 +357,8 @@ class Dashboard:
                 verdict, detail = outcome(result) if outcome else ("granted", {})
                 accounts.audit(session, who.name, action, case.case_ref, verdict, self.now(),
                                **detail)
+                if verdict == "granted":  # read or acted on: no longer "new" to them
+                    self._seen(session, who, case)
                 return result
         except Forbidden:
             self._refused(who, action, ref, "no access")
@@ -362,6 +366,11 @@ class Dashboard:
         except casework.CaseworkError as exc:
             self._refused(who, action, ref, exc.code)
             raise Refused(str(exc), exc.code) from exc
+
+    def _seen(self, session: Any, who: Principal, case: Case) -> None:
+        session.flush()  # the body's own change of updated_at is not news to its author
+        casework.mark_seen(session, who.user_id, case.id,
+                           max(self.now(), _utc(case.updated_at) or self.now()))
 
     # ------------------------------------------------------------ queue
 
@@ -404,15 +413,28 @@ class Dashboard:
                 accounts.audit(session, who.name, "queue.search", None, "granted", now,
                                results=str(total))
             assess = self._assess_by(session, rows)
+            unseen = casework.unseen(session, who.user_id, rows, now)
             return QueuePage([QueueRow(c.case_ref, c.status, c.priority, c.report_type,
                                        _utc(c.received_at) or now, tuple(c.reasons),
                                        names.get(c.assigned_to) if c.assigned_to else None,
                                        _utc(deadlines.get(c.id)), c.id in readable,
                                        tuple(labels.get(c.id, ())), assess.get(c.id),
                                        c.caseworker_pref,
-                                       c.channel if c.channel in TAKEN_SOURCES else None)
+                                       c.channel if c.channel in TAKEN_SOURCES else None,
+                                       c.id in readable and c.id in unseen)
                               for c in rows],
                              total, page, pages, size, more)
+
+    def changes(self, who: Principal, q: search.QueueQuery, since: datetime) -> int:
+        """How many cases of the queue `q` arrived or changed after `since` and were not
+        opened by `who` since (the live queue's notice); counting stops at CHANGES_CAP.
+        Nothing is decrypted and nothing audited: it reads what the queue page shows."""
+        self._require(who, CASE_ROLES, "queue")
+        with self.db.transaction() as session:
+            changed = search.where(select(Case.id), q, self.pepper, who.user_id, self.now()) \
+                .where(Case.updated_at > since, casework.not_seen_since_change(who.user_id))
+            return session.scalar(select(func.count()).select_from(
+                changed.limit(CHANGES_CAP + 1).subquery())) or 0
 
     def labels(self, who: Principal) -> list[str]:
         """Every label in use, for the queue's filter."""
@@ -433,6 +455,9 @@ class Dashboard:
             assert user is not None
             held = casework.held_for_gender(case, user, now)
             won = not held and casework.claim(session, case.id, user, now)
+            if won:
+                session.refresh(case)
+                self._seen(session, who, case)
             accounts.audit(session, who.name, "case.claim", case.case_ref,
                            "granted" if won else "refused", now,
                            **({} if won else {"reason": "caseworker gender asked for" if held
@@ -486,7 +511,7 @@ class Dashboard:
                 case.report_type, _utc(case.received_at) or self.now(), case.lang,
                 case.channel, assigned.name if assigned else None, opened.fields,
                 [{k: a.get(k) for k in ("id", "name", "size", "sha256", "content_type",
-                                        "field")} for a in opened.attachments],
+                                        "field", "referral")} for a in opened.attachments],
                 _current_consent(case, opened), cases.history(session, case),
                 [n for n in notes if n["kind"] != TO_REPORTER], measures,
                 [u.name for u in casework.readers(session, case)],

@@ -175,6 +175,18 @@ def _add_fields_and_files(session: Session, case: Case, report: ReportToStore,
                                path=str(meta["path"]), sealed_meta=sealed_meta, created_at=now))
 
 
+def add_caseworker_file(session: Session, case: Case, data_key: bytes, attachment_id: str,
+                        size: int, path: str, meta: dict[str, Any], now: datetime) -> None:
+    """A file a caseworker added to the case (a medico-legal report received), already
+    sealed under the report's data key at `path`; its description (`meta`: name,
+    content_type, sha256, field and what it belongs to) is sealed like a reporter's file's."""
+    sealed_meta = _seal_json(data_key, case.id, f"{META_FIELD}:{attachment_id}", 0, meta)
+    session.add(Attachment(id=attachment_id, case_id=case.id, seq=0, size=size, path=path,
+                           sealed_meta=sealed_meta, created_at=now))
+    case.updated_at = now
+    session.flush()
+
+
 def update_report(session: Session, case: Case, report: ReportToStore, now: datetime,
                   identity_recipients: Sequence[crypto.Recipient] = ()) -> None:
     """Re-seal an incomplete (urgent) case's answers as the conversation goes on, in place.

@@ -10,12 +10,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, text, update
+from sqlalchemy import delete, exists, func, or_, select, text, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core import RefusedError
+from core.time import as_utc
 from storage import accounts, cases, crypto
-from storage.caseworker_models import CaseAction, CaseNote, UserTotp
+from storage.caseworker_models import CaseAction, CaseNote, CaseSeen, UserTotp
 from storage.models import Case, CaseEvent, IdentityKey, User, WrappedKey
 
 # San José Guidelines para 12-13: an allegation until assessed, then a decision, then closure.
@@ -120,6 +122,14 @@ def _data_keys(session: Session, case: Case, private_key: Any, key_id: bytes) ->
     if not keys:
         raise CaseworkError("no_access", "this account is not a reader of the case")
     return keys
+
+
+def report_key(session: Session, case: Case, private_key: Any, key_id: bytes) -> bytes:
+    """The data key of the report itself (sequence 0), for a reader of the case."""
+    keys = _data_keys(session, case, private_key, key_id)
+    if 0 not in keys:
+        raise CaseworkError("no_access", "this account is not a reader of the report")
+    return keys[0]
 
 
 def grant(session: Session, case: Case, private_key: Any, key_id: bytes, grantee: User,
@@ -499,3 +509,43 @@ def first_responses(session: Session, case_ids: list[str]) -> dict[str, datetime
                                .group_by(CaseEvent.case_id))
         out.update({case_id: at for case_id, at in rows if at is not None})
     return out
+
+
+# ---- what each caseworker has seen (unread badges, live queue) -------------------------------
+
+
+def mark_seen(session: Session, user_id: str, case_id: str, now: datetime) -> None:
+    """`user_id` opened the case at `now` (one row per caseworker and case)."""
+    row = session.get(CaseSeen, (user_id, case_id))
+    if row is None:
+        # Two tabs of one caseworker opening one case at once: the second insert would
+        # conflict; a savepoint keeps the page's transaction going.
+        try:
+            with session.begin_nested():
+                session.add(CaseSeen(user_id=user_id, case_id=case_id, seen_at=now))
+        except IntegrityError:
+            pass
+        return
+    if as_utc(row.seen_at) < now:
+        row.seen_at = now
+
+
+# A case never opened counts as new to a caseworker only if it changed within this window:
+# otherwise every old case of a large register would carry the badge.
+UNSEEN_WINDOW = timedelta(days=30)
+
+
+def unseen(session: Session, user_id: str, rows: list[Case], now: datetime) -> set[str]:
+    """Ids among `rows` that arrived or changed since `user_id` last opened them (never
+    opened: changed within UNSEEN_WINDOW)."""
+    seen = dict(session.execute(select(CaseSeen.case_id, CaseSeen.seen_at).where(
+        CaseSeen.user_id == user_id, CaseSeen.case_id.in_([c.id for c in rows]))).all())
+    return {c.id for c in rows
+            if (as_utc(c.updated_at) > as_utc(seen[c.id]) if c.id in seen
+                else as_utc(c.updated_at) > now - UNSEEN_WINDOW)}
+
+
+def not_seen_since_change(user_id: str) -> Any:
+    """A condition on Case: changed after `user_id` last opened it (or never opened)."""
+    return ~exists().where(CaseSeen.user_id == user_id, CaseSeen.case_id == Case.id,
+                           CaseSeen.seen_at >= Case.updated_at)

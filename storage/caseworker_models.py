@@ -54,3 +54,15 @@ class CaseAction(Base):
     # the last deadline reminder sent by the alerts (due, then overdue): once per stage
     reminded: Mapped[str | None] = mapped_column(String(12), nullable=True)
     detail: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class CaseSeen(Base):
+    """When a caseworker last opened a case: the queue marks a case "new to you" when it
+    arrived or changed after that (issue 16 item 6, unread badges). Holds nothing else."""
+
+    __tablename__ = "case_seen"
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -106,7 +106,8 @@ class Case(Base):
     priority: Mapped[int] = mapped_column(Integer)
     reasons: Mapped[list[str]] = mapped_column(JSON)
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # Indexed for the live queue's "changed since the page was loaded" (0020).
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     channel: Mapped[str] = mapped_column(String(16))
     lang: Mapped[str] = mapped_column(String(4))
     flow_version: Mapped[str] = mapped_column(String(160))

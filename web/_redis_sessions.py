@@ -151,7 +151,8 @@ class RedisSessionStore:
         self._write(s, key, sid)
         return s
 
-    def get(self, cookie: str | None) -> WebSession | None:
+    def get(self, cookie: str | None, touch: bool = True) -> WebSession | None:
+        """As the memory store's `get` (`touch=False`: not counted as activity)."""
         self.maybe_sweep()
         parts = self._split(cookie)
         if parts is None:
@@ -175,8 +176,9 @@ class RedisSessionStore:
             self._end(name, audit=True)
             s.drop_key()
             return None
-        s.seen = now
-        self._write(s, key, sid)
+        if touch:
+            s.seen = now
+            self._write(s, key, sid)
         return s
 
     def save(self, s: WebSession) -> None:

@@ -21,7 +21,7 @@ import jinja2
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -40,6 +40,10 @@ from web.render import FieldRenderer
 from web.take_report import TakeReport
 
 HERE = Path(__file__).parent
+# An open queue page asks every this many seconds whether cases arrived or changed (the
+# script only; without it, the page shows what was true when it was loaded).
+LIVE_SECONDS = 20.0
+
 log = logging.getLogger(__name__)
 _CASE_OPS = frozenset({"note", "status", "priority", "action", "grant", "revoke", "release",
                        "request_access", "share_team", "move_team", "identity_request",
@@ -55,8 +59,9 @@ class WebApp:
                  clock: Callable[[], float] = time.time,
                  sweep_seconds: float = security.SWEEP_SECONDS,
                  session_store_url: str | None = None,
-                 session_namespace: str = "sanad") -> None:
+                 session_namespace: str = "sanad", live_seconds: float = LIVE_SECONDS) -> None:
         self.d = dashboard
+        self.live_seconds = live_seconds  # how often an open queue asks what changed
         from caseworker.access import AccessDesk
 
         self.access = AccessDesk(dashboard)
@@ -108,12 +113,13 @@ class WebApp:
             ended += self.end_sessions_of(name)
         return ended
 
-    def _session(self, request: Request) -> security.WebSession:
+    def _session(self, request: Request, touch: bool = True) -> security.WebSession:
         """This request's session, or a visitor who is stored nowhere (no session for
         anonymous requests, finding 15). Runs in a worker thread: it may sweep, audit an
-        expiry and asks the database whether the account was disabled."""
+        expiry and asks the database whether the account was disabled. `touch=False`: the
+        request is not the caseworker's doing (the live queue polling)."""
         sid = request.cookies.get(security.COOKIE)
-        s = self.sessions.get(sid)
+        s = self.sessions.get(sid, touch)
         if s is not None and s.principal is not None and not self.d.active(s.principal):
             self.end_sessions_of(s.principal.name)  # disabled: the session ends at once
             s = None
@@ -309,7 +315,36 @@ class WebApp:
                          close_reasons=casework.REASONS_FOR_STATUS["closed"],
                          here=workbench.link(parsed.params, page=found.page
                                              if found.page > 1 else None),
-                         statuses=casework.STATUSES, now=datetime.now(UTC))
+                         statuses=casework.STATUSES, now=datetime.now(UTC),
+                         live_every=self.live_seconds,
+                         changes_url="/queue/changes?" + urlencode(
+                             {**parsed.params, "since": self.d.now().isoformat()}))
+
+    async def queue_changes(self, request: Request) -> Response:
+        """GET /queue/changes?since=ISO&<the queue page's parameters>: how many cases of that
+        view arrived or changed since the page was made and were not opened since, with the
+        sentence to show (the live queue, web/static/app.js). Polling is not activity: the
+        session is not kept alive by it, and nothing is stored or audited."""
+        s = await run_in_threadpool(self._session, request, False)
+        who = s.principal
+        if who is None:  # every answer is no-store (_Headers)
+            return JSONResponse({"error": "login"}, status_code=401)
+        try:
+            since = datetime.fromisoformat(request.query_params.get("since", ""))
+            if since.tzinfo is None:
+                raise ValueError("a time zone is needed")
+            parsed = workbench.parse(request.query_params, casework.STATUSES)
+        except (ValueError, workbench.BadQuery):
+            return JSONResponse({"error": "bad_query"}, status_code=400)
+        try:
+            n = await run_in_threadpool(self.d.changes, who, parsed.query, since)
+        except dash.Forbidden:
+            return JSONResponse({"error": "role"}, status_code=403)
+        t = i18n.Translator(self.lang(request, s))
+        text = "" if n == 0 else labels.counted(t, "queue.live.changed", n) \
+            if n <= dash.CHANGES_CAP else \
+            t("queue.live.many", n=labels.digits(dash.CHANGES_CAP, t.lang))
+        return JSONResponse({"changed": n, "text": text})
 
     async def bulk(self, request: Request) -> Response:
         """POST /queue/bulk: assign, unassign, label or close the ticked cases."""
@@ -909,6 +944,7 @@ class WebApp:
             Route("/login", self.login, methods=["GET", "POST"]),
             Route("/logout", self.logout, methods=["POST"]),
             Route("/queue", self.queue),
+            Route("/queue/changes", self.queue_changes),
             Route("/queue/claim-next", self.claim_next, methods=["POST"]),
             Route("/queue/bulk", self.bulk, methods=["POST"]),
             Route("/canned", self.canned_page),
@@ -1082,6 +1118,8 @@ def create_app(dashboard: Dashboard, secure_cookies: bool = False,
                trusted_proxies: tuple[str, ...] = (),
                idle_seconds: float = security.IDLE_SECONDS,
                absolute_seconds: float = security.ABSOLUTE_SECONDS,
-               session_store_url: str | None = None) -> Any:
+               session_store_url: str | None = None,
+               live_seconds: float = LIVE_SECONDS) -> Any:
     return WebApp(dashboard, secure_cookies, limiter, trusted_proxies, idle_seconds,
-                  absolute_seconds, session_store_url=session_store_url).build()
+                  absolute_seconds, session_store_url=session_store_url,
+                  live_seconds=live_seconds).build()

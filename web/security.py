@@ -25,7 +25,8 @@ MAX_ANONYMOUS = 2000  # stored sessions nobody logged into (only `SessionStore.n
 # Scripts: only the dashboard's own files under /static (web/static/app.js, keyboard
 # shortcuts), never inline, never from elsewhere (issue 16 item 6).
 CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; media-src 'self'; "
-       "script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+       "script-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+       "base-uri 'none'")
 
 
 @dataclass
@@ -146,7 +147,9 @@ class SessionStore:
     def _expired(self, s: WebSession, now: float) -> bool:
         return now - s.seen > self.idle_seconds or now - s.created > self.absolute_seconds
 
-    def get(self, sid: str | None) -> WebSession | None:
+    def get(self, sid: str | None, touch: bool = True) -> WebSession | None:
+        """The live session `sid`; `touch=False` (the live queue's polling) does not count as
+        activity, so a dashboard left open still ends after `idle_seconds`."""
         self.maybe_sweep()
         if not sid:
             return None
@@ -156,7 +159,8 @@ class SessionStore:
             if s is None:
                 return None
             if not self._expired(s, now):
-                s.seen = now
+                if touch:
+                    s.seen = now
                 return s
             self._sessions.pop(sid, None)
             expired = s.principal

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from storage import search
 from storage.audit_chain import AuditEntry
 from storage.models import Case
+from tests.support import PASSPHRASE
 from tests.web.conftest import OTHER_PASSPHRASE, Site, totp_code
 from tests.web.test_browser import CHROMIUM, LAUNCH_ARGS, server  # noqa: F401  (fixture)
 
@@ -217,5 +218,64 @@ def test_the_same_tasks_without_javascript(site: Site, server: str, lang: str) -
             assert first == max([*refs, saydnaya, tadmur])
             _no_overflow(page, "phone")
             context.close()
+        finally:
+            browser.close()
+
+
+@pytest.mark.parametrize("lang", ["ar", "en"])
+def test_an_open_queue_says_when_cases_arrive_and_marks_them_new(site: Site, lang: str) -> None:
+    """The live queue (the script, polling every second here instead of 20) and the unread
+    badges: a report that arrives while the queue is open is announced in the page's language,
+    shown as new after "show", and no longer new once opened. Without the script the badges
+    are the same and nothing polls."""
+    from playwright.sync_api import expect, sync_playwright
+
+    from tests.web.live import serve
+    from web import create_app as make_app
+
+    site.add_user("sara", "supervisor")
+    old = site.make_case(priority=2)
+    announce = {"ar": "١ حالة وردت أو تغيّرت منذ تحميل هذه الصفحة.",
+                "en": "1 case arrived or changed since this page was loaded."}[lang]
+    with serve(make_app(site.dashboard, live_seconds=1)) as live_server, \
+            sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS, headless=True)
+        try:
+            page = browser.new_context(viewport=SIZES["desktop"], locale=lang).new_page()
+            _login(page, live_server, lang, site)
+            expect(page.locator(f"tr[data-case='{old}'] .tag.unseen")).to_be_visible()
+            page.goto(f"{live_server}/cases/{old}")
+            page.goto(f"{live_server}/queue")
+            expect(page.locator(f"tr[data-case='{old}']")).not_to_have_attribute(
+                "data-unseen", "1")
+            expect(page.locator("#live")).to_be_hidden()
+            fresh = site.make_case(priority=1)  # a report arrives while the queue is open
+            expect(page.locator("#live")).to_be_visible(timeout=10_000)
+            expect(page.locator("#live .live-text")).to_have_text(announce)
+            assert page.title().startswith("(1) ")
+            page.screenshot(path=str(SHOTS / f"queue-live-{lang}.png"))
+            page.click("#live-show")
+            expect(page.locator(f"tr[data-case='{fresh}']")).to_have_attribute(
+                "data-unseen", "1")
+            expect(page.locator("#live")).to_be_hidden()
+            page.goto(f"{live_server}/cases/{fresh}")
+            page.goto(f"{live_server}/queue")
+            expect(page.locator("tr[data-unseen]")).to_have_count(0)
+            # without the script: the same badges, and no request to /queue/changes
+            quiet = browser.new_context(viewport=SIZES["phone"], locale=lang,
+                                        java_script_enabled=False)
+            other = quiet.new_page()
+            asked: list[str] = []
+            other.on("request", lambda r: asked.append(r.url))
+            other.goto(f"{live_server}/login?lang={lang}")  # demo has opened nothing yet
+            other.fill("input[name=username]", "demo")
+            other.fill("input[name=passphrase]", PASSPHRASE)
+            other.fill("input[name=totp]", totp_code(site.secrets["demo"]))
+            other.click("form.login button[type=submit]")
+            other.wait_for_url(f"{live_server}/queue")
+            expect(other.locator("tr[data-unseen='1']")).to_have_count(2)
+            other.wait_for_timeout(1500)
+            assert not [u for u in asked if "/queue/changes" in u]
+            quiet.close()
         finally:
             browser.close()

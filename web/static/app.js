@@ -1,6 +1,8 @@
-// Sanad dashboard: keyboard shortcuts (issue 16 item 6). A progressive enhancement only:
-// every page works the same without this file, and the CSP allows no other script
-// (script-src 'self', nothing inline). It reads the page; it never sends anything itself.
+// Sanad dashboard: keyboard shortcuts and the live queue (issue 16 item 6). A progressive
+// enhancement only: every page works the same without this file, and the CSP allows no
+// other script (script-src 'self', nothing inline). It never changes anything itself: the
+// only request it makes is the queue's own GET /queue/changes, which the server does not
+// count as activity (an open queue still logs out when idle).
 //   j / k   next / previous case in the queue (or section on a case page)
 //   o, Enter open the chosen case          c  claim it (or this case)
 //   x       tick it for a bulk action       r  write to the reporter (case page)
@@ -46,6 +48,33 @@
 
   var help = document.getElementById("shortcuts");
   if (help) { document.documentElement.classList.add("has-shortcuts"); }
+
+  // The live queue: every data-every seconds, ask how many cases of this view arrived or
+  // changed since the page was loaded; when some did, say so (role=status) with a link that
+  // loads the queue again. The rows are not replaced under the caseworker's hand.
+  var live = document.getElementById("live");
+  if (live && window.fetch) {
+    var every = Math.max(1, parseFloat(live.getAttribute("data-every")) || 20) * 1000;
+    var poll = function () {
+      fetch(live.getAttribute("data-url"), { credentials: "same-origin", cache: "no-store",
+                                              headers: { "Accept": "application/json" } })
+        .then(function (response) {
+          if (!response.ok) { throw new Error(String(response.status)); }  // logged out: stop
+          return response.json();
+        })
+        .then(function (data) {
+          if (data.changed > 0) {
+            live.querySelector(".live-text").textContent = data.text;
+            live.hidden = false;
+            document.title = document.title.replace(/^\(\d+\+?\) /, "");
+            document.title = "(" + (data.changed > 99 ? "99+" : data.changed) + ") " + document.title;
+          }
+          window.setTimeout(poll, every);
+        })
+        .catch(function () { /* the page stays as it was loaded */ });
+    };
+    window.setTimeout(poll, every);
+  }
 
   document.addEventListener("keydown", function (event) {
     if (event.ctrlKey || event.metaKey || event.altKey || typing(event.target)) { return; }
