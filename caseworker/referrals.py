@@ -6,7 +6,9 @@ reporter's `consent_refer` (read from the sealed records), and has a date sent, 
 (sent, acknowledged, answered, closed), a deadline the alerts remind of before and after
 (`referral_due` to the on-call caseworkers, `referral_late` to the supervisors) and an
 outcome. With `consent_followup` the reporter can be told, in their language, through their
-channel. Nothing here holds content: bodies, codes and dates.
+channel. A report the body sends back (a medico-legal examination's) is kept with the case,
+sealed like the reporter's files (`attach_report`). Nothing else here holds content: bodies,
+codes and dates.
 """
 
 from __future__ import annotations
@@ -22,14 +24,18 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage import casework
+from storage import cases, casework, crypto
 from storage.models import Case, CaseEvent
+from storage.objects import ObjectStore
 from storage.referral_models import OUTCOMES, STATUSES, Referral
 
 __all__ = [
     "BODIES_FILE",
+    "MAX_REPORT_BYTES",
+    "REPORT_FIELD",
     "Body",
     "ReferralError",
+    "attach_report",
     "bodies",
     "create",
     "of_case",
@@ -118,6 +124,46 @@ def update(session: Session, case: Case, referral_id: str, actor: str, now: date
                                   "outcome": row.outcome}))
     session.flush()
     return row
+
+
+# What a report received from a body (a medico-legal examination's report) may be, by its
+# first bytes, not by what the browser claims.
+REPORT_FIELD = "referral_report"
+REPORT_TYPES = {"application/pdf": b"%PDF-", "image/jpeg": b"\xff\xd8\xff",
+                "image/png": b"\x89PNG\r\n\x1a\n"}
+MAX_REPORT_BYTES = 25 * 1024 * 1024
+
+
+def attach_report(session: Session, case: Case, referral_id: str, data_key: bytes,
+                  objects: ObjectStore, name: str, data: bytearray, actor: str,
+                  now: datetime) -> str:
+    """Keep the report a body sent back (issue 18 item 4: the medico-legal referral's report)
+    with the case, sealed under the report's data key like the reporter's own files, and
+    linked to its referral; the attachment's id. The history records that a report came,
+    never its name."""
+    row = session.get(Referral, referral_id)
+    if row is None or row.case_id != case.id:
+        raise ReferralError("no_referral", "no such referral on this case")
+    if not data:
+        raise ReferralError("no_file", "choose the report's file")
+    ctype = next((t for t, magic in REPORT_TYPES.items()
+                  if bytes(data[:len(magic)]) == magic), None)
+    if ctype is None:
+        raise ReferralError("report_type", "a report is a PDF, JPEG or PNG file")
+    attachment_id = str(uuid.uuid4())
+    path = f"{case.id}/{attachment_id}.sealed"
+    with objects.writer(path) as out:  # only ciphertext leaves the process
+        size, digest = crypto.seal_attachment(data_key, case.id, attachment_id, [data], out,
+                                              max_size=MAX_REPORT_BYTES)
+    safe_name = (name.replace("\\", "/").rsplit("/", 1)[-1].strip() or "report")[:120]
+    cases.add_caseworker_file(session, case, data_key, attachment_id, size, path,
+                              {"name": safe_name, "content_type": ctype, "sha256": digest,
+                               "field": REPORT_FIELD, "referral": referral_id}, now)
+    row.updated_at = now
+    session.add(CaseEvent(case_id=case.id, at=now, kind="referral_report", actor=actor,
+                          detail={"body": row.body, "attachment": attachment_id}))
+    session.flush()
+    return attachment_id
 
 
 def told(session: Session, case: Case, referral_id: str, pepper: bytes | None,

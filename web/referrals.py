@@ -3,6 +3,8 @@ status and outcome, tell the reporter (caseworker/referrals.py holds the rules).
 
     POST /cases/{ref}/referrals               body, days: a referral sent today
     POST /cases/{ref}/referrals/{rid}         status | outcome, or tell=1: tell the reporter
+    POST /cases/{ref}/referrals/{rid}/report  file (multipart): the report the body sent
+                                              back (a medico-legal examination's), sealed
 """
 
 from __future__ import annotations
@@ -17,8 +19,10 @@ from starlette.routing import Route
 from caseworker import dashboard as dash
 from caseworker import referrals
 from flows import load_flowset
-from storage import cases, crypto
+from storage import cases, casework, crypto
 from storage.referral_models import OUTCOMES, STATUSES
+from web import security
+from web.uploads import UploadRefused, read_form_with_file
 
 __all__ = ["Referrals"]
 
@@ -32,7 +36,8 @@ class Referrals:
 
     def routes(self) -> list[Route]:
         return [Route("/cases/{ref}/referrals", self.create, methods=["POST"]),
-                Route("/cases/{ref}/referrals/{rid}", self.change, methods=["POST"])]
+                Route("/cases/{ref}/referrals/{rid}", self.change, methods=["POST"]),
+                Route("/cases/{ref}/referrals/{rid}/report", self.report, methods=["POST"])]
 
     def rows(self, case_ref: str) -> list[dict[str, Any]]:
         """For the case page, already opened by its reader: codes and dates only."""
@@ -95,3 +100,35 @@ class Referrals:
                              status=data.get("status") or None,
                              outcome=data.get("outcome") or None)
         return await self._do(request, "case.referral", body)
+
+    async def report(self, request: Request) -> Response:
+        """The report a body sent back, read into memory only (web.uploads), sealed under
+        the case's report key and kept with the case, linked to its referral."""
+        s, who = await self.app.who(request)
+        if who is None:
+            return self.app.login_redirect(s)
+        ref, rid = request.path_params["ref"].upper(), request.path_params["rid"]
+        try:
+            posted = await read_form_with_file(request, referrals.MAX_REPORT_BYTES)
+        except UploadRefused as exc:
+            self.app.flash_refused(request, s, dash.Refused(str(exc), exc.code))
+            return self.app.redirect(s, f"/cases/{ref}#referrals")
+        try:
+            if not security.csrf_ok(s, posted.fields.get("csrf")):
+                return self.app.refuse_csrf(request, s)
+
+            def body(session: Any, case: Any) -> None:
+                key = casework.report_key(session, case, who.private_key, who.key_id)
+                referrals.attach_report(session, case, rid, key, self.app.d.objects,
+                                        posted.name or "", posted.data, who.name,
+                                        self.app.d.now())
+            await run_in_threadpool(self.app.d._run, who, ref, "case.referral_report", body)
+            s.flash.append(("ok", "referral.report_saved", {}))
+        except dash.Refused as exc:
+            self.app.flash_refused(request, s, exc)
+        except dash.Forbidden:
+            return self.app.page(request, s, "error.html", status=403,
+                                 message_key="error.forbidden")
+        finally:
+            posted.wipe()
+        return self.app.redirect(s, f"/cases/{ref}#referrals")

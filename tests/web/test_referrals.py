@@ -127,3 +127,64 @@ def test_the_reporter_is_told_in_their_language_through_their_channel(
     [item] = [i for i in service.pending_outbox("console") if i.route == "chat-huda"]
     assert "أحلناه بإذنك إلى المقرر الخاص المعني بالتعذيب" in item.replies[0].text
     assert "the reporter was told" in demo.get(f"/cases/{ref}?lang=en").text
+
+
+REPORT = b"%PDF-1.7\n% medico-legal examination: fractures of the left wrist " * 40_000  # 2.6 MB
+
+
+def test_a_medico_legal_report_is_kept_sealed_with_its_referral(  # type: ignore[no-untyped-def]
+        site: Site, demo, monkeypatch) -> None:
+    """Issue 18 item 4: the medico-legal referral's report, uploaded by a caseworker, is kept
+    with the case sealed like the reporter's files (never on disk in clear, not even while
+    it is uploaded: above 1 MB a plain form parser would spool it to a temporary file), shown
+    on the referral and in the files, and it opens again to the same bytes."""
+    import hashlib
+
+    from tests.web.conftest import csrf_of
+
+    ref = site.make_case()
+    post(demo, f"/cases/{ref}/referrals", {"body": "medico_legal"}, page=f"/cases/{ref}")
+    rid = _referral(site, ref).id
+    token = csrf_of(demo.get(f"/cases/{ref}").text)
+    url = f"/cases/{ref}/referrals/{rid}/report"
+
+    def no_spooling(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the upload went through a parser that spools to disk")
+    monkeypatch.setattr("starlette.formparsers.SpooledTemporaryFile", no_spooling)
+    answer = demo.post(url, data={"csrf": token},
+                       files={"file": ("exam-2026-11.pdf", REPORT, "application/pdf")})
+    assert answer.status_code == 303 and answer.headers["location"].endswith("#referrals")
+    page = demo.get(f"/cases/{ref}").text
+    assert "The report was sealed and kept with the case." in page
+    section = re.search(r'<section aria-labelledby="h-referrals".*?</section>', page, re.S)
+    assert section and "Report received" in section.group(0)
+    assert "exam-2026-11.pdf" in section.group(0)
+    assert hashlib.sha256(REPORT).hexdigest() in page  # listed with the case's files
+    att = re.search(r'data-report="([0-9a-f-]+)"', section.group(0))
+    assert att
+    # stored only as ciphertext, and opens to the same bytes once revealed
+    stored = b"".join(p.read_bytes() for p in site.settings.attachments_dir.rglob("*")
+                      if p.is_file())
+    assert b"fractures of the left wrist" not in stored and len(stored) > len(REPORT)
+    post(demo, f"/cases/{ref}/files/{att.group(1)}/reveal", page=f"/cases/{ref}")
+    assert demo.get(f"/cases/{ref}/files/{att.group(1)}?download=1").content == REPORT
+    assert "A report received from a referral was kept" in demo.get(f"/cases/{ref}").text
+
+    # refused, and said why, in the reader's language: not a report's type, no CSRF token
+    token = csrf_of(demo.get(f"/cases/{ref}").text)
+    demo.post(url, data={"csrf": token},
+              files={"file": ("notes.html", b"<script>alert(1)</script>", "application/pdf")})
+    assert "a report is a PDF, JPEG or PNG file" in demo.get(f"/cases/{ref}").text
+    token = csrf_of(demo.get(f"/cases/{ref}?lang=ar").text)
+    demo.post(url, data={"csrf": token},
+              files={"file": ("x.exe", b"MZ\x90\x00", "application/pdf")})
+    assert "التقرير ملف PDF أو JPEG أو PNG" in demo.get(f"/cases/{ref}").text
+    assert demo.post(url, files={"file": ("a.pdf", REPORT, "application/pdf")}
+                     ).status_code == 403
+    with site.db.transaction() as session:
+        case = cases.by_ref(session, ref)
+        assert case is not None
+        assert len(referrals.of_case(session, case.id)) == 1
+        from storage.models import Attachment
+        assert len(list(session.scalars(select(Attachment).where(
+            Attachment.case_id == case.id)))) == 1  # the refused ones left nothing
