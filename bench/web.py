@@ -28,9 +28,10 @@ import tempfile
 import threading
 import time
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
@@ -274,7 +275,10 @@ def register(args: argparse.Namespace) -> int:
                 ("queue sorted by reference, descending", "/queue?sort=-ref"),
                 ("search by a facility name over HTTP", f"/queue?q=facility{FACILITIES // 2}"),
                 ("search by a case reference over HTTP", "/queue?q=" + "B00500000"),
-                ("case page over HTTP (decrypted, sealed case)", f"/cases/{sealed_ref}")):
+                ("case page over HTTP (decrypted, sealed case)", f"/cases/{sealed_ref}"),
+                # the live queue's poll (every 20 s per open queue): what changed in a minute
+                ("live queue poll (/queue/changes, last minute)", "/queue/changes?" + urlencode(
+                    {"since": (datetime.now(UTC) - timedelta(minutes=1)).isoformat()}))):
             assert client.get(path).status_code == 200, path
             cpu = time.process_time()
             med, p99 = _p99_ms(lambda p=path: client.get(p), args.runs)  # type: ignore[misc]
