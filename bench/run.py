@@ -39,7 +39,8 @@ PG_URL = os.environ.get("SANAD_BENCH_POSTGRES_URL",
                         "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 # A conversation that never submits: each message is one answer, cycling through the
 # questions that carry free text, choices, dates and natural yes/no in both languages.
-OPENING = ["en", "yes", "yes", "no", "yes", "yes", "no", "complaint", "victim", "no", "yes"]
+OPENING = ["en", "yes", "yes", "no", "yes", "yes", "no", "complaint", "victim", "no", "no",
+           "yes"]
 LOOP = ["/back", "yes", "/lang ar", "ايوه", "/lang en", "no"]
 
 

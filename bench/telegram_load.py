@@ -32,6 +32,7 @@ from tests.fakes.telegram_server import TOKEN, FakeTelegram
 SCRIPT = [
     "/start", "en", "yes", "yes", "no", "yes", "unknown", "no", "complaint",
     "It happened to me",
+    "no",  # not under 18 (issue 18 item 5)
     "no", "yes", "15 March 2024", "police_station",
     # a place of detention: the detention questions (issue 18), skipped
     "/skip", "/skip", "/skip", "/skip", "/skip", "/skip",

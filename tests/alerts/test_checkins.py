@@ -43,7 +43,7 @@ def _report(svc: IntakeService, user: str, lang: str = "en", followup: str = "ye
     chat.run([("consent_store", yes), ("consent_followup", yes if followup == "yes" else no),
               ("consent_share_identity", no), ("consent_refer", no), ("consent_stats", no),
               ("consent_publish", no), ("report_type", "complaint"),
-              ("reporter_role", "victim"), ("current_danger", no)])
+              ("reporter_role", "victim"), ("reporter_is_child", no), ("current_danger", no)])
     while chat.question.field != "confirm_submit":
         chat.say(ANSWERS.get(str(chat.question.field), "/skip"))
     chat.say(yes)

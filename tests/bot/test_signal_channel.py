@@ -339,7 +339,8 @@ def test_no_number_uuid_or_answer_in_clear_on_disk_or_in_logs(
               ("consent_followup", "yes"), ("consent_share_identity", "no"),
               ("consent_refer", "no"), ("consent_stats", "no"),
               ("consent_publish", "no"), ("report_type", "complaint"),
-              ("reporter_role", "1"), ("current_danger", "no"), ("ongoing", "no"),
+              ("reporter_role", "1"),
+              ("reporter_is_child", "no"), ("current_danger", "no"), ("ongoing", "no"),
               ("incident_date", "/skip"), ("place_type", "/skip"),
               ("incident_location", secret)]
 

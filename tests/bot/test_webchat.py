@@ -50,6 +50,7 @@ def _answer(client: httpx.Client, field: str, answer: str | list[str]) -> str:
 OPENING = [("language", "en"), ("consent_store", "yes"), ("consent_followup", "no"),
            ("consent_share_identity", "no"), ("consent_refer", "no"), ("consent_stats", "no"),
            ("consent_publish", "no"), ("report_type", "complaint"), ("reporter_role", "victim"),
+           ("reporter_is_child", "no"),
            ("current_danger", "no"), ("ongoing", "no")]
 
 

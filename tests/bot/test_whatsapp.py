@@ -108,7 +108,7 @@ def test_whole_report_through_the_cloud_api_and_a_caseworker_reply(
     steps: list[tuple[str, str]] = [
         ("press", "yes"), ("press", "yes"), ("press", "no"), ("press", "yes"),
         ("press", "no"), ("press", "no"), ("press", "complaint"), ("press", "victim"),
-        ("press", "no"), ("press", "yes"), ("type", "15 March 2024"),
+        ("press", "no"), ("press", "no"), ("press", "yes"), ("type", "15 March 2024"),
         ("press", "police_station"),
         # a place of detention: the detention questions (issue 18), skipped
         ("type", "/skip"), ("type", "/skip"), ("type", "/skip"), ("type", "/skip"),

@@ -10,6 +10,7 @@ from tests.support import Chat, open_report
 OPENING = [("consent_store", "yes"), ("consent_followup", "no"),
            ("consent_share_identity", "no"), ("consent_refer", "no"), ("consent_stats", "no"),
            ("consent_publish", "no"), ("report_type", "complaint"), ("reporter_role", "victim"),
+           ("reporter_is_child", "no"),
            ("current_danger", "no")]
 DETENTION = ["arrest_date", "arrest_time", "place_official", "place_name",
              "safeguards_denied", "interrogated"]

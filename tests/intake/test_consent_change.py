@@ -19,7 +19,8 @@ from tests.support import PASSPHRASE, Chat, open_report
 OPENING = [
     ("consent_store", "yes"), ("consent_followup", "yes"), ("consent_share_identity", "no"),
     ("consent_refer", "no"), ("consent_stats", "yes"), ("consent_publish", "no"),
-    ("report_type", "complaint"), ("reporter_role", "victim"), ("current_danger", "no"),
+    ("report_type", "complaint"), ("reporter_role", "victim"),
+    ("reporter_is_child", "no"), ("current_danger", "no"),
 ]
 
 

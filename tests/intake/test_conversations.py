@@ -20,7 +20,7 @@ COMPLAINT_EN = [
     ("consent_refer", "yes"),
     ("consent_stats", "3"), ("consent_publish", "no"),  # third option: I don't know
     ("report_type", "complaint"),
-    ("reporter_role", "It happened to me"),
+    ("reporter_role", "It happened to me"), ("reporter_is_child", "no"),
     ("current_danger", "no"),
     ("ongoing", "yes"),
     ("incident_date", "15 March 2024"),
@@ -57,6 +57,7 @@ COMPLAINT_EN_EXPECTED: dict[str, Any] = {
     "language": "en", "consent_store": "yes", "consent_followup": "yes",
     "consent_share_identity": "no", "consent_refer": "yes", "consent_stats": "unknown",
     "consent_publish": "no", "report_type": "complaint", "reporter_role": "victim",
+    "reporter_is_child": "no",
     "current_danger": "no",
     "ongoing": "yes", "place_type": "police_station", "place_official": "official",
     "safeguards_denied": ["no_lawyer"], "interrogated": "no",

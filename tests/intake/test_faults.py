@@ -24,7 +24,8 @@ pytestmark = pytest.mark.chaos
 SCRIPT = [("consent_store", "yes"), ("consent_followup", "no"),
           ("consent_share_identity", "no"), ("consent_refer", "no"), ("consent_stats", "no"),
           ("consent_publish", "no"),
-          ("report_type", "complaint"), ("reporter_role", "victim"), ("current_danger", "no"),
+          ("report_type", "complaint"), ("reporter_role", "victim"),
+          ("reporter_is_child", "no"), ("current_danger", "no"),
           ("ongoing", "no"), ("incident_date", "last spring"), ("place_type", "prison"),
           # the detention questions (issue 18), skipped
           ("arrest_date", "/skip"), ("arrest_time", "/skip"), ("place_official", "/skip"),

@@ -63,7 +63,8 @@ def test_nothing_written_reaches_disk_or_logs_in_clear(service: IntakeService, p
         chat.run([("consent_store", "yes"), ("consent_followup", "yes"),
                   ("consent_share_identity", "no"), ("consent_refer", "no"),
                   ("consent_stats", "no"), ("consent_publish", "no"), ("report_type", "complaint"),
-                  ("reporter_role", "victim"), ("current_danger", "no"), ("ongoing", "no"),
+                  ("reporter_role", "victim"),
+                  ("reporter_is_child", "no"), ("current_danger", "no"), ("ongoing", "no"),
                   ("incident_date", "last winter near the river"),
                   ("place_type", "prison"),
                   ("arrest_date", "/skip"), ("arrest_time", "/skip"),
@@ -97,7 +98,8 @@ def test_receipt_pasted_into_a_new_conversation_is_not_kept(service: IntakeServi
     chat.run([("consent_store", "yes"), ("consent_followup", "no"),
               ("consent_share_identity", "no"), ("consent_refer", "no"),
               ("consent_stats", "no"), ("consent_publish", "no"), ("report_type", "complaint"),
-              ("reporter_role", "victim"), ("current_danger", "no"), ("ongoing", "no"),
+              ("reporter_role", "victim"),
+              ("reporter_is_child", "no"), ("current_danger", "no"), ("ongoing", "no"),
               ("incident_date", "/skip"), ("place_type", "/skip")])
     code = "ABCD-EFGH-2345-6723-ABCD-EFGH-JKMN-PQRS"
     replies = chat.answer("incident_location", code)

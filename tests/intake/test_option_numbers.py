@@ -44,6 +44,7 @@ def test_number_two_is_no_on_every_consent(shipped_service: IntakeService, lang:
     assert "report_type" in fields
     chat.answer("report_type", "1")
     chat.answer("reporter_role", "1")
+    chat.answer("reporter_is_child", no)
     chat.answer("current_danger", no)
     assert chat.question.field != "urgent_path", "No to 'someone in danger now' raised the alarm"
     _skip_to(chat, "confirm_submit")
@@ -169,6 +170,7 @@ def test_skip_at_the_urgent_offer_moves_on(shipped_service: IntakeService) -> No
         chat.answer(field, "no")
     chat.answer("report_type", "complaint")
     chat.answer("reporter_role", "1")
+    chat.answer("reporter_is_child", "no")
     chat.answer("current_danger", "yes")
     assert chat.question.field == "urgent_path"
     refusal = shipped_service.flows.text("en", "sys.cannot_skip")

@@ -17,7 +17,8 @@ REPORT = [
     ("consent_store", "yes"), ("consent_followup", "yes"), ("consent_share_identity", "no"),
     ("consent_refer", "no"), ("consent_stats", "STATS"), ("consent_publish", "no"),
     ("report_type", "reprisal"),
-    ("reporter_role", "victim"), ("current_danger", "no"), ("ongoing", "yes"),
+    ("reporter_role", "victim"),
+    ("reporter_is_child", "no"), ("current_danger", "no"), ("ongoing", "yes"),
 ]
 
 

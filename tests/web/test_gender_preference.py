@@ -24,6 +24,7 @@ def _report(service: IntakeService, pref: str) -> str:
               ("consent_share_identity", "no"), ("consent_refer", "no"),
               ("consent_stats", "no"), ("consent_publish", "no"),
               ("report_type", "complaint"), ("reporter_role", "victim"),
+              ("reporter_is_child", "no"),
               ("current_danger", "no")])
     while chat.question.field != "confirm_submit":
         chat.say(pref if chat.question.field == "caseworker_gender_pref" else "/skip")

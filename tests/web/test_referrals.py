@@ -114,6 +114,7 @@ def test_the_reporter_is_told_in_their_language_through_their_channel(
               ("consent_share_identity", "لا"), ("consent_refer", "نعم"),
               ("consent_stats", "لا"), ("consent_publish", "لا"),
               ("report_type", "complaint"), ("reporter_role", "victim"),
+              ("reporter_is_child", "لا"),
               ("current_danger", "لا")])
     while chat.question.field != "confirm_submit":
         chat.say("/skip")

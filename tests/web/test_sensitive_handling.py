@@ -68,6 +68,7 @@ def _sexual_violence_report(service: IntakeService, user: str, lang: str,
               ("consent_share_identity", "no"), ("consent_refer", "no"),
               ("consent_stats", "no"), ("consent_publish", "no"),
               ("report_type", "complaint"), ("reporter_role", "victim"),
+              ("reporter_is_child", "no"),
               ("current_danger", "no")])
     while chat.question.field != "confirm_submit":
         field = chat.question.field

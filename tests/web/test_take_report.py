@@ -20,7 +20,8 @@ SAYS = {"narrative": "They beat us in the basement of the central prison",
         "incident_location": "central prison, block C", "country": "Jordan"}
 EN = {"consent_store": "yes", "consent_followup": "no", "consent_share_identity": "no",
       "consent_refer": "yes", "consent_stats": "yes", "consent_publish": "no",
-      "report_type": "complaint", "reporter_role": "victim", "current_danger": "no",
+      "report_type": "complaint", "reporter_role": "victim",
+      "reporter_is_child": "no", "current_danger": "no",
       "confirm_submit": "yes"}
 
 

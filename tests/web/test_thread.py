@@ -32,7 +32,8 @@ def _report(service: IntakeService, user: str, followup: str) -> str:
     chat.run([("consent_store", "yes"), ("consent_followup", followup),
               ("consent_share_identity", "no"), ("consent_refer", "no"),
               ("consent_stats", "no"), ("consent_publish", "no"), ("report_type", "reprisal"),
-              ("reporter_role", "victim"), ("current_danger", "no"), ("ongoing", "yes")])
+              ("reporter_role", "victim"),
+              ("reporter_is_child", "no"), ("current_danger", "no"), ("ongoing", "yes")])
     while chat.question.field != "confirm_submit":
         chat.say("/skip")
     chat.say("yes")

@@ -34,6 +34,7 @@ ENGLISH: dict[str, list[Any]] = {
     "language": ["en"], "consent_store": ["yes"], "consent_followup": ["yes"],
     "consent_share_identity": ["no"], "consent_refer": ["yes"], "consent_stats": ["unknown"],
     "consent_publish": ["no"], "report_type": ["complaint"], "reporter_role": ["victim"],
+    "reporter_is_child": ["no"],
     "current_danger": ["no"], "ongoing": ["yes"], "incident_date": ["15 March 2024"],
     "place_type": ["police_station"],
     # a place of detention: the detention questions (issue 18), skipped or answered plainly

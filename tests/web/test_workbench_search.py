@@ -31,7 +31,8 @@ def _report(service: IntakeService, user: str, place: str, country: str) -> str:
     chat.run([("consent_store", "yes"), ("consent_followup", "no"),
               ("consent_share_identity", "no"), ("consent_refer", "no"),
               ("consent_stats", "no"), ("consent_publish", "no"), ("report_type", "complaint"),
-              ("reporter_role", "victim"), ("current_danger", "no"), ("ongoing", "no")])
+              ("reporter_role", "victim"),
+              ("reporter_is_child", "no"), ("current_danger", "no"), ("ongoing", "no")])
     seen = set()
     while chat.question.field != "confirm_submit":
         field = chat.question.field
