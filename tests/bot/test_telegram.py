@@ -175,7 +175,7 @@ def test_multi_choice_keyboard_and_typed_lists(service: IntakeService, fake: Fak
     start_bot(service)
     r = Reporter(fake, 700_000_505, "en")
     r.say("/start")
-    for _field, line in COMPLAINT_EN[:23]:  # up to violation_types (a multi question)
+    for _field, line in COMPLAINT_EN[:24]:  # up to violation_types (a multi question)
         r.answer(line)
     assert "m:." in r.buttons()
     r.press("m:beating")

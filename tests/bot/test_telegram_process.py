@@ -81,8 +81,9 @@ def bot_env(cli_env: dict[str, str], fake: FakeTelegram) -> dict[str, str]:
 
 
 SCRIPT = [  # COMPLAINT_EN as a Telegram user answers it: buttons where there are buttons
-    "en", "yes", "yes", "no", "yes", "unknown", "no", "complaint", "It happened to me", "no",
-    "yes",
+    "en", "yes", "yes", "no", "yes", "unknown", "no", "complaint", "It happened to me",
+    "no",  # not under 18 (issue 18 item 5)
+    "no", "yes",
     "15 March 2024", "police_station",
     "/skip", "/skip", "official", "/skip", "no lawyer", "no",  # detention questions (issue 18)
     "Central station, Al-Hamra district", "Lebanon",

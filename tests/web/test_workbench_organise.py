@@ -27,7 +27,7 @@ def _index(site: Site, ref: str, fields: dict[str, str]) -> None:
 
 
 def _refs(html: str) -> list[str]:
-    return re.findall(r'<tr class="p\d" data-case="([A-Z0-9-]+)">', html)
+    return re.findall(r'<tr class="p\d" data-case="([A-Z0-9-]+)"[^>]*>', html)
 
 
 def _status(site: Site, ref: str) -> str:

@@ -60,7 +60,7 @@ def desk(site: Site, make_service: Callable[..., IntakeService], clock: Clock
 
 
 def _refs(html: str) -> list[str]:
-    return re.findall(r'<tr class="p\d" data-case="([A-Z0-9-]+)">', html)
+    return re.findall(r'<tr class="p\d" data-case="([A-Z0-9-]+)"[^>]*>', html)
 
 
 def _total(html: str) -> tuple[int, int, int]:
