@@ -370,7 +370,7 @@ class Dashboard:
     def _seen(self, session: Any, who: Principal, case: Case) -> None:
         session.flush()  # the body's own change of updated_at is not news to its author
         casework.mark_seen(session, who.user_id, case.id,
-                           max(self.now(), _utc(case.updated_at) or self.now()))
+                           max(self.now(), as_utc(case.updated_at)))
 
     # ------------------------------------------------------------ queue
 

@@ -57,11 +57,18 @@ class Referrals:
         if isinstance(checked, Response):
             return checked
         s, who, data = checked
+        return await self._apply(request, s, who, action,
+                                 lambda session, case: body(session, case, who, data),
+                                 "referral.saved")
+
+    async def _apply(self, request: Request, s: Any, who: Any, action: str, body: Any,
+                     saved: str) -> Response:
+        """Run `body(session, case)` as the dashboard's audited case action; say it was
+        saved or why it was refused, back on the case's referrals."""
         ref = request.path_params["ref"].upper()
         try:
-            await run_in_threadpool(self.app.d._run, who, ref, action,
-                                    lambda session, case: body(session, case, who, data))
-            s.flash.append(("ok", "referral.saved", {}))
+            await run_in_threadpool(self.app.d._run, who, ref, action, body)
+            s.flash.append(("ok", saved, {}))
         except dash.Refused as exc:
             self.app.flash_refused(request, s, exc)
         except dash.Forbidden:
@@ -122,13 +129,7 @@ class Referrals:
                 referrals.attach_report(session, case, rid, key, self.app.d.objects,
                                         posted.name or "", posted.data, who.name,
                                         self.app.d.now())
-            await run_in_threadpool(self.app.d._run, who, ref, "case.referral_report", body)
-            s.flash.append(("ok", "referral.report_saved", {}))
-        except dash.Refused as exc:
-            self.app.flash_refused(request, s, exc)
-        except dash.Forbidden:
-            return self.app.page(request, s, "error.html", status=403,
-                                 message_key="error.forbidden")
+            return await self._apply(request, s, who, "case.referral_report", body,
+                                     "referral.report_saved")
         finally:
             posted.wipe()
-        return self.app.redirect(s, f"/cases/{ref}#referrals")
