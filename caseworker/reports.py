@@ -1,24 +1,27 @@
 """The periodic (annual) report of allegations and the steps taken (San José Guidelines 15,
 25, 32-33): counts that decrypt nothing and cannot re-identify anyone.
 
-The population is the consented reports (statistics rows, storage.statistics) received in
-the whole months the period covers; every table describes that one population:
-- `total`, then `report_type` (complaint, reprisal, none): one table summing to the total;
-- for each of complaint and reprisal (reprisals apart, SJ 32-33) whose count is published
-  exactly, cross-tables with the type: `report_type × country` and `report_type × status`
-  (the outcome so far), each summing to the type's count; `report_type × steps` (cases with
-  at least one step of each kind done: a case counts once per kind, so no sum is published);
-  and for each State-facing step published exactly, `report_type × steps × state_response`
-  (the latest response recorded on that step of each case) summing to that step's count;
-- `first_assessment_hours`: median and 90th percentile of the hours from receipt to the first
-  move out of "allegation, pending assessment", shown only when the figures already published
-  guarantee at least `k` assessed reports (so its presence tells nothing new).
-Every table goes through caseworker.statistics.publish (primary and complementary
-suppression), with the count it sums to as its total, and a section whose total is not shown
-exactly is left out: no cell follows from totals, margins or other tables of the report.
-The overall country and status tables are not published (their margins would let a
-suppressed cross-cell be differenced). Actions and timestamps are plaintext metadata
-(storage.casework); statistics rows link to cases only through HMAC(pepper, case id).
+Two kinds of figures, each published so that no report, and no two reports, can be
+subtracted from each other or from the statistics page:
+- **Reports received** in the whole months the period covers: `total`, `report_type`,
+  `status` (the outcome so far) and `report_type × country`, copied from the canonical
+  statistics release for that range (caseworker.release, `Release.range`), the very figures
+  the statistics page shows for it. The report suppresses nothing of its own here, so it
+  cannot make complementary choices that differ from the page's.
+- **Steps taken, State responses and time to first assessment**, counted only for whole
+  calendar years inside the period, a section per year and type (`year × report_type ×
+  steps`, `year × report_type × steps × state_response`, `year × report_type ×
+  first_assessment_hours`): years never overlap, so no two periods differ by a month of
+  steps. A period holding no whole year says so (a `note` row) instead. Under each type's
+  count for the year, shown exactly by the release: `steps` (cases with at least one step of
+  each kind done; a case counts once per kind, so no sum is published, primary suppression
+  only); for each State-facing step shown exactly, the latest State response of each case,
+  summing to that step's count (caseworker.statistics.publish, primary and complementary);
+  the median and 90th percentile of the hours from receipt to the first move out of
+  "allegation, pending assessment", only when the published figures (the type's count less
+  the most the year's pending count can be) already guarantee at least `k` assessed reports.
+Actions and timestamps are plaintext metadata (storage.casework); statistics rows link to
+cases only through HMAC(pepper, case id).
 """
 
 from __future__ import annotations
@@ -30,11 +33,14 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import select
 
 from caseworker import statistics as stats_publish
+from caseworker.release import Release
+from caseworker.release import build as build_release
 from core import RefusedError
 from core.time import as_utc as _utc
 from storage import accounts
@@ -43,11 +49,13 @@ from storage.casework import ACTION_CONSENT
 from storage.caseworker_models import CaseAction
 from storage.db import Database
 from storage.models import Case, CaseEvent
+from storage import statistics as stat_rows
 from storage.statistics import StatValue, stat_key
 
-__all__ = ["REPORT_ROLES", "STATE_RESPONSES", "STATE_STEPS", "STEP_KINDS", "PeriodError",
+__all__ = ["POPULATION_TABLES", "REPORT_ROLES", "RESPONSES", "STATE_RESPONSES", "STATE_STEPS",
+           "STEPS", "STEP_KINDS", "TIMING", "WHOLE_YEARS_ONLY", "PeriodError",
            "PeriodicReport", "ReportCase", "ReportRow", "build_report", "compose",
-           "parse_period", "periodic_report", "report_csv"]
+           "parse_period", "periodic_report", "release_for", "report_csv", "whole_years"]
 
 REPORT_ROLES = frozenset({"supervisor", "auditor", "admin"})
 SECTIONS = ("complaint", "reprisal")
@@ -59,6 +67,13 @@ STATE_STEPS = ("raise_with_state", "interim_measures")
 STATE_RESPONSES = ("replied", "measures_taken", "refused", "awaiting", "overdue")
 MAX_MONTHS = 60
 X = " × "  # joins the parts of a cross-table's dimension and value (contracts.md)
+# the release's tables the report copies for the period's reports
+POPULATION_TABLES = ("total", "report_type", "status", f"report_type{X}country")
+# the tables of one whole calendar year's steps
+STEPS = f"year{X}report_type{X}steps"
+RESPONSES = f"year{X}report_type{X}steps{X}state_response"
+TIMING = f"year{X}report_type{X}first_assessment_hours"
+WHOLE_YEARS_ONLY = "steps_for_whole_years_only"  # the `note` row of a period without one
 # a single-choice and a multiple-choice dimension of storage.statistics, used only to tell
 # `publish` which suppression a table needs (sum constraint or primary only)
 _SINGLE_CARRIER, _MULTI_CARRIER = "country", "perpetrator_type"
@@ -142,6 +157,11 @@ class ReportCase:
     received_at: datetime
     steps: dict[str, list[CaseAction]]
     assessed_at: datetime | None = None
+    month: str = ""  # YYYY-MM of its statistics row; received_at's month when empty
+
+    @property
+    def year(self) -> str:
+        return (self.month or self.received_at.astimezone(UTC).strftime("%Y-%m"))[:4]
 
 
 def _population(session: Any, pepper: bytes, first_month: str, last_month: str,
@@ -155,7 +175,7 @@ def _population(session: Any, pepper: bytes, first_month: str, last_month: str,
     for key, dim, value in session.execute(
             select(StatValue.row_key, StatValue.dimension, StatValue.value).where(
                 StatValue.row_key.in_(keys_in_period),
-                StatValue.dimension.in_(("report_type", "country", "status")))):
+                StatValue.dimension.in_(("month", "report_type", "country", "status")))):
         values[key][dim] = value
     found: dict[str, ReportCase] = {}
     # a day's margin each side: the month was taken from the same received_at, in UTC
@@ -165,7 +185,8 @@ def _population(session: Any, pepper: bytes, first_month: str, last_month: str,
         row = values.get(stat_key(pepper, case_id))
         if row is not None:
             found[case_id] = ReportCase(row.get("report_type", "none"), row.get("country", "none"),
-                                   row.get("status", "none"), _utc(received), defaultdict(list))
+                                        row.get("status", "none"), _utc(received),
+                                        defaultdict(list), month=row.get("month", ""))
     ids = list(found)
     for start in range(0, len(ids), 500):
         chunk = ids[start:start + 500]
@@ -197,107 +218,129 @@ def _percentile(sorted_hours: list[float], share: float) -> int:
     return round(sorted_hours[max(0, math.ceil(share * len(sorted_hours)) - 1)])
 
 
+def whole_years(first_month: str, last_month: str) -> list[str]:
+    """The calendar years lying wholly inside first_month..last_month (YYYY-MM)."""
+    return [str(y) for y in range(int(first_month[:4]), int(last_month[:4]) + 1)
+            if first_month <= f"{y}-01" and f"{y}-12" <= last_month]
+
+
 def build_report(session: Any, pepper: bytes, first: date, last: date, now: datetime,
-                 k: int = stats_publish.DEFAULT_THRESHOLD) -> PeriodicReport:
-    first_month, last_month, begin, until = _months(first, last)
-    population = _population(session, pepper, first_month, last_month, begin, until)
-    return compose(list(population.values()), first_month, last_month, now, k)
+                 release: Release) -> PeriodicReport:
+    first_month, last_month, _, _ = _months(first, last)
+    years = whole_years(first_month, last_month)
+    population: dict[str, ReportCase] = {}
+    if years:  # only the whole years' reports are read: the steps are counted for them
+        begin = datetime(int(years[0]), 1, 1, tzinfo=UTC)
+        until = datetime(int(years[-1]) + 1, 1, 1, tzinfo=UTC)
+        population = _population(session, pepper, f"{years[0]}-01", f"{years[-1]}-12",
+                                 begin, until)
+    return compose(release, list(population.values()), first_month, last_month, now)
 
 
-def compose(population: list[ReportCase], first_month: str, last_month: str, now: datetime,
-            k: int = stats_publish.DEFAULT_THRESHOLD) -> PeriodicReport:
-    """The report's tables from the population (pure: the re-identification tests drive it
-    with random populations)."""
-    rows: list[ReportRow] = []
-    by_type: dict[str, list[ReportCase]] = defaultdict(list)
-    for case in population:
-        by_type[case.report_type].append(case)
-    total_shown, types = _publish(len(population), {t: len(c) for t, c in by_type.items()},
-                                  k, multi=False)
-    rows.append(ReportRow("total", "", total_shown))
-    for value, shown in sorted((types or {}).items()):
-        rows.append(ReportRow("report_type", value, shown))
-    for section in SECTIONS:
-        count = _exact((types or {}).get(section))
-        if count is None or count < k:
-            continue  # not shown exactly: nothing may be broken down from it
-        rows += _section(section, by_type[section], k, now)
+def compose(release: Release, population: list[ReportCase], first_month: str,
+            last_month: str, now: datetime) -> PeriodicReport:
+    """The report's tables (pure: the re-identification tests drive it with random
+    populations). The counts of reports are the canonical release's figures for the range,
+    copied, never computed here; the steps are counted for each whole calendar year."""
+    k = release.k
+    rows = [ReportRow(f.dimension, f.value, f.count)
+            for f in release.range(first_month, last_month)
+            if f.dimension in POPULATION_TABLES]
+    if not rows[0].count.isdigit():  # a withheld total: nothing is broken down
+        return PeriodicReport(first_month, last_month, k, tuple(rows[:1]))
+    years = whole_years(first_month, last_month)
+    if not years:
+        rows.append(ReportRow("note", WHOLE_YEARS_ONLY, ""))
+    for year in years:
+        rows += _year(release, year, [c for c in population if c.year == year], k, now)
     return PeriodicReport(first_month, last_month, k, tuple(rows))
 
 
-def _section(section: str, members: list[ReportCase], k: int, now: datetime) -> list[ReportRow]:
+def _year(release: Release, year: str, members: list[ReportCase], k: int,
+          now: datetime) -> list[ReportRow]:
+    """Steps, State responses and time to first assessment for the reports received in one
+    calendar year, under the year's figures of the release."""
+    figures = {(f.dimension, f.value): f.count
+               for f in release.range(f"{year}-01", f"{year}-12")}
+    if not figures.get(("total", ""), "").isdigit():
+        return []
+    pending = figures.get(("status", INITIAL_STATUS))  # absent: known to be 0
+    pending_at_most = 0 if pending is None else (
+        int(pending) if pending.isdigit() else int(pending[1:]) - 1)
     out: list[ReportRow] = []
-    total = len(members)
+    for section in SECTIONS:
+        count = _exact(figures.get(("report_type", section)))
+        if count is None or count < k:
+            continue  # not shown exactly: nothing may be broken down from it
+        out += _section(year, section, count, [c for c in members if c.report_type == section],
+                        pending_at_most, k, now)
+    return out
 
-    def single(name: str, cells: dict[str, int]) -> dict[str, str] | None:
-        _, shown = _publish(total, cells, k, multi=False)
-        for value, text in sorted((shown or {}).items()):
-            out.append(ReportRow(f"report_type{X}{name}", f"{section}{X}{value}", text))
-        return shown
 
-    def tally(attr: str) -> dict[str, int]:
-        cells: dict[str, int] = defaultdict(int)
-        for case in members:
-            cells[getattr(case, attr)] += 1
-        return cells
-
-    single("country", tally("country"))
-    statuses = single("status", tally("status"))
+def _section(year: str, section: str, count: int, members: list[ReportCase],
+             pending_at_most: int, k: int, now: datetime) -> list[ReportRow]:
+    out: list[ReportRow] = []
     step_cells = {kind: sum(1 for c in members if c.steps.get(kind)) for kind in STEP_KINDS}
-    _, steps = _publish(total, step_cells, k, multi=True)
+    _, steps = _publish(count, step_cells, k, multi=True)
     for kind in STEP_KINDS:
         if kind in (steps or {}):
-            out.append(ReportRow(f"report_type{X}steps", f"{section}{X}{kind}",
-                                 (steps or {})[kind]))
+            out.append(ReportRow(STEPS, f"{year}{X}{section}{X}{kind}", (steps or {})[kind]))
     for kind in STATE_STEPS:
-        contacted = [c for c in members if c.steps.get(kind)]
         if _exact((steps or {}).get(kind)) is None:
             continue
         answers: dict[str, int] = defaultdict(int)
+        contacted = [c for c in members if c.steps.get(kind)]
         for case in contacted:
             answers[_response(case.steps[kind], now)] += 1
         _, shown = _publish(len(contacted), answers, k, multi=False)
         for value, text in sorted((shown or {}).items()):
-            out.append(ReportRow(f"report_type{X}steps{X}state_response",
-                                 f"{section}{X}{kind}{X}{value}", text))
-    out += _timing(section, members, statuses, k)
+            out.append(ReportRow(RESPONSES, f"{year}{X}{section}{X}{kind}{X}{value}", text))
+    # median and p90 of the hours to first assessment, when what is already published (the
+    # section's count, the year's pending count) guarantees at least k assessed reports
+    if count - pending_at_most >= k:
+        hours = sorted((c.assessed_at - c.received_at).total_seconds() / 3600
+                       for c in members if c.assessed_at is not None)
+        if len(hours) >= k:  # cannot fail while the counts agree; never show fewer
+            out += [ReportRow(TIMING, f"{year}{X}{section}{X}median",
+                              str(_percentile(hours, 0.5))),
+                    ReportRow(TIMING, f"{year}{X}{section}{X}p90",
+                              str(_percentile(hours, 0.9)))]
     return out
 
 
-def _timing(section: str, members: list[ReportCase], statuses: dict[str, str] | None,
-            k: int) -> list[ReportRow]:
-    """Median and p90 of the hours to first assessment, when what is already published
-    guarantees at least k assessed reports (so the figures' presence reveals nothing)."""
-    if statuses is None:
-        return []
-    pending = statuses.get(INITIAL_STATUS)
-    hidden_at_most = 0 if pending is None else (
-        int(pending) if pending.isdigit() else int(pending[1:]) - 1)
-    if len(members) - hidden_at_most < k:
-        return []
-    hours = sorted((c.assessed_at - c.received_at).total_seconds() / 3600 for c in members
-                   if c.assessed_at is not None)
-    if len(hours) < k:  # cannot happen when the statuses are consistent; never show fewer
-        return []
-    return [ReportRow("first_assessment_hours", f"{section}{X}median",
-                      str(_percentile(hours, 0.5))),
-            ReportRow("first_assessment_hours", f"{section}{X}p90",
-                      str(_percentile(hours, 0.9)))]
+def release_for(db: Database, first: date, last: date,
+                k: int = stats_publish.DEFAULT_THRESHOLD) -> Release:
+    """The canonical release of the years the period touches (the command line has no cached
+    one): each year is audited on its own (caseworker.release), so these years' figures are
+    the statistics page's. Counted in one short transaction, built after it."""
+    years = {str(y) for y in range(first.year, last.year + 1)}
+    with db.transaction() as session:
+        profiles, multi = stat_rows.tallies(session)
+    return build_release({p: n for p, n in profiles.items() if p[0][:4] in years},
+                         {m: n for m, n in multi.items() if m[1][:4] in years}, k)
 
 
 def periodic_report(db: Database, pepper: bytes, actor: str, role: str, first: date,
                     last: date, now: datetime | None = None,
-                    k: int = stats_publish.DEFAULT_THRESHOLD, channel: str = "web"
+                    k: int = stats_publish.DEFAULT_THRESHOLD, channel: str = "web",
+                    release: Release | Callable[[], Release] | None = None
                     ) -> PeriodicReport:
     """The one way in for the dashboard and `sanad report periodic`: role checked, audited
-    (with the period; never a count that was suppressed)."""
+    (with the period; never a count that was suppressed). `release` is the canonical release
+    (or a function giving it: the dashboard's cached one), built for the period's years when
+    absent; its threshold is the report's."""
     now = now or datetime.now(UTC)
-    with db.transaction() as session:
-        if role not in REPORT_ROLES:
+    if role not in REPORT_ROLES:
+        with db.transaction() as session:
             accounts.audit(session, actor, "report.periodic", None, "refused", now,
                            reason="role")
-            raise PermissionError(f"the role {role} may not produce the periodic report")
-        report = build_report(session, pepper, first, last, now, k)
+        raise PermissionError(f"the role {role} may not produce the periodic report")
+    if release is None:
+        release = release_for(db, first, last, k)
+    elif callable(release):
+        release = release()
+    with db.transaction() as session:
+        report = build_report(session, pepper, first, last, now, release)
         accounts.audit(session, actor, "report.periodic", None, "granted", now,
                        period=f"{report.first_month}/{report.last_month}", channel=channel)
     return report

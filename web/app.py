@@ -891,7 +891,8 @@ class WebApp:
                              **{**ctx, "error": f"refused.{exc.code}"})
         report = await run_in_threadpool(
             reports.periodic_report, self.d.db, self.d.pepper or b"", who.name, who.role,
-            first, last, self.d.now(), self.d.stats_threshold)
+            first, last, self.d.now(), self.d.stats_threshold,
+            release=self.d.stats_release)  # the statistics page's release: the same figures
         name = f"sanad-report-{report.first_month}-{report.last_month}"
         t = i18n.Translator(self.lang(request, s))
         if params.get("format") == "csv":

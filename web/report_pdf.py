@@ -10,7 +10,8 @@ from datetime import datetime
 from fpdf import FPDF
 
 from caseworker.i18n import Translator
-from caseworker.reports import SECTIONS, STATE_STEPS, PeriodicReport, X
+from caseworker.reports import (RESPONSES, SECTIONS, STATE_STEPS, STEPS, TIMING,
+                                PeriodicReport, X, whole_years)
 from web import labels
 from web.pdf import ARABIC_FONTS, LATIN_FONTS, PdfUnavailable, _find, _is_arabic, _prepared
 from web.render import FieldRenderer
@@ -53,33 +54,52 @@ def labelled(report: PeriodicReport, t: Translator,
                       note=t("report.withheld"))]
     out.append(Table(t("report.by_type"),
                      tuple((t("type." + r.value), n(r.count)) for r in types)))
+    status = report.table("status")
+    if status:
+        out.append(Table(t("report.dim.status"), tuple(
+            (value_label("status", r.value), n(r.count)) for r in status)))
+
+    def part(dimension: str, *prefix: str) -> list[list[str]]:
+        return [[*r.value.split(X), r.count] for r in report.table(dimension)
+                if r.value.split(X)[:len(prefix)] == list(prefix)]
+
     for section in SECTIONS:
-        def part(dimension: str, section: str = section) -> list[list[str]]:
-            return [[*r.value.split(X), r.count] for r in report.table(dimension)
-                    if r.value.split(X)[0] == section]
-        country = part(f"report_type{X}country")
-        if not country and not part(f"report_type{X}status"):
-            continue
-        out.append(Table(t(f"report.section.{section}"), (), level=1))
-        for dim in ("country", "status"):
-            rows = part(f"report_type{X}{dim}")
-            if rows:
-                out.append(Table(t(f"report.dim.{dim}"), tuple(
-                    (value_label(dim, v), n(c)) for _, v, c in rows)))
-        steps = part(f"report_type{X}steps")
-        if steps:
-            out.append(Table(t("report.dim.steps"), tuple(
-                (t(f"report.step.{v}"), n(c)) for _, v, c in steps)))
-        answers = part(f"report_type{X}steps{X}state_response")
-        for step in STATE_STEPS:
-            said = [(t(f"report.response.{v}"), n(c)) for _, s, v, c in answers if s == step]
-            if said:
-                out.append(Table(t("report.dim.state_response",
-                                   step=t(f"report.step.{step}")), tuple(said)))
-        timing = part("first_assessment_hours")
-        out.append(Table(t("report.dim.timing"), tuple(
-            (t(f"report.{v}"), n(t("report.hours", n=c))) for _, v, c in timing),
-            note="" if timing else t("report.no_timing")))
+        country = part(f"report_type{X}country", section)
+        if country:
+            out.append(Table(t(f"report.section.{section}"), (), level=1))
+            out.append(Table(t("report.dim.country"), tuple(
+                (value_label("country", v), n(c)) for _, v, c in country)))
+    years = whole_years(report.first_month, report.last_month)
+    if not years:
+        out.append(Table(t("report.steps"), (), level=1, note=t("report.whole_years_only")))
+    for year in years:
+        out.append(Table(n(t("report.year", year=year)), (), level=1))
+        shown = False
+        for section in SECTIONS:
+            steps = part(STEPS, year, section)
+            timing = part(TIMING, year, section)
+            if not steps and not timing:
+                continue
+            shown = True
+            name = t(f"report.short.{section}")
+
+            def title(key: str, name: str = name, **values: str) -> str:
+                return t("report.part", section=name, what=t(key, **values))
+            if steps:
+                out.append(Table(title("report.dim.steps"), tuple(
+                    (t(f"report.step.{v}"), n(c)) for _, _, v, c in steps)))
+            answers = part(RESPONSES, year, section)
+            for step in STATE_STEPS:
+                said = [(t(f"report.response.{v}"), n(c))
+                        for _, _, s, v, c in answers if s == step]
+                if said:
+                    out.append(Table(title("report.dim.state_response",
+                                           step=t(f"report.step.{step}")), tuple(said)))
+            out.append(Table(title("report.dim.timing"), tuple(
+                (t(f"report.{v}"), n(t("report.hours", n=c))) for _, _, v, c in timing),
+                note="" if timing else t("report.no_timing")))
+        if not shown:
+            out[-1] = Table(out[-1].title, (), level=1, note=t("report.year_withheld"))
     return out
 
 

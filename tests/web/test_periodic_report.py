@@ -32,8 +32,15 @@ def sue(site: Site) -> Any:
 
 
 def _period() -> dict[str, str]:
+    """This month so far: a period holding no whole calendar year."""
     today = datetime.now(UTC).date()
     return {"from": today.replace(day=1).isoformat(), "to": today.isoformat()}
+
+
+def _year() -> dict[str, str]:
+    """This calendar year, the whole of it: the steps are counted."""
+    year = datetime.now(UTC).year
+    return {"from": f"{year}-01-01", "to": f"{year}-12-31"}
 
 
 def _act(site: Site, ref: str, kind: str) -> None:
@@ -55,8 +62,8 @@ def _assess(site: Site, ref: str, hours: float) -> None:
 
 def _dataset(site: Site) -> dict[str, list[str]]:
     complaints = [site.make_case(fields={"report_type": "complaint",
-                                         "country": "SY" if i < 6 else "LB"})
-                  for i in range(8)]
+                                         "country": "SY" if i < 9 else "LB"})
+                  for i in range(11)]
     reprisals = [site.make_case(fields={"report_type": "reprisal", "country": "SY"},
                                 report_type="reprisal") for _ in range(6)]
     # no consent to statistics: neither the report nor its steps count
@@ -88,26 +95,31 @@ def _rows(csv_text: str) -> list[list[str]]:
     return [line.split(",") for line in lines[1:]]
 
 
-def _attack(rows: list[list[str]], k: int = 5) -> dict[tuple[str, str], set[int]]:
+def _attack(rows: list[list[str]]) -> dict[tuple[str, str], set[int]]:
     """What a reader can learn of each suppressed cell from the whole report: each table of a
     single answer sums to its total (the report's total, the type's count, the step's
-    count), absent cells are 0, `<N` means 1..N-1; every combination is enumerated."""
-    cells = {(d, v): c for d, v, c in rows if d not in ("period", "first_assessment_hours")}
+    count), absent cells are 0, `<N` means 1..N-1; every combination is enumerated. (The
+    report's counts of reports are the release's, which tests/web/test_release_attack.py
+    attacks jointly with every range of the statistics page.)"""
+    cells = {(d, v): c for d, v, c in rows if d not in ("period", "note", reports.TIMING)}
     total = cells[("total", "")]
     groups: dict[tuple[str, str], tuple[str, list[tuple[str, str]]]] = {}
-    groups[("report_type", "")] = (total, [(v, c) for (d, v), c in cells.items()
-                                          if d == "report_type"])
+    for one_way in ("report_type", "status"):
+        groups[(one_way, "")] = (total, [(v, c) for (d, v), c in cells.items()
+                                         if d == one_way])
     for (d, v), c in cells.items():
         parts = v.split(X)
-        if d in (f"report_type{X}country", f"report_type{X}status"):
+        if d == f"report_type{X}country":
             sum_to = cells[("report_type", parts[0])]
             groups.setdefault((d, parts[0]), (sum_to, []))[1].append((v, c))
-        if d == f"report_type{X}steps{X}state_response":
-            sum_to = cells[(f"report_type{X}steps", f"{parts[0]}{X}{parts[1]}")]
-            groups.setdefault((d, X.join(parts[:2])), (sum_to, []))[1].append((v, c))
+        if d == reports.RESPONSES:
+            sum_to = cells[(reports.STEPS, X.join(parts[:3]))]
+            groups.setdefault((d, X.join(parts[:3])), (sum_to, []))[1].append((v, c))
     possible: dict[tuple[str, str], set[int]] = {}
     for (dim, _), (sum_to, members) in groups.items():
-        assert not sum_to.startswith("<") or not members, f"{dim} broken down from <N"
+        # the report's own breakdowns only under an exact count (the release's tables are
+        # audited jointly, by linear programming, and may publish a cell under a `<N`)
+        assert dim != reports.RESPONSES or not sum_to.startswith("<") or not members, dim
         if sum_to.startswith("<"):
             continue
         hidden = [(v, int(c[1:]) - 1) for v, c in members if c.startswith("<")]
@@ -120,7 +132,7 @@ def _attack(rows: list[list[str]], k: int = 5) -> dict[tuple[str, str], set[int]
         for v, values in seen.items():
             possible[(dim, v)] = values
     for (d, v), c in cells.items():  # multiple-choice steps: only their own range
-        if d == f"report_type{X}steps" and c.startswith("<"):
+        if d == reports.STEPS and c.startswith("<"):
             possible[(d, v)] = set(range(1, int(c[1:])))
     return possible
 
@@ -128,34 +140,36 @@ def _attack(rows: list[list[str]], k: int = 5) -> dict[tuple[str, str], set[int]
 def test_the_report_counts_a_known_data_set_and_hides_what_it_must(site: Site,
                                                                      sue: Any) -> None:
     _dataset(site)
-    response = sue.get("/reports/periodic", params={**_period(), "format": "csv"})
+    response = sue.get("/reports/periodic", params={**_year(), "format": "csv"})
     assert response.status_code == 200 and response.headers["content-type"].startswith(
         "text/csv")
     rows = _rows(response.text)
     got = {(d, v): c for d, v, c in rows}
-    month = datetime.now(UTC).strftime("%Y-%m")
-    assert rows[0] == ["period", f"{month}/{month}", ""]
-    assert got[("total", "")] == "14"  # the report without consent to statistics is left out
-    assert got[("report_type", "complaint")] == "8" and got[("report_type", "reprisal")] == "6"
-    # 6 + 2 = 8: LB is primary-suppressed, so SY must be hidden too
+    year = str(datetime.now(UTC).year)
+    assert rows[0] == ["period", f"{year}-01/{year}-12", ""]
+    assert got[("total", "")] == "17"  # the report without consent to statistics is left out
+    assert got[("report_type", "complaint")] == "11" and got[("report_type", "reprisal")] == "6"
+    # 9 + 2 = 11: LB is primary-suppressed, so SY must be hidden too
     assert got[(f"report_type{X}country", f"complaint{X}LB")] == "<5"
-    assert got[(f"report_type{X}country", f"complaint{X}SY")] == "<10"
-    assert got[(f"report_type{X}country", f"reprisal{X}SY")] == "6"
-    assert got[(f"report_type{X}status", f"complaint{X}under_assessment")] == "8"
-    assert got[(f"report_type{X}status", f"reprisal{X}allegation_pending_assessment")] == "6"
-    assert got[(f"report_type{X}steps", f"reprisal{X}refer")] == "6"
-    assert got[(f"report_type{X}steps", f"reprisal{X}raise_with_state")] == "5"
-    assert got[(f"report_type{X}steps", f"reprisal{X}interim_measures")] == "<5"
-    assert not any(v.startswith("reprisal") and "write_back" in v for _, v, _ in rows)
-    answers = f"report_type{X}steps{X}state_response"
-    assert got[(answers, f"reprisal{X}raise_with_state{X}replied")] == "<5"
-    assert got[(answers, f"reprisal{X}raise_with_state{X}awaiting")] == "<5"
+    assert got[(f"report_type{X}country", f"complaint{X}SY")].startswith("<")
+    assert got[("status", "under_assessment")] == "11"
+    assert got[("status", "allegation_pending_assessment")] == "6"
+    assert not any(d == f"report_type{X}status" for d, _, _ in rows)  # one way, as the page
+    steps, answers = reports.STEPS, reports.RESPONSES
+    assert got[(steps, f"{year}{X}reprisal{X}refer")] == "6"
+    assert got[(steps, f"{year}{X}reprisal{X}raise_with_state")] == "5"
+    assert got[(steps, f"{year}{X}reprisal{X}interim_measures")] == "<5"
+    assert not any(v.startswith(f"{year}{X}reprisal") and "write_back" in v
+                   for _, v, _ in rows)
+    assert got[(answers, f"{year}{X}reprisal{X}raise_with_state{X}replied")] == "<5"
+    assert got[(answers, f"{year}{X}reprisal{X}raise_with_state{X}awaiting")] == "<5"
     # the interim measures' count is withheld: their responses are not broken down
     assert not any("interim_measures" in v for d, v, _ in rows if d == answers)
-    # hours 1..8 to the first assessment: nearest-rank median 4, p90 8
-    assert got[("first_assessment_hours", f"complaint{X}median")] == "4"
-    assert got[("first_assessment_hours", f"complaint{X}p90")] == "8"
-    assert ("first_assessment_hours", f"reprisal{X}median") not in got  # none assessed
+    # 11 complaints less at most 6 pending leaves 5 assessed for sure: hours 1..11,
+    # nearest-rank median 6, p90 10
+    assert got[(reports.TIMING, f"{year}{X}complaint{X}median")] == "6"
+    assert got[(reports.TIMING, f"{year}{X}complaint{X}p90")] == "10"
+    assert (reports.TIMING, f"{year}{X}reprisal{X}median") not in got  # none assessed
     for cell, values in _attack(rows).items():
         assert values == {1, 2, 3, 4} or (len(values) >= 2 and cell[1].endswith("SY")), (
             cell, values)
@@ -163,15 +177,54 @@ def test_the_report_counts_a_known_data_set_and_hides_what_it_must(site: Site,
         entries = list(session.scalars(select(AuditEntry).where(
             AuditEntry.action == "report.periodic")))
     assert [(e.actor, e.outcome) for e in entries] == [("sue", "granted")]
-    assert entries[0].detail["period"] == f"{month}/{month}"
+    assert entries[0].detail["period"] == f"{year}-01/{year}-12"
+
+
+def test_the_reports_counts_are_the_statistics_pages_for_the_same_months(
+        site: Site, sue: Any) -> None:
+    """No second suppression: whatever period is chosen, every count of reports the report
+    gives is the statistics page's for those months, and a period without a whole calendar
+    year gives no steps at all (January-June and January-July would give July's)."""
+    from tests.web.test_statistics_ranges import _in_month
+
+    year = datetime.now(UTC).year
+    _dataset(site)
+    for i in range(15):  # reprisals earlier in the year, five a month in three months
+        ref = site.make_case(fields={"report_type": "reprisal", "country": "SY"},
+                             report_type="reprisal")
+        _in_month(site, ref, f"{year}-{1 + i % 3:02d}")
+    for first, last in ((1, 12), (1, 6), (1, 7), (2, 3), (12, 12)):
+        period = {"from": f"{year}-{first:02d}-01", "to": f"{year}-{last:02d}-28"}
+        report = _rows(sue.get("/reports/periodic", params={**period, "format": "csv"}).text)
+        page = _rows(sue.get("/stats", params={"format": "csv",
+                                               "from": f"{year}-{first:02d}",
+                                               "to": f"{year}-{last:02d}"}).text)
+        assert [r for r in report if r[0] in reports.POPULATION_TABLES] == [
+            r for r in page if r[0] in reports.POPULATION_TABLES], (first, last)
+        whole = (first, last) == (1, 12)
+        assert whole or not any(r[0].startswith("year") for r in report), (first, last)
+        assert (["note", reports.WHOLE_YEARS_ONLY, ""] in report) == (
+            not whole and report[1][2].isdigit()), (first, last)
+
+
+def test_a_period_without_a_whole_year_says_why_its_steps_are_missing_in_both_languages(
+        site: Site, sue: Any) -> None:
+    _dataset(site)
+    en = sue.get("/reports/periodic", params={**_period(), "lang": "en"}).text
+    assert "whole calendar years only" in en and "State contacted" not in en
+    ar = sue.get("/reports/periodic", params={**_period(), "lang": "ar"}).text
+    assert "للسنوات التقويمية الكاملة فقط" in ar
+    whole = sue.get("/reports/periodic", params={**_year(), "lang": "en"}).text
+    assert "whole calendar years only" not in whole and "State contacted" in whole
 
 
 def test_a_small_period_publishes_only_a_suppressed_total(site: Site, sue: Any) -> None:
     for _ in range(4):
         site.make_case(fields={"report_type": "reprisal", "country": "SY"},
                        report_type="reprisal")
-    rows = _rows(sue.get("/reports/periodic", params={**_period(), "format": "csv"}).text)
-    assert rows[1:] == [["total", "", "<5"]]
+    for period in (_period(), _year()):
+        rows = _rows(sue.get("/reports/periodic", params={**period, "format": "csv"}).text)
+        assert rows[1:] == [["total", "", "<5"]]
 
 
 def test_a_caseworker_may_not_and_a_bad_period_is_refused_in_both_languages(
@@ -188,9 +241,9 @@ def test_an_auditor_sees_the_report_page_in_arabic_with_arabic_digits(site: Site
     site.add_user("audra", "auditor")
     audra = site.client()
     assert login(audra, "audra", OTHER_PASSPHRASE, site.secrets["audra"]).status_code == 303
-    page = audra.get("/reports/periodic", params={**_period(), "lang": "ar"})
+    page = audra.get("/reports/periodic", params={**_year(), "lang": "ar"})
     assert page.status_code == 200 and 'dir="rtl"' in page.text
-    assert "ادعاءات الترهيب أو الانتقام" in page.text and "١٤" in page.text
+    assert "ادعاءات الانتقام: الخطوات المتخذة" in page.text and "١٧" in page.text
     assert "<bdi>&lt;٥</bdi>" in page.text
 
 
@@ -206,18 +259,18 @@ def test_the_pdf_in_both_languages(site: Site, sue: Any) -> None:
     if not fonts_available():
         pytest.skip("no Arabic-capable font installed (Debian: fonts-noto-core)")
     _dataset(site)
-    ar = sue.get("/reports/periodic", params={**_period(), "format": "pdf", "lang": "ar"})
+    ar = sue.get("/reports/periodic", params={**_year(), "format": "pdf", "lang": "ar"})
     assert ar.status_code == 200 and ar.headers["content-type"] == "application/pdf"
     text = _pdf_text(ar.content)
     assert "ادعاءات الترهيب أو الانتقام" in text and "التواصل مع الدولة" in text
     # Arabic-Indic digits only; fpdf2 lays a number out left to right (UAX #9) and pypdf,
-    # reading the right-to-left line back, reverses its digits: 14 is read as "٤١"
-    assert "٨" in text and "٦" in text and ("١٤" in text or "٤١" in text)
-    assert not re.search("14|<5|<10|5<|01<", text)
+    # reading the right-to-left line back, reverses its digits: 17 is read as "٧١"
+    assert "١١" in text and "٦" in text and ("١٧" in text or "٧١" in text)
+    assert not re.search("17|11|<5|5<", text)
     en = _pdf_text(sue.get("/reports/periodic",
-                            params={**_period(), "format": "pdf", "lang": "en"}).content)
+                            params={**_year(), "format": "pdf", "lang": "en"}).content)
     assert "Allegations of intimidation or reprisals" in en and "State contacted" in en
-    assert "Median" in en and "4 hours" in en and "<10" in en
+    assert "Median" in en and "6 hours" in en and "10 hours" in en and "<5" in en, en
 
 
 def _synthetic(rng: random.Random) -> list[reports.ReportCase]:
@@ -240,14 +293,30 @@ def _synthetic(rng: random.Random) -> list[reports.ReportCase]:
     return out
 
 
+def _release_of(population: list[reports.ReportCase]) -> Any:
+    from caseworker.release import build, tallies
+
+    return build(*tallies({"month": c.received_at.strftime("%Y-%m"),
+                           "report_type": c.report_type, "country": c.country,
+                           "status": c.status} for c in population), k=5)
+
+
 def test_no_suppressed_cell_of_random_reports_can_be_recomputed() -> None:
     rng = random.Random(32)
-    for _ in range(300):
-        report = reports.compose(_synthetic(rng), "2026-01", "2026-06",
+    broken_down = 0
+    for _ in range(40):  # each builds and audits a release (about 0.4 s): 40 of them
+        population = _synthetic(rng)
+        first, last = rng.choice((("2026-01", "2026-12"), ("2026-01", "2026-06"),
+                                  ("2025-01", "2026-12"), ("2026-04", "2026-05")))
+        report = reports.compose(_release_of(population), population, first, last,
                                  datetime(2026, 7, 1, tzinfo=UTC))
         rows = _rows(reports.report_csv(report))
+        with_steps = any(r[0] == reports.STEPS for r in rows)
+        assert with_steps <= (last[5:] == "12"), rows
+        broken_down += with_steps
         for cell, values in _attack(rows).items():
             assert len(values) >= 2, (cell, values, rows)
+    assert broken_down >= 3  # the steps tables were attacked, not only the counts
 
 
 def test_period_parsing_takes_arabic_digits_and_whole_months() -> None:
