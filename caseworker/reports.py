@@ -31,9 +31,9 @@ import csv
 import io
 import math
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import select
@@ -44,12 +44,12 @@ from caseworker.release import build as build_release
 from core import RefusedError
 from core.time import as_utc as _utc
 from storage import accounts
+from storage import statistics as stat_rows
 from storage.cases import INITIAL_STATUS
 from storage.casework import ACTION_CONSENT
 from storage.caseworker_models import CaseAction
 from storage.db import Database
 from storage.models import Case, CaseEvent
-from storage import statistics as stat_rows
 from storage.statistics import StatValue, stat_key
 
 __all__ = ["POPULATION_TABLES", "REPORT_ROLES", "RESPONSES", "STATE_RESPONSES", "STATE_STEPS",

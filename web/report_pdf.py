@@ -10,8 +10,16 @@ from datetime import datetime
 from fpdf import FPDF
 
 from caseworker.i18n import Translator
-from caseworker.reports import (RESPONSES, SECTIONS, STATE_STEPS, STEPS, TIMING,
-                                PeriodicReport, X, whole_years)
+from caseworker.reports import (
+    RESPONSES,
+    SECTIONS,
+    STATE_STEPS,
+    STEPS,
+    TIMING,
+    PeriodicReport,
+    X,
+    whole_years,
+)
 from web import labels
 from web.pdf import ARABIC_FONTS, LATIN_FONTS, PdfUnavailable, _find, _is_arabic, _prepared
 from web.render import FieldRenderer
