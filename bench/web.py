@@ -388,6 +388,27 @@ FROM generate_series(1, :n) AS i,
 WHERE j <= m.n AND h(i, m.dim || j) % (m.n * 2) < m.share
 """
 
+_STAT_CASEWORK = """
+INSERT INTO stat_values (row_key, dimension, value)
+SELECT md5(i::text) || md5('s' || i::text), 'step', k.kind
+FROM generate_series(1, :n) AS i,
+     (VALUES ('raise_with_state', 3), ('interim_measures', 1), ('refer', 3), ('write_back', 4),
+             ('publish', 1)) AS k(kind, share)
+WHERE h(i, 'st' || k.kind) % 10 < k.share
+UNION ALL
+SELECT md5(i::text) || md5('s' || i::text), 'response.' || k.kind,
+       (ARRAY['replied','measures_taken','refused','awaiting','due:2026-11'])
+         [1 + h(i, 'an' || k.kind) % 5]
+FROM generate_series(1, :n) AS i,
+     (VALUES ('raise_with_state', 3), ('interim_measures', 1)) AS k(kind, share)
+WHERE h(i, 'st' || k.kind) % 10 < k.share
+UNION ALL
+SELECT md5(i::text) || md5('s' || i::text), 'assessed_within',
+       (ARRAY['h1','h6','h24','h72','h168','h720','over720'])[1 + h(i, 'as') % 7]
+FROM generate_series(1, :n) AS i
+WHERE h(i, 's') % 5 <> 0  -- not "allegation, pending assessment"
+"""
+
 
 def statistics_scale(args: argparse.Namespace) -> int:
     """Issue 17 item 7: the statistics page at N consented reports on PostgreSQL. The
@@ -403,7 +424,8 @@ def statistics_scale(args: argparse.Namespace) -> int:
     from starlette.testclient import TestClient
 
     from caseworker.dashboard import Dashboard
-    from caseworker.release import build
+    from caseworker.release import Snapshot, build
+    from caseworker.users import add_user, load_admin_key
     from intake.home import Home, init_demo
     from intake.settings import Settings
     from storage import crypto
@@ -438,13 +460,14 @@ def statistics_scale(args: argparse.Namespace) -> int:
                             receipt_kdf=crypto.TEST_KDF, epoch_dir=root / "epochs")
         settings.home.mkdir(parents=True)
         secret = pyotp.random_base32()
-        init_demo(settings, db, "bench passphrase 1", secret)
+        init_demo(settings, db, "bench passphrase 1", secret, "bench admin passphrase 1")
         home = Home(settings.home)
         start = time.perf_counter()
         with db.engine.begin() as conn:
             conn.execute(text(_HASH))  # a pseudo-random, reproducible answer per report
             conn.execute(text(_STAT_ROWS), {"n": args.stat_cases})
             conn.execute(text(_STAT_MULTI), {"n": args.stat_cases})
+            conn.execute(text(_STAT_CASEWORK), {"n": args.stat_cases})
             total = conn.execute(text("SELECT count(*) FROM stat_values")).scalar()
             conn.execute(text("ANALYZE stat_values"))
         note(*("statistics rows generated (set-based SQL)",
@@ -465,24 +488,41 @@ def statistics_scale(args: argparse.Namespace) -> int:
                      f" ({cells:,} cells of {len(release.months)} months, {hidden} suppressed; "
                      f"{exact} of {len(ranges)} month ranges with an exact total)"))
 
+        start = time.perf_counter()
+        with db.transaction() as session:
+            casework = stat_rows.casework_tallies(session)
+            gen = stat_rows.generation(session)
+        note(*("counting: the periodic report's casework query",
+               f"{time.perf_counter() - start:.1f} s ({len(casework):,} cells)"))
+
         dashboard = Dashboard(db, home.admin_public(), settings.objects(),
                               pepper=home.pepper())
-        client = TestClient(create_app(dashboard), follow_redirects=False)
-        page = client.get("/login")
-        token = page.text.split('name="csrf" value="')[1].split('"')[0]
-        client.post("/login", data={"username": "demo",  # nosec B105 - throwaway home
-                                    "passphrase": "bench passphrase 1",
-                                    "totp": pyotp.TOTP(secret).now(), "csrf": token})
-        with db.transaction() as session:  # the release just built is the cached one
-            dashboard._release_cache = (stat_rows.generation(session), 5, release)
+        # the snapshot just built is the cached one (as after the background rebuild)
+        dashboard._snapshot = (5, Snapshot(release, casework, gen, dashboard.now()))
+        app = create_app(dashboard)
+
+        def signed_in(name: str, passphrase: str, code: str) -> TestClient:
+            client = TestClient(app, follow_redirects=False)
+            token = client.get("/login").text.split('name="csrf" value="')[1].split('"')[0]
+            client.post("/login", data={"username": name, "passphrase": passphrase,
+                                        "totp": code, "csrf": token})
+            return client
+
+        client = signed_in("demo", "bench passphrase 1", pyotp.TOTP(secret).now())
+        sue_secret = pyotp.random_base32()
+        admin_key = load_admin_key((home.offline / "admin-signing.pem").read_bytes(),
+                                   "bench admin passphrase 1")
+        add_user(db, "sue", "supervisor", "bench passphrase 2", crypto.TEST_KDF,
+                 home.admin_public(), sue_secret, admin_key)
+        sue = signed_in("sue", "bench passphrase 2", pyotp.TOTP(sue_secret).now())
         months = release.months
         rng = _random.Random(17)  # nosec B311 - which ranges to ask for, not a secret
 
         withheld = [0]
 
-        def timed(path: str) -> float:
+        def timed(path: str, who: TestClient = client) -> float:
             start = time.perf_counter()
-            response = client.get(path)
+            response = who.get(path)
             # a chart of a range whose total is withheld has nothing to draw: 404
             assert response.status_code in (200, 404), (path, response.status_code)
             withheld[0] += response.status_code == 404
@@ -503,8 +543,44 @@ def statistics_scale(args: argparse.Namespace) -> int:
             times = [timed(path()) for _ in range(args.runs)]
             note(*(f"{label}, {args.runs} loads", pct(times)
                    + (f" ({withheld[0]} with nothing to draw: 404)" if withheld[0] else "")))
-        # a write to stat_values (a new report, a withdrawal) rebuilds the release on the next
-        # view: the two tally queries plus the build above (not measured again here)
+        years = sorted({m[:4] for m in months})
+
+        def period() -> str:
+            a, b = sorted(rng.choices(years, k=2))
+            return f"?from={a}-01-01&to={b}-12-31"
+
+        def months_period() -> str:
+            a, b = sorted(rng.sample(months, 2))
+            return f"?from={a}-01&to={b}-28"
+
+        for label, path in (
+                ("/reports/periodic (random whole years), HTML", lambda: "/reports/periodic"
+                 + period()),
+                ("/reports/periodic (random whole years), CSV", lambda: "/reports/periodic"
+                 + period() + "&format=csv"),
+                ("/reports/periodic (random months), HTML", lambda: "/reports/periodic"
+                 + months_period())):
+            times = [timed(path(), sue) for _ in range(args.runs)]
+            note(f"{label}, {args.runs} loads", pct(times))
+        times = [timed(f"/reports/periodic?from={years[0]}-01-01&to={years[-1]}-12-31"
+                       "&format=pdf&lang=ar", sue) for _ in range(max(3, args.runs // 10))]
+        note(f"/reports/periodic, all years, Arabic PDF, {len(times)} loads", pct(times))
+
+        # a write to stat_values (a new report, a status change, a withdrawal): the views
+        # go on with the last figures while the release is rebuilt in the background
+        with db.engine.begin() as conn:
+            conn.execute(text("INSERT INTO stat_generation (id, generation) VALUES (1, 1) "
+                              "ON CONFLICT (id) DO UPDATE "
+                              "SET generation = stat_generation.generation + 1"))
+        start = time.perf_counter()
+        times = [timed("/stats" + chosen()) for _ in range(args.runs)]
+        note(f"/stats (random range) during the background rebuild, {args.runs} loads",
+             pct(times))
+        worker = dashboard._rebuild
+        if worker is not None:
+            worker.join()
+        note("background rebuild (tally queries + build + audit)",
+             f"{time.perf_counter() - start:.1f} s")
     finally:
         db.dispose()
         with admin.connect() as conn:

@@ -8,9 +8,13 @@ server-side session's memory.
 from __future__ import annotations
 
 import io
+import logging
+import multiprocessing
 import threading
 import time
 from collections.abc import Iterable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -30,6 +34,8 @@ from storage import statistics as stat_rows
 from storage.db import Database
 from storage.models import Attachment, Case, CaseEvent, User
 from storage.objects import LocalObjects, ObjectStore
+
+log = logging.getLogger(__name__)
 
 CASE_ROLES = frozenset({"caseworker", "supervisor"})
 AUDIT_ROLES = frozenset({"auditor", "admin", "supervisor"})
@@ -354,6 +360,9 @@ class Dashboard:
             with self.db.transaction() as session:
                 case = self._case_for(session, who, ref, action)
                 result = body(session, case)
+                if action in _CASEWORK or action.startswith("action."):
+                    # the statistics row follows the case's status and steps (the report's)
+                    stat_rows.refresh_casework(session, self.pepper, case)
                 verdict, detail = outcome(result) if outcome else ("granted", {})
                 accounts.audit(session, who.name, action, case.case_ref, verdict, self.now(),
                                **detail)
@@ -633,8 +642,6 @@ class Dashboard:
     def change_status(self, who: Principal, ref: str, to: str, reason: str) -> None:
         def body(s: Any, c: Case) -> None:
             casework.change_status(s, c, to, reason, who.name, self.now())
-            if self.pepper is not None:  # the statistics row follows the status
-                stat_rows.set_status(s, self.pepper, c.id, to)
         self._run(who, ref, "case.status", body)
 
     def override_priority(self, who: Principal, ref: str, priority: int, reason: str) -> None:
@@ -768,32 +775,81 @@ class Dashboard:
     # ------------------------------------------------------------ statistics
 
     stats_threshold = stats_publish.DEFAULT_THRESHOLD  # operator setting: smallest shown count
-    _release_cache: tuple[int, int, Any] | None = None  # (generation, threshold, Release)
+    # seconds a view waits for new figures before it is given the last ones (with when they
+    # were counted): the page stays under 200 ms while a large register is recounted
+    stats_wait = 0.15
+    _snapshot: tuple[int, Any] | None = None  # (threshold, caseworker.release.Snapshot)
+    _rebuild: threading.Thread | None = None
+    _rebuild_started = 0.0  # time.monotonic() when it started
+    _rebuild_error: BaseException | None = None
     _release_lock = threading.Lock()
 
-    def stats_release(self) -> Any:
-        """The canonical statistics release (caseworker.release), rebuilt only when the
-        statistics rows changed (their generation counter) or the threshold did. The rows are
-        counted in one short transaction and the release is built after it has ended: the
-        linear-programming audit can take minutes on a large register, and no database
-        snapshot or connection is held for it."""
-        from caseworker.release import build
-
+    def stats_snapshot(self) -> Any:
+        """The canonical statistics release and the casework counts of the same rows
+        (caseworker.release.Snapshot), rebuilt in a background thread when the statistics
+        rows changed (their generation counter): a view waits at most `stats_wait` seconds
+        for it and is otherwise given the last figures, with when they were counted (the
+        linear-programming audit can take minutes on a large register). Only the first view,
+        or one after the threshold changed, waits for the build: figures of another threshold
+        are never shown. The rows are counted in one short transaction; no database snapshot
+        or connection is held while the release is built."""
         with self.db.transaction() as session:
             gen = stat_rows.generation(session)
-        cached = self._release_cache
-        if cached is not None and cached[:2] == (gen, self.stats_threshold):
-            return cached[2]
+        cached = self._snapshot
+        usable = cached if cached is not None and cached[0] == self.stats_threshold else None
+        if usable is not None and usable[1].generation == gen:
+            return usable[1]
         with self._release_lock:
-            cached = self._release_cache
-            if cached is not None and cached[:2] == (gen, self.stats_threshold):
-                return cached[2]
+            worker = self._rebuild
+            if worker is None or not worker.is_alive():
+                self._rebuild_error = None
+                worker = threading.Thread(target=self._build_snapshot, daemon=True,
+                                          name="sanad-stats-release")
+                self._rebuild, self._rebuild_started = worker, time.monotonic()
+                worker.start()
+        # waited for once: the views (and the several calls of one view) after stats_wait
+        # of a long rebuild get the last figures at once
+        worker.join(None if usable is None else
+                    max(0.0, self._rebuild_started + self.stats_wait - time.monotonic()))
+        cached = self._snapshot
+        if cached is not None and cached[0] == self.stats_threshold:
+            return cached[1]
+        if self._rebuild_error is not None:
+            raise self._rebuild_error
+        raise RuntimeError("the statistics could not be counted")  # pragma: no cover
+
+    def _build_snapshot(self) -> None:
+        from caseworker.release import Snapshot, build
+
+        try:
+            k = self.stats_threshold
             with self.db.transaction() as session:  # the generation and its counts together
                 gen = stat_rows.generation(session)
                 counted = stat_rows.tallies(session)
-            release = build(*counted, k=self.stats_threshold)
-            self._release_cache = (gen, self.stats_threshold, release)
-            return release
+                casework = stat_rows.casework_tallies(session)
+            at = self.now()
+            if len(counted[0]) <= IN_PROCESS_PROFILES:
+                release = build(*counted, k=k)
+            else:  # seconds to minutes of Python: off this process, whose pages hold the GIL
+                release = _release_process().submit(build, *counted, k=k).result()
+            self._snapshot = (k, Snapshot(release, casework, gen, at))
+        except BaseException as exc:  # the waiting view reports it; the next view retries
+            log.error("statistics: the release could not be built (%s)", type(exc).__name__)
+            if isinstance(exc, BrokenProcessPool):
+                _release_process(reset=True)
+            self._rebuild_error = exc
+
+    def stats_release(self) -> Any:
+        """The canonical statistics release (caseworker.release) of stats_snapshot."""
+        return self.stats_snapshot().release
+
+    def stats_counted(self, who: Principal) -> dict[str, Any]:
+        """When the figures shown were counted, and whether newer ones are being counted."""
+        self._require(who, STATS_ROLES, "stats.read")
+        snap = self.stats_snapshot()
+        with self.db.transaction() as session:
+            gen = stat_rows.generation(session)
+        return {"at": snap.counted_at, "updating": snap.generation != gen}
 
     def statistics(self, who: Principal, first: str | None = None,
                    last: str | None = None) -> list[dict[str, Any]]:
@@ -831,6 +887,29 @@ class Dashboard:
         return list(self.stats_release().months)
 
 
+# A release of more single-choice profiles than this is built in a separate process (its
+# linear programs are Python-heavy: in a thread they would slow every page of the server);
+# a small one (a demo, a young register) in the thread, where starting a process would cost
+# more than the build.
+IN_PROCESS_PROFILES = 2000
+_process: ProcessPoolExecutor | None = None
+_process_lock = threading.Lock()
+
+
+def _release_process(reset: bool = False) -> ProcessPoolExecutor:
+    """The one worker process that builds large releases, started on first use ("spawn":
+    the server's threads and connections are not copied into it)."""
+    global _process
+    with _process_lock:
+        if reset and _process is not None:
+            _process.shutdown(wait=False, cancel_futures=True)
+            _process = None
+        if _process is None:
+            _process = ProcessPoolExecutor(max_workers=1,
+                                           mp_context=multiprocessing.get_context("spawn"))
+        return _process
+
+
 def _delivery_of_write_backs(measures: list[dict[str, Any]],
                              thread: list[dict[str, Any]]) -> None:
     """A "write back" action is shown with what became of its message (pending, delivered,
@@ -842,6 +921,10 @@ def _delivery_of_write_backs(measures: list[dict[str, Any]],
         if m["kind"] == "write_back" and m["outcome"] == "done":
             m["delivery"] = by_moment.get((m["actor"], m["at"]), "not_sent")
 
+
+# the case actions after which its statistics row is refreshed (storage.statistics), with
+# every `action.<kind>`
+_CASEWORK = frozenset({"case.status", "case.state_response", "case.merge", "case.referral"})
 
 CONTENT_DIMENSIONS = ("place_type", "perpetrator_type", "violation_types", "victim_gender",
                       "victim_age_group", "victim_groups")

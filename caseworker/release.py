@@ -45,6 +45,7 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -54,7 +55,8 @@ if TYPE_CHECKING:
 # release: importing scipy takes seconds of CPU (and the GIL), which must not happen in the
 # web server's event loop when the statistics page module is first imported.
 
-__all__ = ["CROSS", "MULTI_CARRIER", "PROFILE", "Figure", "Release", "build", "months_between"]
+__all__ = ["CROSS", "MULTI_CARRIER", "PROFILE", "Figure", "Release", "Snapshot", "build",
+           "months_between"]
 
 X = " × "  # joins a cross-table's parts (contracts.md, statistics CSV)
 # the single-choice answers of one report, in the order of a profile tuple
@@ -511,6 +513,18 @@ class Release:
         if out and out[0].dimension == "total" and out[0].count.startswith("<"):
             return out[:1]  # a withheld total: nothing else is broken down
         return out
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What the statistics page and the periodic report answer from: the canonical release,
+    the casework counts of the same statistics rows (storage.statistics.casework_tallies),
+    the generation of those rows and when they were counted."""
+
+    release: Release
+    casework: dict[tuple[str, str, str, str], int]
+    generation: int
+    counted_at: datetime
 
 
 def build(profiles: dict[tuple[str, ...], int],

@@ -16,12 +16,16 @@ subtracted from each other or from the statistics page:
   count for the year, shown exactly by the release: `steps` (cases with at least one step of
   each kind done; a case counts once per kind, so no sum is published, primary suppression
   only); for each State-facing step shown exactly, the latest State response of each case,
-  summing to that step's count (caseworker.statistics.publish, primary and complementary);
+  summing to that step's count (caseworker.statistics.publish, primary and complementary;
+  an interim measure still unanswered is `overdue` once its deadline's month has ended);
   the median and 90th percentile of the hours from receipt to the first move out of
-  "allegation, pending assessment", only when the published figures (the type's count less
-  the most the year's pending count can be) already guarantee at least `k` assessed reports.
-Actions and timestamps are plaintext metadata (storage.casework); statistics rows link to
-cases only through HMAC(pepper, case id).
+  "allegation, pending assessment", as the upper bound of their bucket (`24`: within 24
+  hours; `>720`), only when the published figures (the type's count less the most the
+  year's pending count can be) already guarantee at least `k` assessed reports.
+Everything is read from the statistics table (storage.statistics: the casework rows are
+refreshed there whenever a step, an answer or a status is recorded), counted by the database
+and cached with the release, so a report is composed in memory; statistics rows link to cases
+only through HMAC(pepper, case id).
 """
 
 from __future__ import annotations
@@ -34,28 +38,21 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
-
-from sqlalchemy import select
 
 from caseworker import statistics as stats_publish
-from caseworker.release import Release
+from caseworker.release import Release, Snapshot
 from caseworker.release import build as build_release
 from core import RefusedError
-from core.time import as_utc as _utc
 from storage import accounts
 from storage import statistics as stat_rows
 from storage.cases import INITIAL_STATUS
 from storage.casework import ACTION_CONSENT
-from storage.caseworker_models import CaseAction
 from storage.db import Database
-from storage.models import Case, CaseEvent
-from storage.statistics import StatValue, stat_key
 
 __all__ = ["POPULATION_TABLES", "REPORT_ROLES", "RESPONSES", "STATE_RESPONSES", "STATE_STEPS",
            "STEPS", "STEP_KINDS", "TIMING", "WHOLE_YEARS_ONLY", "PeriodError",
-           "PeriodicReport", "ReportCase", "ReportRow", "build_report", "compose",
-           "parse_period", "periodic_report", "release_for", "report_csv", "whole_years"]
+           "PeriodicReport", "ReportRow", "compose", "parse_period", "periodic_report",
+           "report_csv", "snapshot_for", "whole_years"]
 
 REPORT_ROLES = frozenset({"supervisor", "auditor", "admin"})
 SECTIONS = ("complaint", "reprisal")
@@ -149,73 +146,25 @@ def _exact(shown: str | None) -> int | None:
     return int(shown) if shown is not None and shown.isdigit() else None
 
 
-@dataclass
-class ReportCase:
-    report_type: str
-    country: str
-    status: str
-    received_at: datetime
-    steps: dict[str, list[CaseAction]]
-    assessed_at: datetime | None = None
-    month: str = ""  # YYYY-MM of its statistics row; received_at's month when empty
-
-    @property
-    def year(self) -> str:
-        return (self.month or self.received_at.astimezone(UTC).strftime("%Y-%m"))[:4]
-
-
-def _population(session: Any, pepper: bytes, first_month: str, last_month: str,
-                begin: datetime, until: datetime) -> dict[str, ReportCase]:
-    """The consented reports of the months, by case id, with their statistics values and
-    their actions and first assessment (plaintext metadata)."""
-    values: dict[str, dict[str, str]] = defaultdict(dict)
-    keys_in_period = select(StatValue.row_key).where(
-        StatValue.dimension == "month", StatValue.value >= first_month,
-        StatValue.value <= last_month)
-    for key, dim, value in session.execute(
-            select(StatValue.row_key, StatValue.dimension, StatValue.value).where(
-                StatValue.row_key.in_(keys_in_period),
-                StatValue.dimension.in_(("month", "report_type", "country", "status")))):
-        values[key][dim] = value
-    found: dict[str, ReportCase] = {}
-    # a day's margin each side: the month was taken from the same received_at, in UTC
-    for case_id, received in session.execute(select(Case.id, Case.received_at).where(
-            Case.received_at >= begin - timedelta(days=1),
-            Case.received_at < until + timedelta(days=1))):
-        row = values.get(stat_key(pepper, case_id))
-        if row is not None:
-            found[case_id] = ReportCase(row.get("report_type", "none"), row.get("country", "none"),
-                                        row.get("status", "none"), _utc(received),
-                                        defaultdict(list), month=row.get("month", ""))
-    ids = list(found)
-    for start in range(0, len(ids), 500):
-        chunk = ids[start:start + 500]
-        for action in session.scalars(select(CaseAction).where(
-                CaseAction.case_id.in_(chunk), CaseAction.outcome == "done")
-                .order_by(CaseAction.at, CaseAction.id)):
-            found[action.case_id].steps[action.kind].append(action)
-        for event in session.scalars(select(CaseEvent).where(
-                CaseEvent.case_id.in_(chunk), CaseEvent.kind == "status_changed")
-                .order_by(CaseEvent.at, CaseEvent.id)):
-            case = found[event.case_id]
-            if case.assessed_at is None and (event.detail or {}).get("from") == INITIAL_STATUS:
-                case.assessed_at = _utc(event.at)
-    return found
+def _percentile_bucket(histogram: dict[str, int], share: float) -> str:
+    """Nearest-rank percentile of bucketed hours: the upper bound of the bucket it falls in
+    (`24`: within 24 hours), or `>720` beyond the last."""
+    ordered = [(f"h{b}", str(b)) for b in stat_rows.HOUR_BUCKETS]
+    ordered.append((f"over{stat_rows.HOUR_BUCKETS[-1]}", f">{stat_rows.HOUR_BUCKETS[-1]}"))
+    rank = max(1, math.ceil(share * sum(histogram.values())))
+    seen = 0
+    for bucket, shown in ordered:
+        seen += histogram.get(bucket, 0)
+        if seen >= rank:
+            return shown
+    return ordered[-1][1]
 
 
-def _response(actions: list[CaseAction], now: datetime) -> str:
-    """The latest answer the State gave to this step of a case, or what is known without."""
-    for action in reversed(actions):
-        answer = (action.detail or {}).get("state_response")
-        if answer in STATE_RESPONSES:
-            return str(answer)
-    deadlines = [_utc(a.deadline) for a in actions if a.deadline is not None]
-    return "overdue" if deadlines and max(deadlines) <= now else "awaiting"
-
-
-def _percentile(sorted_hours: list[float], share: float) -> int:
-    """Nearest-rank percentile, in whole hours."""
-    return round(sorted_hours[max(0, math.ceil(share * len(sorted_hours)) - 1)])
+def _answer(value: str, now_month: str) -> str:
+    """A stored response as published: `due:YYYY-MM` is overdue once that month has ended."""
+    if value.startswith("due:"):
+        return "overdue" if value[4:] < now_month else "awaiting"
+    return value if value in STATE_RESPONSES else "awaiting"
 
 
 def whole_years(first_month: str, last_month: str) -> list[str]:
@@ -224,24 +173,12 @@ def whole_years(first_month: str, last_month: str) -> list[str]:
             if first_month <= f"{y}-01" and f"{y}-12" <= last_month]
 
 
-def build_report(session: Any, pepper: bytes, first: date, last: date, now: datetime,
-                 release: Release) -> PeriodicReport:
-    first_month, last_month, _, _ = _months(first, last)
-    years = whole_years(first_month, last_month)
-    population: dict[str, ReportCase] = {}
-    if years:  # only the whole years' reports are read: the steps are counted for them
-        begin = datetime(int(years[0]), 1, 1, tzinfo=UTC)
-        until = datetime(int(years[-1]) + 1, 1, 1, tzinfo=UTC)
-        population = _population(session, pepper, f"{years[0]}-01", f"{years[-1]}-12",
-                                 begin, until)
-    return compose(release, list(population.values()), first_month, last_month, now)
-
-
-def compose(release: Release, population: list[ReportCase], first_month: str,
-            last_month: str, now: datetime) -> PeriodicReport:
-    """The report's tables (pure: the re-identification tests drive it with random
-    populations). The counts of reports are the canonical release's figures for the range,
-    copied, never computed here; the steps are counted for each whole calendar year."""
+def compose(release: Release, casework: dict[tuple[str, str, str, str], int],
+            first_month: str, last_month: str, now: datetime) -> PeriodicReport:
+    """The report's tables (pure: the re-identification tests drive it with random data).
+    The counts of reports are the canonical release's figures for the range, copied, never
+    computed here; the steps are counted for each whole calendar year from `casework`
+    (storage.statistics.casework_tallies: {(month, report_type, dimension, value): n})."""
     k = release.k
     rows = [ReportRow(f.dimension, f.value, f.count)
             for f in release.range(first_month, last_month)
@@ -252,12 +189,13 @@ def compose(release: Release, population: list[ReportCase], first_month: str,
     if not years:
         rows.append(ReportRow("note", WHOLE_YEARS_ONLY, ""))
     for year in years:
-        rows += _year(release, year, [c for c in population if c.year == year], k, now)
+        rows += _year(release, year, {key: n for key, n in casework.items()
+                                      if key[0][:4] == year}, k, now)
     return PeriodicReport(first_month, last_month, k, tuple(rows))
 
 
-def _year(release: Release, year: str, members: list[ReportCase], k: int,
-          now: datetime) -> list[ReportRow]:
+def _year(release: Release, year: str, casework: dict[tuple[str, str, str, str], int],
+          k: int, now: datetime) -> list[ReportRow]:
     """Steps, State responses and time to first assessment for the reports received in one
     calendar year, under the year's figures of the release."""
     figures = {(f.dimension, f.value): f.count
@@ -272,75 +210,86 @@ def _year(release: Release, year: str, members: list[ReportCase], k: int,
         count = _exact(figures.get(("report_type", section)))
         if count is None or count < k:
             continue  # not shown exactly: nothing may be broken down from it
-        out += _section(year, section, count, [c for c in members if c.report_type == section],
-                        pending_at_most, k, now)
+        cells: dict[tuple[str, str], int] = defaultdict(int)
+        for (_, kind, dim, value), n in casework.items():
+            if kind == section:
+                cells[(dim, value)] += n
+        out += _section(year, section, count, cells, pending_at_most, k, now)
     return out
 
 
-def _section(year: str, section: str, count: int, members: list[ReportCase],
+def _section(year: str, section: str, count: int, cells: dict[tuple[str, str], int],
              pending_at_most: int, k: int, now: datetime) -> list[ReportRow]:
     out: list[ReportRow] = []
-    step_cells = {kind: sum(1 for c in members if c.steps.get(kind)) for kind in STEP_KINDS}
+    step_cells = {kind: cells.get((stat_rows.STEP, kind), 0) for kind in STEP_KINDS}
     _, steps = _publish(count, step_cells, k, multi=True)
     for kind in STEP_KINDS:
         if kind in (steps or {}):
             out.append(ReportRow(STEPS, f"{year}{X}{section}{X}{kind}", (steps or {})[kind]))
+    now_month = now.astimezone(UTC).strftime("%Y-%m")
     for kind in STATE_STEPS:
         if _exact((steps or {}).get(kind)) is None:
             continue
         answers: dict[str, int] = defaultdict(int)
-        contacted = [c for c in members if c.steps.get(kind)]
-        for case in contacted:
-            answers[_response(case.steps[kind], now)] += 1
-        _, shown = _publish(len(contacted), answers, k, multi=False)
+        for (dim, value), n in cells.items():
+            if dim == stat_rows.RESPONSE + kind:
+                answers[_answer(value, now_month)] += n
+        _, shown = _publish(step_cells[kind], answers, k, multi=False)
         for value, text in sorted((shown or {}).items()):
             out.append(ReportRow(RESPONSES, f"{year}{X}{section}{X}{kind}{X}{value}", text))
-    # median and p90 of the hours to first assessment, when what is already published (the
-    # section's count, the year's pending count) guarantees at least k assessed reports
+    # median and p90 of the hours to first assessment (buckets), when what is already
+    # published (the section's count, the year's pending count) guarantees at least k
+    # assessed reports
     if count - pending_at_most >= k:
-        hours = sorted((c.assessed_at - c.received_at).total_seconds() / 3600
-                       for c in members if c.assessed_at is not None)
-        if len(hours) >= k:  # cannot fail while the counts agree; never show fewer
+        hours = {value: n for (dim, value), n in cells.items() if dim == stat_rows.ASSESSED}
+        if sum(hours.values()) >= k:  # cannot fail while the counts agree; never show fewer
             out += [ReportRow(TIMING, f"{year}{X}{section}{X}median",
-                              str(_percentile(hours, 0.5))),
+                              _percentile_bucket(hours, 0.5)),
                     ReportRow(TIMING, f"{year}{X}{section}{X}p90",
-                              str(_percentile(hours, 0.9)))]
+                              _percentile_bucket(hours, 0.9))]
     return out
 
 
-def release_for(db: Database, first: date, last: date,
-                k: int = stats_publish.DEFAULT_THRESHOLD) -> Release:
-    """The canonical release of the years the period touches (the command line has no cached
-    one): each year is audited on its own (caseworker.release), so these years' figures are
-    the statistics page's. Counted in one short transaction, built after it."""
+def snapshot_for(db: Database, first: date, last: date,
+                 k: int = stats_publish.DEFAULT_THRESHOLD) -> Snapshot:
+    """The canonical release of the years the period touches, with their casework counts
+    (the command line has no cached one): each year is audited on its own
+    (caseworker.release), so these years' figures are the statistics page's. Counted in one
+    short transaction, built after it."""
     years = {str(y) for y in range(first.year, last.year + 1)}
     with db.transaction() as session:
+        generation = stat_rows.generation(session)
         profiles, multi = stat_rows.tallies(session)
-    return build_release({p: n for p, n in profiles.items() if p[0][:4] in years},
-                         {m: n for m, n in multi.items() if m[1][:4] in years}, k)
+        casework = stat_rows.casework_tallies(session)
+    release = build_release({p: n for p, n in profiles.items() if p[0][:4] in years},
+                            {m: n for m, n in multi.items() if m[1][:4] in years}, k)
+    return Snapshot(release, {c: n for c, n in casework.items() if c[0][:4] in years},
+                    generation, datetime.now(UTC))
 
 
-def periodic_report(db: Database, pepper: bytes, actor: str, role: str, first: date,
-                    last: date, now: datetime | None = None,
-                    k: int = stats_publish.DEFAULT_THRESHOLD, channel: str = "web",
-                    release: Release | Callable[[], Release] | None = None
+def periodic_report(db: Database, actor: str, role: str, first: date, last: date,
+                    now: datetime | None = None, k: int = stats_publish.DEFAULT_THRESHOLD,
+                    channel: str = "web",
+                    snapshot: Snapshot | Callable[[], Snapshot] | None = None
                     ) -> PeriodicReport:
     """The one way in for the dashboard and `sanad report periodic`: role checked, audited
-    (with the period; never a count that was suppressed). `release` is the canonical release
-    (or a function giving it: the dashboard's cached one), built for the period's years when
-    absent; its threshold is the report's."""
+    (with the period; never a count that was suppressed). `snapshot` is the canonical
+    release with its casework counts (or a function giving it: the dashboard's cached one),
+    counted and built for the period's years when absent; its threshold is the report's.
+    Nothing but the statistics table is read: no case, step or event row."""
     now = now or datetime.now(UTC)
     if role not in REPORT_ROLES:
         with db.transaction() as session:
             accounts.audit(session, actor, "report.periodic", None, "refused", now,
                            reason="role")
         raise PermissionError(f"the role {role} may not produce the periodic report")
-    if release is None:
-        release = release_for(db, first, last, k)
-    elif callable(release):
-        release = release()
+    if snapshot is None:
+        snapshot = snapshot_for(db, first, last, k)
+    elif callable(snapshot):
+        snapshot = snapshot()
+    first_month, last_month, _, _ = _months(first, last)
+    report = compose(snapshot.release, snapshot.casework, first_month, last_month, now)
     with db.transaction() as session:
-        report = build_report(session, pepper, first, last, now, release)
         accounts.audit(session, actor, "report.periodic", None, "granted", now,
                        period=f"{report.first_month}/{report.last_month}", channel=channel)
     return report

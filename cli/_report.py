@@ -55,7 +55,7 @@ def periodic(start: str, end: str, lang: str, fmt: str, out: Path,
             first, last = reports.parse_period(start, end)
         except reports.PeriodError as exc:
             raise UserFacingError(str(exc)) from exc
-        with _home_database() as (_, home, db):
+        with _home_database() as (_, _home, db):
             actor, role = "cli", "supervisor"  # holding the home is reading the database
             if username is not None:
                 from storage import accounts
@@ -72,8 +72,8 @@ def periodic(start: str, end: str, lang: str, fmt: str, out: Path,
                     actor, role = user.name, user.role
             now = datetime.now(UTC)
             try:
-                result = reports.periodic_report(db, home.pepper(), actor, role, first, last,
-                                                 now, channel="cli")
+                result = reports.periodic_report(db, actor, role, first, last, now,
+                                                 channel="cli")
             except PermissionError as exc:
                 raise UserFacingError(str(exc)) from exc
         if fmt == "csv":

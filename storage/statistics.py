@@ -5,6 +5,15 @@ the table holds no free text, no exact date (only the month) and no identifier a
 reader can link to a case; the intake and dashboard (which hold the pepper) find a report's
 rows to update its status or to remove them on withdrawal, retention or revoked consent.
 Counting reads only this table: nothing is decrypted and every viewer sees the same figures.
+
+Casework (the periodic report's steps, State responses and time to first assessment) is kept
+here too, refreshed by `refresh_casework` whenever a step, a State response or a status
+change is recorded on the case: `step` (each kind of step done), `response.<step>` (the
+latest State answer, or `due:YYYY-MM` for an interim measure still awaiting one, or
+`awaiting`) and `assessed_within` (the hours from receipt to the first move out of
+"allegation, pending assessment", as a bucket: `h1`, `h6`, `h24`, `h72`, `h168`, `h720` or
+`over720`). Only months and buckets: an exact deadline or number of hours would match the
+plaintext timestamps of the case tables and link the row to its case.
 """
 
 from __future__ import annotations
@@ -19,16 +28,28 @@ from typing import Any
 from sqlalchemy import BigInteger, Integer, String, delete, func, insert, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from storage.models import Base, Case
+from core.time import as_utc
+from storage.models import Base, Case, CaseEvent
 
-__all__ = ["DIMENSIONS", "MULTI", "StatGeneration", "StatValue", "counts",
-           "forget_case_statistics", "generation", "record_case", "set_status", "stat_key",
-           "tallies"]
+__all__ = ["ASSESSED", "CASEWORK", "DIMENSIONS", "HOUR_BUCKETS", "MULTI", "RESPONSE",
+           "STEP", "StatGeneration", "StatValue", "casework_tallies", "casework_values",
+           "counts", "forget_case_statistics", "generation", "hours_bucket", "record_case",
+           "refresh_casework", "stat_key", "tallies"]
 
 SINGLE = ("report_type", "status", "month", "country", "place_type", "victim_gender",
           "victim_age_group")
 MULTI = ("perpetrator_type", "violation_types", "victim_groups")
 DIMENSIONS = SINGLE + MULTI
+# casework dimensions (refresh_casework): one `step` row per kind of step done, one
+# `response.<kind>` row per State-facing step done, one `assessed_within` row once assessed
+STEP = "step"
+RESPONSE = "response."
+ASSESSED = "assessed_within"
+STATE_STEPS = ("raise_with_state", "interim_measures")
+CASEWORK = (STEP, *(RESPONSE + k for k in STATE_STEPS), ASSESSED)
+STATE_ANSWERS = ("replied", "measures_taken", "refused")
+HOUR_BUCKETS = (1, 6, 24, 72, 168, 720)  # upper bounds, in hours; beyond: `over720`
+INITIAL_STATUS = "allegation_pending_assessment"  # storage.cases.INITIAL_STATUS
 _OPTION = re.compile(r"^[a-z][a-z0-9_]{0,40}$")
 _COUNTRY = re.compile(r"^[A-Za-z]{2}$")
 
@@ -108,14 +129,74 @@ def record_case(session: Session, pepper: bytes, case: Case, fields: dict[str, A
         for value in values:
             session.add(StatValue(row_key=key, dimension=dim, value=value))
     session.flush()
+    refresh_casework(session, pepper, case)  # an urgent case completed in place keeps its steps
 
 
-def set_status(session: Session, pepper: bytes, case_id: str, status: str) -> None:
-    """A status change reaches the statistics row (if the report has one)."""
-    session.execute(update(StatValue).where(StatValue.row_key == stat_key(pepper, case_id),
-                                            StatValue.dimension == "status")
-                    .values(value=status))
+def hours_bucket(hours: float) -> str:
+    """The bucket of a time to first assessment: `h<N>` for at most N hours, or `over720`."""
+    for bound in HOUR_BUCKETS:
+        if hours <= bound:
+            return f"h{bound}"
+    return f"over{HOUR_BUCKETS[-1]}"
+
+
+def casework_values(actions: Iterable[Any], received_at: datetime,
+                    assessed_at: datetime | None) -> dict[str, list[str]]:
+    """The casework rows of one case (pure): `actions` are its done steps in time order
+    (objects with kind, deadline and detail, as storage.caseworker_models.CaseAction)."""
+    out: dict[str, list[str]] = {}
+    latest: dict[str, Any] = {}
+    kinds: set[str] = set()
+    for action in actions:
+        kinds.add(action.kind)
+        if action.kind in STATE_STEPS:
+            latest.setdefault(action.kind, []).append(action)
+    if kinds:
+        out[STEP] = sorted(k for k in kinds if _OPTION.match(k))
+    for kind, steps in latest.items():
+        answer = next((a for a in ((s.detail or {}).get("state_response") for s in
+                                   reversed(steps)) if a in STATE_ANSWERS), None)
+        if answer is None:
+            deadlines = [s.deadline for s in steps if s.deadline is not None]
+            answer = (f"due:{as_utc(max(deadlines, key=as_utc)).strftime('%Y-%m')}"
+                      if deadlines else "awaiting")
+        out[RESPONSE + kind] = [answer]
+    if assessed_at is not None:
+        hours = (as_utc(assessed_at) - as_utc(received_at)).total_seconds() / 3600
+        out[ASSESSED] = [hours_bucket(max(0.0, hours))]
+    return out
+
+
+def refresh_casework(session: Session, pepper: bytes | None, case: Case) -> None:
+    """After a step, a State response or a status change on the case: its statistics row
+    (if it has one) takes the case's status and casework again, in the same transaction."""
+    if pepper is None:
+        return
+    from storage.caseworker_models import CaseAction
+
+    key = stat_key(pepper, case.id)
+    if session.scalar(select(StatValue.value).where(StatValue.row_key == key,
+                                                    StatValue.dimension == "month")) is None:
+        return  # no consent to statistics (or withdrawn): nothing is kept
+    steps = session.scalars(select(CaseAction).where(
+        CaseAction.case_id == case.id, CaseAction.outcome == "done")
+        .order_by(CaseAction.at, CaseAction.id))
+    assessed_at = None
+    for event in session.scalars(select(CaseEvent).where(
+            CaseEvent.case_id == case.id, CaseEvent.kind == "status_changed")
+            .order_by(CaseEvent.at, CaseEvent.id)):
+        if (event.detail or {}).get("from") == INITIAL_STATUS:
+            assessed_at = event.at
+            break
+    values = casework_values(list(steps), case.received_at, assessed_at)
+    session.execute(delete(StatValue).where(StatValue.row_key == key,
+                                            StatValue.dimension.in_(("status", *CASEWORK))))
+    session.add(StatValue(row_key=key, dimension="status", value=case.status))
+    for dim, found in values.items():
+        for value in found:
+            session.add(StatValue(row_key=key, dimension=dim, value=value))
     _changed(session)
+    session.flush()
 
 
 def forget_case_statistics(session: Session, case_id: str, pepper: bytes) -> None:
@@ -170,3 +251,23 @@ def tallies(session: Session) -> tuple[dict[tuple[str, ...], int],
                country if carrier == "country" else "", value)
         multi[key] = multi.get(key, 0) + int(n)
     return found, multi
+
+
+def casework_tallies(session: Session) -> dict[tuple[str, str, str, str], int]:
+    """The periodic report's input, counted by the database in one query:
+    {(month, report_type, casework dimension, value): reports}."""
+    pivot = (select(StatValue.row_key,
+                    func.max(StatValue.value).filter(StatValue.dimension == "month")
+                    .label("month"),
+                    func.coalesce(func.max(StatValue.value)
+                                  .filter(StatValue.dimension == "report_type"), "none")
+                    .label("report_type"))
+             .where(StatValue.dimension.in_(("month", "report_type")))
+             .group_by(StatValue.row_key).subquery())
+    work = StatValue.__table__.alias("work")
+    rows: Any = session.execute(
+        select(pivot.c.month, pivot.c.report_type, work.c.dimension, work.c.value, func.count())
+        .join(pivot, pivot.c.row_key == work.c.row_key)
+        .where(work.c.dimension.in_(CASEWORK))
+        .group_by(pivot.c.month, pivot.c.report_type, work.c.dimension, work.c.value))
+    return {(m, t, d, v): int(n) for m, t, d, v, n in rows if m is not None}

@@ -801,6 +801,7 @@ class WebApp:
         try:
             table = await run_in_threadpool(self.d.statistics, who, first, last)
             months = await run_in_threadpool(self.d.stats_months, who)
+            counted = await run_in_threadpool(self.d.stats_counted, who)
         except dash.Forbidden:
             return self.page(request, s, "error.html", status=403, message_key="error.role")
         if params.get("format") == "csv":
@@ -818,6 +819,9 @@ class WebApp:
         query = urlencode({k: v for k, v in (("from", first), ("to", last)) if v})
         return self.page(request, s, "stats.html", table=one_way, cross=cross,
                          months=months, first=first or "", last=last or "",
+                         counted_at=stats_view.local_digits(
+                             counted["at"].strftime("%Y-%m-%d %H:%M UTC"), t.lang),
+                         updating=counted["updating"],
                          query=("&" + query) if query else "",
                          digits=lambda text: stats_view.local_digits(str(text), t.lang))
 
@@ -890,9 +894,9 @@ class WebApp:
             return self.page(request, s, "report.html", status=400,
                              **{**ctx, "error": f"refused.{exc.code}"})
         report = await run_in_threadpool(
-            reports.periodic_report, self.d.db, self.d.pepper or b"", who.name, who.role,
-            first, last, self.d.now(), self.d.stats_threshold,
-            release=self.d.stats_release)  # the statistics page's release: the same figures
+            reports.periodic_report, self.d.db, who.name, who.role, first, last,
+            self.d.now(), self.d.stats_threshold,
+            snapshot=self.d.stats_snapshot)  # the statistics page's release: the same figures
         name = f"sanad-report-{report.first_month}-{report.last_month}"
         t = i18n.Translator(self.lang(request, s))
         if params.get("format") == "csv":

@@ -104,11 +104,18 @@ def labelled(report: PeriodicReport, t: Translator,
                     out.append(Table(title("report.dim.state_response",
                                            step=t(f"report.step.{step}")), tuple(said)))
             out.append(Table(title("report.dim.timing"), tuple(
-                (t(f"report.{v}"), n(t("report.hours", n=c))) for _, _, v, c in timing),
+                (t(f"report.{v}"), _within(t, c)) for _, _, v, c in timing),
                 note="" if timing else t("report.no_timing")))
         if not shown:
             out[-1] = Table(out[-1].title, (), level=1, note=t("report.year_withheld"))
     return out
+
+
+def _within(t: Translator, hours: str) -> str:
+    """A bucket's bound as words: `24` within 24 hours, `>720` more than 720 hours."""
+    if hours.startswith(">"):
+        return labels.counted(t, "report.hours_over", int(hours[1:]))
+    return labels.counted(t, "report.hours", int(hours))
 
 
 def report_pdf(report: PeriodicReport, t: Translator, now: datetime) -> bytes:

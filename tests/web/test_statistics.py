@@ -187,3 +187,95 @@ def test_charts_are_svg_without_scripts_in_both_languages_and_mark_suppressed_ce
     demo.get("/stats?lang=ar")
     ar = demo.get("/stats/chart/place_type.svg", headers={"Accept-Language": "ar"}).text
     assert "محجوب" in ar and "<script" not in ar
+
+
+def test_while_new_figures_are_counted_the_page_shows_the_last_ones_and_says_when(
+        site: Site, demo: Any, monkeypatch: Any) -> None:
+    """A view never waits minutes for a rebuild (issue 17 item 7): after `stats_wait` it is
+    given the previous figures, with the time they were counted, in the reader's language;
+    the next view after the rebuild has the new ones."""
+    import threading
+
+    from caseworker import release as release_module
+
+    for _ in range(6):
+        site.make_case(fields={"report_type": "complaint", "place_type": "prison"})
+    first = demo.get("/stats?lang=en").text
+    assert 'data-counted="current"' in first and "Counted at" in first
+    assert "total,,6" in _csv(demo)
+    # hold the rebuild (after its counting transaction) until the stale page has been seen;
+    # the real build runs then
+    go, real = threading.Event(), release_module.build
+    monkeypatch.setattr(release_module, "build",
+                        lambda *counted, k: (go.wait(30), real(*counted, k=k))[1])
+    site.dashboard.stats_wait = 0.2
+    site.make_case(fields={"report_type": "complaint", "place_type": "prison"})
+    stale = demo.get("/stats?lang=ar").text
+    assert 'data-counted="updating"' in stale and "تُحصى الآن بلاغات أحدث" in stale
+    assert "total,,6" in _csv(demo)  # the last figures, not a wait
+    go.set()
+    worker = site.dashboard._rebuild
+    assert worker is not None
+    worker.join(30)
+    assert "total,,7" in _csv(demo)
+    assert 'data-counted="current"' in demo.get("/stats?lang=en").text
+
+
+def test_a_cases_steps_reach_its_statistics_row_as_months_and_buckets_only(
+        site: Site, demo: Any) -> None:
+    """The casework rows of the periodic report (storage.statistics.refresh_casework): the
+    kinds of steps, the State's answer or the deadline's month, the hours to first
+    assessment as a bucket; never a date, an hour count or an identifier. A report without
+    consent to statistics gets none; withdrawal removes them with the rest."""
+    ref = site.make_case(fields={"report_type": "reprisal", "country": "SY"},
+                         report_type="reprisal")
+    quiet = site.make_case(report_type="reprisal", consent=CONSENT_NONE)
+    for case_ref in (ref, quiet):
+        for kind in ("interim_measures", "raise_with_state"):
+            post(demo, f"/cases/{case_ref}/action", {"kind": kind}, f"/cases/{case_ref}")
+        post(demo, f"/cases/{case_ref}/status", {"to": "under_assessment",
+                                                  "reason": "assessment_started"},
+             f"/cases/{case_ref}")
+    post(demo, f"/cases/{ref}/state_response", {"step": "raise_with_state",
+                                                "answer": "refused"}, f"/cases/{ref}")
+    with site.db.transaction() as session:
+        case = session.scalar(select(Case).where(Case.case_ref == ref))
+        assert case is not None
+        key, case_id = stat_rows.stat_key(site.home.pepper(), case.id), case.id
+        rows = {(r.dimension, r.value) for r in session.scalars(
+            select(stat_rows.StatValue).where(stat_rows.StatValue.row_key == key))}
+        everything = [(r.row_key, r.value) for r in session.scalars(
+            select(stat_rows.StatValue))]
+    due = next(v for d, v in rows if d == "response.interim_measures")
+    assert {("step", "interim_measures"), ("step", "raise_with_state"),
+            ("response.raise_with_state", "refused"), ("assessed_within", "h1"),
+            ("status", "under_assessment")} <= rows, rows
+    assert len(due) == len("due:YYYY-MM") and due.startswith("due:20"), due
+    # only this report's row holds casework: the other reporter did not consent
+    assert {k for k, v in everything if v in ("interim_measures", "h1")} == {key}
+    assert not any(case_id in k or case_id in v for k, v in everything)
+    with site.db.transaction() as session:
+        stat_rows.forget_case_statistics(session, case_id, site.home.pepper())
+        assert not session.scalars(select(stat_rows.StatValue).where(
+            stat_rows.StatValue.row_key == key)).first()
+
+
+def test_a_large_release_is_built_in_its_own_process_with_the_same_figures(
+        site: Site, demo: Any, monkeypatch: Any) -> None:
+    """Above IN_PROCESS_PROFILES the release is built in a worker process (its linear
+    programs would otherwise hold the web server's GIL for minutes): the same figures as
+    a build in this process."""
+    from caseworker import dashboard as dash_module
+    from caseworker.release import build
+
+    for i in range(9):
+        site.make_case(fields={"report_type": "complaint", "place_type": "prison",
+                               "country": "SY" if i < 7 else "LB"})
+    monkeypatch.setattr(dash_module, "IN_PROCESS_PROFILES", 0)
+    lines = _csv(demo)
+    assert dash_module._process is not None  # the worker process answered
+    with site.db.transaction() as session:
+        here = build(*stat_rows.tallies(session), k=5)
+    assert site.dashboard.stats_release().range() == here.range()
+    assert "total,,9" in lines and "report_type,complaint,9" in lines
+    _assert_nothing_recomputable(lines)
