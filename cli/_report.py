@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -90,6 +91,39 @@ def periodic(start: str, end: str, lang: str, fmt: str, out: Path,
         write_private(out, data)
         click.echo(f"Wrote the report for {result.first_month} to {result.last_month} "
                    f"({fmt}, {lang}) to {out}.")
+    run()
+
+
+@report.command("recount")
+def recount() -> None:
+    """Write every consented report's casework into its statistics row again (steps taken,
+    State answers, time to first assessment) from the case's actions and events: needed once
+    after upgrading from a version whose statistics rows kept none; safe to repeat. Reads
+    no sealed content; shows its progress."""
+    from sqlalchemy import select
+
+    from cli._common import friendly_errors
+    from cli._common import home_database as _home_database
+    from storage import statistics as stat_rows
+    from storage.models import Case
+
+    @friendly_errors
+    def run() -> None:
+        with _home_database() as (_, home, db):
+            pepper = home.pepper()
+            with db.transaction() as session:
+                ids = list(session.scalars(select(Case.id).order_by(Case.received_at)))
+            kept = 0
+            with click.progressbar(length=len(ids), label="Recounting the casework",
+                                   file=sys.stderr) as bar:
+                for start in range(0, len(ids), 500):  # one short transaction per 500 cases
+                    chunk = ids[start:start + 500]
+                    with db.transaction() as session:
+                        for case in session.scalars(select(Case).where(Case.id.in_(chunk))):
+                            kept += stat_rows.refresh_casework(session, pepper, case)
+                    bar.update(len(chunk))
+        click.echo(f"Recounted {kept} report(s) with consent to statistics, of {len(ids)} "
+                   "case(s).")
     run()
 
 

@@ -167,17 +167,18 @@ def casework_values(actions: Iterable[Any], received_at: datetime,
     return out
 
 
-def refresh_casework(session: Session, pepper: bytes | None, case: Case) -> None:
+def refresh_casework(session: Session, pepper: bytes | None, case: Case) -> bool:
     """After a step, a State response or a status change on the case: its statistics row
-    (if it has one) takes the case's status and casework again, in the same transaction."""
+    (if it has one) takes the case's status and casework again, in the same transaction.
+    False when the case has no statistics row."""
     if pepper is None:
-        return
+        return False
     from storage.caseworker_models import CaseAction
 
     key = stat_key(pepper, case.id)
     if session.scalar(select(StatValue.value).where(StatValue.row_key == key,
                                                     StatValue.dimension == "month")) is None:
-        return  # no consent to statistics (or withdrawn): nothing is kept
+        return False  # no consent to statistics (or withdrawn): nothing is kept
     steps = session.scalars(select(CaseAction).where(
         CaseAction.case_id == case.id, CaseAction.outcome == "done")
         .order_by(CaseAction.at, CaseAction.id))
@@ -197,6 +198,7 @@ def refresh_casework(session: Session, pepper: bytes | None, case: Case) -> None
             session.add(StatValue(row_key=key, dimension=dim, value=value))
     _changed(session)
     session.flush()
+    return True
 
 
 def forget_case_statistics(session: Session, case_id: str, pepper: bytes) -> None:

@@ -21,6 +21,8 @@ from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from tests.fakes import POLL_SECONDS
+
 TOKEN = "EAAtesttoken"
 PHONE_ID = "106540352242922"
 WABA_ID = "102290129340398"
@@ -61,7 +63,8 @@ class FakeCloudAPI:
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.port = self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(POLL_SECONDS,),
+                                        daemon=True)
 
     @property
     def base_url(self) -> str:

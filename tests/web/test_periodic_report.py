@@ -377,3 +377,27 @@ def test_a_caseworker_records_the_states_answer_on_the_case_page(site: Site) -> 
         answers = [a.detail.get("state_response") for a in casework.actions(session, case)]
         kinds = {a.action for a in session.scalars(select(AuditEntry))}
     assert answers == ["refused"] and "case.state_response" in kinds
+
+
+def test_recount_writes_the_casework_of_rows_kept_before_it_existed(
+        site: Site, sue: Any, cli_env: dict[str, str]) -> None:
+    """A register upgraded from a version whose statistics rows had no casework:
+    `sanad report recount` writes it from the cases' actions and events, and the report's
+    steps come back exactly as they were; a second run changes nothing."""
+    from tests.cli.conftest import sanad
+
+    _dataset(site)
+    params = {**_year(), "format": "csv"}
+    before = sue.get("/reports/periodic", params=params).text
+    assert reports.STEPS in before
+    with site.db.transaction() as session:  # as an earlier version left them
+        session.execute(stat_rows.StatValue.__table__.delete().where(
+            stat_rows.StatValue.dimension.in_(stat_rows.CASEWORK)))
+        stat_rows._changed(session)
+    assert reports.STEPS not in sue.get("/reports/periodic", params=params).text
+    done = sanad(cli_env, "report", "recount")
+    assert "Recounted 17 report(s) with consent to statistics, of 18 case(s)." in done.stdout
+    assert "Recounting the casework" in done.stderr  # the progress bar
+    assert sue.get("/reports/periodic", params=params).text == before
+    sanad(cli_env, "report", "recount")
+    assert sue.get("/reports/periodic", params=params).text == before
