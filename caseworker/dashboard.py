@@ -782,6 +782,7 @@ class Dashboard:
     _rebuild: threading.Thread | None = None
     _rebuild_started = 0.0  # time.monotonic() when it started
     _rebuild_error: BaseException | None = None
+    _seen_generation = 0  # the statistics rows' generation at the last stats_snapshot call
     _release_lock = threading.Lock()
 
     def stats_snapshot(self) -> Any:
@@ -795,6 +796,7 @@ class Dashboard:
         or connection is held while the release is built."""
         with self.db.transaction() as session:
             gen = stat_rows.generation(session)
+        self._seen_generation = gen
         cached = self._snapshot
         usable = cached if cached is not None and cached[0] == self.stats_threshold else None
         if usable is not None and usable[1].generation == gen:
@@ -847,9 +849,7 @@ class Dashboard:
         """When the figures shown were counted, and whether newer ones are being counted."""
         self._require(who, STATS_ROLES, "stats.read")
         snap = self.stats_snapshot()
-        with self.db.transaction() as session:
-            gen = stat_rows.generation(session)
-        return {"at": snap.counted_at, "updating": snap.generation != gen}
+        return {"at": snap.counted_at, "updating": snap.generation != self._seen_generation}
 
     def statistics(self, who: Principal, first: str | None = None,
                    last: str | None = None) -> list[dict[str, Any]]:

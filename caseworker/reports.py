@@ -43,7 +43,7 @@ from caseworker import statistics as stats_publish
 from caseworker.release import Release, Snapshot
 from caseworker.release import build as build_release
 from core import RefusedError
-from storage import accounts
+from storage import accounts, casework
 from storage import statistics as stat_rows
 from storage.cases import INITIAL_STATUS
 from storage.casework import ACTION_CONSENT
@@ -57,7 +57,7 @@ __all__ = ["POPULATION_TABLES", "REPORT_ROLES", "RESPONSES", "STATE_RESPONSES", 
 REPORT_ROLES = frozenset({"supervisor", "auditor", "admin"})
 SECTIONS = ("complaint", "reprisal")
 STEP_KINDS = tuple(ACTION_CONSENT)  # raise_with_state, interim_measures, refer, ...
-STATE_STEPS = ("raise_with_state", "interim_measures")
+STATE_STEPS = casework.STATE_STEPS
 # What the State answered to a step (CaseAction.detail["state_response"]), or what is known
 # without an answer: `awaiting` (no answer yet) and `overdue` (interim measures' deadline
 # passed without one).

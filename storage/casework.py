@@ -459,13 +459,14 @@ def record_action(session: Session, case: Case, kind: str, actor: str, now: date
 
 
 STATE_ANSWERS = ("replied", "measures_taken", "refused")
+STATE_STEPS = ("raise_with_state", "interim_measures")  # the steps the State answers
 
 
 def record_state_response(session: Session, case: Case, kind: str, answer: str, actor: str,
                           now: datetime) -> CaseAction:
     """What the State answered to the latest done step of `kind` (raise_with_state or
     interim_measures) of this case: a code, never text; it feeds the periodic report."""
-    if kind not in ("raise_with_state", "interim_measures") or answer not in STATE_ANSWERS:
+    if kind not in STATE_STEPS or answer not in STATE_ANSWERS:
         raise CaseworkError("bad_response", f"unknown State response '{kind}: {answer}'")
     action = session.scalar(select(CaseAction).where(
         CaseAction.case_id == case.id, CaseAction.kind == kind, CaseAction.outcome == "done")

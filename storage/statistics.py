@@ -29,6 +29,9 @@ from sqlalchemy import BigInteger, Integer, String, delete, func, insert, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from core.time import as_utc
+from storage.cases import INITIAL_STATUS
+from storage.casework import STATE_ANSWERS, STATE_STEPS
+from storage.caseworker_models import CaseAction
 from storage.models import Base, Case, CaseEvent
 
 __all__ = ["ASSESSED", "CASEWORK", "DIMENSIONS", "HOUR_BUCKETS", "MULTI", "RESPONSE",
@@ -45,11 +48,8 @@ DIMENSIONS = SINGLE + MULTI
 STEP = "step"
 RESPONSE = "response."
 ASSESSED = "assessed_within"
-STATE_STEPS = ("raise_with_state", "interim_measures")
 CASEWORK = (STEP, *(RESPONSE + k for k in STATE_STEPS), ASSESSED)
-STATE_ANSWERS = ("replied", "measures_taken", "refused")
 HOUR_BUCKETS = (1, 6, 24, 72, 168, 720)  # upper bounds, in hours; beyond: `over720`
-INITIAL_STATUS = "allegation_pending_assessment"  # storage.cases.INITIAL_STATUS
 _OPTION = re.compile(r"^[a-z][a-z0-9_]{0,40}$")
 _COUNTRY = re.compile(r"^[A-Za-z]{2}$")
 
@@ -145,15 +145,14 @@ def casework_values(actions: Iterable[Any], received_at: datetime,
     """The casework rows of one case (pure): `actions` are its done steps in time order
     (objects with kind, deadline and detail, as storage.caseworker_models.CaseAction)."""
     out: dict[str, list[str]] = {}
-    latest: dict[str, Any] = {}
-    kinds: set[str] = set()
+    by_kind: dict[str, list[Any]] = {}
     for action in actions:
-        kinds.add(action.kind)
-        if action.kind in STATE_STEPS:
-            latest.setdefault(action.kind, []).append(action)
-    if kinds:
-        out[STEP] = sorted(k for k in kinds if _OPTION.match(k))
-    for kind, steps in latest.items():
+        by_kind.setdefault(action.kind, []).append(action)
+    if by_kind:
+        out[STEP] = sorted(k for k in by_kind if _OPTION.match(k))
+    for kind, steps in by_kind.items():
+        if kind not in STATE_STEPS:
+            continue
         answer = next((a for a in ((s.detail or {}).get("state_response") for s in
                                    reversed(steps)) if a in STATE_ANSWERS), None)
         if answer is None:
@@ -173,8 +172,6 @@ def refresh_casework(session: Session, pepper: bytes | None, case: Case) -> bool
     False when the case has no statistics row."""
     if pepper is None:
         return False
-    from storage.caseworker_models import CaseAction
-
     key = stat_key(pepper, case.id)
     if session.scalar(select(StatValue.value).where(StatValue.row_key == key,
                                                     StatValue.dimension == "month")) is None:
