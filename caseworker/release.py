@@ -15,10 +15,15 @@ decided once, jointly, for every period of the lattice (each month, each quarter
   part of a suppressed sum is at most the sum less its other, non-zero, suppressed parts),
   a complementary cell (shown `<N`, N the next multiple of k above the period's total: a
   tighter bound would itself narrow the primary cells) at least two values. While one does
-  not, a published cell its bound rests on (a non-zero dual of the linear program), nearest
-  first, is suppressed too (the constraints only loosen, so a cell that passed stays
-  passed). Should even that fail, the year is withheld. Years share no published cell (no
-  all-time figure is part of the lattice), so each year is audited on its own.
+  not, the complements are chosen at least cost (`_Year._complements`): one linear program
+  per end of the range the cell must keep finds a change of the counts that every coupling
+  and every published figure allows, and suppresses the published cells it changes (months
+  before quarters before years, totals last, small before large) or loosens a suppressed
+  cell's bound (`<5` to `<10`) where that costs less. The constraints only loosen, so a cell
+  that passed stays passed. Should that not do, a published cell the bound rests on (a
+  non-zero dual), nearest first, is suppressed, and failing everything the year is withheld.
+  Years share no published cell (no all-time figure is part of the lattice), so each year is
+  audited on its own.
 A chosen range [first month, last month] then shows a cell exactly only if its value follows
 from the canonical release (the range's month indicator lies in the span of the periods where
 that cell is published, year by year) and is 0 or at least k; otherwise it is `<N` with N a
@@ -322,7 +327,7 @@ class _Year:
             saved = [c.shown for c in self.cells]
             totals = {c.months: c.count for c in self.cells if c.table == "total"}
             for c in self.cells:
-                if c.count and not c.primary:
+                if c.count and not c.suppressed:  # a loosened bound is kept
                     c.shown = f"<{_bound(totals[c.months], self.k)}"
             self._worst = self._matrices()
             for c, shown in zip(self.cells, saved, strict=True):
@@ -365,6 +370,128 @@ class _Year:
                 return pick(group)
         return None
 
+    def _window(self, cell: _Cell, structural: tuple[int, int] | None) -> tuple[int, int] | None:
+        """The least range [low, high] around a primary cell's count that `_holds` accepts:
+        high >= k-1 or k-2 values, each end no further than the suppression pattern alone
+        allows (`structural`, when known); failing that the structural range itself. None:
+        no range is accepted (the pattern alone pins the cell)."""
+        k, x = self.k, cell.count
+        lo_s, hi_s = structural if structural is not None else (1, k - 1)
+        best: tuple[int, int, int, int] | None = None
+        for lo in range(max(1, lo_s), x + 1):
+            for hi in range(x, min(k - 1, hi_s) + 1):
+                if hi > lo and (hi >= k - 1 or hi - lo + 1 >= _spread(k)):
+                    key = (hi - lo, -hi, lo, hi)
+                    best = key if best is None or key < best else best
+        if best is not None:
+            return best[2], best[3]
+        if structural is not None and hi_s > lo_s:
+            return lo_s, hi_s
+        return None
+
+    def _weight(self, cell: _Cell) -> float:
+        """What suppressing a cell costs the reader: more for a longer period and for a
+        total (the ranges a reader may choose rest on totals), a little more for a larger
+        count; so the complements chosen are small cells of single months where they can be."""
+        period = {1: 1.0, 3: 4.0}.get(len(cell.months), 16.0)
+        return period * (40.0 if cell.table == "total" else 1.0) * (1.0 + math.log1p(cell.count))
+
+    def _complements(self, cell: _Cell) -> dict[int, int] | None:
+        """What to hide so that `cell` can move as `_holds` asks, chosen at least cost: {index
+        of a cell: the bound `<N` to show it with}, for published cells to suppress and for
+        suppressed cells whose bound must be loosened (a `<5` of 4 whose parts are each at
+        least 1 pins one of them; shown `<10` it does not). One linear program per move (the
+        deviation model of Fischetti and Salazar, as tau-argus uses it): a change d of the
+        atoms that keeps every coupling, moves `cell` to one end of its `_window`, keeps every
+        atom at least 0 and every suppressed figure at least 1; each published figure that d
+        changes costs its `_weight` per unit, each unit above a suppressed figure's bound
+        costs that figure's weight. The true counts plus d are then a table the attacker
+        cannot exclude, so the cell's range reaches both ends. None when no suppression lets
+        the cell move (then the greedy choice, then withholding)."""
+        import numpy as np
+        from scipy.optimize import linprog
+        from scipy.sparse import csr_matrix, hstack, identity, vstack
+
+        if not hasattr(self, "_built"):
+            self._built = self._static()
+        couplings, vectors = self._built
+        n, k = len(self.atoms), self.k
+        me = next(i for i, c in enumerate(self.cells) if c is cell)
+        totals = {c.months: c.count for c in self.cells if c.table == "total"}
+        open_ = [i for i, c in enumerate(self.cells) if c.count and not c.suppressed]
+        held = [i for i, c in enumerate(self.cells) if c.suppressed and i != me]
+        zero: set[int] = set()
+        for c in self.cells:
+            if c.count == 0:
+                zero.update(c.atoms)
+        m, h = len(open_), len(held)
+        v_open, v_held = vectors[open_], vectors[held]
+        x_open = np.array([self.cells[i].count for i in open_], dtype=float)
+        top_open = np.array([_bound(totals[self.cells[i].months], k) - 1 for i in open_],
+                            dtype=float)
+        x_held = np.array([self.cells[i].count for i in held], dtype=float)
+        top_held = np.array([int(self.cells[i].shown[1:]) - 1 for i in held], dtype=float)
+
+        def zeros(rows: int, cols: int) -> Any:
+            return csr_matrix((rows, cols))
+
+        # variables: d (one per atom), t (|change| of each published cell), s (units above
+        # each suppressed cell's bound)
+        a_ub = vstack([
+            hstack([v_open, -identity(m), zeros(m, h)]),  # t >= v.d
+            hstack([-v_open, -identity(m), zeros(m, h)]),  # t >= -v.d
+            hstack([-v_open, zeros(m, m), zeros(m, h)]),  # a suppressed cell is at least 1
+            hstack([v_open, zeros(m, m), zeros(m, h)]),  # and below its total's bound
+            hstack([-v_held, zeros(h, m), zeros(h, h)]),
+            hstack([v_held, zeros(h, m), -identity(h)])]).tocsr()
+        b_ub = np.concatenate([np.zeros(2 * m), x_open - 1, top_open - x_open,
+                               x_held - 1, top_held - x_held])
+        a_eq = vstack([hstack([couplings, zeros(couplings.shape[0], m + h)]),
+                       hstack([vectors[me], zeros(1, m + h)])]).tocsr()
+        cost = np.concatenate([np.zeros(n), [self._weight(self.cells[i]) for i in open_],
+                               [self._weight(self.cells[i]) for i in held]])
+        bounds = np.zeros((n + m + h, 2))
+        bounds[:n, 0] = -np.array(self.atoms, dtype=float)
+        bounds[:, 1] = np.inf
+        if zero:
+            bounds[list(zero), 1] = 0.0
+
+        def move(by: int) -> dict[int, int] | None:
+            b_eq = np.concatenate([np.zeros(couplings.shape[0]), [float(by)]])
+            res = linprog(cost, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq, bounds=bounds,
+                          method="highs-ds")  # a vertex: few cells changed, not a spread
+            if res.status == 2:  # infeasible: no suppression lets the cell move so far
+                return None
+            if res.status != 0:
+                raise RuntimeError(f"statistics audit: linear program failed ({res.message})")
+            out = {open_[j]: _bound(totals[self.cells[open_[j]].months], k)
+                   for j in np.flatnonzero(res.x[n:n + m] > 1e-7)}
+            for j in np.flatnonzero(res.x[n + m:] > 1e-7):  # the next multiple of k above
+                out[held[j]] = _bound(math.ceil(top_held[j] + res.x[n + m + j] - _EPS), k)
+            return out
+
+        if not cell.primary:  # a complementary cell: one value either way
+            found = move(1)
+            return move(-1) if found is None else found
+        for structural in (False, True):
+            if structural and cell.structural is None:
+                binding = self._binding
+                cell.structural = self._range(cell, self._structure())
+                self._binding = binding
+            window = self._window(cell, cell.structural if structural else None)
+            if window is None:
+                return None
+            chosen: dict[int, int] = {}
+            for by in (window[1] - cell.count, window[0] - cell.count):
+                found = move(by) if by else {}
+                if found is None:
+                    break
+                for i, bound in found.items():
+                    chosen[i] = max(bound, chosen.get(i, 0))
+            else:
+                return chosen
+        return None
+
     def _suppress(self) -> None:
         k = self.k
         for cell in self.cells:
@@ -375,15 +502,36 @@ class _Year:
         mats = self._matrices() if queue else None
         while queue:
             cell = queue.pop(0)
+            chosen = False
             while not self._holds(cell, mats):
-                extra = self._related(cell)
-                if extra is None:
-                    self.withheld = True
-                    return
-                # shown below the period's total, not its own next multiple of k: a tight
-                # bound on a complementary cell would itself narrow the primary ones
-                extra.shown = f"<{_bound(totals[extra.months], k)}"
-                queue.append(extra)
+                hide = None if chosen else self._complements(cell)
+                chosen = True
+                if not hide:  # the least-cost choice did not do: the greedy one, cell by cell
+                    extra = self._related(cell)
+                    if extra is None:
+                        self.withheld = True
+                        return
+                    # shown below the period's total, not its own next multiple of k: a
+                    # tight bound on a complementary cell would itself narrow the primary ones
+                    hide = {self.cells.index(extra): _bound(totals[extra.months], k)}
+                loosened = False
+                for i, bound in hide.items():
+                    other = self.cells[i]
+                    if not other.suppressed:
+                        queue.append(other)
+                    else:
+                        loosened = True
+                    other.shown = f"<{bound}"
+                if loosened:
+                    # a looser bound changes what the pattern alone tells: cells accepted
+                    # as narrowed no further than the pattern are judged again against it
+                    if hasattr(self, "_worst"):
+                        del self._worst
+                    for other in self.cells:
+                        if other.structural is not None:
+                            other.structural = None
+                            if other is not cell and all(q is not other for q in queue):
+                                queue.append(other)
                 mats = self._matrices()
 
 
