@@ -1,15 +1,40 @@
-"""Writing back to a reporter: only through their channel and only with consent_followup."""
+"""Writing back to a reporter: only through their channel and only with consent_followup.
+
+`write_to_reporter` is the one way a caseworker's message reaches the outbox: `sanad reply`
+(`queue_reply`) and the dashboard's "write back" action (caseworker.dashboard) both call it.
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from caseworker.cases import AccessDenied, show_case
 from intake import followup as _followup
-from storage import accounts, cases
+from storage import accounts, cases, casework
 from storage.db import Database
+from storage.models import Case
+
+__all__ = ["MAX_REPLY", "TO_REPORTER", "queue_reply", "write_to_reporter"]
 
 MAX_REPLY = 3000
+TO_REPORTER = "to_reporter"  # the note kind that keeps a message written to the reporter
+
+
+def write_to_reporter(session: Any, pepper: bytes | None, case: Case, text: str, author: str,
+                      now: datetime, admin_public: bytes | None) -> str | None:
+    """Queue `text` for the reporter's channel (the outbox; None when the case came through
+    a channel that cannot be written back to, or no pepper was given) and keep it with the
+    case as a `to_reporter` note sealed to the organisation (once the outbox body goes, the
+    case still has it). The caller has checked the reader and the consent."""
+    message_id = None
+    if pepper is not None:
+        message_id = _followup.queue_message(session, _followup.route_key(pepper), case, text,
+                                             author, now)
+    if admin_public is not None:
+        casework.add_note(session, case, text, author, admin_public, now, kind=TO_REPORTER,
+                          message_id=message_id)
+    return message_id
 
 
 def queue_reply(db: Database, pepper: bytes, case_ref: str, username: str, passphrase: str,
@@ -36,17 +61,12 @@ def queue_reply(db: Database, pepper: bytes, case_ref: str, username: str, passp
                            reason="no consent_followup")
             raise AccessDenied(f"the reporter of {case.case_ref} did not consent to be "
                                "contacted (consent_followup); nothing was sent")
-        message_id = _followup.queue_message(session, _followup.route_key(pepper), case, text,
-                                             username, now)
+        message_id = write_to_reporter(session, pepper, case, text, username, now,
+                                       admin_public)
         if message_id is None:
             accounts.audit(session, username, "case.reply", case.case_ref, "refused", now,
                            reason="no route")
             raise AccessDenied(f"{case.case_ref} came through a channel that cannot be "
                                "written back to; nothing was sent")
-        if admin_public is not None:  # the case keeps the text once the outbox body goes
-            from storage import casework
-
-            casework.add_note(session, case, text, username, admin_public, now,
-                              kind="to_reporter", message_id=message_id)
         accounts.audit(session, username, "case.reply", case.case_ref, "queued", now)
         return message_id
