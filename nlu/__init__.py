@@ -33,6 +33,7 @@ from nlu._language import detect_language
 from nlu._normalise import normalise_arabic, to_ascii_digits
 from nlu._options import BARE_NUMBER, OPTION_SYNONYMS, match_option
 from nlu._rules import RuleInterpreter
+from nlu._support import needs_in
 from nlu._types import (
     EXPECTING_KINDS,
     INTENTS,
@@ -75,6 +76,7 @@ __all__ = [
     "load_labelled",
     "load_nlu",
     "match_option",
+    "needs_in",
     "normalise_arabic",
     "parse_date",
     "rasa_interpreter",
