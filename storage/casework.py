@@ -496,22 +496,6 @@ def open_deadlines(session: Session, case_ids: list[str]) -> dict[str, datetime]
     return {case_id: deadline for case_id, deadline in rows if deadline is not None}
 
 
-RESPONSE_EVENTS = ("claimed", "status_changed", "note_added", "action_done")
-
-
-def first_responses(session: Session, case_ids: list[str]) -> dict[str, datetime]:
-    """When a person first acted on each case (claim, status, note or action)."""
-    out: dict[str, datetime] = {}
-    for start in range(0, len(case_ids), 500):
-        chunk = case_ids[start:start + 500]
-        rows = session.execute(select(CaseEvent.case_id, func.min(CaseEvent.at))
-                               .where(CaseEvent.case_id.in_(chunk),
-                                      CaseEvent.kind.in_(RESPONSE_EVENTS))
-                               .group_by(CaseEvent.case_id))
-        out.update({case_id: at for case_id, at in rows if at is not None})
-    return out
-
-
 # ---- what each caseworker has seen (unread badges, live queue) -------------------------------
 
 
