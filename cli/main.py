@@ -1,4 +1,4 @@
-"""The `sanad` command (see ../shared/contracts.md for the stable, scriptable surface).
+"""The `sanad` command (see docs/interfaces.md for the stable, scriptable surface).
 
 Errors a person can fix are one line on stderr and exit code 2; nothing a reporter wrote is
 ever part of an error message.
