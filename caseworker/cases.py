@@ -20,6 +20,23 @@ from storage import accounts, cases, casework, crypto, search
 from storage.db import Database
 from storage.models import Case, User, WrappedKey
 
+__all__ = [
+    "TAKEN_SOURCES",
+    "AccessDenied",
+    "CaseReading",
+    "CaseTampered",
+    "QueueReader",
+    "QueueRow",
+    "identity_summary",
+    "integrity_text",
+    "list_queue",
+    "queue_rows",
+    "read_case",
+    "reissue_receipt",
+    "show_case",
+    "tampering_message",
+]
+
 
 class AccessDenied(RefusedError):
     """Wrong passphrase, unknown case or user, or a user who is not a recipient."""

@@ -37,6 +37,34 @@ from storage.db import Database
 from storage.models import Attachment, Case, CaseEvent, User
 from storage.objects import LocalObjects, ObjectStore
 
+__all__ = [
+    "AUDIT_ROLES",
+    "CASE_ROLES",
+    "CHANGES_CAP",
+    "CONTENT_DIMENSIONS",
+    "COUNT_CAP",
+    "DEADLINE_SOON",
+    "DELIVERY_STATES",
+    "INLINE_TYPES",
+    "IN_PROCESS_PROFILES",
+    "ROLE_RANK",
+    "SMALL_CELL",
+    "STATS_ROLES",
+    "CaseView",
+    "Dashboard",
+    "DashboardError",
+    "Forbidden",
+    "LoginFailed",
+    "Principal",
+    "QueuePage",
+    "Refused",
+    "Tampered",
+    "deadline_state",
+    "new_totp_secret",
+    "suppress",
+    "totp_uri",
+]
+
 log = logging.getLogger(__name__)
 
 CASE_ROLES = frozenset({"caseworker", "supervisor"})

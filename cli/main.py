@@ -30,6 +30,20 @@ from cli import (
 from cli._common import UserFacingError, friendly_errors, settings
 from cli._signal import run_signal
 
+__all__ = [
+    "backup",
+    "chat",
+    "flows",
+    "flows_check",
+    "init",
+    "main",
+    "nlu",
+    "nlu_eval",
+    "nlu_parse",
+    "purge",
+    "restore",
+]
+
 # The shared helpers live in cli/_common.py; these names stay importable from here.
 _settings = settings
 

@@ -41,6 +41,20 @@ from flows._model import (
     Step,
 )
 
+__all__ = [
+    "ENTRY_POINTS",
+    "FLOW_ORDER",
+    "LANGS",
+    "REPEAT_KEYS",
+    "SECTIONS",
+    "START",
+    "SYSTEM_KEYS",
+    "URGENT_START",
+    "default_root",
+    "load_fields",
+    "load_flowset",
+]
+
 LANGS = ("ar", "en")
 START = "opening:language"
 URGENT_START = "urgent:start"  # entered from the engine's urgent offer

@@ -15,6 +15,42 @@ from typing import Any
 
 from nlu import Interpretation
 
+__all__ = [
+    "ADDENDUM",
+    "AFTER_REVIEW",
+    "CHECKIN",
+    "CHECKIN_OPTIONS",
+    "CONFIRM",
+    "CONSENTS",
+    "CONSENT_SET",
+    "READING",
+    "RESUME",
+    "SPECIAL_STEPS",
+    "SUBMITTING",
+    "URGENT_OFFER",
+    "WITHDRAW",
+    "Action",
+    "Begin",
+    "ChangeConsent",
+    "CheckinAnswer",
+    "DiscardDraft",
+    "Event",
+    "Finished",
+    "OpenAddendum",
+    "OpenCheckin",
+    "Reply",
+    "Resume",
+    "SpecialStep",
+    "State",
+    "SubmitAddendum",
+    "SubmitReport",
+    "Submitted",
+    "UserCommand",
+    "UserFile",
+    "UserText",
+    "WithdrawCase",
+]
+
 # Pseudo-steps the engine asks outside the flow files: declared once, in SPECIAL_STEPS.
 RESUME = "sys:resume"
 CONFIRM = "sys:confirm"

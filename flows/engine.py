@@ -56,6 +56,16 @@ from nlu import (
     to_ascii_digits,
 )
 
+__all__ = [
+    "MAX_TEXT",
+    "RIGHTS",
+    "SUMMARY_TEXT",
+    "URGENT_START",
+    "Engine",
+    "GuidanceText",
+    "is_child_reporter",
+]
+
 URGENT_START = "urgent:start"
 RIGHTS = ("rights.what", "rights.complain", "rights.institution", "rights.confidentiality",
           "rights.safety")

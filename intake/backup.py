@@ -46,6 +46,24 @@ from storage import crypto
 from storage.db import Database
 from storage.models import Base
 
+__all__ = [
+    "CONTEXT",
+    "MAGIC",
+    "PIECE",
+    "SEEDED_BY_MIGRATIONS",
+    "SIG_MAGIC",
+    "BackupError",
+    "BackupSigner",
+    "backup_admin",
+    "backup_signer",
+    "fingerprint",
+    "make_backup",
+    "restore_backup",
+    "sign_document",
+    "verify_backup",
+    "verify_document",
+]
+
 MAGIC = b"SANADBK1\n"
 SIG_MAGIC = b"SANADSG1"
 _TRAILER = 64 + len(SIG_MAGIC)

@@ -61,6 +61,17 @@ from storage.db import Database
 from storage.models import Case, CaseEvent, ProcessedEvent
 from storage.objects import ObjectStore
 
+__all__ = [
+    "COMMANDS",
+    "RECEIPT_ATTEMPTS",
+    "RECEIPT_WINDOW",
+    "CaseHook",
+    "Incoming",
+    "IntakeService",
+    "OutboxItem",
+    "Outcome",
+]
+
 log = logging.getLogger("sanad.intake")
 
 COMMANDS = frozenset({"skip", "back", "exit", "lang", "help", "start", "delete", "status",

@@ -20,6 +20,18 @@ from core.time import as_utc
 from storage import crypto
 from storage.models import AuditEntry
 
+__all__ = [
+    "CHECKPOINT_FORMAT",
+    "GENESIS",
+    "AuditEntry",
+    "Verification",
+    "append",
+    "checkpoint",
+    "entry_hash",
+    "verify",
+    "verify_against",
+]
+
 GENESIS = crypto.GENESIS
 _PG_LOCK = 0x5A4E_4144  # advisory lock id serialising appends on PostgreSQL
 # Under that lock: the id the new entry will have and the hash it links to, in one statement

@@ -40,6 +40,16 @@ from web.referrals import Referrals
 from web.render import FieldRenderer
 from web.take_report import TakeReport
 
+__all__ = [
+    "HERE",
+    "LIVE_SECONDS",
+    "WebApp",
+    "content_disposition",
+    "create_app",
+    "csv_cell",
+    "safe_name",
+]
+
 HERE = Path(__file__).parent
 # An open queue page asks every this many seconds whether cases arrived or changed (the
 # script only; without it, the page shows what was true when it was loaded).
