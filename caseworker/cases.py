@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 
 from core import RefusedError
-from core.time import as_utc as _utc
+from core import as_utc as _utc
 from storage import accounts, cases, casework, crypto, search
 from storage.db import Database
 from storage.models import Case, User, WrappedKey

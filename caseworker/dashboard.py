@@ -28,8 +28,7 @@ from caseworker import identity as cw_identity
 from caseworker import statistics as stats_publish
 from caseworker.cases import QueueReader, QueueRow, queue_rows, read_case
 from caseworker.followup import MAX_REPLY, TO_REPORTER, write_to_reporter
-from core import RefusedError
-from core.time import as_utc
+from core import RefusedError, as_utc
 from storage import accounts, audit_chain, cases, casework, crypto, search
 from storage import identity as identity_store
 from storage import statistics as stat_rows

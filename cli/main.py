@@ -106,7 +106,7 @@ def _prepare_language_model() -> None:
     if os.environ.get("SANAD_RASA_URL", "").strip() or \
             os.environ.get("SANAD_NLU_BACKEND", "builtin").strip() not in ("", "builtin"):
         return
-    from nlu.classifier import is_cached, load_or_train
+    from nlu import is_cached, load_or_train
 
     if not is_cached():
         click.echo("Preparing the language model (once, a few seconds)…", err=True)

@@ -15,7 +15,7 @@ from typing import Any
 import jsonschema
 import yaml
 
-from core.yaml_lines import ConfigProblem, LineDict, StrKeyLineLoader, read_yaml
+from core import ConfigProblem, LineDict, StrKeyLineLoader, read_yaml
 from flows._errors import (
     BadOption,
     DeadEnd,

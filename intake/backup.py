@@ -39,7 +39,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from sqlalchemy import func, select, text
 from sqlalchemy.types import DateTime, LargeBinary
 
-import alerts.models  # noqa: F401  (the alerts table lives outside storage/models.py)
+import alerts  # noqa: F401  (it loads its table, which lives outside storage/models.py)
 from core import SanadError
 from intake.settings import Settings
 from storage import crypto

@@ -14,8 +14,7 @@ from typing import Any
 import jsonschema
 import yaml
 
-from core import ConfigurationError
-from core.yaml_lines import StrKeyLineLoader
+from core import ConfigurationError, StrKeyLineLoader
 from flows import isolate, isolate_ltr_runs
 from nlu import needs_in, normalise_arabic
 

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from core.time import as_utc
+from core import as_utc
 from storage import crypto
 from storage.models import AuditEntry
 

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from core.time import as_utc as _aware
+from core import as_utc as _aware
 from storage import crypto
 from storage.models import Attachment, Case, CaseEvent, CaseField, IdentityKey, WrappedKey
 

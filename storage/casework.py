@@ -14,8 +14,7 @@ from sqlalchemy import delete, exists, func, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from core import RefusedError
-from core.time import as_utc
+from core import RefusedError, as_utc
 from storage import accounts, cases, crypto
 from storage.caseworker_models import CaseAction, CaseNote, CaseSeen, UserTotp
 from storage.models import Case, CaseEvent, IdentityKey, User, WrappedKey

@@ -29,7 +29,7 @@ from caseworker import dashboard as dash
 from caseworker import i18n
 from caseworker.cases import integrity_text
 from caseworker.dashboard import Dashboard, Principal
-from core.time import as_utc
+from core import as_utc
 from storage import casework
 from storage import identity as identity_store
 from storage.health import Heartbeat
