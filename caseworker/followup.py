@@ -47,26 +47,36 @@ def queue_reply(db: Database, pepper: bytes, case_ref: str, username: str, passp
     shown = show_case(db, case_ref, username, passphrase)  # proves access (and is audited)
     now = now or datetime.now(UTC)
     sealed = shown["consent_sealed"]  # from the sealed records, not the plaintext flags
-    with db.transaction() as session:
-        case = cases.by_ref(session, case_ref)
-        assert case is not None
-        tampered = cases.consent_mismatch(case, sealed)
-        if tampered:
-            accounts.audit(session, username, "case.reply", case.case_ref, "refused", now,
-                           reason="consent_tampered")
-            raise AccessDenied(f"the consent flags of {case.case_ref} do not match its sealed "
+    try:
+        with db.transaction() as session:
+            case = cases.by_ref(session, case_ref)
+            assert case is not None
+            tampered = cases.consent_mismatch(case, sealed)
+            if tampered:
+                raise _Refusal(case.case_ref, "consent_tampered",
+                               f"the consent flags of {case.case_ref} do not match its sealed "
                                f"records ({', '.join(tampered)}): tampering; nothing was sent")
-        if sealed.get("consent_followup") != "yes":
-            accounts.audit(session, username, "case.reply", case.case_ref, "refused", now,
-                           reason="no consent_followup")
-            raise AccessDenied(f"the reporter of {case.case_ref} did not consent to be "
+            if sealed.get("consent_followup") != "yes":
+                raise _Refusal(case.case_ref, "no consent_followup",
+                               f"the reporter of {case.case_ref} did not consent to be "
                                "contacted (consent_followup); nothing was sent")
-        message_id = write_to_reporter(session, pepper, case, text, username, now,
-                                       admin_public)
-        if message_id is None:
-            accounts.audit(session, username, "case.reply", case.case_ref, "refused", now,
-                           reason="no route")
-            raise AccessDenied(f"{case.case_ref} came through a channel that cannot be "
+            message_id = write_to_reporter(session, pepper, case, text, username, now,
+                                           admin_public)
+            if message_id is None:  # rolled back: no note of a message that went nowhere
+                raise _Refusal(case.case_ref, "no route",
+                               f"{case.case_ref} came through a channel that cannot be "
                                "written back to; nothing was sent")
-        accounts.audit(session, username, "case.reply", case.case_ref, "queued", now)
-        return message_id
+            accounts.audit(session, username, "case.reply", case.case_ref, "queued", now)
+            return message_id
+    except _Refusal as refusal:
+        # the refusal is audited in a transaction of its own: the one above is rolled back
+        with db.transaction() as session:
+            accounts.audit(session, username, "case.reply", refusal.case_ref, "refused", now,
+                           reason=refusal.reason)
+        raise AccessDenied(str(refusal)) from None
+
+
+class _Refusal(Exception):
+    def __init__(self, case_ref: str, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.case_ref, self.reason = case_ref, reason
