@@ -53,13 +53,16 @@ from alerts._message import AlertMessage, render
 from alerts._runner import AlertWorker, ConfigSource
 from alerts._senders import Sender, SendError, default_senders
 from alerts._watchdog import SILENCE, watch_alerts_worker
-from core.yaml_lines import ConfigProblem
+from alerts.models import ROTA, Alert
+from core import ConfigProblem
 
 __all__ = [
     "CHECKIN_KINDS",
     "CHECKIN_STAGES",
     "DEFAULT_ONCALL",
+    "ROTA",
     "SILENCE",
+    "Alert",
     "AlertMessage",
     "AlertWorker",
     "CheckinSchedule",

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from alerts._config import OncallConfig
 from alerts.models import ROTA, Alert
-from core.time import as_utc
+from core import as_utc
 from storage.cases import INITIAL_STATUS
 from storage.models import Case, CaseEvent
 from storage.team_models import CaseTeam

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from alerts._config import OncallConfig
 from alerts.models import ROTA
-from core.time import as_utc
+from core import as_utc
 from storage.checkin_models import Checkin
 from storage.models import Case, CaseEvent, CaseRoute
 

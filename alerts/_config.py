@@ -17,8 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import jsonschema
 
-from core import ConfigurationError
-from core.yaml_lines import ConfigProblem, LineDict, line_of, read_yaml
+from core import ConfigProblem, ConfigurationError, LineDict, line_of, read_yaml
 
 __all__ = [
     "CHECKIN_STAGES", "DEFAULT_ONCALL", "CheckinSchedule", "OncallConfig", "OncallConfigError",

@@ -28,7 +28,7 @@ from alerts._config import OncallConfig
 from alerts._message import render
 from alerts._senders import Sender, SendError
 from alerts.models import ROTA, Alert
-from core.time import as_utc as _aware
+from core import as_utc as _aware
 from storage.caseworker_models import CaseAction
 from storage.db import Database
 from storage.models import Case, CaseEvent

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+__all__ = ["parse_command"]
+
 
 def parse_command(text: str) -> tuple[str, str | None] | None:
     """("skip", None), ("lang", "ar"), ("status", "ABCD-…") for "/skip", "/lang ar", …; None for

@@ -17,6 +17,8 @@ from bot.commands import parse_command
 from flows import FSI, PDI, Reply
 from intake.service import Incoming, IntakeService, Outcome
 
+__all__ = ["CHUNK", "dispatch", "render_human", "run_interactive", "run_jsonl", "shape"]
+
 CHUNK = 64 * 1024
 
 

@@ -25,6 +25,23 @@ from pathlib import Path
 from core import UnavailableError
 from flows import Reply
 
+__all__ = [
+    "CACHE_VERSION",
+    "MAX_SPOKEN_CHARS",
+    "SPEED_WPM",
+    "VOICES",
+    "Speaker",
+    "VoiceNote",
+    "VoiceUnavailable",
+    "catalogue_texts",
+    "check",
+    "ogg_opus_seconds",
+    "speaker_for",
+    "spoken_text",
+    "ssml",
+    "tools",
+]
+
 log = logging.getLogger("sanad.voice")
 
 VOICES = {"ar": "ar", "en": "en-gb"}

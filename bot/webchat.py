@@ -58,6 +58,21 @@ from bot.webchat_settings import MAX_TEXT_CHARS, WebchatSettings
 from flows import Reply
 from intake.service import Incoming, IntakeService, Outcome
 
+__all__ = [
+    "CHANNEL",
+    "COOKIE",
+    "CSP",
+    "HEADERS",
+    "HERE",
+    "MAX_FIELD_BYTES",
+    "QUESTION_KINDS",
+    "Bucket",
+    "Tokens",
+    "WebChat",
+    "create_app",
+    "session_key",
+]
+
 log = logging.getLogger("sanad.webchat")
 
 CHANNEL = "webchat"

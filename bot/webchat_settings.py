@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 from core import ConfigurationError
 
+__all__ = ["MAX_TEXT_CHARS", "WebchatSettings", "WebchatSetupError"]
+
 MAX_TEXT_CHARS = 20_000  # one answer typed into the page
 
 

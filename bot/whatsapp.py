@@ -54,6 +54,21 @@ from core import ConfigurationError
 from flows import Reply
 from intake.service import Incoming, IntakeService, Outcome
 
+__all__ = [
+    "CHANNEL",
+    "MAX_BODY",
+    "MAX_TEXT",
+    "MEDIA_TYPES",
+    "WINDOW_SECONDS",
+    "OutMessage",
+    "WhatsAppChannel",
+    "WhatsAppSettings",
+    "WhatsAppSetupError",
+    "messages_of",
+    "render",
+    "signature_ok",
+]
+
 log = logging.getLogger("sanad.whatsapp")
 
 CHANNEL = "whatsapp"

@@ -26,14 +26,43 @@ from sqlalchemy import func, or_, select, update
 import alerts
 from caseworker import identity as cw_identity
 from caseworker import statistics as stats_publish
-from core import RefusedError
-from core.time import as_utc
+from caseworker.cases import QueueReader, QueueRow, queue_rows, read_case
+from caseworker.followup import MAX_REPLY, TO_REPORTER, write_to_reporter
+from core import RefusedError, as_utc
 from storage import accounts, audit_chain, cases, casework, crypto, search
 from storage import identity as identity_store
 from storage import statistics as stat_rows
 from storage.db import Database
 from storage.models import Attachment, Case, CaseEvent, User
 from storage.objects import LocalObjects, ObjectStore
+
+__all__ = [
+    "AUDIT_ROLES",
+    "CASE_ROLES",
+    "CHANGES_CAP",
+    "CONTENT_DIMENSIONS",
+    "COUNT_CAP",
+    "DEADLINE_SOON",
+    "DELIVERY_STATES",
+    "INLINE_TYPES",
+    "IN_PROCESS_PROFILES",
+    "ROLE_RANK",
+    "SMALL_CELL",
+    "STATS_ROLES",
+    "CaseView",
+    "Dashboard",
+    "DashboardError",
+    "Forbidden",
+    "LoginFailed",
+    "Principal",
+    "QueuePage",
+    "Refused",
+    "Tampered",
+    "deadline_state",
+    "new_totp_secret",
+    "suppress",
+    "totp_uri",
+]
 
 log = logging.getLogger(__name__)
 
@@ -99,12 +128,12 @@ def _utc(value: datetime | None) -> datetime | None:
     return None if value is None else as_utc(value)
 
 
-def _current_consent(case: Case, opened: cases.OpenedCase) -> dict[str, Any]:
+def _current_consent(case: Case, sealed: dict[str, str]) -> dict[str, Any]:
     """Each consent as the sealed records have it now, with the plaintext version details
     (time, language, text version) where they agree; a disagreeing flag is not trusted."""
     plain = dict(case.consent or {})
     out: dict[str, Any] = {k: v for k, v in plain.items() if not k.startswith("consent_")}
-    for key, value in cases.sealed_consent(opened).items():
+    for key, value in sealed.items():
         entry = plain.get(key)
         if isinstance(entry, dict) and entry.get("value") == value:
             out[key] = entry
@@ -119,24 +148,6 @@ def new_totp_secret() -> str:
 
 def totp_uri(secret: str, name: str) -> str:
     return pyotp.TOTP(secret).provisioning_uri(name=name, issuer_name="Sanad")
-
-
-@dataclass(frozen=True)
-class QueueRow:
-    case_ref: str
-    status: str
-    priority: int
-    report_type: str | None
-    received_at: datetime
-    reasons: tuple[str, ...]
-    assigned_to: str | None
-    deadline: datetime | None
-    readable: bool
-    labels: tuple[str, ...] = ()
-    assess_by: datetime | None = None  # first assessment due (pending allegations only)
-    caseworker_pref: str | None = None  # the reporter asked for a woman | man caseworker
-    source: str | None = None  # taken by a caseworker: in_person | phone | letter | visit
-    unseen: bool = False  # arrived or changed since this caseworker last opened it
 
 
 @dataclass(frozen=True)
@@ -197,9 +208,6 @@ class CaseView:
         return () if self.identity_open else self.identity_fields
 
 
-# Reports taken by caseworkers come in on these "channels" (web/take_report.py SOURCES)
-TAKEN_SOURCES = ("in_person", "phone", "letter", "detention_visit")
-TO_REPORTER = "to_reporter"  # the note kind that keeps a message written to the reporter
 # Delivery of a message to the reporter, as the outbox knows it: pending | sent | failed; a
 # message the dashboard could not queue (no channel to write back through) is not_sent.
 DELIVERY_STATES = ("pending", "sent", "failed", "not_sent", "unknown")
@@ -398,7 +406,6 @@ class Dashboard:
         now = self.now()
         size = max(1, min(q.page_size, 500))
         with self.db.transaction() as session:
-            matching = search.where(select(Case), q, self.pepper, who.user_id, now)
             total, more = -1, False
             if count:
                 total = session.scalar(select(func.count()).select_from(
@@ -408,31 +415,13 @@ class Dashboard:
                 total = min(total, COUNT_CAP)
             pages = max(1, -(-total // size)) if total >= 0 else 1
             page = max(1, min(q.page, pages)) if total >= 0 else max(1, q.page)
-            rows = list(session.scalars(search.ordered(matching, q)
-                                        .offset((page - 1) * size).limit(size)))
-            ids = [c.id for c in rows]
-            names = dict(session.execute(select(User.id, User.name).where(
-                User.id.in_({c.assigned_to for c in rows if c.assigned_to}))).all())
-            deadlines = casework.open_deadlines(session, ids)
-            labels = search.labels_of(session, ids)
-            from storage.models import WrappedKey
-            readable = set(session.scalars(select(WrappedKey.case_id).where(
-                WrappedKey.case_id.in_(ids), WrappedKey.key_id == who.key_id)))
+            rows = queue_rows(session, q, self.pepper, now,
+                              QueueReader(who.user_id, who.key_id), (page - 1) * size, size,
+                              self._assess_by)
             if q.q.strip() or q.country or q.region:
                 accounts.audit(session, who.name, "queue.search", None, "granted", now,
                                results=str(total))
-            assess = self._assess_by(session, rows)
-            unseen = casework.unseen(session, who.user_id, rows, now)
-            return QueuePage([QueueRow(c.case_ref, c.status, c.priority, c.report_type,
-                                       _utc(c.received_at) or now, tuple(c.reasons),
-                                       names.get(c.assigned_to) if c.assigned_to else None,
-                                       _utc(deadlines.get(c.id)), c.id in readable,
-                                       tuple(labels.get(c.id, ())), assess.get(c.id),
-                                       c.caseworker_pref,
-                                       c.channel if c.channel in TAKEN_SOURCES else None,
-                                       c.id in readable and c.id in unseen)
-                              for c in rows],
-                             total, page, pages, size, more)
+            return QueuePage(rows, total, page, pages, size, more)
 
     def changes(self, who: Principal, q: search.QueueQuery, since: datetime) -> int:
         """How many cases of the queue `q` arrived or changed after `since` and were not
@@ -505,7 +494,8 @@ class Dashboard:
     def open_case(self, who: Principal, ref: str, action: str = "case.read") -> CaseView:
         """Decrypt a case for its reader (audited as `action`: case.read or case.export)."""
         def body(session: Any, case: Case) -> CaseView:
-            opened = cases.open_case(session, case, who.private_key, who.key_id)
+            reading = read_case(session, case, who.private_key, who.key_id)
+            opened = reading.opened
             assigned = session.get(User, case.assigned_to) if case.assigned_to else None
             measures = [{"kind": a.kind, "outcome": a.outcome, "actor": a.actor,
                          "at": _utc(a.at), "deadline": _utc(a.deadline),
@@ -521,12 +511,11 @@ class Dashboard:
                 case.channel, assigned.name if assigned else None, opened.fields,
                 [{k: a.get(k) for k in ("id", "name", "size", "sha256", "content_type",
                                         "field", "referral")} for a in opened.attachments],
-                _current_consent(case, opened), cases.history(session, case),
+                _current_consent(case, reading.sealed_consent), reading.history,
                 [n for n in notes if n["kind"] != TO_REPORTER], measures,
                 [u.name for u in casework.readers(session, case)],
                 casework.TRANSITIONS.get(case.status, ()), min(deadlines, default=None), thread,
-                list(opened.problems),
-                tuple(cases.consent_mismatch(case, cases.sealed_consent(opened))),
+                list(opened.problems), reading.consent_tampered,
                 opened.identity_fields, opened.identity_open, dict(opened.identity),
                 [r for r in identity_store.requests_of_case(session, case)
                  if r["requester"] == who.name],
@@ -671,16 +660,8 @@ class Dashboard:
                 # (raised inside the transaction, so the action is not recorded either)
                 raise casework.CaseworkError("empty_message", "an empty message")
             if result.done and kind == "write_back" and message and message.strip():
-                body_text = message.strip()[:3000]
-                message_id = None
-                if self.pepper is not None:  # the channels' outbox delivers it
-                    from intake import followup as _followup
-
-                    message_id = _followup.queue_message(
-                        session, _followup.route_key(self.pepper), case, body_text, who.name,
-                        now)
-                casework.add_note(session, case, body_text, who.name, self.admin_public, now,
-                                  kind="to_reporter", message_id=message_id)
+                write_to_reporter(session, self.pepper, case, message.strip()[:MAX_REPLY],
+                                  who.name, now, self.admin_public)
             return result
 
         def outcome(result: casework.ActionResult) -> tuple[str, dict[str, Any]]:

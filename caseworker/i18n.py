@@ -9,6 +9,8 @@ from pathlib import Path
 
 import yaml
 
+__all__ = ["CATALOG_DIR", "LANGS", "Translator", "catalog", "negotiate", "plural_form"]
+
 LANGS = ("ar", "en")
 CATALOG_DIR = Path(__file__).parent / "catalog"
 

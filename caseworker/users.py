@@ -15,6 +15,8 @@ from storage import accounts, casework, crypto, teams
 from storage.accounts import normalise_totp_secret
 from storage.db import Database
 
+__all__ = ["Cancelled", "Confirm", "NewUser", "add_user", "load_admin_key", "terminal_qr"]
+
 
 @dataclass(frozen=True)
 class NewUser:

@@ -27,6 +27,19 @@ from storage import accounts, casework, search
 from storage.models import Case, CaseEvent, User
 from storage.search_models import CannedReply, CaseLabel, CaseLink, CaseTerm
 
+__all__ = [
+    "BULK_OPS",
+    "CANNED_LANGS",
+    "DUPLICATE_MIN_SHARED",
+    "LABEL",
+    "LINK_KINDS",
+    "MAX_BULK",
+    "Canned",
+    "Linked",
+    "Workbench",
+    "audit_bulk",
+]
+
 LINK_KINDS = ("same_incident", "same_facility", "same_person", "duplicate")
 BULK_OPS = ("assign", "label", "close", "unassign")
 LABEL = re.compile(r"^[\w\- ]{1,40}$")

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
-from caseworker.cases import AccessDenied, list_queue, show_case
+from caseworker.cases import AccessDenied, QueueRow, list_queue, show_case
 from cli._common import home_database as _home_database
 from cli._common import passphrase as _passphrase
-
-if TYPE_CHECKING:
-    pass
 
 __all__ = ["AccessDenied", "queue", "reissue_receipt", "reply", "show"]
 
@@ -46,7 +43,7 @@ def queue(as_json: bool, lang: str) -> None:
     run()
 
 
-def _queue_table(items: list[Any], lang: str) -> str:
+def _queue_table(items: list[QueueRow], lang: str) -> str:
     """The queue in words of `lang`: the dashboard's own catalogue (caseworker/catalog) and
     web.labels, so the terminal, the page and the PDF name each code the same way."""
     from caseworker.i18n import Translator

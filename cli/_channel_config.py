@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+__all__ = ["Line", "TorProblem", "channel_lines", "check_torrc", "torrc_paths"]
+
 
 @dataclass(frozen=True)
 class Line:

@@ -14,6 +14,8 @@ from urllib.parse import urlsplit
 
 import click
 
+__all__ = ["run", "telegram", "webchat", "whatsapp"]
+
 
 class _SetupFailed(click.ClickException):
     exit_code = 2

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import click
 
+__all__ = ["onion", "torrc", "torrc_for"]
+
 
 def torrc_for(hidden_service_dir: Path, port: int = 8090, host: str = "127.0.0.1",
               data_dir: Path | None = None, pow_defence: bool = True,

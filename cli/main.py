@@ -1,4 +1,4 @@
-"""The `sanad` command (see ../shared/contracts.md for the stable, scriptable surface).
+"""The `sanad` command (see docs/interfaces.md for the stable, scriptable surface).
 
 Errors a person can fix are one line on stderr and exit code 2; nothing a reporter wrote is
 ever part of an error message.
@@ -29,6 +29,20 @@ from cli import (
 )
 from cli._common import UserFacingError, friendly_errors, settings
 from cli._signal import run_signal
+
+__all__ = [
+    "backup",
+    "chat",
+    "flows",
+    "flows_check",
+    "init",
+    "main",
+    "nlu",
+    "nlu_eval",
+    "nlu_parse",
+    "purge",
+    "restore",
+]
 
 # The shared helpers live in cli/_common.py; these names stay importable from here.
 _settings = settings
@@ -92,7 +106,7 @@ def _prepare_language_model() -> None:
     if os.environ.get("SANAD_RASA_URL", "").strip() or \
             os.environ.get("SANAD_NLU_BACKEND", "builtin").strip() not in ("", "builtin"):
         return
-    from nlu.classifier import is_cached, load_or_train
+    from nlu import is_cached, load_or_train
 
     if not is_cached():
         click.echo("Preparing the language model (once, a few seconds)…", err=True)

@@ -49,6 +49,8 @@ in the tree, so older ``except`` clauses still hold.
 
 from __future__ import annotations
 
+__all__ = ["ConfigurationError", "RefusedError", "SanadError", "UnavailableError"]
+
 
 class SanadError(Exception):
     """Base of every error the project raises on purpose; the message is for a person."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+__all__ = ["as_utc"]
+
 
 def as_utc(value: datetime) -> datetime:
     """`value` with its time zone: SQLite gives back naive datetimes (every time is stored in

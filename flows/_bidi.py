@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+__all__ = ["isolate", "isolate_ltr_runs"]
+
 FSI, PDI = "\u2068", "\u2069"
 _ARABIC = re.compile(r"[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff]")
 # A command (/exit), or a run of Latin letters and digits possibly joined by spaces, dots,

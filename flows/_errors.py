@@ -20,6 +20,20 @@ from dataclasses import dataclass
 
 from core import ConfigurationError
 
+__all__ = [
+    "BadOption",
+    "DeadEnd",
+    "DuplicateStep",
+    "FlowProblem",
+    "FlowValidationError",
+    "MissingBranch",
+    "MissingText",
+    "SchemaProblem",
+    "UnknownField",
+    "UnknownTarget",
+    "UnreachableStep",
+]
+
 
 @dataclass(frozen=True)
 class FlowProblem:

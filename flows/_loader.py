@@ -15,7 +15,7 @@ from typing import Any
 import jsonschema
 import yaml
 
-from core.yaml_lines import ConfigProblem, LineDict, StrKeyLineLoader, read_yaml
+from core import ConfigProblem, LineDict, StrKeyLineLoader, read_yaml
 from flows._errors import (
     BadOption,
     DeadEnd,
@@ -40,6 +40,20 @@ from flows._model import (
     FlowSet,
     Step,
 )
+
+__all__ = [
+    "ENTRY_POINTS",
+    "FLOW_ORDER",
+    "LANGS",
+    "REPEAT_KEYS",
+    "SECTIONS",
+    "START",
+    "SYSTEM_KEYS",
+    "URGENT_START",
+    "default_root",
+    "load_fields",
+    "load_flowset",
+]
 
 LANGS = ("ar", "en")
 START = "opening:language"

@@ -6,6 +6,19 @@ from dataclasses import dataclass
 from dataclasses import field as dc_field
 from typing import Any
 
+__all__ = [
+    "BOOL_OPTIONS",
+    "GROUP",
+    "QUESTION_KINDS",
+    "REPEAT_SEP",
+    "STEP_KINDS",
+    "Condition",
+    "FieldSpec",
+    "Flow",
+    "FlowSet",
+    "Step",
+]
+
 QUESTION_KINDS = frozenset({"choice", "multi", "text", "date", "bool", "files"})
 # A field of this type holds a list, one entry per person, of the answers to a block of
 # questions that repeats (several victims in one report): fields.yaml `group: <its id>`.

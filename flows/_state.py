@@ -6,17 +6,56 @@ random (case ids, keys, receipts) is made by the service around it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field as dc_field
 from dataclasses import fields as dc_fields
 from datetime import datetime
 from typing import Any
 
-# Pseudo-steps the engine asks outside the flow files.
+from nlu import Interpretation
+
+__all__ = [
+    "ADDENDUM",
+    "AFTER_REVIEW",
+    "CHECKIN",
+    "CHECKIN_OPTIONS",
+    "CONFIRM",
+    "CONSENTS",
+    "CONSENT_SET",
+    "READING",
+    "RESUME",
+    "SPECIAL_STEPS",
+    "SUBMITTING",
+    "URGENT_OFFER",
+    "WITHDRAW",
+    "Action",
+    "Begin",
+    "ChangeConsent",
+    "CheckinAnswer",
+    "DiscardDraft",
+    "Event",
+    "Finished",
+    "OpenAddendum",
+    "OpenCheckin",
+    "Reply",
+    "Resume",
+    "SpecialStep",
+    "State",
+    "SubmitAddendum",
+    "SubmitReport",
+    "Submitted",
+    "UserCommand",
+    "UserFile",
+    "UserText",
+    "WithdrawCase",
+]
+
+# Pseudo-steps the engine asks outside the flow files: declared once, in SPECIAL_STEPS.
 RESUME = "sys:resume"
 CONFIRM = "sys:confirm"
 AFTER_REVIEW = "sys:after_review"
-SUBMITTING = "sys:submitting"
+SUBMITTING = "sys:submitting"  # sent to the service, waiting for `Submitted` (never asked)
 ADDENDUM = "sys:addendum"  # adding information to a submitted case (receipt or follow-up)
 URGENT_OFFER = "sys:urgent_offer"  # only the urgent questions, or the full report?
 WITHDRAW = "sys:withdraw"  # confirm withdrawing a submitted report
@@ -25,6 +64,39 @@ CONSENTS = "sys:consents"  # with the receipt: the current consents, pick one to
 CONSENT_SET = "sys:consent_set"  # grant or withdraw the consent picked (held in paused_at)
 CHECKIN = "sys:checkin"  # a safety check-in: safe / something happened / call me / stop them
 CHECKIN_OPTIONS = ("safe", "not_safe", "call_me", "stop_checkins")
+
+
+@dataclass(frozen=True)
+class SpecialStep:
+    """A question the engine asks itself, outside the flow files: the kind of answer it
+    wants (a `Reply` kind, also what the interpreter is told to expect), the reply's field,
+    its fixed options (the engine adds the consents where they can be changed) and the
+    catalogue key of its text (None: the engine composes it)."""
+
+    id: str
+    kind: str  # bool | choice | text
+    field: str | None  # None: the consent being changed (CONSENT_SET)
+    options: tuple[str, ...]
+    text: str | None
+    labels: Mapping[str, str] = dc_field(default_factory=dict)  # option id -> catalogue key
+
+
+_YES_NO = ("yes", "no")
+SPECIAL_STEPS: Mapping[str, SpecialStep] = {s.id: s for s in (
+    SpecialStep(RESUME, "bool", "resume", _YES_NO, "sys.resume.ask",
+                {"yes": "opt.continue", "no": "opt.restart"}),
+    SpecialStep(CONFIRM, "bool", "confirm_submit", _YES_NO, "sys.review.confirm"),
+    SpecialStep(AFTER_REVIEW, "choice", "after_review", ("edit", "discard", "later"),
+                "sys.review.after_no"),
+    SpecialStep(URGENT_OFFER, "choice", "urgent_path", ("urgent_short", "urgent_full"),
+                "sys.urgent.offer"),
+    SpecialStep(ADDENDUM, "text", "addendum", ("done", "withdraw"), "sys.addendum.ask"),
+    SpecialStep(WITHDRAW, "bool", "withdraw_confirm", _YES_NO, "sys.withdraw.ask"),
+    SpecialStep(READING, "bool", "confirm_reading", _YES_NO, None),
+    SpecialStep(CONSENTS, "choice", "consent_change", ("done",), None),
+    SpecialStep(CONSENT_SET, "bool", None, _YES_NO, None),
+    SpecialStep(CHECKIN, "choice", "checkin", CHECKIN_OPTIONS, None),
+)}
 
 
 @dataclass(frozen=True)
@@ -94,7 +166,7 @@ class Resume:
 @dataclass(frozen=True)
 class UserText:
     text: str
-    interpretation: Any  # nlu.Interpretation
+    interpretation: Interpretation
     at: datetime
 
 

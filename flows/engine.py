@@ -23,6 +23,7 @@ from flows._state import (
     CONSENTS,
     READING,
     RESUME,
+    SPECIAL_STEPS,
     SUBMITTING,
     URGENT_OFFER,
     WITHDRAW,
@@ -54,6 +55,16 @@ from nlu import (
     parse_date,
     to_ascii_digits,
 )
+
+__all__ = [
+    "MAX_TEXT",
+    "RIGHTS",
+    "SUMMARY_TEXT",
+    "URGENT_START",
+    "Engine",
+    "GuidanceText",
+    "is_child_reporter",
+]
 
 URGENT_START = "urgent:start"
 RIGHTS = ("rights.what", "rights.complain", "rights.institution", "rights.confidentiality",
@@ -103,12 +114,9 @@ class Engine:
 
     def expecting(self, state: State) -> str | None:
         """The kind of answer the pending question wants (used to read free text in context)."""
-        if state.at in (RESUME, CONFIRM, WITHDRAW, READING, CONSENT_SET):
-            return "bool"
-        if state.at in (AFTER_REVIEW, URGENT_OFFER, CONSENTS, CHECKIN):
-            return "choice"
-        if state.at == ADDENDUM:
-            return "text"
+        special = SPECIAL_STEPS.get(state.at or "")
+        if special is not None:
+            return special.kind
         step = self.flows.steps.get(state.at or "")
         return step.kind if step else None
 
@@ -235,27 +243,25 @@ class Engine:
     def _text(self, state: State, event: UserText, out: list[Action]) -> State:
         interp = event.interpretation
         step = self.flows.steps.get(state.at or "")
-        intent = interp.intent.name if hasattr(interp.intent, "name") else interp.intent
+        intent = interp.intent
         # Only a curated word list's whole-message match is as good as a label ("ايوه", "ok");
         # a trained model's guess, or a partial match, is a proposal on consequential questions.
-        sure = not getattr(interp, "by_model", False) and getattr(interp, "confidence", 0) >= 0.95
+        sure = not interp.by_model and interp.confidence >= 0.95
         # An option id or number is an answer: never a command, never words of danger.
         picked = bool(self._strict_ids(event.text, self._pending_options(state)))
         erasing = intent == "quick_exit" and not picked
         if state.at == CHECKIN and not erasing:
-            return self._checkin_answer(state, event.text,
-                                        bool(getattr(interp, "urgent", False)), out)
-        if getattr(interp, "urgent", False) and not picked and not erasing:
-            state = self._mark_urgent(state, tuple(getattr(interp, "urgent_reasons", ()))
-                                      or ("urgent_text",), out)
-        if erasing and getattr(interp, "urgent", False) and not state.urgent:
+            return self._checkin_answer(state, event.text, interp.urgent, out)
+        if interp.urgent and not picked and not erasing:
+            state = self._mark_urgent(state, interp.urgent_reasons or ("urgent_text",), out)
+        if erasing and interp.urgent and not state.urgent:
             # "someone is here, delete everything": erase at once, no guidance on the screen
             # first; how to reach the urgent questions later is said with the erasure.
             out.append(Reply(self._t(state, "sys.quick_exit_danger"), "info", state.lang))
             out.append(DiscardDraft())
             # Only the mark is kept (no answer, no words), so that their next message is
             # offered the urgent questions.
-            reasons = tuple(getattr(interp, "urgent_reasons", ())) or ("urgent_text",)
+            reasons = tuple(interp.urgent_reasons) or ("urgent_text",)
             return State(lang=state.lang, mode="ended", urgent=reasons, danger_exit=True)
         answering_language = step is not None and step.field == "language"
         if state.at == ADDENDUM and (intent == "withdraw_consent" or self._match_choice(
@@ -787,74 +793,57 @@ class Engine:
         return self._advance(fresh, self.flows.start, out)
 
     def _ask_pseudo(self, state: State) -> Reply:
-        if state.at == URGENT_OFFER:
-            return Reply(self._t(state, "sys.urgent.offer"), "choice", state.lang,
-                         "urgent_path", self._options(state, ("urgent_short", "urgent_full")))
-        if state.at == ADDENDUM:
-            return Reply(self._t(state, "sys.addendum.ask"), "text", state.lang, "addendum",
-                         self._options(state, self._pending_options(state)))
+        # a state at no special step is asked what to do after the review (as it always was)
+        special = SPECIAL_STEPS.get(state.at or "", SPECIAL_STEPS[AFTER_REVIEW])
         if state.at == CHECKIN:
             return Reply(self._t(state, "sys.checkin.ask", case_ref=state.addendum_for or ""),
-                         "choice", state.lang, "checkin", self._options(state, CHECKIN_OPTIONS))
+                         special.kind, state.lang, special.field,
+                         self._options(state, special.options))
         if state.at == CONSENTS:
             lines = [self._t(state, "sys.consents.list")]
             lines += [f"• {self._t(state, f'field.{f}')}: {self._consent_now(state, f)}"
                       for f in self._changeable(state)]
             lines.append(self._t(state, "sys.consents.pick"))
-            return Reply("\n".join(lines), "choice", state.lang, "consent_change",
-                         self._options(state, (*self._changeable(state), "done"),
+            return Reply("\n".join(lines), special.kind, state.lang, special.field,
+                         self._options(state, self._pending_options(state),
                                        {f: f"field.{f}" for f in self._changeable(state)}))
         if state.at == CONSENT_SET:
             field = state.paused_at or ""
             step = self._consent_steps.get(field)
             question = self._t(state, step.text or "") if step else ""
             now = self._t(state, "sys.consents.current", now=self._consent_now(state, field))
-            return Reply(f"{now}\n{question}", "bool", state.lang, field,
-                         self._options(state, ("yes", "no")))
-        if state.at == WITHDRAW:
-            return Reply(self._t(state, "sys.withdraw.ask"), "bool", state.lang,
-                         "withdraw_confirm", self._options(state, ("yes", "no")))
+            return Reply(f"{now}\n{question}", special.kind, state.lang, field,
+                         self._options(state, special.options))
         if state.at == READING:
             reading = state.reading or {}
             value = reading.get("value", "yes")
             step = self.flows.steps.get(reading.get("for", ""))
             label = self._t(state, step.label_key(value) if step else f"opt.{value}")
             return Reply(self._t(state, "sys.reading.ask", words=reading.get("words", ""),
-                                 answer=label), "bool", state.lang, "confirm_reading",
-                         self._options(state, ("yes", "no")))
-        if state.at == RESUME:
-            return Reply(self._t(state, "sys.resume.ask"), "bool", state.lang, "resume",
-                         self._options(state, ("yes", "no"), {"yes": "opt.continue",
-                                                              "no": "opt.restart"}))
-        if state.at == CONFIRM:
-            return Reply(self._t(state, "sys.review.confirm"), "bool", state.lang,
-                         "confirm_submit", self._options(state, ("yes", "no")))
-        return Reply(self._t(state, "sys.review.after_no"), "choice", state.lang,
-                     "after_review", self._options(state, ("edit", "discard", "later")))
+                                 answer=label), special.kind, state.lang, special.field,
+                         self._options(state, special.options))
+        assert special.text is not None
+        options = self._pending_options(state) if state.at == ADDENDUM else special.options
+        return Reply(self._t(state, special.text), special.kind, state.lang, special.field,
+                     self._options(state, options, dict(special.labels)))
 
     # ---- asking and parsing ---------------------------------------------------------------
 
     def _pending_options(self, state: State) -> tuple[str, ...]:
-        pseudo = {RESUME: ("yes", "no"), CONFIRM: ("yes", "no"),
-                  AFTER_REVIEW: ("edit", "discard", "later"),
-                  URGENT_OFFER: ("urgent_short", "urgent_full"),
-                  ADDENDUM: ("done", "withdraw"), WITHDRAW: ("yes", "no"),
-                  READING: ("yes", "no"), CONSENT_SET: ("yes", "no"),
-                  CHECKIN: CHECKIN_OPTIONS}
         if state.at == ADDENDUM and state.consent:
-            return ("done", "withdraw", "consents")
+            return (*SPECIAL_STEPS[ADDENDUM].options, "consents")
         if state.at == CONSENTS:
-            return (*self._changeable(state), "done")
-        if state.at in pseudo:
-            return pseudo[state.at]
+            return (*self._changeable(state), *SPECIAL_STEPS[CONSENTS].options)
+        special = SPECIAL_STEPS.get(state.at or "")
+        if special is not None:
+            return special.options
         step = self.flows.steps.get(state.at or "")
         if step is None:
             return ()
         return ("done",) if step.kind == "files" else step.option_ids()
 
     def _reask(self, state: State, out: list[Action]) -> State:
-        if state.at in (RESUME, CONFIRM, AFTER_REVIEW, ADDENDUM, URGENT_OFFER, WITHDRAW,
-                        READING, CONSENTS, CONSENT_SET, CHECKIN):
+        if state.at in SPECIAL_STEPS:
             out.append(self._ask_pseudo(state))
         elif state.at in self.flows.steps:
             out.append(self._ask(state, self.flows.steps[state.at]))

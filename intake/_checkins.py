@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 import alerts
-from core.time import as_utc
+from core import as_utc
 from storage import crypto
 from storage.checkin_models import Checkin
 from storage.models import Case, CaseEvent, CaseRoute, OutboxMessage

@@ -17,6 +17,8 @@ from collections import deque
 
 from storage import crypto
 
+__all__ = ["ReceiptPool"]
+
 log = logging.getLogger("sanad.intake")
 
 

@@ -20,6 +20,8 @@ from storage import crypto
 from storage.db import Database
 from storage.models import Case
 
+__all__ = ["build_intake", "open_database", "open_keyring", "setup_logging"]
+
 
 def setup_logging(settings: Settings, verbose: bool = False) -> None:
     """Operational log in the home. Messages name event kinds and counts, never content."""

@@ -39,12 +39,30 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from sqlalchemy import func, select, text
 from sqlalchemy.types import DateTime, LargeBinary
 
-import alerts.models  # noqa: F401  (the alerts table lives outside storage/models.py)
+import alerts  # noqa: F401  (it loads its table, which lives outside storage/models.py)
 from core import SanadError
 from intake.settings import Settings
 from storage import crypto
 from storage.db import Database
 from storage.models import Base
+
+__all__ = [
+    "CONTEXT",
+    "MAGIC",
+    "PIECE",
+    "SEEDED_BY_MIGRATIONS",
+    "SIG_MAGIC",
+    "BackupError",
+    "BackupSigner",
+    "backup_admin",
+    "backup_signer",
+    "fingerprint",
+    "make_backup",
+    "restore_backup",
+    "sign_document",
+    "verify_backup",
+    "verify_document",
+]
 
 MAGIC = b"SANADBK1\n"
 SIG_MAGIC = b"SANADSG1"

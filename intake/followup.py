@@ -20,6 +20,30 @@ from sqlalchemy.orm import Session
 from storage import crypto
 from storage.models import Case, CaseEvent, CaseRoute, ChatMessage, OutboxMessage, RateLimit
 
+__all__ = [
+    "LEASE",
+    "MAX_ATTEMPTS",
+    "ROUTE_FIELD",
+    "PendingMessage",
+    "SentMessage",
+    "allow",
+    "backoff",
+    "due",
+    "forget_messages",
+    "forget_route",
+    "keep_route",
+    "mark_failed",
+    "mark_sent",
+    "messages_of",
+    "open_message",
+    "pending",
+    "queue_message",
+    "release",
+    "route_key",
+    "take",
+    "track_many",
+]
+
 MAX_ATTEMPTS = 8
 # How long a worker holds a message it took for delivery: longer than any send (every
 # platform call has a timeout). A worker that dies mid-send gives it up after this.

@@ -28,6 +28,16 @@ from intake.settings import Settings
 from storage import accounts, crypto
 from storage.db import Database
 
+__all__ = [
+    "DEMO_USER",
+    "Home",
+    "HomeError",
+    "InitResult",
+    "init_demo",
+    "install_routing_example",
+    "offline_keys",
+]
+
 DEMO_USER = "demo"
 
 

@@ -18,6 +18,16 @@ import sys
 
 from intake.settings import Settings
 
+__all__ = [
+    "PR_GET_DUMPABLE",
+    "PR_SET_DUMPABLE",
+    "disable_core_dumps",
+    "harden",
+    "in_tests",
+    "is_dumpable",
+    "warnings_for",
+]
+
 log = logging.getLogger("sanad.hygiene")
 
 PR_SET_DUMPABLE = 4

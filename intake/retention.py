@@ -27,7 +27,7 @@ from pathlib import Path
 
 from sqlalchemy import delete, select, text
 
-from core.time import as_utc as _aware
+from core import as_utc as _aware
 from intake.service import IntakeService
 from storage import cases, drafts, inbox
 from storage import statistics as stat_rows

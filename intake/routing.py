@@ -23,8 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from core import ConfigurationError
-from core.yaml_lines import ConfigProblem, LineDict, LineList, line_of, read_yaml
+from core import ConfigProblem, ConfigurationError, LineDict, LineList, line_of, read_yaml
 from storage.teams import TeamError, check_team_name
 
 __all__ = ["EXAMPLE", "ROUTING_FILE", "Routing", "RoutingError", "check_routing",

@@ -61,6 +61,17 @@ from storage.db import Database
 from storage.models import Case, CaseEvent, ProcessedEvent
 from storage.objects import ObjectStore
 
+__all__ = [
+    "COMMANDS",
+    "RECEIPT_ATTEMPTS",
+    "RECEIPT_WINDOW",
+    "CaseHook",
+    "Incoming",
+    "IntakeService",
+    "OutboxItem",
+    "Outcome",
+]
+
 log = logging.getLogger("sanad.intake")
 
 COMMANDS = frozenset({"skip", "back", "exit", "lang", "help", "start", "delete", "status",
@@ -166,11 +177,19 @@ class IntakeService:
                          if state is not None else Begin(now))
 
     def text(self, src: Incoming, text: str) -> Outcome:
-        if crypto.looks_like_receipt(text):
-            return self._receipt(src, text)
-        needs = needs_in(text)
-        if needs:
-            offered = self._support_request(src, needs)
+        """A message of free text. Decide, then act: the receipt and support-need recognisers
+        (nlu) read the words first; only when one fires is the draft peeked at, once, for
+        both (`_peek`); every change is then made by one `_run` transaction, which loads the
+        draft again under its lock (the peek is never what is saved)."""
+        receipt = crypto.looks_like_receipt(text)
+        needs = set() if receipt else needs_in(text)
+        if receipt or needs:
+            peek = self._peek(src)
+            if peek.replayed is not None:  # a redelivered update: its answer, nothing redone
+                return peek.replayed
+            if receipt:
+                return self._receipt(src, text, peek)
+            offered = self._support_request(src, needs, peek)
             if offered is not None:
                 return offered
 
@@ -453,6 +472,22 @@ class IntakeService:
         except drafts.DraftUnreadable:
             return None
 
+    def _peek(self, src: Incoming, replay: bool = True) -> _Peek:
+        """One read of what a message is decided on: the answer already given to this update
+        (redelivered after a crash: `replayed`), else the live draft and its state. Nothing is
+        written, so deciding never holds a change the step's own transaction does not make."""
+        handle, now_ts = self._handle(src), self.clock()
+        with self.db.transaction() as session:
+            if replay and src.event_id:
+                seen = drafts.event_row(session, src.channel, src.event_id)
+                if seen is not None:
+                    replayed = self._replay(session, seen, handle, now_ts)
+                    if replayed is not None:
+                        return _Peek(handle, None, None, replayed)
+            draft = self._load(session, handle, now_ts)
+        return _Peek(handle, draft,
+                     State.from_json(draft.state) if draft and draft.state else None)
+
     def _unreadable(self, session: Session, lang: str | None, now: datetime) -> Outcome:
         """A live draft cannot be opened: say so, keep it, count it (the audit log)."""
         log.error("a live draft cannot be opened: its key is missing from the keyring "
@@ -472,13 +507,13 @@ class IntakeService:
     def _run(self, src: Incoming, make_event: Callable[[State | None, datetime], Event],
              file_path: tuple[str, str] | None = None, handle: bytes | None = None,
              only_if_idle: bool = False, new_case_id: str | None = None,
-             extra: dict[str, object] | None = None) -> Outcome:
+             extra: dict[str, object] | None = None, fresh: bool = False) -> Outcome:
         handle = handle or self._handle(src)
         try:
             for _ in range(3):
                 try:
                     return self._run_once(src, make_event, file_path, handle, only_if_idle,
-                                          new_case_id, extra)
+                                          new_case_id, extra, fresh)
                 except _ReceiptNeeded:
                     # Rolled back; hash a receipt now, outside the transaction (and SQLite's
                     # write lock), then run the same step again: the engine is pure.
@@ -553,7 +588,8 @@ class IntakeService:
 
     def _run_once(self, src: Incoming, make_event: Callable[[State | None, datetime], Event],
                   file_path: tuple[str, str] | None, handle: bytes, only_if_idle: bool,
-                  new_case_id: str | None, extra: dict[str, object] | None) -> Outcome:
+                  new_case_id: str | None, extra: dict[str, object] | None,
+                  fresh: bool = False) -> Outcome:
         now_ts = self.clock()
         now = datetime.fromtimestamp(now_ts, UTC)
         replies: list[Reply] = []
@@ -572,6 +608,8 @@ class IntakeService:
                     seen.processed_at, event_row = now, seen  # someone else's: a new event
                 else:
                     event_row = drafts.record_event(session, src.channel, src.event_id, now)
+            if fresh:  # the step starts a new conversation (a receipt opened a case)
+                drafts.discard(session, self.keyring, handle)
             try:
                 draft = drafts.load(session, self.keyring, handle, int(now_ts))
             except drafts.DraftUnreadable:
@@ -785,16 +823,18 @@ class IntakeService:
         log.info("consent changed by the reporter")
         return replace(draft, extra={**draft.extra, "addendum_seq": seq})
 
-    def _receipt(self, src: Incoming, code: str) -> Outcome:
+    def _receipt(self, src: Incoming, code: str, peek: _Peek | None = None) -> Outcome:
         """Check a receipt: status in the reporter's language, then "add information" mode.
 
         The slow hash runs only when the handle exists, and attempts are rate-limited per
-        user handle. The code itself is never stored.
+        user handle. The code itself is never stored. Three transactions, on purpose: the
+        attempt is counted and committed before the code is checked (a wrong code still
+        counts), Argon2id runs after it, outside any transaction (under SQLite's write lock
+        it would hold up every other reporter), and the step that opens the case replaces
+        the old draft in its own transaction.
         """
-        handle = self._handle(src)
-        with self.db.transaction() as session:
-            draft = self._load(session, handle, self.clock())
-            state = State.from_json(draft.state) if draft and draft.state else None
+        peek = peek or self._peek(src, replay=False)
+        handle, state = peek.handle, peek.state
         lang = state.lang if state else "ar"
         if state is not None and len(state.trail) > 1 and state.addendum_for is None:
             # A report is in progress: the code is neither kept nor checked here.
@@ -819,12 +859,11 @@ class IntakeService:
             return Outcome([Reply(self.flows.text(
                 lang, "sys.status", case_ref=case_ref,
                 status=self.flows.text(lang, "status.withdrawn")), "info", lang)])
-        with self.db.transaction() as session:
-            drafts.discard(session, self.keyring, handle)
         status_text = self.flows.text(lang, f"status.{status}")
+        # the conversation on this phone is replaced by the case's, in the same transaction
         return self._run(src, lambda st, at: OpenAddendum(
             case_ref, lang, "sys.status", at, {"case_ref": case_ref, "status": status_text},
-            consent), new_case_id=case_id)
+            consent), new_case_id=case_id, fresh=True)
 
     # ---- urgent cases are not lost if the person stops ------------------------------------
 
@@ -894,12 +933,11 @@ class IntakeService:
                           *(s.render(lang) for s in found)])
         return [Reply(body, "info", lang)], [s.id for s in found]
 
-    def _support_request(self, src: Incoming, needs: set[str] | None) -> Outcome | None:
+    def _support_request(self, src: Incoming, needs: set[str] | None,
+                         peek: _Peek | None = None) -> Outcome | None:
         """Words like "I need a doctor" (outside a free-text answer) or /support."""
-        handle = self._handle(src)
-        with self.db.transaction() as session:
-            draft = self._load(session, handle, self.clock())
-        state = State.from_json(draft.state) if draft and draft.state else None
+        peek = peek or self._peek(src, replay=False)
+        draft, state = peek.draft, peek.state
         if needs is not None and state is not None and \
                 self.engine.expecting(state) in ("text", "date"):
             return None  # inside a narrative these words are an answer, not a request
@@ -944,6 +982,16 @@ class IntakeService:
             if session.get(Case, case_id) is not None:
                 return  # submitted: the files belong to the case now
         self.objects.delete_prefix(case_id)
+
+
+@dataclass(frozen=True)
+class _Peek:
+    """What `IntakeService._peek` read for the decision on one message."""
+
+    handle: bytes
+    draft: drafts.OpenDraft | None
+    state: State | None
+    replayed: Outcome | None = None
 
 
 class _ReceiptNeeded(Exception):

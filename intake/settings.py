@@ -11,6 +11,8 @@ from core import ConfigurationError
 from storage import crypto
 from storage.objects import ObjectStore, ObjectStoreUrlError, open_objects, parse_s3_url
 
+__all__ = ["Settings", "SettingsError"]
+
 
 class SettingsError(ConfigurationError):
     """A setting has a value the program cannot use; the message names the variable."""

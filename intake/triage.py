@@ -17,6 +17,8 @@ import yaml
 
 from nlu import URGENT_REASONS as REASONS
 
+__all__ = ["RULES_FILE", "Rule", "Triage", "TriageRules", "word_reasons"]
+
 RULES_FILE = Path(__file__).with_name("triage_rules.yaml")
 
 

@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from alerts.models import ROTA, Alert
-from core.time import as_utc as _aware
+from alerts import ROTA, Alert
+from core import as_utc as _aware
 from storage import health
 from storage.models import Case, HealthAlert, OutboxMessage
 

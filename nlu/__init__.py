@@ -7,6 +7,8 @@ Backends of the `Interpreter` protocol, all returning the same `Interpretation`:
 `build_interpreter()` picks one from the environment (`SANAD_NLU_BACKEND`, `SANAD_RASA_URL`).
 """
 
+from typing import TYPE_CHECKING, Any
+
 from nlu._backends import (
     BACKENDS,
     RasaClient,
@@ -33,6 +35,7 @@ from nlu._language import detect_language
 from nlu._normalise import normalise_arabic, to_ascii_digits
 from nlu._options import BARE_NUMBER, OPTION_SYNONYMS, match_option
 from nlu._rules import RuleInterpreter
+from nlu._support import needs_in
 from nlu._types import (
     EXPECTING_KINDS,
     INTENTS,
@@ -42,6 +45,21 @@ from nlu._types import (
     Interpreter,
 )
 from nlu._urgency import REASONS as URGENT_REASONS
+
+if TYPE_CHECKING:  # numpy is imported only when the built-in classifier is asked for
+    from nlu.classifier import IntentModel, is_cached, load_or_train
+
+_LAZY = frozenset({"IntentModel", "is_cached", "load_or_train"})
+
+
+def __getattr__(name: str) -> Any:
+    """`nlu.load_or_train` and the classifier's other names, imported on first use."""
+    if name in _LAZY:
+        from nlu import classifier
+
+        return getattr(classifier, name)
+    raise AttributeError(f"module 'nlu' has no attribute {name!r}")
+
 
 __all__ = [
     "BACKENDS",
@@ -57,6 +75,7 @@ __all__ = [
     "DateValue",
     "Entity",
     "HybridInterpreter",
+    "IntentModel",
     "Interpretation",
     "Interpreter",
     "LabelledText",
@@ -71,10 +90,13 @@ __all__ = [
     "evaluate_intents",
     "evaluate_language",
     "evaluate_urgency",
+    "is_cached",
     "is_hedged",
     "load_labelled",
     "load_nlu",
+    "load_or_train",
     "match_option",
+    "needs_in",
     "normalise_arabic",
     "parse_date",
     "rasa_interpreter",

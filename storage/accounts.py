@@ -17,6 +17,34 @@ from core import RefusedError
 from storage import crypto
 from storage.models import AuditEntry, RecipientManifest, User
 
+__all__ = [
+    "CUSTODIAN",
+    "CUSTODIAN_PREFIX",
+    "READS_REPORTS",
+    "RECOVERY_LABEL",
+    "ROLES",
+    "SIGNED_ROLES",
+    "AccountError",
+    "ManifestPin",
+    "any_user",
+    "audit",
+    "audit_log",
+    "create_user",
+    "current_recipients",
+    "fingerprint",
+    "get_user",
+    "identity_recipients",
+    "is_active",
+    "manifest_label",
+    "new_totp_secret",
+    "normalise_totp_secret",
+    "publish_manifest",
+    "report_readers",
+    "unlock",
+    "verified_key",
+    "verified_manifest",
+]
+
 ROLES = ("caseworker", "supervisor", "admin", "auditor", "custodian")
 READS_REPORTS = frozenset({"caseworker", "supervisor"})  # new reports are sealed to them
 # Custodians hold the identity keys of new reports (names, contact details) and approve a

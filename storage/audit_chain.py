@@ -16,8 +16,21 @@ from typing import Any
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
+from core import as_utc
 from storage import crypto
 from storage.models import AuditEntry
+
+__all__ = [
+    "CHECKPOINT_FORMAT",
+    "GENESIS",
+    "AuditEntry",
+    "Verification",
+    "append",
+    "checkpoint",
+    "entry_hash",
+    "verify",
+    "verify_against",
+]
 
 GENESIS = crypto.GENESIS
 _PG_LOCK = 0x5A4E_4144  # advisory lock id serialising appends on PostgreSQL
@@ -30,9 +43,7 @@ _PG_NEXT = text("SELECT nextval(pg_get_serial_sequence('audit_log', 'id')), "
 def _at(value: Any) -> str:
     if isinstance(value, str):  # raw SQLite value during a migration
         value = datetime.fromisoformat(value)
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return as_utc(value).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _record(row: Mapping[str, Any]) -> bytes:
@@ -62,7 +73,7 @@ def append(session: Session, actor: str, action: str, case_ref: str | None, outc
     On PostgreSQL the lock is held until the transaction ends, so the work done under it is
     kept to three round trips: the lock; the next id with the newest hash; one INSERT of the
     finished entry (its hash computed here, before it is written)."""
-    now = now.astimezone(UTC) if now.tzinfo else now.replace(tzinfo=UTC)
+    now = as_utc(now).astimezone(UTC)
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK})
         row: Any = session.execute(_PG_NEXT).one()

@@ -17,9 +17,41 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from core.time import as_utc as _aware
+from core import as_utc as _aware
 from storage import crypto
 from storage.models import Attachment, Case, CaseEvent, CaseField, IdentityKey, WrappedKey
+
+__all__ = [
+    "ADDENDUM_PREFIX",
+    "CASE_REF_ALPHABET",
+    "CONSENT_CHANGE_PREFIX",
+    "IDENTITY_PREFIX",
+    "INITIAL_STATUS",
+    "META_FIELD",
+    "SEAL_FIELD",
+    "OpenedCase",
+    "ReportToStore",
+    "Tampered",
+    "add_caseworker_file",
+    "addenda",
+    "append_addendum",
+    "by_ref",
+    "change_consent",
+    "consent_mismatch",
+    "expire_attachments",
+    "expire_content",
+    "history",
+    "new_case_ref",
+    "open_case",
+    "queue",
+    "record_event",
+    "report_key",
+    "reseal_priority",
+    "sealed_consent",
+    "store_report",
+    "update_report",
+    "withdraw",
+]
 
 INITIAL_STATUS = "allegation_pending_assessment"  # San José Guidelines para 12
 # Letters and digits that are hard to mishear or misread (no 0/O, 1/I/L, 2/Z, 5/S, 8/B, 6/G).

@@ -14,11 +14,55 @@ from sqlalchemy import delete, exists, func, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from core import RefusedError
-from core.time import as_utc
+from core import RefusedError, as_utc
 from storage import accounts, cases, crypto
 from storage.caseworker_models import CaseAction, CaseNote, CaseSeen, UserTotp
 from storage.models import Case, CaseEvent, IdentityKey, User, WrappedKey
+
+__all__ = [
+    "ACTION_CONSENT",
+    "GENDERS",
+    "GENDER_HOLD",
+    "INTERIM_DEFAULT_DAYS",
+    "INTERIM_MAX_DAYS",
+    "PRIORITY_REASONS",
+    "REASONS_FOR_STATUS",
+    "STATE_ANSWERS",
+    "STATE_STEPS",
+    "STATUSES",
+    "STATUS_REASONS",
+    "TRANSITIONS",
+    "UNSEEN_WINDOW",
+    "ActionResult",
+    "CaseworkError",
+    "actions",
+    "add_note",
+    "case_readers_signed",
+    "change_status",
+    "check_sealed_consent",
+    "claim",
+    "claim_next",
+    "claim_next_ref",
+    "consented",
+    "consented_map",
+    "grant",
+    "has_access",
+    "held_for_gender",
+    "mark_seen",
+    "not_seen_since_change",
+    "notes",
+    "open_deadlines",
+    "open_totp_secret",
+    "override_priority",
+    "readers",
+    "record_action",
+    "record_state_response",
+    "release",
+    "report_key",
+    "revoke",
+    "set_totp_secret",
+    "unseen",
+]
 
 # San José Guidelines para 12-13: an allegation until assessed, then a decision, then closure.
 STATUSES = ("allegation_pending_assessment", "under_assessment", "action_taken", "referred",
@@ -494,22 +538,6 @@ def open_deadlines(session: Session, case_ids: list[str]) -> dict[str, datetime]
                                   CaseAction.deadline.is_not(None))
                            .group_by(CaseAction.case_id))
     return {case_id: deadline for case_id, deadline in rows if deadline is not None}
-
-
-RESPONSE_EVENTS = ("claimed", "status_changed", "note_added", "action_done")
-
-
-def first_responses(session: Session, case_ids: list[str]) -> dict[str, datetime]:
-    """When a person first acted on each case (claim, status, note or action)."""
-    out: dict[str, datetime] = {}
-    for start in range(0, len(case_ids), 500):
-        chunk = case_ids[start:start + 500]
-        rows = session.execute(select(CaseEvent.case_id, func.min(CaseEvent.at))
-                               .where(CaseEvent.case_id.in_(chunk),
-                                      CaseEvent.kind.in_(RESPONSE_EVENTS))
-                               .group_by(CaseEvent.case_id))
-        out.update({case_id: at for case_id, at in rows if at is not None})
-    return out
 
 
 # ---- what each caseworker has seen (unread badges, live queue) -------------------------------

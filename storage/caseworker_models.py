@@ -14,6 +14,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models import Base
 
+__all__ = ["CaseAction", "CaseNote", "CaseSeen", "UserTotp"]
+
 
 class UserTotp(Base):
     """A user's TOTP secret, sealed to the user's own public key (opened only after the

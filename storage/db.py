@@ -19,6 +19,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core import UnavailableError
 
+__all__ = ["DEFAULT_POOL", "MIGRATIONS", "Database", "DatabaseUnavailable"]
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 DEFAULT_POOL = 12
 

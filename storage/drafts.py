@@ -19,6 +19,21 @@ from sqlalchemy.orm import Session
 from storage import crypto
 from storage.models import Draft, ProcessedEvent
 
+__all__ = [
+    "DraftUnreadable",
+    "OpenDraft",
+    "discard",
+    "event_row",
+    "forget_after_commit",
+    "item_name",
+    "live_case_ids",
+    "load",
+    "new",
+    "purge_expired",
+    "record_event",
+    "save",
+]
+
 
 @dataclass(frozen=True)
 class OpenDraft:

@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from core.time import as_utc as _aware
+from core import as_utc as _aware
 from storage.db import Database
 from storage.models import WorkerHeartbeat
 

@@ -23,6 +23,18 @@ from storage import crypto
 from storage.drafts import forget_after_commit
 from storage.models import InboxUpdate
 
+__all__ = [
+    "chats",
+    "done",
+    "ids_of_chat",
+    "of_chat",
+    "pending",
+    "purge_expired",
+    "put",
+    "set_order",
+    "untagged",
+]
+
 _HANDLE = b"sanad/v1/inbox"
 log = logging.getLogger("sanad.inbox")
 

@@ -23,6 +23,29 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+__all__ = [
+    "Attachment",
+    "AuditEntry",
+    "Base",
+    "Case",
+    "CaseEvent",
+    "CaseField",
+    "CaseRoute",
+    "ChatMessage",
+    "Draft",
+    "HealthAlert",
+    "IdentityKey",
+    "IdentityRequest",
+    "InboxUpdate",
+    "OutboxMessage",
+    "ProcessedEvent",
+    "RateLimit",
+    "RecipientManifest",
+    "User",
+    "WorkerHeartbeat",
+    "WrappedKey",
+]
+
 
 class Base(DeclarativeBase):
     pass

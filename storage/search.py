@@ -36,6 +36,27 @@ from storage.caseworker_models import CaseAction
 from storage.models import Case, User
 from storage.search_models import CaseLabel, CaseTerm
 
+__all__ = [
+    "INDEXED_FIELDS",
+    "KINDS",
+    "MAX_TERMS",
+    "PAGE_SIZE",
+    "SORTS",
+    "STOPWORDS",
+    "QueueQuery",
+    "add_terms",
+    "all_labels",
+    "as_ref",
+    "index_case",
+    "index_key",
+    "labels_of",
+    "normalise",
+    "ordered",
+    "term",
+    "terms_of",
+    "where",
+]
+
 KINDS = ("place", "country", "person")
 # Which answers feed which kind of term. Places: where it happened (facility names are typed
 # there: "Saydnaya prison", "فرع فلسطين"); people: the names the identity section holds and

@@ -17,6 +17,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models import Base
 
+__all__ = ["CannedReply", "CaseLabel", "CaseLink", "CaseTerm"]
+
 
 class CaseTerm(Base):
     """One blind-index term of a case: HMAC(key, kind|word)[:16]; `source` says who put it

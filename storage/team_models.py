@@ -15,6 +15,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models import Base
 
+__all__ = ["AccessRequest", "CaseTeam", "Team", "TeamMember"]
+
 
 class Team(Base):
     __tablename__ = "teams"

@@ -29,6 +29,7 @@ from caseworker import dashboard as dash
 from caseworker import i18n
 from caseworker.cases import integrity_text
 from caseworker.dashboard import Dashboard, Principal
+from core import as_utc
 from storage import casework
 from storage import identity as identity_store
 from storage.health import Heartbeat
@@ -38,6 +39,16 @@ from web.health import health_routes
 from web.referrals import Referrals
 from web.render import FieldRenderer
 from web.take_report import TakeReport
+
+__all__ = [
+    "HERE",
+    "LIVE_SECONDS",
+    "WebApp",
+    "content_disposition",
+    "create_app",
+    "csv_cell",
+    "safe_name",
+]
 
 HERE = Path(__file__).parent
 # An open queue page asks every this many seconds whether cases arrived or changed (the
@@ -1048,9 +1059,7 @@ def _fmt_time(value: datetime | str | None) -> str:
         return ""
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return as_utc(value).astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def _deadline(t: i18n.Translator, deadline: datetime) -> dict[str, str]:
@@ -1058,8 +1067,7 @@ def _deadline(t: i18n.Translator, deadline: datetime) -> dict[str, str]:
     how long until, or since, it."""
     now = datetime.now(UTC)
     state = dash.deadline_state(deadline, now)
-    if deadline.tzinfo is None:
-        deadline = deadline.replace(tzinfo=UTC)
+    deadline = as_utc(deadline)
     span = _span(t, abs(int((deadline - now).total_seconds() // 60)))
     return {"state": state, "text": t(f"deadline.{state}", span=span)}
 

@@ -9,6 +9,18 @@ from typing import Any
 
 from caseworker.i18n import Translator
 
+__all__ = [
+    "channel",
+    "count",
+    "counted",
+    "digits",
+    "event",
+    "event_detail",
+    "globals_for",
+    "language",
+    "reason",
+]
+
 _INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
 
 

@@ -20,6 +20,17 @@ from storage import casework
 from web import labels
 from web.render import FieldRow
 
+__all__ = [
+    "ARABIC_FONTS",
+    "FONT_DIRS",
+    "LATIN_FONTS",
+    "REDACTED_ALWAYS",
+    "Export",
+    "PdfUnavailable",
+    "case_pdf",
+    "fonts_available",
+]
+
 FONT_DIRS = (Path("/usr/share/fonts/truetype/noto"), Path("/usr/share/fonts/truetype/dejavu"))
 ARABIC_FONTS = ("NotoNaskhArabic-Regular.ttf", "DejaVuSans.ttf")
 LATIN_FONTS = ("NotoSans-Regular.ttf", "DejaVuSans.ttf")

@@ -8,6 +8,8 @@ from typing import Any
 
 from flows import load_flowset
 
+__all__ = ["FieldRenderer", "FieldRow"]
+
 
 @dataclass(frozen=True)
 class FieldRow:

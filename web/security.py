@@ -14,6 +14,24 @@ from typing import Any
 
 from caseworker.dashboard import Principal
 
+__all__ = [
+    "ABSOLUTE_SECONDS",
+    "COOKIE",
+    "CSP",
+    "IDLE_SECONDS",
+    "LANG_COOKIE",
+    "LOGIN_COOKIE",
+    "LOGIN_FORM_SECONDS",
+    "MAX_ANONYMOUS",
+    "SWEEP_SECONDS",
+    "LoginForms",
+    "LoginLimiter",
+    "SessionStore",
+    "WebSession",
+    "client_address",
+    "csrf_ok",
+]
+
 COOKIE = "sanad_session"
 LOGIN_COOKIE = "sanad_login"  # signed pre-login CSRF cookie: nothing stored on the server
 LANG_COOKIE = "sanad_lang"  # the language chosen before logging in

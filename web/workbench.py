@@ -13,6 +13,21 @@ from urllib.parse import urlencode
 from core import RefusedError
 from storage import search
 
+__all__ = [
+    "CASE_OPS",
+    "CHANNELS",
+    "KEPT",
+    "REPORTER_LANGS",
+    "VIEWS",
+    "BadQuery",
+    "Parsed",
+    "case_op",
+    "link",
+    "page_numbers",
+    "parse",
+    "sort_link",
+]
+
 # Saved views: a name a caseworker clicks, and the filters it stands for.
 VIEWS: dict[str, dict[str, str]] = {
     "mine": {"mine": "1"},

@@ -34,6 +34,19 @@ from telegram.error import (
 )
 from telegram.ext import BaseRateLimiter, BaseUpdateProcessor
 
+__all__ = [
+    "CHAT_PACED",
+    "GLOBAL_PACED",
+    "RESEND_AFTER",
+    "RESENT",
+    "Inbox",
+    "Pacer",
+    "PerChatProcessor",
+    "Poller",
+    "chat_key",
+    "resend_delay",
+]
+
 log = logging.getLogger("sanad.telegram")
 
 # Messages shown in a chat count against its ~1/s limit; deletions only against the global one

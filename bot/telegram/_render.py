@@ -13,6 +13,24 @@ from typing import Any
 
 from flows import Reply
 
+__all__ = [
+    "CHECK",
+    "CLEAN",
+    "MAX_CALLBACK",
+    "MAX_TEXT",
+    "MULTI_DONE",
+    "MULTI_PREFIX",
+    "OutMessage",
+    "fits",
+    "keyboard_for",
+    "keyboard_of",
+    "markup",
+    "render",
+    "selection",
+    "split_text",
+    "toggle",
+]
+
 MAX_TEXT = 4096
 MAX_CALLBACK = 64
 MULTI_PREFIX = "m:"

@@ -10,6 +10,15 @@ from dataclasses import dataclass, field
 
 from core import ConfigurationError
 
+__all__ = [
+    "PUBLIC_API",
+    "TELEGRAM_FILE_LIMIT",
+    "TelegramSettings",
+    "TelegramSetupError",
+    "WebhookConfig",
+    "webhook_secret",
+]
+
 PUBLIC_API = "https://api.telegram.org/bot"
 TELEGRAM_FILE_LIMIT = 20 * 1024 * 1024  # what a bot may download
 

@@ -19,6 +19,8 @@ from cryptography.exceptions import AlreadyFinalized, InvalidTag
 from ._errors import AttachmentTooLarge, CryptoError
 from ._util import check_key, component, context
 
+__all__ = ["DEFAULT_PIECE", "MAX_PIECE", "VERSION", "open_attachment", "seal_attachment"]
+
 VERSION = 1
 DEFAULT_PIECE = 1 << 16
 MAX_PIECE = 1 << 24

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 
+__all__ = ["GENESIS", "chain_hash"]
+
 GENESIS = b"\x00" * 32
 _PREFIX = b"sanad/v1/audit|"
 

@@ -41,6 +41,20 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from ._errors import CryptoError
 from ._util import component, context, number
 
+__all__ = [
+    "ITEMS_DIR",
+    "KEYS_FILE",
+    "LOCK_FILE",
+    "VERSION",
+    "VERSION_ITEM",
+    "DraftKeyMissing",
+    "DraftKeyring",
+    "Keyring",
+    "default_epoch_dir",
+    "open_draft",
+    "seal_draft",
+]
+
 VERSION = 1
 VERSION_ITEM = 2  # sealed under epoch key and item key (erasable on its own)
 KEYS_FILE = "draft-epoch-keys"

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from core import RefusedError, SanadError
 
+__all__ = ["AttachmentTooLarge", "CryptoError", "ManifestError"]
+
 
 class CryptoError(SanadError):
     """Sealed data could not be opened or verified."""

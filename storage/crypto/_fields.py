@@ -15,6 +15,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from ._errors import CryptoError
 from ._util import check_key, component, context, number
 
+__all__ = ["VERSION", "new_data_key", "open_field", "seal_field"]
+
 VERSION = 1
 _NONCE = 12
 _PREFIX = b"sanad/v1/field|"

@@ -8,6 +8,8 @@ import os
 
 from ._util import component
 
+__all__ = ["PEPPER_BYTES", "new_pepper", "user_handle"]
+
 PEPPER_BYTES = 32
 
 

@@ -11,6 +11,20 @@ from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
 
 from ._errors import CryptoError
 
+__all__ = [
+    "MAX_ITERATIONS",
+    "MAX_LANES",
+    "MAX_MEMORY_KIB",
+    "PACKED_SIZE",
+    "PRODUCTION_RECEIPT_KDF",
+    "PRODUCTION_USER_KDF",
+    "SALT_BYTES",
+    "TEST_KDF",
+    "KdfParams",
+    "derive",
+    "passphrase_bytes",
+]
+
 # Upper bounds for parameters read back from a blob: a forged blob must not make us
 # allocate terabytes or spin for hours.
 MAX_MEMORY_KIB = 1 << 21  # 2 GiB

@@ -18,6 +18,20 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X
 from ._errors import CryptoError
 from ._util import check_key, component, context
 
+__all__ = [
+    "PUBLIC_KEY_SIZES",
+    "SUITE_MLKEM768_X25519",
+    "SUITE_X25519",
+    "HybridPrivateKey",
+    "generate_hybrid_keypair",
+    "generate_keypair",
+    "key_id",
+    "load_public",
+    "public_bytes",
+    "unwrap_key",
+    "wrap_key",
+]
+
 SUITE_X25519 = 1
 SUITE_MLKEM768_X25519 = 2
 

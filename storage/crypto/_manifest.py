@@ -29,6 +29,15 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from ._errors import ManifestError
 from ._keys import PUBLIC_KEY_SIZES, SUITE_X25519, key_id
 
+__all__ = [
+    "MAX_TEAM_NAME",
+    "Manifest",
+    "Recipient",
+    "generate_signing_key",
+    "sign_manifest",
+    "verify_manifest",
+]
+
 _MAGIC = b"sanad-manifest-v1"
 _FORMAT = "sanad/v1/manifest"
 _SIGNED_PREFIX = b"sanad/v1/manifest|"

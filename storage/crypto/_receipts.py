@@ -19,6 +19,19 @@ from dataclasses import dataclass, field
 from ._errors import CryptoError
 from ._kdf import PACKED_SIZE, SALT_BYTES, KdfParams, derive
 
+__all__ = [
+    "HANDLE_BYTES",
+    "RECEIPT_BYTES",
+    "SECRET_BYTES",
+    "VERSION",
+    "Receipt",
+    "format_receipt",
+    "looks_like_receipt",
+    "new_receipt",
+    "parse_receipt",
+    "verify_receipt",
+]
+
 VERSION = 1
 RECEIPT_BYTES = 20
 HANDLE_BYTES = 5

@@ -27,6 +27,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from ._errors import CryptoError
 
+__all__ = ["KeyringUnavailable", "RedisKeyring", "keyring_namespace"]
+
 
 class KeyringUnavailable(CryptoError):
     """The shared keyring did not answer (one line, no traceback, no key material)."""

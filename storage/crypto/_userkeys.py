@@ -22,6 +22,18 @@ from ._kdf import PACKED_SIZE, SALT_BYTES, KdfParams, derive, passphrase_bytes
 from ._keys import key_id, public_bytes
 from ._util import component, context
 
+__all__ = [
+    "BLOB_SIZE",
+    "VERSION",
+    "OfflineKey",
+    "export_private_key_encrypted",
+    "import_private_key_encrypted",
+    "is_locked_offline_key",
+    "lock_private_key",
+    "locked_key_id",
+    "unlock_private_key",
+]
+
 VERSION = 1
 _KDF_AD = b"sanad/v1/userkey-kek"
 _PREFIX = b"sanad/v1/userkey|"

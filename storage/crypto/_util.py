@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+__all__ = ["SEP", "check_key", "component", "context", "number"]
+
 SEP = "|"
 
 

@@ -110,6 +110,19 @@ def test_withdrawing_follow_up_consent_stops_writing_back(service: IntakeService
     assert not _act(service, case_ref, "write_back")
 
 
+def test_a_refused_reply_stays_in_the_audit_log(service: IntakeService) -> None:
+    """A refusal was audited inside the transaction its own error rolled back, so the log
+    never kept it (every access, granted or refused, is logged: domain principle 6)."""
+    case_ref, code = _report(service, "rula")
+    _change(service, code, "consent_followup", "no")
+    with pytest.raises(AccessDenied, match="did not consent"):
+        queue_reply(service.db, service._pepper, case_ref, "demo", PASSPHRASE, "Hello?")
+    with service.db.transaction() as session:
+        refused = [(e.case_ref, e.outcome, (e.detail or {}).get("reason"))
+                   for e in accounts.audit_log(session) if e.action == "case.reply"]
+    assert refused == [(case_ref, "refused", "no consent_followup")]
+
+
 def test_publish_needs_its_own_consent_not_the_statistics_one(service: IntakeService) -> None:
     case_ref, code = _report(service, "hoda")  # statistics yes, publication no
     assert not _act(service, case_ref, "publish")
