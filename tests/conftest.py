@@ -6,9 +6,11 @@ import os
 import queue
 import shutil
 import socket
+import subprocess
+import sys
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -218,6 +220,10 @@ def settings(tmp_path: Path) -> Settings:
 @pytest.fixture
 def cli_env(tmp_path: Path) -> dict[str, str]:
     """Environment for running the real `sanad` command in a subprocess."""
+    return _cli_env(tmp_path)
+
+
+def _cli_env(tmp_path: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SANAD_")}
     env.update({
         "SANAD_HOME": str(tmp_path / "home"),
@@ -229,6 +235,30 @@ def cli_env(tmp_path: Path) -> dict[str, str]:
         "PYTHONIOENCODING": "utf-8",
     })
     return env
+
+
+@pytest.fixture(scope="session")
+def demo_home_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A home made once per test process by the real `sanad init --demo` (about 3 s), in the
+    environment `cli_env` gives; `demo_home` copies it for a test."""
+    root = tmp_path_factory.mktemp("demo-home")
+    env = _cli_env(root)
+    proc = subprocess.run([sys.executable, "-m", "cli.main", "init", "--demo"], env=env,
+                          capture_output=True, text=True, encoding="utf-8", timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    return Path(env["SANAD_HOME"])
+
+
+@pytest.fixture
+def demo_home(demo_home_template: Path) -> Callable[[dict[str, str]], None]:
+    """What `sanad init --demo` leaves in `env`'s SANAD_HOME, by copying the session's home
+    (no file in it names its own path; modes are kept): for tests that need a home, not the
+    init command. `init --demo` itself is tested in tests/cli/test_commands.py."""
+    def make(env: dict[str, str]) -> None:
+        home = Path(env["SANAD_HOME"])
+        assert not home.exists(), f"{home} exists already"
+        shutil.copytree(demo_home_template, home, symlinks=True)
+    return make
 
 
 REDIS_URL = os.environ.get("SANAD_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
