@@ -80,10 +80,17 @@ def clock() -> Clock:
 
 
 @pytest.fixture(scope="session")
-def shipped_nlu(tmp_path_factory: pytest.TempPathFactory) -> HybridInterpreter:
+def nlu_model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A private model cache for the test process, never the user's: the built-in model is
+    trained into it once (about 7 s) and loaded from it by every test that needs one."""
+    return tmp_path_factory.mktemp("nlu-cache")
+
+
+@pytest.fixture(scope="session")
+def shipped_nlu(nlu_model_cache: Path) -> HybridInterpreter:
     """The shipped default backend: the built-in model, trained once per test process the
-    way `sanad init` prepares it (into a private cache, never the user's)."""
-    return builtin_interpreter(cache_dir=tmp_path_factory.mktemp("nlu-cache"))
+    way `sanad init` prepares it."""
+    return builtin_interpreter(cache_dir=nlu_model_cache)
 
 
 @pytest.fixture
