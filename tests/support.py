@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -18,6 +18,9 @@ from intake.service import Incoming, IntakeService
 from intake.settings import Settings
 from nlu import HybridInterpreter, builtin_interpreter
 from storage.db import Database
+
+if TYPE_CHECKING:
+    from tests.conftest import TestDatabases
 
 PASSPHRASE = "correct horse battery staple"
 # The offline keys have passphrases of their own (review finding 4).
@@ -77,24 +80,34 @@ def clock() -> Clock:
 
 
 @pytest.fixture(scope="session")
-def shipped_nlu(tmp_path_factory: pytest.TempPathFactory) -> HybridInterpreter:
+def nlu_model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A private model cache for the test process, never the user's: the built-in model is
+    trained into it once (about 7 s) and loaded from it by every test that needs one."""
+    return tmp_path_factory.mktemp("nlu-cache")
+
+
+@pytest.fixture(scope="session")
+def shipped_nlu(nlu_model_cache: Path) -> HybridInterpreter:
     """The shipped default backend: the built-in model, trained once per test process the
-    way `sanad init` prepares it (into a private cache, never the user's)."""
-    return builtin_interpreter(cache_dir=tmp_path_factory.mktemp("nlu-cache"))
+    way `sanad init` prepares it."""
+    return builtin_interpreter(cache_dir=nlu_model_cache)
 
 
 @pytest.fixture
-def make_service(settings: Settings, clock: Clock, shipped_nlu: HybridInterpreter
-                 ) -> Iterator[Callable[..., IntakeService]]:
+def make_service(settings: Settings, clock: Clock, shipped_nlu: HybridInterpreter,
+                 test_databases: TestDatabases) -> Iterator[Callable[..., IntakeService]]:
     databases: list[Database] = []
 
     def factory(database_url: str | None = None, **overrides: Any) -> IntakeService:
         cfg = replace(settings, **({"database_url": database_url} if database_url else {}),
                       **overrides)
         cfg.home.mkdir(parents=True, exist_ok=True)
+        initialise = not Home(cfg.home).is_initialised()
+        if initialise:
+            test_databases.seed(cfg.database_url)  # the schema init_demo would migrate
         db = Database(cfg.database_url)
         databases.append(db)
-        if not Home(cfg.home).is_initialised():
+        if initialise:
             init_demo(cfg, db, PASSPHRASE, None, ADMIN_PASSPHRASE, RECOVERY_PASSPHRASE)
         home = Home(cfg.home)
         keyring = open_keyring(cfg, home.pepper(), clock)  # as `sanad run` chooses it

@@ -11,7 +11,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -72,11 +72,12 @@ def fake() -> Iterator[FakeTelegram]:
 
 
 @pytest.fixture
-def bot_env(cli_env: dict[str, str], fake: FakeTelegram) -> dict[str, str]:
+def bot_env(cli_env: dict[str, str], fake: FakeTelegram,
+            demo_home: Callable[[dict[str, str]], None]) -> dict[str, str]:
     env = dict(cli_env, SANAD_TELEGRAM_TOKEN=TOKEN, SANAD_TELEGRAM_BASE_URL=fake.base_url,
                SANAD_TELEGRAM_CHAT_RATE="0", SANAD_TELEGRAM_GLOBAL_RATE="0",
                SANAD_TELEGRAM_POLL_TIMEOUT="1")
-    sanad(env, "init", "--demo")
+    demo_home(env)  # a copy of what `sanad init --demo` makes
     return env
 
 

@@ -7,7 +7,7 @@ import queue
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -90,8 +90,9 @@ class ConsoleProcess:
 
 
 @pytest.fixture
-def home_env(cli_env: dict[str, str]) -> Iterator[dict[str, str]]:
-    sanad(cli_env, "init", "--demo")
+def home_env(cli_env: dict[str, str], demo_home: Callable[[dict[str, str]], None]
+             ) -> Iterator[dict[str, str]]:
+    demo_home(cli_env)  # a copy of what `sanad init --demo` makes
     yield cli_env
 
 

@@ -19,9 +19,10 @@ def fixed_now() -> datetime:
 
 
 @pytest.fixture(scope="session")
-def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A private model cache: the tests train once per session and never touch the home."""
-    return tmp_path_factory.mktemp("nlu-cache")
+def model_cache(nlu_model_cache: Path) -> Path:
+    """A private model cache: the tests train once per session and never touch the home (the
+    one `shipped_nlu` trains into: the same model, trained once)."""
+    return nlu_model_cache
 
 
 @pytest.fixture(scope="session")

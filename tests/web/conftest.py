@@ -23,6 +23,7 @@ from intake.settings import Settings
 from storage import accounts, cases, crypto
 from storage import statistics as stat_rows
 from storage.db import Database
+from tests.conftest import TestDatabases
 from tests.support import ADMIN_PASSPHRASE, PASSPHRASE, RECOVERY_PASSPHRASE
 from web import create_app
 
@@ -117,9 +118,14 @@ def post(client: TestClient, url: str, data: dict[str, str] | None = None,
     return client.post(url, data={**(data or {}), "csrf": token})
 
 
-def make_site(settings: Settings, database_url: str | None = None) -> Site:
+def make_site(settings: Settings, database_url: str | None = None,
+              databases: TestDatabases | None = None) -> Site:
+    """A demo home and its dashboard; `databases` gives a new database the migrated schema
+    by copy (init_demo migrates it anyway)."""
     cfg = replace(settings, database_url=database_url) if database_url else settings
     cfg.home.mkdir(parents=True, exist_ok=True)
+    if databases is not None and not Home(cfg.home).is_initialised():
+        databases.seed(cfg.database_url)
     db = Database(cfg.database_url)
     init_demo(cfg, db, PASSPHRASE, DEMO_TOTP, ADMIN_PASSPHRASE, RECOVERY_PASSPHRASE)
     home = Home(cfg.home)
@@ -132,16 +138,17 @@ def make_site(settings: Settings, database_url: str | None = None) -> Site:
 
 
 @pytest.fixture
-def site(settings: Settings) -> Iterator[Site]:
-    s = make_site(settings)
+def site(settings: Settings, test_databases: TestDatabases) -> Iterator[Site]:
+    s = make_site(settings, databases=test_databases)
     yield s
     s.db.dispose()
 
 
 @pytest.fixture
-def any_site(settings: Settings, database_url: str) -> Iterator[Site]:
+def any_site(settings: Settings, database_url: str, test_databases: TestDatabases
+             ) -> Iterator[Site]:
     """The same site on SQLite and on PostgreSQL."""
-    s = make_site(settings, database_url)
+    s = make_site(settings, database_url, test_databases)
     yield s
     s.db.dispose()
 
