@@ -38,8 +38,9 @@ PENDING = INITIAL_STATUS
 STAGES = ("allegation", "assessment_due", "assessment_late")
 
 
-def assess_by(config: OncallConfig | None, priority: int, received_at: datetime,
-              teams: Iterable[str] = ()) -> datetime | None:
+def assess_by(
+    config: OncallConfig | None, priority: int, received_at: datetime, teams: Iterable[str] = ()
+) -> datetime | None:
     """When the first assessment of this allegation is due; None when no target applies."""
     if config is None:
         return None
@@ -52,14 +53,15 @@ def teams_of(session: Session, case_ids: Iterable[str]) -> dict[str, tuple[str, 
     ids = list(case_ids)
     if ids:
         for case_id, team in session.execute(
-                select(CaseTeam.case_id, CaseTeam.team_name)
-                .where(CaseTeam.case_id.in_(ids)).order_by(CaseTeam.team_name)):
+            select(CaseTeam.case_id, CaseTeam.team_name)
+            .where(CaseTeam.case_id.in_(ids))
+            .order_by(CaseTeam.team_name)
+        ):
             out.setdefault(case_id, []).append(team)
     return {k: tuple(v) for k, v in out.items()}
 
 
-def _stage(config: OncallConfig, received: datetime, deadline: datetime,
-           now: datetime) -> str:
+def _stage(config: OncallConfig, received: datetime, deadline: datetime, now: datetime) -> str:
     if now >= deadline:
         return "assessment_late"
     remind = received + (deadline - received) * config.assessment_reminder_percent / 100
@@ -72,18 +74,24 @@ def queue_assessment_alerts(session: Session, config: OncallConfig, now: datetim
     from alerts._dispatch import _insert_once
 
     if not config.first_assessment_minutes and not any(
-            t.first_assessment_minutes for t in config.teams.values()):
+        t.first_assessment_minutes for t in config.teams.values()
+    ):
         return 0
-    rows = list(session.execute(
-        select(Case.id, Case.priority, Case.received_at).where(Case.status == PENDING)
-        .order_by(Case.received_at)))
+    rows = list(
+        session.execute(
+            select(Case.id, Case.priority, Case.received_at)
+            .where(Case.status == PENDING)
+            .order_by(Case.received_at)
+        )
+    )
     if not rows:
         return 0
     done: dict[str, set[str]] = {}
     for case_id, kind in session.execute(
-            select(Alert.case_id, Alert.kind).where(Alert.route == ROTA,
-                                                    Alert.kind.in_(STAGES),
-                                                    Alert.case_id.in_([r[0] for r in rows]))):
+        select(Alert.case_id, Alert.kind).where(
+            Alert.route == ROTA, Alert.kind.in_(STAGES), Alert.case_id.in_([r[0] for r in rows])
+        )
+    ):
         done.setdefault(case_id, set()).add(kind)
     teams = teams_of(session, [r[0] for r in rows])
     count = 0
@@ -95,13 +103,18 @@ def queue_assessment_alerts(session: Session, config: OncallConfig, now: datetim
         stage = _stage(config, received, deadline, now)
         have = done.get(case_id, set())
         # a later stage already sent means the earlier ones are past
-        if stage in have or STAGES.index(stage) < max(
-                (STAGES.index(k) for k in have), default=-1):
+        if stage in have or STAGES.index(stage) < max((STAGES.index(k) for k in have), default=-1):
             continue
         if _insert_once(session, case_id, stage, ROTA, now):
-            session.add(CaseEvent(case_id=case_id, at=now, kind="assessment_alert",
-                                  actor=None, detail={"stage": stage,
-                                                      "deadline": deadline.isoformat()}))
+            session.add(
+                CaseEvent(
+                    case_id=case_id,
+                    at=now,
+                    kind="assessment_alert",
+                    actor=None,
+                    detail={"stage": stage, "deadline": deadline.isoformat()},
+                )
+            )
             count += 1
     if count:
         log.info("alerts: %d first-assessment notice(s) or reminder(s) queued", count)

@@ -27,8 +27,9 @@ INACTIVE = ("closed", "withdrawn")
 REASONS = {"checkin_unsafe": "checkin_not_safe", "checkin_missed": "checkin_no_answer"}
 
 
-def raise_for_checkin(session: Session, case: Case, checkin_id: str, kind: str,
-                      now: datetime) -> bool:
+def raise_for_checkin(
+    session: Session, case: Case, checkin_id: str, kind: str, now: datetime
+) -> bool:
     """Queue the on-call alert `kind` for one check-in (once); "not safe" and "no answer"
     also raise the case to priority 1 with the reason, so it heads the queue."""
     from alerts._dispatch import _insert_once
@@ -41,8 +42,15 @@ def raise_for_checkin(session: Session, case: Case, checkin_id: str, kind: str,
             case.reasons = [*case.reasons, reason]
         case.updated_at = now
         if before != 1:
-            session.add(CaseEvent(case_id=case.id, at=now, kind="priority_raised", actor=None,
-                                  detail={"from": before, "to": 1, "reason": reason}))
+            session.add(
+                CaseEvent(
+                    case_id=case.id,
+                    at=now,
+                    kind="priority_raised",
+                    actor=None,
+                    detail={"from": before, "to": 1, "reason": reason},
+                )
+            )
     session.flush()
     return _insert_once(session, case.id, kind, ROTA, now, checkin_id)
 
@@ -54,9 +62,14 @@ def queue_missed_checkins(session: Session, config: OncallConfig, now: datetime)
 
     if config.checkins is None and not any(t.checkins for t in config.teams.values()):
         return 0
-    rows = list(session.scalars(
-        select(Checkin).where(Checkin.status.in_(("queued", "sent")))
-        .order_by(Checkin.due_at).with_for_update(skip_locked=True)))
+    rows = list(
+        session.scalars(
+            select(Checkin)
+            .where(Checkin.status.in_(("queued", "sent")))
+            .order_by(Checkin.due_at)
+            .with_for_update(skip_locked=True)
+        )
+    )
     if not rows:
         return 0
     teams = teams_of(session, {r.case_id for r in rows})
@@ -72,9 +85,15 @@ def queue_missed_checkins(session: Session, config: OncallConfig, now: datetime)
             row.status = "cancelled"  # closed, or the reporter withdrew consent_followup
             continue
         row.status = "missed"
-        session.add(CaseEvent(case_id=case.id, at=now, kind="checkin_missed", actor=None,
-                              detail={"stage": row.stage,
-                                      "delivered": row.sent_at is not None}))
+        session.add(
+            CaseEvent(
+                case_id=case.id,
+                at=now,
+                kind="checkin_missed",
+                actor=None,
+                detail={"stage": row.stage, "delivered": row.sent_at is not None},
+            )
+        )
         count += raise_for_checkin(session, case, row.id, "checkin_missed", now)
     if count:
         log.warning("alerts: %d safety check-in(s) unanswered: cases raised", count)

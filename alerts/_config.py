@@ -20,10 +20,24 @@ import jsonschema
 from core import ConfigProblem, ConfigurationError, LineDict, line_of, read_yaml
 
 __all__ = [
-    "CHECKIN_STAGES", "DEFAULT_ONCALL", "CheckinSchedule", "OncallConfig", "OncallConfigError",
-    "Person", "Retry", "Route",
-    "SignalRoute", "SmtpRoute", "TeamTargets", "TelegramRoute", "WebhookRoute", "Window",
-    "check_oncall", "live_oncall_path", "load_oncall", "oncall_path",
+    "CHECKIN_STAGES",
+    "DEFAULT_ONCALL",
+    "CheckinSchedule",
+    "OncallConfig",
+    "OncallConfigError",
+    "Person",
+    "Retry",
+    "Route",
+    "SignalRoute",
+    "SmtpRoute",
+    "TeamTargets",
+    "TelegramRoute",
+    "WebhookRoute",
+    "Window",
+    "check_oncall",
+    "live_oncall_path",
+    "load_oncall",
+    "oncall_path",
 ]
 
 DEFAULT_ONCALL = Path(__file__).parent / "defaults" / "oncall.yaml"
@@ -35,16 +49,31 @@ _START = {"type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$"}
 _NAME = "^[a-z0-9][a-z0-9_-]{0,63}$"
 PRIORITIES = (1, 2, 3, 4)
 _DAYS = {"type": "array", "items": {"type": "number", "exclusiveMinimum": 0, "maximum": 3650}}
-_CHECKINS = {"type": "object", "additionalProperties": False,
-             "properties": {"after_report": _DAYS, "after_contact": _DAYS,
-                            "after_visit": _DAYS,
-                            "answer_within_hours": {"type": "number", "minimum": 1,
-                                                    "maximum": 720}}}
+_CHECKINS = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "after_report": _DAYS,
+        "after_contact": _DAYS,
+        "after_visit": _DAYS,
+        "answer_within_hours": {"type": "number", "minimum": 1, "maximum": 720},
+    },
+}
 # first_assessment_minutes: {PRIORITY: MINUTES}, priorities 1 to 4, at most a year
-_TARGETS = {"type": "object", "propertyNames": {"enum": [*PRIORITIES, *map(str, PRIORITIES)]},
-            "additionalProperties": {"type": "integer", "minimum": 1, "maximum": 525600}}
-ON_CALL_KINDS = ("new", "measure_due", "assessment_due", "checkin_unsafe", "checkin_call",
-                 "checkin_missed", "referral_due")  # the others go to the supervisors
+_TARGETS = {
+    "type": "object",
+    "propertyNames": {"enum": [*PRIORITIES, *map(str, PRIORITIES)]},
+    "additionalProperties": {"type": "integer", "minimum": 1, "maximum": 525600},
+}
+ON_CALL_KINDS = (
+    "new",
+    "measure_due",
+    "assessment_due",
+    "checkin_unsafe",
+    "checkin_call",
+    "checkin_missed",
+    "referral_due",
+)  # the others go to the supervisors
 FOCAL_KINDS = ("allegation", "assessment_due", "assessment_late")  # also the team's focal point
 
 
@@ -57,6 +86,7 @@ class OncallConfigError(ConfigurationError):
 
 
 # ---- the typed, frozen configuration --------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class TelegramRoute:
@@ -115,8 +145,9 @@ class Window:
         day = local.weekday()
         if self.start < self.end:
             return day in self.days and self.start <= minute < self.end
-        return ((day in self.days and minute >= self.start)
-                or ((day - 1) % 7 in self.days and minute < self.end))
+        return (day in self.days and minute >= self.start) or (
+            (day - 1) % 7 in self.days and minute < self.end
+        )
 
 
 @dataclass(frozen=True)
@@ -198,14 +229,16 @@ class OncallConfig:
         """How long an allegation of `priority` routed to `teams` may wait for its first
         assessment: the shortest target of its teams, else the file's; None when no target
         is set for that priority."""
-        own = [t.first_assessment_minutes[priority] for name in teams
-               if (t := self.teams.get(name)) and priority in t.first_assessment_minutes]
+        own = [
+            t.first_assessment_minutes[priority]
+            for name in teams
+            if (t := self.teams.get(name)) and priority in t.first_assessment_minutes
+        ]
         if own:
             return min(own)
         return self.first_assessment_minutes.get(priority)
 
-    def routes_for(self, kind: str, now: datetime,
-                   teams: tuple[str, ...] = ()) -> list[Route]:
+    def routes_for(self, kind: str, now: datetime, teams: tuple[str, ...] = ()) -> list[Route]:
         """Who is told, now: on-call people on duty for `new` alerts, near measure deadlines
         (`measure_due`) and near first-assessment deadlines (`assessment_due`), supervisors on
         duty for `escalation` and passed deadlines (`measure_late`, `assessment_late`).
@@ -215,8 +248,11 @@ class OncallConfig:
         A new allegation (`allegation`) goes to the focal point of the case's `teams` and the
         assessment kinds to it as well; a case whose teams name no focal point tells the
         supervisors of a new allegation."""
-        focal = dict.fromkeys(r for name in teams if (t := self.teams.get(name))
-                              for r in t.focal_point) if kind in FOCAL_KINDS else {}
+        focal = (
+            dict.fromkeys(r for name in teams if (t := self.teams.get(name)) for r in t.focal_point)
+            if kind in FOCAL_KINDS
+            else {}
+        )
         if kind == "allegation" and focal:
             return [self.routes[n] for n in focal if n in self.routes]
         local = now.astimezone(self.timezone)
@@ -232,12 +268,19 @@ class OncallConfig:
 
 # ---- the schema -----------------------------------------------------------------------------
 
-def _route_schema(kind: str, required: list[str], props: dict[str, Any],
-                  **extra: Any) -> dict[str, Any]:
-    return {"if": {"properties": {"kind": {"const": kind}}, "required": ["kind"]},
-            "then": {"required": required,
-                     "properties": props,
-                     "propertyNames": {"enum": ["kind", *props, *SECRET_KEYS]}, **extra}}
+
+def _route_schema(
+    kind: str, required: list[str], props: dict[str, Any], **extra: Any
+) -> dict[str, Any]:
+    return {
+        "if": {"properties": {"kind": {"const": kind}}, "required": ["kind"]},
+        "then": {
+            "required": required,
+            "properties": props,
+            "propertyNames": {"enum": ["kind", *props, *SECRET_KEYS]},
+            **extra,
+        },
+    }
 
 
 _ROUTE_SCHEMA: dict[str, Any] = {
@@ -245,31 +288,57 @@ _ROUTE_SCHEMA: dict[str, Any] = {
     "required": ["kind"],
     "properties": {"kind": {"enum": ["telegram", "signal", "smtp", "webhook"]}},
     "allOf": [
-        _route_schema("telegram", ["chat_id", "token_env"], {
-            "chat_id": {"type": ["string", "integer"]},
-            "token_env": _ENV,
-            "base_url": {"type": "string", "pattern": "^https?://"}}),
-        _route_schema("signal", ["service", "number", "recipient"], {
-            "service": {"type": "string", "pattern": r"^[A-Za-z0-9.\-\[\]:]+:[0-9]{1,5}$"},
-            "number": {"type": "string", "pattern": r"^\+[0-9]{6,15}$"},
-            "recipient": {"type": "string", "minLength": 1}}),
-        _route_schema("smtp", ["host", "port", "from", "to"], {
-            "host": {"type": "string", "minLength": 1},
-            "port": {"type": "integer", "minimum": 1, "maximum": 65535},
-            "starttls": {"type": "boolean"},
-            "ca_file": {"type": "string", "minLength": 1},
-            "user_env": _ENV,
-            "password_env": _ENV,
-            "from": {"type": "string", "pattern": "^[^@\\s]+@[^@\\s]+$"},
-            "to": {"oneOf": [
-                {"type": "string", "pattern": "^[^@\\s]+@[^@\\s]+$"},
-                {"type": "array", "minItems": 1,
-                 "items": {"type": "string", "pattern": "^[^@\\s]+@[^@\\s]+$"}}]}},
-            dependentRequired={"user_env": ["password_env"], "password_env": ["user_env"]}),
-        _route_schema("webhook", ["url"], {
-            "url": {"type": "string", "pattern": "^https?://"},
-            "secret_env": _ENV,
-            "secret_header": {"type": "string", "pattern": "^[A-Za-z0-9-]+$"}}),
+        _route_schema(
+            "telegram",
+            ["chat_id", "token_env"],
+            {
+                "chat_id": {"type": ["string", "integer"]},
+                "token_env": _ENV,
+                "base_url": {"type": "string", "pattern": "^https?://"},
+            },
+        ),
+        _route_schema(
+            "signal",
+            ["service", "number", "recipient"],
+            {
+                "service": {"type": "string", "pattern": r"^[A-Za-z0-9.\-\[\]:]+:[0-9]{1,5}$"},
+                "number": {"type": "string", "pattern": r"^\+[0-9]{6,15}$"},
+                "recipient": {"type": "string", "minLength": 1},
+            },
+        ),
+        _route_schema(
+            "smtp",
+            ["host", "port", "from", "to"],
+            {
+                "host": {"type": "string", "minLength": 1},
+                "port": {"type": "integer", "minimum": 1, "maximum": 65535},
+                "starttls": {"type": "boolean"},
+                "ca_file": {"type": "string", "minLength": 1},
+                "user_env": _ENV,
+                "password_env": _ENV,
+                "from": {"type": "string", "pattern": "^[^@\\s]+@[^@\\s]+$"},
+                "to": {
+                    "oneOf": [
+                        {"type": "string", "pattern": "^[^@\\s]+@[^@\\s]+$"},
+                        {
+                            "type": "array",
+                            "minItems": 1,
+                            "items": {"type": "string", "pattern": "^[^@\\s]+@[^@\\s]+$"},
+                        },
+                    ]
+                },
+            },
+            dependentRequired={"user_env": ["password_env"], "password_env": ["user_env"]},
+        ),
+        _route_schema(
+            "webhook",
+            ["url"],
+            {
+                "url": {"type": "string", "pattern": "^https?://"},
+                "secret_env": _ENV,
+                "secret_header": {"type": "string", "pattern": "^[A-Za-z0-9-]+$"},
+            },
+        ),
     ],
 }
 
@@ -284,43 +353,72 @@ _SCHEMA: dict[str, Any] = {
         "first_assessment_minutes": _TARGETS,
         "assessment_reminder_percent": {"type": "integer", "minimum": 1, "maximum": 99},
         "checkins": _CHECKINS,
-        "teams": {"type": "object", "propertyNames": {"pattern": _NAME},
-                  "additionalProperties": {
-                      "type": "object", "additionalProperties": False,
-                      "properties": {
-                          "first_assessment_minutes": _TARGETS,
-                          "checkins": _CHECKINS,
-                          "focal_point": {"type": "array", "minItems": 1,
-                                          "items": {"type": "string"}}}}},
+        "teams": {
+            "type": "object",
+            "propertyNames": {"pattern": _NAME},
+            "additionalProperties": {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {
+                    "first_assessment_minutes": _TARGETS,
+                    "checkins": _CHECKINS,
+                    "focal_point": {"type": "array", "minItems": 1, "items": {"type": "string"}},
+                },
+            },
+        },
         "retry": {
-            "type": "object", "additionalProperties": False,
+            "type": "object",
+            "additionalProperties": False,
             "properties": {
                 "first_delay_seconds": {"type": "integer", "minimum": 1, "maximum": 3600},
                 "max_delay_seconds": {"type": "integer", "minimum": 1, "maximum": 86400},
-                "max_attempts": {"type": "integer", "minimum": 1, "maximum": 100}}},
-        "routes": {"type": "object", "minProperties": 1,
-                   "propertyNames": {"pattern": _NAME},
-                   "additionalProperties": _ROUTE_SCHEMA},
-        "rota": {"type": "array", "minItems": 1, "items": {
-            "type": "object", "required": ["name", "role", "routes"],
-            "additionalProperties": False,
-            "properties": {
-                "name": {"type": "string", "minLength": 1, "maxLength": 80},
-                "role": {"enum": ["on_call", "supervisor"]},
-                "routes": {"type": "array", "minItems": 1, "items": {"type": "string"}},
-                "windows": {"type": "array", "items": {
-                    "type": "object", "required": ["from", "to"],
-                    "additionalProperties": False,
-                    "properties": {
-                        "days": {"type": "array", "minItems": 1,
-                                 "items": {"enum": list(DAYS)}},
-                        "from": _START, "to": _TIME}}}}}},
+                "max_attempts": {"type": "integer", "minimum": 1, "maximum": 100},
+            },
+        },
+        "routes": {
+            "type": "object",
+            "minProperties": 1,
+            "propertyNames": {"pattern": _NAME},
+            "additionalProperties": _ROUTE_SCHEMA,
+        },
+        "rota": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "object",
+                "required": ["name", "role", "routes"],
+                "additionalProperties": False,
+                "properties": {
+                    "name": {"type": "string", "minLength": 1, "maxLength": 80},
+                    "role": {"enum": ["on_call", "supervisor"]},
+                    "routes": {"type": "array", "minItems": 1, "items": {"type": "string"}},
+                    "windows": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "required": ["from", "to"],
+                            "additionalProperties": False,
+                            "properties": {
+                                "days": {
+                                    "type": "array",
+                                    "minItems": 1,
+                                    "items": {"enum": list(DAYS)},
+                                },
+                                "from": _START,
+                                "to": _TIME,
+                            },
+                        },
+                    },
+                },
+            },
+        },
     },
 }
 _VALIDATOR = jsonschema.Draft202012Validator(_SCHEMA)
 
 
 # ---- loading and checking -------------------------------------------------------------------
+
 
 def live_oncall_path(home: Path) -> Path:
     return home / "config" / "oncall.yaml"
@@ -354,8 +452,9 @@ def _where(error: jsonschema.ValidationError) -> str:
     return ".".join(str(p) for p in error.absolute_path) or "(top level)"
 
 
-def _parse(path: Path, problems: list[ConfigProblem],
-           env: Mapping[str, str] | None) -> OncallConfig | None:
+def _parse(
+    path: Path, problems: list[ConfigProblem], env: Mapping[str, str] | None
+) -> OncallConfig | None:
     file = str(path)
     doc = read_yaml(path, problems)
     if problems:
@@ -372,20 +471,24 @@ def _parse(path: Path, problems: list[ConfigProblem],
         for name, route in routes.items():
             for key in SECRET_KEYS:
                 if isinstance(route, LineDict) and key in route:
-                    problem(["routes", name, key],
-                            f"routes.{name}.{key}: secrets never go in this file; name an "
-                            f"environment variable instead ({_env_key(key)}: MY_VARIABLE)")
+                    problem(
+                        ["routes", name, key],
+                        f"routes.{name}.{key}: secrets never go in this file; name an "
+                        f"environment variable instead ({_env_key(key)}: MY_VARIABLE)",
+                    )
     for error in sorted(_VALIDATOR.iter_errors(doc), key=lambda e: list(map(str, e.path))):
         at = list(error.absolute_path)
         if "propertyNames" in error.schema_path:  # error.instance is the key itself
             if error.instance in SECRET_KEYS:
                 continue  # reported above, with the way to fix it
             if at == ["routes"]:
-                problem([*at, error.instance], f"routes: the name '{error.instance}' may hold "
-                        "only lowercase letters, digits, - and _ (at most 64)")
+                problem(
+                    [*at, error.instance],
+                    f"routes: the name '{error.instance}' may hold "
+                    "only lowercase letters, digits, - and _ (at most 64)",
+                )
             else:
-                problem([*at, error.instance], f"{_where(error)}: unknown key "
-                        f"'{error.instance}'")
+                problem([*at, error.instance], f"{_where(error)}: unknown key '{error.instance}'")
             continue
         if error.validator == "additionalProperties" and isinstance(error.instance, dict):
             known = error.schema.get("properties", {})
@@ -393,14 +496,20 @@ def _parse(path: Path, problems: list[ConfigProblem],
                 if key not in known:
                     problem([*at, key], f"{_where(error)}: unknown key '{key}'")
             continue
-        hint = _HINTS.get(error.schema.get("pattern", "")) if error.validator == "pattern" \
-            else None
-        problem(at, f"{_where(error)}: {error.instance!r} {hint}" if hint
-                else f"{_where(error)}: {error.message}")
+        hint = _HINTS.get(error.schema.get("pattern", "")) if error.validator == "pattern" else None
+        problem(
+            at,
+            f"{_where(error)}: {error.instance!r} {hint}"
+            if hint
+            else f"{_where(error)}: {error.message}",
+        )
     tz = _zone(doc.get("timezone"))
     if tz is None and isinstance(doc.get("timezone"), str):
-        problem(["timezone"], f"timezone: unknown time zone '{doc['timezone']}' "
-                              "(use a name such as Asia/Amman or UTC)")
+        problem(
+            ["timezone"],
+            f"timezone: unknown time zone '{doc['timezone']}' "
+            "(use a name such as Asia/Amman or UTC)",
+        )
     _check_references(doc, problem)
     if problems or tz is None or not isinstance(routes, dict):
         problems.sort(key=lambda p: p.line or 0)
@@ -408,59 +517,91 @@ def _parse(path: Path, problems: list[ConfigProblem],
     built: dict[str, Route] = {name: _route(name, raw) for name, raw in routes.items()}
     rota: list[Person] = []
     for raw in doc["rota"]:
-        windows = tuple(Window(
-            days=frozenset(DAYS.index(d) for d in w.get("days", DAYS)),
-            start=_minutes(w["from"]), end=_minutes(w["to"]) or 1440)
-            for w in raw.get("windows", []))
+        windows = tuple(
+            Window(
+                days=frozenset(DAYS.index(d) for d in w.get("days", DAYS)),
+                start=_minutes(w["from"]),
+                end=_minutes(w["to"]) or 1440,
+            )
+            for w in raw.get("windows", [])
+        )
         rota.append(Person(raw["name"], raw["role"], tuple(raw["routes"]), windows))
     used = {r for p in rota for r in p.routes} | {
-        r for raw in (doc.get("teams") or {}).values() for r in raw.get("focal_point", ())}
+        r for raw in (doc.get("teams") or {}).values() for r in raw.get("focal_point", ())
+    }
     for name in built:
         if name not in used:
-            problem(["routes", name], f"routes.{name}: no one in the rota uses this route",
-                    "warning")
+            problem(
+                ["routes", name], f"routes.{name}: no one in the rota uses this route", "warning"
+            )
     for name, route in built.items():
-        url = route.url if isinstance(route, WebhookRoute) else (
-            route.base_url if isinstance(route, TelegramRoute) else None)
+        url = (
+            route.url
+            if isinstance(route, WebhookRoute)
+            else (route.base_url if isinstance(route, TelegramRoute) else None)
+        )
         if url and url.startswith("http://") and not _loopback(url):
-            problem(["routes", name], f"routes.{name}: http:// sends alerts unencrypted; use "
-                                      "https:// unless the far end is on this machine",
-                    "warning")
+            problem(
+                ["routes", name],
+                f"routes.{name}: http:// sends alerts unencrypted; use "
+                "https:// unless the far end is on this machine",
+                "warning",
+            )
         if isinstance(route, SmtpRoute) and route.ca_file and not Path(route.ca_file).is_file():
-            problem(["routes", name, "ca_file"],
-                    f"routes.{name}.ca_file: no file at {route.ca_file} on this machine",
-                    "warning")
+            problem(
+                ["routes", name, "ca_file"],
+                f"routes.{name}.ca_file: no file at {route.ca_file} on this machine",
+                "warning",
+            )
     if env is not None:
         for name, route in built.items():
             for var in _env_names(route):
                 if not env.get(var):
-                    problem(["routes", name],
-                            f"routes.{name}: environment variable {var} is not set here",
-                            "warning")
+                    problem(
+                        ["routes", name],
+                        f"routes.{name}: environment variable {var} is not set here",
+                        "warning",
+                    )
     problems.sort(key=lambda p: p.line or 0)
     if any(p.severity == "error" for p in problems):
         return None
     retry = doc.get("retry", {})
-    teams = {name: TeamTargets(_targets(raw.get("first_assessment_minutes")),
-                               tuple(raw.get("focal_point", ())), _checkins(raw.get("checkins")))
-             for name, raw in (doc.get("teams") or {}).items()}
+    teams = {
+        name: TeamTargets(
+            _targets(raw.get("first_assessment_minutes")),
+            tuple(raw.get("focal_point", ())),
+            _checkins(raw.get("checkins")),
+        )
+        for name, raw in (doc.get("teams") or {}).items()
+    }
     return OncallConfig(
-        timezone=tz, routes=built, rota=tuple(rota),
+        timezone=tz,
+        routes=built,
+        rota=tuple(rota),
         escalate_after_minutes=int(doc.get("escalate_after_minutes", 30)),
-        retry=Retry(**{k: int(v) for k, v in retry.items()}), source=file,
+        retry=Retry(**{k: int(v) for k, v in retry.items()}),
+        source=file,
         measure_reminder_days=int(doc.get("measure_reminder_days", 2)),
         first_assessment_minutes=_targets(doc.get("first_assessment_minutes")),
         assessment_reminder_percent=int(doc.get("assessment_reminder_percent", 75)),
-        teams=teams, checkins=_checkins(doc.get("checkins")))
+        teams=teams,
+        checkins=_checkins(doc.get("checkins")),
+    )
 
 
 def _checkins(raw: Any) -> CheckinSchedule | None:
     if raw is None:
         return None
+
     def days(stage: str) -> tuple[float, ...]:
         return tuple(sorted(float(d) for d in raw.get(stage, ())))
-    return CheckinSchedule(days("after_report"), days("after_contact"), days("after_visit"),
-                           float(raw.get("answer_within_hours", 48)))
+
+    return CheckinSchedule(
+        days("after_report"),
+        days("after_contact"),
+        days("after_visit"),
+        float(raw.get("answer_within_hours", 48)),
+    )
 
 
 def _targets(raw: Any) -> dict[int, int]:
@@ -504,15 +645,19 @@ def _check_references(doc: LineDict, problem: Callable[..., None]) -> None:
         wanted = person.get("routes")
         for j, name in enumerate(wanted if isinstance(wanted, list) else []):
             if isinstance(name, str) and name not in names:
-                problem(["rota", i, "routes", j],
-                        f"rota.{i}.routes: no route named '{name}' under routes")
+                problem(
+                    ["rota", i, "routes", j],
+                    f"rota.{i}.routes: no route named '{name}' under routes",
+                )
     teams = doc.get("teams")
-    for team, raw in (teams.items() if isinstance(teams, dict) else ()):
+    for team, raw in teams.items() if isinstance(teams, dict) else ():
         focal = raw.get("focal_point") if isinstance(raw, dict) else None
         for j, name in enumerate(focal if isinstance(focal, list) else []):
             if isinstance(name, str) and name not in names:
-                problem(["teams", team, "focal_point", j],
-                        f"teams.{team}.focal_point: no route named '{name}' under routes")
+                problem(
+                    ["teams", team, "focal_point", j],
+                    f"teams.{team}.focal_point: no route named '{name}' under routes",
+                )
     for role in ("on_call", "supervisor"):
         if rota and role not in roles:
             problem(["rota"], f"rota: nobody has the role {role}")
@@ -520,8 +665,11 @@ def _check_references(doc: LineDict, problem: Callable[..., None]) -> None:
 
 def _env_key(key: str) -> str:
     # names of the keys that hold environment variable names, not secrets
-    names = {"token": "token_env", "bot_token": "token_env",  # nosec B105
-             "password": "password_env"}  # nosec B105
+    names = {
+        "token": "token_env",
+        "bot_token": "token_env",  # nosec B105
+        "password": "password_env",
+    }  # nosec B105
     return names.get(key, "secret_env")
 
 
@@ -538,11 +686,20 @@ def _route(name: str, raw: Mapping[str, Any]) -> Route:
         return SignalRoute(name, raw["service"], raw["number"], raw["recipient"])
     if kind == "smtp":
         to = raw["to"]
-        return SmtpRoute(name, raw["host"], int(raw["port"]), bool(raw.get("starttls", True)),
-                         raw["from"], tuple([to] if isinstance(to, str) else to),
-                         raw.get("user_env"), raw.get("password_env"), raw.get("ca_file"))
-    return WebhookRoute(name, raw["url"], raw.get("secret_env"),
-                        raw.get("secret_header", "X-Sanad-Signature"))
+        return SmtpRoute(
+            name,
+            raw["host"],
+            int(raw["port"]),
+            bool(raw.get("starttls", True)),
+            raw["from"],
+            tuple([to] if isinstance(to, str) else to),
+            raw.get("user_env"),
+            raw.get("password_env"),
+            raw.get("ca_file"),
+        )
+    return WebhookRoute(
+        name, raw["url"], raw.get("secret_env"), raw.get("secret_header", "X-Sanad-Signature")
+    )
 
 
 def _env_names(route: Route) -> list[str]:
@@ -553,4 +710,3 @@ def _env_names(route: Route) -> list[str]:
     if isinstance(route, WebhookRoute):
         return [route.secret_env] if route.secret_env else []
     return []
-

@@ -42,18 +42,36 @@ INACTIVE = ("closed", "withdrawn")  # no one needs telling any more: alerts are 
 MEASURE = "interim_measures"  # the case action whose deadline is reminded
 
 
-def _insert_once(session: Session, case_id: str, kind: str, route: str,
-                 now: datetime, action_id: str = "") -> bool:
+def _insert_once(
+    session: Session, case_id: str, kind: str, route: str, now: datetime, action_id: str = ""
+) -> bool:
     """Add one pending alert unless (case, kind, route, measure) exists; True if added."""
-    if session.scalar(select(Alert.id).where(Alert.case_id == case_id, Alert.kind == kind,
-                                             Alert.route == route,
-                                             Alert.action_id == action_id)) is not None:
+    if (
+        session.scalar(
+            select(Alert.id).where(
+                Alert.case_id == case_id,
+                Alert.kind == kind,
+                Alert.route == route,
+                Alert.action_id == action_id,
+            )
+        )
+        is not None
+    ):
         return False
     try:
         with session.begin_nested():  # a concurrent insert loses here, not the caller's work
-            session.add(Alert(case_id=case_id, kind=kind, route=route, status="pending",
-                              attempts=0, next_attempt_at=now, created_at=now,
-                              action_id=action_id))
+            session.add(
+                Alert(
+                    case_id=case_id,
+                    kind=kind,
+                    route=route,
+                    status="pending",
+                    attempts=0,
+                    next_attempt_at=now,
+                    created_at=now,
+                    action_id=action_id,
+                )
+            )
     except IntegrityError:
         return False
     return True
@@ -104,14 +122,28 @@ def _escalate(session: Session, config: OncallConfig, now: datetime) -> int:
     cutoff = now - timedelta(minutes=config.escalate_after_minutes)
     alerted = exists().where(Alert.case_id == Case.id, Alert.kind == "new")
     escalated = exists().where(Alert.case_id == Case.id, Alert.kind == "escalation")
-    due = session.scalars(select(Case.id).where(
-        Case.priority == URGENT, Case.assigned_to.is_(None), Case.received_at <= cutoff,
-        Case.status.not_in(INACTIVE), alerted, ~escalated))
+    due = session.scalars(
+        select(Case.id).where(
+            Case.priority == URGENT,
+            Case.assigned_to.is_(None),
+            Case.received_at <= cutoff,
+            Case.status.not_in(INACTIVE),
+            alerted,
+            ~escalated,
+        )
+    )
     count = 0
     for case_id in list(due):
         if _insert_once(session, case_id, "escalation", ROTA, now):
-            session.add(CaseEvent(case_id=case_id, at=now, kind="alert_escalated", actor=None,
-                                  detail={"after_minutes": config.escalate_after_minutes}))
+            session.add(
+                CaseEvent(
+                    case_id=case_id,
+                    at=now,
+                    kind="alert_escalated",
+                    actor=None,
+                    detail={"after_minutes": config.escalate_after_minutes},
+                )
+            )
             count += 1
     if count:
         log.warning("alerts: %d unclaimed priority-1 case(s) escalated to supervisors", count)
@@ -127,14 +159,22 @@ def _remind(session: Session, config: OncallConfig, now: datetime) -> int:
     deadline gets only the overdue reminder."""
     horizon = now + timedelta(days=config.measure_reminder_days)
     due = session.execute(
-        select(CaseAction).join(Case, Case.id == CaseAction.case_id)
-        .where(CaseAction.kind == MEASURE, CaseAction.outcome == "done",
-               CaseAction.deadline.is_not(None), CaseAction.deadline <= horizon,
-               Case.status.not_in(INACTIVE),
-               or_(CaseAction.reminded.is_(None),
-                   (CaseAction.reminded == "due") & (CaseAction.deadline <= now)))
+        select(CaseAction)
+        .join(Case, Case.id == CaseAction.case_id)
+        .where(
+            CaseAction.kind == MEASURE,
+            CaseAction.outcome == "done",
+            CaseAction.deadline.is_not(None),
+            CaseAction.deadline <= horizon,
+            Case.status.not_in(INACTIVE),
+            or_(
+                CaseAction.reminded.is_(None),
+                (CaseAction.reminded == "due") & (CaseAction.deadline <= now),
+            ),
+        )
         .order_by(CaseAction.deadline, CaseAction.id)
-        .with_for_update(skip_locked=True, of=CaseAction)).scalars()
+        .with_for_update(skip_locked=True, of=CaseAction)
+    ).scalars()
     count = 0
     for action in list(due):
         assert action.deadline is not None
@@ -142,10 +182,15 @@ def _remind(session: Session, config: OncallConfig, now: datetime) -> int:
         kind = "measure_late" if stage == "overdue" else "measure_due"
         action.reminded = stage
         if _insert_once(session, action.case_id, kind, ROTA, now, action.id):
-            session.add(CaseEvent(case_id=action.case_id, at=now, kind="measure_reminder",
-                                  actor=None, detail={"stage": stage,
-                                                      "deadline": _aware(action.deadline)
-                                                      .isoformat()}))
+            session.add(
+                CaseEvent(
+                    case_id=action.case_id,
+                    at=now,
+                    kind="measure_reminder",
+                    actor=None,
+                    detail={"stage": stage, "deadline": _aware(action.deadline).isoformat()},
+                )
+            )
             count += 1
     if count:
         log.info("alerts: %d interim-measure deadline reminder(s) queued", count)
@@ -160,13 +205,21 @@ def _remind_referrals(session: Session, config: OncallConfig, now: datetime) -> 
 
     horizon = now + timedelta(days=config.measure_reminder_days)
     due = session.execute(
-        select(Referral).join(Case, Case.id == Referral.case_id)
-        .where(Referral.status.in_(("sent", "acknowledged")), Referral.deadline.is_not(None),
-               Referral.deadline <= horizon, Case.status.not_in(INACTIVE),
-               or_(Referral.reminded.is_(None),
-                   (Referral.reminded == "due") & (Referral.deadline <= now)))
+        select(Referral)
+        .join(Case, Case.id == Referral.case_id)
+        .where(
+            Referral.status.in_(("sent", "acknowledged")),
+            Referral.deadline.is_not(None),
+            Referral.deadline <= horizon,
+            Case.status.not_in(INACTIVE),
+            or_(
+                Referral.reminded.is_(None),
+                (Referral.reminded == "due") & (Referral.deadline <= now),
+            ),
+        )
         .order_by(Referral.deadline, Referral.id)
-        .with_for_update(skip_locked=True, of=Referral)).scalars()
+        .with_for_update(skip_locked=True, of=Referral)
+    ).scalars()
     count = 0
     for row in list(due):
         assert row.deadline is not None
@@ -174,45 +227,59 @@ def _remind_referrals(session: Session, config: OncallConfig, now: datetime) -> 
         row.reminded = stage
         kind = "referral_late" if stage == "overdue" else "referral_due"
         if _insert_once(session, row.case_id, kind, ROTA, now, row.id):
-            session.add(CaseEvent(case_id=row.case_id, at=now, kind="referral_reminder",
-                                  actor=None, detail={"stage": stage, "body": row.body}))
+            session.add(
+                CaseEvent(
+                    case_id=row.case_id,
+                    at=now,
+                    kind="referral_reminder",
+                    actor=None,
+                    detail={"stage": stage, "body": row.body},
+                )
+            )
             count += 1
     return count
 
 
 def _plan(session: Session, config: OncallConfig, now: datetime) -> int:
     """Turn each case-level row into one row per route of the people on duty now."""
-    rows = session.scalars(select(Alert).where(Alert.route == ROTA, Alert.status == "pending")
-                           .order_by(Alert.id).with_for_update(skip_locked=True))
+    rows = session.scalars(
+        select(Alert)
+        .where(Alert.route == ROTA, Alert.status == "pending")
+        .order_by(Alert.id)
+        .with_for_update(skip_locked=True)
+    )
     planned = 0
     for row in list(rows):
         case = session.get(Case, row.case_id)
         if case is None or case.status in INACTIVE:
             row.status = "cancelled"
             continue
-        routes = config.routes_for(row.kind, now, tuple(teams_of(session, [case.id])
-                                                        .get(case.id, ())))
+        routes = config.routes_for(
+            row.kind, now, tuple(teams_of(session, [case.id]).get(case.id, ()))
+        )
         for route in routes:
-            planned += _insert_once(session, row.case_id, row.kind, route.name, now,
-                                    row.action_id)
+            planned += _insert_once(session, row.case_id, row.kind, route.name, now, row.action_id)
         row.attempts += 1
         if routes:
             row.status, row.sent_at = "sent", now
         else:
             row.status = "failed"
-            log.error("alerts: no route for a %s alert (alert %d): check the rota", row.kind,
-                      row.id)
+            log.error(
+                "alerts: no route for a %s alert (alert %d): check the rota", row.kind, row.id
+            )
     return planned
 
 
-def _claim(session: Session, config: OncallConfig, now: datetime,
-           limit: int) -> list[_Job]:
+def _claim(session: Session, config: OncallConfig, now: datetime, limit: int) -> list[_Job]:
     rows = session.execute(
-        select(Alert, Case, CaseAction.deadline).join(Case, Case.id == Alert.case_id)
+        select(Alert, Case, CaseAction.deadline)
+        .join(Case, Case.id == Alert.case_id)
         .outerjoin(CaseAction, CaseAction.id == Alert.action_id)
         .where(Alert.status == "pending", Alert.route != ROTA, Alert.next_attempt_at <= now)
-        .order_by(Alert.next_attempt_at, Alert.id).limit(limit)
-        .with_for_update(skip_locked=True, of=Alert))
+        .order_by(Alert.next_attempt_at, Alert.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True, of=Alert)
+    )
     jobs = []
     for alert, case, deadline in rows:
         if case.status in INACTIVE:
@@ -225,16 +292,29 @@ def _claim(session: Session, config: OncallConfig, now: datetime,
             referral = session.get(Referral, alert.action_id)
             deadline = referral.deadline if referral is not None else None
         if alert.kind.startswith("assessment_") or alert.kind == "allegation":
-            deadline = assess_by(config, case.priority, case.received_at,
-                                 teams_of(session, [case.id]).get(case.id, ()))
-        jobs.append(_Job(alert.id, alert.kind, alert.route, case.case_ref, case.priority,
-                         _aware(case.received_at),
-                         _aware(deadline) if deadline is not None else None))
+            deadline = assess_by(
+                config,
+                case.priority,
+                case.received_at,
+                teams_of(session, [case.id]).get(case.id, ()),
+            )
+        jobs.append(
+            _Job(
+                alert.id,
+                alert.kind,
+                alert.route,
+                case.case_ref,
+                case.priority,
+                _aware(case.received_at),
+                _aware(deadline) if deadline is not None else None,
+            )
+        )
     return jobs
 
 
-def _send(job: _Job, config: OncallConfig, now: datetime,
-          senders: Mapping[str, Sender]) -> SendError | None:
+def _send(
+    job: _Job, config: OncallConfig, now: datetime, senders: Mapping[str, Sender]
+) -> SendError | None:
     route = config.routes.get(job.route)
     if route is None:
         return SendError("the route is no longer in the configuration")
@@ -242,10 +322,10 @@ def _send(job: _Job, config: OncallConfig, now: datetime,
     if sender is None:
         return SendError(f"no sender for {route.kind} routes")
     age = int((now - job.received_at).total_seconds() // 60)
-    until = (int((job.deadline - now).total_seconds() // 60) if job.deadline is not None
-             else None)
-    message = render(job.kind, job.case_ref, job.priority, age, config.escalate_after_minutes,
-                     until)
+    until = int((job.deadline - now).total_seconds() // 60) if job.deadline is not None else None
+    message = render(
+        job.kind, job.case_ref, job.priority, age, config.escalate_after_minutes, until
+    )
     try:
         sender(route, message)
     except SendError as exc:
@@ -255,37 +335,74 @@ def _send(job: _Job, config: OncallConfig, now: datetime,
     return None
 
 
-def _record(session: Session, job: _Job, error: SendError | None, config: OncallConfig,
-            now: datetime, report: DispatchReport) -> None:
+def _record(
+    session: Session,
+    job: _Job,
+    error: SendError | None,
+    config: OncallConfig,
+    now: datetime,
+    report: DispatchReport,
+) -> None:
     alert = session.get(Alert, job.id)
     if alert is None:  # the case was deleted meanwhile
         return
     alert.attempts += 1
     if error is None:
         alert.status, alert.sent_at = "sent", now
-        session.add(CaseEvent(case_id=alert.case_id, at=now, kind="alert_sent", actor=None,
-                              detail={"alert": alert.kind, "route": alert.route}))
+        session.add(
+            CaseEvent(
+                case_id=alert.case_id,
+                at=now,
+                kind="alert_sent",
+                actor=None,
+                detail={"alert": alert.kind, "route": alert.route},
+            )
+        )
         log.info("alert sent route=%s kind=%s alert=%d", alert.route, alert.kind, alert.id)
         report.sent += 1
         return
     if alert.attempts >= config.retry.max_attempts:
         alert.status = "failed"
-        session.add(CaseEvent(case_id=alert.case_id, at=now, kind="alert_failed", actor=None,
-                              detail={"alert": alert.kind, "route": alert.route}))
-        log.error("alert failed for good route=%s kind=%s alert=%d attempts=%d reason=%s",
-                  alert.route, alert.kind, alert.id, alert.attempts, error.reason)
+        session.add(
+            CaseEvent(
+                case_id=alert.case_id,
+                at=now,
+                kind="alert_failed",
+                actor=None,
+                detail={"alert": alert.kind, "route": alert.route},
+            )
+        )
+        log.error(
+            "alert failed for good route=%s kind=%s alert=%d attempts=%d reason=%s",
+            alert.route,
+            alert.kind,
+            alert.id,
+            alert.attempts,
+            error.reason,
+        )
         report.failed += 1
         return
     delay = max(config.retry.delay(alert.attempts), int(error.retry_after or 0))
     alert.next_attempt_at = now + timedelta(seconds=delay)
-    log.warning("alert not delivered route=%s kind=%s alert=%d attempt=%d reason=%s "
-                "retry_in=%ds", alert.route, alert.kind, alert.id, alert.attempts, error.reason,
-                delay)
+    log.warning(
+        "alert not delivered route=%s kind=%s alert=%d attempt=%d reason=%s retry_in=%ds",
+        alert.route,
+        alert.kind,
+        alert.id,
+        alert.attempts,
+        error.reason,
+        delay,
+    )
     report.retrying += 1
 
 
-def dispatch(db: Database, config: OncallConfig, now: datetime,
-             senders: Mapping[str, Sender], limit: int = 100) -> DispatchReport:
+def dispatch(
+    db: Database,
+    config: OncallConfig,
+    now: datetime,
+    senders: Mapping[str, Sender],
+    limit: int = 100,
+) -> DispatchReport:
     """One round at time `now`. Never raises: problems are logged (route and outcome, never
     content) and reported in the returned counts."""
     report = DispatchReport()
@@ -309,6 +426,5 @@ def dispatch(db: Database, config: OncallConfig, now: datetime,
                 _record(session, job, error, config, now, report)
         except Exception as exc:  # the lease expires and the alert is tried again
             report.error = type(exc).__name__
-            log.error("alerts: cannot record the outcome of alert %d (%s)", job.id,
-                      report.error)
+            log.error("alerts: cannot record the outcome of alert %d (%s)", job.id, report.error)
     return report

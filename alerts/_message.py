@@ -43,9 +43,14 @@ class AlertMessage:
         return f"{self.text_en}\n{self.text_ar}"
 
     def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"kind": self.kind, "case_ref": self.case_ref,
-                               "priority": self.priority, "age_minutes": self.age_minutes,
-                               "text_en": self.text_en, "text_ar": self.text_ar}
+        out: dict[str, Any] = {
+            "kind": self.kind,
+            "case_ref": self.case_ref,
+            "priority": self.priority,
+            "age_minutes": self.age_minutes,
+            "text_en": self.text_en,
+            "text_ar": self.text_ar,
+        }
         if self.deadline_minutes is not None:
             out["deadline_minutes"] = self.deadline_minutes
         return out
@@ -71,8 +76,14 @@ def _age(lang: str, minutes: int) -> str:
     return texts[f"days.{_plural(days)}"].format(n=days)
 
 
-def render(kind: str, case_ref: str, priority: int, age_minutes: int,
-           escalate_after_minutes: int, deadline_minutes: int | None = None) -> AlertMessage:
+def render(
+    kind: str,
+    case_ref: str,
+    priority: int,
+    age_minutes: int,
+    escalate_after_minutes: int,
+    deadline_minutes: int | None = None,
+) -> AlertMessage:
     """`deadline_minutes` (measure kinds): minutes until the deadline, negative once passed;
     the text says "in 2 days" or "passed 3 h ago"."""
     texts = catalog()
@@ -82,10 +93,21 @@ def render(kind: str, case_ref: str, priority: int, age_minutes: int,
     left = max(0, -until) if kind in late else max(0, until)
 
     def one(lang: str, key: str) -> str:
-        return texts[lang][key].format(case_ref=case_ref, priority=priority,
-                                       age=_age(lang, age_minutes),
-                                       limit=_age(lang, escalate_after_minutes),
-                                       left=_age(lang, left))
-    return AlertMessage(kind, case_ref, priority, age_minutes, one("en", kind), one("ar", kind),
-                        f"{one('en', f'subject.{kind}')} / {one('ar', f'subject.{kind}')}",
-                        deadline_minutes)
+        return texts[lang][key].format(
+            case_ref=case_ref,
+            priority=priority,
+            age=_age(lang, age_minutes),
+            limit=_age(lang, escalate_after_minutes),
+            left=_age(lang, left),
+        )
+
+    return AlertMessage(
+        kind,
+        case_ref,
+        priority,
+        age_minutes,
+        one("en", kind),
+        one("ar", kind),
+        f"{one('en', f'subject.{kind}')} / {one('ar', f'subject.{kind}')}",
+        deadline_minutes,
+    )

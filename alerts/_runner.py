@@ -50,13 +50,21 @@ class ConfigSource:
         except OncallConfigError as exc:
             if self._config is None:
                 raise
-            log.error("alerts: %s has %d problem(s); keeping the previous configuration "
-                      "(run `sanad config check`)", path, len(exc.problems))
+            log.error(
+                "alerts: %s has %d problem(s); keeping the previous configuration "
+                "(run `sanad config check`)",
+                path,
+                len(exc.problems),
+            )
             self._stamp = stamp
             return self._config
         self._config, self._stamp = config, stamp
-        log.info("alerts: configuration loaded from %s (%d route(s), %d people)", path,
-                 len(config.routes), len(config.rota))
+        log.info(
+            "alerts: configuration loaded from %s (%d route(s), %d people)",
+            path,
+            len(config.routes),
+            len(config.rota),
+        )
         return config
 
 
@@ -82,12 +90,14 @@ class AlertWorker:
             try:
                 config = self.source.current()
             except OncallConfigError as exc:
-                log.error("alerts: no usable on-call configuration (%d problem(s)); run "
-                          "`sanad config check`", len(exc.problems))
+                log.error(
+                    "alerts: no usable on-call configuration (%d problem(s)); run "
+                    "`sanad config check`",
+                    len(exc.problems),
+                )
                 return DispatchReport(error="OncallConfigError")
             except Exception as exc:
-                log.error("alerts: cannot read the on-call configuration (%s)",
-                          type(exc).__name__)
+                log.error("alerts: cannot read the on-call configuration (%s)", type(exc).__name__)
                 return DispatchReport(error=type(exc).__name__)
             report = dispatch(self.db, config, now, self.senders)
             if report.error is None and self.worker != "":
@@ -108,8 +118,9 @@ class AlertWorker:
             return None
         return self.run_once()
 
-    def run_forever(self, stop: threading.Event,
-                    on_round: Callable[[DispatchReport], None] | None = None) -> None:
+    def run_forever(
+        self, stop: threading.Event, on_round: Callable[[DispatchReport], None] | None = None
+    ) -> None:
         while not stop.is_set():
             report = self.run_once()
             if on_round is not None:

@@ -50,8 +50,13 @@ def _secret(env: Mapping[str, str], name: str) -> str:
     return value
 
 
-def _post(url: str, body: bytes, headers: dict[str, str], timeout: float,
-          ok: tuple[int, ...] = (200, 201, 202, 204)) -> tuple[int, bytes]:
+def _post(
+    url: str,
+    body: bytes,
+    headers: dict[str, str],
+    timeout: float,
+    ok: tuple[int, ...] = (200, 201, 202, 204),
+) -> tuple[int, bytes]:
     request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310  # nosec B310 (schema: http/https)
@@ -84,15 +89,18 @@ def _retry_after(data: bytes) -> float | None:
     return float(value) if isinstance(value, int | float) else None
 
 
-def send_telegram(route: TelegramRoute, message: AlertMessage, env: Mapping[str, str],
-                  timeout: float) -> None:
+def send_telegram(
+    route: TelegramRoute, message: AlertMessage, env: Mapping[str, str], timeout: float
+) -> None:
     """Bot API sendMessage, form-encoded, as python-telegram-bot sends it."""
     base = route.base_url or env.get("SANAD_TELEGRAM_BASE_URL") or PUBLIC_TELEGRAM_API
     url = f"{base.strip()}{_secret(env, route.token_env)}/sendMessage"
-    body = urllib.parse.urlencode({"chat_id": route.chat_id, "text": message.text,
-                                   "protect_content": "true"}).encode("ascii")
-    _, data = _post(url, body, {"Content-Type": "application/x-www-form-urlencoded"}, timeout,
-                    ok=(200,))
+    body = urllib.parse.urlencode(
+        {"chat_id": route.chat_id, "text": message.text, "protect_content": "true"}
+    ).encode("ascii")
+    _, data = _post(
+        url, body, {"Content-Type": "application/x-www-form-urlencoded"}, timeout, ok=(200,)
+    )
     try:
         accepted = json.loads(data).get("ok") is True
     except (ValueError, AttributeError):
@@ -101,17 +109,26 @@ def send_telegram(route: TelegramRoute, message: AlertMessage, env: Mapping[str,
         raise SendError("Telegram did not answer ok")
 
 
-def send_signal(route: SignalRoute, message: AlertMessage, env: Mapping[str, str],
-                timeout: float) -> None:
+def send_signal(
+    route: SignalRoute, message: AlertMessage, env: Mapping[str, str], timeout: float
+) -> None:
     """signal-cli-rest-api POST /v2/send, which answers 201."""
-    body = json.dumps({"message": message.text, "number": route.number,
-                       "recipients": [route.recipient]}, ensure_ascii=False).encode("utf-8")
-    _post(f"http://{route.service}/v2/send", body, {"Content-Type": "application/json"},
-          timeout, ok=(200, 201))
+    body = json.dumps(
+        {"message": message.text, "number": route.number, "recipients": [route.recipient]},
+        ensure_ascii=False,
+    ).encode("utf-8")
+    _post(
+        f"http://{route.service}/v2/send",
+        body,
+        {"Content-Type": "application/json"},
+        timeout,
+        ok=(200, 201),
+    )
 
 
-def send_smtp(route: SmtpRoute, message: AlertMessage, env: Mapping[str, str],
-              timeout: float) -> None:
+def send_smtp(
+    route: SmtpRoute, message: AlertMessage, env: Mapping[str, str], timeout: float
+) -> None:
     mail = EmailMessage()
     mail["From"] = route.sender
     mail["To"] = ", ".join(route.to)
@@ -146,28 +163,36 @@ def send_smtp(route: SmtpRoute, message: AlertMessage, env: Mapping[str, str],
         raise SendError(f"cannot connect ({exc.strerror or type(exc).__name__})") from None
 
 
-def send_webhook(route: WebhookRoute, message: AlertMessage, env: Mapping[str, str],
-                 timeout: float) -> None:
+def send_webhook(
+    route: WebhookRoute, message: AlertMessage, env: Mapping[str, str], timeout: float
+) -> None:
     """JSON body; with a secret, `secret_header: sha256=<hex HMAC of the body>`."""
     body = json.dumps(message.to_json(), ensure_ascii=False, sort_keys=True).encode("utf-8")
     headers = {"Content-Type": "application/json"}
     if route.secret_env:
-        digest = hmac.new(_secret(env, route.secret_env).encode("utf-8"), body,
-                          hashlib.sha256).hexdigest()
+        digest = hmac.new(
+            _secret(env, route.secret_env).encode("utf-8"), body, hashlib.sha256
+        ).hexdigest()
         headers[route.secret_header] = f"sha256={digest}"
     _post(route.url, body, headers, timeout)
 
 
-def default_senders(env: Mapping[str, str] | None = None,
-                    timeout: float = 10.0) -> dict[str, Sender]:
+def default_senders(
+    env: Mapping[str, str] | None = None, timeout: float = 10.0
+) -> dict[str, Sender]:
     """The real senders, by route kind, reading secrets from `env` (default os.environ)."""
     source = os.environ if env is None else env
     kinds: dict[str, Callable[..., None]] = {
-        "telegram": send_telegram, "signal": send_signal, "smtp": send_smtp,
-        "webhook": send_webhook}
+        "telegram": send_telegram,
+        "signal": send_signal,
+        "smtp": send_smtp,
+        "webhook": send_webhook,
+    }
 
     def bind(func: Callable[..., None]) -> Sender:
         def send(route: Route, message: AlertMessage) -> None:
             func(route, message, source, timeout)
+
         return send
+
     return {kind: bind(func) for kind, func in kinds.items()}

@@ -44,8 +44,9 @@ def _silent_since(db: Database, now: datetime) -> datetime | None:
     return last
 
 
-def watch_alerts_worker(db: Database, config: OncallConfig, now: datetime,
-                        senders: Mapping[str, Sender]) -> str:
+def watch_alerts_worker(
+    db: Database, config: OncallConfig, now: datetime, senders: Mapping[str, Sender]
+) -> str:
     """One check: 'ok', 'quiet' (not yet two minutes), 'raised', 'sent', 'retrying',
     'failed' or 'error'. Never raises; logs name routes and outcomes only."""
     try:
@@ -59,15 +60,28 @@ def watch_alerts_worker(db: Database, config: OncallConfig, now: datetime,
         try:
             with db.transaction() as session:
                 if session.get(HealthAlert, SILENT) is None:
-                    session.add(HealthAlert(kind=SILENT, raised_at=now, status="pending",
-                                            attempts=0, next_attempt_at=now))
+                    session.add(
+                        HealthAlert(
+                            kind=SILENT,
+                            raised_at=now,
+                            status="pending",
+                            attempts=0,
+                            next_attempt_at=now,
+                        )
+                    )
                     log.error("alerts: no alerts worker has beaten since %s", since.isoformat())
         except IntegrityError:  # another host raised it at the same moment
             pass
         with db.transaction() as session:
-            row = session.scalar(select(HealthAlert).where(
-                HealthAlert.kind == SILENT, HealthAlert.status == "pending",
-                HealthAlert.next_attempt_at <= now).with_for_update(skip_locked=True))
+            row = session.scalar(
+                select(HealthAlert)
+                .where(
+                    HealthAlert.kind == SILENT,
+                    HealthAlert.status == "pending",
+                    HealthAlert.next_attempt_at <= now,
+                )
+                .with_for_update(skip_locked=True)
+            )
             if row is None:
                 return "raised"
             row.next_attempt_at = now + LEASE  # leased while the routes are called
@@ -83,21 +97,24 @@ def watch_alerts_worker(db: Database, config: OncallConfig, now: datetime,
                 return "sent"
             if row.attempts >= config.retry.max_attempts:
                 row.status = "failed"
-                log.error("alerts: could not tell on-call that the alerts worker is silent "
-                          "(%s)", error.reason)
+                log.error(
+                    "alerts: could not tell on-call that the alerts worker is silent (%s)",
+                    error.reason,
+                )
                 return "failed"
-            row.next_attempt_at = now + timedelta(seconds=max(
-                config.retry.delay(row.attempts), int(error.retry_after or 0)))
-            log.warning("alerts: silent-worker alert not delivered (%s); will retry",
-                        error.reason)
+            row.next_attempt_at = now + timedelta(
+                seconds=max(config.retry.delay(row.attempts), int(error.retry_after or 0))
+            )
+            log.warning("alerts: silent-worker alert not delivered (%s); will retry", error.reason)
             return "retrying"
     except Exception as exc:
         log.error("alerts: watchdog check stopped (%s)", type(exc).__name__)
         return "error"
 
 
-def _tell(config: OncallConfig, now: datetime, since: datetime,
-          senders: Mapping[str, Sender]) -> SendError | None:
+def _tell(
+    config: OncallConfig, now: datetime, since: datetime, senders: Mapping[str, Sender]
+) -> SendError | None:
     """Every on-call route on duty (falling back to supervisors, as `new` alerts do); the
     alert counts as told when at least one route took it."""
     routes = config.routes_for("new", now)

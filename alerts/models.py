@@ -19,9 +19,20 @@ from storage.models import Base
 __all__ = ["KINDS", "ROTA", "STATUSES", "Alert"]
 
 ROTA = "*"  # the case-level row: routes are chosen from the rota when it is dispatched
-KINDS = ("new", "escalation", "measure_due", "measure_late", "allegation", "assessment_due",
-         "assessment_late", "checkin_unsafe", "checkin_call", "checkin_missed", "referral_due",
-         "referral_late")
+KINDS = (
+    "new",
+    "escalation",
+    "measure_due",
+    "measure_late",
+    "allegation",
+    "assessment_due",
+    "assessment_late",
+    "checkin_unsafe",
+    "checkin_call",
+    "checkin_missed",
+    "referral_due",
+    "referral_late",
+)
 # measure_due / measure_late: an interim measure's deadline is near / has passed (one per
 # measure and stage; `action_id` names the measure, '' for the case-level kinds)
 STATUSES = ("pending", "sent", "failed", "cancelled")  # cancelled: the case was closed or
@@ -41,7 +52,8 @@ class Alert(Base):
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     action_id: Mapped[str] = mapped_column(String(36), default="", server_default="")
     __table_args__ = (
-        UniqueConstraint("case_id", "kind", "route", "action_id",
-                         name="uq_alerts_case_kind_route_action"),
+        UniqueConstraint(
+            "case_id", "kind", "route", "action_id", name="uq_alerts_case_kind_route_action"
+        ),
         Index("ix_alerts_due", "status", "next_attempt_at"),
     )

@@ -16,8 +16,14 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-_LINES = ("salam", "ar", "عم يدقو عالباب هلق", "yes",
-          "أخدو أخي من الحاجز مبارح وما منعرف وينو", "they are outside my house right now")
+_LINES = (
+    "salam",
+    "ar",
+    "عم يدقو عالباب هلق",
+    "yes",
+    "أخدو أخي من الحاجز مبارح وما منعرف وينو",
+    "they are outside my house right now",
+)
 
 
 def _status(pid: int) -> dict[str, float]:
@@ -33,22 +39,39 @@ def chat_memory(nlu_cache: str | None = None) -> dict[str, float]:
     """RSS and peak RSS (MB) of `sanad chat --jsonl` after a few messages."""
     with tempfile.TemporaryDirectory(prefix="sanad-bench-chat-") as tmp:
         env = {k: v for k, v in os.environ.items() if not k.startswith("SANAD_")}
-        env.update({
-            "SANAD_HOME": f"{tmp}/home", "SANAD_EPOCH_DIR": f"{tmp}/epochs",
-            # a throw-away home: fresh random passphrases, never shown or kept
-            "SANAD_PASSPHRASE": secrets.token_urlsafe(24),
-            "SANAD_ADMIN_PASSPHRASE": secrets.token_urlsafe(24),
-            "SANAD_RECOVERY_PASSPHRASE": secrets.token_urlsafe(24),
-            "SANAD_INSECURE_FAST_KDF": "1", "PYTHONIOENCODING": "utf-8",
-        })
+        env.update(
+            {
+                "SANAD_HOME": f"{tmp}/home",
+                "SANAD_EPOCH_DIR": f"{tmp}/epochs",
+                # a throw-away home: fresh random passphrases, never shown or kept
+                "SANAD_PASSPHRASE": secrets.token_urlsafe(24),
+                "SANAD_ADMIN_PASSPHRASE": secrets.token_urlsafe(24),
+                "SANAD_RECOVERY_PASSPHRASE": secrets.token_urlsafe(24),
+                "SANAD_INSECURE_FAST_KDF": "1",
+                "PYTHONIOENCODING": "utf-8",
+            }
+        )
         if nlu_cache or os.environ.get("SANAD_NLU_CACHE"):
             env["SANAD_NLU_CACHE"] = nlu_cache or os.environ["SANAD_NLU_CACHE"]
-        subprocess.run([sys.executable, "-m", "cli.main", "init", "--demo"], env=env,
-                       cwd=ROOT, check=True, capture_output=True, timeout=600)
+        subprocess.run(
+            [sys.executable, "-m", "cli.main", "init", "--demo"],
+            env=env,
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            timeout=600,
+        )
         with subprocess.Popen(
-                [sys.executable, "-m", "cli.main", "chat", "--jsonl", "--user", "bench"],
-                env=env, cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL, text=True, encoding="utf-8", bufsize=1) as proc:
+            [sys.executable, "-m", "cli.main", "chat", "--jsonl", "--user", "bench"],
+            env=env,
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            encoding="utf-8",
+            bufsize=1,
+        ) as proc:
             assert proc.stdin is not None and proc.stdout is not None
             try:
                 for line in _LINES:

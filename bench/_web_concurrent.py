@@ -63,8 +63,13 @@ def _prepare(url: str, root: Path, args: argparse.Namespace) -> tuple[dict[str, 
     from storage import statistics as stat_rows
     from storage.db import Database
 
-    settings = Settings(home=root / "home", database_url=url, user_kdf=crypto.TEST_KDF,
-                        receipt_kdf=crypto.TEST_KDF, epoch_dir=root / "epochs")
+    settings = Settings(
+        home=root / "home",
+        database_url=url,
+        user_kdf=crypto.TEST_KDF,
+        receipt_kdf=crypto.TEST_KDF,
+        epoch_dir=root / "epochs",
+    )
     settings.home.mkdir(parents=True)
     db = Database(url)
     try:
@@ -76,30 +81,58 @@ def _prepare(url: str, root: Path, args: argparse.Namespace) -> tuple[dict[str, 
         names = [f"cw{n:02d}" for n in range(args.caseworkers)] + ["stats-sup"]
         for name in names:
             secret = pyotp.random_base32()
-            add_user(db, name, "supervisor" if name == "stats-sup" else "caseworker",
-                     PASSPHRASE, settings.user_kdf, home.admin_public(), secret, admin,
-                     pin=pin)
+            add_user(
+                db,
+                name,
+                "supervisor" if name == "stats-sup" else "caseworker",
+                PASSPHRASE,
+                settings.user_kdf,
+                home.admin_public(),
+                secret,
+                admin,
+                pin=pin,
+            )
             users[name] = secret
         refs = []
         now = datetime.now(UTC)
         with db.transaction() as session:
             recipients = accounts.current_recipients(session, home.admin_public())
             for n in range(args.sealed_cases):
-                answers = {"report_type": "complaint", "consent_store": "yes",
-                           "consent_stats": "yes", "place_type": "prison",
-                           "narrative": f"Bench account number {n}: held and beaten."}
-                consent = {"consent_store": {"value": "yes", "at": now.isoformat()},
-                           "consent_stats": {"value": "yes", "at": now.isoformat()}}
-                case = cases.store_report(session, cases.ReportToStore(
-                    case_id=str(uuid.uuid4()), data_key=crypto.new_data_key(),
-                    fields=answers, files=[], consent=consent, report_type="complaint",
-                    priority=1 + n % 4, reasons=("bench",), channel="console", lang="en",
-                    flow_version="bench"), recipients, crypto.new_receipt(crypto.TEST_KDF),
-                    now)
+                answers = {
+                    "report_type": "complaint",
+                    "consent_store": "yes",
+                    "consent_stats": "yes",
+                    "place_type": "prison",
+                    "narrative": f"Bench account number {n}: held and beaten.",
+                }
+                consent = {
+                    "consent_store": {"value": "yes", "at": now.isoformat()},
+                    "consent_stats": {"value": "yes", "at": now.isoformat()},
+                }
+                case = cases.store_report(
+                    session,
+                    cases.ReportToStore(
+                        case_id=str(uuid.uuid4()),
+                        data_key=crypto.new_data_key(),
+                        fields=answers,
+                        files=[],
+                        consent=consent,
+                        report_type="complaint",
+                        priority=1 + n % 4,
+                        reasons=("bench",),
+                        channel="console",
+                        lang="en",
+                        flow_version="bench",
+                    ),
+                    recipients,
+                    crypto.new_receipt(crypto.TEST_KDF),
+                    now,
+                )
                 stat_rows.record_case(session, home.pepper(), case, answers)
                 refs.append(case.case_ref)
         with db.engine.begin() as conn:  # statistics rows of many more (register-only) reports
-            conn.execute(text("""
+            conn.execute(
+                text("""
                 INSERT INTO stat_values (row_key, dimension, value)
                 SELECT md5('bench' || i), d.dim,
                   CASE d.dim WHEN 'month' THEN '2026-' || lpad((1 + i % 12)::text, 2, '0')
@@ -109,7 +142,8 @@ def _prepare(url: str, root: Path, args: argparse.Namespace) -> tuple[dict[str, 
                 FROM generate_series(1, :n) AS i,
                   (VALUES ('month'), ('report_type'), ('status'), ('place_type'),
                           ('perpetrator_type'), ('victim_gender')) AS d(dim)"""),
-                {"n": args.stat_reports})
+                {"n": args.stat_reports},
+            )
             conn.execute(text("ANALYZE"))
         return users, refs
     finally:
@@ -122,25 +156,34 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _start_server(url: str, root: Path, source: Path | None) -> tuple[subprocess.Popen[bytes],
-                                                                       str]:
+def _start_server(url: str, root: Path, source: Path | None) -> tuple[subprocess.Popen[bytes], str]:
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("SANAD_")}
-    env.update({"SANAD_HOME": str(root / "home"), "SANAD_DATABASE_URL": url,
-                "SANAD_EPOCH_DIR": str(root / "epochs")})
+    env.update(
+        {
+            "SANAD_HOME": str(root / "home"),
+            "SANAD_DATABASE_URL": url,
+            "SANAD_EPOCH_DIR": str(root / "epochs"),
+        }
+    )
     where = source.resolve() if source else ROOT
     env["PYTHONPATH"] = str(where)
     proc = subprocess.Popen(  # nosec B603 - our own interpreter and module
         [sys.executable, "-m", "cli.main", "web", "--host", "127.0.0.1", "--port", str(port)],
-        cwd=where, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        cwd=where,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     base = f"http://127.0.0.1:{port}"
     import httpx
 
     deadline = time.time() + 60
     while time.time() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError("sanad web exited: "
-                               + (proc.stderr.read().decode() if proc.stderr else ""))
+            raise RuntimeError(
+                "sanad web exited: " + (proc.stderr.read().decode() if proc.stderr else "")
+            )
         try:
             if httpx.get(f"{base}/login", timeout=2).status_code == 200:
                 return proc, base
@@ -156,15 +199,27 @@ async def _login(client: Any, name: str, secret: str) -> None:
     page = await client.get("/login")
     token = re.search(r'name="csrf" value="([^"]+)"', page.text)
     assert token, "no CSRF token on the login page"
-    done = await client.post("/login", data={"username": name, "passphrase": PASSPHRASE,
-                                             "totp": pyotp.TOTP(secret).now(),
-                                             "csrf": token.group(1)})
+    done = await client.post(
+        "/login",
+        data={
+            "username": name,
+            "passphrase": PASSPHRASE,
+            "totp": pyotp.TOTP(secret).now(),
+            "csrf": token.group(1),
+        },
+    )
     if done.status_code != 303:
         raise RuntimeError(f"{name} could not log in: HTTP {done.status_code}")
 
 
-async def _phase(base: str, clients: dict[str, Any], refs: list[str], seconds: float,
-                 think: float, with_stats: bool) -> Timings:
+async def _phase(
+    base: str,
+    clients: dict[str, Any],
+    refs: list[str],
+    seconds: float,
+    think: float,
+    with_stats: bool,
+) -> Timings:
     timings = Timings()
     stop = time.perf_counter() + seconds
 
@@ -188,21 +243,27 @@ async def _phase(base: str, clients: dict[str, Any], refs: list[str], seconds: f
             await timed(client, "statistics", "/stats")
 
     # which page a simulated caseworker loads next: not security-relevant
-    tasks = [caseworker(c, random.Random(n))  # nosec B311
-             for n, (name, c) in enumerate(clients.items()) if name != "stats-sup"]
+    tasks = [
+        caseworker(c, random.Random(n))  # nosec B311
+        for n, (name, c) in enumerate(clients.items())
+        if name != "stats-sup"
+    ]
     if with_stats:
         tasks.append(statistics_reader(clients["stats-sup"]))
     await asyncio.gather(*tasks)
     return timings
 
 
-async def _measure(base: str, users: dict[str, str], refs: list[str],
-                   args: argparse.Namespace) -> tuple[Timings, Timings, float]:
+async def _measure(
+    base: str, users: dict[str, str], refs: list[str], args: argparse.Namespace
+) -> tuple[Timings, Timings, float]:
     import httpx
 
     limits = httpx.Limits(max_connections=2)
-    clients = {name: httpx.AsyncClient(base_url=base, follow_redirects=False, timeout=120,
-                                       limits=limits) for name in users}
+    clients = {
+        name: httpx.AsyncClient(base_url=base, follow_redirects=False, timeout=120, limits=limits)
+        for name in users
+    }
     try:
         started = time.perf_counter()
         await asyncio.gather(*(_login(clients[n], n, s) for n, s in users.items()))
@@ -243,21 +304,29 @@ def run(pg_url: str, args: argparse.Namespace) -> int:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
     n = args.caseworkers
-    print(f"Sanad dashboard: {n} concurrent caseworkers, real HTTP to `sanad web` on 127.0.0.1, "
-          f"PostgreSQL ({os.cpu_count()} cores; {args.seconds:g} s per run, "
-          f"{args.think_ms} ms between pages)")
-    print(f"  set-up: {len(refs)} sealed cases, {args.stat_reports:,} reports in the statistics "
-          f"table, {n + 1} accounts ({prepared:.1f} s); {n + 1} logins with TOTP in "
-          f"{login_s:.1f} s; server from {args.source or 'this checkout'}")
-    header = (f"  {'page':<11} {'alone p50':>10} {'p99':>9} {'n':>6}   "
-              f"{'with stats p50':>14} {'p99':>9} {'n':>6}")
+    print(
+        f"Sanad dashboard: {n} concurrent caseworkers, real HTTP to `sanad web` on 127.0.0.1, "
+        f"PostgreSQL ({os.cpu_count()} cores; {args.seconds:g} s per run, "
+        f"{args.think_ms} ms between pages)"
+    )
+    print(
+        f"  set-up: {len(refs)} sealed cases, {args.stat_reports:,} reports in the statistics "
+        f"table, {n + 1} accounts ({prepared:.1f} s); {n + 1} logins with TOTP in "
+        f"{login_s:.1f} s; server from {args.source or 'this checkout'}"
+    )
+    header = (
+        f"  {'page':<11} {'alone p50':>10} {'p99':>9} {'n':>6}   "
+        f"{'with stats p50':>14} {'p99':>9} {'n':>6}"
+    )
     print(header)
     for kind in ("queue", "case", "statistics"):
         a, b = quiet.by_kind.get(kind, []), loaded.by_kind.get(kind, [])
-        alone = (f"{_pct(a, .5):>8.1f}ms {_pct(a, .99):>7.1f}ms {len(a):>6}" if a
-                 else f"{'-':>10} {'-':>9} {'-':>6}")
-        print(f"  {kind:<11} {alone}   {_pct(b, .5):>12.1f}ms {_pct(b, .99):>7.1f}ms "
-              f"{len(b):>6}")
+        alone = (
+            f"{_pct(a, 0.5):>8.1f}ms {_pct(a, 0.99):>7.1f}ms {len(a):>6}"
+            if a
+            else f"{'-':>10} {'-':>9} {'-':>6}"
+        )
+        print(f"  {kind:<11} {alone}   {_pct(b, 0.5):>12.1f}ms {_pct(b, 0.99):>7.1f}ms {len(b):>6}")
     if quiet.errors or loaded.errors:
         print(f"  non-200 responses: {quiet.errors} alone, {loaded.errors} with statistics")
     return 1 if quiet.errors or loaded.errors else 0

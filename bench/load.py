@@ -61,8 +61,18 @@ from tests.fakes.telegram_server import TOKEN, FakeTelegram
 from tests.fakes.telegram_webhook import WebhookDispatcher
 
 REF = re.compile(r"Case reference: (\S+)")
-TABLES = ("cases", "case_fields", "wrapped_keys", "attachments", "case_events", "audit_log",
-          "drafts", "processed_events", "chat_messages", "case_routes")
+TABLES = (
+    "cases",
+    "case_fields",
+    "wrapped_keys",
+    "attachments",
+    "case_events",
+    "audit_log",
+    "drafts",
+    "processed_events",
+    "chat_messages",
+    "case_routes",
+)
 TICK = os.sysconf("SC_CLK_TCK")
 
 
@@ -135,8 +145,9 @@ async def wait_count(replies: Replies, chat: int, want: int, deadline: float) ->
     return True
 
 
-async def calibrate(fake: FakeTelegram, replies: Replies, chat: int,
-                    args: argparse.Namespace) -> list[int]:
+async def calibrate(
+    fake: FakeTelegram, replies: Replies, chat: int, args: argparse.Namespace
+) -> list[int]:
     """One reporter alone, waiting for silence after each answer: how many messages each
     step's answer has. The others then wait for exactly that many before answering (under
     load the messages of one answer can be seconds apart, and a reporter who answered
@@ -154,8 +165,14 @@ async def calibrate(fake: FakeTelegram, replies: Replies, chat: int,
     return counts
 
 
-async def reporter(fake: FakeTelegram, replies: Replies, chat: int, expected: list[int],
-                   stats: Stats, args: argparse.Namespace) -> None:
+async def reporter(
+    fake: FakeTelegram,
+    replies: Replies,
+    chat: int,
+    expected: list[int],
+    stats: Stats,
+    args: argparse.Namespace,
+) -> None:
     rng = random.Random(chat)  # nosec B311 - simulated typing pauses, not secrets
     think = args.think_ms / 1000
     await asyncio.sleep(rng.uniform(0, args.ramp_s))
@@ -172,8 +189,10 @@ async def reporter(fake: FakeTelegram, replies: Replies, chat: int, expected: li
             return
         if not await wait_count(replies, chat, seen + count, sent_at + args.timeout_s):
             stats.stalled += 1
-            stats.stalls.append(f"step {SCRIPT.index(line) + 1} ({line[:12]!r}): "
-                                f"{replies.count(chat) - seen} of {count} messages")
+            stats.stalls.append(
+                f"step {SCRIPT.index(line) + 1} ({line[:12]!r}): "
+                f"{replies.count(chat) - seen} of {count} messages"
+            )
             return
         stats.first_reply.append(replies.at(chat, seen) - sent_at)
         stats.whole_answer.append(replies.at(chat, seen + count - 1) - sent_at)
@@ -182,22 +201,23 @@ async def reporter(fake: FakeTelegram, replies: Replies, chat: int, expected: li
     stats.finished += 1
 
 
-async def converse(fake: FakeTelegram, calibration_chat: int, chats: list[int],
-                   args: argparse.Namespace) -> tuple[Replies, Stats, list[int]]:
+async def converse(
+    fake: FakeTelegram, calibration_chat: int, chats: list[int], args: argparse.Namespace
+) -> tuple[Replies, Stats, list[int]]:
     replies = Replies(asyncio.get_running_loop())
     fake.on_call = replies.hook
     expected = await calibrate(fake, replies, calibration_chat, args)
     for chat in chats:
         replies.events[chat] = asyncio.Event()
     stats = Stats()
-    await asyncio.gather(*(reporter(fake, replies, chat, expected, stats, args)
-                           for chat in chats))
+    await asyncio.gather(*(reporter(fake, replies, chat, expected, stats, args) for chat in chats))
     await asyncio.sleep(args.quiet_ms / 1000)
     stats.surplus = sum(1 for chat in chats if replies.count(chat) > sum(expected))
     return replies, stats, expected
 
 
 # ---- processes and the database ------------------------------------------------------------
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -250,9 +270,15 @@ class BackendSampler:
 
     def _sample(self) -> dict[int, float]:
         with self.engine.connect() as conn:
-            pids: list[int] = list(conn.execute(
-                text("SELECT pid FROM pg_stat_activity WHERE datname = :d "
-                     "AND pid <> pg_backend_pid()"), {"d": self.database}).scalars())
+            pids: list[int] = list(
+                conn.execute(
+                    text(
+                        "SELECT pid FROM pg_stat_activity WHERE datname = :d "
+                        "AND pid <> pg_backend_pid()"
+                    ),
+                    {"d": self.database},
+                ).scalars()
+            )
         return {int(pid): cpu_seconds(int(pid)) for pid in pids}
 
     def _loop(self) -> None:
@@ -276,8 +302,10 @@ class BackendSampler:
 
 
 def table_sizes(db: Engine) -> dict[str, int]:
-    sizes = {name: int(scalar(db, "SELECT pg_total_relation_size(CAST(:t AS regclass))",
-                              t=name)) for name in TABLES}
+    sizes = {
+        name: int(scalar(db, "SELECT pg_total_relation_size(CAST(:t AS regclass))", t=name))
+        for name in TABLES
+    }
     sizes["(whole database)"] = int(scalar(db, "SELECT pg_database_size(current_database())"))
     return sizes
 
@@ -306,13 +334,16 @@ def pct(values: list[float], q: float) -> str:
 
 
 def percentiles(values: list[float]) -> str:
-    return (f"p50 {pct(values, 0.5)}   p90 {pct(values, 0.9)}   p99 {pct(values, 0.99)}   "
-            f"max {pct(values, 1.0)}")
+    return (
+        f"p50 {pct(values, 0.5)}   p90 {pct(values, 0.9)}   p99 {pct(values, 0.99)}   "
+        f"max {pct(values, 1.0)}"
+    )
 
 
 @dataclass
 class Workers:
     """The worker processes and what they measured."""
+
     procs: list[subprocess.Popen[bytes]]
     urls: list[str]
     logs: list[Path]
@@ -327,13 +358,14 @@ class Workers:
             p.terminate()
         for p in self.procs:
             p.wait(timeout=60)
-        errors = [sum(line.count("Traceback") for line in
-                      log.read_text(errors="replace").splitlines()) for log in self.logs]
+        errors = [
+            sum(line.count("Traceback") for line in log.read_text(errors="replace").splitlines())
+            for log in self.logs
+        ]
         return rss, errors, nice
 
 
-def start_workers(cmd: list[str], envs: list[dict[str, str]], root: Path,
-                  count: int) -> Workers:
+def start_workers(cmd: list[str], envs: list[dict[str, str]], root: Path, count: int) -> Workers:
     """`count` workers; worker n runs on host n mod len(envs)."""
     workers = Workers([], [], [], [])
     for n in range(count):
@@ -343,9 +375,14 @@ def start_workers(cmd: list[str], envs: list[dict[str, str]], root: Path,
         workers.logs.append(root / f"worker-{n}.log")
         t0 = time.monotonic()
         with workers.logs[-1].open("wb") as log:
-            workers.procs.append(subprocess.Popen(
-                [*cmd, "run", "telegram", "--webhook", workers.urls[-1], "--port", str(port)],
-                env=env, stdout=subprocess.DEVNULL, stderr=log))
+            workers.procs.append(
+                subprocess.Popen(
+                    [*cmd, "run", "telegram", "--webhook", workers.urls[-1], "--port", str(port)],
+                    env=env,
+                    stdout=subprocess.DEVNULL,
+                    stderr=log,
+                )
+            )
         wait_ready(workers.logs[-1], workers.procs[-1])
         workers.ready.append(time.monotonic() - t0)
     return workers
@@ -355,11 +392,26 @@ def start_profilers(folder: Path, workers: Workers) -> list[subprocess.Popen[byt
     """py-spy attached to each worker (on-CPU samples only, all threads, 100 Hz)."""
     spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
     folder.mkdir(parents=True, exist_ok=True)
-    return [subprocess.Popen([spy, "record", "--pid", str(p.pid), "--rate", "100",
-                              "--format", "raw", "--nonblocking",
-                              "--output", str(folder / f"worker-{n}.txt")],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            for n, p in enumerate(workers.procs)]
+    return [
+        subprocess.Popen(
+            [
+                spy,
+                "record",
+                "--pid",
+                str(p.pid),
+                "--rate",
+                "100",
+                "--format",
+                "raw",
+                "--nonblocking",
+                "--output",
+                str(folder / f"worker-{n}.txt"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for n, p in enumerate(workers.procs)
+    ]
 
 
 def stop_profilers(spies: list[subprocess.Popen[bytes]]) -> None:
@@ -375,33 +427,70 @@ def stop_profilers(spies: list[subprocess.Popen[bytes]]) -> None:
 def arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--reporters", type=int, default=2000)
-    parser.add_argument("--think-ms", type=float, default=3000.0,
-                        help="Mean pause before each answer, drawn uniformly from 50-150%% "
-                             "(default 3000: 1.5-4.5 s). 0 saturates the workers.")
-    parser.add_argument("--ramp-s", type=float, default=0.0,
-                        help="Spread the reporters' first message over this many seconds.")
+    parser.add_argument(
+        "--think-ms",
+        type=float,
+        default=3000.0,
+        help="Mean pause before each answer, drawn uniformly from 50-150%% "
+        "(default 3000: 1.5-4.5 s). 0 saturates the workers.",
+    )
+    parser.add_argument(
+        "--ramp-s",
+        type=float,
+        default=0.0,
+        help="Spread the reporters' first message over this many seconds.",
+    )
     parser.add_argument("--workers", type=int, default=2, help="`sanad run telegram` processes")
-    parser.add_argument("--hosts", type=int, default=1,
-                        help="Simulated hosts (homes with the same keys, own epoch folders, "
-                             "a Redis keyring); workers are spread over them.")
-    parser.add_argument("--redis", default="redis://127.0.0.1:6379/13",
-                        help="With --hosts > 1: the shared keyring (its sanad:* keys are "
-                             "removed at the end).")
-    parser.add_argument("--connections", type=int, default=40,
-                        help="Parallel webhook deliveries (Telegram's max_connections).")
-    parser.add_argument("--quiet-ms", type=float, default=500.0,
-                        help="Calibration: an answer is complete after this long in silence.")
-    parser.add_argument("--timeout-s", type=float, default=300.0,
-                        help="A reporter gives up after waiting this long for an answer.")
-    parser.add_argument("--production-kdf", action="store_true",
-                        help="Receipts with the production Argon2id cost (64 MiB each).")
-    parser.add_argument("--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432",
-                        help="Server URL (no database): a fresh database is created on it.")
+    parser.add_argument(
+        "--hosts",
+        type=int,
+        default=1,
+        help="Simulated hosts (homes with the same keys, own epoch folders, "
+        "a Redis keyring); workers are spread over them.",
+    )
+    parser.add_argument(
+        "--redis",
+        default="redis://127.0.0.1:6379/13",
+        help="With --hosts > 1: the shared keyring (its sanad:* keys are removed at the end).",
+    )
+    parser.add_argument(
+        "--connections",
+        type=int,
+        default=40,
+        help="Parallel webhook deliveries (Telegram's max_connections).",
+    )
+    parser.add_argument(
+        "--quiet-ms",
+        type=float,
+        default=500.0,
+        help="Calibration: an answer is complete after this long in silence.",
+    )
+    parser.add_argument(
+        "--timeout-s",
+        type=float,
+        default=300.0,
+        help="A reporter gives up after waiting this long for an answer.",
+    )
+    parser.add_argument(
+        "--production-kdf",
+        action="store_true",
+        help="Receipts with the production Argon2id cost (64 MiB each).",
+    )
+    parser.add_argument(
+        "--postgres",
+        default="postgresql+psycopg://postgres@127.0.0.1:5432",
+        help="Server URL (no database): a fresh database is created on it.",
+    )
     parser.add_argument("--keep", action="store_true", help="Keep the database and the home.")
-    parser.add_argument("--profile", type=Path, default=None, metavar="DIR",
-                        help="Sample each worker with py-spy (on PATH or in .venv/bin; not "
-                             "a dependency) while the reporters talk: collapsed stacks "
-                             "DIR/worker-N.txt, then a summary (bench.profile).")
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="Sample each worker with py-spy (on PATH or in .venv/bin; not "
+        "a dependency) while the reporters talk: collapsed stacks "
+        "DIR/worker-N.txt, then a summary (bench.profile).",
+    )
     return parser.parse_args()
 
 
@@ -420,11 +509,16 @@ def main() -> None:
     db = create_engine(url, isolation_level="AUTOCOMMIT")
     try:
         env = {k: v for k, v in os.environ.items() if not k.startswith("SANAD_")}
-        env.update(SANAD_HOME=str(root / "home"), SANAD_EPOCH_DIR=str(root / "epochs"),
-                   SANAD_PASSPHRASE="bench passphrase 1",  # nosec B106 - throwaway home
-                   SANAD_TELEGRAM_TOKEN=TOKEN, SANAD_TELEGRAM_BASE_URL=fake.base_url,
-                   SANAD_TELEGRAM_CHAT_RATE="0", SANAD_TELEGRAM_GLOBAL_RATE="0",
-                   SANAD_DATABASE_URL=url)
+        env.update(
+            SANAD_HOME=str(root / "home"),
+            SANAD_EPOCH_DIR=str(root / "epochs"),
+            SANAD_PASSPHRASE="bench passphrase 1",  # nosec B106 - throwaway home
+            SANAD_TELEGRAM_TOKEN=TOKEN,
+            SANAD_TELEGRAM_BASE_URL=fake.base_url,
+            SANAD_TELEGRAM_CHAT_RATE="0",
+            SANAD_TELEGRAM_GLOBAL_RATE="0",
+            SANAD_DATABASE_URL=url,
+        )
         if not args.production_kdf:
             env["SANAD_INSECURE_FAST_KDF"] = "1"
         cmd = [sys.executable, "-m", "cli.main"]
@@ -439,13 +533,13 @@ def main() -> None:
             shutil.rmtree(attachments, ignore_errors=True)
             (root / "home" / "attachments").mkdir(exist_ok=True)
             attachments.symlink_to(root / "home" / "attachments")
-            envs.append(dict(env, SANAD_HOME=str(home),
-                             SANAD_EPOCH_DIR=str(root / f"epochs-{h}")))
+            envs.append(dict(env, SANAD_HOME=str(home), SANAD_EPOCH_DIR=str(root / f"epochs-{h}")))
         empty = table_sizes(db)
         workers = start_workers(cmd, envs, root, args.workers)
         assert fake.webhook is not None, "the workers did not call setWebhook"
-        dispatcher = WebhookDispatcher(workers.urls, fake.webhook.get("secret_token"),
-                                       connections=args.connections).start()
+        dispatcher = WebhookDispatcher(
+            workers.urls, fake.webhook.get("secret_token"), connections=args.connections
+        ).start()
         fake.webhook_delivery = dispatcher.submit
 
         calibration_chat = 809_999_999
@@ -469,19 +563,24 @@ def main() -> None:
         cases = int(scalar(db, "SELECT count(*) FROM cases"))
         distinct = int(scalar(db, "SELECT count(DISTINCT case_ref) FROM cases"))
         drafts = int(scalar(db, "SELECT count(*) FROM drafts"))
-        events = int(scalar(db, "SELECT count(*) FROM processed_events "
-                                "WHERE channel = 'telegram'"))
+        events = int(scalar(db, "SELECT count(*) FROM processed_events WHERE channel = 'telegram'"))
         with db.connect() as conn:
             stored: set[str] = set(conn.execute(text("SELECT case_ref FROM cases")).scalars())
         shown = [ref for chat in everyone for ref in replies.refs.get(chat, [])]
         one_each = sum(1 for chat in everyone if len(replies.refs.get(chat, [])) == 1)
         t_queue = time.monotonic()
-        queue = json.loads(subprocess.run([*cmd, "queue", "--json"], env=env, check=True,
-                                          capture_output=True, text=True).stdout)
+        queue = json.loads(
+            subprocess.run(
+                [*cmd, "queue", "--json"], env=env, check=True, capture_output=True, text=True
+            ).stdout
+        )
         t_queue = time.monotonic() - t_queue
         want = len(everyone)
-        exactly_once = (cases == distinct == len(queue) == one_each == len(shown) == want
-                        and set(shown) == stored and drafts == 0)
+        exactly_once = (
+            cases == distinct == len(queue) == one_each == len(shown) == want
+            and set(shown) == stored
+            and drafts == 0
+        )
 
         # ---- sizes: as left (this server may not autovacuum), then live rows only ------------
         autovacuum = scalar(db, "SHOW autovacuum")
@@ -493,43 +592,84 @@ def main() -> None:
 
         # ---- the table ---------------------------------------------------------------------
         updates = len(SCRIPT)
-        think = (f"{args.think_ms / 1000:.1f} s mean, uniform {args.think_ms / 2000:.2f}-"
-                 f"{args.think_ms * 1.5 / 1000:.2f} s" if args.think_ms else "0 (saturating)")
+        think = (
+            f"{args.think_ms / 1000:.1f} s mean, uniform {args.think_ms / 2000:.2f}-"
+            f"{args.think_ms * 1.5 / 1000:.2f} s"
+            if args.think_ms
+            else "0 (saturating)"
+        )
         rows: list[tuple[str, str]] = [
-            ("reporters", f"{args.reporters} at once (+1 calibration run first), {updates} "
-                          f"updates each: {sum(line in BUTTONS for line in SCRIPT)} buttons, "
-                          f"one photo; {sum(expected)} bot messages each"),
+            (
+                "reporters",
+                f"{args.reporters} at once (+1 calibration run first), {updates} "
+                f"updates each: {sum(line in BUTTONS for line in SCRIPT)} buttons, "
+                f"one photo; {sum(expected)} bot messages each",
+            ),
             ("think time", think),
-            ("workers", f"{args.workers} x `sanad run telegram --webhook`, one PostgreSQL "
-                        f"database; {args.connections} webhook connections, least-in-flight"),
-            ("hosts", f"{args.hosts}: homes with the same keys, own epoch folders, Redis "
-                      f"keyring {args.redis}; no stickiness" if args.hosts > 1
-             else "1 (one home, one epoch folder)"),
-            ("receipt KDF", "production (Argon2id 64 MiB)" if args.production_kdf
-             else "test (SANAD_INSECURE_FAST_KDF)"),
-            ("machine", f"{os.cpu_count()} cores SHARED with other work: timings are noisy; "
-                        f"load average before {load_before}"),
+            (
+                "workers",
+                f"{args.workers} x `sanad run telegram --webhook`, one PostgreSQL "
+                f"database; {args.connections} webhook connections, least-in-flight",
+            ),
+            (
+                "hosts",
+                f"{args.hosts}: homes with the same keys, own epoch folders, Redis "
+                f"keyring {args.redis}; no stickiness"
+                if args.hosts > 1
+                else "1 (one home, one epoch folder)",
+            ),
+            (
+                "receipt KDF",
+                "production (Argon2id 64 MiB)"
+                if args.production_kdf
+                else "test (SANAD_INSECURE_FAST_KDF)",
+            ),
+            (
+                "machine",
+                f"{os.cpu_count()} cores SHARED with other work: timings are noisy; "
+                f"load average before {load_before}",
+            ),
             ("", ""),
             ("run time", f"{wall:.1f} s (first update -> last answer)"),
-            ("throughput", f"{stats.messages / wall:.1f} updates/s, "
-                           f"{stats.finished / wall * 60:.0f} reports/min"),
-            ("reporters", f"{stats.finished} finished, {stats.stalled} stalled (no answer in "
-                          f"{args.timeout_s:.0f} s), {stats.surplus} got unexpected messages"),
+            (
+                "throughput",
+                f"{stats.messages / wall:.1f} updates/s, "
+                f"{stats.finished / wall * 60:.0f} reports/min",
+            ),
+            (
+                "reporters",
+                f"{stats.finished} finished, {stats.stalled} stalled (no answer in "
+                f"{args.timeout_s:.0f} s), {stats.surplus} got unexpected messages",
+            ),
             ("first reply", percentiles(stats.first_reply)),
             ("whole answer", percentiles(stats.whole_answer)),
-            ("webhook deliveries", f"{' + '.join(map(str, dispatcher.delivered))} per worker;"
-                                   f" {dispatcher.retries} retried, {len(dispatcher.refused)}"
-                                   f" refused, {len(dispatcher.lost)} lost"),
+            (
+                "webhook deliveries",
+                f"{' + '.join(map(str, dispatcher.delivered))} per worker;"
+                f" {dispatcher.retries} retried, {len(dispatcher.refused)}"
+                f" refused, {len(dispatcher.lost)} lost",
+            ),
         ]
-        rows += [(f"worker {i + 1}", f"ready {workers.ready[i]:.2f} s   peak RSS {rss[i]:.0f} MB"
-                                     f"   CPU {cpu[i]:.0f} s   tracebacks {errors[i]}"
-                                     f"   nice {nice[i]}")
-                 for i in range(args.workers)]
+        rows += [
+            (
+                f"worker {i + 1}",
+                f"ready {workers.ready[i]:.2f} s   peak RSS {rss[i]:.0f} MB"
+                f"   CPU {cpu[i]:.0f} s   tracebacks {errors[i]}"
+                f"   nice {nice[i]}",
+            )
+            for i in range(args.workers)
+        ]
         problems = Counter[str]()
         for h in range(args.hosts):
             problems += logged_problems(root / ("home" if h == 0 else f"home-{h}") / "logs")
-        rows.append(("workers' log", f"{sum(problems.values())} warnings/errors" if problems
-                     else "no warnings or errors"))
+        rows.append(
+            (
+                "workers' log",
+                f"{sum(problems.values())} warnings/errors"
+                if problems
+                else "no warnings or errors",
+            )
+        )
         rows += [("", f"{n:6d} x {msg[:90]}") for msg, n in problems.most_common(8)]
         rows += [("stalled at", stall) for stall in stats.stalls[:5]]
         bench_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -537,15 +677,20 @@ def main() -> None:
             ("PostgreSQL backends", f"CPU {pg_cpu:.0f} s, {backends} backends seen"),
             ("bench (fake+reporters)", f"CPU {bench_cpu:.0f} s   peak RSS {bench_rss:.0f} MB"),
             ("", ""),
-            ("cases stored", f"{cases} ({distinct} distinct refs); `sanad queue --json` lists "
-                             f"{len(queue)} ({t_queue:.1f} s)"),
-            ("receipts shown", f"{len(shown)} ({len(set(shown))} distinct), {one_each} of "
-                               f"{want} reporters got exactly one; all stored: "
-                               f"{set(shown) <= stored}"),
+            (
+                "cases stored",
+                f"{cases} ({distinct} distinct refs); `sanad queue --json` lists "
+                f"{len(queue)} ({t_queue:.1f} s)",
+            ),
+            (
+                "receipts shown",
+                f"{len(shown)} ({len(set(shown))} distinct), {one_each} of "
+                f"{want} reporters got exactly one; all stored: "
+                f"{set(shown) <= stored}",
+            ),
             ("drafts left", str(drafts)),
             ("updates recorded", f"{events} processed events ({want * updates} sent)"),
-            ("EXACTLY ONCE", f"yes: {want} reporters, {want} reports" if exactly_once
-             else "NO"),
+            ("EXACTLY ONCE", f"yes: {want} reporters, {want} reports" if exactly_once else "NO"),
             ("", ""),
             ("size per report", f"as left (autovacuum {autovacuum})  after VACUUM FULL"),
         ]
@@ -554,11 +699,17 @@ def main() -> None:
             grow_left = (left[name] - empty[name]) / n / 1024
             grow_live = (live[name] - empty[name]) / n / 1024
             rows.append((f"  {name}", f"{grow_left:8.1f} KiB {grow_live:17.1f} KiB"))
-        rows.append(("  database total", f"{left['(whole database)'] / 2**20:8.1f} MiB "
-                                         f"{live['(whole database)'] / 2**20:17.1f} MiB   "
-                                         f"(empty: {empty['(whole database)'] / 2**20:.1f} MiB)"))
-        rows.append(("attachment files", f"{files / n / 1024:.1f} KiB/report on disk, "
-                                         f"outside the database"))
+        rows.append(
+            (
+                "  database total",
+                f"{left['(whole database)'] / 2**20:8.1f} MiB "
+                f"{live['(whole database)'] / 2**20:17.1f} MiB   "
+                f"(empty: {empty['(whole database)'] / 2**20:.1f} MiB)",
+            )
+        )
+        rows.append(
+            ("attachment files", f"{files / n / 1024:.1f} KiB/report on disk, outside the database")
+        )
         width = max(len(k) for k, _ in rows)
         print("\nSanad load benchmark (issue 6): timings on a shared, noisy machine")
         print("-" * 100)

@@ -63,8 +63,13 @@ print(json.dumps({"load_s": loaded, "rss_mb": rss() - base}))
 
 def probe(backend: str) -> dict[str, float]:
     """Load time and memory of a local backend in a fresh interpreter process."""
-    out = subprocess.run([sys.executable, "-c", _PROBE, backend], capture_output=True,
-                         text=True, check=True, cwd=Path(__file__).resolve().parents[1])
+    out = subprocess.run(
+        [sys.executable, "-c", _PROBE, backend],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parents[1],
+    )
     result: dict[str, float] = json.loads(out.stdout)
     return result
 
@@ -85,12 +90,19 @@ def latency(interpreter: Interpreter, texts: list[str], repeat: int) -> dict[str
     def p99(xs: list[float]) -> float:
         return sorted(xs)[min(len(xs) - 1, int(len(xs) * 0.99))]
 
-    return {"median_ms": statistics.median(wall), "p99_ms": p99(wall),
-            "cpu_median_ms": statistics.median(cpu), "cpu_p99_ms": p99(cpu)}
+    return {
+        "median_ms": statistics.median(wall),
+        "p99_ms": p99(wall),
+        "cpu_median_ms": statistics.median(cpu),
+        "cpu_p99_ms": p99(cpu),
+    }
 
 
-def model_alone(rank: Callable[[str], list[tuple[str, float]]], threshold: float,
-                examples: list[tuple[str, str]]) -> float:
+def model_alone(
+    rank: Callable[[str], list[tuple[str, float]]],
+    threshold: float,
+    examples: list[tuple[str, str]],
+) -> float:
     ok = 0
     for text, intent in examples:
         ranking = rank(text)
@@ -101,12 +113,14 @@ def model_alone(rank: Callable[[str], list[tuple[str, float]]], threshold: float
     return ok / len(examples)
 
 
-def column(interpreter: Interpreter, examples: list[tuple[str, str]], texts: list[str],
-           repeat: int) -> dict[str, Any]:
+def column(
+    interpreter: Interpreter, examples: list[tuple[str, str]], texts: list[str], repeat: int
+) -> dict[str, Any]:
     labelled = load_labelled()
     report = evaluate_intents(interpreter, examples)
     return {
-        "accuracy": report["accuracy"], "macro_f1": report["macro_f1"],
+        "accuracy": report["accuracy"],
+        "macro_f1": report["macro_f1"],
         "language": evaluate_language(interpreter, labelled)["accuracy"],
         **_urgency_cells(evaluate_urgency(interpreter, labelled), labelled),
         **latency(interpreter, texts, repeat),
@@ -132,13 +146,16 @@ def dialect_sets(directory: Path = DIALECTS_DIR, *, with_all: bool = True) -> Di
         if path.name.endswith(".urgency.yml"):
             continue
         urgency = path.with_name(path.stem + ".urgency.yml")
-        sets[path.stem] = (list(load_nlu(path).examples),
-                           load_labelled(urgency) if urgency.exists() else [])
+        sets[path.stem] = (
+            list(load_nlu(path).examples),
+            load_labelled(urgency) if urgency.exists() else [],
+        )
     return sets
 
 
-def dialect_row(interpreter: Interpreter, examples: list[tuple[str, str]],
-                labelled: list[LabelledText]) -> dict[str, float]:
+def dialect_row(
+    interpreter: Interpreter, examples: list[tuple[str, str]], labelled: list[LabelledText]
+) -> dict[str, float]:
     """Intent accuracy and macro-F1, language id, urgent recall and false-alarm rate."""
     report = evaluate_intents(interpreter, examples)
     urgent = [x for x in labelled if x.urgent]
@@ -146,10 +163,15 @@ def dialect_row(interpreter: Interpreter, examples: list[tuple[str, str]],
     hits = sum(interpreter.interpret(x.text).urgent for x in urgent)
     alarms = sum(interpreter.interpret(x.text).urgent for x in calm)
     lang = evaluate_language(interpreter, labelled)["accuracy"] if labelled else float("nan")
-    return {"n": len(examples), "accuracy": report["accuracy"], "macro_f1": report["macro_f1"],
-            "language": lang, "recall": hits / len(urgent) if urgent else float("nan"),
-            "false_alarms": alarms / len(calm) if calm else float("nan"),
-            "n_urgency": len(labelled)}
+    return {
+        "n": len(examples),
+        "accuracy": report["accuracy"],
+        "macro_f1": report["macro_f1"],
+        "language": lang,
+        "recall": hits / len(urgent) if urgent else float("nan"),
+        "false_alarms": alarms / len(calm) if calm else float("nan"),
+        "n_urgency": len(labelled),
+    }
 
 
 def print_dialects(rows: dict[str, dict[str, dict[str, float]]], title: str = "") -> None:
@@ -157,27 +179,34 @@ def print_dialects(rows: dict[str, dict[str, dict[str, float]]], title: str = ""
     print()
     if title:
         print(title)
-    print(f"{'dialect':16}{'backend':10}{'n':>5}{'acc':>7}{'F1':>7}{'lang':>7}{'urg n':>7}"
-          f"{'recall':>8}{'false al':>9}")
+    print(
+        f"{'dialect':16}{'backend':10}{'n':>5}{'acc':>7}{'F1':>7}{'lang':>7}{'urg n':>7}"
+        f"{'recall':>8}{'false al':>9}"
+    )
     for dialect, by_backend in rows.items():
         for backend, r in by_backend.items():
-            print(f"{dialect:16}{backend:10}{r['n']:>5}{r['accuracy']:>7.3f}{r['macro_f1']:>7.3f}"
-                  f"{r['language']:>7.3f}{r['n_urgency']:>7}{r['recall']:>8.3f}"
-                  f"{r['false_alarms']:>9.3f}")
+            print(
+                f"{dialect:16}{backend:10}{r['n']:>5}{r['accuracy']:>7.3f}{r['macro_f1']:>7.3f}"
+                f"{r['language']:>7.3f}{r['n_urgency']:>7}{r['recall']:>8.3f}"
+                f"{r['false_alarms']:>9.3f}"
+            )
 
 
 def _urgency_cells(report: dict[str, Any], labelled: list[LabelledText]) -> dict[str, float]:
     calm = sum(not x.urgent for x in labelled)
-    return {"urgency_recall": report["recall"],
-            "false_alarm_rate": report["false_alarms"] / calm if calm else 0.0}
+    return {
+        "urgency_recall": report["recall"],
+        "false_alarm_rate": report["false_alarms"] / calm if calm else 0.0,
+    }
 
 
 def _rss_of_group(pid: int) -> float:
     total = 0.0
     for status in Path("/proc").glob("[0-9]*/status"):
         try:
-            fields = dict(line.split(":", 1) for line in status.read_text().splitlines()
-                          if ":" in line)
+            fields = dict(
+                line.split(":", 1) for line in status.read_text().splitlines() if ":" in line
+            )
             if os.getpgid(int(status.parent.name)) == pid and "VmRSS" in fields:
                 total += int(fields["VmRSS"].split()[0]) / 1024
         except (OSError, ValueError):
@@ -186,12 +215,14 @@ def _rss_of_group(pid: int) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--no-rasa", action="store_true", help="skip the Rasa column")
     parser.add_argument("--repeat", type=int, default=5, help="passes for latency")
-    parser.add_argument("--no-chat", action="store_true",
-                        help="skip the memory of a running `sanad chat`")
+    parser.add_argument(
+        "--no-chat", action="store_true", help="skip the memory of a running `sanad chat`"
+    )
     args = parser.parse_args()
 
     examples = list(load_nlu(TEST_PATH).examples)
@@ -236,7 +267,8 @@ def main() -> None:
         per_dialect[dialect] = {"built-in": dialect_row(builtin, exs, labelled)}
     blind: dict[str, dict[str, dict[str, float]]] = {
         d: {"built-in": dialect_row(builtin, exs, lab)}
-        for d, (exs, lab) in dialect_sets(BLIND_DIR, with_all=False).items()}
+        for d, (exs, lab) in dialect_sets(BLIND_DIR, with_all=False).items()
+    }
     if "rasa" in cols:
         for dialect, row in cols["rasa"].pop("dialects").items():
             per_dialect[dialect]["rasa"] = row
@@ -246,10 +278,12 @@ def main() -> None:
         print("(Rasa DIET not measured: no Rasa column, see above)", file=sys.stderr)
 
     names = list(cols)
-    print(f"NLU benchmark (load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores): "
-          f"{len(examples)} held-out examples, "
-          f"{len(load_labelled())} urgency/language examples, {len(texts) * args.repeat} "
-          "timed parses per backend")
+    print(
+        f"NLU benchmark (load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores): "
+        f"{len(examples)} held-out examples, "
+        f"{len(load_labelled())} urgency/language examples, {len(texts) * args.repeat} "
+        "timed parses per backend"
+    )
     print(f"{'':28}" + "".join(f"{n:>12}" for n in names))
     for label, key, fmt in rows:
         cells = [fmt.format(cols[n][key]) if key in cols[n] else "-" for n in names]
@@ -258,8 +292,7 @@ def main() -> None:
     print_dialects(blind, "Per dialect, nlu/data/blind (blind held-out, never tuned on):")
 
 
-def rasa_column(examples: list[tuple[str, str]], texts: list[str],
-                repeat: int) -> dict[str, Any]:
+def rasa_column(examples: list[tuple[str, str]], texts: list[str], repeat: int) -> dict[str, Any]:
     url = os.environ.get("SANAD_RASA_URL")
     if url:
         return _rasa_measure(url, examples, texts, repeat)
@@ -273,17 +306,21 @@ def rasa_column(examples: list[tuple[str, str]], texts: list[str],
     return col
 
 
-def _rasa_measure(url: str, examples: list[tuple[str, str]], texts: list[str],
-                  repeat: int) -> dict[str, Any]:
+def _rasa_measure(
+    url: str, examples: list[tuple[str, str]], texts: list[str], repeat: int
+) -> dict[str, Any]:
     from nlu._backends import RASA_THRESHOLD
 
     interpreter = rasa_interpreter(url)
     col = column(interpreter, examples, texts, max(1, repeat // 2))
     col["model_alone"] = model_alone(RasaClient(url).rank, RASA_THRESHOLD, examples)
-    col["dialects"] = {d: dialect_row(interpreter, exs, lab)
-                       for d, (exs, lab) in dialect_sets().items()}
-    col["blind"] = {d: dialect_row(interpreter, exs, lab)
-                    for d, (exs, lab) in dialect_sets(BLIND_DIR, with_all=False).items()}
+    col["dialects"] = {
+        d: dialect_row(interpreter, exs, lab) for d, (exs, lab) in dialect_sets().items()
+    }
+    col["blind"] = {
+        d: dialect_row(interpreter, exs, lab)
+        for d, (exs, lab) in dialect_sets(BLIND_DIR, with_all=False).items()
+    }
     return col
 
 

@@ -17,14 +17,29 @@ from pathlib import Path
 
 FRAME = re.compile(r"^(?P<func>.*?) \((?P<file>[^()]*?)(?::(?P<line>\d+))?\)$")
 AREAS = (  # (area, substring of the file path), first match wins
-    ("sanad: storage.crypto", "/storage/crypto"), ("sanad: nlu", "/nlu/"),
-    ("sanad: flows", "/flows/"), ("sanad: intake", "/intake/"),
-    ("sanad: storage", "/storage/"), ("sanad: bot", "/bot/"), ("sanad: jobs", "/jobs/"),
-    ("sqlalchemy", "sqlalchemy"), ("psycopg", "psycopg"), ("telegram (PTB)", "/telegram/"),
-    ("httpx/httpcore", "/http"), ("tornado", "tornado"), ("cryptography", "cryptography"),
-    ("nacl", "nacl"), ("argon2", "argon2"), ("redis", "redis"), ("json", "/json/"),
-    ("asyncio", "asyncio"), ("yaml", "yaml"), ("logging", "/logging/"),
-    ("threading/concurrent", "thread"), ("concurrent", "concurrent"))
+    ("sanad: storage.crypto", "/storage/crypto"),
+    ("sanad: nlu", "/nlu/"),
+    ("sanad: flows", "/flows/"),
+    ("sanad: intake", "/intake/"),
+    ("sanad: storage", "/storage/"),
+    ("sanad: bot", "/bot/"),
+    ("sanad: jobs", "/jobs/"),
+    ("sqlalchemy", "sqlalchemy"),
+    ("psycopg", "psycopg"),
+    ("telegram (PTB)", "/telegram/"),
+    ("httpx/httpcore", "/http"),
+    ("tornado", "tornado"),
+    ("cryptography", "cryptography"),
+    ("nacl", "nacl"),
+    ("argon2", "argon2"),
+    ("redis", "redis"),
+    ("json", "/json/"),
+    ("asyncio", "asyncio"),
+    ("yaml", "yaml"),
+    ("logging", "/logging/"),
+    ("threading/concurrent", "thread"),
+    ("concurrent", "concurrent"),
+)
 
 
 def parse(path: Path) -> Counter[tuple[str, ...]]:
@@ -86,10 +101,15 @@ def main() -> None:
     for name, count in own.most_common(args.top):
         print(f"  {100 * count / total:5.1f}%  {name}")
     print("\ninclusive (Sanad's own functions)")
-    ours = [(n, c) for n, c in under.most_common()
-            if any(p in n for p in ("(storage/", "(intake/", "(bot/", "(flows/", "(nlu/",
-                                    "(jobs/", "(cli/"))]
-    for name, count in ours[:args.top]:
+    ours = [
+        (n, c)
+        for n, c in under.most_common()
+        if any(
+            p in n
+            for p in ("(storage/", "(intake/", "(bot/", "(flows/", "(nlu/", "(jobs/", "(cli/")
+        )
+    ]
+    for name, count in ours[: args.top]:
         print(f"  {100 * count / total:5.1f}%  {name}")
 
 

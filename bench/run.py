@@ -35,12 +35,12 @@ from nlu import build_interpreter
 from storage import accounts, cases, crypto
 from storage.db import Database
 
-PG_URL = os.environ.get("SANAD_BENCH_POSTGRES_URL",
-                        "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+PG_URL = os.environ.get(
+    "SANAD_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
 # A conversation that never submits: each message is one answer, cycling through the
 # questions that carry free text, choices, dates and natural yes/no in both languages.
-OPENING = ["en", "yes", "yes", "no", "yes", "yes", "no", "complaint", "victim", "no", "no",
-           "yes"]
+OPENING = ["en", "yes", "yes", "no", "yes", "yes", "no", "complaint", "victim", "no", "no", "yes"]
 LOOP = ["/back", "yes", "/lang ar", "ايوه", "/lang en", "no"]
 
 
@@ -49,15 +49,25 @@ def _service(url: str | None, root: Path) -> Iterator[IntakeService]:
     home = root / f"home-{uuid.uuid4().hex[:6]}"
     home.mkdir(parents=True)
     # Key derivation is off the message path; it is measured on its own below.
-    settings = Settings(home=home, database_url=url or f"sqlite:///{home / 'sanad.db'}",
-                        epoch_dir=root / "epochs", user_kdf=crypto.TEST_KDF,
-                        receipt_kdf=crypto.TEST_KDF)
+    settings = Settings(
+        home=home,
+        database_url=url or f"sqlite:///{home / 'sanad.db'}",
+        epoch_dir=root / "epochs",
+        user_kdf=crypto.TEST_KDF,
+        receipt_kdf=crypto.TEST_KDF,
+    )
     db = Database(settings.database_url)
     init_demo(settings, db, "bench passphrase 1")
     h = Home(home)
-    svc = IntakeService(settings, db, load_flowset(), build_interpreter(), h.pepper(),
-                        h.admin_public(), crypto.DraftKeyring(settings.epoch_dir,
-                                                              settings.epoch_seconds))
+    svc = IntakeService(
+        settings,
+        db,
+        load_flowset(),
+        build_interpreter(),
+        h.pepper(),
+        h.admin_public(),
+        crypto.DraftKeyring(settings.epoch_dir, settings.epoch_seconds),
+    )
     try:
         yield svc
     finally:
@@ -84,9 +94,14 @@ def _messages(svc: IntakeService, n: int) -> list[float]:
 
 
 def _seal_open(svc: IntakeService, reports: int) -> tuple[list[float], list[float]]:
-    fields = {"narrative": "x" * 2000, "incident_location": "somewhere", "country": "LB",
-              "violation_types": ["beating", "threats"], "current_danger": "no",
-              "incident_date": {"raw": "last week", "iso": "2026-11-16", "precision": "day"}}
+    fields = {
+        "narrative": "x" * 2000,
+        "incident_location": "somewhere",
+        "country": "LB",
+        "violation_types": ["beating", "threats"],
+        "current_danger": "no",
+        "incident_date": {"raw": "last week", "iso": "2026-11-16", "precision": "day"},
+    }
     seal_t, open_t = [], []
     with svc.db.transaction() as session:
         recipients = accounts.current_recipients(session, svc._admin_public)
@@ -99,11 +114,25 @@ def _seal_open(svc: IntakeService, reports: int) -> tuple[list[float], list[floa
         case_id = str(uuid.uuid4())
         start = time.perf_counter()
         with svc.db.transaction() as session:
-            case = cases.store_report(session, cases.ReportToStore(
-                case_id=case_id, data_key=draft_key, fields=fields, files=[], consent={},
-                report_type="complaint", priority=4, reasons=[], channel="bench",
-                lang="en", flow_version="bench"), recipients, crypto.new_receipt(params),
-                datetime.now(UTC))
+            case = cases.store_report(
+                session,
+                cases.ReportToStore(
+                    case_id=case_id,
+                    data_key=draft_key,
+                    fields=fields,
+                    files=[],
+                    consent={},
+                    report_type="complaint",
+                    priority=4,
+                    reasons=[],
+                    channel="bench",
+                    lang="en",
+                    flow_version="bench",
+                ),
+                recipients,
+                crypto.new_receipt(params),
+                datetime.now(UTC),
+            )
         seal_t.append(time.perf_counter() - start)
         with svc.db.transaction() as session:
             start = time.perf_counter()
@@ -151,34 +180,83 @@ def main() -> None:
         if pg:
             targets.append(("PostgreSQL", pg))
         for name, url in targets:
-            print(f"measuring {name}: {args.messages} messages, {args.reports} reports…",
-                  file=sys.stderr)
+            print(
+                f"measuring {name}: {args.messages} messages, {args.reports} reports…",
+                file=sys.stderr,
+            )
             with _service(url, Path(tmp)) as svc:
                 t = _messages(svc, args.messages)
-                rows.append((name, "message: median ms", f"{statistics.median(t) * 1000:.2f}",
-                             "target <= 5 ms p99"))
+                rows.append(
+                    (
+                        name,
+                        "message: median ms",
+                        f"{statistics.median(t) * 1000:.2f}",
+                        "target <= 5 ms p99",
+                    )
+                )
                 rows.append((name, "message: p99 ms", _ms(t, 0.99), ""))
-                rows.append((name, "messages per second (1 core)", f"{len(t) / sum(t):.0f}",
-                             "target >= 500 (SQLite)"))
+                rows.append(
+                    (
+                        name,
+                        "messages per second (1 core)",
+                        f"{len(t) / sum(t):.0f}",
+                        "target >= 500 (SQLite)",
+                    )
+                )
                 seal_t, open_t = _seal_open(svc, args.reports)
-                rows.append((name, "seal + store a report: median ms",
-                             f"{statistics.median(seal_t) * 1000:.2f}", "6 fields, 2 recipients"))
-                rows.append((name, "open a report: median ms",
-                             f"{statistics.median(open_t) * 1000:.2f}", "key already unlocked"))
+                rows.append(
+                    (
+                        name,
+                        "seal + store a report: median ms",
+                        f"{statistics.median(seal_t) * 1000:.2f}",
+                        "6 fields, 2 recipients",
+                    )
+                )
+                rows.append(
+                    (
+                        name,
+                        "open a report: median ms",
+                        f"{statistics.median(open_t) * 1000:.2f}",
+                        "key already unlocked",
+                    )
+                )
             if url:
                 _drop(url)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    rows.append(("-", "peak memory of the process MiB", f"{peak:.0f}",
-                 "messages and reports, both databases"))
+    rows.append(
+        (
+            "-",
+            "peak memory of the process MiB",
+            f"{peak:.0f}",
+            "messages and reports, both databases",
+        )
+    )
     start = time.perf_counter()
     crypto.new_receipt(crypto.PRODUCTION_RECEIPT_KDF)
-    rows.append(("-", "receipt hash (Argon2id 64 MiB, t=3) ms",
-                 f"{(time.perf_counter() - start) * 1000:.0f}", "once per report, by design"))
+    rows.append(
+        (
+            "-",
+            "receipt hash (Argon2id 64 MiB, t=3) ms",
+            f"{(time.perf_counter() - start) * 1000:.0f}",
+            "once per report, by design",
+        )
+    )
     start = time.perf_counter()
-    crypto.unlock_private_key(crypto.lock_private_key(
-        crypto.generate_keypair()[0], "p" * 12, "u", crypto.PRODUCTION_USER_KDF), "p" * 12, "u")
-    rows.append(("-", "caseworker key lock+unlock (256 MiB, t=3) ms",
-                 f"{(time.perf_counter() - start) * 1000:.0f}", "at login, by design"))
+    crypto.unlock_private_key(
+        crypto.lock_private_key(
+            crypto.generate_keypair()[0], "p" * 12, "u", crypto.PRODUCTION_USER_KDF
+        ),
+        "p" * 12,
+        "u",
+    )
+    rows.append(
+        (
+            "-",
+            "caseworker key lock+unlock (256 MiB, t=3) ms",
+            f"{(time.perf_counter() - start) * 1000:.0f}",
+            "at login, by design",
+        )
+    )
     width = max(len(r[1]) for r in rows)
     print(f"{'database':<11} {'measure':<{width}} {'value':>9}  note")
     for db, measure, value, note in rows:

@@ -30,21 +30,64 @@ from pathlib import Path
 from tests.fakes.telegram_server import TOKEN, FakeTelegram
 
 SCRIPT = [
-    "/start", "en", "yes", "yes", "no", "yes", "unknown", "no", "complaint",
+    "/start",
+    "en",
+    "yes",
+    "yes",
+    "no",
+    "yes",
+    "unknown",
+    "no",
+    "complaint",
     "It happened to me",
     "no",  # not under 18 (issue 18 item 5)
-    "no", "yes", "15 March 2024", "police_station",
+    "no",
+    "yes",
+    "15 March 2024",
+    "police_station",
     # a place of detention: the detention questions (issue 18), skipped
-    "/skip", "/skip", "/skip", "/skip", "/skip", "/skip",
-    "Central station, Al-Hamra district", "Lebanon", "police, intelligence", "/skip", "1,5",
-    "They kept me three days and beat me with cables.", "/skip", "Bruises on my back",
-    "/skip", "no",
-    "<photo>", "done", "none", "medical, legal", "man", "adult", "deprived_of_liberty",
-    "any", "Karim Haddad-Nassar",
+    "/skip",
+    "/skip",
+    "/skip",
+    "/skip",
+    "/skip",
+    "/skip",
+    "Central station, Al-Hamra district",
+    "Lebanon",
+    "police, intelligence",
+    "/skip",
+    "1,5",
+    "They kept me three days and beat me with cables.",
+    "/skip",
+    "Bruises on my back",
+    "/skip",
+    "no",
+    "<photo>",
+    "done",
+    "none",
+    "medical, legal",
+    "man",
+    "adult",
+    "deprived_of_liberty",
+    "any",
+    "Karim Haddad-Nassar",
     "no",  # nobody else harmed or detained with them (issue 18 item 7)
-    "Evenings only.", "yes"]
-BUTTONS = {"en", "yes", "no", "unknown", "complaint", "police_station", "done", "none",
-           "man", "adult", "any"}
+    "Evenings only.",
+    "yes",
+]
+BUTTONS = {
+    "en",
+    "yes",
+    "no",
+    "unknown",
+    "complaint",
+    "police_station",
+    "done",
+    "none",
+    "man",
+    "adult",
+    "any",
+}
 PHOTO = b"\xff\xd8\xff\xe0" + os.urandom(40_000)
 
 
@@ -93,8 +136,15 @@ class Chats:
         event.set()
 
 
-def reporter(fake: TimedFake, chats: Chats, chat: int, latencies: list[float],
-             quiet: float, think: float, waits: list[float]) -> None:
+def reporter(
+    fake: TimedFake,
+    chats: Chats,
+    chat: int,
+    latencies: list[float],
+    quiet: float,
+    think: float,
+    waits: list[float],
+) -> None:
     event = chats.events.setdefault(chat, threading.Event())
     rng = random.Random(chat)  # nosec B311 - simulated typing pauses, not secrets
     for line in SCRIPT:
@@ -106,12 +156,24 @@ def reporter(fake: TimedFake, chats: Chats, chat: int, latencies: list[float],
         if line == "<photo>":
             uid = fake.send_photo(chat, PHOTO)
         elif line in BUTTONS:
-            stub = {"message_id": 1, "date": int(time.time()),
-                    "chat": {"id": chat, "type": "private"},
-                    "from": {"id": 1, "is_bot": True, "first_name": "B"}, "text": "q"}
-            uid = fake.push_update({"callback_query": {
-                "id": str(chat), "from": {"id": chat, "is_bot": False, "first_name": "R"},
-                "chat_instance": "ci", "data": line, "message": stub}})
+            stub = {
+                "message_id": 1,
+                "date": int(time.time()),
+                "chat": {"id": chat, "type": "private"},
+                "from": {"id": 1, "is_bot": True, "first_name": "B"},
+                "text": "q",
+            }
+            uid = fake.push_update(
+                {
+                    "callback_query": {
+                        "id": str(chat),
+                        "from": {"id": chat, "is_bot": False, "first_name": "R"},
+                        "chat_instance": "ci",
+                        "data": line,
+                        "message": stub,
+                    }
+                }
+            )
         else:
             uid = fake.send_text(chat, line)
         sent_at = fake.pushed.get(uid, time.monotonic())
@@ -121,9 +183,11 @@ def reporter(fake: TimedFake, chats: Chats, chat: int, latencies: list[float],
             event.clear()
             with chats.lock:
                 if chats.count.get(chat, 0) > seen:
-                    latencies.append(chats.last[chat] - sent_at
-                                     if chats.count[chat] == seen + 1 else
-                                     latencies_first(chats, chat, sent_at))
+                    latencies.append(
+                        chats.last[chat] - sent_at
+                        if chats.count[chat] == seen + 1
+                        else latencies_first(chats, chat, sent_at)
+                    )
                     break
         if uid in fake.fetched:
             waits.append(fake.fetched[uid] - fake.pushed[uid])
@@ -164,15 +228,25 @@ def cpu_seconds(pid: int) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reporters", type=int, default=200)
-    parser.add_argument("--production-kdf", action="store_true",
-                        help="Receipts with the production Argon2id cost (64 MiB each).")
+    parser.add_argument(
+        "--production-kdf",
+        action="store_true",
+        help="Receipts with the production Argon2id cost (64 MiB each).",
+    )
     parser.add_argument("--quiet-ms", type=float, default=40.0)
-    parser.add_argument("--think-ms", type=float, default=0.0,
-                        help="Pause before each answer (0: answer as soon as the bot is done, "
-                             "which saturates the bot: latency is then mostly queueing).")
-    parser.add_argument("--database-url", default=None,
-                        help="e.g. postgresql+psycopg://postgres@127.0.0.1:5432/DB "
-                             "(an empty database); default SQLite in the home.")
+    parser.add_argument(
+        "--think-ms",
+        type=float,
+        default=0.0,
+        help="Pause before each answer (0: answer as soon as the bot is done, "
+        "which saturates the bot: latency is then mostly queueing).",
+    )
+    parser.add_argument(
+        "--database-url",
+        default=None,
+        help="e.g. postgresql+psycopg://postgres@127.0.0.1:5432/DB "
+        "(an empty database); default SQLite in the home.",
+    )
     args = parser.parse_args()
 
     root = Path(tempfile.mkdtemp(prefix="sanad-tgbench-"))
@@ -180,11 +254,16 @@ def main() -> None:
     chats = Chats()
     fake.on_call = chats.hook
     env = {k: v for k, v in os.environ.items() if not k.startswith("SANAD_")}
-    env.update(SANAD_HOME=str(root / "home"), SANAD_EPOCH_DIR=str(root / "epochs"),
-               SANAD_PASSPHRASE="bench passphrase 1",  # nosec B106 - throwaway home
-               SANAD_TELEGRAM_TOKEN=TOKEN,
-               SANAD_TELEGRAM_BASE_URL=fake.base_url, SANAD_TELEGRAM_CHAT_RATE="0",
-               SANAD_TELEGRAM_GLOBAL_RATE="0", SANAD_TELEGRAM_POLL_TIMEOUT="5")
+    env.update(
+        SANAD_HOME=str(root / "home"),
+        SANAD_EPOCH_DIR=str(root / "epochs"),
+        SANAD_PASSPHRASE="bench passphrase 1",  # nosec B106 - throwaway home
+        SANAD_TELEGRAM_TOKEN=TOKEN,
+        SANAD_TELEGRAM_BASE_URL=fake.base_url,
+        SANAD_TELEGRAM_CHAT_RATE="0",
+        SANAD_TELEGRAM_GLOBAL_RATE="0",
+        SANAD_TELEGRAM_POLL_TIMEOUT="5",
+    )
     if args.database_url:
         env["SANAD_DATABASE_URL"] = args.database_url
     if not args.production_kdf:
@@ -192,8 +271,13 @@ def main() -> None:
     cmd = [sys.executable, "-m", "cli.main"]
     subprocess.run([*cmd, "init", "--demo"], env=env, check=True, capture_output=True)
     t0 = time.monotonic()
-    bot = subprocess.Popen([*cmd, "run", "telegram"], env=env, stderr=subprocess.PIPE,
-                           stdout=subprocess.DEVNULL, text=True)
+    bot = subprocess.Popen(
+        [*cmd, "run", "telegram"],
+        env=env,
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+    )
     assert bot.stderr is not None
     for line in bot.stderr:
         if "running" in line:
@@ -203,10 +287,21 @@ def main() -> None:
 
     latencies: list[float] = []
     waits: list[float] = []
-    threads = [threading.Thread(target=reporter, args=(fake, chats, 800_000_000 + n, latencies,
-                                                       args.quiet_ms / 1000,
-                                                       args.think_ms / 1000, waits))
-               for n in range(args.reporters)]
+    threads = [
+        threading.Thread(
+            target=reporter,
+            args=(
+                fake,
+                chats,
+                800_000_000 + n,
+                latencies,
+                args.quiet_ms / 1000,
+                args.think_ms / 1000,
+                waits,
+            ),
+        )
+        for n in range(args.reporters)
+    ]
     start = time.monotonic()
     cpu_before = cpu_seconds(bot.pid)
     for t in threads:
@@ -215,40 +310,54 @@ def main() -> None:
         t.join()
     wall = time.monotonic() - start
     rss = peak_rss_mb(bot.pid)
-    user, system = (after - before for after, before in zip(cpu_seconds(bot.pid), cpu_before,
-                                                            strict=True))
+    user, system = (
+        after - before for after, before in zip(cpu_seconds(bot.pid), cpu_before, strict=True)
+    )
     bot.terminate()
     bot.wait(timeout=30)
-    queue = json.loads(subprocess.run([*cmd, "queue", "--json"], env=env, check=True,
-                                      capture_output=True, text=True).stdout)
+    queue = json.loads(
+        subprocess.run(
+            [*cmd, "queue", "--json"], env=env, check=True, capture_output=True, text=True
+        ).stdout
+    )
     fake.stop()
 
     messages = args.reporters * len(SCRIPT)
+
     def pct(values: list[float], q: float) -> float:
         ordered = sorted(values)
         return ordered[min(len(ordered) - 1, int(len(ordered) * q))] * 1000 if ordered else 0.0
 
     p50, p99 = statistics.median(latencies) * 1000, pct(latencies, 0.99)
-    print(f"reporters            {args.reporters} (each {len(SCRIPT)} messages, one photo), "
-          f"think time {args.think_ms:.0f} ms ±50%")
+    print(
+        f"reporters            {args.reporters} (each {len(SCRIPT)} messages, one photo), "
+        f"think time {args.think_ms:.0f} ms ±50%"
+    )
     print(f"database             {'PostgreSQL' if args.database_url else 'SQLite'}")
     print(f"receipt KDF          {'production (64 MiB)' if args.production_kdf else 'test'}")
     print(f"bot ready in         {ready:.2f} s")
     print(f"messages handled     {messages} in {wall:.1f} s = {messages / wall:.0f} messages/s")
     print(f"update -> reply      p50 {p50:.1f} ms   p99 {p99:.1f} ms")
-    print(f"  of which at Telegram (until getUpdates took it)  p50 {pct(waits, 0.5):.1f} ms   "
-          f"p99 {pct(waits, 0.99):.1f} ms")
-    print(f"bench load           {os.getloadavg()[0]:.1f} (1-min load average at the end: "
-          "above ~2 on 2 cores, other work inflated the figures)")
-    print(f"bot CPU per message  {(user + system) / messages * 1000:.2f} ms "
-          f"(user {user / messages * 1000:.2f}, system {system / messages * 1000:.2f})")
+    print(
+        f"  of which at Telegram (until getUpdates took it)  p50 {pct(waits, 0.5):.1f} ms   "
+        f"p99 {pct(waits, 0.99):.1f} ms"
+    )
+    print(
+        f"bench load           {os.getloadavg()[0]:.1f} (1-min load average at the end: "
+        "above ~2 on 2 cores, other work inflated the figures)"
+    )
+    print(
+        f"bot CPU per message  {(user + system) / messages * 1000:.2f} ms "
+        f"(user {user / messages * 1000:.2f}, system {system / messages * 1000:.2f})"
+    )
     print(f"reports stored       {len(queue)}")
     print(f"bot peak RSS         {rss:.0f} MB")
     if len(queue) != args.reporters:
         # The scripted conversation no longer reaches the summary (a flow gained a question
         # the script does not answer), or reports were lost: either way the figures are void.
-        print(f"FAILED: {args.reporters} reporters but {len(queue)} reports stored",
-              file=sys.stderr)
+        print(
+            f"FAILED: {args.reporters} reporters but {len(queue)} reports stored", file=sys.stderr
+        )
         sys.exit(1)
 
 

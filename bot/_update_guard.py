@@ -29,9 +29,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["MAX_DEPTH", "MAX_TEXT_CHARS", "MAX_UPDATE_BYTES", "REFUSED_KEY", "TOO_LONG_KEY",
-           "Refusal", "bilingual", "check_signal_frame", "check_telegram_update", "depth_of",
-           "signal_reply_to"]
+__all__ = [
+    "MAX_DEPTH",
+    "MAX_TEXT_CHARS",
+    "MAX_UPDATE_BYTES",
+    "REFUSED_KEY",
+    "TOO_LONG_KEY",
+    "Refusal",
+    "bilingual",
+    "check_signal_frame",
+    "check_telegram_update",
+    "depth_of",
+    "signal_reply_to",
+]
 
 MAX_UPDATE_BYTES = 256 * 1024
 MAX_DEPTH = 24
@@ -102,8 +112,9 @@ def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _obj(parent: dict[str, Any], key: str, where: str, required: bool = False
-         ) -> dict[str, Any] | None:
+def _obj(
+    parent: dict[str, Any], key: str, where: str, required: bool = False
+) -> dict[str, Any] | None:
     value = parent.get(key)
     if value is None:
         if required:
@@ -114,8 +125,13 @@ def _obj(parent: dict[str, Any], key: str, where: str, required: bool = False
     return value
 
 
-def _typed(parent: dict[str, Any], where: str, ints: tuple[str, ...] = (),
-           strs: tuple[str, ...] = (), required: tuple[str, ...] = ()) -> None:
+def _typed(
+    parent: dict[str, Any],
+    where: str,
+    ints: tuple[str, ...] = (),
+    strs: tuple[str, ...] = (),
+    required: tuple[str, ...] = (),
+) -> None:
     for key in required:
         if parent.get(key) is None:
             raise _Bad(f"missing:{where}.{key}")
@@ -147,8 +163,7 @@ def _tg_chat_id(data: object) -> int | None:
         message = data.get(key)
         if isinstance(message, dict):
             chat = message.get("chat")
-            if isinstance(chat, dict) and _is_int(chat.get("id")) and \
-                    chat.get("type") == "private":
+            if isinstance(chat, dict) and _is_int(chat.get("id")) and chat.get("type") == "private":
                 return int(chat["id"])
     query = data.get("callback_query")
     if isinstance(query, dict):
@@ -165,8 +180,13 @@ def _tg_message(message: dict[str, Any], where: str) -> None:
     _typed(chat, f"{where}.chat", ints=("id",), strs=("type",), required=("id", "type"))
     user = _obj(message, "from", where)
     if user is not None:
-        _typed(user, f"{where}.from", ints=("id",), strs=("language_code", "first_name"),
-               required=("id",))
+        _typed(
+            user,
+            f"{where}.from",
+            ints=("id",),
+            strs=("language_code", "first_name"),
+            required=("id",),
+        )
     _text(message.get("text"), f"{where}.text")
     _text(message.get("caption"), f"{where}.caption")
     for kind in _FILE_KINDS:
@@ -179,9 +199,13 @@ def _tg_message(message: dict[str, Any], where: str) -> None:
         for item in items:
             if not isinstance(item, dict):
                 raise _Bad(f"type:{where}.{kind}")
-            _typed(item, f"{where}.{kind}", ints=("file_size",),
-                   strs=("file_id", "file_unique_id", "mime_type", "file_name"),
-                   required=("file_id",))
+            _typed(
+                item,
+                f"{where}.{kind}",
+                ints=("file_size",),
+                strs=("file_id", "file_unique_id", "mime_type", "file_name"),
+                required=("file_id",),
+            )
 
 
 def _tg_structure(data: dict[str, Any]) -> None:
@@ -196,8 +220,7 @@ def _tg_structure(data: dict[str, Any]) -> None:
         _typed(query, "callback_query", strs=("id", "data", "chat_instance"), required=("id",))
         user = _obj(query, "from", "callback_query", required=True)
         assert user is not None
-        _typed(user, "callback_query.from", ints=("id",), strs=("language_code",),
-               required=("id",))
+        _typed(user, "callback_query.from", ints=("id",), strs=("language_code",), required=("id",))
         data_field = query.get("data")
         if isinstance(data_field, str) and len(data_field.encode("utf-8", "replace")) > 64:
             raise _Bad("too_long:callback_query.data")  # Telegram allows 1-64 bytes
@@ -267,13 +290,16 @@ def check_signal_frame(raw: str | bytes) -> Refusal | None:
             raise _Bad("too_deep")
         envelope = _obj(frame, "envelope", "frame", required=True)
         assert isinstance(envelope, dict)
-        _typed(envelope, "envelope", ints=("timestamp", "sourceDevice"),
-               strs=("source", "sourceNumber", "sourceUuid", "sourceName"))
+        _typed(
+            envelope,
+            "envelope",
+            ints=("timestamp", "sourceDevice"),
+            strs=("source", "sourceNumber", "sourceUuid", "sourceName"),
+        )
         data = _obj(envelope, "dataMessage", "envelope")
         if data is None:
             return None
-        _typed(data, "dataMessage", ints=("timestamp", "expiresInSeconds"),
-               required=("timestamp",))
+        _typed(data, "dataMessage", ints=("timestamp", "expiresInSeconds"), required=("timestamp",))
         _text(data.get("message"), "dataMessage.message")
         attachments = data.get("attachments")
         if attachments is not None:
@@ -282,8 +308,12 @@ def check_signal_frame(raw: str | bytes) -> Refusal | None:
             for item in attachments:
                 if not isinstance(item, dict):
                     raise _Bad("type:dataMessage.attachments")
-                _typed(item, "dataMessage.attachments", ints=("size",),
-                       strs=("contentType", "filename", "id"))
+                _typed(
+                    item,
+                    "dataMessage.attachments",
+                    ints=("size",),
+                    strs=("contentType", "filename", "id"),
+                )
     except _Bad as bad:
         return Refusal(bad.reason, _signal_sender(envelope), bad.key)
     return None

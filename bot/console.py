@@ -44,6 +44,7 @@ def dispatch(service: IntakeService, src: Incoming, line: str) -> Outcome:
 
 def _guess_type(path: Path) -> str:
     import mimetypes
+
     return mimetypes.guess_type(path.name)[0] or "application/octet-stream"
 
 
@@ -52,8 +53,9 @@ def _local_error(service: IntakeService, key: str) -> Reply:
     return Reply(service.flows.text(lang, key), "info", lang)
 
 
-def run_jsonl(service: IntakeService, user: str, lang: str | None, stdin: TextIO,
-              stdout: TextIO) -> None:
+def run_jsonl(
+    service: IntakeService, user: str, lang: str | None, stdin: TextIO, stdout: TextIO
+) -> None:
     src = Incoming("console", user)
     _emit_json(service.open(src, lang).replies, stdout)
     for line in stdin:
@@ -87,8 +89,13 @@ def shape(text: str, width: int | None = None) -> str:
     reshaper = arabic_reshaper.ArabicReshaper(configuration={"delete_harakat": False})
     out: list[str] = []
     for line in text.split("\n"):
-        pieces = textwrap.wrap(line, width=max(20, width - 1), break_long_words=False,
-                               break_on_hyphens=False, drop_whitespace=True) or [""]
+        pieces = textwrap.wrap(
+            line,
+            width=max(20, width - 1),
+            break_long_words=False,
+            break_on_hyphens=False,
+            drop_whitespace=True,
+        ) or [""]
         for piece in pieces:
             out.append(_mirror_rtl(get_display(reshaper.reshape(piece), base_dir="R")))
     return "\n".join(out)
@@ -117,8 +124,14 @@ def render_human(reply: Reply, shaped: bool) -> str:
     return shape(text) if shaped and reply.lang == "ar" else text
 
 
-def run_interactive(service: IntakeService, user: str, lang: str | None, shaped: bool,
-                    stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> None:
+def run_interactive(
+    service: IntakeService,
+    user: str,
+    lang: str | None,
+    shaped: bool,
+    stdin: TextIO = sys.stdin,
+    stdout: TextIO = sys.stdout,
+) -> None:
     src = Incoming("console", user)
     for reply in service.open(src, lang).replies:
         stdout.write(render_human(reply, shaped) + "\n\n")

@@ -35,8 +35,9 @@ class Redact(logging.Filter):
         return True
 
 
-def redact_library_logs(stream: TextIO | None = None,
-                        level: int = logging.WARNING) -> logging.Handler:
+def redact_library_logs(
+    stream: TextIO | None = None, level: int = logging.WARNING
+) -> logging.Handler:
     """A redacting stderr handler on the root logger (once; returns the one installed)."""
     root = logging.getLogger()
     for handler in root.handlers:

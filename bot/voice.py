@@ -69,8 +69,10 @@ def check() -> str | None:
     espeak, ffmpeg = tools()
     missing = [name for name, path in (("espeak-ng", espeak), ("ffmpeg", ffmpeg)) if not path]
     if missing:
-        return (f"{' and '.join(missing)} not installed: spoken questions (/voice) are off "
-                f"(apt-get install {' '.join(missing)})")
+        return (
+            f"{' and '.join(missing)} not installed: spoken questions (/voice) are off "
+            f"(apt-get install {' '.join(missing)})"
+        )
     return None
 
 
@@ -91,17 +93,18 @@ def ogg_opus_seconds(data: bytes) -> float:
     head = data.find(b"OpusHead")
     if head < 0 or head > 200:
         raise ValueError("not Opus in OGG")
-    pre_skip = int.from_bytes(data[head + 10:head + 12], "little")
+    pre_skip = int.from_bytes(data[head + 10 : head + 12], "little")
     last = data.rfind(b"OggS")
-    granule = int.from_bytes(data[last + 6:last + 14], "little")
+    granule = int.from_bytes(data[last + 6 : last + 14], "little")
     return max(0.0, (granule - pre_skip) / 48_000)
 
 
 class Speaker:
     """Makes voice notes; caches catalogue texts under `cache_dir` (None: no cache)."""
 
-    def __init__(self, cache_dir: Path | None, catalogue_texts: Iterable[str] = (),
-                 timeout: float = 30.0) -> None:
+    def __init__(
+        self, cache_dir: Path | None, catalogue_texts: Iterable[str] = (), timeout: float = 30.0
+    ) -> None:
         self.cache_dir = cache_dir
         self._cacheable = frozenset(catalogue_texts)
         self.timeout = timeout
@@ -149,13 +152,42 @@ class Speaker:
         try:
             speech = subprocess.run(  # noqa: S603 (fixed argv, text on stdin)
                 [espeak, "-m", "-v", voice, "-s", str(SPEED_WPM), "--stdout", "--stdin"],
-                input=ssml(text, lang).encode("utf-8"), capture_output=True,
-                timeout=self.timeout, check=True)
+                input=ssml(text, lang).encode("utf-8"),
+                capture_output=True,
+                timeout=self.timeout,
+                check=True,
+            )
             encoded = subprocess.run(  # noqa: S603 (fixed argv)
-                [ffmpeg, "-hide_banner", "-loglevel", "error", "-f", "wav", "-i", "pipe:0",
-                 "-ac", "1", "-ar", "48000", "-c:a", "libopus", "-b:a", "24k",
-                 "-application", "voip", "-map_metadata", "-1", "-f", "ogg", "pipe:1"],
-                input=speech.stdout, capture_output=True, timeout=self.timeout, check=True)
+                [
+                    ffmpeg,
+                    "-hide_banner",
+                    "-loglevel",
+                    "error",
+                    "-f",
+                    "wav",
+                    "-i",
+                    "pipe:0",
+                    "-ac",
+                    "1",
+                    "-ar",
+                    "48000",
+                    "-c:a",
+                    "libopus",
+                    "-b:a",
+                    "24k",
+                    "-application",
+                    "voip",
+                    "-map_metadata",
+                    "-1",
+                    "-f",
+                    "ogg",
+                    "pipe:1",
+                ],
+                input=speech.stdout,
+                capture_output=True,
+                timeout=self.timeout,
+                check=True,
+            )
         except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as exc:
             # stderr may echo the text: never log it
             log.error("a voice note could not be made (%s)", type(exc).__name__)
@@ -181,7 +213,7 @@ def ssml(text: str, lang: str) -> str:
         if line.strip():
             code = _script_of(line, lang)
             parts.append(f'<voice xml:lang="{code}">{escape(line.strip())}</voice>')
-    return "<speak>" + "\n<break time=\"300ms\"/>".join(parts) + "</speak>"
+    return "<speak>" + '\n<break time="300ms"/>'.join(parts) + "</speak>"
 
 
 def catalogue_texts(catalog: dict[str, dict[str, str]]) -> list[str]:

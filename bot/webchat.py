@@ -78,8 +78,10 @@ log = logging.getLogger("sanad.webchat")
 CHANNEL = "webchat"
 COOKIE = "sanad_chat"
 HERE = Path(__file__).parent
-CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; media-src 'self'; "
-       "script-src 'none'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+CSP = (
+    "default-src 'none'; style-src 'self'; img-src 'self'; media-src 'self'; "
+    "script-src 'none'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
 HEADERS = {
     "Cache-Control": "no-store",
     "Pragma": "no-cache",
@@ -178,9 +180,12 @@ class _Parts:
 
     def callbacks(self) -> dict[str, Any]:
         return {
-            "on_part_begin": self._part_begin, "on_part_data": self._part_data,
-            "on_part_end": self._part_end, "on_header_field": self._hfield,
-            "on_header_value": self._hvalue, "on_header_end": self._hend,
+            "on_part_begin": self._part_begin,
+            "on_part_data": self._part_data,
+            "on_part_end": self._part_end,
+            "on_header_field": self._hfield,
+            "on_header_value": self._hvalue,
+            "on_header_end": self._hend,
             "on_headers_finished": self._headers_done,
         }
 
@@ -195,8 +200,9 @@ class _Parts:
         self._header_value += data[start:end]
 
     def _hend(self) -> None:
-        self._headers[self._header_field.decode("latin-1").lower()] = \
-            self._header_value.decode("utf-8", "replace")
+        self._headers[self._header_field.decode("latin-1").lower()] = self._header_value.decode(
+            "utf-8", "replace"
+        )
         self._header_field, self._header_value = bytearray(), bytearray()
 
     def _headers_done(self) -> None:
@@ -207,8 +213,9 @@ class _Parts:
         raw_name = params.get(b"filename")
         if self.name == "file" and raw_name is not None:
             self.filename = raw_name.decode("utf-8", "replace")
-            self.content_type = (self._headers.get("content-type") or
-                                 "application/octet-stream")[:100]
+            self.content_type = (self._headers.get("content-type") or "application/octet-stream")[
+                :100
+            ]
             if self.filename:
                 self.file_started = True
 
@@ -233,8 +240,12 @@ class _Parts:
 class WebChat:
     """The ASGI application of the web chat, on one IntakeService."""
 
-    def __init__(self, service: IntakeService, settings: WebchatSettings | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        service: IntakeService,
+        settings: WebchatSettings | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.service = service
         self.settings = settings or WebchatSettings()
         self.clock = clock
@@ -244,15 +255,21 @@ class WebChat:
         self._budgets: OrderedDict[str, Bucket] = OrderedDict()
         self._new = Bucket(self.settings.new_per_minute, self.settings.new_burst, clock)
         self.env = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(HERE / "webchat_templates"), autoescape=True,
-            undefined=jinja2.StrictUndefined)
-        self._skippable = {s.field for s in service.flows.steps.values()
-                           if s.field and not s.required}
+            loader=jinja2.FileSystemLoader(HERE / "webchat_templates"),
+            autoescape=True,
+            undefined=jinja2.StrictUndefined,
+        )
+        self._skippable = {
+            s.field for s in service.flows.steps.values() if s.field and not s.required
+        }
         from bot import voice
 
         # Spoken questions (/voice): an <audio> element, which plays with JavaScript off.
-        self.speaker = voice.speaker_for(service.settings.home, service.flows.catalog) \
-            if voice.check() is None else None
+        self.speaker = (
+            voice.speaker_for(service.settings.home, service.flows.catalog)
+            if voice.check() is None
+            else None
+        )
         service.voice_available = self.speaker is not None
         self._voiced: set[str] = set()  # sessions that asked for voice (memory; the draft
         # keeps the choice sealed for a restart)
@@ -282,8 +299,9 @@ class WebChat:
         with self._lock:
             bucket = self._budgets.get(sid)
             if bucket is None:
-                bucket = Bucket(self.settings.session_per_minute, self.settings.session_burst,
-                                self.clock)
+                bucket = Bucket(
+                    self.settings.session_per_minute, self.settings.session_burst, self.clock
+                )
                 self._budgets[sid] = bucket
                 while len(self._budgets) > self.settings.max_sessions:
                     self._budgets.popitem(last=False)
@@ -299,23 +317,37 @@ class WebChat:
     def _t(self, lang: str, key: str, **values: Any) -> str:
         return self.service.flows.text(lang, key, **values)
 
-    def _page(self, sid: str, replies: list[Reply], lang: str, status: int = 200,
-              notice: str | None = None) -> Response:
+    def _page(
+        self,
+        sid: str,
+        replies: list[Reply],
+        lang: str,
+        status: int = 200,
+        notice: str | None = None,
+    ) -> Response:
         question = next((r for r in reversed(replies) if r.kind in QUESTION_KINDS), None)
         lang = replies[-1].lang if replies else lang
         html = self.env.get_template("chat.html").render(
-            lang=lang, dir="rtl" if lang == "ar" else "ltr", replies=replies,
-            question=question, form=self.tokens.form(sid), notice=notice,
+            lang=lang,
+            dir="rtl" if lang == "ar" else "ltr",
+            replies=replies,
+            question=question,
+            form=self.tokens.form(sid),
+            notice=notice,
             skippable=question is not None and question.field in self._skippable,
             audio=question is not None and self.speaker is not None and sid in self._voiced,
             can_speak=self.speaker is not None,
-            t=lambda key, **kw: self._t(lang, key, **kw))
+            t=lambda key, **kw: self._t(lang, key, **kw),
+        )
         return self._respond(HTMLResponse(html, status_code=status))
 
     def _plain(self, lang: str, key: str, status: int) -> Response:
         html = self.env.get_template("notice.html").render(
-            lang=lang, dir="rtl" if lang == "ar" else "ltr", text=self._t(lang, key),
-            t=lambda k, **kw: self._t(lang, k, **kw))
+            lang=lang,
+            dir="rtl" if lang == "ar" else "ltr",
+            text=self._t(lang, key),
+            t=lambda k, **kw: self._t(lang, k, **kw),
+        )
         return self._respond(HTMLResponse(html, status_code=status))
 
     def _respond(self, response: Response) -> Response:
@@ -323,8 +355,14 @@ class WebChat:
         return response
 
     def _set_cookie(self, response: Response, token: str) -> None:
-        response.set_cookie(COOKIE, token, httponly=True, samesite="strict", path="/",
-                            secure=self.settings.secure_cookie)
+        response.set_cookie(
+            COOKIE,
+            token,
+            httponly=True,
+            samesite="strict",
+            path="/",
+            secure=self.settings.secure_cookie,
+        )
 
     @staticmethod
     def _lang_of(request: Request) -> str:
@@ -349,8 +387,9 @@ class WebChat:
             # Only an explicit ?lang= skips the language question: Tor Browser sends
             # "en-US" whatever its user reads.
             asked = request.query_params.get("lang")
-            outcome = await run_in_threadpool(self.service.open, Incoming(CHANNEL, sid),
-                                              asked if asked in ("ar", "en") else None)
+            outcome = await run_in_threadpool(
+                self.service.open, Incoming(CHANNEL, sid), asked if asked in ("ar", "en") else None
+            )
             self._remember(sid, outcome.replies, outcome.voice)
             response = self._page(sid, outcome.replies, lang)
             self._set_cookie(response, token)
@@ -370,14 +409,14 @@ class WebChat:
         previous = self._recall(sid) or []
         lang = previous[-1].lang if previous else lang
         if not self._spend(sid):
-            return self._page(sid, previous, lang, status=429,
-                              notice=self._t(lang, "webchat.slow_down"))
+            return self._page(
+                sid, previous, lang, status=429, notice=self._t(lang, "webchat.slow_down")
+            )
         ctype = request.headers.get("content-type", "")
         if ctype.startswith("multipart/form-data"):
             outcome = await self._multipart(request, sid, lang)
         else:
-            form = await request.form(max_files=0, max_fields=50,
-                                      max_part_size=MAX_FIELD_BYTES)
+            form = await request.form(max_files=0, max_fields=50, max_part_size=MAX_FIELD_BYTES)
             fields = {k: [str(v) for v in form.getlist(k)] for k in form.keys()}
             outcome = await self._dispatch(sid, fields, None)
         if isinstance(outcome, Response):
@@ -386,8 +425,9 @@ class WebChat:
             self._remember(sid, outcome.replies, None if outcome.replayed else outcome.voice)
         return self._respond(RedirectResponse("/", status_code=303))
 
-    async def _dispatch(self, sid: str, fields: dict[str, list[str]],
-                        after_file: Outcome | None) -> Outcome | Response:
+    async def _dispatch(
+        self, sid: str, fields: dict[str, list[str]], after_file: Outcome | None
+    ) -> Outcome | Response:
         event = self.tokens.event_of(sid, _first(fields.get("t")))
         if event is None:
             lang = (self._recall(sid) or [Reply("", "info", "ar")])[-1].lang
@@ -412,8 +452,13 @@ class WebChat:
         else:
             outcome = await run_in_threadpool(self.service.text, src, line)
         if after_file is not None:
-            outcome = Outcome(after_file.replies + outcome.replies, outcome.erased,
-                              outcome.finished, outcome.case_ref, outcome.replayed)
+            outcome = Outcome(
+                after_file.replies + outcome.replies,
+                outcome.erased,
+                outcome.finished,
+                outcome.case_ref,
+                outcome.replayed,
+            )
         return outcome
 
     async def _multipart(self, request: Request, sid: str, lang: str) -> Outcome | Response:
@@ -441,9 +486,18 @@ class WebChat:
                     return self._plain(lang, "webchat.stale_form", 400)
                 chunks: queue.Queue[bytes | None] = queue.Queue(maxsize=16)
                 src = Incoming(CHANNEL, sid, event)
-                upload = _Upload(chunks, asyncio.ensure_future(run_in_threadpool(
-                    self.service.file, src, parts.filename or "file", parts.content_type,
-                    _drain(chunks))))
+                upload = _Upload(
+                    chunks,
+                    asyncio.ensure_future(
+                        run_in_threadpool(
+                            self.service.file,
+                            src,
+                            parts.filename or "file",
+                            parts.content_type,
+                            _drain(chunks),
+                        )
+                    ),
+                )
             if upload is not None:
                 for data in parts.file_data:
                     await asyncio.to_thread(_put, upload, data)
@@ -465,8 +519,9 @@ class WebChat:
             await run_in_threadpool(self.service.command, Incoming(CHANNEL, sid), "exit")
             self._forget(sid)
         response = RedirectResponse("/about", status_code=303)
-        response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict",
-                               secure=self.settings.secure_cookie)
+        response.delete_cookie(
+            COOKIE, path="/", httponly=True, samesite="strict", secure=self.settings.secure_cookie
+        )
         response.headers["Clear-Site-Data"] = '"cache", "cookies", "storage"'
         return self._respond(response)
 
@@ -490,14 +545,16 @@ class WebChat:
         return self._respond(HTMLResponse(html))
 
     def create_app(self) -> Starlette:
-        return Starlette(routes=[
-            Route("/", self.home, methods=["GET"]),
-            Route("/", self.answer, methods=["POST"]),
-            Route("/exit", self.quick_exit, methods=["POST"]),
-            Route("/about", self.neutral, methods=["GET"]),
-            Route("/voice.ogg", self.spoken, methods=["GET"]),
-            Mount("/static", StaticFiles(directory=HERE / "webchat_static"), name="static"),
-        ])
+        return Starlette(
+            routes=[
+                Route("/", self.home, methods=["GET"]),
+                Route("/", self.answer, methods=["POST"]),
+                Route("/exit", self.quick_exit, methods=["POST"]),
+                Route("/about", self.neutral, methods=["GET"]),
+                Route("/voice.ogg", self.spoken, methods=["GET"]),
+                Mount("/static", StaticFiles(directory=HERE / "webchat_static"), name="static"),
+            ]
+        )
 
 
 def _first(values: list[str] | None) -> str | None:

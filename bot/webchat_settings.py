@@ -51,11 +51,13 @@ class WebchatSettings:
         exit_url = (env.get("SANAD_WEBCHAT_EXIT_URL") or "").strip() or None
         if exit_url and not exit_url.startswith(("https://", "http://", "/")):
             raise WebchatSetupError(
-                "SANAD_WEBCHAT_EXIT_URL must be an https:// address or a path such as /about")
+                "SANAD_WEBCHAT_EXIT_URL must be an https:// address or a path such as /about"
+            )
         return cls(
             session_per_minute=number("SANAD_WEBCHAT_SESSION_PER_MINUTE", 20.0),
             session_burst=number("SANAD_WEBCHAT_SESSION_BURST", 40.0, minimum=1),
             new_per_minute=number("SANAD_WEBCHAT_NEW_PER_MINUTE", 60.0),
             new_burst=number("SANAD_WEBCHAT_NEW_BURST", 120.0, minimum=1),
             secure_cookie=secure in ("1", "true", "yes"),
-            exit_url=exit_url)
+            exit_url=exit_url,
+        )

@@ -95,23 +95,36 @@ class WhatsAppSettings:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> WhatsAppSettings:
         env = os.environ if env is None else env
-        get = {k: (env.get(f"SANAD_WHATSAPP_{k}") or "").strip()
-               for k in ("TOKEN", "PHONE_ID", "APP_SECRET", "VERIFY_TOKEN", "API_URL",
-                         "TEMPLATE")}
-        missing = [f"SANAD_WHATSAPP_{k}" for k in ("TOKEN", "PHONE_ID", "APP_SECRET",
-                                                    "VERIFY_TOKEN") if not get[k]]
+        get = {
+            k: (env.get(f"SANAD_WHATSAPP_{k}") or "").strip()
+            for k in ("TOKEN", "PHONE_ID", "APP_SECRET", "VERIFY_TOKEN", "API_URL", "TEMPLATE")
+        }
+        missing = [
+            f"SANAD_WHATSAPP_{k}"
+            for k in ("TOKEN", "PHONE_ID", "APP_SECRET", "VERIFY_TOKEN")
+            if not get[k]
+        ]
         if missing:
-            raise WhatsAppSetupError(f"set {', '.join(missing)} (Meta's app dashboard, "
-                                     "WhatsApp → API setup; README, WhatsApp)")
+            raise WhatsAppSetupError(
+                f"set {', '.join(missing)} (Meta's app dashboard, "
+                "WhatsApp → API setup; README, WhatsApp)"
+            )
         if not get["PHONE_ID"].isdigit():
-            raise WhatsAppSetupError("SANAD_WHATSAPP_PHONE_ID is the phone number's numeric "
-                                     "ID, not the phone number")
+            raise WhatsAppSetupError(
+                "SANAD_WHATSAPP_PHONE_ID is the phone number's numeric ID, not the phone number"
+            )
         if get["API_URL"] and not get["API_URL"].startswith(("http://", "https://")):
-            raise WhatsAppSetupError("SANAD_WHATSAPP_API_URL must look like "
-                                     "https://graph.facebook.com/v23.0")
-        return cls(token=get["TOKEN"], phone_id=get["PHONE_ID"],
-                   app_secret=get["APP_SECRET"], verify_token=get["VERIFY_TOKEN"],
-                   api_url=get["API_URL"] or None, template=get["TEMPLATE"] or "sanad_reply")
+            raise WhatsAppSetupError(
+                "SANAD_WHATSAPP_API_URL must look like https://graph.facebook.com/v23.0"
+            )
+        return cls(
+            token=get["TOKEN"],
+            phone_id=get["PHONE_ID"],
+            app_secret=get["APP_SECRET"],
+            verify_token=get["VERIFY_TOKEN"],
+            api_url=get["API_URL"] or None,
+            template=get["TEMPLATE"] or "sanad_reply",
+        )
 
 
 def signature_ok(app_secret: str, body: bytes, header: str | None) -> bool:
@@ -134,8 +147,12 @@ def messages_of(payload: Any) -> list[dict[str, Any]]:
             if change.get("field") != "messages" or not isinstance(value, dict):
                 continue
             for msg in value.get("messages") or []:
-                if isinstance(msg, dict) and isinstance(msg.get("id"), str) and \
-                        isinstance(msg.get("from"), str) and len(msg["id"]) <= 200:
+                if (
+                    isinstance(msg, dict)
+                    and isinstance(msg.get("id"), str)
+                    and isinstance(msg.get("from"), str)
+                    and len(msg["id"]) <= 200
+                ):
                     out.append(msg)
     return out
 
@@ -153,10 +170,13 @@ def render(reply: Reply, list_button: str, numbers_hint: str) -> list[OutMessage
     """A reply → WhatsApp messages (pure). Button titles are at most 20 characters, list rows
     24 (the rest of a long label goes into the row's description by the sender)."""
     text = reply.text
-    if reply.kind == "receipt" and reply.extra.get("receipt") and \
-            reply.extra["receipt"] not in text:
+    if (
+        reply.kind == "receipt"
+        and reply.extra.get("receipt")
+        and reply.extra["receipt"] not in text
+    ):
         text = f"{text}\n\n{reply.extra['receipt']}"
-    chunks = [text[i:i + MAX_TEXT] for i in range(0, max(len(text), 1), MAX_TEXT)] or ["…"]
+    chunks = [text[i : i + MAX_TEXT] for i in range(0, max(len(text), 1), MAX_TEXT)] or ["…"]
     head = [OutMessage(c) for c in chunks[:-1]]
     last = chunks[-1]
     options = reply.options
@@ -168,8 +188,10 @@ def render(reply: Reply, list_button: str, numbers_hint: str) -> list[OutMessage
         return [*head, OutMessage(last, rows=options)]
     # Arabic-Indic digits in Arabic (either digit set typed back is an answer).
     digits = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩") if reply.lang == "ar" else None
-    numbered = "\n".join(f"{str(n).translate(digits) if digits else n}. {label}"
-                          for n, (_, label) in enumerate(options, start=1))
+    numbered = "\n".join(
+        f"{str(n).translate(digits) if digits else n}. {label}"
+        for n, (_, label) in enumerate(options, start=1)
+    )
     hint = f"\n\n{numbers_hint}" if reply.kind == "multi" else ""
     return [*head, OutMessage(f"{last}\n\n{numbered}{hint}"[:MAX_TEXT])]
 
@@ -177,8 +199,12 @@ def render(reply: Reply, list_button: str, numbers_hint: str) -> list[OutMessage
 class WhatsAppChannel:
     """The webhook app (`create_app`) and the senders, on one service and one pywa client."""
 
-    def __init__(self, service: IntakeService, settings: WhatsAppSettings,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        service: IntakeService,
+        settings: WhatsAppSettings,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         import httpx
         from pywa import WhatsApp
 
@@ -186,15 +212,23 @@ class WhatsAppChannel:
         self.settings = settings
         self.clock = clock
         self._session = httpx.Client(timeout=30.0)
-        self.wa = WhatsApp(phone_id=settings.phone_id, token=settings.token,
-                           session=self._session, app_secret=settings.app_secret,
-                           verify_token=settings.verify_token, validate_updates=True)
+        self.wa = WhatsApp(
+            phone_id=settings.phone_id,
+            token=settings.token,
+            session=self._session,
+            app_secret=settings.app_secret,
+            verify_token=settings.verify_token,
+            validate_updates=True,
+        )
         if settings.api_url:  # pywa sets the public Graph API as the base: a test's fake here
             self._session.base_url = settings.api_url.rstrip("/")
         from bot import voice
 
-        self.speaker = voice.speaker_for(service.settings.home, service.flows.catalog) \
-            if voice.check() is None else None
+        self.speaker = (
+            voice.speaker_for(service.settings.home, service.flows.catalog)
+            if voice.check() is None
+            else None
+        )
         service.voice_available = self.speaker is not None
         self._locks = service.chat_locks(size=10)
         self._tasks: dict[str, asyncio.Task[None]] = {}
@@ -212,8 +246,11 @@ class WhatsAppChannel:
 
     async def verify(self, request: Request) -> Response:
         q = request.query_params
-        if q.get("hub.mode") == "subscribe" and q.get("hub.verify_token") and \
-                hmac.compare_digest(q["hub.verify_token"], self.settings.verify_token):
+        if (
+            q.get("hub.mode") == "subscribe"
+            and q.get("hub.verify_token")
+            and hmac.compare_digest(q["hub.verify_token"], self.settings.verify_token)
+        ):
             return PlainTextResponse(q.get("hub.challenge", ""))
         return PlainTextResponse("", status_code=403)
 
@@ -223,8 +260,9 @@ class WhatsAppChannel:
             body += chunk
             if len(body) > MAX_BODY:
                 return PlainTextResponse("", status_code=413)
-        if not signature_ok(self.settings.app_secret, body, request.headers.get(
-                "x-hub-signature-256")):
+        if not signature_ok(
+            self.settings.app_secret, body, request.headers.get("x-hub-signature-256")
+        ):
             log.warning("whatsapp webhook refused reason=signature")
             return PlainTextResponse("", status_code=401)
         try:
@@ -239,15 +277,15 @@ class WhatsAppChannel:
             except (TypeError, ValueError):
                 seq = n
             event_id = f"wa:{msg['id']}"
-            rows.append((event_id, json.dumps(msg, ensure_ascii=False).encode(), tag, seq,
-                         event_id))
+            rows.append(
+                (event_id, json.dumps(msg, ensure_ascii=False).encode(), tag, seq, event_id)
+            )
             tags.add(tag)
         if rows:
             try:
                 await asyncio.to_thread(self.service.inbox_put_ordered, CHANNEL, rows)
             except Exception as exc:  # WhatsApp retries a 500
-                log.error("inbox unavailable (%s); WhatsApp will deliver again",
-                          type(exc).__name__)
+                log.error("inbox unavailable (%s); WhatsApp will deliver again", type(exc).__name__)
                 return PlainTextResponse("", status_code=500)
             for tag in tags:
                 self.schedule(tag)
@@ -300,8 +338,9 @@ class WhatsAppChannel:
         if kind == "text":
             line = str((msg.get("text") or {}).get("body") or "")[:MAX_TEXT]
             command = parse_command(line)
-            outcome = self.service.command(src, *command) if command else \
-                self.service.text(src, line)
+            outcome = (
+                self.service.command(src, *command) if command else self.service.text(src, line)
+            )
         elif kind == "interactive":
             inter = msg.get("interactive") or {}
             picked = (inter.get("button_reply") or inter.get("list_reply") or {}).get("id")
@@ -312,8 +351,14 @@ class WhatsAppChannel:
             outcome = self._media(src, msg, kind)
         else:
             outcome = self.service.open(Incoming(CHANNEL, wa_id, None, wa_id))
-            outcome = Outcome([Reply(self._t(self._lang(outcome), "wa.unsupported"), "info",
-                                     self._lang(outcome)), *outcome.replies])
+            outcome = Outcome(
+                [
+                    Reply(
+                        self._t(self._lang(outcome), "wa.unsupported"), "info", self._lang(outcome)
+                    ),
+                    *outcome.replies,
+                ]
+            )
         if outcome.replayed and not outcome.replies:
             return
         self._deliver(wa_id, outcome)
@@ -345,28 +390,47 @@ class WhatsAppChannel:
         # At the start of a conversation: what WhatsApp and Meta can see.
         for n, reply in enumerate(replies):
             if reply.text == self._t(reply.lang, "opening.safety"):
-                replies.insert(n + 1, Reply(self._t(reply.lang, "wa.privacy"), "info",
-                                            reply.lang))
+                replies.insert(n + 1, Reply(self._t(reply.lang, "wa.privacy"), "info", reply.lang))
                 break
         if outcome.erased:  # we cannot delete the reporter's copy on WhatsApp: say so
             replies.append(Reply(self._t(lang, "wa.exit_note"), "info", lang))
         for reply in replies:
-            for out in render(reply, self._t(reply.lang, "wa.list_button"),
-                              self._t(reply.lang, "wa.numbers_hint")):
+            for out in render(
+                reply, self._t(reply.lang, "wa.list_button"), self._t(reply.lang, "wa.numbers_hint")
+            ):
                 if out.buttons:
-                    self.wa.send_message(to, out.text, buttons=[
-                        Button(title=label[:20], callback_data=oid) for oid, label in out.buttons])
+                    self.wa.send_message(
+                        to,
+                        out.text,
+                        buttons=[
+                            Button(title=label[:20], callback_data=oid)
+                            for oid, label in out.buttons
+                        ],
+                    )
                 elif out.rows:
-                    self.wa.send_message(to, out.text, buttons=SectionList(
-                        button_title=self._t(reply.lang, "wa.list_button")[:20],
-                        sections=[Section(title=self._t(reply.lang, "wa.list_section")[:24],
-                                          rows=[SectionRow(title=label[:24], callback_data=oid,
-                                                           description=label[24:96] or None)
-                                                for oid, label in out.rows])]))
+                    self.wa.send_message(
+                        to,
+                        out.text,
+                        buttons=SectionList(
+                            button_title=self._t(reply.lang, "wa.list_button")[:20],
+                            sections=[
+                                Section(
+                                    title=self._t(reply.lang, "wa.list_section")[:24],
+                                    rows=[
+                                        SectionRow(
+                                            title=label[:24],
+                                            callback_data=oid,
+                                            description=label[24:96] or None,
+                                        )
+                                        for oid, label in out.rows
+                                    ],
+                                )
+                            ],
+                        ),
+                    )
                 else:
                     self.wa.send_message(to, out.text)
-        question = next((r for r in reversed(replies) if r.kind not in ("info", "receipt")),
-                        None)
+        question = next((r for r in reversed(replies) if r.kind not in ("info", "receipt")), None)
         if outcome.voice and question is not None and self.speaker is not None:
             from bot.voice import VoiceUnavailable
 
@@ -403,9 +467,11 @@ class WhatsAppChannel:
                 continue
             lang = item.replies[0].lang if item.replies else "ar"
             self.wa.send_template(
-                item.route, name=self.settings.template,
+                item.route,
+                name=self.settings.template,
                 language=TemplateLanguage.ARABIC if lang == "ar" else TemplateLanguage.ENGLISH,
-                params=[BodyText.params(item.case_ref or "-")])  # type: ignore[arg-type]
+                params=[BodyText.params(item.case_ref or "-")],  # type: ignore[arg-type]
+            )
             log.info("whatsapp reply waits for the reporter; template sent")
         return done
 
@@ -452,6 +518,10 @@ class WhatsAppChannel:
             await self._shutdown()
 
     def create_app(self, path: str = "/whatsapp") -> Starlette:
-        return Starlette(routes=[Route(path, self.verify, methods=["GET"]),
-                                 Route(path, self.receive, methods=["POST"])],
-                         lifespan=self.lifespan)
+        return Starlette(
+            routes=[
+                Route(path, self.verify, methods=["GET"]),
+                Route(path, self.receive, methods=["POST"]),
+            ],
+            lifespan=self.lifespan,
+        )

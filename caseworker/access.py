@@ -36,12 +36,20 @@ class AccessDesk:
         manifest = accounts.verified_manifest(session, self.d.admin_public)
         return set(manifest.teams_of(teams.label_of(name)))
 
-    def _audit(self, session: Any, who: Principal, action: str, ref: str | None,
-               outcome: str, **detail: Any) -> None:
+    def _audit(
+        self,
+        session: Any,
+        who: Principal,
+        action: str,
+        ref: str | None,
+        outcome: str,
+        **detail: Any,
+    ) -> None:
         accounts.audit(session, who.name, action, ref, outcome, self.d.now(), **detail)
 
-    def _refuse(self, who: Principal, action: str, ref: str | None, code: str,
-                message: str) -> Refused:
+    def _refuse(
+        self, who: Principal, action: str, ref: str | None, code: str, message: str
+    ) -> Refused:
         with self.d.db.transaction() as session:
             self._audit(session, who, action, ref, "refused", reason=code)
         return Refused(message, code)
@@ -62,17 +70,38 @@ class AccessDesk:
                 raise Forbidden("no such case")
             if casework.has_access(session, case, who.key_id):
                 code = "already_reader"
-            elif session.scalar(select(AccessRequest.id).where(
-                    AccessRequest.case_id == case.id, AccessRequest.requester_id == who.user_id,
-                    AccessRequest.status == "pending")) is not None:
+            elif (
+                session.scalar(
+                    select(AccessRequest.id).where(
+                        AccessRequest.case_id == case.id,
+                        AccessRequest.requester_id == who.user_id,
+                        AccessRequest.status == "pending",
+                    )
+                )
+                is not None
+            ):
                 code = "already_requested"
             else:
                 code = ""
-                session.add(AccessRequest(id=str(uuid.uuid4()), case_id=case.id,
-                                          requester_id=who.user_id, reason=reason,
-                                          status="pending", created_at=self.d.now()))
-                session.add(CaseEvent(case_id=case.id, at=self.d.now(),
-                                      kind="access_requested", actor=who.name, detail={}))
+                session.add(
+                    AccessRequest(
+                        id=str(uuid.uuid4()),
+                        case_id=case.id,
+                        requester_id=who.user_id,
+                        reason=reason,
+                        status="pending",
+                        created_at=self.d.now(),
+                    )
+                )
+                session.add(
+                    CaseEvent(
+                        case_id=case.id,
+                        at=self.d.now(),
+                        kind="access_requested",
+                        actor=who.name,
+                        detail={},
+                    )
+                )
                 self._audit(session, who, action, case.case_ref, "granted")
         if code:
             raise self._refuse(who, action, ref, code, code.replace("_", " "))
@@ -81,12 +110,24 @@ class AccessDesk:
         """This account's requests, newest first, with the decision when there is one."""
         with self.d.db.transaction() as session:
             rows = session.execute(
-                select(AccessRequest, Case.case_ref).join(Case, Case.id == AccessRequest.case_id)
+                select(AccessRequest, Case.case_ref)
+                .join(Case, Case.id == AccessRequest.case_id)
                 .where(AccessRequest.requester_id == who.user_id)
-                .order_by(AccessRequest.created_at.desc()).limit(100)).all()
-            return [{"id": r.id, "case_ref": ref, "status": r.status, "reason": r.reason,
-                     "at": _utc(r.created_at), "decided_by": r.decided_by,
-                     "decided_at": _utc(r.decided_at)} for r, ref in rows]
+                .order_by(AccessRequest.created_at.desc())
+                .limit(100)
+            ).all()
+            return [
+                {
+                    "id": r.id,
+                    "case_ref": ref,
+                    "status": r.status,
+                    "reason": r.reason,
+                    "at": _utc(r.created_at),
+                    "decided_by": r.decided_by,
+                    "decided_at": _utc(r.decided_at),
+                }
+                for r, ref in rows
+            ]
 
     def _may_decide(self, session: Any, who: Principal, case: Case) -> bool:
         if who.role != "supervisor" or not casework.has_access(session, case, who.key_id):
@@ -104,10 +145,19 @@ class AccessDesk:
                 .join(Case, Case.id == AccessRequest.case_id)
                 .join(User, User.id == AccessRequest.requester_id)
                 .where(AccessRequest.status == "pending")
-                .order_by(AccessRequest.created_at)).all()
-            return [{"id": r.id, "case_ref": case.case_ref, "requester": name,
-                     "reason": r.reason, "at": _utc(r.created_at)}
-                    for r, case, name in rows if self._may_decide(session, who, case)]
+                .order_by(AccessRequest.created_at)
+            ).all()
+            return [
+                {
+                    "id": r.id,
+                    "case_ref": case.case_ref,
+                    "requester": name,
+                    "reason": r.reason,
+                    "at": _utc(r.created_at),
+                }
+                for r, case, name in rows
+                if self._may_decide(session, who, case)
+            ]
 
     def decide(self, who: Principal, request_id: str, approve: bool) -> str:
         """Approve (a grant of every key of the case to the requester) or refuse; the case's
@@ -127,18 +177,38 @@ class AccessDesk:
                     if requester is None or requester.disabled_at is not None:
                         raise Refused("the requester's account is disabled", "grantee_role")
                     try:
-                        casework.grant(session, case, who.private_key, who.key_id, requester,
-                                       who.name, self.d.now(), self.d.admin_public,
-                                       self.d.manifest_pin)
+                        casework.grant(
+                            session,
+                            case,
+                            who.private_key,
+                            who.key_id,
+                            requester,
+                            who.name,
+                            self.d.now(),
+                            self.d.admin_public,
+                            self.d.manifest_pin,
+                        )
                     except casework.CaseworkError as exc:
                         raise Refused(str(exc), exc.code) from exc
                 req.status = "approved" if approve else "refused"
                 req.decided_by, req.decided_at = who.name, self.d.now()
-                session.add(CaseEvent(case_id=case.id, at=self.d.now(),
-                                      kind="access_" + req.status, actor=who.name,
-                                      detail={"user": requester.name if requester else None}))
-                self._audit(session, who, action, case.case_ref, "granted",
-                            user=requester.name if requester else None)
+                session.add(
+                    CaseEvent(
+                        case_id=case.id,
+                        at=self.d.now(),
+                        kind="access_" + req.status,
+                        actor=who.name,
+                        detail={"user": requester.name if requester else None},
+                    )
+                )
+                self._audit(
+                    session,
+                    who,
+                    action,
+                    case.case_ref,
+                    "granted",
+                    user=requester.name if requester else None,
+                )
                 return case.case_ref
         raise self._refuse(who, action, None, code, code.replace("_", " "))
 
@@ -156,19 +226,34 @@ class AccessDesk:
     def share(self, who: Principal, ref: str, team: str, move: bool = False) -> int:
         """Grant the case to every member of `team` (signed manifest); with `move`, also take
         it from the members of its other teams (except the mover). The number granted."""
+
         def body(session: Any, case: Case) -> int:
-            manifest = accounts.verified_manifest(session, self.d.admin_public,
-                                                  self.d.manifest_pin)
+            manifest = accounts.verified_manifest(session, self.d.admin_public, self.d.manifest_pin)
             if team not in manifest.teams:
                 raise casework.CaseworkError("no_team", "no such team")
             members = {teams.user_of_label(m) for m in manifest.teams[team]}
-            users = {u.name: u for u in session.scalars(select(User).where(
-                User.name.in_({m for m in members if m}), User.disabled_at.is_(None)))}
+            users = {
+                u.name: u
+                for u in session.scalars(
+                    select(User).where(
+                        User.name.in_({m for m in members if m}), User.disabled_at.is_(None)
+                    )
+                )
+            }
             granted = 0
             for _name, user in sorted(users.items()):
                 if not casework.has_access(session, case, user.key_id):
-                    casework.grant(session, case, who.private_key, who.key_id, user, who.name,
-                                   self.d.now(), self.d.admin_public, self.d.manifest_pin)
+                    casework.grant(
+                        session,
+                        case,
+                        who.private_key,
+                        who.key_id,
+                        user,
+                        who.name,
+                        self.d.now(),
+                        self.d.admin_public,
+                        self.d.manifest_pin,
+                    )
                     granted += 1
             if move:
                 for old in teams.case_teams(session, case.id):
@@ -183,8 +268,8 @@ class AccessDesk:
                     teams.remove_case_team(session, case.id, old)
             teams.record_case_teams(session, case.id, [team], self.d.now())
             return granted
-        return int(self.d._run(who, ref, "case.move_team" if move else "case.share_team",
-                               body))
+
+        return int(self.d._run(who, ref, "case.move_team" if move else "case.share_team", body))
 
     # ------------------------------------------------------------ admins
 
@@ -200,8 +285,13 @@ class AccessDesk:
         try:
             lifecycle.change_passphrase(self.d.db, who.name, current, new, self.d.user_kdf)
         except accounts.AccountError as exc:
-            code = "wrong_passphrase" if "wrong current" in str(exc) else \
-                "same_passphrase" if "same as" in str(exc) else "short_passphrase"
+            code = (
+                "wrong_passphrase"
+                if "wrong current" in str(exc)
+                else "same_passphrase"
+                if "same as" in str(exc)
+                else "short_passphrase"
+            )
             raise Refused(str(exc), code) from exc
 
     def reset_totp(self, who: Principal, name: str) -> str:

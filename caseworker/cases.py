@@ -65,10 +65,18 @@ def identity_summary(opened: cases.OpenedCase) -> dict[str, Any]:
     """What `sanad show` and the dashboard say about the protected identity section:
     `access` is `granted` (a custodian approved, or this is a custodian's copy), `protected`
     (ask a custodian: `sanad identity request`) or `none` (the case has no such section)."""
-    access = ("none" if not opened.identity_fields and not opened.identity_open
-              else "granted" if opened.identity_open else "protected")
-    return {"access": access, "fields": list(opened.identity_fields),
-            "protected": list(opened.identity_protected)}
+    access = (
+        "none"
+        if not opened.identity_fields and not opened.identity_open
+        else "granted"
+        if opened.identity_open
+        else "protected"
+    )
+    return {
+        "access": access,
+        "fields": list(opened.identity_fields),
+        "protected": list(opened.identity_protected),
+    }
 
 
 def integrity_text(t: Any, problem: str) -> str:
@@ -108,10 +116,16 @@ class QueueRow:
 
     def to_json(self) -> dict[str, Any]:
         """The machine form of `sanad queue --json` (docs/interfaces.md): codes, unchanged."""
-        return {"case_ref": self.case_ref, "status": self.status, "priority": self.priority,
-                "report_type": self.report_type, "received_at": self.received_at.isoformat(),
-                "reasons": list(self.reasons), "channel": self.channel,
-                "incomplete": self.incomplete}
+        return {
+            "case_ref": self.case_ref,
+            "status": self.status,
+            "priority": self.priority,
+            "report_type": self.report_type,
+            "received_at": self.received_at.isoformat(),
+            "reasons": list(self.reasons),
+            "channel": self.channel,
+            "incomplete": self.incomplete,
+        }
 
 
 @dataclass(frozen=True)
@@ -122,39 +136,80 @@ class QueueReader:
     key_id: bytes
 
 
-def queue_rows(session: Any, q: search.QueueQuery, pepper: bytes | None, now: datetime,
-               reader: QueueReader | None = None, offset: int = 0, limit: int | None = None,
-               assess: Callable[[Any, list[Case]], dict[str, datetime]] | None = None,
-               ) -> list[QueueRow]:
+def queue_rows(
+    session: Any,
+    q: search.QueueQuery,
+    pepper: bytes | None,
+    now: datetime,
+    reader: QueueReader | None = None,
+    offset: int = 0,
+    limit: int | None = None,
+    assess: Callable[[Any, list[Case]], dict[str, datetime]] | None = None,
+) -> list[QueueRow]:
     """The queue `q` (filtered, searched through blind indexes, sorted; nothing decrypted):
     the one reading of the queue behind `sanad queue` and the dashboard's queue page. Without
     a reader only the case's own columns are read (`sanad queue`)."""
-    query = search.ordered(search.where(select(Case), q, pepper,
-                                        reader.user_id if reader else "", now), q)
+    query = search.ordered(
+        search.where(select(Case), q, pepper, reader.user_id if reader else "", now), q
+    )
     if offset:
         query = query.offset(offset)
     if limit is not None:
         query = query.limit(limit)
     rows = list(session.scalars(query))
     if reader is None:
-        return [QueueRow(c.case_ref, c.status, c.priority, c.report_type, _utc(c.received_at),
-                         tuple(c.reasons), c.channel, c.incomplete) for c in rows]
+        return [
+            QueueRow(
+                c.case_ref,
+                c.status,
+                c.priority,
+                c.report_type,
+                _utc(c.received_at),
+                tuple(c.reasons),
+                c.channel,
+                c.incomplete,
+            )
+            for c in rows
+        ]
     ids = [c.id for c in rows]
-    names = dict(session.execute(select(User.id, User.name).where(
-        User.id.in_({c.assigned_to for c in rows if c.assigned_to}))).all())
+    names = dict(
+        session.execute(
+            select(User.id, User.name).where(
+                User.id.in_({c.assigned_to for c in rows if c.assigned_to})
+            )
+        ).all()
+    )
     deadlines = casework.open_deadlines(session, ids)
     labels = search.labels_of(session, ids)
-    readable = set(session.scalars(select(WrappedKey.case_id).where(
-        WrappedKey.case_id.in_(ids), WrappedKey.key_id == reader.key_id)))
+    readable = set(
+        session.scalars(
+            select(WrappedKey.case_id).where(
+                WrappedKey.case_id.in_(ids), WrappedKey.key_id == reader.key_id
+            )
+        )
+    )
     due = assess(session, rows) if assess is not None else {}
     unseen = casework.unseen(session, reader.user_id, rows, now)
-    return [QueueRow(c.case_ref, c.status, c.priority, c.report_type, _utc(c.received_at),
-                     tuple(c.reasons), c.channel, c.incomplete,
-                     names.get(c.assigned_to) if c.assigned_to else None,
-                     _utc(deadlines[c.id]) if c.id in deadlines else None, c.id in readable,
-                     tuple(labels.get(c.id, ())), due.get(c.id), c.caseworker_pref,
-                     c.id in readable and c.id in unseen)
-            for c in rows]
+    return [
+        QueueRow(
+            c.case_ref,
+            c.status,
+            c.priority,
+            c.report_type,
+            _utc(c.received_at),
+            tuple(c.reasons),
+            c.channel,
+            c.incomplete,
+            names.get(c.assigned_to) if c.assigned_to else None,
+            _utc(deadlines[c.id]) if c.id in deadlines else None,
+            c.id in readable,
+            tuple(labels.get(c.id, ())),
+            due.get(c.id),
+            c.caseworker_pref,
+            c.id in readable and c.id in unseen,
+        )
+        for c in rows
+    ]
 
 
 def list_queue(db: Database) -> list[QueueRow]:
@@ -180,8 +235,9 @@ def read_case(session: Any, case: Case, private: Any, key_id: bytes) -> CaseRead
     each edge says in its own words) and read what both views show of it."""
     opened = cases.open_case(session, case, private, key_id)
     sealed = cases.sealed_consent(opened)
-    return CaseReading(opened, sealed, tuple(cases.consent_mismatch(case, sealed)),
-                       cases.history(session, case))
+    return CaseReading(
+        opened, sealed, tuple(cases.consent_mismatch(case, sealed)), cases.history(session, case)
+    )
 
 
 def show_case(db: Database, case_ref: str, username: str, passphrase: str) -> dict[str, Any]:
@@ -215,16 +271,28 @@ def show_case(db: Database, case_ref: str, username: str, passphrase: str) -> di
                 raise AccessDenied(f"'{username}' has no access to case {case.case_ref}") from exc
             opened = reading.opened
             result = {
-                "case_ref": case.case_ref, "status": case.status, "priority": case.priority,
-                "reasons": list(case.reasons), "report_type": case.report_type,
-                "received_at": _utc(case.received_at).isoformat(), "channel": case.channel,
-                "lang": case.lang, "flow_version": case.flow_version,
+                "case_ref": case.case_ref,
+                "status": case.status,
+                "priority": case.priority,
+                "reasons": list(case.reasons),
+                "report_type": case.report_type,
+                "received_at": _utc(case.received_at).isoformat(),
+                "channel": case.channel,
+                "lang": case.lang,
+                "flow_version": case.flow_version,
                 # identity fields (names, contact details) only once a custodian approved
                 "fields": {**opened.fields, **opened.identity},
                 "identity": identity_summary(opened),
-                "attachments": [{"name": a["name"], "size": a["size"], "sha256": a["sha256"],
-                                 "content_type": a.get("content_type"),
-                                 "field": a.get("field")} for a in opened.attachments],
+                "attachments": [
+                    {
+                        "name": a["name"],
+                        "size": a["size"],
+                        "sha256": a["sha256"],
+                        "content_type": a.get("content_type"),
+                        "field": a.get("field"),
+                    }
+                    for a in opened.attachments
+                ],
                 "consent": case.consent,
                 # the consents as the sealed records have them now (changes with the receipt
                 # included), and those whose plaintext flag says otherwise (tampering)
@@ -233,20 +301,34 @@ def show_case(db: Database, case_ref: str, username: str, passphrase: str) -> di
                 "history": reading.history,
                 "integrity": list(opened.problems),  # empty unless the case was tampered with
             }
-            accounts.audit(session, username, "case.read", case.case_ref, "granted", now,
-                           **({"integrity": ",".join(opened.problems)} if opened.problems
-                              else {}))
+            accounts.audit(
+                session,
+                username,
+                "case.read",
+                case.case_ref,
+                "granted",
+                now,
+                **({"integrity": ",".join(opened.problems)} if opened.problems else {}),
+            )
             outcome = "granted"
             return result
     finally:
         if outcome != "granted":
             with db.transaction() as session:
-                accounts.audit(session, username, "case.read", case_ref.strip().upper()[:16],
-                               outcome, now, reason=reason)
+                accounts.audit(
+                    session,
+                    username,
+                    "case.read",
+                    case_ref.strip().upper()[:16],
+                    outcome,
+                    now,
+                    reason=reason,
+                )
 
 
-def reissue_receipt(db: Database, case_ref: str, username: str, passphrase: str,
-                    params: crypto.KdfParams) -> str:
+def reissue_receipt(
+    db: Database, case_ref: str, username: str, passphrase: str, params: crypto.KdfParams
+) -> str:
     """A new receipt for a reporter who lost theirs (it is shown once and never replayed).
 
     Only a caseworker who can open the case may do it; the old code stops working at once,
@@ -265,4 +347,3 @@ def reissue_receipt(db: Database, case_ref: str, username: str, passphrase: str,
         cases.record_event(session, case.id, "receipt_reissued", now, by=username)
         accounts.audit(session, username, "receipt.reissue", case.case_ref, "granted", now)
     return receipt.code
-

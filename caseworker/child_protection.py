@@ -31,14 +31,23 @@ def rules(path: Path = RULES_FILE) -> tuple[ChildRule, ...]:
     out = []
     for i, raw in enumerate(data.get("countries") or []):
         text = raw.get("rule") or {}
-        if not (isinstance(raw.get("code"), str) and len(raw["code"]) == 2
-                and all(isinstance(text.get(lang), str) for lang in ("en", "ar"))):
-            raise ValueError(f"{path}: countries[{i}] needs a 2-letter code and the rule in "
-                             "en and ar")
-        out.append(ChildRule(raw["code"].upper(), tuple(str(n).lower() for n in
-                                                          raw.get("names", ())),
-                             bool(raw.get("mandatory")), bool(raw.get("verified")),
-                             dict(text)))
+        if not (
+            isinstance(raw.get("code"), str)
+            and len(raw["code"]) == 2
+            and all(isinstance(text.get(lang), str) for lang in ("en", "ar"))
+        ):
+            raise ValueError(
+                f"{path}: countries[{i}] needs a 2-letter code and the rule in en and ar"
+            )
+        out.append(
+            ChildRule(
+                raw["code"].upper(),
+                tuple(str(n).lower() for n in raw.get("names", ())),
+                bool(raw.get("mandatory")),
+                bool(raw.get("verified")),
+                dict(text),
+            )
+        )
     return tuple(out)
 
 
@@ -63,10 +72,16 @@ def check_rules(path: Path = RULES_FILE) -> list[RuleProblem]:
         found = rules.__wrapped__(path)
     except (OSError, ValueError, yaml.YAMLError, AttributeError, TypeError) as exc:
         return [RuleProblem(str(path), None, str(exc), "error")]
-    return [RuleProblem(str(path), None,
-                        f"the mandatory-reporting rule for {r.code} is an unverified example: "
-                        "have your legal advisers check it, then set verified: true")
-            for r in found if not r.verified]
+    return [
+        RuleProblem(
+            str(path),
+            None,
+            f"the mandatory-reporting rule for {r.code} is an unverified example: "
+            "have your legal advisers check it, then set verified: true",
+        )
+        for r in found
+        if not r.verified
+    ]
 
 
 def rule_for(country: Any) -> ChildRule | None:

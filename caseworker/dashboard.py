@@ -71,8 +71,19 @@ AUDIT_ROLES = frozenset({"auditor", "admin", "supervisor"})
 STATS_ROLES = frozenset({"auditor", "admin", "supervisor", "caseworker"})
 # Who may take whom off a case: nobody removes a colleague of a higher role.
 ROLE_RANK = {"caseworker": 1, "supervisor": 2}
-INLINE_TYPES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp", "audio/ogg",
-                          "audio/mpeg", "audio/mp4", "audio/wav", "audio/webm"})
+INLINE_TYPES = frozenset(
+    {
+        "image/jpeg",
+        "image/png",
+        "image/gif",
+        "image/webp",
+        "audio/ogg",
+        "audio/mpeg",
+        "audio/mp4",
+        "audio/wav",
+        "audio/webm",
+    }
+)
 
 
 class DashboardError(RefusedError):
@@ -225,11 +236,17 @@ def deadline_state(deadline: datetime, now: datetime) -> str:
 
 
 class Dashboard:
-    def __init__(self, db: Database, admin_public: bytes, objects: ObjectStore | Path,
-                 clock: Any = time.time, pepper: bytes | None = None,
-                 manifest_pin: Path | None = None,
-                 user_kdf: crypto.KdfParams = crypto.PRODUCTION_USER_KDF,
-                 home: Path | None = None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        admin_public: bytes,
+        objects: ObjectStore | Path,
+        clock: Any = time.time,
+        pepper: bytes | None = None,
+        manifest_pin: Path | None = None,
+        user_kdf: crypto.KdfParams = crypto.PRODUCTION_USER_KDF,
+        home: Path | None = None,
+    ) -> None:
         self.db = db
         # The home's oncall.yaml, for first-assessment deadlines (alerts/_assessment.py)
         self.oncall = alerts.ConfigSource(home) if home is not None else None
@@ -283,10 +300,14 @@ class Dashboard:
                     secret = casework.open_totp_secret(session, user, private)
                 except crypto.CryptoError:
                     secret, private = None, None
-                if secret and private is not None and self._check_code(session, user.id,
-                                                                       secret, code):
-                    principal = Principal(user.id, user.name, user.role, bytes(user.key_id),
-                                          private)
+                if (
+                    secret
+                    and private is not None
+                    and self._check_code(session, user.id, secret, code)
+                ):
+                    principal = Principal(
+                        user.id, user.name, user.role, bytes(user.key_id), private
+                    )
             actor = user.name if user is not None else "-"
             if principal is not None:
                 accounts.audit(session, actor, "login", None, "granted", now)
@@ -299,8 +320,9 @@ class Dashboard:
         """An unknown name costs the same Argon2id as a known one, so timing does not tell
         which names exist (finding 17): a real account's blob, tried under an id no account
         has (the AAD binds the id, so this can never unlock anything)."""
-        blob = session.scalar(select(User.private_key_blob)
-                              .order_by(User.created_at.desc()).limit(1))
+        blob = session.scalar(
+            select(User.private_key_blob).order_by(User.created_at.desc()).limit(1)
+        )
         if blob is None:
             return
         try:
@@ -320,17 +342,20 @@ class Dashboard:
             step = int(at // totp.interval)
             if not totp.verify(code, for_time=int(at)):
                 continue
-            won = session.execute(update(User).where(
-                User.id == user_id,
-                or_(User.totp_last_step.is_(None), User.totp_last_step < step))
-                .values(totp_last_step=step))
+            won = session.execute(
+                update(User)
+                .where(
+                    User.id == user_id,
+                    or_(User.totp_last_step.is_(None), User.totp_last_step < step),
+                )
+                .values(totp_last_step=step)
+            )
             return bool(won.rowcount)
         return False
 
     def logout(self, who: Principal, reason: str = "logout") -> None:
         with self.db.transaction() as session:
-            accounts.audit(session, who.name, "logout", None, "granted", self.now(),
-                           reason=reason)
+            accounts.audit(session, who.name, "logout", None, "granted", self.now(), reason=reason)
 
     def active(self, who: Principal) -> bool:
         """The account still exists and is not disabled: asked on every dashboard request,
@@ -343,8 +368,9 @@ class Dashboard:
     def _require(self, who: Principal, roles: Iterable[str], action: str) -> None:
         if who.role not in roles:
             with self.db.transaction() as session:
-                accounts.audit(session, who.name, action, None, "refused", self.now(),
-                               reason="role")
+                accounts.audit(
+                    session, who.name, action, None, "refused", self.now(), reason="role"
+                )
             raise Forbidden(f"the role {who.role} may not do this")
 
     def _case_for(self, session: Any, who: Principal, ref: str, action: str) -> Case:
@@ -357,11 +383,17 @@ class Dashboard:
 
     def _refused(self, who: Principal, action: str, ref: str, reason: str) -> None:
         with self.db.transaction() as session:
-            accounts.audit(session, who.name, action, ref.strip().upper()[:16], "refused",
-                           self.now(), reason=reason)
+            accounts.audit(
+                session,
+                who.name,
+                action,
+                ref.strip().upper()[:16],
+                "refused",
+                self.now(),
+                reason=reason,
+            )
 
-    def _run(self, who: Principal, ref: str, action: str, body: Any,
-             outcome: Any = None) -> Any:
+    def _run(self, who: Principal, ref: str, action: str, body: Any, outcome: Any = None) -> Any:
         """Run body(session, case) in one transaction with the access check; audit the
         outcome (`outcome(result)` -> (outcome, detail) when the body can refuse)."""
         try:
@@ -372,8 +404,9 @@ class Dashboard:
                     # the statistics row follows the case's status and steps (the report's)
                     stat_rows.refresh_casework(session, self.pepper, case)
                 verdict, detail = outcome(result) if outcome else ("granted", {})
-                accounts.audit(session, who.name, action, case.case_ref, verdict, self.now(),
-                               **detail)
+                accounts.audit(
+                    session, who.name, action, case.case_ref, verdict, self.now(), **detail
+                )
                 if verdict == "granted":  # read or acted on: no longer "new" to them
                     self._seen(session, who, case)
                 return result
@@ -386,17 +419,32 @@ class Dashboard:
 
     def _seen(self, session: Any, who: Principal, case: Case) -> None:
         session.flush()  # the body's own change of updated_at is not news to its author
-        casework.mark_seen(session, who.user_id, case.id,
-                           max(self.now(), as_utc(case.updated_at)))
+        casework.mark_seen(session, who.user_id, case.id, max(self.now(), as_utc(case.updated_at)))
 
     # ------------------------------------------------------------ queue
 
-    def queue(self, who: Principal, status: str | None = None, report_type: str | None = None,
-              priority: int | None = None, mine: bool = False, unassigned: bool = False,
-              limit: int = 200) -> list[QueueRow]:
-        return self.find(who, search.QueueQuery(
-            status=status, report_type=report_type, priority=priority, mine=mine,
-            unassigned=unassigned, page_size=limit), count=False).rows
+    def queue(
+        self,
+        who: Principal,
+        status: str | None = None,
+        report_type: str | None = None,
+        priority: int | None = None,
+        mine: bool = False,
+        unassigned: bool = False,
+        limit: int = 200,
+    ) -> list[QueueRow]:
+        return self.find(
+            who,
+            search.QueueQuery(
+                status=status,
+                report_type=report_type,
+                priority=priority,
+                mine=mine,
+                unassigned=unassigned,
+                page_size=limit,
+            ),
+            count=False,
+        ).rows
 
     def find(self, who: Principal, q: search.QueueQuery, count: bool = True) -> QueuePage:
         """The queue filtered, searched (blind indexes: nothing is decrypted), sorted and
@@ -408,19 +456,34 @@ class Dashboard:
         with self.db.transaction() as session:
             total, more = -1, False
             if count:
-                total = session.scalar(select(func.count()).select_from(
-                    search.where(select(Case.id), q, self.pepper, who.user_id, now)
-                    .limit(COUNT_CAP + 1).subquery())) or 0
+                total = (
+                    session.scalar(
+                        select(func.count()).select_from(
+                            search.where(select(Case.id), q, self.pepper, who.user_id, now)
+                            .limit(COUNT_CAP + 1)
+                            .subquery()
+                        )
+                    )
+                    or 0
+                )
                 more = total > COUNT_CAP
                 total = min(total, COUNT_CAP)
             pages = max(1, -(-total // size)) if total >= 0 else 1
             page = max(1, min(q.page, pages)) if total >= 0 else max(1, q.page)
-            rows = queue_rows(session, q, self.pepper, now,
-                              QueueReader(who.user_id, who.key_id), (page - 1) * size, size,
-                              self._assess_by)
+            rows = queue_rows(
+                session,
+                q,
+                self.pepper,
+                now,
+                QueueReader(who.user_id, who.key_id),
+                (page - 1) * size,
+                size,
+                self._assess_by,
+            )
             if q.q.strip() or q.country or q.region:
-                accounts.audit(session, who.name, "queue.search", None, "granted", now,
-                               results=str(total))
+                accounts.audit(
+                    session, who.name, "queue.search", None, "granted", now, results=str(total)
+                )
             return QueuePage(rows, total, page, pages, size, more)
 
     def changes(self, who: Principal, q: search.QueueQuery, since: datetime) -> int:
@@ -429,10 +492,15 @@ class Dashboard:
         Nothing is decrypted and nothing audited: it reads what the queue page shows."""
         self._require(who, CASE_ROLES, "queue")
         with self.db.transaction() as session:
-            changed = search.where(select(Case.id), q, self.pepper, who.user_id, self.now()) \
-                .where(Case.updated_at > since, casework.not_seen_since_change(who.user_id))
-            return session.scalar(select(func.count()).select_from(
-                changed.limit(CHANGES_CAP + 1).subquery())) or 0
+            changed = search.where(select(Case.id), q, self.pepper, who.user_id, self.now()).where(
+                Case.updated_at > since, casework.not_seen_since_change(who.user_id)
+            )
+            return (
+                session.scalar(
+                    select(func.count()).select_from(changed.limit(CHANGES_CAP + 1).subquery())
+                )
+                or 0
+            )
 
     def labels(self, who: Principal) -> list[str]:
         """Every label in use, for the queue's filter."""
@@ -446,8 +514,15 @@ class Dashboard:
         with self.db.transaction() as session:
             case = cases.by_ref(session, ref)
             if case is None or not casework.has_access(session, case, who.key_id):
-                accounts.audit(session, who.name, "case.claim", ref.strip().upper()[:16],
-                               "refused", now, reason="no access")
+                accounts.audit(
+                    session,
+                    who.name,
+                    "case.claim",
+                    ref.strip().upper()[:16],
+                    "refused",
+                    now,
+                    reason="no access",
+                )
                 raise Forbidden("no such case, or no access to it")
             user = session.get(User, who.user_id)
             assert user is not None
@@ -456,13 +531,24 @@ class Dashboard:
             if won:
                 session.refresh(case)
                 self._seen(session, who, case)
-            accounts.audit(session, who.name, "case.claim", case.case_ref,
-                           "granted" if won else "refused", now,
-                           **({} if won else {"reason": "caseworker gender asked for" if held
-                                              else "already claimed"}))
+            accounts.audit(
+                session,
+                who.name,
+                "case.claim",
+                case.case_ref,
+                "granted" if won else "refused",
+                now,
+                **(
+                    {}
+                    if won
+                    else {"reason": "caseworker gender asked for" if held else "already claimed"}
+                ),
+            )
         if held:
-            raise Refused("the reporter asked for a caseworker of another gender; a "
-                          "supervisor can assign it", "held_for_gender")
+            raise Refused(
+                "the reporter asked for a caseworker of another gender; a supervisor can assign it",
+                "held_for_gender",
+            )
         return won
 
     def claim_next(self, who: Principal) -> str | None:
@@ -484,46 +570,89 @@ class Dashboard:
             if to:
                 target = accounts.get_user(session, to)
                 if target is None or not casework.has_access(session, case, target.key_id):
-                    raise casework.CaseworkError("bad_assignee",
-                                                 "that colleague has no access to the case")
+                    raise casework.CaseworkError(
+                        "bad_assignee", "that colleague has no access to the case"
+                    )
             casework.release(session, case, who.name, self.now(), target)
+
         self._run(who, ref, "case.reassign" if to else "case.release", body)
 
     # ------------------------------------------------------------ the case
 
     def open_case(self, who: Principal, ref: str, action: str = "case.read") -> CaseView:
         """Decrypt a case for its reader (audited as `action`: case.read or case.export)."""
+
         def body(session: Any, case: Case) -> CaseView:
             reading = read_case(session, case, who.private_key, who.key_id)
             opened = reading.opened
             assigned = session.get(User, case.assigned_to) if case.assigned_to else None
-            measures = [{"kind": a.kind, "outcome": a.outcome, "actor": a.actor,
-                         "at": _utc(a.at), "deadline": _utc(a.deadline),
-                         "reminded": a.reminded, **a.detail}
-                        for a in casework.actions(session, case)]
+            measures = [
+                {
+                    "kind": a.kind,
+                    "outcome": a.outcome,
+                    "actor": a.actor,
+                    "at": _utc(a.at),
+                    "deadline": _utc(a.deadline),
+                    "reminded": a.reminded,
+                    **a.detail,
+                }
+                for a in casework.actions(session, case)
+            ]
             deadlines = [m["deadline"] for m in measures if m["deadline"] is not None]
             notes = casework.notes(session, case, who.private_key, who.key_id)
             thread = self._thread(session, case, notes, who, bool(opened.later_seqs))
             _delivery_of_write_backs(measures, thread)
             return CaseView(
-                case.case_ref, case.status, case.priority, list(case.reasons),
-                case.report_type, _utc(case.received_at) or self.now(), case.lang,
-                case.channel, assigned.name if assigned else None, opened.fields,
-                [{k: a.get(k) for k in ("id", "name", "size", "sha256", "content_type",
-                                        "field", "referral")} for a in opened.attachments],
-                _current_consent(case, reading.sealed_consent), reading.history,
-                [n for n in notes if n["kind"] != TO_REPORTER], measures,
+                case.case_ref,
+                case.status,
+                case.priority,
+                list(case.reasons),
+                case.report_type,
+                _utc(case.received_at) or self.now(),
+                case.lang,
+                case.channel,
+                assigned.name if assigned else None,
+                opened.fields,
+                [
+                    {
+                        k: a.get(k)
+                        for k in (
+                            "id",
+                            "name",
+                            "size",
+                            "sha256",
+                            "content_type",
+                            "field",
+                            "referral",
+                        )
+                    }
+                    for a in opened.attachments
+                ],
+                _current_consent(case, reading.sealed_consent),
+                reading.history,
+                [n for n in notes if n["kind"] != TO_REPORTER],
+                measures,
                 [u.name for u in casework.readers(session, case)],
-                casework.TRANSITIONS.get(case.status, ()), min(deadlines, default=None), thread,
-                list(opened.problems), reading.consent_tampered,
-                opened.identity_fields, opened.identity_open, dict(opened.identity),
-                [r for r in identity_store.requests_of_case(session, case)
-                 if r["requester"] == who.name],
-                self._assess_by(session, [case]).get(case.id), case.caseworker_pref)
+                casework.TRANSITIONS.get(case.status, ()),
+                min(deadlines, default=None),
+                thread,
+                list(opened.problems),
+                reading.consent_tampered,
+                opened.identity_fields,
+                opened.identity_open,
+                dict(opened.identity),
+                [
+                    r
+                    for r in identity_store.requests_of_case(session, case)
+                    if r["requester"] == who.name
+                ],
+                self._assess_by(session, [case]).get(case.id),
+                case.caseworker_pref,
+            )
 
         def outcome(view: CaseView) -> tuple[str, dict[str, Any]]:
-            return "granted", ({"integrity": ",".join(view.integrity)} if view.integrity
-                               else {})
+            return "granted", ({"integrity": ",".join(view.integrity)} if view.integrity else {})
+
         try:
             return self._run(who, ref, action, body, outcome)  # type: ignore[no-any-return]
         except cases.Tampered as exc:
@@ -533,21 +662,31 @@ class Dashboard:
             self._refused(who, action, ref, "does not decrypt")
             raise Forbidden("this case cannot be opened with your key") from exc
 
-    def _thread(self, session: Any, case: Case, notes: list[dict[str, Any]],
-                who: Principal, later: bool = True) -> list[dict[str, Any]]:
+    def _thread(
+        self,
+        session: Any,
+        case: Case,
+        notes: list[dict[str, Any]],
+        who: Principal,
+        later: bool = True,
+    ) -> list[dict[str, Any]]:
         """The conversation with the reporter, oldest first: each caseworker message with its
         delivery state (from the outbox), each reply the reporter sent back (decrypted here,
         with this account's key)."""
         from intake import followup as _followup
         from storage.models import OutboxMessage
 
-        outbox = {m.id: m for m in session.scalars(
-            select(OutboxMessage).where(OutboxMessage.case_id == case.id))}
+        outbox = {
+            m.id: m
+            for m in session.scalars(select(OutboxMessage).where(OutboxMessage.case_id == case.id))
+        }
         queued: dict[tuple[datetime | None, str | None], str] = {}
         sent_at: dict[str, datetime | None] = {}
-        for event in session.scalars(select(CaseEvent).where(
-                CaseEvent.case_id == case.id,
-                CaseEvent.kind.in_(("reply_queued", "reply_sent"))).order_by(CaseEvent.id)):
+        for event in session.scalars(
+            select(CaseEvent)
+            .where(CaseEvent.case_id == case.id, CaseEvent.kind.in_(("reply_queued", "reply_sent")))
+            .order_by(CaseEvent.id)
+        ):
             message = str(event.detail.get("message", ""))
             if event.kind == "reply_queued":
                 queued.setdefault((_utc(event.at), event.actor), message)
@@ -570,9 +709,17 @@ class Dashboard:
             mid = note.get("message") or queued.get((_utc(note["at"]), note["author"]))
             state, delivered = delivery(mid)
             shown.add(mid or "")
-            items.append({"from": "caseworker", "author": note["author"], "at": _utc(note["at"]),
-                          "text": note["text"], "file": None, "state": state,
-                          "delivered_at": delivered})
+            items.append(
+                {
+                    "from": "caseworker",
+                    "author": note["author"],
+                    "at": _utc(note["at"]),
+                    "text": note["text"],
+                    "file": None,
+                    "state": state,
+                    "delivered_at": delivered,
+                }
+            )
         for mid, row in outbox.items():  # written from the command line: no note
             if mid in shown or self.pepper is None:
                 continue
@@ -580,25 +727,41 @@ class Dashboard:
                 text = _followup.open_message(session, _followup.route_key(self.pepper), row)
             except crypto.CryptoError:
                 continue
-            items.append({"from": "caseworker", "author": row.created_by,
-                          "at": _utc(row.created_at), "text": text, "file": None,
-                          "state": row.status, "delivered_at": _utc(row.sent_at)})
+            items.append(
+                {
+                    "from": "caseworker",
+                    "author": row.created_by,
+                    "at": _utc(row.created_at),
+                    "text": text,
+                    "file": None,
+                    "state": row.status,
+                    "delivered_at": _utc(row.sent_at),
+                }
+            )
         # `later`: open_case found a later session's key; without one there is no addendum
         # (open_case refuses any sealed row of a session it has no key for), so its four
         # queries are skipped (issue 16: the case page's time)
-        for added in (cases.addenda(session, case, who.private_key, who.key_id)
-                      if later else ()):
-            items.append({"from": "reporter", "author": None,
-                          "at": _utc(added["at"]) or _utc(case.received_at),
-                          "text": added.get("text"), "file": added.get("file"),
-                          "state": "received", "delivered_at": None})
+        for added in cases.addenda(session, case, who.private_key, who.key_id) if later else ():
+            items.append(
+                {
+                    "from": "reporter",
+                    "author": None,
+                    "at": _utc(added["at"]) or _utc(case.received_at),
+                    "text": added.get("text"),
+                    "file": added.get("file"),
+                    "state": "received",
+                    "delivered_at": None,
+                }
+            )
         items.sort(key=lambda i: i["at"] or self.now())
         return items
 
-    def attachment(self, who: Principal, ref: str, attachment_id: str,
-                   reveal: bool = False) -> tuple[bytes, str, str]:
+    def attachment(
+        self, who: Principal, ref: str, attachment_id: str, reveal: bool = False
+    ) -> tuple[bytes, str, str]:
         """Decrypt one file: (content, content type, name). `reveal` marks the caseworker's
         choice to see it (audited as attachment.reveal; the view itself as attachment.read)."""
+
         def body(session: Any, case: Case) -> tuple[bytes, str, str]:
             att = session.get(Attachment, attachment_id)
             if att is None or att.case_id != case.id:
@@ -606,14 +769,20 @@ class Dashboard:
             opened = cases.open_case(session, case, who.private_key, who.key_id)
             meta = next(a for a in opened.attachments if a["id"] == attachment_id)
             from storage.models import WrappedKey
-            wrapped = session.scalar(select(WrappedKey).where(
-                WrappedKey.case_id == case.id, WrappedKey.seq == att.seq,
-                WrappedKey.key_id == who.key_id))
+
+            wrapped = session.scalar(
+                select(WrappedKey).where(
+                    WrappedKey.case_id == case.id,
+                    WrappedKey.seq == att.seq,
+                    WrappedKey.key_id == who.key_id,
+                )
+            )
             data_key = crypto.unwrap_key(wrapped.wrapped, case.id, who.private_key)
             out = io.BytesIO()
             with self.objects.reader(att.path) as src:  # streamed, piece by piece
                 crypto.open_attachment(data_key, case.id, att.id, src, out)
             return out.getvalue(), str(meta.get("content_type") or ""), str(meta["name"])
+
         action = "attachment.reveal" if reveal else "attachment.read"
         try:
             return self._run(who, ref, action, body)  # type: ignore[no-any-return]
@@ -625,23 +794,39 @@ class Dashboard:
         text = body_text.strip()
         if not text:
             raise Refused("an empty note", "empty_note")
-        self._run(who, ref, "case.note", lambda s, c: casework.add_note(
-            s, c, text[:20000], who.name, self.admin_public, self.now()))
+        self._run(
+            who,
+            ref,
+            "case.note",
+            lambda s, c: casework.add_note(
+                s, c, text[:20000], who.name, self.admin_public, self.now()
+            ),
+        )
 
     def change_status(self, who: Principal, ref: str, to: str, reason: str) -> None:
         def body(s: Any, c: Case) -> None:
             casework.change_status(s, c, to, reason, who.name, self.now())
+
         self._run(who, ref, "case.status", body)
 
     def override_priority(self, who: Principal, ref: str, priority: int, reason: str) -> None:
         def body(session: Any, case: Case) -> None:
             casework.override_priority(session, case, priority, reason, who.name, self.now())
-            cases.reseal_priority(session, case, cases.report_key(session, case,
-                                                                  who.private_key, who.key_id))
+            cases.reseal_priority(
+                session, case, cases.report_key(session, case, who.private_key, who.key_id)
+            )
+
         self._run(who, ref, "case.priority", body)
 
-    def act(self, who: Principal, ref: str, kind: str, target: str | None = None,
-            message: str | None = None, days: int | None = None) -> casework.ActionResult:
+    def act(
+        self,
+        who: Principal,
+        ref: str,
+        kind: str,
+        target: str | None = None,
+        message: str | None = None,
+        days: int | None = None,
+    ) -> casework.ActionResult:
         """A consent-gated action; a refusal is recorded on the case and in the audit log.
         `days`: the State's time to respond to interim measures (default 7)."""
         now = self.now()
@@ -653,33 +838,56 @@ class Dashboard:
                 opened = cases.open_case(session, case, who.private_key, who.key_id)
             except crypto.CryptoError as exc:
                 raise Forbidden("this case cannot be opened with your key") from exc
-            result = casework.record_action(session, case, kind, who.name, now, target, days,
-                                            sealed=cases.sealed_consent(opened))
+            result = casework.record_action(
+                session,
+                case,
+                kind,
+                who.name,
+                now,
+                target,
+                days,
+                sealed=cases.sealed_consent(opened),
+            )
             if result.done and kind == "write_back" and not (message or "").strip():
                 # one conversation box: writing back is a message, never an empty "done"
                 # (raised inside the transaction, so the action is not recorded either)
                 raise casework.CaseworkError("empty_message", "an empty message")
             if result.done and kind == "write_back" and message and message.strip():
-                write_to_reporter(session, self.pepper, case, message.strip()[:MAX_REPLY],
-                                  who.name, now, self.admin_public)
+                write_to_reporter(
+                    session,
+                    self.pepper,
+                    case,
+                    message.strip()[:MAX_REPLY],
+                    who.name,
+                    now,
+                    self.admin_public,
+                )
             return result
 
         def outcome(result: casework.ActionResult) -> tuple[str, dict[str, Any]]:
             if result.done:
                 return "granted", {}
             return "refused", {"reason": "no consent", "consent": result.consent_key}
-        return self._run(who, ref, f"action.{kind}", body,  # type: ignore[no-any-return]
-                         outcome)
+
+        return self._run(
+            who,
+            ref,
+            f"action.{kind}",
+            body,  # type: ignore[no-any-return]
+            outcome,
+        )
 
     def state_response(self, who: Principal, ref: str, kind: str, answer: str) -> None:
         """Record what the State answered to the case's latest State-facing step (a code,
         never text); the periodic report counts it."""
+
         def body(session: Any, case: Case) -> None:
             try:  # only a reader of the case records on it
                 cases.report_key(session, case, who.private_key, who.key_id)
             except crypto.CryptoError as exc:
                 raise Forbidden("this case cannot be opened with your key") from exc
             casework.record_state_response(session, case, kind, answer, who.name, self.now())
+
         self._run(who, ref, "case.state_response", body)
 
     def grant(self, who: Principal, ref: str, colleague: str) -> None:
@@ -687,8 +895,18 @@ class Dashboard:
             user = accounts.get_user(session, colleague)
             if user is None:
                 raise casework.CaseworkError("no_user", "no such colleague")
-            casework.grant(session, case, who.private_key, who.key_id, user, who.name,
-                           self.now(), self.admin_public, self.manifest_pin)
+            casework.grant(
+                session,
+                case,
+                who.private_key,
+                who.key_id,
+                user,
+                who.name,
+                self.now(),
+                self.admin_public,
+                self.manifest_pin,
+            )
+
         self._run(who, ref, "case.grant", body)
 
     def revoke(self, who: Principal, ref: str, colleague: str) -> None:
@@ -698,9 +916,11 @@ class Dashboard:
                 raise casework.CaseworkError("no_user", "no such colleague")
             if ROLE_RANK.get(user.role, 0) > ROLE_RANK.get(who.role, 0):
                 # review finding 19: a caseworker does not take a supervisor off a case
-                raise casework.CaseworkError("revoke_senior",
-                                             "only a supervisor can remove a supervisor")
+                raise casework.CaseworkError(
+                    "revoke_senior", "only a supervisor can remove a supervisor"
+                )
             casework.revoke(session, case, user, who.name, self.now())
+
         self._run(who, ref, "case.revoke", body)
 
     # ------------------------------------------------------------ protected identity
@@ -717,25 +937,33 @@ class Dashboard:
         self._require(who, {accounts.CUSTODIAN}, "identity.list")
         return cw_identity.pending(self.db, who)
 
-    def identity_decide(self, who: Principal, request_id: str, approve: bool,
-                        reason: str = "") -> dict[str, Any]:
+    def identity_decide(
+        self, who: Principal, request_id: str, approve: bool, reason: str = ""
+    ) -> dict[str, Any]:
         """A custodian approves (re-wraps the identity key to the requester) or refuses."""
-        self._require(who, {accounts.CUSTODIAN}, "identity.approve" if approve
-                      else "identity.refuse")
+        self._require(
+            who, {accounts.CUSTODIAN}, "identity.approve" if approve else "identity.refuse"
+        )
         try:
             if approve:
-                return cw_identity.approve(self.db, who, request_id, self.admin_public,
-                                           self.manifest_pin)
+                return cw_identity.approve(
+                    self.db, who, request_id, self.admin_public, self.manifest_pin
+                )
             return cw_identity.refuse(self.db, who, request_id, reason)
         except cw_identity.IdentityRefused as exc:
             raise Refused(str(exc), exc.code) from exc
 
     def colleagues(self, who: Principal) -> list[str]:
         with self.db.transaction() as session:
-            return [u.name for u in session.scalars(
-                select(User).where(User.role.in_(accounts.READS_REPORTS),
-                                   User.disabled_at.is_(None)).order_by(User.name))
-                    if u.name != who.name]
+            return [
+                u.name
+                for u in session.scalars(
+                    select(User)
+                    .where(User.role.in_(accounts.READS_REPORTS), User.disabled_at.is_(None))
+                    .order_by(User.name)
+                )
+                if u.name != who.name
+            ]
 
     # ------------------------------------------------------------ audit
 
@@ -744,9 +972,18 @@ class Dashboard:
         with self.db.transaction() as session:
             rows = accounts.audit_log(session, limit)
             accounts.audit(session, who.name, "audit.read", None, "granted", self.now())
-            return [{"id": r.id, "at": _utc(r.at), "actor": r.actor, "action": r.action,
-                     "case_ref": r.case_ref, "outcome": r.outcome,
-                     "reason": (r.detail or {}).get("reason")} for r in rows]
+            return [
+                {
+                    "id": r.id,
+                    "at": _utc(r.at),
+                    "actor": r.actor,
+                    "action": r.action,
+                    "case_ref": r.case_ref,
+                    "outcome": r.outcome,
+                    "reason": (r.detail or {}).get("reason"),
+                }
+                for r in rows
+            ]
 
     def verify_audit(self, who: Principal) -> audit_chain.Verification:
         self._require(who, AUDIT_ROLES, "audit.verify")
@@ -786,14 +1023,18 @@ class Dashboard:
             worker = self._rebuild
             if worker is None or not worker.is_alive():
                 self._rebuild_error = None
-                worker = threading.Thread(target=self._build_snapshot, daemon=True,
-                                          name="sanad-stats-release")
+                worker = threading.Thread(
+                    target=self._build_snapshot, daemon=True, name="sanad-stats-release"
+                )
                 self._rebuild, self._rebuild_started = worker, time.monotonic()
                 worker.start()
         # waited for once: the views (and the several calls of one view) after stats_wait
         # of a long rebuild get the last figures at once
-        worker.join(None if usable is None else
-                    max(0.0, self._rebuild_started + self.stats_wait - time.monotonic()))
+        worker.join(
+            None
+            if usable is None
+            else max(0.0, self._rebuild_started + self.stats_wait - time.monotonic())
+        )
         cached = self._snapshot
         if cached is not None and cached[0] == self.stats_threshold:
             return cached[1]
@@ -832,8 +1073,9 @@ class Dashboard:
         snap = self.stats_snapshot()
         return {"at": snap.counted_at, "updating": snap.generation != self._seen_generation}
 
-    def statistics(self, who: Principal, first: str | None = None,
-                   last: str | None = None) -> list[dict[str, Any]]:
+    def statistics(
+        self, who: Principal, first: str | None = None, last: str | None = None
+    ) -> list[dict[str, Any]]:
         """Counts from the statistics rows of consented reports (storage.statistics) for the
         months first..last (YYYY-MM; default all), answered from the canonical release of
         caseworker.release: no case is opened, so every reader with a statistics role gets
@@ -842,24 +1084,39 @@ class Dashboard:
         self._require(who, STATS_ROLES, "stats.read")
         release = self.stats_release()
         with self.db.transaction() as session:
-            accounts.audit(session, who.name, "stats.read", None, "granted", self.now(),
-                           **({"period": f"{first or ''}/{last or ''}"}
-                              if first or last else {}))
+            accounts.audit(
+                session,
+                who.name,
+                "stats.read",
+                None,
+                "granted",
+                self.now(),
+                **({"period": f"{first or ''}/{last or ''}"} if first or last else {}),
+            )
         published = release.range(first, last)
         label_prefix = {"report_type": "type.", "status": "status."}
-        top = max([r.raw for r in published if r.dimension != "total"
-                   and " × " not in r.dimension], default=0)
+        top = max(
+            [r.raw for r in published if r.dimension != "total" and " × " not in r.dimension],
+            default=0,
+        )
         rows: list[dict[str, Any]] = []
         for row in published:
             dim, value = row.dimension, row.value
-            rows.append({"dimension": dim, "value": value,
-                         "label_key": None if dim in ("total", "month", "country")
-                         or " × " in dim
-                         else label_prefix[dim] + value if dim in label_prefix
-                         else f"opt.{value}",
-                         "count": row.count,
-                         "bar": round(10 * row.raw / top)
-                         if top and dim != "total" and " × " not in dim else 0})
+            rows.append(
+                {
+                    "dimension": dim,
+                    "value": value,
+                    "label_key": None
+                    if dim in ("total", "month", "country") or " × " in dim
+                    else label_prefix[dim] + value
+                    if dim in label_prefix
+                    else f"opt.{value}",
+                    "count": row.count,
+                    "bar": round(10 * row.raw / top)
+                    if top and dim != "total" and " × " not in dim
+                    else 0,
+                }
+            )
         return rows
 
     def stats_months(self, who: Principal) -> list[str]:
@@ -886,18 +1143,17 @@ def _release_process(reset: bool = False) -> ProcessPoolExecutor:
             _process.shutdown(wait=False, cancel_futures=True)
             _process = None
         if _process is None:
-            _process = ProcessPoolExecutor(max_workers=1,
-                                           mp_context=multiprocessing.get_context("spawn"))
+            _process = ProcessPoolExecutor(
+                max_workers=1, mp_context=multiprocessing.get_context("spawn")
+            )
         return _process
 
 
-def _delivery_of_write_backs(measures: list[dict[str, Any]],
-                             thread: list[dict[str, Any]]) -> None:
+def _delivery_of_write_backs(measures: list[dict[str, Any]], thread: list[dict[str, Any]]) -> None:
     """A "write back" action is shown with what became of its message (pending, delivered,
     not sent), never as a bare "done" while nothing was sent: its message is the caseworker's
     thread item written by the same person at the same moment."""
-    by_moment = {(m["author"], m["at"]): m["state"] for m in thread
-                 if m["from"] == "caseworker"}
+    by_moment = {(m["author"], m["at"]): m["state"] for m in thread if m["from"] == "caseworker"}
     for m in measures:
         if m["kind"] == "write_back" and m["outcome"] == "done":
             m["delivery"] = by_moment.get((m["actor"], m["at"]), "not_sent")
@@ -907,8 +1163,14 @@ def _delivery_of_write_backs(measures: list[dict[str, Any]],
 # every `action.<kind>`
 _CASEWORK = frozenset({"case.status", "case.state_response", "case.merge", "case.referral"})
 
-CONTENT_DIMENSIONS = ("place_type", "perpetrator_type", "violation_types", "victim_gender",
-                      "victim_age_group", "victim_groups")
+CONTENT_DIMENSIONS = (
+    "place_type",
+    "perpetrator_type",
+    "violation_types",
+    "victim_gender",
+    "victim_age_group",
+    "victim_groups",
+)
 
 
 SMALL_CELL = 5

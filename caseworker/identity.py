@@ -16,8 +16,7 @@ from storage import identity as store
 from storage.db import Database
 from storage.models import Case, IdentityRequest, User
 
-__all__ = ["Actor", "IdentityRefused", "approve", "my_requests", "pending", "refuse",
-           "request"]
+__all__ = ["Actor", "IdentityRefused", "approve", "my_requests", "pending", "refuse", "request"]
 
 
 class Actor(Protocol):
@@ -48,8 +47,9 @@ def _user(session: Any, who: Actor) -> User:
     return user
 
 
-def _refused(db: Database, who: Actor, action: str, case_ref: str | None, code: str,
-             now: datetime) -> None:
+def _refused(
+    db: Database, who: Actor, action: str, case_ref: str | None, code: str, now: datetime
+) -> None:
     with db.transaction() as session:
         accounts.audit(session, who.name, action, case_ref, "refused", now, reason=code)
 
@@ -71,14 +71,24 @@ def request(db: Database, who: Actor, case_ref: str, purpose: str) -> dict[str, 
             except cases.Tampered as exc:
                 raise store.IdentityError("tampered", "the case was altered") from exc
             except crypto.CryptoError as exc:
-                raise store.IdentityError("no_access",
-                                          "no such case, or no access to it") from exc
-            row = store.request(session, case, user, purpose, cases.sealed_consent(opened),
-                                now)
-            accounts.audit(session, who.name, "identity.request", case.case_ref, "granted",
-                           now, request=row.id, purpose=purpose)
-            return {"id": row.id, "case_ref": case.case_ref, "status": row.status,
-                    "purpose": row.purpose}
+                raise store.IdentityError("no_access", "no such case, or no access to it") from exc
+            row = store.request(session, case, user, purpose, cases.sealed_consent(opened), now)
+            accounts.audit(
+                session,
+                who.name,
+                "identity.request",
+                case.case_ref,
+                "granted",
+                now,
+                request=row.id,
+                purpose=purpose,
+            )
+            return {
+                "id": row.id,
+                "case_ref": case.case_ref,
+                "status": row.status,
+                "purpose": row.purpose,
+            }
     except store.IdentityError as exc:
         _refused(db, who, "identity.request", ref, exc.code, now)
         raise IdentityRefused(exc.code, str(exc)) from exc
@@ -95,10 +105,17 @@ def _decide(db: Database, who: Actor, request_id: str, action: str, op: Any) -> 
             case = session.get(Case, ref) if ref else None
             ref = case.case_ref if case is not None else None
             row = op(session, user, now)
-            accounts.audit(session, who.name, action, ref, "granted", now, request=row.id,
-                           requester=row.requester)
-            return {"id": row.id, "case_ref": ref, "status": row.status,
-                    "requester": row.requester}
+            accounts.audit(
+                session,
+                who.name,
+                action,
+                ref,
+                "granted",
+                now,
+                request=row.id,
+                requester=row.requester,
+            )
+            return {"id": row.id, "case_ref": ref, "status": row.status, "requester": row.requester}
     except store.IdentityError as exc:
         _refused(db, who, action, ref, exc.code, now)
         raise IdentityRefused(exc.code, str(exc)) from exc
@@ -107,17 +124,32 @@ def _decide(db: Database, who: Actor, request_id: str, action: str, op: Any) -> 
         raise IdentityRefused("tampered", "the identity key of this case was altered") from exc
 
 
-def approve(db: Database, who: Actor, request_id: str, admin_public: bytes,
-            pin: accounts.ManifestPin | None = None) -> dict[str, Any]:
+def approve(
+    db: Database,
+    who: Actor,
+    request_id: str,
+    admin_public: bytes,
+    pin: accounts.ManifestPin | None = None,
+) -> dict[str, Any]:
     """A custodian (not the requester) opens the identity section to the requester."""
-    return _decide(db, who, request_id, "identity.approve", lambda s, u, now: store.approve(
-        s, request_id, u, who.private_key, admin_public, now, pin))
+    return _decide(
+        db,
+        who,
+        request_id,
+        "identity.approve",
+        lambda s, u, now: store.approve(s, request_id, u, who.private_key, admin_public, now, pin),
+    )
 
 
 def refuse(db: Database, who: Actor, request_id: str, reason: str) -> dict[str, Any]:
     """A custodian (not the requester) refuses, with a reason code the requester sees."""
-    return _decide(db, who, request_id, "identity.refuse", lambda s, u, now: store.refuse(
-        s, request_id, u, reason, now))
+    return _decide(
+        db,
+        who,
+        request_id,
+        "identity.refuse",
+        lambda s, u, now: store.refuse(s, request_id, u, reason, now),
+    )
 
 
 def pending(db: Database, who: Actor) -> list[dict[str, Any]]:

@@ -24,8 +24,18 @@ from storage.db import Database
 from storage.models import Case, IdentityKey, User, WrappedKey
 from storage.team_models import AccessRequest
 
-__all__ = ["Disabled", "add_team", "change_manifest", "change_passphrase", "disable_user",
-           "list_teams", "list_users", "reset_totp", "set_user", "stop_access"]
+__all__ = [
+    "Disabled",
+    "add_team",
+    "change_manifest",
+    "change_passphrase",
+    "disable_user",
+    "list_teams",
+    "list_users",
+    "reset_totp",
+    "set_user",
+    "stop_access",
+]
 
 Confirm = Callable[[list[crypto.Recipient]], bool]
 
@@ -34,9 +44,15 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def change_manifest(session: Session, admin_key: Any, admin_public: bytes,
-                    edit: Callable[[teams.Plan], None], confirm: Confirm | None,
-                    now: datetime, pin: accounts.ManifestPin | None = None) -> int:
+def change_manifest(
+    session: Session,
+    admin_key: Any,
+    admin_public: bytes,
+    edit: Callable[[teams.Plan], None],
+    confirm: Confirm | None,
+    now: datetime,
+    pin: accounts.ManifestPin | None = None,
+) -> int:
     """Sign the next manifest: the previous verified one, changed by `edit`; its version."""
     if admin_key is None:
         raise accounts.AccountError("this change needs the administrator's signing key")
@@ -51,8 +67,7 @@ def change_manifest(session: Session, admin_key: Any, admin_public: bytes,
     signed = plan.signed_list()
     if confirm is not None and not confirm(signed):
         raise Cancelled("nothing was changed")
-    version = accounts.publish_manifest(session, admin_key, list(signed), now,
-                                        teams=signed.teams)
+    version = accounts.publish_manifest(session, admin_key, list(signed), now, teams=signed.teams)
     if version <= previous.version:
         raise crypto.ManifestError("the manifest version did not grow")
     teams.mirror(session, accounts.verified_manifest(session, admin_public), now)
@@ -64,14 +79,22 @@ def _pin_after(pin: accounts.ManifestPin | None, version: int) -> None:
         pin.check(version)
 
 
-def add_team(db: Database, name: str, admin_key: Any, admin_public: bytes,
-             confirm: Confirm | None = None, pin: accounts.ManifestPin | None = None) -> int:
+def add_team(
+    db: Database,
+    name: str,
+    admin_key: Any,
+    admin_public: bytes,
+    confirm: Confirm | None = None,
+    pin: accounts.ManifestPin | None = None,
+) -> int:
     now = _now()
     with db.transaction() as session:
-        version = change_manifest(session, admin_key, admin_public,
-                                  lambda plan: plan.add_team(name), confirm, now, pin)
-        accounts.audit(session, "admin", "team.add", None, "granted", now, team=name,
-                       manifest=version)
+        version = change_manifest(
+            session, admin_key, admin_public, lambda plan: plan.add_team(name), confirm, now, pin
+        )
+        accounts.audit(
+            session, "admin", "team.add", None, "granted", now, team=name, manifest=version
+        )
     _pin_after(pin, version)
     return version
 
@@ -80,8 +103,10 @@ def list_teams(db: Database, admin_public: bytes) -> list[dict[str, Any]]:
     """Teams as the signed manifest has them: `[{"name", "members": [...]}]`."""
     with db.transaction() as session:
         manifest = accounts.verified_manifest(session, admin_public)
-    return [{"name": name, "members": [teams.user_of_label(m) or m for m in members]}
-            for name, members in sorted(manifest.teams.items())]
+    return [
+        {"name": name, "members": [teams.user_of_label(m) or m for m in members]}
+        for name, members in sorted(manifest.teams.items())
+    ]
 
 
 def list_users(db: Database, admin_public: bytes) -> list[dict[str, Any]]:
@@ -94,9 +119,15 @@ def list_users(db: Database, admin_public: bytes) -> list[dict[str, Any]]:
     for u in users:
         label = teams.label_of(u.name)
         r = signed.get(label)
-        out.append({"name": u.name, "role": u.role, "teams": list(manifest.teams_of(label)),
-                    "disabled": u.disabled_at is not None,
-                    "recipient": r is not None and r.public_key == u.public_key})
+        out.append(
+            {
+                "name": u.name,
+                "role": u.role,
+                "teams": list(manifest.teams_of(label)),
+                "disabled": u.disabled_at is not None,
+                "recipient": r is not None and r.public_key == u.public_key,
+            }
+        )
     return out
 
 
@@ -107,9 +138,16 @@ def _user(session: Session, name: str) -> User:
     return user
 
 
-def set_user(db: Database, name: str, role: str | None, team_names: Sequence[str] | None,
-             admin_key: Any, admin_public: bytes, confirm: Confirm | None = None,
-             pin: accounts.ManifestPin | None = None) -> int:
+def set_user(
+    db: Database,
+    name: str,
+    role: str | None,
+    team_names: Sequence[str] | None,
+    admin_key: Any,
+    admin_public: bytes,
+    confirm: Confirm | None = None,
+    pin: accounts.ManifestPin | None = None,
+) -> int:
     """Change NAME's role and/or teams (`team_names` replaces them; None keeps them). A
     caseworker or supervisor is a recipient; another role is not (need-to-know), so a reader
     who becomes an admin or auditor leaves the manifest and loses the copies of case keys."""
@@ -123,8 +161,10 @@ def set_user(db: Database, name: str, role: str | None, team_names: Sequence[str
         new_role = role or user.role
         reads = new_role in accounts.READS_REPORTS
         if team_names and not reads:
-            raise accounts.AccountError("only caseworkers and supervisors are team members: "
-                                        "admins and auditors read no reports")
+            raise accounts.AccountError(
+                "only caseworkers and supervisors are team members: "
+                "admins and auditors read no reports"
+            )
         label = teams.label_of(name)
 
         def edit(plan: teams.Plan) -> None:
@@ -135,15 +175,26 @@ def set_user(db: Database, name: str, role: str | None, team_names: Sequence[str
                 plan.put(crypto.Recipient(label=label, public_key=user.public_key))
             if team_names is not None:
                 plan.set_teams(label, team_names)
+
         version = change_manifest(session, admin_key, admin_public, edit, confirm, now, pin)
         removed = 0
         if not reads:
             removed = stop_access(session, user)
         old_role, user.role = user.role, new_role
-        accounts.audit(session, "admin", "user.set", None, "granted", now, user=name,
-                       role=new_role, previous_role=old_role,
-                       teams=",".join(team_names) if team_names is not None else "(kept)",
-                       keys_deleted=removed, manifest=version)
+        accounts.audit(
+            session,
+            "admin",
+            "user.set",
+            None,
+            "granted",
+            now,
+            user=name,
+            role=new_role,
+            previous_role=old_role,
+            teams=",".join(team_names) if team_names is not None else "(kept)",
+            keys_deleted=removed,
+            manifest=version,
+        )
     _pin_after(pin, version)
     return version
 
@@ -155,12 +206,18 @@ def stop_access(session: Session, user: User) -> int:
     result = session.execute(delete(WrappedKey).where(WrappedKey.key_id == user.key_id))
     # and every copy of an identity key (a custodian's, or a reader's approved one)
     session.execute(delete(IdentityKey).where(IdentityKey.key_id == user.key_id))
-    session.execute(update(Case).where(Case.assigned_to == user.id)
-                    .values(assigned_to=None).execution_options(synchronize_session=False))
-    session.execute(update(AccessRequest).where(AccessRequest.requester_id == user.id,
-                                                AccessRequest.status == "pending")
-                    .values(status="refused", decided_by="-", decided_at=_now())
-                    .execution_options(synchronize_session=False))
+    session.execute(
+        update(Case)
+        .where(Case.assigned_to == user.id)
+        .values(assigned_to=None)
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(
+        update(AccessRequest)
+        .where(AccessRequest.requester_id == user.id, AccessRequest.status == "pending")
+        .values(status="refused", decided_by="-", decided_at=_now())
+        .execution_options(synchronize_session=False)
+    )
     session.flush()
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
@@ -176,20 +233,28 @@ class Disabled:
 def _recovery_only(session: Session, admin_public: bytes, case_ids: set[str]) -> list[str]:
     if not case_ids:
         return []
-    recovery = {r.key_id for r in accounts.current_recipients(session, admin_public)
-                if r.label == accounts.RECOVERY_LABEL}
+    recovery = {
+        r.key_id
+        for r in accounts.current_recipients(session, admin_public)
+        if r.label == accounts.RECOVERY_LABEL
+    }
     out = []
     for case in session.scalars(select(Case).where(Case.id.in_(case_ids))):
-        kids = set(session.scalars(select(WrappedKey.key_id)
-                                   .where(WrappedKey.case_id == case.id)))
+        kids = set(session.scalars(select(WrappedKey.key_id).where(WrappedKey.case_id == case.id)))
         if kids <= recovery:
             out.append(case.case_ref)
     return sorted(out)
 
 
-def disable_user(db: Database, name: str, admin_key: Any, admin_public: bytes,
-                 confirm: Confirm | None = None, pin: accounts.ManifestPin | None = None,
-                 actor: str = "admin") -> Disabled:
+def disable_user(
+    db: Database,
+    name: str,
+    admin_key: Any,
+    admin_public: bytes,
+    confirm: Confirm | None = None,
+    pin: accounts.ManifestPin | None = None,
+    actor: str = "admin",
+) -> Disabled:
     """NAME can no longer log in (their open dashboard sessions end at their next request:
     the dashboard checks `accounts.is_active`), leaves the signed manifest and every team,
     and their wrapped copies of case keys are deleted. Cases that only they (and the
@@ -198,16 +263,28 @@ def disable_user(db: Database, name: str, admin_key: Any, admin_public: bytes,
     with db.transaction() as session:
         user = _user(session, name)
         label = teams.label_of(name)
-        version = change_manifest(session, admin_key, admin_public,
-                                  lambda plan: plan.remove(label), confirm, now, pin)
-        held = set(session.scalars(select(WrappedKey.case_id)
-                                   .where(WrappedKey.key_id == user.key_id)))
+        version = change_manifest(
+            session, admin_key, admin_public, lambda plan: plan.remove(label), confirm, now, pin
+        )
+        held = set(
+            session.scalars(select(WrappedKey.case_id).where(WrappedKey.key_id == user.key_id))
+        )
         if user.disabled_at is None:
             user.disabled_at = now
         removed = stop_access(session, user)
         alone = _recovery_only(session, admin_public, held)
-        accounts.audit(session, actor, "user.disable", None, "granted", now, user=name,
-                       keys_deleted=removed, manifest=version, recovery_only=len(alone))
+        accounts.audit(
+            session,
+            actor,
+            "user.disable",
+            None,
+            "granted",
+            now,
+            user=name,
+            keys_deleted=removed,
+            manifest=version,
+            recovery_only=len(alone),
+        )
     _pin_after(pin, version)
     return Disabled(name, removed, version, tuple(alone))
 
@@ -222,19 +299,31 @@ def disable_now(db: Database, name: str, actor: str, admin_public: bytes) -> Dis
         user = _user(session, name)
         if user.name == actor:
             raise accounts.AccountError("you cannot disable your own account")
-        held = set(session.scalars(select(WrappedKey.case_id)
-                                   .where(WrappedKey.key_id == user.key_id)))
+        held = set(
+            session.scalars(select(WrappedKey.case_id).where(WrappedKey.key_id == user.key_id))
+        )
         if user.disabled_at is None:
             user.disabled_at = now
         removed = stop_access(session, user)
         alone = _recovery_only(session, admin_public, held)
-        accounts.audit(session, actor, "user.disable", None, "granted", now, user=name,
-                       keys_deleted=removed, manifest="pending", recovery_only=len(alone))
+        accounts.audit(
+            session,
+            actor,
+            "user.disable",
+            None,
+            "granted",
+            now,
+            user=name,
+            keys_deleted=removed,
+            manifest="pending",
+            recovery_only=len(alone),
+        )
     return Disabled(name, removed, None, tuple(alone))
 
 
-def change_passphrase(db: Database, name: str, current: str, new: str,
-                      kdf: crypto.KdfParams) -> None:
+def change_passphrase(
+    db: Database, name: str, current: str, new: str, kdf: crypto.KdfParams
+) -> None:
     """Re-wrap NAME's private key under a new passphrase (the key pair stays, so nothing in
     the manifest or the cases changes); the old passphrase stops working at once."""
     now = _now()
@@ -256,13 +345,22 @@ def change_passphrase(db: Database, name: str, current: str, new: str,
             accounts.audit(session, name, "user.passwd", None, "granted", now, user=name)
     if refused:
         with db.transaction() as session:
-            accounts.audit(session, name, "user.passwd", None, "refused", now, user=name,
-                           reason="wrong passphrase")
+            accounts.audit(
+                session,
+                name,
+                "user.passwd",
+                None,
+                "refused",
+                now,
+                user=name,
+                reason="wrong passphrase",
+            )
         raise accounts.AccountError(f"wrong current passphrase for '{name}'")
 
 
-def reset_totp(db: Database, name: str, secret: str | None, actor: str = "admin"
-               ) -> tuple[str, bool]:
+def reset_totp(
+    db: Database, name: str, secret: str | None, actor: str = "admin"
+) -> tuple[str, bool]:
     """A new TOTP secret for NAME (given, or generated); the old codes stop working and the
     person enrols the new one (shown once). (secret, generated)."""
     import pyotp

@@ -81,8 +81,15 @@ def bodies(path: Path = BODIES_FILE) -> dict[str, Body]:
     return out
 
 
-def create(session: Session, case: Case, body: str, actor: str, now: datetime,
-           sealed: dict[str, str], days: int | None = None) -> Referral:
+def create(
+    session: Session,
+    case: Case,
+    body: str,
+    actor: str,
+    now: datetime,
+    sealed: dict[str, str],
+    days: int | None = None,
+) -> Referral:
     """Record a referral sent today; refused without consent_refer (sealed records)."""
     register = bodies()
     if body not in register:
@@ -90,23 +97,44 @@ def create(session: Session, case: Case, body: str, actor: str, now: datetime,
     days = days or register[body].response_days
     if not 1 <= days <= MAX_DAYS:
         raise ReferralError("bad_days", f"the deadline is 1 to {MAX_DAYS} days")
-    result = casework.record_action(session, case, "refer", actor, now, target=body,
-                                    sealed=sealed)
+    result = casework.record_action(session, case, "refer", actor, now, target=body, sealed=sealed)
     if not result.done:
-        raise ReferralError("no_consent", "the reporter did not consent to a referral "
-                                          "(consent_refer)")
-    row = Referral(id=str(uuid.uuid4()), case_id=case.id, body=body, status="sent",
-                   sent_at=now, deadline=now + timedelta(days=days), created_by=actor,
-                   updated_at=now)
+        raise ReferralError(
+            "no_consent", "the reporter did not consent to a referral (consent_refer)"
+        )
+    row = Referral(
+        id=str(uuid.uuid4()),
+        case_id=case.id,
+        body=body,
+        status="sent",
+        sent_at=now,
+        deadline=now + timedelta(days=days),
+        created_by=actor,
+        updated_at=now,
+    )
     session.add(row)
-    session.add(CaseEvent(case_id=case.id, at=now, kind="referral_sent", actor=actor,
-                          detail={"body": body, "days": days}))
+    session.add(
+        CaseEvent(
+            case_id=case.id,
+            at=now,
+            kind="referral_sent",
+            actor=actor,
+            detail={"body": body, "days": days},
+        )
+    )
     session.flush()
     return row
 
 
-def update(session: Session, case: Case, referral_id: str, actor: str, now: datetime,
-           status: str | None = None, outcome: str | None = None) -> Referral:
+def update(
+    session: Session,
+    case: Case,
+    referral_id: str,
+    actor: str,
+    now: datetime,
+    status: str | None = None,
+    outcome: str | None = None,
+) -> Referral:
     row = session.get(Referral, referral_id)
     if row is None or row.case_id != case.id:
         raise ReferralError("no_referral", "no such referral on this case")
@@ -119,9 +147,15 @@ def update(session: Session, case: Case, referral_id: str, actor: str, now: date
             raise ReferralError("bad_outcome", f"unknown outcome '{outcome}'")
         row.outcome = outcome
     row.updated_at = now
-    session.add(CaseEvent(case_id=case.id, at=now, kind="referral_updated", actor=actor,
-                          detail={"body": row.body, "status": row.status,
-                                  "outcome": row.outcome}))
+    session.add(
+        CaseEvent(
+            case_id=case.id,
+            at=now,
+            kind="referral_updated",
+            actor=actor,
+            detail={"body": row.body, "status": row.status, "outcome": row.outcome},
+        )
+    )
     session.flush()
     return row
 
@@ -129,14 +163,25 @@ def update(session: Session, case: Case, referral_id: str, actor: str, now: date
 # What a report received from a body (a medico-legal examination's report) may be, by its
 # first bytes, not by what the browser claims.
 REPORT_FIELD = "referral_report"
-REPORT_TYPES = {"application/pdf": b"%PDF-", "image/jpeg": b"\xff\xd8\xff",
-                "image/png": b"\x89PNG\r\n\x1a\n"}
+REPORT_TYPES = {
+    "application/pdf": b"%PDF-",
+    "image/jpeg": b"\xff\xd8\xff",
+    "image/png": b"\x89PNG\r\n\x1a\n",
+}
 MAX_REPORT_BYTES = 25 * 1024 * 1024
 
 
-def attach_report(session: Session, case: Case, referral_id: str, data_key: bytes,
-                  objects: ObjectStore, name: str, data: bytearray, actor: str,
-                  now: datetime) -> str:
+def attach_report(
+    session: Session,
+    case: Case,
+    referral_id: str,
+    data_key: bytes,
+    objects: ObjectStore,
+    name: str,
+    data: bytearray,
+    actor: str,
+    now: datetime,
+) -> str:
     """Keep the report a body sent back (issue 18 item 4: the medico-legal referral's report)
     with the case, sealed under the report's data key like the reporter's own files, and
     linked to its referral; the attachment's id. The history records that a report came,
@@ -146,28 +191,58 @@ def attach_report(session: Session, case: Case, referral_id: str, data_key: byte
         raise ReferralError("no_referral", "no such referral on this case")
     if not data:
         raise ReferralError("no_file", "choose the report's file")
-    ctype = next((t for t, magic in REPORT_TYPES.items()
-                  if bytes(data[:len(magic)]) == magic), None)
+    ctype = next(
+        (t for t, magic in REPORT_TYPES.items() if bytes(data[: len(magic)]) == magic), None
+    )
     if ctype is None:
         raise ReferralError("report_type", "a report is a PDF, JPEG or PNG file")
     attachment_id = str(uuid.uuid4())
     path = f"{case.id}/{attachment_id}.sealed"
     with objects.writer(path) as out:  # only ciphertext leaves the process
-        size, digest = crypto.seal_attachment(data_key, case.id, attachment_id, [data], out,
-                                              max_size=MAX_REPORT_BYTES)
+        size, digest = crypto.seal_attachment(
+            data_key, case.id, attachment_id, [data], out, max_size=MAX_REPORT_BYTES
+        )
     safe_name = (name.replace("\\", "/").rsplit("/", 1)[-1].strip() or "report")[:120]
-    cases.add_caseworker_file(session, case, data_key, attachment_id, size, path,
-                              {"name": safe_name, "content_type": ctype, "sha256": digest,
-                               "field": REPORT_FIELD, "referral": referral_id}, now)
+    cases.add_caseworker_file(
+        session,
+        case,
+        data_key,
+        attachment_id,
+        size,
+        path,
+        {
+            "name": safe_name,
+            "content_type": ctype,
+            "sha256": digest,
+            "field": REPORT_FIELD,
+            "referral": referral_id,
+        },
+        now,
+    )
     row.updated_at = now
-    session.add(CaseEvent(case_id=case.id, at=now, kind="referral_report", actor=actor,
-                          detail={"body": row.body, "attachment": attachment_id}))
+    session.add(
+        CaseEvent(
+            case_id=case.id,
+            at=now,
+            kind="referral_report",
+            actor=actor,
+            detail={"body": row.body, "attachment": attachment_id},
+        )
+    )
     session.flush()
     return attachment_id
 
 
-def told(session: Session, case: Case, referral_id: str, pepper: bytes | None,
-         sealed: dict[str, str], actor: str, now: datetime, text: str) -> Referral:
+def told(
+    session: Session,
+    case: Case,
+    referral_id: str,
+    pepper: bytes | None,
+    sealed: dict[str, str],
+    actor: str,
+    now: datetime,
+    text: str,
+) -> Referral:
     """Tell the reporter (consent_followup, their channel): `text` is already in their
     language (web/referrals.py renders it from the catalogue)."""
     from intake import followup as _followup
@@ -178,20 +253,34 @@ def told(session: Session, case: Case, referral_id: str, pepper: bytes | None,
     casework.check_sealed_consent(case, sealed)
     if not casework.consented_map(sealed, "consent_followup") or pepper is None:
         raise ReferralError("no_followup", "the reporter did not agree to be contacted")
-    if _followup.queue_message(session, _followup.route_key(pepper), case, text, actor,
-                               now) is None:
-        raise ReferralError("no_followup", "this report came through no channel to write "
-                                           "back to")
+    if (
+        _followup.queue_message(session, _followup.route_key(pepper), case, text, actor, now)
+        is None
+    ):
+        raise ReferralError("no_followup", "this report came through no channel to write back to")
     row.reporter_told_at = now
-    session.add(CaseEvent(case_id=case.id, at=now, kind="referral_told", actor=actor,
-                          detail={"body": row.body}))
+    session.add(
+        CaseEvent(
+            case_id=case.id, at=now, kind="referral_told", actor=actor, detail={"body": row.body}
+        )
+    )
     session.flush()
     return row
 
 
 def of_case(session: Session, case_id: str) -> list[dict[str, Any]]:
-    return [{"id": r.id, "body": r.body, "status": r.status, "sent_at": r.sent_at,
-             "deadline": r.deadline, "reminded": r.reminded, "outcome": r.outcome,
-             "told": r.reporter_told_at}
-            for r in session.scalars(select(Referral).where(Referral.case_id == case_id)
-                                     .order_by(Referral.sent_at))]
+    return [
+        {
+            "id": r.id,
+            "body": r.body,
+            "status": r.status,
+            "sent_at": r.sent_at,
+            "deadline": r.deadline,
+            "reminded": r.reminded,
+            "outcome": r.outcome,
+            "told": r.reporter_told_at,
+        }
+        for r in session.scalars(
+            select(Referral).where(Referral.case_id == case_id).order_by(Referral.sent_at)
+        )
+    ]

@@ -60,21 +60,48 @@ if TYPE_CHECKING:
 # release: importing scipy takes seconds of CPU (and the GIL), which must not happen in the
 # web server's event loop when the statistics page module is first imported.
 
-__all__ = ["CROSS", "MULTI_CARRIER", "PROFILE", "Figure", "Release", "Snapshot", "build",
-           "months_between"]
+__all__ = [
+    "CROSS",
+    "MULTI_CARRIER",
+    "PROFILE",
+    "Figure",
+    "Release",
+    "Snapshot",
+    "build",
+    "months_between",
+]
 
 X = " × "  # joins a cross-table's parts (contracts.md, statistics CSV)
 # the single-choice answers of one report, in the order of a profile tuple
-PROFILE = ("month", "report_type", "country", "status", "place_type", "victim_gender",
-           "victim_age_group")
+PROFILE = (
+    "month",
+    "report_type",
+    "country",
+    "status",
+    "place_type",
+    "victim_gender",
+    "victim_age_group",
+)
 SINGLE_CROSS = ("report_type", "country")  # a single × single cross-table
 # multiple-choice dimension -> the single-choice dimension it is crossed with (None: one-way)
-MULTI_CARRIER: dict[str, str | None] = {"perpetrator_type": "country",
-                                        "violation_types": "victim_gender",
-                                        "victim_groups": None}
+MULTI_CARRIER: dict[str, str | None] = {
+    "perpetrator_type": "country",
+    "violation_types": "victim_gender",
+    "victim_groups": None,
+}
 CROSS = (SINGLE_CROSS, ("victim_gender", "violation_types"), ("country", "perpetrator_type"))
-ONE_WAY = ("report_type", "status", "month", "country", "place_type", "victim_gender",
-           "victim_age_group", "perpetrator_type", "violation_types", "victim_groups")
+ONE_WAY = (
+    "report_type",
+    "status",
+    "month",
+    "country",
+    "place_type",
+    "victim_gender",
+    "victim_age_group",
+    "perpetrator_type",
+    "violation_types",
+    "victim_groups",
+)
 _OWN = ("status", "place_type", "victim_gender", "victim_age_group")  # own one-way cliques
 _EPS = 1e-6
 
@@ -92,7 +119,7 @@ def months_between(first: str, last: str) -> list[str]:
 def _periods(year: str) -> list[tuple[str, tuple[str, ...]]]:
     months = [f"{year}-{m:02d}" for m in range(1, 13)]
     out: list[tuple[str, tuple[str, ...]]] = [(m, (m,)) for m in months]
-    out += [(f"{year}-Q{q}", tuple(months[3 * q - 3:3 * q])) for q in range(1, 5)]
+    out += [(f"{year}-Q{q}", tuple(months[3 * q - 3 : 3 * q])) for q in range(1, 5)]
     out.append((year, tuple(months)))
     return out
 
@@ -118,6 +145,7 @@ class _Cell:
 class Figure:
     """One published row: `count` is an integer or `<N`; `raw` is the exact value when shown
     (for bar widths), else 0."""
+
     dimension: str
     value: str
     count: str
@@ -136,16 +164,22 @@ def _bound(count: int, k: int) -> int:
 class _Year:
     """The audit of one calendar year: atoms (clique cells per month), couplings, cells."""
 
-    def __init__(self, year: str, profiles: dict[tuple[str, ...], int],
-                 multi: dict[tuple[str, str, str, str], int], k: int) -> None:
+    def __init__(
+        self,
+        year: str,
+        profiles: dict[tuple[str, ...], int],
+        multi: dict[tuple[str, str, str, str], int],
+        k: int,
+    ) -> None:
         self.k = k
         self.year = year
         self.months = sorted({p[0] for p in profiles})
         idx = {d: i for i, d in enumerate(PROFILE)}
         values: dict[str, list[str]] = {
-            d: sorted({p[idx[d]] for p in profiles}) for d in PROFILE[1:]}
+            d: sorted({p[idx[d]] for p in profiles}) for d in PROFILE[1:]
+        }
         mvalues: dict[str, list[str]] = defaultdict(list)
-        for (dim, _, _, v) in multi:
+        for dim, _, _, v in multi:
             if v not in mvalues[dim]:
                 mvalues[dim].append(v)
         for dim in mvalues:
@@ -170,12 +204,16 @@ class _Year:
                     rc[(m, r, c)] = atom(tally["rc"].get((m, r, c), 0))
         own: dict[str, dict[tuple[str, str], int]] = {}
         for d in _OWN:
-            own[d] = {(m, v): atom(tally[d].get((m, v), 0))
-                      for m in self.months for v in values[d]}
+            own[d] = {(m, v): atom(tally[d].get((m, v), 0)) for m in self.months for v in values[d]}
             for m in self.months:  # each one-way table sums to the month's total
-                self.eq_rows.append((tuple(own[d][(m, v)] for v in values[d]),
-                                     tuple(rc[(m, r, c)] for r in values["report_type"]
-                                           for c in values["country"])))
+                self.eq_rows.append(
+                    (
+                        tuple(own[d][(m, v)] for v in values[d]),
+                        tuple(
+                            rc[(m, r, c)] for r in values["report_type"] for c in values["country"]
+                        ),
+                    )
+                )
 
         def margin(dim: str, m: str, v: str) -> tuple[int, ...]:
             if dim == "report_type":
@@ -192,7 +230,7 @@ class _Year:
         for dim, carrier in MULTI_CARRIER.items():
             for v in mvalues.get(dim, []):
                 for m in self.months:
-                    for cv in (values[carrier] if carrier else [""]):
+                    for cv in values[carrier] if carrier else [""]:
                         n = multi.get((dim, m, cv, v), 0)
                         whole = margin(carrier, m, cv) if carrier else total(m)
                         size = sum(self.atoms[a] for a in whole)
@@ -202,14 +240,20 @@ class _Year:
         self.cells: list[_Cell] = []
         seen: set[tuple[str, str, frozenset[str]]] = set()
 
-        def add(table: str, value: str, months: frozenset[str], atoms: Iterable[int],
-                parts: tuple[str, ...]) -> None:
+        def add(
+            table: str,
+            value: str,
+            months: frozenset[str],
+            atoms: Iterable[int],
+            parts: tuple[str, ...],
+        ) -> None:
             if not months or (table, value, months) in seen:
                 return
             seen.add((table, value, months))
             atoms = tuple(sorted(atoms))
-            self.cells.append(_Cell(table, value, months, atoms,
-                                    sum(self.atoms[a] for a in atoms), parts))
+            self.cells.append(
+                _Cell(table, value, months, atoms, sum(self.atoms[a] for a in atoms), parts)
+            )
 
         present = set(self.months)
         for _, period in _periods(year):
@@ -224,12 +268,22 @@ class _Year:
                     add(dim, v, ms, (yes[(dim, v, m, cv)] for m in ms for cv in cvs), (v,))
                     if carrier:
                         for cv in cvs:
-                            add(f"{carrier}{X}{dim}", f"{cv}{X}{v}", ms,
-                                (yes[(dim, v, m, cv)] for m in ms), (cv, v))
+                            add(
+                                f"{carrier}{X}{dim}",
+                                f"{cv}{X}{v}",
+                                ms,
+                                (yes[(dim, v, m, cv)] for m in ms),
+                                (cv, v),
+                            )
             for r in values["report_type"]:
                 for c in values["country"]:
-                    add(f"report_type{X}country", f"{r}{X}{c}", ms,
-                        (rc[(m, r, c)] for m in ms), (r, c))
+                    add(
+                        f"report_type{X}country",
+                        f"{r}{X}{c}",
+                        ms,
+                        (rc[(m, r, c)] for m in ms),
+                        (r, c),
+                    )
         self.withheld = False
         self._suppress()
 
@@ -267,16 +321,18 @@ class _Year:
             if cell.count == 0:
                 zero.update(cell.atoms)
         a_eq = vstack([couplings, vectors[published]]).tocsr()
-        b_eq = np.concatenate([np.zeros(couplings.shape[0]),
-                               [float(self.cells[i].count) for i in published]])
+        b_eq = np.concatenate(
+            [np.zeros(couplings.shape[0]), [float(self.cells[i].count) for i in published]]
+        )
         by_row: list[_Cell | None] = [None] * couplings.shape[0]
         by_row += [self.cells[i] for i in published]
         a_ub = b_ub = None
         if hidden:
             part = vectors[hidden]
             a_ub = vstack([part, -part]).tocsr()
-            b_ub = np.concatenate([[float(int(self.cells[i].shown[1:]) - 1) for i in hidden],
-                                   [-1.0] * len(hidden)])
+            b_ub = np.concatenate(
+                [[float(int(self.cells[i].shown[1:]) - 1) for i in hidden], [-1.0] * len(hidden)]
+            )
         bounds = np.zeros((n, 2))
         bounds[:, 1] = np.inf
         if zero:
@@ -293,15 +349,24 @@ class _Year:
         found = []
         self._binding: list[_Cell] = []
         for sign in (1.0, -1.0):
-            res = linprog(sign * objective, A_ub=a_ub, b_ub=b_ub if a_ub is not None else None,
-                          A_eq=a_eq, b_eq=b_eq if a_eq is not None else None, bounds=bounds,
-                          method="highs")
+            res = linprog(
+                sign * objective,
+                A_ub=a_ub,
+                b_ub=b_ub if a_ub is not None else None,
+                A_eq=a_eq,
+                b_eq=b_eq if a_eq is not None else None,
+                bounds=bounds,
+                method="highs",
+            )
             if res.status != 0:
                 raise RuntimeError(f"statistics audit: linear program failed ({res.message})")
             found.append(sign * res.fun)
             if a_eq is not None:  # the published cells whose value holds the bound (duals)
-                self._binding += [by_row[i] for i in np.flatnonzero(
-                    np.abs(res.eqlin.marginals) > 1e-9) if by_row[i] is not None]
+                self._binding += [
+                    by_row[i]
+                    for i in np.flatnonzero(np.abs(res.eqlin.marginals) > 1e-9)
+                    if by_row[i] is not None
+                ]
         return math.ceil(found[0] - _EPS), math.floor(found[1] + _EPS)
 
     def _holds(self, cell: _Cell, mats: Any) -> bool:
@@ -345,19 +410,31 @@ class _Year:
         own_parts = set(cell.parts)
         margins = {"total", *[t for t in cell.table.split(X)]}
         groups = [
-            [c for c in live if c.table == cell.table and c.months == cell.months
-             and (not own_parts or own_parts & set(c.parts) or len(c.parts) == 1)],
+            [
+                c
+                for c in live
+                if c.table == cell.table
+                and c.months == cell.months
+                and (not own_parts or own_parts & set(c.parts) or len(c.parts) == 1)
+            ],
             # the same cell in other months (a sibling in a published sum) before the
             # sums themselves: a quarter's or year's total is worth more than a month's
-            [c for c in live if not c.months & cell.months
-             and len(c.months) <= len(cell.months)],
-            [c for c in live if c.table == cell.table and c.value == cell.value
-             and c.months & cell.months],
-            [c for c in live if c.months == cell.months and (c.table in margins
-                                                          or cell.table in c.table.split(X))],
+            [c for c in live if not c.months & cell.months and len(c.months) <= len(cell.months)],
+            [
+                c
+                for c in live
+                if c.table == cell.table and c.value == cell.value and c.months & cell.months
+            ],
+            [
+                c
+                for c in live
+                if c.months == cell.months
+                and (c.table in margins or cell.table in c.table.split(X))
+            ],
             [c for c in live if c.months & cell.months],
             live,
         ]
+
         def pick(group: list[_Cell]) -> _Cell:
             return min(group, key=lambda c: (c.count, c.table, c.value, sorted(c.months)))
 
@@ -427,8 +504,9 @@ class _Year:
         m, h = len(open_), len(held)
         v_open, v_held = vectors[open_], vectors[held]
         x_open = np.array([self.cells[i].count for i in open_], dtype=float)
-        top_open = np.array([_bound(totals[self.cells[i].months], k) - 1 for i in open_],
-                            dtype=float)
+        top_open = np.array(
+            [_bound(totals[self.cells[i].months], k) - 1 for i in open_], dtype=float
+        )
         x_held = np.array([self.cells[i].count for i in held], dtype=float)
         top_held = np.array([int(self.cells[i].shown[1:]) - 1 for i in held], dtype=float)
 
@@ -437,19 +515,32 @@ class _Year:
 
         # variables: d (one per atom), t (|change| of each published cell), s (units above
         # each suppressed cell's bound)
-        a_ub = vstack([
-            hstack([v_open, -identity(m), zeros(m, h)]),  # t >= v.d
-            hstack([-v_open, -identity(m), zeros(m, h)]),  # t >= -v.d
-            hstack([-v_open, zeros(m, m), zeros(m, h)]),  # a suppressed cell is at least 1
-            hstack([v_open, zeros(m, m), zeros(m, h)]),  # and below its total's bound
-            hstack([-v_held, zeros(h, m), zeros(h, h)]),
-            hstack([v_held, zeros(h, m), -identity(h)])]).tocsr()
-        b_ub = np.concatenate([np.zeros(2 * m), x_open - 1, top_open - x_open,
-                               x_held - 1, top_held - x_held])
-        a_eq = vstack([hstack([couplings, zeros(couplings.shape[0], m + h)]),
-                       hstack([vectors[me], zeros(1, m + h)])]).tocsr()
-        cost = np.concatenate([np.zeros(n), [self._weight(self.cells[i]) for i in open_],
-                               [self._weight(self.cells[i]) for i in held]])
+        a_ub = vstack(
+            [
+                hstack([v_open, -identity(m), zeros(m, h)]),  # t >= v.d
+                hstack([-v_open, -identity(m), zeros(m, h)]),  # t >= -v.d
+                hstack([-v_open, zeros(m, m), zeros(m, h)]),  # a suppressed cell is at least 1
+                hstack([v_open, zeros(m, m), zeros(m, h)]),  # and below its total's bound
+                hstack([-v_held, zeros(h, m), zeros(h, h)]),
+                hstack([v_held, zeros(h, m), -identity(h)]),
+            ]
+        ).tocsr()
+        b_ub = np.concatenate(
+            [np.zeros(2 * m), x_open - 1, top_open - x_open, x_held - 1, top_held - x_held]
+        )
+        a_eq = vstack(
+            [
+                hstack([couplings, zeros(couplings.shape[0], m + h)]),
+                hstack([vectors[me], zeros(1, m + h)]),
+            ]
+        ).tocsr()
+        cost = np.concatenate(
+            [
+                np.zeros(n),
+                [self._weight(self.cells[i]) for i in open_],
+                [self._weight(self.cells[i]) for i in held],
+            ]
+        )
         bounds = np.zeros((n + m + h, 2))
         bounds[:n, 0] = -np.array(self.atoms, dtype=float)
         bounds[:, 1] = np.inf
@@ -458,15 +549,18 @@ class _Year:
 
         def move(by: int) -> dict[int, int] | None:
             b_eq = np.concatenate([np.zeros(couplings.shape[0]), [float(by)]])
-            res = linprog(cost, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq, bounds=bounds,
-                          method="highs-ds")  # a vertex: few cells changed, not a spread
+            res = linprog(
+                cost, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs-ds"
+            )  # a vertex: few cells changed, not a spread
             if res.status == 2:  # infeasible: no suppression lets the cell move so far
                 return None
             if res.status != 0:
                 raise RuntimeError(f"statistics audit: linear program failed ({res.message})")
-            out = {open_[j]: _bound(totals[self.cells[open_[j]].months], k)
-                   for j in np.flatnonzero(res.x[n:n + m] > 1e-7)}
-            for j in np.flatnonzero(res.x[n + m:] > 1e-7):  # the next multiple of k above
+            out = {
+                open_[j]: _bound(totals[self.cells[open_[j]].months], k)
+                for j in np.flatnonzero(res.x[n : n + m] > 1e-7)
+            }
+            for j in np.flatnonzero(res.x[n + m :] > 1e-7):  # the next multiple of k above
                 out[held[j]] = _bound(math.ceil(top_held[j] + res.x[n + m + j] - _EPS), k)
             return out
 
@@ -563,25 +657,35 @@ class Release:
         order = sorted(year.months)
         by_month = {next(iter(c.months)): c for c in cells if len(c.months) == 1}
         # indicator vectors: published periods of this cell, and months where it is 0
-        basis = [[1.0 if m in c.months else 0.0 for m in order]
-                 for c in cells if not c.suppressed]
-        basis += [[1.0 if m == z else 0.0 for m in order] for z in order
-                  if z not in by_month or by_month[z].count == 0]
+        basis = [[1.0 if m in c.months else 0.0 for m in order] for c in cells if not c.suppressed]
+        basis += [
+            [1.0 if m == z else 0.0 for m in order]
+            for z in order
+            if z not in by_month or by_month[z].count == 0
+        ]
         projector = None
         if basis:
             b = np.array(basis)
             projector = np.linalg.pinv(b) @ b  # projects onto the row space of b
         counts = {m: (by_month[m].count if m in by_month else 0) for m in order}
-        tops = {m: (0 if m not in by_month or not by_month[m].count
-                    else int(by_month[m].shown[1:]) - 1 if by_month[m].suppressed
-                    else by_month[m].count) for m in order}
+        tops = {
+            m: (
+                0
+                if m not in by_month or not by_month[m].count
+                else int(by_month[m].shown[1:]) - 1
+                if by_month[m].suppressed
+                else by_month[m].count
+            )
+            for m in order
+        }
         whole = {c.months: c for c in cells}
         found = (order, projector, counts, tops, whole)
         self._plans[(year.year, key)] = found
         return found
 
-    def _part(self, year: _Year, key: tuple[str, str], months: frozenset[str]
-              ) -> tuple[int, int | None, int]:
+    def _part(
+        self, year: _Year, key: tuple[str, str], months: frozenset[str]
+    ) -> tuple[int, int | None, int]:
         """(true count, exact value if derivable else None, upper bound as derivable) of
         one cell over `months` (months of one year that have reports)."""
         import numpy as np
@@ -624,18 +728,26 @@ class Release:
         k = self.k
         if any(y.withheld and chosen & set(y.months) for y in self.years.values()):
             # the audit could not protect a year: only an upper bound of the total is shown
-            n = sum(c.count for key, ys in self._index.items() if key[0] == "total"
-                    for c in (cell for y in ys.values() for cell in y)
-                    if len(c.months) == 1 and c.months <= chosen)
+            n = sum(
+                c.count
+                for key, ys in self._index.items()
+                if key[0] == "total"
+                for c in (cell for y in ys.values() for cell in y)
+                if len(c.months) == 1 and c.months <= chosen
+            )
             return [Figure("total", "", f"<{_bound(n, k)}", 0)]
         out: list[Figure] = []
         order = ["total", *ONE_WAY, *[f"{a}{X}{b}" for a, b in CROSS]]
         keys = sorted(self._index, key=lambda key: (order.index(key[0]), key[1]))
         # the `month` table: each chosen month's total (a cell of the lattice)
-        at = next(i for i, key in enumerate(keys) if order.index(key[0]) > 2) if any(
-            order.index(key[0]) > 2 for key in keys) else len(keys)
+        at = (
+            next(i for i, key in enumerate(keys) if order.index(key[0]) > 2)
+            if any(order.index(key[0]) > 2 for key in keys)
+            else len(keys)
+        )
         plan: list[tuple[tuple[str, str], frozenset[str] | None]] = [
-            (key, None) for key in keys[:at]]
+            (key, None) for key in keys[:at]
+        ]
         plan += [(("month", m), frozenset((m,))) for m in sorted(chosen)]
         plan += [(key, None) for key in keys[at:]]
         for (table, value), only in plan:
@@ -675,8 +787,9 @@ class Snapshot:
     counted_at: datetime
 
 
-def build(profiles: dict[tuple[str, ...], int],
-          multi: dict[tuple[str, str, str, str], int], k: int) -> Release:
+def build(
+    profiles: dict[tuple[str, ...], int], multi: dict[tuple[str, str, str, str], int], k: int
+) -> Release:
     """The canonical release of the counts: `profiles` {(month, report_type, country, status,
     place_type, victim_gender, victim_age_group): reports}, `multi` {(dimension, month,
     carrier value, value): reports} for the multiple-choice dimensions (carrier value: the
@@ -694,13 +807,15 @@ def build(profiles: dict[tuple[str, ...], int],
         audited = _Year(year, by_year[year], multi_by_year[year], k)
         release.years[year] = audited
         for cell in audited.cells:
-            release._index.setdefault((cell.table, cell.value), {}).setdefault(
-                year, []).append(cell)
+            release._index.setdefault((cell.table, cell.value), {}).setdefault(year, []).append(
+                cell
+            )
     return release
 
 
-def tallies(cases: Iterable[dict[str, Any]]) -> tuple[dict[tuple[str, ...], int],
-                                                     dict[tuple[str, str, str, str], int]]:
+def tallies(
+    cases: Iterable[dict[str, Any]],
+) -> tuple[dict[tuple[str, ...], int], dict[tuple[str, str, str, str], int]]:
     """`build`'s input from per-report answers (tests and benchmarks): each case a dict with
     the PROFILE keys and lists for the multiple-choice dimensions."""
     profiles: dict[tuple[str, ...], int] = defaultdict(int)
@@ -711,4 +826,3 @@ def tallies(cases: Iterable[dict[str, Any]]) -> tuple[dict[tuple[str, ...], int]
             for v in case.get(dim, []) or []:
                 multi[(dim, case["month"], case.get(carrier, "none") if carrier else "", v)] += 1
     return dict(profiles), dict(multi)
-

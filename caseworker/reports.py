@@ -49,10 +49,26 @@ from storage.cases import INITIAL_STATUS
 from storage.casework import ACTION_CONSENT
 from storage.db import Database
 
-__all__ = ["POPULATION_TABLES", "REPORT_ROLES", "RESPONSES", "STATE_RESPONSES", "STATE_STEPS",
-           "STEPS", "STEP_KINDS", "TIMING", "WHOLE_YEARS_ONLY", "PeriodError",
-           "PeriodicReport", "ReportRow", "compose", "parse_period", "periodic_report",
-           "report_csv", "snapshot_for", "whole_years"]
+__all__ = [
+    "POPULATION_TABLES",
+    "REPORT_ROLES",
+    "RESPONSES",
+    "STATE_RESPONSES",
+    "STATE_STEPS",
+    "STEPS",
+    "STEP_KINDS",
+    "TIMING",
+    "WHOLE_YEARS_ONLY",
+    "PeriodError",
+    "PeriodicReport",
+    "ReportRow",
+    "compose",
+    "parse_period",
+    "periodic_report",
+    "report_csv",
+    "snapshot_for",
+    "whole_years",
+]
 
 REPORT_ROLES = frozenset({"supervisor", "auditor", "admin"})
 SECTIONS = ("complaint", "reprisal")
@@ -132,8 +148,9 @@ def _months(first: date, last: date) -> tuple[str, str, datetime, datetime]:
     return first.strftime("%Y-%m"), last.strftime("%Y-%m"), begin, until
 
 
-def _publish(total: int, cells: dict[str, int], k: int, multi: bool
-             ) -> tuple[str, dict[str, str] | None]:
+def _publish(
+    total: int, cells: dict[str, int], k: int, multi: bool
+) -> tuple[str, dict[str, str] | None]:
     """(total as shown, {value: shown} or None when the table had to be left out)."""
     carrier = _MULTI_CARRIER if multi else _SINGLE_CARRIER
     rows = stats_publish.publish(total, {(carrier, v): n for v, n in cells.items() if n > 0}, k)
@@ -169,42 +186,58 @@ def _answer(value: str, now_month: str) -> str:
 
 def whole_years(first_month: str, last_month: str) -> list[str]:
     """The calendar years lying wholly inside first_month..last_month (YYYY-MM)."""
-    return [str(y) for y in range(int(first_month[:4]), int(last_month[:4]) + 1)
-            if first_month <= f"{y}-01" and f"{y}-12" <= last_month]
+    return [
+        str(y)
+        for y in range(int(first_month[:4]), int(last_month[:4]) + 1)
+        if first_month <= f"{y}-01" and f"{y}-12" <= last_month
+    ]
 
 
-def compose(release: Release, casework: dict[tuple[str, str, str, str], int],
-            first_month: str, last_month: str, now: datetime) -> PeriodicReport:
+def compose(
+    release: Release,
+    casework: dict[tuple[str, str, str, str], int],
+    first_month: str,
+    last_month: str,
+    now: datetime,
+) -> PeriodicReport:
     """The report's tables (pure: the re-identification tests drive it with random data).
     The counts of reports are the canonical release's figures for the range, copied, never
     computed here; the steps are counted for each whole calendar year from `casework`
     (storage.statistics.casework_tallies: {(month, report_type, dimension, value): n})."""
     k = release.k
-    rows = [ReportRow(f.dimension, f.value, f.count)
-            for f in release.range(first_month, last_month)
-            if f.dimension in POPULATION_TABLES]
+    rows = [
+        ReportRow(f.dimension, f.value, f.count)
+        for f in release.range(first_month, last_month)
+        if f.dimension in POPULATION_TABLES
+    ]
     if not rows[0].count.isdigit():  # a withheld total: nothing is broken down
         return PeriodicReport(first_month, last_month, k, tuple(rows[:1]))
     years = whole_years(first_month, last_month)
     if not years:
         rows.append(ReportRow("note", WHOLE_YEARS_ONLY, ""))
     for year in years:
-        rows += _year(release, year, {key: n for key, n in casework.items()
-                                      if key[0][:4] == year}, k, now)
+        rows += _year(
+            release, year, {key: n for key, n in casework.items() if key[0][:4] == year}, k, now
+        )
     return PeriodicReport(first_month, last_month, k, tuple(rows))
 
 
-def _year(release: Release, year: str, casework: dict[tuple[str, str, str, str], int],
-          k: int, now: datetime) -> list[ReportRow]:
+def _year(
+    release: Release,
+    year: str,
+    casework: dict[tuple[str, str, str, str], int],
+    k: int,
+    now: datetime,
+) -> list[ReportRow]:
     """Steps, State responses and time to first assessment for the reports received in one
     calendar year, under the year's figures of the release."""
-    figures = {(f.dimension, f.value): f.count
-               for f in release.range(f"{year}-01", f"{year}-12")}
+    figures = {(f.dimension, f.value): f.count for f in release.range(f"{year}-01", f"{year}-12")}
     if not figures.get(("total", ""), "").isdigit():
         return []
     pending = figures.get(("status", INITIAL_STATUS))  # absent: known to be 0
-    pending_at_most = 0 if pending is None else (
-        int(pending) if pending.isdigit() else int(pending[1:]) - 1)
+    pending_at_most = (
+        0 if pending is None else (int(pending) if pending.isdigit() else int(pending[1:]) - 1)
+    )
     out: list[ReportRow] = []
     for section in SECTIONS:
         count = _exact(figures.get(("report_type", section)))
@@ -218,8 +251,15 @@ def _year(release: Release, year: str, casework: dict[tuple[str, str, str, str],
     return out
 
 
-def _section(year: str, section: str, count: int, cells: dict[tuple[str, str], int],
-             pending_at_most: int, k: int, now: datetime) -> list[ReportRow]:
+def _section(
+    year: str,
+    section: str,
+    count: int,
+    cells: dict[tuple[str, str], int],
+    pending_at_most: int,
+    k: int,
+    now: datetime,
+) -> list[ReportRow]:
     out: list[ReportRow] = []
     step_cells = {kind: cells.get((stat_rows.STEP, kind), 0) for kind in STEP_KINDS}
     _, steps = _publish(count, step_cells, k, multi=True)
@@ -243,15 +283,16 @@ def _section(year: str, section: str, count: int, cells: dict[tuple[str, str], i
     if count - pending_at_most >= k:
         hours = {value: n for (dim, value), n in cells.items() if dim == stat_rows.ASSESSED}
         if sum(hours.values()) >= k:  # cannot fail while the counts agree; never show fewer
-            out += [ReportRow(TIMING, f"{year}{X}{section}{X}median",
-                              _percentile_bucket(hours, 0.5)),
-                    ReportRow(TIMING, f"{year}{X}{section}{X}p90",
-                              _percentile_bucket(hours, 0.9))]
+            out += [
+                ReportRow(TIMING, f"{year}{X}{section}{X}median", _percentile_bucket(hours, 0.5)),
+                ReportRow(TIMING, f"{year}{X}{section}{X}p90", _percentile_bucket(hours, 0.9)),
+            ]
     return out
 
 
-def snapshot_for(db: Database, first: date, last: date,
-                 k: int = stats_publish.DEFAULT_THRESHOLD) -> Snapshot:
+def snapshot_for(
+    db: Database, first: date, last: date, k: int = stats_publish.DEFAULT_THRESHOLD
+) -> Snapshot:
     """The canonical release of the years the period touches, with their casework counts
     (the command line has no cached one): each year is audited on its own
     (caseworker.release), so these years' figures are the statistics page's. Counted in one
@@ -261,17 +302,30 @@ def snapshot_for(db: Database, first: date, last: date,
         generation = stat_rows.generation(session)
         profiles, multi = stat_rows.tallies(session)
         casework = stat_rows.casework_tallies(session)
-    release = build_release({p: n for p, n in profiles.items() if p[0][:4] in years},
-                            {m: n for m, n in multi.items() if m[1][:4] in years}, k)
-    return Snapshot(release, {c: n for c, n in casework.items() if c[0][:4] in years},
-                    generation, datetime.now(UTC))
+    release = build_release(
+        {p: n for p, n in profiles.items() if p[0][:4] in years},
+        {m: n for m, n in multi.items() if m[1][:4] in years},
+        k,
+    )
+    return Snapshot(
+        release,
+        {c: n for c, n in casework.items() if c[0][:4] in years},
+        generation,
+        datetime.now(UTC),
+    )
 
 
-def periodic_report(db: Database, actor: str, role: str, first: date, last: date,
-                    now: datetime | None = None, k: int = stats_publish.DEFAULT_THRESHOLD,
-                    channel: str = "web",
-                    snapshot: Snapshot | Callable[[], Snapshot] | None = None
-                    ) -> PeriodicReport:
+def periodic_report(
+    db: Database,
+    actor: str,
+    role: str,
+    first: date,
+    last: date,
+    now: datetime | None = None,
+    k: int = stats_publish.DEFAULT_THRESHOLD,
+    channel: str = "web",
+    snapshot: Snapshot | Callable[[], Snapshot] | None = None,
+) -> PeriodicReport:
     """The one way in for the dashboard and `sanad report periodic`: role checked, audited
     (with the period; never a count that was suppressed). `snapshot` is the canonical
     release with its casework counts (or a function giving it: the dashboard's cached one),
@@ -280,8 +334,7 @@ def periodic_report(db: Database, actor: str, role: str, first: date, last: date
     now = now or datetime.now(UTC)
     if role not in REPORT_ROLES:
         with db.transaction() as session:
-            accounts.audit(session, actor, "report.periodic", None, "refused", now,
-                           reason="role")
+            accounts.audit(session, actor, "report.periodic", None, "refused", now, reason="role")
         raise PermissionError(f"the role {role} may not produce the periodic report")
     if snapshot is None:
         snapshot = snapshot_for(db, first, last, k)
@@ -290,8 +343,16 @@ def periodic_report(db: Database, actor: str, role: str, first: date, last: date
     first_month, last_month, _, _ = _months(first, last)
     report = compose(snapshot.release, snapshot.casework, first_month, last_month, now)
     with db.transaction() as session:
-        accounts.audit(session, actor, "report.periodic", None, "granted", now,
-                       period=f"{report.first_month}/{report.last_month}", channel=channel)
+        accounts.audit(
+            session,
+            actor,
+            "report.periodic",
+            None,
+            "granted",
+            now,
+            period=f"{report.first_month}/{report.last_month}",
+            channel=channel,
+        )
     return report
 
 

@@ -51,8 +51,7 @@ def _holds(remainder: int, cells: dict[str, tuple[int, int, bool]]) -> bool:
     return True
 
 
-def _one_way(total: int, cells: dict[str, int], k: int, constrained: bool
-             ) -> dict[str, str] | None:
+def _one_way(total: int, cells: dict[str, int], k: int, constrained: bool) -> dict[str, str] | None:
     shown = {v: (f"<{k}" if c < k else str(c)) for v, c in cells.items()}
     if not constrained or not any(c < k for c in cells.values()):
         return shown
@@ -69,14 +68,15 @@ def _one_way(total: int, cells: dict[str, int], k: int, constrained: bool
         ranges[value] = (1, _bound(count, k) - 1, False)
 
 
-def publish(total: int, counts: dict[tuple[str, str], int], k: int = DEFAULT_THRESHOLD
-            ) -> list[dict[str, Any]]:
+def publish(
+    total: int, counts: dict[tuple[str, str], int], k: int = DEFAULT_THRESHOLD
+) -> list[dict[str, Any]]:
     """Rows {dimension, value, count, raw} safe to show; `raw` only feeds the bar widths."""
     if total < k:
-        return [{"dimension": "total", "value": "", "count": f"<{k}" if total else "0",
-                 "raw": 0}]
-    rows: list[dict[str, Any]] = [{"dimension": "total", "value": "", "count": str(total),
-                                   "raw": total}]
+        return [{"dimension": "total", "value": "", "count": f"<{k}" if total else "0", "raw": 0}]
+    rows: list[dict[str, Any]] = [
+        {"dimension": "total", "value": "", "count": str(total), "raw": total}
+    ]
     for dim in DIMENSIONS:
         cells = {v: n for (d, v), n in counts.items() if d == dim and n > 0}
         shown = _one_way(total, cells, k, dim not in MULTI)
@@ -84,6 +84,12 @@ def publish(total: int, counts: dict[tuple[str, str], int], k: int = DEFAULT_THR
             continue
         for value in sorted(cells):
             text = shown[value]
-            rows.append({"dimension": dim, "value": value, "count": text,
-                         "raw": 0 if text.startswith("<") else cells[value]})
+            rows.append(
+                {
+                    "dimension": dim,
+                    "value": value,
+                    "count": text,
+                    "raw": 0 if text.startswith("<") else cells[value],
+                }
+            )
     return rows

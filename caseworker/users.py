@@ -43,11 +43,19 @@ class Cancelled(SanadError):
 Confirm = Callable[[list[crypto.Recipient]], bool]
 
 
-def add_user(db: Database, name: str, role: str, passphrase: str, kdf: crypto.KdfParams,
-             admin_public: bytes, totp_secret: str | None = None,
-             admin_key: Any = None, confirm: Confirm | None = None,
-             pin: accounts.ManifestPin | None = None,
-             team_names: Sequence[str] = ()) -> NewUser:
+def add_user(
+    db: Database,
+    name: str,
+    role: str,
+    passphrase: str,
+    kdf: crypto.KdfParams,
+    admin_public: bytes,
+    totp_secret: str | None = None,
+    admin_key: Any = None,
+    confirm: Confirm | None = None,
+    pin: accounts.ManifestPin | None = None,
+    team_names: Sequence[str] = (),
+) -> NewUser:
     """Create the account; a caseworker or supervisor also goes into a newly signed manifest
     (so new reports are sealed to them), and so does a custodian, under its own label (so the
     identity keys of new reports are wrapped to them); that needs the administrator's
@@ -61,11 +69,14 @@ def add_user(db: Database, name: str, role: str, passphrase: str, kdf: crypto.Kd
     generated = not totp_secret
     secret = normalise_totp_secret(totp_secret) if totp_secret else pyotp.random_base32()
     if team_names and role not in accounts.READS_REPORTS:
-        raise accounts.AccountError("only caseworkers and supervisors are team members: "
-                                    "admins, auditors and custodians read no reports")
+        raise accounts.AccountError(
+            "only caseworkers and supervisors are team members: "
+            "admins, auditors and custodians read no reports"
+        )
     if role in accounts.SIGNED_ROLES and admin_key is None:
-        raise accounts.AccountError("adding a caseworker, supervisor or custodian needs the "
-                                    "administrator's signing key")
+        raise accounts.AccountError(
+            "adding a caseworker, supervisor or custodian needs the administrator's signing key"
+        )
     version = None
     with db.transaction() as session:
         user = accounts.create_user(session, name, role, passphrase, kdf, now)
@@ -74,8 +85,9 @@ def add_user(db: Database, name: str, role: str, passphrase: str, kdf: crypto.Kd
             if admin_key.public_key().public_bytes_raw() != admin_public:
                 raise crypto.ManifestError("that signing key is not the pinned administrator key")
             previous = accounts.verified_manifest(session, admin_public, pin)
-            new = crypto.Recipient(label=accounts.manifest_label(name, role),
-                                   public_key=user.public_key)
+            new = crypto.Recipient(
+                label=accounts.manifest_label(name, role), public_key=user.public_key
+            )
             plan = teams.Plan.of(previous)
             plan.put(new)
             try:
@@ -85,13 +97,23 @@ def add_user(db: Database, name: str, role: str, passphrase: str, kdf: crypto.Kd
             recipients = plan.signed_list()
             if confirm is not None and not confirm(recipients):
                 raise Cancelled("nothing was changed")
-            version = accounts.publish_manifest(session, admin_key, list(recipients), now,
-                                                teams=recipients.teams)
+            version = accounts.publish_manifest(
+                session, admin_key, list(recipients), now, teams=recipients.teams
+            )
             if version <= previous.version:
                 raise crypto.ManifestError("the manifest version did not grow")
             teams.mirror(session, accounts.verified_manifest(session, admin_public), now)
-        accounts.audit(session, "admin", "user.add", None, "granted", now, user=name, role=role,
-                       **({"teams": ",".join(team_names)} if team_names else {}))
+        accounts.audit(
+            session,
+            "admin",
+            "user.add",
+            None,
+            "granted",
+            now,
+            user=name,
+            role=role,
+            **({"teams": ",".join(team_names)} if team_names else {}),
+        )
     if version is not None and pin is not None:
         pin.check(version)
     return NewUser(name, role, secret, generated, version)
@@ -108,5 +130,7 @@ def terminal_qr(uri: str) -> str:
     if len(matrix) % 2:
         matrix.append([False] * len(matrix[0]))
     chars = {(False, False): "█", (True, False): "▄", (False, True): "▀", (True, True): " "}
-    return "\n".join("".join(chars[(top, bottom)] for top, bottom in zip(
-        matrix[i], matrix[i + 1], strict=True)) for i in range(0, len(matrix), 2))
+    return "\n".join(
+        "".join(chars[(top, bottom)] for top, bottom in zip(matrix[i], matrix[i + 1], strict=True))
+        for i in range(0, len(matrix), 2)
+    )

@@ -66,10 +66,10 @@ class Workbench:
     def _case(self, session: Any, who: Principal, ref: str) -> Case:
         return self.d._case_for(session, who, ref, "case")
 
-    def _event(self, session: Any, case: Case, kind: str, who: Principal,
-               **detail: Any) -> None:
-        session.add(CaseEvent(case_id=case.id, at=self.d.now(), kind=kind, actor=who.name,
-                              detail=detail))
+    def _event(self, session: Any, case: Case, kind: str, who: Principal, **detail: Any) -> None:
+        session.add(
+            CaseEvent(case_id=case.id, at=self.d.now(), kind=kind, actor=who.name, detail=detail)
+        )
 
     def _run(self, who: Principal, ref: str, action: str, body: Any) -> Any:
         self.d._require(who, CASE_ROLES, action)
@@ -92,6 +92,7 @@ class Workbench:
             added = search.add_terms(session, pepper, case.id, kind, text, who.name)
             self._event(session, case, "terms_added", who, term_kind=kind, count=added)
             return added
+
         return int(self._run(who, ref, "case.terms", body))
 
     # ------------------------------------------------------------ labels
@@ -108,17 +109,18 @@ class Workbench:
 
         def body(session: Any, case: Case) -> None:
             self._label(session, who, case, text, remove)
+
         self._run(who, ref, "case.unlabel" if remove else "case.label", body)
 
-    def _label(self, session: Any, who: Principal, case: Case, text: str,
-               remove: bool) -> None:
+    def _label(self, session: Any, who: Principal, case: Case, text: str, remove: bool) -> None:
         have = session.get(CaseLabel, (case.id, text))
         if remove and have is not None:
             session.delete(have)
             self._event(session, case, "unlabelled", who, label=text)
         elif not remove and have is None:
-            session.add(CaseLabel(case_id=case.id, label=text, added_by=who.name,
-                                  added_at=self.d.now()))
+            session.add(
+                CaseLabel(case_id=case.id, label=text, added_by=who.name, added_at=self.d.now())
+            )
             self._event(session, case, "labelled", who, label=text)
         session.flush()
 
@@ -136,6 +138,7 @@ class Workbench:
         def body(session: Any, case: Case) -> None:
             other = self._other(session, who, case, other_ref)
             self._link(session, who, case, other, kind)
+
         self._run(who, ref, "case.link", body)
 
     def _other(self, session: Any, who: Principal, case: Case, other_ref: str) -> Case:
@@ -143,37 +146,60 @@ class Workbench:
         try:
             other = self._case(session, who, ref)
         except Forbidden:
-            raise casework.CaseworkError("bad_link", "no such case, or no access to it"
-                                         ) from None
+            raise casework.CaseworkError("bad_link", "no such case, or no access to it") from None
         if other.id == case.id:
             raise casework.CaseworkError("self_link", "a case cannot be linked to itself")
         return other
 
-    def _link(self, session: Any, who: Principal, case: Case, other: Case, kind: str,
-              merged: bool = False) -> None:
-        existing = session.scalar(select(CaseLink).where(or_(
-            (CaseLink.case_a == case.id) & (CaseLink.case_b == other.id),
-            (CaseLink.case_a == other.id) & (CaseLink.case_b == case.id)),
-            CaseLink.kind == kind))
+    def _link(
+        self, session: Any, who: Principal, case: Case, other: Case, kind: str, merged: bool = False
+    ) -> None:
+        existing = session.scalar(
+            select(CaseLink).where(
+                or_(
+                    (CaseLink.case_a == case.id) & (CaseLink.case_b == other.id),
+                    (CaseLink.case_a == other.id) & (CaseLink.case_b == case.id),
+                ),
+                CaseLink.kind == kind,
+            )
+        )
         if existing is None:
-            session.add(CaseLink(case_a=case.id, case_b=other.id,
-                                 kind="merged" if merged else kind, created_by=who.name,
-                                 created_at=self.d.now()))
+            session.add(
+                CaseLink(
+                    case_a=case.id,
+                    case_b=other.id,
+                    kind="merged" if merged else kind,
+                    created_by=who.name,
+                    created_at=self.d.now(),
+                )
+            )
         for one, two in ((case, other), (other, case)):  # the history of both cases says so
-            self._event(session, one, "merged" if merged else "linked", who,
-                        case_ref=two.case_ref, link_kind=kind)
+            self._event(
+                session,
+                one,
+                "merged" if merged else "linked",
+                who,
+                case_ref=two.case_ref,
+                link_kind=kind,
+            )
         session.flush()
 
     def unlink(self, who: Principal, ref: str, other_ref: str) -> None:
         def body(session: Any, case: Case) -> None:
             other = self._other(session, who, case, other_ref)
-            gone = session.execute(delete(CaseLink).where(or_(
-                (CaseLink.case_a == case.id) & (CaseLink.case_b == other.id),
-                (CaseLink.case_a == other.id) & (CaseLink.case_b == case.id)),
-                CaseLink.kind != "merged"))
+            gone = session.execute(
+                delete(CaseLink).where(
+                    or_(
+                        (CaseLink.case_a == case.id) & (CaseLink.case_b == other.id),
+                        (CaseLink.case_a == other.id) & (CaseLink.case_b == case.id),
+                    ),
+                    CaseLink.kind != "merged",
+                )
+            )
             if gone.rowcount:
                 for one, two in ((case, other), (other, case)):
                     self._event(session, one, "unlinked", who, case_ref=two.case_ref)
+
         self._run(who, ref, "case.unlink", body)
 
     def case_extras(self, who: Principal, ref: str) -> dict[str, Any]:
@@ -181,9 +207,11 @@ class Workbench:
         and possible duplicates."""
         with self.d.db.transaction() as session:
             case = self._case(session, who, ref)
-            return {"labels": search.labels_of(session, [case.id]).get(case.id, []),
-                    "links": self._links(session, who, case),
-                    "duplicates": self._duplicates(session, who, case, 5)}
+            return {
+                "labels": search.labels_of(session, [case.id]).get(case.id, []),
+                "links": self._links(session, who, case),
+                "duplicates": self._duplicates(session, who, case, 5),
+            }
 
     def links(self, who: Principal, ref: str) -> list[Linked]:
         """The case's links, seen from this case (each link shows on both cases)."""
@@ -191,17 +219,34 @@ class Workbench:
             return self._links(session, who, self._case(session, who, ref))
 
     def _links(self, session: Any, who: Principal, case: Case) -> list[Linked]:
-        rows = session.execute(select(CaseLink).where(or_(
-            CaseLink.case_a == case.id, CaseLink.case_b == case.id))
-            .order_by(CaseLink.id)).scalars().all()
-        others = {c.id: c for c in session.scalars(select(Case).where(Case.id.in_(
-            {r.case_b if r.case_a == case.id else r.case_a for r in rows})))}
+        rows = (
+            session.execute(
+                select(CaseLink)
+                .where(or_(CaseLink.case_a == case.id, CaseLink.case_b == case.id))
+                .order_by(CaseLink.id)
+            )
+            .scalars()
+            .all()
+        )
+        others = {
+            c.id: c
+            for c in session.scalars(
+                select(Case).where(
+                    Case.id.in_({r.case_b if r.case_a == case.id else r.case_a for r in rows})
+                )
+            )
+        }
         out = []
         for r in rows:
             other = others[r.case_b if r.case_a == case.id else r.case_a]
-            out.append(Linked(other.case_ref, "duplicate" if r.kind == "merged" else r.kind,
-                              r.kind == "merged",
-                              casework.has_access(session, other, who.key_id)))
+            out.append(
+                Linked(
+                    other.case_ref,
+                    "duplicate" if r.kind == "merged" else r.kind,
+                    r.kind == "merged",
+                    casework.has_access(session, other, who.key_id),
+                )
+            )
         return out
 
     def possible_duplicates(self, who: Principal, ref: str, limit: int = 5) -> list[str]:
@@ -214,24 +259,32 @@ class Workbench:
     def _duplicates(self, session: Any, who: Principal, case: Case, limit: int) -> list[str]:
         from storage.models import WrappedKey
 
-        mine = select(CaseTerm.term).where(CaseTerm.case_id == case.id,
-                                           CaseTerm.kind != "country")
-        linked = {i for r in session.scalars(select(CaseLink).where(or_(
-            CaseLink.case_a == case.id, CaseLink.case_b == case.id)))
-            for i in (r.case_a, r.case_b)}
+        mine = select(CaseTerm.term).where(CaseTerm.case_id == case.id, CaseTerm.kind != "country")
+        linked = {
+            i
+            for r in session.scalars(
+                select(CaseLink).where(or_(CaseLink.case_a == case.id, CaseLink.case_b == case.id))
+            )
+            for i in (r.case_a, r.case_b)
+        }
         shared = func.count(CaseTerm.term)
         persons = func.sum(sql_case((CaseTerm.kind == "person", 1), else_=0))
         rows = session.execute(
             select(CaseTerm.case_id, shared, persons)
-            .where(CaseTerm.term.in_(mine), CaseTerm.case_id != case.id,
-                   CaseTerm.case_id.in_(select(WrappedKey.case_id).where(
-                       WrappedKey.key_id == who.key_id)))
+            .where(
+                CaseTerm.term.in_(mine),
+                CaseTerm.case_id != case.id,
+                CaseTerm.case_id.in_(
+                    select(WrappedKey.case_id).where(WrappedKey.key_id == who.key_id)
+                ),
+            )
             .group_by(CaseTerm.case_id)
             .having(or_(shared >= DUPLICATE_MIN_SHARED, persons >= 1))
-            .order_by(shared.desc()).limit(limit + len(linked))).all()
+            .order_by(shared.desc())
+            .limit(limit + len(linked))
+        ).all()
         ids = [r[0] for r in rows if r[0] not in linked][:limit]
-        refs = dict(session.execute(select(Case.id, Case.case_ref)
-                                    .where(Case.id.in_(ids))).all())
+        refs = dict(session.execute(select(Case.id, Case.case_ref).where(Case.id.in_(ids))).all())
         return [refs[i] for i in ids if i in refs]
 
     # ------------------------------------------------------------ merge
@@ -240,15 +293,18 @@ class Workbench:
         """Merge the duplicate `ref` into `into_ref`: a recorded action, on both histories;
         the duplicate is linked and closed with the reason "duplicate" (through "under
         assessment" when it was still waiting for one). Nothing is copied or deleted."""
+
         def body(session: Any, case: Case) -> None:
             into = self._other(session, who, case, into_ref)
             self._link(session, who, case, into, "duplicate", merged=True)
             now = self.d.now()
             if case.status == "allegation_pending_assessment":
-                casework.change_status(session, case, "under_assessment",
-                                       "assessment_started", who.name, now)
+                casework.change_status(
+                    session, case, "under_assessment", "assessment_started", who.name, now
+                )
             if case.status != "closed":
                 casework.change_status(session, case, "closed", "duplicate", who.name, now)
+
         self._run(who, ref, "case.merge", body)
 
     # ------------------------------------------------------------ assignment
@@ -256,13 +312,16 @@ class Workbench:
     def unassign(self, who: Principal, ref: str) -> None:
         """The assignee gives a case back to the queue (a supervisor may do it for anyone:
         Dashboard.release)."""
+
         def body(session: Any, case: Case) -> None:
             if case.assigned_to is None:
                 return
             if case.assigned_to != who.user_id and who.role != "supervisor":
-                raise casework.CaseworkError("not_assignee",
-                                             "only the assignee or a supervisor can do this")
+                raise casework.CaseworkError(
+                    "not_assignee", "only the assignee or a supervisor can do this"
+                )
             casework.release(session, case, who.name, self.d.now(), None)
+
         self._run(who, ref, "case.release", body)
 
     # ------------------------------------------------------------ bulk
@@ -304,8 +363,13 @@ class Workbench:
 
     def assignable(self, who: Principal) -> list[str]:
         with self.d.db.transaction() as session:
-            return list(session.scalars(select(User.name).where(
-                User.role.in_(CASE_ROLES), User.disabled_at.is_(None)).order_by(User.name)))
+            return list(
+                session.scalars(
+                    select(User.name)
+                    .where(User.role.in_(CASE_ROLES), User.disabled_at.is_(None))
+                    .order_by(User.name)
+                )
+            )
 
 
 # ------------------------------------------------------------------ canned replies
@@ -323,10 +387,20 @@ class Canned:
     def all(self, who: Principal) -> list[dict[str, Any]]:
         self.d._require(who, CASE_ROLES, "canned.list")
         with self.d.db.transaction() as session:
-            return [{"id": r.id, "lang": r.lang, "title": r.title, "body": r.body,
-                     "created_by": r.created_by}
-                    for r in session.scalars(select(CannedReply).order_by(
-                        CannedReply.lang, CannedReply.title, CannedReply.id))]
+            return [
+                {
+                    "id": r.id,
+                    "lang": r.lang,
+                    "title": r.title,
+                    "body": r.body,
+                    "created_by": r.created_by,
+                }
+                for r in session.scalars(
+                    select(CannedReply).order_by(
+                        CannedReply.lang, CannedReply.title, CannedReply.id
+                    )
+                )
+            ]
 
     def add(self, who: Principal, lang: str, title: str, body: str) -> int:
         self.d._require(who, {"supervisor"}, "canned.add")
@@ -336,12 +410,14 @@ class Canned:
         if not title or not body:
             raise Refused("a canned reply needs a title and a text", "empty_canned")
         with self.d.db.transaction() as session:
-            row = CannedReply(lang=lang, title=title, body=body, created_by=who.name,
-                              created_at=self.d.now())
+            row = CannedReply(
+                lang=lang, title=title, body=body, created_by=who.name, created_at=self.d.now()
+            )
             session.add(row)
             session.flush()
-            accounts.audit(session, who.name, "canned.add", None, "granted", self.d.now(),
-                           canned=str(row.id))
+            accounts.audit(
+                session, who.name, "canned.add", None, "granted", self.d.now(), canned=str(row.id)
+            )
             return int(row.id)
 
     def remove(self, who: Principal, canned_id: int) -> None:
@@ -351,11 +427,26 @@ class Canned:
             if row is None:
                 raise Refused("no such canned reply", "not_found")
             session.delete(row)
-            accounts.audit(session, who.name, "canned.remove", None, "granted", self.d.now(),
-                           canned=str(canned_id))
+            accounts.audit(
+                session,
+                who.name,
+                "canned.remove",
+                None,
+                "granted",
+                self.d.now(),
+                canned=str(canned_id),
+            )
 
 
 def audit_bulk(d: Dashboard, who: Principal, op: str, result: dict[str, Any]) -> None:
     with d.db.transaction() as session:
-        accounts.audit(session, who.name, f"bulk.{op}", None, "granted", d.now(),
-                       done=str(len(result["done"])), refused=str(len(result["refused"])))
+        accounts.audit(
+            session,
+            who.name,
+            f"bulk.{op}",
+            None,
+            "granted",
+            d.now(),
+            done=str(len(result["done"])),
+            refused=str(len(result["refused"])),
+        )

@@ -19,8 +19,13 @@ def alerts() -> None:
 
 @alerts.command("run")
 @click.option("--once", is_flag=True, help="One round, then exit (for cron or a check).")
-@click.option("--interval", type=click.FloatRange(min=1), default=20.0, show_default=True,
-              help="Seconds between rounds.")
+@click.option(
+    "--interval",
+    type=click.FloatRange(min=1),
+    default=20.0,
+    show_default=True,
+    help="Seconds between rounds.",
+)
 def run(once: bool, interval: float) -> None:
     """Escalate unclaimed cases, remind of interim-measure deadlines, send due alerts, retry
     failed ones; a round every INTERVAL seconds until stopped. Logs name routes and outcomes,
@@ -51,11 +56,15 @@ def run(once: bool, interval: float) -> None:
         try:
             source.current()
         except OncallConfigError as exc:
-            raise UserFacingError(f"the on-call configuration is not valid (sanad config "
-                                  f"check):\n{exc}") from exc
+            raise UserFacingError(
+                f"the on-call configuration is not valid (sanad config check):\n{exc}"
+            ) from exc
         if oncall_path(settings.home) == DEFAULT_ONCALL:
-            click.echo(f"warning: using the shipped example {DEFAULT_ONCALL}; copy it to "
-                       f"{live_oncall_path(settings.home)} and edit it", err=True)
+            click.echo(
+                f"warning: using the shipped example {DEFAULT_ONCALL}; copy it to "
+                f"{live_oncall_path(settings.home)} and edit it",
+                err=True,
+            )
         db = open_database(settings)
         if not db.is_current():
             db.migrate()
@@ -64,11 +73,20 @@ def run(once: bool, interval: float) -> None:
         def show(report: DispatchReport) -> None:
             if report.error:
                 click.echo(f"alerts: round stopped ({report.error}); see the log", err=True)
-            elif (once or report.sent or report.retrying or report.failed or report.escalated
-                  or report.reminded):
-                click.echo(f"alerts: {report.sent} sent, {report.retrying} to retry, "
-                           f"{report.failed} given up, {report.escalated} escalated, "
-                           f"{report.reminded} measure deadline(s) reminded")
+            elif (
+                once
+                or report.sent
+                or report.retrying
+                or report.failed
+                or report.escalated
+                or report.reminded
+            ):
+                click.echo(
+                    f"alerts: {report.sent} sent, {report.retrying} to retry, "
+                    f"{report.failed} given up, {report.escalated} escalated, "
+                    f"{report.reminded} measure deadline(s) reminded"
+                )
+
         try:
             if once:
                 report = worker.run_once()
@@ -85,6 +103,7 @@ def run(once: bool, interval: float) -> None:
                 click.echo("", err=True)
         finally:
             db.dispose()
+
     go()
 
 
@@ -99,12 +118,14 @@ def test_route(route: str) -> None:
     try:
         config = ConfigSource(_settings().home).current()
     except OncallConfigError as exc:
-        raise UserFacingError(f"the on-call configuration is not valid (sanad config "
-                              f"check):\n{exc}") from exc
+        raise UserFacingError(
+            f"the on-call configuration is not valid (sanad config check):\n{exc}"
+        ) from exc
     chosen = config.routes.get(route)
     if chosen is None:
-        raise UserFacingError(f"no route named '{route}'; there are: "
-                              f"{', '.join(sorted(config.routes))}")
+        raise UserFacingError(
+            f"no route named '{route}'; there are: {', '.join(sorted(config.routes))}"
+        )
     try:
         default_senders()[chosen.kind](chosen, render("test", "TEST", 0, 0, 0))
     except SendError as exc:

@@ -18,9 +18,15 @@ CHECKPOINT_PREFIX = b"sanad/v1/audit-checkpoint|"
 
 
 @audit.command("checkpoint")
-@click.option("--out", "out", type=click.Path(dir_okay=False), default="-", show_default=True,
-              help="Where to write the signed checkpoint (keep it outside this server, on "
-                   "append-only storage); - for stdout.")
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(dir_okay=False),
+    default="-",
+    show_default=True,
+    help="Where to write the signed checkpoint (keep it outside this server, on "
+    "append-only storage); - for stdout.",
+)
 def checkpoint(out: str) -> None:
     """Export a signed checkpoint of the audit log (head hash and count), for
     `sanad audit verify --checkpoint FILE` to detect truncation and rewrites later. Signed
@@ -60,13 +66,18 @@ def checkpoint(out: str) -> None:
             with open(out, "w", encoding="utf-8") as fh:
                 fh.write(text + "\n")
             click.echo(f"Checkpoint of {point['entries']} entries written to {out}.", err=True)
+
     run()
 
 
 @audit.command("verify")
-@click.option("--checkpoint", "checkpoint_file", type=click.Path(exists=True, dir_okay=False),
-              default=None, help="A checkpoint from `sanad audit checkpoint`: the log must "
-                                 "still hold everything it saw.")
+@click.option(
+    "--checkpoint",
+    "checkpoint_file",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="A checkpoint from `sanad audit checkpoint`: the log must still hold everything it saw.",
+)
 def verify(checkpoint_file: str | None) -> None:
     """Check every entry's hash and link; name the first broken entry (exit code 1)."""
     from cli._common import friendly_errors
@@ -88,7 +99,8 @@ def verify(checkpoint_file: str | None) -> None:
                     result = audit_chain.verify(session)
                 else:
                     result = audit_chain.verify_against(
-                        session, _checkpoint(checkpoint_file, Home(settings.home)))
+                        session, _checkpoint(checkpoint_file, Home(settings.home))
+                    )
         finally:
             db.dispose()
         if result.ok:
@@ -96,6 +108,7 @@ def verify(checkpoint_file: str | None) -> None:
             return
         click.echo(result.message(), err=True)
         sys.exit(1)
+
     run()
 
 

@@ -26,8 +26,13 @@ def _age(received: datetime) -> str:
 
 @click.command()
 @click.option("--json", "as_json", is_flag=True, help="A JSON array (contracts.md).")
-@click.option("--lang", type=click.Choice(["ar", "en"]), default="en", show_default=True,
-              help="Language of the readable table (the JSON keeps the codes).")
+@click.option(
+    "--lang",
+    type=click.Choice(["ar", "en"]),
+    default="en",
+    show_default=True,
+    help="Language of the readable table (the JSON keeps the codes).",
+)
 def queue(as_json: bool, lang: str) -> None:
     """The triage queue, most urgent first, then oldest; decrypts nothing."""
     from cli._common import friendly_errors
@@ -40,6 +45,7 @@ def queue(as_json: bool, lang: str) -> None:
             click.echo(json.dumps([i.to_json() for i in items], ensure_ascii=False, indent=1))
             return
         click.echo(_queue_table(items, lang))
+
     run()
 
 
@@ -52,16 +58,35 @@ def _queue_table(items: list[QueueRow], lang: str) -> str:
     t = Translator(lang)
     if not items:
         return t("cli.queue_empty")
-    lines = [" | ".join((t("queue.case"), t("queue.priority"), t("queue.age"),
-                         t("queue.type"), t("queue.status"), t("case.channel"),
-                         t("queue.reasons")))]
+    lines = [
+        " | ".join(
+            (
+                t("queue.case"),
+                t("queue.priority"),
+                t("queue.age"),
+                t("queue.type"),
+                t("queue.status"),
+                t("case.channel"),
+                t("queue.reasons"),
+            )
+        )
+    ]
     for i in items:
-        lines.append(" | ".join((
-            i.case_ref, labels.digits(i.priority, lang), labels.digits(_age(i.received_at), lang),
-            t(f"type.{i.report_type or 'none'}"), _status(t, i.status),
-            labels.channel(t, i.channel),
-            "، ".join(labels.reason(t, r) for r in i.reasons) if lang == "ar"
-            else "; ".join(labels.reason(t, r) for r in i.reasons))))
+        lines.append(
+            " | ".join(
+                (
+                    i.case_ref,
+                    labels.digits(i.priority, lang),
+                    labels.digits(_age(i.received_at), lang),
+                    t(f"type.{i.report_type or 'none'}"),
+                    _status(t, i.status),
+                    labels.channel(t, i.channel),
+                    "، ".join(labels.reason(t, r) for r in i.reasons)
+                    if lang == "ar"
+                    else "; ".join(labels.reason(t, r) for r in i.reasons),
+                )
+            )
+        )
     lines.append(labels.counted(t, "queue.total", len(items)))
     return "\n".join(lines)
 
@@ -75,8 +100,13 @@ def _status(t: Any, code: str) -> str:
 @click.argument("case_ref")
 @click.option("--as", "username", required=True, help="The caseworker account.")
 @click.option("--json", "as_json", is_flag=True, help="JSON output (contracts.md).")
-@click.option("--lang", type=click.Choice(["ar", "en"]), default="en", show_default=True,
-              help="Language of the labels in the readable view.")
+@click.option(
+    "--lang",
+    type=click.Choice(["ar", "en"]),
+    default="en",
+    show_default=True,
+    help="Language of the labels in the readable view.",
+)
 def show(case_ref: str, username: str, as_json: bool, lang: str) -> None:
     """Decrypt one case for USER (audited). Wrong passphrase or no access: exit code 2."""
     from cli._common import friendly_errors
@@ -93,6 +123,7 @@ def show(case_ref: str, username: str, as_json: bool, lang: str) -> None:
             click.echo(json.dumps(case, ensure_ascii=False, indent=1))
         else:
             click.echo(_readable(case, lang))
+
     run()
 
 
@@ -111,12 +142,18 @@ def reissue_receipt(case_ref: str, username: str) -> None:
     @friendly_errors
     def run() -> None:
         with _home_database() as (settings, _, db):
-            code = cw_cases.reissue_receipt(db, case_ref, username, _passphrase(),
-                                            settings.receipt_kdf)
-        click.echo(f"New receipt code for {case_ref.upper()} (shown once; the old one no "
-                   f"longer works): {code}")
-        click.echo(f"رمز إيصال جديد للحالة {case_ref.upper()} (يُعرض مرة واحدة؛ الرمز القديم "
-                   f"لم يعد يعمل): \u2066{code}\u2069")
+            code = cw_cases.reissue_receipt(
+                db, case_ref, username, _passphrase(), settings.receipt_kdf
+            )
+        click.echo(
+            f"New receipt code for {case_ref.upper()} (shown once; the old one no "
+            f"longer works): {code}"
+        )
+        click.echo(
+            f"رمز إيصال جديد للحالة {case_ref.upper()} (يُعرض مرة واحدة؛ الرمز القديم "
+            f"لم يعد يعمل): \u2066{code}\u2069"
+        )
+
     run()
 
 
@@ -143,13 +180,15 @@ def _readable(case: dict[str, Any], lang: str) -> str:
 
     t = Translator(lang)  # the dashboard's words for the codes: one source for both views
     sep = "، " if lang == "ar" else "; "
-    lines = [f"{t('case.title', case_ref=case['case_ref'])}  "
-             f"{t('queue.priority')} {labels.digits(case['priority'], lang)}  "
-             f"{_status(t, case['status'])}",
-             f"{t('queue.reasons')}: "
-             f"{sep.join(labels.reason(t, r) for r in case['reasons']) or '-'}",
-             f"{t('case.channel')}: {labels.channel(t, case.get('channel'))}  "
-             f"{t('case.language')}: {labels.language(t, case.get('lang'))}", ""]
+    lines = [
+        f"{t('case.title', case_ref=case['case_ref'])}  "
+        f"{t('queue.priority')} {labels.digits(case['priority'], lang)}  "
+        f"{_status(t, case['status'])}",
+        f"{t('queue.reasons')}: {sep.join(labels.reason(t, r) for r in case['reasons']) or '-'}",
+        f"{t('case.channel')}: {labels.channel(t, case.get('channel'))}  "
+        f"{t('case.language')}: {labels.language(t, case.get('lang'))}",
+        "",
+    ]
     for fid, value in case["fields"].items():
         lines.append(f"{cat.get('field.' + fid, fid)}: \u2068{label(value)}\u2069")
     identity = case.get("identity") or {}
@@ -160,8 +199,7 @@ def _readable(case: dict[str, Any], lang: str) -> str:
         lines += ["", tr("identity.section")]
         for fid in identity["protected"]:
             lines.append(f"{cat.get('field.' + fid, fid)}: {tr('identity.protected')}")
-        lines.append(f"  sanad identity request {case['case_ref']} --as USER --purpose "
-                     "PURPOSE")
+        lines.append(f"  sanad identity request {case['case_ref']} --as USER --purpose PURPOSE")
     for att in case["attachments"]:
         lines.append(f"[file] \u2068{att['name']}\u2069 {att['size']} bytes sha256 {att['sha256']}")
     # The consents as the sealed records have them now (changes with the receipt included).
@@ -170,14 +208,18 @@ def _readable(case: dict[str, Any], lang: str) -> str:
     for fid, value in sorted(case.get("consent_sealed", {}).items()):
         lines.append(f"  {cat.get('field.' + fid, fid)}: {given if value == 'yes' else not_given}")
     if case.get("consent_tampered"):
-        lines.append("  TAMPERING: plaintext consent flags differ from the sealed records: "
-                     + ", ".join(case["consent_tampered"]))
+        lines.append(
+            "  TAMPERING: plaintext consent flags differ from the sealed records: "
+            + ", ".join(case["consent_tampered"])
+        )
     lines += ["", f"{t('case.history')}:"]
     for event in case.get("history", []):
         what = labels.event(t, event)
         if event["kind"] == "consent_changed":
-            what += (f": {cat.get('field.' + str(event.get('consent')), event.get('consent'))}"
-                     f" -> {given if event.get('value') == 'yes' else not_given}")
+            what += (
+                f": {cat.get('field.' + str(event.get('consent')), event.get('consent'))}"
+                f" -> {given if event.get('value') == 'yes' else not_given}"
+            )
         elif detail := labels.event_detail(t, event):
             what += f": {detail}"
         actor = f" ({event['actor']})" if event.get("actor") else ""
@@ -198,7 +240,15 @@ def reply(case_ref: str, text: str, username: str) -> None:
     @friendly_errors
     def run() -> None:
         with _home_database() as (_, home, db):
-            queue_reply(db, home.pepper(), case_ref, username, _passphrase(), text,
-                        admin_public=home.admin_public())
+            queue_reply(
+                db,
+                home.pepper(),
+                case_ref,
+                username,
+                _passphrase(),
+                text,
+                admin_public=home.admin_public(),
+            )
         click.echo(f"Queued for {case_ref.upper()}: the bot delivers it on its next round.")
+
     run()

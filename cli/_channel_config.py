@@ -29,21 +29,31 @@ def channel_lines(env: Mapping[str, str]) -> list[Line]:
     out: list[Line] = []
     try:
         chat = WebchatSettings.from_env(env)
-        out.append(Line("ok", "webchat", f"{chat.session_burst:g} messages per session at "
-                        f"once, {chat.new_per_minute:g} new conversations a minute"
-                        + (", Secure cookie" if chat.secure_cookie else "")))
+        out.append(
+            Line(
+                "ok",
+                "webchat",
+                f"{chat.session_burst:g} messages per session at "
+                f"once, {chat.new_per_minute:g} new conversations a minute"
+                + (", Secure cookie" if chat.secure_cookie else ""),
+            )
+        )
     except WebchatSetupError as exc:
         out.append(Line("FAILED", "webchat", str(exc)))
     if any(k.startswith("SANAD_WHATSAPP_") and v for k, v in env.items()):
         try:
             wa = WhatsAppSettings.from_env(env)
-            out.append(Line("ok", "whatsapp", f"phone number id {wa.phone_id}, template "
-                            f"{wa.template}"))
+            out.append(
+                Line("ok", "whatsapp", f"phone number id {wa.phone_id}, template {wa.template}")
+            )
         except WhatsAppSetupError as exc:
             out.append(Line("FAILED", "whatsapp", str(exc)))
     missing = voice.check()
-    out.append(Line("warn", "voice", missing) if missing else
-               Line("ok", "voice", "espeak-ng and ffmpeg: /voice makes Opus voice notes"))
+    out.append(
+        Line("warn", "voice", missing)
+        if missing
+        else Line("ok", "voice", "espeak-ng and ffmpeg: /voice makes Opus voice notes")
+    )
     return out
 
 
@@ -66,12 +76,23 @@ class TorProblem:
 def check_torrc(path: Path) -> list[TorProblem]:
     tor = shutil.which("tor")
     if tor is None:
-        return [TorProblem(str(path), None, "tor is not installed here: not checked "
-                           "(apt-get install tor)", "warning")]
-    proc = subprocess.run([tor, "--verify-config", "-f", str(path)],  # noqa: S603
-                          capture_output=True, text=True, timeout=60)
+        return [
+            TorProblem(
+                str(path),
+                None,
+                "tor is not installed here: not checked (apt-get install tor)",
+                "warning",
+            )
+        ]
+    proc = subprocess.run(  # noqa: S603
+        [tor, "--verify-config", "-f", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     if proc.returncode == 0:
         return []
-    said = [ln.split("] ", 1)[-1] for ln in proc.stdout.splitlines()
-            if "[warn]" in ln or "[err]" in ln]
+    said = [
+        ln.split("] ", 1)[-1] for ln in proc.stdout.splitlines() if "[warn]" in ln or "[err]" in ln
+    ]
     return [TorProblem(str(path), None, said[-1] if said else "tor refused the configuration")]

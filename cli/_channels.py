@@ -30,12 +30,26 @@ def run() -> None:
 
 
 @run.command("telegram")
-@click.option("--webhook", "webhook_url", default=None, metavar="URL",
-              help="Receive updates on this public HTTPS URL (default: long polling).")
-@click.option("--listen", default="127.0.0.1", show_default=True,
-              help="Webhook mode: address the local server listens on.")
-@click.option("--port", default=8443, show_default=True, type=int,
-              help="Webhook mode: port the local server listens on.")
+@click.option(
+    "--webhook",
+    "webhook_url",
+    default=None,
+    metavar="URL",
+    help="Receive updates on this public HTTPS URL (default: long polling).",
+)
+@click.option(
+    "--listen",
+    default="127.0.0.1",
+    show_default=True,
+    help="Webhook mode: address the local server listens on.",
+)
+@click.option(
+    "--port",
+    default=8443,
+    show_default=True,
+    type=int,
+    help="Webhook mode: port the local server listens on.",
+)
 def telegram(webhook_url: str | None, listen: str, port: int) -> None:
     """Serve reporters on Telegram: SANAD_TELEGRAM_TOKEN, SANAD_TELEGRAM_BASE_URL."""
     from bot.redact import redact_library_logs
@@ -85,18 +99,27 @@ def telegram(webhook_url: str | None, listen: str, port: int) -> None:
 
 async def _serve(channel: object) -> None:
     from bot.telegram import TelegramChannel
+
     assert isinstance(channel, TelegramChannel)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    await channel.run(stop, on_ready=lambda: click.echo(
-        "sanad: the Telegram channel is running (Ctrl-C to stop)", err=True))
+    await channel.run(
+        stop,
+        on_ready=lambda: click.echo(
+            "sanad: the Telegram channel is running (Ctrl-C to stop)", err=True
+        ),
+    )
 
 
 @run.command("webchat")
-@click.option("--host", default="127.0.0.1", show_default=True,
-              help="Address to listen on (keep it local: Tor or a TLS proxy sits in front).")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on (keep it local: Tor or a TLS proxy sits in front).",
+)
 @click.option("--port", default=8090, show_default=True, type=int)
 def webchat(host: str, port: int) -> None:
     """Serve reporters on a web page that works with JavaScript off (Tor Browser)."""
@@ -127,9 +150,17 @@ def webchat(host: str, port: int) -> None:
         purging = channel_runner(service, "webchat").start()
         click.echo(f"sanad: the web chat is at http://{host}:{port}/ (Ctrl-C to stop)", err=True)
         try:
-            uvicorn.run(create_app(service, chat), host=host, port=port, log_level="warning",
-                        access_log=False, server_header=False, date_header=False,
-                        lifespan="off", ws="none")
+            uvicorn.run(
+                create_app(service, chat),
+                host=host,
+                port=port,
+                log_level="warning",
+                access_log=False,
+                server_header=False,
+                date_header=False,
+                lifespan="off",
+                ws="none",
+            )
         except OSError as exc:
             raise _SetupFailed(f"cannot listen on {host}:{port} ({exc.strerror})") from exc
         finally:
@@ -140,8 +171,12 @@ def webchat(host: str, port: int) -> None:
 
 
 @run.command("whatsapp")
-@click.option("--listen", default="127.0.0.1", show_default=True,
-              help="Address the webhook server listens on (a TLS proxy sits in front).")
+@click.option(
+    "--listen",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address the webhook server listens on (a TLS proxy sits in front).",
+)
 @click.option("--port", default=8444, show_default=True, type=int)
 def whatsapp(listen: str, port: int) -> None:
     """Serve reporters on WhatsApp (Cloud API webhook at /whatsapp): SANAD_WHATSAPP_TOKEN,
@@ -171,11 +206,21 @@ def whatsapp(listen: str, port: int) -> None:
         service = build_intake(settings)
         purging = channel_runner(service, "whatsapp").start()
         channel = WhatsAppChannel(service, wa)
-        click.echo(f"sanad: the WhatsApp webhook is at http://{listen}:{port}/whatsapp "
-                   "(Ctrl-C to stop)", err=True)
+        click.echo(
+            f"sanad: the WhatsApp webhook is at http://{listen}:{port}/whatsapp (Ctrl-C to stop)",
+            err=True,
+        )
         try:
-            uvicorn.run(channel.create_app(), host=listen, port=port, log_level="warning",
-                        access_log=False, server_header=False, date_header=False, ws="none")
+            uvicorn.run(
+                channel.create_app(),
+                host=listen,
+                port=port,
+                log_level="warning",
+                access_log=False,
+                server_header=False,
+                date_header=False,
+                ws="none",
+            )
         except OSError as exc:
             raise _SetupFailed(f"cannot listen on {listen}:{port} ({exc.strerror})") from exc
         finally:

@@ -19,8 +19,14 @@ if TYPE_CHECKING:
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-__all__ = ["UserFacingError", "friendly_errors", "home_database", "passphrase", "secret",
-           "settings"]
+__all__ = [
+    "UserFacingError",
+    "friendly_errors",
+    "home_database",
+    "passphrase",
+    "secret",
+    "settings",
+]
 
 
 class UserFacingError(click.ClickException):
@@ -47,8 +53,14 @@ def friendly_errors(func: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
-        except (HomeError, SettingsError, DatabaseUnavailable, AccountError, AccessDenied,
-                RoutingError) as exc:
+        except (
+            HomeError,
+            SettingsError,
+            DatabaseUnavailable,
+            AccountError,
+            AccessDenied,
+            RoutingError,
+        ) as exc:
             raise UserFacingError(str(exc)) from exc
         except CryptoError as exc:
             raise UserFacingError(f"the keys or signed data do not verify: {exc}") from exc
@@ -56,6 +68,7 @@ def friendly_errors(func: F) -> F:
             raise UserFacingError(f"the flows are not valid:\n{exc}") from exc
         except SanadError as exc:  # any other error the project raises on purpose: one line
             raise UserFacingError(str(exc) or type(exc).__name__) from exc
+
     return wrapper  # type: ignore[return-value]
 
 

@@ -37,11 +37,13 @@ class ConfigFile:
 
 def _flows_paths(home: Path) -> list[Path]:
     from flows import default_root
+
     return [default_root()]
 
 
 def _flows_check(path: Path) -> Sequence[Any]:
     from flows import FlowValidationError, load_flowset
+
     try:
         load_flowset(path)
     except FlowValidationError as exc:
@@ -59,7 +61,7 @@ class _TextProblem:
 
     @classmethod
     def parse(cls, path: Path, text: str) -> _TextProblem:
-        rest = text[len(str(path)):] if text.startswith(str(path)) else f": {text}"
+        rest = text[len(str(path)) :] if text.startswith(str(path)) else f": {text}"
         head, _, tail = rest[1:].partition(":")
         if head.isdigit():
             return cls(str(path), int(head), tail.strip())
@@ -75,10 +77,12 @@ def _support_file(name: str) -> ConfigFile:
 
     def paths(home: Path) -> list[Path]:
         from intake.support import config_path
+
         return [config_path(home, name)]
 
     def check(path: Path) -> Sequence[Any]:
         from intake.support import DEFAULTS, ConfigError, Directory, Guidance
+
         home = None if path.parent == DEFAULTS else path.parent.parent
         loader = Guidance if name == "guidance.yaml" else Directory
         try:
@@ -86,21 +90,25 @@ def _support_file(name: str) -> ConfigFile:
         except ConfigError as exc:
             return [_TextProblem.parse(path, p) for p in exc.problems]
         return []
+
     return ConfigFile(name.removesuffix(".yaml"), paths, check)
 
 
 def _oncall_paths(home: Path) -> list[Path]:
     from alerts import oncall_path
+
     return [oncall_path(home)]
 
 
 def _oncall_check(path: Path) -> Sequence[Any]:
     from alerts import check_oncall
+
     return check_oncall(path, os.environ)  # unset secrets are warnings, not errors
 
 
 def _routing_paths(home: Path) -> list[Path]:
     from intake.routing import EXAMPLE, routing_path
+
     live = routing_path(home)
     return [live if live.exists() else EXAMPLE]
 
@@ -108,6 +116,7 @@ def _routing_paths(home: Path) -> list[Path]:
 def _known_teams(path: Path) -> set[str] | None:
     """The teams of the home's signed manifest, when the home and its database are there."""
     from intake.routing import EXAMPLE
+
     if path == EXAMPLE:
         return None
     try:
@@ -132,6 +141,7 @@ def _known_teams(path: Path) -> set[str] | None:
 
 def _routing_check(path: Path) -> Sequence[Any]:
     from intake.routing import check_routing
+
     return check_routing(path, _known_teams(path))
 
 
@@ -146,11 +156,13 @@ CONFIG_FILES: list[ConfigFile] = [
 
 def _torrc_paths(home: Path) -> list[Path]:
     from cli._channel_config import torrc_paths
+
     return torrc_paths(home)
 
 
 def _torrc_check(path: Path) -> Sequence[Any]:
     from cli._channel_config import check_torrc
+
     return check_torrc(path)
 
 
@@ -159,11 +171,13 @@ CONFIG_FILES.append(ConfigFile("torrc", _torrc_paths, _torrc_check))
 
 def _child_rules_paths(home: Path) -> list[Path]:
     from caseworker.child_protection import RULES_FILE
+
     return [RULES_FILE]
 
 
 def _child_rules_check(path: Path) -> Sequence[Any]:
     from caseworker.child_protection import check_rules
+
     return check_rules(path)
 
 
@@ -209,8 +223,9 @@ def check() -> None:
         status = "ok" if not any(severity(p) == "error" for p in problems) else "FAILED"
         click.echo(f"{status:<6} {name:<10} {path}")
         if path == DEFAULT_ONCALL:
-            click.echo(f"       (the shipped example: copy it to {live_oncall_path(home)} and "
-                       "edit it)")
+            click.echo(
+                f"       (the shipped example: copy it to {live_oncall_path(home)} and edit it)"
+            )
         for problem in problems:
             click.echo(f"  {problem}")
             errors += severity(problem) == "error"

@@ -78,6 +78,7 @@ def request_cmd(case_ref: str, username: str, purpose: str) -> None:
             made = _run(lambda: cw.request(db, who, case_ref, purpose))
         click.echo(f"{made['id']}  {made['case_ref']}  {made['status']}")
         click.echo(_both("identity.requested"))
+
     run()
 
 
@@ -96,21 +97,39 @@ def list_cmd(username: str, as_json: bool) -> None:
     def run() -> None:
         with _home_database() as (_, _, db):
             who = _unlock(db, username)
-            rows = _run(lambda: cw.pending(db, who) if who.role == accounts.CUSTODIAN
-                        else cw.my_requests(db, who))
+            rows = _run(
+                lambda: (
+                    cw.pending(db, who)
+                    if who.role == accounts.CUSTODIAN
+                    else cw.my_requests(db, who)
+                )
+            )
         if as_json:
-            click.echo(json.dumps([{**r, "at": r["at"].isoformat() if r["at"] else None,
-                                    "decided_at": r["decided_at"].isoformat()
-                                    if r["decided_at"] else None} for r in rows],
-                                  ensure_ascii=False, indent=1))
+            click.echo(
+                json.dumps(
+                    [
+                        {
+                            **r,
+                            "at": r["at"].isoformat() if r["at"] else None,
+                            "decided_at": r["decided_at"].isoformat() if r["decided_at"] else None,
+                        }
+                        for r in rows
+                    ],
+                    ensure_ascii=False,
+                    indent=1,
+                )
+            )
             return
         if not rows:
             click.echo(_both("identity.none"))
         for r in rows:
             reason = f"  {r['reason']}" if r["reason"] else ""
             by = f"  {r['decided_by']}" if r["decided_by"] else ""
-            click.echo(f"{r['id']}  {r['case_ref']}  {r['requester']}  {r['purpose']}  "
-                       f"{r['status']}{by}{reason}")
+            click.echo(
+                f"{r['id']}  {r['case_ref']}  {r['requester']}  {r['purpose']}  "
+                f"{r['status']}{by}{reason}"
+            )
+
     run()
 
 
@@ -127,10 +146,13 @@ def approve_cmd(request_id: str, username: str) -> None:
     def run() -> None:
         with _home_database() as (_, home, db):
             who = _unlock(db, username)
-            done = _run(lambda: cw.approve(db, who, request_id, home.admin_public(),
-                                           home.manifest_pin()))
-        click.echo(_both("identity.approved", requester=done["requester"],
-                         case_ref=done["case_ref"] or ""))
+            done = _run(
+                lambda: cw.approve(db, who, request_id, home.admin_public(), home.manifest_pin())
+            )
+        click.echo(
+            _both("identity.approved", requester=done["requester"], case_ref=done["case_ref"] or "")
+        )
+
     run()
 
 
@@ -150,4 +172,5 @@ def refuse_cmd(request_id: str, username: str, reason: str) -> None:
             who = _unlock(db, username)
             done = _run(lambda: cw.refuse(db, who, request_id, reason))
         click.echo(_both("identity.refused", requester=done["requester"]))
+
     run()

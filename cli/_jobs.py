@@ -36,6 +36,7 @@ def status(as_json: bool) -> None:
             click.echo(json.dumps(data, ensure_ascii=False))
         else:
             click.echo(_human(data))
+
     go()
 
 
@@ -46,13 +47,16 @@ def _human(data: dict[str, Any]) -> str:
     if not data["workers"]:
         lines.append("  (none has beaten yet)")
     p1 = data["oldest_unclaimed_p1"]
-    lines.append(f"unclaimed priority-1 cases: {data['unclaimed_p1']}" + (
-        f" (oldest {p1['case_ref']}, waiting {p1['age_seconds'] // 60} min)" if p1 else ""))
+    lines.append(
+        f"unclaimed priority-1 cases: {data['unclaimed_p1']}"
+        + (f" (oldest {p1['case_ref']}, waiting {p1['age_seconds'] // 60} min)" if p1 else "")
+    )
     o, a = data["outbox"], data["alerts"]
-    lines.append(f"outbox: {o['pending']} pending ({o['retrying']} retrying, {o['leased']} "
-                 f"being sent), {o['failed']} failed")
-    lines.append(f"alerts: {a['pending']} pending ({a['retrying']} retrying), "
-                 f"{a['failed']} failed")
+    lines.append(
+        f"outbox: {o['pending']} pending ({o['retrying']} retrying, {o['leased']} "
+        f"being sent), {o['failed']} failed"
+    )
+    lines.append(f"alerts: {a['pending']} pending ({a['retrying']} retrying), {a['failed']} failed")
     for h in data["health_alerts"]:
         lines.append(f"health: {h['kind']} since {h['raised_at']} ({h['status']})")
     return "\n".join(lines)
@@ -81,9 +85,14 @@ def run() -> None:
         harden(settings)
         setup_logging(settings)
         service = build_intake(settings)
-        tasks = tasks_for(service.db, settings.home, purge=lambda: purge(service),
-                          purge_every=settings.purge_interval_seconds, alerts=True,
-                          clock=time.time)
+        tasks = tasks_for(
+            service.db,
+            settings.home,
+            purge=lambda: purge(service),
+            purge_every=settings.purge_interval_seconds,
+            alerts=True,
+            clock=time.time,
+        )
         runner = runner_for(service.db, tasks, kind="jobs").start()
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -96,4 +105,5 @@ def run() -> None:
         finally:
             runner.stop()
             service.db.dispose()
+
     go()

@@ -30,8 +30,7 @@ def export_offline(target: Path) -> None:
     home.require()
     target = target.expanduser().resolve()
     if target == settings.home.resolve() or settings.home.resolve() in target.parents:
-        click.echo("sanad: TARGET must be outside SANAD_HOME (somewhere off this server)",
-                   err=True)
+        click.echo("sanad: TARGET must be outside SANAD_HOME (somewhere off this server)", err=True)
         raise SystemExit(2)
     found = offline_keys(home)
     if not found:

@@ -17,9 +17,14 @@ import click
 __all__ = ["onion", "torrc", "torrc_for"]
 
 
-def torrc_for(hidden_service_dir: Path, port: int = 8090, host: str = "127.0.0.1",
-              data_dir: Path | None = None, pow_defence: bool = True,
-              max_streams: int = 64) -> str:
+def torrc_for(
+    hidden_service_dir: Path,
+    port: int = 8090,
+    host: str = "127.0.0.1",
+    data_dir: Path | None = None,
+    pow_defence: bool = True,
+    max_streams: int = 64,
+) -> str:
     """The torrc text. `data_dir`: a DataDirectory for a tor of its own (None: the system
     tor's, when the text is appended to /etc/tor/torrc or dropped into torrc.d)."""
     if not 0 < port < 65536:
@@ -51,17 +56,37 @@ def onion() -> None:
 
 
 @onion.command("torrc")
-@click.option("--hidden-service-dir", default="/var/lib/tor/sanad-webchat", show_default=True,
-              type=click.Path(path_type=Path), help="Where tor keeps the onion service's keys.")
-@click.option("--port", default=8090, show_default=True, type=int,
-              help="The port `sanad run webchat` listens on (127.0.0.1).")
-@click.option("--data-dir", default=None, type=click.Path(path_type=Path),
-              help="A DataDirectory for a tor process of its own (omit for the system tor).")
+@click.option(
+    "--hidden-service-dir",
+    default="/var/lib/tor/sanad-webchat",
+    show_default=True,
+    type=click.Path(path_type=Path),
+    help="Where tor keeps the onion service's keys.",
+)
+@click.option(
+    "--port",
+    default=8090,
+    show_default=True,
+    type=int,
+    help="The port `sanad run webchat` listens on (127.0.0.1).",
+)
+@click.option(
+    "--data-dir",
+    default=None,
+    type=click.Path(path_type=Path),
+    help="A DataDirectory for a tor process of its own (omit for the system tor).",
+)
 @click.option("--no-pow", is_flag=True, help="Leave out the proof-of-work defence (tor < 0.4.8).")
-@click.option("--out", "out", default=None, type=click.Path(path_type=Path),
-              help="Write to this file (0600) instead of printing.")
-def torrc(hidden_service_dir: Path, port: int, data_dir: Path | None, no_pow: bool,
-          out: Path | None) -> None:
+@click.option(
+    "--out",
+    "out",
+    default=None,
+    type=click.Path(path_type=Path),
+    help="Write to this file (0600) instead of printing.",
+)
+def torrc(
+    hidden_service_dir: Path, port: int, data_dir: Path | None, no_pow: bool, out: Path | None
+) -> None:
     """Print (or write) the torrc lines for the web chat's onion service."""
     try:
         text = torrc_for(hidden_service_dir, port, data_dir=data_dir, pow_defence=not no_pow)

@@ -34,15 +34,24 @@ def report() -> None:
 @click.option("--from", "start", required=True, help="First day, YYYY-MM-DD.")
 @click.option("--to", "end", required=True, help="Last day, YYYY-MM-DD.")
 @click.option("--lang", type=click.Choice(["ar", "en"]), default="en", show_default=True)
-@click.option("--format", "fmt", type=click.Choice(["pdf", "csv"]), default="csv",
-              show_default=True)
-@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="The file to write.")
-@click.option("--as", "username", default=None,
-              help="The supervisor, auditor or admin producing it (passphrase from "
-                   "SANAD_PASSPHRASE or a prompt); recorded in the audit log.")
-def periodic(start: str, end: str, lang: str, fmt: str, out: Path,
-             username: str | None) -> None:
+@click.option(
+    "--format", "fmt", type=click.Choice(["pdf", "csv"]), default="csv", show_default=True
+)
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The file to write.",
+)
+@click.option(
+    "--as",
+    "username",
+    default=None,
+    help="The supervisor, auditor or admin producing it (passphrase from "
+    "SANAD_PASSPHRASE or a prompt); recorded in the audit log.",
+)
+def periodic(start: str, end: str, lang: str, fmt: str, out: Path, username: str | None) -> None:
     """The periodic report (San José Guidelines 15, 25, 32-33) for whole months of the
     period: counts only, suppressed as on the dashboard; nothing is decrypted. Audited."""
     from caseworker import reports
@@ -73,8 +82,7 @@ def periodic(start: str, end: str, lang: str, fmt: str, out: Path,
                     actor, role = user.name, user.role
             now = datetime.now(UTC)
             try:
-                result = reports.periodic_report(db, actor, role, first, last, now,
-                                                 channel="cli")
+                result = reports.periodic_report(db, actor, role, first, last, now, channel="cli")
             except PermissionError as exc:
                 raise UserFacingError(str(exc)) from exc
         if fmt == "csv":
@@ -89,8 +97,11 @@ def periodic(start: str, end: str, lang: str, fmt: str, out: Path,
             except PdfUnavailable as exc:
                 raise UserFacingError(str(exc)) from exc
         write_private(out, data)
-        click.echo(f"Wrote the report for {result.first_month} to {result.last_month} "
-                   f"({fmt}, {lang}) to {out}.")
+        click.echo(
+            f"Wrote the report for {result.first_month} to {result.last_month} "
+            f"({fmt}, {lang}) to {out}."
+        )
+
     run()
 
 
@@ -114,16 +125,17 @@ def recount() -> None:
             with db.transaction() as session:
                 ids = list(session.scalars(select(Case.id).order_by(Case.received_at)))
             kept = 0
-            with click.progressbar(length=len(ids), label="Recounting the casework",
-                                   file=sys.stderr) as bar:
+            with click.progressbar(
+                length=len(ids), label="Recounting the casework", file=sys.stderr
+            ) as bar:
                 for start in range(0, len(ids), 500):  # one short transaction per 500 cases
-                    chunk = ids[start:start + 500]
+                    chunk = ids[start : start + 500]
                     with db.transaction() as session:
                         for case in session.scalars(select(Case).where(Case.id.in_(chunk))):
                             kept += stat_rows.refresh_casework(session, pepper, case)
                     bar.update(len(chunk))
-        click.echo(f"Recounted {kept} report(s) with consent to statistics, of {len(ids)} "
-                   "case(s).")
+        click.echo(f"Recounted {kept} report(s) with consent to statistics, of {len(ids)} case(s).")
+
     run()
 
 
@@ -165,23 +177,30 @@ def _export(kind: str, username: str, out: Path, start: str | None, end: str | N
                 raise UserFacingError(str(exc)) from exc
         write_private(out, result.data)
         click.echo(f"Wrote {out}: {result.summary()}.")
+
     run()
 
 
 def _export_command(kind: str, what: str) -> click.Command:
-    @click.command(kind, help=f"{what} Only cases whose reporter consented to referral or "
-                   "publication (sealed records), read with USER's key; identity only with "
-                   "consent to share it. Audited per case; FILE is written 0600.")
+    @click.command(
+        kind,
+        help=f"{what} Only cases whose reporter consented to referral or "
+        "publication (sealed records), read with USER's key; identity only with "
+        "consent to share it. Audited per case; FILE is written 0600.",
+    )
     @click.option("--as", "username", required=True, help="The supervisor exporting.")
-    @click.option("--out", "out", required=True,
-                  type=click.Path(dir_okay=False, path_type=Path))
+    @click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path))
     @click.option("--from", "start", default=None, help="Received on or after, YYYY-MM-DD.")
     @click.option("--to", "end", default=None, help="Received on or before, YYYY-MM-DD.")
     def command(username: str, out: Path, start: str | None, end: str | None) -> None:
         _export(kind, username, out, start, end)
+
     return command
 
 
 export.add_command(_export_command("uwazi", "Uwazi entities as CSV (docs/exports.md)."))
-export.add_command(_export_command("openevsys", "OpenEvSys events, acts, victims and "
-                                                "perpetrators as JSON (docs/exports.md)."))
+export.add_command(
+    _export_command(
+        "openevsys", "OpenEvSys events, acts, victims and perpetrators as JSON (docs/exports.md)."
+    )
+)

@@ -57,11 +57,13 @@ def run_signal(verbose: bool) -> None:
         finally:
             purging.stop()
             service.db.dispose()
+
     run()
 
 
-async def _serve(config: SignalConfig, service: IntakeService, pepper: bytes,
-                 jobs: Any = None) -> None:
+async def _serve(
+    config: SignalConfig, service: IntakeService, pepper: bytes, jobs: Any = None
+) -> None:
     from bot.signal import SignalChannel
 
     channel = SignalChannel(config, service, pepper, jobs=jobs)

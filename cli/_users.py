@@ -55,13 +55,24 @@ def users() -> None:
 
 @users.command("add")
 @click.argument("name")
-@click.option("--role", required=True,
-              type=click.Choice(["caseworker", "supervisor", "admin", "auditor", "custodian"]))
-@click.option("--team", "team_names", multiple=True,
-              help="A team of the signed manifest (may repeat): reports routed to it are "
-                   "sealed to this account.")
-@click.option("--yes", "assume_yes", is_flag=True,
-              help="Confirm the new recipient list without asking (for scripts).")
+@click.option(
+    "--role",
+    required=True,
+    type=click.Choice(["caseworker", "supervisor", "admin", "auditor", "custodian"]),
+)
+@click.option(
+    "--team",
+    "team_names",
+    multiple=True,
+    help="A team of the signed manifest (may repeat): reports routed to it are "
+    "sealed to this account.",
+)
+@click.option(
+    "--yes",
+    "assume_yes",
+    is_flag=True,
+    help="Confirm the new recipient list without asking (for scripts).",
+)
 def add(name: str, role: str, team_names: tuple[str, ...], assume_yes: bool) -> None:
     """Create NAME with a key pair (passphrase: SANAD_PASSPHRASE or a prompt) and a TOTP
     secret (SANAD_TOTP_SECRET or a new one, shown once). A caseworker, supervisor or
@@ -87,11 +98,17 @@ def add(name: str, role: str, team_names: tuple[str, ...], assume_yes: bool) -> 
         from intake.hygiene import in_tests
 
         if settings.insecure_fast_kdf and not in_tests():  # review finding 23
-            click.echo("sanad: warning: SANAD_INSECURE_FAST_KDF=1: this account's key gets a "
-                       "weak key derivation (for tests only); unset it", err=True)
+            click.echo(
+                "sanad: warning: SANAD_INSECURE_FAST_KDF=1: this account's key gets a "
+                "weak key derivation (for tests only); unset it",
+                err=True,
+            )
         if role in accounts.SIGNED_ROLES and not assume_yes and not sys.stdin.isatty():
-            click.echo("sanad: the new recipient list needs confirming: run in a terminal or "
-                       "pass --yes; nothing was changed", err=True)
+            click.echo(
+                "sanad: the new recipient list needs confirming: run in a terminal or "
+                "pass --yes; nothing was changed",
+                err=True,
+            )
             raise SystemExit(2)
         passphrase = _secret("SANAD_PASSPHRASE", f"Passphrase for {name}", confirm=True)
         admin_key = None
@@ -100,17 +117,29 @@ def add(name: str, role: str, team_names: tuple[str, ...], assume_yes: bool) -> 
             if not pem_path.exists():
                 raise accounts.AccountError(
                     f"the administrator's signing key is not at {pem_path}: bring it from "
-                    "offline storage to add a caseworker, supervisor or custodian")
-            admin_key = load_admin_key(pem_path.read_bytes(), _secret(
-                "SANAD_ADMIN_PASSPHRASE", "Administrator passphrase (signing key)"))
+                    "offline storage to add a caseworker, supervisor or custodian"
+                )
+            admin_key = load_admin_key(
+                pem_path.read_bytes(),
+                _secret("SANAD_ADMIN_PASSPHRASE", "Administrator passphrase (signing key)"),
+            )
         db = open_database(settings)
         try:
             if not db.is_current():
                 db.migrate()
-            created = add_user(db, name, role, passphrase, settings.user_kdf,
-                               home.admin_public(), os.environ.get("SANAD_TOTP_SECRET"),
-                               admin_key, confirm=lambda rs: _confirm(rs, assume_yes),
-                               pin=home.manifest_pin(), team_names=team_names)
+            created = add_user(
+                db,
+                name,
+                role,
+                passphrase,
+                settings.user_kdf,
+                home.admin_public(),
+                os.environ.get("SANAD_TOTP_SECRET"),
+                admin_key,
+                confirm=lambda rs: _confirm(rs, assume_yes),
+                pin=home.manifest_pin(),
+                team_names=team_names,
+            )
         except Cancelled:
             click.echo("sanad: not confirmed; nothing was changed", err=True)
             raise SystemExit(2) from None
@@ -118,21 +147,28 @@ def add(name: str, role: str, team_names: tuple[str, ...], assume_yes: bool) -> 
             db.dispose()
         click.echo(f"Created the {role} account '{name}'.")
         if created.manifest_version is not None:
-            what = ("the identity sections (names, contact details) of new reports are "
-                    "sealed to this custodian too" if role == accounts.CUSTODIAN
-                    else "new reports are sealed to this account too")
-            click.echo(f"Published recipient manifest version {created.manifest_version}: "
-                       f"{what}.")
+            what = (
+                "the identity sections (names, contact details) of new reports are "
+                "sealed to this custodian too"
+                if role == accounts.CUSTODIAN
+                else "new reports are sealed to this account too"
+            )
+            click.echo(f"Published recipient manifest version {created.manifest_version}: {what}.")
         if created.totp_generated:
             show_totp(name, created.totp_secret)
         else:
             click.echo("TOTP secret: taken from SANAD_TOTP_SECRET.")
+
     run()
 
 
 ROLE_CHOICE = click.Choice(["caseworker", "supervisor", "admin", "auditor"])
-YES = click.option("--yes", "assume_yes", is_flag=True,
-                   help="Confirm the new recipient list without asking (for scripts).")
+YES = click.option(
+    "--yes",
+    "assume_yes",
+    is_flag=True,
+    help="Confirm the new recipient list without asking (for scripts).",
+)
 
 
 def _manifest_change(assume_yes: bool, change: Any) -> Any:
@@ -151,16 +187,22 @@ def _manifest_change(assume_yes: bool, change: Any) -> Any:
     home = Home(settings.home)
     home.require()
     if not assume_yes and not sys.stdin.isatty():
-        click.echo("sanad: the new recipient list needs confirming: run in a terminal or "
-                   "pass --yes; nothing was changed", err=True)
+        click.echo(
+            "sanad: the new recipient list needs confirming: run in a terminal or "
+            "pass --yes; nothing was changed",
+            err=True,
+        )
         raise SystemExit(2)
     pem_path = home.offline / "admin-signing.pem"
     if not pem_path.exists():
         raise accounts.AccountError(
             f"the administrator's signing key is not at {pem_path}: bring it from offline "
-            "storage to change the recipient manifest")
-    admin_key = load_admin_key(pem_path.read_bytes(), _secret(
-        "SANAD_ADMIN_PASSPHRASE", "Administrator passphrase (signing key)"))
+            "storage to change the recipient manifest"
+        )
+    admin_key = load_admin_key(
+        pem_path.read_bytes(),
+        _secret("SANAD_ADMIN_PASSPHRASE", "Administrator passphrase (signing key)"),
+    )
     db = open_database(settings)
     try:
         if not db.is_current():
@@ -185,8 +227,12 @@ def _reading(as_json: bool, read: Any) -> None:
             click.echo(json.dumps(rows, ensure_ascii=False, indent=1))
             return
         for row in rows:
-            click.echo("  ".join(f"{k}={','.join(v) if isinstance(v, list) else v}"
-                                 for k, v in row.items()))
+            click.echo(
+                "  ".join(
+                    f"{k}={','.join(v) if isinstance(v, list) else v}" for k, v in row.items()
+                )
+            )
+
     run()
 
 
@@ -196,18 +242,25 @@ def list_users(as_json: bool) -> None:
     """Every account with its role, teams (as the signed manifest has them) and state."""
     from caseworker.lifecycle import list_users as read
 
-    _reading(as_json, lambda db, pub: [{k: u[k] for k in ("name", "role", "teams", "disabled")}
-                                       for u in read(db, pub)])
+    _reading(
+        as_json,
+        lambda db, pub: [
+            {k: u[k] for k in ("name", "role", "teams", "disabled")} for u in read(db, pub)
+        ],
+    )
 
 
 @users.command("set")
 @click.argument("name")
 @click.option("--role", type=ROLE_CHOICE, default=None, help="The new role.")
-@click.option("--team", "team_names", multiple=True,
-              help="The account's teams from now on (may repeat; replaces the old ones).")
+@click.option(
+    "--team",
+    "team_names",
+    multiple=True,
+    help="The account's teams from now on (may repeat; replaces the old ones).",
+)
 @YES
-def set_user(name: str, role: str | None, team_names: tuple[str, ...],
-             assume_yes: bool) -> None:
+def set_user(name: str, role: str | None, team_names: tuple[str, ...], assume_yes: bool) -> None:
     """Change NAME's role and/or teams; signs a new recipient manifest. An admin or auditor
     reads no reports: a reader who becomes one leaves the manifest and loses their copies of
     case keys."""
@@ -219,10 +272,21 @@ def set_user(name: str, role: str | None, team_names: tuple[str, ...],
 
     @friendly_errors
     def run() -> None:
-        version = _manifest_change(assume_yes, lambda db, s, home, key, confirm: change(
-            db, name, role, list(team_names) if team_names else None, key,
-            home.admin_public(), confirm, home.manifest_pin()))
+        version = _manifest_change(
+            assume_yes,
+            lambda db, s, home, key, confirm: change(
+                db,
+                name,
+                role,
+                list(team_names) if team_names else None,
+                key,
+                home.admin_public(),
+                confirm,
+                home.manifest_pin(),
+            ),
+        )
         click.echo(f"Changed '{name}'; published recipient manifest version {version}.")
+
     run()
 
 
@@ -239,13 +303,22 @@ def disable(name: str, assume_yes: bool) -> None:
 
     @friendly_errors
     def run() -> None:
-        done = _manifest_change(assume_yes, lambda db, s, home, key, confirm: disable_user(
-            db, name, key, home.admin_public(), confirm, home.manifest_pin()))
-        click.echo(f"Disabled '{name}': {done.keys_deleted} wrapped case key(s) deleted; "
-                   f"published recipient manifest version {done.manifest_version}.")
+        done = _manifest_change(
+            assume_yes,
+            lambda db, s, home, key, confirm: disable_user(
+                db, name, key, home.admin_public(), confirm, home.manifest_pin()
+            ),
+        )
+        click.echo(
+            f"Disabled '{name}': {done.keys_deleted} wrapped case key(s) deleted; "
+            f"published recipient manifest version {done.manifest_version}."
+        )
         if done.recovery_only:
-            click.echo("These cases can now be opened only with the organisation recovery "
-                       f"key: {', '.join(done.recovery_only)}")
+            click.echo(
+                "These cases can now be opened only with the organisation recovery "
+                f"key: {', '.join(done.recovery_only)}"
+            )
+
     run()
 
 
@@ -265,6 +338,7 @@ def passwd(name: str) -> None:
         with _home_database() as (settings, _, db):
             change_passphrase(db, name, current, new, settings.user_kdf)
         click.echo(f"The passphrase of '{name}' was changed; the old one no longer works.")
+
     run()
 
 
@@ -288,9 +362,18 @@ def set_gender(name: str, gender: str) -> None:
             if user is None:
                 raise accounts.AccountError(f"no account named '{name}'")
             user.gender = None if gender == "none" else gender
-            accounts.audit(session, "admin", "user.gender", None, "granted",
-                           datetime.now(UTC), user=name, gender=gender)
+            accounts.audit(
+                session,
+                "admin",
+                "user.gender",
+                None,
+                "granted",
+                datetime.now(UTC),
+                user=name,
+                gender=gender,
+            )
         click.echo(f"'{name}' is recorded as: {gender}.")
+
     run()
 
 
@@ -312,17 +395,19 @@ def reset_totp(name: str) -> None:
             pem = home.offline / "admin-signing.pem"
             if not pem.exists():
                 raise accounts.AccountError(f"the administrator's signing key is not at {pem}")
-            key = load_admin_key(pem.read_bytes(), _secret(
-                "SANAD_ADMIN_PASSPHRASE", "Administrator passphrase (signing key)"))
+            key = load_admin_key(
+                pem.read_bytes(),
+                _secret("SANAD_ADMIN_PASSPHRASE", "Administrator passphrase (signing key)"),
+            )
             if key.public_key().public_bytes_raw() != home.admin_public():
-                raise crypto.ManifestError("that signing key is not the pinned administrator "
-                                           "key")
+                raise crypto.ManifestError("that signing key is not the pinned administrator key")
             secret, generated = reset(db, name, os.environ.get("SANAD_TOTP_SECRET"))
         click.echo(f"The TOTP secret of '{name}' was reset; the old codes no longer work.")
         if generated:
             show_totp(name, secret)
         else:
             click.echo("TOTP secret: taken from SANAD_TOTP_SECRET.")
+
     run()
 
 
@@ -342,10 +427,14 @@ def add_team(name: str, assume_yes: bool) -> None:
 
     @friendly_errors
     def run() -> None:
-        version = _manifest_change(assume_yes, lambda db, s, home, key, confirm: add_it(
-            db, name, key, home.admin_public(), confirm, home.manifest_pin()))
-        click.echo(f"Created the team '{name}'; published recipient manifest version "
-                   f"{version}.")
+        version = _manifest_change(
+            assume_yes,
+            lambda db, s, home, key, confirm: add_it(
+                db, name, key, home.admin_public(), confirm, home.manifest_pin()
+            ),
+        )
+        click.echo(f"Created the team '{name}'; published recipient manifest version {version}.")
+
     run()
 
 

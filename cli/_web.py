@@ -22,24 +22,40 @@ def build_web_app(settings: object, secure_cookies: bool = False) -> Any:
     db = open_database(settings)
     if not db.is_current():
         db.migrate()
-    dashboard = Dashboard(db, home.admin_public(), settings.objects(), pepper=home.pepper(),
-                          manifest_pin=home.keys / "manifest-version",
-                          user_kdf=settings.user_kdf, home=settings.home)
+    dashboard = Dashboard(
+        db,
+        home.admin_public(),
+        settings.objects(),
+        pepper=home.pepper(),
+        manifest_pin=home.keys / "manifest-version",
+        user_kdf=settings.user_kdf,
+        home=settings.home,
+    )
     dashboard.intake = build_intake(settings, db)  # reports taken by caseworkers
-    return create_app(dashboard,
-                      secure_cookies=secure_cookies, trusted_proxies=settings.trusted_proxies,
-                      idle_seconds=settings.session_idle_seconds,
-                      absolute_seconds=settings.session_absolute_seconds,
-                      session_store_url=settings.session_store_url)
+    return create_app(
+        dashboard,
+        secure_cookies=secure_cookies,
+        trusted_proxies=settings.trusted_proxies,
+        idle_seconds=settings.session_idle_seconds,
+        absolute_seconds=settings.session_absolute_seconds,
+        session_store_url=settings.session_store_url,
+    )
 
 
 @click.command()
-@click.option("--host", default="127.0.0.1", show_default=True,
-              help="Address to listen on (keep it local; put a TLS proxy in front and name it "
-                   "in SANAD_TRUSTED_PROXIES).")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on (keep it local; put a TLS proxy in front and name it "
+    "in SANAD_TRUSTED_PROXIES).",
+)
 @click.option("--port", default=8080, show_default=True, type=int)
-@click.option("--secure-cookies", is_flag=True,
-              help="Mark the session cookie Secure (when served over HTTPS by a proxy).")
+@click.option(
+    "--secure-cookies",
+    is_flag=True,
+    help="Mark the session cookie Secure (when served over HTTPS by a proxy).",
+)
 def web(host: str, port: int, secure_cookies: bool) -> None:
     """The caseworker dashboard: queue, cases, audit log, statistics (Arabic and English)."""
     import uvicorn
@@ -57,6 +73,8 @@ def web(host: str, port: int, secure_cookies: bool) -> None:
         setup_logging(settings)
         app = build_web_app(settings, secure_cookies)
         click.echo(f"Sanad dashboard on http://{host}:{port}/login", err=True)
-        uvicorn.run(app, host=host, port=port, access_log=False, server_header=False,
-                    log_level="warning")
+        uvicorn.run(
+            app, host=host, port=port, access_log=False, server_header=False, log_level="warning"
+        )
+
     run()

@@ -59,8 +59,12 @@ def main() -> None:
 
 
 @main.command()
-@click.option("--demo", is_flag=True, required=True,
-              help="Create a ready home without questions (demo caseworker 'demo').")
+@click.option(
+    "--demo",
+    is_flag=True,
+    required=True,
+    help="Create a ready home without questions (demo caseworker 'demo').",
+)
 @friendly_errors
 def init(demo: bool) -> None:
     """Create the home: schema, organisation keys, and the caseworker account `demo`."""
@@ -69,42 +73,54 @@ def init(demo: bool) -> None:
 
     settings = _settings()
     if settings.insecure_fast_kdf:
-        click.echo("warning: SANAD_INSECURE_FAST_KDF=1: weak key derivation, for tests only",
-                   err=True)
+        click.echo(
+            "warning: SANAD_INSECURE_FAST_KDF=1: weak key derivation, for tests only", err=True
+        )
     db = open_database(settings)
     from intake.home import HomeError
 
     try:
-        result = init_demo(settings, db, os.environ.get("SANAD_PASSPHRASE"),
-                           os.environ.get("SANAD_DEMO_TOTP_SECRET"),
-                           os.environ.get("SANAD_ADMIN_PASSPHRASE"),
-                           os.environ.get("SANAD_RECOVERY_PASSPHRASE"))
+        result = init_demo(
+            settings,
+            db,
+            os.environ.get("SANAD_PASSPHRASE"),
+            os.environ.get("SANAD_DEMO_TOTP_SECRET"),
+            os.environ.get("SANAD_ADMIN_PASSPHRASE"),
+            os.environ.get("SANAD_RECOVERY_PASSPHRASE"),
+        )
     except HomeError as exc:
         click.echo(f"sanad: {exc}", err=True)
         raise SystemExit(2) from None
     setup_logging(settings)
     click.echo(result.message)
     if result.generated_passphrase:
-        click.echo(f"Passphrase of 'demo' (shown once, keep it safe): "
-                   f"{result.generated_passphrase}")
+        click.echo(
+            f"Passphrase of 'demo' (shown once, keep it safe): {result.generated_passphrase}"
+        )
     if result.created and result.totp_generated and result.totp_secret:
         from cli._users import show_totp
+
         show_totp("demo", result.totp_secret)
-    names = {"admin": "administrator signing key (SANAD_ADMIN_PASSPHRASE)",
-             "recovery": "organisation recovery key (SANAD_RECOVERY_PASSPHRASE)"}
+    names = {
+        "admin": "administrator signing key (SANAD_ADMIN_PASSPHRASE)",
+        "recovery": "organisation recovery key (SANAD_RECOVERY_PASSPHRASE)",
+    }
     for which, value in result.generated_offline.items():
         click.echo(f"Passphrase of the {names[which]}, shown once, keep it offline: {value}")
     if result.created:
-        click.echo(f"Private keys to move offline are in {settings.home / 'offline'}: "
-                   "`sanad keys export-offline DIR` moves them off this server.")
+        click.echo(
+            f"Private keys to move offline are in {settings.home / 'offline'}: "
+            "`sanad keys export-offline DIR` moves them off this server."
+        )
     _prepare_language_model()
 
 
 def _prepare_language_model() -> None:
     """Train the built-in NLU model now if it is not cached, so the bot's first start is
     ready in about a second instead of training then (several seconds)."""
-    if os.environ.get("SANAD_RASA_URL", "").strip() or \
-            os.environ.get("SANAD_NLU_BACKEND", "builtin").strip() not in ("", "builtin"):
+    if os.environ.get("SANAD_RASA_URL", "").strip() or os.environ.get(
+        "SANAD_NLU_BACKEND", "builtin"
+    ).strip() not in ("", "builtin"):
         return
     from nlu import is_cached, load_or_train
 
@@ -115,13 +131,25 @@ def _prepare_language_model() -> None:
 
 @main.command()
 @click.option("--jsonl", is_flag=True, help="Machine mode: JSON lines in and out.")
-@click.option("--user", "user", default="console", show_default=True,
-              help="Stands for a distinct chat user; the same ID resumes a draft.")
-@click.option("--lang", type=click.Choice(["ar", "en"]), default=None,
-              help="Start in this language (skips the language question).")
-@click.option("--shape/--no-shape", default=True, show_default=True,
-              help="Human mode: reshape Arabic for terminals that do not (arabic-reshaper, "
-                   "python-bidi).")
+@click.option(
+    "--user",
+    "user",
+    default="console",
+    show_default=True,
+    help="Stands for a distinct chat user; the same ID resumes a draft.",
+)
+@click.option(
+    "--lang",
+    type=click.Choice(["ar", "en"]),
+    default=None,
+    help="Start in this language (skips the language question).",
+)
+@click.option(
+    "--shape/--no-shape",
+    default=True,
+    show_default=True,
+    help="Human mode: reshape Arabic for terminals that do not (arabic-reshaper, python-bidi).",
+)
 @friendly_errors
 def chat(jsonl: bool, user: str, lang: str | None, shape: bool) -> None:
     """Report through the console: the same flows, consent, encryption and queue as Telegram."""
@@ -175,8 +203,12 @@ def flows() -> None:
 
 
 @flows.command("check")
-@click.option("--path", type=click.Path(exists=True, file_okay=False), default=None,
-              help="A flows folder (definitions/, catalog/, fields.yaml); default: built in.")
+@click.option(
+    "--path",
+    type=click.Path(exists=True, file_okay=False),
+    default=None,
+    help="A flows folder (definitions/, catalog/, fields.yaml); default: built in.",
+)
 def flows_check(path: str | None) -> None:
     """Validate flows and catalogues: schema, graph, both languages. Exit 1 on problems."""
     from pathlib import Path
@@ -190,8 +222,10 @@ def flows_check(path: str | None) -> None:
             click.echo(str(problem), err=True)
         click.echo(f"{len(exc.problems)} problem(s) found.", err=True)
         sys.exit(1)
-    click.echo(f"OK: {len(flowset.flows)} flows, {len(flowset.steps)} steps, "
-               f"{len(flowset.catalog['en'])} texts in each language ({flowset.version}).")
+    click.echo(
+        f"OK: {len(flowset.flows)} flows, {len(flowset.steps)} steps, "
+        f"{len(flowset.catalog['en'])} texts in each language ({flowset.version})."
+    )
 
 
 @main.group()
@@ -200,8 +234,11 @@ def nlu() -> None:
 
 
 _BACKEND_OPTION = click.option(
-    "--backend", type=click.Choice(["builtin", "rasa", "rules"]), default=None,
-    help="Default: rasa when SANAD_RASA_URL is set, else builtin (or SANAD_NLU_BACKEND).")
+    "--backend",
+    type=click.Choice(["builtin", "rasa", "rules"]),
+    default=None,
+    help="Default: rasa when SANAD_RASA_URL is set, else builtin (or SANAD_NLU_BACKEND).",
+)
 
 
 def _interpreter(backend: str | None) -> Any:
@@ -217,14 +254,25 @@ def _interpreter(backend: str | None) -> Any:
 @click.argument("text", required=False)
 @click.option("--json", "as_json", is_flag=True, help="JSON output (the default).")
 @click.option("--jsonl", is_flag=True, help="Read one text per line from stdin.")
-@click.option("--expecting",
-              type=click.Choice(["choice", "multi", "bool", "date", "files", "text"]),
-              help="The kind of question the text answers (as the bot reads it).")
-@click.option("--field", help="The report field the question asks for (e.g. "
-              "incident_location, narrative): a place or perpetrator alone is not urgent.")
+@click.option(
+    "--expecting",
+    type=click.Choice(["choice", "multi", "bool", "date", "files", "text"]),
+    help="The kind of question the text answers (as the bot reads it).",
+)
+@click.option(
+    "--field",
+    help="The report field the question asks for (e.g. "
+    "incident_location, narrative): a place or perpetrator alone is not urgent.",
+)
 @_BACKEND_OPTION
-def nlu_parse(text: str | None, as_json: bool, jsonl: bool, expecting: str | None,
-              field: str | None, backend: str | None) -> None:
+def nlu_parse(
+    text: str | None,
+    as_json: bool,
+    jsonl: bool,
+    expecting: str | None,
+    field: str | None,
+    backend: str | None,
+) -> None:
     """Interpret TEXT (or each stdin line with --jsonl) the way the bot does."""
     if not jsonl and text is None:
         raise UserFacingError("give a TEXT, or --jsonl to read lines from stdin")
@@ -234,8 +282,9 @@ def nlu_parse(text: str | None, as_json: bool, jsonl: bool, expecting: str | Non
     if jsonl:
         sys.stdin.reconfigure(encoding="utf-8", errors="replace")  # type: ignore[union-attr]
         for line in sys.stdin:
-            out = interpreter.interpret(line.rstrip("\r\n"), expecting=expecting,
-                                        field=field).to_json()
+            out = interpreter.interpret(
+                line.rstrip("\r\n"), expecting=expecting, field=field
+            ).to_json()
             click.echo(json.dumps(out, ensure_ascii=False))
         return
     out = interpreter.interpret(text or "", expecting=expecting, field=field).to_json()
@@ -258,19 +307,26 @@ def nlu_eval(file: str, as_json: bool, backend: str | None) -> None:
     if as_json:
         click.echo(json.dumps(report, ensure_ascii=False))
         return
-    click.echo(f"{report['n']} examples: accuracy {report['accuracy']:.3f}, "
-               f"macro-F1 {report['macro_f1']:.3f}")
+    click.echo(
+        f"{report['n']} examples: accuracy {report['accuracy']:.3f}, "
+        f"macro-F1 {report['macro_f1']:.3f}"
+    )
     for name, m in report["per_intent"].items():
-        click.echo(f"  {name:<18} P {m['precision']:.2f}  R {m['recall']:.2f}  "
-                   f"F1 {m['f1']:.2f}  n={m['support']}")
+        click.echo(
+            f"  {name:<18} P {m['precision']:.2f}  R {m['recall']:.2f}  "
+            f"F1 {m['f1']:.2f}  n={m['support']}"
+        )
     for c in report["confusions"][:10]:
         click.echo(f"  confused: {c['intent']} -> {c['predicted']} ({c['count']})")
 
 
 @main.command()
-@click.option("--vacuum", is_flag=True,
-              help="PostgreSQL: run VACUUM FULL on the tables the purge touched, so deleted "
-                   "rows leave the table files (each table is locked while rewritten).")
+@click.option(
+    "--vacuum",
+    is_flag=True,
+    help="PostgreSQL: run VACUUM FULL on the tables the purge touched, so deleted "
+    "rows leave the table files (each table is locked while rewritten).",
+)
 @friendly_errors
 def purge(vacuum: bool) -> None:
     """Delete expired data for real: drafts, sealed files of abandoned conversations and, when
@@ -298,24 +354,33 @@ def purge(vacuum: bool) -> None:
     service = build_intake(settings)
     try:
         counts = purge_all(service)
-        click.echo(f"Removed {counts.drafts} expired draft(s) and {counts.folders} folder(s) "
-                   "of abandoned files.")
+        click.echo(
+            f"Removed {counts.drafts} expired draft(s) and {counts.folders} folder(s) "
+            "of abandoned files."
+        )
         if settings.closed_case_retention_days or settings.attachment_retention_days:
-            click.echo(f"Removed the content of {counts.closed_cases} closed case(s) past "
-                       f"retention and {counts.attachments} file(s) of closed cases.")
+            click.echo(
+                f"Removed the content of {counts.closed_cases} closed case(s) past "
+                f"retention and {counts.attachments} file(s) of closed cases."
+            )
         if service.db.is_sqlite:
             if vacuum:
-                click.echo("--vacuum is for PostgreSQL; SQLite overwrites deleted rows "
-                           "(secure_delete) and its WAL was truncated.")
+                click.echo(
+                    "--vacuum is for PostgreSQL; SQLite overwrites deleted rows "
+                    "(secure_delete) and its WAL was truncated."
+                )
         elif vacuum:
             click.echo("Running VACUUM FULL on the purged tables…", err=True)
             vacuum_postgres(service.db)
-            click.echo("VACUUM FULL done: the purged tables were rewritten without the "
-                       "deleted rows.")
+            click.echo(
+                "VACUUM FULL done: the purged tables were rewritten without the deleted rows."
+            )
         else:
-            click.echo("PostgreSQL keeps deleted rows in its table files until VACUUM FULL "
-                       "(autovacuum only marks their space free). Run `sanad purge --vacuum` "
-                       "to rewrite the purged tables now.")
+            click.echo(
+                "PostgreSQL keeps deleted rows in its table files until VACUUM FULL "
+                "(autovacuum only marks their space free). Run `sanad purge --vacuum` "
+                "to rewrite the purged tables now."
+            )
     finally:
         service.db.dispose()
 
@@ -345,9 +410,13 @@ def backup(destination: str) -> None:
         pem = home.offline / "admin-signing.pem"
         if not pem.exists():
             raise
-        passphrase = os.environ.get("SANAD_ADMIN_PASSPHRASE") or str(click.prompt(
-            "Administrator passphrase (certifies the backup signing key, once)",
-            hide_input=True, err=True))
+        passphrase = os.environ.get("SANAD_ADMIN_PASSPHRASE") or str(
+            click.prompt(
+                "Administrator passphrase (certifies the backup signing key, once)",
+                hide_input=True,
+                err=True,
+            )
+        )
         try:
             admin_key = load_admin_key(pem.read_bytes(), passphrase)
         except (crypto.CryptoError, ValueError) as exc:
@@ -358,18 +427,25 @@ def backup(destination: str) -> None:
     db = open_database(settings)
     try:
         with db.transaction() as session:
-            recovery = next(r for r in accounts.current_recipients(session, home.admin_public())
-                            if r.label == accounts.RECOVERY_LABEL)
+            recovery = next(
+                r
+                for r in accounts.current_recipients(session, home.admin_public())
+                if r.label == accounts.RECOVERY_LABEL
+            )
         click.echo("Writing the backup…", err=True)
         counts = make_backup(settings, db, recovery.public_key, Path(destination), signer)
     except BackupError as exc:
         raise UserFacingError(str(exc)) from exc
     finally:
         db.dispose()
-    click.echo(f"Backup written to {destination}: {counts.get('cases', 0)} case(s), "
-               f"{sum(counts.values())} row(s). Only the organisation recovery key opens it.")
-    click.echo(f"Signed for the administrator key {fingerprint(home.admin_public())}; "
-               "restore with --admin-pub naming that key.")
+    click.echo(
+        f"Backup written to {destination}: {counts.get('cases', 0)} case(s), "
+        f"{sum(counts.values())} row(s). Only the organisation recovery key opens it."
+    )
+    click.echo(
+        f"Signed for the administrator key {fingerprint(home.admin_public())}; "
+        "restore with --admin-pub naming that key."
+    )
 
 
 def _admin_public_option(value: str) -> bytes:
@@ -386,18 +462,28 @@ def _admin_public_option(value: str) -> bytes:
     except ValueError:
         raw = b""
     if len(raw) != 32:
-        raise UserFacingError("--admin-pub takes the administrator's public key: 64 hex "
-                              "digits, or a file holding them (keys/admin-signing.pub)")
+        raise UserFacingError(
+            "--admin-pub takes the administrator's public key: 64 hex "
+            "digits, or a file holding them (keys/admin-signing.pub)"
+        )
     return raw
 
 
 @main.command()
 @click.argument("source", type=click.Path(exists=True, dir_okay=False))
-@click.option("--recovery-key", type=click.Path(exists=True, dir_okay=False), required=True,
-              help="The organisation recovery key (PEM, encrypted), kept offline.")
-@click.option("--admin-pub", "admin_pub", default=None,
-              help="The administrator's public key (hex, or a file such as a copy of "
-                   "keys/admin-signing.pub): the backup must be signed for it.")
+@click.option(
+    "--recovery-key",
+    type=click.Path(exists=True, dir_okay=False),
+    required=True,
+    help="The organisation recovery key (PEM, encrypted), kept offline.",
+)
+@click.option(
+    "--admin-pub",
+    "admin_pub",
+    default=None,
+    help="The administrator's public key (hex, or a file such as a copy of "
+    "keys/admin-signing.pub): the backup must be signed for it.",
+)
 @friendly_errors
 def restore(source: str, recovery_key: str, admin_pub: str | None) -> None:
     """Restore a signed backup into an empty SANAD_HOME and an empty database.
@@ -416,18 +502,22 @@ def restore(source: str, recovery_key: str, admin_pub: str | None) -> None:
     shown = fingerprint(claimed) if claimed else "none (the backup is not signed)"
     click.echo(f"The backup says it is signed for the administrator key {shown}.", err=True)
     if admin_pub is None:
-        raise UserFacingError("name the administrator key you trust with --admin-pub (its "
-                              "fingerprint must match the one above); nothing was restored")
+        raise UserFacingError(
+            "name the administrator key you trust with --admin-pub (its "
+            "fingerprint must match the one above); nothing was restored"
+        )
     expected = _admin_public_option(admin_pub)
     if claimed != expected:
-        raise UserFacingError(f"the backup's administrator key is not {fingerprint(expected)}"
-                              ": it may be forged; nothing was restored")
+        raise UserFacingError(
+            f"the backup's administrator key is not {fingerprint(expected)}"
+            ": it may be forged; nothing was restored"
+        )
     settings = _settings()
     passphrase = os.environ.get("SANAD_RECOVERY_PASSPHRASE") or str(
-        click.prompt("Recovery key passphrase", hide_input=True, err=True))
+        click.prompt("Recovery key passphrase", hide_input=True, err=True)
+    )
     try:
-        private = crypto.import_private_key_encrypted(Path(recovery_key).read_bytes(),
-                                                      passphrase)
+        private = crypto.import_private_key_encrypted(Path(recovery_key).read_bytes(), passphrase)
     except (crypto.CryptoError, ValueError) as exc:
         raise UserFacingError("the recovery key or its passphrase is wrong") from exc
     db = open_database(settings)
@@ -437,8 +527,10 @@ def restore(source: str, recovery_key: str, admin_pub: str | None) -> None:
         raise UserFacingError(str(exc)) from exc
     finally:
         db.dispose()
-    click.echo(f"Restored {counts.get('cases', 0)} case(s), {sum(counts.values())} row(s) "
-               f"into {settings.home}. Pinned administrator key: {fingerprint(expected)}.")
+    click.echo(
+        f"Restored {counts.get('cases', 0)} case(s), {sum(counts.values())} row(s) "
+        f"into {settings.home}. Pinned administrator key: {fingerprint(expected)}."
+    )
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -16,8 +16,15 @@ from typing import Any
 
 import yaml
 
-__all__ = ["ConfigProblem", "LineDict", "LineList", "LineLoader", "StrKeyLineLoader", "line_of",
-           "read_yaml"]
+__all__ = [
+    "ConfigProblem",
+    "LineDict",
+    "LineList",
+    "LineLoader",
+    "StrKeyLineLoader",
+    "line_of",
+    "read_yaml",
+]
 
 
 @dataclass(frozen=True)
@@ -81,8 +88,9 @@ LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapp
 LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _sequence)
 
 
-def read_yaml(path: Path, problems: list[ConfigProblem],
-              loader: type[LineLoader] = LineLoader) -> Any:
+def read_yaml(
+    path: Path, problems: list[ConfigProblem], loader: type[LineLoader] = LineLoader
+) -> Any:
     """The document, or None after adding a problem that names the file (and line)."""
     try:
         return yaml.load(path.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506  # nosec B506

@@ -18,7 +18,8 @@ _ARABIC = re.compile(r"[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe
 # dashes, plus signs or slashes (a phone number, a case reference, a receipt code, a URL).
 _LTR_RUN = re.compile(
     r"(?<![\w\u2068])(?:/[a-z]+\b|\+?[A-Za-z0-9](?:[A-Za-z0-9+./:@\-]|"
-    r" (?=[A-Za-z0-9+]))*[A-Za-z0-9])(?![\w\u2069])")
+    r" (?=[A-Za-z0-9+]))*[A-Za-z0-9])(?![\w\u2069])"
+)
 
 
 def isolate(value: str) -> str:
@@ -41,5 +42,6 @@ def isolate_ltr_runs(text: str) -> str:
         if run.isdigit() and len(run) <= 3:
             return run
         return isolate(run)
+
     parts = re.split(f"({FSI}[^{PDI}]*{PDI})", text)
     return "".join(p if p.startswith(FSI) else _LTR_RUN.sub(wrap, p) for p in parts)

@@ -61,26 +61,77 @@ URGENT_START = "urgent:start"  # entered from the engine's urgent offer
 ENTRY_POINTS = (START, URGENT_START)
 FLOW_ORDER = ("opening", "complaint", "reprisal", "urgent", "details", "closing")
 SYSTEM_KEYS = (
-    "sys.invalid.choice", "sys.invalid.multi", "sys.invalid.bool", "sys.invalid.date",
-    "sys.invalid.text", "sys.invalid.files", "sys.cannot_skip", "sys.consent_unsure",
-    "sys.back_at_start", "sys.help", "sys.lang_switched", "sys.quick_exit_done",
-    "sys.resume.ask", "sys.resume.discarded", "sys.consent_refused", "sys.review.heading",
-    "sys.review.confirm", "sys.review.skipped", "sys.review.after_no", "sys.review.files",
-    "sys.receipt", "sys.attachment.received", "sys.attachment.rejected", "sys.files.more",
-    "sys.urgent", "sys.text_too_long", "sys.ended", "sys.receipt_pasted",
-    "sys.status", "sys.status.unknown", "sys.status.limited", "sys.status.finish_first",
-    "sys.status.how", "sys.addendum.ask", "sys.addendum.saved", "sys.addendum.done",
+    "sys.invalid.choice",
+    "sys.invalid.multi",
+    "sys.invalid.bool",
+    "sys.invalid.date",
+    "sys.invalid.text",
+    "sys.invalid.files",
+    "sys.cannot_skip",
+    "sys.consent_unsure",
+    "sys.back_at_start",
+    "sys.help",
+    "sys.lang_switched",
+    "sys.quick_exit_done",
+    "sys.resume.ask",
+    "sys.resume.discarded",
+    "sys.consent_refused",
+    "sys.review.heading",
+    "sys.review.confirm",
+    "sys.review.skipped",
+    "sys.review.after_no",
+    "sys.review.files",
+    "sys.receipt",
+    "sys.attachment.received",
+    "sys.attachment.rejected",
+    "sys.files.more",
+    "sys.urgent",
+    "sys.text_too_long",
+    "sys.ended",
+    "sys.receipt_pasted",
+    "sys.status",
+    "sys.status.unknown",
+    "sys.status.limited",
+    "sys.status.finish_first",
+    "sys.status.how",
+    "sys.addendum.ask",
+    "sys.addendum.saved",
+    "sys.addendum.done",
     "sys.followup",
-    "status.allegation_pending_assessment", "status.under_assessment", "status.action_taken",
-    "status.referred", "status.monitoring", "status.closed",
-    "sys.urgent.offer", "sys.urgent.self_harm", "sys.quick_exit_danger", "opt.urgent_short",
-    "opt.urgent_full", "sys.quick_exit_urgent", "sys.urgent.after_exit",
-    "rights.what", "rights.complain", "rights.institution", "rights.confidentiality",
-    "rights.safety", "sys.support.intro", "sys.support.none",
-    "opt.withdraw", "sys.attachment.failed", "sys.withdraw.ask", "sys.withdrawn",
+    "status.allegation_pending_assessment",
+    "status.under_assessment",
+    "status.action_taken",
+    "status.referred",
+    "status.monitoring",
+    "status.closed",
+    "sys.urgent.offer",
+    "sys.urgent.self_harm",
+    "sys.quick_exit_danger",
+    "opt.urgent_short",
+    "opt.urgent_full",
+    "sys.quick_exit_urgent",
+    "sys.urgent.after_exit",
+    "rights.what",
+    "rights.complain",
+    "rights.institution",
+    "rights.confidentiality",
+    "rights.safety",
+    "sys.support.intro",
+    "sys.support.none",
+    "opt.withdraw",
+    "sys.attachment.failed",
+    "sys.withdraw.ask",
+    "sys.withdrawn",
     "status.withdrawn",
-    "opt.yes", "opt.no", "opt.unknown", "opt.done", "opt.edit", "opt.discard", "opt.later",
-    "opt.continue", "opt.restart",
+    "opt.yes",
+    "opt.no",
+    "opt.unknown",
+    "opt.done",
+    "opt.edit",
+    "opt.discard",
+    "opt.later",
+    "opt.continue",
+    "opt.restart",
 )
 
 _STEP_SCHEMA: dict[str, Any] = {
@@ -115,14 +166,22 @@ _STEP_SCHEMA: dict[str, Any] = {
         "text_child": {"type": "string"},
     },
     "allOf": [
-        {"if": {"properties": {"kind": {"enum": sorted(QUESTION_KINDS)}}},
-         "then": {"required": ["field", "text"]}},
-        {"if": {"properties": {"kind": {"enum": ["choice", "multi"]}}},
-         "then": {"required": ["options"]}},
-        {"if": {"properties": {"kind": {"const": "route"}}},
-         "then": {"required": ["on", "branch"]}},
-        {"if": {"properties": {"kind": {"enum": ["info", "end", "receipt", "review"]}}},
-         "then": {"required": ["text"]}},
+        {
+            "if": {"properties": {"kind": {"enum": sorted(QUESTION_KINDS)}}},
+            "then": {"required": ["field", "text"]},
+        },
+        {
+            "if": {"properties": {"kind": {"enum": ["choice", "multi"]}}},
+            "then": {"required": ["options"]},
+        },
+        {
+            "if": {"properties": {"kind": {"const": "route"}}},
+            "then": {"required": ["on", "branch"]},
+        },
+        {
+            "if": {"properties": {"kind": {"enum": ["info", "end", "receipt", "review"]}}},
+            "then": {"required": ["text"]},
+        },
     ],
 }
 
@@ -153,9 +212,14 @@ def default_root() -> Path:
 def load_fields(path: Path) -> dict[str, FieldSpec]:
     raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     return {
-        fid: FieldSpec(fid, spec["type"], tuple(spec.get("options", ())),
-                       _section(fid, spec.get("section", "report")), spec.get("group"),
-                       int(spec.get("max", 0)))
+        fid: FieldSpec(
+            fid,
+            spec["type"],
+            tuple(spec.get("options", ())),
+            _section(fid, spec.get("section", "report")),
+            spec.get("group"),
+            int(spec.get("max", 0)),
+        )
         for fid, spec in raw.items()
     }
 
@@ -208,8 +272,11 @@ def _load_flow(path: Path, problems: list[FlowProblem]) -> Flow | None:
         problems.append(SchemaProblem(str(path), None, getattr(data, "line", 1), err.message))
         return None
     if data["flow"] != path.stem:
-        problems.append(SchemaProblem(str(path), None, data.line,
-                                      f"flow '{data['flow']}' must be named like its file"))
+        problems.append(
+            SchemaProblem(
+                str(path), None, data.line, f"flow '{data['flow']}' must be named like its file"
+            )
+        )
     steps: list[Step] = []
     seen: set[str] = set()
     validator = jsonschema.Draft202012Validator(_STEP_SCHEMA)
@@ -251,8 +318,9 @@ def _load_catalogs(root: Path, problems: list[FlowProblem]) -> dict[str, dict[st
             continue
         bad = [k for k, v in data.items() if not isinstance(v, str) or not v.strip()]
         for key in bad:
-            problems.append(SchemaProblem(str(path), None, getattr(data, "line", None),
-                                          f"'{key}' must be text"))
+            problems.append(
+                SchemaProblem(str(path), None, getattr(data, "line", None), f"'{key}' must be text")
+            )
         catalogs[lang] = {k: v for k, v in data.items() if k not in bad}
     return catalogs
 
@@ -261,9 +329,12 @@ def _placeholders(text: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(text) if name}
 
 
-def _check_catalogs(root: Path, catalogs: dict[str, dict[str, str]],
-                    needed: Iterable[tuple[str, Step | None]],
-                    problems: list[FlowProblem]) -> None:
+def _check_catalogs(
+    root: Path,
+    catalogs: dict[str, dict[str, str]],
+    needed: Iterable[tuple[str, Step | None]],
+    problems: list[FlowProblem],
+) -> None:
     ar, en = catalogs.get("ar", {}), catalogs.get("en", {})
     for lang, mine, other in (("ar", ar, en), ("en", en, ar)):
         path = str(root / "catalog" / f"{lang}.yaml")
@@ -271,25 +342,40 @@ def _check_catalogs(root: Path, catalogs: dict[str, dict[str, str]],
             problems.append(MissingText(path, None, None, f"key '{key}' is missing in '{lang}'"))
     for key in sorted(set(ar) & set(en)):
         if _placeholders(ar[key]) != _placeholders(en[key]):
-            problems.append(MissingText(str(root / "catalog"), None, None,
-                                        f"placeholders of '{key}' differ between ar and en"))
+            problems.append(
+                MissingText(
+                    str(root / "catalog"),
+                    None,
+                    None,
+                    f"placeholders of '{key}' differ between ar and en",
+                )
+            )
     for key, step in needed:
         for lang in LANGS:
             if key not in catalogs.get(lang, {}):
                 file = step and next(iter([step.flow]), None)
-                problems.append(MissingText(
-                    f"{root / 'definitions' / file}.yaml" if file else
-                    str(root / "catalog" / f"{lang}.yaml"),
-                    step.id if step else None, step.line if step else None,
-                    f"text key '{key}' missing in the '{lang}' catalogue"))
+                problems.append(
+                    MissingText(
+                        f"{root / 'definitions' / file}.yaml"
+                        if file
+                        else str(root / "catalog" / f"{lang}.yaml"),
+                        step.id if step else None,
+                        step.line if step else None,
+                        f"text key '{key}' missing in the '{lang}' catalogue",
+                    )
+                )
 
 
-def _check_graph(flows: dict[str, Flow], steps: dict[str, Step], fields: dict[str, FieldSpec],
-                 problems: list[FlowProblem]) -> None:
+def _check_graph(
+    flows: dict[str, Flow],
+    steps: dict[str, Step],
+    fields: dict[str, FieldSpec],
+    problems: list[FlowProblem],
+) -> None:
     for flow in flows.values():
         for step in flow.steps:
-            def bad(cls: type[FlowProblem], msg: str, step: Step = step,
-                    flow: Flow = flow) -> None:
+
+            def bad(cls: type[FlowProblem], msg: str, step: Step = step, flow: Flow = flow) -> None:
                 problems.append(cls(flow.path, step.id, step.line, msg))
 
             for target in [step.next, *step.branch.values()]:
@@ -316,8 +402,10 @@ def _check_graph(flows: dict[str, Flow], steps: dict[str, Step], fields: dict[st
                     bad(MissingBranch, f"no branch and no next for: {missing}")
             if step.when is not None and step.when.field not in fields:
                 bad(UnknownField, f"'when' names unknown field '{step.when.field}'")
-            if step.next is None and step.kind != "end" and not (
-                step.kind == "route" and step.branch
+            if (
+                step.next is None
+                and step.kind != "end"
+                and not (step.kind == "route" and step.branch)
             ):
                 bad(DeadEnd, "has no next step and is not an end")
     # Reachability from the start.
@@ -332,11 +420,20 @@ def _check_graph(flows: dict[str, Flow], steps: dict[str, Step], fields: dict[st
         todo.extend(t for t in [step.next, *step.branch.values()] if t)
     for ref, step in steps.items():
         if ref not in seen:
-            problems.append(UnreachableStep(flows[step.flow].path, step.id, step.line,
-                                            f"no path from {START} reaches it"))
+            problems.append(
+                UnreachableStep(
+                    flows[step.flow].path, step.id, step.line, f"no path from {START} reaches it"
+                )
+            )
     if START in steps and URGENT_START not in steps:
-        problems.append(UnknownTarget(str(Path(next(iter(flows.values())).path).parent), None,
-                                      None, f"the urgent path {URGENT_START} does not exist"))
+        problems.append(
+            UnknownTarget(
+                str(Path(next(iter(flows.values())).path).parent),
+                None,
+                None,
+                f"the urgent path {URGENT_START} does not exist",
+            )
+        )
 
 
 def _needed_keys(steps: dict[str, Step]) -> list[tuple[str, Step | None]]:
@@ -355,26 +452,42 @@ def _needed_keys(steps: dict[str, Step]) -> list[tuple[str, Step | None]]:
 REPEAT_KEYS = ("sys.repeat.person", "sys.repeat.cap", "sys.repeat.heading")
 
 
-def _check_groups(root: Path, flows: dict[str, Flow], steps: dict[str, Step],
-                  fields: dict[str, FieldSpec], problems: list[FlowProblem],
-                  needed: list[tuple[str, Step | None]]) -> None:
+def _check_groups(
+    root: Path,
+    flows: dict[str, Flow],
+    steps: dict[str, Step],
+    fields: dict[str, FieldSpec],
+    problems: list[FlowProblem],
+    needed: list[tuple[str, Step | None]],
+) -> None:
     """A repeated block (fields.yaml `type: group`): its questions are contiguous in one flow,
     entered only at its first question, left only by its `again` question, which is a
     yes/no whose "yes" starts the next entry; names in it go to `<group>_identity`."""
-    groups = {f.id: f for f in fields.values() if f.type == GROUP and not f.id.endswith(
-        "_identity")}
+    groups = {
+        f.id: f for f in fields.values() if f.type == GROUP and not f.id.endswith("_identity")
+    }
     for spec in fields.values():
         if spec.group is not None and spec.group not in groups:
-            problems.append(UnknownField(str(root / "fields.yaml"), spec.id, None,
-                                         f"group '{spec.group}' is not a group field"))
+            problems.append(
+                UnknownField(
+                    str(root / "fields.yaml"),
+                    spec.id,
+                    None,
+                    f"group '{spec.group}' is not a group field",
+                )
+            )
     for gid, spec in groups.items():
-        members = [s for s in steps.values() if fields.get(s.field or "") is not None
-                   and fields[s.field or ""].group == gid]
+        members = [
+            s
+            for s in steps.values()
+            if fields.get(s.field or "") is not None and fields[s.field or ""].group == gid
+        ]
         if not members:
             continue
         if spec.max < 1:
-            problems.append(SchemaProblem(str(root / "fields.yaml"), gid, None,
-                                          "a group needs max: 1 or more"))
+            problems.append(
+                SchemaProblem(str(root / "fields.yaml"), gid, None, "a group needs max: 1 or more")
+            )
         first, flow = members[0], flows[members[0].flow]
         refs = {s.ref for s in members}
         needed.extend([(f"field.{gid}", first), *((k, first) for k in REPEAT_KEYS)])
@@ -383,17 +496,24 @@ def _check_groups(root: Path, flows: dict[str, Flow], steps: dict[str, Step],
             problems.append(cls(flow.path, step.id, step.line, msg))
 
         if any(fields[s.field or ""].section == "identity" for s in members) and (
-                fields.get(f"{gid}_identity") is None
-                or fields[f"{gid}_identity"].section != "identity"):
-            bad(UnknownField, f"names in group '{gid}' need a '{gid}_identity' group field "
-                              "in the identity section", first)
+            fields.get(f"{gid}_identity") is None or fields[f"{gid}_identity"].section != "identity"
+        ):
+            bad(
+                UnknownField,
+                f"names in group '{gid}' need a '{gid}_identity' group field "
+                "in the identity section",
+                first,
+            )
         again = [s for s in members if s.again]
         if len(again) != 1:
             bad(SchemaProblem, f"group '{gid}' needs exactly one step with again: true", first)
         for step in again:
             if step.kind != "bool" or step.branch.get("yes") != first.ref:
-                bad(SchemaProblem, f"the again step of '{gid}' must be a yes/no whose "
-                                   f"\"yes\" goes to {first.ref}", step)
+                bad(
+                    SchemaProblem,
+                    f"the again step of '{gid}' must be a yes/no whose \"yes\" goes to {first.ref}",
+                    step,
+                )
             if step.next is None or step.next in refs:
                 bad(DeadEnd, f"the again step of '{gid}' must leave the block by next", step)
         for step in members:
@@ -411,8 +531,11 @@ def _check_groups(root: Path, flows: dict[str, Flow], steps: dict[str, Step],
                 continue
             for target in [step.next, *step.branch.values()]:
                 if target in refs and target != first.ref:
-                    bad(SchemaProblem, f"enters group '{gid}' at {target}, not at its first "
-                                       f"question {first.ref}", step)
+                    bad(
+                        SchemaProblem,
+                        f"enters group '{gid}' at {target}, not at its first question {first.ref}",
+                        step,
+                    )
 
 
 def load_flowset(root: Path | None = None) -> FlowSet:
@@ -427,8 +550,11 @@ def load_flowset(root: Path | None = None) -> FlowSet:
             flows[flow.id] = flow
     steps = {s.ref: s for f in flows.values() for s in f.steps}
     if START not in steps and not problems:
-        problems.append(UnknownTarget(str(root / "definitions"), None, None,
-                                      f"the start step {START} does not exist"))
+        problems.append(
+            UnknownTarget(
+                str(root / "definitions"), None, None, f"the start step {START} does not exist"
+            )
+        )
     catalogs = _load_catalogs(root, problems)
     _check_graph(flows, steps, fields, problems)
     needed = _needed_keys(steps)
@@ -437,9 +563,18 @@ def load_flowset(root: Path | None = None) -> FlowSet:
     if problems:
         raise FlowValidationError(problems)
     order = {name: i for i, name in enumerate(FLOW_ORDER)}
-    version = "+".join(f"{f.id}.{f.version}" for f in
-                       sorted(flows.values(), key=lambda f: (order.get(f.id, 99), f.id)))
-    digest = hashlib.sha256(repr(sorted(catalogs["en"].items()) + sorted(
-        catalogs["ar"].items())).encode()).hexdigest()[:8]
-    return FlowSet(flows=flows, steps=steps, catalog=catalogs, fields=fields, start=START,
-                   version=f"{version}/{digest}")
+    version = "+".join(
+        f"{f.id}.{f.version}"
+        for f in sorted(flows.values(), key=lambda f: (order.get(f.id, 99), f.id))
+    )
+    digest = hashlib.sha256(
+        repr(sorted(catalogs["en"].items()) + sorted(catalogs["ar"].items())).encode()
+    ).hexdigest()[:8]
+    return FlowSet(
+        flows=flows,
+        steps=steps,
+        catalog=catalogs,
+        fields=fields,
+        start=START,
+        version=f"{version}/{digest}",
+    )

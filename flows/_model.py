@@ -129,5 +129,6 @@ class FlowSet:
         text = template.format(**params) if params else template
         if lang == "ar":  # numbers, codes and commands keep their order in Arabic text
             from flows._bidi import isolate_ltr_runs
+
             text = isolate_ltr_runs(text)
         return text

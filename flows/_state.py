@@ -82,21 +82,40 @@ class SpecialStep:
 
 
 _YES_NO = ("yes", "no")
-SPECIAL_STEPS: Mapping[str, SpecialStep] = {s.id: s for s in (
-    SpecialStep(RESUME, "bool", "resume", _YES_NO, "sys.resume.ask",
-                {"yes": "opt.continue", "no": "opt.restart"}),
-    SpecialStep(CONFIRM, "bool", "confirm_submit", _YES_NO, "sys.review.confirm"),
-    SpecialStep(AFTER_REVIEW, "choice", "after_review", ("edit", "discard", "later"),
-                "sys.review.after_no"),
-    SpecialStep(URGENT_OFFER, "choice", "urgent_path", ("urgent_short", "urgent_full"),
-                "sys.urgent.offer"),
-    SpecialStep(ADDENDUM, "text", "addendum", ("done", "withdraw"), "sys.addendum.ask"),
-    SpecialStep(WITHDRAW, "bool", "withdraw_confirm", _YES_NO, "sys.withdraw.ask"),
-    SpecialStep(READING, "bool", "confirm_reading", _YES_NO, None),
-    SpecialStep(CONSENTS, "choice", "consent_change", ("done",), None),
-    SpecialStep(CONSENT_SET, "bool", None, _YES_NO, None),
-    SpecialStep(CHECKIN, "choice", "checkin", CHECKIN_OPTIONS, None),
-)}
+SPECIAL_STEPS: Mapping[str, SpecialStep] = {
+    s.id: s
+    for s in (
+        SpecialStep(
+            RESUME,
+            "bool",
+            "resume",
+            _YES_NO,
+            "sys.resume.ask",
+            {"yes": "opt.continue", "no": "opt.restart"},
+        ),
+        SpecialStep(CONFIRM, "bool", "confirm_submit", _YES_NO, "sys.review.confirm"),
+        SpecialStep(
+            AFTER_REVIEW,
+            "choice",
+            "after_review",
+            ("edit", "discard", "later"),
+            "sys.review.after_no",
+        ),
+        SpecialStep(
+            URGENT_OFFER,
+            "choice",
+            "urgent_path",
+            ("urgent_short", "urgent_full"),
+            "sys.urgent.offer",
+        ),
+        SpecialStep(ADDENDUM, "text", "addendum", ("done", "withdraw"), "sys.addendum.ask"),
+        SpecialStep(WITHDRAW, "bool", "withdraw_confirm", _YES_NO, "sys.withdraw.ask"),
+        SpecialStep(READING, "bool", "confirm_reading", _YES_NO, None),
+        SpecialStep(CONSENTS, "choice", "consent_change", ("done",), None),
+        SpecialStep(CONSENT_SET, "bool", None, _YES_NO, None),
+        SpecialStep(CHECKIN, "choice", "checkin", CHECKIN_OPTIONS, None),
+    )
+}
 
 
 @dataclass(frozen=True)
@@ -135,21 +154,29 @@ class State:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> State:
         return cls(
-            lang=data["lang"], at=data.get("at"), paused_at=data.get("paused_at"),
-            answers=dict(data.get("answers", {})), skipped=tuple(data.get("skipped", ())),
-            trail=tuple(data.get("trail", ())), consent=dict(data.get("consent", {})),
-            files=tuple(data.get("files", ())), urgent=tuple(data.get("urgent", ())),
-            mode=data.get("mode", "active"), started_at=data.get("started_at"),
+            lang=data["lang"],
+            at=data.get("at"),
+            paused_at=data.get("paused_at"),
+            answers=dict(data.get("answers", {})),
+            skipped=tuple(data.get("skipped", ())),
+            trail=tuple(data.get("trail", ())),
+            consent=dict(data.get("consent", {})),
+            files=tuple(data.get("files", ())),
+            urgent=tuple(data.get("urgent", ())),
+            mode=data.get("mode", "active"),
+            started_at=data.get("started_at"),
             addendum_for=data.get("addendum_for"),
             addendum_count=int(data.get("addendum_count", 0)),
             urgent_offered=bool(data.get("urgent_offered", False)),
-            reading=data.get("reading"), checkin=data.get("checkin"),
+            reading=data.get("reading"),
+            checkin=data.get("checkin"),
             danger_exit=bool(data.get("danger_exit", False)),
             repeat=int(data.get("repeat", 0)),
         )
 
 
 # ---- events -------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Begin:
@@ -222,11 +249,11 @@ class OpenCheckin:
     at: datetime
 
 
-Event = (Begin | Resume | UserText | UserCommand | UserFile | Submitted | OpenAddendum
-         | OpenCheckin)
+Event = Begin | Resume | UserText | UserCommand | UserFile | Submitted | OpenAddendum | OpenCheckin
 
 
 # ---- actions ------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Reply:
@@ -239,7 +266,9 @@ class Reply:
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
-            "text": self.text, "field": self.field, "kind": self.kind,
+            "text": self.text,
+            "field": self.field,
+            "kind": self.kind,
             "options": [{"id": i, "label": label} for i, label in self.options],
             "lang": self.lang,
         }
@@ -309,5 +338,13 @@ class Finished:
     """The conversation is over; the next message starts a new one."""
 
 
-Action = (Reply | SubmitReport | SubmitAddendum | ChangeConsent | WithdrawCase | DiscardDraft
-          | Finished | CheckinAnswer)
+Action = (
+    Reply
+    | SubmitReport
+    | SubmitAddendum
+    | ChangeConsent
+    | WithdrawCase
+    | DiscardDraft
+    | Finished
+    | CheckinAnswer
+)

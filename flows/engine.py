@@ -67,16 +67,25 @@ __all__ = [
 ]
 
 URGENT_START = "urgent:start"
-RIGHTS = ("rights.what", "rights.complain", "rights.institution", "rights.confidentiality",
-          "rights.safety")
+RIGHTS = (
+    "rights.what",
+    "rights.complain",
+    "rights.institution",
+    "rights.confidentiality",
+    "rights.safety",
+)
 # Emergency guidance for (language, what the reporter wrote as their country).
 GuidanceText = Callable[[str, str | None], str]
 
 MAX_TEXT = 20_000
 SUMMARY_TEXT = 300
 _COMMAND_INTENTS = {
-    "quick_exit": "exit", "skip": "skip", "go_back": "back", "help": "help",
-    "change_language": "lang", "withdraw_consent": "exit",
+    "quick_exit": "exit",
+    "skip": "skip",
+    "go_back": "back",
+    "help": "help",
+    "change_language": "lang",
+    "withdraw_consent": "exit",
 }
 
 
@@ -85,30 +94,56 @@ class _Invalid(Exception):
 
 
 class Engine:
-    def __init__(self, flows: FlowSet, guidance: GuidanceText | None = None,
-                 self_harm_guidance: GuidanceText | None = None) -> None:
+    def __init__(
+        self,
+        flows: FlowSet,
+        guidance: GuidanceText | None = None,
+        self_harm_guidance: GuidanceText | None = None,
+    ) -> None:
         self.flows = flows
         self.guidance = guidance
         #: Text for someone who may harm themselves (crisis lines), in place of `guidance`.
         self.self_harm_guidance = self_harm_guidance
         self._labels = {  # option id -> every label and synonym, both languages
-            opt: (*{flows.catalog[lang].get(f"opt.{opt}", opt) for lang in flows.catalog},
-                  opt, *OPTION_SYNONYMS.get(opt, ()))
-            for spec in flows.fields.values() for opt in (*spec.options, *BOOL_OPTIONS)
+            opt: (
+                *{flows.catalog[lang].get(f"opt.{opt}", opt) for lang in flows.catalog},
+                opt,
+                *OPTION_SYNONYMS.get(opt, ()),
+            )
+            for spec in flows.fields.values()
+            for opt in (*spec.options, *BOOL_OPTIONS)
         }
-        for opt in ("done", "edit", "discard", "later", "urgent_short", "urgent_full",
-                    "withdraw", "continue", "restart", *CHECKIN_OPTIONS):
-            self._labels[opt] = (*{flows.catalog[lang][f"opt.{opt}"] for lang in flows.catalog},
-                                 opt, *OPTION_SYNONYMS.get(opt, ()))
+        for opt in (
+            "done",
+            "edit",
+            "discard",
+            "later",
+            "urgent_short",
+            "urgent_full",
+            "withdraw",
+            "continue",
+            "restart",
+            *CHECKIN_OPTIONS,
+        ):
+            self._labels[opt] = (
+                *{flows.catalog[lang][f"opt.{opt}"] for lang in flows.catalog},
+                opt,
+                *OPTION_SYNONYMS.get(opt, ()),
+            )
         # Consents a reporter may change with the receipt (keeping the report is changed by
         # withdrawing it): their steps, in the order asked.
-        self._consent_steps = {s.field: s for s in flows.steps.values()
-                               if s.consent and s.field and not s.required}
+        self._consent_steps = {
+            s.field: s for s in flows.steps.values() if s.consent and s.field and not s.required
+        }
         for opt in self._consent_steps:
-            self._labels[opt] = (*{flows.catalog[lang].get(f"field.{opt}", opt)
-                                   for lang in flows.catalog}, opt)
-        self._labels["consents"] = (*{flows.catalog[lang].get("opt.consents", "consents")
-                                      for lang in flows.catalog}, "consents")
+            self._labels[opt] = (
+                *{flows.catalog[lang].get(f"field.{opt}", opt) for lang in flows.catalog},
+                opt,
+            )
+        self._labels["consents"] = (
+            *{flows.catalog[lang].get("opt.consents", "consents") for lang in flows.catalog},
+            "consents",
+        )
 
     # ---- public ---------------------------------------------------------------------------
 
@@ -131,8 +166,9 @@ class Engine:
 
     def step(self, state: State, event: Event) -> tuple[State, list[Action]]:
         out: list[Action] = []
-        if state.danger_exit and not (isinstance(event, UserCommand)
-                                      and event.name in ("exit", "delete")):
+        if state.danger_exit and not (
+            isinstance(event, UserCommand) and event.name in ("exit", "delete")
+        ):
             return self._after_danger_exit(state, event, out), out
         if isinstance(event, Begin):
             state = self._begin(state, event, out)
@@ -142,15 +178,24 @@ class Engine:
         elif isinstance(event, Submitted):
             state = self._submitted(state, event, out)
         elif isinstance(event, OpenAddendum):
-            state = State(lang=event.lang, at=ADDENDUM, addendum_for=event.case_ref,
-                          started_at=event.at.isoformat(), consent=dict(event.consent or {}))
+            state = State(
+                lang=event.lang,
+                at=ADDENDUM,
+                addendum_for=event.case_ref,
+                started_at=event.at.isoformat(),
+                consent=dict(event.consent or {}),
+            )
             if event.intro:
-                out.append(Reply(self._t(state, event.intro, **event.params), "info",
-                                 state.lang))
+                out.append(Reply(self._t(state, event.intro, **event.params), "info", state.lang))
             out.append(self._ask_pseudo(state))
         elif isinstance(event, OpenCheckin):
-            state = State(lang=event.lang, at=CHECKIN, addendum_for=event.case_ref,
-                          started_at=event.at.isoformat(), checkin=event.checkin_id)
+            state = State(
+                lang=event.lang,
+                at=CHECKIN,
+                addendum_for=event.case_ref,
+                started_at=event.at.isoformat(),
+                checkin=event.checkin_id,
+            )
             out.append(self._ask_pseudo(state))
         elif isinstance(event, UserCommand):
             state = self._command(state, event.name, event.arg, event.at, out)
@@ -183,13 +228,21 @@ class Engine:
         receipt = self.flows.steps[review.next or ""]
         intro = self._t(state, receipt.text or "")
         body = self._t(state, "sys.receipt", case_ref=event.case_ref, receipt=event.receipt)
-        out.append(Reply(f"{intro}\n\n{body}", "receipt", state.lang, "receipt",
-                         extra={"case_ref": event.case_ref, "receipt": event.receipt}))
+        out.append(
+            Reply(
+                f"{intro}\n\n{body}",
+                "receipt",
+                state.lang,
+                "receipt",
+                extra={"case_ref": event.case_ref, "receipt": event.receipt},
+            )
+        )
         state = replace(state, mode="submitted")
         return self._advance(state, receipt.next, out)
 
-    def _command(self, state: State, name: str, arg: str | None, at: datetime,
-                 out: list[Action]) -> State:
+    def _command(
+        self, state: State, name: str, arg: str | None, at: datetime, out: list[Action]
+    ) -> State:
         if name in ("exit", "delete"):
             kept = state.urgent and state.answers.get("consent_store") == "yes"
             key = "sys.quick_exit_urgent" if kept else "sys.quick_exit_done"
@@ -264,15 +317,20 @@ class Engine:
             reasons = tuple(interp.urgent_reasons) or ("urgent_text",)
             return State(lang=state.lang, mode="ended", urgent=reasons, danger_exit=True)
         answering_language = step is not None and step.field == "language"
-        if state.at == ADDENDUM and (intent == "withdraw_consent" or self._match_choice(
-                event.text, self._pending_options(state)) == "withdraw"):
+        if state.at == ADDENDUM and (
+            intent == "withdraw_consent"
+            or self._match_choice(event.text, self._pending_options(state)) == "withdraw"
+        ):
             state = replace(state, at=WITHDRAW)
             out.append(self._ask_pseudo(state))
             return state
         if state.at == WITHDRAW:
             return self._withdraw_answer(state, event.text, intent, sure, out)
-        if state.at == ADDENDUM and state.consent and self._match_choice(
-                event.text, self._pending_options(state)) == "consents":
+        if (
+            state.at == ADDENDUM
+            and state.consent
+            and self._match_choice(event.text, self._pending_options(state)) == "consents"
+        ):
             return self._show_consents(state, out)
         if state.at == CONSENTS:
             return self._consent_pick(state, event.text, out)
@@ -280,8 +338,11 @@ class Engine:
             return self._consent_set(state, event.text, intent, event.at, out)
         # ...and an option's label is an answer, not a command ("مساعدة قانونية" is not /help);
         # labels do not silence danger, which free text may carry beside a label.
-        named = picked or (step is not None and step.kind in ("choice", "multi") and bool(
-            self._match_multi(event.text, step.options)))
+        named = picked or (
+            step is not None
+            and step.kind in ("choice", "multi")
+            and bool(self._match_multi(event.text, step.options))
+        )
         command = None if named else _COMMAND_INTENTS.get(intent)
         if command and not (answering_language and command == "lang"):
             arg = next((str(e.value) for e in interp.entities if e.entity == "language"), None)
@@ -307,17 +368,27 @@ class Engine:
             return self._finish_files(state, step, event.at, out)
         return self._answer(state, step, value, event.at, out)
 
-    def _bool_step(self, state: State, step: Step, text: str, intent: str, sure: bool,
-                   at: datetime, out: list[Action]) -> State:
+    def _bool_step(
+        self,
+        state: State,
+        step: Step,
+        text: str,
+        intent: str,
+        sure: bool,
+        at: datetime,
+        out: list[Action],
+    ) -> State:
         """A yes/no question of the flows: numbers and labels decide; a condition or a hedge
         on a consent is not consent; a model-only Yes to a consent is confirmed first."""
         raw = text.strip()
-        answer, explicit = self._read_bool(raw, intent, step.option_ids(), sure) if raw else (
-            None, False)
+        answer, explicit = (
+            self._read_bool(raw, intent, step.option_ids(), sure) if raw else (None, False)
+        )
         if step.consent and answer in ("yes", None) and raw and is_hedged(raw):
             if step.required:  # storage: nothing can be kept on a condition; ask plainly
-                out.append(Reply(self._t(state, "sys.consent_conditional_store"), "info",
-                                 state.lang))
+                out.append(
+                    Reply(self._t(state, "sys.consent_conditional_store"), "info", state.lang)
+                )
                 return self._reask(state, out)
             out.append(Reply(self._t(state, "sys.consent_conditional"), "info", state.lang))
             return self._answer(state, step, "no", at, out)
@@ -336,13 +407,15 @@ class Engine:
     def _propose(self, state: State, value: str, words: str, out: list[Action]) -> State:
         """The model alone never makes a consent, "send now", "withdraw" or "discard" Yes:
         it proposes the reading and the reporter confirms it in one short question."""
-        state = replace(state, at=READING,
-                        reading={"for": state.at or "", "value": value, "words": words[:80]})
+        state = replace(
+            state, at=READING, reading={"for": state.at or "", "value": value, "words": words[:80]}
+        )
         out.append(self._ask_pseudo(state))
         return state
 
-    def _reading_answer(self, state: State, text: str, intent: str, sure: bool,
-                        at: datetime, out: list[Action]) -> State:
+    def _reading_answer(
+        self, state: State, text: str, intent: str, sure: bool, at: datetime, out: list[Action]
+    ) -> State:
         answer, explicit = self._read_bool(text.strip(), intent, ("yes", "no"), sure)
         if answer is None or (answer == "yes" and not explicit):  # a guess confirms nothing
             out.append(Reply(self._t(state, "sys.invalid.yes_no"), "info", state.lang))
@@ -364,25 +437,45 @@ class Engine:
     def _file(self, state: State, event: UserFile, out: list[Action]) -> State:
         step = self.flows.steps.get(state.at or "")
         field = step.field if step and step.kind in ("files", "text") else "evidence"
-        meta = {"id": event.id, "name": event.name, "size": event.size, "sha256": event.sha256,
-                "content_type": event.content_type, "field": field}
+        meta = {
+            "id": event.id,
+            "name": event.name,
+            "size": event.size,
+            "sha256": event.sha256,
+            "content_type": event.content_type,
+            "field": field,
+        }
         if state.at == ADDENDUM and state.addendum_for:
             index = state.addendum_count + 1
-            out.append(SubmitAddendum(state.addendum_for, index, file={**meta, "field":
-                                                                        f"addendum.{index}"}))
-            out.append(Reply(self._t(state, "sys.attachment.received", name=event.name),
-                             "info", state.lang))
+            out.append(
+                SubmitAddendum(
+                    state.addendum_for, index, file={**meta, "field": f"addendum.{index}"}
+                )
+            )
+            out.append(
+                Reply(
+                    self._t(state, "sys.attachment.received", name=event.name), "info", state.lang
+                )
+            )
             state = replace(state, addendum_count=index)
             out.append(self._ask_pseudo(state))
             return state
         state = replace(state, files=(*state.files, meta))
-        out.append(Reply(self._t(state, "sys.attachment.received", name=event.name), "info",
-                         state.lang))
+        out.append(
+            Reply(self._t(state, "sys.attachment.received", name=event.name), "info", state.lang)
+        )
         if step is not None and step.kind == "text":
             return self._answer(state, step, {"attachments": [event.id]}, event.at, out)
         if step is not None and step.kind == "files":
-            out.append(Reply(self._t(state, "sys.files.more"), "files", state.lang, step.field,
-                             self._options(state, ("done",))))
+            out.append(
+                Reply(
+                    self._t(state, "sys.files.more"),
+                    "files",
+                    state.lang,
+                    step.field,
+                    self._options(state, ("done",)),
+                )
+            )
             return state
         return self._reask(state, out)
 
@@ -433,12 +526,14 @@ class Engine:
 
     def _entries(self, state: State, group: str) -> int:
         """How many entries of the block are on the path taken (left-behind ones are not)."""
-        counts = [n for ref, n in map(_split_ref, state.trail)
-                  if n and self.flows.group_of(self.flows.steps[ref]) == group]
+        counts = [
+            n
+            for ref, n in map(_split_ref, state.trail)
+            if n and self.flows.group_of(self.flows.steps[ref]) == group
+        ]
         return max(counts, default=0)
 
-    def _enter_group(self, state: State, step: Step, group: str,
-                     out: list[Action]) -> State | None:
+    def _enter_group(self, state: State, step: Step, group: str, out: list[Action]) -> State | None:
         """At the block's first question a new entry starts; at its `again` question with
         the block full, nothing is asked (None: leave the block)."""
         cap = self.flows.fields[group].max
@@ -455,8 +550,9 @@ class Engine:
         kept += [{} for _ in range(n - 1 - len(kept))]
         return replace(state, repeat=n, answers={**state.answers, group: [*kept, {}]})
 
-    def _store_in_group(self, state: State, step: Step, group: str, value: Any,
-                        answered: bool) -> State:
+    def _store_in_group(
+        self, state: State, step: Step, group: str, value: Any, answered: bool
+    ) -> State:
         entries = [dict(e) for e in state.answers.get(group, [])]
         entries += [{} for _ in range(state.repeat - len(entries))]
         field = step.field or step.id
@@ -464,8 +560,11 @@ class Engine:
         if answered:
             entries[state.repeat - 1][field] = value
         entry = self._entry(state, step)
-        return replace(state, answers={**state.answers, group: entries},
-                       trail=(*[r for r in state.trail if r != entry], entry))
+        return replace(
+            state,
+            answers={**state.answers, group: entries},
+            trail=(*[r for r in state.trail if r != entry], entry),
+        )
 
     def _finish(self, state: State, out: list[Action]) -> State:
         if state.mode != "submitted":
@@ -474,8 +573,9 @@ class Engine:
         out.append(Finished())
         return replace(state, at=None)
 
-    def _answer(self, state: State, step: Step, value: Any, at: datetime,
-                out: list[Action]) -> State:
+    def _answer(
+        self, state: State, step: Step, value: Any, at: datetime, out: list[Action]
+    ) -> State:
         state = self._record(state, step, value, at)
         if step.urgent_if is not None and value == step.urgent_if:
             state = self._mark_urgent(state, (step.field or step.id,), out)
@@ -493,13 +593,21 @@ class Engine:
             key = step.consent_text or step.text or ""
             shown = self._t(state, key)
             consent[field] = {
-                "value": value, "at": at.isoformat(), "text": key, "lang": state.lang,
+                "value": value,
+                "at": at.isoformat(),
+                "text": key,
+                "lang": state.lang,
                 "version": hashlib.sha256(shown.encode()).hexdigest()[:12],
             }
         lang = value if field == "language" and isinstance(value, str) else state.lang
-        return replace(state, answers=answers, consent=consent, lang=lang,
-                       skipped=tuple(s for s in state.skipped if s != field),
-                       trail=(*[r for r in state.trail if r != step.ref], step.ref))
+        return replace(
+            state,
+            answers=answers,
+            consent=consent,
+            lang=lang,
+            skipped=tuple(s for s in state.skipped if s != field),
+            trail=(*[r for r in state.trail if r != step.ref], step.ref),
+        )
 
     def _skip(self, state: State, at: datetime, out: list[Action]) -> State:
         """Every question but the storage consent can be skipped; on the bot's own questions
@@ -507,8 +615,9 @@ class Engine:
         if state.at == RESUME:
             return self._resume_answer(state, "yes", out)
         if state.at == READING:  # not confirmed: the question itself again
-            return self._reask(replace(state, at=(state.reading or {}).get("for") or None,
-                                       reading=None), out)
+            return self._reask(
+                replace(state, at=(state.reading or {}).get("for") or None, reading=None), out
+            )
         if state.at == URGENT_OFFER:  # someone in danger: the fewest questions
             return self._urgent_choice(state, "urgent_short", out)
         if state.at == WITHDRAW:  # nothing is withdrawn without a yes
@@ -528,14 +637,19 @@ class Engine:
             state = self._store_in_group(state, step, group, None, answered=False)
             return self._advance(state, step.branch.get("skipped", step.next), out)
         answers = {k: v for k, v in state.answers.items() if k != field}
-        state = replace(state, answers=answers, skipped=(*state.skipped, field),
-                        trail=(*[r for r in state.trail if r != step.ref], step.ref))
+        state = replace(
+            state,
+            answers=answers,
+            skipped=(*state.skipped, field),
+            trail=(*[r for r in state.trail if r != step.ref], step.ref),
+        )
         return self._advance(state, step.branch.get("skipped", step.next), out)
 
     def _back(self, state: State, out: list[Action]) -> State:
         if state.at == READING:
-            return self._reask(replace(state, at=(state.reading or {}).get("for") or None,
-                                       reading=None), out)
+            return self._reask(
+                replace(state, at=(state.reading or {}).get("for") or None, reading=None), out
+            )
         trail = state.trail
         here = self.flows.steps.get(state.at or "")
         if here is not None and self._entry(state, here) in trail:
@@ -547,8 +661,7 @@ class Engine:
         state = replace(state, at=ref, repeat=n, trail=trail[:-1])
         return self._reask(state, out)
 
-    def _finish_files(self, state: State, step: Step, at: datetime,
-                      out: list[Action]) -> State:
+    def _finish_files(self, state: State, step: Step, at: datetime, out: list[Action]) -> State:
         ids = [f["id"] for f in state.files if f["field"] == step.field]
         if not ids:
             return self._skip(state, at, out)
@@ -559,12 +672,16 @@ class Engine:
         where = country if isinstance(country, str) else None
         if "self_harm" in reasons and "self_harm" not in state.urgent:
             # someone who may end their life is answered about that first, in their language
-            text = (self.self_harm_guidance(state.lang, where) if self.self_harm_guidance
-                    else self._t(state, "sys.urgent.self_harm"))
+            text = (
+                self.self_harm_guidance(state.lang, where)
+                if self.self_harm_guidance
+                else self._t(state, "sys.urgent.self_harm")
+            )
             out.append(Reply(text, "info", state.lang))
         elif not state.urgent:  # guidance at once, before anything else is asked
-            text = (self.guidance(state.lang, where)
-                    if self.guidance else self._t(state, "sys.urgent"))
+            text = (
+                self.guidance(state.lang, where) if self.guidance else self._t(state, "sys.urgent")
+            )
             out.append(Reply(text, "info", state.lang))
         merged = tuple(dict.fromkeys((*state.urgent, *reasons)))
         return replace(state, urgent=merged)
@@ -576,11 +693,15 @@ class Engine:
 
         Offered once, in place of the question just asked; "full" returns to that question.
         """
-        if (not state.urgent or state.urgent_offered or state.mode != "active"
-                or state.answers.get("consent_store") != "yes"
-                or state.at not in self.flows.steps
-                or self.flows.steps[state.at].flow not in ("opening", "complaint", "reprisal",
-                                                           "details")):
+        if (
+            not state.urgent
+            or state.urgent_offered
+            or state.mode != "active"
+            or state.answers.get("consent_store") != "yes"
+            or state.at not in self.flows.steps
+            or self.flows.steps[state.at].flow
+            not in ("opening", "complaint", "reprisal", "details")
+        ):
             return state
         if out and isinstance(out[-1], Reply) and out[-1].kind != "info":
             out.pop()  # the question comes back if they choose the full report
@@ -600,8 +721,9 @@ class Engine:
 
     # ---- pseudo-questions: resume, confirm, after review ----------------------------------
 
-    def _pseudo_answer(self, state: State, text: str, intent: str, sure: bool, at: datetime,
-                       out: list[Action]) -> State:
+    def _pseudo_answer(
+        self, state: State, text: str, intent: str, sure: bool, at: datetime, out: list[Action]
+    ) -> State:
         if state.at == AFTER_REVIEW:
             choice = self._match_choice(text, ("edit", "discard", "later"))
             if choice is None:
@@ -615,8 +737,11 @@ class Engine:
             return replace(state, at=CONFIRM)  # the draft stays; coming back resumes at review
         answer, explicit = self._read_bool(text, intent, ("yes", "no"), sure)
         if state.at == RESUME:  # its options read "Continue my report" / "Start again"
-            named = match_option(text, {"yes": self._labels["continue"],
-                                        "no": self._labels["restart"]}, synonyms=None)
+            named = match_option(
+                text,
+                {"yes": self._labels["continue"], "no": self._labels["restart"]},
+                synonyms=None,
+            )
             if len(named) == 1:
                 answer, explicit = named[0], True
         if answer is None or answer == "unknown":
@@ -636,8 +761,15 @@ class Engine:
             return state
         state = replace(state, at=SUBMITTING)
         fields, files = self.report(state)
-        out.append(SubmitReport(fields=fields, files=files, consent=dict(state.consent),
-                                urgent=state.urgent, lang=state.lang))
+        out.append(
+            SubmitReport(
+                fields=fields,
+                files=files,
+                consent=dict(state.consent),
+                urgent=state.urgent,
+                lang=state.lang,
+            )
+        )
         return state
 
     def report(self, state: State) -> tuple[dict[str, Any], tuple[dict[str, Any], ...]]:
@@ -660,13 +792,15 @@ class Engine:
         for group, entries in people.items():
             ordered = [entries[n] for n in sorted(entries)]
             # each person's name goes with the protected identity section, by position
-            fields[group] = [{k: v for k, v in p.items() if k not in identity}
-                             for p in ordered]
+            fields[group] = [{k: v for k, v in p.items() if k not in identity} for p in ordered]
             names = [{k: v for k, v in p.items() if k in identity} for p in ordered]
             if any(names):
                 fields[f"{group}_identity"] = names
-        files = tuple(f for f in state.files
-                      if f["field"] not in fields or f["id"] in _ids(fields[f["field"]]))
+        files = tuple(
+            f
+            for f in state.files
+            if f["field"] not in fields or f["id"] in _ids(fields[f["field"]])
+        )
         return fields, files
 
     def _addendum_text(self, state: State, text: str, intent: str, out: list[Action]) -> State:
@@ -683,8 +817,9 @@ class Engine:
         out.append(self._ask_pseudo(state))
         return state
 
-    def _withdraw_answer(self, state: State, text: str, intent: str, sure: bool,
-                         out: list[Action]) -> State:
+    def _withdraw_answer(
+        self, state: State, text: str, intent: str, sure: bool, out: list[Action]
+    ) -> State:
         answer, explicit = self._read_bool(text, intent, ("yes", "no"), sure)
         if answer == "yes" and not explicit:
             return self._propose(state, answer, text.strip(), out)
@@ -727,8 +862,9 @@ class Engine:
         out.append(self._ask_pseudo(state))
         return state
 
-    def _consent_set(self, state: State, text: str, intent: str, at: datetime,
-                     out: list[Action]) -> State:
+    def _consent_set(
+        self, state: State, text: str, intent: str, at: datetime, out: list[Action]
+    ) -> State:
         # Only an option decides here; the model may only read a plain "no".
         answer = self._match_choice(text, ("yes", "no")) or ("no" if intent == "deny" else None)
         if answer == "yes" and is_hedged(text):  # a condition is not consent: ask plainly
@@ -740,23 +876,51 @@ class Engine:
             return self._reask(state, out)
         key = step.consent_text or step.text or ""
         shown = self._t(state, key)
-        entry = {"value": answer, "at": at.isoformat(), "text": key, "lang": state.lang,
-                 "version": hashlib.sha256(shown.encode()).hexdigest()[:12]}
+        entry = {
+            "value": answer,
+            "at": at.isoformat(),
+            "text": key,
+            "lang": state.lang,
+            "version": hashlib.sha256(shown.encode()).hexdigest()[:12],
+        }
         index = state.addendum_count + 1
-        out.append(ChangeConsent(state.addendum_for, index, field, answer, entry["at"],
-                                 state.lang, key, entry["version"]))
-        state = replace(state, consent={**state.consent, field: entry}, addendum_count=index,
-                        at=CONSENTS, paused_at=None)
-        out.append(Reply(self._t(state, "sys.consents.changed",
-                                 consent=self._t(state, f"field.{field}"),
-                                 now=self._consent_now(state, field)), "info", state.lang))
+        out.append(
+            ChangeConsent(
+                state.addendum_for,
+                index,
+                field,
+                answer,
+                entry["at"],
+                state.lang,
+                key,
+                entry["version"],
+            )
+        )
+        state = replace(
+            state,
+            consent={**state.consent, field: entry},
+            addendum_count=index,
+            at=CONSENTS,
+            paused_at=None,
+        )
+        out.append(
+            Reply(
+                self._t(
+                    state,
+                    "sys.consents.changed",
+                    consent=self._t(state, f"field.{field}"),
+                    now=self._consent_now(state, field),
+                ),
+                "info",
+                state.lang,
+            )
+        )
         out.append(self._ask_pseudo(state))
         return state
 
     # ---- a safety check-in ----------------------------------------------------------------
 
-    def _checkin_answer(self, state: State, text: str, urgent: bool,
-                        out: list[Action]) -> State:
+    def _checkin_answer(self, state: State, text: str, urgent: bool, out: list[Action]) -> State:
         """A number or a word picks the answer; words of danger mean "something happened"
         (a question about safety is never answered "safe" by a guess)."""
         choice = self._match_choice(text, CHECKIN_OPTIONS)
@@ -772,8 +936,9 @@ class Engine:
             if self.guidance:  # what to do now, as for anyone in danger
                 out.append(Reply(self.guidance(state.lang, None), "info", state.lang))
             # they may say what happened: added to the case, sealed, like any addendum
-            state = replace(state, at=ADDENDUM, checkin=None, urgent=("checkin_not_safe",),
-                            urgent_offered=True)
+            state = replace(
+                state, at=ADDENDUM, checkin=None, urgent=("checkin_not_safe",), urgent_offered=True
+            )
             out.append(self._ask_pseudo(state))
             return state
         out += [DiscardDraft(), Finished()]
@@ -796,36 +961,64 @@ class Engine:
         # a state at no special step is asked what to do after the review (as it always was)
         special = SPECIAL_STEPS.get(state.at or "", SPECIAL_STEPS[AFTER_REVIEW])
         if state.at == CHECKIN:
-            return Reply(self._t(state, "sys.checkin.ask", case_ref=state.addendum_for or ""),
-                         special.kind, state.lang, special.field,
-                         self._options(state, special.options))
+            return Reply(
+                self._t(state, "sys.checkin.ask", case_ref=state.addendum_for or ""),
+                special.kind,
+                state.lang,
+                special.field,
+                self._options(state, special.options),
+            )
         if state.at == CONSENTS:
             lines = [self._t(state, "sys.consents.list")]
-            lines += [f"• {self._t(state, f'field.{f}')}: {self._consent_now(state, f)}"
-                      for f in self._changeable(state)]
+            lines += [
+                f"• {self._t(state, f'field.{f}')}: {self._consent_now(state, f)}"
+                for f in self._changeable(state)
+            ]
             lines.append(self._t(state, "sys.consents.pick"))
-            return Reply("\n".join(lines), special.kind, state.lang, special.field,
-                         self._options(state, self._pending_options(state),
-                                       {f: f"field.{f}" for f in self._changeable(state)}))
+            return Reply(
+                "\n".join(lines),
+                special.kind,
+                state.lang,
+                special.field,
+                self._options(
+                    state,
+                    self._pending_options(state),
+                    {f: f"field.{f}" for f in self._changeable(state)},
+                ),
+            )
         if state.at == CONSENT_SET:
             field = state.paused_at or ""
             step = self._consent_steps.get(field)
             question = self._t(state, step.text or "") if step else ""
             now = self._t(state, "sys.consents.current", now=self._consent_now(state, field))
-            return Reply(f"{now}\n{question}", special.kind, state.lang, field,
-                         self._options(state, special.options))
+            return Reply(
+                f"{now}\n{question}",
+                special.kind,
+                state.lang,
+                field,
+                self._options(state, special.options),
+            )
         if state.at == READING:
             reading = state.reading or {}
             value = reading.get("value", "yes")
             step = self.flows.steps.get(reading.get("for", ""))
             label = self._t(state, step.label_key(value) if step else f"opt.{value}")
-            return Reply(self._t(state, "sys.reading.ask", words=reading.get("words", ""),
-                                 answer=label), special.kind, state.lang, special.field,
-                         self._options(state, special.options))
+            return Reply(
+                self._t(state, "sys.reading.ask", words=reading.get("words", ""), answer=label),
+                special.kind,
+                state.lang,
+                special.field,
+                self._options(state, special.options),
+            )
         assert special.text is not None
         options = self._pending_options(state) if state.at == ADDENDUM else special.options
-        return Reply(self._t(state, special.text), special.kind, state.lang, special.field,
-                     self._options(state, options, dict(special.labels)))
+        return Reply(
+            self._t(state, special.text),
+            special.kind,
+            state.lang,
+            special.field,
+            self._options(state, options, dict(special.labels)),
+        )
 
     # ---- asking and parsing ---------------------------------------------------------------
 
@@ -867,8 +1060,9 @@ class Engine:
             return step.text_child
         return step.text or ""
 
-    def _options(self, state: State, ids: tuple[str, ...],
-                 labels: dict[str, str] | None = None) -> tuple[tuple[str, str], ...]:
+    def _options(
+        self, state: State, ids: tuple[str, ...], labels: dict[str, str] | None = None
+    ) -> tuple[tuple[str, str], ...]:
         labels = labels or {}
         return tuple((i, self._t(state, labels.get(i, f"opt.{i}"))) for i in ids)
 
@@ -898,8 +1092,9 @@ class Engine:
             raise _Invalid
         raise _Invalid
 
-    def _read_bool(self, text: str, intent: str, shown: tuple[str, ...] = BOOL_OPTIONS,
-                   sure: bool = False) -> tuple[str | None, bool]:
+    def _read_bool(
+        self, text: str, intent: str, shown: tuple[str, ...] = BOOL_OPTIONS, sure: bool = False
+    ) -> tuple[str | None, bool]:
         """(answer, explicit). An option id, number or label of the options shown decides
         (explicit); the intent reads only free text that names none of them (explicit when
         `sure`: a curated word list's whole-message match), and a bare number is never an
@@ -919,17 +1114,21 @@ class Engine:
 
     def _match_multi(self, text: str, options: tuple[str, ...]) -> list[str]:
         return self._strict_ids(text, options) or match_option(
-            text, {o: self._labels.get(o, (o,)) for o in options})
+            text, {o: self._labels.get(o, (o,)) for o in options}
+        )
 
     @staticmethod
     def _strict_ids(text: str, options: tuple[str, ...]) -> list[str]:
         """Option ids or 1-based numbers (either digit set), separated by commas."""
-        parts = [p.strip().rstrip(".)").strip()
-                 for p in to_ascii_digits(text).replace("،", ",").split(",")]
+        parts = [
+            p.strip().rstrip(".)").strip()
+            for p in to_ascii_digits(text).replace("،", ",").split(",")
+        ]
         parts = [p for p in parts if p]
-        if not parts or not all(p.lower() in options or
-                                (p.isdecimal() and p.isascii()
-                                 and 1 <= int(p) <= len(options)) for p in parts):
+        if not parts or not all(
+            p.lower() in options or (p.isdecimal() and p.isascii() and 1 <= int(p) <= len(options))
+            for p in parts
+        ):
             return []
         ids = [p.lower() if p.lower() in options else options[int(p) - 1] for p in parts]
         return list(dict.fromkeys(ids))
@@ -951,17 +1150,22 @@ class Engine:
                         lines.append(self._t(state, "sys.repeat.heading"))
                     lines.append(self._t(state, "sys.repeat.person", n=n + 1))
                     person = n
-                lines.append(f"  ◦ {self._t(state, f'field.{field}')}: "
-                             f"{self._show(state, step, items[n - 1][field])}")
+                lines.append(
+                    f"  ◦ {self._t(state, f'field.{field}')}: "
+                    f"{self._show(state, step, items[n - 1][field])}"
+                )
                 continue
             if field == "language" or field not in state.answers:
                 continue
-            lines.append(f"• {self._t(state, f'field.{field}')}: "
-                         f"{self._show(state, step, state.answers[field])}")
+            lines.append(
+                f"• {self._t(state, f'field.{field}')}: "
+                f"{self._show(state, step, state.answers[field])}"
+            )
         for field in state.skipped:
             if f"field.{field}" in self.flows.catalog[state.lang]:
-                lines.append(f"• {self._t(state, f'field.{field}')}: "
-                             f"{self._t(state, 'sys.review.skipped')}")
+                lines.append(
+                    f"• {self._t(state, f'field.{field}')}: {self._t(state, 'sys.review.skipped')}"
+                )
         return "\n".join(lines)
 
     def _show(self, state: State, step: Step, value: Any) -> str:
@@ -990,7 +1194,8 @@ def _split_ref(entry: str) -> tuple[str, int]:
 def is_child_reporter(answers: dict[str, Any]) -> bool:
     """A child reporting about what happened to themselves (the simpler wordings apply)."""
     return answers.get("reporter_is_child") == "yes" or (
-        answers.get("reporter_role") == "victim" and answers.get("victim_age_group") == "child")
+        answers.get("reporter_role") == "victim" and answers.get("victim_age_group") == "child"
+    )
 
 
 def _ids(value: Any) -> list[str]:

@@ -44,34 +44,64 @@ def _followup_given(case: Case) -> bool:
     return value is True or value == "yes"
 
 
-def schedule_due(session: Session, key: bytes, config: alerts.OncallConfig | None,
-                 now: datetime) -> int:
+def schedule_due(
+    session: Session, key: bytes, config: alerts.OncallConfig | None, now: datetime
+) -> int:
     """Queue every check-in that has come due; the number queued."""
-    if config is None or (config.checkins is None
-                          and not any(t.checkins for t in config.teams.values())):
+    if config is None or (
+        config.checkins is None and not any(t.checkins for t in config.teams.values())
+    ):
         return 0
-    rows = list(session.execute(
-        select(Case, CaseRoute.channel).join(CaseRoute, CaseRoute.case_id == Case.id)
-        .where(Case.status.not_in(INACTIVE))))
+    rows = list(
+        session.execute(
+            select(Case, CaseRoute.channel)
+            .join(CaseRoute, CaseRoute.case_id == Case.id)
+            .where(Case.status.not_in(INACTIVE))
+        )
+    )
     if not rows:
         return 0
     ids = [c.id for c, _ in rows]
-    stopped = set(session.scalars(select(Checkin.case_id).where(
-        Checkin.case_id.in_(ids), Checkin.status == "stopped")))
-    busy = set(session.scalars(select(Checkin.case_id).where(
-        Checkin.case_id.in_(ids), Checkin.status.in_(OPEN))))
-    slots = {(r.case_id, r.stage, as_utc(r.anchor_at), r.seq) for r in session.execute(
-        select(Checkin.case_id, Checkin.stage, Checkin.anchor_at, Checkin.seq)
-        .where(Checkin.case_id.in_(ids)))}
-    contact = {cid: as_utc(at) for cid, at in session.execute(
-        select(OutboxMessage.case_id, func.max(OutboxMessage.sent_at))
-        .where(OutboxMessage.case_id.in_(ids), OutboxMessage.status == "sent",
-               OutboxMessage.created_by != AUTHOR)
-        .group_by(OutboxMessage.case_id)) if at is not None}
-    visits = {cid: as_utc(at) for cid, at in session.execute(
-        select(CaseEvent.case_id, func.max(CaseEvent.at))
-        .where(CaseEvent.case_id.in_(ids), CaseEvent.kind == "visit")
-        .group_by(CaseEvent.case_id)) if at is not None}
+    stopped = set(
+        session.scalars(
+            select(Checkin.case_id).where(Checkin.case_id.in_(ids), Checkin.status == "stopped")
+        )
+    )
+    busy = set(
+        session.scalars(
+            select(Checkin.case_id).where(Checkin.case_id.in_(ids), Checkin.status.in_(OPEN))
+        )
+    )
+    slots = {
+        (r.case_id, r.stage, as_utc(r.anchor_at), r.seq)
+        for r in session.execute(
+            select(Checkin.case_id, Checkin.stage, Checkin.anchor_at, Checkin.seq).where(
+                Checkin.case_id.in_(ids)
+            )
+        )
+    }
+    contact = {
+        cid: as_utc(at)
+        for cid, at in session.execute(
+            select(OutboxMessage.case_id, func.max(OutboxMessage.sent_at))
+            .where(
+                OutboxMessage.case_id.in_(ids),
+                OutboxMessage.status == "sent",
+                OutboxMessage.created_by != AUTHOR,
+            )
+            .group_by(OutboxMessage.case_id)
+        )
+        if at is not None
+    }
+    visits = {
+        cid: as_utc(at)
+        for cid, at in session.execute(
+            select(CaseEvent.case_id, func.max(CaseEvent.at))
+            .where(CaseEvent.case_id.in_(ids), CaseEvent.kind == "visit")
+            .group_by(CaseEvent.case_id)
+        )
+        if at is not None
+    }
     teams = alerts.teams_of(session, ids)
     queued = 0
     for case, channel in rows:
@@ -81,8 +111,11 @@ def schedule_due(session: Session, key: bytes, config: alerts.OncallConfig | Non
         if schedule is None:
             continue
         window = timedelta(hours=schedule.answer_within_hours)
-        anchors = {"after_report": as_utc(case.received_at),
-                   "after_contact": contact.get(case.id), "after_visit": visits.get(case.id)}
+        anchors = {
+            "after_report": as_utc(case.received_at),
+            "after_contact": contact.get(case.id),
+            "after_visit": visits.get(case.id),
+        }
         done = False
         for stage in alerts.CHECKIN_STAGES:
             anchor = anchors[stage]
@@ -105,11 +138,26 @@ def schedule_due(session: Session, key: bytes, config: alerts.OncallConfig | Non
     return queued
 
 
-def _slot(session: Session, case: Case, stage: str, anchor: datetime, seq: int,
-          due: datetime, stale: bool, now: datetime) -> Checkin | None:
-    row = Checkin(id=str(uuid.uuid4()), case_id=case.id, stage=stage, anchor_at=anchor,
-                  seq=seq, due_at=due, status="skipped" if stale else "queued",
-                  created_at=now)
+def _slot(
+    session: Session,
+    case: Case,
+    stage: str,
+    anchor: datetime,
+    seq: int,
+    due: datetime,
+    stale: bool,
+    now: datetime,
+) -> Checkin | None:
+    row = Checkin(
+        id=str(uuid.uuid4()),
+        case_id=case.id,
+        stage=stage,
+        anchor_at=anchor,
+        seq=seq,
+        due_at=due,
+        status="skipped" if stale else "queued",
+        created_at=now,
+    )
     try:
         with session.begin_nested():  # another worker made the same slot: it sends it
             session.add(row)
@@ -118,25 +166,46 @@ def _slot(session: Session, case: Case, stage: str, anchor: datetime, seq: int,
     return row
 
 
-def _queue(session: Session, key: bytes, case: Case, channel: str, row: Checkin,
-           now: datetime) -> None:
+def _queue(
+    session: Session, key: bytes, case: Case, channel: str, row: Checkin, now: datetime
+) -> None:
     message_id = str(uuid.uuid4())
     body = json.dumps({"text": "", "checkin": row.id}).encode("utf-8")  # rendered on delivery
-    session.add(OutboxMessage(
-        id=message_id, case_id=case.id, channel=channel,
-        sealed=crypto.seal_field(key, case.id, f"outbox:{message_id}", 0, body),
-        status="pending", attempts=0, next_attempt_at=now, created_at=now, created_by=AUTHOR))
+    session.add(
+        OutboxMessage(
+            id=message_id,
+            case_id=case.id,
+            channel=channel,
+            sealed=crypto.seal_field(key, case.id, f"outbox:{message_id}", 0, body),
+            status="pending",
+            attempts=0,
+            next_attempt_at=now,
+            created_at=now,
+            created_by=AUTHOR,
+        )
+    )
     row.outbox_id = message_id
-    session.add(CaseEvent(case_id=case.id, at=now, kind="checkin_queued", actor=None,
-                          detail={"stage": row.stage, "checkin": row.id}))
+    session.add(
+        CaseEvent(
+            case_id=case.id,
+            at=now,
+            kind="checkin_queued",
+            actor=None,
+            detail={"stage": row.stage, "checkin": row.id},
+        )
+    )
 
 
 def of_outbox(session: Session, message_ids: list[str]) -> dict[str, str]:
     """Which of these outbox messages are check-ins: message id -> check-in id."""
     if not message_ids:
         return {}
-    return {str(outbox): checkin for outbox, checkin in session.execute(
-        select(Checkin.outbox_id, Checkin.id).where(Checkin.outbox_id.in_(message_ids)))}
+    return {
+        str(outbox): checkin
+        for outbox, checkin in session.execute(
+            select(Checkin.outbox_id, Checkin.id).where(Checkin.outbox_id.in_(message_ids))
+        )
+    }
 
 
 def delivered(session: Session, message_id: str, now: datetime) -> Checkin | None:
@@ -156,8 +225,15 @@ def answer(session: Session, checkin_id: str, case: Case, value: str, now: datet
         return
     row.answer, row.answered_at = value, now
     row.status = "stopped" if value == "stop" else "answered"
-    session.add(CaseEvent(case_id=case.id, at=now, kind="checkin_answered", actor=None,
-                          detail={"answer": value, "stage": row.stage}))
+    session.add(
+        CaseEvent(
+            case_id=case.id,
+            at=now,
+            kind="checkin_answered",
+            actor=None,
+            detail={"answer": value, "stage": row.stage},
+        )
+    )
     if value == "not_safe":
         alerts.raise_for_checkin(session, case, row.id, "checkin_unsafe", now)
     elif value == "call_me":
@@ -168,12 +244,15 @@ def answer(session: Session, checkin_id: str, case: Case, value: str, now: datet
 
 def stop(session: Session, case_id: str, now: datetime) -> None:
     """No more check-ins for this case: those waiting are cancelled, unsent ones unqueued."""
-    waiting = list(session.scalars(select(Checkin).where(Checkin.case_id == case_id,
-                                                         Checkin.status.in_(OPEN))))
+    waiting = list(
+        session.scalars(select(Checkin).where(Checkin.case_id == case_id, Checkin.status.in_(OPEN)))
+    )
     for row in waiting:
         row.status = "cancelled"
     ids = [r.outbox_id for r in waiting if r.outbox_id]
     if ids:
-        session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(ids),
-                                                    OutboxMessage.status == "pending")
-                        .values(status="failed", sealed=b""))
+        session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(ids), OutboxMessage.status == "pending")
+            .values(status="failed", sealed=b"")
+        )

@@ -31,8 +31,9 @@ def setup_logging(settings: Settings, verbose: bool = False) -> None:
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
     if settings.logs_dir.parent.exists():
         settings.logs_dir.mkdir(mode=0o700, exist_ok=True)
-        handler = RotatingFileHandler(settings.logs_dir / "sanad.log", maxBytes=5_000_000,
-                                      backupCount=3, encoding="utf-8")
+        handler = RotatingFileHandler(
+            settings.logs_dir / "sanad.log", maxBytes=5_000_000, backupCount=3, encoding="utf-8"
+        )
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
         root.addHandler(handler)
 
@@ -41,17 +42,21 @@ def open_database(settings: Settings) -> Database:
     return Database(settings.database_url)
 
 
-def open_keyring(settings: Settings, pepper: bytes,
-                 clock: Callable[[], float] = time.time) -> crypto.Keyring:
+def open_keyring(
+    settings: Settings, pepper: bytes, clock: Callable[[], float] = time.time
+) -> crypto.Keyring:
     """Where draft and inbox keys live (`SANAD_KEYRING_URL`): the epoch folder on this host
     by default; ``redis://`` (or ``rediss://``, ``unix://``) shares them between hosts."""
     url = settings.keyring_url
     if url:
         if not url.startswith(("redis://", "rediss://", "unix://")):
-            raise HomeError(f"SANAD_KEYRING_URL must be a redis://, rediss:// or unix:// URL, "
-                            f"not {url.split('://')[0]}://…")
-        return crypto.RedisKeyring(url, settings.epoch_seconds,
-                                   crypto.keyring_namespace(pepper), clock)
+            raise HomeError(
+                f"SANAD_KEYRING_URL must be a redis://, rediss:// or unix:// URL, "
+                f"not {url.split('://')[0]}://…"
+            )
+        return crypto.RedisKeyring(
+            url, settings.epoch_seconds, crypto.keyring_namespace(pepper), clock
+        )
     epoch_dir = settings.epoch_dir or crypto.default_epoch_dir(settings.home)
     try:
         return crypto.DraftKeyring(epoch_dir, settings.epoch_seconds, clock)
@@ -65,8 +70,15 @@ def build_intake(settings: Settings, db: Database | None = None) -> IntakeServic
     db = db or open_database(settings)
     if not db.is_current():
         db.migrate()
-    service = IntakeService(settings, db, load_flowset(), build_interpreter(), home.pepper(),
-                            home.admin_public(), open_keyring(settings, home.pepper()))
+    service = IntakeService(
+        settings,
+        db,
+        load_flowset(),
+        build_interpreter(),
+        home.pepper(),
+        home.admin_public(),
+        open_keyring(settings, home.pepper()),
+    )
     service.priority_one_hooks.append(_queue_oncall_alert)
     return service
 

@@ -126,7 +126,7 @@ def _write_tar(out: IO[bytes], settings: Settings, db: Database) -> dict[str, in
 def fingerprint(public: bytes) -> str:
     """A public key's fingerprint as people compare it: its key id in groups of 4 hex."""
     hexed = crypto.key_id(public).hex().upper()
-    return " ".join(hexed[i:i + 4] for i in range(0, len(hexed), 4))
+    return " ".join(hexed[i : i + 4] for i in range(0, len(hexed), 4))
 
 
 @dataclass(frozen=True)
@@ -148,13 +148,18 @@ def backup_signer(keys_dir: Path, admin_key: Any | None = None) -> BackupSigner:
             raise BackupError("the backup signing key does not match its certificate")
         return BackupSigner(key, cert)
     if admin_key is None:
-        raise BackupError("the first signed backup needs the administrator's key, to certify "
-                          "this home's backup signing key (SANAD_ADMIN_PASSPHRASE)")
+        raise BackupError(
+            "the first signed backup needs the administrator's key, to certify "
+            "this home's backup signing key (SANAD_ADMIN_PASSPHRASE)"
+        )
     key = Ed25519PrivateKey.generate()
     public = key.public_key().public_bytes_raw()
     admin_public = admin_key.public_key().public_bytes_raw()
-    body = {"format": "sanad/v1/backup-key", "public_key": public.hex(),
-            "admin": admin_public.hex()}
+    body = {
+        "format": "sanad/v1/backup-key",
+        "public_key": public.hex(),
+        "admin": admin_public.hex(),
+    }
     blob = json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
     cert = {**body, "signature": admin_key.sign(_CERT_PREFIX + blob).hex()}
     keys_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -170,27 +175,39 @@ def _check_cert(cert: Any, admin_public: bytes) -> bytes:
     try:
         body = {k: cert[k] for k in ("format", "public_key", "admin")}
         blob = json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
-        if body["format"] != "sanad/v1/backup-key" or bytes.fromhex(body["admin"]) != \
-                admin_public:
+        if body["format"] != "sanad/v1/backup-key" or bytes.fromhex(body["admin"]) != admin_public:
             raise ValueError("another administrator")
         Ed25519PublicKey.from_public_bytes(admin_public).verify(
-            bytes.fromhex(cert["signature"]), _CERT_PREFIX + blob)
+            bytes.fromhex(cert["signature"]), _CERT_PREFIX + blob
+        )
         return bytes.fromhex(body["public_key"])
     except (KeyError, TypeError, ValueError, InvalidSignature) as exc:
-        raise BackupError("the backup is not signed by a key of that administrator: it may "
-                          "be forged; do not restore it") from exc
+        raise BackupError(
+            "the backup is not signed by a key of that administrator: it may "
+            "be forged; do not restore it"
+        ) from exc
 
 
-def make_backup(settings: Settings, db: Database, recovery_public: bytes,
-                destination: Path, signer: BackupSigner | None = None) -> dict[str, int]:
+def make_backup(
+    settings: Settings,
+    db: Database,
+    recovery_public: bytes,
+    destination: Path,
+    signer: BackupSigner | None = None,
+) -> dict[str, int]:
     """Write an encrypted backup; returns row counts per table (progress for the caller).
     With `signer` (what `sanad backup` always gives) the backup is signed."""
     key = crypto.new_data_key()
     backup_id = str(uuid.uuid4())
-    header = {"version": 1, "id": backup_id, "created": datetime.now().astimezone().isoformat(),
-              "recipient": crypto.key_id(recovery_public).hex(),
-              "wrapped": base64.b64encode(crypto.wrap_key(key, f"backup:{backup_id}",
-                                                          recovery_public)).decode()}
+    header = {
+        "version": 1,
+        "id": backup_id,
+        "created": datetime.now().astimezone().isoformat(),
+        "recipient": crypto.key_id(recovery_public).hex(),
+        "wrapped": base64.b64encode(
+            crypto.wrap_key(key, f"backup:{backup_id}", recovery_public)
+        ).decode(),
+    }
     if signer is not None:
         header["signer"] = signer.cert
     read_fd, write_fd = os.pipe()
@@ -214,6 +231,7 @@ def make_backup(settings: Settings, db: Database, recovery_public: bytes,
             def chunks() -> Iterator[bytes]:
                 while piece := pipe.read(PIECE):
                     yield piece
+
             crypto.seal_attachment(key, CONTEXT, backup_id, chunks(), out)
         worker.join()
         if failure:
@@ -265,10 +283,12 @@ def verify_backup(source: Path, admin_public: bytes) -> int:
     signing_public = _check_cert(header["signer"], admin_public)
     try:
         Ed25519PublicKey.from_public_bytes(signing_public).verify(
-            trailer[:64], _SIGNED_PREFIX + _digest(source, size - _TRAILER))
+            trailer[:64], _SIGNED_PREFIX + _digest(source, size - _TRAILER)
+        )
     except (ValueError, InvalidSignature) as exc:
-        raise BackupError("the backup's signature does not verify: it was altered or "
-                          "forged; do not restore it") from exc
+        raise BackupError(
+            "the backup's signature does not verify: it was altered or forged; do not restore it"
+        ) from exc
     return size - _TRAILER
 
 
@@ -285,15 +305,19 @@ class _Bounded:
         return self.fh.read(left if n < 0 else min(n, left))
 
 
-def restore_backup(source: Path, recovery_private: Any, settings: Settings,
-                   db: Database, admin_public: bytes | None = None) -> dict[str, int]:
+def restore_backup(
+    source: Path,
+    recovery_private: Any,
+    settings: Settings,
+    db: Database,
+    admin_public: bytes | None = None,
+) -> dict[str, int]:
     """Restore into an empty home and an empty database; returns row counts per table.
 
     With `admin_public` (what `sanad restore` always gives) the backup must be signed by a
     key that administrator certified, and the home it installs must pin that same key."""
     if (settings.home / "keys" / "pepper").exists():
-        raise BackupError(f"{settings.home} already holds a Sanad home: restore into an "
-                          "empty one")
+        raise BackupError(f"{settings.home} already holds a Sanad home: restore into an empty one")
     end = verify_backup(source, admin_public) if admin_public is not None else None
     with open(source, "rb") as raw:
         if raw.read(len(MAGIC)) != MAGIC:
@@ -303,8 +327,9 @@ def restore_backup(source: Path, recovery_private: Any, settings: Settings,
             end = source.stat().st_size - _TRAILER
         src: Any = _Bounded(raw, end) if end is not None else raw
         try:
-            key = crypto.unwrap_key(base64.b64decode(header["wrapped"]),
-                                    f"backup:{header['id']}", recovery_private)
+            key = crypto.unwrap_key(
+                base64.b64decode(header["wrapped"]), f"backup:{header['id']}", recovery_private
+            )
         except crypto.CryptoError as exc:
             raise BackupError("this recovery key does not open the backup") from exc
         settings.home.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -330,8 +355,10 @@ def _check_pin(plain: IO[bytes], admin_public: bytes) -> None:
         except (KeyError, ValueError):
             pinned = b""
     if pinned != admin_public:
-        raise BackupError("the backup would pin another administrator key "
-                          f"({fingerprint(pinned) if pinned else 'none'}): do not restore it")
+        raise BackupError(
+            "the backup would pin another administrator key "
+            f"({fingerprint(pinned) if pinned else 'none'}): do not restore it"
+        )
 
 
 # Tables a fresh schema already holds a row of (the statistics generation counter, migration
@@ -356,8 +383,15 @@ def _load_tar(plain: IO[bytes], settings: Settings, db: Database) -> dict[str, i
                 continue
             fh = tar.extractfile(member)
             assert fh is not None
-            rows = [{k: _decode(v, table.c[k].type) for k, v in json.loads(line).items()
-                     if k in table.c} for line in fh if line.strip()]
+            rows = [
+                {
+                    k: _decode(v, table.c[k].type)
+                    for k, v in json.loads(line).items()
+                    if k in table.c
+                }
+                for line in fh
+                if line.strip()
+            ]
             if rows:
                 if name in SEEDED_BY_MIGRATIONS:  # the backup's row replaces the seed
                     conn.execute(table.delete())
@@ -368,15 +402,20 @@ def _load_tar(plain: IO[bytes], settings: Settings, db: Database) -> dict[str, i
                 if "id" in table.c and table.c["id"].autoincrement is True:
                     # Table names come from our own models, never from the backup.
                     top = conn.execute(select(func.max(table.c["id"]))).scalar() or 1
-                    conn.execute(text("SELECT setval(pg_get_serial_sequence(:t, 'id'), :v)"),
-                                 {"t": table.name, "v": top})
+                    conn.execute(
+                        text("SELECT setval(pg_get_serial_sequence(:t, 'id'), :v)"),
+                        {"t": table.name, "v": top},
+                    )
         objects = settings.objects()  # restored into the store these settings name
         for member in tar.getmembers():
             if not member.isfile() or member.name.startswith("db/"):
                 continue
             top, _, rel = member.name.partition("/")
-            if top not in ("attachments", "keys") or ".." in Path(rel).parts \
-                    or Path(rel).is_absolute():
+            if (
+                top not in ("attachments", "keys")
+                or ".." in Path(rel).parts
+                or Path(rel).is_absolute()
+            ):
                 raise BackupError(f"unexpected entry in the backup: {member.name}")
             fh = tar.extractfile(member)
             assert fh is not None
@@ -409,7 +448,8 @@ def verify_document(document: Any, admin_public: bytes, prefix: bytes) -> dict[s
         signing_public = _check_cert(document["signer"], admin_public)
         blob = json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
         Ed25519PublicKey.from_public_bytes(signing_public).verify(
-            bytes.fromhex(document["signature"]), prefix + blob)
+            bytes.fromhex(document["signature"]), prefix + blob
+        )
         return body
     except (AttributeError, KeyError, TypeError, ValueError, InvalidSignature) as exc:
         raise BackupError("the signature does not verify for the administrator key") from exc

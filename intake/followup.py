@@ -55,34 +55,68 @@ def route_key(pepper: bytes) -> bytes:
     return hmac.new(pepper, b"sanad/v1/route-key", hashlib.sha256).digest()
 
 
-def keep_route(session: Session, key: bytes, case_id: str, handle: bytes, channel: str,
-               route: str, now: datetime) -> None:
+def keep_route(
+    session: Session,
+    key: bytes,
+    case_id: str,
+    handle: bytes,
+    channel: str,
+    route: str,
+    now: datetime,
+) -> None:
     sealed = crypto.seal_field(key, case_id, ROUTE_FIELD, 0, route.encode("utf-8"))
-    session.add(CaseRoute(case_id=case_id, user_handle=handle, channel=channel,
-                          sealed_route=sealed, created_at=now))
+    session.add(
+        CaseRoute(
+            case_id=case_id,
+            user_handle=handle,
+            channel=channel,
+            sealed_route=sealed,
+            created_at=now,
+        )
+    )
 
 
 def forget_route(session: Session, case_id: str) -> None:
     """Follow-up consent withdrawn: the way back and the messages not yet sent are deleted."""
-    session.execute(delete(OutboxMessage).where(OutboxMessage.case_id == case_id,
-                                                OutboxMessage.status != "sent"))
+    session.execute(
+        delete(OutboxMessage).where(
+            OutboxMessage.case_id == case_id, OutboxMessage.status != "sent"
+        )
+    )
     session.execute(delete(CaseRoute).where(CaseRoute.case_id == case_id))
 
 
-def queue_message(session: Session, key: bytes, case: Case, text: str, author: str,
-                  now: datetime) -> str | None:
+def queue_message(
+    session: Session, key: bytes, case: Case, text: str, author: str, now: datetime
+) -> str | None:
     """Queue a caseworker's message; None when the case has no route (no follow-up consent)."""
     route = session.get(CaseRoute, case.id)
     if route is None:
         return None
     message_id = str(uuid.uuid4())
     body = json.dumps({"text": text}, ensure_ascii=False).encode("utf-8")
-    session.add(OutboxMessage(
-        id=message_id, case_id=case.id, channel=route.channel,
-        sealed=crypto.seal_field(key, case.id, f"outbox:{message_id}", 0, body),
-        status="pending", attempts=0, next_attempt_at=now, created_at=now, created_by=author))
-    session.add(CaseEvent(case_id=case.id, at=now, kind="reply_queued", actor=author,
-                          detail={"message": message_id}))
+    session.add(
+        OutboxMessage(
+            id=message_id,
+            case_id=case.id,
+            channel=route.channel,
+            sealed=crypto.seal_field(key, case.id, f"outbox:{message_id}", 0, body),
+            status="pending",
+            attempts=0,
+            next_attempt_at=now,
+            created_at=now,
+            created_by=author,
+        )
+    )
+    session.add(
+        CaseEvent(
+            case_id=case.id,
+            at=now,
+            kind="reply_queued",
+            actor=author,
+            detail={"message": message_id},
+        )
+    )
     from storage.outbox_jobs import defer_delivery  # its job, in this transaction (PostgreSQL)
 
     session.flush()
@@ -108,8 +142,9 @@ class PendingMessage:
     lang: str
 
 
-def pending(session: Session, key: bytes, channel: str, now: datetime,
-            limit: int, lease: timedelta = LEASE) -> list[PendingMessage]:
+def pending(
+    session: Session, key: bytes, channel: str, now: datetime, limit: int, lease: timedelta = LEASE
+) -> list[PendingMessage]:
     """Take up to `limit` due messages for delivery: each is leased to the caller until
     `now + lease`, so another worker (thread, process or host) does not take it meanwhile.
 
@@ -122,10 +157,16 @@ def pending(session: Session, key: bytes, channel: str, now: datetime,
         select(OutboxMessage, Case, CaseRoute)
         .join(Case, Case.id == OutboxMessage.case_id)
         .join(CaseRoute, CaseRoute.case_id == OutboxMessage.case_id)
-        .where(OutboxMessage.channel == channel, OutboxMessage.status == "pending",
-               OutboxMessage.next_attempt_at <= now, free)
-        .order_by(OutboxMessage.created_at).limit(limit)
-        .with_for_update(skip_locked=True, of=OutboxMessage))
+        .where(
+            OutboxMessage.channel == channel,
+            OutboxMessage.status == "pending",
+            OutboxMessage.next_attempt_at <= now,
+            free,
+        )
+        .order_by(OutboxMessage.created_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True, of=OutboxMessage)
+    )
     out = []
     for msg, case, route in rows:
         msg.lease_until = now + lease
@@ -138,15 +179,24 @@ def pending(session: Session, key: bytes, channel: str, now: datetime,
 def due(session: Session, channel: str, now: datetime, limit: int) -> list[str]:
     """The ids of messages due for delivery and held by no worker, oldest first."""
     free = OutboxMessage.lease_until.is_(None) | (OutboxMessage.lease_until <= now)
-    return list(session.scalars(
-        select(OutboxMessage.id).where(OutboxMessage.channel == channel,
-                                       OutboxMessage.status == "pending",
-                                       OutboxMessage.next_attempt_at <= now, free)
-        .order_by(OutboxMessage.created_at).limit(limit)))
+    return list(
+        session.scalars(
+            select(OutboxMessage.id)
+            .where(
+                OutboxMessage.channel == channel,
+                OutboxMessage.status == "pending",
+                OutboxMessage.next_attempt_at <= now,
+                free,
+            )
+            .order_by(OutboxMessage.created_at)
+            .limit(limit)
+        )
+    )
 
 
-def take(session: Session, key: bytes, message_id: str, now: datetime,
-         lease: timedelta = LEASE) -> tuple[PendingMessage | None, timedelta | None]:
+def take(
+    session: Session, key: bytes, message_id: str, now: datetime, lease: timedelta = LEASE
+) -> tuple[PendingMessage | None, timedelta | None]:
     """Lease one message for delivery (the job engine's task: its schedule says when).
     (message, None) when taken; (None, wait) when another worker holds it, to look again
     after `wait`; (None, None) when there is nothing to send (sent, failed for good, or
@@ -156,18 +206,17 @@ def take(session: Session, key: bytes, message_id: str, now: datetime,
         .join(Case, Case.id == OutboxMessage.case_id)
         .join(CaseRoute, CaseRoute.case_id == OutboxMessage.case_id)
         .where(OutboxMessage.id == message_id)
-        .with_for_update(skip_locked=True, of=OutboxMessage)).first()
+        .with_for_update(skip_locked=True, of=OutboxMessage)
+    ).first()
     if row is None:
-        held = session.scalar(select(OutboxMessage.status).where(
-            OutboxMessage.id == message_id))
+        held = session.scalar(select(OutboxMessage.status).where(OutboxMessage.id == message_id))
         return None, (lease if held == "pending" else None)  # locked by a taker right now
     msg, case, route = row
     if msg.status != "pending":
         return None, None
     lease_until = msg.lease_until
     if lease_until is not None:
-        lease_until = lease_until if lease_until.tzinfo else lease_until.replace(
-            tzinfo=now.tzinfo)
+        lease_until = lease_until if lease_until.tzinfo else lease_until.replace(tzinfo=now.tzinfo)
         if lease_until > now:
             return None, lease_until - now
     msg.lease_until = now + lease
@@ -194,8 +243,11 @@ def mark_sent(session: Session, message_id: str, now: datetime) -> SentMessage |
     case = session.get(Case, msg.case_id)
     route = session.get(CaseRoute, msg.case_id)
     assert case is not None and route is not None
-    session.add(CaseEvent(case_id=case.id, at=now, kind="reply_sent", actor=None,
-                          detail={"message": message_id}))
+    session.add(
+        CaseEvent(
+            case_id=case.id, at=now, kind="reply_sent", actor=None, detail={"message": message_id}
+        )
+    )
     return SentMessage(case.id, case.case_ref, case.lang, route.channel, route.user_handle)
 
 
@@ -222,23 +274,35 @@ def mark_failed(session: Session, message_id: str, now: datetime) -> timedelta |
 
 def backoff(attempts: int) -> timedelta:
     """The wait before the next try after `attempts` failures: 30 s, 1 min, 2 min … 1 h."""
-    return timedelta(seconds=min(3600, 15 * 2 ** attempts))
+    return timedelta(seconds=min(3600, 15 * 2**attempts))
 
 
-def track_many(session: Session, handle: bytes, channel: str,
-               refs: list[tuple[str, str]], now: datetime) -> None:
+def track_many(
+    session: Session, handle: bytes, channel: str, refs: list[tuple[str, str]], now: datetime
+) -> None:
     """Message ids of a conversation, in one statement (after every message: no ORM)."""
     if any(direction not in ("in", "out") for _, direction in refs):
         raise ValueError("direction is 'in' or 'out'")
     if refs:
-        session.execute(insert(ChatMessage), [
-            {"user_handle": handle, "channel": channel, "message_ref": ref[:64],
-             "direction": direction, "at": now} for ref, direction in refs])
+        session.execute(
+            insert(ChatMessage),
+            [
+                {
+                    "user_handle": handle,
+                    "channel": channel,
+                    "message_ref": ref[:64],
+                    "direction": direction,
+                    "at": now,
+                }
+                for ref, direction in refs
+            ],
+        )
 
 
 def messages_of(session: Session, handle: bytes) -> list[tuple[str, str]]:
-    rows = session.scalars(select(ChatMessage).where(ChatMessage.user_handle == handle)
-                           .order_by(ChatMessage.id))
+    rows = session.scalars(
+        select(ChatMessage).where(ChatMessage.user_handle == handle).order_by(ChatMessage.id)
+    )
     return [(r.message_ref, r.direction) for r in rows]
 
 

@@ -77,8 +77,9 @@ class Home:
 
     def require(self) -> None:
         if not self.is_initialised():
-            raise HomeError(f"no Sanad home at {self.root}: run `sanad init --demo` first "
-                            "(or set SANAD_HOME)")
+            raise HomeError(
+                f"no Sanad home at {self.root}: run `sanad init --demo` first (or set SANAD_HOME)"
+            )
 
     def manifest_pin(self) -> accounts.ManifestPin:
         """The highest recipient-manifest version seen (keys/manifest-version)."""
@@ -107,9 +108,14 @@ def _new_passphrase() -> str:
     return "-".join(secrets.token_hex(3) for _ in range(4))
 
 
-def init_demo(settings: Settings, db: Database, passphrase: str | None,
-              totp_secret: str | None = None, admin_passphrase: str | None = None,
-              recovery_passphrase: str | None = None) -> InitResult:
+def init_demo(
+    settings: Settings,
+    db: Database,
+    passphrase: str | None,
+    totp_secret: str | None = None,
+    admin_passphrase: str | None = None,
+    recovery_passphrase: str | None = None,
+) -> InitResult:
     """Create a ready home: schema, organisation keys, and the caseworker `demo` (with a TOTP
     secret for the dashboard: `totp_secret`, e.g. SANAD_DEMO_TOTP_SECRET, or a new one).
 
@@ -124,8 +130,11 @@ def init_demo(settings: Settings, db: Database, passphrase: str | None,
     db.migrate()
     with db.transaction() as session:
         if home.is_initialised() and accounts.get_user(session, DEMO_USER) is not None:
-            return InitResult(False, None, f"Sanad home at {settings.home} is already "
-                                           "initialised; nothing was changed.")
+            return InitResult(
+                False,
+                None,
+                f"Sanad home at {settings.home} is already initialised; nothing was changed.",
+            )
     totp = normalise_totp_secret(totp_secret) if totp_secret else new_totp_secret()
     generated = None
     if not passphrase:
@@ -135,38 +144,58 @@ def init_demo(settings: Settings, db: Database, passphrase: str | None,
         admin_passphrase = made["admin"] = _new_passphrase()
     if not recovery_passphrase:
         recovery_passphrase = made["recovery"] = _new_passphrase()
-    if passphrase in (admin_passphrase, recovery_passphrase) or \
-            admin_passphrase == recovery_passphrase:
-        raise HomeError("the recovery key, the administrator key and the demo account need "
-                        "three different passphrases")
-    for folder in (settings.home, home.keys, home.offline, settings.attachments_dir,
-                   settings.logs_dir):
+    if (
+        passphrase in (admin_passphrase, recovery_passphrase)
+        or admin_passphrase == recovery_passphrase
+    ):
+        raise HomeError(
+            "the recovery key, the administrator key and the demo account need "
+            "three different passphrases"
+        )
+    for folder in (
+        settings.home,
+        home.keys,
+        home.offline,
+        settings.attachments_dir,
+        settings.logs_dir,
+    ):
         _private_dir(folder)
     now = datetime.now(UTC)
     if not (home.keys / "pepper").exists():
         _write_secret(home.keys / "pepper", crypto.new_pepper())
     admin_key, admin_pub = crypto.generate_signing_key()
     recovery_key, recovery_pub = crypto.generate_keypair()
-    _write_secret(home.offline / "admin-signing.pem",
-                  crypto.export_private_key_encrypted(admin_key, admin_passphrase,
-                                                      _offline_kdf(settings)))
-    _write_secret(home.offline / "recovery.pem",
-                  crypto.export_private_key_encrypted(recovery_key, recovery_passphrase,
-                                                      _offline_kdf(settings)))
+    _write_secret(
+        home.offline / "admin-signing.pem",
+        crypto.export_private_key_encrypted(admin_key, admin_passphrase, _offline_kdf(settings)),
+    )
+    _write_secret(
+        home.offline / "recovery.pem",
+        crypto.export_private_key_encrypted(
+            recovery_key, recovery_passphrase, _offline_kdf(settings)
+        ),
+    )
     with db.transaction() as session:
-        demo = accounts.create_user(session, DEMO_USER, "caseworker", passphrase,
-                                    settings.user_kdf, now)
+        demo = accounts.create_user(
+            session, DEMO_USER, "caseworker", passphrase, settings.user_kdf, now
+        )
         casework.set_totp_secret(session, demo, totp, now)
-        recipients = [*accounts.report_readers(session),
-                      crypto.Recipient(label=accounts.RECOVERY_LABEL, public_key=recovery_pub)]
+        recipients = [
+            *accounts.report_readers(session),
+            crypto.Recipient(label=accounts.RECOVERY_LABEL, public_key=recovery_pub),
+        ]
         version = accounts.publish_manifest(session, admin_key, recipients, now)
     (home.keys / "admin-signing.pub").write_text(admin_pub.hex() + "\n")
     home.manifest_pin().check(version)
     install_routing_example(settings.home)
-    return InitResult(True, generated, f"Created a demo Sanad home at {settings.home} with the "
-                                       f"caseworker account '{DEMO_USER}'.",
-                      totp_secret=totp, totp_generated=not totp_secret,
-                      generated_offline=made)
+    return InitResult(
+        True,
+        generated,
+        f"Created a demo Sanad home at {settings.home} with the caseworker account '{DEMO_USER}'.",
+        totp_secret=totp,
+        totp_generated=not totp_secret,
+        generated_offline=made,
+    )
 
 
 def install_routing_example(root: Path) -> Path | None:
@@ -191,5 +220,8 @@ def _offline_kdf(settings: Settings) -> crypto.KdfParams:
 
 def offline_keys(home: Home) -> list[Path]:
     """Private key files still on this machine (they belong offline)."""
-    return sorted(p for p in home.offline.glob("*.pem") if p.is_file()) \
-        if home.offline.is_dir() else []
+    return (
+        sorted(p for p in home.offline.glob("*.pem") if p.is_file())
+        if home.offline.is_dir()
+        else []
+    )

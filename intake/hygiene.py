@@ -36,8 +36,11 @@ PR_GET_DUMPABLE = 3
 
 def _prctl(option: int, value: int = 0) -> int:
     libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-    return int(libc.prctl(option, ctypes.c_ulong(value), ctypes.c_ulong(0),
-                          ctypes.c_ulong(0), ctypes.c_ulong(0)))
+    return int(
+        libc.prctl(
+            option, ctypes.c_ulong(value), ctypes.c_ulong(0), ctypes.c_ulong(0), ctypes.c_ulong(0)
+        )
+    )
 
 
 def disable_core_dumps() -> bool:
@@ -67,22 +70,28 @@ def warnings_for(settings: Settings, in_tests: bool = False) -> list[str]:
     out = []
     keys = offline_keys(Home(settings.home))
     if keys:
-        out.append(f"private keys are still on this server in {settings.home / 'offline'} "
-                   f"({', '.join(p.name for p in keys)}): move them offline with "
-                   "`sanad keys export-offline DIR`")
+        out.append(
+            f"private keys are still on this server in {settings.home / 'offline'} "
+            f"({', '.join(p.name for p in keys)}): move them offline with "
+            "`sanad keys export-offline DIR`"
+        )
     if settings.keyring_url:
         from storage import crypto
 
         try:
             ring = crypto.RedisKeyring(settings.keyring_url, settings.epoch_seconds, "check")
             for what in ring.persistence():
-                out.append(f"the shared keyring (SANAD_KEYRING_URL) writes keys to disk: {what}; "
-                           "run that Redis without persistence (save \"\", appendonly no)")
+                out.append(
+                    f"the shared keyring (SANAD_KEYRING_URL) writes keys to disk: {what}; "
+                    'run that Redis without persistence (save "", appendonly no)'
+                )
         except crypto.CryptoError as exc:
             out.append(str(exc))
     if settings.insecure_fast_kdf and not in_tests:
-        out.append("SANAD_INSECURE_FAST_KDF=1: keys and receipts made now use a weak key "
-                   "derivation (for tests only); unset it")
+        out.append(
+            "SANAD_INSECURE_FAST_KDF=1: keys and receipts made now use a weak key "
+            "derivation (for tests only); unset it"
+        )
     return out
 
 

@@ -37,12 +37,32 @@ from storage.objects import shred
 
 log = logging.getLogger("sanad.retention")
 
-__all__ = ["PURGED_TABLES", "DailyPurge", "PurgeCounts", "compact_sqlite", "purge",
-           "purge_closed_cases", "purge_drafts", "sweep_objects", "vacuum_postgres"]
+__all__ = [
+    "PURGED_TABLES",
+    "DailyPurge",
+    "PurgeCounts",
+    "compact_sqlite",
+    "purge",
+    "purge_closed_cases",
+    "purge_drafts",
+    "sweep_objects",
+    "vacuum_postgres",
+]
 
 # Tables whose rows a purge deletes or clears: what VACUUM must rewrite on PostgreSQL.
-PURGED_TABLES = ("drafts", "processed_events", "channel_inbox", "case_fields", "wrapped_keys",
-                 "attachments", "case_routes", "outbox", "case_notes", "cases", "case_events")
+PURGED_TABLES = (
+    "drafts",
+    "processed_events",
+    "channel_inbox",
+    "case_fields",
+    "wrapped_keys",
+    "attachments",
+    "case_routes",
+    "outbox",
+    "case_notes",
+    "cases",
+    "case_events",
+)
 
 
 @dataclass(frozen=True)
@@ -65,9 +85,12 @@ def purge_drafts(service: IntakeService) -> tuple[int, int]:
         # Event keys expire (finding 13): a record of a processed update lives no longer
         # than a draft; rows of older versions without an expiry go after two epochs.
         old = datetime.fromtimestamp(now - 2 * service.settings.epoch_seconds, UTC)
-        session.execute(delete(ProcessedEvent).where(
-            (ProcessedEvent.expires_at <= now)
-            | (ProcessedEvent.expires_at.is_(None) & (ProcessedEvent.processed_at < old))))
+        session.execute(
+            delete(ProcessedEvent).where(
+                (ProcessedEvent.expires_at <= now)
+                | (ProcessedEvent.expires_at.is_(None) & (ProcessedEvent.processed_at < old))
+            )
+        )
         # Updates held for a channel that never came back to them live no longer either.
         inbox.purge_expired(session, service.keyring, now)
     # Item keys of drafts and inbox rows not sealed for two epochs open nothing any more.
@@ -89,18 +112,21 @@ def sweep_objects(service: IntakeService) -> int:
     with service.db.transaction() as session:
         live = set(drafts.live_case_ids(session))
         for start in range(0, len(groups), 500):
-            batch = [g for g in groups[start:start + 500] if g not in live]
+            batch = [g for g in groups[start : start + 500] if g not in live]
             for case_id in session.scalars(select(Case.id).where(Case.id.in_(batch))):
                 listed[case_id] = set()
             for case_id, path in session.execute(
-                    select(Attachment.case_id, Attachment.path)
-                    .where(Attachment.case_id.in_(batch))):
+                select(Attachment.case_id, Attachment.path).where(Attachment.case_id.in_(batch))
+            ):
                 listed.setdefault(case_id, set()).add(path)
     orphans = [g for g in groups if g not in live and g not in listed]
     for group in orphans:
         objects.delete_prefix(group)
-    strays = [key for key in keys
-              if key.partition("/")[0] in listed and key not in listed[key.partition("/")[0]]]
+    strays = [
+        key
+        for key in keys
+        if key.partition("/")[0] in listed and key not in listed[key.partition("/")[0]]
+    ]
     for key in strays:
         objects.delete(key)
     if strays:
@@ -117,10 +143,14 @@ def purge_closed_cases(service: IntakeService) -> tuple[int, int]:
     now = datetime.fromtimestamp(service.clock(), UTC)
     expired_cases, paths = 0, []
     with service.db.transaction() as session:
-        done = set(session.scalars(select(CaseEvent.case_id)
-                                   .where(CaseEvent.kind == "content_expired")))
-        closed = [c for c in session.scalars(select(Case).where(Case.status == "closed"))
-                  if c.id not in done]
+        done = set(
+            session.scalars(select(CaseEvent.case_id).where(CaseEvent.kind == "content_expired"))
+        )
+        closed = [
+            c
+            for c in session.scalars(select(Case).where(Case.status == "closed"))
+            if c.id not in done
+        ]
         for case in closed:
             closed_for = now - _aware(case.updated_at)
             if case_days is not None and closed_for >= timedelta(days=case_days):
@@ -128,9 +158,9 @@ def purge_closed_cases(service: IntakeService) -> tuple[int, int]:
                 stat_rows.forget_case_statistics(session, case.id, service._pepper)
                 expired_cases += 1
             elif file_days is not None and closed_for >= timedelta(days=file_days):
-                paths += cases.expire_attachments(session, case,
-                                                  now - timedelta(days=file_days), now,
-                                                  file_days)
+                paths += cases.expire_attachments(
+                    session, case, now - timedelta(days=file_days), now, file_days
+                )
     for rel in paths:  # committed: a failure here is left to the next sweep, not retried now
         service.objects.delete(rel)
     return expired_cases, len(paths)
@@ -143,8 +173,13 @@ def purge(service: IntakeService) -> PurgeCounts:
     counts = PurgeCounts(removed_drafts, folders, expired_cases, files)
     if service.db.is_sqlite:
         compact_sqlite(service.db)
-    log.info("purge done drafts=%d folders=%d closed_cases=%d attachments=%d",
-             counts.drafts, counts.folders, counts.closed_cases, counts.attachments)
+    log.info(
+        "purge done drafts=%d folders=%d closed_cases=%d attachments=%d",
+        counts.drafts,
+        counts.folders,
+        counts.closed_cases,
+        counts.attachments,
+    )
     return counts
 
 

@@ -26,8 +26,7 @@ from typing import Any
 from core import ConfigProblem, ConfigurationError, LineDict, LineList, line_of, read_yaml
 from storage.teams import TeamError, check_team_name
 
-__all__ = ["EXAMPLE", "ROUTING_FILE", "Routing", "RoutingError", "check_routing",
-           "routing_path"]
+__all__ = ["EXAMPLE", "ROUTING_FILE", "Routing", "RoutingError", "check_routing", "routing_path"]
 
 ROUTING_FILE = "routing.yaml"
 EXAMPLE = Path(__file__).parent / "defaults" / ROUTING_FILE
@@ -73,8 +72,9 @@ class Routing:
             raise RoutingError([p for p in problems if p.severity == "error"])
         return routing
 
-    def choose(self, fields: Mapping[str, Any], priority: int,
-               country_code: str | None = None) -> tuple[str, ...]:
+    def choose(
+        self, fields: Mapping[str, Any], priority: int, country_code: str | None = None
+    ) -> tuple[str, ...]:
         """The teams of the first rule that matches the report, else the default team."""
         view = _view(fields, priority, country_code)
         for rule in self.rules:
@@ -93,8 +93,9 @@ def _values(value: Any) -> set[str]:
     return {str(value).strip().lower()}
 
 
-def _view(fields: Mapping[str, Any], priority: int,
-          country_code: str | None) -> dict[str, set[str]]:
+def _view(
+    fields: Mapping[str, Any], priority: int, country_code: str | None
+) -> dict[str, set[str]]:
     view = {k: _values(v) for k, v in fields.items()}
     view["priority"] = {str(priority)}
     view["urgent"] = {"true" if priority == 1 else "false"}
@@ -119,8 +120,9 @@ def _field_options() -> dict[str, tuple[str, ...] | None]:
     return out
 
 
-def _team(path: Path, doc: Any, where: list[Any], value: Any,
-          problems: list[ConfigProblem]) -> str | None:
+def _team(
+    path: Path, doc: Any, where: list[Any], value: Any, problems: list[ConfigProblem]
+) -> str | None:
     try:
         if not isinstance(value, str):
             raise TeamError("a team name is text")
@@ -140,8 +142,9 @@ def _parse(path: Path, problems: list[ConfigProblem]) -> Routing | None:
         problems.append(ConfigProblem(file, line_of(doc, where), message))
 
     if not isinstance(doc, LineDict):
-        problems.append(ConfigProblem(file, 1, "routing.yaml is a mapping with default_team "
-                                               "and rules"))
+        problems.append(
+            ConfigProblem(file, 1, "routing.yaml is a mapping with default_team and rules")
+        )
         return None
     for key in doc:
         if key not in ("default_team", "rules"):
@@ -169,8 +172,10 @@ def _parse(path: Path, problems: list[ConfigProblem]) -> Routing | None:
                 bad([*at, key], f"unknown key '{key}' in a rule (use when and teams)")
         when = raw.get("when")
         if not isinstance(when, dict) or not when:
-            bad([*at, "when"] if "when" in raw else at,
-                "when is a mapping of FIELD: VALUE or [VALUES], with at least one field")
+            bad(
+                [*at, "when"] if "when" in raw else at,
+                "when is a mapping of FIELD: VALUE or [VALUES], with at least one field",
+            )
             when = {}
         conditions = []
         for name, value in when.items():
@@ -187,15 +192,17 @@ def _parse(path: Path, problems: list[ConfigProblem]) -> Routing | None:
             if allowed is not None:
                 unknown = sorted(wanted - {a.lower() for a in allowed})
                 if unknown:
-                    bad(where, f"'{name}' has no option {', '.join(unknown)} (options: "
-                               f"{', '.join(allowed)})")
+                    bad(
+                        where,
+                        f"'{name}' has no option {', '.join(unknown)} (options: "
+                        f"{', '.join(allowed)})",
+                    )
                     continue
             conditions.append((name, frozenset(wanted)))
         teams = raw.get("teams")
         names: list[str] = []
         if not isinstance(teams, list) or not teams:
-            bad([*at, "teams"] if "teams" in raw else at,
-                "teams is a non-empty list of team names")
+            bad([*at, "teams"] if "teams" in raw else at, "teams is a non-empty list of team names")
         else:
             for j, team in enumerate(teams):
                 checked = _team(path, doc, [*at, "teams", j], team, problems)
@@ -221,16 +228,26 @@ def check_routing(path: Path, known_teams: set[str] | None = None) -> list[Confi
                 named.append((["rules", i, "teams", j], team))
         for where, team in named:
             if team not in known_teams:
-                problems.append(ConfigProblem(str(path), line_of(doc, where),
-                                              f"no team named '{team}' in the signed "
-                                              "manifest yet (`sanad teams add`)",
-                                              "warning"))
+                problems.append(
+                    ConfigProblem(
+                        str(path),
+                        line_of(doc, where),
+                        f"no team named '{team}' in the signed manifest yet (`sanad teams add`)",
+                        "warning",
+                    )
+                )
     return problems
 
 
-def recipients_for_report(session: Any, admin_public: bytes, pin: Any,
-                          routing: Routing | None, fields: Mapping[str, Any], priority: int,
-                          country: str | None) -> Any:
+def recipients_for_report(
+    session: Any,
+    admin_public: bytes,
+    pin: Any,
+    routing: Routing | None,
+    fields: Mapping[str, Any],
+    priority: int,
+    country: str | None,
+) -> Any:
     """The recipients a new report is sealed to (storage.teams.Routed): the active members,
     in the signed manifest, of the teams the rules choose, and the recovery key."""
     from storage import accounts, teams
@@ -239,12 +256,12 @@ def recipients_for_report(session: Any, admin_public: bytes, pin: Any,
     inactive = teams.inactive_labels(session)
     if routing is None:
         return teams.route(manifest, None, None, inactive)
-    return teams.route(manifest, routing.choose(fields, priority, country),
-                       routing.default_team, inactive)
+    return teams.route(
+        manifest, routing.choose(fields, priority, country), routing.default_team, inactive
+    )
 
 
-def recipients_for_case(session: Any, admin_public: bytes, pin: Any,
-                        case: Any) -> tuple[Any, ...]:
+def recipients_for_case(session: Any, admin_public: bytes, pin: Any, case: Any) -> tuple[Any, ...]:
     """The recipients of something the reporter adds to a case (an addendum, a consent
     change): the members of the case's teams and the case's other current readers (a grant),
     each as the signed manifest lists them, and the recovery key. A case without teams (no

@@ -74,8 +74,9 @@ __all__ = [
 
 log = logging.getLogger("sanad.intake")
 
-COMMANDS = frozenset({"skip", "back", "exit", "lang", "help", "start", "delete", "status",
-                      "rights", "support"})
+COMMANDS = frozenset(
+    {"skip", "back", "exit", "lang", "help", "start", "delete", "status", "rights", "support"}
+)
 CaseHook = Callable[[Session, Case, datetime], None]
 RECEIPT_ATTEMPTS = 5  # per user handle and window: receipts are guessed, never brute-forced
 RECEIPT_WINDOW = 15 * 60
@@ -114,12 +115,21 @@ class OutboxItem:
 
 
 class IntakeService:
-    def __init__(self, settings: Settings, db: Database, flows: FlowSet,
-                 interpreter: Interpreter, pepper: bytes, admin_public: bytes,
-                 keyring: crypto.Keyring, triage: TriageRules | None = None,
-                 clock: Callable[[], float] = time.time, guidance: Guidance | None = None,
-                 directory: Directory | None = None,
-                 objects: ObjectStore | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        db: Database,
+        flows: FlowSet,
+        interpreter: Interpreter,
+        pepper: bytes,
+        admin_public: bytes,
+        keyring: crypto.Keyring,
+        triage: TriageRules | None = None,
+        clock: Callable[[], float] = time.time,
+        guidance: Guidance | None = None,
+        directory: Directory | None = None,
+        objects: ObjectStore | None = None,
+    ) -> None:
         self.settings = settings
         # Where sealed attachments go (SANAD_OBJECT_STORE_URL; the home's folder by default).
         self.objects = objects or settings.objects()
@@ -159,22 +169,26 @@ class IntakeService:
 
     # ---- entry points used by channels ----------------------------------------------------
 
-    def open(self, src: Incoming, lang: str | None = None,
-             taken: dict[str, str] | None = None) -> Outcome:
+    def open(
+        self, src: Incoming, lang: str | None = None, taken: dict[str, str] | None = None
+    ) -> Outcome:
         """A session starts (console start, /start): resume an unfinished draft or begin.
 
         `taken`: a report a caseworker takes on the dashboard (web/take_report.py), as
         {"source": in_person | phone | letter | detention_visit, "recorded_by": name}; it is
         sealed with the report and marks each consent as read aloud and recorded by them."""
-        return self._run(src, lambda state, now: Resume(now) if state is not None
-                         else Begin(now, lang=lang),
-                         extra={"taken": dict(taken)} if taken else None)
+        return self._run(
+            src,
+            lambda state, now: Resume(now) if state is not None else Begin(now, lang=lang),
+            extra={"taken": dict(taken)} if taken else None,
+        )
 
     def current(self, src: Incoming) -> Outcome:
         """The question this conversation waits on, asked again (a dashboard page reloaded);
         a conversation that does not exist (any more) begins."""
-        return self._run(src, lambda state, now: UserCommand("reask", now)
-                         if state is not None else Begin(now))
+        return self._run(
+            src, lambda state, now: UserCommand("reask", now) if state is not None else Begin(now)
+        )
 
     def text(self, src: Incoming, text: str) -> Outcome:
         """A message of free text. Decide, then act: the receipt and support-need recognisers
@@ -195,11 +209,13 @@ class IntakeService:
 
         def event(state: State | None, now: datetime) -> Event:
             at = state or State()
-            interp = self.nlu.interpret(text, expecting=self.engine.expecting(at),
-                                        field=self.engine.answering(at))
+            interp = self.nlu.interpret(
+                text, expecting=self.engine.expecting(at), field=self.engine.answering(at)
+            )
             if state is None:
                 return Begin(now, hint=interp.lang)
             return UserText(text, interp, now)
+
         return self._run(src, event)
 
     def command(self, src: Incoming, name: str, arg: str | None = None) -> Outcome:
@@ -219,6 +235,7 @@ class IntakeService:
                 lang = arg if name == "lang" and arg in ("ar", "en") else None
                 return Begin(now, hint=lang)
             return UserCommand(name, now, arg)
+
         return self._run(src, event)
 
     def _voice(self, src: Incoming, arg: str | None) -> Outcome:
@@ -229,14 +246,13 @@ class IntakeService:
 
         def event(state: State | None, now: datetime) -> Event:
             return UserCommand("reask", now) if state is not None else Begin(now)
+
         outcome = self._run(src, event, extra={"voice": on})
         lang = outcome.replies[-1].lang if outcome.replies else "ar"
-        said = Reply(self.flows.text(lang, "sys.voice.on" if on else "sys.voice.off"), "info",
-                     lang)
+        said = Reply(self.flows.text(lang, "sys.voice.on" if on else "sys.voice.off"), "info", lang)
         return replace(outcome, replies=[said, *outcome.replies])
 
-    def file(self, src: Incoming, name: str, content_type: str,
-             chunks: Iterable[bytes]) -> Outcome:
+    def file(self, src: Incoming, name: str, content_type: str, chunks: Iterable[bytes]) -> Outcome:
         """Seal an incoming file straight from the platform stream, then tell the engine."""
         handle = self._handle(src)
         with self.db.transaction() as session:
@@ -250,17 +266,24 @@ class IntakeService:
         try:  # sealed here, so only ciphertext reaches the disk or the object store
             with self.objects.writer(rel) as out:
                 size, digest = crypto.seal_attachment(
-                    draft.data_key, draft.case_id, attachment_id, chunks, out,
-                    max_size=self.settings.max_attachment_bytes)
+                    draft.data_key,
+                    draft.case_id,
+                    attachment_id,
+                    chunks,
+                    out,
+                    max_size=self.settings.max_attachment_bytes,
+                )
         except crypto.AttachmentTooLarge:
             return self._say(src, "sys.attachment.rejected")
         except OSError as exc:  # a full disk, an unreachable bucket: nothing half-stored stays
             log.error("could not store an attachment: %s", exc.strerror or type(exc).__name__)
             return self._say(src, "sys.attachment.failed")
         safe_name = Path(name).name[:120] or "file"
-        return self._run(src, lambda state, now: UserFile(
-            attachment_id, safe_name, size, digest, content_type, now),
-            file_path=(attachment_id, rel))
+        return self._run(
+            src,
+            lambda state, now: UserFile(attachment_id, safe_name, size, digest, content_type, now),
+            file_path=(attachment_id, rel),
+        )
 
     # ---- message tracking (for deleting a conversation from the reporter's phone) --------
 
@@ -283,16 +306,23 @@ class IntakeService:
         channel may confirm them to the platform."""
         now = self.clock()
         with self.db.transaction() as session:
-            return inbox.put(session, self.keyring, channel, updates,
-                             int(now) + self.settings.epoch_seconds, self._now())
+            return inbox.put(
+                session,
+                self.keyring,
+                channel,
+                updates,
+                int(now) + self.settings.epoch_seconds,
+                self._now(),
+            )
 
     def inbox_tag(self, channel: str, chat: str) -> str:
         """The keyed tag an inbox row carries for its chat (webhook order): stable per chat,
         unlike the chat id useless without the pepper, and not the user handle drafts use."""
         return crypto.user_handle(self._pepper, f"inbox:{channel}", chat).hex()[:32]
 
-    def inbox_put_ordered(self, channel: str,
-                          updates: Iterable[tuple[str, bytes, str, int, str]]) -> int:
+    def inbox_put_ordered(
+        self, channel: str, updates: Iterable[tuple[str, bytes, str, int, str]]
+    ) -> int:
         """`inbox_put` for (event id, raw update, chat tag, sequence, service event id) rows:
         webhook mode, where one worker at a time answers a chat's updates in order
         (`inbox_of_chat`). An update the service already handled (its event id is recorded)
@@ -300,20 +330,22 @@ class IntakeService:
         items = list(updates)
         now = self.clock()
         with self.db.transaction() as session:
-            items = [item for item in items
-                     if drafts.event_row(session, channel, item[4]) is None]
-            return inbox.put(session, self.keyring, channel,
-                             [(event_id, raw) for event_id, raw, *_ in items],
-                             int(now) + self.settings.epoch_seconds, self._now(),
-                             order={event_id: (tag, seq)
-                                    for event_id, _, tag, seq, _ in items})
+            items = [item for item in items if drafts.event_row(session, channel, item[4]) is None]
+            return inbox.put(
+                session,
+                self.keyring,
+                channel,
+                [(event_id, raw) for event_id, raw, *_ in items],
+                int(now) + self.settings.epoch_seconds,
+                self._now(),
+                order={event_id: (tag, seq) for event_id, _, tag, seq, _ in items},
+            )
 
     def inbox_of_chat(self, channel: str, chat_tag: str) -> list[tuple[str, bytes]]:
         with self.db.transaction() as session:
             return inbox.of_chat(session, self.keyring, channel, chat_tag, int(self.clock()))
 
-    def inbox_adopt(self, channel: str,
-                    order_of: Callable[[bytes], tuple[str, int]]) -> int:
+    def inbox_adopt(self, channel: str, order_of: Callable[[bytes], tuple[str, int]]) -> int:
         """Give every held update a polling run left (no chat tag) its chat's tag and its
         sequence, `order_of(raw) -> (chat, sequence)`, so a webhook start handles it in order
         with that chat's other updates. How many were adopted."""
@@ -371,8 +403,9 @@ class IntakeService:
         with self.db.transaction() as session:
             return _followup.due(session, channel, self._now(), limit)
 
-    def take_outbox(self, channel: str,
-                    message_id: str) -> tuple[OutboxItem | None, timedelta | None]:
+    def take_outbox(
+        self, channel: str, message_id: str
+    ) -> tuple[OutboxItem | None, timedelta | None]:
         """Lease one message for delivery (`_followup.take`): the item, or None with how long
         to wait before looking again (None: nothing to send)."""
         with self.db.transaction() as session:
@@ -387,17 +420,32 @@ class IntakeService:
         with self.db.transaction() as session:
             _followup.release(session, item_id)
 
-    def _outbox_item(self, i: _followup.PendingMessage,
-                     checkin_id: str | None = None) -> OutboxItem:
+    def _outbox_item(
+        self, i: _followup.PendingMessage, checkin_id: str | None = None
+    ) -> OutboxItem:
         """The replies that deliver one message: a safety check-in's question (the engine's
         CHECKIN step), or the caseworker's text with the add-information question."""
         if checkin_id is not None:
             return OutboxItem(i.id, i.route, self._checkin_question(i, checkin_id), i.case_ref)
-        return OutboxItem(i.id, i.route, [
-            Reply(self.flows.text(i.lang, "sys.followup", case_ref=i.case_ref, text=i.text),
-                  "info", i.lang),
-            Reply(self.flows.text(i.lang, "sys.addendum.ask"), "text", i.lang, "addendum",
-                  (("done", self.flows.text(i.lang, "opt.done")),))], i.case_ref)
+        return OutboxItem(
+            i.id,
+            i.route,
+            [
+                Reply(
+                    self.flows.text(i.lang, "sys.followup", case_ref=i.case_ref, text=i.text),
+                    "info",
+                    i.lang,
+                ),
+                Reply(
+                    self.flows.text(i.lang, "sys.addendum.ask"),
+                    "text",
+                    i.lang,
+                    "addendum",
+                    (("done", self.flows.text(i.lang, "opt.done")),),
+                ),
+            ],
+            i.case_ref,
+        )
 
     # ---- safety check-ins (issue 18; intake/_checkins.py) ---------------------------------
 
@@ -405,8 +453,11 @@ class IntakeService:
         """Queue the check-ins come due (at most every `checkin_every` seconds); never
         raises: a problem is logged and the caseworkers' messages still go."""
         now_ts = self.clock()
-        if not force and self._checkins_at is not None and \
-                now_ts - self._checkins_at < self.checkin_every:
+        if (
+            not force
+            and self._checkins_at is not None
+            and now_ts - self._checkins_at < self.checkin_every
+        ):
             return 0
         self._checkins_at = now_ts
         try:
@@ -416,16 +467,17 @@ class IntakeService:
                 self.checkin_source = alerts.ConfigSource(self.settings.home)
             config = self.checkin_source.current()
             with self.db.transaction() as session:
-                return _checkins.schedule_due(session, self._route_key, config,
-                                              datetime.fromtimestamp(now_ts, UTC))
+                return _checkins.schedule_due(
+                    session, self._route_key, config, datetime.fromtimestamp(now_ts, UTC)
+                )
         except Exception as exc:
-            log.error("check-ins not scheduled (%s); run `sanad config check`",
-                      type(exc).__name__)
+            log.error("check-ins not scheduled (%s); run `sanad config check`", type(exc).__name__)
             return 0
 
     def _checkin_question(self, item: Any, checkin_id: str) -> list[Reply]:
-        _, actions = self.engine.step(State(), OpenCheckin(item.case_ref, item.lang,
-                                                           checkin_id, self._now()))
+        _, actions = self.engine.step(
+            State(), OpenCheckin(item.case_ref, item.lang, checkin_id, self._now())
+        )
         return [a for a in actions if isinstance(a, Reply)]
 
     def outbox_sent(self, item_id: str) -> None:
@@ -438,15 +490,23 @@ class IntakeService:
             return
         src = Incoming(sent.channel, "", None)
         if checkin_id is not None:  # the answer is read as a check-in's (engine CHECKIN)
-            self._run(src, lambda state, now: OpenCheckin(sent.case_ref, sent.lang,
-                                                          checkin_id, now),
-                      handle=sent.handle, only_if_idle=True, new_case_id=sent.case_id)
+            self._run(
+                src,
+                lambda state, now: OpenCheckin(sent.case_ref, sent.lang, checkin_id, now),
+                handle=sent.handle,
+                only_if_idle=True,
+                new_case_id=sent.case_id,
+            )
             return
         for last in (False, True):
             try:
-                self._run(src, lambda state, now: OpenAddendum(sent.case_ref, sent.lang, None,
-                                                               now),
-                          handle=sent.handle, only_if_idle=True, new_case_id=sent.case_id)
+                self._run(
+                    src,
+                    lambda state, now: OpenAddendum(sent.case_ref, sent.lang, None, now),
+                    handle=sent.handle,
+                    only_if_idle=True,
+                    new_case_id=sent.case_id,
+                )
                 return
             except IntegrityError:
                 # Another worker delivered a message of the same case at the same moment and
@@ -485,14 +545,15 @@ class IntakeService:
                     if replayed is not None:
                         return _Peek(handle, None, None, replayed)
             draft = self._load(session, handle, now_ts)
-        return _Peek(handle, draft,
-                     State.from_json(draft.state) if draft and draft.state else None)
+        return _Peek(handle, draft, State.from_json(draft.state) if draft and draft.state else None)
 
     def _unreadable(self, session: Session, lang: str | None, now: datetime) -> Outcome:
         """A live draft cannot be opened: say so, keep it, count it (the audit log)."""
-        log.error("a live draft cannot be opened: its key is missing from the keyring "
-                  "(SANAD_KEYRING_URL not shared between hosts, or a tmpfs keyring lost in a "
-                  "reboot); the draft is kept")
+        log.error(
+            "a live draft cannot be opened: its key is missing from the keyring "
+            "(SANAD_KEYRING_URL not shared between hosts, or a tmpfs keyring lost in a "
+            "reboot); the draft is kept"
+        )
         accounts.audit(session, "intake", "draft_key_missing", None, "error", now)
         lang = lang if lang in self.flows.catalog else "ar"
         return Outcome([Reply(self.flows.text(lang, "sys.draft.unreadable"), "info", lang)])
@@ -504,16 +565,24 @@ class IntakeService:
         lang = State.from_json(draft.state).lang if draft and draft.state else "ar"
         return Outcome([Reply(self.flows.text(lang, key), "info", lang)])
 
-    def _run(self, src: Incoming, make_event: Callable[[State | None, datetime], Event],
-             file_path: tuple[str, str] | None = None, handle: bytes | None = None,
-             only_if_idle: bool = False, new_case_id: str | None = None,
-             extra: dict[str, object] | None = None, fresh: bool = False) -> Outcome:
+    def _run(
+        self,
+        src: Incoming,
+        make_event: Callable[[State | None, datetime], Event],
+        file_path: tuple[str, str] | None = None,
+        handle: bytes | None = None,
+        only_if_idle: bool = False,
+        new_case_id: str | None = None,
+        extra: dict[str, object] | None = None,
+        fresh: bool = False,
+    ) -> Outcome:
         handle = handle or self._handle(src)
         try:
             for _ in range(3):
                 try:
-                    return self._run_once(src, make_event, file_path, handle, only_if_idle,
-                                          new_case_id, extra, fresh)
+                    return self._run_once(
+                        src, make_event, file_path, handle, only_if_idle, new_case_id, extra, fresh
+                    )
                 except _ReceiptNeeded:
                     # Rolled back; hash a receipt now, outside the transaction (and SQLite's
                     # write lock), then run the same step again: the engine is pure.
@@ -547,20 +616,25 @@ class IntakeService:
             raise _ReceiptNeeded
         return ready
 
-    def _replay(self, session: Session, row: ProcessedEvent, handle: bytes,
-                now_ts: float) -> Outcome | None:
+    def _replay(
+        self, session: Session, row: ProcessedEvent, handle: bytes, now_ts: float
+    ) -> Outcome | None:
         """The answer to an update seen before (redelivered after a crash), re-created from
         what holds no answers (findings 1 and 13 of the December 2026 review): the current
         question from the live draft, or a fixed text once the conversation ended. The
         receipt is shown once and never replayed. None: the record is not this reporter's
         (an update id reused by another bot or after Telegram restarted its counter), so
         the update is a new one."""
-        if row.sealed_replies is None or row.expires_at is None or \
-                row.expires_at <= int(now_ts):
+        if row.sealed_replies is None or row.expires_at is None or row.expires_at <= int(now_ts):
             return None
         try:
-            plain = crypto.open_draft(self.keyring, _event_key(row.channel, row.event_id),
-                                      handle, row.expires_at, row.sealed_replies)
+            plain = crypto.open_draft(
+                self.keyring,
+                _event_key(row.channel, row.event_id),
+                handle,
+                row.expires_at,
+                row.sealed_replies,
+            )
         except crypto.CryptoError:
             return None
         log.info("duplicate event replayed channel=%s", row.channel)
@@ -572,24 +646,36 @@ class IntakeService:
         finished, erased = bool(data.get("finished")), bool(data.get("erased"))
         replies: list[Reply] = []
         if data.get("receipt") or (finished and case_ref):
-            replies.append(Reply(self.flows.text(lang, "sys.replay.receipt_once",
-                                                 case_ref=str(case_ref or "")), "info", lang))
+            replies.append(
+                Reply(
+                    self.flows.text(lang, "sys.replay.receipt_once", case_ref=str(case_ref or "")),
+                    "info",
+                    lang,
+                )
+            )
         elif finished or erased:
             replies.append(Reply(self.flows.text(lang, "sys.replay.ended"), "info", lang))
         else:
             draft = self._load(session, handle, now_ts)
             if draft is not None and draft.state:
                 state = State.from_json(draft.state)
-                _, actions = self.engine.step(state, UserCommand(
-                    "reask", datetime.fromtimestamp(now_ts, UTC)))
+                _, actions = self.engine.step(
+                    state, UserCommand("reask", datetime.fromtimestamp(now_ts, UTC))
+                )
                 replies = [a for a in actions if isinstance(a, Reply)]
-        return Outcome(replies, erased=erased, finished=finished, case_ref=case_ref,
-                       replayed=True)
+        return Outcome(replies, erased=erased, finished=finished, case_ref=case_ref, replayed=True)
 
-    def _run_once(self, src: Incoming, make_event: Callable[[State | None, datetime], Event],
-                  file_path: tuple[str, str] | None, handle: bytes, only_if_idle: bool,
-                  new_case_id: str | None, extra: dict[str, object] | None,
-                  fresh: bool = False) -> Outcome:
+    def _run_once(
+        self,
+        src: Incoming,
+        make_event: Callable[[State | None, datetime], Event],
+        file_path: tuple[str, str] | None,
+        handle: bytes,
+        only_if_idle: bool,
+        new_case_id: str | None,
+        extra: dict[str, object] | None,
+        fresh: bool = False,
+    ) -> Outcome:
         now_ts = self.clock()
         now = datetime.fromtimestamp(now_ts, UTC)
         replies: list[Reply] = []
@@ -615,8 +701,9 @@ class IntakeService:
             except drafts.DraftUnreadable:
                 peek = make_event(None, now)
                 if not (isinstance(peek, UserCommand) and peek.name in ("exit", "delete")):
-                    return self._unreadable(session, getattr(peek, "lang", None)
-                                            or getattr(peek, "hint", None), now)
+                    return self._unreadable(
+                        session, getattr(peek, "lang", None) or getattr(peek, "hint", None), now
+                    )
                 drafts.discard(session, self.keyring, handle)  # the reporter erases it
                 draft = None
             if only_if_idle and draft is not None and draft.state:
@@ -630,8 +717,12 @@ class IntakeService:
             state, actions = self.engine.step(state or State(), event)
             if file_path is not None:  # remember where the sealed file lives
                 att_id, rel = file_path
-                state = replace(state, files=tuple(
-                    {**f, "path": rel} if f["id"] == att_id else f for f in state.files))
+                state = replace(
+                    state,
+                    files=tuple(
+                        {**f, "path": rel} if f["id"] == att_id else f for f in state.files
+                    ),
+                )
             while actions:
                 action = actions.pop(0)
                 if isinstance(action, Reply):
@@ -674,18 +765,33 @@ class IntakeService:
                 draft = replace(draft, state=state.to_json())
                 expires = int(now_ts) + self.settings.epoch_seconds
                 drafts.save(session, self.keyring, handle, draft, expires, now)
-            outcome = Outcome(replies, erased=erased and case_ref is None, finished=finished,
-                              case_ref=case_ref, voice=bool(draft.extra.get("voice")))
+            outcome = Outcome(
+                replies,
+                erased=erased and case_ref is None,
+                finished=finished,
+                case_ref=case_ref,
+                voice=bool(draft.extra.get("voice")),
+            )
             if event_row is not None:  # in the same transaction as the answer it records
                 # What a replay needs, and nothing the reporter said: no reply text, no
                 # summary, no receipt (findings 1 and 13).
                 event_row.expires_at = int(now_ts) + self.settings.epoch_seconds
                 event_row.sealed_replies = crypto.seal_draft(
-                    self.keyring, _event_key(src.channel, str(src.event_id)), handle,
-                    event_row.expires_at, json.dumps({
-                        "v": 2, "erased": outcome.erased, "finished": finished,
-                        "case_ref": case_ref, "lang": state.lang,
-                        "receipt": any(r.kind == "receipt" for r in replies)}).encode())
+                    self.keyring,
+                    _event_key(src.channel, str(src.event_id)),
+                    handle,
+                    event_row.expires_at,
+                    json.dumps(
+                        {
+                            "v": 2,
+                            "erased": outcome.erased,
+                            "finished": finished,
+                            "case_ref": case_ref,
+                            "lang": state.lang,
+                            "receipt": any(r.kind == "receipt" for r in replies),
+                        }
+                    ).encode(),
+                )
         if withdrawn:
             # The WAL still holds the pages of the erased draft or withdrawn report as they
             # were: checkpoint and truncate it now (finding 5; PostgreSQL: see retention).
@@ -696,21 +802,35 @@ class IntakeService:
             for rel in remove_files:
                 self.objects.delete(rel)
         except OSError as exc:  # committed already: the purge's sweep deletes what is left
-            log.error("could not delete attachments now, the purge will: %s",
-                      exc.strerror or type(exc).__name__)
+            log.error(
+                "could not delete attachments now, the purge will: %s",
+                exc.strerror or type(exc).__name__,
+            )
         log.info("message handled channel=%s replies=%d", src.channel, len(replies))
         return outcome
 
-    def _routed(self, session: Session, fields: dict[str, Any],
-                priority: int) -> teams.Routed:
+    def _routed(self, session: Session, fields: dict[str, Any], priority: int) -> teams.Routed:
         """The teams the routing rules choose for a report, and their members' keys."""
         country = fields.get("country")
         return recipients_for_report(
-            session, self._admin_public, self._pin, self.routing, fields, priority,
-            country_code(self.guidance, country) if isinstance(country, str) else None)
+            session,
+            self._admin_public,
+            self._pin,
+            self.routing,
+            fields,
+            priority,
+            country_code(self.guidance, country) if isinstance(country, str) else None,
+        )
 
-    def _submit(self, session: Session, src: Incoming, handle: bytes, draft: drafts.OpenDraft,
-                action: SubmitReport, now: datetime) -> tuple[str, str]:
+    def _submit(
+        self,
+        session: Session,
+        src: Incoming,
+        handle: bytes,
+        draft: drafts.OpenDraft,
+        action: SubmitReport,
+        now: datetime,
+    ) -> tuple[str, str]:
         # Urgency from the reporter's words (NLU), apart from answers such as current_danger
         # that the triage rules read themselves.
         words_urgent = bool(set(action.urgent) - set(self.flows.fields))
@@ -721,17 +841,30 @@ class IntakeService:
         taken = draft.extra.get("taken")
         consent = action.consent
         if isinstance(taken, dict) and taken.get("source"):  # taken by a caseworker
-            narrative = {**narrative, "source": str(taken["source"]),
-                         "recorded_by": str(taken.get("recorded_by", ""))}
-            consent = {k: {**v, "read_aloud": True, "recorded_by": taken.get("recorded_by")}
-                       for k, v in consent.items()}
+            narrative = {
+                **narrative,
+                "source": str(taken["source"]),
+                "recorded_by": str(taken.get("recorded_by", "")),
+            }
+            consent = {
+                k: {**v, "read_aloud": True, "recorded_by": taken.get("recorded_by")}
+                for k, v in consent.items()
+            }
         report = cases.ReportToStore(
-            case_id=draft.case_id, data_key=draft.data_key, fields=narrative,
-            files=[f for f in action.files if "path" in f], consent=consent,
+            case_id=draft.case_id,
+            data_key=draft.data_key,
+            fields=narrative,
+            files=[f for f in action.files if "path" in f],
+            consent=consent,
             report_type=report_type if isinstance(report_type, str) else None,
-            priority=triage.priority, reasons=reasons, channel=src.channel,
-            lang=action.lang, flow_version=self.flows.version,
-            identity=identity, identity_key=_identity_key(draft))
+            priority=triage.priority,
+            reasons=reasons,
+            channel=src.channel,
+            lang=action.lang,
+            flow_version=self.flows.version,
+            identity=identity,
+            identity_key=_identity_key(draft),
+        )
         custodians = self._identity_recipients(session)
         early = session.get(Case, draft.case_id) if draft.extra.get("early_receipt") else None
         if early is not None:  # the urgent case already in the queue is completed in place
@@ -756,43 +889,64 @@ class IntakeService:
         if case.priority == 1:
             self._priority_one(session, case, now)
         if action.fields.get("consent_followup") == "yes" and src.route:
-            _followup.keep_route(session, self._route_key, case.id, handle, src.channel,
-                                 src.route, now)
+            _followup.keep_route(
+                session, self._route_key, case.id, handle, src.channel, src.route, now
+            )
         log.info("report stored priority=%d channel=%s", case.priority, src.channel)
         return case.case_ref, receipt.code
 
-    def _split_identity(self, fields: dict[str, object]) -> tuple[dict[str, object],
-                                                                    dict[str, object]]:
+    def _split_identity(
+        self, fields: dict[str, object]
+    ) -> tuple[dict[str, object], dict[str, object]]:
         """The report's answers, and the names and contact details (fields.yaml `section:
         identity`) that are sealed apart under the identity key."""
         protected = self.flows.identity_fields
-        return ({k: v for k, v in fields.items() if k not in protected},
-                {k: v for k, v in fields.items() if k in protected})
+        return (
+            {k: v for k, v in fields.items() if k not in protected},
+            {k: v for k, v in fields.items() if k in protected},
+        )
 
     def _identity_recipients(self, session: Session) -> tuple[crypto.Recipient, ...]:
         """The custodians of the signed manifest and the recovery key (never a reader)."""
         found = accounts.identity_recipients(session, self._admin_public, self._pin)
         if not any(r.label.startswith(accounts.CUSTODIAN_PREFIX) for r in found):
-            log.warning("no custodian in the recipient manifest: identity sections are "
-                        "sealed to the recovery key only (sanad users add NAME --role "
-                        "custodian)")
+            log.warning(
+                "no custodian in the recipient manifest: identity sections are "
+                "sealed to the recovery key only (sanad users add NAME --role "
+                "custodian)"
+            )
         return found
 
-    def _append(self, session: Session, draft: drafts.OpenDraft, action: SubmitAddendum,
-                now: datetime) -> drafts.OpenDraft:
+    def _append(
+        self, session: Session, draft: drafts.OpenDraft, action: SubmitAddendum, now: datetime
+    ) -> drafts.OpenDraft:
         case = cases.by_ref(session, action.case_ref)
         if case is None or case.id != draft.case_id:
             return draft
         recipients = recipients_for_case(session, self._admin_public, self._pin, case)
-        seq = cases.append_addendum(session, case, draft.data_key, recipients,
-                                    draft.extra.get("addendum_seq"), action.index,
-                                    action.text, action.file, now)
+        seq = cases.append_addendum(
+            session,
+            case,
+            draft.data_key,
+            recipients,
+            draft.extra.get("addendum_seq"),
+            action.index,
+            action.text,
+            action.file,
+            now,
+        )
         log.info("addendum stored")
         return replace(draft, extra={**draft.extra, "addendum_seq": seq})
 
-    def _change_consent(self, session: Session, src: Incoming, handle: bytes,
-                        draft: drafts.OpenDraft, action: ChangeConsent,
-                        now: datetime) -> drafts.OpenDraft:
+    def _change_consent(
+        self,
+        session: Session,
+        src: Incoming,
+        handle: bytes,
+        draft: drafts.OpenDraft,
+        action: ChangeConsent,
+        now: datetime,
+    ) -> drafts.OpenDraft:
         """Seal a new consent version to the case's recipients (the intake cannot read it
         back), and act on it here: a withdrawn follow-up consent deletes the way back to the
         reporter, a granted one keeps this chat's."""
@@ -800,15 +954,30 @@ class IntakeService:
         if case is None or case.id != draft.case_id:
             return draft
         recipients = recipients_for_case(session, self._admin_public, None, case)
-        record = {"field": action.field, "value": action.value, "at": action.at,
-                  "lang": action.lang, "text": action.text, "version": action.version}
-        seq = cases.change_consent(session, case, draft.data_key, recipients,
-                                   draft.extra.get("addendum_seq"), action.index, record, now)
+        record = {
+            "field": action.field,
+            "value": action.value,
+            "at": action.at,
+            "lang": action.lang,
+            "text": action.text,
+            "version": action.version,
+        }
+        seq = cases.change_consent(
+            session,
+            case,
+            draft.data_key,
+            recipients,
+            draft.extra.get("addendum_seq"),
+            action.index,
+            record,
+            now,
+        )
         if action.field == "consent_followup":
             if action.value == "yes" and src.route:
                 _followup.forget_route(session, case.id)  # this chat's route replaces any
-                _followup.keep_route(session, self._route_key, case.id, handle, src.channel,
-                                     src.route, now)
+                _followup.keep_route(
+                    session, self._route_key, case.id, handle, src.channel, src.route, now
+                )
             elif action.value != "yes":
                 _followup.forget_route(session, case.id)
         if action.field == "consent_stats" and action.value != "yes":
@@ -818,8 +987,17 @@ class IntakeService:
         # Also in the hash-chained audit log: a deleted change then breaks the chain or falls
         # short of a checkpoint exported after it (the sealed record alone cannot show that
         # it was the newest).
-        accounts.audit(session, "reporter", "consent_changed", case.case_ref, "ok", now,
-                       consent=action.field, value=action.value, seq=seq)
+        accounts.audit(
+            session,
+            "reporter",
+            "consent_changed",
+            case.case_ref,
+            "ok",
+            now,
+            consent=action.field,
+            value=action.value,
+            seq=seq,
+        )
         log.info("consent changed by the reporter")
         return replace(draft, extra={**draft.extra, "addendum_seq": seq})
 
@@ -840,56 +1018,108 @@ class IntakeService:
             # A report is in progress: the code is neither kept nor checked here.
             return self._run(src, lambda st, at: UserCommand("receipt", at))
         with self.db.transaction() as session:
-            if not _followup.allow(session, f"receipt:{handle.hex()[:40]}", int(self.clock()),
-                                   RECEIPT_ATTEMPTS, RECEIPT_WINDOW):
-                return Outcome([Reply(self.flows.text(lang, "sys.status.limited"), "info",
-                                      lang)])
+            if not _followup.allow(
+                session,
+                f"receipt:{handle.hex()[:40]}",
+                int(self.clock()),
+                RECEIPT_ATTEMPTS,
+                RECEIPT_WINDOW,
+            ):
+                return Outcome([Reply(self.flows.text(lang, "sys.status.limited"), "info", lang)])
             parsed = crypto.parse_receipt(code)
-            case = (session.scalar(select(Case).where(Case.receipt_handle == parsed[0]))
-                    if parsed else None)
-            found = (case.id, case.case_ref, case.status, case.receipt_verifier,
-                     case.lang) if case else None
-            consent = {k: dict(v) for k, v in (case.consent or {}).items()
-                       if k.startswith("consent_") and isinstance(v, dict)} if case else {}
+            case = (
+                session.scalar(select(Case).where(Case.receipt_handle == parsed[0]))
+                if parsed
+                else None
+            )
+            found = (
+                (case.id, case.case_ref, case.status, case.receipt_verifier, case.lang)
+                if case
+                else None
+            )
+            consent = (
+                {
+                    k: dict(v)
+                    for k, v in (case.consent or {}).items()
+                    if k.startswith("consent_") and isinstance(v, dict)
+                }
+                if case
+                else {}
+            )
         if found is None or parsed is None or not crypto.verify_receipt(parsed[1], found[3]):
             return Outcome([Reply(self.flows.text(lang, "sys.status.unknown"), "info", lang)])
         case_id, case_ref, status, _, case_lang = found
         lang = lang if state else case_lang
         if status == "withdrawn":  # nothing can be added to a withdrawn report
-            return Outcome([Reply(self.flows.text(
-                lang, "sys.status", case_ref=case_ref,
-                status=self.flows.text(lang, "status.withdrawn")), "info", lang)])
+            return Outcome(
+                [
+                    Reply(
+                        self.flows.text(
+                            lang,
+                            "sys.status",
+                            case_ref=case_ref,
+                            status=self.flows.text(lang, "status.withdrawn"),
+                        ),
+                        "info",
+                        lang,
+                    )
+                ]
+            )
         status_text = self.flows.text(lang, f"status.{status}")
         # the conversation on this phone is replaced by the case's, in the same transaction
-        return self._run(src, lambda st, at: OpenAddendum(
-            case_ref, lang, "sys.status", at, {"case_ref": case_ref, "status": status_text},
-            consent), new_case_id=case_id, fresh=True)
+        return self._run(
+            src,
+            lambda st, at: OpenAddendum(
+                case_ref,
+                lang,
+                "sys.status",
+                at,
+                {"case_ref": case_ref, "status": status_text},
+                consent,
+            ),
+            new_case_id=case_id,
+            fresh=True,
+        )
 
     # ---- urgent cases are not lost if the person stops ------------------------------------
 
     @staticmethod
     def _holds_urgent_case(state: State) -> bool:
-        return (bool(state.urgent) and state.mode == "active" and state.addendum_for is None
-                and state.answers.get("consent_store") == "yes")
+        return (
+            bool(state.urgent)
+            and state.mode == "active"
+            and state.addendum_for is None
+            and state.answers.get("consent_store") == "yes"
+        )
 
-    def _keep_urgent_case(self, session: Session, src: Incoming, draft: drafts.OpenDraft,
-                          state: State, now: datetime) -> drafts.OpenDraft:
+    def _keep_urgent_case(
+        self, session: Session, src: Incoming, draft: drafts.OpenDraft, state: State, now: datetime
+    ) -> drafts.OpenDraft:
         """Create (once) or update the incomplete priority-1 case of an urgent conversation."""
         fields, files = self.engine.report(state)
         words_urgent = bool(set(state.urgent) - set(self.flows.fields))
         triage = self.triage.assess(fields, words_urgent, now)
         report_type = fields.get("report_type")
         narrative, identity = self._split_identity(fields)
-        draft = replace(draft, extra={**draft.extra,
-                                      "identity_key": _identity_key(draft).hex()})
+        draft = replace(draft, extra={**draft.extra, "identity_key": _identity_key(draft).hex()})
         report = cases.ReportToStore(
-            case_id=draft.case_id, data_key=draft.data_key, fields=narrative,
-            files=[f for f in files if "path" in f], consent=dict(state.consent),
+            case_id=draft.case_id,
+            data_key=draft.data_key,
+            fields=narrative,
+            files=[f for f in files if "path" in f],
+            consent=dict(state.consent),
             report_type=report_type if isinstance(report_type, str) else None,
-            priority=1, reasons=tuple(dict.fromkeys(
-                (*_with_word_reasons(triage.reasons, state.urgent), "incomplete"))),
-            channel=src.channel, lang=state.lang, flow_version=self.flows.version,
-            incomplete=True, identity=identity, identity_key=_identity_key(draft))
+            priority=1,
+            reasons=tuple(
+                dict.fromkeys((*_with_word_reasons(triage.reasons, state.urgent), "incomplete"))
+            ),
+            channel=src.channel,
+            lang=state.lang,
+            flow_version=self.flows.version,
+            incomplete=True,
+            identity=identity,
+            identity_key=_identity_key(draft),
+        )
         custodians = self._identity_recipients(session)
         case = session.get(Case, draft.case_id)
         if case is not None:
@@ -904,8 +1134,9 @@ class IntakeService:
         taken = draft.extra.get("taken")  # an urgent report a caseworker is taking
         _record_taken(session, case.id, taken, now)
         if src.route and fields.get("consent_followup") == "yes":
-            _followup.keep_route(session, self._route_key, case.id, self._handle(src),
-                                 src.channel, src.route, now)
+            _followup.keep_route(
+                session, self._route_key, case.id, self._handle(src), src.channel, src.route, now
+            )
         self._priority_one(session, case, now)
         log.info("urgent case opened channel=%s", src.channel)
         # The receipt is shown at the end, as for every report; until then it is only in the
@@ -921,25 +1152,32 @@ class IntakeService:
     def _self_harm_text(self, lang: str, country: str | None) -> str:
         """Words for someone who may harm themselves, with the directory's crisis lines."""
         found = self.directory.match({"psychosocial"}, country_code(self.guidance, country))
-        return "\n".join([self.flows.text(lang, "sys.urgent.self_harm"),
-                          *(s.render(lang) for s in found)])
+        return "\n".join(
+            [self.flows.text(lang, "sys.urgent.self_harm"), *(s.render(lang) for s in found)]
+        )
 
-    def _support_replies(self, lang: str, needs: set[str],
-                         country: str | None) -> tuple[list[Reply], list[str]]:
+    def _support_replies(
+        self, lang: str, needs: set[str], country: str | None
+    ) -> tuple[list[Reply], list[str]]:
         found = self.directory.match(needs, country_code(self.guidance, country))
         if not found:
             return [Reply(self.flows.text(lang, "sys.support.none"), "info", lang)], []
-        body = "\n".join([self.flows.text(lang, "sys.support.intro"),
-                          *(s.render(lang) for s in found)])
+        body = "\n".join(
+            [self.flows.text(lang, "sys.support.intro"), *(s.render(lang) for s in found)]
+        )
         return [Reply(body, "info", lang)], [s.id for s in found]
 
-    def _support_request(self, src: Incoming, needs: set[str] | None,
-                         peek: _Peek | None = None) -> Outcome | None:
+    def _support_request(
+        self, src: Incoming, needs: set[str] | None, peek: _Peek | None = None
+    ) -> Outcome | None:
         """Words like "I need a doctor" (outside a free-text answer) or /support."""
         peek = peek or self._peek(src, replay=False)
         draft, state = peek.draft, peek.state
-        if needs is not None and state is not None and \
-                self.engine.expecting(state) in ("text", "date"):
+        if (
+            needs is not None
+            and state is not None
+            and self.engine.expecting(state) in ("text", "date")
+        ):
             return None  # inside a narrative these words are an answer, not a request
         lang = state.lang if state else "ar"
         answered = state.answers.get("support_needs") if state else None
@@ -947,17 +1185,20 @@ class IntakeService:
             needs = set(answered) - {"none"} if isinstance(answered, list) else set()
             needs = needs or {"medical", "psychosocial", "legal", "shelter"}
         country = state.answers.get("country") if state else None
-        replies, ids = self._support_replies(lang, needs,
-                                             country if isinstance(country, str) else None)
+        replies, ids = self._support_replies(
+            lang, needs, country if isinstance(country, str) else None
+        )
         if state is None or draft is None:
             return Outcome(replies)
         offered = list(dict.fromkeys([*draft.extra.get("support_offered", []), *ids]))
-        outcome = self._run(src, lambda st, at: UserCommand("reask", at),
-                            extra={"support_offered": offered})
+        outcome = self._run(
+            src, lambda st, at: UserCommand("reask", at), extra={"support_offered": offered}
+        )
         return replace(outcome, replies=replies + outcome.replies)
 
-    def _offer_support_after(self, session: Session, draft: drafts.OpenDraft,
-                             action: SubmitReport, more: list) -> list:  # type: ignore[type-arg]
+    def _offer_support_after(
+        self, session: Session, draft: drafts.OpenDraft, action: SubmitReport, more: list
+    ) -> list:  # type: ignore[type-arg]
         needs = action.fields.get("support_needs")
         wanted = set(needs) - {"none"} if isinstance(needs, list) else set()
         if _sexual_violence(action.fields):  # the protocol: specialised support, always
@@ -966,12 +1207,18 @@ class IntakeService:
         replies: list[Reply] = []
         if wanted:
             country = action.fields.get("country")
-            replies, ids = self._support_replies(action.lang, wanted,
-                                                 country if isinstance(country, str) else None)
+            replies, ids = self._support_replies(
+                action.lang, wanted, country if isinstance(country, str) else None
+            )
             offered = list(dict.fromkeys([*offered, *ids]))
         if offered:
-            cases.record_event(session, draft.case_id, "support_offered",
-                               datetime.fromtimestamp(self.clock(), UTC), services=offered)
+            cases.record_event(
+                session,
+                draft.case_id,
+                "support_offered",
+                datetime.fromtimestamp(self.clock(), UTC),
+                services=offered,
+            )
         # After the receipt, before the closing words.
         head = [a for a in more if isinstance(a, Reply) and a.kind == "receipt"]
         rest = [a for a in more if a not in head]
@@ -1038,8 +1285,14 @@ def _record_taken(session: Any, case_id: str, taken: object, now: datetime) -> N
     recorded it, consent read aloud; a detention visit is what a visit check-in follows."""
     if not (isinstance(taken, dict) and taken.get("source")):
         return
-    session.add(CaseEvent(case_id=case_id, at=now, kind="taken_by_caseworker",
-                          actor=str(taken.get("recorded_by") or "")[:64] or None,
-                          detail={"source": str(taken["source"]), "consent": "read_aloud"}))
+    session.add(
+        CaseEvent(
+            case_id=case_id,
+            at=now,
+            kind="taken_by_caseworker",
+            actor=str(taken.get("recorded_by") or "")[:64] or None,
+            detail={"source": str(taken["source"]), "consent": "read_aloud"},
+        )
+    )
     if taken["source"] == "detention_visit":
         session.add(CaseEvent(case_id=case_id, at=now, kind="visit", actor=None, detail={}))

@@ -78,17 +78,18 @@ class Settings:
             keyring_url=env.get("SANAD_KEYRING_URL") or None,
             session_store_url=env.get("SANAD_SESSION_STORE_URL") or None,
             object_store_url=_object_store(env.get("SANAD_OBJECT_STORE_URL", "")),
-            max_attachment_bytes=_int(env, "SANAD_MAX_ATTACHMENT_BYTES", 20 * 1024 * 1024,
-                                      minimum=1024),
+            max_attachment_bytes=_int(
+                env, "SANAD_MAX_ATTACHMENT_BYTES", 20 * 1024 * 1024, minimum=1024
+            ),
             insecure_fast_kdf=fast,
             closed_case_retention_days=_days(env, "SANAD_CLOSED_CASE_RETENTION_DAYS"),
             attachment_retention_days=_days(env, "SANAD_ATTACHMENT_RETENTION_DAYS"),
-            purge_interval_seconds=_int(env, "SANAD_PURGE_INTERVAL_SECONDS", 24 * 3600,
-                                        minimum=60),
+            purge_interval_seconds=_int(env, "SANAD_PURGE_INTERVAL_SECONDS", 24 * 3600, minimum=60),
             trusted_proxies=_proxies(env.get("SANAD_TRUSTED_PROXIES", "")),
             session_idle_seconds=_int(env, "SANAD_SESSION_IDLE_SECONDS", 15 * 60, minimum=60),
-            session_absolute_seconds=_int(env, "SANAD_SESSION_ABSOLUTE_SECONDS", 8 * 3600,
-                                          minimum=60),
+            session_absolute_seconds=_int(
+                env, "SANAD_SESSION_ABSOLUTE_SECONDS", 8 * 3600, minimum=60
+            ),
         )
 
 
@@ -136,6 +137,7 @@ def _proxies(raw: str) -> tuple[str, ...]:
             ipaddress.ip_network(item, strict=False)
         except ValueError as exc:
             raise SettingsError(
-                f"SANAD_TRUSTED_PROXIES: '{item}' is not an address or network") from exc
+                f"SANAD_TRUSTED_PROXIES: '{item}' is not an address or network"
+            ) from exc
         out.append(item)
     return tuple(out)

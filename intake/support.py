@@ -18,53 +18,116 @@ from core import ConfigurationError, StrKeyLineLoader
 from flows import isolate, isolate_ltr_runs
 from nlu import needs_in, normalise_arabic
 
-__all__ = ["DEFAULTS", "DIRECTORY_SCHEMA", "GUIDANCE_SCHEMA", "KINDS", "ConfigError", "Directory",
-           "Guidance", "Service", "config_path", "country_code", "load_checked", "needs_in"]
+__all__ = [
+    "DEFAULTS",
+    "DIRECTORY_SCHEMA",
+    "GUIDANCE_SCHEMA",
+    "KINDS",
+    "ConfigError",
+    "Directory",
+    "Guidance",
+    "Service",
+    "config_path",
+    "country_code",
+    "load_checked",
+    "needs_in",
+]
 
 DEFAULTS = Path(__file__).with_name("defaults")
 # sexual_violence: services specialised in survivors of sexual violence, offered whenever a
 # report names it (the sexual-violence protocol, issue 18 item 5).
 KINDS = ("medical", "psychosocial", "legal", "shelter", "rehabilitation", "sexual_violence")
-_BILINGUAL = {"type": "object", "required": ["ar", "en"], "additionalProperties": False,
-              "properties": {"ar": {"type": "string", "minLength": 1},
-                             "en": {"type": "string", "minLength": 1}}}
-
-GUIDANCE_SCHEMA: dict[str, Any] = {
-    "type": "object", "required": ["institution", "default_region", "regions"],
+_BILINGUAL = {
+    "type": "object",
+    "required": ["ar", "en"],
     "additionalProperties": False,
     "properties": {
-        "institution": {"type": "object", "required": ["urgent_line", "hours"],
-                        "additionalProperties": False,
-                        "properties": {"urgent_line": {"type": "string"}, "hours": _BILINGUAL,
-                                       "country": {"type": "string",
-                                                   "pattern": "^[A-Z]{2}$"}}},
+        "ar": {"type": "string", "minLength": 1},
+        "en": {"type": "string", "minLength": 1},
+    },
+}
+
+GUIDANCE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["institution", "default_region", "regions"],
+    "additionalProperties": False,
+    "properties": {
+        "institution": {
+            "type": "object",
+            "required": ["urgent_line", "hours"],
+            "additionalProperties": False,
+            "properties": {
+                "urgent_line": {"type": "string"},
+                "hours": _BILINGUAL,
+                "country": {"type": "string", "pattern": "^[A-Z]{2}$"},
+            },
+        },
         "default_region": {"type": "string"},
-        "regions": {"type": "object", "minProperties": 1, "additionalProperties": {
-            "type": "object", "required": ["names", "ar", "en"], "additionalProperties": False,
-            "properties": {"names": {"type": "array", "items": {"type": "string"}},
-                           "ar": {"type": "string", "minLength": 1},
-                           "en": {"type": "string", "minLength": 1}}}},
+        "regions": {
+            "type": "object",
+            "minProperties": 1,
+            "additionalProperties": {
+                "type": "object",
+                "required": ["names", "ar", "en"],
+                "additionalProperties": False,
+                "properties": {
+                    "names": {"type": "array", "items": {"type": "string"}},
+                    "ar": {"type": "string", "minLength": 1},
+                    "en": {"type": "string", "minLength": 1},
+                },
+            },
+        },
     },
 }
 
 DIRECTORY_SCHEMA: dict[str, Any] = {
-    "type": "object", "required": ["services"], "additionalProperties": False,
-    "properties": {"services": {"type": "array", "items": {
-        "type": "object", "required": ["id", "kinds", "countries", "name", "hours", "contacts"],
-        "additionalProperties": False,
-        "properties": {
-            "id": {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$"},
-            "kinds": {"type": "array", "minItems": 1, "items": {"enum": list(KINDS)}},
-            "countries": {"type": "array", "minItems": 1,
-                          "items": {"type": "string", "pattern": "^([A-Z]{2}|\\*)$"}},
-            "regions": {"type": "array", "items": {"type": "string"}},
-            "name": _BILINGUAL, "hours": _BILINGUAL,
-            "contacts": {"type": "array", "minItems": 1, "items": {
-                "type": "object", "required": ["type", "value"], "additionalProperties": False,
-                "properties": {"type": {"enum": ["phone", "signal", "whatsapp", "email", "web",
-                                                 "address"]},
-                               "value": {"type": "string", "minLength": 1}}}},
-        }}}},
+    "type": "object",
+    "required": ["services"],
+    "additionalProperties": False,
+    "properties": {
+        "services": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["id", "kinds", "countries", "name", "hours", "contacts"],
+                "additionalProperties": False,
+                "properties": {
+                    "id": {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$"},
+                    "kinds": {"type": "array", "minItems": 1, "items": {"enum": list(KINDS)}},
+                    "countries": {
+                        "type": "array",
+                        "minItems": 1,
+                        "items": {"type": "string", "pattern": "^([A-Z]{2}|\\*)$"},
+                    },
+                    "regions": {"type": "array", "items": {"type": "string"}},
+                    "name": _BILINGUAL,
+                    "hours": _BILINGUAL,
+                    "contacts": {
+                        "type": "array",
+                        "minItems": 1,
+                        "items": {
+                            "type": "object",
+                            "required": ["type", "value"],
+                            "additionalProperties": False,
+                            "properties": {
+                                "type": {
+                                    "enum": [
+                                        "phone",
+                                        "signal",
+                                        "whatsapp",
+                                        "email",
+                                        "web",
+                                        "address",
+                                    ]
+                                },
+                                "value": {"type": "string", "minLength": 1},
+                            },
+                        },
+                    },
+                },
+            },
+        }
+    },
 }
 
 
@@ -104,8 +167,9 @@ def load_checked(path: Path, schema: dict[str, Any]) -> Any:
     problems = []
     for err in jsonschema.Draft202012Validator(schema).iter_errors(data):
         where = "/".join(str(p) for p in err.absolute_path) or "(top)"
-        problems.append(f"{path}:{_line_of(data, list(err.absolute_path)) or 1}: "
-                        f"{where}: {err.message}")
+        problems.append(
+            f"{path}:{_line_of(data, list(err.absolute_path)) or 1}: {where}: {err.message}"
+        )
     if problems:
         raise ConfigError(problems)
     return data
@@ -124,11 +188,19 @@ class Guidance:
         path = config_path(home, "guidance.yaml")
         data = load_checked(path, GUIDANCE_SCHEMA)
         if data["default_region"] not in data["regions"]:
-            raise ConfigError([f"{path}:{getattr(data, 'line', 1)}: default_region "
-                               f"'{data['default_region']}' is not among the regions"])
-        return cls(data["institution"]["urgent_line"], dict(data["institution"]["hours"]),
-                   data["default_region"], {k: dict(v) for k, v in data["regions"].items()},
-                   data["institution"].get("country"))
+            raise ConfigError(
+                [
+                    f"{path}:{getattr(data, 'line', 1)}: default_region "
+                    f"'{data['default_region']}' is not among the regions"
+                ]
+            )
+        return cls(
+            data["institution"]["urgent_line"],
+            dict(data["institution"]["hours"]),
+            data["default_region"],
+            {k: dict(v) for k, v in data["regions"].items()},
+            data["institution"].get("country"),
+        )
 
     def region_for(self, country: str | None) -> str:
         """The region whose code or names match what the reporter wrote as their country."""
@@ -145,8 +217,9 @@ class Guidance:
 
     def text(self, lang: str, country: str | None) -> str:
         region = self.regions[self.region_for(country)]
-        text = str(region[lang]).format(urgent_line=isolate(self.urgent_line),
-                                        hours=self.hours[lang])
+        text = str(region[lang]).format(
+            urgent_line=isolate(self.urgent_line), hours=self.hours[lang]
+        )
         return isolate_ltr_runs(text) if lang == "ar" else text
 
 
@@ -171,10 +244,19 @@ class Directory:
     @classmethod
     def load(cls, home: Path | None = None) -> Directory:
         data = load_checked(config_path(home, "directory.yaml"), DIRECTORY_SCHEMA)
-        return cls(tuple(Service(s["id"], tuple(s["kinds"]), tuple(s["countries"]),
-                                 dict(s["name"]), dict(s["hours"]),
-                                 tuple((c["type"], c["value"]) for c in s["contacts"]))
-                         for s in data["services"]))
+        return cls(
+            tuple(
+                Service(
+                    s["id"],
+                    tuple(s["kinds"]),
+                    tuple(s["countries"]),
+                    dict(s["name"]),
+                    dict(s["hours"]),
+                    tuple((c["type"], c["value"]) for c in s["contacts"]),
+                )
+                for s in data["services"]
+            )
+        )
 
     def match(self, needs: set[str], country_code: str | None) -> list[Service]:
         """Services of the needed kinds in the reporter's country, then ones that work
@@ -182,8 +264,7 @@ class Directory:
         rehabilitation."""
         if needs & {"medical", "psychosocial"}:
             needs = needs | {"rehabilitation"}
-        local = [s for s in self.services if needs & set(s.kinds)
-                 and country_code in s.countries]
+        local = [s for s in self.services if needs & set(s.kinds) and country_code in s.countries]
         remote = [s for s in self.services if needs & set(s.kinds) and "*" in s.countries]
         return local + [s for s in remote if s not in local]
 

@@ -47,8 +47,9 @@ class TriageRules:
         for rule in rules:
             values = rule.when.get("is", []) + rule.when.get("has_any", [])
             if any(not isinstance(v, str) for v in values):
-                raise ValueError(f"{path}: rule '{rule.id}' compares with a non-text value; "
-                                 "quote yes/no")
+                raise ValueError(
+                    f"{path}: rule '{rule.id}' compares with a non-text value; quote yes/no"
+                )
         return cls(rules, int(data["default_priority"]))
 
     def assess(self, fields: dict[str, Any], urgent: bool, now: datetime) -> Triage:

@@ -29,5 +29,17 @@ from jobs._runner import (
 from jobs._status import status
 from jobs._tasks import channel_runner, tasks_for
 
-__all__ = ["CLUSTER", "PROCESS", "Periodic", "ProcrastinateRunner", "Runner", "ThreadRunner",
-           "channel_runner", "cron_for", "ensure_schema", "runner_for", "status", "tasks_for"]
+__all__ = [
+    "CLUSTER",
+    "PROCESS",
+    "Periodic",
+    "ProcrastinateRunner",
+    "Runner",
+    "ThreadRunner",
+    "channel_runner",
+    "cron_for",
+    "ensure_schema",
+    "runner_for",
+    "status",
+    "tasks_for",
+]

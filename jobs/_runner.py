@@ -36,8 +36,18 @@ from storage.outbox_jobs import (
     sweep_candidates,
 )
 
-__all__ = ["CLUSTER", "PROCESS", "OutboxConsumer", "Periodic", "ProcrastinateRunner", "Runner",
-           "ThreadRunner", "cron_for", "ensure_schema", "runner_for"]
+__all__ = [
+    "CLUSTER",
+    "PROCESS",
+    "OutboxConsumer",
+    "Periodic",
+    "ProcrastinateRunner",
+    "Runner",
+    "ThreadRunner",
+    "cron_for",
+    "ensure_schema",
+    "runner_for",
+]
 
 log = logging.getLogger("sanad.jobs")
 CLUSTER = "cluster"  # once per tick across every host (PostgreSQL); in-process on SQLite
@@ -68,9 +78,14 @@ class OutboxConsumer(Protocol):
 
 
 class Runner(Protocol):
-    def consume_outbox(self, channel: str, consumer: OutboxConsumer,
-                       loop: asyncio.AbstractEventLoop, clock: Callable[[], float] = ...,
-                       every: float = ...) -> None: ...
+    def consume_outbox(
+        self,
+        channel: str,
+        consumer: OutboxConsumer,
+        loop: asyncio.AbstractEventLoop,
+        clock: Callable[[], float] = ...,
+        every: float = ...,
+    ) -> None: ...
 
     def start(self) -> Runner: ...
 
@@ -87,8 +102,7 @@ def _outbox_retry() -> Any:
     from procrastinate import BaseRetryStrategy, RetryDecision
 
     class OutboxRetry(BaseRetryStrategy):
-        def get_retry_decision(self, *, exception: BaseException,
-                               job: Any) -> RetryDecision | None:
+        def get_retry_decision(self, *, exception: BaseException, job: Any) -> RetryDecision | None:
             if isinstance(exception, DeliveryDeferred):
                 seconds = max(1, math.ceil(exception.wait.total_seconds()))
             elif job.attempts + 1 < UNEXPECTED_TRIES:
@@ -117,14 +131,22 @@ class ThreadRunner:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
 
-    def consume_outbox(self, channel: str, consumer: OutboxConsumer,
-                       loop: asyncio.AbstractEventLoop, clock: Callable[[], float] = time.time,
-                       every: float = 2.0) -> None:
+    def consume_outbox(
+        self,
+        channel: str,
+        consumer: OutboxConsumer,
+        loop: asyncio.AbstractEventLoop,
+        clock: Callable[[], float] = time.time,
+        every: float = 2.0,
+    ) -> None:
         """Deliver this channel's due outbox messages every `every` seconds, each through
         the same `consumer.deliver_message` the engine's jobs call (on the channel's loop)."""
+
         def run() -> object:
-            return asyncio.run_coroutine_threadsafe(consumer.deliver_outbox(),
-                                                    loop).result(timeout=300)
+            return asyncio.run_coroutine_threadsafe(consumer.deliver_outbox(), loop).result(
+                timeout=300
+            )
+
         task = Periodic(f"outbox:{channel}", every, run, PROCESS)
         self.tasks.append(task)
         self.runs[task.name] = 0
@@ -134,8 +156,10 @@ class ThreadRunner:
             return self
         if self.heartbeat is not None:
             self.heartbeat.start()
-        self._threads = [threading.Thread(target=self._loop, args=(t,), daemon=True,
-                                          name=f"sanad-job-{t.name}") for t in self.tasks]
+        self._threads = [
+            threading.Thread(target=self._loop, args=(t,), daemon=True, name=f"sanad-job-{t.name}")
+            for t in self.tasks
+        ]
         for thread in self._threads:
             thread.start()
         return self
@@ -190,16 +214,24 @@ class ProcrastinateRunner:
     """Cluster tasks on procrastinate (a worker in a thread with its own event loop); process
     tasks in threads."""
 
-    def __init__(self, db: Database, tasks: list[Periodic],
-                 heartbeat: Heartbeat | None = None, worker_name: str = "sanad") -> None:
+    def __init__(
+        self,
+        db: Database,
+        tasks: list[Periodic],
+        heartbeat: Heartbeat | None = None,
+        worker_name: str = "sanad",
+    ) -> None:
         import procrastinate
 
         self.db = db
         self.worker_name = worker_name
         self.runs: dict[str, int] = {t.name: 0 for t in tasks}
         self.ticks: list[tuple[str, int]] = []  # (task, cron tick) this process ran
-        self.app = procrastinate.App(connector=procrastinate.PsycopgConnector(
-            conninfo=_conninfo(db.url), min_size=1, max_size=4))
+        self.app = procrastinate.App(
+            connector=procrastinate.PsycopgConnector(
+                conninfo=_conninfo(db.url), min_size=1, max_size=4
+            )
+        )
         for task in tasks:
             if task.scope == CLUSTER:
                 self._register(procrastinate, task)
@@ -223,9 +255,14 @@ class ProcrastinateRunner:
         registered = self.app.task(name=f"sanad.{task.name}", queue=QUEUE, retry=retry)(job)
         self.app.periodic(cron=cron_for(task.every), periodic_id=task.name)(registered)
 
-    def consume_outbox(self, channel: str, consumer: OutboxConsumer,
-                       loop: asyncio.AbstractEventLoop, clock: Callable[[], float] = time.time,
-                       every: float = 60.0) -> None:
+    def consume_outbox(
+        self,
+        channel: str,
+        consumer: OutboxConsumer,
+        loop: asyncio.AbstractEventLoop,
+        clock: Callable[[], float] = time.time,
+        every: float = 60.0,
+    ) -> None:
         """Consume this channel's outbox queue here: each job (a message id) is delivered by
         `consumer.deliver_message` on the channel's own event loop, which holds the platform
         connection. With it, the sweep every `every` seconds (at least 1 s; once across
@@ -237,8 +274,9 @@ class ProcrastinateRunner:
         self.queues.append(queue)
 
         async def deliver(message_id: str) -> str:
-            result = await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(
-                consumer.deliver_message(message_id), loop))
+            result = await asyncio.wrap_future(
+                asyncio.run_coroutine_threadsafe(consumer.deliver_message(message_id), loop)
+            )
             self.delivered[result] = self.delivered.get(result, 0) + 1
             return result
 
@@ -250,23 +288,28 @@ class ProcrastinateRunner:
                 consumer.schedule_checkins()  # safety check-ins come due become messages
                 with self.db.transaction() as session:
                     now = datetime.fromtimestamp(clock(), UTC)
-                    return defer_delivery(session, channel,
-                                          sweep_candidates(session, channel, now))
+                    return defer_delivery(session, channel, sweep_candidates(session, channel, now))
+
             deferred = await asyncio.to_thread(due)
-            stalled = list(await self.app.job_manager.get_stalled_jobs(
-                queue=queue, task_name=name))
+            stalled = list(await self.app.job_manager.get_stalled_jobs(queue=queue, task_name=name))
             for job in stalled:
                 await self.app.job_manager.retry_job(job)
             if deferred or stalled:
-                log.info("outbox sweep channel=%s deferred=%d stalled=%d", channel, deferred,
-                         len(stalled))
+                log.info(
+                    "outbox sweep channel=%s deferred=%d stalled=%d",
+                    channel,
+                    deferred,
+                    len(stalled),
+                )
             return deferred
 
         sweep.__name__ = f"sanad_outbox_sweep_{channel}"
-        swept = self.app.task(name=f"{name}.sweep", queue=queue,
-                              retry=procrastinate.RetryStrategy(max_attempts=2))(sweep)
-        self.app.periodic(cron=cron_for(max(1.0, every)),
-                          periodic_id=f"outbox_sweep:{channel}")(swept)
+        swept = self.app.task(
+            name=f"{name}.sweep", queue=queue, retry=procrastinate.RetryStrategy(max_attempts=2)
+        )(sweep)
+        self.app.periodic(cron=cron_for(max(1.0, every)), periodic_id=f"outbox_sweep:{channel}")(
+            swept
+        )
 
     def start(self) -> ProcrastinateRunner:
         if self._started:
@@ -292,9 +335,14 @@ class ProcrastinateRunner:
             self._ready.set()
             try:
                 await self.app.run_worker_async(
-                    queues=self.queues, wait=True, name=self.worker_name, concurrency=2,
-                    install_signal_handlers=False, fetch_job_polling_interval=1.0,
-                    delete_jobs="successful")
+                    queues=self.queues,
+                    wait=True,
+                    name=self.worker_name,
+                    concurrency=2,
+                    install_signal_handlers=False,
+                    fetch_job_polling_interval=1.0,
+                    delete_jobs="successful",
+                )
             except asyncio.CancelledError:
                 pass
 
@@ -307,8 +355,9 @@ class ProcrastinateRunner:
         self._local.stop(timeout)
 
 
-def runner_for(db: Database, tasks: list[Periodic], kind: str | None = None,
-               heartbeat_interval: float = 15.0) -> ThreadRunner | ProcrastinateRunner:
+def runner_for(
+    db: Database, tasks: list[Periodic], kind: str | None = None, heartbeat_interval: float = 15.0
+) -> ThreadRunner | ProcrastinateRunner:
     """The runner for this database; `kind` names the heartbeat this process writes."""
     beat = Heartbeat(db, kind, heartbeat_interval) if kind else None
     if db.is_sqlite:

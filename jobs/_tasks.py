@@ -1,8 +1,8 @@
 """The shipped periodic tasks, built for one process.
 
-    purge             the retention jobs (intake/retention.py), daily
-    alerts            one alerts round: escalate, remind, send, retry (alerts/), every 20 s
-    alerts_watchdog   the on-call route told when no alerts worker beat for 2 min, every 30 s
+purge             the retention jobs (intake/retention.py), daily
+alerts            one alerts round: escalate, remind, send, retry (alerts/), every 20 s
+alerts_watchdog   the on-call route told when no alerts worker beat for 2 min, every 30 s
 """
 
 from __future__ import annotations
@@ -18,11 +18,19 @@ from storage.db import Database
 __all__ = ["channel_runner", "tasks_for"]
 
 
-def tasks_for(db: Database, home: Any, *, purge: Callable[[], object] | None = None,
-              purge_every: float = 86400, alerts: bool = False, alerts_every: float = 20.0,
-              watchdog: bool = True, watchdog_every: float = 30.0,
-              senders: Mapping[str, Any] | None = None,
-              clock: Callable[[], float] = time.time) -> list[Periodic]:
+def tasks_for(
+    db: Database,
+    home: Any,
+    *,
+    purge: Callable[[], object] | None = None,
+    purge_every: float = 86400,
+    alerts: bool = False,
+    alerts_every: float = 20.0,
+    watchdog: bool = True,
+    watchdog_every: float = 30.0,
+    senders: Mapping[str, Any] | None = None,
+    clock: Callable[[], float] = time.time,
+) -> list[Periodic]:
     """`purge`: how this process purges (it needs the intake service: keyring, settings);
     `alerts`: run alert rounds here (the job worker); `watchdog`: watch the alerts worker
     (anywhere else: bots, the job worker)."""
@@ -34,13 +42,15 @@ def tasks_for(db: Database, home: Any, *, purge: Callable[[], object] | None = N
     if purge is not None:
         tasks.append(Periodic("purge", purge_every, purge, CLUSTER))
     if alerts:
-        worker = AlertWorker(db, home, clock, senders=chosen, interval=alerts_every,
-                             source=source)
+        worker = AlertWorker(db, home, clock, senders=chosen, interval=alerts_every, source=source)
         tasks.append(Periodic("alerts", alerts_every, worker.run_once, CLUSTER))
     if watchdog:
+
         def watch() -> str:
-            return watch_alerts_worker(db, source.current(),
-                                       datetime.fromtimestamp(clock(), UTC), chosen)
+            return watch_alerts_worker(
+                db, source.current(), datetime.fromtimestamp(clock(), UTC), chosen
+            )
+
         tasks.append(Periodic("alerts_watchdog", watchdog_every, watch, CLUSTER))
     return tasks
 
@@ -54,7 +64,12 @@ def channel_runner(service: Any, kind: str) -> Any:
     from jobs._runner import runner_for
 
     home = service.settings.home
-    tasks = tasks_for(service.db, home, purge=lambda: purge(service),
-                      purge_every=service.settings.purge_interval_seconds,
-                      watchdog=live_oncall_path(home).exists(), clock=service.clock)
+    tasks = tasks_for(
+        service.db,
+        home,
+        purge=lambda: purge(service),
+        purge_every=service.settings.purge_interval_seconds,
+        watchdog=live_oncall_path(home).exists(),
+        clock=service.clock,
+    )
     return runner_for(service.db, tasks, kind=kind)

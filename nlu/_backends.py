@@ -25,8 +25,14 @@ from nlu._normalise import normalise_arabic
 from nlu._rules import RuleInterpreter
 from nlu._types import Interpreter
 
-__all__ = ["BACKENDS", "RasaClient", "RasaUnavailable", "build_interpreter",
-           "builtin_interpreter", "rasa_interpreter"]
+__all__ = [
+    "BACKENDS",
+    "RasaClient",
+    "RasaUnavailable",
+    "build_interpreter",
+    "builtin_interpreter",
+    "rasa_interpreter",
+]
 
 log = logging.getLogger(__name__)
 
@@ -35,9 +41,12 @@ BACKENDS = ("builtin", "rasa", "rules")
 RASA_THRESHOLD = 0.4
 
 
-def builtin_interpreter(*, clock: Callable[[], datetime] | None = None,
-                        train_path: Path = TRAIN_PATH,
-                        cache_dir: Path | None = None) -> HybridInterpreter:
+def builtin_interpreter(
+    *,
+    clock: Callable[[], datetime] | None = None,
+    train_path: Path = TRAIN_PATH,
+    cache_dir: Path | None = None,
+) -> HybridInterpreter:
     """Rules plus the built-in classifier, trained from `train_path` on first use and cached."""
     from nlu.classifier import load_or_train  # numpy only when this backend is used
 
@@ -95,8 +104,9 @@ class RasaClient:
                     conn.close()
                     self._conn = None
                     if attempt == 2:
-                        raise RasaUnavailable(f"no answer from the Rasa server: "
-                                              f"{type(exc).__name__}") from exc
+                        raise RasaUnavailable(
+                            f"no answer from the Rasa server: {type(exc).__name__}"
+                        ) from exc
                     continue
                 if resp.status != 200:
                     raise RasaUnavailable(f"the Rasa server answered HTTP {resp.status}")
@@ -129,8 +139,11 @@ class RasaClient:
         assert isinstance(top, dict)
         pairs: Ranking = []
         if isinstance(ranking, list) and ranking:
-            pairs = [(str(r.get("name")), float(r.get("confidence") or 0.0))
-                     for r in ranking if isinstance(r, dict)]
+            pairs = [
+                (str(r.get("name")), float(r.get("confidence") or 0.0))
+                for r in ranking
+                if isinstance(r, dict)
+            ]
         if not pairs or pairs[0][0] != top.get("name"):
             pairs.insert(0, (str(top.get("name")), float(top.get("confidence") or 0.0)))
         return [("nlu_fallback" if n == OUT_OF_SCOPE else n, p) for n, p in pairs]
@@ -154,23 +167,27 @@ class _RasaRanker:
             return []
 
 
-def rasa_interpreter(url: str, *, clock: Callable[[], datetime] | None = None,
-                     timeout: float = 5.0) -> HybridInterpreter:
+def rasa_interpreter(
+    url: str, *, clock: Callable[[], datetime] | None = None, timeout: float = 5.0
+) -> HybridInterpreter:
     """Rules plus a Rasa server (urgency, dates and the context rule stay ours)."""
-    return HybridInterpreter(_RasaRanker(RasaClient(url, timeout=timeout)), RASA_THRESHOLD,
-                             RuleInterpreter(clock=clock))
+    return HybridInterpreter(
+        _RasaRanker(RasaClient(url, timeout=timeout)), RASA_THRESHOLD, RuleInterpreter(clock=clock)
+    )
 
 
-def build_interpreter(backend: str | None = None, *,
-                      clock: Callable[[], datetime] | None = None) -> Interpreter:
+def build_interpreter(
+    backend: str | None = None, *, clock: Callable[[], datetime] | None = None
+) -> Interpreter:
     """The interpreter the application uses.
 
     `backend` (or `SANAD_NLU_BACKEND`): "builtin", "rasa" or "rules". Without either, "rasa"
     when `SANAD_RASA_URL` is set, otherwise "builtin".
     """
     url = os.environ.get("SANAD_RASA_URL", "").strip()
-    choice = backend or os.environ.get("SANAD_NLU_BACKEND", "").strip() or (
-        "rasa" if url else "builtin")
+    choice = (
+        backend or os.environ.get("SANAD_NLU_BACKEND", "").strip() or ("rasa" if url else "builtin")
+    )
     if choice == "rules":
         return RuleInterpreter(clock=clock)
     if choice == "rasa":

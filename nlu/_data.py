@@ -16,8 +16,17 @@ import yaml
 from core import ConfigurationError
 
 __all__ = [
-    "DATA_DIR", "OUT_OF_SCOPE", "TEST_PATH", "TRAIN_PATH", "URGENCY_PATH", "LabelledText",
-    "NluData", "NluDataError", "gold_intent", "load_labelled", "load_nlu",
+    "DATA_DIR",
+    "OUT_OF_SCOPE",
+    "TEST_PATH",
+    "TRAIN_PATH",
+    "URGENCY_PATH",
+    "LabelledText",
+    "NluData",
+    "NluDataError",
+    "gold_intent",
+    "load_labelled",
+    "load_nlu",
 ]
 
 DATA_DIR = Path(__file__).parent / "data"
@@ -116,6 +125,7 @@ def load_labelled(path: Path | str = URGENCY_PATH) -> list[LabelledText]:
             if lang not in ("en", "ar", "arabizi"):
                 raise NluDataError(f"{path}: unknown language label {lang!r}")
             for text in _example_lines(block, f"{path} {label}.{lang}"):
-                out.append(LabelledText(text, urgent, "en" if lang == "en" else "ar",
-                                        lang == "arabizi"))
+                out.append(
+                    LabelledText(text, urgent, "en" if lang == "en" else "ar", lang == "arabizi")
+                )
     return out

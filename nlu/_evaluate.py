@@ -13,8 +13,9 @@ from nlu._types import Interpreter
 __all__ = ["evaluate_intents", "evaluate_language", "evaluate_urgency"]
 
 
-def evaluate_intents(interpreter: Interpreter,
-                     examples: Iterable[tuple[str, str]]) -> dict[str, Any]:
+def evaluate_intents(
+    interpreter: Interpreter, examples: Iterable[tuple[str, str]]
+) -> dict[str, Any]:
     """The `sanad nlu eval --json` report (contracts.md) for (text, intent) examples.
 
     Per-intent figures and macro-F1 are over the intents of the data (`out_of_scope` counts
@@ -32,16 +33,21 @@ def evaluate_intents(interpreter: Interpreter,
     labels = sorted(set(gold))
     with warnings.catch_warnings():  # zero_division is explicit; nothing else to say
         warnings.simplefilter("ignore", category=RuntimeWarning)
-        p, r, f, s = precision_recall_fscore_support(gold, pred, labels=labels,
-                                                     zero_division=0)
+        p, r, f, s = precision_recall_fscore_support(gold, pred, labels=labels, zero_division=0)
     per_intent = {
-        name: {"precision": round(float(p[i]), 4), "recall": round(float(r[i]), 4),
-               "f1": round(float(f[i]), 4), "support": int(s[i])}
+        name: {
+            "precision": round(float(p[i]), 4),
+            "recall": round(float(r[i]), 4),
+            "f1": round(float(f[i]), 4),
+            "support": int(s[i]),
+        }
         for i, name in enumerate(labels)
     }
     pairs = Counter((g, q) for g, q in zip(gold, pred, strict=True) if g != q)
-    confusions = [{"intent": g, "predicted": q, "count": n}
-                  for (g, q), n in sorted(pairs.items(), key=lambda kv: (-kv[1], kv[0]))]
+    confusions = [
+        {"intent": g, "predicted": q, "count": n}
+        for (g, q), n in sorted(pairs.items(), key=lambda kv: (-kv[1], kv[0]))
+    ]
     return {
         "n": len(gold),
         "accuracy": round(float(accuracy_score(gold, pred)), 4),
@@ -51,8 +57,7 @@ def evaluate_intents(interpreter: Interpreter,
     }
 
 
-def evaluate_language(interpreter: Interpreter,
-                      examples: Iterable[LabelledText]) -> dict[str, Any]:
+def evaluate_language(interpreter: Interpreter, examples: Iterable[LabelledText]) -> dict[str, Any]:
     """Accuracy of (lang, arabizi) against the labels."""
     n = ok = 0
     for ex in examples:
@@ -62,8 +67,7 @@ def evaluate_language(interpreter: Interpreter,
     return {"n": n, "accuracy": round(ok / n, 4) if n else 0.0}
 
 
-def evaluate_urgency(interpreter: Interpreter,
-                     examples: Iterable[LabelledText]) -> dict[str, Any]:
+def evaluate_urgency(interpreter: Interpreter, examples: Iterable[LabelledText]) -> dict[str, Any]:
     """Recall and precision of the urgent flag against the labels."""
     tp = fp = fn = tn = 0
     for ex in examples:

@@ -15,7 +15,8 @@ __all__ = ["is_hedged"]
 
 # Whole words (normalised: hamza forms, ta marbuta as ه, no diacritics) that make a yes
 # conditional or unsure, in English, MSA, the dialects and Arabizi.
-_WORDS = frozenset("""
+_WORDS = frozenset(
+    """
     if unless provided providing only but except depends depending maybe perhaps probably
     possibly condition conditions conditional unsure first later
     اذا إذا لو بشرط شرط شروط بشروط الا بس لكن لاكن بعدين ربما يمكن يمكن ممكن جايز
@@ -23,16 +24,35 @@ _WORDS = frozenset("""
     iza eza ida ida law lw bas bs bass lakin lakn bcharte bchart bshart shart char6 chart
     yimkin ymkn yemken mumkin momken mmkn ba3dein ba3den hasab 7asab ila ghir gher
     mais sauf peutetre
-""".split())
+""".split()
+)
 # Phrases (token sequences) for what single words would over-match.
 _PHRASES = (
-    ("as", "long", "as"), ("not", "sure"), ("i", "think"), ("ask", "me"), ("check", "with"),
+    ("as", "long", "as"),
+    ("not", "sure"),
+    ("i", "think"),
+    ("ask", "me"),
+    ("check", "with"),
     ("let", "me", "know"),
-    ("ان", "شاء", "الله"), ("inshallah",), ("insha", "allah"), ("peut", "etre"),
-    ("مش", "متاكد"), ("مو", "متاكد"),
-    ("مش", "متأكد"), ("ما", "بعرف"), ("msh", "mt2akd"), ("mish", "met2aked"),
-    ("تسالني", ), ("تسألني",), ("تسألوني",), ("تسالوني",), ("تستأذني",), ("تستاذني",),
-    ("tis2alni",), ("tes2alni",), ("tsalni",),
+    ("ان", "شاء", "الله"),
+    ("inshallah",),
+    ("insha", "allah"),
+    ("peut", "etre"),
+    ("مش", "متاكد"),
+    ("مو", "متاكد"),
+    ("مش", "متأكد"),
+    ("ما", "بعرف"),
+    ("msh", "mt2akd"),
+    ("mish", "met2aked"),
+    ("تسالني",),
+    ("تسألني",),
+    ("تسألوني",),
+    ("تسالوني",),
+    ("تستأذني",),
+    ("تستاذني",),
+    ("tis2alni",),
+    ("tes2alni",),
+    ("tsalni",),
 )
 
 
@@ -43,5 +63,6 @@ def is_hedged(text: str) -> bool:
     if any(w in normal for w in words):
         return True
     phrases = [tuple(normalise_arabic(p) for p in phrase) for phrase in _PHRASES]
-    return any(words[i:i + len(p)] == list(p)
-               for p in phrases for i in range(len(words) - len(p) + 1))
+    return any(
+        words[i : i + len(p)] == list(p) for p in phrases for i in range(len(words) - len(p) + 1)
+    )

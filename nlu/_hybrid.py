@@ -41,27 +41,31 @@ _MODEL_MAY_COMMAND = frozenset({None, "bool"})
 _ANSWERS = frozenset({"affirm", "deny", "dont_know"})
 # "We are safe", "ما في خطر": a model that sees the word "danger" must not raise the alarm.
 # (The rules already flag "I am not safe" / "مش بأمان" before the model is asked.)
-_SAFE = re.compile((
-    r"\b(?:safe|not in danger|no danger|nobody is in danger|no one is in danger|fine|ok now|"
-    r"(?:و|ف)?بامان|امان|كويس|كويسه|مليح|مليحه|زين|ana labas|ana zin|ana zen|ana kwayes|mli7|"
-    r"(?:و|ف|وف|في)امان|لاباس|مزيان|labas|mzyan|f aman|"
-    r"بخير|منيح|مرتاح|ما في خطر|مافي خطر|ما فيه خطر|مش بخطر|مو بخطر|لا يوجد خطر|"
-    r"ما في حدا بخطر|b ?amen|b ?aman|mni7|mne7|bkhair|b5air|bi ?khair|"
-    r"mafi khatar|ma fi khatar|mesh b ?khatar|msh b ?khatar)\b"
-).translate(AR_LETTER_TABLE))
+_SAFE = re.compile(
+    (
+        r"\b(?:safe|not in danger|no danger|nobody is in danger|no one is in danger|fine|ok now|"
+        r"(?:و|ف)?بامان|امان|كويس|كويسه|مليح|مليحه|زين|ana labas|ana zin|ana zen|ana kwayes|mli7|"
+        r"(?:و|ف|وف|في)امان|لاباس|مزيان|labas|mzyan|f aman|"
+        r"بخير|منيح|مرتاح|ما في خطر|مافي خطر|ما فيه خطر|مش بخطر|مو بخطر|لا يوجد خطر|"
+        r"ما في حدا بخطر|b ?amen|b ?aman|mni7|mne7|bkhair|b5air|bi ?khair|"
+        r"mafi khatar|ma fi khatar|mesh b ?khatar|msh b ?khatar)\b"
+    ).translate(AR_LETTER_TABLE)
+)
 
 # The bare name of an agency or place ("المخابرات الجوية", "state security") is no danger,
 # however often such names appear in the model's urgent examples.
-_AGENCY = re.compile((
-    r"^(?:the |al |el |la |le |l )?(?:\w+ )?(?:ال)?"
-    r"(?:مخابرات|امن|شرطه|بوليس|جيش|عسكر|دياراس|لاديستي|"
-    r"ديستي|حرس|مباحث|جهاز|فرع|سجن|قسم|كوميساريه|بوسطه|بوسته|حراسه|موقف|مديريه|"
-    r"police|army|military|intelligence|security|"
-    r"state security|mukhabarat|mokhabarat|amn|shorta|jaish|commissariat|prison|jail|"
-    r"checkpoint|حاجز|معتقل|الامن|dst|dged|bnpj|drs|dgsn|gendarmerie|moba7ith|mukhabarat|"
-    r"sijn|sejen|7abs|7bes|far3|7ajez|markaz)(?: \w+)?"
-    r"(?: (?:el|al|l|de|du|متاع|ديال|تاع|بتاع|تبع|dyal|dial|mta3|ta3) \w+)?$"
-).translate(AR_LETTER_TABLE))
+_AGENCY = re.compile(
+    (
+        r"^(?:the |al |el |la |le |l )?(?:\w+ )?(?:ال)?"
+        r"(?:مخابرات|امن|شرطه|بوليس|جيش|عسكر|دياراس|لاديستي|"
+        r"ديستي|حرس|مباحث|جهاز|فرع|سجن|قسم|كوميساريه|بوسطه|بوسته|حراسه|موقف|مديريه|"
+        r"police|army|military|intelligence|security|"
+        r"state security|mukhabarat|mokhabarat|amn|shorta|jaish|commissariat|prison|jail|"
+        r"checkpoint|حاجز|معتقل|الامن|dst|dged|bnpj|drs|dgsn|gendarmerie|moba7ith|mukhabarat|"
+        r"sijn|sejen|7abs|7bes|far3|7ajez|markaz)(?: \w+)?"
+        r"(?: (?:el|al|l|de|du|متاع|ديال|تاع|بتاع|تبع|dyal|dial|mta3|ta3) \w+)?$"
+    ).translate(AR_LETTER_TABLE)
+)
 
 
 class HybridInterpreter:
@@ -72,14 +76,16 @@ class HybridInterpreter:
     which the model's answer is `nlu_fallback`.
     """
 
-    def __init__(self, rank: Callable[[str], Ranking], threshold: float,
-                 rules: RuleInterpreter | None = None) -> None:
+    def __init__(
+        self, rank: Callable[[str], Ranking], threshold: float, rules: RuleInterpreter | None = None
+    ) -> None:
         self._rank = rank
         self.threshold = threshold
         self.rules = rules or RuleInterpreter()
 
-    def interpret(self, text: str, *, expecting: str | None = None,
-                  field: str | None = None) -> Interpretation:
+    def interpret(
+        self, text: str, *, expecting: str | None = None, field: str | None = None
+    ) -> Interpretation:
         """Interpret one message; `expecting` is the kind of question being asked and
         `field` the report field it asks for (an answer naming a place is not a danger)."""
         if expecting not in EXPECTING_KINDS:
@@ -107,8 +113,15 @@ class HybridInterpreter:
         urgent = intent == "urgent_danger"  # the rules found no danger; the model does
         reasons = (IMMEDIATE,) if urgent else ()
         entities = tuple(e for e in ruled.entities if e.entity != "language")
-        return replace(ruled, intent=intent, confidence=confidence, entities=entities,
-                       urgent=urgent, urgent_reasons=reasons, by_model=True)
+        return replace(
+            ruled,
+            intent=intent,
+            confidence=confidence,
+            entities=entities,
+            urgent=urgent,
+            urgent_reasons=reasons,
+            by_model=True,
+        )
 
     def _model_intent(self, text: str, expecting: str | None) -> tuple[str, float]:
         """The model's intent where it may decide, or ("nlu_fallback", its confidence)."""
@@ -118,15 +131,17 @@ class HybridInterpreter:
             return "nlu_fallback", 0.0
         ranking = self._rank(text)
         allowed = [
-            (name, p) for name, p in ranking
+            (name, p)
+            for name, p in ranking
             if expecting in _MODEL_MAY_COMMAND or name not in _COMMANDS
         ]
         if not allowed:
             return "nlu_fallback", 0.0
         name, p = allowed[0]
         norm = normalise_arabic(text).strip()
-        if name == "urgent_danger" and (_SAFE.search(norm) or _AGENCY.match(norm)
-                                        or self.rules.urgency.past(norm)):
+        if name == "urgent_danger" and (
+            _SAFE.search(norm) or _AGENCY.match(norm) or self.rules.urgency.past(norm)
+        ):
             return "nlu_fallback", 0.0
         if name in (OUT_OF_SCOPE, "nlu_fallback") or p < self.threshold:
             return "nlu_fallback", min(p, self.threshold)

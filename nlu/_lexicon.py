@@ -12,8 +12,14 @@ separated by "|".
 from __future__ import annotations
 
 __all__ = [
-    "COMMAND_INTENTS", "CONTAINED_PHRASES", "FILLERS", "LANGUAGE_PHRASES", "NEGATORS",
-    "PRIORITY", "SHORT_PHRASES", "split_phrases",
+    "COMMAND_INTENTS",
+    "CONTAINED_PHRASES",
+    "FILLERS",
+    "LANGUAGE_PHRASES",
+    "NEGATORS",
+    "PRIORITY",
+    "SHORT_PHRASES",
+    "split_phrases",
 ]
 
 #: Intents that steer the conversation instead of answering it.
@@ -21,9 +27,23 @@ COMMAND_INTENTS = frozenset({"quick_exit", "skip", "go_back", "help", "change_la
 
 #: Tie-break order when two intents match equally well (earlier wins).
 PRIORITY: tuple[str, ...] = (
-    "urgent_danger", "quick_exit", "withdraw_consent", "report_reprisal", "report_complaint",
-    "check_status", "ask_human", "skip", "dont_know", "deny", "go_back", "help",
-    "change_language", "done", "affirm", "thanks", "greet",
+    "urgent_danger",
+    "quick_exit",
+    "withdraw_consent",
+    "report_reprisal",
+    "report_complaint",
+    "check_status",
+    "ask_human",
+    "skip",
+    "dont_know",
+    "deny",
+    "go_back",
+    "help",
+    "change_language",
+    "done",
+    "affirm",
+    "thanks",
+    "greet",
 )
 
 #: Politeness words ignored when deciding whether a phrase is the whole message.

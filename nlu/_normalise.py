@@ -16,15 +16,30 @@ _DIGITS.update({ord(c): str(i) for i, c in enumerate("۰۱۲۳۴۵۶۷۸۹")})
 
 # Letter unification only: safe to apply to regex sources (no ASCII is touched).
 AR_LETTER_TABLE: dict[int, str] = {
-    ord("أ"): "ا", ord("إ"): "ا", ord("آ"): "ا", ord("ٱ"): "ا",
-    ord("ؤ"): "و", ord("ئ"): "ي", ord("ى"): "ي", ord("ة"): "ه",
-    ord("ی"): "ي", ord("ک"): "ك",  # Persian yeh / kaf typed on Persian keyboards
+    ord("أ"): "ا",
+    ord("إ"): "ا",
+    ord("آ"): "ا",
+    ord("ٱ"): "ا",
+    ord("ؤ"): "و",
+    ord("ئ"): "ي",
+    ord("ى"): "ي",
+    ord("ة"): "ه",
+    ord("ی"): "ي",
+    ord("ک"): "ك",  # Persian yeh / kaf typed on Persian keyboards
     # Iraqi and Gulf گ (g, for ق: "گالو") and چ (ch, for ك: "باچر"), Maghrebi ڨ (g) and ڤ (v)
-    ord("گ"): "ق", ord("چ"): "ك", ord("ڨ"): "ق", ord("ڤ"): "ف",
+    ord("گ"): "ق",
+    ord("چ"): "ك",
+    ord("ڨ"): "ق",
+    ord("ڤ"): "ف",
 }
 
 _CONTROL = [
-    0x200B, 0x200C, 0x200D, 0x200E, 0x200F, 0xFEFF,
+    0x200B,
+    0x200C,
+    0x200D,
+    0x200E,
+    0x200F,
+    0xFEFF,
     *range(0x202A, 0x202F),
     *range(0x2066, 0x206A),
 ]

@@ -138,8 +138,9 @@ class RuleInterpreter:
                 )
             self._phrases[key] = _Phrase(intent, contained or bool(old and old.contained), value)
 
-    def interpret(self, text: str, *, expecting: str | None = None,
-                  field: str | None = None) -> Interpretation:
+    def interpret(
+        self, text: str, *, expecting: str | None = None, field: str | None = None
+    ) -> Interpretation:
         """Interpret one message; `expecting` is the kind of question being asked and
         `field` the report field it asks for (`NAMING_FIELDS`: a name is not a danger)."""
         if expecting not in EXPECTING_KINDS:
@@ -151,8 +152,12 @@ class RuleInterpreter:
         if _ONLY_PUNCT_QUESTION.match(text):
             return Interpretation(text, lang, arabizi, "help", 1.0)
         words = tokens(norm)
-        if reasons and field in NAMING_FIELDS and len(words) <= _NAMING_ANSWER_WORDS \
-                and not self._urgency.now(norm):
+        if (
+            reasons
+            and field in NAMING_FIELDS
+            and len(words) <= _NAMING_ANSWER_WORDS
+            and not self._urgency.now(norm)
+        ):
             # "قسم الشرطة جنب البيت" for "where did it happen?" names a place
             reasons = tuple(r for r in reasons if r in _NAMING_KEEPS)
         content, positions = self._strip_fillers(words)
@@ -171,8 +176,11 @@ class RuleInterpreter:
             if self._threat.search(norm) and self._cooperation.search(norm):
                 intent, confidence = "report_reprisal", 0.8
 
-        if confidence < 0.95 and self._erase.search(norm) and (
-                reasons or (len(words) <= _ERASE_SHORT and expecting != "text")):
+        if (
+            confidence < 0.95
+            and self._erase.search(norm)
+            and (reasons or (len(words) <= _ERASE_SHORT and expecting != "text"))
+        ):
             intent, confidence, match = "quick_exit", 0.97, None  # erase first, alarm second
 
         if intent == "urgent_danger" and not reasons:

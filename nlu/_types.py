@@ -7,14 +7,34 @@ from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 __all__ = [
-    "EXPECTING_KINDS", "INTENTS", "NAMING_FIELDS", "Entity", "Interpretation", "Interpreter",
+    "EXPECTING_KINDS",
+    "INTENTS",
+    "NAMING_FIELDS",
+    "Entity",
+    "Interpretation",
+    "Interpreter",
 ]
 
 #: Intent names of the `sanad nlu parse` contract (plus `done` for the files step).
 INTENTS: tuple[str, ...] = (
-    "greet", "affirm", "deny", "dont_know", "skip", "go_back", "quick_exit", "help",
-    "ask_human", "urgent_danger", "change_language", "report_complaint", "report_reprisal",
-    "withdraw_consent", "check_status", "thanks", "done", "nlu_fallback",
+    "greet",
+    "affirm",
+    "deny",
+    "dont_know",
+    "skip",
+    "go_back",
+    "quick_exit",
+    "help",
+    "ask_human",
+    "urgent_danger",
+    "change_language",
+    "report_complaint",
+    "report_reprisal",
+    "withdraw_consent",
+    "check_status",
+    "thanks",
+    "done",
+    "nlu_fallback",
 )
 
 #: Kinds of question the bot may be asking when it interprets an answer.
@@ -26,10 +46,20 @@ EXPECTING_KINDS: tuple[str | None, ...] = (None, "choice", "multi", "bool", "dat
 #: now-marker, self-harm, health in custody, a child, a threat, or a longer account).
 #: Narrative and "anything else" answers (`narrative`, `injuries`, `contact_safety`...) and
 #: messages with no question open are judged on their words alone.
-NAMING_FIELDS: frozenset[str] = frozenset({
-    "perpetrator_type", "reprisal_by", "incident_location", "place_type", "country",
-    "reporter_name", "victim_name", "reporter_role", "cooperation_body", "urgent_who",
-})
+NAMING_FIELDS: frozenset[str] = frozenset(
+    {
+        "perpetrator_type",
+        "reprisal_by",
+        "incident_location",
+        "place_type",
+        "country",
+        "reporter_name",
+        "victim_name",
+        "reporter_role",
+        "cooperation_body",
+        "urgent_who",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -98,7 +128,8 @@ class Interpreter(Protocol):
     is the report field the question asks for (see `NAMING_FIELDS`), None when unknown.
     """
 
-    def interpret(self, text: str, *, expecting: str | None = None,
-                  field: str | None = None) -> Interpretation:
+    def interpret(
+        self, text: str, *, expecting: str | None = None, field: str | None = None
+    ) -> Interpretation:
         """Interpret `text`; never raises for any string input."""
         ...

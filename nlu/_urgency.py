@@ -53,96 +53,200 @@ def primary_reason(reasons: tuple[str, ...]) -> str | None:
     known = sorted((r for r in reasons if r in REASONS), key=order.index)
     return REASONS[known[0]] if known else "present_danger"
 
+
 # (reason, needs): needs is "none" (present by itself), "now" (needs a now-marker),
 # or "recent" (a now- or recent-marker).
 _SUBJECT_AR = (
     r"(?:هم|هني|هن|همه|الامن|الشرطه|البوليس|الجيش|العسكر|المخابرات|الشبيحه|المليشيا|"
     r"الميليشيا|رجال|عناصر|دوريه|سياره|سيارات|شباب)"
 )
-_PLACE_PREP_AR = (r"(?:حدا|عند|ع|علي|قدام|امام|برا|بره|خارج|حول|جنب|تحت|داخل|جوا|جوه|في|ب|يم|"
-                  r"گدام|كدام)")
+_PLACE_PREP_AR = (
+    r"(?:حدا|عند|ع|علي|قدام|امام|برا|بره|خارج|حول|جنب|تحت|داخل|جوا|جوه|في|ب|يم|"
+    r"گدام|كدام)"
+)
 _HOUSE_AR = r"(?:ال)?(?:مدخل|بيت|منزل|دار|عماره|بنايه|شقه|حاره|حي|باب)\w*"
 
 _CUES: tuple[tuple[str, str, str], ...] = (
-    (IMMEDIATE, "none", r"\b(?:sos|mayday|emergency|نجده|النجده|انجدوني|انجدونا|الحقوني|الحقونا|"
-     r"الحقوه|الحقوها|الحقني|انقذوني|انقذونا|انقذوه|انقذوها|اغيثوني|استغاثه|طوارئ|طارئ|"
-     r"najde|najdeh|ilha2ouni|el7a2ouni|2inqizouni)\b"),
-    (IMMEDIATE, "none", r"\b(?:in|under|فيه?|ب|في ال|بال)\s?(?:immediate |grave |serious |real )?"
-     r"(?:danger|threat|attack|خطر|الخطر|5atar|khatar|5a6ar)\b"),
+    (
+        IMMEDIATE,
+        "none",
+        r"\b(?:sos|mayday|emergency|نجده|النجده|انجدوني|انجدونا|الحقوني|الحقونا|"
+        r"الحقوه|الحقوها|الحقني|انقذوني|انقذونا|انقذوه|انقذوها|اغيثوني|استغاثه|طوارئ|طارئ|"
+        r"najde|najdeh|ilha2ouni|el7a2ouni|2inqizouni)\b",
+    ),
+    (
+        IMMEDIATE,
+        "none",
+        r"\b(?:in|under|فيه?|ب|في ال|بال)\s?(?:immediate |grave |serious |real )?"
+        r"(?:danger|threat|attack|خطر|الخطر|5atar|khatar|5a6ar)\b",
+    ),
     (IMMEDIATE, "none", r"\b(?:b5atar|bkhatar|bi5atar|بخطر|خطر)\b"),
-    (IMMEDIATE, "none", r"\b(?:not|never|don't feel|do not feel|no longer) safe\b|\bunsafe\b|"
-     r"\b(?:مش|مو|لست|ليس|ماني|مانيش|مب|مش حاسس|مش حاسه) ?(?:ب|في )?(?:امان|امن|امانه|امنه|"
-     r"بامان)\b"),
-    (IMMEDIATE, "none", r"\b(?:they are|they're|theyre|(?:the )?police (?:is|are)|soldiers are|"
-     r"men are|(?:the )?army is|security is|someone is|somebody is|people are|officers are) "
-     r"(?:at|outside|in front of|near|around|inside|surrounding|breaking|knocking|banging|"
-     r"searching|raiding|coming|on (?:their|the) way|here|in the house|in my house)\b"),
-    (IMMEDIATE, "now", r"\b(?:at|outside|on|in front of) (?:my|our|the) (?:door|house|home|"
-     r"building|window|street|gate)\b"),
-    (IMMEDIATE, "none", r"\b(?:knocking|banging|breaking|kicking)(?: on| down| in)?"
-     r"(?: the| my| our)? door\b|\b(?:coming|on their way|on the way) "
-     r"(?:for|to get|after|to take|to arrest|to) "
-     r"(?:me|us|him|her|them|my|our)\b|\bthey(?:'re| are) coming\b|\bcoming to (?:my|our) "
-     r"(?:house|home)\b"),
-    (IMMEDIATE, "none", r"\b(?:going to|gonna|will|want to|about to|threaten(?:ing|s)? to|"
-     r"trying to) (?:kill|shoot|execute|torture|arrest|take(?! (?:my |the |our |it |this )?"
-     r"(?:complaint|case|report|statement|consent|back|it back))|hurt|rape|kidnap) "),
-    (IMMEDIATE, "none", r"\b(?:following|chasing|hunting|surrounding|surrounded|raiding) (?:me|us|"
-     r"him|her|the house|my house|our house|the building)\b|"
-     r"\b(?:i am|i'm|im|we are|we're) hiding\b"),
-    (IMMEDIATE, "none", r"\b" + _PLACE_PREP_AR + r"\s?(?:ال)?باب\w*\b|\b" + _SUBJECT_AR
-     + r"\b.{0,25}\b" + _PLACE_PREP_AR + r"\s?" + _HOUSE_AR),
+    (
+        IMMEDIATE,
+        "none",
+        r"\b(?:not|never|don't feel|do not feel|no longer) safe\b|\bunsafe\b|"
+        r"\b(?:مش|مو|لست|ليس|ماني|مانيش|مب|مش حاسس|مش حاسه) ?(?:ب|في )?(?:امان|امن|امانه|امنه|"
+        r"بامان)\b",
+    ),
+    (
+        IMMEDIATE,
+        "none",
+        r"\b(?:they are|they're|theyre|(?:the )?police (?:is|are)|soldiers are|"
+        r"men are|(?:the )?army is|security is|someone is|somebody is|people are|officers are) "
+        r"(?:at|outside|in front of|near|around|inside|surrounding|breaking|knocking|banging|"
+        r"searching|raiding|coming|on (?:their|the) way|here|in the house|in my house)\b",
+    ),
+    (
+        IMMEDIATE,
+        "now",
+        r"\b(?:at|outside|on|in front of) (?:my|our|the) (?:door|house|home|"
+        r"building|window|street|gate)\b",
+    ),
+    (
+        IMMEDIATE,
+        "none",
+        r"\b(?:knocking|banging|breaking|kicking)(?: on| down| in)?"
+        r"(?: the| my| our)? door\b|\b(?:coming|on their way|on the way) "
+        r"(?:for|to get|after|to take|to arrest|to) "
+        r"(?:me|us|him|her|them|my|our)\b|\bthey(?:'re| are) coming\b|\bcoming to (?:my|our) "
+        r"(?:house|home)\b",
+    ),
+    (
+        IMMEDIATE,
+        "none",
+        r"\b(?:going to|gonna|will|want to|about to|threaten(?:ing|s)? to|"
+        r"trying to) (?:kill|shoot|execute|torture|arrest|take(?! (?:my |the |our |it |this )?"
+        r"(?:complaint|case|report|statement|consent|back|it back))|hurt|rape|kidnap) ",
+    ),
+    (
+        IMMEDIATE,
+        "none",
+        r"\b(?:following|chasing|hunting|surrounding|surrounded|raiding) (?:me|us|"
+        r"him|her|the house|my house|our house|the building)\b|"
+        r"\b(?:i am|i'm|im|we are|we're) hiding\b",
+    ),
+    (
+        IMMEDIATE,
+        "none",
+        r"\b"
+        + _PLACE_PREP_AR
+        + r"\s?(?:ال)?باب\w*\b|\b"
+        + _SUBJECT_AR
+        + r"\b.{0,25}\b"
+        + _PLACE_PREP_AR
+        + r"\s?"
+        + _HOUSE_AR,
+    ),
     (IMMEDIATE, "now", r"\b" + _PLACE_PREP_AR + r"\s?" + _HOUSE_AR),
-    (IMMEDIATE, "none", r"\b(?:عم |قاعدين |قاعد )?(?:بي|ب|ي)?(?:دق|طرق|خبط|كسر|دفش)(?:و|وا|ون)\b"
-     r".{0,20}باب|\b(?:3and|3ind|3al|3a|odam|2oddam) ?(?:el|l)?[ -]?bab\b|"
-     r"\b\w*(?:do2|du2|dou2|tor2|tro2|5bt|khbt|khabt|5abt)\w*\b.{0,15}\bbab\b"),
-    (IMMEDIATE, "none", r"\b(?:el |l|la |al )?(?:shorta|chorta|amn|police|polis|bolis|bolice|"
-     r"jaysh|jeish|mukhabarat|mokhabarat|mo5abarat|dawriyye|dawriya) (?:odam|2odam|oddam|"
-     r"9dam|gdam|gedam|3and|3end|3ind|bara|barra|7ad|janb) (?:el |l)?(?:bet|beit|beet|bab|dar|"
-     r"binaye|3imara|door|house)\b"),
-    (WATCHED, "none", r"\b(?:(?:في |فيه )?(?:حدا|حد|واحد|ناس|شي حدا|حدن) (?:جاي|جايين|هون|هنا|"
-     r"برا|بالباب|عالباب|داخل|دخل|وصل)|someone(?:'s| is) (?:here|coming)|somebody(?:'s| is) "
-     r"(?:here|coming)|(?:fi |fih )?(?:7ada|7ad|wa7ed|wahed|chi wa7ed) (?:jay|jaye|hon|hena|"
-     r"hna|jayin|jaw|ja)|rah jaw|jaw l|جاو|جاوا)\b"),
-    (IMMEDIATE, "none", r"\b(?:جايين|جاين|قادمون|في الطريق|عالطريق|عم يلحقوني|يلحقوني|"
-     r"يلاحقوني|بيلاحقوني|يطاردوني|بيطاردوني|لاحقيني|محاصرين|حاصرونا|حاصروا البيت|يحاصرون|"
-     r"طوقوا|مداهمه|يداهمون|عم يداهموا|مختبي|متخبي|مخبي حالي|عم اتخبي|قاعد اتخبي|"
-     r"jayeen|jayin|ja2yin|3am yla7\w*)\b"),
-    (IMMEDIATE, "none", r"\b(?:رح |راح |ح|بدهم |بدن |بدو |يريدون |عايزين |عاوزين |ناويين |ناوين |"
-     r"س|ه)(?:ي|ت|ن)(?:قتل|خطف|عتقل|عذب|ذبح|صف|غتصب|عدم)\w*|"
-     r"\b(?:رح |راح |ح|بدهم |بدن |جايين |جاين |ه)(?:ي|ت)(?:اخد|اخذ|خد)(?:وني|ونا|وه|وها|ني|نا)\b|"
-     r"\b(?:يريدون|بدهم|بدن|ناويين|ناوين|عايزين|يبغون|يبون) (?:قتل|اعتقال|خطف|تصفيه|ذبح|اعدام)\w*|"
-     r"\bيهدد\w*.{0,25}\b(?:بالقتل|بقتل|بالذبح|بالاعدام|بالتصفيه)\b|"
-     r"\b(?:ra7|rah|bado|badon|7a|ha)\s?y(?:2|a2|e2)?t(?:o|e)?l\w*"),
-    (ONGOING, "none", r"\b(?:is|are|am|being|keep|keeps|still) (?:being )?(?:beaten|beating|"
-     r"tortured|torturing|hit|hitting|raped|raping|shot|shooting|electrocuted|electrocuting|"
-     r"hurting|kicking|kicked|attacked|attacking|abused|abusing|killing|strangling|whipping)\b"),
-    (ONGOING, "none", r"\b(?:عم|قاعد|قاعدين|قاعده|لسا|لسه|لا يزالون|ما زالوا|مازالوا|"
-     r"مازالو|ما زالو) (?:ي|ب|بي|ت|بت)?(?:ضرب|عذب|غتصب|صعق|كهرب|رفس|جلد|خنق|قتل|طخ|قوص|دعس)\w*"),
-    (ONGOING, "none", r"\b(?:ب|ف|و)?(?:ي|بي|بت|ت)(?:ضرب|عذب|غتصب|صعق|كهرب|جلد|خنق|رفس|دعس)"
-     r"(?:و|وا|ون|ونه|وه|وها|وهم|وني|ونا|ونني|وننا|ونها|ونهم|ه|ها|هم|ني|نا)?\b"),
-    (ONGOING, "none", r"\b(?:3am|2a3d|ga3d|gaa3d|2a3din|ga3din) \w*(?:drb|darb|dorb|3azb|3adhb|"
-     r"3azeb|3adb|3zb|dreb|ta3zib)\w*|\bbiy?(?:darbo|3azbo|3azbou|drbo)\w*"),
-    (ONGOING, "now", r"\b(?:beat|beating|beaten|torture|torturing|tortured|hit|hitting|rape|"
-     r"raping|shoot|shooting|attack|attacking|kill|killing|ضرب\w*|تعذيب|التعذيب|عذب\w*|"
-     r"اغتصاب|اغتصب\w*|صعق\w*|قتل\w*|طخ\w*|darab\w*|3azab\w*|ta3zib)\b"),
-    (ARREST, "none", r"\bjust (?:arrested|detained|took|taken|kidnapped|abducted|grabbed|raided)\b|"
-     r"\b(?:توه|للتو|هلق|هلا|الحين|هسه|توا|دلوقتي) (?:اعتقل|عتقل|اخد|اخذ|خد|خطف|مسك)\w*"),
-    (ARREST, "recent", r"\b(?:arrested|detained|kidnapped|abducted|disappeared|picked up|grabbed|"
-     r"seized|dragged|arresting|raided)\b|\b(?:took|taking|take) (?:him|her|them|me|us|my|our)\b|"
-     r"\b(?:was|were|been|got|being) taken\b"),
-    (ARREST, "recent", r"\b(?:و|ف)?(?:اعتقل\w*|عتقل\w*|اعتقال|قبضوا|قبض علي\w*|مسكوه|مسكوها|"
-     r"مسكوني|مسكو|اخدوه|اخدوها|اخدوني|اخذوه|اخذوها|اخذوني|اخدو|اخذوا|اخدوا|خدوه|خدوها|خدوني|"
-     r"خطف\w*|اختطف\w*|اختفي|اختفت|شحطوه|سحبوه|سحبوا|لموه|زتوه|شالوه|شالوا|شالو|شلوا|شلو|"
-    r"داهموا|اقتحموا|خدوا|خدو|شدو|شدوا|اقتاد\w*|اقتيد\w*|ساقوه|جروه|هزو|هزوا|داو|ودوه|ودوهو|"
-    r"حكمو|حكموه|حكموها|حكموني|7akmouh|7kmouh|انسحب|insa7ab|nsa7ab|s7abaw|s7abooh|"
-    r"sa7abooh|shalaw|shalouh|hazzou|hazou|khtfo|5tfo|khatfo|5atfo|iqtado)\b|"
-     r"\b(?:5dhaw\w*|khdhaw\w*|akhadhaw\w*|a5dhaw\w*|shalo\w*|shalooh|e3ta2al\w*|i3ta2al\w*|"
-     r"3ta2al\w*|akhadou\w*|a5adou\w*|5adoh|5adouh|msakoh|msakouh|"
-     r"5atafo\w*|khatafo\w*)\b"),
-    (ARREST, "recent", r"\b(?:و|ف)?(?:خذو\w*|خذوا|شالوه\w*|هزوه|هزوها|شدوه|شدوها|داوه|داوها|اتاخد|"
-     r"اتقبض\w*|تخطف|اتخطف|انخطف|5athooh|5athoo|5athaw|akhado|akhadu|chddouh|chddou|hazouh|"
-     r"e3ta2alo\w*|enkhataf|t5tef)\b"),
+    (
+        IMMEDIATE,
+        "none",
+        r"\b(?:عم |قاعدين |قاعد )?(?:بي|ب|ي)?(?:دق|طرق|خبط|كسر|دفش)(?:و|وا|ون)\b"
+        r".{0,20}باب|\b(?:3and|3ind|3al|3a|odam|2oddam) ?(?:el|l)?[ -]?bab\b|"
+        r"\b\w*(?:do2|du2|dou2|tor2|tro2|5bt|khbt|khabt|5abt)\w*\b.{0,15}\bbab\b",
+    ),
+    (
+        IMMEDIATE,
+        "none",
+        r"\b(?:el |l|la |al )?(?:shorta|chorta|amn|police|polis|bolis|bolice|"
+        r"jaysh|jeish|mukhabarat|mokhabarat|mo5abarat|dawriyye|dawriya) (?:odam|2odam|oddam|"
+        r"9dam|gdam|gedam|3and|3end|3ind|bara|barra|7ad|janb) (?:el |l)?(?:bet|beit|beet|bab|dar|"
+        r"binaye|3imara|door|house)\b",
+    ),
+    (
+        WATCHED,
+        "none",
+        r"\b(?:(?:في |فيه )?(?:حدا|حد|واحد|ناس|شي حدا|حدن) (?:جاي|جايين|هون|هنا|"
+        r"برا|بالباب|عالباب|داخل|دخل|وصل)|someone(?:'s| is) (?:here|coming)|somebody(?:'s| is) "
+        r"(?:here|coming)|(?:fi |fih )?(?:7ada|7ad|wa7ed|wahed|chi wa7ed) (?:jay|jaye|hon|hena|"
+        r"hna|jayin|jaw|ja)|rah jaw|jaw l|جاو|جاوا)\b",
+    ),
+    (
+        IMMEDIATE,
+        "none",
+        r"\b(?:جايين|جاين|قادمون|في الطريق|عالطريق|عم يلحقوني|يلحقوني|"
+        r"يلاحقوني|بيلاحقوني|يطاردوني|بيطاردوني|لاحقيني|محاصرين|حاصرونا|حاصروا البيت|يحاصرون|"
+        r"طوقوا|مداهمه|يداهمون|عم يداهموا|مختبي|متخبي|مخبي حالي|عم اتخبي|قاعد اتخبي|"
+        r"jayeen|jayin|ja2yin|3am yla7\w*)\b",
+    ),
+    (
+        IMMEDIATE,
+        "none",
+        r"\b(?:رح |راح |ح|بدهم |بدن |بدو |يريدون |عايزين |عاوزين |ناويين |ناوين |"
+        r"س|ه)(?:ي|ت|ن)(?:قتل|خطف|عتقل|عذب|ذبح|صف|غتصب|عدم)\w*|"
+        r"\b(?:رح |راح |ح|بدهم |بدن |جايين |جاين |ه)(?:ي|ت)(?:اخد|اخذ|خد)"
+        r"(?:وني|ونا|وه|وها|ني|نا)\b|"
+        r"\b(?:يريدون|بدهم|بدن|ناويين|ناوين|عايزين|يبغون|يبون) "
+        r"(?:قتل|اعتقال|خطف|تصفيه|ذبح|اعدام)\w*|"
+        r"\bيهدد\w*.{0,25}\b(?:بالقتل|بقتل|بالذبح|بالاعدام|بالتصفيه)\b|"
+        r"\b(?:ra7|rah|bado|badon|7a|ha)\s?y(?:2|a2|e2)?t(?:o|e)?l\w*",
+    ),
+    (
+        ONGOING,
+        "none",
+        r"\b(?:is|are|am|being|keep|keeps|still) (?:being )?(?:beaten|beating|"
+        r"tortured|torturing|hit|hitting|raped|raping|shot|shooting|electrocuted|electrocuting|"
+        r"hurting|kicking|kicked|attacked|attacking|abused|abusing|killing|strangling|whipping)\b",
+    ),
+    (
+        ONGOING,
+        "none",
+        r"\b(?:عم|قاعد|قاعدين|قاعده|لسا|لسه|لا يزالون|ما زالوا|مازالوا|"
+        r"مازالو|ما زالو) (?:ي|ب|بي|ت|بت)?(?:ضرب|عذب|غتصب|صعق|كهرب|رفس|جلد|خنق|قتل|طخ|قوص|دعس)\w*",
+    ),
+    (
+        ONGOING,
+        "none",
+        r"\b(?:ب|ف|و)?(?:ي|بي|بت|ت)(?:ضرب|عذب|غتصب|صعق|كهرب|جلد|خنق|رفس|دعس)"
+        r"(?:و|وا|ون|ونه|وه|وها|وهم|وني|ونا|ونني|وننا|ونها|ونهم|ه|ها|هم|ني|نا)?\b",
+    ),
+    (
+        ONGOING,
+        "none",
+        r"\b(?:3am|2a3d|ga3d|gaa3d|2a3din|ga3din) \w*(?:drb|darb|dorb|3azb|3adhb|"
+        r"3azeb|3adb|3zb|dreb|ta3zib)\w*|\bbiy?(?:darbo|3azbo|3azbou|drbo)\w*",
+    ),
+    (
+        ONGOING,
+        "now",
+        r"\b(?:beat|beating|beaten|torture|torturing|tortured|hit|hitting|rape|"
+        r"raping|shoot|shooting|attack|attacking|kill|killing|ضرب\w*|تعذيب|التعذيب|عذب\w*|"
+        r"اغتصاب|اغتصب\w*|صعق\w*|قتل\w*|طخ\w*|darab\w*|3azab\w*|ta3zib)\b",
+    ),
+    (
+        ARREST,
+        "none",
+        r"\bjust (?:arrested|detained|took|taken|kidnapped|abducted|grabbed|raided)\b|"
+        r"\b(?:توه|للتو|هلق|هلا|الحين|هسه|توا|دلوقتي) (?:اعتقل|عتقل|اخد|اخذ|خد|خطف|مسك)\w*",
+    ),
+    (
+        ARREST,
+        "recent",
+        r"\b(?:arrested|detained|kidnapped|abducted|disappeared|picked up|grabbed|"
+        r"seized|dragged|arresting|raided)\b|"
+        r"\b(?:took|taking|take) (?:him|her|them|me|us|my|our)\b|"
+        r"\b(?:was|were|been|got|being) taken\b",
+    ),
+    (
+        ARREST,
+        "recent",
+        r"\b(?:و|ف)?(?:اعتقل\w*|عتقل\w*|اعتقال|قبضوا|قبض علي\w*|مسكوه|مسكوها|"
+        r"مسكوني|مسكو|اخدوه|اخدوها|اخدوني|اخذوه|اخذوها|اخذوني|اخدو|اخذوا|اخدوا|خدوه|خدوها|خدوني|"
+        r"خطف\w*|اختطف\w*|اختفي|اختفت|شحطوه|سحبوه|سحبوا|لموه|زتوه|شالوه|شالوا|شالو|شلوا|شلو|"
+        r"داهموا|اقتحموا|خدوا|خدو|شدو|شدوا|اقتاد\w*|اقتيد\w*|ساقوه|جروه|هزو|هزوا|داو|ودوه|ودوهو|"
+        r"حكمو|حكموه|حكموها|حكموني|7akmouh|7kmouh|انسحب|insa7ab|nsa7ab|s7abaw|s7abooh|"
+        r"sa7abooh|shalaw|shalouh|hazzou|hazou|khtfo|5tfo|khatfo|5atfo|iqtado)\b|"
+        r"\b(?:5dhaw\w*|khdhaw\w*|akhadhaw\w*|a5dhaw\w*|shalo\w*|shalooh|e3ta2al\w*|i3ta2al\w*|"
+        r"3ta2al\w*|akhadou\w*|a5adou\w*|5adoh|5adouh|msakoh|msakouh|"
+        r"5atafo\w*|khatafo\w*)\b",
+    ),
+    (
+        ARREST,
+        "recent",
+        r"\b(?:و|ف)?(?:خذو\w*|خذوا|شالوه\w*|هزوه|هزوها|شدوه|شدوها|داوه|داوها|اتاخد|"
+        r"اتقبض\w*|تخطف|اتخطف|انخطف|5athooh|5athoo|5athaw|akhado|akhadu|chddouh|chddou|hazouh|"
+        r"e3ta2alo\w*|enkhataf|t5tef)\b",
+    ),
 )
 
 _KIN_CHILD = (
@@ -500,8 +604,15 @@ _NOT_EATING = (  # "ما كلاش ما شربش", "لم يأكل ولم يشرب
     r"(?:drunk|drinking|drank)\b"
 )
 _WHOLE_CUES += (
-    (MEDICAL, "state", r"^(?=.*\b(?:و|ف|ب|بال|وبال|فال|ل|لل|f |fel |bel |b |f l|in the )?"
-     + _DETAINED + r"\b).*(?:" + _NOT_EATING + ")"),
+    (
+        MEDICAL,
+        "state",
+        r"^(?=.*\b(?:و|ف|ب|بال|وبال|فال|ل|لل|f |fel |bel |b |f l|in the )?"
+        + _DETAINED
+        + r"\b).*(?:"
+        + _NOT_EATING
+        + ")",
+    ),
 )
 # Self-harm said in other words: "اخلص من الدنيا", "ودي اموت", "خلّص على حالي", "end it".
 _SELF_HARM_MORE = (
@@ -546,8 +657,17 @@ _PLACE_AZ = (  # "barra el bet", "9dam dar": Arabizi at the house
 )
 _CUES += (
     (IMMEDIATE, "now", _PLACE_AZ),
-    (IMMEDIATE, "none", r"\b(?:rahom|rahoum|rahum|rahoma|راهم)\b.{0,15}(?:" + _PLACE_AZ + r"|\b"
-     + _PLACE_PREP_AR + r"\s?" + _HOUSE_AR + r")"),
+    (
+        IMMEDIATE,
+        "none",
+        r"\b(?:rahom|rahoum|rahum|rahoma|راهم)\b.{0,15}(?:"
+        + _PLACE_AZ
+        + r"|\b"
+        + _PLACE_PREP_AR
+        + r"\s?"
+        + _HOUSE_AR
+        + r")",
+    ),
 )
 _CHILD_STILL = (
     r"\b(?:ال|و|وال|el |l|the )?(?:طفل|طفله|شافع|شافعه|جاهل|جاهله|صغير|صغيره|دري|دريه|بزر|ولد|"
@@ -635,8 +755,10 @@ _NEGATORS = frozenset(
     "ما مش مو لا لم لن ليس لست ليست لسنا غير مافي مافيش مفيش ماكو ماكاين مكاينش ماني مانيش "
     "مب msh mish mesh mush mo mu mafi mafish mani".split()
 )
-_CLAUSE_SPLIT = re.compile(r"[.!?؟،,;؛\n]+|\s(?:but|however|although|though|لكن|بس|بينما|bas|"
-                           r"walakin|lakin|lakn)\s")
+_CLAUSE_SPLIT = re.compile(
+    r"[.!?؟،,;؛\n]+|\s(?:but|however|although|though|لكن|بس|بينما|bas|"
+    r"walakin|lakin|lakn)\s"
+)
 _WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
 
 
@@ -657,8 +779,9 @@ class UrgencyDetector:
 
     def __init__(self) -> None:
         self._cues = tuple((reason, needs, _compile(src)) for reason, needs, src in _CUES)
-        self._whole_cues = tuple((reason, needs, _compile(src))
-                                 for reason, needs, src in _WHOLE_CUES)
+        self._whole_cues = tuple(
+            (reason, needs, _compile(src)) for reason, needs, src in _WHOLE_CUES
+        )
         # One scan that says whether any cue can match: most messages carry none.
         self._any_cue = _compile("|".join(f"(?:{src})" for _, _, src in _CUES))
         self._now = _compile(_NOW)
@@ -678,8 +801,11 @@ class UrgencyDetector:
         whole = self._markers(normalised)
         # Most messages carry no cue: one pass over the whole text finds the cues that can
         # match at all, and only those are tried clause by clause.
-        present = tuple(c for c in self._cues if c[2].search(normalised)) \
-            if self._any_cue.search(normalised) else ()
+        present = (
+            tuple(c for c in self._cues if c[2].search(normalised))
+            if self._any_cue.search(normalised)
+            else ()
+        )
         for clause in _CLAUSE_SPLIT.split(normalised) if present else ():
             if not clause.strip():
                 continue
@@ -696,11 +822,15 @@ class UrgencyDetector:
                     reasons.append(reason)
         # "sant 2016 ... w halla2 tele3": a whole-message cue is a past event once the
         # message says the person is out and safe now, like a clause cue.
-        settled = (False, False, True, whole[3], False) \
-            if self._found(self._safe, normalised) else whole
+        settled = (
+            (False, False, True, whole[3], False) if self._found(self._safe, normalised) else whole
+        )
         for reason, needs, pattern in self._whole_cues:
-            if reason not in reasons and _fires(needs, *settled) and self._found(pattern,
-                                                                                normalised):
+            if (
+                reason not in reasons
+                and _fires(needs, *settled)
+                and self._found(pattern, normalised)
+            ):
                 reasons.append(reason)
         if not whole[3]:  # a threat with a near time, or one tied to withdrawing a complaint
             threat = self._found(self._threat, normalised)
@@ -708,7 +838,8 @@ class UrgencyDetector:
                 reasons.append(THREAT_TIME)
             # no negation check: "if you don't withdraw" is how the condition is said
             if self._withdraw.search(normalised) and (
-                    threat or reasons or self._condition.search(normalised)):
+                threat or reasons or self._condition.search(normalised)
+            ):
                 reasons.append(THREAT_WITHDRAW)
         return Urgency(bool(reasons), tuple(dict.fromkeys(reasons)))
 
@@ -734,8 +865,9 @@ class UrgencyDetector:
             bool(self._since.search(text)),
         )
 
-    def _cues_in(self, clause: str,
-                 cues: tuple[tuple[str, str, re.Pattern[str]], ...]) -> list[tuple[str, str]]:
+    def _cues_in(
+        self, clause: str, cues: tuple[tuple[str, str, re.Pattern[str]], ...]
+    ) -> list[tuple[str, str]]:
         found: list[tuple[str, str]] = []
         for reason, needs, pattern in cues:
             for match in pattern.finditer(clause):
@@ -745,8 +877,9 @@ class UrgencyDetector:
         return found
 
 
-def _fires(needs: str, now: bool, recent: bool, weak_past: bool, strong_past: bool,
-           since: bool = False) -> bool:
+def _fires(
+    needs: str, now: bool, recent: bool, weak_past: bool, strong_past: bool, since: bool = False
+) -> bool:
     """Apply the time markers of a clause to a cue of kind `needs`.
 
     "state" cues (on hunger strike, without medicine, whereabouts unknown) are still true

@@ -81,8 +81,9 @@ class IntentModel:
         counts = Counter(f for f in features(_prepare(text)) if f in self.vocabulary)
         scores = self.intercept.astype(np.float64)
         if counts:
-            idx = np.fromiter((self.vocabulary[f] for f in counts), dtype=np.int64,
-                              count=len(counts))
+            idx = np.fromiter(
+                (self.vocabulary[f] for f in counts), dtype=np.int64, count=len(counts)
+            )
             tf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
             vals = (1.0 + np.log(tf)) * self.idf[idx]
             vals /= math.sqrt(float(vals @ vals))
@@ -105,14 +106,23 @@ class IntentModel:
         """Write atomically (several processes may train at once)."""
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         vocab = sorted(self.vocabulary, key=self.vocabulary.__getitem__)
-        meta = {"format": FORMAT, "labels": list(self.labels), "temperature": self.temperature,
-                "threshold": self.threshold}
+        meta = {
+            "format": FORMAT,
+            "labels": list(self.labels),
+            "temperature": self.temperature,
+            "threshold": self.threshold,
+        }
         fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".partial")
         try:
             with os.fdopen(fd, "wb") as out:
-                np.savez(out, vocab=np.array(vocab, dtype=str), idf=self.idf,
-                         coef=self.coef, intercept=self.intercept,
-                         meta=np.array(json.dumps(meta)))
+                np.savez(
+                    out,
+                    vocab=np.array(vocab, dtype=str),
+                    idf=self.idf,
+                    coef=self.coef,
+                    intercept=self.intercept,
+                    meta=np.array(json.dumps(meta)),
+                )
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
@@ -125,9 +135,15 @@ class IntentModel:
             if meta.get("format") != FORMAT:
                 raise ValueError("unknown model format")
             vocab = z["vocab"].tolist()
-            return cls(tuple(meta["labels"]), {v: i for i, v in enumerate(vocab)},
-                       z["idf"], z["coef"], z["intercept"], float(meta["temperature"]),
-                       float(meta["threshold"]))
+            return cls(
+                tuple(meta["labels"]),
+                {v: i for i, v in enumerate(vocab)},
+                z["idf"],
+                z["coef"],
+                z["intercept"],
+                float(meta["temperature"]),
+                float(meta["threshold"]),
+            )
 
 
 # ---- training ------------------------------------------------------------------------------
@@ -145,8 +161,9 @@ def train(examples: tuple[tuple[str, str], ...], *, fallback_label: str) -> Inte
     y = np.array([labels.index(n) for n in y_names])
 
     def fit(xs: list[str], ys: np.ndarray) -> tuple[TfidfVectorizer, LinearSVC]:
-        vec = TfidfVectorizer(analyzer=features, sublinear_tf=True, lowercase=False,
-                              dtype=np.float64)
+        vec = TfidfVectorizer(
+            analyzer=features, sublinear_tf=True, lowercase=False, dtype=np.float64
+        )
         mat = vec.fit_transform(xs)
         clf = LinearSVC(C=_C, max_iter=20000)
         clf.fit(mat, ys)
@@ -164,9 +181,15 @@ def train(examples: tuple[tuple[str, str], ...], *, fallback_label: str) -> Inte
 
     vec, clf = fit(texts, y)
     vocab: dict[str, int] = {str(k): int(v) for k, v in vec.vocabulary_.items()}
-    return IntentModel(labels, vocab, vec.idf_.astype(np.float64),
-                       np.ascontiguousarray(clf.coef_.T, dtype=np.float32),
-                       clf.intercept_.astype(np.float64), temperature, threshold)
+    return IntentModel(
+        labels,
+        vocab,
+        vec.idf_.astype(np.float64),
+        np.ascontiguousarray(clf.coef_.T, dtype=np.float32),
+        clf.intercept_.astype(np.float64),
+        temperature,
+        threshold,
+    )
 
 
 def _softmax(z: np.ndarray) -> np.ndarray:
@@ -246,8 +269,12 @@ def is_cached(train_path: Path = TRAIN_PATH, cache_dir: Path | None = None) -> b
     return ((cache_dir or default_cache_dir()) / f"intent-{key}.npz").exists()
 
 
-def load_or_train(train_path: Path = TRAIN_PATH, cache_dir: Path | None = None,
-                  *, fallback_label: str = "out_of_scope") -> IntentModel:
+def load_or_train(
+    train_path: Path = TRAIN_PATH,
+    cache_dir: Path | None = None,
+    *,
+    fallback_label: str = "out_of_scope",
+) -> IntentModel:
     """The cached model for `train_path`, training and caching it on first use."""
     data = train_path.read_bytes()
     cache = (cache_dir or default_cache_dir()) / f"intent-{cache_key(data)}.npz"
@@ -255,12 +282,10 @@ def load_or_train(train_path: Path = TRAIN_PATH, cache_dir: Path | None = None,
         try:
             return IntentModel.load(cache)
         except (OSError, ValueError, KeyError) as exc:
-            log.warning("ignoring unreadable NLU model cache (%s); retraining",
-                        type(exc).__name__)
+            log.warning("ignoring unreadable NLU model cache (%s); retraining", type(exc).__name__)
     model = train(load_nlu(train_path).examples, fallback_label=fallback_label)
     try:
         model.save(cache)
     except OSError as exc:
-        log.warning("could not cache the NLU model (%s); it stays in memory",
-                    type(exc).__name__)
+        log.warning("could not cache the NLU model (%s); it stays in memory", type(exc).__name__)
     return model

@@ -37,8 +37,14 @@ from core import UnavailableError
 from nlu._data import TRAIN_PATH, load_nlu
 from nlu._normalise import normalise_arabic
 
-__all__ = ["RASA_VERSION", "RasaSetupError", "ensure_venv", "find_python310", "serve",
-           "train_model"]
+__all__ = [
+    "RASA_VERSION",
+    "RasaSetupError",
+    "ensure_venv",
+    "find_python310",
+    "serve",
+    "train_model",
+]
 
 RASA_VERSION = "3.6.21"
 HERE = Path(__file__).parent / "rasa"
@@ -62,8 +68,13 @@ def venv_dir() -> Path:
 
 def _runs(python: str) -> bool:
     try:
-        out = subprocess.run([python, "-c", "import sys; print(sys.version_info[:2])"],
-                             capture_output=True, text=True, timeout=30, check=False)
+        out = subprocess.run(
+            [python, "-c", "import sys; print(sys.version_info[:2])"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
     except OSError:
         return False
     return out.returncode == 0 and out.stdout.strip() == "(3, 10)"
@@ -76,11 +87,13 @@ def find_python310() -> str | None:
         return found
     pyenv = shutil.which("pyenv")
     if pyenv:  # the shim exists but 3.10 is not selected: ask pyenv where it is
-        versions = subprocess.run([pyenv, "versions", "--bare"], capture_output=True,
-                                  text=True, check=False).stdout.split()
+        versions = subprocess.run(
+            [pyenv, "versions", "--bare"], capture_output=True, text=True, check=False
+        ).stdout.split()
         for version in sorted((v for v in versions if v.startswith("3.10.")), reverse=True):
-            prefix = subprocess.run([pyenv, "prefix", version], capture_output=True,
-                                    text=True, check=False).stdout.strip()
+            prefix = subprocess.run(
+                [pyenv, "prefix", version], capture_output=True, text=True, check=False
+            ).stdout.strip()
             candidate = Path(prefix) / "bin" / "python3.10"
             if prefix and _runs(str(candidate)):
                 return str(candidate)
@@ -100,28 +113,37 @@ def ensure_venv(*, log: bool = True) -> Path:
         return rasa
     python = find_python310()
     if python is None:
-        raise RasaSetupError("no Python 3.10 found (python3.10 on PATH or pyenv); "
-                             "Rasa 3.6 needs it")
+        raise RasaSetupError(
+            "no Python 3.10 found (python3.10 on PATH or pyenv); Rasa 3.6 needs it"
+        )
     if venv.exists():
         shutil.rmtree(venv)
     venv.parent.mkdir(parents=True, exist_ok=True)
     start = time.monotonic()
     if log:
-        print(f"Installing rasa=={RASA_VERSION} into {venv} (large: TensorFlow)…",
-              file=sys.stderr)
+        print(f"Installing rasa=={RASA_VERSION} into {venv} (large: TensorFlow)…", file=sys.stderr)
     steps = [
         [python, "-m", "venv", str(venv)],
         # pip 24.1+ refuses some of Rasa 3.6's older dependencies' metadata
         [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "pip<24.1"],
-        [str(venv / "bin" / "python"), "-m", "pip", "install", "-q",
-         f"rasa=={RASA_VERSION}", "-c", str(CONSTRAINTS)],
+        [
+            str(venv / "bin" / "python"),
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            f"rasa=={RASA_VERSION}",
+            "-c",
+            str(CONSTRAINTS),
+        ],
     ]
     for cmd in steps:
         done = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if done.returncode != 0:
             tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
-            raise RasaSetupError(f"installing Rasa failed ({' '.join(cmd[-3:])}): "
-                                 + " | ".join(tail))
+            raise RasaSetupError(
+                f"installing Rasa failed ({' '.join(cmd[-3:])}): " + " | ".join(tail)
+            )
     stamp.write_text(_stamp())
     if log:
         print(f"Rasa installed in {time.monotonic() - start:.0f} s", file=sys.stderr)
@@ -153,14 +175,19 @@ def write_training_data(folder: Path, train_path: Path = TRAIN_PATH) -> Path:
 
 def model_key(train_path: Path = TRAIN_PATH) -> str:
     h = hashlib.sha256()
-    for part in (RASA_VERSION.encode(), CONFIG.read_bytes(), train_path.read_bytes(),
-                 (Path(__file__).parent / "_normalise.py").read_bytes()):
+    for part in (
+        RASA_VERSION.encode(),
+        CONFIG.read_bytes(),
+        train_path.read_bytes(),
+        (Path(__file__).parent / "_normalise.py").read_bytes(),
+    ):
         h.update(part + b"\0")
     return h.hexdigest()[:16]
 
 
-def train_model(out: Path | None = None, *, train_path: Path = TRAIN_PATH,
-                force: bool = False, log: bool = True) -> Path:
+def train_model(
+    out: Path | None = None, *, train_path: Path = TRAIN_PATH, force: bool = False, log: bool = True
+) -> Path:
     """Train (or reuse) the Rasa NLU model for `train_path`; return the model archive."""
     rasa = ensure_venv(log=log)
     out = out or cache_root() / "rasa-models" / model_key(train_path)
@@ -171,22 +198,43 @@ def train_model(out: Path | None = None, *, train_path: Path = TRAIN_PATH,
         data = write_training_data(Path(work) / "data", train_path)
         start = time.monotonic()
         done = subprocess.run(
-            [str(rasa), "train", "nlu", "-c", str(CONFIG), "--nlu", str(data), "--out",
-             str(out), "--fixed-model-name", "sanad-nlu"],
-            cwd=work, capture_output=True, text=True, check=False, env=_quiet_env())
+            [
+                str(rasa),
+                "train",
+                "nlu",
+                "-c",
+                str(CONFIG),
+                "--nlu",
+                str(data),
+                "--out",
+                str(out),
+                "--fixed-model-name",
+                "sanad-nlu",
+            ],
+            cwd=work,
+            capture_output=True,
+            text=True,
+            check=False,
+            env=_quiet_env(),
+        )
         if done.returncode != 0 or not model.exists():
             tail = (done.stderr or done.stdout).strip().splitlines()[-5:]
             raise RasaSetupError("rasa train failed: " + " | ".join(tail))
     if log:
-        print(f"Rasa model trained in {time.monotonic() - start:.0f} s: {model}",
-              file=sys.stderr)
+        print(f"Rasa model trained in {time.monotonic() - start:.0f} s: {model}", file=sys.stderr)
     return model
 
 
 def _quiet_env() -> dict[str, str]:
     env = dict(os.environ)
-    env.update({"TF_CPP_MIN_LOG_LEVEL": "3", "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
-                "RASA_TELEMETRY_ENABLED": "false", "PYTHONWARNINGS": "ignore"})
+    env.update(
+        {
+            "TF_CPP_MIN_LOG_LEVEL": "3",
+            "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+            "RASA_TELEMETRY_ENABLED": "false",
+            "PYTHONWARNINGS": "ignore",
+        }
+    )
     return env
 
 
@@ -204,8 +252,7 @@ class RasaServer:
 
 
 @contextmanager
-def serve(model: Path, *, port: int | None = None,
-          timeout: float = 240.0) -> Iterator[RasaServer]:
+def serve(model: Path, *, port: int | None = None, timeout: float = 240.0) -> Iterator[RasaServer]:
     """Run `rasa run --enable-api` on 127.0.0.1 until the block ends."""
     rasa = ensure_venv(log=False)
     port = port or free_port()
@@ -213,9 +260,12 @@ def serve(model: Path, *, port: int | None = None,
     log_file = tempfile.TemporaryFile()
     start = time.monotonic()
     proc = subprocess.Popen(
-        [str(rasa), "run", "--enable-api", "-m", str(model), "-i", "127.0.0.1", "-p",
-         str(port)],
-        stdout=log_file, stderr=subprocess.STDOUT, env=_quiet_env(), start_new_session=True)
+        [str(rasa), "run", "--enable-api", "-m", str(model), "-i", "127.0.0.1", "-p", str(port)],
+        stdout=log_file,
+        stderr=subprocess.STDOUT,
+        env=_quiet_env(),
+        start_new_session=True,
+    )
     try:
         while True:
             if proc.poll() is not None:
@@ -248,8 +298,11 @@ def _status_ready(url: str) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m nlu.rasa_tool", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m nlu.rasa_tool",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("venv", help="create or check the Rasa environment")
     p_train = sub.add_parser("train", help="train the Rasa model from nlu/data/train.yml")
@@ -265,8 +318,10 @@ def main(argv: list[str] | None = None) -> int:
             print(train_model(args.out, force=args.force))
         else:
             with serve(train_model(), port=args.port) as server:
-                print(f"Rasa NLU serving at {server.url} (SANAD_RASA_URL); Ctrl-C stops it",
-                      file=sys.stderr)
+                print(
+                    f"Rasa NLU serving at {server.url} (SANAD_RASA_URL); Ctrl-C stops it",
+                    file=sys.stderr,
+                )
                 server.process.wait()
     except RasaSetupError as exc:
         print(f"rasa: {exc}", file=sys.stderr)

@@ -65,8 +65,9 @@ class AccountError(RefusedError):
     """A user-facing problem with an account (unknown name, wrong role, duplicate)."""
 
 
-def create_user(session: Session, name: str, role: str, passphrase: str,
-                params: crypto.KdfParams, now: datetime) -> User:
+def create_user(
+    session: Session, name: str, role: str, passphrase: str, params: crypto.KdfParams, now: datetime
+) -> User:
     if role not in ROLES:
         raise AccountError(f"unknown role '{role}' (use one of: {', '.join(ROLES)})")
     if not name or len(name) > 64 or not name.replace("-", "").replace("_", "").isalnum():
@@ -77,10 +78,15 @@ def create_user(session: Session, name: str, role: str, passphrase: str,
         raise AccountError(f"a user named '{name}' already exists")
     user_id = str(uuid.uuid4())
     private, public = crypto.generate_keypair()
-    user = User(id=user_id, name=name, role=role, public_key=public,
-                key_id=crypto.key_id(public),
-                private_key_blob=crypto.lock_private_key(private, passphrase, user_id, params),
-                created_at=now)
+    user = User(
+        id=user_id,
+        name=name,
+        role=role,
+        public_key=public,
+        key_id=crypto.key_id(public),
+        private_key_blob=crypto.lock_private_key(private, passphrase, user_id, params),
+        created_at=now,
+    )
     session.add(user)
     session.flush()
     return user
@@ -99,8 +105,10 @@ def any_user(session: Session, name: str) -> User | None:
 def is_active(session: Session, user_id: str) -> bool:
     """True while the account exists and is not disabled. The dashboard asks this on every
     request, so a disabled person's open sessions end at once (issue 14)."""
-    return session.scalar(select(User.id).where(User.id == user_id,
-                                                User.disabled_at.is_(None))) is not None
+    return (
+        session.scalar(select(User.id).where(User.id == user_id, User.disabled_at.is_(None)))
+        is not None
+    )
 
 
 def unlock(user: User, passphrase: str) -> Any:
@@ -111,18 +119,29 @@ def unlock(user: User, passphrase: str) -> Any:
 def report_readers(session: Session) -> list[crypto.Recipient]:
     """Reader rows of the users table. Not a source of recipients: a database writer can add
     rows (finding 2); the next manifest is built from the previous verified one."""
-    users = session.scalars(select(User).where(User.role.in_(READS_REPORTS),
-                                               User.disabled_at.is_(None)).order_by(User.name))
+    users = session.scalars(
+        select(User)
+        .where(User.role.in_(READS_REPORTS), User.disabled_at.is_(None))
+        .order_by(User.name)
+    )
     return [crypto.Recipient(label=f"user:{u.name}", public_key=u.public_key) for u in users]
 
 
-def publish_manifest(session: Session, admin_key: Any, recipients: Sequence[crypto.Recipient],
-                     now: datetime,
-                     teams: Mapping[str, Sequence[str]] | None = None) -> int:
+def publish_manifest(
+    session: Session,
+    admin_key: Any,
+    recipients: Sequence[crypto.Recipient],
+    now: datetime,
+    teams: Mapping[str, Sequence[str]] | None = None,
+) -> int:
     """Sign and store the next manifest version: the recipients and (storage.teams) the
     teams, both under the administrator's signature."""
-    latest = session.scalar(select(RecipientManifest.version)
-                            .order_by(RecipientManifest.version.desc()).limit(1)) or 0
+    latest = (
+        session.scalar(
+            select(RecipientManifest.version).order_by(RecipientManifest.version.desc()).limit(1)
+        )
+        or 0
+    )
     version = latest + 1
     blob = crypto.sign_manifest(admin_key, list(recipients), version, teams=teams)
     session.add(RecipientManifest(version=version, blob=blob, created_at=now))
@@ -152,21 +171,24 @@ class ManifestPin:
         if version < floor:
             raise crypto.ManifestError(
                 f"the newest recipient manifest is version {version} but version {floor} was "
-                "seen before: newer manifests were deleted (rollback refused)")
+                "seen before: newer manifests were deleted (rollback refused)"
+            )
         if version > floor:
             tmp = self.path.with_suffix(".tmp")
             tmp.write_text(f"{version}\n")
             os.replace(tmp, self.path)
 
 
-def verified_manifest(session: Session, pinned_admin_public: bytes,
-                      pin: ManifestPin | None = None) -> crypto.Manifest:
+def verified_manifest(
+    session: Session, pinned_admin_public: bytes, pin: ManifestPin | None = None
+) -> crypto.Manifest:
     """The newest manifest, verified against the pinned administrator key (and, with a pin,
     never older than one seen before). crypto.ManifestError when there is none or it does
     not verify: the intake side then refuses to seal anything rather than seal to keys it
     cannot trust."""
-    row = session.scalar(select(RecipientManifest).order_by(RecipientManifest.version.desc())
-                         .limit(1))
+    row = session.scalar(
+        select(RecipientManifest).order_by(RecipientManifest.version.desc()).limit(1)
+    )
     if row is None:
         raise crypto.ManifestError("no recipient manifest: run `sanad init`")
     manifest = crypto.verify_manifest(row.blob, pinned_admin_public)
@@ -179,24 +201,33 @@ def verified_manifest(session: Session, pinned_admin_public: bytes,
     return manifest
 
 
-def current_recipients(session: Session, pinned_admin_public: bytes,
-                       pin: ManifestPin | None = None) -> tuple[crypto.Recipient, ...]:
+def current_recipients(
+    session: Session, pinned_admin_public: bytes, pin: ManifestPin | None = None
+) -> tuple[crypto.Recipient, ...]:
     """Report recipients from the newest verified manifest (see `verified_manifest`): the
     readers and the recovery key, never the custodians (they get identity keys only)."""
-    return tuple(r for r in verified_manifest(session, pinned_admin_public, pin).recipients
-                 if not r.label.startswith(CUSTODIAN_PREFIX))
+    return tuple(
+        r
+        for r in verified_manifest(session, pinned_admin_public, pin).recipients
+        if not r.label.startswith(CUSTODIAN_PREFIX)
+    )
 
 
-def identity_recipients(session: Session, pinned_admin_public: bytes,
-                        pin: ManifestPin | None = None) -> tuple[crypto.Recipient, ...]:
+def identity_recipients(
+    session: Session, pinned_admin_public: bytes, pin: ManifestPin | None = None
+) -> tuple[crypto.Recipient, ...]:
     """Who a new report's identity key is wrapped to: the custodians the newest verified
     manifest lists, and the recovery key. Never a reader, never a users row."""
-    return tuple(r for r in verified_manifest(session, pinned_admin_public, pin).recipients
-                 if r.label.startswith(CUSTODIAN_PREFIX) or r.label == RECOVERY_LABEL)
+    return tuple(
+        r
+        for r in verified_manifest(session, pinned_admin_public, pin).recipients
+        if r.label.startswith(CUSTODIAN_PREFIX) or r.label == RECOVERY_LABEL
+    )
 
 
-def verified_key(session: Session, user: User, pinned_admin_public: bytes,
-                 pin: ManifestPin | None = None) -> crypto.Recipient:
+def verified_key(
+    session: Session, user: User, pinned_admin_public: bytes, pin: ManifestPin | None = None
+) -> crypto.Recipient:
     """The user's key as the signed manifest lists it; ManifestError when the users row's
     key is not the signed one (findings 2 and 3: a row written into the database, or a
     swapped public key, gets nothing wrapped to it)."""
@@ -204,21 +235,30 @@ def verified_key(session: Session, user: User, pinned_admin_public: bytes,
         raise crypto.ManifestError(f"the key of '{user.name}' does not match its key id")
     label = manifest_label(user.name, user.role)
     for recipient in verified_manifest(session, pinned_admin_public, pin).recipients:
-        if recipient.label == label and recipient.key_id == user.key_id \
-                and recipient.public_key == user.public_key:
+        if (
+            recipient.label == label
+            and recipient.key_id == user.key_id
+            and recipient.public_key == user.public_key
+        ):
             return recipient
-    raise crypto.ManifestError(f"the key of '{user.name}' is not in the signed recipient "
-                               "manifest")
+    raise crypto.ManifestError(f"the key of '{user.name}' is not in the signed recipient manifest")
 
 
 def fingerprint(public_key: bytes) -> str:
     """A key's id as people compare it: 32 hex digits in groups of 4."""
     kid = crypto.key_id(public_key).hex()
-    return " ".join(kid[i:i + 4] for i in range(0, len(kid), 4))
+    return " ".join(kid[i : i + 4] for i in range(0, len(kid), 4))
 
 
-def audit(session: Session, actor: str, action: str, case_ref: str | None, outcome: str,
-          now: datetime, **detail: Any) -> None:
+def audit(
+    session: Session,
+    actor: str,
+    action: str,
+    case_ref: str | None,
+    outcome: str,
+    now: datetime,
+    **detail: Any,
+) -> None:
     """Append to the hash-chained audit log (storage.audit_chain); never pass content."""
     from storage import audit_chain
 

@@ -36,8 +36,10 @@ GENESIS = crypto.GENESIS
 _PG_LOCK = 0x5A4E_4144  # advisory lock id serialising appends on PostgreSQL
 # Under that lock: the id the new entry will have and the hash it links to, in one statement
 # (ids are taken only under the lock, so id order is chain order).
-_PG_NEXT = text("SELECT nextval(pg_get_serial_sequence('audit_log', 'id')), "
-                "(SELECT entry_hash FROM audit_log ORDER BY id DESC LIMIT 1)")
+_PG_NEXT = text(
+    "SELECT nextval(pg_get_serial_sequence('audit_log', 'id')), "
+    "(SELECT entry_hash FROM audit_log ORDER BY id DESC LIMIT 1)"
+)
 
 
 def _at(value: Any) -> str:
@@ -50,11 +52,18 @@ def _record(row: Mapping[str, Any]) -> bytes:
     detail = row["detail"]
     if isinstance(detail, str):
         detail = json.loads(detail)
-    payload = {"id": int(row["id"]), "at": _at(row["at"]), "actor": row["actor"],
-               "action": row["action"], "case_ref": row["case_ref"],
-               "outcome": row["outcome"], "detail": detail}
-    return json.dumps(payload, sort_keys=True, separators=(",", ":"),
-                      ensure_ascii=True).encode("ascii")
+    payload = {
+        "id": int(row["id"]),
+        "at": _at(row["at"]),
+        "actor": row["actor"],
+        "action": row["action"],
+        "case_ref": row["case_ref"],
+        "outcome": row["outcome"],
+        "detail": detail,
+    }
+    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode(
+        "ascii"
+    )
 
 
 def entry_hash(prev: bytes, row: Mapping[str, Any]) -> bytes:
@@ -62,12 +71,26 @@ def entry_hash(prev: bytes, row: Mapping[str, Any]) -> bytes:
 
 
 def _as_row(entry: AuditEntry) -> dict[str, Any]:
-    return {"id": entry.id, "at": entry.at, "actor": entry.actor, "action": entry.action,
-            "case_ref": entry.case_ref, "outcome": entry.outcome, "detail": entry.detail}
+    return {
+        "id": entry.id,
+        "at": entry.at,
+        "actor": entry.actor,
+        "action": entry.action,
+        "case_ref": entry.case_ref,
+        "outcome": entry.outcome,
+        "detail": entry.detail,
+    }
 
 
-def append(session: Session, actor: str, action: str, case_ref: str | None, outcome: str,
-           now: datetime, detail: dict[str, Any]) -> AuditEntry:
+def append(
+    session: Session,
+    actor: str,
+    action: str,
+    case_ref: str | None,
+    outcome: str,
+    now: datetime,
+    detail: dict[str, Any],
+) -> AuditEntry:
     """Add one entry linked to the newest one (appends are serialised per database).
 
     On PostgreSQL the lock is held until the transaction ends, so the work done under it is
@@ -79,16 +102,31 @@ def append(session: Session, actor: str, action: str, case_ref: str | None, outc
         row: Any = session.execute(_PG_NEXT).one()
         next_id, last = row
         prev = bytes(last) if last is not None else GENESIS
-        entry = AuditEntry(id=int(next_id), at=now, actor=actor, action=action,
-                           case_ref=case_ref, outcome=outcome, detail=detail, prev_hash=prev)
+        entry = AuditEntry(
+            id=int(next_id),
+            at=now,
+            actor=actor,
+            action=action,
+            case_ref=case_ref,
+            outcome=outcome,
+            detail=detail,
+            prev_hash=prev,
+        )
         entry.entry_hash = entry_hash(prev, _as_row(entry))
         session.add(entry)
         session.flush()
         return entry
     last = session.scalar(select(AuditEntry.entry_hash).order_by(AuditEntry.id.desc()).limit(1))
     prev = bytes(last) if last is not None else GENESIS
-    entry = AuditEntry(at=now, actor=actor, action=action, case_ref=case_ref, outcome=outcome,
-                       detail=detail, prev_hash=prev)
+    entry = AuditEntry(
+        at=now,
+        actor=actor,
+        action=action,
+        case_ref=case_ref,
+        outcome=outcome,
+        detail=detail,
+        prev_hash=prev,
+    )
     session.add(entry)
     session.flush()
     entry.entry_hash = entry_hash(prev, _as_row(entry))
@@ -113,8 +151,11 @@ def _entries(session: Session, batch: int = 1000) -> Iterator[AuditEntry]:
     """All entries in id order, a batch at a time (memory bounded for long logs)."""
     last = -1
     while True:
-        rows = list(session.scalars(select(AuditEntry).where(AuditEntry.id > last)
-                                    .order_by(AuditEntry.id).limit(batch)))
+        rows = list(
+            session.scalars(
+                select(AuditEntry).where(AuditEntry.id > last).order_by(AuditEntry.id).limit(batch)
+            )
+        )
         if not rows:
             return
         yield from rows
@@ -130,13 +171,17 @@ def verify(session: Session) -> Verification:
     for entry in _entries(session):
         if entry.prev_hash is None or bytes(entry.prev_hash) != prev:
             where = f"after entry {previous_id}" if previous_id is not None else "at the start"
-            return Verification(False, count, entry.id,
-                                f"its link to the previous entry does not match (an entry "
-                                f"{where} was deleted, inserted or reordered)")
-        if entry.entry_hash is None or bytes(entry.entry_hash) != entry_hash(prev,
-                                                                            _as_row(entry)):
-            return Verification(False, count, entry.id,
-                                "its content does not match its hash (it was edited)")
+            return Verification(
+                False,
+                count,
+                entry.id,
+                f"its link to the previous entry does not match (an entry "
+                f"{where} was deleted, inserted or reordered)",
+            )
+        if entry.entry_hash is None or bytes(entry.entry_hash) != entry_hash(prev, _as_row(entry)):
+            return Verification(
+                False, count, entry.id, "its content does not match its hash (it was edited)"
+            )
         prev = bytes(entry.entry_hash)
         previous_id = entry.id
         count += 1
@@ -153,10 +198,13 @@ def checkpoint(session: Session, now: datetime) -> dict[str, Any]:
     if not result.ok:
         raise ValueError(result.message())
     last = session.scalar(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(1))
-    return {"format": CHECKPOINT_FORMAT, "entries": result.checked,
-            "last_id": last.id if last else 0,
-            "head": bytes(last.entry_hash).hex() if last and last.entry_hash else GENESIS.hex(),
-            "at": _at(now)}
+    return {
+        "format": CHECKPOINT_FORMAT,
+        "entries": result.checked,
+        "last_id": last.id if last else 0,
+        "head": bytes(last.entry_hash).hex() if last and last.entry_hash else GENESIS.hex(),
+        "at": _at(now),
+    }
 
 
 def verify_against(session: Session, point: Mapping[str, Any]) -> Verification:
@@ -168,17 +216,28 @@ def verify_against(session: Session, point: Mapping[str, Any]) -> Verification:
         return result
     last_id, head = int(point["last_id"]), bytes.fromhex(str(point["head"]))
     entry = session.get(AuditEntry, last_id) if last_id else None
-    upto = int(session.scalar(select(func.count()).select_from(AuditEntry)
-                              .where(AuditEntry.id <= last_id)) or 0)
+    upto = int(
+        session.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.id <= last_id))
+        or 0
+    )
     if last_id and entry is None:
-        return Verification(False, result.checked, last_id,
-                            f"the checkpoint's last entry is gone: the log was cut back to "
-                            f"{result.checked} entries (the checkpoint of {point['at']} saw "
-                            f"{point['entries']})")
-    if (entry is not None and bytes(entry.entry_hash or b"") != head) or \
-            upto != int(point["entries"]):
-        return Verification(False, result.checked, last_id,
-                            "the log does not hold what the checkpoint of "
-                            f"{point['at']} saw: entries up to it were rewritten or removed "
-                            "and the chain recomputed")
+        return Verification(
+            False,
+            result.checked,
+            last_id,
+            f"the checkpoint's last entry is gone: the log was cut back to "
+            f"{result.checked} entries (the checkpoint of {point['at']} saw "
+            f"{point['entries']})",
+        )
+    if (entry is not None and bytes(entry.entry_hash or b"") != head) or upto != int(
+        point["entries"]
+    ):
+        return Verification(
+            False,
+            result.checked,
+            last_id,
+            "the log does not hold what the checkpoint of "
+            f"{point['at']} saw: entries up to it were rewritten or removed "
+            "and the chain recomputed",
+        )
     return Verification(True, result.checked)

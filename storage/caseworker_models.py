@@ -22,8 +22,9 @@ class UserTotp(Base):
     passphrase unlocked the private key), so a stolen database gives no second factor."""
 
     __tablename__ = "user_totp"
-    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"),
-                                         primary_key=True)
+    user_id: Mapped[str] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
     wrapped: Mapped[bytes] = mapped_column(LargeBinary)
     sealed: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -63,8 +64,10 @@ class CaseSeen(Base):
     arrived or changed after that (issue 16 item 6, unread badges). Holds nothing else."""
 
     __tablename__ = "case_seen"
-    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"),
-                                         primary_key=True)
-    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"),
-                                         primary_key=True)
+    user_id: Mapped[str] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    case_id: Mapped[str] = mapped_column(
+        ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True
+    )
     seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -31,14 +31,12 @@ def lock_key(tag: str) -> int:
 
 
 class ChatLocks:
-    def __init__(self, url: str, is_sqlite: bool, size: int = 8,
-                 step: float = 0.02) -> None:
+    def __init__(self, url: str, is_sqlite: bool, size: int = 8, step: float = 0.02) -> None:
         self.step = step
         self._local: dict[str, tuple[asyncio.Lock, int]] = {}
         self._engine: Engine | None = None
         if not is_sqlite:
-            self._engine = create_engine(url, pool_size=size, max_overflow=size,
-                                         pool_pre_ping=True)
+            self._engine = create_engine(url, pool_size=size, max_overflow=size, pool_pre_ping=True)
 
     @asynccontextmanager
     async def hold(self, tag: str) -> AsyncIterator[None]:

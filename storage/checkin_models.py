@@ -35,8 +35,7 @@ class Checkin(Base):
     outbox_id: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     answer: Mapped[str | None] = mapped_column(String(12), nullable=True)  # see ANSWERS
-    answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True),
-                                                         nullable=True)
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     __table_args__ = (
         UniqueConstraint("case_id", "stage", "anchor_at", "seq", name="uq_checkins_slot"),

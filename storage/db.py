@@ -68,7 +68,8 @@ class Database:
             event.listen(self.engine, "begin", _sqlite_begin_immediate)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._local_writer: AbstractContextManager[Any] = (
-            threading.RLock() if self.is_sqlite else nullcontext())
+            threading.RLock() if self.is_sqlite else nullcontext()
+        )
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:

@@ -61,14 +61,14 @@ def item_name(draft_id: str) -> str:
     return f"draft:{draft_id}"
 
 
-def forget_after_commit(session: Session, keyring: crypto.Keyring,
-                        names: list[str]) -> None:
+def forget_after_commit(session: Session, keyring: crypto.Keyring, names: list[str]) -> None:
     """Erase these item keys once this transaction commits (never before: a rollback
     keeps the rows, which must still open)."""
     if not names:
         return
     pending: list[str] = session.info.setdefault("sanad_forget", [])
     if not pending:
+
         def erase(committed: Session) -> None:
             keyring.forget(committed.info.pop("sanad_forget", []))
 
@@ -86,8 +86,7 @@ def _open(keyring: crypto.Keyring, row: Draft, handle: bytes) -> bytes:
     return crypto.open_draft(keyring, row.id, handle, row.expires_at, sealed, item)
 
 
-def load(session: Session, keyring: crypto.Keyring, handle: bytes,
-         now: int) -> OpenDraft | None:
+def load(session: Session, keyring: crypto.Keyring, handle: bytes, now: int) -> OpenDraft | None:
     """The user's live draft, or None (expired or sealed under an epoch key already gone)."""
     row = session.scalar(select(Draft).where(Draft.user_handle == handle).with_for_update())
     if row is None:
@@ -109,26 +108,41 @@ def load(session: Session, keyring: crypto.Keyring, handle: bytes,
         forget_after_commit(session, keyring, [item_name(row.id)])
         return None
     data = json.loads(plain)
-    return OpenDraft(row.id, row.case_id, bytes.fromhex(data["data_key"]), data["state"],
-                     data.get("extra", {}))
+    return OpenDraft(
+        row.id, row.case_id, bytes.fromhex(data["data_key"]), data["state"], data.get("extra", {})
+    )
 
 
 def new(case_id: str | None = None) -> OpenDraft:
     return OpenDraft(str(uuid.uuid4()), case_id or str(uuid.uuid4()), crypto.new_data_key(), {})
 
 
-def save(session: Session, keyring: crypto.Keyring, handle: bytes, draft: OpenDraft,
-         expires_at: int, now: datetime) -> None:
-    plain = json.dumps({"data_key": draft.data_key.hex(), "state": draft.state,
-                        "extra": draft.extra},
-                       ensure_ascii=False).encode("utf-8")
-    sealed = crypto.seal_draft(keyring, draft.id, handle, expires_at, plain,
-                               item_name(draft.id))
+def save(
+    session: Session,
+    keyring: crypto.Keyring,
+    handle: bytes,
+    draft: OpenDraft,
+    expires_at: int,
+    now: datetime,
+) -> None:
+    plain = json.dumps(
+        {"data_key": draft.data_key.hex(), "state": draft.state, "extra": draft.extra},
+        ensure_ascii=False,
+    ).encode("utf-8")
+    sealed = crypto.seal_draft(keyring, draft.id, handle, expires_at, plain, item_name(draft.id))
     row = session.get(Draft, draft.id)
     if row is None:
         discard(session, keyring, handle)
-        session.add(Draft(id=draft.id, user_handle=handle, case_id=draft.case_id, sealed=sealed,
-                          expires_at=expires_at, updated_at=now))
+        session.add(
+            Draft(
+                id=draft.id,
+                user_handle=handle,
+                case_id=draft.case_id,
+                sealed=sealed,
+                expires_at=expires_at,
+                updated_at=now,
+            )
+        )
     else:
         row.sealed, row.expires_at, row.updated_at = sealed, expires_at, now
     session.flush()
@@ -137,8 +151,7 @@ def save(session: Session, keyring: crypto.Keyring, handle: bytes, draft: OpenDr
 def discard(session: Session, keyring: crypto.Keyring, handle: bytes) -> list[str]:
     """Delete the user's draft and, once committed, its item key; return its case id(s) so
     the caller can remove sealed files."""
-    rows = session.execute(select(Draft.id, Draft.case_id)
-                           .where(Draft.user_handle == handle)).all()
+    rows = session.execute(select(Draft.id, Draft.case_id).where(Draft.user_handle == handle)).all()
     session.execute(delete(Draft).where(Draft.user_handle == handle))
     forget_after_commit(session, keyring, [item_name(r.id) for r in rows])
     return [r.case_id for r in rows]
@@ -147,8 +160,7 @@ def discard(session: Session, keyring: crypto.Keyring, handle: bytes) -> list[st
 def purge_expired(session: Session, keyring: crypto.Keyring, now: int) -> list[str]:
     """Delete expired drafts for real (SQLite runs with secure_delete; their item keys go
     after the commit); return their case ids."""
-    rows = session.execute(select(Draft.id, Draft.case_id)
-                           .where(Draft.expires_at <= now)).all()
+    rows = session.execute(select(Draft.id, Draft.case_id).where(Draft.expires_at <= now)).all()
     session.execute(delete(Draft).where(Draft.expires_at <= now))
     forget_after_commit(session, keyring, [item_name(r.id) for r in rows])
     return [r.case_id for r in rows]
@@ -163,8 +175,7 @@ def event_row(session: Session, channel: str, event_id: str) -> ProcessedEvent |
     return session.get(ProcessedEvent, (channel, event_id), with_for_update=True)
 
 
-def record_event(session: Session, channel: str, event_id: str,
-                 now: datetime) -> ProcessedEvent:
+def record_event(session: Session, channel: str, event_id: str, now: datetime) -> ProcessedEvent:
     """Mark a platform event as processed; committed together with its answer."""
     row = ProcessedEvent(channel=channel, event_id=event_id, processed_at=now)
     session.add(row)

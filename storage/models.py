@@ -135,8 +135,9 @@ class Case(Base):
     lang: Mapped[str] = mapped_column(String(4))
     flow_version: Mapped[str] = mapped_column(String(160))
     consent: Mapped[dict[str, Any]] = mapped_column(JSON)
-    consent_recorded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True),
-                                                                 nullable=True)
+    consent_recorded_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), nullable=True
+    )
     receipt_handle: Mapped[bytes] = mapped_column(LargeBinary(5), unique=True)
     receipt_verifier: Mapped[bytes] = mapped_column(LargeBinary)
     incomplete: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -230,8 +231,9 @@ class CaseRoute(Base):
     intake's route key (the bot must read it to deliver; see docs/architecture.md)."""
 
     __tablename__ = "case_routes"
-    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"),
-                                         primary_key=True)
+    case_id: Mapped[str] = mapped_column(
+        ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True
+    )
     user_handle: Mapped[bytes] = mapped_column(LargeBinary(32), index=True)
     channel: Mapped[str] = mapped_column(String(16))
     sealed_route: Mapped[bytes] = mapped_column(LargeBinary)

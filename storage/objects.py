@@ -36,8 +36,17 @@ from urllib.parse import urlsplit
 
 from core import ConfigurationError, UnavailableError
 
-__all__ = ["LocalObjects", "ObjectMissing", "ObjectStore", "ObjectStoreError",
-           "ObjectStoreUrlError", "S3Objects", "open_objects", "parse_s3_url", "shred"]
+__all__ = [
+    "LocalObjects",
+    "ObjectMissing",
+    "ObjectStore",
+    "ObjectStoreError",
+    "ObjectStoreUrlError",
+    "S3Objects",
+    "open_objects",
+    "parse_s3_url",
+    "shred",
+]
 
 SPOOL_BYTES = 8 << 20  # in memory up to this, then a temporary file (ciphertext only)
 MULTIPART_BYTES = 8 << 20
@@ -95,8 +104,7 @@ class ObjectStore(Protocol):
 
 def _checked_key(key: str) -> str:
     parts = PurePosixPath(key).parts
-    if not parts or key.startswith("/") or any(p in ("..", ".", "") for p in parts) \
-            or "\\" in key:
+    if not parts or key.startswith("/") or any(p in ("..", ".", "") for p in parts) or "\\" in key:
         raise ValueError("an object key is a relative path without '..'")
     return "/".join(parts)
 
@@ -115,23 +123,27 @@ def parse_s3_url(url: str) -> tuple[str, str]:
     shown = f"{parts.scheme}://…" if parts.scheme else repr(url[:40])
     if parts.scheme != "s3":
         raise ObjectStoreUrlError(
-            f"SANAD_OBJECT_STORE_URL must be s3://bucket[/prefix], not {shown}")
+            f"SANAD_OBJECT_STORE_URL must be s3://bucket[/prefix], not {shown}"
+        )
     if "@" in parts.netloc or parts.query or parts.fragment:
         raise ObjectStoreUrlError(
             "SANAD_OBJECT_STORE_URL takes no credentials, query or fragment: credentials "
-            "come from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")
+            "come from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
+        )
     bucket = parts.netloc
     if not _BUCKET.match(bucket) or ".." in bucket:
         raise ObjectStoreUrlError(
             f"SANAD_OBJECT_STORE_URL: '{bucket[:63]}' is not an S3 bucket name (3-63 "
-            "lowercase letters, digits, dots and hyphens)")
+            "lowercase letters, digits, dots and hyphens)"
+        )
     prefix = parts.path.strip("/")
     if prefix:
         try:
             prefix = _checked_key(prefix)
         except ValueError:
             raise ObjectStoreUrlError(
-                "SANAD_OBJECT_STORE_URL: the prefix must be a plain path") from None
+                "SANAD_OBJECT_STORE_URL: the prefix must be a plain path"
+            ) from None
     return bucket, prefix
 
 
@@ -236,9 +248,14 @@ class S3Objects:
                 import boto3  # lazily: processes without an object store never pay for it
                 from botocore.config import Config
 
-                self._client = boto3.session.Session().client("s3", config=Config(
-                    connect_timeout=5, read_timeout=60,
-                    retries={"mode": "standard", "max_attempts": 3}))
+                self._client = boto3.session.Session().client(
+                    "s3",
+                    config=Config(
+                        connect_timeout=5,
+                        read_timeout=60,
+                        retries={"mode": "standard", "max_attempts": 3},
+                    ),
+                )
             return self._client
 
     def _key(self, key: str) -> str:
@@ -257,27 +274,33 @@ class S3Objects:
                 raise ObjectMissing(f"no object {what[5:]} in {self.url}") from None
             raise ObjectStoreError(_client_error(self.url, what, code)) from exc
         except (BotoCoreError, Boto3Error) as exc:
-            raise ObjectStoreError(f"object store {self.url}: {what} failed: "
-                                   f"{_one_line(exc)}") from exc
+            raise ObjectStoreError(
+                f"object store {self.url}: {what} failed: {_one_line(exc)}"
+            ) from exc
 
     @contextmanager
     def writer(self, key: str) -> Iterator[BinaryIO]:
         from boto3.s3.transfer import TransferConfig
 
         name = self._key(key)
-        config = TransferConfig(multipart_threshold=MULTIPART_BYTES,
-                                multipart_chunksize=MULTIPART_BYTES, use_threads=False)
+        config = TransferConfig(
+            multipart_threshold=MULTIPART_BYTES,
+            multipart_chunksize=MULTIPART_BYTES,
+            use_threads=False,
+        )
         with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as buf:
             yield buf  # type: ignore[misc]  # an exception here uploads nothing
             buf.seek(0)
-            self._call("upload", lambda: self.client.upload_fileobj(
-                buf, self.bucket, name, Config=config))
+            self._call(
+                "upload", lambda: self.client.upload_fileobj(buf, self.bucket, name, Config=config)
+            )
 
     @contextmanager
     def reader(self, key: str) -> Iterator[BinaryIO]:
         name = self._key(key)
-        response = self._call(f"read {key}", lambda: self.client.get_object(
-            Bucket=self.bucket, Key=name))
+        response = self._call(
+            f"read {key}", lambda: self.client.get_object(Bucket=self.bucket, Key=name)
+        )
         body = response["Body"]
         try:
             yield _Body(body, self)  # type: ignore[misc]
@@ -287,29 +310,36 @@ class S3Objects:
     def versioned(self) -> bool:
         """Whether the bucket keeps old versions (asked once): deletion must remove them."""
         if self._versioned is None:
-            answer = self._call("versioning", lambda: self.client.get_bucket_versioning(
-                Bucket=self.bucket))
+            answer = self._call(
+                "versioning", lambda: self.client.get_bucket_versioning(Bucket=self.bucket)
+            )
             self._versioned = answer.get("Status") in ("Enabled", "Suspended")
         return self._versioned
 
     def _versions(self, prefix: str) -> Iterator[dict[str, str]]:
         pages = self.client.get_paginator("list_object_versions").paginate(
-            Bucket=self.bucket, Prefix=prefix)
+            Bucket=self.bucket, Prefix=prefix
+        )
         for page in self._call("list versions", lambda: list(pages)):
             for item in [*page.get("Versions", []), *page.get("DeleteMarkers", [])]:
                 yield {"Key": item["Key"], "VersionId": item["VersionId"]}
 
     def _names(self, prefix: str) -> Iterator[dict[str, Any]]:
         pages = self.client.get_paginator("list_objects_v2").paginate(
-            Bucket=self.bucket, Prefix=prefix)
+            Bucket=self.bucket, Prefix=prefix
+        )
         for page in self._call("list", lambda: list(pages)):
             yield from page.get("Contents", [])
 
     def _delete_many(self, items: list[dict[str, str]]) -> None:
         for start in range(0, len(items), 1000):
-            batch = items[start:start + 1000]
-            answer = self._call("delete", lambda b=batch: self.client.delete_objects(  # type: ignore[misc]
-                Bucket=self.bucket, Delete={"Objects": b, "Quiet": True}))
+            batch = items[start : start + 1000]
+            answer = self._call(
+                "delete",
+                lambda b=batch: self.client.delete_objects(  # type: ignore[misc]
+                    Bucket=self.bucket, Delete={"Objects": b, "Quiet": True}
+                ),
+            )
             if answer.get("Errors"):
                 code = answer["Errors"][0].get("Code", "")
                 raise ObjectStoreError(_client_error(self.url, "delete", str(code)))
@@ -319,8 +349,7 @@ class S3Objects:
         if self.versioned():
             self._delete_many([v for v in self._versions(name) if v["Key"] == name])
         else:
-            self._call("delete", lambda: self.client.delete_object(Bucket=self.bucket,
-                                                                   Key=name))
+            self._call("delete", lambda: self.client.delete_object(Bucket=self.bucket, Key=name))
 
     def delete_prefix(self, group: str) -> int:
         prefix = self._key(group) + "/"
@@ -331,16 +360,17 @@ class S3Objects:
 
     def list_prefixes(self) -> list[str]:
         pages = self.client.get_paginator("list_objects_v2").paginate(
-            Bucket=self.bucket, Prefix=self.prefix, Delimiter="/")
+            Bucket=self.bucket, Prefix=self.prefix, Delimiter="/"
+        )
         groups = []
         for page in self._call("list", lambda: list(pages)):
             for common in page.get("CommonPrefixes", []):
-                groups.append(common["Prefix"][len(self.prefix):].rstrip("/"))
+                groups.append(common["Prefix"][len(self.prefix) :].rstrip("/"))
         return sorted(g for g in groups if g)
 
     def walk(self) -> Iterator[tuple[str, int]]:
         for item in self._names(self.prefix):
-            yield item["Key"][len(self.prefix):], int(item["Size"])
+            yield item["Key"][len(self.prefix) :], int(item["Size"])
 
     def check(self) -> None:
         self._call("check", lambda: self.client.head_bucket(Bucket=self.bucket))
@@ -353,8 +383,9 @@ class _Body:
         self._body, self._store = body, store
 
     def read(self, n: int = -1) -> bytes:
-        return self._store._call("read", lambda: bytes(
-            self._body.read() if n is None or n < 0 else self._body.read(n)))
+        return self._store._call(
+            "read", lambda: bytes(self._body.read() if n is None or n < 0 else self._body.read(n))
+        )
 
 
 def _client_error(url: str, what: str, code: str) -> str:
@@ -362,8 +393,10 @@ def _client_error(url: str, what: str, code: str) -> str:
     if code in ("404", "NoSuchBucket", "NotFound"):
         return f"object store {url}: no bucket {bucket} at this endpoint (AWS_ENDPOINT_URL)"
     if code in ("403", "AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch"):
-        return (f"object store {url}: access denied ({code}); check AWS_ACCESS_KEY_ID, "
-                "AWS_SECRET_ACCESS_KEY and the bucket's policy")
+        return (
+            f"object store {url}: access denied ({code}); check AWS_ACCESS_KEY_ID, "
+            "AWS_SECRET_ACCESS_KEY and the bucket's policy"
+        )
     return f"object store {url}: {what} failed ({code or 'error'})"
 
 

@@ -32,8 +32,19 @@ from sqlalchemy.orm import Session
 
 from core import UnavailableError
 
-__all__ = ["FAILED", "JOB_CHANNELS", "RETRY", "SENT", "SKIPPED", "DeliveryDeferred",
-           "defer_delivery", "outbox_lock", "outbox_queue", "outbox_task", "sweep_candidates"]
+__all__ = [
+    "FAILED",
+    "JOB_CHANNELS",
+    "RETRY",
+    "SENT",
+    "SKIPPED",
+    "DeliveryDeferred",
+    "defer_delivery",
+    "outbox_lock",
+    "outbox_queue",
+    "outbox_task",
+    "sweep_candidates",
+]
 
 SENT, RETRY, FAILED, SKIPPED = "sent", "retry", "failed", "skipped"
 
@@ -75,33 +86,52 @@ def defer_delivery(session: Session, channel: str, message_ids: list[str]) -> in
     the engine's tables; otherwise nothing: the in-process runner or the sweep finds them).
     Ids only in the job's arguments. How many jobs were deferred."""
     bind = session.get_bind()
-    if (bind.dialect.name != "postgresql" or not message_ids or channel not in JOB_CHANNELS
-            or not _engine_installed(session)):
+    if (
+        bind.dialect.name != "postgresql"
+        or not message_ids
+        or channel not in JOB_CHANNELS
+        or not _engine_installed(session)
+    ):
         return 0
     count = 0
     for message_id in message_ids:
         lock = outbox_lock(message_id)
         with session.begin_nested():  # a job already waiting for it: leave that one
-            exists = session.scalar(text(
-                "SELECT 1 FROM procrastinate_jobs WHERE queueing_lock = :lock "
-                "AND status IN ('todo', 'doing') LIMIT 1"), {"lock": lock})
+            exists = session.scalar(
+                text(
+                    "SELECT 1 FROM procrastinate_jobs WHERE queueing_lock = :lock "
+                    "AND status IN ('todo', 'doing') LIMIT 1"
+                ),
+                {"lock": lock},
+            )
             if exists:
                 continue
-            session.execute(text(
-                "SELECT procrastinate_defer_jobs_v1(ARRAY[ROW(:queue, :task, 0, :lock, :lock, "
-                "CAST(:args AS jsonb), NULL)::procrastinate_job_to_defer_v1])"),
-                {"queue": outbox_queue(channel), "task": outbox_task(channel), "lock": lock,
-                 "args": json.dumps({"message_id": message_id})})
+            session.execute(
+                text(
+                    "SELECT procrastinate_defer_jobs_v1(ARRAY[ROW(:queue, :task, 0, :lock, :lock, "
+                    "CAST(:args AS jsonb), NULL)::procrastinate_job_to_defer_v1])"
+                ),
+                {
+                    "queue": outbox_queue(channel),
+                    "task": outbox_task(channel),
+                    "lock": lock,
+                    "args": json.dumps({"message_id": message_id}),
+                },
+            )
             count += 1
     return count
 
 
 def sweep_candidates(session: Session, channel: str, now: Any, limit: int = 200) -> list[str]:
     """Due messages of this channel that no job is waiting for or running (PostgreSQL)."""
-    rows = session.execute(text(
-        "SELECT o.id FROM outbox o WHERE o.channel = :channel AND o.status = 'pending' "
-        "AND o.next_attempt_at <= :now AND (o.lease_until IS NULL OR o.lease_until <= :now) "
-        "AND NOT EXISTS (SELECT 1 FROM procrastinate_jobs j "
-        "WHERE j.queueing_lock = 'outbox:' || o.id AND j.status IN ('todo', 'doing')) "
-        "ORDER BY o.created_at LIMIT :limit"), {"channel": channel, "now": now, "limit": limit})
+    rows = session.execute(
+        text(
+            "SELECT o.id FROM outbox o WHERE o.channel = :channel AND o.status = 'pending' "
+            "AND o.next_attempt_at <= :now AND (o.lease_until IS NULL OR o.lease_until <= :now) "
+            "AND NOT EXISTS (SELECT 1 FROM procrastinate_jobs j "
+            "WHERE j.queueing_lock = 'outbox:' || o.id AND j.status IN ('todo', 'doing')) "
+            "ORDER BY o.created_at LIMIT :limit"
+        ),
+        {"channel": channel, "now": now, "limit": limit},
+    )
     return [str(r[0]) for r in rows]

@@ -28,6 +28,7 @@ class Referral(Base):
     outcome: Mapped[str | None] = mapped_column(String(24), nullable=True)  # see OUTCOMES
     created_by: Mapped[str] = mapped_column(String(64))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    reporter_told_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True),
-                                                              nullable=True)
+    reporter_told_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), nullable=True
+    )
     __table_args__ = (Index("ix_referrals_due", "status", "deadline"),)

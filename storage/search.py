@@ -63,16 +63,57 @@ KINDS = ("place", "country", "person")
 # who is in danger. Names are indexed as HMACs only, so a caseworker can find a case about a
 # person without opening the identity section, which stays sealed to custodians.
 INDEXED_FIELDS: dict[str, str] = {
-    "incident_location": "place", "country": "country", "victim_name": "person",
-    "reporter_name": "person", "urgent_who": "person"}
-STOPWORDS = frozenset({
-    "the", "of", "in", "at", "a", "an", "and", "near", "to", "on", "by", "from",
-    "في", "من", "الى", "الي", "على", "علي", "عند", "قرب", "و", "او", "عن", "مع"})
+    "incident_location": "place",
+    "country": "country",
+    "victim_name": "person",
+    "reporter_name": "person",
+    "urgent_who": "person",
+}
+STOPWORDS = frozenset(
+    {
+        "the",
+        "of",
+        "in",
+        "at",
+        "a",
+        "an",
+        "and",
+        "near",
+        "to",
+        "on",
+        "by",
+        "from",
+        "في",
+        "من",
+        "الى",
+        "الي",
+        "على",
+        "علي",
+        "عند",
+        "قرب",
+        "و",
+        "او",
+        "عن",
+        "مع",
+    }
+)
 _DIACRITICS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")
-_LETTERS = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ة": "ه",
-                          "ؤ": "و", "ئ": "ي", "ک": "ك", "ی": "ي",
-                          **{chr(0x0660 + i): str(i) for i in range(10)},
-                          **{chr(0x06F0 + i): str(i) for i in range(10)}})
+_LETTERS = str.maketrans(
+    {
+        "أ": "ا",
+        "إ": "ا",
+        "آ": "ا",
+        "ٱ": "ا",
+        "ى": "ي",
+        "ة": "ه",
+        "ؤ": "و",
+        "ئ": "ي",
+        "ک": "ك",
+        "ی": "ي",
+        **{chr(0x0660 + i): str(i) for i in range(10)},
+        **{chr(0x06F0 + i): str(i) for i in range(10)},
+    }
+)
 _WORD = re.compile(r"\w+")
 _ARTICLES = ("وال", "بال", "فال", "كال", "لل", "ال")
 MAX_TERMS = 64  # per answer: a long answer is cut, not indexed word by word without end
@@ -87,7 +128,7 @@ def normalise(text: str) -> list[str]:
         word = word.replace("_", "")
         for article in _ARTICLES:
             if word.startswith(article) and len(word) - len(article) >= 3:
-                word = word[len(article):]
+                word = word[len(article) :]
                 break
         if len(word) >= 2 and word not in STOPWORDS and word not in words:
             words.append(word)
@@ -96,8 +137,9 @@ def normalise(text: str) -> list[str]:
 
 def index_key(pepper: bytes) -> bytes:
     """K, derived from the organisation's pepper; held in memory only."""
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
-                info=b"sanad/v1/blind-index").derive(bytes(pepper))
+    return HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=None, info=b"sanad/v1/blind-index"
+    ).derive(bytes(pepper))
 
 
 def term(key: bytes, kind: str, word: str) -> bytes:
@@ -120,33 +162,44 @@ def terms_of(key: bytes, fields: Mapping[str, Any]) -> set[tuple[bytes, str]]:
     return out
 
 
-def index_case(session: Session, pepper: bytes | None, case_id: str,
-               fields: Mapping[str, Any], source: str = "intake") -> int:
+def index_case(
+    session: Session,
+    pepper: bytes | None,
+    case_id: str,
+    fields: Mapping[str, Any],
+    source: str = "intake",
+) -> int:
     """(Re)compute a case's intake terms from its answers in memory (at submission, and when
     a report is completed later); a caseworker's own terms stay. The number of terms."""
     if pepper is None:
         return 0
     found = terms_of(index_key(pepper), fields)
-    session.execute(delete(CaseTerm).where(CaseTerm.case_id == case_id,
-                                           CaseTerm.source == source))
+    session.execute(delete(CaseTerm).where(CaseTerm.case_id == case_id, CaseTerm.source == source))
     session.flush()
-    have = set(session.execute(select(CaseTerm.term, CaseTerm.kind)
-                               .where(CaseTerm.case_id == case_id)).all())
+    have = set(
+        session.execute(
+            select(CaseTerm.term, CaseTerm.kind).where(CaseTerm.case_id == case_id)
+        ).all()
+    )
     for value, kind in sorted(found - {(t, k) for t, k in have}):
         session.add(CaseTerm(term=value, case_id=case_id, kind=kind, source=source))
     session.flush()
     return len(found)
 
 
-def add_terms(session: Session, pepper: bytes, case_id: str, kind: str, text: str,
-              author: str) -> int:
+def add_terms(
+    session: Session, pepper: bytes, case_id: str, kind: str, text: str, author: str
+) -> int:
     """A caseworker adds a facility, place or person name found in the narrative or a file
     (the words are hashed here and never stored). The number of new terms."""
     if kind not in KINDS:
         raise ValueError(f"unknown kind {kind!r}")
     key = index_key(pepper)
-    have = set(session.scalars(select(CaseTerm.term).where(CaseTerm.case_id == case_id,
-                                                           CaseTerm.kind == kind)))
+    have = set(
+        session.scalars(
+            select(CaseTerm.term).where(CaseTerm.case_id == case_id, CaseTerm.kind == kind)
+        )
+    )
     added = 0
     for word in normalise(text):
         value = term(key, kind, word)
@@ -209,13 +262,13 @@ def _all_words(key: bytes, kinds: Iterable[str], words: list[str]) -> Any:
     conditions = []
     for word in words:
         values = [term(key, kind, word) for kind in kinds]
-        conditions.append(Case.id.in_(select(CaseTerm.case_id).where(
-            CaseTerm.term.in_(values))))
+        conditions.append(Case.id.in_(select(CaseTerm.case_id).where(CaseTerm.term.in_(values))))
     return conditions
 
 
-def where(query: Select[Any], q: QueueQuery, pepper: bytes | None, user_id: str,
-          now: datetime) -> Select[Any]:
+def where(
+    query: Select[Any], q: QueueQuery, pepper: bytes | None, user_id: str, now: datetime
+) -> Select[Any]:
     """The filters of `q` applied to a select over Case."""
     if q.status:
         query = query.where(Case.status == q.status)
@@ -236,15 +289,21 @@ def where(query: Select[Any], q: QueueQuery, pepper: bytes | None, user_id: str,
     if q.received_to:
         query = query.where(Case.received_at < q.received_to)
     if q.assignee:
-        query = query.where(Case.assigned_to.in_(
-            select(User.id).where(func.lower(User.name) == q.assignee.lower())))
+        query = query.where(
+            Case.assigned_to.in_(select(User.id).where(func.lower(User.name) == q.assignee.lower()))
+        )
     if q.label:
-        query = query.where(exists().where(CaseLabel.case_id == Case.id,
-                                           CaseLabel.label == q.label))
+        query = query.where(
+            exists().where(CaseLabel.case_id == Case.id, CaseLabel.label == q.label)
+        )
     if q.overdue:
-        query = query.where(exists().where(CaseAction.case_id == Case.id,
-                                           CaseAction.deadline.is_not(None),
-                                           CaseAction.deadline <= now))
+        query = query.where(
+            exists().where(
+                CaseAction.case_id == Case.id,
+                CaseAction.deadline.is_not(None),
+                CaseAction.deadline <= now,
+            )
+        )
     key = index_key(pepper) if pepper is not None else None
     for text, kinds in ((q.country, ("country",)), (q.region, ("place",))):
         words = normalise(text)
@@ -280,8 +339,10 @@ def labels_of(session: Session, case_ids: list[str]) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     if case_ids:
         for case_id, label in session.execute(
-                select(CaseLabel.case_id, CaseLabel.label)
-                .where(CaseLabel.case_id.in_(case_ids)).order_by(CaseLabel.label)):
+            select(CaseLabel.case_id, CaseLabel.label)
+            .where(CaseLabel.case_id.in_(case_ids))
+            .order_by(CaseLabel.label)
+        ):
             out.setdefault(case_id, []).append(label)
     return out
 

@@ -26,8 +26,9 @@ class CaseTerm(Base):
 
     __tablename__ = "case_terms"
     term: Mapped[bytes] = mapped_column(LargeBinary(16), primary_key=True)
-    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"),
-                                         primary_key=True)
+    case_id: Mapped[str] = mapped_column(
+        ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True
+    )
     kind: Mapped[str] = mapped_column(String(8), primary_key=True)  # place | country | person
     source: Mapped[str] = mapped_column(String(64))
     __table_args__ = (Index("ix_case_terms_case", "case_id"),)
@@ -35,8 +36,9 @@ class CaseTerm(Base):
 
 class CaseLabel(Base):
     __tablename__ = "case_labels"
-    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"),
-                                         primary_key=True)
+    case_id: Mapped[str] = mapped_column(
+        ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True
+    )
     label: Mapped[str] = mapped_column(String(40), primary_key=True)
     added_by: Mapped[str] = mapped_column(String(64))
     added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -56,7 +58,6 @@ class CaseLink(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
-
 class CannedReply(Base):
     """A prepared message to reporters in one language, kept by supervisors; the
     organisation's words, not a reporter's, so plaintext like the catalogues."""
@@ -68,6 +69,7 @@ class CannedReply(Base):
     body: Mapped[str] = mapped_column(String(3000))
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
 
 # The queue's first page in the order of a sortable column, read from an index rather than
 # by sorting every case (issue 16; bench.web at 1,000,000 cases). Declared here, with the

@@ -34,13 +34,37 @@ from storage.casework import STATE_ANSWERS, STATE_STEPS
 from storage.caseworker_models import CaseAction
 from storage.models import Base, Case, CaseEvent
 
-__all__ = ["ASSESSED", "CASEWORK", "DIMENSIONS", "HOUR_BUCKETS", "MULTI", "RESPONSE",
-           "STEP", "StatGeneration", "StatValue", "casework_tallies", "casework_values",
-           "counts", "forget_case_statistics", "generation", "hours_bucket", "record_case",
-           "refresh_casework", "stat_key", "tallies"]
+__all__ = [
+    "ASSESSED",
+    "CASEWORK",
+    "DIMENSIONS",
+    "HOUR_BUCKETS",
+    "MULTI",
+    "RESPONSE",
+    "STEP",
+    "StatGeneration",
+    "StatValue",
+    "casework_tallies",
+    "casework_values",
+    "counts",
+    "forget_case_statistics",
+    "generation",
+    "hours_bucket",
+    "record_case",
+    "refresh_casework",
+    "stat_key",
+    "tallies",
+]
 
-SINGLE = ("report_type", "status", "month", "country", "place_type", "victim_gender",
-          "victim_age_group")
+SINGLE = (
+    "report_type",
+    "status",
+    "month",
+    "country",
+    "place_type",
+    "victim_gender",
+    "victim_age_group",
+)
 MULTI = ("perpetrator_type", "violation_types", "victim_groups")
 DIMENSIONS = SINGLE + MULTI
 # casework dimensions (refresh_casework): one `step` row per kind of step done, one
@@ -73,16 +97,18 @@ class StatGeneration(Base):
 
 
 def _changed(session: Session) -> None:
-    done = session.execute(update(StatGeneration).where(StatGeneration.id == 1)
-                           .values(generation=StatGeneration.generation + 1))
+    done = session.execute(
+        update(StatGeneration)
+        .where(StatGeneration.id == 1)
+        .values(generation=StatGeneration.generation + 1)
+    )
     if not getattr(done, "rowcount", 1):
         session.execute(insert(StatGeneration).values(id=1, generation=1))
 
 
 def generation(session: Session) -> int:
     """The current generation of the statistics rows (0 before any write)."""
-    return int(session.scalar(select(StatGeneration.generation)
-                              .where(StatGeneration.id == 1)) or 0)
+    return int(session.scalar(select(StatGeneration.generation).where(StatGeneration.id == 1)) or 0)
 
 
 def stat_key(pepper: bytes, case_id: str) -> str:
@@ -120,10 +146,14 @@ def record_case(session: Session, pepper: bytes, case: Case, fields: dict[str, A
         return
     _changed(session)
     received: datetime = case.received_at
-    answers = {**fields, "report_type": case.report_type or "none", "status": case.status,
-               "month": received.strftime("%Y-%m")}
+    answers = {
+        **fields,
+        "report_type": case.report_type or "none",
+        "status": case.status,
+        "month": received.strftime("%Y-%m"),
+    }
     for dim in DIMENSIONS:
-        values = ([answers["month"]] if dim == "month" else _values(dim, answers.get(dim)))
+        values = [answers["month"]] if dim == "month" else _values(dim, answers.get(dim))
         if not values and dim in SINGLE:
             values = ["none"]  # the unanswered share of a one-way table, so it sums to the total
         for value in values:
@@ -140,8 +170,9 @@ def hours_bucket(hours: float) -> str:
     return f"over{HOUR_BUCKETS[-1]}"
 
 
-def casework_values(actions: Iterable[Any], received_at: datetime,
-                    assessed_at: datetime | None) -> dict[str, list[str]]:
+def casework_values(
+    actions: Iterable[Any], received_at: datetime, assessed_at: datetime | None
+) -> dict[str, list[str]]:
     """The casework rows of one case (pure): `actions` are its done steps in time order
     (objects with kind, deadline and detail, as storage.caseworker_models.CaseAction)."""
     out: dict[str, list[str]] = {}
@@ -153,12 +184,21 @@ def casework_values(actions: Iterable[Any], received_at: datetime,
     for kind, steps in by_kind.items():
         if kind not in STATE_STEPS:
             continue
-        answer = next((a for a in ((s.detail or {}).get("state_response") for s in
-                                   reversed(steps)) if a in STATE_ANSWERS), None)
+        answer = next(
+            (
+                a
+                for a in ((s.detail or {}).get("state_response") for s in reversed(steps))
+                if a in STATE_ANSWERS
+            ),
+            None,
+        )
         if answer is None:
             deadlines = [s.deadline for s in steps if s.deadline is not None]
-            answer = (f"due:{as_utc(max(deadlines, key=as_utc)).strftime('%Y-%m')}"
-                      if deadlines else "awaiting")
+            answer = (
+                f"due:{as_utc(max(deadlines, key=as_utc)).strftime('%Y-%m')}"
+                if deadlines
+                else "awaiting"
+            )
         out[RESPONSE + kind] = [answer]
     if assessed_at is not None:
         hours = (as_utc(assessed_at) - as_utc(received_at)).total_seconds() / 3600
@@ -173,22 +213,33 @@ def refresh_casework(session: Session, pepper: bytes | None, case: Case) -> bool
     if pepper is None:
         return False
     key = stat_key(pepper, case.id)
-    if session.scalar(select(StatValue.value).where(StatValue.row_key == key,
-                                                    StatValue.dimension == "month")) is None:
+    if (
+        session.scalar(
+            select(StatValue.value).where(StatValue.row_key == key, StatValue.dimension == "month")
+        )
+        is None
+    ):
         return False  # no consent to statistics (or withdrawn): nothing is kept
-    steps = session.scalars(select(CaseAction).where(
-        CaseAction.case_id == case.id, CaseAction.outcome == "done")
-        .order_by(CaseAction.at, CaseAction.id))
+    steps = session.scalars(
+        select(CaseAction)
+        .where(CaseAction.case_id == case.id, CaseAction.outcome == "done")
+        .order_by(CaseAction.at, CaseAction.id)
+    )
     assessed_at = None
-    for event in session.scalars(select(CaseEvent).where(
-            CaseEvent.case_id == case.id, CaseEvent.kind == "status_changed")
-            .order_by(CaseEvent.at, CaseEvent.id)):
+    for event in session.scalars(
+        select(CaseEvent)
+        .where(CaseEvent.case_id == case.id, CaseEvent.kind == "status_changed")
+        .order_by(CaseEvent.at, CaseEvent.id)
+    ):
         if (event.detail or {}).get("from") == INITIAL_STATUS:
             assessed_at = event.at
             break
     values = casework_values(list(steps), case.received_at, assessed_at)
-    session.execute(delete(StatValue).where(StatValue.row_key == key,
-                                            StatValue.dimension.in_(("status", *CASEWORK))))
+    session.execute(
+        delete(StatValue).where(
+            StatValue.row_key == key, StatValue.dimension.in_(("status", *CASEWORK))
+        )
+    )
     session.add(StatValue(row_key=key, dimension="status", value=case.status))
     for dim, found in values.items():
         for value in found:
@@ -204,50 +255,89 @@ def forget_case_statistics(session: Session, case_id: str, pepper: bytes) -> Non
     _changed(session)
 
 
-def counts(session: Session, dimensions: Iterable[str] = DIMENSIONS
-           ) -> tuple[int, dict[tuple[str, str], int]]:
+def counts(
+    session: Session, dimensions: Iterable[str] = DIMENSIONS
+) -> tuple[int, dict[tuple[str, str], int]]:
     """(number of reports, {(dimension, value): reports}) computed by the database."""
-    total = int(session.scalar(select(func.count()).select_from(StatValue)
-                               .where(StatValue.dimension == "month")) or 0)
+    total = int(
+        session.scalar(
+            select(func.count()).select_from(StatValue).where(StatValue.dimension == "month")
+        )
+        or 0
+    )
     rows: Any = session.execute(
         select(StatValue.dimension, StatValue.value, func.count())
         .where(StatValue.dimension.in_(list(dimensions)))
-        .group_by(StatValue.dimension, StatValue.value))
+        .group_by(StatValue.dimension, StatValue.value)
+    )
     return total, {(d, v): int(n) for d, v, n in rows}
 
 
-_PROFILE = ("month", "report_type", "country", "status", "place_type", "victim_gender",
-            "victim_age_group")  # caseworker.release.PROFILE
-_CARRIER = {"perpetrator_type": "country", "violation_types": "victim_gender",
-            "victim_groups": None}  # caseworker.release.MULTI_CARRIER
+_PROFILE = (
+    "month",
+    "report_type",
+    "country",
+    "status",
+    "place_type",
+    "victim_gender",
+    "victim_age_group",
+)  # caseworker.release.PROFILE
+_CARRIER = {
+    "perpetrator_type": "country",
+    "violation_types": "victim_gender",
+    "victim_groups": None,
+}  # caseworker.release.MULTI_CARRIER
 
 
-def tallies(session: Session) -> tuple[dict[tuple[str, ...], int],
-                                       dict[tuple[str, str, str, str], int]]:
+def tallies(
+    session: Session,
+) -> tuple[dict[tuple[str, ...], int], dict[tuple[str, str, str, str], int]]:
     """The input of caseworker.release.build, counted by the database in two queries:
     reports by their single-choice answers (month, report_type, country, status, place_type,
     victim_gender, victim_age_group), and multiple-choice values by (dimension, month, the
     carrier answer the release crosses them with, value)."""
-    pivot = (select(StatValue.row_key, *[
-        func.coalesce(func.max(StatValue.value).filter(StatValue.dimension == d),
-                      "none").label(d) for d in _PROFILE])
-        .where(StatValue.dimension.in_(_PROFILE)).group_by(StatValue.row_key).subquery())
+    pivot = (
+        select(
+            StatValue.row_key,
+            *[
+                func.coalesce(
+                    func.max(StatValue.value).filter(StatValue.dimension == d), "none"
+                ).label(d)
+                for d in _PROFILE
+            ],
+        )
+        .where(StatValue.dimension.in_(_PROFILE))
+        .group_by(StatValue.row_key)
+        .subquery()
+    )
     cols = [pivot.c[d] for d in _PROFILE]
     profiles: Any = session.execute(select(*cols, func.count()).group_by(*cols))
     found = {tuple(row[:-1]): int(row[-1]) for row in profiles}
     many = StatValue.__table__.alias("many")
     rows: Any = session.execute(
-        select(many.c.dimension, pivot.c.month, pivot.c.victim_gender, pivot.c.country,
-               many.c.value, func.count())
+        select(
+            many.c.dimension,
+            pivot.c.month,
+            pivot.c.victim_gender,
+            pivot.c.country,
+            many.c.value,
+            func.count(),
+        )
         .join(pivot, pivot.c.row_key == many.c.row_key)
         .where(many.c.dimension.in_(MULTI))
-        .group_by(many.c.dimension, pivot.c.month, pivot.c.victim_gender, pivot.c.country,
-                  many.c.value))
+        .group_by(
+            many.c.dimension, pivot.c.month, pivot.c.victim_gender, pivot.c.country, many.c.value
+        )
+    )
     multi: dict[tuple[str, str, str, str], int] = {}
     for dim, month, gender, country, value, n in rows:
         carrier = _CARRIER.get(dim)
-        key = (dim, month, gender if carrier == "victim_gender" else
-               country if carrier == "country" else "", value)
+        key = (
+            dim,
+            month,
+            gender if carrier == "victim_gender" else country if carrier == "country" else "",
+            value,
+        )
         multi[key] = multi.get(key, 0) + int(n)
     return found, multi
 
@@ -255,18 +345,23 @@ def tallies(session: Session) -> tuple[dict[tuple[str, ...], int],
 def casework_tallies(session: Session) -> dict[tuple[str, str, str, str], int]:
     """The periodic report's input, counted by the database in one query:
     {(month, report_type, casework dimension, value): reports}."""
-    pivot = (select(StatValue.row_key,
-                    func.max(StatValue.value).filter(StatValue.dimension == "month")
-                    .label("month"),
-                    func.coalesce(func.max(StatValue.value)
-                                  .filter(StatValue.dimension == "report_type"), "none")
-                    .label("report_type"))
-             .where(StatValue.dimension.in_(("month", "report_type")))
-             .group_by(StatValue.row_key).subquery())
+    pivot = (
+        select(
+            StatValue.row_key,
+            func.max(StatValue.value).filter(StatValue.dimension == "month").label("month"),
+            func.coalesce(
+                func.max(StatValue.value).filter(StatValue.dimension == "report_type"), "none"
+            ).label("report_type"),
+        )
+        .where(StatValue.dimension.in_(("month", "report_type")))
+        .group_by(StatValue.row_key)
+        .subquery()
+    )
     work = StatValue.__table__.alias("work")
     rows: Any = session.execute(
         select(pivot.c.month, pivot.c.report_type, work.c.dimension, work.c.value, func.count())
         .join(pivot, pivot.c.row_key == work.c.row_key)
         .where(work.c.dimension.in_(CASEWORK))
-        .group_by(pivot.c.month, pivot.c.report_type, work.c.dimension, work.c.value))
+        .group_by(pivot.c.month, pivot.c.report_type, work.c.dimension, work.c.value)
+    )
     return {(m, t, d, v): int(n) for m, t, d, v, n in rows if m is not None}

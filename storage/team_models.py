@@ -26,18 +26,21 @@ class Team(Base):
 
 class TeamMember(Base):
     __tablename__ = "team_members"
-    team_name: Mapped[str] = mapped_column(ForeignKey("teams.name", ondelete="CASCADE"),
-                                           primary_key=True)
-    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"),
-                                         primary_key=True)
+    team_name: Mapped[str] = mapped_column(
+        ForeignKey("teams.name", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[str] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
 
 
 class CaseTeam(Base):
     """A team a case was routed to at intake, or shared or moved to later (by a grant)."""
 
     __tablename__ = "case_teams"
-    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"),
-                                         primary_key=True)
+    case_id: Mapped[str] = mapped_column(
+        ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True
+    )
     team_name: Mapped[str] = mapped_column(String(64), primary_key=True)
     added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
@@ -48,10 +51,10 @@ class AccessRequest(Base):
 
     __tablename__ = "access_requests"
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"),
-                                         index=True)
-    requester_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"),
-                                              index=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    requester_id: Mapped[str] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
     reason: Mapped[str] = mapped_column(String(500))
     status: Mapped[str] = mapped_column(String(12))  # pending | approved | refused
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

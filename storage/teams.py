@@ -26,8 +26,18 @@ from storage import crypto
 from storage.models import User
 from storage.team_models import CaseTeam, Team, TeamMember
 
-__all__ = ["Plan", "Routed", "SignedList", "case_teams", "check_team_name", "label_of",
-           "mirror", "record_case_teams", "route", "user_of_label"]
+__all__ = [
+    "Plan",
+    "Routed",
+    "SignedList",
+    "case_teams",
+    "check_team_name",
+    "label_of",
+    "mirror",
+    "record_case_teams",
+    "route",
+    "user_of_label",
+]
 
 log = logging.getLogger("sanad.teams")
 RECOVERY_LABEL = "organisation-recovery"
@@ -47,8 +57,12 @@ def user_of_label(label: str) -> str | None:
 
 
 def check_team_name(name: str) -> str:
-    if not name or len(name) > 64 or not name.replace("-", "").replace("_", "").isalnum() \
-            or not name.isascii():
+    if (
+        not name
+        or len(name) > 64
+        or not name.replace("-", "").replace("_", "").isalnum()
+        or not name.isascii()
+    ):
         raise TeamError("a team name is 1 to 64 letters, digits, '-' or '_'")
     return name
 
@@ -68,8 +82,10 @@ class Plan:
 
     @classmethod
     def of(cls, manifest: crypto.Manifest) -> Plan:
-        return cls({r.label: r for r in manifest.recipients},
-                   {name: set(members) for name, members in manifest.teams.items()})
+        return cls(
+            {r.label: r for r in manifest.recipients},
+            {name: set(members) for name, members in manifest.teams.items()},
+        )
 
     def add_team(self, name: str) -> None:
         check_team_name(name)
@@ -81,8 +97,10 @@ class Plan:
         names = list(dict.fromkeys(names))
         unknown = [n for n in names if n not in self.teams]
         if unknown:
-            raise TeamError(f"no team named {', '.join(repr(n) for n in unknown)}: create it "
-                            "with `sanad teams add NAME`")
+            raise TeamError(
+                f"no team named {', '.join(repr(n) for n in unknown)}: create it "
+                "with `sanad teams add NAME`"
+            )
         return names
 
     def put(self, recipient: crypto.Recipient) -> None:
@@ -107,8 +125,10 @@ class Plan:
         return out
 
     def team_map(self) -> dict[str, list[str]]:
-        return {name: sorted(m for m in members if m in self.recipients)
-                for name, members in sorted(self.teams.items())}
+        return {
+            name: sorted(m for m in members if m in self.recipients)
+            for name, members in sorted(self.teams.items())
+        }
 
 
 def mirror(session: Session, manifest: crypto.Manifest, now: datetime) -> None:
@@ -136,8 +156,12 @@ class Routed:
     fallback: str | None = None  # why the chosen teams were not used, if they were not
 
 
-def route(manifest: crypto.Manifest, chosen: Sequence[str] | None,
-          default_team: str | None, inactive: Iterable[str] = ()) -> Routed:
+def route(
+    manifest: crypto.Manifest,
+    chosen: Sequence[str] | None,
+    default_team: str | None,
+    inactive: Iterable[str] = (),
+) -> Routed:
     """The recipients of a report routed to the `chosen` teams: their members in the signed
     manifest, and the organisation recovery key. No routing (chosen None): every recipient,
     as before teams existed. Chosen teams without any member fall back to the default team,
@@ -149,8 +173,11 @@ def route(manifest: crypto.Manifest, chosen: Sequence[str] | None,
     nothing in the database can add a recipient."""
     skip = set(inactive)
     # Custodians hold identity keys only: never a recipient of a report's content.
-    everyone = tuple(r for r in manifest.recipients if r.label not in skip
-                     and not r.label.startswith(CUSTODIAN_PREFIX))
+    everyone = tuple(
+        r
+        for r in manifest.recipients
+        if r.label not in skip and not r.label.startswith(CUSTODIAN_PREFIX)
+    )
     recovery = [r for r in everyone if r.label == RECOVERY_LABEL]
     if chosen is None:
         return Routed(everyone, ())
@@ -164,21 +191,24 @@ def route(manifest: crypto.Manifest, chosen: Sequence[str] | None,
         if members:
             fallback = None if teams == attempts[0] else "no_member_in_chosen_teams"
             if fallback:
-                log.warning("routing: no active member in the chosen teams; the default team "
-                            "was used")
+                log.warning(
+                    "routing: no active member in the chosen teams; the default team was used"
+                )
             return Routed(tuple(members + recovery), teams, fallback)
-    log.warning("routing: no active member in the chosen or default team; sealed to every "
-                "recipient of the manifest")
+    log.warning(
+        "routing: no active member in the chosen or default team; sealed to every "
+        "recipient of the manifest"
+    )
     return Routed(everyone, (), "no_team_member")
 
 
 def inactive_labels(session: Session) -> set[str]:
-    return {label_of(n) for n in session.scalars(select(User.name)
-                                                 .where(User.disabled_at.is_not(None)))}
+    return {
+        label_of(n) for n in session.scalars(select(User.name).where(User.disabled_at.is_not(None)))
+    }
 
 
-def record_case_teams(session: Session, case_id: str, teams: Iterable[str],
-                      now: datetime) -> None:
+def record_case_teams(session: Session, case_id: str, teams: Iterable[str], now: datetime) -> None:
     have = set(session.scalars(select(CaseTeam.team_name).where(CaseTeam.case_id == case_id)))
     for name in dict.fromkeys(teams):
         if name not in have:
@@ -186,20 +216,33 @@ def record_case_teams(session: Session, case_id: str, teams: Iterable[str],
     session.flush()
 
 
-def add_wraps(session: Session, case_id: str, data_key: bytes,
-              recipients: Iterable[crypto.Recipient], seq: int = 0) -> int:
+def add_wraps(
+    session: Session,
+    case_id: str,
+    data_key: bytes,
+    recipients: Iterable[crypto.Recipient],
+    seq: int = 0,
+) -> int:
     """Wrap a data key the intake still holds (an urgent case being completed) to recipients
     that do not have it yet; the number added."""
     from storage.models import WrappedKey
 
-    have = set(session.scalars(select(WrappedKey.key_id).where(WrappedKey.case_id == case_id,
-                                                               WrappedKey.seq == seq)))
+    have = set(
+        session.scalars(
+            select(WrappedKey.key_id).where(WrappedKey.case_id == case_id, WrappedKey.seq == seq)
+        )
+    )
     added = 0
     for r in recipients:
         if r.key_id not in have:
-            session.add(WrappedKey(case_id=case_id, seq=seq, key_id=r.key_id,
-                                   wrapped=crypto.wrap_key(data_key, case_id, r.public_key,
-                                                           r.suite)))
+            session.add(
+                WrappedKey(
+                    case_id=case_id,
+                    seq=seq,
+                    key_id=r.key_id,
+                    wrapped=crypto.wrap_key(data_key, case_id, r.public_key, r.suite),
+                )
+            )
             have.add(r.key_id)
             added += 1
     session.flush()
@@ -207,10 +250,8 @@ def add_wraps(session: Session, case_id: str, data_key: bytes,
 
 
 def remove_case_team(session: Session, case_id: str, team: str) -> None:
-    session.execute(delete(CaseTeam).where(CaseTeam.case_id == case_id,
-                                           CaseTeam.team_name == team))
+    session.execute(delete(CaseTeam).where(CaseTeam.case_id == case_id, CaseTeam.team_name == team))
 
 
 def case_teams(session: Session, case_id: str) -> list[str]:
-    return sorted(session.scalars(select(CaseTeam.team_name)
-                                  .where(CaseTeam.case_id == case_id)))
+    return sorted(session.scalars(select(CaseTeam.team_name).where(CaseTeam.case_id == case_id)))

@@ -24,8 +24,9 @@ from storage.db import Database
 
 pytest_plugins = ["tests.support"]
 
-POSTGRES_URL = os.environ.get("SANAD_TEST_POSTGRES_URL",
-                              "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+POSTGRES_URL = os.environ.get(
+    "SANAD_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
 _LOOPBACK = ("127.", "::1", "localhost")
 
 
@@ -36,8 +37,7 @@ def _no_outside_network(monkeypatch: pytest.MonkeyPatch) -> None:
 
     def guarded(self: socket.socket, address: object) -> object:
         host = address[0] if isinstance(address, tuple) else str(address)
-        if self.family in (socket.AF_INET, socket.AF_INET6) and not str(host).startswith(
-                _LOOPBACK):
+        if self.family in (socket.AF_INET, socket.AF_INET6) and not str(host).startswith(_LOOPBACK):
             raise OSError(f"test tried to reach the network: {host}")
         return real_connect(self, address)  # type: ignore[arg-type]
 
@@ -89,8 +89,9 @@ class TestDatabases:
 
     def admin(self) -> Engine:
         if self._admin is None:
-            self._admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT",
-                                        poolclass=NullPool)
+            self._admin = create_engine(
+                POSTGRES_URL, isolation_level="AUTOCOMMIT", poolclass=NullPool
+            )
         return self._admin
 
     def create_postgres(self) -> str:
@@ -103,8 +104,9 @@ class TestDatabases:
     def drop_postgres(self, name: str) -> None:
         self._fresh.discard(name)
         if self._dropper is None:
-            self._dropper = threading.Thread(target=self._drop_spent, daemon=True,
-                                             name="drop-test-databases")
+            self._dropper = threading.Thread(
+                target=self._drop_spent, daemon=True, name="drop-test-databases"
+            )
             self._dropper.start()
         self._spent.put(name)
 
@@ -128,8 +130,9 @@ class TestDatabases:
         self._fresh.discard(name)
         with self.admin().connect() as conn:
             # in use by the test itself (a connection open): leave it to migrate()
-            users = conn.execute(text("SELECT count(*) FROM pg_stat_activity "
-                                      "WHERE datname = :n"), {"n": name}).scalar()
+            users = conn.execute(
+                text("SELECT count(*) FROM pg_stat_activity WHERE datname = :n"), {"n": name}
+            ).scalar()
             if users or self._has_tables(url):
                 return
             spent = f"{name}_spent"
@@ -142,9 +145,14 @@ class TestDatabases:
         engine = create_engine(url, poolclass=NullPool)
         try:
             with engine.connect() as conn:
-                return bool(conn.execute(text(
-                    "SELECT count(*) FROM information_schema.tables "
-                    "WHERE table_schema NOT IN ('pg_catalog', 'information_schema')")).scalar())
+                return bool(
+                    conn.execute(
+                        text(
+                            "SELECT count(*) FROM information_schema.tables "
+                            "WHERE table_schema NOT IN ('pg_catalog', 'information_schema')"
+                        )
+                    ).scalar()
+                )
         finally:
             engine.dispose()
 
@@ -163,8 +171,9 @@ class TestDatabases:
             name = f"sanad_template_{uuid.uuid4().hex[:12]}"
             with self.admin().connect() as conn:
                 conn.execute(text(f'CREATE DATABASE "{name}"'))
-            db = Database(make_url(POSTGRES_URL).set(database=name).render_as_string(
-                hide_password=False))
+            db = Database(
+                make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+            )
             db.migrate()
             db.dispose()
             self._pg_template = name
@@ -212,9 +221,14 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 def settings(tmp_path: Path) -> Settings:
     """SQLite settings in a temporary home, with cheap key derivation (tests only)."""
     home = tmp_path / "home"
-    return Settings(home=home, database_url=f"sqlite:///{home / 'sanad.db'}",
-                    user_kdf=crypto.TEST_KDF, receipt_kdf=crypto.TEST_KDF,
-                    epoch_dir=tmp_path / "epochs", insecure_fast_kdf=True)
+    return Settings(
+        home=home,
+        database_url=f"sqlite:///{home / 'sanad.db'}",
+        user_kdf=crypto.TEST_KDF,
+        receipt_kdf=crypto.TEST_KDF,
+        epoch_dir=tmp_path / "epochs",
+        insecure_fast_kdf=True,
+    )
 
 
 @pytest.fixture
@@ -225,15 +239,17 @@ def cli_env(tmp_path: Path) -> dict[str, str]:
 
 def _cli_env(tmp_path: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SANAD_")}
-    env.update({
-        "SANAD_HOME": str(tmp_path / "home"),
-        "SANAD_PASSPHRASE": "correct horse battery staple",
-        "SANAD_ADMIN_PASSPHRASE": "administrator signing passphrase",
-        "SANAD_RECOVERY_PASSPHRASE": "organisation recovery passphrase",
-        "SANAD_INSECURE_FAST_KDF": "1",
-        "SANAD_EPOCH_DIR": str(tmp_path / "epochs"),
-        "PYTHONIOENCODING": "utf-8",
-    })
+    env.update(
+        {
+            "SANAD_HOME": str(tmp_path / "home"),
+            "SANAD_PASSPHRASE": "correct horse battery staple",
+            "SANAD_ADMIN_PASSPHRASE": "administrator signing passphrase",
+            "SANAD_RECOVERY_PASSPHRASE": "organisation recovery passphrase",
+            "SANAD_INSECURE_FAST_KDF": "1",
+            "SANAD_EPOCH_DIR": str(tmp_path / "epochs"),
+            "PYTHONIOENCODING": "utf-8",
+        }
+    )
     return env
 
 
@@ -243,8 +259,14 @@ def demo_home_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     environment `cli_env` gives; `demo_home` copies it for a test."""
     root = tmp_path_factory.mktemp("demo-home")
     env = _cli_env(root)
-    proc = subprocess.run([sys.executable, "-m", "cli.main", "init", "--demo"], env=env,
-                          capture_output=True, text=True, encoding="utf-8", timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "cli.main", "init", "--demo"],
+        env=env,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     return Path(env["SANAD_HOME"])
 
@@ -254,10 +276,12 @@ def demo_home(demo_home_template: Path) -> Callable[[dict[str, str]], None]:
     """What `sanad init --demo` leaves in `env`'s SANAD_HOME, by copying the session's home
     (no file in it names its own path; modes are kept): for tests that need a home, not the
     init command. `init --demo` itself is tested in tests/cli/test_commands.py."""
+
     def make(env: dict[str, str]) -> None:
         home = Path(env["SANAD_HOME"])
         assert not home.exists(), f"{home} exists already"
         shutil.copytree(demo_home_template, home, symlinks=True)
+
     return make
 
 
@@ -273,8 +297,10 @@ def redis_skip_reason() -> str | None:
             redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
             _REDIS_REASON.append(None)
         except (redis.RedisError, OSError) as exc:
-            _REDIS_REASON.append(f"no Redis answers at {REDIS_URL} ({type(exc).__name__}): "
-                                 "the shared-keyring tests need one")
+            _REDIS_REASON.append(
+                f"no Redis answers at {REDIS_URL} ({type(exc).__name__}): "
+                "the shared-keyring tests need one"
+            )
     return _REDIS_REASON[0]
 
 
@@ -304,14 +330,22 @@ class S3Bucket:
 
         self.name, self.prefix, self.endpoint = name, prefix, endpoint
         self.url = f"s3://{name}/{prefix}" if prefix else f"s3://{name}"
-        self.env = {"AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "sanad-test",
-                    "AWS_SECRET_ACCESS_KEY": "sanad-test-secret",
-                    "AWS_DEFAULT_REGION": "us-east-1",
-                    # no operator's ~/.aws can leak into the tests
-                    "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull}
-        self.client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
-                                   aws_access_key_id="sanad-test",
-                                   aws_secret_access_key="sanad-test-secret")
+        self.env = {
+            "AWS_ENDPOINT_URL": endpoint,
+            "AWS_ACCESS_KEY_ID": "sanad-test",
+            "AWS_SECRET_ACCESS_KEY": "sanad-test-secret",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            # no operator's ~/.aws can leak into the tests
+            "AWS_CONFIG_FILE": os.devnull,
+            "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+        }
+        self.client = boto3.client(
+            "s3",
+            endpoint_url=endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="sanad-test",
+            aws_secret_access_key="sanad-test-secret",
+        )
         self.client.create_bucket(Bucket=name)
 
     def keys(self) -> list[str]:
@@ -321,7 +355,6 @@ class S3Bucket:
 
     def read(self, key: str) -> bytes:
         return bytes(self.client.get_object(Bucket=self.name, Key=key)["Body"].read())
-
 
 
 def _loopback_port() -> int:
@@ -344,8 +377,10 @@ def s3_endpoint() -> Iterator[str]:
         server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
         server.start()
     except Exception as exc:  # any failure means: skip, and say why
-        pytest.skip(f"moto's S3 server cannot start here ({type(exc).__name__}: {exc}); "
-                    "install the test extras (moto[server])")
+        pytest.skip(
+            f"moto's S3 server cannot start here ({type(exc).__name__}: {exc}); "
+            "install the test extras (moto[server])"
+        )
     try:
         yield f"http://127.0.0.1:{port}"
     finally:

@@ -44,8 +44,13 @@ class Clock:
 class Chat:
     """One reporter talking to the service, as the console channel would."""
 
-    def __init__(self, service: IntakeService, user: str = "reporter-1",
-                 lang: str | None = None, open_now: bool = True) -> None:
+    def __init__(
+        self,
+        service: IntakeService,
+        user: str = "reporter-1",
+        lang: str | None = None,
+        open_now: bool = True,
+    ) -> None:
         self.service = service
         self.src = Incoming("console", user)
         self.replies: list[Reply] = []
@@ -65,7 +70,8 @@ class Chat:
 
     def answer(self, field: str, line: str) -> list[Reply]:
         assert self.question.field == field, (
-            f"expected the bot to ask '{field}', it asked '{self.question.field}'")
+            f"expected the bot to ask '{field}', it asked '{self.question.field}'"
+        )
         return self.say(line)
 
     def run(self, script: list[tuple[str, str]]) -> list[Reply]:
@@ -94,13 +100,15 @@ def shipped_nlu(nlu_model_cache: Path) -> HybridInterpreter:
 
 
 @pytest.fixture
-def make_service(settings: Settings, clock: Clock, shipped_nlu: HybridInterpreter,
-                 test_databases: TestDatabases) -> Iterator[Callable[..., IntakeService]]:
+def make_service(
+    settings: Settings, clock: Clock, shipped_nlu: HybridInterpreter, test_databases: TestDatabases
+) -> Iterator[Callable[..., IntakeService]]:
     databases: list[Database] = []
 
     def factory(database_url: str | None = None, **overrides: Any) -> IntakeService:
-        cfg = replace(settings, **({"database_url": database_url} if database_url else {}),
-                      **overrides)
+        cfg = replace(
+            settings, **({"database_url": database_url} if database_url else {}), **overrides
+        )
         cfg.home.mkdir(parents=True, exist_ok=True)
         initialise = not Home(cfg.home).is_initialised()
         if initialise:
@@ -111,8 +119,16 @@ def make_service(settings: Settings, clock: Clock, shipped_nlu: HybridInterprete
             init_demo(cfg, db, PASSPHRASE, None, ADMIN_PASSPHRASE, RECOVERY_PASSPHRASE)
         home = Home(cfg.home)
         keyring = open_keyring(cfg, home.pepper(), clock)  # as `sanad run` chooses it
-        return IntakeService(cfg, db, load_flowset(), shipped_nlu, home.pepper(),
-                             home.admin_public(), keyring, clock=clock)
+        return IntakeService(
+            cfg,
+            db,
+            load_flowset(),
+            shipped_nlu,
+            home.pepper(),
+            home.admin_public(),
+            keyring,
+            clock=clock,
+        )
 
     yield factory
     for db in databases:

@@ -14,8 +14,19 @@ from click.testing import CliRunner
 from core import SanadError
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("core", "bot", "cli", "flows", "intake", "nlu", "storage", "web", "caseworker",
-            "alerts", "jobs")
+PACKAGES = (
+    "core",
+    "bot",
+    "cli",
+    "flows",
+    "intake",
+    "nlu",
+    "storage",
+    "web",
+    "caseworker",
+    "alerts",
+    "jobs",
+)
 
 
 def _public_error_classes() -> list[tuple[str, str]]:
@@ -30,8 +41,12 @@ def _public_error_classes() -> list[tuple[str, str]]:
             for node in tree.body:
                 if isinstance(node, ast.ClassDef) and not node.name.startswith("_"):
                     bases = {ast.unparse(b) for b in node.bases}
-                    if bases & {"Exception", "ValueError", "RuntimeError", "OSError"} or \
-                            node.name.endswith(("Error", "Unavailable")):
+                    if bases & {
+                        "Exception",
+                        "ValueError",
+                        "RuntimeError",
+                        "OSError",
+                    } or node.name.endswith(("Error", "Unavailable")):
                         found.append((module.removesuffix(".__init__"), node.name))
     return found
 
@@ -40,8 +55,11 @@ def _public_error_classes() -> list[tuple[str, str]]:
 def test_every_public_error_is_a_sanad_error(module: str, name: str) -> None:
     cls = getattr(importlib.import_module(module), name)
     # click's exceptions are how the command speaks at the edge, after the translation
-    if inspect.isclass(cls) and issubclass(cls, BaseException) and \
-            not issubclass(cls, click.ClickException):
+    if (
+        inspect.isclass(cls)
+        and issubclass(cls, BaseException)
+        and not issubclass(cls, click.ClickException)
+    ):
         assert issubclass(cls, SanadError), f"{module}.{name} is outside the error tree"
 
 
@@ -54,8 +72,9 @@ def test_the_tree_in_the_docstring_names_classes_that_exist() -> None:
             assert hasattr(importlib.import_module(module), name), word
 
 
-def test_the_command_turns_any_project_error_into_one_line(monkeypatch: pytest.MonkeyPatch,
-                                                            tmp_path: Path) -> None:
+def test_the_command_turns_any_project_error_into_one_line(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     """An error the CLI did not list one by one still reaches the person as one line, exit 2."""
     from cli.main import main
     from storage.objects import ObjectStoreUrlError

@@ -17,12 +17,19 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", *args], cwd=ROOT, capture_output=True,
-                          text=True, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", *args], cwd=ROOT, capture_output=True, text=True, timeout=600
+    )
 
 
 def test_ruff_finds_nothing() -> None:
     proc = _run("ruff", "check", "--no-cache", ".")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_the_code_is_formatted_as_ruff_format_writes_it() -> None:
+    """Issue 20: one format for the whole tree, so a diff shows changes, not styles."""
+    proc = _run("ruff", "format", "--check", "--no-cache", ".")
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
@@ -35,8 +42,14 @@ def test_the_layers_contract_holds() -> None:
     """import-linter's contracts in pyproject.toml: the layers, and private modules kept
     private. lint-imports is a console script (no `python -m`), beside this Python."""
     lint = Path(sys.executable).with_name("lint-imports")
-    proc = subprocess.run([str(lint), "--no-cache"], cwd=ROOT, capture_output=True, text=True,
-                          timeout=600, check=False)
+    proc = subprocess.run(
+        [str(lint), "--no-cache"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "0 broken" in proc.stdout
 
@@ -51,19 +64,45 @@ def test_the_layers_contract_names_every_package() -> None:
 
 # ---- security linter -----------------------------------------------------------------------
 
-PACKAGES = ("core", "bot", "cli", "flows", "intake", "nlu", "storage", "web", "caseworker",
-            "alerts", "jobs", "bench")
+PACKAGES = (
+    "core",
+    "bot",
+    "cli",
+    "flows",
+    "intake",
+    "nlu",
+    "storage",
+    "web",
+    "caseworker",
+    "alerts",
+    "jobs",
+    "bench",
+)
 
 
 def test_every_module_names_its_public_surface() -> None:
     """Style 19 (issue 20): each module of the layered packages declares `__all__` (ruff's
     F822 checks that every name in it exists); Alembic's revisions are generated files."""
-    packages = ("core", "storage", "nlu", "flows", "alerts", "intake", "jobs", "caseworker",
-                "bot", "web", "cli")
-    missing = [str(path.relative_to(ROOT)) for package in packages
-               for path in sorted((ROOT / package).rglob("*.py"))
-               if "migrations" not in path.parts
-               and not re.search(r"^__all__\b", path.read_text(encoding="utf-8"), re.M)]
+    packages = (
+        "core",
+        "storage",
+        "nlu",
+        "flows",
+        "alerts",
+        "intake",
+        "jobs",
+        "caseworker",
+        "bot",
+        "web",
+        "cli",
+    )
+    missing = [
+        str(path.relative_to(ROOT))
+        for package in packages
+        for path in sorted((ROOT / package).rglob("*.py"))
+        if "migrations" not in path.parts
+        and not re.search(r"^__all__\b", path.read_text(encoding="utf-8"), re.M)
+    ]
     assert not missing, "no __all__ in: " + ", ".join(missing)
 
 
@@ -72,10 +111,13 @@ def test_bandit_finds_nothing() -> None:
     accepted line carries `# nosec BXXX - why`."""
     proc = _run("bandit", "-c", "pyproject.toml", "-q", "-r", *PACKAGES, "-f", "json")
     report = json.loads(proc.stdout)
-    found = [f"{r['filename']}:{r['line_number']} {r['test_id']} {r['issue_text']}"
-             for r in report["results"]]
-    assert proc.returncode == 0 and found == [] and report["errors"] == [], \
+    found = [
+        f"{r['filename']}:{r['line_number']} {r['test_id']} {r['issue_text']}"
+        for r in report["results"]
+    ]
+    assert proc.returncode == 0 and found == [] and report["errors"] == [], (
         "\n".join(found) or proc.stderr
+    )
 
 
 def test_every_bandit_exception_says_which_check_and_why() -> None:
@@ -84,8 +126,9 @@ def test_every_bandit_exception_says_which_check_and_why() -> None:
     section = (ROOT / "pyproject.toml").read_text(encoding="utf-8").split("[tool.bandit]")[1]
     comments = [line for line in section.splitlines() if line.startswith("#")]
     for check in skips:
-        assert any(line.startswith(f"# {check} ") for line in comments), \
+        assert any(line.startswith(f"# {check} ") for line in comments), (
             f"{check} is skipped in [tool.bandit] without a comment saying why"
+        )
     vague = []
     for package in PACKAGES:
         for path in (ROOT / package).rglob("*.py"):
@@ -109,21 +152,31 @@ def audit_verdict(report: dict[str, Any], accepted: dict[str, str]) -> tuple[str
     deps = report.get("dependencies", [])
     audited = [d for d in deps if "skip_reason" not in d]
     if deps and not audited:
-        return "skip", (f"the vulnerability service answered for none of the {len(deps)} "
-                        f"locked packages ({deps[0]['skip_reason']})")
-    problems = [f"{d['name']} {d['version']}: {v['id']} (fixed in "
-                f"{', '.join(v.get('fix_versions') or ['no release yet'])})"
-                for d in audited for v in d.get("vulns", [])
-                if v["id"] not in accepted and not set(v.get("aliases", [])) & set(accepted)]
-    problems += [f"{d['name']}: not audited ({d['skip_reason']})"
-                 for d in deps if "skip_reason" in d]
+        return "skip", (
+            f"the vulnerability service answered for none of the {len(deps)} "
+            f"locked packages ({deps[0]['skip_reason']})"
+        )
+    problems = [
+        f"{d['name']} {d['version']}: {v['id']} (fixed in "
+        f"{', '.join(v.get('fix_versions') or ['no release yet'])})"
+        for d in audited
+        for v in d.get("vulns", [])
+        if v["id"] not in accepted and not set(v.get("aliases", [])) & set(accepted)
+    ]
+    problems += [
+        f"{d['name']}: not audited ({d['skip_reason']})" for d in deps if "skip_reason" in d
+    ]
     return ("fail", "\n".join(problems)) if problems else ("ok", f"{len(audited)} audited")
 
 
 def test_the_audit_verdict_fails_on_a_known_vulnerability_unless_accepted() -> None:
     vuln = {"id": "GHSA-aaaa-bbbb-cccc", "aliases": ["CVE-2026-0001"], "fix_versions": ["2.0"]}
-    report = {"dependencies": [{"name": "idna", "version": "1.0", "vulns": [vuln]},
-                               {"name": "click", "version": "8.1", "vulns": []}]}
+    report = {
+        "dependencies": [
+            {"name": "idna", "version": "1.0", "vulns": [vuln]},
+            {"name": "click", "version": "8.1", "vulns": []},
+        ]
+    }
     verdict, why = audit_verdict(report, {})
     assert verdict == "fail" and "idna 1.0: GHSA-aaaa-bbbb-cccc (fixed in 2.0)" in why
     assert audit_verdict(report, {"CVE-2026-0001": "reviewed"})[0] == "ok"
@@ -140,9 +193,26 @@ def test_locked_dependencies_have_no_known_vulnerability() -> None:
     ignore = [arg for advisory in ACCEPTED_ADVISORIES for arg in ("--ignore-vuln", advisory)]
     try:
         proc = subprocess.run(
-            [sys.executable, "-m", "pip_audit", "-r", "requirements.lock", "--disable-pip",
-             "--progress-spinner", "off", "--timeout", str(AUDIT_TIMEOUT), "-f", "json",
-             *ignore], cwd=ROOT, capture_output=True, text=True, timeout=300)
+            [
+                sys.executable,
+                "-m",
+                "pip_audit",
+                "-r",
+                "requirements.lock",
+                "--disable-pip",
+                "--progress-spinner",
+                "off",
+                "--timeout",
+                str(AUDIT_TIMEOUT),
+                "-f",
+                "json",
+                *ignore,
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
     except subprocess.TimeoutExpired:
         pytest.skip("the vulnerability service did not answer within 5 minutes")
     try:

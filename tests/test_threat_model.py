@@ -48,13 +48,13 @@ def _source_of(path: Path, name: str) -> str:
     text = path.read_text(encoding="utf-8")
     start = text.index(f"def {name}(")
     end = text.find("\ndef ", start + 1)
-    return text[start:end if end != -1 else len(text)]
+    return text[start : end if end != -1 else len(text)]
 
 
 def _section(doc: str, heading: str) -> str:
     start = doc.index(heading)
     end = doc.find("\n## ", start + len(heading))
-    return doc[start:end if end != -1 else len(doc)]
+    return doc[start : end if end != -1 else len(doc)]
 
 
 def test_every_crypto_property_has_a_test_that_names_it() -> None:
@@ -62,8 +62,9 @@ def test_every_crypto_property_has_a_test_that_names_it() -> None:
     and every test a row names exists and says "Crypto property N"."""
     doc = (ROOT / "docs" / "threat-model.md").read_text(encoding="utf-8")
     table = _section(doc, "## Crypto properties")
-    rows = {int(m.group(1)): m.group(2) for m in
-            re.finditer(r"^\| (\d+) \|[^|]*\|(.*)\|$", table, re.M)}
+    rows = {
+        int(m.group(1)): m.group(2) for m in re.finditer(r"^\| (\d+) \|[^|]*\|(.*)\|$", table, re.M)
+    }
     assert sorted(rows) == list(range(1, 11))
     for number, cell in rows.items():
         named = _tests_named(cell)
@@ -88,8 +89,10 @@ def test_every_review_finding_names_its_test() -> None:
         assert named, f"finding {number} names no test"
         for path, name in named:
             source = _source_of(path, name)
-            assert re.search(rf"findings?\s+(?:\d+(?:,\s*|\s+and\s+))*{number}\b", source,
-                             re.I), (number, name)
+            assert re.search(rf"findings?\s+(?:\d+(?:,\s*|\s+and\s+))*{number}\b", source, re.I), (
+                number,
+                name,
+            )
         files = re.findall(r"`(tests/[\w/]+\.py)", bullet)
         current_file = files[-1] if files else current_file
     assert {7, 8, 9, 10, 11, 14, 15, 16, 17, 19, 20, 21, 22, 25} <= set(numbers)

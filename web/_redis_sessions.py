@@ -59,12 +59,17 @@ def _key_bytes(key: Any) -> str:
 class RedisSessionStore:
     """The `web.security.SessionStore` interface over Redis (see the module's docstring)."""
 
-    def __init__(self, url: str, clock: Callable[[], float] = time.time,
-                 on_expire: Callable[[Principal], None] | None = None,
-                 idle_seconds: float = IDLE_SECONDS,
-                 absolute_seconds: float = ABSOLUTE_SECONDS,
-                 sweep_seconds: float = SWEEP_SECONDS, client: Any = None,
-                 namespace: str = NAMESPACE) -> None:
+    def __init__(
+        self,
+        url: str,
+        clock: Callable[[], float] = time.time,
+        on_expire: Callable[[Principal], None] | None = None,
+        idle_seconds: float = IDLE_SECONDS,
+        absolute_seconds: float = ABSOLUTE_SECONDS,
+        sweep_seconds: float = SWEEP_SECONDS,
+        client: Any = None,
+        namespace: str = NAMESPACE,
+    ) -> None:
         if client is None:
             import redis
 
@@ -93,11 +98,23 @@ class RedisSessionStore:
 
     def _seal(self, s: WebSession, key: bytes, name: str) -> bytes:
         p = s.principal
-        body = {"csrf": s.csrf, "created": s.created, "seen": s.seen, "lang": s.lang,
-                "revealed": sorted(s.revealed), "flash": [list(f) for f in s.flash],
-                "principal": None if p is None else {
-                    "user_id": p.user_id, "name": p.name, "role": p.role,
-                    "key_id": p.key_id.hex(), "key": _key_bytes(p.private_key)}}
+        body = {
+            "csrf": s.csrf,
+            "created": s.created,
+            "seen": s.seen,
+            "lang": s.lang,
+            "revealed": sorted(s.revealed),
+            "flash": [list(f) for f in s.flash],
+            "principal": None
+            if p is None
+            else {
+                "user_id": p.user_id,
+                "name": p.name,
+                "role": p.role,
+                "key_id": p.key_id.hex(),
+                "key": _key_bytes(p.private_key),
+            },
+        }
         nonce = secrets.token_bytes(12)
         plain = json.dumps(body).encode()
         return _VERSION + nonce + AESGCM(key).encrypt(nonce, plain, name.encode())
@@ -125,8 +142,13 @@ class RedisSessionStore:
         pipe.zadd(self.deadlines, {name: deadline})
         if s.principal is not None:
             p = s.principal
-            pipe.hset(self.owners, name, json.dumps({"user_id": p.user_id, "name": p.name,
-                                                "role": p.role, "key_id": p.key_id.hex()}))
+            pipe.hset(
+                self.owners,
+                name,
+                json.dumps(
+                    {"user_id": p.user_id, "name": p.name, "role": p.role, "key_id": p.key_id.hex()}
+                ),
+            )
         pipe.execute()
 
     @staticmethod
@@ -146,8 +168,7 @@ class RedisSessionStore:
         self.maybe_sweep()
         now = self._clock()
         sid, key = secrets.token_urlsafe(32), secrets.token_bytes(32)
-        s = WebSession(f"{sid}.{_b64(key)}", secrets.token_urlsafe(32), now, now, lang,
-                       principal)
+        s = WebSession(f"{sid}.{_b64(key)}", secrets.token_urlsafe(32), now, now, lang, principal)
         self._write(s, key, sid)
         return s
 
@@ -166,11 +187,23 @@ class RedisSessionStore:
         principal = None
         if data["principal"] is not None:
             p = data["principal"]
-            principal = Principal(p["user_id"], p["name"], p["role"], bytes.fromhex(p["key_id"]),
-                                  X25519PrivateKey.from_private_bytes(_unb64(p["key"])))
-        s = WebSession(str(cookie), data["csrf"], float(data["created"]), float(data["seen"]),
-                       data["lang"], principal, set(data["revealed"]),
-                       [(a, b, dict(c)) for a, b, c in data["flash"]])
+            principal = Principal(
+                p["user_id"],
+                p["name"],
+                p["role"],
+                bytes.fromhex(p["key_id"]),
+                X25519PrivateKey.from_private_bytes(_unb64(p["key"])),
+            )
+        s = WebSession(
+            str(cookie),
+            data["csrf"],
+            float(data["created"]),
+            float(data["seen"]),
+            data["lang"],
+            principal,
+            set(data["revealed"]),
+            [(a, b, dict(c)) for a, b, c in data["flash"]],
+        )
         now = self._clock()
         if now - s.seen > self.idle_seconds or now - s.created > self.absolute_seconds:
             self._end(name, audit=True)
@@ -209,8 +242,7 @@ class RedisSessionStore:
         if not removed or owner is None:
             return None
         o = json.loads(owner)
-        principal = Principal(o["user_id"], o["name"], o["role"], bytes.fromhex(o["key_id"]),
-                              None)
+        principal = Principal(o["user_id"], o["name"], o["role"], bytes.fromhex(o["key_id"]), None)
         if audit and self._on_expire is not None:
             self._on_expire(principal)
         return principal
@@ -220,16 +252,18 @@ class RedisSessionStore:
         out = []
         for raw in self.redis.hvals(self.owners):
             o = json.loads(raw)
-            out.append(Principal(o["user_id"], o["name"], o["role"],
-                                 bytes.fromhex(o["key_id"]), None))
+            out.append(
+                Principal(o["user_id"], o["name"], o["role"], bytes.fromhex(o["key_id"]), None)
+            )
         return out
 
     def end_sessions_of(self, username: str) -> list[Principal]:
         ended = []
         for name, raw in self.redis.hgetall(self.owners).items():
             if json.loads(raw)["name"] == username:
-                principal = self._end(name.decode() if isinstance(name, bytes) else name,
-                                      audit=False)
+                principal = self._end(
+                    name.decode() if isinstance(name, bytes) else name, audit=False
+                )
                 if principal is not None:
                     ended.append(principal)
         return ended

@@ -56,21 +56,42 @@ HERE = Path(__file__).parent
 LIVE_SECONDS = 20.0
 
 log = logging.getLogger(__name__)
-_CASE_OPS = frozenset({"note", "status", "priority", "action", "grant", "revoke", "release",
-                       "request_access", "share_team", "move_team", "identity_request",
-                       "state_response"}) | workbench.CASE_OPS
+_CASE_OPS = (
+    frozenset(
+        {
+            "note",
+            "status",
+            "priority",
+            "action",
+            "grant",
+            "revoke",
+            "release",
+            "request_access",
+            "share_team",
+            "move_team",
+            "identity_request",
+            "state_response",
+        }
+    )
+    | workbench.CASE_OPS
+)
 
 
 class WebApp:
-    def __init__(self, dashboard: Dashboard, secure_cookies: bool = False,
-                 limiter: security.LoginLimiter | None = None,
-                 trusted_proxies: tuple[str, ...] = (),
-                 idle_seconds: float = security.IDLE_SECONDS,
-                 absolute_seconds: float = security.ABSOLUTE_SECONDS,
-                 clock: Callable[[], float] = time.time,
-                 sweep_seconds: float = security.SWEEP_SECONDS,
-                 session_store_url: str | None = None,
-                 session_namespace: str = "sanad", live_seconds: float = LIVE_SECONDS) -> None:
+    def __init__(
+        self,
+        dashboard: Dashboard,
+        secure_cookies: bool = False,
+        limiter: security.LoginLimiter | None = None,
+        trusted_proxies: tuple[str, ...] = (),
+        idle_seconds: float = security.IDLE_SECONDS,
+        absolute_seconds: float = security.ABSOLUTE_SECONDS,
+        clock: Callable[[], float] = time.time,
+        sweep_seconds: float = security.SWEEP_SECONDS,
+        session_store_url: str | None = None,
+        session_namespace: str = "sanad",
+        live_seconds: float = LIVE_SECONDS,
+    ) -> None:
         self.d = dashboard
         self.live_seconds = live_seconds  # how often an open queue asks what changed
         from caseworker.access import AccessDesk
@@ -86,20 +107,30 @@ class WebApp:
         self.sessions: security.SessionStore | RedisSessionStore
         if session_store_url:  # several instances: sealed sessions in Redis
             self.sessions = RedisSessionStore(
-                session_store_url, clock=clock,
+                session_store_url,
+                clock=clock,
                 on_expire=lambda p: self.d.logout(p, reason="expired"),
-                idle_seconds=idle_seconds, absolute_seconds=absolute_seconds,
-                sweep_seconds=sweep_seconds, namespace=session_namespace)
+                idle_seconds=idle_seconds,
+                absolute_seconds=absolute_seconds,
+                sweep_seconds=sweep_seconds,
+                namespace=session_namespace,
+            )
         else:
             self.sessions = security.SessionStore(
-                clock=clock, on_expire=lambda p: self.d.logout(p, reason="expired"),
-                idle_seconds=idle_seconds, absolute_seconds=absolute_seconds,
-                sweep_seconds=sweep_seconds)
+                clock=clock,
+                on_expire=lambda p: self.d.logout(p, reason="expired"),
+                idle_seconds=idle_seconds,
+                absolute_seconds=absolute_seconds,
+                sweep_seconds=sweep_seconds,
+            )
         self.login_forms = security.LoginForms(clock)
         self.limiter = limiter or security.LoginLimiter()
         self.secure_cookies = secure_cookies
-        self.env = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"),
-                                      autoescape=True, undefined=jinja2.StrictUndefined)
+        self.env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(HERE / "templates"),
+            autoescape=True,
+            undefined=jinja2.StrictUndefined,
+        )
         self.fields = FieldRenderer()
         from caseworker.child_protection import rule_for  # issue 18: children (case page)
 
@@ -139,8 +170,9 @@ class WebApp:
             remembered = request.cookies.get(security.LANG_COOKIE)
             s = self.login_forms.visitor(
                 request.cookies.get(security.LOGIN_COOKIE),
-                lang if lang in i18n.LANGS else
-                remembered if remembered in i18n.LANGS else None, self.sessions.now())
+                lang if lang in i18n.LANGS else remembered if remembered in i18n.LANGS else None,
+                self.sessions.now(),
+            )
             s.ended = bool(sid)
         elif lang in i18n.LANGS:
             s.lang = lang
@@ -154,24 +186,43 @@ class WebApp:
     def lang(self, request: Request, s: security.WebSession) -> str:
         return s.lang or i18n.negotiate(request.headers.get("accept-language"))
 
-    def page(self, request: Request, s: security.WebSession, template: str,
-             status: int = 200, headers: dict[str, str] | None = None,
-             **ctx: Any) -> Response:
+    def page(
+        self,
+        request: Request,
+        s: security.WebSession,
+        template: str,
+        status: int = 200,
+        headers: dict[str, str] | None = None,
+        **ctx: Any,
+    ) -> Response:
         t = i18n.Translator(self.lang(request, s))
         flash, s.flash = list(s.flash), []
         other = "en" if t.lang == "ar" else "ar"
         html = self.env.get_template(template).render(
-            t=t, lang=t.lang, dir=t.dir, csrf=s.csrf, me=s.principal, flash=flash,
+            t=t,
+            lang=t.lang,
+            dir=t.dir,
+            csrf=s.csrf,
+            me=s.principal,
+            flash=flash,
             switch_url=f"{request.url.path}?{urlencode({**request.query_params, 'lang': other})}",
-            fmt_time=_fmt_time, age=lambda d: _age(t, d),
-            deadline=lambda d: _deadline(t, d), **labels.globals_for(t), **ctx)
+            fmt_time=_fmt_time,
+            age=lambda d: _age(t, d),
+            deadline=lambda d: _deadline(t, d),
+            **labels.globals_for(t),
+            **ctx,
+        )
         response = HTMLResponse(html, status_code=status, headers=headers)
         self.cookie(response, s)
         return response
 
     def cookie(self, response: Response, s: security.WebSession) -> None:
-        flags: dict[str, Any] = {"httponly": True, "samesite": "strict",
-                                 "secure": self.secure_cookies, "path": "/"}
+        flags: dict[str, Any] = {
+            "httponly": True,
+            "samesite": "strict",
+            "secure": self.secure_cookies,
+            "path": "/",
+        }
         if s.lang:  # kept after logout too: the login page stays in the chosen language
             response.set_cookie(security.LANG_COOKIE, s.lang, max_age=365 * 86400, **flags)
         if s.stored:
@@ -179,8 +230,9 @@ class WebApp:
             response.set_cookie(security.COOKIE, s.id, **flags)
             return
         assert s.preauth is not None
-        response.set_cookie(security.LOGIN_COOKIE, s.preauth,
-                            max_age=int(self.login_forms.max_age), **flags)
+        response.set_cookie(
+            security.LOGIN_COOKIE, s.preauth, max_age=int(self.login_forms.max_age), **flags
+        )
         if s.ended:
             response.delete_cookie(security.COOKIE, **flags)
 
@@ -197,8 +249,9 @@ class WebApp:
             return None
         return data
 
-    async def posted(self, request: Request) -> tuple[security.WebSession, Principal,
-                                                      dict[str, Any]] | Response:
+    async def posted(
+        self, request: Request
+    ) -> tuple[security.WebSession, Principal, dict[str, Any]] | Response:
         """Every state-changing POST: a logged-in user and a valid CSRF token, or a refusal."""
         s, who = await self.who(request)
         if who is None:
@@ -208,8 +261,7 @@ class WebApp:
             return self.refuse_csrf(request, s)
         return s, who, data
 
-    def flash_refused(self, request: Request, s: security.WebSession,
-                      exc: dash.Refused) -> None:
+    def flash_refused(self, request: Request, s: security.WebSession, exc: dash.Refused) -> None:
         """Say why an action was refused, in the reader's language when the reason is known."""
         t = i18n.Translator(self.lang(request, s))
         key = f"refused.{exc.code}"
@@ -224,9 +276,11 @@ class WebApp:
 
     def client(self, request: Request) -> str:
         """The client's address, through the trusted proxies only (SANAD_TRUSTED_PROXIES)."""
-        return security.client_address(request.client.host if request.client else None,
-                                       request.headers.get("x-forwarded-for"),
-                                       self.trusted_proxies)
+        return security.client_address(
+            request.client.host if request.client else None,
+            request.headers.get("x-forwarded-for"),
+            self.trusted_proxies,
+        )
 
     def login_redirect(self, s: security.WebSession) -> Response:
         """To the login page; saying so when the session this request named has ended."""
@@ -240,8 +294,7 @@ class WebApp:
             if s.principal is not None:
                 return self.redirect(s, "/")
             ended = s.ended or request.query_params.get("ended") == "1"
-            return self.page(request, s, "login.html",
-                             notice="login.expired" if ended else None)
+            return self.page(request, s, "login.html", notice="login.expired" if ended else None)
         data = await self.form(request, s)
         if data is None:
             return self.refuse_csrf(request, s)
@@ -251,12 +304,18 @@ class WebApp:
         if wait > 0:  # refused before the slow derivation runs (finding 11)
             seconds = max(1, math.ceil(wait))
             t = i18n.Translator(self.lang(request, s))
-            return self.page(request, s, "login.html", status=429,
-                             headers={"Retry-After": str(seconds)},
-                             error_text=t.count("login.limited", seconds))
+            return self.page(
+                request,
+                s,
+                "login.html",
+                status=429,
+                headers={"Retry-After": str(seconds)},
+                error_text=t.count("login.limited", seconds),
+            )
         try:  # Argon2id (about 0.8 s) in a worker thread: the loop keeps serving (finding 11)
             principal = await run_in_threadpool(
-                self.d.login, name, str(data.get("passphrase", "")), str(data.get("totp", "")))
+                self.d.login, name, str(data.get("passphrase", "")), str(data.get("totp", ""))
+            )
         except dash.LoginFailed:
             self.limiter.failed(*keys)
             return self.page(request, s, "login.html", status=401, error="login.failed")
@@ -313,23 +372,37 @@ class WebApp:
             return self.page(request, s, "error.html", status=403, message_key="error.role")
         q = parsed.query
         filters: dict[str, Any] = {
-            "status": q.status, "report_type": q.report_type, "priority": q.priority,
-            "mine": q.mine, "unassigned": q.unassigned}
-        return self.page(request, s, "queue.html", rows=found.rows, found=found,
-                         filters=filters, params=parsed.params, view=parsed.view,
-                         views=workbench.VIEWS, channels=workbench.CHANNELS,
-                         reporter_langs=workbench.REPORTER_LANGS, labels_known=labels_known,
-                         link=lambda **kw: workbench.link(parsed.params, **kw),
-                         sort_link=lambda col: workbench.sort_link(parsed.params, col),
-                         page_numbers=workbench.page_numbers(found.page, found.pages),
-                         assignable=assignable,
-                         close_reasons=casework.REASONS_FOR_STATUS["closed"],
-                         here=workbench.link(parsed.params, page=found.page
-                                             if found.page > 1 else None),
-                         statuses=casework.STATUSES, now=datetime.now(UTC),
-                         live_every=self.live_seconds,
-                         changes_url="/queue/changes?" + urlencode(
-                             {**parsed.params, "since": self.d.now().isoformat()}))
+            "status": q.status,
+            "report_type": q.report_type,
+            "priority": q.priority,
+            "mine": q.mine,
+            "unassigned": q.unassigned,
+        }
+        return self.page(
+            request,
+            s,
+            "queue.html",
+            rows=found.rows,
+            found=found,
+            filters=filters,
+            params=parsed.params,
+            view=parsed.view,
+            views=workbench.VIEWS,
+            channels=workbench.CHANNELS,
+            reporter_langs=workbench.REPORTER_LANGS,
+            labels_known=labels_known,
+            link=lambda **kw: workbench.link(parsed.params, **kw),
+            sort_link=lambda col: workbench.sort_link(parsed.params, col),
+            page_numbers=workbench.page_numbers(found.page, found.pages),
+            assignable=assignable,
+            close_reasons=casework.REASONS_FOR_STATUS["closed"],
+            here=workbench.link(parsed.params, page=found.page if found.page > 1 else None),
+            statuses=casework.STATUSES,
+            now=datetime.now(UTC),
+            live_every=self.live_seconds,
+            changes_url="/queue/changes?"
+            + urlencode({**parsed.params, "since": self.d.now().isoformat()}),
+        )
 
     async def queue_changes(self, request: Request) -> Response:
         """GET /queue/changes?since=ISO&<the queue page's parameters>: how many cases of that
@@ -352,9 +425,13 @@ class WebApp:
         except dash.Forbidden:
             return JSONResponse({"error": "role"}, status_code=403)
         t = i18n.Translator(self.lang(request, s))
-        text = "" if n == 0 else labels.counted(t, "queue.live.changed", n) \
-            if n <= dash.CHANGES_CAP else \
-            t("queue.live.many", n=labels.digits(dash.CHANGES_CAP, t.lang))
+        text = (
+            ""
+            if n == 0
+            else labels.counted(t, "queue.live.changed", n)
+            if n <= dash.CHANGES_CAP
+            else t("queue.live.many", n=labels.digits(dash.CHANGES_CAP, t.lang))
+        )
         return JSONResponse({"changed": n, "text": text})
 
     async def bulk(self, request: Request) -> Response:
@@ -367,8 +444,7 @@ class WebApp:
         s, who, data = checked
         refs = [str(v) for v in (await request.form()).getlist("refs")]
         op = str(data.get("op", ""))
-        value = str(data.get({"assign": "to", "label": "label", "close": "reason"}.get(op, ""),
-                             ""))
+        value = str(data.get({"assign": "to", "label": "label", "close": "reason"}.get(op, ""), ""))
         try:
             result = await run_in_threadpool(self.bench.bulk, who, refs, op, value)
         except dash.Forbidden:
@@ -378,9 +454,16 @@ class WebApp:
             return self.redirect(s, str(data.get("back", "")) or "/queue")
         await run_in_threadpool(audit_bulk, self.d, who, op, result)
         lang = self.lang(request, s)
-        s.flash.append(("ok" if not result["refused"] else "warn", "bulk.done", {
-            "done": labels.digits(len(result["done"]), lang),
-            "refused": labels.digits(len(result["refused"]), lang)}))
+        s.flash.append(
+            (
+                "ok" if not result["refused"] else "warn",
+                "bulk.done",
+                {
+                    "done": labels.digits(len(result["done"]), lang),
+                    "refused": labels.digits(len(result["refused"]), lang),
+                },
+            )
+        )
         back = str(data.get("back", ""))
         return self.redirect(s, back if back.startswith("/queue") else "/queue")
 
@@ -404,11 +487,17 @@ class WebApp:
         op = request.path_params["op"]
         try:
             if op == "add":
-                await run_in_threadpool(self.canned.add, who, str(data.get("lang", "")),
-                                        str(data.get("title", "")), str(data.get("body", "")))
+                await run_in_threadpool(
+                    self.canned.add,
+                    who,
+                    str(data.get("lang", "")),
+                    str(data.get("title", "")),
+                    str(data.get("body", "")),
+                )
             elif op == "remove":
-                await run_in_threadpool(self.canned.remove, who,
-                                        _small_int(str(data.get("id", "")), 1, 10**6) or 0)
+                await run_in_threadpool(
+                    self.canned.remove, who, _small_int(str(data.get("id", "")), 1, 10**6) or 0
+                )
             else:
                 return Response(status_code=404)
             s.flash.append(("ok", "canned.saved", {}))
@@ -431,8 +520,13 @@ class WebApp:
             return self.redirect(s, "/queue")
         except dash.Forbidden:
             return self.page(request, s, "error.html", status=403, message_key="error.forbidden")
-        s.flash.append(("ok" if won else "warn", "queue.claimed" if won else "queue.claim_lost",
-                        {"case_ref": ref.upper()}))
+        s.flash.append(
+            (
+                "ok" if won else "warn",
+                "queue.claimed" if won else "queue.claim_lost",
+                {"case_ref": ref.upper()},
+            )
+        )
         target = f"/cases/{ref.upper()}" if data.get("next") == "case" else "/queue"
         return self.redirect(s, target)
 
@@ -461,25 +555,31 @@ class WebApp:
 
         def reads() -> tuple[Any, ...]:  # one worker-thread hop for the page's reads
             view = self.d.open_case(who, ref)
-            return (view, self.d.colleagues(who), self.referrals.rows(view.case_ref),
-                    self.access.case_teams(who, ref), self._workbench_of(who, ref))
+            return (
+                view,
+                self.d.colleagues(who),
+                self.referrals.rows(view.case_ref),
+                self.access.case_teams(who, ref),
+                self._workbench_of(who, ref),
+            )
 
         try:
-            view, colleagues, referral_rows, case_teams, workbench = await run_in_threadpool(
-                reads)
+            view, colleagues, referral_rows, case_teams, workbench = await run_in_threadpool(reads)
         except dash.Tampered:
-            return self.page(request, s, "error.html", status=409,
-                             message_key="error.tampered")
+            return self.page(request, s, "error.html", status=409, message_key="error.tampered")
         except dash.Forbidden:
-            return self.page(request, s, "error.html", status=404,
-                             message_key="error.forbidden")
+            return self.page(request, s, "error.html", status=404, message_key="error.forbidden")
         t = i18n.Translator(self.lang(request, s))
         response = self.page(
-            request, s, "case.html", c=view,
+            request,
+            s,
+            "case.html",
+            c=view,
             # the identity section's values are in the view only once a custodian approved
             fields=self.fields.rows({**view.fields, **view.identity}, t.lang),
             identity_purposes=identity_store.PURPOSES,
-            revealed=s.revealed, colleagues=colleagues,
+            revealed=s.revealed,
+            colleagues=colleagues,
             reasons_for_status=casework.REASONS_FOR_STATUS,
             priority_reasons=casework.PRIORITY_REASONS,
             fields_label=lambda k: self.fields.label(k, t.lang),
@@ -487,16 +587,23 @@ class WebApp:
             consent_keys=sorted(set(casework.ACTION_CONSENT.values())),
             consented=lambda k: casework.consented_map(view.consent, k),
             integrity=[integrity_text(t, p) for p in view.integrity],
-            case_teams=case_teams, referrals=referral_rows,
-            prefill=_small_int(request.query_params.get("canned"), 1, 10**6), **workbench)
+            case_teams=case_teams,
+            referrals=referral_rows,
+            prefill=_small_int(request.query_params.get("canned"), 1, 10**6),
+            **workbench,
+        )
         return response
 
     def _workbench_of(self, who: Principal, ref: str) -> dict[str, Any]:
         """The case page's workbench parts: labels, links both ways, possible duplicates."""
         from caseworker.workbench import LINK_KINDS
 
-        return {**self.bench.case_extras(who, ref), "canned": self.canned.all(who),
-                "link_kinds": LINK_KINDS, "term_kinds": ("place", "person", "country")}
+        return {
+            **self.bench.case_extras(who, ref),
+            "canned": self.canned.all(who),
+            "link_kinds": LINK_KINDS,
+            "term_kinds": ("place", "person", "country"),
+        }
 
     async def case_pdf(self, request: Request) -> Response:
         s, who = await self.who(request)
@@ -505,25 +612,32 @@ class WebApp:
         ref = request.path_params["ref"]
         redacted = request.query_params.get("redacted") == "1"
         try:
-            view = await run_in_threadpool(self.d.open_case, who, ref,
-                                           "case.export_redacted" if redacted
-                                           else "case.export")
+            view = await run_in_threadpool(
+                self.d.open_case, who, ref, "case.export_redacted" if redacted else "case.export"
+            )
         except dash.Tampered:
-            return self.page(request, s, "error.html", status=409,
-                             message_key="error.tampered")
+            return self.page(request, s, "error.html", status=409, message_key="error.tampered")
         except dash.Forbidden:
-            return self.page(request, s, "error.html", status=404,
-                             message_key="error.forbidden")
+            return self.page(request, s, "error.html", status=404, message_key="error.forbidden")
         from web.pdf import Export, case_pdf
 
         t = i18n.Translator(self.lang(request, s))
         content = await run_in_threadpool(
-            case_pdf, view, self.fields.rows({**view.fields, **view.identity}, t.lang), t,
-            Export(who.name, self.d.now(), redacted))
+            case_pdf,
+            view,
+            self.fields.rows({**view.fields, **view.identity}, t.lang),
+            t,
+            Export(who.name, self.d.now(), redacted),
+        )
         kind = "-redacted" if redacted else ""
-        return Response(content, media_type="application/pdf", headers={
-            "Content-Disposition":
-                f'attachment; filename="case-{view.case_ref}-{t.lang}{kind}.pdf"'})
+        return Response(
+            content,
+            media_type="application/pdf",
+            headers={
+                "Content-Disposition": "attachment; "
+                f'filename="case-{view.case_ref}-{t.lang}{kind}.pdf"'
+            },
+        )
 
     async def case_post(self, request: Request) -> Response:
         checked = await self.posted(request)
@@ -533,8 +647,7 @@ class WebApp:
         ref = request.path_params["ref"].upper()
         op = request.path_params["op"]
         if op not in _CASE_OPS:
-            return self.page(request, s, "error.html", status=404,
-                             message_key="error.not_found")
+            return self.page(request, s, "error.html", status=404, message_key="error.not_found")
         try:  # database and crypto work in a worker thread (issue 14, item 6)
             back = await run_in_threadpool(self._case_op, request, s, who, ref, op, data)
         except dash.Forbidden:
@@ -544,8 +657,15 @@ class WebApp:
             back = f"/cases/{ref}"
         return self.redirect(s, back)
 
-    def _case_op(self, request: Request, s: security.WebSession, who: Principal, ref: str,
-                 op: str, data: dict[str, Any]) -> str:
+    def _case_op(
+        self,
+        request: Request,
+        s: security.WebSession,
+        who: Principal,
+        ref: str,
+        op: str,
+        data: dict[str, Any],
+    ) -> str:
         """One change to a case (blocking: run it in a thread); the page to go back to."""
         back = f"/cases/{ref}"
         if op in workbench.CASE_OPS:  # labels, links, search words, merge (issue 16)
@@ -554,8 +674,7 @@ class WebApp:
             self.d.add_note(who, ref, str(data.get("text", "")))
             s.flash.append(("ok", "case.note_saved", {}))
         elif op == "status":
-            self.d.change_status(who, ref, str(data.get("to", "")),
-                                 str(data.get("reason", "")))
+            self.d.change_status(who, ref, str(data.get("to", "")), str(data.get("reason", "")))
             s.flash.append(("ok", "case.status_saved", {}))
         elif op == "priority":
             value = _small_int(str(data.get("priority", "")), 1, 9)
@@ -565,16 +684,24 @@ class WebApp:
             days = str(data.get("days", "")).strip()
             if days and _small_int(days, 1, casework.INTERIM_MAX_DAYS) is None:
                 raise dash.Refused("the deadline is 1 to 90 days", "bad_days")
-            result = self.d.act(who, ref, str(data.get("kind", "")),
-                                str(data.get("target", "")).strip()[:200] or None,
-                                str(data.get("message", "")),
-                                _small_int(days, 1, casework.INTERIM_MAX_DAYS))
+            result = self.d.act(
+                who,
+                ref,
+                str(data.get("kind", "")),
+                str(data.get("target", "")).strip()[:200] or None,
+                str(data.get("message", "")),
+                _small_int(days, 1, casework.INTERIM_MAX_DAYS),
+            )
             if result.done:
                 s.flash.append(("ok", "case.action_done", {}))
             else:
-                s.flash.append(("error", "case.action_refused",
-                                {"consent": self.fields.label(result.consent_key,
-                                                              self.lang(request, s))}))
+                s.flash.append(
+                    (
+                        "error",
+                        "case.action_refused",
+                        {"consent": self.fields.label(result.consent_key, self.lang(request, s))},
+                    )
+                )
         elif op == "grant":
             self.d.grant(who, ref, str(data.get("colleague", "")))
             s.flash.append(("ok", "case.granted", {}))
@@ -582,8 +709,7 @@ class WebApp:
             self.d.revoke(who, ref, str(data.get("colleague", "")))
             s.flash.append(("ok", "case.revoked", {}))
         elif op == "state_response":
-            self.d.state_response(who, ref, str(data.get("step", "")),
-                                  str(data.get("answer", "")))
+            self.d.state_response(who, ref, str(data.get("step", "")), str(data.get("answer", "")))
             s.flash.append(("ok", "case.state_response_saved", {}))
         elif op == "identity_request":
             self.d.identity_request(who, ref, str(data.get("purpose", "")))
@@ -595,8 +721,9 @@ class WebApp:
             back = "/access"
         elif op in ("share_team", "move_team"):
             self.access.share(who, ref, str(data.get("team", "")), op == "move_team")
-            s.flash.append(("ok", "case.team_" + op.split("_")[0], {
-                "team": str(data.get("team", ""))}))
+            s.flash.append(
+                ("ok", "case.team_" + op.split("_")[0], {"team": str(data.get("team", ""))})
+            )
         elif op == "release":
             self.d.release(who, ref, str(data.get("to", "")).strip() or None)
             s.flash.append(("ok", "case.released", {}))
@@ -612,11 +739,9 @@ class WebApp:
         try:
             await run_in_threadpool(self.d.attachment, who, ref, att, True)
         except dash.Tampered:
-            return self.page(request, s, "error.html", status=409,
-                             message_key="error.tampered")
+            return self.page(request, s, "error.html", status=409, message_key="error.tampered")
         except (dash.Forbidden, dash.Refused):
-            return self.page(request, s, "error.html", status=404,
-                             message_key="error.forbidden")
+            return self.page(request, s, "error.html", status=404, message_key="error.forbidden")
         s.revealed.add(att)
         return self.redirect(s, f"/cases/{ref}#file-{att}")
 
@@ -626,22 +751,24 @@ class WebApp:
             return self.login_redirect(s)
         ref, att = request.path_params["ref"].upper(), request.path_params["att"]
         if att not in s.revealed:  # only after the audited choice to see it
-            return self.page(request, s, "error.html", status=403,
-                             message_key="error.forbidden")
+            return self.page(request, s, "error.html", status=403, message_key="error.forbidden")
         try:
             content, ctype, name = await run_in_threadpool(self.d.attachment, who, ref, att)
         except dash.Tampered:
-            return self.page(request, s, "error.html", status=409,
-                             message_key="error.tampered")
+            return self.page(request, s, "error.html", status=409, message_key="error.tampered")
         except (dash.Forbidden, dash.Refused):
-            return self.page(request, s, "error.html", status=404,
-                             message_key="error.forbidden")
+            return self.page(request, s, "error.html", status=404, message_key="error.forbidden")
         inline = ctype in dash.INLINE_TYPES and request.query_params.get("download") != "1"
-        return Response(content, media_type=ctype if inline else "application/octet-stream",
-                        headers={"Content-Disposition":
-                                 content_disposition("inline" if inline else "attachment",
-                                                     name),
-                                 "Content-Security-Policy": "default-src 'none'; sandbox"})
+        return Response(
+            content,
+            media_type=ctype if inline else "application/octet-stream",
+            headers={
+                "Content-Disposition": content_disposition(
+                    "inline" if inline else "attachment", name
+                ),
+                "Content-Security-Policy": "default-src 'none'; sandbox",
+            },
+        )
 
     # ------------------------------------------------------------ access requests, accounts
 
@@ -665,10 +792,12 @@ class WebApp:
             return self.page(request, s, "error.html", status=404, message_key="error.not_found")
         approve = request.path_params["verdict"] == "approve"
         try:
-            ref = await run_in_threadpool(self.access.decide, who,
-                                          request.path_params["rid"], approve)
-            s.flash.append(("ok", "access.approved" if approve else "access.refused",
-                            {"case_ref": ref}))
+            ref = await run_in_threadpool(
+                self.access.decide, who, request.path_params["rid"], approve
+            )
+            s.flash.append(
+                ("ok", "access.approved" if approve else "access.refused", {"case_ref": ref})
+            )
         except dash.Refused as exc:
             self.flash_refused(request, s, exc)
         return self.redirect(s, "/access")
@@ -699,8 +828,9 @@ class WebApp:
         await run_in_threadpool(self.end_sessions_of, name)  # their sessions end now
         s.flash.append(("ok", "users.disabled", {"name": name, "keys": str(done.keys_deleted)}))
         if done.recovery_only:
-            s.flash.append(("warn", "users.recovery_only",
-                            {"cases": ", ".join(done.recovery_only)}))
+            s.flash.append(
+                ("warn", "users.recovery_only", {"cases": ", ".join(done.recovery_only)})
+            )
         return self.redirect(s, "/admin/users")
 
     async def passphrase_page(self, request: Request) -> Response:
@@ -719,8 +849,9 @@ class WebApp:
             s.flash.append(("error", "case.refused", {"reason": t("refused.repeat_differs")}))
             return self.redirect(s, "/account/passphrase")
         try:
-            await run_in_threadpool(self.access.change_passphrase, who,
-                                    str(data.get("current", "")), new)
+            await run_in_threadpool(
+                self.access.change_passphrase, who, str(data.get("current", "")), new
+            )
         except dash.Refused as exc:
             self.flash_refused(request, s, exc)
             return self.redirect(s, "/account/passphrase")
@@ -743,9 +874,15 @@ class WebApp:
             self.flash_refused(request, s, exc)
             return self.redirect(s, "/admin/users")
         await run_in_threadpool(self.end_sessions_of, name, "totp_reset")
-        return self.page(request, s, "totp_reset.html", name=name, secret=secret,
-                         uri=dash.totp_uri(secret, name),
-                         headers={"Cache-Control": "no-store"})
+        return self.page(
+            request,
+            s,
+            "totp_reset.html",
+            name=name,
+            secret=secret,
+            uri=dash.totp_uri(secret, name),
+            headers={"Cache-Control": "no-store"},
+        )
 
     # ------------------------------------------------------------ protected identity
 
@@ -758,8 +895,9 @@ class WebApp:
             pending = await run_in_threadpool(self.d.identity_pending, who)
         except dash.Forbidden:
             return self.page(request, s, "error.html", status=403, message_key="error.role")
-        return self.page(request, s, "identity.html", pending=pending,
-                         reasons=identity_store.REFUSAL_REASONS)
+        return self.page(
+            request, s, "identity.html", pending=pending, reasons=identity_store.REFUSAL_REASONS
+        )
 
     async def identity_post(self, request: Request) -> Response:
         checked = await self.posted(request)
@@ -768,18 +906,27 @@ class WebApp:
         s, who, data = checked
         op, request_id = request.path_params["op"], request.path_params["id"]
         if op not in ("approve", "refuse"):
-            return self.page(request, s, "error.html", status=404,
-                             message_key="error.not_found")
+            return self.page(request, s, "error.html", status=404, message_key="error.not_found")
         try:
-            done = await run_in_threadpool(self.d.identity_decide, who, request_id,
-                                           op == "approve", str(data.get("reason", "")))
+            done = await run_in_threadpool(
+                self.d.identity_decide,
+                who,
+                request_id,
+                op == "approve",
+                str(data.get("reason", "")),
+            )
         except dash.Forbidden:
             return self.page(request, s, "error.html", status=403, message_key="error.role")
         except dash.Refused as exc:
             self.flash_refused(request, s, exc)
             return self.redirect(s, "/identity")
-        s.flash.append(("ok", "identity.approved" if op == "approve" else "identity.refused",
-                        {"requester": done["requester"], "case_ref": done["case_ref"] or ""}))
+        s.flash.append(
+            (
+                "ok",
+                "identity.approved" if op == "approve" else "identity.refused",
+                {"requester": done["requester"], "case_ref": done["case_ref"] or ""},
+            )
+        )
         return self.redirect(s, "/identity")
 
     # ------------------------------------------------------------ audit and statistics
@@ -824,17 +971,33 @@ class WebApp:
         for dim in stats_view.CROSS_TABLES:
             rows, cols, cells = stats_view.cross_rows(table, dim, t, self.fields)
             if cells:
-                cross.append({"dim": dim, "title": stats_view.dimension_label(dim, t),
-                              "rows": rows, "cols": cols, "cells": cells,
-                              "src": "/stats/cross/" + dim.replace(" × ", "/") + ".svg"})
+                cross.append(
+                    {
+                        "dim": dim,
+                        "title": stats_view.dimension_label(dim, t),
+                        "rows": rows,
+                        "cols": cols,
+                        "cells": cells,
+                        "src": "/stats/cross/" + dim.replace(" × ", "/") + ".svg",
+                    }
+                )
         query = urlencode({k: v for k, v in (("from", first), ("to", last)) if v})
-        return self.page(request, s, "stats.html", table=one_way, cross=cross,
-                         months=months, first=first or "", last=last or "",
-                         counted_at=stats_view.local_digits(
-                             counted["at"].strftime("%Y-%m-%d %H:%M UTC"), t.lang),
-                         updating=counted["updating"],
-                         query=("&" + query) if query else "",
-                         digits=lambda text: stats_view.local_digits(str(text), t.lang))
+        return self.page(
+            request,
+            s,
+            "stats.html",
+            table=one_way,
+            cross=cross,
+            months=months,
+            first=first or "",
+            last=last or "",
+            counted_at=stats_view.local_digits(
+                counted["at"].strftime("%Y-%m-%d %H:%M UTC"), t.lang
+            ),
+            updating=counted["updating"],
+            query=("&" + query) if query else "",
+            digits=lambda text: stats_view.local_digits(str(text), t.lang),
+        )
 
     async def stats_chart(self, request: Request) -> Response:
         """One dimension (or, under /stats/cross/A/B.svg, a cross-table) of the statistics
@@ -846,8 +1009,9 @@ class WebApp:
         if who is None:
             return self.login_redirect(s)
         try:
-            first, last = stats_view.parse_range(request.query_params.get("from"),
-                                                 request.query_params.get("to"))
+            first, last = stats_view.parse_range(
+                request.query_params.get("from"), request.query_params.get("to")
+            )
             table = await run_in_threadpool(self.d.statistics, who, first, last)
         except stats_view.RangeError:
             return Response(status_code=400)
@@ -855,25 +1019,37 @@ class WebApp:
             return self.page(request, s, "error.html", status=403, message_key="error.role")
         t = i18n.Translator(self.lang(request, s))
         params = request.path_params
-        dim = (f"{params['a']} × {params['b']}" if "a" in params else params["dim"])
+        dim = f"{params['a']} × {params['b']}" if "a" in params else params["dim"]
         title = stats_view.dimension_label(dim, t)
         if " × " in dim:
             rows_, cols, cells = stats_view.cross_rows(table, dim, t, self.fields)
             if not cells:
                 return Response(status_code=404)
-            svg = cross_chart(title, rows_, cols, cells, t("stats.suppressed"),
-                              lambda text: stats_view.local_digits(text, t.lang),
-                              (lambda n: t("stats.below", n=stats_view.local_digits(n, "ar")))
-                              if t.lang == "ar" else None)
+            svg = cross_chart(
+                title,
+                rows_,
+                cols,
+                cells,
+                t("stats.suppressed"),
+                lambda text: stats_view.local_digits(text, t.lang),
+                (lambda n: t("stats.below", n=stats_view.local_digits(n, "ar")))
+                if t.lang == "ar"
+                else None,
+            )
         else:
-            rows = [{"label": stats_view.label(row, t, self.fields), "count": row["count"]}
-                    for row in table if row["dimension"] == dim]
+            rows = [
+                {"label": stats_view.label(row, t, self.fields), "count": row["count"]}
+                for row in table
+                if row["dimension"] == dim
+            ]
             if not rows:
                 return Response(status_code=404)
             svg = bar_chart(title, rows, t("stats.suppressed"))
-        return Response(svg, media_type="image/svg+xml",
-                        headers={"Content-Security-Policy":
-                                 "default-src 'none'; style-src 'unsafe-inline'"})
+        return Response(
+            svg,
+            media_type="image/svg+xml",
+            headers={"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"},
+        )
 
     # ------------------------------------------------------------ the periodic report
 
@@ -887,45 +1063,71 @@ class WebApp:
             return self.login_redirect(s)
         if who.role not in reports.REPORT_ROLES:
             try:
-                await run_in_threadpool(self.d._require, who, reports.REPORT_ROLES,
-                                        "report.periodic")
+                await run_in_threadpool(
+                    self.d._require, who, reports.REPORT_ROLES, "report.periodic"
+                )
             except dash.Forbidden:
-                return self.page(request, s, "error.html", status=403,
-                                 message_key="error.role")
+                return self.page(request, s, "error.html", status=403, message_key="error.role")
         params = request.query_params
         start, end = params.get("from", ""), params.get("to", "")
-        ctx: dict[str, Any] = {"start": start, "end": end, "tables": [], "error": None,
-                               "threshold": self.d.stats_threshold,
-                               "exports": who.role == "supervisor"}
+        ctx: dict[str, Any] = {
+            "start": start,
+            "end": end,
+            "tables": [],
+            "error": None,
+            "threshold": self.d.stats_threshold,
+            "exports": who.role == "supervisor",
+        }
         if not start and not end:
             return self.page(request, s, "report.html", **ctx)
         try:
             first, last = reports.parse_period(start, end)
         except reports.PeriodError as exc:
-            return self.page(request, s, "report.html", status=400,
-                             **{**ctx, "error": f"refused.{exc.code}"})
+            return self.page(
+                request, s, "report.html", status=400, **{**ctx, "error": f"refused.{exc.code}"}
+            )
         report = await run_in_threadpool(
-            reports.periodic_report, self.d.db, who.name, who.role, first, last,
-            self.d.now(), self.d.stats_threshold,
-            snapshot=self.d.stats_snapshot)  # the statistics page's release: the same figures
+            reports.periodic_report,
+            self.d.db,
+            who.name,
+            who.role,
+            first,
+            last,
+            self.d.now(),
+            self.d.stats_threshold,
+            snapshot=self.d.stats_snapshot,
+        )  # the statistics page's release: the same figures
         name = f"sanad-report-{report.first_month}-{report.last_month}"
         t = i18n.Translator(self.lang(request, s))
         if params.get("format") == "csv":
-            return Response(reports.report_csv(report), media_type="text/csv; charset=utf-8",
-                            headers={"Content-Disposition":
-                                     f'attachment; filename="{name}.csv"'})
+            return Response(
+                reports.report_csv(report),
+                media_type="text/csv; charset=utf-8",
+                headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+            )
         from web.report_pdf import labelled, local_digits, report_pdf
+
         if params.get("format") == "pdf":
             content = await run_in_threadpool(report_pdf, report, t, self.d.now())
-            return Response(content, media_type="application/pdf", headers={
-                "Content-Disposition": f'attachment; filename="{name}-{t.lang}.pdf"'})
-        period = local_digits(t("report.period", first=report.first_month,
-                                last=report.last_month), t.lang)
-        return self.page(request, s, "report.html",
-                         **{**ctx, "tables": labelled(report, t, self.fields),
-                            "period": period,
-                            "query": urlencode({"from": first.isoformat(),
-                                                "to": last.isoformat()})})
+            return Response(
+                content,
+                media_type="application/pdf",
+                headers={"Content-Disposition": f'attachment; filename="{name}-{t.lang}.pdf"'},
+            )
+        period = local_digits(
+            t("report.period", first=report.first_month, last=report.last_month), t.lang
+        )
+        return self.page(
+            request,
+            s,
+            "report.html",
+            **{
+                **ctx,
+                "tables": labelled(report, t, self.fields),
+                "period": period,
+                "query": urlencode({"from": first.isoformat(), "to": last.isoformat()}),
+            },
+        )
 
     async def export(self, request: Request) -> Response:
         """POST /reports/export/{uwazi|openevsys}: a supervisor's consent-gated export,
@@ -941,16 +1143,22 @@ class WebApp:
             return Response(status_code=404)
         exporter = exports.Exporter(who.name, who.role, who.key_id, who.private_key)
         try:
-            result = await run_in_threadpool(exports.export_cases, self.d.db, exporter, kind,
-                                             None, None, self.d.now())
+            result = await run_in_threadpool(
+                exports.export_cases, self.d.db, exporter, kind, None, None, self.d.now()
+            )
         except PermissionError:
             return self.page(request, s, "error.html", status=403, message_key="error.role")
         ext = "csv" if kind == "uwazi" else "json"
-        return Response(result.data, media_type=result.media_type, headers={
-            "Content-Disposition": f'attachment; filename="sanad-{kind}.{ext}"',
-            "X-Sanad-Exported": str(result.exported),
-            "X-Sanad-Skipped": str(result.skipped_no_access),
-            "X-Sanad-Refused": str(result.refused_tampered)})
+        return Response(
+            result.data,
+            media_type=result.media_type,
+            headers={
+                "Content-Disposition": f'attachment; filename="sanad-{kind}.{ext}"',
+                "X-Sanad-Exported": str(result.exported),
+                "X-Sanad-Skipped": str(result.skipped_no_access),
+                "X-Sanad-Refused": str(result.refused_tampered),
+            },
+        )
 
     # ------------------------------------------------------------ the app
 
@@ -996,6 +1204,7 @@ class WebApp:
     @contextlib.asynccontextmanager
     async def _lifespan(self, _app: Starlette) -> AsyncIterator[None]:
         """Sweep sessions every `sweep_seconds` even when no request comes (finding 15)."""
+
         async def sweeper() -> None:
             while True:
                 await asyncio.sleep(self.sessions.sweep_seconds)
@@ -1003,6 +1212,7 @@ class WebApp:
                     await run_in_threadpool(self.sweep)
                 except Exception:  # a database outage must not end the sweeping for good
                     log.exception("session sweep failed; trying again at the next interval")
+
         task = asyncio.create_task(sweeper())
         beat = Heartbeat(self.d.db, "dashboard").start()  # `sanad status` sees it alive
         try:
@@ -1026,14 +1236,19 @@ class _Headers:
 
         async def wrapped(message: dict[str, Any]) -> None:
             if message["type"] == "http.response.start":
-                headers = [(k, v) for k, v in message.get("headers", [])
-                           if k.lower() != b"content-security-policy" or static is False]
+                headers = [
+                    (k, v)
+                    for k, v in message.get("headers", [])
+                    if k.lower() != b"content-security-policy" or static is False
+                ]
                 names = {k.lower() for k, _ in headers}
-                extra = [(b"x-content-type-options", b"nosniff"),
-                         (b"referrer-policy", b"no-referrer"),
-                         (b"x-frame-options", b"DENY"),
-                         (b"cross-origin-opener-policy", b"same-origin"),
-                         (b"permissions-policy", b"camera=(), microphone=(), geolocation=()")]
+                extra = [
+                    (b"x-content-type-options", b"nosniff"),
+                    (b"referrer-policy", b"no-referrer"),
+                    (b"x-frame-options", b"DENY"),
+                    (b"cross-origin-opener-policy", b"same-origin"),
+                    (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
+                ]
                 if b"content-security-policy" not in names:
                     extra.append((b"content-security-policy", security.CSP.encode()))
                 if not static:
@@ -1041,6 +1256,7 @@ class _Headers:
                     extra.append((b"pragma", b"no-cache"))
                 message = {**message, "headers": headers + extra}
             await send(message)
+
         await self.app(scope, receive, wrapped)
 
 
@@ -1088,6 +1304,7 @@ def _span(t: i18n.Translator, minutes: int) -> str:
 def safe_name(name: str) -> str:
     """An ASCII file name for the `filename=` parameter (HTTP headers are Latin-1): letters,
     digits and `._-` only, never starting with a dot."""
+
     def keep(text: str) -> str:
         return "".join(ch for ch in text if (ch.isascii() and ch.isalnum()) or ch in "_-")
 
@@ -1101,8 +1318,12 @@ def safe_name(name: str) -> str:
 def content_disposition(kind: str, name: str) -> str:
     """`inline`/`attachment` with an ASCII fallback name and the real (e.g. Arabic) name in
     RFC 5987 form, `filename*=UTF-8''...`: bidi and other control characters dropped."""
-    clean = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C"
-                    and ch not in '/\\"').strip(". ")[:120] or "file"
+    clean = (
+        "".join(ch for ch in name if unicodedata.category(ch)[0] != "C" and ch not in '/\\"').strip(
+            ". "
+        )[:120]
+        or "file"
+    )
     return f"{kind}; filename=\"{safe_name(name)}\"; filename*=UTF-8''{quote(clean, safe='')}"
 
 
@@ -1120,19 +1341,33 @@ def _csv_response(table: list[dict[str, Any]]) -> Response:
     writer = csv.writer(out)
     writer.writerow(["dimension", "value", "count"])
     for row in table:
-        writer.writerow([csv_cell(row["dimension"]), csv_cell(row["value"]),
-                         csv_cell(row["count"])])
-    return Response(out.getvalue(), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": 'attachment; filename="sanad-stats.csv"'})
+        writer.writerow(
+            [csv_cell(row["dimension"]), csv_cell(row["value"]), csv_cell(row["count"])]
+        )
+    return Response(
+        out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="sanad-stats.csv"'},
+    )
 
 
-def create_app(dashboard: Dashboard, secure_cookies: bool = False,
-               limiter: security.LoginLimiter | None = None,
-               trusted_proxies: tuple[str, ...] = (),
-               idle_seconds: float = security.IDLE_SECONDS,
-               absolute_seconds: float = security.ABSOLUTE_SECONDS,
-               session_store_url: str | None = None,
-               live_seconds: float = LIVE_SECONDS) -> Any:
-    return WebApp(dashboard, secure_cookies, limiter, trusted_proxies, idle_seconds,
-                  absolute_seconds, session_store_url=session_store_url,
-                  live_seconds=live_seconds).build()
+def create_app(
+    dashboard: Dashboard,
+    secure_cookies: bool = False,
+    limiter: security.LoginLimiter | None = None,
+    trusted_proxies: tuple[str, ...] = (),
+    idle_seconds: float = security.IDLE_SECONDS,
+    absolute_seconds: float = security.ABSOLUTE_SECONDS,
+    session_store_url: str | None = None,
+    live_seconds: float = LIVE_SECONDS,
+) -> Any:
+    return WebApp(
+        dashboard,
+        secure_cookies,
+        limiter,
+        trusted_proxies,
+        idle_seconds,
+        absolute_seconds,
+        session_store_url=session_store_url,
+        live_seconds=live_seconds,
+    ).build()

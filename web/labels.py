@@ -83,11 +83,15 @@ def event_detail(t: Translator, e: Mapping[str, Any]) -> str:
     """What an event changed, in words, for the PDF (the page shows the same)."""
     kind = e.get("kind")
     if kind == "status_changed":
-        return (f"{t('status.' + str(e.get('from')))} → {t('status.' + str(e.get('to')))} "
-                f"({t('reason.' + str(e.get('reason')))})")
+        return (
+            f"{t('status.' + str(e.get('from')))} → {t('status.' + str(e.get('to')))} "
+            f"({t('reason.' + str(e.get('reason')))})"
+        )
     if kind == "priority_overridden":
-        return (f"{digits(e.get('from'), t.lang)} → {digits(e.get('to'), t.lang)} "
-                f"({t('preason.' + str(e.get('reason')))})")
+        return (
+            f"{digits(e.get('from'), t.lang)} → {digits(e.get('to'), t.lang)} "
+            f"({t('preason.' + str(e.get('reason')))})"
+        )
     if kind in ("action_done", "action_refused") and e.get("action") != "write_back":
         return t(f"action.{e.get('action')}")
     if kind in ("linked", "unlinked", "merged"):
@@ -104,10 +108,12 @@ def event_detail(t: Translator, e: Mapping[str, Any]) -> str:
 
 def globals_for(t: Translator) -> dict[str, Any]:
     """The template globals: `reason_label(code)`, `lang_name(code)` and so on."""
-    return {"reason_label": lambda code: reason(t, code),
-            "lang_name": lambda code: language(t, code),
-            "channel_name": lambda code: channel(t, code),
-            "count_text": lambda shown: count(t, shown),
-            "event_label": lambda entry: event(t, entry),
-            "local_digits": lambda text: digits(text, t.lang),
-            "counted": lambda key, n: counted(t, key, n)}
+    return {
+        "reason_label": lambda code: reason(t, code),
+        "lang_name": lambda code: language(t, code),
+        "channel_name": lambda code: channel(t, code),
+        "count_text": lambda shown: count(t, shown),
+        "event_label": lambda entry: event(t, entry),
+        "local_digits": lambda text: digits(text, t.lang),
+        "counted": lambda key, n: counted(t, key, n),
+    }

@@ -58,8 +58,11 @@ def _is_arabic(text: str) -> bool:
 
 def _clean(text: str) -> str:
     # Bidi controls from a reporter must not reorder the document; drop them for print.
-    return "".join(ch for ch in text if ch not in "\u202a\u202b\u202c\u202d\u202e"
-                   "\u2066\u2067\u2068\u2069\u200e\u200f")
+    return "".join(
+        ch
+        for ch in text
+        if ch not in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f"
+    )
 
 
 def _prepared(text: str, rtl_document: bool) -> tuple[str, str]:
@@ -99,14 +102,18 @@ class _CaseFile(FPDF):
         self.set_y(-12)
         self.set_font("arabic" if is_ar else "latin", size=8)
         self.set_fallback_fonts(["latin" if is_ar else "arabic"])
-        self.set_text_shaping(use_shaping_engine=True, direction=direction,
-                              script="arab" if is_ar else "latn",
-                              language="ar" if is_ar else "en")
+        self.set_text_shaping(
+            use_shaping_engine=True,
+            direction=direction,
+            script="arab" if is_ar else "latn",
+            language="ar" if is_ar else "en",
+        )
         self.cell(0, 5, text, align="C")
 
 
-def case_pdf(view: CaseView, rows: list[FieldRow], t: Translator,
-             export: Export | None = None) -> bytes:
+def case_pdf(
+    view: CaseView, rows: list[FieldRow], t: Translator, export: Export | None = None
+) -> bytes:
     """The case file: everything the caseworker may export (report, files with hashes,
     consents, notes, conversation, actions, history with details), page numbers and the
     footer. `export.redacted`: for a recipient outside, without identity, contact details,
@@ -118,8 +125,9 @@ def case_pdf(view: CaseView, rows: list[FieldRow], t: Translator,
     return _render(view, rows, t, export, pages)[0]
 
 
-def _render(view: CaseView, rows: list[FieldRow], t: Translator, export: Export,
-            pages: int | None) -> tuple[bytes, int]:
+def _render(
+    view: CaseView, rows: list[FieldRow], t: Translator, export: Export, pages: int | None
+) -> tuple[bytes, int]:
     arabic, latin = _find(ARABIC_FONTS), _find(LATIN_FONTS)
     if arabic is None or latin is None:
         raise PdfUnavailable("no Arabic-capable font found: install fonts-noto-core")
@@ -133,10 +141,16 @@ def _render(view: CaseView, rows: list[FieldRow], t: Translator, export: Export,
 
     def footer(n: int) -> tuple[str, str, bool]:
         key = "pdf.footer_redacted" if export.redacted else "pdf.footer"
-        text = t(key, who=export.by, at=when, page=labels.digits(n, t.lang),
-                 pages=labels.digits(pages or n, t.lang))
+        text = t(
+            key,
+            who=export.by,
+            at=when,
+            page=labels.digits(n, t.lang),
+            pages=labels.digits(pages or n, t.lang),
+        )
         prepared, direction = _prepared(text, rtl)
         return prepared, direction, _is_arabic(prepared)
+
     pdf.footer_line = footer
     pdf.add_page()
 
@@ -145,14 +159,22 @@ def _render(view: CaseView, rows: list[FieldRow], t: Translator, export: Export,
         is_ar = _is_arabic(text)
         pdf.set_font("arabic" if is_ar else "latin", size=size)
         pdf.set_fallback_fonts(["latin" if is_ar else "arabic"])
-        pdf.set_text_shaping(use_shaping_engine=True,
-                             direction=direction,
-                             script="arab" if is_ar else "latn",
-                             language="ar" if is_ar else "en")
+        pdf.set_text_shaping(
+            use_shaping_engine=True,
+            direction=direction,
+            script="arab" if is_ar else "latn",
+            language="ar" if is_ar else "en",
+        )
         # each paragraph is aligned the way it reads: English in an Arabic file starts on
         # the left, Arabic in an English file on the right
-        pdf.multi_cell(0, size * 0.55, text, align="R" if direction == "rtl" else "L",
-                       new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(
+            0,
+            size * 0.55,
+            text,
+            align="R" if direction == "rtl" else "L",
+            new_x="LMARGIN",
+            new_y="NEXT",
+        )
         pdf.ln(gap)
 
     def heading(text: str) -> None:
@@ -167,8 +189,11 @@ def _render(view: CaseView, rows: list[FieldRow], t: Translator, export: Export,
         para(value, size=11, gap=2)
 
     def stamp(value: Any) -> str:
-        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if hasattr(
-            value, "astimezone") else str(value or "")[:16].replace("T", " ")
+        return (
+            value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+            if hasattr(value, "astimezone")
+            else str(value or "")[:16].replace("T", " ")
+        )
 
     para(t("case.title", case_ref=view.case_ref), size=16, gap=2)
     para(t("pdf.confidential"), size=10, gap=1)
@@ -177,8 +202,7 @@ def _render(view: CaseView, rows: list[FieldRow], t: Translator, export: Export,
     heading(t("case.summary"))
     para(f"{t('queue.status')}: {t('status.' + view.status)}")
     reasons = [labels.reason(t, r) for r in view.reasons]
-    para(f"{t('queue.priority')}: {labels.digits(view.priority, t.lang)} "
-         f"({sep.join(reasons)})")
+    para(f"{t('queue.priority')}: {labels.digits(view.priority, t.lang)} ({sep.join(reasons)})")
     para(f"{t('queue.type')}: {t('type.' + (view.report_type or 'none'))}")
     para(f"{t('case.received')}: {stamp(view.received_at)}")
     para(f"{t('case.language')}: {labels.language(t, view.lang)}")
@@ -191,8 +215,12 @@ def _render(view: CaseView, rows: list[FieldRow], t: Translator, export: Export,
     consents = sorted({*casework.ACTION_CONSENT.values(), "consent_store", "consent_stats"})
     for key in consents:
         given = casework.consented_map(view.consent, key)
-        para(f"{_label_of(rows, key, t)}: "
-             f"{t('case.consent_yes') if given else t('case.consent_no')}", size=10, gap=0.5)
+        para(
+            f"{_label_of(rows, key, t)}: "
+            f"{t('case.consent_yes') if given else t('case.consent_no')}",
+            size=10,
+            gap=0.5,
+        )
     pdf.ln(2)
     heading(t("case.report"))
     hidden = set(REDACTED_ALWAYS) | set(view.identity_fields) if export.redacted else set()
@@ -216,8 +244,7 @@ def _render(view: CaseView, rows: list[FieldRow], t: Translator, export: Export,
             para(t("case.thread_empty"), size=10)
         for m in view.thread:
             who = t("case.thread_reporter") if m["from"] == "reporter" else m["author"]
-            para(f"{stamp(m['at'])} — {who} — {t('delivery.' + m['state'])}", size=9,
-                 gap=0.5)
+            para(f"{stamp(m['at'])} — {who} — {t('delivery.' + m['state'])}", size=9, gap=0.5)
             if m.get("text"):
                 para(str(m["text"]), size=10, gap=2)
         heading(t("case.notes"))
@@ -228,8 +255,9 @@ def _render(view: CaseView, rows: list[FieldRow], t: Translator, export: Export,
             para(str(n["text"]), size=10, gap=2)
     heading(t("case.actions"))
     for a in view.actions:
-        state = (t("delivery." + a["delivery"]) if a.get("delivery")
-                 else t("outcome." + a["outcome"]))
+        state = (
+            t("delivery." + a["delivery"]) if a.get("delivery") else t("outcome." + a["outcome"])
+        )
         line = f"{stamp(a['at'])} — {t('action.' + a['kind'])} — {state} — {a['actor']}"
         if a.get("deadline"):
             line += " — " + t("case.action_deadline", date=stamp(a["deadline"]))
@@ -238,8 +266,12 @@ def _render(view: CaseView, rows: list[FieldRow], t: Translator, export: Export,
     for event in view.history:
         detail = labels.event_detail(t, event)
         actor = f" — {event['actor']}" if event.get("actor") else ""
-        para(f"{stamp(event['at'])} — {labels.event(t, event)}{actor}"
-             f"{': ' + detail if detail else ''}", size=9, gap=0.5)
+        para(
+            f"{stamp(event['at'])} — {labels.event(t, event)}{actor}"
+            f"{': ' + detail if detail else ''}",
+            size=9,
+            gap=0.5,
+        )
     return bytes(pdf.output()), pdf.pages_count
 
 

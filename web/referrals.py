@@ -31,13 +31,18 @@ class Referrals:
     def __init__(self, app: Any) -> None:
         self.app = app
         self.flows = load_flowset()
-        app.env.globals.update(referral_bodies=referrals.bodies(),
-                               referral_statuses=STATUSES, referral_outcomes=OUTCOMES)
+        app.env.globals.update(
+            referral_bodies=referrals.bodies(),
+            referral_statuses=STATUSES,
+            referral_outcomes=OUTCOMES,
+        )
 
     def routes(self) -> list[Route]:
-        return [Route("/cases/{ref}/referrals", self.create, methods=["POST"]),
-                Route("/cases/{ref}/referrals/{rid}", self.change, methods=["POST"]),
-                Route("/cases/{ref}/referrals/{rid}/report", self.report, methods=["POST"])]
+        return [
+            Route("/cases/{ref}/referrals", self.create, methods=["POST"]),
+            Route("/cases/{ref}/referrals/{rid}", self.change, methods=["POST"]),
+            Route("/cases/{ref}/referrals/{rid}/report", self.report, methods=["POST"]),
+        ]
 
     def rows(self, case_ref: str) -> list[dict[str, Any]]:
         """For the case page, already opened by its reader: codes and dates only."""
@@ -57,12 +62,18 @@ class Referrals:
         if isinstance(checked, Response):
             return checked
         s, who, data = checked
-        return await self._apply(request, s, who, action,
-                                 lambda session, case: body(session, case, who, data),
-                                 "referral.saved")
+        return await self._apply(
+            request,
+            s,
+            who,
+            action,
+            lambda session, case: body(session, case, who, data),
+            "referral.saved",
+        )
 
-    async def _apply(self, request: Request, s: Any, who: Any, action: str, body: Any,
-                     saved: str) -> Response:
+    async def _apply(
+        self, request: Request, s: Any, who: Any, action: str, body: Any, saved: str
+    ) -> Response:
         """Run `body(session, case)` as the dashboard's audited case action; say it was
         saved or why it was refused, back on the case's referrals."""
         ref = request.path_params["ref"].upper()
@@ -72,8 +83,9 @@ class Referrals:
         except dash.Refused as exc:
             self.app.flash_refused(request, s, exc)
         except dash.Forbidden:
-            return self.app.page(request, s, "error.html", status=403,
-                                 message_key="error.forbidden")
+            return self.app.page(
+                request, s, "error.html", status=403, message_key="error.forbidden"
+            )
         return self.app.redirect(s, f"/cases/{ref}#referrals")
 
     async def create(self, request: Request) -> Response:
@@ -81,9 +93,16 @@ class Referrals:
             days = str(data.get("days") or "").strip()
             if days and not days.isdigit():
                 raise referrals.ReferralError("bad_days", "the deadline is a number of days")
-            referrals.create(session, case, str(data.get("body", "")), who.name,
-                             self.app.d.now(), self._sealed(session, case, who),
-                             int(days) if days else None)
+            referrals.create(
+                session,
+                case,
+                str(data.get("body", "")),
+                who.name,
+                self.app.d.now(),
+                self._sealed(session, case, who),
+                int(days) if days else None,
+            )
+
         return await self._do(request, "case.referral", body)
 
     async def change(self, request: Request) -> Response:
@@ -92,20 +111,37 @@ class Referrals:
         def body(session: Any, case: Any, who: Any, data: dict[str, Any]) -> None:
             now = self.app.d.now()
             if data.get("tell"):
-                row = next((r for r in referrals.of_case(session, case.id) if r["id"] == rid),
-                           None)
+                row = next((r for r in referrals.of_case(session, case.id) if r["id"] == rid), None)
                 if row is None:
                     raise referrals.ReferralError("no_referral", "no such referral")
                 lang = case.lang if case.lang in self.flows.catalog else "ar"
-                name = referrals.bodies()[row["body"]].name[lang] \
-                    if row["body"] in referrals.bodies() else row["body"]
+                name = (
+                    referrals.bodies()[row["body"]].name[lang]
+                    if row["body"] in referrals.bodies()
+                    else row["body"]
+                )
                 text = self.flows.text(lang, "sys.referral.told", body=name)
-                referrals.told(session, case, rid, self.app.d.pepper,
-                               self._sealed(session, case, who), who.name, now, text)
+                referrals.told(
+                    session,
+                    case,
+                    rid,
+                    self.app.d.pepper,
+                    self._sealed(session, case, who),
+                    who.name,
+                    now,
+                    text,
+                )
                 return
-            referrals.update(session, case, rid, who.name, now,
-                             status=data.get("status") or None,
-                             outcome=data.get("outcome") or None)
+            referrals.update(
+                session,
+                case,
+                rid,
+                who.name,
+                now,
+                status=data.get("status") or None,
+                outcome=data.get("outcome") or None,
+            )
+
         return await self._do(request, "case.referral", body)
 
     async def report(self, request: Request) -> Response:
@@ -126,10 +162,20 @@ class Referrals:
 
             def body(session: Any, case: Any) -> None:
                 key = casework.report_key(session, case, who.private_key, who.key_id)
-                referrals.attach_report(session, case, rid, key, self.app.d.objects,
-                                        posted.name or "", posted.data, who.name,
-                                        self.app.d.now())
-            return await self._apply(request, s, who, "case.referral_report", body,
-                                     "referral.report_saved")
+                referrals.attach_report(
+                    session,
+                    case,
+                    rid,
+                    key,
+                    self.app.d.objects,
+                    posted.name or "",
+                    posted.data,
+                    who.name,
+                    self.app.d.now(),
+                )
+
+            return await self._apply(
+                request, s, who, "case.referral_report", body, "referral.report_saved"
+            )
         finally:
             posted.wipe()

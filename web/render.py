@@ -39,13 +39,17 @@ class FieldRenderer:
         answer labelled, the field id kept so that redaction by field still applies."""
         parts = []
         for key, value in answers.items():
-            shown = (self._option(value, lang) or value) if isinstance(value, str) else (
-                value.get("raw", "") if isinstance(value, dict) else str(value))
+            shown = (
+                (self._option(value, lang) or value)
+                if isinstance(value, str)
+                else (value.get("raw", "") if isinstance(value, dict) else str(value))
+            )
             parts.append(f"{self.label(key, lang)}: {shown}")
         person = str(self._catalog[lang]["sys.repeat.person"]).format(n=n).rstrip(":")
         sep = "؛ " if lang == "ar" else "; "
-        return FieldRow(field_id, f"{self.label(field_id, lang)} — {person}",
-                        sep.join(parts) or "—", True)
+        return FieldRow(
+            field_id, f"{self.label(field_id, lang)} — {person}", sep.join(parts) or "—", True
+        )
 
     def rows(self, fields: dict[str, Any], lang: str) -> list[FieldRow]:
         out = []
@@ -53,11 +57,18 @@ class FieldRenderer:
             label = self.label(field_id, lang)
             if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
                 if not field_id.endswith("_identity"):  # how many people, before them
-                    out.append(FieldRow("victims_total", self.label("victims_total", lang),
-                                        str(len(value) + 1), False))
+                    out.append(
+                        FieldRow(
+                            "victims_total",
+                            self.label("victims_total", lang),
+                            str(len(value) + 1),
+                            False,
+                        )
+                    )
                 # person 1 is the one the report is about: the others are 2, 3, ...
-                out += [self._person(field_id, i + 2, person, lang)
-                        for i, person in enumerate(value)]
+                out += [
+                    self._person(field_id, i + 2, person, lang) for i, person in enumerate(value)
+                ]
             elif isinstance(value, dict) and "raw" in value:
                 # the normalised date isolated left to right (LRI…PDI), so inside Arabic
                 # free text it reads [2026-11-17], not [17-11-2026] (walkthrough, web minors)
@@ -66,8 +77,14 @@ class FieldRenderer:
             elif isinstance(value, list):
                 shown = [self._option(str(v), lang) or str(v) for v in value]
                 original = any(self._option(str(v), lang) is None for v in value)
-                out.append(FieldRow(field_id, label, "، ".join(shown) if lang == "ar"
-                                    else ", ".join(shown), original))
+                out.append(
+                    FieldRow(
+                        field_id,
+                        label,
+                        "، ".join(shown) if lang == "ar" else ", ".join(shown),
+                        original,
+                    )
+                )
             elif isinstance(value, str):
                 option = self._option(value, lang)
                 out.append(FieldRow(field_id, label, option or value, option is None))

@@ -27,7 +27,6 @@ from web.render import FieldRenderer
 __all__ = ["Table", "labelled", "local_digits", "report_pdf"]
 
 
-
 local_digits = labels.digits  # Arabic-Indic digits in Arabic (counts, dates, `<5`)
 
 
@@ -39,8 +38,9 @@ class Table:
     note: str = ""
 
 
-def labelled(report: PeriodicReport, t: Translator,
-             fields: FieldRenderer | None = None) -> list[Table]:
+def labelled(
+    report: PeriodicReport, t: Translator, fields: FieldRenderer | None = None
+) -> list[Table]:
     """The report's tables in reading order, every label from the catalogues."""
     fields = fields or FieldRenderer()
     lang = t.lang
@@ -58,25 +58,41 @@ def labelled(report: PeriodicReport, t: Translator,
     out = [Table(t("report.total"), ((t("report.total"), n(report.total)),), level=1)]
     types = report.table("report_type")
     if not types:
-        return [Table(t("report.total"), ((t("report.total"), n(report.total)),), level=1,
-                      note=t("report.withheld"))]
-    out.append(Table(t("report.by_type"),
-                     tuple((t("type." + r.value), n(r.count)) for r in types)))
+        return [
+            Table(
+                t("report.total"),
+                ((t("report.total"), n(report.total)),),
+                level=1,
+                note=t("report.withheld"),
+            )
+        ]
+    out.append(Table(t("report.by_type"), tuple((t("type." + r.value), n(r.count)) for r in types)))
     status = report.table("status")
     if status:
-        out.append(Table(t("report.dim.status"), tuple(
-            (value_label("status", r.value), n(r.count)) for r in status)))
+        out.append(
+            Table(
+                t("report.dim.status"),
+                tuple((value_label("status", r.value), n(r.count)) for r in status),
+            )
+        )
 
     def part(dimension: str, *prefix: str) -> list[list[str]]:
-        return [[*r.value.split(X), r.count] for r in report.table(dimension)
-                if r.value.split(X)[:len(prefix)] == list(prefix)]
+        return [
+            [*r.value.split(X), r.count]
+            for r in report.table(dimension)
+            if r.value.split(X)[: len(prefix)] == list(prefix)
+        ]
 
     for section in SECTIONS:
         country = part(f"report_type{X}country", section)
         if country:
             out.append(Table(t(f"report.section.{section}"), (), level=1))
-            out.append(Table(t("report.dim.country"), tuple(
-                (value_label("country", v), n(c)) for _, v, c in country)))
+            out.append(
+                Table(
+                    t("report.dim.country"),
+                    tuple((value_label("country", v), n(c)) for _, v, c in country),
+                )
+            )
     years = whole_years(report.first_month, report.last_month)
     if not years:
         out.append(Table(t("report.steps"), (), level=1, note=t("report.whole_years_only")))
@@ -93,19 +109,31 @@ def labelled(report: PeriodicReport, t: Translator,
 
             def title(key: str, name: str = name, **values: str) -> str:
                 return t("report.part", section=name, what=t(key, **values))
+
             if steps:
-                out.append(Table(title("report.dim.steps"), tuple(
-                    (t(f"report.step.{v}"), n(c)) for _, _, v, c in steps)))
+                out.append(
+                    Table(
+                        title("report.dim.steps"),
+                        tuple((t(f"report.step.{v}"), n(c)) for _, _, v, c in steps),
+                    )
+                )
             answers = part(RESPONSES, year, section)
             for step in STATE_STEPS:
-                said = [(t(f"report.response.{v}"), n(c))
-                        for _, _, s, v, c in answers if s == step]
+                said = [(t(f"report.response.{v}"), n(c)) for _, _, s, v, c in answers if s == step]
                 if said:
-                    out.append(Table(title("report.dim.state_response",
-                                           step=t(f"report.step.{step}")), tuple(said)))
-            out.append(Table(title("report.dim.timing"), tuple(
-                (t(f"report.{v}"), _within(t, c)) for _, _, v, c in timing),
-                note="" if timing else t("report.no_timing")))
+                    out.append(
+                        Table(
+                            title("report.dim.state_response", step=t(f"report.step.{step}")),
+                            tuple(said),
+                        )
+                    )
+            out.append(
+                Table(
+                    title("report.dim.timing"),
+                    tuple((t(f"report.{v}"), _within(t, c)) for _, _, v, c in timing),
+                    note="" if timing else t("report.no_timing"),
+                )
+            )
         if not shown:
             out[-1] = Table(out[-1].title, (), level=1, note=t("report.year_withheld"))
     return out
@@ -134,30 +162,42 @@ def report_pdf(report: PeriodicReport, t: Translator, now: datetime) -> bytes:
         is_ar = _is_arabic(text)
         pdf.set_font("arabic" if is_ar else "latin", size=size)
         pdf.set_fallback_fonts(["latin" if is_ar else "arabic"])
-        pdf.set_text_shaping(use_shaping_engine=True, direction=direction,  # type: ignore[arg-type]
-                             script="arab" if is_ar else "latn",
-                             language="ar" if is_ar else "en")
+        pdf.set_text_shaping(
+            use_shaping_engine=True,
+            direction=direction,  # type: ignore[arg-type]
+            script="arab" if is_ar else "latn",
+            language="ar" if is_ar else "en",
+        )
         return text, direction
 
     def para(text: str, size: float = 11, gap: float = 1.5) -> None:
         text, _ = shaped(text, size)
-        pdf.multi_cell(0, size * 0.55, text, align="R" if rtl else "L", new_x="LMARGIN",
-                       new_y="NEXT")
+        pdf.multi_cell(
+            0, size * 0.55, text, align="R" if rtl else "L", new_x="LMARGIN", new_y="NEXT"
+        )
         pdf.ln(gap)
 
     def row(label: str, count: str) -> None:
         width = pdf.epw
         cells = [(label, width * 0.75), (count, width * 0.25)]
-        for text, w in (reversed(cells) if rtl else cells):
+        for text, w in reversed(cells) if rtl else cells:
             shown, _ = shaped(text, 10)
             pdf.cell(w, 6, shown, border="B", align="R" if rtl else "L")
         pdf.ln(6)
 
     para(t("report.title"), size=16, gap=2)
-    para(local_digits(t("report.period", first=report.first_month, last=report.last_month),
-                      t.lang), size=11, gap=1)
-    para(local_digits(t("report.generated", at=now.strftime("%Y-%m-%d"),
-                        k=report.threshold), t.lang), size=9, gap=1)
+    para(
+        local_digits(t("report.period", first=report.first_month, last=report.last_month), t.lang),
+        size=11,
+        gap=1,
+    )
+    para(
+        local_digits(
+            t("report.generated", at=now.strftime("%Y-%m-%d"), k=report.threshold), t.lang
+        ),
+        size=9,
+        gap=1,
+    )
     para(local_digits(t("report.note", k=report.threshold), t.lang), size=9, gap=4)
     for table in labelled(report, t):
         para(table.title, size=14 if table.level == 1 else 12, gap=1.5)

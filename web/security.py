@@ -42,9 +42,11 @@ LOGIN_FORM_SECONDS = 3600  # how long a login form's CSRF token stays valid
 MAX_ANONYMOUS = 2000  # stored sessions nobody logged into (only `SessionStore.new` makes them)
 # Scripts: only the dashboard's own files under /static (web/static/app.js, keyboard
 # shortcuts), never inline, never from elsewhere (issue 16 item 6).
-CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; media-src 'self'; "
-       "script-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
-       "base-uri 'none'")
+CSP = (
+    "default-src 'none'; style-src 'self'; img-src 'self'; media-src 'self'; "
+    "script-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+    "base-uri 'none'"
+)
 
 
 @dataclass
@@ -85,8 +87,12 @@ class LoginForms:
     cookie. A cross-site page can neither read the cookie (HttpOnly, SameSite=Strict) nor
     forge a pair; a restart invalidates open login forms, as it ends every session."""
 
-    def __init__(self, clock: Callable[[], float] = time.time,
-                 max_age: float = LOGIN_FORM_SECONDS, key: bytes | None = None) -> None:
+    def __init__(
+        self,
+        clock: Callable[[], float] = time.time,
+        max_age: float = LOGIN_FORM_SECONDS,
+        key: bytes | None = None,
+    ) -> None:
         self._clock, self.max_age = clock, max_age
         self._key = key or secrets.token_bytes(32)
 
@@ -128,11 +134,15 @@ class SessionStore:
     most that often on any access (finding 15).
     """
 
-    def __init__(self, clock: Callable[[], float] = time.time,
-                 on_expire: Callable[[Principal], None] | None = None,
-                 max_anonymous: int = MAX_ANONYMOUS, idle_seconds: float = IDLE_SECONDS,
-                 absolute_seconds: float = ABSOLUTE_SECONDS,
-                 sweep_seconds: float = SWEEP_SECONDS) -> None:
+    def __init__(
+        self,
+        clock: Callable[[], float] = time.time,
+        on_expire: Callable[[Principal], None] | None = None,
+        max_anonymous: int = MAX_ANONYMOUS,
+        idle_seconds: float = IDLE_SECONDS,
+        absolute_seconds: float = ABSOLUTE_SECONDS,
+        sweep_seconds: float = SWEEP_SECONDS,
+    ) -> None:
         self._clock = clock
         self._sessions: dict[str, WebSession] = {}
         self._lock = threading.Lock()
@@ -153,11 +163,12 @@ class SessionStore:
         and CSRF token each time: no session fixation)."""
         self.maybe_sweep()
         now = self._clock()
-        s = WebSession(secrets.token_urlsafe(32), secrets.token_urlsafe(32), now, now, lang,
-                       principal)
+        s = WebSession(
+            secrets.token_urlsafe(32), secrets.token_urlsafe(32), now, now, lang, principal
+        )
         with self._lock:
             anonymous = [k for k, v in self._sessions.items() if v.principal is None]
-            for sid in anonymous[:max(0, len(anonymous) - self.max_anonymous + 1)]:
+            for sid in anonymous[: max(0, len(anonymous) - self.max_anonymous + 1)]:
                 self._sessions.pop(sid, None)
             self._sessions[s.id] = s
         return s
@@ -212,8 +223,11 @@ class SessionStore:
         key is dropped; the ended principals (key already wiped) are returned for the
         audit log."""
         with self._lock:
-            gone = [s for s in self._sessions.values()
-                    if s.principal is not None and s.principal.name == username]
+            gone = [
+                s
+                for s in self._sessions.values()
+                if s.principal is not None and s.principal.name == username
+            ]
             ended = []
             for s in gone:
                 self._sessions.pop(s.id, None)
@@ -258,9 +272,15 @@ class LoginLimiter:
     locks it for long; a success clears the account's record.
     """
 
-    def __init__(self, limit: int = 5, window: float = 15 * 60,
-                 clock: Callable[[], float] = time.time, base: float = 2.0,
-                 cap: float = 60.0, max_keys: int = 100_000) -> None:
+    def __init__(
+        self,
+        limit: int = 5,
+        window: float = 15 * 60,
+        clock: Callable[[], float] = time.time,
+        base: float = 2.0,
+        cap: float = 60.0,
+        max_keys: int = 100_000,
+    ) -> None:
         self.limit, self.window, self._clock = limit, window, clock
         self.base, self.cap, self.max_keys = base, cap, max_keys
         self._failures: dict[str, list[float]] = {}
@@ -300,15 +320,14 @@ class LoginLimiter:
             for k in keys:
                 items = self._recent(k)
                 items.append(self._clock())
-                self._failures[k] = items[-(self.limit + 32):]
+                self._failures[k] = items[-(self.limit + 32) :]
 
     def succeeded(self, user_key: str) -> None:
         with self._lock:
             self._failures.pop(user_key, None)
 
 
-def client_address(peer: str | None, forwarded_for: str | None,
-                   trusted: tuple[str, ...]) -> str:
+def client_address(peer: str | None, forwarded_for: str | None, trusted: tuple[str, ...]) -> str:
     """The client's address: the TCP peer, unless the peer is a trusted proxy; then the
     right-most address of X-Forwarded-For that is not itself a trusted proxy (finding 11).
     A header from anyone else is ignored, so it cannot be used to dodge the limiter."""

@@ -76,8 +76,9 @@ def dimension_label(dim: str, t: Translator) -> str:
     return X.join(t("dim." + d) if t.has("dim." + d) else d for d in dim.split(X))
 
 
-def cross_rows(table: list[dict[str, Any]], dim: str, t: Translator, fields: FieldRenderer
-               ) -> tuple[list[str], list[str], dict[tuple[str, str], str]]:
+def cross_rows(
+    table: list[dict[str, Any]], dim: str, t: Translator, fields: FieldRenderer
+) -> tuple[list[str], list[str], dict[tuple[str, str], str]]:
     """A cross-table as (row labels, column labels, {(row, column): count as shown})."""
     a, b = dim.split(X)
     rows: list[str] = []

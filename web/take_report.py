@@ -56,19 +56,27 @@ class TakeReport:
         return getattr(self.app.d, "intake", None)
 
     def routes(self) -> list[Route]:
-        return [Route("/intake", self.start, methods=["GET", "POST"]),
-                Route("/intake/{token}", self.step, methods=["GET", "POST"])]
+        return [
+            Route("/intake", self.start, methods=["GET", "POST"]),
+            Route("/intake/{token}", self.step, methods=["GET", "POST"]),
+        ]
 
     async def _who(self, request: Request) -> tuple[Any, Principal | None, Response | None]:
         s, who = await self.app.who(request)
         if who is None:
             return s, None, self.app.login_redirect(s)
         if who.role not in ROLES:
-            return s, None, self.app.page(request, s, "error.html", status=403,
-                                          message_key="error.role")
+            return (
+                s,
+                None,
+                self.app.page(request, s, "error.html", status=403, message_key="error.role"),
+            )
         if self.intake is None:
-            return s, None, self.app.page(request, s, "error.html", status=503,
-                                          message_key="take.unavailable")
+            return (
+                s,
+                None,
+                self.app.page(request, s, "error.html", status=503, message_key="take.unavailable"),
+            )
         return s, who, None
 
     async def start(self, request: Request) -> Response:
@@ -76,8 +84,9 @@ class TakeReport:
         if refused is not None or who is None:
             return refused  # type: ignore[return-value]
         if request.method == "GET":
-            return self.app.page(request, s, "take_start.html", sources=SOURCES, langs=LANGS,
-                                 problem=None)
+            return self.app.page(
+                request, s, "take_start.html", sources=SOURCES, langs=LANGS, problem=None
+            )
         data = await self.app.form(request, s)
         if data is None:
             return self.app.refuse_csrf(request, s)
@@ -90,12 +99,22 @@ class TakeReport:
         elif data.get("read_aloud") != "yes":
             problem = "take.must_read_aloud"
         if problem:
-            return self.app.page(request, s, "take_start.html", status=400, sources=SOURCES,
-                                 langs=LANGS, problem=problem)
+            return self.app.page(
+                request,
+                s,
+                "take_start.html",
+                status=400,
+                sources=SOURCES,
+                langs=LANGS,
+                problem=problem,
+            )
         token = f"{source}.{secrets.token_urlsafe(16)}"
         outcome = await run_in_threadpool(
-            self.intake.open, _src(who, token, source), lang,
-            {"source": source, "recorded_by": who.name})
+            self.intake.open,
+            _src(who, token, source),
+            lang,
+            {"source": source, "recorded_by": who.name},
+        )
         return self._render(request, s, token, source, outcome)
 
     async def step(self, request: Request) -> Response:
@@ -105,8 +124,9 @@ class TakeReport:
         token = request.path_params["token"]
         source = _source_of(token)
         if source is None:
-            return self.app.page(request, s, "error.html", status=404,
-                                 message_key="take.no_interview")
+            return self.app.page(
+                request, s, "error.html", status=404, message_key="take.no_interview"
+            )
         src = _src(who, token, source)
         if request.method == "GET":
             outcome = await run_in_threadpool(self.intake.current, src)
@@ -128,27 +148,55 @@ class TakeReport:
                 outcome = await run_in_threadpool(self.intake.text, src, text)
         return self._render(request, s, token, source, outcome)
 
-    def _render(self, request: Request, s: Any, token: str, source: str,
-                outcome: Any) -> Response:
+    def _render(self, request: Request, s: Any, token: str, source: str, outcome: Any) -> Response:
         replies = list(outcome.replies)
         receipt = next((r for r in replies if r.kind == "receipt"), None)
         if receipt is not None:
             case_ref = str(receipt.extra["case_ref"])
             self._audit(s.principal, case_ref, source)
-            return self.app.page(request, s, "take_receipt.html", headers=NO_STORE,
-                                 case_ref=case_ref, receipt=str(receipt.extra["receipt"]),
-                                 text=receipt.text, lang_of=receipt.lang, source=source)
+            return self.app.page(
+                request,
+                s,
+                "take_receipt.html",
+                headers=NO_STORE,
+                case_ref=case_ref,
+                receipt=str(receipt.extra["receipt"]),
+                text=receipt.text,
+                lang_of=receipt.lang,
+                source=source,
+            )
         if outcome.finished or not any(r.kind != "info" for r in replies):
-            return self.app.page(request, s, "take_done.html", headers=NO_STORE,
-                                 said=[r for r in replies], source=source)
+            return self.app.page(
+                request,
+                s,
+                "take_done.html",
+                headers=NO_STORE,
+                said=[r for r in replies],
+                source=source,
+            )
         question = [r for r in replies if r.kind != "info"][-1]
         info = [r for r in replies if r is not question]
-        return self.app.page(request, s, "take_step.html", headers=NO_STORE, token=token,
-                             source=source, info=info, q=question)
+        return self.app.page(
+            request,
+            s,
+            "take_step.html",
+            headers=NO_STORE,
+            token=token,
+            source=source,
+            info=info,
+            q=question,
+        )
 
     def _audit(self, who: Principal | None, case_ref: str, source: str) -> None:
         if who is None:
             return
         with self.app.d.db.transaction() as session:
-            accounts.audit(session, who.name, "case.take_report", case_ref, "granted",
-                           self.app.d.now(), source=source)
+            accounts.audit(
+                session,
+                who.name,
+                "case.take_report",
+                case_ref,
+                "granted",
+                self.app.d.now(),
+                source=source,
+            )

@@ -76,8 +76,10 @@ async def read_form_with_file(request: Request, limit: int, file_field: str = "f
         part["buffer"] = bytearray()
         if name == file_field and b"filename" in disposition:
             posted.name = disposition[b"filename"].decode("utf-8", "replace")
-            posted.content_type = headers.get(b"content-type", b"application/octet-stream") \
-                .decode("latin-1").strip() or "application/octet-stream"
+            posted.content_type = (
+                headers.get(b"content-type", b"application/octet-stream").decode("latin-1").strip()
+                or "application/octet-stream"
+            )
             part["buffer"] = posted.data
 
     def on_part_data(data: bytes, start: int, end: int) -> None:
@@ -94,11 +96,18 @@ async def read_form_with_file(request: Request, limit: int, file_field: str = "f
         if isinstance(buffer, bytearray) and buffer is not posted.data and isinstance(name, str):
             posted.fields[name] = buffer.decode("utf-8", "replace")
 
-    parser = MultipartParser(boundary, {
-        "on_part_begin": on_part_begin, "on_part_data": on_part_data,
-        "on_part_end": on_part_end, "on_header_field": on_header_field,
-        "on_header_value": on_header_value, "on_header_end": on_header_end,
-        "on_headers_finished": on_headers_finished})
+    parser = MultipartParser(
+        boundary,
+        {
+            "on_part_begin": on_part_begin,
+            "on_part_data": on_part_data,
+            "on_part_end": on_part_end,
+            "on_header_field": on_header_field,
+            "on_header_value": on_header_value,
+            "on_header_end": on_header_end,
+            "on_headers_finished": on_headers_finished,
+        },
+    )
     try:
         async for chunk in request.stream():
             parser.write(chunk)

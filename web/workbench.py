@@ -37,8 +37,25 @@ VIEWS: dict[str, dict[str, str]] = {
 CHANNELS = ("telegram", "signal", "console", "web")
 REPORTER_LANGS = ("ar", "en")
 # The parameters a queue link carries on (never `lang`: that is the page's own language).
-KEPT = ("q", "status", "type", "priority", "mine", "unassigned", "overdue", "country",
-        "region", "channel", "rlang", "label", "assignee", "from", "to", "sort", "view")
+KEPT = (
+    "q",
+    "status",
+    "type",
+    "priority",
+    "mine",
+    "unassigned",
+    "overdue",
+    "country",
+    "region",
+    "channel",
+    "rlang",
+    "label",
+    "assignee",
+    "from",
+    "to",
+    "sort",
+    "view",
+)
 _DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
 
 
@@ -96,20 +113,25 @@ def parse(raw: Mapping[str, str], statuses: tuple[str, ...]) -> Parsed:
     query = search.QueueQuery(
         q=params.get("q", ""),
         status=params.get("status") if params.get("status") in statuses else None,
-        report_type=params.get("type") if params.get("type") in ("complaint", "reprisal")
-        else None,
+        report_type=params.get("type") if params.get("type") in ("complaint", "reprisal") else None,
         priority=_int(params.get("priority", ""), 1, 9),
-        mine=params.get("mine") == "1", unassigned=params.get("unassigned") == "1",
+        mine=params.get("mine") == "1",
+        unassigned=params.get("unassigned") == "1",
         overdue=params.get("overdue") == "1",
-        country=params.get("country", ""), region=params.get("region", ""),
+        country=params.get("country", ""),
+        region=params.get("region", ""),
         channel=params.get("channel") if params.get("channel") in CHANNELS else None,
         lang=params.get("rlang") if params.get("rlang") in REPORTER_LANGS else None,
-        label=params.get("label") or None, assignee=params.get("assignee") or None,
+        label=params.get("label") or None,
+        assignee=params.get("assignee") or None,
         received_from=datetime.combine(start, datetime.min.time(), UTC) if start else None,
-        received_to=(datetime.combine(end, datetime.min.time(), UTC) + timedelta(days=1)
-                     if end else None),
-        sort=sort.lstrip("-"), descending=descending,
-        page=_int(str(raw.get("page", "")), 1, 10**6) or 1)
+        received_to=(
+            datetime.combine(end, datetime.min.time(), UTC) + timedelta(days=1) if end else None
+        ),
+        sort=sort.lstrip("-"),
+        descending=descending,
+        page=_int(str(raw.get("page", "")), 1, 10**6) or 1,
+    )
     return Parsed(query, params, view)
 
 
@@ -130,8 +152,10 @@ def sort_link(params: Mapping[str, str], column: str) -> tuple[str, str | None]:
     current = params.get("sort", "priority")
     if current.lstrip("-") == column:
         descending = current.startswith("-")
-        return (link(params, sort=column if descending else f"-{column}", page=None),
-                "descending" if descending else "ascending")
+        return (
+            link(params, sort=column if descending else f"-{column}", page=None),
+            "descending" if descending else "ascending",
+        )
     return link(params, sort=column, page=None), None
 
 
@@ -146,8 +170,9 @@ def page_numbers(page: int, pages: int) -> list[int]:
 CASE_OPS = frozenset({"terms", "label", "unlabel", "link", "unlink", "merge", "unassign"})
 
 
-def case_op(bench: Any, flash: list[Any], who: Any, ref: str, op: str,
-            data: Mapping[str, Any]) -> str:
+def case_op(
+    bench: Any, flash: list[Any], who: Any, ref: str, op: str, data: Mapping[str, Any]
+) -> str:
     """One workbench change from the case page (blocking); the page to go back to. Refusals
     are raised as caseworker.dashboard.Refused for the caller to show."""
     back = f"/cases/{ref}"

@@ -71,8 +71,13 @@ class _Stats:
 class SignalChannel:
     """One running Signal bot. `await start()`, then `await serve_forever()` or `await stop()`."""
 
-    def __init__(self, config: SignalConfig, service: IntakeService, event_key: bytes,
-                 jobs: Runner | None = None) -> None:
+    def __init__(
+        self,
+        config: SignalConfig,
+        service: IntakeService,
+        event_key: bytes,
+        jobs: Runner | None = None,
+    ) -> None:
         self.config = config
         self.service = service
         # The process's job runner (jobs.channel_runner): on PostgreSQL it consumes this
@@ -94,8 +99,11 @@ class SignalChannel:
         from bot import voice
 
         # Spoken questions (/voice), where espeak-ng and ffmpeg are installed.
-        self.speaker = voice.speaker_for(service.settings.home, service.flows.catalog) \
-            if voice.check() is None else None
+        self.speaker = (
+            voice.speaker_for(service.settings.home, service.flows.catalog)
+            if voice.check() is None
+            else None
+        )
         service.voice_available = self.speaker is not None
 
     def __repr__(self) -> str:
@@ -110,36 +118,50 @@ class SignalChannel:
     # ---- lifecycle -------------------------------------------------------------------------
 
     async def start(self) -> None:
-        self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(
-            total=None, connect=10, sock_read=120))
+        self._session = aiohttp.ClientSession(
+            timeout=aiohttp.ClientTimeout(total=None, connect=10, sock_read=120)
+        )
         try:
             await self._preflight()
-            self.bot = SignalBot({
-                "phone_number": self.config.number,
-                "signal_service": self.config.service,
-                "storage": {"type": "in-memory"},
-                "connection_mode": "http_only",
-                "download_attachments": False,  # streamed by us: see bot/signal/_files.py
-                "retry_interval": 1,
-            })
+            self.bot = SignalBot(
+                {
+                    "phone_number": self.config.number,
+                    "signal_service": self.config.service,
+                    "storage": {"type": "in-memory"},
+                    "connection_mode": "http_only",
+                    "download_attachments": False,  # streamed by us: see bot/signal/_files.py
+                    "retry_interval": 1,
+                }
+            )
             quiet_signalbot_logger()
             self.bot.register(_Handler(self), contacts=True, groups=False)
             await asyncio.wait_for(initialise(self.bot), self.config.startup_timeout)
-        except (TimeoutError, aiohttp.ClientError, OSError, RuntimeError, SignalBotError,
-                ValueError) as exc:
+        except (
+            TimeoutError,
+            aiohttp.ClientError,
+            OSError,
+            RuntimeError,
+            SignalBotError,
+            ValueError,
+        ) as exc:
             await self._close_clients()
             raise SignalUnavailable(self._unavailable(exc)) from exc
         except BaseException:
             await self._close_clients()
             raise
         await start_consumers(self.bot)
-        self.watchdog = ReceiveWatchdog(self.bot, self.config.reconnect_min,
-                                        self.config.reconnect_max, on_refusal=self.refuse)
+        self.watchdog = ReceiveWatchdog(
+            self.bot, self.config.reconnect_min, self.config.reconnect_max, on_refusal=self.refuse
+        )
         self._tasks = [asyncio.create_task(self.watchdog.run(), name="signal-receive")]
         if self.jobs is not None:
-            self.jobs.consume_outbox(CHANNEL, self, asyncio.get_running_loop(),
-                                     clock=self.service.clock,
-                                     every=self.config.outbox_interval)
+            self.jobs.consume_outbox(
+                CHANNEL,
+                self,
+                asyncio.get_running_loop(),
+                clock=self.service.clock,
+                every=self.config.outbox_interval,
+            )
             await asyncio.to_thread(self.jobs.start)
         else:
             self._tasks.append(asyncio.create_task(self._outbox_loop(), name="signal-outbox"))
@@ -186,19 +208,25 @@ class SignalChannel:
         if isinstance(exc, RuntimeError):
             return f"{where} cannot be used: {exc}"
         if isinstance(exc, SignalBotError | ValueError):  # e.g. /v1/about not understood
-            return (f"{where} answered in a way signalbot does not understand "
-                    f"({type(exc).__name__}); is it signal-cli-rest-api 0.101 or newer?")
-        return (f"{where} cannot be reached; check SANAD_SIGNAL_SERVICE and that "
-                "signal-cli-rest-api is running in json-rpc mode")
+            return (
+                f"{where} answered in a way signalbot does not understand "
+                f"({type(exc).__name__}); is it signal-cli-rest-api 0.101 or newer?"
+            )
+        return (
+            f"{where} cannot be reached; check SANAD_SIGNAL_SERVICE and that "
+            "signal-cli-rest-api is running in json-rpc mode"
+        )
 
     # ---- test and operations hooks ---------------------------------------------------------
 
     async def wait_handled(self, count: int, timeout: float = 10.0) -> None:
         """Until `count` incoming messages have been handled in all (tests, health checks)."""
+
         async def reached() -> None:
             while self.stats.handled < count:
                 self.stats.changed.clear()
                 await self.stats.changed.wait()
+
         await asyncio.wait_for(reached(), timeout)
 
     def _bump(self) -> None:
@@ -275,8 +303,9 @@ class SignalChannel:
         must not hold a UUID or phone number in clear."""
         # The bot's own number is part of it: another number on this home never meets the
         # records of this one (review finding 13).
-        digest = crypto.user_handle(self._event_key, "signal-event",
-                                    f"{self.config.number}|{sender}|{timestamp}")
+        digest = crypto.user_handle(
+            self._event_key, "signal-event", f"{self.config.number}|{sender}|{timestamp}"
+        )
         return digest.hex()[:32]
 
     async def _handle(self, sender: str, message: Any) -> None:
@@ -323,18 +352,26 @@ class SignalChannel:
             if att_id is None or not verdict.ok:
                 reason = verdict.reason or "type"
                 log.info("signal attachment refused (%s)", reason)
-                return self._local(sender, f"signal.file.{reason}",
-                                   max_mb=f"{self.config.max_attachment_bytes / 2**20:.3g}")
-            name = self._policy.name_for(attachment.remote_filename, attachment.content_type,
-                                         attachment.is_voice_note)
+                return self._local(
+                    sender,
+                    f"signal.file.{reason}",
+                    max_mb=f"{self.config.max_attachment_bytes / 2**20:.3g}",
+                )
+            name = self._policy.name_for(
+                attachment.remote_filename, attachment.content_type, attachment.is_voice_note
+            )
             assert self._session is not None
             url = f"http://{self.config.service}/v1/attachments/{att_id}"
             loop = asyncio.get_running_loop()
             async with self._session.get(url) as resp:
                 resp.raise_for_status()
                 outcome = await asyncio.to_thread(
-                    self.service.file, src, name, attachment.content_type or "",
-                    stream_chunks(loop, resp))
+                    self.service.file,
+                    src,
+                    name,
+                    attachment.content_type or "",
+                    stream_chunks(loop, resp),
+                )
             log.info("signal attachment handled")
             return outcome
         finally:
@@ -380,8 +417,7 @@ class SignalChannel:
 
         from bot.voice import VoiceUnavailable
 
-        question = next((r for r in reversed(replies) if r.kind not in ("info", "receipt")),
-                        None)
+        question = next((r for r in reversed(replies) if r.kind not in ("info", "receipt")), None)
         if question is None or self.speaker is None:
             return
         try:
@@ -389,8 +425,9 @@ class SignalChannel:
         except VoiceUnavailable:
             return
         data = base64.b64encode(note.data).decode("ascii")
-        message = SendMessage(text="", base64_attachments=[
-            f"data:audio/ogg;filename=question.ogg;base64,{data}"])
+        message = SendMessage(
+            text="", base64_attachments=[f"data:audio/ogg;filename=question.ogg;base64,{data}"]
+        )
         sent = await self._client.messages.send(message, recipient)
         try:
             await asyncio.to_thread(self.service.track, src, str(sent.timestamp), "out")
@@ -405,14 +442,16 @@ class SignalChannel:
             try:  # a message we cannot remember must not stop the others being sent
                 await asyncio.to_thread(self.service.track, src, str(sent.timestamp), "out")
             except Exception as exc:
-                log.error("signal sent message not tracked for deletion (%s)",
-                          type(exc).__name__)
+                log.error("signal sent message not tracked for deletion (%s)", type(exc).__name__)
 
     async def _send_keys(self, recipient: str, keys: list[str]) -> None:
         lang = self._langs.get(recipient, "ar")
         src = Incoming(CHANNEL, recipient, None, recipient)
-        await self._send(src, recipient, [Reply(self.service.flows.text(lang, key), "info", lang)
-                                          for key in keys])
+        await self._send(
+            src,
+            recipient,
+            [Reply(self.service.flows.text(lang, key), "info", lang) for key in keys],
+        )
 
     def _note_lang(self, recipient: str, lang: str) -> None:
         self._langs[recipient] = lang
@@ -429,13 +468,17 @@ class SignalChannel:
                 continue  # Signal cannot delete what the reporter sent
             try:
                 await self._client.messages.remote_delete(
-                    SentMessage.model_construct(recipient=recipient, timestamp=int(ref)))
+                    SentMessage.model_construct(recipient=recipient, timestamp=int(ref))
+                )
             except Exception as exc:
                 failed += 1
                 log.warning("signal remote delete failed (%s)", type(exc).__name__)
         await asyncio.to_thread(self.service.forget_messages, src)
-        log.info("signal conversation erased deleted=%d failed=%d",
-                 sum(d == "out" for _, d in refs) - failed, failed)
+        log.info(
+            "signal conversation erased deleted=%d failed=%d",
+            sum(d == "out" for _, d in refs) - failed,
+            failed,
+        )
 
     async def _ensure_timer(self, recipient: str, current: int | None) -> None:
         """Disappearing messages for this conversation, unless already on (a shorter timer the

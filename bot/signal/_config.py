@@ -40,24 +40,35 @@ class SignalConfig:
         service = (env.get("SANAD_SIGNAL_SERVICE") or "").strip()
         number = (env.get("SANAD_SIGNAL_NUMBER") or "").strip()
         if not service:
-            raise SettingsError("SANAD_SIGNAL_SERVICE is not set: give the host:port of the "
-                                "signal-cli-rest-api, e.g. 127.0.0.1:8080")
+            raise SettingsError(
+                "SANAD_SIGNAL_SERVICE is not set: give the host:port of the "
+                "signal-cli-rest-api, e.g. 127.0.0.1:8080"
+            )
         if "://" in service or not _SERVICE.match(service):
-            raise SettingsError("SANAD_SIGNAL_SERVICE must be host:port without a scheme, "
-                                "e.g. 127.0.0.1:8080")
+            raise SettingsError(
+                "SANAD_SIGNAL_SERVICE must be host:port without a scheme, e.g. 127.0.0.1:8080"
+            )
         if not _NUMBER.match(number):
-            raise SettingsError("SANAD_SIGNAL_NUMBER must be the bot's registered number in "
-                                "international form, e.g. +12025550123")
+            raise SettingsError(
+                "SANAD_SIGNAL_NUMBER must be the bot's registered number in "
+                "international form, e.g. +12025550123"
+            )
         raw = env.get("SANAD_SIGNAL_DISAPPEAR_SECONDS") or str(24 * 3600)
         try:
             seconds = int(raw)
         except ValueError as exc:
-            raise SettingsError("SANAD_SIGNAL_DISAPPEAR_SECONDS must be a whole number of "
-                                "seconds (0 turns the timer off)") from exc
+            raise SettingsError(
+                "SANAD_SIGNAL_DISAPPEAR_SECONDS must be a whole number of "
+                "seconds (0 turns the timer off)"
+            ) from exc
         if seconds < 0:
             raise SettingsError("SANAD_SIGNAL_DISAPPEAR_SECONDS cannot be negative")
-        return cls(service=service, number=number, disappear_seconds=seconds,
-                   max_attachment_bytes=max_attachment_bytes)
+        return cls(
+            service=service,
+            number=number,
+            disappear_seconds=seconds,
+            max_attachment_bytes=max_attachment_bytes,
+        )
 
 
 def render_reply(reply: Reply) -> str:

@@ -23,11 +23,16 @@ __all__ = ["CHUNK", "AttachmentPolicy", "Verdict", "stream_chunks"]
 
 CHUNK = 64 * 1024
 
-_DOCUMENTS = frozenset({
-    "application/pdf", "text/plain", "application/msword", "application/rtf",
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    "application/vnd.oasis.opendocument.text",
-})
+_DOCUMENTS = frozenset(
+    {
+        "application/pdf",
+        "text/plain",
+        "application/msword",
+        "application/rtf",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "application/vnd.oasis.opendocument.text",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -61,8 +66,9 @@ class AttachmentPolicy:
         return ("voice-note" if voice else "attachment") + ext
 
 
-def stream_chunks(loop: asyncio.AbstractEventLoop, response: aiohttp.ClientResponse,
-                  timeout: float = 120.0) -> Iterator[bytes]:
+def stream_chunks(
+    loop: asyncio.AbstractEventLoop, response: aiohttp.ClientResponse, timeout: float = 120.0
+) -> Iterator[bytes]:
     """A plain iterator, for code running in a worker thread, that reads the response body on
     the event loop one chunk at a time."""
     while True:

@@ -33,8 +33,14 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("sanad.signal")
 
-__all__ = ["ReceiveWatchdog", "initialise", "quiet_signalbot_logger", "receive",
-           "start_consumers", "stop_pipeline"]
+__all__ = [
+    "ReceiveWatchdog",
+    "initialise",
+    "quiet_signalbot_logger",
+    "receive",
+    "start_consumers",
+    "stop_pipeline",
+]
 
 
 _REDACT = Redact()  # signalbot's records: template only (bot/redact.py)
@@ -72,8 +78,14 @@ class ReceiveWatchdog:
     clean close (which signalbot would not recover from) or an error, with exponential backoff
     that resets once a connection has stayed up for `stable_after` seconds."""
 
-    def __init__(self, bot: SignalBot, min_delay: float = 1.0, max_delay: float = 60.0,
-                 stable_after: float = 60.0, on_refusal: OnRefusal | None = None) -> None:
+    def __init__(
+        self,
+        bot: SignalBot,
+        min_delay: float = 1.0,
+        max_delay: float = 60.0,
+        stable_after: float = 60.0,
+        on_refusal: OnRefusal | None = None,
+    ) -> None:
         self._bot = bot
         self._on_refusal = on_refusal
         self.min_delay = min_delay

@@ -61,8 +61,13 @@ from intake.service import Incoming, IntakeService, Outcome
 from jobs import Runner
 from storage.outbox_jobs import FAILED, SENT, SKIPPED, DeliveryDeferred
 
-__all__ = ["TelegramChannel", "TelegramSettings", "TelegramSetupError", "WebhookConfig",
-           "webhook_secret"]
+__all__ = [
+    "TelegramChannel",
+    "TelegramSettings",
+    "TelegramSetupError",
+    "WebhookConfig",
+    "webhook_secret",
+]
 
 log = logging.getLogger("sanad.telegram")
 
@@ -75,7 +80,7 @@ ALLOWED_TYPES = ("image/", "audio/", "video/", "application/pdf", "text/plain")
 def _chunks(data: bytearray) -> Iterator[bytes]:
     view = memoryview(data)
     for start in range(0, len(view), CHUNK):
-        yield bytes(view[start:start + CHUNK])
+        yield bytes(view[start : start + CHUNK])
 
 
 class _ServiceInbox:
@@ -100,9 +105,14 @@ FILE_TRIES = 3  # a file the bot could not fetch is asked again of the reporter 
 class TelegramChannel:
     """Build with a service and settings; `await start()` … `await stop()` (or `run()`)."""
 
-    def __init__(self, service: IntakeService, settings: TelegramSettings,
-                 webhook: WebhookConfig | None = None,
-                 outbox_interval: float = 2.0, jobs: Runner | None = None) -> None:
+    def __init__(
+        self,
+        service: IntakeService,
+        settings: TelegramSettings,
+        webhook: WebhookConfig | None = None,
+        outbox_interval: float = 2.0,
+        jobs: Runner | None = None,
+    ) -> None:
         self.service = service
         self.settings = settings
         self.webhook = webhook
@@ -122,13 +132,18 @@ class TelegramChannel:
         from bot import voice
 
         # Spoken questions (/voice), where espeak-ng and ffmpeg are installed.
-        self.speaker = voice.speaker_for(service.settings.home, service.flows.catalog) \
-            if voice.check() is None else None
+        self.speaker = (
+            voice.speaker_for(service.settings.home, service.flows.catalog)
+            if voice.check() is None
+            else None
+        )
         service.voice_available = self.speaker is not None
         self.pacer = Pacer(settings.chat_rate, settings.chat_burst, settings.global_rate)
         builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
-            ApplicationBuilder().token(settings.token)
-            .base_url(settings.base_url).base_file_url(settings.base_file_url)
+            ApplicationBuilder()
+            .token(settings.token)
+            .base_url(settings.base_url)
+            .base_file_url(settings.base_file_url)
             .defaults(Defaults(protect_content=True))
             .concurrent_updates(self.processor)
             .rate_limiter(self.pacer)
@@ -144,9 +159,17 @@ class TelegramChannel:
         self.app.add_handler(RefusalHandler(lambda lang, key: self._t(lang, key)), group=-1)
         self.app.add_handler(CallbackQueryHandler(self._on_callback))
         self.app.add_handler(MessageHandler(filters.COMMAND, self._on_command))
-        self.app.add_handler(MessageHandler(
-            filters.PHOTO | filters.VOICE | filters.AUDIO | filters.VIDEO
-            | filters.VIDEO_NOTE | filters.Document.ALL, self._on_file))
+        self.app.add_handler(
+            MessageHandler(
+                filters.PHOTO
+                | filters.VOICE
+                | filters.AUDIO
+                | filters.VIDEO
+                | filters.VIDEO_NOTE
+                | filters.Document.ALL,
+                self._on_file,
+            )
+        )
         self.app.add_handler(MessageHandler(filters.TEXT, self._on_text))
         self.app.add_handler(MessageHandler(filters.ALL, self._on_other))
         self.app.add_error_handler(self._on_error)
@@ -165,10 +188,13 @@ class TelegramChannel:
             await self._set_menu()
             if self.webhook is None:
                 await self.app.bot.delete_webhook()
-                self._poller = Poller(self.app.bot, self.app.update_queue,
-                                      timeout=self.settings.poll_timeout,
-                                      allowed_updates=["message", "callback_query"],
-                                      inbox=_ServiceInbox(self.service))
+                self._poller = Poller(
+                    self.app.bot,
+                    self.app.update_queue,
+                    timeout=self.settings.poll_timeout,
+                    allowed_updates=["message", "callback_query"],
+                    inbox=_ServiceInbox(self.service),
+                )
                 await self._poller.start()
             else:
                 await self._start_webhook(self.webhook)
@@ -180,8 +206,9 @@ class TelegramChannel:
         if self._intake is not None:
             await self._intake.restore()
         if self.jobs is not None:
-            self.jobs.consume_outbox(CHANNEL, self, asyncio.get_running_loop(),
-                                     clock=self.service.clock)
+            self.jobs.consume_outbox(
+                CHANNEL, self, asyncio.get_running_loop(), clock=self.service.clock
+            )
             await asyncio.to_thread(self.jobs.start)
         elif self.outbox_interval > 0:
             self._outbox_task = asyncio.create_task(self._outbox_loop(), name="sanad-outbox")
@@ -191,18 +218,27 @@ class TelegramChannel:
         secret = webhook_secret(self.settings)
         bot_id = self.settings.token.split(":", 1)[0]
         self._intake = WebhookIntake(
-            CHANNEL, self.service, self.service.chat_locks(size=self.settings.workers + 2),
-            self.app.bot, self.app.process_update, self.settings.workers,
-            event_id=lambda uid: f"{bot_id}:{uid}", unsent=self._was_unsent)
-        self._server = WebhookServer(self._intake, secret, urlsplit(webhook.url).path,
-                                     db=self.service.db)
+            CHANNEL,
+            self.service,
+            self.service.chat_locks(size=self.settings.workers + 2),
+            self.app.bot,
+            self.app.process_update,
+            self.settings.workers,
+            event_id=lambda uid: f"{bot_id}:{uid}",
+            unsent=self._was_unsent,
+        )
+        self._server = WebhookServer(
+            self._intake, secret, urlsplit(webhook.url).path, db=self.service.db
+        )
         try:
             self._server.listen(webhook.listen, webhook.port)
         except OSError as exc:
             raise TelegramSetupError(
-                f"cannot listen on {webhook.listen}:{webhook.port} ({exc.strerror})") from exc
-        await self.app.bot.set_webhook(webhook.url, secret_token=secret,
-                                       allowed_updates=["message", "callback_query"])
+                f"cannot listen on {webhook.listen}:{webhook.port} ({exc.strerror})"
+            ) from exc
+        await self.app.bot.set_webhook(
+            webhook.url, secret_token=secret, allowed_updates=["message", "callback_query"]
+        )
 
     async def stop(self) -> None:
         if self.jobs is not None:  # its outbox jobs run on this loop: stop it while it runs
@@ -226,8 +262,7 @@ class TelegramChannel:
         await self.app.shutdown()
         log.info("telegram channel stopped")
 
-    async def run(self, stop: asyncio.Event,
-                  on_ready: Callable[[], None] | None = None) -> None:
+    async def run(self, stop: asyncio.Event, on_ready: Callable[[], None] | None = None) -> None:
         await self.start()
         if on_ready is not None:
             on_ready()
@@ -243,8 +278,9 @@ class TelegramChannel:
     async def _set_menu(self) -> None:
         for lang in ("en", "ar"):
             commands = [BotCommand(name, self._t(lang, f"tg.cmd.{name}")) for name in MENU]
-            await self.app.bot.set_my_commands(commands,
-                                               language_code=None if lang == "en" else lang)
+            await self.app.bot.set_my_commands(
+                commands, language_code=None if lang == "en" else lang
+            )
 
     def _done(self, update: object) -> None:
         if self._poller is None:
@@ -275,8 +311,7 @@ class TelegramChannel:
         chat = update.effective_chat
         assert user is not None and chat is not None
         bot_id = self.settings.token.split(":", 1)[0]
-        return Incoming(CHANNEL, str(user.id), f"{bot_id}:{update.update_id}",
-                        route=str(chat.id))
+        return Incoming(CHANNEL, str(user.id), f"{bot_id}:{update.update_id}", route=str(chat.id))
 
     def _lang(self, update: Update) -> str:
         chat = update.effective_chat
@@ -302,17 +337,21 @@ class TelegramChannel:
     async def _track(self, src: Incoming, refs: list[tuple[int, str]]) -> None:
         """Remember message ids (both directions) so quick exit and cleaning can delete them."""
         if refs:
-            await asyncio.to_thread(self.service.track_many, src,
-                                    [(str(mid), direction) for mid, direction in refs])
+            await asyncio.to_thread(
+                self.service.track_many, src, [(str(mid), direction) for mid, direction in refs]
+            )
 
-    async def _send(self, chat_id: int, text: str,
-                    keyboard: list[list[dict[str, str]]] | None = None) -> int:
+    async def _send(
+        self, chat_id: int, text: str, keyboard: list[list[dict[str, str]]] | None = None
+    ) -> int:
         message = await self.app.bot.send_message(
-            chat_id, text, reply_markup=render.markup(keyboard), protect_content=True)
+            chat_id, text, reply_markup=render.markup(keyboard), protect_content=True
+        )
         return message.message_id
 
-    async def _say(self, update: Update, src: Incoming, key: str, incoming: int | None,
-                   **values: Any) -> None:
+    async def _say(
+        self, update: Update, src: Incoming, key: str, incoming: int | None, **values: Any
+    ) -> None:
         """A channel-local message (from the catalogue), tracked with the reporter's one."""
         chat = update.effective_chat
         assert chat is not None
@@ -320,8 +359,9 @@ class TelegramChannel:
         refs = [(incoming, "in")] if incoming is not None else []
         await self._track(src, [*refs, (sent, "out")])
 
-    async def _deliver(self, update: Update, src: Incoming, outcome: Outcome | None,
-                       incoming: int | None) -> None:
+    async def _deliver(
+        self, update: Update, src: Incoming, outcome: Outcome | None, incoming: int | None
+    ) -> None:
         """Send the replies; track the reporter's message and ours after the first reply went
         out (tracking is off the reply's critical path)."""
         chat = update.effective_chat
@@ -341,8 +381,7 @@ class TelegramChannel:
             failed = await self._erase(chat.id, src, [incoming] if incoming else [])
             sent = await self._send_replies(chat.id, outcome.replies)
             if failed:
-                sent.append(await self._send(chat.id, self._t(lang, "tg.clean_partial",
-                                                              n=failed)))
+                sent.append(await self._send(chat.id, self._t(lang, "tg.clean_partial", n=failed)))
             await self._track(src, [(m, "out") for m in sent])
             return
         if incoming is not None:
@@ -351,9 +390,13 @@ class TelegramChannel:
         if outcome.voice:
             sent += await self._send_voice(chat.id, outcome.replies)
         if outcome.finished and outcome.case_ref:
-            sent.append(await self._send(
-                chat.id, self._t(lang, "tg.clean_offer"),
-                [[{"text": self._t(lang, "tg.clean_button"), "callback_data": render.CLEAN}]]))
+            sent.append(
+                await self._send(
+                    chat.id,
+                    self._t(lang, "tg.clean_offer"),
+                    [[{"text": self._t(lang, "tg.clean_button"), "callback_data": render.CLEAN}]],
+                )
+            )
         await self._track(src, refs + [(m, "out") for m in sent])
 
     async def _send_replies(self, chat_id: int, replies: list[Reply]) -> list[int]:
@@ -369,8 +412,7 @@ class TelegramChannel:
     async def _send_voice(self, chat_id: int, replies: list[Reply]) -> list[int]:
         """/voice: the question also as a voice note (bot.voice; OGG/Opus, as Telegram's
         own voice messages), tracked like every other message so quick exit deletes it."""
-        question = next((r for r in reversed(replies) if r.kind not in ("info", "receipt")),
-                        None)
+        question = next((r for r in reversed(replies) if r.kind not in ("info", "receipt")), None)
         if question is None or self.speaker is None:
             return []
         from bot.voice import VoiceUnavailable
@@ -379,9 +421,9 @@ class TelegramChannel:
             note = await asyncio.to_thread(self.speaker.note, question)
         except VoiceUnavailable:
             return []
-        message = await self.app.bot.send_voice(chat_id, note.data,
-                                                duration=max(1, round(note.seconds)),
-                                                protect_content=True)
+        message = await self.app.bot.send_voice(
+            chat_id, note.data, duration=max(1, round(note.seconds)), protect_content=True
+        )
         return [message.message_id]
 
     async def _erase(self, chat_id: int, src: Incoming, extra: list[int]) -> int:
@@ -390,7 +432,7 @@ class TelegramChannel:
         ids = sorted({int(ref) for ref, _ in pairs if str(ref).isdigit()} | set(extra))
         failed = 0
         for start in range(0, len(ids), 100):
-            batch = ids[start:start + 100]
+            batch = ids[start : start + 100]
             try:
                 await self.app.bot.delete_messages(chat_id, batch)
             except (BadRequest, Forbidden):
@@ -481,11 +523,12 @@ class TelegramChannel:
                 if attempt + 1 == FILE_TRIES:
                     # Said to the reporter, who can send it again, instead of silence (the
                     # 2,000-reporter run left two reporters waiting after a photo).
-                    log.warning("file download failed %d times (%s)", FILE_TRIES,
-                                type(exc).__name__)
+                    log.warning(
+                        "file download failed %d times (%s)", FILE_TRIES, type(exc).__name__
+                    )
                     await self._say(update, src, "tg.file_failed", mid)
                     return
-                await asyncio.sleep(0.5 * 2 ** attempt)  # getting a file again is harmless
+                await asyncio.sleep(0.5 * 2**attempt)  # getting a file again is harmless
         try:
             if len(data) > limit:
                 await self._say(update, src, "tg.file_too_big", mid, **too_big)
@@ -520,8 +563,9 @@ class TelegramChannel:
         src = self._src(update)
         if data == render.CLEAN:
             failed = await self._erase(chat.id, src, [])
-            await self._say(update, src, "tg.clean_partial" if failed else "tg.cleaned", None,
-                            n=failed)
+            await self._say(
+                update, src, "tg.clean_partial" if failed else "tg.cleaned", None, n=failed
+            )
             return
         message = query.message
         if data.startswith(render.MULTI_PREFIX) and data != render.MULTI_DONE:
@@ -529,7 +573,8 @@ class TelegramChannel:
             if message is not None:
                 with contextlib.suppress(BadRequest):
                     await self.app.bot.edit_message_reply_markup(
-                        chat.id, message.message_id, reply_markup=render.markup(keyboard))
+                        chat.id, message.message_id, reply_markup=render.markup(keyboard)
+                    )
             return
         if data == render.MULTI_DONE:
             text = render.selection(render.keyboard_of(message))
@@ -542,18 +587,26 @@ class TelegramChannel:
         uid = getattr(update, "update_id", None)
         error = context.error
         log.error("update failed update_id=%s error=%s", uid, type(error).__name__)
-        if isinstance(error, NetworkError) and not isinstance(error, BadRequest) and \
-                isinstance(uid, int):
+        if (
+            isinstance(error, NetworkError)
+            and not isinstance(error, BadRequest)
+            and isinstance(uid, int)
+        ):
             # Sending failed (BadRequest is final): handled again later (`_done`, the webhook
             # intake), so the reporter is not left without the next question.
             self._unsent.add(uid)
             return
-        if isinstance(update, Update) and update.effective_chat is not None and \
-                not isinstance(error, TelegramError):
+        if (
+            isinstance(update, Update)
+            and update.effective_chat is not None
+            and not isinstance(error, TelegramError)
+        ):
             with contextlib.suppress(TelegramError):
                 await self.app.bot.send_message(
-                    update.effective_chat.id, self._t(self._lang(update), "tg.error"),
-                    protect_content=True)
+                    update.effective_chat.id,
+                    self._t(self._lang(update), "tg.error"),
+                    protect_content=True,
+                )
 
     # ---- caseworkers' messages -------------------------------------------------------------
 

@@ -51,8 +51,9 @@ log = logging.getLogger("sanad.telegram")
 
 # Messages shown in a chat count against its ~1/s limit; deletions only against the global one
 # (quick exit must not be slowed down by the chat's pacing).
-CHAT_PACED = frozenset({"sendMessage", "editMessageText", "editMessageReplyMarkup",
-                        "sendPhoto", "sendDocument"})
+CHAT_PACED = frozenset(
+    {"sendMessage", "editMessageText", "editMessageReplyMarkup", "sendPhoto", "sendDocument"}
+)
 GLOBAL_PACED = CHAT_PACED | {"deleteMessage", "deleteMessages"}
 # Calls tried again after a network failure (see Pacer.process_request).
 RESENT = CHAT_PACED | {"deleteMessage", "deleteMessages", "answerCallbackQuery"}
@@ -79,8 +80,9 @@ def chat_key(update: object) -> int | None:
 class PerChatProcessor(BaseUpdateProcessor):
     """One queue per chat, a shared bound on the work in progress."""
 
-    def __init__(self, workers: int, on_done: Callable[[object], None] | None = None,
-                 max_backlog: int = 50) -> None:
+    def __init__(
+        self, workers: int, on_done: Callable[[object], None] | None = None, max_backlog: int = 50
+    ) -> None:
         # PTB's own semaphore is taken before do_process_update; make it never bind, and
         # bound the real work inside each chat's turn instead.
         super().__init__(max_concurrent_updates=1_000_000)
@@ -144,8 +146,13 @@ class _Bucket:
 class Pacer(BaseRateLimiter[None]):
     """Per-chat and global token buckets; 429 answers are waited out and retried."""
 
-    def __init__(self, chat_rate: float = 1.0, chat_burst: float = 20,
-                 global_rate: float = 30.0, max_retries: int = 3) -> None:
+    def __init__(
+        self,
+        chat_rate: float = 1.0,
+        chat_burst: float = 20,
+        global_rate: float = 30.0,
+        max_retries: int = 3,
+    ) -> None:
         self.chat_rate, self.chat_burst = chat_rate, chat_burst
         self.global_rate = global_rate
         self.max_retries = max_retries
@@ -164,14 +171,23 @@ class Pacer(BaseRateLimiter[None]):
         if len(self._chats) > 10_000:  # forget idle chats (their buckets are full again)
             idle = 2 * self.chat_burst / self.chat_rate
             self._chats = {k: v for k, v in self._chats.items() if now - v[1] < idle}
-        bucket = self._chats[chat][0] if chat in self._chats else \
-            _Bucket(self.chat_rate, self.chat_burst)
+        bucket = (
+            self._chats[chat][0]
+            if chat in self._chats
+            else _Bucket(self.chat_rate, self.chat_burst)
+        )
         self._chats[chat] = (bucket, now)
         return bucket
 
-    async def process_request(self, callback: Callable[..., Coroutine[Any, Any, Any]],
-                              args: Any, kwargs: dict[str, Any], endpoint: str,
-                              data: dict[str, Any], rate_limit_args: None) -> Any:
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, Any]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: None,
+    ) -> Any:
         chat = data.get("chat_id")
         if endpoint in CHAT_PACED and chat is not None and self.chat_rate > 0:
             await self._chat(str(chat)).take()
@@ -196,8 +212,11 @@ class Pacer(BaseRateLimiter[None]):
                 # lost in a timeout may arrive twice, which is better than a reporter left
                 # without the next question.
                 attempt += 1
-                if isinstance(exc, BadRequest) or endpoint not in RESENT or \
-                        attempt > self.max_retries:
+                if (
+                    isinstance(exc, BadRequest)
+                    or endpoint not in RESENT
+                    or attempt > self.max_retries
+                ):
                     raise  # BadRequest is a NetworkError in python-telegram-bot: final
                 self.retries += 1
                 log.warning("%s failed (%s): trying again", endpoint, type(exc).__name__)
@@ -221,8 +240,15 @@ class Poller:
     the inbox in small batches; on start, whatever is left there (a crash) is handled first.
     """
 
-    def __init__(self, bot: Any, queue: asyncio.Queue[object], timeout: int = 10,
-                 allowed_updates: list[str] | None = None, *, inbox: Inbox) -> None:
+    def __init__(
+        self,
+        bot: Any,
+        queue: asyncio.Queue[object],
+        timeout: int = 10,
+        allowed_updates: list[str] | None = None,
+        *,
+        inbox: Inbox,
+    ) -> None:
         self.bot = bot
         self.queue = queue
         self.timeout = timeout
@@ -321,8 +347,11 @@ class Poller:
         while True:
             try:
                 updates = await self.bot.get_updates(
-                    offset=self.offset(), timeout=self.timeout,
-                    allowed_updates=self.allowed_updates, read_timeout=self.timeout + 10)
+                    offset=self.offset(),
+                    timeout=self.timeout,
+                    allowed_updates=self.allowed_updates,
+                    read_timeout=self.timeout + 10,
+                )
                 backoff = 0.5
             except InvalidToken as exc:
                 self.fatal = exc
@@ -335,14 +364,14 @@ class Poller:
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 30)
                 continue
-            fresh = [u for u in updates
-                     if self._highest is None or u.update_id > self._highest]
+            fresh = [u for u in updates if self._highest is None or u.update_id > self._highest]
             if fresh:
                 try:
                     await self.inbox.put([(str(u.update_id), _raw(u)) for u in fresh])
                 except Exception as exc:
-                    log.error("inbox unavailable (%s); updates left with Telegram",
-                              type(exc).__name__)
+                    log.error(
+                        "inbox unavailable (%s); updates left with Telegram", type(exc).__name__
+                    )
                     await asyncio.sleep(backoff)
                     backoff = min(backoff * 2, 30)
                     continue
@@ -364,8 +393,9 @@ class Poller:
         await self._flush()
         if self._highest is not None and not self._inflight:
             with contextlib.suppress(Exception):
-                await self.bot.get_updates(offset=self._highest + 1, timeout=0,
-                                           allowed_updates=self.allowed_updates)
+                await self.bot.get_updates(
+                    offset=self._highest + 1, timeout=0, allowed_updates=self.allowed_updates
+                )
 
 
 def _raw(update: Update) -> bytes:

@@ -54,11 +54,20 @@ def screen_updates(result: object) -> tuple[list[Any], int]:
         refused += 1
         uid = item.get("update_id") if isinstance(item, dict) else None
         usable = isinstance(uid, int) and not isinstance(uid, bool) and uid >= 0
-        log.warning("telegram update refused reason=%s update_id=%s", refusal.reason,
-                    uid if usable else "?")
+        log.warning(
+            "telegram update refused reason=%s update_id=%s", refusal.reason, uid if usable else "?"
+        )
         if usable:
-            out.append({"update_id": uid, STUB_KEY: {
-                "reason": refusal.reason, "reply_to": refusal.reply_to, "key": refusal.key}})
+            out.append(
+                {
+                    "update_id": uid,
+                    STUB_KEY: {
+                        "reason": refusal.reason,
+                        "reply_to": refusal.reply_to,
+                        "key": refusal.key,
+                    },
+                }
+            )
     return out, refused
 
 
@@ -71,8 +80,14 @@ class GuardedRequest(HTTPXRequest):
         super().__init__(*args, **kwargs)
         self.refused = 0
 
-    async def do_request(self, url: str, method: str, request_data: RequestData | None = None,
-                         *args: Any, **kwargs: Any) -> tuple[int, bytes]:
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        *args: Any,
+        **kwargs: Any,
+    ) -> tuple[int, bytes]:
         status, payload = await super().do_request(url, method, request_data, *args, **kwargs)
         if status != HTTPStatus.OK or url.rsplit("/", 1)[-1] != "getUpdates":
             return status, payload
@@ -99,9 +114,11 @@ def refusal_of(update: object) -> Refusal | None:
     if not isinstance(info, dict):
         return None
     reply_to = info.get("reply_to")
-    return Refusal(str(info.get("reason", "?")),
-                   reply_to if isinstance(reply_to, int) else None,
-                   str(info.get("key", "guard.refused")))
+    return Refusal(
+        str(info.get("reason", "?")),
+        reply_to if isinstance(reply_to, int) else None,
+        str(info.get("key", "guard.refused")),
+    )
 
 
 class RefusalHandler(BaseHandler[Update, Any, None]):
@@ -118,5 +135,6 @@ class RefusalHandler(BaseHandler[Update, Any, None]):
         refusal = refusal_of(update)
         if refusal is None or refusal.reply_to is None:
             return
-        await context.bot.send_message(refusal.reply_to, bilingual(self._text, refusal.key),
-                                       protect_content=True)
+        await context.bot.send_message(
+            refusal.reply_to, bilingual(self._text, refusal.key), protect_content=True
+        )

@@ -58,12 +58,16 @@ def keyboard_for(reply: Reply, done_label: str) -> list[list[dict[str, str]]] | 
     if not reply.options:
         return None
     if reply.kind == "multi":
-        rows = [[{"text": label, "callback_data": _callback(oid, n, MULTI_PREFIX)}]
-                for n, (oid, label) in enumerate(reply.options, start=1)]
+        rows = [
+            [{"text": label, "callback_data": _callback(oid, n, MULTI_PREFIX)}]
+            for n, (oid, label) in enumerate(reply.options, start=1)
+        ]
         rows.append([{"text": done_label, "callback_data": MULTI_DONE}])
         return rows
-    buttons = [{"text": label, "callback_data": _callback(oid, n)}
-               for n, (oid, label) in enumerate(reply.options, start=1)]
+    buttons = [
+        {"text": label, "callback_data": _callback(oid, n)}
+        for n, (oid, label) in enumerate(reply.options, start=1)
+    ]
     short = all(len(b["text"]) <= 14 for b in buttons) and len(buttons) <= 3
     return [buttons] if short else [[b] for b in buttons]
 
@@ -102,10 +106,15 @@ def render(reply: Reply, done_label: str) -> list[OutMessage]:
 
 def markup(keyboard: list[list[dict[str, str]]] | None) -> Any:
     from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
     if not keyboard:
         return None
-    return InlineKeyboardMarkup([[InlineKeyboardButton(b["text"], callback_data=b["callback_data"])
-                                  for b in row] for row in keyboard])
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(b["text"], callback_data=b["callback_data"]) for b in row]
+            for row in keyboard
+        ]
+    )
 
 
 def toggle(keyboard: list[list[dict[str, str]]], data: str) -> list[list[dict[str, str]]]:
@@ -116,7 +125,7 @@ def toggle(keyboard: list[list[dict[str, str]]], data: str) -> list[list[dict[st
         for b in row:
             if b["callback_data"] == data:
                 label = b["text"]
-                label = label[len(CHECK):] if label.startswith(CHECK) else CHECK + label
+                label = label[len(CHECK) :] if label.startswith(CHECK) else CHECK + label
                 b = {"text": label, "callback_data": data}
             new_row.append(b)
         rows.append(new_row)
@@ -129,9 +138,8 @@ def selection(keyboard: list[list[dict[str, str]]]) -> str:
     for row in keyboard:
         for b in row:
             data = b["callback_data"]
-            if data.startswith(MULTI_PREFIX) and data != MULTI_DONE and \
-                    b["text"].startswith(CHECK):
-                chosen.append(data[len(MULTI_PREFIX):].lstrip("#"))
+            if data.startswith(MULTI_PREFIX) and data != MULTI_DONE and b["text"].startswith(CHECK):
+                chosen.append(data[len(MULTI_PREFIX) :].lstrip("#"))
     return ", ".join(chosen)
 
 
@@ -140,5 +148,7 @@ def keyboard_of(message: Any) -> list[list[dict[str, str]]]:
     rm = getattr(message, "reply_markup", None)
     if rm is None:
         return []
-    return [[{"text": b.text, "callback_data": str(b.callback_data)} for b in row]
-            for row in rm.inline_keyboard]
+    return [
+        [{"text": b.text, "callback_data": str(b.callback_data)} for b in row]
+        for row in rm.inline_keyboard
+    ]

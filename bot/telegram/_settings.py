@@ -47,8 +47,9 @@ class TelegramSettings:
         return f"{head}/file/{tail}"
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None,
-                 max_file_bytes: int = TELEGRAM_FILE_LIMIT) -> TelegramSettings:
+    def from_env(
+        cls, env: Mapping[str, str] | None = None, max_file_bytes: int = TELEGRAM_FILE_LIMIT
+    ) -> TelegramSettings:
         env = os.environ if env is None else env
         token = (env.get("SANAD_TELEGRAM_TOKEN") or "").strip()
         if not token:
@@ -56,7 +57,8 @@ class TelegramSettings:
         base = (env.get("SANAD_TELEGRAM_BASE_URL") or PUBLIC_API).strip()
         if not base.startswith(("http://", "https://")):
             raise TelegramSetupError(
-                "SANAD_TELEGRAM_BASE_URL must look like http://127.0.0.1:8081/bot")
+                "SANAD_TELEGRAM_BASE_URL must look like http://127.0.0.1:8081/bot"
+            )
 
         def number(name: str, default: float) -> float:
             raw = env.get(name)
@@ -68,14 +70,17 @@ class TelegramSettings:
                 raise TelegramSetupError(f"{name} must not be negative")
             return value
 
-        return cls(token=token, base_url=base,
-                   chat_rate=number("SANAD_TELEGRAM_CHAT_RATE", 1.0),
-                   chat_burst=max(1.0, number("SANAD_TELEGRAM_CHAT_BURST", 20.0)),
-                   global_rate=number("SANAD_TELEGRAM_GLOBAL_RATE", 30.0),
-                   poll_timeout=int(number("SANAD_TELEGRAM_POLL_TIMEOUT", 10)),
-                   workers=max(1, int(number("SANAD_TELEGRAM_WORKERS", 8))),
-                   max_file_bytes=min(max_file_bytes, TELEGRAM_FILE_LIMIT),
-                   webhook_secret=env.get("SANAD_TELEGRAM_WEBHOOK_SECRET") or None)
+        return cls(
+            token=token,
+            base_url=base,
+            chat_rate=number("SANAD_TELEGRAM_CHAT_RATE", 1.0),
+            chat_burst=max(1.0, number("SANAD_TELEGRAM_CHAT_BURST", 20.0)),
+            global_rate=number("SANAD_TELEGRAM_GLOBAL_RATE", 30.0),
+            poll_timeout=int(number("SANAD_TELEGRAM_POLL_TIMEOUT", 10)),
+            workers=max(1, int(number("SANAD_TELEGRAM_WORKERS", 8))),
+            max_file_bytes=min(max_file_bytes, TELEGRAM_FILE_LIMIT),
+            webhook_secret=env.get("SANAD_TELEGRAM_WEBHOOK_SECRET") or None,
+        )
 
 
 @dataclass(frozen=True)
@@ -90,5 +95,6 @@ def webhook_secret(settings: TelegramSettings) -> str:
     derives the same one from the token (or takes SANAD_TELEGRAM_WEBHOOK_SECRET)."""
     if settings.webhook_secret:
         return settings.webhook_secret
-    return hmac.new(settings.token.encode(), b"sanad telegram webhook secret",
-                    hashlib.sha256).hexdigest()
+    return hmac.new(
+        settings.token.encode(), b"sanad telegram webhook secret", hashlib.sha256
+    ).hexdigest()

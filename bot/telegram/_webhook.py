@@ -67,13 +67,13 @@ class _Unsent(Exception):
 
 class _Inbox(Protocol):
     def inbox_tag(self, channel: str, chat: str) -> str: ...
-    def inbox_put_ordered(self, channel: str,
-                          updates: list[tuple[str, bytes, str, int, str]]) -> int: ...
+    def inbox_put_ordered(
+        self, channel: str, updates: list[tuple[str, bytes, str, int, str]]
+    ) -> int: ...
     def inbox_of_chat(self, channel: str, chat_tag: str) -> list[tuple[str, bytes]]: ...
     def inbox_held(self, channel: str, chat_tag: str) -> list[str]: ...
     def inbox_chats(self, channel: str) -> list[str]: ...
-    def inbox_adopt(self, channel: str,
-                    order_of: Callable[[bytes], tuple[str, int]]) -> int: ...
+    def inbox_adopt(self, channel: str, order_of: Callable[[bytes], tuple[str, int]]) -> int: ...
     def inbox_done(self, channel: str, event_ids: list[str]) -> None: ...
 
 
@@ -85,10 +85,18 @@ class _Locks(Protocol):
 class WebhookIntake:
     """What a POST does (`receive`) and how a chat's held updates are handled (`_drain`)."""
 
-    def __init__(self, channel: str, service: _Inbox, locks: _Locks, bot: Any,
-                 process: Callable[[Update], Awaitable[None]], workers: int,
-                 event_id: Callable[[int], str], settle: float = SETTLE,
-                 unsent: Callable[[Update], bool] | None = None) -> None:
+    def __init__(
+        self,
+        channel: str,
+        service: _Inbox,
+        locks: _Locks,
+        bot: Any,
+        process: Callable[[Update], Awaitable[None]],
+        workers: int,
+        event_id: Callable[[int], str],
+        settle: float = SETTLE,
+        unsent: Callable[[Update], bool] | None = None,
+    ) -> None:
         self.channel = channel
         # Whether the update just handled left its reply unsent (Telegram unreachable after
         # the Pacer's tries): it then stays held and the chat is handled again after a pause.
@@ -135,12 +143,21 @@ class WebhookIntake:
         tag = self.service.inbox_tag(self.channel, "none" if key is None else str(key))
         data = json.dumps(raw, ensure_ascii=False, separators=(",", ":")).encode()
         try:
-            await asyncio.to_thread(self.service.inbox_put_ordered, self.channel,
-                                    [(str(update.update_id), data, tag, update.update_id,
-                                      self.event_id(update.update_id))])
+            await asyncio.to_thread(
+                self.service.inbox_put_ordered,
+                self.channel,
+                [
+                    (
+                        str(update.update_id),
+                        data,
+                        tag,
+                        update.update_id,
+                        self.event_id(update.update_id),
+                    )
+                ],
+            )
         except Exception as exc:
-            log.error("inbox unavailable (%s); Telegram will deliver again",
-                      type(exc).__name__)
+            log.error("inbox unavailable (%s); Telegram will deliver again", type(exc).__name__)
             return 500
         self.schedule(tag)
         return 200
@@ -148,16 +165,14 @@ class WebhookIntake:
     async def restore(self) -> int:
         """Handle whatever the inbox holds (after a crash or a stop): every held chat, with
         the updates a polling run left (adopted into their chats' order first)."""
-        adopted = await asyncio.to_thread(self.service.inbox_adopt, self.channel,
-                                          self._order_of)
+        adopted = await asyncio.to_thread(self.service.inbox_adopt, self.channel, self._order_of)
         if adopted:
             log.info("%d update(s) held by a polling run are handled here", adopted)
         tags = await asyncio.to_thread(self.service.inbox_chats, self.channel)
         for tag in tags:
             self.schedule(tag)
         if tags:
-            log.info("handling the held updates of %d chat(s) left from the last run",
-                     len(tags))
+            log.info("handling the held updates of %d chat(s) left from the last run", len(tags))
         self.restored += len(tags)
         return len(tags)
 
@@ -197,8 +212,13 @@ class WebhookIntake:
                         continue
                     # Opened only now, once (a look above opens nothing), in update order.
                     settled = set(held)  # one stored since the look waits for the next round
-                    rows = [row for row in await asyncio.to_thread(
-                        self.service.inbox_of_chat, self.channel, tag) if row[0] in settled]
+                    rows = [
+                        row
+                        for row in await asyncio.to_thread(
+                            self.service.inbox_of_chat, self.channel, tag
+                        )
+                        if row[0] in settled
+                    ]
                     async with self._work:
                         for event_id, raw in rows:
                             await self._handle(tag, event_id, raw)
@@ -231,8 +251,9 @@ class WebhookIntake:
         delay = resend_delay(attempt)
         if delay is None or self._stopping:
             self._attempts.pop(tag, None)
-            log.error("reply still not sent; the chat's next message or the next start "
-                      "handles it again")
+            log.error(
+                "reply still not sent; the chat's next message or the next start handles it again"
+            )
             return
         self._attempts[tag] = attempt
         self.resent += 1
@@ -248,8 +269,7 @@ class WebhookIntake:
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(timeout):
                 while self._tasks:
-                    await asyncio.gather(*list(self._tasks.values()),
-                                         return_exceptions=True)
+                    await asyncio.gather(*list(self._tasks.values()), return_exceptions=True)
 
     async def stop(self, timeout: float = 10) -> None:
         self._stopping = True
@@ -306,16 +326,17 @@ class WebhookServer:
     """The HTTP endpoint Telegram (or the TLS proxy in front) posts to, with the health
     endpoints a load balancer asks."""
 
-    def __init__(self, intake: WebhookIntake, secret: str, path: str,
-                 db: Any = None) -> None:
+    def __init__(self, intake: WebhookIntake, secret: str, path: str, db: Any = None) -> None:
         handlers: list[Any] = [
-            (f"/{path.lstrip('/')}", _Handler, {"intake": intake, "secret": secret})]
+            (f"/{path.lstrip('/')}", _Handler, {"intake": intake, "secret": secret})
+        ]
         if db is not None:
-            handlers += [("/healthz", _Health, {"db": db, "ready": False}),
-                         ("/readyz", _Health, {"db": db, "ready": True})]
+            handlers += [
+                ("/healthz", _Health, {"db": db, "ready": False}),
+                ("/readyz", _Health, {"db": db, "ready": True}),
+            ]
         app = tornado.web.Application(handlers, log_function=lambda handler: None)
-        self._server = tornado.httpserver.HTTPServer(app, max_body_size=MAX_BODY,
-                                                     xheaders=False)
+        self._server = tornado.httpserver.HTTPServer(app, max_body_size=MAX_BODY, xheaders=False)
 
     def listen(self, host: str, port: int) -> None:
         self._server.listen(port, address=host, reuse_port=False)

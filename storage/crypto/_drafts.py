@@ -242,7 +242,8 @@ class DraftKeyring:
         for path in (self._directory / ITEMS_DIR).iterdir():
             try:
                 if os.lstat(path).st_mtime < oldest or (
-                        path.name.endswith(".tmp") and os.lstat(path).st_mtime < now_s - 60):
+                    path.name.endswith(".tmp") and os.lstat(path).st_mtime < now_s - 60
+                ):
                     path.unlink()
             except FileNotFoundError:
                 pass
@@ -299,8 +300,10 @@ def _prepare_directory(directory: Path) -> None:
     directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     info = os.lstat(directory)
     if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid():
-        raise PermissionError(f"the epoch key folder {directory} is not a folder of this user "
-                              "(someone else made it): remove it or set SANAD_EPOCH_DIR")
+        raise PermissionError(
+            f"the epoch key folder {directory} is not a folder of this user "
+            "(someone else made it): remove it or set SANAD_EPOCH_DIR"
+        )
     if stat.S_IMODE(info.st_mode) != 0o700:
         os.chmod(directory, 0o700)
 
@@ -354,8 +357,7 @@ def _create_item(path: Path, now: float) -> bytes:
     process made it first: then that one is used)."""
     key = AESGCM.generate_key(bit_length=256)
     temp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
-                 0o600)
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
     try:
         with os.fdopen(fd, "wb") as out:
             out.write(key)
@@ -411,12 +413,17 @@ def _aad(draft_id: str, user_handle: bytes, expires_at: int, item: str | None = 
 
 
 def _item_sealing_key(epoch_key: bytes, item_key: bytes) -> bytes:
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
-                info=b"sanad/v1/draft-item-key").derive(epoch_key + item_key)
+    return HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=None, info=b"sanad/v1/draft-item-key"
+    ).derive(epoch_key + item_key)
 
 
 def seal_draft(
-    keyring: Keyring, draft_id: str, user_handle: bytes, expires_at: int, plaintext: bytes,
+    keyring: Keyring,
+    draft_id: str,
+    user_handle: bytes,
+    expires_at: int,
+    plaintext: bytes,
     item: str | None = None,
 ) -> bytes:
     """Seal a draft under the current epoch key (the epoch is recorded in the blob); with
@@ -436,7 +443,11 @@ def seal_draft(
 
 
 def open_draft(
-    keyring: Keyring, draft_id: str, user_handle: bytes, expires_at: int, sealed: bytes,
+    keyring: Keyring,
+    draft_id: str,
+    user_handle: bytes,
+    expires_at: int,
+    sealed: bytes,
     item: str | None = None,
 ) -> bytes:
     """Open a draft; CryptoError if its epoch key or item key is gone, or it was altered or
@@ -454,8 +465,9 @@ def open_draft(
     if item is not None:
         item_key = keyring.item_key(item)
         if item_key is None:
-            raise DraftKeyMissing("draft item key was erased", epoch=epoch,
-                                  current=keyring.current(), erased=True)
+            raise DraftKeyMissing(
+                "draft item key was erased", epoch=epoch, current=keyring.current(), erased=True
+            )
         key = _item_sealing_key(key, item_key)
     try:
         return AESGCM(key).decrypt(

@@ -24,24 +24,34 @@ _COMMIT_PREFIX = b"sanad/v1/idcommit|"
 IDENTITY_FIELD_PREFIX = "identity:"
 
 
-def wrap_identity_key(identity_key: bytes, case_id: str, recipient_public: bytes,
-                      suite: int = SUITE_X25519) -> bytes:
+def wrap_identity_key(
+    identity_key: bytes, case_id: str, recipient_public: bytes, suite: int = SUITE_X25519
+) -> bytes:
     """Encrypt a case's identity key to one custodian (or a reader a custodian approved)."""
     return wrap_key(identity_key, case_id, recipient_public, suite, _prefix=_WRAP_PREFIX)
 
 
 def unwrap_identity_key(wrapped: bytes, case_id: str, private_key: object) -> bytes:
     """Recover the identity key; CryptoError unless wrapped as one, for this case and key."""
-    return unwrap_key(wrapped, case_id, private_key,  # type: ignore[arg-type]
-                      _prefix=_WRAP_PREFIX)
+    return unwrap_key(
+        wrapped,
+        case_id,
+        private_key,  # type: ignore[arg-type]
+        _prefix=_WRAP_PREFIX,
+    )
 
 
 def identity_commitment(identity_key: bytes, case_id: str) -> str:
     """What the readers' sealed index holds about the identity key: a hash, never the key."""
     check_key(identity_key)
-    return hashlib.sha256(context(_COMMIT_PREFIX, component("case_id", case_id))
-                          + b"|" + identity_key).hexdigest()
+    return hashlib.sha256(
+        context(_COMMIT_PREFIX, component("case_id", case_id)) + b"|" + identity_key
+    ).hexdigest()
 
 
-__all__ = ["IDENTITY_FIELD_PREFIX", "identity_commitment",
-           "unwrap_identity_key", "wrap_identity_key"]
+__all__ = [
+    "IDENTITY_FIELD_PREFIX",
+    "identity_commitment",
+    "unwrap_identity_key",
+    "wrap_identity_key",
+]

@@ -112,8 +112,12 @@ def _hpke_public(suite: int, raw: bytes) -> X25519PublicKey | hpke.MLKEM768X2551
 
 
 def wrap_key(
-    data_key: bytes, case_id: str, recipient_public: bytes, suite: int = SUITE_X25519,
-    *, _prefix: bytes = _PREFIX,
+    data_key: bytes,
+    case_id: str,
+    recipient_public: bytes,
+    suite: int = SUITE_X25519,
+    *,
+    _prefix: bytes = _PREFIX,
 ) -> bytes:
     """Encrypt a case's data key to one recipient (one wrapped-key row per recipient)."""
     check_key(data_key)
@@ -123,8 +127,11 @@ def wrap_key(
 
 
 def unwrap_key(
-    wrapped: bytes, case_id: str, private_key: X25519PrivateKey | HybridPrivateKey,
-    *, _prefix: bytes = _PREFIX,
+    wrapped: bytes,
+    case_id: str,
+    private_key: X25519PrivateKey | HybridPrivateKey,
+    *,
+    _prefix: bytes = _PREFIX,
 ) -> bytes:
     """Recover the data key; CryptoError unless wrapped for this case and this key."""
     component("case_id", case_id)

@@ -176,8 +176,11 @@ def _check_team(name: Any, members: Any, labels: set[str]) -> None:
 
 def _parse(payload: bytes) -> Manifest:
     data = json.loads(payload)
-    if not isinstance(data, dict) or set(data) - {_TEAMS_KEY} != _TOP_KEYS \
-            or data["format"] != _FORMAT:
+    if (
+        not isinstance(data, dict)
+        or set(data) - {_TEAMS_KEY} != _TOP_KEYS
+        or data["format"] != _FORMAT
+    ):
         raise ValueError("unexpected manifest fields")
     if _canonical(data) != payload:
         raise ValueError("manifest is not canonical")
@@ -213,5 +216,4 @@ def _parse(payload: bytes) -> Manifest:
             if members != sorted(set(members)):
                 raise ValueError("team members are not canonical")
             teams[name] = tuple(members)
-    return Manifest(version=version, recipients=tuple(recipients), created=created,
-                    teams=teams)
+    return Manifest(version=version, recipients=tuple(recipients), created=created, teams=teams)

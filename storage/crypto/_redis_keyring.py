@@ -39,8 +39,14 @@ class RedisKeyring:
 
     path = None  # no file
 
-    def __init__(self, url: str, epoch_seconds: int, namespace: str,
-                 clock: Callable[[], float] = time.time, client: Any = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        epoch_seconds: int,
+        namespace: str,
+        clock: Callable[[], float] = time.time,
+        client: Any = None,
+    ) -> None:
         if isinstance(epoch_seconds, bool) or not isinstance(epoch_seconds, int):
             raise TypeError("epoch_seconds must be int")
         if epoch_seconds <= 0:
@@ -97,8 +103,9 @@ class RedisKeyring:
             self._redis.set(name, fresh, nx=True, ex=self._ttl(epoch))
             key = self._redis.get(name)  # ours, or the one another host made first
         except Exception as exc:
-            raise KeyringUnavailable(f"the keyring at {self._url} did not answer: "
-                                     f"{type(exc).__name__}") from None
+            raise KeyringUnavailable(
+                f"the keyring at {self._url} did not answer: {type(exc).__name__}"
+            ) from None
         if not isinstance(key, bytes) or len(key) != 32:
             raise KeyringUnavailable(f"the keyring at {self._url} lost the current epoch key")
         with self._lock:
@@ -148,8 +155,9 @@ class RedisKeyring:
                 self._redis.set(redis_name, fresh + _STAMP.pack(now), ex=ttl)
                 made = fresh
         except self._errors as exc:
-            raise KeyringUnavailable(f"the keyring at {self._url} did not answer: "
-                                     f"{type(exc).__name__}") from None
+            raise KeyringUnavailable(
+                f"the keyring at {self._url} did not answer: {type(exc).__name__}"
+            ) from None
         if made is None:
             raise KeyringUnavailable(f"the keyring at {self._url} lost an item key")
         return made
@@ -161,15 +169,17 @@ class RedisKeyring:
         try:
             return int(self._redis.delete(*keys))
         except Exception as exc:
-            raise KeyringUnavailable(f"the keyring at {self._url} did not answer: "
-                                     f"{type(exc).__name__}") from None
+            raise KeyringUnavailable(
+                f"the keyring at {self._url} did not answer: {type(exc).__name__}"
+            ) from None
 
     def _get(self, name: str) -> bytes | None:
         try:
             value = self._redis.get(name)
         except Exception as exc:
-            raise KeyringUnavailable(f"the keyring at {self._url} did not answer: "
-                                     f"{type(exc).__name__}") from None
+            raise KeyringUnavailable(
+                f"the keyring at {self._url} did not answer: {type(exc).__name__}"
+            ) from None
         return value if isinstance(value, bytes) and len(value) == 32 else None
 
     # ---- the server ---------------------------------------------------------------------

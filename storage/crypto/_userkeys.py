@@ -98,8 +98,9 @@ _OFFLINE_AD = b"sanad/v1/offlinekey-kek"
 _OFFLINE_KINDS = (1, 2)  # X25519, Ed25519
 
 
-def export_private_key_encrypted(private_key: OfflineKey, passphrase: str,
-                                 params: KdfParams | None = None) -> bytes:
+def export_private_key_encrypted(
+    private_key: OfflineKey, passphrase: str, params: KdfParams | None = None
+) -> bytes:
     """An offline key (recovery, administrator signing) locked like a caseworker's key:
     Argon2id (production parameters by default, stored with the blob) and AES-256-GCM
     (December 2026 review, finding 4; PKCS#8 used PBKDF2 at 2,048 iterations). Text armour:
@@ -116,8 +117,9 @@ def export_private_key_encrypted(private_key: OfflineKey, passphrase: str,
     salt, nonce = os.urandom(SALT_BYTES), os.urandom(_NONCE)
     kek = derive(passphrase_bytes(passphrase), salt, params, _OFFLINE_AD)
     header = bytes([VERSION, kind]) + params.pack() + salt + nonce
-    sealed = AESGCM(kek).encrypt(nonce, private_key.private_bytes_raw(),
-                                 b"sanad/v1/offlinekey|" + bytes([kind]) + header)
+    sealed = AESGCM(kek).encrypt(
+        nonce, private_key.private_bytes_raw(), b"sanad/v1/offlinekey|" + bytes([kind]) + header
+    )
     body = base64.encodebytes(header + sealed).strip()
     return b"\n".join([_OFFLINE_MAGIC, body, _OFFLINE_END]) + b"\n"
 
@@ -146,13 +148,14 @@ def import_private_key_encrypted(pem: bytes, passphrase: str) -> OfflineKey:
         if len(blob) != head + 48 or blob[0] != VERSION or blob[1] not in _OFFLINE_KINDS:
             raise CryptoError("offline key file is malformed")
         kind = blob[1]
-        params = KdfParams.unpack(bytes(blob[2:2 + PACKED_SIZE]))
-        salt = bytes(blob[2 + PACKED_SIZE:2 + PACKED_SIZE + SALT_BYTES])
-        nonce = bytes(blob[head - _NONCE:head])
+        params = KdfParams.unpack(bytes(blob[2 : 2 + PACKED_SIZE]))
+        salt = bytes(blob[2 + PACKED_SIZE : 2 + PACKED_SIZE + SALT_BYTES])
+        nonce = bytes(blob[head - _NONCE : head])
         kek = derive(secret, salt, params, _OFFLINE_AD)
         try:
-            raw = AESGCM(kek).decrypt(nonce, bytes(blob[head:]),
-                                      b"sanad/v1/offlinekey|" + bytes([kind]) + blob[:head])
+            raw = AESGCM(kek).decrypt(
+                nonce, bytes(blob[head:]), b"sanad/v1/offlinekey|" + bytes([kind]) + blob[:head]
+            )
         except InvalidTag as exc:
             raise CryptoError("private key file cannot be opened") from exc
         if kind == 1:

@@ -22,7 +22,10 @@ def _ours(name: object, type_: str, _parent: object) -> bool:
 
 
 context.configure(
-    connection=connection, target_metadata=Base.metadata, render_as_batch=True, compare_type=True,
+    connection=connection,
+    target_metadata=Base.metadata,
+    render_as_batch=True,
+    compare_type=True,
     include_name=_ours,
 )
 with context.begin_transaction():

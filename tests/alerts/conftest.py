@@ -28,8 +28,12 @@ ANSWERS = {
 }
 SECRETS = ("Khalil", "Sednaya", "944 555", "broken ribs", "burns", REPORTER, "brother")
 TOKEN = "123456:TEST-token"
-ENV = {"ALERT_TG_TOKEN": TOKEN, "ALERT_SMTP_USER": "alerts", "ALERT_SMTP_PASSWORD": "pw-1",
-       "ALERT_HOOK_SECRET": "hook-secret"}
+ENV = {
+    "ALERT_TG_TOKEN": TOKEN,
+    "ALERT_SMTP_USER": "alerts",
+    "ALERT_SMTP_PASSWORD": "pw-1",
+    "ALERT_HOOK_SECRET": "hook-secret",
+}
 
 
 @dataclass
@@ -46,8 +50,12 @@ class Servers:
 
 @pytest.fixture
 def servers() -> Iterator[Servers]:
-    with HttpRecorder() as tg, HttpRecorder(201, [{"timestamp": "1"}]) as sig, \
-            HttpRecorder(200, {}) as hook, SmtpServer() as smtp:
+    with (
+        HttpRecorder() as tg,
+        HttpRecorder(201, [{"timestamp": "1"}]) as sig,
+        HttpRecorder(200, {}) as hook,
+        SmtpServer() as smtp,
+    ):
         yield Servers(tg, sig, hook, smtp)
 
 
@@ -113,10 +121,19 @@ def svc(make_service: Callable[..., IntakeService], database_url: str) -> Intake
 def report(service: IntakeService, user: str = REPORTER, danger: str = "yes") -> str:
     """A full report through the intake, as a reporter would type it; returns the case ref."""
     chat = Chat(service, user=user, lang="en")
-    chat.run([("consent_store", "yes"), ("consent_followup", "no"),
-              ("consent_share_identity", "no"), ("consent_refer", "no"),
-              ("consent_stats", "yes"), ("consent_publish", "no"), ("report_type", "complaint"),
-              ("reporter_role", "family"), ("current_danger", danger)])
+    chat.run(
+        [
+            ("consent_store", "yes"),
+            ("consent_followup", "no"),
+            ("consent_share_identity", "no"),
+            ("consent_refer", "no"),
+            ("consent_stats", "yes"),
+            ("consent_publish", "no"),
+            ("report_type", "complaint"),
+            ("reporter_role", "family"),
+            ("current_danger", danger),
+        ]
+    )
     if chat.question.field == "urgent_path":
         chat.say("urgent_full")  # the whole report, so every free-text answer is given
     chat.answer("ongoing", "yes")

@@ -40,10 +40,20 @@ def _report(svc: IntakeService, user: str, lang: str = "en", followup: str = "ye
     chat.src = replace(chat.src, route=f"chat-{user}")
     chat.replies = svc.open(chat.src, lang).replies
     yes, no = ("yes", "no") if lang == "en" else ("نعم", "لا")
-    chat.run([("consent_store", yes), ("consent_followup", yes if followup == "yes" else no),
-              ("consent_share_identity", no), ("consent_refer", no), ("consent_stats", no),
-              ("consent_publish", no), ("report_type", "complaint"),
-              ("reporter_role", "victim"), ("reporter_is_child", no), ("current_danger", no)])
+    chat.run(
+        [
+            ("consent_store", yes),
+            ("consent_followup", yes if followup == "yes" else no),
+            ("consent_share_identity", no),
+            ("consent_refer", no),
+            ("consent_stats", no),
+            ("consent_publish", no),
+            ("report_type", "complaint"),
+            ("reporter_role", "victim"),
+            ("reporter_is_child", no),
+            ("current_danger", no),
+        ]
+    )
     while chat.question.field != "confirm_submit":
         chat.say(ANSWERS.get(str(chat.question.field), "/skip"))
     chat.say(yes)
@@ -68,8 +78,11 @@ def _case(svc: IntakeService, ref: str) -> tuple[int, list[str], list[str]]:
     with svc.db.transaction() as session:
         case = cases.by_ref(session, ref)
         assert case is not None
-        events = list(session.scalars(select(CaseEvent.kind).where(CaseEvent.case_id == case.id)
-                                      .order_by(CaseEvent.id)))
+        events = list(
+            session.scalars(
+                select(CaseEvent.kind).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id)
+            )
+        )
         return case.priority, list(case.reasons), events
 
 
@@ -78,8 +91,8 @@ def _texts(servers: Servers) -> list[str]:
 
 
 def test_a_check_in_answered_not_safe_raises_the_case_and_alerts_on_call(
-        svc: IntakeService, servers: Servers, senders: dict[str, alerts.Sender],
-        clock: Clock) -> None:
+    svc: IntakeService, servers: Servers, senders: dict[str, alerts.Sender], clock: Clock
+) -> None:
     config = _live_oncall(svc, servers)
     ref = _report(svc, "amal")
     silent = _report(svc, "rami", followup="no")  # no consent: never checked on
@@ -107,9 +120,11 @@ def test_a_check_in_answered_not_safe_raises_the_case_and_alerts_on_call(
     result = alerts.dispatch(svc.db, config, _now(clock), senders)
     assert result.sent == 3  # the on-call routes: Telegram, Signal, webhook
     [tg] = _texts(servers)
-    assert tg.splitlines()[0] == (f"Sanad URGENT: on a safety check-in the reporter of case "
-                                  f"{ref} answered that something happened. Raised to "
-                                  "priority 1. Open the case.")
+    assert tg.splitlines()[0] == (
+        f"Sanad URGENT: on a safety check-in the reporter of case "
+        f"{ref} answered that something happened. Raised to "
+        "priority 1. Open the case."
+    )
     assert servers.webhook.requests[0].json()["kind"] == "checkin_unsafe"
     for body in servers.bodies():
         for secret in (*SECRETS, "amal", "my house", "last night"):
@@ -117,8 +132,8 @@ def test_a_check_in_answered_not_safe_raises_the_case_and_alerts_on_call(
 
 
 def test_an_unanswered_check_in_escalates_once(
-        svc: IntakeService, servers: Servers, senders: dict[str, alerts.Sender],
-        clock: Clock) -> None:
+    svc: IntakeService, servers: Servers, senders: dict[str, alerts.Sender], clock: Clock
+) -> None:
     config = _live_oncall(svc, servers)
     ref = _report(svc, "amal")
     clock.advance(2 * DAY + 60)
@@ -140,8 +155,8 @@ def test_an_unanswered_check_in_escalates_once(
 
 
 def test_answered_in_arabic_by_word_or_digit_and_stopped_for_good(
-        svc: IntakeService, servers: Servers, senders: dict[str, alerts.Sender],
-        clock: Clock) -> None:
+    svc: IntakeService, servers: Servers, senders: dict[str, alerts.Sender], clock: Clock
+) -> None:
     config = _live_oncall(svc, servers)
     ref = _report(svc, "huda", lang="ar")
     clock.advance(2 * DAY + 60)
@@ -161,8 +176,12 @@ def test_answered_in_arabic_by_word_or_digit_and_stopped_for_good(
     with svc.db.transaction() as session:
         case = cases.by_ref(session, ref)
         assert case is not None
-        answers = [c.answer for c in session.scalars(
-            select(Checkin).where(Checkin.case_id == case.id).order_by(Checkin.due_at))]
+        answers = [
+            c.answer
+            for c in session.scalars(
+                select(Checkin).where(Checkin.case_id == case.id).order_by(Checkin.due_at)
+            )
+        ]
     assert answers == ["safe", "stop"]
 
     clock.advance(60 * DAY)  # nothing more, and nothing escalates
@@ -171,8 +190,8 @@ def test_answered_in_arabic_by_word_or_digit_and_stopped_for_good(
 
 
 def test_call_me_alerts_on_call_without_raising(
-        svc: IntakeService, servers: Servers, senders: dict[str, alerts.Sender],
-        clock: Clock) -> None:
+    svc: IntakeService, servers: Servers, senders: dict[str, alerts.Sender], clock: Clock
+) -> None:
     config = _live_oncall(svc, servers)
     ref = _report(svc, "amal")
     before = _case(svc, ref)[0]
@@ -187,17 +206,18 @@ def test_call_me_alerts_on_call_without_raising(
 
 
 def test_a_check_in_follows_a_caseworkers_message(
-        svc: IntakeService, servers: Servers, clock: Clock) -> None:
+    svc: IntakeService, servers: Servers, clock: Clock
+) -> None:
     from caseworker.followup import queue_reply
     from tests.support import PASSPHRASE
 
     path = svc.settings.home / "config" / "oncall.yaml"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(oncall_text(servers) + "checkins:\n  after_contact: [3]\n",
-                    encoding="utf-8")
+    path.write_text(oncall_text(servers) + "checkins:\n  after_contact: [3]\n", encoding="utf-8")
     ref = _report(svc, "amal")
-    queue_reply(svc.db, svc._pepper, ref, "demo", PASSPHRASE, "We called the prison.",
-                now=_now(clock))
+    queue_reply(
+        svc.db, svc._pepper, ref, "demo", PASSPHRASE, "We called the prison.", now=_now(clock)
+    )
     [message, _ask] = _deliver(svc, "amal")  # the caseworker's message, then "add more?"
     assert "We called the prison." in message
     Chat(svc, user="amal", open_now=False).say("done")

@@ -61,10 +61,19 @@ def test_every_error_names_the_file_and_line(tmp_path: Path) -> None:
     found = {(p.line, p.message.split(":")[0]) for p in problems}
     assert all(p.file == str(path) for p in problems)
     expected = {
-        (1, "timezone"), (2, "escalate_after_minutes"), (4, "routes.duty"),
-        (6, "routes.duty.token"), (8, "routes.mail"), (11, "routes.mail.port"),
-        (15, "routes"), (16, "routes.Bad Name.kind"), (17, "rota"), (20, "rota.0.routes"),
-        (22, "rota.0.windows.0.from"), (23, "rota.0")}
+        (1, "timezone"),
+        (2, "escalate_after_minutes"),
+        (4, "routes.duty"),
+        (6, "routes.duty.token"),
+        (8, "routes.mail"),
+        (11, "routes.mail.port"),
+        (15, "routes"),
+        (16, "routes.Bad Name.kind"),
+        (17, "rota"),
+        (20, "rota.0.routes"),
+        (22, "rota.0.windows.0.from"),
+        (23, "rota.0"),
+    }
     assert expected <= found, sorted(found)
     secret = next(p for p in problems if p.line == 6)
     assert "secrets never go in this file" in secret.message and "token_env" in secret.message
@@ -84,7 +93,8 @@ def test_broken_yaml_names_the_line(tmp_path: Path) -> None:
 
 def _rota(tmp_path: Path, windows: str, tz: str = "Asia/Amman") -> alerts.OncallConfig:
     path = tmp_path / "oncall.yaml"
-    path.write_text(f"""\
+    path.write_text(
+        f"""\
 timezone: {tz}
 routes:
   day: {{kind: webhook, url: "http://127.0.0.1:9/day"}}
@@ -103,19 +113,25 @@ rota:
     role: supervisor
     routes: [boss]
     windows: [{{days: [mon], from: "09:00", to: "10:00"}}]
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     return alerts.load_oncall(path)
 
 
-@pytest.mark.parametrize(("utc", "new", "escalation"), [
-    ("2026-11-23T06:30", ["day"], ["boss"]),      # Monday 09:30 in Amman
-    ("2026-11-23T16:00", ["night"], ["boss"]),    # Monday 19:00: the night shift began
-    ("2026-11-24T03:00", ["night"], ["boss"]),    # Tuesday 06:00: still Monday's night
-    ("2026-11-24T05:00", ["day"], ["boss"]),      # Tuesday 08:00
-    ("2026-11-28T12:00", ["boss"], ["boss"]),     # Saturday: no one on call, supervisor
-])
-def test_the_rota_follows_the_hours_in_its_timezone(tmp_path: Path, utc: str, new: list[str],
-                                                    escalation: list[str]) -> None:
+@pytest.mark.parametrize(
+    ("utc", "new", "escalation"),
+    [
+        ("2026-11-23T06:30", ["day"], ["boss"]),  # Monday 09:30 in Amman
+        ("2026-11-23T16:00", ["night"], ["boss"]),  # Monday 19:00: the night shift began
+        ("2026-11-24T03:00", ["night"], ["boss"]),  # Tuesday 06:00: still Monday's night
+        ("2026-11-24T05:00", ["day"], ["boss"]),  # Tuesday 08:00
+        ("2026-11-28T12:00", ["boss"], ["boss"]),  # Saturday: no one on call, supervisor
+    ],
+)
+def test_the_rota_follows_the_hours_in_its_timezone(
+    tmp_path: Path, utc: str, new: list[str], escalation: list[str]
+) -> None:
     config = _rota(tmp_path, '[{days: [sun, mon, tue, wed, thu], from: "18:00", to: "08:00"}]')
     now = datetime.fromisoformat(utc).replace(tzinfo=UTC)
     assert [r.name for r in config.routes_for("new", now)] == new
@@ -127,7 +143,8 @@ def test_a_whole_day_window(tmp_path: Path) -> None:
     friday = datetime(2026, 11, 27, tzinfo=UTC)
     assert [r.name for r in config.routes_for("new", friday.replace(hour=0))] == ["night"]
     assert [r.name for r in config.routes_for("new", friday.replace(hour=23, minute=59))] == [
-        "night"]
+        "night"
+    ]
     assert [r.name for r in config.routes_for("new", friday.replace(day=28))] == ["boss"]
 
 
@@ -135,13 +152,17 @@ def test_alert_texts_exist_in_both_languages_with_the_same_placeholders() -> Non
     texts = catalog()
     assert set(texts) == {"ar", "en"} and set(texts["ar"]) == set(texts["en"])
     for key in texts["en"]:
-        fields = [{f for _, f, _, _ in string.Formatter().parse(texts[lang][key]) if f}
-                  for lang in ("ar", "en")]
+        fields = [
+            {f for _, f, _, _ in string.Formatter().parse(texts[lang][key]) if f}
+            for lang in ("ar", "en")
+        ]
         assert fields[0] == fields[1] or key.startswith(("minutes.", "hours.", "days.")), key
         assert fields[1] <= {"case_ref", "priority", "age", "limit", "left", "n"}, key
     message = alerts.render("new", "K7M-4QX", 1, 3, 30)
-    assert message.text_en == "Sanad: priority 1 case K7M-4QX, waiting 3 min, unclaimed. " \
+    assert (
+        message.text_en == "Sanad: priority 1 case K7M-4QX, waiting 3 min, unclaimed. "
         "Open the queue."
+    )
     assert re.search(r"[\u0600-\u06FF]", message.text_ar) and "K7M-4QX" in message.text_ar
 
 
@@ -162,24 +183,30 @@ def test_config_check_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     assert f"{live}:22: error: rota.0.windows.0.from" in bad.output
 
     # The support files are checked by the loader the intake runs at start.
-    (live.parent / "directory.yaml").write_text("services:\n  - id: x\n    kinds: [nothing]\n",
-                                                 encoding="utf-8")
+    (live.parent / "directory.yaml").write_text(
+        "services:\n  - id: x\n    kinds: [nothing]\n", encoding="utf-8"
+    )
     both = runner.invoke(main, ["config", "check"], env=env)
     assert f"{live.parent / 'directory.yaml'}:2: error: services/0" in both.output
 
     # Another kind of file joins with one registration.
     monkeypatch.setattr(_config, "CONFIG_FILES", list(_config.CONFIG_FILES))
     directory = tmp_path / "directory.yaml"
-    _config.register(_config.ConfigFile(
-        "directory", lambda home: [directory],
-        lambda path: [alerts.ConfigProblem(str(path), 3, "no services for region 'north'")]))
+    _config.register(
+        _config.ConfigFile(
+            "directory",
+            lambda home: [directory],
+            lambda path: [alerts.ConfigProblem(str(path), 3, "no services for region 'north'")],
+        )
+    )
     extended = runner.invoke(main, ["config", "check"], env=env)
     assert f"{directory}:3: error: no services for region 'north'" in extended.output
 
 
 def test_plain_http_to_another_machine_is_a_warning(tmp_path: Path) -> None:
     path = tmp_path / "oncall.yaml"
-    path.write_text("""\
+    path.write_text(
+        """\
 timezone: UTC
 routes:
   far: {kind: webhook, url: "http://cases.example.invalid/hook"}
@@ -187,7 +214,9 @@ routes:
 rota:
   - {name: A, role: on_call, routes: [far, near]}
   - {name: B, role: supervisor, routes: [far], windows: [{from: "24:00", to: "08:00"}]}
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     problems = alerts.check_oncall(path)
     assert [(p.line, p.severity) for p in problems if "unencrypted" in p.message] == []
     assert any(p.line == 7 and "00:00 to 23:59" in p.message for p in problems)

@@ -28,8 +28,13 @@ def _rows(svc: IntakeService) -> dict[tuple[str, str], Alert]:
 
 
 def test_escalation_fires_after_the_configured_time_and_not_before(
-        svc: IntakeService, urgent_case: str, servers: Servers, oncall: alerts.OncallConfig,
-        senders: dict[str, alerts.Sender], clock: Clock) -> None:
+    svc: IntakeService,
+    urgent_case: str,
+    servers: Servers,
+    oncall: alerts.OncallConfig,
+    senders: dict[str, alerts.Sender],
+    clock: Clock,
+) -> None:
     start = now_of(clock)
     assert alerts.dispatch(svc.db, oncall, start, senders).sent == 3
     almost = alerts.dispatch(svc.db, oncall, start + timedelta(minutes=30, seconds=-1), senders)
@@ -42,14 +47,20 @@ def test_escalation_fires_after_the_configured_time_and_not_before(
     assert len(servers.telegram.requests) == 1  # escalations go to supervisors only
     assert _rows(svc)[("escalation", "supervisor-mail")].status == "sent"
     with svc.db.transaction() as session:
-        kinds = list(session.scalars(select(CaseEvent.kind).where(
-            CaseEvent.kind == "alert_escalated")))
+        kinds = list(
+            session.scalars(select(CaseEvent.kind).where(CaseEvent.kind == "alert_escalated"))
+        )
     assert kinds == ["alert_escalated"]
 
 
 def test_a_claimed_case_is_not_escalated(
-        svc: IntakeService, urgent_case: str, servers: Servers, oncall: alerts.OncallConfig,
-        senders: dict[str, alerts.Sender], clock: Clock) -> None:
+    svc: IntakeService,
+    urgent_case: str,
+    servers: Servers,
+    oncall: alerts.OncallConfig,
+    senders: dict[str, alerts.Sender],
+    clock: Clock,
+) -> None:
     start = now_of(clock)
     alerts.dispatch(svc.db, oncall, start, senders)
     with svc.db.transaction() as session:  # a caseworker takes the case after ten minutes
@@ -62,9 +73,14 @@ def test_a_claimed_case_is_not_escalated(
 
 
 def test_a_failing_route_is_retried_with_backoff_and_logged_without_content(
-        svc: IntakeService, urgent_case: str, servers: Servers, oncall: alerts.OncallConfig,
-        senders: dict[str, alerts.Sender], clock: Clock, caplog: pytest.LogCaptureFixture
-        ) -> None:
+    svc: IntakeService,
+    urgent_case: str,
+    servers: Servers,
+    oncall: alerts.OncallConfig,
+    senders: dict[str, alerts.Sender],
+    clock: Clock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     caplog.set_level(logging.INFO, logger="sanad")
     servers.telegram.status = 500
     start = now_of(clock)
@@ -73,7 +89,8 @@ def test_a_failing_route_is_retried_with_backoff_and_logged_without_content(
     row = _rows(svc)[("new", "duty-telegram")]
     assert (row.status, row.attempts) == ("pending", 1)
     assert row.next_attempt_at.replace(tzinfo=None) == (start + timedelta(seconds=15)).replace(
-        tzinfo=None)
+        tzinfo=None
+    )
     assert "route=duty-telegram" in caplog.text and "HTTP 500" in caplog.text
     assert "retry_in=15s" in caplog.text
 
@@ -100,17 +117,24 @@ def test_a_failing_route_is_retried_with_backoff_and_logged_without_content(
 
 
 def test_a_route_that_is_down_is_retried_then_given_up(
-        svc: IntakeService, urgent_case: str, servers: Servers, oncall: alerts.OncallConfig,
-        senders: dict[str, alerts.Sender], clock: Clock, caplog: pytest.LogCaptureFixture
-        ) -> None:
+    svc: IntakeService,
+    urgent_case: str,
+    servers: Servers,
+    oncall: alerts.OncallConfig,
+    senders: dict[str, alerts.Sender],
+    clock: Clock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     caplog.set_level(logging.INFO, logger="sanad")
     closed = socket.socket()
     closed.bind(("127.0.0.1", 0))
     port = closed.getsockname()[1]
     closed.close()  # nothing listens there now
     route = oncall.routes["duty-signal"]
-    config = _with(oncall, route=alerts.SignalRoute(route.name, f"127.0.0.1:{port}",
-                                                    "+12025550100", "+12025550123"))
+    config = _with(
+        oncall,
+        route=alerts.SignalRoute(route.name, f"127.0.0.1:{port}", "+12025550100", "+12025550123"),
+    )
     now = now_of(clock)
     delays = []
     for _ in range(oncall.retry.max_attempts):
@@ -118,35 +142,55 @@ def test_a_route_that_is_down_is_retried_then_given_up(
         row = _rows(svc)[("new", "duty-signal")]
         if row.status == "failed":
             break
-        delays.append(int((row.next_attempt_at.replace(tzinfo=None)
-                           - now.replace(tzinfo=None)).total_seconds()))
-        now = row.next_attempt_at if row.next_attempt_at.tzinfo else row.next_attempt_at.replace(
-            tzinfo=now.tzinfo)
+        delays.append(
+            int(
+                (
+                    row.next_attempt_at.replace(tzinfo=None) - now.replace(tzinfo=None)
+                ).total_seconds()
+            )
+        )
+        now = (
+            row.next_attempt_at
+            if row.next_attempt_at.tzinfo
+            else row.next_attempt_at.replace(tzinfo=now.tzinfo)
+        )
     assert delays == [15, 30, 60]
     row = _rows(svc)[("new", "duty-signal")]
     assert (row.status, row.attempts) == ("failed", 4)
-    assert "cannot connect" in caplog.text and "alert failed for good route=duty-signal" in \
-        caplog.text
+    assert (
+        "cannot connect" in caplog.text and "alert failed for good route=duty-signal" in caplog.text
+    )
     with svc.db.transaction() as session:
-        assert session.scalar(select(CaseEvent.detail).where(
-            CaseEvent.kind == "alert_failed")) == {"alert": "new", "route": "duty-signal"}
+        assert session.scalar(select(CaseEvent.detail).where(CaseEvent.kind == "alert_failed")) == {
+            "alert": "new",
+            "route": "duty-signal",
+        }
 
 
 def test_telegram_asking_to_wait_is_obeyed(
-        svc: IntakeService, urgent_case: str, servers: Servers, oncall: alerts.OncallConfig,
-        senders: dict[str, alerts.Sender], clock: Clock) -> None:
+    svc: IntakeService,
+    urgent_case: str,
+    servers: Servers,
+    oncall: alerts.OncallConfig,
+    senders: dict[str, alerts.Sender],
+    clock: Clock,
+) -> None:
     servers.telegram.status = 429
-    servers.telegram.body = {"ok": False, "error_code": 429,
-                             "parameters": {"retry_after": 120}}
+    servers.telegram.body = {"ok": False, "error_code": 429, "parameters": {"retry_after": 120}}
     alerts.dispatch(svc.db, oncall, now_of(clock), senders)
     row = _rows(svc)[("new", "duty-telegram")]
-    assert (row.next_attempt_at.replace(tzinfo=None) - now_of(clock).replace(tzinfo=None)
-            ) == timedelta(seconds=120)
+    assert (
+        row.next_attempt_at.replace(tzinfo=None) - now_of(clock).replace(tzinfo=None)
+    ) == timedelta(seconds=120)
 
 
 def test_the_conversation_never_waits_for_a_route(
-        svc: IntakeService, servers: Servers, oncall: alerts.OncallConfig, clock: Clock,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    svc: IntakeService,
+    servers: Servers,
+    oncall: alerts.OncallConfig,
+    clock: Clock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     connections: list[object] = []
     real_connect = socket.socket.connect
 
@@ -163,17 +207,24 @@ def test_the_conversation_never_waits_for_a_route(
         assert case is not None
         alerts.enqueue_for_case(session, case, now_of(clock))
     ports = {a[1] for a in connections if isinstance(a, tuple)}
-    assert not ports & {servers.telegram.port, servers.signal.port, servers.webhook.port,
-                        servers.smtp.port}
+    assert not ports & {
+        servers.telegram.port,
+        servers.signal.port,
+        servers.webhook.port,
+        servers.smtp.port,
+    }
 
     # While a route hangs, a dispatcher is mid-send: another reporter is served meanwhile.
     servers.webhook.hang.set()
-    slow = alerts.default_senders({"ALERT_TG_TOKEN": "1:x", "ALERT_HOOK_SECRET": "s"},
-                                  timeout=8)
+    slow = alerts.default_senders({"ALERT_TG_TOKEN": "1:x", "ALERT_HOOK_SECRET": "s"}, timeout=8)
     done = threading.Event()
     results: list[alerts.DispatchReport] = []
-    worker = threading.Thread(target=lambda: (results.append(
-        alerts.dispatch(svc.db, oncall, now_of(clock), slow)), done.set()))
+    worker = threading.Thread(
+        target=lambda: (
+            results.append(alerts.dispatch(svc.db, oncall, now_of(clock), slow)),
+            done.set(),
+        )
+    )
     worker.start()
     deadline = time.monotonic() + 8
     while not servers.webhook.requests and time.monotonic() < deadline:
@@ -191,8 +242,13 @@ def test_the_conversation_never_waits_for_a_route(
     assert results and results[0].retrying >= 1
 
 
-def test_dispatch_never_raises(svc: IntakeService, urgent_case: str, tmp_path: object,
-                               oncall: alerts.OncallConfig, clock: Clock) -> None:
+def test_dispatch_never_raises(
+    svc: IntakeService,
+    urgent_case: str,
+    tmp_path: object,
+    oncall: alerts.OncallConfig,
+    clock: Clock,
+) -> None:
     def broken(route: object, message: object) -> None:
         raise RuntimeError("a bug in a sender")
 
@@ -207,12 +263,18 @@ def test_dispatch_never_raises(svc: IntakeService, urgent_case: str, tmp_path: o
 
 def _with(config: alerts.OncallConfig, route: alerts.Route) -> alerts.OncallConfig:
     from dataclasses import replace
+
     return replace(config, routes={**config.routes, route.name: route})
 
 
 def test_a_withdrawn_case_is_neither_alerted_nor_escalated(
-        svc: IntakeService, urgent_case: str, servers: Servers, oncall: alerts.OncallConfig,
-        senders: dict[str, alerts.Sender], clock: Clock) -> None:
+    svc: IntakeService,
+    urgent_case: str,
+    servers: Servers,
+    oncall: alerts.OncallConfig,
+    senders: dict[str, alerts.Sender],
+    clock: Clock,
+) -> None:
     servers.telegram.status = 500
     start = now_of(clock)
     alerts.dispatch(svc.db, oncall, start, senders)  # telegram is left to retry

@@ -34,10 +34,19 @@ def report(service: IntakeService, user: str = REPORTER) -> str:
     incident of yesterday), with every free-text answer given so a leak would show."""
     answers = {**ANSWERS, "incident_date": "yesterday"}
     chat = Chat(service, user=user, lang="en")
-    chat.run([("consent_store", "yes"), ("consent_followup", "no"),
-              ("consent_share_identity", "no"), ("consent_refer", "no"),
-              ("consent_stats", "yes"), ("consent_publish", "no"), ("report_type", "complaint"),
-              ("reporter_role", "family"), ("current_danger", "no")])
+    chat.run(
+        [
+            ("consent_store", "yes"),
+            ("consent_followup", "no"),
+            ("consent_share_identity", "no"),
+            ("consent_refer", "no"),
+            ("consent_stats", "yes"),
+            ("consent_publish", "no"),
+            ("report_type", "complaint"),
+            ("reporter_role", "family"),
+            ("current_danger", "no"),
+        ]
+    )
     while chat.question.field != "confirm_submit":
         chat.say(answers.get(str(chat.question.field), "/skip"))
     chat.say("yes")
@@ -58,14 +67,23 @@ def _stages(svc: IntakeService, ref: str) -> list[str]:
     with svc.db.transaction() as session:
         case = cases.by_ref(session, ref)
         assert case is not None
-        return [e.detail["stage"] for e in session.scalars(
-            select(CaseEvent).where(CaseEvent.case_id == case.id,
-                                    CaseEvent.kind == "assessment_alert").order_by(CaseEvent.id))]
+        return [
+            e.detail["stage"]
+            for e in session.scalars(
+                select(CaseEvent)
+                .where(CaseEvent.case_id == case.id, CaseEvent.kind == "assessment_alert")
+                .order_by(CaseEvent.id)
+            )
+        ]
 
 
 def test_a_p3_allegation_is_notified_then_reminded_then_escalated_once_each(
-        svc: IntakeService, servers: Servers, senders: dict[str, alerts.Sender],
-        clock: Clock, tmp_path: Path) -> None:
+    svc: IntakeService,
+    servers: Servers,
+    senders: dict[str, alerts.Sender],
+    clock: Clock,
+    tmp_path: Path,
+) -> None:
     config = _config(tmp_path, servers)
     ref = report(svc)
     with svc.db.transaction() as session:
@@ -91,8 +109,10 @@ def test_a_p3_allegation_is_notified_then_reminded_then_escalated_once_each(
     assert (due.assessments, due.sent) == (1, 3)
     [tg] = _telegram(servers)
     english, arabic = tg.splitlines()
-    assert english == (f"Sanad: priority 3 case {ref} still awaits its first assessment, "
-                       "due in 23 h. Open the queue.")
+    assert english == (
+        f"Sanad: priority 3 case {ref} still awaits its first assessment, "
+        "due in 23 h. Open the queue."
+    )
     assert ref in arabic and "تقييمها الأول" in arabic and "23 ساعة" in arabic
     [hook] = servers.webhook.requests
     assert hook.json()["kind"] == "assessment_due" and hook.json()["case_ref"] == ref
@@ -118,8 +138,10 @@ def test_a_p3_allegation_is_notified_then_reminded_then_escalated_once_each(
     assert _stages(svc, ref) == ["allegation", "assessment_due", "assessment_late"]
 
     text = alerts.render("assessment_late", ref, 3, WEEK + 180, 30, -180)
-    assert text.text_en == (f"Sanad OVERDUE: priority 3 case {ref} still awaits its first "
-                            "assessment, due 3 h ago (waiting 7 days). Open the queue.")
+    assert text.text_en == (
+        f"Sanad OVERDUE: priority 3 case {ref} still awaits its first "
+        "assessment, due 3 h ago (waiting 7 days). Open the queue."
+    )
     assert "3 ساعات" in text.text_ar and "7 أيام" in text.text_ar
 
     for sent in servers.bodies():
@@ -128,8 +150,12 @@ def test_a_p3_allegation_is_notified_then_reminded_then_escalated_once_each(
 
 
 def test_an_assessed_allegation_hears_nothing_more_and_old_cases_skip_to_their_stage(
-        svc: IntakeService, servers: Servers, senders: dict[str, alerts.Sender],
-        clock: Clock, tmp_path: Path) -> None:
+    svc: IntakeService,
+    servers: Servers,
+    senders: dict[str, alerts.Sender],
+    clock: Clock,
+    tmp_path: Path,
+) -> None:
     config = _config(tmp_path, servers)
     assessed = report(svc, user="reporter-a")
     old = report(svc, user="reporter-b")
@@ -137,8 +163,9 @@ def test_an_assessed_allegation_hears_nothing_more_and_old_cases_skip_to_their_s
     with svc.db.transaction() as session:
         case = cases.by_ref(session, assessed)
         assert case is not None
-        casework.change_status(session, case, "under_assessment", "assessment_started", "demo",
-                               start)
+        casework.change_status(
+            session, case, "under_assessment", "assessment_started", "demo", start
+        )
     # The setting is first used 8 days after both came in: the pending one is overdue and gets
     # only that alert; the assessed one nothing, then or later.
     first = alerts.dispatch(svc.db, config, start + timedelta(days=8), senders)
@@ -148,46 +175,67 @@ def test_an_assessed_allegation_hears_nothing_more_and_old_cases_skip_to_their_s
 
 
 def test_without_targets_nothing_changes(
-        svc: IntakeService, servers: Servers, senders: dict[str, alerts.Sender],
-        clock: Clock, tmp_path: Path) -> None:
+    svc: IntakeService,
+    servers: Servers,
+    senders: dict[str, alerts.Sender],
+    clock: Clock,
+    tmp_path: Path,
+) -> None:
     config = _config(tmp_path, servers, extra="")
     report(svc)
     result = alerts.dispatch(svc.db, config, now_of(clock) + timedelta(days=30), senders)
     assert (result.assessments, result.sent) == (0, 0)
 
 
-def test_team_targets_override_and_the_focal_point_is_told(tmp_path: Path,
-                                                           servers: Servers) -> None:
-    config = _config(tmp_path, servers, TARGETS + """teams:
+def test_team_targets_override_and_the_focal_point_is_told(
+    tmp_path: Path, servers: Servers
+) -> None:
+    config = _config(
+        tmp_path,
+        servers,
+        TARGETS
+        + """teams:
   reprisals:
     first_assessment_minutes: {3: 4320}
     focal_point: [case-hook]
-""")
+""",
+    )
     assert config.assessment_minutes(3) == WEEK
     assert config.assessment_minutes(3, ("reprisals",)) == 4320
     assert config.assessment_minutes(2, ("reprisals",)) == 2880  # the file's, for the others
     assert config.assessment_minutes(4) is None  # no target: no deadline
     now = now_of(Clock())
-    assert [r.name for r in config.routes_for("allegation", now, ("reprisals",))] == \
-        ["case-hook"]
-    assert [r.name for r in config.routes_for("allegation", now, ("intake",))] == \
-        ["supervisor-mail"]
-    assert [r.name for r in config.routes_for("assessment_due", now, ("reprisals",))] == \
-        ["duty-telegram", "duty-signal", "case-hook"]
-    assert [r.name for r in config.routes_for("assessment_late", now, ("reprisals",))] == \
-        ["supervisor-mail", "case-hook"]
+    assert [r.name for r in config.routes_for("allegation", now, ("reprisals",))] == ["case-hook"]
+    assert [r.name for r in config.routes_for("allegation", now, ("intake",))] == [
+        "supervisor-mail"
+    ]
+    assert [r.name for r in config.routes_for("assessment_due", now, ("reprisals",))] == [
+        "duty-telegram",
+        "duty-signal",
+        "case-hook",
+    ]
+    assert [r.name for r in config.routes_for("assessment_late", now, ("reprisals",))] == [
+        "supervisor-mail",
+        "case-hook",
+    ]
 
 
-@pytest.mark.parametrize(("extra", "problem"), [
-    ("first_assessment_minutes: {5: 60}\n", "first_assessment_minutes"),
-    ("first_assessment_minutes: {3: 0}\n", "first_assessment_minutes.3"),
-    ("assessment_reminder_percent: 100\n", "assessment_reminder_percent"),
-    ("teams:\n  reprisals:\n    focal_point: [nowhere]\n",
-     "teams.reprisals.focal_point: no route named 'nowhere'"),
-    ("teams:\n  reprisals:\n    deadline: 3\n", "unknown key 'deadline'"),
-])
-def test_bad_targets_are_refused_with_their_line(tmp_path: Path, servers: Servers,
-                                                 extra: str, problem: str) -> None:
+@pytest.mark.parametrize(
+    ("extra", "problem"),
+    [
+        ("first_assessment_minutes: {5: 60}\n", "first_assessment_minutes"),
+        ("first_assessment_minutes: {3: 0}\n", "first_assessment_minutes.3"),
+        ("assessment_reminder_percent: 100\n", "assessment_reminder_percent"),
+        (
+            "teams:\n  reprisals:\n    focal_point: [nowhere]\n",
+            "teams.reprisals.focal_point: no route named 'nowhere'",
+        ),
+        ("teams:\n  reprisals:\n    deadline: 3\n", "unknown key 'deadline'"),
+    ],
+)
+def test_bad_targets_are_refused_with_their_line(
+    tmp_path: Path, servers: Servers, extra: str, problem: str
+) -> None:
     path = tmp_path / "oncall.yaml"
     path.write_text(oncall_text(servers) + extra, encoding="utf-8")
     problems = alerts.check_oncall(path)

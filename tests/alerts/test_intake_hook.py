@@ -19,13 +19,18 @@ from tests.support import Chat, Clock
 
 def _alerts(svc: IntakeService) -> list[tuple[str, str, str]]:
     with svc.db.transaction() as session:
-        return [(a.kind, a.route, a.status) for a in session.scalars(select(Alert)
-                                                                     .order_by(Alert.id))]
+        return [
+            (a.kind, a.route, a.status) for a in session.scalars(select(Alert).order_by(Alert.id))
+        ]
 
 
 def test_an_urgent_case_is_alerted_right_after_consent_and_once(
-        svc: IntakeService, servers: Servers, oncall: alerts.OncallConfig,
-        senders: dict[str, alerts.Sender], clock: Clock) -> None:
+    svc: IntakeService,
+    servers: Servers,
+    oncall: alerts.OncallConfig,
+    senders: dict[str, alerts.Sender],
+    clock: Clock,
+) -> None:
     svc.priority_one_hooks.append(alerts.enqueue_for_case)  # as build_intake wires it
     chat = Chat(svc, user="at-the-door", lang="en")
     chat.answer("consent_store", "they are at my door right now")
@@ -40,8 +45,14 @@ def test_an_urgent_case_is_alerted_right_after_consent_and_once(
     assert case.case_ref.encode() in servers.webhook.requests[0].body
 
     chat.answer("urgent_path", "1")
-    chat.run([("urgent_who", "My brother Samir"), ("incident_location", "Central prison"),
-              ("incident_date", "an hour ago"), ("contact_safety", "After 9 pm")])
+    chat.run(
+        [
+            ("urgent_who", "My brother Samir"),
+            ("incident_location", "Central prison"),
+            ("incident_date", "an hour ago"),
+            ("contact_safety", "After 9 pm"),
+        ]
+    )
     chat.say("yes")
     assert [c.case_ref for c in list_queue(svc.db)] == [case.case_ref]  # completed in place
     assert len(_alerts(svc)) == 4  # still the one case-level row and its three routes
@@ -51,8 +62,9 @@ def test_an_urgent_case_is_alerted_right_after_consent_and_once(
         assert b"Samir" not in body and b"prison" not in body.lower()
 
 
-def test_build_intake_wires_the_alert_hook(make_service: Callable[..., IntakeService],
-                                           settings: Settings) -> None:
+def test_build_intake_wires_the_alert_hook(
+    make_service: Callable[..., IntakeService], settings: Settings
+) -> None:
     make_service()  # initialises the home
     service = build_intake(settings)
     try:

@@ -24,10 +24,19 @@ def _consenting_report(service: IntakeService, user: str = REPORTER) -> str:
     """A non-urgent report whose author agreed to their identity being shared with the State
     (interim measures need it); every free-text answer is given, so leaks would show."""
     chat = Chat(service, user=user, lang="en")
-    chat.run([("consent_store", "yes"), ("consent_followup", "no"),
-              ("consent_share_identity", "yes"), ("consent_refer", "no"),
-              ("consent_stats", "yes"), ("consent_publish", "no"), ("report_type", "complaint"),
-              ("reporter_role", "family"), ("current_danger", "no")])
+    chat.run(
+        [
+            ("consent_store", "yes"),
+            ("consent_followup", "no"),
+            ("consent_share_identity", "yes"),
+            ("consent_refer", "no"),
+            ("consent_stats", "yes"),
+            ("consent_publish", "no"),
+            ("report_type", "complaint"),
+            ("reporter_role", "family"),
+            ("current_danger", "no"),
+        ]
+    )
     while chat.question.field != "confirm_submit":
         chat.say(ANSWERS.get(str(chat.question.field), "/skip"))
     chat.say("yes")
@@ -38,8 +47,7 @@ def _request_measures(service: IntakeService, ref: str, at: datetime, days: int)
     with service.db.transaction() as session:
         case = cases.by_ref(session, ref)
         assert case is not None
-        result = casework.record_action(session, case, "interim_measures", "demo", at,
-                                        days=days)
+        result = casework.record_action(session, case, "interim_measures", "demo", at, days=days)
         assert result.done and result.action.deadline is not None
         return result.action.id
 
@@ -50,8 +58,12 @@ def _texts(servers: Servers) -> list[str]:
 
 
 def test_a_near_deadline_is_reminded_once_then_once_more_when_overdue(
-        svc: IntakeService, servers: Servers, oncall: alerts.OncallConfig,
-        senders: dict[str, alerts.Sender], clock: Clock) -> None:
+    svc: IntakeService,
+    servers: Servers,
+    oncall: alerts.OncallConfig,
+    senders: dict[str, alerts.Sender],
+    clock: Clock,
+) -> None:
     ref = _consenting_report(svc)
     start = now_of(clock)
     _request_measures(svc, ref, start, days=5)
@@ -66,8 +78,9 @@ def test_a_near_deadline_is_reminded_once_then_once_more_when_overdue(
     assert (due.reminded, due.sent) == (1, 3)
     [tg] = _texts(servers)
     english, arabic = tg.splitlines()
-    assert english == (f"Sanad: the interim measures deadline of case {ref} is in 47 h. "
-                       "Open the case.")
+    assert english == (
+        f"Sanad: the interim measures deadline of case {ref} is in 47 h. Open the case."
+    )
     assert ref in arabic and "التدابير المؤقتة" in arabic and "47 ساعة" in arabic
     [hook] = servers.webhook.requests
     assert hook.json()["kind"] == "measure_due" and hook.json()["deadline_minutes"] == 47 * 60
@@ -94,19 +107,25 @@ def test_a_near_deadline_is_reminded_once_then_once_more_when_overdue(
     assert len(servers.telegram.requests) == 1 and len(servers.smtp.messages) == 1
 
     overdue = alerts.render("measure_late", ref, 3, 0, 30, -3 * 60)
-    assert overdue.text_en == (f"Sanad OVERDUE: the interim measures deadline of case {ref} "
-                               "passed 3 h ago. Open the case.")
+    assert overdue.text_en == (
+        f"Sanad OVERDUE: the interim measures deadline of case {ref} passed 3 h ago. Open the case."
+    )
     assert "3 ساعات" in overdue.text_ar
 
     with svc.db.transaction() as session:
         case = cases.by_ref(session, ref)
         assert case is not None
-        events = [e.detail["stage"] for e in session.scalars(
-            select(CaseEvent).where(CaseEvent.case_id == case.id,
-                                    CaseEvent.kind == "measure_reminder")
-            .order_by(CaseEvent.id))]
-        stages = list(session.scalars(select(CaseAction.reminded)
-                                      .where(CaseAction.case_id == case.id)))
+        events = [
+            e.detail["stage"]
+            for e in session.scalars(
+                select(CaseEvent)
+                .where(CaseEvent.case_id == case.id, CaseEvent.kind == "measure_reminder")
+                .order_by(CaseEvent.id)
+            )
+        ]
+        stages = list(
+            session.scalars(select(CaseAction.reminded).where(CaseAction.case_id == case.id))
+        )
     assert events == ["due", "overdue"] and stages == ["overdue"]
 
     # Nothing the reporter wrote, and not who they are, travelled with any reminder.
@@ -116,8 +135,12 @@ def test_a_near_deadline_is_reminded_once_then_once_more_when_overdue(
 
 
 def test_each_measure_of_a_case_has_its_own_reminder_and_closed_cases_none(
-        svc: IntakeService, servers: Servers, oncall: alerts.OncallConfig,
-        senders: dict[str, alerts.Sender], clock: Clock) -> None:
+    svc: IntakeService,
+    servers: Servers,
+    oncall: alerts.OncallConfig,
+    senders: dict[str, alerts.Sender],
+    clock: Clock,
+) -> None:
     ref = _consenting_report(svc)
     closed_ref = _consenting_report(svc, user="reporter-other")
     start = now_of(clock)
@@ -127,8 +150,9 @@ def test_each_measure_of_a_case_has_its_own_reminder_and_closed_cases_none(
     with svc.db.transaction() as session:
         case = cases.by_ref(session, closed_ref)
         assert case is not None
-        casework.change_status(session, case, "under_assessment", "assessment_started", "demo",
-                               start)
+        casework.change_status(
+            session, case, "under_assessment", "assessment_started", "demo", start
+        )
         casework.change_status(session, case, "closed", "resolved", "demo", start)
 
     # A deadline already inside the window is reminded at the next round, per measure.
@@ -142,8 +166,12 @@ def test_each_measure_of_a_case_has_its_own_reminder_and_closed_cases_none(
 
 
 def test_a_refused_measure_has_no_deadline_and_no_reminder(
-        svc: IntakeService, servers: Servers, oncall: alerts.OncallConfig,
-        senders: dict[str, alerts.Sender], clock: Clock) -> None:
+    svc: IntakeService,
+    servers: Servers,
+    oncall: alerts.OncallConfig,
+    senders: dict[str, alerts.Sender],
+    clock: Clock,
+) -> None:
     from tests.alerts.conftest import report
 
     ref = report(svc, danger="no")  # this reporter did not consent to share their identity
@@ -151,8 +179,9 @@ def test_a_refused_measure_has_no_deadline_and_no_reminder(
     with svc.db.transaction() as session:
         case = cases.by_ref(session, ref)
         assert case is not None and accounts.get_user(session, "demo") is not None
-        assert not casework.record_action(session, case, "interim_measures", "demo", start,
-                                          days=1).done
+        assert not casework.record_action(
+            session, case, "interim_measures", "demo", start, days=1
+        ).done
     result = alerts.dispatch(svc.db, oncall, start + timedelta(days=3), senders)
     assert (result.reminded, result.sent) == (0, 0)
 
@@ -161,11 +190,17 @@ def test_the_window_is_configured_in_oncall_yaml(tmp_path, servers: Servers) -> 
     from tests.alerts.conftest import oncall_text
 
     path = tmp_path / "oncall.yaml"
-    path.write_text(oncall_text(servers).replace("escalate_after_minutes: 30",
-                                                 "escalate_after_minutes: 30\n"
-                                                 "measure_reminder_days: 4"), encoding="utf-8")
+    path.write_text(
+        oncall_text(servers).replace(
+            "escalate_after_minutes: 30", "escalate_after_minutes: 30\nmeasure_reminder_days: 4"
+        ),
+        encoding="utf-8",
+    )
     assert alerts.load_oncall(path).measure_reminder_days == 4
-    path.write_text(oncall_text(servers).replace("escalate_after_minutes: 30",
-                                                 "escalate_after_minutes: 30\n"
-                                                 "measure_reminder_days: -1"), encoding="utf-8")
+    path.write_text(
+        oncall_text(servers).replace(
+            "escalate_after_minutes: 30", "escalate_after_minutes: 30\nmeasure_reminder_days: -1"
+        ),
+        encoding="utf-8",
+    )
     assert any("measure_reminder_days" in str(p) for p in alerts.check_oncall(path))

@@ -16,8 +16,8 @@ from tests.support import Clock
 
 
 def test_worker_ticks_on_its_interval_and_reloads_the_rota(
-        svc: IntakeService, servers: Servers, clock: Clock,
-        senders: dict[str, alerts.Sender]) -> None:
+    svc: IntakeService, servers: Servers, clock: Clock, senders: dict[str, alerts.Sender]
+) -> None:
     home = svc.settings.home
     live = alerts.live_oncall_path(home)
     live.parent.mkdir(parents=True, exist_ok=True)
@@ -34,9 +34,12 @@ def test_worker_ticks_on_its_interval_and_reloads_the_rota(
     assert worker.tick() is None  # not yet: the interval has not passed
 
     # The operator changes the rota: only the webhook for new alerts from now on.
-    live.write_text(oncall_text(servers).replace(
-        "routes: [duty-telegram, duty-signal, case-hook]", "routes: [case-hook]"),
-        encoding="utf-8")
+    live.write_text(
+        oncall_text(servers).replace(
+            "routes: [duty-telegram, duty-signal, case-hook]", "routes: [case-hook]"
+        ),
+        encoding="utf-8",
+    )
     os.utime(live, (clock() + 1, clock() + 1))
     clock.advance(20)
     second_ref = report(svc, user="reporter-2")
@@ -57,8 +60,11 @@ def test_worker_ticks_on_its_interval_and_reloads_the_rota(
 
 
 def test_alerts_run_once_from_the_command_line(
-        make_service: Callable[..., IntakeService], servers: Servers, clock: Clock,
-        cli_env: dict[str, str]) -> None:
+    make_service: Callable[..., IntakeService],
+    servers: Servers,
+    clock: Clock,
+    cli_env: dict[str, str],
+) -> None:
     svc = make_service()
     ref = report(svc)
     with svc.db.transaction() as session:
@@ -68,8 +74,12 @@ def test_alerts_run_once_from_the_command_line(
     live = alerts.live_oncall_path(home)
     live.parent.mkdir(parents=True, exist_ok=True)
     live.write_text(oncall_text(servers), encoding="utf-8")
-    env = {**cli_env, **ENV, "SANAD_HOME": str(home),
-           "SANAD_DATABASE_URL": svc.settings.database_url}
+    env = {
+        **cli_env,
+        **ENV,
+        "SANAD_HOME": str(home),
+        "SANAD_DATABASE_URL": svc.settings.database_url,
+    }
     done = sanad(env, "alerts", "run", "--once")
     # The real clock is months after the test clock: the case is also overdue, so the
     # supervisor is told at once as well.
@@ -85,7 +95,8 @@ def test_alerts_run_once_from_the_command_line(
 
 
 def test_alerts_test_sends_a_case_free_message_through_one_route(
-        tmp_path: Path, servers: Servers, monkeypatch: object) -> None:
+    tmp_path: Path, servers: Servers, monkeypatch: object
+) -> None:
     from click.testing import CliRunner
 
     from cli.main import main

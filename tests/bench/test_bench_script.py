@@ -16,8 +16,14 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_the_benchmark_script_stores_a_report_per_reporter() -> None:
-    done = subprocess.run([sys.executable, "-m", "bench.telegram_load", "--reporters", "2"],
-                          cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.telegram_load", "--reporters", "2"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     stored = [line for line in done.stdout.splitlines() if line.startswith("reports stored")]
     assert stored == ["reports stored       2"], done.stdout

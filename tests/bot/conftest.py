@@ -32,8 +32,14 @@ def fake() -> Iterator[FakeTelegram]:
 
 
 def tg_settings(fake: FakeTelegram, **overrides: Any) -> TelegramSettings:
-    values: dict[str, Any] = {"token": TOKEN, "base_url": fake.base_url, "chat_rate": 200.0,
-                              "chat_burst": 50.0, "global_rate": 0.0, "poll_timeout": 2}
+    values: dict[str, Any] = {
+        "token": TOKEN,
+        "base_url": fake.base_url,
+        "chat_rate": 200.0,
+        "chat_burst": 50.0,
+        "global_rate": 0.0,
+        "poll_timeout": 2,
+    }
     values.update(overrides)
     return TelegramSettings(**values)
 
@@ -41,8 +47,12 @@ def tg_settings(fake: FakeTelegram, **overrides: Any) -> TelegramSettings:
 def inbox_ids(engine: Engine) -> set[int]:
     """Update ids the bot holds in its inbox: confirmed to Telegram, not yet finished."""
     with engine.connect() as conn:
-        return {int(i) for i in conn.execute(text(
-            "SELECT event_id FROM channel_inbox WHERE channel = 'telegram'")).scalars()}
+        return {
+            int(i)
+            for i in conn.execute(
+                text("SELECT event_id FROM channel_inbox WHERE channel = 'telegram'")
+            ).scalars()
+        }
 
 
 def answered_in(engine: Engine) -> Callable[[int], bool]:
@@ -77,13 +87,20 @@ class Running:
 def start_bot(fake: FakeTelegram) -> Iterator[Callable[..., Running]]:
     running: list[Running] = []
 
-    def start(service: IntakeService, webhook: WebhookConfig | None = None,
-              jobs: Any = None, **overrides: Any) -> Running:
+    def start(
+        service: IntakeService,
+        webhook: WebhookConfig | None = None,
+        jobs: Any = None,
+        **overrides: Any,
+    ) -> Running:
         # The outbox is delivered by the test (deliver_outbox), not by a background loop,
         # unless a job runner is given (jobs.channel_runner): then by its jobs.
         fake.answered = answered_in(service.db.engine)
-        bot = Running(TelegramChannel(service, tg_settings(fake, **overrides), webhook,
-                                      outbox_interval=0, jobs=jobs))
+        bot = Running(
+            TelegramChannel(
+                service, tg_settings(fake, **overrides), webhook, outbox_interval=0, jobs=jobs
+            )
+        )
         running.append(bot)
         return bot
 
@@ -95,8 +112,9 @@ def start_bot(fake: FakeTelegram) -> Iterator[Callable[..., Running]]:
 class Reporter:
     """One person in one private chat: acts, then waits until the bot has fully answered."""
 
-    def __init__(self, fake: FakeTelegram, user_id: int, lang: str | None = None,
-                 timeout: float = 10.0) -> None:
+    def __init__(
+        self, fake: FakeTelegram, user_id: int, lang: str | None = None, timeout: float = 10.0
+    ) -> None:
         self.fake = fake
         self.id = user_id
         self.lang = lang

@@ -20,29 +20,41 @@ BOT_NUMBER = "+12025550100"
 
 def run(scenario: Callable[[], Awaitable[T]], timeout: float = 45.0) -> T:
     """Run one async scenario to the end in a fresh event loop."""
+
     async def bounded() -> T:
         return await asyncio.wait_for(scenario(), timeout)
+
     return asyncio.run(bounded())
 
 
 def make_config(server: FakeSignalServer, **overrides: Any) -> SignalConfig:
-    cfg = SignalConfig(service=server.service, number=server.number, reconnect_min=0.05,
-                       reconnect_max=0.2, outbox_interval=3600, startup_timeout=5)
+    cfg = SignalConfig(
+        service=server.service,
+        number=server.number,
+        reconnect_min=0.05,
+        reconnect_max=0.2,
+        outbox_interval=3600,
+        startup_timeout=5,
+    )
     return replace(cfg, **overrides)
 
 
 @asynccontextmanager
-async def signal_bot(service: IntakeService, server: FakeSignalServer | None = None,
-                     jobs: Any = None,
-                     **overrides: Any) -> AsyncIterator[tuple[FakeSignalServer, SignalChannel]]:
+async def signal_bot(
+    service: IntakeService,
+    server: FakeSignalServer | None = None,
+    jobs: Any = None,
+    **overrides: Any,
+) -> AsyncIterator[tuple[FakeSignalServer, SignalChannel]]:
     """A started fake server and channel (with `jobs`, the process's job runner, delivering
     the outbox); both stopped afterwards."""
     own = server is None
     server = server or FakeSignalServer(BOT_NUMBER)
     if own:
         await server.start()
-    channel = SignalChannel(make_config(server, **overrides), service,
-                            Home(service.settings.home).pepper(), jobs=jobs)
+    channel = SignalChannel(
+        make_config(server, **overrides), service, Home(service.settings.home).pepper(), jobs=jobs
+    )
     try:
         await channel.start()
         await server.wait_for(lambda: server.receive_connections > 0)
@@ -63,8 +75,9 @@ class Reporter:
     number: str | None = None
 
     @classmethod
-    def new(cls, server: FakeSignalServer, channel: SignalChannel,
-            number: str | None = None) -> Reporter:
+    def new(
+        cls, server: FakeSignalServer, channel: SignalChannel, number: str | None = None
+    ) -> Reporter:
         return cls(server, channel, str(uuid.uuid4()), number)
 
     @property
@@ -87,7 +100,13 @@ class Reporter:
     async def say(self, text: str) -> list[str]:
         return await self.push(self.frame(text))
 
-    async def send_file(self, data: bytes, content_type: str, filename: str | None = None,
-                        voice: bool = False, caption: str | None = None) -> list[str]:
+    async def send_file(
+        self,
+        data: bytes,
+        content_type: str,
+        filename: str | None = None,
+        voice: bool = False,
+        caption: str | None = None,
+    ) -> list[str]:
         up = self.server.upload(data, content_type, filename, voice)
         return await self.push(self.frame(caption, attachments=[up.entry()]))

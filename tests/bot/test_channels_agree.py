@@ -56,8 +56,9 @@ def _answers(service: IntakeService, case_ref: str) -> dict[str, Any]:
     return dict(open_report(service, case_ref)["fields"])
 
 
-def _another(make_service: Callable[..., IntakeService], base: IntakeService,
-             name: str) -> IntakeService:
+def _another(
+    make_service: Callable[..., IntakeService], base: IntakeService, name: str
+) -> IntakeService:
     """A separate home and database, so each channel's report is the only one in it."""
     home = base.settings.home.parent / name
     return make_service(database_url=f"sqlite:///{home / 'sanad.db'}", home=home)
@@ -70,8 +71,10 @@ def _only_case(service: IntakeService) -> str:
 
 
 def test_numbers_mean_the_same_in_every_channel(
-        make_service: Callable[..., IntakeService], fake: FakeTelegram,
-        start_bot: Callable[..., Running]) -> None:
+    make_service: Callable[..., IntakeService],
+    fake: FakeTelegram,
+    start_bot: Callable[..., Running],
+) -> None:
     console = make_service()
     lines, expected = _console_lines(console)
     assert expected["consent_share_identity"] == "no"  # "2" / "٢" is No, in every channel
@@ -109,5 +112,6 @@ def test_numbers_mean_the_same_in_every_channel(
             await phone.say("hello")
             for line in lines:
                 await phone.say(line)
+
     run(scenario)
     assert _answers(signal, _only_case(signal)) == expected

@@ -34,8 +34,13 @@ FLOWS = load_flowset()
 
 
 def _message(fake: FakeTelegram, chat: int, **fields: Any) -> dict[str, Any]:
-    return {"message_id": 1, "date": 1_790_000_000, "chat": {"id": chat, "type": "private"},
-            "from": {"id": chat, "is_bot": False, "first_name": "R"}, **fields}
+    return {
+        "message_id": 1,
+        "date": 1_790_000_000,
+        "chat": {"id": chat, "type": "private"},
+        "from": {"id": chat, "is_bot": False, "first_name": "R"},
+        **fields,
+    }
 
 
 def _poison(fake: FakeTelegram) -> list[int]:
@@ -70,7 +75,8 @@ def fake() -> Any:
 
 
 def test_the_library_alone_fails_on_a_poisoned_batch_and_logs_it_whole(
-        fake: FakeTelegram, caplog: pytest.LogCaptureFixture) -> None:
+    fake: FakeTelegram, caplog: pytest.LogCaptureFixture
+) -> None:
     """Why the guard exists: one bad update makes getUpdates raise, every time, and the
     library logs the reporters' words. (If this stops failing, the library changed.)"""
     _poison(fake)
@@ -86,7 +92,8 @@ def test_the_library_alone_fails_on_a_poisoned_batch_and_logs_it_whole(
 
 
 def test_guarded_getupdates_hands_stubs_for_refused_updates(
-        fake: FakeTelegram, caplog: pytest.LogCaptureFixture) -> None:
+    fake: FakeTelegram, caplog: pytest.LogCaptureFixture
+) -> None:
     ids = _poison(fake)
     good = fake.send_text(CHAT, "hello")
     request = GuardedRequest(connection_pool_size=1)
@@ -106,19 +113,28 @@ def test_guarded_getupdates_hands_stubs_for_refused_updates(
     assert refused == [
         f"telegram update refused reason=too_long:message.text update_id={ids[0]}",
         f"telegram update refused reason=unparseable:TypeError update_id={ids[1]}",
-        f"telegram update refused reason=missing:message.message_id update_id={ids[2]}"]
+        f"telegram update refused reason=missing:message.message_id update_id={ids[2]}",
+    ]
 
 
 def test_a_polling_bot_answers_refusals_in_both_languages_and_goes_on(
-        fake: FakeTelegram, caplog: pytest.LogCaptureFixture) -> None:
+    fake: FakeTelegram, caplog: pytest.LogCaptureFixture
+) -> None:
     """The wiring the Telegram channel needs (bot/telegram/_guard.py), on a real Application with
     the channel's own Poller and per-chat processor."""
     caplog.set_level(logging.DEBUG)
     request = GuardedRequest(connection_pool_size=1)
     pollers: list[Poller] = []
     processor = PerChatProcessor(2, on_done=lambda u: pollers[0].done(u))
-    app = (ApplicationBuilder().token(TOKEN).base_url(fake.base_url)
-           .get_updates_request(request).concurrent_updates(processor).updater(None).build())
+    app = (
+        ApplicationBuilder()
+        .token(TOKEN)
+        .base_url(fake.base_url)
+        .get_updates_request(request)
+        .concurrent_updates(processor)
+        .updater(None)
+        .build()
+    )
 
     async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         assert update.effective_chat is not None
@@ -138,7 +154,8 @@ def test_a_polling_bot_answers_refusals_in_both_languages_and_goes_on(
             last = fake.send_text(CHAT, "hello")
             # Confirmed, and answered: the inbox let go of everything, refusals included.
             await asyncio.to_thread(
-                fake.wait_for, lambda: fake.confirmed_offset > last and not inbox.held)
+                fake.wait_for, lambda: fake.confirmed_offset > last and not inbox.held
+            )
             assert min(ids) < last
             await poller.stop()
             await app.stop()
@@ -146,13 +163,15 @@ def test_a_polling_bot_answers_refusals_in_both_languages_and_goes_on(
     asyncio.run(scenario())
     texts = [m["text"] for m in fake.sent(CHAT)]
     # A stub has no chat, so it is not ordered with the chat's real updates.
-    assert sorted(texts) == sorted([bilingual(FLOWS.text, TOO_LONG_KEY),
-                                    bilingual(FLOWS.text, REFUSED_KEY), "got it"])
+    assert sorted(texts) == sorted(
+        [bilingual(FLOWS.text, TOO_LONG_KEY), bilingual(FLOWS.text, REFUSED_KEY), "got it"]
+    )
     assert request.refused >= 3 and not _leaks(caplog.records)  # re-screened if redelivered
 
 
 def test_the_telegram_channel_keeps_polling_after_a_malformed_update(
-        service: IntakeService, fake: FakeTelegram) -> None:
+    service: IntakeService, fake: FakeTelegram
+) -> None:
     fake.answered = answered_in(service.db.engine)
     bot = Running(TelegramChannel(service, tg_settings(fake), None, outbox_interval=0))
     try:
@@ -207,9 +226,11 @@ def test_library_log_records_reach_stderr_without_content(fake: FakeTelegram) ->
     stream = io.StringIO()
     handler = redact_library_logs(stream)
     try:
+
         async def poll() -> None:
             async with Bot(TOKEN, base_url=fake.base_url) as bot:
                 await bot.get_updates(timeout=0)
+
         with pytest.raises((TelegramError, TypeError, KeyError)):
             asyncio.run(poll())
         logging.getLogger("sanad.test").warning("kept whole: %s", "count=3")
@@ -228,11 +249,13 @@ async def _until(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
     async def poll() -> None:
         while not predicate():
             await asyncio.sleep(0.01)
+
     await asyncio.wait_for(poll(), timeout)
 
 
 def test_hostile_signal_frames_are_refused_and_the_channel_goes_on(
-        service: IntakeService, caplog: pytest.LogCaptureFixture) -> None:
+    service: IntakeService, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)
 
     async def scenario() -> dict[str, Any]:
@@ -248,12 +271,15 @@ def test_hostile_signal_frames_are_refused_and_the_channel_goes_on(
             attachments["envelope"]["dataMessage"]["attachments"] = "all of them"
             for frame in (long, typed, deep, "[]", nested, attachments):
                 await server.push(frame)
-            await _until(lambda: channel.stats.refused == 6 and
-                         len(server.sent_to(r.uuid)) >= 4)
+            await _until(lambda: channel.stats.refused == 6 and len(server.sent_to(r.uuid)) >= 4)
             refusals = [b["message"] for b in server.sent_to(r.uuid)]
             texts = await r.say("hello")
-            return {"refusals": refusals, "texts": texts, "refused": channel.stats.refused,
-                    "connections": server.receive_connections}
+            return {
+                "refusals": refusals,
+                "texts": texts,
+                "refused": channel.stats.refused,
+                "connections": server.receive_connections,
+            }
 
     out = run(scenario)
     too_long, refused = (bilingual(FLOWS.text, k) for k in (TOO_LONG_KEY, REFUSED_KEY))

@@ -39,8 +39,9 @@ def _events(service: IntakeService) -> int:
 
 
 def _settled(fake: FakeTelegram, service: IntakeService, events: int) -> None:
-    fake.wait_for(lambda: _events(service) == events and not inbox_ids(service.db.engine),
-                  timeout=30)
+    fake.wait_for(
+        lambda: _events(service) == events and not inbox_ids(service.db.engine), timeout=30
+    )
     time.sleep(0.3)
 
 
@@ -49,7 +50,8 @@ def _texts(fake: FakeTelegram, user: int) -> list[str]:
 
 
 def test_a_webhook_start_answers_what_a_polling_run_left(
-        service: IntakeService, fake: FakeTelegram, start_bot: Callable[..., Running]) -> None:
+    service: IntakeService, fake: FakeTelegram, start_bot: Callable[..., Running]
+) -> None:
     port = _port()
     left, live = 700_400_001, 700_400_002
     held = _updates(fake, left)
@@ -72,16 +74,21 @@ def test_a_webhook_start_answers_what_a_polling_run_left(
 
 
 def test_a_polling_start_answers_what_a_webhook_worker_left(
-        service: IntakeService, fake: FakeTelegram, start_bot: Callable[..., Running]) -> None:
+    service: IntakeService, fake: FakeTelegram, start_bot: Callable[..., Running]
+) -> None:
     left, live = 700_400_011, 700_400_012
     held = _updates(fake, left)
     bot_id = TOKEN.split(":", 1)[0]
     # What a webhook worker does before its 200 (bot.telegram._webhook): stored, sealed, with the
     # chat's tag and the update id as its order; then the worker died.
     tag = service.inbox_tag("telegram", str(left))
-    service.inbox_put_ordered("telegram", [
-        (str(u["update_id"]), _raw(u), tag, u["update_id"], f"{bot_id}:{u['update_id']}")
-        for u in held])
+    service.inbox_put_ordered(
+        "telegram",
+        [
+            (str(u["update_id"]), _raw(u), tag, u["update_id"], f"{bot_id}:{u['update_id']}")
+            for u in held
+        ],
+    )
     assert inbox_ids(service.db.engine) == {u["update_id"] for u in held}
     start_bot(service)  # polling
     _settled(fake, service, len(LINES))

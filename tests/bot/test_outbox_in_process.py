@@ -17,15 +17,16 @@ from tests.support import PASSPHRASE
 
 
 def test_sqlite_delivers_the_outbox_in_process(
-        service: IntakeService, fake: FakeTelegram,
-        start_bot: Callable[..., Running]) -> None:
+    service: IntakeService, fake: FakeTelegram, start_bot: Callable[..., Running]
+) -> None:
     chat = 700_100_200
     ref = _telegram_case(service, chat)
     runner = channel_runner(service, "telegram")
     assert isinstance(runner, ThreadRunner)
     start_bot(service, jobs=runner)
-    queue_reply(service.db, service._pepper, ref, "demo", PASSPHRASE, "Are you safe?",
-                now=service._now())
+    queue_reply(
+        service.db, service._pepper, ref, "demo", PASSPHRASE, "Are you safe?", now=service._now()
+    )
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline and _texts(fake, chat, "Are you safe?") == 0:
         time.sleep(0.1)

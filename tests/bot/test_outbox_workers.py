@@ -45,8 +45,11 @@ def _texts(fake: FakeTelegram, chat_id: int, needle: str) -> int:
 
 
 def test_two_workers_deliver_each_outbox_message_once(
-        make_service: Callable[..., IntakeService], postgres_url: str, fake: FakeTelegram,
-        start_bot: Callable[..., Running]) -> None:
+    make_service: Callable[..., IntakeService],
+    postgres_url: str,
+    fake: FakeTelegram,
+    start_bot: Callable[..., Running],
+) -> None:
     host_a = make_service(postgres_url)
     host_b = make_service(postgres_url)  # same home and keys, its own pool
     chats = [700_100_001 + i for i in range(3)]
@@ -54,8 +57,9 @@ def test_two_workers_deliver_each_outbox_message_once(
     pepper = host_a._pepper
     for ref in refs:
         for n in range(4):
-            queue_reply(host_a.db, pepper, ref, "demo", PASSPHRASE, f"Are you safe? #{n}",
-                        now=host_a._now())
+            queue_reply(
+                host_a.db, pepper, ref, "demo", PASSPHRASE, f"Are you safe? #{n}", now=host_a._now()
+            )
     bots = [start_bot(host_a), start_bot(host_b)]
     delivered = [0, 0]
     go = threading.Barrier(2)
@@ -80,13 +84,18 @@ def test_two_workers_deliver_each_outbox_message_once(
 
 
 def test_a_failed_delivery_is_retried_with_backoff(
-        make_service: Callable[..., IntakeService], postgres_url: str, fake: FakeTelegram,
-        start_bot: Callable[..., Running], clock: Clock) -> None:
+    make_service: Callable[..., IntakeService],
+    postgres_url: str,
+    fake: FakeTelegram,
+    start_bot: Callable[..., Running],
+    clock: Clock,
+) -> None:
     service = make_service(postgres_url)
     chat = 700_100_050
     ref = _telegram_case(service, chat)
-    queue_reply(service.db, service._pepper, ref, "demo", PASSPHRASE, "Hello again",
-                now=service._now())
+    queue_reply(
+        service.db, service._pepper, ref, "demo", PASSPHRASE, "Hello again", now=service._now()
+    )
     bot = start_bot(service)
     fake.fail_next("sendMessage", 400, retry_after=None, description="Bad Request: try later")
     assert bot.call(bot.channel.deliver_outbox()) == 0
@@ -105,11 +114,13 @@ def test_a_failed_delivery_is_retried_with_backoff(
 
 
 def test_a_worker_that_died_mid_send_gives_the_message_up_after_its_lease(
-        make_service: Callable[..., IntakeService], postgres_url: str, clock: Clock) -> None:
+    make_service: Callable[..., IntakeService], postgres_url: str, clock: Clock
+) -> None:
     service = make_service(postgres_url)
     ref = _telegram_case(service, 700_100_060)
-    queue_reply(service.db, service._pepper, ref, "demo", PASSPHRASE, "Still there?",
-                now=service._now())
+    queue_reply(
+        service.db, service._pepper, ref, "demo", PASSPHRASE, "Still there?", now=service._now()
+    )
     assert len(service.pending_outbox("telegram")) == 1  # taken, then the worker dies
     assert service.pending_outbox("telegram") == []
     clock.advance(_followup.LEASE.total_seconds() + 1)
@@ -126,8 +137,11 @@ def _wait(predicate: Callable[[], bool], seconds: float = 60) -> bool:
 
 
 def test_two_channel_workers_deliver_each_outbox_job_once(
-        make_service: Callable[..., IntakeService], postgres_url: str, fake: FakeTelegram,
-        start_bot: Callable[..., Running]) -> None:
+    make_service: Callable[..., IntakeService],
+    postgres_url: str,
+    fake: FakeTelegram,
+    start_bot: Callable[..., Running],
+) -> None:
     """The job path: each queued message is a job on the Telegram queue, holding its id only;
     two channel processes (two hosts) consume the queue and each message is sent once."""
     host_a = make_service(postgres_url)
@@ -137,12 +151,22 @@ def test_two_channel_workers_deliver_each_outbox_job_once(
     refs = [_telegram_case(host_a, c) for c in chats]
     for ref in refs:
         for n in range(4):
-            queue_reply(host_a.db, host_a._pepper, ref, "demo", PASSPHRASE,
-                        f"Are you safe? #{n}", now=host_a._now())
+            queue_reply(
+                host_a.db,
+                host_a._pepper,
+                ref,
+                "demo",
+                PASSPHRASE,
+                f"Are you safe? #{n}",
+                now=host_a._now(),
+            )
     with host_a.db.engine.connect() as conn:
-        jobs = conn.execute(text(
-            "SELECT queue_name, args, args::text LIKE '%safe%' FROM procrastinate_jobs "
-            "WHERE status = 'todo'")).all()
+        jobs = conn.execute(
+            text(
+                "SELECT queue_name, args, args::text LIKE '%safe%' FROM procrastinate_jobs "
+                "WHERE status = 'todo'"
+            )
+        ).all()
     assert len(jobs) == 12
     assert {j[0] for j in jobs} == {"sanad.outbox.telegram"}
     assert all(set(j[1]) == {"message_id"} and not j[2] for j in jobs)  # ids, never text
@@ -153,6 +177,7 @@ def test_two_channel_workers_deliver_each_outbox_job_once(
 
     def done() -> bool:
         return all(_texts(fake, c, f"Are you safe? #{n}") >= 1 for c in chats for n in range(4))
+
     assert _wait(done), "not every message was delivered"
     time.sleep(2)  # would a second worker send one again?
     for chat in chats:
@@ -163,15 +188,22 @@ def test_two_channel_workers_deliver_each_outbox_job_once(
     assert not any(o.get("skipped") or o.get("failed") for o in outcomes), outcomes
     with host_a.db.transaction() as session:
         rows = list(session.query(OutboxMessage))
-        left = session.scalar(text("SELECT count(*) FROM procrastinate_jobs "
-                                   "WHERE queue_name = 'sanad.outbox.telegram'"))
+        left = session.scalar(
+            text(
+                "SELECT count(*) FROM procrastinate_jobs WHERE queue_name = 'sanad.outbox.telegram'"
+            )
+        )
     assert {r.status for r in rows} == {"sent"} and all(r.lease_until is None for r in rows)
     assert left == 0  # done jobs are deleted (delete_jobs="successful")
 
 
 def test_a_failing_outbox_job_is_retried_with_backoff_and_ends_in_status(
-        make_service: Callable[..., IntakeService], postgres_url: str, fake: FakeTelegram,
-        start_bot: Callable[..., Running], monkeypatch: pytest.MonkeyPatch) -> None:
+    make_service: Callable[..., IntakeService],
+    postgres_url: str,
+    fake: FakeTelegram,
+    start_bot: Callable[..., Running],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """Every send refused: the engine runs the job again after the row's backoff (here 1 s,
     then 2 s), and after the last try `sanad status` shows one failed message."""
     monkeypatch.setattr(_followup, "MAX_ATTEMPTS", 3)
@@ -188,18 +220,18 @@ def test_a_failing_outbox_job_is_retried_with_backoff_and_ends_in_status(
             while _texts(fake, chat, "Hello?") > len(tries):
                 tries.append(time.monotonic())
             time.sleep(0.02)
+
     watcher = threading.Thread(target=watch, daemon=True)
     watcher.start()
-    fake.fail_next("sendMessage", 400, retry_after=None, description="Bad Request: no",
-                   times=3)
+    fake.fail_next("sendMessage", 400, retry_after=None, description="Bad Request: no", times=3)
     runner = channel_runner(service, "telegram")
     start_bot(service, jobs=runner)
-    queue_reply(service.db, service._pepper, ref, "demo", PASSPHRASE, "Hello?",
-                now=service._now())
+    queue_reply(service.db, service._pepper, ref, "demo", PASSPHRASE, "Hello?", now=service._now())
 
     def failed() -> bool:
         with service.db.transaction() as session:
             return bool(status(session, service._now())["outbox"]["failed"] == 1)
+
     assert _wait(failed, 30), f"tries: {len(tries)}"
     time.sleep(0.2)
     watching.set()
@@ -217,21 +249,26 @@ def test_a_failing_outbox_job_is_retried_with_backoff_and_ends_in_status(
 
 
 def test_the_sweep_gives_a_job_to_a_reply_queued_without_one(
-        make_service: Callable[..., IntakeService], postgres_url: str, fake: FakeTelegram,
-        start_bot: Callable[..., Running]) -> None:
+    make_service: Callable[..., IntakeService],
+    postgres_url: str,
+    fake: FakeTelegram,
+    start_bot: Callable[..., Running],
+) -> None:
     """A reply queued before the engine's tables existed (an upgrade) has no job: the sweep
     defers one, and it is delivered once."""
     service = make_service(postgres_url)
     chat = 700_100_250
     ref = _telegram_case(service, chat)
-    queue_reply(service.db, service._pepper, ref, "demo", PASSPHRASE, "Still safe?",
-                now=service._now())
+    queue_reply(
+        service.db, service._pepper, ref, "demo", PASSPHRASE, "Still safe?", now=service._now()
+    )
     with service.db.engine.connect() as conn:  # no engine yet: no job for it
         assert conn.scalar(text("SELECT to_regclass('procrastinate_jobs')")) is None
     runner = channel_runner(service, "telegram")
     consume = runner.consume_outbox
     runner.consume_outbox = (  # type: ignore[method-assign]
-        lambda *args, **kwargs: consume(*args, **{**kwargs, "every": 1}))  # a sweep a second
+        lambda *args, **kwargs: consume(*args, **{**kwargs, "every": 1})
+    )  # a sweep a second
     start_bot(service, jobs=runner)
     assert _wait(lambda: _texts(fake, chat, "Still safe?") >= 1, 30)
     time.sleep(2.5)  # more sweeps: no second job, no second send

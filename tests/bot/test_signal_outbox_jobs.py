@@ -22,14 +22,22 @@ pytestmark = pytest.mark.postgres
 
 
 def test_signal_outbox_message_is_delivered_by_its_job(
-        make_service: Callable[..., IntakeService], postgres_url: str) -> None:
+    make_service: Callable[..., IntakeService], postgres_url: str
+) -> None:
     service = make_service(postgres_url)
     runner = channel_runner(service, "signal")
     assert isinstance(runner, ProcrastinateRunner)
-    script = [("g", "hello"), ("language", "en"), ("consent_store", "yes"),
-              ("consent_followup", "yes"), ("consent_share_identity", "no"),
-              ("consent_refer", "no"), ("consent_stats", "no"),
-              ("consent_publish", "no"), ("report_type", "reprisal")]
+    script = [
+        ("g", "hello"),
+        ("language", "en"),
+        ("consent_store", "yes"),
+        ("consent_followup", "yes"),
+        ("consent_share_identity", "no"),
+        ("consent_refer", "no"),
+        ("consent_stats", "no"),
+        ("consent_publish", "no"),
+        ("report_type", "reprisal"),
+    ]
 
     async def scenario() -> dict[str, Any]:
         async with signal_bot(service, jobs=runner) as (server, channel):
@@ -43,12 +51,19 @@ def test_signal_outbox_message_is_delivered_by_its_job(
             texts = await r.say("yes")
             case_ref = _case_ref(texts, service)
             before = len(server.sent_to(r.uuid))
-            queue_reply(service.db, Home(service.settings.home).pepper(), case_ref, "demo",
-                        PASSPHRASE, "Are you safe where you are now?", now=service._now())
+            queue_reply(
+                service.db,
+                Home(service.settings.home).pepper(),
+                case_ref,
+                "demo",
+                PASSPHRASE,
+                "Are you safe where you are now?",
+                now=service._now(),
+            )
             # no deliver_outbox here: the job does it
-            await server.wait_for(lambda: len(server.sent_to(r.uuid)) >= before + 2,
-                                  timeout=20)
+            await server.wait_for(lambda: len(server.sent_to(r.uuid)) >= before + 2, timeout=20)
             return {"delivered": [m["message"] for m in server.sent_to(r.uuid)[before:]]}
+
     out = run(scenario, timeout=90)
     assert "Are you safe where you are now?" in out["delivered"][0]
     assert out["delivered"][1].endswith("1. Done")

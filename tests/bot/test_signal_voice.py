@@ -12,12 +12,12 @@ from bot import voice
 from intake.service import IntakeService
 from tests.bot.signal_harness import Reporter, run, signal_bot
 
-pytestmark = pytest.mark.skipif(voice.check() is not None,
-                                reason=f"{voice.check()} (.ci/run installs them when root)")
+pytestmark = pytest.mark.skipif(
+    voice.check() is not None, reason=f"{voice.check()} (.ci/run installs them when root)"
+)
 
 
-def test_voice_notes_follow_each_question_and_go_with_quick_exit(
-        service: IntakeService) -> None:
+def test_voice_notes_follow_each_question_and_go_with_quick_exit(service: IntakeService) -> None:
     async def scenario() -> dict[str, Any]:
         async with signal_bot(service) as (server, channel):
             r = Reporter.new(server, channel)
@@ -29,8 +29,12 @@ def test_voice_notes_follow_each_question_and_go_with_quick_exit(
             notes = [b for b in sent if b.get("base64_attachments")]
             stamps = [ts for b in sent for ts in b["_timestamps"]]
             await r.say("/exit")
-            return {"notes": notes, "stamps": stamps,
-                    "deletes": [d["timestamp"] for d in server.record.remote_deletes]}
+            return {
+                "notes": notes,
+                "stamps": stamps,
+                "deletes": [d["timestamp"] for d in server.record.remote_deletes],
+            }
+
     out = run(scenario)
     assert len(out["notes"]) == 2
     for body in out["notes"]:

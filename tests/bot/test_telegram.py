@@ -38,8 +38,7 @@ def _telegram_script(script: list[tuple[str, str]]) -> list[tuple[str, str]]:
         if field == "evidence":
             if line == "done" or "attach" in line or line == "تخطي":
                 if not any(f == "evidence" for f, _ in out):
-                    out += [("evidence", "<photo>"), ("evidence", "<voice>"),
-                            ("evidence", "done")]
+                    out += [("evidence", "<photo>"), ("evidence", "<voice>"), ("evidence", "done")]
             continue
         out.append((field, line))
     return out
@@ -54,8 +53,11 @@ def _run(reporter: Reporter, script: list[tuple[str, str]]) -> dict[str, Any]:
             reporter.voice(VOICE)
         else:
             reporter.answer(line)
-    receipt = next(m for m in reporter.replies if "case" in m["text"].lower()
-                   or "رقم" in m["text"] or "إيصال" in m["text"])
+    receipt = next(
+        m
+        for m in reporter.replies
+        if "case" in m["text"].lower() or "رقم" in m["text"] or "إيصال" in m["text"]
+    )
     return receipt
 
 
@@ -85,13 +87,18 @@ def _last_bot_message(fake: FakeTelegram, chat_id: int) -> dict[str, Any]:
 
 def _attachments_ok(report: dict[str, Any]) -> None:
     got = sorted((a["size"], a["sha256"], a["content_type"]) for a in report["attachments"])
-    want = sorted([(len(PHOTO), hashlib.sha256(PHOTO).hexdigest(), "image/jpeg"),
-                   (len(VOICE), hashlib.sha256(VOICE).hexdigest(), "audio/ogg")])
+    want = sorted(
+        [
+            (len(PHOTO), hashlib.sha256(PHOTO).hexdigest(), "image/jpeg"),
+            (len(VOICE), hashlib.sha256(VOICE).hexdigest(), "audio/ogg"),
+        ]
+    )
     assert got == want
 
 
-def test_whole_english_report_with_photo_and_voice(service: IntakeService, fake: FakeTelegram,
-                                                   start_bot: Callable[..., Running]) -> None:
+def test_whole_english_report_with_photo_and_voice(
+    service: IntakeService, fake: FakeTelegram, start_bot: Callable[..., Running]
+) -> None:
     bot = start_bot(service)
     reporter = Reporter(fake, 700_000_101, "en")
     _run(reporter, COMPLAINT_EN)
@@ -108,11 +115,20 @@ def test_whole_english_report_with_photo_and_voice(service: IntakeService, fake:
     assert {c.params.get("language_code") for c in menus} == {None, "ar"}
     assert all(len(c.params["commands"]) >= 7 for c in menus)
     # After the receipt, the bot offers to clean the chat.
-    assert fake.sent(700_000_101)[-1]["reply_markup"]["inline_keyboard"][0][0][
-        "callback_data"] == render.CLEAN
+    assert (
+        fake.sent(700_000_101)[-1]["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+        == render.CLEAN
+    )
     # A caseworker writes back (the reporter consented to follow-up): delivered in the chat.
-    queue_reply(service.db, Home(service.settings.home).pepper(), _case_ref(service), "demo",
-                PASSPHRASE, "Are you safe now?", now=service._now())
+    queue_reply(
+        service.db,
+        Home(service.settings.home).pepper(),
+        _case_ref(service),
+        "demo",
+        PASSPHRASE,
+        "Are you safe now?",
+        now=service._now(),
+    )
     assert bot.call(bot.channel.deliver_outbox()) == 1
     assert any("Are you safe now?" in m["text"] for m in fake.sent(reporter.id)[-2:])
     assert bot.call(bot.channel.deliver_outbox()) == 0
@@ -120,16 +136,24 @@ def test_whole_english_report_with_photo_and_voice(service: IntakeService, fake:
     assert reporter.replies
     # The database holds no chat or user id, no answer and no file in clear.
     service.db.dispose()
-    needles = [b"700000101", b"Al-Hamra", b"zaytoun", b"cables", b"aunt's house",
-               PHOTO[:40], VOICE[:40]]
+    needles = [
+        b"700000101",
+        b"Al-Hamra",
+        b"zaytoun",
+        b"cables",
+        b"aunt's house",
+        PHOTO[:40],
+        VOICE[:40],
+    ]
     for path in home_files(service.settings.home):
         data = path.read_bytes()
         for needle in needles:
             assert needle not in data, f"{needle[:20]!r} in clear in {path.name}"
 
 
-def test_whole_arabic_report_with_photo_and_voice(service: IntakeService, fake: FakeTelegram,
-                                                  start_bot: Callable[..., Running]) -> None:
+def test_whole_arabic_report_with_photo_and_voice(
+    service: IntakeService, fake: FakeTelegram, start_bot: Callable[..., Running]
+) -> None:
     start_bot(service)
     reporter = Reporter(fake, 700_000_202, "ar")
     _run(reporter, REPRISAL_AR)
@@ -143,8 +167,7 @@ def test_whole_arabic_report_with_photo_and_voice(service: IntakeService, fake: 
     arabic = [m["text"] for m in fake.sent(700_000_202)]
     assert sum(any("\u0600" <= ch <= "\u06ff" for ch in t) for t in arabic) == len(arabic)
     # "Clean this chat": everything goes but what Telegram refuses, and the bot says so.
-    first_user_message = min(i for i, m in fake.visible(reporter.id).items()
-                             if m["by"] == "user")
+    first_user_message = min(i for i, m in fake.visible(reporter.id).items() if m["by"] == "user")
     fake.undeletable.add(first_user_message)  # e.g. older than 48 hours
     reporter.press(render.CLEAN)
     left = fake.visible(reporter.id)
@@ -152,8 +175,9 @@ def test_whole_arabic_report_with_photo_and_voice(service: IntakeService, fake: 
     assert "1" in reporter.last_text  # "could not delete 1 message(s)", in Arabic
 
 
-def test_quick_exit_deletes_the_conversation(service: IntakeService, fake: FakeTelegram,
-                                             start_bot: Callable[..., Running]) -> None:
+def test_quick_exit_deletes_the_conversation(
+    service: IntakeService, fake: FakeTelegram, start_bot: Callable[..., Running]
+) -> None:
     start_bot(service)
     r = Reporter(fake, 700_000_303, "en")
     for line in ["/start", "en", "yes", "yes", "no"]:
@@ -170,8 +194,9 @@ def test_quick_exit_deletes_the_conversation(service: IntakeService, fake: FakeT
     assert_phone_safe(fake)
 
 
-def test_multi_choice_keyboard_and_typed_lists(service: IntakeService, fake: FakeTelegram,
-                                               start_bot: Callable[..., Running]) -> None:
+def test_multi_choice_keyboard_and_typed_lists(
+    service: IntakeService, fake: FakeTelegram, start_bot: Callable[..., Running]
+) -> None:
     start_bot(service)
     r = Reporter(fake, 700_000_505, "en")
     r.say("/start")
@@ -189,25 +214,42 @@ def test_multi_choice_keyboard_and_typed_lists(service: IntakeService, fake: Fak
 
 
 def test_webhook_secret_is_enforced_and_redelivery_is_processed_once(
-        service: IntakeService, fake: FakeTelegram,
-        start_bot: Callable[..., Running], unused_tcp_port: int) -> None:
+    service: IntakeService,
+    fake: FakeTelegram,
+    start_bot: Callable[..., Running],
+    unused_tcp_port: int,
+) -> None:
     url = f"http://127.0.0.1:{unused_tcp_port}/telegram/hook"
     bot = start_bot(service, webhook=WebhookConfig(url, "127.0.0.1", unused_tcp_port))
     hooks = fake.calls_of("setWebhook")
     secret = webhook_secret(bot.channel.settings)
     assert hooks[-1].params["url"] == url and hooks[-1].params["secret_token"] == secret
-    update = {"update_id": 5, "message": {
-        "message_id": 1, "date": int(time.time()), "chat": {"id": 700_000_606, "type": "private"},
-        "from": {"id": 700_000_606, "is_bot": False, "first_name": "R"}, "text": "/start"}}
+    update = {
+        "update_id": 5,
+        "message": {
+            "message_id": 1,
+            "date": int(time.time()),
+            "chat": {"id": 700_000_606, "type": "private"},
+            "from": {"id": 700_000_606, "is_bot": False, "first_name": "R"},
+            "text": "/start",
+        },
+    }
     assert webhook_post(url, update, None) == 403
     assert webhook_post(url, update, "wrong") == 403
     time.sleep(0.3)
     assert fake.sent(700_000_606) == []
     assert webhook_post(url, update, secret) == 200
     fake.wait_for(lambda: len(fake.sent(700_000_606)) == 1)
-    press = {"update_id": 6, "callback_query": {
-        "id": "1", "from": update["message"]["from"], "chat_instance": "ci", "data": "en",
-        "message": _last_bot_message(fake, 700_000_606)}}
+    press = {
+        "update_id": 6,
+        "callback_query": {
+            "id": "1",
+            "from": update["message"]["from"],
+            "chat_instance": "ci",
+            "data": "en",
+            "message": _last_bot_message(fake, 700_000_606),
+        },
+    }
     assert webhook_post(url, press, secret) == 200
     fake.wait_for(lambda: len(fake.sent(700_000_606)) >= 5)
     time.sleep(0.3)
@@ -229,8 +271,9 @@ def test_webhook_secret_is_enforced_and_redelivery_is_processed_once(
         assert ready.status == 200 and json.loads(ready.read())["ready"] is True
 
 
-def test_a_redelivered_update_is_processed_once(service: IntakeService, fake: FakeTelegram,
-                                                start_bot: Callable[..., Running]) -> None:
+def test_a_redelivered_update_is_processed_once(
+    service: IntakeService, fake: FakeTelegram, start_bot: Callable[..., Running]
+) -> None:
     bot = start_bot(service)
     r = Reporter(fake, 700_000_707, "en")
     for line in ["/start", "en", "yes", "yes", "no", "yes", "3", "no"]:
@@ -241,11 +284,18 @@ def test_a_redelivered_update_is_processed_once(service: IntakeService, fake: Fa
     fake.wait_answered(uid)
     after_answer = fake.sent(r.id)[-1]["text"]
     bot.stop()
-    update = {"update_id": uid, "callback_query": {
-        "id": "99", "from": {"id": r.id, "is_bot": False, "first_name": "R"},
-        "chat_instance": "ci", "data": "complaint",
-        "message": {k: v for k, v in fake.visible(r.id)[max(fake.visible(r.id))].items()
-                    if k != "by"}}}
+    update = {
+        "update_id": uid,
+        "callback_query": {
+            "id": "99",
+            "from": {"id": r.id, "is_bot": False, "first_name": "R"},
+            "chat_instance": "ci",
+            "data": "complaint",
+            "message": {
+                k: v for k, v in fake.visible(r.id)[max(fake.visible(r.id))].items() if k != "by"
+            },
+        },
+    }
     fake.confirmed_offset = 0
     fake.push_update(update)  # the same update_id again
     start_bot(service)
@@ -259,8 +309,9 @@ def test_a_redelivered_update_is_processed_once(service: IntakeService, fake: Fa
     assert "under 18" in r.last_text  # the flow went on from there, once
 
 
-def test_429_is_waited_out(service: IntakeService, fake: FakeTelegram,
-                           start_bot: Callable[..., Running]) -> None:
+def test_429_is_waited_out(
+    service: IntakeService, fake: FakeTelegram, start_bot: Callable[..., Running]
+) -> None:
     start_bot(service)
     fake.fail_next("sendMessage", 429, retry_after=1)
     r = Reporter(fake, 700_000_808)
@@ -272,7 +323,8 @@ def test_429_is_waited_out(service: IntakeService, fake: FakeTelegram,
 
 @pytest.mark.chaos
 def test_a_5xx_from_telegram_is_retried_so_no_reply_is_lost(
-        service: IntakeService, fake: FakeTelegram, start_bot: Callable[..., Running]) -> None:
+    service: IntakeService, fake: FakeTelegram, start_bot: Callable[..., Running]
+) -> None:
     """The answer is committed before its reply is sent: a send that fails must be tried
     again, or the reporter is left without the next question."""
     start_bot(service)
@@ -293,7 +345,8 @@ def test_a_5xx_from_telegram_is_retried_so_no_reply_is_lost(
 
 @pytest.mark.chaos
 def test_a_reply_telegram_keeps_refusing_is_sent_once_it_answers_again(
-        service: IntakeService, fake: FakeTelegram, start_bot: Callable[..., Running]) -> None:
+    service: IntakeService, fake: FakeTelegram, start_bot: Callable[..., Running]
+) -> None:
     """The 2,000-reporter run: after the Pacer's three tries the reply was dropped and the
     reporter never got the next question. Now the update stays held and is handled again."""
     bot = start_bot(service)
@@ -315,26 +368,38 @@ def test_a_reply_telegram_keeps_refusing_is_sent_once_it_answers_again(
 
 @pytest.mark.chaos
 def test_a_webhook_reply_telegram_keeps_refusing_is_sent_once_it_answers_again(
-        service: IntakeService, fake: FakeTelegram,
-        start_bot: Callable[..., Running], unused_tcp_port: int) -> None:
+    service: IntakeService,
+    fake: FakeTelegram,
+    start_bot: Callable[..., Running],
+    unused_tcp_port: int,
+) -> None:
     url = f"http://127.0.0.1:{unused_tcp_port}/telegram/hook"
     bot = start_bot(service, webhook=WebhookConfig(url, "127.0.0.1", unused_tcp_port))
     secret = webhook_secret(bot.channel.settings)
     chat = 700_000_822
-    start = {"update_id": 41, "message": {
-        "message_id": 1, "date": int(time.time()), "chat": {"id": chat, "type": "private"},
-        "from": {"id": chat, "is_bot": False, "first_name": "R"}, "text": "/start"}}
+    start = {
+        "update_id": 41,
+        "message": {
+            "message_id": 1,
+            "date": int(time.time()),
+            "chat": {"id": chat, "type": "private"},
+            "from": {"id": chat, "is_bot": False, "first_name": "R"},
+            "text": "/start",
+        },
+    }
     fake.fail_next("sendMessage", 502, retry_after=None, description="Bad Gateway", times=4)
     assert webhook_post(url, start, secret) == 200
     fake.wait_for(lambda: len(fake.sent(chat)) >= 1, timeout=30)
     fake.wait_for(lambda: inbox_ids(service.db.engine) == set(), timeout=10)
     assert bot.channel._intake is not None and bot.channel._intake.resent == 1
-    assert "language" in fake.sent(chat)[-1]["text"].lower() or \
-        "اللغة" in fake.sent(chat)[-1]["text"]
+    assert (
+        "language" in fake.sent(chat)[-1]["text"].lower() or "اللغة" in fake.sent(chat)[-1]["text"]
+    )
 
 
 def test_files_too_big_or_of_the_wrong_type_get_a_clear_answer(
-        service: IntakeService, fake: FakeTelegram, start_bot: Callable[..., Running]) -> None:
+    service: IntakeService, fake: FakeTelegram, start_bot: Callable[..., Running]
+) -> None:
     start_bot(service, max_file_bytes=4096)
     r = Reporter(fake, 700_000_909, "en")
     for line in ["/start", "en"]:
@@ -347,7 +412,8 @@ def test_files_too_big_or_of_the_wrong_type_get_a_clear_answer(
 
 
 def test_a_file_the_bot_could_not_fetch_is_tried_again_then_asked_for_again(
-        service: IntakeService, fake: FakeTelegram, start_bot: Callable[..., Running]) -> None:
+    service: IntakeService, fake: FakeTelegram, start_bot: Callable[..., Running]
+) -> None:
     """The 2,000-reporter run: a getFile lost to a network error left the reporter unanswered."""
     start_bot(service)
     r = Reporter(fake, 700_000_910, "en")
@@ -362,8 +428,9 @@ def test_a_file_the_bot_could_not_fetch_is_tried_again_then_asked_for_again(
     assert "could not be received. Please send it again." in r.last_text
 
 
-def test_a_flooding_chat_does_not_starve_another(service: IntakeService, fake: FakeTelegram,
-                                                 start_bot: Callable[..., Running]) -> None:
+def test_a_flooding_chat_does_not_starve_another(
+    service: IntakeService, fake: FakeTelegram, start_bot: Callable[..., Running]
+) -> None:
     start_bot(service, chat_rate=25.0, chat_burst=1.0, workers=2)
     flood = [fake.send_text(700_001_001, f"hello {n}") for n in range(30)]
     time.sleep(0.2)
@@ -387,6 +454,7 @@ def test_long_text_is_split_and_keyboards_stay_small() -> None:
 @pytest.fixture
 def unused_tcp_port() -> int:
     import socket
+
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
@@ -406,9 +474,19 @@ def test_event_keys_name_the_bot(service: IntakeService, fake: FakeTelegram) -> 
     from bot.telegram import TelegramChannel
 
     channel = TelegramChannel(service, tg_settings(fake), outbox_interval=0)
-    update = Update.de_json({"update_id": 1000, "message": {
-        "message_id": 1, "date": 0, "chat": {"id": 5, "type": "private"},
-        "from": {"id": 5, "is_bot": False, "first_name": "R"}, "text": "hi"}}, None)
+    update = Update.de_json(
+        {
+            "update_id": 1000,
+            "message": {
+                "message_id": 1,
+                "date": 0,
+                "chat": {"id": 5, "type": "private"},
+                "from": {"id": 5, "is_bot": False, "first_name": "R"},
+                "text": "hi",
+            },
+        },
+        None,
+    )
     assert update is not None
     bot_id = tg_settings(fake).token.split(":")[0]
     assert channel._src(update).event_id == f"{bot_id}:1000"

@@ -30,10 +30,13 @@ USER = 700_123_456
 
 class BotProcess:
     def __init__(self, env: dict[str, str], args: list[str] | None = None) -> None:
-        self.proc = subprocess.Popen([sys.executable, "-m", "cli.main", "run", "telegram",
-                                      *(args or [])],
-                                     env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                     text=True)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "cli.main", "run", "telegram", *(args or [])],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         self.ready = threading.Event()
         self.err: list[str] = []
         threading.Thread(target=self._read, daemon=True).start()
@@ -72,33 +75,70 @@ def fake() -> Iterator[FakeTelegram]:
 
 
 @pytest.fixture
-def bot_env(cli_env: dict[str, str], fake: FakeTelegram,
-            demo_home: Callable[[dict[str, str]], None]) -> dict[str, str]:
-    env = dict(cli_env, SANAD_TELEGRAM_TOKEN=TOKEN, SANAD_TELEGRAM_BASE_URL=fake.base_url,
-               SANAD_TELEGRAM_CHAT_RATE="0", SANAD_TELEGRAM_GLOBAL_RATE="0",
-               SANAD_TELEGRAM_POLL_TIMEOUT="1")
+def bot_env(
+    cli_env: dict[str, str], fake: FakeTelegram, demo_home: Callable[[dict[str, str]], None]
+) -> dict[str, str]:
+    env = dict(
+        cli_env,
+        SANAD_TELEGRAM_TOKEN=TOKEN,
+        SANAD_TELEGRAM_BASE_URL=fake.base_url,
+        SANAD_TELEGRAM_CHAT_RATE="0",
+        SANAD_TELEGRAM_GLOBAL_RATE="0",
+        SANAD_TELEGRAM_POLL_TIMEOUT="1",
+    )
     demo_home(env)  # a copy of what `sanad init --demo` makes
     return env
 
 
 SCRIPT = [  # COMPLAINT_EN as a Telegram user answers it: buttons where there are buttons
-    "en", "yes", "yes", "no", "yes", "unknown", "no", "complaint", "It happened to me",
+    "en",
+    "yes",
+    "yes",
+    "no",
+    "yes",
+    "unknown",
+    "no",
+    "complaint",
+    "It happened to me",
     "no",  # not under 18 (issue 18 item 5)
-    "no", "yes",
-    "15 March 2024", "police_station",
-    "/skip", "/skip", "official", "/skip", "no lawyer", "no",  # detention questions (issue 18)
-    "Central station, Al-Hamra district", "Lebanon",
-    "police, intelligence", "/skip", "1,5",
+    "no",
+    "yes",
+    "15 March 2024",
+    "police_station",
+    "/skip",
+    "/skip",
+    "official",
+    "/skip",
+    "no lawyer",
+    "no",  # detention questions (issue 18)
+    "Central station, Al-Hamra district",
+    "Lebanon",
+    "police, intelligence",
+    "/skip",
+    "1,5",
     "They kept me three days and beat me with cables. "
-    "The officer told me to stop talking or they would come back.", "/skip",
-    "Bruises on my back", "/skip", "no", "done", "none", "medical, legal", "man", "adult",
-    "deprived_of_liberty", "any", "Karim Haddad-Nassar",
+    "The officer told me to stop talking or they would come back.",
+    "/skip",
+    "Bruises on my back",
+    "/skip",
+    "no",
+    "done",
+    "none",
+    "medical, legal",
+    "man",
+    "adult",
+    "deprived_of_liberty",
+    "any",
+    "Karim Haddad-Nassar",
     "no",  # nobody else harmed or detained with them (issue 18 item 7)
-    "Evenings only. Code word: zaytoun", "yes"]
+    "Evenings only. Code word: zaytoun",
+    "yes",
+]
 
 
 def test_sigkill_before_and_after_the_commit_loses_and_doubles_nothing(
-        bot_env: dict[str, str], fake: FakeTelegram) -> None:
+    bot_env: dict[str, str], fake: FakeTelegram
+) -> None:
     engine = create_engine(f"sqlite:///{Path(bot_env['SANAD_HOME']) / 'sanad.db'}")
     fake.answered = answered_in(engine)
     bot = BotProcess(bot_env)
@@ -137,8 +177,9 @@ def test_sigkill_before_and_after_the_commit_loses_and_doubles_nothing(
     assert bot.terminate() == 0
     queue = json.loads(sanad(bot_env, "queue", "--json").stdout)
     assert len(queue) == 1  # stored once
-    shown = json.loads(sanad(bot_env, "show", queue[0]["case_ref"], "--as", "demo",
-                             "--json").stdout)
+    shown = json.loads(
+        sanad(bot_env, "show", queue[0]["case_ref"], "--as", "demo", "--json").stdout
+    )
     fields = dict(shown["fields"])
     fields.pop("incident_date")
     fields.pop("evidence", None)
@@ -147,8 +188,7 @@ def test_sigkill_before_and_after_the_commit_loses_and_doubles_nothing(
     home = Path(bot_env["SANAD_HOME"])
     logs = list((home / "logs").glob("*"))
     assert logs and any(p.stat().st_size for p in logs)
-    needles = [str(USER).encode(), b"Al-Hamra", b"zaytoun", b"cables", b"Bruises",
-               TOKEN.encode()]
+    needles = [str(USER).encode(), b"Al-Hamra", b"zaytoun", b"cables", b"Bruises", TOKEN.encode()]
     for path in (p for p in home.rglob("*") if p.is_file()):
         data = path.read_bytes()
         for needle in needles:
@@ -161,9 +201,16 @@ def test_a_refused_token_or_no_api_is_one_sentence(bot_env: dict[str, str]) -> N
         "missing": {k: v for k, v in bot_env.items() if k != "SANAD_TELEGRAM_TOKEN"},
         "unreachable": dict(bot_env, SANAD_TELEGRAM_BASE_URL="http://127.0.0.1:9/bot"),
     }
-    procs = {name: subprocess.Popen([sys.executable, "-m", "cli.main", "run", "telegram"],
-                                    env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                    text=True) for name, env in cases.items()}
+    procs = {
+        name: subprocess.Popen(
+            [sys.executable, "-m", "cli.main", "run", "telegram"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for name, env in cases.items()
+    }
     errors = {}
     for name, proc in procs.items():
         _, err = proc.communicate(timeout=60)
@@ -177,7 +224,8 @@ def test_a_refused_token_or_no_api_is_one_sentence(bot_env: dict[str, str]) -> N
 
 @pytest.mark.chaos
 def test_killed_at_random_points_of_many_conversations_loses_and_doubles_nothing(
-        bot_env: dict[str, str], fake: FakeTelegram) -> None:
+    bot_env: dict[str, str], fake: FakeTelegram
+) -> None:
     """Four reporters talk at once while the bot is SIGKILLed at random moments and started
     again: every answer the bot took is kept, every report is stored once and whole, and
     nothing said is left in clear anywhere in the home."""
@@ -221,8 +269,9 @@ def test_killed_at_random_points_of_many_conversations_loses_and_doubles_nothing
     queue = json.loads(sanad(bot_env, "queue", "--json").stdout)
     assert len(queue) == len(users)  # each report stored once
     for item in queue:
-        shown = json.loads(sanad(bot_env, "show", item["case_ref"], "--as", "demo",
-                                 "--json").stdout)
+        shown = json.loads(
+            sanad(bot_env, "show", item["case_ref"], "--as", "demo", "--json").stdout
+        )
         fields = dict(shown["fields"])
         fields.pop("incident_date")
         fields.pop("evidence", None)
@@ -249,4 +298,5 @@ def test_the_running_bot_purges_at_start_and_logs_only_counts(bot_env: dict[str,
     assert code == 0
     lines = [line for line in log.read_text(encoding="utf-8").splitlines() if "purge" in line]
     assert len(lines) == 1 and lines[0].endswith(
-        "sanad.retention purge done drafts=0 folders=0 closed_cases=0 attachments=0")
+        "sanad.retention purge done drafts=0 folders=0 closed_cases=0 attachments=0"
+    )

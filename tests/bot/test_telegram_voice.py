@@ -13,18 +13,20 @@ from intake.service import IntakeService
 from tests.bot.conftest import Reporter, Running
 from tests.fakes.telegram_server import FakeTelegram
 
-pytestmark = pytest.mark.skipif(voice.check() is not None,
-                                reason=f"{voice.check()} (.ci/run installs them when root)")
+pytestmark = pytest.mark.skipif(
+    voice.check() is not None, reason=f"{voice.check()} (.ci/run installs them when root)"
+)
 
 
 def _notes(fake: FakeTelegram, chat: int) -> list[bytes]:
-    return [c.params["voice"] for c in fake.calls_of("sendVoice")
-            if int(c.params["chat_id"]) == chat]
+    return [
+        c.params["voice"] for c in fake.calls_of("sendVoice") if int(c.params["chat_id"]) == chat
+    ]
 
 
 def test_voice_notes_follow_each_question_until_turned_off(
-        service: IntakeService, fake: FakeTelegram,
-        start_bot: Callable[..., Running]) -> None:
+    service: IntakeService, fake: FakeTelegram, start_bot: Callable[..., Running]
+) -> None:
     start_bot(service)
     reporter = Reporter(fake, 700_000_303, "ar")
     reporter.say("/start")
@@ -44,6 +46,9 @@ def test_voice_notes_follow_each_question_until_turned_off(
     assert len(_notes(fake, reporter.id)) == 3
     reporter.say("/exit")  # the voice notes are deleted with the conversation
     deleted = fake.deleted.get(reporter.id, set())
-    voice_ids = {mid for mid, m in fake.chat_messages[reporter.id].items() if "voice" in m
-                 and m.get("by") == "bot"}
+    voice_ids = {
+        mid
+        for mid, m in fake.chat_messages[reporter.id].items()
+        if "voice" in m and m.get("by") == "bot"
+    }
     assert voice_ids and voice_ids <= deleted

@@ -27,23 +27,47 @@ def _port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _update(uid: int, chat: int, text: str | None = None, data: str | None = None
-            ) -> dict[str, Any]:
+def _update(
+    uid: int, chat: int, text: str | None = None, data: str | None = None
+) -> dict[str, Any]:
     user = {"id": chat, "is_bot": False, "first_name": "R"}
     if text is not None:
-        return {"update_id": uid, "message": {
-            "message_id": uid, "date": int(time.time()), "chat": {"id": chat, "type": "private"},
-            "from": user, "text": text,
-            "entities": [{"type": "bot_command", "offset": 0, "length": len(text)}]}}
-    bot_msg = {"message_id": 1, "date": int(time.time()), "chat": {"id": chat, "type": "private"},
-               "from": {"id": 1, "is_bot": True, "first_name": "B"}, "text": "q"}
-    return {"update_id": uid, "callback_query": {
-        "id": str(uid), "from": user, "chat_instance": "ci", "data": data, "message": bot_msg}}
+        return {
+            "update_id": uid,
+            "message": {
+                "message_id": uid,
+                "date": int(time.time()),
+                "chat": {"id": chat, "type": "private"},
+                "from": user,
+                "text": text,
+                "entities": [{"type": "bot_command", "offset": 0, "length": len(text)}],
+            },
+        }
+    bot_msg = {
+        "message_id": 1,
+        "date": int(time.time()),
+        "chat": {"id": chat, "type": "private"},
+        "from": {"id": 1, "is_bot": True, "first_name": "B"},
+        "text": "q",
+    }
+    return {
+        "update_id": uid,
+        "callback_query": {
+            "id": str(uid),
+            "from": user,
+            "chat_instance": "ci",
+            "data": data,
+            "message": bot_msg,
+        },
+    }
 
 
 def test_two_webhook_workers_never_handle_an_update_twice(
-        make_service: Callable[..., IntakeService], postgres_url: str, fake: FakeTelegram,
-        start_bot: Callable[..., Running]) -> None:
+    make_service: Callable[..., IntakeService],
+    postgres_url: str,
+    fake: FakeTelegram,
+    start_bot: Callable[..., Running],
+) -> None:
     services = [make_service(postgres_url), make_service(postgres_url)]
     urls = []
     for service in services:
@@ -63,15 +87,22 @@ def test_two_webhook_workers_never_handle_an_update_twice(
         uid += 1
         answers.append(_update(uid, chat, data="en"))
     with ThreadPoolExecutor(8) as pool:
-        codes = list(pool.map(lambda a: webhook_post(a[0], a[1], secret),
-                              [(url, a) for a in answers for url in urls]))
+        codes = list(
+            pool.map(
+                lambda a: webhook_post(a[0], a[1], secret),
+                [(url, a) for a in answers for url in urls],
+            )
+        )
     assert set(codes) == {200}
     time.sleep(0.5)
     fake.wait_for(lambda: all(len(fake.sent(c)) >= 5 for c in chats), timeout=20)
     time.sleep(0.5)
     with services[0].db.transaction() as session:
-        events = session.scalar(select(func.count()).select_from(ProcessedEvent).where(
-            ProcessedEvent.channel == "telegram"))
+        events = session.scalar(
+            select(func.count())
+            .select_from(ProcessedEvent)
+            .where(ProcessedEvent.channel == "telegram")
+        )
     assert events == 2 * len(chats)
     for chat in chats:
         texts = [m["text"] for m in fake.sent(chat)]

@@ -17,7 +17,8 @@ from flows import Engine, Reply, State, load_flowset
 
 needs_tools = pytest.mark.skipif(
     voice.check() is not None or shutil.which("ffprobe") is None,
-    reason=f"{voice.check() or 'ffprobe missing'} (.ci/run installs them when run as root)")
+    reason=f"{voice.check() or 'ffprobe missing'} (.ci/run installs them when run as root)",
+)
 
 FLOWS = load_flowset()
 
@@ -25,14 +26,29 @@ FLOWS = load_flowset()
 def _questions(lang: str) -> list[Reply]:
     engine = Engine(FLOWS)
     state = State(lang=lang)
-    return [engine._ask(state, step) for step in FLOWS.steps.values()
-            if step.kind != "info" and step.text]
+    return [
+        engine._ask(state, step)
+        for step in FLOWS.steps.values()
+        if step.kind != "info" and step.text
+    ]
 
 
 def _probe(path: Path) -> dict[str, object]:
-    out = subprocess.run(["ffprobe", "-v", "error", "-show_entries",
-                          "stream=codec_name,sample_rate,channels:format=format_name,duration",
-                          "-of", "json", str(path)], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [
+            "ffprobe",
+            "-v",
+            "error",
+            "-show_entries",
+            "stream=codec_name,sample_rate,channels:format=format_name,duration",
+            "-of",
+            "json",
+            str(path),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     data = json.loads(out.stdout)
     return {**data["streams"][0], **data["format"]}
 
@@ -61,7 +77,8 @@ def test_every_question_of_every_flow_is_a_valid_opus_note(lang: str, tmp_path: 
 
 @needs_tools
 def test_notes_are_cached_per_text_and_never_for_the_reporters_words(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     speaker = voice.speaker_for(tmp_path, FLOWS.catalog)
     question = _questions("en")[0]
     first = speaker.note(question)
@@ -76,11 +93,17 @@ def test_notes_are_cached_per_text_and_never_for_the_reporters_words(
     assert speaker.note(question).data == first.data
     monkeypatch.undo()
     # a new version of the text is a new note
-    changed = Reply(question.text + " Take your time.", question.kind, "en", question.field,
-                    question.options)
+    changed = Reply(
+        question.text + " Take your time.", question.kind, "en", question.field, question.options
+    )
     assert not speaker.cacheable(changed)
-    summary = Reply("Please check your report:\nnarrative: They beat me at Sednaya wing B",
-                    "bool", "en", "confirm_submit", (("yes", "Yes"), ("no", "No")))
+    summary = Reply(
+        "Please check your report:\nnarrative: They beat me at Sednaya wing B",
+        "bool",
+        "en",
+        "confirm_submit",
+        (("yes", "Yes"), ("no", "No")),
+    )
     assert speaker.note(summary).seconds > 1
     assert len(list((tmp_path / "cache" / "voice").iterdir())) == 1  # nothing more kept
     assert all(b"Sednaya" not in p.read_bytes() for p in tmp_path.rglob("*") if p.is_file())

@@ -23,9 +23,12 @@ from tests.web.live import serve
 
 def _form(html: str, field: str | None = None) -> dict[str, str]:
     """The question form's attributes and its nonce."""
-    match = re.search(r'<form method="post" action="/"(?: enctype="multipart/form-data")? '
-                      r'data-field="([^"]*)" data-kind="([^"]*)"[^>]*>\s*'
-                      r'<input type="hidden" name="t" value="([^"]+)">', html)
+    match = re.search(
+        r'<form method="post" action="/"(?: enctype="multipart/form-data")? '
+        r'data-field="([^"]*)" data-kind="([^"]*)"[^>]*>\s*'
+        r'<input type="hidden" name="t" value="([^"]+)">',
+        html,
+    )
     assert match, "no question form on the page"
     if field is not None:
         assert match.group(1) == field, f"asked {match.group(1)}, expected {field}"
@@ -47,11 +50,20 @@ def _answer(client: httpx.Client, field: str, answer: str | list[str]) -> str:
     return sent.text
 
 
-OPENING = [("language", "en"), ("consent_store", "yes"), ("consent_followup", "no"),
-           ("consent_share_identity", "no"), ("consent_refer", "no"), ("consent_stats", "no"),
-           ("consent_publish", "no"), ("report_type", "complaint"), ("reporter_role", "victim"),
-           ("reporter_is_child", "no"),
-           ("current_danger", "no"), ("ongoing", "no")]
+OPENING = [
+    ("language", "en"),
+    ("consent_store", "yes"),
+    ("consent_followup", "no"),
+    ("consent_share_identity", "no"),
+    ("consent_refer", "no"),
+    ("consent_stats", "no"),
+    ("consent_publish", "no"),
+    ("report_type", "complaint"),
+    ("reporter_role", "victim"),
+    ("reporter_is_child", "no"),
+    ("current_danger", "no"),
+    ("ongoing", "no"),
+]
 
 
 def test_pages_have_the_contract_structure_and_headers(chat_url: str) -> None:
@@ -67,8 +79,11 @@ def test_pages_have_the_contract_structure_and_headers(chat_url: str) -> None:
         assert "expires" not in cookies[0].lower() and "max-age" not in cookies[0].lower()
         assert '<html lang="ar" dir="rtl">' in first.text
         assert 'data-action="quick-exit"' in first.text
-        assert "<script" not in first.text and "http://" not in first.text.replace(
-            chat_url, "") and "https://" not in first.text
+        assert (
+            "<script" not in first.text
+            and "http://" not in first.text.replace(chat_url, "")
+            and "https://" not in first.text
+        )
         form = _form(first.text, "language")
         assert 'name="answer" value="en"' in first.text
         assert form["kind"] == "choice"
@@ -110,8 +125,9 @@ def test_per_session_budget_not_ip(service: IntakeService) -> None:
             statuses = []
             for _ in range(5):
                 form = _form(client.get("/").text)
-                statuses.append(client.post("/", data={"t": form["t"], "answer": "/help"})
-                                .status_code)
+                statuses.append(
+                    client.post("/", data={"t": form["t"], "answer": "/help"}).status_code
+                )
             assert statuses[:3] == [200, 200, 200] and statuses[3:] == [429, 429]
             slowed = client.post("/", data={"t": form["t"], "answer": "/help"})
             assert "very fast" in slowed.text and 'data-action="quick-exit"' in slowed.text
@@ -129,28 +145,40 @@ def test_new_conversations_have_a_server_wide_budget(service: IntakeService) -> 
     assert got == [200, 200, 503]
 
 
-def test_file_streams_into_the_encryption_and_reaches_the_case(
-        service: IntakeService) -> None:
+def test_file_streams_into_the_encryption_and_reaches_the_case(service: IntakeService) -> None:
     content = b"UNIQUE-UPLOAD-BYTES-91ac " * 30_000  # 750 kB, many request chunks
     with serve(WebChat(service, WebchatSettings(session_burst=400)).create_app()) as url:
         with httpx.Client(base_url=url, follow_redirects=True) as client:
             client.get("/")
-            script = [*OPENING, ("incident_date", "/skip"), ("place_type", "prison"),
-                      # a place of detention: the detention questions (issue 18)
-                      ("arrest_date", "/skip"), ("arrest_time", "/skip"),
-                      ("place_official", "/skip"), ("place_name", "/skip"),
-                      ("safeguards_denied", "/skip"), ("interrogated", "/skip"),
-                      ("incident_location", "/skip"), ("country", "/skip"),
-                      ("perpetrator_type", "/skip"), ("perpetrator_description", "/skip"),
-                      ("violation_types", "/skip"), ("narrative", "/skip"),
-                      ("witnesses", "/skip"), ("injuries", "/skip"),
-                      ("psychological_symptoms", "/skip"), ("medical_exam", "/skip")]
+            script = [
+                *OPENING,
+                ("incident_date", "/skip"),
+                ("place_type", "prison"),
+                # a place of detention: the detention questions (issue 18)
+                ("arrest_date", "/skip"),
+                ("arrest_time", "/skip"),
+                ("place_official", "/skip"),
+                ("place_name", "/skip"),
+                ("safeguards_denied", "/skip"),
+                ("interrogated", "/skip"),
+                ("incident_location", "/skip"),
+                ("country", "/skip"),
+                ("perpetrator_type", "/skip"),
+                ("perpetrator_description", "/skip"),
+                ("violation_types", "/skip"),
+                ("narrative", "/skip"),
+                ("witnesses", "/skip"),
+                ("injuries", "/skip"),
+                ("psychological_symptoms", "/skip"),
+                ("medical_exam", "/skip"),
+            ]
             for field, answer in script:
                 _answer(client, field, answer)
             form = _form(client.get("/").text, "evidence")
             assert form["kind"] == "files"
-            page = client.post("/", data={"t": form["t"]},
-                               files={"file": ("bruises.png", content, "image/png")})
+            page = client.post(
+                "/", data={"t": form["t"]}, files={"file": ("bruises.png", content, "image/png")}
+            )
             assert page.status_code == 200
             form = _form(page.text, "evidence")
             page = client.post("/", data={"t": form["t"], "answer": "done"})
@@ -161,7 +189,8 @@ def test_file_streams_into_the_encryption_and_reaches_the_case(
             assert match, page.text[-800:]
     report = open_report(service, match.group(1))
     assert [(a["name"], a["size"], a["sha256"]) for a in report["attachments"]] == [
-        ("bruises.png", len(content), hashlib.sha256(content).hexdigest())]
+        ("bruises.png", len(content), hashlib.sha256(content).hexdigest())
+    ]
     stored = [p for p in (service.settings.home / "attachments").rglob("*") if p.is_file()]
     assert stored and all(b"UNIQUE-UPLOAD-BYTES" not in p.read_bytes() for p in stored)
 
@@ -176,8 +205,10 @@ def test_quick_exit_erases_the_draft_and_leaves(chat_url: str, service: IntakeSe
             client.post("/", data={"t": form["t"], "answer": answer})
         left = client.post("/exit")
         assert left.status_code == 303 and left.headers["location"] == "/about"
-        assert 'sanad_chat=""' in left.headers["set-cookie"] or \
-            "max-age=0" in left.headers["set-cookie"].lower()
+        assert (
+            'sanad_chat=""' in left.headers["set-cookie"]
+            or "max-age=0" in left.headers["set-cookie"].lower()
+        )
         assert "cookies" in left.headers["clear-site-data"]
         neutral = client.get("/about")
         assert "Sanad" not in neutral.text and "سند" not in neutral.text
@@ -195,8 +226,10 @@ def test_settings_are_checked() -> None:
     assert replace(WebchatSettings(), secure_cookie=True).secure_cookie
 
 
-@pytest.mark.skipif(__import__("bot.voice", fromlist=["check"]).check() is not None,
-                    reason="espeak-ng or ffmpeg missing (.ci/run installs them when root)")
+@pytest.mark.skipif(
+    __import__("bot.voice", fromlist=["check"]).check() is not None,
+    reason="espeak-ng or ffmpeg missing (.ci/run installs them when root)",
+)
 def test_voice_button_adds_the_question_as_an_opus_note(chat_url: str) -> None:
     from bot.voice import ogg_opus_seconds
 

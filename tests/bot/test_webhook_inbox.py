@@ -43,12 +43,18 @@ def _port() -> int:
 
 @pytest.mark.slow
 def test_a_webhook_worker_killed_after_its_200_loses_no_update(
-        cli_env: dict[str, str], fake: FakeTelegram) -> None:
+    cli_env: dict[str, str], fake: FakeTelegram
+) -> None:
     port = _port()
     url = f"http://127.0.0.1:{port}/telegram/hook"
-    env = dict(cli_env, SANAD_TELEGRAM_TOKEN=TOKEN, SANAD_TELEGRAM_BASE_URL=fake.base_url,
-               SANAD_TELEGRAM_CHAT_RATE="0", SANAD_TELEGRAM_GLOBAL_RATE="0",
-               SANAD_TELEGRAM_WEBHOOK_SECRET="s3cret-for-the-test")
+    env = dict(
+        cli_env,
+        SANAD_TELEGRAM_TOKEN=TOKEN,
+        SANAD_TELEGRAM_BASE_URL=fake.base_url,
+        SANAD_TELEGRAM_CHAT_RATE="0",
+        SANAD_TELEGRAM_GLOBAL_RATE="0",
+        SANAD_TELEGRAM_WEBHOOK_SECRET="s3cret-for-the-test",
+    )
     sanad(env, "init", "--demo")
     engine = create_engine(f"sqlite:///{Path(env['SANAD_HOME']) / 'sanad.db'}")
     dispatcher = WebhookDispatcher([url], "s3cret-for-the-test", connections=4).start()
@@ -103,8 +109,7 @@ def test_a_webhook_worker_killed_after_its_200_loses_no_update(
     assert not dispatcher.lost and not dispatcher.refused
     queue = json.loads(sanad(env, "queue", "--json").stdout)
     assert len(queue) == 1
-    shown = json.loads(sanad(env, "show", queue[0]["case_ref"], "--as", "demo",
-                             "--json").stdout)
+    shown = json.loads(sanad(env, "show", queue[0]["case_ref"], "--as", "demo", "--json").stdout)
     fields = dict(shown["fields"])
     fields.pop("incident_date")
     fields.pop("evidence", None)
@@ -114,8 +119,11 @@ def test_a_webhook_worker_killed_after_its_200_loses_no_update(
 
 @pytest.mark.postgres
 def test_two_webhook_workers_answer_one_chat_in_order(
-        make_service: Callable[..., IntakeService], postgres_url: str, fake: FakeTelegram,
-        start_bot: Callable[..., Running]) -> None:
+    make_service: Callable[..., IntakeService],
+    postgres_url: str,
+    fake: FakeTelegram,
+    start_bot: Callable[..., Running],
+) -> None:
     services = [make_service(postgres_url), make_service(postgres_url)]
     bots, urls = [], []
     for service in services:
@@ -135,18 +143,29 @@ def test_two_webhook_workers_answer_one_chat_in_order(
     for line in lines:  # typed, not pressed: answers never wait for the question
         fake.send_text(USER, line, "en")
     assert codes == [200] * len(lines)
-    fake.wait_for(lambda: any("receipt" in (m.get("text") or "").lower()
-                              or "case" in (m.get("text") or "").lower()
-                              for m in fake.sent(USER)[-3:]) and
-                  not inbox_ids(services[0].db.engine), timeout=90)
+    fake.wait_for(
+        lambda: (
+            any(
+                "receipt" in (m.get("text") or "").lower()
+                or "case" in (m.get("text") or "").lower()
+                for m in fake.sent(USER)[-3:]
+            )
+            and not inbox_ids(services[0].db.engine)
+        ),
+        timeout=90,
+    )
     time.sleep(0.3)
     with services[0].db.transaction() as session:
-        events = session.scalar(select(func.count()).select_from(ProcessedEvent).where(
-            ProcessedEvent.channel == "telegram"))
+        events = session.scalar(
+            select(func.count())
+            .select_from(ProcessedEvent)
+            .where(ProcessedEvent.channel == "telegram")
+        )
     assert events == len(lines)  # each handled once
     handled = [bot.channel._intake.handled for bot in bots if bot.channel._intake]
     assert sum(handled) == len(lines)
     from tests.bot.test_telegram import _case_ref
+
     report = open_report(services[0], _case_ref(services[0]))
     fields = dict(report["fields"])
     fields.pop("incident_date")
@@ -156,8 +175,11 @@ def test_two_webhook_workers_answer_one_chat_in_order(
 
 @pytest.mark.postgres
 def test_two_updates_of_one_chat_at_two_workers_at_once_are_handled_in_order(
-        make_service: Callable[..., IntakeService], postgres_url: str, fake: FakeTelegram,
-        start_bot: Callable[..., Running]) -> None:
+    make_service: Callable[..., IntakeService],
+    postgres_url: str,
+    fake: FakeTelegram,
+    start_bot: Callable[..., Running],
+) -> None:
     """Telegram with max_connections > 1 may hand two updates of one chat to two workers at
     the same instant. Here every pair of consecutive updates is posted at once, the earlier
     one to a worker whose store is a little slower: the later update's worker gets the
@@ -169,6 +191,7 @@ def test_two_updates_of_one_chat_at_two_workers_at_once_are_handled_in_order(
     def slower(*args: Any, **kwargs: Any) -> int:
         time.sleep(0.02)  # the earlier update's request reaches its worker a bit later
         return slow_put(*args, **kwargs)
+
     services[0].inbox_put_ordered = slower  # type: ignore[method-assign]
     bots, urls = [], []
     for service in services:
@@ -189,6 +212,7 @@ def test_two_updates_of_one_chat_at_two_workers_at_once_are_handled_in_order(
         def recording(update: Any, process: Any = original) -> Any:
             order.append(update.update_id)
             return process(update)
+
         intake.process = recording
     updates: list[dict[str, Any]] = []
     fake.webhook_delivery = updates.append
@@ -203,6 +227,7 @@ def test_two_updates_of_one_chat_at_two_workers_at_once_are_handled_in_order(
         def post(url: str, update: dict[str, Any], go: threading.Barrier = go) -> None:
             go.wait()
             codes.append(webhook_post(url, update, secret))
+
         pair = [threading.Thread(target=post, args=(urls[0], first))]
         if second is not None:
             pair.append(threading.Thread(target=post, args=(urls[1], second)))
@@ -216,6 +241,7 @@ def test_two_updates_of_one_chat_at_two_workers_at_once_are_handled_in_order(
     assert codes == [200] * len(lines)
     assert order == sorted(order) and len(order) == len(lines), order
     from tests.bot.test_telegram import _case_ref
+
     report = open_report(services[0], _case_ref(services[0]))
     fields = dict(report["fields"])
     fields.pop("incident_date")
@@ -225,8 +251,11 @@ def test_two_updates_of_one_chat_at_two_workers_at_once_are_handled_in_order(
 
 @pytest.mark.postgres
 def test_many_chats_at_once_on_one_webhook_worker_are_all_answered(
-        make_service: Callable[..., IntakeService], postgres_url: str, fake: FakeTelegram,
-        start_bot: Callable[..., Running]) -> None:
+    make_service: Callable[..., IntakeService],
+    postgres_url: str,
+    fake: FakeTelegram,
+    start_bot: Callable[..., Running],
+) -> None:
     """More chats at once than the worker's chat-lock pool has connections: each waits its
     turn (a chat settling holds its lock, not a worker slot), none starves the others."""
     service = make_service(postgres_url)
@@ -245,6 +274,7 @@ def test_many_chats_at_once_on_one_webhook_worker_are_all_answered(
     def post(update: dict[str, Any]) -> None:
         go.wait()
         codes.append(webhook_post(url, update, secret))
+
     threads = [threading.Thread(target=post, args=(u,)) for u in updates]
     for t in threads:
         t.start()

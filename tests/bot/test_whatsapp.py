@@ -40,25 +40,33 @@ class Bot:
         self.channel, self.url, self.cloud = channel, url, cloud
 
     def post(self, body: bytes, signature: str | None = None) -> int:
-        headers = {"Content-Type": "application/json",
-                   "X-Hub-Signature-256": signature or self.cloud.sign(body)}
+        headers = {
+            "Content-Type": "application/json",
+            "X-Hub-Signature-256": signature or self.cloud.sign(body),
+        }
         return httpx.post(self.url + "/whatsapp", content=body, headers=headers).status_code
 
     def send(self, message: dict[str, Any], wa_id: str = WA_ID) -> list[Sent]:
         before = len(self.cloud.sent_to(wa_id))
         body = self.cloud.webhook_body(wa_id, message)
         assert self.post(body) == 200
-        assert wait_until(lambda: len(self.cloud.sent_to(wa_id)) > before and
-                          not self.channel._tasks, 20)
+        assert wait_until(
+            lambda: len(self.cloud.sent_to(wa_id)) > before and not self.channel._tasks, 20
+        )
         time.sleep(0.05)
         return self.cloud.sent_to(wa_id)[before:]
 
 
 @pytest.fixture
 def bot(service: IntakeService, cloud: FakeCloudAPI, clock: Clock) -> Iterator[Bot]:
-    settings = WhatsAppSettings(token=TOKEN, phone_id=PHONE_ID, app_secret=APP_SECRET,
-                                verify_token="verify-me", api_url=cloud.base_url,
-                                outbox_interval=0)
+    settings = WhatsAppSettings(
+        token=TOKEN,
+        phone_id=PHONE_ID,
+        app_secret=APP_SECRET,
+        verify_token="verify-me",
+        api_url=cloud.base_url,
+        outbox_interval=0,
+    )
     channel = WhatsAppChannel(service, settings, clock=clock)
     with serve(channel.create_app()) as url:
         yield Bot(channel, url, cloud)
@@ -74,13 +82,22 @@ def test_signature_and_verification(bot: Bot) -> None:
     assert bot.post(body, bot.cloud.sign(body, "another secret")) == 401
     assert httpx.post(bot.url + "/whatsapp", content=body).status_code == 401
     assert bot.cloud.sent == []  # nothing was read, nothing answered
-    ok = httpx.get(bot.url + "/whatsapp", params={"hub.mode": "subscribe",
-                                                  "hub.verify_token": "verify-me",
-                                                  "hub.challenge": "1158201444"})
+    ok = httpx.get(
+        bot.url + "/whatsapp",
+        params={
+            "hub.mode": "subscribe",
+            "hub.verify_token": "verify-me",
+            "hub.challenge": "1158201444",
+        },
+    )
     assert ok.status_code == 200 and ok.text == "1158201444"
-    assert httpx.get(bot.url + "/whatsapp", params={
-        "hub.mode": "subscribe", "hub.verify_token": "wrong",
-        "hub.challenge": "x"}).status_code == 403
+    assert (
+        httpx.get(
+            bot.url + "/whatsapp",
+            params={"hub.mode": "subscribe", "hub.verify_token": "wrong", "hub.challenge": "x"},
+        ).status_code
+        == 403
+    )
 
 
 def _press(bot: Bot, option: str) -> list[Sent]:
@@ -89,10 +106,21 @@ def _press(bot: Bot, option: str) -> list[Sent]:
     action = last.body["interactive"]["action"]
     if "buttons" in action:
         title = next(b["reply"]["title"] for b in action["buttons"] if b["reply"]["id"] == option)
-        return bot.send({"type": "interactive", "interactive": {
-            "type": "button_reply", "button_reply": {"id": option, "title": title}}})
-    return bot.send({"type": "interactive", "interactive": {
-        "type": "list_reply", "list_reply": {"id": option, "title": option}}})
+        return bot.send(
+            {
+                "type": "interactive",
+                "interactive": {
+                    "type": "button_reply",
+                    "button_reply": {"id": option, "title": title},
+                },
+            }
+        )
+    return bot.send(
+        {
+            "type": "interactive",
+            "interactive": {"type": "list_reply", "list_reply": {"id": option, "title": option}},
+        }
+    )
 
 
 def _type(bot: Bot, text: str) -> list[Sent]:
@@ -100,39 +128,72 @@ def _type(bot: Bot, text: str) -> list[Sent]:
 
 
 def test_whole_report_through_the_cloud_api_and_a_caseworker_reply(
-        bot: Bot, service: IntakeService, clock: Clock) -> None:
+    bot: Bot, service: IntakeService, clock: Clock
+) -> None:
     first = _type(bot, "Hello")
     assert {"ar", "en"} <= set(_question(first).option_ids())
     texts = [s.text for s in _press(bot, "en")]
     assert any("Meta" in t and "phone number" in t for t in texts)  # the honest note
     steps: list[tuple[str, str]] = [
-        ("press", "yes"), ("press", "yes"), ("press", "no"), ("press", "yes"),
-        ("press", "no"), ("press", "no"), ("press", "complaint"), ("press", "victim"),
-        ("press", "no"), ("press", "no"), ("press", "yes"), ("type", "15 March 2024"),
+        ("press", "yes"),
+        ("press", "yes"),
+        ("press", "no"),
+        ("press", "yes"),
+        ("press", "no"),
+        ("press", "no"),
+        ("press", "complaint"),
+        ("press", "victim"),
+        ("press", "no"),
+        ("press", "no"),
+        ("press", "yes"),
+        ("type", "15 March 2024"),
         ("press", "police_station"),
         # a place of detention: the detention questions (issue 18), skipped
-        ("type", "/skip"), ("type", "/skip"), ("type", "/skip"), ("type", "/skip"),
-        ("type", "/skip"), ("type", "/skip"),
+        ("type", "/skip"),
+        ("type", "/skip"),
+        ("type", "/skip"),
+        ("type", "/skip"),
+        ("type", "/skip"),
+        ("type", "/skip"),
         ("type", "Central station, Al-Hamra district"),
-        ("type", "Lebanon"), ("type", "1, 3"), ("type", "/skip"), ("type", "1,5"),
-        ("type", "They kept me three days and beat me with cables."), ("type", "/skip"),
-        ("type", "Bruises on my back"), ("type", "/skip"), ("press", "no")]
+        ("type", "Lebanon"),
+        ("type", "1, 3"),
+        ("type", "/skip"),
+        ("type", "1,5"),
+        ("type", "They kept me three days and beat me with cables."),
+        ("type", "/skip"),
+        ("type", "Bruises on my back"),
+        ("type", "/skip"),
+        ("press", "no"),
+    ]
     for how, value in steps:
         (_press if how == "press" else _type)(bot, value)
     # the evidence question: a photo, fetched from the Cloud API as a stream
     media_id = bot.cloud.add_media(PHOTO, "image/png")
-    bot.send({"type": "image", "image": {"id": media_id, "mime_type": "image/png",
-                                         "sha256": hashlib.sha256(PHOTO).hexdigest()}})
+    bot.send(
+        {
+            "type": "image",
+            "image": {
+                "id": media_id,
+                "mime_type": "image/png",
+                "sha256": hashlib.sha256(PHOTO).hexdigest(),
+            },
+        }
+    )
     sent = _press(bot, "done")
     for _ in range(20):
         question = _question(sent)
-        if any("Central station" in m.text for m in sent) and \
-                "yes" in question.option_ids():
+        if any("Central station" in m.text for m in sent) and "yes" in question.option_ids():
             break  # the summary before sending
         sent = _type(bot, "/skip")
     sent = _press(bot, "yes")
-    receipt = next(s for s in sent if s.type == "text" and "-" in s.text and
-                   len([w for w in s.text.split() if w.count("-") == 7]) == 1)
+    receipt = next(
+        s
+        for s in sent
+        if s.type == "text"
+        and "-" in s.text
+        and len([w for w in s.text.split() if w.count("-") == 7]) == 1
+    )
     queued = list_queue(service.db)
     assert len(queued) == 1
     ref = queued[0].case_ref
@@ -141,17 +202,26 @@ def test_whole_report_through_the_cloud_api_and_a_caseworker_reply(
     assert report["fields"]["narrative"] == "They kept me three days and beat me with cables."
     assert report["fields"]["violation_types"] == ["beating", "threats"]
     assert [(a["size"], a["sha256"]) for a in report["attachments"]] == [
-        (len(PHOTO), hashlib.sha256(PHOTO).hexdigest())]
+        (len(PHOTO), hashlib.sha256(PHOTO).hexdigest())
+    ]
     # A caseworker writes back inside the 24-hour window: a text message.
     pepper = Home(service.settings.home).pepper()
-    queue_reply(service.db, pepper, ref, "demo", PASSPHRASE, "Are you safe now?",
-                now=service._now())
+    queue_reply(
+        service.db, pepper, ref, "demo", PASSPHRASE, "Are you safe now?", now=service._now()
+    )
     assert bot.channel.deliver_outbox() == 1
     assert any("Are you safe now?" in s.text for s in bot.cloud.sent_to(WA_ID)[-3:])
     # After 24 hours only a template may go: it names the case, never the reply.
     clock.advance(25 * 3600)
-    queue_reply(service.db, pepper, ref, "demo", PASSPHRASE, "We found a lawyer for you.",
-                now=service._now())
+    queue_reply(
+        service.db,
+        pepper,
+        ref,
+        "demo",
+        PASSPHRASE,
+        "We found a lawyer for you.",
+        now=service._now(),
+    )
     before = len(bot.cloud.sent_to(WA_ID))
     assert bot.channel.deliver_outbox() == 0
     template = bot.cloud.sent_to(WA_ID)[before:]
@@ -162,21 +232,29 @@ def test_whole_report_through_the_cloud_api_and_a_caseworker_reply(
     assert bot.channel.deliver_outbox() == 0  # not sent twice
     # The reporter writes back: the window opens and the reply is delivered.
     later = _type(bot, "Hello again")
-    assert any("We found a lawyer for you." in s.text for s in
-               later + bot.cloud.sent_to(WA_ID)[-4:])
+    assert any(
+        "We found a lawyer for you." in s.text for s in later + bot.cloud.sent_to(WA_ID)[-4:]
+    )
     # Nothing in clear at rest: no phone number, no answer, no photo.
     service.db.dispose()
     for path in home_files(service.settings.home):
         data = path.read_bytes()
-        for needle in (WA_ID.encode(), b"Al-Hamra", b"cables", b"UNIQUE-WA-PHOTO",
-                       b"lawyer"):
+        for needle in (WA_ID.encode(), b"Al-Hamra", b"cables", b"UNIQUE-WA-PHOTO", b"lawyer"):
             assert needle not in data, f"{needle!r} in clear in {path.name}"
 
 
 def test_a_redelivered_message_is_answered_once(bot: Bot, service: IntakeService) -> None:
     _type(bot, "/start")
-    body = bot.cloud.webhook_body(WA_ID, {"type": "interactive", "interactive": {
-        "type": "button_reply", "button_reply": {"id": "en", "title": "English"}}})
+    body = bot.cloud.webhook_body(
+        WA_ID,
+        {
+            "type": "interactive",
+            "interactive": {
+                "type": "button_reply",
+                "button_reply": {"id": "en", "title": "English"},
+            },
+        },
+    )
     assert bot.post(body) == 200
     assert wait_until(lambda: not bot.channel._tasks and bot.channel.handled >= 2, 20)
     count = len(bot.cloud.sent_to(WA_ID))
@@ -211,16 +289,24 @@ def test_options_become_buttons_lists_or_numbers() -> None:
 def test_settings_are_checked() -> None:
     with pytest.raises(WhatsAppSetupError, match="SANAD_WHATSAPP_TOKEN"):
         WhatsAppSettings.from_env({})
-    env = {"SANAD_WHATSAPP_TOKEN": "t", "SANAD_WHATSAPP_PHONE_ID": "+961 70 123",
-           "SANAD_WHATSAPP_APP_SECRET": "s", "SANAD_WHATSAPP_VERIFY_TOKEN": "v"}
+    env = {
+        "SANAD_WHATSAPP_TOKEN": "t",
+        "SANAD_WHATSAPP_PHONE_ID": "+961 70 123",
+        "SANAD_WHATSAPP_APP_SECRET": "s",
+        "SANAD_WHATSAPP_VERIFY_TOKEN": "v",
+    }
     with pytest.raises(WhatsAppSetupError, match="numeric"):
         WhatsAppSettings.from_env(env)
-    assert WhatsAppSettings.from_env({**env, "SANAD_WHATSAPP_PHONE_ID": "1065"}).template == \
-        "sanad_reply"
+    assert (
+        WhatsAppSettings.from_env({**env, "SANAD_WHATSAPP_PHONE_ID": "1065"}).template
+        == "sanad_reply"
+    )
 
 
-@pytest.mark.skipif(__import__("bot.voice", fromlist=["check"]).check() is not None,
-                    reason="espeak-ng or ffmpeg missing (.ci/run installs them when root)")
+@pytest.mark.skipif(
+    __import__("bot.voice", fromlist=["check"]).check() is not None,
+    reason="espeak-ng or ffmpeg missing (.ci/run installs them when root)",
+)
 def test_voice_asks_each_question_also_as_an_opus_voice_note(bot: Bot) -> None:
     from bot.voice import ogg_opus_seconds
 

@@ -16,10 +16,18 @@ import pytest
 TIMEOUT = 60
 
 
-def sanad(env: dict[str, str], *args: str, stdin: str | None = None,
-          check: bool = True) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run([sys.executable, "-m", "cli.main", *args], env=env, input=stdin,
-                          capture_output=True, text=True, encoding="utf-8", timeout=TIMEOUT)
+def sanad(
+    env: dict[str, str], *args: str, stdin: str | None = None, check: bool = True
+) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run(
+        [sys.executable, "-m", "cli.main", *args],
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=TIMEOUT,
+    )
     if check and proc.returncode != 0:
         raise AssertionError(f"sanad {' '.join(args)} failed ({proc.returncode}): {proc.stderr}")
     return proc
@@ -32,9 +40,16 @@ class ConsoleProcess:
         args = [sys.executable, "-m", "cli.main", "chat", "--jsonl", "--user", user]
         if lang:
             args += ["--lang", lang]
-        self.proc = subprocess.Popen(args, env=env, stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                     text=True, encoding="utf-8", bufsize=1)
+        self.proc = subprocess.Popen(
+            args,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            encoding="utf-8",
+            bufsize=1,
+        )
         self.lines: queue.Queue[dict[str, Any] | None] = queue.Queue()
         self.seen: list[dict[str, Any]] = []
         self.reader = threading.Thread(target=self._read, daemon=True)
@@ -90,8 +105,9 @@ class ConsoleProcess:
 
 
 @pytest.fixture
-def home_env(cli_env: dict[str, str], demo_home: Callable[[dict[str, str]], None]
-             ) -> Iterator[dict[str, str]]:
+def home_env(
+    cli_env: dict[str, str], demo_home: Callable[[dict[str, str]], None]
+) -> Iterator[dict[str, str]]:
     demo_home(cli_env)  # a copy of what `sanad init --demo` makes
     yield cli_env
 

@@ -13,15 +13,28 @@ from storage.db import Database
 from storage.models import Case
 from tests.cli.conftest import sanad
 
-CODES = ("allegation_pending_assessment", "urgent_words", "ongoing_detention", "console",
-         "received")
+CODES = (
+    "allegation_pending_assessment",
+    "urgent_words",
+    "ongoing_detention",
+    "console",
+    "received",
+)
 
 
 @pytest.fixture
 def one_case(home_env: dict[str, str]) -> str:
     # consent, then every question skipped and submitted: an incomplete console report
-    sanad(home_env, "chat", "--jsonl", "--user", "u", "--lang", "ar",
-          stdin="yes\n" + "/skip\n" * 40 + "yes\n")
+    sanad(
+        home_env,
+        "chat",
+        "--jsonl",
+        "--user",
+        "u",
+        "--lang",
+        "ar",
+        stdin="yes\n" + "/skip\n" * 40 + "yes\n",
+    )
     items = json.loads(sanad(home_env, "queue", "--json").stdout)
     assert len(items) == 1
     ref = str(items[0]["case_ref"])
@@ -37,12 +50,12 @@ def one_case(home_env: dict[str, str]) -> str:
     return ref
 
 
-def test_queue_table_in_both_languages_json_unchanged(home_env: dict[str, str],
-                                                     one_case: str) -> None:
+def test_queue_table_in_both_languages_json_unchanged(
+    home_env: dict[str, str], one_case: str
+) -> None:
     (item,) = json.loads(sanad(home_env, "queue", "--json").stdout)
     # the machine form: the keys of contracts.md, with codes
-    assert {"case_ref", "status", "priority", "report_type", "received_at",
-            "reasons"} <= set(item)
+    assert {"case_ref", "status", "priority", "report_type", "received_at", "reasons"} <= set(item)
     assert item["status"] == "allegation_pending_assessment"
     assert item["reasons"] == ["urgent_words", "ongoing_detention_or_threat"]
 

@@ -17,11 +17,11 @@ from .conftest import ConsoleProcess, home_of, sanad
 def test_nlu_parse_contract(cli_env: dict[str, str]) -> None:
     out = json.loads(sanad(cli_env, "nlu", "parse", "مش موافق", "--json").stdout)
     # contracts.md adds urgent_reason to the parse object (null when not urgent)
-    assert set(out) == {"text", "lang", "arabizi", "intent", "entities", "urgent",
-                        "urgent_reason"}
+    assert set(out) == {"text", "lang", "arabizi", "intent", "entities", "urgent", "urgent_reason"}
     assert out["intent"]["name"] == "deny" and out["lang"] == "ar" and out["urgent_reason"] is None
-    lines = sanad(cli_env, "nlu", "parse", "--jsonl",
-                  stdin="aywa\nthey are at my door right now\n").stdout.splitlines()
+    lines = sanad(
+        cli_env, "nlu", "parse", "--jsonl", stdin="aywa\nthey are at my door right now\n"
+    ).stdout.splitlines()
     first, second = (json.loads(line) for line in lines)
     assert first["arabizi"] is True and first["intent"]["name"] == "affirm"
     assert second["urgent"] is True and second["urgent_reason"] == "present_danger"
@@ -47,25 +47,35 @@ def test_intake_runs_without_any_private_key(home_env: dict[str, str]) -> None:
     msg = console.answer("confirm_submit", "yes", msg)
     assert msg["kind"] == "receipt"
     console.close()
-    shown = json.loads(sanad(home_env, "show", msg["case_ref"], "--as", "demo",
-                             "--json").stdout)
+    shown = json.loads(sanad(home_env, "show", msg["case_ref"], "--as", "demo", "--json").stdout)
     assert shown["fields"]["consent_store"] == "yes"
 
 
 @pytest.mark.slow
 def test_reply_is_refused_without_followup_consent(home_env: dict[str, str]) -> None:
-    proc = sanad(home_env, "chat", "--jsonl", "--user", "u", "--lang", "en",
-                 stdin="yes\nno\n" + "/skip\n" * 40 + "yes\n")
-    receipt = next(json.loads(line) for line in proc.stdout.splitlines()
-                   if json.loads(line)["kind"] == "receipt")
-    out = sanad(home_env, "reply", receipt["case_ref"], "Are you safe?", "--as", "demo",
-                check=False)
+    proc = sanad(
+        home_env,
+        "chat",
+        "--jsonl",
+        "--user",
+        "u",
+        "--lang",
+        "en",
+        stdin="yes\nno\n" + "/skip\n" * 40 + "yes\n",
+    )
+    receipt = next(
+        json.loads(line)
+        for line in proc.stdout.splitlines()
+        if json.loads(line)["kind"] == "receipt"
+    )
+    out = sanad(
+        home_env, "reply", receipt["case_ref"], "Are you safe?", "--as", "demo", check=False
+    )
     assert out.returncode == 2 and "consent" in out.stderr
 
 
 def test_human_mode_shapes_arabic_for_plain_terminals() -> None:
-    reply = Reply("هل نحتفظ ببلاغك؟", "bool", "ar", "consent_store",
-                  (("yes", "نعم"), ("no", "لا")))
+    reply = Reply("هل نحتفظ ببلاغك؟", "bool", "ar", "consent_store", (("yes", "نعم"), ("no", "لا")))
     shaped = render_human(reply, shaped=True)
     plain = render_human(reply, shaped=False)
     assert "هل نحتفظ ببلاغك؟" in plain and "1. نعم" in plain
@@ -78,21 +88,39 @@ def test_human_mode_shapes_arabic_for_plain_terminals() -> None:
 
 @pytest.mark.slow
 def test_backup_and_restore_commands(home_env: dict[str, str], tmp_path: Path) -> None:
-    sanad(home_env, "chat", "--jsonl", "--user", "u", "--lang", "en",
-          stdin="yes\n" + "/skip\n" * 40 + "yes\n")
+    sanad(
+        home_env,
+        "chat",
+        "--jsonl",
+        "--user",
+        "u",
+        "--lang",
+        "en",
+        stdin="yes\n" + "/skip\n" * 40 + "yes\n",
+    )
     archive = tmp_path / "nightly.backup"
-    out = sanad(dict(home_env),
-                "backup", str(archive))  # the first backup certifies the signing key
+    out = sanad(
+        dict(home_env), "backup", str(archive)
+    )  # the first backup certifies the signing key
     assert "1 case(s)" in out.stdout and archive.exists()
     target = dict(home_env, SANAD_HOME=str(tmp_path / "restored"))
     key = home_of(home_env) / "offline" / "recovery.pem"
     admin_pub = str(home_of(home_env) / "keys" / "admin-signing.pub")
-    out = sanad(target, "restore", str(archive), "--recovery-key", str(key),
-                "--admin-pub", admin_pub)
+    out = sanad(
+        target, "restore", str(archive), "--recovery-key", str(key), "--admin-pub", admin_pub
+    )
     assert "Restored 1 case(s)" in out.stdout
     assert len(json.loads(sanad(target, "queue", "--json").stdout)) == 1
-    again = sanad(target, "restore", str(archive), "--recovery-key", str(key),
-                  "--admin-pub", admin_pub, check=False)
+    again = sanad(
+        target,
+        "restore",
+        str(archive),
+        "--recovery-key",
+        str(key),
+        "--admin-pub",
+        admin_pub,
+        check=False,
+    )
     assert again.returncode == 2 and "empty" in again.stderr
 
 
@@ -109,14 +137,32 @@ def test_init_prepares_the_language_model_once(cli_env: dict[str, str], tmp_path
 
 @pytest.mark.slow
 def test_reissue_receipt_prints_a_new_code_once_and_refuses_a_wrong_passphrase(
-        home_env: dict[str, str]) -> None:
-    proc = sanad(home_env, "chat", "--jsonl", "--user", "lost", "--lang", "en",
-                 stdin="yes\n" + "/skip\n" * 40 + "yes\n")
-    receipt = next(json.loads(line) for line in proc.stdout.splitlines()
-                   if json.loads(line)["kind"] == "receipt")
+    home_env: dict[str, str],
+) -> None:
+    proc = sanad(
+        home_env,
+        "chat",
+        "--jsonl",
+        "--user",
+        "lost",
+        "--lang",
+        "en",
+        stdin="yes\n" + "/skip\n" * 40 + "yes\n",
+    )
+    receipt = next(
+        json.loads(line)
+        for line in proc.stdout.splitlines()
+        if json.loads(line)["kind"] == "receipt"
+    )
     out = sanad(home_env, "reissue-receipt", receipt["case_ref"], "--as", "demo").stdout
     codes = [w.strip("⁦⁩") for w in out.split() if w.count("-") == 7]
     assert codes and codes[0] != receipt["receipt"] and len(set(codes)) == 1
-    wrong = sanad(dict(home_env, SANAD_PASSPHRASE="not it"), "reissue-receipt",
-                  receipt["case_ref"], "--as", "demo", check=False)
+    wrong = sanad(
+        dict(home_env, SANAD_PASSPHRASE="not it"),
+        "reissue-receipt",
+        receipt["case_ref"],
+        "--as",
+        "demo",
+        check=False,
+    )
     assert wrong.returncode == 2 and "Traceback" not in wrong.stderr

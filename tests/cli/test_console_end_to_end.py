@@ -20,8 +20,9 @@ from .conftest import ConsoleProcess, home_of, sanad
 pytestmark = pytest.mark.slow
 
 
-def _converse(env: dict[str, str], user: str, script: list[tuple[str, str]],
-              photo: Path) -> dict[str, object]:
+def _converse(
+    env: dict[str, str], user: str, script: list[tuple[str, str]], photo: Path
+) -> dict[str, object]:
     console = ConsoleProcess(env, user)
     msg = console.next_question()
     for field, line in script:
@@ -47,8 +48,9 @@ def test_report_then_queue_then_show(home_env: dict[str, str], photo: Path) -> N
     assert item["status"] == "allegation_pending_assessment"
     assert item["priority"] == 2 and "ongoing_detention_or_threat" in item["reasons"]
     assert item["report_type"] == "complaint" and item["received_at"]
-    shown = json.loads(sanad(home_env, "show", str(receipt["case_ref"]), "--as", "demo",
-                             "--json").stdout)
+    shown = json.loads(
+        sanad(home_env, "show", str(receipt["case_ref"]), "--as", "demo", "--json").stdout
+    )
     fields = shown["fields"]
     for key, value in COMPLAINT_EN_EXPECTED.items():
         assert fields[key] == value, key
@@ -67,8 +69,9 @@ def test_report_then_queue_then_show(home_env: dict[str, str], photo: Path) -> N
 def test_arabic_reprisal_through_the_console(home_env: dict[str, str], photo: Path) -> None:
     receipt = _converse(home_env, "rami", REPRISAL_AR, photo)
     assert receipt["lang"] == "ar"
-    shown = json.loads(sanad(home_env, "show", str(receipt["case_ref"]), "--as", "demo",
-                             "--json").stdout)
+    shown = json.loads(
+        sanad(home_env, "show", str(receipt["case_ref"]), "--as", "demo", "--json").stdout
+    )
     for key, value in REPRISAL_AR_EXPECTED.items():
         assert shown["fields"][key] == value, key
 
@@ -99,8 +102,9 @@ def test_commands_without_a_home_say_what_to_do(cli_env: dict[str, str]) -> None
     assert "Traceback" not in proc.stderr
 
 
-def test_killed_mid_conversation_loses_no_confirmed_answer(home_env: dict[str, str],
-                                                           photo: Path) -> None:
+def test_killed_mid_conversation_loses_no_confirmed_answer(
+    home_env: dict[str, str], photo: Path
+) -> None:
     script = [(f, line.format(photo=photo)) for f, line in COMPLAINT_EN]
     # Answer the first twelve questions, killing the process after every fourth reply.
     done = 0
@@ -109,7 +113,7 @@ def test_killed_mid_conversation_loses_no_confirmed_answer(home_env: dict[str, s
         msg = console.next_question()
         if msg["field"] == "resume":
             msg = console.answer("resume", "yes", msg)
-        for field, line in script[done:done + 4]:
+        for field, line in script[done : done + 4]:
             msg = console.answer(field, line, msg)
         done += 4
         console.kill()  # SIGKILL: no chance to clean up
@@ -122,8 +126,9 @@ def test_killed_mid_conversation_loses_no_confirmed_answer(home_env: dict[str, s
     console.kill()  # killed right after the receipt: the report must still be there once
     queue = json.loads(sanad(home_env, "queue", "--json").stdout)
     assert [q["case_ref"] for q in queue] == [msg["case_ref"]]
-    shown = json.loads(sanad(home_env, "show", str(msg["case_ref"]), "--as", "demo",
-                             "--json").stdout)
+    shown = json.loads(
+        sanad(home_env, "show", str(msg["case_ref"]), "--as", "demo", "--json").stdout
+    )
     for key, value in COMPLAINT_EN_EXPECTED.items():
         assert shown["fields"][key] == value, key
     # Coming back after the submission starts a new conversation, not a second report.

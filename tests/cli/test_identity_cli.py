@@ -36,22 +36,32 @@ def test_request_approve_then_show(home_env: dict[str, str], tmp_path: Path) -> 
     readable = sanad(home_env, "show", ref, "--as", "demo").stdout
     assert "protected — request access" in readable
     assert COMPLAINT_EN_IDENTITY["reporter_name"] not in readable
-    assert "محميّ — اطلب الاطلاع" in sanad(home_env, "show", ref, "--as", "demo",
-                                         "--lang", "ar").stdout
+    assert (
+        "محميّ — اطلب الاطلاع" in sanad(home_env, "show", ref, "--as", "demo", "--lang", "ar").stdout
+    )
 
-    state = sanad(home_env, "identity", "request", ref, "--as", "demo", "--purpose",
-                  "raise_with_state", check=False)  # the reporter said no to that
+    state = sanad(
+        home_env,
+        "identity",
+        "request",
+        ref,
+        "--as",
+        "demo",
+        "--purpose",
+        "raise_with_state",
+        check=False,
+    )  # the reporter said no to that
     assert state.returncode == 2 and "did not consent" in state.stderr
-    made = sanad(home_env, "identity", "request", ref, "--as", "demo", "--purpose",
-                 "contact_reporter")
+    made = sanad(
+        home_env, "identity", "request", ref, "--as", "demo", "--purpose", "contact_reporter"
+    )
     request_id = made.stdout.split()[0]
     assert "waiting for a custodian" in made.stdout and "بانتظار" in made.stdout
-    listed = json.loads(sanad(home_env, "identity", "list", "--as", "keeper",
-                              "--json").stdout)
+    listed = json.loads(sanad(home_env, "identity", "list", "--as", "keeper", "--json").stdout)
     assert [(r["id"], r["requester"], r["status"]) for r in listed] == [
-        (request_id, "demo", "pending")]
-    not_custodian = sanad(home_env, "identity", "approve", request_id, "--as", "demo",
-                          check=False)
+        (request_id, "demo", "pending")
+    ]
+    not_custodian = sanad(home_env, "identity", "approve", request_id, "--as", "demo", check=False)
     assert not_custodian.returncode == 2 and "only a custodian" in not_custodian.stderr
     sanad(home_env, "identity", "approve", request_id, "--as", "keeper")
     shown = json.loads(sanad(home_env, "show", ref, "--as", "demo", "--json").stdout)

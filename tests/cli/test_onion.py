@@ -18,8 +18,10 @@ from tests.cli.conftest import sanad
 
 TOR = shutil.which("tor")
 needs_tor = pytest.mark.skipif(
-    TOR is None, reason="Debian's tor is not installed (apt-get install -y tor; .ci/run does "
-                        "it when run as root)")
+    TOR is None,
+    reason="Debian's tor is not installed (apt-get install -y tor; .ci/run does "
+    "it when run as root)",
+)
 
 
 def test_torrc_has_the_onion_service_and_its_defences(tmp_path: Path) -> None:
@@ -34,19 +36,35 @@ def test_torrc_has_the_onion_service_and_its_defences(tmp_path: Path) -> None:
 
 @needs_tor
 def test_tor_accepts_the_written_config_and_makes_an_onion_address(
-        tmp_path: Path, cli_env: dict[str, str]) -> None:
+    tmp_path: Path, cli_env: dict[str, str]
+) -> None:
     out = tmp_path / "torrc"
     hs, data = tmp_path / "hs", tmp_path / "data"
-    sanad(cli_env, "onion", "torrc", "--hidden-service-dir", str(hs), "--data-dir", str(data),
-          "--port", "8090", "--out", str(out))
+    sanad(
+        cli_env,
+        "onion",
+        "torrc",
+        "--hidden-service-dir",
+        str(hs),
+        "--data-dir",
+        str(data),
+        "--port",
+        "8090",
+        "--out",
+        str(out),
+    )
     assert stat.S_IMODE(out.stat().st_mode) == 0o600
     assert TOR is not None
-    verify = subprocess.run([TOR, "--verify-config", "-f", str(out)], capture_output=True,
-                            text=True, timeout=60)
+    verify = subprocess.run(
+        [TOR, "--verify-config", "-f", str(out)], capture_output=True, text=True, timeout=60
+    )
     assert verify.returncode == 0, verify.stdout[-2000:]
     assert "Configuration was valid" in verify.stdout
-    tor = subprocess.Popen([TOR, "-f", str(out), "--DisableNetwork", "1"],
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    tor = subprocess.Popen(
+        [TOR, "-f", str(out), "--DisableNetwork", "1"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         hostname = hs / "hostname"
         deadline = time.monotonic() + 30
@@ -63,9 +81,13 @@ def test_tor_accepts_the_written_config_and_makes_an_onion_address(
 @needs_tor
 def test_tor_refuses_a_broken_config(tmp_path: Path) -> None:
     bad = tmp_path / "torrc"
-    bad.write_text(torrc_for(tmp_path / "hs", 8090, data_dir=tmp_path / "d")
-                   .replace("HiddenServicePort 80", "HiddenServicePort eighty"))
+    bad.write_text(
+        torrc_for(tmp_path / "hs", 8090, data_dir=tmp_path / "d").replace(
+            "HiddenServicePort 80", "HiddenServicePort eighty"
+        )
+    )
     assert TOR is not None
-    verify = subprocess.run([TOR, "--verify-config", "-f", str(bad)], capture_output=True,
-                            text=True, timeout=60)
+    verify = subprocess.run(
+        [TOR, "--verify-config", "-f", str(bad)], capture_output=True, text=True, timeout=60
+    )
     assert verify.returncode != 0

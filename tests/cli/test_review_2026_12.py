@@ -15,14 +15,27 @@ from sqlalchemy import delete, select
 from tests.cli.conftest import TIMEOUT, sanad
 
 
-def test_invalid_utf8_on_stdin_does_not_crash_the_console(
-        home_env: dict[str, str]) -> None:
+def test_invalid_utf8_on_stdin_does_not_crash_the_console(home_env: dict[str, str]) -> None:
     """Finding 22: `printf 'yes\\n…Aleppo \\xff…' | sanad chat --jsonl` ended with a
     UnicodeDecodeError and dropped the valid lines in the same read buffer."""
     stdin = b"yes\nAleppo \xff\xfe street\nyes\n"
-    proc = subprocess.run([sys.executable, "-m", "cli.main", "chat", "--jsonl", "--user",
-                           "finding-22", "--lang", "en"], env=home_env, input=stdin,
-                          capture_output=True, timeout=TIMEOUT)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "cli.main",
+            "chat",
+            "--jsonl",
+            "--user",
+            "finding-22",
+            "--lang",
+            "en",
+        ],
+        env=home_env,
+        input=stdin,
+        capture_output=True,
+        timeout=TIMEOUT,
+    )
     assert proc.returncode == 0, proc.stderr.decode("utf-8", "replace")
     assert b"Traceback" not in proc.stderr and b"UnicodeDecodeError" not in proc.stderr
     lines = [json.loads(line) for line in proc.stdout.decode("utf-8").splitlines()]
@@ -64,7 +77,8 @@ def _rechain(db: Any) -> None:
 
 
 def test_audit_checkpoint_detects_truncation_and_rechained_rewrites(
-        home_env: dict[str, str], tmp_path: Path) -> None:
+    home_env: dict[str, str], tmp_path: Path
+) -> None:
     """Finding 8: deleting the newest audit entries, or rewriting one and re-chaining,
     still verified as "intact". A signed checkpoint kept elsewhere now catches both."""
     from storage import accounts
@@ -75,8 +89,9 @@ def test_audit_checkpoint_detects_truncation_and_rechained_rewrites(
     try:
         with db.transaction() as session:
             for i in range(12):
-                accounts.audit(session, "demo", "case.read", f"AAA-{i:03d}", "granted",
-                               datetime.now(UTC))
+                accounts.audit(
+                    session, "demo", "case.read", f"AAA-{i:03d}", "granted", datetime.now(UTC)
+                )
         sanad(env, "backup", str(tmp_path / "first.backup"))  # certifies the signing key
         point = tmp_path / "checkpoint.json"
         sanad(env, "audit", "checkpoint", "--out", str(point))
@@ -86,8 +101,9 @@ def test_audit_checkpoint_detects_truncation_and_rechained_rewrites(
         _copy(live, pristine)
 
         with db.transaction() as session:  # the 5 newest entries go
-            newest = list(session.scalars(select(AuditEntry.id)
-                                          .order_by(AuditEntry.id.desc()).limit(5)))
+            newest = list(
+                session.scalars(select(AuditEntry.id).order_by(AuditEntry.id.desc()).limit(5))
+            )
             session.execute(delete(AuditEntry).where(AuditEntry.id.in_(newest)))
         assert sanad(env, "audit", "verify").returncode == 0  # the chain alone: "intact"
         cut = sanad(env, "audit", "verify", "--checkpoint", str(point), check=False)
@@ -119,23 +135,35 @@ def test_show_reports_tampering_as_tampering(home_env: dict[str, str]) -> None:
     2), no longer "has no access"."""
     from storage.models import Case, CaseField
 
-    sanad(home_env, "chat", "--jsonl", "--user", "u", "--lang", "en",
-          stdin="yes\n" + "/skip\n" * 40 + "yes\n")
+    sanad(
+        home_env,
+        "chat",
+        "--jsonl",
+        "--user",
+        "u",
+        "--lang",
+        "en",
+        stdin="yes\n" + "/skip\n" * 40 + "yes\n",
+    )
     ref = json.loads(sanad(home_env, "queue", "--json").stdout)[0]["case_ref"]
     db = _db_of(home_env)
     try:
         with db.transaction() as session:
             case_id = session.scalar(select(Case.id).where(Case.case_ref == ref))
-            rows = list(session.scalars(select(CaseField).where(CaseField.case_id == case_id,
-                                                                CaseField.seq == 0)))
+            rows = list(
+                session.scalars(
+                    select(CaseField).where(CaseField.case_id == case_id, CaseField.seq == 0)
+                )
+            )
             victim = next(r for r in rows if not r.field_id.startswith("_"))
             session.delete(victim)
         shown = sanad(home_env, "show", ref, "--as", "demo", "--json")
         assert json.loads(shown.stdout)["integrity"] == [f"missing:{victim.field_id}"]
         assert "tampered with" in shown.stderr and "عُبِث بالقضية" in shown.stderr
         with db.transaction() as session:
-            row = session.scalar(select(CaseField).where(CaseField.case_id == case_id,
-                                                         CaseField.seq == 0).limit(1))
+            row = session.scalar(
+                select(CaseField).where(CaseField.case_id == case_id, CaseField.seq == 0).limit(1)
+            )
             assert row is not None
             row.sealed = bytes(row.sealed[:-1]) + bytes([row.sealed[-1] ^ 1])
         flipped = sanad(home_env, "show", ref, "--as", "demo", "--json", check=False)

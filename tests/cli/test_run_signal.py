@@ -61,11 +61,15 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def test_serves_a_reporter_and_stops_cleanly(home_env: dict[str, str],
-                                             fake: ThreadedFake) -> None:
+def test_serves_a_reporter_and_stops_cleanly(home_env: dict[str, str], fake: ThreadedFake) -> None:
     env = {**home_env, "SANAD_SIGNAL_SERVICE": fake.server.service, "SANAD_SIGNAL_NUMBER": NUMBER}
-    proc = subprocess.Popen([sys.executable, "-m", "cli.main", "run", "signal"], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cli.main", "run", "signal"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         fake.until(lambda: fake.server.receive_connections > 0)
         fake.call(fake.server.push(fake.server.frame(REPORTER, "hello")))
@@ -83,8 +87,11 @@ def test_serves_a_reporter_and_stops_cleanly(home_env: dict[str, str],
 
 
 def test_unreachable_service_is_one_sentence_and_exit_2(home_env: dict[str, str]) -> None:
-    env = {**home_env, "SANAD_SIGNAL_SERVICE": f"127.0.0.1:{_free_port()}",
-           "SANAD_SIGNAL_NUMBER": NUMBER}
+    env = {
+        **home_env,
+        "SANAD_SIGNAL_SERVICE": f"127.0.0.1:{_free_port()}",
+        "SANAD_SIGNAL_NUMBER": NUMBER,
+    }
     started = time.monotonic()
     proc = sanad(env, "run", "signal", check=False)
     assert proc.returncode == 2
@@ -94,18 +101,22 @@ def test_unreachable_service_is_one_sentence_and_exit_2(home_env: dict[str, str]
 
 
 def test_bad_settings_are_one_sentence_and_exit_2(home_env: dict[str, str]) -> None:
-    env = {**home_env, "SANAD_SIGNAL_SERVICE": "http://127.0.0.1:8080",
-           "SANAD_SIGNAL_NUMBER": NUMBER}  # every value is checked in tests/bot too
+    env = {
+        **home_env,
+        "SANAD_SIGNAL_SERVICE": "http://127.0.0.1:8080",
+        "SANAD_SIGNAL_NUMBER": NUMBER,
+    }  # every value is checked in tests/bot too
     proc = sanad(env, "run", "signal", check=False)
     assert proc.returncode == 2
     assert proc.stderr.startswith("sanad: SANAD_SIGNAL_SERVICE must be host:port")
     assert len(proc.stderr.strip().splitlines()) == 1
 
 
-def test_a_service_in_the_wrong_mode_is_refused(home_env: dict[str, str],
-                                                fake: ThreadedFake,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_service_in_the_wrong_mode_is_refused(
+    home_env: dict[str, str], fake: ThreadedFake, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from tests.fakes import signal_server
+
     monkeypatch.setitem(signal_server.ABOUT, "mode", "normal")
     env = {**home_env, "SANAD_SIGNAL_SERVICE": fake.server.service, "SANAD_SIGNAL_NUMBER": NUMBER}
     proc = sanad(env, "run", "signal", check=False)

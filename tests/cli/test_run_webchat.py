@@ -21,9 +21,13 @@ def _free_port() -> int:
 
 def test_the_command_serves_the_first_question(home_env: dict[str, str]) -> None:
     port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "cli.main", "run", "webchat", "--port",
-                             str(port)], env=home_env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cli.main", "run", "webchat", "--port", str(port)],
+        env=home_env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         deadline, page = time.monotonic() + 60, None
         while time.monotonic() < deadline and proc.poll() is None:
@@ -44,29 +48,41 @@ def test_the_command_serves_the_first_question(home_env: dict[str, str]) -> None
 
 
 def test_a_bad_setting_is_one_sentence(home_env: dict[str, str]) -> None:
-    out = sanad({**home_env, "SANAD_WEBCHAT_SESSION_PER_MINUTE": "fast"}, "run", "webchat",
-                check=False)
+    out = sanad(
+        {**home_env, "SANAD_WEBCHAT_SESSION_PER_MINUTE": "fast"}, "run", "webchat", check=False
+    )
     assert out.returncode == 2
-    assert out.stderr.strip() == "sanad: SANAD_WEBCHAT_SESSION_PER_MINUTE must be a number, " \
-                                 "not 'fast'"
+    assert (
+        out.stderr.strip() == "sanad: SANAD_WEBCHAT_SESSION_PER_MINUTE must be a number, not 'fast'"
+    )
 
 
 def test_run_whatsapp_answers_metas_verification(home_env: dict[str, str]) -> None:
     port = _free_port()
-    env = {**home_env, "SANAD_WHATSAPP_TOKEN": "EAAtoken", "SANAD_WHATSAPP_PHONE_ID": "1065",
-           "SANAD_WHATSAPP_APP_SECRET": "secret", "SANAD_WHATSAPP_VERIFY_TOKEN": "verify-me",
-           "SANAD_WHATSAPP_API_URL": "http://127.0.0.1:9/v23.0"}
-    proc = subprocess.Popen([sys.executable, "-m", "cli.main", "run", "whatsapp", "--port",
-                             str(port)], env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    env = {
+        **home_env,
+        "SANAD_WHATSAPP_TOKEN": "EAAtoken",
+        "SANAD_WHATSAPP_PHONE_ID": "1065",
+        "SANAD_WHATSAPP_APP_SECRET": "secret",
+        "SANAD_WHATSAPP_VERIFY_TOKEN": "verify-me",
+        "SANAD_WHATSAPP_API_URL": "http://127.0.0.1:9/v23.0",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cli.main", "run", "whatsapp", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline, answer = time.monotonic() + 60, None
-        params = {"hub.mode": "subscribe", "hub.verify_token": "verify-me",
-                  "hub.challenge": "424242"}
+        params = {
+            "hub.mode": "subscribe",
+            "hub.verify_token": "verify-me",
+            "hub.challenge": "424242",
+        }
         while time.monotonic() < deadline and proc.poll() is None:
             try:
-                answer = httpx.get(f"http://127.0.0.1:{port}/whatsapp", params=params,
-                                   timeout=5)
+                answer = httpx.get(f"http://127.0.0.1:{port}/whatsapp", params=params, timeout=5)
                 break
             except httpx.TransportError:
                 time.sleep(0.2)

@@ -26,8 +26,9 @@ def report(env: dict[str, str], user: str, report_type: str) -> str:
     console = ConsoleProcess(env, user, lang="en")
     msg = console.next_question()
     while msg["kind"] != "receipt":
-        answer = {"consent_store": "yes", "report_type": report_type,
-                  "confirm_submit": "yes"}.get(msg["field"] or "", "/skip")
+        answer = {"consent_store": "yes", "report_type": report_type, "confirm_submit": "yes"}.get(
+            msg["field"] or "", "/skip"
+        )
         if msg["kind"] == "bool" and answer == "/skip" and msg["field"] == "resume":
             answer = "no"
         console.send(answer)
@@ -37,36 +38,69 @@ def report(env: dict[str, str], user: str, report_type: str) -> str:
 
 
 def show(env: dict[str, str], case_ref: str, user: str, passphrase: str) -> object:
-    return sanad(dict(env, SANAD_PASSPHRASE=passphrase), "show", case_ref, "--as", user,
-                 "--json", check=False)
+    return sanad(
+        dict(env, SANAD_PASSPHRASE=passphrase),
+        "show",
+        case_ref,
+        "--as",
+        user,
+        "--json",
+        check=False,
+    )
 
 
 def wrapped_to(env: dict[str, str], case_ref: str, user: str) -> int:
     with sqlite3.connect(home_of(env) / "sanad.db") as conn:
-        return int(conn.execute(
-            "SELECT count(*) FROM wrapped_keys w JOIN cases c ON c.id = w.case_id "
-            "JOIN users u ON u.key_id = w.key_id WHERE c.case_ref = ? AND u.name = ?",
-            (case_ref, user)).fetchone()[0])
+        return int(
+            conn.execute(
+                "SELECT count(*) FROM wrapped_keys w JOIN cases c ON c.id = w.case_id "
+                "JOIN users u ON u.key_id = w.key_id WHERE c.case_ref = ? AND u.name = ?",
+                (case_ref, user),
+            ).fetchone()[0]
+        )
 
 
 def test_reprisal_team_disable_and_passwd(home_env: dict[str, str]) -> None:
     env = home_env
     sanad(env, "teams", "add", "reprisals", "--yes")
     sanad(env, "teams", "add", "complaints", "--yes")
-    added = sanad(dict(env, SANAD_PASSPHRASE=RITA), "users", "add", "rita", "--role",
-                  "caseworker", "--team", "reprisals", "--yes").stdout
+    added = sanad(
+        dict(env, SANAD_PASSPHRASE=RITA),
+        "users",
+        "add",
+        "rita",
+        "--role",
+        "caseworker",
+        "--team",
+        "reprisals",
+        "--yes",
+    ).stdout
     assert "teams: reprisals" in added  # the confirmation shows each key's teams
-    sanad(dict(env, SANAD_PASSPHRASE=COLIN), "users", "add", "colin", "--role", "caseworker",
-          "--team", "complaints", "--yes")
+    sanad(
+        dict(env, SANAD_PASSPHRASE=COLIN),
+        "users",
+        "add",
+        "colin",
+        "--role",
+        "caseworker",
+        "--team",
+        "complaints",
+        "--yes",
+    )
     (home_of(env) / "config" / "routing.yaml").write_text(ROUTING, encoding="utf-8")
     assert sanad(env, "config", "check").returncode == 0
 
     assert json.loads(sanad(env, "teams", "list", "--json").stdout) == [
         {"name": "complaints", "members": ["colin"]},
-        {"name": "reprisals", "members": ["rita"]}]
+        {"name": "reprisals", "members": ["rita"]},
+    ]
     users = {u["name"]: u for u in json.loads(sanad(env, "users", "list", "--json").stdout)}
-    assert users["rita"] == {"name": "rita", "role": "caseworker", "teams": ["reprisals"],
-                             "disabled": False}
+    assert users["rita"] == {
+        "name": "rita",
+        "role": "caseworker",
+        "teams": ["reprisals"],
+        "disabled": False,
+    }
     assert users["demo"]["teams"] == []
 
     case = report(env, "r1", "reprisal")
@@ -100,12 +134,21 @@ def test_reprisal_team_disable_and_passwd(home_env: dict[str, str]) -> None:
     assert show(env, later, "colin", COLIN).returncode == 0  # type: ignore[attr-defined]
 
     # A new passphrase: only it works from now on.
-    sanad(dict(env, SANAD_PASSPHRASE=COLIN, SANAD_NEW_PASSPHRASE="colin's brand new one"),
-          "users", "passwd", "colin")
+    sanad(
+        dict(env, SANAD_PASSPHRASE=COLIN, SANAD_NEW_PASSPHRASE="colin's brand new one"),
+        "users",
+        "passwd",
+        "colin",
+    )
     assert show(env, complaint, "colin", COLIN).returncode == 2  # type: ignore[attr-defined]
     assert show(env, complaint, "colin", "colin's brand new one").returncode == 0  # type: ignore[attr-defined]
-    wrong = sanad(dict(env, SANAD_PASSPHRASE="not it", SANAD_NEW_PASSPHRASE="whatever long"),
-                  "users", "passwd", "colin", check=False)
+    wrong = sanad(
+        dict(env, SANAD_PASSPHRASE="not it", SANAD_NEW_PASSPHRASE="whatever long"),
+        "users",
+        "passwd",
+        "colin",
+        check=False,
+    )
     assert wrong.returncode == 2 and "wrong current passphrase" in wrong.stderr
 
     actions = audit_actions(env)
@@ -121,17 +164,38 @@ def test_users_set_moves_a_caseworker_between_teams(home_env: dict[str, str]) ->
     env = home_env
     for team in ("reprisals", "complaints"):
         sanad(env, "teams", "add", team, "--yes")
-    sanad(dict(env, SANAD_PASSPHRASE=COLIN), "users", "add", "colin", "--role", "caseworker",
-          "--team", "complaints", "--yes")
-    sanad(env, "users", "set", "colin", "--role", "supervisor", "--team", "reprisals",
-          "--team", "complaints", "--yes")
+    sanad(
+        dict(env, SANAD_PASSPHRASE=COLIN),
+        "users",
+        "add",
+        "colin",
+        "--role",
+        "caseworker",
+        "--team",
+        "complaints",
+        "--yes",
+    )
+    sanad(
+        env,
+        "users",
+        "set",
+        "colin",
+        "--role",
+        "supervisor",
+        "--team",
+        "reprisals",
+        "--team",
+        "complaints",
+        "--yes",
+    )
     users = {u["name"]: u for u in json.loads(sanad(env, "users", "list", "--json").stdout)}
     assert users["colin"]["role"] == "supervisor"
     assert users["colin"]["teams"] == ["complaints", "reprisals"]
     unknown = sanad(env, "users", "set", "colin", "--team", "nowhere", "--yes", check=False)
     assert unknown.returncode == 2 and "nowhere" in unknown.stderr
-    admin = sanad(env, "users", "set", "colin", "--role", "admin", "--team", "reprisals",
-                  "--yes", check=False)
+    admin = sanad(
+        env, "users", "set", "colin", "--role", "admin", "--team", "reprisals", "--yes", check=False
+    )
     assert admin.returncode == 2 and "read no reports" in admin.stderr
     assert "user.set" in audit_actions(env)
 
@@ -147,9 +211,11 @@ def test_config_check_names_file_and_line_of_a_bad_routing(home_env: dict[str, s
     assert path.exists()  # `sanad init` installed the example
     ok = sanad(home_env, "config", "check")
     assert "routing" in ok.stdout and "no team named 'reprisals'" in ok.stdout  # a warning
-    path.write_text("default_team: intake\nrules:\n  - when: {report_type: torture}\n"
-                    "    teams: [reprisals]\n  - when: {colour: blue}\n    teams: []\n",
-                    encoding="utf-8")
+    path.write_text(
+        "default_team: intake\nrules:\n  - when: {report_type: torture}\n"
+        "    teams: [reprisals]\n  - when: {colour: blue}\n    teams: []\n",
+        encoding="utf-8",
+    )
     bad = sanad(home_env, "config", "check", check=False)
     assert bad.returncode == 1
     assert f"{path}:3: error:" in bad.stdout and "torture" in bad.stdout

@@ -58,8 +58,9 @@ class HttpRecorder:
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}"
-        self._thread = threading.Thread(target=self.server.serve_forever, args=(POLL_SECONDS,),
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self.server.serve_forever, args=(POLL_SECONDS,), daemon=True
+        )
 
     def __enter__(self) -> HttpRecorder:
         self._thread.start()

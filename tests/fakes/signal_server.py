@@ -28,8 +28,13 @@ from aiohttp import WSMsgType, web
 
 __all__ = ["FakeSignalServer", "Upload"]
 
-ABOUT = {"versions": ["v1", "v2"], "build": 2, "mode": "json-rpc", "version": "0.101",
-         "capabilities": {}}
+ABOUT = {
+    "versions": ["v1", "v2"],
+    "build": 2,
+    "mode": "json-rpc",
+    "version": "0.101",
+    "capabilities": {},
+}
 
 
 @dataclass
@@ -43,9 +48,12 @@ class Upload:
     voice: bool = False
 
     def entry(self, declared_size: int | None = None) -> dict[str, Any]:
-        out: dict[str, Any] = {"id": self.id, "contentType": self.content_type,
-                               "size": len(self.data) if declared_size is None else declared_size,
-                               "isVoiceNote": self.voice}
+        out: dict[str, Any] = {
+            "id": self.id,
+            "contentType": self.content_type,
+            "size": len(self.data) if declared_size is None else declared_size,
+            "isVoiceNote": self.voice,
+        }
         if self.filename is not None:
             out["filename"] = self.filename
         return out
@@ -118,30 +126,55 @@ class FakeSignalServer:
 
     # ---- what tests do ---------------------------------------------------------------------
 
-    def upload(self, data: bytes, content_type: str, filename: str | None = None,
-               voice: bool = False) -> Upload:
+    def upload(
+        self, data: bytes, content_type: str, filename: str | None = None, voice: bool = False
+    ) -> Upload:
         up = Upload(f"att{next(self._ids)}", data, content_type, filename, voice)
         self.uploads[up.id] = up
         return up
 
-    def frame(self, source_uuid: str | None, text: str | None = None, *,
-              number: str | None = None, attachments: list[dict[str, Any]] | None = None,
-              timestamp: int | None = None, expires: int = 0,
-              group_id: str | None = None) -> dict[str, Any]:
+    def frame(
+        self,
+        source_uuid: str | None,
+        text: str | None = None,
+        *,
+        number: str | None = None,
+        attachments: list[dict[str, Any]] | None = None,
+        timestamp: int | None = None,
+        expires: int = 0,
+        group_id: str | None = None,
+    ) -> dict[str, Any]:
         """One incoming envelope, as signal-cli-rest-api writes it on the receive socket."""
         ts = timestamp if timestamp is not None else next(self._clock)
-        data: dict[str, Any] = {"timestamp": ts, "message": text, "expiresInSeconds": expires,
-                                "viewOnce": False}
+        data: dict[str, Any] = {
+            "timestamp": ts,
+            "message": text,
+            "expiresInSeconds": expires,
+            "viewOnce": False,
+        }
         if attachments:
             data["attachments"] = attachments
         if group_id:
-            data["groupInfo"] = {"groupId": group_id, "groupName": "G", "revision": 1,
-                                 "type": "DELIVER"}
-        return {"account": self.number, "envelope": {
-            "source": source_uuid or number, "sourceNumber": number, "sourceUuid": source_uuid,
-            "sourceName": "S", "sourceDevice": 1, "timestamp": ts,
-            "serverReceivedTimestamp": ts, "serverDeliveredTimestamp": ts,
-            "dataMessage": data}}
+            data["groupInfo"] = {
+                "groupId": group_id,
+                "groupName": "G",
+                "revision": 1,
+                "type": "DELIVER",
+            }
+        return {
+            "account": self.number,
+            "envelope": {
+                "source": source_uuid or number,
+                "sourceNumber": number,
+                "sourceUuid": source_uuid,
+                "sourceName": "S",
+                "sourceDevice": 1,
+                "timestamp": ts,
+                "serverReceivedTimestamp": ts,
+                "serverDeliveredTimestamp": ts,
+                "dataMessage": data,
+            },
+        }
 
     async def push(self, frame: dict[str, Any] | str, timeout: float = 5.0) -> None:
         """Write one frame on every open receive socket (waiting for the bot to connect)."""
@@ -240,7 +273,7 @@ class FakeSignalServer:
         resp = web.StreamResponse(headers={"Content-Type": "application/octet-stream"})
         await resp.prepare(request)
         for i in range(0, len(up.data), 16 * 1024):  # several chunks, as a real server sends
-            await resp.write(up.data[i:i + 16 * 1024])
+            await resp.write(up.data[i : i + 16 * 1024])
         await resp.write_eof()
         return resp
 

@@ -75,8 +75,7 @@ class SmtpServer:
                         self.reply("250 AUTH PLAIN")
                     elif verb == "STARTTLS" and tls_context is not None and not state.tls:
                         self.reply("220 ready to start TLS")
-                        self.connection = tls_context.wrap_socket(self.connection,
-                                                                  server_side=True)
+                        self.connection = tls_context.wrap_socket(self.connection, server_side=True)
                         self.rfile = self.connection.makefile("rb")
                         self.wfile = self.connection.makefile("wb")
                         state = _State(tls=True)
@@ -109,9 +108,15 @@ class SmtpServer:
                         if owner.reply_to_data:
                             self.reply(owner.reply_to_data)
                         else:
-                            owner.messages.append(Received(state.mail_from, state.rcpt_to,
-                                                           b"".join(lines), state.login,
-                                                           state.tls))
+                            owner.messages.append(
+                                Received(
+                                    state.mail_from,
+                                    state.rcpt_to,
+                                    b"".join(lines),
+                                    state.login,
+                                    state.tls,
+                                )
+                            )
                             self.reply("250 queued")
                         state = _State(login=state.login, tls=state.tls)
                     elif verb == "RSET":
@@ -131,8 +136,9 @@ class SmtpServer:
 
         self.server = Server(("127.0.0.1", 0), Handler)
         self.port = self.server.server_address[1]
-        self._thread = threading.Thread(target=self.server.serve_forever, args=(POLL_SECONDS,),
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self.server.serve_forever, args=(POLL_SECONDS,), daemon=True
+        )
 
     def __enter__(self) -> SmtpServer:
         self._thread.start()

@@ -26,8 +26,16 @@ from tests.fakes import POLL_SECONDS
 
 TOKEN = "123456:TEST-token-for-the-loopback-fake"
 BOT_ID = 123456
-_JSON_PARAMS = {"reply_markup", "message_ids", "commands", "allowed_updates", "scope",
-                "entities", "link_preview_options", "reply_parameters"}
+_JSON_PARAMS = {
+    "reply_markup",
+    "message_ids",
+    "commands",
+    "allowed_updates",
+    "scope",
+    "entities",
+    "link_preview_options",
+    "reply_parameters",
+}
 
 
 @dataclass
@@ -71,8 +79,9 @@ class FakeTelegram:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
         self._server.handle_error = lambda request, address: None  # type: ignore[method-assign]
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(POLL_SECONDS,),
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(POLL_SECONDS,), daemon=True
+        )
 
     # ---- life cycle ------------------------------------------------------------------------
 
@@ -111,9 +120,13 @@ class FakeTelegram:
     def _message(self, user_id: int, lang: str | None, **extra: Any) -> dict[str, Any]:
         with self._lock:
             mid = self._new_message_id(user_id)
-        msg = {"message_id": mid, "date": int(time.time()),
-               "chat": {"id": user_id, "type": "private"}, "from": self._user(user_id, lang),
-               **extra}
+        msg = {
+            "message_id": mid,
+            "date": int(time.time()),
+            "chat": {"id": user_id, "type": "private"},
+            "from": self._user(user_id, lang),
+            **extra,
+        }
         with self._lock:
             self.chat_messages.setdefault(user_id, {})[mid] = {**msg, "by": "user"}
         return msg
@@ -138,19 +151,26 @@ class FakeTelegram:
             msg["entities"] = [{"type": "bot_command", "offset": 0, "length": len(cmd)}]
         return self.push_update({"message": msg})
 
-    def press(self, user_id: int, data: str, message_id: int | None = None,
-              lang: str | None = None) -> int:
+    def press(
+        self, user_id: int, data: str, message_id: int | None = None, lang: str | None = None
+    ) -> int:
         """Press an inline button on a bot message (by default the newest with a keyboard)."""
         with self._lock:
             msgs = self.chat_messages.get(user_id, {})
             if message_id is None:
-                message_id = max(i for i, m in msgs.items()
-                                 if m["by"] == "bot" and m.get("reply_markup"))
+                message_id = max(
+                    i for i, m in msgs.items() if m["by"] == "bot" and m.get("reply_markup")
+                )
             bot_msg = {k: v for k, v in msgs[message_id].items() if k != "by"}
             qid = str(self._next_query)
             self._next_query += 1
-        query = {"id": qid, "from": self._user(user_id, lang), "chat_instance": "ci",
-                 "data": data, "message": bot_msg}
+        query = {
+            "id": qid,
+            "from": self._user(user_id, lang),
+            "chat_instance": "ci",
+            "data": data,
+            "message": bot_msg,
+        }
         return self.push_update({"callback_query": query})
 
     def add_file(self, data: bytes, path: str) -> str:
@@ -162,28 +182,53 @@ class FakeTelegram:
 
     def send_photo(self, user_id: int, data: bytes, size: int | None = None) -> int:
         fid = self.add_file(data, f"photos/file_{len(self.files)}.jpg")
-        photo = [{"file_id": fid, "file_unique_id": fid + "u", "width": 90, "height": 90,
-                  "file_size": len(data) if size is None else size}]
+        photo = [
+            {
+                "file_id": fid,
+                "file_unique_id": fid + "u",
+                "width": 90,
+                "height": 90,
+                "file_size": len(data) if size is None else size,
+            }
+        ]
         return self.push_update({"message": self._message(user_id, None, photo=photo)})
 
     def send_voice(self, user_id: int, data: bytes, duration: int = 3) -> int:
         fid = self.add_file(data, f"voice/file_{len(self.files)}.oga")
-        voice = {"file_id": fid, "file_unique_id": fid + "u", "duration": duration,
-                 "mime_type": "audio/ogg", "file_size": len(data)}
+        voice = {
+            "file_id": fid,
+            "file_unique_id": fid + "u",
+            "duration": duration,
+            "mime_type": "audio/ogg",
+            "file_size": len(data),
+        }
         return self.push_update({"message": self._message(user_id, None, voice=voice)})
 
-    def send_document(self, user_id: int, data: bytes, name: str, mime: str,
-                      size: int | None = None) -> int:
+    def send_document(
+        self, user_id: int, data: bytes, name: str, mime: str, size: int | None = None
+    ) -> int:
         fid = self.add_file(data, f"documents/file_{len(self.files)}")
-        doc = {"file_id": fid, "file_unique_id": fid + "u", "file_name": name,
-               "mime_type": mime, "file_size": len(data) if size is None else size}
+        doc = {
+            "file_id": fid,
+            "file_unique_id": fid + "u",
+            "file_name": name,
+            "mime_type": mime,
+            "file_size": len(data) if size is None else size,
+        }
         return self.push_update({"message": self._message(user_id, None, document=doc)})
 
-    def fail_next(self, method: str, status: int = 429, retry_after: int | None = 1,
-                  description: str = "Too Many Requests: retry later", times: int = 1) -> None:
+    def fail_next(
+        self,
+        method: str,
+        status: int = 429,
+        retry_after: int | None = 1,
+        description: str = "Too Many Requests: retry later",
+        times: int = 1,
+    ) -> None:
         with self._lock:
             self._failures.setdefault(method, []).extend(
-                [_Failure(status, retry_after, description)] * times)
+                [_Failure(status, retry_after, description)] * times
+            )
 
     def hold(self, method: str) -> threading.Event:
         """Make `method` wait (unanswered) until the returned event is set."""
@@ -206,8 +251,11 @@ class FakeTelegram:
 
     def sent(self, chat_id: int | None = None) -> list[dict[str, Any]]:
         """Params of every sendMessage (to one chat, if given), in order."""
-        return [c.params for c in self.calls_of("sendMessage")
-                if chat_id is None or int(c.params["chat_id"]) == chat_id]
+        return [
+            c.params
+            for c in self.calls_of("sendMessage")
+            if chat_id is None or int(c.params["chat_id"]) == chat_id
+        ]
 
     def wait_for(self, predicate: Any, timeout: float = 10.0) -> None:
         deadline = time.monotonic() + timeout
@@ -219,15 +267,15 @@ class FakeTelegram:
 
     def wait_answered(self, update_id: int, timeout: float = 10.0) -> None:
         """Until the bot has confirmed `update_id` and finished with it."""
-        self.wait_for(lambda: self.confirmed_offset > update_id and self.answered(update_id),
-                      timeout)
+        self.wait_for(
+            lambda: self.confirmed_offset > update_id and self.answered(update_id), timeout
+        )
 
     def visible(self, chat_id: int) -> dict[int, dict[str, Any]]:
         """Messages still shown in the chat (not deleted)."""
         with self._lock:
             gone = self.deleted.get(chat_id, set())
-            return {i: m for i, m in self.chat_messages.get(chat_id, {}).items()
-                    if i not in gone}
+            return {i: m for i, m in self.chat_messages.get(chat_id, {}).items() if i not in gone}
 
     # ---- the API ---------------------------------------------------------------------------
 
@@ -245,8 +293,11 @@ class FakeTelegram:
             failures = self._failures.get(method)
             failure = failures.pop(0) if failures else None
         if failure is not None:
-            body: dict[str, Any] = {"ok": False, "error_code": failure.status,
-                                    "description": failure.description}
+            body: dict[str, Any] = {
+                "ok": False,
+                "error_code": failure.status,
+                "description": failure.description,
+            }
             if failure.retry_after is not None:
                 body["parameters"] = {"retry_after": failure.retry_after}
             return failure.status, body
@@ -280,8 +331,11 @@ class FakeTelegram:
 
     def _m_getUpdates(self, p: dict[str, Any]) -> Any:
         if self.webhook:
-            return 409, {"ok": False, "error_code": 409,
-                         "description": "Conflict: can't use getUpdates while webhook is active"}
+            return 409, {
+                "ok": False,
+                "error_code": 409,
+                "description": "Conflict: can't use getUpdates while webhook is active",
+            }
         offset = int(p.get("offset") or 0)
         timeout = float(p.get("timeout") or 0)
         limit = int(p.get("limit") or 100)
@@ -301,9 +355,13 @@ class FakeTelegram:
         chat_id = int(p["chat_id"])
         with self._lock:
             mid = self._new_message_id(chat_id)
-            msg: dict[str, Any] = {"message_id": mid, "date": int(time.time()),
-                                   "chat": {"id": chat_id, "type": "private"},
-                                   "from": self._bot_user(), "text": p.get("text", "")}
+            msg: dict[str, Any] = {
+                "message_id": mid,
+                "date": int(time.time()),
+                "chat": {"id": chat_id, "type": "private"},
+                "from": self._bot_user(),
+                "text": p.get("text", ""),
+            }
             if p.get("reply_markup"):
                 msg["reply_markup"] = p["reply_markup"]
             self.chat_messages.setdefault(chat_id, {})[mid] = {**msg, "by": "bot"}
@@ -313,18 +371,27 @@ class FakeTelegram:
         chat_id = int(p["chat_id"])
         data = p.get("voice")
         if not isinstance(data, bytes):
-            return 400, {"ok": False, "error_code": 400,
-                         "description": "Bad Request: there is no voice in the request"}
+            return 400, {
+                "ok": False,
+                "error_code": 400,
+                "description": "Bad Request: there is no voice in the request",
+            }
         with self._lock:
             mid = self._new_message_id(chat_id)
             msg: dict[str, Any] = {
-                "message_id": mid, "date": int(time.time()),
-                "chat": {"id": chat_id, "type": "private"}, "from": self._bot_user(),
-                "voice": {"file_id": f"voice-{chat_id}-{mid}", "file_unique_id": f"v{mid}",
-                          "duration": int(p.get("duration") or 1), "mime_type": "audio/ogg",
-                          "file_size": len(data)}}
-            self.chat_messages.setdefault(chat_id, {})[mid] = {**msg, "by": "bot",
-                                                               "data": data}
+                "message_id": mid,
+                "date": int(time.time()),
+                "chat": {"id": chat_id, "type": "private"},
+                "from": self._bot_user(),
+                "voice": {
+                    "file_id": f"voice-{chat_id}-{mid}",
+                    "file_unique_id": f"v{mid}",
+                    "duration": int(p.get("duration") or 1),
+                    "mime_type": "audio/ogg",
+                    "file_size": len(data),
+                },
+            }
+            self.chat_messages.setdefault(chat_id, {})[mid] = {**msg, "by": "bot", "data": data}
         return msg
 
     def _m_editMessageText(self, p: dict[str, Any]) -> Any:
@@ -332,8 +399,11 @@ class FakeTelegram:
         with self._lock:
             msg = self.chat_messages.get(chat_id, {}).get(mid)
             if msg is None or mid in self.deleted.get(chat_id, set()):
-                return 400, {"ok": False, "error_code": 400,
-                             "description": "Bad Request: message to edit not found"}
+                return 400, {
+                    "ok": False,
+                    "error_code": 400,
+                    "description": "Bad Request: message to edit not found",
+                }
             msg["text"] = p.get("text", msg.get("text"))
             if "reply_markup" in p:
                 msg["reply_markup"] = p["reply_markup"]
@@ -346,8 +416,11 @@ class FakeTelegram:
         with self._lock:
             msg = self.chat_messages.get(chat_id, {}).get(mid)
             if msg is None:
-                return 400, {"ok": False, "error_code": 400,
-                             "description": "Bad Request: message to edit not found"}
+                return 400, {
+                    "ok": False,
+                    "error_code": 400,
+                    "description": "Bad Request: message to edit not found",
+                }
             if p.get("reply_markup"):
                 msg["reply_markup"] = p["reply_markup"]
             else:
@@ -368,35 +441,55 @@ class FakeTelegram:
     def _m_deleteMessage(self, p: dict[str, Any]) -> Any:
         chat_id, mid = int(p["chat_id"]), int(p["message_id"])
         if mid in self.deleted.get(chat_id, set()) or mid not in self.chat_messages.get(
-                chat_id, {}):
-            return 400, {"ok": False, "error_code": 400,
-                         "description": "Bad Request: message to delete not found"}
+            chat_id, {}
+        ):
+            return 400, {
+                "ok": False,
+                "error_code": 400,
+                "description": "Bad Request: message to delete not found",
+            }
         if not self._delete(chat_id, [mid]):
-            return 400, {"ok": False, "error_code": 400,
-                         "description": "Bad Request: message can't be deleted"}
+            return 400, {
+                "ok": False,
+                "error_code": 400,
+                "description": "Bad Request: message can't be deleted",
+            }
         return True
 
     def _m_deleteMessages(self, p: dict[str, Any]) -> Any:
         ids = [int(i) for i in p["message_ids"]]
         if not 1 <= len(ids) <= 100:
-            return 400, {"ok": False, "error_code": 400,
-                         "description": "Bad Request: too many messages to delete"}
+            return 400, {
+                "ok": False,
+                "error_code": 400,
+                "description": "Bad Request: too many messages to delete",
+            }
         # Messages that are gone already are skipped. One that cannot be deleted (older than
         # 48 hours: `undeletable`) fails the call after the others were deleted — a modelling
         # choice: the bot then retries one by one to count what stayed, and its text tells the
         # reporter to delete the chat if anything is still visible.
         if not self._delete(int(p["chat_id"]), ids) and self.undeletable & set(ids):
-            return 400, {"ok": False, "error_code": 400,
-                         "description": "Bad Request: message can't be deleted"}
+            return 400, {
+                "ok": False,
+                "error_code": 400,
+                "description": "Bad Request: message can't be deleted",
+            }
         return True
 
     def _m_getFile(self, p: dict[str, Any]) -> Any:
         fid = p["file_id"]
         if fid not in self.files:
-            return 400, {"ok": False, "error_code": 400,
-                         "description": "Bad Request: invalid file_id"}
-        return {"file_id": fid, "file_unique_id": fid + "u", "file_size": len(self.files[fid]),
-                "file_path": self._file_paths[fid]}
+            return 400, {
+                "ok": False,
+                "error_code": 400,
+                "description": "Bad Request: invalid file_id",
+            }
+        return {
+            "file_id": fid,
+            "file_unique_id": fid + "u",
+            "file_size": len(self.files[fid]),
+            "file_path": self._file_paths[fid],
+        }
 
     def download(self, path: str) -> bytes | None:
         for fid, fpath in getattr(self, "_file_paths", {}).items():
@@ -430,7 +523,7 @@ class FakeTelegram:
                 if not path.startswith(prefix):
                     self._reply(404, b"{}")
                     return
-                data = fake.download(path[len(prefix):])
+                data = fake.download(path[len(prefix) :])
                 if data is None:
                     self._reply(404, b"{}")
                 else:
@@ -449,8 +542,7 @@ class FakeTelegram:
                     self._reply(404, b'{"ok":false,"error_code":404,"description":"Not Found"}')
                     return
                 if parts[1][3:] != fake.token:
-                    self._reply(401, b'{"ok":false,"error_code":401,'
-                                     b'"description":"Unauthorized"}')
+                    self._reply(401, b'{"ok":false,"error_code":401,"description":"Unauthorized"}')
                     return
                 params = _decode(raw, self.headers.get("Content-Type", ""))
                 status, body = fake.api(parts[2], params)
@@ -469,7 +561,8 @@ def _decode(raw: bytes, ctype: str) -> dict[str, Any]:
         from email.policy import HTTP
 
         message = BytesParser(policy=HTTP).parsebytes(
-            b"Content-Type: " + ctype.encode() + b"\r\n\r\n" + raw)
+            b"Content-Type: " + ctype.encode() + b"\r\n\r\n" + raw
+        )
         parts: dict[str, Any] = {}
         for part in message.iter_parts():
             name = part.get_param("name", header="content-disposition")
@@ -497,11 +590,13 @@ def webhook_post(url: str, update: dict[str, Any], secret: str | None) -> int:
     """POST one update to a webhook the way Telegram does; return the HTTP status."""
     import urllib.error
     import urllib.request
+
     headers = {"Content-Type": "application/json"}
     if secret is not None:
         headers["X-Telegram-Bot-Api-Secret-Token"] = secret
-    req = urllib.request.Request(url, data=json.dumps(update).encode(), headers=headers,
-                                 method="POST")
+    req = urllib.request.Request(
+        url, data=json.dumps(update).encode(), headers=headers, method="POST"
+    )
     try:
         with urllib.request.urlopen(req, timeout=10) as resp:
             return int(resp.status)

@@ -28,8 +28,14 @@ _Item = tuple[dict[str, Any], int]  # the update and its attempt number
 
 
 class WebhookDispatcher:
-    def __init__(self, urls: Sequence[str], secret: str | None, connections: int = 40,
-                 timeout: float = 10.0, max_attempts: int = 8) -> None:
+    def __init__(
+        self,
+        urls: Sequence[str],
+        secret: str | None,
+        connections: int = 40,
+        timeout: float = 10.0,
+        max_attempts: int = 8,
+    ) -> None:
         if not urls:
             raise ValueError("a webhook dispatcher needs at least one URL")
         self.urls = list(urls)
@@ -45,8 +51,10 @@ class WebhookDispatcher:
         self.retries = 0  # deliveries made again after a connection error, timeout or 5xx
         self.refused: list[int] = []  # update ids answered 4xx (not retried)
         self.lost: list[int] = []  # update ids given up after max_attempts
-        self._threads = [threading.Thread(target=self._run, name=f"fake-webhook-{n}",
-                                          daemon=True) for n in range(max(1, connections))]
+        self._threads = [
+            threading.Thread(target=self._run, name=f"fake-webhook-{n}", daemon=True)
+            for n in range(max(1, connections))
+        ]
 
     def start(self) -> WebhookDispatcher:
         for thread in self._threads:
@@ -106,14 +114,16 @@ class WebhookDispatcher:
                 timer.daemon = True
                 timer.start()
 
-    def _post(self, conns: dict[int, http.client.HTTPConnection], index: int,
-              update: dict[str, Any]) -> int:
+    def _post(
+        self, conns: dict[int, http.client.HTTPConnection], index: int, update: dict[str, Any]
+    ) -> int:
         """One POST on this thread's keep-alive connection to that URL; 0 if no answer."""
         parts = urlsplit(self.urls[index])
         conn = conns.get(index)
         if conn is None:
-            conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port or 80,
-                                              timeout=self.timeout)
+            conn = http.client.HTTPConnection(
+                parts.hostname or "127.0.0.1", parts.port or 80, timeout=self.timeout
+            )
             conns[index] = conn
         headers = {"Content-Type": "application/json"}
         if self.secret is not None:

@@ -63,8 +63,9 @@ class FakeCloudAPI:
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.port = self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(POLL_SECONDS,),
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(POLL_SECONDS,), daemon=True
+        )
 
     @property
     def base_url(self) -> str:
@@ -95,14 +96,36 @@ class FakeCloudAPI:
     # ---- the webhook side ------------------------------------------------------------------
 
     def webhook_body(self, wa_id: str, message: dict[str, Any], name: str = "Reporter") -> bytes:
-        msg = {"from": wa_id, "id": self._next("wamid.HBgL"), "timestamp": str(int(time.time())),
-               **message}
-        return json.dumps({"object": "whatsapp_business_account", "entry": [{
-            "id": WABA_ID, "changes": [{"field": "messages", "value": {
-                "messaging_product": "whatsapp",
-                "metadata": {"display_phone_number": "15550001234", "phone_number_id": PHONE_ID},
-                "contacts": [{"profile": {"name": name}, "wa_id": wa_id}],
-                "messages": [msg]}}]}]}).encode()
+        msg = {
+            "from": wa_id,
+            "id": self._next("wamid.HBgL"),
+            "timestamp": str(int(time.time())),
+            **message,
+        }
+        return json.dumps(
+            {
+                "object": "whatsapp_business_account",
+                "entry": [
+                    {
+                        "id": WABA_ID,
+                        "changes": [
+                            {
+                                "field": "messages",
+                                "value": {
+                                    "messaging_product": "whatsapp",
+                                    "metadata": {
+                                        "display_phone_number": "15550001234",
+                                        "phone_number_id": PHONE_ID,
+                                    },
+                                    "contacts": [{"profile": {"name": name}, "wa_id": wa_id}],
+                                    "messages": [msg],
+                                },
+                            }
+                        ],
+                    }
+                ],
+            }
+        ).encode()
 
     @staticmethod
     def sign(body: bytes, secret: str = APP_SECRET) -> str:
@@ -130,8 +153,16 @@ class FakeCloudAPI:
             def _authorised(self) -> bool:
                 if self.headers.get("Authorization") != f"Bearer {TOKEN}":
                     fake.unauthorised += 1
-                    self._reply(401, {"error": {"message": "Invalid OAuth access token.",
-                                                "type": "OAuthException", "code": 190}})
+                    self._reply(
+                        401,
+                        {
+                            "error": {
+                                "message": "Invalid OAuth access token.",
+                                "type": "OAuthException",
+                                "code": 190,
+                            }
+                        },
+                    )
                     return False
                 return True
 
@@ -145,13 +176,28 @@ class FakeCloudAPI:
                     return
                 if len(parts) == 2 and parts[1] in fake.media:
                     mime, data = fake.media[parts[1]]
-                    self._reply(200, {"messaging_product": "whatsapp",
-                                      "url": f"http://127.0.0.1:{fake.port}/media/{parts[1]}",
-                                      "mime_type": mime, "sha256": hashlib.sha256(data)
-                                      .hexdigest(), "file_size": len(data), "id": parts[1]})
+                    self._reply(
+                        200,
+                        {
+                            "messaging_product": "whatsapp",
+                            "url": f"http://127.0.0.1:{fake.port}/media/{parts[1]}",
+                            "mime_type": mime,
+                            "sha256": hashlib.sha256(data).hexdigest(),
+                            "file_size": len(data),
+                            "id": parts[1],
+                        },
+                    )
                     return
-                self._reply(404, {"error": {"message": "Unsupported get request",
-                                            "type": "GraphMethodException", "code": 100}})
+                self._reply(
+                    404,
+                    {
+                        "error": {
+                            "message": "Unsupported get request",
+                            "type": "GraphMethodException",
+                            "code": 100,
+                        }
+                    },
+                )
 
             def do_POST(self) -> None:
                 raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
@@ -160,8 +206,11 @@ class FakeCloudAPI:
                 parts = self.path.strip("/").split("/")
                 if len(parts) == 3 and parts[1] == PHONE_ID and parts[2] == "media":
                     message = BytesParser(policy=HTTP).parsebytes(
-                        b"Content-Type: " + self.headers["Content-Type"].encode() + b"\r\n\r\n"
-                        + raw)
+                        b"Content-Type: "
+                        + self.headers["Content-Type"].encode()
+                        + b"\r\n\r\n"
+                        + raw
+                    )
                     data, mime = b"", "application/octet-stream"
                     for part in message.iter_parts():
                         if part.get_param("name", header="content-disposition") == "file":
@@ -174,18 +223,30 @@ class FakeCloudAPI:
                 if len(parts) == 3 and parts[1] == PHONE_ID and parts[2] == "messages":
                     body = json.loads(raw)
                     if body.get("messaging_product") != "whatsapp" or "to" not in body:
-                        self._reply(400, {"error": {"message": "(#100) Invalid parameter",
-                                                    "type": "OAuthException", "code": 100}})
+                        self._reply(
+                            400,
+                            {
+                                "error": {
+                                    "message": "(#100) Invalid parameter",
+                                    "type": "OAuthException",
+                                    "code": 100,
+                                }
+                            },
+                        )
                         return
                     if body.get("type") == "read" or body.get("status") == "read":
                         self._reply(200, {"success": True})
                         return
                     with fake._lock:
-                        fake.sent.append(Sent(str(body["to"]), str(body.get("type", "text")),
-                                              body))
-                    self._reply(200, {"messaging_product": "whatsapp",
-                                      "contacts": [{"input": body["to"], "wa_id": body["to"]}],
-                                      "messages": [{"id": fake._next("wamid.OUT")}]})
+                        fake.sent.append(Sent(str(body["to"]), str(body.get("type", "text")), body))
+                    self._reply(
+                        200,
+                        {
+                            "messaging_product": "whatsapp",
+                            "contacts": [{"input": body["to"], "wa_id": body["to"]}],
+                            "messages": [{"id": fake._next("wamid.OUT")}],
+                        },
+                    )
                     return
                 self._reply(404, {"error": {"message": "Unknown path", "code": 100}})
 

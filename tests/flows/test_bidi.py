@@ -29,8 +29,9 @@ def test_the_urgent_line_keeps_its_digit_groups_in_arabic() -> None:
 
 def test_case_reference_receipt_and_commands_read_left_to_right() -> None:
     flows = load_flowset()
-    text = flows.text("ar", "sys.receipt", case_ref="RPK-MAH",
-                      receipt="ABCD-EFGH-JKMN-PQRS-TUVW-XY34-7939-ACDE")
+    text = flows.text(
+        "ar", "sys.receipt", case_ref="RPK-MAH", receipt="ABCD-EFGH-JKMN-PQRS-TUVW-XY34-7939-ACDE"
+    )
     shown = _shown(text)
     assert "RPK-MAH" in shown and "ABCD-EFGH-JKMN-PQRS-TUVW-XY34-7939-ACDE" in shown
     commands = [k for k, v in flows.catalog["ar"].items() if "/exit" in v]
@@ -40,11 +41,14 @@ def test_case_reference_receipt_and_commands_read_left_to_right() -> None:
         assert "/exit" in shown and "exit/" not in shown, key
 
 
-@pytest.mark.parametrize("sentence, kept", [
-    ("قبل 3 أيام [2026-11-28]", "2026-11-28"),
-    ("اتصل على +20 100 123 4567 مساءً", "+20 100 123 4567"),
-    ("رمزك ABCD-1234 احفظه", "ABCD-1234"),
-])
+@pytest.mark.parametrize(
+    "sentence, kept",
+    [
+        ("قبل 3 أيام [2026-11-28]", "2026-11-28"),
+        ("اتصل على +20 100 123 4567 مساءً", "+20 100 123 4567"),
+        ("رمزك ABCD-1234 احفظه", "ABCD-1234"),
+    ],
+)
 def test_latin_runs_inside_arabic_keep_their_order(sentence: str, kept: str) -> None:
     assert kept in _shown(isolate_ltr_runs(sentence))
 
@@ -78,11 +82,14 @@ def test_console_mirrors_brackets_and_keeps_tanween() -> None:
     assert shown.index("(") < shown.index(")") and shown.index("«") < shown.index("»")
 
 
-@pytest.mark.parametrize("text, kept", [
-    ("3 days ago [2026-11-28]", "3 days ago [2026-11-28]"),  # an English answer
-    ("قبل 3 أيام [2026-11-28]", "2026-11-28"),
-    ("تاريخ الاستلام: 2026-12-01 19:42 UTC", "2026-12-01 19:42 UTC"),
-])
+@pytest.mark.parametrize(
+    "text, kept",
+    [
+        ("3 days ago [2026-11-28]", "3 days ago [2026-11-28]"),  # an English answer
+        ("قبل 3 أيام [2026-11-28]", "2026-11-28"),
+        ("تاريخ الاستلام: 2026-12-01 19:42 UTC", "2026-12-01 19:42 UTC"),
+    ],
+)
 def test_the_arabic_case_pdf_prints_left_to_right_values_in_order(text: str, kept: str) -> None:
     """As the PDF lays out a paragraph (fpdf2's own bidi, with the direction we give it)."""
     from fpdf.bidi import BidiParagraph

@@ -7,13 +7,26 @@ from __future__ import annotations
 from intake.service import IntakeService
 from tests.support import Chat, open_report
 
-OPENING = [("consent_store", "yes"), ("consent_followup", "no"),
-           ("consent_share_identity", "no"), ("consent_refer", "no"), ("consent_stats", "no"),
-           ("consent_publish", "no"), ("report_type", "complaint"), ("reporter_role", "victim"),
-           ("reporter_is_child", "no"),
-           ("current_danger", "no")]
-DETENTION = ["arrest_date", "arrest_time", "place_official", "place_name",
-             "safeguards_denied", "interrogated"]
+OPENING = [
+    ("consent_store", "yes"),
+    ("consent_followup", "no"),
+    ("consent_share_identity", "no"),
+    ("consent_refer", "no"),
+    ("consent_stats", "no"),
+    ("consent_publish", "no"),
+    ("report_type", "complaint"),
+    ("reporter_role", "victim"),
+    ("reporter_is_child", "no"),
+    ("current_danger", "no"),
+]
+DETENTION = [
+    "arrest_date",
+    "arrest_time",
+    "place_official",
+    "place_name",
+    "safeguards_denied",
+    "interrogated",
+]
 
 
 def _until_place(chat: Chat) -> None:
@@ -32,20 +45,34 @@ def _asked_to_the_end(chat: Chat, answers: dict[str, str]) -> list[str]:
 
 
 def test_a_prison_complaint_asks_the_detention_questions_and_seals_them(
-        service: IntakeService) -> None:
+    service: IntakeService,
+) -> None:
     chat = Chat(service, user="held", lang="en")
     _until_place(chat)
     chat.say("prison")
-    asked = _asked_to_the_end(chat, {
-        "arrest_date": "2026-03-14", "place_official": "2", "place_name": "Block C",
-        "safeguards_denied": "no lawyer, family not told", "interrogated": "yes",
-        "interrogation_methods": "blindfolded for two days", "medical_exam": "yes",
-        "medical_exam_by": "forensic doctor", "witnesses": "my cellmate",
-        "psychological_symptoms": "nightmares"})
-    assert asked[:len(DETENTION) + 1] == [*DETENTION, "interrogation_methods"]
+    asked = _asked_to_the_end(
+        chat,
+        {
+            "arrest_date": "2026-03-14",
+            "place_official": "2",
+            "place_name": "Block C",
+            "safeguards_denied": "no lawyer, family not told",
+            "interrogated": "yes",
+            "interrogation_methods": "blindfolded for two days",
+            "medical_exam": "yes",
+            "medical_exam_by": "forensic doctor",
+            "witnesses": "my cellmate",
+            "psychological_symptoms": "nightmares",
+        },
+    )
+    assert asked[: len(DETENTION) + 1] == [*DETENTION, "interrogation_methods"]
     assert asked[len(DETENTION) + 1] == "incident_location"  # back to the common questions
-    assert {"perpetrator_description", "witnesses", "psychological_symptoms",
-            "medical_exam_by"} <= set(asked)
+    assert {
+        "perpetrator_description",
+        "witnesses",
+        "psychological_symptoms",
+        "medical_exam_by",
+    } <= set(asked)
     chat.say("yes")
     ref = next(r for r in chat.replies if r.kind == "receipt").extra["case_ref"]
     fields = open_report(service, ref)["fields"]
@@ -56,7 +83,8 @@ def test_a_prison_complaint_asks_the_detention_questions_and_seals_them(
 
 
 def test_a_complaint_at_home_skips_them_and_no_examination_means_no_examiner(
-        service: IntakeService) -> None:
+    service: IntakeService,
+) -> None:
     chat = Chat(service, user="at-home", lang="ar")
     _until_place(chat)
     chat.say("البيت")
@@ -66,7 +94,8 @@ def test_a_complaint_at_home_skips_them_and_no_examination_means_no_examiner(
 
 
 def test_every_detention_question_can_be_skipped_and_is_asked_in_arabic(
-        service: IntakeService) -> None:
+    service: IntakeService,
+) -> None:
     chat = Chat(service, user="skipper", lang="ar")
     _until_place(chat)
     chat.say("٢")  # the second option: prison

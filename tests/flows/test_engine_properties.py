@@ -27,28 +27,72 @@ FLOWS = load_flowset()
 ENGINE = Engine(FLOWS, lambda lang, country: f"guidance {lang}")
 T0 = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
-_ids = sorted({o for spec in FLOWS.fields.values() for o in spec.options}
-              | {"yes", "no", "unknown", "done", "edit", "discard", "later", "urgent_short",
-                 "urgent_full", "withdraw"})
+_ids = sorted(
+    {o for spec in FLOWS.fields.values() for o in spec.options}
+    | {
+        "yes",
+        "no",
+        "unknown",
+        "done",
+        "edit",
+        "discard",
+        "later",
+        "urgent_short",
+        "urgent_full",
+        "withdraw",
+    }
+)
 texts = st.one_of(
     st.sampled_from(_ids),
-    st.sampled_from(["1", "2", "3", "٢", "1,3", "نعم", "لأ", "ايوه", "no thanks", "تخطي",
-                     "skip", "back", "خروج", "help", "English", "بالعربي", "done",
-                     "they are at my door right now", "هم عند الباب الآن", "last week",
-                     "١٥/٣/٢٠٢٤", "\u202eevil\u202c", "\u200b", "", " ", "x" * 25_000]),
+    st.sampled_from(
+        [
+            "1",
+            "2",
+            "3",
+            "٢",
+            "1,3",
+            "نعم",
+            "لأ",
+            "ايوه",
+            "no thanks",
+            "تخطي",
+            "skip",
+            "back",
+            "خروج",
+            "help",
+            "English",
+            "بالعربي",
+            "done",
+            "they are at my door right now",
+            "هم عند الباب الآن",
+            "last week",
+            "١٥/٣/٢٠٢٤",
+            "\u202eevil\u202c",
+            "\u200b",
+            "",
+            " ",
+            "x" * 25_000,
+        ]
+    ),
     st.text(max_size=200),
 )
 events = st.one_of(
     texts.map(lambda t: ("text", t)),
-    st.sampled_from(["skip", "back", "exit", "lang", "help", "start", "rights",
-                     "status"]).map(lambda c: ("command", c)),
+    st.sampled_from(["skip", "back", "exit", "lang", "help", "start", "rights", "status"]).map(
+        lambda c: ("command", c)
+    ),
     st.just(("file", "")),
     st.just(("resume", "")),
 )
 
 
-def _event(nlu: HybridInterpreter, kind: str, value: str, state: State,  # type: ignore[no-untyped-def]
-           i: int):
+def _event(
+    nlu: HybridInterpreter,
+    kind: str,
+    value: str,
+    state: State,  # type: ignore[no-untyped-def]
+    i: int,
+):
     at = T0 + timedelta(seconds=i)
     if kind == "text":
         return UserText(value, nlu.interpret(value, expecting=ENGINE.expecting(state)), at)
@@ -61,8 +105,9 @@ def _event(nlu: HybridInterpreter, kind: str, value: str, state: State,  # type:
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.sampled_from([None, "ar", "en"]), st.lists(events, max_size=60))
-def test_any_event_sequence_is_safe(shipped_nlu: HybridInterpreter, lang: str | None,
-                                    sequence: list[tuple[str, str]]) -> None:
+def test_any_event_sequence_is_safe(
+    shipped_nlu: HybridInterpreter, lang: str | None, sequence: list[tuple[str, str]]
+) -> None:
     """On the shipped default backend (tests.support's `shipped_nlu`)."""
     state, out = ENGINE.step(State(), Begin(T0, lang=lang))
     for i, (kind, value) in enumerate(sequence, start=1):

@@ -46,22 +46,37 @@ from nlu import HybridInterpreter
 FLOWS = load_flowset()
 T0 = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 ARABIC_DIGITS = "٠١٢٣٤٥٦٧٨٩"
-COMMANDS = (("skip", None), ("back", None), ("exit", None), ("help", None), ("lang", "ar"),
-            ("lang", "en"))
+COMMANDS = (
+    ("skip", None),
+    ("back", None),
+    ("exit", None),
+    ("help", None),
+    ("lang", "ar"),
+    ("lang", "en"),
+)
 NOISE = ("xq zzv blorp", "", "   ", "a" * 10_000, "\u202eevil\u202c \u2067x\u2069", "🙂")
 #: Answers that routes, conditions and the storage consent read: part of a state's identity.
 DECIDING = ("consent_store", "consent_followup", "report_type")
 #: Conditions of `when` steps that read other answers, reduced to whether they hold (the
 #: victim's name is asked when the reporter is someone else: five roles, two outcomes).
-CONDITIONS = tuple(s.when for s in FLOWS.steps.values()
-                   if s.when is not None and s.when.field not in DECIDING)
+CONDITIONS = tuple(
+    s.when for s in FLOWS.steps.values() if s.when is not None and s.when.field not in DECIDING
+)
 
 
 def _key(state: State) -> tuple[Any, ...]:
     reading = (state.reading or {}).get("for")
-    return (state.at, state.mode, state.lang, bool(state.urgent), state.urgent_offered,
-            reading, bool(state.addendum_for), tuple(str(state.answers.get(f)) for f in DECIDING),
-            tuple(c.holds(state.answers) for c in CONDITIONS))
+    return (
+        state.at,
+        state.mode,
+        state.lang,
+        bool(state.urgent),
+        state.urgent_offered,
+        reading,
+        bool(state.addendum_for),
+        tuple(str(state.answers.get(f)) for f in DECIDING),
+        tuple(c.holds(state.answers) for c in CONDITIONS),
+    )
 
 
 @dataclass(frozen=True)
@@ -116,8 +131,7 @@ class Explorer:
             return UserFile(f"f{self.clock}", form.value, 10, "0" * 64, "image/jpeg", self.at())
         expecting = self.engine.expecting(state)
         if (form.value, expecting) not in self._read:
-            self._read[form.value, expecting] = self.nlu.interpret(form.value,
-                                                                   expecting=expecting)
+            self._read[form.value, expecting] = self.nlu.interpret(form.value, expecting=expecting)
         return UserText(form.value, self._read[form.value, expecting], self.at())
 
     def step(self, state: State, event: Any) -> tuple[State, list[Any]]:
@@ -127,8 +141,13 @@ class Explorer:
             out += more
         return state, out
 
-    def add(self, state: State, replies: list[Any], frm: tuple[Any, ...] | None,
-            queue: deque[tuple[Any, ...]]) -> tuple[Any, ...]:
+    def add(
+        self,
+        state: State,
+        replies: list[Any],
+        frm: tuple[Any, ...] | None,
+        queue: deque[tuple[Any, ...]],
+    ) -> tuple[Any, ...]:
         key = _key(state)
         if frm is not None:
             self.edges.setdefault(frm, set()).add(key)
@@ -139,8 +158,9 @@ class Explorer:
 
 
 @pytest.fixture(scope="module")
-def explored(shipped_nlu: HybridInterpreter, tmp_path_factory: pytest.TempPathFactory
-             ) -> tuple[Explorer, list[str], float]:
+def explored(
+    shipped_nlu: HybridInterpreter, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Explorer, list[str], float]:
     home: Path = tmp_path_factory.mktemp("home")
     engine = Engine(FLOWS, Guidance.load(home).text)
     ex = Explorer(shipped_nlu, engine)
@@ -175,22 +195,30 @@ def explored(shipped_nlu: HybridInterpreter, tmp_path_factory: pytest.TempPathFa
             explicit_yes = form.option == "yes"
             for action in out:
                 if isinstance(action, SubmitReport) and not (
-                        explicit_yes and state.at in ("sys:confirm", READING)):
+                    explicit_yes and state.at in ("sys:confirm", READING)
+                ):
                     problems.append(f"submitted without an explicit yes: {label}")
                 if isinstance(action, WithdrawCase) and not (
-                        explicit_yes and state.at in ("sys:withdraw", READING)):
+                    explicit_yes and state.at in ("sys:withdraw", READING)
+                ):
                     problems.append(f"withdrew without an explicit yes: {label}")
-            if (nxt.answers.get("consent_store") == "yes"
-                    and state.answers.get("consent_store") != "yes"
-                    and not (explicit_yes or form.value == "/skip")):
+            if (
+                nxt.answers.get("consent_store") == "yes"
+                and state.answers.get("consent_store") != "yes"
+                and not (explicit_yes or form.value == "/skip")
+            ):
                 problems.append(f"storage consented without an explicit yes: {label}")
             after = _asked(out)
             if form.kind == "command" and form.value == "skip" and nxt.mode == "active":
                 if before_field != "consent_store" and after and after.field == before_field:
                     problems.append(f"/skip did not move on: {label}")
-            if form.option is not None and nxt.mode == "active" and after is not None \
-                    and after.field == before_field and before_field not in (
-                        "consent_store", "evidence"):
+            if (
+                form.option is not None
+                and nxt.mode == "active"
+                and after is not None
+                and after.field == before_field
+                and before_field not in ("consent_store", "evidence")
+            ):
                 again, out2 = ex.step(nxt, ex.event(nxt, form))
                 twice = _asked(out2)
                 if again.mode == "active" and twice is not None and twice.field == before_field:
@@ -212,19 +240,27 @@ def explored(shipped_nlu: HybridInterpreter, tmp_path_factory: pytest.TempPathFa
 
 def test_exploration_finds_nothing_wrong(explored: tuple[Explorer, list[str], float]) -> None:
     ex, problems, seconds = explored
-    print(f"\nexplored {len(ex.states)} states and {ex.transitions} transitions "
-          f"in {seconds:.1f} s")
+    print(f"\nexplored {len(ex.states)} states and {ex.transitions} transitions in {seconds:.1f} s")
     assert not problems, "\n".join(sorted(set(problems))[:40])
 
 
-def test_exploration_reaches_every_question(explored: tuple[Explorer, list[str], float]
-                                            ) -> None:
+def test_exploration_reaches_every_question(explored: tuple[Explorer, list[str], float]) -> None:
     """The exploration is only worth its assertions if it really visits every prompt."""
     ex, _, _ = explored
     seen = {s.at for s, _ in ex.states.values()}
-    questions = {ref for ref, step in FLOWS.steps.items()
-                 if step.kind not in ("info", "route", "review", "end", "receipt")}
+    questions = {
+        ref
+        for ref, step in FLOWS.steps.items()
+        if step.kind not in ("info", "route", "review", "end", "receipt")
+    }
     assert questions - seen == set()
-    assert {"sys:resume", "sys:confirm", "sys:after_review", "sys:addendum", "sys:withdraw",
-            "sys:urgent_offer", READING} <= seen
+    assert {
+        "sys:resume",
+        "sys:confirm",
+        "sys:after_review",
+        "sys:addendum",
+        "sys:withdraw",
+        "sys:urgent_offer",
+        READING,
+    } <= seen
     assert any(s.mode == "submitted" for s, _ in ex.states.values())

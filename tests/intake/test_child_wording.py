@@ -12,12 +12,27 @@ import pytest
 from intake.service import IntakeService
 from tests.support import Chat
 
-CONSENTS = [("consent_store", "yes"), ("consent_followup", "no"),
-            ("consent_share_identity", "no"), ("consent_refer", "no"), ("consent_stats", "no"),
-            ("consent_publish", "no"), ("report_type", "complaint")]
+CONSENTS = [
+    ("consent_store", "yes"),
+    ("consent_followup", "no"),
+    ("consent_share_identity", "no"),
+    ("consent_refer", "no"),
+    ("consent_stats", "no"),
+    ("consent_publish", "no"),
+    ("report_type", "complaint"),
+]
 # What the reporter is asked after the age question, up to "what was done to you?".
-LATER = ["current_danger", "ongoing", "incident_date", "place_type", "incident_location",
-         "country", "perpetrator_type", "perpetrator_description", "violation_types"]
+LATER = [
+    "current_danger",
+    "ongoing",
+    "incident_date",
+    "place_type",
+    "incident_location",
+    "country",
+    "perpetrator_type",
+    "perpetrator_description",
+    "violation_types",
+]
 
 
 def _walk(service: IntakeService, lang: str, role: str, child: str | None) -> dict[str, str]:
@@ -36,14 +51,17 @@ def _walk(service: IntakeService, lang: str, role: str, child: str | None) -> di
 
 @pytest.mark.parametrize("lang", ["en", "ar"])
 def test_a_child_gets_the_simpler_wording_and_an_adult_the_usual_one(
-        make_service: Callable[..., IntakeService], lang: str) -> None:
+    make_service: Callable[..., IntakeService], lang: str
+) -> None:
     service = make_service()
     child = _walk(service, lang, "victim", "yes")
     adult = _walk(service, lang, "victim", "no")
     text = service.flows.text
-    for field, key in (("current_danger", "opening.current_danger"),
-                       ("violation_types", "complaint.violation_types"),
-                       ("incident_location", "complaint.incident_location")):
+    for field, key in (
+        ("current_danger", "opening.current_danger"),
+        ("violation_types", "complaint.violation_types"),
+        ("incident_location", "complaint.incident_location"),
+    ):
         assert text(lang, f"{key}.child") in child[field]
         assert text(lang, key) in adult[field] and text(lang, f"{key}.child") not in adult[field]
     simpler = [f for f in LATER if child[f] != adult[f]]
@@ -53,7 +71,8 @@ def test_a_child_gets_the_simpler_wording_and_an_adult_the_usual_one(
 
 
 def test_only_a_victim_is_asked_and_the_question_can_be_skipped(
-        make_service: Callable[..., IntakeService]) -> None:
+    make_service: Callable[..., IntakeService],
+) -> None:
     service = make_service()
     family = Chat(service, user="family", lang="en")
     family.run([*CONSENTS, ("reporter_role", "family")])

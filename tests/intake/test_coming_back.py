@@ -14,16 +14,23 @@ from storage import crypto
 from tests.support import PASSPHRASE, Chat, open_report
 
 FOLLOWUP_REPORT = [
-    ("consent_store", "yes"), ("consent_followup", "yes"), ("consent_share_identity", "no"),
-    ("consent_refer", "no"), ("consent_stats", "no"),
-    ("consent_publish", "no"), ("report_type", "reprisal"),
+    ("consent_store", "yes"),
+    ("consent_followup", "yes"),
+    ("consent_share_identity", "no"),
+    ("consent_refer", "no"),
+    ("consent_stats", "no"),
+    ("consent_publish", "no"),
+    ("report_type", "reprisal"),
     ("reporter_role", "victim"),
-    ("reporter_is_child", "no"), ("current_danger", "no"), ("ongoing", "yes"),
+    ("reporter_is_child", "no"),
+    ("current_danger", "no"),
+    ("ongoing", "yes"),
 ]
 
 
-def _report(service: IntakeService, user: str, followup: str = "yes",
-            route: str | None = "chat-77") -> tuple[str, str]:
+def _report(
+    service: IntakeService, user: str, followup: str = "yes", route: str | None = "chat-77"
+) -> tuple[str, str]:
     chat = Chat(service, user=user, lang="en", open_now=False)
     chat.src = replace(chat.src, route=route)
     chat.replies = service.open(chat.src, "en").replies
@@ -37,7 +44,8 @@ def _report(service: IntakeService, user: str, followup: str = "yes",
 
 
 def test_receipt_shows_status_and_lets_the_reporter_add_information(
-        service: IntakeService, tmp_path: Path) -> None:
+    service: IntakeService, tmp_path: Path
+) -> None:
     case_ref, code = _report(service, "amal")
     back = Chat(service, user="amal-on-a-new-phone", open_now=False)
     replies = back.say(code.lower().replace("-", " "))  # typed back loosely
@@ -65,13 +73,13 @@ def test_wrong_or_unknown_receipts_are_refused_the_same_way(service: IntakeServi
     assert first == unknown and case_ref not in first
 
 
-def test_unknown_handle_never_runs_the_slow_hash(service: IntakeService,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unknown_handle_never_runs_the_slow_hash(
+    service: IntakeService, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Crypto property 7 (crypto-design.md)."""
     calls: list[int] = []
     real = crypto.verify_receipt
-    monkeypatch.setattr(crypto, "verify_receipt",
-                        lambda *a: calls.append(1) or real(*a))  # type: ignore[func-returns-value]
+    monkeypatch.setattr(crypto, "verify_receipt", lambda *a: calls.append(1) or real(*a))  # type: ignore[func-returns-value]
     Chat(service, user="x", open_now=False).say("ZZZZ-ZZZZ-ZZZZ-ZZZZ-ZZZZ-ZZZZ-ZZZZ-ZZZ2")
     assert calls == []
 
@@ -91,8 +99,9 @@ def test_caseworker_reply_reaches_only_a_consenting_reporter(service: IntakeServ
     no_ref, _ = _report(service, "rami", followup="no", route="chat-88")
     with pytest.raises(AccessDenied, match="consent"):
         queue_reply(service.db, pepper, no_ref, "demo", PASSPHRASE, "Are you safe?")
-    queue_reply(service.db, pepper, case_ref, "demo", PASSPHRASE, "Are you safe now?",
-                now=service._now())
+    queue_reply(
+        service.db, pepper, case_ref, "demo", PASSPHRASE, "Are you safe now?", now=service._now()
+    )
     items = service.pending_outbox("console")
     assert len(items) == 1 and items[0].route == "chat-77"
     assert "Are you safe now?" in items[0].replies[0].text
@@ -110,8 +119,9 @@ def test_caseworker_reply_reaches_only_a_consenting_reporter(service: IntakeServ
 
 def test_failed_delivery_is_retried_later(service: IntakeService, clock: object) -> None:
     case_ref, _ = _report(service, "amal")
-    queue_reply(service.db, service._pepper, case_ref, "demo", PASSPHRASE, "Hello",
-                now=service._now())
+    queue_reply(
+        service.db, service._pepper, case_ref, "demo", PASSPHRASE, "Hello", now=service._now()
+    )
     item = service.pending_outbox("console")[0]
     service.outbox_failed(item.id)
     assert service.pending_outbox("console") == []
@@ -136,8 +146,9 @@ def test_quick_exit_tells_the_channel_to_erase(service: IntakeService) -> None:
     assert chat.outcome.erased and chat.outcome.finished
 
 
-def test_withdrawal_deletes_the_content_and_keeps_a_tombstone(service: IntakeService,
-                                                             tmp_path: Path) -> None:
+def test_withdrawal_deletes_the_content_and_keeps_a_tombstone(
+    service: IntakeService, tmp_path: Path
+) -> None:
     from sqlalchemy import func, select
 
     from caseworker.cases import list_queue

@@ -17,10 +17,16 @@ from storage.models import Case, CaseField, CaseRoute
 from tests.support import PASSPHRASE, Chat, open_report
 
 OPENING = [
-    ("consent_store", "yes"), ("consent_followup", "yes"), ("consent_share_identity", "no"),
-    ("consent_refer", "no"), ("consent_stats", "yes"), ("consent_publish", "no"),
-    ("report_type", "complaint"), ("reporter_role", "victim"),
-    ("reporter_is_child", "no"), ("current_danger", "no"),
+    ("consent_store", "yes"),
+    ("consent_followup", "yes"),
+    ("consent_share_identity", "no"),
+    ("consent_refer", "no"),
+    ("consent_stats", "yes"),
+    ("consent_publish", "no"),
+    ("report_type", "complaint"),
+    ("reporter_role", "victim"),
+    ("reporter_is_child", "no"),
+    ("current_danger", "no"),
 ]
 
 
@@ -43,12 +49,14 @@ def _act(service: IntakeService, case_ref: str, kind: str) -> bool:
         case = cases.by_ref(session, case_ref)
         assert user is not None and case is not None
         opened = cases.open_case(session, case, accounts.unlock(user, PASSPHRASE), user.key_id)
-        return casework.record_action(session, case, kind, "demo", datetime.now(UTC),
-                                      sealed=cases.sealed_consent(opened)).done
+        return casework.record_action(
+            session, case, kind, "demo", datetime.now(UTC), sealed=cases.sealed_consent(opened)
+        ).done
 
 
-def _change(service: IntakeService, code: str, consent: str, answer: str,
-            user: str = "same-person") -> Chat:
+def _change(
+    service: IntakeService, code: str, consent: str, answer: str, user: str = "same-person"
+) -> Chat:
     chat = Chat(service, user=user, open_now=False)
     chat.say(code)
     options = dict(chat.question.options)
@@ -118,8 +126,11 @@ def test_a_refused_reply_stays_in_the_audit_log(service: IntakeService) -> None:
     with pytest.raises(AccessDenied, match="did not consent"):
         queue_reply(service.db, service._pepper, case_ref, "demo", PASSPHRASE, "Hello?")
     with service.db.transaction() as session:
-        refused = [(e.case_ref, e.outcome, (e.detail or {}).get("reason"))
-                   for e in accounts.audit_log(session) if e.action == "case.reply"]
+        refused = [
+            (e.case_ref, e.outcome, (e.detail or {}).get("reason"))
+            for e in accounts.audit_log(session)
+            if e.action == "case.reply"
+        ]
     assert refused == [(case_ref, "refused", "no consent_followup")]
 
 
@@ -154,14 +165,20 @@ def test_a_flipped_follow_up_flag_does_not_open_the_way_back(service: IntakeServ
 
 
 def test_the_change_is_sealed_and_the_intake_keeps_no_way_to_read_it(
-        service: IntakeService) -> None:
+    service: IntakeService,
+) -> None:
     case_ref, code = _report(service, "lina")
     _change(service, code, "consent_refer", "yes").say("/exit")
     with service.db.transaction() as session:
         case = session.scalar(select(Case).where(Case.case_ref == case_ref))
         assert case is not None
-        rows = list(session.scalars(select(CaseField).where(
-            CaseField.case_id == case.id, CaseField.field_id.startswith("consent_change."))))
+        rows = list(
+            session.scalars(
+                select(CaseField).where(
+                    CaseField.case_id == case.id, CaseField.field_id.startswith("consent_change.")
+                )
+            )
+        )
         assert len(rows) == 1 and rows[0].seq > 0
         assert b"consent_refer" not in rows[0].sealed and b"yes" not in rows[0].sealed
     # Only a recipient's key opens it: the record is read through the caseworker's key.
@@ -169,7 +186,8 @@ def test_the_change_is_sealed_and_the_intake_keeps_no_way_to_read_it(
 
 
 def test_exit_after_sending_says_the_report_is_kept_and_how_to_withdraw(
-        service: IntakeService) -> None:
+    service: IntakeService,
+) -> None:
     case_ref, _ = _report(service, "maya")
     chat = Chat(service, user="maya", open_now=False)
     said = " ".join(r.text for r in chat.say("/exit"))
@@ -180,12 +198,15 @@ def test_exit_after_sending_says_the_report_is_kept_and_how_to_withdraw(
 
 
 def test_sanad_show_lists_current_consents_and_the_change_in_history(
-        service: IntakeService) -> None:
+    service: IntakeService,
+) -> None:
     from cli._caseworker import _readable
 
     case_ref, code = _report(service, "rana")
     _change(service, code, "consent_refer", "yes")
     shown = _readable(open_report(service, case_ref), "en")
     assert "  May be referred to other bodies: given" in shown
-    assert ("The reporter changed a consent (with the receipt): May be referred to other bodies"
-            " -> given") in shown
+    assert (
+        "The reporter changed a consent (with the receipt): May be referred to other bodies"
+        " -> given"
+    ) in shown

@@ -11,8 +11,10 @@ from intake.service import IntakeService
 from storage.models import Case
 from tests.support import Chat
 
-AFTER = {"en": "we can ask only the most important questions first",
-         "ar": "يمكننا أن نسألك أهم الأسئلة فقط أولاً"}
+AFTER = {
+    "en": "we can ask only the most important questions first",
+    "ar": "يمكننا أن نسألك أهم الأسئلة فقط أولاً",
+}
 
 
 def _cases(service: IntakeService) -> int:
@@ -20,12 +22,17 @@ def _cases(service: IntakeService) -> int:
         return int(session.scalar(select(func.count()).select_from(Case)) or 0)
 
 
-@pytest.mark.parametrize(("lang", "words", "hello"), [
-    ("en", "someone is here, delete everything", "hello"),
-    ("ar", "حدا جاي امسح كل شي", "مرحبا"),
-    ("ar", "rah jaw l police, m7i kolchi", "salam")])
+@pytest.mark.parametrize(
+    ("lang", "words", "hello"),
+    [
+        ("en", "someone is here, delete everything", "hello"),
+        ("ar", "حدا جاي امسح كل شي", "مرحبا"),
+        ("ar", "rah jaw l police, m7i kolchi", "salam"),
+    ],
+)
 def test_coming_back_after_a_danger_exit_offers_the_urgent_path(
-        service: IntakeService, lang: str, words: str, hello: str) -> None:
+    service: IntakeService, lang: str, words: str, hello: str
+) -> None:
     chat = Chat(service, user=f"back-{lang}-{len(words)}", lang=lang)
     chat.run([("consent_store", "yes"), ("consent_followup", "yes")])
     chat.say("Samir" if lang == "en" else "سمير")  # an answer, erased with the rest

@@ -21,16 +21,29 @@ from tests.support import Chat, open_report
 
 pytestmark = pytest.mark.chaos
 
-SCRIPT = [("consent_store", "yes"), ("consent_followup", "no"),
-          ("consent_share_identity", "no"), ("consent_refer", "no"), ("consent_stats", "no"),
-          ("consent_publish", "no"),
-          ("report_type", "complaint"), ("reporter_role", "victim"),
-          ("reporter_is_child", "no"), ("current_danger", "no"),
-          ("ongoing", "no"), ("incident_date", "last spring"), ("place_type", "prison"),
-          # the detention questions (issue 18), skipped
-          ("arrest_date", "/skip"), ("arrest_time", "/skip"), ("place_official", "/skip"),
-          ("place_name", "/skip"), ("safeguards_denied", "/skip"), ("interrogated", "/skip"),
-          ("incident_location", "Block C, third floor")]
+SCRIPT = [
+    ("consent_store", "yes"),
+    ("consent_followup", "no"),
+    ("consent_share_identity", "no"),
+    ("consent_refer", "no"),
+    ("consent_stats", "no"),
+    ("consent_publish", "no"),
+    ("report_type", "complaint"),
+    ("reporter_role", "victim"),
+    ("reporter_is_child", "no"),
+    ("current_danger", "no"),
+    ("ongoing", "no"),
+    ("incident_date", "last spring"),
+    ("place_type", "prison"),
+    # the detention questions (issue 18), skipped
+    ("arrest_date", "/skip"),
+    ("arrest_time", "/skip"),
+    ("place_official", "/skip"),
+    ("place_name", "/skip"),
+    ("safeguards_denied", "/skip"),
+    ("interrogated", "/skip"),
+    ("incident_location", "Block C, third floor"),
+]
 
 
 def _to_confirm(chat: Chat) -> None:
@@ -39,8 +52,9 @@ def _to_confirm(chat: Chat) -> None:
         chat.say("/skip")
 
 
-def test_connection_killed_mid_submission(make_service: Callable[..., IntakeService],
-                                          postgres_url: str) -> None:
+def test_connection_killed_mid_submission(
+    make_service: Callable[..., IntakeService], postgres_url: str
+) -> None:
     service = make_service(postgres_url)
     chat = Chat(service, lang="en")
     _to_confirm(chat)

@@ -52,16 +52,16 @@ class Account:
 def _add(service: IntakeService, name: str, role: str) -> None:
     home = Home(service.settings.home)
     admin = load_admin_key((home.offline / "admin-signing.pem").read_bytes(), ADMIN_PASSPHRASE)
-    add_user(service.db, name, role, OTHER, service.settings.user_kdf, home.admin_public(),
-             None, admin)
+    add_user(
+        service.db, name, role, OTHER, service.settings.user_kdf, home.admin_public(), None, admin
+    )
 
 
 def _unlock(service: IntakeService, name: str, passphrase: str = OTHER) -> Account:
     with service.db.transaction() as session:
         user = accounts.get_user(session, name)
         assert user is not None
-        return Account(user.name, user.role, bytes(user.key_id),
-                       accounts.unlock(user, passphrase))
+        return Account(user.name, user.role, bytes(user.key_id), accounts.unlock(user, passphrase))
 
 
 @pytest.fixture
@@ -73,8 +73,9 @@ def photo(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def world(make_service: Callable[..., IntakeService], database_url: str, photo: Path
-          ) -> tuple[IntakeService, str, str]:
+def world(
+    make_service: Callable[..., IntakeService], database_url: str, photo: Path
+) -> tuple[IntakeService, str, str]:
     """Custodian `keeper` and a second caseworker `sami` exist before two reports arrive."""
     service = make_service(database_url)
     _add(service, "keeper", "custodian")
@@ -89,20 +90,25 @@ def world(make_service: Callable[..., IntakeService], database_url: str, photo: 
 
 def _audit(service: IntakeService, action: str) -> list[tuple[str, str | None, str]]:
     with service.db.transaction() as session:
-        rows = session.scalars(select(AuditEntry).where(AuditEntry.action == action)
-                               .order_by(AuditEntry.id))
+        rows = session.scalars(
+            select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.id)
+        )
         return [(r.actor, r.case_ref, r.outcome) for r in rows]
 
 
 def test_names_are_sealed_apart_and_open_only_after_a_custodians_approval(
-        world: tuple[IntakeService, str, str]) -> None:
+    world: tuple[IntakeService, str, str],
+) -> None:
     service, ref, _ = world
     # The caseworker reads the narrative, and sees the names only as protected.
     report = show_case(service.db, ref, "demo", PASSPHRASE)
     assert report["fields"]["narrative"] == COMPLAINT_EN_EXPECTED["narrative"]
     assert not set(COMPLAINT_EN_IDENTITY) & set(report["fields"])
-    assert report["identity"] == {"access": "protected", "fields": sorted(COMPLAINT_EN_IDENTITY),
-                                  "protected": sorted(COMPLAINT_EN_IDENTITY)}
+    assert report["identity"] == {
+        "access": "protected",
+        "fields": sorted(COMPLAINT_EN_IDENTITY),
+        "protected": sorted(COMPLAINT_EN_IDENTITY),
+    }
     assert report["integrity"] == []
 
     # Cryptographically: nothing the caseworker's key opens yields a name.
@@ -110,10 +116,16 @@ def test_names_are_sealed_apart_and_open_only_after_a_custodians_approval(
     with service.db.transaction() as session:
         case = cases.by_ref(session, ref)
         assert case is not None
-        rows = list(session.scalars(select(CaseField).where(
-            CaseField.case_id == case.id, CaseField.field_id.startswith("identity:"))))
+        rows = list(
+            session.scalars(
+                select(CaseField).where(
+                    CaseField.case_id == case.id, CaseField.field_id.startswith("identity:")
+                )
+            )
+        )
         assert sorted(r.field_id for r in rows) == sorted(
-            f"identity:{f}" for f in COMPLAINT_EN_IDENTITY)
+            f"identity:{f}" for f in COMPLAINT_EN_IDENTITY
+        )
         wraps = list(session.scalars(select(IdentityKey).where(IdentityKey.case_id == case.id)))
         assert demo.key_id not in {bytes(w.key_id) for w in wraps}
         data_key = cases.report_key(session, case, demo.private_key, demo.key_id)
@@ -126,14 +138,21 @@ def test_names_are_sealed_apart_and_open_only_after_a_custodians_approval(
             with pytest.raises(crypto.CryptoError):
                 crypto.open_field(data_key, case.id, row.field_id, 0, row.sealed)
         # the copies are the custodian's and the recovery key's, from the signed manifest
-        signed = {r.key_id: r.label for r in accounts.identity_recipients(
-            session, Home(service.settings.home).admin_public())}
-        assert {signed[bytes(w.key_id)] for w in wraps} == {"custodian:keeper",
-                                                            accounts.RECOVERY_LABEL}
+        signed = {
+            r.key_id: r.label
+            for r in accounts.identity_recipients(
+                session, Home(service.settings.home).admin_public()
+            )
+        }
+        assert {signed[bytes(w.key_id)] for w in wraps} == {
+            "custodian:keeper",
+            accounts.RECOVERY_LABEL,
+        }
 
     # The custodian reads no narrative.
     keeper = _unlock(service, "keeper")
     from caseworker.cases import AccessDenied
+
     with pytest.raises(AccessDenied):
         show_case(service.db, ref, "keeper", OTHER)
 
@@ -142,7 +161,8 @@ def test_names_are_sealed_apart_and_open_only_after_a_custodians_approval(
     assert asked["status"] == "pending"
     waiting = cw_identity.pending(service.db, keeper)
     assert [(w["case_ref"], w["requester"], w["purpose"]) for w in waiting] == [
-        (ref, "demo", "contact_reporter")]
+        (ref, "demo", "contact_reporter")
+    ]
     with pytest.raises(cw_identity.IdentityRefused) as again:
         cw_identity.request(service.db, demo, ref, "contact_reporter")
     assert again.value.code == "identity_pending"
@@ -171,7 +191,8 @@ def test_names_are_sealed_apart_and_open_only_after_a_custodians_approval(
 
 
 def test_a_custodian_cannot_approve_their_own_request(
-        world: tuple[IntakeService, str, str]) -> None:
+    world: tuple[IntakeService, str, str],
+) -> None:
     """A custodian holds no reader key, so cannot ask; a request written into the database
     in the custodian's own name is refused at approval, and nothing is wrapped."""
     service, ref, _ = world
@@ -182,9 +203,16 @@ def test_a_custodian_cannot_approve_their_own_request(
     with service.db.transaction() as session:
         case = cases.by_ref(session, ref)
         assert case is not None
-        session.add(IdentityRequest(id="forged-own-request", case_id=case.id,
-                                    requester="keeper", purpose="other", status="pending",
-                                    created_at=datetime.now(UTC)))
+        session.add(
+            IdentityRequest(
+                id="forged-own-request",
+                case_id=case.id,
+                requester="keeper",
+                purpose="other",
+                status="pending",
+                created_at=datetime.now(UTC),
+            )
+        )
         before = len(list(session.scalars(select(IdentityKey))))
     admin_public = Home(service.settings.home).admin_public()
     with pytest.raises(cw_identity.IdentityRefused) as own:
@@ -206,7 +234,8 @@ def test_a_custodian_cannot_approve_their_own_request(
 
 
 def test_refusal_is_told_to_the_requester_and_state_purposes_need_consent(
-        world: tuple[IntakeService, str, str]) -> None:
+    world: tuple[IntakeService, str, str],
+) -> None:
     service, ref, ar_ref = world
     sami = _unlock(service, "sami")
     keeper = _unlock(service, "keeper")
@@ -220,7 +249,8 @@ def test_refusal_is_told_to_the_requester_and_state_purposes_need_consent(
     cw_identity.refuse(service.db, keeper, asked["id"], "risk_to_person")
     mine = cw_identity.my_requests(service.db, sami)
     assert [(m["case_ref"], m["status"], m["decided_by"], m["reason"]) for m in mine] == [
-        (ar_ref, "refused", "keeper", "risk_to_person")]
+        (ar_ref, "refused", "keeper", "risk_to_person")
+    ]
     report = show_case(service.db, ar_ref, "sami", OTHER)
     assert report["identity"]["protected"] == sorted(REPRISAL_AR_IDENTITY)
     assert not set(REPRISAL_AR_IDENTITY) & set(report["fields"])
@@ -230,13 +260,15 @@ def test_refusal_is_told_to_the_requester_and_state_purposes_need_consent(
     assert ("sami", ref, "refused") in _audit(service, "identity.request")
     # decided once: a second decision is refused
     with pytest.raises(cw_identity.IdentityRefused) as twice:
-        cw_identity.approve(service.db, keeper, asked["id"],
-                            Home(service.settings.home).admin_public())
+        cw_identity.approve(
+            service.db, keeper, asked["id"], Home(service.settings.home).admin_public()
+        )
     assert twice.value.code == "identity_decided"
 
 
 def test_tampering_with_the_identity_section_is_reported_as_tampering(
-        world: tuple[IntakeService, str, str]) -> None:
+    world: tuple[IntakeService, str, str],
+) -> None:
     service, ref, ar_ref = world
     demo = _unlock(service, "demo", PASSPHRASE)
     keeper = _unlock(service, "keeper")
@@ -246,8 +278,11 @@ def test_tampering_with_the_identity_section_is_reported_as_tampering(
     with service.db.transaction() as session:
         case = cases.by_ref(session, ref)
         assert case is not None
-        row = session.scalar(select(CaseField).where(
-            CaseField.case_id == case.id, CaseField.field_id == "identity:reporter_name"))
+        row = session.scalar(
+            select(CaseField).where(
+                CaseField.case_id == case.id, CaseField.field_id == "identity:reporter_name"
+            )
+        )
         assert row is not None
         row.sealed = row.sealed[:-1] + bytes([row.sealed[-1] ^ 1])
     with pytest.raises(CaseTampered):
@@ -256,48 +291,78 @@ def test_tampering_with_the_identity_section_is_reported_as_tampering(
     with service.db.transaction() as session:
         other = cases.by_ref(session, ar_ref)
         assert other is not None
-        session.query(CaseField).filter(CaseField.case_id == other.id,
-                                        CaseField.field_id == "identity:victim_name").delete()
+        session.query(CaseField).filter(
+            CaseField.case_id == other.id, CaseField.field_id == "identity:victim_name"
+        ).delete()
     report = show_case(service.db, ar_ref, "demo", PASSPHRASE)
     assert "missing:identity:victim_name" in report["integrity"]
 
 
 def test_revoking_a_readers_access_takes_the_approved_identity_copy_too(
-        world: tuple[IntakeService, str, str]) -> None:
+    world: tuple[IntakeService, str, str],
+) -> None:
     from storage import casework
 
     service, ref, _ = world
     sami, keeper = _unlock(service, "sami"), _unlock(service, "keeper")
     asked = cw_identity.request(service.db, sami, ref, "contact_reporter")
-    cw_identity.approve(service.db, keeper, asked["id"],
-                        Home(service.settings.home).admin_public())
+    cw_identity.approve(service.db, keeper, asked["id"], Home(service.settings.home).admin_public())
     with service.db.transaction() as session:
         case = cases.by_ref(session, ref)
         user = accounts.get_user(session, "sami")
         assert case is not None and user is not None
         casework.revoke(session, case, user, "demo", datetime.now(UTC))
-        assert session.scalar(select(IdentityKey).where(
-            IdentityKey.case_id == case.id, IdentityKey.key_id == user.key_id)) is None
+        assert (
+            session.scalar(
+                select(IdentityKey).where(
+                    IdentityKey.case_id == case.id, IdentityKey.key_id == user.key_id
+                )
+            )
+            is None
+        )
         # the custodian's copy stays
-        assert session.scalar(select(IdentityKey).where(
-            IdentityKey.case_id == case.id, IdentityKey.key_id == keeper.key_id)) is not None
+        assert (
+            session.scalar(
+                select(IdentityKey).where(
+                    IdentityKey.case_id == case.id, IdentityKey.key_id == keeper.key_id
+                )
+            )
+            is not None
+        )
 
 
 def test_a_case_stored_before_the_identity_section_still_opens(
-        make_service: Callable[..., IntakeService], database_url: str) -> None:
+    make_service: Callable[..., IntakeService], database_url: str
+) -> None:
     service = make_service(database_url)
     now = datetime.now(UTC)
     with service.db.transaction() as session:
-        recipients = accounts.current_recipients(session, Home(service.settings.home)
-                                                 .admin_public())
-        case = cases.store_report(session, cases.ReportToStore(
-            case_id="00000000-0000-4000-8000-000000000012", data_key=crypto.new_data_key(),
-            fields={"consent_store": "yes", "narrative": "An older report.",
-                    "contact_safety": "old style, in the report"},
-            files=[], consent={"consent_store": {"value": "yes", "at": now.isoformat()}},
-            report_type="complaint", priority=3, reasons=("default",), channel="console",
-            lang="en", flow_version="opening.1+details.1"), recipients,
-            crypto.new_receipt(crypto.TEST_KDF), now)
+        recipients = accounts.current_recipients(
+            session, Home(service.settings.home).admin_public()
+        )
+        case = cases.store_report(
+            session,
+            cases.ReportToStore(
+                case_id="00000000-0000-4000-8000-000000000012",
+                data_key=crypto.new_data_key(),
+                fields={
+                    "consent_store": "yes",
+                    "narrative": "An older report.",
+                    "contact_safety": "old style, in the report",
+                },
+                files=[],
+                consent={"consent_store": {"value": "yes", "at": now.isoformat()}},
+                report_type="complaint",
+                priority=3,
+                reasons=("default",),
+                channel="console",
+                lang="en",
+                flow_version="opening.1+details.1",
+            ),
+            recipients,
+            crypto.new_receipt(crypto.TEST_KDF),
+            now,
+        )
         ref = case.case_ref
         assert session.scalar(select(Case.id).where(Case.case_ref == ref))
     report = show_case(service.db, ref, "demo", PASSPHRASE)
@@ -307,7 +372,8 @@ def test_a_case_stored_before_the_identity_section_still_opens(
 
 
 def test_names_are_nowhere_in_clear_after_request_and_approval(
-        make_service: Callable[..., IntakeService], photo: Path) -> None:
+    make_service: Callable[..., IntakeService], photo: Path
+) -> None:
     """Crypto property 1 for the identity section: SQLite file, WAL and logs."""
     service = make_service()
     setup_logging(service.settings, verbose=True)
@@ -318,8 +384,9 @@ def test_names_are_nowhere_in_clear_after_request_and_approval(
         ref = next(r for r in replies if r.kind == "receipt").extra["case_ref"]
         demo, keeper = _unlock(service, "demo", PASSPHRASE), _unlock(service, "keeper")
         asked = cw_identity.request(service.db, demo, ref, "contact_reporter")
-        cw_identity.approve(service.db, keeper, asked["id"],
-                            Home(service.settings.home).admin_public())
+        cw_identity.approve(
+            service.db, keeper, asked["id"], Home(service.settings.home).admin_public()
+        )
         shown = show_case(service.db, ref, "demo", PASSPHRASE)
         assert shown["fields"]["victim_name"] == REPRISAL_AR_IDENTITY["victim_name"]
     finally:

@@ -23,8 +23,12 @@ from tests.support import PASSPHRASE, Chat, dispatch, open_report
 
 MARK = "TGMARKEN-narrative-secretword"
 SCRIPT = [
-    ("consent_store", "yes"), ("consent_followup", "yes"), ("consent_share_identity", "no"),
-    ("consent_refer", "no"), ("consent_stats", "no"), ("report_type", "complaint"),
+    ("consent_store", "yes"),
+    ("consent_followup", "yes"),
+    ("consent_share_identity", "no"),
+    ("consent_refer", "no"),
+    ("consent_stats", "no"),
+    ("report_type", "complaint"),
     ("victim_relation", "self"),
 ]
 
@@ -73,9 +77,15 @@ def _opened_replies(service: IntakeService, handles: list[bytes]) -> list[bytes]
         for row in rows:
             for handle in handles:
                 try:
-                    opened.append(crypto.open_draft(
-                        service.keyring, _event_key(row.channel, row.event_id), handle,
-                        row.expires_at or 0, row.sealed_replies or b""))
+                    opened.append(
+                        crypto.open_draft(
+                            service.keyring,
+                            _event_key(row.channel, row.event_id),
+                            handle,
+                            row.expires_at or 0,
+                            row.sealed_replies or b"",
+                        )
+                    )
                 except crypto.CryptoError:
                     continue
     return opened
@@ -91,8 +101,7 @@ def test_kept_replies_hold_no_answer_and_no_receipt(service: IntakeService) -> N
     for plain in opened:  # ... and finds nothing the reporter said, nor the code
         assert MARK.encode() not in plain and b"beat" not in plain
         assert receipt.encode() not in plain and receipt[:9].encode() not in plain
-        assert set(json.loads(plain)) <= {"v", "erased", "finished", "case_ref", "lang",
-                                          "receipt"}
+        assert set(json.loads(plain)) <= {"v", "erased", "finished", "case_ref", "lang", "receipt"}
     # The submission redelivered (a crash before the receipt went out): the report exists
     # once, and the code is not shown again; the reporter is told why and what to do.
     again = service.text(chat.last_src, "yes")
@@ -103,8 +112,7 @@ def test_kept_replies_hold_no_answer_and_no_receipt(service: IntakeService) -> N
     assert open_report(service, case_ref)["fields"]["narrative"].startswith(MARK)
 
 
-def test_a_replay_mid_conversation_asks_the_current_question_again(
-        service: IntakeService) -> None:
+def test_a_replay_mid_conversation_asks_the_current_question_again(service: IntakeService) -> None:
     """Finding 1: a replay is re-created from the live draft (the current question), not
     from stored reply texts."""
     chat = EventChat(service, "5550001")
@@ -113,12 +121,13 @@ def test_a_replay_mid_conversation_asks_the_current_question_again(
     again = service.text(chat.last_src, "yes")
     assert again.replayed and again.replies[-1].text == asked.text
     assert again.replies[-1].field == asked.field  # and the answer was not taken twice
-    assert service.text(replace(chat.last_src, event_id="next"), "yes").replies[-1].field \
+    assert (
+        service.text(replace(chat.last_src, event_id="next"), "yes").replies[-1].field
         != asked.field
+    )
 
 
-def test_a_reused_update_id_from_another_reporter_is_a_new_message(
-        service: IntakeService) -> None:
+def test_a_reused_update_id_from_another_reporter_is_a_new_message(service: IntakeService) -> None:
     """Finding 13: an update id seen before for someone else (a new bot on this home, or
     Telegram restarting its counter) was swallowed as a duplicate; now it is processed."""
     first = EventChat(service, "1001")
@@ -174,9 +183,16 @@ def test_a_delivered_message_keeps_no_body_the_intake_can_open(service: IntakeSe
     """Finding 6: delivered caseworker messages stayed sealed under a key derived from the
     pepper. Now the body goes at delivery; the case keeps its copy sealed to the readers."""
     _, case_ref, _ = _submit(service, "out-user")
-    queue_reply(service.db, service._pepper, case_ref, "demo", PASSPHRASE,
-                "OUTBOXMARK: meet our lawyer Thursday", now=service._now(),
-                admin_public=service._admin_public)
+    queue_reply(
+        service.db,
+        service._pepper,
+        case_ref,
+        "demo",
+        PASSPHRASE,
+        "OUTBOXMARK: meet our lawyer Thursday",
+        now=service._now(),
+        admin_public=service._admin_public,
+    )
     item = service.pending_outbox("telegram")[0]
     service.outbox_sent(item.id)
     key = _followup.route_key(service._pepper)
@@ -208,18 +224,22 @@ def _raw_pages(engine: object, table: str) -> bytes:
     data = b""
     with engine.connect() as conn:  # type: ignore[attr-defined]
         conn.execute(text("CREATE EXTENSION IF NOT EXISTS pageinspect"))
-        toast = conn.scalar(text("SELECT reltoastrelid::regclass::text FROM pg_class "
-                                 "WHERE relname = :t"), {"t": table})
+        toast = conn.scalar(
+            text("SELECT reltoastrelid::regclass::text FROM pg_class WHERE relname = :t"),
+            {"t": table},
+        )
         for rel in [table] + ([toast] if toast and toast != "-" else []):
             pages = conn.scalar(text("SELECT pg_relation_size(:r) / 8192"), {"r": rel})
             for block in range(int(pages or 0)):
-                data += bytes(conn.scalar(text("SELECT get_raw_page(:r, :b)"),
-                                          {"r": rel, "b": block}))
+                data += bytes(
+                    conn.scalar(text("SELECT get_raw_page(:r, :b)"), {"r": rel, "b": block})
+                )
     return data
 
 
 def test_quick_exit_on_postgresql_leaves_only_copies_no_one_can_open(
-        make_service: Callable[..., IntakeService], postgres_url: str) -> None:
+    make_service: Callable[..., IntakeService], postgres_url: str
+) -> None:
     """Finding 5 in PostgreSQL's terms: a deleted row stays in the table's pages (a dead
     tuple) until VACUUM, and in pg_wal. Each draft and inbox row is sealed under an item key
     of its own as well as the epoch key; /exit erases the item key once the deletion is
@@ -231,15 +251,20 @@ def test_quick_exit_on_postgresql_leaves_only_copies_no_one_can_open(
     engine = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:  # no autovacuum to tidy up behind the test's back
         for table in ("drafts", "channel_inbox"):
-            conn.execute(text(f"ALTER TABLE {table} SET (autovacuum_enabled = false, "
-                              "toast.autovacuum_enabled = false)"))
+            conn.execute(
+                text(
+                    f"ALTER TABLE {table} SET (autovacuum_enabled = false, "
+                    "toast.autovacuum_enabled = false)"
+                )
+            )
     chat = Chat(service, user="pg-exit-user", lang="en")
     versions: list[tuple[str, bytes, int]] = []
     for line in ["yes", "yes", "no", "no", "no", "no", "complaint", "self"]:
         chat.say(line)
         with service.db.transaction() as session:
-            versions += [(r.id, bytes(r.sealed), r.expires_at)
-                         for r in session.scalars(select(Draft))]
+            versions += [
+                (r.id, bytes(r.sealed), r.expires_at) for r in session.scalars(select(Draft))
+            ]
     handle = service._handle(chat.src)
     draft_id, latest, expires = versions[-1]
     assert _opens(service, draft_id, handle, expires, latest)
@@ -264,11 +289,11 @@ def test_quick_exit_on_postgresql_leaves_only_copies_no_one_can_open(
     engine.dispose()
 
 
-def _opens(service: IntakeService, draft_id: str, handle: bytes, expires: int,
-                      blob: bytes) -> bool:
+def _opens(service: IntakeService, draft_id: str, handle: bytes, expires: int, blob: bytes) -> bool:
     try:
-        plain = crypto.open_draft(service.keyring, draft_id, handle, expires, blob,
-                                  f"draft:{draft_id}")
+        plain = crypto.open_draft(
+            service.keyring, draft_id, handle, expires, blob, f"draft:{draft_id}"
+        )
     except crypto.CryptoError:
         return False
     return b'"consent_followup": "yes"' in plain

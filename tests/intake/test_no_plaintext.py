@@ -21,8 +21,13 @@ pytestmark = pytest.mark.privacy
 
 def _encodings(secret: str) -> list[bytes]:
     raw = secret.encode("utf-8")
-    forms = [raw, secret.encode("utf-16-le"), secret.encode("utf-16-be"),
-             json.dumps(secret).encode("ascii")[1:-1], base64.b64encode(raw)]
+    forms = [
+        raw,
+        secret.encode("utf-16-le"),
+        secret.encode("utf-16-be"),
+        json.dumps(secret).encode("ascii")[1:-1],
+        base64.b64encode(raw),
+    ]
     return [f for f in forms if len(f) >= 6]
 
 
@@ -47,8 +52,9 @@ def photo(tmp_path: Path) -> Path:
     return path
 
 
-def test_nothing_written_reaches_disk_or_logs_in_clear(service: IntakeService, photo: Path,
-                                                       tmp_path: Path) -> None:
+def test_nothing_written_reaches_disk_or_logs_in_clear(
+    service: IntakeService, photo: Path, tmp_path: Path
+) -> None:
     """Crypto property 1 (crypto-design.md)."""
     setup_logging(service.settings, verbose=True)
     receipts = []
@@ -60,17 +66,30 @@ def test_nothing_written_reaches_disk_or_logs_in_clear(service: IntakeService, p
             receipts.append(next(r for r in replies if r.kind == "receipt").extra["receipt"])
         # A third reporter stops halfway: the live draft must be sealed too.
         chat = Chat(service, user="halfway", lang="en")
-        chat.run([("consent_store", "yes"), ("consent_followup", "yes"),
-                  ("consent_share_identity", "no"), ("consent_refer", "no"),
-                  ("consent_stats", "no"), ("consent_publish", "no"), ("report_type", "complaint"),
-                  ("reporter_role", "victim"),
-                  ("reporter_is_child", "no"), ("current_danger", "no"), ("ongoing", "no"),
-                  ("incident_date", "last winter near the river"),
-                  ("place_type", "prison"),
-                  ("arrest_date", "/skip"), ("arrest_time", "/skip"),
-                  ("place_official", "/skip"), ("place_name", "/skip"),
-                  ("safeguards_denied", "/skip"), ("interrogated", "/skip"),
-                  ("incident_location", "Sednaya wing B, cell 14")])
+        chat.run(
+            [
+                ("consent_store", "yes"),
+                ("consent_followup", "yes"),
+                ("consent_share_identity", "no"),
+                ("consent_refer", "no"),
+                ("consent_stats", "no"),
+                ("consent_publish", "no"),
+                ("report_type", "complaint"),
+                ("reporter_role", "victim"),
+                ("reporter_is_child", "no"),
+                ("current_danger", "no"),
+                ("ongoing", "no"),
+                ("incident_date", "last winter near the river"),
+                ("place_type", "prison"),
+                ("arrest_date", "/skip"),
+                ("arrest_time", "/skip"),
+                ("place_official", "/skip"),
+                ("place_name", "/skip"),
+                ("safeguards_denied", "/skip"),
+                ("interrogated", "/skip"),
+                ("incident_location", "Sednaya wing B, cell 14"),
+            ]
+        )
     finally:
         for handler in logging.getLogger("sanad").handlers[:]:
             handler.close()
@@ -78,13 +97,27 @@ def test_nothing_written_reaches_disk_or_logs_in_clear(service: IntakeService, p
     # Option ids (e.g. report_type "complaint") are queue metadata by design; every answer
     # written in the reporter's own words must be absent.
     option_ids = {o for spec in service.flows.fields.values() for o in spec.options}
-    answers = [line for script in (COMPLAINT_EN, REPRISAL_AR) for field, line in script
-               if field in service.flows.fields and len(line) >= 6
-               and not line.startswith("/") and line not in option_ids
-               and service.flows.fields[field].type in ("text", "date")]
-    answers += ["Sednaya wing B, cell 14", "last winter near the river", "UNIQUE-PHOTO-CONTENT",
-                "bruises-photo.jpg", "en-user", "ar-user", "halfway", *receipts,
-                *[r.replace("-", "") for r in receipts]]
+    answers = [
+        line
+        for script in (COMPLAINT_EN, REPRISAL_AR)
+        for field, line in script
+        if field in service.flows.fields
+        and len(line) >= 6
+        and not line.startswith("/")
+        and line not in option_ids
+        and service.flows.fields[field].type in ("text", "date")
+    ]
+    answers += [
+        "Sednaya wing B, cell 14",
+        "last winter near the river",
+        "UNIQUE-PHOTO-CONTENT",
+        "bruises-photo.jpg",
+        "en-user",
+        "ar-user",
+        "halfway",
+        *receipts,
+        *[r.replace("-", "") for r in receipts],
+    ]
     # The database and its WAL are still open here, as on a live server.
     home = service.settings.home
     assert (home / "logs" / "sanad.log").stat().st_size > 0
@@ -95,12 +128,23 @@ def test_nothing_written_reaches_disk_or_logs_in_clear(service: IntakeService, p
 
 def test_receipt_pasted_into_a_new_conversation_is_not_kept(service: IntakeService) -> None:
     chat = Chat(service, lang="en")
-    chat.run([("consent_store", "yes"), ("consent_followup", "no"),
-              ("consent_share_identity", "no"), ("consent_refer", "no"),
-              ("consent_stats", "no"), ("consent_publish", "no"), ("report_type", "complaint"),
-              ("reporter_role", "victim"),
-              ("reporter_is_child", "no"), ("current_danger", "no"), ("ongoing", "no"),
-              ("incident_date", "/skip"), ("place_type", "/skip")])
+    chat.run(
+        [
+            ("consent_store", "yes"),
+            ("consent_followup", "no"),
+            ("consent_share_identity", "no"),
+            ("consent_refer", "no"),
+            ("consent_stats", "no"),
+            ("consent_publish", "no"),
+            ("report_type", "complaint"),
+            ("reporter_role", "victim"),
+            ("reporter_is_child", "no"),
+            ("current_danger", "no"),
+            ("ongoing", "no"),
+            ("incident_date", "/skip"),
+            ("place_type", "/skip"),
+        ]
+    )
     code = "ABCD-EFGH-2345-6723-ABCD-EFGH-JKMN-PQRS"
     replies = chat.answer("incident_location", code)
     assert replies[0].kind == "info"

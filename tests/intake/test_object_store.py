@@ -45,8 +45,9 @@ def _files(home: Path) -> list[Path]:
     return [p for p in (home / "attachments").rglob("*") if p.is_file()]
 
 
-def _submit_with_photo(service: IntakeService, photo: Path, user: str = "reporter-1"
-                       ) -> tuple[str, str]:
+def _submit_with_photo(
+    service: IntakeService, photo: Path, user: str = "reporter-1"
+) -> tuple[str, str]:
     chat = Chat(service, user=user)
     replies = chat.run(_script(COMPLAINT_EN, photo))
     receipt = next(r for r in replies if r.kind == "receipt")
@@ -60,7 +61,8 @@ def _case_keys(service: IntakeService, bucket: S3Bucket, case_ref: str) -> list[
 
 
 def test_a_reporters_file_is_sealed_into_the_bucket_and_not_onto_the_disk(
-        make_service: Callable[..., IntakeService], s3_bucket: S3Bucket, photo: Path) -> None:
+    make_service: Callable[..., IntakeService], s3_bucket: S3Bucket, photo: Path
+) -> None:
     service = make_service(object_store_url=s3_bucket.url)
     case_ref, _ = _submit_with_photo(service, photo)
     with service.db.transaction() as session:
@@ -80,15 +82,21 @@ def test_a_reporters_file_is_sealed_into_the_bucket_and_not_onto_the_disk(
 
 @pytest.mark.postgres
 def test_a_dashboard_on_a_second_host_opens_the_file(
-        make_service: Callable[..., IntakeService], settings: Settings, postgres_url: str,
-        s3_bucket: S3Bucket, photo: Path, tmp_path: Path) -> None:
+    make_service: Callable[..., IntakeService],
+    settings: Settings,
+    postgres_url: str,
+    s3_bucket: S3Bucket,
+    photo: Path,
+    tmp_path: Path,
+) -> None:
     first = replace(settings, database_url=postgres_url, object_store_url=s3_bucket.url)
     first.home.mkdir(parents=True)
     db = Database(postgres_url)
     init_demo(first, db, PASSPHRASE, DEMO_TOTP, ADMIN_PASSPHRASE, RECOVERY_PASSPHRASE)
     db.dispose()
-    case_ref, _ = _submit_with_photo(make_service(postgres_url, object_store_url=s3_bucket.url),
-                                     photo)
+    case_ref, _ = _submit_with_photo(
+        make_service(postgres_url, object_store_url=s3_bucket.url), photo
+    )
     # The second host: the home's keys and configuration, its own epoch folder; the files
     # are in neither home.
     copy = tmp_path / "home-b"
@@ -96,24 +104,30 @@ def test_a_dashboard_on_a_second_host_opens_the_file(
     second = replace(first, home=copy, epoch_dir=tmp_path / "epochs-b")
     assert _files(first.home) == _files(copy) == []
     home_b = Home(copy)  # the dashboard as `sanad web` (cli/_web.py) builds it on that host
-    dashboard = Dashboard(Database(second.database_url), home_b.admin_public(),
-                          second.objects(), pepper=home_b.pepper(),
-                          manifest_pin=home_b.keys / "manifest-version")
+    dashboard = Dashboard(
+        Database(second.database_url),
+        home_b.admin_public(),
+        second.objects(),
+        pepper=home_b.pepper(),
+        manifest_pin=home_b.keys / "manifest-version",
+    )
     client = TestClient(create_app(dashboard), follow_redirects=False)
     assert login(client, "demo", PASSPHRASE, DEMO_TOTP).status_code == 303
     page = client.get(f"/cases/{case_ref}").text
     att = page.split("/files/")[1].split("/reveal")[0]
-    assert post(client, f"/cases/{case_ref}/files/{att}/reveal",
-                page=f"/cases/{case_ref}").status_code == 303
+    assert (
+        post(client, f"/cases/{case_ref}/files/{att}/reveal", page=f"/cases/{case_ref}").status_code
+        == 303
+    )
     response = client.get(f"/cases/{case_ref}/files/{att}?download=1")
     assert response.status_code == 200 and response.content == PHOTO
     client.close()
     dashboard.db.dispose()
 
 
-def test_withdrawal_deletes_the_objects(make_service: Callable[..., IntakeService],
-                                        s3_bucket: S3Bucket, photo: Path,
-                                        tmp_path: Path) -> None:
+def test_withdrawal_deletes_the_objects(
+    make_service: Callable[..., IntakeService], s3_bucket: S3Bucket, photo: Path, tmp_path: Path
+) -> None:
     service = make_service(object_store_url=s3_bucket.url)
     kept, _ = _submit_with_photo(service, photo, user="someone-else")
     case_ref, code = _submit_with_photo(service, photo)
@@ -130,19 +144,20 @@ def test_withdrawal_deletes_the_objects(make_service: Callable[..., IntakeServic
     assert len(_case_keys(service, s3_bucket, kept)) == 1  # another reporter's file stays
 
 
-def test_quick_exit_deletes_the_drafts_objects(make_service: Callable[..., IntakeService],
-                                               s3_bucket: S3Bucket, photo: Path) -> None:
+def test_quick_exit_deletes_the_drafts_objects(
+    make_service: Callable[..., IntakeService], s3_bucket: S3Bucket, photo: Path
+) -> None:
     service = make_service(object_store_url=s3_bucket.url)
     chat = Chat(service)
-    chat.run(_script(COMPLAINT_EN[:COMPLAINT_EN.index(("evidence", "done"))], photo))
+    chat.run(_script(COMPLAINT_EN[: COMPLAINT_EN.index(("evidence", "done"))], photo))
     assert len(s3_bucket.keys()) == 1
     chat.say("/exit")
     assert s3_bucket.keys() == []
 
 
 def test_closed_case_retention_deletes_the_objects(
-        make_service: Callable[..., IntakeService], s3_bucket: S3Bucket, clock: Clock,
-        tmp_path: Path) -> None:
+    make_service: Callable[..., IntakeService], s3_bucket: S3Bucket, clock: Clock, tmp_path: Path
+) -> None:
     service = make_service(closed_case_retention_days=30, object_store_url=s3_bucket.url)
     old = _report_with_file(service, "amal", tmp_path)
     young = _report_with_file(service, "basel", tmp_path)
@@ -159,14 +174,15 @@ def test_closed_case_retention_deletes_the_objects(
 
 
 def test_the_purge_sweeps_orphans_and_strays_from_the_bucket(
-        make_service: Callable[..., IntakeService], s3_bucket: S3Bucket, photo: Path) -> None:
+    make_service: Callable[..., IntakeService], s3_bucket: S3Bucket, photo: Path
+) -> None:
     service = make_service(object_store_url=s3_bucket.url)
     case_ref, _ = _submit_with_photo(service, photo)
     [listed] = _case_keys(service, s3_bucket, case_ref)
     case_group = listed.rsplit("/", 1)[0]
     # A draft still being written: its file stays.
     live = Chat(service, user="still-talking")
-    live.run(_script(COMPLAINT_EN[:COMPLAINT_EN.index(("evidence", "done"))], photo))
+    live.run(_script(COMPLAINT_EN[: COMPLAINT_EN.index(("evidence", "done"))], photo))
     draft_keys = [k for k in s3_bucket.keys() if not k.startswith(case_group)]
     assert len(draft_keys) == 1
     # What a crash or a failed delete leaves: a group of no case or draft, and an object a
@@ -182,27 +198,31 @@ def test_the_purge_sweeps_orphans_and_strays_from_the_bucket(
 
 
 def test_config_check_names_an_unreachable_bucket_in_one_line(
-        s3_bucket: S3Bucket, tmp_path: Path) -> None:
+    s3_bucket: S3Bucket, tmp_path: Path
+) -> None:
     runner = CliRunner()
     env = {"SANAD_HOME": str(tmp_path / "home"), "SANAD_OBJECT_STORE_URL": s3_bucket.url}
     ok = runner.invoke(main, ["config", "check"], env=env)
     assert ok.exit_code == 0, ok.output
     assert f"ok     objects    {s3_bucket.url}" in ok.output
-    gone = runner.invoke(main, ["config", "check"],
-                         env={**env, "SANAD_OBJECT_STORE_URL": "s3://no-such-bucket/x"})
+    gone = runner.invoke(
+        main, ["config", "check"], env={**env, "SANAD_OBJECT_STORE_URL": "s3://no-such-bucket/x"}
+    )
     assert gone.exit_code == 1
     [line] = [ln for ln in gone.output.splitlines() if ln.startswith("FAILED")]
     assert line.startswith("FAILED objects ") and "no bucket no-such-bucket" in line
-    bad = runner.invoke(main, ["config", "check"],
-                        env={**env, "SANAD_OBJECT_STORE_URL": "ftp://files"})
+    bad = runner.invoke(
+        main, ["config", "check"], env={**env, "SANAD_OBJECT_STORE_URL": "ftp://files"}
+    )
     assert bad.exit_code != 0
     assert bad.output.strip().splitlines() == [
-        "sanad: SANAD_OBJECT_STORE_URL must be s3://bucket[/prefix], not ftp://…"]
+        "sanad: SANAD_OBJECT_STORE_URL must be s3://bucket[/prefix], not ftp://…"
+    ]
 
 
 def test_a_backup_carries_the_buckets_files_and_a_restore_puts_them_back(
-        make_service: Callable[..., IntakeService], s3_bucket: S3Bucket, photo: Path,
-        tmp_path: Path) -> None:
+    make_service: Callable[..., IntakeService], s3_bucket: S3Bucket, photo: Path, tmp_path: Path
+) -> None:
     from intake.backup import make_backup, restore_backup
     from tests.storage.test_backup import _recovery
 
@@ -215,9 +235,12 @@ def test_a_backup_carries_the_buckets_files_and_a_restore_puts_them_back(
     make_backup(service.settings, service.db, public, archive)
     assert PHOTO[:24] not in archive.read_bytes()
     # Restored where the objects are gone: into another prefix of the bucket.
-    target = replace(service.settings, home=tmp_path / "restored",
-                     database_url=f"sqlite:///{tmp_path / 'restored.db'}",
-                     object_store_url=f"s3://{s3_bucket.name}/restored")
+    target = replace(
+        service.settings,
+        home=tmp_path / "restored",
+        database_url=f"sqlite:///{tmp_path / 'restored.db'}",
+        object_store_url=f"s3://{s3_bucket.name}/restored",
+    )
     db = Database(target.database_url)
     try:
         restore_backup(archive, private, target, db)

@@ -28,17 +28,24 @@ def _to_first_consent(chat: Chat, lang: str) -> None:
     chat.answer("language", "2" if lang == "en" else "1")
 
 
-@pytest.mark.parametrize("lang,no,yes", [("en", "2", "1"), ("ar", "٢", "١"), ("en", "2.", "1."),
-                                         ("ar", "٢.", "١.")])
-def test_number_two_is_no_on_every_consent(shipped_service: IntakeService, lang: str,
-                                           no: str, yes: str) -> None:
+@pytest.mark.parametrize(
+    "lang,no,yes", [("en", "2", "1"), ("ar", "٢", "١"), ("en", "2.", "1."), ("ar", "٢.", "١.")]
+)
+def test_number_two_is_no_on_every_consent(
+    shipped_service: IntakeService, lang: str, no: str, yes: str
+) -> None:
     chat = Chat(shipped_service, user=f"numbers-{lang}-{len(no)}")
     assert [o[0] for o in chat.question.options][:2] == ["ar", "en"]
     _to_first_consent(chat, lang)
     assert chat.question.lang == lang
     chat.answer("consent_store", yes)
-    for field in ("consent_followup", "consent_share_identity", "consent_refer",
-                  "consent_stats", "consent_publish"):
+    for field in (
+        "consent_followup",
+        "consent_share_identity",
+        "consent_refer",
+        "consent_stats",
+        "consent_publish",
+    ):
         chat.answer(field, no)
     fields = [r.field for r in chat.replies]
     assert "report_type" in fields
@@ -58,18 +65,32 @@ def test_number_two_is_no_on_every_consent(shipped_service: IntakeService, lang:
     case_ref = chat.outcome.case_ref
     assert case_ref
     report = open_report(shipped_service, case_ref)
-    assert {k: report["fields"][k] for k in ("consent_store", "consent_followup",
-                                             "consent_share_identity", "consent_refer",
-                                             "consent_stats", "consent_publish",
-                                             "current_danger")} == {
-        "consent_store": "yes", "consent_followup": "no", "consent_share_identity": "no",
-        "consent_refer": "no", "consent_stats": "no", "consent_publish": "no",
-        "current_danger": "no"}
+    assert {
+        k: report["fields"][k]
+        for k in (
+            "consent_store",
+            "consent_followup",
+            "consent_share_identity",
+            "consent_refer",
+            "consent_stats",
+            "consent_publish",
+            "current_danger",
+        )
+    } == {
+        "consent_store": "yes",
+        "consent_followup": "no",
+        "consent_share_identity": "no",
+        "consent_refer": "no",
+        "consent_stats": "no",
+        "consent_publish": "no",
+        "current_danger": "no",
+    }
 
 
 @pytest.mark.parametrize("no", ["2", "٢"])
-def test_number_two_to_keep_the_report_ends_without_storing(shipped_service: IntakeService,
-                                                            no: str) -> None:
+def test_number_two_to_keep_the_report_ends_without_storing(
+    shipped_service: IntakeService, no: str
+) -> None:
     chat = Chat(shipped_service, user=f"store-no-{no}")
     chat.answer("language", "2")
     chat.answer("consent_store", no)
@@ -93,13 +114,21 @@ def test_bare_number_is_never_an_intent(shipped_nlu: HybridInterpreter) -> None:
         assert shipped_nlu.interpret(text).intent == "nlu_fallback", text
 
 
-@pytest.mark.parametrize("lang,answer", [
-    ("en", "only if I agree first"), ("en", "yes but only if I agree first"),
-    ("ar", "نعم بس بشرط"), ("ar", "اه بس لازم تسألني قبل"), ("ar", "ok bas b shart"),
-    ("ar", "ah wakha ila bghit"), ("ar", "إي بس إذا حكيتو معي أول"),
-])
-def test_a_condition_on_a_consent_is_recorded_as_not_given(shipped_service: IntakeService,
-                                                           lang: str, answer: str) -> None:
+@pytest.mark.parametrize(
+    "lang,answer",
+    [
+        ("en", "only if I agree first"),
+        ("en", "yes but only if I agree first"),
+        ("ar", "نعم بس بشرط"),
+        ("ar", "اه بس لازم تسألني قبل"),
+        ("ar", "ok bas b shart"),
+        ("ar", "ah wakha ila bghit"),
+        ("ar", "إي بس إذا حكيتو معي أول"),
+    ],
+)
+def test_a_condition_on_a_consent_is_recorded_as_not_given(
+    shipped_service: IntakeService, lang: str, answer: str
+) -> None:
     """Walkthrough M1: "only if I agree first" to "May we refer your case?" was stored as Yes."""
     chat = Chat(shipped_service, user=f"hedge-{abs(hash(answer))}")
     chat.answer("language", "en" if lang == "en" else "ar")
@@ -121,7 +150,8 @@ def test_a_condition_on_a_consent_is_recorded_as_not_given(shipped_service: Inta
 
 
 def test_a_condition_on_keeping_the_report_asks_again_plainly(
-        shipped_service: IntakeService) -> None:
+    shipped_service: IntakeService,
+) -> None:
     chat = Chat(shipped_service, user="hedge-store")
     chat.answer("language", "en")
     chat.answer("consent_store", "yes, but only if you ask me first")
@@ -131,10 +161,12 @@ def test_a_condition_on_keeping_the_report_asks_again_plainly(
     assert chat.question.field == "consent_followup"
 
 
-@pytest.mark.parametrize("lang,words", [("en", "alright then"), ("en", "fine by me"),
-                                        ("ar", "هيك منيح")])
+@pytest.mark.parametrize(
+    "lang,words", [("en", "alright then"), ("en", "fine by me"), ("ar", "هيك منيح")]
+)
 def test_a_models_yes_to_a_consent_is_confirmed_before_it_counts(
-        shipped_service: IntakeService, lang: str, words: str) -> None:
+    shipped_service: IntakeService, lang: str, words: str
+) -> None:
     chat = Chat(shipped_service, user=f"reading-{lang}-{len(words)}")
     chat.answer("language", lang)
     chat.answer("consent_store", "1")
@@ -165,8 +197,13 @@ def test_skip_at_the_urgent_offer_moves_on(shipped_service: IntakeService) -> No
     chat = Chat(shipped_service, user="urgent-skip")
     chat.answer("language", "en")
     chat.answer("consent_store", "yes")
-    for field in ("consent_followup", "consent_share_identity", "consent_refer",
-                  "consent_stats", "consent_publish"):
+    for field in (
+        "consent_followup",
+        "consent_share_identity",
+        "consent_refer",
+        "consent_stats",
+        "consent_publish",
+    ):
         chat.answer(field, "no")
     chat.answer("report_type", "complaint")
     chat.answer("reporter_role", "1")
@@ -194,7 +231,7 @@ def test_skip_on_the_review_never_sends(shipped_service: IntakeService, where: s
 
 
 def test_one_after_a_receipt_is_done_not_withdraw(service: IntakeService) -> None:
-    """"1. Done" used to open the withdraw confirmation (the number was read against a list
+    """ "1. Done" used to open the withdraw confirmation (the number was read against a list
     of one option); a second "1" would have withdrawn the report."""
     chat = Chat(service, user="after-receipt")
     chat.answer("language", "en")

@@ -22,8 +22,7 @@ def _submit(service: IntakeService) -> tuple[str, str]:
 
 def test_a_caseworker_reissues_a_lost_receipt(service: IntakeService) -> None:
     case_ref, old = _submit(service)
-    new = reissue_receipt(service.db, case_ref, "demo", PASSPHRASE,
-                          service.settings.receipt_kdf)
+    new = reissue_receipt(service.db, case_ref, "demo", PASSPHRASE, service.settings.receipt_kdf)
     assert new != old
     stale = Chat(service, user="lost-it-1", open_now=False)
     stale.say(old)
@@ -39,8 +38,9 @@ def test_a_caseworker_reissues_a_lost_receipt(service: IntakeService) -> None:
 def test_a_wrong_passphrase_reissues_nothing(service: IntakeService) -> None:
     case_ref, old = _submit(service)
     with pytest.raises(AccessDenied):
-        reissue_receipt(service.db, case_ref, "demo", "not the passphrase",
-                        service.settings.receipt_kdf)
+        reissue_receipt(
+            service.db, case_ref, "demo", "not the passphrase", service.settings.receipt_kdf
+        )
     again = Chat(service, user="lost-it-3", open_now=False)
     again.say(old)
     assert again.question.field == "addendum"

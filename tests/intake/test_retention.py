@@ -49,8 +49,7 @@ def _close(service: IntakeService, case_ref: str, clock: Clock) -> None:
         case = session.scalar(select(Case).where(Case.case_ref == case_ref))
         assert case is not None
         now = _now(clock)
-        casework.change_status(session, case, "under_assessment", "assessment_started", "demo",
-                               now)
+        casework.change_status(session, case, "under_assessment", "assessment_started", "demo", now)
         casework.change_status(session, case, "closed", "resolved", "demo", now)
 
 
@@ -60,27 +59,46 @@ def _content(service: IntakeService, case_ref: str) -> dict[str, object]:
         assert case is not None
 
         def count(model: type) -> int:
-            return int(session.scalar(select(func.count()).select_from(model)
-                                      .where(model.case_id == case.id)) or 0)  # type: ignore[attr-defined]
-        sealed = [bytes(s) for s in session.scalars(select(CaseField.sealed)
-                                                   .where(CaseField.case_id == case.id))]
-        return {"fields": count(CaseField), "keys": count(WrappedKey),
-                "attachments": count(Attachment), "notes": count(CaseNote), "status": case.status,
-                "events": [e.kind for e in session.scalars(
-                    select(CaseEvent).where(CaseEvent.case_id == case.id))],
-                "sealed": sealed, "files": [p for p in service.settings.attachments_dir.rglob(
-                    "*.sealed") if p.parent.name == case.id]}
+            return int(
+                session.scalar(
+                    select(func.count()).select_from(model).where(model.case_id == case.id)  # type: ignore[attr-defined]
+                )
+                or 0
+            )
+
+        sealed = [
+            bytes(s)
+            for s in session.scalars(select(CaseField.sealed).where(CaseField.case_id == case.id))
+        ]
+        return {
+            "fields": count(CaseField),
+            "keys": count(WrappedKey),
+            "attachments": count(Attachment),
+            "notes": count(CaseNote),
+            "status": case.status,
+            "events": [
+                e.kind
+                for e in session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id))
+            ],
+            "sealed": sealed,
+            "files": [
+                p
+                for p in service.settings.attachments_dir.rglob("*.sealed")
+                if p.parent.name == case.id
+            ],
+        }
 
 
 def _sqlite_bytes(service: IntakeService) -> bytes:
     path = Path(make_url(service.db.url).database or "")
-    return b"".join(p.read_bytes() for p in (path, path.with_name(path.name + "-wal"))
-                    if p.exists())
+    return b"".join(
+        p.read_bytes() for p in (path, path.with_name(path.name + "-wal")) if p.exists()
+    )
 
 
 def test_closed_case_content_goes_after_its_retention_and_a_tombstone_stays(
-        make_service: Callable[..., IntakeService], database_url: str, clock: Clock,
-        tmp_path: Path) -> None:
+    make_service: Callable[..., IntakeService], database_url: str, clock: Clock, tmp_path: Path
+) -> None:
     service = make_service(database_url, closed_case_retention_days=30)
     old = _report_with_file(service, "amal", tmp_path)
     young = _report_with_file(service, "basel", tmp_path)
@@ -89,8 +107,14 @@ def test_closed_case_content_goes_after_its_retention_and_a_tombstone_stays(
     with service.db.transaction() as session:
         case = session.scalar(select(Case).where(Case.case_ref == old))
         assert case is not None
-        casework.add_note(session, case, "called the family", "demo",
-                          Home(service.settings.home).admin_public(), _now(clock))
+        casework.add_note(
+            session,
+            case,
+            "called the family",
+            "demo",
+            Home(service.settings.home).admin_public(),
+            _now(clock),
+        )
     clock.advance(26 * DAY)
     _close(service, young, clock)
     clock.advance(5 * DAY)  # old: closed 31 days ago; young: 5 days; still_open: never closed
@@ -103,8 +127,13 @@ def test_closed_case_content_goes_after_its_retention_and_a_tombstone_stays(
 
     assert counts.closed_cases == 1 and counts.attachments == 1
     after = _content(service, old)
-    assert (after["fields"], after["keys"], after["attachments"], after["notes"],
-            after["files"]) == (0, 0, 0, 0, [])
+    assert (
+        after["fields"],
+        after["keys"],
+        after["attachments"],
+        after["notes"],
+        after["files"],
+    ) == (0, 0, 0, 0, [])
     assert after["status"] == "closed" and after["events"][-1] == "content_expired"  # type: ignore[index]
     with pytest.raises(AccessDenied):
         open_report(service, old)
@@ -119,10 +148,11 @@ def test_closed_case_content_goes_after_its_retention_and_a_tombstone_stays(
 
 
 def test_files_of_closed_cases_go_first_when_their_retention_is_shorter(
-        make_service: Callable[..., IntakeService], database_url: str, clock: Clock,
-        tmp_path: Path) -> None:
-    service = make_service(database_url, closed_case_retention_days=365,
-                           attachment_retention_days=7)
+    make_service: Callable[..., IntakeService], database_url: str, clock: Clock, tmp_path: Path
+) -> None:
+    service = make_service(
+        database_url, closed_case_retention_days=365, attachment_retention_days=7
+    )
     old = _report_with_file(service, "amal", tmp_path)
     young = _report_with_file(service, "basel", tmp_path)
     _close(service, old, clock)
@@ -138,7 +168,8 @@ def test_files_of_closed_cases_go_first_when_their_retention_is_shorter(
 
 
 def test_without_a_retention_closed_cases_are_kept(
-        make_service: Callable[..., IntakeService], clock: Clock, tmp_path: Path) -> None:
+    make_service: Callable[..., IntakeService], clock: Clock, tmp_path: Path
+) -> None:
     service = make_service()
     ref = _report_with_file(service, "amal", tmp_path)
     _close(service, ref, clock)
@@ -148,8 +179,11 @@ def test_without_a_retention_closed_cases_are_kept(
 
 
 def test_a_running_bot_purges_in_the_background(
-        make_service: Callable[..., IntakeService], clock: Clock, tmp_path: Path,
-        caplog: pytest.LogCaptureFixture) -> None:
+    make_service: Callable[..., IntakeService],
+    clock: Clock,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     service = make_service(closed_case_retention_days=1)
     ref = _report_with_file(service, "amal", tmp_path)
     _close(service, ref, clock)
@@ -167,13 +201,14 @@ def test_a_running_bot_purges_in_the_background(
     assert job.runs == 1 and job.last is not None and job.last.closed_cases == 1
     assert _content(service, ref)["fields"] == 0
     assert [r.getMessage() for r in caplog.records if r.name == "sanad.retention"] == [
-        "purge done drafts=1 folders=0 closed_cases=1 attachments=1"]  # the addendum draft too
+        "purge done drafts=1 folders=0 closed_cases=1 attachments=1"
+    ]  # the addendum draft too
 
 
 @pytest.mark.postgres
 def test_vacuum_full_removes_deleted_rows_from_postgres_table_files(
-        make_service: Callable[..., IntakeService], postgres_url: str, clock: Clock,
-        tmp_path: Path) -> None:
+    make_service: Callable[..., IntakeService], postgres_url: str, clock: Clock, tmp_path: Path
+) -> None:
     """Deleted rows stay in PostgreSQL's table files after a purge, and after a plain VACUUM;
     VACUUM FULL (`sanad purge --vacuum`) removes them. Reads the server's files, so it needs
     the server on this machine and its data directory readable (else skipped)."""
@@ -216,22 +251,28 @@ def test_vacuum_full_removes_deleted_rows_from_postgres_table_files(
 
 def test_purge_help_documents_every_retention_setting(cli_env: dict[str, str]) -> None:
     out = sanad(cli_env, "purge", "--help").stdout
-    for name in ("SANAD_CLOSED_CASE_RETENTION_DAYS", "SANAD_ATTACHMENT_RETENTION_DAYS",
-                 "SANAD_DRAFT_EPOCH_SECONDS", "SANAD_PURGE_INTERVAL_SECONDS", "--vacuum"):
+    for name in (
+        "SANAD_CLOSED_CASE_RETENTION_DAYS",
+        "SANAD_ATTACHMENT_RETENTION_DAYS",
+        "SANAD_DRAFT_EPOCH_SECONDS",
+        "SANAD_PURGE_INTERVAL_SECONDS",
+        "--vacuum",
+    ):
         assert name in out
 
 
 def test_a_bad_retention_setting_is_one_clear_error(cli_env: dict[str, str]) -> None:
-    proc = sanad(dict(cli_env, SANAD_CLOSED_CASE_RETENTION_DAYS="a month"), "purge",
-                 check=False)
+    proc = sanad(dict(cli_env, SANAD_CLOSED_CASE_RETENTION_DAYS="a month"), "purge", check=False)
     assert proc.returncode != 0 and "Traceback" not in proc.stderr
     assert "SANAD_CLOSED_CASE_RETENTION_DAYS must be a whole number" in proc.stderr
 
 
-@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgresql",
-                                                            marks=pytest.mark.postgres)])
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
 def test_purge_says_what_vacuum_is_needed_and_runs_it(
-        cli_env: dict[str, str], backend: str, request: pytest.FixtureRequest) -> None:
+    cli_env: dict[str, str], backend: str, request: pytest.FixtureRequest
+) -> None:
     env = dict(cli_env, SANAD_CLOSED_CASE_RETENTION_DAYS="30")
     if backend == "postgresql":
         env["SANAD_DATABASE_URL"] = request.getfixturevalue("postgres_url")

@@ -13,8 +13,14 @@ SENTENCE = "They were held with many more from 2023 until now."
 
 def _to_narrative(service: IntakeService, user: str) -> Chat:
     chat = Chat(service, user)
-    chat.run([step for step in COMPLAINT_EN[:COMPLAINT_EN.index(
-        next(s for s in COMPLAINT_EN if s[0] == "narrative"))]])
+    chat.run(
+        [
+            step
+            for step in COMPLAINT_EN[
+                : COMPLAINT_EN.index(next(s for s in COMPLAINT_EN if s[0] == "narrative"))
+            ]
+        ]
+    )
     assert chat.question.field == "narrative"
     return chat
 
@@ -22,8 +28,11 @@ def _to_narrative(service: IntakeService, user: str) -> Chat:
 def test_ordinary_english_is_an_answer_not_a_receipt(service: IntakeService) -> None:
     """Finding 14: the narrative "They were held with many more from 2023 until now." was
     refused as a receipt code and asked again."""
-    for text in (SENTENCE, "long-text long-text long-text long-text",
-                 "WHEN THEY CAME INTO THIS ROOM THEY TOOK MOST of us away"):
+    for text in (
+        SENTENCE,
+        "long-text long-text long-text long-text",
+        "WHEN THEY CAME INTO THIS ROOM THEY TOOK MOST of us away",
+    ):
         assert not crypto.looks_like_receipt(text), text
     chat = _to_narrative(service, "finding-14")
     chat.answer("narrative", SENTENCE)
@@ -34,8 +43,13 @@ def test_ordinary_english_is_an_answer_not_a_receipt(service: IntakeService) -> 
 def test_a_pasted_receipt_is_still_kept_out_of_the_report(service: IntakeService) -> None:
     """Finding 14's other side: a real code pasted into an answer is still not stored."""
     code = crypto.new_receipt(crypto.TEST_KDF).code
-    for text in (f"my code is {code} thanks", f"رمزي هو {code}", code.replace("-", ""),
-                 code.replace("-", " - "), code.lower()):
+    for text in (
+        f"my code is {code} thanks",
+        f"رمزي هو {code}",
+        code.replace("-", ""),
+        code.replace("-", " - "),
+        code.lower(),
+    ):
         assert crypto.looks_like_receipt(text), text
     chat = _to_narrative(service, "finding-14b")
     chat.answer("narrative", f"here: {code}")

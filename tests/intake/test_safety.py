@@ -36,25 +36,41 @@ def test_consent_to_storage_cannot_be_skipped(service: IntakeService) -> None:
 
 
 def test_unsure_about_consent_gets_an_explanation_and_the_question_again(
-        service: IntakeService) -> None:
+    service: IntakeService,
+) -> None:
     chat = Chat(service, lang="en")
     replies = chat.answer("consent_store", "I don't know")
     assert replies[0].kind == "info" and chat.question.field == "consent_store"
 
 
-def test_quick_exit_erases_the_draft_and_its_files(service: IntakeService,
-                                                   tmp_path: Path) -> None:
+def test_quick_exit_erases_the_draft_and_its_files(service: IntakeService, tmp_path: Path) -> None:
     chat = Chat(service, lang="en")
-    chat.run([("consent_store", "yes"), ("consent_followup", "/skip"),
-              ("consent_share_identity", "/skip"), ("consent_refer", "/skip"),
-              ("consent_stats", "/skip"), ("consent_publish", "no"), ("report_type", "complaint"),
-              ("reporter_role", "/skip"), ("current_danger", "/skip"), ("ongoing", "/skip"),
-              ("incident_date", "/skip"), ("place_type", "/skip"),
-              ("incident_location", "/skip"), ("country", "/skip"),
-              ("perpetrator_type", "/skip"), ("perpetrator_description", "/skip"),
-              ("violation_types", "/skip"), ("narrative", "/skip"), ("witnesses", "/skip"),
-              ("injuries", "/skip"), ("psychological_symptoms", "/skip"),
-              ("medical_exam", "/skip")])
+    chat.run(
+        [
+            ("consent_store", "yes"),
+            ("consent_followup", "/skip"),
+            ("consent_share_identity", "/skip"),
+            ("consent_refer", "/skip"),
+            ("consent_stats", "/skip"),
+            ("consent_publish", "no"),
+            ("report_type", "complaint"),
+            ("reporter_role", "/skip"),
+            ("current_danger", "/skip"),
+            ("ongoing", "/skip"),
+            ("incident_date", "/skip"),
+            ("place_type", "/skip"),
+            ("incident_location", "/skip"),
+            ("country", "/skip"),
+            ("perpetrator_type", "/skip"),
+            ("perpetrator_description", "/skip"),
+            ("violation_types", "/skip"),
+            ("narrative", "/skip"),
+            ("witnesses", "/skip"),
+            ("injuries", "/skip"),
+            ("psychological_symptoms", "/skip"),
+            ("medical_exam", "/skip"),
+        ]
+    )
     doc = tmp_path / "doc.pdf"
     doc.write_bytes(b"%PDF-1.4 statement" * 100)
     chat.answer("evidence", f"/attach {doc}")
@@ -72,11 +88,11 @@ def test_quick_exit_in_words(service: IntakeService) -> None:
     assert _count(service, Draft) == 0
 
 
-def test_leave_and_resume_continues_at_the_next_unanswered_question(
-        service: IntakeService) -> None:
+def test_leave_and_resume_continues_at_the_next_unanswered_question(service: IntakeService) -> None:
     chat = Chat(service, user="amal", lang="en")
-    chat.run([("consent_store", "yes"), ("consent_followup", "yes"),
-              ("consent_share_identity", "no")])
+    chat.run(
+        [("consent_store", "yes"), ("consent_followup", "yes"), ("consent_share_identity", "no")]
+    )
     assert chat.question.field == "consent_refer"
     later = Chat(service, user="amal")  # a new session, same user
     assert later.question.field == "resume"
@@ -95,7 +111,8 @@ def test_resume_declined_discards_and_starts_again(service: IntakeService) -> No
 
 
 def test_back_returns_to_the_previous_question_and_the_new_answer_counts(
-        service: IntakeService) -> None:
+    service: IntakeService,
+) -> None:
     chat = Chat(service, lang="en")
     chat.run([("consent_store", "yes"), ("consent_followup", "yes")])
     chat.say("/back")
@@ -114,9 +131,16 @@ def test_back_returns_to_the_previous_question_and_the_new_answer_counts(
 
 def test_invalid_answers_are_asked_again_kindly(service: IntakeService) -> None:
     chat = Chat(service, lang="en")
-    chat.run([("consent_store", "yes"), ("consent_followup", "yes"),
-              ("consent_share_identity", "no"), ("consent_refer", "no"),
-              ("consent_stats", "no"), ("consent_publish", "no")])
+    chat.run(
+        [
+            ("consent_store", "yes"),
+            ("consent_followup", "yes"),
+            ("consent_share_identity", "no"),
+            ("consent_refer", "no"),
+            ("consent_stats", "no"),
+            ("consent_publish", "no"),
+        ]
+    )
     replies = chat.answer("report_type", "banana")
     assert replies[0].kind == "info" and "/skip" in replies[0].text
     assert chat.question.field == "report_type"
@@ -124,13 +148,20 @@ def test_invalid_answers_are_asked_again_kindly(service: IntakeService) -> None:
     assert chat.question.field == "report_type"
 
 
-def test_danger_now_is_recognised_early_and_marks_the_case_urgent(
-        service: IntakeService) -> None:
+def test_danger_now_is_recognised_early_and_marks_the_case_urgent(service: IntakeService) -> None:
     chat = Chat(service, lang="en")
-    chat.run([("consent_store", "yes"), ("consent_followup", "yes"),
-              ("consent_share_identity", "no"), ("consent_refer", "no"),
-              ("consent_stats", "no"), ("consent_publish", "no"), ("report_type", "complaint"),
-              ("reporter_role", "family")])
+    chat.run(
+        [
+            ("consent_store", "yes"),
+            ("consent_followup", "yes"),
+            ("consent_share_identity", "no"),
+            ("consent_refer", "no"),
+            ("consent_stats", "no"),
+            ("consent_publish", "no"),
+            ("report_type", "complaint"),
+            ("reporter_role", "family"),
+        ]
+    )
     replies = chat.answer("current_danger", "yes")
     assert replies[0].kind == "info"  # the urgent guidance comes first
     assert chat.question.field == "urgent_path"
@@ -152,18 +183,22 @@ def test_expired_drafts_are_purged_for_real(service: IntakeService, clock: Clock
 
 def test_same_platform_event_is_processed_once(service: IntakeService) -> None:
     from dataclasses import replace
+
     chat = Chat(service, lang="en")
     src = replace(chat.src, event_id="update-42")
     first = service.text(src, "yes")
     again = service.text(src, "yes")  # redelivered after a crash: the same answer, once stored
     assert first.replies and again.replies == first.replies
     assert chat.question.field == "consent_store"
-    assert service.text(replace(src, event_id="update-43"), "yes").replies[-1].field == \
-        "consent_share_identity"
+    assert (
+        service.text(replace(src, event_id="update-43"), "yes").replies[-1].field
+        == "consent_share_identity"
+    )
 
 
 def test_a_receipt_is_shown_once_even_after_a_crash_before_sending(
-        service: IntakeService, clock: Clock) -> None:
+    service: IntakeService, clock: Clock
+) -> None:
     """Killed after the submission committed but before the receipt went out: the platform
     redelivers the update; the report exists once and the code is not kept to be shown again
     (review finding 1): the reporter is told a caseworker can issue a new one."""
@@ -171,6 +206,7 @@ def test_a_receipt_is_shown_once_even_after_a_crash_before_sending(
 
     from caseworker.cases import list_queue
     from intake.retention import purge_drafts
+
     chat = Chat(service, lang="en")
     chat.answer("consent_store", "yes")
     while chat.question.field != "confirm_submit":
@@ -189,12 +225,17 @@ def test_a_receipt_is_shown_once_even_after_a_crash_before_sending(
     assert len(list_queue(service.db)) == 1
 
 
-@pytest.mark.parametrize(("lang", "words", "said"), [
-    ("en", "someone is here, delete everything", "say it is urgent"),
-    ("ar", "حدا جاي امسح كل شي", "قل إن الأمر عاجل"),
-    ("ar", "rah jaw l police, m7i kolchi", "قل إن الأمر عاجل")])
-def test_quick_exit_phrased_as_danger_erases_first(service: IntakeService, lang: str,
-                                                   words: str, said: str) -> None:
+@pytest.mark.parametrize(
+    ("lang", "words", "said"),
+    [
+        ("en", "someone is here, delete everything", "say it is urgent"),
+        ("ar", "حدا جاي امسح كل شي", "قل إن الأمر عاجل"),
+        ("ar", "rah jaw l police, m7i kolchi", "قل إن الأمر عاجل"),
+    ],
+)
+def test_quick_exit_phrased_as_danger_erases_first(
+    service: IntakeService, lang: str, words: str, said: str
+) -> None:
     """Erase first, alarm second: no emergency guidance left on the screen before erasing;
     the erasure says how to reach the urgent questions when it is safe."""
     chat = Chat(service, user=f"exit-danger-{lang}-{len(words)}", lang=lang)
@@ -211,7 +252,8 @@ def _kept_state(service: IntakeService, chat: Chat) -> dict:
     from storage import drafts
 
     with service.db.transaction() as session:
-        draft = drafts.load(session, service.keyring, service._handle(chat.src),
-                            int(service.clock()))
+        draft = drafts.load(
+            session, service.keyring, service._handle(chat.src), int(service.clock())
+        )
     assert draft is not None and draft.state is not None
     return dict(draft.state)

@@ -14,11 +14,17 @@ from tests.intake.test_consent_change import _change
 from tests.support import Chat, Clock
 
 REPORT = [
-    ("consent_store", "yes"), ("consent_followup", "yes"), ("consent_share_identity", "no"),
-    ("consent_refer", "no"), ("consent_stats", "STATS"), ("consent_publish", "no"),
+    ("consent_store", "yes"),
+    ("consent_followup", "yes"),
+    ("consent_share_identity", "no"),
+    ("consent_refer", "no"),
+    ("consent_stats", "STATS"),
+    ("consent_publish", "no"),
     ("report_type", "reprisal"),
     ("reporter_role", "victim"),
-    ("reporter_is_child", "no"), ("current_danger", "no"), ("ongoing", "yes"),
+    ("reporter_is_child", "no"),
+    ("current_danger", "no"),
+    ("ongoing", "yes"),
 ]
 
 
@@ -40,7 +46,8 @@ def _rows(service: IntakeService) -> set[tuple[str, str]]:
 
 
 def test_submission_records_consented_categories_and_withdrawal_removes_them(
-        service: IntakeService) -> None:
+    service: IntakeService,
+) -> None:
     _submit(service, "huda", "no")
     assert _rows(service) == set()  # no consent_stats, no row
     case_ref, code = _submit(service, "amal", "yes")
@@ -59,8 +66,7 @@ def test_submission_records_consented_categories_and_withdrawal_removes_them(
     assert _rows(service) == set()
 
 
-def test_withdrawing_the_statistics_consent_later_removes_the_row(
-        service: IntakeService) -> None:
+def test_withdrawing_the_statistics_consent_later_removes_the_row(service: IntakeService) -> None:
     """A reporter who withdraws consent_stats with their receipt is no longer counted."""
     _case_ref, code = _submit(service, "nour", "yes")
     assert _rows(service)
@@ -68,8 +74,9 @@ def test_withdrawing_the_statistics_consent_later_removes_the_row(
     assert _rows(service) == set()
 
 
-def test_retention_expiry_removes_the_row(make_service: Callable[..., IntakeService],
-                                          clock: Clock) -> None:
+def test_retention_expiry_removes_the_row(
+    make_service: Callable[..., IntakeService], clock: Clock
+) -> None:
     from intake.retention import purge
     from tests.intake.test_retention import DAY, _close
 
@@ -79,11 +86,11 @@ def test_retention_expiry_removes_the_row(make_service: Callable[..., IntakeServ
     _close(service, old, clock)
     assert len({v for d, v in _rows(service) if d == "report_type"}) == 1
     with service.db.transaction() as session:
-        before = session.scalar(select(func.count()).where(stat_rows.StatValue.dimension
-                                                           == "month"))
+        before = session.scalar(
+            select(func.count()).where(stat_rows.StatValue.dimension == "month")
+        )
     clock.advance(31 * DAY)
     assert purge(service).closed_cases == 1
     with service.db.transaction() as session:
-        after = session.scalar(select(func.count()).where(stat_rows.StatValue.dimension
-                                                          == "month"))
+        after = session.scalar(select(func.count()).where(stat_rows.StatValue.dimension == "month"))
     assert (before, after) == (2, 1)

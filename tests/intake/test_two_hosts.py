@@ -20,13 +20,15 @@ from storage.models import Draft
 from tests.support import Chat, open_report
 
 
-def _two_hosts(make_service: Callable[..., IntakeService], postgres_url: str, redis_url: str,
-               tmp_path: Path) -> tuple[IntakeService, IntakeService]:
+def _two_hosts(
+    make_service: Callable[..., IntakeService], postgres_url: str, redis_url: str, tmp_path: Path
+) -> tuple[IntakeService, IntakeService]:
     first = make_service(postgres_url, keyring_url=redis_url, epoch_dir=tmp_path / "epochs-a")
     copy = tmp_path / "home-b"  # keys and configuration, as an operator copies them
     shutil.copytree(first.settings.home, copy)
-    second = make_service(postgres_url, keyring_url=redis_url, home=copy,
-                          epoch_dir=tmp_path / "epochs-b")
+    second = make_service(
+        postgres_url, keyring_url=redis_url, home=copy, epoch_dir=tmp_path / "epochs-b"
+    )
     return first, second
 
 
@@ -46,8 +48,11 @@ class Roaming(Chat):
 @pytest.mark.postgres
 @pytest.mark.redis
 def test_a_conversation_alternating_between_hosts_completes_with_one_case(
-        make_service: Callable[..., IntakeService], postgres_url: str, redis_keyring_url: str,
-        tmp_path: Path) -> None:
+    make_service: Callable[..., IntakeService],
+    postgres_url: str,
+    redis_keyring_url: str,
+    tmp_path: Path,
+) -> None:
     hosts = _two_hosts(make_service, postgres_url, redis_keyring_url, tmp_path)
     chat = Roaming(hosts, "roaming-reporter")
     for line in ["yes", "yes", "no", "no", "no", "no", "complaint", "self"]:
@@ -55,8 +60,11 @@ def test_a_conversation_alternating_between_hosts_completes_with_one_case(
     for _ in range(60):  # a lost draft starts again at "language" and never gets there
         if chat.question.field == "confirm_submit":
             break
-        chat.say("They took my brother from the market in Homs"
-                 if chat.question.field == "narrative" else "/skip")
+        chat.say(
+            "They took my brother from the market in Homs"
+            if chat.question.field == "narrative"
+            else "/skip"
+        )
     assert chat.question.field == "confirm_submit"
     chat.say("yes")
     receipt = next(r for r in chat.replies if r.kind == "receipt")
@@ -73,16 +81,23 @@ def test_a_conversation_alternating_between_hosts_completes_with_one_case(
 @pytest.mark.postgres
 @pytest.mark.redis
 def test_a_host_reboot_loses_no_draft(
-        make_service: Callable[..., IntakeService], postgres_url: str, redis_keyring_url: str,
-        tmp_path: Path) -> None:
+    make_service: Callable[..., IntakeService],
+    postgres_url: str,
+    redis_keyring_url: str,
+    tmp_path: Path,
+) -> None:
     first, second = _two_hosts(make_service, postgres_url, redis_keyring_url, tmp_path)
     chat = Chat(first, user="rebooted-host", lang="en")
     for line in ["yes", "yes", "no", "no", "no", "no", "complaint"]:
         chat.say(line)
     asked = chat.question.field
     shutil.rmtree(tmp_path / "epochs-a", ignore_errors=True)  # the host's tmpfs is gone
-    rebooted = make_service(postgres_url, keyring_url=redis_keyring_url,
-                            home=first.settings.home, epoch_dir=tmp_path / "epochs-a")
+    rebooted = make_service(
+        postgres_url,
+        keyring_url=redis_keyring_url,
+        home=first.settings.home,
+        epoch_dir=tmp_path / "epochs-a",
+    )
     chat.service = rebooted
     chat.say("/back")  # the conversation is still there: one step back, not a new start
     assert chat.question.field != "language"
@@ -94,7 +109,8 @@ def test_a_host_reboot_loses_no_draft(
 
 
 def test_a_missing_key_is_said_and_counted_never_a_silent_delete(
-        make_service: Callable[..., IntakeService], tmp_path: Path) -> None:
+    make_service: Callable[..., IntakeService], tmp_path: Path
+) -> None:
     """One host, the default tmpfs keyring, rebooted mid-conversation (its epoch folder is
     gone): the draft is kept, the reporter is told in their language, the event is counted in
     the audit log; it is erased only when the reporter sends /exit. (SQLite: no shared

@@ -16,10 +16,13 @@ DANGER_EN = "they are at my door right now"
 DANGER_AR = "هم عند الباب الآن"
 
 
-@pytest.mark.parametrize(("lang", "words", "line"), [
-    ("en", DANGER_EN, "+000 000 0000"), ("ar", DANGER_AR, "+000 000 0000")])
+@pytest.mark.parametrize(
+    ("lang", "words", "line"),
+    [("en", DANGER_EN, "+000 000 0000"), ("ar", DANGER_AR, "+000 000 0000")],
+)
 def test_urgent_persona_gets_guidance_first_and_a_case_right_after_consent(
-        service: IntakeService, lang: str, words: str, line: str) -> None:
+    service: IntakeService, lang: str, words: str, line: str
+) -> None:
     chat = Chat(service, user=f"urgent-{lang}", lang=lang)
     replies = chat.answer("consent_store", words)
     guidance = replies[0]
@@ -34,10 +37,14 @@ def test_urgent_persona_gets_guidance_first_and_a_case_right_after_consent(
     assert {"urgent_words", "present_danger"} <= set(queue[0].reasons)
     assert chat.question.field == "urgent_path"
     chat.answer("urgent_path", "1")  # only the urgent questions
-    chat.run([("urgent_who", "My brother Samir" if lang == "en" else "أخي سمير"),
-              ("incident_location", "Central prison" if lang == "en" else "السجن المركزي"),
-              ("incident_date", "an hour ago" if lang == "en" else "قبل ساعة"),
-              ("contact_safety", "After 9 pm" if lang == "en" else "بعد التاسعة مساءً")])
+    chat.run(
+        [
+            ("urgent_who", "My brother Samir" if lang == "en" else "أخي سمير"),
+            ("incident_location", "Central prison" if lang == "en" else "السجن المركزي"),
+            ("incident_date", "an hour ago" if lang == "en" else "قبل ساعة"),
+            ("contact_safety", "After 9 pm" if lang == "en" else "بعد التاسعة مساءً"),
+        ]
+    )
     # The case in the queue follows each answer.
     shown = open_report(service, queue[0].case_ref)
     assert shown["fields"]["urgent_who"] in ("My brother Samir", "أخي سمير")
@@ -53,10 +60,19 @@ def test_urgent_persona_gets_guidance_first_and_a_case_right_after_consent(
 
 def test_urgent_case_stays_when_the_person_stops(service: IntakeService) -> None:
     chat = Chat(service, lang="en")
-    chat.run([("consent_store", "yes"), ("consent_followup", "yes"),
-              ("consent_share_identity", "no"), ("consent_refer", "no"),
-              ("consent_stats", "no"), ("consent_publish", "no"), ("report_type", "complaint"),
-              ("reporter_role", "family"), ("current_danger", "yes")])
+    chat.run(
+        [
+            ("consent_store", "yes"),
+            ("consent_followup", "yes"),
+            ("consent_share_identity", "no"),
+            ("consent_refer", "no"),
+            ("consent_stats", "no"),
+            ("consent_publish", "no"),
+            ("report_type", "complaint"),
+            ("reporter_role", "family"),
+            ("current_danger", "yes"),
+        ]
+    )
     replies = chat.say("/exit")
     assert "danger" in replies[0].text
     queue = list_queue(service.db)
@@ -96,8 +112,7 @@ def test_directory_matches_need_and_country() -> None:
     assert [s.id for s in directory.match({"legal"}, "JO")] == ["example-legal-aid"]
     found = [s.id for s in directory.match({"medical"}, "LB")]
     assert found == ["example-rehab-centre"]  # rehabilitation for survivors, locally
-    assert [s.id for s in directory.match({"psychosocial"}, None)] == [
-        "example-psychosocial-line"]
+    assert [s.id for s in directory.match({"psychosocial"}, None)] == ["example-psychosocial-line"]
     assert directory.match({"shelter"}, "LB") == []
 
 
@@ -122,7 +137,9 @@ def test_broken_config_names_file_and_line(tmp_path: Path) -> None:
     (config / "directory.yaml").write_text(
         "services:\n  - id: x\n    kinds: [medical]\n    countries: [Lebanon]\n"
         "    name: {en: a, ar: b}\n    hours: {en: a, ar: b}\n"
-        "    contacts: [{type: phone, value: '1'}]\n", encoding="utf-8")
+        "    contacts: [{type: phone, value: '1'}]\n",
+        encoding="utf-8",
+    )
     with pytest.raises(ConfigError) as info:
         Directory.load(tmp_path)
     assert any("directory.yaml:4" in p or "directory.yaml:2" in p for p in info.value.problems)
@@ -132,11 +149,20 @@ def test_broken_config_names_file_and_line(tmp_path: Path) -> None:
     assert "guidance.yaml:1" in info.value.problems[0]
 
 
-@pytest.mark.parametrize(("lang", "words", "said"), [
-    ("en", "I can't take it anymore, I want to kill myself", "you do not have to face it alone"),
-    ("ar", "ما عاد فيني، بدي انتحر", "لست وحدك")])
+@pytest.mark.parametrize(
+    ("lang", "words", "said"),
+    [
+        (
+            "en",
+            "I can't take it anymore, I want to kill myself",
+            "you do not have to face it alone",
+        ),
+        ("ar", "ما عاد فيني، بدي انتحر", "لست وحدك"),
+    ],
+)
 def test_self_harm_gets_its_own_guidance_with_crisis_lines(
-        service: IntakeService, lang: str, words: str, said: str) -> None:
+    service: IntakeService, lang: str, words: str, said: str
+) -> None:
     chat = Chat(service, user=f"selfharm-{lang}", lang=lang)
     replies = chat.answer("consent_store", words)
     first = replies[0]

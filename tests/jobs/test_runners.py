@@ -27,7 +27,8 @@ def test_cron_lines() -> None:
 
 @pytest.mark.postgres
 def test_periodic_purge_runs_once_per_tick_across_two_workers(
-        make_service: Callable[..., IntakeService], postgres_url: str) -> None:
+    make_service: Callable[..., IntakeService], postgres_url: str
+) -> None:
     hosts = [make_service(postgres_url), make_service(postgres_url)]
     counts = [0, 0]
     lock = threading.Lock()
@@ -38,10 +39,13 @@ def test_periodic_purge_runs_once_per_tick_across_two_workers(
             with lock:
                 counts[i] += 1
             return result
+
         return run
 
-    runners = [runner_for(h.db, [Periodic("purge", 1, purge_on(i))], kind="jobs")
-               for i, h in enumerate(hosts)]
+    runners = [
+        runner_for(h.db, [Periodic("purge", 1, purge_on(i))], kind="jobs")
+        for i, h in enumerate(hosts)
+    ]
     assert all(isinstance(r, ProcrastinateRunner) for r in runners)
     for r in runners:
         r.start()
@@ -56,14 +60,17 @@ def test_periodic_purge_runs_once_per_tick_across_two_workers(
     assert len(ticks) >= 5
     assert len(ticks) == len(set(ticks)) == sum(counts), "a tick ran twice"
     with hosts[0].db.transaction() as session:
-        kinds = {w["kind"] for w in health.heartbeats(session, health._aware(
-            health.last_beat(session, "jobs")))}  # type: ignore[arg-type]
+        kinds = {
+            w["kind"]
+            for w in health.heartbeats(session, health._aware(health.last_beat(session, "jobs")))
+        }  # type: ignore[arg-type]
     assert kinds == {"jobs"}
 
 
 @pytest.mark.postgres
 def test_a_failed_run_is_retried_by_the_engine(
-        make_service: Callable[..., IntakeService], postgres_url: str) -> None:
+    make_service: Callable[..., IntakeService], postgres_url: str
+) -> None:
     host = make_service(postgres_url)
     tries: list[float] = []
 
@@ -75,12 +82,14 @@ def test_a_failed_run_is_retried_by_the_engine(
     runner = ProcrastinateRunner(host.db, [Periodic("flaky", 86400, flaky, retries=3)])
     runner.start()
     try:
-        other = runner.app.with_connector(procrastinate.PsycopgConnector(
-            conninfo=_conninfo(postgres_url)))
+        other = runner.app.with_connector(
+            procrastinate.PsycopgConnector(conninfo=_conninfo(postgres_url))
+        )
 
         async def defer() -> None:
             async with other.open_async():
                 await other.configure_task("sanad.flaky").defer_async(timestamp=0)
+
         asyncio.run(defer())
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline and len(tries) < 2:
@@ -91,8 +100,13 @@ def test_a_failed_run_is_retried_by_the_engine(
 
 
 def test_sqlite_runs_the_same_tasks_in_process(service: IntakeService) -> None:
-    tasks = tasks_for(service.db, service.settings.home, purge=lambda: purge(service),
-                      purge_every=3600, watchdog=False)
+    tasks = tasks_for(
+        service.db,
+        service.settings.home,
+        purge=lambda: purge(service),
+        purge_every=3600,
+        watchdog=False,
+    )
     runner = runner_for(service.db, tasks, kind="telegram")
     assert isinstance(runner, ThreadRunner)
     runner.start()

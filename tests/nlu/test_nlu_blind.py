@@ -15,9 +15,22 @@ from bench.nlu import BLIND_DIR, DEV_DIR, dialect_sets
 from nlu import INTENTS, TEST_PATH, TRAIN_PATH, load_nlu, normalise_arabic
 from nlu._data import OUT_OF_SCOPE
 
-DIALECTS = ("levantine", "egyptian", "gulf", "iraqi", "sudanese", "yemeni", "moroccan",
-            "algerian", "tunisian", "msa", "english", "arabizi_maghreb", "arabizi_levant",
-            "arabizi_gulf")
+DIALECTS = (
+    "levantine",
+    "egyptian",
+    "gulf",
+    "iraqi",
+    "sudanese",
+    "yemeni",
+    "moroccan",
+    "algerian",
+    "tunisian",
+    "msa",
+    "english",
+    "arabizi_maghreb",
+    "arabizi_levant",
+    "arabizi_gulf",
+)
 BLIND = dialect_sets(BLIND_DIR, with_all=False)
 DEV = dialect_sets(DEV_DIR, with_all=False)
 
@@ -34,7 +47,7 @@ def _grams(texts: list[str], n: int = 4) -> set[tuple[str, ...]]:
     out: set[tuple[str, ...]] = set()
     for text in texts:
         w = _words(text)
-        out.update(tuple(w[i:i + n]) for i in range(len(w) - n + 1))
+        out.update(tuple(w[i : i + n]) for i in range(len(w) - n + 1))
     return out
 
 
@@ -57,8 +70,11 @@ def test_every_dialect_has_a_dev_set(name: str) -> None:
 
 
 def test_blind_texts_are_in_no_training_or_tuning_data() -> None:
-    seen = [t for t, _ in load_nlu(TRAIN_PATH).examples] + [
-        t for t, _ in load_nlu(TEST_PATH).examples] + _texts(DEV)
+    seen = (
+        [t for t, _ in load_nlu(TRAIN_PATH).examples]
+        + [t for t, _ in load_nlu(TEST_PATH).examples]
+        + _texts(DEV)
+    )
     known = {" ".join(_words(t)) for t in seen}
     leaked = [t for t in _texts(BLIND) if " ".join(_words(t)) in known]
     assert leaked == []

@@ -67,8 +67,9 @@ def test_model_is_cached_as_plain_arrays(model_cache: Path, builtin: HybridInter
         assert {"vocab", "idf", "coef", "intercept", "meta"} <= set(z.files)
 
 
-def test_cached_model_loads_fast_and_answers_the_same(model_cache: Path,
-                                                      builtin: HybridInterpreter) -> None:
+def test_cached_model_loads_fast_and_answers_the_same(
+    model_cache: Path, builtin: HybridInterpreter
+) -> None:
     start = time.perf_counter()
     again = builtin_interpreter(cache_dir=model_cache)
     assert time.perf_counter() - start < 0.5
@@ -79,11 +80,11 @@ def test_cached_model_loads_fast_and_answers_the_same(model_cache: Path,
 def test_changed_data_gets_a_new_model(tmp_path: Path) -> None:
     data = tmp_path / "train.yml"
     lines = ["nlu:"]
-    for intent, words in (("greet", ["hi", "hello", "salam", "marhaba", "مرحبا", "هلا"]),
-                          ("thanks", ["thanks", "thank you", "shukran", "شكرا", "merci",
-                                      "مشكور"]),
-                          ("out_of_scope", ["blue", "a car", "دمشق", "سيارة", "the wall",
-                                            "3 kids"])):
+    for intent, words in (
+        ("greet", ["hi", "hello", "salam", "marhaba", "مرحبا", "هلا"]),
+        ("thanks", ["thanks", "thank you", "shukran", "شكرا", "merci", "مشكور"]),
+        ("out_of_scope", ["blue", "a car", "دمشق", "سيارة", "the wall", "3 kids"]),
+    ):
         lines += [f"- intent: {intent}", "  examples: |", *[f"    - {w}" for w in words]]
     data.write_text("\n".join(lines) + "\n")
     first = load_or_train(data, tmp_path / "cache")
@@ -120,18 +121,26 @@ def test_confidence_is_a_probability(builtin: HybridInterpreter) -> None:
         ("ما بتذكر ولا شي", "dont_know"),
     ],
 )
-def test_the_model_understands_what_no_rule_lists(builtin: HybridInterpreter, text: str,
-                                                  intent: str) -> None:
+def test_the_model_understands_what_no_rule_lists(
+    builtin: HybridInterpreter, text: str, intent: str
+) -> None:
     assert builtin.interpret(text).intent == intent
 
 
 @pytest.mark.parametrize("expecting", ["text", "choice", "multi", "date", "files"])
-def test_the_model_never_issues_a_command_inside_an_answer(builtin: HybridInterpreter,
-                                                           expecting: str) -> None:
+def test_the_model_never_issues_a_command_inside_an_answer(
+    builtin: HybridInterpreter, expecting: str
+) -> None:
     for text in ("i want to take my complaint back", "skip to the part about my brother"):
         result = builtin.interpret(text, expecting=expecting)
         assert result.intent not in {
-            "quick_exit", "withdraw_consent", "skip", "go_back", "help", "change_language"}
+            "quick_exit",
+            "withdraw_consent",
+            "skip",
+            "go_back",
+            "help",
+            "change_language",
+        }
         assert not result.urgent  # "take my complaint back" was a false alarm too
     # Erasing is the one command the rules take from inside an answer (issue 13: "someone is
     # here, delete everything" must erase first); the old expectation here predates that.
@@ -139,8 +148,10 @@ def test_the_model_never_issues_a_command_inside_an_answer(builtin: HybridInterp
     for text in ("erase this chat now please", "wipe it all, someone is looking"):
         result = builtin.interpret(text, expecting=expecting)
         assert result.intent == ("nlu_fallback" if expecting == "text" else "quick_exit")
-    assert builtin.interpret("someone is here, delete everything",
-                             expecting=expecting).intent == "quick_exit"
+    assert (
+        builtin.interpret("someone is here, delete everything", expecting=expecting).intent
+        == "quick_exit"
+    )
 
 
 def test_destructive_intents_need_a_confident_model() -> None:
@@ -162,8 +173,12 @@ def test_rules_decide_whole_message_answers_without_the_model() -> None:
         raise AssertionError("the model was asked")
 
     hybrid = HybridInterpreter(fail, 0.35)
-    for text, intent in (("la2", "deny"), ("مش موافق", "deny"), ("تخطي", "skip"),
-                         ("3am ydo2o el bab", "urgent_danger")):
+    for text, intent in (
+        ("la2", "deny"),
+        ("مش موافق", "deny"),
+        ("تخطي", "skip"),
+        ("3am ydo2o el bab", "urgent_danger"),
+    ):
         assert hybrid.interpret(text).intent == intent
 
 

@@ -35,8 +35,9 @@ def test_the_naming_fields_are_report_fields() -> None:
 
 
 @pytest.mark.parametrize(("field", "text"), NAMES)
-def test_a_name_alone_at_a_naming_question_is_not_urgent(interpreter: Interpreter,
-                                                        field: str, text: str) -> None:
+def test_a_name_alone_at_a_naming_question_is_not_urgent(
+    interpreter: Interpreter, field: str, text: str
+) -> None:
     kind = "multi" if field == "perpetrator_type" else "text"
     assert interpreter.interpret(text, expecting=kind, field=field).urgent is False
     # the very same words as a narrative answer, or with no question open, do alarm
@@ -44,8 +45,9 @@ def test_a_name_alone_at_a_naming_question_is_not_urgent(interpreter: Interprete
 
 
 @pytest.mark.parametrize(("field", "text", "reason"), STILL_URGENT)
-def test_danger_beyond_the_name_still_counts(interpreter: Interpreter, field: str, text: str,
-                                             reason: str) -> None:
+def test_danger_beyond_the_name_still_counts(
+    interpreter: Interpreter, field: str, text: str, reason: str
+) -> None:
     got = interpreter.interpret(text, expecting="text", field=field)
     assert got.urgent and got.urgent_reason == reason
 
@@ -54,9 +56,14 @@ def test_parse_command_takes_the_field(cli_env: dict[str, str], model_cache: Pat
     env = {**cli_env, "SANAD_NLU_CACHE": str(model_cache)}
 
     def parse(*args: str) -> dict:
-        proc = subprocess.run([sys.executable, "-m", "cli.main", "nlu", "parse", *args],
-                              env=env, capture_output=True, text=True, encoding="utf-8",
-                              timeout=120)
+        proc = subprocess.run(
+            [sys.executable, "-m", "cli.main", "nlu", "parse", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            timeout=120,
+        )
         assert proc.returncode == 0, proc.stderr
         return dict(json.loads(proc.stdout))
 

@@ -13,9 +13,23 @@ import nlu
 from nlu import INTENTS, Entity, Interpretation, Interpreter, RuleInterpreter
 
 CONTRACT_INTENTS = {
-    "greet", "affirm", "deny", "dont_know", "skip", "go_back", "quick_exit", "help",
-    "ask_human", "urgent_danger", "change_language", "report_complaint", "report_reprisal",
-    "withdraw_consent", "check_status", "thanks", "nlu_fallback",
+    "greet",
+    "affirm",
+    "deny",
+    "dont_know",
+    "skip",
+    "go_back",
+    "quick_exit",
+    "help",
+    "ask_human",
+    "urgent_danger",
+    "change_language",
+    "report_complaint",
+    "report_reprisal",
+    "withdraw_consent",
+    "check_status",
+    "thanks",
+    "nlu_fallback",
 }
 
 
@@ -34,8 +48,7 @@ def test_intent_names_match_the_contract() -> None:
 def test_to_json_shape(interpreter: RuleInterpreter, text: str) -> None:
     data = interpreter.interpret(text).to_json()
     # contracts.md now adds urgent_reason (a reason id when urgent, otherwise null)
-    assert set(data) == {"text", "lang", "arabizi", "intent", "entities", "urgent",
-                         "urgent_reason"}
+    assert set(data) == {"text", "lang", "arabizi", "intent", "entities", "urgent", "urgent_reason"}
     assert (data["urgent_reason"] is None) is (not data["urgent"])
     assert data["text"] == text
     assert data["lang"] in {"ar", "en"}
@@ -51,8 +64,13 @@ def test_to_json_shape(interpreter: RuleInterpreter, text: str) -> None:
 
 def test_to_json_example() -> None:
     result = Interpretation(
-        text="English please", lang="en", arabizi=False, intent="change_language",
-        confidence=1.0, entities=(Entity("language", "en", 0, 7),), urgent=False,
+        text="English please",
+        lang="en",
+        arabizi=False,
+        intent="change_language",
+        confidence=1.0,
+        entities=(Entity("language", "en", 0, 7),),
+        urgent=False,
     )
     assert result.to_json() == {
         "text": "English please",

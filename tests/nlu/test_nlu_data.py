@@ -63,7 +63,8 @@ def test_synonyms_and_lookups_are_read() -> None:
 
 def test_entity_annotations_are_stripped() -> None:
     assert _example_lines("- they took me to [the branch](place_type)\n", "x") == [
-        "they took me to the branch"]
+        "they took me to the branch"
+    ]
 
 
 def test_a_file_without_nlu_is_refused(tmp_path) -> None:
@@ -88,8 +89,17 @@ def test_dialect_held_out_sets_share_no_text_with_training() -> None:
 
     train = {normalise_arabic(t) for t, _ in load_nlu(TRAIN_PATH).examples}
     sets = dialect_sets()
-    assert {"levantine", "egyptian", "gulf", "iraqi", "sudanese", "yemeni", "moroccan",
-            "algerian", "tunisian"} <= set(sets)
+    assert {
+        "levantine",
+        "egyptian",
+        "gulf",
+        "iraqi",
+        "sudanese",
+        "yemeni",
+        "moroccan",
+        "algerian",
+        "tunisian",
+    } <= set(sets)
     for name, (examples, labelled) in sets.items():
         leaked = [t for t, _ in examples if normalise_arabic(t) in train]
         if name != "all":  # (urgency.yml predates this and shares 18 texts with train.yml)

@@ -99,10 +99,10 @@ CASES: dict[str, list[str]] = {
 }
 
 
-@pytest.mark.parametrize(("intent", "text"),
-                         [(intent, text) for intent, texts in CASES.items() for text in texts])
-def test_intent_across_ways_of_writing(builtin: HybridInterpreter, intent: str,
-                                       text: str) -> None:
+@pytest.mark.parametrize(
+    ("intent", "text"), [(intent, text) for intent, texts in CASES.items() for text in texts]
+)
+def test_intent_across_ways_of_writing(builtin: HybridInterpreter, intent: str, text: str) -> None:
     result = builtin.interpret(text)
     assert result.intent == intent, (text, result.intent, result.confidence)
     assert result.confidence >= builtin.threshold

@@ -30,8 +30,14 @@ nlu:
 
 
 def _sanad(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "cli.main", *args], env=env,
-                          capture_output=True, text=True, encoding="utf-8", timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "cli.main", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=120,
+    )
 
 
 @pytest.fixture
@@ -61,8 +67,12 @@ def test_eval_json_on_a_small_file(env: dict[str, str], tmp_path: Path) -> None:
     assert report["n"] == 6
     assert report["accuracy"] == 1.0
     assert set(report["per_intent"]) == {"affirm", "deny", "nlu_fallback"}
-    assert report["per_intent"]["affirm"] == {"precision": 1.0, "recall": 1.0, "f1": 1.0,
-                                              "support": 3}
+    assert report["per_intent"]["affirm"] == {
+        "precision": 1.0,
+        "recall": 1.0,
+        "f1": 1.0,
+        "support": 3,
+    }
 
 
 def test_eval_json_on_the_held_out_split_with_each_local_backend(env: dict[str, str]) -> None:
@@ -74,11 +84,13 @@ def test_eval_json_on_the_held_out_split_with_each_local_backend(env: dict[str, 
         _check_shape(reports[backend])
     assert reports["builtin"]["accuracy"] > reports["rules"]["accuracy"]
     assert reports["builtin"]["confusions"] == sorted(
-        reports["builtin"]["confusions"], key=lambda c: -c["count"])
+        reports["builtin"]["confusions"], key=lambda c: -c["count"]
+    )
 
 
-def test_eval_of_a_file_that_is_not_nlu_data_is_one_clear_line(env: dict[str, str],
-                                                                 tmp_path: Path) -> None:
+def test_eval_of_a_file_that_is_not_nlu_data_is_one_clear_line(
+    env: dict[str, str], tmp_path: Path
+) -> None:
     path = tmp_path / "stories.yml"
     path.write_text("stories: []\n")
     proc = _sanad(env, "nlu", "eval", str(path), "--json")
@@ -96,7 +108,8 @@ def test_parse_uses_the_rasa_server_when_sanad_rasa_url_is_set(env: dict[str, st
     from tests.fakes.rasa import FakeRasa, fake_rasa_server
 
     with fake_rasa_server(FakeRasa({"the sky is green": [("greet", 0.93)]})) as fake:
-        proc = _sanad({**env, "SANAD_RASA_URL": fake.url}, "nlu", "parse",
-                      "the sky is green", "--json")
+        proc = _sanad(
+            {**env, "SANAD_RASA_URL": fake.url}, "nlu", "parse", "the sky is green", "--json"
+        )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["intent"] == {"name": "greet", "confidence": 0.93}

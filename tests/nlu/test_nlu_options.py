@@ -94,9 +94,26 @@ def test_each_option_once() -> None:
 
 def test_synonyms_cover_the_report_field_options() -> None:
     ids = {
-        "police", "military", "intelligence", "prison_staff", "armed_group", "private_person",
-        "beating", "electric_shock", "sexual_violence", "child", "medical", "legal",
-        "psychosocial", "shelter", "woman", "man", "prison", "police_station", "nhri", "npm",
+        "police",
+        "military",
+        "intelligence",
+        "prison_staff",
+        "armed_group",
+        "private_person",
+        "beating",
+        "electric_shock",
+        "sexual_violence",
+        "child",
+        "medical",
+        "legal",
+        "psychosocial",
+        "shelter",
+        "woman",
+        "man",
+        "prison",
+        "police_station",
+        "nhri",
+        "npm",
     }
     assert ids <= OPTION_SYNONYMS.keys()
     assert all(isinstance(v, tuple) and v for v in OPTION_SYNONYMS.values())

@@ -36,8 +36,9 @@ def test_model_answer_is_mapped_to_an_interpretation() -> None:
 
 
 def test_out_of_scope_and_fallback_become_nlu_fallback() -> None:
-    fake = FakeRasa({"the wall": [("out_of_scope", 0.9)], "a wall": [("nlu_fallback", 0.4),
-                                                                       ("greet", 0.3)]})
+    fake = FakeRasa(
+        {"the wall": [("out_of_scope", 0.9)], "a wall": [("nlu_fallback", 0.4), ("greet", 0.3)]}
+    )
     with fake_rasa_server(fake):
         interpreter = rasa_interpreter(fake.url)
         assert interpreter.interpret("the wall").intent == "nlu_fallback"
@@ -102,8 +103,10 @@ def test_a_bad_url_is_refused() -> None:
 @pytest.mark.rasa
 def test_real_rasa_server_on_the_held_out_split() -> None:
     if os.environ.get("SANAD_TEST_RASA") != "1":
-        pytest.skip("set SANAD_TEST_RASA=1 to install, train and run a real Rasa 3.6 server "
-                    "(minutes; .ci/run does)")
+        pytest.skip(
+            "set SANAD_TEST_RASA=1 to install, train and run a real Rasa 3.6 server "
+            "(minutes; .ci/run does)"
+        )
     from nlu import rasa_tool
 
     if rasa_tool.find_python310() is None:

@@ -73,9 +73,7 @@ NOT_URGENT = [
 
 
 @pytest.mark.parametrize(("text", "reason"), URGENT)
-def test_immediate_danger_is_urgent(
-    interpreter: RuleInterpreter, text: str, reason: str
-) -> None:
+def test_immediate_danger_is_urgent(interpreter: RuleInterpreter, text: str, reason: str) -> None:
     result = interpreter.interpret(text)
     assert result.urgent is True
     assert reason in result.urgent_reasons

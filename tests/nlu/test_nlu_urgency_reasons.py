@@ -55,8 +55,9 @@ def test_past_or_safe_is_not_urgent(interpreter: Interpreter, text: str) -> None
 
 @pytest.mark.parametrize("text", ["المخابرات", "الأمن السياسي", "the police", "mukhabarat"])
 @pytest.mark.parametrize("expecting", ["multi", "choice", "text"])
-def test_an_agency_named_as_an_answer_is_no_alarm(interpreter: Interpreter, text: str,
-                                                  expecting: str) -> None:
+def test_an_agency_named_as_an_answer_is_no_alarm(
+    interpreter: Interpreter, text: str, expecting: str
+) -> None:
     """M5: "المخابرات" at "who was responsible?" raised urgent_danger and emergency guidance."""
     result = interpreter.interpret(text, expecting=expecting)
     assert result.urgent is False and result.intent != "urgent_danger"

@@ -25,11 +25,14 @@ def _recovery(service: IntakeService) -> tuple[object, bytes]:
     return private, crypto.public_bytes(private)  # type: ignore[arg-type]
 
 
-def test_backup_and_restore(make_service: Callable[..., IntakeService], database_url: str,
-                            tmp_path: Path) -> None:
+def test_backup_and_restore(
+    make_service: Callable[..., IntakeService], database_url: str, tmp_path: Path
+) -> None:
     source = make_service()
-    refs = [quick_report(source, f"u{i}", narrative=f"Narrative number {i} of the backup")
-            for i in range(3)]
+    refs = [
+        quick_report(source, f"u{i}", narrative=f"Narrative number {i} of the backup")
+        for i in range(3)
+    ]
     private, public = _recovery(source)
     archive = tmp_path / "sanad.backup"
     counts = make_backup(source.settings, source.db, public, archive)
@@ -43,8 +46,7 @@ def test_backup_and_restore(make_service: Callable[..., IntakeService], database
     try:
         restored = restore_backup(archive, private, target, db)
         assert restored["cases"] == 3
-        assert [i.case_ref for i in list_queue(db)] == [i.case_ref for i in
-                                                        list_queue(source.db)]
+        assert [i.case_ref for i in list_queue(db)] == [i.case_ref for i in list_queue(source.db)]
         with db.transaction() as session:  # the recovery key opens every case
             for ref in refs:
                 case = cases.by_ref(session, ref)
@@ -60,14 +62,14 @@ def test_backup_and_restore(make_service: Callable[..., IntakeService], database
         db.dispose()
 
 
-def test_a_tampered_backup_or_wrong_key_is_refused(service: IntakeService,
-                                                   tmp_path: Path) -> None:
+def test_a_tampered_backup_or_wrong_key_is_refused(service: IntakeService, tmp_path: Path) -> None:
     quick_report(service, "u")
     private, public = _recovery(service)
     archive = tmp_path / "b"
     make_backup(service.settings, service.db, public, archive)
-    target = replace(service.settings, home=tmp_path / "r",
-                     database_url=f"sqlite:///{tmp_path / 'r.db'}")
+    target = replace(
+        service.settings, home=tmp_path / "r", database_url=f"sqlite:///{tmp_path / 'r.db'}"
+    )
     other, _ = crypto.generate_keypair()
     db = Database(target.database_url)
     try:
@@ -89,8 +91,9 @@ def _admin(service: IntakeService) -> object:
     return load_admin_key(pem, ADMIN_PASSPHRASE)
 
 
-def test_forged_backups_are_refused(make_service: Callable[..., IntakeService],
-                                    tmp_path: Path) -> None:
+def test_forged_backups_are_refused(
+    make_service: Callable[..., IntakeService], tmp_path: Path
+) -> None:
     """Review finding 7: with only the recovery *public* key, an attacker built a backup
     holding their own pinned administrator key, and restore installed it. Now a backup must
     be signed by a key the administrator named at restore certified, and pin that key."""
@@ -101,23 +104,40 @@ def test_forged_backups_are_refused(make_service: Callable[..., IntakeService],
     private, public = _recovery(victim)
     real_admin = Home(victim.settings.home).admin_public()
     legit = tmp_path / "legit.backup"
-    make_backup(victim.settings, victim.db, public,
-                legit, backup_signer(victim.settings.home / "keys", _admin(victim)))
+    make_backup(
+        victim.settings,
+        victim.db,
+        public,
+        legit,
+        backup_signer(victim.settings.home / "keys", _admin(victim)),
+    )
 
     # The forger's own home: their admin key, their caseworker; the victim's recovery key.
-    forger_settings = replace(victim.settings, home=tmp_path / "forger",
-                              database_url=f"sqlite:///{tmp_path / 'forger.db'}")
+    forger_settings = replace(
+        victim.settings,
+        home=tmp_path / "forger",
+        database_url=f"sqlite:///{tmp_path / 'forger.db'}",
+    )
     forger = make_service(database_url=forger_settings.database_url, home=forger_settings.home)
     unsigned = tmp_path / "unsigned.backup"
     make_backup(forger.settings, forger.db, public, unsigned)
     self_signed = tmp_path / "self-signed.backup"
-    make_backup(forger.settings, forger.db, public, self_signed,
-                backup_signer(forger.settings.home / "keys", _admin(forger)))
+    make_backup(
+        forger.settings,
+        forger.db,
+        public,
+        self_signed,
+        backup_signer(forger.settings.home / "keys", _admin(forger)),
+    )
 
-    for n, (archive, problem) in enumerate(((unsigned, "not signed"),
-                                            (self_signed, "not signed by a key of that"))):
-        target = replace(victim.settings, home=tmp_path / f"r{n}",
-                         database_url=f"sqlite:///{tmp_path / f'r{n}.db'}")
+    for n, (archive, problem) in enumerate(
+        ((unsigned, "not signed"), (self_signed, "not signed by a key of that"))
+    ):
+        target = replace(
+            victim.settings,
+            home=tmp_path / f"r{n}",
+            database_url=f"sqlite:///{tmp_path / f'r{n}.db'}",
+        )
         db = Database(target.database_url)
         try:
             with pytest.raises(BackupError, match=problem):
@@ -127,12 +147,16 @@ def test_forged_backups_are_refused(make_service: Callable[..., IntakeService],
             db.dispose()
 
     # A byte changed anywhere in a signed backup, or the signature cut off: refused.
-    for n, mutate in enumerate((lambda b: b[:200] + bytes([b[200] ^ 1]) + b[201:],
-                                lambda b: b[:-72])):
+    for n, mutate in enumerate(
+        (lambda b: b[:200] + bytes([b[200] ^ 1]) + b[201:], lambda b: b[:-72])
+    ):
         bad = tmp_path / f"bad{n}.backup"
         bad.write_bytes(mutate(legit.read_bytes()))
-        target = replace(victim.settings, home=tmp_path / f"b{n}",
-                         database_url=f"sqlite:///{tmp_path / f'b{n}.db'}")
+        target = replace(
+            victim.settings,
+            home=tmp_path / f"b{n}",
+            database_url=f"sqlite:///{tmp_path / f'b{n}.db'}",
+        )
         db = Database(target.database_url)
         try:
             with pytest.raises(BackupError):
@@ -140,8 +164,9 @@ def test_forged_backups_are_refused(make_service: Callable[..., IntakeService],
         finally:
             db.dispose()
 
-    target = replace(victim.settings, home=tmp_path / "ok",
-                     database_url=f"sqlite:///{tmp_path / 'ok.db'}")
+    target = replace(
+        victim.settings, home=tmp_path / "ok", database_url=f"sqlite:///{tmp_path / 'ok.db'}"
+    )
     db = Database(target.database_url)
     try:  # the real one restores, and pins the administrator key that was named
         assert restore_backup(legit, private, target, db, real_admin)["cases"] == 1

@@ -116,7 +116,8 @@ def test_keys_file_modes_and_no_old_keys(tmp_path: Path, clock: FakeClock) -> No
     assert len(content) == 8 + 40  # one entry: only the current epoch
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert sorted(p.name for p in directory.iterdir()) == sorted(
-        [path.name, f"{path.name}.lock", "items"])
+        [path.name, f"{path.name}.lock", "items"]
+    )
     assert stat.S_IMODE((directory / "items").stat().st_mode) == 0o700
 
 
@@ -205,7 +206,8 @@ def test_default_epoch_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
 
 
 def test_an_erased_item_opens_for_no_one_though_the_epoch_key_is_still_held(
-        keyring: DraftKeyring) -> None:
+    keyring: DraftKeyring,
+) -> None:
     """What a PostgreSQL dead tuple, pg_wal or a morning backup keeps of a deleted draft is the
     sealed blob; with the item key erased, the host's own keyring cannot open it."""
     copy = seal_draft(keyring, DRAFT, HANDLE, EXPIRES, STATE, item="draft:1")
@@ -223,10 +225,12 @@ def test_an_erased_item_opens_for_no_one_though_the_epoch_key_is_still_held(
 
 
 def test_item_keys_are_shared_by_processes_and_never_hold_the_plaintext(
-        tmp_path: Path, clock: FakeClock) -> None:
+    tmp_path: Path, clock: FakeClock
+) -> None:
     directory = tmp_path / "epochs"
-    sealed = seal_draft(DraftKeyring(directory, EPOCH, clock), DRAFT, HANDLE, EXPIRES, STATE,
-                        item="draft:1")
+    sealed = seal_draft(
+        DraftKeyring(directory, EPOCH, clock), DRAFT, HANDLE, EXPIRES, STATE, item="draft:1"
+    )
     other = DraftKeyring(directory, EPOCH, clock)  # another worker on the same host
     assert open_draft(other, DRAFT, HANDLE, EXPIRES, sealed, item="draft:1") == STATE
     files = list((directory / "items").iterdir())

@@ -11,8 +11,9 @@ import pytest
 from intake.service import IntakeService
 from tests.support import Clock
 
-UPDATE = (b'{"update_id":41,"message":{"text":"They took my brother Zaytoun",'
-          b'"chat":{"id":700555111}}}')
+UPDATE = (
+    b'{"update_id":41,"message":{"text":"They took my brother Zaytoun","chat":{"id":700555111}}}'
+)
 
 
 @pytest.fixture
@@ -40,8 +41,9 @@ def test_an_expired_update_is_dropped_not_replayed(svc: IntakeService, clock: Cl
 
 
 @pytest.mark.privacy
-def test_held_updates_are_sealed_on_disk(make_service: Callable[..., IntakeService],
-                                         tmp_path: Path) -> None:
+def test_held_updates_are_sealed_on_disk(
+    make_service: Callable[..., IntakeService], tmp_path: Path
+) -> None:
     svc = make_service()
     svc.inbox_put("telegram", [("41", UPDATE)])
     files = [p for p in (tmp_path / "home").glob("sanad.db*") if p.is_file()]
@@ -67,7 +69,8 @@ def test_purge_deletes_expired_held_updates(svc: IntakeService, clock: Clock) ->
 
 
 def test_an_update_whose_key_is_lost_is_kept_and_counted_not_deleted(
-        make_service: Callable[..., IntakeService], database_url: str) -> None:
+    make_service: Callable[..., IntakeService], database_url: str
+) -> None:
     """A host reboot takes the tmpfs keyring with it: the update was already confirmed to
     Telegram, so deleting it would lose the reporter's words without a trace. It is kept
     until it expires, and the loss of the key is counted in the audit log."""

@@ -30,15 +30,24 @@ def test_0012_downgrades_and_upgrades(database_url: str, tmp_path: Path) -> None
         tables = set(inspect(db.engine).get_table_names())
         assert {"identity_keys", "identity_requests"} <= tables
         with db.engine.begin() as conn:
-            conn.execute(text(
-                "INSERT INTO cases (id, case_ref, status, priority, reasons, received_at, "
-                "updated_at, channel, lang, flow_version, consent, receipt_handle, "
-                "receipt_verifier, incomplete) VALUES ('c1', 'AAA-AAA', 's', 3, '[]', "
-                "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 'console', 'en', 'v', '{}', :h, :v, "
-                "false)"), {"h": b"12345", "v": b"v"})
+            conn.execute(
+                text(
+                    "INSERT INTO cases (id, case_ref, status, priority, reasons, received_at, "
+                    "updated_at, channel, lang, flow_version, consent, receipt_handle, "
+                    "receipt_verifier, incomplete) VALUES ('c1', 'AAA-AAA', 's', 3, '[]', "
+                    "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 'console', 'en', 'v', '{}', :h, :v, "
+                    "false)"
+                ),
+                {"h": b"12345", "v": b"v"},
+            )
             for fid in ("narrative", "identity:reporter_name"):
-                conn.execute(text("INSERT INTO case_fields (case_id, field_id, seq, sealed) "
-                                  "VALUES ('c1', :f, 0, :s)"), {"f": fid, "s": b"x"})
+                conn.execute(
+                    text(
+                        "INSERT INTO case_fields (case_id, field_id, seq, sealed) "
+                        "VALUES ('c1', :f, 0, :s)"
+                    ),
+                    {"f": fid, "s": b"x"},
+                )
         _run(db, "downgrade", "0012")
         tables = set(inspect(db.engine).get_table_names())
         assert not {"identity_keys", "identity_requests"} & tables
@@ -47,7 +56,6 @@ def test_0012_downgrades_and_upgrades(database_url: str, tmp_path: Path) -> None
         assert left == ["narrative"]
         _run(db, "upgrade", "head")
         assert db.is_current()
-        assert {"identity_keys", "identity_requests"} <= set(inspect(db.engine)
-                                                            .get_table_names())
+        assert {"identity_keys", "identity_requests"} <= set(inspect(db.engine).get_table_names())
     finally:
         db.dispose()

@@ -21,9 +21,9 @@ def test_0014_downgrades_and_upgrades(database_url: str, tmp_path: Path) -> None
         assert "lease_until" in {c["name"] for c in inspect(db.engine).get_columns("outbox")}
         _run(db, "downgrade", "0013")
         assert not {"worker_heartbeats", "health_alerts"} & set(
-            inspect(db.engine).get_table_names())
-        assert "lease_until" not in {c["name"]
-                                     for c in inspect(db.engine).get_columns("outbox")}
+            inspect(db.engine).get_table_names()
+        )
+        assert "lease_until" not in {c["name"] for c in inspect(db.engine).get_columns("outbox")}
         _run(db, "upgrade", "head")
         assert db.is_current()
     finally:

@@ -29,13 +29,19 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> ObjectStore:
 
 
 def test_put_open_list_and_delete(store: ObjectStore) -> None:
-    for key, body in (("case-a/1.sealed", b"one"), ("case-a/2.sealed", b"two" * 1000),
-                      ("case-b/3.sealed", b"three")):
+    for key, body in (
+        ("case-a/1.sealed", b"one"),
+        ("case-a/2.sealed", b"two" * 1000),
+        ("case-b/3.sealed", b"three"),
+    ):
         with store.writer(key) as out:
             out.write(body)
     assert store.list_prefixes() == ["case-a", "case-b"]
-    assert list(store.walk()) == [("case-a/1.sealed", 3), ("case-a/2.sealed", 3000),
-                                  ("case-b/3.sealed", 5)]
+    assert list(store.walk()) == [
+        ("case-a/1.sealed", 3),
+        ("case-a/2.sealed", 3000),
+        ("case-b/3.sealed", 5),
+    ]
     with store.reader("case-a/2.sealed") as src:  # read in pieces
         assert src.read(1) == b"t" and src.read(4) == b"wot" + b"w" and len(src.read()) == 2995
     store.delete("case-a/1.sealed")
@@ -49,8 +55,9 @@ def test_put_open_list_and_delete(store: ObjectStore) -> None:
 
 def test_a_failed_write_stores_nothing(store: ObjectStore) -> None:
     with pytest.raises(crypto.AttachmentTooLarge), store.writer("case/big.sealed") as out:
-        crypto.seal_attachment(crypto.new_data_key(), "case", "big", [b"x" * 5000], out,
-                               max_size=1000)
+        crypto.seal_attachment(
+            crypto.new_data_key(), "case", "big", [b"x" * 5000], out, max_size=1000
+        )
     assert list(store.walk()) == []
 
 
@@ -87,8 +94,9 @@ def test_a_large_object_goes_up_in_parts_and_comes_back_whole(s3_bucket: S3Bucke
 
 
 def test_deletion_in_a_versioned_bucket_removes_every_version(s3_bucket: S3Bucket) -> None:
-    s3_bucket.client.put_bucket_versioning(Bucket=s3_bucket.name,
-                                           VersioningConfiguration={"Status": "Enabled"})
+    s3_bucket.client.put_bucket_versioning(
+        Bucket=s3_bucket.name, VersioningConfiguration={"Status": "Enabled"}
+    )
     store = S3Objects(s3_bucket.name, s3_bucket.prefix)
     for n in range(2):
         with store.writer("case/a.sealed") as out:
@@ -104,8 +112,9 @@ def test_deletion_in_a_versioned_bucket_removes_every_version(s3_bucket: S3Bucke
     assert left == {f"{s3_bucket.prefix}/other/b.sealed"}  # no old version, no delete marker
 
 
-def test_an_unreachable_bucket_is_one_line(s3_bucket: S3Bucket, tmp_path: Path,
-                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_unreachable_bucket_is_one_line(
+    s3_bucket: S3Bucket, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     missing = S3Objects("no-such-bucket-here")
     with pytest.raises(ObjectStoreError) as info:
         missing.check()
@@ -120,17 +129,21 @@ def test_an_unreachable_bucket_is_one_line(s3_bucket: S3Bucket, tmp_path: Path,
             out.write(b"x")
 
 
-@pytest.mark.parametrize("url, words", [
-    ("http://bucket", "must be s3://bucket[/prefix]"),
-    ("s3://Bad_Bucket", "is not an S3 bucket name"),
-    ("s3://key:secret@bucket", "takes no credentials"),
-    ("s3://bucket/a/../b", "plain path"),
-])
+@pytest.mark.parametrize(
+    "url, words",
+    [
+        ("http://bucket", "must be s3://bucket[/prefix]"),
+        ("s3://Bad_Bucket", "is not an S3 bucket name"),
+        ("s3://key:secret@bucket", "takes no credentials"),
+        ("s3://bucket/a/../b", "plain path"),
+    ],
+)
 def test_a_bad_url_is_refused_by_the_settings(tmp_path: Path, url: str, words: str) -> None:
     with pytest.raises(SettingsError, match=words.replace("[", r"\[").replace("]", r"\]")):
         Settings.from_env({"SANAD_HOME": str(tmp_path), "SANAD_OBJECT_STORE_URL": url})
-    good = Settings.from_env({"SANAD_HOME": str(tmp_path),
-                              "SANAD_OBJECT_STORE_URL": "s3://sanad-files/prod"})
+    good = Settings.from_env(
+        {"SANAD_HOME": str(tmp_path), "SANAD_OBJECT_STORE_URL": "s3://sanad-files/prod"}
+    )
     assert repr(good.objects()) == "S3Objects(s3://sanad-files/prod)"
     assert isinstance(Settings.from_env({"SANAD_HOME": str(tmp_path)}).objects(), LocalObjects)
 
@@ -139,10 +152,17 @@ def test_processes_without_an_object_store_do_not_import_boto3(tmp_path: Path) -
     import subprocess
     import sys
 
-    code = ("import sys; from intake.settings import Settings; "
-            f"s = Settings.from_env({{'SANAD_HOME': {str(tmp_path)!r}}}); s.objects(); "
-            "from intake import service, retention; from caseworker import dashboard; "
-            "print('boto3' in sys.modules, 'botocore' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True, cwd=Path(__file__).parents[2])
+    code = (
+        "import sys; from intake.settings import Settings; "
+        f"s = Settings.from_env({{'SANAD_HOME': {str(tmp_path)!r}}}); s.objects(); "
+        "from intake import service, retention; from caseworker import dashboard; "
+        "print('boto3' in sys.modules, 'botocore' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).parents[2],
+    )
     assert out.stdout.split() == ["False", "False"]

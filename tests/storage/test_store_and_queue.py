@@ -15,14 +15,29 @@ from storage.models import AuditEntry, Case, CaseField, WrappedKey
 from tests.support import PASSPHRASE, Chat, Clock
 
 
-def quick_report(service: IntakeService, user: str, *, danger: str = "no",
-                 ongoing: str = "no", report_type: str = "complaint",
-                 narrative: str = "/skip") -> str:
+def quick_report(
+    service: IntakeService,
+    user: str,
+    *,
+    danger: str = "no",
+    ongoing: str = "no",
+    report_type: str = "complaint",
+    narrative: str = "/skip",
+) -> str:
     chat = Chat(service, user=user, lang="en")
-    chat.run([("consent_store", "yes"), ("consent_followup", "no"),
-              ("consent_share_identity", "no"), ("consent_refer", "no"),
-              ("consent_stats", "yes"), ("consent_publish", "no"), ("report_type", report_type),
-              ("reporter_role", "witness"), ("current_danger", danger)])
+    chat.run(
+        [
+            ("consent_store", "yes"),
+            ("consent_followup", "no"),
+            ("consent_share_identity", "no"),
+            ("consent_refer", "no"),
+            ("consent_stats", "yes"),
+            ("consent_publish", "no"),
+            ("report_type", report_type),
+            ("reporter_role", "witness"),
+            ("current_danger", danger),
+        ]
+    )
     if chat.question.field == "urgent_path":
         chat.say("urgent_full")
     chat.answer("ongoing", ongoing)
@@ -64,8 +79,11 @@ def test_report_is_sealed_to_caseworker_and_recovery_key_only(svc: IntakeService
         readers = accounts.current_recipients(session, svc._admin_public)
         assert {w.key_id for w in wrapped} == {r.key_id for r in readers}
         assert len(readers) == 2  # the demo caseworker and the organisation recovery key
-        sealed = session.scalar(select(CaseField.sealed).where(
-            CaseField.case_id == case.id, CaseField.field_id == "narrative"))
+        sealed = session.scalar(
+            select(CaseField.sealed).where(
+                CaseField.case_id == case.id, CaseField.field_id == "narrative"
+            )
+        )
         assert sealed is not None and b"brother" not in sealed
         # A key that is not a recipient opens nothing.
         outsider, outsider_pub = crypto.generate_keypair()
@@ -83,12 +101,15 @@ def test_every_read_and_refusal_is_audited(svc: IntakeService) -> None:
     with svc.db.transaction() as session:
         rows = list(session.scalars(select(AuditEntry).order_by(AuditEntry.id)))
     assert [(r.actor, r.case_ref, r.outcome) for r in rows] == [
-        ("demo", ref, "granted"), ("demo", ref, "refused")]
+        ("demo", ref, "granted"),
+        ("demo", ref, "refused"),
+    ]
     assert rows[1].detail == {"reason": "wrong passphrase"}
 
 
 def test_altered_manifest_stops_the_intake_from_sealing(svc: IntakeService) -> None:
     from storage.models import RecipientManifest
+
     quick_report(svc, "a")
     with svc.db.transaction() as session:
         row = session.scalar(select(RecipientManifest))
@@ -102,9 +123,9 @@ def test_altered_manifest_stops_the_intake_from_sealing(svc: IntakeService) -> N
         assert session.scalar(select(func.count()).select_from(Case)) == 1
 
 
-def test_a_failed_submission_leaves_no_half_written_case(svc: IntakeService,
-                                                         monkeypatch: pytest.MonkeyPatch
-                                                         ) -> None:
+def test_a_failed_submission_leaves_no_half_written_case(
+    svc: IntakeService, monkeypatch: pytest.MonkeyPatch
+) -> None:
     real = crypto.wrap_key
     calls = {"n": 0}
 

@@ -22,8 +22,7 @@ def serve(app: Any) -> Iterator[str]:
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    config = uvicorn.Config(app, log_level="warning", lifespan="on", ws="none",
-                            access_log=False)
+    config = uvicorn.Config(app, log_level="warning", lifespan="on", ws="none", access_log=False)
     srv = uvicorn.Server(config)
     thread = threading.Thread(target=srv.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
@@ -47,8 +46,10 @@ def csrf_of(html: str) -> str:
 
 def login(client: httpx.Client, user: str, passphrase: str, code: str) -> httpx.Response:
     page = client.get("/login")
-    return client.post("/login", data={"username": user, "passphrase": passphrase,
-                                       "totp": code, "csrf": csrf_of(page.text)})
+    return client.post(
+        "/login",
+        data={"username": user, "passphrase": passphrase, "totp": code, "csrf": csrf_of(page.text)},
+    )
 
 
 def wait_until(condition: Any, seconds: float = 5.0) -> bool:

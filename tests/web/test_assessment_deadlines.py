@@ -39,13 +39,18 @@ def test_time_left_to_the_first_assessment_on_the_queue_and_the_case(site: Site,
     (site.home.root / "config").mkdir(exist_ok=True)
     (site.home.root / "config" / "oncall.yaml").write_text(ONCALL, encoding="utf-8")
     site.dashboard.oncall = alerts.ConfigSource(site.home.root)
-    fresh, late, urgent, untimed = (site.make_case(priority=3), site.make_case(priority=3),
-                                    site.make_case(priority=1), site.make_case(priority=4))
+    fresh, late, urgent, untimed = (
+        site.make_case(priority=3),
+        site.make_case(priority=3),
+        site.make_case(priority=1),
+        site.make_case(priority=4),
+    )
     _received(site, late, datetime.now(UTC) - timedelta(days=9))
 
     queue = demo.get("/queue").text
-    assert 'data-assess="later"' in _row(queue, fresh) and "First assessment: in 6 days" \
-        in _row(queue, fresh)
+    assert 'data-assess="later"' in _row(queue, fresh) and "First assessment: in 6 days" in _row(
+        queue, fresh
+    )
     assert 'data-assess="overdue"' in _row(queue, late)
     assert "First assessment: OVERDUE by 2 days" in _row(queue, late)
     assert 'data-assess="soon"' in _row(queue, urgent) and "due in 3 h" in _row(queue, urgent)
@@ -61,8 +66,12 @@ def test_time_left_to_the_first_assessment_on_the_queue_and_the_case(site: Site,
     assert "موعد التقييم الأول" in case_ar
 
     # Assessed: the deadline is met and no longer shown.
-    post(demo, f"/cases/{late}/status", {"to": "under_assessment",
-                                         "reason": "assessment_started"}, page=f"/cases/{late}")
+    post(
+        demo,
+        f"/cases/{late}/status",
+        {"to": "under_assessment", "reason": "assessment_started"},
+        page=f"/cases/{late}",
+    )
     with site.db.transaction() as session:
         case = cases.by_ref(session, late)
         assert case is not None and case.status == "under_assessment"

@@ -20,25 +20,41 @@ from tests.web.conftest import DEMO_TOTP, Site, totp_code
 
 CHROMIUM = os.environ.get("SANAD_CHROMIUM", "/usr/bin/chromium")
 ARTEFACTS = Path(__file__).resolve().parents[2] / "test-artefacts" / "browser"
-LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-               "--disable-component-update", "--disable-sync"]
+LAUNCH_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM),
-                       reason=f"Chromium not found at {CHROMIUM}: run scripts/setup as root "
-                              "(apt-get install chromium) or set SANAD_CHROMIUM"),
+    pytest.mark.skipif(
+        not os.path.exists(CHROMIUM),
+        reason=f"Chromium not found at {CHROMIUM}: run scripts/setup as root "
+        "(apt-get install chromium) or set SANAD_CHROMIUM",
+    ),
 ]
 
 
 def _png(width: int = 40, height: int = 30) -> bytes:
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return (struct.pack(">I", len(data)) + kind + data
-                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+        return (
+            struct.pack(">I", len(data))
+            + kind
+            + data
+            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        )
+
     rows = b"".join(b"\x00" + bytes([200, 30, 30]) * width for _ in range(height))
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2,
-                                                                 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
 
 
 @pytest.fixture
@@ -50,8 +66,15 @@ def server(site: Site) -> Iterator[str]:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    config = uvicorn.Config(create_app(site.dashboard), host="127.0.0.1", port=port,
-                            log_level="warning", lifespan="off", ws="none", access_log=False)
+    config = uvicorn.Config(
+        create_app(site.dashboard),
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        lifespan="off",
+        ws="none",
+        access_log=False,
+    )
     srv = uvicorn.Server(config)
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
@@ -68,15 +91,18 @@ def test_caseworker_works_a_case_in_arabic(site: Site, server: str) -> None:
     from playwright.sync_api import expect, sync_playwright
 
     ARTEFACTS.mkdir(parents=True, exist_ok=True)
-    ref = site.make_case(fields={"report_type": "complaint",
-                                 "narrative": "احتجزوني ثلاثة أيام وضربوني بالكابلات."},
-                         priority=1, reasons=("current_danger",),
-                         files=[("injury.png", "image/png", _png())])
+    ref = site.make_case(
+        fields={"report_type": "complaint", "narrative": "احتجزوني ثلاثة أيام وضربوني بالكابلات."},
+        priority=1,
+        reasons=("current_danger",),
+        files=[("injury.png", "image/png", _png())],
+    )
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS, headless=True)
         try:
-            context = browser.new_context(locale="ar", extra_http_headers={
-                "Accept-Language": "ar,en;q=0.5"})
+            context = browser.new_context(
+                locale="ar", extra_http_headers={"Accept-Language": "ar,en;q=0.5"}
+            )
             page = context.new_page()
             page.goto(f"{server}/login")
             expect(page.locator("html")).to_have_attribute("dir", "rtl")
@@ -112,15 +138,13 @@ def test_caseworker_works_a_case_in_arabic(site: Site, server: str) -> None:
             page.screenshot(path=str(ARTEFACTS / "04-file-revealed.png"), full_page=True)
 
             page.select_option("select[name=to]", "under_assessment")
-            page.select_option("form[action$='/status'] select[name=reason]",
-                               "assessment_started")
+            page.select_option("form[action$='/status'] select[name=reason]", "assessment_started")
             page.click("#change-status")
             expect(page.locator("#case-status")).to_have_text("قيد التقييم")
 
             page.fill("textarea[name=text]", "تواصلتُ مع المبلّغ؛ سيرسل تقريرًا طبيًا.")
             page.click("#save-note")
-            expect(page.locator(".note-text")).to_have_text(
-                "تواصلتُ مع المبلّغ؛ سيرسل تقريرًا طبيًا.")
+            expect(page.locator(".note-text")).to_have_text("تواصلتُ مع المبلّغ؛ سيرسل تقريرًا طبيًا.")
             page.screenshot(path=str(ARTEFACTS / "05-after-note.png"), full_page=True)
 
             with page.expect_download() as download_info:
@@ -129,6 +153,7 @@ def test_caseworker_works_a_case_in_arabic(site: Site, server: str) -> None:
             pdf_path = ARTEFACTS / "case-ar.pdf"
             download.save_as(str(pdf_path))
             from pypdf import PdfReader
+
             text = "".join(pg.extract_text() for pg in PdfReader(str(pdf_path)).pages)
             assert "احتجزوني ثلاثة أيام وضربوني بالكابلات" in text
 

@@ -21,16 +21,24 @@ from tests.web.test_browser import CHROMIUM, LAUNCH_ARGS, server  # noqa: F401  
 
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 SIZES = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
-WORDS = {"ar": {"cases": "٥٧ حالة", "page": "الصفحة ٢ من ٢",
-                "canned": "وصلنا بلاغك، وسنكتب إليك قريبًا.", "done": "غُيّرت ٢"},
-         "en": {"cases": "57 cases", "page": "page 2 of 2",
-                "canned": "We have your report and will write again soon.",
-                "done": "2 cases changed"}}
+WORDS = {
+    "ar": {
+        "cases": "٥٧ حالة",
+        "page": "الصفحة ٢ من ٢",
+        "canned": "وصلنا بلاغك، وسنكتب إليك قريبًا.",
+        "done": "غُيّرت ٢",
+    },
+    "en": {
+        "cases": "57 cases",
+        "page": "page 2 of 2",
+        "canned": "We have your report and will write again soon.",
+        "done": "2 cases changed",
+    },
+}
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM),
-                       reason=f"Chromium not found at {CHROMIUM}"),
+    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"Chromium not found at {CHROMIUM}"),
 ]
 
 
@@ -38,8 +46,9 @@ def _index(site: Site, ref: str, place: str, country: str) -> None:
     with site.db.transaction() as session:
         case = session.scalar(select(Case).where(Case.case_ref == ref))
         assert case is not None
-        search.index_case(session, site.home.pepper(), case.id,
-                          {"incident_location": place, "country": country})
+        search.index_case(
+            session, site.home.pepper(), case.id, {"incident_location": place, "country": country}
+        )
 
 
 def _reads(site: Site) -> int:
@@ -69,10 +78,12 @@ def _login(page, server: str, lang: str, site: Site) -> None:  # type: ignore[no
 def _no_overflow(page, size: str) -> None:  # type: ignore[no-untyped-def]
     if size == "phone":
         width = page.evaluate("document.documentElement.scrollWidth")
-        wide = page.evaluate("[...document.querySelectorAll('main *')].filter(e => "
-                             "e.getBoundingClientRect().right > 391 || "
-                             "e.getBoundingClientRect().left < -1).slice(0, 5)"
-                             ".map(e => e.tagName + '.' + e.className + '#' + e.id)")
+        wide = page.evaluate(
+            "[...document.querySelectorAll('main *')].filter(e => "
+            "e.getBoundingClientRect().right > 391 || "
+            "e.getBoundingClientRect().left < -1).slice(0, 5)"
+            ".map(e => e.tagName + '.' + e.className + '#' + e.id)"
+        )
         assert width <= 390, f"the page is {width} px wide at 390 px: {wide}"
 
 
@@ -90,14 +101,14 @@ def test_workbench_in_the_browser(site: Site, server: str, lang: str, size: str)
             context = browser.new_context(viewport=SIZES[size], locale=lang)
             page = context.new_page()
             _login(page, server, lang, site)
-            expect(page.locator("html")).to_have_attribute("dir",
-                                                           "rtl" if lang == "ar" else "ltr")
+            expect(page.locator("html")).to_have_attribute("dir", "rtl" if lang == "ar" else "ltr")
             # sorting and pages, with the total
             expect(page.locator("#total")).to_contain_text(words["cases"])
             expect(page.locator("table.queue tbody tr")).to_have_count(50)
             _no_overflow(page, size)
-            page.screenshot(path=str(SHOTS / f"queue-{lang}-{size}.png"),
-                            full_page=size == "desktop")
+            page.screenshot(
+                path=str(SHOTS / f"queue-{lang}-{size}.png"), full_page=size == "desktop"
+            )
             page.click("#page-next")
             expect(page.locator("#total")).to_contain_text(words["page"])
             expect(page.locator("table.queue tbody tr")).to_have_count(7)
@@ -125,8 +136,9 @@ def test_workbench_in_the_browser(site: Site, server: str, lang: str, size: str)
             page.keyboard.press("c")  # claims this case
             expect(page.locator("#case-assigned")).to_contain_text("sara")
             # the summary comes first, then the report
-            order = page.evaluate("[...document.querySelectorAll('main section[id]')]"
-                                  ".map(s => s.id)")
+            order = page.evaluate(
+                "[...document.querySelectorAll('main section[id]')].map(s => s.id)"
+            )
             assert order[0] == "summary" and order.index("report") > order.index("organise")
             # link the two cases: the link shows on both
             page.fill("input[name=other]", tadmur)
@@ -135,8 +147,9 @@ def test_workbench_in_the_browser(site: Site, server: str, lang: str, size: str)
             expect(page.locator(f"#links li[data-link='{tadmur}']")).to_be_visible()
             _no_overflow(page, size)
             page.evaluate("window.scrollTo(0, 0)")  # the summary, as a caseworker opens it
-            page.screenshot(path=str(SHOTS / f"case-{lang}-{size}.png"),
-                            full_page=size == "desktop")
+            page.screenshot(
+                path=str(SHOTS / f"case-{lang}-{size}.png"), full_page=size == "desktop"
+            )
             page.goto(f"{server}/cases/{tadmur}")
             expect(page.locator(f"#links li[data-link='{saydnaya}']")).to_be_visible()
             # a canned reply: kept by the supervisor, used from the one conversation box
@@ -152,7 +165,8 @@ def test_workbench_in_the_browser(site: Site, server: str, lang: str, size: str)
             expect(page.locator("#reply-text")).to_have_value(words["canned"])
             page.click("#send-to-reporter")
             expect(page.locator("article.msg[data-from='caseworker']")).to_contain_text(
-                words["canned"])
+                words["canned"]
+            )
             # bulk assignment from the queue
             page.goto(f"{server}/queue?sort=ref")
             for ref in sorted(refs)[:2]:
@@ -177,8 +191,9 @@ def test_the_same_tasks_without_javascript(site: Site, server: str, lang: str) -
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS, headless=True)
         try:
-            context = browser.new_context(viewport=SIZES["phone"], locale=lang,
-                                          java_script_enabled=False)
+            context = browser.new_context(
+                viewport=SIZES["phone"], locale=lang, java_script_enabled=False
+            )
             page = context.new_page()
             _login(page, server, lang, site)
             expect(page.locator("#total")).to_contain_text(words["cases"])
@@ -235,10 +250,11 @@ def test_an_open_queue_says_when_cases_arrive_and_marks_them_new(site: Site, lan
 
     site.add_user("sara", "supervisor")
     old = site.make_case(priority=2)
-    announce = {"ar": "١ حالة وردت أو تغيّرت منذ تحميل هذه الصفحة.",
-                "en": "1 case arrived or changed since this page was loaded."}[lang]
-    with serve(make_app(site.dashboard, live_seconds=1)) as live_server, \
-            sync_playwright() as p:
+    announce = {
+        "ar": "١ حالة وردت أو تغيّرت منذ تحميل هذه الصفحة.",
+        "en": "1 case arrived or changed since this page was loaded.",
+    }[lang]
+    with serve(make_app(site.dashboard, live_seconds=1)) as live_server, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS, headless=True)
         try:
             page = browser.new_context(viewport=SIZES["desktop"], locale=lang).new_page()
@@ -246,8 +262,7 @@ def test_an_open_queue_says_when_cases_arrive_and_marks_them_new(site: Site, lan
             expect(page.locator(f"tr[data-case='{old}'] .tag.unseen")).to_be_visible()
             page.goto(f"{live_server}/cases/{old}")
             page.goto(f"{live_server}/queue")
-            expect(page.locator(f"tr[data-case='{old}']")).not_to_have_attribute(
-                "data-unseen", "1")
+            expect(page.locator(f"tr[data-case='{old}']")).not_to_have_attribute("data-unseen", "1")
             expect(page.locator("#live")).to_be_hidden()
             fresh = site.make_case(priority=1)  # a report arrives while the queue is open
             expect(page.locator("#live")).to_be_visible(timeout=10_000)
@@ -255,15 +270,15 @@ def test_an_open_queue_says_when_cases_arrive_and_marks_them_new(site: Site, lan
             assert page.title().startswith("(1) ")
             page.screenshot(path=str(SHOTS / f"queue-live-{lang}.png"))
             page.click("#live-show")
-            expect(page.locator(f"tr[data-case='{fresh}']")).to_have_attribute(
-                "data-unseen", "1")
+            expect(page.locator(f"tr[data-case='{fresh}']")).to_have_attribute("data-unseen", "1")
             expect(page.locator("#live")).to_be_hidden()
             page.goto(f"{live_server}/cases/{fresh}")
             page.goto(f"{live_server}/queue")
             expect(page.locator("tr[data-unseen]")).to_have_count(0)
             # without the script: the same badges, and no request to /queue/changes
-            quiet = browser.new_context(viewport=SIZES["phone"], locale=lang,
-                                        java_script_enabled=False)
+            quiet = browser.new_context(
+                viewport=SIZES["phone"], locale=lang, java_script_enabled=False
+            )
             other = quiet.new_page()
             asked: list[str] = []
             other.on("request", lambda r: asked.append(r.url))

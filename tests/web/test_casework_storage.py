@@ -21,8 +21,15 @@ def _log_some(site: Site, n: int = 6) -> list[int]:
 
     with site.db.transaction() as session:
         for i in range(n):
-            accounts.audit(session, "demo", "case.read", f"AAA-{i:03d}", "granted",
-                           datetime.now(UTC), reason="test")
+            accounts.audit(
+                session,
+                "demo",
+                "case.read",
+                f"AAA-{i:03d}",
+                "granted",
+                datetime.now(UTC),
+                reason="test",
+            )
         return list(session.scalars(select(AuditEntry.id).order_by(AuditEntry.id)))
 
 
@@ -36,8 +43,9 @@ def test_audit_chain_detects_edit_delete_and_reorder(any_site: Site) -> None:
     assert _verify(any_site).ok
     db = any_site.db
     with db.transaction() as session:  # an edit
-        session.execute(update(AuditEntry).where(AuditEntry.id == ids[2])
-                        .values(actor="someone-else"))
+        session.execute(
+            update(AuditEntry).where(AuditEntry.id == ids[2]).values(actor="someone-else")
+        )
     result = _verify(any_site)
     assert not result.ok and result.broken_id == ids[2] and "edited" in (result.problem or "")
     with db.transaction() as session:
@@ -71,13 +79,14 @@ def test_sanad_audit_verify_command(cli_env: dict[str, str]) -> None:
 
     db = Database(f"sqlite:///{cli_env['SANAD_HOME']}/sanad.db")
     from storage import accounts
+
     with db.transaction() as session:
         for i in range(3):
-            accounts.audit(session, "demo", "case.read", f"AAA-{i:03d}", "granted",
-                           datetime.now(UTC))
+            accounts.audit(
+                session, "demo", "case.read", f"AAA-{i:03d}", "granted", datetime.now(UTC)
+            )
         second = sorted(session.scalars(select(AuditEntry.id)))[1]
-        session.execute(update(AuditEntry).where(AuditEntry.id == second)
-                        .values(outcome="refused"))
+        session.execute(update(AuditEntry).where(AuditEntry.id == second).values(outcome="refused"))
     db.dispose()
     broken = sanad(cli_env, "audit", "verify", check=False)
     assert broken.returncode == 1
@@ -95,12 +104,12 @@ def test_notes_are_sealed_and_status_workflow_is_enforced(any_site: Site) -> Non
     now = datetime.now(UTC)
     with any_site.db.transaction() as session:
         case = session.scalars(select(Case).where(Case.case_ref == ref)).one()
-        casework.add_note(session, case, "sensitive note", "demo",
-                          any_site.home.admin_public(), now)
+        casework.add_note(
+            session, case, "sensitive note", "demo", any_site.home.admin_public(), now
+        )
         with pytest.raises(casework.CaseworkError):
             casework.change_status(session, case, "closed", "resolved", "demo", now)
-        casework.change_status(session, case, "under_assessment", "assessment_started",
-                               "demo", now)
+        casework.change_status(session, case, "under_assessment", "assessment_started", "demo", now)
         assert case.status == "under_assessment"
     with any_site.db.transaction() as session:
         sealed = session.scalars(select(CaseNote.sealed)).one()

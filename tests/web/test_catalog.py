@@ -37,7 +37,14 @@ def test_both_languages_have_every_key_and_placeholder() -> None:
 def test_counts_take_the_plural_form_of_the_language() -> None:
     ar, en = i18n.Translator("ar"), i18n.Translator("en")
     assert [ar.count("age.days", n) for n in (1, 2, 3, 10, 11, 99, 100)] == [
-        "1 يوم", "2 يوم", "3 أيام", "10 أيام", "11 يومًا", "99 يومًا", "100 يوم"]
+        "1 يوم",
+        "2 يوم",
+        "3 أيام",
+        "10 أيام",
+        "11 يومًا",
+        "99 يومًا",
+        "100 يوم",
+    ]
     assert ar.count("age.hours", 5) == "5 ساعات" and ar.count("age.hours", 20) == "20 ساعة"
     assert en.count("age.days", 5) == "5 days"
 

@@ -32,12 +32,14 @@ def test_a_revoked_recipient_opens_no_new_report(site: Site) -> None:
     site.add_user("carol", "caseworker")
     before = site.make_case(fields={"narrative": "before the revocation"})
     assert _open(site, before, "carol", OTHER_PASSPHRASE).fields["narrative"]
-    admin = load_admin_key((site.home.offline / "admin-signing.pem").read_bytes(),
-                           ADMIN_PASSPHRASE)
+    admin = load_admin_key((site.home.offline / "admin-signing.pem").read_bytes(), ADMIN_PASSPHRASE)
     now = datetime.now(UTC)
     with site.db.transaction() as session:
-        kept = [r for r in accounts.current_recipients(session, site.home.admin_public())
-                if r.label != "user:carol"]
+        kept = [
+            r
+            for r in accounts.current_recipients(session, site.home.admin_public())
+            if r.label != "user:carol"
+        ]
         accounts.publish_manifest(session, admin, kept, now)
     after = site.make_case(fields={"narrative": "after the revocation"})
     with pytest.raises(crypto.CryptoError):
@@ -49,8 +51,9 @@ def test_a_revoked_recipient_opens_no_new_report(site: Site) -> None:
         carol = accounts.get_user(session, "carol")
         assert case is not None and carol is not None
         casework.revoke(session, case, carol, "demo", now)
-        casework.add_note(session, case, "written after the revocation", "demo",
-                          site.home.admin_public(), now)
+        casework.add_note(
+            session, case, "written after the revocation", "demo", site.home.admin_public(), now
+        )
     with pytest.raises(crypto.CryptoError):
         _open(site, before, "carol", OTHER_PASSPHRASE)
     with site.db.transaction() as session:  # the note's key is wrapped to demo, not carol
@@ -60,6 +63,11 @@ def test_a_revoked_recipient_opens_no_new_report(site: Site) -> None:
         assert case is not None and carol is not None and demo is not None
         note = session.scalar(select(CaseNote).where(CaseNote.case_id == case.id))
         assert note is not None
-        holders = set(session.scalars(select(WrappedKey.key_id).where(
-            WrappedKey.case_id == case.id, WrappedKey.seq == note.seq)))
+        holders = set(
+            session.scalars(
+                select(WrappedKey.key_id).where(
+                    WrappedKey.case_id == case.id, WrappedKey.seq == note.seq
+                )
+            )
+        )
         assert bytes(demo.key_id) in holders and bytes(carol.key_id) not in holders

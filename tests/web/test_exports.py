@@ -17,16 +17,27 @@ from tests.cli.conftest import sanad
 from tests.web.conftest import CONSENT_ALL, OTHER_PASSPHRASE, Site, login, post
 
 REFER_ONLY = {**CONSENT_ALL, "consent_share_identity": "no", "consent_publish": "no"}
-NOTHING = {**CONSENT_ALL, "consent_refer": "no", "consent_publish": "no",
-           "consent_share_identity": "no"}
+NOTHING = {
+    **CONSENT_ALL,
+    "consent_refer": "no",
+    "consent_publish": "no",
+    "consent_share_identity": "no",
+}
 
 
 def _complaint(**extra: Any) -> dict[str, Any]:
-    return {"report_type": "complaint", "narrative": "They beat me in the cell.",
-            "country": "SY", "place_type": "prison", "violation_types": ["beating", "threats"],
-            "perpetrator_type": ["police"], "victim_gender": "woman",
-            "incident_date": {"raw": "last March", "iso": "2026-03-01"},
-            "contact_safety": "after 9pm only", **extra}
+    return {
+        "report_type": "complaint",
+        "narrative": "They beat me in the cell.",
+        "country": "SY",
+        "place_type": "prison",
+        "violation_types": ["beating", "threats"],
+        "perpetrator_type": ["police"],
+        "victim_gender": "woman",
+        "incident_date": {"raw": "last March", "iso": "2026-03-01"},
+        "contact_safety": "after 9pm only",
+        **extra,
+    }
 
 
 def _supervisor(site: Site) -> Any:
@@ -38,8 +49,11 @@ def _supervisor(site: Site) -> Any:
 
 def _audit(site: Site, action: str) -> list[AuditEntry]:
     with site.db.transaction() as session:
-        return list(session.scalars(select(AuditEntry).where(AuditEntry.action == action)
-                                    .order_by(AuditEntry.id)))
+        return list(
+            session.scalars(
+                select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.id)
+            )
+        )
 
 
 def test_uwazi_has_only_consented_cases_and_identity_only_with_consent(site: Site) -> None:
@@ -48,12 +62,10 @@ def test_uwazi_has_only_consented_cases_and_identity_only_with_consent(site: Sit
     private = site.make_case(fields=_complaint(), consent=REFER_ONLY)
     site.make_case(fields=_complaint(), consent=NOTHING)
     response = post(sue, "/reports/export/uwazi", page="/reports/periodic")
-    assert response.status_code == 200 and response.headers["content-type"].startswith(
-        "text/csv")
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
     assert response.headers["x-sanad-exported"] == "2"
     rows = list(csv.DictReader(io.StringIO(response.text)))
-    assert [r["case_ref"] for r in rows] == sorted([shared, private], key=[shared,
-                                                                          private].index)
+    assert [r["case_ref"] for r in rows] == sorted([shared, private], key=[shared, private].index)
     by_ref = {r["case_ref"]: r for r in rows}
     assert by_ref[shared]["contact_safety"] == "after 9pm only"
     assert by_ref[private]["contact_safety"] == "" and by_ref[private]["identity_shared"] == "no"
@@ -75,7 +87,9 @@ def test_openevsys_who_did_what_to_whom(site: Site) -> None:
     assert event["perpetrators"] == [{"person_id": f"{ref}-P1", "perpetrator_type": "police"}]
     assert event["victims"][0]["sex"] == "woman"
     assert {(i["act"], i["perpetrator"]) for i in event["involvements"]} == {
-        (f"{ref}-A1", f"{ref}-P1"), (f"{ref}-A2", f"{ref}-P1")}
+        (f"{ref}-A1", f"{ref}-P1"),
+        (f"{ref}-A2", f"{ref}-P1"),
+    }
 
 
 def test_a_flipped_plaintext_consent_is_refused_as_tampering(site: Site) -> None:
@@ -90,8 +104,7 @@ def test_a_flipped_plaintext_consent_is_refused_as_tampering(site: Site) -> None
     assert response.headers["x-sanad-refused"] == "1"
     assert ref not in response.text
     refused = [e for e in _audit(site, "export.uwazi") if e.case_ref == ref]
-    assert [(e.outcome, e.detail["reason"]) for e in refused] == [("refused",
-                                                                   "consent_tampered")]
+    assert [(e.outcome, e.detail["reason"]) for e in refused] == [("refused", "consent_tampered")]
 
 
 def test_cases_this_reader_cannot_open_are_skipped_and_counted(site: Site) -> None:
@@ -111,20 +124,44 @@ def test_a_caseworker_may_not_export(site: Site, demo: Any) -> None:
 
 
 def test_the_cli_export_writes_0600_and_says_what_was_skipped(
-        cli_env: dict[str, str], tmp_path: Path) -> None:
+    cli_env: dict[str, str], tmp_path: Path
+) -> None:
     sanad(cli_env, "init", "--demo")
-    sanad({**cli_env, "SANAD_PASSPHRASE": "a supervisor passphrase"}, "users", "add", "sue",
-          "--role", "supervisor", "--yes")
+    sanad(
+        {**cli_env, "SANAD_PASSPHRASE": "a supervisor passphrase"},
+        "users",
+        "add",
+        "sue",
+        "--role",
+        "supervisor",
+        "--yes",
+    )
     out = tmp_path / "uwazi.csv"
-    done = sanad({**cli_env, "SANAD_PASSPHRASE": "a supervisor passphrase"}, "export",
-                 "uwazi", "--as", "sue", "--out", str(out), "--from", "2026-01-01")
+    done = sanad(
+        {**cli_env, "SANAD_PASSPHRASE": "a supervisor passphrase"},
+        "export",
+        "uwazi",
+        "--as",
+        "sue",
+        "--out",
+        str(out),
+        "--from",
+        "2026-01-01",
+    )
     assert "0 case(s) exported" in done.stdout and "skipped" in done.stdout
     assert out.read_text().startswith("title,case_ref,")
     assert out.stat().st_mode & 0o777 == 0o600
-    refused = sanad(cli_env, "export", "openevsys", "--as", "demo", "--out", str(out),
-                    check=False)
+    refused = sanad(cli_env, "export", "openevsys", "--as", "demo", "--out", str(out), check=False)
     assert refused.returncode == 2 and "may not export" in refused.stderr
     assert refused.stderr.strip().count("\n") == 0
-    wrong = sanad({**cli_env, "SANAD_PASSPHRASE": "nope"}, "export", "uwazi", "--as", "sue",
-                  "--out", str(out), check=False)
+    wrong = sanad(
+        {**cli_env, "SANAD_PASSPHRASE": "nope"},
+        "export",
+        "uwazi",
+        "--as",
+        "sue",
+        "--out",
+        str(out),
+        check=False,
+    )
     assert wrong.returncode == 2 and "wrong passphrase" in wrong.stderr

@@ -20,12 +20,20 @@ from tests.web.conftest import OTHER_PASSPHRASE, Site, login, post
 
 def _report(service: IntakeService, pref: str) -> str:
     chat = Chat(service, user=f"reporter-{pref}", lang="en")
-    chat.run([("consent_store", "yes"), ("consent_followup", "no"),
-              ("consent_share_identity", "no"), ("consent_refer", "no"),
-              ("consent_stats", "no"), ("consent_publish", "no"),
-              ("report_type", "complaint"), ("reporter_role", "victim"),
-              ("reporter_is_child", "no"),
-              ("current_danger", "no")])
+    chat.run(
+        [
+            ("consent_store", "yes"),
+            ("consent_followup", "no"),
+            ("consent_share_identity", "no"),
+            ("consent_refer", "no"),
+            ("consent_stats", "no"),
+            ("consent_publish", "no"),
+            ("report_type", "complaint"),
+            ("reporter_role", "victim"),
+            ("reporter_is_child", "no"),
+            ("current_danger", "no"),
+        ]
+    )
     while chat.question.field != "confirm_submit":
         chat.say(pref if chat.question.field == "caseworker_gender_pref" else "/skip")
     chat.say("yes")
@@ -38,7 +46,8 @@ def _gender(site: Site, name: str, gender: str) -> None:
 
 
 def test_a_report_asking_for_a_woman_is_claimable_first_by_one(
-        site: Site, make_service: Callable[..., IntakeService], clock: Clock) -> None:
+    site: Site, make_service: Callable[..., IntakeService], clock: Clock
+) -> None:
     clock.now = time.time()  # the reports come in now, as the dashboard's clock reads
     for name, gender in (("omar", "man"), ("amina", "woman")):  # recipients of new reports
         site.add_user(name, "caseworker")
@@ -72,7 +81,8 @@ def test_a_report_asking_for_a_woman_is_claimable_first_by_one(
 
 
 def test_after_a_day_anyone_may_take_it_and_a_supervisor_assigns_at_once(
-        site: Site, make_service: Callable[..., IntakeService], clock: Clock) -> None:
+    site: Site, make_service: Callable[..., IntakeService], clock: Clock
+) -> None:
     clock.now = time.time()
     site.add_user("omar", "caseworker")
     _gender(site, "omar", "man")
@@ -83,14 +93,17 @@ def test_after_a_day_anyone_may_take_it_and_a_supervisor_assigns_at_once(
     # "any" asks for nobody in particular: offered to everyone at once.
     assert post(omar, "/queue/claim-next").headers["location"] == f"/cases/{fresh}"
     with site.db.transaction() as session:
-        session.execute(update(Case).where(Case.case_ref == old).values(
-            received_at=datetime.now(UTC) - timedelta(hours=25)))
+        session.execute(
+            update(Case)
+            .where(Case.case_ref == old)
+            .values(received_at=datetime.now(UTC) - timedelta(hours=25))
+        )
     assert post(omar, "/queue/claim-next").headers["location"] == f"/cases/{old}"
 
 
-def test_supervisors_are_not_held(site: Site,
-                                  make_service: Callable[..., IntakeService],
-                                  clock: Clock) -> None:
+def test_supervisors_are_not_held(
+    site: Site, make_service: Callable[..., IntakeService], clock: Clock
+) -> None:
     clock.now = time.time()
     site.add_user("sara", "supervisor")  # of no recorded gender
     ref = _report(make_service(), "woman")

@@ -26,15 +26,18 @@ def _measure_requested(site: Site, ref: str, at: datetime, days: int) -> None:
     with site.db.transaction() as session:
         case = cases.by_ref(session, ref)
         assert case is not None
-        assert casework.record_action(session, case, "interim_measures", "demo", at,
-                                      days=days).done
+        assert casework.record_action(session, case, "interim_measures", "demo", at, days=days).done
 
 
 def test_near_and_passed_deadlines_stand_out_in_both_languages(site: Site, demo) -> None:  # type: ignore[no-untyped-def]
     soon, late, later = site.make_case(), site.make_case(), site.make_case()
     # The caseworker asks for measures with one day for the State to answer.
-    post(demo, f"/cases/{soon}/action", {"kind": "interim_measures", "days": "1"},
-         page=f"/cases/{soon}")
+    post(
+        demo,
+        f"/cases/{soon}/action",
+        {"kind": "interim_measures", "days": "1"},
+        page=f"/cases/{soon}",
+    )
     _measure_requested(site, late, datetime.now(UTC) - timedelta(days=10), days=7)
     post(demo, f"/cases/{later}/action", {"kind": "interim_measures"}, page=f"/cases/{later}")
 
@@ -58,8 +61,12 @@ def test_near_and_passed_deadlines_stand_out_in_both_languages(site: Site, demo)
 def test_a_deadline_out_of_range_is_refused_in_the_persons_language(site: Site, demo) -> None:  # type: ignore[no-untyped-def]
     ref = site.make_case()
     demo.get("/queue?lang=ar")
-    post(demo, f"/cases/{ref}/action", {"kind": "interim_measures", "days": "400"},
-         page=f"/cases/{ref}")
+    post(
+        demo,
+        f"/cases/{ref}/action",
+        {"kind": "interim_measures", "days": "400"},
+        page=f"/cases/{ref}",
+    )
     page = demo.get(f"/cases/{ref}").text
     assert "مهلة رد الدولة من يوم واحد إلى 90 يومًا" in page
     assert 'id="case-deadline"' not in page
@@ -68,13 +75,21 @@ def test_a_deadline_out_of_range_is_refused_in_the_persons_language(site: Site, 
 def test_the_case_page_says_when_a_reminder_went_out(site: Site, tmp_path: Path) -> None:
     ref = site.make_case()
     _measure_requested(site, ref, datetime.now(UTC) - timedelta(days=6), days=7)
-    with HttpRecorder() as tg, HttpRecorder(201, [{"timestamp": "1"}]) as sig, \
-            HttpRecorder(200, {}) as hook, SmtpServer() as smtp:
+    with (
+        HttpRecorder() as tg,
+        HttpRecorder(201, [{"timestamp": "1"}]) as sig,
+        HttpRecorder(200, {}) as hook,
+        SmtpServer() as smtp,
+    ):
         servers = type("S", (), {"telegram": tg, "signal": sig, "webhook": hook, "smtp": smtp})
         path = tmp_path / "oncall.yaml"
         path.write_text(oncall_text(servers), encoding="utf-8")  # type: ignore[arg-type]
-        result = alerts.dispatch(site.db, alerts.load_oncall(path), datetime.now(UTC),
-                                 alerts.default_senders(ENV, timeout=2))
+        result = alerts.dispatch(
+            site.db,
+            alerts.load_oncall(path),
+            datetime.now(UTC),
+            alerts.default_senders(ENV, timeout=2),
+        )
         assert (result.reminded, result.sent) == (1, 3)
     client = site.client()
     assert login(client, "demo", PASSPHRASE, site.secrets["demo"]).status_code == 303

@@ -23,16 +23,28 @@ def _rogue(site: Site, name: str) -> tuple[object, bytes]:
     """A users row written straight into the database, with the attacker's key."""
     private, public = crypto.generate_keypair()
     with site.db.transaction() as session:
-        session.add(User(id=str(uuid.uuid4()), name=name, role="caseworker", public_key=public,
-                         key_id=crypto.key_id(public), private_key_blob=b"x" * 113,
-                         created_at=datetime.now(UTC)))
+        session.add(
+            User(
+                id=str(uuid.uuid4()),
+                name=name,
+                role="caseworker",
+                public_key=public,
+                key_id=crypto.key_id(public),
+                private_key_blob=b"x" * 113,
+                created_at=datetime.now(UTC),
+            )
+        )
     return private, public
 
 
 def _labels(site: Site) -> list[str]:
     with site.db.transaction() as session:
-        return sorted(r.label for r in accounts.current_recipients(
-            session, site.home.admin_public(), site.home.manifest_pin()))
+        return sorted(
+            r.label
+            for r in accounts.current_recipients(
+                session, site.home.admin_public(), site.home.manifest_pin()
+            )
+        )
 
 
 def test_users_add_signs_the_previous_manifest_plus_one_key(site: Site) -> None:
@@ -41,18 +53,34 @@ def test_users_add_signs_the_previous_manifest_plus_one_key(site: Site) -> None:
     admin is shown each recipient before signing."""
     _rogue(site, "zz-backup-svc")
     shown: list[list[str]] = []
-    admin = load_admin_key((site.home.offline / "admin-signing.pem").read_bytes(),
-                           ADMIN_PASSPHRASE)
-    add_user(site.db, "newhire", "caseworker", OTHER_PASSPHRASE, site.settings.user_kdf,
-             site.home.admin_public(), None, admin,
-             confirm=lambda rs: shown.append([r.label for r in rs]) or True,
-             pin=site.home.manifest_pin())
+    admin = load_admin_key((site.home.offline / "admin-signing.pem").read_bytes(), ADMIN_PASSPHRASE)
+    add_user(
+        site.db,
+        "newhire",
+        "caseworker",
+        OTHER_PASSPHRASE,
+        site.settings.user_kdf,
+        site.home.admin_public(),
+        None,
+        admin,
+        confirm=lambda rs: shown.append([r.label for r in rs]) or True,
+        pin=site.home.manifest_pin(),
+    )
     assert _labels(site) == ["organisation-recovery", "user:demo", "user:newhire"]
     assert sorted(shown[0]) == _labels(site)
     # Declined: nothing at all changes (no account, no manifest).
     with pytest.raises(Cancelled):
-        add_user(site.db, "second", "caseworker", OTHER_PASSPHRASE, site.settings.user_kdf,
-                 site.home.admin_public(), None, admin, confirm=lambda rs: False)
+        add_user(
+            site.db,
+            "second",
+            "caseworker",
+            OTHER_PASSPHRASE,
+            site.settings.user_kdf,
+            site.home.admin_public(),
+            None,
+            admin,
+            confirm=lambda rs: False,
+        )
     with site.db.transaction() as session:
         assert accounts.get_user(session, "second") is None
 
@@ -89,15 +117,22 @@ def test_notes_are_not_wrapped_to_a_row_written_into_the_database(site: Site) ->
     with site.db.transaction() as session:
         case = cases.by_ref(session, ref)
         assert case is not None
-        session.add(WrappedKey(case_id=case.id, seq=99, key_id=crypto.key_id(mallory_pub),
-                               wrapped=b"junk"))
+        session.add(
+            WrappedKey(case_id=case.id, seq=99, key_id=crypto.key_id(mallory_pub), wrapped=b"junk")
+        )
     with site.db.transaction() as session:
         case = cases.by_ref(session, ref)
         assert case is not None
-        note = casework.add_note(session, case, "NOTEMARK", "demo", site.home.admin_public(),
-                                 datetime.now(UTC))
-        wrapped = set(session.scalars(select(WrappedKey.key_id).where(
-            WrappedKey.case_id == case.id, WrappedKey.seq == note.seq)))
+        note = casework.add_note(
+            session, case, "NOTEMARK", "demo", site.home.admin_public(), datetime.now(UTC)
+        )
+        wrapped = set(
+            session.scalars(
+                select(WrappedKey.key_id).where(
+                    WrappedKey.case_id == case.id, WrappedKey.seq == note.seq
+                )
+            )
+        )
     assert crypto.key_id(mallory_pub) not in wrapped and len(wrapped) == 2  # demo, recovery
 
 
@@ -121,18 +156,21 @@ def _totp(site: Site, name: str) -> str:
 
 
 def test_users_add_cli_lists_fingerprints_and_needs_yes_without_a_terminal(
-        cli_env: dict[str, str]) -> None:
+    cli_env: dict[str, str],
+) -> None:
     """Finding 2 (command line): `users add` shows each recipient with its fingerprint; with
     no terminal and no --yes it changes nothing and exits 2 (contracts.md)."""
     sanad(cli_env, "init", "--demo")
     env = cli_env
-    refused = sanad(env, "users", "add", "nina", "--role", "caseworker", check=False,
-                    stdin="")
+    refused = sanad(env, "users", "add", "nina", "--role", "caseworker", check=False, stdin="")
     assert refused.returncode == 2 and "--yes" in refused.stderr
     assert "Traceback" not in refused.stderr
     done = sanad(env, "users", "add", "nina", "--role", "caseworker", "--yes", stdin="")
-    lines = [ln.split() for ln in done.stdout.splitlines() if ln.startswith("  user:")
-             or ln.startswith("  organisation-recovery")]
+    lines = [
+        ln.split()
+        for ln in done.stdout.splitlines()
+        if ln.startswith("  user:") or ln.startswith("  organisation-recovery")
+    ]
     assert sorted(ln[0] for ln in lines) == ["organisation-recovery", "user:demo", "user:nina"]
     assert all(len(ln) == 9 and all(len(g) == 4 for g in ln[1:]) for ln in lines)
     assert (Path(cli_env["SANAD_HOME"]) / "keys" / "manifest-version").read_text() == "2\n"

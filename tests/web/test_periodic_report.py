@@ -55,8 +55,9 @@ def _demo(site: Site) -> Any:
 
 def _act(site: Site, who: Any, ref: str, kind: str) -> None:
     """A step as the case page records it (the dashboard refreshes the statistics row)."""
-    assert site.dashboard.act(who, ref, kind, message="A reply." if kind == "write_back"
-                              else None).done
+    assert site.dashboard.act(
+        who, ref, kind, message="A reply." if kind == "write_back" else None
+    ).done
 
 
 def _assess(site: Site, who: Any, ref: str, hours: float) -> None:
@@ -74,15 +75,20 @@ def _assess(site: Site, who: Any, ref: str, hours: float) -> None:
 
 
 def _dataset(site: Site) -> dict[str, list[str]]:
-    complaints = [site.make_case(fields={"report_type": "complaint",
-                                         "country": "SY" if i < 9 else "LB"})
-                  for i in range(11)]
-    reprisals = [site.make_case(fields={"report_type": "reprisal", "country": "SY"},
-                                report_type="reprisal") for _ in range(6)]
+    complaints = [
+        site.make_case(fields={"report_type": "complaint", "country": "SY" if i < 9 else "LB"})
+        for i in range(11)
+    ]
+    reprisals = [
+        site.make_case(fields={"report_type": "reprisal", "country": "SY"}, report_type="reprisal")
+        for _ in range(6)
+    ]
     # no consent to statistics: neither the report nor its steps count
-    quiet = site.make_case(fields={"report_type": "reprisal", "country": "SY"},
-                           report_type="reprisal", consent={**CONSENT_NONE,
-                                                            "consent_followup": "yes"})
+    quiet = site.make_case(
+        fields={"report_type": "reprisal", "country": "SY"},
+        report_type="reprisal",
+        consent={**CONSENT_NONE, "consent_followup": "yes"},
+    )
     who = _demo(site)
     # 0.5 h, 1..6 h, then 7..10 h: buckets h1 (2), h6 (5), h24 (4)
     for hours, ref in zip((0.5, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10), complaints, strict=True):
@@ -115,8 +121,7 @@ def _attack(rows: list[list[str]]) -> dict[tuple[str, str], set[int]]:
     total = cells[("total", "")]
     groups: dict[tuple[str, str], tuple[str, list[tuple[str, str]]]] = {}
     for one_way in ("report_type", "status"):
-        groups[(one_way, "")] = (total, [(v, c) for (d, v), c in cells.items()
-                                         if d == one_way])
+        groups[(one_way, "")] = (total, [(v, c) for (d, v), c in cells.items() if d == one_way])
     for (d, v), c in cells.items():
         parts = v.split(X)
         if d == f"report_type{X}country":
@@ -147,12 +152,10 @@ def _attack(rows: list[list[str]]) -> dict[tuple[str, str], set[int]]:
     return possible
 
 
-def test_the_report_counts_a_known_data_set_and_hides_what_it_must(site: Site,
-                                                                     sue: Any) -> None:
+def test_the_report_counts_a_known_data_set_and_hides_what_it_must(site: Site, sue: Any) -> None:
     _dataset(site)
     response = sue.get("/reports/periodic", params={**_year(), "format": "csv"})
-    assert response.status_code == 200 and response.headers["content-type"].startswith(
-        "text/csv")
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
     rows = _rows(response.text)
     got = {(d, v): c for d, v, c in rows}
     year = str(datetime.now(UTC).year)
@@ -169,8 +172,7 @@ def test_the_report_counts_a_known_data_set_and_hides_what_it_must(site: Site,
     assert got[(steps, f"{year}{X}reprisal{X}refer")] == "6"
     assert got[(steps, f"{year}{X}reprisal{X}raise_with_state")] == "5"
     assert got[(steps, f"{year}{X}reprisal{X}interim_measures")] == "<5"
-    assert not any(v.startswith(f"{year}{X}reprisal") and "write_back" in v
-                   for _, v, _ in rows)
+    assert not any(v.startswith(f"{year}{X}reprisal") and "write_back" in v for _, v, _ in rows)
     assert got[(answers, f"{year}{X}reprisal{X}raise_with_state{X}replied")] == "<5"
     assert got[(answers, f"{year}{X}reprisal{X}raise_with_state{X}awaiting")] == "<5"
     # the interim measures' count is withheld: their responses are not broken down
@@ -183,16 +185,20 @@ def test_the_report_counts_a_known_data_set_and_hides_what_it_must(site: Site,
     assert (reports.TIMING, f"{year}{X}reprisal{X}median") not in got  # none assessed
     for cell, values in _attack(rows).items():
         assert values == {1, 2, 3, 4} or (len(values) >= 2 and cell[1].endswith("SY")), (
-            cell, values)
+            cell,
+            values,
+        )
     with site.db.transaction() as session:
-        entries = list(session.scalars(select(AuditEntry).where(
-            AuditEntry.action == "report.periodic")))
+        entries = list(
+            session.scalars(select(AuditEntry).where(AuditEntry.action == "report.periodic"))
+        )
     assert [(e.actor, e.outcome) for e in entries] == [("sue", "granted")]
     assert entries[0].detail["period"] == f"{year}-01/{year}-12"
 
 
 def test_the_reports_counts_are_the_statistics_pages_for_the_same_months(
-        site: Site, sue: Any) -> None:
+    site: Site, sue: Any
+) -> None:
     """No second suppression: whatever period is chosen, every count of reports the report
     gives is the statistics page's for those months, and a period without a whole calendar
     year gives no steps at all (January-June and January-July would give July's)."""
@@ -201,25 +207,32 @@ def test_the_reports_counts_are_the_statistics_pages_for_the_same_months(
     year = datetime.now(UTC).year
     _dataset(site)
     for i in range(15):  # reprisals earlier in the year, five a month in three months
-        ref = site.make_case(fields={"report_type": "reprisal", "country": "SY"},
-                             report_type="reprisal")
+        ref = site.make_case(
+            fields={"report_type": "reprisal", "country": "SY"}, report_type="reprisal"
+        )
         _in_month(site, ref, f"{year}-{1 + i % 3:02d}")
     for first, last in ((1, 12), (1, 6), (1, 7), (2, 3), (12, 12)):
         period = {"from": f"{year}-{first:02d}-01", "to": f"{year}-{last:02d}-28"}
         report = _rows(sue.get("/reports/periodic", params={**period, "format": "csv"}).text)
-        page = _rows(sue.get("/stats", params={"format": "csv",
-                                               "from": f"{year}-{first:02d}",
-                                               "to": f"{year}-{last:02d}"}).text)
+        page = _rows(
+            sue.get(
+                "/stats",
+                params={"format": "csv", "from": f"{year}-{first:02d}", "to": f"{year}-{last:02d}"},
+            ).text
+        )
         assert [r for r in report if r[0] in reports.POPULATION_TABLES] == [
-            r for r in page if r[0] in reports.POPULATION_TABLES], (first, last)
+            r for r in page if r[0] in reports.POPULATION_TABLES
+        ], (first, last)
         whole = (first, last) == (1, 12)
         assert whole or not any(r[0].startswith("year") for r in report), (first, last)
         assert (["note", reports.WHOLE_YEARS_ONLY, ""] in report) == (
-            not whole and report[1][2].isdigit()), (first, last)
+            not whole and report[1][2].isdigit()
+        ), (first, last)
 
 
 def test_a_period_without_a_whole_year_says_why_its_steps_are_missing_in_both_languages(
-        site: Site, sue: Any) -> None:
+    site: Site, sue: Any
+) -> None:
     _dataset(site)
     en = sue.get("/reports/periodic", params={**_period(), "lang": "en"}).text
     assert "whole calendar years only" in en and "State contacted" not in en
@@ -231,17 +244,19 @@ def test_a_period_without_a_whole_year_says_why_its_steps_are_missing_in_both_la
 
 def test_a_small_period_publishes_only_a_suppressed_total(site: Site, sue: Any) -> None:
     for _ in range(4):
-        site.make_case(fields={"report_type": "reprisal", "country": "SY"},
-                       report_type="reprisal")
+        site.make_case(fields={"report_type": "reprisal", "country": "SY"}, report_type="reprisal")
     for period in (_period(), _year()):
         rows = _rows(sue.get("/reports/periodic", params={**period, "format": "csv"}).text)
         assert rows[1:] == [["total", "", "<5"]]
 
 
 def test_a_caseworker_may_not_and_a_bad_period_is_refused_in_both_languages(
-        site: Site, sue: Any, demo: Any) -> None:
-    assert sue.get("/reports/periodic", params={"from": "2026-05-01",
-                                                 "to": "2026-04-01"}).status_code == 400
+    site: Site, sue: Any, demo: Any
+) -> None:
+    assert (
+        sue.get("/reports/periodic", params={"from": "2026-05-01", "to": "2026-04-01"}).status_code
+        == 400
+    )
     ar = sue.get("/reports/periodic", params={"from": "x", "to": "y", "lang": "ar"})
     assert ar.status_code == 400 and "تحتاج الفترة" in ar.text
     assert demo.get("/reports/periodic", params=_period()).status_code == 403  # a caseworker
@@ -278,8 +293,9 @@ def test_the_pdf_in_both_languages(site: Site, sue: Any) -> None:
     # reading the right-to-left line back, reverses its digits: 17 is read as "٧١"
     assert "١١" in text and "٦" in text and ("١٧" in text or "٧١" in text)
     assert not re.search("17|11|<5|5<", text)
-    en = _pdf_text(sue.get("/reports/periodic",
-                            params={**_year(), "format": "pdf", "lang": "en"}).content)
+    en = _pdf_text(
+        sue.get("/reports/periodic", params={**_year(), "format": "pdf", "lang": "en"}).content
+    )
     assert "Allegations of intimidation or reprisals" in en and "State contacted" in en
     assert "Median" in en and "within 6 hours" in en and "within 24 hours" in en, en
     assert "<5" in en
@@ -296,19 +312,32 @@ def _synthetic(rng: random.Random) -> tuple[list[dict[str, str]], dict[Any, int]
         steps = []
         for kind in reports.STEP_KINDS:
             if rng.random() < 0.4:
-                steps.append(casework_models.CaseAction(
-                    kind=kind, outcome="done", at=received,
-                    deadline=received + timedelta(days=7) if kind == "interim_measures"
-                    else None,
-                    detail={"state_response": rng.choice(("replied", "refused", None))}))
-        status = rng.choices(("allegation_pending_assessment", "under_assessment", "closed"),
-                             (1, 4, 4))[0]  # mostly assessed: the timing is published
-        answers = {"month": received.strftime("%Y-%m"),
-                   "report_type": rng.choice(("complaint", "reprisal", "none")),
-                   "country": rng.choice(("SY", "LB", "none")), "status": status}
+                steps.append(
+                    casework_models.CaseAction(
+                        kind=kind,
+                        outcome="done",
+                        at=received,
+                        deadline=received + timedelta(days=7)
+                        if kind == "interim_measures"
+                        else None,
+                        detail={"state_response": rng.choice(("replied", "refused", None))},
+                    )
+                )
+        status = rng.choices(
+            ("allegation_pending_assessment", "under_assessment", "closed"), (1, 4, 4)
+        )[0]  # mostly assessed: the timing is published
+        answers = {
+            "month": received.strftime("%Y-%m"),
+            "report_type": rng.choice(("complaint", "reprisal", "none")),
+            "country": rng.choice(("SY", "LB", "none")),
+            "status": status,
+        }
         reports_.append(answers)
-        assessed = (None if status == "allegation_pending_assessment"
-                    else received + timedelta(hours=rng.randint(1, 900)))
+        assessed = (
+            None
+            if status == "allegation_pending_assessment"
+            else received + timedelta(hours=rng.randint(1, 900))
+        )
         for dim, values in stat_rows.casework_values(steps, received, assessed).items():
             for value in values:
                 casework[(answers["month"], answers["report_type"], dim, value)] += 1
@@ -326,10 +355,17 @@ def test_no_suppressed_cell_of_random_reports_can_be_recomputed() -> None:
     broken_down = timed = 0
     for _ in range(40):  # each builds and audits a release (about 0.4 s): 40 of them
         answers, casework = _synthetic(rng)
-        first, last = rng.choice((("2026-01", "2026-12"), ("2026-01", "2026-06"),
-                                  ("2025-01", "2026-12"), ("2026-04", "2026-05")))
-        report = reports.compose(_release_of(answers), casework, first, last,
-                                 datetime(2026, 7, 1, tzinfo=UTC))
+        first, last = rng.choice(
+            (
+                ("2026-01", "2026-12"),
+                ("2026-01", "2026-06"),
+                ("2025-01", "2026-12"),
+                ("2026-04", "2026-05"),
+            )
+        )
+        report = reports.compose(
+            _release_of(answers), casework, first, last, datetime(2026, 7, 1, tzinfo=UTC)
+        )
         rows = _rows(reports.report_csv(report))
         with_steps = any(r[0] == reports.STEPS for r in rows)
         assert with_steps <= (last[5:] == "12"), rows
@@ -341,8 +377,7 @@ def test_no_suppressed_cell_of_random_reports_can_be_recomputed() -> None:
 
 
 def test_period_parsing_takes_arabic_digits_and_whole_months() -> None:
-    assert reports.parse_period("٢٠٢٦-٠١-١٥", "2026-03-02") == (date(2026, 1, 15),
-                                                                 date(2026, 3, 2))
+    assert reports.parse_period("٢٠٢٦-٠١-١٥", "2026-03-02") == (date(2026, 1, 15), date(2026, 3, 2))
     with pytest.raises(reports.PeriodError):
         reports.parse_period("2020-01-01", "2026-01-01")
 
@@ -352,22 +387,29 @@ def test_a_caseworker_records_the_states_answer_on_the_case_page(site: Site) -> 
     and counted by the report; before anything was sent to the State there is no form."""
     from tests.web.conftest import DEMO_TOTP, PASSPHRASE, post
 
-    ref = site.make_case(fields={"report_type": "reprisal", "country": "SY"},
-                         report_type="reprisal")
+    ref = site.make_case(
+        fields={"report_type": "reprisal", "country": "SY"}, report_type="reprisal"
+    )
     demo = site.client()
     assert login(demo, "demo", PASSPHRASE, DEMO_TOTP).status_code == 303
     assert 'data-action="state-response"' not in demo.get(f"/cases/{ref}").text
     _act(site, _demo(site), ref, "raise_with_state")
     page = demo.get(f"/cases/{ref}?lang=ar").text
     assert 'data-action="state-response"' in page and "سجِّل ردّ الدولة" in page
-    bad = post(demo, f"/cases/{ref}/state_response", {"step": "raise_with_state",
-                                                       "answer": "whatever"},
-               page=f"/cases/{ref}")
+    bad = post(
+        demo,
+        f"/cases/{ref}/state_response",
+        {"step": "raise_with_state", "answer": "whatever"},
+        page=f"/cases/{ref}",
+    )
     assert bad.status_code == 303
     assert "اختر بماذا ردّت الدولة" in demo.get(f"/cases/{ref}").text  # the reader's language
-    ok = post(demo, f"/cases/{ref}/state_response", {"step": "raise_with_state",
-                                                      "answer": "refused"},
-              page=f"/cases/{ref}")
+    ok = post(
+        demo,
+        f"/cases/{ref}/state_response",
+        {"step": "raise_with_state", "answer": "refused"},
+        page=f"/cases/{ref}",
+    )
     assert ok.status_code == 303
     shown = demo.get(f"/cases/{ref}?lang=en").text
     assert "answer was recorded" in shown and "the State answered: refused" in shown
@@ -380,7 +422,8 @@ def test_a_caseworker_records_the_states_answer_on_the_case_page(site: Site) -> 
 
 
 def test_recount_writes_the_casework_of_rows_kept_before_it_existed(
-        site: Site, sue: Any, cli_env: dict[str, str]) -> None:
+    site: Site, sue: Any, cli_env: dict[str, str]
+) -> None:
     """A register upgraded from a version whose statistics rows had no casework:
     `sanad report recount` writes it from the cases' actions and events, and the report's
     steps come back exactly as they were; a second run changes nothing."""
@@ -391,8 +434,11 @@ def test_recount_writes_the_casework_of_rows_kept_before_it_existed(
     before = sue.get("/reports/periodic", params=params).text
     assert reports.STEPS in before
     with site.db.transaction() as session:  # as an earlier version left them
-        session.execute(stat_rows.StatValue.__table__.delete().where(
-            stat_rows.StatValue.dimension.in_(stat_rows.CASEWORK)))
+        session.execute(
+            stat_rows.StatValue.__table__.delete().where(
+                stat_rows.StatValue.dimension.in_(stat_rows.CASEWORK)
+            )
+        )
         stat_rows._changed(session)
     assert reports.STEPS not in sue.get("/reports/periodic", params=params).text
     done = sanad(cli_env, "report", "recount")

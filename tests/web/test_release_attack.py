@@ -39,17 +39,23 @@ DOMAIN: dict[str, list[str]] = {
     "country": ["SY", "LB"],
     "victim_gender": ["woman", "man", "none"],
 }
-MULTI: dict[str, list[str]] = {"violation_types": ["beating", "threats"],
-                               "perpetrator_type": ["police"]}
+MULTI: dict[str, list[str]] = {
+    "violation_types": ["beating", "threats"],
+    "perpetrator_type": ["police"],
+}
 CONSTANT = {"status": "pending", "place_type": "none", "victim_age_group": "none"}
 
 
 def _profiles() -> list[dict[str, Any]]:
     """Every combination of answers a report can have in the attacker's model."""
     singles = list(itertools.product(MONTHS, *DOMAIN.values()))
-    subsets = {d: [tuple(v for v, on in zip(vals, bits, strict=True) if on)
-                   for bits in itertools.product((0, 1), repeat=len(vals))]
-               for d, vals in MULTI.items()}
+    subsets = {
+        d: [
+            tuple(v for v, on in zip(vals, bits, strict=True) if on)
+            for bits in itertools.product((0, 1), repeat=len(vals))
+        ]
+        for d, vals in MULTI.items()
+    }
     out = []
     for single in singles:
         for combo in itertools.product(*subsets.values()):
@@ -76,6 +82,7 @@ def _predicate(dimension: str, value: str) -> Callable[[dict[str, Any]], bool]:
 
 def _cells_of(dimension: str) -> list[str]:
     """Every value (combination) of a table the attacker knows could appear."""
+
     def values(d: str) -> list[str]:
         if d in MULTI:
             return MULTI[d]
@@ -84,13 +91,24 @@ def _cells_of(dimension: str) -> list[str]:
         if d == "month":
             return MONTHS
         return [CONSTANT[d]]
+
     return [X.join(p) for p in itertools.product(*(values(d) for d in dimension.split(X)))]
 
 
-TABLES = ["report_type", "status", "month", "country", "place_type", "victim_gender",
-          "victim_age_group", "perpetrator_type", "violation_types",
-          f"report_type{X}country", f"victim_gender{X}violation_types",
-          f"country{X}perpetrator_type"]
+TABLES = [
+    "report_type",
+    "status",
+    "month",
+    "country",
+    "place_type",
+    "victim_gender",
+    "victim_age_group",
+    "perpetrator_type",
+    "violation_types",
+    f"report_type{X}country",
+    f"victim_gender{X}violation_types",
+    f"country{X}perpetrator_type",
+]
 
 
 class Attacker:
@@ -129,12 +147,20 @@ class Attacker:
                 csr_matrix(np.array([r for r, _ in eq])) if eq else None,
                 np.array([b for _, b in eq]) if eq else None,
                 csr_matrix(np.array([r for r, _ in ub])) if ub else None,
-                np.array([b for _, b in ub]) if ub else None)
+                np.array([b for _, b in ub]) if ub else None,
+            )
         a_eq, b_eq, a_ub, b_ub = self._built
         found = []
         for sign in (1.0, -1.0):
-            res = linprog(sign * v, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq,
-                          bounds=(0, None), method="highs")
+            res = linprog(
+                sign * v,
+                A_ub=a_ub,
+                b_ub=b_ub,
+                A_eq=a_eq,
+                b_eq=b_eq,
+                bounds=(0, None),
+                method="highs",
+            )
             assert res.status == 0, res.message  # the published figures are consistent
             found.append(sign * res.fun)
         return math.ceil(found[0] - 1e-6), math.floor(found[1] + 1e-6)
@@ -180,9 +206,15 @@ def _attack(cases: list[dict[str, Any]]) -> None:
         # the benchmark: what the suppression pattern alone tells (every non-zero figure
         # withheld, below the next multiple of k above its range's total)
         size = sum(1 for c in cases if c["month"] in months)
-        pattern.learn([f if f.count.startswith("<") or f.count == "0"
-                       else Figure(f.dimension, f.value, f"<{(size // K + 1) * K}", 0)
-                       for f in figures], months)
+        pattern.learn(
+            [
+                f
+                if f.count.startswith("<") or f.count == "0"
+                else Figure(f.dimension, f.value, f"<{(size // K + 1) * K}", 0)
+                for f in figures
+            ],
+            months,
+        )
     for (a, b), figures in outputs.items():
         months = set(months_between(a, b))
         for f in figures:
@@ -223,12 +255,26 @@ def test_overlapping_ranges_do_not_give_away_the_last_month() -> None:
 
 
 def test_the_example_total_7_complaint_6_cannot_happen() -> None:
-    cases = [{"month": "2026-01", "report_type": "complaint", "country": "SY",
-              "victim_gender": "woman", **CONSTANT} for _ in range(6)]
-    cases.append({"month": "2026-01", "report_type": "reprisal", "country": "SY",
-                  "victim_gender": "woman", **CONSTANT})
-    figures = {(f.dimension, f.value): f.count
-               for f in build(*tallies(cases), k=K).range()}
+    cases = [
+        {
+            "month": "2026-01",
+            "report_type": "complaint",
+            "country": "SY",
+            "victim_gender": "woman",
+            **CONSTANT,
+        }
+        for _ in range(6)
+    ]
+    cases.append(
+        {
+            "month": "2026-01",
+            "report_type": "reprisal",
+            "country": "SY",
+            "victim_gender": "woman",
+            **CONSTANT,
+        }
+    )
+    figures = {(f.dimension, f.value): f.count for f in build(*tallies(cases), k=K).range()}
     assert figures[("total", "")] == "7"
     assert figures[("report_type", "complaint")] != "6"
     assert figures[("report_type", "reprisal")] == "<5"
@@ -241,12 +287,22 @@ def test_a_published_total_never_pins_two_small_parts() -> None:
     used to accept this as "what the pattern alone tells"; now the year is withheld."""
     from caseworker import release as R
 
-    cases = [{"month": f"2026-0{1 + i % 5}", "report_type": "complaint",
-              "country": "LB" if i < 4 else "none", "status": "received",
-              "place_type": "none", "victim_gender": "none", "victim_age_group": "none"}
-             for i in range(8)]
-    shown = {(f.dimension, f.value): f.count
-             for f in R.build(*R.tallies(cases), 5).range("2026-01", "2026-12")}
+    cases = [
+        {
+            "month": f"2026-0{1 + i % 5}",
+            "report_type": "complaint",
+            "country": "LB" if i < 4 else "none",
+            "status": "received",
+            "place_type": "none",
+            "victim_gender": "none",
+            "victim_age_group": "none",
+        }
+        for i in range(8)
+    ]
+    shown = {
+        (f.dimension, f.value): f.count
+        for f in R.build(*R.tallies(cases), 5).range("2026-01", "2026-12")
+    }
     total = shown[("total", "")]
     parts = [c for (d, _), c in shown.items() if d == "country"]
     if not total.startswith("<"):
@@ -265,10 +321,15 @@ def test_a_small_total_whose_parts_are_each_at_least_one_is_loosened_not_spread(
     quarter `<10` instead of spreading suppression through the year or withholding it."""
     rng = random.Random(11)
     cases = [c | {"country": "SY"} for c in _random_cases(rng, 48)]
-    lb = [("2025-11", "reprisal"), ("2025-12", "complaint"), ("2025-12", "reprisal"),
-          ("2025-12", "reprisal")]
-    cases += [_random_cases(rng, 1)[0] | {"month": m, "report_type": r, "country": "LB"}
-              for m, r in lb]
+    lb = [
+        ("2025-11", "reprisal"),
+        ("2025-12", "complaint"),
+        ("2025-12", "reprisal"),
+        ("2025-12", "reprisal"),
+    ]
+    cases += [
+        _random_cases(rng, 1)[0] | {"month": m, "report_type": r, "country": "LB"} for m, r in lb
+    ]
     release = build(*tallies(cases), k=K)
     assert not any(y.withheld for y in release.years.values())
     quarter = {(f.dimension, f.value): f.count for f in release.range("2025-11", "2025-12")}
@@ -287,8 +348,11 @@ def test_a_rare_value_does_not_take_the_period_with_it() -> None:
 
     quarter = {"2024-01", "2024-02", "2024-03"}
     profiles, multi = generate(6700, 800, 7)
-    release = build({p: n for p, n in profiles.items() if p[0] in quarter},
-                    {m: n for m, n in multi.items() if m[1] in quarter}, k=K)
+    release = build(
+        {p: n for p, n in profiles.items() if p[0] in quarter},
+        {m: n for m, n in multi.items() if m[1] in quarter},
+        k=K,
+    )
     year = release.years["2024"]
     assert not year.withheld
     primary = sum(c.primary for c in year.cells)

@@ -37,10 +37,12 @@ MEASURABLE_KDF = crypto.KdfParams(memory_kib=65536, iterations=2, lanes=1)
 
 def _revealed_file(site: Site, client: Any, ref: str) -> str:
     page = client.get(f"/cases/{ref}").text
-    att = re.search(r'/files/([0-9a-f-]+)/reveal', page)
+    att = re.search(r"/files/([0-9a-f-]+)/reveal", page)
     assert att, "no file on the case page"
-    assert post(client, f"/cases/{ref}/files/{att.group(1)}/reveal",
-                page=f"/cases/{ref}").status_code == 303
+    assert (
+        post(client, f"/cases/{ref}/files/{att.group(1)}/reveal", page=f"/cases/{ref}").status_code
+        == 303
+    )
     return att.group(1)
 
 
@@ -62,8 +64,7 @@ def test_bidi_override_is_dropped_from_the_download_name(site: Site, demo: Any) 
     """Finding 9 (and 25, bidi): the real name travels in filename*, without RLO."""
     ref = site.make_case(files=[("Evil \u202egnp.exe", "image/png", PNG)])
     att = _revealed_file(site, demo, ref)
-    disposition = demo.get(f"/cases/{ref}/files/{att}?download=1").headers[
-        "content-disposition"]
+    disposition = demo.get(f"/cases/{ref}/files/{att}?download=1").headers["content-disposition"]
     assert "%E2%80%AE" not in disposition and "\u202e" not in disposition
 
 
@@ -75,15 +76,24 @@ def test_one_client_behind_the_proxy_does_not_lock_out_the_others(settings: Sett
         app = create_app(site.dashboard, trusted_proxies=("testclient", "127.0.0.1"))
         from starlette.testclient import TestClient
 
-        attacker = TestClient(app, follow_redirects=False,
-                              headers={"X-Forwarded-For": "203.0.113.9"})
+        attacker = TestClient(
+            app, follow_redirects=False, headers={"X-Forwarded-For": "203.0.113.9"}
+        )
         for n in range(8):
             page = attacker.get("/login")
-            attacker.post("/login", data={"username": f"nobody{n}", "passphrase": "x" * 12,
-                                          "totp": "123456", "csrf": csrf_of(page.text)})
+            attacker.post(
+                "/login",
+                data={
+                    "username": f"nobody{n}",
+                    "passphrase": "x" * 12,
+                    "totp": "123456",
+                    "csrf": csrf_of(page.text),
+                },
+            )
         assert login(attacker, "demo", PASSPHRASE, DEMO_TOTP).status_code == 429
-        colleague = TestClient(app, follow_redirects=False,
-                               headers={"X-Forwarded-For": "198.51.100.7"})
+        colleague = TestClient(
+            app, follow_redirects=False, headers={"X-Forwarded-For": "198.51.100.7"}
+        )
         assert login(colleague, "demo", PASSPHRASE, DEMO_TOTP).status_code == 303
     finally:
         site.db.dispose()
@@ -94,8 +104,7 @@ def test_forwarded_for_from_an_untrusted_peer_is_ignored() -> None:
     assert security.client_address("203.0.113.9", "10.1.1.1", ()) == "203.0.113.9"
     assert security.client_address("203.0.113.9", "10.1.1.1", ("127.0.0.1",)) == "203.0.113.9"
     trusted = ("127.0.0.1", "10.0.0.0/8")
-    assert security.client_address("127.0.0.1", "198.51.100.7, 10.2.3.4", trusted) \
-        == "198.51.100.7"
+    assert security.client_address("127.0.0.1", "198.51.100.7, 10.2.3.4", trusted) == "198.51.100.7"
     assert security.client_address("127.0.0.1", "garbage", trusted) == "127.0.0.1"
     assert security.client_address("127.0.0.1", None, trusted) == "127.0.0.1"
 
@@ -132,8 +141,12 @@ def test_login_does_not_block_the_event_loop(settings: Settings) -> None:
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
                 page = await client.get("/login")
-                form = {"username": "demo", "passphrase": "wrong passphrase!",
-                        "totp": "123456", "csrf": csrf_of(page.text)}
+                form = {
+                    "username": "demo",
+                    "passphrase": "wrong passphrase!",
+                    "totp": "123456",
+                    "csrf": csrf_of(page.text),
+                }
                 started = time.perf_counter()
 
                 async def stylesheet() -> float:
@@ -183,9 +196,18 @@ def test_totp_code_cannot_be_replayed_after_a_restart(any_site: Site) -> None:
     code = totp_code(DEMO_TOTP)
     first = site.client()
     page = first.get("/login")
-    assert first.post("/login", data={"username": "demo", "passphrase": PASSPHRASE,
-                                      "totp": code, "csrf": csrf_of(page.text)}
-                      ).status_code == 303
+    assert (
+        first.post(
+            "/login",
+            data={
+                "username": "demo",
+                "passphrase": PASSPHRASE,
+                "totp": code,
+                "csrf": csrf_of(page.text),
+            },
+        ).status_code
+        == 303
+    )
     from caseworker.dashboard import Dashboard
 
     restarted = Dashboard(site.db, site.home.admin_public(), site.settings.attachments_dir)
@@ -194,9 +216,18 @@ def test_totp_code_cannot_be_replayed_after_a_restart(any_site: Site) -> None:
 
     again = TestClient(replay, follow_redirects=False)
     page = again.get("/login")
-    assert again.post("/login", data={"username": "demo", "passphrase": PASSPHRASE,
-                                      "totp": code, "csrf": csrf_of(page.text)}
-                      ).status_code == 401
+    assert (
+        again.post(
+            "/login",
+            data={
+                "username": "demo",
+                "passphrase": PASSPHRASE,
+                "totp": code,
+                "csrf": csrf_of(page.text),
+            },
+        ).status_code
+        == 401
+    )
     with site.db.transaction() as session:
         assert session.scalar(select(User.totp_last_step).where(User.name == "demo"))
 
@@ -206,8 +237,7 @@ def test_expired_sessions_are_swept_and_audited() -> None:
     its expiry was never audited; anonymous requests grew memory without limit."""
     now = [1_000_000.0]
     expired: list[Any] = []
-    store = security.SessionStore(clock=lambda: now[0], on_expire=expired.append,
-                                  max_anonymous=100)
+    store = security.SessionStore(clock=lambda: now[0], on_expire=expired.append, max_anonymous=100)
     s = store.new()
     key_holder = object()
     s.principal = key_holder  # type: ignore[assignment]
@@ -248,8 +278,9 @@ def test_caseworker_cannot_revoke_a_supervisor(site: Site, demo: Any) -> None:
     assert "only a supervisor can remove a supervisor" in page.text
     assert sup.get(f"/cases/{ref}").status_code == 200
     with site.db.transaction() as session:
-        refused = session.scalars(select(AuditEntry).where(
-            AuditEntry.action == "case.revoke")).all()
+        refused = session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "case.revoke")
+        ).all()
         assert [e.outcome for e in refused] == ["refused"]
     ar = demo.get(f"/cases/{ref}?lang=ar")
     assert ar.status_code == 200
@@ -258,8 +289,7 @@ def test_caseworker_cannot_revoke_a_supervisor(site: Site, demo: Any) -> None:
 
 
 @pytest.mark.parametrize("value", ["²", "¹", "9999999999999999999999", "-1", "1e3", "٢"])
-def test_odd_numbers_in_the_queue_filter_are_not_errors(site: Site, demo: Any,
-                                                        value: str) -> None:
+def test_odd_numbers_in_the_queue_filter_are_not_errors(site: Site, demo: Any, value: str) -> None:
     """Finding 21: `?priority=²` and a 22-digit number gave HTTP 500."""
     site.make_case(priority=2)
     response = demo.get("/queue", params={"priority": value})
@@ -267,15 +297,21 @@ def test_odd_numbers_in_the_queue_filter_are_not_errors(site: Site, demo: Any,
 
 
 @pytest.mark.parametrize("value", ["²", "9999999999999999999999", "0"])
-def test_odd_numbers_in_case_forms_are_refused_not_errors(site: Site, demo: Any,
-                                                          value: str) -> None:
+def test_odd_numbers_in_case_forms_are_refused_not_errors(
+    site: Site, demo: Any, value: str
+) -> None:
     """Finding 21: `priority=²` and `days=²` in the case forms gave HTTP 500."""
     ref = site.make_case(priority=3)
-    back = post(demo, f"/cases/{ref}/priority", {"priority": value, "reason": "other"},
-                f"/cases/{ref}")
+    back = post(
+        demo, f"/cases/{ref}/priority", {"priority": value, "reason": "other"}, f"/cases/{ref}"
+    )
     assert back.status_code == 303
-    days = post(demo, f"/cases/{ref}/action", {"kind": "interim_measures", "days": value,
-                                              "target": "x"}, f"/cases/{ref}")
+    days = post(
+        demo,
+        f"/cases/{ref}/action",
+        {"kind": "interim_measures", "days": value, "target": "x"},
+        f"/cases/{ref}",
+    )
     assert days.status_code == 303
     page = demo.get(f"/cases/{ref}").text
     assert "Not possible" in page
@@ -300,8 +336,11 @@ def test_a_deleted_answer_is_reported_as_tampering(site: Site, demo: Any) -> Non
     assert _show(site, ref)["integrity"] == []
     with site.db.transaction() as session:
         case_id = session.scalar(select(Case.id).where(Case.case_ref == ref))
-        session.execute(CaseField.__table__.delete().where(
-            CaseField.case_id == case_id, CaseField.field_id == "narrative"))
+        session.execute(
+            CaseField.__table__.delete().where(
+                CaseField.case_id == case_id, CaseField.field_id == "narrative"
+            )
+        )
     shown = _show(site, ref)
     assert "narrative" not in shown["fields"] and shown["integrity"] == ["missing:narrative"]
     page = demo.get(f"/cases/{ref}")
@@ -310,8 +349,9 @@ def test_a_deleted_answer_is_reported_as_tampering(site: Site, demo: Any) -> Non
     arabic = demo.get(f"/cases/{ref}?lang=ar").text
     assert "حُذفت إجابة مختومة (narrative)" in arabic
     with site.db.transaction() as session:
-        reads = session.scalars(select(AuditEntry).where(AuditEntry.case_ref == ref,
-                                                         AuditEntry.action == "case.read"))
+        reads = session.scalars(
+            select(AuditEntry).where(AuditEntry.case_ref == ref, AuditEntry.action == "case.read")
+        )
         assert any((e.detail or {}).get("integrity") == "missing:narrative" for e in reads)
 
 
@@ -325,21 +365,25 @@ def test_priority_changed_in_the_database_is_reported(site: Site, demo: Any) -> 
 
     ref = site.make_case(priority=1, reasons=("present_danger",))
     with site.db.transaction() as session:
-        session.execute(update(Case).where(Case.case_ref == ref).values(priority=4,
-                                                                         reasons=[]))
+        session.execute(update(Case).where(Case.case_ref == ref).values(priority=4, reasons=[]))
     assert _show(site, ref)["integrity"] == ["priority", "reasons"]
     assert "the priority was changed outside the dashboard" in demo.get(f"/cases/{ref}").text
 
     other = site.make_case(priority=1, reasons=("present_danger",))
-    assert post(demo, f"/cases/{other}/priority",
-                {"priority": "3", "reason": "reporter_safe"}, f"/cases/{other}"
-                ).status_code == 303
+    assert (
+        post(
+            demo,
+            f"/cases/{other}/priority",
+            {"priority": "3", "reason": "reporter_safe"},
+            f"/cases/{other}",
+        ).status_code
+        == 303
+    )
     shown = _show(site, other)
     assert shown["priority"] == 3 and shown["integrity"] == []
 
 
-def test_tampered_ciphertext_is_reported_as_tampering_not_no_access(site: Site,
-                                                                     demo: Any) -> None:
+def test_tampered_ciphertext_is_reported_as_tampering_not_no_access(site: Site, demo: Any) -> None:
     """Finding 25: a flipped bit made `sanad show` and the dashboard say "no access", so an
     integrity incident looked like a permissions question."""
     from caseworker.cases import AccessDenied, CaseTampered
@@ -348,8 +392,9 @@ def test_tampered_ciphertext_is_reported_as_tampering_not_no_access(site: Site,
     ref = site.make_case(fields={"report_type": "complaint", "narrative": "FLIPMARK"})
     with site.db.transaction() as session:
         case_id = session.scalar(select(Case.id).where(Case.case_ref == ref))
-        row = session.scalar(select(CaseField).where(CaseField.case_id == case_id,
-                                                     CaseField.field_id == "narrative"))
+        row = session.scalar(
+            select(CaseField).where(CaseField.case_id == case_id, CaseField.field_id == "narrative")
+        )
         assert row is not None
         sealed = bytearray(row.sealed)
         sealed[-1] ^= 1
@@ -367,8 +412,11 @@ def test_tampered_ciphertext_is_reported_as_tampering_not_no_access(site: Site,
 
         demo_key = session.scalar(select(User.key_id).where(User.name == "demo"))
         cid = session.scalar(select(Case.id).where(Case.case_ref == unrelated))
-        session.execute(WrappedKey.__table__.delete().where(WrappedKey.case_id == cid,
-                                                            WrappedKey.key_id == demo_key))
+        session.execute(
+            WrappedKey.__table__.delete().where(
+                WrappedKey.case_id == cid, WrappedKey.key_id == demo_key
+            )
+        )
     with pytest.raises(AccessDenied) as denied:
         _show(site, unrelated)
     assert not isinstance(denied.value, CaseTampered) and "no access" in str(denied.value)
@@ -386,6 +434,9 @@ def test_a_tampered_attachment_is_reported_as_tampering(site: Site, demo: Any) -
     response = demo.get(f"/cases/{ref}/files/{att}")
     assert response.status_code == 409 and "integrity incident" in response.text
     with site.db.transaction() as session:
-        assert session.scalar(select(AuditEntry.detail).where(
-            AuditEntry.action == "attachment.read").order_by(AuditEntry.id.desc())
-            .limit(1)) == {"reason": "tampered"}
+        assert session.scalar(
+            select(AuditEntry.detail)
+            .where(AuditEntry.action == "attachment.read")
+            .order_by(AuditEntry.id.desc())
+            .limit(1)
+        ) == {"reason": "tampered"}

@@ -42,8 +42,7 @@ def clock() -> Clock:
 @pytest.fixture
 def web(site: Site, clock: Clock) -> WebApp:
     """The app with the shipped limits (15 min idle, 8 h absolute) and a fast sweeper."""
-    return WebApp(site.dashboard, clock=clock, sweep_seconds=0.05,
-                  trusted_proxies=("127.0.0.1",))
+    return WebApp(site.dashboard, clock=clock, sweep_seconds=0.05, trusted_proxies=("127.0.0.1",))
 
 
 @pytest.fixture
@@ -58,12 +57,22 @@ def _client(base: str, **headers: str) -> httpx.Client:
 
 def _audit(site: Site, action: str) -> list[tuple[str, str | None]]:
     with site.db.transaction() as session:
-        return [(e.actor, (e.detail or {}).get("reason")) for e in session.scalars(
-            select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.id))]
+        return [
+            (e.actor, (e.detail or {}).get("reason"))
+            for e in session.scalars(
+                select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.id)
+            )
+        ]
 
 
-def _logged_in(base: str, web: WebApp, user: str = "demo", passphrase: str = PASSPHRASE,
-               secret: str = DEMO_TOTP, step: int = 0) -> tuple[httpx.Client, Any]:
+def _logged_in(
+    base: str,
+    web: WebApp,
+    user: str = "demo",
+    passphrase: str = PASSPHRASE,
+    secret: str = DEMO_TOTP,
+    step: int = 0,
+) -> tuple[httpx.Client, Any]:
     client = _client(base)
     assert login(client, user, passphrase, totp_code(secret, step)).status_code == 303
     assert client.get("/queue").status_code == 200
@@ -72,8 +81,9 @@ def _logged_in(base: str, web: WebApp, user: str = "demo", passphrase: str = PAS
     return client, principal
 
 
-def test_idle_session_is_swept_without_its_cookie_coming_back(site: Site, web: WebApp,
-                                                               base: str, clock: Clock) -> None:
+def test_idle_session_is_swept_without_its_cookie_coming_back(
+    site: Site, web: WebApp, base: str, clock: Clock
+) -> None:
     """Finding 15."""
     client, principal = _logged_in(base, web)
     with closing(client):
@@ -93,8 +103,9 @@ def test_idle_session_is_swept_without_its_cookie_coming_back(site: Site, web: W
         assert "Your session ended" in client.get(back.headers["location"]).text
 
 
-def test_absolute_limit_holds_even_while_active(site: Site, web: WebApp, base: str,
-                                                clock: Clock) -> None:
+def test_absolute_limit_holds_even_while_active(
+    site: Site, web: WebApp, base: str, clock: Clock
+) -> None:
     """Finding 15."""
     client, principal = _logged_in(base, web)
     with closing(client):
@@ -108,7 +119,8 @@ def test_absolute_limit_holds_even_while_active(site: Site, web: WebApp, base: s
 
 
 def test_cookie_less_requests_store_nothing_and_login_still_needs_csrf(
-        site: Site, web: WebApp, base: str) -> None:
+    site: Site, web: WebApp, base: str
+) -> None:
     """Finding 15."""
     before = len(web.sessions)
     with _client(base) as probe:
@@ -120,23 +132,38 @@ def test_cookie_less_requests_store_nothing_and_login_still_needs_csrf(
     with _client(base) as forger:  # a token without the cookie it was made for
         token = csrf_of(forger.get("/login").text)
         forger.cookies.clear()
-        refused = forger.post("/login", data={"username": "demo", "passphrase": PASSPHRASE,
-                                              "totp": totp_code(DEMO_TOTP), "csrf": token})
+        refused = forger.post(
+            "/login",
+            data={
+                "username": "demo",
+                "passphrase": PASSPHRASE,
+                "totp": totp_code(DEMO_TOTP),
+                "csrf": token,
+            },
+        )
         assert refused.status_code == 403
     with _client(base) as other, _client(base) as victim:  # another visitor's token
         token = csrf_of(other.get("/login").text)
         victim.get("/login")
-        assert victim.post("/login", data={"username": "demo", "passphrase": PASSPHRASE,
-                                           "totp": totp_code(DEMO_TOTP), "csrf": token}
-                           ).status_code == 403
+        assert (
+            victim.post(
+                "/login",
+                data={
+                    "username": "demo",
+                    "passphrase": PASSPHRASE,
+                    "totp": totp_code(DEMO_TOTP),
+                    "csrf": token,
+                },
+            ).status_code
+            == 403
+        )
     with _client(base) as client:
         assert login(client, "demo", PASSPHRASE, totp_code(DEMO_TOTP)).status_code == 303
         assert client.get("/queue").status_code == 200
     assert len(web.sessions) == 1
 
 
-def test_language_chosen_before_login_is_kept_without_a_session(web: WebApp,
-                                                                base: str) -> None:
+def test_language_chosen_before_login_is_kept_without_a_session(web: WebApp, base: str) -> None:
     with _client(base) as client:
         assert 'dir="rtl"' in client.get("/login?lang=ar").text
         assert 'dir="rtl"' in client.get("/login").text
@@ -157,8 +184,9 @@ def test_logout_wipes_the_key(site: Site, web: WebApp, base: str) -> None:
     assert ("demo", "logout") in _audit(site, "logout")
 
 
-def test_disabled_account_loses_its_sessions_at_once(site: Site, web: WebApp, base: str,
-                                                     clock: Clock) -> None:
+def test_disabled_account_loses_its_sessions_at_once(
+    site: Site, web: WebApp, base: str, clock: Clock
+) -> None:
     """Finding 15."""
     secret = site.add_user("dana", "caseworker")
     dana, dana_key = _logged_in(base, web, "dana", OTHER_PASSPHRASE, secret)
@@ -171,29 +199,37 @@ def test_disabled_account_loses_its_sessions_at_once(site: Site, web: WebApp, ba
         assert demo_key.private_key is not None and len(web.sessions) == 1
         # `sanad users disable` from another process: the next request ends the session
         with site.db.transaction() as session:
-            session.execute(update(User).where(User.name == "demo")
-                            .values(disabled_at=datetime.now(UTC)))
+            session.execute(
+                update(User).where(User.name == "demo").values(disabled_at=datetime.now(UTC))
+            )
         assert demo.get("/queue").headers["location"] == "/login?ended=1"
         assert demo_key.private_key is None and len(web.sessions) == 0
     assert _audit(site, "logout").count(("dana", "disabled")) == 1
     assert ("demo", "disabled") in _audit(site, "logout")
 
 
-def test_disabled_account_is_ended_by_the_sweeper_alone(site: Site, web: WebApp,
-                                                        base: str) -> None:
+def test_disabled_account_is_ended_by_the_sweeper_alone(site: Site, web: WebApp, base: str) -> None:
     client, principal = _logged_in(base, web)
     with closing(client):
         with site.db.transaction() as session:
-            session.execute(update(User).where(User.name == "demo")
-                            .values(disabled_at=datetime.now(UTC)))
+            session.execute(
+                update(User).where(User.name == "demo").values(disabled_at=datetime.now(UTC))
+            )
         assert wait_until(lambda: len(web.sessions) == 0)
         assert principal.private_key is None
 
 
 def _fail(client: httpx.Client, name: str) -> httpx.Response:
     page = client.get("/login")
-    return client.post("/login", data={"username": name, "passphrase": "wrong passphrase!",
-                                       "totp": "123456", "csrf": csrf_of(page.text)})
+    return client.post(
+        "/login",
+        data={
+            "username": name,
+            "passphrase": "wrong passphrase!",
+            "totp": "123456",
+            "csrf": csrf_of(page.text),
+        },
+    )
 
 
 def test_login_is_limited_per_account_in_both_languages(site: Site, base: str) -> None:
@@ -202,8 +238,7 @@ def test_login_is_limited_per_account_in_both_languages(site: Site, base: str) -
     with _client(base, **{"X-Forwarded-For": "203.0.113.9"}) as attacker:
         for _ in range(5):
             assert _fail(attacker, "demo").status_code == 401
-    with _client(base, **{"X-Forwarded-For": "198.51.100.7",
-                          "Accept-Language": "ar"}) as elsewhere:
+    with _client(base, **{"X-Forwarded-For": "198.51.100.7", "Accept-Language": "ar"}) as elsewhere:
         limited = login(elsewhere, "demo", PASSPHRASE, totp_code(DEMO_TOTP))
         assert limited.status_code == 429 and int(limited.headers["retry-after"]) >= 1
         assert "محاولات دخول كثيرة لهذا الحساب أو من هذا العنوان" in limited.text
@@ -211,8 +246,10 @@ def test_login_is_limited_per_account_in_both_languages(site: Site, base: str) -
     with _client(base, **{"X-Forwarded-For": "198.51.100.8"}) as english:
         limited = login(english, "demo", PASSPHRASE, totp_code(DEMO_TOTP))
         assert limited.status_code == 429
-        assert "Too many attempts to sign in to this account or from this address" \
-            in limited.text and "second" in limited.text
+        assert (
+            "Too many attempts to sign in to this account or from this address" in limited.text
+            and "second" in limited.text
+        )
         time.sleep(int(limited.headers["retry-after"]) + 0.1)  # a backoff, not a lock
         assert login(english, "demo", PASSPHRASE, totp_code(DEMO_TOTP)).status_code == 303
 
@@ -237,8 +274,7 @@ def pg_site(settings: Settings, postgres_url: str) -> Iterator[Site]:
 
 
 @pytest.mark.postgres
-def test_a_slow_statistics_page_does_not_block_the_queue(pg_site: Site,
-                                                         postgres_url: str) -> None:
+def test_a_slow_statistics_page_does_not_block_the_queue(pg_site: Site, postgres_url: str) -> None:
     """Finding 11 and issue 14: the statistics query is made slow for real (another
     transaction holds a lock on the statistics table, so the real statistics code waits in
     PostgreSQL). Meanwhile a colleague's queue and case pages must answer."""
@@ -254,14 +290,14 @@ def test_a_slow_statistics_page_does_not_block_the_queue(pg_site: Site,
 
         def load(name: str, path: str) -> None:
             started = time.perf_counter()
-            results[name] = (stats_client.get(path).status_code,
-                             time.perf_counter() - started)
+            results[name] = (stats_client.get(path).status_code, time.perf_counter() - started)
 
         with closing(stats_client), closing(queue_client), blocker.connect() as conn:
             conn.execute(text("LOCK TABLE stat_values IN ACCESS EXCLUSIVE MODE"))
-            slow = [threading.Thread(target=load, args=("stats", "/stats")),
-                    threading.Thread(target=load, args=("chart",
-                                                        "/stats/chart/total.svg"))]
+            slow = [
+                threading.Thread(target=load, args=("stats", "/stats")),
+                threading.Thread(target=load, args=("chart", "/stats/chart/total.svg")),
+            ]
             for th in slow:
                 th.start()
             time.sleep(0.3)  # both statistics requests are now waiting in the database
@@ -283,10 +319,18 @@ def test_a_slow_statistics_page_does_not_block_the_queue(pg_site: Site,
 
 def test_session_limits_are_settings_with_the_shipped_defaults(tmp_path: Any) -> None:
     shipped = Settings.from_env({"SANAD_HOME": str(tmp_path)})
-    assert (shipped.session_idle_seconds, shipped.session_absolute_seconds) \
-        == (security.IDLE_SECONDS, security.ABSOLUTE_SECONDS) == (15 * 60, 8 * 3600)
-    tuned = Settings.from_env({"SANAD_HOME": str(tmp_path), "SANAD_SESSION_IDLE_SECONDS": "300",
-                               "SANAD_SESSION_ABSOLUTE_SECONDS": "3600"})
+    assert (
+        (shipped.session_idle_seconds, shipped.session_absolute_seconds)
+        == (security.IDLE_SECONDS, security.ABSOLUTE_SECONDS)
+        == (15 * 60, 8 * 3600)
+    )
+    tuned = Settings.from_env(
+        {
+            "SANAD_HOME": str(tmp_path),
+            "SANAD_SESSION_IDLE_SECONDS": "300",
+            "SANAD_SESSION_ABSOLUTE_SECONDS": "3600",
+        }
+    )
     assert (tuned.session_idle_seconds, tuned.session_absolute_seconds) == (300, 3600)
     from intake.settings import SettingsError
 

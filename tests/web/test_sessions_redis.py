@@ -44,8 +44,13 @@ def namespace() -> Iterator[str]:
 
 
 def _app(site: Site, ns: str, clock: Clock) -> WebApp:
-    return WebApp(site.dashboard, clock=clock, sweep_seconds=0.05,
-                  session_store_url=REDIS_URL, session_namespace=ns)
+    return WebApp(
+        site.dashboard,
+        clock=clock,
+        sweep_seconds=0.05,
+        session_store_url=REDIS_URL,
+        session_namespace=ns,
+    )
 
 
 def _client(base: str) -> httpx.Client:
@@ -68,7 +73,8 @@ def _redis_values(store: RedisSessionStore, ns: str) -> list[bytes]:
 
 
 def test_a_session_moves_between_instances_survives_restarts_and_opens_only_with_its_cookie(
-        site: Site, namespace: str) -> None:
+    site: Site, namespace: str
+) -> None:
     clock = Clock()
     a, b = _app(site, namespace, clock), _app(site, namespace, clock)
     assert isinstance(a.sessions, RedisSessionStore)
@@ -106,8 +112,12 @@ def test_a_session_moves_between_instances_survives_restarts_and_opens_only_with
         assert opened is not None and opened.principal is not None
         private = opened.principal.private_key.private_bytes_raw()
         assert private not in everything  # the unlocked key is nowhere in clear
-        for guess in [name.encode()[:32], bytes(32), blob[1:33], *(
-                v[:32].ljust(32, b"\0") for v in _redis_values(store, namespace))]:
+        for guess in [
+            name.encode()[:32],
+            bytes(32),
+            blob[1:33],
+            *(v[:32].ljust(32, b"\0") for v in _redis_values(store, namespace)),
+        ]:
             assert store._open(blob, guess, name) is None
         assert store._open(blob, session_key, name) is not None
         # A cookie with the right id and a wrong key is no session either.
@@ -121,6 +131,7 @@ def test_a_session_moves_between_instances_survives_restarts_and_opens_only_with
         page = on_d.get("/queue")
         assert page.status_code == 200
         from tests.web.live import csrf_of
+
         assert on_d.post("/logout", data={"csrf": csrf_of(page.text)}).status_code == 303
         assert store.redis.get(name) is None and len(store) == 0
         assert store.redis.hlen(store.owners) == 0
@@ -128,7 +139,8 @@ def test_a_session_moves_between_instances_survives_restarts_and_opens_only_with
 
 
 def test_redis_sessions_expire_idle_and_absolute_and_the_sweeper_audits(
-        site: Site, namespace: str) -> None:
+    site: Site, namespace: str
+) -> None:
     clock = Clock()
     a, b = _app(site, namespace, clock), _app(site, namespace, clock)
     with ExitStack() as stack:
@@ -151,8 +163,10 @@ def test_redis_sessions_expire_idle_and_absolute_and_the_sweeper_audits(
         assert wait_until(lambda: len(store) == 0), "no instance swept it"
         assert store.redis.get(name) is None
         with site.db.transaction() as session:
-            reasons = [(e.actor, (e.detail or {}).get("reason")) for e in session.scalars(
-                select(AuditEntry).where(AuditEntry.action == "logout"))]
+            reasons = [
+                (e.actor, (e.detail or {}).get("reason"))
+                for e in session.scalars(select(AuditEntry).where(AuditEntry.action == "logout"))
+            ]
         assert reasons.count(("demo", "expired")) == 1  # audited once, by one instance
         assert client.get("/queue").headers["location"] == "/login?ended=1"
         # Idle: 16 minutes without a request.
@@ -162,8 +176,7 @@ def test_redis_sessions_expire_idle_and_absolute_and_the_sweeper_audits(
         assert wait_until(lambda: len(store) == 0)
 
 
-def test_a_disabled_account_loses_its_redis_sessions_everywhere(
-        site: Site, namespace: str) -> None:
+def test_a_disabled_account_loses_its_redis_sessions_everywhere(site: Site, namespace: str) -> None:
     clock = Clock()
     a, b = _app(site, namespace, clock), _app(site, namespace, clock)
     with ExitStack() as stack:

@@ -12,10 +12,17 @@ from intake.service import IntakeService
 from tests.support import Chat, Clock, open_report
 from tests.web.conftest import Site
 
-OPENING = [("consent_store", "yes"), ("consent_followup", "no"),
-           ("consent_share_identity", "no"), ("consent_refer", "no"), ("consent_stats", "yes"),
-           ("consent_publish", "no"), ("report_type", "complaint"), ("reporter_role", "family"),
-           ("current_danger", "no")]
+OPENING = [
+    ("consent_store", "yes"),
+    ("consent_followup", "no"),
+    ("consent_share_identity", "no"),
+    ("consent_refer", "no"),
+    ("consent_stats", "yes"),
+    ("consent_publish", "no"),
+    ("report_type", "complaint"),
+    ("reporter_role", "family"),
+    ("current_danger", "no"),
+]
 
 
 def _until(chat: Chat, field: str, answers: dict[str, str] | None = None) -> None:
@@ -24,25 +31,42 @@ def _until(chat: Chat, field: str, answers: dict[str, str] | None = None) -> Non
 
 
 def test_a_family_of_three_reaches_the_caseworker_as_three_people(
-        site: Site, make_service: Callable[..., IntakeService], clock: Clock,
-        demo) -> None:  # type: ignore[no-untyped-def]
+    site: Site, make_service: Callable[..., IntakeService], clock: Clock, demo
+) -> None:  # type: ignore[no-untyped-def]
     clock.now = time.time()
     service = make_service()
     chat = Chat(service, user="mother", lang="en")
     chat.run(OPENING)
-    _until(chat, "more_victims", {"victim_gender": "man", "victim_age_group": "adult",
-                                  "violation_types": "beating"})
+    _until(
+        chat,
+        "more_victims",
+        {"victim_gender": "man", "victim_age_group": "adult", "violation_types": "beating"},
+    )
     chat.say("yes")
     assert chat.question.field == "other_victim_name" and "Person 2:" in chat.question.text
-    chat.run([("other_victim_name", "Sami Haddad"), ("other_victim_relationship", "his brother"),
-              ("other_victim_gender", "man"), ("other_victim_age_group", "under 18"),
-              ("other_victim_harm", "beaten during the arrest"),
-              ("other_victim_held", "/skip"), ("another_victim", "yes")])
+    chat.run(
+        [
+            ("other_victim_name", "Sami Haddad"),
+            ("other_victim_relationship", "his brother"),
+            ("other_victim_gender", "man"),
+            ("other_victim_age_group", "under 18"),
+            ("other_victim_harm", "beaten during the arrest"),
+            ("other_victim_held", "/skip"),
+            ("another_victim", "yes"),
+        ]
+    )
     assert "Person 3:" in chat.question.text
-    chat.run([("other_victim_name", "/skip"), ("other_victim_relationship", "a neighbour"),
-              ("other_victim_gender", "woman"), ("other_victim_age_group", "adult"),
-              ("other_victim_harm", "taken away, we do not know where"),
-              ("other_victim_held", "the military airport"), ("another_victim", "no")])
+    chat.run(
+        [
+            ("other_victim_name", "/skip"),
+            ("other_victim_relationship", "a neighbour"),
+            ("other_victim_gender", "woman"),
+            ("other_victim_age_group", "adult"),
+            ("other_victim_harm", "taken away, we do not know where"),
+            ("other_victim_held", "the military airport"),
+            ("another_victim", "no"),
+        ]
+    )
     _until(chat, "confirm_submit")
     summary = "\n".join(r.text for r in chat.replies)
     assert "Person 2:" in summary and "Person 3:" in summary
@@ -53,12 +77,20 @@ def test_a_family_of_three_reaches_the_caseworker_as_three_people(
     report = open_report(service, ref)
     assert report["fields"]["more_victims"] == "yes"
     assert report["fields"]["other_victims"] == [
-        {"other_victim_relationship": "his brother", "other_victim_gender": "man",
-         "other_victim_age_group": "child", "other_victim_harm": "beaten during the arrest"},
-        {"other_victim_relationship": "a neighbour", "other_victim_gender": "woman",
-         "other_victim_age_group": "adult",
-         "other_victim_harm": "taken away, we do not know where",
-         "other_victim_held": "the military airport"}]
+        {
+            "other_victim_relationship": "his brother",
+            "other_victim_gender": "man",
+            "other_victim_age_group": "child",
+            "other_victim_harm": "beaten during the arrest",
+        },
+        {
+            "other_victim_relationship": "a neighbour",
+            "other_victim_gender": "woman",
+            "other_victim_age_group": "adult",
+            "other_victim_harm": "taken away, we do not know where",
+            "other_victim_held": "the military airport",
+        },
+    ]
     # the names are sealed apart: the caseworker sees that there is one, not what it is
     assert "other_victims_identity" in report["identity"]["protected"]
     page = demo.get(f"/cases/{ref}?lang=en").text
@@ -72,14 +104,18 @@ def test_a_family_of_three_reaches_the_caseworker_as_three_people(
     assert "الشخص 2" in arabic or "الشخص \u20662\u2069" in arabic
 
 
-def test_going_back_inside_a_repetition_returns_to_that_person(
-        service: IntakeService) -> None:
+def test_going_back_inside_a_repetition_returns_to_that_person(service: IntakeService) -> None:
     chat = Chat(service, user="witness", lang="ar")
     chat.run(OPENING)
     _until(chat, "more_victims")
     chat.say("نعم")
-    chat.run([("other_victim_name", "/skip"), ("other_victim_relationship", "جاري"),
-              ("other_victim_gender", "رجل")])
+    chat.run(
+        [
+            ("other_victim_name", "/skip"),
+            ("other_victim_relationship", "جاري"),
+            ("other_victim_gender", "رجل"),
+        ]
+    )
     chat.say("/back")  # back to person 2's gender, then their relationship
     assert chat.question.field == "other_victim_gender" and "الشخص" in chat.question.text
     chat.say("/back")

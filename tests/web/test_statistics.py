@@ -60,14 +60,27 @@ def _assert_nothing_recomputable(lines: list[str]) -> None:
 
 
 def test_two_caseworkers_and_an_auditor_see_the_same_figures_and_withdrawal_removes(
-        site: Site, demo: Any) -> None:
+    site: Site, demo: Any
+) -> None:
     for _ in range(7):
-        site.make_case(fields={"report_type": "complaint", "place_type": "prison",
-                               "victim_gender": "woman",
-                               "violation_types": ["beating"], "narrative": "Secret words."})
-    gone = site.make_case(fields={"report_type": "reprisal", "place_type": "prison",
-                                  "victim_gender": "woman", "violation_types": ["threats"]},
-                          report_type="reprisal")
+        site.make_case(
+            fields={
+                "report_type": "complaint",
+                "place_type": "prison",
+                "victim_gender": "woman",
+                "violation_types": ["beating"],
+                "narrative": "Secret words.",
+            }
+        )
+    gone = site.make_case(
+        fields={
+            "report_type": "reprisal",
+            "place_type": "prison",
+            "victim_gender": "woman",
+            "violation_types": ["threats"],
+        },
+        report_type="reprisal",
+    )
     site.make_case(report_type="reprisal", consent=CONSENT_NONE)
     site.add_user("sam", "caseworker")
     sam = site.client()
@@ -93,13 +106,20 @@ def test_two_caseworkers_and_an_auditor_see_the_same_figures_and_withdrawal_remo
 
 
 def test_the_statistics_rows_hold_no_identifier_free_text_or_date(site: Site) -> None:
-    ref = site.make_case(fields={"report_type": "complaint", "country": "Aleppo, near the bridge",
-                                 "narrative": "Secret words.", "incident_date": "2025-03-04"})
+    ref = site.make_case(
+        fields={
+            "report_type": "complaint",
+            "country": "Aleppo, near the bridge",
+            "narrative": "Secret words.",
+            "incident_date": "2025-03-04",
+        }
+    )
     with site.db.transaction() as session:
         case = session.scalar(select(Case).where(Case.case_ref == ref))
         assert case is not None
-        stored = [(r.row_key, r.dimension, r.value)
-                  for r in session.scalars(select(stat_rows.StatValue))]
+        stored = [
+            (r.row_key, r.dimension, r.value) for r in session.scalars(select(stat_rows.StatValue))
+        ]
         case_id = case.id
     assert stored and all(key != case_id and case_id not in key for key, _, _ in stored)
     values = {v for _, _, v in stored}
@@ -115,10 +135,12 @@ def test_a_status_change_moves_the_row(site: Site, demo: Any) -> None:
         start = case.status
     assert f"status,{start},6" in _csv(demo)
     from storage import casework
+
     target = casework.TRANSITIONS[start][0]
     reason = casework.REASONS_FOR_STATUS[target][0]
-    changed = post(demo, f"/cases/{refs[0]}/status", {"to": target, "reason": reason},
-                   f"/cases/{refs[0]}")
+    changed = post(
+        demo, f"/cases/{refs[0]}/status", {"to": target, "reason": reason}, f"/cases/{refs[0]}"
+    )
     assert changed.status_code == 303
     lines = _csv(demo)
     assert f"status,{target},<5" in lines
@@ -136,7 +158,8 @@ def test_the_example_total_7_complaint_6_cannot_happen(site: Site, demo: Any) ->
 
 
 def test_fewer_reports_than_the_threshold_publish_only_a_suppressed_total(
-        site: Site, demo: Any) -> None:
+    site: Site, demo: Any
+) -> None:
     for _ in range(4):
         site.make_case(fields={"report_type": "complaint", "place_type": "prison"})
     assert _csv(demo)[1:] == ["total,,<5"]
@@ -161,8 +184,9 @@ def test_no_suppressed_cell_can_be_recomputed_from_random_publications() -> None
                 if n:
                     counts[(dim, f"v{i}")] = n
         rows = publish(total, counts)
-        lines = ["dimension,value,count"] + [f"{r['dimension']},{r['value']},{r['count']}"
-                                            for r in rows]
+        lines = ["dimension,value,count"] + [
+            f"{r['dimension']},{r['value']},{r['count']}" for r in rows
+        ]
         for cell, values in _attack(lines).items():
             primary = counts[cell] < 5
             assert len(values) >= 2, (cell, values, lines)
@@ -174,10 +198,12 @@ def test_no_suppressed_cell_can_be_recomputed_from_random_publications() -> None
 
 
 def test_charts_are_svg_without_scripts_in_both_languages_and_mark_suppressed_cells(
-        site: Site, demo: Any) -> None:
+    site: Site, demo: Any
+) -> None:
     for i in range(7):
-        site.make_case(fields={"report_type": "complaint",
-                               "place_type": "prison" if i < 6 else "home"})
+        site.make_case(
+            fields={"report_type": "complaint", "place_type": "prison" if i < 6 else "home"}
+        )
     page = demo.get("/stats").text
     assert 'src="/stats/chart/place_type.svg"' in page
     en = demo.get("/stats/chart/place_type.svg")
@@ -190,7 +216,8 @@ def test_charts_are_svg_without_scripts_in_both_languages_and_mark_suppressed_ce
 
 
 def test_while_new_figures_are_counted_the_page_shows_the_last_ones_and_says_when(
-        site: Site, demo: Any, monkeypatch: Any) -> None:
+    site: Site, demo: Any, monkeypatch: Any
+) -> None:
     """A view never waits minutes for a rebuild (issue 17 item 7): after `stats_wait` it is
     given the previous figures, with the time they were counted, in the reader's language;
     the next view after the rebuild has the new ones."""
@@ -206,8 +233,9 @@ def test_while_new_figures_are_counted_the_page_shows_the_last_ones_and_says_whe
     # hold the rebuild (after its counting transaction) until the stale page has been seen;
     # the real build runs then
     go, real = threading.Event(), release_module.build
-    monkeypatch.setattr(release_module, "build",
-                        lambda *counted, k: (go.wait(30), real(*counted, k=k))[1])
+    monkeypatch.setattr(
+        release_module, "build", lambda *counted, k: (go.wait(30), real(*counted, k=k))[1]
+    )
     site.dashboard.stats_wait = 0.2
     site.make_case(fields={"report_type": "complaint", "place_type": "prison"})
     stale = demo.get("/stats?lang=ar").text
@@ -222,46 +250,64 @@ def test_while_new_figures_are_counted_the_page_shows_the_last_ones_and_says_whe
 
 
 def test_a_cases_steps_reach_its_statistics_row_as_months_and_buckets_only(
-        site: Site, demo: Any) -> None:
+    site: Site, demo: Any
+) -> None:
     """The casework rows of the periodic report (storage.statistics.refresh_casework): the
     kinds of steps, the State's answer or the deadline's month, the hours to first
     assessment as a bucket; never a date, an hour count or an identifier. A report without
     consent to statistics gets none; withdrawal removes them with the rest."""
-    ref = site.make_case(fields={"report_type": "reprisal", "country": "SY"},
-                         report_type="reprisal")
+    ref = site.make_case(
+        fields={"report_type": "reprisal", "country": "SY"}, report_type="reprisal"
+    )
     quiet = site.make_case(report_type="reprisal", consent=CONSENT_NONE)
     for case_ref in (ref, quiet):
         for kind in ("interim_measures", "raise_with_state"):
             post(demo, f"/cases/{case_ref}/action", {"kind": kind}, f"/cases/{case_ref}")
-        post(demo, f"/cases/{case_ref}/status", {"to": "under_assessment",
-                                                  "reason": "assessment_started"},
-             f"/cases/{case_ref}")
-    post(demo, f"/cases/{ref}/state_response", {"step": "raise_with_state",
-                                                "answer": "refused"}, f"/cases/{ref}")
+        post(
+            demo,
+            f"/cases/{case_ref}/status",
+            {"to": "under_assessment", "reason": "assessment_started"},
+            f"/cases/{case_ref}",
+        )
+    post(
+        demo,
+        f"/cases/{ref}/state_response",
+        {"step": "raise_with_state", "answer": "refused"},
+        f"/cases/{ref}",
+    )
     with site.db.transaction() as session:
         case = session.scalar(select(Case).where(Case.case_ref == ref))
         assert case is not None
         key, case_id = stat_rows.stat_key(site.home.pepper(), case.id), case.id
-        rows = {(r.dimension, r.value) for r in session.scalars(
-            select(stat_rows.StatValue).where(stat_rows.StatValue.row_key == key))}
-        everything = [(r.row_key, r.value) for r in session.scalars(
-            select(stat_rows.StatValue))]
+        rows = {
+            (r.dimension, r.value)
+            for r in session.scalars(
+                select(stat_rows.StatValue).where(stat_rows.StatValue.row_key == key)
+            )
+        }
+        everything = [(r.row_key, r.value) for r in session.scalars(select(stat_rows.StatValue))]
     due = next(v for d, v in rows if d == "response.interim_measures")
-    assert {("step", "interim_measures"), ("step", "raise_with_state"),
-            ("response.raise_with_state", "refused"), ("assessed_within", "h1"),
-            ("status", "under_assessment")} <= rows, rows
+    assert {
+        ("step", "interim_measures"),
+        ("step", "raise_with_state"),
+        ("response.raise_with_state", "refused"),
+        ("assessed_within", "h1"),
+        ("status", "under_assessment"),
+    } <= rows, rows
     assert len(due) == len("due:YYYY-MM") and due.startswith("due:20"), due
     # only this report's row holds casework: the other reporter did not consent
     assert {k for k, v in everything if v in ("interim_measures", "h1")} == {key}
     assert not any(case_id in k or case_id in v for k, v in everything)
     with site.db.transaction() as session:
         stat_rows.forget_case_statistics(session, case_id, site.home.pepper())
-        assert not session.scalars(select(stat_rows.StatValue).where(
-            stat_rows.StatValue.row_key == key)).first()
+        assert not session.scalars(
+            select(stat_rows.StatValue).where(stat_rows.StatValue.row_key == key)
+        ).first()
 
 
 def test_a_large_release_is_built_in_its_own_process_with_the_same_figures(
-        site: Site, demo: Any, monkeypatch: Any) -> None:
+    site: Site, demo: Any, monkeypatch: Any
+) -> None:
     """Above IN_PROCESS_PROFILES the release is built in a worker process (its linear
     programs would otherwise hold the web server's GIL for minutes): the same figures as
     a build in this process."""
@@ -269,8 +315,13 @@ def test_a_large_release_is_built_in_its_own_process_with_the_same_figures(
     from caseworker.release import build
 
     for i in range(9):
-        site.make_case(fields={"report_type": "complaint", "place_type": "prison",
-                               "country": "SY" if i < 7 else "LB"})
+        site.make_case(
+            fields={
+                "report_type": "complaint",
+                "place_type": "prison",
+                "country": "SY" if i < 7 else "LB",
+            }
+        )
     monkeypatch.setattr(dash_module, "IN_PROCESS_PROFILES", 0)
     lines = _csv(demo)
     assert dash_module._process is not None  # the worker process answered

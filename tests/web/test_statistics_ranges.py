@@ -19,9 +19,14 @@ def _in_month(site: Site, ref: str, month: str) -> None:
     with site.db.transaction() as session:
         case_id = session.scalar(select(Case.id).where(Case.case_ref == ref))
         assert case_id is not None
-        session.execute(update(stat_rows.StatValue).where(
-            stat_rows.StatValue.row_key == stat_rows.stat_key(site.home.pepper(), case_id),
-            stat_rows.StatValue.dimension == "month").values(value=month))
+        session.execute(
+            update(stat_rows.StatValue)
+            .where(
+                stat_rows.StatValue.row_key == stat_rows.stat_key(site.home.pepper(), case_id),
+                stat_rows.StatValue.dimension == "month",
+            )
+            .values(value=month)
+        )
         stat_rows._changed(session)
 
 
@@ -34,16 +39,24 @@ def _csv(client: Any, query: str = "") -> list[str]:
 def _women_beaten(site: Site, n: int, month: str, **extra: Any) -> list[str]:
     refs = []
     for _ in range(n):
-        ref = site.make_case(fields={"report_type": "complaint", "country": "SY",
-                                     "victim_gender": "woman", "violation_types": ["beating"],
-                                     "perpetrator_type": ["police"], **extra})
+        ref = site.make_case(
+            fields={
+                "report_type": "complaint",
+                "country": "SY",
+                "victim_gender": "woman",
+                "violation_types": ["beating"],
+                "perpetrator_type": ["police"],
+                **extra,
+            }
+        )
         _in_month(site, ref, month)
         refs.append(ref)
     return refs
 
 
 def test_ranges_and_cross_tables_are_the_same_for_every_reader_and_lose_a_withdrawal(
-        site: Site, demo: Any) -> None:
+    site: Site, demo: Any
+) -> None:
     _women_beaten(site, 8, "2026-01")
     _women_beaten(site, 6, "2026-02")
     gone = _women_beaten(site, 1, "2026-03")[0]
@@ -78,11 +91,18 @@ def test_ranges_and_cross_tables_are_the_same_for_every_reader_and_lose_a_withdr
 
 
 def test_the_page_shows_cross_tables_and_charts_mark_withheld_cells_in_both_languages(
-        site: Site, demo: Any) -> None:
+    site: Site, demo: Any
+) -> None:
     _women_beaten(site, 7, "2026-01")
-    ref = site.make_case(fields={"report_type": "complaint", "country": "SY",
-                                 "victim_gender": "man", "violation_types": ["beating"],
-                                 "perpetrator_type": ["police"]})
+    ref = site.make_case(
+        fields={
+            "report_type": "complaint",
+            "country": "SY",
+            "victim_gender": "man",
+            "violation_types": ["beating"],
+            "perpetrator_type": ["police"],
+        }
+    )
     _in_month(site, ref, "2026-01")
     page = demo.get("/stats?from=2026-01&to=2026-01").text
     assert "Cross-tables" in page and 'data-dim="victim_gender × violation_types"' in page
@@ -94,8 +114,10 @@ def test_the_page_shows_cross_tables_and_charts_mark_withheld_cells_in_both_lang
     assert 'class="value">1<' not in en.text  # the man's single report: no bar, no number
     ar_page = demo.get("/stats?lang=ar&from=2026-01&to=2026-01").text
     assert "الجداول المتقاطعة" in ar_page and "٨" in ar_page
-    ar = demo.get("/stats/cross/victim_gender/violation_types.svg?from=2026-01&to=2026-01",
-                  headers={"Accept-Language": "ar"}).text
+    ar = demo.get(
+        "/stats/cross/victim_gender/violation_types.svg?from=2026-01&to=2026-01",
+        headers={"Accept-Language": "ar"},
+    ).text
     assert "أقل من ٥ محجوب" in ar and "جنس الضحية × نوع الانتهاك" in ar and "<script" not in ar
 
 

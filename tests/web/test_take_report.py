@@ -16,13 +16,24 @@ from storage.models import WrappedKey
 from tests.support import Chat, open_report
 from tests.web.conftest import Site, csrf_of
 
-SAYS = {"narrative": "They beat us in the basement of the central prison",
-        "incident_location": "central prison, block C", "country": "Jordan"}
-EN = {"consent_store": "yes", "consent_followup": "no", "consent_share_identity": "no",
-      "consent_refer": "yes", "consent_stats": "yes", "consent_publish": "no",
-      "report_type": "complaint", "reporter_role": "victim",
-      "reporter_is_child": "no", "current_danger": "no",
-      "confirm_submit": "yes"}
+SAYS = {
+    "narrative": "They beat us in the basement of the central prison",
+    "incident_location": "central prison, block C",
+    "country": "Jordan",
+}
+EN = {
+    "consent_store": "yes",
+    "consent_followup": "no",
+    "consent_share_identity": "no",
+    "consent_refer": "yes",
+    "consent_stats": "yes",
+    "consent_publish": "no",
+    "report_type": "complaint",
+    "reporter_role": "victim",
+    "reporter_is_child": "no",
+    "current_danger": "no",
+    "confirm_submit": "yes",
+}
 
 
 def _field(html: str) -> str | None:
@@ -33,8 +44,15 @@ def _field(html: str) -> str | None:
 def _interview(client, source: str, lang: str) -> tuple[str, list[str]]:  # type: ignore[no-untyped-def]
     page = client.get("/intake")
     assert page.status_code == 200
-    reply = client.post("/intake", data={"csrf": csrf_of(page.text), "source": source,
-                                         "interview_lang": lang, "read_aloud": "yes"})
+    reply = client.post(
+        "/intake",
+        data={
+            "csrf": csrf_of(page.text),
+            "source": source,
+            "interview_lang": lang,
+            "read_aloud": "yes",
+        },
+    )
     asked: list[str] = []
     for _ in range(80):
         html = reply.text
@@ -58,7 +76,8 @@ def _interview(client, source: str, lang: str) -> tuple[str, list[str]]:  # type
 
 
 def test_a_visit_report_is_sealed_like_a_bot_report_and_queued_with_its_source(
-        site: Site, demo, make_service: Callable[..., IntakeService]) -> None:  # type: ignore[no-untyped-def]
+    site: Site, demo, make_service: Callable[..., IntakeService]
+) -> None:  # type: ignore[no-untyped-def]
     service = make_service()  # the intake the dashboard runs (`sanad web` builds it too)
     site.dashboard.intake = service
     html, asked = _interview(demo, "detention_visit", "en")
@@ -85,8 +104,14 @@ def test_a_visit_report_is_sealed_like_a_bot_report_and_queued_with_its_source(
         consent = visit.consent["consent_refer"]
         assert consent["value"] == "yes" and consent["read_aloud"] is True
         assert consent["recorded_by"] == "demo"
-        keys = [set(session.scalars(select(WrappedKey.key_id).where(
-            WrappedKey.case_id == c.id, WrappedKey.seq == 0))) for c in (visit, bot)]
+        keys = [
+            set(
+                session.scalars(
+                    select(WrappedKey.key_id).where(WrappedKey.case_id == c.id, WrappedKey.seq == 0)
+                )
+            )
+            for c in (visit, bot)
+        ]
     assert keys[0] == keys[1]  # sealed to exactly the bot report's recipients
 
     # The printed receipt works in the bot like any other.
@@ -111,14 +136,23 @@ def _bot_report(service: IntakeService) -> str:
 
 
 def test_the_interview_runs_in_arabic_and_consent_must_be_read_aloud(
-        site: Site, demo, make_service: Callable[..., IntakeService]) -> None:  # type: ignore[no-untyped-def]
+    site: Site, demo, make_service: Callable[..., IntakeService]
+) -> None:  # type: ignore[no-untyped-def]
     site.dashboard.intake = make_service()
     page = demo.get("/intake")
-    refused = demo.post("/intake", data={"csrf": csrf_of(page.text), "source": "phone",
-                                         "interview_lang": "ar"})
+    refused = demo.post(
+        "/intake", data={"csrf": csrf_of(page.text), "source": "phone", "interview_lang": "ar"}
+    )
     assert refused.status_code == 400 and "read aloud" in refused.text
-    started = demo.post("/intake", data={"csrf": csrf_of(page.text), "source": "phone",
-                                         "interview_lang": "ar", "read_aloud": "yes"})
+    started = demo.post(
+        "/intake",
+        data={
+            "csrf": csrf_of(page.text),
+            "source": "phone",
+            "interview_lang": "ar",
+            "read_aloud": "yes",
+        },
+    )
     assert _field(started.text) == "consent_store"
     assert 'lang="ar" dir="rtl"' in started.text and "نعم" in started.text
     # a reload asks the same question again; another source is refused

@@ -20,23 +20,34 @@ from web import create_app
 
 from .conftest import DEMO_TOTP, OTHER_PASSPHRASE, Site, login, post
 
-ROUTING = ("default_team: complaints\nrules:\n  - when: {report_type: reprisal}\n"
-           "    teams: [reprisals]\n")
+ROUTING = (
+    "default_team: complaints\nrules:\n  - when: {report_type: reprisal}\n    teams: [reprisals]\n"
+)
 
 
 def setup_teams(site: Site) -> None:
-    key = load_admin_key((site.home.offline / "admin-signing.pem").read_bytes(),
-                         ADMIN_PASSPHRASE)
+    key = load_admin_key((site.home.offline / "admin-signing.pem").read_bytes(), ADMIN_PASSPHRASE)
     pub = site.home.admin_public()
     for team in ("reprisals", "complaints"):
         lifecycle.add_team(site.db, team, key, pub)
-    for name, role, team_names in (("rita", "caseworker", ["reprisals"]),
-                                   ("sup", "supervisor", ["reprisals"]),
-                                   ("colin", "caseworker", ["complaints"]),
-                                   ("adam", "admin", [])):
+    for name, role, team_names in (
+        ("rita", "caseworker", ["reprisals"]),
+        ("sup", "supervisor", ["reprisals"]),
+        ("colin", "caseworker", ["complaints"]),
+        ("adam", "admin", []),
+    ):
         secret = pyotp.random_base32()
-        add_user(site.db, name, role, OTHER_PASSPHRASE, site.settings.user_kdf, pub, secret,
-                 key, team_names=team_names)
+        add_user(
+            site.db,
+            name,
+            role,
+            OTHER_PASSPHRASE,
+            site.settings.user_kdf,
+            pub,
+            secret,
+            key,
+            team_names=team_names,
+        )
         site.secrets[name] = secret
     (site.home.root / "config" / "routing.yaml").write_text(ROUTING, encoding="utf-8")
 
@@ -47,14 +58,28 @@ def routed_case(site: Site, report_type: str) -> str:
     fields = {"consent_store": "yes", "report_type": report_type, "narrative": "An account."}
     case_id, key, now = str(uuid.uuid4()), crypto.new_data_key(), datetime.now(UTC)
     with site.db.transaction() as session:
-        routed = recipients_for_report(session, site.home.admin_public(), None, routing,
-                                       fields, 3, None)
-        case = cases.store_report(session, cases.ReportToStore(
-            case_id=case_id, data_key=key, fields=fields, files=[],
-            consent={"consent_store": {"value": "yes", "at": now.isoformat()}},
-            report_type=report_type, priority=3, reasons=("default",), channel="console",
-            lang="en", flow_version="test"), routed.recipients,
-            crypto.new_receipt(crypto.TEST_KDF), now)
+        routed = recipients_for_report(
+            session, site.home.admin_public(), None, routing, fields, 3, None
+        )
+        case = cases.store_report(
+            session,
+            cases.ReportToStore(
+                case_id=case_id,
+                data_key=key,
+                fields=fields,
+                files=[],
+                consent={"consent_store": {"value": "yes", "at": now.isoformat()}},
+                report_type=report_type,
+                priority=3,
+                reasons=("default",),
+                channel="console",
+                lang="en",
+                flow_version="test",
+            ),
+            routed.recipients,
+            crypto.new_receipt(crypto.TEST_KDF),
+            now,
+        )
         teams.record_case_teams(session, case.id, routed.teams, now)
         return case.case_ref
 
@@ -76,8 +101,12 @@ def test_routed_case_access_requests_and_disable(site: Site) -> None:
     # colin sees the case in the queue without access and asks for it
     queue = colin.get("/queue").text
     assert f'href="/access?case={ref}"' in queue
-    asked = post(colin, f"/cases/{ref}/request_access",
-                 {"reason": "The reporter phoned me about it."}, page=f"/access?case={ref}")
+    asked = post(
+        colin,
+        f"/cases/{ref}/request_access",
+        {"reason": "The reporter phoned me about it."},
+        page=f"/access?case={ref}",
+    )
     assert asked.status_code == 303 and asked.headers["location"] == "/access"
     mine = colin.get("/access").text
     assert 'data-status="pending"' in mine and "Waiting for a supervisor" in mine
@@ -114,8 +143,12 @@ def test_routed_case_access_requests_and_disable(site: Site) -> None:
     assert 'data-user="rita" data-disabled="yes"' in adam.get("/admin/users").text
     after = rita.get(f"/cases/{ref}")
     assert after.status_code == 303 and after.headers["location"] == "/login?ended=1"
-    assert login(site.client(), "rita", OTHER_PASSPHRASE, site.secrets["rita"],
-                 step_offset=1).status_code == 401
+    assert (
+        login(
+            site.client(), "rita", OTHER_PASSPHRASE, site.secrets["rita"], step_offset=1
+        ).status_code
+        == 401
+    )
     # and the intake no longer seals to her, before the manifest is even re-signed
     later = routed_case(site, "reprisal")
     with site.db.transaction() as session:
@@ -125,9 +158,15 @@ def test_routed_case_access_requests_and_disable(site: Site) -> None:
     assert "rita" not in names and "sup" in names
     with site.db.transaction() as session:
         from storage.models import AuditEntry
+
         actions = {a.action for a in session.query(AuditEntry)}
-    assert {"access.request", "access.approve", "access.refuse", "user.disable",
-            "users.read"} <= actions
+    assert {
+        "access.request",
+        "access.approve",
+        "access.refuse",
+        "user.disable",
+        "users.read",
+    } <= actions
 
 
 def test_share_a_case_with_another_team(site: Site) -> None:
@@ -135,16 +174,25 @@ def test_share_a_case_with_another_team(site: Site) -> None:
     ref = routed_case(site, "reprisal")
     sup, colin = client_for(site, "sup"), client_for(site, "colin")
     assert colin.get(f"/cases/{ref}").status_code == 404
-    assert post(sup, f"/cases/{ref}/share_team", {"team": "complaints"},
-                page=f"/cases/{ref}").status_code == 303
+    assert (
+        post(
+            sup, f"/cases/{ref}/share_team", {"team": "complaints"}, page=f"/cases/{ref}"
+        ).status_code
+        == 303
+    )
     page = colin.get(f"/cases/{ref}")
     assert page.status_code == 200 and "complaints" in page.text
-    assert post(sup, f"/cases/{ref}/move_team", {"team": "complaints"},
-                page=f"/cases/{ref}").status_code == 303
+    assert (
+        post(
+            sup, f"/cases/{ref}/move_team", {"team": "complaints"}, page=f"/cases/{ref}"
+        ).status_code
+        == 303
+    )
     rita = client_for(site, "rita")
     assert rita.get(f"/cases/{ref}").status_code == 404  # moved away from her team
     with site.db.transaction() as session:
         from storage.models import AuditEntry
+
         actions = {a.action for a in session.query(AuditEntry)}
     assert {"case.share_team", "case.move_team"} <= actions
 
@@ -160,21 +208,34 @@ def test_own_passphrase_and_an_admins_totp_reset_on_the_dashboard(site: Site) ->
     assert login(adam, "adam", OTHER_PASSPHRASE, site.secrets["adam"]).status_code == 303
     form = colin.get("/account/passphrase?lang=ar")
     assert form.status_code == 200 and 'dir="rtl"' in form.text and "عبارة المرور" in form.text
-    wrong = post(colin, "/account/passphrase", {"current": "not it", "new": "a new long one",
-                                                "repeat": "a new long one"},
-                 page="/account/passphrase")
+    wrong = post(
+        colin,
+        "/account/passphrase",
+        {"current": "not it", "new": "a new long one", "repeat": "a new long one"},
+        page="/account/passphrase",
+    )
     assert wrong.headers["location"] == "/account/passphrase"
     assert "غير صحيحة" in colin.get("/account/passphrase").text  # said in Arabic
-    done = post(colin, "/account/passphrase", {"current": OTHER_PASSPHRASE,
-                                               "new": "a new long one",
-                                               "repeat": "a new long one"},
-                page="/account/passphrase")
+    done = post(
+        colin,
+        "/account/passphrase",
+        {"current": OTHER_PASSPHRASE, "new": "a new long one", "repeat": "a new long one"},
+        page="/account/passphrase",
+    )
     assert done.status_code == 303 and done.headers["location"] == "/"
     # (the wrong passphrase is refused before the code is looked at: the step stays unused)
-    assert login(site.client(), "colin", OTHER_PASSPHRASE, site.secrets["colin"],
-                 step_offset=1).status_code == 401
-    assert login(site.client(), "colin", "a new long one", site.secrets["colin"],
-                 step_offset=1).status_code == 303
+    assert (
+        login(
+            site.client(), "colin", OTHER_PASSPHRASE, site.secrets["colin"], step_offset=1
+        ).status_code
+        == 401
+    )
+    assert (
+        login(
+            site.client(), "colin", "a new long one", site.secrets["colin"], step_offset=1
+        ).status_code
+        == 303
+    )
 
     shown = post(adam, "/admin/users/colin/reset-totp", page="/admin/users")
     assert shown.status_code == 200 and "Shown once" in shown.text
@@ -183,11 +244,11 @@ def test_own_passphrase_and_an_admins_totp_reset_on_the_dashboard(site: Site) ->
     assert secret not in adam.get("/admin/users").text  # once
     after = colin.get("/queue")
     assert after.status_code == 303 and after.headers["location"] == "/login?ended=1"
-    assert login(site.client(), "colin", "a new long one",
-                 site.secrets["colin"]).status_code == 401
+    assert login(site.client(), "colin", "a new long one", site.secrets["colin"]).status_code == 401
     assert login(site.client(), "colin", "a new long one", secret).status_code == 303
     assert post(client_for(site, "rita"), "/admin/users/colin/reset-totp").status_code == 403
     with site.db.transaction() as session:
         from storage.models import AuditEntry
+
         actions = {a.action for a in session.query(AuditEntry)}
     assert {"user.passwd", "user.totp_reset"} <= actions

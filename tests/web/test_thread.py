@@ -29,11 +29,21 @@ def _report(service: IntakeService, user: str, followup: str) -> str:
     chat = Chat(service, user=user, lang="en", open_now=False)
     chat.src = replace(chat.src, route=f"chat-{user}")
     chat.replies = service.open(chat.src, "en").replies
-    chat.run([("consent_store", "yes"), ("consent_followup", followup),
-              ("consent_share_identity", "no"), ("consent_refer", "no"),
-              ("consent_stats", "no"), ("consent_publish", "no"), ("report_type", "reprisal"),
-              ("reporter_role", "victim"),
-              ("reporter_is_child", "no"), ("current_danger", "no"), ("ongoing", "yes")])
+    chat.run(
+        [
+            ("consent_store", "yes"),
+            ("consent_followup", followup),
+            ("consent_share_identity", "no"),
+            ("consent_refer", "no"),
+            ("consent_stats", "no"),
+            ("consent_publish", "no"),
+            ("report_type", "reprisal"),
+            ("reporter_role", "victim"),
+            ("reporter_is_child", "no"),
+            ("current_danger", "no"),
+            ("ongoing", "yes"),
+        ]
+    )
     while chat.question.field != "confirm_submit":
         chat.say("/skip")
     chat.say("yes")
@@ -55,25 +65,35 @@ def _deliver_and_answer(service: IntakeService, clock: Clock, user: str, answer:
 def _thread(html: str) -> list[tuple[str, str, str]]:
     section = re.search(r'<section aria-labelledby="h-thread".*?</section>', html, re.S)
     assert section, "no conversation section on the case page"
-    return re.findall(r'<article class="msg[^"]*" data-from="(\w+)" data-state="(\w+)">'
-                      r'.*?<p dir="auto" class="thread-text">(.*?)</p>', section.group(0), re.S)
+    return re.findall(
+        r'<article class="msg[^"]*" data-from="(\w+)" data-state="(\w+)">'
+        r'.*?<p dir="auto" class="thread-text">(.*?)</p>',
+        section.group(0),
+        re.S,
+    )
 
 
 @pytest.fixture
-def desk(site: Site, make_service: Callable[..., IntakeService], clock: Clock
-         ) -> tuple[IntakeService, TestClient]:
+def desk(
+    site: Site, make_service: Callable[..., IntakeService], clock: Clock
+) -> tuple[IntakeService, TestClient]:
     clock.now = time.time()  # the bot and the dashboard share one clock (real at login)
     service = make_service()
-    dashboard = Dashboard(site.db, site.home.admin_public(), site.settings.attachments_dir,
-                          clock=clock, pepper=site.home.pepper())
+    dashboard = Dashboard(
+        site.db,
+        site.home.admin_public(),
+        site.settings.attachments_dir,
+        clock=clock,
+        pepper=site.home.pepper(),
+    )
     client = TestClient(create_app(dashboard), follow_redirects=False)
     assert login(client, "demo", PASSPHRASE, site.secrets["demo"]).status_code == 303
     return service, client
 
 
 def test_the_conversation_is_a_thread_in_order_with_delivery_states(
-        desk: tuple[IntakeService, TestClient], clock: Clock,
-        caplog: pytest.LogCaptureFixture) -> None:
+    desk: tuple[IntakeService, TestClient], clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)
     service, client = desk
     ref = _report(service, "amal", followup="yes")
@@ -81,25 +101,35 @@ def test_the_conversation_is_a_thread_in_order_with_delivery_states(
     assert _thread(page) == [] and "No messages with the reporter yet." in page
 
     first = f"Are you safe now? {SCRIPT}"
-    post(client, f"/cases/{ref}/action", {"kind": "write_back", "message": first},
-         page=f"/cases/{ref}")
+    post(
+        client,
+        f"/cases/{ref}/action",
+        {"kind": "write_back", "message": first},
+        page=f"/cases/{ref}",
+    )
     waiting = _thread(client.get(f"/cases/{ref}").text)
     assert [(f, s) for f, s, _ in waiting] == [("caseworker", "pending")]
     assert "&lt;script&gt;" in waiting[0][2] and "<script>" not in waiting[0][2]
 
     reply_one = f"نعم، انتقلت إلى بيت خالتي {IMG}"
     _deliver_and_answer(service, clock, "amal", reply_one)
-    post(client, f"/cases/{ref}/action", {"kind": "write_back",
-                                         "message": "Can we call you tomorrow?"},
-         page=f"/cases/{ref}")
+    post(
+        client,
+        f"/cases/{ref}/action",
+        {"kind": "write_back", "message": "Can we call you tomorrow?"},
+        page=f"/cases/{ref}",
+    )
     reply_two = f"Only after nine {RLO}evil"
     _deliver_and_answer(service, clock, "amal", reply_two)
 
     page = client.get(f"/cases/{ref}").text
     thread = _thread(page)
     assert [(f, s) for f, s, _ in thread] == [
-        ("caseworker", "sent"), ("reporter", "received"),
-        ("caseworker", "sent"), ("reporter", "received")]
+        ("caseworker", "sent"),
+        ("reporter", "received"),
+        ("caseworker", "sent"),
+        ("reporter", "received"),
+    ]
     # Each session's first answer is `addendum.1`: the second does not hide the first.
     assert "نعم، انتقلت إلى بيت خالتي" in thread[1][2] and "Only after nine" in thread[3][2]
     assert "&lt;img src=x onerror=" in thread[1][2] and "<img src=x" not in page
@@ -118,11 +148,19 @@ def test_the_conversation_is_a_thread_in_order_with_delivery_states(
 
 
 def test_failed_and_command_line_messages_show_too_and_no_consent_means_no_thread(
-        desk: tuple[IntakeService, TestClient], site: Site, clock: Clock) -> None:
+    desk: tuple[IntakeService, TestClient], site: Site, clock: Clock
+) -> None:
     service, client = desk
     ref = _report(service, "rana", followup="yes")
-    queue_reply(site.db, site.home.pepper(), ref, "demo", PASSPHRASE,
-                "Written from the command line", now=service._now())
+    queue_reply(
+        site.db,
+        site.home.pepper(),
+        ref,
+        "demo",
+        PASSPHRASE,
+        "Written from the command line",
+        now=service._now(),
+    )
     clock.advance(60)
     [item] = service.pending_outbox("console")
     for _ in range(8):  # the channel keeps failing until the outbox gives up
@@ -132,8 +170,12 @@ def test_failed_and_command_line_messages_show_too_and_no_consent_means_no_threa
     assert "could not be delivered" in client.get(f"/cases/{ref}").text
 
     silent = _report(service, "sami", followup="no")
-    post(client, f"/cases/{silent}/action", {"kind": "write_back", "message": "Hello?"},
-         page=f"/cases/{silent}")
+    post(
+        client,
+        f"/cases/{silent}/action",
+        {"kind": "write_back", "message": "Hello?"},
+        page=f"/cases/{silent}",
+    )
     page = client.get(f"/cases/{silent}").text
     assert "Refused: the reporter did not consent" in page and _thread(page) == []
     assert service.pending_outbox("console") == []

@@ -21,8 +21,11 @@ from tests.web.conftest import (
 
 def _audit(site: Site, action: str) -> list[AuditEntry]:
     with site.db.transaction() as session:
-        return list(session.scalars(select(AuditEntry).where(AuditEntry.action == action)
-                                    .order_by(AuditEntry.id)))
+        return list(
+            session.scalars(
+                select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.id)
+            )
+        )
 
 
 def test_login_needs_passphrase_and_totp(site: Site) -> None:
@@ -30,8 +33,15 @@ def test_login_needs_passphrase_and_totp(site: Site) -> None:
     page = client.get("/login")
     assert page.status_code == 200
     assert 'name="username"' in page.text and 'name="totp"' in page.text
-    bad = client.post("/login", data={"username": "demo", "passphrase": PASSPHRASE,
-                                      "totp": "000000", "csrf": csrf_of(page.text)})
+    bad = client.post(
+        "/login",
+        data={
+            "username": "demo",
+            "passphrase": PASSPHRASE,
+            "totp": "000000",
+            "csrf": csrf_of(page.text),
+        },
+    )
     assert bad.status_code == 401
     assert "Wrong user name, passphrase or code" in bad.text
     wrong_pass = login(client, "demo", "not the passphrase", DEMO_TOTP)
@@ -69,8 +79,9 @@ def test_post_without_csrf_token_is_refused(site: Site, demo) -> None:  # type: 
     with site.db.transaction() as session:
         assert session.scalar(select(Case.assigned_to).where(Case.case_ref == ref)) is None
     login_page = site.client()
-    refused = login_page.post("/login", data={"username": "demo", "passphrase": PASSPHRASE,
-                                              "totp": "123456"})
+    refused = login_page.post(
+        "/login", data={"username": "demo", "passphrase": PASSPHRASE, "totp": "123456"}
+    )
     assert refused.status_code == 403
 
 
@@ -154,12 +165,16 @@ def test_no_access_by_guessing_the_url(site: Site) -> None:
         assert "only for the readers" not in page.text
     assert post(client, f"/cases/{ref}/claim").status_code == 403
     assert [e.outcome for e in _audit(site, "case.read") if e.actor == "bob"] == [
-        "refused", "refused"]
+        "refused",
+        "refused",
+    ]
 
 
 def test_reporter_text_is_inert(site: Site, demo) -> None:  # type: ignore[no-untyped-def]
-    hostile = ("<script>alert(1)</script><img src=x onerror=alert(2)> "
-               "\u202egnp.exe\u202c \u2067مرحبا\u2069 end")
+    hostile = (
+        "<script>alert(1)</script><img src=x onerror=alert(2)> "
+        "\u202egnp.exe\u202c \u2067مرحبا\u2069 end"
+    )
     ref = site.make_case(fields={"narrative": hostile, "incident_location": "\u202eevil"})
     page = demo.get(f"/cases/{ref}").text
     assert "<script>alert(1)" not in page and "<img src=x" not in page
@@ -174,15 +189,18 @@ def test_reporter_text_is_inert(site: Site, demo) -> None:  # type: ignore[no-un
 def test_consent_gates_refuse_and_record(site: Site, demo) -> None:  # type: ignore[no-untyped-def]
     ref = site.make_case(consent=CONSENT_NONE)
     for kind in ("raise_with_state", "interim_measures", "refer", "write_back", "publish"):
-        response = post(demo, f"/cases/{ref}/action", {"kind": kind, "target": "State"},
-                        page=f"/cases/{ref}")
+        response = post(
+            demo, f"/cases/{ref}/action", {"kind": kind, "target": "State"}, page=f"/cases/{ref}"
+        )
         assert response.status_code == 303
         page = demo.get(f"/cases/{ref}").text
         assert "Refused: the reporter did not consent" in page
     with site.db.transaction() as session:
         outcomes = [(a.kind, a.outcome) for a in session.scalars(select(CaseAction))]
-    assert outcomes == [(k, "refused") for k in ("raise_with_state", "interim_measures",
-                                                  "refer", "write_back", "publish")]
+    assert outcomes == [
+        (k, "refused")
+        for k in ("raise_with_state", "interim_measures", "refer", "write_back", "publish")
+    ]
     refusals = [e for e in _audit(site, "action.refer")]
     assert refusals[-1].outcome == "refused"
     assert refusals[-1].detail["consent"] == "consent_refer"
@@ -202,8 +220,12 @@ def test_status_priority_notes_and_history(site: Site, demo) -> None:  # type: i
     bad = post(demo, f"{case_url}/status", {"to": "closed", "reason": "resolved"}, case_url)
     assert bad.status_code == 303
     assert "Not possible" in demo.get(case_url).text
-    post(demo, f"{case_url}/status", {"to": "under_assessment", "reason": "assessment_started"},
-         case_url)
+    post(
+        demo,
+        f"{case_url}/status",
+        {"to": "under_assessment", "reason": "assessment_started"},
+        case_url,
+    )
     post(demo, f"{case_url}/priority", {"priority": "1", "reason": "new_information"}, case_url)
     post(demo, f"{case_url}/note", {"text": "Called back <b>safely</b>."}, case_url)
     page = demo.get(case_url).text
@@ -211,9 +233,14 @@ def test_status_priority_notes_and_history(site: Site, demo) -> None:  # type: i
     assert "Priority overridden" in page and "override:new_information" in page
     assert "Called back &lt;b&gt;safely&lt;/b&gt;." in page
     with site.db.transaction() as session:
-        raw = b"".join(bytes(r) for r in session.scalars(
-            select(__import__("storage.caseworker_models", fromlist=["CaseNote"])
-                   .CaseNote.sealed)))
+        raw = b"".join(
+            bytes(r)
+            for r in session.scalars(
+                select(
+                    __import__("storage.caseworker_models", fromlist=["CaseNote"]).CaseNote.sealed
+                )
+            )
+        )
     assert b"Called back" not in raw
 
 
@@ -223,10 +250,10 @@ def test_reveal_is_audited_and_required(site: Site, demo) -> None:  # type: igno
     page = demo.get(f"/cases/{ref}").text
     assert 'class="blurred"' in page and "Content warning" in page
     import re
-    att = re.search(r'/files/([0-9a-f-]+)/reveal', page).group(1)  # type: ignore[union-attr]
+
+    att = re.search(r"/files/([0-9a-f-]+)/reveal", page).group(1)  # type: ignore[union-attr]
     assert demo.get(f"/cases/{ref}/files/{att}").status_code == 403  # not before the choice
-    assert post(demo, f"/cases/{ref}/files/{att}/reveal", page=f"/cases/{ref}"
-                ).status_code == 303
+    assert post(demo, f"/cases/{ref}/files/{att}/reveal", page=f"/cases/{ref}").status_code == 303
     shown = demo.get(f"/cases/{ref}").text
     assert f'src="/cases/{ref}/files/{att}"' in shown
     content = demo.get(f"/cases/{ref}/files/{att}")
@@ -262,8 +289,7 @@ def test_supervisor_releases_a_claim(site: Site, demo) -> None:  # type: ignore[
         assert session.scalar(select(Case.assigned_to).where(Case.case_ref == ref))
     sam = site.client()
     assert login(sam, "sam", OTHER_PASSPHRASE, secret).status_code == 303
-    assert post(sam, f"/cases/{ref}/release", {"to": "sam"}, f"/cases/{ref}"
-                ).status_code == 303
+    assert post(sam, f"/cases/{ref}/release", {"to": "sam"}, f"/cases/{ref}").status_code == 303
     assert "sam" in sam.get("/queue?mine=1").text and ref in sam.get("/queue?mine=1").text
 
 
@@ -281,14 +307,20 @@ def test_statistics_suppress_small_cells_and_csv_is_safe(site: Site, demo) -> No
     assert "total,,7" in lines and "report_type,reprisal,<5" in lines
     assert "report_type,complaint,<10" in lines
     from web.app import csv_cell
-    assert csv_cell("=HYPERLINK(\"x\")") == "'=HYPERLINK(\"x\")"
+
+    assert csv_cell('=HYPERLINK("x")') == '\'=HYPERLINK("x")'
     assert csv_cell("+1") == "'+1" and csv_cell("@SUM") == "'@SUM" and csv_cell("ok") == "ok"
 
 
 def test_readers_and_auditors_see_the_same_content_breakdowns(site: Site, demo) -> None:  # type: ignore[no-untyped-def]
     for i in range(6):
-        site.make_case(fields={"place_type": "prison", "victim_gender": "woman",
-                               "violation_types": ["beating"] + (["threats"] if i < 2 else [])})
+        site.make_case(
+            fields={
+                "place_type": "prison",
+                "victim_gender": "woman",
+                "violation_types": ["beating"] + (["threats"] if i < 2 else []),
+            }
+        )
     page = demo.get("/stats").text
     assert "Place type" in page and "Prison" in page
     lines = demo.get("/stats?format=csv").text.splitlines()
@@ -323,9 +355,10 @@ def test_case_pdf_has_arabic_in_logical_order(site: Site, demo) -> None:  # type
 
     if not fonts_available():
         pytest.skip("no Arabic-capable font installed (Debian: fonts-noto-core)")
-    ref = site.make_case(fields={"narrative": "احتجزوني ثلاثة أيام وضربوني بالكابلات",
-                                 "place_type": "prison"},
-                         files=[("photo.png", "image/png", b"\x89PNG....")])
+    ref = site.make_case(
+        fields={"narrative": "احتجزوني ثلاثة أيام وضربوني بالكابلات", "place_type": "prison"},
+        files=[("photo.png", "image/png", b"\x89PNG....")],
+    )
     response = demo.get(f"/cases/{ref}/pdf?lang=ar")
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/pdf"
@@ -346,13 +379,14 @@ def test_claim_next_opens_the_most_urgent_case(site: Site, demo) -> None:  # typ
 
 
 def test_a_reason_that_does_not_explain_the_status_is_refused_and_not_offered(  # type: ignore[no-untyped-def]
-        site: Site, demo) -> None:
+    site: Site, demo
+) -> None:
     """Walkthrough: 'Resolved' was offered, and taken, for a move into assessment."""
     ref = site.make_case()
     case_url = f"/cases/{ref}"
     page = demo.get(case_url).text
-    form = page[page.index('action="/cases/' + ref + '/status"'):]
-    form = form[:form.index("</form>")]
+    form = page[page.index('action="/cases/' + ref + '/status"') :]
+    form = form[: form.index("</form>")]
     assert 'value="assessment_started"' in form and 'value="resolved"' not in form
     post(demo, f"{case_url}/status", {"to": "under_assessment", "reason": "resolved"}, case_url)
     page = demo.get(case_url).text

@@ -24,52 +24,95 @@ from tests.web.live import serve
 from tests.web.test_browser import ARTEFACTS, CHROMIUM, LAUNCH_ARGS, _png
 
 pytestmark = [
-    pytest.mark.browser, pytest.mark.privacy,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(),
-                       reason=f"Chromium not found at {CHROMIUM}: run scripts/setup as root "
-                              "(apt-get install chromium) or set SANAD_CHROMIUM"),
+    pytest.mark.browser,
+    pytest.mark.privacy,
+    pytest.mark.skipif(
+        not Path(CHROMIUM).exists(),
+        reason=f"Chromium not found at {CHROMIUM}: run scripts/setup as root "
+        "(apt-get install chromium) or set SANAD_CHROMIUM",
+    ),
 ]
 
 ENGLISH: dict[str, list[Any]] = {
-    "language": ["en"], "consent_store": ["yes"], "consent_followup": ["yes"],
-    "consent_share_identity": ["no"], "consent_refer": ["yes"], "consent_stats": ["unknown"],
-    "consent_publish": ["no"], "report_type": ["complaint"], "reporter_role": ["victim"],
+    "language": ["en"],
+    "consent_store": ["yes"],
+    "consent_followup": ["yes"],
+    "consent_share_identity": ["no"],
+    "consent_refer": ["yes"],
+    "consent_stats": ["unknown"],
+    "consent_publish": ["no"],
+    "report_type": ["complaint"],
+    "reporter_role": ["victim"],
     "reporter_is_child": ["no"],
-    "current_danger": ["no"], "ongoing": ["yes"], "incident_date": ["15 March 2024"],
+    "current_danger": ["no"],
+    "ongoing": ["yes"],
+    "incident_date": ["15 March 2024"],
     "place_type": ["police_station"],
     # a place of detention: the detention questions (issue 18), skipped or answered plainly
-    "arrest_date": ["/skip"], "arrest_time": ["/skip"], "place_official": ["official"],
-    "place_name": ["/skip"], "safeguards_denied": [["no_lawyer"]], "interrogated": ["no"],
-    "perpetrator_description": ["/skip"], "witnesses": ["/skip"],
+    "arrest_date": ["/skip"],
+    "arrest_time": ["/skip"],
+    "place_official": ["official"],
+    "place_name": ["/skip"],
+    "safeguards_denied": [["no_lawyer"]],
+    "interrogated": ["no"],
+    "perpetrator_description": ["/skip"],
+    "witnesses": ["/skip"],
     "psychological_symptoms": ["/skip"],
-    "incident_location": ["Central station, Al-Hamra district"], "country": ["Lebanon"],
-    "perpetrator_type": [["police", "intelligence"]], "violation_types": [["beating", "threats"]],
+    "incident_location": ["Central station, Al-Hamra district"],
+    "country": ["Lebanon"],
+    "perpetrator_type": [["police", "intelligence"]],
+    "violation_types": [["beating", "threats"]],
     "narrative": ["They kept me three days in the basement and beat me with cables."],
-    "injuries": ["Bruises on my back and both wrists"], "medical_exam": ["no"],
-    "evidence": ["FILE", "done"], "reported_elsewhere": [["none"]],
-    "support_needs": [["medical", "legal"]], "victim_gender": ["man"],
-    "victim_age_group": ["adult"], "victim_groups": [["deprived_of_liberty"]],
-    "caseworker_gender_pref": ["any"], "reporter_name": ["Karim Haddad-Nassar"],
+    "injuries": ["Bruises on my back and both wrists"],
+    "medical_exam": ["no"],
+    "evidence": ["FILE", "done"],
+    "reported_elsewhere": [["none"]],
+    "support_needs": [["medical", "legal"]],
+    "victim_gender": ["man"],
+    "victim_age_group": ["adult"],
+    "victim_groups": [["deprived_of_liberty"]],
+    "caseworker_gender_pref": ["any"],
+    "reporter_name": ["Karim Haddad-Nassar"],
     "more_victims": ["no"],
-    "contact_safety": ["Evenings only. Code word zaytoun"], "confirm_submit": ["yes"],
+    "contact_safety": ["Evenings only. Code word zaytoun"],
+    "confirm_submit": ["yes"],
 }
 ARABIC: dict[str, list[Any]] = {
-    "language": ["ar"], "consent_store": ["yes"], "consent_followup": ["no"],
-    "consent_share_identity": ["no"], "consent_refer": ["yes"], "consent_stats": ["yes"],
-    "consent_publish": ["no"], "report_type": ["reprisal"], "reporter_role": ["witness"],
-    "current_danger": ["no"], "ongoing": ["yes"], "cooperation_body": [["un_treaty_body"]],
-    "cooperation_when": ["٣ آذار ٢٠٢٤"], "reprisal_acts": [["surveillance"]],
-    "reprisal_by": [["intelligence"]], "incident_date": ["/skip"],
-    "place_type": ["/skip"], "perpetrator_description": ["/skip"], "witnesses": ["/skip"],
+    "language": ["ar"],
+    "consent_store": ["yes"],
+    "consent_followup": ["no"],
+    "consent_share_identity": ["no"],
+    "consent_refer": ["yes"],
+    "consent_stats": ["yes"],
+    "consent_publish": ["no"],
+    "report_type": ["reprisal"],
+    "reporter_role": ["witness"],
+    "current_danger": ["no"],
+    "ongoing": ["yes"],
+    "cooperation_body": [["un_treaty_body"]],
+    "cooperation_when": ["٣ آذار ٢٠٢٤"],
+    "reprisal_acts": [["surveillance"]],
+    "reprisal_by": [["intelligence"]],
+    "incident_date": ["/skip"],
+    "place_type": ["/skip"],
+    "perpetrator_description": ["/skip"],
+    "witnesses": ["/skip"],
     "psychological_symptoms": ["/skip"],
-    "incident_location": ["حلب، قرب الحاجز الشمالي"], "country": ["سوريا"],
+    "incident_location": ["حلب، قرب الحاجز الشمالي"],
+    "country": ["سوريا"],
     "narrative": ["بعد ما حكيت مع اللجنة صاروا يراقبوا بيتنا كل يوم."],
     "urgent_path": ["urgent_full"],
-    "evidence": ["FILE", "done"], "reported_elsewhere": ["/skip"],
-    "support_needs": [["legal"]], "victim_gender": ["prefer_not"],
-    "victim_age_group": ["adult"], "victim_groups": [["hrd"]],
-    "caseworker_gender_pref": ["woman"], "reporter_name": ["سلمى ناصيف"],
-    "victim_name": ["يوسف الخطيب المعتقل"], "more_victims": ["no"], "confirm_submit": ["yes"],
+    "evidence": ["FILE", "done"],
+    "reported_elsewhere": ["/skip"],
+    "support_needs": [["legal"]],
+    "victim_gender": ["prefer_not"],
+    "victim_age_group": ["adult"],
+    "victim_groups": [["hrd"]],
+    "caseworker_gender_pref": ["woman"],
+    "reporter_name": ["سلمى ناصيف"],
+    "victim_name": ["يوسف الخطيب المعتقل"],
+    "more_victims": ["no"],
+    "confirm_submit": ["yes"],
 }
 
 
@@ -92,8 +135,10 @@ def _drive(page: Any, plan: dict[str, list[Any]], photo: Path) -> tuple[str, str
     for _ in range(120):
         receipt = page.locator("[data-receipt]")
         if receipt.count():
-            return (receipt.first.get_attribute("data-case-ref"),
-                    receipt.first.get_attribute("data-receipt"))
+            return (
+                receipt.first.get_attribute("data-case-ref"),
+                receipt.first.get_attribute("data-receipt"),
+            )
         form = page.locator("form[data-field]").last
         field, kind = form.get_attribute("data-field"), form.get_attribute("data-kind")
         assert plan.get(field), f"the page asked {field!r} ({kind}), which the plan lacks"
@@ -119,7 +164,8 @@ def _drive(page: Any, plan: dict[str, list[Any]], photo: Path) -> tuple[str, str
 
 
 def test_whole_reports_with_a_file_in_both_languages_javascript_off(
-        chat: str, service: IntakeService, tmp_path: Path) -> None:
+    chat: str, service: IntakeService, tmp_path: Path
+) -> None:
     from playwright.sync_api import sync_playwright
 
     ARTEFACTS.mkdir(parents=True, exist_ok=True)
@@ -134,16 +180,20 @@ def test_whole_reports_with_a_file_in_both_languages_javascript_off(
                 context = browser.new_context(java_script_enabled=False, locale="en-US")
                 page = context.new_page()
                 blocked: list[str] = []
-                page.on("request", lambda r, seen=blocked: seen.append(r.url)
-                        if not r.url.startswith(chat) else None)
+                page.on(
+                    "request",
+                    lambda r, seen=blocked: (
+                        seen.append(r.url) if not r.url.startswith(chat) else None
+                    ),
+                )
                 page.goto(chat + "/")
                 assert page.locator("script").count() == 0
                 receipts.append(_drive(page, plan, photo))
                 assert page.locator("html").get_attribute("lang") == lang
                 assert page.locator("html").get_attribute("dir") == (
-                    "rtl" if lang == "ar" else "ltr")
-                page.screenshot(path=str(ARTEFACTS / f"webchat-receipt-{lang}.png"),
-                                full_page=True)
+                    "rtl" if lang == "ar" else "ltr"
+                )
+                page.screenshot(path=str(ARTEFACTS / f"webchat-receipt-{lang}.png"), full_page=True)
                 assert [c["name"] for c in context.cookies()] == ["sanad_chat"]
                 assert blocked == []  # no third-party resource was ever requested
                 context.close()
@@ -161,24 +211,36 @@ def test_whole_reports_with_a_file_in_both_languages_javascript_off(
     digest = hashlib.sha256(photo.read_bytes()).hexdigest()
     for report in (en, ar):
         assert [(a["name"], a["sha256"]) for a in report["attachments"]] == [
-            ("wrist-bruises.png", digest)]
+            ("wrist-bruises.png", digest)
+        ]
     from caseworker.cases import list_queue
 
     queued = [c.case_ref for c in list_queue(service.db)]
     assert sorted(queued) == sorted([en_ref, ar_ref])  # each report exactly once
-    secrets = [ENGLISH["narrative"][0], ENGLISH["injuries"][0], "Central station, Al-Hamra",
-               "Karim Haddad-Nassar", "Code word zaytoun", ARABIC["narrative"][0],
-               "حلب، قرب الحاجز الشمالي", "سلمى ناصيف", "يوسف الخطيب المعتقل",
-               "UNIQUE-PNG-TRAILER", "wrist-bruises.png", en_receipt, ar_receipt,
-               en_receipt.replace("-", ""), ar_receipt.replace("-", "")]
+    secrets = [
+        ENGLISH["narrative"][0],
+        ENGLISH["injuries"][0],
+        "Central station, Al-Hamra",
+        "Karim Haddad-Nassar",
+        "Code word zaytoun",
+        ARABIC["narrative"][0],
+        "حلب، قرب الحاجز الشمالي",
+        "سلمى ناصيف",
+        "يوسف الخطيب المعتقل",
+        "UNIQUE-PNG-TRAILER",
+        "wrist-bruises.png",
+        en_receipt,
+        ar_receipt,
+        en_receipt.replace("-", ""),
+        ar_receipt.replace("-", ""),
+    ]
     home = service.settings.home
     assert (home / "logs" / "sanad.log").stat().st_size > 0
     assert _scan(home, secrets) == []
     assert _scan(service.settings.epoch_dir or home, secrets) == []
 
 
-def test_resubmission_and_quick_exit_in_the_browser(chat: str,
-                                                           service: IntakeService) -> None:
+def test_resubmission_and_quick_exit_in_the_browser(chat: str, service: IntakeService) -> None:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -188,11 +250,14 @@ def test_resubmission_and_quick_exit_in_the_browser(chat: str,
             page = context.new_page()
             page.goto(chat + "/")
             page.locator('form[data-field="language"] button[value="ar"]').click()
-            nonce = page.locator('form[data-field="consent_store"] input[name="t"]') \
-                .get_attribute("value")
+            nonce = page.locator('form[data-field="consent_store"] input[name="t"]').get_attribute(
+                "value"
+            )
             page.locator('form[data-field="consent_store"] button[value="yes"]').click()
-            assert page.locator("form[data-field]").last.get_attribute(
-                "data-field") == "consent_followup"
+            assert (
+                page.locator("form[data-field]").last.get_attribute("data-field")
+                == "consent_followup"
+            )
             # The same form sent again with the browser's cookie (a double click, a
             # resubmission after a lost answer): answered once, the conversation does not
             # move on twice.
@@ -200,8 +265,10 @@ def test_resubmission_and_quick_exit_in_the_browser(chat: str,
             assert again.ok
             page.goto(chat + "/")
             page.locator('form[data-field="consent_followup"] button[value="no"]').click()
-            assert page.locator("form[data-field]").last.get_attribute(
-                "data-field") == "consent_share_identity"  # one step on, not two
+            assert (
+                page.locator("form[data-field]").last.get_attribute("data-field")
+                == "consent_share_identity"
+            )  # one step on, not two
             sid = context.cookies()[0]["value"].split(".")[0]
             page.locator('form[data-action="quick-exit"] button').click()
             page.wait_for_load_state()

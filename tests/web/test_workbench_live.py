@@ -20,8 +20,10 @@ from web.app import WebApp
 def _rows(client: TestClient) -> dict[str, bool]:
     """Case reference → whether the queue marks it new to this caseworker."""
     page = client.get("/queue?sort=ref").text
-    return {m.group(1): bool(m.group(2)) for m in re.finditer(
-        r'<tr class="p\d" data-case="([^"]+)"( data-unseen="1")?>', page)}
+    return {
+        m.group(1): bool(m.group(2))
+        for m in re.finditer(r'<tr class="p\d" data-case="([^"]+)"( data-unseen="1")?>', page)
+    }
 
 
 def _changes_url(client: TestClient) -> str:
@@ -39,7 +41,8 @@ def _changes(client: TestClient, url: str, lang: str = "en") -> dict[str, Any]:
 
 
 def test_new_cases_carry_a_badge_until_opened_and_the_queue_says_what_changed(
-        any_site: Site) -> None:
+    any_site: Site,
+) -> None:
     any_site.add_user("sara", "supervisor")  # before the cases: they are sealed to her too
     first, second = any_site.make_case(priority=2), any_site.make_case(priority=3)
     demo = any_site.client()
@@ -55,13 +58,13 @@ def test_new_cases_carry_a_badge_until_opened_and_the_queue_says_what_changed(
     assert _changes(demo, url) == {"changed": 0, "text": ""}
     time.sleep(0.01)
     assert post(sara, f"/cases/{first}/claim").status_code == 303  # a colleague acts
-    assert _changes(demo, url)["text"] == \
-        "1 case arrived or changed since this page was loaded."
-    assert _changes(demo, url, "ar")["text"] == \
-        "١ حالة وردت أو تغيّرت منذ تحميل هذه الصفحة."
+    assert _changes(demo, url)["text"] == "1 case arrived or changed since this page was loaded."
+    assert _changes(demo, url, "ar")["text"] == "١ حالة وردت أو تغيّرت منذ تحميل هذه الصفحة."
     third = any_site.make_case(priority=1)  # a report arrives
     assert _changes(demo, url) == {
-        "changed": 2, "text": "2 cases arrived or changed since this page was loaded."}
+        "changed": 2,
+        "text": "2 cases arrived or changed since this page was loaded.",
+    }
     assert _changes(demo, url, "ar")["text"] == "٢ حالتان وردتا أو تغيّرتا منذ تحميل هذه الصفحة."
     assert _rows(demo) == {first: True, second: True, third: True}  # changed since opened
     assert demo.get(f"/cases/{first}").status_code == 200
@@ -88,8 +91,7 @@ def test_polling_the_queue_does_not_keep_an_idle_session_alive(site: Site) -> No
     assert client.get("/queue").headers["location"].startswith("/login")
 
 
-def test_the_changes_endpoint_refuses_strangers_and_bad_times(demo: TestClient,
-                                                              site: Site) -> None:
+def test_the_changes_endpoint_refuses_strangers_and_bad_times(demo: TestClient, site: Site) -> None:
     stranger = site.client()
     assert stranger.get("/queue/changes?since=2026-12-01T00:00:00%2B00:00").status_code == 401
     for since in ("", "yesterday", "2026-12-01T00:00:00"):  # no time zone: refused too

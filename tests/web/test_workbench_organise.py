@@ -39,8 +39,12 @@ def _status(site: Site, ref: str) -> str:
 
 def test_a_link_shows_on_both_cases_and_in_both_histories(site: Site, demo) -> None:  # type: ignore[no-untyped-def]
     one, two = site.make_case(), site.make_case()
-    post(demo, f"/cases/{one}/link", {"other": two.lower(), "kind": "same_facility"},
-         page=f"/cases/{one}")
+    post(
+        demo,
+        f"/cases/{one}/link",
+        {"other": two.lower(), "kind": "same_facility"},
+        page=f"/cases/{one}",
+    )
     for here, there in ((one, two), (two, one)):
         page = demo.get(f"/cases/{here}?lang=en").text
         assert f'data-link="{there}" data-link-kind="same_facility"' in page
@@ -66,8 +70,7 @@ def test_possible_duplicates_come_from_the_blind_indexes(site: Site, demo) -> No
     hinted = re.findall(r'data-duplicate="([A-Z0-9-]+)"', page)
     assert hinted == [same]
     # once linked, the hint does not offer it again
-    post(demo, f"/cases/{first}/link", {"other": same, "kind": "duplicate"},
-         page=f"/cases/{first}")
+    post(demo, f"/cases/{first}/link", {"other": same, "kind": "duplicate"}, page=f"/cases/{first}")
     assert "data-duplicate=" not in demo.get(f"/cases/{first}").text
 
 
@@ -80,8 +83,7 @@ def test_merge_is_a_recorded_action_on_both_cases(site: Site, demo) -> None:  # 
     assert "Merged as a duplicate" in page and "Duplicate" in page
     assert f'data-link="{dup}" data-link-kind="duplicate"' in demo.get(f"/cases/{keep}").text
     with site.db.transaction() as session:
-        merges = [e for e in session.scalars(select(AuditEntry))
-                  if e.action == "case.merge"]
+        merges = [e for e in session.scalars(select(AuditEntry)) if e.action == "case.merge"]
     assert [(e.case_ref, e.outcome) for e in merges] == [(dup, "granted")]
 
 
@@ -99,8 +101,7 @@ def test_labels_filter_the_queue(site: Site, demo) -> None:  # type: ignore[no-u
 
 def test_words_a_caseworker_adds_are_searchable(site: Site, demo) -> None:  # type: ignore[no-untyped-def]
     ref = site.make_case()
-    post(demo, f"/cases/{ref}/terms", {"kind": "place", "text": "فرع فلسطين"},
-         page=f"/cases/{ref}")
+    post(demo, f"/cases/{ref}/terms", {"kind": "place", "text": "فرع فلسطين"}, page=f"/cases/{ref}")
     assert "2 words added to the search." in demo.get(f"/cases/{ref}?lang=en").text
     assert _refs(demo.get("/queue", params={"q": "فرع فلسطين"}).text) == [ref]
     assert "Names added to the search" in demo.get(f"/cases/{ref}?lang=en").text
@@ -108,11 +109,14 @@ def test_words_a_caseworker_adds_are_searchable(site: Site, demo) -> None:  # ty
 
 def _bulk(client, refs: list[str], **data: str):  # type: ignore[no-untyped-def]
     from tests.web.conftest import csrf_of
+
     token = csrf_of(client.get("/queue").text)
     body = [("csrf", token), *[("refs", r) for r in refs], *data.items()]
-    return client.post("/queue/bulk", content="&".join(
-        f"{k}={v}" for k, v in body).encode(), headers={
-        "content-type": "application/x-www-form-urlencoded"})
+    return client.post(
+        "/queue/bulk",
+        content="&".join(f"{k}={v}" for k, v in body).encode(),
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
 
 
 def test_bulk_assign_label_close_and_unassign(site: Site) -> None:
@@ -135,6 +139,7 @@ def test_bulk_assign_label_close_and_unassign(site: Site) -> None:
     worker = site.client()
     from tests.support import PASSPHRASE
     from tests.web.conftest import DEMO_TOTP
+
     assert login(worker, "demo", PASSPHRASE, DEMO_TOTP).status_code == 303
     assert _bulk(worker, [refs[2]], op="assign", to="sara").status_code == 403
     _bulk(worker, [refs[2]], op="assign", to="demo")
@@ -143,6 +148,5 @@ def test_bulk_assign_label_close_and_unassign(site: Site) -> None:
     assert refs[2] not in _refs(worker.get("/queue?view=mine").text)
     # the bulk runs are audited with their counts, never the cases' content
     with site.db.transaction() as session:
-        runs = [e for e in session.scalars(select(AuditEntry))
-                if e.action.startswith("bulk.")]
+        runs = [e for e in session.scalars(select(AuditEntry)) if e.action.startswith("bulk.")]
     assert [e.action for e in runs][:2] == ["bulk.assign", "bulk.label"]

@@ -26,15 +26,21 @@ def _pages(content: bytes) -> list[str]:
 
 
 def _case(site: Site, demo) -> str:  # type: ignore[no-untyped-def]
-    ref = site.make_case(fields={"report_type": "complaint", "narrative": NARRATIVE * 12,
-                                 "victim_name": NAME, "contact_safety": PHONE,
-                                 "incident_location": "Tadmur prison"})
+    ref = site.make_case(
+        fields={
+            "report_type": "complaint",
+            "narrative": NARRATIVE * 12,
+            "victim_name": NAME,
+            "contact_safety": PHONE,
+            "incident_location": "Tadmur prison",
+        }
+    )
     url = f"/cases/{ref}"
     post(demo, f"{url}/note", {"text": "Internal: lawyer to call on Monday."}, page=url)
-    post(demo, f"{url}/action", {"kind": "write_back", "message": "Are you safe now?"},
-         page=url)
-    post(demo, f"{url}/status", {"to": "under_assessment", "reason": "assessment_started"},
-         page=url)
+    post(demo, f"{url}/action", {"kind": "write_back", "message": "Are you safe now?"}, page=url)
+    post(
+        demo, f"{url}/status", {"to": "under_assessment", "reason": "assessment_started"}, page=url
+    )
     post(demo, f"{url}/action", {"kind": "refer", "target": "UN"}, page=url)
     return ref
 
@@ -45,10 +51,19 @@ def test_the_case_file_has_everything_and_a_footer_on_every_page(site: Site, dem
     assert response.status_code == 200
     pages = _pages(response.content)
     text = "\n".join(pages)
-    for expected in (NARRATIVE.strip(), NAME, "Internal: lawyer to call on Monday.",
-                     "Are you safe now?", "Refer to another body", "Under assessment",
-                     "Tadmur prison", "No files.",
-                     "Conversation with the reporter", "Reporter's language", "English"):
+    for expected in (
+        NARRATIVE.strip(),
+        NAME,
+        "Internal: lawyer to call on Monday.",
+        "Are you safe now?",
+        "Refer to another body",
+        "Under assessment",
+        "Tadmur prison",
+        "No files.",
+        "Conversation with the reporter",
+        "Reporter's language",
+        "English",
+    ):
         assert expected in text, expected
     assert len(pages) >= 2
     for n, page in enumerate(pages, 1):

@@ -28,11 +28,21 @@ def _report(service: IntakeService, user: str, place: str, country: str) -> str:
     chat = Chat(service, user=user, lang="en", open_now=False)
     chat.src = replace(chat.src, route=f"chat-{user}")
     chat.replies = service.open(chat.src, "en").replies
-    chat.run([("consent_store", "yes"), ("consent_followup", "no"),
-              ("consent_share_identity", "no"), ("consent_refer", "no"),
-              ("consent_stats", "no"), ("consent_publish", "no"), ("report_type", "complaint"),
-              ("reporter_role", "victim"),
-              ("reporter_is_child", "no"), ("current_danger", "no"), ("ongoing", "no")])
+    chat.run(
+        [
+            ("consent_store", "yes"),
+            ("consent_followup", "no"),
+            ("consent_share_identity", "no"),
+            ("consent_refer", "no"),
+            ("consent_stats", "no"),
+            ("consent_publish", "no"),
+            ("report_type", "complaint"),
+            ("reporter_role", "victim"),
+            ("reporter_is_child", "no"),
+            ("current_danger", "no"),
+            ("ongoing", "no"),
+        ]
+    )
     seen = set()
     while chat.question.field != "confirm_submit":
         field = chat.question.field
@@ -48,12 +58,18 @@ def _report(service: IntakeService, user: str, place: str, country: str) -> str:
 
 
 @pytest.fixture
-def desk(site: Site, make_service: Callable[..., IntakeService], clock: Clock
-         ) -> tuple[IntakeService, TestClient]:
+def desk(
+    site: Site, make_service: Callable[..., IntakeService], clock: Clock
+) -> tuple[IntakeService, TestClient]:
     clock.now = time.time()
     service = make_service()
-    dashboard = Dashboard(site.db, site.home.admin_public(), site.settings.attachments_dir,
-                          clock=clock, pepper=site.home.pepper())
+    dashboard = Dashboard(
+        site.db,
+        site.home.admin_public(),
+        site.settings.attachments_dir,
+        clock=clock,
+        pepper=site.home.pepper(),
+    )
     client = TestClient(create_app(dashboard), follow_redirects=False)
     assert login(client, "demo", PASSPHRASE, site.secrets["demo"]).status_code == 303
     return service, client
@@ -64,8 +80,11 @@ def _refs(html: str) -> list[str]:
 
 
 def _total(html: str) -> tuple[int, int, int]:
-    m = re.search(r'data-total="(-?\d+)" data-more="[01]" '
-                  r'data-page="(\d+)" data-pages="(\d+)"', html)
+    m = re.search(
+        r'data-total="(-?\d+)" data-more="[01]" '
+        r'data-page="(\d+)" data-pages="(\d+)"',
+        html,
+    )
     assert m, "no total on the queue page"
     return int(m.group(1)), int(m.group(2)), int(m.group(3))
 
@@ -81,7 +100,8 @@ def test_normalisation_finds_the_arabic_spellings_of_one_name() -> None:
 
 
 def test_search_by_facility_finds_the_case_without_opening_any(
-        site: Site, desk: tuple[IntakeService, TestClient]) -> None:
+    site: Site, desk: tuple[IntakeService, TestClient]
+) -> None:
     service, client = desk
     saydnaya = _report(service, "amal", "سِجْن صَيْدنايا العسكري", "سوريا")
     tadmur = _report(service, "basel", "Tadmur prison, Homs", "Syria")
@@ -93,8 +113,9 @@ def test_search_by_facility_finds_the_case_without_opening_any(
     assert _refs(client.get("/queue", params={"q": "prison homs"}).text) == [tadmur]
     assert _refs(client.get("/queue", params={"q": "prison aleppo"}).text) == []
     # a reference, typed in lower case and without its hyphen
-    assert _refs(client.get("/queue", params={"q": tadmur.lower().replace("-", "")}).text) \
-        == [tadmur]
+    assert _refs(client.get("/queue", params={"q": tadmur.lower().replace("-", "")}).text) == [
+        tadmur
+    ]
     # the country and the region filters use the same blind indexes
     assert _refs(client.get("/queue", params={"country": "سوريا"}).text) == [saydnaya]
     assert _refs(client.get("/queue", params={"region": "HOMS"}).text) == [tadmur]
@@ -124,8 +145,9 @@ def test_sorting_and_pages_with_totals(site: Site, demo) -> None:  # type: ignor
     assert _total(second) == (57, 2, 2) and len(_refs(second)) == 7
     assert not set(_refs(first)) & set(_refs(second))
     assert set(_refs(first)) | set(_refs(second)) == set(refs)
-    by_ref = _refs(demo.get("/queue?sort=ref").text) + _refs(demo.get("/queue?sort=ref&page=2")
-                                                              .text)
+    by_ref = _refs(demo.get("/queue?sort=ref").text) + _refs(
+        demo.get("/queue?sort=ref&page=2").text
+    )
     assert by_ref == sorted(refs)
     assert _refs(demo.get("/queue?sort=-ref").text)[:3] == sorted(refs, reverse=True)[:3]
     arabic = demo.get("/queue?lang=ar").text
@@ -141,6 +163,7 @@ def test_saved_views(site: Site, demo) -> None:  # type: ignore[no-untyped-def]
     site.make_case(priority=2)
     claimed = site.make_case(priority=1)
     from tests.web.conftest import post
+
     post(demo, f"/cases/{claimed}/claim")
     assert _refs(demo.get("/queue?view=urgent_unassigned").text) == [urgent]
     assert _refs(demo.get("/queue?view=mine").text) == [claimed]
@@ -179,8 +202,9 @@ def test_withdrawal_deletes_the_blind_index_words_too(site: Site, demo) -> None:
     with site.db.transaction() as session:
         case = session.scalar(select(Case).where(Case.case_ref == ref))
         assert case is not None
-        search.index_case(session, site.home.pepper(), case.id,
-                          {"incident_location": "سجن صيدنايا"})
+        search.index_case(
+            session, site.home.pepper(), case.id, {"incident_location": "سجن صيدنايا"}
+        )
     assert _refs(demo.get("/queue", params={"q": "صيدنايا"}).text) == [ref]
     with site.db.transaction() as session:
         case = session.scalar(select(Case).where(Case.case_ref == ref))

@@ -21,14 +21,18 @@ def _visible(html: str) -> str:
 
 
 def _selects(html: str) -> dict[str, str]:
-    return {m.group(1): m.group(2) for m in re.finditer(
-        r'<select name="([a-z_]+)"[^>]*>(.*?)</select>', html, re.S)}
+    return {
+        m.group(1): m.group(2)
+        for m in re.finditer(r'<select name="([a-z_]+)"[^>]*>(.*?)</select>', html, re.S)
+    }
 
 
 def test_codes_are_words_in_both_languages(site: Site, demo) -> None:  # type: ignore[no-untyped-def]
     ref = site.make_case(priority=1, reasons=("urgent_words", "rule_added_later"))
-    for lang, language, unknown in (("en", "English", "another triage rule"),
-                                    ("ar", "الإنكليزية", "قاعدة فرز أخرى")):
+    for lang, language, unknown in (
+        ("en", "English", "another triage rule"),
+        ("ar", "الإنكليزية", "قاعدة فرز أخرى"),
+    ):
         for url in ("/queue", f"/cases/{ref}"):
             text = _visible(demo.get(f"{url}?lang={lang}").text)
             assert "urgent_words" not in text and "rule_added_later" not in text
@@ -68,8 +72,7 @@ def test_a_reply_is_named_as_a_reply_and_shows_its_delivery(site: Site, demo) ->
     ref = site.make_case()
     url = f"/cases/{ref}"
     post(demo, f"{url}/note", {"text": "internal: call the lawyer"}, page=url)
-    post(demo, f"{url}/action", {"kind": "write_back", "message": "Are you safe now?"},
-         page=url)
+    post(demo, f"{url}/action", {"kind": "write_back", "message": "Are you safe now?"}, page=url)
     page = demo.get(f"{url}?lang=en").text
     history = re.search(r'<ol class="history">(.*?)</ol>', page, re.S)
     assert history
@@ -88,8 +91,9 @@ def test_a_reply_is_named_as_a_reply_and_shows_its_delivery(site: Site, demo) ->
 
 def test_an_empty_reply_is_refused_not_done(site: Site, demo) -> None:  # type: ignore[no-untyped-def]
     ref = site.make_case()
-    post(demo, f"/cases/{ref}/action", {"kind": "write_back", "message": "  "},
-         page=f"/cases/{ref}")
+    post(
+        demo, f"/cases/{ref}/action", {"kind": "write_back", "message": "  "}, page=f"/cases/{ref}"
+    )
     assert "write the message first" in demo.get(f"/cases/{ref}?lang=en").text
     with site.db.transaction() as session:
         assert list(session.scalars(select(CaseAction))) == []
@@ -124,8 +128,12 @@ def test_small_counts_read_fewer_than_in_arabic_digits(site: Site, demo) -> None
 
 
 def test_a_date_inside_arabic_free_text_keeps_its_order(site: Site, demo) -> None:  # type: ignore[no-untyped-def]
-    ref = site.make_case(fields={"report_type": "complaint", "narrative": "x",
-                                 "incident_date": {"raw": "قبل ثلاثة أيام",
-                                                   "iso": "2026-11-28"}})
+    ref = site.make_case(
+        fields={
+            "report_type": "complaint",
+            "narrative": "x",
+            "incident_date": {"raw": "قبل ثلاثة أيام", "iso": "2026-11-28"},
+        }
+    )
     page = demo.get(f"/cases/{ref}?lang=ar").text
     assert "قبل ثلاثة أيام \u2066[2026-11-28]\u2069" in page

@@ -60,28 +60,41 @@ def upgrade() -> None:
     with op.batch_alter_table("cases", schema=None) as batch_op:
         batch_op.create_index("ix_cases_assigned_to", ["assigned_to"], unique=False)
         # The unfiltered queue (most urgent, then oldest) reads its first page from this index.
-        batch_op.create_index("ix_cases_urgency", ["priority", "received_at", "case_ref"],
-                              unique=False)
+        batch_op.create_index(
+            "ix_cases_urgency", ["priority", "received_at", "case_ref"], unique=False
+        )
         # Claiming "the next most urgent unassigned case" skips nothing already claimed.
-        batch_op.create_index("ix_cases_unassigned", ["priority", "received_at", "case_ref"],
-                              unique=False, postgresql_where=sa.text("assigned_to IS NULL"),
-                              sqlite_where=sa.text("assigned_to IS NULL"))
+        batch_op.create_index(
+            "ix_cases_unassigned",
+            ["priority", "received_at", "case_ref"],
+            unique=False,
+            postgresql_where=sa.text("assigned_to IS NULL"),
+            sqlite_where=sa.text("assigned_to IS NULL"),
+        )
 
     # Chain the entries written before this revision, in id order, so `sanad audit verify`
     # covers the whole log.
     from storage.audit_chain import GENESIS, entry_hash
 
     conn = op.get_bind()
-    table = sa.table("audit_log", sa.column("id", sa.Integer), sa.column("at"),
-                     sa.column("actor"), sa.column("action"), sa.column("case_ref"),
-                     sa.column("outcome"), sa.column("detail", sa.JSON),
-                     sa.column("prev_hash", sa.LargeBinary),
-                     sa.column("entry_hash", sa.LargeBinary))
+    table = sa.table(
+        "audit_log",
+        sa.column("id", sa.Integer),
+        sa.column("at"),
+        sa.column("actor"),
+        sa.column("action"),
+        sa.column("case_ref"),
+        sa.column("outcome"),
+        sa.column("detail", sa.JSON),
+        sa.column("prev_hash", sa.LargeBinary),
+        sa.column("entry_hash", sa.LargeBinary),
+    )
     prev = GENESIS
     for row in conn.execute(sa.select(table).order_by(table.c.id)).mappings().all():
         digest = entry_hash(prev, dict(row))
-        conn.execute(table.update().where(table.c.id == row["id"])
-                     .values(prev_hash=prev, entry_hash=digest))
+        conn.execute(
+            table.update().where(table.c.id == row["id"]).values(prev_hash=prev, entry_hash=digest)
+        )
         prev = digest
 
 

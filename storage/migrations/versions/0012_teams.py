@@ -55,10 +55,8 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("access_requests", schema=None) as batch_op:
         batch_op.create_index("ix_access_requests_case_id", ["case_id"], unique=False)
-        batch_op.create_index("ix_access_requests_requester_id", ["requester_id"],
-                              unique=False)
-        batch_op.create_index("ix_access_requests_status", ["status", "created_at"],
-                              unique=False)
+        batch_op.create_index("ix_access_requests_requester_id", ["requester_id"], unique=False)
+        batch_op.create_index("ix_access_requests_status", ["status", "created_at"], unique=False)
 
 
 def downgrade() -> None:

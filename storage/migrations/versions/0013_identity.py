@@ -55,12 +55,11 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("identity_requests", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_identity_requests_case_id"), ["case_id"],
-                              unique=False)
-        batch_op.create_index(batch_op.f("ix_identity_requests_requester"), ["requester"],
-                              unique=False)
-        batch_op.create_index(batch_op.f("ix_identity_requests_status"), ["status"],
-                              unique=False)
+        batch_op.create_index(batch_op.f("ix_identity_requests_case_id"), ["case_id"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_identity_requests_requester"), ["requester"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_identity_requests_status"), ["status"], unique=False)
 
 
 def downgrade() -> None:

@@ -33,8 +33,9 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.add_column(sa.Column("lease_until", sa.DateTime(timezone=True), nullable=True))
-        batch_op.create_index("ix_outbox_due", ["channel", "status", "next_attempt_at"],
-                              unique=False)
+        batch_op.create_index(
+            "ix_outbox_due", ["channel", "status", "next_attempt_at"], unique=False
+        )
     op.create_table(
         "worker_heartbeats",
         sa.Column("kind", sa.String(length=24), nullable=False),

@@ -28,7 +28,8 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(length=8), nullable=False),
         sa.Column("source", sa.String(length=64), nullable=False),
         sa.ForeignKeyConstraint(["case_id"], ["cases.id"], ondelete="CASCADE"),
-        sa.PrimaryKeyConstraint("term", "case_id", "kind"))
+        sa.PrimaryKeyConstraint("term", "case_id", "kind"),
+    )
     op.create_index("ix_case_terms_case", "case_terms", ["case_id"], unique=False)
     op.create_table(
         "case_labels",
@@ -37,7 +38,8 @@ def upgrade() -> None:
         sa.Column("added_by", sa.String(length=64), nullable=False),
         sa.Column("added_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["case_id"], ["cases.id"], ondelete="CASCADE"),
-        sa.PrimaryKeyConstraint("case_id", "label"))
+        sa.PrimaryKeyConstraint("case_id", "label"),
+    )
     op.create_index("ix_case_labels_label", "case_labels", ["label"], unique=False)
     op.create_table(
         "case_links",
@@ -49,7 +51,8 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["case_a"], ["cases.id"], ondelete="CASCADE"),
         sa.ForeignKeyConstraint(["case_b"], ["cases.id"], ondelete="CASCADE"),
-        sa.PrimaryKeyConstraint("id"))
+        sa.PrimaryKeyConstraint("id"),
+    )
     op.create_index("ix_case_links_case_a", "case_links", ["case_a"], unique=False)
     op.create_index("ix_case_links_case_b", "case_links", ["case_b"], unique=False)
     op.create_table(
@@ -60,7 +63,8 @@ def upgrade() -> None:
         sa.Column("body", sa.String(length=3000), nullable=False),
         sa.Column("created_by", sa.String(length=64), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("id"))
+        sa.PrimaryKeyConstraint("id"),
+    )
     op.create_index("ix_cases_order_priority", "cases", ["priority", "received_at", "case_ref"])
     op.create_index("ix_cases_received", "cases", ["received_at"])
 

@@ -25,13 +25,21 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     with op.batch_alter_table("alerts") as batch:
-        batch.alter_column("kind", existing_type=sa.String(length=12),
-                           type_=sa.String(length=24), existing_nullable=False)
+        batch.alter_column(
+            "kind",
+            existing_type=sa.String(length=12),
+            type_=sa.String(length=24),
+            existing_nullable=False,
+        )
     op.create_table(
         "checkins",
         sa.Column("id", sa.String(length=36), primary_key=True),
-        sa.Column("case_id", sa.String(length=36),
-                  sa.ForeignKey("cases.id", ondelete="CASCADE"), nullable=False),
+        sa.Column(
+            "case_id",
+            sa.String(length=36),
+            sa.ForeignKey("cases.id", ondelete="CASCADE"),
+            nullable=False,
+        ),
         sa.Column("stage", sa.String(length=16), nullable=False),
         sa.Column("anchor_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("seq", sa.Integer(), nullable=False),
@@ -50,8 +58,12 @@ def upgrade() -> None:
     op.create_table(
         "referrals",
         sa.Column("id", sa.String(length=36), primary_key=True),
-        sa.Column("case_id", sa.String(length=36),
-                  sa.ForeignKey("cases.id", ondelete="CASCADE"), nullable=False),
+        sa.Column(
+            "case_id",
+            sa.String(length=36),
+            sa.ForeignKey("cases.id", ondelete="CASCADE"),
+            nullable=False,
+        ),
         sa.Column("body", sa.String(length=40), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("sent_at", sa.DateTime(timezone=True), nullable=False),
@@ -79,5 +91,9 @@ def downgrade() -> None:
     op.drop_table("checkins")
     op.execute("DELETE FROM alerts WHERE length(kind) > 12")
     with op.batch_alter_table("alerts") as batch:
-        batch.alter_column("kind", existing_type=sa.String(length=24),
-                           type_=sa.String(length=12), existing_nullable=False)
+        batch.alter_column(
+            "kind",
+            existing_type=sa.String(length=24),
+            type_=sa.String(length=12),
+            existing_nullable=False,
+        )

@@ -22,10 +22,18 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     op.create_table(
         "case_seen",
-        sa.Column("user_id", sa.String(length=36),
-                  sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
-        sa.Column("case_id", sa.String(length=36),
-                  sa.ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True),
+        sa.Column(
+            "user_id",
+            sa.String(length=36),
+            sa.ForeignKey("users.id", ondelete="CASCADE"),
+            primary_key=True,
+        ),
+        sa.Column(
+            "case_id",
+            sa.String(length=36),
+            sa.ForeignKey("cases.id", ondelete="CASCADE"),
+            primary_key=True,
+        ),
         sa.Column("seen_at", sa.DateTime(timezone=True), nullable=False),
     )
     op.create_index("ix_cases_updated_at", "cases", ["updated_at"])
