@@ -72,7 +72,7 @@ def forget_after_commit(session: Session, keyring: crypto.Keyring, names: list[s
         def erase(committed: Session) -> None:
             keyring.forget(committed.info.pop("sanad_forget", []))
 
-        def keep(rolled_back: Session) -> None:
+        def keep(rolled_back: Session, _previous: Any) -> None:  # (session, transaction)
             rolled_back.info.pop("sanad_forget", None)
 
         event.listen(session, "after_commit", erase, once=True)

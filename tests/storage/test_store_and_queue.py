@@ -153,3 +153,26 @@ def test_migrations_are_idempotent(svc: IntakeService) -> None:
     svc.db.migrate()
     svc.db.migrate()
     assert svc.db.is_current()
+
+
+def test_a_rolled_back_step_keeps_its_own_error_and_its_draft_keys(svc: IntakeService) -> None:
+    """A step that schedules draft keys to be erased on commit and then fails must surface
+    its own error (two hosts opening one reporter's draft at once is an IntegrityError the
+    service retries): the rollback listener once raised a TypeError of its own instead, so
+    the retry never ran and the job failed. The keys are kept: the rows still need them."""
+    from storage import drafts
+
+    forgotten: list[list[str]] = []
+    keyring = svc.keyring
+    real_forget = keyring.forget
+    keyring.forget = lambda names: forgotten.append(list(names))  # type: ignore[method-assign]
+    try:
+        with pytest.raises(ValueError, match="the step failed"):
+            with svc.db.transaction() as session:
+                drafts.forget_after_commit(session, keyring, ["draft-key-1"])
+                raise ValueError("the step failed")
+        with svc.db.transaction() as session:  # the next transaction commits: nothing erased
+            session.execute(select(func.count()).select_from(Case))
+    finally:
+        keyring.forget = real_forget  # type: ignore[method-assign]
+    assert forgotten == [] or forgotten == [[]]
