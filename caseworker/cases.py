@@ -84,7 +84,7 @@ def integrity_text(t: Any, problem: str) -> str:
     return str(t(f"integrity.{kind}", field=field))
 
 
-# Reports taken by caseworkers come in on these "channels" (web/take_report.py SOURCES)
+# Reports taken by caseworkers come in on these "channels" (web/take_report.py offers them)
 TAKEN_SOURCES = ("in_person", "phone", "letter", "detention_visit")
 
 

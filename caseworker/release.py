@@ -285,6 +285,9 @@ class _Year:
                         (r, c),
                     )
         self.withheld = False
+        # fixed for the year: each period's total, and the atoms a published 0 fixes at 0
+        self._totals = {c.months: c.count for c in self.cells if c.table == "total"}
+        self._zero = {a for c in self.cells if c.count == 0 for a in c.atoms}
         self._suppress()
 
     # -------------------------------------------------------------- the audit
@@ -316,10 +319,7 @@ class _Year:
         n = len(self.atoms)
         published = [i for i, c in enumerate(self.cells) if c.count and not c.suppressed]
         hidden = [i for i, c in enumerate(self.cells) if c.suppressed]
-        zero: set[int] = set()
-        for cell in self.cells:
-            if cell.count == 0:
-                zero.update(cell.atoms)
+        zero = self._zero
         a_eq = vstack([couplings, vectors[published]]).tocsr()
         b_eq = np.concatenate(
             [np.zeros(couplings.shape[0]), [float(self.cells[i].count) for i in published]]
@@ -390,7 +390,7 @@ class _Year:
     def _structure(self) -> Any:
         if not hasattr(self, "_worst"):
             saved = [c.shown for c in self.cells]
-            totals = {c.months: c.count for c in self.cells if c.table == "total"}
+            totals = self._totals
             for c in self.cells:
                 if c.count and not c.suppressed:  # a loosened bound is kept
                     c.shown = f"<{_bound(totals[c.months], self.k)}"
@@ -494,13 +494,10 @@ class _Year:
         couplings, vectors = self._built
         n, k = len(self.atoms), self.k
         me = next(i for i, c in enumerate(self.cells) if c is cell)
-        totals = {c.months: c.count for c in self.cells if c.table == "total"}
+        totals = self._totals
         open_ = [i for i, c in enumerate(self.cells) if c.count and not c.suppressed]
         held = [i for i, c in enumerate(self.cells) if c.suppressed and i != me]
-        zero: set[int] = set()
-        for c in self.cells:
-            if c.count == 0:
-                zero.update(c.atoms)
+        zero = self._zero
         m, h = len(open_), len(held)
         v_open, v_held = vectors[open_], vectors[held]
         x_open = np.array([self.cells[i].count for i in open_], dtype=float)
@@ -591,7 +588,7 @@ class _Year:
         for cell in self.cells:
             cell.primary = 0 < cell.count < k
             cell.shown = f"<{k}" if cell.primary else str(cell.count)
-        totals = {c.months: c.count for c in self.cells if c.table == "total"}
+        totals = self._totals
         queue = [c for c in self.cells if c.primary]
         mats = self._matrices() if queue else None
         while queue:

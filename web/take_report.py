@@ -23,12 +23,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from caseworker.cases import TAKEN_SOURCES
 from caseworker.dashboard import Principal
 from storage import accounts
 
 __all__ = ["SOURCES", "TakeReport"]
 
-SOURCES = ("in_person", "phone", "letter", "detention_visit")
+SOURCES = TAKEN_SOURCES  # the channels of reports a caseworker takes down
 LANGS = ("ar", "en")
 ROLES = ("caseworker", "supervisor")
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
