@@ -53,8 +53,8 @@ from alerts._message import AlertMessage, render
 from alerts._runner import AlertWorker, ConfigSource
 from alerts._senders import Sender, SendError, default_senders
 from alerts._watchdog import SILENCE, watch_alerts_worker
-from alerts.models import ROTA, Alert
 from core import ConfigProblem
+from storage import ROTA, Alert
 
 __all__ = [
     "CHECKIN_KINDS",

@@ -25,11 +25,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from alerts._config import OncallConfig
-from alerts.models import ROTA, Alert
 from core import as_utc
-from storage.cases import INITIAL_STATUS
-from storage.models import Case, CaseEvent
-from storage.team_models import CaseTeam
+from storage import INITIAL_STATUS, ROTA, Alert, Case, CaseEvent, CaseTeam
 
 __all__ = ["PENDING", "STAGES", "assess_by", "queue_assessment_alerts", "teams_of"]
 

@@ -14,10 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from alerts._config import OncallConfig
-from alerts.models import ROTA
 from core import as_utc
-from storage.checkin_models import Checkin
-from storage.models import Case, CaseEvent, CaseRoute
+from storage import ROTA, Case, CaseEvent, CaseRoute, Checkin
 
 __all__ = ["CHECKIN_KINDS", "queue_missed_checkins", "raise_for_checkin"]
 

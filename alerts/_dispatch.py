@@ -27,11 +27,8 @@ from alerts._checkins import queue_missed_checkins
 from alerts._config import OncallConfig
 from alerts._message import render
 from alerts._senders import Sender, SendError
-from alerts.models import ROTA, Alert
 from core import as_utc as _aware
-from storage.caseworker_models import CaseAction
-from storage.db import Database
-from storage.models import Case, CaseEvent
+from storage import ROTA, Alert, Case, CaseAction, CaseEvent, Database
 
 __all__ = ["LEASE", "DispatchReport", "dispatch", "enqueue_for_case"]
 
@@ -201,7 +198,7 @@ def _remind_referrals(session: Session, config: OncallConfig, now: datetime) -> 
     """A referral's deadline, as an interim measure's: `referral_due` once it is within the
     measure window (the on-call caseworkers), `referral_late` once passed (the supervisors),
     once per referral and stage; none once the referral is answered or closed."""
-    from storage.referral_models import Referral
+    from storage import Referral
 
     horizon = now + timedelta(days=config.measure_reminder_days)
     due = session.execute(
@@ -287,7 +284,7 @@ def _claim(session: Session, config: OncallConfig, now: datetime, limit: int) ->
             continue
         alert.next_attempt_at = now + LEASE
         if alert.kind.startswith("referral_"):
-            from storage.referral_models import Referral
+            from storage import Referral
 
             referral = session.get(Referral, alert.action_id)
             deadline = referral.deadline if referral is not None else None

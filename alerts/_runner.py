@@ -20,8 +20,7 @@ from pathlib import Path
 from alerts._config import OncallConfig, OncallConfigError, load_oncall, oncall_path
 from alerts._dispatch import DispatchReport, dispatch
 from alerts._senders import Sender, default_senders
-from storage import health
-from storage.db import Database
+from storage import Database, health
 
 __all__ = ["AlertWorker", "ConfigSource"]
 

@@ -22,9 +22,7 @@ from alerts._config import OncallConfig
 from alerts._dispatch import LEASE
 from alerts._message import render
 from alerts._senders import Sender, SendError
-from storage import health
-from storage.db import Database
-from storage.models import HealthAlert
+from storage import Database, HealthAlert, health
 
 __all__ = ["SILENCE", "SILENT", "watch_alerts_worker"]
 

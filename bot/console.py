@@ -15,7 +15,7 @@ from typing import TextIO
 
 from bot.commands import parse_command
 from flows import FSI, PDI, Reply
-from intake.service import Incoming, IntakeService, Outcome
+from intake import Incoming, IntakeService, Outcome
 
 __all__ = ["CHUNK", "dispatch", "render_human", "run_interactive", "run_jsonl", "shape"]
 

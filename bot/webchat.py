@@ -56,7 +56,7 @@ from starlette.staticfiles import StaticFiles
 from bot.commands import parse_command
 from bot.webchat_settings import MAX_TEXT_CHARS, WebchatSettings
 from flows import Reply
-from intake.service import Incoming, IntakeService, Outcome
+from intake import Incoming, IntakeService, Outcome
 
 __all__ = [
     "CHANNEL",
@@ -366,7 +366,7 @@ class WebChat:
 
     @staticmethod
     def _lang_of(request: Request) -> str:
-        from caseworker.i18n import negotiate
+        from caseworker import negotiate
 
         asked = request.query_params.get("lang")
         if asked in ("ar", "en"):

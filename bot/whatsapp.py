@@ -52,7 +52,7 @@ from starlette.routing import Route
 from bot.commands import parse_command
 from core import ConfigurationError
 from flows import Reply
-from intake.service import Incoming, IntakeService, Outcome
+from intake import Incoming, IntakeService, Outcome
 
 __all__ = [
     "CHANNEL",

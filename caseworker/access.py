@@ -16,9 +16,7 @@ from sqlalchemy import select
 
 from caseworker import lifecycle
 from caseworker.dashboard import CASE_ROLES, Dashboard, Forbidden, Principal, Refused, _utc
-from storage import accounts, cases, casework, teams
-from storage.models import Case, CaseEvent, User
-from storage.team_models import AccessRequest
+from storage import AccessRequest, Case, CaseEvent, User, accounts, cases, casework, teams
 
 __all__ = ["ADMIN_ROLES", "AccessDesk"]
 

@@ -16,9 +16,7 @@ from sqlalchemy import select
 
 from core import RefusedError
 from core import as_utc as _utc
-from storage import accounts, cases, casework, crypto, search
-from storage.db import Database
-from storage.models import Case, User, WrappedKey
+from storage import Case, Database, User, WrappedKey, accounts, cases, casework, crypto, search
 
 __all__ = [
     "TAKEN_SOURCES",

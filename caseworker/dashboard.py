@@ -29,12 +29,23 @@ from caseworker import statistics as stats_publish
 from caseworker.cases import QueueReader, QueueRow, queue_rows, read_case
 from caseworker.followup import MAX_REPLY, TO_REPORTER, write_to_reporter
 from core import RefusedError, as_utc
-from storage import accounts, audit_chain, cases, casework, crypto, search
+from storage import (
+    Attachment,
+    Case,
+    CaseEvent,
+    Database,
+    LocalObjects,
+    ObjectStore,
+    User,
+    accounts,
+    audit_chain,
+    cases,
+    casework,
+    crypto,
+    search,
+)
 from storage import identity as identity_store
 from storage import statistics as stat_rows
-from storage.db import Database
-from storage.models import Attachment, Case, CaseEvent, User
-from storage.objects import LocalObjects, ObjectStore
 
 __all__ = [
     "AUDIT_ROLES",
@@ -674,7 +685,7 @@ class Dashboard:
         delivery state (from the outbox), each reply the reporter sent back (decrypted here,
         with this account's key)."""
         from intake import followup as _followup
-        from storage.models import OutboxMessage
+        from storage import OutboxMessage
 
         outbox = {
             m.id: m
@@ -768,7 +779,7 @@ class Dashboard:
                 raise casework.CaseworkError("no_file", "no such file in this case")
             opened = cases.open_case(session, case, who.private_key, who.key_id)
             meta = next(a for a in opened.attachments if a["id"] == attachment_id)
-            from storage.models import WrappedKey
+            from storage import WrappedKey
 
             wrapped = session.scalar(
                 select(WrappedKey).where(

@@ -24,9 +24,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from storage import accounts, cases, casework, crypto
-from storage.db import Database
-from storage.models import Case
+from storage import Case, Database, accounts, cases, casework, crypto
 
 __all__ = ["EXPORT_KINDS", "EXPORT_ROLES", "ExportResult", "Exporter", "export_cases"]
 

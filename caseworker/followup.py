@@ -11,9 +11,7 @@ from typing import Any
 
 from caseworker.cases import AccessDenied, show_case
 from intake import followup as _followup
-from storage import accounts, cases, casework
-from storage.db import Database
-from storage.models import Case
+from storage import Case, Database, accounts, cases, casework
 
 __all__ = ["MAX_REPLY", "TO_REPORTER", "queue_reply", "write_to_reporter"]
 

@@ -11,10 +11,8 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from core import RefusedError
-from storage import accounts, cases, crypto
+from storage import Case, Database, IdentityRequest, User, accounts, cases, crypto
 from storage import identity as store
-from storage.db import Database
-from storage.models import Case, IdentityRequest, User
 
 __all__ = ["Actor", "IdentityRefused", "approve", "my_requests", "pending", "refuse", "request"]
 

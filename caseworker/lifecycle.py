@@ -18,11 +18,19 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from caseworker.users import Cancelled
-from storage import accounts, casework, crypto, teams
-from storage.accounts import normalise_totp_secret
-from storage.db import Database
-from storage.models import Case, IdentityKey, User, WrappedKey
-from storage.team_models import AccessRequest
+from storage import (
+    AccessRequest,
+    Case,
+    Database,
+    IdentityKey,
+    User,
+    WrappedKey,
+    accounts,
+    casework,
+    crypto,
+    normalise_totp_secret,
+    teams,
+)
 
 __all__ = [
     "Disabled",

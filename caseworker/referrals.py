@@ -24,10 +24,17 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage import cases, casework, crypto
-from storage.models import Case, CaseEvent
-from storage.objects import ObjectStore
-from storage.referral_models import OUTCOMES, STATUSES, Referral
+from storage import (
+    REFERRAL_OUTCOMES,
+    REFERRAL_STATUSES,
+    Case,
+    CaseEvent,
+    ObjectStore,
+    Referral,
+    cases,
+    casework,
+    crypto,
+)
 
 __all__ = [
     "BODIES_FILE",
@@ -139,11 +146,11 @@ def update(
     if row is None or row.case_id != case.id:
         raise ReferralError("no_referral", "no such referral on this case")
     if status is not None:
-        if status not in STATUSES:
+        if status not in REFERRAL_STATUSES:
             raise ReferralError("bad_status", f"unknown status '{status}'")
         row.status = status
     if outcome is not None:
-        if outcome not in OUTCOMES:
+        if outcome not in REFERRAL_OUTCOMES:
             raise ReferralError("bad_outcome", f"unknown outcome '{outcome}'")
         row.outcome = outcome
     row.updated_at = now

@@ -43,16 +43,15 @@ from caseworker import statistics as stats_publish
 from caseworker.release import Release, Snapshot
 from caseworker.release import build as build_release
 from core import RefusedError
-from storage import accounts, casework
+from storage import ACTION_CONSENT, INITIAL_STATUS, Database, accounts, casework
 from storage import statistics as stat_rows
-from storage.cases import INITIAL_STATUS
-from storage.casework import ACTION_CONSENT
-from storage.db import Database
 
 __all__ = [
+    "JOINER",
     "POPULATION_TABLES",
     "REPORT_ROLES",
     "RESPONSES",
+    "SECTIONS",
     "STATE_RESPONSES",
     "STATE_STEPS",
     "STEPS",
@@ -79,13 +78,13 @@ STATE_STEPS = casework.STATE_STEPS
 # passed without one).
 STATE_RESPONSES = ("replied", "measures_taken", "refused", "awaiting", "overdue")
 MAX_MONTHS = 60
-X = " × "  # joins the parts of a cross-table's dimension and value (contracts.md)
+JOINER = " × "  # joins the parts of a cross-table's dimension and value (contracts.md)
 # the release's tables the report copies for the period's reports
-POPULATION_TABLES = ("total", "report_type", "status", f"report_type{X}country")
+POPULATION_TABLES = ("total", "report_type", "status", f"report_type{JOINER}country")
 # the tables of one whole calendar year's steps
-STEPS = f"year{X}report_type{X}steps"
-RESPONSES = f"year{X}report_type{X}steps{X}state_response"
-TIMING = f"year{X}report_type{X}first_assessment_hours"
+STEPS = f"year{JOINER}report_type{JOINER}steps"
+RESPONSES = f"year{JOINER}report_type{JOINER}steps{JOINER}state_response"
+TIMING = f"year{JOINER}report_type{JOINER}first_assessment_hours"
 WHOLE_YEARS_ONLY = "steps_for_whole_years_only"  # the `note` row of a period without one
 # a single-choice and a multiple-choice dimension of storage.statistics, used only to tell
 # `publish` which suppression a table needs (sum constraint or primary only)
@@ -265,7 +264,9 @@ def _section(
     _, steps = _publish(count, step_cells, k, multi=True)
     for kind in STEP_KINDS:
         if kind in (steps or {}):
-            out.append(ReportRow(STEPS, f"{year}{X}{section}{X}{kind}", (steps or {})[kind]))
+            out.append(
+                ReportRow(STEPS, f"{year}{JOINER}{section}{JOINER}{kind}", (steps or {})[kind])
+            )
     now_month = now.astimezone(UTC).strftime("%Y-%m")
     for kind in STATE_STEPS:
         if _exact((steps or {}).get(kind)) is None:
@@ -276,7 +277,9 @@ def _section(
                 answers[_answer(value, now_month)] += n
         _, shown = _publish(step_cells[kind], answers, k, multi=False)
         for value, text in sorted((shown or {}).items()):
-            out.append(ReportRow(RESPONSES, f"{year}{X}{section}{X}{kind}{X}{value}", text))
+            out.append(
+                ReportRow(RESPONSES, f"{year}{JOINER}{section}{JOINER}{kind}{JOINER}{value}", text)
+            )
     # median and p90 of the hours to first assessment (buckets), when what is already
     # published (the section's count, the year's pending count) guarantees at least k
     # assessed reports
@@ -284,8 +287,12 @@ def _section(
         hours = {value: n for (dim, value), n in cells.items() if dim == stat_rows.ASSESSED}
         if sum(hours.values()) >= k:  # cannot fail while the counts agree; never show fewer
             out += [
-                ReportRow(TIMING, f"{year}{X}{section}{X}median", _percentile_bucket(hours, 0.5)),
-                ReportRow(TIMING, f"{year}{X}{section}{X}p90", _percentile_bucket(hours, 0.9)),
+                ReportRow(
+                    TIMING, f"{year}{JOINER}{section}{JOINER}median", _percentile_bucket(hours, 0.5)
+                ),
+                ReportRow(
+                    TIMING, f"{year}{JOINER}{section}{JOINER}p90", _percentile_bucket(hours, 0.9)
+                ),
             ]
     return out
 

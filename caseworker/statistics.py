@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from storage.statistics import DIMENSIONS, MULTI
+from storage import DIMENSIONS, MULTI
 
 __all__ = ["DEFAULT_THRESHOLD", "publish", "suppressed_range"]
 

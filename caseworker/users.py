@@ -11,9 +11,7 @@ from typing import Any
 import pyotp
 
 from core import SanadError
-from storage import accounts, casework, crypto, teams
-from storage.accounts import normalise_totp_secret
-from storage.db import Database
+from storage import Database, accounts, casework, crypto, normalise_totp_secret, teams
 
 __all__ = ["Cancelled", "Confirm", "NewUser", "add_user", "load_admin_key", "terminal_qr"]
 

@@ -23,9 +23,18 @@ from caseworker.dashboard import (
     Principal,
     Refused,
 )
-from storage import accounts, casework, search
-from storage.models import Case, CaseEvent, User
-from storage.search_models import CannedReply, CaseLabel, CaseLink, CaseTerm
+from storage import (
+    CannedReply,
+    Case,
+    CaseEvent,
+    CaseLabel,
+    CaseLink,
+    CaseTerm,
+    User,
+    accounts,
+    casework,
+    search,
+)
 
 __all__ = [
     "BULK_OPS",
@@ -257,7 +266,7 @@ class Workbench:
             return self._duplicates(session, who, self._case(session, who, ref), limit)
 
     def _duplicates(self, session: Any, who: Principal, case: Case, limit: int) -> list[str]:
-        from storage.models import WrappedKey
+        from storage import WrappedKey
 
         mine = select(CaseTerm.term).where(CaseTerm.case_id == case.id, CaseTerm.kind != "country")
         linked = {

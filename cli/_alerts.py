@@ -41,13 +41,12 @@ def run(once: bool, interval: float) -> None:
     )
     from cli._common import UserFacingError, friendly_errors
     from cli._common import settings as _settings
-    from intake.app import open_database, setup_logging
-    from intake.home import Home
+    from intake import Home, open_database, setup_logging
 
     @friendly_errors
     def go() -> None:
         settings = _settings()
-        from intake.hygiene import harden
+        from intake import harden
 
         harden(settings)
         Home(settings.home).require()

@@ -36,9 +36,7 @@ def checkpoint(out: str) -> None:
 
     from cli._common import UserFacingError, friendly_errors
     from cli._common import settings as _settings
-    from intake.app import open_database
-    from intake.backup import BackupError, backup_signer, sign_document
-    from intake.home import Home
+    from intake import BackupError, Home, backup_signer, open_database, sign_document
     from storage import audit_chain
 
     @friendly_errors
@@ -82,8 +80,7 @@ def verify(checkpoint_file: str | None) -> None:
     """Check every entry's hash and link; name the first broken entry (exit code 1)."""
     from cli._common import friendly_errors
     from cli._common import settings as _settings
-    from intake.app import open_database
-    from intake.home import Home
+    from intake import Home, open_database
     from storage import audit_chain
 
     @friendly_errors
@@ -117,8 +114,7 @@ def _checkpoint(path: str, home: object) -> dict[str, object]:
     import json
 
     from cli._common import UserFacingError
-    from intake.backup import BackupError, verify_document
-    from intake.home import Home
+    from intake import BackupError, Home, verify_document
 
     assert isinstance(home, Home)
     try:

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from caseworker.cases import AccessDenied, QueueRow, list_queue, show_case
+from caseworker import AccessDenied, QueueRow, list_queue, show_case
 from cli._common import home_database as _home_database
 from cli._common import passphrase as _passphrase
 
@@ -52,7 +52,7 @@ def queue(as_json: bool, lang: str) -> None:
 def _queue_table(items: list[QueueRow], lang: str) -> str:
     """The queue in words of `lang`: the dashboard's own catalogue (caseworker/catalog) and
     web.labels, so the terminal, the page and the PDF name each code the same way."""
-    from caseworker.i18n import Translator
+    from caseworker import Translator
     from web import labels
 
     t = Translator(lang)
@@ -116,7 +116,7 @@ def show(case_ref: str, username: str, as_json: bool, lang: str) -> None:
         with _home_database() as (_, _, db):
             case = show_case(db, case_ref, username, _passphrase())
         if case.get("integrity"):  # tampering is said as such, in both languages
-            from caseworker.cases import tampering_message
+            from caseworker import tampering_message
 
             click.echo(tampering_message(case["case_ref"], case["integrity"]), err=True)
         if as_json:
@@ -175,7 +175,7 @@ def _readable(case: dict[str, Any], lang: str) -> str:
 
     # Bidi isolation (FSI ... PDI) keeps a reporter's right-to-left or control characters from
     # reordering the labels around them.
-    from caseworker.i18n import Translator
+    from caseworker import Translator
     from web import labels
 
     t = Translator(lang)  # the dashboard's words for the codes: one source for both views
@@ -234,7 +234,7 @@ def _readable(case: dict[str, Any], lang: str) -> str:
 def reply(case_ref: str, text: str, username: str) -> None:
     """Queue TEXT for the reporter of CASE_REF; the running bot delivers it through their
     channel. Refused (exit 2) when the reporter did not consent to follow-up."""
-    from caseworker.followup import queue_reply
+    from caseworker import queue_reply
     from cli._common import friendly_errors
 
     @friendly_errors

@@ -22,9 +22,7 @@ class Line:
 
 
 def channel_lines(env: Mapping[str, str]) -> list[Line]:
-    from bot import voice
-    from bot.webchat_settings import WebchatSettings, WebchatSetupError
-    from bot.whatsapp import WhatsAppSettings, WhatsAppSetupError
+    from bot import WebchatSettings, WebchatSetupError, WhatsAppSettings, WhatsAppSetupError, voice
 
     out: list[Line] = []
     try:

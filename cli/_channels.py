@@ -52,17 +52,22 @@ def run() -> None:
 )
 def telegram(webhook_url: str | None, listen: str, port: int) -> None:
     """Serve reporters on Telegram: SANAD_TELEGRAM_TOKEN, SANAD_TELEGRAM_BASE_URL."""
-    from bot.redact import redact_library_logs
-    from bot.telegram import TelegramChannel, TelegramSettings, TelegramSetupError, WebhookConfig
+    from bot import (
+        TelegramChannel,
+        TelegramSettings,
+        TelegramSetupError,
+        WebhookConfig,
+        redact_library_logs,
+    )
     from cli._common import friendly_errors
     from cli._common import settings as _settings
-    from intake.app import build_intake, setup_logging
+    from intake import build_intake, setup_logging
     from jobs import channel_runner
 
     @friendly_errors
     def start() -> None:
         settings = _settings()
-        from intake.hygiene import harden
+        from intake import harden
 
         harden(settings)
         try:
@@ -98,7 +103,7 @@ def telegram(webhook_url: str | None, listen: str, port: int) -> None:
 
 
 async def _serve(channel: object) -> None:
-    from bot.telegram import TelegramChannel
+    from bot import TelegramChannel
 
     assert isinstance(channel, TelegramChannel)
     stop = asyncio.Event()
@@ -123,11 +128,10 @@ async def _serve(channel: object) -> None:
 @click.option("--port", default=8090, show_default=True, type=int)
 def webchat(host: str, port: int) -> None:
     """Serve reporters on a web page that works with JavaScript off (Tor Browser)."""
-    from bot.webchat import create_app
-    from bot.webchat_settings import WebchatSettings, WebchatSetupError
+    from bot import WebchatSettings, WebchatSetupError, create_app
     from cli._common import friendly_errors
     from cli._common import settings as _settings
-    from intake.app import build_intake, setup_logging
+    from intake import build_intake, setup_logging
     from jobs import channel_runner
 
     @friendly_errors
@@ -135,7 +139,7 @@ def webchat(host: str, port: int) -> None:
         import uvicorn
 
         settings = _settings()
-        from intake.hygiene import harden
+        from intake import harden
 
         harden(settings)
         try:
@@ -181,10 +185,10 @@ def webchat(host: str, port: int) -> None:
 def whatsapp(listen: str, port: int) -> None:
     """Serve reporters on WhatsApp (Cloud API webhook at /whatsapp): SANAD_WHATSAPP_TOKEN,
     SANAD_WHATSAPP_PHONE_ID, SANAD_WHATSAPP_APP_SECRET, SANAD_WHATSAPP_VERIFY_TOKEN."""
-    from bot.whatsapp import WhatsAppChannel, WhatsAppSettings, WhatsAppSetupError
+    from bot import WhatsAppChannel, WhatsAppSettings, WhatsAppSetupError
     from cli._common import friendly_errors
     from cli._common import settings as _settings
-    from intake.app import build_intake, setup_logging
+    from intake import build_intake, setup_logging
     from jobs import channel_runner
 
     @friendly_errors
@@ -192,7 +196,7 @@ def whatsapp(listen: str, port: int) -> None:
         import uvicorn
 
         settings = _settings()
-        from intake.hygiene import harden
+        from intake import harden
 
         harden(settings)
         try:

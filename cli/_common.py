@@ -11,11 +11,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from intake.settings import Settings, SettingsError
+from intake import Settings, SettingsError
 
 if TYPE_CHECKING:
-    from intake.home import Home
-    from storage.db import Database
+    from intake import Home
+    from storage import Database
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -40,14 +40,11 @@ class UserFacingError(click.ClickException):
 
 def friendly_errors(func: F) -> F:
     """Turn the project's expected errors into one clear line and exit code 2."""
-    from caseworker.cases import AccessDenied
+    from caseworker import AccessDenied
     from core import SanadError
     from flows import FlowValidationError
-    from intake.home import HomeError
-    from intake.routing import RoutingError
-    from storage.accounts import AccountError
-    from storage.crypto import CryptoError
-    from storage.db import DatabaseUnavailable
+    from intake import HomeError, RoutingError
+    from storage import AccountError, CryptoError, DatabaseUnavailable
 
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -83,8 +80,7 @@ def settings() -> Settings:
 @contextmanager
 def home_database() -> Iterator[tuple[Settings, Home, Database]]:
     """The settings, the (required) home and its database, disposed of afterwards."""
-    from intake.app import open_database
-    from intake.home import Home
+    from intake import Home, open_database
 
     current = settings()
     home = Home(current.home)

@@ -76,12 +76,12 @@ def _support_file(name: str) -> ConfigFile:
     """guidance.yaml / directory.yaml, checked by the same loader the intake runs at start."""
 
     def paths(home: Path) -> list[Path]:
-        from intake.support import config_path
+        from intake import config_path
 
         return [config_path(home, name)]
 
     def check(path: Path) -> Sequence[Any]:
-        from intake.support import DEFAULTS, ConfigError, Directory, Guidance
+        from intake import DEFAULTS, ConfigError, Directory, Guidance
 
         home = None if path.parent == DEFAULTS else path.parent.parent
         loader = Guidance if name == "guidance.yaml" else Directory
@@ -107,7 +107,7 @@ def _oncall_check(path: Path) -> Sequence[Any]:
 
 
 def _routing_paths(home: Path) -> list[Path]:
-    from intake.routing import EXAMPLE, routing_path
+    from intake import EXAMPLE, routing_path
 
     live = routing_path(home)
     return [live if live.exists() else EXAMPLE]
@@ -115,14 +115,13 @@ def _routing_paths(home: Path) -> list[Path]:
 
 def _known_teams(path: Path) -> set[str] | None:
     """The teams of the home's signed manifest, when the home and its database are there."""
-    from intake.routing import EXAMPLE
+    from intake import EXAMPLE
 
     if path == EXAMPLE:
         return None
     try:
         from cli._common import settings as _settings
-        from intake.app import open_database
-        from intake.home import Home
+        from intake import Home, open_database
         from storage import accounts
 
         settings = _settings()
@@ -140,7 +139,7 @@ def _known_teams(path: Path) -> set[str] | None:
 
 
 def _routing_check(path: Path) -> Sequence[Any]:
-    from intake.routing import check_routing
+    from intake import check_routing
 
     return check_routing(path, _known_teams(path))
 
@@ -170,13 +169,13 @@ CONFIG_FILES.append(ConfigFile("torrc", _torrc_paths, _torrc_check))
 
 
 def _child_rules_paths(home: Path) -> list[Path]:
-    from caseworker.child_protection import RULES_FILE
+    from caseworker import RULES_FILE
 
     return [RULES_FILE]
 
 
 def _child_rules_check(path: Path) -> Sequence[Any]:
-    from caseworker.child_protection import check_rules
+    from caseworker import check_rules
 
     return check_rules(path)
 
@@ -232,7 +231,7 @@ def check() -> None:
             warnings += severity(problem) != "error"
     settings = _settings()  # a malformed SANAD_OBJECT_STORE_URL stops here, in one line
     if settings.object_store_url:  # only a shared store can be unreachable from here
-        from storage.objects import ObjectStoreError
+        from storage import ObjectStoreError
 
         try:
             settings.objects().check()
@@ -246,7 +245,7 @@ def check() -> None:
         click.echo(f"{item.status:<6} {item.name:<10} {item.detail}")
         errors += item.status == "FAILED"
         warnings += item.status == "warn"
-    from intake.hygiene import warnings_for
+    from intake import warnings_for
 
     for line in warnings_for(settings):  # keys still here, the test-only fast KDF
         click.echo(f"warning: {line}")

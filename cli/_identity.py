@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from storage.identity import PURPOSES, REFUSAL_REASONS
+from storage import PURPOSES, REFUSAL_REASONS
 
 __all__ = ["identity"]
 
@@ -24,7 +24,7 @@ class _Account:
 
 
 def _unlock(db: Any, username: str) -> _Account:
-    from caseworker.cases import AccessDenied
+    from caseworker import AccessDenied
     from cli._common import passphrase as _passphrase
     from storage import accounts, crypto
 
@@ -47,7 +47,7 @@ def _both(key: str, **values: Any) -> str:
 
 
 def _run(action: Any) -> Any:
-    from caseworker.identity import IdentityRefused
+    from caseworker import IdentityRefused
     from cli._common import UserFacingError
 
     try:

@@ -21,7 +21,7 @@ def status(as_json: bool) -> None:
     failures. No case content."""
     from cli._common import friendly_errors
     from cli._common import settings as _settings
-    from intake.app import open_database
+    from intake import open_database
     from jobs import status as report
 
     @friendly_errors
@@ -73,14 +73,13 @@ def run() -> None:
     task once across every host running it), on SQLite in this process."""
     from cli._common import friendly_errors
     from cli._common import settings as _settings
-    from intake.app import build_intake, setup_logging
-    from intake.retention import purge
+    from intake import build_intake, purge, setup_logging
     from jobs import runner_for, tasks_for
 
     @friendly_errors
     def go() -> None:
         settings = _settings()
-        from intake.hygiene import harden
+        from intake import harden
 
         harden(settings)
         setup_logging(settings)

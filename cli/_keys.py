@@ -22,8 +22,8 @@ def export_offline(target: Path) -> None:
     removable disk): each is copied, read back and compared, then overwritten and deleted
     here (review finding 4). Bring admin-signing.pem back only while adding a reader."""
     from cli._common import settings as _settings
-    from intake.home import Home, offline_keys
-    from intake.retention import _shred
+    from intake import Home, offline_keys
+    from storage import shred as _shred
 
     settings = _settings()
     home = Home(settings.home)

@@ -68,8 +68,7 @@ def periodic(start: str, end: str, lang: str, fmt: str, out: Path, username: str
         with _home_database() as (_, _home, db):
             actor, role = "cli", "supervisor"  # holding the home is reading the database
             if username is not None:
-                from storage import accounts
-                from storage.crypto import CryptoError
+                from storage import CryptoError, accounts
 
                 with db.transaction() as session:
                     user = accounts.get_user(session, username)
@@ -88,9 +87,8 @@ def periodic(start: str, end: str, lang: str, fmt: str, out: Path, username: str
         if fmt == "csv":
             data = reports.report_csv(result).encode("utf-8")
         else:
-            from caseworker.i18n import Translator
-            from web.pdf import PdfUnavailable
-            from web.report_pdf import report_pdf
+            from caseworker import Translator
+            from web import PdfUnavailable, report_pdf
 
             try:
                 data = report_pdf(result, Translator(lang), now)
@@ -115,8 +113,8 @@ def recount() -> None:
 
     from cli._common import friendly_errors
     from cli._common import home_database as _home_database
+    from storage import Case
     from storage import statistics as stat_rows
-    from storage.models import Case
 
     @friendly_errors
     def run() -> None:
@@ -149,8 +147,7 @@ def _export(kind: str, username: str, out: Path, start: str | None, end: str | N
     from cli._common import UserFacingError, friendly_errors
     from cli._common import home_database as _home_database
     from cli._common import passphrase as _passphrase
-    from storage import accounts
-    from storage.crypto import CryptoError
+    from storage import CryptoError, accounts
 
     @friendly_errors
     def run() -> None:

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 import click
 
 if TYPE_CHECKING:
-    from bot.signal import SignalConfig
-    from intake.service import IntakeService
+    from bot import SignalConfig
+    from intake import IntakeService
 
 __all__ = ["run_signal"]
 
@@ -29,18 +29,16 @@ def run_signal(verbose: bool) -> None:
     SANAD_SIGNAL_NUMBER (the bot's registered number), SANAD_SIGNAL_DISAPPEAR_SECONDS
     (disappearing-messages timer set for each conversation; default 86400, 0 leaves it alone).
     """
-    from bot.redact import redact_library_logs
-    from bot.signal import SignalConfig, SignalUnavailable
+    from bot import SignalConfig, SignalUnavailable, redact_library_logs
     from cli._common import UserFacingError, friendly_errors
     from cli._common import settings as _settings
-    from intake.app import build_intake, setup_logging
-    from intake.home import Home
+    from intake import Home, build_intake, setup_logging
     from jobs import channel_runner
 
     @friendly_errors
     def run() -> None:
         settings = _settings()
-        from intake.hygiene import harden
+        from intake import harden
 
         harden(settings)
         config = SignalConfig.from_env(os.environ, settings.max_attachment_bytes)
@@ -64,7 +62,7 @@ def run_signal(verbose: bool) -> None:
 async def _serve(
     config: SignalConfig, service: IntakeService, pepper: bytes, jobs: Any = None
 ) -> None:
-    from bot.signal import SignalChannel
+    from bot import SignalChannel
 
     channel = SignalChannel(config, service, pepper, jobs=jobs)
     await channel.start()

@@ -21,8 +21,7 @@ __all__ = ["show_totp", "teams", "users"]
 
 def show_totp(name: str, secret: str) -> None:
     """Show a TOTP secret once: as text and as a QR code for an authenticator app."""
-    from caseworker.dashboard import totp_uri
-    from caseworker.users import terminal_qr
+    from caseworker import terminal_qr, totp_uri
 
     uri = totp_uri(secret, name)
     click.echo(f"TOTP secret of '{name}' (shown once; add it to an authenticator app): {secret}")
@@ -83,11 +82,10 @@ def add(name: str, role: str, team_names: tuple[str, ...], assume_yes: bool) -> 
     confirmed: --yes for scripts; with no terminal and no --yes nothing changes (exit 2)."""
     import sys
 
-    from caseworker.users import Cancelled, add_user, load_admin_key
+    from caseworker import Cancelled, add_user, load_admin_key
     from cli._common import friendly_errors
     from cli._common import settings as _settings
-    from intake.app import open_database
-    from intake.home import Home
+    from intake import Home, open_database
     from storage import accounts
 
     @friendly_errors
@@ -95,7 +93,7 @@ def add(name: str, role: str, team_names: tuple[str, ...], assume_yes: bool) -> 
         settings = _settings()
         home = Home(settings.home)
         home.require()
-        from intake.hygiene import in_tests
+        from intake import in_tests
 
         if settings.insecure_fast_kdf and not in_tests():  # review finding 23
             click.echo(
@@ -177,10 +175,9 @@ def _manifest_change(assume_yes: bool, change: Any) -> Any:
     turn a "no" into exit 2 with nothing changed."""
     import sys
 
-    from caseworker.users import Cancelled, load_admin_key
+    from caseworker import Cancelled, load_admin_key
     from cli._common import settings as _settings
-    from intake.app import open_database
-    from intake.home import Home
+    from intake import Home, open_database
     from storage import accounts
 
     settings = _settings()
@@ -240,7 +237,7 @@ def _reading(as_json: bool, read: Any) -> None:
 @click.option("--json", "as_json", is_flag=True, help="A JSON array (contracts.md).")
 def list_users(as_json: bool) -> None:
     """Every account with its role, teams (as the signed manifest has them) and state."""
-    from caseworker.lifecycle import list_users as read
+    from caseworker import list_users as read
 
     _reading(
         as_json,
@@ -264,7 +261,7 @@ def set_user(name: str, role: str | None, team_names: tuple[str, ...], assume_ye
     """Change NAME's role and/or teams; signs a new recipient manifest. An admin or auditor
     reads no reports: a reader who becomes one leaves the manifest and loses their copies of
     case keys."""
-    from caseworker.lifecycle import set_user as change
+    from caseworker import set_user as change
     from cli._common import friendly_errors
 
     if role is None and not team_names:
@@ -298,7 +295,7 @@ def disable(name: str, assume_yes: bool) -> None:
     manifest and every team, and their copies of case keys are deleted (so they open no
     case, even one they read before). What they already read or copied cannot be taken back
     (docs/threat-model.md)."""
-    from caseworker.lifecycle import disable_user
+    from caseworker import disable_user
     from cli._common import friendly_errors
 
     @friendly_errors
@@ -327,7 +324,7 @@ def disable(name: str, assume_yes: bool) -> None:
 def passwd(name: str) -> None:
     """A new passphrase for NAME: the private key is re-wrapped (current passphrase from
     SANAD_PASSPHRASE or a prompt, the new one from SANAD_NEW_PASSPHRASE or a prompt)."""
-    from caseworker.lifecycle import change_passphrase
+    from caseworker import change_passphrase
     from cli._common import friendly_errors
     from cli._common import home_database as _home_database
 
@@ -383,8 +380,8 @@ def reset_totp(name: str) -> None:
     """A new TOTP secret for NAME (SANAD_TOTP_SECRET or generated, shown once): the old codes
     stop working and NAME enrols the new one. Needs the administrator's passphrase
     (SANAD_ADMIN_PASSPHRASE or a prompt)."""
-    from caseworker.lifecycle import reset_totp as reset
-    from caseworker.users import load_admin_key
+    from caseworker import load_admin_key
+    from caseworker import reset_totp as reset
     from cli._common import friendly_errors
     from cli._common import home_database as _home_database
     from storage import accounts, crypto
@@ -422,7 +419,7 @@ def teams() -> None:
 def add_team(name: str, assume_yes: bool) -> None:
     """A new (empty) team in a newly signed recipient manifest; add members with
     `sanad users add/set NAME --team TEAM`."""
-    from caseworker.lifecycle import add_team as add_it
+    from caseworker import add_team as add_it
     from cli._common import friendly_errors
 
     @friendly_errors
@@ -442,6 +439,6 @@ def add_team(name: str, assume_yes: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="A JSON array (contracts.md).")
 def list_teams(as_json: bool) -> None:
     """Teams and their members, as the signed manifest has them."""
-    from caseworker.lifecycle import list_teams as read
+    from caseworker import list_teams as read
 
     _reading(as_json, read)

@@ -10,10 +10,8 @@ __all__ = ["build_web_app", "web"]
 
 
 def build_web_app(settings: object, secure_cookies: bool = False) -> Any:
-    from caseworker.dashboard import Dashboard
-    from intake.app import build_intake, open_database
-    from intake.home import Home
-    from intake.settings import Settings
+    from caseworker import Dashboard
+    from intake import Home, Settings, build_intake, open_database
     from web import create_app
 
     assert isinstance(settings, Settings)
@@ -62,12 +60,12 @@ def web(host: str, port: int, secure_cookies: bool) -> None:
 
     from cli._common import friendly_errors
     from cli._common import settings as _settings
-    from intake.app import setup_logging
+    from intake import setup_logging
 
     @friendly_errors
     def run() -> None:
         settings = _settings()
-        from intake.hygiene import harden
+        from intake import harden
 
         harden(settings)
         setup_logging(settings)

@@ -68,8 +68,7 @@ def main() -> None:
 @friendly_errors
 def init(demo: bool) -> None:
     """Create the home: schema, organisation keys, and the caseworker account `demo`."""
-    from intake.app import open_database, setup_logging
-    from intake.home import init_demo
+    from intake import init_demo, open_database, setup_logging
 
     settings = _settings()
     if settings.insecure_fast_kdf:
@@ -77,7 +76,7 @@ def init(demo: bool) -> None:
             "warning: SANAD_INSECURE_FAST_KDF=1: weak key derivation, for tests only", err=True
         )
     db = open_database(settings)
-    from intake.home import HomeError
+    from intake import HomeError
 
     try:
         result = init_demo(
@@ -153,12 +152,12 @@ def _prepare_language_model() -> None:
 @friendly_errors
 def chat(jsonl: bool, user: str, lang: str | None, shape: bool) -> None:
     """Report through the console: the same flows, consent, encryption and queue as Telegram."""
-    from bot.console import run_interactive, run_jsonl
-    from intake.app import build_intake, setup_logging
+    from bot import run_interactive, run_jsonl
+    from intake import build_intake, setup_logging
 
     settings = _settings()
     setup_logging(settings)
-    from intake.hygiene import harden
+    from intake import harden
 
     harden(settings)
     service = friendly_errors(build_intake)(settings)
@@ -345,9 +344,8 @@ def purge(vacuum: bool) -> None:
     On SQLite deleted rows are overwritten and the WAL is truncated. On PostgreSQL they stay
     in the table files until VACUUM FULL: use --vacuum.
     """
-    from intake.app import build_intake, setup_logging
-    from intake.retention import purge as purge_all
-    from intake.retention import vacuum_postgres
+    from intake import build_intake, setup_logging, vacuum_postgres
+    from intake import purge as purge_all
 
     settings = _settings()
     setup_logging(settings)
@@ -395,10 +393,8 @@ def backup(destination: str) -> None:
     (SANAD_ADMIN_PASSPHRASE or a prompt, for SANAD_HOME/offline/admin-signing.pem)."""
     from pathlib import Path
 
-    from caseworker.users import load_admin_key
-    from intake.app import open_database
-    from intake.backup import BackupError, backup_signer, fingerprint, make_backup
-    from intake.home import Home
+    from caseworker import load_admin_key
+    from intake import BackupError, Home, backup_signer, fingerprint, make_backup, open_database
     from storage import accounts, crypto
 
     settings = _settings()
@@ -494,8 +490,7 @@ def restore(source: str, recovery_key: str, admin_pub: str | None) -> None:
     SANAD_RECOVERY_PASSPHRASE or a prompt."""
     from pathlib import Path
 
-    from intake.app import open_database
-    from intake.backup import BackupError, backup_admin, fingerprint, restore_backup
+    from intake import BackupError, backup_admin, fingerprint, open_database, restore_backup
     from storage import crypto
 
     claimed = backup_admin(Path(source))

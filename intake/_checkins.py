@@ -26,9 +26,7 @@ from sqlalchemy.orm import Session
 
 import alerts
 from core import as_utc
-from storage import crypto
-from storage.checkin_models import Checkin
-from storage.models import Case, CaseEvent, CaseRoute, OutboxMessage
+from storage import Case, CaseEvent, CaseRoute, Checkin, OutboxMessage, crypto
 
 __all__ = ["AUTHOR", "answer", "delivered", "of_outbox", "schedule_due"]
 

@@ -16,9 +16,7 @@ from intake.home import Home, HomeError
 from intake.service import IntakeService
 from intake.settings import Settings
 from nlu import build_interpreter
-from storage import crypto
-from storage.db import Database
-from storage.models import Case
+from storage import Case, Database, crypto
 
 __all__ = ["build_intake", "open_database", "open_keyring", "setup_logging"]
 

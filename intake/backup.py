@@ -42,9 +42,7 @@ from sqlalchemy.types import DateTime, LargeBinary
 import alerts  # noqa: F401  (it loads its table, which lives outside storage/models.py)
 from core import SanadError
 from intake.settings import Settings
-from storage import crypto
-from storage.db import Database
-from storage.models import Base
+from storage import Base, Database, crypto
 
 __all__ = [
     "CONTEXT",

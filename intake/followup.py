@@ -17,8 +17,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
-from storage import crypto
-from storage.models import Case, CaseEvent, CaseRoute, ChatMessage, OutboxMessage, RateLimit
+from storage import Case, CaseEvent, CaseRoute, ChatMessage, OutboxMessage, RateLimit, crypto
 
 __all__ = [
     "LEASE",
@@ -117,7 +116,7 @@ def queue_message(
             detail={"message": message_id},
         )
     )
-    from storage.outbox_jobs import defer_delivery  # its job, in this transaction (PostgreSQL)
+    from storage import defer_delivery  # its job, in this transaction (PostgreSQL)
 
     session.flush()
     defer_delivery(session, route.channel, [message_id])

@@ -25,8 +25,7 @@ from pathlib import Path
 
 from core import ConfigurationError
 from intake.settings import Settings
-from storage import accounts, crypto
-from storage.db import Database
+from storage import Database, accounts, crypto
 
 __all__ = [
     "DEMO_USER",
@@ -122,8 +121,7 @@ def init_demo(
     The recovery and administrator keys get their own passphrases (SANAD_RECOVERY_PASSPHRASE,
     SANAD_ADMIN_PASSPHRASE, or generated and shown once), never the demo caseworker's
     (review finding 4), and the project's Argon2id format."""
-    from storage import casework
-    from storage.accounts import new_totp_secret, normalise_totp_secret
+    from storage import casework, new_totp_secret, normalise_totp_secret
 
     home = Home(settings.home)
     _private_dir(settings.home)

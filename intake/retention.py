@@ -29,11 +29,18 @@ from sqlalchemy import delete, select, text
 
 from core import as_utc as _aware
 from intake.service import IntakeService
-from storage import cases, drafts, inbox
+from storage import (
+    Attachment,
+    Case,
+    CaseEvent,
+    Database,
+    ProcessedEvent,
+    cases,
+    drafts,
+    inbox,
+    shred,
+)
 from storage import statistics as stat_rows
-from storage.db import Database
-from storage.models import Attachment, Case, CaseEvent, ProcessedEvent
-from storage.objects import shred
 
 log = logging.getLogger("sanad.retention")
 

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from core import ConfigProblem, ConfigurationError, LineDict, LineList, line_of, read_yaml
-from storage.teams import TeamError, check_team_name
+from storage import TeamError, check_team_name
 
 __all__ = ["EXAMPLE", "ROUTING_FILE", "Routing", "RoutingError", "check_routing", "routing_path"]
 

@@ -54,12 +54,22 @@ from intake.settings import Settings
 from intake.support import Directory, Guidance, country_code, needs_in
 from intake.triage import TriageRules, word_reasons
 from nlu import Interpreter
-from storage import accounts, cases, crypto, drafts, inbox, search, teams
+from storage import (
+    Case,
+    CaseEvent,
+    ChatLocks,
+    Database,
+    ObjectStore,
+    ProcessedEvent,
+    accounts,
+    cases,
+    crypto,
+    drafts,
+    inbox,
+    search,
+    teams,
+)
 from storage import statistics as stat_rows
-from storage.chatlock import ChatLocks
-from storage.db import Database
-from storage.models import Case, CaseEvent, ProcessedEvent
-from storage.objects import ObjectStore
 
 __all__ = [
     "COMMANDS",

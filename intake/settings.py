@@ -8,8 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core import ConfigurationError
-from storage import crypto
-from storage.objects import ObjectStore, ObjectStoreUrlError, open_objects, parse_s3_url
+from storage import ObjectStore, ObjectStoreUrlError, crypto, open_objects, parse_s3_url
 
 __all__ = ["Settings", "SettingsError"]
 

@@ -26,10 +26,10 @@ from typing import Any, Protocol
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from storage.db import Database
-from storage.health import Heartbeat
-from storage.outbox_jobs import (
+from storage import (
+    Database,
     DeliveryDeferred,
+    Heartbeat,
     defer_delivery,
     outbox_queue,
     outbox_task,

@@ -11,8 +11,7 @@ from sqlalchemy.orm import Session
 
 from alerts import ROTA, Alert
 from core import as_utc as _aware
-from storage import health
-from storage.models import Case, HealthAlert, OutboxMessage
+from storage import Case, HealthAlert, OutboxMessage, health
 
 __all__ = ["status"]
 

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from jobs._runner import CLUSTER, Periodic
-from storage.db import Database
+from storage import Database
 
 __all__ = ["channel_runner", "tasks_for"]
 
@@ -60,7 +60,7 @@ def channel_runner(service: Any, kind: str) -> Any:
     (once across hosts on PostgreSQL), the alerts watchdog when an on-call configuration is
     in the home, and this process's heartbeat. Not started."""
     from alerts import live_oncall_path
-    from intake.retention import purge
+    from intake import purge
     from jobs._runner import runner_for
 
     home = service.settings.home

@@ -10,10 +10,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models import Base
 
-__all__ = ["OUTCOMES", "STATUSES", "Referral"]
+__all__ = ["REFERRAL_OUTCOMES", "REFERRAL_STATUSES", "Referral"]
 
-STATUSES = ("sent", "acknowledged", "answered", "closed")
-OUTCOMES = ("action_taken", "investigation_opened", "declined", "no_response", "other")
+REFERRAL_STATUSES = ("sent", "acknowledged", "answered", "closed")
+REFERRAL_OUTCOMES = ("action_taken", "investigation_opened", "declined", "no_response", "other")
 
 
 class Referral(Base):
@@ -21,11 +21,11 @@ class Referral(Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     case_id: Mapped[str] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     body: Mapped[str] = mapped_column(String(40))  # an id of the register
-    status: Mapped[str] = mapped_column(String(16))  # see STATUSES
+    status: Mapped[str] = mapped_column(String(16))  # see REFERRAL_STATUSES
     sent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     deadline: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     reminded: Mapped[str | None] = mapped_column(String(12), nullable=True)  # due | overdue
-    outcome: Mapped[str | None] = mapped_column(String(24), nullable=True)  # see OUTCOMES
+    outcome: Mapped[str | None] = mapped_column(String(24), nullable=True)  # see REFERRAL_OUTCOMES
     created_by: Mapped[str] = mapped_column(String(64))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     reporter_told_at: Mapped[datetime | None] = mapped_column(

@@ -28,7 +28,7 @@ from typing import Any
 from sqlalchemy import BigInteger, Integer, String, delete, func, insert, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from core.time import as_utc
+from core import as_utc
 from storage.cases import INITIAL_STATUS
 from storage.casework import STATE_ANSWERS, STATE_STEPS
 from storage.caseworker_models import CaseAction

@@ -30,6 +30,7 @@ __all__ = [
     "Plan",
     "Routed",
     "SignedList",
+    "TeamError",
     "case_teams",
     "check_team_name",
     "label_of",

@@ -3,6 +3,8 @@ suite, so CI fails on any of them (the audit skips, saying why, when it cannot r
 
 from __future__ import annotations
 
+import ast
+import importlib
 import json
 import re
 import subprocess
@@ -62,6 +64,64 @@ def test_the_layers_contract_names_every_package() -> None:
     assert packages == listed
 
 
+def _cross_package_imports() -> list[tuple[str, int, str, list[str]]]:
+    """(file, line, imported module, names) of each import from another top-level package."""
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    roots = config["tool"]["importlinter"]["root_packages"]
+    found = []
+    for root in roots:
+        for path in sorted((ROOT / root).rglob("*.py")):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            for node in ast.walk(tree):
+                if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                    modules = [(node.module, [a.name for a in node.names])]
+                elif isinstance(node, ast.Import):
+                    modules = [(a.name, []) for a in node.names]
+                else:
+                    continue
+                for module, names in modules:
+                    if module.split(".")[0] in roots and module.split(".")[0] != root:
+                        found.append((str(path.relative_to(ROOT)), node.lineno, module, names))
+    return found
+
+
+def test_packages_are_entered_only_through_their_init() -> None:
+    """Issue 20 item 1: another package's names come from its __init__ (`from storage import
+    Database`, `from storage import drafts`), never from its modules (`from storage.db import
+    ...`), and each is in that package's __all__ (its __init__.pyi where the names are loaded
+    on first use), so the __init__ is the whole public surface."""
+    wrong = []
+    for path, line, module, names in _cross_package_imports():
+        if "." in module:
+            wrong.append(
+                f"{path}:{line} imports {module} (use `from {module.split('.')[0]} import`)"
+            )
+            continue
+        if not names:  # `import alerts`: the package itself
+            continue
+        public = importlib.import_module(module).__all__
+        wrong += [
+            f"{path}:{line} {module}.{n} is not in its __all__" for n in names if n not in public
+        ]
+    assert not wrong, "\n".join(wrong)
+
+
+def test_a_package_surface_loads_nothing_until_a_name_is_used() -> None:
+    """The lazily loaded packages (__init__.pyi) name only what exists, and importing one costs
+    no more than its __init__: `sanad --help` must not pay for SQLAlchemy or the PDF fonts."""
+    code = (
+        "import sys, storage, intake, caseworker, bot, web\n"
+        "loaded = sorted(m for m in sys.modules if m.split('.')[0] in "
+        "{'storage', 'intake', 'caseworker', 'bot', 'web', 'sqlalchemy'} and '.' in m)\n"
+        "assert not loaded, loaded\n"
+        "for p in (storage, intake, caseworker, bot, web):\n"
+        "    for name in p.__all__:\n"
+        "        getattr(p, name)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+
+
 # ---- security linter -----------------------------------------------------------------------
 
 PACKAGES = (
@@ -101,7 +161,9 @@ def test_every_module_names_its_public_surface() -> None:
         for package in packages
         for path in sorted((ROOT / package).rglob("*.py"))
         if "migrations" not in path.parts
-        and not re.search(r"^__all__\b", path.read_text(encoding="utf-8"), re.M)
+        and not re.search(
+            r"^(__getattr__, __dir__, )?__all__\b", path.read_text(encoding="utf-8"), re.M
+        )
     ]
     assert not missing, "no __all__ in: " + ", ".join(missing)
 

@@ -1,5 +1,11 @@
-"""The caseworker dashboard (Starlette, server-rendered Jinja2 templates)."""
+"""The caseworker dashboard (Starlette, server-rendered Jinja2 templates).
 
-from web.app import create_app
+Other packages import these names from `web` itself, never from its modules (the "through
+their __init__" contract in pyproject.toml). They are listed in `__init__.pyi`, which
+type checkers read, and each is imported on first use (lazy_loader), so importing the
+package stays cheap and a command loads only what it runs.
+"""
 
-__all__ = ["create_app"]
+import lazy_loader
+
+__getattr__, __dir__, __all__ = lazy_loader.attach_stub(__name__, __file__)

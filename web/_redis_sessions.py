@@ -33,7 +33,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from caseworker.dashboard import Principal
+from caseworker import Principal
 from web.security import ABSOLUTE_SECONDS, IDLE_SECONDS, SWEEP_SECONDS, WebSession
 
 __all__ = ["RedisSessionStore"]

@@ -25,14 +25,11 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from caseworker import Dashboard, Principal, i18n, integrity_text
 from caseworker import dashboard as dash
-from caseworker import i18n
-from caseworker.cases import integrity_text
-from caseworker.dashboard import Dashboard, Principal
 from core import as_utc
-from storage import casework
+from storage import Heartbeat, casework
 from storage import identity as identity_store
-from storage.health import Heartbeat
 from web import labels, security, workbench
 from web._redis_sessions import RedisSessionStore
 from web.health import health_routes
@@ -94,13 +91,13 @@ class WebApp:
     ) -> None:
         self.d = dashboard
         self.live_seconds = live_seconds  # how often an open queue asks what changed
-        from caseworker.access import AccessDesk
+        from caseworker import AccessDesk
 
         self.access = AccessDesk(dashboard)
-        from caseworker.workbench import Workbench
+        from caseworker import Workbench
 
         self.bench = Workbench(dashboard)
-        from caseworker.workbench import Canned
+        from caseworker import Canned
 
         self.canned = Canned(dashboard)
         self.trusted_proxies = tuple(trusted_proxies)
@@ -132,7 +129,7 @@ class WebApp:
             undefined=jinja2.StrictUndefined,
         )
         self.fields = FieldRenderer()
-        from caseworker.child_protection import rule_for  # issue 18: children (case page)
+        from caseworker import rule_for  # issue 18: children (case page)
 
         self.env.globals["child_rule"] = rule_for
         self.referrals = Referrals(self)  # issue 18: the case page's referrals
@@ -436,7 +433,7 @@ class WebApp:
 
     async def bulk(self, request: Request) -> Response:
         """POST /queue/bulk: assign, unassign, label or close the ticked cases."""
-        from caseworker.workbench import audit_bulk
+        from caseworker import audit_bulk
 
         checked = await self.posted(request)
         if isinstance(checked, Response):
@@ -596,7 +593,7 @@ class WebApp:
 
     def _workbench_of(self, who: Principal, ref: str) -> dict[str, Any]:
         """The case page's workbench parts: labels, links both ways, possible duplicates."""
-        from caseworker.workbench import LINK_KINDS
+        from caseworker import LINK_KINDS
 
         return {
             **self.bench.case_extras(who, ref),
@@ -1002,7 +999,7 @@ class WebApp:
     async def stats_chart(self, request: Request) -> Response:
         """One dimension (or, under /stats/cross/A/B.svg, a cross-table) of the statistics
         for the chosen range as an SVG chart (an image: no script can run)."""
-        from caseworker.charts import bar_chart, cross_chart
+        from caseworker import bar_chart, cross_chart
         from web import stats_view
 
         s, who = await self.who(request)
@@ -1105,7 +1102,7 @@ class WebApp:
                 media_type="text/csv; charset=utf-8",
                 headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
             )
-        from web.report_pdf import labelled, local_digits, report_pdf
+        from web.periodic_pdf import labelled, local_digits, report_pdf
 
         if params.get("format") == "pdf":
             content = await run_in_threadpool(report_pdf, report, t, self.d.now())

@@ -15,8 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from storage.db import Database
-from storage.health import readiness
+from storage import Database, readiness
 
 __all__ = ["health_routes"]
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from caseworker.i18n import Translator
+from caseworker import Translator
 
 __all__ = [
     "channel",
@@ -73,7 +73,7 @@ def event(t: Translator, entry: Mapping[str, Any]) -> str:
 
 def counted(t: Translator, key: str, n: int) -> str:
     """`key` in the plural form `n` needs, the number in the language's digits."""
-    from caseworker.i18n import plural_form
+    from caseworker import plural_form
 
     form = f"{key}.{plural_form(t.lang, n)}"
     return t(form if t.has(form) else key, n=digits(n, t.lang))

@@ -12,8 +12,7 @@ from typing import Any
 
 from fpdf import FPDF
 
-from caseworker.dashboard import CaseView
-from caseworker.i18n import Translator
+from caseworker import CaseView, Translator
 from core import UnavailableError
 from flows import isolate_ltr_runs
 from storage import casework

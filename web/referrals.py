@@ -19,8 +19,7 @@ from starlette.routing import Route
 from caseworker import dashboard as dash
 from caseworker import referrals
 from flows import load_flowset
-from storage import cases, casework, crypto
-from storage.referral_models import OUTCOMES, STATUSES
+from storage import REFERRAL_OUTCOMES, REFERRAL_STATUSES, cases, casework, crypto
 from web import security
 from web.uploads import UploadRefused, read_form_with_file
 
@@ -33,8 +32,8 @@ class Referrals:
         self.flows = load_flowset()
         app.env.globals.update(
             referral_bodies=referrals.bodies(),
-            referral_statuses=STATUSES,
-            referral_outcomes=OUTCOMES,
+            referral_statuses=REFERRAL_STATUSES,
+            referral_outcomes=REFERRAL_OUTCOMES,
         )
 
     def routes(self) -> list[Route]:

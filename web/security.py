@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from caseworker.dashboard import Principal
+from caseworker import Principal
 
 __all__ = [
     "ABSOLUTE_SECONDS",

@@ -8,8 +8,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from caseworker.i18n import Translator
-from caseworker.release import CROSS
+from caseworker import CROSS, Translator
 from core import RefusedError
 from web import labels
 from web.render import FieldRenderer

@@ -23,8 +23,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from caseworker.cases import TAKEN_SOURCES
-from caseworker.dashboard import Principal
+from caseworker import TAKEN_SOURCES, Principal
 from storage import accounts
 
 __all__ = ["SOURCES", "TakeReport"]
@@ -36,7 +35,7 @@ NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
 def _src(who: Principal, token: str, source: str) -> Any:
-    from intake.service import Incoming
+    from intake import Incoming
 
     # The interview is this caseworker's own: another account cannot reach the draft.
     return Incoming(source, f"dashboard:{who.user_id}:{token}")

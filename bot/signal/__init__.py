@@ -47,10 +47,9 @@ from bot.signal._runtime import (
     stop_pipeline,
 )
 from flows import Reply
-from intake.service import Incoming, IntakeService, Outcome
+from intake import Incoming, IntakeService, Outcome
 from jobs import Runner
-from storage import crypto
-from storage.outbox_jobs import FAILED, RETRY, SENT, SKIPPED, DeliveryDeferred
+from storage import DeliveryDeferred, crypto, outbox_jobs
 
 log = logging.getLogger("sanad.signal")
 
@@ -518,7 +517,7 @@ class SignalChannel:
         if item is None:
             if wait is not None:
                 raise DeliveryDeferred(wait)
-            return SKIPPED
+            return outbox_jobs.SKIPPED
         done: asyncio.Future[str] = asyncio.get_running_loop().create_future()
 
         async def job() -> None:
@@ -569,15 +568,15 @@ class SignalChannel:
             log.warning("signal outbox delivery failed (%s)", type(exc).__name__)
             wait = await asyncio.to_thread(self.service.outbox_failed, item.id)
             if wait is None:
-                return FAILED
+                return outbox_jobs.FAILED
             if deferrable:  # a job: the engine tries again after the backoff
                 raise DeliveryDeferred(wait) from None
-            return RETRY
+            return outbox_jobs.RETRY
         await asyncio.to_thread(self.service.outbox_sent, item.id)
         self.stats.delivered += 1
         self.stats.changed.set()
         log.info("signal outbox item delivered")
-        return SENT
+        return outbox_jobs.SENT
 
 
 class _Handler(DataMessageHandler):

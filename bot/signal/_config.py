@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from core import UnavailableError
 from flows import Reply
-from intake.settings import SettingsError
+from intake import SettingsError
 
 __all__ = ["SignalConfig", "SignalUnavailable", "render_reply"]
 

@@ -57,9 +57,9 @@ from bot.telegram._settings import (
 )
 from bot.telegram._webhook import WebhookIntake, WebhookServer
 from flows import Reply
-from intake.service import Incoming, IntakeService, Outcome
+from intake import Incoming, IntakeService, Outcome
 from jobs import Runner
-from storage.outbox_jobs import FAILED, SENT, SKIPPED, DeliveryDeferred
+from storage import DeliveryDeferred, outbox_jobs
 
 __all__ = [
     "TelegramChannel",
@@ -625,7 +625,7 @@ class TelegramChannel:
         delivered = 0
         for message_id in await asyncio.to_thread(self.service.outbox_due, CHANNEL):
             with contextlib.suppress(DeliveryDeferred):  # retried after its backoff
-                delivered += await self.deliver_message(message_id) == SENT
+                delivered += await self.deliver_message(message_id) == outbox_jobs.SENT
         return delivered
 
     def schedule_checkins(self) -> int:
@@ -640,7 +640,7 @@ class TelegramChannel:
         if item is None:
             if wait is not None:
                 raise DeliveryDeferred(wait)
-            return SKIPPED
+            return outbox_jobs.SKIPPED
         src = Incoming(CHANNEL, str(item.route), None, route=str(item.route))
         try:
             sent = await self._send_replies(int(item.route), list(item.replies))
@@ -649,8 +649,8 @@ class TelegramChannel:
             wait = await asyncio.to_thread(self.service.outbox_failed, item.id)
             if wait is None:
                 log.error("outbox item failed for good after its last try")
-                return FAILED
+                return outbox_jobs.FAILED
             raise DeliveryDeferred(wait) from None
         await asyncio.to_thread(self.service.outbox_sent, item.id)
         await self._track(src, [(m, "out") for m in sent])
-        return SENT
+        return outbox_jobs.SENT

@@ -315,7 +315,7 @@ class _Health(tornado.web.RequestHandler):
         if not self.ready:
             self.write({"ok": True})
             return
-        from storage.health import readiness
+        from storage import readiness
 
         state = await asyncio.to_thread(readiness, self.db)
         self.set_status(200 if state.ready else 503)

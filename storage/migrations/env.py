@@ -2,7 +2,7 @@
 
 from alembic import context
 
-import alerts.models  # noqa: F401  (tables outside storage/models.py, so autogenerate sees them)
+import storage.alert_models
 import storage.caseworker_models
 import storage.checkin_models
 import storage.referral_models

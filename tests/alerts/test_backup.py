@@ -8,10 +8,10 @@ from pathlib import Path
 from sqlalchemy import select
 
 import alerts
-from alerts.models import Alert
 from intake.backup import make_backup, restore_backup
 from intake.service import IntakeService
 from storage import crypto
+from storage.alert_models import Alert
 from storage.db import Database
 from tests.alerts.conftest import Servers, now_of
 from tests.support import RECOVERY_PASSPHRASE, Clock

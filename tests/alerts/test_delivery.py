@@ -12,9 +12,9 @@ from datetime import timedelta
 from sqlalchemy import select
 
 import alerts
-from alerts.models import ROTA, Alert
 from intake.service import IntakeService
 from storage import cases
+from storage.alert_models import ROTA, Alert
 from storage.models import CaseEvent
 from tests.alerts.conftest import ANSWERS, ENV, SECRETS, TOKEN, Servers, now_of
 from tests.support import Clock, open_report

@@ -13,9 +13,9 @@ import pytest
 from sqlalchemy import select
 
 import alerts
-from alerts.models import Alert
 from intake.service import IntakeService
 from storage import accounts, cases
+from storage.alert_models import Alert
 from storage.db import Database
 from storage.models import CaseEvent
 from tests.alerts.conftest import SECRETS, Servers, now_of, report

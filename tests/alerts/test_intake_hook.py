@@ -8,11 +8,11 @@ from collections.abc import Callable
 from sqlalchemy import select
 
 import alerts
-from alerts.models import ROTA, Alert
 from caseworker.cases import list_queue
 from intake.app import build_intake
 from intake.service import IntakeService
 from intake.settings import Settings
+from storage.alert_models import ROTA, Alert
 from tests.alerts.conftest import Servers, now_of
 from tests.support import Chat, Clock
 

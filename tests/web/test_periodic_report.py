@@ -21,7 +21,7 @@ from storage import statistics as stat_rows
 from storage.models import AuditEntry, Case
 from tests.web.conftest import CONSENT_NONE, DEMO_TOTP, OTHER_PASSPHRASE, Site, login
 
-X = reports.X
+X = reports.JOINER
 
 
 @pytest.fixture

@@ -9,15 +9,15 @@ from datetime import datetime
 
 from fpdf import FPDF
 
-from caseworker.i18n import Translator
-from caseworker.reports import (
+from caseworker import (
+    JOINER,
     RESPONSES,
     SECTIONS,
     STATE_STEPS,
     STEPS,
     TIMING,
     PeriodicReport,
-    X,
+    Translator,
     whole_years,
 )
 from web import labels
@@ -78,13 +78,13 @@ def labelled(
 
     def part(dimension: str, *prefix: str) -> list[list[str]]:
         return [
-            [*r.value.split(X), r.count]
+            [*r.value.split(JOINER), r.count]
             for r in report.table(dimension)
-            if r.value.split(X)[: len(prefix)] == list(prefix)
+            if r.value.split(JOINER)[: len(prefix)] == list(prefix)
         ]
 
     for section in SECTIONS:
-        country = part(f"report_type{X}country", section)
+        country = part(f"report_type{JOINER}country", section)
         if country:
             out.append(Table(t(f"report.section.{section}"), (), level=1))
             out.append(
