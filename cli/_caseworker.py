@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from caseworker import AccessDenied, QueueRow, list_queue, show_case
 from cli._common import home_database as _home_database
 from cli._common import passphrase as _passphrase
 
-__all__ = ["AccessDenied", "queue", "reissue_receipt", "reply", "show"]
+if TYPE_CHECKING:
+    from caseworker import QueueRow
+
+__all__ = ["queue", "reissue_receipt", "reply", "show"]
 
 
 def _age(received: datetime) -> str:
@@ -40,6 +42,8 @@ def queue(as_json: bool, lang: str) -> None:
     @friendly_errors
     def run() -> None:
         with _home_database() as (_, _, db):
+            from caseworker import list_queue
+
             items = list_queue(db)
         if as_json:  # the machine form of contracts.md: codes, unchanged
             click.echo(json.dumps([i.to_json() for i in items], ensure_ascii=False, indent=1))
@@ -114,6 +118,8 @@ def show(case_ref: str, username: str, as_json: bool, lang: str) -> None:
     @friendly_errors
     def run() -> None:
         with _home_database() as (_, _, db):
+            from caseworker import show_case
+
             case = show_case(db, case_ref, username, _passphrase())
         if case.get("integrity"):  # tampering is said as such, in both languages
             from caseworker import tampering_message

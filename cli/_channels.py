@@ -14,6 +14,8 @@ from urllib.parse import urlsplit
 
 import click
 
+from cli._signal import run_signal
+
 __all__ = ["run", "telegram", "webchat", "whatsapp"]
 
 
@@ -232,3 +234,6 @@ def whatsapp(listen: str, port: int) -> None:
             service.db.dispose()
 
     start()
+
+
+run.add_command(run_signal, name="signal")  # sanad run signal (contracts.md)

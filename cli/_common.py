@@ -39,34 +39,33 @@ class UserFacingError(click.ClickException):
 
 
 def friendly_errors(func: F) -> F:
-    """Turn the project's expected errors into one clear line and exit code 2."""
-    from caseworker import AccessDenied
-    from core import SanadError
-    from flows import FlowValidationError
-    from intake import HomeError, RoutingError
-    from storage import AccountError, CryptoError, DatabaseUnavailable
+    """Turn the project's expected errors into one clear line and exit code 2.
+
+    Every one of them is a `core.SanadError`; the classes that get their own wording are
+    imported only once one is raised, so that decorating a command costs nothing (`sanad
+    --help` must not load SQLAlchemy, the flows or the caseworkers' side)."""
 
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from core import SanadError
+
         try:
             return func(*args, **kwargs)
-        except (
-            HomeError,
-            SettingsError,
-            DatabaseUnavailable,
-            AccountError,
-            AccessDenied,
-            RoutingError,
-        ) as exc:
-            raise UserFacingError(str(exc)) from exc
-        except CryptoError as exc:
-            raise UserFacingError(f"the keys or signed data do not verify: {exc}") from exc
-        except FlowValidationError as exc:
-            raise UserFacingError(f"the flows are not valid:\n{exc}") from exc
-        except SanadError as exc:  # any other error the project raises on purpose: one line
-            raise UserFacingError(str(exc) or type(exc).__name__) from exc
+        except SanadError as exc:  # any error the project raises on purpose: one line
+            raise UserFacingError(_one_line(exc)) from exc
 
     return wrapper  # type: ignore[return-value]
+
+
+def _one_line(exc: Exception) -> str:
+    from flows import FlowValidationError
+    from storage import CryptoError
+
+    if isinstance(exc, CryptoError):
+        return f"the keys or signed data do not verify: {exc}"
+    if isinstance(exc, FlowValidationError):
+        return f"the flows are not valid:\n{exc}"
+    return str(exc) or type(exc).__name__
 
 
 def settings() -> Settings:

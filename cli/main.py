@@ -13,22 +13,7 @@ from typing import Any
 
 import click
 
-from cli import (
-    _alerts,
-    _audit,
-    _caseworker,
-    _channels,
-    _config,
-    _identity,
-    _jobs,
-    _keys,
-    _onion,
-    _report,
-    _users,
-    _web,
-)
 from cli._common import UserFacingError, friendly_errors, settings
-from cli._signal import run_signal
 
 __all__ = [
     "backup",
@@ -48,7 +33,48 @@ __all__ = [
 _settings = settings
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+# The commands kept in their own modules, each imported only when it runs (or for --help), so
+# `sanad users list` does not load the channels, the flows or the dashboard: click's
+# "lazily loading subcommands" pattern. Name -> "module:attribute".
+LAZY_COMMANDS = {
+    "queue": "cli._caseworker:queue",
+    "show": "cli._caseworker:show",
+    "reply": "cli._caseworker:reply",
+    "reissue-receipt": "cli._caseworker:reissue_receipt",
+    "config": "cli._config:config",
+    "alerts": "cli._alerts:alerts",
+    "run": "cli._channels:run",
+    "onion": "cli._onion:onion",
+    "users": "cli._users:users",
+    "teams": "cli._users:teams",
+    "keys": "cli._keys:keys",
+    "web": "cli._web:web",
+    "audit": "cli._audit:audit",
+    "identity": "cli._identity:identity",
+    "status": "cli._jobs:status",
+    "report": "cli._report:report",
+    "export": "cli._report:export",
+    "jobs": "cli._jobs:jobs",
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose LAZY_COMMANDS are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *LAZY_COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in LAZY_COMMANDS:
+            import importlib
+
+            module, attribute = LAZY_COMMANDS[cmd_name].split(":")
+            command: click.Command = getattr(importlib.import_module(module), attribute)
+            return command
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="sanad")
 def main() -> None:
     """Sanad (سند): secure bilingual intake for reports of torture, ill-treatment and reprisals.
@@ -173,27 +199,6 @@ def chat(jsonl: bool, user: str, lang: str | None, shape: bool) -> None:
         click.echo("", err=True)
     finally:
         service.db.dispose()
-
-
-main.add_command(_caseworker.queue)
-main.add_command(_caseworker.show)
-main.add_command(_caseworker.reply)
-main.add_command(_caseworker.reissue_receipt)
-main.add_command(_config.config)
-main.add_command(_alerts.alerts)
-_channels.run.add_command(run_signal, name="signal")  # sanad run signal (contracts.md)
-main.add_command(_channels.run)
-main.add_command(_onion.onion)
-main.add_command(_users.users)
-main.add_command(_users.teams)
-main.add_command(_keys.keys)
-main.add_command(_web.web)
-main.add_command(_audit.audit)
-main.add_command(_identity.identity)
-main.add_command(_jobs.status)
-main.add_command(_report.report)
-main.add_command(_report.export)
-main.add_command(_jobs.jobs)
 
 
 @main.group()

@@ -7,16 +7,17 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 from logging.handlers import RotatingFileHandler
+from typing import TYPE_CHECKING
 
-from sqlalchemy.orm import Session
-
-import alerts
-from flows import load_flowset
 from intake.home import Home, HomeError
-from intake.service import IntakeService
 from intake.settings import Settings
-from nlu import build_interpreter
-from storage import Case, Database, crypto
+from storage import Database, crypto
+
+if TYPE_CHECKING:  # the service, the flows and the NLU load only where one is built
+    from sqlalchemy.orm import Session
+
+    from intake.service import IntakeService
+    from storage import Case
 
 __all__ = ["build_intake", "open_database", "open_keyring", "setup_logging"]
 
@@ -63,6 +64,10 @@ def open_keyring(
 
 
 def build_intake(settings: Settings, db: Database | None = None) -> IntakeService:
+    from flows import load_flowset
+    from intake.service import IntakeService
+    from nlu import build_interpreter
+
     home = Home(settings.home)
     home.require()
     db = db or open_database(settings)
@@ -83,4 +88,6 @@ def build_intake(settings: Settings, db: Database | None = None) -> IntakeServic
 
 def _queue_oncall_alert(session: Session, case: Case, now: datetime) -> None:
     """On-call alerts: queued in the transaction that makes a priority-1 case (one INSERT)."""
+    import alerts
+
     alerts.enqueue_for_case(session, case, now)

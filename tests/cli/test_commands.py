@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -166,3 +168,29 @@ def test_reissue_receipt_prints_a_new_code_once_and_refuses_a_wrong_passphrase(
         check=False,
     )
     assert wrong.returncode == 2 and "Traceback" not in wrong.stderr
+
+
+def test_a_command_loads_only_what_it_runs(home_env: dict[str, str]) -> None:
+    """The subcommands are imported when they run (cli.main.LazyGroup): reading the queue
+    loads neither a messaging client, the dashboard, the flows nor the language model, and
+    every command is still listed by --help."""
+    code = (
+        "import sys\n"
+        "from cli.main import main\n"
+        "try:\n"
+        "    main(['queue', '--json'])\n"
+        "except SystemExit as exc:\n"
+        "    assert not exc.code, exc.code\n"
+        "heavy = {'telegram', 'signalbot', 'starlette', 'sklearn', 'flows', 'bot', 'web'}\n"
+        "print(sorted(heavy & {m.split('.')[0] for m in sys.modules}), file=sys.stderr)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], env=home_env, capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.strip().splitlines()[-1] == "[]"
+    assert json.loads(proc.stdout) == []  # the demo home's queue: nothing reported yet
+    listed = sanad(home_env, "--help").stdout
+    from cli.main import LAZY_COMMANDS
+
+    assert all(f"  {name} " in listed for name in LAZY_COMMANDS)
