@@ -12,7 +12,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
+from core import safe_load
 
 __all__ = ["CATALOG", "AlertMessage", "catalog", "render"]
 
@@ -21,7 +21,7 @@ CATALOG = Path(__file__).with_name("catalog.yaml")
 
 @cache
 def catalog() -> dict[str, dict[str, str]]:
-    data = yaml.safe_load(CATALOG.read_text(encoding="utf-8"))
+    data = safe_load(CATALOG.read_text(encoding="utf-8"))
     return {lang: dict(texts) for lang, texts in data.items()}
 
 

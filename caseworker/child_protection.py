@@ -11,6 +11,8 @@ from typing import Any
 
 import yaml
 
+from core import safe_load
+
 __all__ = ["RULES_FILE", "ChildRule", "RuleProblem", "check_rules", "rule_for", "rules"]
 
 RULES_FILE = Path(__file__).parent / "defaults" / "child_protection.yaml"
@@ -27,7 +29,7 @@ class ChildRule:
 
 @cache
 def rules(path: Path = RULES_FILE) -> tuple[ChildRule, ...]:
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    data = safe_load(path.read_text(encoding="utf-8")) or {}
     out = []
     for i, raw in enumerate(data.get("countries") or []):
         text = raw.get("rule") or {}

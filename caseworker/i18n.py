@@ -7,7 +7,7 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-import yaml
+from core import safe_load
 
 __all__ = ["CATALOG_DIR", "LANGS", "Translator", "catalog", "negotiate", "plural_form"]
 
@@ -17,7 +17,7 @@ CATALOG_DIR = Path(__file__).parent / "catalog"
 
 @cache
 def catalog(lang: str) -> dict[str, str]:
-    data = yaml.safe_load((CATALOG_DIR / f"{lang}.yaml").read_text(encoding="utf-8"))
+    data = safe_load((CATALOG_DIR / f"{lang}.yaml").read_text(encoding="utf-8"))
     return {str(k): str(v) for k, v in data.items()}
 
 

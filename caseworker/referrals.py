@@ -20,10 +20,10 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core import safe_load
 from storage import (
     REFERRAL_OUTCOMES,
     REFERRAL_STATUSES,
@@ -70,7 +70,7 @@ class Body:
 @cache
 def bodies(path: Path = BODIES_FILE) -> dict[str, Body]:
     """The register, checked: unknown kinds, missing names or bad days are refused."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    data = safe_load(path.read_text(encoding="utf-8")) or {}
     out: dict[str, Body] = {}
     for i, raw in enumerate(data.get("bodies") or []):
         where = f"{path}: bodies[{i}]"

@@ -16,6 +16,7 @@ from core.yaml_lines import (
     StrKeyLineLoader,
     line_of,
     read_yaml,
+    safe_load,
 )
 
 __all__ = [
@@ -30,4 +31,5 @@ __all__ = [
     "as_utc",
     "line_of",
     "read_yaml",
+    "safe_load",
 ]

@@ -13,9 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
-import yaml
 
-from core import ConfigProblem, LineDict, StrKeyLineLoader, read_yaml
+from core import ConfigProblem, LineDict, StrKeyLineLoader, read_yaml, safe_load
 from flows._errors import (
     BadOption,
     DeadEnd,
@@ -210,7 +209,7 @@ def default_root() -> Path:
 
 
 def load_fields(path: Path) -> dict[str, FieldSpec]:
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    raw = safe_load(path.read_text(encoding="utf-8"))
     return {
         fid: FieldSpec(
             fid,

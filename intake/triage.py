@@ -13,8 +13,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from core import safe_load
 from nlu import URGENT_REASONS as REASONS
 
 __all__ = ["RULES_FILE", "Rule", "Triage", "TriageRules", "word_reasons"]
@@ -42,7 +41,7 @@ class TriageRules:
 
     @classmethod
     def load(cls, path: Path = RULES_FILE) -> TriageRules:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = safe_load(path.read_text(encoding="utf-8"))
         rules = tuple(Rule(r["id"], int(r["priority"]), dict(r["when"])) for r in data["rules"])
         for rule in rules:
             values = rule.when.get("is", []) + rule.when.get("has_any", [])

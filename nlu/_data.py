@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from core import ConfigurationError
+from core import ConfigurationError, safe_load
 
 __all__ = [
     "DATA_DIR",
@@ -92,7 +92,7 @@ def load_nlu(path: Path | str) -> NluData:
     """Read a Rasa NLU YAML file (`nlu: - intent: NAME examples: | - ...`)."""
     path = Path(path)
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        doc = safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise NluDataError(f"{path}: not valid YAML: {exc}") from exc
     if not isinstance(doc, dict) or not isinstance(doc.get("nlu"), list):
@@ -118,7 +118,7 @@ def load_nlu(path: Path | str) -> NluData:
 def load_labelled(path: Path | str = URGENCY_PATH) -> list[LabelledText]:
     """Read the urgency / language set: `urgent|not_urgent: {en|ar|arabizi: "- text" lines}`."""
     path = Path(path)
-    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    doc = safe_load(path.read_text(encoding="utf-8"))
     out: list[LabelledText] = []
     for label, urgent in (("urgent", True), ("not_urgent", False)):
         for lang, block in (doc.get(label) or {}).items():
