@@ -76,6 +76,9 @@ class TestDatabases:
     DATABASE ... TEMPLATE`). Their own `migrate()` then finds the schema current, so what a
     test sees is what a fresh migration gives. `DROP DATABASE` takes about a second (a
     checkpoint) and waits for nothing a test needs: it runs in a thread, joined at the end.
+    Making a database (about 0.2 s empty, 0.5 s from the template) runs ahead in another
+    thread: one empty and one migrated database wait ready, and a test takes one by renaming
+    it (instant), so the PostgreSQL server makes the next while the test runs.
     """
 
     def __init__(self, root: Path) -> None:
@@ -86,6 +89,39 @@ class TestDatabases:
         self._spent: queue.Queue[str | None] = queue.Queue()
         self._dropper: threading.Thread | None = None
         self._admin: Engine | None = None
+        # databases made ahead: ("empty" | "migrated", name), one of each waiting
+        self._ready: dict[str, queue.Queue[str]] = {
+            "empty": queue.Queue(),
+            "migrated": queue.Queue(),
+        }
+        self._wanted: queue.Queue[str | None] = queue.Queue()
+        self._maker: threading.Thread | None = None
+
+    def _make(self, kind: str) -> str:
+        name = f"sanad_ready_{uuid.uuid4().hex[:12]}"
+        template = f' TEMPLATE "{self._postgres_template()}"' if kind == "migrated" else ""
+        with self.admin().connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"{template}'))
+        return name
+
+    def _make_ahead(self) -> None:
+        while (kind := self._wanted.get()) is not None:
+            self._ready[kind].put(self._make(kind))
+
+    def _take(self, kind: str) -> str:
+        """A ready database of this kind (made now if none is), and order the next one."""
+        if self._maker is None:
+            self._postgres_template()  # made here once, before the maker uses it
+            self._maker = threading.Thread(
+                target=self._make_ahead, daemon=True, name="make-test-databases"
+            )
+            self._maker.start()
+        try:
+            name = self._ready[kind].get_nowait()
+        except queue.Empty:
+            name = self._make(kind)
+        self._wanted.put(kind)
+        return name
 
     def admin(self) -> Engine:
         if self._admin is None:
@@ -97,7 +133,7 @@ class TestDatabases:
     def create_postgres(self) -> str:
         name = f"sanad_test_{uuid.uuid4().hex[:12]}"
         with self.admin().connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
+            conn.execute(text(f'ALTER DATABASE "{self._take("empty")}" RENAME TO "{name}"'))
         self._fresh.add(name)
         return name
 
@@ -137,7 +173,7 @@ class TestDatabases:
                 return
             spent = f"{name}_spent"
             conn.execute(text(f'ALTER DATABASE "{name}" RENAME TO "{spent}"'))
-            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{self._postgres_template()}"'))
+            conn.execute(text(f'ALTER DATABASE "{self._take("migrated")}" RENAME TO "{name}"'))
         self.drop_postgres(spent)
 
     @staticmethod
@@ -180,6 +216,12 @@ class TestDatabases:
         return self._pg_template
 
     def close(self) -> None:
+        if self._maker is not None:
+            self._wanted.put(None)
+            self._maker.join(timeout=60)
+            for ready in self._ready.values():
+                while not ready.empty():
+                    self.drop_postgres(ready.get_nowait())
         if self._pg_template is not None:
             self.drop_postgres(self._pg_template)
         if self._dropper is not None:
