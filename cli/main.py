@@ -6,6 +6,7 @@ ever part of an error message.
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import sys
@@ -66,8 +67,6 @@ class LazyGroup(click.Group):
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name in LAZY_COMMANDS:
-            import importlib
-
             module, attribute = LAZY_COMMANDS[cmd_name].split(":")
             command: click.Command = getattr(importlib.import_module(module), attribute)
             return command

@@ -89,7 +89,7 @@ class TestDatabases:
         self._spent: queue.Queue[str | None] = queue.Queue()
         self._dropper: threading.Thread | None = None
         self._admin: Engine | None = None
-        # databases made ahead: ("empty" | "migrated", name), one of each waiting
+        # databases made ahead, by kind ("empty" or "migrated"): one of each waits ready
         self._ready: dict[str, queue.Queue[str]] = {
             "empty": queue.Queue(),
             "migrated": queue.Queue(),
