@@ -6,8 +6,6 @@ import os
 import queue
 import shutil
 import socket
-import subprocess
-import sys
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -301,14 +299,10 @@ def demo_home_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     environment `cli_env` gives; `demo_home` copies it for a test."""
     root = tmp_path_factory.mktemp("demo-home")
     env = _cli_env(root)
-    proc = subprocess.run(
-        [sys.executable, "-m", "cli.main", "init", "--demo"],
-        env=env,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=120,
-    )
+    from tests import preloaded_sanad
+
+    preloaded_sanad.start()  # this worker's command server, ready before the first test
+    proc = preloaded_sanad.run(["init", "--demo"], env, timeout=120)
     assert proc.returncode == 0, proc.stderr
     return Path(env["SANAD_HOME"])
 

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from flows import FlowValidationError, load_flowset
 from flows._loader import default_root
+from tests import preloaded_sanad
 
 
 @pytest.fixture
@@ -136,23 +136,15 @@ def test_broken_yaml_names_the_line(flows_dir: Path) -> None:
 
 
 def test_flows_check_command(flows_dir: Path) -> None:
-    ok = subprocess.run(
-        [sys.executable, "-m", "cli.main", "flows", "check"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    ok = preloaded_sanad.run(["flows", "check"], dict(os.environ), timeout=60)
     assert ok.returncode == 0 and ok.stdout.startswith("OK:")
     _edit(
         flows_dir / "definitions" / "complaint.yaml",
         "- id: place_type",
         "- id: place_type\n    next: nowhere",
     )
-    bad = subprocess.run(
-        [sys.executable, "-m", "cli.main", "flows", "check", "--path", str(flows_dir)],
-        capture_output=True,
-        text=True,
-        timeout=60,
+    bad = preloaded_sanad.run(
+        ["flows", "check", "--path", str(flows_dir)], dict(os.environ), timeout=60
     )
     assert bad.returncode == 1 and "complaint.yaml:" in bad.stderr and "nowhere" in bad.stderr
 

@@ -4,13 +4,12 @@ named alone is not a danger; words of danger beyond the name, or a narrative, st
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from nlu import NAMING_FIELDS, Interpreter
+from tests import preloaded_sanad
 
 NAMES = [  # each of these was an alarm before the field was known
     ("incident_location", "قسم الشرطة جنب البيت"),
@@ -56,14 +55,7 @@ def test_parse_command_takes_the_field(cli_env: dict[str, str], model_cache: Pat
     env = {**cli_env, "SANAD_NLU_CACHE": str(model_cache)}
 
     def parse(*args: str) -> dict:
-        proc = subprocess.run(
-            [sys.executable, "-m", "cli.main", "nlu", "parse", *args],
-            env=env,
-            capture_output=True,
-            text=True,
-            encoding="utf-8",
-            timeout=120,
-        )
+        proc = preloaded_sanad.run(["nlu", "parse", *args], env, timeout=120)
         assert proc.returncode == 0, proc.stderr
         return dict(json.loads(proc.stdout))
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from nlu import TEST_PATH
+from tests import preloaded_sanad
 
 SMALL = """\
 version: "3.1"
@@ -30,14 +30,7 @@ nlu:
 
 
 def _sanad(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "cli.main", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=120,
-    )
+    return preloaded_sanad.run(args, env, timeout=120)
 
 
 @pytest.fixture
