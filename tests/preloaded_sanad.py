@@ -10,8 +10,8 @@ flushing, the exit code, a traceback on an uncaught error). The test sees a proc
 pid it can signal and a return code, as with `subprocess`.
 
 What this cannot show, and where the suite still starts a whole new interpreter: what a
-command imports (tests/cli/test_commands.py), the console script itself, and a channel
-process killed and restarted (tests/bot/test_telegram_process.py).
+command imports and how it starts from nothing (tests/cli/test_commands.py), bytes that are
+not UTF-8 on stdin (tests/cli/test_review_2026_12.py).
 
 The server is single-threaded (forking a process with threads is unsafe): each request is
 served by a forked "waiter" that forks the command, tells the test its pid, waits for it
@@ -41,7 +41,18 @@ __all__ = ["PreloadedProcess", "run", "start"]
 
 ROOT = Path(__file__).resolve().parent.parent
 _HEADER = struct.Struct(">Q")
-_PRELOAD = ["storage", "intake", "caseworker", "flows", "nlu", "alerts", "jobs", "core"]
+_PRELOAD = [
+    "core",
+    "storage",
+    "nlu",
+    "flows",
+    "intake",
+    "alerts",
+    "caseworker",
+    "jobs",
+    "bot",
+    "web",
+]
 
 
 # -- the server ---------------------------------------------------------------------------
@@ -224,9 +235,10 @@ def start() -> None:
 
 
 class PreloadedProcess:
-    """`sanad *argv` as a child of the preloaded server; the parts of `subprocess.Popen` the
-    tests use. `stdin`, `stdout` and `stderr` are either a descriptor to use or None for a
-    text pipe to this process (UTF-8, line-buffered stdin)."""
+    """`sanad *argv` as a child of the preloaded server, with the parts of `subprocess.Popen`
+    the tests use. Each of `stdin`, `stdout` and `stderr` is `subprocess.PIPE` (a UTF-8 text
+    pipe to this process; stdin line-buffered), `subprocess.DEVNULL`, a descriptor, or None
+    (this process's own)."""
 
     def __init__(
         self,
@@ -244,17 +256,23 @@ class PreloadedProcess:
         self.stderr: IO[str] | None = None
         given, ours = [], []
         for slot, fd in enumerate((stdin, stdout, stderr)):
-            if fd is not None:
-                given.append(fd)
-                continue
-            read, write = os.pipe()
-            child, mine = (read, write) if slot == 0 else (write, read)
-            given.append(child)
-            ours.append(child)
-            stream = open(
-                mine, "w" if slot == 0 else "r", encoding="utf-8", buffering=1 if slot == 0 else -1
-            )
-            setattr(self, ("stdin", "stdout", "stderr")[slot], stream)
+            if fd is None:
+                fd = slot
+            elif fd == subprocess.DEVNULL:
+                fd = os.open(os.devnull, os.O_RDWR)
+                ours.append(fd)
+            elif fd == subprocess.PIPE:
+                read, write = os.pipe()
+                fd, mine = (read, write) if slot == 0 else (write, read)
+                ours.append(fd)
+                stream = open(
+                    mine,
+                    "w" if slot == 0 else "r",
+                    encoding="utf-8",
+                    buffering=1 if slot == 0 else -1,
+                )
+                setattr(self, ("stdin", "stdout", "stderr")[slot], stream)
+            given.append(fd)
         request = json.dumps(
             {"argv": list(argv), "env": env, "cwd": str(cwd or os.getcwd())}
         ).encode()
@@ -269,6 +287,37 @@ class PreloadedProcess:
                 os.close(fd)
         self.args = ["sanad", *argv]
         self.returncode: int | None = None
+
+    def communicate(
+        self,
+        input: str | None = None,
+        timeout: float | None = None,
+    ) -> tuple[str | None, str | None]:
+        """Send `input`, close stdin, read stdout and stderr to their ends, wait."""
+        got: dict[str, str] = {}
+
+        def drain(name: str, stream: IO[str]) -> None:
+            got[name] = stream.read()
+            stream.close()
+
+        readers = [
+            threading.Thread(target=drain, args=(name, stream), daemon=True)
+            for name, stream in (("out", self.stdout), ("err", self.stderr))
+            if stream is not None
+        ]
+        for reader in readers:
+            reader.start()
+        if self.stdin is not None:
+            try:
+                if input:
+                    self.stdin.write(input)
+                self.stdin.close()
+            except BrokenPipeError:
+                pass
+        self.wait(timeout)
+        for reader in readers:
+            reader.join(timeout)
+        return got.get("out"), got.get("err")
 
     def wait(self, timeout: float | None = None) -> int:
         if self.returncode is None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import random
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -18,6 +17,7 @@ import pytest
 from sqlalchemy import create_engine
 
 from bot.telegram._render import CLEAN
+from tests import preloaded_sanad
 from tests.bot.conftest import Reporter, answered_in, inbox_ids
 from tests.cli.conftest import sanad
 from tests.fakes.telegram_server import TOKEN, FakeTelegram
@@ -30,12 +30,11 @@ USER = 700_123_456
 
 class BotProcess:
     def __init__(self, env: dict[str, str], args: list[str] | None = None) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "cli.main", "run", "telegram", *(args or [])],
-            env=env,
+        self.proc = preloaded_sanad.PreloadedProcess(
+            ["run", "telegram", *(args or [])],
+            env,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
-            text=True,
         )
         self.ready = threading.Event()
         self.err: list[str] = []
@@ -202,12 +201,8 @@ def test_a_refused_token_or_no_api_is_one_sentence(bot_env: dict[str, str]) -> N
         "unreachable": dict(bot_env, SANAD_TELEGRAM_BASE_URL="http://127.0.0.1:9/bot"),
     }
     procs = {
-        name: subprocess.Popen(
-            [sys.executable, "-m", "cli.main", "run", "telegram"],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
+        name: preloaded_sanad.PreloadedProcess(
+            ["run", "telegram"], env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
         )
         for name, env in cases.items()
     }

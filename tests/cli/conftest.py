@@ -35,7 +35,9 @@ class ConsoleProcess:
         args = ["chat", "--jsonl", "--user", user]
         if lang:
             args += ["--lang", lang]
-        self.proc = preloaded_sanad.PreloadedProcess(args, env)
+        self.proc = preloaded_sanad.PreloadedProcess(
+            args, env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
         self.lines: queue.Queue[dict[str, Any] | None] = queue.Queue()
         self.seen: list[dict[str, Any]] = []
         self.reader = threading.Thread(target=self._read, daemon=True)

@@ -7,7 +7,6 @@ import asyncio
 import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -15,6 +14,7 @@ from typing import Any, TypeVar
 
 import pytest
 
+from tests import preloaded_sanad
 from tests.fakes.signal_server import FakeSignalServer
 
 from .conftest import TIMEOUT, sanad
@@ -63,12 +63,8 @@ def _free_port() -> int:
 
 def test_serves_a_reporter_and_stops_cleanly(home_env: dict[str, str], fake: ThreadedFake) -> None:
     env = {**home_env, "SANAD_SIGNAL_SERVICE": fake.server.service, "SANAD_SIGNAL_NUMBER": NUMBER}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "cli.main", "run", "signal"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    proc = preloaded_sanad.PreloadedProcess(
+        ["run", "signal"], env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
     )
     try:
         fake.until(lambda: fake.server.receive_connections > 0)

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import socket
 import subprocess
-import sys
 import time
 
 import httpx
 
+from tests import preloaded_sanad
 from tests.cli.conftest import sanad
 
 
@@ -21,12 +21,11 @@ def _free_port() -> int:
 
 def test_the_command_serves_the_first_question(home_env: dict[str, str]) -> None:
     port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "cli.main", "run", "webchat", "--port", str(port)],
-        env=home_env,
+    proc = preloaded_sanad.PreloadedProcess(
+        ["run", "webchat", "--port", str(port)],
+        home_env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
-        text=True,
     )
     try:
         deadline, page = time.monotonic() + 60, None
@@ -67,9 +66,9 @@ def test_run_whatsapp_answers_metas_verification(home_env: dict[str, str]) -> No
         "SANAD_WHATSAPP_VERIFY_TOKEN": "verify-me",
         "SANAD_WHATSAPP_API_URL": "http://127.0.0.1:9/v23.0",
     }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "cli.main", "run", "whatsapp", "--port", str(port)],
-        env=env,
+    proc = preloaded_sanad.PreloadedProcess(
+        ["run", "whatsapp", "--port", str(port)],
+        env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
