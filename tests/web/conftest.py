@@ -221,3 +221,25 @@ def demo(site: Site) -> TestClient:
     client = site.client()
     assert login(client, "demo", PASSPHRASE, DEMO_TOTP).status_code == 303
     return client
+
+
+@pytest.fixture(scope="session")
+def _chromium() -> Iterator[Any]:
+    """One Playwright driver and one Chromium per test process: starting them cost about a
+    second of both for every browser test. Each test gets fresh contexts (their own cookies,
+    storage and cache, as a new browser profile has), closed when it ends."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.web.test_browser import CHROMIUM, LAUNCH_ARGS
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS, headless=True)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def browser(_chromium: Any) -> Iterator[Any]:
+    yield _chromium
+    for context in list(_chromium.contexts):
+        context.close()

@@ -12,6 +12,7 @@ import time
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -87,8 +88,8 @@ def server(site: Site) -> Iterator[str]:
     thread.join(timeout=10)
 
 
-def test_caseworker_works_a_case_in_arabic(site: Site, server: str) -> None:
-    from playwright.sync_api import expect, sync_playwright
+def test_caseworker_works_a_case_in_arabic(site: Site, server: str, browser: Any) -> None:
+    from playwright.sync_api import expect
 
     ARTEFACTS.mkdir(parents=True, exist_ok=True)
     ref = site.make_case(
@@ -97,70 +98,65 @@ def test_caseworker_works_a_case_in_arabic(site: Site, server: str) -> None:
         reasons=("current_danger",),
         files=[("injury.png", "image/png", _png())],
     )
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS, headless=True)
-        try:
-            context = browser.new_context(
-                locale="ar", extra_http_headers={"Accept-Language": "ar,en;q=0.5"}
-            )
-            page = context.new_page()
-            page.goto(f"{server}/login")
-            expect(page.locator("html")).to_have_attribute("dir", "rtl")
-            page.fill("input[name=username]", "demo")
-            page.fill("input[name=passphrase]", PASSPHRASE)
-            page.fill("input[name=totp]", totp_code(DEMO_TOTP))
-            page.screenshot(path=str(ARTEFACTS / "01-login-ar.png"), full_page=True)
-            page.click("button[type=submit]")
-            page.wait_for_url(f"{server}/queue")
-            expect(page.locator("html")).to_have_attribute("dir", "rtl")
-            expect(page.locator("h1")).to_have_text("قائمة الفرز")
-            row = page.locator(f"tr[data-case='{ref}']")
-            # the reason is shown in words; the code stays only as a data attribute (issue 16)
-            expect(row.locator("[data-reason='current_danger']")).to_have_count(1)
-            expect(row).not_to_contain_text("current_danger")
-            page.screenshot(path=str(ARTEFACTS / "02-queue-ar.png"), full_page=True)
+    context = browser.new_context(
+        locale="ar", extra_http_headers={"Accept-Language": "ar,en;q=0.5"}
+    )
+    page = context.new_page()
+    page.goto(f"{server}/login")
+    expect(page.locator("html")).to_have_attribute("dir", "rtl")
+    page.fill("input[name=username]", "demo")
+    page.fill("input[name=passphrase]", PASSPHRASE)
+    page.fill("input[name=totp]", totp_code(DEMO_TOTP))
+    page.screenshot(path=str(ARTEFACTS / "01-login-ar.png"), full_page=True)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{server}/queue")
+    expect(page.locator("html")).to_have_attribute("dir", "rtl")
+    expect(page.locator("h1")).to_have_text("قائمة الفرز")
+    row = page.locator(f"tr[data-case='{ref}']")
+    # the reason is shown in words; the code stays only as a data attribute (issue 16)
+    expect(row.locator("[data-reason='current_danger']")).to_have_count(1)
+    expect(row).not_to_contain_text("current_danger")
+    page.screenshot(path=str(ARTEFACTS / "02-queue-ar.png"), full_page=True)
 
-            row.locator("button.claim").click()
-            expect(page.locator(".flash.ok")).to_contain_text(ref)
-            expect(row).to_contain_text("demo")
+    row.locator("button.claim").click()
+    expect(page.locator(".flash.ok")).to_contain_text(ref)
+    expect(row).to_contain_text("demo")
 
-            page.click(f"a[href='/cases/{ref}']")
-            expect(page.locator("h1")).to_contain_text(ref)
-            expect(page.locator(".reporter-text").first).to_be_visible()
-            expect(page.locator(".blurred")).to_be_visible()
-            expect(page.locator("img.revealed")).to_have_count(0)
-            page.screenshot(path=str(ARTEFACTS / "03-case-blurred.png"), full_page=True)
+    page.click(f"a[href='/cases/{ref}']")
+    expect(page.locator("h1")).to_contain_text(ref)
+    expect(page.locator(".reporter-text").first).to_be_visible()
+    expect(page.locator(".blurred")).to_be_visible()
+    expect(page.locator("img.revealed")).to_have_count(0)
+    page.screenshot(path=str(ARTEFACTS / "03-case-blurred.png"), full_page=True)
 
-            page.click("button.reveal")
-            image = page.locator("img.revealed")
-            expect(image).to_be_visible()
-            page.wait_for_function("document.querySelector('img.revealed').naturalWidth > 0")
-            page.screenshot(path=str(ARTEFACTS / "04-file-revealed.png"), full_page=True)
+    page.click("button.reveal")
+    image = page.locator("img.revealed")
+    expect(image).to_be_visible()
+    page.wait_for_function("document.querySelector('img.revealed').naturalWidth > 0")
+    page.screenshot(path=str(ARTEFACTS / "04-file-revealed.png"), full_page=True)
 
-            page.select_option("select[name=to]", "under_assessment")
-            page.select_option("form[action$='/status'] select[name=reason]", "assessment_started")
-            page.click("#change-status")
-            expect(page.locator("#case-status")).to_have_text("قيد التقييم")
+    page.select_option("select[name=to]", "under_assessment")
+    page.select_option("form[action$='/status'] select[name=reason]", "assessment_started")
+    page.click("#change-status")
+    expect(page.locator("#case-status")).to_have_text("قيد التقييم")
 
-            page.fill("textarea[name=text]", "تواصلتُ مع المبلّغ؛ سيرسل تقريرًا طبيًا.")
-            page.click("#save-note")
-            expect(page.locator(".note-text")).to_have_text("تواصلتُ مع المبلّغ؛ سيرسل تقريرًا طبيًا.")
-            page.screenshot(path=str(ARTEFACTS / "05-after-note.png"), full_page=True)
+    page.fill("textarea[name=text]", "تواصلتُ مع المبلّغ؛ سيرسل تقريرًا طبيًا.")
+    page.click("#save-note")
+    expect(page.locator(".note-text")).to_have_text("تواصلتُ مع المبلّغ؛ سيرسل تقريرًا طبيًا.")
+    page.screenshot(path=str(ARTEFACTS / "05-after-note.png"), full_page=True)
 
-            with page.expect_download() as download_info:
-                page.click("#export-pdf")
-            download = download_info.value
-            pdf_path = ARTEFACTS / "case-ar.pdf"
-            download.save_as(str(pdf_path))
-            from pypdf import PdfReader
+    with page.expect_download() as download_info:
+        page.click("#export-pdf")
+    download = download_info.value
+    pdf_path = ARTEFACTS / "case-ar.pdf"
+    download.save_as(str(pdf_path))
+    from pypdf import PdfReader
 
-            text = "".join(pg.extract_text() for pg in PdfReader(str(pdf_path)).pages)
-            assert "احتجزوني ثلاثة أيام وضربوني بالكابلات" in text
+    text = "".join(pg.extract_text() for pg in PdfReader(str(pdf_path)).pages)
+    assert "احتجزوني ثلاثة أيام وضربوني بالكابلات" in text
 
-            page.click("#switch-lang")
-            expect(page.locator("html")).to_have_attribute("dir", "ltr")
-            expect(page.locator("#case-status")).to_have_text("Under assessment")
-            page.screenshot(path=str(ARTEFACTS / "06-case-en.png"), full_page=True)
-            context.close()
-        finally:
-            browser.close()
+    page.click("#switch-lang")
+    expect(page.locator("html")).to_have_attribute("dir", "ltr")
+    expect(page.locator("#case-status")).to_have_text("Under assessment")
+    page.screenshot(path=str(ARTEFACTS / "06-case-en.png"), full_page=True)
+    context.close()

@@ -21,7 +21,7 @@ from intake.service import Incoming, IntakeService
 from tests.intake.test_no_plaintext import _scan
 from tests.support import open_report
 from tests.web.live import serve
-from tests.web.test_browser import ARTEFACTS, CHROMIUM, LAUNCH_ARGS, _png
+from tests.web.test_browser import ARTEFACTS, CHROMIUM, _png
 
 pytestmark = [
     pytest.mark.browser,
@@ -164,41 +164,30 @@ def _drive(page: Any, plan: dict[str, list[Any]], photo: Path) -> tuple[str, str
 
 
 def test_whole_reports_with_a_file_in_both_languages_javascript_off(
-    chat: str, service: IntakeService, tmp_path: Path
+    chat: str, service: IntakeService, tmp_path: Path, browser: Any
 ) -> None:
-    from playwright.sync_api import sync_playwright
-
     ARTEFACTS.mkdir(parents=True, exist_ok=True)
     photo = tmp_path / "outside" / "wrist-bruises.png"
     photo.parent.mkdir()
     photo.write_bytes(_png(60, 40) + b"UNIQUE-PNG-TRAILER-6b1e" * 200)
     receipts: list[tuple[str, str]] = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS, headless=True)
-        try:
-            for lang, plan in (("en", ENGLISH), ("ar", ARABIC)):
-                context = browser.new_context(java_script_enabled=False, locale="en-US")
-                page = context.new_page()
-                blocked: list[str] = []
-                page.on(
-                    "request",
-                    lambda r, seen=blocked: (
-                        seen.append(r.url) if not r.url.startswith(chat) else None
-                    ),
-                )
-                page.goto(chat + "/")
-                assert page.locator("script").count() == 0
-                receipts.append(_drive(page, plan, photo))
-                assert page.locator("html").get_attribute("lang") == lang
-                assert page.locator("html").get_attribute("dir") == (
-                    "rtl" if lang == "ar" else "ltr"
-                )
-                page.screenshot(path=str(ARTEFACTS / f"webchat-receipt-{lang}.png"), full_page=True)
-                assert [c["name"] for c in context.cookies()] == ["sanad_chat"]
-                assert blocked == []  # no third-party resource was ever requested
-                context.close()
-        finally:
-            browser.close()
+    for lang, plan in (("en", ENGLISH), ("ar", ARABIC)):
+        context = browser.new_context(java_script_enabled=False, locale="en-US")
+        page = context.new_page()
+        blocked: list[str] = []
+        page.on(
+            "request",
+            lambda r, seen=blocked: seen.append(r.url) if not r.url.startswith(chat) else None,
+        )
+        page.goto(chat + "/")
+        assert page.locator("script").count() == 0
+        receipts.append(_drive(page, plan, photo))
+        assert page.locator("html").get_attribute("lang") == lang
+        assert page.locator("html").get_attribute("dir") == ("rtl" if lang == "ar" else "ltr")
+        page.screenshot(path=str(ARTEFACTS / f"webchat-receipt-{lang}.png"), full_page=True)
+        assert [c["name"] for c in context.cookies()] == ["sanad_chat"]
+        assert blocked == []  # no third-party resource was ever requested
+        context.close()
     (en_ref, en_receipt), (ar_ref, ar_receipt) = receipts
     en = open_report(service, en_ref)
     assert en["fields"]["narrative"] == ENGLISH["narrative"][0]
@@ -240,46 +229,36 @@ def test_whole_reports_with_a_file_in_both_languages_javascript_off(
     assert _scan(service.settings.epoch_dir or home, secrets) == []
 
 
-def test_resubmission_and_quick_exit_in_the_browser(chat: str, service: IntakeService) -> None:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS, headless=True)
-        try:
-            context = browser.new_context(java_script_enabled=False)
-            page = context.new_page()
-            page.goto(chat + "/")
-            page.locator('form[data-field="language"] button[value="ar"]').click()
-            nonce = page.locator('form[data-field="consent_store"] input[name="t"]').get_attribute(
-                "value"
-            )
-            page.locator('form[data-field="consent_store"] button[value="yes"]').click()
-            assert (
-                page.locator("form[data-field]").last.get_attribute("data-field")
-                == "consent_followup"
-            )
-            # The same form sent again with the browser's cookie (a double click, a
-            # resubmission after a lost answer): answered once, the conversation does not
-            # move on twice.
-            again = context.request.post(chat + "/", form={"t": nonce or "", "answer": "yes"})
-            assert again.ok
-            page.goto(chat + "/")
-            page.locator('form[data-field="consent_followup"] button[value="no"]').click()
-            assert (
-                page.locator("form[data-field]").last.get_attribute("data-field")
-                == "consent_share_identity"
-            )  # one step on, not two
-            sid = context.cookies()[0]["value"].split(".")[0]
-            page.locator('form[data-action="quick-exit"] button').click()
-            page.wait_for_load_state()
-            assert page.url.endswith("/about")
-            assert "Lentil soup" in page.content()
-            assert context.cookies() == []
-            page.screenshot(path=str(ARTEFACTS / "webchat-quick-exit.png"))
-            page.go_back()  # what the back button shows is a fresh start, not the answers
-            assert page.locator('form[data-field="language"]').count() == 1
-            context.close()
-        finally:
-            browser.close()
+def test_resubmission_and_quick_exit_in_the_browser(
+    chat: str, service: IntakeService, browser: Any
+) -> None:
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(chat + "/")
+    page.locator('form[data-field="language"] button[value="ar"]').click()
+    nonce = page.locator('form[data-field="consent_store"] input[name="t"]').get_attribute("value")
+    page.locator('form[data-field="consent_store"] button[value="yes"]').click()
+    assert page.locator("form[data-field]").last.get_attribute("data-field") == "consent_followup"
+    # The same form sent again with the browser's cookie (a double click, a
+    # resubmission after a lost answer): answered once, the conversation does not
+    # move on twice.
+    again = context.request.post(chat + "/", form={"t": nonce or "", "answer": "yes"})
+    assert again.ok
+    page.goto(chat + "/")
+    page.locator('form[data-field="consent_followup"] button[value="no"]').click()
+    assert (
+        page.locator("form[data-field]").last.get_attribute("data-field")
+        == "consent_share_identity"
+    )  # one step on, not two
+    sid = context.cookies()[0]["value"].split(".")[0]
+    page.locator('form[data-action="quick-exit"] button').click()
+    page.wait_for_load_state()
+    assert page.url.endswith("/about")
+    assert "Lentil soup" in page.content()
+    assert context.cookies() == []
+    page.screenshot(path=str(ARTEFACTS / "webchat-quick-exit.png"))
+    page.go_back()  # what the back button shows is a fresh start, not the answers
+    assert page.locator('form[data-field="language"]').count() == 1
+    context.close()
     again = service.open(Incoming("webchat", sid))
     assert all(r.field != "resume" for r in again.replies)
