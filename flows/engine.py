@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -46,6 +45,7 @@ from flows._state import (
     UserFile,
     UserText,
     WithdrawCase,
+    replace,
 )
 from nlu import (
     BARE_NUMBER,
