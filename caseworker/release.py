@@ -152,6 +152,112 @@ class Figure:
     raw: int
 
 
+class _Program:
+    """The audit's linear program over one set of constraints, solved for one objective
+    after another. HiGHS is handed exactly the model and options linprog(method="highs")
+    hands it (rows A_ub then A_eq as lhs <= A x <= rhs, infinities as HiGHS's, presolve on,
+    dual simplex) and each solve starts afresh, so the optima and the duals `_binding` reads
+    are linprog's; the model is only built once, and linprog's checking and conversion of
+    its inputs, three times the solve itself on the audit's small programs, is done once.
+    HiGHS's objects do not pickle (a release built in a worker process is sent back): they
+    are made again on first use."""
+
+    def __init__(self, a_eq: Any, b_eq: Any, a_ub: Any, b_ub: Any, bounds: Any) -> None:
+        import numpy as np
+        from scipy.sparse import coo_array
+
+        n = bounds.shape[0]
+        if a_ub is None:
+            a_ub, b_ub = coo_array((0, n)), np.zeros(0)
+        if a_eq is None:
+            a_eq, b_eq = coo_array((0, n)), np.zeros(0)
+        self.n_ub = a_ub.shape[0]
+        self.a_ub, self.b_ub, self.a_eq, self.b_eq = a_ub, b_ub, a_eq, b_eq
+        self.lb, self.ub = np.asarray(bounds, dtype=float).T.copy()
+        self._model: tuple[Any, Any, Any] | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "_model": None}
+
+    def _highs(self) -> tuple[Any, Any, Any]:
+        """(HiGHS, the model, the options), built once."""
+        if self._model is not None:
+            return self._model
+        import numpy as np
+        from scipy.optimize._highspy import _core as highs
+        from scipy.sparse import coo_array, csc_array, vstack
+
+        big = highs.kHighsInf
+
+        def finite(x: Any) -> Any:  # infinities as HiGHS's own (linprog's _replace_inf)
+            x = np.array(x, dtype=float)
+            infs = np.isinf(x)
+            x[infs] = np.sign(x[infs]) * big
+            return x
+
+        a = csc_array(vstack((coo_array(self.a_ub), coo_array(self.a_eq))))
+        lp = highs.HighsLp()
+        lp.num_col_ = lp.a_matrix_.num_col_ = a.shape[1]
+        lp.num_row_ = lp.a_matrix_.num_row_ = a.shape[0]
+        lp.a_matrix_.format_ = highs.MatrixFormat.kColwise
+        lp.a_matrix_.start_ = a.indptr
+        lp.a_matrix_.index_ = a.indices
+        lp.a_matrix_.value_ = a.data
+        lp.row_lower_ = finite(np.concatenate((np.full(self.n_ub, -np.inf), self.b_eq)))
+        lp.row_upper_ = finite(np.concatenate((self.b_ub, self.b_eq)))
+        lp.col_lower_ = finite(self.lb)
+        lp.col_upper_ = finite(self.ub)
+        options = highs.HighsOptions()
+        options.presolve = "on"
+        options.highs_debug_level = highs.HighsDebugLevel.kHighsDebugLevelNone
+        options.log_to_console = False
+        options.output_flag = False
+        options.simplex_strategy = 1  # dual, as linprog asks
+        self._model = (highs, lp, options)
+        return self._model
+
+    def minimize(self, cost: Any) -> tuple[bool, str, float, Any]:
+        """(solved, message, least value, the duals of the A_eq rows)."""
+        import numpy as np
+
+        highs, lp, options = self._highs()
+        lp.col_cost_ = cost
+        solver = highs._Highs()
+        solver.passOptions(options)
+        solver.passModel(lp)
+        solver.run()
+        status = solver.getModelStatus()
+        if status != highs.HighsModelStatus.kOptimal:
+            return False, solver.modelStatusToString(status), 0.0, None
+        solution = solver.getSolution()
+        x = np.array(solution.col_value)
+        fun = solver.getInfo().objective_function_value
+        # linprog's own check of the solution (scipy.optimize._linprog_util._check_result)
+        tol = math.sqrt(1e-9) * 10
+        slack = self.b_ub - self.a_ub @ x
+        con = self.b_eq - self.a_eq @ x
+        if (
+            np.isnan(x).any()
+            or np.isnan(fun)
+            or not np.all((x >= self.lb - tol) & (x <= self.ub + tol))
+            or (slack < -tol).any()
+            or (np.abs(con) > tol).any()
+        ):
+            return False, "the solution does not satisfy the constraints", 0.0, None
+        return True, "", float(fun), np.array(solution.row_dual)[self.n_ub :]
+
+
+def _program(mats: tuple[Any, ...]) -> _Program | None:
+    """A `_Program` for `_Year._matrices`'s constraints; None where this scipy keeps HiGHS
+    elsewhere (then linprog solves each)."""
+    try:
+        from scipy.optimize._highspy import _core  # noqa: F401
+    except ImportError:  # pragma: no cover - another scipy
+        return None
+    a_eq, b_eq, a_ub, b_ub, bounds, _ = mats
+    return _Program(a_eq, b_eq, a_ub, b_ub, bounds)
+
+
 def _spread(k: int) -> int:
     """How many values a primary cell must keep open: k-2 (3 of 1..4 at k=5), at least 2."""
     return max(2, k - 2)
@@ -337,34 +443,40 @@ class _Year:
         bounds[:, 1] = np.inf
         if zero:
             bounds[list(zero), 1] = 0.0
-        return a_eq, b_eq, a_ub, b_ub, bounds, by_row
+        mats = (a_eq, b_eq, a_ub, b_ub, bounds, by_row)
+        return (*mats, _program(mats))
 
     def _range(self, cell: _Cell, mats: Any) -> tuple[int, int]:
         import numpy as np
         from scipy.optimize import linprog
 
-        a_eq, b_eq, a_ub, b_ub, bounds, by_row = mats
+        a_eq, b_eq, a_ub, b_ub, bounds, by_row = mats[:6]
         objective = np.zeros(len(self.atoms))
         objective[list(cell.atoms)] = 1.0
         found = []
         self._binding: list[_Cell] = []
         for sign in (1.0, -1.0):
-            res = linprog(
-                sign * objective,
-                A_ub=a_ub,
-                b_ub=b_ub if a_ub is not None else None,
-                A_eq=a_eq,
-                b_eq=b_eq if a_eq is not None else None,
-                bounds=bounds,
-                method="highs",
-            )
-            if res.status != 0:
-                raise RuntimeError(f"statistics audit: linear program failed ({res.message})")
-            found.append(sign * res.fun)
+            if mats[6] is not None:
+                solved, message, fun, marginals = mats[6].minimize(sign * objective)
+            else:
+                res = linprog(
+                    sign * objective,
+                    A_ub=a_ub,
+                    b_ub=b_ub if a_ub is not None else None,
+                    A_eq=a_eq,
+                    b_eq=b_eq if a_eq is not None else None,
+                    bounds=bounds,
+                    method="highs",
+                )
+                solved, message, fun = res.status == 0, res.message, res.fun
+                marginals = res.eqlin.marginals if solved else None
+            if not solved:
+                raise RuntimeError(f"statistics audit: linear program failed ({message})")
+            found.append(sign * fun)
             if a_eq is not None:  # the published cells whose value holds the bound (duals)
                 self._binding += [
                     by_row[i]
-                    for i in np.flatnonzero(np.abs(res.eqlin.marginals) > 1e-9)
+                    for i in np.flatnonzero(np.abs(marginals) > 1e-9)
                     if by_row[i] is not None
                 ]
         return math.ceil(found[0] - _EPS), math.floor(found[1] + _EPS)

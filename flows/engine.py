@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -46,6 +45,7 @@ from flows._state import (
     UserFile,
     UserText,
     WithdrawCase,
+    replace,
 )
 from nlu import (
     BARE_NUMBER,
@@ -87,6 +87,10 @@ _COMMAND_INTENTS = {
     "change_language": "lang",
     "withdraw_consent": "exit",
 }
+
+
+#: How many (message, options) readings `_match_multi` keeps before it starts afresh.
+_MATCH_MEMO = 1024
 
 
 class _Invalid(Exception):
@@ -144,6 +148,7 @@ class Engine:
             *{flows.catalog[lang].get("opt.consents", "consents") for lang in flows.catalog},
             "consents",
         )
+        self._matched: dict[tuple[str, tuple[str, ...]], tuple[str, ...]] = {}
 
     # ---- public ---------------------------------------------------------------------------
 
@@ -1113,9 +1118,19 @@ class Engine:
         return found[0] if len(found) == 1 else None
 
     def _match_multi(self, text: str, options: tuple[str, ...]) -> list[str]:
-        return self._strict_ids(text, options) or match_option(
-            text, {o: self._labels.get(o, (o,)) for o in options}
-        )
+        # One message is read against the same options several times in a step (is it an
+        # option? a command? the answer?): the reading is pure, so it is kept a while.
+        key = (text, options)
+        found = self._matched.get(key)
+        if found is None:
+            found = tuple(
+                self._strict_ids(text, options)
+                or match_option(text, {o: self._labels.get(o, (o,)) for o in options})
+            )
+            if len(self._matched) >= _MATCH_MEMO:
+                self._matched.clear()
+            self._matched[key] = found
+        return list(found)
 
     @staticmethod
     def _strict_ids(text: str, options: tuple[str, ...]) -> list[str]:

@@ -56,13 +56,17 @@ _PHRASES = (
 )
 
 
+_NORMAL_WORDS = frozenset(normalise_arabic(w) for w in _WORDS)
+_NORMAL_PHRASES = tuple(tuple(normalise_arabic(p) for p in phrase) for phrase in _PHRASES)
+
+
 def is_hedged(text: str) -> bool:
     """True when the text puts a condition on, or doubts, what it answers."""
     words = tokens(normalise_arabic(text))
-    normal = {normalise_arabic(w) for w in _WORDS}
-    if any(w in normal for w in words):
+    if any(w in _NORMAL_WORDS for w in words):
         return True
-    phrases = [tuple(normalise_arabic(p) for p in phrase) for phrase in _PHRASES]
     return any(
-        words[i : i + len(p)] == list(p) for p in phrases for i in range(len(words) - len(p) + 1)
+        tuple(words[i : i + len(p)]) == p
+        for p in _NORMAL_PHRASES
+        for i in range(len(words) - len(p) + 1)
     )

@@ -25,6 +25,7 @@ def _phrase(text: str) -> tuple[str, ...]:
     return tuple(tokens(normalise_arabic(text)))
 
 
+@lru_cache(maxsize=8192)
 def _variants(word: str) -> frozenset[str]:
     """The word and its forms without Arabic clitics (و ف ب ل ك ال عال) or an English plural s."""
     out = {word}
@@ -48,6 +49,15 @@ def _variants(word: str) -> frozenset[str]:
     return frozenset(out)
 
 
+@lru_cache(maxsize=4096)
+def _option_phrases(
+    option_id: str, labels: tuple[str, ...], synonyms: tuple[str, ...]
+) -> tuple[tuple[str, ...], ...]:
+    """The distinct non-empty word sequences that name an option (id, labels, synonyms)."""
+    phrases = {_phrase(option_id.replace("_", " ")), *(_phrase(p) for p in labels + synonyms)}
+    return tuple(p for p in phrases if p)
+
+
 def match_option(
     text: str,
     options: Mapping[str, Sequence[str]],
@@ -67,17 +77,21 @@ def match_option(
     if not words:
         return []
     forms = [_variants(w) for w in words]
+    # where each form occurs: a phrase is tried only where its first word is
+    starts: dict[str, list[int]] = {}
+    for i, variants in enumerate(forms):
+        for form in variants:
+            starts.setdefault(form, []).append(i)
     candidates: list[tuple[int, int, str]] = []  # (start, -length, id)
     for option_id, labels in options.items():
-        phrases = {_phrase(option_id.replace("_", " ")), *(_phrase(label) for label in labels)}
-        if synonyms is not None:
-            phrases.update(_phrase(s) for s in synonyms.get(option_id, ()))
-        for phrase in phrases:
-            if not phrase:
-                continue
-            for i in range(len(words) - len(phrase) + 1):
-                if all(p in forms[i + j] for j, p in enumerate(phrase)):
-                    candidates.append((i, -len(phrase), option_id))
+        extra = tuple(synonyms.get(option_id, ())) if synonyms is not None else ()
+        for phrase in _option_phrases(option_id, tuple(labels), extra):
+            length = len(phrase)
+            for i in starts.get(phrase[0], ()):
+                if i + length <= len(words) and all(
+                    phrase[j] in forms[i + j] for j in range(1, length)
+                ):
+                    candidates.append((i, -length, option_id))
     taken: set[int] = set()
     found: list[tuple[int, str]] = []
     for start, neg_len, option_id in sorted(candidates, key=lambda c: (c[1], c[0])):

@@ -11,7 +11,7 @@ import pytest
 
 from bot.console import dispatch
 from caseworker.cases import show_case
-from flows import Reply, load_flowset
+from flows import FlowSet, Reply, load_flowset
 from intake.app import open_keyring
 from intake.home import Home, init_demo
 from intake.service import Incoming, IntakeService
@@ -99,9 +99,23 @@ def shipped_nlu(nlu_model_cache: Path) -> HybridInterpreter:
     return builtin_interpreter(cache_dir=nlu_model_cache)
 
 
+@pytest.fixture(scope="session")
+def shipped_flows() -> Iterator[FlowSet]:
+    """The shipped flows and catalogues, loaded once for every service the tests make (read
+    only: frozen steps in dicts nothing writes to); at the end of the run they must still
+    equal a fresh load, so a test that changed them would fail the run."""
+    flows = load_flowset()
+    yield flows
+    assert flows == load_flowset(), "a test changed the shared shipped flows"
+
+
 @pytest.fixture
 def make_service(
-    settings: Settings, clock: Clock, shipped_nlu: HybridInterpreter, test_databases: TestDatabases
+    settings: Settings,
+    clock: Clock,
+    shipped_nlu: HybridInterpreter,
+    shipped_flows: FlowSet,
+    test_databases: TestDatabases,
 ) -> Iterator[Callable[..., IntakeService]]:
     databases: list[Database] = []
 
@@ -122,7 +136,7 @@ def make_service(
         return IntakeService(
             cfg,
             db,
-            load_flowset(),
+            shipped_flows,
             shipped_nlu,
             home.pepper(),
             home.admin_public(),

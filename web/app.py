@@ -53,6 +53,27 @@ HERE = Path(__file__).parent
 LIVE_SECONDS = 20.0
 
 log = logging.getLogger(__name__)
+
+
+class _CompiledTemplates(jinja2.BytecodeCache):
+    """The templates' compiled code, kept for the process: every app made in it (a test's,
+    one made again after a restart of its store) reuses it instead of compiling each page
+    again; jinja compares the source's checksum, so a changed template is compiled anew.
+    Only for the dashboard's one environment configuration (see WebApp.__init__)."""
+
+    def __init__(self) -> None:
+        self._code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        code = self._code.get(bucket.key)
+        if code is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self._code[bucket.key] = bucket.bytecode_to_string()
+
+
+_TEMPLATE_CODE = _CompiledTemplates()
 _CASE_OPS = (
     frozenset(
         {
@@ -127,6 +148,7 @@ class WebApp:
             loader=jinja2.FileSystemLoader(HERE / "templates"),
             autoescape=True,
             undefined=jinja2.StrictUndefined,
+            bytecode_cache=_TEMPLATE_CODE,
         )
         self.fields = FieldRenderer()
         from caseworker import rule_for  # issue 18: children (case page)

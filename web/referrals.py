@@ -18,9 +18,9 @@ from starlette.routing import Route
 
 from caseworker import dashboard as dash
 from caseworker import referrals
-from flows import load_flowset
 from storage import REFERRAL_OUTCOMES, REFERRAL_STATUSES, cases, casework, crypto
 from web import security
+from web.render import builtin_flows
 from web.uploads import UploadRefused, read_form_with_file
 
 __all__ = ["Referrals"]
@@ -29,7 +29,7 @@ __all__ = ["Referrals"]
 class Referrals:
     def __init__(self, app: Any) -> None:
         self.app = app
-        self.flows = load_flowset()
+        self.flows = builtin_flows()
         app.env.globals.update(
             referral_bodies=referrals.bodies(),
             referral_statuses=REFERRAL_STATUSES,

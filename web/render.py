@@ -4,11 +4,19 @@ words stay as written (the template isolates them with <bdi dir="auto">)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
-from flows import load_flowset
+from flows import FlowSet, load_flowset
 
-__all__ = ["FieldRenderer", "FieldRow"]
+__all__ = ["FieldRenderer", "FieldRow", "builtin_flows"]
+
+
+@cache
+def builtin_flows() -> FlowSet:
+    """The shipped flows and catalogues, loaded once per process for the dashboard's labels
+    and messages (read only here; a PDF used to load them again for each consent line)."""
+    return load_flowset()
 
 
 @dataclass(frozen=True)
@@ -21,8 +29,7 @@ class FieldRow:
 
 class FieldRenderer:
     def __init__(self) -> None:
-        flows = load_flowset()
-        self._catalog = flows.catalog
+        self._catalog = builtin_flows().catalog
 
     def label(self, field_id: str, lang: str) -> str:
         return str(self._catalog[lang].get(f"field.{field_id}", field_id))
