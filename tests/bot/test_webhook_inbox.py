@@ -43,7 +43,7 @@ def _port() -> int:
 
 @pytest.mark.slow
 def test_a_webhook_worker_killed_after_its_200_loses_no_update(
-    cli_env: dict[str, str], fake: FakeTelegram
+    cli_env: dict[str, str], fake: FakeTelegram, demo_home: Callable[[dict[str, str]], None]
 ) -> None:
     port = _port()
     url = f"http://127.0.0.1:{port}/telegram/hook"
@@ -55,7 +55,7 @@ def test_a_webhook_worker_killed_after_its_200_loses_no_update(
         SANAD_TELEGRAM_GLOBAL_RATE="0",
         SANAD_TELEGRAM_WEBHOOK_SECRET="s3cret-for-the-test",
     )
-    sanad(env, "init", "--demo")
+    demo_home(env)  # a copy of what `sanad init --demo` makes
     engine = create_engine(f"sqlite:///{Path(env['SANAD_HOME']) / 'sanad.db'}")
     dispatcher = WebhookDispatcher([url], "s3cret-for-the-test", connections=4).start()
     fake.webhook_delivery = dispatcher.submit
