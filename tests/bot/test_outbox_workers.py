@@ -241,6 +241,7 @@ def test_a_failing_outbox_job_is_retried_with_backoff_and_ends_in_status(
     watcher.start()
     fake.fail_next("sendMessage", 400, retry_after=None, description="Bad Request: no", times=3)
     runner = channel_runner(service, "telegram")
+    runner.poll_interval = 0.1  # a retry's job is run as soon as its backoff is over
     start_bot(service, jobs=runner)
     queue_reply(service.db, service._pepper, ref, "demo", PASSPHRASE, "Hello?", now=service._now())
 

@@ -79,7 +79,10 @@ def test_a_failed_run_is_retried_by_the_engine(
         if len(tries) == 1:
             raise RuntimeError("the first try fails")
 
-    runner = ProcrastinateRunner(host.db, [Periodic("flaky", 86400, flaky, retries=3)])
+    # a poll every 0.1 s: the retry runs as soon as its backoff is over
+    runner = ProcrastinateRunner(
+        host.db, [Periodic("flaky", 86400, flaky, retries=3)], poll_interval=0.1
+    )
     runner.start()
     try:
         # Deferred as another process would: an app of its own, on its own pool and loop.
