@@ -220,11 +220,16 @@ class ProcrastinateRunner:
         tasks: list[Periodic],
         heartbeat: Heartbeat | None = None,
         worker_name: str = "sanad",
+        poll_interval: float = 1.0,
     ) -> None:
         import procrastinate
 
         self.db = db
         self.worker_name = worker_name
+        # How often the worker asks for jobs whose time has come (a retry after its backoff,
+        # a deferred one): new jobs wake it at once (LISTEN/NOTIFY), those wait for a look.
+        # Shorter picks them up sooner, at a query a worker per interval.
+        self.poll_interval = poll_interval
         self.runs: dict[str, int] = {t.name: 0 for t in tasks}
         self.ticks: list[tuple[str, int]] = []  # (task, cron tick) this process ran
         self.app = procrastinate.App(
@@ -340,7 +345,7 @@ class ProcrastinateRunner:
                     name=self.worker_name,
                     concurrency=2,
                     install_signal_handlers=False,
-                    fetch_job_polling_interval=1.0,
+                    fetch_job_polling_interval=self.poll_interval,
                     delete_jobs="successful",
                 )
             except asyncio.CancelledError:

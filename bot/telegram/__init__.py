@@ -138,7 +138,12 @@ class TelegramChannel:
             else None
         )
         service.voice_available = self.speaker is not None
-        self.pacer = Pacer(settings.chat_rate, settings.chat_burst, settings.global_rate)
+        self.pacer = Pacer(
+            settings.chat_rate,
+            settings.chat_burst,
+            settings.global_rate,
+            retry_wait=settings.retry_wait,
+        )
         builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
             ApplicationBuilder()
             .token(settings.token)
@@ -194,6 +199,7 @@ class TelegramChannel:
                     timeout=self.settings.poll_timeout,
                     allowed_updates=["message", "callback_query"],
                     inbox=_ServiceInbox(self.service),
+                    retry_wait=self.settings.retry_wait,
                 )
                 await self._poller.start()
             else:
@@ -226,6 +232,7 @@ class TelegramChannel:
             self.settings.workers,
             event_id=lambda uid: f"{bot_id}:{uid}",
             unsent=self._was_unsent,
+            retry_wait=self.settings.retry_wait,
         )
         self._server = WebhookServer(
             self._intake, secret, urlsplit(webhook.url).path, db=self.service.db
@@ -528,7 +535,8 @@ class TelegramChannel:
                     )
                     await self._say(update, src, "tg.file_failed", mid)
                     return
-                await asyncio.sleep(0.5 * 2**attempt)  # getting a file again is harmless
+                # getting a file again is harmless
+                await asyncio.sleep(self.settings.retry_wait * 2**attempt)
         try:
             if len(data) > limit:
                 await self._say(update, src, "tg.file_too_big", mid, **too_big)

@@ -39,6 +39,7 @@ __all__ = [
     "GLOBAL_PACED",
     "RESEND_AFTER",
     "RESENT",
+    "RETRY_WAIT",
     "Inbox",
     "Pacer",
     "PerChatProcessor",
@@ -57,16 +58,22 @@ CHAT_PACED = frozenset(
 GLOBAL_PACED = CHAT_PACED | {"deleteMessage", "deleteMessages"}
 # Calls tried again after a network failure (see Pacer.process_request).
 RESENT = CHAT_PACED | {"deleteMessage", "deleteMessages", "answerCallbackQuery"}
+# The time base of trying Telegram again (seconds; TelegramSettings.retry_wait): a call that
+# failed on the network is made again after 1, 2, 4 times it (the Pacer), a file download too.
+RETRY_WAIT = 0.5
 # When a reply still could not be sent after the Pacer's own tries, its update stays held in
-# the inbox and is handled again after these pauses (seconds): the service replays the
-# committed answer, so the reporter gets the next question once Telegram answers again. After
-# the last one the update waits in the inbox for the chat's next message or the next start.
+# the inbox and is handled again after these pauses (seconds, at the default RETRY_WAIT; they
+# scale with it): the service replays the committed answer, so the reporter gets the next
+# question once Telegram answers again. After the last one the update waits in the inbox for
+# the chat's next message or the next start.
 RESEND_AFTER = (2.0, 4.0, 8.0, 15.0, 30.0, 60.0, 60.0, 60.0, 60.0, 60.0)
 
 
-def resend_delay(attempt: int) -> float | None:
+def resend_delay(attempt: int, retry_wait: float = RETRY_WAIT) -> float | None:
     """The pause before handling an unanswered update again (attempt 1, 2, …), or None."""
-    return RESEND_AFTER[attempt - 1] if 0 < attempt <= len(RESEND_AFTER) else None
+    if 0 < attempt <= len(RESEND_AFTER):
+        return RESEND_AFTER[attempt - 1] * retry_wait / RETRY_WAIT
+    return None
 
 
 def chat_key(update: object) -> int | None:
@@ -152,10 +159,12 @@ class Pacer(BaseRateLimiter[None]):
         chat_burst: float = 20,
         global_rate: float = 30.0,
         max_retries: int = 3,
+        retry_wait: float = RETRY_WAIT,
     ) -> None:
         self.chat_rate, self.chat_burst = chat_rate, chat_burst
         self.global_rate = global_rate
         self.max_retries = max_retries
+        self.retry_wait = retry_wait  # the first pause after a network failure; doubled after
         self._global = _Bucket(global_rate, global_rate) if global_rate > 0 else None
         self._chats: dict[str, tuple[_Bucket, float]] = {}
         self.retries = 0
@@ -220,7 +229,7 @@ class Pacer(BaseRateLimiter[None]):
                     raise  # BadRequest is a NetworkError in python-telegram-bot: final
                 self.retries += 1
                 log.warning("%s failed (%s): trying again", endpoint, type(exc).__name__)
-                await asyncio.sleep(0.5 * 2 ** (attempt - 1))
+                await asyncio.sleep(self.retry_wait * 2 ** (attempt - 1))
 
 
 class Inbox(Protocol):
@@ -248,8 +257,10 @@ class Poller:
         allowed_updates: list[str] | None = None,
         *,
         inbox: Inbox,
+        retry_wait: float = RETRY_WAIT,
     ) -> None:
         self.bot = bot
+        self.retry_wait = retry_wait  # scales the pauses of `resend_delay`
         self.queue = queue
         self.timeout = timeout
         self.allowed_updates = allowed_updates
@@ -273,7 +284,7 @@ class Poller:
         if uid is None:
             return
         attempt = self._attempts.get(uid, 0) + 1
-        delay = resend_delay(attempt)
+        delay = resend_delay(attempt, self.retry_wait)
         if delay is None:  # left in the inbox: the next start handles it
             self._attempts.pop(uid, None)
             self._inflight.discard(uid)

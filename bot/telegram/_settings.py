@@ -38,6 +38,10 @@ class TelegramSettings:
     workers: int = 8
     max_file_bytes: int = TELEGRAM_FILE_LIMIT
     webhook_secret: str | None = field(default=None, repr=False)
+    # Seconds: a call that failed on the network (a 5xx, a lost connection) is made again
+    # after 1, 2, 4 times this; a reply still unsent is sent again after 4, 8, 16 … times it
+    # (bot.telegram._flow.RESEND_AFTER at the default).
+    retry_wait: float = 0.5
 
     @property
     def base_file_url(self) -> str:
@@ -80,6 +84,7 @@ class TelegramSettings:
             workers=max(1, int(number("SANAD_TELEGRAM_WORKERS", 8))),
             max_file_bytes=min(max_file_bytes, TELEGRAM_FILE_LIMIT),
             webhook_secret=env.get("SANAD_TELEGRAM_WEBHOOK_SECRET") or None,
+            retry_wait=number("SANAD_TELEGRAM_RETRY_WAIT", 0.5),
         )
 
 

@@ -47,7 +47,7 @@ import tornado.httpserver
 import tornado.web
 from telegram import Update
 
-from bot.telegram._flow import chat_key, resend_delay
+from bot.telegram._flow import RETRY_WAIT, chat_key, resend_delay
 from bot.telegram._guard import screen_updates
 
 __all__ = ["WebhookIntake", "WebhookServer"]
@@ -96,8 +96,10 @@ class WebhookIntake:
         event_id: Callable[[int], str],
         settle: float = SETTLE,
         unsent: Callable[[Update], bool] | None = None,
+        retry_wait: float = RETRY_WAIT,
     ) -> None:
         self.channel = channel
+        self.retry_wait = retry_wait  # scales the pauses of `resend_delay`
         # Whether the update just handled left its reply unsent (Telegram unreachable after
         # the Pacer's tries): it then stays held and the chat is handled again after a pause.
         self.unsent = unsent or (lambda update: False)
@@ -248,7 +250,7 @@ class WebhookIntake:
     def _again_later(self, tag: str) -> None:
         # Counted per chat: the first held update is the one that failed.
         attempt = self._attempts.get(tag, 0) + 1
-        delay = resend_delay(attempt)
+        delay = resend_delay(attempt, self.retry_wait)
         if delay is None or self._stopping:
             self._attempts.pop(tag, None)
             log.error(

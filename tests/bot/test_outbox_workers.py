@@ -179,12 +179,28 @@ def test_two_channel_workers_deliver_each_outbox_job_once(
         return all(_texts(fake, c, f"Are you safe? #{n}") >= 1 for c in chats for n in range(4))
 
     assert _wait(done), "not every message was delivered"
-    time.sleep(2)  # would a second worker send one again?
+    outcomes = [r.delivered for r in runners]  # type: ignore[attr-defined]
+
+    def jobs_left() -> int:
+        with host_a.db.engine.connect() as conn:
+            return int(
+                conn.scalar(
+                    text(
+                        "SELECT count(*) FROM procrastinate_jobs "
+                        "WHERE queue_name = 'sanad.outbox.telegram'"
+                    )
+                )
+            )
+
+    # Would a second worker send one again? Only a job could: wait until every job's run
+    # has ended and none is left to run (done jobs are deleted), then count the sends.
+    assert _wait(lambda: sum(sum(o.values()) for o in outcomes) >= 12 and jobs_left() == 0, 30), (
+        outcomes
+    )
     for chat in chats:
         for n in range(4):
             assert _texts(fake, chat, f"Are you safe? #{n}") == 1
-    outcomes = [r.delivered for r in runners]  # type: ignore[attr-defined]
-    assert _wait(lambda: sum(o.get("sent", 0) for o in outcomes) == 12, 30), outcomes
+    assert sum(o.get("sent", 0) for o in outcomes) == 12, outcomes
     assert not any(o.get("skipped") or o.get("failed") for o in outcomes), outcomes
     with host_a.db.transaction() as session:
         rows = list(session.query(OutboxMessage))
@@ -225,6 +241,7 @@ def test_a_failing_outbox_job_is_retried_with_backoff_and_ends_in_status(
     watcher.start()
     fake.fail_next("sendMessage", 400, retry_after=None, description="Bad Request: no", times=3)
     runner = channel_runner(service, "telegram")
+    runner.poll_interval = 0.1  # a retry's job is run as soon as its backoff is over
     start_bot(service, jobs=runner)
     queue_reply(service.db, service._pepper, ref, "demo", PASSPHRASE, "Hello?", now=service._now())
 

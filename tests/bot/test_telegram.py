@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from bot.telegram import WebhookConfig, webhook_secret
+from bot.telegram import TelegramSettings, TelegramSetupError, WebhookConfig, webhook_secret
 from bot.telegram import _render as render
 from caseworker.cases import list_queue
 from caseworker.followup import queue_reply
@@ -19,7 +19,7 @@ from flows import Reply
 from intake.home import Home
 from intake.service import IntakeService
 from tests.bot.conftest import Reporter, Running, inbox_ids, tg_settings
-from tests.fakes.telegram_server import FakeTelegram, webhook_post
+from tests.fakes.telegram_server import TOKEN, FakeTelegram, webhook_post
 from tests.intake.test_conversations import (
     COMPLAINT_EN,
     COMPLAINT_EN_EXPECTED,
@@ -28,6 +28,9 @@ from tests.intake.test_conversations import (
 )
 from tests.support import PASSPHRASE, home_files, open_report
 
+# The tests of Telegram failing try again on this time base (SANAD_TELEGRAM_RETRY_WAIT, 0.5 s
+# shipped): a failed call again after 0.05, 0.1, 0.2 s, an unsent reply again after 0.4 s.
+RETRY_WAIT = 0.05
 PHOTO = b"\xff\xd8\xff\xe0 a photo of bruises, bytes all the same " * 700
 VOICE = b"OggS\x00\x02 a voice note telling what happened " * 900
 
@@ -327,7 +330,7 @@ def test_a_5xx_from_telegram_is_retried_so_no_reply_is_lost(
 ) -> None:
     """The answer is committed before its reply is sent: a send that fails must be tried
     again, or the reporter is left without the next question."""
-    start_bot(service)
+    start_bot(service, retry_wait=RETRY_WAIT)
     r = Reporter(fake, 700_000_818, "en")
     r.say("/start")
     fake.fail_next("sendMessage", 502, retry_after=None, description="Bad Gateway", times=2)
@@ -349,7 +352,7 @@ def test_a_reply_telegram_keeps_refusing_is_sent_once_it_answers_again(
 ) -> None:
     """The 2,000-reporter run: after the Pacer's three tries the reply was dropped and the
     reporter never got the next question. Now the update stays held and is handled again."""
-    bot = start_bot(service)
+    bot = start_bot(service, retry_wait=RETRY_WAIT)
     r = Reporter(fake, 700_000_820, "en", timeout=30)
     r.say("/start")
     fake.fail_next("sendMessage", 502, retry_after=None, description="Bad Gateway", times=4)
@@ -374,7 +377,9 @@ def test_a_webhook_reply_telegram_keeps_refusing_is_sent_once_it_answers_again(
     unused_tcp_port: int,
 ) -> None:
     url = f"http://127.0.0.1:{unused_tcp_port}/telegram/hook"
-    bot = start_bot(service, webhook=WebhookConfig(url, "127.0.0.1", unused_tcp_port))
+    bot = start_bot(
+        service, webhook=WebhookConfig(url, "127.0.0.1", unused_tcp_port), retry_wait=RETRY_WAIT
+    )
     secret = webhook_secret(bot.channel.settings)
     chat = 700_000_822
     start = {
@@ -415,7 +420,7 @@ def test_a_file_the_bot_could_not_fetch_is_tried_again_then_asked_for_again(
     service: IntakeService, fake: FakeTelegram, start_bot: Callable[..., Running]
 ) -> None:
     """The 2,000-reporter run: a getFile lost to a network error left the reporter unanswered."""
-    start_bot(service)
+    start_bot(service, retry_wait=RETRY_WAIT)
     r = Reporter(fake, 700_000_910, "en")
     for line in ["/start", "en"]:
         r.answer(line)
@@ -464,6 +469,11 @@ def test_settings_derive_the_file_url_and_hide_the_token(fake: FakeTelegram) -> 
     s = tg_settings(fake, base_url="http://127.0.0.1:8081/bot")
     assert s.base_file_url == "http://127.0.0.1:8081/file/bot"
     assert s.token not in repr(s)
+    env = {"SANAD_TELEGRAM_TOKEN": TOKEN}
+    assert TelegramSettings.from_env(env).retry_wait == 0.5
+    assert TelegramSettings.from_env({**env, "SANAD_TELEGRAM_RETRY_WAIT": "2"}).retry_wait == 2
+    with pytest.raises(TelegramSetupError):
+        TelegramSettings.from_env({**env, "SANAD_TELEGRAM_RETRY_WAIT": "-1"})
 
 
 def test_event_keys_name_the_bot(service: IntakeService, fake: FakeTelegram) -> None:

@@ -43,7 +43,7 @@ def _port() -> int:
 
 @pytest.mark.slow
 def test_a_webhook_worker_killed_after_its_200_loses_no_update(
-    cli_env: dict[str, str], fake: FakeTelegram
+    cli_env: dict[str, str], fake: FakeTelegram, demo_home: Callable[[dict[str, str]], None]
 ) -> None:
     port = _port()
     url = f"http://127.0.0.1:{port}/telegram/hook"
@@ -55,7 +55,7 @@ def test_a_webhook_worker_killed_after_its_200_loses_no_update(
         SANAD_TELEGRAM_GLOBAL_RATE="0",
         SANAD_TELEGRAM_WEBHOOK_SECRET="s3cret-for-the-test",
     )
-    sanad(env, "init", "--demo")
+    demo_home(env)  # a copy of what `sanad init --demo` makes
     engine = create_engine(f"sqlite:///{Path(env['SANAD_HOME']) / 'sanad.db'}")
     dispatcher = WebhookDispatcher([url], "s3cret-for-the-test", connections=4).start()
     fake.webhook_delivery = dispatcher.submit
@@ -182,17 +182,29 @@ def test_two_updates_of_one_chat_at_two_workers_at_once_are_handled_in_order(
 ) -> None:
     """Telegram with max_connections > 1 may hand two updates of one chat to two workers at
     the same instant. Here every pair of consecutive updates is posted at once, the earlier
-    one to a worker whose store is a little slower: the later update's worker gets the
-    chat's lock first, yet waits for the earlier one (a short settle, then the held rows in
-    update-id order), so the chat is answered in Telegram's order."""
+    one to a worker whose store is a little slower (it is stored just after a worker holding
+    the chat's lock first saw the later one): the later update is seen first, yet its
+    handler waits for the earlier one (a short settle, then the held rows in update-id
+    order), so the chat is answered in Telegram's order."""
     services = [make_service(postgres_url), make_service(postgres_url)]
     slow_put = services[0].inbox_put_ordered
+    later = [""]  # the event id of the pair's later update
+    looked = threading.Event()  # a worker holding the chat's lock has seen it
 
     def slower(*args: Any, **kwargs: Any) -> int:
-        time.sleep(0.02)  # the earlier update's request reaches its worker a bit later
+        looked.wait(10)  # the earlier update's request reaches its worker a bit later
         return slow_put(*args, **kwargs)
 
     services[0].inbox_put_ordered = slower  # type: ignore[method-assign]
+    for service in services:
+
+        def looking(*args: Any, look: Any = service.inbox_held, **kwargs: Any) -> list[str]:
+            held: list[str] = look(*args, **kwargs)
+            if later[0] in held:
+                looked.set()
+            return held
+
+        service.inbox_held = looking  # type: ignore[method-assign]
     bots, urls = [], []
     for service in services:
         port = _port()
@@ -205,8 +217,9 @@ def test_two_updates_of_one_chat_at_two_workers_at_once_are_handled_in_order(
         intake = bot.channel._intake
         assert intake is not None
         # This process runs both workers, the fake and the clients under one GIL on a
-        # shared machine: a settle with room for that (in production SETTLE, 100 ms).
-        intake.settle = 0.5
+        # shared machine: a settle with room for that (in production SETTLE, 100 ms) for
+        # the earlier update's store, which begins as the settle does.
+        intake.settle = 0.2
         original = intake.process
 
         def recording(update: Any, process: Any = original) -> Any:
@@ -223,6 +236,11 @@ def test_two_updates_of_one_chat_at_two_workers_at_once_are_handled_in_order(
     codes: list[int] = []
     for first, second in itertools.zip_longest(updates[::2], updates[1::2]):
         go = threading.Barrier(2 if second is not None else 1)
+        if second is None:
+            looked.set()  # no later update: the earlier one alone, stored at once
+        else:
+            later[0] = str(second["update_id"])
+            looked.clear()
 
         def post(url: str, update: dict[str, Any], go: threading.Barrier = go) -> None:
             go.wait()

@@ -6,7 +6,10 @@ delivers an update again when the POST failed. Several bot workers behind that U
 load balancer; `WebhookDispatcher` plays both parts: each delivery goes to the worker with the
 fewest deliveries in flight (ties in turn), and a connection error, a timeout or a 5xx answer
 is retried after a growing pause (possibly on the other worker, as a load balancer would).
-A 4xx answer (a wrong secret, say) is not retried: it is counted in `refused`.
+A 4xx answer (a wrong secret, say) is not retried: it is counted in `refused`. A kept-alive
+connection the worker closed while it was idle (a worker stopped or killed) is found dead on
+its next POST, as HTTP clients find it: that POST is made again at once on a new connection
+(counted in `reconnects`, not `retries`), and only if that fails too does the pause begin.
 
 Use with the fake: `fake.webhook_delivery = WebhookDispatcher(urls, secret).start().submit`.
 Threads and `http.client` only (keep-alive connections), like the fake itself.
@@ -49,6 +52,7 @@ class WebhookDispatcher:
         self.delivered = [0] * len(self.urls)  # 2xx answers, per URL
         self.accepted: set[int] = set()  # update ids some worker answered 2xx
         self.retries = 0  # deliveries made again after a connection error, timeout or 5xx
+        self.reconnects = 0  # POSTs made again at once: a kept-alive connection was found dead
         self.refused: list[int] = []  # update ids answered 4xx (not retried)
         self.lost: list[int] = []  # update ids given up after max_attempts
         self._threads = [
@@ -117,7 +121,21 @@ class WebhookDispatcher:
     def _post(
         self, conns: dict[int, http.client.HTTPConnection], index: int, update: dict[str, Any]
     ) -> int:
-        """One POST on this thread's keep-alive connection to that URL; 0 if no answer."""
+        """One POST on this thread's keep-alive connection to that URL; 0 if no answer. A
+        reused connection the worker had closed (no answer at all, or reset) is replaced by a
+        new one and the POST made once more, at once."""
+        reused = index in conns
+        status, closed = self._post_once(conns, index, update)
+        if closed and reused:
+            with self._lock:
+                self.reconnects += 1
+            status, _ = self._post_once(conns, index, update)
+        return status
+
+    def _post_once(
+        self, conns: dict[int, http.client.HTTPConnection], index: int, update: dict[str, Any]
+    ) -> tuple[int, bool]:
+        """The status (0 if no answer), and whether the worker had closed the connection."""
         parts = urlsplit(self.urls[index])
         conn = conns.get(index)
         if conn is None:
@@ -135,8 +153,10 @@ class WebhookDispatcher:
             if response.will_close:
                 conn.close()
                 del conns[index]
-            return int(response.status)
-        except (OSError, http.client.HTTPException):
+            return int(response.status), False
+        except (OSError, http.client.HTTPException) as exc:
             conn.close()
             del conns[index]
-            return 0
+            # closed by the worker, not timed out: what a dead kept-alive connection gives
+            closed = (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError)
+            return 0, isinstance(exc, closed)

@@ -138,6 +138,10 @@ class FakeCloudAPI:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body go out in two writes; with Nagle's algorithm on, the body waits for
+            # the client's delayed ACK (~40 ms on Linux) on every keep-alive answer. Real servers
+            # do not behave like that, so neither does the fake (as the Telegram fake).
+            disable_nagle_algorithm = True
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass

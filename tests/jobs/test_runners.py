@@ -15,7 +15,7 @@ import pytest
 from intake.retention import purge
 from intake.service import IntakeService
 from jobs import Periodic, ProcrastinateRunner, ThreadRunner, cron_for, runner_for, tasks_for
-from jobs._runner import _conninfo
+from jobs._runner import QUEUE, _conninfo
 from storage import health
 
 
@@ -79,16 +79,23 @@ def test_a_failed_run_is_retried_by_the_engine(
         if len(tries) == 1:
             raise RuntimeError("the first try fails")
 
-    runner = ProcrastinateRunner(host.db, [Periodic("flaky", 86400, flaky, retries=3)])
+    # a poll every 0.1 s: the retry runs as soon as its backoff is over
+    runner = ProcrastinateRunner(
+        host.db, [Periodic("flaky", 86400, flaky, retries=3)], poll_interval=0.1
+    )
     runner.start()
     try:
-        other = runner.app.with_connector(
-            procrastinate.PsycopgConnector(conninfo=_conninfo(postgres_url))
+        # Deferred as another process would: an app of its own, on its own pool and loop.
+        # (Not `runner.app.with_connector`: its tasks keep deferring through the runner's
+        # pool, which lives on the worker thread's loop, and a connection asked for from
+        # this loop can then wait out the pool's 30 s timeout.)
+        other = procrastinate.App(
+            connector=procrastinate.PsycopgConnector(conninfo=_conninfo(postgres_url))
         )
 
         async def defer() -> None:
             async with other.open_async():
-                await other.configure_task("sanad.flaky").defer_async(timestamp=0)
+                await other.configure_task("sanad.flaky", queue=QUEUE).defer_async(timestamp=0)
 
         asyncio.run(defer())
         deadline = time.monotonic() + 20
