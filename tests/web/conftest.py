@@ -223,11 +223,13 @@ def demo(site: Site) -> TestClient:
     return client
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def _chromium() -> Iterator[Any]:
-    """One Playwright driver and one Chromium per test process: starting them cost about a
-    second of both for every browser test. Each test gets fresh contexts (their own cookies,
-    storage and cache, as a new browser profile has), closed when it ends."""
+    """One Playwright driver and one Chromium for a module's browser tests: starting them
+    cost about a second of both cores for every test. Not for longer: while Playwright's sync
+    API is open it holds this thread's event loop, so another module's `asyncio.run` would
+    fail. Each test gets fresh contexts (their own cookies, storage and cache, as a new
+    browser profile has), closed when it ends."""
     from playwright.sync_api import sync_playwright
 
     from tests.web.test_browser import CHROMIUM, LAUNCH_ARGS

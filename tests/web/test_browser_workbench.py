@@ -92,10 +92,10 @@ def _no_overflow(page, size: str) -> None:  # type: ignore[no-untyped-def]
 @pytest.mark.parametrize("lang", ["ar", "en"])
 def test_workbench_in_the_browser(
     site: Site,
-    server: str,
+    server: str,  # noqa: F811
     lang: str,
     size: str,
-    browser: Any,  # noqa: F811
+    browser: Any,
 ) -> None:
     from playwright.sync_api import expect
 
@@ -179,9 +179,9 @@ def test_workbench_in_the_browser(
 @pytest.mark.parametrize("lang", ["ar", "en"])
 def test_the_same_tasks_without_javascript(
     site: Site,
-    server: str,
+    server: str,  # noqa: F811
     lang: str,
-    browser: Any,  # noqa: F811
+    browser: Any,
 ) -> None:
     from playwright.sync_api import expect
 
