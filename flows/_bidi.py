@@ -9,7 +9,6 @@ embedding text of unknown direction (UAX #9); "+961 1 234 567" then never shows 
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 
 __all__ = ["isolate", "isolate_ltr_runs"]
 
@@ -30,7 +29,6 @@ def isolate(value: str) -> str:
     return f"{FSI}{value}{PDI}"
 
 
-@lru_cache(maxsize=4096)  # pure; the catalogue's texts are isolated again and again
 def isolate_ltr_runs(text: str) -> str:
     """Isolate each left-to-right run of a right-to-left text; runs already isolated stay.
 

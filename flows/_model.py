@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from dataclasses import field as dc_field
+from functools import lru_cache
 from typing import Any
 
 __all__ = [
@@ -126,9 +127,20 @@ class FlowSet:
 
     def text(self, lang: str, key: str, **params: object) -> str:
         template = self.catalog[lang][key]
-        text = template.format(**params) if params else template
-        if lang == "ar":  # numbers, codes and commands keep their order in Arabic text
-            from flows._bidi import isolate_ltr_runs
+        if lang != "ar":
+            return template.format(**params) if params else template
+        from flows._bidi import isolate_ltr_runs  # numbers, codes and commands keep order
 
-            text = isolate_ltr_runs(text)
-        return text
+        if params:  # may hold what the reporter wrote: made afresh, never kept
+            return isolate_ltr_runs(template.format(**params))
+        return _isolated(template)
+
+
+@lru_cache(maxsize=4096)
+def _isolated(template: str) -> str:
+    """A catalogue text (the bot's own words, no parameters) with its left-to-right runs
+    isolated, kept: the engine shows the same few hundred texts again and again. Text that
+    holds a reporter's words is never cached (see FlowSet.text)."""
+    from flows._bidi import isolate_ltr_runs
+
+    return isolate_ltr_runs(template)

@@ -89,7 +89,7 @@ _COMMAND_INTENTS = {
 }
 
 
-#: How many (message, options) readings `_match_multi` keeps before it starts afresh.
+#: How many (message, options) readings `_match_multi` keeps within one step.
 _MATCH_MEMO = 1024
 
 
@@ -170,6 +170,7 @@ class Engine:
         return (step.field or step.id) if step else None
 
     def step(self, state: State, event: Event) -> tuple[State, list[Action]]:
+        self._matched.clear()  # readings of the last message: a reporter's words are not kept
         out: list[Action] = []
         if state.danger_exit and not (
             isinstance(event, UserCommand) and event.name in ("exit", "delete")
@@ -1119,7 +1120,8 @@ class Engine:
 
     def _match_multi(self, text: str, options: tuple[str, ...]) -> list[str]:
         # One message is read against the same options several times in a step (is it an
-        # option? a command? the answer?): the reading is pure, so it is kept a while.
+        # option? a command? the answer?): the reading is pure, so it is kept for the step
+        # (`step` forgets it: what a reporter wrote is not kept beyond their message).
         key = (text, options)
         found = self._matched.get(key)
         if found is None:

@@ -25,7 +25,6 @@ def _phrase(text: str) -> tuple[str, ...]:
     return tuple(tokens(normalise_arabic(text)))
 
 
-@lru_cache(maxsize=8192)
 def _variants(word: str) -> frozenset[str]:
     """The word and its forms without Arabic clitics (و ف ب ل ك ال عال) or an English plural s."""
     out = {word}
