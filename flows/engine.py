@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -45,7 +46,6 @@ from flows._state import (
     UserFile,
     UserText,
     WithdrawCase,
-    replace,
 )
 from nlu import (
     BARE_NUMBER,

@@ -161,7 +161,6 @@ def _run_as_main() -> int:
     anything else. Tearing down the modules is skipped: in a forked copy it would touch (and
     copy) every page of the preloaded heap, 0.2 s a command; the commands close what they
     open (databases are disposed of, files closed by `with`)."""
-    import atexit
     import runpy
     import traceback
 
