@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from nlu import (
+    DATE_READ_LIMIT,
     TEST_PATH,
     Interpreter,
     LabelledText,
@@ -37,6 +38,7 @@ from nlu import (
     evaluate_urgency,
     load_labelled,
     load_nlu,
+    parse_date,
     rasa_interpreter,
 )
 from nlu._data import OUT_OF_SCOPE, gold_intent
@@ -290,6 +292,26 @@ def main() -> None:
         print(f"{label:28}" + "".join(f"{c:>12}" for c in cells))
     print_dialects(per_dialect, "Per dialect, nlu/data/dialects (small; rules corrected on them):")
     print_dialects(blind, "Per dialect, nlu/data/blind (blind held-out, never tuned on):")
+    print_dates()
+
+
+def print_dates(repeat: int = 3) -> None:
+    """CPU time of one date answer: dateparser reads at most `nlu.DATE_READ_LIMIT` characters, so a
+    pasted wall of text costs no more than a long sentence."""
+    story = "They came at night and took my brother; we heard nothing for weeks. "
+    answers = [
+        ("short date (٣ آذار ٢٠٢٤)", "٣ آذار ٢٠٢٤"),
+        ("500 characters of prose", (story * 8)[:500]),
+        ("20 000 characters of prose", (story * 300)[:20_000]),
+        ('20 000 characters, "a a a a. …"', ("a a a a. " * 2223)[:20_000]),  # the worst
+    ]
+    print(f"\nDate answers (dateparser reads the first {DATE_READ_LIMIT} characters), CPU ms:")
+    for label, text in answers:
+        parse_date(text, "en")
+        started = time.process_time()
+        for _ in range(repeat):
+            parse_date(text, "en")
+        print(f"  {label:34}{(time.process_time() - started) / repeat * 1000:10.1f}")
 
 
 def rasa_column(examples: list[tuple[str, str]], texts: list[str], repeat: int) -> dict[str, Any]:

@@ -27,6 +27,7 @@ from nlu._data import (
     load_labelled,
     load_nlu,
 )
+from nlu._dates import READ_LIMIT as DATE_READ_LIMIT
 from nlu._dates import DateValue, parse_date
 from nlu._evaluate import evaluate_intents, evaluate_language, evaluate_urgency
 from nlu._hedges import is_hedged
@@ -64,6 +65,7 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "BACKENDS",
     "BARE_NUMBER",
+    "DATE_READ_LIMIT",
     "EXPECTING_KINDS",
     "INTENTS",
     "NAMING_FIELDS",

@@ -86,3 +86,32 @@ def test_dont_know_at_a_date_question_is_not_a_date(interpreter: RuleInterpreter
     result = interpreter.interpret("ما بعرف", expecting="date")
     assert result.intent == "dont_know"
     assert result.entity("date") is None
+
+
+def test_a_pasted_wall_of_text_is_read_for_a_date_only_at_its_start(fixed_now: datetime) -> None:
+    """dateparser would read all 20 000 characters (seconds of a worker's time); the date is
+    looked for in the first 500, and the reporter's whole answer is kept."""
+    story = "3 March 2024, then they kept me in a cell with no light for weeks. " * 300
+    at_start = parse_date(story, "en", now=fixed_now)
+    assert at_start == DateValue(story.strip(), "2024-03-03", "day")
+    filler = "a " * 10_000  # the worst case: every "a" may begin "a week ago"
+    beyond = parse_date(filler + " 3 March 2024", "en", now=fixed_now)
+    assert beyond is not None and beyond.iso is None and beyond.raw.endswith("3 March 2024")
+
+
+def test_a_date_at_the_limit_is_not_read_as_another_date(fixed_now: datetime) -> None:
+    """Cut at character 500, "٣ آذار ٢٠٢٤" would read as March of this year: a long answer is
+    read only up to its last sentence end within the limit, or not at all."""
+    date = "٣ آذار ٢٠٢٤"
+    first = "اعتقلوني من البيت وأخذوني إلى الفرع. "
+    for shift in range(0, len(date) + 2):
+        text = first + "x" * (500 - len(first) - len(date) + shift) + " " + date + " بعد الظهر"
+        value = parse_date(text, "ar", now=fixed_now)
+        assert value is not None and value.iso is None, shift
+        assert value.raw == text.strip()
+    within = "اعتقلوني في " + date + ". " + "x" * 600
+    value = parse_date(within, "ar", now=fixed_now)
+    assert value is not None and value.iso == "2024-03-03"
+    no_sentence = "في " + date + " " + "x" * 600  # nothing ends within the limit: no date read
+    value = parse_date(no_sentence, "ar", now=fixed_now)
+    assert value is not None and value.iso is None
