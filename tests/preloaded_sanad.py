@@ -96,6 +96,11 @@ def _preload() -> None:
             getattr(package, attr)
     for name in _PRELOAD_LIBRARIES:
         importlib.import_module(name)
+    # Every command that talks to a reporter builds an interpreter, whose urgency rules are
+    # compiled once per process (65 ms): compiled here, each command's copy has them.
+    from nlu._urgency import UrgencyDetector
+
+    UrgencyDetector()
 
 
 def _recv_exact(conn: socket.socket, size: int) -> bytes:
