@@ -763,6 +763,8 @@ _CLAUSE_SPLIT = re.compile(
 _WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
 
 
+@cache  # once per process: with more than re's 512 cached patterns in use, each new
+# detector (every interpreter has one) compiled them all again, 65 ms
 def _compile(source: str) -> re.Pattern[str]:
     return re.compile(source.translate(AR_LETTER_TABLE))
 
@@ -775,48 +777,26 @@ class Urgency:
     reasons: tuple[str, ...] = ()
 
 
-@cache
-def _compiled() -> dict[str, object]:
-    """The detector's patterns, compiled once (patterns are immutable, safe to share)."""
-    return {
-        "_cues": tuple((reason, needs, _compile(src)) for reason, needs, src in _CUES),
-        "_whole_cues": tuple((reason, needs, _compile(src)) for reason, needs, src in _WHOLE_CUES),
-        # One scan that says whether any cue can match: most messages carry none.
-        "_any_cue": _compile("|".join(f"(?:{src})" for _, _, src in _CUES)),
-        "_now": _compile(_NOW),
-        "_recent": _compile(_RECENT),
-        "_past_weak": _compile(_PAST_WEAK),
-        "_past_strong": _compile(_PAST_STRONG),
-        "_safe": _compile(_SAFE_NOW),
-        "_since": _compile(_SINCE),
-        "_threat": _compile(_THREAT_WORDS),
-        "_soon": _compile(_SOON),
-        "_withdraw": _compile(_WITHDRAW_DEMAND),
-        "_condition": _compile(_CONDITION),
-    }
-
-
 class UrgencyDetector:
     """Precompiled urgency rules; `detect(normalised_text)` is pure and fast."""
 
-    _cues: tuple[tuple[str, str, re.Pattern[str]], ...]
-    _whole_cues: tuple[tuple[str, str, re.Pattern[str]], ...]
-    _any_cue: re.Pattern[str]
-    _now: re.Pattern[str]
-    _recent: re.Pattern[str]
-    _past_weak: re.Pattern[str]
-    _past_strong: re.Pattern[str]
-    _safe: re.Pattern[str]
-    _since: re.Pattern[str]
-    _threat: re.Pattern[str]
-    _soon: re.Pattern[str]
-    _withdraw: re.Pattern[str]
-    _condition: re.Pattern[str]
-
     def __init__(self) -> None:
-        # Compiled once per process: every interpreter has one, and with more than `re`'s
-        # 512 cached patterns in use the compilation (65 ms) was paid again by each.
-        self.__dict__.update(_compiled())
+        self._cues = tuple((reason, needs, _compile(src)) for reason, needs, src in _CUES)
+        self._whole_cues = tuple(
+            (reason, needs, _compile(src)) for reason, needs, src in _WHOLE_CUES
+        )
+        # One scan that says whether any cue can match: most messages carry none.
+        self._any_cue = _compile("|".join(f"(?:{src})" for _, _, src in _CUES))
+        self._now = _compile(_NOW)
+        self._recent = _compile(_RECENT)
+        self._past_weak = _compile(_PAST_WEAK)
+        self._past_strong = _compile(_PAST_STRONG)
+        self._safe = _compile(_SAFE_NOW)
+        self._since = _compile(_SINCE)
+        self._threat = _compile(_THREAT_WORDS)
+        self._soon = _compile(_SOON)
+        self._withdraw = _compile(_WITHDRAW_DEMAND)
+        self._condition = _compile(_CONDITION)
 
     def detect(self, normalised: str) -> Urgency:
         """Assess `normalised` (output of `normalise_arabic`)."""
