@@ -98,9 +98,9 @@ def _preload() -> None:
         importlib.import_module(name)
     # Every command that talks to a reporter builds an interpreter, whose urgency rules are
     # compiled once per process (65 ms): compiled here, each command's copy has them.
-    from nlu._urgency import UrgencyDetector
+    from nlu import RuleInterpreter
 
-    UrgencyDetector()
+    RuleInterpreter()
 
 
 def _recv_exact(conn: socket.socket, size: int) -> bytes:
